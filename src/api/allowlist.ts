@@ -1,0 +1,43 @@
+/** BBR allowlist ConfigMaps: a base model and its LoRA adapters, as GIE's body-based router reads them. */
+import { parse as parseYaml } from 'yaml';
+import type { FieldReader, Raw } from './field-reader.js';
+import type { Located } from './object-meta.js';
+
+/** The label that marks a ConfigMap as a BBR allowlist; the value must be exactly "true". */
+export const BBR_MANAGED_LABEL = 'inference.networking.k8s.io/bbr-managed';
+
+export interface Allowlist extends Located {
+  kind: 'Allowlist';
+  baseModel: string;
+  adapters: readonly string[];
+}
+
+export function isBbrManaged(labels: Readonly<Record<string, string>>): boolean {
+  return labels[BBR_MANAGED_LABEL] === 'true';
+}
+
+/** Reads `data.baseModel` (required) and `data.adapters` (a YAML list inside a string). */
+export function readAllowlist(r: FieldReader, raw: Record<string, Raw>, base: Located): Allowlist {
+  const data = r.object(raw.data, 'data', true) ?? {};
+  const baseModel = (r.string(data.baseModel, 'data.baseModel', true) ?? '').trim();
+  const adapters: string[] = [];
+  const text = r.string(data.adapters, 'data.adapters');
+  if (text !== undefined && text.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (e) {
+      r.fail('data.adapters', `is not a YAML list: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (parsed !== undefined) {
+      if (!Array.isArray(parsed)) r.fail('data.adapters', 'must be a YAML list of adapter names, e.g. "- my-lora"');
+      else
+        parsed.forEach((a, i) => {
+          if (typeof a !== 'string' || a.trim() === '') r.fail(`data.adapters[${i}]`, 'must be a non-empty adapter name');
+          else if (a.trim() === baseModel) r.fail(`data.adapters[${i}]`, `adapter "${a.trim()}" is the base model itself`);
+          else if (!adapters.includes(a.trim())) adapters.push(a.trim());
+        });
+    }
+  }
+  return { ...base, kind: 'Allowlist', baseModel, adapters };
+}

@@ -1,0 +1,38 @@
+/** Configuration problems, each located by file, document, object and field so users can fix them. */
+
+/** Where a resource came from: the file, its 1-based document index, and the object it declares. */
+export interface SourceLocation {
+  file: string;
+  /** 1-based index of the YAML document within the file. */
+  document: number;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** One problem with the configuration. `field` is a dotted path such as `spec.targetPorts[0].number`. */
+export interface ConfigIssue {
+  location: SourceLocation;
+  field: string | null;
+  message: string;
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  const obj = loc.kind ? ` ${loc.kind} ${loc.namespace ?? 'default'}/${loc.name ?? '<unnamed>'}` : '';
+  return `${loc.file} (document ${loc.document})${obj}`;
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  const field = issue.field ? ` field ${issue.field}:` : '';
+  return `${formatLocation(issue.location)}:${field} ${issue.message}`;
+}
+
+/** Thrown when a configuration cannot be used; carries every issue found, not just the first. */
+export class ConfigError extends Error {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(`invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` + issues.map((i) => '  - ' + formatIssue(i)).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}

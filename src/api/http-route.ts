@@ -1,0 +1,154 @@
+/** HTTPRoute (gateway.networking.k8s.io/v1), the parts an inference gateway acts on. */
+import type { FieldReader, Raw } from './field-reader.js';
+import type { Located } from './object-meta.js';
+import { INFERENCE_POOL_GROUP } from './inference-pool.js';
+
+export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
+export type ValueMatchType = 'Exact' | 'RegularExpression';
+
+export interface PathMatch {
+  type: PathMatchType;
+  value: string;
+}
+
+export interface ValueMatch {
+  type: ValueMatchType;
+  name: string;
+  value: string;
+}
+
+/** One `matches[]` entry: every condition in it must hold. */
+export interface RouteMatch {
+  path: PathMatch;
+  headers: readonly ValueMatch[];
+  queryParams: readonly ValueMatch[];
+  method?: string;
+}
+
+export interface BackendRef {
+  group: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Gateway API default is 1; 0 means never chosen. */
+  weight: number;
+}
+
+export interface RouteRule {
+  name?: string;
+  /** Never empty: a rule without matches matches every request (PathPrefix "/"). */
+  matches: readonly RouteMatch[];
+  backendRefs: readonly BackendRef[];
+}
+
+export interface ParentRef {
+  group: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  sectionName?: string;
+}
+
+export interface HTTPRoute extends Located {
+  kind: 'HTTPRoute';
+  parentRefs: readonly ParentRef[];
+  hostnames: readonly string[];
+  rules: readonly RouteRule[];
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+
+export function readHTTPRoute(r: FieldReader, raw: Record<string, Raw>, base: Located): HTTPRoute {
+  const ns = base.meta.namespace;
+  const spec = r.object(raw.spec, 'spec', true) ?? {};
+  const parentRefs: ParentRef[] = r.array(spec.parentRefs, 'spec.parentRefs').flatMap((p, i) => {
+    const o = r.object(p, `spec.parentRefs[${i}]`);
+    if (!o) return [];
+    const ref: ParentRef = {
+      group: r.string(o.group, `spec.parentRefs[${i}].group`) ?? 'gateway.networking.k8s.io',
+      kind: r.string(o.kind, `spec.parentRefs[${i}].kind`) ?? 'Gateway',
+      name: r.string(o.name, `spec.parentRefs[${i}].name`, true) ?? '',
+      namespace: r.string(o.namespace, `spec.parentRefs[${i}].namespace`) ?? ns,
+    };
+    const section = r.string(o.sectionName, `spec.parentRefs[${i}].sectionName`);
+    if (section !== undefined) ref.sectionName = section;
+    return [ref];
+  });
+  const hostnames = r.array(spec.hostnames, 'spec.hostnames').flatMap((h, i) => {
+    const s = r.string(h, `spec.hostnames[${i}]`);
+    return s ? [s.toLowerCase()] : [];
+  });
+  const rawRules = r.array(spec.rules, 'spec.rules');
+  const rules: RouteRule[] = (rawRules.length === 0 ? [{}] : rawRules).map((rawRule, i) => readRule(r, rawRule, `spec.rules[${i}]`, ns));
+  return { ...base, kind: 'HTTPRoute', parentRefs, hostnames, rules };
+}
+
+function readRule(r: FieldReader, raw: Raw, at: string, ns: string): RouteRule {
+  const o = r.object(raw, at) ?? {};
+  const rawMatches = r.array(o.matches, `${at}.matches`);
+  const matches = (rawMatches.length === 0 ? [{}] : rawMatches).map((m, j) => readMatch(r, m, `${at}.matches[${j}]`));
+  const backendRefs = r.array(o.backendRefs, `${at}.backendRefs`).flatMap((b, j) => {
+    const f = `${at}.backendRefs[${j}]`;
+    const br = r.object(b, f);
+    if (!br) return [];
+    const ref: BackendRef = {
+      group: r.string(br.group, `${f}.group`) ?? '',
+      kind: r.string(br.kind, `${f}.kind`) ?? 'Service',
+      name: r.string(br.name, `${f}.name`, true) ?? '',
+      namespace: r.string(br.namespace, `${f}.namespace`) ?? ns,
+      weight: r.integer(br.weight, `${f}.weight`, 0, 1_000_000) ?? 1,
+    };
+    if (ref.kind === 'InferencePool' && ref.group !== INFERENCE_POOL_GROUP && ref.group !== 'inference.networking.x-k8s.io') {
+      r.fail(`${f}.group`, `an InferencePool backendRef needs group ${INFERENCE_POOL_GROUP}, got ${JSON.stringify(ref.group)}`);
+    }
+    return [ref];
+  });
+  const rule: RouteRule = { matches, backendRefs };
+  const name = r.string(o.name, `${at}.name`);
+  if (name !== undefined) rule.name = name;
+  return rule;
+}
+
+function readMatch(r: FieldReader, raw: Raw, at: string): RouteMatch {
+  const o = r.object(raw, at) ?? {};
+  const p = r.object(o.path, `${at}.path`);
+  const path: PathMatch = {
+    type: r.oneOf(p?.type, `${at}.path.type`, ['Exact', 'PathPrefix', 'RegularExpression'] as const, 'PathPrefix'),
+    value: r.string(p?.value, `${at}.path.value`) ?? '/',
+  };
+  if (path.type !== 'RegularExpression' && !path.value.startsWith('/')) r.fail(`${at}.path.value`, `must start with "/", got ${JSON.stringify(path.value)}`);
+  if (path.type === 'RegularExpression') checkRegex(r, path.value, `${at}.path.value`);
+  const match: RouteMatch = {
+    path,
+    headers: readValueMatches(r, o.headers, `${at}.headers`),
+    queryParams: readValueMatches(r, o.queryParams, `${at}.queryParams`),
+  };
+  const method = r.string(o.method, `${at}.method`);
+  if (method !== undefined) {
+    if (!(METHODS as readonly string[]).includes(method)) r.fail(`${at}.method`, `must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+    else match.method = method;
+  }
+  return match;
+}
+
+function readValueMatches(r: FieldReader, raw: Raw, at: string): ValueMatch[] {
+  return r.array(raw, at).flatMap((h, k) => {
+    const o = r.object(h, `${at}[${k}]`);
+    if (!o) return [];
+    const m: ValueMatch = {
+      type: r.oneOf(o.type, `${at}[${k}].type`, ['Exact', 'RegularExpression'] as const, 'Exact'),
+      name: r.string(o.name, `${at}[${k}].name`, true) ?? '',
+      value: r.string(o.value, `${at}[${k}].value`, true) ?? '',
+    };
+    if (m.type === 'RegularExpression') checkRegex(r, m.value, `${at}[${k}].value`);
+    return [m];
+  });
+}
+
+function checkRegex(r: FieldReader, value: string, field: string): void {
+  try {
+    new RegExp(value);
+  } catch (e) {
+    r.fail(field, `is not a valid regular expression: ${(e as Error).message}`);
+  }
+}

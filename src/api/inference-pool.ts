@@ -1,0 +1,67 @@
+/** InferencePool (inference.networking.k8s.io/v1): a set of model-server pods and the ports they listen on. */
+import type { FieldReader, Raw } from './field-reader.js';
+import type { Located } from './object-meta.js';
+
+export const INFERENCE_POOL_GROUP = 'inference.networking.k8s.io';
+
+export interface EndpointPickerRef {
+  group?: string;
+  kind: string;
+  name: string;
+  port?: number;
+  failureMode: 'FailOpen' | 'FailClose';
+}
+
+export interface InferencePool extends Located {
+  kind: 'InferencePool';
+  /** Pods in the pool's namespace whose labels include all of these. */
+  selector: Readonly<Record<string, string>>;
+  /** Each ready pod x each port is one endpoint (data-parallel ranks). */
+  targetPorts: readonly number[];
+  appProtocol: 'http' | 'kubernetes.io/h2c';
+  /**
+   * Accepted as written in users' YAML (required up to GIE v1.5); infergate's own picker serves the pool
+   * whatever it names, so one process serves every pool.
+   */
+  endpointPickerRef?: EndpointPickerRef;
+}
+
+export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base: Located): InferencePool {
+  const spec = r.object(raw.spec, 'spec', true) ?? {};
+  const sel = r.object(spec.selector, 'spec.selector', true) ?? {};
+  if (sel.matchExpressions !== undefined) r.fail('spec.selector.matchExpressions', 'is not supported by InferencePool v1; use matchLabels');
+  const selector = r.stringMap(sel.matchLabels, 'spec.selector.matchLabels');
+  if (spec.selector !== undefined && Object.keys(selector).length === 0) {
+    r.fail('spec.selector.matchLabels', 'must name at least one label (an empty selector would select every pod)');
+  }
+  const ports = r.array(spec.targetPorts, 'spec.targetPorts', true);
+  if (ports.length > 8) r.fail('spec.targetPorts', `has ${ports.length} entries; at most 8 are allowed`);
+  const targetPorts: number[] = [];
+  ports.forEach((p, i) => {
+    const o = r.object(p, `spec.targetPorts[${i}]`, true);
+    const n = o ? r.integer(o.number, `spec.targetPorts[${i}].number`, 1, 65535, true) : undefined;
+    if (n !== undefined) {
+      if (targetPorts.includes(n)) r.fail(`spec.targetPorts[${i}].number`, `port ${n} is listed twice`);
+      else targetPorts.push(n);
+    }
+  });
+  if (spec.targetPorts !== undefined && ports.length === 0) r.fail('spec.targetPorts', 'must list at least one port');
+  const appProtocol = r.oneOf(spec.appProtocol, 'spec.appProtocol', ['http', 'kubernetes.io/h2c'] as const, 'http');
+  const pool: InferencePool = { ...base, kind: 'InferencePool', selector, targetPorts, appProtocol };
+  const epr = r.object(spec.endpointPickerRef, 'spec.endpointPickerRef');
+  if (epr) {
+    const name = r.string(epr.name, 'spec.endpointPickerRef.name', true) ?? '';
+    const portObj = r.object(epr.port, 'spec.endpointPickerRef.port');
+    const ref: EndpointPickerRef = {
+      kind: r.string(epr.kind, 'spec.endpointPickerRef.kind') ?? 'Service',
+      name,
+      failureMode: r.oneOf(epr.failureMode, 'spec.endpointPickerRef.failureMode', ['FailOpen', 'FailClose'] as const, 'FailClose'),
+    };
+    const group = r.string(epr.group, 'spec.endpointPickerRef.group');
+    if (group !== undefined) ref.group = group;
+    const port = portObj ? r.integer(portObj.number, 'spec.endpointPickerRef.port.number', 1, 65535) : undefined;
+    if (port !== undefined) ref.port = port;
+    pool.endpointPickerRef = ref;
+  }
+  return pool;
+}

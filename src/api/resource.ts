@@ -1,0 +1,64 @@
+/** Turns one parsed YAML document into a typed resource, or explains why it cannot. */
+import type { ConfigIssue, SourceLocation } from './config-issue.js';
+import { FieldReader, describe, type Raw } from './field-reader.js';
+import { readMeta, type Located } from './object-meta.js';
+import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP } from './inference-pool.js';
+import { readHTTPRoute, type HTTPRoute } from './http-route.js';
+import { readPod, type Pod } from './pod.js';
+import { readAllowlist, isBbrManaged, type Allowlist } from './allowlist.js';
+
+export type Resource = InferencePool | HTTPRoute | Pod | Allowlist;
+
+export type ReadResult =
+  | { resource: Resource; issues: ConfigIssue[] }
+  /** A document infergate does not act on (another kind, or a ConfigMap without the BBR label). */
+  | { skipped: string; unknownKind?: string; issues: ConfigIssue[] };
+
+/** The apiVersions accepted per kind; others are reported so a typo does not silently drop a resource. */
+const API_VERSIONS: Record<string, readonly string[]> = {
+  InferencePool: [`${INFERENCE_POOL_GROUP}/v1`],
+  HTTPRoute: ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'],
+  ConfigMap: ['v1'],
+  Pod: ['v1'],
+};
+
+export function readResource(raw: Raw, at: SourceLocation): ReadResult {
+  const top = new FieldReader(at);
+  const obj = top.object(raw, '(document)', true);
+  if (!obj) return { skipped: 'not a mapping', issues: top.issues };
+  const kind = typeof obj.kind === 'string' ? obj.kind : undefined;
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : undefined;
+  if (!kind) {
+    top.fail('kind', `is required, got ${describe(obj.kind)}`);
+    return { skipped: 'no kind', issues: top.issues };
+  }
+  const meta0 = obj.metadata && typeof obj.metadata === 'object' ? (obj.metadata as Record<string, Raw>) : {};
+  const location: SourceLocation = {
+    ...at,
+    kind,
+    namespace: typeof meta0.namespace === 'string' && meta0.namespace ? meta0.namespace : 'default',
+    name: typeof meta0.name === 'string' ? meta0.name : '<unnamed>',
+  };
+  const allowed = API_VERSIONS[kind];
+  if (!allowed) return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, issues: [] };
+  const r = new FieldReader(location);
+  if (!apiVersion || !allowed.includes(apiVersion)) {
+    r.fail('apiVersion', `${kind} must have apiVersion ${allowed.join(' or ')}, got ${describe(obj.apiVersion)}`);
+    return { skipped: 'wrong apiVersion', issues: r.issues };
+  }
+  const meta = readMeta(r, obj.metadata);
+  const base: Located = { meta, source: location };
+  switch (kind) {
+    case 'InferencePool':
+      return { resource: readInferencePool(r, obj, base), issues: r.issues };
+    case 'HTTPRoute':
+      return { resource: readHTTPRoute(r, obj, base), issues: r.issues };
+    case 'Pod':
+      return { resource: readPod(r, obj, base), issues: r.issues };
+    default: {
+      // ConfigMap: only the BBR allowlists matter; others are the user's own business.
+      if (!isBbrManaged(meta.labels)) return { skipped: 'ConfigMap without the bbr-managed label', issues: r.issues };
+      return { resource: readAllowlist(r, obj, base), issues: r.issues };
+    }
+  }
+}
