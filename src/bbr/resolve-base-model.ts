@@ -1,0 +1,53 @@
+/** Maps the requested model to its base model: allowlist ConfigMaps first, then what the pods report. */
+import { BBR_MANAGED_LABEL } from '../api/allowlist.js';
+import type { ModelCatalog } from '../epp/datastore/model-catalog.js';
+import { GatewayError } from '../errors.js';
+import type { AllowlistTable } from './allowlist-table.js';
+
+export interface BaseModelResolution {
+  model: string;
+  baseModel: string;
+  isAdapter: boolean;
+  /** Where the mapping came from, e.g. `ConfigMap default/gemma-allowlist` or `GET /v1/models of pod default/gemma-0`. */
+  source: string;
+}
+
+/**
+ * GIE's lookup (adapter -> its base; base -> itself; else unknown), over the union of the ConfigMaps and the
+ * pods' own `/v1/models` (an adapter's `parent`), ConfigMaps winning on conflict. The union is why a missing
+ * allowlist ConfigMap no longer turns into Envoy's bare 404 "fault filter abort". `strict` uses the
+ * ConfigMaps alone, as GIE does.
+ */
+export function resolveBaseModel(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): BaseModelResolution {
+  const adapter = table.adapters.get(model);
+  if (adapter) return { model, baseModel: adapter.base, isAdapter: true, source: adapter.origin };
+  const base = table.bases.get(model);
+  if (base) return { model, baseModel: model, isAdapter: false, source: base.join(', ') };
+  const entry = catalog.models.get(model);
+  if (entry && !strict) {
+    const via = `GET /v1/models of pod ${entry.pods[0]}${entry.pods.length > 1 ? ` (+${entry.pods.length - 1} more)` : ''}`;
+    if (entry.card.parent) return { model, baseModel: entry.card.parent, isAdapter: true, source: via };
+    return { model, baseModel: model, isAdapter: false, source: via };
+  }
+  const served = servedModels(table, catalog, strict);
+  const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
+  if (entry && strict) {
+    throw new GatewayError(
+      'model_not_found',
+      `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true". Allowlisted models: ${list}`,
+      'model',
+    );
+  }
+  throw new GatewayError(
+    'model_not_found',
+    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models, or name it in a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true".`,
+    'model',
+  );
+}
+
+/** Every model name a client may send, sorted. */
+export function servedModels(table: AllowlistTable, catalog: ModelCatalog, strict: boolean): string[] {
+  const names = new Set<string>([...table.bases.keys(), ...table.adapters.keys()]);
+  if (!strict) for (const id of catalog.models.keys()) names.add(id);
+  return [...names].sort();
+}

@@ -1,0 +1,69 @@
+/**
+ * Derives the simulators a demo config needs from its Pods: each Pod becomes one simulator on its
+ * `status.podIP`, started with its container's vLLM args (`--model`, `--served-model-name`, `--port`,
+ * `--lora-modules`, `--max-num-seqs`), so the demo YAML reads like a real cluster's.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import { listConfigFiles } from '../config/load-files.js';
+import type { SimulatorOptions } from '../sim/simulator.js';
+
+export interface FleetMember extends SimulatorOptions {
+  podName: string;
+  host: string;
+  port: number;
+}
+
+export async function fleetFromConfig(path: string, defaults: Partial<SimulatorOptions> = {}): Promise<FleetMember[]> {
+  const fleet: FleetMember[] = [];
+  for (const file of await listConfigFiles(path)) {
+    for (const doc of parseAllDocuments(await readFile(file, 'utf8')) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+      const o = doc.toJS() as Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (o?.kind !== 'Pod' || !o.status?.podIP) continue;
+      const container = o.spec?.containers?.[0];
+      const args: unknown[] = Array.isArray(container?.args) ? container.args : [];
+      const member = { ...defaults, ...vllmArgs(args.map(String)), podName: String(o.metadata?.name ?? 'pod'), host: String(o.status.podIP) };
+      if (!member.model) throw new Error(`${file}: Pod ${member.podName} has no --model in spec.containers[0].args; the demo cannot simulate it`);
+      fleet.push({ ...member, model: member.model, port: member.port ?? 8000 });
+    }
+  }
+  return fleet;
+}
+
+/** The subset of vLLM's CLI the simulator mirrors; other flags are ignored. */
+export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
+  const out: Partial<SimulatorOptions> = {};
+  let servedName: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = (): string => inline ?? args[++i] ?? '';
+    switch (flag) {
+      case '--model':
+        out.model = value();
+        break;
+      case '--served-model-name':
+        servedName = value();
+        break;
+      case '--port':
+        out.port = Number(value());
+        break;
+      case '--max-num-seqs':
+        out.maxNumSeqs = Number(value());
+        break;
+      case '--lora-modules': {
+        // vLLM takes `name=path` pairs or JSON objects, one per following argument, until the next flag.
+        const loras: string[] = [];
+        while (i + 1 < args.length && !args[i + 1]!.startsWith('--')) loras.push(loraName(args[++i]!));
+        out.loras = loras;
+        break;
+      }
+    }
+  }
+  if (servedName) out.model = servedName;
+  return out;
+}
+
+function loraName(spec: string): string {
+  if (spec.trim().startsWith('{')) return String((JSON.parse(spec) as { name?: unknown }).name ?? spec);
+  return spec.split('=')[0]!;
+}

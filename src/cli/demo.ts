@@ -1,0 +1,84 @@
+/** `infergate demo` (what `npm start` runs): the report's fleet on simulators, the gateway in front. */
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
+import { fleetFromConfig } from './demo-fleet.js';
+import { intFlag } from './parse-flags.js';
+import { onShutdown } from './serve.js';
+import { startGateway, type RunningGateway } from './start-gateway.js';
+
+export const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
+
+export interface Demo {
+  gateway: RunningGateway;
+  simulators: RunningSimulator[];
+  close(): Promise<void>;
+}
+
+export interface DemoOptions {
+  configPath: string;
+  host: string;
+  port: number;
+  ttftMs?: number;
+  itlMs?: number;
+  logLevel?: LogLevel;
+}
+
+/** Starts one simulator per Pod in the config, then the gateway on that same config. */
+export async function startDemo(opts: DemoOptions): Promise<Demo> {
+  const fleet = await fleetFromConfig(opts.configPath, {
+    mode: 'random',
+    ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}),
+    ...(opts.itlMs !== undefined ? { itlMs: opts.itlMs } : {}),
+  });
+  const simulators: RunningSimulator[] = [];
+  try {
+    for (const m of fleet) simulators.push(await startSimulator(m));
+    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: createLogger(opts.logLevel ?? 'info') });
+    return {
+      gateway,
+      simulators,
+      close: async () => {
+        await gateway.close();
+        await Promise.all(simulators.map((s) => s.close()));
+      },
+    };
+  } catch (e) {
+    await Promise.all(simulators.map((s) => s.close()));
+    throw e;
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description("run the field report's fleet (2 base models x 2 LoRA adapters x 2 replicas) on simulators behind the gateway")
+    .option('-f, --file <path>', 'config directory (its Pods become simulators)', SEED_DEMO_DIR)
+    .option('--host <host>', 'gateway address', '127.0.0.1')
+    .option('--port <port>', 'gateway port', intFlag(0, 65535), 8080)
+    .option('--ttft <ms>', 'simulated time to first token', intFlag(0), 80)
+    .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .action(async (flags: { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel }) => {
+      let demo: Demo;
+      try {
+        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel });
+      } catch (e) {
+        console.error(`error: could not start the demo: ${(e as Error).message}`);
+        process.exit(1);
+      }
+      const u = demo.gateway.url;
+      const models = demo.simulators.flatMap((s) => [s.options.model, ...s.options.loras]).filter((m, i, a) => a.indexOf(m) === i);
+      console.log(`\ninfergate demo: gateway on ${u}, ${demo.simulators.length} simulated vLLM pods:`);
+      for (const s of demo.simulators) console.log(`  ${s.options.podName.padEnd(20)} ${s.url}  ${s.options.model} + ${s.options.loras.join(', ')}`);
+      console.log(`\nModels: ${models.join(', ')}\n\nTry:\n`);
+      console.log(`  curl -s ${u}/v1/models`);
+      console.log(`  curl -si ${u}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gemma-sql-lora","messages":[{"role":"user","content":"Hello"}]}'`);
+      console.log(`  curl -sN ${u}/v1/completions -H 'content-type: application/json' -d '{"model":"microsoft/Phi-3-mini-4k-instruct","prompt":"Hello","max_tokens":8,"stream":true}'`);
+      console.log(`  curl -s ${u}/v1/completions -H 'content-type: application/json' -d '{"model":"no-such-model","prompt":"Hello"}'`);
+      console.log(`  npx infergate explain -f ${flags.file} --body '{"model":"phi3-code-lora","prompt":"Hello"}'`);
+      console.log('\nThe response header x-gateway-destination-endpoint-served names the pod that served it. Ctrl-C stops everything.\n');
+      onShutdown(() => demo.close());
+    });
+}

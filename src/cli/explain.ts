@@ -1,0 +1,106 @@
+/** `infergate explain`: a dry run of one request through the same functions the server uses. */
+import type { Command } from 'commander';
+import { ConfigError } from '../api/config-issue.js';
+import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
+import { loadSnapshotFromPath } from '../config/file-source.js';
+import { Datastore } from '../epp/datastore/datastore.js';
+import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
+import { asGatewayError } from '../errors.js';
+import { planPick, planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-request.js';
+import { renderPlan } from './render-plan.js';
+
+interface ExplainFlags {
+  file: string;
+  body: string;
+  header: string[];
+  method: string;
+  path: string;
+  strictAllowlist: boolean;
+  gatewayName?: string;
+  discover: boolean;
+}
+
+export interface ExplainInput {
+  configPath: string;
+  body: string;
+  headers: string[];
+  method?: string;
+  path?: string;
+  strictAllowlist?: boolean;
+  gatewayName?: string;
+  /** Ask each endpoint's GET /v1/models (default true); without it no endpoint is known to serve anything. */
+  discover?: boolean;
+}
+
+/** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
+export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
+  const snapshot = await loadSnapshotFromPath(input.configPath, input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {});
+  const datastore = new Datastore();
+  datastore.apply(snapshot);
+  if (input.discover !== false) {
+    const discovery = new ModelDiscovery(datastore, { intervalMs: 60_000, timeoutMs: 1500 });
+    await discovery.refreshAll();
+    await discovery.close();
+  }
+  const headers = new Map<string, string>();
+  const dropped: string[] = [];
+  for (const h of input.headers) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new Error(`--header must look like "name: value", got "${h}"`);
+    const name = h.slice(0, i).trim().toLowerCase();
+    if (isReservedRoutingHeader(name)) dropped.push(name);
+    else headers.set(name, h.slice(i + 1).trim());
+  }
+  const url = input.path ?? '/v1/chat/completions';
+  const q = url.indexOf('?');
+  const req: IncomingRequest = {
+    method: (input.method ?? 'POST').toUpperCase(),
+    path: q < 0 ? url : url.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    headers,
+    body: Buffer.from(input.body),
+  };
+  const plan = planRoute({ snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false }, req);
+  if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
+  if (!plan.error && plan.view) {
+    try {
+      planPick(plan);
+    } catch (e) {
+      plan.error = asGatewayError(e);
+    }
+  }
+  return plan;
+}
+
+export function registerExplainCommand(program: Command): void {
+  program
+    .command('explain')
+    .description('dry-run one request: the model found, its base model and why, the route rule, the pool, each endpoint and the pick')
+    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files')
+    .requiredOption('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\'')
+    .option('--header <header>', 'a request header "name: value" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--method <method>', 'HTTP method', 'POST')
+    .option('--path <path>', 'request path and query', '/v1/chat/completions')
+    .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model', false)
+    .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
+    .option('--no-discover', "do not ask the pods' GET /v1/models")
+    .action(async (flags: ExplainFlags) => {
+      try {
+        const plan = await explainRequest({
+          configPath: flags.file,
+          body: flags.body,
+          headers: flags.header,
+          method: flags.method,
+          path: flags.path,
+          strictAllowlist: flags.strictAllowlist,
+          discover: flags.discover,
+          ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
+        });
+        console.log(renderPlan(plan).join('\n'));
+        process.exitCode = plan.error ? 1 : 0;
+      } catch (e) {
+        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        process.exitCode = 2;
+      }
+    });
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** The `infergate` command: argv -> one of the subcommands. */
+import { Command } from 'commander';
+import { registerDemoCommand } from './demo.js';
+import { registerExplainCommand } from './explain.js';
+import { registerServeCommand } from './serve.js';
+import { registerSimCommand } from './sim.js';
+
+const program = new Command('infergate')
+  .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
+  .version('0.1.0');
+registerServeCommand(program);
+registerExplainCommand(program);
+registerSimCommand(program);
+registerDemoCommand(program);
+await program.parseAsync(process.argv);

@@ -1,0 +1,77 @@
+/** `infergate serve -f PATH`: the standalone OpenAI-compatible gateway. */
+import type { Command } from 'commander';
+import { ConfigError } from '../api/config-issue.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
+import { intFlag } from './parse-flags.js';
+import { startGateway } from './start-gateway.js';
+
+interface ServeFlags {
+  file: string;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  strictAllowlist: boolean;
+  gatewayName?: string;
+  maxAttempts: number;
+  modelsRefreshInterval: number;
+  connectTimeout: number;
+  logLevel: LogLevel;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML')
+    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod); watched for changes')
+    .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
+    .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
+    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
+    .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)', false)
+    .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
+    .option('--max-attempts <n>', 'endpoints tried per request when connections fail', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
+    .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
+    .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs)
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .action(async (flags: ServeFlags) => {
+      if (!LOG_LEVELS.includes(flags.logLevel)) {
+        console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+        process.exit(2);
+      }
+      const log = createLogger(flags.logLevel);
+      try {
+        const gw = await startGateway({
+          configPath: flags.file,
+          host: flags.host,
+          port: flags.port,
+          maxBodyBytes: flags.maxBodyBytes,
+          strictAllowlist: flags.strictAllowlist,
+          maxAttempts: flags.maxAttempts,
+          modelsRefreshMs: flags.modelsRefreshInterval,
+          connectTimeoutMs: flags.connectTimeout,
+          log,
+          ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
+        });
+        log.info(`infergate listening on ${gw.url}`, { config: flags.file });
+        onShutdown(() => gw.close());
+      } catch (e) {
+        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        process.exit(1);
+      }
+    });
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
+export function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

@@ -1,0 +1,60 @@
+/** Reads a YAML file or a directory of them (multi-document) into typed resources, with located problems. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { ConfigIssue } from '../api/config-issue.js';
+import { readResource, type Resource } from '../api/resource.js';
+
+export interface LoadedFiles {
+  files: string[];
+  resources: Resource[];
+  issues: ConfigIssue[];
+  /** One line per unknown kind (not per document), so a directory of Deployments does not flood the log. */
+  warnings: string[];
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+
+/** The files a path names: itself, or the `.yaml`/`.yml` files directly in it, sorted for a stable order. */
+export async function listConfigFiles(path: string): Promise<string[]> {
+  const s = await stat(path);
+  if (!s.isDirectory()) return [path];
+  const names = (await readdir(path)).filter((n) => YAML_FILE.test(n) && !n.startsWith('.')).sort();
+  return names.map((n) => join(path, n));
+}
+
+export async function loadConfigFiles(path: string): Promise<LoadedFiles> {
+  const files = await listConfigFiles(path);
+  const out: LoadedFiles = { files, resources: [], issues: [], warnings: [] };
+  if (files.length === 0) out.warnings.push(`${path}: no .yaml or .yml files found`);
+  const unknownKinds = new Map<string, string>();
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
+    parseText(file, text, out, unknownKinds);
+  }
+  for (const [kind, where] of unknownKinds) out.warnings.push(`skipping ${kind}: infergate does not use this kind (first seen in ${where})`);
+  return out;
+}
+
+/** Parses one file's text; exported for tests and for sources that do not read from disk. */
+export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds = new Map<string, string>()): void {
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  // parseAllDocuments returns an EmptyStream (not an array) for an empty file.
+  if (!Array.isArray(docs)) return;
+  docs.forEach((doc, i) => {
+    const at = { file, document: i + 1 };
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0];
+        out.issues.push({ location: at, field: null, message: `YAML syntax error${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}` });
+      }
+      return;
+    }
+    const raw: unknown = doc.toJS();
+    if (raw === null || raw === undefined) return; // an empty document between `---` separators
+    const result = readResource(raw, at);
+    out.issues.push(...result.issues);
+    if ('resource' in result) out.resources.push(result.resource);
+    else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) unknownKinds.set(result.unknownKind, `${file} (document ${i + 1})`);
+  });
+}

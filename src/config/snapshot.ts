@@ -1,0 +1,89 @@
+/** One immutable, validated view of the configuration; a reload builds a new one and swaps it whole. */
+import type { Allowlist } from '../api/allowlist.js';
+import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import type { HTTPRoute } from '../api/http-route.js';
+import type { InferencePool } from '../api/inference-pool.js';
+import { keyOf } from '../api/object-meta.js';
+import type { Pod } from '../api/pod.js';
+import type { Resource } from '../api/resource.js';
+import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
+import { poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
+import { compileRoutes, type RouteTable } from '../route/route-table.js';
+
+export interface SnapshotOptions {
+  /** Only HTTPRoutes whose parentRefs name this Gateway count; all of them when unset. */
+  gatewayName?: string;
+}
+
+export interface ConfigSnapshot {
+  /** Increases by one on every successful load; logged so users can tell which config served a request. */
+  readonly version: number;
+  readonly pools: ReadonlyMap<string, InferencePool>;
+  readonly routes: readonly HTTPRoute[];
+  readonly routeTable: RouteTable;
+  readonly allowlists: readonly Allowlist[];
+  readonly allowlistTable: AllowlistTable;
+  readonly pods: readonly Pod[];
+  /** Pool key -> selected pods, computed once per snapshot instead of per request. */
+  readonly members: ReadonlyMap<string, readonly PoolMember[]>;
+  /** Problems that do not stop the config from loading (a route naming a pool that does not exist yet). */
+  readonly warnings: readonly string[];
+}
+
+let nextVersion = 1;
+
+/** Validates across objects and builds the snapshot; throws ConfigError listing every problem. */
+export function buildSnapshot(resources: readonly Resource[], options: SnapshotOptions = {}, priorIssues: readonly ConfigIssue[] = []): ConfigSnapshot {
+  const issues: ConfigIssue[] = [...priorIssues];
+  const warnings: string[] = [];
+  const seen = new Map<string, Resource>();
+  for (const r of resources) {
+    const id = `${r.kind}/${keyOf(r.meta)}`;
+    const prior = seen.get(id);
+    if (prior) {
+      issues.push({ location: r.source, field: 'metadata.name', message: `duplicate ${r.kind === 'Allowlist' ? 'ConfigMap' : r.kind} ${keyOf(r.meta)}; also declared in ${prior.source.file} (document ${prior.source.document})` });
+    } else seen.set(id, r);
+  }
+  const pools = new Map<string, InferencePool>();
+  const routes: HTTPRoute[] = [];
+  const allowlists: Allowlist[] = [];
+  const pods: Pod[] = [];
+  for (const r of seen.values()) {
+    if (r.kind === 'InferencePool') pools.set(keyOf(r.meta), r);
+    else if (r.kind === 'HTTPRoute') routes.push(r);
+    else if (r.kind === 'Allowlist') allowlists.push(r);
+    else pods.push(r);
+  }
+  const { table: allowlistTable, issues: allowIssues } = buildAllowlistTable(allowlists);
+  issues.push(...allowIssues);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  for (const route of routes) {
+    route.rules.forEach((rule, i) => {
+      for (const b of rule.backendRefs) {
+        if (b.kind === 'InferencePool' && !pools.has(`${b.namespace}/${b.name}`)) {
+          warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} names InferencePool ${b.namespace}/${b.name}, which is not in the configuration; requests matching it will get 500 until it exists`);
+        } else if (b.kind !== 'InferencePool') {
+          warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} has a backendRef of kind ${b.kind} (${b.name}); infergate routes only to InferencePools`);
+        }
+      }
+    });
+  }
+  const members = new Map<string, PoolMember[]>();
+  for (const [key, pool] of pools) {
+    const m = poolMembers(pool, pods);
+    members.set(key, m);
+    if (m.length === 0) warnings.push(`InferencePool ${key} selects no pods (selector ${JSON.stringify(pool.selector)})`);
+  }
+  return {
+    version: nextVersion++,
+    pools,
+    routes,
+    routeTable: compileRoutes(routes, options.gatewayName === undefined ? {} : { gatewayName: options.gatewayName }),
+    allowlists,
+    allowlistTable,
+    pods,
+    members,
+    warnings,
+  };
+}

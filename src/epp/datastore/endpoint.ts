@@ -1,0 +1,69 @@
+/** One model-server endpoint (pod IP x target port) and what the gateway knows of it right now. */
+import type { Pod } from '../../api/pod.js';
+import { keyOf } from '../../api/object-meta.js';
+import type { ModelCard } from './model-card.js';
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Mutable live state of an endpoint. Objects survive configuration reloads while their address stays, so
+ * in-flight counts and discovered models are not lost when an unrelated file changes.
+ */
+export class Endpoint {
+  readonly address: string;
+  readonly ip: string;
+  readonly port: number;
+  pod: Pod;
+  /** Requests the gateway has sent here that have not finished; counted at pick time. */
+  inFlight = 0;
+  /** What `GET /v1/models` last returned; undefined until it first answered. */
+  models: ReadonlyMap<string, ModelCard> | undefined;
+  /** Why the last `GET /v1/models` failed, if it did. */
+  modelsError: string | undefined;
+  modelsFetchedAt = 0;
+  /** Held out of picking until this time (ms since epoch) after a connection failure. */
+  backoffUntil = 0;
+  consecutiveFailures = 0;
+
+  constructor(pod: Pod, ip: string, port: number) {
+    this.pod = pod;
+    this.ip = ip;
+    this.port = port;
+    // IPv6 addresses are bracketed so `address` is always a valid authority and splits on the last colon.
+    this.address = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  }
+
+  get podKey(): string {
+    return keyOf(this.pod.meta);
+  }
+
+  get origin(): string {
+    return `http://${this.address}`;
+  }
+
+  /** undefined when the endpoint has not said what it serves yet. */
+  serves(model: string): boolean | undefined {
+    return this.models ? this.models.has(model) : undefined;
+  }
+
+  setModels(cards: readonly ModelCard[], now: number): void {
+    this.models = new Map(cards.map((c) => [c.id, c]));
+    this.modelsError = undefined;
+    this.modelsFetchedAt = now;
+  }
+
+  /** Exponential backoff: 1 s, 2 s, 4 s ... capped at 30 s. */
+  markConnectFailure(now: number, baseMs = 1000): void {
+    this.consecutiveFailures++;
+    this.backoffUntil = now + Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (this.consecutiveFailures - 1));
+  }
+
+  markReachable(): void {
+    this.consecutiveFailures = 0;
+    this.backoffUntil = 0;
+  }
+
+  inBackoff(now: number): boolean {
+    return this.backoffUntil > now;
+  }
+}

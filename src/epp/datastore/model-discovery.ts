@@ -1,0 +1,84 @@
+/** Learns what each endpoint serves from its `GET /v1/models`, every few seconds and right after a failure. */
+import { Agent, request } from 'undici';
+import type { Datastore } from './datastore.js';
+import type { Endpoint } from './endpoint.js';
+import { parseModelList } from './model-card.js';
+
+export interface DiscoveryOptions {
+  /** How often every endpoint is asked again (ms). */
+  intervalMs: number;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+  /** Called after any endpoint's models changed, so caches built from them can be dropped. */
+  onChange?: () => void;
+  onError?: (ep: Endpoint, message: string) => void;
+}
+
+export class ModelDiscovery {
+  #store: Datastore;
+  #opts: DiscoveryOptions;
+  #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
+  #timer: NodeJS.Timeout | undefined;
+  /** One fetch per endpoint at a time; a burst of failures must not become a burst of probes. */
+  #pending = new Map<Endpoint, Promise<void>>();
+
+  constructor(store: Datastore, opts: DiscoveryOptions) {
+    this.#store = store;
+    this.#opts = opts;
+  }
+
+  start(): void {
+    this.stop();
+    this.#timer = setInterval(() => void this.refreshAll(), this.#opts.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.allSettled(this.#pending.values());
+    await this.#agent.close();
+  }
+
+  refreshAll(endpoints: Iterable<Endpoint> = this.#store.endpoints()): Promise<void> {
+    return Promise.all([...endpoints].map((ep) => this.refresh(ep))).then(() => undefined);
+  }
+
+  refresh(ep: Endpoint): Promise<void> {
+    let p = this.#pending.get(ep);
+    if (!p) {
+      p = this.#fetch(ep).finally(() => this.#pending.delete(ep));
+      this.#pending.set(ep, p);
+    }
+    return p;
+  }
+
+  async #fetch(ep: Endpoint): Promise<void> {
+    const before = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+    try {
+      const res = await request(`${ep.origin}/v1/models`, {
+        dispatcher: this.#agent,
+        headersTimeout: this.#opts.timeoutMs,
+        bodyTimeout: this.#opts.timeoutMs,
+        signal: AbortSignal.timeout(this.#opts.timeoutMs),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`GET /v1/models answered ${res.statusCode}`);
+      ep.setModels(parseModelList(JSON.parse(text)), Date.now());
+      ep.markReachable();
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      ep.modelsError = `GET ${ep.origin}/v1/models failed: ${err.code ?? err.name}: ${err.message}`;
+      this.#opts.onError?.(ep, ep.modelsError);
+    }
+    const after = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+    if (before !== after) {
+      this.#store.invalidateCatalog();
+      this.#opts.onChange?.();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/** Sends a planned request upstream, streams the answer back, and fails over when a connection fails. */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
+import type { Endpoint } from '../epp/datastore/endpoint.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { errorCode, isConnectFailure } from './connect-failure.js';
+import { planPick, type RoutePlan } from './plan-request.js';
+import { sendError } from './send-error.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+export interface ForwardContext {
+  upstreams: UpstreamPools;
+  maxAttempts: number;
+  log: Logger;
+  /** Called when an endpoint failed to connect: refresh what we know of it. */
+  onConnectFailure: (ep: Endpoint) => void;
+}
+
+export interface ForwardRequest {
+  method: string;
+  /** Path with query string, as the client sent it. */
+  url: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer | undefined;
+  requestId: string;
+}
+
+/**
+ * Tries up to `maxAttempts` endpoints. Only a failure before any response byte (refused, reset, connect
+ * timeout) moves on to another endpoint, which is held out for a backoff; once the upstream answered,
+ * its status and body pass through unchanged. A client that goes away aborts the upstream request.
+ */
+export async function forward(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.on('close', onClose);
+  const tried = new Set<string>();
+  const failures: string[] = [];
+  try {
+    for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+      let ep: Endpoint;
+      try {
+        ep = planPick(plan, tried).endpoint;
+      } catch (e) {
+        if (failures.length === 0) throw e;
+        break; // nothing left to fail over to: report what was tried
+      }
+      tried.add(ep.address);
+      ep.inFlight++;
+      try {
+        const up = await ctx.upstreams.get(ep.origin).request({
+          method: req.method as 'POST',
+          path: req.url,
+          headers: req.headers,
+          body: req.body ?? null,
+          signal: abort.signal,
+        });
+        if (ep.consecutiveFailures > 0) ep.markReachable();
+        res.writeHead(up.statusCode, responseHeaders(up.headers, ep.address));
+        // Flush headers now so a streaming client sees the response start before the first token.
+        res.flushHeaders();
+        await pipeline(up.body, res).catch((e: unknown) => {
+          if (!abort.signal.aborted) ctx.log.warn('upstream stream ended with an error', { request_id: req.requestId, endpoint: ep.address, error: errorCode(e) });
+        });
+        return;
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        if (!isConnectFailure(e)) throw upstreamError(e, ep);
+        failures.push(`${ep.address}: ${errorCode(e)}`);
+        ep.markConnectFailure(Date.now());
+        ctx.onConnectFailure(ep);
+        ctx.log.warn('upstream connection failed; trying another endpoint', { request_id: req.requestId, endpoint: ep.address, attempt, error: errorCode(e) });
+      } finally {
+        ep.inFlight--;
+      }
+    }
+    throw new GatewayError('upstream_unavailable', `could not connect to any endpoint of InferencePool ${plan.view?.key ?? '?'} after ${failures.length} attempt(s): ${failures.join('; ')}`);
+  } catch (e) {
+    if (e instanceof GatewayError) sendError(res, e);
+    else throw e;
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function upstreamError(e: unknown, ep: Endpoint): GatewayError {
+  const code = errorCode(e);
+  const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'did not answer in time' : 'failed';
+  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) ${what}: ${code}: ${(e as Error).message}`);
+}
+
+function responseHeaders(h: IncomingHttpHeaders, served: string): Record<string, string | string[]> {
+  const tokens = connectionTokens(h.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !isHopByHop(k, tokens)) out[k] = v;
+  out[DESTINATION_ENDPOINT_SERVED_HEADER] = served;
+  return out;
+}

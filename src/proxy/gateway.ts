@@ -1,0 +1,105 @@
+/** The standalone gateway's runtime: current snapshot, datastore, discovery, upstream pools and the HTTP server. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConfigSnapshot } from '../config/snapshot.js';
+import { Datastore } from '../epp/datastore/datastore.js';
+import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
+import type { Logger } from '../observability/logger.js';
+import { createHandler } from './handler.js';
+import type { GatewayState } from './plan-request.js';
+import { UpstreamPools } from './upstream-pools.js';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  strictAllowlist: boolean;
+  maxAttempts: number;
+  /** How often each endpoint's GET /v1/models is refreshed (ms). */
+  modelsRefreshMs: number;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  log: Logger;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 16 * 1024 * 1024,
+  strictAllowlist: false,
+  maxAttempts: 3,
+  modelsRefreshMs: 5000,
+  connectTimeoutMs: 2000,
+  responseTimeoutMs: 600_000,
+};
+
+export class Gateway {
+  readonly options: GatewayOptions;
+  readonly datastore = new Datastore();
+  readonly discovery: ModelDiscovery;
+  readonly upstreams: UpstreamPools;
+  readonly server: Server;
+  #state: GatewayState | undefined;
+
+  constructor(options: GatewayOptions) {
+    this.options = options;
+    this.upstreams = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, responseTimeoutMs: options.responseTimeoutMs });
+    this.discovery = new ModelDiscovery(this.datastore, {
+      intervalMs: options.modelsRefreshMs,
+      timeoutMs: Math.min(2000, options.modelsRefreshMs),
+      onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
+    });
+    this.server = createServer({ keepAliveTimeout: 65_000 }, createHandler(this));
+    // Streams last as long as generation does; the gateway's own timeouts live on the upstream side.
+    this.server.requestTimeout = 0;
+  }
+
+  /** undefined until the first snapshot is in force; /readyz answers 503 until then. */
+  get state(): GatewayState | undefined {
+    return this.#state;
+  }
+
+  /**
+   * Puts a snapshot in force: endpoints new to it are asked what they serve first, then pools and snapshot
+   * are swapped together, so requests see either the old configuration or the new one, never a mix.
+   */
+  async applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
+    const prepared = this.datastore.prepare(snapshot);
+    await this.discovery.refreshAll(prepared.added);
+    prepared.commit();
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist };
+    for (const ep of prepared.removed) this.upstreams.release(ep.origin);
+    this.options.log.info('configuration in force', {
+      version: snapshot.version,
+      pools: snapshot.pools.size,
+      routes: snapshot.routes.length,
+      endpoints: [...this.datastore.endpoints()].length,
+      added: prepared.added.length,
+      removed: prepared.removed.length,
+    });
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.discovery.start();
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes upstream connections. */
+  async close(graceMs = 5000): Promise<void> {
+    this.discovery.stop();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    await this.discovery.close();
+    await this.upstreams.closeAll();
+  }
+}

@@ -1,0 +1,73 @@
+/** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
+import { GatewayError, asGatewayError } from '../errors.js';
+import type { Gateway } from './gateway.js';
+import { forward } from './forward.js';
+import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { listModels } from './list-models.js';
+import { planRoute } from './plan-request.js';
+import { readBody } from './read-body.js';
+import { sendError, sendJson } from './send-error.js';
+
+export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(gw, req, res).catch((e: unknown) => {
+      const err = asGatewayError(e);
+      if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
+      sendError(res, err);
+    });
+  };
+}
+
+async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
+  res.setHeader('x-request-id', requestId);
+
+  if (method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  const state = gw.state;
+  if (method === 'GET' && path === '/readyz') {
+    return state ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version }) : sendJson(res, 503, { status: 'not ready', reason: 'no configuration loaded yet' });
+  }
+  if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
+  if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, listModels(state));
+
+  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
+
+  const tokens = connectionTokens(req.headers.connection);
+  const lower = new Map<string, string>();
+  const upstreamHeaders: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || isHopByHop(name, tokens) || isReservedRoutingHeader(name)) continue;
+    lower.set(name, Array.isArray(value) ? value.join(', ') : value);
+    // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
+    if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
+  }
+  const plan = planRoute(state, { method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
+  if (plan.error) {
+    gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
+    return sendError(res, plan.error);
+  }
+  Object.assign(upstreamHeaders, plan.routingHeaders);
+  upstreamHeaders['x-request-id'] = requestId;
+  const peer = req.socket.remoteAddress;
+  if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
+  upstreamHeaders['x-forwarded-proto'] = 'http';
+
+  await forward(
+    { upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
+    plan,
+    { method, url, headers: upstreamHeaders, body, requestId },
+    res,
+  );
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,27 @@
+/** The gateway's own `GET /v1/models`: every model any pool serves, adapters with their `parent`. */
+import { resolveBaseModel } from '../bbr/resolve-base-model.js';
+import type { GatewayState } from './plan-request.js';
+
+export interface ModelListing {
+  object: 'list';
+  data: { id: string; object: 'model'; created: number; owned_by: string; root: string; parent: string | null }[];
+}
+
+export function listModels(state: GatewayState): ModelListing {
+  const catalog = state.datastore.catalog();
+  const created = Math.floor(Date.now() / 1000);
+  const data: ModelListing['data'] = [];
+  for (const [id, entry] of catalog.models) {
+    let parent = entry.card.parent;
+    // ConfigMaps win over what pods report (REFERENCE §1): show the parent requests will be routed by.
+    try {
+      const r = resolveBaseModel(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+      parent = r.isAdapter ? r.baseModel : null;
+    } catch {
+      if (state.strictAllowlist) continue; // not allowlisted: requests for it get 404, so do not list it
+    }
+    data.push({ id, object: 'model', created, owned_by: entry.card.owned_by ?? 'vllm', root: entry.card.root ?? id, parent });
+  }
+  data.sort((a, b) => a.id.localeCompare(b.id));
+  return { object: 'list', data };
+}

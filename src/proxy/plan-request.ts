@@ -1,0 +1,130 @@
+/**
+ * The pure decision pipeline shared by the server and `infergate explain`: body-based routing, route
+ * matching, pool lookup and endpoint picking, each step recorded so a dry run can print why.
+ */
+import type { BackendRef } from '../api/http-route.js';
+import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
+import { extractModel } from '../bbr/extract-model.js';
+import { resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
+import type { ConfigSnapshot } from '../config/snapshot.js';
+import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
+import { NoEndpointError, pickEndpoint, type CandidateVerdict, type PickResult } from '../epp/scheduler.js';
+import { GatewayError, asGatewayError } from '../errors.js';
+import { describeMatch } from '../route/describe.js';
+import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/match-route.js';
+import { pickBackend } from '../route/pick-backend.js';
+
+export interface GatewayState {
+  readonly snapshot: ConfigSnapshot;
+  readonly datastore: Datastore;
+  readonly strictAllowlist: boolean;
+}
+
+export interface IncomingRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  host?: string;
+  /** Lower-cased names, reserved routing headers already removed. */
+  headers: Map<string, string>;
+  body: Buffer | undefined;
+}
+
+export interface PlanStep {
+  stage: 'bbr' | 'route' | 'pool' | 'pick';
+  detail: string;
+}
+
+export interface RoutePlan {
+  steps: PlanStep[];
+  model?: string;
+  base?: BaseModelResolution;
+  /** Headers body-based routing adds to the upstream request. */
+  routingHeaders: Record<string, string>;
+  route?: RouteMatchResult;
+  backend?: BackendRef;
+  view?: PoolView;
+  pick?: PickResult;
+  /** Every endpoint's verdict at the last pick, kept even when none was eligible. */
+  candidates?: CandidateVerdict[];
+  error?: GatewayError;
+}
+
+/** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
+export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan {
+  const plan: RoutePlan = { steps: [], routingHeaders: {} };
+  try {
+    bbrStage(state, req, plan);
+    routeStage(state, req, plan);
+  } catch (e) {
+    plan.error = asGatewayError(e);
+  }
+  return plan;
+}
+
+/** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
+export function planPick(plan: RoutePlan, exclude?: ReadonlySet<string>): PickResult {
+  if (!plan.view) throw new GatewayError('internal_error', 'planPick called without a pool');
+  try {
+    const pick = pickEndpoint(plan.view, exclude === undefined ? { model: plan.model } : { model: plan.model, exclude });
+    plan.pick = pick;
+    plan.candidates = pick.candidates;
+    return pick;
+  } catch (e) {
+    if (e instanceof NoEndpointError) plan.candidates = e.candidates;
+    throw e;
+  }
+}
+
+function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
+  const hasBody = req.body !== undefined && req.body.length > 0;
+  if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE')) {
+    plan.steps.push({ stage: 'bbr', detail: `${req.method} without a body: no model to read, routing on path and headers only` });
+    return;
+  }
+  const { model } = extractModel(req.body ?? Buffer.alloc(0));
+  plan.model = model;
+  plan.steps.push({ stage: 'bbr', detail: `model in body: ${model}` });
+  const base = resolveBaseModel(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist);
+  plan.base = base;
+  plan.routingHeaders[MODEL_NAME_HEADER] = model;
+  plan.routingHeaders[BASE_MODEL_NAME_HEADER] = base.baseModel;
+  plan.steps.push({
+    stage: 'bbr',
+    detail: base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`,
+  });
+  req.headers.set(MODEL_NAME_HEADER, model);
+  req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
+}
+
+function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
+  const routeReq = { method: req.method, path: req.path, query: req.query, headers: (n: string) => req.headers.get(n), ...(req.host ? { host: req.host } : {}) };
+  const m = matchRoute(state.snapshot.routeTable, routeReq);
+  if (!m) {
+    const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
+    const why = explainNoMatch(state.snapshot.routeTable, routeReq);
+    throw new GatewayError(
+      'route_not_found',
+      `no HTTPRoute rule matches ${req.method} ${req.path}${looked}. Add an HTTPRoute rule matching it whose backendRef is the InferencePool of that model${why.length > 0 ? `. Closest rules: ${why.join('; ')}` : ''}`,
+    );
+  }
+  plan.route = m;
+  const matchText = m.rule.matches[m.matchIndex];
+  plan.steps.push({ stage: 'route', detail: `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex}${matchText ? ` (${describeMatch(matchText)})` : ''}` });
+  const backend = pickBackend(m.rule);
+  if (!backend) {
+    throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} has no backendRef with a weight above 0`);
+  }
+  plan.backend = backend;
+  if (backend.kind !== 'InferencePool') {
+    throw new GatewayError('backend_not_supported', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} sends to ${backend.kind} ${backend.namespace}/${backend.name}; infergate routes to InferencePools only`);
+  }
+  const key = `${backend.namespace}/${backend.name}`;
+  const weights = m.rule.backendRefs.length > 1 ? ` (weight ${backend.weight} of ${m.rule.backendRefs.reduce((s, b) => s + b.weight, 0)})` : '';
+  const view = state.datastore.pool(key);
+  if (!view) {
+    throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
+  }
+  plan.view = view;
+  plan.steps.push({ stage: 'pool', detail: `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable` });
+}

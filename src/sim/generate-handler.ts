@@ -1,0 +1,81 @@
+/** Serves one generation request: hands it to the engine and writes tokens back, streamed or whole. */
+import type { ServerResponse } from 'node:http';
+import type { Engine, EngineRequest, GenerationListener } from './engine.js';
+import type { GenerateRequest } from './generate-request.js';
+import type { ReplyMode } from './reply-text.js';
+import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk } from './completion-bodies.js';
+import { sendJson, startEventStream, writeEvent } from './http-io.js';
+import { replyTokens } from './reply-text.js';
+import { estimateTokens } from './token-estimate.js';
+import { modelNotFound } from './vllm-error.js';
+
+/** What the handler needs from the simulator. */
+export interface GenerateDeps {
+  readonly engine: Engine;
+  readonly model: string;
+  readonly loras: readonly string[];
+  readonly mode: ReplyMode;
+  readonly maxTokensDefault: number;
+}
+
+function toEngineRequest(req: GenerateRequest, deps: GenerateDeps): EngineRequest {
+  return {
+    lora: req.model === deps.model ? null : req.model,
+    promptText: req.promptText,
+    promptTokens: estimateTokens(req.promptText),
+    // Random mode talks until max_tokens (or the default); echo says the input once and stops.
+    output: replyTokens(deps.mode, req.echoText, req.maxTokens ?? deps.maxTokensDefault),
+    maxTokens: req.maxTokens,
+  };
+}
+
+function streamingListener(req: GenerateRequest, res: ServerResponse): GenerationListener {
+  const ctx = newResponseContext(req.endpoint, req.model);
+  startEventStream(res);
+  let opened = false;
+  const open = (): void => {
+    if (!opened && ctx.endpoint === 'chat') writeEvent(res, roleChunk(ctx));
+    opened = true;
+  };
+  return {
+    onToken(text, _index, finishReason) {
+      open();
+      writeEvent(res, tokenChunk(ctx, text, finishReason));
+    },
+    onFinish(result) {
+      if (!opened) {
+        // Nothing was generated: still send the role and a final chunk with the finish reason.
+        open();
+        writeEvent(res, tokenChunk(ctx, '', result.finishReason));
+      }
+      if (req.includeUsage) writeEvent(res, usageChunk(ctx, result));
+      writeEvent(res, '[DONE]');
+      res.end();
+    },
+  };
+}
+
+function wholeListener(req: GenerateRequest, res: ServerResponse): GenerationListener {
+  const ctx = newResponseContext(req.endpoint, req.model);
+  let text = '';
+  return {
+    onToken(token) {
+      text += token;
+    },
+    onFinish(result) {
+      if (!res.destroyed) sendJson(res, 200, completionBody(ctx, text, result));
+    },
+  };
+}
+
+/** Throws a 404 VllmError when the model is not served; otherwise answers through `res` when the engine is done. */
+export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: GenerateDeps): void {
+  if (req.model !== deps.model && !deps.loras.includes(req.model)) throw modelNotFound(req.model);
+  if (res.destroyed) return; // the client left while we read its body
+  const listener = req.stream ? streamingListener(req, res) : wholeListener(req, res);
+  const generation = deps.engine.submit(toEngineRequest(req, deps), listener);
+  // A client that disconnects takes its request out of the queue or frees its running slot.
+  res.on('close', () => {
+    if (!res.writableEnded) generation.abort();
+  });
+}

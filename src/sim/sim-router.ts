@@ -1,0 +1,62 @@
+/** Routes the simulator's HTTP requests: generation, models, health, metrics; everything else gets a vLLM error. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GenerateDeps } from './generate-handler.js';
+import type { Endpoint } from './generate-request.js';
+import type { VllmMetrics } from './vllm-metrics.js';
+import { handleGenerate } from './generate-handler.js';
+import { parseGenerateRequest } from './generate-request.js';
+import { readJsonBody, sendError, sendJson, sendText } from './http-io.js';
+import { modelListBody } from './model-list.js';
+import { VllmError, asVllmError } from './vllm-error.js';
+
+/** Everything a request may touch. */
+export interface RouterContext extends GenerateDeps {
+  readonly podName: string;
+  readonly metrics: VllmMetrics;
+  /** Unix seconds the simulator started, reported as `created` in the model list. */
+  readonly created: number;
+  /** True once close() began: new requests get a 503 and connections are not kept alive. */
+  isClosing(): boolean;
+}
+
+const GENERATE_PATHS: Readonly<Record<string, Endpoint>> = {
+  '/v1/completions': 'completion',
+  '/v1/chat/completions': 'chat',
+};
+const GET_PATHS = new Set(['/health', '/metrics', '/v1/models']);
+
+async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterContext): Promise<void> {
+  const method = req.method ?? 'GET';
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  const endpoint = GENERATE_PATHS[path];
+  if (endpoint !== undefined) {
+    if (method !== 'POST') throw new VllmError(405, `${method} is not allowed on ${path}; use POST`);
+    const body = await readJsonBody(req);
+    handleGenerate(parseGenerateRequest(endpoint, body), res, ctx);
+    return;
+  }
+  if (!GET_PATHS.has(path)) throw new VllmError(404, `Not Found: ${method} ${path}`);
+  if (method !== 'GET' && method !== 'HEAD') throw new VllmError(405, `${method} is not allowed on ${path}; use GET`);
+  if (path === '/health') {
+    res.writeHead(200, { 'content-length': 0 });
+    res.end();
+  } else if (path === '/metrics') {
+    sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(ctx.engine));
+  } else {
+    sendJson(res, 200, modelListBody(ctx.model, ctx.loras, ctx.created));
+  }
+}
+
+/** The node:http request listener. Never throws: every failure becomes a vLLM-shaped error response. */
+export function createRequestListener(ctx: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (ctx.podName !== '') res.setHeader('x-inference-pod', ctx.podName);
+    if (ctx.isClosing()) {
+      // Like a pod after SIGTERM: finish what was accepted, take nothing new.
+      res.setHeader('connection', 'close');
+      sendError(res, new VllmError(503, 'the server is shutting down; retry on another replica'));
+      return;
+    }
+    route(req, res, ctx).catch((err: unknown) => sendError(res, asVllmError(err)));
+  };
+}
