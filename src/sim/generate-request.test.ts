@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Endpoint } from './generate-request.js';
+import { parseGenerateRequest } from './generate-request.js';
+import { VllmError } from './vllm-error.js';
+
+test('parseGenerateRequest rejects bad bodies with a 400 naming the field', () => {
+  const cases: Array<[string, Endpoint, unknown, string | null]> = [
+    ['not an object', 'chat', [1, 2], null],
+    ['null body', 'completion', null, null],
+    ['missing model', 'chat', { messages: [{ role: 'user', content: 'hi' }] }, 'model'],
+    ['empty model', 'completion', { model: '', prompt: 'x' }, 'model'],
+    ['model not a string', 'completion', { model: 3, prompt: 'x' }, 'model'],
+    ['no messages', 'chat', { model: 'm' }, 'messages'],
+    ['empty messages', 'chat', { model: 'm', messages: [] }, 'messages'],
+    ['message without role', 'chat', { model: 'm', messages: [{ content: 'x' }] }, 'messages'],
+    ['content a number', 'chat', { model: 'm', messages: [{ role: 'user', content: 4 }] }, 'messages'],
+    ['no prompt', 'completion', { model: 'm' }, 'prompt'],
+    ['prompt of numbers', 'completion', { model: 'm', prompt: [1, 2] }, 'prompt'],
+    ['max_tokens zero', 'completion', { model: 'm', prompt: 'x', max_tokens: 0 }, 'max_tokens'],
+    ['max_tokens fraction', 'completion', { model: 'm', prompt: 'x', max_tokens: 1.5 }, 'max_tokens'],
+    ['max_tokens string', 'completion', { model: 'm', prompt: 'x', max_tokens: '5' }, 'max_tokens'],
+    ['stream not boolean', 'completion', { model: 'm', prompt: 'x', stream: 'yes' }, 'stream'],
+    ['stream_options without stream', 'completion', { model: 'm', prompt: 'x', stream_options: {} }, 'stream_options'],
+    ['n of 2', 'completion', { model: 'm', prompt: 'x', n: 2 }, 'n'],
+  ];
+  for (const [name, endpoint, body, param] of cases) {
+    assert.throws(
+      () => parseGenerateRequest(endpoint, body),
+      (err: unknown) => err instanceof VllmError && err.status === 400 && err.param === param,
+      name,
+    );
+  }
+});
+
+test('chat: prompt is every message joined, echo text is the last user message', () => {
+  const req = parseGenerateRequest('chat', {
+    model: 'm',
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'image_url', image_url: {} }] },
+      { role: 'assistant', content: null },
+      { role: 'user', content: 'second question' },
+    ],
+    max_completion_tokens: 3,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  assert.deepEqual(req, {
+    endpoint: 'chat',
+    model: 'm',
+    stream: true,
+    includeUsage: true,
+    maxTokens: 3,
+    promptText: 'Be brief.firstsecond question',
+    echoText: 'second question',
+  });
+});
+
+test('completion: a string prompt, no cap, not streamed', () => {
+  const req = parseGenerateRequest('completion', { model: 'm', prompt: 'hello', max_tokens: null });
+  assert.equal(req.promptText, 'hello');
+  assert.equal(req.echoText, 'hello');
+  assert.equal(req.maxTokens, null);
+  assert.equal(req.stream, false);
+  assert.equal(req.includeUsage, false);
+});

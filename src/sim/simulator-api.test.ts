@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveSimulatorOptions } from './simulator.js';
+import { postJson, testSimulator } from './test-kit.js';
+
+const CHAT = [
+  { role: 'system', content: 'be brief' },
+  { role: 'user', content: 'hello there world' },
+];
+
+test('non-streamed chat completion: shape, echo of the last user message, usage', async (t) => {
+  const sim = await testSimulator(t, { mode: 'echo', ttftMs: 1, itlMs: 1 });
+  const res = await postJson(sim, '/v1/chat/completions', { model: 'base-model', messages: CHAT });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  const body = (await res.json()) as Record<string, unknown>;
+  assert.match(String(body.id), /^chatcmpl-[0-9a-f]{32}$/);
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(typeof body.created, 'number');
+  assert.equal(body.model, 'base-model');
+  assert.deepEqual(body.choices, [
+    { index: 0, message: { role: 'assistant', content: 'hello there world' }, logprobs: null, finish_reason: 'stop' },
+  ]);
+  // ceil(len('be brief' + 'hello there world') / 4) = ceil(25 / 4)
+  assert.deepEqual(body.usage, { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+});
+
+test('non-streamed completion: max_tokens cuts with finish_reason length', async (t) => {
+  const sim = await testSimulator(t, { mode: 'echo', ttftMs: 1, itlMs: 1 });
+  const res = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'one two three four', max_tokens: 2 });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as Record<string, unknown>;
+  assert.match(String(body.id), /^cmpl-[0-9a-f]{32}$/);
+  assert.equal(body.object, 'text_completion');
+  assert.deepEqual(body.choices, [{ index: 0, text: 'one two', logprobs: null, finish_reason: 'length', stop_reason: null }]);
+  assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+});
+
+test('random mode: default length without max_tokens, adapter named in the response', async (t) => {
+  const sim = await testSimulator(t, { loras: ['lora-a'], ttftMs: 0, itlMs: 0 });
+  const res = await postJson(sim, '/v1/chat/completions', { model: 'lora-a', messages: CHAT });
+  const body = (await res.json()) as { model: string; choices: Array<{ finish_reason: string }>; usage: { completion_tokens: number } };
+  assert.equal(body.model, 'lora-a');
+  assert.equal(body.usage.completion_tokens, 16);
+  assert.equal(body.choices[0]?.finish_reason, 'stop');
+});
+
+test('unknown model is a vLLM 404; bad JSON and missing model are 400s', async (t) => {
+  const sim = await testSimulator(t, { podName: 'pod-a' });
+  const notFound = await postJson(sim, '/v1/completions', { model: 'nope', prompt: 'x' });
+  assert.equal(notFound.status, 404);
+  assert.equal(notFound.headers.get('x-inference-pod'), 'pod-a');
+  assert.deepEqual(await notFound.json(), {
+    error: { message: 'The model `nope` does not exist.', type: 'NotFoundError', param: 'model', code: 404 },
+  });
+
+  const badJson = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{"model":' });
+  assert.equal(badJson.status, 400);
+  const badBody = (await badJson.json()) as { error: { type: string; code: number; message: string } };
+  assert.equal(badBody.error.type, 'BadRequestError');
+  assert.equal(badBody.error.code, 400);
+  assert.match(badBody.error.message, /invalid JSON/);
+
+  const empty = await fetch(`${sim.url}/v1/completions`, { method: 'POST' });
+  assert.equal(empty.status, 400);
+  await empty.body?.cancel();
+
+  const noModel = await postJson(sim, '/v1/completions', { prompt: 'x' });
+  assert.equal(noModel.status, 400);
+  assert.equal(((await noModel.json()) as { error: { param: string } }).error.param, 'model');
+});
+
+test('unknown paths are 404 and wrong methods 405, in the vLLM error shape', async (t) => {
+  const sim = await testSimulator(t);
+  const cases: Array<[string, string, number, string]> = [
+    ['GET', '/v1/nothing', 404, 'NotFoundError'],
+    ['GET', '/', 404, 'NotFoundError'],
+    ['GET', '/v1/completions', 405, 'MethodNotAllowedError'],
+    ['POST', '/v1/models', 405, 'MethodNotAllowedError'],
+  ];
+  for (const [method, path, status, type] of cases) {
+    const res = await fetch(`${sim.url}${path}`, { method });
+    assert.equal(res.status, status, `${method} ${path}`);
+    const body = (await res.json()) as { error: { type: string; code: number } };
+    assert.equal(body.error.type, type);
+    assert.equal(body.error.code, status);
+  }
+});
+
+test('GET /v1/models lists the base model and its adapters with parents', async (t) => {
+  const sim = await testSimulator(t, { model: 'meta/llama', loras: ['sql', 'chat'] });
+  const res = await fetch(`${sim.url}/v1/models`);
+  const body = (await res.json()) as { object: string; data: Array<Record<string, unknown>> };
+  assert.equal(body.object, 'list');
+  assert.deepEqual(
+    body.data.map((m) => [m.id, m.object, m.owned_by, m.root, m.parent]),
+    [
+      ['meta/llama', 'model', 'vllm', 'meta/llama', null],
+      ['sql', 'model', 'vllm', 'sql', 'meta/llama'],
+      ['chat', 'model', 'vllm', 'chat', 'meta/llama'],
+    ],
+  );
+  for (const m of body.data) {
+    assert.equal(typeof m.created, 'number');
+    assert.equal(typeof m.max_model_len, 'number');
+    assert.deepEqual(m.permission, []);
+  }
+});
+
+test('x-inference-pod is on every response: health, metrics, models, generation', async (t) => {
+  const sim = await testSimulator(t, { podName: 'pod-7', ttftMs: 0, itlMs: 0 });
+  const health = await fetch(`${sim.url}/health`);
+  assert.equal(health.status, 200);
+  assert.equal(await health.text(), '');
+  const responses = [
+    health,
+    await fetch(`${sim.url}/metrics`),
+    await fetch(`${sim.url}/v1/models`),
+    await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 1 }),
+    await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 1, stream: true }),
+  ];
+  for (const res of responses) {
+    assert.equal(res.headers.get('x-inference-pod'), 'pod-7', res.url);
+    if (!res.bodyUsed) await res.text();
+  }
+  const unnamed = await testSimulator(t);
+  const res = await fetch(`${unnamed.url}/health`);
+  assert.equal(res.headers.get('x-inference-pod'), null);
+});
+
+test('options: defaults filled in, impossible values rejected', () => {
+  assert.deepEqual(resolveSimulatorOptions({ model: 'm' }), {
+    model: 'm',
+    loras: [],
+    host: '127.0.0.1',
+    port: 8000,
+    podName: '',
+    maxNumSeqs: 5,
+    ttftMs: 10,
+    itlMs: 2,
+    mode: 'random',
+    maxTokensDefault: 16,
+  });
+  for (const bad of [{ maxNumSeqs: 0 }, { port: 70000 }, { ttftMs: -1 }, { itlMs: NaN }, { loras: ['m'] }, { model: '' }]) {
+    assert.throws(() => resolveSimulatorOptions({ model: 'm', ...bad }), JSON.stringify(bad));
+  }
+});

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { postJson, readSse, sampleValue, testSimulator, waitFor } from './test-kit.js';
+
+const M = '{model_name="base-model"}';
+
+function streamBody(model: string, maxTokens: number): Record<string, unknown> {
+  return { model, prompt: 'four', max_tokens: maxTokens, stream: true };
+}
+
+test('/metrics: vLLM names, live running and waiting under load, lora info, counters afterwards', async (t) => {
+  const sim = await testSimulator(t, { maxNumSeqs: 1, ttftMs: 5, itlMs: 30, loras: ['lora-a', 'lora-b'] });
+  const abort = new AbortController();
+  const pending = ['lora-a', 'lora-b', 'lora-b'].map((model) => postJson(sim, '/v1/completions', streamBody(model, 50), abort.signal));
+  await waitFor(() => sim.stats().totalRequests === 3, 2000, 'three requests to arrive');
+
+  const res = await fetch(`${sim.url}/metrics`);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  assert.equal(sampleValue(text, `vllm:num_requests_running${M}`), 1);
+  assert.equal(sampleValue(text, `vllm:num_requests_waiting${M}`), 2);
+  assert.equal(sampleValue(text, `vllm:kv_cache_usage_perc${M}`), 1);
+  const lora = text.split('\n').find((l) => l.startsWith('vllm:lora_requests_info{'));
+  assert.match(lora ?? '', /^vllm:lora_requests_info\{max_lora="2",running_lora_adapters="lora-a",waiting_lora_adapters="lora-b"\} \d+(\.\d+)?$/);
+  for (const name of ['num_requests_running', 'num_requests_waiting', 'kv_cache_usage_perc', 'lora_requests_info']) {
+    assert.match(text, new RegExp(`^# HELP vllm:${name} .+\n# TYPE vllm:${name} gauge$`, 'm'));
+  }
+  abort.abort();
+  await Promise.allSettled(pending);
+  await waitFor(() => sim.stats().running + sim.stats().waiting === 0, 2000, 'aborted requests to leave');
+
+  const done = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'abcdefgh', max_tokens: 3 });
+  assert.equal(done.status, 200);
+  await done.json();
+  const after = await (await fetch(`${sim.url}/metrics`)).text();
+  assert.equal(sampleValue(after, `vllm:num_requests_running${M}`), 0);
+  assert.equal(sampleValue(after, `vllm:request_success_total{model_name="base-model",finish_reason="length"}`), 1);
+  assert.equal(sampleValue(after, `vllm:request_success_total{model_name="base-model",finish_reason="stop"}`), 0);
+  assert.ok((sampleValue(after, `vllm:generation_tokens_total${M}`) ?? 0) >= 3);
+  assert.ok((sampleValue(after, `vllm:prompt_tokens_total${M}`) ?? 0) >= 2);
+  assert.equal(sampleValue(after, `vllm:e2e_request_latency_seconds_count${M}`), 1);
+  assert.equal(sampleValue(after, 'vllm:time_to_first_token_seconds_bucket{model_name="base-model",le="+Inf"}'), 2);
+  assert.match(after, /^# TYPE vllm:prompt_tokens_total counter$/m);
+  assert.match(after, /^# TYPE vllm:time_to_first_token_seconds histogram$/m);
+  assert.match(after, /^vllm:e2e_request_latency_seconds_sum\{model_name="base-model"\} [\d.e-]+$/m);
+});
+
+test('the (maxNumSeqs+1)th request waits for a slot: its TTFT is the largest by about one request', async (t) => {
+  const itlMs = 30;
+  const sim = await testSimulator(t, { maxNumSeqs: 2, ttftMs: 10, itlMs });
+  const ttfts = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const sent = performance.now();
+      const events = await readSse(await postJson(sim, '/v1/completions', streamBody('base-model', 4)));
+      assert.equal(events.at(-1)?.data, '[DONE]');
+      return (events[0]?.at ?? Infinity) - sent;
+    }),
+  );
+  const [fast1, fast2, slow] = ttfts.sort((a, b) => a - b);
+  // The third starts only when a slot frees: after ttft + 3 itl (100 ms) of another request.
+  assert.ok(slow! - fast2! >= 2 * itlMs, `TTFTs ${ttfts.map((x) => x.toFixed(1)).join(', ')} ms`);
+  assert.ok(fast2! - fast1! < slow! - fast2!);
+});
+
+test('a client that disconnects frees its running slot and leaves the queue', async (t) => {
+  const sim = await testSimulator(t, { maxNumSeqs: 1, ttftMs: 1, itlMs: 50 });
+  const first = new AbortController();
+  const running = await postJson(sim, '/v1/completions', streamBody('base-model', 200), first.signal);
+  const reader = running.body!.getReader();
+  await reader.read(); // the first token: it is generating
+  const queued = new AbortController();
+  const waiting = postJson(sim, '/v1/completions', streamBody('base-model', 1), queued.signal);
+  await waitFor(() => sim.stats().waiting === 1, 2000, 'the second request to queue');
+
+  queued.abort();
+  await assert.rejects(waiting.then((r) => r.text()));
+  await waitFor(() => sim.stats().waiting === 0, 2000, 'the queued request to leave');
+  assert.equal(sim.stats().running, 1);
+
+  first.abort();
+  await reader.read().catch(() => undefined);
+  await waitFor(() => sim.stats().running === 0, 2000, 'the running slot to free');
+  // The slot is free: a new request runs now, not 200 tokens * 50 ms later.
+  const next = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 2 });
+  assert.equal(next.status, 200);
+  assert.equal(((await next.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens, 2);
+});
+
+test('close() waits for running and queued requests to finish, then refuses connections', async (t) => {
+  const sim = await testSimulator(t, { maxNumSeqs: 1, ttftMs: 5, itlMs: 20 });
+  const streamed = await postJson(sim, '/v1/completions', streamBody('base-model', 5));
+  const queued = postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 3 });
+  await waitFor(() => sim.stats().waiting === 1, 2000, 'the second request to queue');
+
+  let closedAt = Infinity;
+  const closing = sim.close().then(() => (closedAt = performance.now()));
+  const events = await readSse(streamed);
+  const queuedRes = await queued;
+  const queuedBody = (await queuedRes.json()) as { usage: { completion_tokens: number } };
+  await closing;
+
+  assert.equal(events.at(-1)?.data, '[DONE]');
+  assert.equal(events.length, 6);
+  assert.ok(closedAt >= (events.at(-1)?.at ?? Infinity), 'close resolved after the stream ended');
+  assert.equal(queuedRes.status, 200);
+  assert.equal(queuedBody.usage.completion_tokens, 3);
+  assert.deepEqual(sim.stats(), { running: 0, waiting: 0, totalRequests: 2 });
+  await assert.rejects(fetch(`${sim.url}/health`));
+  await sim.close(); // idempotent
+});
