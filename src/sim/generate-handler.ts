@@ -7,7 +7,8 @@ import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk }
 import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
 import { estimateTokens } from './token-estimate.js';
-import { modelNotFound } from './vllm-error.js';
+import { MAX_MODEL_LEN } from './model-list.js';
+import { badRequest, modelNotFound } from './vllm-error.js';
 
 /** What the handler needs from the simulator. */
 export interface GenerateDeps {
@@ -19,10 +20,20 @@ export interface GenerateDeps {
 }
 
 function toEngineRequest(req: GenerateRequest, deps: GenerateDeps): EngineRequest {
+  const promptTokens = estimateTokens(req.promptText);
+  const requested = promptTokens + (req.maxTokens ?? 0);
+  // vLLM's context-length check (serving_engine.py); it also keeps a huge max_tokens from allocating a huge reply.
+  if (requested > MAX_MODEL_LEN) {
+    throw badRequest(
+      `This model's maximum context length is ${MAX_MODEL_LEN} tokens. However, you requested ${requested} tokens ` +
+        `(${promptTokens} in the messages, ${req.maxTokens ?? 0} in the completion). ` +
+        'Please reduce the length of the messages or completion.',
+    );
+  }
   return {
     lora: req.model === deps.model ? null : req.model,
     promptText: req.promptText,
-    promptTokens: estimateTokens(req.promptText),
+    promptTokens,
     // Random mode talks until max_tokens (or the default); echo says the input once and stops.
     output: replyTokens(deps.mode, req.echoText, req.maxTokens ?? deps.maxTokensDefault),
     maxTokens: req.maxTokens,
@@ -71,9 +82,10 @@ function wholeListener(req: GenerateRequest, res: ServerResponse): GenerationLis
 /** Throws a 404 VllmError when the model is not served; otherwise answers through `res` when the engine is done. */
 export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: GenerateDeps): void {
   if (req.model !== deps.model && !deps.loras.includes(req.model)) throw modelNotFound(req.model);
+  const engineRequest = toEngineRequest(req, deps);
   if (res.destroyed) return; // the client left while we read its body
   const listener = req.stream ? streamingListener(req, res) : wholeListener(req, res);
-  const generation = deps.engine.submit(toEngineRequest(req, deps), listener);
+  const generation = deps.engine.submit(engineRequest, listener);
   // A client that disconnects takes its request out of the queue or frees its running slot.
   res.on('close', () => {
     if (!res.writableEnded) generation.abort();

@@ -1,7 +1,7 @@
 /** The `GET /v1/models` body: the base model and each LoRA adapter, as vLLM lists them. */
 
-/** Reported context length; the simulator does not enforce it. */
-export const MAX_MODEL_LEN = 4096;
+/** Context length reported and enforced (prompt + max_tokens), as vLLM's `--max-model-len`. */
+export const MAX_MODEL_LEN = 32768;
 
 /** One entry of vLLM's model list (vllm/entrypoints/openai/protocol.py `ModelCard`). */
 export interface ModelCard {

@@ -65,6 +65,10 @@ test('unknown model is a vLLM 404; bad JSON and missing model are 400s', async (
   assert.equal(empty.status, 400);
   await empty.body?.cancel();
 
+  const tooLong = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 1e9 });
+  assert.equal(tooLong.status, 400);
+  assert.match(((await tooLong.json()) as { error: { message: string } }).error.message, /maximum context length is \d+ tokens/);
+
   const noModel = await postJson(sim, '/v1/completions', { prompt: 'x' });
   assert.equal(noModel.status, 400);
   assert.equal(((await noModel.json()) as { error: { param: string } }).error.param, 'model');

@@ -1,0 +1,359 @@
+/** readResource over every kind: valid YAML parses to the expected values, every invalid field is located exactly. */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { ConfigError, formatIssue, formatLocation } from './config-issue.js';
+import { readResource, type ReadResult, type Resource } from './resource.js';
+
+const AT = { file: 'fleet/pools.yaml', document: 2 };
+
+function read(yaml: string): ReadResult {
+  return readResource(parse(yaml) as unknown, AT);
+}
+
+function resourceOf(yaml: string): Resource {
+  const r = read(yaml);
+  assert.deepEqual(r.issues, [], 'no issues expected');
+  assert.ok('resource' in r, `expected a resource, got skipped: ${'skipped' in r ? r.skipped : ''}`);
+  return r.resource;
+}
+
+const POOL = `
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: gemma, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: gemma}}
+  targetPorts: [{number: 8000}]
+`;
+
+/** The valid pool with its `spec` replaced. */
+function poolWithSpec(spec: string): string {
+  return `
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: gemma, namespace: team-a}
+spec:
+${spec.replace(/^\n/, '').replace(/^/gm, '  ')}`;
+}
+
+function routeWithSpec(spec: string): string {
+  return `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: gemma-route, namespace: team-a}
+spec:
+${spec.replace(/^\n/, '').replace(/^/gm, '  ')}`;
+}
+
+function podWithStatus(status: string): string {
+  return `
+apiVersion: v1
+kind: Pod
+metadata: {name: gemma-0, namespace: team-a, labels: {app: gemma}}
+status:
+${status.replace(/^\n/, '').replace(/^/gm, '  ')}`;
+}
+
+describe('readResource: valid objects', () => {
+  const cases: { name: string; yaml: string; want: Record<string, unknown> }[] = [
+    {
+      name: 'pool defaults: appProtocol http, no picker ref',
+      yaml: POOL,
+      want: {
+        kind: 'InferencePool',
+        meta: { name: 'gemma', namespace: 'team-a', labels: {} },
+        selector: { app: 'gemma' },
+        targetPorts: [8000],
+        appProtocol: 'http',
+        endpointPickerRef: undefined,
+      },
+    },
+    {
+      name: 'namespace defaults to default',
+      yaml: POOL.replace('namespace: team-a', 'labels: {tier: gpu}'),
+      want: { meta: { name: 'gemma', namespace: 'default', labels: { tier: 'gpu' } } },
+    },
+    {
+      name: 'pool with h2c, several ports and an endpointPickerRef (failureMode defaults to FailClose)',
+      yaml: poolWithSpec(`
+selector: {matchLabels: {app: gemma, role: decode}}
+targetPorts: [{number: 8000}, {number: 8001}]
+appProtocol: kubernetes.io/h2c
+endpointPickerRef: {group: "", name: gemma-epp, port: {number: 9002}}`),
+      want: {
+        selector: { app: 'gemma', role: 'decode' },
+        targetPorts: [8000, 8001],
+        appProtocol: 'kubernetes.io/h2c',
+        endpointPickerRef: { group: '', kind: 'Service', name: 'gemma-epp', port: 9002, failureMode: 'FailClose' },
+      },
+    },
+    {
+      name: 'endpointPickerRef with FailOpen',
+      yaml: poolWithSpec(`
+selector: {matchLabels: {app: gemma}}
+targetPorts: [{number: 8000}]
+endpointPickerRef: {kind: Service, name: gemma-epp, failureMode: FailOpen}`),
+      want: { endpointPickerRef: { kind: 'Service', name: 'gemma-epp', failureMode: 'FailOpen' } },
+    },
+    {
+      name: 'route: weight defaults to 1, refs default to the route namespace, hostnames lower-cased',
+      yaml: routeWithSpec(`
+parentRefs: [{name: inference-gateway}]
+hostnames: [LLM.Example.COM]
+rules:
+  - matches:
+      - path: {type: PathPrefix, value: /v1}
+        headers: [{name: X-Gateway-Base-Model-Name, value: google/gemma-2b-it}]
+        method: POST
+    backendRefs:
+      - {group: inference.networking.k8s.io, kind: InferencePool, name: gemma}
+      - {group: inference.networking.k8s.io, kind: InferencePool, name: gemma-canary, namespace: canary, weight: 30}`),
+      want: {
+        kind: 'HTTPRoute',
+        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'team-a' }],
+        hostnames: ['llm.example.com'],
+        rules: [
+          {
+            matches: [
+              {
+                path: { type: 'PathPrefix', value: '/v1' },
+                headers: [{ type: 'Exact', name: 'X-Gateway-Base-Model-Name', value: 'google/gemma-2b-it' }],
+                queryParams: [],
+                method: 'POST',
+              },
+            ],
+            backendRefs: [
+              { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma', namespace: 'team-a', weight: 1 },
+              { group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma-canary', namespace: 'canary', weight: 30 },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      name: 'a rule without matches gets PathPrefix "/"',
+      yaml: routeWithSpec(`
+rules:
+  - name: all
+    backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: gemma, weight: 0}]`),
+      want: {
+        rules: [
+          {
+            name: 'all',
+            matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }],
+            backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma', namespace: 'team-a', weight: 0 }],
+          },
+        ],
+      },
+    },
+    {
+      name: 'a route without rules has one catch-all rule',
+      yaml: routeWithSpec('parentRefs: [{name: gw}]'),
+      want: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }], backendRefs: [] }] },
+    },
+    {
+      name: 'the legacy x-k8s.io group is accepted on an InferencePool backendRef',
+      yaml: routeWithSpec('rules: [{backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: old}]}]'),
+      want: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] }], backendRefs: [{ group: 'inference.networking.x-k8s.io', kind: 'InferencePool', name: 'old', namespace: 'team-a', weight: 1 }] }] },
+    },
+    {
+      name: 'route regex and query matches',
+      yaml: routeWithSpec(`
+rules:
+  - matches:
+      - path: {type: RegularExpression, value: "/v[0-9]+/.*"}
+        queryParams: [{type: RegularExpression, name: tier, value: "gold|silver"}]`),
+      want: {
+        rules: [
+          {
+            matches: [{ path: { type: 'RegularExpression', value: '/v[0-9]+/.*' }, headers: [], queryParams: [{ type: 'RegularExpression', name: 'tier', value: 'gold|silver' }] }],
+            backendRefs: [],
+          },
+        ],
+      },
+    },
+    {
+      name: 'pod: labels, IP and readiness',
+      yaml: podWithStatus(`
+podIP: 10.0.0.7
+conditions: [{type: PodScheduled, status: "True"}, {type: Ready, status: "True"}]`),
+      want: { kind: 'Pod', meta: { name: 'gemma-0', namespace: 'team-a', labels: { app: 'gemma' } }, podIP: '10.0.0.7', ready: true },
+    },
+    {
+      name: 'pod without status: not ready, no IP',
+      yaml: 'apiVersion: v1\nkind: Pod\nmetadata: {name: pending}',
+      want: { ready: false, podIP: undefined },
+    },
+    {
+      name: 'labelled ConfigMap is an allowlist',
+      yaml: `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: gemma-allowlist
+  labels: {inference.networking.k8s.io/bbr-managed: "true"}
+data:
+  baseModel: google/gemma-2b-it
+  adapters: |
+    - gemma-sql-lora
+    - gemma-chat-lora`,
+      want: { kind: 'Allowlist', baseModel: 'google/gemma-2b-it', adapters: ['gemma-sql-lora', 'gemma-chat-lora'] },
+    },
+    {
+      name: 'creationTimestamp is kept for route precedence',
+      yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
+      want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const res = resourceOf(c.yaml) as unknown as Record<string, unknown>;
+      for (const [key, want] of Object.entries(c.want)) assert.deepEqual(res[key], want, key);
+    });
+  }
+
+  test('the resource remembers where it was declared', () => {
+    const res = resourceOf(POOL);
+    assert.deepEqual(res.source, { file: 'fleet/pools.yaml', document: 2, kind: 'InferencePool', namespace: 'team-a', name: 'gemma' });
+  });
+});
+
+describe('readResource: pod readiness from status.conditions', () => {
+  const cases: { name: string; conditions: string; ready: boolean }[] = [
+    { name: 'Ready "True"', conditions: '[{type: Ready, status: "True"}]', ready: true },
+    { name: 'Ready "False"', conditions: '[{type: Ready, status: "False"}]', ready: false },
+    { name: 'Ready "Unknown"', conditions: '[{type: Ready, status: "Unknown"}]', ready: false },
+    { name: 'unquoted True (a YAML boolean)', conditions: '[{type: Ready, status: true}]', ready: true },
+    { name: 'only other conditions', conditions: '[{type: ContainersReady, status: "True"}, {type: PodScheduled, status: "True"}]', ready: false },
+    { name: 'no conditions', conditions: '[]', ready: false },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const res = resourceOf(podWithStatus(`podIP: 10.0.0.1\nconditions: ${c.conditions}`));
+      assert.equal(res.kind, 'Pod');
+      assert.equal(res.kind === 'Pod' && res.ready, c.ready);
+    });
+  }
+});
+
+describe('readResource: every invalid field is located', () => {
+  const cases: { name: string; yaml: string; field: string; message?: RegExp; kind?: string; namespace?: string; resource?: string }[] = [
+    // InferencePool
+    { name: 'port 0', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 0}]'), field: 'spec.targetPorts[0].number', message: /integer from 1 to 65535/ },
+    { name: 'port above 65535', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}, {number: 70000}]'), field: 'spec.targetPorts[1].number' },
+    { name: 'port as a string', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: "8000"}]'), field: 'spec.targetPorts[0].number', message: /got "8000"/ },
+    { name: 'port without number', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{port: 8000}]'), field: 'spec.targetPorts[0].number', message: /is required/ },
+    { name: 'port not a mapping', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [8000]'), field: 'spec.targetPorts[0]', message: /must be a mapping/ },
+    { name: 'port listed twice', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}, {number: 8000}]'), field: 'spec.targetPorts[1].number', message: /listed twice/ },
+    { name: 'more than 8 ports', yaml: poolWithSpec(`selector: {matchLabels: {app: gemma}}\ntargetPorts: [${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `{number: ${8000 + i}}`).join(', ')}]`), field: 'spec.targetPorts', message: /at most 8/ },
+    { name: 'no ports', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: []'), field: 'spec.targetPorts', message: /at least one/ },
+    { name: 'targetPorts missing', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}'), field: 'spec.targetPorts', message: /is required/ },
+    { name: 'selector missing', yaml: poolWithSpec('targetPorts: [{number: 8000}]'), field: 'spec.selector', message: /is required/ },
+    { name: 'empty matchLabels', yaml: poolWithSpec('selector: {matchLabels: {}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels', message: /at least one label/ },
+    { name: 'matchExpressions', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}, matchExpressions: [{key: app, operator: Exists}]}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchExpressions' },
+    { name: 'unquoted boolean label value', yaml: poolWithSpec('selector: {matchLabels: {app: gemma, llm-d.ai/inferenceServing: true}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.llm-d.ai/inferenceServing', message: /quote it/ },
+    { name: 'unknown appProtocol', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nappProtocol: grpc'), field: 'spec.appProtocol', message: /http, kubernetes.io\/h2c/ },
+    { name: 'unknown failureMode', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, failureMode: FailSometimes}'), field: 'spec.endpointPickerRef.failureMode', message: /FailOpen, FailClose/ },
+    { name: 'endpointPickerRef without name', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: Service}'), field: 'spec.endpointPickerRef.name' },
+    { name: 'endpointPickerRef port 0', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {number: 0}}'), field: 'spec.endpointPickerRef.port.number' },
+    { name: 'spec missing', yaml: 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: gemma, namespace: team-a}', field: 'spec', message: /is required/ },
+    { name: 'wrong apiVersion', yaml: POOL.replace('inference.networking.k8s.io/v1', 'inference.networking.x-k8s.io/v1alpha2'), field: 'apiVersion', message: /inference.networking.k8s.io\/v1/ },
+    { name: 'name missing', yaml: POOL.replace('name: gemma, ', ''), field: 'metadata.name', resource: '<unnamed>' },
+    { name: 'numeric label value', yaml: POOL.replace('namespace: team-a', 'namespace: team-a, labels: {tier: 1}'), field: 'metadata.labels.tier' },
+    // HTTPRoute
+    { name: 'negative weight', yaml: routeWithSpec('rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: gemma, weight: -1}]}]'), field: 'spec.rules[0].backendRefs[0].weight', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'InferencePool backendRef without group', yaml: routeWithSpec('rules: [{backendRefs: [{kind: InferencePool, name: gemma}]}]'), field: 'spec.rules[0].backendRefs[0].group', message: /inference.networking.k8s.io/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'backendRef without name', yaml: routeWithSpec('rules: [{}, {backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool}]}]'), field: 'spec.rules[1].backendRefs[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'path not starting with /', yaml: routeWithSpec('rules: [{matches: [{path: {type: PathPrefix, value: v1}}]}]'), field: 'spec.rules[0].matches[0].path.value', message: /start with "\/"/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'unknown path type', yaml: routeWithSpec('rules: [{matches: [{path: {type: Prefix, value: /v1}}]}]'), field: 'spec.rules[0].matches[0].path.type', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'invalid path regex', yaml: routeWithSpec('rules: [{matches: [{}, {path: {type: RegularExpression, value: "/v1/("}}]}]'), field: 'spec.rules[0].matches[1].path.value', message: /regular expression/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'header without name', yaml: routeWithSpec('rules: [{matches: [{headers: [{value: x}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'invalid header regex', yaml: routeWithSpec('rules: [{matches: [{headers: [{type: RegularExpression, name: a, value: "[a"}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].value', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'query param without value', yaml: routeWithSpec('rules: [{matches: [{queryParams: [{name: a}]}]}]'), field: 'spec.rules[0].matches[0].queryParams[0].value', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'unknown method', yaml: routeWithSpec('rules: [{matches: [{method: FETCH}]}]'), field: 'spec.rules[0].matches[0].method', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'parentRef without name', yaml: routeWithSpec('parentRefs: [{kind: Gateway}]'), field: 'spec.parentRefs[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'rules not a list', yaml: routeWithSpec('rules: {backendRefs: []}'), field: 'spec.rules', message: /must be a list/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    // Pod
+    { name: 'pod condition status not True/False/Unknown', yaml: podWithStatus('conditions: [{type: Ready, status: "yes"}]'), field: 'status.conditions[0].status', kind: 'Pod', resource: 'gemma-0' },
+    { name: 'pod IP not a string', yaml: podWithStatus('podIP: 7'), field: 'status.podIP', kind: 'Pod', resource: 'gemma-0' },
+    // ConfigMap
+    {
+      name: 'allowlist without baseModel',
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gemma-allowlist, namespace: team-a, labels: {inference.networking.k8s.io/bbr-managed: "true"}}\ndata: {adapters: "- a"}',
+      field: 'data.baseModel',
+      kind: 'ConfigMap',
+      resource: 'gemma-allowlist',
+    },
+    {
+      name: 'an unquoted bbr-managed: true is reported, not silently skipped',
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gemma-allowlist, namespace: team-a, labels: {inference.networking.k8s.io/bbr-managed: true}}\ndata: {baseModel: m}',
+      field: 'metadata.labels.inference.networking.k8s.io/bbr-managed',
+      message: /quote it/,
+      kind: 'ConfigMap',
+      resource: 'gemma-allowlist',
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = read(c.yaml);
+      const issue = r.issues.find((i) => i.field === c.field);
+      assert.ok(issue, `no issue for ${c.field}; got ${JSON.stringify(r.issues.map((i) => [i.field, i.message]))}`);
+      const kind = c.kind ?? 'InferencePool';
+      const namespace = c.namespace ?? 'team-a';
+      const name = c.resource ?? 'gemma';
+      assert.deepEqual(issue.location, { file: 'fleet/pools.yaml', document: 2, kind, namespace, name });
+      if (c.message) assert.match(issue.message, c.message);
+      const text = formatIssue(issue);
+      for (const part of ['fleet/pools.yaml', '(document 2)', `${kind} ${namespace}/${name}`, `field ${c.field}:`, issue.message]) {
+        assert.ok(text.includes(part), `${JSON.stringify(text)} lacks ${JSON.stringify(part)}`);
+      }
+    });
+  }
+
+  test('one pass reports every problem of an object, and ConfigError lists them all', () => {
+    const r = read(poolWithSpec('selector: {matchLabels: {}}\ntargetPorts: [{number: 0}, {number: 99999}]\nappProtocol: grpc'));
+    const fields = r.issues.map((i) => i.field);
+    assert.deepEqual(fields, ['spec.selector.matchLabels', 'spec.targetPorts[0].number', 'spec.targetPorts[1].number', 'spec.appProtocol']);
+    const err = new ConfigError(r.issues);
+    assert.match(err.message, /^invalid configuration \(4 problems\):/);
+    for (const i of r.issues) assert.ok(err.message.includes(formatIssue(i)));
+  });
+
+  test('a document that is not a mapping', () => {
+    const r = readResource('just a string', AT);
+    assert.ok('skipped' in r);
+    assert.deepEqual(r.issues.map((i) => [i.field, i.location]), [['(document)', AT]]);
+    assert.equal(formatIssue(r.issues[0]!), 'fleet/pools.yaml (document 2): field (document): must be a mapping, got "just a string"');
+  });
+
+  test('a document without kind', () => {
+    const r = read('apiVersion: v1\nmetadata: {name: x}');
+    assert.ok('skipped' in r);
+    assert.deepEqual(r.issues.map((i) => i.field), ['kind']);
+  });
+
+  test('formatLocation defaults the namespace and the name', () => {
+    assert.equal(formatLocation({ file: 'a.yaml', document: 3, kind: 'Pod' }), 'a.yaml (document 3) Pod default/<unnamed>');
+    assert.equal(formatLocation({ file: 'a.yaml', document: 3 }), 'a.yaml (document 3)');
+  });
+});
+
+describe('readResource: what is skipped', () => {
+  const cases: { name: string; yaml: string; unknownKind?: string }[] = [
+    { name: 'a Deployment', yaml: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: vllm}', unknownKind: 'apps/v1/Deployment' },
+    { name: 'a Service without apiVersion', yaml: 'kind: Service\nmetadata: {name: epp}', unknownKind: '?/Service' },
+    { name: 'a ConfigMap without labels', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata: {baseModel: m}' },
+    { name: 'a ConfigMap labelled bbr-managed "True"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "True"}}\ndata: {baseModel: m}' },
+    { name: 'a ConfigMap labelled bbr-managed "yes"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "yes"}}\ndata: {baseModel: m}' },
+    { name: 'a ConfigMap labelled bbr-managed "false"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "false"}}\ndata: {baseModel: m}' },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = read(c.yaml);
+      assert.ok('skipped' in r, 'expected the document to be skipped');
+      assert.deepEqual(r.issues, []);
+      assert.equal(r.unknownKind, c.unknownKind);
+    });
+  }
+});
