@@ -1,7 +1,7 @@
 /** Reads a YAML file or a directory of them (multi-document) into typed resources, with located problems. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { ConfigIssue } from '../api/config-issue.js';
 import { readResource, type Resource } from '../api/resource.js';
 
@@ -38,14 +38,16 @@ export async function loadConfigFiles(path: string): Promise<LoadedFiles> {
 
 /** Parses one file's text; exported for tests and for sources that do not read from disk. */
 export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds = new Map<string, string>()): void {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
+  // With prettyErrors off, yaml never fills `linePos`; a LineCounter turns the error offset into a line.
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines });
   // parseAllDocuments returns an EmptyStream (not an array) for an empty file.
   if (!Array.isArray(docs)) return;
   docs.forEach((doc, i) => {
     const at = { file, document: i + 1 };
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const line = e.linePos?.[0];
+        const line = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
         out.issues.push({ location: at, field: null, message: `YAML syntax error${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}` });
       }
       return;
