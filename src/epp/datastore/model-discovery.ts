@@ -27,9 +27,19 @@ export class ModelDiscovery {
     this.#opts = opts;
   }
 
+  /**
+   * Ticks every second at most: endpoints that have not answered yet (a pod still starting, or one that
+   * failed) are asked on every tick, the others once per `intervalMs`. Without the fast retry a gateway
+   * started before its pods would refuse their models for a whole interval.
+   */
   start(): void {
     this.stop();
-    this.#timer = setInterval(() => void this.refreshAll(), this.#opts.intervalMs);
+    const tick = Math.min(this.#opts.intervalMs, 1000);
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      const due = [...this.#store.endpoints()].filter((ep) => !ep.models || ep.modelsError !== undefined || now - ep.modelsFetchedAt >= this.#opts.intervalMs - tick / 2);
+      void this.refreshAll(due);
+    }, tick);
     this.#timer.unref();
   }
 

@@ -1,0 +1,149 @@
+/** FileConfigSource against real files: a valid edit is applied, an invalid one is logged and the last good config stays. */
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ConfigError } from '../api/config-issue.js';
+import { createLogger } from '../observability/logger.js';
+import { FileConfigSource, loadSnapshotFromPath } from './file-source.js';
+import type { ConfigSnapshot } from './snapshot.js';
+
+const poolYaml = (port: number): string => `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: gemma}
+spec:
+  selector: {matchLabels: {app: gemma}}
+  targetPorts: [{number: ${port}}]
+`;
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: gemma-0, labels: {app: gemma}}
+status: {podIP: 10.0.0.1, conditions: [{type: Ready, status: "True"}]}
+`;
+
+/** Polls `cond` every 20 ms for at most `ms`. */
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+function portOf(s: ConfigSnapshot | undefined): number | undefined {
+  return s?.pools.get('default/gemma')?.targetPorts[0];
+}
+
+describe('FileConfigSource', () => {
+  let dir: string;
+  let lines: string[];
+  let applied: ConfigSnapshot[];
+  let source: FileConfigSource | undefined;
+  const apply = async (s: ConfigSnapshot): Promise<void> => {
+    applied.push(s);
+  };
+  const errors = (): string[] => lines.filter((l) => / ERROR /.test(l));
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'infergate-watch-'));
+    lines = [];
+    applied = [];
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(8000));
+    await writeFile(join(dir, 'pods.yaml'), POD);
+  });
+  afterEach(async () => {
+    source?.close();
+    source = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('start() loads and applies the configuration', async () => {
+    source = new FileConfigSource(dir, { debounceMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+    const first = await source.start();
+    assert.deepEqual(applied, [first]);
+    assert.equal(portOf(first), 8000);
+    assert.deepEqual(first.members.get('default/gemma')?.map((m) => m.pod.meta.name), ['gemma-0']);
+  });
+
+  test('a valid edit is applied; an invalid one is logged with the file name and the last good snapshot stays', async () => {
+    source = new FileConfigSource(dir, { debounceMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(8001));
+    await until(() => portOf(applied.at(-1)) === 8001, 'the edit to be applied');
+    await delay(100); // let any second event of the same write settle before taking the reference
+    const good = applied.at(-1)!;
+    assert.ok(good.version > applied[0]!.version);
+    const appliedBefore = applied.length;
+
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(0));
+    await until(() => errors().length > 0, 'the rejected change to be logged');
+    assert.match(errors()[0]!, /configuration change rejected; the last good configuration stays in force/);
+    assert.ok(errors()[0]!.includes(join(dir, 'pool.yaml')), errors()[0]);
+    assert.ok(errors()[0]!.includes('spec.targetPorts[0].number'), errors()[0]);
+    await delay(100);
+    assert.equal(applied.length, appliedBefore, 'an invalid config must not be applied');
+    assert.equal(applied.at(-1), good);
+
+    // A YAML syntax error is rejected the same way.
+    await writeFile(join(dir, 'pods.yaml'), 'kind: Pod\nmetadata:\n  name: a: b\n');
+    const syntaxError = (): string | undefined => errors().find((l) => l.includes(join(dir, 'pods.yaml')));
+    await until(() => syntaxError() !== undefined, 'the syntax error to be logged');
+    assert.match(syntaxError()!, /YAML syntax error at line 3/);
+    assert.equal(applied.length, appliedBefore);
+    assert.equal(applied.at(-1), good);
+
+    // Fixing the files recovers.
+    await writeFile(join(dir, 'pods.yaml'), POD);
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(8002));
+    await until(() => portOf(applied.at(-1)) === 8002, 'the fix to be applied');
+  });
+
+  test('a new file in the directory is picked up; other files are not watched', async () => {
+    source = new FileConfigSource(dir, { debounceMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    await writeFile(join(dir, 'notes.txt'), 'not config');
+    await delay(150);
+    assert.equal(applied.length, 1, 'a non-YAML file must not trigger a reload');
+    await writeFile(join(dir, 'more.yml'), POD.replace('gemma-0', 'gemma-1').replace('10.0.0.1', '10.0.0.2'));
+    await until(() => applied.length === 2, 'the new file to be applied');
+    assert.deepEqual(applied[1]!.members.get('default/gemma')?.map((m) => m.pod.meta.name), ['gemma-1', 'gemma-0']);
+  });
+
+  test('a single watched file', async () => {
+    const file = join(dir, 'pool.yaml');
+    source = new FileConfigSource(file, { debounceMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    await writeFile(join(dir, 'pods.yaml'), 'broken: [');
+    await delay(150);
+    assert.equal(applied.length, 1);
+    assert.deepEqual(errors(), [], 'a sibling file is not part of the config');
+    await writeFile(file, poolYaml(9000));
+    await until(() => portOf(applied.at(-1)) === 9000, 'the edit to be applied');
+  });
+
+  test('reload() applies the current files without waiting for an event', async () => {
+    source = new FileConfigSource(dir, { debounceMs: 10_000 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(8100));
+    await source.reload();
+    assert.equal(portOf(applied.at(-1)), 8100);
+  });
+
+  test('start() refuses a broken configuration', async () => {
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(70000));
+    source = new FileConfigSource(dir, {}, createLogger('debug', (l) => lines.push(l)), apply);
+    await assert.rejects(source.start(), (e: unknown) => e instanceof ConfigError && e.message.includes(join(dir, 'pool.yaml')));
+    assert.deepEqual(applied, []);
+  });
+
+  test('loadSnapshotFromPath logs warnings', async () => {
+    await writeFile(join(dir, 'deploy.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: vllm}\n');
+    const s = await loadSnapshotFromPath(dir, {}, createLogger('debug', (l) => lines.push(l)));
+    assert.equal(portOf(s), 8000);
+    assert.equal(lines.filter((l) => / WARN .*apps\/v1\/Deployment/.test(l)).length, 1, lines.join('\n'));
+  });
+});

@@ -1,0 +1,203 @@
+/** ModelDiscovery against real HTTP servers on loopback: models learnt, failures recorded, changes announced. */
+import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { inferencePool, pod } from '../../api/test-fixtures.js';
+import { snapshot } from '../../config/test-fixtures.js';
+import { Datastore } from './datastore.js';
+import { Endpoint } from './endpoint.js';
+import { ModelDiscovery } from './model-discovery.js';
+
+const HOST = '127.0.20.1';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A server on 127.0.20.1, port 0, whose behaviour a test swaps; counts GET /v1/models. */
+class FakeEngine {
+  readonly server: Server;
+  handler: Handler = () => undefined;
+  hits = 0;
+  constructor() {
+    this.server = createServer((req, res) => {
+      if (req.url === '/v1/models') this.hits++;
+      this.handler(req, res);
+    });
+  }
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, HOST, resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function models(...cards: { id: string; parent?: string }[]): Handler {
+  return (req, res) => {
+    if (req.url !== '/v1/models') {
+      res.writeHead(404).end();
+      return;
+    }
+    const data = cards.map((c) => ({ id: c.id, object: 'model', created: 0, owned_by: 'vllm', root: c.id, parent: c.parent ?? null, max_model_len: 4096 }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
+  };
+}
+
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+describe('ModelDiscovery', () => {
+  const engine = new FakeEngine();
+  let port: number;
+  let closedPort: number;
+  let store: Datastore;
+  let discovery: ModelDiscovery;
+  let changes: number;
+  let errors: string[];
+
+  before(async () => {
+    port = await engine.listen();
+    const probe = new FakeEngine();
+    closedPort = await probe.listen();
+    await probe.close();
+  });
+  after(async () => {
+    await engine.close();
+  });
+  beforeEach(() => {
+    engine.handler = models({ id: 'google/gemma-2b-it' }, { id: 'gemma-sql-lora', parent: 'google/gemma-2b-it' });
+    engine.hits = 0;
+    store = new Datastore();
+    changes = 0;
+    errors = [];
+    discovery = new ModelDiscovery(store, { intervalMs: 60_000, timeoutMs: 1000, onChange: () => changes++, onError: (_ep, m) => errors.push(m) });
+  });
+  afterEach(async () => {
+    await discovery.close();
+  });
+
+  const endpoint = (p: number): Endpoint => new Endpoint(pod('gemma-0').ip(HOST).ready(), HOST, p);
+
+  test('learns the models and calls onChange once per change', async () => {
+    const ep = endpoint(port);
+    await discovery.refresh(ep);
+    assert.deepEqual([...ep.models!.values()].map((c) => [c.id, c.parent]), [
+      ['google/gemma-2b-it', null],
+      ['gemma-sql-lora', 'google/gemma-2b-it'],
+    ]);
+    assert.equal(ep.modelsError, undefined);
+    assert.ok(ep.modelsFetchedAt > 0);
+    assert.equal(changes, 1);
+
+    await discovery.refresh(ep);
+    assert.equal(changes, 1, 'the same answer is no change');
+
+    engine.handler = models({ id: 'google/gemma-2b-it' }, { id: 'gemma-sql-lora', parent: 'google/gemma-2b-it' }, { id: 'gemma-chat-lora', parent: 'google/gemma-2b-it' });
+    await discovery.refresh(ep);
+    assert.equal(ep.serves('gemma-chat-lora'), true);
+    assert.equal(changes, 2);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a 500 sets modelsError and keeps what was known', async () => {
+    const ep = endpoint(port);
+    engine.handler = (_req, res) => res.writeHead(500).end('engine dead');
+    await discovery.refresh(ep);
+    assert.equal(ep.models, undefined);
+    assert.match(ep.modelsError ?? '', new RegExp(`^GET http://127\\.0\\.20\\.1:${port}/v1/models failed: .*answered 500`));
+    assert.equal(changes, 0);
+    assert.deepEqual(errors, [ep.modelsError]);
+
+    engine.handler = models({ id: 'm' });
+    await discovery.refresh(ep);
+    assert.equal(ep.serves('m'), true);
+    assert.equal(ep.modelsError, undefined);
+    assert.equal(changes, 1);
+
+    engine.handler = (_req, res) => res.writeHead(500).end();
+    await discovery.refresh(ep);
+    assert.equal(ep.serves('m'), true, 'a failed refresh keeps the last models');
+    assert.match(ep.modelsError ?? '', /answered 500/);
+    assert.equal(changes, 1);
+  });
+
+  test('a body that is not a model list sets modelsError', async () => {
+    const ep = endpoint(port);
+    engine.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":"no"}');
+    await discovery.refresh(ep);
+    assert.match(ep.modelsError ?? '', /did not return \{"data": \[\.\.\.\]\}/);
+    engine.handler = (_req, res) => res.writeHead(200).end('<html>');
+    await discovery.refresh(ep);
+    assert.match(ep.modelsError ?? '', /SyntaxError/);
+    assert.equal(ep.models, undefined);
+  });
+
+  test('a closed port sets modelsError', async () => {
+    const ep = endpoint(closedPort);
+    await discovery.refresh(ep);
+    assert.equal(ep.models, undefined);
+    assert.match(ep.modelsError ?? '', /ECONNREFUSED/);
+    assert.equal(changes, 0);
+    assert.equal(errors.length, 1);
+  });
+
+  test('a server that never answers times out', async () => {
+    const ep = endpoint(port);
+    engine.handler = () => undefined; // hold the request open; closeAllConnections ends it
+    const quick = new ModelDiscovery(store, { intervalMs: 60_000, timeoutMs: 150 });
+    try {
+      const started = Date.now();
+      await quick.refresh(ep);
+      assert.ok(Date.now() - started < 2000);
+      assert.match(ep.modelsError ?? '', /failed/);
+      assert.equal(ep.models, undefined);
+    } finally {
+      engine.server.closeAllConnections();
+      await quick.close();
+    }
+  });
+
+  test('concurrent refreshes of one endpoint share one request', async () => {
+    const ep = endpoint(port);
+    await Promise.all([discovery.refresh(ep), discovery.refresh(ep), discovery.refresh(ep)]);
+    assert.equal(engine.hits, 1);
+  });
+
+  test('refreshAll covers the datastore endpoints and invalidates the catalog', async () => {
+    store.apply(snapshot(inferencePool('gemma').selects({ app: 'gemma' }).ports(port, closedPort), pod('gemma-0').labels({ app: 'gemma' }).ip(HOST).ready()));
+    assert.equal(store.catalog().models.size, 0);
+    await discovery.refreshAll();
+    const [up, down] = store.pool('default/gemma')!.endpoints;
+    assert.equal(up!.serves('gemma-sql-lora'), true);
+    assert.match(down!.modelsError ?? '', /ECONNREFUSED/);
+    assert.deepEqual([...store.catalog().models.keys()], ['google/gemma-2b-it', 'gemma-sql-lora']);
+    assert.deepEqual(store.catalog().models.get('gemma-sql-lora')?.pods, ['default/gemma-0']);
+    assert.equal(changes, 1);
+  });
+
+  test('start() refreshes every interval until stopped', async () => {
+    store.apply(snapshot(inferencePool('gemma').selects({ app: 'gemma' }).ports(port), pod('gemma-0').labels({ app: 'gemma' }).ip(HOST).ready()));
+    const periodic = new ModelDiscovery(store, { intervalMs: 20, timeoutMs: 1000, onChange: () => changes++ });
+    try {
+      periodic.start();
+      await until(() => engine.hits >= 2, 'two periodic refreshes');
+      assert.equal(store.pool('default/gemma')!.endpoints[0]!.serves('google/gemma-2b-it'), true);
+      assert.equal(changes, 1);
+      periodic.stop();
+      await delay(30); // a refresh already in flight may still land
+      const hits = engine.hits;
+      await delay(100);
+      assert.equal(engine.hits, hits, 'no refresh after stop()');
+    } finally {
+      await periodic.close();
+    }
+  });
+});

@@ -1,0 +1,237 @@
+/** pickEndpoint: model-aware filtering, already-tried and backoff exclusion, least in-flight with random ties. */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from '../api/pod.js';
+import { inferencePool, pod } from '../api/test-fixtures.js';
+import { snapshot } from '../config/test-fixtures.js';
+import type { PoolView } from './datastore/datastore.js';
+import { Datastore } from './datastore/datastore.js';
+import type { Endpoint } from './datastore/endpoint.js';
+import { NoEndpointError, pickEndpoint } from './scheduler.js';
+
+const NOW = 1_000_000;
+
+/** A gemma pool over these pods (port 8000); `ep(ip)` finds an endpoint to set its state. */
+function poolOf(...pods: Pod[]): { view: PoolView; ep: (ip: string) => Endpoint } {
+  const ds = new Datastore();
+  ds.apply(snapshot(inferencePool('gemma').selects({ app: 'gemma' }), ...pods));
+  const view = ds.pool('default/gemma')!;
+  return {
+    view,
+    ep: (ip) => {
+      const e = ds.endpoint(`${ip}:8000`);
+      assert.ok(e, `no endpoint ${ip}:8000`);
+      return e;
+    },
+  };
+}
+
+const ready = (name: string, ip: string): Pod => pod(name).labels({ app: 'gemma' }).ip(ip).ready();
+
+/** A deterministic PRNG (mulberry32) so "random" tie-breaks are reproducible per seed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Setup = (ep: (ip: string) => Endpoint) => void;
+const serve =
+  (ip: string, ...models: string[]): Setup =>
+  (ep) =>
+    ep(ip).setModels(
+      models.map((id) => ({ id, parent: null })),
+      NOW,
+    );
+const load =
+  (ip: string, inFlight: number): Setup =>
+  (ep) => {
+    ep(ip).inFlight = inFlight;
+  };
+const backoff =
+  (ip: string, untilFromNow: number): Setup =>
+  (ep) => {
+    ep(ip).backoffUntil = NOW + untilFromNow;
+  };
+
+describe('pickEndpoint', () => {
+  const pods = [ready('a', '10.0.0.1'), ready('b', '10.0.0.2'), ready('c', '10.0.0.3')];
+  const cases: { name: string; model: string | undefined; setup: Setup[]; exclude?: string[]; want: string; verdicts?: Record<string, RegExp | undefined> }[] = [
+    {
+      name: 'only endpoints serving the model',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'llama'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'llama', 'gemma-lora'), load('10.0.0.2', 5)],
+      want: '10.0.0.2:8000',
+      verdicts: { '10.0.0.1:8000': /^does not serve `gemma` \(serves llama\)$/, '10.0.0.2:8000': undefined, '10.0.0.3:8000': /does not serve `gemma` \(serves llama, gemma-lora\)/ },
+    },
+    {
+      name: 'endpoints that have not listed their models are excluded, with the discovery error',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), load('10.0.0.1', 9), (ep) => (ep('10.0.0.2').modelsError = 'GET http://10.0.0.2:8000/v1/models failed: ECONNREFUSED')],
+      want: '10.0.0.1:8000',
+      verdicts: { '10.0.0.2:8000': /^has not answered GET \/v1\/models yet \(GET .* ECONNREFUSED\)$/, '10.0.0.3:8000': /^has not answered GET \/v1\/models yet$/ },
+    },
+    {
+      name: 'an endpoint serving nothing says so',
+      model: 'gemma',
+      setup: [serve('10.0.0.1'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.3', 1)],
+      want: '10.0.0.2:8000',
+      verdicts: { '10.0.0.1:8000': /serves nothing/ },
+    },
+    {
+      name: 'without a model every endpoint is a candidate, known models or not',
+      model: undefined,
+      setup: [serve('10.0.0.1', 'llama'), load('10.0.0.1', 2), load('10.0.0.2', 1)],
+      want: '10.0.0.3:8000',
+    },
+    {
+      name: 'least in-flight wins',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.1', 4), load('10.0.0.2', 1), load('10.0.0.3', 2)],
+      want: '10.0.0.2:8000',
+    },
+    {
+      name: 'already tried is never picked again',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), load('10.0.0.2', 7)],
+      exclude: ['10.0.0.1:8000'],
+      want: '10.0.0.2:8000',
+      verdicts: { '10.0.0.1:8000': /^already tried by this request$/ },
+    },
+    {
+      name: 'an endpoint in backoff is held out while another serves',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.1', 2500), load('10.0.0.2', 10)],
+      want: '10.0.0.2:8000',
+      verdicts: { '10.0.0.1:8000': /^held out for 2500 ms after a connection failure$/ },
+    },
+    {
+      name: 'when every serving endpoint is in backoff, the one whose backoff ends first',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'llama'), backoff('10.0.0.1', 4000), backoff('10.0.0.2', 1000), load('10.0.0.2', 3)],
+      want: '10.0.0.2:8000',
+      verdicts: { '10.0.0.1:8000': /held out for 4000 ms/, '10.0.0.2:8000': undefined, '10.0.0.3:8000': /does not serve/ },
+    },
+    {
+      name: 'a non-serving endpoint is never the backoff fallback',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'llama'), backoff('10.0.0.1', 30000)],
+      want: '10.0.0.1:8000',
+    },
+    {
+      name: 'after failover, a backed-off endpoint is still better than nothing',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.2', 1000)],
+      exclude: ['10.0.0.1:8000'],
+      want: '10.0.0.2:8000',
+    },
+    {
+      name: 'a backoff that has ended does not count',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.1', 0), load('10.0.0.2', 1)],
+      want: '10.0.0.1:8000',
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const { view, ep } = poolOf(...pods);
+      for (const s of c.setup) s(ep);
+      for (let seed = 1; seed <= 5; seed++) {
+        const req = { model: c.model, now: NOW, random: seeded(seed), ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
+        const { endpoint, candidates } = pickEndpoint(view, req);
+        assert.equal(endpoint.address, c.want);
+        assert.deepEqual(candidates.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
+        for (const [address, want] of Object.entries(c.verdicts ?? {})) {
+          const v = candidates.find((x) => x.address === address)!;
+          if (want === undefined) assert.equal(v.excluded, undefined, address);
+          else assert.match(v.excluded ?? '', want, address);
+        }
+      }
+    });
+  }
+
+  test('ties are broken by the injected random, so both tied endpoints get picked across seeds', () => {
+    const { view, ep } = poolOf(...pods);
+    [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.1', 1), load('10.0.0.2', 1), load('10.0.0.3', 2)].forEach((s) => s(ep));
+    const picked = new Map<string, number>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const a = pickEndpoint(view, { model: 'gemma', now: NOW, random: seeded(seed) }).endpoint.address;
+      // The same seed always gives the same pick.
+      assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: seeded(seed) }).endpoint.address, a);
+      picked.set(a, (picked.get(a) ?? 0) + 1);
+    }
+    assert.deepEqual([...picked.keys()].sort(), ['10.0.0.1:8000', '10.0.0.2:8000']);
+    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0 }).endpoint.address, '10.0.0.1:8000');
+    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0.999 }).endpoint.address, '10.0.0.2:8000');
+    // A random() of exactly 1 (outside its contract) still picks a tied endpoint.
+    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 1 }).endpoint.address, '10.0.0.1:8000');
+  });
+
+  test('pickEndpoint does not change in-flight counts', () => {
+    const { view, ep } = poolOf(...pods);
+    const { endpoint } = pickEndpoint(view, { model: undefined, now: NOW, random: () => 0 });
+    assert.equal(endpoint.inFlight, 0);
+    assert.equal(ep('10.0.0.1').inFlight, 0);
+  });
+});
+
+describe('pickEndpoint: nothing eligible', () => {
+  const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; message: RegExp[] }[] = [
+    {
+      name: 'no endpoint serves the model; unready pods are named',
+      pods: [ready('a', '10.0.0.1'), pod('b').labels({ app: 'gemma' }).ip('10.0.0.2').notReady(), pod('c').labels({ app: 'gemma' }).ready()],
+      setup: [serve('10.0.0.1', 'llama')],
+      model: 'gemma',
+      message: [
+        /^no endpoint of InferencePool default\/gemma can take model `gemma`: /,
+        /pod default\/b: pod is not Ready/,
+        /pod default\/c: pod has no status\.podIP/,
+        /10\.0\.0\.1:8000 \(pod default\/a\): does not serve `gemma` \(serves llama\)/,
+      ],
+    },
+    {
+      name: 'every endpoint already tried',
+      pods: [ready('a', '10.0.0.1')],
+      setup: [serve('10.0.0.1', 'gemma')],
+      model: 'gemma',
+      exclude: ['10.0.0.1:8000'],
+      message: [/InferencePool default\/gemma/, /10\.0\.0\.1:8000 \(pod default\/a\): already tried by this request/],
+    },
+    {
+      name: 'every pod not Ready',
+      pods: [pod('a').labels({ app: 'gemma' }).ip('10.0.0.1').notReady()],
+      setup: [],
+      model: undefined,
+      message: [/^no endpoint of InferencePool default\/gemma can take this request: pod default\/a: pod is not Ready$/],
+    },
+    {
+      name: 'the pool selects no pods',
+      pods: [pod('x').labels({ app: 'llama' }).ip('10.0.0.1').ready()],
+      setup: [],
+      model: 'gemma',
+      message: [/the pool selects no pods \(selector \{"app":"gemma"\} in namespace default\)/],
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.name} -> 503`, () => {
+      const { view, ep } = poolOf(...c.pods);
+      for (const s of c.setup) s(ep);
+      assert.throws(
+        () => pickEndpoint(view, { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) }),
+        (e: unknown) => {
+          assert.ok(e instanceof NoEndpointError);
+          assert.equal(e.status, 503);
+          assert.equal(e.code, 'no_healthy_endpoint');
+          for (const m of c.message) assert.match(e.message, m);
+          assert.equal(e.candidates.length, view.endpoints.length);
+          return true;
+        },
+      );
+    });
+  }
+});
