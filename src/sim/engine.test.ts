@@ -1,3 +1,4 @@
+/** Tests for the engine: token order, max_tokens, FIFO admission, abort and close. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineRequest, GenerationListener, GenerationResult } from './engine.js';

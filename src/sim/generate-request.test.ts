@@ -1,3 +1,4 @@
+/** Table tests for generation request validation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Endpoint } from './generate-request.js';

@@ -1,3 +1,4 @@
+/** Golden-text tests for the Prometheus counter, gauge and histogram helpers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Histogram, formatLabels, formatValue, gaugeText } from './prometheus-text.js';

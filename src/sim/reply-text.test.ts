@@ -1,3 +1,4 @@
+/** Tests for echo and random replies. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { replyTokens, splitWords } from './reply-text.js';

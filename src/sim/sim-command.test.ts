@@ -1,10 +1,11 @@
+/** Tests for the `infergate sim` command in src/cli/sim.ts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import type { SimFlags } from '../cli/sim.js';
 import { registerSimCommand, simOptionsFromFlags } from '../cli/sim.js';
 
-// Lives beside the simulator because src/cli/ is owned elsewhere; it covers src/cli/sim.ts.
+// Lives beside the simulator because the CLI folder is edited by others; it covers src/cli/sim.ts only.
 
 const DEFAULTS: SimFlags = { model: 'm', host: '127.0.0.1', port: '8000', maxNumSeqs: '5', mode: 'random' };
 

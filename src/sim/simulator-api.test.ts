@@ -1,3 +1,4 @@
+/** HTTP tests for the simulator: non-streamed shapes, errors, models, headers, options. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveSimulatorOptions } from './simulator.js';

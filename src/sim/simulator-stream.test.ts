@@ -1,3 +1,4 @@
+/** HTTP tests for streamed responses: chunk shapes, timing, usage and [DONE]. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, readSse, testSimulator } from './test-kit.js';

@@ -55,7 +55,7 @@ export async function readSse(res: Response, maxEvents = 10_000): Promise<SseEve
 }
 
 /** Polls `check` every few milliseconds until it holds; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -1,3 +1,4 @@
+/** Tests for the token estimate. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimateTokens } from './token-estimate.js';

@@ -202,3 +202,12 @@ test('explain prints each step from the same functions the server uses', async (
   assert.equal(bad.error?.status, 503);
   assert.match(badText, /pod default\/down-0: excluded: pod is not Ready/);
 });
+
+test('upstream HTTP errors pass through unchanged (status and body from the pod)', async () => {
+  // The pod, not the gateway, rejects a chat request without messages: vLLM's own error shape must arrive.
+  const r = await post('/v1/chat/completions', JSON.stringify({ model: GEMMA }));
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error?.code, 400 as never, JSON.stringify(r.json));
+  assert.ok(r.headers.get('x-gateway-destination-endpoint-served'), 'answered by a pod');
+  assert.ok(r.headers.get('x-inference-pod')?.startsWith('gemma-'));
+});
