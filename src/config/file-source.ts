@@ -34,6 +34,7 @@ export class FileConfigSource {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  #closed = false;
 
   constructor(path: string, opts: FileSourceOptions, log: Logger, apply: (s: ConfigSnapshot) => Promise<void>) {
     this.path = resolve(path);
@@ -70,6 +71,8 @@ export class FileConfigSource {
   }
 
   close(): void {
+    // A reload already reading files must not apply its snapshot to a gateway that is shutting down.
+    this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#watcher?.close();
     this.#watcher = undefined;
@@ -85,6 +88,7 @@ export class FileConfigSource {
       this.#again = false;
       try {
         const snapshot = await loadSnapshotFromPath(this.path, this.#opts, this.#log);
+        if (this.#closed) return;
         await this.#apply(snapshot);
       } catch (e) {
         const msg = e instanceof ConfigError ? e.message : `${(e as Error).message}`;

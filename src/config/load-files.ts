@@ -41,7 +41,7 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
   // With prettyErrors off, yaml never fills `linePos`; a LineCounter turns the error offset into a line.
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines });
-  // parseAllDocuments returns an EmptyStream (not an array) for an empty file.
+  // The yaml typings allow a non-array (EmptyStream) result; guard so an empty file is simply no documents.
   if (!Array.isArray(docs)) return;
   docs.forEach((doc, i) => {
     const at = { file, document: i + 1 };
