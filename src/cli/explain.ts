@@ -64,7 +64,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (!plan.error && plan.view) {
     try {
-      planPick(plan);
+      planPick(plan, undefined, true);
     } catch (e) {
       plan.error = asGatewayError(e);
     }

@@ -142,12 +142,12 @@ describe('pickEndpoint', () => {
       const { view, ep } = poolOf(...pods);
       for (const s of c.setup) s(ep);
       for (let seed = 1; seed <= 5; seed++) {
-        const req = { model: c.model, now: NOW, random: seeded(seed), ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
+        const req = { model: c.model, now: NOW, random: seeded(seed), trace: true, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
         const { endpoint, candidates } = pickEndpoint(view, req);
         assert.equal(endpoint.address, c.want);
-        assert.deepEqual(candidates.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
+        assert.deepEqual(candidates!.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
         for (const [address, want] of Object.entries(c.verdicts ?? {})) {
-          const v = candidates.find((x) => x.address === address)!;
+          const v = candidates!.find((x) => x.address === address)!;
           if (want === undefined) assert.equal(v.excluded, undefined, address);
           else assert.match(v.excluded ?? '', want, address);
         }
@@ -169,7 +169,7 @@ describe('pickEndpoint', () => {
     assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0 }).endpoint.address, '10.0.0.1:8000');
     assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0.999 }).endpoint.address, '10.0.0.2:8000');
     // A random() of exactly 1 (outside its contract) still picks a tied endpoint.
-    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 1 }).endpoint.address, '10.0.0.1:8000');
+    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 1 }).endpoint.address, '10.0.0.2:8000');
   });
 
   test('pickEndpoint does not change in-flight counts', () => {

@@ -10,6 +10,8 @@ export interface PickRequest {
   exclude?: ReadonlySet<string>;
   now?: number;
   random?: () => number;
+  /** Record every endpoint's verdict in the result (for `explain`); off on the data path. */
+  trace?: boolean;
 }
 
 export interface CandidateVerdict {
@@ -22,7 +24,8 @@ export interface CandidateVerdict {
 
 export interface PickResult {
   endpoint: Endpoint;
-  candidates: CandidateVerdict[];
+  /** Every endpoint's verdict; only computed when the request asked for a `trace`. */
+  candidates?: CandidateVerdict[];
 }
 
 /** Thrown when nothing is eligible; carries every candidate's verdict so `explain` can show them. */
@@ -43,38 +46,50 @@ export class NoEndpointError extends GatewayError {
 export function pickEndpoint(view: PoolView, req: PickRequest): PickResult {
   const now = req.now ?? Date.now();
   const random = req.random ?? Math.random;
-  const candidates: CandidateVerdict[] = [];
-  const eligible: Endpoint[] = [];
-  const backedOff: Endpoint[] = [];
+  // Hot path: one pass, no allocation. Verdicts are only written out for `trace` or for the 503 message.
+  let best: Endpoint | undefined;
+  let min = Infinity;
+  let ties = 0;
+  let soonest: Endpoint | undefined;
   for (const ep of view.endpoints) {
-    const v: CandidateVerdict = { address: ep.address, pod: ep.podKey, inFlight: ep.inFlight };
-    candidates.push(v);
-    if (req.exclude?.has(ep.address)) v.excluded = 'already tried by this request';
-    else if (req.model !== undefined && ep.serves(req.model) !== true) v.excluded = servesReason(ep, req.model);
-    else if (ep.inBackoff(now)) {
-      v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
-      backedOff.push(ep);
-    } else eligible.push(ep);
+    if (req.exclude?.has(ep.address)) continue;
+    if (req.model !== undefined && ep.serves(req.model) !== true) continue;
+    if (ep.inBackoff(now)) {
+      if (!soonest || ep.backoffUntil < soonest.backoffUntil) soonest = ep;
+      continue;
+    }
+    if (ep.inFlight < min) {
+      min = ep.inFlight;
+      best = ep;
+      ties = 1;
+    } else if (ep.inFlight === min && random() * ++ties >= ties - 1) {
+      // Reservoir sampling: the k-th tie replaces the pick with probability 1/k, so each of the k tied
+      // endpoints ends up chosen with probability 1/k (random() near 0 keeps the first, near 1 the last).
+      best = ep;
+    }
   }
   // Rather than fail while every server that could serve is in backoff, try the one whose backoff ends first:
   // a single-replica pool recovers on the next request instead of after the backoff.
-  if (eligible.length === 0 && backedOff.length > 0) {
-    const soonest = backedOff.reduce((a, b) => (b.backoffUntil < a.backoffUntil ? b : a));
-    eligible.push(soonest);
-    const v = candidates.find((c) => c.address === soonest.address);
+  const endpoint = best ?? soonest;
+  if (!endpoint) throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
+  const result: PickResult = { endpoint };
+  if (req.trace) {
+    result.candidates = judgeCandidates(view, req, now);
+    const v = result.candidates.find((c) => c.address === endpoint.address);
     if (v) v.excluded = undefined;
   }
-  if (eligible.length === 0) throw noEndpointError(view, req.model, candidates);
-  let best: Endpoint[] = [];
-  let min = Infinity;
-  for (const ep of eligible) {
-    if (ep.inFlight < min) {
-      min = ep.inFlight;
-      best = [ep];
-    } else if (ep.inFlight === min) best.push(ep);
-  }
-  const endpoint = best[Math.floor(random() * best.length)] ?? best[0]!;
-  return { endpoint, candidates };
+  return result;
+}
+
+/** Every endpoint's verdict, for `explain` and error messages (the same rules as the pick's loop). */
+export function judgeCandidates(view: PoolView, req: PickRequest, now = Date.now()): CandidateVerdict[] {
+  return view.endpoints.map((ep) => {
+    const v: CandidateVerdict = { address: ep.address, pod: ep.podKey, inFlight: ep.inFlight };
+    if (req.exclude?.has(ep.address)) v.excluded = 'already tried by this request';
+    else if (req.model !== undefined && ep.serves(req.model) !== true) v.excluded = servesReason(ep, req.model);
+    else if (ep.inBackoff(now)) v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
+    return v;
+  });
 }
 
 function servesReason(ep: Endpoint, model: string): string {

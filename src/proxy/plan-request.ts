@@ -63,12 +63,12 @@ export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan 
 }
 
 /** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
-export function planPick(plan: RoutePlan, exclude?: ReadonlySet<string>): PickResult {
+export function planPick(plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false): PickResult {
   if (!plan.view) throw new GatewayError('internal_error', 'planPick called without a pool');
   try {
-    const pick = pickEndpoint(plan.view, exclude === undefined ? { model: plan.model } : { model: plan.model, exclude });
+    const pick = pickEndpoint(plan.view, { model: plan.model, trace, ...(exclude === undefined ? {} : { exclude }) });
     plan.pick = pick;
-    plan.candidates = pick.candidates;
+    if (pick.candidates) plan.candidates = pick.candidates;
     return pick;
   } catch (e) {
     if (e instanceof NoEndpointError) plan.candidates = e.candidates;
