@@ -57,7 +57,7 @@ describe('resolveBaseModel', () => {
       name: 'unknown model lists the served models',
       model: 'gpt-4',
       strict: false,
-      message: [/^model `gpt-4` is not served here\. /, /Served models: gemma-sql-lora, google\/gemma-2b-it, llama, llama-chat, mistral, pod-only-lora\./, /inference\.networking\.k8s\.io\/bbr-managed: "true"/],
+      message: [/^model `gpt-4` is not served here\. /, /Served models: gemma-sql-lora, google\/gemma-2b-it, llama, llama-chat, mistral, pod-only-lora\./, /run a pod that lists it in GET \/v1\/models/],
     },
     {
       name: 'strict mode ignores pod-reported models and says so',

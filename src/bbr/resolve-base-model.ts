@@ -30,17 +30,18 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
     return { model, baseModel: model, isAdapter: false, source: via };
   }
   const served = servedModels(table, catalog, strict);
-  const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   if (entry && strict) {
+    const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap is loaded)';
     throw new GatewayError(
       'model_not_found',
       `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true". Allowlisted models: ${list}`,
       'model',
     );
   }
+  const list = served.length > 0 ? served.join(', ') : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   throw new GatewayError(
     'model_not_found',
-    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models, or name it in a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true".`,
+    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true"` : ''}.`,
     'model',
   );
 }

@@ -53,7 +53,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description("run the field report's fleet (2 base models x 2 LoRA adapters x 2 replicas) on simulators behind the gateway")
+    .description("run a simulated fleet behind the gateway: one simulator per Pod in the config (default: the field report's 2 base models x 2 LoRA adapters x 2 replicas)")
     .option('-f, --file <path>', 'config directory (its Pods become simulators)', SEED_DEMO_DIR)
     .option('--host <host>', 'gateway address', '127.0.0.1')
     .option('--port <port>', 'gateway port', intFlag(0, 65535), 8080)
@@ -61,6 +61,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (flags: { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel }) => {
+      if (!LOG_LEVELS.includes(flags.logLevel)) {
+        console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+        process.exit(2);
+      }
       let demo: Demo;
       try {
         demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel });

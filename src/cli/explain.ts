@@ -7,6 +7,7 @@ import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { asGatewayError } from '../errors.js';
 import { planPick, planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-request.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
 
 interface ExplainFlags {
@@ -30,11 +31,13 @@ export interface ExplainInput {
   gatewayName?: string;
   /** Ask each endpoint's GET /v1/models (default true); without it no endpoint is known to serve anything. */
   discover?: boolean;
+  /** Where load warnings go (unknown kinds, routes to missing pools); none when unset. */
+  log?: Logger;
 }
 
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
 export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
-  const snapshot = await loadSnapshotFromPath(input.configPath, input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {});
+  const snapshot = await loadSnapshotFromPath(input.configPath, input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {}, input.log);
   const datastore = new Datastore();
   datastore.apply(snapshot);
   if (input.discover !== false) {
@@ -59,6 +62,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
     headers,
     body: Buffer.from(input.body),
+    ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
   const plan = planRoute({ snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false }, req);
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
@@ -81,7 +85,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--header <header>', 'a request header "name: value" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--method <method>', 'HTTP method', 'POST')
     .option('--path <path>', 'request path and query', '/v1/chat/completions')
-    .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model', false)
+    .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
     .option('--no-discover', "do not ask the pods' GET /v1/models")
     .action(async (flags: ExplainFlags) => {
@@ -92,8 +96,9 @@ export function registerExplainCommand(program: Command): void {
           headers: flags.header,
           method: flags.method,
           path: flags.path,
-          strictAllowlist: flags.strictAllowlist,
+          strictAllowlist: flags.strictAllowlist === true,
           discover: flags.discover,
+          log: createLogger('warn'),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
         console.log(renderPlan(plan).join('\n'));

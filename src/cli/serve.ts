@@ -27,7 +27,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
-    .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)', false)
+    .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--max-attempts <n>', 'endpoints tried per request when connections fail', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
@@ -45,7 +45,7 @@ export function registerServeCommand(program: Command): void {
           host: flags.host,
           port: flags.port,
           maxBodyBytes: flags.maxBodyBytes,
-          strictAllowlist: flags.strictAllowlist,
+          strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
           modelsRefreshMs: flags.modelsRefreshInterval,
           connectTimeoutMs: flags.connectTimeout,

@@ -61,6 +61,10 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   for (const route of routes) {
     route.rules.forEach((rule, i) => {
       for (const b of rule.backendRefs) {
+        if (b.namespace !== route.meta.namespace) {
+          // Gateway API needs a ReferenceGrant for this; infergate does not read ReferenceGrants, so say so.
+          warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} sends to ${b.kind} ${b.namespace}/${b.name} in another namespace; infergate does not check ReferenceGrants and allows it`);
+        }
         if (b.kind === 'InferencePool' && !pools.has(`${b.namespace}/${b.name}`)) {
           warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} names InferencePool ${b.namespace}/${b.name}, which is not in the configuration; requests matching it will get 500 until it exists`);
         } else if (b.kind !== 'InferencePool') {
@@ -73,6 +77,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   for (const [key, pool] of pools) {
     const m = poolMembers(pool, pods);
     members.set(key, m);
+    if (pool.appProtocol !== 'http') warnings.push(`InferencePool ${key} asks for appProtocol ${pool.appProtocol}; infergate speaks HTTP/1.1 to endpoints`);
     if (m.length === 0) warnings.push(`InferencePool ${key} selects no pods (selector ${JSON.stringify(pool.selector)})`);
   }
   return {

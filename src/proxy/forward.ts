@@ -36,12 +36,20 @@ export interface ForwardRequest {
 export async function forward(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
   // undici accepts an EventEmitter as its abort signal: cheaper per request than an AbortController.
   const abort = new EventEmitter();
+  // The client is gone when its side of the socket ends or fails. A close of `res` alone does not say so:
+  // undici also destroys `res` when the upstream breaks mid-body, and that must be logged, not ignored.
   let clientGone = false;
-  const onClose = (): void => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    abort.emit('abort');
+  const socket = res.socket;
+  const onPeerGone = (err?: Error & { code?: string }): void => {
+    // An 'error' also fires when undici destroys the response with the upstream's error: only the peer's own
+    // resets count.
+    if (!err || err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') clientGone = true;
   };
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.emit('abort');
+  };
+  socket?.on('end', onPeerGone);
+  socket?.on('error', onPeerGone);
   res.on('close', onClose);
   const tried = new Set<string>();
   const failures: string[] = [];
@@ -70,10 +78,14 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         });
         return;
       } catch (e) {
-        if (clientGone) return;
+        if (clientGone) {
+          ctx.log.debug('client disconnected; upstream request aborted', { request_id: req.requestId, endpoint: ep.address, error: errorCode(e) });
+          return;
+        }
         if (started) {
           // Bytes already reached the client: nothing can be retried or reported in-band.
           ctx.log.warn('upstream response ended with an error', { request_id: req.requestId, endpoint: ep.address, error: errorCode(e) });
+          ctx.onConnectFailure(ep);
           res.destroy();
           return;
         }
@@ -81,7 +93,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         failures.push(`${ep.address}: ${errorCode(e)}`);
         ep.markConnectFailure(Date.now());
         ctx.onConnectFailure(ep);
-        ctx.log.warn('upstream connection failed; trying another endpoint', { request_id: req.requestId, endpoint: ep.address, attempt, error: errorCode(e) });
+        ctx.log.warn('upstream connection failed', { request_id: req.requestId, endpoint: ep.address, attempt, of: ctx.maxAttempts, error: errorCode(e) });
       } finally {
         ep.inFlight--;
       }
@@ -92,6 +104,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     else throw e;
   } finally {
     res.off('close', onClose);
+    socket?.off('end', onPeerGone);
+    socket?.off('error', onPeerGone);
   }
 }
 

@@ -14,6 +14,13 @@ import { sendError, sendJson } from './send-error.js';
 export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(gw, req, res).catch((e: unknown) => {
+      // A client that hung up while sending its body is not a gateway failure: nobody is left to answer.
+      const clientGone = (e as Error).message === 'aborted' || (e as { code?: string }).code === 'ECONNRESET';
+      if (clientGone && !res.headersSent) {
+        gw.options.log.debug('client disconnected before its request was complete');
+        res.destroy();
+        return;
+      }
       const err = asGatewayError(e);
       if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
       sendError(res, err);
@@ -29,13 +36,14 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
   res.setHeader('x-request-id', requestId);
 
-  if (method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  const isGet = method === 'GET' || method === 'HEAD';
+  if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   const state = gw.state;
-  if (method === 'GET' && path === '/readyz') {
+  if (isGet && path === '/readyz') {
     return state ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version }) : sendJson(res, 503, { status: 'not ready', reason: 'no configuration loaded yet' });
   }
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
-  if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, listModels(state));
+  if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
 
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
@@ -63,7 +71,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   await forward(
     { upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
     plan,
-    { method, url, headers: upstreamHeaders, body, requestId },
+    { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,
   );
 }

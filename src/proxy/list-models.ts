@@ -4,7 +4,7 @@ import type { GatewayState } from './plan-request.js';
 
 export interface ModelListing {
   object: 'list';
-  data: { id: string; object: 'model'; created: number; owned_by: string; root: string; parent: string | null }[];
+  data: { id: string; object: 'model'; created: number; owned_by: string; root: string; parent: string | null; max_model_len?: number }[];
 }
 
 export function listModels(state: GatewayState): ModelListing {
@@ -20,7 +20,9 @@ export function listModels(state: GatewayState): ModelListing {
     } catch {
       if (state.strictAllowlist) continue; // not allowlisted: requests for it get 404, so do not list it
     }
-    data.push({ id, object: 'model', created, owned_by: entry.card.owned_by ?? 'vllm', root: entry.card.root ?? id, parent });
+    const item: ModelListing['data'][number] = { id, object: 'model', created, owned_by: entry.card.owned_by ?? 'vllm', root: entry.card.root ?? id, parent };
+    if (entry.card.max_model_len !== undefined) item.max_model_len = entry.card.max_model_len;
+    data.push(item);
   }
   data.sort((a, b) => a.id.localeCompare(b.id));
   return { object: 'list', data };

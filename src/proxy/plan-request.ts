@@ -39,6 +39,8 @@ export interface RoutePlan {
   steps: PlanStep[];
   model?: string;
   base?: BaseModelResolution;
+  /** The body to forward when BBR had to change it (a `model` with surrounding spaces, trimmed); else undefined. */
+  body?: Buffer;
   /** Headers body-based routing adds to the upstream request. */
   routingHeaders: Record<string, string>;
   route?: RouteMatchResult;
@@ -78,12 +80,16 @@ export function planPick(plan: RoutePlan, exclude?: ReadonlySet<string>, trace =
 
 function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
   const hasBody = req.body !== undefined && req.body.length > 0;
-  if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE')) {
+  if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS')) {
     plan.steps.push({ stage: 'bbr', detail: `${req.method} without a body: no model to read, routing on path and headers only` });
     return;
   }
-  const { model } = extractModel(req.body ?? Buffer.alloc(0));
+  const { model, json } = extractModel(req.body ?? Buffer.alloc(0));
   plan.model = model;
+  if (json.model !== model) {
+    // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
+    plan.body = Buffer.from(JSON.stringify({ ...json, model }));
+  }
   plan.steps.push({ stage: 'bbr', detail: `model in body: ${model}` });
   const base = resolveBaseModel(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist);
   plan.base = base;
@@ -105,7 +111,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
     throw new GatewayError(
       'route_not_found',
-      `no HTTPRoute rule matches ${req.method} ${req.path}${looked}. Add an HTTPRoute rule matching it whose backendRef is the InferencePool of that model${why.length > 0 ? `. Closest rules: ${why.join('; ')}` : ''}`,
+      `no HTTPRoute rule matches ${req.method} ${req.path}${looked}. Add an HTTPRoute rule matching it whose backendRef is ${plan.base ? 'the InferencePool serving that model' : 'an InferencePool'}${why.length > 0 ? `. Closest rules: ${why.join('; ')}` : ''}`,
     );
   }
   plan.route = m;
