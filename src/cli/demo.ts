@@ -5,7 +5,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { fleetFromConfig } from './demo-fleet.js';
 import { intFlag } from './parse-flags.js';
-import { onShutdown } from './serve.js';
+import { onShutdown } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 
 export const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));

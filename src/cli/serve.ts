@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
+import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
 import { startGateway } from './start-gateway.js';
 
@@ -59,19 +60,4 @@ export function registerServeCommand(program: Command): void {
         process.exit(1);
       }
     });
-}
-
-/** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
-export function onShutdown(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }

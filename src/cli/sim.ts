@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { SimulatorOptions } from '../sim/simulator.js';
 import { startSimulator } from '../sim/simulator.js';
+import { onShutdown } from './on-shutdown.js';
 
 /** The flags as commander hands them over: strings, validated by `simOptionsFromFlags`. */
 export interface SimFlags {
@@ -73,25 +74,10 @@ export function registerSimCommand(program: Command): void {
         const sim = await startSimulator(opts);
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
         console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url}`);
-        closeOnSignal(() => sim.close());
+        onShutdown(() => sim.close());
       } catch (e) {
         console.error(`error: ${(e as Error).message}`);
         process.exit(1);
       }
     });
-}
-
-/** First SIGINT/SIGTERM drains in-flight requests and exits; a second one exits at once. */
-function closeOnSignal(close: () => Promise<void>): void {
-  let closing = false;
-  const handler = (): void => {
-    if (closing) process.exit(130);
-    closing = true;
-    close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }

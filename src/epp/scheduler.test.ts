@@ -8,6 +8,7 @@ import type { PoolView } from './datastore/datastore.js';
 import { Datastore } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
 import { NoEndpointError, pickEndpoint } from './scheduler.js';
+import { seededRandom } from '../seeded-random.js';
 
 const NOW = 1_000_000;
 
@@ -28,17 +29,6 @@ function poolOf(...pods: Pod[]): { view: PoolView; ep: (ip: string) => Endpoint 
 
 const ready = (name: string, ip: string): Pod => pod(name).labels({ app: 'gemma' }).ip(ip).ready();
 
-/** A deterministic PRNG (mulberry32) so "random" tie-breaks are reproducible per seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Setup = (ep: (ip: string) => Endpoint) => void;
 const serve =
@@ -142,7 +132,7 @@ describe('pickEndpoint', () => {
       const { view, ep } = poolOf(...pods);
       for (const s of c.setup) s(ep);
       for (let seed = 1; seed <= 5; seed++) {
-        const req = { model: c.model, now: NOW, random: seeded(seed), trace: true, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
+        const req = { model: c.model, now: NOW, random: seededRandom(seed), trace: true, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
         const { endpoint, candidates } = pickEndpoint(view, req);
         assert.equal(endpoint.address, c.want);
         assert.deepEqual(candidates!.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
@@ -160,9 +150,9 @@ describe('pickEndpoint', () => {
     [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.1', 1), load('10.0.0.2', 1), load('10.0.0.3', 2)].forEach((s) => s(ep));
     const picked = new Map<string, number>();
     for (let seed = 1; seed <= 40; seed++) {
-      const a = pickEndpoint(view, { model: 'gemma', now: NOW, random: seeded(seed) }).endpoint.address;
+      const a = pickEndpoint(view, { model: 'gemma', now: NOW, random: seededRandom(seed) }).endpoint.address;
       // The same seed always gives the same pick.
-      assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: seeded(seed) }).endpoint.address, a);
+      assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: seededRandom(seed) }).endpoint.address, a);
       picked.set(a, (picked.get(a) ?? 0) + 1);
     }
     assert.deepEqual([...picked.keys()].sort(), ['10.0.0.1:8000', '10.0.0.2:8000']);

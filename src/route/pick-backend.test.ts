@@ -4,25 +4,15 @@ import assert from 'node:assert/strict';
 import type { RouteRule } from '../api/http-route.js';
 import { pickBackend } from './pick-backend.js';
 import { match, pool } from './test-fixtures.js';
+import { seededRandom } from '../seeded-random.js';
 
-/** mulberry32: a tiny seeded PRNG, so the split is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rule(...backendRefs: RouteRule['backendRefs']): RouteRule {
   return { matches: [match()], backendRefs };
 }
 
 function counts(r: RouteRule, n: number, seed: number): Map<string, number> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const out = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const name = pickBackend(r, random)?.name ?? '(none)';
