@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { explainRequest } from '../../src/cli/explain.js';
 import { renderPlan } from '../../src/cli/render-plan.js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { allowlistYaml } from '../../src/config/manifests.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 
 const GEMMA = 'google/gemma-2b-it';
@@ -31,21 +32,8 @@ function config(port: number, ip: (n: string) => string): Record<string, string>
       baseModelRouteYaml('down', 'down/model', [['down', 1]]),
     ].join('---\n'),
     // No allowlist names phi's adapter: it must still route, learnt from the pods' /v1/models.
-    'allowlists.yaml': [allowlist('gemma', GEMMA, ['gemma-sql-lora']), allowlist('orphan', 'orphan/model', []), allowlist('ghost', 'ghost/model', []), allowlist('down', 'down/model', [])].join('---\n'),
+    'allowlists.yaml': [allowlistYaml('gemma', GEMMA, ['gemma-sql-lora']), allowlistYaml('orphan', 'orphan/model', []), allowlistYaml('ghost', 'ghost/model', []), allowlistYaml('down', 'down/model', [])].join('---\n'),
   };
-}
-
-function allowlist(name: string, base: string, adapters: string[]): string {
-  return `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${name}
-  labels: {inference.networking.k8s.io/bbr-managed: "true"}
-data:
-  baseModel: ${base}
-  adapters: |
-${adapters.map((a) => `    - ${a}`).join('\n')}
-`;
 }
 
 before(async () => {

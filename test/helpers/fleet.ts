@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../src/cli/start-gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
+export { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 
 export interface Replica extends Omit<SimulatorOptions, 'host' | 'port' | 'podName'> {
   name: string;
@@ -52,57 +53,6 @@ export async function startFleet(octet: number, replicas: readonly Replica[]): P
       await Promise.all([...sims.values()].map((s) => s.close()));
     },
   };
-}
-
-export function podYaml(name: string, ip: string, labels: Record<string, string>, opts: { ready?: boolean; namespace?: string } = {}): string {
-  const l = Object.entries(labels)
-    .map(([k, v]) => `    ${k}: "${v}"`)
-    .join('\n');
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  namespace: ${opts.namespace ?? 'default'}
-  labels:
-${l}
-status:
-  podIP: ${ip}
-  conditions: [{type: Ready, status: "${opts.ready === false ? 'False' : 'True'}"}]
-`;
-}
-
-export function poolYaml(name: string, selector: Record<string, string>, port: number, namespace = 'default'): string {
-  const s = Object.entries(selector)
-    .map(([k, v]) => `      ${k}: "${v}"`)
-    .join('\n');
-  return `apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-spec:
-  selector:
-    matchLabels:
-${s}
-  targetPorts: [{number: ${port}}]
-`;
-}
-
-/** An HTTPRoute sending one base model (by X-Gateway-Base-Model-Name) to weighted pools. */
-export function baseModelRouteYaml(name: string, baseModel: string, pools: readonly [string, number][]): string {
-  const refs = pools.map(([p, w]) => `        - {group: inference.networking.k8s.io, kind: InferencePool, name: ${p}, weight: ${w}}`).join('\n');
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: ${name}
-spec:
-  rules:
-    - matches:
-        - path: {type: PathPrefix, value: /v1/}
-          headers: [{type: Exact, name: X-Gateway-Base-Model-Name, value: "${baseModel}"}]
-      backendRefs:
-${refs}
-`;
 }
 
 export interface TempConfig {

@@ -1,0 +1,19 @@
+/** Asks an OpenAI-compatible server what it serves: the ids of `GET /v1/models`. */
+import { request } from 'undici';
+
+/** The model ids listed at `baseUrl` + `/v1/models` (bases and adapters alike); throws with the reason otherwise. */
+export async function fetchModelIds(baseUrl: string, timeoutMs = 5000): Promise<string[]> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/v1/models`;
+  const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`GET ${url} did not answer JSON`);
+  }
+  const data = (parsed as { data?: unknown }).data;
+  if (!Array.isArray(data)) throw new Error(`GET ${url} has no "data" list`);
+  return data.flatMap((m) => (typeof (m as { id?: unknown }).id === 'string' ? [(m as { id: string }).id] : []));
+}

@@ -1,0 +1,110 @@
+/** One HTTP attempt of a benchmark request over a keep-alive undici dispatcher, timed from the client's side. */
+import type { EventEmitter } from 'node:events';
+import type { Dispatcher } from 'undici';
+import { estimateTokens } from '../sim/token-estimate.js';
+import { servedEndpointFrom } from './served-endpoint.js';
+import { StreamMeter } from './stream-meter.js';
+
+/** How one attempt ended. Times are performance.now() values. */
+export interface AttemptOutcome {
+  ok: boolean;
+  /** True when the run's abort signal stopped it: not retried, counted as unfinished. */
+  aborted: boolean;
+  /** The key this failure is counted under in `RunResult.errors`, e.g. `HTTP 404 NotFoundError`; '' on success. */
+  error: string;
+  /** The endpoint the response says served it (see served-endpoint.ts), or null. */
+  servedBy: string | null;
+  /** First content chunk, when streamed. */
+  firstContentAt: number | null;
+  /** Gaps between content chunks in ms, when streamed. */
+  gaps: number[];
+  outputTokens: number;
+  endAt: number;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `HTTP 404 NotFoundError`: the status and, when the body is an OpenAI error, its type. */
+async function httpErrorKey(status: number, body: Dispatcher.ResponseData['body']): Promise<string> {
+  const text = await body.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isObject(parsed) && isObject(parsed.error) && typeof parsed.error.type === 'string') return `HTTP ${status} ${parsed.error.type}`;
+  } catch {
+    // Not an OpenAI error body (a proxy's HTML page, Envoy's plain text): the status says enough.
+  }
+  return `HTTP ${status}`;
+}
+
+/** Output tokens of a whole (non-streamed) response: `usage`, else estimated from the text. */
+function wholeResponseTokens(parsed: unknown): number {
+  if (!isObject(parsed)) return 0;
+  const usage = parsed.usage;
+  if (isObject(usage) && typeof usage.completion_tokens === 'number') return usage.completion_tokens;
+  let text = '';
+  for (const c of Array.isArray(parsed.choices) ? parsed.choices : []) {
+    if (!isObject(c)) continue;
+    if (typeof c.text === 'string') text += c.text;
+    if (isObject(c.message) && typeof c.message.content === 'string') text += c.message.content;
+  }
+  return estimateTokens(text);
+}
+
+function failed(error: string, aborted = false): AttemptOutcome {
+  return { ok: false, aborted, error, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, endAt: performance.now() };
+}
+
+function connectionErrorKey(e: unknown): { key: string; aborted: boolean } {
+  const err = e as { code?: unknown; name?: unknown };
+  if (err.code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { key: 'unfinished (aborted)', aborted: true };
+  const code = typeof err.code === 'string' ? err.code : typeof err.name === 'string' ? err.name : 'unknown';
+  return { key: `connection error ${code}`, aborted: false };
+}
+
+/**
+ * POSTs `payload` to `path` and reads the whole response. Never throws: every way an attempt can end is an outcome.
+ * A response that is not an event stream is read as a whole body even when streaming was asked for.
+ */
+export async function sendAttempt(
+  dispatcher: Dispatcher,
+  path: string,
+  payload: string,
+  signal: EventEmitter,
+): Promise<AttemptOutcome> {
+  try {
+    const res = await dispatcher.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, signal });
+    if (res.statusCode < 200 || res.statusCode > 299) return failed(await httpErrorKey(res.statusCode, res.body));
+    const servedBy = servedEndpointFrom(res.headers);
+    if (!(header(res.headers, 'content-type') ?? '').includes('text/event-stream')) {
+      const text = await res.body.text();
+      const endAt = performance.now();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return failed('invalid JSON response');
+      }
+      return { ok: true, aborted: false, error: '', servedBy, firstContentAt: null, gaps: [], outputTokens: wholeResponseTokens(parsed), endAt };
+    }
+    const meter = new StreamMeter();
+    for await (const chunk of res.body as AsyncIterable<Buffer>) meter.push(chunk, performance.now());
+    const endAt = performance.now();
+    meter.end(endAt);
+    if (meter.error !== null) return failed(meter.error);
+    if (!meter.done) return failed('stream ended without [DONE]');
+    const outputTokens = meter.usageTokens ?? meter.contentChunks;
+    return { ok: true, aborted: false, error: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, endAt };
+  } catch (e) {
+    const { key, aborted } = connectionErrorKey(e);
+    return failed(key, aborted);
+  }
+}
