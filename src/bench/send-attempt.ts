@@ -1,5 +1,4 @@
 /** One HTTP attempt of a benchmark request over a keep-alive undici dispatcher, timed from the client's side. */
-import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { estimateTokens } from '../sim/token-estimate.js';
 import { servedEndpointFrom } from './served-endpoint.js';
@@ -63,9 +62,12 @@ function failed(error: string, aborted = false): AttemptOutcome {
   return { ok: false, aborted, error, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, endAt: performance.now() };
 }
 
-function connectionErrorKey(e: unknown): { key: string; aborted: boolean } {
+/** Counted under this key: requests the run stopped waiting for (grace period over, or the caller aborted). */
+export const UNFINISHED = 'unfinished (aborted at the end of the run)';
+
+function connectionErrorKey(e: unknown, signal: AbortSignal): { key: string; aborted: boolean } {
   const err = e as { code?: unknown; name?: unknown };
-  if (err.code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { key: 'unfinished (aborted)', aborted: true };
+  if (signal.aborted || err.code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return { key: UNFINISHED, aborted: true };
   const code = typeof err.code === 'string' ? err.code : typeof err.name === 'string' ? err.name : 'unknown';
   return { key: `connection error ${code}`, aborted: false };
 }
@@ -78,7 +80,7 @@ export async function sendAttempt(
   dispatcher: Dispatcher,
   path: string,
   payload: string,
-  signal: EventEmitter,
+  signal: AbortSignal,
 ): Promise<AttemptOutcome> {
   try {
     const res = await dispatcher.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, signal });
@@ -104,7 +106,7 @@ export async function sendAttempt(
     const outputTokens = meter.usageTokens ?? meter.contentChunks;
     return { ok: true, aborted: false, error: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, endAt };
   } catch (e) {
-    const { key, aborted } = connectionErrorKey(e);
+    const { key, aborted } = connectionErrorKey(e, signal);
     return failed(key, aborted);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Derives the simulators a demo config needs from its Pods: each Pod becomes one simulator on its
  * `status.podIP`, started with its container's vLLM args (`--model`, `--served-model-name`, `--port`,
- * `--lora-modules`, `--max-num-seqs`), so the demo YAML reads like a real cluster's.
+ * `--lora-modules`, `--max-num-seqs`, `--max-loras`, `--block-size`, `--max-num-batched-tokens`,
+ * `--num-gpu-blocks-override`, `--[no-]enable-prefix-caching`), so the demo YAML reads like a real cluster's.
  */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
@@ -49,6 +50,25 @@ export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
         break;
       case '--max-num-seqs':
         out.maxNumSeqs = Number(value());
+        break;
+      case '--max-loras':
+        out.maxLoras = Number(value());
+        break;
+      case '--block-size':
+        out.blockSize = Number(value());
+        break;
+      case '--max-num-batched-tokens':
+        out.maxNumBatchedTokens = Number(value());
+        break;
+      case '--num-gpu-blocks-override':
+        out.kvCacheSize = Number(value());
+        break;
+      // Boolean switches (argparse BooleanOptionalAction): they take no value, so the next argument is left alone.
+      case '--enable-prefix-caching':
+        out.enablePrefixCaching = inline === undefined || !/^(false|0|no)$/i.test(inline);
+        break;
+      case '--no-enable-prefix-caching':
+        out.enablePrefixCaching = false;
         break;
       case '--lora-modules': {
         // vLLM takes `name=path` pairs or JSON objects, one per following argument, until the next flag.

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `infergate` command: argv -> one of the subcommands. */
 import { Command } from 'commander';
+import { registerBenchCommand } from './bench.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExplainCommand } from './explain.js';
 import { registerServeCommand } from './serve.js';
@@ -13,4 +14,5 @@ registerServeCommand(program);
 registerExplainCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
+registerBenchCommand(program);
 await program.parseAsync(process.argv);

@@ -1,7 +1,10 @@
 /** `infergate sim --model NAME`: runs the vLLM-compatible simulator until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import type { SimulatorOptions } from '../sim/simulator.js';
+import { DEFAULT_ENGINE_CONFIG } from '../sim/engine-config.js';
+import { FAILURE_TYPES, isFailureType } from '../sim/failure-injection.js';
 import { startSimulator } from '../sim/simulator.js';
+import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
 import { onShutdown } from './on-shutdown.js';
 
 /** The flags as commander hands them over: strings, validated by `simOptionsFromFlags`. */
@@ -13,12 +16,30 @@ export interface SimFlags {
   podName?: string;
   maxNumSeqs: string;
   ttft?: string;
+  timeToFirstToken?: string;
   itl?: string;
+  interTokenLatency?: string;
+  itlStdDev?: string;
+  interTokenLatencyStdDev?: string;
   mode: string;
+  maxWaitingQueueLength?: string;
+  maxNumBatchedTokens?: string;
+  prefillTimePerToken?: string;
+  timeFactorUnderLoad?: string;
+  kvCacheSize?: string;
+  blockSize?: string;
+  /** true from `--enable-prefix-caching`, false from `--no-enable-prefix-caching`, or the value given to the first. */
+  enablePrefixCaching?: string | boolean;
+  maxLoras?: string;
+  loraLoadTime?: string;
+  failureInjectionRate?: string;
+  failureTypes?: string;
+  seed?: string;
 }
 
 /** Exit code for a bad flag, as for any usage error. */
 const USAGE_EXIT_CODE = 2;
+const MAX_MS = 3_600_000;
 
 function numberFlag(flag: string, value: string, min: number, max: number, integer: boolean): number {
   const n = value.trim() === '' ? NaN : Number(value);
@@ -27,6 +48,27 @@ function numberFlag(flag: string, value: string, min: number, max: number, integ
     throw new Error(`${flag} must be ${kind} from ${min} to ${max}, got "${value}"`);
   }
   return n;
+}
+
+/** The value of a flag that has a long llm-d-inference-sim name and a short one; giving both is a mistake. */
+function aliased(short: string, long: string, a: string | undefined, b: string | undefined): [string, string] | undefined {
+  if (a !== undefined && b !== undefined) throw new Error(`${short} and ${long} are the same flag; give one of them`);
+  if (a !== undefined) return [short, a];
+  return b === undefined ? undefined : [long, b];
+}
+
+function booleanFlag(flag: string, value: string | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new Error(`${flag} must be true or false, got "${value}"`);
+}
+
+function failureTypesFlag(value: string): SimulatorOptions['failureTypes'] {
+  const types = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = types.filter((t) => !isFailureType(t));
+  if (unknown.length > 0) throw new Error(`--failure-types: unknown type "${unknown.join('", "')}"; use any of ${FAILURE_TYPES.join(', ')}`);
+  return types.filter(isFailureType);
 }
 
 /** Turns flags into simulator options; throws an Error whose message names the bad flag. */
@@ -44,24 +86,65 @@ export function simOptionsFromFlags(flags: SimFlags): SimulatorOptions {
     mode: flags.mode,
   };
   if (flags.podName !== undefined) opts.podName = flags.podName;
-  if (flags.ttft !== undefined) opts.ttftMs = numberFlag('--ttft', flags.ttft, 0, 3_600_000, false);
-  if (flags.itl !== undefined) opts.itlMs = numberFlag('--itl', flags.itl, 0, 3_600_000, false);
+  const ms = (pair: [string, string] | undefined): number | undefined => (pair === undefined ? undefined : numberFlag(pair[0], pair[1], 0, MAX_MS, false));
+  const ttft = ms(aliased('--ttft', '--time-to-first-token', flags.ttft, flags.timeToFirstToken));
+  if (ttft !== undefined) opts.ttftMs = ttft;
+  const itl = ms(aliased('--itl', '--inter-token-latency', flags.itl, flags.interTokenLatency));
+  if (itl !== undefined) opts.itlMs = itl;
+  const stdDevFlag = aliased('--itl-std-dev', '--inter-token-latency-std-dev', flags.itlStdDev, flags.interTokenLatencyStdDev);
+  const stdDev = ms(stdDevFlag);
+  if (stdDev !== undefined) {
+    const limit = (itl ?? DEFAULT_ENGINE_CONFIG.itlMs) * MAX_STD_DEV_FRACTION;
+    if (stdDev > limit) throw new Error(`${stdDevFlag![0]} must be at most 30% of the inter-token latency (${limit} ms), got "${stdDevFlag![1]}"`);
+    opts.itlStdDevMs = stdDev;
+  }
+  const f = flags;
+  if (f.maxWaitingQueueLength !== undefined) opts.maxWaitingQueueLength = numberFlag('--max-waiting-queue-length', f.maxWaitingQueueLength, 0, 1_000_000, true);
+  if (f.maxNumBatchedTokens !== undefined) opts.maxNumBatchedTokens = numberFlag('--max-num-batched-tokens', f.maxNumBatchedTokens, 1, 10_000_000, true);
+  if (f.prefillTimePerToken !== undefined) opts.prefillTimePerTokenMs = numberFlag('--prefill-time-per-token', f.prefillTimePerToken, 0, MAX_MS, false);
+  if (f.timeFactorUnderLoad !== undefined) opts.timeFactorUnderLoad = numberFlag('--time-factor-under-load', f.timeFactorUnderLoad, 1, 1000, false);
+  if (f.kvCacheSize !== undefined) opts.kvCacheSize = numberFlag('--kv-cache-size', f.kvCacheSize, 1, 100_000_000, true);
+  if (f.blockSize !== undefined) opts.blockSize = numberFlag('--block-size', f.blockSize, 1, 1024, true);
+  if (f.enablePrefixCaching !== undefined) opts.enablePrefixCaching = booleanFlag('--enable-prefix-caching', f.enablePrefixCaching);
+  if (f.maxLoras !== undefined) opts.maxLoras = numberFlag('--max-loras', f.maxLoras, 1, 1024, true);
+  if (f.loraLoadTime !== undefined) opts.loraLoadTimeMs = numberFlag('--lora-load-time', f.loraLoadTime, 0, MAX_MS, false);
+  if (f.failureInjectionRate !== undefined) opts.failureInjectionRate = numberFlag('--failure-injection-rate', f.failureInjectionRate, 0, 100, false);
+  if (f.failureTypes !== undefined) opts.failureTypes = failureTypesFlag(f.failureTypes);
+  if (f.seed !== undefined) opts.seed = numberFlag('--seed', f.seed, 0, 2 ** 32 - 1, true);
   return opts;
 }
 
 export function registerSimCommand(program: Command): void {
+  const d = DEFAULT_ENGINE_CONFIG;
   program
     .command('sim')
-    .description('run a vLLM-compatible simulator: OpenAI completions and chat, /v1/models, /health and vLLM /metrics')
+    .description('run a vLLM-compatible simulator: OpenAI completions and chat, /v1/models, LoRA load/unload, /health and vLLM /metrics')
     .requiredOption('--model <name>', 'base model name served')
     .option('--lora <a,b>', 'LoRA adapter names served on top of the base model (comma-separated)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
     .option('--pod-name <name>', 'sent back in the x-inference-pod header of every response')
-    .option('--max-num-seqs <n>', 'requests generating at once; the rest wait in FIFO order', '5')
-    .option('--ttft <ms>', 'time to first token once a slot is free, in milliseconds (default 10)')
-    .option('--itl <ms>', 'inter-token latency, in milliseconds (default 2)')
+    .option('--max-num-seqs <n>', 'requests running at once; the rest wait in FCFS order', String(d.maxNumSeqs))
+    .option('--ttft <ms>', `extra latency before the first token, on top of queueing and prefill (default ${d.ttftMs})`)
+    .option('--time-to-first-token <ms>', 'same as --ttft (llm-d-inference-sim name)')
+    .option('--itl <ms>', `decode step time with one running request, i.e. its inter-token latency (default ${d.itlMs})`)
+    .option('--inter-token-latency <ms>', 'same as --itl')
+    .option('--itl-std-dev <ms>', 'standard deviation of the decode step, at most 30% of --itl (default 0)')
+    .option('--inter-token-latency-std-dev <ms>', 'same as --itl-std-dev')
     .option('--mode <mode>', 'echo (repeat the last user message) or random (canned sentences)', 'random')
+    .option('--max-waiting-queue-length <n>', `requests waiting beyond a full batch; one more gets a 429 (default ${d.maxWaitingQueueLength})`)
+    .option('--max-num-batched-tokens <n>', `token budget of one step; longer prompts are prefilled in chunks (default ${d.maxNumBatchedTokens})`)
+    .option('--prefill-time-per-token <ms>', `step time per uncached prompt token (default ${d.prefillTimePerTokenMs})`)
+    .option('--time-factor-under-load <x>', `ITL multiplier with --max-num-seqs running, linear in between (default ${d.timeFactorUnderLoad})`)
+    .option('--kv-cache-size <blocks>', `KV-cache size in blocks (num_gpu_blocks; default ${d.kvCacheSize})`)
+    .option('--block-size <tokens>', `tokens per KV block (default ${d.blockSize})`)
+    .option('--enable-prefix-caching [bool]', 'reuse cached prompt blocks (default true)')
+    .option('--no-enable-prefix-caching', 'prefill every prompt in full')
+    .option('--max-loras <n>', `distinct LoRA adapters in one batch (default ${d.maxLoras})`)
+    .option('--lora-load-time <ms>', `added to the step that loads an adapter (default ${d.loraLoadTimeMs})`)
+    .option('--failure-injection-rate <percent>', 'share of requests answered with an injected error, 0-100 (default 0)')
+    .option('--failure-types <a,b>', `errors to inject: ${FAILURE_TYPES.join(', ')} (default all)`)
+    .option('--seed <n>', 'seed for step jitter, failure injection and random replies (default: random)')
     .action(async (flags: SimFlags) => {
       let opts: SimulatorOptions;
       try {
@@ -73,7 +156,7 @@ export function registerSimCommand(program: Command): void {
       try {
         const sim = await startSimulator(opts);
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
-        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url}`);
+        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed})`);
         onShutdown(() => sim.close());
       } catch (e) {
         console.error(`error: ${(e as Error).message}`);

@@ -1,6 +1,6 @@
 /** The JSON bodies vLLM answers generation requests with: whole responses and streamed chunks. */
 import { randomUUID } from 'node:crypto';
-import type { FinishReason, GenerationResult } from './engine.js';
+import type { FinishReason, GenerationResult } from './generation.js';
 import type { Endpoint } from './generate-request.js';
 
 /** What every body and chunk of one response shares. */

@@ -1,89 +1,114 @@
-/** The simulated inference engine: admits requests into at most `maxNumSeqs` running slots; the rest wait FIFO. */
+/** The simulated vLLM engine: one step loop over a continuous batch, with a KV cache, prefix caching and LoRA slots. */
+import type { Clock, TimerHandle } from './clock.js';
+import type { EngineConfig } from './engine-config.js';
+import type { FinishReason, EngineRequest, Generation, GenerationListener } from './generation.js';
+import type { Sequence } from './sequence.js';
+import { realClock } from './clock.js';
+import { KvCache } from './kv-cache.js';
+import { LoraSlots } from './lora-slots.js';
+import { newSequence } from './sequence.js';
+import { StepCost } from './step-cost.js';
+import { StepPlanner } from './step-planner.js';
+import { QueueFullError, WaitingQueue } from './waiting-queue.js';
 
-/** Why generation ended: the model stopped by itself, or it hit `max_tokens`. */
-export type FinishReason = 'stop' | 'length';
+export type { EngineConfig } from './engine-config.js';
+export type { EngineRequest, FinishReason, Generation, GenerationListener, GenerationResult } from './generation.js';
 
-/** Timing knobs. A later engine that models KV cache and batched steps takes the same requests. */
-export interface EngineConfig {
-  /** At most this many sequences generate at once (vLLM `--max-num-seqs`). */
-  readonly maxNumSeqs: number;
-  /** From admission to the first token, in milliseconds. */
-  readonly ttftMs: number;
-  /** Between consecutive tokens, in milliseconds. */
-  readonly itlMs: number;
-}
-
-/** One request as the engine sees it: tokens in, tokens out, no HTTP. */
-export interface EngineRequest {
-  /** The LoRA adapter this request runs on; null for the base model. */
-  readonly lora: string | null;
-  /** The prompt; unused by the timer engine, kept for an engine that hashes prefix blocks. */
-  readonly promptText: string;
-  readonly promptTokens: number;
-  /** What the model would say if nothing stopped it; the engine cuts it at `maxTokens`. */
-  readonly output: readonly string[];
-  readonly maxTokens: number | null;
-}
-
-/** What a finished generation reports, for `usage`. */
-export interface GenerationResult {
-  readonly finishReason: FinishReason;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-}
-
-/** Receives one request's output. Neither method is called again after the generation is aborted. */
-export interface GenerationListener {
-  /** Once per token, in order; `finishReason` is non-null on the last token only. */
-  onToken(text: string, index: number, finishReason: FinishReason | null): void;
-  /** Exactly once, right after the last token (or after ttft when there are no tokens). */
-  onFinish(result: GenerationResult): void;
-}
-
-/** Engine-level events for metrics. Times are in seconds, measured from when the request arrived. */
+/** Engine events for metrics. Durations are in seconds; token times are the engine's step times. */
 export interface EngineObserver {
-  requestAdmitted(req: EngineRequest): void;
+  /** The first time a request leaves the queue: its prompt is about to be prefilled. */
+  requestScheduled(promptTokens: number, queueSeconds: number): void;
+  /** Each admission (re-admissions after preemption too) looks the prompt up in the prefix cache, in tokens. */
+  prefixCacheQueried(queriedTokens: number, hitTokens: number): void;
+  requestPreempted(): void;
+  /** TTFT as the client sees it: from arrival, queueing included. */
   firstToken(ttftSeconds: number): void;
+  /** The gap before every token after the first. */
+  interTokenLatency(seconds: number): void;
   tokenGenerated(): void;
   requestFinished(finishReason: FinishReason, e2eSeconds: number): void;
 }
 
-/** A handle on a submitted request. */
-export interface Generation {
-  /** Leaves the queue or stops generating, freeing the slot; no-op once finished. */
-  abort(): void;
+/** What `/metrics` reads from the engine at scrape time. */
+export interface EngineGauges {
+  readonly running: number;
+  readonly waiting: number;
+  /** Held KV blocks / all blocks, 0..1. */
+  readonly kvCacheUsage: number;
+  runningAdapters(): string[];
+  waitingAdapters(): string[];
 }
 
-interface Sequence {
-  readonly req: EngineRequest;
-  readonly listener: GenerationListener;
-  readonly tokens: readonly string[];
-  readonly arrivedAt: number;
-  emitted: number;
-  timer: NodeJS.Timeout | null;
-  done: boolean;
+/** What the engine runs on besides its config; tests pass a ManualClock and a seeded PRNG. */
+export interface EngineDeps {
+  readonly observer?: EngineObserver | null;
+  readonly clock?: Clock;
+  /** For step-time jitter; defaults to Math.random. */
+  readonly random?: () => number;
 }
 
-/** Per-request timers, FIFO admission. Every timer belongs to a running sequence, so `close()` can clear them all. */
-export class Engine {
+/** How far behind the wall clock step times may run before the loop stops catching up (a blocked event loop). */
+const MAX_LAG_MS = 10;
+
+/**
+ * One timer at a time: armed for the end of the step in flight or the next first token sitting out ttftMs,
+ * whichever comes first, and none when idle, so `close()` (or finishing the work) leaves nothing behind.
+ * Steps follow each other back to back in engine time, so ITL does not drift with timer lateness.
+ */
+export class Engine implements EngineGauges {
   readonly #config: EngineConfig;
   readonly #observer: EngineObserver | null;
-  readonly #waiting: Sequence[] = [];
-  readonly #running = new Set<Sequence>();
+  readonly #clock: Clock;
+  readonly #kv: KvCache;
+  readonly #loras: LoraSlots;
+  readonly #waiting: WaitingQueue;
+  readonly #running: Sequence[] = [];
+  /** Prefilled sequences whose first token is due at `dueAt`, in that order. */
+  readonly #held: Sequence[] = [];
+  readonly #cost: StepCost;
+  readonly #planner: StepPlanner;
+  /** End of the step in flight; Infinity when no step runs. */
+  #stepEnd = Infinity;
+  #timer: TimerHandle | null = null;
+  #timerAt = Infinity;
+  #pumping = false;
   #closed = false;
   #submitted = 0;
 
-  constructor(config: EngineConfig, observer: EngineObserver | null = null) {
+  constructor(config: EngineConfig, deps: EngineDeps = {}) {
     this.#config = config;
-    this.#observer = observer;
+    this.#observer = deps.observer ?? null;
+    this.#clock = deps.clock ?? realClock;
+    this.#kv = new KvCache(config.kvCacheSize, config.blockSize);
+    this.#loras = new LoraSlots(config.maxLoras);
+    this.#waiting = new WaitingQueue(config.maxWaitingQueueLength);
+    this.#cost = new StepCost(config, deps.random ?? Math.random);
+    this.#planner = new StepPlanner(config, this.#kv, this.#loras, this.#running, this.#waiting, {
+      preempted: (seq) => {
+        this.#unhold(seq);
+        this.#observer?.requestPreempted();
+      },
+      admitted: (seq, hitTokens) => {
+        const now = this.#clock.now();
+        if (Number.isNaN(seq.scheduledAt)) {
+          seq.scheduledAt = now;
+          this.#observer?.requestScheduled(seq.req.promptTokens, (now - seq.arrivedAt) / 1000);
+        }
+        if (this.#config.enablePrefixCaching) this.#observer?.prefixCacheQueried(seq.promptLen + seq.generated, hitTokens);
+      },
+    });
   }
 
   get running(): number {
-    return this.#running.size;
+    return this.#running.length;
   }
 
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  get kvCacheUsage(): number {
+    return this.#kv.usage;
   }
 
   /** Requests submitted since the engine started, whatever became of them. */
@@ -91,98 +116,166 @@ export class Engine {
     return this.#submitted;
   }
 
-  /** Distinct adapters with a running request, for `vllm:lora_requests_info`. */
+  /** Whether `submit` would throw QueueFullError now. */
+  get queueFull(): boolean {
+    return this.#waiting.isFull(this.#config.maxNumSeqs - this.#running.length);
+  }
+
   runningAdapters(): string[] {
-    return adaptersOf(this.#running);
+    return this.#loras.runningAdapters();
   }
 
   waitingAdapters(): string[] {
-    return adaptersOf(this.#waiting);
+    return this.#waiting.adapters();
   }
 
+  /** Queues `req`; throws QueueFullError when the waiting queue is full. Listeners are never called from here. */
   submit(req: EngineRequest, listener: GenerationListener): Generation {
     if (this.#closed) throw new Error('engine is closed');
-    const tokens = req.maxTokens === null ? req.output : req.output.slice(0, req.maxTokens);
-    const seq: Sequence = { req, listener, tokens, arrivedAt: performance.now(), emitted: 0, timer: null, done: false };
-    this.#submitted++;
+    if (this.queueFull) throw new QueueFullError(this.#config.maxWaitingQueueLength);
+    const { blockSize, kvCacheSize, enablePrefixCaching } = this.#config;
+    const limits = { blockSize, kvTokens: kvCacheSize * blockSize, enablePrefixCaching };
+    const seq = newSequence(this.#submitted++, req, listener, this.#clock.now(), limits);
     this.#waiting.push(seq);
-    this.#admit();
+    this.#kick();
     return { abort: () => this.#abort(seq) };
   }
 
-  /** Drops every request without calling listeners and clears every timer. */
+  /** Drops every request without calling listeners and clears the timer. */
   close(): void {
     this.#closed = true;
-    for (const seq of [...this.#waiting, ...this.#running]) this.#retire(seq);
-  }
-
-  #admit(): void {
-    while (!this.#closed && this.#running.size < this.#config.maxNumSeqs) {
-      const seq = this.#waiting.shift();
-      if (seq === undefined) return;
-      this.#running.add(seq);
-      this.#observer?.requestAdmitted(seq.req);
-      seq.timer = setTimeout(() => this.#step(seq), this.#config.ttftMs);
-    }
-  }
-
-  #step(seq: Sequence): void {
-    seq.timer = null;
-    const { tokens } = seq;
-    try {
-      if (seq.emitted < tokens.length) {
-        const index = seq.emitted++;
-        if (index === 0) this.#observer?.firstToken(this.#since(seq));
-        this.#observer?.tokenGenerated();
-        const last = seq.emitted === tokens.length;
-        seq.listener.onToken(tokens[index] ?? '', index, last ? this.#finishReason(seq) : null);
-        if (!last && !seq.done) {
-          seq.timer = setTimeout(() => this.#step(seq), this.#config.itlMs);
-          return;
-        }
-      } else {
-        this.#observer?.firstToken(this.#since(seq));
-      }
-      if (seq.done) return;
-      const finishReason = this.#finishReason(seq);
-      this.#retire(seq);
-      this.#observer?.requestFinished(finishReason, this.#since(seq));
-      seq.listener.onFinish({ finishReason, promptTokens: seq.req.promptTokens, completionTokens: tokens.length });
-    } catch {
-      // A listener that throws loses its request, never the engine (this runs on a timer: it would crash the process).
-      this.#retire(seq);
-    }
-    this.#admit();
-  }
-
-  #finishReason(seq: Sequence): FinishReason {
-    const { maxTokens } = seq.req;
-    // Like vLLM: reaching max_tokens is "length" even if the model would have stopped right there.
-    return maxTokens !== null && seq.tokens.length >= maxTokens ? 'length' : 'stop';
-  }
-
-  #since(seq: Sequence): number {
-    return (performance.now() - seq.arrivedAt) / 1000;
+    for (const seq of [...this.#waiting.drain(), ...this.#running]) seq.state = 'done';
+    this.#running.length = 0;
+    this.#held.length = 0;
+    this.#stepEnd = Infinity;
+    this.#arm(this.#clock.now());
   }
 
   #abort(seq: Sequence): void {
-    if (seq.done) return;
+    if (seq.state === 'done') return;
     this.#retire(seq);
-    this.#admit();
+    this.#kick();
   }
 
+  /** Starts a step if none runs (work arrived or room freed up). Never calls listeners. */
+  #kick(): void {
+    if (this.#pumping || this.#closed || this.#stepEnd !== Infinity) return;
+    const now = this.#clock.now();
+    this.#startStep(now);
+    this.#arm(now);
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    this.#pump();
+  };
+
+  /** Ends the step if it is due, delivers due first tokens, starts the next step, re-arms the timer. */
+  #pump(): void {
+    this.#pumping = true;
+    try {
+      const now = this.#clock.now();
+      let chainFrom = NaN;
+      if (this.#stepEnd <= now) {
+        chainFrom = this.#stepEnd;
+        this.#stepEnd = Infinity;
+        this.#completeStep(chainFrom);
+      }
+      while (this.#held.length > 0 && this.#held[0]!.dueAt <= now) {
+        const seq = this.#held.shift()!;
+        const at = seq.dueAt;
+        seq.dueAt = NaN;
+        this.#emit(seq, at);
+      }
+      if (!this.#closed && this.#stepEnd === Infinity) {
+        this.#startStep(Number.isNaN(chainFrom) ? now : Math.max(chainFrom, now - MAX_LAG_MS));
+      }
+      this.#arm(now);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #startStep(start: number): void {
+    if (this.#planner.plan()) this.#stepEnd = start + this.#cost.stepMs(this.#planner.work);
+  }
+
+  #arm(now: number): void {
+    const at = Math.min(this.#stepEnd, this.#held[0]?.dueAt ?? Infinity);
+    if (at === this.#timerAt && this.#timer !== null) return;
+    if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#timerAt = at;
+    if (at !== Infinity) this.#timer = this.#clock.setTimer(this.#onTimer, at - now);
+  }
+
+  #completeStep(end: number): void {
+    const { scheduled } = this.#planner;
+    for (const seq of scheduled) {
+      if (seq.state !== 'running') continue; // aborted during the step
+      seq.computed += seq.chunk;
+      seq.chunk = 0;
+      this.#kv.commit(seq, seq.computed);
+      if (seq.computed < seq.promptLen + seq.generated) continue; // a prefill chunk: no token yet
+      if (seq.generated === 0 && this.#config.ttftMs > 0) {
+        seq.dueAt = end + this.#config.ttftMs;
+        this.#held.push(seq);
+      } else {
+        this.#emit(seq, end);
+      }
+    }
+    scheduled.length = 0;
+  }
+
+  /** Delivers the sequence's next token (or, with no tokens at all, just its end). */
+  #emit(seq: Sequence, stepTime: number): void {
+    const at = Math.max(stepTime, seq.lastTokenAt);
+    if (seq.generated === 0) this.#observer?.firstToken((at - seq.arrivedAt) / 1000);
+    else this.#observer?.interTokenLatency((at - seq.lastTokenAt) / 1000);
+    seq.lastTokenAt = at;
+    const { tokens } = seq;
+    if (tokens.length > 0) {
+      const index = seq.generated++;
+      const last = seq.generated === tokens.length;
+      this.#observer?.tokenGenerated();
+      try {
+        seq.listener.onToken(tokens[index]!, index, last ? seq.finishReason : null);
+      } catch {
+        // A listener that throws loses its request, never the engine (this runs on a timer: it would crash the process).
+        this.#retire(seq);
+        return;
+      }
+      if (!last || seq.state === 'done') return;
+    }
+    this.#finish(seq, at);
+  }
+
+  #finish(seq: Sequence, at: number): void {
+    this.#retire(seq);
+    this.#observer?.requestFinished(seq.finishReason, (at - seq.arrivedAt) / 1000);
+    try {
+      seq.listener.onFinish({ finishReason: seq.finishReason, promptTokens: seq.req.promptTokens, completionTokens: seq.tokens.length });
+    } catch {
+      // Its resources are already released; nothing else depends on this listener.
+    }
+  }
+
+  /** Takes `seq` out of the engine, releasing its slot, LoRA slot and KV blocks. */
   #retire(seq: Sequence): void {
-    seq.done = true;
-    if (seq.timer !== null) clearTimeout(seq.timer);
-    seq.timer = null;
-    this.#running.delete(seq);
-    const i = this.#waiting.indexOf(seq);
-    if (i >= 0) this.#waiting.splice(i, 1);
+    if (seq.state === 'waiting') this.#waiting.remove(seq);
+    if (seq.state === 'running') {
+      this.#running.splice(this.#running.indexOf(seq), 1);
+      this.#kv.release(seq);
+      this.#loras.release(seq.req.lora);
+      this.#unhold(seq);
+    }
+    seq.state = 'done';
   }
-}
 
-function adaptersOf(seqs: Iterable<Sequence>): string[] {
-  const names = new Set<string>();
-  for (const seq of seqs) if (seq.req.lora !== null) names.add(seq.req.lora);
-  return [...names];
+  #unhold(seq: Sequence): void {
+    if (Number.isNaN(seq.dueAt)) return;
+    seq.dueAt = NaN;
+    this.#held.splice(this.#held.indexOf(seq), 1);
+  }
 }

@@ -1,4 +1,5 @@
 /** The `GET /v1/models` body: the base model and each LoRA adapter, as vLLM lists them. */
+import type { ServedModels } from './served-models.js';
 
 /** Context length reported and enforced (prompt + max_tokens), as vLLM's `--max-model-len`. */
 export const MAX_MODEL_LEN = 32768;
@@ -17,20 +18,12 @@ export interface ModelCard {
 }
 
 /** `created` is Unix seconds (the simulator's start time). */
-export function modelListBody(model: string, loras: readonly string[], created: number): {
+export function modelListBody(served: ServedModels, created: number, maxModelLen = MAX_MODEL_LEN): {
   object: 'list';
   data: ModelCard[];
 } {
-  const card = (id: string, parent: string | null): ModelCard => ({
-    id,
-    object: 'model',
-    created,
-    owned_by: 'vllm',
-    // vLLM sets an adapter's root to its path on disk; simulated adapters have none, so their name stands in.
-    root: id,
-    parent,
-    max_model_len: MAX_MODEL_LEN,
-    permission: [],
-  });
-  return { object: 'list', data: [card(model, null), ...loras.map((lora) => card(lora, model))] };
+  const data = served.list().map(
+    ({ id, root, parent }): ModelCard => ({ id, object: 'model', created, owned_by: 'vllm', root, parent, max_model_len: maxModelLen, permission: [] }),
+  );
+  return { object: 'list', data };
 }

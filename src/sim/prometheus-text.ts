@@ -30,6 +30,16 @@ export function gaugeText(name: string, help: string, samples: ReadonlyArray<rea
   return header(name, help, 'gauge') + samples.map(([l, v]) => `${name}${formatLabels(l)} ${formatValue(v)}\n`).join('');
 }
 
+/** One counter series, its labels formatted once. */
+export interface CounterChild {
+  inc(by?: number): void;
+}
+
+/** One histogram series, its labels formatted once. */
+export interface HistogramChild {
+  observe(value: number): void;
+}
+
 /** A monotonically increasing count per label set. `name` includes the `_total` suffix. */
 export class Counter {
   readonly #name: string;
@@ -46,6 +56,18 @@ export class Counter {
     if (by < 0) throw new RangeError(`counter ${this.#name} cannot decrease`);
     const key = formatLabels(labels);
     this.#series.set(key, (this.#series.get(key) ?? 0) + by);
+  }
+
+  /** One series, made visible now; its `inc` skips formatting the labels, for counters bumped per token. */
+  child(labels: Labels): CounterChild {
+    const key = formatLabels(labels);
+    if (!this.#series.has(key)) this.#series.set(key, 0);
+    return {
+      inc: (by = 1) => {
+        if (by < 0) throw new RangeError(`counter ${this.#name} cannot decrease`);
+        this.#series.set(key, (this.#series.get(key) ?? 0) + by);
+      },
+    };
   }
 
   render(): string {
@@ -82,11 +104,13 @@ export class Histogram {
   }
 
   observe(labels: Labels, value: number): void {
+    this.#observe(this.#get(labels), value);
+  }
+
+  /** One series, made visible now; its `observe` skips formatting the labels, for per-token observations. */
+  child(labels: Labels): HistogramChild {
     const s = this.#get(labels);
-    const i = this.#bounds.findIndex((b) => value <= b);
-    if (i >= 0) s.counts[i] = (s.counts[i] ?? 0) + 1;
-    s.sum += value;
-    s.count++;
+    return { observe: (value) => this.#observe(s, value) };
   }
 
   render(): string {
@@ -102,6 +126,15 @@ export class Histogram {
       out += `${this.#name}_count${formatLabels(s.labels)} ${formatValue(s.count)}\n`;
     }
     return out;
+  }
+
+  #observe(s: HistogramSeries, value: number): void {
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    if (i < bounds.length) s.counts[i] = (s.counts[i] ?? 0) + 1;
+    s.sum += value;
+    s.count++;
   }
 
   #get(labels: Labels): HistogramSeries {

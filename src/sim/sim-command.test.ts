@@ -24,6 +24,52 @@ test('simOptionsFromFlags turns flags into simulator options', () => {
   });
 });
 
+test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names and aliases', () => {
+  const opts = simOptionsFromFlags({
+    ...DEFAULTS,
+    timeToFirstToken: '20',
+    interTokenLatency: '15',
+    interTokenLatencyStdDev: '4.5',
+    maxWaitingQueueLength: '0',
+    maxNumBatchedTokens: '512',
+    prefillTimePerToken: '0.25',
+    timeFactorUnderLoad: '2.5',
+    kvCacheSize: '1024',
+    blockSize: '32',
+    enablePrefixCaching: false,
+    maxLoras: '2',
+    loraLoadTime: '100',
+    failureInjectionRate: '12.5',
+    failureTypes: 'rate_limit, server_error',
+    seed: '42',
+  });
+  assert.deepEqual(opts, {
+    model: 'm',
+    loras: [],
+    host: '127.0.0.1',
+    port: 8000,
+    maxNumSeqs: 5,
+    mode: 'random',
+    ttftMs: 20,
+    itlMs: 15,
+    itlStdDevMs: 4.5,
+    maxWaitingQueueLength: 0,
+    maxNumBatchedTokens: 512,
+    prefillTimePerTokenMs: 0.25,
+    timeFactorUnderLoad: 2.5,
+    kvCacheSize: 1024,
+    blockSize: 32,
+    enablePrefixCaching: false,
+    maxLoras: 2,
+    loraLoadTimeMs: 100,
+    failureInjectionRate: 12.5,
+    failureTypes: ['rate_limit', 'server_error'],
+    seed: 42,
+  });
+  const prefix: Array<[string | boolean, boolean]> = [[true, true], ['false', false], ['TRUE', true], [false, false]];
+  for (const [value, want] of prefix) assert.equal(simOptionsFromFlags({ ...DEFAULTS, enablePrefixCaching: value }).enablePrefixCaching, want);
+});
+
 test('simOptionsFromFlags names the bad flag', () => {
   const cases: Array<[Partial<SimFlags>, RegExp]> = [
     [{ port: 'abc' }, /--port must be an integer from 0 to 65535, got "abc"/],
@@ -34,6 +80,22 @@ test('simOptionsFromFlags names the bad flag', () => {
     [{ ttft: '-1' }, /--ttft must be a number/],
     [{ itl: 'fast' }, /--itl/],
     [{ mode: 'loud' }, /--mode must be echo or random, got "loud"/],
+    [{ ttft: '1', timeToFirstToken: '2' }, /--ttft and --time-to-first-token are the same flag/],
+    [{ interTokenLatency: 'x' }, /--inter-token-latency must be a number/],
+    [{ itl: '10', itlStdDev: '4' }, /--itl-std-dev must be at most 30% of the inter-token latency \(3 ms\)/],
+    [{ itlStdDev: '3.5' }, /--itl-std-dev must be at most 30%/],
+    [{ maxWaitingQueueLength: '-1' }, /--max-waiting-queue-length must be an integer/],
+    [{ maxNumBatchedTokens: '0' }, /--max-num-batched-tokens/],
+    [{ prefillTimePerToken: 'slow' }, /--prefill-time-per-token must be a number/],
+    [{ timeFactorUnderLoad: '0.5' }, /--time-factor-under-load must be a number from 1 to 1000/],
+    [{ kvCacheSize: '0' }, /--kv-cache-size/],
+    [{ blockSize: '2.5' }, /--block-size/],
+    [{ enablePrefixCaching: 'maybe' }, /--enable-prefix-caching must be true or false, got "maybe"/],
+    [{ maxLoras: '0' }, /--max-loras/],
+    [{ loraLoadTime: '-5' }, /--lora-load-time/],
+    [{ failureInjectionRate: '101' }, /--failure-injection-rate must be a number from 0 to 100/],
+    [{ failureTypes: 'rate_limit,oops' }, /--failure-types: unknown type "oops"; use any of rate_limit, invalid_api_key/],
+    [{ seed: '1.5' }, /--seed must be an integer/],
   ];
   for (const [flags, message] of cases) {
     assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, ...flags }), message, JSON.stringify(flags));
@@ -46,6 +108,28 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
   const sim = program.commands.find((c) => c.name() === 'sim');
   assert.ok(sim);
   const flags = sim.options.map((o) => o.long);
-  assert.deepEqual(flags, ['--model', '--lora', '--host', '--port', '--pod-name', '--max-num-seqs', '--ttft', '--itl', '--mode']);
+  assert.deepEqual(flags, [
+    '--model', '--lora', '--host', '--port', '--pod-name', '--max-num-seqs',
+    '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
+    '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
+    '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
+    '--failure-injection-rate', '--failure-types', '--seed',
+  ]);
   assert.equal(sim.options.find((o) => o.long === '--model')?.mandatory, true);
+});
+
+test('commander hands the flags over as simOptionsFromFlags expects (aliases, --no-enable-prefix-caching)', async () => {
+  const program = new Command('infergate').exitOverride();
+  registerSimCommand(program);
+  const sim = program.commands.find((c) => c.name() === 'sim')!;
+  let got: SimFlags | undefined;
+  sim.action((flags: SimFlags) => {
+    got = flags;
+  });
+  await program.parseAsync(['sim', '--model', 'm', '--time-to-first-token', '5', '--no-enable-prefix-caching', '--failure-types', 'rate_limit'], { from: 'user' });
+  const opts = simOptionsFromFlags(got!);
+  assert.equal(opts.ttftMs, 5);
+  assert.equal(opts.enablePrefixCaching, false);
+  assert.deepEqual(opts.failureTypes, ['rate_limit']);
+  assert.equal(opts.maxNumSeqs, 5);
 });

@@ -1,4 +1,4 @@
-/** Routes the simulator's HTTP requests: generation, models, health, metrics; everything else gets a vLLM error. */
+/** Routes the simulator's HTTP requests: generation, LoRA admin, models, health, metrics; the rest get a vLLM error. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GenerateDeps } from './generate-handler.js';
 import type { Endpoint } from './generate-request.js';
@@ -6,6 +6,7 @@ import type { VllmMetrics } from './vllm-metrics.js';
 import { handleGenerate } from './generate-handler.js';
 import { parseGenerateRequest } from './generate-request.js';
 import { readJsonBody, sendError, sendJson, sendText } from './http-io.js';
+import { handleLoadLora, handleUnloadLora } from './lora-admin-handler.js';
 import { modelListBody } from './model-list.js';
 import { VllmError, asVllmError } from './vllm-error.js';
 
@@ -23,16 +24,19 @@ const GENERATE_PATHS: Readonly<Record<string, Endpoint>> = {
   '/v1/completions': 'completion',
   '/v1/chat/completions': 'chat',
 };
+const LORA_PATHS = new Set(['/v1/load_lora_adapter', '/v1/unload_lora_adapter']);
 const GET_PATHS = new Set(['/health', '/metrics', '/v1/models']);
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterContext): Promise<void> {
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
   const endpoint = GENERATE_PATHS[path];
-  if (endpoint !== undefined) {
+  if (endpoint !== undefined || LORA_PATHS.has(path)) {
     if (method !== 'POST') throw new VllmError(405, `${method} is not allowed on ${path}; use POST`);
     const body = await readJsonBody(req);
-    handleGenerate(parseGenerateRequest(endpoint, body), res, ctx);
+    if (endpoint !== undefined) handleGenerate(parseGenerateRequest(endpoint, body), res, ctx);
+    else if (path === '/v1/load_lora_adapter') handleLoadLora(body, res, ctx.served);
+    else handleUnloadLora(body, res, ctx.served);
     return;
   }
   if (!GET_PATHS.has(path)) throw new VllmError(404, `Not Found: ${method} ${path}`);
@@ -43,7 +47,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterConte
   } else if (path === '/metrics') {
     sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(ctx.engine));
   } else {
-    sendJson(res, 200, modelListBody(ctx.model, ctx.loras, ctx.created));
+    sendJson(res, 200, modelListBody(ctx.served, ctx.created, ctx.maxModelLen));
   }
 }
 

@@ -1,6 +1,7 @@
 /** HTTP tests for the simulator: non-streamed shapes, errors, models, headers, options. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { SimulatorOptions } from './simulator.js';
 import { resolveSimulatorOptions } from './simulator.js';
 import { postJson, testSimulator } from './test-kit.js';
 
@@ -133,20 +134,53 @@ test('x-inference-pod is on every response: health, metrics, models, generation'
   assert.equal(res.headers.get('x-inference-pod'), null);
 });
 
-test('options: defaults filled in, impossible values rejected', () => {
-  assert.deepEqual(resolveSimulatorOptions({ model: 'm' }), {
+test('options: defaults filled in, impossible values rejected with the option named', () => {
+  const resolved = resolveSimulatorOptions({ model: 'm' });
+  assert.ok(Number.isInteger(resolved.seed), 'a random seed is picked and reported');
+  // Changed with the step engine: ttftMs is now extra latency on top of the prefill step (default 0),
+  // itlMs the decode step (default 10 ms), and the engine has its own knobs.
+  assert.deepEqual({ ...resolved, seed: 0 }, {
     model: 'm',
     loras: [],
     host: '127.0.0.1',
     port: 8000,
     podName: '',
     maxNumSeqs: 5,
-    ttftMs: 10,
-    itlMs: 2,
+    ttftMs: 0,
+    itlMs: 10,
     mode: 'random',
     maxTokensDefault: 16,
+    maxWaitingQueueLength: 1000,
+    maxNumBatchedTokens: 2048,
+    prefillTimePerTokenMs: 0.1,
+    timeFactorUnderLoad: 1,
+    itlStdDevMs: 0,
+    kvCacheSize: 4096,
+    blockSize: 16,
+    enablePrefixCaching: true,
+    maxLoras: 1,
+    loraLoadTimeMs: 0,
+    failureInjectionRate: 0,
+    failureTypes: [],
+    seed: 0,
   });
-  for (const bad of [{ maxNumSeqs: 0 }, { port: 70000 }, { ttftMs: -1 }, { itlMs: NaN }, { loras: ['m'] }, { model: '' }]) {
-    assert.throws(() => resolveSimulatorOptions({ model: 'm', ...bad }), JSON.stringify(bad));
+  const bad: Array<[Partial<SimulatorOptions>, RegExp]> = [
+    [{ maxNumSeqs: 0 }, /maxNumSeqs/],
+    [{ port: 70000 }, /port/],
+    [{ ttftMs: -1 }, /ttftMs/],
+    [{ itlMs: NaN }, /itlMs/],
+    [{ loras: ['m'] }, /LoRA/],
+    [{ model: '' }, /model/],
+    [{ kvCacheSize: 0 }, /kvCacheSize/],
+    [{ blockSize: 1.5 }, /blockSize/],
+    [{ timeFactorUnderLoad: 0.5 }, /timeFactorUnderLoad/],
+    [{ itlMs: 10, itlStdDevMs: 4 }, /itlStdDevMs must be at most 30% of itlMs/],
+    [{ failureInjectionRate: 101 }, /failureInjectionRate/],
+    [{ failureTypes: ['nope' as never] }, /unknown failure types nope/],
+    [{ maxLoras: 0 }, /maxLoras/],
+    [{ seed: -1 }, /seed/],
+  ];
+  for (const [opts, message] of bad) {
+    assert.throws(() => resolveSimulatorOptions({ model: 'm', ...opts }), message, JSON.stringify(opts));
   }
 });

@@ -20,9 +20,11 @@ test('/metrics: vLLM names, live running and waiting under load, lora info, coun
   const text = await res.text();
   assert.equal(sampleValue(text, `vllm:num_requests_running${M}`), 1);
   assert.equal(sampleValue(text, `vllm:num_requests_waiting${M}`), 2);
-  assert.equal(sampleValue(text, `vllm:kv_cache_usage_perc${M}`), 1);
+  // Changed with the step engine: usage is held KV blocks / all blocks (one short request holds 1 of 4096),
+  // and max_lora is the maxLoras option (default 1), no longer the number of adapters served.
+  assert.equal(sampleValue(text, `vllm:kv_cache_usage_perc${M}`), 1 / 4096);
   const lora = text.split('\n').find((l) => l.startsWith('vllm:lora_requests_info{'));
-  assert.match(lora ?? '', /^vllm:lora_requests_info\{max_lora="2",running_lora_adapters="lora-a",waiting_lora_adapters="lora-b"\} \d+(\.\d+)?$/);
+  assert.match(lora ?? '', /^vllm:lora_requests_info\{max_lora="1",running_lora_adapters="lora-a",waiting_lora_adapters="lora-b"\} \d+(\.\d+)?$/);
   for (const name of ['num_requests_running', 'num_requests_waiting', 'kv_cache_usage_perc', 'lora_requests_info']) {
     assert.match(text, new RegExp(`^# HELP vllm:${name} .+\n# TYPE vllm:${name} gauge$`, 'm'));
   }

@@ -1,35 +1,20 @@
-/** Starts a vLLM-compatible simulator on node:http: an Engine that admits requests, behind a vLLM-shaped HTTP API. */
+/** Starts a vLLM-compatible simulator on node:http: an Engine that runs requests in steps, behind a vLLM-shaped HTTP API. */
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReplyMode } from './reply-text.js';
+import type { EngineConfig } from './engine-config.js';
+import type { SimulatorOptions } from './simulator-options.js';
+import { seededRandom } from '../seeded-random.js';
 import { Engine } from './engine.js';
+import { FailureInjector } from './failure-injection.js';
+import { MAX_MODEL_LEN } from './model-list.js';
+import { ServedModels } from './served-models.js';
 import { createRequestListener } from './sim-router.js';
+import { resolveSimulatorOptions } from './simulator-options.js';
 import { VllmMetrics } from './vllm-metrics.js';
 
-/** How to run one simulated vLLM pod. */
-export interface SimulatorOptions {
-  /** Base model name served. */
-  model: string;
-  /** LoRA adapter names; each one's `parent` is `model`. */
-  loras?: string[];
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 8000; 0 picks an ephemeral port. */
-  port?: number;
-  /** Sent back as header `x-inference-pod` on every response; '' (the default) sends none. */
-  podName?: string;
-  /** Default 5: at most this many requests generate at once, the rest wait FIFO. */
-  maxNumSeqs?: number;
-  /** Time to first token once a slot is free, in milliseconds (default 10). */
-  ttftMs?: number;
-  /** Inter-token latency in milliseconds (default 2). */
-  itlMs?: number;
-  /** echo: reply with the last user message or the prompt; random: canned sentences. Default random. */
-  mode?: ReplyMode;
-  /** Random mode's length when the request has no max_tokens (default 16); echo always echoes the whole input. */
-  maxTokensDefault?: number;
-}
+export type { SimulatorOptions } from './simulator-options.js';
+export { resolveSimulatorOptions } from './simulator-options.js';
 
 /** A listening simulator. */
 export interface RunningSimulator {
@@ -38,57 +23,39 @@ export interface RunningSimulator {
   readonly port: number;
   /** Like `http://127.0.0.2:8000`, no trailing slash. */
   readonly url: string;
+  /** As started (`loras` is the startup list; `/v1/load_lora_adapter` changes what is served, not this). */
   readonly options: Required<SimulatorOptions>;
   /** Stops accepting, lets accepted requests (running and waiting) finish, then resolves; idempotent. */
   close(): Promise<void>;
   stats(): { running: number; waiting: number; totalRequests: number };
 }
 
-function nonNegative(name: string, value: number, integer: boolean): number {
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`${name} must be a non-negative ${integer ? 'integer' : 'number'}, got ${value}`);
-  }
-  return value;
-}
-
-/** Fills in defaults and rejects options a pod could not run with. */
-export function resolveSimulatorOptions(opts: SimulatorOptions): Required<SimulatorOptions> {
-  if (typeof opts.model !== 'string' || opts.model === '') throw new TypeError('model must be a non-empty string');
-  const loras = [...new Set(opts.loras ?? [])];
-  if (loras.some((l) => l === '' || l === opts.model)) {
-    throw new TypeError(`LoRA adapter names must be non-empty and differ from the base model: ${loras.join(', ')}`);
-  }
-  const mode = opts.mode ?? 'random';
-  if (mode !== 'echo' && mode !== 'random') throw new TypeError(`mode must be echo or random, got ${String(mode)}`);
-  const port = nonNegative('port', opts.port ?? 8000, true);
-  if (port > 65535) throw new RangeError(`port must be at most 65535, got ${port}`);
-  const maxNumSeqs = nonNegative('maxNumSeqs', opts.maxNumSeqs ?? 5, true);
-  if (maxNumSeqs < 1) throw new RangeError('maxNumSeqs must be at least 1');
-  const maxTokensDefault = nonNegative('maxTokensDefault', opts.maxTokensDefault ?? 16, true);
+/** The engine's part of the options. */
+export function engineConfigOf(o: Required<SimulatorOptions>): EngineConfig {
+  const { maxNumSeqs, maxWaitingQueueLength, maxNumBatchedTokens, ttftMs, itlMs, itlStdDevMs, prefillTimePerTokenMs } = o;
+  const { timeFactorUnderLoad, kvCacheSize, blockSize, enablePrefixCaching, maxLoras, loraLoadTimeMs } = o;
   return {
-    model: opts.model,
-    loras,
-    host: opts.host ?? '127.0.0.1',
-    port,
-    podName: opts.podName ?? '',
-    maxNumSeqs,
-    ttftMs: nonNegative('ttftMs', opts.ttftMs ?? 10, false),
-    itlMs: nonNegative('itlMs', opts.itlMs ?? 2, false),
-    mode,
-    maxTokensDefault,
+    maxNumSeqs, maxWaitingQueueLength, maxNumBatchedTokens, ttftMs, itlMs, itlStdDevMs, prefillTimePerTokenMs,
+    timeFactorUnderLoad, kvCacheSize, blockSize, enablePrefixCaching, maxLoras, loraLoadTimeMs,
   };
 }
 
 /** Starts listening; rejects if the address cannot be bound (e.g. EADDRINUSE). */
 export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
   const options = resolveSimulatorOptions(opts);
-  const { model, loras, mode, maxTokensDefault, podName, maxNumSeqs, ttftMs, itlMs } = options;
-  const metrics = new VllmMetrics(model, maxNumSeqs, loras.length);
-  const engine = new Engine({ maxNumSeqs, ttftMs, itlMs }, metrics);
+  const { model, loras, mode, maxTokensDefault, podName, seed } = options;
+  const config = engineConfigOf(options);
+  const metrics = new VllmMetrics(model, { maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
+  // Separate streams, so the number of requests (failure draws, replies) does not shift the step-time jitter.
+  const engine = new Engine(config, { observer: metrics, random: seededRandom(seed) });
+  const failures = new FailureInjector(options.failureInjectionRate, options.failureTypes, seededRandom(seed ^ 0x5bd1e995));
+  // vLLM refuses to start when max_model_len exceeds what the KV cache holds; a smaller cache means a smaller context.
+  const maxModelLen = Math.min(MAX_MODEL_LEN, config.kvCacheSize * config.blockSize);
   const created = Math.floor(Date.now() / 1000);
   let closing: Promise<void> | null = null;
   const listener = createRequestListener({
-    engine, model, loras, mode, maxTokensDefault, podName, metrics, created,
+    engine, served: new ServedModels(model, loras), mode, maxTokensDefault, maxModelLen, failures,
+    random: seededRandom(seed ^ 0x27d4eb2f), podName, metrics, created,
     isClosing: () => closing !== null,
   });
 

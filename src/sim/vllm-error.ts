@@ -4,9 +4,12 @@ import type { OpenAIErrorBody } from '../errors.js';
 /** vLLM names the error type after the status (vllm/entrypoints/openai/serving_engine.py). */
 const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   400: 'BadRequestError',
+  // 401 and 429 are never sent by vLLM itself; these are the names llm-d-inference-sim (and the openai client) use.
+  401: 'AuthenticationError',
   404: 'NotFoundError',
   405: 'MethodNotAllowedError',
   413: 'RequestEntityTooLargeError',
+  429: 'RateLimitError',
   500: 'InternalServerError',
   503: 'ServiceUnavailableError',
 };
@@ -17,11 +20,12 @@ export class VllmError extends Error {
   readonly type: string;
   readonly param: string | null;
 
-  constructor(status: number, message: string, param: string | null = null) {
+  /** `type` defaults to the name vLLM gives the status; some vLLM paths use their own (e.g. `InvalidUserInput`). */
+  constructor(status: number, message: string, param: string | null = null, type?: string) {
     super(message);
     this.name = 'VllmError';
     this.status = status;
-    this.type = TYPE_BY_STATUS[status] ?? 'InternalServerError';
+    this.type = type ?? TYPE_BY_STATUS[status] ?? 'InternalServerError';
     this.param = param;
   }
 

@@ -1,5 +1,6 @@
 /** The vLLM metrics the simulator exposes on `/metrics`, under vLLM's names with a `model_name` label. */
-import type { Engine, EngineObserver, FinishReason } from './engine.js';
+import type { EngineGauges, EngineObserver, FinishReason } from './engine.js';
+import type { CounterChild, HistogramChild } from './prometheus-text.js';
 import { Counter, Histogram, gaugeText } from './prometheus-text.js';
 
 // Bucket bounds as in vLLM's v1/metrics/loggers.py, so dashboards built for vLLM read the same.
@@ -7,83 +8,119 @@ const TTFT_BUCKETS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0,
   640.0, 2560.0,
 ];
-const E2E_BUCKETS = [
+const ITL_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
+/** vLLM's request_latency_buckets: e2e latency and queue time. */
+const REQUEST_LATENCY_BUCKETS = [
   0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
   7680.0,
 ];
 const FINISH_REASONS: readonly FinishReason[] = ['stop', 'length'];
 
+/** The engine shape `/metrics` reports: `vllm:cache_config_info` and `max_lora`. */
+export interface MetricsConfig {
+  readonly maxLoras: number;
+  readonly blockSize: number;
+  /** vLLM's num_gpu_blocks: the KV cache size in blocks. */
+  readonly numGpuBlocks: number;
+}
+
 /** Counters and histograms fed by the engine; gauges are read from the engine at scrape time. */
 export class VllmMetrics implements EngineObserver {
   readonly #labels: { model_name: string };
-  readonly #maxNumSeqs: number;
-  readonly #maxLora: number;
-  readonly #promptTokens = new Counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.');
-  readonly #generationTokens = new Counter('vllm:generation_tokens_total', 'Number of generation tokens processed.');
-  readonly #success = new Counter('vllm:request_success_total', 'Count of successfully processed requests.');
-  readonly #ttft = new Histogram(
-    'vllm:time_to_first_token_seconds',
-    'Histogram of time to first token in seconds (queueing included).',
-    TTFT_BUCKETS,
-  );
-  readonly #e2e = new Histogram(
-    'vllm:e2e_request_latency_seconds',
-    'Histogram of e2e request latency in seconds.',
-    E2E_BUCKETS,
-  );
+  readonly #config: MetricsConfig;
+  readonly #counters = {
+    prompt: new Counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.'),
+    generation: new Counter('vllm:generation_tokens_total', 'Number of generation tokens processed.'),
+    success: new Counter('vllm:request_success_total', 'Count of successfully processed requests.'),
+    preemptions: new Counter('vllm:num_preemptions_total', 'Cumulative number of preemption from the engine.'),
+    prefixQueries: new Counter('vllm:prefix_cache_queries_total', 'Prefix cache queries, in terms of number of queried tokens.'),
+    prefixHits: new Counter('vllm:prefix_cache_hits_total', 'Prefix cache hits, in terms of number of cached tokens.'),
+  };
+  readonly #histograms = {
+    ttft: new Histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds (queueing included).', TTFT_BUCKETS),
+    itl: new Histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', ITL_BUCKETS),
+    e2e: new Histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', REQUEST_LATENCY_BUCKETS),
+    queue: new Histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', REQUEST_LATENCY_BUCKETS),
+  };
+  // Per-series handles, so per-token events format no labels.
+  readonly #prompt: CounterChild;
+  readonly #generation: CounterChild;
+  readonly #preemptions: CounterChild;
+  readonly #prefixQueries: CounterChild;
+  readonly #prefixHits: CounterChild;
+  readonly #ttft: HistogramChild;
+  readonly #itl: HistogramChild;
+  readonly #e2e: HistogramChild;
+  readonly #queue: HistogramChild;
 
-  /** `maxLora` is reported as the `max_lora` label: how many adapters can run at once. */
-  constructor(modelName: string, maxNumSeqs: number, maxLora: number) {
+  constructor(modelName: string, config: MetricsConfig) {
     this.#labels = { model_name: modelName };
-    this.#maxNumSeqs = maxNumSeqs;
-    this.#maxLora = maxLora;
-    this.#promptTokens.inc(this.#labels, 0);
-    this.#generationTokens.inc(this.#labels, 0);
-    for (const finish_reason of FINISH_REASONS) this.#success.inc({ ...this.#labels, finish_reason }, 0);
-    this.#ttft.init(this.#labels);
-    this.#e2e.init(this.#labels);
+    this.#config = config;
+    const l = this.#labels;
+    const c = this.#counters;
+    const h = this.#histograms;
+    this.#prompt = c.prompt.child(l);
+    this.#generation = c.generation.child(l);
+    for (const finish_reason of FINISH_REASONS) c.success.inc({ ...l, finish_reason }, 0);
+    this.#preemptions = c.preemptions.child(l);
+    this.#prefixQueries = c.prefixQueries.child(l);
+    this.#prefixHits = c.prefixHits.child(l);
+    this.#ttft = h.ttft.child(l);
+    this.#itl = h.itl.child(l);
+    this.#e2e = h.e2e.child(l);
+    this.#queue = h.queue.child(l);
   }
 
-  requestAdmitted(req: { readonly promptTokens: number }): void {
-    // vLLM counts prompt tokens when it prefills them, i.e. once the request is scheduled.
-    this.#promptTokens.inc(this.#labels, req.promptTokens);
+  requestScheduled(promptTokens: number, queueSeconds: number): void {
+    // vLLM counts prompt tokens once per request, when it is first scheduled.
+    this.#prompt.inc(promptTokens);
+    this.#queue.observe(queueSeconds);
+  }
+
+  prefixCacheQueried(queriedTokens: number, hitTokens: number): void {
+    this.#prefixQueries.inc(queriedTokens);
+    this.#prefixHits.inc(hitTokens);
+  }
+
+  requestPreempted(): void {
+    this.#preemptions.inc();
   }
 
   firstToken(ttftSeconds: number): void {
-    this.#ttft.observe(this.#labels, ttftSeconds);
+    this.#ttft.observe(ttftSeconds);
+  }
+
+  interTokenLatency(seconds: number): void {
+    this.#itl.observe(seconds);
   }
 
   tokenGenerated(): void {
-    this.#generationTokens.inc(this.#labels);
+    this.#generation.inc();
   }
 
   requestFinished(finishReason: FinishReason, e2eSeconds: number): void {
-    this.#success.inc({ ...this.#labels, finish_reason: finishReason });
-    this.#e2e.observe(this.#labels, e2eSeconds);
+    this.#counters.success.inc({ ...this.#labels, finish_reason: finishReason });
+    this.#e2e.observe(e2eSeconds);
   }
 
   /** The whole exposition, with live gauges read from `engine`. */
-  render(engine: Pick<Engine, 'running' | 'waiting' | 'runningAdapters' | 'waitingAdapters'>): string {
+  render(engine: EngineGauges): string {
     const l = this.#labels;
     const lora = {
-      max_lora: String(this.#maxLora),
+      max_lora: String(this.#config.maxLoras),
       running_lora_adapters: engine.runningAdapters().join(','),
       waiting_lora_adapters: engine.waitingAdapters().join(','),
     };
+    const cache = { block_size: String(this.#config.blockSize), num_gpu_blocks: String(this.#config.numGpuBlocks) };
     return [
       gaugeText('vllm:num_requests_running', 'Number of requests in model execution batches.', [[l, engine.running]]),
       gaugeText('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', [[l, engine.waiting]]),
-      // No KV cache yet: running / max_num_seqs stands in for block usage (0..1).
-      gaugeText('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', [
-        [l, engine.running / this.#maxNumSeqs],
-      ]),
+      gaugeText('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', [[l, engine.kvCacheUsage]]),
       // The value is a timestamp: vLLM keeps old label sets, and readers take the series with the largest value.
       gaugeText('vllm:lora_requests_info', 'Running stats on lora requests.', [[lora, Date.now() / 1000]]),
-      this.#promptTokens.render(),
-      this.#generationTokens.render(),
-      this.#success.render(),
-      this.#ttft.render(),
-      this.#e2e.render(),
+      gaugeText('vllm:cache_config_info', 'Information of the LLMEngine CacheConfig', [[cache, 1]]),
+      ...Object.values(this.#counters).map((c) => c.render()),
+      ...Object.values(this.#histograms).map((h) => h.render()),
     ].join('');
   }
 }

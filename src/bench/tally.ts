@@ -1,0 +1,44 @@
+/** Accumulates per-request outcomes of a run: counts for progress, latency samples and error keys for the result. */
+import type { AttemptOutcome } from './send-attempt.js';
+
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+export class Tally {
+  /** Requests started (each counted once, however many attempts it took). */
+  sent = 0;
+  successes = 0;
+  failures = 0;
+  /** Attempts of all requests, successful or not. */
+  attempts = 0;
+  attemptsOfSuccesses = 0;
+  outputTokens = 0;
+  readonly ttft: number[] = [];
+  readonly itl: number[] = [];
+  readonly e2e: number[] = [];
+  readonly errors = new Map<string, number>();
+  readonly perEndpoint = new Map<string, number>();
+
+  get completed(): number {
+    return this.successes + this.failures;
+  }
+
+  /** Latencies are from the first attempt's start, so time lost to retries shows up in them as the user felt it. */
+  success(startAt: number, attempts: number, endpoint: string, o: AttemptOutcome): void {
+    this.successes++;
+    this.attempts += attempts;
+    this.attemptsOfSuccesses += attempts;
+    this.outputTokens += o.outputTokens;
+    this.e2e.push(o.endAt - startAt);
+    if (o.firstContentAt !== null) this.ttft.push(o.firstContentAt - startAt);
+    for (const gap of o.gaps) this.itl.push(gap);
+    bump(this.perEndpoint, endpoint);
+  }
+
+  failure(attempts: number, error: string): void {
+    this.failures++;
+    this.attempts += attempts;
+    bump(this.errors, error);
+  }
+}

@@ -1,0 +1,142 @@
+/** `infergate bench --url URL --workload KIND`: load-test a gateway or a pod and print (and write) the report. */
+import type { Command } from 'commander';
+import type { BenchFlags, BenchPlan } from '../bench/bench-plan.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from '../bench/bench-plan.js';
+import { fetchModelIds } from '../bench/fetch-models.js';
+import { progressLine } from '../bench/progress-line.js';
+import { reportCharts } from '../bench/report-charts.js';
+import { writeReport } from '../bench/report-files.js';
+import { toMarkdownTable } from '../bench/report-markdown.js';
+import type { Load, Progress, RunResult } from '../bench/run-bench.js';
+import { runBench } from '../bench/run-bench.js';
+import { SHARED_PREFIX_DEFAULTS as SP } from '../bench/shared-prefix-workload.js';
+import type { Workload } from '../bench/workload.js';
+
+/** Exit code for a bad flag, as for any usage error. */
+const USAGE_EXIT_CODE = 2;
+/** Without a terminal (CI logs), a progress line this often instead of a redrawn one. */
+const PLAIN_PROGRESS_EVERY_S = 5;
+
+/** Redraws one stderr line on a terminal; prints a plain line now and then otherwise. */
+function progressPrinter(): (p: Progress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastPlain = -Infinity;
+  return (p) => {
+    if (tty) {
+      process.stderr.write(`\r\x1b[2K${progressLine(p)}${p.done ? '\n' : ''}`);
+    } else if (p.done || p.elapsedS - lastPlain >= PLAIN_PROGRESS_EVERY_S) {
+      lastPlain = p.elapsedS;
+      process.stderr.write(`${progressLine(p)}\n`);
+    }
+  };
+}
+
+/** A file-name-safe version of a label. */
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'bench';
+}
+
+/** `shared-prefix rate=4`, or the --label (with the load appended in a sweep, so rows stay distinct). */
+function labelFor(plan: BenchPlan, workload: Workload, load: Load): string {
+  const what = load.kind === 'open' ? `rate=${load.rate}` : `c=${load.concurrency}`;
+  if (plan.label === undefined) return `${workload.name} ${what}`;
+  return plan.loads.length > 1 ? `${plan.label} ${what}` : plan.label;
+}
+
+async function runPlan(plan: BenchPlan): Promise<void> {
+  let models = plan.models ?? [];
+  if (plan.workload.kind !== 'jsonl' && plan.models === undefined) {
+    models = await fetchModelIds(plan.url).catch((e: Error) => {
+      throw new Error(`could not list the models at ${plan.url}/v1/models (${e.message}); pass --models a,b`);
+    });
+    if (models.length === 0) throw new Error(`${plan.url}/v1/models lists no models; pass --models a,b`);
+    process.stderr.write(`models: ${models.join(', ')}\n`);
+  }
+  const workload = await buildWorkload(plan.workload, models, plan.seed);
+
+  // The first Ctrl-C ends the current run and reports what was measured; a second one exits at once.
+  const stop = new AbortController();
+  const onSigint = (): void => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: in-flight requests count as unfinished (Ctrl-C again to quit)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const results: RunResult[] = [];
+  try {
+    for (const load of plan.loads) {
+      if (stop.signal.aborted) break;
+      results.push(
+        await runBench({
+          url: plan.url,
+          workload,
+          load,
+          maxRequests: plan.maxRequests,
+          durationS: plan.durationS,
+          graceS: plan.graceS,
+          retries: plan.retries,
+          stream: plan.stream,
+          seed: plan.seed,
+          label: labelFor(plan, workload, load),
+          onProgress: progressPrinter(),
+          signal: stop.signal,
+        }),
+      );
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  console.log(toMarkdownTable(results));
+  for (const r of results) {
+    const errors = Object.entries(r.errors);
+    if (errors.length > 0) console.log(`\n${r.label} failures: ${errors.map(([k, n]) => `${k} x${n}`).join(', ')}`);
+  }
+  if (plan.out !== undefined) {
+    const name = slug(plan.label ?? `bench-${workload.name}`);
+    const written = writeReport(plan.out, name, results, reportCharts(results, plan.label ?? workload.name));
+    process.stderr.write(`report: ${written.join(', ')}\n`);
+  }
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('load-test an OpenAI-compatible URL (the gateway, a Service or a pod): TTFT, ITL, throughput, success and routing accuracy')
+    .requiredOption('--url <url>', 'base URL of the gateway, Service or pod, e.g. http://127.0.0.1:8080')
+    .requiredOption('--workload <kind>', `one of ${WORKLOAD_KINDS.join(', ')}`)
+    .option('--file <path>', 'for --workload jsonl: one request per line, {"model", "prompt"|"messages", ...}, replayed in order')
+    .option('--models <a,b>', 'models to ask for (default: every model GET /v1/models lists, bases and adapters)')
+    .option('--rate <r1,r2>', 'open loop: Poisson arrivals at this many requests/s; a list runs a sweep, one run per rate')
+    .option('--concurrency <n>', `closed loop: this many requests always in flight (default ${DEFAULT_CONCURRENCY})`)
+    .option('--requests <n>', 'requests per run (a run ends at --requests or --duration, whichever comes first)', '200')
+    .option('--duration <s>', 'seconds per run', '60')
+    .option('--grace <s>', 'after a run, seconds to wait for requests in flight before counting them as failures', '60')
+    .option('--retries <n>', 'client retries after a failure (non-2xx or connection error), each a fresh request', '0')
+    .option('--no-stream', 'ask for whole responses: e2e latency and usage only, no TTFT/ITL')
+    .option('--seed <n>', 'seed for the workload and the arrival times', '1')
+    .option('--out <dir>', 'write NAME.json, NAME.md and SVG charts to this folder (NAME: the label, or bench-WORKLOAD)')
+    .option('--label <label>', 'name of the run in the table and the report')
+    .option('--api <api>', 'chat, completions or mixed (default: chat; mixed for multi-model)')
+    .option('--groups <n>', `shared-prefix: groups, each with its own system prompt (default ${SP.groups})`)
+    .option('--system-prompt-tokens <n>', `shared-prefix: tokens in each group's system prompt (default ${SP.systemPromptTokens})`)
+    .option('--users <n>', `shared-prefix: users per group, each with a fixed question (default ${SP.users})`)
+    .option('--question-tokens <n>', `shared-prefix: tokens in each question (default ${SP.questionTokens})`)
+    .option('--prompt-tokens <n>', `multi-model, random: prompt tokens, random's mean (default ${DEFAULT_PROMPT_TOKENS})`)
+    .option('--max-tokens <n>', `max_tokens per request, random's mean (default ${SP.maxTokens})`)
+    .action(async (flags: BenchFlags) => {
+      let plan: BenchPlan;
+      try {
+        plan = benchPlanFromFlags(flags);
+      } catch (e) {
+        console.error(`error: ${(e as Error).message}`);
+        process.exit(USAGE_EXIT_CODE);
+      }
+      try {
+        await runPlan(plan);
+      } catch (e) {
+        console.error(`error: ${(e as Error).message}`);
+        process.exit(1);
+      }
+    });
+}

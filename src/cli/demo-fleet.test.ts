@@ -1,0 +1,23 @@
+/** Table tests for reading a Pod's vLLM container args into simulator options. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SimulatorOptions } from '../sim/simulator.js';
+import { vllmArgs } from './demo-fleet.js';
+
+test('vllmArgs maps the vLLM flags the simulator mirrors and ignores the rest', () => {
+  const cases: Array<[string, string[], Partial<SimulatorOptions>]> = [
+    ['model and port', ['--model', 'm', '--port=8001', '--enable-lora'], { model: 'm', port: 8001 }],
+    ['served name wins', ['--model', 'path/m', '--served-model-name', 'm'], { model: 'm' }],
+    ['lora modules, name=path and JSON', ['--lora-modules', 'a=/x', '{"name":"b","path":"/y"}', '--max-loras', '2'], { loras: ['a', 'b'], maxLoras: 2 }],
+    [
+      'engine sizing',
+      ['--max-num-seqs', '8', '--block-size=32', '--max-num-batched-tokens', '4096', '--num-gpu-blocks-override', '512'],
+      { maxNumSeqs: 8, blockSize: 32, maxNumBatchedTokens: 4096, kvCacheSize: 512 },
+    ],
+    ['prefix caching switched off', ['--no-enable-prefix-caching', '--model', 'm'], { enablePrefixCaching: false, model: 'm' }],
+    ['prefix caching on takes no value', ['--enable-prefix-caching', '--model', 'm'], { enablePrefixCaching: true, model: 'm' }],
+    ['prefix caching with an inline value', ['--enable-prefix-caching=false'], { enablePrefixCaching: false }],
+    ['unknown flags ignored', ['--gpu-memory-utilization', '0.9', '--model', 'm'], { model: 'm' }],
+  ];
+  for (const [name, args, want] of cases) assert.deepEqual(vllmArgs(args), want, name);
+});

@@ -1,0 +1,110 @@
+/** The options of one simulated vLLM pod, their defaults, and the checks that reject a pod that could not run. */
+import type { FailureType } from './failure-injection.js';
+import type { ReplyMode } from './reply-text.js';
+import { DEFAULT_ENGINE_CONFIG as D } from './engine-config.js';
+import { FAILURE_TYPES, isFailureType } from './failure-injection.js';
+import { MAX_STD_DEV_FRACTION } from './step-cost.js';
+
+/** How to run one simulated vLLM pod. Engine knobs are documented (with defaults) in engine-config.ts. */
+export interface SimulatorOptions {
+  /** Base model name served. */
+  model: string;
+  /** LoRA adapter names; each one's `parent` is `model`. */
+  loras?: string[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8000; 0 picks an ephemeral port. */
+  port?: number;
+  /** Sent back as header `x-inference-pod` on every response; '' (the default) sends none. */
+  podName?: string;
+  /** Default 5: at most this many requests run at once, the rest wait FCFS. */
+  maxNumSeqs?: number;
+  /** Extra latency before each request's first token, on top of queueing and prefill steps, in ms (default 0). */
+  ttftMs?: number;
+  /** Decode step time with one running request, i.e. its inter-token latency, in ms (default 10). */
+  itlMs?: number;
+  /** echo: reply with the last user message or the prompt; random: canned sentences. Default random. */
+  mode?: ReplyMode;
+  /** Random mode's length when the request has no max_tokens (default 16); echo always echoes the whole input. */
+  maxTokensDefault?: number;
+  /** Default 1000; a request arriving to a full queue gets a 429. */
+  maxWaitingQueueLength?: number;
+  /** Default 2048 tokens per step. */
+  maxNumBatchedTokens?: number;
+  /** Default 0.1 ms per uncached prompt token. */
+  prefillTimePerTokenMs?: number;
+  /** Default 1 (ITL does not grow with the batch); ITL with maxNumSeqs running = itlMs x this. */
+  timeFactorUnderLoad?: number;
+  /** Default 0; jitter of the decode step, at most 30% of itlMs. */
+  itlStdDevMs?: number;
+  /** Default 4096 blocks (num_gpu_blocks). */
+  kvCacheSize?: number;
+  /** Default 16 tokens per block. */
+  blockSize?: number;
+  /** Default true. */
+  enablePrefixCaching?: boolean;
+  /** Default 1 adapter per batch, as vLLM and llm-d-inference-sim. */
+  maxLoras?: number;
+  /** Default 0 ms per adapter load. */
+  loraLoadTimeMs?: number;
+  /** Percent (0..100) of requests answered with an injected error; default 0. */
+  failureInjectionRate?: number;
+  /** Which errors to inject; empty (the default) means all. */
+  failureTypes?: FailureType[];
+  /** Seeds step jitter, failure injection and random replies; by default a random seed (reported in `options.seed`). */
+  seed?: number;
+}
+
+function check(name: string, value: number, { min = 0, max = Infinity, integer = false } = {}): number {
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new RangeError(`${name} must be ${kind} ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/** Fills in defaults and rejects options a pod could not run with; messages name the option. */
+export function resolveSimulatorOptions(opts: SimulatorOptions): Required<SimulatorOptions> {
+  if (typeof opts.model !== 'string' || opts.model === '') throw new TypeError('model must be a non-empty string');
+  const loras = [...new Set(opts.loras ?? [])];
+  if (loras.some((l) => l === '' || l === opts.model)) {
+    throw new TypeError(`LoRA adapter names must be non-empty and differ from the base model: ${loras.join(', ')}`);
+  }
+  const mode = opts.mode ?? 'random';
+  if (mode !== 'echo' && mode !== 'random') throw new TypeError(`mode must be echo or random, got ${String(mode)}`);
+  const failureTypes = [...new Set(opts.failureTypes ?? [])];
+  const unknown = failureTypes.filter((t) => !isFailureType(t));
+  if (unknown.length > 0) throw new TypeError(`unknown failure types ${unknown.join(', ')}; use any of ${FAILURE_TYPES.join(', ')}`);
+  const itlMs = check('itlMs', opts.itlMs ?? D.itlMs);
+  const itlStdDevMs = check('itlStdDevMs', opts.itlStdDevMs ?? D.itlStdDevMs);
+  if (itlStdDevMs > itlMs * MAX_STD_DEV_FRACTION) {
+    throw new RangeError(`itlStdDevMs must be at most 30% of itlMs (${itlMs * MAX_STD_DEV_FRACTION} ms), got ${itlStdDevMs}`);
+  }
+  const int = { integer: true, min: 1 };
+  return {
+    model: opts.model,
+    loras,
+    host: opts.host ?? '127.0.0.1',
+    port: check('port', opts.port ?? 8000, { integer: true, max: 65535 }),
+    podName: opts.podName ?? '',
+    maxNumSeqs: check('maxNumSeqs', opts.maxNumSeqs ?? D.maxNumSeqs, int),
+    ttftMs: check('ttftMs', opts.ttftMs ?? D.ttftMs),
+    itlMs,
+    mode,
+    maxTokensDefault: check('maxTokensDefault', opts.maxTokensDefault ?? 16, { integer: true }),
+    maxWaitingQueueLength: check('maxWaitingQueueLength', opts.maxWaitingQueueLength ?? D.maxWaitingQueueLength, { integer: true }),
+    maxNumBatchedTokens: check('maxNumBatchedTokens', opts.maxNumBatchedTokens ?? D.maxNumBatchedTokens, int),
+    prefillTimePerTokenMs: check('prefillTimePerTokenMs', opts.prefillTimePerTokenMs ?? D.prefillTimePerTokenMs),
+    timeFactorUnderLoad: check('timeFactorUnderLoad', opts.timeFactorUnderLoad ?? D.timeFactorUnderLoad, { min: 1 }),
+    itlStdDevMs,
+    kvCacheSize: check('kvCacheSize', opts.kvCacheSize ?? D.kvCacheSize, int),
+    blockSize: check('blockSize', opts.blockSize ?? D.blockSize, int),
+    enablePrefixCaching: opts.enablePrefixCaching ?? D.enablePrefixCaching,
+    maxLoras: check('maxLoras', opts.maxLoras ?? D.maxLoras, int),
+    loraLoadTimeMs: check('loraLoadTimeMs', opts.loraLoadTimeMs ?? D.loraLoadTimeMs),
+    failureInjectionRate: check('failureInjectionRate', opts.failureInjectionRate ?? 0, { max: 100 }),
+    failureTypes,
+    seed: check('seed', opts.seed ?? Math.floor(Math.random() * 2 ** 32), { integer: true, max: 2 ** 32 - 1 }),
+  };
+}
