@@ -34,7 +34,7 @@ describe('allowlist data', () => {
       assert.ok('resource' in r && r.resource.kind === 'Allowlist');
       assert.equal(r.resource.baseModel, c.baseModel);
       assert.deepEqual(r.resource.adapters, c.adapters);
-      assert.deepEqual(r.resource.meta, { name: 'gemma-allowlist', namespace: 'models', labels: { [BBR_MANAGED_LABEL]: 'true' } });
+      assert.deepEqual(r.resource.meta, { name: 'gemma-allowlist', namespace: 'models', labels: { [BBR_MANAGED_LABEL]: 'true' }, annotations: {} });
     });
   }
 

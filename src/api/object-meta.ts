@@ -8,6 +8,7 @@ export interface ObjectMeta {
   name: string;
   namespace: string;
   labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
   /** RFC 3339 creation time when given; used for Gateway API route precedence (oldest first). */
   creationTimestamp?: string;
 }
@@ -23,8 +24,9 @@ export function readMeta(r: FieldReader, raw: Raw): ObjectMeta {
   const name = r.string(m.name, 'metadata.name', true) ?? '<unnamed>';
   const namespace = r.string(m.namespace, 'metadata.namespace') || DEFAULT_NAMESPACE;
   const labels = r.stringMap(m.labels, 'metadata.labels');
+  const annotations = r.stringMap(m.annotations, 'metadata.annotations');
   const ts = m.creationTimestamp;
-  const meta: ObjectMeta = { name, namespace, labels };
+  const meta: ObjectMeta = { name, namespace, labels, annotations };
   if (typeof ts === 'string') meta.creationTimestamp = ts;
   else if (ts instanceof Date) meta.creationTimestamp = ts.toISOString();
   return meta;

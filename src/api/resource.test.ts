@@ -62,7 +62,7 @@ describe('readResource: valid objects', () => {
       yaml: POOL,
       want: {
         kind: 'InferencePool',
-        meta: { name: 'gemma', namespace: 'team-a', labels: {} },
+        meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {} },
         selector: { app: 'gemma' },
         targetPorts: [8000],
         appProtocol: 'http',
@@ -72,7 +72,7 @@ describe('readResource: valid objects', () => {
     {
       name: 'namespace defaults to default',
       yaml: POOL.replace('namespace: team-a', 'labels: {tier: gpu}'),
-      want: { meta: { name: 'gemma', namespace: 'default', labels: { tier: 'gpu' } } },
+      want: { meta: { name: 'gemma', namespace: 'default', labels: { tier: 'gpu' }, annotations: {} } },
     },
     {
       name: 'pool with h2c, several ports and an endpointPickerRef (failureMode defaults to FailClose)',
@@ -178,7 +178,7 @@ rules:
       yaml: podWithStatus(`
 podIP: 10.0.0.7
 conditions: [{type: PodScheduled, status: "True"}, {type: Ready, status: "True"}]`),
-      want: { kind: 'Pod', meta: { name: 'gemma-0', namespace: 'team-a', labels: { app: 'gemma' } }, podIP: '10.0.0.7', ready: true },
+      want: { kind: 'Pod', meta: { name: 'gemma-0', namespace: 'team-a', labels: { app: 'gemma' }, annotations: {} }, podIP: '10.0.0.7', ready: true },
     },
     {
       name: 'pod without status: not ready, no IP',
@@ -203,7 +203,7 @@ data:
     {
       name: 'creationTimestamp is kept for route precedence',
       yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
-      want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
+      want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
     },
   ];
   for (const c of cases) {
@@ -343,10 +343,6 @@ describe('readResource: what is skipped', () => {
   const cases: { name: string; yaml: string; unknownKind?: string }[] = [
     { name: 'a Deployment', yaml: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: vllm}', unknownKind: 'apps/v1/Deployment' },
     { name: 'a Service without apiVersion', yaml: 'kind: Service\nmetadata: {name: epp}', unknownKind: '?/Service' },
-    { name: 'a ConfigMap without labels', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata: {baseModel: m}' },
-    { name: 'a ConfigMap labelled bbr-managed "True"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "True"}}\ndata: {baseModel: m}' },
-    { name: 'a ConfigMap labelled bbr-managed "yes"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "yes"}}\ndata: {baseModel: m}' },
-    { name: 'a ConfigMap labelled bbr-managed "false"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "false"}}\ndata: {baseModel: m}' },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -354,6 +350,23 @@ describe('readResource: what is skipped', () => {
       assert.ok('skipped' in r, 'expected the document to be skipped');
       assert.deepEqual(r.issues, []);
       assert.equal(r.unknownKind, c.unknownKind);
+    });
+  }
+});
+
+describe('readResource: a ConfigMap without exactly bbr-managed: "true" is plain data, not an allowlist', () => {
+  const cases = [
+    { name: 'no labels', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\ndata: {baseModel: m}' },
+    { name: 'bbr-managed "True"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "True"}}\ndata: {baseModel: m}' },
+    { name: 'bbr-managed "yes"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "yes"}}\ndata: {baseModel: m}' },
+    { name: 'bbr-managed "false"', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {inference.networking.k8s.io/bbr-managed: "false"}}\ndata: {baseModel: m}' },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = read(c.yaml);
+      assert.ok('resource' in r);
+      assert.equal(r.resource.kind, 'ConfigMap');
+      assert.deepEqual(r.issues, []);
     });
   }
 });

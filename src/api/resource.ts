@@ -6,8 +6,11 @@ import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP } from './i
 import { readHTTPRoute, type HTTPRoute } from './http-route.js';
 import { readPod, type Pod } from './pod.js';
 import { readAllowlist, isBbrManaged, type Allowlist } from './allowlist.js';
+import { readInferenceObjective, type InferenceObjective } from './inference-objective.js';
+import { readInferenceModelRewrite, type InferenceModelRewrite } from './inference-model-rewrite.js';
+import { readConfigMapData, type PlainConfigMap } from './plain-config-map.js';
 
-export type Resource = InferencePool | HTTPRoute | Pod | Allowlist;
+export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceObjective | InferenceModelRewrite | PlainConfigMap;
 
 export type ReadResult =
   | { resource: Resource; issues: ConfigIssue[] }
@@ -20,6 +23,8 @@ const API_VERSIONS: Record<string, readonly string[]> = {
   HTTPRoute: ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'],
   ConfigMap: ['v1'],
   Pod: ['v1'],
+  InferenceObjective: ['inference.networking.x-k8s.io/v1alpha2'],
+  InferenceModelRewrite: ['inference.networking.x-k8s.io/v1alpha2'],
 };
 
 export function readResource(raw: Raw, at: SourceLocation): ReadResult {
@@ -55,9 +60,14 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
       return { resource: readHTTPRoute(r, obj, base), issues: r.issues };
     case 'Pod':
       return { resource: readPod(r, obj, base), issues: r.issues };
+    case 'InferenceObjective':
+      return { resource: readInferenceObjective(r, obj, base), issues: r.issues };
+    case 'InferenceModelRewrite':
+      return { resource: readInferenceModelRewrite(r, obj, base), issues: r.issues };
     default: {
-      // ConfigMap: only the BBR allowlists matter; others are the user's own business.
-      if (!isBbrManaged(meta.labels)) return { skipped: 'ConfigMap without the bbr-managed label', issues: r.issues };
+      // ConfigMap: BBR allowlists are read; any other ConfigMap is kept as plain data, which an
+      // InferencePool may reference for its EndpointPickerConfig.
+      if (!isBbrManaged(meta.labels)) return { resource: readConfigMapData(r, obj, base), issues: r.issues };
       return { resource: readAllowlist(r, obj, base), issues: r.issues };
     }
   }

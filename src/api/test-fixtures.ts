@@ -21,7 +21,7 @@ export class PodBuilder {
   #source: Partial<SourceLocation> = {};
 
   constructor(name: string) {
-    this.#meta = { name, namespace: 'default', labels: this.#labels };
+    this.#meta = { name, namespace: 'default', labels: this.#labels, annotations: {} };
   }
 
   inNamespace(namespace: string): this {
@@ -77,7 +77,7 @@ export class InferencePoolBuilder implements InferencePool {
   endpointPickerRef?: EndpointPickerRef;
 
   constructor(name: string) {
-    this.meta = { name, namespace: 'default', labels: {} };
+    this.meta = { name, namespace: 'default', labels: {}, annotations: {} };
     this.source = sourceOf('InferencePool', this.meta);
   }
 
@@ -128,7 +128,7 @@ export class AllowlistBuilder implements Allowlist {
   adapters: string[] = [];
 
   constructor(name: string) {
-    this.meta = { name, namespace: 'default', labels: { 'inference.networking.k8s.io/bbr-managed': 'true' } };
+    this.meta = { name, namespace: 'default', labels: { 'inference.networking.k8s.io/bbr-managed': 'true' }, annotations: {} };
     this.source = sourceOf('ConfigMap', this.meta);
   }
 

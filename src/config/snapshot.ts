@@ -5,6 +5,9 @@ import type { HTTPRoute } from '../api/http-route.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { keyOf } from '../api/object-meta.js';
 import type { Pod } from '../api/pod.js';
+import type { InferenceObjective } from '../api/inference-objective.js';
+import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
+import type { PlainConfigMap } from '../api/plain-config-map.js';
 import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
 import { poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
@@ -24,6 +27,12 @@ export interface ConfigSnapshot {
   readonly allowlists: readonly Allowlist[];
   readonly allowlistTable: AllowlistTable;
   readonly pods: readonly Pod[];
+  /** Pool key -> its InferenceObjectives by name (requests name one in `x-gateway-inference-objective`). */
+  readonly objectives: ReadonlyMap<string, ReadonlyMap<string, InferenceObjective>>;
+  /** Pool key -> the InferenceModelRewrites that apply to it. */
+  readonly rewrites: ReadonlyMap<string, readonly InferenceModelRewrite[]>;
+  /** ConfigMaps other than allowlists, by `namespace/name` (e.g. a pool's EndpointPickerConfig). */
+  readonly configMaps: ReadonlyMap<string, PlainConfigMap>;
   /** Pool key -> selected pods, computed once per snapshot instead of per request. */
   readonly members: ReadonlyMap<string, readonly PoolMember[]>;
   /** Problems that do not stop the config from loading (a route naming a pool that does not exist yet). */
@@ -48,11 +57,20 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   const routes: HTTPRoute[] = [];
   const allowlists: Allowlist[] = [];
   const pods: Pod[] = [];
+  const objectives = new Map<string, Map<string, InferenceObjective>>();
+  const rewrites = new Map<string, InferenceModelRewrite[]>();
+  const configMaps = new Map<string, PlainConfigMap>();
   for (const r of seen.values()) {
     if (r.kind === 'InferencePool') pools.set(keyOf(r.meta), r);
     else if (r.kind === 'HTTPRoute') routes.push(r);
     else if (r.kind === 'Allowlist') allowlists.push(r);
-    else pods.push(r);
+    else if (r.kind === 'Pod') pods.push(r);
+    else if (r.kind === 'InferenceObjective') {
+      const m = objectives.get(r.poolKey) ?? new Map<string, InferenceObjective>();
+      m.set(r.meta.name, r);
+      objectives.set(r.poolKey, m);
+    } else if (r.kind === 'InferenceModelRewrite') rewrites.set(r.poolKey, [...(rewrites.get(r.poolKey) ?? []), r]);
+    else configMaps.set(keyOf(r.meta), r);
   }
   const { table: allowlistTable, issues: allowIssues } = buildAllowlistTable(allowlists);
   issues.push(...allowIssues);
@@ -73,6 +91,12 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
       }
     });
   }
+  for (const [poolKey, list] of [...objectives.entries(), ...rewrites.entries()]) {
+    if (!pools.has(poolKey)) {
+      const first = list instanceof Map ? [...list.values()][0] : list[0];
+      if (first) warnings.push(`${first.kind} ${keyOf(first.meta)} refers to InferencePool ${poolKey}, which is not in the configuration`);
+    }
+  }
   const members = new Map<string, PoolMember[]>();
   for (const [key, pool] of pools) {
     const m = poolMembers(pool, pods);
@@ -88,6 +112,9 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     allowlists,
     allowlistTable,
     pods,
+    objectives,
+    rewrites,
+    configMaps,
     members,
     warnings,
   };

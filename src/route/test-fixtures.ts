@@ -16,7 +16,7 @@ export class RouteBuilder implements HTTPRoute {
   readonly rules: RouteRule[] = [];
 
   constructor(name: string, namespace: string) {
-    this.meta = { name, namespace, labels: {} };
+    this.meta = { name, namespace, labels: {}, annotations: {} };
     this.source = { file: 'test.yaml', document: 1, kind: 'HTTPRoute', namespace, name };
   }
 

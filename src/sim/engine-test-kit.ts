@@ -1,6 +1,6 @@
 /** Helpers for engine tests: an engine on a ManualClock, requests by shape, and listeners that timestamp tokens. */
 import type { EngineConfig } from './engine-config.js';
-import type { EngineObserver } from './engine.js';
+import type { EngineObserver } from './engine-observer.js';
 import type { EngineRequest, Generation, GenerationListener, GenerationResult } from './generation.js';
 import { seededRandom } from '../seeded-random.js';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config.js';

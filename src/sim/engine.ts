@@ -1,7 +1,8 @@
 /** The simulated vLLM engine: one step loop over a continuous batch, with a KV cache, prefix caching and LoRA slots. */
 import type { Clock, TimerHandle } from './clock.js';
 import type { EngineConfig } from './engine-config.js';
-import type { FinishReason, EngineRequest, Generation, GenerationListener } from './generation.js';
+import type { EngineGauges, EngineObserver } from './engine-observer.js';
+import type { EngineRequest, Generation, GenerationListener } from './generation.js';
 import type { Sequence } from './sequence.js';
 import { realClock } from './clock.js';
 import { KvCache } from './kv-cache.js';
@@ -12,32 +13,8 @@ import { StepPlanner } from './step-planner.js';
 import { QueueFullError, WaitingQueue } from './waiting-queue.js';
 
 export type { EngineConfig } from './engine-config.js';
+export type { EngineGauges, EngineObserver } from './engine-observer.js';
 export type { EngineRequest, FinishReason, Generation, GenerationListener, GenerationResult } from './generation.js';
-
-/** Engine events for metrics. Durations are in seconds; token times are the engine's step times. */
-export interface EngineObserver {
-  /** The first time a request leaves the queue: its prompt is about to be prefilled. */
-  requestScheduled(promptTokens: number, queueSeconds: number): void;
-  /** Each admission (re-admissions after preemption too) looks the prompt up in the prefix cache, in tokens. */
-  prefixCacheQueried(queriedTokens: number, hitTokens: number): void;
-  requestPreempted(): void;
-  /** TTFT as the client sees it: from arrival, queueing included. */
-  firstToken(ttftSeconds: number): void;
-  /** The gap before every token after the first. */
-  interTokenLatency(seconds: number): void;
-  tokenGenerated(): void;
-  requestFinished(finishReason: FinishReason, e2eSeconds: number): void;
-}
-
-/** What `/metrics` reads from the engine at scrape time. */
-export interface EngineGauges {
-  readonly running: number;
-  readonly waiting: number;
-  /** Held KV blocks / all blocks, 0..1. */
-  readonly kvCacheUsage: number;
-  runningAdapters(): string[];
-  waitingAdapters(): string[];
-}
 
 /** What the engine runs on besides its config; tests pass a ManualClock and a seeded PRNG. */
 export interface EngineDeps {
@@ -135,6 +112,8 @@ export class Engine implements EngineGauges {
     if (this.queueFull) throw new QueueFullError(this.#config.maxWaitingQueueLength);
     const { blockSize, kvCacheSize, enablePrefixCaching } = this.#config;
     const limits = { blockSize, kvTokens: kvCacheSize * blockSize, enablePrefixCaching };
+    // It could never be admitted and would block the queue for good; the HTTP side caps max_model_len below this.
+    if (req.promptTokens > limits.kvTokens) throw new RangeError(`a ${req.promptTokens}-token prompt exceeds the KV cache (${limits.kvTokens} tokens)`);
     const seq = newSequence(this.#submitted++, req, listener, this.#clock.now(), limits);
     this.#waiting.push(seq);
     this.#kick();

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { EngineConfig } from './engine-config.js';
 import type { SimulatorOptions } from './simulator-options.js';
 import { seededRandom } from '../seeded-random.js';
+import { DEFAULT_ENGINE_CONFIG } from './engine-config.js';
 import { Engine } from './engine.js';
 import { FailureInjector } from './failure-injection.js';
 import { MAX_MODEL_LEN } from './model-list.js';
@@ -30,14 +31,10 @@ export interface RunningSimulator {
   stats(): { running: number; waiting: number; totalRequests: number };
 }
 
-/** The engine's part of the options. */
-export function engineConfigOf(o: Required<SimulatorOptions>): EngineConfig {
-  const { maxNumSeqs, maxWaitingQueueLength, maxNumBatchedTokens, ttftMs, itlMs, itlStdDevMs, prefillTimePerTokenMs } = o;
-  const { timeFactorUnderLoad, kvCacheSize, blockSize, enablePrefixCaching, maxLoras, loraLoadTimeMs } = o;
-  return {
-    maxNumSeqs, maxWaitingQueueLength, maxNumBatchedTokens, ttftMs, itlMs, itlStdDevMs, prefillTimePerTokenMs,
-    timeFactorUnderLoad, kvCacheSize, blockSize, enablePrefixCaching, maxLoras, loraLoadTimeMs,
-  };
+/** The engine's part of the options: every EngineConfig field is a simulator option of the same name. */
+export function engineConfigOf(options: Required<SimulatorOptions>): EngineConfig {
+  const picked = Object.keys(DEFAULT_ENGINE_CONFIG).map((key) => [key, options[key as keyof EngineConfig]]);
+  return Object.fromEntries(picked) as Pick<Required<SimulatorOptions>, keyof EngineConfig>;
 }
 
 /** Starts listening; rejects if the address cannot be bound (e.g. EADDRINUSE). */

@@ -1,5 +1,6 @@
 /** The vLLM metrics the simulator exposes on `/metrics`, under vLLM's names with a `model_name` label. */
-import type { EngineGauges, EngineObserver, FinishReason } from './engine.js';
+import type { EngineGauges, EngineObserver } from './engine-observer.js';
+import type { FinishReason } from './generation.js';
 import type { CounterChild, HistogramChild } from './prometheus-text.js';
 import { Counter, Histogram, gaugeText } from './prometheus-text.js';
 

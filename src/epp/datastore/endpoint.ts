@@ -1,6 +1,7 @@
 /** One model-server endpoint (pod IP x target port) and what the gateway knows of it right now. */
 import type { Pod } from '../../api/pod.js';
 import { keyOf } from '../../api/object-meta.js';
+import type { EndpointMetrics } from './endpoint-metrics.js';
 import type { ModelCard } from './model-card.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -21,6 +22,10 @@ export class Endpoint {
   /** Why the last `GET /v1/models` failed, if it did. */
   modelsError: string | undefined;
   modelsFetchedAt = 0;
+  /** The last successful scrape of the endpoint's /metrics; undefined until one succeeded. */
+  metrics: EndpointMetrics | undefined;
+  /** Why the last scrape failed, if it did. */
+  metricsError: string | undefined;
   /** Held out of picking until this time (ms since epoch) after a connection failure. */
   backoffUntil = 0;
   consecutiveFailures = 0;

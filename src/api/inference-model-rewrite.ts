@@ -1,0 +1,49 @@
+/** InferenceModelRewrite (inference.networking.x-k8s.io/v1alpha2): weighted rewrite of the body's model in a pool. */
+import type { FieldReader, Raw } from './field-reader.js';
+import type { Located } from './object-meta.js';
+import { readPoolRef } from './pool-ref.js';
+
+export interface RewriteTarget {
+  modelRewrite: string;
+  /** Relative weight; defaults to 1 so a single target needs none. */
+  weight: number;
+}
+
+export interface RewriteRule {
+  /** Exact model names this rule applies to; empty = every model no Exact rule of the pool matches. */
+  models: readonly string[];
+  targets: readonly RewriteTarget[];
+}
+
+export interface InferenceModelRewrite extends Located {
+  kind: 'InferenceModelRewrite';
+  poolKey: string;
+  rules: readonly RewriteRule[];
+}
+
+export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Raw>, base: Located): InferenceModelRewrite {
+  const spec = r.object(raw.spec, 'spec', true) ?? {};
+  const rules = r.array(spec.rules, 'spec.rules', true).map((rawRule, i): RewriteRule => {
+    const at = `spec.rules[${i}]`;
+    const o = r.object(rawRule, at) ?? {};
+    const models = r.array(o.matches, `${at}.matches`).flatMap((m, j) => {
+      const mo = r.object(m, `${at}.matches[${j}]`);
+      const model = r.object(mo?.model, `${at}.matches[${j}].model`, true);
+      if (!model) return [];
+      const type = r.string(model.type, `${at}.matches[${j}].model.type`) ?? 'Exact';
+      if (type !== 'Exact') r.fail(`${at}.matches[${j}].model.type`, `only Exact is supported, got ${JSON.stringify(type)}`);
+      const value = r.string(model.value, `${at}.matches[${j}].model.value`, true);
+      return value ? [value] : [];
+    });
+    const targets = r.array(o.targets, `${at}.targets`, true).flatMap((t, j) => {
+      const to = r.object(t, `${at}.targets[${j}]`);
+      if (!to) return [];
+      const modelRewrite = r.string(to.modelRewrite, `${at}.targets[${j}].modelRewrite`, true);
+      const weight = r.integer(to.weight, `${at}.targets[${j}].weight`, 0, 1_000_000) ?? 1;
+      return modelRewrite ? [{ modelRewrite, weight }] : [];
+    });
+    if (o.targets !== undefined && targets.length > 0 && targets.every((t) => t.weight === 0)) r.fail(`${at}.targets`, 'every target has weight 0; at least one must be above 0');
+    return { models, targets };
+  });
+  return { ...base, kind: 'InferenceModelRewrite', poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace), rules };
+}

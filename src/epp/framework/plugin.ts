@@ -1,0 +1,68 @@
+/**
+ * The scheduling framework's contracts, after GIE/llm-d: filters narrow the candidates, scorers rate them,
+ * a picker chooses, and hooks learn from the choice. Plugins are stateless per request; anything that must
+ * flow between plugins of one request goes through the CycleState.
+ */
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { CycleState } from './cycle-state.js';
+import type { SchedulingRequest } from './scheduling-request.js';
+
+export interface SchedulingContext {
+  readonly request: SchedulingRequest;
+  readonly state: CycleState;
+  /** Key (`namespace/name`) of the InferencePool being scheduled. */
+  readonly pool: string;
+  /** ms since epoch, fixed for the whole cycle so plugins agree on staleness. */
+  readonly now: number;
+  readonly random: () => number;
+}
+
+/** Every plugin has the llm-d type string it is configured by, and an instance name (defaults to the type). */
+export interface Plugin {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** Returns the endpoints that may serve the request, a subset of its input in the same order. */
+export interface Filter extends Plugin {
+  filter(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[];
+}
+
+/**
+ * Rates every candidate. Invariant: returns one score per input endpoint, in the same order, each in [0, 1]
+ * where 1 is best. A scorer with nothing to go on returns the same score for all (it then does not sway).
+ */
+export interface Scorer extends Plugin {
+  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly number[];
+}
+
+/** Chooses one endpoint given the weighted total score of each; undefined only when `endpoints` is empty. */
+export interface Picker extends Plugin {
+  pick(ctx: SchedulingContext, endpoints: readonly Endpoint[], totals: readonly number[]): Endpoint | undefined;
+}
+
+/** Runs after the pick, before the request is sent (llm-d's PreRequest): e.g. record the prompt's prefix there. */
+export interface PreRequest extends Plugin {
+  preRequest(ctx: SchedulingContext, picked: Endpoint): void;
+}
+
+/** Runs when the response to a picked request completed or failed, e.g. to release a count. */
+export interface ResponseComplete extends Plugin {
+  responseComplete(ctx: SchedulingContext, endpoint: Endpoint): void;
+}
+
+export function isFilter(p: Plugin): p is Filter {
+  return typeof (p as Partial<Filter>).filter === 'function';
+}
+export function isScorer(p: Plugin): p is Scorer {
+  return typeof (p as Partial<Scorer>).score === 'function';
+}
+export function isPicker(p: Plugin): p is Picker {
+  return typeof (p as Partial<Picker>).pick === 'function';
+}
+export function isPreRequest(p: Plugin): p is PreRequest {
+  return typeof (p as Partial<PreRequest>).preRequest === 'function';
+}
+export function isResponseComplete(p: Plugin): p is ResponseComplete {
+  return typeof (p as Partial<ResponseComplete>).responseComplete === 'function';
+}
