@@ -57,7 +57,7 @@ export function registerDemoCommand(program: Command): void {
     .option('-f, --file <path>', 'config directory (its Pods become simulators)', SEED_DEMO_DIR)
     .option('--host <host>', 'gateway address', '127.0.0.1')
     .option('--port <port>', 'gateway port', intFlag(0, 65535), 8080)
-    .option('--ttft <ms>', 'simulated time to first token', intFlag(0), 80)
+    .option('--ttft <ms>', 'extra simulated latency before the first token (on top of prefill)', intFlag(0), 20)
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (flags: { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel }) => {

@@ -13,6 +13,8 @@ import { GatewayError, asGatewayError } from '../errors.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/match-route.js';
 import { pickBackend } from '../route/pick-backend.js';
+import { OBJECTIVE_HEADER } from '../api/inference-objective.js';
+import { rewriteModel } from '../epp/model-rewrite.js';
 
 export interface GatewayState {
   readonly snapshot: ConfigSnapshot;
@@ -39,6 +41,12 @@ export interface RoutePlan {
   steps: PlanStep[];
   model?: string;
   base?: BaseModelResolution;
+  /** The parsed body, when it was JSON with a model. */
+  json?: Record<string, unknown>;
+  /** The model as sent by the client, when an InferenceModelRewrite changed `model`. */
+  rewrittenFrom?: string;
+  /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
+  priority: number;
   /** The body to forward when BBR had to change it (a `model` with surrounding spaces, trimmed); else undefined. */
   body?: Buffer;
   /** Headers body-based routing adds to the upstream request. */
@@ -54,7 +62,7 @@ export interface RoutePlan {
 
 /** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
 export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan {
-  const plan: RoutePlan = { steps: [], routingHeaders: {} };
+  const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0 };
   try {
     bbrStage(state, req, plan);
     routeStage(state, req, plan);
@@ -86,12 +94,13 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
   }
   const { model, json } = extractModel(req.body ?? Buffer.alloc(0));
   plan.model = model;
+  plan.json = json;
   if (json.model !== model) {
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
     plan.body = Buffer.from(JSON.stringify({ ...json, model }));
   }
   plan.steps.push({ stage: 'bbr', detail: `model in body: ${model}` });
-  const base = resolveBaseModel(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist);
+  const base = resolveWithRewrites(state, model);
   plan.base = base;
   plan.routingHeaders[MODEL_NAME_HEADER] = model;
   plan.routingHeaders[BASE_MODEL_NAME_HEADER] = base.baseModel;
@@ -101,6 +110,34 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
   });
   req.headers.set(MODEL_NAME_HEADER, model);
   req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
+}
+
+/**
+ * A model only an InferenceModelRewrite names (an alias such as `small-segment-lora`) routes by the base of
+ * its first resolvable target, so clients can use the alias before any pod serves it under that name.
+ */
+function resolveWithRewrites(state: GatewayState, model: string): BaseModelResolution {
+  const catalog = state.datastore.catalog();
+  try {
+    return resolveBaseModel(model, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+  } catch (e) {
+    for (const list of state.snapshot.rewrites.values()) {
+      for (const rw of list) {
+        for (const rule of rw.rules) {
+          if (!rule.models.includes(model)) continue;
+          for (const t of rule.targets) {
+            try {
+              const r = resolveBaseModel(t.modelRewrite, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+              return { model, baseModel: r.baseModel, isAdapter: true, source: `InferenceModelRewrite ${rw.meta.namespace}/${rw.meta.name}, via its target ${t.modelRewrite} (${r.source})` };
+            } catch {
+              // try the next target
+            }
+          }
+        }
+      }
+    }
+    throw e;
+  }
 }
 
 function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
@@ -133,4 +170,30 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   }
   plan.view = view;
   plan.steps.push({ stage: 'pool', detail: `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable` });
+  objectiveStage(state, req, plan, key);
+  rewriteStage(state, plan, key);
+}
+
+/** The request's InferenceObjective, named by header, sets its priority for admission under saturation. */
+function objectiveStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, poolKey: string): void {
+  const name = req.headers.get(OBJECTIVE_HEADER);
+  if (name === undefined) return;
+  const objective = state.snapshot.objectives.get(poolKey)?.get(name);
+  if (!objective) {
+    plan.steps.push({ stage: 'pool', detail: `InferenceObjective "${name}" is not defined for this pool: priority 0` });
+    return;
+  }
+  plan.priority = objective.priority;
+  plan.steps.push({ stage: 'pool', detail: `InferenceObjective ${poolKey.split('/')[0]}/${name}: priority ${objective.priority}${objective.priority < 0 ? ' (sheddable when the pool is saturated)' : ''}` });
+}
+
+/** InferenceModelRewrite: the model is rewritten inside the pool (canary, aliasing); the body follows. */
+function rewriteStage(state: GatewayState, plan: RoutePlan, poolKey: string): void {
+  if (plan.model === undefined || !plan.json) return;
+  const rw = rewriteModel(state.snapshot.rewrites.get(poolKey), plan.model);
+  if (!rw || rw.model === plan.model) return;
+  plan.steps.push({ stage: 'pool', detail: `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}` });
+  plan.rewrittenFrom = plan.model;
+  plan.model = rw.model;
+  plan.body = Buffer.from(JSON.stringify({ ...plan.json, model: rw.model }));
 }

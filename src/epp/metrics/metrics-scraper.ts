@@ -1,0 +1,196 @@
+/** Scrapes every endpoint's /metrics every few tens of ms into `ep.metrics`, one request per endpoint at a time. */
+import { Agent, request } from 'undici';
+import type { Datastore } from '../datastore/datastore.js';
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { EngineMetricMap } from './engine-metrics.js';
+import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } from './engine-metrics.js';
+import { extractEndpointMetrics } from './extract-endpoint-metrics.js';
+import { parsePrometheusText } from './prometheus-parser.js';
+
+export { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
+
+export interface MetricsScraperOptions {
+  /** How often each endpoint is scraped (ms); llm-d's `--refresh-metrics-interval`, default 50. */
+  refreshMetricsIntervalMs: number;
+  /**
+   * Per-scrape timeout (ms), headers and body included. GIE allows 5 s; we default to 1 s, under the 2 s
+   * staleness threshold, so a hung pod shows an error before its last metrics go stale.
+   */
+  timeoutMs: number;
+  /** llm-d's `--model-server-metrics-path`. */
+  path: string;
+  /** A larger body is refused (vLLM's is ~50 KB; this guards against a misconfigured port serving a file). */
+  maxBodyBytes: number;
+  /** Metric maps by engine name; `engineMetricMaps()` (vLLM and SGLang) by default. */
+  engines: ReadonlyMap<string, EngineMetricMap>;
+  /** The engine of pods without an `llm-d.ai/engine-type` label. */
+  defaultEngine: string;
+  /**
+   * Called when an endpoint's scrape error changes (first failure, or a different one), not on every failed
+   * scrape: at 20 scrapes a second a dead pod would otherwise flood the log.
+   */
+  onError?: (ep: Endpoint, message: string) => void;
+}
+
+export const DEFAULT_METRICS_SCRAPER_OPTIONS: Omit<MetricsScraperOptions, 'engines' | 'onError'> = {
+  refreshMetricsIntervalMs: 50,
+  timeoutMs: 1000,
+  path: '/metrics',
+  maxBodyBytes: 8 * 1024 * 1024,
+  defaultEngine: DEFAULT_ENGINE,
+};
+
+/** Counters since construction, for benchmarks and debugging. */
+export interface ScrapeStats {
+  scrapes: number;
+  failures: number;
+  /** Ticks at which an endpoint was due but its previous scrape had not finished. */
+  skippedBusy: number;
+}
+
+export class MetricsScraper {
+  readonly options: MetricsScraperOptions;
+  #store: Datastore;
+  // One connection per pod is enough with one scrape in flight, and keep-alive saves a handshake per scrape.
+  #agent = new Agent({ keepAliveTimeout: 10_000, connections: 1 });
+  #timer: NodeJS.Timeout | undefined;
+  #pending = new Map<Endpoint, Promise<void>>();
+  #closed = false;
+  /** Endpoints are dealt round-robin into slots of the interval, so 100 pods are not all asked at once. */
+  #slotCount: number;
+  #slots = new WeakMap<Endpoint, number>();
+  #nextSlot = 0;
+  #tick = 0;
+  #stats: ScrapeStats = { scrapes: 0, failures: 0, skippedBusy: 0 };
+
+  constructor(store: Datastore, options: Partial<MetricsScraperOptions> = {}) {
+    this.#store = store;
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<MetricsScraperOptions>;
+    this.options = { ...DEFAULT_METRICS_SCRAPER_OPTIONS, engines: engineMetricMaps(), ...defined };
+    const { refreshMetricsIntervalMs: interval, timeoutMs } = this.options;
+    if (!(interval > 0)) throw new RangeError(`refreshMetricsIntervalMs must be positive, got ${interval}`);
+    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+    if (!this.options.engines.has(this.options.defaultEngine)) {
+      throw new RangeError(`defaultEngine ${this.options.defaultEngine} has no metric map; known: ${[...this.options.engines.keys()].join(', ')}`);
+    }
+    // About 10 ms between slots at the default 50 ms; never more than 10 slots.
+    this.#slotCount = Math.max(1, Math.min(10, Math.round(interval / 10)));
+  }
+
+  get stats(): ScrapeStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Ticks every interval/slots ms and scrapes the endpoints of that tick's slot: each endpoint once per
+   * interval, first within one interval of start. The datastore is read on every tick, so endpoints
+   * that come and go with snapshots need no bookkeeping here.
+   */
+  start(): void {
+    this.stop();
+    if (this.#closed) return;
+    const slots = this.#slotCount;
+    this.#timer = setInterval(() => {
+      const slot = this.#tick++ % slots;
+      for (const ep of this.#store.endpoints()) {
+        if (this.#slotOf(ep) !== slot) continue;
+        if (this.#pending.has(ep)) this.#stats.skippedBusy++;
+        else void this.scrape(ep);
+      }
+    }, this.options.refreshMetricsIntervalMs / slots);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Stops, waits for scrapes in flight, then closes the connections. */
+  async close(): Promise<void> {
+    this.stop();
+    this.#closed = true;
+    await Promise.allSettled(this.#pending.values());
+    await this.#agent.close();
+  }
+
+  /** Scrapes the given endpoints (default: all in the datastore) once; resolves when all are done. Never rejects. */
+  scrapeAll(endpoints: Iterable<Endpoint> = this.#store.endpoints()): Promise<void> {
+    return Promise.all([...endpoints].map((ep) => this.scrape(ep))).then(() => undefined);
+  }
+
+  /** Scrapes one endpoint, or joins its scrape in flight. Never rejects: failures land in `ep.metricsError`. */
+  scrape(ep: Endpoint): Promise<void> {
+    let p = this.#pending.get(ep);
+    if (!p) {
+      if (this.#closed) return Promise.resolve();
+      p = this.#scrape(ep).finally(() => this.#pending.delete(ep));
+      this.#pending.set(ep, p);
+    }
+    return p;
+  }
+
+  #slotOf(ep: Endpoint): number {
+    let slot = this.#slots.get(ep);
+    if (slot === undefined) {
+      slot = this.#nextSlot++ % this.#slotCount;
+      this.#slots.set(ep, slot);
+    }
+    return slot;
+  }
+
+  async #scrape(ep: Endpoint): Promise<void> {
+    const { path, timeoutMs } = this.options;
+    const url = `${ep.origin}${path}`;
+    this.#stats.scrapes++;
+    try {
+      const map = this.#engineOf(ep);
+      const res = await request(url, {
+        dispatcher: this.#agent,
+        // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
+        headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`answered ${res.statusCode}`);
+      }
+      const text = await readText(res.body, this.options.maxBodyBytes);
+      const reading = extractEndpointMetrics(parsePrometheusText(text, { keep: map.sampleNames }), map);
+      ep.metrics = { ...reading, updatedAt: Date.now() };
+      ep.metricsError = undefined;
+    } catch (e) {
+      this.#stats.failures++;
+      const err = e as Error & { code?: string };
+      const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}`;
+      const message = `GET ${url} failed: ${why}`;
+      // The old metrics stay: their updatedAt ages, and isStale() tells the scheduler when to stop trusting them.
+      const changed = ep.metricsError !== message;
+      ep.metricsError = message;
+      if (changed) this.options.onError?.(ep, message);
+    }
+  }
+
+  #engineOf(ep: Endpoint): EngineMetricMap {
+    const engine = engineTypeOf(ep, this.options.defaultEngine);
+    const map = this.options.engines.get(engine);
+    if (!map) {
+      throw new Error(`pod ${ep.podKey} is labelled ${ENGINE_TYPE_LABEL}=${engine}, but no engine metrics config is named ${engine}; known: ${[...this.options.engines.keys()].join(', ')}`);
+    }
+    return map;
+  }
+}
+
+/** The body as UTF-8, refusing one larger than `max` bytes without buffering it all. */
+async function readText(body: AsyncIterable<Buffer>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) throw new Error(`body larger than ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+}

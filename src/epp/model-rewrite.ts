@@ -1,0 +1,42 @@
+/** Applies a pool's InferenceModelRewrite rules: a weighted choice of the model a request is sent as. */
+import type { InferenceModelRewrite, RewriteTarget } from '../api/inference-model-rewrite.js';
+import { keyOf } from '../api/object-meta.js';
+
+export interface ModelRewriteResult {
+  /** The model the request is sent upstream as. */
+  model: string;
+  /** `InferenceModelRewrite namespace/name rule i`, for explain and logs. */
+  source: string;
+}
+
+/**
+ * An Exact rule naming the model wins over a match-all rule (one with no matches), across all of the pool's
+ * rewrites; among equals the first in configuration order. Returns undefined when no rule applies.
+ */
+export function rewriteModel(rewrites: readonly InferenceModelRewrite[] | undefined, model: string, random: () => number = Math.random): ModelRewriteResult | undefined {
+  if (!rewrites || rewrites.length === 0) return undefined;
+  let fallback: { rw: InferenceModelRewrite; i: number } | undefined;
+  for (const rw of rewrites) {
+    for (let i = 0; i < rw.rules.length; i++) {
+      const rule = rw.rules[i]!;
+      if (rule.models.length === 0) fallback ??= { rw, i };
+      else if (rule.models.includes(model)) return pick(rw, i, rule.targets, random);
+    }
+  }
+  return fallback ? pick(fallback.rw, fallback.i, fallback.rw.rules[fallback.i]!.targets, random) : undefined;
+}
+
+function pick(rw: InferenceModelRewrite, i: number, targets: readonly RewriteTarget[], random: () => number): ModelRewriteResult | undefined {
+  const total = targets.reduce((s, t) => s + t.weight, 0);
+  if (total <= 0) return undefined;
+  let x = random() * total;
+  let chosen = targets[targets.length - 1]!;
+  for (const t of targets) {
+    if (t.weight > 0 && x < t.weight) {
+      chosen = t;
+      break;
+    }
+    x -= t.weight;
+  }
+  return { model: chosen.modelRewrite, source: `InferenceModelRewrite ${keyOf(rw.meta)} rule ${i}` };
+}
