@@ -12,7 +12,10 @@ function streamBody(model: string, maxTokens: number): Record<string, unknown> {
 test('/metrics: vLLM names, live running and waiting under load, lora info, counters afterwards', async (t) => {
   const sim = await testSimulator(t, { maxNumSeqs: 1, ttftMs: 5, itlMs: 30, loras: ['lora-a', 'lora-b'] });
   const abort = new AbortController();
-  const pending = ['lora-a', 'lora-b', 'lora-b'].map((model) => postJson(sim, '/v1/completions', streamBody(model, 50), abort.signal));
+  // lora-a first and alone, so the running/waiting split below does not depend on which connection wins.
+  const pending = [postJson(sim, '/v1/completions', streamBody('lora-a', 50), abort.signal)];
+  await waitFor(() => sim.stats().running === 1, 5000, 'lora-a to start');
+  pending.push(...['lora-b', 'lora-b'].map((model) => postJson(sim, '/v1/completions', streamBody(model, 50), abort.signal)));
   await waitFor(() => sim.stats().totalRequests === 3, 5000, 'three requests to arrive');
 
   const res = await fetch(`${sim.url}/metrics`);

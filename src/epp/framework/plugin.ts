@@ -31,14 +31,22 @@ export interface Filter extends Plugin {
 /**
  * Rates every candidate. Invariant: returns one score per input endpoint, in the same order, each in [0, 1]
  * where 1 is best. A scorer with nothing to go on returns the same score for all (it then does not sway).
+ * The result may be a plain array or a typed array; the caller only reads it, and never after the next call.
  */
 export interface Scorer extends Plugin {
-  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly number[];
+  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ArrayLike<number>;
 }
 
-/** Chooses one endpoint given the weighted total score of each; undefined only when `endpoints` is empty. */
+/**
+ * Chooses one endpoint given the weighted total score of each (`totals[i]` belongs to `endpoints[i]`);
+ * undefined only when `endpoints` is empty.
+ */
 export interface Picker extends Plugin {
-  pick(ctx: SchedulingContext, endpoints: readonly Endpoint[], totals: readonly number[]): Endpoint | undefined;
+  pick(ctx: SchedulingContext, endpoints: readonly Endpoint[], totals: ArrayLike<number>): Endpoint | undefined;
+  /** llm-d's `maxNumOfEndpoints`: how many endpoints `pickRanked` returns (primary first, then fallbacks). */
+  readonly maxNumOfEndpoints?: number;
+  /** At most `maxNumOfEndpoints` distinct endpoints, primary first; used instead of `pick` when that is above 1. */
+  pickRanked?(ctx: SchedulingContext, endpoints: readonly Endpoint[], totals: ArrayLike<number>): readonly Endpoint[];
 }
 
 /** Runs after the pick, before the request is sent (llm-d's PreRequest): e.g. record the prompt's prefix there. */
@@ -49,6 +57,19 @@ export interface PreRequest extends Plugin {
 /** Runs when the response to a picked request completed or failed, e.g. to release a count. */
 export interface ResponseComplete extends Plugin {
   responseComplete(ctx: SchedulingContext, endpoint: Endpoint): void;
+}
+
+/**
+ * Runs when the proxy is about to send the response headers of a request `served` answered (llm-d's
+ * ResponseHeaderProcessor): e.g. session affinity writes the token the client echoes on its next request.
+ */
+export interface ResponseHeaders extends Plugin {
+  responseHeaders(ctx: SchedulingContext, served: Endpoint, set: (name: string, value: string) => void): void;
+}
+
+/** A plugin that keeps state per endpoint address; `forget` drops it when the endpoint leaves every pool. */
+export interface EndpointStateHolder extends Plugin {
+  forget(address: string): void;
 }
 
 export function isFilter(p: Plugin): p is Filter {
@@ -65,4 +86,10 @@ export function isPreRequest(p: Plugin): p is PreRequest {
 }
 export function isResponseComplete(p: Plugin): p is ResponseComplete {
   return typeof (p as Partial<ResponseComplete>).responseComplete === 'function';
+}
+export function isResponseHeaders(p: Plugin): p is ResponseHeaders {
+  return typeof (p as Partial<ResponseHeaders>).responseHeaders === 'function';
+}
+export function isEndpointStateHolder(p: Plugin): p is EndpointStateHolder {
+  return typeof (p as Partial<EndpointStateHolder>).forget === 'function';
 }

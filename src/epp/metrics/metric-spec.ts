@@ -33,9 +33,9 @@ export function parseMetricSpec(spec: string): MetricSpec {
   while (i < end) {
     const eq = s.indexOf('=', i);
     if (eq < 0 || eq >= end) fail(`expected label=value at ${JSON.stringify(s.slice(i, end))}`);
+    if (s[eq - 1] === '!' || s[eq + 1] === '~' || s[eq + 1] === '=') fail('only = matchers are supported');
     const label = s.slice(i, eq).trim();
     if (!LABEL_NAME.test(label)) fail(`${JSON.stringify(label)} is not a label name`);
-    if (s[eq - 1] === '!' || s[eq + 1] === '~' || s[eq + 1] === '=') fail('only = matchers are supported');
     let j = eq + 1;
     while (s[j] === ' ') j++;
     let value: string;

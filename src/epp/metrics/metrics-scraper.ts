@@ -55,7 +55,7 @@ export class MetricsScraper {
   #agent = new Agent({ keepAliveTimeout: 10_000, connections: 1 });
   #timer: NodeJS.Timeout | undefined;
   #pending = new Map<Endpoint, Promise<void>>();
-  #closed = false;
+  #closed: Promise<void> | undefined;
   /** Endpoints are dealt round-robin into slots of the interval, so 100 pods are not all asked at once. */
   #slotCount: number;
   #slots = new WeakMap<Endpoint, number>();
@@ -106,12 +106,11 @@ export class MetricsScraper {
     this.#timer = undefined;
   }
 
-  /** Stops, waits for scrapes in flight, then closes the connections. */
-  async close(): Promise<void> {
+  /** Stops, waits for scrapes in flight, then closes the connections; idempotent. */
+  close(): Promise<void> {
     this.stop();
-    this.#closed = true;
-    await Promise.allSettled(this.#pending.values());
-    await this.#agent.close();
+    this.#closed ??= Promise.allSettled(this.#pending.values()).then(() => this.#agent.close());
+    return this.#closed;
   }
 
   /** Scrapes the given endpoints (default: all in the datastore) once; resolves when all are done. Never rejects. */

@@ -1,0 +1,123 @@
+/** One scheduling cycle of one profile: filters, weighted scorers, the picker, then the PreRequest hooks. */
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { Filter, SchedulingContext } from './plugin.js';
+import type { SchedulingProfile } from './scheduling-profile.js';
+
+export interface CycleOptions {
+  /** Record what every filter removed and every scorer's raw scores (for `explain` and the debug endpoint). */
+  trace?: boolean;
+  /** Run the profile's PreRequest hooks on the pick (default true); the Scheduler runs them itself. */
+  runPreRequest?: boolean;
+}
+
+export interface FilterTrace {
+  name: string;
+  type: string;
+  /** Addresses this filter removed, in input order. */
+  removed: string[];
+  /** How many endpoints were left after it. */
+  remaining: number;
+}
+
+export interface ScorerTrace {
+  name: string;
+  type: string;
+  weight: number;
+  /** Raw score (before weighting) of each endpoint in `CycleTrace.scored`, same order. */
+  scores: number[];
+}
+
+/** Plain JSON: what `infergate explain` prints and the debug endpoint returns. */
+export interface CycleTrace {
+  profile: string;
+  /** Addresses given to the cycle, in order. */
+  candidates: string[];
+  filters: FilterTrace[];
+  /** Name of the filter that removed the last candidate, when one did. */
+  emptiedBy?: string;
+  /** Addresses that passed every filter: the order of `scores` and `totals`. */
+  scored: string[];
+  scorers: ScorerTrace[];
+  /** sum(weight x score) per endpoint of `scored`. */
+  totals: number[];
+  picked?: string;
+  /** With `maxNumOfEndpoints` above 1: primary first, then the fallbacks. */
+  ranked?: string[];
+}
+
+export interface CycleResult {
+  profile: string;
+  /** The pick; undefined when no candidate was given or a filter removed them all. */
+  endpoint?: Endpoint;
+  /** Primary first, then fallbacks; only when the picker's `maxNumOfEndpoints` is above 1. */
+  ranked?: readonly Endpoint[];
+  /** The endpoints that passed the filters, in the order of `totals`. */
+  scored: readonly Endpoint[];
+  /** sum(weight x score) per endpoint of `scored`. */
+  totals: ArrayLike<number>;
+  /** The filter that left nothing: the caller answers 503 naming it. */
+  emptiedBy?: Filter;
+  trace?: CycleTrace;
+}
+
+const NO_TOTALS = new Float64Array(0);
+
+/**
+ * Runs `profile` over `candidates`. Hot path: no per-endpoint objects are allocated beyond one score array
+ * per scorer and the totals; filters that keep everything return their input; nothing is traced unless asked.
+ */
+export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, candidates: readonly Endpoint[], options: CycleOptions = {}): CycleResult {
+  const trace: CycleTrace | undefined = options.trace
+    ? { profile: profile.name, candidates: candidates.map((e) => e.address), filters: [], scored: [], scorers: [], totals: [] }
+    : undefined;
+  let current = candidates;
+  for (const f of profile.filters) {
+    if (current.length === 0) break;
+    const next = f.filter(ctx, current);
+    if (trace) trace.filters.push(traceFilter(f, current, next));
+    current = next;
+    if (current.length === 0) {
+      if (trace) trace.emptiedBy = f.name;
+      return withTrace({ profile: profile.name, scored: current, totals: NO_TOTALS, emptiedBy: f }, trace);
+    }
+  }
+  const n = current.length;
+  if (n === 0) return withTrace({ profile: profile.name, scored: current, totals: NO_TOTALS }, trace);
+
+  const totals = new Float64Array(n);
+  if (trace) trace.scored = current.map((e) => e.address);
+  for (const { scorer, weight } of profile.scorers) {
+    const scores = scorer.score(ctx, current);
+    for (let i = 0; i < n; i++) totals[i] = (totals[i] ?? 0) + weight * (scores[i] ?? 0);
+    if (trace) trace.scorers.push({ name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) });
+  }
+
+  const result: CycleResult = { profile: profile.name, scored: current, totals };
+  const picker = profile.picker;
+  if ((picker.maxNumOfEndpoints ?? 1) > 1 && picker.pickRanked) {
+    const ranked = picker.pickRanked(ctx, current, totals);
+    result.ranked = ranked;
+    result.endpoint = ranked[0];
+  } else {
+    result.endpoint = picker.pick(ctx, current, totals);
+  }
+  if (trace) {
+    trace.totals = Array.from(totals);
+    if (result.endpoint) trace.picked = result.endpoint.address;
+    if (result.ranked) trace.ranked = result.ranked.map((e) => e.address);
+  }
+  if (result.endpoint && options.runPreRequest !== false) {
+    for (const hook of profile.preRequest) hook.preRequest(ctx, result.endpoint);
+  }
+  return withTrace(result, trace);
+}
+
+function withTrace(result: CycleResult, trace: CycleTrace | undefined): CycleResult {
+  if (trace) result.trace = trace;
+  return result;
+}
+
+function traceFilter(f: Filter, before: readonly Endpoint[], after: readonly Endpoint[]): FilterTrace {
+  const kept = new Set(after);
+  return { name: f.name, type: f.type, removed: before.filter((e) => !kept.has(e)).map((e) => e.address), remaining: after.length };
+}

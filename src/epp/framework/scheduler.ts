@@ -1,0 +1,121 @@
+/** The scheduler: a profile handler over named profiles, and the request-lifecycle hooks around a pick. */
+import type { Endpoint } from '../datastore/endpoint.js';
+import { CycleState } from './cycle-state.js';
+import type { Filter, Plugin, SchedulingContext } from './plugin.js';
+import { isEndpointStateHolder } from './plugin.js';
+import type { ProfileHandler } from './profile-handler.js';
+import { runCycle, type CycleResult } from './run-cycle.js';
+import type { SchedulingProfile } from './scheduling-profile.js';
+import type { SchedulingRequest } from './scheduling-request.js';
+
+/** What an EndpointPickerConfig builds: the profiles, the handler, and every plugin instance by name. */
+export interface SchedulerConfig {
+  readonly profiles: ReadonlyMap<string, SchedulingProfile>;
+  readonly handler: ProfileHandler;
+  /** Every instance, referenced by a profile or not (the handler, hook-only plugins). */
+  readonly plugins: ReadonlyMap<string, Plugin>;
+}
+
+export interface ScheduleOptions {
+  trace?: boolean;
+}
+
+export interface ScheduleResult {
+  /** Where to send the request: the primary profile's pick. */
+  endpoint?: Endpoint;
+  /** Primary first, then fallbacks (the picker's `maxNumOfEndpoints` above 1). */
+  ranked?: readonly Endpoint[];
+  primaryProfile?: string;
+  /** Every profile that ran, in run order. */
+  results: ReadonlyMap<string, CycleResult>;
+  /** When nothing was picked because a filter removed every candidate: which one, in which profile. */
+  emptiedBy?: { profile: string; filter: Filter };
+}
+
+/** A fresh context for one request: its own CycleState, one `now` for every plugin. */
+export function newSchedulingContext(
+  request: SchedulingRequest,
+  pool: string,
+  options: { now?: number; random?: () => number } = {},
+): SchedulingContext {
+  return { request, pool, state: new CycleState(), now: options.now ?? Date.now(), random: options.random ?? Math.random };
+}
+
+/**
+ * Runs the handler's profiles for one request, then the PreRequest hooks of every profile that picked
+ * (hooks run once the handler has settled, so a profile whose result is not used records nothing).
+ * Synchronous: no other request's cycle interleaves between scoring and the hooks.
+ */
+export class Scheduler {
+  readonly config: SchedulerConfig;
+  readonly #stateHolders: readonly (Plugin & { forget(address: string): void })[];
+
+  constructor(config: SchedulerConfig) {
+    this.config = config;
+    this.#stateHolders = [...config.plugins.values()].filter(isEndpointStateHolder);
+  }
+
+  schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {
+    const { profiles, handler } = this.config;
+    const results = new Map<string, CycleResult>();
+    // Each round runs at least one new profile, so this ends within profiles.size rounds.
+    for (let round = 0; round <= profiles.size; round++) {
+      const next = handler.pickProfiles(ctx, profiles, results);
+      if (next.length === 0) break;
+      for (const profile of next) {
+        if (results.has(profile.name)) throw new Error(`profile handler ${handler.name} ran profile ${profile.name} twice`);
+        results.set(profile.name, runCycle(profile, ctx, candidates, { trace: options.trace === true, runPreRequest: false }));
+      }
+    }
+    const primaryProfile = handler.primaryProfile(ctx, results);
+    const primary = primaryProfile === undefined ? undefined : results.get(primaryProfile);
+    const out: ScheduleResult = { results };
+    if (primaryProfile !== undefined) out.primaryProfile = primaryProfile;
+    if (primary?.endpoint) {
+      out.endpoint = primary.endpoint;
+      if (primary.ranked) out.ranked = primary.ranked;
+      for (const [name, r] of results) {
+        const profile = profiles.get(name);
+        if (profile && r.endpoint) for (const hook of profile.preRequest) hook.preRequest(ctx, r.endpoint);
+      }
+    } else {
+      for (const [name, r] of results) {
+        if (r.emptiedBy) {
+          out.emptiedBy = { profile: name, filter: r.emptiedBy };
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Before the response headers go out: the hooks of each profile that ran, with that profile's endpoint
+   * (`served` for the primary one, which may differ from the pick after a failover). `set` adds a header.
+   */
+  responseHeaders(ctx: SchedulingContext, result: ScheduleResult, served: Endpoint, set: (name: string, value: string) => void): void {
+    this.#eachProfile(result, served, (profile, ep) => {
+      for (const hook of profile.responseHeaders) hook.responseHeaders(ctx, ep, set);
+    });
+  }
+
+  /** When the response completed or failed. */
+  responseComplete(ctx: SchedulingContext, result: ScheduleResult, served: Endpoint): void {
+    this.#eachProfile(result, served, (profile, ep) => {
+      for (const hook of profile.responseComplete) hook.responseComplete(ctx, ep);
+    });
+  }
+
+  /** Drops per-endpoint state (prefix index, LRU positions) of an endpoint that left every pool. */
+  forget(address: string): void {
+    for (const p of this.#stateHolders) p.forget(address);
+  }
+
+  #eachProfile(result: ScheduleResult, served: Endpoint, fn: (profile: SchedulingProfile, ep: Endpoint) => void): void {
+    for (const [name, r] of result.results) {
+      const profile = this.config.profiles.get(name);
+      const ep = name === result.primaryProfile ? served : r.endpoint;
+      if (profile && ep) fn(profile, ep);
+    }
+  }
+}

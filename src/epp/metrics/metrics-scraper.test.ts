@@ -1,0 +1,276 @@
+/** MetricsScraper against real HTTP servers on 127.0.12.x: metrics set, errors kept apart, one scrape in flight, stop. */
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { inferencePool, pod } from '../../api/test-fixtures.js';
+import { snapshot } from '../../config/test-fixtures.js';
+import { startSimulator } from '../../sim/simulator.js';
+import { Datastore } from '../datastore/datastore.js';
+import { Endpoint } from '../datastore/endpoint.js';
+import { ENGINE_TYPE_LABEL } from './engine-metrics.js';
+import { DEFAULT_METRICS_STALENESS_MS, isStale, MetricsScraper } from './metrics-scraper.js';
+import { readFixture } from './test-fixtures.js';
+
+/** Loopback addresses 127.0.12.x are reserved for these tests. */
+const HOST = '127.0.12.1';
+const SIM_HOST = '127.0.12.2';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A model server whose /metrics behaviour a test swaps; counts requests and how many overlapped. */
+class FakeEngine {
+  readonly server: Server;
+  handler: Handler = () => undefined;
+  hits = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor() {
+    this.server = createServer((req, res) => {
+      this.hits++;
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.once('close', () => this.inFlight--);
+      this.handler(req, res);
+    });
+  }
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, HOST, resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function serve(body: string, status = 200): Handler {
+  return (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+  };
+}
+
+const gauges = (waiting: number, running: number, kv: number): string =>
+  `vllm:num_requests_waiting{model_name="m"} ${waiting}\nvllm:num_requests_running{model_name="m"} ${running}\nvllm:kv_cache_usage_perc{model_name="m"} ${kv}\n`;
+
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+const endpoint = (port: number, labels: Record<string, string> = {}, host = HOST): Endpoint =>
+  new Endpoint(pod(`vllm-${port}`).labels(labels).ip(host).ready(), host, port);
+
+describe('MetricsScraper', () => {
+  const engine = new FakeEngine();
+  let port: number;
+  let closedPort: number;
+  let store: Datastore;
+  let scraper: MetricsScraper;
+  let errors: string[];
+
+  before(async () => {
+    port = await engine.listen();
+    const probe = new FakeEngine();
+    closedPort = await probe.listen();
+    await probe.close();
+  });
+  after(() => engine.close());
+  beforeEach(() => {
+    engine.handler = serve(readFixture('vllm-recent.prom'));
+    engine.hits = 0;
+    engine.maxInFlight = 0;
+    store = new Datastore();
+    errors = [];
+    scraper = new MetricsScraper(store, { timeoutMs: 1000, onError: (_ep, m) => errors.push(m) });
+  });
+  afterEach(() => scraper.close());
+
+  test('a scrape sets the metrics read from /metrics and clears the error', async () => {
+    const ep = endpoint(port);
+    ep.metricsError = 'from before';
+    const before = Date.now();
+    await scraper.scrape(ep);
+    assert.equal(ep.metricsError, undefined);
+    const { updatedAt, ...fields } = ep.metrics!;
+    assert.deepEqual(fields, { waitingQueueSize: 7, runningQueueSize: 22, kvCacheUsagePercent: 0.6875, runningLoras: ['sql-lora', 'chat-lora'], waitingLoras: ['summ-lora'], maxLoras: 4, blockSize: 16, numGpuBlocks: 27873 });
+    assert.ok(updatedAt >= before && updatedAt <= Date.now());
+    assert.equal(isStale(ep, updatedAt + DEFAULT_METRICS_STALENESS_MS), false);
+    assert.equal(isStale(ep, updatedAt + DEFAULT_METRICS_STALENESS_MS + 1), true);
+    assert.deepEqual(scraper.stats, { scrapes: 1, failures: 0, skippedBusy: 0 });
+  });
+
+  test('a failure keeps the old metrics, sets metricsError, and reports each distinct error once', async () => {
+    const ep = endpoint(port);
+    engine.handler = serve(gauges(1, 2, 0.5));
+    await scraper.scrape(ep);
+    const good = ep.metrics!;
+    engine.handler = serve('engine dead', 500);
+    await scraper.scrape(ep);
+    await scraper.scrape(ep);
+    assert.equal(ep.metrics, good, 'the old metrics stay, updatedAt included');
+    assert.equal(ep.metricsError, `GET http://${HOST}:${port}/metrics failed: Error: answered 500`);
+    engine.handler = serve('# HELP up\nup 1\n');
+    await scraper.scrape(ep);
+    assert.match(ep.metricsError ?? '', /has no vllm:num_requests_waiting, vllm:num_requests_running, vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc/);
+    assert.equal(ep.metrics, good);
+    assert.equal(errors.length, 2, 'repeated identical failures are reported once');
+    engine.handler = serve(gauges(0, 0, 0.1));
+    await scraper.scrape(ep);
+    assert.equal(ep.metricsError, undefined);
+    assert.equal(ep.metrics!.kvCacheUsagePercent, 0.1);
+    assert.equal(scraper.stats.failures, 3);
+  });
+
+  test('a closed port, a hung server and an oversized body are errors', async () => {
+    const refused = endpoint(closedPort);
+    await scraper.scrape(refused);
+    assert.match(refused.metricsError ?? '', /ECONNREFUSED/);
+    assert.equal(refused.metrics, undefined);
+
+    const quick = new MetricsScraper(store, { timeoutMs: 100, maxBodyBytes: 1000 });
+    try {
+      const ep = endpoint(port);
+      engine.handler = () => undefined; // never answers
+      const started = Date.now();
+      await quick.scrape(ep);
+      assert.ok(Date.now() - started < 1000);
+      assert.equal(ep.metricsError, `GET http://${HOST}:${port}/metrics failed: timed out after 100 ms`);
+      engine.server.closeAllConnections();
+
+      engine.handler = serve(readFixture('vllm-recent.prom'));
+      await quick.scrape(ep);
+      assert.match(ep.metricsError ?? '', /body larger than 1000 bytes/);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  test('the pod label picks the engine map; an unknown engine is an error naming the known ones', async () => {
+    const sg = endpoint(port, { [ENGINE_TYPE_LABEL]: 'sglang' });
+    engine.handler = serve(readFixture('sglang.prom'));
+    await scraper.scrape(sg);
+    assert.equal(sg.metricsError, undefined);
+    assert.equal(sg.metrics!.kvCacheUsagePercent, 0.52);
+
+    const odd = endpoint(port, { [ENGINE_TYPE_LABEL]: 'tgi' });
+    await scraper.scrape(odd);
+    assert.match(odd.metricsError ?? '', /labelled llm-d\.ai\/engine-type=tgi, but no engine metrics config is named tgi; known: vllm, sglang/);
+  });
+
+  test('concurrent scrapes of one endpoint share one request', async () => {
+    const ep = endpoint(port);
+    await Promise.all([scraper.scrape(ep), scraper.scrape(ep), scraper.scrapeAll([ep, ep])]);
+    assert.equal(engine.hits, 1);
+  });
+
+  test('start() keeps one scrape in flight per endpoint and skips ticks while it lasts', async () => {
+    store.apply(snapshot(inferencePool('p').selects({ app: 'p' }).ports(port), pod('p-0').labels({ app: 'p' }).ip(HOST).ready()));
+    const held: ServerResponse[] = [];
+    engine.handler = (_req, res) => held.push(res);
+    const fast = new MetricsScraper(store, { refreshMetricsIntervalMs: 10, timeoutMs: 5000 });
+    try {
+      fast.start();
+      await until(() => held.length === 1, 'the first scrape');
+      await delay(100);
+      assert.equal(engine.hits, 1, 'no second request while the first is unanswered');
+      assert.equal(engine.maxInFlight, 1);
+      assert.ok(fast.stats.skippedBusy >= 5, `skipped ${fast.stats.skippedBusy} ticks`);
+      engine.handler = serve(gauges(3, 1, 0.2));
+      held[0]!.writeHead(200).end(gauges(1, 1, 0.1));
+      await until(() => engine.hits >= 3, 'scrapes resuming');
+      assert.equal(engine.maxInFlight, 1);
+      assert.equal(store.pool('default/p')!.endpoints[0]!.metrics?.waitingQueueSize, 3);
+    } finally {
+      await fast.close();
+    }
+  });
+
+  test('start() covers every endpoint of the datastore, spread over the interval, until stop()', async () => {
+    const engines = await Promise.all([1, 2, 3, 4, 5].map(async () => {
+      const e = new FakeEngine();
+      e.handler = serve(gauges(0, 0, 0));
+      return { e, port: await e.listen() };
+    }));
+    const firstHit = new Map<number, number>();
+    for (const { e, port: p } of engines) {
+      const inner = e.handler;
+      e.handler = (req, res) => {
+        if (!firstHit.has(p)) firstHit.set(p, performance.now());
+        inner(req, res);
+      };
+    }
+    store.apply(snapshot(inferencePool('p').selects({ app: 'p' }).ports(...engines.map((x) => x.port)), pod('p-0').labels({ app: 'p' }).ip(HOST).ready()));
+    const periodic = new MetricsScraper(store, { refreshMetricsIntervalMs: 50 });
+    try {
+      periodic.start();
+      await until(() => engines.every(({ e }) => e.hits >= 3), 'three scrapes of every endpoint');
+      for (const ep of store.endpoints()) assert.ok(ep.metrics && ep.metricsError === undefined, ep.address);
+      // Five endpoints, five 10 ms slots: first requests spread over ~40 ms rather than in one burst.
+      const firsts = [...firstHit.values()];
+      assert.ok(Math.max(...firsts) - Math.min(...firsts) >= 20, `first scrapes within ${Math.max(...firsts) - Math.min(...firsts)} ms`);
+      periodic.stop();
+      await delay(30); // a scrape already in flight may still land
+      const hits = engines.map(({ e }) => e.hits);
+      await delay(150);
+      assert.deepEqual(engines.map(({ e }) => e.hits), hits, 'no scrape after stop()');
+    } finally {
+      await periodic.close();
+      await Promise.all(engines.map(({ e }) => e.close()));
+    }
+  });
+
+  test('close() waits for the scrape in flight, and nothing is scraped after', async () => {
+    const ep = endpoint(port);
+    engine.handler = (_req, res) => setTimeout(() => res.writeHead(200).end(gauges(5, 5, 0.5)), 50);
+    const pending = scraper.scrape(ep);
+    await until(() => engine.hits === 1, 'the request');
+    await scraper.close();
+    assert.equal(ep.metrics?.waitingQueueSize, 5, 'the scrape in flight finished before close() resolved');
+    await scraper.scrape(ep);
+    await pending;
+    assert.equal(engine.hits, 1);
+  });
+
+  test('options are checked', () => {
+    assert.throws(() => new MetricsScraper(store, { refreshMetricsIntervalMs: 0 }), /refreshMetricsIntervalMs must be positive/);
+    assert.throws(() => new MetricsScraper(store, { defaultEngine: 'tgi' }), /defaultEngine tgi has no metric map; known: vllm, sglang/);
+  });
+
+  test('isStale: never scraped is stale', () => {
+    assert.equal(isStale(endpoint(port)), true);
+  });
+});
+
+describe('MetricsScraper against the simulator', () => {
+  test('reads waiting and running from the simulator /metrics', async (t) => {
+    const sim = await startSimulator({ model: 'base-model', loras: ['sql-lora'], host: SIM_HOST, port: 0, maxNumSeqs: 1, itlMs: 20 });
+    t.after(() => sim.close());
+    const store = new Datastore();
+    const scraper = new MetricsScraper(store, { timeoutMs: 2000 });
+    t.after(() => scraper.close());
+    const ep = endpoint(sim.port, {}, SIM_HOST);
+    await scraper.scrape(ep);
+    assert.equal(ep.metricsError, undefined);
+    assert.equal(ep.metrics?.waitingQueueSize, 0);
+    assert.equal(ep.metrics?.runningQueueSize, 0);
+
+    // One request runs (maxNumSeqs 1), two wait.
+    const body = JSON.stringify({ model: 'base-model', prompt: 'hello', max_tokens: 40 });
+    const requests = [1, 2, 3].map(() => fetch(`${sim.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.text()));
+    await until(() => sim.stats().waiting === 2, 'two waiting requests');
+    await scraper.scrape(ep);
+    assert.equal(ep.metricsError, undefined);
+    assert.equal(ep.metrics?.runningQueueSize, 1);
+    assert.equal(ep.metrics?.waitingQueueSize, 2);
+    await Promise.all(requests);
+  });
+});

@@ -1,0 +1,41 @@
+/** `queue-scorer`: prefers endpoints with fewer waiting requests, relative to the other candidates. */
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { PluginFactory } from '../framework/registry.js';
+import type { SchedulingContext, Scorer } from '../framework/plugin.js';
+
+export const QUEUE_SCORER_TYPE = 'queue-scorer';
+
+/**
+ * score = (maxQ - q) / (maxQ - minQ) over the candidates with metrics, q = `vllm:num_requests_waiting`;
+ * all equal -> 1 (GIE's QueueScorer). An endpoint without metrics scores 0, the worst: it is never preferred
+ * over one whose queue is known, and when none has metrics all score 0 and the scorer does not sway.
+ */
+export class QueueScorer implements Scorer {
+  readonly type = QUEUE_SCORER_TYPE;
+  readonly name: string;
+
+  constructor(name: string = QUEUE_SCORER_TYPE) {
+    this.name = name;
+  }
+
+  score(_ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
+    const n = endpoints.length;
+    const out = new Float64Array(n);
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const m = endpoints[i]?.metrics;
+      if (!m) continue;
+      if (m.waitingQueueSize < min) min = m.waitingQueueSize;
+      if (m.waitingQueueSize > max) max = m.waitingQueueSize;
+    }
+    const range = max - min;
+    for (let i = 0; i < n; i++) {
+      const m = endpoints[i]?.metrics;
+      if (m) out[i] = range > 0 ? (max - m.waitingQueueSize) / range : 1;
+    }
+    return out;
+  }
+}
+
+export const queueScorerFactory: PluginFactory = (name) => new QueueScorer(name);
