@@ -23,7 +23,7 @@ describe('golden fixtures -> EndpointMetrics', () => {
     {
       file: 'vllm-legacy.prom',
       engine: 'vllm',
-      want: { waitingQueueSize: 2, runningQueueSize: 5, kvCacheUsagePercent: 0.21342936930936647, runningLoras: ['sql-lora', 'chat-lora'], waitingLoras: ['summ-lora'], maxLoras: 2, blockSize: 16, numGpuBlocks: 7341 },
+      want: { waitingQueueSize: 2, runningQueueSize: 5, kvCacheUsagePercent: 0.21342936930936646, runningLoras: ['sql-lora', 'chat-lora'], waitingLoras: ['summ-lora'], maxLoras: 2, blockSize: 16, numGpuBlocks: 7341 },
     },
     {
       file: 'sglang.prom',

@@ -50,7 +50,6 @@ export interface ParseOptions {
 const MAX_ISSUES = 10;
 
 const TAB = 9;
-const LF = 10;
 const CR = 13;
 const SPACE = 32;
 const QUOTE = 34;

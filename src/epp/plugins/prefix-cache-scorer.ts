@@ -1,0 +1,157 @@
+/** `prefix-cache-scorer` (approximate, llm-d/GIE's default): prefers endpoints believed to hold the prompt's prefix. */
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
+import type { PluginFactory } from '../framework/registry.js';
+import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
+import { PrefixIndex } from './prefix-index.js';
+
+export const PREFIX_CACHE_SCORER_TYPE = 'prefix-cache-scorer';
+/** llm-d's estimate, used since the prompt is not tokenized. */
+export const AVERAGE_CHARS_PER_TOKEN = 4;
+
+export interface PrefixCacheParams {
+  /** Take the block size from `vllm:cache_config_info` and the LRU capacity from `num_gpu_blocks` when reported. */
+  autoTune: boolean;
+  /** Bytes per block when neither metrics nor `blockSizeTokens` say otherwise: blockSizeTokens x 4. */
+  blockBytes: number;
+  maxPrefixBlocksToMatch: number;
+  /** When set, caps matching in tokens instead: maxPrefixTokensToMatch / blockSizeTokens blocks. */
+  maxPrefixTokensToMatch: number;
+  lruCapacityPerServer: number;
+}
+
+export const DEFAULT_PREFIX_CACHE_PARAMS: PrefixCacheParams = {
+  autoTune: true,
+  blockBytes: 16 * AVERAGE_CHARS_PER_TOKEN,
+  maxPrefixBlocksToMatch: 256,
+  maxPrefixTokensToMatch: 0,
+  lruCapacityPerServer: 31_250,
+};
+
+/** What one cycle computed, kept in the CycleState: PreRequest (and a failover's next cycle) do not rehash. */
+export interface PrefixCycleState {
+  readonly hashes: BlockHashes;
+  readonly blockBytes: number;
+  /** Some candidate holds at least the first block (llm-d's no-hit-lru-scorer reads this). */
+  hit: boolean;
+}
+
+/** The CycleState key of the prefix-cache-scorer instance named `name`. */
+export function prefixCycleStateKey(name: string): string {
+  return `${PREFIX_CACHE_SCORER_TYPE}/${name}`;
+}
+
+/** Every this many PreRequests, endpoints whose objects were collected are pruned from the index. */
+const PRUNE_EVERY = 4096;
+/** Above this many matched endpoints, one address map beats a linear search each. */
+const LINEAR_LOCATE_MAX = 8;
+
+/**
+ * score = consecutive leading blocks the endpoint is believed to hold / blocks hashed (0 for a prompt shorter
+ * than one block). After the pick, PreRequest records the prompt's blocks on the picked endpoint. State lives
+ * in the instance, keyed by endpoint address, so it is shared by every pool the instance schedules.
+ */
+export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolder {
+  readonly type = PREFIX_CACHE_SCORER_TYPE;
+  readonly name: string;
+  readonly params: PrefixCacheParams;
+  readonly index = new PrefixIndex();
+  readonly #hasher = new PromptHasher();
+  readonly #key: string;
+  #adds = 0;
+
+  constructor(name: string = PREFIX_CACHE_SCORER_TYPE, params: Partial<PrefixCacheParams> = {}) {
+    this.name = name;
+    this.params = { ...DEFAULT_PREFIX_CACHE_PARAMS, ...params };
+    this.#key = prefixCycleStateKey(name);
+  }
+
+  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
+    const n = endpoints.length;
+    const scores = new Float64Array(n);
+    const state = this.#state(ctx, endpoints);
+    const total = state.hashes.count;
+    state.hit = false;
+    if (total === 0 || n === 0) return scores;
+    const matched = this.index.match(state.hashes);
+    let byEndpoint: Map<Endpoint, number> | undefined;
+    for (const s of matched) {
+      const ep = s.endpoint.deref();
+      if (!ep) continue;
+      let i = s.hint;
+      if (endpoints[i] !== ep) {
+        if (matched.length <= LINEAR_LOCATE_MAX) i = endpoints.indexOf(ep);
+        else i = (byEndpoint ??= new Map(endpoints.map((e, j) => [e, j]))).get(ep) ?? -1;
+        if (i < 0) continue;
+        s.hint = i;
+      }
+      scores[i] = s.matched / total;
+      state.hit = true;
+    }
+    return scores;
+  }
+
+  preRequest(ctx: SchedulingContext, picked: Endpoint): void {
+    const state = this.#state(ctx, [picked]);
+    if (state.hashes.count > 0) this.index.add(state.hashes, picked, this.#capacity(picked));
+    if (++this.#adds % PRUNE_EVERY === 0) this.index.prune();
+  }
+
+  forget(address: string): void {
+    this.index.forget(address);
+  }
+
+  /** Hashes the request once per block size and caches the result in the cycle state. */
+  #state(ctx: SchedulingContext, endpoints: readonly Endpoint[]): PrefixCycleState {
+    const blockBytes = this.#blockBytes(endpoints);
+    const cached = ctx.state.read<PrefixCycleState>(this.#key);
+    if (cached && cached.blockBytes === blockBytes) return cached;
+    const p = this.params;
+    const maxBlocks = p.maxPrefixTokensToMatch > 0 ? Math.floor((p.maxPrefixTokensToMatch * AVERAGE_CHARS_PER_TOKEN) / blockBytes) : p.maxPrefixBlocksToMatch;
+    const state: PrefixCycleState = {
+      hashes: this.#hasher.hash(ctx.request.model ?? '', ctx.request.prompt, blockBytes, maxBlocks),
+      blockBytes,
+      hit: false,
+    };
+    ctx.state.write(this.#key, state);
+    return state;
+  }
+
+  /** As llm-d: with autoTune, the first candidate's reported block size (a pool's servers share a config). */
+  #blockBytes(endpoints: readonly Endpoint[]): number {
+    const reported = this.params.autoTune ? endpoints[0]?.metrics?.blockSize : undefined;
+    return reported !== undefined && reported > 0 ? reported * AVERAGE_CHARS_PER_TOKEN : this.params.blockBytes;
+  }
+
+  #capacity(ep: Endpoint): number {
+    const blocks = this.params.autoTune ? ep.metrics?.numGpuBlocks : undefined;
+    return blocks !== undefined && blocks > 0 ? blocks : this.params.lruCapacityPerServer;
+  }
+}
+
+/**
+ * Parameters, by llm-d's names: `autoTune` (default true), `blockSizeTokens` (default 16; a block is
+ * blockSizeTokens x 4 bytes of prompt), `maxPrefixBlocksToMatch` (default 256), `maxPrefixTokensToMatch`
+ * (default unset; when set it caps in tokens instead), `lruCapacityPerServer` (default 31250).
+ * The older character sizes `blockSize` and `hashBlockSize` are accepted with a warning (llm-d now refuses
+ * `blockSize` alone); `blockSizeTokens` wins when both are given.
+ */
+export const prefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
+  const autoTune = r.boolean('autoTune', DEFAULT_PREFIX_CACHE_PARAMS.autoTune);
+  const tokens = r.has('blockSizeTokens') ? r.positiveInt('blockSizeTokens', 16) : undefined;
+  const legacy = r.has('blockSize') ? 'blockSize' : r.has('hashBlockSize') ? 'hashBlockSize' : undefined;
+  let blockBytes = DEFAULT_PREFIX_CACHE_PARAMS.blockBytes;
+  if (tokens !== undefined) blockBytes = tokens * AVERAGE_CHARS_PER_TOKEN;
+  if (legacy !== undefined) {
+    const chars = r.positiveInt(legacy, 64);
+    if (tokens === undefined) {
+      blockBytes = chars;
+      r.warn(`parameters.${legacy} is deprecated: it counts characters (${chars} = ~${chars / AVERAGE_CHARS_PER_TOKEN} tokens); use blockSizeTokens`);
+    } else r.warn(`parameters.${legacy} is ignored: blockSizeTokens is set`);
+  }
+  r.has(legacy === 'blockSize' ? 'hashBlockSize' : 'blockSize');
+  const maxPrefixBlocksToMatch = r.positiveInt('maxPrefixBlocksToMatch', DEFAULT_PREFIX_CACHE_PARAMS.maxPrefixBlocksToMatch);
+  const maxPrefixTokensToMatch = r.int('maxPrefixTokensToMatch', 0, { min: 0 });
+  const lruCapacityPerServer = r.positiveInt('lruCapacityPerServer', DEFAULT_PREFIX_CACHE_PARAMS.lruCapacityPerServer);
+  return new PrefixCacheScorer(name, { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer });
+};

@@ -1,0 +1,73 @@
+/** `session-affinity-scorer` (llm-d): sends a session's requests back to the endpoint that served it before. */
+import type { Endpoint } from '../datastore/endpoint.js';
+import type { PluginFactory } from '../framework/registry.js';
+import type { ResponseHeaders, SchedulingContext, Scorer } from '../framework/plugin.js';
+
+export const SESSION_AFFINITY_SCORER_TYPE = 'session-affinity-scorer';
+export const DEFAULT_SESSION_HEADER = 'x-session-token';
+
+/**
+ * The token a client echoes: base64 of `<namespace>/<pod>:<port>`. llm-d encodes `<namespace>/<pod>` only;
+ * the port keeps data-parallel ranks (one pod, several target ports, separate KV caches) apart. Tokens in
+ * llm-d's form are still read, and then match every port of the pod.
+ */
+export function sessionToken(ep: Endpoint): string {
+  return Buffer.from(`${ep.pod.meta.namespace}/${ep.pod.meta.name}:${ep.port}`).toString('base64');
+}
+
+interface SessionTarget {
+  namespace: string;
+  pod: string;
+  port: number | undefined;
+}
+
+/** undefined for a missing or undecodable token (llm-d logs and ignores those too). */
+export function parseSessionToken(token: string | undefined): SessionTarget | undefined {
+  if (!token || !/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return undefined;
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  const m = /^([^/]+)\/([^/:]+)(?::(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  return { namespace: m[1] ?? '', pod: m[2] ?? '', port: m[3] === undefined ? undefined : Number(m[3]) };
+}
+
+/**
+ * Scores 1 for the endpoint the request's session token names and 0 for the others (all 0 without a token,
+ * so it does not sway). As a ResponseHeaders hook it writes the served endpoint's token on every response.
+ */
+export class SessionAffinityScorer implements Scorer, ResponseHeaders {
+  readonly type = SESSION_AFFINITY_SCORER_TYPE;
+  readonly name: string;
+  readonly headerName: string;
+
+  constructor(name: string = SESSION_AFFINITY_SCORER_TYPE, headerName = DEFAULT_SESSION_HEADER) {
+    this.name = name;
+    this.headerName = headerName.toLowerCase();
+  }
+
+  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
+    const out = new Float64Array(endpoints.length);
+    const t = parseSessionToken(ctx.request.header(this.headerName));
+    if (!t) return out;
+    for (let i = 0; i < endpoints.length; i++) {
+      const ep = endpoints[i] as Endpoint;
+      const meta = ep.pod.meta;
+      if (meta.name === t.pod && meta.namespace === t.namespace && (t.port === undefined || t.port === ep.port)) out[i] = 1;
+    }
+    return out;
+  }
+
+  responseHeaders(_ctx: SchedulingContext, served: Endpoint, set: (name: string, value: string) => void): void {
+    set(this.headerName, sessionToken(served));
+  }
+}
+
+/**
+ * Parameters: `headerName` (default `x-session-token`), `algorithm` (only llm-d's default,
+ * `encoded_endpoint_header`; the server-side `session_id_header` binding is not implemented).
+ */
+export const sessionAffinityScorerFactory: PluginFactory = (name, _p, r) => {
+  r.oneOf('algorithm', 'encoded_endpoint_header', ['encoded_endpoint_header'] as const);
+  const header = r.string('headerName', DEFAULT_SESSION_HEADER);
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) r.fail('headerName', `must be an HTTP header name, got ${JSON.stringify(header)}`);
+  return new SessionAffinityScorer(name, header);
+};
