@@ -88,7 +88,7 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   if (trace) trace.scored = current.map((e) => e.address);
   for (const { scorer, weight } of profile.scorers) {
     const scores = scorer.score(ctx, current);
-    for (let i = 0; i < n; i++) totals[i] = (totals[i] ?? 0) + weight * (scores[i] ?? 0);
+    for (let i = 0; i < n; i++) totals[i] = (totals[i] as number) + weight * (scores[i] as number);
     if (trace) trace.scorers.push({ name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) });
   }
 

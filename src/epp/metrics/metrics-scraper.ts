@@ -60,7 +60,6 @@ export class MetricsScraper {
   #slotCount: number;
   #slots = new WeakMap<Endpoint, number>();
   #nextSlot = 0;
-  #tick = 0;
   #stats: ScrapeStats = { scrapes: 0, failures: 0, skippedBusy: 0 };
 
   constructor(store: Datastore, options: Partial<MetricsScraperOptions> = {}) {
@@ -82,22 +81,32 @@ export class MetricsScraper {
   }
 
   /**
-   * Ticks every interval/slots ms and scrapes the endpoints of that tick's slot: each endpoint once per
-   * interval, first within one interval of start. The datastore is read on every tick, so endpoints
-   * that come and go with snapshots need no bookkeeping here.
+   * Ticks every interval/slots ms and scrapes the endpoints of the slots that have come due: each endpoint
+   * once per interval, the first time within one interval of start. Due slots are counted from the clock,
+   * not from ticks, so a late timer does not stretch the interval; after a long stall at most one round is
+   * made up. The datastore is read on every tick, so endpoints that come and go with snapshots need no
+   * bookkeeping here.
    */
   start(): void {
     this.stop();
     if (this.#closed) return;
     const slots = this.#slotCount;
+    const slotMs = this.options.refreshMetricsIntervalMs / slots;
+    const t0 = performance.now();
+    let done = 0;
+    const dueSlots = new Array<boolean>(slots).fill(false);
     this.#timer = setInterval(() => {
-      const slot = this.#tick++ % slots;
+      const due = Math.floor((performance.now() - t0) / slotMs);
+      if (due <= done) return;
+      done = Math.max(done, due - slots);
+      for (; done < due; done++) dueSlots[done % slots] = true;
       for (const ep of this.#store.endpoints()) {
-        if (this.#slotOf(ep) !== slot) continue;
+        if (!dueSlots[this.#slotOf(ep)]) continue;
         if (this.#pending.has(ep)) this.#stats.skippedBusy++;
         else void this.scrape(ep);
       }
-    }, this.options.refreshMetricsIntervalMs / slots);
+      dueSlots.fill(false);
+    }, slotMs);
     this.#timer.unref();
   }
 

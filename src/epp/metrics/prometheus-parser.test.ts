@@ -97,7 +97,7 @@ const cases: Case[] = [
   { name: 'duplicate label', text: 'a{x="1",x="2"} 1\n', samples: {}, invalid: 1, reason: 'duplicate label x' },
   { name: 'name starting with a digit', text: '1a 1\n', samples: {}, invalid: 1, reason: 'expected a metric name' },
   { name: 'HTML', text: '<html>\n<body>oops</body>\n', samples: {}, invalid: 2 },
-  { name: 'no blank before the value', text: 'a-1\n', samples: {}, invalid: 1, reason: 'blank before the value' },
+  { name: 'no blank before the value', text: 'a-1\n', samples: {}, invalid: 1, reason: 'expected a metric name, got "a-1"' },
 ];
 
 describe('parsePrometheusText', () => {

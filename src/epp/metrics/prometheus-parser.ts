@@ -41,8 +41,9 @@ export interface Exposition {
 
 export interface ParseOptions {
   /**
-   * Sample names to keep (histogram series by their suffixed names). Other lines are skipped after reading
-   * their name only, which makes scraping a 500-line vLLM exposition for 6 gauges several times cheaper.
+   * Sample names to keep (histogram series by their suffixed names). Other lines are skipped unparsed, most
+   * without even a substring: reading vLLM's 6 scheduling gauges out of its ~570-line /metrics this way is
+   * about 9x cheaper than a full parse (bench/metrics-scrape.ts).
    */
   keep?: ReadonlySet<string>;
 }
@@ -115,13 +116,38 @@ function setLabel(labels: Record<string, string>, name: string, value: string): 
   else labels[name] = value;
 }
 
+/** Sample names to keep, with what lets most other lines be rejected before a substring is made. */
+interface Filter {
+  readonly names: ReadonlySet<string>;
+  readonly lengths: ReadonlySet<number>;
+  /** Family names HELP/TYPE lines are kept for: the names and their unsuffixed forms. */
+  readonly families: ReadonlySet<string>;
+}
+
+const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created'];
+
+function compileFilter(names: ReadonlySet<string>): Filter {
+  const families = new Set<string>();
+  for (const n of names) {
+    families.add(n);
+    for (const s of SUFFIXES) if (n.endsWith(s)) families.add(n.slice(0, -s.length));
+  }
+  return { names, lengths: new Set([...names].map((n) => n.length)), families };
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
 /**
  * Parses `text`. Never throws: a line that does not parse is skipped and counted, so one bad line from an
  * exporter does not blind the scheduler to the rest. CRLF, blank lines, leading blanks, a BOM, OpenMetrics
  * `# EOF` and exemplars (` # {...}` after the value) are accepted.
+ *
+ * Speed comes from native string searches (indexOf) rather than char-by-char loops, which cost ~3 ns a
+ * char: line ends, name ends and label values are all found with indexOf. With `keep`, a line whose name
+ * has no kept length is rejected without a substring, so skipping costs ~30 ns a line.
  */
 export function parsePrometheusText(text: string, options: ParseOptions = {}): Exposition {
-  const keep = options.keep;
+  const filter = options.keep && compileFilter(options.keep);
   const samples = new Map<string, Sample[]>();
   const families = new Map<string, FamilyInfo>();
   const issues: ParseIssue[] = [];
@@ -129,10 +155,11 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): E
   const len = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let lineNo = 0;
-  // Lines of one family are adjacent (a histogram is dozens of `_bucket` lines), so the last name's verdict
-  // usually answers the next line with one startsWith instead of a substring and a Set lookup.
-  let lastName = '';
-  let lastKept = false;
+  // Where the next '{', ' ' and tab are at or after the line start (len when none): searched again only
+  // once passed, so a text without braces (or tabs) is not rescanned to its end for every line.
+  let nextBrace = -1;
+  let nextSpace = -1;
+  let nextTab = -1;
 
   const invalid = (reason: string): void => {
     invalidLines++;
@@ -143,43 +170,35 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): E
     lineNo++;
     let lineEnd = text.indexOf('\n', pos);
     if (lineEnd < 0) lineEnd = len;
-    const next = lineEnd + 1;
     let end = lineEnd;
     if (end > pos && text.charCodeAt(end - 1) === CR) end--;
     let i = pos;
     let c = text.charCodeAt(i);
     while ((c === SPACE || c === TAB) && i < end) c = text.charCodeAt(++i);
-    pos = next;
+    pos = lineEnd + 1;
     if (i >= end) continue;
 
     if (c === HASH) {
-      readComment(text, i + 1, end, keep, families);
+      readComment(text, i + 1, end, filter, families);
       continue;
     }
 
-    // The metric name.
-    const nameStart = i;
-    let name: string;
-    let kept: boolean;
-    if (lastName !== '' && text.startsWith(lastName, i) && !isNameChar(text.charCodeAt(i + lastName.length), true)) {
-      name = lastName;
-      kept = lastKept;
-      i += lastName.length;
-    } else {
-      if (isDigit(c) || !isNameChar(c, true)) {
-        invalid(`expected a metric name, got ${JSON.stringify(text.slice(nameStart, Math.min(end, nameStart + 40)))}`);
-        continue;
-      }
-      while (i < end && isNameChar(text.charCodeAt(i), true)) i++;
-      name = text.slice(nameStart, i);
-      kept = keep === undefined || keep.has(name);
-      lastName = name;
-      lastKept = kept;
+    // The metric name ends at the first brace or blank.
+    if (nextBrace < i) nextBrace = indexOrEnd(text, '{', i);
+    if (nextSpace < i) nextSpace = indexOrEnd(text, ' ', i);
+    if (nextTab < i) nextTab = indexOrEnd(text, '\t', i);
+    const nameEnd = Math.min(nextBrace, nextSpace, nextTab, end);
+    if (filter && !filter.lengths.has(nameEnd - i)) continue;
+    const name = text.slice(i, nameEnd);
+    if (filter) {
+      if (!filter.names.has(name)) continue;
+    } else if (!METRIC_NAME.test(name)) {
+      invalid(`expected a metric name, got ${JSON.stringify(text.slice(i, Math.min(end, i + 40)))}`);
+      continue;
     }
-    if (!kept) continue;
+    i = nameEnd;
 
     // Labels.
-    const afterName = i;
     c = text.charCodeAt(i);
     while ((c === SPACE || c === TAB) && i < end) c = text.charCodeAt(++i);
     const labels: Record<string, string> = {};
@@ -195,10 +214,6 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): E
 
     // Value, then an optional timestamp.
     const valueStart = skipBlanks(text, i, end);
-    if (!hasLabels && valueStart === afterName && afterName < end) {
-      invalid(`${name}: expected a blank before the value`);
-      continue;
-    }
     let valueEnd = valueStart;
     while (valueEnd < end && !isBlank(text.charCodeAt(valueEnd))) valueEnd++;
     const token = text.slice(valueStart, valueEnd);
@@ -289,18 +304,24 @@ function readLabels(text: string, i: number, end: number, labels: Record<string,
 }
 
 /** `# HELP name text` and `# TYPE name type`; any other comment is ignored. */
-function readComment(text: string, i: number, end: number, keep: ReadonlySet<string> | undefined, families: Map<string, FamilyInfo>): void {
+function readComment(text: string, i: number, end: number, filter: Filter | undefined, families: Map<string, FamilyInfo>): void {
   i = skipBlanks(text, i, end);
-  const isHelp = text.startsWith('HELP', i);
-  if (!isHelp && !text.startsWith('TYPE', i)) return;
+  const c = text.charCodeAt(i);
+  const isHelp = c === 72 && text.charCodeAt(i + 1) === 69 && text.charCodeAt(i + 2) === 76 && text.charCodeAt(i + 3) === 80;
+  const isType = c === 84 && text.charCodeAt(i + 1) === 89 && text.charCodeAt(i + 2) === 80 && text.charCodeAt(i + 3) === 69;
+  if (!isHelp && !isType) return;
   i += 4;
   const nameStart = skipBlanks(text, i, end);
-  if (nameStart === i) return;
-  let nameEnd = nameStart;
-  while (nameEnd < end && isNameChar(text.charCodeAt(nameEnd), true)) nameEnd++;
-  if (nameEnd === nameStart) return;
-  const name = text.slice(nameStart, nameEnd);
-  if (keep !== undefined && !keepsFamily(keep, name)) return;
+  if (nameStart === i || nameStart >= end) return;
+  let nameEnd = text.indexOf(' ', nameStart);
+  if (nameEnd < 0 || nameEnd > end) nameEnd = end;
+  let name = text.slice(nameStart, nameEnd);
+  const tab = name.indexOf('\t');
+  if (tab > 0) {
+    name = name.slice(0, tab);
+    nameEnd = nameStart + tab;
+  }
+  if (filter ? !filter.families.has(name) : !METRIC_NAME.test(name)) return;
   const rest = text.slice(skipBlanks(text, nameEnd, end), end);
   let info = families.get(name);
   if (!info) families.set(name, (info = {}));
@@ -308,9 +329,7 @@ function readComment(text: string, i: number, end: number, keep: ReadonlySet<str
   else info.type = rest.trimEnd().toLowerCase();
 }
 
-const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created'];
-
-/** HELP/TYPE name the family; keep it when any of its sample names is kept. */
-function keepsFamily(keep: ReadonlySet<string>, family: string): boolean {
-  return keep.has(family) || SUFFIXES.some((s) => keep.has(family + s));
+function indexOrEnd(text: string, char: string, from: number): number {
+  const i = text.indexOf(char, from);
+  return i < 0 ? text.length : i;
 }

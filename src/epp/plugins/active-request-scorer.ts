@@ -2,6 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { SchedulingContext, Scorer } from '../framework/plugin.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const ACTIVE_REQUEST_SCORER_TYPE = 'active-request-scorer';
 
@@ -13,6 +14,7 @@ export const ACTIVE_REQUEST_SCORER_TYPE = 'active-request-scorer';
 export class ActiveRequestScorer implements Scorer {
   readonly type = ACTIVE_REQUEST_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
   readonly idleThreshold: number;
   readonly maxBusyScore: number;
 
@@ -24,7 +26,7 @@ export class ActiveRequestScorer implements Scorer {
 
   score(_ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
-    const out = new Float64Array(n);
+    const out = this.#scores.zeros(n);
     let max = 0;
     for (let i = 0; i < n; i++) max = Math.max(max, endpoints[i]?.inFlight ?? 0);
     for (let i = 0; i < n; i++) {

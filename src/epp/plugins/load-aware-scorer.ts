@@ -2,6 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { SchedulingContext, Scorer } from '../framework/plugin.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const LOAD_AWARE_SCORER_TYPE = 'load-aware-scorer';
 /** llm-d's `QueueThresholdDefault`. */
@@ -14,6 +15,7 @@ export const DEFAULT_LOAD_THRESHOLD = 128;
 export class LoadAwareScorer implements Scorer {
   readonly type = LOAD_AWARE_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
   readonly threshold: number;
 
   constructor(name: string = LOAD_AWARE_SCORER_TYPE, threshold = DEFAULT_LOAD_THRESHOLD) {
@@ -22,7 +24,7 @@ export class LoadAwareScorer implements Scorer {
   }
 
   score(_ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
-    const out = new Float64Array(endpoints.length);
+    const out = this.#scores.zeros(endpoints.length);
     const t = this.threshold;
     for (let i = 0; i < endpoints.length; i++) {
       const m = endpoints[i]?.metrics;

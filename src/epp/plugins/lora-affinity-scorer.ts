@@ -2,6 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { SchedulingContext, Scorer } from '../framework/plugin.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const LORA_AFFINITY_SCORER_TYPE = 'lora-affinity-scorer';
 
@@ -18,6 +19,7 @@ export const LORA_AFFINITY_SCORER_TYPE = 'lora-affinity-scorer';
 export class LoraAffinityScorer implements Scorer {
   readonly type = LORA_AFFINITY_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
 
   constructor(name: string = LORA_AFFINITY_SCORER_TYPE) {
     this.name = name;
@@ -25,7 +27,7 @@ export class LoraAffinityScorer implements Scorer {
 
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
-    const out = new Float64Array(n);
+    const out = this.#scores.zeros(n);
     const model = ctx.request.model;
     if (model === undefined || !isAdapter(model, endpoints)) return out.fill(1);
     for (let i = 0; i < n; i++) {

@@ -48,7 +48,7 @@ export class PromptHasher {
       const perBlock = blockBytes >> 2;
       for (let blk = 0, w = 0; blk < count; blk++) {
         for (const end = w + perBlock; w < end; w++) {
-          const x = words[w] ?? 0;
+          const x = words[w] as number;
           let k = Math.imul(x, 0xcc9e2d51);
           k = (k << 15) | (k >>> 17);
           a ^= Math.imul(k, 0x1b873593);
@@ -97,7 +97,7 @@ export class PromptHasher {
 
 function mixBytes(bytes: Uint8Array, start: number, end: number, a: number, b: number): [number, number] {
   for (let i = start; i < end; i++) {
-    const x = bytes[i] ?? 0;
+    const x = bytes[i] as number;
     let k = Math.imul(x, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     a ^= Math.imul(k, 0x1b873593);

@@ -4,6 +4,7 @@ import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from 
 import type { PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
 import { PrefixIndex } from './prefix-index.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const PREFIX_CACHE_SCORER_TYPE = 'prefix-cache-scorer';
 /** llm-d's estimate, used since the prompt is not tokenized. */
@@ -54,6 +55,7 @@ const LINEAR_LOCATE_MAX = 8;
 export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolder {
   readonly type = PREFIX_CACHE_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
   readonly params: PrefixCacheParams;
   readonly index = new PrefixIndex();
   readonly #hasher = new PromptHasher();
@@ -68,7 +70,7 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
 
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
-    const scores = new Float64Array(n);
+    const scores = this.#scores.zeros(n);
     const state = this.#state(ctx, endpoints);
     const total = state.hashes.count;
     state.hit = false;

@@ -2,6 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { SchedulingContext, Scorer } from '../framework/plugin.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const QUEUE_SCORER_TYPE = 'queue-scorer';
 
@@ -13,6 +14,7 @@ export const QUEUE_SCORER_TYPE = 'queue-scorer';
 export class QueueScorer implements Scorer {
   readonly type = QUEUE_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
 
   constructor(name: string = QUEUE_SCORER_TYPE) {
     this.name = name;
@@ -20,19 +22,25 @@ export class QueueScorer implements Scorer {
 
   score(_ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
-    const out = new Float64Array(n);
+    const out = this.#scores.zeros(n);
+    // One pass over the endpoints (pointer chasing), then arithmetic on the queue sizes copied into `out`.
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < n; i++) {
-      const m = endpoints[i]?.metrics;
-      if (!m) continue;
-      if (m.waitingQueueSize < min) min = m.waitingQueueSize;
-      if (m.waitingQueueSize > max) max = m.waitingQueueSize;
+      const m = (endpoints[i] as Endpoint).metrics;
+      if (!m) {
+        out[i] = NaN;
+        continue;
+      }
+      const q = m.waitingQueueSize;
+      out[i] = q;
+      if (q < min) min = q;
+      if (q > max) max = q;
     }
     const range = max - min;
     for (let i = 0; i < n; i++) {
-      const m = endpoints[i]?.metrics;
-      if (m) out[i] = range > 0 ? (max - m.waitingQueueSize) / range : 1;
+      const q = out[i] as number;
+      out[i] = q !== q ? 0 : range > 0 ? (max - q) / range : 1;
     }
     return out;
   }

@@ -2,6 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { ResponseHeaders, SchedulingContext, Scorer } from '../framework/plugin.js';
+import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const SESSION_AFFINITY_SCORER_TYPE = 'session-affinity-scorer';
 export const DEFAULT_SESSION_HEADER = 'x-session-token';
@@ -37,6 +38,7 @@ export function parseSessionToken(token: string | undefined): SessionTarget | un
 export class SessionAffinityScorer implements Scorer, ResponseHeaders {
   readonly type = SESSION_AFFINITY_SCORER_TYPE;
   readonly name: string;
+  readonly #scores = new ScoreBuffer();
   readonly headerName: string;
 
   constructor(name: string = SESSION_AFFINITY_SCORER_TYPE, headerName = DEFAULT_SESSION_HEADER) {
@@ -45,7 +47,7 @@ export class SessionAffinityScorer implements Scorer, ResponseHeaders {
   }
 
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
-    const out = new Float64Array(endpoints.length);
+    const out = this.#scores.zeros(endpoints.length);
     const t = parseSessionToken(ctx.request.header(this.headerName));
     if (!t) return out;
     for (let i = 0; i < endpoints.length; i++) {

@@ -1,0 +1,184 @@
+/**
+ * What live metrics cost the gateway: (a) parsing one vLLM /metrics (micro-benchmark on the recent-vLLM
+ * fixture), (b) event-loop delay and (c) CPU time of a process scraping N endpoints every interval, against
+ * the same process idle. The N tiny metric servers (each serving the fixture, gauges changing) run in a child
+ * process on 127.0.44.x, so the figures are the scraper's alone. Prints a Markdown table.
+ *
+ *   npx tsc -p . && node dist/bench/metrics-scrape.js [--endpoints 100] [--interval 50] [--seconds 10] [--iterations 10000]
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { inferencePool, pod } from '../src/api/test-fixtures.js';
+import { snapshot } from '../src/config/test-fixtures.js';
+import { Datastore } from '../src/epp/datastore/datastore.js';
+import { engineMetricMaps } from '../src/epp/metrics/engine-metrics.js';
+import { extractEndpointMetrics } from '../src/epp/metrics/extract-endpoint-metrics.js';
+import { MetricsScraper } from '../src/epp/metrics/metrics-scraper.js';
+import { parsePrometheusText } from '../src/epp/metrics/prometheus-parser.js';
+import { readFixture } from '../src/epp/metrics/test-fixtures.js';
+
+const { values } = parseArgs({
+  options: {
+    endpoints: { type: 'string', default: '100' },
+    interval: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '10' },
+    iterations: { type: 'string', default: '10000' },
+    port: { type: 'string', default: '18044' },
+    serve: { type: 'boolean', default: false },
+  },
+});
+const ENDPOINTS = Math.min(250, Number(values.endpoints));
+const INTERVAL = Number(values.interval);
+const SECONDS = Math.min(60, Number(values.seconds));
+const ITERATIONS = Number(values.iterations);
+const PORT = Number(values.port);
+const hostOf = (i: number): string => `127.0.44.${i + 1}`;
+const RESOLUTION_MS = 1;
+const FIXTURE = readFixture('vllm-recent.prom');
+
+if (values.serve) await serveMetrics();
+else await main();
+
+/** Child process: N servers answering /metrics with the fixture, the waiting gauge changing per request. */
+async function serveMetrics(): Promise<void> {
+  const [head, tail] = FIXTURE.split(/(?<=vllm:num_requests_waiting\{model_name="[^"]*",engine="0"\} )3\.0/);
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: ENDPOINTS }, (_, i) => {
+      const server = createServer((_req, res) => {
+        const body = `${head}${(n++ % 17).toFixed(1)}${tail}`;
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      });
+      server.keepAliveTimeout = 30_000;
+      return new Promise<void>((resolve, reject) => {
+        server.once('error', (e) => reject(new Error(`cannot listen on ${hostOf(i)}:${PORT}: ${e.message} (try --port)`)));
+        server.listen(PORT, hostOf(i), resolve);
+      });
+    }),
+  );
+  process.send?.('ready');
+}
+
+function micros(fn: () => void, iterations: number): number {
+  for (let i = 0; i < Math.min(1000, iterations); i++) fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / 1000 / iterations;
+}
+
+interface Phase {
+  name: string;
+  /** Event-loop delay beyond the monitor's own 1 ms timer, ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMsPerSec: number;
+  sysMsPerSec: number;
+  cpuUsPerScrape?: number;
+  scrapesPerSec?: number;
+  failures?: number;
+  skippedBusy?: number;
+  ageP50?: number;
+  ageP99?: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `SECONDS` with the event-loop monitor and CPU clock going; samples metrics ages every 100 ms. */
+async function measure(name: string, store: Datastore, scraper?: MetricsScraper): Promise<Phase> {
+  const before = scraper?.stats;
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  const ages: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  h.enable();
+  while (performance.now() - t0 < SECONDS * 1000) {
+    await delay(100);
+    if (!scraper) continue;
+    const now = Date.now();
+    for (const ep of store.endpoints()) if (ep.metrics) ages.push(now - ep.metrics.updatedAt);
+  }
+  h.disable();
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // The histogram records whole timer periods: subtract the period to get the delay.
+  const excess = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+  const phase: Phase = {
+    name,
+    p50: excess(h.percentile(50)),
+    p99: excess(h.percentile(99)),
+    max: excess(h.max),
+    cpuMsPerSec: (cpu.user + cpu.system) / 1000 / elapsed,
+    sysMsPerSec: cpu.system / 1000 / elapsed,
+  };
+  if (scraper && before) {
+    const after = scraper.stats;
+    ages.sort((a, b) => a - b);
+    Object.assign(phase, {
+      scrapesPerSec: (after.scrapes - before.scrapes) / elapsed,
+      cpuUsPerScrape: (cpu.user + cpu.system) / (after.scrapes - before.scrapes),
+      failures: after.failures - before.failures,
+      skippedBusy: after.skippedBusy - before.skippedBusy,
+      ageP50: pct(ages, 50),
+      ageP99: pct(ages, 99),
+    });
+  }
+  return phase;
+}
+
+async function main(): Promise<void> {
+  // (a) Parse cost on the recent-vLLM fixture.
+  const map = engineMetricMaps().get('vllm')!;
+  const lines = FIXTURE.split('\n').length;
+  const full = micros(() => parsePrometheusText(FIXTURE), ITERATIONS);
+  const kept = micros(() => parsePrometheusText(FIXTURE, { keep: map.sampleNames }), ITERATIONS);
+  const extracted = micros(() => extractEndpointMetrics(parsePrometheusText(FIXTURE, { keep: map.sampleNames }), map), ITERATIONS);
+
+  // (b), (c): the servers in a child process, this process scraping.
+  const child = fork(process.argv[1]!, ['--serve', '--endpoints', String(ENDPOINTS), '--port', String(PORT)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`metric servers exited with ${code}`)));
+    });
+    const pods = Array.from({ length: ENDPOINTS }, (_, i) => pod(`vllm-${i}`).labels({ app: 'bench' }).ip(hostOf(i)).ready());
+    const store = new Datastore();
+    store.apply(snapshot(inferencePool('bench').selects({ app: 'bench' }).ports(PORT), ...pods));
+
+    const off = await measure('scraping off', store);
+    const scraper = new MetricsScraper(store, { refreshMetricsIntervalMs: INTERVAL });
+    await scraper.scrapeAll();
+    scraper.start();
+    await delay(1000); // connections open, JIT warm
+    const on = await measure(`scraping ${ENDPOINTS} endpoints / ${INTERVAL} ms`, store, scraper);
+    await scraper.close();
+    const errors = [...store.endpoints()].filter((e) => e.metricsError !== undefined);
+    if (errors.length > 0) console.error(`${errors.length} endpoints in error, e.g. ${errors[0]!.metricsError}`);
+
+    const f = (n: number | undefined, d = 2): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
+    console.log(`\n## Metrics scraping (${ENDPOINTS} endpoints, every ${INTERVAL} ms, ${SECONDS} s per phase, node ${process.version})\n`);
+    console.log(`Parse, vllm-recent.prom (${(FIXTURE.length / 1024).toFixed(1)} KiB, ${lines} lines), mean of ${ITERATIONS} runs:\n`);
+    console.log('| parse | µs per scrape |');
+    console.log('|---|---:|');
+    console.log(`| full exposition | ${f(full, 1)} |`);
+    console.log(`| allow-list of the vLLM map (${map.sampleNames.size} names) | ${f(kept, 1)} |`);
+    console.log(`| allow-list + extract EndpointMetrics | ${f(extracted, 1)} |`);
+    console.log('\nScraping process:\n');
+    console.log('| phase | loop delay p50 ms | p99 ms | max ms | CPU ms/s (of which sys) | CPU µs/scrape | scrapes/s | failures | skipped (busy) | metrics age p50 ms | p99 ms |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const p of [off, on]) {
+      console.log(
+        `| ${p.name} | ${f(p.p50)} | ${f(p.p99)} | ${f(p.max)} | ${f(p.cpuMsPerSec, 1)} (${f(p.sysMsPerSec, 1)}) | ${f(p.cpuUsPerScrape, 0)} | ${f(p.scrapesPerSec, 0)} | ${p.failures ?? '-'} | ${p.skippedBusy ?? '-'} | ${f(p.ageP50, 0)} | ${f(p.ageP99, 0)} |`,
+      );
+    }
+    console.log(`\nLoop delay: beyond the monitor's ${RESOLUTION_MS} ms timer. Metrics age: now - updatedAt over all endpoints, sampled every 100 ms. The metric servers run in a child process on the same machine (${os.cpus().length} CPUs).`);
+  } finally {
+    child.kill();
+  }
+}

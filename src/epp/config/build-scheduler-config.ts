@@ -1,0 +1,229 @@
+/**
+ * A checked EndpointPickerConfig spec -> plugin instances, profiles and a profile handler, applying llm-d's
+ * defaults (name = type, weight 1, max-score-picker, single-profile-handler, a `default` profile).
+ */
+import type { Plugin } from '../framework/plugin.js';
+import { isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
+import { isProfileHandler, type ProfileHandler } from '../framework/profile-handler.js';
+import { PluginConfigError, type PluginRegistry } from '../framework/registry.js';
+import type { SchedulerConfig } from '../framework/scheduler.js';
+import { SchedulingProfile, type ProfileEntry } from '../framework/scheduling-profile.js';
+import { MAX_SCORE_PICKER_TYPE } from '../plugins/max-score-picker.js';
+import { SERVED_MODEL_FILTER_TYPE } from '../plugins/served-model-filter.js';
+import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.js';
+import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
+import { ParamReader, formatSite } from '../framework/param-reader.js';
+import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
+import type { EppConfigIssue } from './epp-config-error.js';
+
+export interface BuildOptions {
+  /**
+   * Put a `served-model-filter` (onMissing: Fail) first in every profile that has none (default true): a pool
+   * may mix models, and an endpoint that has not said what it serves is not sent a request it may 404.
+   */
+  implicitServedModelFilter?: boolean;
+}
+
+/** What the proxy and the admission controller need from one config. */
+export interface LoadedEndpointPickerConfig {
+  file: string;
+  /** The spec after defaults (what `infergate explain` can print as the effective config). */
+  spec: EndpointPickerConfigSpec;
+  schedulerConfig: SchedulerConfig;
+  /** For `poolSaturation`: the `utilization-detector` plugin's thresholds, GIE's `saturationDetector` block, or defaults. */
+  saturation: SaturationThresholds;
+  warnings: string[];
+}
+
+export interface BuildOutcome {
+  loaded?: LoadedEndpointPickerConfig;
+  issues: EppConfigIssue[];
+}
+
+/** Builds every plugin and profile, collecting every problem (one bad plugin does not hide the next). */
+export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registry: PluginRegistry, options: BuildOptions = {}): BuildOutcome {
+  const { spec, lineOf } = parsed;
+  const issues: EppConfigIssue[] = [];
+  const warnings = [...parsed.warnings];
+  const issue = (path: readonly (string | number)[], where: string, field: string, message: string): void => {
+    const line = lineOf(path);
+    issues.push(line === undefined ? { file, where, field, message } : { file, line, where, field, message });
+  };
+
+  const plugins = new Map<string, Plugin>();
+  spec.plugins.forEach((p, i) => {
+    try {
+      plugins.set(p.name, registry.create(p.type, p.name, p.parameters, { at: p.at, warn: (m) => warnings.push(`${file}: ${m}`) }));
+    } catch (err) {
+      if (!(err instanceof PluginConfigError)) throw err;
+      issue(['plugins', i, ...fieldPath(err.field)], formatSite(err.site), err.field, err.reason);
+    }
+  });
+  const failedPlugins = new Set(spec.plugins.map((p) => p.name).filter((n) => !plugins.has(n)));
+  const addDefault = (type: string, name: string = type): Plugin => {
+    const existing = plugins.get(name);
+    if (existing) return existing;
+    const p = registry.create(type, name);
+    plugins.set(name, p);
+    spec.plugins.push({ name, type, parameters: {}, at: 'default' });
+    return p;
+  };
+
+  // llm-d: no profiles -> one named `default` with every filter, scorer and picker, weight 1.
+  if (spec.schedulingProfiles.length === 0) {
+    const refs = spec.plugins.filter((p) => plugins.get(p.name) && hasRole(plugins.get(p.name) as Plugin)).map((p) => ({ pluginRef: p.name, at: p.at }));
+    spec.schedulingProfiles.push({ name: 'default', plugins: refs, at: 'schedulingProfiles (default)' });
+  }
+
+  const implicit = options.implicitServedModelFilter !== false;
+  const profiles = new Map<string, SchedulingProfile>();
+  const referenced = new Set<string>();
+  spec.schedulingProfiles.forEach((prof, i) => {
+    const entries = profileEntries(prof, i, plugins, failedPlugins, issue, warnings, file);
+    if (!entries) return;
+    for (const e of entries) referenced.add(e.plugin.name);
+    if (!entries.some((e) => isPicker(e.plugin))) {
+      entries.push({ plugin: addDefault(MAX_SCORE_PICKER_TYPE) });
+      prof.plugins.push({ pluginRef: MAX_SCORE_PICKER_TYPE, at: 'default' });
+    }
+    if (implicit && !entries.some((e) => e.plugin.type === SERVED_MODEL_FILTER_TYPE)) {
+      const name = plugins.has(SERVED_MODEL_FILTER_TYPE) ? `implicit-${SERVED_MODEL_FILTER_TYPE}` : SERVED_MODEL_FILTER_TYPE;
+      let filter = plugins.get(name);
+      if (!filter) {
+        filter = registry.create(SERVED_MODEL_FILTER_TYPE, name, { onMissing: 'Fail' });
+        plugins.set(name, filter);
+        spec.plugins.push({ name, type: SERVED_MODEL_FILTER_TYPE, parameters: { onMissing: 'Fail' }, at: 'implicit' });
+      }
+      entries.unshift({ plugin: filter });
+    }
+    try {
+      profiles.set(prof.name, new SchedulingProfile(prof.name, entries));
+    } catch (err) {
+      issue(['schedulingProfiles', i], prof.at, 'plugins', (err as Error).message.replace(`profile ${prof.name} `, ''));
+    }
+  });
+
+  for (const p of spec.plugins) {
+    const plugin = plugins.get(p.name);
+    if (plugin && hasRole(plugin) && !referenced.has(p.name) && p.at.startsWith('plugins[')) {
+      warnings.push(`${file}: ${p.at} (${p.name}) is referenced by no scheduling profile and does nothing`);
+    }
+  }
+
+  const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
+  const saturation = readSaturation(spec, plugins, issue);
+  if (issues.length > 0 || !handler) return { issues };
+  return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, warnings } };
+}
+
+function hasRole(p: Plugin): boolean {
+  return isFilter(p) || isScorer(p) || isPicker(p);
+}
+
+type Issue = (path: readonly (string | number)[], where: string, field: string, message: string) => void;
+
+function profileEntries(
+  prof: SchedulingProfileSpec,
+  i: number,
+  plugins: ReadonlyMap<string, Plugin>,
+  failed: ReadonlySet<string>,
+  issue: Issue,
+  warnings: string[],
+  file: string,
+): ProfileEntry[] | undefined {
+  const entries: ProfileEntry[] = [];
+  const pickers: string[] = [];
+  let ok = true;
+  prof.plugins.forEach((ref, j) => {
+    const path = ['schedulingProfiles', i, 'plugins', j];
+    const plugin = plugins.get(ref.pluginRef);
+    if (!plugin) {
+      ok = false;
+      if (!failed.has(ref.pluginRef)) {
+        issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `no plugin named "${ref.pluginRef}"; plugins: ${[...plugins.keys()].join(', ') || 'none'}`);
+      }
+      return;
+    }
+    if (entries.some((e) => e.plugin === plugin)) {
+      ok = false;
+      return issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `"${ref.pluginRef}" is listed twice in this profile`);
+    }
+    if (isProfileHandler(plugin)) {
+      ok = false;
+      return issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `"${ref.pluginRef}" is a profile handler; it is declared under plugins only, never in a profile`);
+    }
+    if (!hasRole(plugin) && !isPreRequest(plugin) && !isResponseComplete(plugin) && !isResponseHeaders(plugin)) {
+      ok = false;
+      return issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `"${ref.pluginRef}" (${plugin.type}) is not a filter, scorer or picker`);
+    }
+    if (isPicker(plugin)) pickers.push(ref.pluginRef);
+    if (ref.weight !== undefined && !isScorer(plugin)) warnings.push(`${file}: ${prof.at}: ${ref.at}.weight is ignored: ${ref.pluginRef} (${plugin.type}) is not a scorer`);
+    entries.push(ref.weight === undefined ? { plugin } : { plugin, weight: ref.weight });
+  });
+  if (pickers.length > 1) {
+    issue(['schedulingProfiles', i], prof.at, 'plugins', `has ${pickers.length} pickers (${pickers.join(', ')}); a profile takes exactly one`);
+    return undefined;
+  }
+  return ok ? entries : undefined;
+}
+
+function chooseHandler(
+  plugins: ReadonlyMap<string, Plugin>,
+  spec: EndpointPickerConfigSpec,
+  profileCount: number,
+  issue: Issue,
+  addDefault: (type: string) => Plugin,
+): ProfileHandler | undefined {
+  const handlers = [...plugins.values()].filter(isProfileHandler);
+  if (handlers.length > 1) {
+    issue(['plugins'], '', 'plugins', `declares ${handlers.length} profile handlers (${handlers.map((h) => h.name).join(', ')}); at most one`);
+    return undefined;
+  }
+  let handler = handlers[0];
+  if (!handler) {
+    if (spec.schedulingProfiles.length > 1) {
+      issue(['schedulingProfiles'], '', 'schedulingProfiles', `${spec.schedulingProfiles.length} profiles need a profile handler plugin that chooses between them`);
+      return undefined;
+    }
+    handler = addDefault(SINGLE_PROFILE_HANDLER_TYPE) as ProfileHandler;
+  }
+  if (handler.type === SINGLE_PROFILE_HANDLER_TYPE && spec.schedulingProfiles.length > 1) {
+    issue(['schedulingProfiles'], '', 'schedulingProfiles', `${SINGLE_PROFILE_HANDLER_TYPE} runs one profile; this config has ${spec.schedulingProfiles.length}`);
+    return undefined;
+  }
+  return profileCount > 0 ? handler : undefined;
+}
+
+/**
+ * llm-d: `saturationDetector: {pluginRef}` names the detector (default the plugin named `utilization-detector`);
+ * GIE's older block holds the thresholds themselves.
+ */
+function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: Issue): SaturationThresholds {
+  const sd = spec.saturationDetector;
+  if (sd && typeof sd.pluginRef === 'string') {
+    const p = plugins.get(sd.pluginRef);
+    if (p instanceof UtilizationDetector) return { ...p.thresholds };
+    issue(['saturationDetector', 'pluginRef'], '', 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} plugin, got "${sd.pluginRef}"`);
+    return { ...DEFAULT_SATURATION_THRESHOLDS };
+  }
+  if (sd) {
+    const r = new ParamReader({ at: 'saturationDetector', name: 'saturationDetector', type: 'saturationDetector' }, sd);
+    try {
+      const t = readSaturationThresholds(r);
+      r.finish();
+      return t;
+    } catch (err) {
+      if (!(err instanceof PluginConfigError)) throw err;
+      const key = err.field.replace(/^parameters\./, '');
+      issue(['saturationDetector', key], '', `saturationDetector.${key}`, err.reason);
+      return { ...DEFAULT_SATURATION_THRESHOLDS };
+    }
+  }
+  const p = plugins.get(UTILIZATION_DETECTOR_TYPE);
+  return p instanceof UtilizationDetector ? { ...p.thresholds } : { ...DEFAULT_SATURATION_THRESHOLDS };
+}
+
+/** `parameters.matchExpressions[0].key` -> ['parameters', 'matchExpressions', 0, 'key']. */
+function fieldPath(field: string): (string | number)[] {
+  return field.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}

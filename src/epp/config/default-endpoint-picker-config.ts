@@ -1,0 +1,56 @@
+/** llm-d's default scheduling configuration, used when no EndpointPickerConfig is given. */
+import type { PluginRegistry } from '../framework/registry.js';
+import type { LoadedEndpointPickerConfig } from './build-scheduler-config.js';
+import type { EndpointPickerConfigSpec } from './endpoint-picker-config.js';
+import { loadEndpointPickerConfig } from './load-endpoint-picker-config.js';
+
+/**
+ * With neither `--config-file` nor `--config-text`, llm-d's EPP (GIE's loader, `loadDefaultConfig` in
+ * pkg/epp/config/loader/defaults.go) instantiates queue-scorer, kv-cache-utilization-scorer and
+ * prefix-cache-scorer with default parameters in one profile named `default`, weights 2, 2 and 3; the
+ * loader's system defaults then add `single-profile-handler` and, the profile having no picker,
+ * `max-score-picker`. This is the same config, spelled out.
+ */
+export const DEFAULT_ENDPOINT_PICKER_CONFIG_YAML = `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+    weight: 2
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 2
+  - pluginRef: prefix-cache-scorer
+    weight: 3
+`;
+
+export const DEFAULT_CONFIG_FILE = '<default EndpointPickerConfig>';
+
+/** The default config as a spec (before defaults are applied: no picker, no handler yet). */
+export function defaultEndpointPickerConfig(): EndpointPickerConfigSpec {
+  return {
+    apiVersion: 'llm-d.ai/v1alpha1',
+    kind: 'EndpointPickerConfig',
+    plugins: ['queue-scorer', 'kv-cache-utilization-scorer', 'prefix-cache-scorer'].map((type, i) => ({ name: type, type, parameters: {}, at: `plugins[${i}]` })),
+    schedulingProfiles: [
+      {
+        name: 'default',
+        at: 'schedulingProfiles[0] (default)',
+        plugins: [
+          { pluginRef: 'queue-scorer', weight: 2, at: 'plugins[0]' },
+          { pluginRef: 'kv-cache-utilization-scorer', weight: 2, at: 'plugins[1]' },
+          { pluginRef: 'prefix-cache-scorer', weight: 3, at: 'plugins[2]' },
+        ],
+      },
+    ],
+  };
+}
+
+/** Builds the default config with fresh plugin instances. */
+export function loadDefaultEndpointPickerConfig(registry: PluginRegistry): LoadedEndpointPickerConfig {
+  return loadEndpointPickerConfig(DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, { file: DEFAULT_CONFIG_FILE, registry });
+}

@@ -1,0 +1,44 @@
+/** Every built-in plugin, registered by its llm-d type string in one visible list. No import side effects. */
+import { PluginRegistry } from '../framework/registry.js';
+import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
+import { KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory } from './kv-cache-utilization-scorer.js';
+import { BY_LABEL_SELECTOR_TYPE, LABEL_SELECTOR_FILTER_TYPE, byLabelSelectorFactory, labelSelectorFilterFactory } from './label-selector-filter.js';
+import { LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory } from './load-aware-scorer.js';
+import { LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory } from './lora-affinity-scorer.js';
+import { MAX_SCORE_PICKER_TYPE, maxScorePickerFactory } from './max-score-picker.js';
+import { NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory } from './no-hit-lru-scorer.js';
+import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
+import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
+import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
+import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
+import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session-affinity-scorer.js';
+import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
+import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
+import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
+
+/** Adds every built-in to `registry` (a new one by default) and returns it. */
+export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()): PluginRegistry {
+  return (
+    registry
+      // filters
+      .register(SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory)
+      .register(LABEL_SELECTOR_FILTER_TYPE, labelSelectorFilterFactory)
+      .register(BY_LABEL_SELECTOR_TYPE, byLabelSelectorFactory)
+      .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
+      // scorers
+      .register(QUEUE_SCORER_TYPE, queueScorerFactory)
+      .register(KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory)
+      .register(PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory)
+      .register(LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory)
+      .register(LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory)
+      .register(ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory)
+      .register(SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory)
+      .register(NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory)
+      // pickers
+      .register(MAX_SCORE_PICKER_TYPE, maxScorePickerFactory)
+      .register(RANDOM_PICKER_TYPE, randomPickerFactory)
+      .register(WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory)
+      // profile handlers
+      .register(SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory)
+  );
+}
