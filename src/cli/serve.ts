@@ -16,6 +16,7 @@ interface ServeFlags {
   gatewayName?: string;
   maxAttempts: number;
   modelsRefreshInterval: number;
+  refreshMetricsInterval: number;
   connectTimeout: number;
   logLevel: LogLevel;
 }
@@ -32,6 +33,7 @@ export function registerServeCommand(program: Command): void {
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--max-attempts <n>', 'endpoints tried per request when connections fail', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
+    .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
     .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (flags: ServeFlags) => {
@@ -49,6 +51,7 @@ export function registerServeCommand(program: Command): void {
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
           modelsRefreshMs: flags.modelsRefreshInterval,
+          refreshMetricsIntervalMs: flags.refreshMetricsInterval,
           connectTimeoutMs: flags.connectTimeout,
           log,
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
+import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import type { Logger } from '../observability/logger.js';
 import { createHandler } from './handler.js';
 import type { GatewayState } from './plan-request.js';
@@ -17,6 +18,8 @@ export interface GatewayOptions {
   maxAttempts: number;
   /** How often each endpoint's GET /v1/models is refreshed (ms). */
   modelsRefreshMs: number;
+  /** How often each endpoint's /metrics is scraped (ms); llm-d's --refresh-metrics-interval. */
+  refreshMetricsIntervalMs: number;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   log: Logger;
@@ -29,6 +32,7 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
   strictAllowlist: false,
   maxAttempts: 3,
   modelsRefreshMs: 5000,
+  refreshMetricsIntervalMs: 50,
   connectTimeoutMs: 2000,
   responseTimeoutMs: 600_000,
 };
@@ -37,6 +41,7 @@ export class Gateway {
   readonly options: GatewayOptions;
   readonly datastore = new Datastore();
   readonly discovery: ModelDiscovery;
+  readonly metrics: MetricsScraper;
   readonly upstreams: UpstreamPools;
   readonly server: Server;
   #state: GatewayState | undefined;
@@ -48,6 +53,10 @@ export class Gateway {
       intervalMs: options.modelsRefreshMs,
       timeoutMs: Math.min(2000, options.modelsRefreshMs),
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
+    });
+    this.metrics = new MetricsScraper(this.datastore, {
+      refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
+      onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),
     });
     this.server = createServer({ keepAliveTimeout: 65_000 }, createHandler(this));
     // Streams last as long as generation does; the gateway's own timeouts live on the upstream side.
@@ -65,7 +74,8 @@ export class Gateway {
    */
   async applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     const prepared = this.datastore.prepare(snapshot);
-    await this.discovery.refreshAll(prepared.added);
+    // New endpoints are asked what they serve and scraped once, in parallel, before requests can pick them.
+    await Promise.all([this.discovery.refreshAll(prepared.added), this.metrics.scrapeAll(prepared.added)]);
     prepared.commit();
     this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist };
     for (const ep of prepared.removed) this.upstreams.release(ep.origin);
@@ -88,18 +98,21 @@ export class Gateway {
       });
     });
     this.discovery.start();
+    this.metrics.start();
     return this.server.address() as AddressInfo;
   }
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes upstream connections. */
   async close(graceMs = 5000): Promise<void> {
     this.discovery.stop();
+    this.metrics.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
     await this.discovery.close();
+    await this.metrics.close();
     await this.upstreams.closeAll();
   }
 }

@@ -2,7 +2,7 @@
  * llm-d's EndpointPickerConfig as YAML text -> a checked spec. Structure only; plugin parameters and
  * references are checked when the spec is built (build-scheduler-config.ts).
  */
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from 'yaml';
 import { describeValue } from '../framework/param-reader.js';
 import type { EppConfigIssue } from './epp-config-error.js';
 
@@ -66,8 +66,16 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
   const spec: EndpointPickerConfigSpec = { apiVersion: '', kind: EPP_CONFIG_KIND, plugins: [], schedulingProfiles: [] };
   const docList = Array.isArray(docs) ? docs : [];
   const doc: Document | undefined = docList[0];
+  // The line of a mapping entry is its key's (a block value starts on the next line); of a list item, the item's.
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     for (let p = path; p.length > 0; p = p.slice(0, -1)) {
+      const last = p[p.length - 1];
+      const parent: unknown = p.length === 1 ? doc?.contents : doc?.getIn(p.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((i) => isScalar(i.key) && i.key.value === last);
+        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+        if (range) return lines.linePos(range[0]).line;
+      }
       const node = doc?.getIn(p, true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return lines.linePos(node.range[0]).line;
     }
@@ -117,7 +125,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     const name = raw.name ?? type;
     const where = typeof type === 'string' && typeof name === 'string' ? (name === type ? `${at} (${type})` : `${at} "${name}" (${type})`) : at;
     unknownFields(raw, ['name', 'type', 'parameters'], (k) => issue([...path, k], where, k, 'unknown field; known fields: name, type, parameters'));
-    if (typeof type !== 'string' || type === '') return issue([...path, 'type'], where, 'type', `is required: the plugin type, such as queue-scorer; got ${describeValue(type)}`);
+    if (typeof type !== 'string' || type === '') return issue([...path, 'type'], where, 'type', `is required: the plugin type, such as queue-scorer${type === undefined ? '' : `; got ${describeValue(type)}`}`);
     if (typeof name !== 'string' || name === '') return issue([...path, 'name'], where, 'name', `must be a non-empty string, got ${describeValue(raw.name)}`);
     const params = raw.parameters ?? {};
     if (!isMapping(params)) return issue([...path, 'parameters'], where, 'parameters', `must be a mapping, got ${describeValue(params)}`);
@@ -135,7 +143,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     const name = raw.name;
     const where = typeof name === 'string' ? `${at} (${name})` : at;
     unknownFields(raw, ['name', 'plugins'], (k) => issue([...path, k], where, k, 'unknown field; known fields: name, plugins'));
-    if (typeof name !== 'string' || name === '') return issue([...path, 'name'], where, 'name', `is required, got ${describeValue(name)}`);
+    if (typeof name !== 'string' || name === '') return issue([...path, 'name'], where, 'name', `is required${name === undefined ? '' : `, got ${describeValue(name)}`}`);
     if (profileNames.has(name)) return issue([...path, 'name'], where, 'name', 'duplicates another profile name');
     profileNames.add(name);
     const profile: SchedulingProfileSpec = { name, plugins: [], at: where };
@@ -145,7 +153,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
       const refPath = [...path, 'plugins', j];
       if (!isMapping(ref)) return issue(refPath, where, field, `must be a mapping {pluginRef, weight?}, got ${describeValue(ref)}`);
       unknownFields(ref, ['pluginRef', 'weight'], (k) => issue([...refPath, k], where, `${field}.${k}`, 'unknown field; known fields: pluginRef, weight'));
-      if (typeof ref.pluginRef !== 'string' || ref.pluginRef === '') return issue([...refPath, 'pluginRef'], where, `${field}.pluginRef`, `is required: the name of a plugin; got ${describeValue(ref.pluginRef)}`);
+      if (typeof ref.pluginRef !== 'string' || ref.pluginRef === '') return issue([...refPath, 'pluginRef'], where, `${field}.pluginRef`, `is required: the name of a plugin${ref.pluginRef === undefined ? '' : `; got ${describeValue(ref.pluginRef)}`}`);
       const entry: ProfilePluginSpec = { pluginRef: ref.pluginRef, at: field };
       if (ref.weight !== undefined && ref.weight !== null) {
         if (typeof ref.weight !== 'number' || !Number.isFinite(ref.weight)) return issue([...refPath, 'weight'], where, `${field}.weight`, `must be a number, got ${describeValue(ref.weight)}`);

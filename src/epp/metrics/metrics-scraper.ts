@@ -1,13 +1,16 @@
 /** Scrapes every endpoint's /metrics every few tens of ms into `ep.metrics`, one request per endpoint at a time. */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EngineMetricMap } from './engine-metrics.js';
 import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } from './engine-metrics.js';
 import { extractEndpointMetrics } from './extract-endpoint-metrics.js';
+import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 
 export { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
+
+const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
 
 export interface MetricsScraperOptions {
   /** How often each endpoint is scraped (ms); llm-d's `--refresh-metrics-interval`, default 50. */
@@ -52,7 +55,8 @@ export class MetricsScraper {
   readonly options: MetricsScraperOptions;
   #store: Datastore;
   // One connection per pod is enough with one scrape in flight, and keep-alive saves a handshake per scrape.
-  #agent = new Agent({ keepAliveTimeout: 10_000, connections: 1 });
+  // Idle sockets are dropped before uvicorn's 5 s keep-alive (vLLM's server) closes them under us.
+  #agent = new Agent({ keepAliveTimeout: 4_000, connections: 1 });
   #timer: NodeJS.Timeout | undefined;
   #pending = new Map<Endpoint, Promise<void>>();
   #closed: Promise<void> | undefined;
@@ -148,32 +152,21 @@ export class MetricsScraper {
   }
 
   async #scrape(ep: Endpoint): Promise<void> {
-    const { path, timeoutMs } = this.options;
-    const url = `${ep.origin}${path}`;
+    const { path, timeoutMs, maxBodyBytes } = this.options;
     this.#stats.scrapes++;
     try {
       const map = this.#engineOf(ep);
-      const res = await request(url, {
-        dispatcher: this.#agent,
-        // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
-        headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        throw new Error(`answered ${res.statusCode}`);
-      }
-      const text = await readText(res.body, this.options.maxBodyBytes);
-      const reading = extractEndpointMetrics(parsePrometheusText(text, { keep: map.sampleNames }), map);
+      // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
+      const res = await getText(this.#agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: ACCEPT });
+      if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
+      const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
       ep.metrics = { ...reading, updatedAt: Date.now() };
       ep.metricsError = undefined;
     } catch (e) {
       this.#stats.failures++;
       const err = e as Error & { code?: string };
-      const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}`;
-      const message = `GET ${url} failed: ${why}`;
+      const why = err.name === 'TimeoutError' ? err.message : `${err.code ?? err.name}: ${err.message}`;
+      const message = `GET ${ep.origin}${path} failed: ${why}`;
       // The old metrics stay: their updatedAt ages, and isStale() tells the scheduler when to stop trusting them.
       const changed = ep.metricsError !== message;
       ep.metricsError = message;
@@ -189,16 +182,4 @@ export class MetricsScraper {
     }
     return map;
   }
-}
-
-/** The body as UTF-8, refusing one larger than `max` bytes without buffering it all. */
-async function readText(body: AsyncIterable<Buffer>, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw new Error(`body larger than ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
 }

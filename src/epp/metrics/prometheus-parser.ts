@@ -122,6 +122,7 @@ interface Filter {
   readonly lengths: ReadonlySet<number>;
   /** Family names HELP/TYPE lines are kept for: the names and their unsuffixed forms. */
   readonly families: ReadonlySet<string>;
+  readonly familyLengths: ReadonlySet<number>;
 }
 
 const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created'];
@@ -132,7 +133,8 @@ function compileFilter(names: ReadonlySet<string>): Filter {
     families.add(n);
     for (const s of SUFFIXES) if (n.endsWith(s)) families.add(n.slice(0, -s.length));
   }
-  return { names, lengths: new Set([...names].map((n) => n.length)), families };
+  const lengths = (set: ReadonlySet<string>): Set<number> => new Set([...set].map((n) => n.length));
+  return { names, lengths: lengths(names), families, familyLengths: lengths(families) };
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -315,6 +317,8 @@ function readComment(text: string, i: number, end: number, filter: Filter | unde
   if (nameStart === i || nameStart >= end) return;
   let nameEnd = text.indexOf(' ', nameStart);
   if (nameEnd < 0 || nameEnd > end) nameEnd = end;
+  // Most families are not kept: reject them before making a substring.
+  if (filter && !filter.familyLengths.has(nameEnd - nameStart)) return;
   let name = text.slice(nameStart, nameEnd);
   const tab = name.indexOf('\t');
   if (tab > 0) {

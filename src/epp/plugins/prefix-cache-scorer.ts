@@ -3,7 +3,7 @@ import type { Endpoint } from '../datastore/endpoint.js';
 import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
-import { PrefixIndex } from './prefix-index.js';
+import { PrefixIndex, type AddHint } from './prefix-index.js';
 import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const PREFIX_CACHE_SCORER_TYPE = 'prefix-cache-scorer';
@@ -44,6 +44,8 @@ export function prefixCycleStateKey(name: string): string {
 
 /** Every this many PreRequests, endpoints whose objects were collected are pruned from the index. */
 const PRUNE_EVERY = 4096;
+/** Pending index updates flushed synchronously beyond this many. */
+const MAX_PENDING = 64;
 /** Above this many matched endpoints, one address map beats a linear search each. */
 const LINEAR_LOCATE_MAX = 8;
 
@@ -61,9 +63,18 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
   readonly #hasher = new PromptHasher();
   readonly #key: string;
   #adds = 0;
+  /**
+   * Index updates waiting for the event loop. llm-d records them in a goroutine, off the request's path; here
+   * they run in a setImmediate after the pick (the upstream request is sent first), or at once when
+   * `deferUpdates` is off or MAX_PENDING are waiting (a caller that never yields still gets them recorded).
+   */
+  readonly #pending: { hashes: BlockHashes; endpoint: Endpoint; capacity: number; hint: AddHint | undefined }[] = [];
+  #flushScheduled = false;
+  readonly deferUpdates: boolean;
 
-  constructor(name: string = PREFIX_CACHE_SCORER_TYPE, params: Partial<PrefixCacheParams> = {}) {
+  constructor(name: string = PREFIX_CACHE_SCORER_TYPE, params: Partial<PrefixCacheParams> = {}, options: { deferUpdates?: boolean } = {}) {
     this.name = name;
+    this.deferUpdates = options.deferUpdates ?? true;
     this.params = { ...DEFAULT_PREFIX_CACHE_PARAMS, ...params };
     this.#key = prefixCycleStateKey(name);
   }
@@ -95,11 +106,32 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
 
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {
     const state = this.#state(ctx, [picked]);
-    if (state.hashes.count > 0) this.index.add(state.hashes, picked, this.#capacity(picked));
-    if (++this.#adds % PRUNE_EVERY === 0) this.index.prune();
+    if (state.hashes.count === 0) return;
+    if (!this.deferUpdates) {
+      this.index.add(state.hashes, picked, this.#capacity(picked));
+    } else {
+      this.#pending.push({ hashes: state.hashes, endpoint: picked, capacity: this.#capacity(picked), hint: this.index.hint(state.hashes, picked) });
+      if (this.#pending.length >= MAX_PENDING) this.flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.flush()).unref();
+      }
+    }
+    if (++this.#adds % PRUNE_EVERY === 0) {
+      this.flush();
+      this.index.prune();
+    }
+  }
+
+  /** Records the picks whose index update is still pending (tests, benchmarks; the event loop does it otherwise). */
+  flush(): void {
+    this.#flushScheduled = false;
+    for (const p of this.#pending) this.index.add(p.hashes, p.endpoint, p.capacity, p.hint);
+    this.#pending.length = 0;
   }
 
   forget(address: string): void {
+    this.flush();
     this.index.forget(address);
   }
 

@@ -10,47 +10,53 @@ import type { BlockHashes } from './prefix-block-hash.js';
 
 const NONE = -1;
 
-/** Growable int32 columns sharing one id space, with a free list threaded through `link`. */
-class Columns {
-  cols: Int32Array[];
-  #link: number;
+/**
+ * Fixed-size int32 records in one growable array (a record's fields share a cache line), with a free list
+ * threaded through field `link`.
+ */
+class Records {
+  a: Int32Array;
+  readonly #stride: number;
+  readonly #link: number;
   #free = NONE;
   #next = 0;
 
-  constructor(count: number, link: number) {
-    this.cols = Array.from({ length: count }, () => new Int32Array(1024));
+  constructor(stride: number, link: number) {
+    this.a = new Int32Array(1024 * stride);
+    this.#stride = stride;
     this.#link = link;
   }
 
+  /** A record id; its fields are at `a[id * stride + field]`. May replace `a`. */
   alloc(): number {
     const id = this.#free;
     if (id !== NONE) {
-      this.#free = this.cols[this.#link]?.[id] as number;
+      this.#free = this.a[id * this.#stride + this.#link] as number;
       return id;
     }
-    if (this.#next === this.cols[0]?.length) {
-      this.cols = this.cols.map((c) => {
-        const bigger = new Int32Array(c.length * 2);
-        bigger.set(c);
-        return bigger;
-      });
+    if ((this.#next + 1) * this.#stride > this.a.length) {
+      const bigger = new Int32Array(this.a.length * 2);
+      bigger.set(this.a);
+      this.a = bigger;
     }
     return this.#next++;
   }
 
   release(id: number): void {
-    (this.cols[this.#link] as Int32Array)[id] = this.#free;
+    this.a[id * this.#stride + this.#link] = this.#free;
     this.#free = id;
   }
 }
 
-// Block columns: the block's hash lanes, its first holder and its number of holders.
+// A block: its hash lanes, its first holding and its number of holdings.
+const B = 4;
 const B_KEY = 0;
 const B_CHECK = 1;
 const B_HEAD = 2;
 const B_COUNT = 3;
-// Holding columns: who holds which block; the block's holder list; the holder's LRU list; and `up`, the same
-// endpoint's holding of the previous block of the prompt it was recorded with (held too: see `match`).
+// A holding (an endpoint holds a block): the block's list of holdings, the endpoint's LRU list, and `up`, the
+// same endpoint's holding of the previous block of the prompt it was recorded with (held too: see `match`).
+const H = 8;
 const H_SERVER = 0;
 const H_BLOCK = 1;
 const H_NEXT = 2;
@@ -84,13 +90,21 @@ export class ServerState {
   }
 }
 
+/** What `match` learnt that `add` can reuse: the blocks it resolved and how many the picked endpoint holds. */
+export interface AddHint {
+  /** Block ids of the prompt's first `path.length` blocks, as resolved by `match`. */
+  path: Int32Array;
+  /** Leading blocks the endpoint held at match time. */
+  matched: number;
+}
+
 export class PrefixIndex {
   /** (key, check) -> block id. */
   readonly #blocks = new IntPairMap();
   /** (block id, server id) -> holding id. */
   readonly #held = new IntPairMap();
-  readonly #b = new Columns(4, B_HEAD);
-  readonly #h = new Columns(7, H_NEXT);
+  readonly #b = new Records(B, B_HEAD);
+  readonly #h = new Records(H, H_NEXT);
   readonly #servers = new Map<string, ServerState>();
   readonly #byId: (ServerState | undefined)[] = [];
   readonly #freeIds: number[] = [];
@@ -98,6 +112,9 @@ export class PrefixIndex {
   #mark = 0;
   #matched: ServerState[] = [];
   #alive: ServerState[] = [];
+  /** Block ids `match` resolved for `#lastMatch`, so `add` need not look them up again. */
+  #matchPath = new Int32Array(256);
+  #matchResolved = 0;
   #path = new Int32Array(256);
   #fresh = new Int32Array(256);
   /** The hashes of the last `match`, whose `matched` counts `add` may trust. */
@@ -114,18 +131,22 @@ export class PrefixIndex {
   match(h: BlockHashes): readonly ServerState[] {
     const epoch = ++this.#epoch;
     this.#lastMatch = h;
+    this.#matchResolved = 0;
     const matched = this.#matched;
     matched.length = 0;
     if (h.count === 0) return matched;
+    if (this.#matchPath.length < h.count) this.#matchPath = new Int32Array(h.count);
+    const path = this.#matchPath;
     let id = this.#blocks.get(h.keys[0] as number, h.checks[0] as number);
     if (id === NONE) return matched;
-    const [, , head, count] = this.#b.cols as [Int32Array, Int32Array, Int32Array, Int32Array];
-    const hServer = this.#h.cols[H_SERVER] as Int32Array;
-    const hNext = this.#h.cols[H_NEXT] as Int32Array;
+    path[0] = id;
+    this.#matchResolved = 1;
+    const b = this.#b.a;
+    const hs = this.#h.a;
     const alive = this.#alive;
     alive.length = 0;
-    for (let x = head[id] as number; x !== NONE; x = hNext[x] as number) {
-      const s = this.#byId[hServer[x] as number] as ServerState;
+    for (let x = b[id * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) {
+      const s = this.#byId[hs[x * H + H_SERVER] as number] as ServerState;
       s.epoch = epoch;
       alive.push(s);
       matched.push(s);
@@ -133,11 +154,14 @@ export class PrefixIndex {
     let i = 1;
     for (; i < h.count && alive.length > 0; i++) {
       id = this.#blocks.get(h.keys[i] as number, h.checks[i] as number);
-      const holders = id === NONE ? 0 : (count[id] as number);
+      if (id === NONE) break;
+      path[i] = id;
+      this.#matchResolved = i + 1;
+      const holders = b[id * B + B_COUNT] as number;
       if (holders === alive.length) continue;
       // Some endpoints stop at block i: the alive ones that do not hold it.
       const mark = ++this.#mark;
-      if (holders > 0) for (let x = head[id] as number; x !== NONE; x = hNext[x] as number) (this.#byId[hServer[x] as number] as ServerState).mark = mark;
+      for (let x = b[id * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) (this.#byId[hs[x * H + H_SERVER] as number] as ServerState).mark = mark;
       let kept = 0;
       for (const s of alive) {
         if (s.mark === mark) alive[kept++] = s;
@@ -150,12 +174,21 @@ export class PrefixIndex {
     return matched;
   }
 
+  /** A copy of what the last `match` (on `h`) found for `ep`, for an `add` that runs later; undefined if stale. */
+  hint(h: BlockHashes, ep: Endpoint): AddHint | undefined {
+    if (h !== this.#lastMatch) return undefined;
+    const s = this.#servers.get(ep.address);
+    return { path: this.#matchPath.slice(0, this.#matchResolved), matched: s && s.epoch === this.#epoch ? s.matched : 0 };
+  }
+
   /**
    * Records that `ep` now holds every block of `h`. Blocks are touched last to first, so a prompt's first
    * block is its most recently used: as in vLLM, which frees a sequence's blocks tail first, eviction eats
-   * prompts from their ends.
+   * prompts from their ends. `hint` (from `hint()` or, when omitted, the last `match` if it was on `h`)
+   * saves the lookups `match` already did; it is checked, so a stale one costs only those lookups.
    */
-  add(h: BlockHashes, ep: Endpoint, capacity: number): void {
+  add(h: BlockHashes, ep: Endpoint, capacity: number, hint?: AddHint): void {
+    const fromMatch = hint === undefined && h === this.#lastMatch;
     const s = this.#server(ep, capacity);
     const n = h.count;
     if (n === 0) return;
@@ -164,17 +197,22 @@ export class PrefixIndex {
       this.#fresh = new Int32Array(n);
     }
     const path = this.#path;
+    const known = hint ? hint.path : fromMatch ? this.#matchPath : undefined;
+    const reuse = hint ? hint.path.length : fromMatch ? this.#matchResolved : 0;
     for (let i = 0; i < n; i++) {
       const k = h.keys[i] as number;
       const c = h.checks[i] as number;
-      let id = this.#blocks.get(k, c);
+      let id = i < reuse ? ((known as Int32Array)[i] as number) : NONE;
+      // A block `match` resolved may have been freed and reused since (another add evicted it): check.
+      if (id !== NONE && (this.#b.a[id * B + B_KEY] !== k || this.#b.a[id * B + B_CHECK] !== c || this.#b.a[id * B + B_COUNT] === 0)) id = NONE;
+      if (id === NONE) id = this.#blocks.get(k, c);
       if (id === NONE) {
         id = this.#b.alloc();
-        const [key, check, head, count] = this.#b.cols as [Int32Array, Int32Array, Int32Array, Int32Array];
-        key[id] = k;
-        check[id] = c;
-        head[id] = NONE;
-        count[id] = 0;
+        const b = this.#b.a;
+        b[id * B + B_KEY] = k;
+        b[id * B + B_CHECK] = c;
+        b[id * B + B_HEAD] = NONE;
+        b[id * B + B_COUNT] = 0;
         this.#blocks.set(k, c, id);
       }
       path[i] = id;
@@ -182,8 +220,8 @@ export class PrefixIndex {
     // Blocks 0..m-1 are held already. Right after `match` on these hashes m is known; else find it.
     let m = -1;
     let deepest = NONE;
-    if (h === this.#lastMatch) {
-      m = s.epoch === this.#epoch ? Math.min(s.matched, n) : 0;
+    if (hint || fromMatch) {
+      m = Math.min(hint ? hint.matched : s.epoch === this.#epoch ? s.matched : 0, n);
       deepest = m > 0 ? this.#held.get(path[m - 1] as number, s.id) : NONE;
       if ((m > 0 && deepest === NONE) || (m < n && this.#held.get(path[m] as number, s.id) !== NONE)) m = -1;
     }
@@ -200,9 +238,9 @@ export class PrefixIndex {
     for (let i = m; i < n; i++) up = fresh[i - m] = this.#hold(s, path[i] as number, up);
     for (let i = n - m - 1; i >= 0; i--) this.#touch(s, fresh[i] as number);
     // Then the held ones, deepest first, by their `up` links: no lookups.
-    const [hServer, hBlock, , , , , hUp] = this.#h.cols as Int32Array[] as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+    const hs = this.#h.a;
     for (let x = deepest, d = m - 1; d >= 0; d--) {
-      if (x === NONE || hServer[x] !== s.id || hBlock[x] !== path[d]) {
+      if (x === NONE || hs[x * H + H_SERVER] !== s.id || hs[x * H + H_BLOCK] !== path[d]) {
         // A link that does not lead where it should (a hash collision): look the rest up.
         for (; d >= 0; d--) {
           const y = this.#held.get(path[d] as number, s.id);
@@ -211,9 +249,9 @@ export class PrefixIndex {
         break;
       }
       this.#touch(s, x);
-      x = hUp[x] as number;
+      x = hs[x * H + H_UP] as number;
     }
-    if (h === this.#lastMatch) {
+    if (fromMatch) {
       s.epoch = this.#epoch;
       s.matched = n;
     }
@@ -267,22 +305,23 @@ export class PrefixIndex {
     return s;
   }
 
-  /** A new holding of `block` by `s`, linked first in the block's holder list (not yet in the LRU list). */
+  /** A new holding of `block` by `s`, first in the block's list of holdings (not yet in the LRU list). */
   #hold(s: ServerState, block: number, up: number): number {
     const x = this.#h.alloc();
-    const [hServer, hBlock, hNext, hPrev, hNewer, hOlder, hUp] = this.#h.cols as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
-    const head = this.#b.cols[B_HEAD] as Int32Array;
-    const count = this.#b.cols[B_COUNT] as Int32Array;
-    hServer[x] = s.id;
-    hBlock[x] = block;
-    hUp[x] = up;
-    hNewer[x] = NONE;
-    hOlder[x] = NONE;
-    hPrev[x] = NONE;
-    hNext[x] = head[block] as number;
-    if (hNext[x] !== NONE) hPrev[hNext[x] as number] = x;
-    head[block] = x;
-    count[block] = (count[block] as number) + 1;
+    const hs = this.#h.a;
+    const b = this.#b.a;
+    const at = x * H;
+    const head = b[block * B + B_HEAD] as number;
+    hs[at + H_SERVER] = s.id;
+    hs[at + H_BLOCK] = block;
+    hs[at + H_UP] = up;
+    hs[at + H_NEWER] = NONE;
+    hs[at + H_OLDER] = NONE;
+    hs[at + H_PREV] = NONE;
+    hs[at + H_NEXT] = head;
+    if (head !== NONE) hs[head * H + H_PREV] = x;
+    b[block * B + B_HEAD] = x;
+    b[block * B + B_COUNT] = (b[block * B + B_COUNT] as number) + 1;
     this.#held.set(block, s.id, x);
     s.size++;
     return x;
@@ -291,46 +330,46 @@ export class PrefixIndex {
   /** Makes holding `x` the most recently used of `s`. */
   #touch(s: ServerState, x: number): void {
     if (s.newest === x) return;
-    const newer = this.#h.cols[H_NEWER] as Int32Array;
-    const older = this.#h.cols[H_OLDER] as Int32Array;
-    if (newer[x] !== NONE || older[x] !== NONE || s.oldest === x) this.#unlink(s, x);
-    older[x] = s.newest;
-    newer[x] = NONE;
-    if (s.newest !== NONE) newer[s.newest] = x;
+    const hs = this.#h.a;
+    const at = x * H;
+    if (hs[at + H_NEWER] !== NONE || hs[at + H_OLDER] !== NONE || s.oldest === x) this.#unlink(s, x);
+    hs[at + H_OLDER] = s.newest;
+    hs[at + H_NEWER] = NONE;
+    if (s.newest !== NONE) hs[s.newest * H + H_NEWER] = x;
     s.newest = x;
     if (s.oldest === NONE) s.oldest = x;
   }
 
   #unlink(s: ServerState, x: number): void {
-    const newer = this.#h.cols[H_NEWER] as Int32Array;
-    const older = this.#h.cols[H_OLDER] as Int32Array;
-    const n = newer[x] as number;
-    const o = older[x] as number;
-    if (n !== NONE) older[n] = o;
+    const hs = this.#h.a;
+    const n = hs[x * H + H_NEWER] as number;
+    const o = hs[x * H + H_OLDER] as number;
+    if (n !== NONE) hs[n * H + H_OLDER] = o;
     else s.newest = o;
-    if (o !== NONE) newer[o] = n;
+    if (o !== NONE) hs[o * H + H_NEWER] = n;
     else s.oldest = n;
-    newer[x] = NONE;
-    older[x] = NONE;
+    hs[x * H + H_NEWER] = NONE;
+    hs[x * H + H_OLDER] = NONE;
   }
 
   #evict(x: number): void {
-    const [hServer, hBlock, hNext, hPrev] = this.#h.cols as [Int32Array, Int32Array, Int32Array, Int32Array];
-    const [key, check, head, count] = this.#b.cols as [Int32Array, Int32Array, Int32Array, Int32Array];
-    const s = this.#byId[hServer[x] as number] as ServerState;
-    const block = hBlock[x] as number;
+    const hs = this.#h.a;
+    const b = this.#b.a;
+    const s = this.#byId[hs[x * H + H_SERVER] as number] as ServerState;
+    const block = hs[x * H + H_BLOCK] as number;
     this.#unlink(s, x);
-    const next = hNext[x] as number;
-    const prev = hPrev[x] as number;
-    if (prev !== NONE) hNext[prev] = next;
-    else head[block] = next;
-    if (next !== NONE) hPrev[next] = prev;
+    const next = hs[x * H + H_NEXT] as number;
+    const prev = hs[x * H + H_PREV] as number;
+    if (prev !== NONE) hs[prev * H + H_NEXT] = next;
+    else b[block * B + B_HEAD] = next;
+    if (next !== NONE) hs[next * H + H_PREV] = prev;
     this.#held.delete(block, s.id);
     this.#h.release(x);
     s.size--;
-    count[block] = (count[block] as number) - 1;
-    if (count[block] === 0) {
-      this.#blocks.delete(key[block] as number, check[block] as number);
+    const left = (b[block * B + B_COUNT] as number) - 1;
+    b[block * B + B_COUNT] = left;
+    if (left === 0) {
+      this.#blocks.delete(b[block * B + B_KEY] as number, b[block * B + B_CHECK] as number);
       this.#b.release(block);
     }
   }

@@ -19,6 +19,7 @@ export class ServedModelFilter implements Filter {
   readonly onMissing: OnMissing;
   readonly fallbackOnEmpty: boolean;
   readonly #cache = new WeakMap<readonly Endpoint[], Map<string, CachedVerdict>>();
+  readonly #seen = new WeakSet<readonly Endpoint[]>();
 
   constructor(name: string = SERVED_MODEL_FILTER_TYPE, onMissing: OnMissing = 'Pass', fallbackOnEmpty = false) {
     this.name = name;
@@ -44,6 +45,12 @@ export class ServedModelFilter implements Filter {
     if (!all) {
       const kept = endpoints.filter((ep) => (ep.models ? ep.models.has(model) : keepUnlisted));
       result = kept.length === 0 && this.fallbackOnEmpty ? endpoints : kept;
+    }
+    // Cache only arrays seen before: a caller that builds a fresh candidate list per request would otherwise
+    // pay for a snapshot it never reuses.
+    if (!this.#seen.has(endpoints)) {
+      this.#seen.add(endpoints);
+      return result;
     }
     let byModel = this.#cache.get(endpoints);
     if (!byModel) this.#cache.set(endpoints, (byModel = new Map()));

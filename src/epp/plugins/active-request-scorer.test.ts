@@ -1,0 +1,29 @@
+/** active-request-scorer: from the gateway's in-flight counts; idle -> 1, else (max - n) / max x maxBusyScore. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { context, endpoint } from '../framework/test-fixtures.js';
+import { ActiveRequestScorer } from './active-request-scorer.js';
+import { registerBuiltins } from './register-builtins.js';
+
+describe('active-request-scorer', () => {
+  const cases: { name: string; inFlight: number[]; idle?: number; maxBusy?: number; want: number[] }[] = [
+    { name: 'fewer in flight scores higher', inFlight: [0, 2, 4], want: [1, 0.5, 0] },
+    { name: 'all idle', inFlight: [0, 0], want: [1, 1] },
+    { name: 'all equally busy: none preferred', inFlight: [3, 3], want: [0, 0] },
+    { name: 'idleThreshold counts light load as idle', inFlight: [1, 2, 4], idle: 1, want: [1, 0.5, 0] },
+    { name: 'maxBusyScore leaves a gap below idle', inFlight: [0, 2, 4], maxBusy: 0.5, want: [1, 0.25, 0] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const eps = c.inFlight.map((n, i) => endpoint(`10.0.0.${i + 1}`).inFlight(n).build());
+      assert.deepEqual(Array.from(new ActiveRequestScorer('a', c.idle, c.maxBusy).score(context(), eps)), c.want);
+    });
+  }
+  test('parameters by llm-d names; requestTimeout accepted with a warning', () => {
+    const warnings: string[] = [];
+    const s = registerBuiltins().create('active-request-scorer', 'a', { idleThreshold: 2, maxBusyScore: 0.5, requestTimeout: '2m' }, { warn: (w) => warnings.push(w) }) as ActiveRequestScorer;
+    assert.deepEqual([s.idleThreshold, s.maxBusyScore], [2, 0.5]);
+    assert.match(warnings[0] ?? '', /parameters\.requestTimeout is ignored/);
+    assert.throws(() => registerBuiltins().create('active-request-scorer', 'a', { maxBusyScore: 2 }), /maxBusyScore: must be at most 1/);
+  });
+});

@@ -1,0 +1,39 @@
+/** The Filter contract, run against every registered filter: a subset of its input, in the same order, inputs untouched. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isFilter } from '../framework/plugin.js';
+import { context } from '../framework/test-fixtures.js';
+import { candidateSets, requests, snapshot } from './contract-fixtures.js';
+import { registerBuiltins } from './register-builtins.js';
+
+const registry = registerBuiltins();
+const filterTypes = registry.types().filter((t) => isFilter(registry.create(t, t)));
+
+test('every filter type is covered', () => {
+  assert.deepEqual(filterTypes, ['by-label-selector', 'label-selector-filter', 'served-model-filter', 'utilization-detector']);
+});
+
+for (const type of filterTypes) {
+  describe(`Filter contract: ${type}`, () => {
+    for (const set of candidateSets()) {
+      for (const req of requests(set.endpoints[0])) {
+        test(`${set.name}, ${req.name}`, () => {
+          const f = registry.create(type, type, type.includes('label') ? { matchLabels: { role: 'decode' } } : {});
+          if (!isFilter(f)) throw new Error('not a filter');
+          const eps = set.endpoints;
+          const order = [...eps];
+          const before = snapshot(eps);
+          const kept = f.filter(context(req.request), eps);
+          let last = -1;
+          for (const ep of kept) {
+            const i = eps.indexOf(ep);
+            assert.ok(i > last, 'a subset, in input order, without repeats');
+            last = i;
+          }
+          assert.equal(snapshot(eps), before);
+          assert.deepEqual(eps, order);
+        });
+      }
+    }
+  });
+}

@@ -1,0 +1,24 @@
+/** queue-scorer: (maxQ - q) / (maxQ - minQ) over the candidates; all equal -> 1; no metrics -> 0. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { context, endpoint } from '../framework/test-fixtures.js';
+import { QueueScorer } from './queue-scorer.js';
+
+describe('queue-scorer', () => {
+  /** Waiting queue per endpoint; undefined = never scraped. */
+  const cases: { name: string; queues: (number | undefined)[]; want: number[] }[] = [
+    { name: 'linear between min and max', queues: [0, 5, 10], want: [1, 0.5, 0] },
+    { name: 'min above zero', queues: [4, 6, 8], want: [1, 0.5, 0] },
+    { name: 'all equal score 1', queues: [3, 3, 3], want: [1, 1, 1] },
+    { name: 'one endpoint', queues: [7], want: [1] },
+    { name: 'no metrics is the worst, and does not stretch the range', queues: [undefined, 2, 4], want: [0, 1, 0] },
+    { name: 'nobody has metrics', queues: [undefined, undefined], want: [0, 0] },
+    { name: 'empty', queues: [], want: [] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const eps = c.queues.map((q, i) => (q === undefined ? endpoint(`10.0.0.${i + 1}`) : endpoint(`10.0.0.${i + 1}`).waiting(q)).build());
+      assert.deepEqual(Array.from(new QueueScorer().score(context(), eps)), c.want);
+    });
+  }
+});
