@@ -5,11 +5,12 @@ import type { EndpointPickerConfigSpec } from './endpoint-picker-config.js';
 import { loadEndpointPickerConfig } from './load-endpoint-picker-config.js';
 
 /**
- * With neither `--config-file` nor `--config-text`, llm-d's EPP (GIE's loader, `loadDefaultConfig` in
- * pkg/epp/config/loader/defaults.go) instantiates queue-scorer, kv-cache-utilization-scorer and
- * prefix-cache-scorer with default parameters in one profile named `default`, weights 2, 2 and 3; the
- * loader's system defaults then add `single-profile-handler` and, the profile having no picker,
- * `max-score-picker`. This is the same config, spelled out.
+ * With neither `--config-file` nor `--config-text`, llm-d's EPP logs "A configuration wasn't specified. A
+ * default one is being used." (`LoadRawConfig` in pkg/epp/config/loader/configloader.go) and takes
+ * `loadDefaultConfig()` (defaults.go): queue-scorer, kv-cache-utilization-scorer and prefix-cache-scorer with
+ * default parameters, in one profile named `default`, weights 2, 2 and 3. Its system defaults then add
+ * `single-profile-handler` (one profile, no handler) and `max-score-picker` (a profile without picker).
+ * This is the same config, spelled out.
  */
 export const DEFAULT_ENDPOINT_PICKER_CONFIG_YAML = `apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig

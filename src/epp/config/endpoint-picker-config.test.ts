@@ -169,6 +169,11 @@ describe('saturation thresholds', () => {
       want: { queueDepthThreshold: 3 },
     },
     {
+      name: "current llm-d's flowControl.saturationDetector.pluginRef",
+      yaml: `${HEAD}flowControl:\n  saturationDetector: {pluginRef: sat}\nplugins:\n- name: sat\n  type: utilization-detector\n  parameters: {headroom: 0.2}\n`,
+      want: { headroom: 0.2 },
+    },
+    {
       name: 'a plugin named utilization-detector is the default detector',
       yaml: `${HEAD}plugins:\n- type: utilization-detector\n  parameters: {kvCacheUtilThreshold: 0.9}\n`,
       want: { kvCacheUtilThreshold: 0.9 },
@@ -194,7 +199,7 @@ describe('invalid configs', () => {
     {
       name: 'unknown top-level field (llm-d decodes strictly)',
       yaml: `${HEAD}plugin: []\n`,
-      want: ['epp.yaml:3: plugin: unknown field; known fields: apiVersion, kind, plugins, schedulingProfiles, saturationDetector, featureGates, data, dataLayer, flowControl, parser, requestControl'],
+      want: ['epp.yaml:3: plugin: unknown field; known fields: apiVersion, kind, plugins, schedulingProfiles, saturationDetector, featureGates, data, dataLayer, flowControl, parser, requestHandler, requestControl'],
     },
     {
       name: 'plugin entries: missing type, unknown field, parameters not a mapping, duplicate names',

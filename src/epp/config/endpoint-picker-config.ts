@@ -37,7 +37,10 @@ export interface EndpointPickerConfigSpec {
   kind: typeof EPP_CONFIG_KIND;
   plugins: PluginSpec[];
   schedulingProfiles: SchedulingProfileSpec[];
-  /** GIE's saturation thresholds block, or llm-d's `{pluginRef}` naming a `utilization-detector`. */
+  /**
+   * GIE's saturation thresholds block, or llm-d's `{pluginRef}` naming a `utilization-detector` (top level, or
+   * under `flowControl` in current llm-d).
+   */
   saturationDetector?: Record<string, unknown>;
 }
 
@@ -47,7 +50,7 @@ const READ_FIELDS = ['apiVersion', 'kind', 'plugins', 'schedulingProfiles', 'sat
  * Fields llm-d defines that infergate accepts and ignores, with a warning: its metrics scraping, flow control
  * and parsers are built in and configured elsewhere. Anything else is an error, as llm-d decodes strictly.
  */
-const IGNORED_FIELDS = ['featureGates', 'data', 'dataLayer', 'flowControl', 'parser', 'requestControl'];
+const IGNORED_FIELDS = ['featureGates', 'data', 'dataLayer', 'flowControl', 'parser', 'requestHandler', 'requestControl'];
 
 export interface ParsedConfig {
   spec: EndpointPickerConfigSpec;
@@ -168,6 +171,9 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
   if (root.saturationDetector !== undefined && root.saturationDetector !== null) {
     if (isMapping(root.saturationDetector)) spec.saturationDetector = root.saturationDetector;
     else issue(['saturationDetector'], '', 'saturationDetector', `must be a mapping, got ${describeValue(root.saturationDetector)}`);
+  } else if (isMapping(root.flowControl) && isMapping(root.flowControl.saturationDetector)) {
+    // Current llm-d moved the detector reference under flowControl; the rest of flowControl is not ours.
+    spec.saturationDetector = root.flowControl.saturationDetector;
   }
   return { spec, issues, warnings, lineOf };
 }

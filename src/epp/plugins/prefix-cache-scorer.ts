@@ -44,8 +44,11 @@ export function prefixCycleStateKey(name: string): string {
 
 /** Every this many PreRequests, endpoints whose objects were collected are pruned from the index. */
 const PRUNE_EVERY = 4096;
-/** Pending index updates flushed synchronously beyond this many. */
-const MAX_PENDING = 64;
+/**
+ * Pending index updates are flushed synchronously beyond this many: a bound on memory (~6 KB each) for a
+ * caller that never yields. With the event loop turning, the setImmediate flush runs long before.
+ */
+const MAX_PENDING = 256;
 /** Above this many matched endpoints, one address map beats a linear search each. */
 const LINEAR_LOCATE_MAX = 8;
 
@@ -69,7 +72,7 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
    * `deferUpdates` is off or MAX_PENDING are waiting (a caller that never yields still gets them recorded).
    */
   readonly #pending: { hashes: BlockHashes; endpoint: Endpoint; capacity: number; hint: AddHint | undefined }[] = [];
-  #flushScheduled = false;
+  #flushTimer: NodeJS.Immediate | undefined;
   readonly deferUpdates: boolean;
 
   constructor(name: string = PREFIX_CACHE_SCORER_TYPE, params: Partial<PrefixCacheParams> = {}, options: { deferUpdates?: boolean } = {}) {
@@ -112,10 +115,7 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
     } else {
       this.#pending.push({ hashes: state.hashes, endpoint: picked, capacity: this.#capacity(picked), hint: this.index.hint(state.hashes, picked) });
       if (this.#pending.length >= MAX_PENDING) this.flush();
-      else if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.flush()).unref();
-      }
+      else this.#flushTimer ??= setImmediate(() => this.flush()).unref();
     }
     if (++this.#adds % PRUNE_EVERY === 0) {
       this.flush();
@@ -125,7 +125,8 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
 
   /** Records the picks whose index update is still pending (tests, benchmarks; the event loop does it otherwise). */
   flush(): void {
-    this.#flushScheduled = false;
+    if (this.#flushTimer) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
     for (const p of this.#pending) this.index.add(p.hashes, p.endpoint, p.capacity, p.hint);
     this.#pending.length = 0;
   }

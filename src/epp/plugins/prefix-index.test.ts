@@ -9,12 +9,12 @@ import { PrefixIndex } from './prefix-index.js';
 /** A prompt of blocks named by numbers: same number, same block (chained hashes are unique per prefix). */
 function blocks(...ids: number[]): BlockHashes {
   let chain = 7;
-  const keys = new Int32Array(ids.length);
-  const checks = new Int32Array(ids.length);
+  const keys: number[] = [];
+  const checks: number[] = [];
   ids.forEach((id, i) => {
     chain = (Math.imul(chain ^ id, 0x01000193) + i) | 0;
     keys[i] = chain >> 1;
-    checks[i] = chain ^ 0x5bd1e995;
+    checks[i] = (chain ^ 0x5bd1e995) >> 1;
   });
   return { count: ids.length, keys, checks };
 }

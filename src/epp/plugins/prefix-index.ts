@@ -9,6 +9,8 @@ import { IntPairMap } from './int-pair-map.js';
 import type { BlockHashes } from './prefix-block-hash.js';
 
 const NONE = -1;
+/** A block `match` did not look up. */
+const UNKNOWN = -2;
 
 /**
  * Fixed-size int32 records in one growable array (a record's fields share a cache line), with a free list
@@ -93,7 +95,7 @@ export class ServerState {
 /** What `match` learnt that `add` can reuse: the blocks it resolved and how many the picked endpoint holds. */
 export interface AddHint {
   /** Block ids of the prompt's first `path.length` blocks, as resolved by `match`. */
-  path: Int32Array;
+  path: readonly number[];
   /** Leading blocks the endpoint held at match time. */
   matched: number;
 }
@@ -112,7 +114,7 @@ export class PrefixIndex {
   #mark = 0;
   #matched: ServerState[] = [];
   #alive: ServerState[] = [];
-  /** Block ids `match` resolved for `#lastMatch`, so `add` need not look them up again. */
+  /** Block ids `match` resolved for `#lastMatch` (UNKNOWN where it did not look), so `add` need not again. */
   #matchPath = new Int32Array(256);
   #matchResolved = 0;
   #path = new Int32Array(256);
@@ -124,9 +126,10 @@ export class PrefixIndex {
    * For every endpoint holding the prompt's first block, how many consecutive leading blocks it holds
    * (`matched`). Returns those endpoints; the array is reused by the next call.
    *
-   * Cost: one hash probe per block, plus work only where the set of holders shrinks along the prompt. That
-   * relies on the index being prefix-closed (an endpoint holding a block holds the blocks before it), which
-   * `add`'s touch order guarantees: earlier blocks are always more recently used, so never evicted first.
+   * The index is prefix-closed (an endpoint holding a block holds the blocks before it: `add`'s touch order
+   * makes earlier blocks always more recently used, so never evicted first). So along a prompt the holder sets
+   * only shrink, and two blocks with as many holders have the same ones. A bisection finds the blocks where
+   * the count drops, probing O(drops x log blocks) blocks instead of all 256; only at a drop are holders read.
    */
   match(h: BlockHashes): readonly ServerState[] {
     const epoch = ++this.#epoch;
@@ -134,51 +137,75 @@ export class PrefixIndex {
     this.#matchResolved = 0;
     const matched = this.#matched;
     matched.length = 0;
-    if (h.count === 0) return matched;
-    if (this.#matchPath.length < h.count) this.#matchPath = new Int32Array(h.count);
-    const path = this.#matchPath;
-    let id = this.#blocks.get(h.keys[0] as number, h.checks[0] as number);
-    if (id === NONE) return matched;
-    path[0] = id;
-    this.#matchResolved = 1;
+    const n = h.count;
+    if (n === 0) return matched;
+    if (this.#matchPath.length < n) this.#matchPath = new Int32Array(n);
+    this.#matchPath.fill(UNKNOWN, 0, n);
+    this.#matchResolved = n;
+    const first = this.#count(h, 0);
+    if (first === 0) return matched;
     const b = this.#b.a;
     const hs = this.#h.a;
     const alive = this.#alive;
     alive.length = 0;
-    for (let x = b[id * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) {
+    for (let x = b[(this.#matchPath[0] as number) * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) {
       const s = this.#byId[hs[x * H + H_SERVER] as number] as ServerState;
       s.epoch = epoch;
+      s.matched = n;
       alive.push(s);
       matched.push(s);
     }
-    let i = 1;
-    for (; i < h.count && alive.length > 0; i++) {
-      id = this.#blocks.get(h.keys[i] as number, h.checks[i] as number);
-      if (id === NONE) break;
-      path[i] = id;
-      this.#matchResolved = i + 1;
-      const holders = b[id * B + B_COUNT] as number;
-      if (holders === alive.length) continue;
-      // Some endpoints stop at block i: the alive ones that do not hold it.
-      const mark = ++this.#mark;
-      for (let x = b[id * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) (this.#byId[hs[x * H + H_SERVER] as number] as ServerState).mark = mark;
-      let kept = 0;
-      for (const s of alive) {
-        if (s.mark === mark) alive[kept++] = s;
-        else s.matched = i;
-      }
-      alive.length = kept;
-      if (holders === 0) break;
-    }
-    for (const s of alive) s.matched = i;
+    this.#drops(h, 0, n - 1, first, this.#count(h, n - 1));
     return matched;
+  }
+
+  /** Holders of block i (0 when nobody holds it); records its id in the match path. */
+  #count(h: BlockHashes, i: number): number {
+    let id = this.#matchPath[i] as number;
+    if (id === UNKNOWN) {
+      id = this.#blocks.get(h.keys[i] as number, h.checks[i] as number);
+      this.#matchPath[i] = id;
+    }
+    return id === NONE ? 0 : (this.#b.a[id * B + B_COUNT] as number);
+  }
+
+  /**
+   * Settles every block in (lo, hi] where the holder count drops, left to right, given the counts at lo and hi:
+   * the alive endpoints that do not hold such a block i stop there, with `matched = i`.
+   */
+  #drops(h: BlockHashes, lo: number, hi: number, countLo: number, countHi: number): void {
+    if (countLo === countHi || hi <= lo) return;
+    if (hi === lo + 1) return this.#dropAt(hi, countHi);
+    const mid = (lo + hi) >> 1;
+    const countMid = this.#count(h, mid);
+    this.#drops(h, lo, mid, countLo, countMid);
+    this.#drops(h, mid, hi, countMid, countHi);
+  }
+
+  #dropAt(i: number, holders: number): void {
+    const alive = this.#alive;
+    const mark = ++this.#mark;
+    if (holders > 0) {
+      const hs = this.#h.a;
+      const id = this.#matchPath[i] as number;
+      for (let x = this.#b.a[id * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) (this.#byId[hs[x * H + H_SERVER] as number] as ServerState).mark = mark;
+    }
+    let kept = 0;
+    for (const s of alive) {
+      if (s.mark === mark) alive[kept++] = s;
+      else s.matched = i;
+    }
+    alive.length = kept;
   }
 
   /** A copy of what the last `match` (on `h`) found for `ep`, for an `add` that runs later; undefined if stale. */
   hint(h: BlockHashes, ep: Endpoint): AddHint | undefined {
     if (h !== this.#lastMatch) return undefined;
     const s = this.#servers.get(ep.address);
-    return { path: this.#matchPath.slice(0, this.#matchResolved), matched: s && s.epoch === this.#epoch ? s.matched : 0 };
+    // A plain array: an Int32Array copy would be allocated off the JS heap, slow at the tail.
+    const path = new Array<number>(this.#matchResolved);
+    for (let i = 0; i < path.length; i++) path[i] = this.#matchPath[i] as number;
+    return { path, matched: s && s.epoch === this.#epoch ? s.matched : 0 };
   }
 
   /**
@@ -202,7 +229,8 @@ export class PrefixIndex {
     for (let i = 0; i < n; i++) {
       const k = h.keys[i] as number;
       const c = h.checks[i] as number;
-      let id = i < reuse ? ((known as Int32Array)[i] as number) : NONE;
+      let id = i < reuse ? ((known as ArrayLike<number>)[i] as number) : NONE;
+      if (id === UNKNOWN) id = NONE;
       // A block `match` resolved may have been freed and reused since (another add evicted it): check.
       if (id !== NONE && (this.#b.a[id * B + B_KEY] !== k || this.#b.a[id * B + B_CHECK] !== c || this.#b.a[id * B + B_COUNT] === 0)) id = NONE;
       if (id === NONE) id = this.#blocks.get(k, c);
