@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   pool_not_found: { status: 500, type: 'server_error' },
   backend_not_supported: { status: 500, type: 'server_error' },
   no_healthy_endpoint: { status: 503, type: 'server_error' },
+  request_shed: { status: 429, type: 'rate_limit_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
   not_ready: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },

@@ -6,7 +6,11 @@ import { loadSnapshotFromPath } from '../config/file-source.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { asGatewayError } from '../errors.js';
-import { planPick, planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-request.js';
+import { planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-request.js';
+import { planPick } from '../proxy/pick-stage.js';
+import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
+import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
+import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
 
@@ -19,6 +23,7 @@ interface ExplainFlags {
   strictAllowlist: boolean;
   gatewayName?: string;
   discover: boolean;
+  eppConfig?: string;
 }
 
 export interface ExplainInput {
@@ -31,6 +36,8 @@ export interface ExplainInput {
   gatewayName?: string;
   /** Ask each endpoint's GET /v1/models (default true); without it no endpoint is known to serve anything. */
   discover?: boolean;
+  /** The EndpointPickerConfig for pools that name none (as `serve --epp-config`). */
+  eppConfig?: ConfigText;
   /** Where load warnings go (unknown kinds, routes to missing pools); none when unset. */
   log?: Logger;
 }
@@ -38,12 +45,18 @@ export interface ExplainInput {
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
 export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const snapshot = await loadSnapshotFromPath(input.configPath, input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {}, input.log);
+  const schedulers = new PoolSchedulers(input.eppConfig);
+  const prepared = schedulers.prepare(snapshot);
+  for (const w of prepared.warnings) input.log?.warn(w);
+  prepared.commit();
   const datastore = new Datastore();
   datastore.apply(snapshot);
   if (input.discover !== false) {
+    // What each endpoint serves and its live metrics, as the server would know them.
     const discovery = new ModelDiscovery(datastore, { intervalMs: 60_000, timeoutMs: 1500 });
-    await discovery.refreshAll();
-    await discovery.close();
+    const metrics = new MetricsScraper(datastore, { timeoutMs: 1500 });
+    await Promise.all([discovery.refreshAll(), metrics.scrapeAll()]);
+    await Promise.all([discovery.close(), metrics.close()]);
   }
   const headers = new Map<string, string>();
   const dropped: string[] = [];
@@ -64,11 +77,12 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     body: Buffer.from(input.body),
     ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
-  const plan = planRoute({ snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false }, req);
+  const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers };
+  const plan = planRoute(state, req);
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (!plan.error && plan.view) {
     try {
-      planPick(plan, undefined, true);
+      planPick(state, plan, undefined, true);
     } catch (e) {
       plan.error = asGatewayError(e);
     }
@@ -87,7 +101,8 @@ export function registerExplainCommand(program: Command): void {
     .option('--path <path>', 'request path and query', '/v1/chat/completions')
     .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
-    .option('--no-discover', "do not ask the pods' GET /v1/models")
+    .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
+    .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics")
     .action(async (flags: ExplainFlags) => {
       try {
         const plan = await explainRequest({
@@ -99,6 +114,7 @@ export function registerExplainCommand(program: Command): void {
           strictAllowlist: flags.strictAllowlist === true,
           discover: flags.discover,
           log: createLogger('warn'),
+          ...(flags.eppConfig !== undefined ? { eppConfig: { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig } } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
         console.log(renderPlan(plan).join('\n'));

@@ -1,7 +1,8 @@
 /** Renders a request plan as the numbered, human-readable trace `infergate explain` prints. */
+import type { CycleTrace } from '../epp/framework/run-cycle.js';
 import type { RoutePlan } from '../proxy/plan-request.js';
 
-const STAGE_TITLE = { bbr: 'body-based routing', route: 'route', pool: 'pool', pick: 'pick' } as const;
+const STAGE_TITLE = { bbr: 'body-based routing', route: 'route', pool: 'pool', pick: 'admission' } as const;
 
 export function renderPlan(plan: RoutePlan): string[] {
   const lines: string[] = [];
@@ -20,7 +21,23 @@ export function renderPlan(plan: RoutePlan): string[] {
       lines.push(`   - ${c.address} (pod ${c.pod}, in-flight ${c.inFlight}): ${c.excluded ? `excluded: ${c.excluded}` : 'eligible'}`);
     }
   }
-  if (plan.pick) lines.push(`${++n}. pick: ${plan.pick.endpoint.address} (pod ${plan.pick.endpoint.podKey}): least in-flight among eligible endpoints, ties broken at random`);
+  for (const r of plan.schedule?.results.values() ?? []) if (r.trace) n = renderCycle(r.trace, lines, n);
+  const picked = plan.schedule?.endpoint;
+  if (picked) lines.push(`${++n}. pick: ${picked.address} (pod ${picked.podKey})${plan.schedule?.ranked && plan.schedule.ranked.length > 1 ? `, fallbacks ${plan.schedule.ranked.slice(1).map((e) => e.address).join(', ')}` : ''}`);
   if (plan.error) lines.push(`${++n}. error ${plan.error.status} ${plan.error.code}: ${plan.error.message}`, `   response body: ${JSON.stringify(plan.error.toBody())}`);
   return lines;
+}
+
+/** One profile's filters, then a table: a column per scorer (raw score, weight in the header) and the total. */
+function renderCycle(t: CycleTrace, lines: string[], n: number): number {
+  lines.push(`${++n}. scheduling profile "${t.profile}":`);
+  for (const f of t.filters) lines.push(`   filter ${f.name} (${f.type}): ${f.removed.length === 0 ? 'kept all' : `removed ${f.removed.join(', ')}`}, ${f.remaining} left`);
+  if (t.scored.length === 0) return n;
+  const headers = ['endpoint', ...t.scorers.map((s) => `${s.name} x${s.weight}`), 'total'];
+  const rows = t.scored.map((addr, i) => [addr, ...t.scorers.map((s) => (s.scores[i] ?? 0).toFixed(3)), (t.totals[i] ?? 0).toFixed(3) + (addr === t.picked ? '  <- picked' : '')]);
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const fmt = (cells: string[]): string => '   ' + cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
+  lines.push(fmt(headers));
+  for (const r of rows) lines.push(fmt(r));
+  return n;
 }

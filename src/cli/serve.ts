@@ -1,4 +1,5 @@
 /** `infergate serve -f PATH`: the standalone OpenAI-compatible gateway. */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
@@ -18,6 +19,7 @@ interface ServeFlags {
   modelsRefreshInterval: number;
   refreshMetricsInterval: number;
   connectTimeout: number;
+  eppConfig?: string;
   logLevel: LogLevel;
 }
 
@@ -35,6 +37,7 @@ export function registerServeCommand(program: Command): void {
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
     .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
     .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs)
+    .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (flags: ServeFlags) => {
       if (!LOG_LEVELS.includes(flags.logLevel)) {
@@ -43,6 +46,7 @@ export function registerServeCommand(program: Command): void {
       }
       const log = createLogger(flags.logLevel);
       try {
+        const eppConfig = flags.eppConfig === undefined ? undefined : { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
         const gw = await startGateway({
           configPath: flags.file,
           host: flags.host,
@@ -54,6 +58,7 @@ export function registerServeCommand(program: Command): void {
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
           connectTimeoutMs: flags.connectTimeout,
           log,
+          ...(eppConfig ? { eppConfig } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
         log.info(`infergate listening on ${gw.url}`, { config: flags.file });

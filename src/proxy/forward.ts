@@ -7,11 +7,13 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { errorCode, isConnectFailure } from './connect-failure.js';
-import { planPick, type RoutePlan } from './plan-request.js';
+import type { GatewayState, RoutePlan } from './plan-request.js';
+import { planPick, type PickOutcome } from './pick-stage.js';
 import { sendError } from './send-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardContext {
+  state: GatewayState;
   upstreams: UpstreamPools;
   maxAttempts: number;
   log: Logger;
@@ -56,8 +58,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
       let ep: Endpoint;
+      let pick: PickOutcome;
       try {
-        ep = planPick(plan, tried).endpoint;
+        pick = planPick(ctx.state, plan, tried);
+        ep = pick.endpoint;
       } catch (e) {
         if (failures.length === 0) throw e;
         break; // nothing left to fail over to: report what was tried
@@ -71,7 +75,12 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         await ctx.upstreams.get(ep.origin).stream({ method: req.method as 'POST', path: req.url, headers: req.headers, body: req.body ?? null, signal: abort }, ({ statusCode, headers }) => {
           started = true;
           if (ep.consecutiveFailures > 0) ep.markReachable();
-          res.writeHead(statusCode, responseHeaders(headers, ep.address));
+          const out = responseHeaders(headers, ep.address);
+          // Plugins' response hooks, e.g. session affinity's token for the client to send back.
+          pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, ep, (name, value) => {
+            out[name] = value;
+          });
+          res.writeHead(statusCode, out);
           // Send the headers now so a streaming client sees the response start before the first token.
           res.flushHeaders();
           return res;
@@ -96,6 +105,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         ctx.log.warn('upstream connection failed', { request_id: req.requestId, endpoint: ep.address, attempt, of: ctx.maxAttempts, error: errorCode(e) });
       } finally {
         ep.inFlight--;
+        pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
       }
     }
     throw new GatewayError('upstream_unavailable', `could not connect to any endpoint of InferencePool ${plan.view?.key ?? '?'} after ${failures.length} attempt(s): ${failures.join('; ')}`);

@@ -5,6 +5,7 @@ import type { ConfigSnapshot } from '../config/snapshot.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
+import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
 import { createHandler } from './handler.js';
 import type { GatewayState } from './plan-request.js';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   refreshMetricsIntervalMs: number;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
+  /** The EndpointPickerConfig for pools that name none (`--epp-config`); llm-d's default when unset. */
+  eppConfig?: ConfigText;
   log: Logger;
 }
 
@@ -42,6 +45,7 @@ export class Gateway {
   readonly datastore = new Datastore();
   readonly discovery: ModelDiscovery;
   readonly metrics: MetricsScraper;
+  readonly schedulers: PoolSchedulers;
   readonly upstreams: UpstreamPools;
   readonly server: Server;
   #state: GatewayState | undefined;
@@ -54,6 +58,7 @@ export class Gateway {
       timeoutMs: Math.min(2000, options.modelsRefreshMs),
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
     });
+    this.schedulers = new PoolSchedulers(options.eppConfig);
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),
@@ -73,12 +78,19 @@ export class Gateway {
    * are swapped together, so requests see either the old configuration or the new one, never a mix.
    */
   async applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
+    // A pool's EndpointPickerConfig is validated before anything changes: a bad one rejects the whole reload.
+    const schedulers = this.schedulers.prepare(snapshot);
+    for (const w of schedulers.warnings) this.options.log.warn(w);
     const prepared = this.datastore.prepare(snapshot);
     // New endpoints are asked what they serve and scraped once, in parallel, before requests can pick them.
     await Promise.all([this.discovery.refreshAll(prepared.added), this.metrics.scrapeAll(prepared.added)]);
     prepared.commit();
-    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist };
-    for (const ep of prepared.removed) this.upstreams.release(ep.origin);
+    schedulers.commit();
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers };
+    for (const ep of prepared.removed) {
+      this.upstreams.release(ep.origin);
+      this.schedulers.forget(ep.address);
+    }
     this.options.log.info('configuration in force', {
       version: snapshot.version,
       pools: snapshot.pools.size,

@@ -57,7 +57,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
+  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
     return sendError(res, plan.error);
@@ -69,7 +69,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   upstreamHeaders['x-forwarded-proto'] = 'http';
 
   await forward(
-    { upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
+    { state, upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
     plan,
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,

@@ -8,7 +8,10 @@ import { extractModel } from '../bbr/extract-model.js';
 import { resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
-import { NoEndpointError, pickEndpoint, type CandidateVerdict, type PickResult } from '../epp/scheduler.js';
+import type { CandidateVerdict } from '../epp/eligibility.js';
+import type { SchedulingContext } from '../epp/framework/plugin.js';
+import type { ScheduleResult } from '../epp/framework/scheduler.js';
+import type { PoolSchedulers } from '../epp/pool-schedulers.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/match-route.js';
@@ -20,6 +23,7 @@ export interface GatewayState {
   readonly snapshot: ConfigSnapshot;
   readonly datastore: Datastore;
   readonly strictAllowlist: boolean;
+  readonly schedulers: PoolSchedulers;
 }
 
 export interface IncomingRequest {
@@ -30,6 +34,7 @@ export interface IncomingRequest {
   /** Lower-cased names, reserved routing headers already removed. */
   headers: Map<string, string>;
   body: Buffer | undefined;
+  requestId?: string;
 }
 
 export interface PlanStep {
@@ -54,7 +59,13 @@ export interface RoutePlan {
   route?: RouteMatchResult;
   backend?: BackendRef;
   view?: PoolView;
-  pick?: PickResult;
+  /** The scheduling cycle's context, kept across failover attempts (it holds the prompt's prefix hashes). */
+  schedulingContext?: SchedulingContext;
+  /** The last scheduling result (with per-plugin scores when traced). */
+  schedule?: ScheduleResult;
+  /** The request's headers (lower-cased), for plugins such as session affinity. */
+  headers?: Map<string, string>;
+  requestId?: string;
   /** Every endpoint's verdict at the last pick, kept even when none was eligible. */
   candidates?: CandidateVerdict[];
   error?: GatewayError;
@@ -62,7 +73,8 @@ export interface RoutePlan {
 
 /** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
 export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan {
-  const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0 };
+  const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0, headers: req.headers };
+  if (req.requestId !== undefined) plan.requestId = req.requestId;
   try {
     bbrStage(state, req, plan);
     routeStage(state, req, plan);
@@ -70,20 +82,6 @@ export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan 
     plan.error = asGatewayError(e);
   }
   return plan;
-}
-
-/** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
-export function planPick(plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false): PickResult {
-  if (!plan.view) throw new GatewayError('internal_error', 'planPick called without a pool');
-  try {
-    const pick = pickEndpoint(plan.view, { model: plan.model, trace, ...(exclude === undefined ? {} : { exclude }) });
-    plan.pick = pick;
-    if (pick.candidates) plan.candidates = pick.candidates;
-    return pick;
-  } catch (e) {
-    if (e instanceof NoEndpointError) plan.candidates = e.candidates;
-    throw e;
-  }
 }
 
 function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {

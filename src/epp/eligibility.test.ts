@@ -1,4 +1,4 @@
-/** pickEndpoint: model-aware filtering, already-tried and backoff exclusion, least in-flight with random ties. */
+/** eligibleEndpoints: model-aware filtering, already-tried and backoff exclusion, and the 503 that names why. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../api/pod.js';
@@ -7,8 +7,7 @@ import { snapshot } from '../config/test-fixtures.js';
 import type { PoolView } from './datastore/datastore.js';
 import { Datastore } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
-import { NoEndpointError, pickEndpoint } from './scheduler.js';
-import { seededRandom } from '../seeded-random.js';
+import { NoEndpointError, eligibleEndpoints, judgeCandidates } from './eligibility.js';
 
 const NOW = 1_000_000;
 
@@ -49,128 +48,103 @@ const backoff =
     ep(ip).backoffUntil = NOW + untilFromNow;
   };
 
-describe('pickEndpoint', () => {
+describe('eligibleEndpoints', () => {
   const pods = [ready('a', '10.0.0.1'), ready('b', '10.0.0.2'), ready('c', '10.0.0.3')];
-  const cases: { name: string; model: string | undefined; setup: Setup[]; exclude?: string[]; want: string; verdicts?: Record<string, RegExp | undefined> }[] = [
+  const cases: { name: string; model: string | undefined; setup: Setup[]; exclude?: string[]; eligible: string[]; verdicts?: Record<string, RegExp | undefined> }[] = [
     {
       name: 'only endpoints serving the model',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'llama'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'llama', 'gemma-lora'), load('10.0.0.2', 5)],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000'],
       verdicts: { '10.0.0.1:8000': /^does not serve `gemma` \(serves llama\)$/, '10.0.0.2:8000': undefined, '10.0.0.3:8000': /does not serve `gemma` \(serves llama, gemma-lora\)/ },
     },
     {
       name: 'endpoints that have not listed their models are excluded, with the discovery error',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), load('10.0.0.1', 9), (ep) => (ep('10.0.0.2').modelsError = 'GET http://10.0.0.2:8000/v1/models failed: ECONNREFUSED')],
-      want: '10.0.0.1:8000',
+      eligible: ['10.0.0.1:8000'],
       verdicts: { '10.0.0.2:8000': /^has not answered GET \/v1\/models yet \(GET .* ECONNREFUSED\)$/, '10.0.0.3:8000': /^has not answered GET \/v1\/models yet$/ },
     },
     {
       name: 'an endpoint serving nothing says so',
       model: 'gemma',
       setup: [serve('10.0.0.1'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.3', 1)],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000', '10.0.0.3:8000'],
       verdicts: { '10.0.0.1:8000': /serves nothing/ },
     },
     {
       name: 'without a model every endpoint is a candidate, known models or not',
       model: undefined,
       setup: [serve('10.0.0.1', 'llama'), load('10.0.0.1', 2), load('10.0.0.2', 1)],
-      want: '10.0.0.3:8000',
-    },
-    {
-      name: 'least in-flight wins',
-      model: 'gemma',
-      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.1', 4), load('10.0.0.2', 1), load('10.0.0.3', 2)],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000'],
     },
     {
       name: 'already tried is never picked again',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), load('10.0.0.2', 7)],
       exclude: ['10.0.0.1:8000'],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000'],
       verdicts: { '10.0.0.1:8000': /^already tried by this request$/ },
     },
     {
       name: 'an endpoint in backoff is held out while another serves',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.1', 2500), load('10.0.0.2', 10)],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000'],
       verdicts: { '10.0.0.1:8000': /^held out for 2500 ms after a connection failure$/ },
     },
     {
       name: 'when every serving endpoint is in backoff, the one whose backoff ends first',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'llama'), backoff('10.0.0.1', 4000), backoff('10.0.0.2', 1000), load('10.0.0.2', 3)],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000'],
       verdicts: { '10.0.0.1:8000': /held out for 4000 ms/, '10.0.0.2:8000': undefined, '10.0.0.3:8000': /does not serve/ },
     },
     {
       name: 'a non-serving endpoint is never the backoff fallback',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'llama'), backoff('10.0.0.1', 30000)],
-      want: '10.0.0.1:8000',
+      eligible: ['10.0.0.1:8000'],
     },
     {
       name: 'after failover, a backed-off endpoint is still better than nothing',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.2', 1000)],
       exclude: ['10.0.0.1:8000'],
-      want: '10.0.0.2:8000',
+      eligible: ['10.0.0.2:8000'],
     },
     {
       name: 'a backoff that has ended does not count',
       model: 'gemma',
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.1', 0), load('10.0.0.2', 1)],
-      want: '10.0.0.1:8000',
+      eligible: ['10.0.0.1:8000', '10.0.0.2:8000'],
     },
   ];
   for (const c of cases) {
     test(c.name, () => {
       const { view, ep } = poolOf(...pods);
       for (const s of c.setup) s(ep);
-      for (let seed = 1; seed <= 5; seed++) {
-        const req = { model: c.model, now: NOW, random: seededRandom(seed), trace: true, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
-        const { endpoint, candidates } = pickEndpoint(view, req);
-        assert.equal(endpoint.address, c.want);
-        assert.deepEqual(candidates!.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
-        for (const [address, want] of Object.entries(c.verdicts ?? {})) {
-          const v = candidates!.find((x) => x.address === address)!;
-          if (want === undefined) assert.equal(v.excluded, undefined, address);
-          else assert.match(v.excluded ?? '', want, address);
-        }
+      const req = { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) };
+      assert.deepEqual(eligibleEndpoints(view, req).map((e) => e.address), c.eligible);
+      const verdicts = judgeCandidates(view, req, NOW);
+      assert.deepEqual(verdicts.map((v) => v.address), ['10.0.0.1:8000', '10.0.0.2:8000', '10.0.0.3:8000']);
+      for (const [address, want] of Object.entries(c.verdicts ?? {})) {
+        const v = verdicts.find((x) => x.address === address)!;
+        // The backoff fallback is eligible though its verdict says it is held out.
+        if (want === undefined) assert.ok(v.excluded === undefined || c.eligible.includes(address), address);
+        else assert.match(v.excluded ?? '', want, address);
       }
     });
   }
 
-  test('ties are broken by the injected random, so both tied endpoints get picked across seeds', () => {
+  test('nothing excluded: the pool\'s own array is returned (no allocation on the hot path)', () => {
     const { view, ep } = poolOf(...pods);
-    [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'gemma'), load('10.0.0.1', 1), load('10.0.0.2', 1), load('10.0.0.3', 2)].forEach((s) => s(ep));
-    const picked = new Map<string, number>();
-    for (let seed = 1; seed <= 40; seed++) {
-      const a = pickEndpoint(view, { model: 'gemma', now: NOW, random: seededRandom(seed) }).endpoint.address;
-      // The same seed always gives the same pick.
-      assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: seededRandom(seed) }).endpoint.address, a);
-      picked.set(a, (picked.get(a) ?? 0) + 1);
-    }
-    assert.deepEqual([...picked.keys()].sort(), ['10.0.0.1:8000', '10.0.0.2:8000']);
-    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0 }).endpoint.address, '10.0.0.1:8000');
-    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 0.999 }).endpoint.address, '10.0.0.2:8000');
-    // A random() of exactly 1 (outside its contract) still picks a tied endpoint.
-    assert.equal(pickEndpoint(view, { model: 'gemma', now: NOW, random: () => 1 }).endpoint.address, '10.0.0.2:8000');
-  });
-
-  test('pickEndpoint does not change in-flight counts', () => {
-    const { view, ep } = poolOf(...pods);
-    const { endpoint } = pickEndpoint(view, { model: undefined, now: NOW, random: () => 0 });
-    assert.equal(endpoint.inFlight, 0);
-    assert.equal(ep('10.0.0.1').inFlight, 0);
+    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) serve(ip, 'gemma')(ep);
+    assert.equal(eligibleEndpoints(view, { model: 'gemma', now: NOW }), view.endpoints);
   });
 });
 
-describe('pickEndpoint: nothing eligible', () => {
+describe('eligibleEndpoints: nothing eligible', () => {
   const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; message: RegExp[] }[] = [
     {
       name: 'no endpoint serves the model; unready pods are named',
@@ -212,7 +186,7 @@ describe('pickEndpoint: nothing eligible', () => {
       const { view, ep } = poolOf(...c.pods);
       for (const s of c.setup) s(ep);
       assert.throws(
-        () => pickEndpoint(view, { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) }),
+        () => eligibleEndpoints(view, { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) }),
         (e: unknown) => {
           assert.ok(e instanceof NoEndpointError);
           assert.equal(e.status, 503);

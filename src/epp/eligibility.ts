@@ -1,4 +1,4 @@
-/** Picks the endpoint of a pool for one request: only endpoints serving the model, then least in-flight. */
+/** Which endpoints of a pool may take a request at all (model served, not tried, not held out), and why not. */
 import { GatewayError } from '../errors.js';
 import type { PoolView } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
@@ -9,9 +9,6 @@ export interface PickRequest {
   /** Endpoints already tried by this request (failover): never picked twice. */
   exclude?: ReadonlySet<string>;
   now?: number;
-  random?: () => number;
-  /** Record every endpoint's verdict in the result (for `explain`); off on the data path. */
-  trace?: boolean;
 }
 
 export interface CandidateVerdict {
@@ -20,12 +17,6 @@ export interface CandidateVerdict {
   inFlight: number;
   /** Why the endpoint was not eligible; undefined when it was. */
   excluded?: string;
-}
-
-export interface PickResult {
-  endpoint: Endpoint;
-  /** Every endpoint's verdict; only computed when the request asked for a `trace`. */
-  candidates?: CandidateVerdict[];
 }
 
 /** Thrown when nothing is eligible; carries every candidate's verdict so `explain` can show them. */
@@ -38,47 +29,34 @@ export class NoEndpointError extends GatewayError {
 }
 
 /**
- * Filters the pool to endpoints that serve the model (the fix for the report's mixed pool, where a
- * model-blind pick failed 40-60% of requests), are not already tried, and are not held out after a
- * connection failure; then picks the least in-flight, ties broken at random so equal pods share load.
- * Throws 503 `no_healthy_endpoint` naming the pool and every reason when nothing is eligible.
+ * The endpoints of a pool a request may go to, before any scoring: those that serve its model (the fix for
+ * the report's mixed pool, where a model-blind pick failed 40-60% of requests), that this request has not
+ * tried already, and that are not held out after a connection failure. When every serving endpoint is held
+ * out, the one whose backoff ends first is returned, so a single-replica pool recovers on the next request.
+ * Returns `view.endpoints` itself when nothing is excluded (no allocation on the common path).
+ * Throws 503 `no_healthy_endpoint` naming the pool and every endpoint's reason when nothing is eligible.
  */
-export function pickEndpoint(view: PoolView, req: PickRequest): PickResult {
+export function eligibleEndpoints(view: PoolView, req: PickRequest): readonly Endpoint[] {
   const now = req.now ?? Date.now();
-  const random = req.random ?? Math.random;
-  // Hot path: one pass, no allocation. Verdicts are only written out for `trace` or for the 503 message.
-  let best: Endpoint | undefined;
-  let min = Infinity;
-  let ties = 0;
+  const all = view.endpoints;
+  let out: Endpoint[] | undefined;
   let soonest: Endpoint | undefined;
-  for (const ep of view.endpoints) {
-    if (req.exclude?.has(ep.address)) continue;
-    if (req.model !== undefined && ep.serves(req.model) !== true) continue;
-    if (ep.inBackoff(now)) {
+  for (let i = 0; i < all.length; i++) {
+    const ep = all[i]!;
+    let keep = true;
+    if (req.exclude?.has(ep.address)) keep = false;
+    else if (req.model !== undefined && ep.serves(req.model) !== true) keep = false;
+    else if (ep.inBackoff(now)) {
       if (!soonest || ep.backoffUntil < soonest.backoffUntil) soonest = ep;
-      continue;
+      keep = false;
     }
-    if (ep.inFlight < min) {
-      min = ep.inFlight;
-      best = ep;
-      ties = 1;
-    } else if (ep.inFlight === min && random() * ++ties >= ties - 1) {
-      // Reservoir sampling: the k-th tie replaces the pick with probability 1/k, so each of the k tied
-      // endpoints ends up chosen with probability 1/k (random() near 0 keeps the first, near 1 the last).
-      best = ep;
-    }
+    if (!keep && !out) out = all.slice(0, i);
+    else if (keep && out) out.push(ep);
   }
-  // Rather than fail while every server that could serve is in backoff, try the one whose backoff ends first:
-  // a single-replica pool recovers on the next request instead of after the backoff.
-  const endpoint = best ?? soonest;
-  if (!endpoint) throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
-  const result: PickResult = { endpoint };
-  if (req.trace) {
-    result.candidates = judgeCandidates(view, req, now);
-    const v = result.candidates.find((c) => c.address === endpoint.address);
-    if (v) v.excluded = undefined;
-  }
-  return result;
+  const eligible = out ?? all;
+  if (eligible.length > 0) return eligible;
+  if (soonest) return [soonest];
+  throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
 }
 
 /** Every endpoint's verdict, for `explain` and error messages (the same rules as the pick's loop). */

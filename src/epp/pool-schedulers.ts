@@ -1,0 +1,109 @@
+/**
+ * One Scheduler per InferencePool, built from the pool's EndpointPickerConfig: a ConfigMap the pool names in
+ * its `infergate.io/endpoint-picker-config` annotation, else the file given with `--epp-config`, else
+ * llm-d's default profile. A pool whose config text is unchanged keeps its Scheduler (and its prefix index)
+ * across reloads.
+ */
+import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import type { InferencePool } from '../api/inference-pool.js';
+import { keyOf } from '../api/object-meta.js';
+import type { ConfigSnapshot } from '../config/snapshot.js';
+import type { LoadedEndpointPickerConfig } from './config/build-scheduler-config.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_ENDPOINT_PICKER_CONFIG_YAML } from './config/default-endpoint-picker-config.js';
+import { EndpointPickerConfigError } from './config/epp-config-error.js';
+import { loadEndpointPickerConfig } from './config/load-endpoint-picker-config.js';
+import type { PluginRegistry } from './framework/registry.js';
+import { Scheduler } from './framework/scheduler.js';
+import { registerBuiltins } from './plugins/register-builtins.js';
+
+/** The annotation an InferencePool names its EndpointPickerConfig ConfigMap with (same namespace). */
+export const EPP_CONFIG_ANNOTATION = 'infergate.io/endpoint-picker-config';
+
+export interface PoolScheduler {
+  readonly scheduler: Scheduler;
+  readonly loaded: LoadedEndpointPickerConfig;
+  /** Where the config came from, for `explain` and logs. */
+  readonly origin: string;
+  readonly text: string;
+}
+
+export interface ConfigText {
+  text: string;
+  file: string;
+}
+
+export interface PreparedSchedulers {
+  warnings: string[];
+  /** Schedulers of endpoints' pools that left: their per-endpoint state is dropped on commit. */
+  commit(): void;
+}
+
+export class PoolSchedulers {
+  readonly #registry: PluginRegistry;
+  readonly #fallback: ConfigText;
+  #byPool = new Map<string, PoolScheduler>();
+
+  /** `defaultConfig`: the `--epp-config` file, used by pools that name no ConfigMap. */
+  constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
+    this.#registry = registry;
+    this.#fallback = defaultConfig ?? { text: DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, file: DEFAULT_CONFIG_FILE };
+  }
+
+  /** Builds (or keeps) every pool's scheduler; throws ConfigError naming the pool and the config's problems. */
+  prepare(snapshot: ConfigSnapshot): PreparedSchedulers {
+    const next = new Map<string, PoolScheduler>();
+    const issues: ConfigIssue[] = [];
+    const warnings: string[] = [];
+    for (const [key, pool] of snapshot.pools) {
+      const source = configTextFor(pool, snapshot, this.#fallback);
+      if ('issue' in source) {
+        issues.push(source.issue);
+        continue;
+      }
+      const prior = this.#byPool.get(key);
+      if (prior && prior.text === source.text) {
+        next.set(key, prior);
+        continue;
+      }
+      try {
+        // The gateway filters by served model before any profile runs (src/epp/eligibility.ts), so profiles need not.
+        const loaded = loadEndpointPickerConfig(source.text, { file: source.file, registry: this.#registry, implicitServedModelFilter: false });
+        for (const w of loaded.warnings) warnings.push(`InferencePool ${key}: ${w}`);
+        next.set(key, { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: source.origin, text: source.text });
+      } catch (e) {
+        const message = e instanceof EndpointPickerConfigError ? e.message : (e as Error).message;
+        issues.push({ location: pool.source, field: `metadata.annotations.${EPP_CONFIG_ANNOTATION}`, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
+      }
+    }
+    if (issues.length > 0) throw new ConfigError(issues);
+    return {
+      warnings,
+      commit: () => {
+        this.#byPool = next;
+      },
+    };
+  }
+
+  forPool(key: string): PoolScheduler | undefined {
+    return this.#byPool.get(key);
+  }
+
+  /** Drops per-endpoint state (prefix index, LRU) of an endpoint that left the configuration. */
+  forget(address: string): void {
+    for (const p of this.#byPool.values()) p.scheduler.forget(address);
+  }
+}
+
+function configTextFor(pool: InferencePool, snapshot: ConfigSnapshot, fallback: ConfigText): (ConfigText & { origin: string }) | { issue: ConfigIssue } {
+  const ref = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
+  if (ref === undefined) return { ...fallback, origin: fallback.file };
+  const field = `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
+  const cm = snapshot.configMaps.get(`${pool.meta.namespace}/${ref}`);
+  if (!cm) return { issue: { location: pool.source, field, message: `names ConfigMap ${pool.meta.namespace}/${ref}, which is not in the configuration` } };
+  const keys = Object.keys(cm.data);
+  const dataKey = keys.includes('config.yaml') ? 'config.yaml' : keys.length === 1 ? keys[0]! : undefined;
+  if (dataKey === undefined) {
+    return { issue: { location: pool.source, field, message: `ConfigMap ${keyOf(cm.meta)} must have a data key config.yaml (or exactly one key) holding the EndpointPickerConfig; it has ${keys.length === 0 ? 'none' : keys.join(', ')}` } };
+  }
+  return { text: cm.data[dataKey]!, file: `${cm.source.file} (ConfigMap ${keyOf(cm.meta)}, data.${dataKey})`, origin: `ConfigMap ${keyOf(cm.meta)}` };
+}

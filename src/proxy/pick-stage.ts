@@ -1,0 +1,93 @@
+/**
+ * The pick: admission (shed sheddable requests when the pool is saturated), the eligible endpoints (model
+ * served, not tried, not held out), then the pool's scheduling profile (filters, weighted scorers, picker).
+ * Shared by the server and `infergate explain`.
+ */
+import type { Endpoint } from '../epp/datastore/endpoint.js';
+import { NoEndpointError, eligibleEndpoints, judgeCandidates } from '../epp/eligibility.js';
+import type { SchedulingContext } from '../epp/framework/plugin.js';
+import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
+import { newSchedulingContext, type ScheduleResult } from '../epp/framework/scheduler.js';
+import type { PoolScheduler } from '../epp/pool-schedulers.js';
+import { poolSaturation } from '../epp/plugins/utilization-detector.js';
+import { GatewayError } from '../errors.js';
+import type { GatewayState, RoutePlan } from './plan-request.js';
+
+export interface PickOutcome {
+  endpoint: Endpoint;
+  poolScheduler: PoolScheduler;
+  ctx: SchedulingContext;
+  result: ScheduleResult;
+}
+
+/** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
+export function planPick(state: GatewayState, plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false): PickOutcome {
+  const view = plan.view;
+  if (!view) throw new GatewayError('internal_error', 'planPick called without a pool');
+  const poolScheduler = state.schedulers.forPool(view.key);
+  if (!poolScheduler) throw new GatewayError('internal_error', `no scheduler for InferencePool ${view.key}`);
+  const now = Date.now();
+  if (!exclude || exclude.size === 0) admit(poolScheduler, plan, now);
+  const req = exclude === undefined ? { model: plan.model, now } : { model: plan.model, exclude, now };
+  let candidates: readonly Endpoint[];
+  try {
+    candidates = eligibleEndpoints(view, req);
+  } catch (e) {
+    if (e instanceof NoEndpointError) plan.candidates = e.candidates;
+    throw e;
+  }
+  if (trace) plan.candidates = judgeCandidates(view, req, now);
+  plan.schedulingContext ??= newSchedulingContext(schedulingRequest(plan), view.key, { now });
+  const ctx = plan.schedulingContext;
+  const result = poolScheduler.scheduler.schedule(ctx, candidates, { trace });
+  plan.schedule = result;
+  if (!result.endpoint) {
+    const by = result.emptiedBy ? `filter ${result.emptiedBy.filter.name} (${result.emptiedBy.filter.type}) of scheduling profile ${result.emptiedBy.profile} removed every candidate` : 'the picker chose none';
+    throw new GatewayError('no_healthy_endpoint', `no endpoint of InferencePool ${view.key} was picked: ${by} (candidates: ${candidates.map((c) => c.address).join(', ')}; EndpointPickerConfig from ${poolScheduler.origin})`);
+  }
+  return { endpoint: result.endpoint, poolScheduler, ctx, result };
+}
+
+/**
+ * InferenceObjective admission: when the pool is saturated (utilization-detector rule), requests of negative
+ * priority get 429 and the others still pass. Stale metrics must not stop traffic (an llm-d pain point): when
+ * no endpoint has fresh metrics the saturation is unknown and every request is admitted; only fresh metrics
+ * can shed.
+ */
+function admit(ps: PoolScheduler, plan: RoutePlan, now: number): void {
+  const view = plan.view!;
+  if (plan.priority >= 0 || view.endpoints.length === 0) return;
+  const sat = poolSaturation(view.endpoints, now, ps.loaded.saturation);
+  if (sat.stale === view.endpoints.length) {
+    plan.steps.push({ stage: 'pick', detail: `saturation unknown (no endpoint has metrics fresher than ${ps.loaded.saturation.metricsStalenessThresholdMs} ms): admitted` });
+    return;
+  }
+  plan.steps.push({ stage: 'pick', detail: `pool load ${sat.level.toFixed(2)} (saturated at 1.00${sat.stale > 0 ? `; ${sat.stale} endpoint(s) with stale metrics count as full` : ''})` });
+  if (sat.saturated) {
+    throw new GatewayError(
+      'request_shed',
+      `InferencePool ${view.key} is saturated (load ${sat.level.toFixed(2)}: waiting queues or KV cache at their thresholds) and this request's InferenceObjective has priority ${plan.priority}; sheddable requests are refused until load falls. Retry later, or use an objective with priority 0 or more.`,
+    );
+  }
+}
+
+function schedulingRequest(plan: RoutePlan): SchedulingRequest {
+  const headers = plan.headers;
+  return {
+    requestId: plan.requestId ?? '',
+    model: plan.model,
+    prompt: promptText(plan.json),
+    header: (name) => headers?.get(name),
+    priority: plan.priority,
+  };
+}
+
+/** What prefix-cache scoring hashes: a completion's prompt, or the chat messages as JSON (as llm-d does). */
+function promptText(json: Record<string, unknown> | undefined): string {
+  if (!json) return '';
+  const p = json.prompt;
+  if (typeof p === 'string') return p;
+  if (Array.isArray(p)) return p.filter((x) => typeof x === 'string').join('');
+  if (json.messages !== undefined) return JSON.stringify(json.messages);
+  return '';
+}
