@@ -20,6 +20,7 @@ interface ServeFlags {
   refreshMetricsInterval: number;
   connectTimeout: number;
   eppConfig?: string;
+  debugDecisions: number;
   logLevel: LogLevel;
 }
 
@@ -38,6 +39,7 @@ export function registerServeCommand(program: Command): void {
     .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
     .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
+    .option('--debug-decisions <n>', 'recent scheduling decisions (with every plugin\'s scores) kept for GET /debug/scheduling; 0 turns tracing off', intFlag(0, 100_000), DEFAULT_GATEWAY_OPTIONS.debugDecisions)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (flags: ServeFlags) => {
       if (!LOG_LEVELS.includes(flags.logLevel)) {
@@ -56,6 +58,7 @@ export function registerServeCommand(program: Command): void {
           maxAttempts: flags.maxAttempts,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
+          debugDecisions: flags.debugDecisions,
           connectTimeoutMs: flags.connectTimeout,
           log,
           ...(eppConfig ? { eppConfig } : {}),

@@ -9,11 +9,14 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { errorCode, isConnectFailure } from './connect-failure.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 import { planPick, type PickOutcome } from './pick-stage.js';
+import type { DecisionLog } from '../observability/decision-log.js';
 import { sendError } from './send-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardContext {
   state: GatewayState;
+  /** Records each pick with its plugins' scores when enabled (`GET /debug/scheduling`). */
+  decisions?: DecisionLog;
   upstreams: UpstreamPools;
   maxAttempts: number;
   log: Logger;
@@ -60,7 +63,12 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       let ep: Endpoint;
       let pick: PickOutcome;
       try {
-        pick = planPick(ctx.state, plan, tried);
+        const traced = ctx.decisions?.enabled === true;
+        try {
+          pick = planPick(ctx.state, plan, tried, traced, false);
+        } finally {
+          if (traced) record(ctx.decisions!, plan, req.requestId);
+        }
         ep = pick.endpoint;
       } catch (e) {
         if (failures.length === 0) throw e;
@@ -117,6 +125,19 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     socket?.off('end', onPeerGone);
     socket?.off('error', onPeerGone);
   }
+}
+
+function record(log: DecisionLog, plan: RoutePlan, requestId: string): void {
+  const profiles = [...(plan.schedule?.results.values() ?? [])].flatMap((r) => (r.trace ? [r.trace] : []));
+  log.record({
+    time: new Date().toISOString(),
+    requestId,
+    pool: plan.view?.key ?? '',
+    model: plan.model ?? null,
+    priority: plan.priority,
+    picked: plan.schedule?.endpoint?.address ?? null,
+    profiles,
+  });
 }
 
 function upstreamError(e: unknown, ep: Endpoint): GatewayError {

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import { createHandler } from './handler.js';
 import type { GatewayState } from './plan-request.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { DecisionLog } from '../observability/decision-log.js';
 
 export interface GatewayOptions {
   host: string;
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   responseTimeoutMs: number;
   /** The EndpointPickerConfig for pools that name none (`--epp-config`); llm-d's default when unset. */
   eppConfig?: ConfigText;
+  /** How many recent scheduling decisions `GET /debug/scheduling` keeps (0 = off: no tracing cost). */
+  debugDecisions: number;
   log: Logger;
 }
 
@@ -38,6 +41,7 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
   refreshMetricsIntervalMs: 50,
   connectTimeoutMs: 2000,
   responseTimeoutMs: 600_000,
+  debugDecisions: 50,
 };
 
 export class Gateway {
@@ -46,6 +50,7 @@ export class Gateway {
   readonly discovery: ModelDiscovery;
   readonly metrics: MetricsScraper;
   readonly schedulers: PoolSchedulers;
+  readonly decisions: DecisionLog;
   readonly upstreams: UpstreamPools;
   readonly server: Server;
   #state: GatewayState | undefined;
@@ -59,6 +64,7 @@ export class Gateway {
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
     });
     this.schedulers = new PoolSchedulers(options.eppConfig);
+    this.decisions = new DecisionLog(options.debugDecisions);
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),

@@ -44,6 +44,10 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   }
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
   if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
+  if (isGet && path === '/debug/scheduling') {
+    const limit = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('limit') ?? gw.decisions.capacity);
+    return sendJson(res, 200, { capacity: gw.decisions.capacity, decisions: gw.decisions.recent(Number.isFinite(limit) ? limit : gw.decisions.capacity) });
+  }
 
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
@@ -69,7 +73,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   upstreamHeaders['x-forwarded-proto'] = 'http';
 
   await forward(
-    { state, upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
+    { state, decisions: gw.decisions, upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
     plan,
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,

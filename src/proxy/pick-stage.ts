@@ -21,7 +21,7 @@ export interface PickOutcome {
 }
 
 /** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
-export function planPick(state: GatewayState, plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false): PickOutcome {
+export function planPick(state: GatewayState, plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false, verdicts = trace): PickOutcome {
   const view = plan.view;
   if (!view) throw new GatewayError('internal_error', 'planPick called without a pool');
   const poolScheduler = state.schedulers.forPool(view.key);
@@ -36,7 +36,7 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
     if (e instanceof NoEndpointError) plan.candidates = e.candidates;
     throw e;
   }
-  if (trace) plan.candidates = judgeCandidates(view, req, now);
+  if (verdicts) plan.candidates = judgeCandidates(view, req, now);
   plan.schedulingContext ??= newSchedulingContext(schedulingRequest(plan), view.key, { now });
   const ctx = plan.schedulingContext;
   const result = poolScheduler.scheduler.schedule(ctx, candidates, { trace });
