@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
+import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { onShutdown } from './on-shutdown.js';
@@ -28,7 +29,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML')
-    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod); watched for changes')
+    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
@@ -67,7 +68,7 @@ export function registerServeCommand(program: Command): void {
         log.info(`infergate listening on ${gw.url}`, { config: flags.file });
         onShutdown(() => gw.close());
       } catch (e) {
-        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
         process.exit(1);
       }
     });

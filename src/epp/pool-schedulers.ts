@@ -47,6 +47,9 @@ export class PoolSchedulers {
   constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
     this.#registry = registry;
     this.#fallback = defaultConfig ?? { text: DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, file: DEFAULT_CONFIG_FILE };
+    // Checked now, not when a pool first uses it: a bad --epp-config must stop startup even if every pool
+    // names its own ConfigMap. Throws EndpointPickerConfigError naming the file.
+    loadEndpointPickerConfig(this.#fallback.text, { file: this.#fallback.file, registry: this.#registry, implicitServedModelFilter: false });
   }
 
   /** Builds (or keeps) every pool's scheduler; throws ConfigError naming the pool and the config's problems. */
@@ -72,7 +75,8 @@ export class PoolSchedulers {
         next.set(key, { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: source.origin, text: source.text });
       } catch (e) {
         const message = e instanceof EndpointPickerConfigError ? e.message : (e as Error).message;
-        issues.push({ location: pool.source, field: `metadata.annotations.${EPP_CONFIG_ANNOTATION}`, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
+        const field = source.origin === this.#fallback.file ? null : `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
+        issues.push({ location: pool.source, field, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
       }
     }
     if (issues.length > 0) throw new ConfigError(issues);

@@ -9,6 +9,7 @@ import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 
 export { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
+import { isStale } from './staleness.js';
 
 const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
 
@@ -167,7 +168,10 @@ export class MetricsScraper {
       const err = e as Error & { code?: string };
       const why = err.name === 'TimeoutError' ? err.message : `${err.code ?? err.name}: ${err.message}`;
       const message = `GET ${ep.origin}${path} failed: ${why}`;
-      // The old metrics stay: their updatedAt ages, and isStale() tells the scheduler when to stop trusting them.
+      // The old metrics stay while they are recent (one failed scrape of a busy pod is no news); past the
+      // staleness threshold they are dropped, so scorers rank the endpoint as unknown (worst) instead of
+      // trusting a dead pod's last good numbers forever.
+      if (ep.metrics && isStale(ep, Date.now())) ep.metrics = undefined;
       const changed = ep.metricsError !== message;
       ep.metricsError = message;
       if (changed) this.options.onError?.(ep, message);

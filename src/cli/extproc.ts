@@ -1,0 +1,95 @@
+/** `infergate extproc -f PATH`: BBR and the endpoint picker as Envoy ext_proc gRPC servers, one process for every pool. */
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConfigError } from '../api/config-issue.js';
+import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../extproc/start-extproc.js';
+import type { RequestBodyMode } from '../extproc/processing-stream.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { onShutdown } from './on-shutdown.js';
+import { intFlag } from './parse-flags.js';
+
+interface ExtprocFlags {
+  file: string;
+  host: string;
+  bbrPort: number;
+  eppPort: number;
+  healthPort: number;
+  metricsPort: number;
+  secureServing: boolean;
+  certFile?: string;
+  keyFile?: string;
+  maxBodyBytes: number;
+  assumeBodyMode: RequestBodyMode;
+  strictAllowlist?: boolean;
+  gatewayName?: string;
+  modelsRefreshInterval: number;
+  refreshMetricsInterval: number;
+  eppConfig?: string;
+  logLevel: LogLevel;
+}
+
+const D = DEFAULT_EXTPROC_OPTIONS;
+
+function bodyMode(value: string): RequestBodyMode {
+  if (value === 'FULL_DUPLEX_STREAMED' || value === 'BUFFERED') return value;
+  throw new InvalidArgumentError(`must be FULL_DUPLEX_STREAMED or BUFFERED, got "${value}"`);
+}
+
+export function registerExtprocCommand(program: Command): void {
+  program
+    .command('extproc')
+    .description('serve body-based routing and endpoint picking to Envoy-based gateways (Istio, GKE, Envoy Gateway, kgateway) over ext_proc gRPC: one process for every InferencePool')
+    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod); watched for changes')
+    .option('--host <host>', 'address every port listens on', D.host)
+    .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
+    .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
+    .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor', intFlag(0, 65535), D.healthPort)
+    .option('--metrics-port <port>', 'Prometheus GET /metrics port', intFlag(0, 65535), D.metricsPort)
+    .option('--no-secure-serving', 'serve the ext_proc ports in plaintext (default: TLS with a self-signed certificate made at startup, as GIE)')
+    .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
+    .option('--key-file <file>', 'PEM private key for --cert-file')
+    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
+    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (releases before 1.33): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode)
+    .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
+    .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
+    .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), D.modelsRefreshMs)
+    .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), D.refreshMetricsIntervalMs)
+    .option('--epp-config <file>', 'llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation')
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .action(async (flags: ExtprocFlags) => {
+      if (!LOG_LEVELS.includes(flags.logLevel)) {
+        console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+        process.exit(2);
+      }
+      const log = createLogger(flags.logLevel);
+      try {
+        const eppConfig = flags.eppConfig === undefined ? undefined : { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
+        const running = await startExtproc({
+          ...D,
+          configPath: flags.file,
+          host: flags.host,
+          bbrPort: flags.bbrPort,
+          eppPort: flags.eppPort,
+          healthPort: flags.healthPort,
+          metricsPort: flags.metricsPort,
+          secureServing: flags.secureServing,
+          maxBodyBytes: flags.maxBodyBytes,
+          assumedBodyMode: flags.assumeBodyMode,
+          strictAllowlist: flags.strictAllowlist === true,
+          modelsRefreshMs: flags.modelsRefreshInterval,
+          refreshMetricsIntervalMs: flags.refreshMetricsInterval,
+          log,
+          ...(flags.certFile !== undefined ? { certFile: flags.certFile } : {}),
+          ...(flags.keyFile !== undefined ? { keyFile: flags.keyFile } : {}),
+          ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
+          ...(eppConfig ? { eppConfig } : {}),
+        });
+        const p = running.ports;
+        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, metrics: p.metrics, tls: running.tls, config: flags.file });
+        onShutdown(() => running.close());
+      } catch (e) {
+        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        process.exit(1);
+      }
+    });
+}

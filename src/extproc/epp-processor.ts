@@ -1,0 +1,122 @@
+/**
+ * The endpoint picker as an ext_proc processor: the gateway's own route, pool and pick code (planRoute,
+ * planPick), answered as Envoy expects (REFERENCE §3): the pick in header x-gateway-destination-endpoint
+ * and in dynamic metadata envoy.lb; the in-flight count held until the response ends.
+ */
+import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import { DESTINATION_ENDPOINT_HEADER, DESTINATION_ENDPOINT_SERVED_HEADER, isReservedRoutingHeader } from '../bbr/routing-headers.js';
+import type { Endpoint } from '../epp/datastore/endpoint.js';
+import { GatewayError, asGatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { planPick, type PickOutcome } from '../proxy/pick-stage.js';
+import { planRoute, type GatewayState } from '../proxy/plan-request.js';
+import type { ExtprocMetrics } from './extproc-metrics.js';
+import type { HeaderChanges } from './header-map.js';
+import { incomingRequest, spoofedHeaders } from './incoming-request.js';
+import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
+import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
+import type { FilterMetadata } from './struct-value.js';
+import { restrictToSubset, subsetHint } from './subset-hint.js';
+
+/** Dynamic metadata namespace of the pick, and where the data plane reports the endpoint that served. */
+export const LB_METADATA_NAMESPACE = 'envoy.lb';
+
+export interface EppProcessorOptions {
+  state: () => GatewayState | undefined;
+  metrics: ExtprocMetrics;
+  log: Logger;
+}
+
+export class EppProcessor implements Processor {
+  readonly name = 'epp';
+  readonly #opts: EppProcessorOptions;
+  readonly #pinned = new PinnedStates();
+
+  constructor(opts: EppProcessorOptions) {
+    this.#opts = opts;
+  }
+
+  begin(grpcMetadata: GrpcMetadata): Exchange {
+    return new EppExchange(this.#opts, this.#pinned, grpcMetadata);
+  }
+}
+
+class EppExchange implements Exchange {
+  readonly #opts: EppProcessorOptions;
+  readonly #pinned: PinnedStates;
+  readonly #grpcMetadata: GrpcMetadata;
+  #pick: PickOutcome | undefined;
+  #state: GatewayState | undefined;
+  #served: Endpoint | undefined;
+
+  constructor(opts: EppProcessorOptions, pinned: PinnedStates, grpcMetadata: GrpcMetadata) {
+    this.#opts = opts;
+    this.#pinned = pinned;
+    this.#grpcMetadata = grpcMetadata;
+  }
+
+  decide(req: ProcessedRequest): RequestVerdict {
+    const started = performance.now();
+    try {
+      return this.#decide(req);
+    } catch (e) {
+      const error = asGatewayError(e);
+      if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { error: error.message, stack: (e as Error).stack });
+      return { kind: 'reject', error };
+    } finally {
+      this.#opts.metrics.observePick((performance.now() - started) / 1000);
+    }
+  }
+
+  #decide(req: ProcessedRequest): RequestVerdict {
+    const state = this.#opts.state();
+    if (!state) throw new GatewayError('not_ready', 'the endpoint picker has no configuration in force yet; retry shortly');
+    this.#state = state;
+    const named = namedPool(req.metadata, this.#grpcMetadata);
+    const planState = named ? this.#pinned.get(state, resolvePoolKey(state, named), named.source) : state;
+    const plan = planRoute(planState, incomingRequest(req.headers, req.body));
+    if (plan.error) return { kind: 'reject', error: plan.error };
+    const subset = subsetHint(req.metadata);
+    if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
+    const pick = planPick(state, plan);
+    pick.endpoint.inFlight++;
+    this.#pick = pick;
+    // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
+    const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
+    const set: Record<string, string> = { ...plan.routingHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
+    return {
+      kind: 'continue',
+      headers: { set, remove: spoofedHeaders(req.headers, set, isReservedRoutingHeader) },
+      ...(plan.body ? { body: plan.body } : {}),
+      clearRouteCache: false,
+      dynamicMetadata: { [LB_METADATA_NAMESPACE]: { [DESTINATION_ENDPOINT_HEADER]: ranked } },
+    };
+  }
+
+  /**
+   * The endpoint that served is the one the data plane reports in envoy.lb (it may have retried elsewhere),
+   * else the pick. It goes back to the client in x-gateway-destination-endpoint-served, with whatever the
+   * scheduler's response hooks add (session affinity's token).
+   */
+  responseHeaders(_headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
+    const pick = this.#pick;
+    if (!pick) return { set: {}, remove: [] };
+    const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
+    const served = (typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined) ?? pick.endpoint;
+    this.#served = served;
+    const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: served.address };
+    pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, served, (name, value) => {
+      set[name] = value;
+    });
+    return { set, remove: [] };
+  }
+
+  /** The response ended (or the stream did): release the pick's in-flight count and run the scheduler's completion hooks. */
+  finish(): void {
+    const pick = this.#pick;
+    if (!pick) return;
+    this.#pick = undefined;
+    pick.endpoint.inFlight--;
+    pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
+  }
+}

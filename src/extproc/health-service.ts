@@ -1,0 +1,67 @@
+/**
+ * grpc.health.v1.Health for the ext_proc servers: "" and `liveness` while the process runs; `readiness` and
+ * `envoy.service.ext_proc.v3.ExternalProcessor` once a configuration is in force and the processors
+ * listen, and no longer while shutting down. Kubernetes gRPC probes and Envoy's health checks ask these.
+ */
+import { status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { EXT_PROC_SERVICE_NAME } from './protos.js';
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+interface HealthCheckRequest {
+  service?: string;
+}
+
+interface HealthCheckResponse {
+  status: ServingStatus | 'SERVICE_UNKNOWN';
+}
+
+export const HEALTH_SERVICES = ['', 'liveness', 'readiness', EXT_PROC_SERVICE_NAME] as const;
+
+export class HealthStatus {
+  readonly #status = new Map<string, ServingStatus>([
+    ['', 'SERVING'],
+    ['liveness', 'SERVING'],
+    ['readiness', 'NOT_SERVING'],
+    [EXT_PROC_SERVICE_NAME, 'NOT_SERVING'],
+  ]);
+  readonly #watchers = new Set<(service: string, s: ServingStatus) => void>();
+
+  /** Readiness and the ext_proc service together: both mean "send me requests". */
+  setReady(ready: boolean): void {
+    this.#set('readiness', ready ? 'SERVING' : 'NOT_SERVING');
+    this.#set(EXT_PROC_SERVICE_NAME, ready ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  get(service: string): ServingStatus | undefined {
+    return this.#status.get(service);
+  }
+
+  #set(service: string, s: ServingStatus): void {
+    if (this.#status.get(service) === s) return;
+    this.#status.set(service, s);
+    for (const w of this.#watchers) w(service, s);
+  }
+
+  /** Check and Watch, as the grpc-js implementation of grpc.health.v1.Health. */
+  implementation(): UntypedServiceImplementation {
+    return {
+      Check: (call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) => {
+        const service = call.request.service ?? '';
+        const s = this.#status.get(service);
+        if (s === undefined) callback({ code: status.NOT_FOUND, details: `unknown service "${service}"; known: ${HEALTH_SERVICES.map((x) => `"${x}"`).join(', ')}` });
+        else callback(null, { status: s });
+      },
+      Watch: (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
+        const service = call.request.service ?? '';
+        call.write({ status: this.#status.get(service) ?? 'SERVICE_UNKNOWN' });
+        const watcher = (changed: string, s: ServingStatus): void => {
+          if (changed === service) call.write({ status: s });
+        };
+        this.#watchers.add(watcher);
+        call.on('cancelled', () => this.#watchers.delete(watcher));
+        call.on('close', () => this.#watchers.delete(watcher));
+      },
+    };
+  }
+}

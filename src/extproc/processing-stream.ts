@@ -1,0 +1,282 @@
+/**
+ * One ext_proc gRPC stream, that is one HTTP request and its response, driven by Envoy's messages: the body
+ * modes (FULL_DUPLEX_STREAMED, BUFFERED, headers-only), the body limit, the order of answers, and the
+ * response phases that end the exchange. What to do with the request is the processor's business.
+ */
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { GatewayError, asGatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ExtprocMetrics } from './extproc-metrics.js';
+import { headerMutation, readHeaderMap, type HeaderChanges } from './header-map.js';
+import { immediateResponse } from './immediate-response.js';
+import type { BodySendMode, CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
+import type { Exchange, Processor, RequestVerdict } from './processor.js';
+import { streamedBodyResponses, streamedChunk } from './streamed-body.js';
+import { mergeFilterMetadata, toStruct, type FilterMetadata } from './struct-value.js';
+
+/** The request body modes the processors work with: both let them see the whole body before the headers go upstream. */
+export type RequestBodyMode = 'FULL_DUPLEX_STREAMED' | 'BUFFERED';
+
+export interface StreamOptions {
+  /** Larger bodies get 413, as with the standalone gateway's --max-body-bytes. */
+  maxBodyBytes: number;
+  /** Assumed when the data plane sends no protocol_config (Envoy releases before it existed). */
+  assumedBodyMode: RequestBodyMode;
+  metrics: ExtprocMetrics;
+  log: Logger;
+}
+
+export type ProcessCall = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+/** The gRPC handler of `ExternalProcessor/Process` for one processor. */
+export function processHandler(processor: Processor, opts: StreamOptions): (call: ProcessCall) => void {
+  return (call) => {
+    const stream = new ProcessingStream(call, processor, opts);
+    call.on('data', (m: ProcessingRequest) => stream.onMessage(m));
+    call.on('end', () => stream.onEnd());
+    call.on('cancelled', () => stream.onGone());
+    call.on('error', () => stream.onGone());
+  };
+}
+
+type Phase = 'awaiting-headers' | 'collecting' | 'decided' | 'closed';
+
+class ProcessingStream {
+  readonly #call: ProcessCall;
+  readonly #processor: Processor;
+  readonly #opts: StreamOptions;
+  readonly #exchange: Exchange;
+  #phase: Phase = 'awaiting-headers';
+  #requestMode: BodySendMode | undefined;
+  #responseMode: BodySendMode | undefined;
+  #metadata: FilterMetadata = {};
+  #headers = new Map<string, string>();
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #sawBody = false;
+  #observe = false;
+  #finished = false;
+
+  constructor(call: ProcessCall, processor: Processor, opts: StreamOptions) {
+    this.#call = call;
+    this.#processor = processor;
+    this.#opts = opts;
+    this.#exchange = processor.begin(call.metadata);
+    opts.metrics.streamOpened(processor.name);
+  }
+
+  onMessage(m: ProcessingRequest): void {
+    if (this.#phase === 'closed') return;
+    try {
+      this.#dispatch(m);
+    } catch (e) {
+      this.#opts.log.error('ext_proc message failed', { processor: this.#processor.name, error: (e as Error).message, stack: (e as Error).stack });
+      if (this.#phase === 'decided') this.#fail(status.INTERNAL, `infergate ${this.#processor.name}: ${(e as Error).message}`);
+      else this.#reject(asGatewayError(e));
+    }
+  }
+
+  /** The data plane half-closed: the HTTP stream is over. */
+  onEnd(): void {
+    if (this.#phase === 'closed') return;
+    this.#close('cancelled');
+    this.#call.end();
+  }
+
+  /** The data plane cancelled or reset the stream (client went away, timeout). */
+  onGone(): void {
+    if (this.#phase !== 'closed') this.#close('cancelled');
+  }
+
+  #dispatch(m: ProcessingRequest): void {
+    if (m.protocol_config) {
+      this.#requestMode = m.protocol_config.request_body_mode ?? 'NONE';
+      this.#responseMode = m.protocol_config.response_body_mode ?? 'NONE';
+      if (this.#requestMode !== 'FULL_DUPLEX_STREAMED' && this.#requestMode !== 'BUFFERED') {
+        return this.#fail(
+          status.FAILED_PRECONDITION,
+          `infergate's ${this.#processor.name} ext_proc server needs processing_mode.request_body_mode FULL_DUPLEX_STREAMED (recommended) or BUFFERED, so that it sees the whole body before the request headers go upstream; this filter sends ${this.#requestMode}`,
+        );
+      }
+    }
+    if (m.observability_mode) this.#observe = true;
+    mergeFilterMetadata(this.#metadata, m.metadata_context);
+    switch (m.request) {
+      case 'request_headers':
+        return this.#onRequestHeaders(m.request_headers ?? {});
+      case 'request_body':
+        return this.#onRequestBody(m.request_body ?? {});
+      case 'request_trailers':
+        return this.#onRequestTrailers();
+      case 'response_headers':
+        return this.#onResponseHeaders(m.response_headers ?? {});
+      case 'response_body':
+        return this.#onResponseBody(m.response_body ?? {});
+      case 'response_trailers':
+        this.#write({ response_trailers: {} });
+        return this.#finishExchange();
+      default:
+        return this.#fail(status.INVALID_ARGUMENT, 'ProcessingRequest without a request field');
+    }
+  }
+
+  get #mode(): RequestBodyMode {
+    return (this.#requestMode as RequestBodyMode | undefined) ?? this.#opts.assumedBodyMode;
+  }
+
+  #onRequestHeaders(h: HttpHeaders): void {
+    if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
+    this.#headers = readHeaderMap(h.headers);
+    const declared = Number(this.#headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > this.#opts.maxBodyBytes) return this.#reject(tooLarge(this.#opts.maxBodyBytes, declared));
+    if (h.end_of_stream) return this.#answerBuffered(undefined, 'request_headers');
+    this.#phase = 'collecting';
+    // BUFFERED: Envoy sends the body only once the headers are answered; the routing headers go with the body's answer.
+    if (this.#mode === 'BUFFERED') this.#write({ request_headers: {} });
+  }
+
+  #onRequestBody(b: HttpBody): void {
+    const chunk = b.body ?? Buffer.alloc(0);
+    if (this.#phase === 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_body before request_headers');
+    if (this.#phase === 'decided') {
+      // Body after the decision (the data plane kept sending): let it through unchanged.
+      this.#write(this.#mode === 'FULL_DUPLEX_STREAMED' ? streamedChunk(chunk, b.end_of_stream === true, 'request_body') : { request_body: {} });
+      return;
+    }
+    this.#size += chunk.length;
+    if (this.#size > this.#opts.maxBodyBytes) return this.#reject(tooLarge(this.#opts.maxBodyBytes));
+    this.#chunks.push(chunk);
+    this.#sawBody = true;
+    // BUFFERED sends the whole body in one message, without end_of_stream when trailers follow.
+    if (this.#mode === 'BUFFERED') return this.#answerBuffered(this.#body(), 'request_body');
+    if (b.end_of_stream) this.#answerFullDuplex(true);
+  }
+
+  #onRequestTrailers(): void {
+    if (this.#phase === 'collecting') {
+      // Trailers end the body: decide now. In BUFFERED mode with no body the headers were already answered,
+      // so only a rejection can still change anything.
+      if (this.#mode === 'FULL_DUPLEX_STREAMED') this.#answerFullDuplex(false);
+      else this.#decide(undefined);
+    }
+    this.#write({ request_trailers: {} });
+  }
+
+  #onResponseHeaders(h: HttpHeaders): void {
+    const changes = this.#exchange.responseHeaders(readHeaderMap(h.headers), this.#metadata);
+    const mutation = headerMutation(changes);
+    this.#write({ response_headers: mutation ? { response: { header_mutation: mutation } } : {} });
+    if (h.end_of_stream) this.#finishExchange();
+  }
+
+  #onResponseBody(b: HttpBody): void {
+    // In FULL_DUPLEX_STREAMED the data plane forwards only what the server sends back: echo every chunk.
+    if (this.#responseMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(b.body ?? Buffer.alloc(0), b.end_of_stream === true, 'response_body'));
+    else this.#write({ response_body: {} });
+    if (b.end_of_stream) this.#finishExchange();
+  }
+
+  /** Headers-only requests and BUFFERED bodies: one answer, to the message that completed the request. */
+  #answerBuffered(body: Buffer | undefined, phase: 'request_headers' | 'request_body'): void {
+    const verdict = this.#decide(body);
+    if (!verdict) return;
+    const replaced = phase === 'request_body' ? verdict.body : undefined;
+    const common = commonResponse(replaced ? withContentLength(verdict.headers, replaced.length) : verdict.headers, verdict.clearRouteCache);
+    if (replaced) common.body_mutation = { body: replaced };
+    this.#write(withMetadata({ [phase]: wrap(common) }, verdict));
+  }
+
+  /**
+   * FULL_DUPLEX_STREAMED: the headers answer was held until the body was complete; now send it, then the
+   * body (the processor's replacement or the original) in chunks. `endOfStream` is false when trailers follow.
+   */
+  #answerFullDuplex(endOfStream: boolean): void {
+    const original = this.#body();
+    const verdict = this.#decide(this.#sawBody ? original : undefined);
+    if (!verdict) return;
+    const body = verdict.body ?? original;
+    const changes = verdict.body ? withContentLength(verdict.headers, body.length) : verdict.headers;
+    this.#write(withMetadata({ request_headers: wrap(commonResponse(changes, verdict.clearRouteCache)) }, verdict));
+    if (this.#sawBody) for (const r of streamedBodyResponses(body, endOfStream)) this.#write(r);
+  }
+
+  /** Asks the processor; a rejection is answered here (immediate_response) and returns undefined. */
+  #decide(body: Buffer | undefined): Extract<RequestVerdict, { kind: 'continue' }> | undefined {
+    this.#phase = 'decided';
+    this.#chunks = [];
+    const verdict = this.#exchange.decide({ headers: this.#headers, body, metadata: this.#metadata });
+    if (verdict.kind === 'reject') {
+      this.#reject(verdict.error);
+      return undefined;
+    }
+    this.#opts.metrics.countRequest(this.#processor.name, 'ok');
+    return verdict;
+  }
+
+  #body(): Buffer {
+    return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size);
+  }
+
+  #reject(err: GatewayError): void {
+    this.#opts.metrics.countRequest(this.#processor.name, err.code);
+    this.#opts.log.debug('ext_proc request rejected', { processor: this.#processor.name, code: err.code, message: err.message });
+    this.#write({ immediate_response: immediateResponse(err) });
+    this.#close(undefined);
+    // Envoy stops processing after an immediate response; ending the stream frees it at once.
+    this.#call.end();
+  }
+
+  /** Ends the stream with a gRPC error: Envoy then fails the request, or continues when failure_mode_allow is set. */
+  #fail(code: status, details: string): void {
+    this.#opts.log.warn('ext_proc stream failed', { processor: this.#processor.name, details });
+    this.#close('protocol_error');
+    this.#call.emit('error', Object.assign(new Error(details), { code, details }));
+  }
+
+  #write(r: ProcessingResponse): void {
+    if (this.#observe || this.#phase === 'closed') return;
+    this.#call.write(r);
+  }
+
+  #finishExchange(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#exchange.finish();
+  }
+
+  /** `undecided`: the outcome to count when the stream ends before any decision. */
+  #close(undecided: 'cancelled' | 'protocol_error' | undefined): void {
+    if (undecided && this.#phase !== 'decided') this.#opts.metrics.countRequest(this.#processor.name, undecided);
+    this.#phase = 'closed';
+    this.#chunks = [];
+    this.#finishExchange();
+    this.#opts.metrics.streamClosed(this.#processor.name);
+  }
+}
+
+function commonResponse(changes: HeaderChanges, clearRouteCache: boolean): CommonResponse {
+  const common: CommonResponse = {};
+  const mutation = headerMutation(changes);
+  if (mutation) common.header_mutation = mutation;
+  if (clearRouteCache) common.clear_route_cache = true;
+  return common;
+}
+
+/** An answer with nothing to change carries no CommonResponse at all: plain CONTINUE. */
+function wrap(common: CommonResponse): { response?: CommonResponse } {
+  return Object.keys(common).length === 0 ? {} : { response: common };
+}
+
+/** A replaced body must travel with its own length: Envoy rejects a BUFFERED body mutation whose content-length disagrees. */
+function withContentLength(c: HeaderChanges, length: number): HeaderChanges {
+  return { set: { ...c.set, 'content-length': String(length) }, remove: c.remove.filter((h) => h !== 'content-length') };
+}
+
+function withMetadata(r: ProcessingResponse, verdict: Extract<RequestVerdict, { kind: 'continue' }>): ProcessingResponse {
+  if (verdict.dynamicMetadata) r.dynamic_metadata = toStruct(verdict.dynamicMetadata);
+  return r;
+}
+
+function tooLarge(max: number, declared?: number): GatewayError {
+  return new GatewayError('request_too_large', `request body ${declared !== undefined ? `of ${declared} bytes ` : ''}exceeds the gateway's limit of ${max} bytes (--max-body-bytes)`);
+}

@@ -1,0 +1,52 @@
+/**
+ * The contract between the ext_proc stream (protocol: body modes, message order, chunking) and the two
+ * processors (BBR, EPP) that decide what to do with a request.
+ */
+import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import type { GatewayError } from '../errors.js';
+import type { HeaderChanges } from './header-map.js';
+import type { FilterMetadata, JsonValue } from './struct-value.js';
+
+/** The request as the processor sees it once the stream has what it needs. */
+export interface ProcessedRequest {
+  /** Lower-cased names, pseudo-headers (`:method`, `:path`, `:authority`) included. */
+  headers: Map<string, string>;
+  /** The whole body; undefined for a headers-only request. */
+  body: Buffer | undefined;
+  /** `metadata_context.filter_metadata`, namespaces merged over the stream's messages. */
+  metadata: FilterMetadata;
+}
+
+export type RequestVerdict =
+  | {
+      kind: 'continue';
+      headers: HeaderChanges;
+      /** The body to forward instead of the client's (a rewritten or trimmed `model`); undefined keeps it. */
+      body?: Buffer;
+      /** Whether the data plane must match routes again (BBR changed routing headers). */
+      clearRouteCache: boolean;
+      /** Namespace -> keys, sent as `dynamic_metadata` (the EPP's `envoy.lb`). */
+      dynamicMetadata?: Record<string, Record<string, JsonValue>>;
+    }
+  | { kind: 'reject'; error: GatewayError };
+
+/**
+ * One HTTP request's exchange with a processor. The stream calls `decide` at most once, then
+ * `responseHeaders` at most once, and `finish` exactly once, whatever happens (response end, trailers,
+ * the data plane closing or cancelling the stream), so per-request state such as an endpoint's
+ * in-flight count is always released.
+ */
+export interface Exchange {
+  /** Never throws: failures are a `reject` verdict. */
+  decide(req: ProcessedRequest): RequestVerdict;
+  /** Changes to the response headers (e.g. the served endpoint). */
+  responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges;
+  finish(): void;
+}
+
+export interface Processor {
+  /** `bbr` or `epp`: the label of its metrics and logs. */
+  readonly name: 'bbr' | 'epp';
+  /** Starts a request; `grpcMetadata` is the stream's initial metadata (per-route values set by the data plane). */
+  begin(grpcMetadata: GrpcMetadata): Exchange;
+}

@@ -1,0 +1,183 @@
+/**
+ * Composition root of `infergate extproc`: the same configuration machinery as `serve` (file source,
+ * Gateway: snapshot, datastore, model discovery, metrics scraping, per-pool schedulers) without its HTTP
+ * listener, behind Envoy ext_proc servers for BBR and the EPP, a gRPC health server and /metrics.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
+import { FileConfigSource } from '../config/file-source.js';
+import type { ConfigText } from '../epp/pool-schedulers.js';
+import type { Logger } from '../observability/logger.js';
+import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
+import type { GatewayState } from '../proxy/plan-request.js';
+import { BbrProcessor } from './bbr-processor.js';
+import { EppProcessor } from './epp-processor.js';
+import { ExtprocMetrics } from './extproc-metrics.js';
+import { HealthStatus } from './health-service.js';
+import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
+import type { Processor } from './processor.js';
+import { extProcServiceDefinition, healthServiceDefinition } from './protos.js';
+import type { CertificatePair } from './self-signed-certificate.js';
+import { servingCredentials } from './serving-credentials.js';
+
+export interface ExtprocOptions {
+  /** A YAML file or a directory of them, watched (as `serve -f`). */
+  configPath: string;
+  host: string;
+  /** 0 picks an ephemeral port (tests). */
+  bbrPort: number;
+  eppPort: number;
+  healthPort: number;
+  metricsPort: number;
+  /** TLS on the two ext_proc ports (health and metrics stay plaintext, as Kubernetes gRPC probes need). */
+  secureServing: boolean;
+  certFile?: string;
+  keyFile?: string;
+  maxBodyBytes: number;
+  assumedBodyMode: RequestBodyMode;
+  strictAllowlist: boolean;
+  gatewayName?: string;
+  modelsRefreshMs: number;
+  refreshMetricsIntervalMs: number;
+  eppConfig?: ConfigText;
+  debounceMs?: number;
+  /** How long open streams may finish on shutdown before they are cut. */
+  shutdownGraceMs: number;
+  log: Logger;
+}
+
+export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'log'> = {
+  host: '0.0.0.0',
+  bbrPort: 9004,
+  eppPort: 9002,
+  healthPort: 9003,
+  metricsPort: 9090,
+  secureServing: true,
+  maxBodyBytes: DEFAULT_GATEWAY_OPTIONS.maxBodyBytes,
+  assumedBodyMode: 'FULL_DUPLEX_STREAMED',
+  strictAllowlist: DEFAULT_GATEWAY_OPTIONS.strictAllowlist,
+  modelsRefreshMs: DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs,
+  refreshMetricsIntervalMs: DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs,
+  shutdownGraceMs: 5000,
+};
+
+export interface RunningExtproc {
+  gateway: Gateway;
+  source: FileConfigSource;
+  metrics: ExtprocMetrics;
+  health: HealthStatus;
+  host: string;
+  ports: { bbr: number; epp: number; health: number; metrics: number };
+  /** The TLS certificate of the ext_proc ports, when TLS is on. */
+  certificate?: CertificatePair;
+  tls: string;
+  close(): Promise<void>;
+}
+
+export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc> {
+  const log = opts.log;
+  const metrics = new ExtprocMetrics();
+  const health = new HealthStatus();
+  // The Gateway's HTTP server is built but never listens: only its configuration machinery is used.
+  const gateway = new Gateway({
+    ...DEFAULT_GATEWAY_OPTIONS,
+    maxBodyBytes: opts.maxBodyBytes,
+    strictAllowlist: opts.strictAllowlist,
+    modelsRefreshMs: opts.modelsRefreshMs,
+    refreshMetricsIntervalMs: opts.refreshMetricsIntervalMs,
+    debugDecisions: 0,
+    log,
+    ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),
+  });
+  const sourceOpts = { ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}) };
+  const source = new FileConfigSource(opts.configPath, sourceOpts, log, (s) => gateway.applySnapshot(s));
+  const servers: Server[] = [];
+  let metricsServer: HttpServer | undefined;
+  const stopAll = async (graceMs: number): Promise<void> => {
+    health.setReady(false);
+    source.close();
+    await Promise.all(servers.map((s) => shutdownGrpc(s, graceMs)));
+    if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+    await gateway.close(0);
+  };
+  try {
+    const healthServer = grpcServer(opts.maxBodyBytes);
+    healthServer.addService(healthServiceDefinition(), health.implementation());
+    servers.push(healthServer);
+    const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure());
+    metricsServer = createServer((req, res) => {
+      if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
+      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+    });
+    const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);
+
+    await source.start();
+    gateway.discovery.start();
+    gateway.metrics.start();
+
+    const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}) });
+    const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, assumedBodyMode: opts.assumedBodyMode, metrics, log };
+    const state = (): GatewayState | undefined => gateway.state;
+    const start = async (processor: Processor, port: number): Promise<number> => {
+      const server = grpcServer(opts.maxBodyBytes);
+      server.addService(extProcServiceDefinition(), { Process: processHandler(processor, streamOpts) });
+      server.addService(healthServiceDefinition(), health.implementation());
+      servers.push(server);
+      return bind(server, opts.host, port, creds.credentials);
+    };
+    const bbrPort = await start(new BbrProcessor(state), opts.bbrPort);
+    const eppPort = await start(new EppProcessor({ state, metrics, log }), opts.eppPort);
+    health.setReady(true);
+    return {
+      gateway,
+      source,
+      metrics,
+      health,
+      host: opts.host,
+      ports: { bbr: bbrPort, epp: eppPort, health: healthPort, metrics: metricsPort },
+      ...(creds.certificate ? { certificate: creds.certificate } : {}),
+      tls: creds.describe,
+      close: () => stopAll(opts.shutdownGraceMs),
+    };
+  } catch (e) {
+    await stopAll(0).catch(() => undefined);
+    throw e;
+  }
+}
+
+function grpcServer(maxBodyBytes: number): Server {
+  // BUFFERED mode sends the whole body in one message: let bodies up to the limit (and a little over, so
+  // they get a proper 413 rather than a gRPC error) through.
+  return new Server({ 'grpc.max_receive_message_length': Math.max(4 * 1024 * 1024, maxBodyBytes + 1024 * 1024) });
+}
+
+function bind(server: Server, host: string, port: number, creds: Credentials): Promise<number> {
+  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => server.bindAsync(authority, creds, (err, bound) => (err ? reject(err) : resolve(bound))));
+}
+
+function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Lets open streams finish for `graceMs` (Envoy holds one per in-flight request), then cuts them. */
+async function shutdownGrpc(server: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
