@@ -5,7 +5,7 @@
  * EndpointPickerConfigs: llm-d's default profile, prefix-only, load-only and random. Then a uniform workload
  * (nothing shared) at one moderate rate, to see how evenly each policy spreads load.
  *
- *   npm run build && node dist/bench/scenarios/scheduling.js [--rates 4,8,12,16] [--seconds 20]
+ *   npm run build && node dist/bench/scenarios/scheduling.js [--rates 4,8,12,20] [--seconds 15]
  *     [--policies rr,service-random,default,prefix-only,load-only,random] [--uniform-rate 8] [--out bench/results]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,10 +26,11 @@ import { balanceTable, maxOverFair, summaryTable, targets, type Run } from './li
 
 const { values } = parseArgs({
   options: {
-    rates: { type: 'string', default: '4,8,12,16' },
+    rates: { type: 'string', default: '4,8,12,20' },
     replicas: { type: 'string', default: '4' },
-    seconds: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
+    'warmup-per-group': { type: 'string', default: '4' },
     groups: { type: 'string', default: '16' },
     'system-prompt-tokens': { type: 'string', default: '4000' },
     users: { type: 'string', default: '5' },
@@ -39,7 +40,7 @@ const { values } = parseArgs({
     'max-num-seqs': { type: 'string', default: '32' },
     policies: { type: 'string' },
     'uniform-rate': { type: 'string', default: '8' },
-    'uniform-seconds': { type: 'string', default: '20' },
+    'uniform-seconds': { type: 'string', default: '15' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string' },
   },
@@ -95,13 +96,22 @@ async function restartFleet(policy: PolicySpec, fleetDir: string): Promise<void>
   await startPolicy(policy, fleetDir, BACKENDS);
 }
 
-async function runOne(policy: PolicySpec, fleetDir: string, workload: () => Workload, rate: number, seconds: number, warmupS: number): Promise<Run> {
+/**
+ * The warm-up fills caches and the prefix index as steady traffic would, and is not measured: at least --warmup
+ * seconds and --warmup-per-group requests per group at the run's rate, so that at low rates every group has
+ * been seen (4 per group leaves about 0.3 of 16 groups unseen) and the measured part is steady state.
+ */
+function warmupRequests(rate: number): number {
+  return Math.max(Math.ceil(rate * WARMUP), Number(values['warmup-per-group']) * Number(values.groups));
+}
+
+async function runOne(policy: PolicySpec, fleetDir: string, workload: () => Workload, rate: number, seconds: number, warmup: number): Promise<Run> {
   await restartFleet(policy, fleetDir);
   const url = `http://127.0.0.1:${policy.port}`;
-  // The warm-up fills caches and the prefix index as steady traffic would; it is not measured.
-  if (warmupS > 0) {
-    process.stderr.write(`  warm-up ${warmupS} s...\n`);
-    await runBench({ url, workload: workload(), load: { kind: 'open', rate }, maxRequests: Math.ceil(rate * warmupS), durationS: warmupS, graceS: 60, seed: SEED + 1000, verifyRouting: false });
+  if (warmup > 0) {
+    process.stderr.write(`  warm-up ${warmup} requests...\n`);
+    // Bounded by the count: the duration is only a backstop for a slow Poisson draw.
+    await runBench({ url, workload: workload(), load: { kind: 'open', rate }, maxRequests: warmup, durationS: (2 * warmup) / rate, graceS: 60, seed: SEED + 1000, verifyRouting: false });
   }
   const before = await readPrefixCounters(ORIGINS);
   const result = await runBench({
@@ -130,7 +140,7 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       for (const policy of POLICIES) {
         process.stderr.write(`shared prefix, ${rate} req/s, ${policy.name}...\n`);
-        shared.push(await runOne(policy, dir, sharedPrefix, rate, SECONDS, WARMUP));
+        shared.push(await runOne(policy, dir, sharedPrefix, rate, SECONDS, WARMUP > 0 ? warmupRequests(rate) : 0));
       }
     }
     if (UNIFORM_RATE > 0) {
@@ -144,11 +154,11 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const all = shared.map((x) => x.result);
-  const verdict = targets(shared, even, REPLICAS);
+  const verdict = targets(shared, even, REPLICAS, SECONDS);
   const summary = [
-    `Shared prefix: ${values.groups} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ${REPLICAS} replicas, KV cache ${values['kv-cache-size']} blocks x 16 tokens; ${WARMUP} s warm-up + ${SECONDS} s measured per run.`,
+    `Shared prefix: ${values.groups} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ${REPLICAS} replicas, KV cache ${values['kv-cache-size']} blocks x 16 tokens; warm-up of max(${WARMUP} s, ${values['warmup-per-group']} requests per group), then ${SECONDS} s measured, per run.`,
     '',
-    summaryTable(shared, BACKENDS),
+    summaryTable(shared, BACKENDS, SECONDS),
     '',
     ...(even.length > 0 ? [`Uniform workload (no shared prefix), ${UNIFORM_RATE} req/s for ${values['uniform-seconds']} s:`, '', balanceTable(even, BACKENDS), ''] : []),
     'Targets:',

@@ -49,7 +49,7 @@ export function registerExtprocCommand(program: Command): void {
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
-    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (releases before 1.33): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode)
+    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode)
     .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), D.modelsRefreshMs)

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExplainCommand } from './explain.js';
+import { registerExtprocCommand } from './extproc.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 
@@ -11,6 +12,7 @@ const program = new Command('infergate')
   .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
   .version('0.1.0');
 registerServeCommand(program);
+registerExtprocCommand(program);
 registerExplainCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);

@@ -2,13 +2,16 @@
  * A small ext_proc client built from the same protos, for tests and the benchmark: it plays the data
  * plane's side of a stream (Envoy's messages, built by the helpers below) and reads the answers in order.
  */
-import { Metadata as GrpcMetadata, credentials, type ChannelCredentials, type Client, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { Metadata as GrpcMetadata, credentials, type ChannelCredentials, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import type { BodySendMode, HeaderValue, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
 import { extProcGrpcObject } from './protos.js';
 import { toStruct, type JsonValue } from './struct-value.js';
 
 type ProcessClient = Client & { Process(metadata?: GrpcMetadata): ClientDuplexStream<ProcessingRequest, ProcessingResponse> };
-type HealthStub = Client & { Check(req: { service: string }, cb: (err: ServiceError | null, res?: { status?: string }) => void): void };
+type HealthStub = Client & {
+  Check(req: { service: string }, cb: (err: ServiceError | null, res?: { status?: string }) => void): void;
+  Watch(req: { service: string }): ClientReadableStream<{ status?: string }>;
+};
 
 interface ClientCtor<T> {
   new (address: string, creds: ChannelCredentials, options?: object): T;
@@ -129,6 +132,14 @@ export class HealthClient {
   /** The status name (`SERVING`, `NOT_SERVING`), or the gRPC error for an unknown service. */
   check(service: string): Promise<string> {
     return new Promise((resolve, reject) => this.#client.Check({ service }, (err, res) => (err ? reject(err) : resolve(res?.status ?? 'UNKNOWN'))));
+  }
+
+  /** Streams every status `Watch` reports to `onStatus`; call the returned function to stop. */
+  watch(service: string, onStatus: (status: string) => void): () => void {
+    const call = this.#client.Watch({ service });
+    call.on('data', (r: { status?: string }) => onStatus(r.status ?? 'UNKNOWN'));
+    call.on('error', () => undefined);
+    return () => call.cancel();
   }
 
   close(): void {

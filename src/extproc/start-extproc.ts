@@ -102,6 +102,8 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     await gateway.close(0);
   };
   try {
+    // TLS first: a bad --cert-file should fail before the configuration is loaded.
+    const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}) });
     const healthServer = grpcServer(opts.maxBodyBytes);
     healthServer.addService(healthServiceDefinition(), health.implementation());
     servers.push(healthServer);
@@ -117,7 +119,6 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     gateway.discovery.start();
     gateway.metrics.start();
 
-    const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}) });
     const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, assumedBodyMode: opts.assumedBodyMode, metrics, log };
     const state = (): GatewayState | undefined => gateway.state;
     const start = async (processor: Processor, port: number): Promise<number> => {

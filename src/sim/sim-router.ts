@@ -16,7 +16,7 @@ export interface RouterContext extends GenerateDeps {
   readonly metrics: VllmMetrics;
   /** Unix seconds the simulator started, reported as `created` in the model list. */
   readonly created: number;
-  /** True once close() began: new requests get a 503 and connections are not kept alive. */
+  /** True once close() began: new requests on open connections are reset, unprocessed. */
   isClosing(): boolean;
 }
 
@@ -56,9 +56,10 @@ export function createRequestListener(ctx: RouterContext): (req: IncomingMessage
   return (req, res) => {
     if (ctx.podName !== '') res.setHeader('x-inference-pod', ctx.podName);
     if (ctx.isClosing()) {
-      // Like a pod after SIGTERM: finish what was accepted, take nothing new.
-      res.setHeader('connection', 'close');
-      sendError(res, new VllmError(503, 'the server is shutting down; retry on another replica'));
+      // Like a pod after SIGTERM whose server stopped: finish what was accepted, take nothing new. A request
+      // that raced the close on a kept-alive connection sees the connection reset, as it would from a
+      // stopped uvicorn, so a proxy knows it was never processed and may send it elsewhere.
+      req.socket.destroy();
       return;
     }
     route(req, res, ctx).catch((err: unknown) => sendError(res, asVllmError(err)));

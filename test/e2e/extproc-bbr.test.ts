@@ -11,7 +11,7 @@ import { ExtProcClient, HealthClient, requestBody, requestBodyChunks, requestHea
 import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startTestGateway, tempConfig, type TempConfig } from '../helpers/fleet.js';
+import { startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 
 const GEMMA = 'google/gemma-2b-it';
 const MAX_BODY = 256 * 1024;
@@ -262,15 +262,22 @@ describe('health and metrics', () => {
     }
   });
 
-  test('readiness goes NOT_SERVING (liveness stays) when the server stops taking requests', async () => {
+  test('readiness goes NOT_SERVING (liveness stays) when the server stops taking requests; Watch reports each change', async () => {
     const h = new HealthClient(`127.0.0.1:${xp.ports.health}`);
+    const seen: string[] = [];
+    const stop = h.watch('readiness', (s) => seen.push(s));
     try {
+      assert.ok(await waitFor(() => seen.length === 1));
       xp.health.setReady(false);
       assert.equal(await h.check('readiness'), 'NOT_SERVING');
       assert.equal(await h.check('envoy.service.ext_proc.v3.ExternalProcessor'), 'NOT_SERVING');
       assert.equal(await h.check('liveness'), 'SERVING');
+      xp.health.setReady(true);
+      assert.ok(await waitFor(() => seen.length === 3), JSON.stringify(seen));
+      assert.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING']);
     } finally {
       xp.health.setReady(true);
+      stop();
       h.close();
     }
   });
