@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 import { randomWorkload, sharedPrefixWorkload, type Workload } from '../../src/bench/workload.js';
-import { runBench, type RunResult } from '../../src/bench/run-bench.js';
+import { runBench } from '../../src/bench/run-bench.js';
 import { toMarkdownTable } from '../../src/bench/report-markdown.js';
-import { toSvgBarChart, toSvgLineChart } from '../../src/bench/report-svg.js';
+import { schedulingCharts } from './lib/scheduling-charts.js';
 import { writeReport } from '../../src/bench/report-files.js';
 import { CLI, startNode, stopAll, waitForUrl } from './lib/processes.js';
 import { selectPolicies, startPolicy, type PolicySpec } from './lib/scheduling-policies.js';
@@ -169,17 +169,7 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(`\n${toMarkdownTable(all)}\n\n${summary}`);
   if (values.out) {
-    const series = (f: (r: RunResult) => number): { name: string; points: [number, number][] }[] =>
-      POLICIES.map((p) => ({ name: p.name, points: shared.filter((x) => x.policy === p.name).map((x) => [x.rate, f(x.result)] as [number, number]) }));
-    const hitSeries = POLICIES.map((p) => ({ name: p.name, points: shared.filter((x) => x.policy === p.name).map((x) => [x.rate, 100 * x.prefixHitRate] as [number, number]) }));
-    writeReport(values.out, 'scheduling', all, [
-      { file: 'scheduling-ttft-p90.svg', svg: toSvgLineChart({ title: 'TTFT p90 vs request rate (shared prefix)', xLabel: 'offered rate (req/s)', yLabel: 'TTFT p90 (ms)', series: series((r) => r.ttft.p90), logY: true }) },
-      { file: 'scheduling-throughput.svg', svg: toSvgLineChart({ title: 'Output throughput vs request rate (shared prefix)', xLabel: 'offered rate (req/s)', yLabel: 'output tokens/s', series: series((r) => r.outputTokensPerS) }) },
-      { file: 'scheduling-prefix-hits.svg', svg: toSvgLineChart({ title: 'Prompt tokens served from the prefix cache', xLabel: 'offered rate (req/s)', yLabel: 'prefix-cache hit %', series: hitSeries }) },
-      ...(even.length > 0
-        ? [{ file: 'scheduling-uniform-balance.svg', svg: toSvgBarChart({ title: `Busiest replica / fair share, uniform workload at ${UNIFORM_RATE} req/s`, yLabel: 'max / fair share', bars: even.map((x) => ({ label: x.policy, value: maxOverFair(x.result, REPLICAS) })) }) }]
-        : []),
-    ]);
+    writeReport(values.out, 'scheduling', all, schedulingCharts(POLICIES, shared, even, REPLICAS));
     writeFileSync(join(values.out, 'scheduling-summary.md'), `# scheduling: summary\n\n${summary}\n`);
     writeFileSync(join(values.out, 'scheduling-uniform.json'), `${JSON.stringify(even.map((x) => ({ ...x.result, maxOverFair: maxOverFair(x.result, REPLICAS) })), null, 2)}\n`);
     writeFileSync(join(values.out, 'scheduling-prefix-hits.json'), `${JSON.stringify(shared.map((x) => ({ policy: x.policy, rate: x.rate, prefixHitRate: x.prefixHitRate })), null, 2)}\n`);

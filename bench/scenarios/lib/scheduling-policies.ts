@@ -9,18 +9,19 @@ import { CLI, SERVICE_PROXY, startNode, waitForUrl } from './processes.js';
  */
 const EPP_CONFIGS = new URL('../../../../bench/scenarios/epp-configs/', import.meta.url);
 
+/** `short`: the label in charts, where long names are cut. */
 export type PolicySpec =
-  | { name: string; kind: 'service'; balance: 'round-robin' | 'random'; port: number }
+  | { name: string; short: string; kind: 'service'; balance: 'round-robin' | 'random'; port: number }
   /** `eppConfig` undefined: `infergate serve` without --epp-config, i.e. llm-d's default profile. */
-  | { name: string; kind: 'infergate'; eppConfig: string | undefined; port: number };
+  | { name: string; short: string; kind: 'infergate'; eppConfig: string | undefined; port: number };
 
 export const POLICIES: readonly PolicySpec[] = [
-  { name: 'Service round-robin', kind: 'service', balance: 'round-robin', port: 18702 },
-  { name: 'Service random', kind: 'service', balance: 'random', port: 18703 },
-  { name: 'infergate default profile', kind: 'infergate', eppConfig: undefined, port: 18701 },
-  { name: 'infergate prefix-only', kind: 'infergate', eppConfig: 'prefix-only.yaml', port: 18704 },
-  { name: 'infergate load-only', kind: 'infergate', eppConfig: 'load-only.yaml', port: 18705 },
-  { name: 'infergate random', kind: 'infergate', eppConfig: 'random.yaml', port: 18706 },
+  { name: 'Service round-robin', short: 'Service RR', kind: 'service', balance: 'round-robin', port: 18702 },
+  { name: 'Service random', short: 'Service random', kind: 'service', balance: 'random', port: 18703 },
+  { name: 'infergate default profile', short: 'default', kind: 'infergate', eppConfig: undefined, port: 18701 },
+  { name: 'infergate prefix-only', short: 'prefix-only', kind: 'infergate', eppConfig: 'prefix-only.yaml', port: 18704 },
+  { name: 'infergate load-only', short: 'load-only', kind: 'infergate', eppConfig: 'load-only.yaml', port: 18705 },
+  { name: 'infergate random', short: 'ig random', kind: 'infergate', eppConfig: 'random.yaml', port: 18706 },
 ];
 
 /** Short keys for `--policies`: `rr,service-random,default,prefix-only,load-only,random`, or the full names. */
