@@ -1,14 +1,14 @@
 /** `infergate extproc -f PATH`: BBR and the endpoint picker as Envoy ext_proc gRPC servers, one process for every pool. */
-import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
+import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../extproc/start-extproc.js';
 import type { RequestBodyMode } from '../extproc/processing-stream.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
+import { addSharedOptions, loggerOrExit, readEppConfig, type SharedFlags } from './shared-options.js';
 
-interface ExtprocFlags {
+interface ExtprocFlags extends SharedFlags {
   file: string;
   host: string;
   bbrPort: number;
@@ -20,12 +20,6 @@ interface ExtprocFlags {
   keyFile?: string;
   maxBodyBytes: number;
   assumeBodyMode: RequestBodyMode;
-  strictAllowlist?: boolean;
-  gatewayName?: string;
-  modelsRefreshInterval: number;
-  refreshMetricsInterval: number;
-  eppConfig?: string;
-  logLevel: LogLevel;
 }
 
 const D = DEFAULT_EXTPROC_OPTIONS;
@@ -36,10 +30,10 @@ function bodyMode(value: string): RequestBodyMode {
 }
 
 export function registerExtprocCommand(program: Command): void {
-  program
+  const cmd = program
     .command('extproc')
     .description('serve body-based routing and endpoint picking to Envoy-based gateways (Istio, GKE, Envoy Gateway, kgateway) over ext_proc gRPC: one process for every InferencePool')
-    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod); watched for changes')
+    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
     .option('--host <host>', 'address every port listens on', D.host)
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
@@ -49,21 +43,11 @@ export function registerExtprocCommand(program: Command): void {
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
-    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode)
-    .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
-    .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
-    .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), D.modelsRefreshMs)
-    .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), D.refreshMetricsIntervalMs)
-    .option('--epp-config <file>', 'llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation')
-    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
-    .action(async (flags: ExtprocFlags) => {
-      if (!LOG_LEVELS.includes(flags.logLevel)) {
-        console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
-        process.exit(2);
-      }
-      const log = createLogger(flags.logLevel);
+    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
+  addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
+      const log = loggerOrExit(flags);
       try {
-        const eppConfig = flags.eppConfig === undefined ? undefined : { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
+        const eppConfig = await readEppConfig(flags);
         const running = await startExtproc({
           ...D,
           configPath: flags.file,
@@ -88,7 +72,7 @@ export function registerExtprocCommand(program: Command): void {
         log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, metrics: p.metrics, tls: running.tls, config: flags.file });
         onShutdown(() => running.close());
       } catch (e) {
-        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
         process.exit(1);
       }
     });
