@@ -79,3 +79,14 @@ data:
   baseModel: ${baseModel}
 ${list}`;
 }
+
+/** A ConfigMap holding an EndpointPickerConfig under `config.yaml`, for a pool's infergate.io/endpoint-picker-config annotation. */
+export function eppConfigMapYaml(name: string, configYaml: string, namespace = 'default'): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${name}, namespace: ${namespace}}
+data:
+  config.yaml: |
+${configYaml.trimEnd().replace(/^/gm, '    ')}
+`;
+}

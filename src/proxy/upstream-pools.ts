@@ -47,8 +47,4 @@ export class UpstreamPools {
     await Promise.allSettled(pools.map((p) => p.close()));
   }
 
-  destroyAll(): void {
-    for (const p of this.#pools.values()) void p.destroy().catch(() => undefined);
-    this.#pools.clear();
-  }
 }

@@ -3,24 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
+import { SESSION_AFFINITY_CONFIG } from '../helpers/epp-configs.js';
+import { eppConfigMapYaml } from '../../src/config/manifests.js';
 
 const A = 'model/a';
 const B = 'model/b';
 
-const SESSION_CONFIG = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: session-affinity-scorer
-  - type: queue-scorer
-  - type: max-score-picker
-schedulingProfiles:
-  - name: default
-    plugins:
-      - pluginRef: session-affinity-scorer
-        weight: 100
-      - pluginRef: queue-scorer
-        weight: 1
-`;
 
 function objective(name: string, pool: string, priority: number): string {
   return `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -47,7 +35,7 @@ test('one process, two pools, two EndpointPickerConfigs: session affinity only w
       poolYaml('pool-b', { m: 'b' }, fleet.port),
       baseModelRouteYaml('a', A, [['pool-a', 1]]),
       baseModelRouteYaml('b', B, [['pool-b', 1]]),
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sticky}\ndata:\n  config.yaml: |\n${SESSION_CONFIG.split('\n').map((l) => `    ${l}`).join('\n')}\n`,
+      eppConfigMapYaml('sticky', SESSION_AFFINITY_CONFIG),
     ].join('---\n'),
   });
   const gw = await startTestGateway(cfg.dir);

@@ -24,23 +24,13 @@ import type { ProcessingResponse } from '../../src/extproc/processing-messages.j
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
+import { SESSION_AFFINITY_CONFIG } from '../helpers/epp-configs.js';
+import { eppConfigMapYaml } from '../../src/config/manifests.js';
 
 const GEMMA = 'google/gemma-2b-it';
 const QWEN = 'Qwen/Qwen3-32B';
 const BUSY = 'busy/model';
 
-const SESSION_CONFIG = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: session-affinity-scorer
-  - type: queue-scorer
-  - type: max-score-picker
-schedulingProfiles:
-  - name: default
-    plugins:
-      - {pluginRef: session-affinity-scorer, weight: 100}
-      - {pluginRef: queue-scorer, weight: 1}
-`;
 
 function config(port: number, ip: (n: string) => string): Record<string, string> {
   return {
@@ -54,7 +44,7 @@ function config(port: number, ip: (n: string) => string): Record<string, string>
     // gemma uses session affinity (a scheduler with a response-headers hook); the others llm-d's default profile.
     'pools.yaml': [
       poolYaml('gemma', { model: 'gemma' }, port).replace('  namespace: default\n', '  namespace: default\n  annotations: {infergate.io/endpoint-picker-config: sticky}\n'),
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sticky}\ndata:\n  config.yaml: |\n${SESSION_CONFIG.trimEnd().replace(/^/gm, '    ')}\n`,
+      eppConfigMapYaml('sticky', SESSION_AFFINITY_CONFIG),
       poolYaml('qwen', { model: 'qwen' }, port),
       poolYaml('busy', { model: 'busy' }, port),
       poolYaml('down', { model: 'down' }, port),

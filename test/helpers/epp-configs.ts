@@ -1,0 +1,15 @@
+/** EndpointPickerConfigs shared by end-to-end tests (gateway and ext_proc). */
+
+/** Session affinity dominates (weight 100), queue length breaks the first pick. */
+export const SESSION_AFFINITY_CONFIG = `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: session-affinity-scorer
+  - type: queue-scorer
+  - type: max-score-picker
+schedulingProfiles:
+  - name: default
+    plugins:
+      - {pluginRef: session-affinity-scorer, weight: 100}
+      - {pluginRef: queue-scorer, weight: 1}
+`;
