@@ -78,7 +78,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
   const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers };
-  const plan = planRoute(state, req);
+  const plan = planRoute(state, req, { trace: true });
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (!plan.error && plan.view) {
     try {

@@ -11,7 +11,7 @@ import { newSchedulingContext, type ScheduleResult } from '../epp/framework/sche
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { poolSaturation } from '../epp/plugins/utilization-detector.js';
 import { GatewayError } from '../errors.js';
-import type { GatewayState, RoutePlan } from './plan-request.js';
+import { note, type GatewayState, type RoutePlan } from './plan-request.js';
 
 export interface PickOutcome {
   endpoint: Endpoint;
@@ -59,10 +59,10 @@ function admit(ps: PoolScheduler, plan: RoutePlan, now: number): void {
   if (plan.priority >= 0 || view.endpoints.length === 0) return;
   const sat = poolSaturation(view.endpoints, now, ps.loaded.saturation);
   if (sat.stale === view.endpoints.length) {
-    plan.steps.push({ stage: 'pick', detail: `saturation unknown (no endpoint has metrics fresher than ${ps.loaded.saturation.metricsStalenessThresholdMs} ms): admitted` });
+    note(plan, 'pick', () => `saturation unknown (no endpoint has metrics fresher than ${ps.loaded.saturation.metricsStalenessThresholdMs} ms): admitted`);
     return;
   }
-  plan.steps.push({ stage: 'pick', detail: `pool load ${sat.level.toFixed(2)} (saturated at 1.00${sat.stale > 0 ? `; ${sat.stale} endpoint(s) with stale metrics count as full` : ''})` });
+  note(plan, 'pick', () => `pool load ${sat.level.toFixed(2)} (saturated at 1.00${sat.stale > 0 ? `; ${sat.stale} endpoint(s) with stale metrics count as full` : ''})`);
   if (sat.saturated) {
     throw new GatewayError(
       'request_shed',

@@ -43,7 +43,9 @@ export interface PlanStep {
 }
 
 export interface RoutePlan {
+  /** What each stage decided, in words: recorded only when `tracing` (explain), never on the data path. */
   steps: PlanStep[];
+  tracing: boolean;
   model?: string;
   base?: BaseModelResolution;
   /** The parsed body, when it was JSON with a model. */
@@ -72,8 +74,8 @@ export interface RoutePlan {
 }
 
 /** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
-export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan {
-  const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0, headers: req.headers };
+export function planRoute(state: GatewayState, req: IncomingRequest, options: { trace?: boolean } = {}): RoutePlan {
+  const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0, headers: req.headers, tracing: options.trace === true };
   if (req.requestId !== undefined) plan.requestId = req.requestId;
   try {
     bbrStage(state, req, plan);
@@ -84,10 +86,15 @@ export function planRoute(state: GatewayState, req: IncomingRequest): RoutePlan 
   return plan;
 }
 
+/** Records a step for `explain`; the text is only built when the plan is traced. */
+export function note(plan: RoutePlan, stage: PlanStep['stage'], detail: () => string): void {
+  if (plan.tracing) plan.steps.push({ stage, detail: detail() });
+}
+
 function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
   const hasBody = req.body !== undefined && req.body.length > 0;
   if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS')) {
-    plan.steps.push({ stage: 'bbr', detail: `${req.method} without a body: no model to read, routing on path and headers only` });
+    note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
     return;
   }
   const { model, json } = extractModel(req.body ?? Buffer.alloc(0));
@@ -97,15 +104,12 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
     plan.body = Buffer.from(JSON.stringify({ ...json, model }));
   }
-  plan.steps.push({ stage: 'bbr', detail: `model in body: ${model}` });
+  note(plan, 'bbr', () => `model in body: ${model}`);
   const base = resolveWithRewrites(state, model);
   plan.base = base;
   plan.routingHeaders[MODEL_NAME_HEADER] = model;
   plan.routingHeaders[BASE_MODEL_NAME_HEADER] = base.baseModel;
-  plan.steps.push({
-    stage: 'bbr',
-    detail: base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`,
-  });
+  note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
   req.headers.set(MODEL_NAME_HEADER, model);
   req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
 }
@@ -151,7 +155,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   }
   plan.route = m;
   const matchText = m.rule.matches[m.matchIndex];
-  plan.steps.push({ stage: 'route', detail: `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex}${matchText ? ` (${describeMatch(matchText)})` : ''}` });
+  note(plan, 'route', () => `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex}${matchText ? ` (${describeMatch(matchText)})` : ''}`);
   const backend = pickBackend(m.rule);
   if (!backend) {
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} has no backendRef with a weight above 0`);
@@ -161,13 +165,15 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     throw new GatewayError('backend_not_supported', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} sends to ${backend.kind} ${backend.namespace}/${backend.name}; infergate routes to InferencePools only`);
   }
   const key = `${backend.namespace}/${backend.name}`;
-  const weights = m.rule.backendRefs.length > 1 ? ` (weight ${backend.weight} of ${m.rule.backendRefs.reduce((s, b) => s + b.weight, 0)})` : '';
   const view = state.datastore.pool(key);
   if (!view) {
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
   plan.view = view;
-  plan.steps.push({ stage: 'pool', detail: `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable` });
+  note(plan, 'pool', () => {
+    const weights = m.rule.backendRefs.length > 1 ? ` (weight ${backend.weight} of ${m.rule.backendRefs.reduce((s, b) => s + b.weight, 0)})` : '';
+    return `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable`;
+  });
   objectiveStage(state, req, plan, key);
   rewriteStage(state, plan, key);
 }
@@ -178,11 +184,11 @@ function objectiveStage(state: GatewayState, req: IncomingRequest, plan: RoutePl
   if (name === undefined) return;
   const objective = state.snapshot.objectives.get(poolKey)?.get(name);
   if (!objective) {
-    plan.steps.push({ stage: 'pool', detail: `InferenceObjective "${name}" is not defined for this pool: priority 0` });
+    note(plan, 'pool', () => `InferenceObjective "${name}" is not defined for this pool: priority 0`);
     return;
   }
   plan.priority = objective.priority;
-  plan.steps.push({ stage: 'pool', detail: `InferenceObjective ${poolKey.split('/')[0]}/${name}: priority ${objective.priority}${objective.priority < 0 ? ' (sheddable when the pool is saturated)' : ''}` });
+  note(plan, 'pool', () => `InferenceObjective ${poolKey.split('/')[0]}/${name}: priority ${objective.priority}${objective.priority < 0 ? ' (sheddable when the pool is saturated)' : ''}`);
 }
 
 /** InferenceModelRewrite: the model is rewritten inside the pool (canary, aliasing); the body follows. */
@@ -190,7 +196,7 @@ function rewriteStage(state: GatewayState, plan: RoutePlan, poolKey: string): vo
   if (plan.model === undefined || !plan.json) return;
   const rw = rewriteModel(state.snapshot.rewrites.get(poolKey), plan.model);
   if (!rw || rw.model === plan.model) return;
-  plan.steps.push({ stage: 'pool', detail: `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}` });
+  note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}`);
   plan.rewrittenFrom = plan.model;
   plan.model = rw.model;
   plan.body = Buffer.from(JSON.stringify({ ...plan.json, model: rw.model }));
