@@ -19,7 +19,8 @@ export interface ConfigIssue {
 
 export function formatLocation(loc: SourceLocation): string {
   const obj = loc.kind ? ` ${loc.kind} ${loc.namespace ?? 'default'}/${loc.name ?? '<unnamed>'}` : '';
-  return `${loc.file} (document ${loc.document})${obj}`;
+  // Objects read from the API server have no document index (0).
+  return `${loc.file}${loc.document > 0 ? ` (document ${loc.document})` : ''}${obj}`;
 }
 
 export function formatIssue(issue: ConfigIssue): string {

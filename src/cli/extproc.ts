@@ -6,10 +6,9 @@ import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../extproc/start-extproc.
 import type { RequestBodyMode } from '../extproc/processing-stream.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
-import { addSharedOptions, loggerOrExit, readEppConfig, type SharedFlags } from './shared-options.js';
+import { addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
 
 interface ExtprocFlags extends SharedFlags {
-  file: string;
   host: string;
   bbrPort: number;
   eppPort: number;
@@ -33,7 +32,7 @@ export function registerExtprocCommand(program: Command): void {
   const cmd = program
     .command('extproc')
     .description('serve body-based routing and endpoint picking to Envoy-based gateways (Istio, GKE, Envoy Gateway, kgateway) over ext_proc gRPC: one process for every InferencePool')
-    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
+    .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
     .option('--host <host>', 'address every port listens on', D.host)
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
@@ -46,11 +45,12 @@ export function registerExtprocCommand(program: Command): void {
     .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
+      const source = sourceOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const running = await startExtproc({
           ...D,
-          configPath: flags.file,
+          ...('kube' in source ? { kube: source.kube, skipSyncWait: true } : source),
           host: flags.host,
           bbrPort: flags.bbrPort,
           eppPort: flags.eppPort,
@@ -69,7 +69,7 @@ export function registerExtprocCommand(program: Command): void {
           ...(eppConfig ? { eppConfig } : {}),
         });
         const p = running.ports;
-        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, metrics: p.metrics, tls: running.tls, config: flags.file });
+        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, metrics: p.metrics, tls: running.tls, config: flags.file ?? 'kubernetes' });
         onShutdown(() => running.close());
       } catch (e) {
         console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);

@@ -5,11 +5,11 @@ import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
-import { addSharedOptions, loggerOrExit, readEppConfig, type SharedFlags } from './shared-options.js';
+import { addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
 import { startGateway } from './start-gateway.js';
 
 interface ServeFlags extends SharedFlags {
-  file: string;
+  poolStatus: boolean;
   host: string;
   port: number;
   maxBodyBytes: number;
@@ -21,8 +21,9 @@ interface ServeFlags extends SharedFlags {
 export function registerServeCommand(program: Command): void {
   const cmd = program
     .command('serve')
-    .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML')
-    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
+    .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML (-f) or the Kubernetes API (--kube)')
+    .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
+    .option('--no-pool-status', 'with --kube: do not write InferencePool status (Accepted, ResolvedRefs) for the Gateways whose HTTPRoutes this gateway serves')
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
@@ -31,10 +32,11 @@ export function registerServeCommand(program: Command): void {
     .option('--debug-decisions <n>', 'recent scheduling decisions (with every plugin\'s scores) kept for GET /debug/scheduling; 0 turns tracing off', intFlag(0, 100_000), DEFAULT_GATEWAY_OPTIONS.debugDecisions);
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
       const log = loggerOrExit(flags);
+      const source = sourceOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
-          configPath: flags.file,
+          ...('kube' in source ? { kube: { ...source.kube, writePoolStatus: flags.poolStatus }, skipSyncWait: true } : source),
           host: flags.host,
           port: flags.port,
           maxBodyBytes: flags.maxBodyBytes,
@@ -48,7 +50,7 @@ export function registerServeCommand(program: Command): void {
           ...(eppConfig ? { eppConfig } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
-        log.info(`infergate listening on ${gw.url}`, { config: flags.file });
+        log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes' });
         onShutdown(() => gw.close());
       } catch (e) {
         console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);

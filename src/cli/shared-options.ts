@@ -5,8 +5,15 @@ import type { ConfigText } from '../epp/pool-schedulers.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag } from './parse-flags.js';
+import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
 export interface SharedFlags {
+  file?: string;
+  kube?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
   strictAllowlist?: boolean;
   gatewayName?: string;
   modelsRefreshInterval: number;
@@ -18,12 +25,46 @@ export interface SharedFlags {
 /** Adds the shared flags, in the order `--help` shows them. */
 export function addSharedOptions(cmd: Command): Command {
   return cmd
+    .option('--kube', 'read the configuration from the Kubernetes API (list + watch) instead of -f')
+    .option('--kubeconfig <path>', 'with --kube: kubeconfig file (default: in-cluster service account in a pod, else $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', "with --kube: kubeconfig context (default: its current-context)")
+    .option('--namespace <ns>', "with --kube: the namespace to watch (default: the pod's own, else the context's, else default)")
+    .option('--all-namespaces', 'with --kube: watch every namespace (needs a ClusterRole)')
     .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
     .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
+}
+
+/** Exactly one source: `-f PATH` or `--kube`; otherwise exit 2 saying so. */
+export function sourceOrExit(flags: SharedFlags): { configPath: string } | { kube: KubeTargetOptions } {
+  const kubeOnly = (['kubeconfig', 'context', 'namespace', 'allNamespaces'] as const).filter((k) => flags[k] !== undefined);
+  if (flags.file !== undefined && flags.kube) return usage('give either -f PATH or --kube, not both');
+  if (flags.file !== undefined) {
+    if (kubeOnly.length > 0) return usage(`--${kubeOnly.map(kebab).join(', --')} only apply${kubeOnly.length === 1 ? 'ies' : ''} with --kube`);
+    return { configPath: flags.file };
+  }
+  if (!flags.kube) return usage('give a configuration source: -f PATH (YAML file or directory) or --kube (the Kubernetes API)');
+  if (flags.namespace !== undefined && flags.allNamespaces) return usage('give either --namespace or --all-namespaces, not both');
+  return {
+    kube: {
+      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+      ...(flags.context !== undefined ? { context: flags.context } : {}),
+      ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+      ...(flags.allNamespaces ? { allNamespaces: true } : {}),
+    },
+  };
+}
+
+function usage(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 /** The logger for `--log-level`, or exit 2 naming the allowed levels. */

@@ -1,6 +1,6 @@
 /** One immutable, validated view of the configuration; a reload builds a new one and swaps it whole. */
 import type { Allowlist } from '../api/allowlist.js';
-import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import { ConfigError, formatIssue, type ConfigIssue } from '../api/config-issue.js';
 import type { HTTPRoute } from '../api/http-route.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { keyOf } from '../api/object-meta.js';
@@ -16,6 +16,12 @@ import { compileRoutes, type RouteTable } from '../route/route-table.js';
 export interface SnapshotOptions {
   /** Only HTTPRoutes whose parentRefs name this Gateway count; all of them when unset. */
   gatewayName?: string;
+  /**
+   * Report cross-object problems (adapter conflicts between allowlists) as warnings and drop the conflicting
+   * entries, instead of rejecting the whole snapshot: a live source (Kubernetes) must keep following the
+   * cluster when one object is wrong. Files are strict: the user fixes the file.
+   */
+  lenient?: boolean;
 }
 
 export interface ConfigSnapshot {
@@ -74,7 +80,10 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   }
   const { table: allowlistTable, issues: allowIssues } = buildAllowlistTable(allowlists);
   issues.push(...allowIssues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) {
+    if (!options.lenient) throw new ConfigError(issues);
+    warnings.push(...issues.map(formatIssue));
+  }
 
   for (const route of routes) {
     route.rules.forEach((rule, i) => {

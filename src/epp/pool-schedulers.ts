@@ -4,7 +4,7 @@
  * llm-d's default profile. A pool whose config text is unchanged keeps its Scheduler (and its prefix index)
  * across reloads.
  */
-import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import { ConfigError, formatIssue, type ConfigIssue } from '../api/config-issue.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { keyOf } from '../api/object-meta.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
@@ -34,6 +34,8 @@ export interface ConfigText {
 
 export interface PreparedSchedulers {
   warnings: string[];
+  /** Pool key -> why its own EndpointPickerConfig could not be used (only in isolating mode). */
+  problems: ReadonlyMap<string, string>;
   /** Schedulers of endpoints' pools that left: their per-endpoint state is dropped on commit. */
   commit(): void;
 }
@@ -42,6 +44,7 @@ export class PoolSchedulers {
   readonly #registry: PluginRegistry;
   readonly #fallback: ConfigText;
   #byPool = new Map<string, PoolScheduler>();
+  #problems: ReadonlyMap<string, string> = new Map();
 
   /** `defaultConfig`: the `--epp-config` file, used by pools that name no ConfigMap. */
   constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
@@ -52,15 +55,32 @@ export class PoolSchedulers {
     loadEndpointPickerConfig(this.#fallback.text, { file: this.#fallback.file, registry: this.#registry, implicitServedModelFilter: false });
   }
 
-  /** Builds (or keeps) every pool's scheduler; throws ConfigError naming the pool and the config's problems. */
-  prepare(snapshot: ConfigSnapshot): PreparedSchedulers {
+  /**
+   * Builds (or keeps) every pool's scheduler; throws ConfigError naming the pool and the config's problems.
+   * With `isolate` (live sources), a pool whose config is missing or invalid keeps its previous scheduler, or
+   * gets the default one, and the problem is reported in `problems` instead: one bad ConfigMap must not stop
+   * every other change from being applied.
+   */
+  prepare(snapshot: ConfigSnapshot, isolate = false): PreparedSchedulers {
     const next = new Map<string, PoolScheduler>();
     const issues: ConfigIssue[] = [];
     const warnings: string[] = [];
+    const problems = new Map<string, string>();
+    const fail = (key: string, issue: ConfigIssue): void => {
+      if (!isolate) {
+        issues.push(issue);
+        return;
+      }
+      const prior = this.#byPool.get(key);
+      const kept = prior ?? this.#fallbackScheduler();
+      next.set(key, kept);
+      problems.set(key, issue.message);
+      warnings.push(`${formatIssue(issue)}; the pool ${prior ? 'keeps its previous' : 'uses the default'} EndpointPickerConfig (${kept.origin}) until this is fixed`);
+    };
     for (const [key, pool] of snapshot.pools) {
       const source = configTextFor(pool, snapshot, this.#fallback);
       if ('issue' in source) {
-        issues.push(source.issue);
+        fail(key, source.issue);
         continue;
       }
       const prior = this.#byPool.get(key);
@@ -76,16 +96,28 @@ export class PoolSchedulers {
       } catch (e) {
         const message = e instanceof EndpointPickerConfigError ? e.message : (e as Error).message;
         const field = source.origin === this.#fallback.file ? null : `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
-        issues.push({ location: pool.source, field, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
+        fail(key, { location: pool.source, field, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
       }
     }
     if (issues.length > 0) throw new ConfigError(issues);
     return {
       warnings,
+      problems,
       commit: () => {
         this.#byPool = next;
+        this.#problems = problems;
       },
     };
+  }
+
+  /** Pools in force whose own EndpointPickerConfig could not be used, and why (isolating mode only). */
+  get problems(): ReadonlyMap<string, string> {
+    return this.#problems;
+  }
+
+  #fallbackScheduler(): PoolScheduler {
+    const loaded = loadEndpointPickerConfig(this.#fallback.text, { file: this.#fallback.file, registry: this.#registry, implicitServedModelFilter: false });
+    return { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: this.#fallback.file, text: this.#fallback.text };
   }
 
   forPool(key: string): PoolScheduler | undefined {

@@ -7,6 +7,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { FileConfigSource } from '../config/file-source.js';
+import type { KubeConfigSource } from '../config/kube/kube-source.js';
+import { connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
@@ -22,8 +24,10 @@ import type { CertificatePair } from './self-signed-certificate.js';
 import { servingCredentials } from './serving-credentials.js';
 
 export interface ExtprocOptions {
-  /** A YAML file or a directory of them, watched (as `serve -f`). */
-  configPath: string;
+  /** A YAML file or a directory of them, watched (as `serve -f`). Exactly one of `configPath` and `kube`. */
+  configPath?: string;
+  /** Read the configuration from the Kubernetes API. Pool status is left to the cluster's Gateway implementation. */
+  kube?: KubeOptions;
   host: string;
   /** 0 picks an ephemeral port (tests). */
   bbrPort: number;
@@ -44,10 +48,12 @@ export interface ExtprocOptions {
   debounceMs?: number;
   /** How long open streams may finish on shutdown before they are cut. */
   shutdownGraceMs: number;
+  /** Kubernetes only: resolve before the first sync (readiness stays NOT_SERVING until it is done). */
+  skipSyncWait?: boolean;
   log: Logger;
 }
 
-export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'log'> = {
+export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'kube' | 'log'> = {
   host: '0.0.0.0',
   bbrPort: 9004,
   eppPort: 9002,
@@ -64,7 +70,7 @@ export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'log'>
 
 export interface RunningExtproc {
   gateway: Gateway;
-  source: FileConfigSource;
+  source: FileConfigSource | KubeConfigSource;
   metrics: ExtprocMetrics;
   health: HealthStatus;
   host: string;
@@ -76,7 +82,9 @@ export interface RunningExtproc {
 }
 
 export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc> {
+  if ((opts.configPath === undefined) === (opts.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
   const log = opts.log;
+  let kube: KubeWiring | undefined;
   const metrics = new ExtprocMetrics();
   const health = new HealthStatus();
   // The Gateway's HTTP server is built but never listens: only its configuration machinery is used.
@@ -89,14 +97,18 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     debugDecisions: 0,
     log,
     ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),
+    ...(opts.kube ? { isolateConfigProblems: true } : {}),
   });
   const sourceOpts = { ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}) };
-  const source = new FileConfigSource(opts.configPath, sourceOpts, log, (s) => gateway.applySnapshot(s));
+  // In ext_proc mode the Gateway implementation (Envoy Gateway, Istio, GKE) owns InferencePool status.
+  if (opts.kube) kube = connectKube({ ...opts.kube, writePoolStatus: false }, gateway, { ...sourceOpts, log });
+  const file = opts.configPath !== undefined ? new FileConfigSource(opts.configPath, sourceOpts, log, (s) => gateway.applySnapshot(s)) : undefined;
   const servers: Server[] = [];
   let metricsServer: HttpServer | undefined;
   const stopAll = async (graceMs: number): Promise<void> => {
     health.setReady(false);
-    source.close();
+    file?.close();
+    await kube?.close();
     await Promise.all(servers.map((s) => shutdownGrpc(s, graceMs)));
     if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
     await gateway.close(0);
@@ -115,7 +127,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     });
     const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);
 
-    await source.start();
+    if (file) await file.start();
     gateway.discovery.start();
     gateway.metrics.start();
 
@@ -130,10 +142,16 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     };
     const bbrPort = await start(new BbrProcessor(state), opts.bbrPort);
     const eppPort = await start(new EppProcessor({ state, metrics, log }), opts.eppPort);
-    health.setReady(true);
+    if (kube) {
+      // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
+      log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
+      kube.source.start();
+      const sync = kube.source.firstSync().then(() => health.setReady(true));
+      if (!opts.skipSyncWait) await sync;
+    } else health.setReady(true);
     return {
       gateway,
-      source,
+      source: (file ?? kube?.source)!,
       metrics,
       health,
       host: opts.host,

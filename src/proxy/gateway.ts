@@ -28,6 +28,13 @@ export interface GatewayOptions {
   eppConfig?: ConfigText;
   /** How many recent scheduling decisions `GET /debug/scheduling` keeps (0 = off: no tracing cost). */
   debugDecisions: number;
+  /**
+   * Set by live sources (Kubernetes): a pool whose EndpointPickerConfig is missing or invalid keeps its
+   * previous one (or the default) and the problem is reported, instead of the whole change being rejected.
+   */
+  isolateConfigProblems?: boolean;
+  /** Why there is no configuration yet, for /readyz (e.g. which Kubernetes lists are still pending). */
+  notReadyReason?: () => string;
   log: Logger;
 }
 
@@ -85,7 +92,7 @@ export class Gateway {
    */
   async applySnapshot(snapshot: ConfigSnapshot): Promise<void> {
     // A pool's EndpointPickerConfig is validated before anything changes: a bad one rejects the whole reload.
-    const schedulers = this.schedulers.prepare(snapshot);
+    const schedulers = this.schedulers.prepare(snapshot, this.options.isolateConfigProblems === true);
     for (const w of schedulers.warnings) this.options.log.warn(w);
     const prepared = this.datastore.prepare(snapshot);
     // New endpoints are asked what they serve and scraped once, in parallel, before requests can pick them.

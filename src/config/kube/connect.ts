@@ -1,0 +1,66 @@
+/** Connects a gateway to the Kubernetes API: the watch-based config source and, as the gateway, pool status. */
+import type { Logger } from '../../observability/logger.js';
+import type { ConfigSnapshot } from '../snapshot.js';
+import { KubeClient } from './kube-client.js';
+import { KubeConfigSource, type ReflectorTuning } from './kube-source.js';
+import { loadKubeTarget, type KubeTargetOptions } from './kube-target.js';
+import { PoolStatusWriter } from './status-writer.js';
+
+/** What the source needs of the gateway (proxy/gateway.ts's Gateway): where snapshots go, and picker problems for status. */
+export interface SnapshotSink {
+  applySnapshot(snapshot: ConfigSnapshot): Promise<void>;
+  readonly schedulers: { readonly problems: ReadonlyMap<string, string>; forPool(key: string): { readonly origin: string } | undefined };
+}
+
+export interface KubeOptions extends KubeTargetOptions {
+  /** Write InferencePool `status.parents` as the gateway (`serve`; not `extproc`, where the Gateway implementation owns it). */
+  writePoolStatus?: boolean;
+  /** Test tuning: watch timeouts and backoff. */
+  reflector?: ReflectorTuning;
+  newWatchGraceMs?: number;
+  forbiddenRetryMs?: number;
+}
+
+export interface KubeWiring {
+  source: KubeConfigSource;
+  status: PoolStatusWriter | undefined;
+  /** For logs: the API server, credentials and namespace in use. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** Builds (does not start) the source; throws when no credentials can be found. */
+export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { gatewayName?: string; log: Logger; debounceMs?: number }): KubeWiring {
+  const target = loadKubeTarget(kube);
+  const client = new KubeClient(target);
+  const status = kube.writePoolStatus
+    ? new PoolStatusWriter({ client, log: opts.log, ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(kube.forbiddenRetryMs !== undefined ? { forbiddenRetryMs: kube.forbiddenRetryMs } : {}) })
+    : undefined;
+  const source = new KubeConfigSource({
+    client,
+    log: opts.log,
+    ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}),
+    ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+    ...(kube.reflector ? { reflector: kube.reflector } : {}),
+    ...(kube.newWatchGraceMs !== undefined ? { newWatchGraceMs: kube.newWatchGraceMs } : {}),
+    apply: (s) => gateway.applySnapshot(s),
+    afterApply: (snapshot, src) => {
+      void status?.update({
+        snapshot,
+        pools: () => src.rawPools(),
+        rejected: src.rejected,
+        pickerProblems: gateway.schedulers.problems,
+        pickerOrigin: (key) => gateway.schedulers.forPool(key)?.origin,
+      });
+    },
+  });
+  return {
+    source,
+    status,
+    describe: target.describe,
+    close: async () => {
+      await source.close();
+      await status?.close();
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The Kubernetes configuration source: watches InferencePools, HTTPRoutes, allowlist ConfigMaps,
+ * InferenceObjectives and InferenceModelRewrites, plus the Pods each pool selects and the ConfigMaps pools name
+ * for their EndpointPickerConfig, and turns every change into a whole new snapshot.
+ */
+import type { Logger } from '../../observability/logger.js';
+import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
+import { BBR_MANAGED_LABEL } from '../../api/allowlist.js';
+import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
+import type { KubeClient } from './kube-client.js';
+import { podView, readObjects, specView } from './read-objects.js';
+import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS, type ResourceType } from './resource-types.js';
+
+/** Tuning of the underlying reflectors (tests shorten timeouts and backoff). */
+export type ReflectorTuning = Partial<Pick<ReflectorOptions, 'watchTimeoutSeconds' | 'idleTimeoutMs' | 'pageSize' | 'backoff' | 'optionalRetryMs' | 'random'>>;
+
+export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient'> {
+  client: KubeClient;
+  log: Logger;
+  /** Puts a snapshot in force (Gateway.applySnapshot). */
+  apply: (snapshot: ConfigSnapshot) => Promise<void>;
+  /** Called after each snapshot is in force, with the source (pool status is written from here). */
+  afterApply?: (snapshot: ConfigSnapshot, source: KubeConfigSource) => void;
+  /** Quiet period that gathers a burst of events (a `kubectl apply` of many objects) into one snapshot. */
+  debounceMs?: number;
+  /**
+   * After the first sync, how long a change waits for the watch it newly needs (the pods of an edited
+   * selector) before it is applied without it; the old snapshot serves meanwhile.
+   */
+  newWatchGraceMs?: number;
+  reflector?: ReflectorTuning;
+}
+
+interface Dynamic {
+  reflector: Reflector;
+  createdAt: number;
+}
+
+export class KubeConfigSource {
+  readonly #o: KubeSourceOptions;
+  readonly #namespace: string | undefined;
+  readonly #static: Reflector[];
+  readonly #pools: Reflector;
+  readonly #dynamic = new Map<string, Dynamic>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+  #snapshot: ConfigSnapshot | undefined;
+  #rejected = new Map<string, string[]>();
+  #warnings = new Set<string>();
+  #resolveFirst!: (s: ConfigSnapshot) => void;
+  readonly #first: Promise<ConfigSnapshot>;
+
+  constructor(opts: KubeSourceOptions) {
+    this.#o = opts;
+    this.#namespace = opts.client.target.namespace;
+    this.#first = new Promise((resolve) => (this.#resolveFirst = resolve));
+    this.#pools = this.#reflector(INFERENCE_POOLS, this.#namespace, {});
+    this.#static = [
+      this.#pools,
+      this.#reflector(HTTP_ROUTES, this.#namespace, {}),
+      // GIE's contract: only ConfigMaps carrying the label (value exactly "true") are allowlists.
+      this.#reflector(CONFIG_MAPS, this.#namespace, { labelSelector: `${BBR_MANAGED_LABEL}=true` }),
+      this.#reflector(INFERENCE_OBJECTIVES, this.#namespace, {}),
+      this.#reflector(INFERENCE_MODEL_REWRITES, this.#namespace, {}),
+    ];
+  }
+
+  start(): void {
+    for (const r of this.#static) r.start();
+  }
+
+  /** Resolves with the first snapshot put in force, once every watch has listed. */
+  firstSync(): Promise<ConfigSnapshot> {
+    return this.#first;
+  }
+
+  get snapshot(): ConfigSnapshot | undefined {
+    return this.#snapshot;
+  }
+
+  /** The InferencePools as the API server has them (status included), valid or not. */
+  rawPools(): IterableIterator<KubeObject> {
+    return this.#pools.items();
+  }
+
+  /** `Kind/namespace/name` -> why the object is left out of the snapshot. */
+  get rejected(): ReadonlyMap<string, readonly string[]> {
+    return this.#rejected;
+  }
+
+  /** Every watch now open, static and per pool. */
+  reflectors(): Reflector[] {
+    return [...this.#static, ...[...this.#dynamic.values()].map((d) => d.reflector)];
+  }
+
+  /** For /readyz: which lists are still pending and why. */
+  notReadyReason(): string {
+    const pending = this.reflectors().filter((r) => !r.synced);
+    if (pending.length === 0) return 'applying the first snapshot from the Kubernetes API';
+    return `waiting for the first sync from the Kubernetes API: ${pending.map((r) => `${r.description}${r.lastError ? ` (${r.lastError})` : ''}`).join('; ')}`;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await Promise.all(this.reflectors().map((r) => r.stop()));
+    await this.#running;
+  }
+
+  #reflector(type: ResourceType, namespace: string | undefined, sel: { labelSelector?: string; fieldSelector?: string }): Reflector {
+    return new Reflector({
+      client: this.#o.client,
+      type,
+      namespace,
+      ...sel,
+      log: this.#o.log,
+      onChange: () => this.#schedule(),
+      view: type === PODS ? podView : specView,
+      ...this.#o.reflector,
+    });
+  }
+
+  #schedule(delay = this.#o.debounceMs ?? 20): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#rebuild();
+    }, delay);
+  }
+
+  /** Serialized: a change during a rebuild triggers one more rebuild when it ends. */
+  #rebuild(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        try {
+          await this.#rebuildOnce();
+        } catch (e) {
+          this.#o.log.error(`configuration change from the Kubernetes API not applied; the last good configuration stays in force: ${(e as Error).message}`);
+        }
+      } while (this.#again && !this.#closed);
+    })().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #rebuildOnce(): Promise<void> {
+    if (this.#closed) return;
+    this.#followPools();
+    const now = Date.now();
+    const grace = this.#o.newWatchGraceMs ?? 5000;
+    const pending = this.reflectors().filter((r) => !r.synced);
+    if (pending.length > 0) {
+      // Before the first snapshot, every list must be in: readiness waits. After it, a new watch gets a grace
+      // period so that an edited selector does not briefly leave its pool with no pods.
+      if (!this.#snapshot || !this.#static.every((r) => r.synced)) return;
+      const young = [...this.#dynamic.values()].filter((d) => !d.reflector.synced && now - d.createdAt < grace);
+      if (young.length > 0) {
+        this.#schedule(Math.max(...young.map((d) => d.createdAt + grace - now)) + 1);
+        return;
+      }
+      this.#o.log.warn(`applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`);
+    }
+    const objects = this.reflectors().flatMap((r) => [...r.items()]);
+    const read = readObjects(objects);
+    this.#report(read.rejected);
+    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), lenient: true });
+    const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));
+    for (const w of fresh) this.#o.log.warn(w);
+    this.#warnings = new Set(snapshot.warnings);
+    if (this.#closed) return;
+    await this.#o.apply(snapshot);
+    const first = this.#snapshot === undefined;
+    this.#snapshot = snapshot;
+    if (first) {
+      this.#o.log.info('first sync from the Kubernetes API done', { watches: this.reflectors().length, objects: objects.length });
+      this.#resolveFirst(snapshot);
+    }
+    this.#o.afterApply?.(snapshot, this);
+  }
+
+  /** Opens a pod watch per pool selector and a ConfigMap watch per named EndpointPickerConfig; closes unused ones. */
+  #followPools(): void {
+    const wanted = new Map<string, { type: ResourceType; namespace: string; labelSelector?: string; fieldSelector?: string }>();
+    for (const pool of this.#pools.items()) {
+      const ns = pool.metadata.namespace ?? 'default';
+      const selector = matchLabelsSelector(pool);
+      if (selector) wanted.set(`pods ${ns} ${selector}`, { type: PODS, namespace: ns, labelSelector: selector });
+      const cm = (pool.metadata.annotations as Record<string, unknown> | undefined)?.[EPP_CONFIG_ANNOTATION];
+      if (typeof cm === 'string' && cm !== '') wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
+    }
+    for (const [key, d] of this.#dynamic) {
+      if (wanted.has(key)) continue;
+      this.#dynamic.delete(key);
+      void d.reflector.stop();
+    }
+    for (const [key, w] of wanted) {
+      if (this.#dynamic.has(key)) continue;
+      const reflector = this.#reflector(w.type, w.namespace, { ...(w.labelSelector ? { labelSelector: w.labelSelector } : {}), ...(w.fieldSelector ? { fieldSelector: w.fieldSelector } : {}) });
+      this.#dynamic.set(key, { reflector, createdAt: Date.now() });
+      reflector.start();
+    }
+  }
+
+  /** Logs objects newly left out, and those fixed since. */
+  #report(rejected: Map<string, string[]>): void {
+    for (const [id, problems] of rejected) {
+      const before = this.#rejected.get(id);
+      if (before && before.join('\n') === problems.join('\n')) continue;
+      this.#o.log.warn(`ignoring ${id.replace('/', ' ')} until it is fixed:\n  - ${problems.join('\n  - ')}`);
+    }
+    for (const id of this.#rejected.keys()) if (!rejected.has(id)) this.#o.log.info(`${id.replace('/', ' ')} is valid again`);
+    this.#rejected = rejected;
+  }
+}
+
+/**
+ * `app=vllm,model=gemma` from `spec.selector.matchLabels`, or undefined when the pool has no usable selector
+ * (the reader then rejects the pool and says why; an empty selector must never turn into "every pod").
+ */
+export function matchLabelsSelector(pool: KubeObject): string | undefined {
+  const spec = pool.spec as { selector?: { matchLabels?: unknown } } | undefined;
+  const labels = spec?.selector?.matchLabels;
+  if (!labels || typeof labels !== 'object') return undefined;
+  const pairs = Object.entries(labels as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
+  if (pairs.length === 0) return undefined;
+  return pairs
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v as string}`)
+    .join(',');
+}

@@ -1,0 +1,80 @@
+/** Which API server infergate talks to, as whom, and in which namespace: a kubeconfig or the pod's own service account. */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** The service-account files every pod gets (unless automountServiceAccountToken is off). */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface KubeTargetOptions {
+  /** A kubeconfig file; default: in-cluster credentials in a pod, else $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string;
+  /** A context of the kubeconfig; default its current-context. */
+  context?: string;
+  /** One namespace to watch; default the pod's own, else the context's, else `default`. */
+  namespace?: string;
+  /** Watch every namespace (needs a ClusterRole). Wins over `namespace`. */
+  allNamespaces?: boolean;
+}
+
+export interface KubeTarget {
+  readonly config: KubeConfig;
+  /** The API server's base URL, e.g. `https://10.96.0.1:443`. */
+  readonly server: string;
+  /** The namespace watched, or undefined for all namespaces. */
+  readonly namespace: string | undefined;
+  /** For logs: `https://...:6443 (context kind-infergate, namespace llm)`. */
+  readonly describe: string;
+}
+
+/**
+ * Resolves credentials and namespace; throws an Error whose message says what to pass instead.
+ * `root` prefixes the service-account path (tests give a temp dir standing in for a pod's filesystem).
+ */
+export function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.ProcessEnv = process.env, root = ''): KubeTarget {
+  const serviceAccountDir = root + SERVICE_ACCOUNT_DIR;
+  const config = new KubeConfig();
+  let how: string;
+  if (opts.kubeconfig !== undefined) {
+    if (!existsSync(opts.kubeconfig)) throw new Error(`--kubeconfig ${opts.kubeconfig}: no such file`);
+    config.loadFromFile(opts.kubeconfig);
+    how = `kubeconfig ${opts.kubeconfig}`;
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(join(serviceAccountDir, 'token'))) {
+    config.loadFromCluster(root);
+    how = 'in-cluster service account';
+  } else {
+    const file = env.KUBECONFIG?.split(':').find((f) => f !== '') ?? join(homedir(), '.kube', 'config');
+    // client-node's loadFromDefault falls back to http://localhost:8080 when it finds nothing; say so instead.
+    if (!existsSync(file)) {
+      throw new Error(`no Kubernetes credentials found: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${file}; pass --kubeconfig PATH or set KUBECONFIG`);
+    }
+    config.loadFromFile(file);
+    how = `kubeconfig ${file}`;
+  }
+  if (opts.context !== undefined) {
+    if (!config.getContextObject(opts.context)) {
+      const known = config.getContexts().map((c) => c.name);
+      throw new Error(`--context ${opts.context}: no such context in the ${how}; it has ${known.length ? known.join(', ') : 'none'}`);
+    }
+    config.setCurrentContext(opts.context);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error(`the ${how} has no current context with a cluster; pass --context NAME`);
+  const namespace = opts.allNamespaces ? undefined : (opts.namespace ?? ownNamespace(config, serviceAccountDir));
+  const context = config.getCurrentContext();
+  return {
+    config,
+    server: cluster.server.replace(/\/+$/, ''),
+    namespace,
+    describe: `${cluster.server} (${how}${context ? `, context ${context}` : ''}, ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`})`,
+  };
+}
+
+function ownNamespace(config: KubeConfig, serviceAccountDir: string): string {
+  const fromContext = config.getContextObject(config.getCurrentContext())?.namespace;
+  if (fromContext) return fromContext.trim();
+  const file = join(serviceAccountDir, 'namespace');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  return 'default';
+}

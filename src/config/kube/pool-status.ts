@@ -1,0 +1,165 @@
+/**
+ * The InferencePool status infergate can vouch for when it is the gateway: one `status.parents[]` entry per
+ * Gateway whose HTTPRoutes send to the pool, with the `Accepted` and `ResolvedRefs` conditions and the
+ * reasons GIE defines (REFERENCE §2). Pure functions; status-writer.ts sends the result.
+ */
+import { keyOf } from '../../api/object-meta.js';
+import { INFERENCE_POOL_GROUP } from '../../api/inference-pool.js';
+import type { HTTPRoute } from '../../api/http-route.js';
+import { GATEWAY_GROUP as GATEWAY_API_GROUP, gatewayMismatch } from '../../route/parent-gateway.js';
+import type { ConfigSnapshot } from '../snapshot.js';
+
+export interface ParentRefJson {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ConditionJson {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+}
+
+export interface ParentStatusJson {
+  parentRef: ParentRefJson;
+  conditions: ConditionJson[];
+}
+
+export interface PoolStatusFacts {
+  snapshot: ConfigSnapshot;
+  /** `Kind/namespace/name` -> why the object was left out of the snapshot. */
+  rejected: ReadonlyMap<string, readonly string[]>;
+  /** Pool key -> why its own EndpointPickerConfig could not be used. */
+  pickerProblems: ReadonlyMap<string, string>;
+  /** Pool key -> where its EndpointPickerConfig came from. */
+  pickerOrigin: (poolKey: string) => string | undefined;
+  /** `--gateway-name`: only parentRefs to this Gateway are infergate's to report on. */
+  gatewayName?: string;
+}
+
+/** `gateway.networking.k8s.io/Gateway/ns/name`: parent entries are matched by this. */
+export function parentKey(ref: ParentRefJson, defaultNamespace: string): string {
+  return `${ref.group ?? GATEWAY_API_GROUP}/${ref.kind ?? 'Gateway'}/${ref.namespace ?? defaultNamespace}/${ref.name}`;
+}
+
+/**
+ * Pool key -> the parent entries infergate stands behind (conditions without lastTransitionTime). A pool is
+ * reported for a Gateway when an HTTPRoute that infergate serves names that Gateway as a parent and the pool
+ * as a backend; a pool no route reaches gets no entry from infergate.
+ */
+export function desiredPoolParents(facts: PoolStatusFacts): Map<string, ParentStatusJson[]> {
+  const byPool = new Map<string, Map<string, { ref: ParentRefJson; routes: Set<string> }>>();
+  for (const route of facts.snapshot.routes) {
+    if (facts.gatewayName !== undefined && gatewayMismatch(route, facts.gatewayName) !== undefined) continue;
+    const parents = gatewayParents(route, facts.gatewayName);
+    if (parents.length === 0) continue;
+    for (const rule of route.rules) {
+      for (const b of rule.backendRefs) {
+        if (b.kind !== 'InferencePool' || b.group !== INFERENCE_POOL_GROUP) continue;
+        const poolKey = `${b.namespace}/${b.name}`;
+        const entries = byPool.get(poolKey) ?? new Map<string, { ref: ParentRefJson; routes: Set<string> }>();
+        for (const ref of parents) {
+          const k = parentKey(ref, b.namespace);
+          const e = entries.get(k) ?? { ref, routes: new Set<string>() };
+          e.routes.add(keyOf(route.meta));
+          entries.set(k, e);
+        }
+        byPool.set(poolKey, entries);
+      }
+    }
+  }
+  const out = new Map<string, ParentStatusJson[]>();
+  for (const [poolKey, entries] of byPool) {
+    const problems = facts.rejected.get(`InferencePool/${poolKey}`);
+    const exists = facts.snapshot.pools.has(poolKey);
+    if (!exists && !problems) continue; // no such object: nothing to write to
+    out.set(
+      poolKey,
+      [...entries.values()].map(({ ref, routes }) => ({ parentRef: ref, conditions: poolConditions(poolKey, [...routes].sort(), problems, facts) })),
+    );
+  }
+  return out;
+}
+
+function poolConditions(poolKey: string, routes: readonly string[], problems: readonly string[] | undefined, facts: PoolStatusFacts): ConditionJson[] {
+  const via = `HTTPRoute${routes.length === 1 ? '' : 's'} ${routes.join(', ')}`;
+  if (problems) {
+    return [{ type: 'Accepted', status: 'False', reason: 'NotSupportedByParent', message: truncate(`infergate cannot use this InferencePool as written (referenced by ${via}): ${problems.join('; ')}`) }];
+  }
+  const accepted: ConditionJson = { type: 'Accepted', status: 'True', reason: 'Accepted', message: `infergate routes to this pool from ${via}` };
+  const pickerProblem = facts.pickerProblems.get(poolKey);
+  const resolved: ConditionJson = pickerProblem
+    ? { type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef', message: truncate(pickerProblem) }
+    : {
+        type: 'ResolvedRefs',
+        status: 'True',
+        reason: 'ResolvedRefs',
+        message: `endpoints are picked inside infergate with the EndpointPickerConfig from ${facts.pickerOrigin(poolKey) ?? 'the default'}; spec.endpointPickerRef is not called`,
+      };
+  return [accepted, resolved];
+}
+
+/** The route's parentRefs that are Gateways infergate acts as. */
+function gatewayParents(route: HTTPRoute, gatewayName: string | undefined): ParentRefJson[] {
+  return route.parentRefs
+    .filter((p) => p.kind === 'Gateway' && p.group === GATEWAY_API_GROUP && (gatewayName === undefined || p.name === gatewayName))
+    .map((p) => ({ group: GATEWAY_API_GROUP, kind: 'Gateway', namespace: p.namespace, name: p.name }));
+}
+
+/**
+ * The new `status.parents`: entries of other controllers kept as they are, infergate's replaced by `desired`
+ * (each condition keeps its lastTransitionTime while its status is unchanged). `isOurs` says which existing
+ * entries infergate wrote. Returns undefined when nothing would change, so no write is sent.
+ */
+export function mergeParents(
+  existing: readonly ParentStatusJson[],
+  desired: readonly ParentStatusJson[],
+  poolNamespace: string,
+  generation: number | undefined,
+  isOurs: (key: string) => boolean,
+  now: string,
+): ParentStatusJson[] | undefined {
+  const before = new Map(existing.map((e) => [parentKey(e.parentRef, poolNamespace), e]));
+  const desiredKeys = new Set(desired.map((d) => parentKey(d.parentRef, poolNamespace)));
+  const kept = existing.filter((e) => {
+    const k = parentKey(e.parentRef, poolNamespace);
+    return !desiredKeys.has(k) && !isOurs(k);
+  });
+  const ours = desired.map((d) => {
+    const prior = before.get(parentKey(d.parentRef, poolNamespace));
+    return {
+      parentRef: d.parentRef,
+      conditions: d.conditions.map((c) => {
+        const old = prior?.conditions.find((o) => o.type === c.type);
+        const withGen = generation === undefined ? c : { ...c, observedGeneration: generation };
+        return { ...withGen, lastTransitionTime: old && old.status === c.status && old.lastTransitionTime ? old.lastTransitionTime : now };
+      }),
+    };
+  });
+  // The API allows at most 32 parents; other controllers' entries go first, they were there before.
+  const next = [...kept, ...ours].slice(0, 32);
+  return sameParents(existing, next) ? undefined : next;
+}
+
+function sameParents(a: readonly ParentStatusJson[], b: readonly ParentStatusJson[]): boolean {
+  return JSON.stringify(a.map(normalize)) === JSON.stringify(b.map(normalize));
+}
+
+function normalize(p: ParentStatusJson): unknown {
+  return {
+    parentRef: { group: p.parentRef.group ?? GATEWAY_API_GROUP, kind: p.parentRef.kind ?? 'Gateway', namespace: p.parentRef.namespace ?? null, name: p.parentRef.name },
+    conditions: [...p.conditions]
+      .sort((x, y) => (x.type < y.type ? -1 : 1))
+      .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime ?? null]),
+  };
+}
+
+/** metav1.Condition messages are limited to 32768 bytes. */
+function truncate(s: string): string {
+  return s.length > 4000 ? `${s.slice(0, 3990)} [...]` : s;
+}

@@ -1,0 +1,52 @@
+/** Turns objects from the API server into infergate's resources, setting aside (and explaining) the invalid ones. */
+import { formatIssue } from '../../api/config-issue.js';
+import { readResource, type Resource } from '../../api/resource.js';
+import type { KubeObject } from './reflector.js';
+
+/** Where resources read from the API server say they came from, in error messages and `explain`. */
+export const KUBE_SOURCE_FILE = 'kubernetes';
+
+export interface ReadObjects {
+  resources: Resource[];
+  /** `Kind/namespace/name` -> why the object was set aside (it stays out of the snapshot until fixed). */
+  rejected: Map<string, string[]>;
+}
+
+/** `InferencePool/llm/gemma`: the id objects are deduplicated and reported by. */
+export function objectId(obj: KubeObject): string {
+  return `${obj.kind}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+}
+
+/**
+ * Reads every object once (the same ConfigMap may come from two watches: an allowlist that a pool also names
+ * for its EndpointPickerConfig). An object with any problem is left out whole, as a file would be rejected
+ * whole: half an InferencePool is worse than none. Terminating pods are left out: they are draining.
+ */
+export function readObjects(objects: Iterable<KubeObject>): ReadObjects {
+  const out: ReadObjects = { resources: [], rejected: new Map() };
+  const seen = new Set<string>();
+  for (const obj of objects) {
+    const id = objectId(obj);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (obj.kind === 'Pod' && obj.metadata.deletionTimestamp) continue;
+    const result = readResource(obj, { file: KUBE_SOURCE_FILE, document: 0 });
+    if (result.issues.length > 0) out.rejected.set(id, result.issues.map(formatIssue));
+    else if ('resource' in result) out.resources.push(result.resource);
+  }
+  return out;
+}
+
+/** What of a Pod matters to infergate; status churn (container restarts, timestamps) does not rebuild anything. */
+export function podView(obj: KubeObject): string {
+  const status = (obj.status ?? {}) as { podIP?: unknown; conditions?: { type?: unknown; status?: unknown }[] };
+  const ready = Array.isArray(status.conditions) ? status.conditions.find((c) => c?.type === 'Ready')?.status : undefined;
+  return JSON.stringify([obj.metadata.labels ?? {}, status.podIP ?? null, ready ?? null, obj.metadata.deletionTimestamp ?? null]);
+}
+
+/** What of other objects matters: everything but status (infergate writes pool status itself) and bookkeeping. */
+export function specView(obj: KubeObject): string {
+  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...meta } = obj.metadata;
+  const { status: _status, ...rest } = obj;
+  return JSON.stringify({ ...rest, metadata: meta });
+}

@@ -1,0 +1,31 @@
+/** The Kubernetes resources infergate lists and watches, and their REST paths. */
+
+export interface ResourceType {
+  readonly kind: string;
+  readonly apiVersion: string;
+  /** The REST resource name: `inferencepools`. */
+  readonly plural: string;
+  /**
+   * An optional resource whose CRD is not installed (404) or which RBAC does not grant (403) counts as empty
+   * and is retried slowly, instead of holding readiness back: the alpha CRDs are often not installed.
+   */
+  readonly optional: boolean;
+}
+
+export const INFERENCE_POOLS: ResourceType = { kind: 'InferencePool', apiVersion: 'inference.networking.k8s.io/v1', plural: 'inferencepools', optional: false };
+export const HTTP_ROUTES: ResourceType = { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', optional: false };
+export const CONFIG_MAPS: ResourceType = { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', optional: false };
+export const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', optional: false };
+export const INFERENCE_OBJECTIVES: ResourceType = { kind: 'InferenceObjective', apiVersion: 'inference.networking.x-k8s.io/v1alpha2', plural: 'inferenceobjectives', optional: true };
+export const INFERENCE_MODEL_REWRITES: ResourceType = { kind: 'InferenceModelRewrite', apiVersion: 'inference.networking.x-k8s.io/v1alpha2', plural: 'inferencemodelrewrites', optional: true };
+
+/** `/api/v1/namespaces/ns/pods`, or `/apis/group/version/plural` across all namespaces when `namespace` is undefined. */
+export function collectionPath(type: ResourceType, namespace: string | undefined): string {
+  const base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;
+  return namespace === undefined ? `${base}/${type.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${type.plural}`;
+}
+
+/** The path of one object's subresource, e.g. `.../inferencepools/name/status`. */
+export function objectPath(type: ResourceType, namespace: string, name: string, subresource?: string): string {
+  return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
+}

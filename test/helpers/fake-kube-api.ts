@@ -1,0 +1,233 @@
+/**
+ * An in-process server speaking the Kubernetes list/watch wire protocol, for fast unit tests of the watch logic
+ * (the integration tests use a real kube-apiserver: test/helpers/local-kube.ts). It keeps one event log per
+ * collection path, answers lists (selectors, pages), streams watches from a resourceVersion, sends bookmarks,
+ * answers 410 Gone for compacted versions, and can be stopped and restarted on the same port.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../src/config/kube/kube-client.js';
+import type { KubeTarget } from '../../src/config/kube/kube-target.js';
+
+export interface FakeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+interface Event {
+  rv: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  obj: FakeObject;
+  /** The object before a MODIFIED, to tell watches with selectors that it entered or left them. */
+  prev?: FakeObject;
+}
+
+interface Watcher {
+  path: string;
+  query: URLSearchParams;
+  res: ServerResponse;
+}
+
+export class FakeKubeApi {
+  readonly requests: { method: string; url: string }[] = [];
+  #server: Server;
+  #sockets = new Set<Socket>();
+  #port = 0;
+  #rv = 100;
+  /** Watches from a version below this get 410 Gone, as after etcd compaction. */
+  #compactedRv = 0;
+  readonly #objects = new Map<string, Map<string, FakeObject>>();
+  readonly #events = new Map<string, Event[]>();
+  readonly #watchers = new Set<Watcher>();
+  readonly #forbidden = new Set<string>();
+  readonly #missing = new Set<string>();
+
+  constructor() {
+    this.#server = this.#create();
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(host = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#port, host, () => resolve());
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Stops answering (connections reset, port closed) until `start` again on the same port. */
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    this.#watchers.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server = this.#create();
+  }
+
+  /** A KubeClient pointed at this server (plain HTTP, no credentials). */
+  client(namespace: string | undefined = 'default'): KubeClient {
+    const config = new KubeConfig();
+    config.loadFromClusterAndUser({ name: 'fake', server: `http://127.0.0.1:${this.#port}`, skipTLSVerify: true }, { name: 'fake' });
+    const target: KubeTarget = { config, server: `http://127.0.0.1:${this.#port}`, namespace, describe: 'fake' };
+    return new KubeClient(target);
+  }
+
+  get resourceVersion(): number {
+    return this.#rv;
+  }
+
+  /** Creates or replaces an object in the collection at `path` (e.g. `/api/v1/namespaces/default/pods`). */
+  put(path: string, obj: FakeObject): void {
+    const coll = this.#coll(path);
+    const prev = coll.get(obj.metadata.name);
+    const stored: FakeObject = structuredClone(obj);
+    stored.metadata.resourceVersion = String(++this.#rv);
+    coll.set(obj.metadata.name, stored);
+    this.#emit(path, prev ? { rv: this.#rv, type: 'MODIFIED', obj: stored, prev } : { rv: this.#rv, type: 'ADDED', obj: stored });
+  }
+
+  remove(path: string, name: string): void {
+    const coll = this.#coll(path);
+    const obj = coll.get(name);
+    if (!obj) return;
+    coll.delete(name);
+    const gone = structuredClone(obj);
+    gone.metadata.resourceVersion = String(++this.#rv);
+    this.#emit(path, { rv: this.#rv, type: 'DELETED', obj: gone });
+  }
+
+  /** Forgets history: a watch from any version seen so far gets 410 Gone. */
+  compact(): void {
+    this.#compactedRv = this.#rv;
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to every watch that asked for them. */
+  bookmark(): void {
+    for (const w of this.#watchers) {
+      if (w.query.get('allowWatchBookmarks') === 'true') w.res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Bookmark', metadata: { resourceVersion: String(this.#rv) } } }) + '\n');
+    }
+  }
+
+  /** Ends every open watch cleanly (as when the server's timeoutSeconds elapses). */
+  endWatches(): void {
+    for (const w of this.#watchers) w.res.end();
+    this.#watchers.clear();
+  }
+
+  get openWatches(): number {
+    return this.#watchers.size;
+  }
+
+  /** Answers 403 Forbidden for this collection path (or clears that). */
+  forbid(path: string, on = true): void {
+    if (on) this.#forbidden.add(path);
+    else this.#forbidden.delete(path);
+  }
+
+  /** Answers 404 for this collection path, as for a CRD that is not installed (or clears that). */
+  hide(path: string, on = true): void {
+    if (on) this.#missing.add(path);
+    else this.#missing.delete(path);
+  }
+
+  #create(): Server {
+    const server = createServer((req, res) => this.#handle(req, res));
+    server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    return server;
+  }
+
+  #coll(path: string): Map<string, FakeObject> {
+    let c = this.#objects.get(path);
+    if (!c) {
+      c = new Map();
+      this.#objects.set(path, c);
+      this.#events.set(path, []);
+    }
+    return c;
+  }
+
+  #emit(path: string, ev: Event): void {
+    this.#events.get(path)!.push(ev);
+    for (const w of this.#watchers) if (w.path === path) send(w.res, ev, w.query);
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/' });
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    const q = url.searchParams;
+    if (this.#forbidden.has(path)) return status(res, 403, 'Forbidden', `${path} is forbidden: User "test" cannot list resource`);
+    if (this.#missing.has(path)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      return;
+    }
+    const coll = this.#coll(path);
+    if (q.get('watch') === 'true') {
+      const from = Number(q.get('resourceVersion') ?? '0');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (from < this.#compactedRv) {
+        // The real API server answers 200, then one ERROR event carrying a 410 Status, then ends.
+        res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: `too old resource version: ${from} (${this.#compactedRv})` } }) + '\n');
+        return;
+      }
+      const w: Watcher = { path, query: q, res };
+      for (const ev of this.#events.get(path)!) if (ev.rv > from) send(res, ev, q);
+      this.#watchers.add(w);
+      const timeout = Number(q.get('timeoutSeconds') ?? '0');
+      const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+      res.on('close', () => {
+        if (timer) clearTimeout(timer);
+        this.#watchers.delete(w);
+      });
+      return;
+    }
+    const all = [...coll.values()].filter((o) => matches(o, q)).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const limit = Number(q.get('limit') ?? '0');
+    const offset = Number(q.get('continue') || '0');
+    const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
+    const next = limit > 0 && offset + limit < all.length ? String(offset + limit) : undefined;
+    // Items of a list carry no kind/apiVersion, as from the real server.
+    const items = page.map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) }, items }));
+  }
+}
+
+/** As the API server does for a watch with a selector: an object entering it is ADDED, one leaving it DELETED. */
+function send(res: ServerResponse, ev: Event, q: URLSearchParams): void {
+  const now = matches(ev.obj, q);
+  const before = ev.prev ? matches(ev.prev, q) : false;
+  let type: string | undefined = ev.type;
+  if (ev.type === 'MODIFIED') type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
+  else if (!now) type = undefined;
+  if (type) res.write(JSON.stringify({ type, object: ev.obj }) + '\n');
+}
+
+function matches(obj: FakeObject, q: URLSearchParams): boolean {
+  const labels = q.get('labelSelector');
+  if (labels) {
+    for (const term of labels.split(',')) {
+      const [k, v] = term.split('=');
+      if (obj.metadata.labels?.[k!] !== v) return false;
+    }
+  }
+  const fields = q.get('fieldSelector');
+  if (fields) {
+    for (const term of fields.split(',')) {
+      const [k, v] = term.split('=');
+      if (k === 'metadata.name' && obj.metadata.name !== v) return false;
+    }
+  }
+  return true;
+}
+
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
+  res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message }));
+}
