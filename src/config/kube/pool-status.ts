@@ -99,7 +99,7 @@ function poolConditions(poolKey: string, routes: readonly string[], problems: re
         type: 'ResolvedRefs',
         status: 'True',
         reason: 'ResolvedRefs',
-        message: `endpoints are picked inside infergate with the EndpointPickerConfig from ${facts.pickerOrigin(poolKey) ?? 'the default'}; spec.endpointPickerRef is not called`,
+        message: `endpoints are picked inside infergate (EndpointPickerConfig: ${facts.pickerOrigin(poolKey) ?? 'the default'}); spec.endpointPickerRef is not called`,
       };
   return [accepted, resolved];
 }

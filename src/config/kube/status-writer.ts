@@ -77,7 +77,8 @@ export class PoolStatusWriter {
       const written = this.#written.get(key) ?? new Set<string>();
       const isOurs = (k: string): boolean => written.has(k) || (this.#o.gatewayName !== undefined && k.endsWith(`/Gateway/${ns}/${this.#o.gatewayName}`));
       const existing = ((pool.status as { parents?: ParentStatusJson[] } | undefined)?.parents ?? []).filter((p) => p && typeof p === 'object' && p.parentRef);
-      const next = mergeParents(existing, want, ns, pool.metadata.generation, isOurs, now.toISOString());
+      // metav1.Time is RFC 3339 to the second.
+      const next = mergeParents(existing, want, ns, pool.metadata.generation, isOurs, now.toISOString().replace(/\.\d+Z$/, 'Z'));
       if (!next) continue;
       const result = await this.#write(pool, next);
       if (result === 'stop') {

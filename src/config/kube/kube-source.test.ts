@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
+import { createLogger } from '../../observability/logger.js';
+import type { ConfigSnapshot } from '../snapshot.js';
+import { KubeConfigSource } from './kube-source.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS, collectionPath } from './resource-types.js';
+
+const api = new FakeKubeApi();
+const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
+before(() => api.start());
+after(() => api.stop());
+
+const paths = (ns: string) => ({
+  pools: collectionPath(INFERENCE_POOLS, ns),
+  routes: collectionPath(HTTP_ROUTES, ns),
+  cms: collectionPath(CONFIG_MAPS, ns),
+  pods: collectionPath(PODS, ns),
+});
+
+function pool(ns: string, name: string, matchLabels: Record<string, string>, annotations: Record<string, string> = {}): FakeObject {
+  return { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name, namespace: ns, annotations }, spec: { selector: { matchLabels }, targetPorts: [{ number: 8000 }] } };
+}
+
+function pod(ns: string, name: string, labels: Record<string, string>, ip: string, ready = true, extra: Record<string, unknown> = {}): FakeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels, ...extra }, spec: {}, status: { podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } };
+}
+
+function allowlist(ns: string, name: string, base: string, adapters: string[], labelled = true): FakeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: ns, labels: labelled ? { 'inference.networking.k8s.io/bbr-managed': 'true' } : {} },
+    data: { baseModel: base, adapters: adapters.map((a) => `- ${a}`).join('\n') },
+  };
+}
+
+interface Harness {
+  source: KubeConfigSource;
+  applied: ConfigSnapshot[];
+  last(): ConfigSnapshot | undefined;
+  close(): Promise<void>;
+}
+
+function startSource(ns: string, opts: { newWatchGraceMs?: number } = {}): Harness {
+  const applied: ConfigSnapshot[] = [];
+  const source = new KubeConfigSource({
+    client: api.client(ns),
+    log,
+    debounceMs: 5,
+    ...opts,
+    reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 }, optionalRetryMs: 60_000, watchTimeoutSeconds: 30 },
+    apply: async (s) => {
+      applied.push(s);
+    },
+  });
+  source.start();
+  return { source, applied, last: () => applied.at(-1), close: () => source.close() };
+}
+
+async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+const podNames = (s: ConfigSnapshot | undefined, poolKey: string): string[] => (s?.members.get(poolKey) ?? []).map((m) => m.pod.meta.name).sort();
+
+test('the first snapshot waits until every list, including the pods of each pool, is in; then it follows pod changes', async () => {
+  const ns = 'first-sync';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.1.0.1'));
+  api.put(p.pods, pod(ns, 'other', { app: 'llama' }, '10.1.0.9'));
+  const h = startSource(ns);
+  const first = await h.source.firstSync();
+  assert.equal(h.applied.length, 1, 'one snapshot, not one per list');
+  assert.deepEqual(podNames(first, `${ns}/gemma`), ['g0']);
+  assert.equal(first.pods.length, 1, 'only pods a pool selects are watched');
+  api.put(p.pods, pod(ns, 'g1', { app: 'gemma' }, '10.1.0.2'));
+  await until(() => podNames(h.last(), `${ns}/gemma`).join() === 'g0,g1', 'the new pod');
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.1.0.1', false));
+  await until(() => h.last()!.pods.find((x) => x.meta.name === 'g0')?.ready === false, 'g0 not ready');
+  // A terminating pod is left out: it is draining.
+  api.put(p.pods, pod(ns, 'g1', { app: 'gemma' }, '10.1.0.2', true, { deletionTimestamp: '2026-01-01T00:00:00Z' }));
+  await until(() => !h.last()!.pods.some((x) => x.meta.name === 'g1'), 'the terminating pod to leave');
+  await h.close();
+});
+
+test('status churn of a pod (no change in labels, IP or readiness) builds no new snapshot', async () => {
+  const ns = 'churn';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.2.0.1'));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  const before = h.applied.length;
+  const churned = pod(ns, 'g0', { app: 'gemma' }, '10.2.0.1');
+  (churned.status as Record<string, unknown>).containerStatuses = [{ name: 'vllm', restartCount: 3 }];
+  api.put(p.pods, churned);
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma', extra: 'label' }, '10.2.0.1'));
+  await until(() => h.applied.length > before, 'the label change');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.applied.length, before + 1, 'only the label change made a snapshot');
+  await h.close();
+});
+
+test("editing a pool's selector swaps its pod watch and moves the pool to the newly selected pods", async () => {
+  const ns = 'selector';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'blue' }));
+  api.put(p.pods, pod(ns, 'blue-0', { app: 'blue' }, '10.3.0.1'));
+  api.put(p.pods, pod(ns, 'green-0', { app: 'green' }, '10.3.0.2'));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  assert.deepEqual(podNames(h.last(), `${ns}/gemma`), ['blue-0']);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'green' }));
+  await until(() => podNames(h.last(), `${ns}/gemma`).join() === 'green-0', 'the move to green');
+  // No snapshot ever had the pool without pods: the new watch was listed before the change was applied.
+  assert.ok(h.applied.every((s) => podNames(s, `${ns}/gemma`).length === 1));
+  const podWatches = h.source.reflectors().filter((r) => r.type === PODS);
+  assert.deepEqual(podWatches.map((r) => r.selector), ['app=green'], 'the blue watch was closed');
+  await h.close();
+});
+
+test('an invalid object is left out and reported while every other change still applies; fixed, it comes back', async () => {
+  const ns = 'invalid';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.4.0.1'));
+  const broken = pool(ns, 'broken', { app: 'x' });
+  (broken.spec as Record<string, unknown>).targetPorts = [];
+  api.put(p.pools, broken);
+  api.put(p.cms, allowlist(ns, 'gemma-allowlist', 'google/gemma-2b-it', ['sql-lora']));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  assert.deepEqual([...h.last()!.pools.keys()], [`${ns}/gemma`]);
+  assert.match(h.source.rejected.get(`InferencePool/${ns}/broken`)?.join() ?? '', /targetPorts/);
+  // A change elsewhere is not held up by the broken pool.
+  api.put(p.cms, allowlist(ns, 'gemma-allowlist', 'google/gemma-2b-it', ['sql-lora', 'chat-lora']));
+  await until(() => h.last()!.allowlistTable.adapters.has('chat-lora'), 'the new adapter');
+  api.put(p.pools, pool(ns, 'broken', { app: 'x' }));
+  await until(() => h.last()!.pools.has(`${ns}/broken`), 'the fixed pool');
+  assert.equal(h.source.rejected.size, 0);
+  await h.close();
+});
+
+test('allowlists: unlabelling or deleting a ConfigMap removes its adapters; adapter conflicts are warnings, not a frozen config', async () => {
+  const ns = 'allowlists';
+  const p = paths(ns);
+  api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1']));
+  api.put(p.cms, allowlist(ns, 'b', 'base-b', ['lora-2']));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  assert.deepEqual([...h.last()!.allowlistTable.adapters.keys()].sort(), ['lora-1', 'lora-2']);
+  api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1'], false));
+  await until(() => !h.last()!.allowlistTable.adapters.has('lora-1'), 'the unlabelled ConfigMap to drop out');
+  api.remove(p.cms, 'b');
+  await until(() => h.last()!.allowlistTable.adapters.size === 0, 'the deleted ConfigMap to drop out');
+  api.put(p.cms, allowlist(ns, 'c', 'base-c', ['shared']));
+  api.put(p.cms, allowlist(ns, 'd', 'base-d', ['shared']));
+  await until(() => h.last()!.allowlists.length === 2, 'both ConfigMaps');
+  assert.ok(h.last()!.warnings.some((w) => /adapter "shared" maps to base/.test(w)));
+  await h.close();
+});
+
+test('a ConfigMap a pool names for its EndpointPickerConfig is watched by name, and unwatched when the annotation goes', async () => {
+  const ns = 'eppcm';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }, { 'infergate.io/endpoint-picker-config': 'gemma-epp' }));
+  api.put(p.cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gemma-epp', namespace: ns }, data: { 'config.yaml': 'x: 1' } });
+  api.put(p.cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated', namespace: ns }, data: { big: 'y' } });
+  const h = startSource(ns);
+  await h.source.firstSync();
+  assert.deepEqual([...h.last()!.configMaps.keys()], [`${ns}/gemma-epp`]);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  await until(() => h.last()!.configMaps.size === 0, 'the EPP ConfigMap to leave with the annotation');
+  assert.ok(!h.source.reflectors().some((r) => r.selector.includes('metadata.name=')));
+  await h.close();
+});
+
+test('not ready says which list it waits for and why; a forbidden list holds the first sync back', async () => {
+  const ns = 'forbidden';
+  const p = paths(ns);
+  api.forbid(p.routes);
+  const h = startSource(ns);
+  await until(() => /httproutes in namespace forbidden \(.*403 Forbidden/.test(h.source.notReadyReason()), 'the reason');
+  assert.equal(h.applied.length, 0);
+  api.forbid(p.routes, false);
+  await h.source.firstSync();
+  await h.close();
+});
+
+test("after the first sync, a new pool's pod watch that cannot list does not freeze other changes forever", async () => {
+  const ns = 'grace';
+  const p = paths(ns);
+  api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1']));
+  const h = startSource(ns, { newWatchGraceMs: 200 });
+  await h.source.firstSync();
+  api.forbid(p.pods);
+  api.put(p.pools, pool(ns, 'new', { app: 'new' }));
+  api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1', 'lora-2']));
+  await until(() => h.last()!.allowlistTable.adapters.has('lora-2'), 'the allowlist change despite the stuck pod list', 3000);
+  assert.equal(h.last()!.members.get(`${ns}/new`)?.length, 0);
+  api.forbid(p.pods, false);
+  await h.close();
+});
