@@ -108,6 +108,15 @@ describe('loadConfigFiles', () => {
   });
 });
 
+/** A YAML document as one item of a list: `- ` before its first line, two spaces before the others. */
+function indentItem(doc: string): string {
+  return doc
+    .trimEnd()
+    .split('\n')
+    .map((line, i) => (i === 0 ? `  - ${line}` : `    ${line}`))
+    .join('\n') + '\n';
+}
+
 describe('parseText', () => {
   const cases: { name: string; text: string; resources: string[]; issues: string[]; unknown: string[] }[] = [
     { name: 'empty text', text: '', resources: [], issues: [], unknown: [] },
@@ -117,6 +126,13 @@ describe('parseText', () => {
     { name: 'an invalid object is an issue, its neighbours still load', text: `${POOL.replace('8000', '0')}---\n${ROUTE}`, resources: ['InferencePool/gemma#1', 'HTTPRoute/gemma#2'], issues: ['#1 spec.targetPorts[0].number'], unknown: [] },
     { name: 'unknown kinds recorded once', text: `${DEPLOYMENT}---\n${DEPLOYMENT}`, resources: [], issues: [], unknown: ['apps/v1/Deployment'] },
     { name: 'a scalar document', text: `${POOL}---\nhello\n`, resources: ['InferencePool/gemma#1'], issues: ['#2 (document)'], unknown: [] },
+    {
+      name: 'a `kubectl get -o yaml` List: its items are read',
+      text: `apiVersion: v1\nkind: List\nitems:\n${indentItem(POOL)}${indentItem(ROUTE)}${indentItem(DEPLOYMENT)}`,
+      resources: ['InferencePool/gemma#1', 'HTTPRoute/gemma#1'],
+      issues: [],
+      unknown: ['apps/v1/Deployment'],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {

@@ -54,9 +54,18 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
     }
     const raw: unknown = doc.toJS();
     if (raw === null || raw === undefined) return; // an empty document between `---` separators
-    const result = readResource(raw, at);
-    out.issues.push(...result.issues);
-    if ('resource' in result) out.resources.push(result.resource);
-    else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) unknownKinds.set(result.unknownKind, `${file} (document ${i + 1})`);
+    // `kubectl get ... -o yaml` writes one `kind: List` whose items are the objects; read them as documents.
+    const items = isList(raw) ? raw.items : [raw];
+    for (const item of items) {
+      const result = readResource(item, at);
+      out.issues.push(...result.issues);
+      if ('resource' in result) out.resources.push(result.resource);
+      else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) unknownKinds.set(result.unknownKind, `${file} (document ${i + 1})`);
+    }
   });
+}
+
+function isList(raw: unknown): raw is { items: unknown[] } {
+  const o = raw as { kind?: unknown; items?: unknown };
+  return typeof raw === 'object' && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items);
 }
