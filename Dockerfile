@@ -1,0 +1,39 @@
+# infergate's container image: `docker build -t infergate .`, then e.g. `docker run infergate serve --kube`.
+# deploy/kustomize/ runs it in a cluster.
+#
+# Two stages: the build stage compiles TypeScript with the dev dependencies, the runtime stage holds only
+# what `node dist/src/cli/main.js` loads at run time:
+#   dist/src/      the compiled CLI (tests removed)
+#   node_modules/  production dependencies only
+#   package.json   "type": "module", which makes Node load dist/**/*.js as ES modules
+#   proto/         the ext_proc and gRPC health .proto files, loaded at run time from ../../../proto relative
+#                  to dist/src/extproc/protos.js, i.e. /app/proto
+#   examples/      examples/seed-demo, which `infergate demo` runs by default (../../../examples from
+#                  dist/src/cli/demo.js)
+# Runtime base: node:20-bookworm-slim, the same Debian and Node as the build stage. distroless/nodejs20 would
+# be smaller still, but its entrypoint is /nodejs/bin/node and it has no shell to debug a pod with.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+# .dockerignore keeps src/**/*.test.ts and test/, bench/ out, so tsc compiles only what ships.
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY proto ./proto
+COPY examples ./examples
+# Numeric, so Kubernetes' runAsNonRoot can check it without a passwd entry.
+USER 10001:10001
+# serve 8080; extproc: EPP 9002, gRPC health 9003, BBR 9004, metrics 9090.
+EXPOSE 8080 9002 9003 9004 9090
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+CMD ["--help"]
