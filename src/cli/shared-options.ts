@@ -43,7 +43,7 @@ export function sourceOrExit(flags: SharedFlags): { configPath: string } | { kub
   const kubeOnly = (['kubeconfig', 'context', 'namespace', 'allNamespaces'] as const).filter((k) => flags[k] !== undefined);
   if (flags.file !== undefined && flags.kube) return usage('give either -f PATH or --kube, not both');
   if (flags.file !== undefined) {
-    if (kubeOnly.length > 0) return usage(`--${kubeOnly.map(kebab).join(', --')} only apply${kubeOnly.length === 1 ? 'ies' : ''} with --kube`);
+    if (kubeOnly.length > 0) return usage(`--${kubeOnly.map(kebab).join(', --')} only appl${kubeOnly.length === 1 ? 'ies' : 'y'} with --kube`);
     return { configPath: flags.file };
   }
   if (!flags.kube) return usage('give a configuration source: -f PATH (YAML file or directory) or --kube (the Kubernetes API)');

@@ -2,7 +2,8 @@
  * An in-process server speaking the Kubernetes list/watch wire protocol, for fast unit tests of the watch logic
  * (the integration tests use a real kube-apiserver: test/helpers/local-kube.ts). It keeps one event log per
  * collection path, answers lists (selectors, pages), streams watches from a resourceVersion, sends bookmarks,
- * answers 410 Gone for compacted versions, and can be stopped and restarted on the same port.
+ * answers 410 Gone for compacted versions, takes JSON merge patches of an object's status subresource, and can
+ * be stopped and restarted on the same port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -31,8 +32,15 @@ interface Watcher {
   res: ServerResponse;
 }
 
+/** A request as received; `body` is filled in for PATCH once it has been read. */
+export interface FakeRequest {
+  method: string;
+  url: string;
+  body?: string;
+}
+
 export class FakeKubeApi {
-  readonly requests: { method: string; url: string }[] = [];
+  readonly requests: FakeRequest[] = [];
   #server: Server;
   #sockets = new Set<Socket>();
   #port = 0;
@@ -91,6 +99,12 @@ export class FakeKubeApi {
     this.#emit(path, prev ? { rv: this.#rv, type: 'MODIFIED', obj: stored, prev } : { rv: this.#rv, type: 'ADDED', obj: stored });
   }
 
+  /** A copy of the stored object (status and resourceVersion as the server has them), or undefined. */
+  get(path: string, name: string): FakeObject | undefined {
+    const obj = this.#objects.get(path)?.get(name);
+    return obj ? structuredClone(obj) : undefined;
+  }
+
   remove(path: string, name: string): void {
     const coll = this.#coll(path);
     const obj = coll.get(name);
@@ -123,7 +137,7 @@ export class FakeKubeApi {
     return this.#watchers.size;
   }
 
-  /** Answers 403 Forbidden for this collection path (or clears that). */
+  /** Answers 403 Forbidden for this collection path, or an object's subresource path `<collection>/<name>/status` (or clears that). */
   forbid(path: string, on = true): void {
     if (on) this.#forbidden.add(path);
     else this.#forbidden.delete(path);
@@ -133,6 +147,44 @@ export class FakeKubeApi {
   hide(path: string, on = true): void {
     if (on) this.#missing.add(path);
     else this.#missing.delete(path);
+  }
+
+  /**
+   * PATCH `<collection>/<name>/status` with a merge patch: only `status` changes (as for a CRD with the status
+   * subresource), `metadata.resourceVersion` in the body is a precondition (409 Conflict when stale).
+   */
+  #patchStatus(path: string, contentType: string | undefined, body: string, res: ServerResponse): void {
+    const m = /^(.+)\/([^/]+)\/status$/.exec(path);
+    if (!m) return status(res, 405, 'MethodNotAllowed', `PATCH ${path}: the fake API server patches only the status subresource`);
+    if (contentType?.split(';')[0]?.trim() !== 'application/merge-patch+json') {
+      return status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (got ${contentType ?? 'none'})`);
+    }
+    const collection = m[1]!;
+    const name = decodeURIComponent(m[2]!);
+    let patch: unknown;
+    try {
+      patch = JSON.parse(body);
+    } catch (e) {
+      return status(res, 400, 'BadRequest', `the patch is not JSON: ${(e as Error).message}`);
+    }
+    if (!isObject(patch)) return status(res, 400, 'BadRequest', 'a merge patch of an object must be a JSON object');
+    const prev = this.#objects.get(collection)?.get(name);
+    const plural = collection.split('/').pop() ?? '';
+    if (!prev) return status(res, 404, 'NotFound', `${plural} "${name}" not found`);
+    const wantRv = isObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
+    if (wantRv !== undefined && wantRv !== null && wantRv !== prev.metadata.resourceVersion) {
+      return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
+    const stored: FakeObject = structuredClone(prev);
+    if ('status' in patch) {
+      const next = mergePatch(stored.status, patch.status);
+      if (next === null || next === undefined) delete stored.status;
+      else stored.status = next;
+    }
+    stored.metadata.resourceVersion = String(++this.#rv);
+    this.#objects.get(collection)!.set(name, stored);
+    this.#emit(collection, { rv: this.#rv, type: 'MODIFIED', obj: stored, prev });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stored));
   }
 
   #create(): Server {
@@ -160,13 +212,24 @@ export class FakeKubeApi {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/' });
+    const entry: FakeRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    this.requests.push(entry);
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const q = url.searchParams;
-    if (this.#forbidden.has(path)) return status(res, 403, 'Forbidden', `${path} is forbidden: User "test" cannot list resource`);
+    const verb = req.method === 'PATCH' ? 'patch' : 'list';
+    if (this.#forbidden.has(path)) return status(res, 403, 'Forbidden', `${path} is forbidden: User "test" cannot ${verb} resource`);
     if (this.#missing.has(path)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
+      return;
+    }
+    if (req.method === 'PATCH') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        entry.body = Buffer.concat(chunks).toString('utf8');
+        this.#patchStatus(path, req.headers['content-type'], entry.body, res);
+      });
       return;
     }
     const coll = this.#coll(path);
@@ -198,6 +261,21 @@ export class FakeKubeApi {
     const items = page.map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) }, items }));
   }
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, `null` deletes a key, anything else (arrays too) replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** As the API server does for a watch with a selector: an object entering it is ADDED, one leaving it DELETED. */
