@@ -10,7 +10,7 @@ import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
 import type { PlainConfigMap } from '../api/plain-config-map.js';
 import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
-import { poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
+import { PodIndex, poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
 import { compileRoutes, type RouteTable } from '../route/route-table.js';
 
 export interface SnapshotOptions {
@@ -107,8 +107,9 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     }
   }
   const members = new Map<string, PoolMember[]>();
+  const podIndex = new PodIndex(pods);
   for (const [key, pool] of pools) {
-    const m = poolMembers(pool, pods);
+    const m = poolMembers(pool, podIndex);
     members.set(key, m);
     if (pool.appProtocol !== 'http') warnings.push(`InferencePool ${key} asks for appProtocol ${pool.appProtocol}; infergate speaks HTTP/1.1 to endpoints`);
     if (m.length === 0) warnings.push(`InferencePool ${key} selects no pods (selector ${JSON.stringify(pool.selector)})`);

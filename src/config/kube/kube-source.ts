@@ -8,6 +8,7 @@ import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
 import { BBR_MANAGED_LABEL } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import type { KubeClient } from './kube-client.js';
+import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
 import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS, type ResourceType } from './resource-types.js';
@@ -50,6 +51,8 @@ export class KubeConfigSource {
   #snapshot: ConfigSnapshot | undefined;
   #rejected = new Map<string, string[]>();
   #warnings = new Set<string>();
+  /** Objects already read into resources; entries go when the reflectors drop the objects. */
+  readonly #read = new WeakMap<KubeObject, ReadResult>();
   #resolveFirst!: (s: ConfigSnapshot) => void;
   readonly #first: Promise<ConfigSnapshot>;
 
@@ -169,7 +172,7 @@ export class KubeConfigSource {
       this.#o.log.warn(`applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`);
     }
     const objects = this.reflectors().flatMap((r) => [...r.items()]);
-    const read = readObjects(objects);
+    const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
     const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), lenient: true });
     const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));

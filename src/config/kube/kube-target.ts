@@ -1,5 +1,6 @@
 /** Which API server infergate talks to, as whom, and in which namespace: a kubeconfig or the pod's own service account. */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -42,6 +43,9 @@ export function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.ProcessEnv =
     how = `kubeconfig ${opts.kubeconfig}`;
   } else if (env.KUBERNETES_SERVICE_HOST && existsSync(join(serviceAccountDir, 'token'))) {
     config.loadFromCluster(root);
+    // loadFromCluster reads the host and port from process.env; take them from `env`, which chose this branch.
+    const server = inClusterServer(env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT ?? '443');
+    config.clusters = config.clusters.map((c) => ({ ...c, server }));
     how = 'in-cluster service account';
   } else {
     const file = env.KUBECONFIG?.split(':').find((f) => f !== '') ?? join(homedir(), '.kube', 'config');
@@ -69,6 +73,12 @@ export function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.ProcessEnv =
     namespace,
     describe: `${cluster.server} (${how}${context ? `, context ${context}` : ''}, ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`})`,
   };
+}
+
+/** As client-node's loadFromCluster: plain HTTP on the usual proxy ports, an IPv6 host in brackets. */
+function inClusterServer(host: string, port: string): string {
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  return `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
 }
 
 function ownNamespace(config: KubeConfig, serviceAccountDir: string): string {

@@ -1,6 +1,6 @@
 /** Turns objects from the API server into infergate's resources, setting aside (and explaining) the invalid ones. */
 import { formatIssue } from '../../api/config-issue.js';
-import { readResource, type Resource } from '../../api/resource.js';
+import { readResource, type ReadResult, type Resource } from '../../api/resource.js';
 import type { KubeObject } from './reflector.js';
 
 /** Where resources read from the API server say they came from, in error messages and `explain`. */
@@ -22,7 +22,7 @@ export function objectId(obj: KubeObject): string {
  * for its EndpointPickerConfig). An object with any problem is left out whole, as a file would be rejected
  * whole: half an InferencePool is worse than none. Terminating pods are left out: they are draining.
  */
-export function readObjects(objects: Iterable<KubeObject>): ReadObjects {
+export function readObjects(objects: Iterable<KubeObject>, cache?: WeakMap<KubeObject, ReadResult>): ReadObjects {
   const out: ReadObjects = { resources: [], rejected: new Map() };
   const seen = new Set<string>();
   for (const obj of objects) {
@@ -30,7 +30,13 @@ export function readObjects(objects: Iterable<KubeObject>): ReadObjects {
     if (seen.has(id)) continue;
     seen.add(id);
     if (obj.kind === 'Pod' && obj.metadata.deletionTimestamp) continue;
-    const result = readResource(obj, { file: KUBE_SOURCE_FILE, document: 0 });
+    // A watch event brings a new object, so an object seen before has been read before: with a cache, a
+    // change to one pod re-reads that pod, not the whole cluster.
+    let result = cache?.get(obj);
+    if (!result) {
+      result = readResource(obj, { file: KUBE_SOURCE_FILE, document: 0 });
+      cache?.set(obj, result);
+    }
     if (result.issues.length > 0) out.rejected.set(id, result.issues.map(formatIssue));
     else if ('resource' in result) out.resources.push(result.resource);
   }

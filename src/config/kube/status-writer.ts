@@ -66,7 +66,11 @@ export class PoolStatusWriter {
 
   async #reconcile(inputs: StatusInputs): Promise<void> {
     const now = this.#o.now?.() ?? new Date();
-    if (now.getTime() < this.#forbiddenUntil) return;
+    if (now.getTime() < this.#forbiddenUntil) {
+      // The retry timer can fire before the clock says the pause is over (the wall clock stepped back): try again then.
+      this.#retryLater(inputs, this.#forbiddenUntil - now.getTime());
+      return;
+    }
     const desired = desiredPoolParents({ ...inputs, ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}) });
     let conflict = false;
     for (const pool of inputs.pools()) {

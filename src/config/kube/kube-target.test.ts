@@ -1,0 +1,140 @@
+/** loadKubeTarget: which kubeconfig, context, server and namespace infergate ends up with, and what it says when it finds none. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadKubeTarget } from './kube-target.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kube-target-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A pod filesystem with no service-account files, so a stray one on the test machine cannot leak in. */
+const noPod = join(dir, 'no-pod');
+mkdirSync(noPod);
+
+const kubeconfig = join(dir, 'kubeconfig');
+writeFileSync(
+  kubeconfig,
+  `apiVersion: v1
+kind: Config
+clusters:
+  - name: one
+    cluster: {server: "https://one.example:6443/"}
+  - name: two
+    cluster: {server: "https://two.example:443"}
+users:
+  - name: me
+    user: {token: secret-token}
+contexts:
+  - name: first
+    context: {cluster: one, user: me, namespace: llm}
+  - name: second
+    context: {cluster: two, user: me}
+current-context: first
+`,
+);
+const missing = join(dir, 'does-not-exist');
+
+/** A pod's filesystem: `<root>/var/run/secrets/kubernetes.io/serviceaccount/{token,namespace,ca.crt}`. */
+function podRoot(name: string, namespace = 'llm-prod\n'): string {
+  const root = join(dir, name);
+  const sa = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(join(sa, 'token'), 'pod-token');
+  writeFileSync(join(sa, 'namespace'), namespace);
+  writeFileSync(join(sa, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----\n');
+  return root;
+}
+
+const cases: { name: string; opts: Parameters<typeof loadKubeTarget>[0]; server: string; namespace: string | undefined; describe: RegExp[] }[] = [
+  {
+    name: 'current-context by default, with its namespace',
+    opts: { kubeconfig },
+    server: 'https://one.example:6443',
+    namespace: 'llm',
+    describe: [/^https:\/\/one\.example:6443\/? /, /kubeconfig .*kubeconfig/, /context first/, /namespace llm/],
+  },
+  {
+    name: '--context switches cluster; a context without a namespace watches default',
+    opts: { kubeconfig, context: 'second' },
+    server: 'https://two.example:443',
+    namespace: 'default',
+    describe: [/^https:\/\/two\.example:443 /, /context second/, /namespace default/],
+  },
+  {
+    name: '--namespace overrides the context namespace',
+    opts: { kubeconfig, namespace: 'other' },
+    server: 'https://one.example:6443',
+    namespace: 'other',
+    describe: [/context first/, /namespace other/],
+  },
+  {
+    name: '--all-namespaces wins over --namespace',
+    opts: { kubeconfig, namespace: 'other', allNamespaces: true },
+    server: 'https://one.example:6443',
+    namespace: undefined,
+    describe: [/all namespaces/],
+  },
+];
+
+for (const c of cases) {
+  test(`kubeconfig: ${c.name}`, () => {
+    const t = loadKubeTarget(c.opts, {}, noPod);
+    assert.equal(t.server, c.server);
+    assert.equal(t.namespace, c.namespace);
+    for (const re of c.describe) assert.match(t.describe, re);
+  });
+}
+
+test('an unknown --context errors and lists the known ones', () => {
+  assert.throws(() => loadKubeTarget({ kubeconfig, context: 'nope' }, {}, noPod), /--context nope: no such context in the kubeconfig .*; it has first, second/);
+});
+
+test('a missing --kubeconfig path errors and names it', () => {
+  assert.throws(() => loadKubeTarget({ kubeconfig: missing }, {}, noPod), (e: Error) => e.message === `--kubeconfig ${missing}: no such file`);
+});
+
+test('$KUBECONFIG: its first non-empty entry is used when no --kubeconfig is given', () => {
+  const t = loadKubeTarget({}, { KUBECONFIG: `:${kubeconfig}:${missing}` }, noPod);
+  assert.equal(t.server, 'https://one.example:6443');
+  assert.match(t.describe, new RegExp(`kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+});
+
+test('no credentials at all: says where it looked and to pass --kubeconfig', () => {
+  assert.throws(
+    () => loadKubeTarget({}, { KUBECONFIG: missing }, noPod),
+    (e: Error) => /no Kubernetes credentials found/.test(e.message) && e.message.includes(missing) && /KUBERNETES_SERVICE_HOST unset/.test(e.message) && /pass --kubeconfig PATH/.test(e.message),
+  );
+});
+
+test('KUBERNETES_SERVICE_HOST without a service-account token is not taken for a pod', () => {
+  const t = loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: kubeconfig }, noPod);
+  assert.equal(t.server, 'https://one.example:6443');
+});
+
+test('in a pod: the service account, server https://HOST:PORT from the env given, namespace from the file', async () => {
+  const root = podRoot('pod');
+  // KUBECONFIG is set too: in a pod the service account wins.
+  const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: kubeconfig };
+  const t = loadKubeTarget({}, env, root);
+  assert.equal(t.server, 'https://10.96.0.1:443');
+  assert.equal(t.namespace, 'llm-prod');
+  assert.match(t.describe, /^https:\/\/10\.96\.0\.1:443 \(in-cluster service account/);
+  assert.match(t.describe, /namespace llm-prod\)$/);
+  // The token is read from under `root`, on each request.
+  const opts: RequestOptions = { headers: {} };
+  await t.config.applyToHTTPSOptions(opts);
+  assert.equal((opts.headers as Record<string, string>).Authorization, 'Bearer pod-token');
+
+  assert.equal(loadKubeTarget({ namespace: 'elsewhere' }, env, root).namespace, 'elsewhere');
+  assert.equal(loadKubeTarget({ allNamespaces: true }, env, root).namespace, undefined);
+  // An explicit --kubeconfig wins over the pod's own account.
+  assert.equal(loadKubeTarget({ kubeconfig }, env, root).server, 'https://one.example:6443');
+});
+
+test('in a pod with an IPv6 service host: the address is bracketed', () => {
+  const t = loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, podRoot('pod-v6'));
+  assert.equal(t.server, 'https://[fd00::1]:6443');
+});
