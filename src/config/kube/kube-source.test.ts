@@ -42,7 +42,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-function startSource(ns: string, opts: { newWatchGraceMs?: number } = {}): Harness {
+function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: number } = {}): Harness {
   const applied: ConfigSnapshot[] = [];
   const source = new KubeConfigSource({
     client: api.client(ns),
@@ -206,5 +206,24 @@ test("after the first sync, a new pool's pod watch that cannot list does not fre
   await until(() => h.last()!.allowlistTable.adapters.has('lora-2'), 'the allowlist change despite the stuck pod list', 3000);
   assert.equal(h.last()!.members.get(`${ns}/new`)?.length, 0);
   api.forbid(p.pods, false);
+  await h.close();
+});
+
+test('a steady stream of events still yields a snapshot every window: events do not push the rebuild back', async () => {
+  const ns = 'stream';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.5.0.1'));
+  const h = startSource(ns, { debounceMs: 30 });
+  await h.source.firstSync();
+  const before = h.applied.length;
+  // One readiness flip every 5 ms for 400 ms: a trailing debounce of 30 ms would wait for the stream to end.
+  const end = Date.now() + 400;
+  for (let i = 0; Date.now() < end; i++) {
+    api.put(p.pods, pod(ns, 'g0', { app: 'gemma' }, '10.5.0.1', i % 2 === 1));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const during = h.applied.length - before;
+  assert.ok(during >= 4, `snapshots while events kept coming: ${during}`);
   await h.close();
 });

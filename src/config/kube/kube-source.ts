@@ -45,6 +45,7 @@ export class KubeConfigSource {
   readonly #pools: Reflector;
   readonly #dynamic = new Map<string, Dynamic>();
   #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -126,9 +127,16 @@ export class KubeConfigSource {
     });
   }
 
+  /**
+   * Gathers events for `delay` after the first one, then rebuilds. Later events do not push the rebuild back:
+   * a steady stream of pod events (a rolling update) must still produce a snapshot every window.
+   */
   #schedule(delay = this.#o.debounceMs ?? 20): void {
     if (this.#closed) return;
+    const at = Date.now() + delay;
+    if (this.#timer && this.#timerAt <= at) return;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#rebuild();
