@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
+import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
@@ -56,15 +57,6 @@ function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: 
   });
   source.start();
   return { source, applied, last: () => applied.at(-1), close: () => source.close() };
-}
-
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 const podNames = (s: ConfigSnapshot | undefined, poolKey: string): string[] => (s?.members.get(poolKey) ?? []).map((m) => m.pod.meta.name).sort();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
+import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import { Backoff } from './backoff.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
@@ -28,15 +29,6 @@ function reflector(extra: Partial<ReflectorOptions> = {}): { r: Reflector; chang
     ...extra,
   });
   return { r, changes: () => changes };
-}
-
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 const names = (r: Reflector): string[] => [...r.items()].map((o) => o.metadata.name).sort();

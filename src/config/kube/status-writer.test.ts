@@ -1,7 +1,8 @@
 /** PoolStatusWriter against the in-process API server: what it PATCHes, when it does not, and how it rides out 403 and 409. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
+import { until } from '../../../test/helpers/until.js';
 import type { Resource } from '../../api/resource.js';
 import { inferencePool } from '../../api/test-fixtures.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
@@ -10,7 +11,7 @@ import { buildSnapshot } from '../snapshot.js';
 import type { ParentStatusJson } from './pool-status.js';
 import { Reflector, type KubeObject } from './reflector.js';
 import { INFERENCE_POOLS, collectionPath, objectPath } from './resource-types.js';
-import { PoolStatusWriter, type StatusInputs } from './status-writer.js';
+import { PoolStatusWriter, type StatusInputs, type StatusWriterOptions } from './status-writer.js';
 
 const api = new FakeKubeApi();
 const silent = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
@@ -56,33 +57,32 @@ function inputs(res: Resource[], pools: () => Iterable<KubeObject>): StatusInput
   return { snapshot: buildSnapshot(res), pools, rejected: new Map(), pickerProblems: new Map(), pickerOrigin: () => undefined };
 }
 
-async function poolReflector(namespace: string): Promise<Reflector> {
+/** A started reflector on the namespace's pools, stopped when the test ends (passed or not: a live one keeps the file running). */
+async function poolReflector(t: TestContext, namespace: string): Promise<Reflector> {
   const r = new Reflector({ client: api.client(namespace), type: INFERENCE_POOLS, namespace, log: silent, onChange: () => {}, backoff: { initialMs: 20, maxMs: 200, jitter: 0 } });
+  t.after(() => r.stop());
   r.start();
   await r.whenSynced();
   return r;
 }
 
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+function statusWriter(t: TestContext, namespace: string, opts: Partial<StatusWriterOptions> = {}): PoolStatusWriter {
+  const w = new PoolStatusWriter({ client: api.client(namespace), log: silent, ...opts });
+  t.after(() => w.close());
+  return w;
 }
 
 const patches = (path: string): { body?: string }[] => api.requests.filter((q) => q.method === 'PATCH' && q.url === path);
 const parentsIn = (o: FakeObject | KubeObject | undefined): ParentStatusJson[] | undefined => (o?.status as { parents?: ParentStatusJson[] } | undefined)?.parents;
 
-test('writes our parent entry once; the same inputs again send no PATCH; a route gone removes it', async () => {
+test('writes our parent entry once; the same inputs again send no PATCH; a route gone removes it', async (t) => {
   const ns = 'write-once';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
   api.put(coll, poolObject('gemma', ns));
   const rv = api.get(coll, 'gemma')!.metadata.resourceVersion;
-  const pools = await poolReflector(ns);
-  const writer = new PoolStatusWriter({ client: api.client(ns), log: silent, now: () => NOW });
+  const pools = await poolReflector(t, ns);
+  const writer = statusWriter(t, ns, { now: () => NOW });
   const withRoute = inputs(resources(ns, 'gemma'), () => pools.items());
 
   await writer.update(withRoute);
@@ -118,11 +118,9 @@ test('writes our parent entry once; the same inputs again send no PATCH; a route
   await writer.update(inputs(resources(ns, 'gemma', false), () => pools.items()));
   assert.equal(patches(statusPath).length, 2);
   assert.equal(parentsIn(api.get(coll, 'gemma')), undefined);
-  await writer.close();
-  await pools.stop();
 });
 
-test("another controller's parent entry survives our write", async () => {
+test("another controller's parent entry survives our write", async (t) => {
   const ns = 'other-controller';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   const theirs: ParentStatusJson = {
@@ -130,8 +128,8 @@ test("another controller's parent entry survives our write", async () => {
     conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'accepted by Envoy Gateway', observedGeneration: 1, lastTransitionTime: '2024-01-01T00:00:00Z' }],
   };
   api.put(coll, poolObject('gemma', ns, { parents: [theirs] }));
-  const pools = await poolReflector(ns);
-  const writer = new PoolStatusWriter({ client: api.client(ns), log: silent, now: () => NOW });
+  const pools = await poolReflector(t, ns);
+  const writer = statusWriter(t, ns, { now: () => NOW });
   await writer.update(inputs(resources(ns, 'gemma'), () => pools.items()));
   const parents = parentsIn(api.get(coll, 'gemma'));
   assert.equal(parents?.length, 2);
@@ -142,19 +140,17 @@ test("another controller's parent entry survives our write", async () => {
   await until(() => parentsIn([...pools.items()][0])?.length === 2, 'the watch to bring the status');
   await writer.update(inputs(resources(ns, 'gemma', false), () => pools.items()));
   assert.deepEqual(parentsIn(api.get(coll, 'gemma')), [theirs]);
-  await writer.close();
-  await pools.stop();
 });
 
-test('forbidden: no throw, counted, logged once with what to grant; retried after forbiddenRetryMs and then written', async () => {
+test('forbidden: no throw, counted, logged once with what to grant; retried after forbiddenRetryMs and then written', async (t) => {
   const ns = 'forbidden';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
   api.put(coll, poolObject('gemma', ns));
   api.forbid(statusPath);
-  const pools = await poolReflector(ns);
+  const pools = await poolReflector(t, ns);
   const { log, lines } = capturingLogger();
-  const writer = new PoolStatusWriter({ client: api.client(ns), log, forbiddenRetryMs: 150 });
+  const writer = statusWriter(t, ns, { log, forbiddenRetryMs: 150 });
   const i = inputs(resources(ns, 'gemma'), () => pools.items());
 
   await writer.update(i); // resolves: a 403 is not an error of the caller's
@@ -180,42 +176,38 @@ test('forbidden: no throw, counted, logged once with what to grant; retried afte
   assert.equal(writer.stats.forbidden, 2);
   assert.equal(errors().length, 1);
   assert.ok(lines.some((l) => l.level === 'info' && /works again/.test(l.msg)), 'recovery is logged');
-  await writer.close();
-  await pools.stop();
 });
 
-test('a wall-clock step back during the forbidden pause does not lose the retry', async () => {
+test('a wall-clock step back during the forbidden pause does not lose the retry', async (t) => {
   const ns = 'forbidden-clock';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
   api.put(coll, poolObject('gemma', ns));
   api.forbid(statusPath);
-  const pools = await poolReflector(ns);
+  const pools = await poolReflector(t, ns);
   let skewMs = 0;
-  const writer = new PoolStatusWriter({ client: api.client(ns), log: silent, forbiddenRetryMs: 50, now: () => new Date(Date.now() - skewMs) });
+  const writer = statusWriter(t, ns, { forbiddenRetryMs: 50, now: () => new Date(Date.now() - skewMs) });
   await writer.update(inputs(resources(ns, 'gemma'), () => pools.items()));
   assert.equal(writer.stats.forbidden, 1);
   // NTP steps the clock back: when the retry timer fires, the pause seems not over yet.
   skewMs = 200;
   api.forbid(statusPath, false);
   await until(() => parentsIn(api.get(coll, 'gemma')) !== undefined, 'the write once the pause is over by the clock', 2000);
-  await writer.close();
-  await pools.stop();
 });
 
-test('409 Conflict (the pool changed between reading and writing) is retried with the new version and ends written', async () => {
+test('409 Conflict (the pool changed between reading and writing) is retried with the new version and ends written', async (t) => {
   const ns = 'conflict';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
   api.put(coll, poolObject('gemma', ns));
-  const pools = await poolReflector(ns);
+  const pools = await poolReflector(t, ns);
   const stale = [...pools.items()][0]!;
   // Someone else edits the pool after we read it.
   api.put(coll, { ...poolObject('gemma', ns), metadata: { name: 'gemma', namespace: ns, labels: { edited: 'yes' } } });
   const fresh = api.get(coll, 'gemma')!.metadata.resourceVersion;
   await until(() => pools.resourceVersion === fresh, 'the watch to bring the edit');
   let calls = 0;
-  const writer = new PoolStatusWriter({ client: api.client(ns), log: silent, now: () => NOW });
+  const writer = statusWriter(t, ns, { now: () => NOW });
   await writer.update(
     inputs(resources(ns, 'gemma'), () => {
       calls++;
@@ -232,18 +224,16 @@ test('409 Conflict (the pool changed between reading and writing) is retried wit
   const stored = api.get(coll, 'gemma')!;
   assert.equal(parentsIn(stored)?.[0]?.parentRef.name, 'infergate');
   assert.deepEqual(stored.metadata.labels, { edited: 'yes' }, "the other writer's change is not lost");
-  await writer.close();
-  await pools.stop();
 });
 
-test('a pool deleted before the write (404) is not an error', async () => {
+test('a pool deleted before the write (404) is not an error', async (t) => {
   const ns = 'deleted';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   api.put(coll, poolObject('gemma', ns));
   const gone = structuredClone(api.get(coll, 'gemma')!) as KubeObject;
   api.remove(coll, 'gemma');
   const { log, lines } = capturingLogger();
-  const writer = new PoolStatusWriter({ client: api.client(ns), log });
+  const writer = statusWriter(t, ns, { log });
   await writer.update(inputs(resources(ns, 'gemma'), () => [gone]));
   assert.equal(patches(objectPath(INFERENCE_POOLS, ns, 'gemma', 'status')).length, 1);
   assert.deepEqual(
@@ -251,17 +241,16 @@ test('a pool deleted before the write (404) is not an error', async () => {
     [],
   );
   assert.deepEqual(writer.stats, { writes: 0, forbidden: 0, conflicts: 0 });
-  await writer.close();
 });
 
-test('the fake API server: a status merge patch touches only status, checks the resourceVersion and emits MODIFIED', async () => {
+test('the fake API server: a status merge patch touches only status, checks the resourceVersion and emits MODIFIED', async (t) => {
   const ns = 'fake-patch';
   const coll = collectionPath(INFERENCE_POOLS, ns);
   api.put(coll, poolObject('p', ns, { parents: [{ parentRef: { name: 'a' }, conditions: [] }], other: 'kept' }));
   const client = api.client(ns);
   const path = objectPath(INFERENCE_POOLS, ns, 'p', 'status');
   const rv = api.get(coll, 'p')!.metadata.resourceVersion;
-  const pools = await poolReflector(ns);
+  const pools = await poolReflector(t, ns);
   const answer = await client.patch(path, { metadata: { resourceVersion: rv }, spec: { targetPorts: [] }, status: { parents: null, extra: { x: 1 } } });
   const stored = api.get(coll, 'p')!;
   assert.deepEqual(stored.status, { other: 'kept', extra: { x: 1 } });
@@ -272,5 +261,4 @@ test('the fake API server: a status merge patch touches only status, checks the 
   await assert.rejects(client.patch(path, { metadata: { resourceVersion: rv }, status: {} }), { status: 409, reason: 'Conflict' });
   await assert.rejects(client.patch(objectPath(INFERENCE_POOLS, ns, 'nope', 'status'), { status: {} }), { status: 404, reason: 'NotFound' });
   await assert.rejects(client.patch(path, { status: {} }, 'application/json-patch+json'), { status: 415 });
-  await pools.stop();
 });
