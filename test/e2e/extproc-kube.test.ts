@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS } from '../../src/config/kube/resource-types.js';
@@ -25,16 +25,7 @@ let xp: RunningExtproc;
 before(async () => {
   await api.start();
   dir = await mkdtemp(join(tmpdir(), 'infergate-extproc-kube-'));
-  await writeFile(
-    join(dir, 'kubeconfig'),
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]
-users: [{name: fake, user: {token: "t"}}]
-contexts: [{name: fake, context: {cluster: fake, user: fake, namespace: ${NS}}}]
-current-context: fake
-`,
-  );
+  await api.writeKubeconfig(join(dir, 'kubeconfig'), NS);
   api.put(collectionPath(INFERENCE_POOLS, NS), { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: NS }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }] } });
   api.put(collectionPath(CONFIG_MAPS, NS), {
     apiVersion: 'v1',

@@ -5,6 +5,7 @@
  * answers 410 Gone for compacted versions, takes JSON merge patches of an object's status subresource, and can
  * be stopped and restarted on the same port.
  */
+import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -83,6 +84,20 @@ export class FakeKubeApi {
     config.loadFromClusterAndUser({ name: 'fake', server: `http://127.0.0.1:${this.#port}`, skipTLSVerify: true }, { name: 'fake' });
     const target: KubeTarget = { config, server: `http://127.0.0.1:${this.#port}`, namespace, describe: 'fake' };
     return new KubeClient(target);
+  }
+
+  /** A kubeconfig file for this server (plain HTTP), for code that takes `--kubeconfig`. */
+  async writeKubeconfig(path: string, namespace: string): Promise<void> {
+    await writeFile(
+      path,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${this.#port}", insecure-skip-tls-verify: true}}]
+users: [{name: fake, user: {token: "t"}}]
+contexts: [{name: fake, context: {cluster: fake, user: fake, namespace: ${namespace}}}]
+current-context: fake
+`,
+    );
   }
 
   get resourceVersion(): number {
