@@ -13,9 +13,12 @@ import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
+import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { loadSnapshotFromKube } from '../config/kube/connect.js';
+import type { ReflectorTuning } from '../config/kube/kube-source.js';
+import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
-interface ExplainFlags {
-  file: string;
+interface ExplainFlags extends KubeFlags {
   body: string;
   header: string[];
   method: string;
@@ -27,7 +30,10 @@ interface ExplainFlags {
 }
 
 export interface ExplainInput {
-  configPath: string;
+  /** A YAML file or directory; exactly one of `configPath` and `kube`. */
+  configPath?: string;
+  /** Read the cluster's current configuration from the Kubernetes API (one full list, no watch). */
+  kube?: KubeTargetOptions & { reflector?: ReflectorTuning; timeoutMs?: number };
   body: string;
   headers: string[];
   method?: string;
@@ -44,9 +50,14 @@ export interface ExplainInput {
 
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
 export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
-  const snapshot = await loadSnapshotFromPath(input.configPath, input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {}, input.log);
+  const gateway = input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {};
+  if ((input.configPath === undefined) === (input.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+  const snapshot = input.kube
+    ? await loadSnapshotFromKube(input.kube, { ...gateway, log: input.log ?? createLogger('silent'), ...(input.kube.timeoutMs !== undefined ? { timeoutMs: input.kube.timeoutMs } : {}) })
+    : await loadSnapshotFromPath(input.configPath!, gateway, input.log);
   const schedulers = new PoolSchedulers(input.eppConfig);
-  const prepared = schedulers.prepare(snapshot);
+  // From the cluster, a pool with a bad EndpointPickerConfig is explained with the config `serve --kube` would fall back to.
+  const prepared = schedulers.prepare(snapshot, input.kube !== undefined);
   for (const w of prepared.warnings) input.log?.warn(w);
   prepared.commit();
   const datastore = new Datastore();
@@ -91,10 +102,10 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
 }
 
 export function registerExplainCommand(program: Command): void {
-  program
+  const cmd = program
     .command('explain')
     .description('dry-run one request: the model found, its base model and why, the route rule, the pool, each endpoint and the pick')
-    .requiredOption('-f, --file <path>', 'a YAML file or a directory of .yaml files')
+    .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (or a `kubectl get -o yaml` export)')
     .requiredOption('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\'')
     .option('--header <header>', 'a request header "name: value" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--method <method>', 'HTTP method', 'POST')
@@ -102,11 +113,12 @@ export function registerExplainCommand(program: Command): void {
     .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
     .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
-    .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics")
-    .action(async (flags: ExplainFlags) => {
+    .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics");
+  addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
+      const source = sourceOrExit(flags);
       try {
         const plan = await explainRequest({
-          configPath: flags.file,
+          ...source,
           body: flags.body,
           headers: flags.header,
           method: flags.method,

@@ -7,13 +7,17 @@ import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
-export interface SharedFlags {
+/** `-f` or `--kube` and its options. */
+export interface KubeFlags {
   file?: string;
   kube?: boolean;
   kubeconfig?: string;
   context?: string;
   namespace?: string;
   allNamespaces?: boolean;
+}
+
+export interface SharedFlags extends KubeFlags {
   strictAllowlist?: boolean;
   gatewayName?: string;
   modelsRefreshInterval: number;
@@ -24,12 +28,7 @@ export interface SharedFlags {
 
 /** Adds the shared flags, in the order `--help` shows them. */
 export function addSharedOptions(cmd: Command): Command {
-  return cmd
-    .option('--kube', 'read the configuration from the Kubernetes API (list + watch) instead of -f')
-    .option('--kubeconfig <path>', 'with --kube: kubeconfig file (default: in-cluster service account in a pod, else $KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', "with --kube: kubeconfig context (default: its current-context)")
-    .option('--namespace <ns>', "with --kube: the namespace to watch (default: the pod's own, else the context's, else default)")
-    .option('--all-namespaces', 'with --kube: watch every namespace (needs a ClusterRole)')
+  return addKubeOptions(cmd)
     .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
@@ -38,8 +37,18 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
 }
 
+/** The Kubernetes source flags (`serve`, `extproc` and `explain`); `sourceOrExit` checks them. */
+export function addKubeOptions(cmd: Command): Command {
+  return cmd
+    .option('--kube', 'read the configuration from the Kubernetes API (list + watch) instead of -f')
+    .option('--kubeconfig <path>', 'with --kube: kubeconfig file (default: in-cluster service account in a pod, else $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'with --kube: kubeconfig context (default: its current-context)')
+    .option('--namespace <ns>', "with --kube: the namespace to watch (default: the pod's own, else the context's, else default)")
+    .option('--all-namespaces', 'with --kube: watch every namespace (needs a ClusterRole)');
+}
+
 /** Exactly one source: `-f PATH` or `--kube`; otherwise exit 2 saying so. */
-export function sourceOrExit(flags: SharedFlags): { configPath: string } | { kube: KubeTargetOptions } {
+export function sourceOrExit(flags: KubeFlags): { configPath: string } | { kube: KubeTargetOptions } {
   const kubeOnly = (['kubeconfig', 'context', 'namespace', 'allNamespaces'] as const).filter((k) => flags[k] !== undefined);
   if (flags.file !== undefined && flags.kube) return usage('give either -f PATH or --kube, not both');
   if (flags.file !== undefined) {

@@ -64,3 +64,31 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
     },
   };
 }
+
+/**
+ * One snapshot of the cluster, for `explain`: lists everything (as the first sync of `serve --kube`), then
+ * stops watching. Rejects after `timeoutMs` saying which lists are still pending and why.
+ */
+export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector?: ReflectorTuning }, opts: { gatewayName?: string; log: Logger; timeoutMs?: number }): Promise<ConfigSnapshot> {
+  const client = new KubeClient(loadKubeTarget(kube));
+  const source = new KubeConfigSource({
+    client,
+    log: opts.log,
+    debounceMs: 0,
+    ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}),
+    ...(kube.reflector ? { reflector: kube.reflector } : {}),
+    apply: async () => undefined,
+  });
+  source.start();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no full sync from the Kubernetes API after ${timeoutMs} ms: ${source.notReadyReason()}`)), timeoutMs);
+    });
+    return await Promise.race([source.firstSync(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    await source.close();
+  }
+}

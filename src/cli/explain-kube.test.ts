@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { until } from '../../test/helpers/until.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { explainRequest } from './explain.js';
+import { renderPlan } from './render-plan.js';
+
+const NS = 'explain';
+const GEMMA = 'google/gemma-2b-it';
+const api = new FakeKubeApi();
+let dir: string;
+let kubeconfig: string;
+
+before(async () => {
+  await api.start();
+  dir = await mkdtemp(join(tmpdir(), 'infergate-explain-kube-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  await api.writeKubeconfig(kubeconfig, NS);
+  api.put(collectionPath(INFERENCE_POOLS, NS), { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: NS }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }] } });
+  api.put(collectionPath(HTTP_ROUTES, NS), {
+    apiVersion: HTTP_ROUTES.apiVersion,
+    kind: 'HTTPRoute',
+    metadata: { name: 'gemma', namespace: NS },
+    spec: { rules: [{ matches: [{ headers: [{ type: 'Exact', name: 'X-Gateway-Base-Model-Name', value: GEMMA }] }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma' }] }] },
+  });
+  api.put(collectionPath(CONFIG_MAPS, NS), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gemma', namespace: NS, labels: { 'inference.networking.k8s.io/bbr-managed': 'true' } }, data: { baseModel: GEMMA, adapters: '- gemma-sql-lora' } });
+  api.put(collectionPath(PODS, NS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gemma-0', namespace: NS, labels: { app: 'gemma' } }, spec: {}, status: { podIP: '10.9.0.1', conditions: [{ type: 'Ready', status: 'True' }] } });
+});
+
+after(async () => {
+  await api.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('explain --kube plans a request against what the API server holds, then stops watching', async () => {
+  const plan = await explainRequest({ kube: { kubeconfig }, body: '{"model":"gemma-sql-lora","prompt":"hi"}', headers: [], discover: false });
+  const text = renderPlan(plan).join('\n');
+  assert.match(text, /adapter of base model google\/gemma-2b-it \(from ConfigMap explain\/gemma\)/);
+  assert.match(text, /HTTPRoute explain\/gemma rule 0/);
+  assert.match(text, /InferencePool explain\/gemma/);
+  assert.match(text, /10\.9\.0\.1:8000/);
+  await until(() => api.openWatches === 0, 'every watch to close');
+});
+
+test('explain --kube says which list it could not get when the sync does not finish', async () => {
+  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  try {
+    await assert.rejects(
+      explainRequest({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } }, body: '{"model":"x"}', headers: [], discover: false }),
+      /no full sync from the Kubernetes API after 300 ms: .*httproutes in namespace explain \(.*403 Forbidden/,
+    );
+  } finally {
+    api.forbid(collectionPath(HTTP_ROUTES, NS), false);
+  }
+});
