@@ -8,7 +8,7 @@
  * A program, not a test: prints p50 / p99 per request at concurrency 1, then requests/s at concurrency 8
  * and requests per second of server CPU ("per core"), as a Markdown table. Bounded by --seconds per phase.
  *
- *   npx tsc -p . && node dist/bench/extproc-roundtrip.js [--seconds 5] [--concurrency 8]
+ *   npx tsc -p . && node dist/bench/extproc-roundtrip.js [--seconds 5] [--concurrency 8] [--debug-decisions 50]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -41,7 +41,7 @@ interface ServerMessage {
 
 /** The child: ext_proc servers on ephemeral loopback ports, reporting them and, when asked, their CPU time. */
 async function serve(configDir: string): Promise<void> {
-  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, configPath: configDir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('warn') });
+  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, debugDecisions: arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions), configPath: configDir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('warn') });
   process.send!({ ports: { bbr: xp.ports.bbr, epp: xp.ports.epp } } satisfies ServerMessage);
   process.on('message', (m: string) => {
     if (m === 'cpu') process.send!({ cpu: process.cpuUsage() } satisfies ServerMessage);
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     join(dir, 'all.yaml'),
     [podYaml('llama-0', '127.0.45.150', { app: 'llama' }), podYaml('llama-1', '127.0.45.151', { app: 'llama' }), poolYaml('llama', { app: 'llama' }, sims[0]!.port), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'),
   );
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', dir, '--debug-decisions', String(arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ports = await new Promise<{ bbr: number; epp: number }>((resolve, reject) => {
     child.once('message', (m: ServerMessage) => (m.ports ? resolve(m.ports) : reject(new Error('no ports'))));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

@@ -19,6 +19,7 @@ interface ExtprocFlags extends SharedFlags {
   keyFile?: string;
   maxBodyBytes: number;
   assumeBodyMode: RequestBodyMode;
+  debugDecisions: number;
 }
 
 const D = DEFAULT_EXTPROC_OPTIONS;
@@ -42,6 +43,7 @@ export function registerExtprocCommand(program: Command): void {
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
+    .option('--debug-decisions <n>', "recent picks (with every plugin's scores) kept for GET /debug/scheduling on the metrics port; 0 turns tracing off", intFlag(0, 100_000), D.debugDecisions)
     .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
@@ -59,6 +61,7 @@ export function registerExtprocCommand(program: Command): void {
           secureServing: flags.secureServing,
           maxBodyBytes: flags.maxBodyBytes,
           assumedBodyMode: flags.assumeBodyMode,
+          debugDecisions: flags.debugDecisions,
           strictAllowlist: flags.strictAllowlist === true,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,

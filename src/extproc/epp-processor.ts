@@ -3,13 +3,16 @@
  * planPick), answered as Envoy expects (REFERENCE §3): the pick in header x-gateway-destination-endpoint
  * and in dynamic metadata envoy.lb; the in-flight count held until the response ends.
  */
+import { randomUUID } from 'node:crypto';
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { DESTINATION_ENDPOINT_HEADER, DESTINATION_ENDPOINT_SERVED_HEADER, isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError, asGatewayError } from '../errors.js';
+import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import { planPick, type PickOutcome } from '../proxy/pick-stage.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
+import { recordDecision } from '../proxy/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import type { HeaderChanges } from './header-map.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
@@ -25,6 +28,8 @@ export interface EppProcessorOptions {
   state: () => GatewayState | undefined;
   metrics: ExtprocMetrics;
   log: Logger;
+  /** Recent picks with every plugin's scores, for `GET /debug/scheduling` on the metrics port. */
+  decisions?: DecisionLog;
 }
 
 export class EppProcessor implements Processor {
@@ -78,7 +83,14 @@ class EppExchange implements Exchange {
     if (plan.error) return { kind: 'reject', error: plan.error };
     const subset = subsetHint(req.metadata);
     if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
-    const pick = planPick(state, plan);
+    const decisions = this.#opts.decisions;
+    const traced = decisions?.enabled === true;
+    let pick: PickOutcome;
+    try {
+      pick = planPick(state, plan, undefined, traced, false);
+    } finally {
+      if (traced) recordDecision(decisions!, plan, req.headers.get('x-request-id') ?? randomUUID());
+    }
     pick.endpoint.inFlight++;
     this.#pick = pick;
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.

@@ -15,6 +15,7 @@ import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { BbrProcessor } from './bbr-processor.js';
 import { EppProcessor } from './epp-processor.js';
+import { DecisionLog } from '../observability/decision-log.js';
 import { ExtprocMetrics } from './extproc-metrics.js';
 import { HealthStatus } from './health-service.js';
 import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
@@ -48,6 +49,8 @@ export interface ExtprocOptions {
   debounceMs?: number;
   /** How long open streams may finish on shutdown before they are cut. */
   shutdownGraceMs: number;
+  /** Recent picks, with every plugin's scores, kept for `GET /debug/scheduling` on the metrics port (0 = off). */
+  debugDecisions: number;
   /** Kubernetes only: resolve before the first sync (readiness stays NOT_SERVING until it is done). */
   skipSyncWait?: boolean;
   log: Logger;
@@ -66,6 +69,7 @@ export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'kube'
   modelsRefreshMs: DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs,
   refreshMetricsIntervalMs: DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs,
   shutdownGraceMs: 5000,
+  debugDecisions: DEFAULT_GATEWAY_OPTIONS.debugDecisions,
 };
 
 export interface RunningExtproc {
@@ -87,6 +91,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   let kube: KubeWiring | undefined;
   const metrics = new ExtprocMetrics();
   const health = new HealthStatus();
+  const decisions = new DecisionLog(opts.debugDecisions);
   // The Gateway's HTTP server is built but never listens: only its configuration machinery is used.
   const gateway = new Gateway({
     ...DEFAULT_GATEWAY_OPTIONS,
@@ -121,9 +126,15 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     servers.push(healthServer);
     const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure());
     metricsServer = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET' && url.pathname === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
-      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      } else if (req.method === 'GET' && url.pathname === '/debug/scheduling') {
+        // The same view as the standalone gateway's endpoint: the picker's recent decisions, newest first.
+        const limit = Number(url.searchParams.get('limit') ?? decisions.capacity);
+        const body = { capacity: decisions.capacity, decisions: decisions.recent(Number.isFinite(limit) ? limit : decisions.capacity) };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics or GET /debug/scheduling\n');
     });
     const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);
 
@@ -141,7 +152,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       return bind(server, opts.host, port, creds.credentials);
     };
     const bbrPort = await start(new BbrProcessor(state), opts.bbrPort);
-    const eppPort = await start(new EppProcessor({ state, metrics, log }), opts.eppPort);
+    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions }), opts.eppPort);
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
       log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);

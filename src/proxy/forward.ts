@@ -10,6 +10,7 @@ import { errorCode, isConnectFailure } from './connect-failure.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 import { planPick, type PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
+import { recordDecision } from './record-decision.js';
 import { sendError } from './send-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -67,7 +68,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         try {
           pick = planPick(ctx.state, plan, tried, traced, false);
         } finally {
-          if (traced) record(ctx.decisions!, plan, req.requestId);
+          if (traced) recordDecision(ctx.decisions!, plan, req.requestId);
         }
         ep = pick.endpoint;
       } catch (e) {
@@ -125,19 +126,6 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     socket?.off('end', onPeerGone);
     socket?.off('error', onPeerGone);
   }
-}
-
-function record(log: DecisionLog, plan: RoutePlan, requestId: string): void {
-  const profiles = [...(plan.schedule?.results.values() ?? [])].flatMap((r) => (r.trace ? [r.trace] : []));
-  log.record({
-    time: new Date().toISOString(),
-    requestId,
-    pool: plan.view?.key ?? '',
-    model: plan.model ?? null,
-    priority: plan.priority,
-    picked: plan.schedule?.endpoint?.address ?? null,
-    profiles,
-  });
 }
 
 function upstreamError(e: unknown, ep: Endpoint): GatewayError {

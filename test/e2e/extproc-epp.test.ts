@@ -418,3 +418,26 @@ test('the pick latency histogram and outcomes are exported', async () => {
   assert.match(text, /^infergate_extproc_requests_total\{processor="epp",outcome="request_shed"\} 1$/m);
   assert.match(text, /^infergate_extproc_pick_duration_seconds_count [1-9]\d*$/m);
 });
+
+test('GET /debug/scheduling on the metrics port shows recent picks with every plugin\'s scores, newest first', async () => {
+  const s = client.open().send(requestHeaders({ ...CHAT, 'x-request-id': 'debug-me' }, false, { protocol: { request: 'BUFFERED', response: 'BUFFERED' } }));
+  await s.next();
+  s.send(requestBody(chat(QWEN), true));
+  const picked = destination(await s.next());
+  s.send(responseHeaders({ ':status': '200' }, false));
+  await s.next();
+  s.send(responseBody('{}', true));
+  await s.next();
+  await ended(s);
+  const res = await fetch(`http://127.0.0.1:${xp.ports.metrics}/debug/scheduling?limit=1`);
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { capacity: number; decisions: { requestId: string; picked: string | null; pool: string; model: string | null; profiles: { scorers?: unknown[] }[] }[] };
+  assert.equal(body.capacity, DEFAULT_EXTPROC_OPTIONS.debugDecisions);
+  assert.equal(body.decisions.length, 1);
+  const d = body.decisions[0]!;
+  assert.equal(d.requestId, 'debug-me');
+  assert.equal(d.picked, picked);
+  assert.equal(d.model, QWEN);
+  assert.ok(d.pool.length > 0);
+  assert.ok(d.profiles.length > 0, 'the scheduling profile trace is there');
+});
