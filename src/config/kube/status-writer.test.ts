@@ -171,7 +171,8 @@ test('forbidden: no throw, counted, logged once with what to grant; retried afte
   assert.equal(errors().length, 1, 'the error is logged once, not on every retry');
 
   api.forbid(statusPath, false);
-  await until(() => parentsIn(api.get(coll, 'gemma')) !== undefined, 'the write after RBAC is granted');
+  // The server applies the patch before the writer reads the answer: wait for both.
+  await until(() => parentsIn(api.get(coll, 'gemma')) !== undefined && writer.stats.writes === 1, 'the write after RBAC is granted');
   assert.equal(writer.stats.writes, 1);
   assert.equal(writer.stats.forbidden, 2);
   assert.equal(errors().length, 1);
