@@ -209,19 +209,21 @@ describe('MetricsScraper', () => {
       };
     }
     store.apply(snapshot(inferencePool('p').selects({ app: 'p' }).ports(...engines.map((x) => x.port)), pod('p-0').labels({ app: 'p' }).ip(HOST).ready()));
-    const periodic = new MetricsScraper(store, { refreshMetricsIntervalMs: 50 });
+    // 250 ms: ten 25 ms slots, so the five endpoints' first scrapes spread over ~100 ms, far more than the
+    // event-loop stalls of a loaded CI machine (at 50 ms the 10 ms slots were within reach of a stall).
+    const periodic = new MetricsScraper(store, { refreshMetricsIntervalMs: 250 });
     try {
       periodic.start();
       await until(() => engines.every(({ e }) => e.hits >= 3), 'three scrapes of every endpoint');
       for (const ep of store.endpoints()) assert.ok(ep.metrics && ep.metricsError === undefined, ep.address);
-      // Five endpoints, five 10 ms slots: first requests spread over ~40 ms rather than in one burst
+      // Five endpoints, five 25 ms slots: first requests spread over ~100 ms rather than in one burst
       // (lenient, as a stalled test machine legitimately makes the scraper catch up in one tick).
       const firsts = [...firstHit.values()];
       assert.ok(Math.max(...firsts) - Math.min(...firsts) >= 8, `first scrapes within ${Math.max(...firsts) - Math.min(...firsts)} ms`);
       periodic.stop();
       await delay(30); // a scrape already in flight may still land
       const hits = engines.map(({ e }) => e.hits);
-      await delay(150);
+      await delay(300); // more than one interval: every endpoint would have been due again
       assert.deepEqual(engines.map(({ e }) => e.hits), hits, 'no scrape after stop()');
     } finally {
       await periodic.close();
