@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
 import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
-import { loadSnapshotFromKube } from '../config/kube/connect.js';
+import { assertOneSource, loadSnapshotFromKube } from '../config/kube/connect.js';
 import type { ReflectorTuning } from '../config/kube/kube-source.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
@@ -51,7 +51,7 @@ export interface ExplainInput {
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
 export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const gateway = input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {};
-  if ((input.configPath === undefined) === (input.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+  assertOneSource(input.configPath, input.kube);
   const snapshot = input.kube
     ? await loadSnapshotFromKube(input.kube, { ...gateway, log: input.log ?? createLogger('silent'), ...(input.kube.timeoutMs !== undefined ? { timeoutMs: input.kube.timeoutMs } : {}) })
     : await loadSnapshotFromPath(input.configPath!, gateway, input.log);

@@ -4,7 +4,7 @@ import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
 import { createLogger } from '../observability/logger.js';
-import { connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
+import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 
 export interface StartGatewayOptions extends Partial<GatewayOptions> {
   /** A YAML file or a directory of them. Exactly one of `configPath` and `kube`. */
@@ -31,7 +31,7 @@ export interface RunningGateway {
 }
 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
-  if ((opts.configPath === undefined) === (opts.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+  assertOneSource(opts.configPath, opts.kube);
   const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, ...gwOpts } = opts;
   let kube: KubeWiring | undefined;
   const options: GatewayOptions = {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
-import { connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
+import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
@@ -86,7 +86,7 @@ export interface RunningExtproc {
 }
 
 export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc> {
-  if ((opts.configPath === undefined) === (opts.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+  assertOneSource(opts.configPath, opts.kube);
   const log = opts.log;
   let kube: KubeWiring | undefined;
   const metrics = new ExtprocMetrics();

@@ -92,3 +92,8 @@ export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector
     await source.close();
   }
 }
+
+/** Every composition root takes exactly one configuration source: files (`-f`) or the Kubernetes API. */
+export function assertOneSource(configPath: string | undefined, kube: object | undefined): void {
+  if ((configPath === undefined) === (kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+}

@@ -197,15 +197,20 @@ export class KubeConfigSource {
     this.#o.afterApply?.(snapshot, this);
   }
 
-  /** Opens a pod watch per pool selector and a ConfigMap watch per named EndpointPickerConfig; closes unused ones. */
+  /**
+   * Opens a pod watch per pool selector and a ConfigMap watch per named EndpointPickerConfig; closes unused
+   * ones. Pools are read by the same reader as the snapshot (cached), so an invalid pool, which the snapshot
+   * leaves out, opens no watch.
+   */
   #followPools(): void {
     const wanted = new Map<string, { type: ResourceType; namespace: string; labelSelector?: string; fieldSelector?: string }>();
-    for (const pool of this.#pools.items()) {
-      const ns = pool.metadata.namespace ?? 'default';
-      const selector = matchLabelsSelector(pool);
-      if (selector) wanted.set(`pods ${ns} ${selector}`, { type: PODS, namespace: ns, labelSelector: selector });
-      const cm = (pool.metadata.annotations as Record<string, unknown> | undefined)?.[EPP_CONFIG_ANNOTATION];
-      if (typeof cm === 'string' && cm !== '') wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
+    for (const pool of readObjects(this.#pools.items(), this.#read).resources) {
+      if (pool.kind !== 'InferencePool') continue;
+      const ns = pool.meta.namespace;
+      const selector = labelSelector(pool.selector);
+      wanted.set(`pods ${ns} ${selector}`, { type: PODS, namespace: ns, labelSelector: selector });
+      const cm = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
+      if (cm) wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
     }
     for (const [key, d] of this.#dynamic) {
       if (wanted.has(key)) continue;
@@ -232,18 +237,10 @@ export class KubeConfigSource {
   }
 }
 
-/**
- * `app=vllm,model=gemma` from `spec.selector.matchLabels`, or undefined when the pool has no usable selector
- * (the reader then rejects the pool and says why; an empty selector must never turn into "every pod").
- */
-export function matchLabelsSelector(pool: KubeObject): string | undefined {
-  const spec = pool.spec as { selector?: { matchLabels?: unknown } } | undefined;
-  const labels = spec?.selector?.matchLabels;
-  if (!labels || typeof labels !== 'object') return undefined;
-  const pairs = Object.entries(labels as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
-  if (pairs.length === 0) return undefined;
-  return pairs
+/** `app=vllm,model=gemma`: a pool's `matchLabels` as a label selector, keys sorted so equal selectors share a watch. */
+function labelSelector(matchLabels: Readonly<Record<string, string>>): string {
+  return Object.entries(matchLabels)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v as string}`)
+    .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
