@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-overhead-'));
   const [host, port] = SIM.split(':') as [string, string];
   await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, Number(port)), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
-  const sim = startNode(CLI, ['sim', '--model', MODEL, '--host', host, '--port', port, '--ttft', '0', '--itl', '0', '--prefill-time-per-token', '0', '--max-num-seqs', '1024']);
+  startNode(CLI, ['sim', '--model', MODEL, '--host', host, '--port', port, '--ttft', '0', '--itl', '0', '--prefill-time-per-token', '0', '--max-num-seqs', '1024']);
   const targets: Target[] = [{ name: 'direct to pod', origin: `http://${SIM}` }];
   try {
     await waitForUrl(`http://${SIM}/health`);
@@ -103,7 +103,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopAll();
-    void sim;
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 /** `infergate bench` flags -> a validated plan: the loads of a sweep, the run limits and the workload to build. */
+import { numberFlag } from '../cli/parse-flags.js';
 import { jsonlWorkload } from './jsonl-workload.js';
 import { multiModelWorkload } from './multi-model-workload.js';
 import { randomWorkload } from './random-workload.js';
@@ -82,15 +83,6 @@ const KNOB_OWNERS: Record<string, { flag: string; kinds: WorkloadKind[] }> = {
   api: { flag: '--api', kinds: ['shared-prefix', 'multi-model', 'random'] },
   models: { flag: '--models', kinds: ['shared-prefix', 'multi-model', 'random'] },
 };
-
-/** A number flag in [min, max] (an integer when asked); the error names the flag and the accepted range. */
-export function numberFlag(flag: string, value: string, min: number, max: number, integer: boolean): number {
-  const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new Error(`${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
 
 function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '');

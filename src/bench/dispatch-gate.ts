@@ -5,7 +5,7 @@ export class DispatchGate {
   readonly #onClose: () => void;
 
   /** `onClose` runs synchronously on the first close (the runner arms its grace timer there). */
-  constructor(onClose: () => void = () => undefined) {
+  constructor(onClose: () => void) {
     this.#onClose = onClose;
   }
 

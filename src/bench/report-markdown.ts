@@ -16,7 +16,7 @@ function percent(v: number | null): string {
   return v === null || !Number.isFinite(v) ? '-' : (100 * v).toFixed(1);
 }
 
-export function describeLoad(load: Load): string {
+function describeLoad(load: Load): string {
   return load.kind === 'open' ? `open ${load.rate} req/s` : `closed c=${load.concurrency}`;
 }
 

@@ -1,6 +1,5 @@
 /** Routing accuracy: did the endpoint that served each success list the requested model in its own `GET /v1/models`? */
 import { fetchModelIds } from './fetch-models.js';
-import { isAddress } from './served-endpoint.js';
 
 /** Correct out of checked; successes whose endpoint could not be asked are not checked. */
 export interface RoutingVerdict {
@@ -17,7 +16,7 @@ export class RoutingCheck {
   readonly #modelsUrl: (endpoint: string) => string | null;
 
   /** `modelsBase(endpoint)` gives the base URL to ask, or null when the endpoint is not an address (a pod name). */
-  constructor(modelsBase: (endpoint: string) => string | null = (e) => (isAddress(e) ? `http://${e}` : null)) {
+  constructor(modelsBase: (endpoint: string) => string | null) {
     this.#modelsUrl = modelsBase;
   }
 

@@ -99,6 +99,11 @@ export interface RunResult {
 
 const PROGRESS_INTERVAL_MS = 500;
 
+/** `rate=4` or `c=8`: the load, as a run's default label names it. */
+export function loadTag(load: Load): string {
+  return load.kind === 'open' ? `rate=${load.rate}` : `c=${load.concurrency}`;
+}
+
 function check(ok: boolean, message: string): void {
   if (!ok) throw new RangeError(message);
 }
@@ -134,7 +139,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
   const stream = o.stream ?? true;
   const retries = o.retries ?? 0;
   const seed = o.seed ?? 1;
-  const label = o.label ?? `${o.workload.name} ${o.load.kind === 'open' ? `rate=${o.load.rate}` : `c=${o.load.concurrency}`}`;
+  const label = o.label ?? `${o.workload.name} ${loadTag(o.load)}`;
   // A response without routing headers is taken to come from the URL itself: a pod benchmarked directly.
   const directEndpoint = url.host;
   const routing = new RoutingCheck((e) => (e === directEndpoint ? `${url.origin}${prefix}` : isAddress(e) ? `http://${e}` : null));

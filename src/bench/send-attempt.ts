@@ -63,7 +63,7 @@ function failed(error: string, aborted = false): AttemptOutcome {
 }
 
 /** Counted under this key: requests the run stopped waiting for (grace period over, or the caller aborted). */
-export const UNFINISHED = 'unfinished (aborted at the end of the run)';
+const UNFINISHED = 'unfinished (aborted at the end of the run)';
 
 function connectionErrorKey(e: unknown, signal: AbortSignal): { key: string; aborted: boolean } {
   const err = e as { code?: unknown; name?: unknown };

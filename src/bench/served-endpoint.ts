@@ -3,7 +3,7 @@
 /** Set by an inference gateway (GIE's protocol): the ip:port of the pod that served the request. */
 export const SERVED_ENDPOINT_HEADER = 'x-gateway-destination-endpoint-served';
 /** Set by vLLM-compatible pods such as infergate's simulator: the pod's name. */
-export const POD_HEADER = 'x-inference-pod';
+const POD_HEADER = 'x-inference-pod';
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

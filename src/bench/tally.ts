@@ -1,8 +1,8 @@
 /** Accumulates per-request outcomes of a run: counts for progress, latency samples and error keys for the result. */
 import type { AttemptOutcome } from './send-attempt.js';
 
-function bump(map: Map<string, number>, key: string, by = 1): void {
-  map.set(key, (map.get(key) ?? 0) + by);
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
 }
 
 export class Tally {

@@ -1,6 +1,6 @@
 /** `infergate bench --url URL --workload KIND`: load-test a gateway or a pod and print (and write) the report. */
 import type { Command } from 'commander';
-import type { BenchFlags, BenchPlan } from '../bench/bench-plan.js';
+import type { BenchPlan } from '../bench/bench-plan.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from '../bench/bench-plan.js';
 import { fetchModelIds } from '../bench/fetch-models.js';
 import { progressLine } from '../bench/progress-line.js';
@@ -8,12 +8,10 @@ import { reportCharts } from '../bench/report-charts.js';
 import { writeReport } from '../bench/report-files.js';
 import { toMarkdownTable } from '../bench/report-markdown.js';
 import type { Load, Progress, RunResult } from '../bench/run-bench.js';
-import { runBench } from '../bench/run-bench.js';
+import { loadTag, runBench } from '../bench/run-bench.js';
 import { SHARED_PREFIX_DEFAULTS as SP } from '../bench/shared-prefix-workload.js';
-import type { Workload } from '../bench/workload.js';
+import { parseThenRun } from './parse-flags.js';
 
-/** Exit code for a bad flag, as for any usage error. */
-const USAGE_EXIT_CODE = 2;
 /** Without a terminal (CI logs), a progress line this often instead of a redrawn one. */
 const PLAIN_PROGRESS_EVERY_S = 5;
 
@@ -36,11 +34,10 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'bench';
 }
 
-/** `shared-prefix rate=4`, or the --label (with the load appended in a sweep, so rows stay distinct). */
-function labelFor(plan: BenchPlan, workload: Workload, load: Load): string {
-  const what = load.kind === 'open' ? `rate=${load.rate}` : `c=${load.concurrency}`;
-  if (plan.label === undefined) return `${workload.name} ${what}`;
-  return plan.loads.length > 1 ? `${plan.label} ${what}` : plan.label;
+/** The --label, with the load appended in a sweep so rows stay distinct; without one, runBench's `shared-prefix rate=4`. */
+function labelFor(plan: BenchPlan, load: Load): string | undefined {
+  if (plan.label === undefined || plan.loads.length === 1) return plan.label;
+  return `${plan.label} ${loadTag(load)}`;
 }
 
 async function runPlan(plan: BenchPlan): Promise<void> {
@@ -77,7 +74,7 @@ async function runPlan(plan: BenchPlan): Promise<void> {
           retries: plan.retries,
           stream: plan.stream,
           seed: plan.seed,
-          label: labelFor(plan, workload, load),
+          label: labelFor(plan, load),
           onProgress: progressPrinter(),
           signal: stop.signal,
         }),
@@ -124,19 +121,5 @@ export function registerBenchCommand(program: Command): void {
     .option('--question-tokens <n>', `shared-prefix: tokens in each question (default ${SP.questionTokens})`)
     .option('--prompt-tokens <n>', `multi-model, random: prompt tokens, random's mean (default ${DEFAULT_PROMPT_TOKENS})`)
     .option('--max-tokens <n>', `max_tokens per request, random's mean (default ${SP.maxTokens})`)
-    .action(async (flags: BenchFlags) => {
-      let plan: BenchPlan;
-      try {
-        plan = benchPlanFromFlags(flags);
-      } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exit(USAGE_EXIT_CODE);
-      }
-      try {
-        await runPlan(plan);
-      } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exit(1);
-      }
-    });
+    .action(parseThenRun(benchPlanFromFlags, runPlan));
 }

@@ -31,6 +31,20 @@ export async function fleetFromConfig(path: string, defaults: Partial<SimulatorO
   return fleet;
 }
 
+/** vLLM's numeric flags and the simulator option each sets. */
+const NUMBER_FLAGS = {
+  '--port': 'port',
+  '--max-num-seqs': 'maxNumSeqs',
+  '--max-loras': 'maxLoras',
+  '--block-size': 'blockSize',
+  '--max-num-batched-tokens': 'maxNumBatchedTokens',
+  '--num-gpu-blocks-override': 'kvCacheSize',
+} as const satisfies Record<string, keyof SimulatorOptions>;
+
+function isNumberFlag(flag: string): flag is keyof typeof NUMBER_FLAGS {
+  return Object.hasOwn(NUMBER_FLAGS, flag);
+}
+
 /** The subset of vLLM's CLI the simulator mirrors; other flags are ignored. */
 export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
   const out: Partial<SimulatorOptions> = {};
@@ -38,30 +52,16 @@ export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => inline ?? args[++i] ?? '';
+    if (isNumberFlag(flag)) {
+      out[NUMBER_FLAGS[flag]] = Number(value());
+      continue;
+    }
     switch (flag) {
       case '--model':
         out.model = value();
         break;
       case '--served-model-name':
         servedName = value();
-        break;
-      case '--port':
-        out.port = Number(value());
-        break;
-      case '--max-num-seqs':
-        out.maxNumSeqs = Number(value());
-        break;
-      case '--max-loras':
-        out.maxLoras = Number(value());
-        break;
-      case '--block-size':
-        out.blockSize = Number(value());
-        break;
-      case '--max-num-batched-tokens':
-        out.maxNumBatchedTokens = Number(value());
-        break;
-      case '--num-gpu-blocks-override':
-        out.kvCacheSize = Number(value());
         break;
       // Boolean switches (argparse BooleanOptionalAction): they take no value, so the next argument is left alone.
       case '--enable-prefix-caching':

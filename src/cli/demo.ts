@@ -8,15 +8,15 @@ import { intFlag } from './parse-flags.js';
 import { onShutdown } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 
-export const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
+const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
 
-export interface Demo {
+interface Demo {
   gateway: RunningGateway;
   simulators: RunningSimulator[];
   close(): Promise<void>;
 }
 
-export interface DemoOptions {
+interface DemoOptions {
   configPath: string;
   host: string;
   port: number;
@@ -26,7 +26,7 @@ export interface DemoOptions {
 }
 
 /** Starts one simulator per Pod in the config, then the gateway on that same config. */
-export async function startDemo(opts: DemoOptions): Promise<Demo> {
+async function startDemo(opts: DemoOptions): Promise<Demo> {
   const fleet = await fleetFromConfig(opts.configPath, {
     mode: 'random',
     ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}),

@@ -1,10 +1,45 @@
-/** Parsers for numeric CLI flags that fail with a message naming the flag (commander calls them). */
+/** Parsers for numeric CLI flags that fail with a message naming the flag, and the exit codes that follow. */
 import { InvalidArgumentError } from 'commander';
 
+/** Exit code for a bad flag, as for any usage error. */
+export const USAGE_EXIT_CODE = 2;
+
+/** For commander's option parser: an integer in [min, max], else commander reports the flag. */
 export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}, got "${value}"`);
     return n;
+  };
+}
+
+/** A number flag in [min, max] (an integer when asked); the error names the flag and the accepted range. */
+export function numberFlag(flag: string, value: string, min: number, max: number, integer: boolean): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new Error(`${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * A commander action that turns the flags into options with `parse` (a throw is a usage error: its message,
+ * exit 2), then runs them (a throw prints its message and exits 1).
+ */
+export function parseThenRun<F, O>(parse: (flags: F) => O, run: (options: O) => Promise<void>): (flags: F) => Promise<void> {
+  return async (flags) => {
+    let options: O;
+    try {
+      options = parse(flags);
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      process.exit(USAGE_EXIT_CODE);
+    }
+    try {
+      await run(options);
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      process.exit(1);
+    }
   };
 }

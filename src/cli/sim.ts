@@ -6,6 +6,7 @@ import { FAILURE_TYPES, isFailureType } from '../sim/failure-injection.js';
 import { startSimulator } from '../sim/simulator.js';
 import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
 import { onShutdown } from './on-shutdown.js';
+import { numberFlag, parseThenRun } from './parse-flags.js';
 
 /** The flags as commander hands them over: strings, validated by `simOptionsFromFlags`. */
 export interface SimFlags {
@@ -37,18 +38,7 @@ export interface SimFlags {
   seed?: string;
 }
 
-/** Exit code for a bad flag, as for any usage error. */
-const USAGE_EXIT_CODE = 2;
 const MAX_MS = 3_600_000;
-
-function numberFlag(flag: string, value: string, min: number, max: number, integer: boolean): number {
-  const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    const kind = integer ? 'an integer' : 'a number';
-    throw new Error(`${flag} must be ${kind} from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
 
 /** The value of a flag that has a long llm-d-inference-sim name and a short one; giving both is a mistake. */
 function aliased(short: string, long: string, a: string | undefined, b: string | undefined): [string, string] | undefined {
@@ -145,22 +135,12 @@ export function registerSimCommand(program: Command): void {
     .option('--failure-injection-rate <percent>', 'share of requests answered with an injected error, 0-100 (default 0)')
     .option('--failure-types <a,b>', `errors to inject: ${FAILURE_TYPES.join(', ')} (default all)`)
     .option('--seed <n>', 'seed for step jitter, failure injection and random replies (default: random)')
-    .action(async (flags: SimFlags) => {
-      let opts: SimulatorOptions;
-      try {
-        opts = simOptionsFromFlags(flags);
-      } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exit(USAGE_EXIT_CODE);
-      }
-      try {
+    .action(
+      parseThenRun(simOptionsFromFlags, async (opts) => {
         const sim = await startSimulator(opts);
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
         console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed})`);
         onShutdown(() => sim.close());
-      } catch (e) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exit(1);
-      }
-    });
+      }),
+    );
 }

@@ -14,7 +14,7 @@ export interface ResponseContext {
   readonly model: string;
 }
 
-export interface Usage {
+interface Usage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
@@ -25,7 +25,7 @@ export function newResponseContext(endpoint: Endpoint, model: string): ResponseC
   return { endpoint, id: `${prefix}-${randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-export function usageOf(result: GenerationResult): Usage {
+function usageOf(result: GenerationResult): Usage {
   return {
     prompt_tokens: result.promptTokens,
     completion_tokens: result.completionTokens,

@@ -43,7 +43,7 @@ export function prompt(tokens: number, tag = 'a'): string {
   return `${tag}:...`.slice(0, 4).repeat(tokens);
 }
 
-export function recorder(clock: ManualClock): Recorded {
+function recorder(clock: ManualClock): Recorded {
   const r: Recorded = {
     tokens: [],
     reasons: [],

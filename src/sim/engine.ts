@@ -12,10 +12,6 @@ import { StepCost } from './step-cost.js';
 import { StepPlanner } from './step-planner.js';
 import { QueueFullError, WaitingQueue } from './waiting-queue.js';
 
-export type { EngineConfig } from './engine-config.js';
-export type { EngineGauges, EngineObserver } from './engine-observer.js';
-export type { EngineRequest, FinishReason, Generation, GenerationListener, GenerationResult } from './generation.js';
-
 /** What the engine runs on besides its config; tests pass a ManualClock and a seeded PRNG. */
 export interface EngineDeps {
   readonly observer?: EngineObserver | null;

@@ -3,17 +3,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VllmError, badRequest } from './vllm-error.js';
 
 /** Generous for prompts, small enough that a runaway client cannot exhaust memory. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Reads and parses a JSON body; a 400 for bad JSON, a 413 past `limit` bytes. */
-export function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+/** Reads and parses a JSON body; a 400 for bad JSON, a 413 past MAX_BODY_BYTES. */
+export function readJsonBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new VllmError(413, `request body is larger than ${limit} bytes`));
+      if (size > MAX_BODY_BYTES) {
+        reject(new VllmError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
         // Stop buffering but keep draining, so the 413 can still be written on this connection.
         req.removeAllListeners('data');
         req.resume();

@@ -18,7 +18,7 @@ export interface ModelCard {
 }
 
 /** `created` is Unix seconds (the simulator's start time). */
-export function modelListBody(served: ServedModels, created: number, maxModelLen = MAX_MODEL_LEN): {
+export function modelListBody(served: ServedModels, created: number, maxModelLen: number): {
   object: 'list';
   data: ModelCard[];
 } {

@@ -32,7 +32,7 @@ export interface RunningSimulator {
 }
 
 /** The engine's part of the options: every EngineConfig field is a simulator option of the same name. */
-export function engineConfigOf(options: Required<SimulatorOptions>): EngineConfig {
+function engineConfigOf(options: Required<SimulatorOptions>): EngineConfig {
   const picked = Object.keys(DEFAULT_ENGINE_CONFIG).map((key) => [key, options[key as keyof EngineConfig]]);
   return Object.fromEntries(picked) as Pick<Required<SimulatorOptions>, keyof EngineConfig>;
 }

@@ -4,7 +4,7 @@ import type { RunningSimulator, SimulatorOptions } from './simulator.js';
 import { startSimulator } from './simulator.js';
 
 /** Loopback addresses 127.0.10.x are reserved for these tests, so parallel suites never collide. */
-export const TEST_HOST = '127.0.10.1';
+const TEST_HOST = '127.0.10.1';
 
 /** Starts a simulator on TEST_HOST, port 0, closed when the test ends. */
 export async function testSimulator(t: TestContext, opts: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {

@@ -56,7 +56,7 @@ export async function waitForUrl(url: string, timeoutMs = 15_000, init?: Request
   throw new Error(`${url} did not become ready in ${timeoutMs} ms (${last})`);
 }
 
-export async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -15,7 +15,7 @@ export type PolicySpec =
   /** `eppConfig` undefined: `infergate serve` without --epp-config, i.e. llm-d's default profile. */
   | { name: string; short: string; kind: 'infergate'; eppConfig: string | undefined; port: number };
 
-export const POLICIES: readonly PolicySpec[] = [
+const POLICIES: readonly PolicySpec[] = [
   { name: 'Service round-robin', short: 'Service RR', kind: 'service', balance: 'round-robin', port: 18702 },
   { name: 'Service random', short: 'Service random', kind: 'service', balance: 'random', port: 18703 },
   { name: 'infergate default profile', short: 'default', kind: 'infergate', eppConfig: undefined, port: 18701 },
@@ -49,7 +49,7 @@ export function selectPolicies(list: string | undefined): PolicySpec[] {
   return POLICIES.filter((p) => wanted.has(p.name));
 }
 
-export function eppConfigPath(file: string): string {
+function eppConfigPath(file: string): string {
   return fileURLToPath(new URL(file, EPP_CONFIGS));
 }
 

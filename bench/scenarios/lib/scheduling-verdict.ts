@@ -17,11 +17,11 @@ export interface Run {
  * Poisson draw sends 112 rather than 120 requests in 15 s at 8 req/s), since the last requests' decoding
  * stretches a 15 s run by 3-6% even unloaded; and TTFT p90 is at most `ttftBoundMs`.
  */
-export const SUSTAIN_RATE_FRACTION = 0.9;
+const SUSTAIN_RATE_FRACTION = 0.9;
 /** 1 s: 2.5x an uncached 4,000-token prefill at 0.1 ms/token, so queueing adds at most 1.5 prefills at p90. */
-export const SUSTAIN_TTFT_P90_MS = 1000;
+const SUSTAIN_TTFT_P90_MS = 1000;
 
-export function sustains(r: RunResult, seconds: number, ttftBoundMs = SUSTAIN_TTFT_P90_MS): boolean {
+function sustains(r: RunResult, seconds: number, ttftBoundMs = SUSTAIN_TTFT_P90_MS): boolean {
   return r.successRate === 1 && r.rps >= SUSTAIN_RATE_FRACTION * (r.requests / seconds) && r.ttft.p90 <= ttftBoundMs;
 }
 
@@ -33,7 +33,7 @@ export function maxOverFair(r: RunResult, replicas: number): number {
 }
 
 /** Successes per replica, in the replicas' order (0 for one that served nothing). */
-export function split(r: RunResult, backends: readonly string[]): string {
+function split(r: RunResult, backends: readonly string[]): string {
   return backends.map((b) => r.perEndpoint[b] ?? 0).join(' / ');
 }
 
@@ -54,8 +54,8 @@ export function balanceTable(runs: readonly Run[], backends: readonly string[]):
   return ['| policy | offered req/s | success % | TTFT p90 ms | requests per replica | max / fair share |', '|---|---:|---:|---:|---|---:|', ...rows].join('\n');
 }
 
-export const ROUND_ROBIN = 'Service round-robin';
-export const DEFAULT_PROFILE = 'infergate default profile';
+const ROUND_ROBIN = 'Service round-robin';
+const DEFAULT_PROFILE = 'infergate default profile';
 
 /** The highest rate at which `policy` sustains, with the TTFT bound given. */
 function highestSustained(shared: readonly Run[], policy: string, seconds: number, ttftBoundMs: number): number | undefined {

@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { seededRandom } from '../../../src/seeded-random.js';
 
-export type ServicePolicy = 'round-robin' | 'random';
+type ServicePolicy = 'round-robin' | 'random';
 
-export function createServiceProxy(backends: readonly string[], policy: ServicePolicy, seed = 1): Server {
+function createServiceProxy(backends: readonly string[], policy: ServicePolicy, seed = 1): Server {
   const pools = backends.map((b) => new Pool(`http://${b}`, { connections: 128 }));
   const random = seededRandom(seed);
   let next = 0;
@@ -39,11 +39,9 @@ export function createServiceProxy(backends: readonly string[], policy: ServiceP
   return server;
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: 'round-robin' }, backend: { type: 'string', multiple: true, default: [] } } });
-  const policy = values.policy === 'random' ? 'random' : 'round-robin';
-  const server = createServiceProxy(values.backend ?? [], policy);
-  server.listen(Number(values.port ?? 0), values.host, () => console.log(`service proxy (${policy}) on ${values.host}:${(server.address() as { port: number }).port}`));
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  process.on('SIGINT', () => server.close(() => process.exit(0)));
-}
+const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, policy: { type: 'string', default: 'round-robin' }, backend: { type: 'string', multiple: true, default: [] } } });
+const policy = values.policy === 'random' ? 'random' : 'round-robin';
+const server = createServiceProxy(values.backend ?? [], policy);
+server.listen(Number(values.port ?? 0), values.host, () => console.log(`service proxy (${policy}) on ${values.host}:${(server.address() as { port: number }).port}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGINT', () => server.close(() => process.exit(0)));

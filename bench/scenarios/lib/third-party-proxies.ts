@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { start } from './processes.js';
 
-export const PORTKEY_VERSION = '1.15.2';
+const PORTKEY_VERSION = '1.15.2';
 
 function which(cmd: string): string | undefined {
   try {
@@ -21,7 +21,7 @@ function which(cmd: string): string | undefined {
 }
 
 /** Finds nginx, installing Debian's package when missing (root, as on the project's machines). */
-export function ensureNginx(): string {
+function ensureNginx(): string {
   const found = which('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
   if (found) return found;
   process.stderr.write('installing nginx from Debian packages (apt-get)...\n');
@@ -64,7 +64,7 @@ http {
 }
 
 /** Installs Portkey's gateway once into a cache directory and returns its start script. */
-export function ensurePortkey(): string {
+function ensurePortkey(): string {
   const dir = join(tmpdir(), `infergate-bench-portkey-${PORTKEY_VERSION}`);
   const script = join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js');
   if (existsSync(script)) return script;

@@ -1,27 +1,20 @@
-/** Tests for the `infergate sim` command in src/cli/sim.ts. */
+/** Tests for the `infergate sim` command: flags -> simulator options, and the flags commander registers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import type { SimFlags } from '../cli/sim.js';
-import { registerSimCommand, simOptionsFromFlags } from '../cli/sim.js';
-
-// Lives beside the simulator because the CLI folder is edited by others; it covers src/cli/sim.ts only.
+import type { SimFlags } from './sim.js';
+import { registerSimCommand, simOptionsFromFlags } from './sim.js';
 
 const DEFAULTS: SimFlags = { model: 'm', host: '127.0.0.1', port: '8000', maxNumSeqs: '5', mode: 'random' };
+/** What DEFAULTS turn into: the options every flag set starts from. */
+const DEFAULT_OPTIONS = { model: 'm', loras: [], host: '127.0.0.1', port: 8000, maxNumSeqs: 5, mode: 'random' };
 
 test('simOptionsFromFlags turns flags into simulator options', () => {
   assert.deepEqual(
     simOptionsFromFlags({ ...DEFAULTS, lora: 'a, b,,c', podName: 'p', ttft: '12.5', itl: '0', mode: 'echo', port: '0' }),
     { model: 'm', loras: ['a', 'b', 'c'], host: '127.0.0.1', port: 0, maxNumSeqs: 5, mode: 'echo', podName: 'p', ttftMs: 12.5, itlMs: 0 },
   );
-  assert.deepEqual(simOptionsFromFlags(DEFAULTS), {
-    model: 'm',
-    loras: [],
-    host: '127.0.0.1',
-    port: 8000,
-    maxNumSeqs: 5,
-    mode: 'random',
-  });
+  assert.deepEqual(simOptionsFromFlags(DEFAULTS), DEFAULT_OPTIONS);
 });
 
 test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names and aliases', () => {
@@ -44,12 +37,7 @@ test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names 
     seed: '42',
   });
   assert.deepEqual(opts, {
-    model: 'm',
-    loras: [],
-    host: '127.0.0.1',
-    port: 8000,
-    maxNumSeqs: 5,
-    mode: 'random',
+    ...DEFAULT_OPTIONS,
     ttftMs: 20,
     itlMs: 15,
     itlStdDevMs: 4.5,
