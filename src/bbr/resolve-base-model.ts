@@ -16,20 +16,27 @@ export interface BaseModelResolution {
  * GIE's lookup (adapter -> its base; base -> itself; else unknown), over the union of the ConfigMaps and the
  * pods' own `/v1/models` (an adapter's `parent`), ConfigMaps winning on conflict. The union is why a missing
  * allowlist ConfigMap no longer turns into Envoy's bare 404 "fault filter abort". `strict` uses the
- * ConfigMaps alone, as GIE does.
+ * ConfigMaps alone, as GIE does. Undefined when the model is unknown: no error is built, so callers with a
+ * fallback (model aliases, the model listing) pay nothing for a miss.
  */
-export function resolveBaseModel(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): BaseModelResolution {
+export function lookupBaseModel(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): BaseModelResolution | undefined {
   const adapter = table.adapters.get(model);
   if (adapter) return { model, baseModel: adapter.base, isAdapter: true, source: adapter.origin };
   const base = table.bases.get(model);
   if (base) return { model, baseModel: model, isAdapter: false, source: base.join(', ') };
   const entry = catalog.models.get(model);
-  if (entry && !strict) {
-    const via = `GET /v1/models of pod ${entry.pods[0]}${entry.pods.length > 1 ? ` (+${entry.pods.length - 1} more)` : ''}`;
-    if (entry.card.parent) return { model, baseModel: entry.card.parent, isAdapter: true, source: via };
-    return { model, baseModel: model, isAdapter: false, source: via };
-  }
+  if (!entry || strict) return undefined;
+  const via = `GET /v1/models of pod ${entry.pods[0]}${entry.pods.length > 1 ? ` (+${entry.pods.length - 1} more)` : ''}`;
+  if (entry.card.parent) return { model, baseModel: entry.card.parent, isAdapter: true, source: via };
+  return { model, baseModel: model, isAdapter: false, source: via };
+}
+
+/** lookupBaseModel, or the 404 that lists the served models and says how to serve this one. */
+export function resolveBaseModel(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): BaseModelResolution {
+  const found = lookupBaseModel(model, table, catalog, strict);
+  if (found) return found;
   const served = servedModels(table, catalog, strict);
+  const entry = catalog.models.get(model);
   if (entry && strict) {
     const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap is loaded)';
     throw new GatewayError(

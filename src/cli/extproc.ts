@@ -2,24 +2,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../extproc/start-extproc.js';
+import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type ExtprocOptions } from '../extproc/start-extproc.js';
 import type { RequestBodyMode } from '../extproc/processing-stream.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
 import { addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
 
-interface ExtprocFlags extends SharedFlags {
-  host: string;
-  bbrPort: number;
-  eppPort: number;
-  healthPort: number;
-  metricsPort: number;
-  secureServing: boolean;
-  certFile?: string;
-  keyFile?: string;
-  maxBodyBytes: number;
+/** This command's flags: most are named and typed as the ExtprocOptions they set. */
+interface ExtprocFlags extends SharedFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'metricsPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes' | 'debugDecisions'> {
   assumeBodyMode: RequestBodyMode;
-  debugDecisions: number;
 }
 
 const D = DEFAULT_EXTPROC_OPTIONS;

@@ -3,18 +3,17 @@
  * planPick), answered as Envoy expects (REFERENCE §3): the pick in header x-gateway-destination-endpoint
  * and in dynamic metadata envoy.lb; the in-flight count held until the response ends.
  */
-import { randomUUID } from 'node:crypto';
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { DESTINATION_ENDPOINT_HEADER, DESTINATION_ENDPOINT_SERVED_HEADER, isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
-import { planPick, type PickOutcome } from '../proxy/pick-stage.js';
+import type { PickOutcome } from '../proxy/pick-stage.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
-import { recordDecision } from '../proxy/record-decision.js';
+import { pickAndRecord } from '../proxy/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
-import type { HeaderChanges } from './header-map.js';
+import { NO_HEADER_CHANGES, type HeaderChanges } from './header-map.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
 import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
@@ -83,14 +82,7 @@ class EppExchange implements Exchange {
     if (plan.error) return { kind: 'reject', error: plan.error };
     const subset = subsetHint(req.metadata);
     if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
-    const decisions = this.#opts.decisions;
-    const traced = decisions?.enabled === true;
-    let pick: PickOutcome;
-    try {
-      pick = planPick(state, plan, undefined, traced, false);
-    } finally {
-      if (traced) recordDecision(decisions!, plan, req.headers.get('x-request-id') ?? randomUUID());
-    }
+    const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions);
     pick.endpoint.inFlight++;
     this.#pick = pick;
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
@@ -112,7 +104,7 @@ class EppExchange implements Exchange {
    */
   responseHeaders(_headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
     const pick = this.#pick;
-    if (!pick) return { set: {}, remove: [] };
+    if (!pick) return NO_HEADER_CHANGES;
     const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
     const served = (typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined) ?? pick.endpoint;
     this.#served = served;

@@ -3,7 +3,7 @@
  * plane's side of a stream (Envoy's messages, built by the helpers below) and reads the answers in order.
  */
 import { Metadata as GrpcMetadata, credentials, type ChannelCredentials, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import type { BodySendMode, HeaderValue, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
+import type { BodySendMode, HeaderValue, Metadata, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
 import { extProcGrpcObject } from './protos.js';
 import { toStruct, type JsonValue } from './struct-value.js';
 
@@ -153,6 +153,11 @@ export function headerMap(headers: Record<string, string>): { headers: HeaderVal
   return { headers: Object.entries(headers).map(([key, v]) => ({ key: key.toLowerCase(), raw_value: Buffer.from(v) })) };
 }
 
+/** namespace -> Struct as JSON, as a message's metadata_context.filter_metadata. */
+function metadataContext(metadata: Record<string, Record<string, JsonValue>>): Metadata {
+  return { filter_metadata: Object.fromEntries(Object.entries(metadata).map(([ns, v]) => [ns, toStruct(v)])) };
+}
+
 export interface EnvoyMessageOptions {
   /** Sent on the first message only, as Envoy does. */
   protocol?: { request?: BodySendMode; response?: BodySendMode };
@@ -163,7 +168,7 @@ export interface EnvoyMessageOptions {
 export function requestHeaders(headers: Record<string, string>, endOfStream: boolean, opts: EnvoyMessageOptions = {}): ProcessingRequest {
   const m: ProcessingRequest = { request_headers: { headers: headerMap(headers), ...(endOfStream ? { end_of_stream: true } : {}) } };
   if (opts.protocol) m.protocol_config = { request_body_mode: opts.protocol.request ?? 'NONE', response_body_mode: opts.protocol.response ?? 'NONE' };
-  if (opts.metadata) m.metadata_context = { filter_metadata: Object.fromEntries(Object.entries(opts.metadata).map(([ns, v]) => [ns, toStruct(v)])) };
+  if (opts.metadata) m.metadata_context = metadataContext(opts.metadata);
   return m;
 }
 
@@ -185,7 +190,7 @@ export function requestTrailers(trailers: Record<string, string>): ProcessingReq
 
 export function responseHeaders(headers: Record<string, string>, endOfStream: boolean, metadata?: Record<string, Record<string, JsonValue>>): ProcessingRequest {
   const m: ProcessingRequest = { response_headers: { headers: headerMap(headers), ...(endOfStream ? { end_of_stream: true } : {}) } };
-  if (metadata) m.metadata_context = { filter_metadata: Object.fromEntries(Object.entries(metadata).map(([ns, v]) => [ns, toStruct(v)])) };
+  if (metadata) m.metadata_context = metadataContext(metadata);
   return m;
 }
 

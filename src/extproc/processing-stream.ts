@@ -4,8 +4,9 @@
  * response phases that end the exchange. What to do with the request is the processor's business.
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { GatewayError, asGatewayError } from '../errors.js';
+import { asGatewayError, type GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { bodyTooLarge } from '../proxy/read-body.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import { headerMutation, readHeaderMap, type HeaderChanges } from './header-map.js';
 import { immediateResponse } from './immediate-response.js';
@@ -128,7 +129,7 @@ class ProcessingStream {
     if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
     this.#headers = readHeaderMap(h.headers);
     const declared = Number(this.#headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > this.#opts.maxBodyBytes) return this.#reject(tooLarge(this.#opts.maxBodyBytes, declared));
+    if (Number.isFinite(declared) && declared > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes, declared));
     if (h.end_of_stream) return this.#answerBuffered(undefined, 'request_headers');
     this.#phase = 'collecting';
     // BUFFERED: Envoy sends the body only once the headers are answered; the routing headers go with the body's answer.
@@ -144,7 +145,7 @@ class ProcessingStream {
       return;
     }
     this.#size += chunk.length;
-    if (this.#size > this.#opts.maxBodyBytes) return this.#reject(tooLarge(this.#opts.maxBodyBytes));
+    if (this.#size > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes));
     this.#chunks.push(chunk);
     this.#sawBody = true;
     // BUFFERED sends the whole body in one message, without end_of_stream when trailers follow.
@@ -275,8 +276,4 @@ function withContentLength(c: HeaderChanges, length: number): HeaderChanges {
 function withMetadata(r: ProcessingResponse, verdict: Extract<RequestVerdict, { kind: 'continue' }>): ProcessingResponse {
   if (verdict.dynamicMetadata) r.dynamic_metadata = toStruct(verdict.dynamicMetadata);
   return r;
-}
-
-function tooLarge(max: number, declared?: number): GatewayError {
-  return new GatewayError('request_too_large', `request body ${declared !== undefined ? `of ${declared} bytes ` : ''}exceeds the gateway's limit of ${max} bytes (--max-body-bytes)`);
 }

@@ -131,9 +131,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
       } else if (req.method === 'GET' && url.pathname === '/debug/scheduling') {
         // The same view as the standalone gateway's endpoint: the picker's recent decisions, newest first.
-        const limit = Number(url.searchParams.get('limit') ?? decisions.capacity);
-        const body = { capacity: decisions.capacity, decisions: decisions.recent(Number.isFinite(limit) ? limit : decisions.capacity) };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(decisions.report(url.searchParams.get('limit'))));
       } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics or GET /debug/scheduling\n');
     });
     const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);

@@ -35,6 +35,12 @@ export class DecisionLog {
     this.#next = (this.#next + 1) % this.capacity;
   }
 
+  /** The `GET /debug/scheduling` answer; `limit` is the query parameter as sent (every kept decision when absent or not a number). */
+  report(limit: string | null): { capacity: number; decisions: Decision[] } {
+    const n = Number(limit ?? this.capacity);
+    return { capacity: this.capacity, decisions: this.recent(Number.isFinite(n) ? n : this.capacity) };
+  }
+
   /** Newest first, at most `limit`. */
   recent(limit = this.capacity): Decision[] {
     const out: Decision[] = [];

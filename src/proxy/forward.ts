@@ -8,9 +8,9 @@ import type { Logger } from '../observability/logger.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { errorCode, isConnectFailure } from './connect-failure.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
-import { planPick, type PickOutcome } from './pick-stage.js';
+import type { PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
-import { recordDecision } from './record-decision.js';
+import { pickAndRecord } from './record-decision.js';
 import { sendError } from './send-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -61,20 +61,14 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   const failures: string[] = [];
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-      let ep: Endpoint;
       let pick: PickOutcome;
       try {
-        const traced = ctx.decisions?.enabled === true;
-        try {
-          pick = planPick(ctx.state, plan, tried, traced, false);
-        } finally {
-          if (traced) recordDecision(ctx.decisions!, plan, req.requestId);
-        }
-        ep = pick.endpoint;
+        pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions);
       } catch (e) {
         if (failures.length === 0) throw e;
         break; // nothing left to fail over to: report what was tried
       }
+      const ep = pick.endpoint;
       tried.add(ep.address);
       ep.inFlight++;
       let started = false;

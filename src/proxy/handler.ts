@@ -33,6 +33,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q + 1);
   const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
   res.setHeader('x-request-id', requestId);
 
@@ -44,10 +45,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   }
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
   if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
-  if (isGet && path === '/debug/scheduling') {
-    const limit = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('limit') ?? gw.decisions.capacity);
-    return sendJson(res, 200, { capacity: gw.decisions.capacity, decisions: gw.decisions.recent(Number.isFinite(limit) ? limit : gw.decisions.capacity) });
-  }
+  if (isGet && path === '/debug/scheduling') return sendJson(res, 200, gw.decisions.report(new URLSearchParams(query).get('limit')));
 
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
@@ -61,7 +59,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
+  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
     return sendError(res, plan.error);

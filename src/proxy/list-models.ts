@@ -1,5 +1,5 @@
 /** The gateway's own `GET /v1/models`: every model any pool serves, adapters with their `parent`. */
-import { resolveBaseModel } from '../bbr/resolve-base-model.js';
+import { lookupBaseModel } from '../bbr/resolve-base-model.js';
 import type { GatewayState } from './plan-request.js';
 
 export interface ModelListing {
@@ -12,14 +12,10 @@ export function listModels(state: GatewayState): ModelListing {
   const created = Math.floor(Date.now() / 1000);
   const data: ModelListing['data'] = [];
   for (const [id, entry] of catalog.models) {
-    let parent = entry.card.parent;
     // ConfigMaps win over what pods report (REFERENCE §1): show the parent requests will be routed by.
-    try {
-      const r = resolveBaseModel(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
-      parent = r.isAdapter ? r.baseModel : null;
-    } catch {
-      if (state.strictAllowlist) continue; // not allowlisted: requests for it get 404, so do not list it
-    }
+    const r = lookupBaseModel(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+    if (!r) continue; // not allowlisted under --strict-allowlist: requests for it get 404, so do not list it
+    const parent = r.isAdapter ? r.baseModel : null;
     const item: ModelListing['data'][number] = { id, object: 'model', created, owned_by: entry.card.owned_by ?? 'vllm', root: entry.card.root ?? id, parent };
     if (entry.card.max_model_len !== undefined) item.max_model_len = entry.card.max_model_len;
     data.push(item);

@@ -5,7 +5,7 @@
 import type { BackendRef } from '../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
 import { extractModel } from '../bbr/extract-model.js';
-import { resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
+import { lookupBaseModel, resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
 import type { CandidateVerdict } from '../epp/eligibility.js';
@@ -73,13 +73,20 @@ export interface RoutePlan {
   error?: GatewayError;
 }
 
+export interface PlanOptions {
+  /** Record each stage's decision in `steps` (explain). */
+  trace?: boolean;
+  /** Stop after body-based routing: the ext_proc BBR server, where route matching is the data plane's job. */
+  bbrOnly?: boolean;
+}
+
 /** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
-export function planRoute(state: GatewayState, req: IncomingRequest, options: { trace?: boolean } = {}): RoutePlan {
+export function planRoute(state: GatewayState, req: IncomingRequest, options: PlanOptions = {}): RoutePlan {
   const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0, headers: req.headers, tracing: options.trace === true };
   if (req.requestId !== undefined) plan.requestId = req.requestId;
   try {
     bbrStage(state, req, plan);
-    routeStage(state, req, plan);
+    if (options.bbrOnly !== true) routeStage(state, req, plan);
   } catch (e) {
     plan.error = asGatewayError(e);
   }
@@ -119,27 +126,24 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
  * its first resolvable target, so clients can use the alias before any pod serves it under that name.
  */
 function resolveWithRewrites(state: GatewayState, model: string): BaseModelResolution {
+  const { allowlistTable: table, rewrites } = state.snapshot;
   const catalog = state.datastore.catalog();
-  try {
-    return resolveBaseModel(model, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
-  } catch (e) {
-    for (const list of state.snapshot.rewrites.values()) {
-      for (const rw of list) {
-        for (const rule of rw.rules) {
-          if (!rule.models.includes(model)) continue;
-          for (const t of rule.targets) {
-            try {
-              const r = resolveBaseModel(t.modelRewrite, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
-              return { model, baseModel: r.baseModel, isAdapter: true, source: `InferenceModelRewrite ${rw.meta.namespace}/${rw.meta.name}, via its target ${t.modelRewrite} (${r.source})` };
-            } catch {
-              // try the next target
-            }
-          }
+  const strict = state.strictAllowlist;
+  const direct = lookupBaseModel(model, table, catalog, strict);
+  if (direct) return direct;
+  for (const list of rewrites.values()) {
+    for (const rw of list) {
+      for (const rule of rw.rules) {
+        if (!rule.models.includes(model)) continue;
+        for (const t of rule.targets) {
+          const r = lookupBaseModel(t.modelRewrite, table, catalog, strict);
+          if (r) return { model, baseModel: r.baseModel, isAdapter: true, source: `InferenceModelRewrite ${rw.meta.namespace}/${rw.meta.name}, via its target ${t.modelRewrite} (${r.source})` };
         }
       }
     }
-    throw e;
   }
+  // Unknown under every name: resolveBaseModel's 404 lists the served models.
+  return resolveBaseModel(model, table, catalog, strict);
 }
 
 function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(tooLarge(maxBytes, declared));
+    return Promise.reject(bodyTooLarge(maxBytes, declared));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -16,7 +16,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
         cleanup();
         // Stop reading but let the socket drain so the 413 can still be written.
         req.resume();
-        reject(tooLarge(maxBytes));
+        reject(bodyTooLarge(maxBytes));
         return;
       }
       chunks.push(chunk);
@@ -40,6 +40,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
-function tooLarge(max: number, declared?: number): GatewayError {
+/** The 413 for a body over the limit; `declared` when the Content-Length already said so. The ext_proc servers answer it too. */
+export function bodyTooLarge(max: number, declared?: number): GatewayError {
   return new GatewayError('request_too_large', `request body ${declared !== undefined ? `of ${declared} bytes ` : ''}exceeds the gateway's limit of ${max} bytes (--max-body-bytes)`);
 }

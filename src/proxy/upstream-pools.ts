@@ -15,10 +15,6 @@ export class UpstreamPools {
     this.#opts = opts;
   }
 
-  get options(): UpstreamOptions {
-    return this.#opts;
-  }
-
   get(origin: string): Pool {
     let p = this.#pools.get(origin);
     if (!p) {
@@ -46,5 +42,4 @@ export class UpstreamPools {
     this.#pools.clear();
     await Promise.allSettled(pools.map((p) => p.close()));
   }
-
 }

@@ -9,8 +9,8 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { allowlistYaml } from '../../src/config/manifests.js';
 import { ExtProcClient, HealthClient, requestBody, requestBodyChunks, requestHeaders, requestTrailers, type ProcessingStreamClient } from '../../src/extproc/ext-proc-client.js';
 import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
+import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 
 const GEMMA = 'google/gemma-2b-it';
@@ -23,19 +23,7 @@ let client: ExtProcClient;
 
 before(async () => {
   cfg = await tempConfig({ 'allowlists.yaml': allowlistYaml('gemma', GEMMA, ['gemma-sql-lora']) });
-  xp = await startExtproc({
-    ...DEFAULT_EXTPROC_OPTIONS,
-    configPath: cfg.dir,
-    host: '127.0.0.1',
-    bbrPort: 0,
-    eppPort: 0,
-    healthPort: 0,
-    metricsPort: 0,
-    secureServing: false,
-    maxBodyBytes: MAX_BODY,
-    shutdownGraceMs: 100,
-    log: createLogger('silent'),
-  });
+  xp = await startTestExtproc({ configPath: cfg.dir, maxBodyBytes: MAX_BODY });
   // The standalone gateway on the same configuration: ext_proc errors must match its answers.
   gw = await startTestGateway(cfg.dir, { maxBodyBytes: MAX_BODY });
   client = new ExtProcClient(`127.0.0.1:${xp.ports.bbr}`);
@@ -54,12 +42,6 @@ const chat = (model: unknown): string => JSON.stringify({ model, messages: [{ ro
 /** A set_headers entry exactly as decoded. */
 const set = (key: string, value: string): unknown => ({ header: { key, raw_value: Buffer.from(value) }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
 const routing = (model: string, base: string): unknown[] => [set('x-gateway-model-name', model), set('x-gateway-base-model-name', base)];
-
-async function ended(s: ProcessingStreamClient): Promise<void> {
-  s.end();
-  const st = await s.status;
-  assert.equal(st.code, status.OK, st.details);
-}
 
 /** Nothing may be answered yet: waits a little and checks the client received nothing. */
 async function assertSilent(s: ProcessingStreamClient): Promise<void> {
@@ -292,7 +274,7 @@ describe('health and metrics', () => {
 });
 
 test('--secure-serving: TLS with a self-signed certificate made at startup; plaintext clients are refused', async () => {
-  const tls = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, configPath: cfg.dir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: true, shutdownGraceMs: 100, log: createLogger('silent') });
+  const tls = await startTestExtproc({ configPath: cfg.dir, secureServing: true });
   const secure = new ExtProcClient(`127.0.0.1:${tls.ports.bbr}`, { rootCert: tls.certificate!.cert });
   const plain = new ExtProcClient(`127.0.0.1:${tls.ports.bbr}`);
   try {

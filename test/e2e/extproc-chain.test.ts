@@ -18,9 +18,9 @@ import {
   type ProcessingStreamClient,
 } from '../../src/extproc/ext-proc-client.js';
 import type { BodySendMode, ProcessingResponse } from '../../src/extproc/processing-messages.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.js';
+import { startTestExtproc } from '../helpers/extproc.js';
 import { tempConfig, type TempConfig } from '../helpers/fleet.js';
 
 const GEMMA = 'google/gemma-2b-it';
@@ -49,7 +49,7 @@ before(async () => {
     ].join('---\n'),
   });
   // --secure-serving is the default, as in GIE: the chain runs over TLS with the self-signed certificate.
-  xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, configPath: cfg.dir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, shutdownGraceMs: 100, log: createLogger('silent') });
+  xp = await startTestExtproc({ configPath: cfg.dir, secureServing: true });
   const tls = { rootCert: xp.certificate!.cert };
   bbr = new ExtProcClient(`127.0.0.1:${xp.ports.bbr}`, tls);
   epp = new ExtProcClient(`127.0.0.1:${xp.ports.epp}`, tls);

@@ -18,19 +18,17 @@ import {
   responseHeaders,
   responseTrailers,
   type EnvoyMessageOptions,
-  type ProcessingStreamClient,
 } from '../../src/extproc/ext-proc-client.js';
 import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
+import { DEFAULT_EXTPROC_OPTIONS, type RunningExtproc } from '../../src/extproc/start-extproc.js';
+import { ended, startTestExtproc } from '../helpers/extproc.js';
+import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { SESSION_AFFINITY_CONFIG } from '../helpers/epp-configs.js';
 import { eppConfigMapYaml } from '../../src/config/manifests.js';
 
 const GEMMA = 'google/gemma-2b-it';
 const QWEN = 'Qwen/Qwen3-32B';
 const BUSY = 'busy/model';
-
 
 function config(port: number, ip: (n: string) => string): Record<string, string> {
   return {
@@ -69,13 +67,7 @@ spec:
     - matches: [{model: {type: Exact, value: segment-lora}}]
       targets: [{modelRewrite: segment-lora-v1, weight: 100}]
 `,
-    'allowlists.yaml': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: down
-  labels: {inference.networking.k8s.io/bbr-managed: "true"}
-data: {baseModel: down/model}
-`,
+    'allowlists.yaml': allowlistYaml('down', 'down/model', []),
   };
 }
 
@@ -95,7 +87,7 @@ before(async () => {
   ]);
   addr = (pod) => `${fleet.ipOf(pod)}:${fleet.port}`;
   cfg = await tempConfig(config(fleet.port, fleet.ipOf));
-  xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, configPath: cfg.dir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('silent') });
+  xp = await startTestExtproc({ configPath: cfg.dir });
   gw = await startTestGateway(cfg.dir);
   client = new ExtProcClient(`127.0.0.1:${xp.ports.epp}`);
 });
@@ -135,12 +127,6 @@ const echoed = (body: string | Buffer, eos: boolean, phase: 'request_body' | 're
   ({ [phase]: { response: { body_mutation: { streamed_response: { body: Buffer.from(body), ...(eos ? { end_of_stream: true } : {}) }, mutation: 'streamed_response' } } }, response: phase }) as ProcessingResponse;
 
 const FULL_DUPLEX: EnvoyMessageOptions = { protocol: { request: 'FULL_DUPLEX_STREAMED', response: 'FULL_DUPLEX_STREAMED' } };
-
-async function ended(s: ProcessingStreamClient): Promise<void> {
-  s.end();
-  const st = await s.status;
-  assert.equal(st.code, status.OK, st.details);
-}
 
 describe('FULL_DUPLEX_STREAMED, request and response', () => {
   test('a body in many chunks: the pick in header and envoy.lb, the body streamed back; the response releases the in-flight count', async () => {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS } from '../../src/config/kube/resource-types.js';
 import { ExtProcClient, HealthClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
+import { startTestExtproc } from '../helpers/extproc.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { waitFor } from '../helpers/fleet.js';
 
@@ -35,18 +35,9 @@ before(async () => {
   });
   // HTTPRoutes are forbidden at first: the first sync cannot complete.
   api.forbid(collectionPath(HTTP_ROUTES, NS));
-  xp = await startExtproc({
-    ...DEFAULT_EXTPROC_OPTIONS,
+  xp = await startTestExtproc({
     kube: { kubeconfig: join(dir, 'kubeconfig'), reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 } } },
     skipSyncWait: true,
-    host: '127.0.0.1',
-    bbrPort: 0,
-    eppPort: 0,
-    healthPort: 0,
-    metricsPort: 0,
-    secureServing: false,
-    shutdownGraceMs: 100,
-    log: createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent'),
   });
 });
 
