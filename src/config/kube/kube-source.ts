@@ -23,7 +23,7 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient'> {
   apply: (snapshot: ConfigSnapshot) => Promise<void>;
   /** Called after each snapshot is in force, with the source (pool status is written from here). */
   afterApply?: (snapshot: ConfigSnapshot, source: KubeConfigSource) => void;
-  /** Quiet period that gathers a burst of events (a `kubectl apply` of many objects) into one snapshot. */
+  /** How long events are gathered after the first one (a `kubectl apply` of many objects) into one snapshot. */
   debounceMs?: number;
   /**
    * After the first sync, how long a change waits for the watch it newly needs (the pods of an edited
