@@ -43,15 +43,10 @@ export function eligibleEndpoints(view: PoolView, req: PickRequest): readonly En
   let soonest: Endpoint | undefined;
   for (let i = 0; i < all.length; i++) {
     const ep = all[i]!;
-    let keep = true;
-    if (req.exclude?.has(ep.address)) keep = false;
-    else if (req.model !== undefined && ep.serves(req.model) !== true) keep = false;
-    else if (ep.inBackoff(now)) {
-      if (!soonest || ep.backoffUntil < soonest.backoffUntil) soonest = ep;
-      keep = false;
-    }
-    if (!keep && !out) out = all.slice(0, i);
-    else if (keep && out) out.push(ep);
+    const why = exclusion(ep, req, now);
+    if (why === 'backoff' && (!soonest || ep.backoffUntil < soonest.backoffUntil)) soonest = ep;
+    if (why !== undefined && !out) out = all.slice(0, i);
+    else if (why === undefined && out) out.push(ep);
   }
   const eligible = out ?? all;
   if (eligible.length > 0) return eligible;
@@ -59,15 +54,24 @@ export function eligibleEndpoints(view: PoolView, req: PickRequest): readonly En
   throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
 }
 
-/** Every endpoint's verdict, for `explain` and error messages (the same rules as the pick's loop). */
+/** Every endpoint's verdict, for `explain` and error messages, by the rules the pick applies (`exclusion`). */
 export function judgeCandidates(view: PoolView, req: PickRequest, now = Date.now()): CandidateVerdict[] {
   return view.endpoints.map((ep) => {
     const v: CandidateVerdict = { address: ep.address, pod: ep.podKey, inFlight: ep.inFlight };
-    if (req.exclude?.has(ep.address)) v.excluded = 'already tried by this request';
-    else if (req.model !== undefined && ep.serves(req.model) !== true) v.excluded = servesReason(ep, req.model);
-    else if (ep.inBackoff(now)) v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
+    const why = exclusion(ep, req, now);
+    if (why === 'tried') v.excluded = 'already tried by this request';
+    else if (why === 'unserved') v.excluded = servesReason(ep, req.model ?? '');
+    else if (why === 'backoff') v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
     return v;
   });
+}
+
+/** Why `ep` may not take the request, the first rule that excludes it; undefined when it may. */
+function exclusion(ep: Endpoint, req: PickRequest, now: number): 'tried' | 'unserved' | 'backoff' | undefined {
+  if (req.exclude?.has(ep.address)) return 'tried';
+  if (req.model !== undefined && ep.serves(req.model) !== true) return 'unserved';
+  if (ep.inBackoff(now)) return 'backoff';
+  return undefined;
 }
 
 function servesReason(ep: Endpoint, model: string): string {

@@ -1,5 +1,5 @@
 /** Applies a pool's InferenceModelRewrite rules: a weighted choice of the model a request is sent as. */
-import type { InferenceModelRewrite, RewriteTarget } from '../api/inference-model-rewrite.js';
+import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
 import { keyOf } from '../api/object-meta.js';
 
 export interface ModelRewriteResult {
@@ -20,13 +20,15 @@ export function rewriteModel(rewrites: readonly InferenceModelRewrite[] | undefi
     for (let i = 0; i < rw.rules.length; i++) {
       const rule = rw.rules[i]!;
       if (rule.models.length === 0) fallback ??= { rw, i };
-      else if (rule.models.includes(model)) return pick(rw, i, rule.targets, random);
+      else if (rule.models.includes(model)) return pick(rw, i, random);
     }
   }
-  return fallback ? pick(fallback.rw, fallback.i, fallback.rw.rules[fallback.i]!.targets, random) : undefined;
+  return fallback ? pick(fallback.rw, fallback.i, random) : undefined;
 }
 
-function pick(rw: InferenceModelRewrite, i: number, targets: readonly RewriteTarget[], random: () => number): ModelRewriteResult | undefined {
+/** A target of rule `i` of `rw`, drawn by weight; undefined when every weight is 0. */
+function pick(rw: InferenceModelRewrite, i: number, random: () => number): ModelRewriteResult | undefined {
+  const targets = rw.rules[i]!.targets;
   const total = targets.reduce((s, t) => s + t.weight, 0);
   if (total <= 0) return undefined;
   let x = random() * total;

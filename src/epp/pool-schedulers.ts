@@ -10,7 +10,6 @@ import { keyOf } from '../api/object-meta.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { LoadedEndpointPickerConfig } from './config/build-scheduler-config.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_ENDPOINT_PICKER_CONFIG_YAML } from './config/default-endpoint-picker-config.js';
-import { EndpointPickerConfigError } from './config/epp-config-error.js';
 import { loadEndpointPickerConfig } from './config/load-endpoint-picker-config.js';
 import type { PluginRegistry } from './framework/registry.js';
 import { Scheduler } from './framework/scheduler.js';
@@ -42,17 +41,18 @@ export interface PreparedSchedulers {
 
 export class PoolSchedulers {
   readonly #registry: PluginRegistry;
-  readonly #fallback: ConfigText;
+  readonly #fallback: ConfigSource;
   #byPool = new Map<string, PoolScheduler>();
   #problems: ReadonlyMap<string, string> = new Map();
 
   /** `defaultConfig`: the `--epp-config` file, used by pools that name no ConfigMap. */
   constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
     this.#registry = registry;
-    this.#fallback = defaultConfig ?? { text: DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, file: DEFAULT_CONFIG_FILE };
+    const fallback = defaultConfig ?? { text: DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, file: DEFAULT_CONFIG_FILE };
+    this.#fallback = { ...fallback, origin: fallback.file };
     // Checked now, not when a pool first uses it: a bad --epp-config must stop startup even if every pool
     // names its own ConfigMap. Throws EndpointPickerConfigError naming the file.
-    loadEndpointPickerConfig(this.#fallback.text, { file: this.#fallback.file, registry: this.#registry, implicitServedModelFilter: false });
+    this.#build(this.#fallback);
   }
 
   /**
@@ -72,7 +72,7 @@ export class PoolSchedulers {
         return;
       }
       const prior = this.#byPool.get(key);
-      const kept = prior ?? this.#fallbackScheduler();
+      const kept = prior ?? this.#build(this.#fallback);
       next.set(key, kept);
       problems.set(key, issue.message);
       warnings.push(`${formatIssue(issue)}; the pool ${prior ? 'keeps its previous' : 'uses the default'} EndpointPickerConfig (${kept.origin}) until this is fixed`);
@@ -89,14 +89,12 @@ export class PoolSchedulers {
         continue;
       }
       try {
-        // The gateway filters by served model before any profile runs (src/epp/eligibility.ts), so profiles need not.
-        const loaded = loadEndpointPickerConfig(source.text, { file: source.file, registry: this.#registry, implicitServedModelFilter: false });
-        for (const w of loaded.warnings) warnings.push(`InferencePool ${key}: ${w}`);
-        next.set(key, { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: source.origin, text: source.text });
+        const built = this.#build(source);
+        for (const w of built.loaded.warnings) warnings.push(`InferencePool ${key}: ${w}`);
+        next.set(key, built);
       } catch (e) {
-        const message = e instanceof EndpointPickerConfigError ? e.message : (e as Error).message;
         const field = source.origin === this.#fallback.file ? null : `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
-        fail(key, { location: pool.source, field, message: `EndpointPickerConfig from ${source.origin} is invalid: ${message}` });
+        fail(key, { location: pool.source, field, message: `EndpointPickerConfig from ${source.origin} is invalid: ${(e as Error).message}` });
       }
     }
     if (issues.length > 0) throw new ConfigError(issues);
@@ -115,9 +113,11 @@ export class PoolSchedulers {
     return this.#problems;
   }
 
-  #fallbackScheduler(): PoolScheduler {
-    const loaded = loadEndpointPickerConfig(this.#fallback.text, { file: this.#fallback.file, registry: this.#registry, implicitServedModelFilter: false });
-    return { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: this.#fallback.file, text: this.#fallback.text };
+  /** A new Scheduler, with fresh plugin instances, from a config's text; throws EndpointPickerConfigError. */
+  #build(source: ConfigSource): PoolScheduler {
+    // The gateway filters by served model before any profile runs (src/epp/eligibility.ts), so profiles need not.
+    const loaded = loadEndpointPickerConfig(source.text, { file: source.file, registry: this.#registry, implicitServedModelFilter: false });
+    return { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: source.origin, text: source.text };
   }
 
   forPool(key: string): PoolScheduler | undefined {
@@ -130,9 +130,12 @@ export class PoolSchedulers {
   }
 }
 
-function configTextFor(pool: InferencePool, snapshot: ConfigSnapshot, fallback: ConfigText): (ConfigText & { origin: string }) | { issue: ConfigIssue } {
+/** A config's text and where it came from, for `explain` and logs. */
+type ConfigSource = ConfigText & { origin: string };
+
+function configTextFor(pool: InferencePool, snapshot: ConfigSnapshot, fallback: ConfigSource): ConfigSource | { issue: ConfigIssue } {
   const ref = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
-  if (ref === undefined) return { ...fallback, origin: fallback.file };
+  if (ref === undefined) return fallback;
   const field = `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
   const cm = snapshot.configMaps.get(`${pool.meta.namespace}/${ref}`);
   if (!cm) return { issue: { location: pool.source, field, message: `names ConfigMap ${pool.meta.namespace}/${ref}, which is not in the configuration` } };

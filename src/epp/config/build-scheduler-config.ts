@@ -14,7 +14,7 @@ import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.j
 import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
 import { ParamReader, formatSite } from '../framework/param-reader.js';
 import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
-import type { EppConfigIssue } from './epp-config-error.js';
+import { issueReporter, type EppConfigIssue, type ReportIssue } from './epp-config-error.js';
 
 export interface BuildOptions {
   /**
@@ -45,10 +45,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   const { spec, lineOf } = parsed;
   const issues: EppConfigIssue[] = [];
   const warnings = [...parsed.warnings];
-  const issue = (path: readonly (string | number)[], where: string, field: string, message: string): void => {
-    const line = lineOf(path);
-    issues.push(line === undefined ? { file, where, field, message } : { file, line, where, field, message });
-  };
+  const issue = issueReporter(file, lineOf, issues);
 
   const plugins = new Map<string, Plugin>();
   spec.plugins.forEach((p, i) => {
@@ -60,12 +57,13 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     }
   });
   const failedPlugins = new Set(spec.plugins.map((p) => p.name).filter((n) => !plugins.has(n)));
-  const addDefault = (type: string, name: string = type): Plugin => {
+  /** The plugin named `name`, else a new one the config did not declare, added to the effective spec as `at`. */
+  const addDefault = (type: string, name: string = type, parameters: Record<string, unknown> = {}, at = 'default'): Plugin => {
     const existing = plugins.get(name);
     if (existing) return existing;
-    const p = registry.create(type, name);
+    const p = registry.create(type, name, parameters);
     plugins.set(name, p);
-    spec.plugins.push({ name, type, parameters: {}, at: 'default' });
+    spec.plugins.push({ name, type, parameters, at });
     return p;
   };
 
@@ -88,13 +86,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     }
     if (implicit && !entries.some((e) => e.plugin.type === SERVED_MODEL_FILTER_TYPE)) {
       const name = plugins.has(SERVED_MODEL_FILTER_TYPE) ? `implicit-${SERVED_MODEL_FILTER_TYPE}` : SERVED_MODEL_FILTER_TYPE;
-      let filter = plugins.get(name);
-      if (!filter) {
-        filter = registry.create(SERVED_MODEL_FILTER_TYPE, name, { onMissing: 'Fail' });
-        plugins.set(name, filter);
-        spec.plugins.push({ name, type: SERVED_MODEL_FILTER_TYPE, parameters: { onMissing: 'Fail' }, at: 'implicit' });
-      }
-      entries.unshift({ plugin: filter });
+      entries.unshift({ plugin: addDefault(SERVED_MODEL_FILTER_TYPE, name, { onMissing: 'Fail' }, 'implicit') });
     }
     try {
       profiles.set(prof.name, new SchedulingProfile(prof.name, entries));
@@ -120,14 +112,12 @@ function hasRole(p: Plugin): boolean {
   return isFilter(p) || isScorer(p) || isPicker(p);
 }
 
-type Issue = (path: readonly (string | number)[], where: string, field: string, message: string) => void;
-
 function profileEntries(
   prof: SchedulingProfileSpec,
   i: number,
   plugins: ReadonlyMap<string, Plugin>,
   failed: ReadonlySet<string>,
-  issue: Issue,
+  issue: ReportIssue,
   warnings: string[],
   file: string,
 ): ProfileEntry[] | undefined {
@@ -171,7 +161,7 @@ function chooseHandler(
   plugins: ReadonlyMap<string, Plugin>,
   spec: EndpointPickerConfigSpec,
   profileCount: number,
-  issue: Issue,
+  issue: ReportIssue,
   addDefault: (type: string) => Plugin,
 ): ProfileHandler | undefined {
   const handlers = [...plugins.values()].filter(isProfileHandler);
@@ -198,7 +188,7 @@ function chooseHandler(
  * llm-d: `saturationDetector: {pluginRef}` names the detector (default the plugin named `utilization-detector`);
  * GIE's older block holds the thresholds themselves.
  */
-function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: Issue): SaturationThresholds {
+function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue): SaturationThresholds {
   const sd = spec.saturationDetector;
   if (sd && typeof sd.pluginRef === 'string') {
     const p = plugins.get(sd.pluginRef);

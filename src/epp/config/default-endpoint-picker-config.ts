@@ -1,7 +1,7 @@
 /** llm-d's default scheduling configuration, used when no EndpointPickerConfig is given. */
 import type { PluginRegistry } from '../framework/registry.js';
 import type { LoadedEndpointPickerConfig } from './build-scheduler-config.js';
-import type { EndpointPickerConfigSpec } from './endpoint-picker-config.js';
+import { parseEndpointPickerConfig, type EndpointPickerConfigSpec } from './endpoint-picker-config.js';
 import { loadEndpointPickerConfig } from './load-endpoint-picker-config.js';
 
 /**
@@ -31,24 +31,9 @@ schedulingProfiles:
 
 export const DEFAULT_CONFIG_FILE = '<default EndpointPickerConfig>';
 
-/** The default config as a spec (before defaults are applied: no picker, no handler yet). */
+/** The default config as a spec (before defaults are applied: no picker, no handler yet), read from the YAML. */
 export function defaultEndpointPickerConfig(): EndpointPickerConfigSpec {
-  return {
-    apiVersion: 'llm-d.ai/v1alpha1',
-    kind: 'EndpointPickerConfig',
-    plugins: ['queue-scorer', 'kv-cache-utilization-scorer', 'prefix-cache-scorer'].map((type, i) => ({ name: type, type, parameters: {}, at: `plugins[${i}]` })),
-    schedulingProfiles: [
-      {
-        name: 'default',
-        at: 'schedulingProfiles[0] (default)',
-        plugins: [
-          { pluginRef: 'queue-scorer', weight: 2, at: 'plugins[0]' },
-          { pluginRef: 'kv-cache-utilization-scorer', weight: 2, at: 'plugins[1]' },
-          { pluginRef: 'prefix-cache-scorer', weight: 3, at: 'plugins[2]' },
-        ],
-      },
-    ],
-  };
+  return parseEndpointPickerConfig(DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, DEFAULT_CONFIG_FILE).spec;
 }
 
 /** Builds the default config with fresh plugin instances. */

@@ -3,8 +3,8 @@
  * references are checked when the spec is built (build-scheduler-config.ts).
  */
 import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from 'yaml';
-import { describeValue } from '../framework/param-reader.js';
-import type { EppConfigIssue } from './epp-config-error.js';
+import { describeValue, formatSite } from '../framework/param-reader.js';
+import { eppIssue, issueReporter, type EppConfigIssue, type ReportIssue, type YamlPath } from './epp-config-error.js';
 
 /** The current group first; the older GIE group still loads (both are `v1alpha1`). */
 export const EPP_CONFIG_API_VERSIONS = ['llm-d.ai/v1alpha1', 'inference.networking.x-k8s.io/v1alpha1'] as const;
@@ -57,7 +57,7 @@ export interface ParsedConfig {
   issues: EppConfigIssue[];
   warnings: string[];
   /** Line of a YAML path (`['plugins', 2, 'parameters']`), for issues found later. */
-  lineOf(path: readonly (string | number)[]): number | undefined;
+  lineOf(path: YamlPath): number | undefined;
 }
 
 /** Parses and checks the structure, collecting every issue rather than stopping at the first. */
@@ -70,7 +70,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
   const docList = Array.isArray(docs) ? docs : [];
   const doc: Document | undefined = docList[0];
   // The line of a mapping entry is its key's (a block value starts on the next line); of a list item, the item's.
-  const lineOf = (path: readonly (string | number)[]): number | undefined => {
+  const lineOf = (path: YamlPath): number | undefined => {
     for (let p = path; p.length > 0; p = p.slice(0, -1)) {
       const last = p[p.length - 1];
       const parent: unknown = p.length === 1 ? doc?.contents : doc?.getIn(p.slice(0, -1), true);
@@ -84,21 +84,14 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     }
     return undefined;
   };
-  const issue = (path: readonly (string | number)[], where: string, field: string, message: string): void => {
-    const line = lineOf(path);
-    issues.push(line === undefined ? { file, where, field, message } : { file, line, where, field, message });
-  };
+  const issue = issueReporter(file, lineOf, issues);
 
   if (!doc) {
     issue([], '', '', 'is empty; expected an EndpointPickerConfig document');
     return { spec, issues, warnings, lineOf };
   }
   if (docList.length > 1) issue([], '', '', `holds ${docList.length} YAML documents; expected one EndpointPickerConfig`);
-  for (const e of doc.errors) {
-    const line = e.linePos?.[0]?.line;
-    const message = e.message.split('\n')[0] ?? e.message;
-    issues.push(line === undefined ? { file, where: '', field: '', message: `YAML: ${message}` } : { file, line, where: '', field: '', message: `YAML: ${message}` });
-  }
+  for (const e of doc.errors) issues.push(eppIssue(file, e.linePos?.[0]?.line, '', '', `YAML: ${e.message.split('\n')[0] ?? e.message}`));
   if (doc.errors.length > 0) return { spec, issues, warnings, lineOf };
 
   const root = doc.toJS() as unknown;
@@ -126,7 +119,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     if (!isMapping(raw)) return issue(path, at, '', `must be a mapping {name?, type, parameters?}, got ${describeValue(raw)}`);
     const type = raw.type;
     const name = raw.name ?? type;
-    const where = typeof type === 'string' && typeof name === 'string' ? (name === type ? `${at} (${type})` : `${at} "${name}" (${type})`) : at;
+    const where = typeof type === 'string' && typeof name === 'string' ? formatSite({ at, name, type }) : at;
     unknownFields(raw, ['name', 'type', 'parameters'], (k) => issue([...path, k], where, k, 'unknown field; known fields: name, type, parameters'));
     if (typeof type !== 'string' || type === '') return issue([...path, 'type'], where, 'type', `is required: the plugin type, such as queue-scorer${type === undefined ? '' : `; got ${describeValue(type)}`}`);
     if (typeof name !== 'string' || name === '') return issue([...path, 'name'], where, 'name', `must be a non-empty string, got ${describeValue(raw.name)}`);
@@ -186,10 +179,8 @@ function unknownFields(raw: Record<string, unknown>, known: readonly string[], r
   for (const k of Object.keys(raw)) if (!known.includes(k)) report(k);
 }
 
-type Issue = (path: readonly (string | number)[], where: string, field: string, message: string) => void;
-
 /** Calls `each` for every item of an optional list; reports a non-list. */
-function forEachItem(v: unknown, path: readonly (string | number)[], where: string, field: string, issue: Issue, each: (item: unknown, i: number) => void): void {
+function forEachItem(v: unknown, path: YamlPath, where: string, field: string, issue: ReportIssue, each: (item: unknown, i: number) => void): void {
   if (v === undefined || v === null) return;
   if (!Array.isArray(v)) {
     issue(path, where, field, `must be a list, got ${describeValue(v)}`);

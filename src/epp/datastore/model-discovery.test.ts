@@ -1,39 +1,16 @@
 /** ModelDiscovery against real HTTP servers on loopback: models learnt, failures recorded, changes announced. */
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { until } from '../../../test/helpers/until.js';
 import { inferencePool, pod } from '../../api/test-fixtures.js';
 import { snapshot } from '../../config/test-fixtures.js';
+import { FakeEngine, refusedPort, type Handler } from '../fake-engine.js';
 import { Datastore } from './datastore.js';
 import { Endpoint } from './endpoint.js';
 import { ModelDiscovery } from './model-discovery.js';
 
 const HOST = '127.0.20.1';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** A server on 127.0.20.1, port 0, whose behaviour a test swaps; counts GET /v1/models. */
-class FakeEngine {
-  readonly server: Server;
-  handler: Handler = () => undefined;
-  hits = 0;
-  constructor() {
-    this.server = createServer((req, res) => {
-      if (req.url === '/v1/models') this.hits++;
-      this.handler(req, res);
-    });
-  }
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, HOST, resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 function models(...cards: { id: string; parent?: string }[]): Handler {
   return (req, res) => {
@@ -46,16 +23,8 @@ function models(...cards: { id: string; parent?: string }[]): Handler {
   };
 }
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(10);
-  }
-}
-
 describe('ModelDiscovery', () => {
-  const engine = new FakeEngine();
+  const engine = new FakeEngine(HOST);
   let port: number;
   let closedPort: number;
   let store: Datastore;
@@ -65,9 +34,7 @@ describe('ModelDiscovery', () => {
 
   before(async () => {
     port = await engine.listen();
-    const probe = new FakeEngine();
-    closedPort = await probe.listen();
-    await probe.close();
+    closedPort = await refusedPort(HOST);
   });
   after(async () => {
     await engine.close();

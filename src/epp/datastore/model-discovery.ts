@@ -68,7 +68,7 @@ export class ModelDiscovery {
   }
 
   async #fetch(ep: Endpoint): Promise<void> {
-    const before = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+    const before = modelsSignature(ep);
     try {
       const res = await request(`${ep.origin}/v1/models`, {
         dispatcher: this.#agent,
@@ -85,10 +85,14 @@ export class ModelDiscovery {
       ep.modelsError = `GET ${ep.origin}/v1/models failed: ${err.code ?? err.name}: ${err.message}`;
       this.#opts.onError?.(ep, ep.modelsError);
     }
-    const after = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
-    if (before !== after) {
+    if (modelsSignature(ep) !== before) {
       this.#store.invalidateCatalog();
       this.#opts.onChange?.();
     }
   }
+}
+
+/** What the endpoint serves, as a string that changes exactly when a model or an adapter's base does. */
+function modelsSignature(ep: Endpoint): string | undefined {
+  return ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
 }

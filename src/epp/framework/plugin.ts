@@ -72,24 +72,15 @@ export interface EndpointStateHolder extends Plugin {
   forget(address: string): void;
 }
 
-export function isFilter(p: Plugin): p is Filter {
-  return typeof (p as Partial<Filter>).filter === 'function';
+/** A guard for the contract whose defining method is `method`: a plugin implements it by having that method. */
+function implementing<T extends Plugin>(method: keyof T): (p: Plugin) => p is T {
+  return (p): p is T => typeof (p as Partial<T>)[method] === 'function';
 }
-export function isScorer(p: Plugin): p is Scorer {
-  return typeof (p as Partial<Scorer>).score === 'function';
-}
-export function isPicker(p: Plugin): p is Picker {
-  return typeof (p as Partial<Picker>).pick === 'function';
-}
-export function isPreRequest(p: Plugin): p is PreRequest {
-  return typeof (p as Partial<PreRequest>).preRequest === 'function';
-}
-export function isResponseComplete(p: Plugin): p is ResponseComplete {
-  return typeof (p as Partial<ResponseComplete>).responseComplete === 'function';
-}
-export function isResponseHeaders(p: Plugin): p is ResponseHeaders {
-  return typeof (p as Partial<ResponseHeaders>).responseHeaders === 'function';
-}
-export function isEndpointStateHolder(p: Plugin): p is EndpointStateHolder {
-  return typeof (p as Partial<EndpointStateHolder>).forget === 'function';
-}
+
+export const isFilter = implementing<Filter>('filter');
+export const isScorer = implementing<Scorer>('score');
+export const isPicker = implementing<Picker>('pick');
+export const isPreRequest = implementing<PreRequest>('preRequest');
+export const isResponseComplete = implementing<ResponseComplete>('responseComplete');
+export const isResponseHeaders = implementing<ResponseHeaders>('responseHeaders');
+export const isEndpointStateHolder = implementing<EndpointStateHolder>('forget');

@@ -92,7 +92,8 @@ describe('parseGoDuration', () => {
 
 describe('PluginRegistry', () => {
   const plugin = (type: string, name: string): Plugin => ({ type, name });
-  const registry = () => new PluginRegistry().register('a-scorer', (name, _p, r) => (r.positiveInt('n', 1), plugin('a-scorer', name))).register('b-filter', (name) => plugin('b-filter', name));
+  // Registered out of alphabetical order, so that listing them sorted is the registry's doing.
+  const registry = () => new PluginRegistry().register('b-filter', (name) => plugin('b-filter', name)).register('a-scorer', (name, _p, r) => (r.positiveInt('n', 1), plugin('a-scorer', name)));
 
   test('creates by type with the name given', () => {
     assert.deepEqual(registry().create('a-scorer', 'mine', { n: 2 }), { type: 'a-scorer', name: 'mine' });

@@ -1,7 +1,7 @@
 /** The scheduler: a profile handler over named profiles, and the request-lifecycle hooks around a pick. */
 import type { Endpoint } from '../datastore/endpoint.js';
 import { CycleState } from './cycle-state.js';
-import type { Filter, Plugin, SchedulingContext } from './plugin.js';
+import type { EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
 import { isEndpointStateHolder } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
 import { runCycle, type CycleResult } from './run-cycle.js';
@@ -48,7 +48,7 @@ export function newSchedulingContext(
  */
 export class Scheduler {
   readonly config: SchedulerConfig;
-  readonly #stateHolders: readonly (Plugin & { forget(address: string): void })[];
+  readonly #stateHolders: readonly EndpointStateHolder[];
 
   constructor(config: SchedulerConfig) {
     this.config = config;

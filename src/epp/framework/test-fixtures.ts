@@ -108,6 +108,17 @@ export function endpoints(n: number, each: (b: EndpointBuilder, i: number) => En
   return Array.from({ length: n }, (_, i) => each(endpoint(`10.0.0.${i + 1}`).metrics(), i).build());
 }
 
+/**
+ * `endpointsWith([3, undefined], (b, q) => b.waiting(q))`: one endpoint per value, 10.0.0.1 onwards, `set` applied
+ * with each defined value; an undefined value leaves its endpoint bare (never scraped).
+ */
+export function endpointsWith<T>(values: readonly (T | undefined)[], set: (b: EndpointBuilder, value: T) => EndpointBuilder): Endpoint[] {
+  return values.map((v, i) => {
+    const b = endpoint(`10.0.0.${i + 1}`);
+    return (v === undefined ? b : set(b, v)).build();
+  });
+}
+
 export function request(r: Partial<Omit<SchedulingRequest, 'header'>> & { headers?: Record<string, string> } = {}): SchedulingRequest {
   const headers = r.headers ?? {};
   return {

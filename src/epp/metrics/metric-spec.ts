@@ -1,5 +1,5 @@
 /** Metric selectors as llm-d writes them in flags and engineConfigs: `name` or `name{label="value",other=value}`. */
-import type { Labels, Sample } from './prometheus-parser.js';
+import { METRIC_NAME, type Labels, type Sample } from './prometheus-parser.js';
 
 /**
  * A sample name plus label equalities. A series matches when it has every listed label with that value;
@@ -10,7 +10,6 @@ export interface MetricSpec {
   readonly labels: Labels;
 }
 
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
@@ -24,7 +23,7 @@ export function parseMetricSpec(spec: string): MetricSpec {
   const fail = (why: string): never => {
     throw new Error(`invalid metric spec ${JSON.stringify(spec)}: ${why}; expected name or name{label="value",...}`);
   };
-  if (!NAME.test(name)) fail(name === '' ? 'empty metric name' : `${JSON.stringify(name)} is not a metric name`);
+  if (!METRIC_NAME.test(name)) fail(name === '' ? 'empty metric name' : `${JSON.stringify(name)} is not a metric name`);
   const labels: Record<string, string> = {};
   if (open < 0) return { name, labels };
   if (!s.endsWith('}')) fail('the label block must end the spec with }');

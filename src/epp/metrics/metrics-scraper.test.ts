@@ -1,49 +1,23 @@
 /** MetricsScraper against real HTTP servers on 127.0.12.x: metrics set, errors kept apart, one scrape in flight, stop. */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { until } from '../../../test/helpers/until.js';
 import { inferencePool, pod } from '../../api/test-fixtures.js';
 import { snapshot } from '../../config/test-fixtures.js';
 import { startSimulator } from '../../sim/simulator.js';
 import { Datastore } from '../datastore/datastore.js';
 import { Endpoint } from '../datastore/endpoint.js';
+import { FakeEngine, refusedPort, type Handler } from '../fake-engine.js';
 import { ENGINE_TYPE_LABEL } from './engine-metrics.js';
-import { DEFAULT_METRICS_STALENESS_MS, isStale, MetricsScraper } from './metrics-scraper.js';
+import { MetricsScraper } from './metrics-scraper.js';
+import { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
 import { readFixture } from './test-fixtures.js';
 
 /** Loopback addresses 127.0.12.x are reserved for these tests. */
 const HOST = '127.0.12.1';
 const SIM_HOST = '127.0.12.2';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** A model server whose /metrics behaviour a test swaps; counts requests and how many overlapped. */
-class FakeEngine {
-  readonly server: Server;
-  handler: Handler = () => undefined;
-  hits = 0;
-  inFlight = 0;
-  maxInFlight = 0;
-  constructor() {
-    this.server = createServer((req, res) => {
-      this.hits++;
-      this.inFlight++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      res.once('close', () => this.inFlight--);
-      this.handler(req, res);
-    });
-  }
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, HOST, resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 function serve(body: string, status = 200): Handler {
   return (req, res) => {
@@ -58,19 +32,11 @@ function serve(body: string, status = 200): Handler {
 const gauges = (waiting: number, running: number, kv: number): string =>
   `vllm:num_requests_waiting{model_name="m"} ${waiting}\nvllm:num_requests_running{model_name="m"} ${running}\nvllm:kv_cache_usage_perc{model_name="m"} ${kv}\n`;
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(5);
-  }
-}
-
 const endpoint = (port: number, labels: Record<string, string> = {}, host = HOST): Endpoint =>
   new Endpoint(pod(`vllm-${port}`).labels(labels).ip(host).ready(), host, port);
 
 describe('MetricsScraper', () => {
-  const engine = new FakeEngine();
+  const engine = new FakeEngine(HOST);
   let port: number;
   let closedPort: number;
   let store: Datastore;
@@ -79,9 +45,7 @@ describe('MetricsScraper', () => {
 
   before(async () => {
     port = await engine.listen();
-    const probe = new FakeEngine();
-    closedPort = await probe.listen();
-    await probe.close();
+    closedPort = await refusedPort(HOST);
   });
   after(() => engine.close());
   beforeEach(() => {
@@ -196,7 +160,7 @@ describe('MetricsScraper', () => {
 
   test('start() covers every endpoint of the datastore, spread over the interval, until stop()', async () => {
     const engines = await Promise.all([1, 2, 3, 4, 5].map(async () => {
-      const e = new FakeEngine();
+      const e = new FakeEngine(HOST);
       e.handler = serve(gauges(0, 0, 0));
       return { e, port: await e.listen() };
     }));

@@ -7,8 +7,6 @@ import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } fro
 import { extractEndpointMetrics } from './extract-endpoint-metrics.js';
 import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
-
-export { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
 import { isStale } from './staleness.js';
 
 const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { inferencePool, pod } from '../../api/test-fixtures.js';
 import { snapshot } from '../../config/test-fixtures.js';
 import { Datastore } from '../datastore/datastore.js';
-import { DEFAULT_METRICS_STALENESS_MS, MetricsScraper } from './metrics-scraper.js';
+import { MetricsScraper } from './metrics-scraper.js';
+import { DEFAULT_METRICS_STALENESS_MS } from './staleness.js';
 
 const reading = { waitingQueueSize: 0, runningQueueSize: 0, kvCacheUsagePercent: 0.1, runningLoras: [], waitingLoras: [], maxLoras: 0 };
 

@@ -1,7 +1,7 @@
 /** active-request-scorer: from the gateway's in-flight counts; idle -> 1, else (max - n) / max x maxBusyScore. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, endpoint } from '../framework/test-fixtures.js';
+import { context, endpointsWith } from '../framework/test-fixtures.js';
 import { ActiveRequestScorer } from './active-request-scorer.js';
 import { registerBuiltins } from './register-builtins.js';
 
@@ -15,7 +15,7 @@ describe('active-request-scorer', () => {
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const eps = c.inFlight.map((n, i) => endpoint(`10.0.0.${i + 1}`).inFlight(n).build());
+      const eps = endpointsWith(c.inFlight, (b, n) => b.inFlight(n));
       assert.deepEqual(Array.from(new ActiveRequestScorer('a', c.idle, c.maxBusy).score(context(), eps)), c.want);
     });
   }

@@ -1,7 +1,7 @@
 /** kv-cache-utilization-scorer: 1 - kv usage; no metrics -> 0. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, endpoint } from '../framework/test-fixtures.js';
+import { context, endpointsWith } from '../framework/test-fixtures.js';
 import { KvCacheUtilizationScorer } from './kv-cache-utilization-scorer.js';
 
 describe('kv-cache-utilization-scorer', () => {
@@ -12,7 +12,7 @@ describe('kv-cache-utilization-scorer', () => {
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const eps = c.kv.map((kv, i) => (kv === undefined ? endpoint(`10.0.0.${i + 1}`) : endpoint(`10.0.0.${i + 1}`).kv(kv)).build());
+      const eps = endpointsWith(c.kv, (b, kv) => b.kv(kv));
       assert.deepEqual(Array.from(new KvCacheUtilizationScorer().score(context(), eps)), c.want);
     });
   }

@@ -1,7 +1,7 @@
 /** load-aware-scorer: 0.5 for an empty queue, 0.5 x (1 - min(q, T) / T) otherwise. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, endpoint } from '../framework/test-fixtures.js';
+import { context, endpointsWith } from '../framework/test-fixtures.js';
 import { registerBuiltins } from './register-builtins.js';
 import { LoadAwareScorer } from './load-aware-scorer.js';
 
@@ -13,7 +13,7 @@ describe('load-aware-scorer', () => {
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const eps = c.queues.map((q, i) => (q === undefined ? endpoint(`10.0.0.${i + 1}`) : endpoint(`10.0.0.${i + 1}`).waiting(q)).build());
+      const eps = endpointsWith(c.queues, (b, q) => b.waiting(q));
       const scorer = new LoadAwareScorer('load-aware-scorer', c.threshold);
       assert.deepEqual(Array.from(scorer.score(context(), eps)).map((s) => Math.round(s * 1e9) / 1e9), c.want);
     });

@@ -1,4 +1,5 @@
 /** `maxNumOfEndpoints`, the parameter every llm-d picker takes: how many endpoints to return, primary first. */
+import type { Endpoint } from '../datastore/endpoint.js';
 import type { ParamReader } from '../framework/registry.js';
 
 export const DEFAULT_MAX_NUM_OF_ENDPOINTS = 1;
@@ -8,9 +9,11 @@ export function readMaxNumOfEndpoints(r: ParamReader): number {
   return r.positiveInt('maxNumOfEndpoints', DEFAULT_MAX_NUM_OF_ENDPOINTS);
 }
 
-/** Indices 0..n-1 ordered by `key` descending; equal keys in random order. */
-export function rankIndices(n: number, key: (i: number) => number, random: () => number): number[] {
+/** At most `max` of `endpoints`, ordered by `key(i)` of each, highest first; equal keys in random order. */
+export function rankEndpoints(endpoints: readonly Endpoint[], key: (i: number) => number, random: () => number, max: number): Endpoint[] {
+  const n = endpoints.length;
   const idx = Array.from({ length: n }, (_, i) => i);
   const tie = Array.from({ length: n }, () => random());
-  return idx.sort((a, b) => key(b) - key(a) || (tie[a] ?? 0) - (tie[b] ?? 0));
+  idx.sort((a, b) => key(b) - key(a) || (tie[a] ?? 0) - (tie[b] ?? 0));
+  return idx.slice(0, max).map((i) => endpoints[i] as Endpoint);
 }

@@ -2,7 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { Picker, SchedulingContext } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
-import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankIndices, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
+import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankEndpoints, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
 
 export const MAX_SCORE_PICKER_TYPE = 'max-score-picker';
 
@@ -39,9 +39,7 @@ export class MaxScorePicker implements Picker {
   }
 
   pickRanked(ctx: SchedulingContext, endpoints: readonly Endpoint[], totals: ArrayLike<number>): readonly Endpoint[] {
-    return rankIndices(endpoints.length, (i) => totals[i] ?? 0, ctx.random)
-      .slice(0, this.maxNumOfEndpoints)
-      .map((i) => endpoints[i] as Endpoint);
+    return rankEndpoints(endpoints, (i) => totals[i] ?? 0, ctx.random, this.maxNumOfEndpoints);
   }
 }
 

@@ -6,49 +6,12 @@
  */
 import type { Endpoint } from '../datastore/endpoint.js';
 import { IntPairMap } from './int-pair-map.js';
+import { IntRecords } from './int-records.js';
 import type { BlockHashes } from './prefix-block-hash.js';
 
 const NONE = -1;
 /** A block `match` did not look up. */
 const UNKNOWN = -2;
-
-/**
- * Fixed-size int32 records in one growable array (a record's fields share a cache line), with a free list
- * threaded through field `link`.
- */
-class Records {
-  a: Int32Array;
-  readonly #stride: number;
-  readonly #link: number;
-  #free = NONE;
-  #next = 0;
-
-  constructor(stride: number, link: number) {
-    this.a = new Int32Array(1024 * stride);
-    this.#stride = stride;
-    this.#link = link;
-  }
-
-  /** A record id; its fields are at `a[id * stride + field]`. May replace `a`. */
-  alloc(): number {
-    const id = this.#free;
-    if (id !== NONE) {
-      this.#free = this.a[id * this.#stride + this.#link] as number;
-      return id;
-    }
-    if ((this.#next + 1) * this.#stride > this.a.length) {
-      const bigger = new Int32Array(this.a.length * 2);
-      bigger.set(this.a);
-      this.a = bigger;
-    }
-    return this.#next++;
-  }
-
-  release(id: number): void {
-    this.a[id * this.#stride + this.#link] = this.#free;
-    this.#free = id;
-  }
-}
 
 // A block: its hash lanes, its first holding and its number of holdings.
 const B = 4;
@@ -105,8 +68,8 @@ export class PrefixIndex {
   readonly #blocks = new IntPairMap();
   /** (block id, server id) -> holding id. */
   readonly #held = new IntPairMap();
-  readonly #b = new Records(B, B_HEAD);
-  readonly #h = new Records(H, H_NEXT);
+  readonly #b = new IntRecords(B, B_HEAD);
+  readonly #h = new IntRecords(H, H_NEXT);
   readonly #servers = new Map<string, ServerState>();
   readonly #byId: (ServerState | undefined)[] = [];
   readonly #freeIds: number[] = [];

@@ -1,7 +1,7 @@
 /** queue-scorer: (maxQ - q) / (maxQ - minQ) over the candidates; all equal -> 1; no metrics -> 0. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, endpoint } from '../framework/test-fixtures.js';
+import { context, endpointsWith } from '../framework/test-fixtures.js';
 import { QueueScorer } from './queue-scorer.js';
 
 describe('queue-scorer', () => {
@@ -17,7 +17,7 @@ describe('queue-scorer', () => {
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const eps = c.queues.map((q, i) => (q === undefined ? endpoint(`10.0.0.${i + 1}`) : endpoint(`10.0.0.${i + 1}`).waiting(q)).build());
+      const eps = endpointsWith(c.queues, (b, q) => b.waiting(q));
       assert.deepEqual(Array.from(new QueueScorer().score(context(), eps)), c.want);
     });
   }

@@ -2,7 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { Picker, SchedulingContext } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
-import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankIndices, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
+import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankEndpoints, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
 
 export const RANDOM_PICKER_TYPE = 'random-picker';
 
@@ -21,9 +21,7 @@ export class RandomPicker implements Picker {
   }
 
   pickRanked(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[] {
-    return rankIndices(endpoints.length, () => 0, ctx.random)
-      .slice(0, this.maxNumOfEndpoints)
-      .map((i) => endpoints[i] as Endpoint);
+    return rankEndpoints(endpoints, () => 0, ctx.random, this.maxNumOfEndpoints);
   }
 }
 

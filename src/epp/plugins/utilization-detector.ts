@@ -68,24 +68,28 @@ export class UtilizationDetector implements Filter {
   readonly type = UTILIZATION_DETECTOR_TYPE;
   readonly name: string;
   readonly thresholds: Readonly<SaturationThresholds>;
+  /** The thresholds relaxed by the headroom. */
+  readonly #queueLimit: number;
+  readonly #kvLimit: number;
 
   constructor(name: string = UTILIZATION_DETECTOR_TYPE, thresholds: Partial<SaturationThresholds> = {}) {
     this.name = name;
     this.thresholds = { ...DEFAULT_SATURATION_THRESHOLDS, ...thresholds };
+    const t = this.thresholds;
+    this.#queueLimit = t.queueDepthThreshold * (1 + t.headroom);
+    this.#kvLimit = t.kvCacheUtilThreshold * (1 + t.headroom);
   }
 
   filter(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[] {
-    const t = this.thresholds;
-    const qLimit = t.queueDepthThreshold * (1 + t.headroom);
-    const kvLimit = t.kvCacheUtilThreshold * (1 + t.headroom);
-    const ok = (ep: Endpoint): boolean => {
-      const m = ep.metrics;
-      return m !== undefined && ctx.now - m.updatedAt <= t.metricsStalenessThresholdMs && m.waitingQueueSize < qLimit && m.kvCacheUsagePercent < kvLimit;
-    };
     let kept = 0;
-    for (const ep of endpoints) if (ok(ep)) kept++;
+    for (const ep of endpoints) if (this.#fits(ep, ctx.now)) kept++;
     if (kept === endpoints.length || kept === 0) return endpoints;
-    return endpoints.filter(ok);
+    return endpoints.filter((ep) => this.#fits(ep, ctx.now));
+  }
+
+  #fits(ep: Endpoint, now: number): boolean {
+    const m = ep.metrics;
+    return m !== undefined && now - m.updatedAt <= this.thresholds.metricsStalenessThresholdMs && m.waitingQueueSize < this.#queueLimit && m.kvCacheUsagePercent < this.#kvLimit;
   }
 
   saturation(endpoints: readonly Endpoint[], now: number): PoolSaturation {

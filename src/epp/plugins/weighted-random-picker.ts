@@ -2,7 +2,7 @@
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { Picker, SchedulingContext } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
-import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankIndices, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
+import { DEFAULT_MAX_NUM_OF_ENDPOINTS, rankEndpoints, readMaxNumOfEndpoints } from './max-num-of-endpoints.js';
 
 export const WEIGHTED_RANDOM_PICKER_TYPE = 'weighted-random-picker';
 
@@ -44,9 +44,7 @@ export class WeightedRandomPicker implements Picker {
       const w = totals[i] ?? 0;
       return w > 0 ? Math.pow(Math.max(ctx.random(), 1e-12), 1 / w) : -1;
     });
-    return rankIndices(endpoints.length, (i) => keys[i] ?? -1, ctx.random)
-      .slice(0, this.maxNumOfEndpoints)
-      .map((i) => endpoints[i] as Endpoint);
+    return rankEndpoints(endpoints, (i) => keys[i] ?? -1, ctx.random, this.maxNumOfEndpoints);
   }
 }
 
