@@ -81,6 +81,22 @@ export class Gateway {
     this.server.requestTimeout = 0;
   }
 
+  /**
+   * What `/readyz` reports beside its status, one key per concern (a held-back config edit, ejected endpoints,
+   * ...). Each returns undefined when it has nothing to say, and the key is then left out.
+   */
+  readonly readinessDetails = new Map<string, () => unknown>();
+
+  /** The `/readyz` details in force now: only the concerns that have something to say. */
+  readiness(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, get] of this.readinessDetails) {
+      const v = get();
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+
   /** undefined until the first snapshot is in force; /readyz answers 503 until then. */
   get state(): GatewayState | undefined {
     return this.#state;

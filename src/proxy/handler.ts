@@ -41,7 +41,11 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   const state = gw.state;
   if (isGet && path === '/readyz') {
-    return state ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version }) : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet' });
+    const details = gw.readiness();
+    const extra = Object.keys(details).length > 0 ? { details } : {};
+    return state
+      ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra })
+      : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra });
   }
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
   if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
