@@ -24,6 +24,8 @@ export const ERROR_CATALOGUE = {
   backend_not_supported: { status: 500, type: 'server_error' },
   no_healthy_endpoint: { status: 503, type: 'server_error' },
   request_shed: { status: 429, type: 'rate_limit_error' },
+  admin_path_blocked: { status: 403, type: 'permission_error' },
+  debug_disabled: { status: 404, type: 'invalid_request_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
   not_ready: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },

@@ -6,10 +6,10 @@ import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type ExtprocOptions } from '../e
 import type { RequestBodyMode } from '../extproc/processing-stream.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
-import { addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
+import { addExposureOptions, addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
 
 /** This command's flags: most are named and typed as the ExtprocOptions they set. */
-interface ExtprocFlags extends SharedFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'metricsPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes' | 'debugDecisions'> {
+interface ExtprocFlags extends SharedFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'metricsPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
   assumeBodyMode: RequestBodyMode;
 }
 
@@ -34,8 +34,8 @@ export function registerExtprocCommand(program: Command): void {
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
-    .option('--debug-decisions <n>', "recent picks (with every plugin's scores) kept for GET /debug/scheduling on the metrics port; 0 turns tracing off", intFlag(0, 100_000), D.debugDecisions)
     .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
+  addExposureOptions(cmd, 'on the metrics port');
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
@@ -53,6 +53,8 @@ export function registerExtprocCommand(program: Command): void {
           maxBodyBytes: flags.maxBodyBytes,
           assumedBodyMode: flags.assumeBodyMode,
           debugDecisions: flags.debugDecisions,
+          debugShowRequestIds: flags.debugShowRequestIds === true,
+          allowAdminPaths: flags.allowAdminPaths ?? [],
           strictAllowlist: flags.strictAllowlist === true,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,

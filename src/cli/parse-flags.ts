@@ -13,6 +13,11 @@ export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: str
   };
 }
 
+/** For commander: a comma-separated list flag that may also be repeated; empty items are dropped. */
+export function listFlag(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+}
+
 /** A number flag in [min, max] (an integer when asked); the error names the flag and the accepted range. */
 export function numberFlag(flag: string, value: string, min: number, max: number, integer: boolean): number {
   const n = value.trim() === '' ? NaN : Number(value);

@@ -5,7 +5,7 @@ import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { onShutdown } from './on-shutdown.js';
 import { intFlag } from './parse-flags.js';
-import { addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
+import { addExposureOptions, addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
 import { startGateway } from './start-gateway.js';
 
 interface ServeFlags extends SharedFlags {
@@ -15,7 +15,6 @@ interface ServeFlags extends SharedFlags {
   maxBodyBytes: number;
   maxAttempts: number;
   connectTimeout: number;
-  debugDecisions: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -28,8 +27,8 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
     .option('--max-attempts <n>', 'endpoints tried per request when connections fail', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
-    .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs)
-    .option('--debug-decisions <n>', 'recent scheduling decisions (with every plugin\'s scores) kept for GET /debug/scheduling; 0 turns tracing off', intFlag(0, 100_000), DEFAULT_GATEWAY_OPTIONS.debugDecisions);
+    .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs);
+  addExposureOptions(cmd, 'on the traffic port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
@@ -45,6 +44,8 @@ export function registerServeCommand(program: Command): void {
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
           debugDecisions: flags.debugDecisions,
+          debugShowRequestIds: flags.debugShowRequestIds === true,
+          allowAdminPaths: flags.allowAdminPaths ?? [],
           connectTimeoutMs: flags.connectTimeout,
           log,
           ...(eppConfig ? { eppConfig } : {}),

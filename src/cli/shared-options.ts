@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
-import { intFlag } from './parse-flags.js';
+import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
 /** `-f` or `--kube` and its options. */
@@ -24,6 +24,17 @@ export interface SharedFlags extends KubeFlags {
   refreshMetricsInterval: number;
   eppConfig?: string;
   logLevel: LogLevel;
+  debugDecisions: number;
+  debugShowRequestIds?: boolean;
+  allowAdminPaths?: string[];
+}
+
+/** The flags of what the gateway exposes beside inference: debug output and vLLM's admin endpoints (issue #10). */
+export function addExposureOptions(cmd: Command, debugWhere: string): Command {
+  return cmd
+    .option('--debug-decisions <n>', `recent scheduling decisions (with every plugin's scores) kept for GET /debug/scheduling ${debugWhere}; 0 (the default) turns it off. It exposes per-request routing data: see docs/configuration.md`, intFlag(0, 100_000), DEFAULT_GATEWAY_OPTIONS.debugDecisions)
+    .option('--debug-show-request-ids', 'show request ids verbatim in /debug/scheduling (default: a keyed hash of each; ?request_id= finds one)')
+    .option('--allow-admin-paths <paths>', `vLLM admin paths to forward all the same, comma-separated or repeated (e.g. /v1/load_lora_adapter), or '*' for all; the others get 403 admin_path_blocked`, listFlag);
 }
 
 /** Adds the shared flags, in the order `--help` shows them. */

@@ -9,6 +9,7 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
+import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { PickOutcome } from '../proxy/pick-stage.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { pickAndRecord } from '../proxy/record-decision.js';
@@ -29,6 +30,8 @@ export interface EppProcessorOptions {
   log: Logger;
   /** Recent picks with every plugin's scores, for `GET /debug/scheduling` on the metrics port. */
   decisions?: DecisionLog;
+  /** vLLM admin paths refused with 403 before any pick (Envoy routes them here when a route prefix covers them). */
+  adminPaths?: AdminPathPolicy;
 }
 
 export class EppProcessor implements Processor {
@@ -73,6 +76,8 @@ class EppExchange implements Exchange {
   }
 
   #decide(req: ProcessedRequest): RequestVerdict {
+    const path = req.headers.get(':path');
+    if (path !== undefined) this.#opts.adminPaths?.check(path.split('?', 1)[0]!);
     const state = this.#opts.state();
     if (!state) throw new GatewayError('not_ready', 'the endpoint picker has no configuration in force yet; retry shortly');
     this.#state = state;

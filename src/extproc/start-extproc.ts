@@ -6,6 +6,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
+import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
@@ -15,7 +16,8 @@ import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { BbrProcessor } from './bbr-processor.js';
 import { EppProcessor } from './epp-processor.js';
-import { DecisionLog } from '../observability/decision-log.js';
+import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
+import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { ExtprocMetrics } from './extproc-metrics.js';
 import { HealthStatus } from './health-service.js';
 import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
@@ -47,10 +49,18 @@ export interface ExtprocOptions {
   refreshMetricsIntervalMs: number;
   eppConfig?: ConfigText;
   debounceMs?: number;
+  /** Files only: how long files must stay unchanged before a reload reads them (default 300 ms). */
+  fileSettleMs?: number;
+  /** Which configuration changes are held back, and for how long (as `serve`). */
+  configEdits?: ConfigEditOptions;
   /** How long open streams may finish on shutdown before they are cut. */
   shutdownGraceMs: number;
   /** Recent picks, with every plugin's scores, kept for `GET /debug/scheduling` on the metrics port (0 = off). */
   debugDecisions: number;
+  /** Show request ids verbatim in `/debug/scheduling` instead of a keyed hash of each. */
+  debugShowRequestIds?: boolean;
+  /** vLLM admin paths the picker lets through (`*` for all); requests for the others get 403. */
+  allowAdminPaths?: readonly string[];
   /** Kubernetes only: resolve before the first sync (readiness stays NOT_SERVING until it is done). */
   skipSyncWait?: boolean;
   log: Logger;
@@ -75,6 +85,8 @@ export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'kube'
 export interface RunningExtproc {
   gateway: Gateway;
   source: FileConfigSource | KubeConfigSource;
+  /** Between the source and the gateway: holds back changes that remove too much. */
+  guard: EditGuard;
   metrics: ExtprocMetrics;
   health: HealthStatus;
   host: string;
@@ -91,7 +103,8 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   let kube: KubeWiring | undefined;
   const metrics = new ExtprocMetrics();
   const health = new HealthStatus();
-  const decisions = new DecisionLog(opts.debugDecisions);
+  const decisions = new DecisionLog(opts.debugDecisions, { showRequestIds: opts.debugShowRequestIds === true });
+  if (decisions.enabled) warnDebugDecisions(log, decisions, 'GET /debug/scheduling on the metrics port');
   // The Gateway's HTTP server is built but never listens: only its configuration machinery is used.
   const gateway = new Gateway({
     ...DEFAULT_GATEWAY_OPTIONS,
@@ -106,12 +119,18 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   });
   const sourceOpts = { ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}) };
   // In ext_proc mode the Gateway implementation (Envoy Gateway, Istio, GKE) owns InferencePool status.
-  if (opts.kube) kube = connectKube({ ...opts.kube, writePoolStatus: false }, gateway, { ...sourceOpts, log });
-  const file = opts.configPath !== undefined ? new FileConfigSource(opts.configPath, sourceOpts, log, (s) => gateway.applySnapshot(s)) : undefined;
+  // Every snapshot from either source passes the guard, as in `serve`: an emptied config is held back, not applied.
+  const edits = opts.configEdits ?? {};
+  const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, (s) => gateway.applySnapshot(s));
+  gateway.readinessDetails.set('config', () => guard.report());
+  if (opts.kube) kube = connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
+  const fileOpts = { ...sourceOpts, ...(opts.fileSettleMs !== undefined ? { settleMs: opts.fileSettleMs } : {}), allowEmptyFiles: edits.allowEmptyConfig === true, onRejected: (m: string) => guard.rejected(m) };
+  const file = opts.configPath !== undefined ? new FileConfigSource(opts.configPath, fileOpts, log, (s) => guard.offer(s)) : undefined;
   const servers: Server[] = [];
   let metricsServer: HttpServer | undefined;
   const stopAll = async (graceMs: number): Promise<void> => {
     health.setReady(false);
+    guard.close();
     file?.close();
     await kube?.close();
     await Promise.all(servers.map((s) => shutdownGrpc(s, graceMs)));
@@ -131,8 +150,14 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
       } else if (req.method === 'GET' && url.pathname === '/debug/scheduling') {
         // The same view as the standalone gateway's endpoint: the picker's recent decisions, newest first.
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(decisions.report(url.searchParams.get('limit'))));
-      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics or GET /debug/scheduling\n');
+        if (!decisions.enabled) res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /debug/scheduling is off: start with --debug-decisions N\n');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(decisions.report(url.searchParams.get('limit'), url.searchParams.get('request_id'))));
+      } else if (req.method === 'GET' && url.pathname === '/readyz') {
+        // gRPC health carries only SERVING or not; this says why (a held-back config change, ...), as serve's /readyz.
+        const ready = health.get('readiness') === 'SERVING';
+        const details = gateway.readiness();
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...(gateway.state ? { config_version: gateway.state.snapshot.version } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) }));
+      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics, GET /readyz or GET /debug/scheduling\n');
     });
     const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);
 
@@ -150,7 +175,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       return bind(server, opts.host, port, creds.credentials);
     };
     const bbrPort = await start(new BbrProcessor(state), opts.bbrPort);
-    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions }), opts.eppPort);
+    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths) }), opts.eppPort);
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
       log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
@@ -161,6 +186,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     return {
       gateway,
       source: (file ?? kube?.source)!,
+      guard,
       metrics,
       health,
       host: opts.host,

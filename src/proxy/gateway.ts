@@ -10,7 +10,8 @@ import type { Logger } from '../observability/logger.js';
 import { createHandler } from './handler.js';
 import type { GatewayState } from './plan-request.js';
 import { UpstreamPools } from './upstream-pools.js';
-import { DecisionLog } from '../observability/decision-log.js';
+import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
+import { AdminPathPolicy } from '../policy/admin-paths.js';
 
 export interface GatewayOptions {
   host: string;
@@ -28,6 +29,10 @@ export interface GatewayOptions {
   eppConfig?: ConfigText;
   /** How many recent scheduling decisions `GET /debug/scheduling` keeps (0 = off: no tracing cost). */
   debugDecisions: number;
+  /** Show request ids verbatim in `/debug/scheduling` instead of a keyed hash of each. */
+  debugShowRequestIds?: boolean;
+  /** vLLM admin paths forwarded all the same (`--allow-admin-paths`; `*` for all); the rest get 403. */
+  allowAdminPaths?: readonly string[];
   /**
    * Set by live sources (Kubernetes): a pool whose EndpointPickerConfig is missing or invalid keeps its
    * previous one (or the default) and the problem is reported, instead of the whole change being rejected.
@@ -48,7 +53,7 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
   refreshMetricsIntervalMs: 50,
   connectTimeoutMs: 2000,
   responseTimeoutMs: 600_000,
-  debugDecisions: 50,
+  debugDecisions: 0,
 };
 
 export class Gateway {
@@ -59,6 +64,7 @@ export class Gateway {
   readonly schedulers: PoolSchedulers;
   readonly decisions: DecisionLog;
   readonly upstreams: UpstreamPools;
+  readonly adminPaths: AdminPathPolicy;
   readonly server: Server;
   #state: GatewayState | undefined;
 
@@ -71,7 +77,9 @@ export class Gateway {
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
     });
     this.schedulers = new PoolSchedulers(options.eppConfig);
-    this.decisions = new DecisionLog(options.debugDecisions);
+    this.decisions = new DecisionLog(options.debugDecisions, { showRequestIds: options.debugShowRequestIds === true });
+    if (this.decisions.enabled) warnDebugDecisions(options.log, this.decisions);
+    this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),

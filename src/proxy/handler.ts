@@ -47,9 +47,15 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
       ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra })
       : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra });
   }
+  // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
+  gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
   if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
-  if (isGet && path === '/debug/scheduling') return sendJson(res, 200, gw.decisions.report(new URLSearchParams(query).get('limit')));
+  if (isGet && path === '/debug/scheduling') {
+    if (!gw.decisions.enabled) throw new GatewayError('debug_disabled', 'GET /debug/scheduling is off; start the gateway with --debug-decisions N to keep the last N scheduling decisions (it exposes per-request routing data: see docs/configuration.md)');
+    const params = new URLSearchParams(query);
+    return sendJson(res, 200, gw.decisions.report(params.get('limit'), params.get('request_id')));
+  }
 
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
@@ -63,7 +69,8 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(req.headers.host ? { host: req.headers.host } : {}) });
+  const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
+  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) });
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
     return sendError(res, plan.error);

@@ -35,6 +35,8 @@ export interface IncomingRequest {
   headers: Map<string, string>;
   body: Buffer | undefined;
   requestId?: string;
+  /** An allowed model server admin path (`--allow-admin-paths`): its body names no model, route on path and headers. */
+  adminPath?: boolean;
 }
 
 export interface PlanStep {
@@ -99,6 +101,10 @@ export function note(plan: RoutePlan, stage: PlanStep['stage'], detail: () => st
 }
 
 function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
+  if (req.adminPath === true) {
+    note(plan, 'bbr', () => `${req.path} is a model server admin path allowed by --allow-admin-paths: no model to read, routing on path and headers only`);
+    return;
+  }
   const hasBody = req.body !== undefined && req.body.length > 0;
   if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS')) {
     note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);

@@ -38,7 +38,7 @@ test('one process, two pools, two EndpointPickerConfigs: session affinity only w
       eppConfigMapYaml('sticky', SESSION_AFFINITY_CONFIG),
     ].join('---\n'),
   });
-  const gw = await startTestGateway(cfg.dir);
+  const gw = await startTestGateway(cfg.dir, { debugDecisions: 10 });
   try {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const first = await client.completions.create({ model: A, prompt: 'hello', max_tokens: 1 }).withResponse();

@@ -20,7 +20,7 @@ import {
   type EnvoyMessageOptions,
 } from '../../src/extproc/ext-proc-client.js';
 import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
-import { DEFAULT_EXTPROC_OPTIONS, type RunningExtproc } from '../../src/extproc/start-extproc.js';
+import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { SESSION_AFFINITY_CONFIG } from '../helpers/epp-configs.js';
@@ -87,7 +87,7 @@ before(async () => {
   ]);
   addr = (pod) => `${fleet.ipOf(pod)}:${fleet.port}`;
   cfg = await tempConfig(config(fleet.port, fleet.ipOf));
-  xp = await startTestExtproc({ configPath: cfg.dir });
+  xp = await startTestExtproc({ configPath: cfg.dir, debugDecisions: 50, debugShowRequestIds: true });
   gw = await startTestGateway(cfg.dir);
   client = new ExtProcClient(`127.0.0.1:${xp.ports.epp}`);
 });
@@ -341,6 +341,15 @@ describe('cannot pick: immediate responses with the standalone gateway\'s status
     assert.equal((JSON.parse(r.immediate_response!.body!.toString()) as { error: { code: string } }).error.code, 'route_not_found');
   });
 
+  test('403 admin_path_blocked for a vLLM admin path, however it is spelled, before any pick', async () => {
+    for (const path of ['/v1/unload_lora_adapter', '/v1/%2e%2e/sleep?level=1']) {
+      const s = client.open().send(requestHeaders({ ...CHAT, ':path': path }, false, FULL_DUPLEX), requestBody('{"lora_name":"gemma-sql-lora"}', true));
+      const r = await s.next();
+      assert.equal(r.immediate_response?.status.code, 'Forbidden', path);
+      assert.equal((JSON.parse(r.immediate_response!.body!.toString()) as { error: { code: string } }).error.code, 'admin_path_blocked', path);
+    }
+  });
+
   test('429 request_shed for a sheddable request when the pool is saturated', async () => {
     const sim = fleet.sims.get('busy-0')!;
     // One slot and seven 40-token requests straight to the pod: six wait, over the saturation threshold of 5.
@@ -418,7 +427,7 @@ test('GET /debug/scheduling on the metrics port shows recent picks with every pl
   const res = await fetch(`http://127.0.0.1:${xp.ports.metrics}/debug/scheduling?limit=1`);
   assert.equal(res.status, 200);
   const body = (await res.json()) as { capacity: number; decisions: { requestId: string; picked: string | null; pool: string; model: string | null; profiles: { scorers?: unknown[] }[] }[] };
-  assert.equal(body.capacity, DEFAULT_EXTPROC_OPTIONS.debugDecisions);
+  assert.equal(body.capacity, 50);
   assert.equal(body.decisions.length, 1);
   const d = body.decisions[0]!;
   assert.equal(d.requestId, 'debug-me');

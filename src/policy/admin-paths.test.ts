@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GatewayError } from '../errors.js';
+import { AdminPathPolicy, VLLM_ADMIN_PATHS } from './admin-paths.js';
+
+test('every vLLM admin path is refused by default, at the root and under /v1, and so is what lies beneath it', () => {
+  const policy = new AdminPathPolicy();
+  for (const p of VLLM_ADMIN_PATHS) {
+    const root = p.replace(/^\/v1\//, '/');
+    assert.equal(policy.blocked(root), root, root);
+    assert.equal(policy.blocked(`/v1${root}`), `/v1${root}`, `/v1${root}`);
+  }
+  assert.equal(policy.blocked('/pause/step'), '/pause');
+  assert.equal(policy.blocked('/reset_prefix_cache?reset_running_requests=true'.split('?')[0]!), '/reset_prefix_cache');
+});
+
+test('encoded, dotted and doubled spellings of an admin path are refused', () => {
+  const policy = new AdminPathPolicy();
+  const cases: [string, string][] = [
+    ['/v1/../sleep', '/sleep'],
+    ['//v1/load_lora_adapter', '/v1/load_lora_adapter'],
+    ['/v1/%2e%2e/collective_rpc', '/collective_rpc'],
+    ['/v1/%2E%2E%2Fwake_up', '/wake_up'],
+    ['/V1/UNLOAD_LORA_ADAPTER/', '/v1/unload_lora_adapter'],
+    ['/v1/chat/../../start_profile', '/start_profile'],
+  ];
+  for (const [raw, hit] of cases) assert.equal(policy.blocked(raw), hit, raw);
+});
+
+test('inference paths are not refused', () => {
+  const policy = new AdminPathPolicy();
+  for (const p of ['/v1/chat/completions', '/v1/completions', '/v1/models', '/v1/embeddings', '/v1/responses', '/tokenize', '/detokenize', '/v1/audio/transcriptions', '/score', '/rerank', '/v1/sleeper', '/pauses', '/health', '/metrics']) {
+    assert.equal(policy.blocked(p), undefined, p);
+  }
+});
+
+test('--allow-admin-paths lets the named paths through in both forms, and * lets all through', () => {
+  const some = new AdminPathPolicy(['/sleep', '/v1/load_lora_adapter']);
+  assert.equal(some.blocked('/sleep'), undefined);
+  assert.equal(some.blocked('/v1/sleep'), '/v1/sleep');
+  assert.equal(some.blocked('/v1/load_lora_adapter'), undefined);
+  assert.equal(some.blocked('/load_lora_adapter'), '/load_lora_adapter');
+  assert.equal(some.blocked('/wake_up'), '/wake_up');
+  const all = new AdminPathPolicy(['*']);
+  for (const p of VLLM_ADMIN_PATHS) assert.equal(all.blocked(p), undefined);
+});
+
+test('check() throws 403 admin_path_blocked naming the path, how it was asked for, and the flag', () => {
+  const policy = new AdminPathPolicy();
+  assert.throws(
+    () => policy.check('/v1/%2e%2e/sleep'),
+    (e: unknown) => e instanceof GatewayError && e.status === 403 && e.code === 'admin_path_blocked' && e.message.includes('/sleep is a model server admin endpoint') && e.message.includes('"/v1/%2e%2e/sleep"') && e.message.includes('--allow-admin-paths /sleep'),
+  );
+  assert.doesNotThrow(() => policy.check('/v1/chat/completions'));
+});
