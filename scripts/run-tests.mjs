@@ -1,4 +1,6 @@
 // Runs every compiled *.test.js under dist/ with node:test (Node 20 has no glob support in --test).
+// When Kubernetes integration tests are among them and LOCAL_KUBE is not set, local-kube is found and built
+// once first, here, so test files never race to build it (issue #11): the first build takes minutes.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -18,5 +20,20 @@ if (files.length === 0) {
   console.error('no test files found under dist/ (did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+
+const env = { ...process.env };
+// The tests that start a real kube-apiserver: test/e2e/kube-*.test.ts.
+const needsKube = files.some((f) => /[\\/]e2e[\\/]kube-/.test(f));
+if (needsKube && !env.LOCAL_KUBE) {
+  console.log('--- local-kube: building a real kube-apiserver for the Kubernetes integration tests, once per machine.');
+  console.log('    The first time takes several minutes (apt-get and a Go build); later runs reuse the cache.');
+  const r = spawnSync('bash', ['scripts/ensure-local-kube.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error('local-kube could not be found or built (see above); the Kubernetes integration tests need it.');
+    process.exit(r.status ?? 1);
+  }
+  env.LOCAL_KUBE = r.stdout.trim().split('\n').pop();
+}
+
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);
