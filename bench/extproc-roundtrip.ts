@@ -41,7 +41,7 @@ interface ServerMessage {
 
 /** The child: ext_proc servers on ephemeral loopback ports, reporting them and, when asked, their CPU time. */
 async function serve(configDir: string): Promise<void> {
-  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, debugDecisions: arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions), configPath: configDir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('warn') });
+  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, debugDecisions: arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions), configPath: configDir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, adminPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('warn') });
   process.send!({ ports: { bbr: xp.ports.bbr, epp: xp.ports.epp } } satisfies ServerMessage);
   process.on('message', (m: string) => {
     if (m === 'cpu') process.send!({ cpu: process.cpuUsage() } satisfies ServerMessage);

@@ -6,7 +6,9 @@
  * pick, as the event loop would run it; its memory traffic leaves the next pick's caches cold, which this
  * measurement includes). Every prompt has a new 1k-token suffix, so the index grows and evicts as in service.
  *
- *   npx tsc -p . && node dist/bench/pick-latency.js [--picks 20000] [--seconds 5] [--sizes 10,100,1000]
+ *   npx tsc -p . && node dist/bench/pick-latency.js [--picks 20000] [--seconds 5] [--sizes 10,100,1000] [--metrics]
+ *
+ * `--metrics` times every plugin and pick into the Prometheus families, as a running gateway does.
  */
 import { cpus, loadavg } from 'node:os';
 import { pod } from '../src/api/test-fixtures.js';
@@ -18,6 +20,7 @@ import { PromptHasher } from '../src/epp/plugins/prefix-block-hash.js';
 import type { PrefixCacheScorer } from '../src/epp/plugins/prefix-cache-scorer.js';
 import { registerBuiltins } from '../src/epp/plugins/register-builtins.js';
 import { seededRandom } from '../src/seeded-random.js';
+import { GatewayMetrics } from '../src/observability/metrics/gateway-metrics.js';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const PROMPT_CHARS = 16_384;
@@ -89,13 +92,18 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 const registry = registerBuiltins();
-console.log(`pick latency, default profile, ${PROMPT_CHARS}-character prompts (${GROUPS} shared ${SHARED_CHARS}-character prefixes), node ${process.version}`);
+const METRICS = process.argv.includes('--metrics') ? new GatewayMetrics() : undefined;
+console.log(`pick latency, default profile, ${PROMPT_CHARS}-character prompts (${GROUPS} shared ${SHARED_CHARS}-character prefixes), node ${process.version}${METRICS ? ', plugin and pick metrics on' : ''}`);
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
 console.log('                  pick: filter, score, pick, hooks (us)         |  deferred prefix-index update (us)');
 console.log('endpoints   picks     p50     p90     p99    mean  hash  share |     p50     p99    mean  index servers/blocks');
 for (const size of SIZES) {
   const scheduler = new Scheduler(loadDefaultEndpointPickerConfig(registry).schedulerConfig);
   const prefix = scheduler.config.plugins.get('prefix-cache-scorer') as PrefixCacheScorer;
+  if (METRICS) {
+    scheduler.timer = METRICS.scheduler;
+    prefix.matchObserver = METRICS.prefix.observeMatch;
+  }
   const eps = pool(size);
   let now = Date.now();
   randomizeMetrics(eps, now);

@@ -19,6 +19,8 @@ const READS = [
   ['gateway.networking.k8s.io', 'httproutes'],
   ['', 'configmaps'],
   ['', 'pods'],
+  ['llm-d.ai', 'inferenceobjectives'],
+  ['llm-d.ai', 'inferencemodelrewrites'],
   ['inference.networking.x-k8s.io', 'inferenceobjectives'],
   ['inference.networking.x-k8s.io', 'inferencemodelrewrites'],
 ];
@@ -240,6 +242,7 @@ function check(target, objects) {
   expect(/:[^/]+$|@sha256:/.test(container.image ?? ''), `image ${container.image} has no tag (kustomize images: not applied?)`);
   checkSecurity(pod, container, expect);
   checkArgs(target, container, objects, expect);
+  checkShutdown(pod, container, objects, expect);
   if (target.mode) checkPortsAndProbes(MODES[target.mode], container, service, expect);
   return problems;
 }
@@ -297,6 +300,46 @@ function checkArgs(target, c, objects, expect) {
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === ref.name);
     expect(cm?.data?.[ref.key] !== undefined, `env ${e.name} reads key ${ref.key} of ConfigMap ${ref.name}, which is not rendered with that key`);
   }
+}
+
+/** infergate's graceful shutdown defaults (src/lifecycle/shutdown.ts), in seconds, and the margin the grace period keeps above them. */
+const SHUTDOWN_DEFAULTS = { '--shutdown-delay': 5, '--drain-timeout': 30 };
+const SHUTDOWN_MARGIN_SECONDS = 5;
+
+/** A duration as the flags take it (`5s`, `1m30s`, `500ms`, or bare milliseconds), in seconds; NaN if unreadable. */
+function durationSeconds(text) {
+  if (/^\d+$/.test(text)) return Number(text) / 1000;
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return NaN;
+  return parts.reduce((sum, [, n, u]) => sum + Number(n) * unit[u], 0);
+}
+
+/**
+ * The kubelet kills the container at terminationGracePeriodSeconds: it must cover --shutdown-delay plus
+ * --drain-timeout (as the args set them, through the flags ConfigMap) with a margin, or streams are cut
+ * mid-drain. No preStop hook: the delay is infergate's own, and a preStop sleep would eat the grace period.
+ */
+function checkShutdown(pod, c, objects, expect) {
+  const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+  const value = (flag) => {
+    const arg = (c.args ?? []).find((a) => a.startsWith(`${flag}=`));
+    if (arg === undefined) return SHUTDOWN_DEFAULTS[flag];
+    let text = arg.slice(flag.length + 1);
+    const ref = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(text);
+    if (ref) {
+      const e = env.get(ref[1]);
+      const key = e?.valueFrom?.configMapKeyRef;
+      text = key ? objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === key.name)?.data?.[key.key] : e?.value;
+    }
+    const seconds = durationSeconds(String(text ?? ''));
+    expect(!Number.isNaN(seconds), `${flag} must be a duration (5s, 1m30s, 500ms), got ${JSON.stringify(text)}`);
+    return seconds;
+  };
+  const needed = value('--shutdown-delay') + value('--drain-timeout') + SHUTDOWN_MARGIN_SECONDS;
+  const grace = pod.terminationGracePeriodSeconds ?? 30;
+  expect(grace >= needed, `terminationGracePeriodSeconds (${grace}) must be at least --shutdown-delay + --drain-timeout + ${SHUTDOWN_MARGIN_SECONDS}s margin = ${needed}: the kubelet would kill infergate mid-drain`);
+  expect(c.lifecycle?.preStop === undefined, 'no preStop hook: infergate waits --shutdown-delay itself, and a preStop sleep would eat the grace period');
 }
 
 function checkPortsAndProbes(mode, c, service, expect) {

@@ -15,6 +15,10 @@ interface ErrorSpec {
  * and docs/errors.md lists them with what to do.
  */
 export const ERROR_CATALOGUE = {
+  bad_request: { status: 400, type: 'invalid_request_error' },
+  request_header_too_large: { status: 431, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  too_many_connections: { status: 503, type: 'server_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
   invalid_json: { status: 400, type: 'invalid_request_error' },
   missing_model: { status: 400, type: 'invalid_request_error' },
@@ -27,6 +31,7 @@ export const ERROR_CATALOGUE = {
   admin_path_blocked: { status: 403, type: 'permission_error' },
   debug_disabled: { status: 404, type: 'invalid_request_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
+  upstream_timeout: { status: 504, type: 'server_error' },
   not_ready: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, ErrorSpec>;

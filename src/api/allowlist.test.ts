@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readResource } from './resource.js';
-import { BBR_MANAGED_LABEL, isBbrManaged } from './allowlist.js';
+import { BBR_MANAGED_LABEL, IPP_MANAGED_LABEL, isAllowlist } from './allowlist.js';
 import { formatIssue } from './config-issue.js';
 
 const AT = { file: 'allowlists.yaml', document: 1 };
@@ -63,8 +63,12 @@ describe('allowlist data', () => {
   }
 });
 
-describe('isBbrManaged', () => {
+describe('isAllowlist: llm-d\'s ipp-managed label or GIE\'s bbr-managed one, value exactly "true"', () => {
   const cases: { labels: Record<string, string>; want: boolean }[] = [
+    { labels: { [IPP_MANAGED_LABEL]: 'true' }, want: true },
+    { labels: { [IPP_MANAGED_LABEL]: 'True' }, want: false },
+    { labels: { [IPP_MANAGED_LABEL]: 'false', [BBR_MANAGED_LABEL]: 'true' }, want: true },
+    { labels: { 'inference.llm-d.ai/bbr-managed': 'true' }, want: false },
     { labels: { [BBR_MANAGED_LABEL]: 'true' }, want: true },
     { labels: { [BBR_MANAGED_LABEL]: 'True' }, want: false },
     { labels: { [BBR_MANAGED_LABEL]: 'TRUE' }, want: false },
@@ -74,6 +78,6 @@ describe('isBbrManaged', () => {
     { labels: {}, want: false },
   ];
   for (const c of cases) {
-    test(`${JSON.stringify(c.labels)} -> ${c.want}`, () => assert.equal(isBbrManaged(c.labels), c.want));
+    test(`${JSON.stringify(c.labels)} -> ${c.want}`, () => assert.equal(isAllowlist(c.labels), c.want));
   }
 });

@@ -3,8 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
 
-/** The label that marks a ConfigMap as a BBR allowlist; the value must be exactly "true". */
+/** The label llm-d's payload processor reads to take a ConfigMap as an allowlist; the value must be exactly "true". */
+export const IPP_MANAGED_LABEL = 'inference.llm-d.ai/ipp-managed';
+/** The label GIE's body-based router (≤ v1.5, the field report's) read; still read. */
 export const BBR_MANAGED_LABEL = 'inference.networking.k8s.io/bbr-managed';
+/** Either label marks an allowlist, the current one first. */
+export const ALLOWLIST_LABELS: readonly string[] = [IPP_MANAGED_LABEL, BBR_MANAGED_LABEL];
+/** How messages tell users to label an allowlist. */
+export const ALLOWLIST_LABEL_HINT = `a ConfigMap labelled ${IPP_MANAGED_LABEL}: "true" (or the older ${BBR_MANAGED_LABEL}: "true")`;
 
 export interface Allowlist extends Located {
   kind: 'Allowlist';
@@ -12,8 +18,8 @@ export interface Allowlist extends Located {
   adapters: readonly string[];
 }
 
-export function isBbrManaged(labels: Readonly<Record<string, string>>): boolean {
-  return labels[BBR_MANAGED_LABEL] === 'true';
+export function isAllowlist(labels: Readonly<Record<string, string>>): boolean {
+  return labels[IPP_MANAGED_LABEL] === 'true' || labels[BBR_MANAGED_LABEL] === 'true';
 }
 
 /** Reads `data.baseModel` (required) and `data.adapters` (a YAML list inside a string). */

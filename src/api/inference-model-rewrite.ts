@@ -1,4 +1,4 @@
-/** InferenceModelRewrite (inference.networking.x-k8s.io/v1alpha2): weighted rewrite of the body's model in a pool. */
+/** InferenceModelRewrite (llm-d.ai/v1alpha2, or GIE's inference.networking.x-k8s.io/v1alpha2): weighted rewrite of the body's model in a pool. */
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
 import { readPoolRef } from './pool-ref.js';
@@ -17,11 +17,13 @@ export interface RewriteRule {
 
 export interface InferenceModelRewrite extends Located {
   kind: 'InferenceModelRewrite';
+  /** `llm-d.ai` or the legacy `inference.networking.x-k8s.io`: where both name rewrites for a pool, llm-d's win. */
+  group: string;
   poolKey: string;
   rules: readonly RewriteRule[];
 }
 
-export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Raw>, base: Located): InferenceModelRewrite {
+export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Raw>, base: Located, group: string): InferenceModelRewrite {
   const spec = r.object(raw.spec, 'spec', true) ?? {};
   const rules = r.array(spec.rules, 'spec.rules', true).map((rawRule, i): RewriteRule => {
     const at = `spec.rules[${i}]`;
@@ -45,5 +47,5 @@ export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Ra
     if (o.targets !== undefined && targets.length > 0 && targets.every((t) => t.weight === 0)) r.fail(`${at}.targets`, 'every target has weight 0; at least one must be above 0');
     return { models, targets };
   });
-  return { ...base, kind: 'InferenceModelRewrite', poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace), rules };
+  return { ...base, kind: 'InferenceModelRewrite', group, poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace), rules };
 }

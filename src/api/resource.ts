@@ -5,7 +5,8 @@ import { readMeta, type Located } from './object-meta.js';
 import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP } from './inference-pool.js';
 import { readHTTPRoute, type HTTPRoute } from './http-route.js';
 import { readPod, type Pod } from './pod.js';
-import { readAllowlist, isBbrManaged, type Allowlist } from './allowlist.js';
+import { readAllowlist, isAllowlist, type Allowlist } from './allowlist.js';
+import { OBJECTIVE_API_VERSIONS, groupOf } from './llm-d-names.js';
 import { readInferenceObjective, type InferenceObjective } from './inference-objective.js';
 import { readInferenceModelRewrite, type InferenceModelRewrite } from './inference-model-rewrite.js';
 import { readConfigMapData, type PlainConfigMap } from './plain-config-map.js';
@@ -14,7 +15,7 @@ export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceOb
 
 export type ReadResult =
   | { resource: Resource; issues: ConfigIssue[] }
-  /** A document infergate does not act on (another kind, or a ConfigMap without the BBR label). */
+  /** A document infergate does not act on (another kind). */
   | { skipped: string; unknownKind?: string; issues: ConfigIssue[] };
 
 /** The apiVersions accepted per kind; others are reported so a typo does not silently drop a resource. */
@@ -23,8 +24,8 @@ const API_VERSIONS: Record<string, readonly string[]> = {
   HTTPRoute: ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'],
   ConfigMap: ['v1'],
   Pod: ['v1'],
-  InferenceObjective: ['inference.networking.x-k8s.io/v1alpha2'],
-  InferenceModelRewrite: ['inference.networking.x-k8s.io/v1alpha2'],
+  InferenceObjective: OBJECTIVE_API_VERSIONS,
+  InferenceModelRewrite: OBJECTIVE_API_VERSIONS,
 };
 
 export function readResource(raw: Raw, at: SourceLocation): ReadResult {
@@ -61,13 +62,13 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
     case 'Pod':
       return { resource: readPod(r, obj, base), issues: r.issues };
     case 'InferenceObjective':
-      return { resource: readInferenceObjective(r, obj, base), issues: r.issues };
+      return { resource: readInferenceObjective(r, obj, base, groupOf(apiVersion)), issues: r.issues };
     case 'InferenceModelRewrite':
-      return { resource: readInferenceModelRewrite(r, obj, base), issues: r.issues };
+      return { resource: readInferenceModelRewrite(r, obj, base, groupOf(apiVersion)), issues: r.issues };
     default: {
       // ConfigMap: BBR allowlists are read; any other ConfigMap is kept as plain data, which an
       // InferencePool may reference for its EndpointPickerConfig.
-      if (!isBbrManaged(meta.labels)) return { resource: readConfigMapData(r, obj, base), issues: r.issues };
+      if (!isAllowlist(meta.labels)) return { resource: readConfigMapData(r, obj, base), issues: r.issues };
       return { resource: readAllowlist(r, obj, base), issues: r.issues };
     }
   }

@@ -104,6 +104,12 @@ export class InferencePoolBuilder implements InferencePool {
     return this;
   }
 
+  /** `metadata.annotations`, added to those set so far. */
+  annotate(annotations: Record<string, string>): this {
+    Object.assign(this.meta.annotations, annotations);
+    return this;
+  }
+
   picker(name: string, failureMode: EndpointPickerRef['failureMode'] = 'FailClose'): this {
     this.endpointPickerRef = { kind: 'Service', name, failureMode };
     return this;

@@ -1,27 +1,69 @@
 /** Reads the request body as JSON and takes its top-level `model`, as GIE's body-based router does. */
 import { GatewayError } from '../errors.js';
+import { parseJsonBody, type ByteSpan, type JsonBody } from './json-body-parser.js';
+import { DEFAULT_JSON_LIMITS, notJson, type JsonLimits } from './json-limits.js';
 
 export interface ParsedBody {
   /** The `model` as sent, trimmed (GIE trims before lookup). */
   model: string;
   json: Record<string, unknown>;
+  /** Where the `model` value sits in the body bytes, so a rewrite can replace it without serializing the body again. */
+  modelSpan?: ByteSpan;
 }
 
-export function extractModel(body: Buffer): ParsedBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new GatewayError('invalid_json', `request body is not valid JSON (${(e as Error).message}); send an OpenAI request such as {"model": "...", "messages": [...]}`);
-  }
+/** Parses a whole body (within `limits`) and takes its model; the server parses as the body arrives and calls {@link modelOf}. */
+export function extractModel(body: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): ParsedBody {
+  return modelOf(parseJsonBody(body, limits));
+}
+
+/** The model of a parsed body; `undefined` is an empty body. */
+export function modelOf(parsed: JsonBody | undefined): ParsedBody {
+  if (parsed === undefined) throw notJson('the body is empty');
+  const json = parsed.value;
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new GatewayError('invalid_json', 'request body must be a JSON object with a "model" field');
   }
   const obj = json as Record<string, unknown>;
   const model = obj.model;
-  if (model === undefined) throw new GatewayError('missing_model', 'request body has no "model" field; name the model to use, e.g. "model": "google/gemma-2b-it" (GET /v1/models lists them)', 'model');
+  if (model === undefined) throw new ModelFieldError('not_found', 'request body has no "model" field; name the model to use, e.g. "model": "google/gemma-2b-it" (GET /v1/models lists them)');
   if (typeof model !== 'string' || model.trim() === '') {
-    throw new GatewayError('missing_model', `"model" must be a non-empty string, got ${JSON.stringify(model)}`, 'model');
+    throw new ModelFieldError('empty', `"model" must be a non-empty string, got ${describe(model)}`);
   }
-  return { model: model.trim(), json: obj };
+  return { model: model.trim(), json: obj, ...(parsed.modelSpan ? { modelSpan: parsed.modelSpan } : {}) };
+}
+
+/**
+ * `missing_model`, saying whether the field is absent or present but empty (or not a string): the one error
+ * code to clients, two counters for GIE's BBR metrics (`bbr_body_field_not_found_total`, `_empty_total`).
+ */
+export class ModelFieldError extends GatewayError {
+  readonly problem: 'not_found' | 'empty';
+
+  constructor(problem: 'not_found' | 'empty', message: string) {
+    super('missing_model', message, 'model');
+    this.problem = problem;
+  }
+}
+
+/** Which problem an error reports with the body's `model` field, if it is one (for `RequestRecord.modelField`). */
+export function modelFieldProblem(err: unknown): 'not_found' | 'empty' | undefined {
+  return err instanceof ModelFieldError ? err.problem : undefined;
+}
+
+/** A short description: the value itself when small, never a whole (possibly huge) structure. */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length} item(s)`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  return JSON.stringify(v);
+}
+
+/**
+ * The body with its top-level model replaced (a trimmed name, an InferenceModelRewrite): spliced into the bytes
+ * where the parser found it, so a large body is copied once rather than serialized again; without a span
+ * (a body parsed elsewhere), serialized again.
+ */
+export function withModel(body: Buffer | undefined, parsed: ParsedBody, model: string): Buffer {
+  const span = parsed.modelSpan;
+  if (body && span) return Buffer.concat([body.subarray(0, span.start), Buffer.from(JSON.stringify(model)), body.subarray(span.end)]);
+  return Buffer.from(JSON.stringify({ ...parsed.json, model }));
 }

@@ -1,5 +1,5 @@
 /** Maps the requested model to its base model: allowlist ConfigMaps first, then what the pods report. */
-import { BBR_MANAGED_LABEL } from '../api/allowlist.js';
+import { ALLOWLIST_LABEL_HINT } from '../api/allowlist.js';
 import type { ModelCatalog } from '../epp/datastore/model-catalog.js';
 import { GatewayError } from '../errors.js';
 import type { AllowlistTable } from './allowlist-table.js';
@@ -41,14 +41,14 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
     const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap is loaded)';
     throw new GatewayError(
       'model_not_found',
-      `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true". Allowlisted models: ${list}`,
+      `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to ${ALLOWLIST_LABEL_HINT}. Allowlisted models: ${list}`,
       'model',
     );
   }
   const list = served.length > 0 ? served.join(', ') : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   throw new GatewayError(
     'model_not_found',
-    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in a ConfigMap labelled ${BBR_MANAGED_LABEL}: "true"` : ''}.`,
+    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.`,
     'model',
   );
 }

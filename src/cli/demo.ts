@@ -7,6 +7,9 @@ import { fleetFromConfig } from './demo-fleet.js';
 import { intFlag } from './parse-flags.js';
 import { onShutdown } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
+import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
+import { tracingOrExit } from './shared-options.js';
+import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 
 const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
 
@@ -23,6 +26,9 @@ interface DemoOptions {
   ttftMs?: number;
   itlMs?: number;
   logLevel?: LogLevel;
+  tracing?: TracingConfig;
+  /** The admin listener (the dashboard at GET /, /metrics). */
+  admin?: { adminPort: number; adminHost?: string };
 }
 
 /** Starts one simulator per Pod in the config, then the gateway on that same config. */
@@ -35,7 +41,7 @@ async function startDemo(opts: DemoOptions): Promise<Demo> {
   const simulators: RunningSimulator[] = [];
   try {
     for (const m of fleet) simulators.push(await startSimulator(m));
-    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: createLogger(opts.logLevel ?? 'info') });
+    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: createLogger(opts.logLevel ?? 'info'), ...(opts.tracing ? { tracing: opts.tracing } : {}), ...opts.admin });
     return {
       gateway,
       simulators,
@@ -51,7 +57,7 @@ async function startDemo(opts: DemoOptions): Promise<Demo> {
 }
 
 export function registerDemoCommand(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description("run a simulated fleet behind the gateway: one simulator per Pod in the config (default: the field report's 2 base models x 2 LoRA adapters x 2 replicas)")
     .option('-f, --file <path>', 'config directory (its Pods become simulators)', SEED_DEMO_DIR)
@@ -60,14 +66,17 @@ export function registerDemoCommand(program: Command): void {
     .option('--ttft <ms>', 'extra simulated latency before the first token (on top of prefill)', intFlag(0), 20)
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
-    .action(async (flags: { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel }) => {
+    .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP/HTTP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)");
+  // The admin listener as `serve` has it, so the demo's dashboard (GET /) and /metrics can be opened.
+  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; otlpEndpoint?: string }) => {
       if (!LOG_LEVELS.includes(flags.logLevel)) {
         console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
         process.exit(2);
       }
+      const tracing = tracingOrExit(flags, createLogger(flags.logLevel));
       let demo: Demo;
       try {
-        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel });
+        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags) });
       } catch (e) {
         console.error(`error: could not start the demo: ${(e as Error).message}`);
         process.exit(1);
@@ -75,6 +84,7 @@ export function registerDemoCommand(program: Command): void {
       const u = demo.gateway.url;
       const models = demo.simulators.flatMap((s) => [s.options.model, ...s.options.loras]).filter((m, i, a) => a.indexOf(m) === i);
       console.log(`\ninfergate demo: gateway on ${u}, ${demo.simulators.length} simulated vLLM pods:`);
+      if (demo.gateway.adminUrl) console.log(`Dashboard: ${demo.gateway.adminUrl}/ (and Prometheus metrics at ${demo.gateway.adminUrl}/metrics)`);
       for (const s of demo.simulators) console.log(`  ${s.options.podName.padEnd(20)} ${s.url}  ${s.options.model} + ${s.options.loras.join(', ')}`);
       console.log(`\nModels: ${models.join(', ')}\n\nTry:\n`);
       console.log(`  curl -s ${u}/v1/models`);

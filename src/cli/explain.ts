@@ -13,6 +13,8 @@ import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
+import { UpstreamPolicies } from '../upstream/upstream-policies.js';
+import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
 import { assertOneSource, loadSnapshotFromKube } from '../config/kube/connect.js';
 import type { ReflectorTuning } from '../config/kube/kube-source.js';
@@ -60,6 +62,9 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const prepared = schedulers.prepare(snapshot, input.kube !== undefined);
   for (const w of prepared.warnings) input.log?.warn(w);
   prepared.commit();
+  // A pool's upstream annotations (timeouts, outlier detection) are checked as `serve` checks them.
+  const upstream = new UpstreamPolicies(DEFAULT_UPSTREAM_POLICY).prepare(snapshot, input.kube !== undefined);
+  for (const w of upstream.warnings) input.log?.warn(w);
   const datastore = new Datastore();
   datastore.apply(snapshot);
   if (input.discover !== false) {

@@ -4,12 +4,15 @@ import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type ExtprocOptions } from '../extproc/start-extproc.js';
 import type { RequestBodyMode } from '../extproc/processing-stream.js';
+import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown } from './on-shutdown.js';
+import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
-import { addExposureOptions, addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
+import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
+import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 
 /** This command's flags: most are named and typed as the ExtprocOptions they set. */
-interface ExtprocFlags extends SharedFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'metricsPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
+interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
   assumeBodyMode: RequestBodyMode;
 }
 
@@ -29,16 +32,19 @@ export function registerExtprocCommand(program: Command): void {
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
     .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor', intFlag(0, 65535), D.healthPort)
-    .option('--metrics-port <port>', 'Prometheus GET /metrics port', intFlag(0, 65535), D.metricsPort)
     .option('--no-secure-serving', 'serve the ext_proc ports in plaintext (default: TLS with a self-signed certificate made at startup, as GIE)')
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
     .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
-  addExposureOptions(cmd, 'on the metrics port');
+  addAdminOptions(cmd, true);
+  addJsonLimitOptions(cmd);
+  addExposureOptions(cmd, 'on the admin port');
+  addShutdownOptions(cmd, 'ext_proc streams');
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
+      const tracing = tracingOrExit(flags, log);
       try {
         const eppConfig = await readEppConfig(flags);
         const running = await startExtproc({
@@ -48,9 +54,10 @@ export function registerExtprocCommand(program: Command): void {
           bbrPort: flags.bbrPort,
           eppPort: flags.eppPort,
           healthPort: flags.healthPort,
-          metricsPort: flags.metricsPort,
+          ...adminOptionsOf(flags),
           secureServing: flags.secureServing,
           maxBodyBytes: flags.maxBodyBytes,
+          jsonLimits: jsonLimitsOf(flags),
           assumedBodyMode: flags.assumeBodyMode,
           debugDecisions: flags.debugDecisions,
           debugShowRequestIds: flags.debugShowRequestIds === true,
@@ -58,15 +65,17 @@ export function registerExtprocCommand(program: Command): void {
           strictAllowlist: flags.strictAllowlist === true,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
+          configEdits: configEditsOf(flags),
           log,
           ...(flags.certFile !== undefined ? { certFile: flags.certFile } : {}),
           ...(flags.keyFile !== undefined ? { keyFile: flags.keyFile } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
           ...(eppConfig ? { eppConfig } : {}),
+          ...(tracing ? { tracing } : {}),
         });
         const p = running.ports;
-        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, metrics: p.metrics, tls: running.tls, config: flags.file ?? 'kubernetes' });
-        onShutdown(() => running.close());
+        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, admin: p.admin, tls: running.tls, config: flags.file ?? 'kubernetes' });
+        onShutdown(() => running.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
       } catch (e) {
         console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
         process.exit(1);

@@ -7,6 +7,7 @@ import { registerExplainCommand } from './explain.js';
 import { registerExtprocCommand } from './extproc.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
+import { registerValidateCommand } from './validate.js';
 
 const program = new Command('infergate')
   .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
@@ -14,6 +15,7 @@ const program = new Command('infergate')
 registerServeCommand(program);
 registerExtprocCommand(program);
 registerExplainCommand(program);
+registerValidateCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
 registerBenchCommand(program);

@@ -1,16 +1,36 @@
-/** Graceful stop on SIGINT/SIGTERM for the long-running commands. */
+/** Stop on SIGINT/SIGTERM for the long-running commands: the first signal stops gracefully, a second one exits at once. */
+import type { Logger } from '../observability/logger.js';
 
-/** Runs `stop` once on the first signal, then exits 0 (1 if it failed); a second signal exits at once. */
-export function onShutdown(stop: () => Promise<void>): void {
+/** The signals that stop a command, with their numbers (POSIX). */
+const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+export type StopSignal = keyof typeof SIGNALS;
+
+/** The exit status of a process ended by `signal`, as shells report it: 128 + its number (SIGINT 130, SIGTERM 143). */
+export function signalExitCode(signal: StopSignal): number {
+  return 128 + SIGNALS[signal];
+}
+
+/**
+ * Runs `stop` once on the first SIGINT or SIGTERM, then exits 0 (1 if it failed). A second signal during
+ * the stop exits at once with 128 + its number, cutting whatever was still in flight.
+ */
+export function onShutdown(stop: (signal: StopSignal) => Promise<void>, log?: Logger): void {
   let stopping = false;
-  const handler = (): void => {
-    if (stopping) process.exit(130);
+  const handler = (signal: StopSignal): void => {
+    if (stopping) {
+      log?.warn(`${signal} again: exiting now, without waiting for what is still in flight`, { exit_code: signalExitCode(signal) });
+      process.exit(signalExitCode(signal));
+    }
     stopping = true;
-    stop().then(
+    log?.info(`${signal} received: stopping gracefully; send it again to exit at once`);
+    stop(signal).then(
       () => process.exit(0),
-      () => process.exit(1),
+      (e: unknown) => {
+        log?.error('shutdown failed', { error: (e as Error).message });
+        process.exit(1);
+      },
     );
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of Object.keys(SIGNALS) as StopSignal[]) process.on(signal, handler);
 }

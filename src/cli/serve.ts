@@ -3,18 +3,21 @@ import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
+import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown } from './on-shutdown.js';
+import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
-import { addExposureOptions, addSharedOptions, loggerOrExit, readEppConfig, sourceOrExit, type SharedFlags } from './shared-options.js';
+import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 import { startGateway } from './start-gateway.js';
+import { addConnectionOptions, addJsonLimitOptions, bodyMemoryOf, connectionLimitsOf, jsonLimitsOf, type ConnectionFlags, type JsonLimitFlags } from './limit-options.js';
+import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
 
-interface ServeFlags extends SharedFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags {
   poolStatus: boolean;
   host: string;
   port: number;
   maxBodyBytes: number;
   maxAttempts: number;
-  connectTimeout: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -26,18 +29,24 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
-    .option('--max-attempts <n>', 'endpoints tried per request when connections fail', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
-    .option('--connect-timeout <ms>', 'upstream connect timeout', intFlag(1), DEFAULT_GATEWAY_OPTIONS.connectTimeoutMs);
-  addExposureOptions(cmd, 'on the traffic port');
+    .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts);
+  addAdminOptions(cmd);
+  addJsonLimitOptions(cmd);
+  addConnectionOptions(cmd);
+  addUpstreamOptions(cmd);
+  addShutdownOptions(cmd, 'requests and streams');
+  addExposureOptions(cmd, 'on the admin port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
+      const tracing = tracingOrExit(flags, log);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
           ...('kube' in source ? { kube: { ...source.kube, writePoolStatus: flags.poolStatus }, skipSyncWait: true } : source),
           host: flags.host,
           port: flags.port,
+          ...adminOptionsOf(flags),
           maxBodyBytes: flags.maxBodyBytes,
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
@@ -46,13 +55,18 @@ export function registerServeCommand(program: Command): void {
           debugDecisions: flags.debugDecisions,
           debugShowRequestIds: flags.debugShowRequestIds === true,
           allowAdminPaths: flags.allowAdminPaths ?? [],
-          connectTimeoutMs: flags.connectTimeout,
+          ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
+          configEdits: configEditsOf(flags),
+          jsonLimits: jsonLimitsOf(flags),
+          connections: connectionLimitsOf(flags),
+          maxBodyMemoryBytes: bodyMemoryOf(flags),
           log,
           ...(eppConfig ? { eppConfig } : {}),
+          ...(tracing ? { tracing } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
-        log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes' });
-        onShutdown(() => gw.close());
+        log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
+        onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
       } catch (e) {
         console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
         process.exit(1);

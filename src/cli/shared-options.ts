@@ -6,6 +6,8 @@ import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observa
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
+import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
+import { tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
 
 /** `-f` or `--kube` and its options. */
 export interface KubeFlags {
@@ -24,9 +26,13 @@ export interface SharedFlags extends KubeFlags {
   refreshMetricsInterval: number;
   eppConfig?: string;
   logLevel: LogLevel;
+  otlpEndpoint?: string;
   debugDecisions: number;
   debugShowRequestIds?: boolean;
   allowAdminPaths?: string[];
+  allowEmptyConfig?: boolean;
+  configSettlePeriod: number;
+  maxEndpointLossPercent: number;
 }
 
 /** The flags of what the gateway exposes beside inference: debug output and vLLM's admin endpoints (issue #10). */
@@ -45,7 +51,29 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
     .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
+    .option('--allow-empty-config', 'apply at once a configuration change that empties the configuration, removes every InferencePool or HTTPRoute, too many endpoints or a deleted file\'s objects, and accept files left empty (default: hold it back for --config-settle-period)')
+    .option('--config-settle-period <ms>', 'how long a configuration change that removes too much must stay in place before it applies; /readyz shows it meanwhile', intFlag(0), DEFAULT_SETTLE_PERIOD_MS)
+    .option('--max-endpoint-loss-percent <n>', 'with -f: hold back a change that takes away more than this share of the routable endpoints (ready pod x targetPort of routed pools); 100 turns the rule off', intFlag(0, 100), DEFAULT_MAX_ENDPOINT_LOSS_PERCENT)
+    .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP/HTTP to this collector (a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
+}
+
+/** Tracing from `--otlp-endpoint` and the OTEL_* variables (undefined: off), its warnings logged; exit 2 on a bad URL. */
+export function tracingOrExit(flags: Pick<SharedFlags, 'otlpEndpoint'>, log: Logger): TracingConfig | undefined {
+  try {
+    const s = tracingSettings(process.env, flags.otlpEndpoint);
+    for (const w of s.warnings) log.warn(w);
+    if (s.off !== undefined) log.info(`tracing off: ${s.off}`);
+    return s.config;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
+
+/** --allow-empty-config, --config-settle-period and --max-endpoint-loss-percent, as startGateway and startExtproc take them. */
+export function configEditsOf(flags: SharedFlags): ConfigEditOptions {
+  return { allowEmptyConfig: flags.allowEmptyConfig === true, settlePeriodMs: flags.configSettlePeriod, maxEndpointLossPercent: flags.maxEndpointLossPercent };
 }
 
 /** The Kubernetes source flags (`serve`, `extproc` and `explain`); `sourceOrExit` checks them. */

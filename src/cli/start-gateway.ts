@@ -1,9 +1,18 @@
 /** Composition root of the standalone gateway: a config source (files or the Kubernetes API) + Gateway, started and stoppable as one. */
 import type { AddressInfo } from 'node:net';
+import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
 import { createLogger } from '../observability/logger.js';
+import { AdminServer } from '../observability/admin-server.js';
+import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
+import { composeObservers } from '../observability/compose-observers.js';
+import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
+import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
+import { Tracing } from '../observability/tracing/tracing.js';
+import type { TracingConfig } from '../observability/tracing/tracing-config.js';
+import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 
 export interface StartGatewayOptions extends Partial<GatewayOptions> {
@@ -18,45 +27,97 @@ export interface StartGatewayOptions extends Partial<GatewayOptions> {
   skipSyncWait?: boolean;
   gatewayName?: string;
   debounceMs?: number;
+  /** Files only: how long files must stay unchanged before a reload reads them (default 300 ms). */
+  fileSettleMs?: number;
+  /** Which configuration changes are held back, and for how long (--allow-empty-config and friends). */
+  configEdits?: ConfigEditOptions;
+  /**
+   * The admin listener's port (GET /metrics, GET /debug/scheduling; 0 = ephemeral). The CLI always sets it
+   * (`--admin-port`, default 9090); left unset, no admin listener is started (the metrics are still kept).
+   */
+  adminPort?: number;
+  /** Its address; the gateway's `host` when unset. */
+  adminHost?: string;
+  /** OpenTelemetry tracing (`--otlp-endpoint`, `OTEL_*`; see tracingSettings): off, and nothing built, when unset. */
+  tracing?: TracingConfig;
 }
 
 export interface RunningGateway {
   gateway: Gateway;
   source: FileConfigSource | KubeConfigSource;
+  /** Between the source and the gateway: holds back changes that remove too much. */
+  guard: EditGuard;
   /** Set in Kubernetes mode. */
   kube?: KubeWiring;
   address: AddressInfo;
   url: string;
+  /** Every family GET /metrics serves, and the hooks that feed them. */
+  metrics: GatewayMetrics;
+  /** Set when `adminPort` was given. */
+  admin?: AdminServer;
+  /** `http://host:port` of the admin listener, when there is one. */
+  adminUrl?: string;
+  /** Set when tracing is on; close() and shutdown() flush it last. */
+  tracing?: Tracing;
   close(): Promise<void>;
+  /**
+   * The graceful stop a signal starts: /readyz fails, new connections are accepted for the delay, then the
+   * listener drains up to the timeout (src/lifecycle/shutdown.ts); then as close().
+   */
+  shutdown(options: ShutdownOptions): Promise<ShutdownReport>;
 }
 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   assertOneSource(opts.configPath, opts.kube);
-  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, ...gwOpts } = opts;
+  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, tracing: tracingConfig, ...gwOpts } = opts;
   let kube: KubeWiring | undefined;
+  const metrics = new GatewayMetrics();
+  // The dashboard (GET / on the admin listener) charts requests only where there is a listener to show them.
+  const dashboard = adminPort !== undefined ? new DashboardObserver() : undefined;
+  // Off unless configured: then no tracer exists and no observer is registered, at no cost per request.
+  const tracing = tracingConfig ? new Tracing(tracingConfig, gwOpts.log ?? createLogger('info')) : undefined;
   const options: GatewayOptions = {
     ...DEFAULT_GATEWAY_OPTIONS,
     log: createLogger('info'),
+    observer: composeObservers([metrics.observer, dashboard, tracing?.observer]),
     ...stripUndefined(gwOpts),
     ...(kubeOpts ? { isolateConfigProblems: true, notReadyReason: () => kube?.source.notReadyReason() ?? 'connecting to the Kubernetes API' } : {}),
   };
   const gateway = new Gateway(options);
+  metrics.attach(gateway);
+  const admin = adminPort !== undefined ? new AdminServer({ host: adminHost ?? options.host, port: adminPort, metrics, decisions: gateway.decisions, log: options.log }) : undefined;
+  if (admin && dashboard) mountDashboard(admin, { mode: 'serve', gateway, decisions: gateway.decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
+  // Every snapshot from either source passes the guard (issue #10): an emptied config is held back, not applied.
+  const guard = editGuardFor(configPath !== undefined ? 'files' : 'kubernetes', configEdits, options.log, metrics.countingReloads((s) => gateway.applySnapshot(s)));
+  gateway.readinessDetails.set('config', () => guard.report());
+  metrics.watchHeld(() => guard.held !== undefined);
   const common = { ...(gatewayName !== undefined ? { gatewayName } : {}), ...(debounceMs !== undefined ? { debounceMs } : {}) };
   let file: FileConfigSource | undefined;
   const stopSource = async (): Promise<void> => {
+    guard.close();
     file?.close();
     await kube?.close();
+  };
+  const onRejected = (m: string): void => {
+    guard.rejected(m);
+    metrics.configReloaded(false);
   };
   try {
     let address: AddressInfo;
     if (configPath !== undefined) {
-      file = new FileConfigSource(configPath, common, options.log, (s) => gateway.applySnapshot(s));
+      const fileOpts = { ...common, ...(fileSettleMs !== undefined ? { settleMs: fileSettleMs } : {}), allowEmptyFiles: configEdits.allowEmptyConfig === true, onRejected };
+      file = new FileConfigSource(configPath, fileOpts, options.log, (s) => guard.offer(s));
       await file.start();
       address = await gateway.listen();
+      await admin?.listen();
     } else {
-      kube = connectKube(kubeOpts!, gateway, { ...common, log: options.log });
+      kube = connectKube(kubeOpts!, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
+      const source = kube.source;
+      metrics.watchKube(() => source.reflectors());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.
       address = await gateway.listen();
+      // Scrapes answer while a large cluster is listed: the watches' state is what an operator needs then.
+      await admin?.listen();
       options.log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
       kube.source.start();
       if (!skipSyncWait) await kube.source.firstSync();
@@ -65,17 +126,38 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     return {
       gateway,
       source: (file ?? kube?.source)!,
+      guard,
       ...(kube ? { kube } : {}),
       address,
       url: `http://${host}:${address.port}`,
+      metrics,
+      ...(admin ? { admin, adminUrl: admin.url } : {}),
+      ...(tracing ? { tracing } : {}),
       close: async () => {
         await stopSource();
         await gateway.close();
+        await admin?.close();
+        // Last: the spans of the requests close() let finish are exported.
+        await tracing?.shutdown();
+      },
+      shutdown: async (shutdown) => {
+        // The source keeps running meanwhile: pods may change under the requests still in flight.
+        const drain = gateway.drain;
+        const target = { unit: 'requests', failReadiness: () => gateway.failReadiness(), drain: () => drain.drain(), inFlight: () => drain.inFlight, cut: () => drain.cut() };
+        const report = await new GracefulShutdown(target, shutdown, options.log).run();
+        await stopSource();
+        await gateway.close(0);
+        // Last: Prometheus scrapes the drain until the end.
+        await admin?.close();
+        await tracing?.shutdown();
+        return report;
       },
     };
   } catch (e) {
     await stopSource().catch(() => undefined);
     await gateway.close().catch(() => undefined);
+    await admin?.close().catch(() => undefined);
+    await tracing?.shutdown();
     throw e;
   }
 }

@@ -91,19 +91,20 @@ export function routableEndpoints(s: ConfigSnapshot): Map<string, number> {
 
 /** Source file -> how many objects it declared, for files none of whose objects (by kind and name) remain. */
 function filesEmptied(before: readonly Resource[], after: readonly Resource[]): Map<string, number> {
-  const remaining = new Set(after.map(identity));
+  const remaining = new Set(after.map(objectId));
   const declared = new Map<string, { n: number; kept: boolean }>();
   for (const r of before) {
     const f = declared.get(r.source.file) ?? { n: 0, kept: false };
     f.n++;
     // An object moved to another file is kept: only what disappears altogether counts.
-    if (remaining.has(identity(r))) f.kept = true;
+    if (remaining.has(objectId(r))) f.kept = true;
     declared.set(r.source.file, f);
   }
   return new Map([...declared].filter(([, f]) => !f.kept).map(([file, f]) => [file, f.n]));
 }
 
-function identity(r: Resource): string {
+/** `Kind/namespace/name`: what makes two resources the same object, whichever file declares them. */
+export function objectId(r: Resource): string {
   return `${r.kind}/${keyOf(r.meta)}`;
 }
 

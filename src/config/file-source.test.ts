@@ -69,7 +69,7 @@ describe('FileConfigSource', () => {
   });
 
   test('a valid edit is applied; an invalid one is logged with the file name and the last good snapshot stays', async () => {
-    source = new FileConfigSource(dir, { debounceMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+    source = new FileConfigSource(dir, { debounceMs: 20, unfinishedSettleMs: 200 }, createLogger('debug', (l) => lines.push(l)), apply);
     await source.start();
 
     await writeFile(join(dir, 'pool.yaml'), poolYaml(8001));
@@ -131,6 +131,56 @@ describe('FileConfigSource', () => {
     await writeFile(join(dir, 'pool.yaml'), poolYaml(8100));
     await source.reload();
     assert.equal(portOf(applied.at(-1)), 8100);
+  });
+
+  test('a file emptied (or left with only comments) is rejected as a write in progress; with allowEmptyFiles it declares nothing', async () => {
+    const rejected: string[] = [];
+    source = new FileConfigSource(dir, { debounceMs: 20, settleMs: 20, unfinishedSettleMs: 100, onRejected: (m) => rejected.push(m) }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    for (const text of ['', '  \n# nothing here yet\n---\n']) {
+      await writeFile(join(dir, 'pool.yaml'), text);
+      await until(() => rejected.length > 0, 'the emptied file to be rejected');
+      assert.match(rejected[0]!, /pool\.yaml: no YAML documents .* taken as a write in progress.* delete the file/);
+      assert.ok(errors().some((l) => l.includes('configuration change rejected') && l.includes('no YAML documents')), lines.join('\n'));
+      assert.equal(applied.length, 1, 'the last good configuration stays');
+      rejected.length = 0;
+    }
+    source.close();
+
+    source = new FileConfigSource(dir, { debounceMs: 20, settleMs: 20, unfinishedSettleMs: 100, allowEmptyFiles: true }, createLogger('debug', (l) => lines.push(l)), apply);
+    await writeFile(join(dir, 'pool.yaml'), poolYaml(8000));
+    await source.start();
+    await writeFile(join(dir, 'pool.yaml'), '');
+    await until(() => applied.at(-1)?.pools.size === 0, 'the emptied file to be applied');
+  });
+
+  test('a file is read only once it has stopped changing: a writer pausing mid-write never has half a file applied', async () => {
+    const file = join(dir, 'all.yaml');
+    await writeFile(file, `${POD}---\n${poolYaml(8000)}`);
+    source = new FileConfigSource(file, { debounceMs: 20, settleMs: 400 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    // The first half declares the pod only: applied alone, it would remove the pool.
+    await writeFile(file, POD);
+    await delay(150);
+    await writeFile(file, `${POD}---\n${poolYaml(8300)}`);
+    await until(() => portOf(applied.at(-1)) === 8300, 'the whole file to be applied');
+    assert.ok(applied.every((s) => s.pools.size === 1), `a snapshot without the pool was applied: ${applied.map((s) => s.pools.size).join()}`);
+  });
+
+  test('a change that looks unfinished (objects removed) waits for the files to be quiet longer: a writer pausing 1 s between documents', async () => {
+    const file = join(dir, 'all.yaml');
+    await writeFile(file, `${POD}---\n${poolYaml(8000)}`);
+    source = new FileConfigSource(file, { debounceMs: 20, settleMs: 50, unfinishedSettleMs: 1500 }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    // Whole documents: the pod alone is valid YAML and a valid configuration, without the pool.
+    await writeFile(file, `${POD}---\n`);
+    await delay(1000);
+    await writeFile(file, `${POD}---\n${poolYaml(8400)}`);
+    await until(() => portOf(applied.at(-1)) === 8400, 'the whole file to be applied', 5000);
+    assert.ok(applied.every((s) => s.pools.size === 1), `a snapshot without the pool was applied: ${applied.map((s) => s.pools.size).join()}`);
+    // A removal that stays is applied once the files have been quiet that long.
+    await writeFile(file, POD);
+    await until(() => applied.at(-1)?.pools.size === 0, 'the removal to be applied', 5000);
   });
 
   test('start() refuses a broken configuration', async () => {

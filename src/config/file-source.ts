@@ -1,15 +1,24 @@
-/** Loads configuration from YAML files and watches them: a valid edit is applied, an invalid one reported. */
+/**
+ * Loads configuration from YAML files and watches them: once the files have settled, a valid edit is applied,
+ * an invalid one (including a file left with no documents) reported.
+ */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../api/config-issue.js';
 import type { Logger } from '../observability/logger.js';
-import { loadConfigFiles } from './load-files.js';
+import { objectId } from './edit-risk.js';
+import { loadConfigFiles, type LoadedConfigFiles } from './load-files.js';
+import { filesState, waitForSettledFiles } from './settled-files.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from './snapshot.js';
 
 /** Reads and validates the whole path; throws ConfigError with every problem found. */
 export async function loadSnapshotFromPath(path: string, options: SnapshotOptions, log?: Logger): Promise<ConfigSnapshot> {
-  const loaded = await loadConfigFiles(path);
+  return snapshotOf(await loadConfigFiles(path), options, log);
+}
+
+function snapshotOf(loaded: LoadedConfigFiles, options: SnapshotOptions, log?: Logger): ConfigSnapshot {
   for (const w of loaded.warnings) log?.warn(w);
   const snapshot = buildSnapshot(loaded.resources, options, loaded.issues);
   for (const w of snapshot.warnings) log?.warn(w);
@@ -19,7 +28,30 @@ export async function loadSnapshotFromPath(path: string, options: SnapshotOption
 export interface FileSourceOptions extends SnapshotOptions {
   /** Quiet period after the last file event before reloading; editors write files in several steps. */
   debounceMs?: number;
+  /**
+   * How long the files must keep their size and modification time before a reload reads them (default 300 ms):
+   * a writer that pauses mid-write must not have half a file applied. Renaming a finished file into place
+   * never shows a half file.
+   */
+  settleMs?: number;
+  /**
+   * A change that looks unfinished (invalid, a file emptied, objects removed) is acted on only once the files
+   * have been unchanged this long (default 2000 ms): a writer that flushes whole documents and pauses between
+   * them leaves a valid file with objects missing, which the short settle window alone would apply.
+   */
+  unfinishedSettleMs?: number;
+  /**
+   * Take a file that held documents and now holds none (empty, or only whitespace and comments) as declaring
+   * nothing. Default false: such an edit is rejected as a write in progress; deleting the file is how its
+   * objects are removed.
+   */
+  allowEmptyFiles?: boolean;
+  /** Told why a reload was rejected (for /readyz); the last good configuration stays in force meanwhile. */
+  onRejected?: (message: string) => void;
 }
+
+/** A file that is still changing after this long is read anyway (a log-like writer must not stall reloads). */
+const MAX_SETTLE_WAIT_MS = 10_000;
 
 /**
  * Watches a file or directory. Reloads are serialized: an edit during a reload triggers one more reload,
@@ -35,6 +67,12 @@ export class FileConfigSource {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  /** Documents per file in the last configuration handed on: a file that had some and now has none is a write in progress. */
+  #documents = new Map<string, number>();
+  /** `Kind/namespace/name` of every object in the last configuration handed on, to tell that a change removes some. */
+  #objects = new Set<string>();
+  /** The files' signature already given the longer wait: a change still looking unfinished after it is acted on. */
+  #waitedFor: string | undefined;
 
   constructor(path: string, opts: FileSourceOptions, log: Logger, apply: (s: ConfigSnapshot) => Promise<void>) {
     this.path = resolve(path);
@@ -45,8 +83,10 @@ export class FileConfigSource {
 
   /** The first load: errors propagate so the process can refuse to start on a broken config. */
   async start(): Promise<ConfigSnapshot> {
-    const snapshot = await loadSnapshotFromPath(this.path, this.#opts, this.#log);
+    const loaded = await loadConfigFiles(this.path);
+    const snapshot = snapshotOf(loaded, this.#opts, this.#log);
     await this.#apply(snapshot);
+    this.#handedOn(loaded);
     const isDir = (await stat(this.path)).isDirectory();
     // Watch the directory even for a single file: editors replace files by rename, which ends a file watch.
     const dir = isDir ? this.path : dirname(this.path);
@@ -87,13 +127,61 @@ export class FileConfigSource {
     do {
       this.#again = false;
       try {
-        const snapshot = await loadSnapshotFromPath(this.path, this.#opts, this.#log);
+        const settleMs = this.#opts.settleMs ?? 300;
+        const settled = await waitForSettledFiles(this.path, settleMs, MAX_SETTLE_WAIT_MS, () => this.#closed);
+        if (this.#closed) return;
+        if (!settled.settled) this.#log.warn(`configuration files still changing after ${MAX_SETTLE_WAIT_MS} ms; reading them anyway`, { path: this.path });
+        const loaded = await loadConfigFiles(this.path);
+        if ((await filesState(this.path)).signature !== settled.signature) {
+          // Written to while being read: what was read may mix two versions. Read again once it settles.
+          this.#again = true;
+          continue;
+        }
+        const quietMs = Date.now() - settled.newestChangeMs;
+        const wantQuietMs = this.#opts.unfinishedSettleMs ?? 2000;
+        if (quietMs < wantQuietMs && this.#waitedFor !== settled.signature && this.#looksUnfinished(loaded)) {
+          // Once per state of the files, and never longer than the window (a clock skewed into the future).
+          this.#waitedFor = settled.signature;
+          await delay(Math.min(wantQuietMs, wantQuietMs - quietMs));
+          this.#again = true;
+          continue;
+        }
+        this.#rejectEmptied(loaded);
+        const snapshot = snapshotOf(loaded, this.#opts, this.#log);
         if (this.#closed) return;
         await this.#apply(snapshot);
+        this.#handedOn(loaded);
       } catch (e) {
         const msg = e instanceof ConfigError ? e.message : `${(e as Error).message}`;
         this.#log.error(`configuration change rejected; the last good configuration stays in force\n${msg}`);
+        this.#opts.onRejected?.(msg);
       }
-    } while (this.#again);
+    } while (this.#again && !this.#closed);
+  }
+
+  #handedOn(loaded: LoadedConfigFiles): void {
+    this.#documents = loaded.documents;
+    this.#objects = new Set(loaded.resources.map(objectId));
+  }
+
+  /** Invalid, a file emptied, or objects gone: what a writer paused mid-file leaves. */
+  #looksUnfinished(loaded: LoadedConfigFiles): boolean {
+    if (loaded.issues.length > 0) return true;
+    if ([...loaded.documents].some(([file, n]) => n === 0 && (this.#documents.get(file) ?? 0) > 0)) return true;
+    const now = new Set(loaded.resources.map(objectId));
+    for (const id of this.#objects) if (!now.has(id)) return true;
+    return false;
+  }
+
+  /** A file that held documents and now parses to none is taken as half-written, not as "remove everything". */
+  #rejectEmptied(loaded: LoadedConfigFiles): void {
+    if (this.#opts.allowEmptyFiles) return;
+    const emptied = [...loaded.documents].filter(([file, n]) => n === 0 && (this.#documents.get(file) ?? 0) > 0).map(([file]) => file);
+    if (emptied.length === 0) return;
+    throw new Error(
+      `${emptied.join(', ')}: no YAML documents (the file is empty, or holds only whitespace and comments). ` +
+        'This is taken as a write in progress, not as an edit: to remove the objects the file declared, delete the file; ' +
+        'to edit it, write the new version beside it and rename it into place',
+    );
   }
 }

@@ -13,6 +13,15 @@ export interface LoadedFiles {
   warnings: string[];
 }
 
+/** What loadConfigFiles read: the resources, and how many YAML documents each file held. */
+export interface LoadedConfigFiles extends LoadedFiles {
+  /**
+   * File -> documents that were not empty (valid or not). 0 means the file is empty or holds only whitespace
+   * and comments: what a writer that truncates before writing leaves for a moment.
+   */
+  documents: Map<string, number>;
+}
+
 const YAML_FILE = /\.ya?ml$/i;
 
 /** The files a path names: itself, or the `.yaml`/`.yml` files directly in it, sorted for a stable order. */
@@ -23,29 +32,34 @@ export async function listConfigFiles(path: string): Promise<string[]> {
   return names.map((n) => join(path, n));
 }
 
-export async function loadConfigFiles(path: string): Promise<LoadedFiles> {
+export async function loadConfigFiles(path: string): Promise<LoadedConfigFiles> {
   const files = await listConfigFiles(path);
-  const out: LoadedFiles = { files, resources: [], issues: [], warnings: [] };
+  const out: LoadedConfigFiles = { files, resources: [], issues: [], warnings: [], documents: new Map() };
   if (files.length === 0) out.warnings.push(`${path}: no .yaml or .yml files found`);
   const unknownKinds = new Map<string, string>();
   for (const file of files) {
     const text = await readFile(file, 'utf8');
-    parseText(file, text, out, unknownKinds);
+    out.documents.set(file, parseText(file, text, out, unknownKinds));
   }
   for (const [kind, where] of unknownKinds) out.warnings.push(`skipping ${kind}: infergate does not use this kind (first seen in ${where})`);
   return out;
 }
 
-/** Parses one file's text; exported for tests and for sources that do not read from disk. */
-export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds = new Map<string, string>()): void {
+/**
+ * Parses one file's text into `out`; returns how many documents were not empty (a syntax error counts).
+ * Exported for tests and for sources that do not read from disk.
+ */
+export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds = new Map<string, string>()): number {
   // With prettyErrors off, yaml never fills `linePos`; a LineCounter turns the error offset into a line.
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines });
   // The yaml typings allow a non-array (EmptyStream) result; guard so an empty file is simply no documents.
-  if (!Array.isArray(docs)) return;
+  if (!Array.isArray(docs)) return 0;
+  let documents = 0;
   docs.forEach((doc, i) => {
     const at = { file, document: i + 1 };
     if (doc.errors.length > 0) {
+      documents++;
       for (const e of doc.errors) {
         const line = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
         out.issues.push({ location: at, field: null, message: `YAML syntax error${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}` });
@@ -54,6 +68,7 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
     }
     const raw: unknown = doc.toJS();
     if (raw === null || raw === undefined) return; // an empty document between `---` separators
+    documents++;
     // `kubectl get ... -o yaml` writes one `kind: List` whose items are the objects; read them as documents.
     const items = isList(raw) ? raw.items : [raw];
     for (const item of items) {
@@ -63,6 +78,7 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
       else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) unknownKinds.set(result.unknownKind, `${file} (document ${i + 1})`);
     }
   });
+  return documents;
 }
 
 function isList(raw: unknown): raw is { items: unknown[] } {

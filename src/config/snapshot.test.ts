@@ -187,3 +187,21 @@ describe('buildSnapshot: versions and gateway name', () => {
     assert.equal(s.routes.length, 2);
   });
 });
+
+describe('buildSnapshot: llm-d.ai and the legacy group', () => {
+  const objective = (group: string, name: string, priority: number, pool = 'p'): Resource => ({
+    kind: 'InferenceObjective',
+    group,
+    priority,
+    poolKey: `default/${pool}`,
+    meta: { name, namespace: 'default', labels: {}, annotations: {} },
+    source: { file: `${group}.yaml`, document: 1 },
+  });
+  test('the same name in both groups is no duplicate; for a pool with llm-d.ai objectives the legacy ones are left out, with a warning', () => {
+    const s = snapshot(inferencePool('p'), inferencePool('q'), objective('inference.networking.x-k8s.io', 'batch', 5), objective('llm-d.ai', 'batch', -1), objective('inference.networking.x-k8s.io', 'old', 3), objective('inference.networking.x-k8s.io', 'other', 2, 'q'));
+    assert.deepEqual([...s.objectives.get('default/p')!.entries()].map(([n, o]) => [n, o.priority, o.group]), [['batch', -1, 'llm-d.ai']]);
+    // A pool with only legacy objectives keeps them.
+    assert.equal(s.objectives.get('default/q')!.get('other')?.priority, 2);
+    assert.ok(s.warnings.some((w) => /InferencePool default\/p has InferenceObjectives in llm-d\.ai, so those in inference\.networking\.x-k8s\.io are ignored for it \(as llm-d does\): default\/batch, default\/old/.test(w)), s.warnings.join('\n'));
+  });
+});

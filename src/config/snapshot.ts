@@ -8,6 +8,7 @@ import type { Pod } from '../api/pod.js';
 import type { InferenceObjective } from '../api/inference-objective.js';
 import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
 import type { PlainConfigMap } from '../api/plain-config-map.js';
+import { LEGACY_INFERENCE_GROUP, LLM_D_GROUP } from '../api/llm-d-names.js';
 import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
 import { PodIndex, poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
@@ -53,7 +54,8 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   const warnings: string[] = [];
   const seen = new Map<string, Resource>();
   for (const r of resources) {
-    const id = `${r.kind}/${keyOf(r.meta)}`;
+    // The same name in llm-d's group and the legacy one is two objects, as the API server sees it.
+    const id = `${r.kind}${'group' in r ? `.${r.group}` : ''}/${keyOf(r.meta)}`;
     const prior = seen.get(id);
     if (prior) {
       issues.push({ location: r.source, field: 'metadata.name', message: `duplicate ${r.kind === 'Allowlist' ? 'ConfigMap' : r.kind} ${keyOf(r.meta)}; also declared in ${prior.source.file} (document ${prior.source.document})` });
@@ -63,7 +65,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   const routes: HTTPRoute[] = [];
   const allowlists: Allowlist[] = [];
   const pods: Pod[] = [];
-  const objectives = new Map<string, Map<string, InferenceObjective>>();
+  const objectiveLists = new Map<string, InferenceObjective[]>();
   const rewrites = new Map<string, InferenceModelRewrite[]>();
   const configMaps = new Map<string, PlainConfigMap>();
   for (const r of seen.values()) {
@@ -71,13 +73,12 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     else if (r.kind === 'HTTPRoute') routes.push(r);
     else if (r.kind === 'Allowlist') allowlists.push(r);
     else if (r.kind === 'Pod') pods.push(r);
-    else if (r.kind === 'InferenceObjective') {
-      const m = objectives.get(r.poolKey) ?? new Map<string, InferenceObjective>();
-      m.set(r.meta.name, r);
-      objectives.set(r.poolKey, m);
-    } else if (r.kind === 'InferenceModelRewrite') rewrites.set(r.poolKey, [...(rewrites.get(r.poolKey) ?? []), r]);
+    else if (r.kind === 'InferenceObjective') objectiveLists.set(r.poolKey, [...(objectiveLists.get(r.poolKey) ?? []), r]);
+    else if (r.kind === 'InferenceModelRewrite') rewrites.set(r.poolKey, [...(rewrites.get(r.poolKey) ?? []), r]);
     else configMaps.set(keyOf(r.meta), r);
   }
+  preferLlmDGroup(objectiveLists, rewrites, warnings);
+  const objectives = new Map([...objectiveLists].map(([poolKey, list]) => [poolKey, new Map(list.map((o) => [o.meta.name, o]))]));
   const { table: allowlistTable, issues: allowIssues } = buildAllowlistTable(allowlists);
   issues.push(...allowIssues);
   if (issues.length > 0) {
@@ -128,4 +129,24 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     members,
     warnings,
   };
+}
+
+/**
+ * Where a pool has InferenceObjectives or InferenceModelRewrites in llm-d's group, the legacy group's are left
+ * out for that pool, as llm-d's router reconciles only the new group when both are installed (PR #1449).
+ */
+function preferLlmDGroup(objectives: Map<string, InferenceObjective[]>, rewrites: Map<string, InferenceModelRewrite[]>, warnings: string[]): void {
+  keepNewGroup(objectives, warnings);
+  keepNewGroup(rewrites, warnings);
+}
+
+function keepNewGroup<T extends InferenceObjective | InferenceModelRewrite>(byPool: Map<string, T[]>, warnings: string[]): void {
+  for (const [poolKey, list] of byPool) {
+    if (!list.some((o) => o.group === LLM_D_GROUP)) continue;
+    const dropped = list.filter((o) => o.group !== LLM_D_GROUP);
+    byPool.set(poolKey, list.filter((o) => o.group === LLM_D_GROUP));
+    if (dropped.length > 0) {
+      warnings.push(`InferencePool ${poolKey} has ${dropped[0]!.kind}s in ${LLM_D_GROUP}, so those in ${LEGACY_INFERENCE_GROUP} are ignored for it (as llm-d does): ${dropped.map((d) => keyOf(d.meta)).join(', ')}`);
+    }
+  }
 }

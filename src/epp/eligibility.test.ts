@@ -1,4 +1,4 @@
-/** eligibleEndpoints: model-aware filtering, already-tried and backoff exclusion, and the 503 that names why. */
+/** eligibleEndpoints: model-aware filtering, already-tried, backoff and ejection exclusion, and the 503 that names why. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../api/pod.js';
@@ -8,6 +8,7 @@ import type { PoolView } from './datastore/datastore.js';
 import { Datastore } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
 import { NoEndpointError, eligibleEndpoints, judgeCandidates } from './eligibility.js';
+import { UNREPORTED_GRACE_MS, metricsScrapeStarted, metricsScraped, requestSent } from '../upstream/in-flight.js';
 
 const NOW = 1_000_000;
 
@@ -46,6 +47,29 @@ const backoff =
   (ip: string, untilFromNow: number): Setup =>
   (ep) => {
     ep(ip).backoffUntil = NOW + untilFromNow;
+  };
+
+const eject =
+  (ip: string, untilFromNow: number): Setup =>
+  (ep) => {
+    const o = ep(ip).outlier;
+    o.ejectedUntil = NOW + untilFromNow;
+    o.multiplier = 2;
+    o.ejection = { type: 'consecutive_gateway_failure', detail: '3 gateway failures in a row; last: UND_ERR_HEADERS_TIMEOUT', at: NOW - 1000, until: o.ejectedUntil, multiplier: 2 };
+  };
+
+/** `ip` looks idle at its last scrape while holding `n` requests sent before it (a hung pod). */
+const holds =
+  (ip: string, n: number): Setup =>
+  (ep) => {
+    const e = ep(ip);
+    e.metrics = { waitingQueueSize: 0, runningQueueSize: 0, kvCacheUsagePercent: 0, runningLoras: [], waitingLoras: [], maxLoras: 0, updatedAt: NOW };
+    for (let i = 0; i < n; i++) requestSent(e);
+    // Two scrapes a grace apart: the requests are old enough to be held against it.
+    for (const t of [NOW - UNREPORTED_GRACE_MS, NOW]) {
+      metricsScrapeStarted(e, t);
+      metricsScraped(e);
+    }
   };
 
 describe('eligibleEndpoints', () => {
@@ -112,6 +136,52 @@ describe('eligibleEndpoints', () => {
       setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), backoff('10.0.0.2', 1000)],
       exclude: ['10.0.0.1:8000'],
       eligible: ['10.0.0.2:8000'],
+    },
+    {
+      name: 'an endpoint ejected by outlier detection is left out, saying why and for how long',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), eject('10.0.0.1', 29_500)],
+      eligible: ['10.0.0.2:8000'],
+      verdicts: { '10.0.0.1:8000': /^ejected by outlier detection for 29\.5 s more \(consecutive_gateway_failure: 3 gateway failures in a row; last: UND_ERR_HEADERS_TIMEOUT; ejection 2 in a row\)$/ },
+    },
+    {
+      name: 'every serving endpoint ejected: all of them are candidates again (panic routing)',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), serve('10.0.0.3', 'llama'), eject('10.0.0.1', 10_000), eject('10.0.0.2', 20_000)],
+      eligible: ['10.0.0.1:8000', '10.0.0.2:8000'],
+      verdicts: { '10.0.0.1:8000': undefined, '10.0.0.3:8000': /does not serve/ },
+    },
+    {
+      name: 'ejected and backed-off only: the ejected one, not the backoff fallback',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), eject('10.0.0.1', 10_000), backoff('10.0.0.2', 500)],
+      eligible: ['10.0.0.1:8000'],
+    },
+    {
+      name: 'after failover, an ejected endpoint is still better than nothing',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), eject('10.0.0.2', 10_000)],
+      exclude: ['10.0.0.1:8000'],
+      eligible: ['10.0.0.2:8000'],
+    },
+    {
+      name: 'an idle-looking endpoint holding requests it does not count is left out, saying so',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), holds('10.0.0.1', 2)],
+      eligible: ['10.0.0.2:8000'],
+      verdicts: { '10.0.0.1:8000': /^holds 2 request\(s\), sent at least 500 ms before its last \/metrics scrape, that it has not answered and does not count \(it reports running 0, waiting 0\)$/ },
+    },
+    {
+      name: 'every serving endpoint ejected or unresponsive: all of them are candidates again',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), holds('10.0.0.1', 1), eject('10.0.0.2', 5000)],
+      eligible: ['10.0.0.1:8000', '10.0.0.2:8000'],
+    },
+    {
+      name: 'an ejection that has ended does not count',
+      model: 'gemma',
+      setup: [serve('10.0.0.1', 'gemma'), serve('10.0.0.2', 'gemma'), eject('10.0.0.1', 0)],
+      eligible: ['10.0.0.1:8000', '10.0.0.2:8000'],
     },
     {
       name: 'a backoff that has ended does not count',

@@ -1,7 +1,8 @@
-/** Which endpoints of a pool may take a request at all (model served, not tried, not held out), and why not. */
+/** Which endpoints of a pool may take a request at all (model served, not tried, not held out or ejected), and why not. */
 import { GatewayError } from '../errors.js';
 import type { PoolView } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
+import { UNREPORTED_GRACE_MS, unreportedRequests } from '../upstream/in-flight.js';
 
 export interface PickRequest {
   /** The model as sent (a base model or an adapter); undefined for requests without a body model. */
@@ -31,8 +32,13 @@ export class NoEndpointError extends GatewayError {
 /**
  * The endpoints of a pool a request may go to, before any scoring: those that serve its model (the fix for
  * the report's mixed pool, where a model-blind pick failed 40-60% of requests), that this request has not
- * tried already, and that are not held out after a connection failure. When every serving endpoint is held
- * out, the one whose backoff ends first is returned, so a single-replica pool recovers on the next request.
+ * tried already, that are not held out after a connection failure, that outlier detection has not ejected,
+ * and that do not hold requests they neither answer nor report (an endpoint that accepts connections and
+ * answers nothing, while its /metrics look idle, is left out about a second after such a request, long
+ * before any timeout: no scorer weight, prefix affinity included, can pull traffic back to it). When every serving endpoint is
+ * held out, the ejected and unresponsive ones are candidates again (Envoy's panic routing: better a suspect
+ * endpoint than none), else the one whose backoff ends first, so a single-replica pool recovers on the next
+ * request.
  * Returns `view.endpoints` itself when nothing is excluded (no allocation on the common path).
  * Throws 503 `no_healthy_endpoint` naming the pool and every endpoint's reason when nothing is eligible.
  */
@@ -41,15 +47,18 @@ export function eligibleEndpoints(view: PoolView, req: PickRequest): readonly En
   const all = view.endpoints;
   let out: Endpoint[] | undefined;
   let soonest: Endpoint | undefined;
+  let suspect = 0;
   for (let i = 0; i < all.length; i++) {
     const ep = all[i]!;
     const why = exclusion(ep, req, now);
     if (why === 'backoff' && (!soonest || ep.backoffUntil < soonest.backoffUntil)) soonest = ep;
+    else if (why === 'ejected' || why === 'unresponsive') suspect++;
     if (why !== undefined && !out) out = all.slice(0, i);
     else if (why === undefined && out) out.push(ep);
   }
   const eligible = out ?? all;
   if (eligible.length > 0) return eligible;
+  if (suspect > 0) return all.filter((ep) => isSuspect(exclusion(ep, req, now)));
   if (soonest) return [soonest];
   throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
 }
@@ -62,16 +71,38 @@ export function judgeCandidates(view: PoolView, req: PickRequest, now = Date.now
     if (why === 'tried') v.excluded = 'already tried by this request';
     else if (why === 'unserved') v.excluded = servesReason(ep, req.model ?? '');
     else if (why === 'backoff') v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
+    else if (why === 'ejected') v.excluded = ejectedReason(ep, now);
+    else if (why === 'unresponsive') v.excluded = unresponsiveReason(ep);
     return v;
   });
 }
 
 /** Why `ep` may not take the request, the first rule that excludes it; undefined when it may. */
-function exclusion(ep: Endpoint, req: PickRequest, now: number): 'tried' | 'unserved' | 'backoff' | undefined {
+function exclusion(ep: Endpoint, req: PickRequest, now: number): Exclusion | undefined {
   if (req.exclude?.has(ep.address)) return 'tried';
   if (req.model !== undefined && ep.serves(req.model) !== true) return 'unserved';
   if (ep.inBackoff(now)) return 'backoff';
+  if (ep.outlier.isEjected(now)) return 'ejected';
+  if (unreportedRequests(ep) > 0) return 'unresponsive';
   return undefined;
+}
+
+type Exclusion = 'tried' | 'unserved' | 'backoff' | 'ejected' | 'unresponsive';
+
+/** Held out on suspicion of its health, not for a fact about this request: the panic fallback takes these. */
+function isSuspect(why: Exclusion | undefined): boolean {
+  return why === 'ejected' || why === 'unresponsive';
+}
+
+function unresponsiveReason(ep: Endpoint): string {
+  const m = ep.metrics!;
+  return `holds ${unreportedRequests(ep)} request(s), sent at least ${UNREPORTED_GRACE_MS} ms before its last /metrics scrape, that it has not answered and does not count (it reports running ${m.runningQueueSize}, waiting ${m.waitingQueueSize})`;
+}
+
+function ejectedReason(ep: Endpoint, now: number): string {
+  const e = ep.outlier.ejection!;
+  const left = ((e.until - now) / 1000).toFixed(1);
+  return `ejected by outlier detection for ${left} s more (${e.type}: ${e.detail}${e.multiplier > 1 ? `; ejection ${e.multiplier} in a row` : ''})`;
 }
 
 function servesReason(ep: Endpoint, model: string): string {

@@ -24,9 +24,15 @@ export class FakeEngine {
     });
   }
 
-  /** Listens on port 0 of `host`; resolves with the port. */
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, this.host, resolve));
+  /** Listens on `port` (default 0: any free one) of `host`; resolves with the port. */
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
     return (this.server.address() as AddressInfo).port;
   }
 

@@ -5,7 +5,7 @@ import { seededRandom } from '../seeded-random.js';
 import { rewriteModel } from './model-rewrite.js';
 
 function rewrite(name: string, ...rules: RewriteRule[]): InferenceModelRewrite {
-  return { kind: 'InferenceModelRewrite', meta: { name, namespace: 'default', labels: {}, annotations: {} }, source: { file: 't.yaml', document: 1 }, poolKey: 'default/pool', rules };
+  return { kind: 'InferenceModelRewrite', group: 'llm-d.ai', meta: { name, namespace: 'default', labels: {}, annotations: {} }, source: { file: 't.yaml', document: 1 }, poolKey: 'default/pool', rules };
 }
 const exact = (model: string, ...targets: [string, number][]): RewriteRule => ({ models: [model], targets: targets.map(([modelRewrite, weight]) => ({ modelRewrite, weight })) });
 const all = (...targets: [string, number][]): RewriteRule => ({ models: [], targets: targets.map(([modelRewrite, weight]) => ({ modelRewrite, weight })) });

@@ -44,6 +44,7 @@ export class PoolSchedulers {
   readonly #fallback: ConfigSource;
   #byPool = new Map<string, PoolScheduler>();
   #problems: ReadonlyMap<string, string> = new Map();
+  #instrument: ((scheduler: Scheduler) => void) | undefined;
 
   /** `defaultConfig`: the `--epp-config` file, used by pools that name no ConfigMap. */
   constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
@@ -117,7 +118,20 @@ export class PoolSchedulers {
   #build(source: ConfigSource): PoolScheduler {
     // The gateway filters by served model before any profile runs (src/epp/eligibility.ts), so profiles need not.
     const loaded = loadEndpointPickerConfig(source.text, { file: source.file, registry: this.#registry, implicitServedModelFilter: false });
-    return { scheduler: new Scheduler(loaded.schedulerConfig), loaded, origin: source.origin, text: source.text };
+    const scheduler = new Scheduler(loaded.schedulerConfig);
+    this.#instrument?.(scheduler);
+    return { scheduler, loaded, origin: source.origin, text: source.text };
+  }
+
+  /** Calls `fn` on every scheduler in force and on each one built from now on (metrics set their timers). */
+  instrument(fn: (scheduler: Scheduler) => void): void {
+    this.#instrument = fn;
+    for (const p of this.all()) fn(p.scheduler);
+  }
+
+  /** The pools' schedulers in force, each once. */
+  all(): Set<PoolScheduler> {
+    return new Set(this.#byPool.values());
   }
 
   forPool(key: string): PoolScheduler | undefined {

@@ -4,6 +4,8 @@
  * The decision is planRoute's BBR stage, so the errors are the standalone gateway's (400, 404).
  */
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
+import { modelFieldProblem } from '../bbr/extract-model.js';
+import type { BbrMetrics } from '../observability/metrics/bbr-metrics.js';
 import { GatewayError } from '../errors.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
@@ -15,9 +17,12 @@ const isModelHeader = (name: string): boolean => name === MODEL_NAME_HEADER || n
 export class BbrProcessor implements Processor {
   readonly name = 'bbr';
   readonly #state: () => GatewayState | undefined;
+  readonly #metrics: BbrMetrics | undefined;
 
-  constructor(state: () => GatewayState | undefined) {
+  /** `metrics`: GIE's `bbr_*` counters (success, body field not found or empty). */
+  constructor(state: () => GatewayState | undefined, metrics?: BbrMetrics) {
     this.#state = state;
+    this.#metrics = metrics;
   }
 
   begin(): Exchange {
@@ -31,7 +36,10 @@ export class BbrProcessor implements Processor {
   #decide(req: ProcessedRequest): RequestVerdict {
     const state = this.#state();
     if (!state) return { kind: 'reject', error: new GatewayError('not_ready', 'the body-based router has no configuration in force yet; retry shortly') };
-    const plan = planRoute(state, incomingRequest(req.headers, req.body), { bbrOnly: true });
+    const plan = planRoute(state, incomingRequest(req.headers, req.body, req.parsedBody), { bbrOnly: true });
+    const problem = modelFieldProblem(plan.error);
+    if (problem) this.#metrics?.modelField(problem);
+    else if (plan.model !== undefined) this.#metrics?.succeeded();
     if (plan.error) return { kind: 'reject', error: plan.error };
     const set = plan.routingHeaders;
     const headers: HeaderChanges = { set, remove: spoofedHeaders(req.headers, set, isModelHeader) };

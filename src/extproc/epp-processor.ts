@@ -1,7 +1,9 @@
 /**
  * The endpoint picker as an ext_proc processor: the gateway's own route, pool and pick code (planRoute,
  * planPick), answered as Envoy expects (REFERENCE §3): the pick in header x-gateway-destination-endpoint
- * and in dynamic metadata envoy.lb; the in-flight count held until the response ends.
+ * and in dynamic metadata envoy.lb; the in-flight count held until the response ends, and counted as
+ * unanswered until its response headers pass (src/upstream/in-flight.ts, as the standalone proxy counts).
+ * Timeouts and outlier detection are Envoy's own here (its route timeouts and the cluster's outlier_detection).
  */
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { DESTINATION_ENDPOINT_HEADER, DESTINATION_ENDPOINT_SERVED_HEADER, isReservedRoutingHeader } from '../bbr/routing-headers.js';
@@ -20,6 +22,7 @@ import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
 import type { FilterMetadata } from './struct-value.js';
 import { restrictToSubset, subsetHint } from './subset-hint.js';
+import { requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
 
 /** Dynamic metadata namespace of the pick, and where the data plane reports the endpoint that served. */
 export const LB_METADATA_NAMESPACE = 'envoy.lb';
@@ -55,6 +58,10 @@ class EppExchange implements Exchange {
   #pick: PickOutcome | undefined;
   #state: GatewayState | undefined;
   #served: Endpoint | undefined;
+  /** Response headers passed: the pick's endpoint (or the one the data plane retried on) answered. */
+  #answered = false;
+  /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
+  #ticket = 0;
 
   constructor(opts: EppProcessorOptions, pinned: PinnedStates, grpcMetadata: GrpcMetadata) {
     this.#opts = opts;
@@ -83,12 +90,12 @@ class EppExchange implements Exchange {
     this.#state = state;
     const named = namedPool(req.metadata, this.#grpcMetadata);
     const planState = named ? this.#pinned.get(state, resolvePoolKey(state, named), named.source) : state;
-    const plan = planRoute(planState, incomingRequest(req.headers, req.body));
+    const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody));
     if (plan.error) return { kind: 'reject', error: plan.error };
     const subset = subsetHint(req.metadata);
     if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
     const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions);
-    pick.endpoint.inFlight++;
+    this.#ticket = requestSent(pick.endpoint);
     this.#pick = pick;
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
     const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
@@ -113,6 +120,10 @@ class EppExchange implements Exchange {
     const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
     const served = (typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined) ?? pick.endpoint;
     this.#served = served;
+    if (!this.#answered) {
+      this.#answered = true;
+      responseStarted(pick.endpoint, this.#ticket);
+    }
     const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: served.address };
     pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, served, (name, value) => {
       set[name] = value;
@@ -125,7 +136,7 @@ class EppExchange implements Exchange {
     const pick = this.#pick;
     if (!pick) return;
     this.#pick = undefined;
-    pick.endpoint.inFlight--;
+    requestEnded(pick.endpoint, this.#ticket, this.#answered);
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
   }
 }

@@ -1,5 +1,8 @@
 /** The ext_proc servers' own Prometheus metrics: requests by processor and outcome, active streams, pick latency. */
 import type { ErrorCode } from '../errors.js';
+import type { Collectable } from '../observability/metrics/family.js';
+import { HistogramFamily, type HistogramSeries } from '../observability/metrics/histogram-family.js';
+import { CounterFamily, GaugeFamily, type ValueSeries } from '../observability/metrics/value-family.js';
 
 export type ProcessorName = 'bbr' | 'epp';
 
@@ -10,55 +13,52 @@ export type Outcome = 'ok' | ErrorCode | 'cancelled' | 'protocol_error';
 const PICK_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1] as const;
 
 export class ExtprocMetrics {
-  readonly #requests = new Map<string, number>();
-  readonly #active: Record<ProcessorName, number> = { bbr: 0, epp: 0 };
-  readonly #pickBuckets = new Array<number>(PICK_BUCKETS.length).fill(0);
-  #pickSum = 0;
-  #pickCount = 0;
+  readonly requestsTotal = new CounterFamily({
+    name: 'infergate_extproc_requests_total',
+    help: 'ext_proc requests by processor and outcome (ok, the error code answered as an immediate_response, cancelled, protocol_error).',
+    labelNames: ['processor', 'outcome'],
+  });
+  readonly streamsActive = new GaugeFamily({ name: 'infergate_extproc_streams_active', help: 'ext_proc gRPC streams open now.', labelNames: ['processor'] });
+  readonly pickDuration = new HistogramFamily({ name: 'infergate_extproc_pick_duration_seconds', help: 'Time the endpoint picker spent on a request: route, pool and pick.', buckets: PICK_BUCKETS });
+  /** Outcomes are the catalogue's codes and a few words: bounded. */
+  readonly #requests: Record<ProcessorName, Map<Outcome, ValueSeries>> = { bbr: new Map(), epp: new Map() };
+  readonly #active: Record<ProcessorName, ValueSeries>;
+  readonly #pick: HistogramSeries;
+
+  constructor() {
+    // Both processors' gauges exist from the start, at 0, as the hand-written exposition had them.
+    this.#active = { bbr: this.streamsActive.series('bbr'), epp: this.streamsActive.series('epp') };
+    this.#pick = this.pickDuration.series();
+  }
 
   countRequest(processor: ProcessorName, outcome: Outcome): void {
-    const key = `${processor}\t${outcome}`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let s = this.#requests[processor].get(outcome);
+    if (!s) this.#requests[processor].set(outcome, (s = this.requestsTotal.series(processor, outcome)));
+    s.inc();
   }
 
   requests(processor: ProcessorName, outcome: Outcome): number {
-    return this.#requests.get(`${processor}\t${outcome}`) ?? 0;
+    return this.#requests[processor].get(outcome)?.value ?? 0;
   }
 
   streamOpened(processor: ProcessorName): void {
-    this.#active[processor]++;
+    this.#active[processor].inc();
   }
 
   streamClosed(processor: ProcessorName): void {
-    this.#active[processor]--;
+    this.#active[processor].dec();
   }
 
   activeStreams(processor: ProcessorName): number {
-    return this.#active[processor];
+    return this.#active[processor].value;
   }
 
   observePick(seconds: number): void {
-    this.#pickSum += seconds;
-    this.#pickCount++;
-    for (let i = 0; i < PICK_BUCKETS.length; i++) if (seconds <= PICK_BUCKETS[i]!) this.#pickBuckets[i]!++;
+    this.#pick.observe(seconds);
   }
 
-  /** Prometheus text exposition format 0.0.4. */
-  render(): string {
-    const lines = [
-      '# HELP infergate_extproc_requests_total ext_proc requests by processor and outcome (ok, the error code answered as an immediate_response, cancelled, protocol_error).',
-      '# TYPE infergate_extproc_requests_total counter',
-    ];
-    for (const [key, n] of [...this.#requests].sort(([a], [b]) => a.localeCompare(b))) {
-      const [processor, outcome] = key.split('\t');
-      lines.push(`infergate_extproc_requests_total{processor="${processor}",outcome="${outcome}"} ${n}`);
-    }
-    lines.push('# HELP infergate_extproc_streams_active ext_proc gRPC streams open now.', '# TYPE infergate_extproc_streams_active gauge');
-    for (const p of ['bbr', 'epp'] as const) lines.push(`infergate_extproc_streams_active{processor="${p}"} ${this.#active[p]}`);
-    lines.push('# HELP infergate_extproc_pick_duration_seconds Time the endpoint picker spent on a request: route, pool and pick.', '# TYPE infergate_extproc_pick_duration_seconds histogram');
-    PICK_BUCKETS.forEach((le, i) => lines.push(`infergate_extproc_pick_duration_seconds_bucket{le="${le}"} ${this.#pickBuckets[i]}`));
-    lines.push(`infergate_extproc_pick_duration_seconds_bucket{le="+Inf"} ${this.#pickCount}`);
-    lines.push(`infergate_extproc_pick_duration_seconds_sum ${this.#pickSum}`, `infergate_extproc_pick_duration_seconds_count ${this.#pickCount}`);
-    return lines.join('\n') + '\n';
+  /** For the admin server's registry. */
+  families(): Collectable[] {
+    return [this.requestsTotal, this.streamsActive, this.pickDuration];
   }
 }

@@ -26,11 +26,26 @@ export class HealthStatus {
     [EXT_PROC_SERVICE_NAME, 'NOT_SERVING'],
   ]);
   readonly #watchers = new Set<(service: string, s: ServingStatus) => void>();
+  #shuttingDown = false;
 
-  /** Readiness and the ext_proc service together: both mean "send me requests". */
+  /** Readiness and the ext_proc service together: both mean "send me requests". Never SERVING again once shutting down. */
   setReady(ready: boolean): void {
-    this.#set('readiness', ready ? 'SERVING' : 'NOT_SERVING');
-    this.#set(EXT_PROC_SERVICE_NAME, ready ? 'SERVING' : 'NOT_SERVING');
+    const s = ready && !this.#shuttingDown ? 'SERVING' : 'NOT_SERVING';
+    this.#set('readiness', s);
+    this.#set(EXT_PROC_SERVICE_NAME, s);
+  }
+
+  /**
+   * The first phase of a graceful shutdown: readiness and the ext_proc service are NOT_SERVING for good (a first
+   * Kubernetes sync that completes later does not bring them back); liveness stays SERVING through the drain.
+   */
+  shutDown(): void {
+    this.#shuttingDown = true;
+    this.setReady(false);
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
   }
 
   get(service: string): ServingStatus | undefined {

@@ -1,5 +1,6 @@
 /** The request as planRoute takes it, from the headers Envoy sends (pseudo-headers included) and the collected body. */
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
+import type { JsonBody } from '../bbr/json-body-parser.js';
 import type { IncomingRequest } from '../proxy/plan-request.js';
 
 /**
@@ -7,7 +8,7 @@ import type { IncomingRequest } from '../proxy/plan-request.js';
  * and the routing headers only the gateway may set are left out of `headers`, as the standalone gateway
  * strips them: planRoute derives the routing headers again from the body.
  */
-export function incomingRequest(headers: ReadonlyMap<string, string>, body: Buffer | undefined): IncomingRequest {
+export function incomingRequest(headers: ReadonlyMap<string, string>, body: Buffer | undefined, parsedBody?: () => JsonBody | undefined): IncomingRequest {
   const url = headers.get(':path') ?? '/';
   const q = url.indexOf('?');
   const plain = new Map<string, string>();
@@ -20,6 +21,7 @@ export function incomingRequest(headers: ReadonlyMap<string, string>, body: Buff
     query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
     headers: plain,
     body,
+    ...(parsedBody ? { parsedBody } : {}),
     ...(host !== undefined ? { host } : {}),
     ...(requestId !== undefined ? { requestId } : {}),
   };

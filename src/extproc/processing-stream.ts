@@ -7,6 +7,8 @@ import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { bodyTooLarge } from '../proxy/read-body.js';
+import { JsonBodyParser } from '../bbr/json-body-parser.js';
+import type { JsonLimits } from '../bbr/json-limits.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import { headerMutation, readHeaderMap, type HeaderChanges } from './header-map.js';
 import { immediateResponse } from './immediate-response.js';
@@ -21,6 +23,8 @@ export type RequestBodyMode = 'FULL_DUPLEX_STREAMED' | 'BUFFERED';
 export interface StreamOptions {
   /** Larger bodies get 413, as with the standalone gateway's --max-body-bytes. */
   maxBodyBytes: number;
+  /** A body over these gets 400 invalid_json as soon as the chunk that crosses them arrives, as with `serve`. */
+  jsonLimits: JsonLimits;
   /** Assumed when the data plane sends no protocol_config (Envoy releases before it existed). */
   assumedBodyMode: RequestBodyMode;
   metrics: ExtprocMetrics;
@@ -54,6 +58,8 @@ class ProcessingStream {
   #headers = new Map<string, string>();
   #chunks: Buffer[] = [];
   #size = 0;
+  /** Parses the body as it arrives, so the processor gets it parsed and a body over the limits is refused early. */
+  #parser: JsonBodyParser | undefined;
   #sawBody = false;
   #observe = false;
   #finished = false;
@@ -146,6 +152,12 @@ class ProcessingStream {
     }
     this.#size += chunk.length;
     if (this.#size > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes));
+    this.#parser ??= new JsonBodyParser(this.#opts.jsonLimits);
+    try {
+      this.#parser.write(chunk);
+    } catch (e) {
+      return this.#reject(asGatewayError(e));
+    }
     this.#chunks.push(chunk);
     this.#sawBody = true;
     // BUFFERED sends the whole body in one message, without end_of_stream when trailers follow.
@@ -205,7 +217,9 @@ class ProcessingStream {
   #decide(body: Buffer | undefined): Extract<RequestVerdict, { kind: 'continue' }> | undefined {
     this.#phase = 'decided';
     this.#chunks = [];
-    const verdict = this.#exchange.decide({ headers: this.#headers, body, metadata: this.#metadata });
+    const parser = body !== undefined ? this.#parser : undefined;
+    this.#parser = undefined;
+    const verdict = this.#exchange.decide({ headers: this.#headers, body, metadata: this.#metadata, ...(parser ? { parsedBody: () => parser.end() } : {}) });
     if (verdict.kind === 'reject') {
       this.#reject(verdict.error);
       return undefined;

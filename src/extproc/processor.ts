@@ -3,6 +3,7 @@
  * processors (BBR, EPP) that decide what to do with a request.
  */
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import type { JsonBody } from '../bbr/json-body-parser.js';
 import type { GatewayError } from '../errors.js';
 import type { HeaderChanges } from './header-map.js';
 import type { FilterMetadata, JsonValue } from './struct-value.js';
@@ -13,6 +14,8 @@ export interface ProcessedRequest {
   headers: Map<string, string>;
   /** The whole body; undefined for a headers-only request. */
   body: Buffer | undefined;
+  /** The body as parsed while it arrived, within the JSON limits; throws what the parse found wrong. */
+  parsedBody?: () => JsonBody | undefined;
   /** `metadata_context.filter_metadata`, namespaces merged over the stream's messages. */
   metadata: FilterMetadata;
 }

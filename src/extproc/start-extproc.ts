@@ -1,10 +1,9 @@
 /**
  * Composition root of `infergate extproc`: the same configuration machinery as `serve` (file source,
  * Gateway: snapshot, datastore, model discovery, metrics scraping, per-pool schedulers) without its HTTP
- * listener, behind Envoy ext_proc servers for BBR and the EPP, a gRPC health server and /metrics.
+ * listener, behind Envoy ext_proc servers for BBR and the EPP, a gRPC health server and the admin listener
+ * (/metrics, /readyz, /debug/scheduling).
  */
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
 import { FileConfigSource } from '../config/file-source.js';
@@ -19,12 +18,20 @@ import { EppProcessor } from './epp-processor.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { ExtprocMetrics } from './extproc-metrics.js';
+import { AdminServer, DEFAULT_ADMIN_PORT } from '../observability/admin-server.js';
+import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
+import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
+import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
 import { HealthStatus } from './health-service.js';
 import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
 import type { Processor } from './processor.js';
 import { extProcServiceDefinition, healthServiceDefinition } from './protos.js';
 import type { CertificatePair } from './self-signed-certificate.js';
 import { servingCredentials } from './serving-credentials.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
+import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { Tracing } from '../observability/tracing/tracing.js';
+import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 
 export interface ExtprocOptions {
   /** A YAML file or a directory of them, watched (as `serve -f`). Exactly one of `configPath` and `kube`. */
@@ -36,12 +43,17 @@ export interface ExtprocOptions {
   bbrPort: number;
   eppPort: number;
   healthPort: number;
-  metricsPort: number;
+  /** The admin listener: GET /metrics, /readyz and /debug/scheduling (`--admin-port`, alias `--metrics-port`). */
+  adminPort: number;
+  /** Its address; `host` when unset (`--admin-host`). */
+  adminHost?: string;
   /** TLS on the two ext_proc ports (health and metrics stay plaintext, as Kubernetes gRPC probes need). */
   secureServing: boolean;
   certFile?: string;
   keyFile?: string;
   maxBodyBytes: number;
+  /** Bounds on a request body's JSON (--max-json-depth, --max-json-values), as `serve`; unset fields keep their defaults. */
+  jsonLimits?: Partial<JsonLimits>;
   assumedBodyMode: RequestBodyMode;
   strictAllowlist: boolean;
   gatewayName?: string;
@@ -53,7 +65,7 @@ export interface ExtprocOptions {
   fileSettleMs?: number;
   /** Which configuration changes are held back, and for how long (as `serve`). */
   configEdits?: ConfigEditOptions;
-  /** How long open streams may finish on shutdown before they are cut. */
+  /** How long open streams may finish in close() before they are cut (tests); a signal's shutdown() drains instead. */
   shutdownGraceMs: number;
   /** Recent picks, with every plugin's scores, kept for `GET /debug/scheduling` on the metrics port (0 = off). */
   debugDecisions: number;
@@ -63,6 +75,8 @@ export interface ExtprocOptions {
   allowAdminPaths?: readonly string[];
   /** Kubernetes only: resolve before the first sync (readiness stays NOT_SERVING until it is done). */
   skipSyncWait?: boolean;
+  /** OpenTelemetry tracing (`--otlp-endpoint`, `OTEL_*`): off, and nothing built, when unset. */
+  tracing?: TracingConfig;
   log: Logger;
 }
 
@@ -71,7 +85,7 @@ export const DEFAULT_EXTPROC_OPTIONS: Omit<ExtprocOptions, 'configPath' | 'kube'
   bbrPort: 9004,
   eppPort: 9002,
   healthPort: 9003,
-  metricsPort: 9090,
+  adminPort: DEFAULT_ADMIN_PORT,
   secureServing: true,
   maxBodyBytes: DEFAULT_GATEWAY_OPTIONS.maxBodyBytes,
   assumedBodyMode: 'FULL_DUPLEX_STREAMED',
@@ -88,13 +102,24 @@ export interface RunningExtproc {
   /** Between the source and the gateway: holds back changes that remove too much. */
   guard: EditGuard;
   metrics: ExtprocMetrics;
+  /** Every family the admin listener's /metrics serves (the gateway's, llm-d's and GIE's, and the ext_proc servers'). */
+  gatewayMetrics: GatewayMetrics;
+  admin: AdminServer;
   health: HealthStatus;
   host: string;
-  ports: { bbr: number; epp: number; health: number; metrics: number };
+  /** `metrics` is the admin port, under its former name. */
+  ports: { bbr: number; epp: number; health: number; admin: number; metrics: number };
   /** The TLS certificate of the ext_proc ports, when TLS is on. */
   certificate?: CertificatePair;
+  /** Set when tracing is on: `tracing.observer` is told of each pick; close() and shutdown() flush it last. */
+  tracing?: Tracing;
   tls: string;
   close(): Promise<void>;
+  /**
+   * The graceful stop a signal starts: gRPC health NOT_SERVING, streams still accepted for the delay, then
+   * the ext_proc servers drain (tryShutdown) up to the timeout and are cut (forceShutdown); then as close().
+   */
+  shutdown(options: ShutdownOptions): Promise<ShutdownReport>;
 }
 
 export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc> {
@@ -104,7 +129,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   const metrics = new ExtprocMetrics();
   const health = new HealthStatus();
   const decisions = new DecisionLog(opts.debugDecisions, { showRequestIds: opts.debugShowRequestIds === true });
-  if (decisions.enabled) warnDebugDecisions(log, decisions, 'GET /debug/scheduling on the metrics port');
+  if (decisions.enabled) warnDebugDecisions(log, decisions, 'GET /debug/scheduling on the admin port');
   // The Gateway's HTTP server is built but never listens: only its configuration machinery is used.
   const gateway = new Gateway({
     ...DEFAULT_GATEWAY_OPTIONS,
@@ -121,21 +146,38 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   // In ext_proc mode the Gateway implementation (Envoy Gateway, Istio, GKE) owns InferencePool status.
   // Every snapshot from either source passes the guard, as in `serve`: an emptied config is held back, not applied.
   const edits = opts.configEdits ?? {};
-  const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, (s) => gateway.applySnapshot(s));
+  const gatewayMetrics = new GatewayMetrics();
+  gatewayMetrics.attach(gateway);
+  gatewayMetrics.add(metrics.families());
+  const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, gatewayMetrics.countingReloads((s) => gateway.applySnapshot(s)));
   gateway.readinessDetails.set('config', () => guard.report());
+  gatewayMetrics.watchHeld(() => guard.held !== undefined);
   if (opts.kube) kube = connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
-  const fileOpts = { ...sourceOpts, ...(opts.fileSettleMs !== undefined ? { settleMs: opts.fileSettleMs } : {}), allowEmptyFiles: edits.allowEmptyConfig === true, onRejected: (m: string) => guard.rejected(m) };
+  if (kube) gatewayMetrics.watchKube(() => kube!.source.reflectors());
+  const onRejected = (m: string): void => {
+    guard.rejected(m);
+    gatewayMetrics.configReloaded(false);
+  };
+  const fileOpts = { ...sourceOpts, ...(opts.fileSettleMs !== undefined ? { settleMs: opts.fileSettleMs } : {}), allowEmptyFiles: edits.allowEmptyConfig === true, onRejected };
   const file = opts.configPath !== undefined ? new FileConfigSource(opts.configPath, fileOpts, log, (s) => guard.offer(s)) : undefined;
   const servers: Server[] = [];
-  let metricsServer: HttpServer | undefined;
+  /** The two ext_proc servers (BBR, EPP), which a shutdown drains; the health server answers until the end. */
+  const processors: Server[] = [];
+  const admin = new AdminServer({ host: opts.adminHost ?? opts.host, port: opts.adminPort, metrics: gatewayMetrics, decisions, log });
+  // The dashboard (GET /): pools, endpoints, config issues and picks as in `serve`; its charts count the
+  // requests the endpoint picker reports to `dashboard` (a RequestObserver), there being no proxy here.
+  const dashboard = new DashboardObserver();
+  const tracing = opts.tracing ? new Tracing(opts.tracing, log) : undefined;
+  mountDashboard(admin, { mode: 'extproc', gateway, decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
   const stopAll = async (graceMs: number): Promise<void> => {
     health.setReady(false);
     guard.close();
     file?.close();
     await kube?.close();
     await Promise.all(servers.map((s) => shutdownGrpc(s, graceMs)));
-    if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+    await admin.close();
     await gateway.close(0);
+    await tracing?.shutdown();
   };
   try {
     // TLS first: a bad --cert-file should fail before the configuration is loaded.
@@ -144,37 +186,30 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     healthServer.addService(healthServiceDefinition(), health.implementation());
     servers.push(healthServer);
     const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure());
-    metricsServer = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (req.method === 'GET' && url.pathname === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
-      } else if (req.method === 'GET' && url.pathname === '/debug/scheduling') {
-        // The same view as the standalone gateway's endpoint: the picker's recent decisions, newest first.
-        if (!decisions.enabled) res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /debug/scheduling is off: start with --debug-decisions N\n');
-        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(decisions.report(url.searchParams.get('limit'), url.searchParams.get('request_id'))));
-      } else if (req.method === 'GET' && url.pathname === '/readyz') {
-        // gRPC health carries only SERVING or not; this says why (a held-back config change, ...), as serve's /readyz.
-        const ready = health.get('readiness') === 'SERVING';
-        const details = gateway.readiness();
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready', ...(gateway.state ? { config_version: gateway.state.snapshot.version } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) }));
-      } else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics, GET /readyz or GET /debug/scheduling\n');
+    admin.route('/readyz', (_req, res) => {
+      // gRPC health carries only SERVING or not; this says why (a held-back config change, ...), as serve's /readyz.
+      const ready = health.get('readiness') === 'SERVING';
+      const details = gateway.readiness();
+      const body = JSON.stringify({ status: ready ? 'ready' : 'not ready', ...(health.shuttingDown ? { reason: 'shutting down' } : {}), ...(gateway.state ? { config_version: gateway.state.snapshot.version } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) });
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(body);
     });
-    const metricsPort = await listenHttp(metricsServer, opts.host, opts.metricsPort);
+    const adminPort = (await admin.listen()).port;
 
     if (file) await file.start();
     gateway.discovery.start();
     gateway.metrics.start();
 
-    const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, assumedBodyMode: opts.assumedBodyMode, metrics, log };
+    const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits }, assumedBodyMode: opts.assumedBodyMode, metrics, log };
     const state = (): GatewayState | undefined => gateway.state;
     const start = async (processor: Processor, port: number): Promise<number> => {
       const server = grpcServer(opts.maxBodyBytes);
       server.addService(extProcServiceDefinition(), { Process: processHandler(processor, streamOpts) });
       server.addService(healthServiceDefinition(), health.implementation());
       servers.push(server);
+      processors.push(server);
       return bind(server, opts.host, port, creds.credentials);
     };
-    const bbrPort = await start(new BbrProcessor(state), opts.bbrPort);
+    const bbrPort = await start(new BbrProcessor(state, gatewayMetrics.bbr), opts.bbrPort);
     const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths) }), opts.eppPort);
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
@@ -188,12 +223,28 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       source: (file ?? kube?.source)!,
       guard,
       metrics,
+      gatewayMetrics,
+      admin,
       health,
       host: opts.host,
-      ports: { bbr: bbrPort, epp: eppPort, health: healthPort, metrics: metricsPort },
+      ports: { bbr: bbrPort, epp: eppPort, health: healthPort, admin: adminPort, metrics: adminPort },
       ...(creds.certificate ? { certificate: creds.certificate } : {}),
+      ...(tracing ? { tracing } : {}),
       tls: creds.describe,
       close: () => stopAll(opts.shutdownGraceMs),
+      shutdown: async (shutdown) => {
+        const target = {
+          unit: 'streams',
+          failReadiness: () => health.shutDown(),
+          // tryShutdown closes the listeners and sends GOAWAY: Envoy opens no new stream here, open ones finish.
+          drain: () => Promise.all(processors.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve())))).then(() => undefined),
+          inFlight: () => metrics.activeStreams('bbr') + metrics.activeStreams('epp'),
+          cut: () => processors.forEach((s) => s.forceShutdown()),
+        };
+        const report = await new GracefulShutdown(target, shutdown, log).run();
+        await stopAll(0);
+        return report;
+      },
     };
   } catch (e) {
     await stopAll(0).catch(() => undefined);
@@ -210,16 +261,6 @@ function grpcServer(maxBodyBytes: number): Server {
 function bind(server: Server, host: string, port: number, creds: Credentials): Promise<number> {
   const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => server.bindAsync(authority, creds, (err, bound) => (err ? reject(err) : resolve(bound))));
-}
-
-function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /** Lets open streams finish for `graceMs` (Envoy holds one per in-flight request), then cuts them. */

@@ -33,3 +33,9 @@ test('metadata_context namespaces merge across messages; a namespace sent again 
   mergeFilterMetadata(seen, undefined);
   assert.deepEqual(seen, { 'envoy.lb.subset_hint': { 'x-gateway-destination-endpoint-subset': ['10.0.0.1:8000'] }, 'envoy.lb': { b: '2' } });
 });
+
+test('fromStruct refuses metadata nested past its bound instead of overflowing the stack', () => {
+  let v: Record<string, unknown> = { string_value: 'leaf' };
+  for (let i = 0; i < 10_000; i++) v = i % 2 === 0 ? { list_value: { values: [v] } } : { struct_value: { fields: { k: v } } };
+  assert.throws(() => fromStruct({ fields: { top: v } } as never), /nests deeper than 100 levels/);
+});

@@ -9,13 +9,17 @@ export type JsonValue = null | number | string | boolean | JsonValue[] | { [key:
 /** Filter metadata as plain objects: namespace -> its Struct as JSON. */
 export type FilterMetadata = Record<string, Record<string, JsonValue>>;
 
-export function fromStruct(s: Struct | undefined): Record<string, JsonValue> {
+/** Deeper metadata is refused: the walk recurses, and no filter's metadata nests anywhere near this. */
+const MAX_STRUCT_DEPTH = 100;
+
+export function fromStruct(s: Struct | undefined, depth = 0): Record<string, JsonValue> {
+  if (depth > MAX_STRUCT_DEPTH) throw new Error(`filter metadata nests deeper than ${MAX_STRUCT_DEPTH} levels`);
   const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(s?.fields ?? {})) out[k] = fromValue(v);
+  for (const [k, v] of Object.entries(s?.fields ?? {})) out[k] = fromValue(v, depth + 1);
   return out;
 }
 
-function fromValue(v: StructValue): JsonValue {
+function fromValue(v: StructValue, depth: number): JsonValue {
   const raw = v as StructValue & Record<string, unknown>;
   const str = v.stringValue ?? (raw.string_value as string | undefined);
   if (str !== undefined) return str;
@@ -24,9 +28,12 @@ function fromValue(v: StructValue): JsonValue {
   const bool = v.boolValue ?? (raw.bool_value as boolean | undefined);
   if (bool !== undefined) return bool;
   const struct = v.structValue ?? (raw.struct_value as Struct | undefined);
-  if (struct !== undefined) return fromStruct(struct);
+  if (struct !== undefined) return fromStruct(struct, depth);
   const list = v.listValue ?? (raw.list_value as { values?: StructValue[] } | undefined);
-  if (list !== undefined) return (list.values ?? []).map(fromValue);
+  if (list !== undefined) {
+    if (depth > MAX_STRUCT_DEPTH) throw new Error(`filter metadata nests deeper than ${MAX_STRUCT_DEPTH} levels`);
+    return (list.values ?? []).map((x) => fromValue(x, depth + 1));
+  }
   return null;
 }
 

@@ -14,6 +14,8 @@ export interface Decision {
   picked: string | null;
   /** One trace per scheduling profile that ran (filters, each scorer's raw scores, totals). */
   profiles: CycleTrace[];
+  /** Endpoints of the pool left out before scheduling, and why (tried, not serving the model, backed off, ejected). */
+  excluded?: Record<string, string>;
   error?: string;
 }
 

@@ -1,4 +1,4 @@
-/** Sends a planned request upstream, streams the answer back, and fails over when a connection fails. */
+/** Sends a planned request upstream, streams the answer back, and fails over when an endpoint fails before answering. */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
@@ -6,23 +6,23 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
-import { errorCode, isConnectFailure } from './connect-failure.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 import type { PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord } from './record-decision.js';
 import { sendError } from './send-error.js';
-import type { UpstreamPools } from './upstream-pools.js';
+import { sendAttempt, type AttemptResult } from '../upstream/send-attempt.js';
+import { formatDuration } from '../upstream/duration.js';
+import { isRetryable } from '../upstream/upstream-failure.js';
+import type { Upstream } from '../upstream/upstream.js';
 
 export interface ForwardContext {
   state: GatewayState;
   /** Records each pick with its plugins' scores when enabled (`GET /debug/scheduling`). */
   decisions?: DecisionLog;
-  upstreams: UpstreamPools;
+  upstream: Upstream;
   maxAttempts: number;
   log: Logger;
-  /** Called when an endpoint failed to connect: refresh what we know of it. */
-  onConnectFailure: (ep: Endpoint) => void;
 }
 
 export interface ForwardRequest {
@@ -36,8 +36,9 @@ export interface ForwardRequest {
 
 /**
  * Tries up to `maxAttempts` endpoints. Only a failure before any response byte (refused, reset, connect
- * timeout) moves on to another endpoint, which is held out for a backoff; once the upstream answered,
- * its status and body pass through unchanged. A client that goes away aborts the upstream request.
+ * or header timeout) moves on to another endpoint; once the upstream answered, its status and body pass
+ * through unchanged. A client that goes away, or the pool's upstream timeout, aborts the upstream request.
+ * Timeouts and passive health are the upstream's (src/upstream/send-attempt.ts).
  */
 export async function forward(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
   // undici accepts an EventEmitter as its abort signal: cheaper per request than an AbortController.
@@ -59,8 +60,24 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   res.on('close', onClose);
   const tried = new Set<string>();
   const failures: string[] = [];
+  let timedOut = 0;
+  // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
+  const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
+  let deadlinePassed = false;
+  const deadline =
+    totalMs > 0
+      ? setTimeout(() => {
+          deadlinePassed = true;
+          abort.emit('abort');
+        }, totalMs)
+      : undefined;
+  const aborted = (): 'client' | 'deadline' | undefined => (clientGone ? 'client' : deadlinePassed ? 'deadline' : undefined);
+  const streamed = plan.json?.stream === true;
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+      // The abort signal is an event, not a state: an attempt started after it fired would not see it.
+      if (clientGone) return;
+      if (deadlinePassed) throw deadlineError(plan, totalMs, failures);
       let pick: PickOutcome;
       try {
         pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions);
@@ -70,14 +87,11 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       }
       const ep = pick.endpoint;
       tried.add(ep.address);
-      ep.inFlight++;
-      let started = false;
+      let result: AttemptResult;
       try {
         // stream() writes the upstream body straight into `res` with backpressure, chunk by chunk as it
         // arrives (SSE is never buffered), and ends it when the upstream ends.
-        await ctx.upstreams.get(ep.origin).stream({ method: req.method as 'POST', path: req.url, headers: req.headers, body: req.body ?? null, signal: abort }, ({ statusCode, headers }) => {
-          started = true;
-          if (ep.consecutiveFailures > 0) ep.markReachable();
+        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, signal: abort, aborted }, (statusCode, headers) => {
           const out = responseHeaders(headers, ep.address);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, ep, (name, value) => {
@@ -88,44 +102,63 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           res.flushHeaders();
           return res;
         });
-        return;
-      } catch (e) {
-        if (clientGone) {
-          ctx.log.debug('client disconnected; upstream request aborted', { request_id: req.requestId, endpoint: ep.address, error: errorCode(e) });
-          return;
-        }
-        if (started) {
-          // Bytes already reached the client: nothing can be retried or reported in-band.
-          ctx.log.warn('upstream response ended with an error', { request_id: req.requestId, endpoint: ep.address, error: errorCode(e) });
-          ctx.onConnectFailure(ep);
-          res.destroy();
-          return;
-        }
-        if (!isConnectFailure(e)) throw upstreamError(e, ep);
-        failures.push(`${ep.address}: ${errorCode(e)}`);
-        ep.markConnectFailure(Date.now());
-        ctx.onConnectFailure(ep);
-        ctx.log.warn('upstream connection failed', { request_id: req.requestId, endpoint: ep.address, attempt, of: ctx.maxAttempts, error: errorCode(e) });
       } finally {
-        ep.inFlight--;
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
       }
+      if (result.ok) return;
+      const log = { request_id: req.requestId, endpoint: ep.address, error: result.code };
+      if (clientGone) {
+        ctx.log.debug('client disconnected; upstream request aborted', log);
+        return;
+      }
+      if (result.answered) {
+        // Bytes already reached the client: nothing can be retried or reported in-band.
+        ctx.log.warn(deadlinePassed ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
+        res.destroy();
+        return;
+      }
+      if (deadlinePassed) throw deadlineError(plan, totalMs, [...failures, `${ep.address}: cut at the deadline`]);
+      if (!isRetryable(result.kind)) throw upstreamError(result.code, result.error, ep);
+      failures.push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);
+      if (result.kind === 'timeout') timedOut++;
+      ctx.log.warn(result.kind === 'timeout' ? 'upstream did not answer in time' : 'upstream connection failed', { ...log, attempt, of: ctx.maxAttempts });
     }
-    throw new GatewayError('upstream_unavailable', `could not connect to any endpoint of InferencePool ${plan.view?.key ?? '?'} after ${failures.length} attempt(s): ${failures.join('; ')}`);
+    throw noAnswerError(plan.view?.key ?? '?', failures, timedOut);
   } catch (e) {
     if (e instanceof GatewayError) sendError(res, e);
     else throw e;
   } finally {
+    if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
     socket?.off('end', onPeerGone);
     socket?.off('error', onPeerGone);
   }
 }
 
-function upstreamError(e: unknown, ep: Endpoint): GatewayError {
-  const code = errorCode(e);
-  const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'did not answer in time' : 'failed';
-  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) ${what}: ${code}: ${(e as Error).message}`);
+function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {
+  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${code}: ${(e as Error).message}`);
+}
+
+function deadlineError(plan: RoutePlan, totalMs: number, failures: readonly string[]): GatewayError {
+  const tried = failures.length > 0 ? ` (attempts: ${failures.join('; ')})` : '';
+  return new GatewayError('upstream_timeout', `no answer from InferencePool ${plan.view?.key ?? '?'} within its upstream timeout of ${formatDuration(totalMs)}${tried}. Retry later, or raise --upstream-timeout or the pool's infergate.io/upstream-timeout annotation`);
+}
+
+/** A failed attempt in the error message: the code, and for a timeout which limit it was. */
+function describeFailure(r: Extract<AttemptResult, { ok: false }>, streamed: boolean, up: Upstream, pool: string): string {
+  if (r.code !== 'UND_ERR_HEADERS_TIMEOUT') return r.code;
+  const t = up.policies.forPool(pool).timeouts;
+  return streamed ? `no response headers within ${formatDuration(t.streamHeadersMs)} (stream-headers-timeout)` : `no response within ${formatDuration(t.responseHeadersMs)} (response-headers-timeout)`;
+}
+
+/** Every attempt failed before an answer: 504 when each one timed out (as Envoy answers), else 502. */
+function noAnswerError(pool: string, failures: readonly string[], timedOut: number): GatewayError {
+  const n = `${failures.length} attempt(s): ${failures.join('; ')}`;
+  if (timedOut > 0 && timedOut === failures.length) {
+    return new GatewayError('upstream_timeout', `no endpoint of InferencePool ${pool} answered in time after ${n}. The endpoints accept connections but do not answer; check the pods named, or raise the timeout if they are only slow`);
+  }
+  const what = timedOut === 0 ? 'could not connect to any endpoint' : 'could not get an answer from any endpoint';
+  return new GatewayError('upstream_unavailable', `${what} of InferencePool ${pool} after ${n}`);
 }
 
 function responseHeaders(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>, served: string): Record<string, string | string[]> {

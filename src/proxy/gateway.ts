@@ -1,5 +1,5 @@
-/** The standalone gateway's runtime: current snapshot, datastore, discovery, upstream pools and the HTTP server. */
-import { createServer, type Server } from 'node:http';
+/** The standalone gateway's runtime: current snapshot, datastore, discovery, the upstream side and the HTTP server. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import { Datastore } from '../epp/datastore/datastore.js';
@@ -7,11 +7,23 @@ import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
+import type { RequestObserver } from '../observability/request-record.js';
 import { createHandler } from './handler.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
+import { DEFAULT_CONNECTION_LIMITS, createLimitedServer, type ConnectionLimits } from './connection-limits.js';
+import { BodyBudget } from './body-budget.js';
+import { WorkSlice } from './work-slice.js';
+
+/** The default --max-body-memory: with the process's own ~150 MiB, 16 worst-case bodies at once stay under 500 MiB (bench/parse-attack.ts). */
+export const DEFAULT_BODY_MEMORY_BYTES = 128 * 1024 * 1024;
 import type { GatewayState } from './plan-request.js';
-import { UpstreamPools } from './upstream-pools.js';
+import { DEFAULT_OUTLIER_DETECTION, type OutlierDetection } from '../upstream/outlier-detection.js';
+import { ejectedEndpoints } from '../upstream/outlier-detector.js';
+import { DEFAULT_UPSTREAM_TIMEOUTS, type UpstreamTimeouts } from '../upstream/timeouts.js';
+import { Upstream } from '../upstream/upstream.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
+import { HttpDrain } from '../lifecycle/http-drain.js';
 
 export interface GatewayOptions {
   host: string;
@@ -23,8 +35,14 @@ export interface GatewayOptions {
   modelsRefreshMs: number;
   /** How often each endpoint's /metrics is scraped (ms); llm-d's --refresh-metrics-interval. */
   refreshMetricsIntervalMs: number;
-  connectTimeoutMs: number;
-  responseTimeoutMs: number;
+  /** Upstream timeouts of pools whose annotations do not set them (the flags); unset fields keep their defaults. */
+  timeouts?: Partial<UpstreamTimeouts>;
+  /** Outlier detection of pools whose annotations do not set it (the flags); unset fields keep their defaults. */
+  outlierDetection?: Partial<OutlierDetection>;
+  /** Per-call timeout of each endpoint's GET /v1/models (ms). */
+  modelsTimeoutMs: number;
+  /** Per-scrape timeout of each endpoint's /metrics (ms). */
+  metricsTimeoutMs: number;
   /** The EndpointPickerConfig for pools that name none (`--epp-config`); llm-d's default when unset. */
   eppConfig?: ConfigText;
   /** How many recent scheduling decisions `GET /debug/scheduling` keeps (0 = off: no tracing cost). */
@@ -40,6 +58,14 @@ export interface GatewayOptions {
   isolateConfigProblems?: boolean;
   /** Why there is no configuration yet, for /readyz (e.g. which Kubernetes lists are still pending). */
   notReadyReason?: () => string;
+  /** Told of every request (src/observability/request-record.ts): the metrics, later the access log and traces. */
+  observer?: RequestObserver;
+  /** Bounds on a request body's JSON (--max-json-depth, --max-json-values); unset fields keep their defaults. */
+  jsonLimits?: Partial<JsonLimits>;
+  /** Client connection limits (request timeouts, keep-alive, connection caps); unset fields keep their defaults. */
+  connections?: Partial<ConnectionLimits>;
+  /** Memory all request bodies held at once may take, raw and parsed (--max-body-memory); default DEFAULT_BODY_MEMORY_BYTES. */
+  maxBodyMemoryBytes?: number;
   log: Logger;
 }
 
@@ -51,29 +77,47 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
   maxAttempts: 3,
   modelsRefreshMs: 5000,
   refreshMetricsIntervalMs: 50,
-  connectTimeoutMs: 2000,
-  responseTimeoutMs: 600_000,
+  modelsTimeoutMs: 2000,
+  // Under the metrics' 2 s staleness: a hung /metrics shows as an error before its last numbers go stale.
+  metricsTimeoutMs: 1000,
   debugDecisions: 0,
 };
 
 export class Gateway {
   readonly options: GatewayOptions;
+  /** The JSON limits in force: `options.jsonLimits` over the defaults. */
+  readonly jsonLimits: JsonLimits;
+  /** The connection limits in force: `options.connections` over the defaults. */
+  readonly connectionLimits: ConnectionLimits;
+  /** Request bodies held at once, raw and parsed: past it, bodies wait unread (issue #10). */
+  readonly bodyBudget: BodyBudget;
+  /** Request bodies' share of each turn of the event loop, so /healthz is answered between their chunks. */
+  readonly workSlice = new WorkSlice();
   readonly datastore = new Datastore();
   readonly discovery: ModelDiscovery;
   readonly metrics: MetricsScraper;
   readonly schedulers: PoolSchedulers;
   readonly decisions: DecisionLog;
-  readonly upstreams: UpstreamPools;
+  /** Connection pools, each pool's timeouts and outlier detection. */
+  readonly upstream: Upstream;
   readonly adminPaths: AdminPathPolicy;
   readonly server: Server;
+  /** Connections and requests in flight, and the drain of a graceful shutdown (src/lifecycle). */
+  readonly drain: HttpDrain;
   #state: GatewayState | undefined;
+  #shuttingDown = false;
 
   constructor(options: GatewayOptions) {
     this.options = options;
-    this.upstreams = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, responseTimeoutMs: options.responseTimeoutMs });
+    this.upstream = new Upstream({
+      defaults: { timeouts: { ...DEFAULT_UPSTREAM_TIMEOUTS, ...options.timeouts }, outlierDetection: { ...DEFAULT_OUTLIER_DETECTION, ...options.outlierDetection } },
+      onConnectionFailure: (ep) => void this.discovery.refresh(ep),
+      onEject: ({ endpoint, pool, ejection }) =>
+        options.log.warn('endpoint ejected by outlier detection', { endpoint: endpoint.address, pod: endpoint.podKey, pool, type: ejection.type, reason: ejection.detail, for_ms: ejection.until - ejection.at }),
+    });
     this.discovery = new ModelDiscovery(this.datastore, {
       intervalMs: options.modelsRefreshMs,
-      timeoutMs: Math.min(2000, options.modelsRefreshMs),
+      timeoutMs: options.modelsTimeoutMs,
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
     });
     this.schedulers = new PoolSchedulers(options.eppConfig);
@@ -82,18 +126,28 @@ export class Gateway {
     this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
+      timeoutMs: options.metricsTimeoutMs,
       onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),
     });
-    this.server = createServer({ keepAliveTimeout: 65_000 }, createHandler(this));
-    // Streams last as long as generation does; the gateway's own timeouts live on the upstream side.
-    this.server.requestTimeout = 0;
+    this.jsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.jsonLimits };
+    this.bodyBudget = new BodyBudget(options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES);
+    this.connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
+    // Timeouts on receiving the request (never on the streamed response) and connection caps (issue #10).
+    this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log);
+    this.drain = new HttpDrain(this.server);
   }
 
   /**
    * What `/readyz` reports beside its status, one key per concern (a held-back config edit, ejected endpoints,
    * ...). Each returns undefined when it has nothing to say, and the key is then left out.
    */
-  readonly readinessDetails = new Map<string, () => unknown>();
+  readonly readinessDetails = new Map<string, () => unknown>([
+    // Endpoints outlier detection holds out now, and why; left out when there are none.
+    ['ejected', () => {
+      const list = ejectedEndpoints(this.datastore.endpoints(), Date.now());
+      return list.length > 0 ? list : undefined;
+    }],
+  ]);
 
   /** The `/readyz` details in force now: only the concerns that have something to say. */
   readiness(): Record<string, unknown> {
@@ -103,6 +157,16 @@ export class Gateway {
       if (v !== undefined) out[key] = v;
     }
     return out;
+  }
+
+  /** True from the first shutdown signal on: /readyz answers 503 "shutting down" while requests are still served. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** The first phase of a graceful shutdown (src/lifecycle/shutdown.ts): readiness fails for good. */
+  failReadiness(): void {
+    this.#shuttingDown = true;
   }
 
   /** undefined until the first snapshot is in force; /readyz answers 503 until then. */
@@ -118,14 +182,18 @@ export class Gateway {
     // A pool's EndpointPickerConfig is validated before anything changes: a bad one rejects the whole reload.
     const schedulers = this.schedulers.prepare(snapshot, this.options.isolateConfigProblems === true);
     for (const w of schedulers.warnings) this.options.log.warn(w);
+    // So are its upstream annotations (timeouts, outlier detection).
+    const policies = this.upstream.policies.prepare(snapshot, this.options.isolateConfigProblems === true);
+    for (const w of policies.warnings) this.options.log.warn(w);
     const prepared = this.datastore.prepare(snapshot);
     // New endpoints are asked what they serve and scraped once, in parallel, before requests can pick them.
     await Promise.all([this.discovery.refreshAll(prepared.added), this.metrics.scrapeAll(prepared.added)]);
     prepared.commit();
     schedulers.commit();
+    policies.commit();
     this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers };
     for (const ep of prepared.removed) {
-      this.upstreams.release(ep.origin);
+      this.upstream.pools.release(ep.origin);
       this.schedulers.forget(ep.address);
     }
     this.options.log.info('configuration in force', {
@@ -162,6 +230,6 @@ export class Gateway {
     clearTimeout(timer);
     await this.discovery.close();
     await this.metrics.close();
-    await this.upstreams.closeAll();
+    await this.upstream.close();
   }
 }

@@ -9,6 +9,8 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { listModels } from './list-models.js';
 import { planRoute } from './plan-request.js';
 import { readBody } from './read-body.js';
+import { JsonBodyParser } from '../bbr/json-body-parser.js';
+import { bodyIntake } from './body-intake.js';
 import { sendError, sendJson } from './send-error.js';
 
 export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
@@ -43,6 +45,8 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   if (isGet && path === '/readyz') {
     const details = gw.readiness();
     const extra = Object.keys(details).length > 0 ? { details } : {};
+    // Shutting down: load balancers take this replica out while it still serves what they send (src/lifecycle).
+    if (gw.shuttingDown) return sendJson(res, 503, { status: 'not ready', reason: 'shutting down', ...(state ? { config_version: state.snapshot.version } : {}), ...extra });
     return state
       ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra })
       : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra });
@@ -51,14 +55,12 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
   if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
-  if (isGet && path === '/debug/scheduling') {
-    if (!gw.decisions.enabled) throw new GatewayError('debug_disabled', 'GET /debug/scheduling is off; start the gateway with --debug-decisions N to keep the last N scheduling decisions (it exposes per-request routing data: see docs/configuration.md)');
-    const params = new URLSearchParams(query);
-    return sendJson(res, 200, gw.decisions.report(params.get('limit'), params.get('request_id')));
-  }
-
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes) : undefined;
+  const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
+  // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
+  // admin path's body is not read by the gateway.
+  const parser = adminPath ? undefined : new JsonBodyParser(gw.jsonLimits);
+  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, bodyIntake(gw.bodyBudget, gw.workSlice, res, parser)) : undefined;
 
   const tokens = connectionTokens(req.headers.connection);
   const lower = new Map<string, string>();
@@ -69,8 +71,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
-  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) });
+  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) });
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
     return sendError(res, plan.error);
@@ -82,7 +83,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   upstreamHeaders['x-forwarded-proto'] = 'http';
 
   await forward(
-    { state, decisions: gw.decisions, upstreams: gw.upstreams, maxAttempts: gw.options.maxAttempts, log: gw.options.log, onConnectFailure: (ep) => void gw.discovery.refresh(ep) },
+    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log },
     plan,
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,

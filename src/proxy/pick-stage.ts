@@ -10,6 +10,7 @@ import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
 import { newSchedulingContext, type ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { poolSaturation } from '../epp/plugins/utilization-detector.js';
+import { promptText } from '../bbr/prompt-text.js';
 import { GatewayError } from '../errors.js';
 import { note, type GatewayState, type RoutePlan } from './plan-request.js';
 
@@ -80,14 +81,4 @@ function schedulingRequest(plan: RoutePlan): SchedulingRequest {
     header: (name) => headers?.get(name),
     priority: plan.priority,
   };
-}
-
-/** What prefix-cache scoring hashes: a completion's prompt, or the chat messages as JSON (as llm-d does). */
-function promptText(json: Record<string, unknown> | undefined): string {
-  if (!json) return '';
-  const p = json.prompt;
-  if (typeof p === 'string') return p;
-  if (Array.isArray(p)) return p.filter((x) => typeof x === 'string').join('');
-  if (json.messages !== undefined) return JSON.stringify(json.messages);
-  return '';
 }

@@ -4,7 +4,8 @@
  */
 import type { BackendRef } from '../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
-import { extractModel } from '../bbr/extract-model.js';
+import { extractModel, modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
+import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
@@ -16,7 +17,7 @@ import { GatewayError, asGatewayError } from '../errors.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/match-route.js';
 import { pickBackend } from '../route/pick-backend.js';
-import { OBJECTIVE_HEADER } from '../api/inference-objective.js';
+import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
 
 export interface GatewayState {
@@ -34,6 +35,11 @@ export interface IncomingRequest {
   /** Lower-cased names, reserved routing headers already removed. */
   headers: Map<string, string>;
   body: Buffer | undefined;
+  /**
+   * The body as parsed while it arrived, within the JSON limits (the server's and the ext_proc servers' path);
+   * it throws what the parse found wrong. Without it, `body` is parsed here with the default limits.
+   */
+  parsedBody?: () => JsonBody | undefined;
   requestId?: string;
   /** An allowed model server admin path (`--allow-admin-paths`): its body names no model, route on path and headers. */
   adminPath?: boolean;
@@ -52,6 +58,8 @@ export interface RoutePlan {
   base?: BaseModelResolution;
   /** The parsed body, when it was JSON with a model. */
   json?: Record<string, unknown>;
+  /** The parsed body with where its model sits in the bytes, for replacing the model in place. */
+  parsed?: ParsedBody;
   /** The model as sent by the client, when an InferenceModelRewrite changed `model`. */
   rewrittenFrom?: string;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
@@ -110,12 +118,14 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
     note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
     return;
   }
-  const { model, json } = extractModel(req.body ?? Buffer.alloc(0));
+  const parsed = req.parsedBody ? modelOf(req.parsedBody()) : extractModel(req.body ?? Buffer.alloc(0));
+  const { model, json } = parsed;
   plan.model = model;
   plan.json = json;
+  plan.parsed = parsed;
   if (json.model !== model) {
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
-    plan.body = Buffer.from(JSON.stringify({ ...json, model }));
+    plan.body = withModel(req.body, parsed, model);
   }
   note(plan, 'bbr', () => `model in body: ${model}`);
   const base = resolveWithRewrites(state, model);
@@ -185,12 +195,12 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     return `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable`;
   });
   objectiveStage(state, req, plan, key);
-  rewriteStage(state, plan, key);
+  rewriteStage(state, req, plan, key);
 }
 
 /** The request's InferenceObjective, named by header, sets its priority for admission under saturation. */
 function objectiveStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, poolKey: string): void {
-  const name = req.headers.get(OBJECTIVE_HEADER);
+  const name = aliasedHeader((h) => req.headers.get(h), OBJECTIVE_HEADER);
   if (name === undefined) return;
   const objective = state.snapshot.objectives.get(poolKey)?.get(name);
   if (!objective) {
@@ -202,12 +212,12 @@ function objectiveStage(state: GatewayState, req: IncomingRequest, plan: RoutePl
 }
 
 /** InferenceModelRewrite: the model is rewritten inside the pool (canary, aliasing); the body follows. */
-function rewriteStage(state: GatewayState, plan: RoutePlan, poolKey: string): void {
-  if (plan.model === undefined || !plan.json) return;
+function rewriteStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, poolKey: string): void {
+  if (plan.model === undefined || !plan.parsed) return;
   const rw = rewriteModel(state.snapshot.rewrites.get(poolKey), plan.model);
   if (!rw || rw.model === plan.model) return;
   note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}`);
   plan.rewrittenFrom = plan.model;
   plan.model = rw.model;
-  plan.body = Buffer.from(JSON.stringify({ ...plan.json, model: rw.model }));
+  plan.body = withModel(req.body, plan.parsed, rw.model);
 }

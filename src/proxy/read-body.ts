@@ -2,7 +2,17 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Sees each chunk as it arrives (the JSON parser, the memory budget): what it throws refuses the body there,
+ * before the rest is kept; a promise it returns holds further reading until it resolves.
+ */
+export interface BodySink {
+  write(chunk: Buffer): Promise<void> | undefined | void;
+  /** The whole body arrived. */
+  end?(): void;
+}
+
+export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     return Promise.reject(bodyTooLarge(maxBytes, declared));
@@ -12,17 +22,33 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) {
+      let refused: unknown;
+      let wait: Promise<void> | undefined | void;
+      if (size > maxBytes) refused = bodyTooLarge(maxBytes);
+      else {
+        try {
+          wait = sink?.write(chunk);
+        } catch (e) {
+          refused = e;
+        }
+      }
+      if (refused !== undefined) {
         cleanup();
-        // Stop reading but let the socket drain so the 413 can still be written.
+        chunks.length = 0;
+        // Stop keeping the body but let the socket drain, so the error can still be written.
         req.resume();
-        reject(bodyTooLarge(maxBytes));
+        reject(refused);
         return;
       }
       chunks.push(chunk);
+      if (wait) {
+        req.pause();
+        void wait.then(() => req.resume());
+      }
     };
     const onEnd = (): void => {
       cleanup();
+      sink?.end?.();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (err: Error): void => {

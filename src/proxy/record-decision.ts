@@ -1,6 +1,7 @@
 /** Turns a traced pick into a `GET /debug/scheduling` entry; the HTTP proxy and the ext_proc picker both record. */
 import { randomUUID } from 'node:crypto';
-import type { DecisionLog } from '../observability/decision-log.js';
+import { judgeCandidates } from '../epp/eligibility.js';
+import type { Decision, DecisionLog } from '../observability/decision-log.js';
 import { planPick, type PickOutcome } from './pick-stage.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 
@@ -13,12 +14,13 @@ export function pickAndRecord(state: GatewayState, plan: RoutePlan, exclude: Rea
   try {
     return planPick(state, plan, exclude, traced, false);
   } finally {
-    if (traced) recordDecision(decisions!, plan, plan.requestId ?? randomUUID());
+    if (traced) recordDecision(decisions!, plan, plan.requestId ?? randomUUID(), exclude);
   }
 }
 
-function recordDecision(log: DecisionLog, plan: RoutePlan, requestId: string): void {
+function recordDecision(log: DecisionLog, plan: RoutePlan, requestId: string, exclude: ReadonlySet<string> | undefined): void {
   const profiles = [...(plan.schedule?.results.values() ?? [])].flatMap((r) => (r.trace ? [r.trace] : []));
+  const excluded = plan.view ? excludedEndpoints(plan, exclude) : undefined;
   log.record({
     time: new Date().toISOString(),
     requestId,
@@ -27,5 +29,19 @@ function recordDecision(log: DecisionLog, plan: RoutePlan, requestId: string): v
     priority: plan.priority,
     picked: plan.schedule?.endpoint?.address ?? null,
     profiles,
+    ...(excluded ? { excluded } : {}),
   });
+}
+
+/** The pool's endpoints eligibility left out, by the same rules as the pick; undefined when none was. */
+function excludedEndpoints(plan: RoutePlan, exclude: ReadonlySet<string> | undefined): Decision['excluded'] {
+  const verdicts = judgeCandidates(plan.view!, { model: plan.model, ...(exclude ? { exclude } : {}) });
+  const out: Record<string, string> = {};
+  let any = false;
+  for (const v of verdicts) {
+    if (v.excluded === undefined) continue;
+    out[v.address] = v.excluded;
+    any = true;
+  }
+  return any ? out : undefined;
 }

@@ -53,7 +53,7 @@ test('one process, two pools, two EndpointPickerConfigs: session affinity only w
     assert.equal(b.response.headers.get('x-session-token'), null, 'pool-b uses the default profile: no session token');
     assert.equal(b.data.model, B);
 
-    const debug = (await (await fetch(`${gw.url}/debug/scheduling?limit=2`)).json()) as { decisions: { pool: string; profiles: { scorers: { type: string; scores: number[] }[] }[] }[] };
+    const debug = (await (await fetch(`${gw.adminUrl}/debug/scheduling?limit=2`)).json()) as { decisions: { pool: string; profiles: { scorers: { type: string; scores: number[] }[] }[] }[] };
     assert.equal(debug.decisions.length, 2);
     assert.equal(debug.decisions[0]!.pool, 'default/pool-b');
     assert.deepEqual(debug.decisions[0]!.profiles[0]!.scorers.map((s) => s.type), ['queue-scorer', 'kv-cache-utilization-scorer', 'prefix-cache-scorer']);

@@ -1,6 +1,7 @@
 /**
  * What the gateway exposes beside inference (issue #10): vLLM's admin endpoints are refused, in every spelling,
- * unless allowed by name; /debug/scheduling is off by default and hides request ids when on.
+ * unless allowed by name; /debug/scheduling is off by default, hides request ids when on, and answers on the admin
+ * port only.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,12 @@ function raw(gw: RunningGateway, method: string, path: string, body?: unknown): 
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/** A GET on the admin listener (`--admin-port`), where /debug/scheduling lives. */
+async function admin(gw: RunningGateway, path: string): Promise<{ status: number; json: { error?: { code: string; message: string; type: string } } & Record<string, unknown> }> {
+  const res = await fetch(`${gw.adminUrl}${path}`);
+  return { status: res.status, json: (await res.json()) as never };
 }
 
 async function withGateway(options: Partial<StartGatewayOptions>, body: (t: { fleet: Fleet; gw: RunningGateway; cfg: TempConfig }) => Promise<void>): Promise<void> {
@@ -98,7 +105,7 @@ test('--allow-admin-paths forwards only the paths it names', () =>
 
 test('/debug/scheduling is off by default: 404 debug_disabled naming the flag', () =>
   withGateway({}, async ({ gw }) => {
-    const r = await raw(gw, 'GET', '/debug/scheduling');
+    const r = await admin(gw, '/debug/scheduling');
     assert.equal(r.status, 404);
     assert.equal(r.json.error?.code, 'debug_disabled');
     assert.match(r.json.error?.message ?? '', /--debug-decisions N/);
@@ -111,12 +118,12 @@ test('when on, /debug/scheduling shows keyed hashes of request ids, and ?request
   };
   await withGateway({ debugDecisions: 10 }, async ({ gw }) => {
     for (const id of ['alice@example.com-session-42', 'bob-7']) await send(gw, id);
-    const all = await raw(gw, 'GET', '/debug/scheduling');
+    const all = await admin(gw, '/debug/scheduling');
     assert.equal(all.status, 200);
     const text = JSON.stringify(all.json);
     assert.ok(!text.includes('alice') && !text.includes('bob-7'), text.slice(0, 300));
     assert.equal(all.json.request_ids, 'hashed');
-    const one = await raw(gw, 'GET', `/debug/scheduling?request_id=${encodeURIComponent('alice@example.com-session-42')}`);
+    const one = await admin(gw, `/debug/scheduling?request_id=${encodeURIComponent('alice@example.com-session-42')}`);
     const decisions = one.json.decisions as { requestId: string; model: string }[];
     assert.equal(decisions.length, 1);
     assert.match(decisions[0]!.requestId, /^h:[0-9a-f]{20}$/);
@@ -124,7 +131,19 @@ test('when on, /debug/scheduling shows keyed hashes of request ids, and ?request
   });
   await withGateway({ debugDecisions: 10, debugShowRequestIds: true }, async ({ gw }) => {
     await send(gw, 'carol-1');
-    const all = await raw(gw, 'GET', '/debug/scheduling');
+    const all = await admin(gw, '/debug/scheduling');
     assert.equal((all.json.decisions as { requestId: string }[])[0]?.requestId, 'carol-1');
   });
 });
+
+test('the traffic port does not answer /debug/scheduling: the decisions are on the admin port only', () =>
+  withGateway({ debugDecisions: 10 }, async ({ gw }) => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    await client.completions.create({ model: BASE, prompt: 'hello', max_tokens: 1 });
+    const onAdmin = await admin(gw, '/debug/scheduling');
+    assert.equal(onAdmin.status, 200);
+    assert.equal((onAdmin.json.decisions as unknown[]).length, 1);
+    const onTraffic = await raw(gw, 'GET', '/debug/scheduling');
+    assert.equal(onTraffic.json.decisions, undefined, JSON.stringify(onTraffic.json).slice(0, 200));
+    assert.notEqual(new URL(gw.adminUrl!).port, String(gw.address.port));
+  }));

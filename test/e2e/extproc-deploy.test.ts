@@ -52,7 +52,7 @@ test('the infergate configuration mounted in each cluster example loads, and its
     }
     const deployment = all.find((d) => d.kind === 'Deployment')!;
     const ports = JSON.stringify(deployment.spec);
-    for (const p of [DEFAULT_EXTPROC_OPTIONS.bbrPort, DEFAULT_EXTPROC_OPTIONS.eppPort, DEFAULT_EXTPROC_OPTIONS.healthPort, DEFAULT_EXTPROC_OPTIONS.metricsPort]) assert.ok(ports.includes(`"containerPort":${p}`), `${dir}: port ${p}`);
+    for (const p of [DEFAULT_EXTPROC_OPTIONS.bbrPort, DEFAULT_EXTPROC_OPTIONS.eppPort, DEFAULT_EXTPROC_OPTIONS.healthPort, DEFAULT_EXTPROC_OPTIONS.adminPort]) assert.ok(ports.includes(`"containerPort":${p}`), `${dir}: port ${p}`);
   }
 });
 

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
  */
 export function startTestExtproc(options: Partial<ExtprocOptions>): Promise<RunningExtproc> {
   const level = process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent';
-  return startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, metricsPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger(level), ...options });
+  return startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, adminPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger(level), ...options });
 }
 
 /** Half-closes the stream as Envoy does when the HTTP stream is over, and checks the server ended it with OK. */

@@ -68,10 +68,13 @@ export async function tempConfig(files: Record<string, string>): Promise<TempCon
   return { dir, write, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** A gateway on 127.0.0.1, ephemeral port, logging only errors (set INFERGATE_TEST_LOG=debug to see more). */
+/**
+ * A gateway on 127.0.0.1, ephemeral traffic and admin ports (`gw.adminUrl`), logging only errors (set
+ * INFERGATE_TEST_LOG=debug to see more).
+ */
 export function startTestGateway(configPath: string, opts: Partial<StartGatewayOptions> = {}): Promise<RunningGateway> {
   const level = (process.env.INFERGATE_TEST_LOG as 'debug' | undefined) ?? 'silent';
-  return startGateway({ configPath, host: '127.0.0.1', port: 0, log: createLogger(level), debounceMs: 50, ...opts });
+  return startGateway({ configPath, host: '127.0.0.1', port: 0, adminPort: 0, log: createLogger(level), debounceMs: 50, ...opts });
 }
 
 /** Polls `check` every 50 ms until it returns true or `timeoutMs` passes; returns whether it held. */

@@ -5,7 +5,7 @@ import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS, collectionPath } from './resource-types.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
 
 const api = new FakeKubeApi();
 const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
@@ -157,6 +157,29 @@ test('allowlists: unlabelling or deleting a ConfigMap removes its adapters; adap
   await until(() => h.last()!.allowlists.length === 2, 'both ConfigMaps');
   assert.ok(h.last()!.warnings.some((w) => /adapter "shared" maps to base/.test(w)));
   await h.close();
+});
+
+test("llm-d's names: ipp-managed allowlists and llm-d.ai objectives are read beside the legacy ones; a missing legacy CRD is normal", async () => {
+  const ns = 'llmd-names';
+  const p = paths(ns);
+  const legacyObjectives = collectionPath(LEGACY_INFERENCE_OBJECTIVES, ns);
+  api.hide(collectionPath(LEGACY_INFERENCE_MODEL_REWRITES, ns));
+  api.put(p.pools, pool(ns, 'qwen', { app: 'qwen' }));
+  api.put(p.cms, { ...allowlist(ns, 'new', 'base-new', ['lora-new'], false), metadata: { name: 'new', namespace: ns, labels: { 'inference.llm-d.ai/ipp-managed': 'true' } } });
+  api.put(p.cms, allowlist(ns, 'old', 'base-old', ['lora-old']));
+  // Both labels on one ConfigMap: it comes from both watches and is read once (no duplicate, no conflict).
+  api.put(p.cms, { ...allowlist(ns, 'both', 'base-both', ['lora-both']), metadata: { name: 'both', namespace: ns, labels: { 'inference.llm-d.ai/ipp-managed': 'true', 'inference.networking.k8s.io/bbr-managed': 'true' } } });
+  const objective = (apiVersion: string, name: string, priority: number): FakeObject => ({ apiVersion, kind: 'InferenceObjective', metadata: { name, namespace: ns }, spec: { priority, poolRef: { name: 'qwen' } } });
+  api.put(legacyObjectives, objective(LEGACY_INFERENCE_OBJECTIVES.apiVersion, 'batch', 5));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  assert.deepEqual([...h.last()!.allowlistTable.adapters.keys()].sort(), ['lora-both', 'lora-new', 'lora-old']);
+  assert.equal(h.last()!.objectives.get(`${ns}/qwen`)?.get('batch')?.priority, 5, 'the legacy objective serves while it is the only one');
+  api.put(collectionPath(INFERENCE_OBJECTIVES, ns), objective(INFERENCE_OBJECTIVES.apiVersion, 'batch', -1));
+  await until(() => h.last()!.objectives.get(`${ns}/qwen`)?.get('batch')?.priority === -1, "llm-d's objective to win");
+  assert.ok(h.last()!.warnings.some((w) => /in llm-d\.ai, so those in inference\.networking\.x-k8s\.io are ignored/.test(w)));
+  await h.close();
+  api.hide(collectionPath(LEGACY_INFERENCE_MODEL_REWRITES, ns), false);
 });
 
 test('a ConfigMap a pool names for its EndpointPickerConfig is watched by name, and unwatched when the annotation goes', async () => {

@@ -5,13 +5,13 @@
  */
 import type { Logger } from '../../observability/logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
-import { BBR_MANAGED_LABEL } from '../../api/allowlist.js';
+import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import type { KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS, type ResourceType } from './resource-types.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, type ResourceType } from './resource-types.js';
 
 /** Tuning of the underlying reflectors (tests shorten timeouts and backoff). */
 export type ReflectorTuning = Partial<Pick<ReflectorOptions, 'watchTimeoutSeconds' | 'idleTimeoutMs' | 'pageSize' | 'backoff' | 'optionalRetryMs' | 'random'>>;
@@ -65,10 +65,13 @@ export class KubeConfigSource {
     this.#static = [
       this.#pools,
       this.#reflector(HTTP_ROUTES, this.#namespace, {}),
-      // GIE's contract: only ConfigMaps carrying the label (value exactly "true") are allowlists.
-      this.#reflector(CONFIG_MAPS, this.#namespace, { labelSelector: `${BBR_MANAGED_LABEL}=true` }),
+      // Only ConfigMaps carrying an allowlist label (value exactly "true") are allowlists: llm-d's label or
+      // GIE's. A selector cannot OR two keys, so one watch each; a ConfigMap with both is read once.
+      ...ALLOWLIST_LABELS.map((label) => this.#reflector(CONFIG_MAPS, this.#namespace, { labelSelector: `${label}=true` })),
       this.#reflector(INFERENCE_OBJECTIVES, this.#namespace, {}),
       this.#reflector(INFERENCE_MODEL_REWRITES, this.#namespace, {}),
+      this.#reflector(LEGACY_INFERENCE_OBJECTIVES, this.#namespace, {}),
+      this.#reflector(LEGACY_INFERENCE_MODEL_REWRITES, this.#namespace, {}),
     ];
   }
 

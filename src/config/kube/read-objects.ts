@@ -2,6 +2,7 @@
 import { formatIssue } from '../../api/config-issue.js';
 import { readResource, type ReadResult, type Resource } from '../../api/resource.js';
 import type { KubeObject } from './reflector.js';
+import { LLM_D_GROUP } from '../../api/llm-d-names.js';
 
 /** Where resources read from the API server say they came from, in error messages and `explain`. */
 export const KUBE_SOURCE_FILE = 'kubernetes';
@@ -12,9 +13,14 @@ export interface ReadObjects {
   rejected: Map<string, string[]>;
 }
 
-/** `InferencePool/llm/gemma`: the id objects are deduplicated and reported by. */
+/**
+ * `InferencePool/llm/gemma`: the id objects are deduplicated and reported by. llm-d's InferenceObjectives and
+ * InferenceModelRewrites carry their group (`InferenceObjective.llm-d.ai/llm/chat`): the same name in the legacy
+ * group is another object.
+ */
 export function objectId(obj: KubeObject): string {
-  return `${obj.kind}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+  const group = typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith(`${LLM_D_GROUP}/`) ? `.${LLM_D_GROUP}` : '';
+  return `${obj.kind}${group}/${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
 }
 
 /**

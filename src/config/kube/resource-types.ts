@@ -1,4 +1,5 @@
 /** The Kubernetes resources infergate lists and watches, and their REST paths. */
+import { LEGACY_INFERENCE_GROUP, LLM_D_GROUP } from '../../api/llm-d-names.js';
 
 export interface ResourceType {
   readonly kind: string;
@@ -16,8 +17,11 @@ export const INFERENCE_POOLS: ResourceType = { kind: 'InferencePool', apiVersion
 export const HTTP_ROUTES: ResourceType = { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', optional: false };
 export const CONFIG_MAPS: ResourceType = { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', optional: false };
 export const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', optional: false };
-export const INFERENCE_OBJECTIVES: ResourceType = { kind: 'InferenceObjective', apiVersion: 'inference.networking.x-k8s.io/v1alpha2', plural: 'inferenceobjectives', optional: true };
-export const INFERENCE_MODEL_REWRITES: ResourceType = { kind: 'InferenceModelRewrite', apiVersion: 'inference.networking.x-k8s.io/v1alpha2', plural: 'inferencemodelrewrites', optional: true };
+// Both groups are watched; either CRD may be missing (llm-d's replaces GIE's, and clusters have one or both).
+export const INFERENCE_OBJECTIVES: ResourceType = { kind: 'InferenceObjective', apiVersion: `${LLM_D_GROUP}/v1alpha2`, plural: 'inferenceobjectives', optional: true };
+export const INFERENCE_MODEL_REWRITES: ResourceType = { kind: 'InferenceModelRewrite', apiVersion: `${LLM_D_GROUP}/v1alpha2`, plural: 'inferencemodelrewrites', optional: true };
+export const LEGACY_INFERENCE_OBJECTIVES: ResourceType = { ...INFERENCE_OBJECTIVES, apiVersion: `${LEGACY_INFERENCE_GROUP}/v1alpha2` };
+export const LEGACY_INFERENCE_MODEL_REWRITES: ResourceType = { ...INFERENCE_MODEL_REWRITES, apiVersion: `${LEGACY_INFERENCE_GROUP}/v1alpha2` };
 
 /** `/api/v1/namespaces/ns/pods`, or `/apis/group/version/plural` across all namespaces when `namespace` is undefined. */
 export function collectionPath(type: ResourceType, namespace: string | undefined): string {

@@ -1,6 +1,8 @@
 /** One model-server endpoint (pod IP x target port) and what the gateway knows of it right now. */
 import type { Pod } from '../../api/pod.js';
 import { keyOf } from '../../api/object-meta.js';
+import { UnansweredAges } from '../../upstream/in-flight.js';
+import { OutlierState } from '../../upstream/outlier-state.js';
 import type { EndpointMetrics } from './endpoint-metrics.js';
 import type { ModelCard } from './model-card.js';
 
@@ -17,6 +19,10 @@ export class Endpoint {
   pod: Pod;
   /** Requests the gateway has sent here that have not finished; counted at pick time. */
   inFlight = 0;
+  /** Of those, the ones with no response byte back yet (src/upstream/in-flight.ts keeps these counts). */
+  unanswered = 0;
+  /** How old the unanswered ones are, against the pod's /metrics scrapes. */
+  readonly unansweredAges = new UnansweredAges();
   /** What `GET /v1/models` last returned; undefined until it first answered. */
   models: ReadonlyMap<string, ModelCard> | undefined;
   /** Why the last `GET /v1/models` failed, if it did. */
@@ -26,9 +32,15 @@ export class Endpoint {
   metrics: EndpointMetrics | undefined;
   /** Why the last scrape failed, if it did. */
   metricsError: string | undefined;
+  /** Failed /metrics scrapes since this endpoint appeared (`infergate_endpoint_scrape_failures_total`). */
+  metricsFailures = 0;
   /** Held out of picking until this time (ms since epoch) after a connection failure. */
   backoffUntil = 0;
   consecutiveFailures = 0;
+  /** Connection failures before an answer since this endpoint appeared (`infergate_upstream_connect_failures_total`). */
+  connectFailures = 0;
+  /** Outlier detection's view: failures in a row and the current ejection (src/upstream/outlier-detector.ts). */
+  readonly outlier = new OutlierState();
 
   constructor(pod: Pod, ip: string, port: number) {
     this.pod = pod;
@@ -46,6 +58,21 @@ export class Endpoint {
     return `http://${this.address}`;
   }
 
+  /**
+   * The waiting queue the scorers and the saturation rule read: `vllm:num_requests_waiting` from the last
+   * scrape, plus the requests this gateway sent here that have not been answered and that the pod does not
+   * report. A healthy vLLM answers a stream's headers at once and counts every request it holds in
+   * running + waiting, so unanswered requests beyond that are load the pod does not see: one that accepts
+   * connections and answers nothing, while its /metrics look idle, looks busier with each request sent to it.
+   * 0 without metrics (scorers rank such an endpoint by its missing metrics instead).
+   */
+  waitingQueue(): number {
+    const m = this.metrics;
+    if (!m) return 0;
+    const unseen = this.unanswered - m.runningQueueSize - m.waitingQueueSize;
+    return unseen > 0 ? m.waitingQueueSize + unseen : m.waitingQueueSize;
+  }
+
   /** undefined when the endpoint has not said what it serves yet. */
   serves(model: string): boolean | undefined {
     return this.models ? this.models.has(model) : undefined;
@@ -59,6 +86,7 @@ export class Endpoint {
 
   /** Exponential backoff: 1 s, 2 s, 4 s ... capped at 30 s. */
   markConnectFailure(now: number, baseMs = 1000): void {
+    this.connectFailures++;
     this.consecutiveFailures++;
     this.backoffUntil = now + Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (this.consecutiveFailures - 1));
   }

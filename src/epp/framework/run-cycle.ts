@@ -1,13 +1,16 @@
 /** One scheduling cycle of one profile: filters, weighted scorers, the picker, then the PreRequest hooks. */
 import type { Endpoint } from '../datastore/endpoint.js';
-import type { Filter, SchedulingContext } from './plugin.js';
+import type { Filter, PreRequest, SchedulingContext } from './plugin.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
+import type { PluginStopwatch } from './scheduling-timer.js';
 
 export interface CycleOptions {
   /** Record what every filter removed and every scorer's raw scores (for `explain` and the debug endpoint). */
   trace?: boolean;
   /** Run the profile's PreRequest hooks on the pick (default true); the Scheduler runs them itself. */
   runPreRequest?: boolean;
+  /** Times every plugin call (metrics, via `Scheduler.timer`); without it nothing is timed. */
+  stopwatch?: PluginStopwatch;
 }
 
 export interface FilterTrace {
@@ -70,10 +73,13 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   const trace: CycleTrace | undefined = options.trace
     ? { profile: profile.name, candidates: candidates.map((e) => e.address), filters: [], scored: [], scorers: [], totals: [] }
     : undefined;
+  const sw = options.stopwatch;
+  sw?.restart();
   let current = candidates;
   for (const f of profile.filters) {
     if (current.length === 0) break;
     const next = f.filter(ctx, current);
+    sw?.lap('Filter', f);
     if (trace) trace.filters.push(traceFilter(f, current, next));
     current = next;
     if (current.length === 0) {
@@ -91,6 +97,8 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   for (const { scorer, weight } of profile.scorers) {
     const scores = scorer.score(ctx, current);
     for (let i = 0; i < n; i++) totals[i] = (totals[i] as number) + weight * (scores[i] as number);
+    // A scorer's time includes weighing its scores into the totals.
+    sw?.lap('Scorer', scorer);
     if (trace) trace.scorers.push({ name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) });
   }
 
@@ -103,13 +111,14 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   } else {
     result.endpoint = picker.pick(ctx, current, totals);
   }
+  sw?.lap('Picker', picker);
   if (trace) {
     trace.totals = Array.from(totals);
     if (result.endpoint) trace.picked = result.endpoint.address;
     if (result.ranked) trace.ranked = result.ranked.map((e) => e.address);
   }
   if (result.endpoint && options.runPreRequest !== false) {
-    for (const hook of profile.preRequest) hook.preRequest(ctx, result.endpoint);
+    for (const hook of profile.preRequest) runPreRequest(hook, ctx, result.endpoint, sw);
   }
   return withTrace(result, trace);
 }
@@ -122,4 +131,10 @@ function withTrace(result: CycleResult, trace: CycleTrace | undefined): CycleRes
 function traceFilter(f: Filter, before: readonly Endpoint[], after: readonly Endpoint[]): FilterTrace {
   const kept = new Set(after);
   return { name: f.name, type: f.type, removed: before.filter((e) => !kept.has(e)).map((e) => e.address), remaining: after.length };
+}
+
+/** A PreRequest hook, timed when a stopwatch is given (from its last lap). */
+export function runPreRequest(hook: PreRequest, ctx: SchedulingContext, picked: Endpoint, sw: PluginStopwatch | undefined): void {
+  hook.preRequest(ctx, picked);
+  sw?.lap('PreRequest', hook);
 }

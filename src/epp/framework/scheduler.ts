@@ -4,9 +4,10 @@ import { CycleState } from './cycle-state.js';
 import type { EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
 import { isEndpointStateHolder } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
-import { runCycle, type CycleResult } from './run-cycle.js';
+import { runCycle, runPreRequest, type CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
 import type { SchedulingRequest } from './scheduling-request.js';
+import { PluginStopwatch, type SchedulingTimer } from './scheduling-timer.js';
 
 /** What an EndpointPickerConfig builds: the profiles, the handler, and every plugin instance by name. */
 export interface SchedulerConfig {
@@ -48,6 +49,8 @@ export function newSchedulingContext(
  */
 export class Scheduler {
   readonly config: SchedulerConfig;
+  /** Told how long each schedule and each plugin call took (llm-d's scheduler and plugin duration metrics); unset, nothing is timed. */
+  timer: SchedulingTimer | undefined;
   readonly #stateHolders: readonly EndpointStateHolder[];
 
   constructor(config: SchedulerConfig) {
@@ -56,18 +59,35 @@ export class Scheduler {
   }
 
   schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {
+    const timer = this.timer;
+    if (!timer) return this.#schedule(ctx, candidates, options, undefined);
+    const sw = new PluginStopwatch(timer);
+    let picked: Endpoint | undefined;
+    try {
+      const out = this.#schedule(ctx, candidates, options, sw);
+      picked = out.endpoint;
+      return out;
+    } finally {
+      timer.scheduled(ctx, picked, sw.elapsedSeconds);
+    }
+  }
+
+  #schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions, sw: PluginStopwatch | undefined): ScheduleResult {
     const { profiles, handler } = this.config;
     const results = new Map<string, CycleResult>();
+    const cycle = { trace: options.trace === true, runPreRequest: false, ...(sw ? { stopwatch: sw } : {}) };
     // Each round runs at least one new profile, so this ends within profiles.size rounds.
     for (let round = 0; round <= profiles.size; round++) {
       const next = handler.pickProfiles(ctx, profiles, results);
+      sw?.lap('ProfilePicker', handler);
       if (next.length === 0) break;
       for (const profile of next) {
         if (results.has(profile.name)) throw new Error(`profile handler ${handler.name} ran profile ${profile.name} twice`);
-        results.set(profile.name, runCycle(profile, ctx, candidates, { trace: options.trace === true, runPreRequest: false }));
+        results.set(profile.name, runCycle(profile, ctx, candidates, cycle));
       }
     }
     const primaryProfile = handler.primaryProfile(ctx, results);
+    sw?.lap('ProcessProfilesResults', handler);
     const primary = primaryProfile === undefined ? undefined : results.get(primaryProfile);
     const out: ScheduleResult = { results };
     if (primaryProfile !== undefined) out.primaryProfile = primaryProfile;
@@ -76,7 +96,7 @@ export class Scheduler {
       if (primary.ranked) out.ranked = primary.ranked;
       for (const [name, r] of results) {
         const profile = profiles.get(name);
-        if (profile && r.endpoint) for (const hook of profile.preRequest) hook.preRequest(ctx, r.endpoint);
+        if (profile && r.endpoint) for (const hook of profile.preRequest) runPreRequest(hook, ctx, r.endpoint, sw);
       }
     } else {
       for (const [name, r] of results) {

@@ -21,6 +21,7 @@ export class EndpointBuilder {
   #labels: Record<string, string> = {};
   #metrics: EndpointMetrics | undefined;
   #inFlight = 0;
+  #unanswered = 0;
   #models: ModelCard[] | undefined;
 
   constructor(ip: string) {
@@ -77,6 +78,13 @@ export class EndpointBuilder {
     return this;
   }
 
+  /** Of the in-flight requests, these have no response byte yet (raises in-flight to match if it is lower). */
+  unanswered(n: number): this {
+    this.#unanswered = n;
+    this.#inFlight = Math.max(this.#inFlight, n);
+    return this;
+  }
+
   /** What `GET /v1/models` answered: base models. */
   serves(...ids: string[]): this {
     this.#models = [...(this.#models ?? []), ...ids.map((id) => ({ id, parent: null }))];
@@ -94,6 +102,7 @@ export class EndpointBuilder {
     const ep = new Endpoint(p, this.#ip, this.#port);
     if (this.#metrics) ep.metrics = { ...this.#metrics };
     ep.inFlight = this.#inFlight;
+    ep.unanswered = this.#unanswered;
     if (this.#models) ep.setModels(this.#models, NOW);
     return ep;
   }

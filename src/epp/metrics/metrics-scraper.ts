@@ -8,6 +8,7 @@ import { extractEndpointMetrics } from './extract-endpoint-metrics.js';
 import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 import { isStale } from './staleness.js';
+import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
 
 const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
 
@@ -155,14 +156,18 @@ export class MetricsScraper {
     this.#stats.scrapes++;
     try {
       const map = this.#engineOf(ep);
+      // The pod's answer must count every request the gateway sent it a while ago and has not had answered.
+      metricsScrapeStarted(ep, Date.now());
       // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
       const res = await getText(this.#agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: ACCEPT });
       if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
       const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
       ep.metrics = { ...reading, updatedAt: Date.now() };
+      metricsScraped(ep);
       ep.metricsError = undefined;
     } catch (e) {
       this.#stats.failures++;
+      ep.metricsFailures++;
       const err = e as Error & { code?: string };
       const why = err.name === 'TimeoutError' ? err.message : `${err.code ?? err.name}: ${err.message}`;
       const message = `GET ${ep.origin}${path} failed: ${why}`;

@@ -9,6 +9,7 @@ export const LOAD_AWARE_SCORER_TYPE = 'load-aware-scorer';
 export const DEFAULT_LOAD_THRESHOLD = 128;
 
 /**
+ * q = `Endpoint.waitingQueue()` (the scraped waiting queue plus unanswered requests the pod does not report).
  * q = 0 -> 0.5; else 0.5 x (1 - min(q, T) / T). Scores stay in [0, 0.5]: llm-d keeps the upper half for
  * pods known to have spare capacity, which the metrics do not tell yet. Without metrics: 0.
  */
@@ -27,9 +28,9 @@ export class LoadAwareScorer implements Scorer {
     const out = this.#scores.zeros(endpoints.length);
     const t = this.threshold;
     for (let i = 0; i < endpoints.length; i++) {
-      const m = endpoints[i]?.metrics;
-      if (!m) continue;
-      const q = m.waitingQueueSize;
+      const ep = endpoints[i] as Endpoint;
+      if (!ep.metrics) continue;
+      const q = ep.waitingQueue();
       out[i] = q <= 0 ? 0.5 : 0.5 * (1 - Math.min(q, t) / t);
     }
     return out;

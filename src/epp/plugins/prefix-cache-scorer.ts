@@ -42,6 +42,12 @@ export function prefixCycleStateKey(name: string): string {
   return `${PREFIX_CACHE_SCORER_TYPE}/${name}`;
 }
 
+/**
+ * Told of each pick's prefix match (llm-d's prefix_indexer_hit_ratio and _hit_bytes): how many leading blocks
+ * of the prompt the picked endpoint was believed to hold, of how many, and the bytes per block. O(1), no throw.
+ */
+export type PrefixMatchObserver = (scorer: PrefixCacheScorer, matchedBlocks: number, totalBlocks: number, blockBytes: number) => void;
+
 /** Every this many PreRequests, endpoints whose objects were collected are pruned from the index. */
 const PRUNE_EVERY = 4096;
 /**
@@ -74,6 +80,8 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
   readonly #pending: { hashes: BlockHashes; endpoint: Endpoint; capacity: number; hint: AddHint | undefined }[] = [];
   #flushTimer: NodeJS.Immediate | undefined;
   readonly deferUpdates: boolean;
+  /** Set by metrics; unset, nothing is reported. */
+  matchObserver: PrefixMatchObserver | undefined;
 
   constructor(name: string = PREFIX_CACHE_SCORER_TYPE, params: Partial<PrefixCacheParams> = {}, options: { deferUpdates?: boolean } = {}) {
     this.name = name;
@@ -109,6 +117,7 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
 
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {
     const state = this.#state(ctx, [picked]);
+    this.matchObserver?.(this, this.index.matchedBy(state.hashes, picked), state.hashes.count, state.blockBytes);
     if (state.hashes.count === 0) return;
     if (!this.deferUpdates) {
       this.index.add(state.hashes, picked, this.#capacity(picked));

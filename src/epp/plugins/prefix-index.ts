@@ -162,6 +162,13 @@ export class PrefixIndex {
   }
 
   /** A copy of what the last `match` (on `h`) found for `ep`, for an `add` that runs later; undefined if stale. */
+  /** Leading blocks of `h` that `ep` held at the last `match`, when that match was on `h`; else 0. O(1). */
+  matchedBy(h: BlockHashes, ep: Endpoint): number {
+    if (h !== this.#lastMatch) return 0;
+    const s = this.#servers.get(ep.address);
+    return s && s.epoch === this.#epoch ? s.matched : 0;
+  }
+
   hint(h: BlockHashes, ep: Endpoint): AddHint | undefined {
     if (h !== this.#lastMatch) return undefined;
     const s = this.#servers.get(ep.address);
@@ -274,6 +281,13 @@ export class PrefixIndex {
   /** Blocks believed held by `address` (tests, debug). */
   held(address: string): number {
     return this.#servers.get(address)?.size ?? 0;
+  }
+
+  /** Holdings across every endpoint's LRU (llm-d's prefix_indexer_size): O(endpoints). */
+  get entries(): number {
+    let n = 0;
+    for (const s of this.#servers.values()) n += s.size;
+    return n;
   }
 
   get stats(): { servers: number; blocks: number } {

@@ -1,7 +1,7 @@
 /** queue-scorer: (maxQ - q) / (maxQ - minQ) over the candidates; all equal -> 1; no metrics -> 0. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { context, endpointsWith } from '../framework/test-fixtures.js';
+import { context, endpoint, endpointsWith } from '../framework/test-fixtures.js';
 import { QueueScorer } from './queue-scorer.js';
 
 describe('queue-scorer', () => {
@@ -21,4 +21,9 @@ describe('queue-scorer', () => {
       assert.deepEqual(Array.from(new QueueScorer().score(context(), eps)), c.want);
     });
   }
+
+  test('unanswered requests a pod does not report count as waiting: an idle-looking pod that holds two ranks last', () => {
+    const eps = [endpoint('10.0.0.1').waiting(0).unanswered(2).build(), endpoint('10.0.0.2').waiting(1).metrics({ runningQueueSize: 4 }).unanswered(4).build()];
+    assert.deepEqual(Array.from(new QueueScorer().score(context(), eps)), [0, 1]);
+  });
 });

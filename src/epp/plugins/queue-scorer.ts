@@ -7,7 +7,8 @@ import { ScoreBuffer } from '../framework/score-buffer.js';
 export const QUEUE_SCORER_TYPE = 'queue-scorer';
 
 /**
- * score = (maxQ - q) / (maxQ - minQ) over the candidates with metrics, q = `vllm:num_requests_waiting`;
+ * score = (maxQ - q) / (maxQ - minQ) over the candidates with metrics, q = `vllm:num_requests_waiting` plus
+ * the gateway's unanswered requests the pod does not report (`Endpoint.waitingQueue`);
  * all equal -> 1 (GIE's QueueScorer). An endpoint without metrics scores 0, the worst: it is never preferred
  * over one whose queue is known, and when none has metrics all score 0 and the scorer does not sway.
  */
@@ -27,12 +28,12 @@ export class QueueScorer implements Scorer {
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < n; i++) {
-      const m = (endpoints[i] as Endpoint).metrics;
-      if (!m) {
+      const ep = endpoints[i] as Endpoint;
+      if (!ep.metrics) {
         out[i] = NaN;
         continue;
       }
-      const q = m.waitingQueueSize;
+      const q = ep.waitingQueue();
       out[i] = q;
       if (q < min) min = q;
       if (q > max) max = q;

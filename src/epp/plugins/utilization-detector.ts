@@ -36,7 +36,8 @@ export interface PoolSaturation {
 }
 
 /**
- * Endpoint load = max(waiting / queueDepthThreshold, kv / kvCacheUtilThreshold); missing or stale metrics
+ * Endpoint load = max(waiting / queueDepthThreshold, kv / kvCacheUtilThreshold), waiting being
+ * `Endpoint.waitingQueue()` (unanswered requests the pod does not report included); missing or stale metrics
  * count 1. The pool is saturated when the mean load reaches 1; an empty pool is saturated (fail closed).
  */
 export function poolSaturation(
@@ -54,7 +55,7 @@ export function poolSaturation(
       stale++;
       continue;
     }
-    sum += Math.max(m.waitingQueueSize / t.queueDepthThreshold, m.kvCacheUsagePercent / t.kvCacheUtilThreshold);
+    sum += Math.max(ep.waitingQueue() / t.queueDepthThreshold, m.kvCacheUsagePercent / t.kvCacheUtilThreshold);
   }
   const level = sum / endpoints.length;
   return { level, saturated: level >= 1, stale };
@@ -89,7 +90,7 @@ export class UtilizationDetector implements Filter {
 
   #fits(ep: Endpoint, now: number): boolean {
     const m = ep.metrics;
-    return m !== undefined && now - m.updatedAt <= this.thresholds.metricsStalenessThresholdMs && m.waitingQueueSize < this.#queueLimit && m.kvCacheUsagePercent < this.#kvLimit;
+    return m !== undefined && now - m.updatedAt <= this.thresholds.metricsStalenessThresholdMs && ep.waitingQueue() < this.#queueLimit && m.kvCacheUsagePercent < this.#kvLimit;
   }
 
   saturation(endpoints: readonly Endpoint[], now: number): PoolSaturation {

@@ -1,0 +1,113 @@
+/**
+ * What OpenTelemetry tracing costs per request: two `infergate serve` processes in front of the same fast
+ * fixed-answer upstream, one with tracing off (the default) and one exporting every request (sampler
+ * always on) to a local OTLP/HTTP sink, loaded alternately round by round so the machine's noise hits both
+ * alike. Prints throughput at N connections and latency at one connection for each.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/tracing-overhead.js [--concurrency 50] [--seconds 5] [--rounds 3] [--stream]
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
+import { closedLoop, type LoadResult } from './scenarios/lib/closed-loop.js';
+import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    stream: { type: 'boolean', default: false },
+  },
+});
+const CONCURRENCY = Number(values.concurrency);
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const HOST = '127.0.73.20';
+const UPSTREAM = { host: '127.0.73.21', port: 18620 };
+const SINK_PORT = 18621;
+const GATEWAYS = { off: 18622, on: 18623 };
+const MODEL = 'bench/model';
+
+/**
+ * The upstream and the OTLP sink, in a process of their own: a fixed completion (SSE when asked) with its
+ * usage, `/v1/models` for discovery, an empty `/metrics`; POST /v1/traces answered `{}` after reading it.
+ */
+const SERVERS = `
+const http = require('node:http');
+const [host, port, sinkPort, model] = process.argv.slice(1);
+const usage = { prompt_tokens: 8, completion_tokens: 1, total_tokens: 9 };
+const whole = JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [{ index: 0, text: 'hi', finish_reason: 'length' }], usage });
+const chunk = 'data: ' + JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [{ index: 0, text: 'hi', finish_reason: 'length' }] }) + '\\n\\ndata: ' + JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [], usage }) + '\\n\\ndata: [DONE]\\n\\n';
+const models = JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', root: model, parent: null }] });
+http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    if (req.url === '/v1/models') return res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+    if (req.url === '/metrics') return res.writeHead(200, { 'content-type': 'text/plain' }).end('vllm:num_requests_waiting 0\\nvllm:num_requests_running 0\\nvllm:kv_cache_usage_perc 0\\n');
+    if (req.url === '/health') return res.writeHead(200).end();
+    if (body.includes('"stream":true')) return res.writeHead(200, { 'content-type': 'text/event-stream' }).end(chunk);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(whole);
+  });
+}).listen(Number(port), host);
+http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); }).listen(Number(sinkPort), host);
+`;
+
+interface Target {
+  name: string;
+  origin: string;
+  pid: number | undefined;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-tracing-bench-'));
+  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', UPSTREAM.host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, UPSTREAM.port), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
+  start(process.execPath, ['-e', SERVERS, UPSTREAM.host, String(UPSTREAM.port), String(SINK_PORT), MODEL]);
+  try {
+    await waitForUrl(`http://${UPSTREAM.host}:${UPSTREAM.port}/health`);
+    const serve = (port: number, extra: string[]): Target['pid'] => startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(port), '--admin-port', '0', '--log-level', 'warn', ...extra], { OTEL_TRACES_SAMPLER: 'always_on' }).pid;
+    const targets: Target[] = [
+      { name: 'tracing off', origin: `http://${HOST}:${GATEWAYS.off}`, pid: serve(GATEWAYS.off, []) },
+      { name: 'tracing on (every request)', origin: `http://${HOST}:${GATEWAYS.on}`, pid: serve(GATEWAYS.on, ['--otlp-endpoint', `http://${UPSTREAM.host}:${SINK_PORT}`]) },
+    ];
+    for (const t of targets) await waitForUrl(`${t.origin}/readyz`);
+    const body = JSON.stringify({ model: MODEL, prompt: 'Say hello to the tracing benchmark.', max_tokens: 1, stream: values.stream, ...(values.stream ? { stream_options: { include_usage: true } } : {}) });
+    const run = (t: Target, seconds: number, concurrency: number): Promise<LoadResult> => closedLoop({ origin: t.origin, target: t.name, seconds, concurrency, path: '/v1/completions', body });
+    for (const t of targets) await run(t, 1, CONCURRENCY); // warm-up: JIT, connection pools
+    const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const rss = new Map<string, number>();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}...\r`);
+        loaded.get(t.name)!.push(await run(t, SECONDS, CONCURRENCY));
+        single.get(t.name)!.push(await run(t, Math.max(1, SECONDS / 2), 1));
+        const m = rssMiB(t.pid);
+        if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
+      }
+    }
+    const mean = (xs: LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+    const off = loaded.get('tracing off')!;
+    console.log(`\ntracing overhead: ${values.stream ? 'streamed' : 'non-streamed'} /v1/completions, ${CONCURRENCY} connections x ${SECONDS} s and 1 connection x ${Math.max(1, SECONDS / 2)} s, ${ROUNDS} rounds alternated\n`);
+    console.log('| gateway | req/s | vs off | p50 ms | p99 ms | p50 ms at 1 conn | peak RSS MiB | errors |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const t of targets) {
+      const xs = loaded.get(t.name)!;
+      const one = single.get(t.name)!;
+      const errors = [...xs, ...one].reduce((s, x) => s + x.errors, 0);
+      console.log(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${(mean(xs, 'rps') / mean(off, 'rps')).toFixed(3)}x | ${mean(xs, 'p50').toFixed(2)} | ${mean(xs, 'p99').toFixed(2)} | ${mean(one, 'p50').toFixed(3)} | ${rss.get(t.name)?.toFixed(0) ?? '-'} | ${errors} |`);
+    }
+    console.log(`\nper round, req/s: ${targets.map((t) => `${t.name}: ${loaded.get(t.name)!.map((x) => x.rps.toFixed(0)).join(', ')}`).join('; ')}`);
+  } finally {
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

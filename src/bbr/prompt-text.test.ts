@@ -1,0 +1,47 @@
+/** promptText: the text prefix scoring hashes, as JSON.stringify would write it, cut to a bound, at any depth. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRandom } from '../seeded-random.js';
+import { jsonText, promptText } from './prompt-text.js';
+
+describe('promptText', () => {
+  const messages = [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hi "there"\n' }] }, { role: 'assistant', content: null, n: -0, big: Number('1e400') }];
+  const cases: [string, Record<string, unknown> | undefined, string][] = [
+    ['no body', undefined, ''],
+    ['a completion prompt', { prompt: 'Hello' }, 'Hello'],
+    ['a list prompt: its strings joined', { prompt: ['a', 1, 'b', null, 'c'] }, 'abc'],
+    ['token ids only', { prompt: [1, 2, 3] }, ''],
+    ['chat messages as JSON.stringify writes them', { messages }, JSON.stringify(messages)],
+    ['neither', { input: 'x' }, ''],
+  ];
+  for (const [name, json, want] of cases) test(name, () => assert.equal(promptText(json), want));
+
+  test('cut to the bound, each kind a prefix of the whole text', () => {
+    const long = 'x'.repeat(5000);
+    assert.equal(promptText({ prompt: long }, 100), long.slice(0, 100));
+    assert.equal(promptText({ prompt: [long, long] }, 100), long.slice(0, 100));
+    const chat = [{ role: 'user', content: `a\n"b"${long}` }, { role: 'user', content: long }];
+    for (const max of [1, 10, 17, 100, 5100, 20_000]) assert.equal(promptText({ messages: chat }, max), JSON.stringify(chat).slice(0, max), `max ${max}`);
+  });
+
+  test('any depth: no recursion, so no stack overflow', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? [deep] : { k: deep };
+    assert.equal(jsonText(deep, 10_000_000), `${'{"k":['.repeat(50_000)}"leaf"${']}'.repeat(50_000)}`);
+  });
+
+  test('random values: the same text as JSON.stringify', () => {
+    const rand = seededRandom(7);
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 5 || r < 0.4) return [0, -1.5, 1e21, true, false, null, '', 'é\u0000"\\', '😀'][Math.floor(rand() * 9)];
+      const n = Math.floor(rand() * 5);
+      if (r < 0.7) return Array.from({ length: n }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: n }, (_, i) => [['__proto__', 'a', '1', 'k'][i % 4]! + String(i), value(depth + 1)]));
+    };
+    for (let i = 0; i < 300; i++) {
+      const v = JSON.parse(JSON.stringify(value(0))) as unknown;
+      assert.equal(jsonText(v, 1_000_000), JSON.stringify(v));
+    }
+  });
+});

@@ -1,0 +1,34 @@
+/** `--admin-port` and `--admin-host`, the admin listener's flags `serve` and `extproc` share (extproc: `--metrics-port` too). */
+import { Option, type Command } from 'commander';
+import { DEFAULT_ADMIN_PORT } from '../observability/admin-server.js';
+import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
+
+export interface AdminFlags {
+  adminPort?: number;
+  adminHost?: string;
+  /** `extproc` only: the port's former name. */
+  metricsPort?: number;
+}
+
+/** Adds the flags; `metricsPortAlias` also accepts `--metrics-port`, the name `extproc` used before. */
+export function addAdminOptions(cmd: Command, metricsPortAlias = false): Command {
+  cmd
+    .addOption(
+      new Option('--admin-port <port>', 'the admin listener, apart from traffic: GET / (a live dashboard), GET /metrics (Prometheus), GET /debug/scheduling (with --debug-decisions); 0 picks a free port')
+        .argParser(intFlag(0, 65535))
+        .default(undefined, String(DEFAULT_ADMIN_PORT)),
+    )
+    .addOption(new Option('--admin-host <host>', 'address the admin listener binds').default(undefined, 'the --host address'));
+  if (metricsPortAlias) cmd.addOption(new Option('--metrics-port <port>', 'former name of --admin-port, still accepted').argParser(intFlag(0, 65535)));
+  return cmd;
+}
+
+/** The admin port and host; exits 2 when --admin-port and --metrics-port disagree. */
+export function adminOptionsOf(flags: AdminFlags): { adminPort: number; adminHost?: string } {
+  if (flags.adminPort !== undefined && flags.metricsPort !== undefined && flags.adminPort !== flags.metricsPort) {
+    console.error(`error: --metrics-port is the former name of --admin-port; give one (got --admin-port ${flags.adminPort} and --metrics-port ${flags.metricsPort})`);
+    process.exit(USAGE_EXIT_CODE);
+  }
+  const adminPort = flags.adminPort ?? flags.metricsPort ?? DEFAULT_ADMIN_PORT;
+  return { adminPort, ...(flags.adminHost !== undefined ? { adminHost: flags.adminHost } : {}) };
+}

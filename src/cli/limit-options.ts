@@ -1,0 +1,68 @@
+/** The request limits' flags: JSON body bounds (`serve`, `extproc`) and client connection limits (`serve`). */
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_JSON_LIMITS, MAX_JSON_DEPTH_FLAG, type JsonLimits } from '../bbr/json-limits.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../proxy/connection-limits.js';
+import { formatDuration, parseDurationMs } from '../upstream/duration.js';
+import { intFlag } from './parse-flags.js';
+import { SMALL_BODY_BYTES } from '../proxy/body-budget.js';
+import { DEFAULT_BODY_MEMORY_BYTES } from '../proxy/gateway.js';
+
+export interface JsonLimitFlags {
+  maxJsonDepth: number;
+  maxJsonValues: number;
+}
+
+/** Unset when not given: the durations' defaults are shown in the help as durations, and applied by the Gateway. */
+export interface ConnectionFlags {
+  maxBodyMemory: number;
+  requestHeadersTimeout?: number;
+  requestBodyTimeout?: number;
+  keepAliveTimeout?: number;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+}
+
+export function addJsonLimitOptions(cmd: Command): Command {
+  const d = DEFAULT_JSON_LIMITS;
+  return cmd
+    .option('--max-json-depth <n>', `deepest nesting of arrays and objects in a request body; deeper gets 400 invalid_json`, intFlag(1, MAX_JSON_DEPTH_FLAG), d.maxDepth)
+    .option('--max-json-values <n>', `most JSON values (strings, numbers, literals, arrays, objects, object keys) in a request body; more gets 400 invalid_json`, intFlag(1), d.maxValues);
+}
+
+export function jsonLimitsOf(flags: JsonLimitFlags): JsonLimits {
+  return { maxDepth: flags.maxJsonDepth, maxValues: flags.maxJsonValues };
+}
+
+export function addConnectionOptions(cmd: Command): Command {
+  const d = DEFAULT_CONNECTION_LIMITS;
+  return cmd
+    .option('--request-headers-timeout <duration>', `time a client has to send a request's line and headers, then 408 request_timeout; 0 = none (default: ${formatDuration(d.requestHeadersTimeoutMs)})`, durationFlag(0))
+    .option('--request-body-timeout <duration>', `time a client has to send a whole request, body included, then 408 request_timeout; never cuts a response; 0 = none (default: ${formatDuration(d.requestBodyTimeoutMs)})`, durationFlag(0))
+    .option('--keep-alive-timeout <duration>', `how long an idle client connection is kept open (default: ${formatDuration(d.keepAliveTimeoutMs)})`, durationFlag(1))
+    .option('--max-connections <n>', `client connections open at once; one more gets 503 too_many_connections; the default is half the open-file limit less 128, at most 10000`, intFlag(1), d.maxConnections)
+    .option('--max-body-memory <bytes>', 'memory all request bodies held at once may take, raw bytes and parsed JSON (estimated); past it a body waits, unread, until others finish (the oldest always proceeds)', intFlag(SMALL_BODY_BYTES), DEFAULT_BODY_MEMORY_BYTES)
+    .option('--max-connections-per-client <n>', 'client connections open at once from one address; one more gets 503 too_many_connections; 0 = no limit', intFlag(0), d.maxConnectionsPerClient);
+}
+
+export function bodyMemoryOf(flags: ConnectionFlags): number {
+  return flags.maxBodyMemory;
+}
+
+export function connectionLimitsOf(flags: ConnectionFlags): Partial<ConnectionLimits> {
+  return {
+    ...(flags.requestHeadersTimeout !== undefined ? { requestHeadersTimeoutMs: flags.requestHeadersTimeout } : {}),
+    ...(flags.requestBodyTimeout !== undefined ? { requestBodyTimeoutMs: flags.requestBodyTimeout } : {}),
+    ...(flags.keepAliveTimeout !== undefined ? { keepAliveTimeoutMs: flags.keepAliveTimeout } : {}),
+    maxConnections: flags.maxConnections,
+    maxConnectionsPerClient: flags.maxConnectionsPerClient,
+  };
+}
+
+/** A Go duration (`30s`, `1m`) or whole milliseconds, at least `min`. */
+function durationFlag(min: number): (value: string) => number {
+  return (value) => {
+    const ms = parseDurationMs(value);
+    if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${min}, got "${value}"`);
+    return ms;
+  };
+}

@@ -1,0 +1,104 @@
+/** The `infergate validate` command: exit statuses 0 (clean), 1 (findings), 2 (could not read), and its JSON. */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { test, type TestContext } from 'node:test';
+import { Command } from 'commander';
+import { registerValidateCommand } from './validate.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/validate/', import.meta.url));
+
+class ExitCalled extends Error {
+  constructor(readonly code: number | undefined) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/** Runs `infergate validate ...args` in this process: its exit status, stdout and stderr. */
+async function run(t: TestContext, ...args: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  t.mock.method(console, 'log', (s: string) => out.push(s));
+  t.mock.method(console, 'error', (s: string) => err.push(s));
+  t.mock.method(process, 'exit', (code?: number) => {
+    throw new ExitCalled(code);
+  });
+  const program = new Command('infergate').configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
+  registerValidateCommand(program);
+  let status: number;
+  try {
+    await program.parseAsync(['validate', ...args], { from: 'user' });
+    status = Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (!(e instanceof ExitCalled)) throw e;
+    status = e.code ?? 0;
+  } finally {
+    process.exitCode = undefined;
+    t.mock.restoreAll();
+  }
+  return { status, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('exit 0 for a clean configuration, with a summary of what was checked', async (t) => {
+  const r = await run(t, '-f', `${FIXTURES}clean.yaml`);
+  assert.equal(r.status, 0, r.err);
+  assert.match(r.out, /^checked 2 allowlist ConfigMaps, 1 ConfigMap, 1 Deployment pod template, .*, 2 InferencePools, 1 Pod; what 2 of 2 model servers serve is known \(vLLM args\): 0 errors, 0 warnings$/);
+});
+
+test('exit 1 for findings; --fail-on error lets warnings alone through with 0', async (t) => {
+  const broken = await run(t, '-f', `${FIXTURES}backend-pool-missing.yaml`);
+  assert.equal(broken.status, 1);
+  assert.match(broken.out, /^error backend-pool-missing: HTTPRoute llm-d\/gemma \(.*backend-pool-missing\.yaml, document 4\) spec\.rules\[0\]\.backendRefs\[0\]\n {2}names InferencePool llm-d\/gemma-pool, which is not in the configuration.*\n {2}fix: Create InferencePool llm-d\/gemma-pool, or set the backendRef's name to an existing pool \(in llm-d: gemma\)\.$/m);
+  assert.equal((await run(t, '-f', `${FIXTURES}field-report-unified-pool.yaml`)).status, 1);
+  const lenient = await run(t, '-f', `${FIXTURES}field-report-unified-pool.yaml`, '--fail-on', 'error');
+  assert.equal(lenient.status, 0);
+  assert.match(lenient.out, /warning pool-mixed-base-models/);
+});
+
+test('exit 2 when the configuration cannot be read or a flag is wrong, saying why on stderr', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['-f', `${FIXTURES}no-such-dir`], /error: cannot read .*no-such-dir: ENOENT/],
+    [['-f', `${FIXTURES}clean.yaml`, '--output', 'yaml'], /argument 'yaml' is invalid. Allowed choices are text, json/],
+    [['-f', `${FIXTURES}clean.yaml`, '--fail-on', 'info'], /Allowed choices are warning, error/],
+    [['-f', `${FIXTURES}clean.yaml`, '--probe-timeout', 'soon'], /--probe-timeout.*must be an integer/],
+    [['-f', `${FIXTURES}clean.yaml`, '--no-such-flag'], /unknown option '--no-such-flag'/],
+    [[], /give a configuration source: -f PATH .* or --kube/],
+    [['-f', `${FIXTURES}clean.yaml`, '--kube'], /give either -f PATH or --kube, not both/],
+    [['-f', `${FIXTURES}clean.yaml`, '--epp-config', `${FIXTURES}nope.yaml`], /error: ENOENT/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(t, ...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.err, message, args.join(' '));
+    assert.equal(r.out, '', `${args.join(' ')}: nothing on stdout`);
+  }
+});
+
+test('--output json prints one stable document: findings with fixed keys, and the summary', async (t) => {
+  const r = await run(t, '-f', `${FIXTURES}field-report-missing-allowlist.yaml`, '--output', 'json');
+  assert.equal(r.status, 1);
+  const doc = JSON.parse(r.out) as { findings: Record<string, unknown>[]; summary: Record<string, unknown> };
+  assert.deepEqual(Object.keys(doc), ['findings', 'summary']);
+  assert.equal(doc.findings.length, 2);
+  const [first] = doc.findings;
+  assert.deepEqual(Object.keys(first!), ['severity', 'code', 'object', 'location', 'field', 'message', 'fix']);
+  assert.deepEqual(
+    { ...first, message: undefined, fix: undefined },
+    {
+      severity: 'warning',
+      code: 'base-model-not-allowlisted',
+      object: { kind: 'HTTPRoute', namespace: 'llm-d', name: 'llm-d-pattern2-gemma-route' },
+      location: { file: `${FIXTURES}field-report-missing-allowlist.yaml`, document: 5 },
+      field: 'spec.rules[0].matches[0].headers[0].value',
+      message: undefined,
+      fix: undefined,
+    },
+  );
+  assert.deepEqual(doc.summary, {
+    errors: 0,
+    warnings: 2,
+    objects: { HTTPRoute: 2, InferencePool: 2, Pod: 2 },
+    servers: { total: 2, known: 2, from: ['vLLM args'] },
+  });
+  // The same input gives the same bytes.
+  assert.equal((await run(t, '-f', `${FIXTURES}field-report-missing-allowlist.yaml`, '--output', 'json')).out, r.out);
+});

@@ -1,0 +1,171 @@
+/** EditGuard: safe changes apply at once; one that removes too much is held, reported, replaced or confirmed by time. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { until } from '../../test/helpers/until.js';
+import { createLogger } from '../observability/logger.js';
+import { EditGuard, editGuardFor, type EditGuardOptions } from './edit-guard.js';
+import { baseModelRouteYaml, podYaml, poolYaml } from './manifests.js';
+import type { ConfigSnapshot } from './snapshot.js';
+import { snapshotOfFiles } from './test-fixtures.js';
+
+const model = (name: string, ips: readonly string[]): string => [...ips.map((ip, i) => podYaml(`${name}-${i}`, ip, { app: name })), poolYaml(name, { app: name }, 8000), baseModelRouteYaml(name, `org/${name}`, [[name, 1]])].join('---\n');
+const FULL = (): ConfigSnapshot => snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2']) });
+const EMPTY = (): ConfigSnapshot => snapshotOfFiles({});
+const NO_ROUTE = (): ConfigSnapshot => snapshotOfFiles({ 'a.yaml': [podYaml('gemma-0', '10.0.0.1', { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, 8000)].join('---\n') });
+
+interface Harness {
+  guard: EditGuard;
+  applied: ConfigSnapshot[];
+  lines: string[];
+}
+
+function harness(opts: Partial<EditGuardOptions> = {}): Harness {
+  const applied: ConfigSnapshot[] = [];
+  const lines: string[] = [];
+  const guard = new EditGuard({
+    apply: async (s) => {
+      applied.push(s);
+    },
+    log: createLogger('debug', (l) => lines.push(l)),
+    settlePeriodMs: 60_000,
+    allowEmpty: false,
+    rules: { maxEndpointLoss: 0.5, fileRemovals: true },
+    ...opts,
+  });
+  return { guard, applied, lines };
+}
+
+test('the first snapshot and safe changes apply at once; nothing to report', async () => {
+  const h = harness();
+  const first = FULL();
+  await h.guard.offer(first);
+  const second = FULL();
+  await h.guard.offer(second);
+  assert.deepEqual(h.applied, [first, second]);
+  assert.equal(h.guard.inForce, second);
+  assert.equal(h.guard.report(), undefined);
+  h.guard.close();
+});
+
+test('an emptying change is held, logged with how to confirm, and reported for /readyz', async () => {
+  const h = harness();
+  const first = FULL();
+  await h.guard.offer(first);
+  await h.guard.offer(EMPTY());
+  assert.deepEqual(h.applied, [first], 'the emptying change must not apply');
+  assert.equal(h.guard.inForce, first);
+  const warn = h.lines.find((l) => / WARN .*configuration change held back/.test(l));
+  assert.ok(warn, h.lines.join('\n'));
+  assert.match(warn, /leaves the configuration empty/);
+  assert.match(warn, /--config-settle-period 60000 ms/);
+  assert.match(warn, /--allow-empty-config/);
+  const held = h.guard.report()?.held;
+  assert.ok(held);
+  assert.match(held.reasons[0]!, /leaves the configuration empty \(4 objects -> 0\)/);
+  assert.deepEqual(held.change.pools, [1, 0]);
+  assert.equal(Date.parse(held.applies_at) - Date.parse(held.held_since), 60_000);
+  h.guard.close();
+});
+
+test('a held change applies once it has stayed in place for the settle period', async () => {
+  const h = harness({ settlePeriodMs: 80 });
+  await h.guard.offer(FULL());
+  const empty = EMPTY();
+  await h.guard.offer(empty);
+  assert.equal(h.applied.length, 1);
+  await until(() => h.applied.length === 2, 'the held change to apply');
+  assert.equal(h.applied[1], empty);
+  assert.equal(h.guard.inForce, empty);
+  assert.equal(h.guard.report(), undefined);
+  assert.ok(h.lines.some((l) => / WARN .*applying the configuration change held back since .*stayed in place for 80 ms/.test(l)), h.lines.join('\n'));
+  h.guard.close();
+});
+
+test('a newer safe change replaces the held one and applies at once; the held one never applies', async () => {
+  const h = harness({ settlePeriodMs: 80 });
+  const first = FULL();
+  await h.guard.offer(first);
+  await h.guard.offer(EMPTY());
+  const restored = FULL();
+  await h.guard.offer(restored);
+  assert.deepEqual(h.applied, [first, restored]);
+  assert.equal(h.guard.report(), undefined);
+  await delay(200);
+  assert.deepEqual(h.applied, [first, restored], 'the replaced change must not apply when its settle period ends');
+  h.guard.close();
+});
+
+test('a newer change removing the same keeps the clock; one removing something else restarts it; the newest is what applies', async () => {
+  const h = harness();
+  await h.guard.offer(FULL());
+  await h.guard.offer(EMPTY());
+  const since = h.guard.report()!.held!.held_since;
+  await delay(5);
+  const sameAgain = EMPTY();
+  await h.guard.offer(sameAgain);
+  assert.equal(h.guard.report()!.held!.held_since, since, 'the same removal keeps its clock');
+  assert.equal(h.guard.held, sameAgain, 'the newest candidate is the one held');
+  await delay(5);
+  await h.guard.offer(NO_ROUTE());
+  const other = h.guard.report()!.held!;
+  assert.notEqual(other.held_since, since, 'a different removal starts the clock again');
+  assert.match(other.reasons.join(), /removes every HTTPRoute/);
+  assert.equal(h.applied.length, 1);
+  h.guard.close();
+});
+
+test('allowEmpty (--allow-empty-config) applies at once, with a warning', async () => {
+  const h = harness({ allowEmpty: true });
+  await h.guard.offer(FULL());
+  const empty = EMPTY();
+  await h.guard.offer(empty);
+  assert.equal(h.guard.inForce, empty);
+  assert.equal(h.guard.report(), undefined);
+  assert.ok(h.lines.some((l) => / WARN .*applying a configuration change at once \(--allow-empty-config\): it leaves the configuration empty/.test(l)), h.lines.join('\n'));
+});
+
+test('a change the gateway refuses rejects the offer, is reported, and the one in force stays', async () => {
+  const h = harness();
+  const first = FULL();
+  await h.guard.offer(first);
+  const failing = new EditGuard({ apply: async () => Promise.reject(new Error('bad picker config')), log: createLogger('silent'), settlePeriodMs: 1000, allowEmpty: false, rules: {} });
+  await assert.rejects(failing.offer(first), /bad picker config/);
+  assert.equal(failing.inForce, undefined);
+  assert.match(failing.report()?.rejected?.message ?? '', /bad picker config/);
+  // A source's own rejection (a YAML error) is reported the same way, and cleared by the next good change.
+  h.guard.rejected('a.yaml: YAML syntax error at line 3');
+  assert.match(h.guard.report()?.rejected?.message ?? '', /line 3/);
+  await h.guard.offer(FULL());
+  assert.equal(h.guard.report(), undefined);
+});
+
+test('close() drops a held change: it never applies to a gateway shutting down', async () => {
+  const h = harness({ settlePeriodMs: 50 });
+  await h.guard.offer(FULL());
+  await h.guard.offer(EMPTY());
+  h.guard.close();
+  await delay(150);
+  assert.equal(h.applied.length, 1);
+});
+
+test('editGuardFor: files get the endpoint and file rules, the Kubernetes API only the emptied, every-pool and every-route rules', async () => {
+  const fourPods = snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) });
+  const onePod = snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1']) });
+  for (const [source, heldWant] of [
+    ['files', true],
+    ['kubernetes', false],
+  ] as const) {
+    const applied: ConfigSnapshot[] = [];
+    const guard = editGuardFor(source, {}, createLogger('silent'), async (s) => {
+      applied.push(s);
+    });
+    await guard.offer(fourPods);
+    await guard.offer(onePod);
+    assert.equal(guard.held !== undefined, heldWant, `${source}: losing 3 of 4 endpoints held`);
+    await guard.offer(EMPTY());
+    assert.ok(guard.held, `${source}: an emptied configuration is held`);
+    assert.equal(guard.report()?.held?.applies_at !== undefined, true);
+    guard.close();
+  }
+});

@@ -1,0 +1,110 @@
+/**
+ * The admin listener, apart from traffic (GIE's and llm-d's port 9090): `GET /metrics` for Prometheus,
+ * `GET /debug/scheduling` when decisions are kept, and routes others add (`GET /readyz` for `extproc`,
+ * `GET /` for a dashboard).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayError } from '../errors.js';
+import type { DecisionLog } from './decision-log.js';
+import type { Logger } from './logger.js';
+
+/** GIE's and llm-d's metrics port. */
+export const DEFAULT_ADMIN_PORT = 9090;
+
+/** Answers one GET; `url` is parsed, the query in `url.searchParams`. */
+export type AdminRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+
+export interface AdminServerOptions {
+  host: string;
+  /** 0 picks an ephemeral port (tests). */
+  port: number;
+  /** What `GET /metrics` serves: the exposition text and its content type. */
+  metrics: { render(): Promise<{ contentType: string; text: string }> };
+  /** What `GET /debug/scheduling` shows; off (404 debug_disabled) when absent or kept at 0. */
+  decisions?: DecisionLog;
+  log: Logger;
+}
+
+export class AdminServer {
+  readonly #o: AdminServerOptions;
+  readonly #routes = new Map<string, AdminRoute>();
+  readonly server: Server;
+
+  constructor(options: AdminServerOptions) {
+    this.#o = options;
+    this.#routes.set('/metrics', (_req, res) => this.#metrics(res));
+    this.#routes.set('/debug/scheduling', (_req, res, url) => this.#debug(res, url));
+    this.server = createServer((req, res) => void this.#handle(req, res));
+    // Scrapes are short; a client that opens a connection and sends nothing must not hold it forever.
+    this.server.requestTimeout = 30_000;
+    this.server.headersTimeout = 10_000;
+  }
+
+  /** Adds or replaces the answer to `GET path` (`/` is left for a dashboard; `extproc` adds `/readyz`). */
+  route(path: string, handler: AdminRoute): void {
+    this.#routes.set(path, handler);
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.#o.port, this.#o.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** `http://host:port`, once listening. */
+  get url(): string {
+    const a = this.server.address() as AddressInfo | null;
+    if (!a) throw new Error('the admin server is not listening');
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://admin');
+      const route = this.#routes.get(url.pathname);
+      if (!route) return sendJson(res, 404, new GatewayError('route_not_found', `no admin endpoint at ${url.pathname}; this port serves GET ${[...this.#routes.keys()].sort().join(', GET ')}`).toBody());
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendJson(res, 405, new GatewayError('bad_request', `${url.pathname} answers GET only`).toBody(), { allow: 'GET, HEAD' });
+      }
+      await route(req, res, url);
+    } catch (e) {
+      this.#o.log.error('admin request failed', { path: req.url, error: (e as Error).message });
+      if (!res.headersSent) sendJson(res, 500, new GatewayError('internal_error', `internal error: ${(e as Error).message}`).toBody());
+      else res.destroy();
+    }
+  }
+
+  async #metrics(res: ServerResponse): Promise<void> {
+    const { contentType, text } = await this.#o.metrics.render();
+    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  #debug(res: ServerResponse, url: URL): void {
+    const d = this.#o.decisions;
+    if (!d?.enabled) {
+      const err = new GatewayError('debug_disabled', 'GET /debug/scheduling is off; start the gateway with --debug-decisions N to keep the last N scheduling decisions (it exposes per-request routing data: see docs/configuration.md)');
+      return sendJson(res, err.status, err.toBody());
+    }
+    sendJson(res, 200, d.report(url.searchParams.get('limit'), url.searchParams.get('request_id')));
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

@@ -1,0 +1,80 @@
+/**
+ * The dashboard's RequestObserver: each finished request goes into per-second buckets (rate, errors, TTFT)
+ * and a short list of recent requests. O(1) per request, one small object allocated.
+ */
+import type { RequestObserver, RequestRecord } from '../request-record.js';
+import { RecentRequests } from './recent-requests.js';
+import { RequestBuckets } from './request-buckets.js';
+
+export interface DashboardObserverOptions {
+  /** Seconds of history the charts can show (default 600: ten minutes). */
+  historySeconds?: number;
+  /** Finished requests listed (default 20). */
+  recent?: number;
+  /** The clock, ms since the epoch (tests). */
+  now?: () => number;
+}
+
+/**
+ * What the dashboard counts as a failed request: the gateway's own error code, else `HTTP <status>` when the
+ * model server answered with a status other than 2xx. A client that went away is no error (as the metrics).
+ */
+export function dashboardErrorCode(r: RequestRecord): string | undefined {
+  if (r.errorCode !== undefined) return r.errorCode;
+  if (r.status !== undefined && (r.status < 200 || r.status >= 300)) return `HTTP ${r.status}`;
+  return undefined;
+}
+
+/**
+ * Time to first token as the metrics define it (llm-d): a stream's first token event, a whole answer's end.
+ * Only for answers that succeeded; undefined otherwise.
+ */
+export function ttftSeconds(r: RequestRecord, errorCode: string | undefined): number | undefined {
+  if (errorCode !== undefined || r.status === undefined || r.clientGone === true) return undefined;
+  const first = r.stream ? r.firstTokenAt : r.endedAt;
+  return first === undefined || first < r.startedAt ? undefined : (first - r.startedAt) / 1000;
+}
+
+export class DashboardObserver implements RequestObserver {
+  readonly buckets: RequestBuckets;
+  readonly recent: RecentRequests;
+  readonly #now: () => number;
+  /** Requests finished since start. */
+  total = 0;
+
+  constructor(options: DashboardObserverOptions = {}) {
+    this.buckets = new RequestBuckets(options.historySeconds ?? 600);
+    this.recent = new RecentRequests(options.recent ?? 20);
+    this.#now = options.now ?? Date.now;
+  }
+
+  ended(r: RequestRecord): void {
+    const now = this.#now();
+    const error = dashboardErrorCode(r);
+    const ttft = ttftSeconds(r, error);
+    this.total++;
+    this.buckets.record(now, error, ttft);
+    this.recent.push({
+      at: now,
+      method: r.method,
+      path: clip(r.path),
+      model: r.model === undefined ? null : clip(r.model),
+      pool: r.pool ?? null,
+      endpoint: r.endpoint ?? null,
+      status: r.status ?? null,
+      error: error ?? null,
+      attempts: r.attempts,
+      stream: r.stream,
+      ttftMs: ttft === undefined ? null : Math.round(ttft * 10_000) / 10,
+      durationMs: r.endedAt === undefined ? 0 : Math.round((r.endedAt - r.startedAt) * 10) / 10,
+      outputTokens: r.usage?.completionTokens ?? null,
+    });
+  }
+}
+
+/** Client-sent strings can be as long as the body limit allows; the table needs only their start. */
+const MAX_SHOWN_CHARS = 200;
+
+function clip(s: string): string {
+  return s.length > MAX_SHOWN_CHARS ? `${s.slice(0, MAX_SHOWN_CHARS)}…` : s;
+}

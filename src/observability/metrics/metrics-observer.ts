@@ -1,0 +1,109 @@
+/**
+ * Turns request records into the per-request series, counting as llm-d does: a request is counted in
+ * `*_request_total` once it is scheduled (an endpoint picked); one refused before that counts only in
+ * `*_request_error_total` with its error code. O(1) per call: a few map lookups and field updates.
+ */
+import type { RequestObserver, RequestRecord } from '../request-record.js';
+import type { AttemptMetrics } from './attempt-metrics.js';
+import type { BbrMetrics } from './bbr-metrics.js';
+import { llmDErrorCode, type LlmDErrorCode } from './error-codes.js';
+import type { HistogramSeries } from './histogram-family.js';
+import type { RequestFamilies } from './request-families.js';
+import type { RequestSeriesCache } from './request-series.js';
+import type { ValueSeries } from './value-family.js';
+
+export interface MetricsObserverParts {
+  families: RequestFamilies;
+  series: RequestSeriesCache;
+  attempts: AttemptMetrics;
+  bbr: BbrMetrics;
+}
+
+/**
+ * The error a record counts as: the gateway's own code mapped to llm-d's, else `ModelServerError` when the
+ * model server answered with a status other than 2xx (llm-d: any status but 200), else none. A client that
+ * went away is no error (llm-d counts a cancelled stream as none either).
+ */
+export function errorCodeOf(r: RequestRecord): LlmDErrorCode | undefined {
+  if (r.errorCode !== undefined) return llmDErrorCode(r.errorCode);
+  if (r.status !== undefined && (r.status < 200 || r.status >= 300)) return 'ModelServerError';
+  return undefined;
+}
+
+export class MetricsObserver implements RequestObserver {
+  readonly #p: MetricsObserverParts;
+  readonly #processing: HistogramSeries;
+  /** Rewrite decisions by rewrite name, model and target: all three are bounded (configuration, capped models). */
+  readonly #rewrites = new Map<string, Map<string, Map<string, ValueSeries>>>();
+
+  constructor(parts: MetricsObserverParts) {
+    this.#p = parts;
+    this.#processing = parts.families.processing.series();
+  }
+
+  scheduled(r: RequestRecord): void {
+    const s = this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    s.requests.inc();
+    s.running.inc();
+    if (r.scheduledAt !== undefined) this.#processing.observe((r.scheduledAt - r.startedAt) / 1000);
+  }
+
+  interTokenGap(r: RequestRecord, seconds: number): void {
+    if (seconds >= 0) this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority).itl.observe(seconds);
+  }
+
+  ended(r: RequestRecord): void {
+    const p = this.#p;
+    if (r.modelField !== undefined) p.bbr.modelField(r.modelField);
+    else if (r.model !== undefined) p.bbr.succeeded();
+    if (r.rewriteName !== undefined && r.model !== undefined) this.#rewrite(r.rewriteName, r.model, r.targetModel ?? r.model);
+    const s = p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    const code = errorCodeOf(r);
+    if (code !== undefined) s.error(code).inc();
+    const scheduled = r.scheduledAt !== undefined;
+    if (!scheduled) return;
+    s.running.dec();
+    if (r.pool !== undefined) p.attempts.record(r.pool, r.attempts);
+    // Latency and sizes describe answers: none when the connection broke before a status went out, or the
+    // client left before the end (llm-d records them at the end of the stream only).
+    if (r.status === undefined || r.clientGone === true || r.endedAt === undefined) return;
+    const e2e = (r.endedAt - r.startedAt) / 1000;
+    s.duration.observe(e2e);
+    s.requestSize.observe(r.requestBytes);
+    s.responseSize.observe(r.responseBytes);
+    const u = r.usage;
+    if (u) {
+      if (u.promptTokens > 0) s.inputTokens.observe(u.promptTokens);
+      if (u.completionTokens > 0) {
+        s.outputTokens.observe(u.completionTokens);
+        s.ntpot.observe(e2e / u.completionTokens);
+      }
+      if (u.cachedTokens !== undefined) s.cachedTokens.observe(u.cachedTokens);
+    }
+    if (code !== undefined) return;
+    // TTFT: a stream's first token event; a whole answer's first byte is its end, as llm-d's help says.
+    const first = r.stream ? r.firstTokenAt : r.endedAt;
+    if (first === undefined || first < r.startedAt) return;
+    observe(s.ttft(r.stream), (first - r.startedAt) / 1000);
+    // TPOT: (e2e - TTFT) / (output tokens - 1), streams only, with the usage the server reported.
+    if (r.stream && u && u.completionTokens > 1 && r.endedAt > first) observe(s.tpot, (r.endedAt - first) / 1000 / (u.completionTokens - 1));
+  }
+
+  #rewrite(name: string, model: string, target: string): void {
+    const m = this.#p.series.boundModel(model);
+    const t = this.#p.series.boundModel(target);
+    let byModel = this.#rewrites.get(name);
+    if (!byModel) this.#rewrites.set(name, (byModel = new Map()));
+    let byTarget = byModel.get(m);
+    if (!byTarget) byModel.set(m, (byTarget = new Map()));
+    let s = byTarget.get(t);
+    if (!s) byTarget.set(t, (s = this.#p.families.rewrites.series(name, m, t)));
+    s.inc();
+  }
+}
+
+/** Observes `v` on llm-d's series and GIE's (TTFT, TPOT: GIE's buckets differ). */
+function observe(pair: readonly [HistogramSeries, HistogramSeries], v: number): void {
+  pair[0].observe(v);
+  pair[1].observe(v);
+}

@@ -1,0 +1,139 @@
+/**
+ * What the data plane observed of one request, filled in stage by stage, and the observers (metrics, access
+ * log, traces) that read it. One record per request; observers never change it.
+ */
+import type { CycleTrace } from '../epp/framework/run-cycle.js';
+
+/** Token counts as the model server reported them in the response's `usage` (streamed or not). */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** `usage.prompt_tokens_details.cached_tokens`, when the server reports it. */
+  cachedTokens?: number;
+}
+
+export interface RequestRecord {
+  requestId: string;
+  /** Wall-clock start (ms since the epoch), for logs. */
+  startTime: number;
+  /** Monotonic start (`performance.now()`, ms); every other time below is on the same clock. */
+  startedAt: number;
+  clientAddress?: string;
+  method: string;
+  /** Without the query string. */
+  path: string;
+  /** The model as the client sent it (`model_name`). */
+  model?: string;
+  /** The base model body-based routing mapped it to. */
+  baseModel?: string;
+  /** The model the pod was asked for, after an InferenceModelRewrite (`target_model_name`); else `model`. */
+  targetModel?: string;
+  /** The InferenceModelRewrite that changed the model, by name. */
+  rewriteName?: string;
+  /** From the request's InferenceObjective; 0 when it names none. */
+  priority: number;
+  /** The fairness id the request carries (`x-llm-d-inference-fairness-id`), if any. */
+  fairnessId?: string;
+  /** `namespace/name` of the InferencePool it was routed to. */
+  pool?: string;
+  /** The endpoint (ip:port) that answered, or the last one tried. */
+  endpoint?: string;
+  /** Endpoints tried; above 1 means failover. */
+  attempts: number;
+  /** Whether the client asked for a streamed answer (`stream: true`). */
+  stream: boolean;
+  requestBytes: number;
+  responseBytes: number;
+  /** When an endpoint was picked (the request counts as scheduled from then on, as llm-d counts). */
+  scheduledAt?: number;
+  /** When the first response byte of a streamed answer's first token event arrived. */
+  firstTokenAt?: number;
+  /** When the last token event arrived. */
+  lastTokenAt?: number;
+  /** Streamed token events seen (SSE `data:` events other than `[DONE]`). */
+  tokenEvents: number;
+  endedAt?: number;
+  /** The status sent to the client; undefined when the connection broke before a status went out. */
+  status?: number;
+  /** The gateway's error code (errors.ts) when the gateway answered with an error. */
+  errorCode?: string;
+  /**
+   * Set when body-based routing refused the body for its `model` field: absent, or present but empty or not a
+   * string (GIE's `bbr_body_field_not_found_total` / `bbr_body_field_empty_total`); `modelFieldProblem(err)`
+   * in src/bbr/extract-model.ts says which.
+   */
+  modelField?: 'not_found' | 'empty';
+  /** Whether the client went away before the answer was complete. */
+  clientGone?: boolean;
+  usage?: Usage;
+  /** When body-based routing finished (model read and mapped). */
+  bbrDoneAt?: number;
+  /** When the HTTPRoute rule and pool were found. */
+  routedAt?: number;
+  /** Each upstream attempt, in order. */
+  attemptLog: UpstreamAttempt[];
+  /** The W3C `traceparent` the client sent, if any. */
+  traceparent?: string;
+  /** The W3C `tracestate` the client sent, if any (vendor data carried along with `traceparent`). */
+  tracestate?: string;
+  /**
+   * The first pick's scheduling traces, one per profile that ran (filters, each scorer's raw scores, totals,
+   * the pick): filled only when an observer asks for traced picks (`RequestObserver.tracesScheduling`).
+   */
+  schedulingTrace?: readonly CycleTrace[];
+}
+
+/** One try of one endpoint. */
+export interface UpstreamAttempt {
+  endpoint: string;
+  startedAt: number;
+  /** When response headers came back, if they did. */
+  headersAt?: number;
+  endedAt?: number;
+  /** The upstream status, when it answered. */
+  status?: number;
+  /** Why the attempt failed (`ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`, ...), when it did. */
+  error?: string;
+}
+
+/** Starts a record; the stages fill in the rest. */
+export function newRequestRecord(requestId: string, method: string, path: string, clientAddress: string | undefined): RequestRecord {
+  return {
+    requestId,
+    startTime: Date.now(),
+    startedAt: performance.now(),
+    ...(clientAddress !== undefined ? { clientAddress } : {}),
+    method,
+    path,
+    priority: 0,
+    attempts: 0,
+    stream: false,
+    requestBytes: 0,
+    responseBytes: 0,
+    tokenEvents: 0,
+    attemptLog: [],
+  };
+}
+
+/**
+ * Reads records at the points where something is counted. Calls happen on the request path: an observer
+ * does O(1) work and allocates little, or defers the rest.
+ */
+export interface RequestObserver {
+  /**
+   * True when this observer reads `schedulingTrace`: picks then run traced (every plugin's scores kept), a
+   * cost paid only while such an observer (tracing) is on.
+   */
+  readonly tracesScheduling?: boolean;
+  /**
+   * An attempt is about to be sent: headers to add to the upstream request (a trace's `traceparent`).
+   * `attempt` is already the last entry of `r.attemptLog`.
+   */
+  attemptStarting?(r: RequestRecord, attempt: UpstreamAttempt): Record<string, string> | undefined;
+  /** An endpoint was picked: `*_request_total` counts the request, `*_request_running` goes up. */
+  scheduled?(r: RequestRecord): void;
+  /** A gap between two streamed token events, in seconds (inter-token latency as the gateway sees it). */
+  interTokenGap?(r: RequestRecord, seconds: number): void;
+  /** The request is over (answered, refused, failed or abandoned); `endedAt` is set. Called exactly once. */
+  ended(r: RequestRecord): void;
+}

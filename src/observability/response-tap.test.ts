@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newRequestRecord } from './request-record.js';
+import { parseUsage, ResponseTap } from './response-tap.js';
+
+const sse = (events: string[]): string => events.map((e) => `data: ${e}\n\n`).join('');
+
+test('a stream: token events counted however the chunks cut them, [DONE] not counted, usage from the last event', () => {
+  const body = sse(['{"choices":[{"text":"a"}],"usage":null}', '{"choices":[{"text":"b"}],"usage":null}', '{"choices":[{"text":"c"}],"usage":null}', '{"choices":[],"usage":{"prompt_tokens":12,"total_tokens":15,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":8}}}', '[DONE]']);
+  const bytes = Buffer.from(body);
+  // Every way of cutting the body in two, and bytes one at a time.
+  const cuts: Buffer[][] = [[bytes], ...Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.subarray(0, i + 1), bytes.subarray(i + 1)]), [...bytes].map((b) => Buffer.from([b]))];
+  for (const chunks of cuts) {
+    const r = newRequestRecord('id', 'POST', '/v1/completions', undefined);
+    const tap = new ResponseTap(r, 'text/event-stream; charset=utf-8');
+    for (const c of chunks) tap.chunk(c);
+    tap.end();
+    assert.equal(r.tokenEvents, 4, `cut into ${chunks.length} pieces at ${chunks[0]!.length}`);
+    assert.equal(r.responseBytes, bytes.length);
+    assert.deepEqual(r.usage, { promptTokens: 12, completionTokens: 3, cachedTokens: 8 });
+    assert.ok(r.firstTokenAt !== undefined && r.lastTokenAt !== undefined && r.lastTokenAt >= r.firstTokenAt);
+  }
+});
+
+test('gaps between token events reach the observer, one per later chunk with events', () => {
+  const r = newRequestRecord('id', 'POST', '/v1/chat/completions', undefined);
+  const gaps: number[] = [];
+  const tap = new ResponseTap(r, 'text/event-stream', { interTokenGap: (_r, s) => gaps.push(s), ended: () => undefined });
+  tap.chunk(Buffer.from(sse(['{"x":1}'])));
+  tap.chunk(Buffer.from(': keep-alive comment\n\n'));
+  tap.chunk(Buffer.from(sse(['{"x":2}', '{"x":3}'])));
+  tap.chunk(Buffer.from(sse(['[DONE]'])));
+  assert.equal(r.tokenEvents, 3);
+  assert.equal(gaps.length, 1);
+  assert.ok(gaps[0]! >= 0);
+});
+
+test('a JSON answer: no token events, usage from its end, even when the body is far longer than the kept tail', () => {
+  const r = newRequestRecord('id', 'POST', '/v1/chat/completions', undefined);
+  const tap = new ResponseTap(r, 'application/json');
+  const body = JSON.stringify({ id: 'x', choices: [{ message: { content: 'data: not an event '.repeat(2000) } }], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } });
+  for (let i = 0; i < body.length; i += 1000) tap.chunk(Buffer.from(body.slice(i, i + 1000)));
+  tap.end();
+  assert.equal(r.tokenEvents, 0);
+  assert.equal(r.firstTokenAt, undefined);
+  assert.deepEqual(r.usage, { promptTokens: 100, completionTokens: 20 });
+});
+
+test('parseUsage: table', () => {
+  const cases: [string, ReturnType<typeof parseUsage>][] = [
+    ['{"usage":null}', undefined],
+    ['no usage here', undefined],
+    ['{"usage": {"prompt_tokens": 5, "completion_tokens": 0}}', { promptTokens: 5, completionTokens: 0 }],
+    ['{"usage":{"prompt_tokens":1,"completion_tokens":2}} then {"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":2}}}', { promptTokens: 3, completionTokens: 4, cachedTokens: 2 }],
+  ];
+  for (const [text, want] of cases) assert.deepEqual(parseUsage(text), want, text);
+});

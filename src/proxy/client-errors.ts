@@ -1,0 +1,76 @@
+/**
+ * Node's own early rejections (a malformed request line or header, headers too large, a request that did not
+ * arrive in time), answered in OpenAI's error shape instead of Node's bare 400/408/431.
+ */
+import { STATUS_CODES, maxHeaderSize, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { formatDuration } from '../upstream/duration.js';
+import { GatewayError } from '../errors.js';
+import { sendError } from './send-error.js';
+
+/** How long a rejected connection may still send (its bytes are dropped) before it is closed. */
+const LINGER_MS = 1000;
+
+/** Node's error from its HTTP parser (`code` HPE_*, `reason`) or its request timeouts. */
+export interface ClientError extends Error {
+  code?: string;
+  reason?: string;
+}
+
+/** The request timeouts in force, for the 408's message. */
+export interface RequestTimeouts {
+  requestHeadersTimeoutMs: number;
+  requestBodyTimeoutMs: number;
+}
+
+const answered = new WeakSet<Duplex>();
+
+/**
+ * The server's 'clientError' handler. Like Node's default, it answers only when nothing of a response was
+ * written yet, then closes; unlike it, it keeps reading (and dropping) for a moment first, so the close
+ * does not turn into a reset that loses the answer on the way.
+ */
+export function answerClientError(err: ClientError, socket: Duplex, timeouts: RequestTimeouts): void {
+  // Once the parser failed, every later byte fails it again: answer once.
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+  if (err.code === 'ECONNRESET' || !socket.writable || res?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const error = gatewayErrorOf(err, res !== undefined, timeouts);
+  // A request is being handled (its body timed out): answer through its response, which closes the connection.
+  if (res) return sendError(res, error, { connection: 'close' });
+  socket.end(rawResponse(error));
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** What the client gets for Node's error; `requestStarted` when its headers had arrived. */
+export function gatewayErrorOf(err: ClientError, requestStarted: boolean, t: RequestTimeouts): GatewayError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new GatewayError('request_header_too_large', `request headers are larger than the gateway accepts (${maxHeaderSize} bytes for the request line and all headers); send fewer or smaller headers`);
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new GatewayError('request_too_large', 'chunk extensions in the request body are larger than the gateway accepts (16 KiB); send the body without chunk extensions');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return requestStarted
+        ? new GatewayError(
+            'request_timeout',
+            `the request body did not arrive within ${formatDuration(t.requestBodyTimeoutMs)} of the request's start (--request-body-timeout); send the whole request promptly, or raise --request-body-timeout for slow clients with large bodies`,
+          )
+        : new GatewayError('request_timeout', `the request headers did not arrive within ${formatDuration(t.requestHeadersTimeoutMs)} (--request-headers-timeout); send the request line and headers promptly`);
+    default:
+      return new GatewayError('bad_request', `malformed HTTP/1.1 request: ${err.reason ?? err.message} (${err.code ?? 'parse error'}); send a well-formed HTTP/1.1 request (RFC 9112): a known method, one Content-Length or Transfer-Encoding: chunked, not both`);
+  }
+}
+
+/** A whole HTTP/1.1 response for a socket with no ServerResponse: the error's status and OpenAI body, then close. */
+export function rawResponse(err: GatewayError): string {
+  const body = JSON.stringify(err.toBody());
+  return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}

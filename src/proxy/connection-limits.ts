@@ -1,0 +1,135 @@
+/**
+ * The gateway's HTTP server with limits on its client connections: how long a request may take to arrive
+ * (headers, then the whole request), how long an idle keep-alive connection stays, and how many connections
+ * may be open, in all and per client address. Past a limit the client gets an OpenAI-shaped error.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { answerClientError } from './client-errors.js';
+import { sendError } from './send-error.js';
+
+/** Each is a `serve` flag; durations in ms. Invariant: `requestHeadersTimeoutMs` <= `requestBodyTimeoutMs` when both are on. */
+export interface ConnectionLimits {
+  /** Time to receive a request's line and headers (Node's `server.headersTimeout`); 0 = none. */
+  requestHeadersTimeoutMs: number;
+  /**
+   * Time to receive a whole request, headers and body (Node's `server.requestTimeout`); 0 = none. It stops
+   * counting once the request is in: a long streamed response is never cut by it.
+   */
+  requestBodyTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (Node's `server.keepAliveTimeout`). */
+  keepAliveTimeoutMs: number;
+  /** Client connections open at once; one more gets 503 too_many_connections. */
+  maxConnections: number;
+  /** Connections open at once from one client address; 0 = no limit (behind a load balancer, clients share its address). */
+  maxConnectionsPerClient: number;
+}
+
+/** Connections past the limit that still get a 503 answer; past these, Node refuses them at accept without a word. */
+const ANSWERED_OVER_LIMIT = 64;
+/** How long a connection over the limit has to send its request and read the 503 before it is closed. */
+const REFUSED_GRACE_MS = 1000;
+/** Connection-limit warnings: at most one per this interval, with a count. */
+const WARN_EVERY_MS = 10_000;
+
+/**
+ * Half the process's open-file limit less a reserve, at most 10,000: a proxied request holds two descriptors
+ * (the client's and the upstream's), and the reserve covers configuration files, metric scrapes and model
+ * discovery. Node raises the soft limit to the hard one at startup, so /proc shows what the process has.
+ */
+export function defaultMaxConnections(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      text = '';
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  const files = m?.[1] === undefined || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  return Math.max(64, Math.min(10_000, Math.floor((files - 256) / 2)));
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  requestHeadersTimeoutMs: 30_000,
+  // 16 MiB (the default --max-body-bytes) in a minute is ~280 KB/s; a slow-body client holds a connection no longer.
+  requestBodyTimeoutMs: 60_000,
+  // Longer than the 60 s idle timeout of common load balancers, so they close idle connections first.
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: defaultMaxConnections(),
+  maxConnectionsPerClient: 0,
+};
+
+/** Creates the server for `handler` with `limits` in force (see {@link ConnectionLimits}). */
+export function createLimitedServer(limits: ConnectionLimits, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Server {
+  const body = limits.requestBodyTimeoutMs;
+  // Node requires it: the headers are part of the request, so they can never take longer than all of it.
+  const headers = body > 0 && limits.requestHeadersTimeoutMs > body ? body : limits.requestHeadersTimeoutMs;
+  const refused = new WeakMap<Socket, GatewayError>();
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: headers,
+      requestTimeout: body,
+      // Node checks both request timeouts on this interval (30 s by default, so they would fire up to 30 s late).
+      connectionsCheckingInterval: checkingInterval(headers, body),
+    },
+    (req, res) => {
+      const refusal = refused.get(req.socket);
+      if (refusal) return sendError(res, refusal, { connection: 'close', 'retry-after': '1' });
+      handler(req, res);
+    },
+  );
+  server.maxConnections = limits.maxConnections + ANSWERED_OVER_LIMIT;
+  const timeouts = { requestHeadersTimeoutMs: headers, requestBodyTimeoutMs: body };
+  server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts));
+
+  let open = 0;
+  const byClient = new Map<string, number>();
+  let refusedSinceWarn = 0;
+  let lastWarn = 0;
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    open++;
+    const fromClient = (byClient.get(client) ?? 0) + 1;
+    byClient.set(client, fromClient);
+    socket.once('close', () => {
+      open--;
+      const n = (byClient.get(client) ?? 1) - 1;
+      if (n > 0) byClient.set(client, n);
+      else byClient.delete(client);
+    });
+    const refusal =
+      open > limits.maxConnections
+        ? tooManyConnections(`the gateway has ${limits.maxConnections} client connections open, its limit (--max-connections)`)
+        : limits.maxConnectionsPerClient > 0 && fromClient > limits.maxConnectionsPerClient
+          ? tooManyConnections(`client ${client} has ${limits.maxConnectionsPerClient} connections open, the limit per client address (--max-connections-per-client)`)
+          : undefined;
+    if (!refusal) return;
+    refused.set(socket, refusal);
+    const timer = setTimeout(() => socket.destroy(), REFUSED_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    refusedSinceWarn++;
+    const now = Date.now();
+    if (now - lastWarn >= WARN_EVERY_MS) {
+      log.warn('connection limit reached: new connections get 503 too_many_connections', { open, refused: refusedSinceWarn, reason: refusal.message });
+      lastWarn = now;
+      refusedSinceWarn = 0;
+    }
+  });
+  return server;
+}
+
+function tooManyConnections(why: string): GatewayError {
+  return new GatewayError('too_many_connections', `${why}; retry shortly, and reuse connections (HTTP keep-alive) rather than opening one per request`);
+}
+
+function checkingInterval(headersMs: number, bodyMs: number): number {
+  const on = [headersMs, bodyMs].filter((t) => t > 0);
+  return on.length === 0 ? 30_000 : Math.max(50, Math.min(1000, Math.floor(Math.min(...on) / 4)));
+}

@@ -1,0 +1,82 @@
+/**
+ * The gateway's own count of the load it put on each endpoint: requests sent and not finished (`inFlight`),
+ * of those the ones with no response byte yet (`unanswered`), and how old those are in scrape windows, to
+ * catch a pod that holds requests it does not count in the running + waiting of its /metrics. Both front
+ * doors (the HTTP proxy and the ext_proc picker) count through these calls, so the picker sees the same
+ * thing whichever one sent; the metrics scraper marks each scrape. Counters only: nothing is allocated.
+ */
+import type { Endpoint } from '../epp/datastore/endpoint.js';
+
+/**
+ * How old an unanswered request must be before a pod that does not count it is held out. A healthy vLLM
+ * counts a request once it leaves the API server's preprocessing (tokenization, chat template) for the
+ * engine's queue, well within this; a pod that accepts connections and answers nothing never does.
+ */
+export const UNREPORTED_GRACE_MS = 500;
+
+/**
+ * One per Endpoint: its unanswered requests by age. Scrapes at least UNREPORTED_GRACE_MS apart open a new
+ * generation; a request carries the generation it was sent in (its ticket), so the counts of requests older
+ * than the current and the previous generation stay exact as requests end, in any order.
+ */
+export class UnansweredAges {
+  generation = 0;
+  generationStartedAt = 0;
+  /** Unanswered requests sent before the current generation began. */
+  beforeCurrent = 0;
+  /** Unanswered requests sent before the previous generation began: at least the grace old. */
+  beforePrevious = 0;
+  /** How many of those the last successful scrape's running + waiting left out. */
+  unreportedAtScrape = 0;
+}
+
+/**
+ * A request is on its way to `ep` (counted at pick time, so concurrent picks see it). Returns its ticket:
+ * give it back to `responseStarted` and `requestEnded`.
+ */
+export function requestSent(ep: Endpoint): number {
+  ep.inFlight++;
+  ep.unanswered++;
+  return ep.unansweredAges.generation;
+}
+
+/** Its response headers arrived: the endpoint answered, though the body may still be streaming. */
+export function responseStarted(ep: Endpoint, ticket: number): void {
+  ep.unanswered--;
+  const a = ep.unansweredAges;
+  if (ticket < a.generation) a.beforeCurrent--;
+  if (ticket < a.generation - 1) a.beforePrevious--;
+}
+
+/** The request is over, answered (`responseStarted` was called) or not. */
+export function requestEnded(ep: Endpoint, ticket: number, answered: boolean): void {
+  ep.inFlight--;
+  if (!answered) responseStarted(ep, ticket);
+}
+
+/** A /metrics scrape of `ep` begins at `now`: a new generation when the current one is old enough. */
+export function metricsScrapeStarted(ep: Endpoint, now: number): void {
+  const a = ep.unansweredAges;
+  if (now - a.generationStartedAt < UNREPORTED_GRACE_MS) return;
+  a.generation++;
+  a.generationStartedAt = now;
+  a.beforePrevious = a.beforeCurrent;
+  a.beforeCurrent = ep.unanswered;
+}
+
+/** That scrape's numbers are in `ep.metrics`: how many old requests the pod left out is settled until the next one. */
+export function metricsScraped(ep: Endpoint): void {
+  const m = ep.metrics;
+  const a = ep.unansweredAges;
+  a.unreportedAtScrape = m ? Math.max(0, a.beforePrevious - m.runningQueueSize - m.waitingQueueSize) : 0;
+}
+
+/**
+ * Requests this gateway sent to `ep` at least UNREPORTED_GRACE_MS before its last scrape, that still have no
+ * answer, and that the pod did not count. A positive number means the pod accepts requests it does not
+ * serve. 0 without metrics: no claim to check. Requests answered since the scrape bring it down at once.
+ */
+export function unreportedRequests(ep: Endpoint): number {
+  const a = ep.unansweredAges;
+  return ep.metrics ? Math.min(a.unreportedAtScrape, a.beforePrevious) : 0;
+}

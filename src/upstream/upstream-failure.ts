@@ -1,0 +1,56 @@
+/** What an upstream error says: whether the request may go to another endpoint, and what it tells about this one. */
+
+/**
+ * - `connect`: no connection was made (refused, unreachable, connect timeout);
+ * - `reset`: the connection broke before the answer (a keep-alive socket the server closed, a pod draining);
+ * - `timeout`: the endpoint took longer than its header or idle timeout;
+ * - `closed`: the endpoint's pool was closed by a config reload between the pick and the send;
+ * - `other`: anything else (an answer that is not HTTP, ...), which the request may have caused.
+ */
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'closed' | 'other';
+
+const KINDS: ReadonlyMap<string, FailureKind> = new Map([
+  ['ECONNREFUSED', 'connect'],
+  ['EHOSTUNREACH', 'connect'],
+  ['ENETUNREACH', 'connect'],
+  ['ETIMEDOUT', 'connect'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect'],
+  ['ECONNRESET', 'reset'],
+  ['EPIPE', 'reset'],
+  // "other side closed": a keep-alive socket the server closed (a pod draining on SIGTERM) before it answered.
+  ['UND_ERR_SOCKET', 'reset'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+  ['UND_ERR_BODY_TIMEOUT', 'timeout'],
+  ['UND_ERR_CLOSED', 'closed'],
+  ['UND_ERR_DESTROYED', 'closed'],
+]);
+
+export function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  if (e && typeof e.code === 'string') return e.code;
+  if (e?.cause && typeof e.cause.code === 'string') return e.cause.code;
+  return (err as Error | null)?.name ?? 'Error';
+}
+
+export function failureKind(err: unknown): FailureKind {
+  return KINDS.get(errorCode(err)) ?? 'other';
+}
+
+/**
+ * Before any response byte arrived, every kind but `other` means nothing reached the client and the model
+ * server either never got the request or gave up on it with the connection undici closed, so another
+ * endpoint may take it.
+ */
+export function isRetryable(kind: FailureKind): boolean {
+  return kind !== 'other';
+}
+
+/** Connection-level failures hold the endpoint out for a short backoff (src/epp/datastore/endpoint.ts). */
+export function isConnectionFailure(kind: FailureKind): boolean {
+  return kind === 'connect' || kind === 'reset';
+}
+
+/** What outlier detection counts: every failure of the endpoint, not a reload closing its pool. */
+export function countsAgainstEndpoint(kind: FailureKind): boolean {
+  return kind !== 'closed';
+}

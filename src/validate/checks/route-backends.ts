@@ -1,0 +1,51 @@
+/** HTTPRoute backendRefs: to a missing InferencePool, to something that is no InferencePool, across namespaces. */
+import type { Check } from '../check.js';
+import { subjectOf, type Finding } from '../finding.js';
+
+export const routeBackends: Check = {
+  name: 'route-backends',
+  codes: ['backend-pool-missing', 'backend-not-inference-pool', 'backend-cross-namespace'],
+  supersedes: [/^HTTPRoute \S+ rule \d+ (names InferencePool .* which is not in the configuration|has a backendRef of kind|sends to .* in another namespace)/],
+  run(ctx) {
+    const findings: Finding[] = [];
+    const pools = ctx.snapshot.pools;
+    for (const route of ctx.snapshot.routes) {
+      route.rules.forEach((rule, i) => {
+        rule.backendRefs.forEach((b, j) => {
+          const at = { ...subjectOf(route), field: `spec.rules[${i}].backendRefs[${j}]` };
+          const target = `${b.namespace}/${b.name}`;
+          if (b.kind !== 'InferencePool') {
+            findings.push({
+              ...at,
+              severity: 'warning',
+              code: 'backend-not-inference-pool',
+              message: `sends to ${b.kind} ${target}; infergate routes only to InferencePools, so requests matching this rule get 500 backend_not_supported from infergate (a Gateway would send them to the ${b.kind} directly, with no model-aware picking)`,
+              fix: `Point the backendRef at an InferencePool (group: inference.networking.k8s.io, kind: InferencePool) that selects the model servers, or leave this rule to another Gateway with --gateway-name.`,
+            });
+            return;
+          }
+          if (b.namespace !== route.meta.namespace) {
+            findings.push({
+              ...at,
+              severity: 'warning',
+              code: 'backend-cross-namespace',
+              message: `sends to InferencePool ${target} in another namespace; the Gateway API needs a ReferenceGrant in ${b.namespace} for that, which infergate does not check (it allows the reference)`,
+              fix: `Create a ReferenceGrant in namespace ${b.namespace} allowing HTTPRoutes from ${route.meta.namespace} to reference InferencePools, or move the route into ${b.namespace}.`,
+            });
+          }
+          if (!pools.has(target)) {
+            const nearby = [...pools.values()].filter((p) => p.meta.namespace === b.namespace).map((p) => p.meta.name);
+            findings.push({
+              ...at,
+              severity: 'error',
+              code: 'backend-pool-missing',
+              message: `names InferencePool ${target}, which is not in the configuration: requests matching this rule get 500 pool_not_found`,
+              fix: `Create InferencePool ${target}, or set the backendRef's name to an existing pool${nearby.length > 0 ? ` (in ${b.namespace}: ${nearby.sort().join(', ')})` : ` (there is none in namespace ${b.namespace})`}.`,
+            });
+          }
+        });
+      });
+    }
+    return findings;
+  },
+};

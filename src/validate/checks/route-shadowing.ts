@@ -1,0 +1,64 @@
+/**
+ * HTTPRoute matches that can never be chosen: a match of higher precedence, on the same parent Gateway and
+ * hostnames, accepts every request they would. Precedence is the gateway's own (src/route/precedence.ts),
+ * read from the compiled route table the server uses.
+ */
+import type { ParentRef } from '../../api/http-route.js';
+import { keyOf } from '../../api/object-meta.js';
+import { describeMatch, describeRuleRef } from '../../route/describe.js';
+import type { RouteEntry } from '../../route/route-table.js';
+import type { Check } from '../check.js';
+import { subjectOf, type Finding } from '../finding.js';
+import { matchCovers } from './match-covers.js';
+
+export const routeShadowing: Check = {
+  name: 'route-shadowing',
+  codes: ['route-shadowed'],
+  run(ctx) {
+    const { hosts } = ctx.snapshot.routeTable;
+    // An entry sits in one host bucket per hostname (or in `any`); it is dead only if shadowed in each.
+    const buckets = [...hosts.exact.values(), ...hosts.wildcard.values(), hosts.any];
+    const seen = new Map<RouteEntry, number>();
+    const shadowed = new Map<RouteEntry, { by: RouteEntry; count: number }>();
+    for (const list of buckets) {
+      list.forEach((b, j) => {
+        seen.set(b, (seen.get(b) ?? 0) + 1);
+        const by = list.slice(0, j).find((a) => a !== b && matchCovers(a, b) && parentsCover(a.route.parentRefs, b.route.parentRefs));
+        if (!by) return;
+        const prior = shadowed.get(b);
+        shadowed.set(b, { by: prior?.by ?? by, count: (prior?.count ?? 0) + 1 });
+      });
+    }
+    const findings: Finding[] = [];
+    for (const [b, { by, count }] of shadowed) {
+      if (count < (seen.get(b) ?? 0)) continue;
+      const same = by.route === b.route;
+      findings.push({
+        ...subjectOf(b.route),
+        field: `spec.rules[${b.ruleIndex}].matches[${b.matchIndex}]`,
+        severity: 'warning',
+        code: 'route-shadowed',
+        message: `${describeRuleRef(b)} (${describeMatch(b.match)}) can never match: ${describeRuleRef(by)} (${describeMatch(by.match)}) takes precedence and accepts every request it would${same ? '' : `, on the same parent${b.route.hostnames.length > 0 ? ' and hostnames' : ''}`}. ${precedenceReason(by, b)}`,
+        fix: `Make the match more specific than ${describeRuleRef(by)} (a longer path, another header such as X-Gateway-Base-Model-Name), make that one narrower, or delete the dead rule.`,
+      });
+    }
+    return findings;
+  },
+};
+
+/** Why `a` wins, in the Gateway API's words. */
+function precedenceReason(a: RouteEntry, b: RouteEntry): string {
+  if (a.pathRank !== b.pathRank || a.pathLength !== b.pathLength) return 'It wins on path (Exact over PathPrefix, longer prefix first; infergate tries regular expressions last).';
+  if (a.hasMethod !== b.hasMethod) return 'It wins by matching the method.';
+  if (a.headerCount !== b.headerCount) return 'It wins with more header matches.';
+  if (a.queryCount !== b.queryCount) return 'It wins with more query-parameter matches.';
+  if (a.route === b.route) return 'It comes first in the route.';
+  if (a.created !== b.created) return `Their matches tie, and ${keyOf(a.route.meta)} is older (creationTimestamp).`;
+  return `Their matches tie, and ${keyOf(a.route.meta)} sorts first by namespace/name.`;
+}
+
+/** Every parent `b` attaches to, `a` attaches to as well (a ref without sectionName covers every section). */
+function parentsCover(a: readonly ParentRef[], b: readonly ParentRef[]): boolean {
+  if (b.length === 0) return a.length === 0;
+  return b.every((pb) => a.some((pa) => pa.group === pb.group && pa.kind === pb.kind && pa.namespace === pb.namespace && pa.name === pb.name && (pa.sectionName === undefined || pa.sectionName === pb.sectionName)));
+}

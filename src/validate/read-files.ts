@@ -1,0 +1,70 @@
+/** Reads `-f PATH` for validate: the typed resources as `serve -f` reads them, plus the raw model servers. */
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import type { Pod } from '../api/pod.js';
+import type { Resource } from '../api/resource.js';
+import { listConfigFiles, parseText, type LoadedFiles } from '../config/load-files.js';
+import { podServer, templateServer, type ModelServer, type RawObject } from './model-servers.js';
+import type { ValidationInput } from './validation-context.js';
+
+/** Thrown when the source cannot be read at all (exit status 2), as opposed to read with problems. */
+export class SourceUnreadableError extends Error {
+  override readonly name = 'SourceUnreadableError';
+}
+
+export async function readFilesInput(path: string): Promise<ValidationInput> {
+  let files: string[];
+  try {
+    files = await listConfigFiles(path);
+  } catch (e) {
+    throw new SourceUnreadableError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (files.length === 0) throw new SourceUnreadableError(`${path}: no .yaml or .yml files to validate`);
+  const loaded: LoadedFiles = { files, resources: [], issues: [], warnings: [] };
+  const raw: RawObject[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new SourceUnreadableError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    // The same reader as `serve -f`, so both see the same objects and the same problems.
+    parseText(file, text, loaded);
+    raw.push(...rawObjects(file, text));
+  }
+  return { source: 'files', resources: loaded.resources, issues: loaded.issues, servers: serversOf(loaded.resources, raw) };
+}
+
+/** Every document (and `kind: List` item) that parses, with its location; syntax errors are parseText's to report. */
+function rawObjects(file: string, text: string): RawObject[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return [];
+  return docs.flatMap((doc, i) => {
+    if (doc.errors.length > 0) return [];
+    const value: unknown = doc.toJS();
+    const o = value as { kind?: unknown; items?: unknown } | null;
+    const items = o && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? (o.items as unknown[]) : [value];
+    return items.map((item) => ({ raw: item, at: { file, document: i + 1 } }));
+  });
+}
+
+/** Pods (readiness from the typed Pod, served models from the raw spec) and workload pod templates. */
+function serversOf(resources: readonly Resource[], raw: readonly RawObject[]): ModelServer[] {
+  const rawPods = new Map<string, unknown>();
+  const templates: ModelServer[] = [];
+  for (const doc of raw) {
+    const o = doc.raw as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+    if (o?.kind === 'Pod') rawPods.set(podKey(doc.at.file, doc.at.document, o.metadata?.namespace, o.metadata?.name), o);
+    else {
+      const t = templateServer(doc);
+      if (t) templates.push(t);
+    }
+  }
+  const pods = resources.filter((r): r is Pod => r.kind === 'Pod');
+  return [...pods.map((p) => podServer(p, rawPods.get(podKey(p.source.file, p.source.document, p.meta.namespace, p.meta.name)))), ...templates];
+}
+
+function podKey(file: string, document: number, namespace: unknown, name: unknown): string {
+  return `${file}\u0000${document}\u0000${typeof namespace === 'string' && namespace ? namespace : 'default'}/${String(name)}`;
+}

@@ -1,0 +1,84 @@
+/** validate --kube against an in-process API server: the same findings as from files, located by object. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
+import { until } from '../../test/helpers/until.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { SourceUnreadableError } from './read-files.js';
+import { validate } from './run-validate.js';
+
+const NS = 'validate';
+const api = new FakeKubeApi();
+let dir: string;
+let kubeconfig: string;
+
+const poolRef = (name: string) => ({ group: 'inference.networking.k8s.io', kind: 'InferencePool', name });
+
+before(async () => {
+  await api.start();
+  dir = await mkdtemp(join(tmpdir(), 'infergate-validate-kube-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  await api.writeKubeconfig(kubeconfig, NS);
+  const pool = (name: string, app: string, port: number) => ({ apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name, namespace: NS }, spec: { selector: { matchLabels: { app } }, targetPorts: [{ number: port }] } });
+  api.put(collectionPath(INFERENCE_POOLS, NS), pool('gemma', 'gemma', 8000));
+  api.put(collectionPath(INFERENCE_POOLS, NS), pool('broken', 'x', 80000));
+  api.put(collectionPath(HTTP_ROUTES, NS), {
+    apiVersion: HTTP_ROUTES.apiVersion,
+    kind: 'HTTPRoute',
+    metadata: { name: 'gemma', namespace: NS },
+    spec: {
+      rules: [
+        { matches: [{ headers: [{ name: 'X-Gateway-Base-Model-Name', value: 'google/gemma-2b-it' }] }], backendRefs: [poolRef('gemma')] },
+        { matches: [{ headers: [{ name: 'X-Gateway-Model-Name', value: 'gemma-chat-lora' }] }], backendRefs: [poolRef('gemma-pool')] },
+      ],
+    },
+  });
+  api.put(collectionPath(CONFIG_MAPS, NS), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gemma', namespace: NS, labels: { 'inference.networking.k8s.io/bbr-managed': 'true' } }, data: { baseModel: 'google/gemma-2b-it', adapters: '- gemma-sql-lora' } });
+  api.put(collectionPath(PODS, NS), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'gemma-0', namespace: NS, labels: { app: 'gemma' } },
+    spec: { containers: [{ name: 'vllm', args: ['--model', 'google/gemma-2b-it', '--lora-modules', 'gemma-sql-lora=/a/sql', 'gemma-chat-lora=/a/chat'] }] },
+    status: { podIP: '10.9.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+});
+
+after(async () => {
+  await api.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('validate --kube reads pools, routes, allowlists and the pools\' pods (with their vLLM args) once, then stops watching', async () => {
+  const report = await validate({ kube: { kubeconfig } });
+  assert.deepEqual(
+    report.findings.map((f) => [f.severity, f.code, f.object && `${f.object.kind} ${f.object.namespace}/${f.object.name}`, f.location, f.field]),
+    [
+      ['error', 'backend-pool-missing', `HTTPRoute ${NS}/gemma`, null, 'spec.rules[1].backendRefs[0]'],
+      ['error', 'pool-no-ready-pods', `InferencePool ${NS}/broken`, null, 'spec.selector.matchLabels'],
+      ['error', 'invalid-object', `InferencePool ${NS}/broken`, null, 'spec.targetPorts[0].number'],
+    ],
+  );
+  // gemma-chat-lora is in no allowlist, but the pod's --lora-modules loads it: served, so no model-not-served.
+  assert.deepEqual(report.summary.servers, { total: 1, known: 1, from: ['vLLM args'] });
+  assert.match(report.findings[2]!.message, /must be an integer from 1 to 65535/);
+  await until(() => api.openWatches === 0, 'every watch to close');
+});
+
+test('validate --kube gives up after its timeout, saying which list it could not get', async () => {
+  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  try {
+    await assert.rejects(
+      validate({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } } }),
+      (e: Error) => e instanceof SourceUnreadableError && /no full list from the Kubernetes API after 300 ms: .*httproutes in namespace validate \(.*403 Forbidden/.test(e.message),
+    );
+  } finally {
+    api.forbid(collectionPath(HTTP_ROUTES, NS), false);
+  }
+});
+
+test('validate --kube with a kubeconfig that does not exist cannot read the cluster', async () => {
+  await assert.rejects(validate({ kube: { kubeconfig: join(dir, 'nope') } }), (e: Error) => e instanceof SourceUnreadableError && /no such file/.test(e.message));
+});

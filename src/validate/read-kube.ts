@@ -1,0 +1,65 @@
+/**
+ * Reads the cluster once for `validate --kube`: the same watches as `serve --kube`'s first sync (pools,
+ * routes, allowlists, objectives, rewrites, then each pool's pods and EndpointPickerConfig ConfigMap),
+ * stopped as soon as every list is in, keeping the raw objects so pods' container args can be read.
+ */
+import { readResource } from '../api/resource.js';
+import type { Pod } from '../api/pod.js';
+import { KubeClient } from '../config/kube/kube-client.js';
+import { KubeConfigSource, type ReflectorTuning } from '../config/kube/kube-source.js';
+import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
+import { KUBE_SOURCE_FILE, objectId } from '../config/kube/read-objects.js';
+import type { KubeObject } from '../config/kube/reflector.js';
+import type { Logger } from '../observability/logger.js';
+import { podServer } from './model-servers.js';
+import { SourceUnreadableError } from './read-files.js';
+import type { ValidationInput } from './validation-context.js';
+
+export interface KubeReadOptions extends KubeTargetOptions {
+  /** How long to wait for every list (default 30 s, as `explain --kube`). */
+  timeoutMs?: number;
+  reflector?: ReflectorTuning;
+}
+
+export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise<ValidationInput> {
+  const objects = await listOnce(kube, log);
+  const input: ValidationInput = { source: 'kube', resources: [], issues: [], servers: [] };
+  const seen = new Set<string>();
+  for (const obj of objects) {
+    const id = objectId(obj);
+    // The same ConfigMap may come from two watches (an allowlist a pool also names for its picker config).
+    if (seen.has(id)) continue;
+    seen.add(id);
+    // Terminating pods are draining: serve --kube leaves them out too.
+    if (obj.kind === 'Pod' && obj.metadata.deletionTimestamp) continue;
+    const result = readResource(obj, { file: KUBE_SOURCE_FILE, document: 0 });
+    input.issues.push(...result.issues);
+    if (!('resource' in result)) continue;
+    input.resources.push(result.resource);
+    if (result.resource.kind === 'Pod') input.servers.push(podServer(result.resource as Pod, obj));
+  }
+  return input;
+}
+
+async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[]> {
+  let client: KubeClient;
+  try {
+    client = new KubeClient(loadKubeTarget(kube));
+  } catch (e) {
+    throw new SourceUnreadableError(`cannot use the Kubernetes API: ${(e as Error).message}`);
+  }
+  const source = new KubeConfigSource({ client, log, debounceMs: 0, ...(kube.reflector ? { reflector: kube.reflector } : {}), apply: async () => undefined });
+  source.start();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeoutMs = kube.timeoutMs ?? 30_000;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SourceUnreadableError(`no full list from the Kubernetes API after ${timeoutMs} ms: ${source.notReadyReason()}`)), timeoutMs);
+    });
+    await Promise.race([source.firstSync(), timeout]);
+    return source.reflectors().flatMap((r) => [...r.items()]);
+  } finally {
+    clearTimeout(timer);
+    await source.close();
+  }
+}

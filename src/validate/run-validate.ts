@@ -1,0 +1,75 @@
+/** `infergate validate` without the CLI: read a source, run every check, return the findings in a stable order. */
+import type { Logger } from '../observability/logger.js';
+import { createLogger } from '../observability/logger.js';
+import { CHECKS } from './checks.js';
+import type { Check } from './check.js';
+import { compareFindings, type Finding } from './finding.js';
+import { probeServers } from './probe-models.js';
+import { readFilesInput } from './read-files.js';
+import { readKubeInput, type KubeReadOptions } from './read-kube.js';
+import { buildContext, type ValidateOptions, type ValidationContext, type ValidationInput } from './validation-context.js';
+
+export interface ValidateRequest extends ValidateOptions {
+  /** A YAML file or directory; exactly one of `configPath` and `kube`. */
+  configPath?: string;
+  kube?: KubeReadOptions;
+  /** Ask each ready pod's GET /v1/models, with this per-call timeout (ms); off when undefined. */
+  probeTimeoutMs?: number;
+  /** Where the Kubernetes source logs; silent when unset. */
+  log?: Logger;
+}
+
+/** What was checked, for the summary line. */
+export interface ValidationSummary {
+  errors: number;
+  warnings: number;
+  /** Kind -> how many were read (`allowlist ConfigMap` apart from other ConfigMaps, `Deployment pod template`). */
+  objects: Record<string, number>;
+  /** Model servers an InferencePool selects (pods and, with -f, workload templates) and how many say what they serve. */
+  servers: { total: number; known: number; from: string[] };
+}
+
+export interface ValidationReport {
+  findings: Finding[];
+  summary: ValidationSummary;
+}
+
+/** Throws SourceUnreadableError when the source cannot be read at all. */
+export async function validate(req: ValidateRequest, checks: readonly Check[] = CHECKS): Promise<ValidationReport> {
+  if ((req.configPath === undefined) === (req.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
+  const input = req.kube ? await readKubeInput(req.kube, req.log ?? createLogger('silent')) : await readFilesInput(req.configPath!);
+  return validateInput(input, req, checks);
+}
+
+/** The checks over an input already read; probes first when asked. */
+export async function validateInput(input: ValidationInput, req: ValidateRequest, checks: readonly Check[] = CHECKS): Promise<ValidationReport> {
+  let ctx = buildContext(input, req);
+  if (req.probeTimeoutMs !== undefined) {
+    const probed = await probeServers(ctx.snapshot, input.servers, req.probeTimeoutMs);
+    ctx = buildContext({ ...input, servers: probed.servers }, req, { failures: probed.failures });
+  }
+  const findings = runChecks(ctx, checks);
+  return { findings, summary: summarize(ctx, findings) };
+}
+
+export function runChecks(ctx: ValidationContext, checks: readonly Check[] = CHECKS): Finding[] {
+  return checks.flatMap((c) => c.run(ctx)).sort(compareFindings);
+}
+
+function summarize(ctx: ValidationContext, findings: readonly Finding[]): ValidationSummary {
+  const objects: Record<string, number> = {};
+  for (const r of ctx.resources) {
+    const kind = r.kind === 'Allowlist' ? 'allowlist ConfigMap' : r.kind;
+    objects[kind] = (objects[kind] ?? 0) + 1;
+  }
+  for (const s of ctx.allServers) if (s.template) objects[`${s.ref.kind} pod template`] = (objects[`${s.ref.kind} pod template`] ?? 0) + 1;
+  const known = ctx.servers.filter((s) => s.served);
+  // Sorted, so the same configuration prints the same summary whatever order its objects came in.
+  const sorted = Object.fromEntries(Object.entries(objects).sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
+  return {
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+    objects: sorted,
+    servers: { total: ctx.servers.length, known: known.length, from: [...new Set(known.map((s) => s.served!.from))].sort() },
+  };
+}

@@ -1,0 +1,94 @@
+/** What every check reads: the objects as read, the snapshot the gateway would build, and the model servers. */
+import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import type { Resource } from '../api/resource.js';
+import { buildSnapshot, type ConfigSnapshot } from '../config/snapshot.js';
+import type { ConfigText } from '../epp/pool-schedulers.js';
+import { poolSelects, type ModelServer } from './model-servers.js';
+import { ServedModels } from './served-models.js';
+
+/** What a source (`-f` files or the Kubernetes API) read, before any cross-object check. */
+export interface ValidationInput {
+  source: 'files' | 'kube';
+  /** Every object read, including ones with field problems (those are reported once, as `invalid-object`). */
+  resources: Resource[];
+  /** Field and syntax problems of single objects. */
+  issues: ConfigIssue[];
+  servers: ModelServer[];
+}
+
+export interface ValidateOptions {
+  /** As `serve --gateway-name`: only HTTPRoutes attached to this Gateway are served. */
+  gatewayName?: string;
+  /** As `serve --strict-allowlist`: adapters map to base models through allowlist ConfigMaps alone. */
+  strictAllowlist?: boolean;
+  /** As `serve --epp-config`: the EndpointPickerConfig of pools that name none. */
+  eppConfig?: ConfigText;
+}
+
+/** A `--probe` failure: the server's GET /v1/models did not answer, so its vLLM args (if any) stand. */
+export interface ProbeFailure {
+  server: ModelServer;
+  message: string;
+}
+
+export interface ValidationContext {
+  readonly source: 'files' | 'kube';
+  readonly options: ValidateOptions;
+  readonly resources: readonly Resource[];
+  readonly readIssues: readonly ConfigIssue[];
+  /** Built leniently, as `serve --kube` does: every cross-object problem becomes a warning instead of a stop. */
+  readonly snapshot: ConfigSnapshot;
+  /** What a strict build (`serve -f`) refuses beyond the read issues: duplicates, allowlist conflicts. */
+  readonly strictIssues: readonly ConfigIssue[];
+  /**
+   * The model servers some InferencePool selects: only those can be sent traffic (with --kube these are the
+   * only pods listed). Others (the gateway's own pods in an export, a server no pool selects) count nowhere.
+   */
+  readonly servers: readonly ModelServer[];
+  /** Every server read, selected or not, for hints such as the closest labels to a selector. */
+  readonly allServers: readonly ModelServer[];
+  /** Every allowlist and every selected server: is a name served anywhere? */
+  readonly served: ServedModels;
+  /** Pool key -> the servers its selector takes, ready or not. */
+  readonly members: ReadonlyMap<string, readonly ModelServer[]>;
+  /** True when servers' GET /v1/models were asked (`--probe`). */
+  readonly probed: boolean;
+  readonly probeFailures: readonly ProbeFailure[];
+}
+
+/** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
+export function buildContext(input: ValidationInput, options: ValidateOptions, probe?: { failures: ProbeFailure[] }): ValidationContext {
+  const gateway = options.gatewayName !== undefined ? { gatewayName: options.gatewayName } : {};
+  let strictIssues: readonly ConfigIssue[] = [];
+  try {
+    buildSnapshot(input.resources, gateway);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    strictIssues = e.issues;
+  }
+  const snapshot = buildSnapshot(input.resources, { ...gateway, lenient: true });
+  const members = new Map<string, ModelServer[]>();
+  for (const [key, pool] of snapshot.pools) members.set(key, input.servers.filter((s) => poolSelects(pool, s)));
+  const selected = new Set([...members.values()].flat());
+  const servers = input.servers.filter((s) => selected.has(s));
+  return {
+    source: input.source,
+    options,
+    resources: input.resources,
+    readIssues: input.issues,
+    snapshot,
+    strictIssues,
+    servers,
+    allServers: input.servers,
+    served: new ServedModels(snapshot.allowlists, servers),
+    members,
+    probed: probe !== undefined,
+    probeFailures: probe?.failures ?? [],
+  };
+}
+
+/** The ready servers of a pool, and what they serve together. */
+export function poolServed(ctx: ValidationContext, poolKey: string): { ready: readonly ModelServer[]; served: ServedModels } {
+  const ready = (ctx.members.get(poolKey) ?? []).filter((s) => s.ready);
+  return { ready, served: new ServedModels([], ready) };
+}

@@ -1,0 +1,150 @@
+/**
+ * OpenTelemetry tracing end to end: a gateway with tracing on, a pod that records the headers it was sent,
+ * and a real OTLP/HTTP receiver decoding what the gateway exports. Loopback addresses: 127.0.73.x.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+
+const MODEL = 'tiny-model';
+const POD_IP = '127.0.73.2';
+const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const CLIENT_SPAN = 'b7ad6b7169203331';
+const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 };
+
+/** What the pod was sent, per inference request. */
+const seen: IncomingHttpHeaders[] = [];
+
+/** A vLLM-shaped pod small enough to read: its model list, metrics, and fixed answers (streamed or not). */
+function startPod(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] }));
+        return;
+      }
+      if (req.method === 'GET' && req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('vllm:num_requests_waiting 0\nvllm:num_requests_running 0\nvllm:kv_cache_usage_perc 0\n');
+        return;
+      }
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404).end();
+        return;
+      }
+      seen.push(req.headers);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { stream?: boolean };
+      const base = { id: 'cmpl-1', created: 1, model: MODEL };
+      if (!body.stream) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }], usage: USAGE }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const word of ['hi', ' there']) res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE })}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, POD_IP, () => resolve(server)));
+}
+
+let pod: Server;
+let receiver: OtlpReceiver;
+let cfg: TempConfig;
+let gw: RunningGateway;
+let client: OpenAI;
+
+before(async () => {
+  pod = await startPod();
+  receiver = await startOtlpReceiver('127.0.73.3');
+  const port = (pod.address() as AddressInfo).port;
+  cfg = await tempConfig({ 'all.yaml': [podYaml('tiny-0', POD_IP, { app: 'tiny' }), poolYaml('tiny', { app: 'tiny' }, port), baseModelRouteYaml('tiny', MODEL, [['tiny', 1]])].join('---\n') });
+  // A long batch delay: the test flushes, so what it reads is what a shutdown would export.
+  gw = await startTestGateway(cfg.dir, { tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 } });
+  client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+
+after(async () => {
+  await gw?.close();
+  await receiver?.close();
+  await new Promise<void>((resolve) => (pod ? pod.close(() => resolve()) : resolve()));
+  await cfg?.remove();
+});
+
+/** The spans of one trace, once its request span has been exported. */
+async function traceOf(find: (s: ReceivedSpan) => boolean): Promise<{ root: ReceivedSpan; children: ReceivedSpan[] }> {
+  await gw.tracing!.flush();
+  assert.ok(await waitFor(() => receiver.spans.some((s) => s.kind === 'SERVER' && find(s)), 5000), 'the request span arrived at the receiver');
+  const root = receiver.spans.find((s) => s.kind === 'SERVER' && find(s))!;
+  return { root, children: receiver.spans.filter((s) => s.parentSpanId === root.spanId) };
+}
+
+describe('tracing end to end', () => {
+  it('exports a request span with GenAI attributes in the client trace, and tells the pod its attempt span', async () => {
+    seen.length = 0;
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] }, { headers: { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, tracestate: 'acme=1' } });
+    const { root, children } = await traceOf((s) => s.traceId === CLIENT_TRACE);
+
+    assert.equal(root.name, `chat ${MODEL}`);
+    assert.equal(root.parentSpanId, CLIENT_SPAN, "the client's span is the parent");
+    assert.equal(root.resource['service.name'], 'infergate');
+    const a = root.attributes;
+    assert.equal(a['gen_ai.operation.name'], 'chat');
+    assert.equal(a['gen_ai.request.model'], MODEL);
+    assert.equal(a['gen_ai.response.model'], MODEL);
+    assert.equal(a['gen_ai.usage.input_tokens'], USAGE.prompt_tokens);
+    assert.equal(a['gen_ai.usage.output_tokens'], USAGE.completion_tokens);
+    assert.equal(a['server.address'], POD_IP);
+    assert.equal(a['server.port'], (pod.address() as AddressInfo).port);
+    assert.equal(a['http.request.method'], 'POST');
+    assert.equal(a['url.path'], '/v1/chat/completions');
+    assert.equal(a['http.response.status_code'], 200);
+    assert.equal(a['infergate.pool'], 'default/tiny');
+    assert.equal(a['infergate.base_model'], MODEL);
+    assert.equal(a['infergate.attempts'], 1);
+    assert.equal(a['error.type'], undefined);
+
+    assert.deepEqual(children.map((s) => s.name).sort(), [`chat ${MODEL}`, 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
+    const scheduling = children.find((s) => s.name === 'infergate.scheduling')!;
+    assert.equal(scheduling.attributes['infergate.scheduling.picked'], `${POD_IP}:${(pod.address() as AddressInfo).port}`);
+    assert.ok(Object.keys(scheduling.attributes).some((k) => /^infergate\.scheduling\.scorer\..+\.score$/.test(k)), 'each scorer scored the pick');
+    const attempt = children.find((s) => s.kind === 'CLIENT')!;
+    assert.equal(attempt.attributes['http.response.status_code'], 200);
+    for (const s of children) assert.ok(s.startNs >= root.startNs && s.endNs <= root.endNs, `${s.name} lies within the request`);
+
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.traceparent, `00-${CLIENT_TRACE}-${attempt.spanId}-01`, 'the pod is told the attempt span, in the client trace');
+    assert.equal(seen[0]!.tracestate, 'acme=1');
+  });
+
+  it('starts a trace for a client that sent none, and reads usage from a stream', async () => {
+    seen.length = 0;
+    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], stream: true, stream_options: { include_usage: true } });
+    for await (const _ of stream) {
+      // drain
+    }
+    assert.equal(seen.length, 1);
+    const sent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(seen[0]!.traceparent));
+    assert.ok(sent, `the pod got a traceparent: ${String(seen[0]!.traceparent)}`);
+    const { root, children } = await traceOf((s) => s.traceId === sent[1]);
+    assert.equal(root.parentSpanId, '', 'a new trace');
+    assert.equal(root.attributes['gen_ai.request.stream'], true);
+    assert.equal(root.attributes['gen_ai.usage.output_tokens'], USAGE.completion_tokens);
+    assert.equal(typeof root.attributes['gen_ai.response.time_to_first_chunk'], 'number');
+    assert.equal(children.find((s) => s.kind === 'CLIENT')?.spanId, sent[2]);
+  });
+
+  it('traces a refused request with its error code', async () => {
+    await assert.rejects(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-request-id': 'refused-1' } }), (e: unknown) => (e as { status?: number }).status === 404);
+    const { root } = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-1');
+    assert.equal(root.name, 'chat no-such-model');
+    assert.equal(root.attributes['http.response.status_code'], 404);
+    assert.equal(root.attributes['error.type'], 'model_not_found');
+  });
+});
