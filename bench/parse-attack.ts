@@ -6,15 +6,19 @@
  * bounded time, while this process times /healthz every 20 ms on its own connection and reads the gateway's
  * RSS every 100 ms. Prints one Markdown row per shape: answers, /healthz p50/p99/max, peak RSS.
  *
- * The bodies go to /v1/parse-attack, which the route sends to the pod and the pod answers 404 at once without
- * reading it: the loop then runs as fast as the gateway allows (--path /v1/chat/completions makes the pod
- * parse each body too). Loopback only: the gateway on 127.0.65.1, the pod on 127.0.65.2.
+ * The pod (--pod drain, the default) reads each body whole and answers 200 at once, as a model server that
+ * rejects it would, only faster: the loop runs as fast as the gateway allows. --pod sim puts `infergate sim`
+ * there instead, which parses each body too (send to --path /v1/completions). The attacker and the pod run at
+ * low priority, so that on a small machine their CPU does not stand in for the gateway's. Loopback only: the
+ * gateway on 127.0.65.1, the pod on 127.0.65.2.
  *
- *   npx tsc -p . && node dist/bench/parse-attack.js [--seconds 8] [--concurrency 16] [--shapes deep-128,mix] [--path /v1/parse-attack]
+ *   npx tsc -p . && node dist/bench/parse-attack.js [--seconds 8] [--concurrency 16] [--shapes deepest,mix] [--pod drain|sim] [--path /v1/completions]
  *     [--max-json-depth N --max-json-values N --max-body-memory BYTES (the limits to shape bodies for and run at; default: the gateway's)] [--gateway-args="--flag value"]
  */
 import { fork } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -24,31 +28,35 @@ import { DEFAULT_JSON_LIMITS } from '../src/bbr/json-limits.js';
 import { podYaml, poolYaml, prefixRouteYaml } from '../src/config/manifests.js';
 import { DEFAULT_BODY_MEMORY_BYTES, DEFAULT_GATEWAY_OPTIONS } from '../src/proxy/gateway.js';
 import { percentiles } from '../src/bench/percentiles.js';
-import { CLI, rssMiB, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
+import { CLI, rssMiB, start, stopAll, waitForUrl } from './scenarios/lib/processes.js';
+
+const LOOP_DELAY_HOOK = fileURLToPath(new URL('./lib/loop-delay-hook.js', import.meta.url));
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '16' },
     shapes: { type: 'string', default: '' },
-    path: { type: 'string', default: '/v1/parse-attack' },
+    path: { type: 'string', default: '/v1/completions' },
+    pod: { type: 'string', default: 'drain' },
     port: { type: 'string', default: '18650' },
-    'sim-port': { type: 'string', default: '18651' },
+    'pod-port': { type: 'string', default: '18651' },
     'max-requests': { type: 'string', default: '20000' },
     'gateway-args': { type: 'string', default: '' },
     // The limits the bodies are shaped for, and given to the gateway (default: the gateway's defaults).
     'max-json-depth': { type: 'string', default: String(DEFAULT_JSON_LIMITS.maxDepth) },
     'max-json-values': { type: 'string', default: String(DEFAULT_JSON_LIMITS.maxValues) },
     'max-body-memory': { type: 'string', default: String(DEFAULT_BODY_MEMORY_BYTES) },
-    // Internal: run as the attacking child for this shape, report over IPC.
+    // Internal: run as the attacking child for this shape, report over IPC; or as the draining pod.
     attack: { type: 'string' },
+    'serve-pod': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Math.min(60, Number(values.seconds));
 const CONCURRENCY = Math.min(64, Number(values.concurrency));
 const MAX_REQUESTS = Number(values['max-requests']);
 const GATEWAY = `127.0.65.1:${values.port}`;
-const POD = { host: '127.0.65.2', port: Number(values['sim-port']) };
+const POD = { host: '127.0.65.2', port: Number(values['pod-port']) };
 const MODEL = 'attack/model';
 const B = DEFAULT_GATEWAY_OPTIONS.maxBodyBytes;
 const D = Number(values['max-json-depth']);
@@ -108,7 +116,7 @@ const IDLE = 'idle';
 
 const SHAPES: Record<string, { what: string; body: () => Buffer }> = {
   'nested-16MiB': { what: `the issue's attack: 16 MiB of [ then ], nested ${(B / 2).toLocaleString('en')} deep (over the limit)`, body: () => Buffer.from(`{"model":"${MODEL}","messages":${'['.repeat(B / 2 - 20)}${']'.repeat(B / 2 - 20)}}`) },
-  'deep-128': { what: `arrays nested ${D} deep (the limit), repeated up to ${V.toLocaleString('en')} values`, body: () => atLimits('messages', `${'['.repeat(D - 2)}${']'.repeat(D - 2)}`, D - 2) },
+  deepest: { what: `arrays nested ${D} deep (the limit), repeated up to ${V.toLocaleString('en')} values`, body: () => atLimits('messages', `${'['.repeat(D - 2)}${']'.repeat(D - 2)}`, D - 2) },
   ints: { what: `${V.toLocaleString('en')} small integers (token ids)`, body: () => atLimits('prompt', '7', 1) },
   doubles: { what: `${V.toLocaleString('en')} decimals (the slowest numbers to read)`, body: () => atLimits('prompt', '0.5', 1) },
   'empty-objects': { what: `${V.toLocaleString('en')} empty objects`, body: () => atLimits('messages', '{}', 1) },
@@ -130,6 +138,8 @@ interface Row {
   healthzFailures: number;
   rss: number[];
   seconds: number;
+  /** The gateway's own event-loop delay (ms), from bench/lib/loop-delay-hook.ts. */
+  loop?: { p50: number; p99: number; max: number };
 }
 
 /** What the attacking child reports. */
@@ -174,7 +184,8 @@ async function attack(shape: string): Promise<AttackResult> {
 
 async function runShape(shape: string, dir: string): Promise<Row> {
   const names = shapeNames(shape);
-  const gw = startNode(CLI, ['serve', '-f', dir, '--host', '127.0.65.1', '--port', values.port!, '--log-level', 'error', ...LIMIT_ARGS, ...values['gateway-args']!.split(' ').filter(Boolean)]);
+  const loopFile = join(dir, `loop-${shape}.json`);
+  const gw = start(process.execPath, ['--import', LOOP_DELAY_HOOK, CLI, 'serve', '-f', dir, '--host', '127.0.65.1', '--port', values.port!, '--log-level', 'error', '--shutdown-delay', '0', '--drain-timeout', '1s', ...LIMIT_ARGS, ...values['gateway-args']!.split(' ').filter(Boolean)], { LOOP_DELAY_FILE: loopFile });
   const origin = `http://${GATEWAY}`;
   const what = shape === MIX ? `each worker its own shape: ${names.join(', ')}` : shape === IDLE ? 'no load: the baseline' : SHAPES[shape]!.what;
   const row: Row = { shape, what, bodyMiB: 0, sent: 0, answers: new Map(), healthz: [], healthzFailures: 0, rss: [], seconds: 0 };
@@ -199,7 +210,9 @@ async function runShape(shape: string, dir: string): Promise<Row> {
         await delay(20);
       }
     })();
-    const child = fork(process.argv[1]!, [...process.argv.slice(2), '--attack', shape], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The attacker and the pod run at low priority: on a small machine their CPU would otherwise delay the
+    // gateway, where in a real deployment they run elsewhere.
+    const child = fork(process.argv[1]!, [...process.argv.slice(2), '--attack', shape], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execPath: 'nice', execArgv: ['-n', '19', process.execPath] });
     const result = await new Promise<AttackResult>((resolve, reject) => {
       child.once('message', (m) => resolve(m as AttackResult));
       child.once('exit', (code) => reject(new Error(`the attacking process exited with ${code}`)));
@@ -211,8 +224,16 @@ async function runShape(shape: string, dir: string): Promise<Row> {
     row.bodyMiB = Math.max(0, ...names.map((n) => SHAPES[n]!.body().length)) / 1048576;
   } finally {
     await probe.close().catch(() => undefined);
-    gw.kill('SIGKILL');
+    // SIGKILL after SIGTERM's shutdown window: the hook writes its figures on a normal exit.
+    gw.kill('SIGINT');
+    const killer = setTimeout(() => gw.kill('SIGKILL'), 10_000);
     await new Promise((r) => gw.once('exit', r));
+    clearTimeout(killer);
+  }
+  try {
+    row.loop = JSON.parse(await readFile(loopFile, 'utf8')) as Row['loop'];
+  } catch {
+    // killed before it could write: no figures
   }
   return row;
 }
@@ -223,7 +244,8 @@ function format(row: Row): string {
   const answers = [...row.answers].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}x ${k}`).join(', ');
   const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
   const rssMax = row.rss.length > 0 ? Math.max(...row.rss) : NaN;
-  return `| ${row.shape} | ${row.what} | ${row.bodyMiB.toFixed(1)} | ${(row.sent / row.seconds).toFixed(1)} | ${answers} | ${row.healthz.length}${row.healthzFailures > 0 ? ` (${row.healthzFailures} failed)` : ''} | ${f(h.p50)} | ${f(h.p99)} | ${f(max)} | ${f(rssMax)} |`;
+  const loop = row.loop ? `${f(row.loop.p99)} / ${f(row.loop.max)}` : '-';
+  return `| ${row.shape} | ${row.what} | ${row.bodyMiB.toFixed(1)} | ${(row.sent / row.seconds).toFixed(1)} | ${answers} | ${row.healthz.length}${row.healthzFailures > 0 ? ` (${row.healthzFailures} failed)` : ''} | ${f(h.p50)} | ${f(h.p99)} | ${f(max)} | ${loop} | ${f(rssMax)} |`;
 }
 
 async function main(): Promise<void> {
@@ -232,12 +254,13 @@ async function main(): Promise<void> {
   for (const s of chosen) if (!all.includes(s)) throw new Error(`unknown shape ${s}; shapes: ${all.join(', ')}`);
   const dir = await mkdtemp(join(tmpdir(), 'infergate-parse-attack-'));
   await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', POD.host, { app: 'attack' }), poolYaml('attack', { app: 'attack' }, POD.port), prefixRouteYaml('attack', '/v1/', 'attack')].join('---\n'));
-  startNode(CLI, ['sim', '--model', MODEL, '--host', POD.host, '--port', String(POD.port), '--ttft', '0', '--itl', '0']);
+  const pod = values.pod === 'sim' ? [CLI, 'sim', '--model', MODEL, '--host', POD.host, '--port', String(POD.port), '--ttft', '0', '--itl', '0'] : [process.argv[1]!, ...process.argv.slice(2), '--serve-pod'];
+  start('nice', ['-n', '19', process.execPath, ...pod]);
   try {
     await waitForUrl(`http://${POD.host}:${POD.port}/health`);
-    console.log(`gateway: --max-body-bytes ${B} ${LIMIT_ARGS.join(' ')}${values['gateway-args'] ? ` ${values['gateway-args']}` : ''}; ${CONCURRENCY} concurrent bodies per shape for ${SECONDS} s, POST ${values.path}\n`);
-    console.log('| shape | body | MiB | req/s | answers | /healthz samples | p50 ms | p99 ms | max ms | peak RSS MiB |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`gateway: --max-body-bytes ${B} ${LIMIT_ARGS.join(' ')}${values['gateway-args'] ? ` ${values['gateway-args']}` : ''}; ${CONCURRENCY} concurrent bodies per shape for ${SECONDS} s, POST ${values.path} (pod: ${values.pod})\n`);
+    console.log('| shape | body | MiB | req/s | answers | /healthz samples | p50 ms | p99 ms | max ms | gateway loop delay p99 / max ms | peak RSS MiB |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of chosen) console.log(format(await runShape(s, dir)));
   } finally {
     await stopAll();
@@ -245,7 +268,22 @@ async function main(): Promise<void> {
   }
 }
 
-if (values.attack !== undefined) {
+/** The draining pod: serves its model list and health, reads every body whole, answers 200. */
+function servePod(): void {
+  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'bench' }] });
+  createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    req.resume();
+    req.once('end', () => {
+      if (path === '/v1/models') res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+      else if (path === '/health' || path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"text_completion","choices":[]}');
+    });
+  }).listen(POD.port, POD.host);
+}
+
+if (values['serve-pod']) servePod();
+else if (values.attack !== undefined) {
   process.send!(await attack(values.attack));
   process.disconnect();
 } else await main();

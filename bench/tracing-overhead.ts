@@ -4,8 +4,11 @@
  * always on) to a local OTLP/HTTP sink, loaded alternately round by round so the machine's noise hits both
  * alike. Prints throughput at N connections and latency at one connection for each.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/tracing-overhead.js [--concurrency 50] [--seconds 5] [--rounds 3] [--stream]
+ *   npx tsc -p tsconfig.json && node dist/bench/tracing-overhead.js [--concurrency 50] [--seconds 5] [--rounds 3] [--stream] [--ratio 1]
+ *
+ * `--ratio R` below 1 samples that share of requests (OTEL_TRACES_SAMPLER=parentbased_traceidratio).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +23,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     stream: { type: 'boolean', default: false },
+    ratio: { type: 'string', default: '1' },
   },
 });
 const CONCURRENCY = Number(values.concurrency);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
+const RATIO = Number(values.ratio);
+const SAMPLER: NodeJS.ProcessEnv = RATIO >= 1 ? { OTEL_TRACES_SAMPLER: 'always_on' } : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(RATIO) };
+const ON = RATIO >= 1 ? 'tracing on (every request)' : `tracing on (${RATIO * 100}% sampled)`;
 const HOST = '127.0.73.20';
 const UPSTREAM = { host: '127.0.73.21', port: 18620 };
 const SINK_PORT = 18621;
@@ -56,6 +63,20 @@ http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
 http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); }).listen(Number(sinkPort), host);
 `;
 
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (Linux; clock ticks of 10 ms). CPU per request
+ * is steadier than throughput on a shared machine: other load slows both gateways but charges neither.
+ */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 interface Target {
   name: string;
   origin: string;
@@ -68,10 +89,10 @@ async function main(): Promise<void> {
   start(process.execPath, ['-e', SERVERS, UPSTREAM.host, String(UPSTREAM.port), String(SINK_PORT), MODEL]);
   try {
     await waitForUrl(`http://${UPSTREAM.host}:${UPSTREAM.port}/health`);
-    const serve = (port: number, extra: string[]): Target['pid'] => startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(port), '--admin-port', '0', '--log-level', 'warn', ...extra], { OTEL_TRACES_SAMPLER: 'always_on' }).pid;
+    const serve = (port: number, extra: string[]): Target['pid'] => startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(port), '--admin-port', '0', '--log-level', 'warn', ...extra], SAMPLER).pid;
     const targets: Target[] = [
       { name: 'tracing off', origin: `http://${HOST}:${GATEWAYS.off}`, pid: serve(GATEWAYS.off, []) },
-      { name: 'tracing on (every request)', origin: `http://${HOST}:${GATEWAYS.on}`, pid: serve(GATEWAYS.on, ['--otlp-endpoint', `http://${UPSTREAM.host}:${SINK_PORT}`]) },
+      { name: ON, origin: `http://${HOST}:${GATEWAYS.on}`, pid: serve(GATEWAYS.on, ['--otlp-endpoint', `http://${UPSTREAM.host}:${SINK_PORT}`]) },
     ];
     for (const t of targets) await waitForUrl(`${t.origin}/readyz`);
     const body = JSON.stringify({ model: MODEL, prompt: 'Say hello to the tracing benchmark.', max_tokens: 1, stream: values.stream, ...(values.stream ? { stream_options: { include_usage: true } } : {}) });
@@ -80,10 +101,16 @@ async function main(): Promise<void> {
     const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const rss = new Map<string, number>();
+    const cpu = new Map<string, { ms: number; requests: number }>(targets.map((t) => [t.name, { ms: 0, requests: 0 }]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}...\r`);
-        loaded.get(t.name)!.push(await run(t, SECONDS, CONCURRENCY));
+        const before = cpuMs(t.pid);
+        const result = await run(t, SECONDS, CONCURRENCY);
+        loaded.get(t.name)!.push(result);
+        const c = cpu.get(t.name)!;
+        c.ms += cpuMs(t.pid) - before;
+        c.requests += result.requests;
         single.get(t.name)!.push(await run(t, Math.max(1, SECONDS / 2), 1));
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
@@ -92,13 +119,15 @@ async function main(): Promise<void> {
     const mean = (xs: LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
     const off = loaded.get('tracing off')!;
     console.log(`\ntracing overhead: ${values.stream ? 'streamed' : 'non-streamed'} /v1/completions, ${CONCURRENCY} connections x ${SECONDS} s and 1 connection x ${Math.max(1, SECONDS / 2)} s, ${ROUNDS} rounds alternated\n`);
-    console.log('| gateway | req/s | vs off | p50 ms | p99 ms | p50 ms at 1 conn | peak RSS MiB | errors |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const cpuPerRequest = (name: string): number => (cpu.get(name)!.ms * 1000) / cpu.get(name)!.requests;
+    console.log('| gateway | req/s | vs off | gateway CPU µs/request | vs off | p50 ms | p99 ms | p50 ms at 1 conn | peak RSS MiB | errors |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const t of targets) {
       const xs = loaded.get(t.name)!;
       const one = single.get(t.name)!;
       const errors = [...xs, ...one].reduce((s, x) => s + x.errors, 0);
-      console.log(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${(mean(xs, 'rps') / mean(off, 'rps')).toFixed(3)}x | ${mean(xs, 'p50').toFixed(2)} | ${mean(xs, 'p99').toFixed(2)} | ${mean(one, 'p50').toFixed(3)} | ${rss.get(t.name)?.toFixed(0) ?? '-'} | ${errors} |`);
+      const us = cpuPerRequest(t.name);
+      console.log(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${(mean(xs, 'rps') / mean(off, 'rps')).toFixed(3)}x | ${us.toFixed(0)} | ${(us / cpuPerRequest('tracing off')).toFixed(2)}x | ${mean(xs, 'p50').toFixed(2)} | ${mean(xs, 'p99').toFixed(2)} | ${mean(one, 'p50').toFixed(3)} | ${rss.get(t.name)?.toFixed(0) ?? '-'} | ${errors} |`);
     }
     console.log(`\nper round, req/s: ${targets.map((t) => `${t.name}: ${loaded.get(t.name)!.map((x) => x.rps.toFixed(0)).join(', ')}`).join('; ')}`);
   } finally {

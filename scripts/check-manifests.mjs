@@ -35,7 +35,8 @@ const MODES = {
     component: 'gateway',
     replicas: 2,
     portFlags: { '--port': 8080 },
-    containerPorts: { http: 8080 },
+    // The admin listener keeps its default port, 9090 (--admin-port), on the --host address.
+    containerPorts: { http: 8080, 'http-metrics': 9090 },
     servicePorts: [{ name: 'http', port: 80, targetPort: 'http', appProtocol: ['http'] }],
     liveness: { httpGet: { path: '/healthz', port: 'http' } },
     readiness: { httpGet: { path: '/readyz', port: 'http' } },
@@ -43,7 +44,7 @@ const MODES = {
   extproc: {
     component: 'ext-proc',
     replicas: 1,
-    portFlags: { '--bbr-port': 9004, '--epp-port': 9002, '--health-port': 9003, '--metrics-port': 9090 },
+    portFlags: { '--bbr-port': 9004, '--epp-port': 9002, '--health-port': 9003, '--admin-port': 9090 },
     containerPorts: { 'grpc-bbr': 9004, 'grpc-epp': 9002, 'grpc-health': 9003, 'http-metrics': 9090 },
     servicePorts: [
       { name: 'grpc-bbr', port: 9004, targetPort: 'grpc-bbr', appProtocol: ['http2', 'kubernetes.io/h2c'] },

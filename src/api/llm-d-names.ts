@@ -23,6 +23,9 @@ export interface AliasedHeader {
   readonly alias: string;
 }
 
+/** Names the request's fairness group (a tenant): a metrics label today. */
+export const FAIRNESS_ID_HEADER: AliasedHeader = { name: 'x-llm-d-inference-fairness-id', alias: 'x-gateway-inference-fairness-id' };
+
 /** Names the request's InferenceObjective. */
 export const OBJECTIVE_HEADER: AliasedHeader = { name: 'x-llm-d-inference-objective', alias: 'x-gateway-inference-objective' };
 

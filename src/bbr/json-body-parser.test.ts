@@ -21,7 +21,7 @@ function chunkings(body: Buffer, rand: () => number): Buffer[][] {
 }
 
 function parse(chunks: readonly Buffer[], windowBytes: number): JsonBody | undefined {
-  const p = new JsonBodyParser(LIMITS, windowBytes);
+  const p = new JsonBodyParser(LIMITS, { windowBytes });
   for (const c of chunks) p.write(c);
   return p.end();
 }
@@ -133,9 +133,21 @@ describe('JsonBodyParser', () => {
   }
 
   test('after an error, every later call throws the same error', () => {
-    const p = new JsonBodyParser(LIMITS, 8);
+    const p = new JsonBodyParser(LIMITS, { windowBytes: 8 });
     assert.throws(() => p.write(Buffer.from('[1,,')), /unexpected ','/);
     assert.throws(() => p.write(Buffer.from('2]')), /unexpected ','/);
     assert.throws(() => p.end(), /unexpected ','/);
   });
+});
+
+test('strings longer than maxStringChars are cut to it, and counted', () => {
+  const long = 'é'.repeat(300);
+  const doc = Buffer.from(JSON.stringify({ model: 'm', prompt: long, short: 'abc', list: [long, 'x'] }));
+  for (const windowBytes of [8, 64]) {
+    const parsed = new JsonBodyParser(LIMITS, { windowBytes, maxStringChars: 100 });
+    parsed.write(doc);
+    const r = parsed.end();
+    assert.deepStrictEqual(r?.value, { model: 'm', prompt: long.slice(0, 100), short: 'abc', list: [long.slice(0, 100), 'x'] }, `window ${windowBytes}`);
+    assert.equal(r?.cutStrings, 2);
+  }
 });

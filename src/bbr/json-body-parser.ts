@@ -15,6 +15,20 @@ import { notJson, tooDeep, tooManyValues, type JsonLimits } from './json-limits.
  */
 export const DEFAULT_WINDOW_BYTES = 32 * 1024;
 
+/**
+ * Strings longer than this are cut to it in the parsed value. The value is what routing reads (the model,
+ * `stream`, a prompt prefix for prefix-cache scoring, which reads at most this much); the body sent upstream is
+ * the client's bytes, whole. Cutting spares decoding (and holding) a second copy of a 16 MiB prompt.
+ */
+export const DEFAULT_MAX_STRING_CHARS = 1024 * 1024;
+
+export interface JsonBodyParserOptions {
+  /** Bytes per window (see above); small in tests to exercise every path. */
+  windowBytes?: number;
+  /** Strings longer than this many UTF-16 units are cut to it (default DEFAULT_MAX_STRING_CHARS). */
+  maxStringChars?: number;
+}
+
 /** Byte offsets in the body: `start` inclusive, `end` exclusive. */
 export interface ByteSpan {
   start: number;
@@ -22,7 +36,10 @@ export interface ByteSpan {
 }
 
 export interface JsonBody {
+  /** JSON.parse's value for the body, except that strings longer than the parser's maxStringChars are cut to it. */
   value: unknown;
+  /** How many strings were cut. */
+  cutStrings?: number;
   /** Where the value of the top-level `model` sits in the body (the last one, which JSON.parse keeps), so it can be replaced in place. */
   modelSpan?: ByteSpan;
 }
@@ -103,8 +120,10 @@ export class JsonBodyParser {
   #num = N_SIGN;
   #literal = '';
   #literalAt = 0;
-  /** A string longer than a window: the pieces decoded so far, and where the next one starts. */
-  #big: { pieces: string[]; from: number } | undefined;
+  /** A string longer than a window: the pieces decoded so far, their length, and where the next one starts. */
+  #big: { pieces: string[]; chars: number; from: number } | undefined;
+  readonly #maxStringChars: number;
+  #cutStrings = 0;
   /** Whether the long string's current window holds an escape (else it decodes without JSON.parse). */
   #windowEscapes = false;
   #modelMember = false;
@@ -112,9 +131,10 @@ export class JsonBodyParser {
   #modelSpan: ByteSpan | undefined;
   #heap = 0;
 
-  constructor(limits: JsonLimits, windowBytes = DEFAULT_WINDOW_BYTES) {
+  constructor(limits: JsonLimits, options: JsonBodyParserOptions = {}) {
     this.#limits = limits;
-    this.#window = windowBytes;
+    this.#window = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    this.#maxStringChars = options.maxStringChars ?? DEFAULT_MAX_STRING_CHARS;
   }
 
   /** Bytes written so far. */
@@ -159,7 +179,7 @@ export class JsonBodyParser {
         throw notJson(this.#frames.length > 0 ? `the body ends at byte ${this.#size} with ${this.#frames.length} array(s) or object(s) still open` : 'the body holds no JSON value');
       }
     });
-    return this.#modelSpan ? { value: this.#root, modelSpan: this.#modelSpan } : { value: this.#root };
+    return { value: this.#root, ...(this.#modelSpan ? { modelSpan: this.#modelSpan } : {}), ...(this.#cutStrings > 0 ? { cutStrings: this.#cutStrings } : {}) };
   }
 
   #guard(run: () => void): void {
@@ -301,14 +321,19 @@ export class JsonBodyParser {
 
   #stringEnded(end: number): void {
     this.#tok = T_NONE;
-    this.#heap += end - this.#tokStart;
     let value: string | undefined;
     const big = this.#big;
     if (big) {
-      big.pieces.push(this.#decodeString(big.from, end - 1));
+      const whole = big.chars < this.#maxStringChars;
+      if (whole) big.pieces.push(this.#decodeString(big.from, end - 1));
       value = big.pieces.join('');
+      if (!whole || value.length > this.#maxStringChars) {
+        value = value.slice(0, this.#maxStringChars);
+        this.#cutStrings++;
+      }
+      this.#heap += value.length;
       this.#big = undefined;
-    }
+    } else this.#heap += end - this.#tokStart;
     if (!this.#isKey) return this.#ended(this.#tokStart, end, value === undefined ? undefined : { value, attached: false });
     const f = this.#frames[this.#frames.length - 1]!;
     f.keyStart = this.#tokStart;
@@ -435,10 +460,13 @@ export class JsonBodyParser {
     }
     // Every open container is larger than a string that is, so all of them are built by now.
     if (this.#tok === T_STRING && pos - this.#tokStart > this.#window) {
-      const big = (this.#big ??= { pieces: [], from: this.#tokStart + 1 });
+      const big = (this.#big ??= { pieces: [], chars: 0, from: this.#tokStart + 1 });
       const cut = this.#utf8Boundary(big.from, this.#esc !== 0 ? this.#escStart : pos);
-      if (cut > big.from) {
-        big.pieces.push(this.#decodeString(big.from, cut));
+      // Past the cut, the rest of the string is only scanned.
+      if (cut > big.from && big.chars < this.#maxStringChars) {
+        const piece = this.#decodeString(big.from, cut);
+        big.pieces.push(piece);
+        big.chars += piece.length;
         big.from = cut;
         this.#windowEscapes = this.#esc !== 0;
       }
@@ -536,8 +564,8 @@ export class JsonBodyParser {
 }
 
 /** Parses a whole body at once, with the same limits and result as the incremental path. */
-export function parseJsonBody(body: Buffer, limits: JsonLimits): JsonBody | undefined {
-  const p = new JsonBodyParser(limits);
+export function parseJsonBody(body: Buffer, limits: JsonLimits, options: JsonBodyParserOptions = {}): JsonBody | undefined {
+  const p = new JsonBodyParser(limits, options);
   p.write(body);
   return p.end();
 }

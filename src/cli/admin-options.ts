@@ -14,11 +14,11 @@ export interface AdminFlags {
 export function addAdminOptions(cmd: Command, metricsPortAlias = false): Command {
   cmd
     .addOption(
-      new Option('--admin-port <port>', 'the admin listener, apart from traffic: GET / (a live dashboard), GET /metrics (Prometheus), GET /debug/scheduling (with --debug-decisions); 0 picks a free port')
-        .argParser(intFlag(0, 65535))
-        .default(undefined, String(DEFAULT_ADMIN_PORT)),
+      // No commander default: left unset, --metrics-port (extproc) may still give the port. Commander shows
+      // defaults only for values it sets, so the description says it.
+      new Option('--admin-port <port>', `the admin listener, apart from traffic: GET / (a live dashboard), GET /metrics (Prometheus), GET /debug/scheduling (with --debug-decisions); 0 picks a free port (default: ${DEFAULT_ADMIN_PORT})`).argParser(intFlag(0, 65535)),
     )
-    .addOption(new Option('--admin-host <host>', 'address the admin listener binds').default(undefined, 'the --host address'));
+    .addOption(new Option('--admin-host <host>', 'address the admin listener binds (default: the --host address)'));
   if (metricsPortAlias) cmd.addOption(new Option('--metrics-port <port>', 'former name of --admin-port, still accepted').argParser(intFlag(0, 65535)));
   return cmd;
 }

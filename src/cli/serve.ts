@@ -9,6 +9,7 @@ import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shu
 import { intFlag } from './parse-flags.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 import { startGateway } from './start-gateway.js';
+import { accessLogTarget } from '../observability/access-log.js';
 import { addConnectionOptions, addJsonLimitOptions, bodyMemoryOf, connectionLimitsOf, jsonLimitsOf, type ConnectionFlags, type JsonLimitFlags } from './limit-options.js';
 import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
 
@@ -18,6 +19,7 @@ interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, Connect
   port: number;
   maxBodyBytes: number;
   maxAttempts: number;
+  accessLog?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -29,7 +31,8 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
-    .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts);
+    .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
+    .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off');
   addAdminOptions(cmd);
   addJsonLimitOptions(cmd);
   addConnectionOptions(cmd);
@@ -57,6 +60,7 @@ export function registerServeCommand(program: Command): void {
           allowAdminPaths: flags.allowAdminPaths ?? [],
           ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
           configEdits: configEditsOf(flags),
+          ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),
           jsonLimits: jsonLimitsOf(flags),
           connections: connectionLimitsOf(flags),
           maxBodyMemoryBytes: bodyMemoryOf(flags),

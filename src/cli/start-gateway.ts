@@ -11,6 +11,7 @@ import { composeObservers } from '../observability/compose-observers.js';
 import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
 import { Tracing } from '../observability/tracing/tracing.js';
+import { AccessLog, type AccessLogTarget } from '../observability/access-log.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
@@ -40,6 +41,8 @@ export interface StartGatewayOptions extends Partial<GatewayOptions> {
   adminHost?: string;
   /** OpenTelemetry tracing (`--otlp-endpoint`, `OTEL_*`; see tracingSettings): off, and nothing built, when unset. */
   tracing?: TracingConfig;
+  /** `--access-log`: one JSON line per request to stdout or a file; off when unset. */
+  accessLog?: AccessLogTarget;
 }
 
 export interface RunningGateway {
@@ -69,17 +72,18 @@ export interface RunningGateway {
 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   assertOneSource(opts.configPath, opts.kube);
-  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, tracing: tracingConfig, ...gwOpts } = opts;
+  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, tracing: tracingConfig, accessLog: accessLogTarget, ...gwOpts } = opts;
   let kube: KubeWiring | undefined;
   const metrics = new GatewayMetrics();
   // The dashboard (GET / on the admin listener) charts requests only where there is a listener to show them.
   const dashboard = adminPort !== undefined ? new DashboardObserver() : undefined;
   // Off unless configured: then no tracer exists and no observer is registered, at no cost per request.
   const tracing = tracingConfig ? new Tracing(tracingConfig, gwOpts.log ?? createLogger('info')) : undefined;
+  const accessLog = accessLogTarget ? new AccessLog(accessLogTarget) : undefined;
   const options: GatewayOptions = {
     ...DEFAULT_GATEWAY_OPTIONS,
     log: createLogger('info'),
-    observer: composeObservers([metrics.observer, dashboard, tracing?.observer]),
+    observer: composeObservers([metrics.observer, dashboard, tracing?.observer, accessLog]),
     ...stripUndefined(gwOpts),
     ...(kubeOpts ? { isolateConfigProblems: true, notReadyReason: () => kube?.source.notReadyReason() ?? 'connecting to the Kubernetes API' } : {}),
   };
@@ -138,7 +142,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         await gateway.close();
         await admin?.close();
         // Last: the spans of the requests close() let finish are exported.
-        await tracing?.shutdown();
+        await accessLog?.close();
+        await accessLog?.close();
+    await tracing?.shutdown();
       },
       shutdown: async (shutdown) => {
         // The source keeps running meanwhile: pods may change under the requests still in flight.
@@ -149,7 +155,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         await gateway.close(0);
         // Last: Prometheus scrapes the drain until the end.
         await admin?.close();
-        await tracing?.shutdown();
+        await accessLog?.close();
+        await accessLog?.close();
+    await tracing?.shutdown();
         return report;
       },
     };
@@ -157,6 +165,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     await stopSource().catch(() => undefined);
     await gateway.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
+    await accessLog?.close();
     await tracing?.shutdown();
     throw e;
   }

@@ -35,10 +35,10 @@ export class NoEndpointError extends GatewayError {
  * tried already, that are not held out after a connection failure, that outlier detection has not ejected,
  * and that do not hold requests they neither answer nor report (an endpoint that accepts connections and
  * answers nothing, while its /metrics look idle, is left out about a second after such a request, long
- * before any timeout: no scorer weight, prefix affinity included, can pull traffic back to it). When every serving endpoint is
- * held out, the ejected and unresponsive ones are candidates again (Envoy's panic routing: better a suspect
- * endpoint than none), else the one whose backoff ends first, so a single-replica pool recovers on the next
- * request.
+ * before any timeout: no scorer weight, prefix affinity included, can pull traffic back to it). When every
+ * serving endpoint is held out, the ejected and unresponsive ones are candidates again (Envoy's panic
+ * routing: better a suspect endpoint than none), else the one whose backoff ends first, so a
+ * single-replica pool recovers on the next request.
  * Returns `view.endpoints` itself when nothing is excluded (no allocation on the common path).
  * Throws 503 `no_healthy_endpoint` naming the pool and every endpoint's reason when nothing is eligible.
  */

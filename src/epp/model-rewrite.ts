@@ -7,6 +7,8 @@ export interface ModelRewriteResult {
   model: string;
   /** `InferenceModelRewrite namespace/name rule i`, for explain and logs. */
   source: string;
+  /** The InferenceModelRewrite's name, for metrics (`model_rewrite_name`). */
+  name: string;
 }
 
 /**
@@ -40,5 +42,5 @@ function pick(rw: InferenceModelRewrite, i: number, random: () => number): Model
     }
     x -= t.weight;
   }
-  return { model: chosen.modelRewrite, source: `InferenceModelRewrite ${keyOf(rw.meta)} rule ${i}` };
+  return { model: chosen.modelRewrite, source: `InferenceModelRewrite ${keyOf(rw.meta)} rule ${i}`, name: rw.meta.name };
 }

@@ -13,8 +13,11 @@ import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { PickOutcome } from '../proxy/pick-stage.js';
-import { planRoute, type GatewayState } from '../proxy/plan-request.js';
-import { pickAndRecord } from '../proxy/record-decision.js';
+import { planRoute, type GatewayState, type RoutePlan } from '../proxy/plan-request.js';
+import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';
+import { FAIRNESS_ID_HEADER, aliasedHeader } from '../api/llm-d-names.js';
+import { modelFieldProblem } from '../bbr/extract-model.js';
+import { pickAndRecord, scheduleTraces } from '../proxy/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import { NO_HEADER_CHANGES, type HeaderChanges } from './header-map.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
@@ -35,6 +38,11 @@ export interface EppProcessorOptions {
   decisions?: DecisionLog;
   /** vLLM admin paths refused with 403 before any pick (Envoy routes them here when a route prefix covers them). */
   adminPaths?: AdminPathPolicy;
+  /**
+   * Told of each request the picker handles (metrics, dashboard, traces): the pick, the status the response
+   * headers carry, the end. There is no proxy here, so no token timing or usage.
+   */
+  observer?: RequestObserver;
 }
 
 export class EppProcessor implements Processor {
@@ -58,6 +66,8 @@ class EppExchange implements Exchange {
   #pick: PickOutcome | undefined;
   #state: GatewayState | undefined;
   #served: Endpoint | undefined;
+  /** What the observers see of this request; undefined without observers, and once it ended. */
+  #record: RequestRecord | undefined;
   /** Response headers passed: the pick's endpoint (or the one the data plane retried on) answered. */
   #answered = false;
   /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
@@ -71,11 +81,16 @@ class EppExchange implements Exchange {
 
   decide(req: ProcessedRequest): RequestVerdict {
     const started = performance.now();
+    const observer = this.#opts.observer;
+    if (observer) this.#record = recordOf(req.headers);
     try {
-      return this.#decide(req);
+      const verdict = this.#decide(req);
+      if (verdict.kind === 'reject') this.#refused(verdict.error);
+      return verdict;
     } catch (e) {
       const error = asGatewayError(e);
       if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { error: error.message, stack: (e as Error).stack });
+      this.#refused(error);
       return { kind: 'reject', error };
     } finally {
       this.#opts.metrics.observePick((performance.now() - started) / 1000);
@@ -91,15 +106,30 @@ class EppExchange implements Exchange {
     const named = namedPool(req.metadata, this.#grpcMetadata);
     const planState = named ? this.#pinned.get(state, resolvePoolKey(state, named), named.source) : state;
     const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody));
+    const r = this.#record;
+    if (r) recordPlan(r, plan);
     if (plan.error) return { kind: 'reject', error: plan.error };
     const subset = subsetHint(req.metadata);
     if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
-    const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions);
+    const traceSchedule = r !== undefined && this.#opts.observer!.tracesScheduling?.(r) === true;
+    const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions, traceSchedule);
     this.#ticket = requestSent(pick.endpoint);
     this.#pick = pick;
+    let traceHeaders: Record<string, string> | undefined;
+    if (r) {
+      if (traceSchedule) r.schedulingTrace = scheduleTraces(plan);
+      r.attempts = 1;
+      r.endpoint = pick.endpoint.address;
+      r.scheduledAt = performance.now();
+      this.#opts.observer!.scheduled?.(r);
+      // Envoy sends the request on: the attempt's span context goes with it, as the proxy sends it to the pod.
+      const attempt: UpstreamAttempt = { endpoint: pick.endpoint.address, startedAt: performance.now() };
+      r.attemptLog.push(attempt);
+      traceHeaders = this.#opts.observer!.attemptStarting?.(r, attempt);
+    }
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
     const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
-    const set: Record<string, string> = { ...plan.routingHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
+    const set: Record<string, string> = { ...plan.routingHeaders, ...traceHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
     return {
       kind: 'continue',
       headers: { set, remove: spoofedHeaders(req.headers, set, isReservedRoutingHeader) },
@@ -114,12 +144,23 @@ class EppExchange implements Exchange {
    * else the pick. It goes back to the client in x-gateway-destination-endpoint-served, with whatever the
    * scheduler's response hooks add (session affinity's token).
    */
-  responseHeaders(_headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
+  responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
     const pick = this.#pick;
     if (!pick) return NO_HEADER_CHANGES;
     const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
     const served = (typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined) ?? pick.endpoint;
     this.#served = served;
+    const r = this.#record;
+    if (r) {
+      const status = Number(headers.get(':status'));
+      if (Number.isInteger(status)) r.status = status;
+      r.endpoint = served.address;
+      const attempt = r.attemptLog[r.attemptLog.length - 1];
+      if (attempt) {
+        attempt.headersAt = performance.now();
+        if (r.status !== undefined) attempt.status = r.status;
+      }
+    }
     if (!this.#answered) {
       this.#answered = true;
       responseStarted(pick.endpoint, this.#ticket);
@@ -138,5 +179,55 @@ class EppExchange implements Exchange {
     this.#pick = undefined;
     requestEnded(pick.endpoint, this.#ticket, this.#answered);
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
+    const r = this.#record;
+    if (r) {
+      this.#record = undefined;
+      r.endedAt = performance.now();
+      const attempt = r.attemptLog[r.attemptLog.length - 1];
+      if (attempt) attempt.endedAt = r.endedAt;
+      // A stream that ended before response headers: the data plane gave up or the client left.
+      if (!this.#answered) r.clientGone = true;
+      this.#opts.observer!.ended(r);
+    }
   }
+
+  /** A request the picker refused (an immediate response): it ends here. */
+  #refused(error: GatewayError): void {
+    const r = this.#record;
+    if (!r) return;
+    this.#record = undefined;
+    r.errorCode = error.code;
+    r.status = error.status;
+    r.modelField ??= modelFieldProblem(error);
+    r.endedAt = performance.now();
+    this.#opts.observer!.ended(r);
+  }
+}
+
+/** A record from the request headers Envoy sent (pseudo-headers included). */
+function recordOf(headers: ReadonlyMap<string, string>): RequestRecord {
+  const url = headers.get(':path') ?? '/';
+  const q = url.indexOf('?');
+  const r = newRequestRecord(headers.get('x-request-id') ?? '', headers.get(':method') ?? 'POST', q < 0 ? url : url.slice(0, q), headers.get('x-forwarded-for')?.split(',')[0]?.trim());
+  const traceparent = headers.get('traceparent');
+  if (traceparent !== undefined) r.traceparent = traceparent;
+  const tracestate = headers.get('tracestate');
+  if (tracestate !== undefined) r.tracestate = tracestate;
+  return r;
+}
+
+/** What planning found, for the observers. */
+function recordPlan(r: RequestRecord, plan: RoutePlan): void {
+  r.routedAt = performance.now();
+  r.bbrDoneAt = r.routedAt;
+  const sent = plan.rewrittenFrom ?? plan.model;
+  if (sent !== undefined) r.model = sent;
+  if (plan.model !== undefined) r.targetModel = plan.model;
+  if (plan.rewriteName !== undefined) r.rewriteName = plan.rewriteName;
+  if (plan.base) r.baseModel = plan.base.baseModel;
+  if (plan.view) r.pool = plan.view.key;
+  r.priority = plan.priority;
+  r.stream = plan.json?.stream === true;
+  const fairness = aliasedHeader((h) => plan.headers?.get(h), FAIRNESS_ID_HEADER);
+  if (fairness !== undefined) r.fairnessId = fairness;
 }

@@ -21,6 +21,8 @@ import { ExtprocMetrics } from './extproc-metrics.js';
 import { AdminServer, DEFAULT_ADMIN_PORT } from '../observability/admin-server.js';
 import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
+import { composeObservers } from '../observability/compose-observers.js';
+import type { RequestObserver } from '../observability/request-record.js';
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
 import { HealthStatus } from './health-service.js';
 import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
@@ -146,7 +148,8 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   // In ext_proc mode the Gateway implementation (Envoy Gateway, Istio, GKE) owns InferencePool status.
   // Every snapshot from either source passes the guard, as in `serve`: an emptied config is held back, not applied.
   const edits = opts.configEdits ?? {};
-  const gatewayMetrics = new GatewayMetrics();
+  // BbrProcessor counts bbr_* itself: the picker's request records must not count them again.
+  const gatewayMetrics = new GatewayMetrics({ bbrInRecords: false });
   gatewayMetrics.attach(gateway);
   gatewayMetrics.add(metrics.families());
   const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, gatewayMetrics.countingReloads((s) => gateway.applySnapshot(s)));
@@ -210,7 +213,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       return bind(server, opts.host, port, creds.credentials);
     };
     const bbrPort = await start(new BbrProcessor(state, gatewayMetrics.bbr), opts.bbrPort);
-    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths) }), opts.eppPort);
+    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths), ...eppObserver(composeObservers([gatewayMetrics.observer, dashboard, tracing?.observer])) }), opts.eppPort);
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
       log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
@@ -275,4 +278,9 @@ async function shutdownGrpc(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The picker's observer option, absent when there is none. */
+function eppObserver(observer: RequestObserver | undefined): { observer?: RequestObserver } {
+  return observer ? { observer } : {};
 }

@@ -13,7 +13,7 @@ it('calls each member in order, defines only the hooks a member has, and merges 
   const calls: string[] = [];
   const a: RequestObserver = { ended: () => calls.push('a.ended'), scheduled: () => calls.push('a.scheduled') };
   const b: RequestObserver = {
-    tracesScheduling: true,
+    tracesScheduling: () => true,
     ended: () => calls.push('b.ended'),
     attemptStarting: () => {
       calls.push('b.attempt');
@@ -22,8 +22,9 @@ it('calls each member in order, defines only the hooks a member has, and merges 
   };
   const c = composeObservers([a, b])!;
   assert.equal(c.interTokenGap, undefined, 'nobody reads gaps: the data plane skips them');
-  assert.equal(c.tracesScheduling, true);
   const r = newRequestRecord('id', 'POST', '/v1/completions', undefined);
+  assert.equal(c.tracesScheduling!(r), true);
+  assert.equal(composeObservers([a, { ended: () => undefined }])!.tracesScheduling, undefined, 'nobody reads scheduling traces: picks stay untraced');
   const attempt = { endpoint: 'x:1', startedAt: 0 };
   r.attemptLog.push(attempt);
   assert.deepEqual(c.attemptStarting!(r, attempt), { traceparent: 't' });

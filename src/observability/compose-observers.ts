@@ -11,12 +11,20 @@ export function composeObservers(observers: readonly (RequestObserver | undefine
   const starting = list.filter((o) => o.attemptStarting !== undefined);
   const scheduled = list.filter((o) => o.scheduled !== undefined);
   const gaps = list.filter((o) => o.interTokenGap !== undefined);
+  const tracing = list.filter((o) => o.tracesScheduling !== undefined);
   const composite: RequestObserver = {
-    tracesScheduling: list.some((o) => o.tracesScheduling === true),
     ended: (r) => {
       for (const o of list) o.ended(r);
     },
   };
+  if (tracing.length > 0) {
+    // Every member is asked (no short cut): asking may start its work for the request (a trace's span).
+    composite.tracesScheduling = (r) => {
+      let any = false;
+      for (const o of tracing) if (o.tracesScheduling!(r)) any = true;
+      return any;
+    };
+  }
   if (starting.length > 0) {
     composite.attemptStarting = (r: RequestRecord, a: UpstreamAttempt) => {
       let headers: Record<string, string> | undefined;

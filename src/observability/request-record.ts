@@ -78,7 +78,7 @@ export interface RequestRecord {
   tracestate?: string;
   /**
    * The first pick's scheduling traces, one per profile that ran (filters, each scorer's raw scores, totals,
-   * the pick): filled only when an observer asks for traced picks (`RequestObserver.tracesScheduling`).
+   * the pick): filled only when an observer asked for a traced pick (`RequestObserver.tracesScheduling`).
    */
   schedulingTrace?: readonly CycleTrace[];
 }
@@ -121,10 +121,11 @@ export function newRequestRecord(requestId: string, method: string, path: string
  */
 export interface RequestObserver {
   /**
-   * True when this observer reads `schedulingTrace`: picks then run traced (every plugin's scores kept), a
-   * cost paid only while such an observer (tracing) is on.
+   * Asked once per request, before its first pick: true when this observer will read `schedulingTrace`, so
+   * that pick runs traced (every plugin's scores kept). Tracing answers true for sampled requests only; with
+   * no such observer, picks stay untraced at no cost.
    */
-  readonly tracesScheduling?: boolean;
+  tracesScheduling?(r: RequestRecord): boolean;
   /**
    * An attempt is about to be sent: headers to add to the upstream request (a trace's `traceparent`).
    * `attempt` is already the last entry of `r.attemptLog`.

@@ -114,3 +114,18 @@ export function parseUsage(text: string): Usage | undefined {
     ...(cached ? { cachedTokens: Number(cached[1]) } : {}),
   };
 }
+
+/**
+ * Feeds everything written to `res` through `tap` as it is written: this one response's `write` is wrapped,
+ * so the tap costs a function call per chunk and no stream in between (no buffering, no delay). `end()` of
+ * the returned handle parses the usage; the wrapping goes with the response.
+ */
+export function tapResponse(res: NodeJS.WritableStream, tap: ResponseTap): { end(): void } {
+  const write = res.write;
+  res.write = function tapped(this: NodeJS.WritableStream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (Buffer.isBuffer(chunk)) tap.chunk(chunk);
+    else if (typeof chunk === 'string') tap.chunk(Buffer.from(chunk));
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  return { end: () => tap.end() };
+}

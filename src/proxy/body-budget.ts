@@ -26,13 +26,17 @@ interface Lease extends BodyLease {
 }
 
 /**
- * Invariant: the oldest body still being read may always grow, so some body always progresses and the
- * budget cannot deadlock; the others grow only while the total is within the limit. Memory held is thus at
- * most the limit plus one body (bounded by --max-body-bytes and the JSON limits).
+ * Invariant: a body grows while the total is within the limit; past it, only the oldest body still being
+ * read may grow, and only while the bodies already read (held until their responses end, which needs no
+ * budget) are within the limit. So some body always progresses and reading bodies cannot deadlock, and
+ * memory held is at most the limit plus one body (bounded by --max-body-bytes and the JSON limits) and the
+ * first SMALL_BODY_BYTES of each body waiting.
  */
 export class BodyBudget {
   readonly limit: number;
   #used = 0;
+  /** Bytes of bodies read whole, held until their responses end. */
+  #held = 0;
   /** Open leases, oldest first. */
   #leases: Lease[] = [];
 
@@ -60,7 +64,7 @@ export class BodyBudget {
         if (released) return undefined;
         lease.bytes += bytes;
         this.#used += bytes;
-        if (lease.bytes <= SMALL_BODY_BYTES || this.#used <= this.limit || this.#oldestReading() === lease) return undefined;
+        if (lease.bytes <= SMALL_BODY_BYTES || this.#mayGrow(lease)) return undefined;
         return new Promise<void>((resolve) => {
           lease.waiter = resolve;
         });
@@ -68,11 +72,13 @@ export class BodyBudget {
       done: () => {
         if (!lease.reading) return;
         lease.reading = false;
+        this.#held += lease.bytes;
         this.#wake();
       },
       release: () => {
         if (released) return;
         released = true;
+        if (!lease.reading) this.#held -= lease.bytes;
         lease.reading = false;
         this.#used -= lease.bytes;
         this.#leases.splice(this.#leases.indexOf(lease), 1);
@@ -89,11 +95,12 @@ export class BodyBudget {
     return this.#leases.find((l) => l.reading);
   }
 
+  #mayGrow(l: Lease): boolean {
+    return this.#used <= this.limit || (this.#held <= this.limit && this.#oldestReading() === l);
+  }
+
   #wake(): void {
-    const oldest = this.#oldestReading();
-    for (const l of this.#leases) {
-      if (l.waiter && (this.#used <= this.limit || l === oldest)) this.#resolve(l);
-    }
+    for (const l of this.#leases) if (l.waiter && this.#mayGrow(l)) this.#resolve(l);
   }
 
   #resolve(l: Lease): void {

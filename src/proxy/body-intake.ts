@@ -7,27 +7,27 @@ import type { WorkSlice } from './work-slice.js';
 
 /**
  * A sink for readBody: each chunk goes to `parser` (when the body is JSON the gateway reads), its bytes and
- * the parse's estimated memory to a lease of `budget`, held until `res` closes; the body waits when the
- * budget is full or this turn's work slice is spent.
+ * the parse's estimated memory to a lease of `budget`, held until `res` closes. A chunk that finds the work
+ * slice spent is parsed when the slice lets this body go on; when the budget is full, the body waits for it,
+ * then for its turn.
  */
 export function bodyIntake(budget: BodyBudget, slice: WorkSlice, res: ServerResponse, parser?: JsonBodyParser): BodySink {
   const lease = budget.open();
   res.once('close', () => lease.release());
   let heap = 0;
+  const take = (chunk: Buffer): Promise<void> | undefined => {
+    const started = performance.now();
+    let grew = chunk.length;
+    if (parser) {
+      parser.write(chunk);
+      grew += parser.heapEstimate - heap;
+      heap = parser.heapEstimate;
+    }
+    slice.add(performance.now() - started);
+    return lease.grow(grew)?.then(() => slice.resume());
+  };
   return {
-    write(chunk) {
-      const started = performance.now();
-      let grew = chunk.length;
-      if (parser) {
-        parser.write(chunk);
-        grew += parser.heapEstimate - heap;
-        heap = parser.heapEstimate;
-      }
-      const sliceSpent = slice.spend(performance.now() - started);
-      return lease.grow(grew) ?? (sliceSpent ? slice.nextTurn() : undefined);
-    },
-    end() {
-      lease.done();
-    },
+    write: (chunk) => (slice.spent ? slice.resume().then(() => take(chunk)) : take(chunk)),
+    end: () => lease.done(),
   };
 }

@@ -9,12 +9,14 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 import type { PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
-import { pickAndRecord } from './record-decision.js';
+import { pickAndRecord, scheduleTraces } from './record-decision.js';
 import { sendError } from './send-error.js';
 import { sendAttempt, type AttemptResult } from '../upstream/send-attempt.js';
 import { formatDuration } from '../upstream/duration.js';
 import { isRetryable } from '../upstream/upstream-failure.js';
 import type { Upstream } from '../upstream/upstream.js';
+import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
+import { ResponseTap, tapResponse } from '../observability/response-tap.js';
 
 export interface ForwardContext {
   state: GatewayState;
@@ -23,6 +25,9 @@ export interface ForwardContext {
   upstream: Upstream;
   maxAttempts: number;
   log: Logger;
+  /** What the observers see of this request; set together with `observer`. */
+  record?: RequestRecord;
+  observer?: RequestObserver;
 }
 
 export interface ForwardRequest {
@@ -73,20 +78,30 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       : undefined;
   const aborted = (): 'client' | 'deadline' | undefined => (clientGone ? 'client' : deadlinePassed ? 'deadline' : undefined);
   const streamed = plan.json?.stream === true;
+  // Reads the answer as it passes to the client, for token timing and usage; one per attempt that answered.
+  let tap: { end(): void } | undefined;
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
       // The abort signal is an event, not a state: an attempt started after it fired would not see it.
       if (clientGone) return;
       if (deadlinePassed) throw deadlineError(plan, totalMs, failures);
       let pick: PickOutcome;
+      // A sampled trace reads the first pick's scores: only that pick runs traced for it.
+      const traceSchedule = attempt === 1 && ctx.record !== undefined && ctx.observer!.tracesScheduling?.(ctx.record) === true;
       try {
-        pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions);
+        pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions, traceSchedule);
       } catch (e) {
+        if (traceSchedule) ctx.record!.schedulingTrace = scheduleTraces(plan);
         if (failures.length === 0) throw e;
         break; // nothing left to fail over to: report what was tried
       }
+      if (traceSchedule) ctx.record!.schedulingTrace = scheduleTraces(plan);
+      if (ctx.record) picked(ctx.observer!, ctx.record, pick);
       const ep = pick.endpoint;
       tried.add(ep.address);
+      const r = ctx.record;
+      let attemptLog: UpstreamAttempt | undefined;
+      if (r) attemptLog = attemptStarting(ctx.observer!, r, ep.address, req.headers);
       let result: AttemptResult;
       try {
         // stream() writes the upstream body straight into `res` with backpressure, chunk by chunk as it
@@ -100,15 +115,26 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           res.writeHead(statusCode, out);
           // Send the headers now so a streaming client sees the response start before the first token.
           res.flushHeaders();
+          if (r) {
+            r.status = statusCode;
+            attemptLog!.headersAt = performance.now();
+            attemptLog!.status = statusCode;
+            tap = tapResponse(res, new ResponseTap(r, headerValue(headers['content-type']), ctx.observer));
+          }
           return res;
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
+        if (attemptLog) attemptLog.endedAt = performance.now();
+        tap?.end();
+        tap = undefined;
       }
+      if (!result.ok && attemptLog) attemptLog.error = result.code;
       if (result.ok) return;
       const log = { request_id: req.requestId, endpoint: ep.address, error: result.code };
       if (clientGone) {
         ctx.log.debug('client disconnected; upstream request aborted', log);
+        if (r) r.clientGone = true;
         return;
       }
       if (result.answered) {
@@ -125,8 +151,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     }
     throw noAnswerError(plan.view?.key ?? '?', failures, timedOut);
   } catch (e) {
-    if (e instanceof GatewayError) sendError(res, e);
-    else throw e;
+    if (!(e instanceof GatewayError)) throw e;
+    sendError(res, e);
+    if (ctx.record) ctx.record.errorCode = e.code;
   } finally {
     if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
@@ -167,4 +194,26 @@ function responseHeaders(h: IncomingHttpHeaders | Record<string, string | string
   for (const [k, v] of Object.entries(h)) if (v !== undefined && !isHopByHop(k, tokens)) out[k] = v;
   out[DESTINATION_ENDPOINT_SERVED_HEADER] = served;
   return out;
+}
+
+/** A pick for the observers: the first one schedules the request (llm-d counts it from then on); each one is an attempt. */
+function picked(observer: RequestObserver, r: RequestRecord, pick: PickOutcome): void {
+  r.attempts++;
+  r.endpoint = pick.endpoint.address;
+  if (r.scheduledAt !== undefined) return;
+  r.scheduledAt = performance.now();
+  observer.scheduled?.(r);
+}
+
+/** Logs an attempt and adds the headers observers ask for (a trace's `traceparent`) to the upstream request. */
+function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: string, headers: Record<string, string | string[]>): UpstreamAttempt {
+  const a: UpstreamAttempt = { endpoint, startedAt: performance.now() };
+  r.attemptLog.push(a);
+  const extra = observer.attemptStarting?.(r, a);
+  if (extra) Object.assign(headers, extra);
+  return a;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -7,30 +7,63 @@ import type { Gateway } from './gateway.js';
 import { forward } from './forward.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { listModels } from './list-models.js';
-import { planRoute } from './plan-request.js';
+import { planRoute, type RoutePlan } from './plan-request.js';
+import { modelFieldProblem } from '../bbr/extract-model.js';
+import { FAIRNESS_ID_HEADER, aliasedHeader } from '../api/llm-d-names.js';
+import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody } from './read-body.js';
 import { JsonBodyParser } from '../bbr/json-body-parser.js';
 import { bodyIntake } from './body-intake.js';
 import { sendError, sendJson } from './send-error.js';
 
 export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
+  const observer = gw.options.observer;
   return (req, res) => {
-    handle(gw, req, res).catch((e: unknown) => {
-      // A client that hung up while sending its body is not a gateway failure: nobody is left to answer.
-      const clientGone = (e as Error).message === 'aborted' || (e as { code?: string }).code === 'ECONNRESET';
-      if (clientGone && !res.headersSent) {
-        gw.options.log.debug('client disconnected before its request was complete');
-        res.destroy();
-        return;
-      }
-      const err = asGatewayError(e);
-      if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
-      sendError(res, err);
-    });
+    // What metrics, the access log, traces and the dashboard see of this request; none of it without observers.
+    const seen: Observed = {};
+    handle(gw, req, res, seen).then(
+      () => {
+        if (seen.record) observed(observer!, seen.record, res);
+      },
+      (e: unknown) => {
+        const r = seen.record;
+        // A client that hung up while sending its body is not a gateway failure: nobody is left to answer.
+        const clientGone = (e as Error).message === 'aborted' || (e as { code?: string }).code === 'ECONNRESET';
+        if (clientGone && !res.headersSent) {
+          gw.options.log.debug('client disconnected before its request was complete');
+          res.destroy();
+          if (r) {
+            r.clientGone = true;
+            observed(observer!, r, res);
+          }
+          return;
+        }
+        const err = asGatewayError(e);
+        if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
+        sendError(res, err);
+        if (r) {
+          r.errorCode = err.code;
+          r.modelField ??= modelFieldProblem(err);
+          observed(observer!, r, res);
+        }
+      },
+    );
   };
 }
 
-async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The request's record, once the handler knows the request is one to observe (not a probe or a model list). */
+interface Observed {
+  record?: RequestRecord;
+}
+
+/** Closes the record and hands it to the observers, once. */
+function observed(observer: RequestObserver, r: RequestRecord, res: ServerResponse): void {
+  r.endedAt = performance.now();
+  if (r.status === undefined && res.headersSent) r.status = res.statusCode;
+  observer.ended(r);
+}
+
+async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, seen: Observed): Promise<void> {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -51,10 +84,17 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
       ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra })
       : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra });
   }
+  const observer = gw.options.observer;
+  const record = observer ? newRequestRecord(requestId, method, path, req.socket.remoteAddress) : undefined;
+  seen.record = record;
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
-  if (isGet && path === '/v1/models') return sendJson(res, 200, listModels(state));
+  if (isGet && path === '/v1/models') {
+    // The gateway's own answer, not a request to observe.
+    seen.record = undefined;
+    return sendJson(res, 200, listModels(state));
+  }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
@@ -71,9 +111,14 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) });
+  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) }, record ? TIMED : undefined);
+  if (record) recordPlan(record, plan, body, lower);
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
+    if (record) {
+      record.errorCode = plan.error.code;
+      record.modelField = modelFieldProblem(plan.error);
+    }
     return sendError(res, plan.error);
   }
   Object.assign(upstreamHeaders, plan.routingHeaders);
@@ -83,11 +128,35 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse): P
   upstreamHeaders['x-forwarded-proto'] = 'http';
 
   await forward(
-    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log },
+    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, ...(record ? { record, observer: observer! } : {}) },
     plan,
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,
   );
+}
+
+const TIMED = { timed: true } as const;
+
+/** What planning found, for the observers. */
+function recordPlan(r: RequestRecord, plan: RoutePlan, body: Buffer | undefined, headers: ReadonlyMap<string, string>): void {
+  r.routedAt = performance.now();
+  r.bbrDoneAt = plan.bbrDoneAt ?? r.routedAt;
+  r.requestBytes = body?.length ?? 0;
+  const sent = plan.rewrittenFrom ?? plan.model;
+  if (sent !== undefined) r.model = sent;
+  if (plan.model !== undefined) r.targetModel = plan.model;
+  if (plan.rewriteName !== undefined) r.rewriteName = plan.rewriteName;
+  if (plan.base) r.baseModel = plan.base.baseModel;
+  if (plan.view) r.pool = plan.view.key;
+  r.priority = plan.priority;
+  r.stream = plan.json?.stream === true;
+  const get = (h: string): string | undefined => headers.get(h);
+  const fairness = aliasedHeader(get, FAIRNESS_ID_HEADER);
+  if (fairness !== undefined) r.fairnessId = fairness;
+  const traceparent = headers.get('traceparent');
+  if (traceparent !== undefined) r.traceparent = traceparent;
+  const tracestate = headers.get('tracestate');
+  if (tracestate !== undefined) r.tracestate = tracestate;
 }
 
 function firstValue(v: string | string[] | undefined): string | undefined {

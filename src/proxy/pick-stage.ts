@@ -10,7 +10,7 @@ import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
 import { newSchedulingContext, type ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { poolSaturation } from '../epp/plugins/utilization-detector.js';
-import { promptText } from '../bbr/prompt-text.js';
+import { PROMPT_TEXT_MAX_CHARS, promptText } from '../bbr/prompt-text.js';
 import { GatewayError } from '../errors.js';
 import { note, type GatewayState, type RoutePlan } from './plan-request.js';
 
@@ -74,10 +74,15 @@ function admit(ps: PoolScheduler, plan: RoutePlan, now: number): void {
 
 function schedulingRequest(plan: RoutePlan): SchedulingRequest {
   const headers = plan.headers;
+  // Built only when a plugin reads it, and only as long as it reads (a 16 MiB body's prompt costs a few KiB).
+  let prompt: string | undefined;
   return {
     requestId: plan.requestId ?? '',
     model: plan.model,
-    prompt: promptText(plan.json),
+    get prompt() {
+      return (prompt ??= promptText(plan.json));
+    },
+    promptPrefix: (maxChars) => (prompt !== undefined ? prompt.slice(0, maxChars) : promptText(plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS))),
     header: (name) => headers?.get(name),
     priority: plan.priority,
   };

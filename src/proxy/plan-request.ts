@@ -62,6 +62,10 @@ export interface RoutePlan {
   parsed?: ParsedBody;
   /** The model as sent by the client, when an InferenceModelRewrite changed `model`. */
   rewrittenFrom?: string;
+  /** The name of the InferenceModelRewrite that changed `model`. */
+  rewriteName?: string;
+  /** When body-based routing finished (`performance.now()`), for traces; set when the plan is timed. */
+  bbrDoneAt?: number;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
   priority: number;
   /** The body to forward when BBR had to change it (a `model` with surrounding spaces, trimmed); else undefined. */
@@ -88,6 +92,8 @@ export interface PlanOptions {
   trace?: boolean;
   /** Stop after body-based routing: the ext_proc BBR server, where route matching is the data plane's job. */
   bbrOnly?: boolean;
+  /** Record when body-based routing finished (`bbrDoneAt`), for traces. */
+  timed?: boolean;
 }
 
 /** Runs BBR, route matching and pool lookup; never throws: failures land in `plan.error`. */
@@ -96,6 +102,7 @@ export function planRoute(state: GatewayState, req: IncomingRequest, options: Pl
   if (req.requestId !== undefined) plan.requestId = req.requestId;
   try {
     bbrStage(state, req, plan);
+    if (options.timed === true) plan.bbrDoneAt = performance.now();
     if (options.bbrOnly !== true) routeStage(state, req, plan);
   } catch (e) {
     plan.error = asGatewayError(e);
@@ -218,6 +225,7 @@ function rewriteStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan
   if (!rw || rw.model === plan.model) return;
   note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}`);
   plan.rewrittenFrom = plan.model;
+  plan.rewriteName = rw.name;
   plan.model = rw.model;
   plan.body = withModel(req.body, plan.parsed, rw.model);
 }

@@ -4,7 +4,8 @@ import { GatewayError } from '../errors.js';
 
 /**
  * Sees each chunk as it arrives (the JSON parser, the memory budget): what it throws refuses the body there,
- * before the rest is kept; a promise it returns holds further reading until it resolves.
+ * before the rest is kept; a promise it returns holds further reading until it resolves, and refuses the
+ * body if it rejects.
  */
 export interface BodySink {
   write(chunk: Buffer): Promise<void> | undefined | void;
@@ -20,30 +21,34 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
+    const refuse = (e: unknown): void => {
+      if (refused) return;
+      refused = true;
+      cleanup();
+      chunks.length = 0;
+      // Stop keeping the body but let the socket drain, so the error can still be written.
+      req.resume();
+      reject(e);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      let refused: unknown;
+      if (size > maxBytes) return refuse(bodyTooLarge(maxBytes));
       let wait: Promise<void> | undefined | void;
-      if (size > maxBytes) refused = bodyTooLarge(maxBytes);
-      else {
-        try {
-          wait = sink?.write(chunk);
-        } catch (e) {
-          refused = e;
-        }
-      }
-      if (refused !== undefined) {
-        cleanup();
-        chunks.length = 0;
-        // Stop keeping the body but let the socket drain, so the error can still be written.
-        req.resume();
-        reject(refused);
-        return;
+      try {
+        wait = sink?.write(chunk);
+      } catch (e) {
+        return refuse(e);
       }
       chunks.push(chunk);
       if (wait) {
         req.pause();
-        void wait.then(() => req.resume());
+        wait.then(
+          () => {
+            if (!refused) req.resume();
+          },
+          refuse,
+        );
       }
     };
     const onEnd = (): void => {

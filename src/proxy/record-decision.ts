@@ -2,24 +2,31 @@
 import { randomUUID } from 'node:crypto';
 import { judgeCandidates } from '../epp/eligibility.js';
 import type { Decision, DecisionLog } from '../observability/decision-log.js';
+import type { CycleTrace } from '../epp/framework/run-cycle.js';
 import { planPick, type PickOutcome } from './pick-stage.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 
 /**
  * planPick for live traffic: traced and recorded in `decisions` when that log is on (a failed pick too, with
- * the scores that led to it); untraced, at no cost, when it is off.
+ * the scores that led to it); traced without recording when `traceAnyway` (a sampled request's span reads
+ * the scores); untraced, at no cost, otherwise.
  */
-export function pickAndRecord(state: GatewayState, plan: RoutePlan, exclude: ReadonlySet<string> | undefined, decisions: DecisionLog | undefined): PickOutcome {
-  const traced = decisions?.enabled === true;
+export function pickAndRecord(state: GatewayState, plan: RoutePlan, exclude: ReadonlySet<string> | undefined, decisions: DecisionLog | undefined, traceAnyway = false): PickOutcome {
+  const logged = decisions?.enabled === true;
   try {
-    return planPick(state, plan, exclude, traced, false);
+    return planPick(state, plan, exclude, logged || traceAnyway, false);
   } finally {
-    if (traced) recordDecision(decisions!, plan, plan.requestId ?? randomUUID(), exclude);
+    if (logged) recordDecision(decisions!, plan, plan.requestId ?? randomUUID(), exclude);
   }
 }
 
+/** The traces of the plan's last pick, one per scheduling profile that ran. */
+export function scheduleTraces(plan: RoutePlan): CycleTrace[] {
+  return [...(plan.schedule?.results.values() ?? [])].flatMap((r) => (r.trace ? [r.trace] : []));
+}
+
 function recordDecision(log: DecisionLog, plan: RoutePlan, requestId: string, exclude: ReadonlySet<string> | undefined): void {
-  const profiles = [...(plan.schedule?.results.values() ?? [])].flatMap((r) => (r.trace ? [r.trace] : []));
+  const profiles = scheduleTraces(plan);
   const excluded = plan.view ? excludedEndpoints(plan, exclude) : undefined;
   log.record({
     time: new Date().toISOString(),

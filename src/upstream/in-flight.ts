@@ -77,6 +77,8 @@ export function metricsScraped(ep: Endpoint): void {
  * serve. 0 without metrics: no claim to check. Requests answered since the scrape bring it down at once.
  */
 export function unreportedRequests(ep: Endpoint): number {
+  // Read on every pick for every candidate: most have nothing unanswered, and need no more than this.
+  if (ep.unanswered === 0 || !ep.metrics) return 0;
   const a = ep.unansweredAges;
-  return ep.metrics ? Math.min(a.unreportedAtScrape, a.beforePrevious) : 0;
+  return Math.min(a.unreportedAtScrape, a.beforePrevious);
 }

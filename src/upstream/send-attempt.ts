@@ -73,7 +73,7 @@ export async function sendAttempt(
     // reset) is what `out` was destroyed with.
     const error = (answered && out?.errored) || thrown;
     const why = req.aborted();
-    const code = why === 'deadline' ? 'upstream timeout' : errorCode(error);
+    const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
     const kind = why === 'deadline' ? 'timeout' : failureKind(error);
     // A client that left says nothing about the endpoint.
     if (why !== 'client') judgeFailure(up, ep, pool, kind, code, answered, outlierDetection);

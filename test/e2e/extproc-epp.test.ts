@@ -412,6 +412,9 @@ test('the pick latency histogram and outcomes are exported', async () => {
   assert.match(text, /^infergate_extproc_requests_total\{processor="epp",outcome="ok"\} [1-9]\d*$/m);
   assert.match(text, /^infergate_extproc_requests_total\{processor="epp",outcome="request_shed"\} 1$/m);
   assert.match(text, /^infergate_extproc_pick_duration_seconds_count [1-9]\d*$/m);
+  // The picker's requests in llm-d's series too: scheduled ones in request_total, the shed one as an error.
+  assert.match(text, new RegExp(`^llm_d_epp_request_total\\{[^}]*model_name="${QWEN.replace(/[/.]/g, '\\$&')}"[^}]*\\} [1-9]\\d*$`, 'm'));
+  assert.match(text, /^llm_d_epp_request_error_total\{[^}]*error_code="ResourceExhausted"[^}]*\} 1$/m);
 });
 
 test('GET /debug/scheduling on the metrics port shows recent picks with every plugin\'s scores, newest first', async () => {

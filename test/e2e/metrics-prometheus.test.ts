@@ -244,7 +244,8 @@ test('a real Prometheus scrapes the admin port: every series, exact counts, a ra
       ['sum(llm_d_epp_scheduler_attempts_total{status="success"})', total],
       ['sum(inference_extension_scheduler_attempts_total{status="success"})', total],
       ['sum(llm_d_epp_scheduler_e2e_duration_seconds_count)', total],
-      ['sum(llm_d_epp_prefix_indexer_hit_ratio_count)', total],
+      // Every pick's match is recorded (the ratio only for prompts of a block or more: these are shorter).
+      ['sum(llm_d_epp_prefix_indexer_hit_bytes_count)', total],
       ['bbr_success_total', total + 2],
       ['bbr_body_field_not_found_total{field="model"}', 1],
       ['bbr_body_field_empty_total{field="model"}', 0],

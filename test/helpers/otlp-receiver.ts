@@ -1,11 +1,13 @@
 /**
  * A real OTLP/HTTP trace receiver for tests: a node:http server on loopback that accepts POST /v1/traces,
- * decodes each request (OTLP JSON, as @opentelemetry/exporter-trace-otlp-http sends; gzip when asked) and
- * keeps the spans, flattened for assertions.
+ * decodes each request as a collector does (protobuf with the OTLP protos in test/fixtures/otlp-proto, or
+ * JSON; gzip when sent so) and keeps the spans, flattened for assertions.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { loadSync } from '@grpc/proto-loader';
 
 /** OTLP's span kinds, by their enum number (SPAN_KIND_INTERNAL = 1, ...). */
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
@@ -50,10 +52,13 @@ interface KeyValue {
   value: AnyValue;
 }
 
+/** Ids are hex strings in OTLP JSON and bytes in protobuf. */
+type Id = string | Buffer;
+
 interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
+  traceId: Id;
+  spanId: Id;
+  parentSpanId?: Id;
   name: string;
   kind: number;
   startTimeUnixNano: string | number;
@@ -76,6 +81,11 @@ function valueOf(v: AnyValue): unknown {
   return undefined;
 }
 
+function hex(id: Id | undefined): string {
+  if (id === undefined) return '';
+  return typeof id === 'string' ? id : id.toString('hex');
+}
+
 function attributesOf(kvs: KeyValue[] | undefined): Record<string, unknown> {
   return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
 }
@@ -89,9 +99,9 @@ export function decodeTraces(body: ExportTraceServiceRequest): ReceivedSpan[] {
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
         out.push({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          parentSpanId: s.parentSpanId ?? '',
+          traceId: hex(s.traceId),
+          spanId: hex(s.spanId),
+          parentSpanId: hex(s.parentSpanId),
           name: s.name,
           kind: KINDS[s.kind] ?? 'UNSPECIFIED',
           startNs: BigInt(s.startTimeUnixNano),
@@ -106,6 +116,23 @@ export function decodeTraces(body: ExportTraceServiceRequest): ReceivedSpan[] {
     }
   }
   return out;
+}
+
+const PROTOS = fileURLToPath(new URL('../../../test/fixtures/otlp-proto/', import.meta.url));
+
+let protobufDecoder: ((body: Buffer) => ExportTraceServiceRequest) | undefined;
+
+/** ExportTraceServiceRequest from protobuf bytes: the collector's own definition, read with @grpc/proto-loader. */
+export function decodeProtobufTraces(body: Buffer): ExportTraceServiceRequest {
+  if (!protobufDecoder) {
+    // Longs as strings (nanosecond times), enums as numbers, bytes as Buffers (ids), as the JSON form reads.
+    const defs = loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { includeDirs: [PROTOS], longs: String, enums: Number, defaults: false, oneofs: false });
+    const service = defs['opentelemetry.proto.collector.trace.v1.TraceService'] as unknown as Record<string, { requestDeserialize(b: Buffer): ExportTraceServiceRequest }>;
+    const exportMethod = service.Export;
+    if (!exportMethod) throw new Error('TraceService.Export not found in the OTLP protos');
+    protobufDecoder = (b) => exportMethod.requestDeserialize(b);
+  }
+  return protobufDecoder(body);
 }
 
 async function readAll(req: IncomingMessage): Promise<Buffer> {
@@ -128,13 +155,13 @@ export async function startOtlpReceiver(host: string): Promise<OtlpReceiver> {
       const type = req.headers['content-type'] ?? '';
       contentTypes.push(type);
       const body = await readAll(req);
-      if (!type.startsWith('application/json')) {
-        // Only JSON is decoded here: a protobuf export would fail the test rather than be counted unread.
-        res.writeHead(415, { 'content-type': 'application/json' }).end('{"message":"this receiver decodes OTLP JSON only"}');
+      const json = type.startsWith('application/json');
+      if (!json && !type.startsWith('application/x-protobuf')) {
+        res.writeHead(415, { 'content-type': 'application/json' }).end('{"message":"OTLP/HTTP takes application/x-protobuf or application/json"}');
         return;
       }
       try {
-        spans.push(...decodeTraces(JSON.parse(body.toString('utf8')) as ExportTraceServiceRequest));
+        spans.push(...decodeTraces(json ? (JSON.parse(body.toString('utf8')) as ExportTraceServiceRequest) : decodeProtobufTraces(body)));
       } catch (e) {
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
         return;

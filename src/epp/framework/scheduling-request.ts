@@ -9,6 +9,11 @@ export interface SchedulingRequest {
    * as llm-d's approximate prefix scorer does. Empty when the request has neither.
    */
   prompt: string;
+  /**
+   * The first `maxChars` characters of `prompt`, for a plugin that reads no more (prefix-cache scoring hashes
+   * a few KiB): a large request's prompt text then costs only that much. Absent: slice `prompt`.
+   */
+  promptPrefix?(maxChars: number): string;
   /** Request header by lower-cased name (e.g. `x-session-token`). */
   header(name: string): string | undefined;
   /** From the request's InferenceObjective (`x-gateway-inference-objective`); 0 by default, negative = sheddable. */

@@ -153,7 +153,8 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
     const p = this.params;
     const maxBlocks = p.maxPrefixTokensToMatch > 0 ? Math.floor((p.maxPrefixTokensToMatch * AVERAGE_CHARS_PER_TOKEN) / blockBytes) : p.maxPrefixBlocksToMatch;
     const state: PrefixCycleState = {
-      hashes: this.#hasher.hash(ctx.request.model ?? '', ctx.request.prompt, blockBytes, maxBlocks),
+      // Blocks are cut on UTF-8 bytes, at least one per character: that many characters cover every block hashed.
+      hashes: this.#hasher.hash(ctx.request.model ?? '', ctx.request.promptPrefix?.(blockBytes * maxBlocks) ?? ctx.request.prompt, blockBytes, maxBlocks),
       blockBytes,
       hit: false,
     };

@@ -2,7 +2,7 @@
  * A family computed when Prometheus scrapes, from state the gateway keeps anyway (the datastore, the
  * reflectors): nothing is recorded on the request path, and series of things that are gone simply stop.
  */
-import { checkNames, type Collectable, type FamilyOptions, type MetricType, type Sample } from './family.js';
+import { checkNames, NO_LABELS, type Collectable, type FamilyOptions, type MetricType, type Sample } from './family.js';
 
 /** Adds one series: label values in `labelNames` order. */
 export type Emit = (value: number, ...labelValues: string[]) => void;
@@ -39,7 +39,7 @@ export class CollectedFamily implements Collectable {
     this.#collect((value, ...lv) => {
       const labels: Record<string, string> = {};
       for (let i = 0; i < names.length; i++) labels[names[i]!] = lv[i] ?? '';
-      values.push({ value, labels });
+      values.push({ value, labels: NO_LABELS, sharedLabels: labels });
     });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }

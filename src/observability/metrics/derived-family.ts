@@ -3,8 +3,8 @@
  * counts under another name, with fewer labels (summed over the ones dropped) or renamed ones. The request
  * path records each observation once; the twin costs a grouping per scrape.
  */
-import { checkNames, type Collectable, type MetricType, type Sample } from './family.js';
-import type { HistogramFamily, HistogramSeries } from './histogram-family.js';
+import { checkNames, NO_LABELS, type Collectable, type MetricType, type Sample } from './family.js';
+import { histogramSamples, type HistogramFamily, type HistogramSeries } from './histogram-family.js';
 import type { CounterFamily, GaugeFamily, ValueSeries } from './value-family.js';
 
 export interface DerivedOptions {
@@ -75,7 +75,7 @@ export class DerivedValueFamily extends Derived<ValueSeries> {
   protected samples(labels: Record<string, string>, groups: readonly ValueSeries[], out: Sample[]): void {
     let v = 0;
     for (const s of groups) v += s.value;
-    out.push({ value: v, labels });
+    out.push({ value: v, labels: NO_LABELS, sharedLabels: labels });
   }
 }
 
@@ -94,21 +94,18 @@ export class DerivedHistogramFamily extends Derived<HistogramSeries> {
   }
 
   protected samples(labels: Record<string, string>, groups: readonly HistogramSeries[], out: Sample[]): void {
-    const bounds = this.#source.buckets;
-    const bucket = `${this.name}_bucket`;
-    let acc = 0;
+    if (groups.length === 1) {
+      const s = groups[0]!;
+      return histogramSamples(this.name, this.#source.bucketLabels, labels, s.counts, s.sum, s.count, out);
+    }
+    const counts = new Float64Array(this.#source.buckets.length + 1);
     let sum = 0;
     let count = 0;
     for (const s of groups) {
+      for (let i = 0; i < counts.length; i++) counts[i]! += s.counts[i] as number;
       sum += s.sum;
       count += s.count;
     }
-    for (let i = 0; i < bounds.length; i++) {
-      for (const s of groups) acc += s.counts[i] as number;
-      out.push({ value: acc, labels: { ...labels, le: bounds[i] as number }, metricName: bucket });
-    }
-    out.push({ value: count, labels: { ...labels, le: '+Inf' }, metricName: bucket });
-    out.push({ value: sum, labels, metricName: `${this.name}_sum` });
-    out.push({ value: count, labels, metricName: `${this.name}_count` });
+    histogramSamples(this.name, this.#source.bucketLabels, labels, counts, sum, count, out);
   }
 }

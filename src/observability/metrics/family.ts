@@ -6,12 +6,20 @@ import { validateMetricName, type Metric, type Registry } from 'prom-client';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
-/** One exposition line's worth, in the shape prom-client's Registry renders (`metricName` for `_bucket`, `_sum`, `_count`). */
+/**
+ * One exposition line's worth, in the shape prom-client's Registry renders (`metricName` for `_bucket`, `_sum`,
+ * `_count`). The registry formats `sharedLabels` once per object (a WeakMap), so a series passes the same
+ * object on every line and every scrape, and its own `labels` only for what differs (`le`).
+ */
 export interface Sample {
   value: number;
   labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
   metricName?: string;
 }
+
+/** `labels` of a line that has none of its own. */
+export const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** What prom-client's Registry asks of a metric at scrape time (its `get()`), and `reset()` for `resetMetrics()`. */
 export interface Collectable {
@@ -62,7 +70,7 @@ export abstract class Family<S> implements Collectable {
   readonly help: string;
   readonly labelNames: readonly string[];
   abstract readonly type: MetricType;
-  readonly #series = new Map<string, { values: readonly string[]; series: S }>();
+  readonly #series = new Map<string, { values: readonly string[]; labels: Record<string, string>; series: S }>();
 
   constructor(o: FamilyOptions, reservedLabels: readonly string[] = []) {
     this.name = o.name;
@@ -82,7 +90,9 @@ export abstract class Family<S> implements Collectable {
     const key = values.join('\u0000');
     let e = this.#series.get(key);
     if (!e) {
-      e = { values: [...values], series: this.newSeries() };
+      const labels: Record<string, string> = {};
+      for (let i = 0; i < values.length; i++) labels[this.labelNames[i]!] = values[i]!;
+      e = { values: [...values], labels, series: this.newSeries() };
       this.#series.set(key, e);
     }
     return e.series;
@@ -110,11 +120,7 @@ export abstract class Family<S> implements Collectable {
 
   async get(): Promise<{ name: string; help: string; type: MetricType; values: Sample[]; aggregator: 'sum' }> {
     const values: Sample[] = [];
-    for (const { values: lv, series } of this.#series.values()) {
-      const labels: Record<string, string> = {};
-      for (let i = 0; i < lv.length; i++) labels[this.labelNames[i]!] = lv[i]!;
-      this.samples(labels, series, values);
-    }
+    for (const { labels, series } of this.#series.values()) this.samples(labels, series, values);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 }

@@ -51,8 +51,14 @@ export class GatewayMetrics {
   readonly observer: MetricsObserver;
   #attached = false;
 
-  constructor() {
-    this.observer = new MetricsObserver({ families: this.requests, series: new RequestSeriesCache(this.requests, this.models, this.fairness), attempts: this.attempts, bbr: this.bbr });
+  /**
+   * `bbrInRecords` (default true): the observer counts `bbr_*` from request records, as `serve` routes bodies
+   * in process. `extproc` passes false: its BBR server counts them itself, and the endpoint picker's records
+   * would count the same bodies twice.
+   */
+  constructor(options: { bbrInRecords?: boolean } = {}) {
+    const series = new RequestSeriesCache(this.requests, this.models, this.fairness);
+    this.observer = new MetricsObserver({ families: this.requests, series, attempts: this.attempts, ...(options.bbrInRecords === false ? {} : { bbr: this.bbr }) });
     for (const f of infoFamilies()) register(this.registry, f);
     this.requests.register(this.registry);
     this.scheduler.register(this.registry);

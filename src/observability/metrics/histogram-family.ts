@@ -1,5 +1,5 @@
 /** Histogram families with fixed bucket bounds: observing is a binary search and two additions. */
-import { Family, type FamilyOptions, type Sample } from './family.js';
+import { Family, NO_LABELS, type FamilyOptions, type Sample } from './family.js';
 
 /** One label set's counts. `counts[i]` counts observations in bucket i alone (not cumulative); the last is +Inf. */
 export class HistogramSeries {
@@ -38,6 +38,8 @@ export interface HistogramOptions extends FamilyOptions {
 export class HistogramFamily extends Family<HistogramSeries> {
   readonly type = 'histogram' as const;
   readonly buckets: readonly number[];
+  /** `{le}` of each bound, then `+Inf`: the same objects on every line and scrape. */
+  readonly bucketLabels: readonly Readonly<Record<string, string | number>>[];
 
   constructor(o: HistogramOptions) {
     super(o, ['le']);
@@ -45,6 +47,7 @@ export class HistogramFamily extends Family<HistogramSeries> {
       if (!((o.buckets[i] as number) > (o.buckets[i - 1] as number))) throw new Error(`histogram ${o.name}: buckets must increase, got ${o.buckets.join(', ')}`);
     }
     this.buckets = Object.freeze([...o.buckets]);
+    this.bucketLabels = Object.freeze([...this.buckets.map((le) => Object.freeze({ le })), Object.freeze({ le: '+Inf' })]);
   }
 
   protected newSeries(): HistogramSeries {
@@ -58,14 +61,27 @@ export class HistogramFamily extends Family<HistogramSeries> {
   }
 
   protected samples(labels: Record<string, string>, s: HistogramSeries, out: Sample[]): void {
-    const bucket = `${this.name}_bucket`;
-    let acc = 0;
-    for (let i = 0; i < this.buckets.length; i++) {
-      acc += s.counts[i] as number;
-      out.push({ value: acc, labels: { ...labels, le: this.buckets[i] as number }, metricName: bucket });
-    }
-    out.push({ value: s.count, labels: { ...labels, le: '+Inf' }, metricName: bucket });
-    out.push({ value: s.sum, labels, metricName: `${this.name}_sum` });
-    out.push({ value: s.count, labels, metricName: `${this.name}_count` });
+    histogramSamples(this.name, this.bucketLabels, labels, s.counts, s.sum, s.count, out);
   }
+}
+
+/** The lines of one histogram series: cumulative buckets, +Inf, sum, count. `counts` are per bucket, +Inf last. */
+export function histogramSamples(
+  name: string,
+  bucketLabels: readonly Readonly<Record<string, string | number>>[],
+  labels: Record<string, string>,
+  counts: ArrayLike<number>,
+  sum: number,
+  count: number,
+  out: Sample[],
+): void {
+  const bucket = `${name}_bucket`;
+  let acc = 0;
+  for (let i = 0; i < bucketLabels.length - 1; i++) {
+    acc += counts[i] as number;
+    out.push({ value: acc, labels: bucketLabels[i] as Record<string, string | number>, sharedLabels: labels, metricName: bucket });
+  }
+  out.push({ value: count, labels: bucketLabels[bucketLabels.length - 1] as Record<string, string | number>, sharedLabels: labels, metricName: bucket });
+  out.push({ value: sum, labels: NO_LABELS, sharedLabels: labels, metricName: `${name}_sum` });
+  out.push({ value: count, labels: NO_LABELS, sharedLabels: labels, metricName: `${name}_count` });
 }

@@ -9,14 +9,15 @@ import type { BbrMetrics } from './bbr-metrics.js';
 import { llmDErrorCode, type LlmDErrorCode } from './error-codes.js';
 import type { HistogramSeries } from './histogram-family.js';
 import type { RequestFamilies } from './request-families.js';
-import type { RequestSeriesCache } from './request-series.js';
+import type { RequestSeries, RequestSeriesCache } from './request-series.js';
 import type { ValueSeries } from './value-family.js';
 
 export interface MetricsObserverParts {
   families: RequestFamilies;
   series: RequestSeriesCache;
   attempts: AttemptMetrics;
-  bbr: BbrMetrics;
+  /** Counts what body-based routing made of each record's body; unset where BBR counts itself (`extproc`'s BBR server). */
+  bbr?: BbrMetrics;
 }
 
 /**
@@ -33,6 +34,8 @@ export function errorCodeOf(r: RequestRecord): LlmDErrorCode | undefined {
 export class MetricsObserver implements RequestObserver {
   readonly #p: MetricsObserverParts;
   readonly #processing: HistogramSeries;
+  /** Each scheduled request's series, resolved once: a stream's every inter-token gap reads it. */
+  readonly #ofRecord = new WeakMap<RequestRecord, RequestSeries>();
   /** Rewrite decisions by rewrite name, model and target: all three are bounded (configuration, capped models). */
   readonly #rewrites = new Map<string, Map<string, Map<string, ValueSeries>>>();
 
@@ -43,21 +46,25 @@ export class MetricsObserver implements RequestObserver {
 
   scheduled(r: RequestRecord): void {
     const s = this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    this.#ofRecord.set(r, s);
     s.requests.inc();
     s.running.inc();
     if (r.scheduledAt !== undefined) this.#processing.observe((r.scheduledAt - r.startedAt) / 1000);
   }
 
   interTokenGap(r: RequestRecord, seconds: number): void {
-    if (seconds >= 0) this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority).itl.observe(seconds);
+    if (seconds >= 0) (this.#ofRecord.get(r) ?? this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority)).itl.observe(seconds);
   }
 
   ended(r: RequestRecord): void {
     const p = this.#p;
-    if (r.modelField !== undefined) p.bbr.modelField(r.modelField);
-    else if (r.model !== undefined) p.bbr.succeeded();
+    if (p.bbr) {
+      if (r.modelField !== undefined) p.bbr.modelField(r.modelField);
+      else if (r.model !== undefined) p.bbr.succeeded();
+    }
     if (r.rewriteName !== undefined && r.model !== undefined) this.#rewrite(r.rewriteName, r.model, r.targetModel ?? r.model);
-    const s = p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    // The series `scheduled` counted on: running goes down where it went up, whatever the record says now.
+    const s = this.#ofRecord.get(r) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
     const code = errorCodeOf(r);
     if (code !== undefined) s.error(code).inc();
     const scheduled = r.scheduledAt !== undefined;

@@ -1,5 +1,5 @@
 /** Counter and gauge families: one number per label set, updated through a handle resolved once. */
-import { Family, type Sample } from './family.js';
+import { Family, NO_LABELS, type Sample } from './family.js';
 
 /** A counter's or a gauge's one series. */
 export class ValueSeries {
@@ -29,7 +29,7 @@ abstract class ValueFamily extends Family<ValueSeries> {
   }
 
   protected samples(labels: Record<string, string>, s: ValueSeries, out: Sample[]): void {
-    out.push({ value: s.value, labels });
+    out.push({ value: s.value, labels: NO_LABELS, sharedLabels: labels });
   }
 }
 

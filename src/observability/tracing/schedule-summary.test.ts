@@ -23,7 +23,6 @@ it('summarizes one profile under infergate.scheduling.*', () => {
     'infergate.scheduling.scorer.prefix.weight': 3,
     'infergate.scheduling.scorer.prefix.score': 0.9,
     'infergate.scheduling.scorer.prefix.max': 0.9,
-    'infergate.scheduling.scorer.prefix.min': 0.3333,
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The scheduling span's attributes: what each profile was given, what its filters left, the pick, and for
- * each scorer its weight, the pick's raw score and the best and worst raw scores among the candidates scored.
+ * each scorer its weight, the pick's raw score and the best raw score among the candidates scored.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { CycleTrace } from '../../epp/framework/run-cycle.js';
@@ -33,14 +33,9 @@ function summarizeProfile(t: CycleTrace, prefix: string, out: Attributes): void 
     out[key.weight] = s.weight;
     if (at >= 0 && s.scores[at] !== undefined) out[key.score] = round(s.scores[at]);
     if (s.scores.length > 0) {
-      let min = Infinity;
       let max = -Infinity;
-      for (const v of s.scores) {
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
+      for (const v of s.scores) if (v > max) max = v;
       out[key.max] = round(max);
-      out[key.min] = round(min);
     }
   }
 }
@@ -49,7 +44,6 @@ interface ScorerKeys {
   weight: string;
   score: string;
   max: string;
-  min: string;
 }
 
 /** Attribute keys per profile and scorer, built once: the same few plugins score every request. */
@@ -63,7 +57,7 @@ function scorerKeys(prefix: string, name: string): ScorerKeys {
   if (!k) {
     if (KEYS.size >= MAX_KEYS) KEYS.clear();
     const base = `${prefix}.scorer.${name}`;
-    k = { weight: `${base}.weight`, score: `${base}.score`, max: `${base}.max`, min: `${base}.min` };
+    k = { weight: `${base}.weight`, score: `${base}.score`, max: `${base}.max` };
     KEYS.set(id, k);
   }
   return k;

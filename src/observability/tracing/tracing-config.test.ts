@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { tracingSettings } from './tracing-config.js';
 
 describe('tracingSettings', () => {
-  const cases: { name: string; env: Record<string, string>; flag?: string; url?: string; source?: string; off?: string; warns?: RegExp }[] = [
+  const cases: { name: string; env: Record<string, string>; flag?: string; url?: string; source?: string; protocol?: string; off?: string; warns?: RegExp }[] = [
     { name: 'nothing set: off', env: {} },
     { name: 'blank variables: off', env: { OTEL_EXPORTER_OTLP_ENDPOINT: '  ' } },
     { name: 'base endpoint gets /v1/traces', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, url: 'http://collector:4318/v1/traces', source: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
@@ -15,13 +15,16 @@ describe('tracingSettings', () => {
     { name: 'OTEL_SDK_DISABLED=false changes nothing', env: { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces' },
     { name: 'OTEL_TRACES_EXPORTER=none turns the variables off', env: { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, off: 'OTEL_TRACES_EXPORTER=none' },
     { name: 'another exporter is warned about', env: { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', warns: /zipkin is not supported/ },
-    { name: 'grpc is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317/v1/traces', warns: /port \(4318\)/ },
+    { name: 'protobuf by default', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/protobuf' },
+    { name: 'JSON when asked', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/json' },
+    { name: 'grpc is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317/v1/traces', protocol: 'http/protobuf', warns: /port \(4318\)/ },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const s = tracingSettings(c.env, c.flag);
       assert.equal(s.config?.url, c.url);
       if (c.source) assert.equal(s.config?.source, c.source);
+      if (c.protocol) assert.equal(s.config?.protocol, c.protocol);
       assert.equal(s.off, c.off);
       if (c.warns) assert.match(s.warnings.join('\n'), c.warns);
       else assert.deepEqual(s.warnings, []);
@@ -29,7 +32,7 @@ describe('tracingSettings', () => {
   }
 
   it('refuses what is not an http(s) URL, saying what to give', () => {
-    assert.throws(() => tracingSettings({}, 'collector:4318'), /--otlp-endpoint: "collector:4318\/v1\/traces" is not an http\(s\) URL/);
+    assert.throws(() => tracingSettings({}, 'collector:4318'), /--otlp-endpoint: "collector:4318" is not an http\(s\) URL; give the collector's OTLP\/HTTP endpoint with its scheme/);
     assert.throws(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }), /OTEL_EXPORTER_OTLP_ENDPOINT: .* is not a URL; give the collector's OTLP\/HTTP endpoint/);
   });
 });

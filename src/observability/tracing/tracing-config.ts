@@ -5,9 +5,14 @@
  */
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 
+/** OTLP/HTTP's two encodings; `http/protobuf` is the specification's default (and the cheaper to encode). */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
 export interface TracingConfig {
   /** The OTLP/HTTP traces URL spans are POSTed to (`.../v1/traces`). */
   url: string;
+  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf` when unset. */
+  protocol?: OtlpProtocol;
   /** What named it (`--otlp-endpoint` or the variable), for the startup log. */
   source: string;
   /** Replaces the sampler `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` choose (tests). */
@@ -49,40 +54,50 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string): 
   }
   let url: string;
   let source: string;
+  let given: string;
   if (otlpEndpoint !== undefined) {
+    given = otlpEndpoint;
     url = otlpEndpoint.replace(/\/+$/, '').endsWith(`/${TRACES_PATH}`) ? otlpEndpoint : withTracesPath(otlpEndpoint);
     source = '--otlp-endpoint';
   } else if (exporter === 'none') {
     return { ...(named ? { off: 'OTEL_TRACES_EXPORTER=none' } : {}), warnings };
   } else if (get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined) {
-    url = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!;
+    url = given = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!;
     source = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
   } else if (get('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined) {
-    url = withTracesPath(get('OTEL_EXPORTER_OTLP_ENDPOINT')!);
+    given = get('OTEL_EXPORTER_OTLP_ENDPOINT')!;
+    url = withTracesPath(given);
     source = 'OTEL_EXPORTER_OTLP_ENDPOINT';
   } else {
     return { warnings };
   }
-  checkUrl(url, source);
-  const protocol = (get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL'))?.toLowerCase();
-  if (protocol === 'grpc') {
-    warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: infergate sends OTLP over HTTP (JSON) to ${url}; point the endpoint at the collector's OTLP/HTTP port (4318), not its gRPC port (4317)`);
+  checkUrl(url, given, source);
+  const asked = (get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL'))?.toLowerCase();
+  let protocol: OtlpProtocol = 'http/protobuf';
+  if (asked === 'http/json') protocol = 'http/json';
+  else if (asked !== undefined && asked !== 'http/protobuf') {
+    warnings.push(
+      asked === 'grpc'
+        ? `OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: infergate sends OTLP over HTTP (protobuf) to ${url}; point the endpoint at the collector's OTLP/HTTP port (4318), not its gRPC port (4317)`
+        : `OTEL_EXPORTER_OTLP_PROTOCOL=${asked} is not a protocol infergate knows (http/protobuf, http/json): using http/protobuf`,
+    );
   }
-  return { config: { url, source }, warnings };
+  return { config: { url, source, protocol }, warnings };
 }
 
 function withTracesPath(base: string): string {
   return base.endsWith('/') ? `${base}${TRACES_PATH}` : `${base}/${TRACES_PATH}`;
 }
 
-function checkUrl(url: string, source: string): void {
+/** Checks the URL spans will go to; the message quotes what the user gave. */
+function checkUrl(url: string, given: string, source: string): void {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`${source}: "${url}" is not a URL; give the collector's OTLP/HTTP endpoint, e.g. http://otel-collector:4318`);
+    throw new Error(`${source}: "${given}" is not a URL; give the collector's OTLP/HTTP endpoint, e.g. http://otel-collector:4318`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(`${source}: "${url}" is not an http(s) URL; infergate exports OTLP over HTTP, e.g. http://otel-collector:4318`);
+    throw new Error(`${source}: "${given}" is not an http(s) URL; give the collector's OTLP/HTTP endpoint with its scheme, e.g. http://otel-collector:4318`);
   }
 }

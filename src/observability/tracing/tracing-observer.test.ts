@@ -68,6 +68,7 @@ describe('TracingObserver', () => {
     const { observer, spans } = setup();
     const r = chatRecord({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, tracestate: 'vendor=abc' });
     const t = r.startedAt;
+    assert.equal(observer.tracesScheduling(r), true, 'a sampled request asks for a traced pick');
     const first = attempt(r, { endpoint: '10.0.0.2:8000', startedAt: t + 3 });
     const h1 = observer.attemptStarting(r, first);
     Object.assign(first, { endedAt: t + 4, error: 'ECONNREFUSED' });
@@ -172,6 +173,7 @@ describe('TracingObserver', () => {
     for (const c of cases) {
       const { observer, spans } = setup(c.sampler);
       const r = chatRecord(c.traceparent ? { traceparent: c.traceparent } : {});
+      assert.equal(observer.tracesScheduling(r), false, `${c.name}: the pick stays untraced`);
       const a = attempt(r, { endpoint: '10.0.0.1:8000', startedAt: r.startedAt + 3 });
       const h = observer.attemptStarting(r, a);
       Object.assign(r, { status: 200, endedAt: r.startedAt + 5 });

@@ -27,8 +27,6 @@ const STAGES = [
 ] as const;
 
 export class TracingObserver implements RequestObserver {
-  /** The scheduling span names each plugin's scores: picks run traced while tracing is on. */
-  readonly tracesScheduling = true;
   readonly #tracer: Tracer;
   // Keyed by the record itself: nothing to clean up if a record were dropped without `ended`.
   readonly #live = new WeakMap<RequestRecord, LiveRequest>();
@@ -38,7 +36,15 @@ export class TracingObserver implements RequestObserver {
   }
 
   /**
-   * Starts the request's span when its first attempt starts (the model and pool are known by then), and
+   * The scheduling span names each plugin's scores, so a sampled request's pick runs traced; an unsampled
+   * one's does not. Starts the request's span (sampling is decided then); its name is settled at the end.
+   */
+  tracesScheduling(r: RequestRecord): boolean {
+    return (this.#live.get(r) ?? this.#begin(r)).root.isRecording();
+  }
+
+  /**
+   * Starts the request's span when its first attempt starts, unless tracesScheduling did (the model and pool are known by then), and
    * the attempt's span under it; the pod is told the attempt's span as its parent. Spans start with
    * explicit times on the record's clock, so nothing here depends on when the call is made.
    */
@@ -156,8 +162,8 @@ function routingAttributes(r: RequestRecord): Attributes {
 }
 
 function schedulingAttributes(r: RequestRecord): Attributes {
+  // The pool is on the request span: the scheduling span adds what the pick was and why.
   const a: Attributes = r.schedulingTrace ? scheduleSummary(r.schedulingTrace) : {};
-  if (r.pool !== undefined) a['infergate.pool'] = r.pool;
   const picked = r.attemptLog[0]?.endpoint ?? r.endpoint;
   if (picked !== undefined) a['infergate.scheduling.picked'] = picked;
   return a;

@@ -19,39 +19,46 @@ describe('Tracing over OTLP/HTTP', () => {
     await receiver.close();
   });
 
-  it('exports a request span to a real OTLP/HTTP receiver, flushed on shutdown', async () => {
-    const tracing = new Tracing({ url: `${receiver.url}/v1/traces`, source: 'test' }, createLogger('silent'));
-    const r = newRequestRecord('req-otlp', 'POST', '/v1/chat/completions', '127.0.72.9');
-    Object.assign(r, { model: 'm', pool: 'default/p', bbrDoneAt: r.startedAt + 1, routedAt: r.startedAt + 2, scheduledAt: r.startedAt + 3 });
-    const attempt = { endpoint: '127.0.72.5:8000', startedAt: r.startedAt + 3 };
-    r.attemptLog.push(attempt);
-    r.attempts = 1;
-    r.endpoint = attempt.endpoint;
-    const headers = tracing.observer.attemptStarting(r, attempt);
-    Object.assign(attempt, { status: 200, headersAt: r.startedAt + 4, endedAt: r.startedAt + 10 });
-    Object.assign(r, { status: 200, endedAt: r.startedAt + 10, usage: { promptTokens: 7, completionTokens: 3 } });
-    tracing.observer.ended(r);
-    assert.equal(receiver.spans.length, 0, 'batched: nothing sent before the flush');
-    await tracing.shutdown();
+  for (const [protocol, contentType] of [
+    ['http/protobuf', 'application/x-protobuf'],
+    ['http/json', 'application/json'],
+  ] as const) {
+    it(`exports a request span to a real OTLP/HTTP receiver (${protocol}), flushed on shutdown`, async () => {
+      receiver.spans.length = 0;
+      receiver.contentTypes.length = 0;
+      const tracing = new Tracing({ url: `${receiver.url}/v1/traces`, source: 'test', protocol }, createLogger('silent'));
+      const r = newRequestRecord('req-otlp', 'POST', '/v1/chat/completions', '127.0.72.9');
+      Object.assign(r, { model: 'm', pool: 'default/p', bbrDoneAt: r.startedAt + 1, routedAt: r.startedAt + 2, scheduledAt: r.startedAt + 3 });
+      const attempt = { endpoint: '127.0.72.5:8000', startedAt: r.startedAt + 3 };
+      r.attemptLog.push(attempt);
+      r.attempts = 1;
+      r.endpoint = attempt.endpoint;
+      const headers = tracing.observer.attemptStarting(r, attempt);
+      Object.assign(attempt, { status: 200, headersAt: r.startedAt + 4, endedAt: r.startedAt + 10 });
+      Object.assign(r, { status: 200, endedAt: r.startedAt + 10, usage: { promptTokens: 7, completionTokens: 3 } });
+      tracing.observer.ended(r);
+      assert.equal(receiver.spans.length, 0, 'batched: nothing sent before the flush');
+      await tracing.shutdown();
 
-    assert.ok(receiver.contentTypes.every((t) => t.startsWith('application/json')), 'OTLP JSON');
-    const spans = receiver.spans.filter((s) => s.attributes['infergate.request_id'] === 'req-otlp' || s.parentSpanId !== '');
-    const root = spans.find((s) => s.kind === 'SERVER');
-    assert.ok(root, 'the request span arrived');
-    assert.equal(root.name, 'chat m');
-    assert.equal(root.attributes['gen_ai.operation.name'], 'chat');
-    assert.equal(root.attributes['gen_ai.usage.input_tokens'], 7);
-    assert.equal(root.attributes['gen_ai.usage.output_tokens'], 3);
-    assert.equal(root.attributes['server.address'], '127.0.72.5');
-    assert.equal(root.resource['service.name'], 'infergate');
-    assert.equal(root.scope, 'infergate');
-    assert.ok(root.endNs - root.startNs >= 9_000_000n && root.endNs - root.startNs <= 11_000_000n, 'explicit times survive the export');
-    const children = spans.filter((s) => s.parentSpanId === root.spanId);
-    assert.deepEqual(children.map((s) => s.name).sort(), ['chat m', 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
-    const client = children.find((s) => s.kind === 'CLIENT')!;
-    assert.equal(headers.traceparent, `00-${root.traceId}-${client.spanId}-01`);
-    assert.deepEqual(client.events.map((e) => e.name), ['response_headers']);
-  });
+      assert.ok(receiver.contentTypes.length > 0 && receiver.contentTypes.every((t) => t.startsWith(contentType)), `sent as ${contentType}: ${receiver.contentTypes.join(', ')}`);
+      const spans = receiver.spans.filter((s) => s.attributes['infergate.request_id'] === 'req-otlp' || s.parentSpanId !== '');
+      const root = spans.find((s) => s.kind === 'SERVER');
+      assert.ok(root, 'the request span arrived');
+      assert.equal(root.name, 'chat m');
+      assert.equal(root.attributes['gen_ai.operation.name'], 'chat');
+      assert.equal(root.attributes['gen_ai.usage.input_tokens'], 7);
+      assert.equal(root.attributes['gen_ai.usage.output_tokens'], 3);
+      assert.equal(root.attributes['server.address'], '127.0.72.5');
+      assert.equal(root.resource['service.name'], 'infergate');
+      assert.equal(root.scope, 'infergate');
+      assert.ok(root.endNs - root.startNs >= 9_000_000n && root.endNs - root.startNs <= 11_000_000n, 'explicit times survive the export');
+      const children = spans.filter((s) => s.parentSpanId === root.spanId);
+      assert.deepEqual(children.map((s) => s.name).sort(), ['chat m', 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
+      const client = children.find((s) => s.kind === 'CLIENT')!;
+      assert.equal(headers.traceparent, `00-${root.traceId}-${client.spanId}-01`);
+      assert.deepEqual(client.events.map((e) => e.name), ['response_headers']);
+    });
+  }
 
   it('says in the log when the collector refuses the spans', async () => {
     const refusing = createServer((req, res) => {
@@ -73,5 +80,24 @@ describe('Tracing over OTLP/HTTP', () => {
     }
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /WARN .*trace export to the OTLP endpoint failed.*url=http:\/\/127\.0\.72\.3:\d+\/v1\/traces .*dropped_spans=\d/);
+  });
+
+  it('does not let a collector that never answers hold up shutdown', async () => {
+    const silent = createServer(() => undefined); // reads nothing, answers nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.72.4', () => resolve()));
+    const lines: string[] = [];
+    try {
+      const url = `http://127.0.72.4:${(silent.address() as AddressInfo).port}/v1/traces`;
+      const tracing = new Tracing({ url, source: 'test' }, createLogger('warn', (l) => lines.push(l)));
+      const r = newRequestRecord('req-stuck', 'POST', '/v1/completions', undefined);
+      Object.assign(r, { status: 200, endedAt: r.startedAt + 1 });
+      tracing.observer.ended(r);
+      await tracing.shutdown(200);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /WARN .*trace export did not finish within 200 ms of shutdown/);
   });
 });

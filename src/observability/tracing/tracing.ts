@@ -3,7 +3,8 @@
  * and exported over OTLP/HTTP, and the request observer that makes them. Built only when tracing is on.
  */
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../logger.js';
@@ -12,6 +13,12 @@ import { ReportingExporter } from './reporting-exporter.js';
 import type { TracingConfig } from './tracing-config.js';
 import { TracingObserver } from './tracing-observer.js';
 
+/**
+ * How long shutdown waits for the last spans to reach the collector: within the 45 s grace period the
+ * manifests give (5 s delay + 30 s drain + this), so a collector that is down cannot hold the exit up.
+ */
+export const SHUTDOWN_EXPORT_TIMEOUT_MS = 5000;
+
 export class Tracing {
   readonly config: TracingConfig;
   /** Register it beside the metrics' observer: it turns each request into spans. */
@@ -19,20 +26,25 @@ export class Tracing {
   /** `service.name` as exported (`OTEL_SERVICE_NAME`, else `infergate`). */
   readonly serviceName: string;
   readonly #provider: BasicTracerProvider;
+  readonly #log: Logger;
   #closed: Promise<void> | undefined;
 
   constructor(config: TracingConfig, log: Logger) {
     this.config = config;
+    this.#log = log;
     const resource = tracingResource();
     this.serviceName = String(resource.attributes[ATTR_SERVICE_NAME]);
     // The exporter reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION and the TLS files itself.
-    const exporter = new ReportingExporter(new OTLPTraceExporter({ url: config.url }), config.url, log);
+    const protocol = config.protocol ?? 'http/protobuf';
+    const otlp = protocol === 'http/json' ? new OtlpJsonExporter({ url: config.url }) : new OtlpProtobufExporter({ url: config.url });
+    const exporter = new ReportingExporter(otlp, config.url, log);
     // The batch processor reads OTEL_BSP_*; the provider reads OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on).
     const processor = new BatchSpanProcessor(exporter, config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {});
     this.#provider = new BasicTracerProvider({ resource, spanProcessors: [processor], ...(config.sampler ? { sampler: config.sampler } : {}) });
     this.observer = new TracingObserver(this.#provider.getTracer('infergate', version()));
     log.info('tracing on: spans are exported over OTLP/HTTP', {
       url: config.url,
+      protocol,
       from: config.source,
       service: this.serviceName,
       sampler: config.sampler ? config.sampler.toString() : samplerFromEnv(),
@@ -44,10 +56,27 @@ export class Tracing {
     return this.#provider.forceFlush().catch(() => undefined);
   }
 
-  /** Exports what is left and stops; later calls wait for the same shutdown. Never rejects, as flush(). */
-  shutdown(): Promise<void> {
-    this.#closed ??= this.#provider.shutdown().catch(() => undefined);
+  /**
+   * Exports what is left and stops, waiting at most `timeoutMs` (the rest is dropped, and the log says so);
+   * later calls wait for the same shutdown. Never rejects, as flush().
+   */
+  shutdown(timeoutMs = SHUTDOWN_EXPORT_TIMEOUT_MS): Promise<void> {
+    this.#closed ??= this.#shutdown(timeoutMs);
     return this.#closed;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const done = this.#provider.shutdown().then(
+      () => 'done' as const,
+      () => 'done' as const,
+    );
+    const outcome = await Promise.race([done, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.#log.warn(`trace export did not finish within ${timeoutMs} ms of shutdown; the spans not yet exported are dropped`, { url: this.config.url });
   }
 }
 

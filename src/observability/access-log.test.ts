@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AccessLog, accessLogLine, accessLogTarget } from './access-log.js';
+import { newRequestRecord } from './request-record.js';
+
+function record(id: string): ReturnType<typeof newRequestRecord> {
+  const r = newRequestRecord(id, 'POST', '/v1/chat/completions', '127.0.0.9');
+  Object.assign(r, { model: 'sql-lora', baseModel: 'base', targetModel: 'sql-lora-v2', pool: 'default/p', endpoint: '127.0.0.2:8000', attempts: 2, stream: true, status: 200, usage: { promptTokens: 10, completionTokens: 3 } });
+  r.firstTokenAt = r.startedAt + 12.34;
+  r.endedAt = r.startedAt + 50;
+  return r;
+}
+
+test('accessLogLine: every field, times from the request start, nothing else', () => {
+  const line = accessLogLine(record('req-1'));
+  assert.deepEqual(Object.keys(line), ['time', 'request_id', 'client', 'method', 'path', 'model', 'base_model', 'target_model', 'pool', 'endpoint', 'attempts', 'status', 'error_code', 'stream', 'ttft_ms', 'duration_ms', 'input_tokens', 'output_tokens', 'client_gone']);
+  assert.equal(line.ttft_ms, 12.3);
+  assert.equal(line.duration_ms, 50);
+  assert.equal(line.input_tokens, 10);
+  assert.equal(line.error_code, null);
+  const refused = newRequestRecord('req-2', 'GET', '/v1/nope', undefined);
+  refused.endedAt = refused.startedAt + 1;
+  Object.assign(refused, { status: 404, errorCode: 'route_not_found' });
+  const l2 = accessLogLine(refused);
+  assert.equal(l2.model, null);
+  assert.equal(l2.ttft_ms, null);
+  assert.equal(l2.error_code, 'route_not_found');
+});
+
+test('--access-log values', () => {
+  assert.equal(accessLogTarget(undefined), undefined);
+  assert.equal(accessLogTarget('off'), undefined);
+  assert.equal(accessLogTarget('stdout'), 'stdout');
+  assert.deepEqual(accessLogTarget('/var/log/x.jsonl'), { file: '/var/log/x.jsonl' });
+});
+
+test('a file log gets one JSON line per request, appended, written in batches and on close', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-access-'));
+  try {
+    const file = join(dir, 'access.jsonl');
+    const log = new AccessLog({ file });
+    for (let i = 0; i < 3; i++) log.ended(record(`r${i}`));
+    await log.close();
+    const again = new AccessLog({ file });
+    again.ended(record('r3'));
+    await again.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { request_id: string });
+    assert.deepEqual(lines.map((l) => l.request_id), ['r0', 'r1', 'r2', 'r3']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

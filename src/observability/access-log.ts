@@ -1,0 +1,109 @@
+/**
+ * The access log: one JSON line per request (`--access-log stdout|FILE|off`). What was asked, where it went and
+ * how it ended; never a body, a header value or a credential.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { RequestObserver, RequestRecord } from './request-record.js';
+
+/** Lines are gathered and written together at most this often, so a busy gateway makes one write per batch. */
+const FLUSH_MS = 50;
+/** A batch this large is written at once. */
+const FLUSH_BYTES = 64 * 1024;
+
+/** One access-log line's fields, in the order they are written. */
+export interface AccessLogLine {
+  time: string;
+  request_id: string;
+  client: string | null;
+  method: string;
+  path: string;
+  model: string | null;
+  base_model: string | null;
+  target_model: string | null;
+  pool: string | null;
+  endpoint: string | null;
+  attempts: number;
+  status: number | null;
+  error_code: string | null;
+  stream: boolean;
+  /** Milliseconds from the request's start to its first token event (streams only). */
+  ttft_ms: number | null;
+  duration_ms: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  client_gone: boolean;
+}
+
+/** The line for one record; times rounded to 0.1 ms. */
+export function accessLogLine(r: RequestRecord): AccessLogLine {
+  const ms = (t: number | undefined): number | null => (t === undefined ? null : Math.round((t - r.startedAt) * 10) / 10);
+  return {
+    time: new Date(r.startTime).toISOString(),
+    request_id: r.requestId,
+    client: r.clientAddress ?? null,
+    method: r.method,
+    path: r.path,
+    model: r.model ?? null,
+    base_model: r.baseModel ?? null,
+    target_model: r.targetModel ?? null,
+    pool: r.pool ?? null,
+    endpoint: r.endpoint ?? null,
+    attempts: r.attempts,
+    status: r.status ?? null,
+    error_code: r.errorCode ?? null,
+    stream: r.stream,
+    ttft_ms: ms(r.firstTokenAt),
+    duration_ms: ms(r.endedAt) ?? 0,
+    input_tokens: r.usage?.promptTokens ?? null,
+    output_tokens: r.usage?.completionTokens ?? null,
+    client_gone: r.clientGone === true,
+  };
+}
+
+/** Where lines go: a stream the log does not own (stdout), or a file it opens for appending and closes. */
+export type AccessLogTarget = 'stdout' | { file: string };
+
+/** Parses `--access-log`: `off` (undefined), `stdout`, or a file path. */
+export function accessLogTarget(flag: string | undefined): AccessLogTarget | undefined {
+  if (flag === undefined || flag === '' || flag === 'off') return undefined;
+  if (flag === 'stdout' || flag === '-') return 'stdout';
+  return { file: flag };
+}
+
+export class AccessLog implements RequestObserver {
+  readonly #out: NodeJS.WritableStream;
+  readonly #file: WriteStream | undefined;
+  #batch = '';
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(target: AccessLogTarget) {
+    if (target === 'stdout') {
+      this.#out = process.stdout;
+    } else {
+      this.#file = createWriteStream(target.file, { flags: 'a' });
+      this.#out = this.#file;
+    }
+  }
+
+  ended(r: RequestRecord): void {
+    this.#batch += `${JSON.stringify(accessLogLine(r))}\n`;
+    if (this.#batch.length >= FLUSH_BYTES) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#batch === '') return;
+    const text = this.#batch;
+    this.#batch = '';
+    this.#out.write(text);
+  }
+
+  /** Writes what is gathered and, for a file, closes it. */
+  async close(): Promise<void> {
+    this.flush();
+    const file = this.#file;
+    if (file) await new Promise<void>((resolve) => file.end(() => resolve()));
+  }
+}

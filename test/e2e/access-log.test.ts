@@ -1,0 +1,53 @@
+/** The access log (issue #11): one JSON line per request with where it went and how it ended; no body, no credential. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import type { AccessLogLine } from '../../src/observability/access-log.js';
+import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig } from '../helpers/fleet.js';
+
+const BASE = 'google/gemma-2b-it';
+
+test('--access-log FILE: a line per request, streamed and not, refused too; never the prompt or the API key', async () => {
+  const fleet = await startFleet(76, [{ name: 'gemma-0', labels: {}, model: BASE, loras: ['sql-lora'], ttftMs: 1, itlMs: 1 }]);
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), prefixRouteYaml('all', '/v1/', 'gemma')].join('---\n') });
+  const file = join(cfg.dir, 'access.jsonl');
+  const gw = await startTestGateway(cfg.dir, { accessLog: { file } });
+  try {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-secret-key-123', maxRetries: 0 });
+    await client.chat.completions.create({ model: 'sql-lora', messages: [{ role: 'user', content: 'SECRET PROMPT' }], max_tokens: 3 }, { headers: { 'x-request-id': 'plain' } });
+    const stream = await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'SECRET PROMPT' }], max_tokens: 4, stream: true, stream_options: { include_usage: true } }, { headers: { 'x-request-id': 'streamed' } });
+    for await (const _ of stream) void _;
+    await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-request-id': 'refused' } }));
+  } finally {
+    await gw.close();
+    await fleet.close();
+  }
+  try {
+    const text = await readFile(file, 'utf8');
+    assert.ok(!text.includes('SECRET PROMPT') && !text.includes('sk-secret-key-123'), text);
+    const lines = new Map(text.trim().split('\n').map((l) => JSON.parse(l) as AccessLogLine).map((l) => [l.request_id, l]));
+    const plain = lines.get('plain')!;
+    assert.equal(plain.model, 'sql-lora');
+    assert.equal(plain.base_model, BASE);
+    assert.equal(plain.pool, 'default/gemma');
+    assert.equal(plain.endpoint, `${fleet.ipOf('gemma-0')}:${fleet.port}`);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.stream, false);
+    assert.equal(plain.ttft_ms, null);
+    assert.equal(plain.output_tokens, 3);
+    assert.ok(plain.input_tokens! > 0);
+    const streamed = lines.get('streamed')!;
+    assert.equal(streamed.stream, true);
+    assert.ok(streamed.ttft_ms! > 0 && streamed.ttft_ms! <= streamed.duration_ms, JSON.stringify(streamed));
+    assert.equal(streamed.output_tokens, 4);
+    const refused = lines.get('refused')!;
+    assert.equal(refused.status, 404);
+    assert.equal(refused.error_code, 'model_not_found');
+    assert.equal(refused.endpoint, null);
+    assert.equal(refused.attempts, 0);
+  } finally {
+    await cfg.remove();
+  }
+});
