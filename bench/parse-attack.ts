@@ -94,6 +94,22 @@ function distinctKeys(): Buffer {
   return Buffer.from(`${head}${body}${tail}${'a'.repeat(B - head.length - body.length - tail.length - 2)}"}`);
 }
 
+/** Objects of 100 keys each, no key used twice, as many as the values allow, padded to B. */
+function uniqueKeys(): Buffer {
+  const objects: string[] = [];
+  let bytes = 0;
+  const per = 100;
+  for (let o = 0; o < Math.floor((V - 8) / (2 * per + 1)) && bytes < B - 4000; o++) {
+    const members = Array.from({ length: per }, (_, i) => `"u${o * per + i}":0`).join(',');
+    objects.push(`{${members}}`);
+    bytes += members.length + 3;
+  }
+  const head = `{"model":"${MODEL}","x":[`;
+  const tail = '],"pad":"';
+  const body = objects.join(',');
+  return Buffer.from(`${head}${body}${tail}${'a'.repeat(B - head.length - body.length - tail.length - 2)}"}`);
+}
+
 /** A chat request whose one message is B bytes of `unit` (repeated), e.g. non-ASCII text or escapes. */
 function oneMessage(unit: string, model = MODEL): Buffer {
   const head = `{"model":${JSON.stringify(model)},"messages":[{"role":"user","content":"`;
@@ -121,6 +137,7 @@ const SHAPES: Record<string, { what: string; body: () => Buffer }> = {
   doubles: { what: `${V.toLocaleString('en')} decimals (the slowest numbers to read)`, body: () => atLimits('prompt', '0.5', 1) },
   'empty-objects': { what: `${V.toLocaleString('en')} empty objects`, body: () => atLimits('messages', '{}', 1) },
   'distinct-keys': { what: `one object with ${Math.floor((V - 8) / 2).toLocaleString('en')} distinct keys`, body: distinctKeys },
+  'unique-keys': { what: `objects of 100 keys, every key in the body distinct (a hidden class per key)`, body: uniqueKeys },
   'chat-messages': { what: `${Math.floor((V - 7) / 5).toLocaleString('en')} chat messages filling 16 MiB`, body: () => manyMessages() },
   'long-prompt': { what: 'one 16 MiB ASCII prompt', body: () => Buffer.from(`{"model":"${MODEL}","prompt":"${'a'.repeat(B - 40 - MODEL.length)}"}`) },
   'long-utf8': { what: 'one 16 MiB chat message of non-ASCII text', body: () => oneMessage('é中文😀') },
@@ -146,6 +163,8 @@ interface Row {
 interface AttackResult {
   sent: number;
   answers: [string, number][];
+  /** The first body of each answer other than 200, to tell an expected 400 from a surprise. */
+  samples: [string, string][];
   seconds: number;
 }
 
@@ -158,6 +177,7 @@ async function attack(shape: string): Promise<AttackResult> {
   const bodies = shapeNames(shape).map((n) => SHAPES[n]!.body());
   const agent = new Agent({ connections: CONCURRENCY, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const answers = new Map<string, number>();
+  const samples = new Map<string, string>();
   let sent = 0;
   const started = Date.now();
   const deadline = started + SECONDS * 1000;
@@ -169,7 +189,8 @@ async function attack(shape: string): Promise<AttackResult> {
       try {
         const r = await request(`http://${GATEWAY}${values.path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
         answer = String(r.statusCode);
-        await r.body.dump();
+        if (r.statusCode !== 200 && !samples.has(answer)) samples.set(answer, (await r.body.text()).slice(0, 300));
+        else await r.body.dump();
       } catch (e) {
         answer = (e as { code?: string }).code ?? (e as Error).message;
       }
@@ -179,7 +200,7 @@ async function attack(shape: string): Promise<AttackResult> {
   if (bodies.length === 0) await delay(SECONDS * 1000);
   else await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
   await agent.close();
-  return { sent, answers: [...answers], seconds: (Date.now() - started) / 1000 };
+  return { sent, answers: [...answers], samples: [...samples], seconds: (Date.now() - started) / 1000 };
 }
 
 async function runShape(shape: string, dir: string): Promise<Row> {
@@ -192,6 +213,7 @@ async function runShape(shape: string, dir: string): Promise<Row> {
   const probe = new Client(origin, { headersTimeout: 60_000, bodyTimeout: 60_000 });
   try {
     await waitForUrl(`${origin}/readyz`);
+    gw.kill('SIGUSR2');
     let running = true;
     const rssTimer = setInterval(() => {
       const m = rssMiB(gw.pid);
@@ -221,6 +243,7 @@ async function runShape(shape: string, dir: string): Promise<Row> {
     await sampler;
     clearInterval(rssTimer);
     Object.assign(row, { sent: result.sent, answers: new Map(result.answers), seconds: result.seconds });
+    for (const [status, body] of result.samples) process.stderr.write(`${shape}: first ${status} answer: ${body}\n`);
     row.bodyMiB = Math.max(0, ...names.map((n) => SHAPES[n]!.body().length)) / 1048576;
   } finally {
     await probe.close().catch(() => undefined);

@@ -148,7 +148,7 @@ async function fuzzer(end: number): Promise<void> {
 }
 
 /**
- * Slow clients: `SLOW` connections, each declaring a 100 KB body and sending one byte a second. A connection
+ * Slow clients: `SLOW` connections, each declaring a 100 KB body and sending one byte (of valid JSON) a second. A connection
  * the gateway cuts (or answers) is counted and opened again, so the pressure holds for the whole run.
  */
 async function slowClients(end: number): Promise<void> {
@@ -160,7 +160,8 @@ async function slowClients(end: number): Promise<void> {
     total.slowOpened++;
     const sock = connect({ host: HOST, port: GW_PORT });
     sockets.add(sock);
-    const timer = setInterval(() => sock.write('x'), 1000);
+    // Whitespace keeps the body valid JSON so far: only the body timeout, not the parser, can end it.
+    const timer = setInterval(() => sock.write(' '), 1000);
     let counted = false;
     const cut = (): void => {
       clearInterval(timer);

@@ -1,37 +1,61 @@
 /**
- * Scenario `overhead`: what a proxy costs per request. A simulated pod answers at once (TTFT 0, ITL 0, one
- * token); the same closed-loop load is sent straight to it, through infergate, through nginx and through
- * Portkey's open-source gateway, alternated round by round in one run so the machine's noise hits all alike.
+ * Scenario `overhead`: what a proxy costs per request. The upstream is nginx answering a fixed chat completion
+ * (or a fixed SSE stream of one) from memory, so it is never the bottleneck; the load is wrk's. The same load is
+ * sent straight to it, through a bare Node pass-through (the runtime floor: read the body, JSON.parse it, stream
+ * it on with undici), through infergate (metrics on, the default; then metrics and `--access-log FILE`), through
+ * nginx and through Portkey's open-source gateway, alternated round by round in one run (A B A B) so the
+ * machine's noise hits all alike. Then each target is measured again at one connection, for the added p50.
  *
- *   npm run build && node dist/bench/scenarios/overhead.js [--concurrency 16] [--seconds 5] [--rounds 2] [--stream] [--skip nginx,portkey] [--out bench/results]
+ *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream]
+ *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR] [--cpu-prof DIR] [--out bench/results]
+ *
+ * `--baseline DIST_DIR` adds "infergate before": the same gateway run from another build's dist/ (a copy made
+ * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate under
+ * `node --cpu-prof` and writes its profile to DIR when the scenario stops it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
-import { closedLoop, type LoadResult } from './lib/closed-loop.js';
-import { CLI, rssMiB, startNode, stopAll, waitForUrl } from './lib/processes.js';
+import type { LoadResult } from './lib/closed-loop.js';
+import { startFixedUpstream } from './lib/fixed-upstream.js';
+import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './lib/processes.js';
 import { portkeyHeaders, startNginx, startPortkey } from './lib/third-party-proxies.js';
+import { wrkLoad } from './lib/wrk-load.js';
 
 const { values } = parseArgs({
   options: {
-    concurrency: { type: 'string', default: '16' },
+    connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    'latency-seconds': { type: 'string', default: '3' },
     stream: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
+    baseline: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string' },
   },
 });
-const CONCURRENCY = Number(values.concurrency);
+const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
+const LATENCY_SECONDS = Number(values['latency-seconds']);
 const ROUNDS = Number(values.rounds);
+const STREAM = values.stream === true;
 const SKIP = new Set((values.skip ?? '').split(',').filter(Boolean));
-const SIM = '127.0.41.2:18500';
-const PORTS = { infergate: 18501, nginx: 18502, portkey: 18503 };
+// Loopback only, on the scenario's own octets.
+const UPSTREAM = '127.0.77.2:18600';
+const HOSTS = { floor: '127.0.77.3', infergate: '127.0.77.4', accessLog: '127.0.77.5', nginx: '127.0.77.6', baseline: '127.0.77.7' };
+const PORTS = { floor: 18601, infergate: 18602, accessLog: 18603, nginx: 18604, portkey: 18605, baseline: 18606 };
 const MODEL = 'bench/model';
+const FLOOR = fileURLToPath(new URL('./lib/node-floor.js', import.meta.url));
+const DIRECT = 'direct to upstream (nginx, fixed answer)';
+const NODE_FLOOR = 'Node floor (node:http + undici)';
+const IG = 'infergate (metrics)';
+const IG_LOG = 'infergate (metrics + access log)';
+const IG_BEFORE = 'infergate before (metrics)';
 
 interface Target {
   name: string;
@@ -42,69 +66,100 @@ interface Target {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-overhead-'));
-  const [host, port] = SIM.split(':') as [string, string];
+  const [host, port] = UPSTREAM.split(':') as [string, string];
   await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, Number(port)), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
-  startNode(CLI, ['sim', '--model', MODEL, '--host', host, '--port', port, '--ttft', '0', '--itl', '0', '--prefill-time-per-token', '0', '--max-num-seqs', '1024']);
-  const targets: Target[] = [{ name: 'direct to pod', origin: `http://${SIM}` }];
+  startFixedUpstream(UPSTREAM, MODEL, STREAM);
+  const targets: Target[] = [{ name: DIRECT, origin: `http://${UPSTREAM}` }];
+  const serveArgs = (h: string, p: number): string[] => ['serve', '-f', dir, '--host', h, '--port', String(p), '--admin-port', '0', '--log-level', 'warn', '--shutdown-delay', '0s'];
   try {
-    await waitForUrl(`http://${SIM}/health`);
-    const gw = startNode(CLI, ['serve', '-f', dir, '--port', String(PORTS.infergate), '--log-level', 'warn']);
-    await waitForUrl(`http://127.0.0.1:${PORTS.infergate}/readyz`);
-    targets.push({ name: 'infergate', origin: `http://127.0.0.1:${PORTS.infergate}`, pid: gw.pid });
+    await waitForUrl(`http://${UPSTREAM}/health`);
+    const floor = startNode(FLOOR, ['--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', UPSTREAM]);
+    targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
+    const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
+    const gw = start(process.execPath, [...prof, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
+    targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate}`, pid: gw.pid });
+    if (!SKIP.has('access-log')) {
+      const gwLog = startNode(CLI, [...serveArgs(HOSTS.accessLog, PORTS.accessLog), '--access-log', join(dir, 'access.log')]);
+      targets.push({ name: IG_LOG, origin: `http://${HOSTS.accessLog}:${PORTS.accessLog}`, pid: gwLog.pid });
+    }
+    if (values.baseline) {
+      const before = startNode(join(resolve(values.baseline), 'src/cli/main.js'), serveArgs(HOSTS.baseline, PORTS.baseline));
+      targets.push({ name: IG_BEFORE, origin: `http://${HOSTS.baseline}:${PORTS.baseline}`, pid: before.pid });
+    }
     if (!SKIP.has('nginx')) {
-      const nginx = startNginx(PORTS.nginx, SIM);
-      await waitForUrl(`http://127.0.0.1:${PORTS.nginx}/health`);
-      targets.push({ name: 'nginx (1 worker)', origin: `http://127.0.0.1:${PORTS.nginx}`, pid: nginx.pid });
+      const nginx = startNginx(`${HOSTS.nginx}:${PORTS.nginx}`, UPSTREAM);
+      targets.push({ name: 'nginx proxy (1 worker)', origin: `http://${HOSTS.nginx}:${PORTS.nginx}`, pid: nginx.pid });
     }
     if (!SKIP.has('portkey')) {
       const pk = startPortkey(PORTS.portkey, host);
-      const headers = portkeyHeaders(SIM);
-      await waitForUrl(`http://127.0.0.1:${PORTS.portkey}/v1/completions`, 30_000, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: MODEL, prompt: 'x', max_tokens: 1 }) });
-      targets.push({ name: 'Portkey gateway (OSS)', origin: `http://127.0.0.1:${PORTS.portkey}`, headers, pid: pk.pid });
+      targets.push({ name: 'Portkey gateway (OSS)', origin: `http://127.0.0.1:${PORTS.portkey}`, headers: portkeyHeaders(UPSTREAM), pid: pk.pid });
     }
-    const body = JSON.stringify({ model: MODEL, prompt: 'Say hello to the gateway benchmark.', max_tokens: 1, stream: values.stream });
-    const run = (t: Target, seconds: number): Promise<LoadResult> => closedLoop({ origin: t.origin, target: t.name, seconds, concurrency: CONCURRENCY, path: '/v1/completions', body, ...(t.headers ? { headers: t.headers } : {}) });
-    for (const t of targets) await run(t, 1); // warm-up: JIT, connection pools
-    const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello to the gateway benchmark.' }], max_tokens: 2, stream: STREAM });
+    const ready = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    for (const t of targets) await waitForUrl(`${t.origin}/v1/chat/completions`, 30_000, { ...ready, headers: { ...ready.headers, ...t.headers } });
+    const run = (t: Target, seconds: number, connections: number): Promise<LoadResult> => wrkLoad({ origin: t.origin, target: t.name, seconds, connections, path: '/v1/chat/completions', body, ...(t.headers ? { headers: t.headers } : {}) });
+    for (const t of targets) await run(t, 2, CONNECTIONS); // warm-up: JIT, connection pools
+    const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const rss = new Map<string, number>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of targets) {
-        process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}...\r`);
-        results.get(t.name)!.push(await run(t, SECONDS));
+        process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
+        loaded.get(t.name)!.push(await run(t, SECONDS, CONNECTIONS));
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
       }
     }
-    const mean = (xs: LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
-    const direct = results.get('direct to pod')!;
-    const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
-    const lines = [
-      `${ROUNDS} rounds x ${SECONDS} s per target, concurrency ${CONCURRENCY}, ${values.stream ? 'streamed' : 'non-streamed'} 1-token completions; means over rounds`,
-      '',
-      '| target | req/s | vs direct | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | RSS MiB |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ];
-    for (const t of targets) {
-      const xs = results.get(t.name)!;
-      const errors = xs.reduce((s, x) => s + x.errors, 0);
-      const added = t.name === 'direct to pod' ? ['-', '-'] : [f(mean(xs, 'p50') - mean(direct, 'p50')), f(mean(xs, 'p99') - mean(direct, 'p99'))];
-      lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${(mean(xs, 'rps') / mean(direct, 'rps')).toFixed(2)} | ${f(mean(xs, 'p50'))} | ${f(mean(xs, 'p99'))} | ${added[0]} | ${added[1]} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of targets) {
+        process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, 1 connection...\n`);
+        single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
+      }
     }
-    const ig = mean(results.get('infergate')!, 'rps');
-    const ratios = targets.filter((t) => t.name !== 'infergate').map((t) => `${(ig / mean(results.get(t.name)!, 'rps')).toFixed(2)}x ${t.name}`);
-    lines.push('', `infergate throughput = ${ratios.join(', ')}`);
-    const text = lines.join('\n');
+    const text = report(targets, loaded, single, rss);
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
-      const name = `overhead${values.stream ? '-stream' : ''}`;
+      const name = `overhead${STREAM ? '-stream' : ''}`;
       writeFileSync(join(values.out, `${name}.md`), text + '\n');
-      writeFileSync(join(values.out, `${name}.json`), JSON.stringify(Object.fromEntries(results), null, 2));
+      writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ loaded: Object.fromEntries(loaded), single: Object.fromEntries(single) }, null, 2));
     }
   } finally {
     await stopAll();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
+
+function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>): string {
+  const direct = loaded.get(DIRECT)!;
+  const direct1 = single.get(DIRECT)!;
+  const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
+  const lines = [
+    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions; means over rounds`,
+    '',
+    `| target | req/s | req/s per round | x floor | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const t of targets) {
+    const xs = loaded.get(t.name)!;
+    const ys = single.get(t.name)!;
+    const errors = [...xs, ...ys].reduce((s, x) => s + x.errors, 0);
+    const added = t.name === DIRECT ? '-' : f3(mean(ys, 'p50') - mean(direct1, 'p50'));
+    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+  }
+  const proxies = targets.filter((t) => t.name !== DIRECT).map((t) => mean(loaded.get(t.name)!, 'rps'));
+  const headroom = mean(direct, 'rps') / Math.max(...proxies);
+  lines.push('', `upstream headroom: direct req/s = ${headroom.toFixed(1)}x the fastest proxy's${headroom < 5 ? ' (below 5x: that proxy may be capped by the upstream and the load generator sharing its cores)' : ''}`);
+  const ig = mean(loaded.get(IG)!, 'rps');
+  const ig1 = mean(single.get(IG)!, 'p50') - mean(direct1, 'p50');
+  lines.push(`infergate (metrics) = ${(ig / floorRps).toFixed(2)}x the Node floor's req/s (goal >= 0.8); added p50 at 1 connection ${f3(ig1)} ms (goal <= 0.25)`);
+  if (loaded.has(IG_LOG)) lines.push(`infergate (metrics + access log) = ${(mean(loaded.get(IG_LOG)!, 'rps') / ig).toFixed(2)}x metrics-only req/s (goal >= 0.9)`);
+  if (loaded.has(IG_BEFORE)) lines.push(`infergate after/before = ${(ig / mean(loaded.get(IG_BEFORE)!, 'rps')).toFixed(2)}x req/s; added p50 at 1 connection ${f3(ig1)} ms after, ${f3(mean(single.get(IG_BEFORE)!, 'p50') - mean(direct1, 'p50'))} ms before`);
+  return lines.join('\n');
 }
 
 await main();

@@ -72,8 +72,8 @@ const N_EXP = 7;
 // Estimated heap bytes per value, by kind (see heapEstimate); string text is added at its length.
 const HEAP_CONTAINER = 64;
 const HEAP_STRING = 24;
-/** An object key costs a string and a property slot, and a dictionary entry when an object has many keys. */
-const HEAP_KEY = 64;
+/** An object key costs a string and a property slot, and a hidden class or a dictionary entry when keys vary. */
+const HEAP_KEY = 128;
 const HEAP_NUMBER = 16;
 const HEAP_LITERAL = 8;
 
@@ -179,6 +179,8 @@ export class JsonBodyParser {
         throw notJson(this.#frames.length > 0 ? `the body ends at byte ${this.#size} with ${this.#frames.length} array(s) or object(s) still open` : 'the body holds no JSON value');
       }
     });
+    // The caller holds the body (joined into one buffer): the chunks must not stay alive as a second copy.
+    this.#release();
     return { value: this.#root, ...(this.#modelSpan ? { modelSpan: this.#modelSpan } : {}), ...(this.#cutStrings > 0 ? { cutStrings: this.#cutStrings } : {}) };
   }
 
@@ -188,8 +190,16 @@ export class JsonBodyParser {
     } catch (e) {
       // JSON.parse only ever sees text the scanner accepted, so its errors would be bugs; still a 400, not a 500.
       this.#error = e instanceof GatewayError ? e : notJson((e as Error).message);
+      this.#release();
       throw this.#error;
     }
+  }
+
+  #release(): void {
+    this.#chunks.length = 0;
+    this.#starts.length = 0;
+    this.#frames.length = 0;
+    this.#big = undefined;
   }
 
   #scan(buf: Buffer, base: number, from: number, to: number): void {

@@ -14,11 +14,13 @@ export interface JsonLimits {
 }
 
 /**
- * Far above any real request: an OpenAI chat request nests 5-7 levels (tool JSON schemas a few more), and a
- * 16 MiB body of token ids holds ~2.5 million of them. Measured by bench/parse-attack.ts: 16 concurrent
- * bodies at these limits keep the gateway's /healthz and RSS within bounds (docs/benchmarks.md).
+ * Above any real request: an OpenAI chat request nests 5-7 levels (tool JSON schemas a few more); the most
+ * values come with token ids: a 256k-token context as a token-id prompt, or an embeddings batch of 300k
+ * tokens (OpenAI's cap per request). Held there by cost: 16 concurrent worst-case bodies at these limits
+ * keep the gateway's /healthz and RSS within bounds (bench/parse-attack.ts, docs/benchmarks.md), where a
+ * million values of the costliest kinds (distinct keys, empty objects) did not.
  */
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 128, maxValues: 1_000_000 };
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 128, maxValues: 500_000 };
 
 /** The highest `--max-json-depth` accepted: JSON.stringify (model rewrites) recurses and overflows the stack past a few thousand. */
 export const MAX_JSON_DEPTH_FLAG = 1000;

@@ -1,5 +1,5 @@
-/** The request limits' flags: JSON body bounds (`serve`, `extproc`) and client connection limits (`serve`). */
-import { InvalidArgumentError, type Command } from 'commander';
+/** The request limits' flags: JSON body bounds (`serve`, `extproc`), client connection limits and body memory (`serve`). */
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_JSON_LIMITS, MAX_JSON_DEPTH_FLAG, type JsonLimits } from '../bbr/json-limits.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../proxy/connection-limits.js';
 import { formatDuration, parseDurationMs } from '../upstream/duration.js';
@@ -12,12 +12,11 @@ export interface JsonLimitFlags {
   maxJsonValues: number;
 }
 
-/** Unset when not given: the durations' defaults are shown in the help as durations, and applied by the Gateway. */
 export interface ConnectionFlags {
   maxBodyMemory: number;
-  requestHeadersTimeout?: number;
-  requestBodyTimeout?: number;
-  keepAliveTimeout?: number;
+  requestHeadersTimeout: number;
+  requestBodyTimeout: number;
+  keepAliveTimeout: number;
   maxConnections: number;
   maxConnectionsPerClient: number;
 }
@@ -35,24 +34,25 @@ export function jsonLimitsOf(flags: JsonLimitFlags): JsonLimits {
 
 export function addConnectionOptions(cmd: Command): Command {
   const d = DEFAULT_CONNECTION_LIMITS;
+  const duration = (flag: string, help: string, min: number, value: number): Option => new Option(`${flag} <duration>`, help).argParser(durationFlag(min)).default(value, formatDuration(value));
   return cmd
-    .option('--request-headers-timeout <duration>', `time a client has to send a request's line and headers, then 408 request_timeout; 0 = none (default: ${formatDuration(d.requestHeadersTimeoutMs)})`, durationFlag(0))
-    .option('--request-body-timeout <duration>', `time a client has to send a whole request, body included, then 408 request_timeout; never cuts a response; 0 = none (default: ${formatDuration(d.requestBodyTimeoutMs)})`, durationFlag(0))
-    .option('--keep-alive-timeout <duration>', `how long an idle client connection is kept open (default: ${formatDuration(d.keepAliveTimeoutMs)})`, durationFlag(1))
-    .option('--max-connections <n>', `client connections open at once; one more gets 503 too_many_connections; the default is half the open-file limit less 128, at most 10000`, intFlag(1), d.maxConnections)
-    .option('--max-body-memory <bytes>', 'memory all request bodies held at once may take, raw bytes and parsed JSON (estimated); past it a body waits, unread, until others finish (the oldest always proceeds)', intFlag(SMALL_BODY_BYTES), DEFAULT_BODY_MEMORY_BYTES)
-    .option('--max-connections-per-client <n>', 'client connections open at once from one address; one more gets 503 too_many_connections; 0 = no limit', intFlag(0), d.maxConnectionsPerClient);
+    .addOption(duration('--request-headers-timeout', "time a client has to send a request's line and headers, then 408 request_timeout; 0 = none", 0, d.requestHeadersTimeoutMs))
+    .addOption(duration('--request-body-timeout', 'time a client has to send a whole request, body included, then 408 request_timeout; never cuts a response; 0 = none', 0, d.requestBodyTimeoutMs))
+    .addOption(duration('--keep-alive-timeout', 'how long an idle client connection is kept open', 1, d.keepAliveTimeoutMs))
+    .option('--max-connections <n>', 'client connections open at once; one more gets 503 too_many_connections; the default is half the open-file limit less 128, at most 10000', intFlag(1), d.maxConnections)
+    .option('--max-connections-per-client <n>', 'client connections open at once from one address; one more gets 503 too_many_connections; 0 = no limit', intFlag(0), d.maxConnectionsPerClient)
+    .option('--max-body-memory <bytes>', 'memory all request bodies held at once may take, raw bytes and parsed JSON (estimated); past it a body waits, unread, until others finish (the oldest always proceeds)', intFlag(SMALL_BODY_BYTES), DEFAULT_BODY_MEMORY_BYTES);
 }
 
 export function bodyMemoryOf(flags: ConnectionFlags): number {
   return flags.maxBodyMemory;
 }
 
-export function connectionLimitsOf(flags: ConnectionFlags): Partial<ConnectionLimits> {
+export function connectionLimitsOf(flags: ConnectionFlags): ConnectionLimits {
   return {
-    ...(flags.requestHeadersTimeout !== undefined ? { requestHeadersTimeoutMs: flags.requestHeadersTimeout } : {}),
-    ...(flags.requestBodyTimeout !== undefined ? { requestBodyTimeoutMs: flags.requestBodyTimeout } : {}),
-    ...(flags.keepAliveTimeout !== undefined ? { keepAliveTimeoutMs: flags.keepAliveTimeout } : {}),
+    requestHeadersTimeoutMs: flags.requestHeadersTimeout,
+    requestBodyTimeoutMs: flags.requestBodyTimeout,
+    keepAliveTimeoutMs: flags.keepAliveTimeout,
     maxConnections: flags.maxConnections,
     maxConnectionsPerClient: flags.maxConnectionsPerClient,
   };

@@ -105,9 +105,9 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
     });
     const refusal =
       open > limits.maxConnections
-        ? tooManyConnections(`the gateway has ${limits.maxConnections} client connections open, its limit (--max-connections)`)
+        ? tooManyConnections(`the gateway is at its limit of ${limits.maxConnections} open client connections (--max-connections)`)
         : limits.maxConnectionsPerClient > 0 && fromClient > limits.maxConnectionsPerClient
-          ? tooManyConnections(`client ${client} has ${limits.maxConnectionsPerClient} connections open, the limit per client address (--max-connections-per-client)`)
+          ? tooManyConnections(`client ${client} is at the limit of ${limits.maxConnectionsPerClient} open connections per client address (--max-connections-per-client)`)
           : undefined;
     if (!refusal) return;
     refused.set(socket, refusal);

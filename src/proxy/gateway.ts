@@ -15,7 +15,7 @@ import { BodyBudget } from './body-budget.js';
 import { WorkSlice } from './work-slice.js';
 
 /** The default --max-body-memory: with the process's own ~150 MiB, 16 worst-case bodies at once stay under 500 MiB (bench/parse-attack.ts). */
-export const DEFAULT_BODY_MEMORY_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_BODY_MEMORY_BYTES = 32 * 1024 * 1024;
 import type { GatewayState } from './plan-request.js';
 import { DEFAULT_OUTLIER_DETECTION, type OutlierDetection } from '../upstream/outlier-detection.js';
 import { ejectedEndpoints } from '../upstream/outlier-detector.js';

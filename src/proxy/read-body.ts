@@ -22,6 +22,8 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    /** The sink's work on the latest chunk, while it is not done. */
+    let pending: Promise<void> | undefined;
     const refuse = (e: unknown): void => {
       if (refused) return;
       refused = true;
@@ -43,18 +45,27 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
       chunks.push(chunk);
       if (wait) {
         req.pause();
-        wait.then(
+        const p = wait.then(
           () => {
+            if (pending === p) pending = undefined;
             if (!refused) req.resume();
           },
           refuse,
         );
+        pending = p;
       }
+    };
+    const finish = (): void => {
+      if (refused) return;
+      sink?.end?.();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onEnd = (): void => {
       cleanup();
-      sink?.end?.();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      // 'end' can come while the last chunk's work is still pending (a paused stream still ends once its last
+      // chunk was read): finish after it.
+      if (pending) void pending.then(finish);
+      else finish();
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -14,7 +14,7 @@ export interface WorkSliceOptions {
   periodMs: number;
 }
 
-export const DEFAULT_WORK_SLICE: Readonly<WorkSliceOptions> = { sliceMs: 10, share: 0.5, periodMs: 100 };
+export const DEFAULT_WORK_SLICE: Readonly<WorkSliceOptions> = { sliceMs: 5, share: 0.4, periodMs: 100 };
 
 export class WorkSlice {
   readonly options: WorkSliceOptions;

@@ -218,7 +218,8 @@ describe('errors: the standalone gateway\'s status and OpenAI body, as an immedi
 
   test('413 as soon as the chunks pass --max-body-bytes (no content-length)', async () => {
     const expected = { status: 413, json: { error: { message: `request body exceeds the gateway's limit of ${MAX_BODY} bytes (--max-body-bytes)`, type: 'invalid_request_error', param: null, code: 'request_too_large' } } };
-    const s = client.open().send(requestHeaders(CHAT, false, { protocol: { request: 'FULL_DUPLEX_STREAMED' } }), ...requestBodyChunks('x'.repeat(MAX_BODY + 10), 64 * 1024, false));
+    // Valid JSON as far as it goes (an open string), so that the size, not the syntax, is what refuses it.
+    const s = client.open().send(requestHeaders(CHAT, false, { protocol: { request: 'FULL_DUPLEX_STREAMED' } }), ...requestBodyChunks(`{"model":"m","prompt":"${'x'.repeat(MAX_BODY + 10)}`, 64 * 1024, false));
     assertImmediate(await s.next(), expected, 'request_too_large');
     assert.equal((await s.status).code, status.OK);
   });

@@ -21,7 +21,7 @@ function which(cmd: string): string | undefined {
 }
 
 /** Finds nginx, installing Debian's package when missing (root, as on the project's machines). */
-function ensureNginx(): string {
+export function ensureNginx(): string {
   const found = which('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
   if (found) return found;
   process.stderr.write('installing nginx from Debian packages (apt-get)...\n');
@@ -29,10 +29,13 @@ function ensureNginx(): string {
   return '/usr/sbin/nginx';
 }
 
-/** One worker, keep-alive to the upstream, no buffering (so SSE passes through): a fair single-core peer. */
-export function startNginx(listenPort: number, upstream: string): ChildProcess {
+/**
+ * One worker, keep-alive to the upstream, no buffering (so SSE passes through): a fair single-core peer.
+ * `listen` is `host:port` on loopback.
+ */
+export function startNginx(listen: string, upstream: string): ChildProcess {
   const bin = ensureNginx();
-  const dir = join(tmpdir(), `infergate-bench-nginx-${listenPort}`);
+  const dir = join(tmpdir(), `infergate-bench-nginx-${listen.replace(/[^0-9]/g, '-')}`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(
     join(dir, 'nginx.conf'),
@@ -47,9 +50,10 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream pod { server ${upstream}; keepalive 128; }
+  keepalive_requests 10000000;
+  upstream pod { server ${upstream}; keepalive 128; keepalive_requests 10000000; }
   server {
-    listen 127.0.0.1:${listenPort};
+    listen ${listen};
     location / {
       proxy_pass http://pod;
       proxy_http_version 1.1;

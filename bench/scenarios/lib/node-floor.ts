@@ -1,0 +1,50 @@
+/**
+ * The runtime floor for the overhead scenario: the least a Node proxy that reads the body must do. It reads the
+ * whole body, parses it as JSON (as any body-based router must), and streams it on to one upstream with undici's
+ * `stream()` on a `Pool`, the upstream's answer written chunk by chunk into the client response. No routing, no
+ * metrics, no headers added. Run as a process: `node node-floor.js --host H --port P --upstream ip:port`.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
+
+function passOn(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, upstream: { type: 'string' } } });
+const pool = new Pool(`http://${values.upstream!}`, { connections: 128 });
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"body is not JSON","type":"invalid_request_error","param":null,"code":null}}');
+      return;
+    }
+    pool
+      .stream({ method: (req.method ?? 'POST') as 'POST', path: req.url ?? '/', headers: passOn(req.headers), body }, ({ statusCode, headers }) => {
+        res.writeHead(statusCode, passOn(headers));
+        return res;
+      })
+      .catch((e: Error) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `node floor: ${e.message}`, type: 'server_error', param: null, code: null } }));
+        else res.destroy();
+      });
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(values.port ?? 0), values.host, () => console.log(`node floor on ${values.host}:${values.port} -> ${values.upstream}`));
+const stop = (): void => {
+  server.close(() => void pool.close().then(() => process.exit(0)));
+  server.closeAllConnections();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
