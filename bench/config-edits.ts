@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   try {
     for (const m of MODELS) await waitForUrl(`http://${m.host}:${SIM_PORT}/health`);
     const flags = ['--config-settle-period', String(values.settle), ...(values['allow-empty-config'] ? ['--allow-empty-config'] : [])];
-    startNode(CLI, ['serve', '-f', dir, '--port', String(GW_PORT), '--log-level', 'warn', ...flags]);
+    startNode(CLI, ['serve', '-f', dir, '--port', String(GW_PORT), '--admin-port', '0', '--log-level', 'warn', ...flags]);
     await waitForUrl(`http://127.0.0.1:${GW_PORT}/readyz`);
     const pool = new Pool(`http://127.0.0.1:${GW_PORT}`, { connections: CONCURRENCY });
     const worker = async (w: number): Promise<void> => {

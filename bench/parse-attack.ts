@@ -206,7 +206,7 @@ async function attack(shape: string): Promise<AttackResult> {
 async function runShape(shape: string, dir: string): Promise<Row> {
   const names = shapeNames(shape);
   const loopFile = join(dir, `loop-${shape}.json`);
-  const gw = start(process.execPath, ['--import', LOOP_DELAY_HOOK, CLI, 'serve', '-f', dir, '--host', '127.0.65.1', '--port', values.port!, '--log-level', 'error', '--shutdown-delay', '0', '--drain-timeout', '1s', ...LIMIT_ARGS, ...values['gateway-args']!.split(' ').filter(Boolean)], { LOOP_DELAY_FILE: loopFile });
+  const gw = start(process.execPath, ['--import', LOOP_DELAY_HOOK, CLI, 'serve', '-f', dir, '--host', '127.0.65.1', '--port', values.port!, '--admin-port', '0', '--log-level', 'error', '--shutdown-delay', '0', '--drain-timeout', '1s', ...LIMIT_ARGS, ...values['gateway-args']!.split(' ').filter(Boolean)], { LOOP_DELAY_FILE: loopFile });
   const origin = `http://${GATEWAY}`;
   const what = shape === MIX ? `each worker its own shape: ${names.join(', ')}` : shape === IDLE ? 'no load: the baseline' : SHAPES[shape]!.what;
   const row: Row = { shape, what, bodyMiB: 0, sent: 0, answers: new Map(), healthz: [], healthzFailures: 0, rss: [], seconds: 0 };

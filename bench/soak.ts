@@ -4,7 +4,7 @@
  * and protocol-breaking requests) and slow clients that trickle their bodies. Every interval it prints the
  * gateway's RSS, `/healthz` latency and what each mix saw, then a summary. A program, not a test: it prints.
  *
- *   npm run build && node dist/bench/soak.js [--seconds 60] [--interval 5] [--clients 4] [--fuzz-rate 200] [--slow 300] [--gateway-args '--body-timeout 10000']
+ *   npm run build && node dist/bench/soak.js [--seconds 60] [--interval 5] [--clients 4] [--fuzz-rate 200] [--slow 300] [--gateway-args '--request-body-timeout 10s']
  */
 import { connect, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     startNode(CLI, ['sim', '--model', MODEL, '--host', POD.ip, '--port', String(POD.port), '--ttft', '5', '--itl', '2', '--max-num-seqs', '256']);
     await waitForUrl(`http://${POD.ip}:${POD.port}/health`);
     const extra = (values['gateway-args'] ?? '').split(' ').filter(Boolean);
-    const gw = startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(GW_PORT), '--log-level', 'error', ...extra]);
+    const gw = startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(GW_PORT), '--admin-port', '0', '--log-level', 'error', ...extra]);
     await waitForUrl(`http://${HOST}:${GW_PORT}/readyz`);
     console.log(`soak: ${SECONDS} s; ${CLIENTS} normal clients, fuzz ${FUZZ_RATE}/s, ${SLOW} slow-body connections; gateway pid ${gw.pid}${extra.length ? ` (${extra.join(' ')})` : ''}`);
     console.log(`gateway RSS at start: ${rssMiB(gw.pid)?.toFixed(0)} MiB`);

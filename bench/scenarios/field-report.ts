@@ -61,8 +61,8 @@ async function main(): Promise<void> {
   try {
     for (const p of FLEET) startNode(CLI, ['sim', '--model', p.model, '--lora', p.loras.join(','), '--host', p.ip, '--port', String(PORT), '--pod-name', p.name, '--ttft', '20', '--itl', '5', '--max-num-seqs', '16']);
     await Promise.all(FLEET.map((p) => waitForUrl(`http://${p.ip}:${PORT}/health`)));
-    startNode(CLI, ['serve', '-f', perModel, '--port', '18601', '--log-level', 'warn']);
-    startNode(CLI, ['serve', '-f', unified, '--port', '18602', '--log-level', 'warn']);
+    startNode(CLI, ['serve', '-f', perModel, '--port', '18601', '--admin-port', '0', '--log-level', 'warn']);
+    startNode(CLI, ['serve', '-f', unified, '--port', '18602', '--admin-port', '0', '--log-level', 'warn']);
     startNode(SERVICE_PROXY, ['--port', '18603', '--policy', 'round-robin', ...FLEET.flatMap((p) => ['--backend', `${p.ip}:${PORT}`])]);
     await Promise.all([waitForUrl('http://127.0.0.1:18601/readyz'), waitForUrl('http://127.0.0.1:18602/readyz'), waitForUrl('http://127.0.0.1:18603/health')]);
 

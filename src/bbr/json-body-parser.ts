@@ -1,9 +1,6 @@
-/**
- * A JSON parser fed a request body chunk by chunk as it arrives. It checks the limits byte by byte, so a body
- * over one is refused before the rest is read, and builds the value in bounded steps, so that neither a deep
- * nor a large body holds the event loop or the stack. The value is the one JSON.parse returns for the body.
- */
+/** A JSON parser fed a request body chunk by chunk: limits checked as bytes arrive, JSON.parse's value built in bounded steps. */
 import { GatewayError } from '../errors.js';
+import { ChunkList } from './chunk-list.js';
 import { notJson, tooDeep, tooManyValues, type JsonLimits } from './json-limits.js';
 
 /**
@@ -99,13 +96,16 @@ interface Frame {
   key: string | undefined;
 }
 
+/**
+ * Write the body's chunks in order, then call `end`. Each call is bounded work: a few windows of native
+ * parsing plus one pass over the chunk's bytes. After an error every call throws that error. The scanner and
+ * the builder share every state (the frames, the runs, the token being read), so they are one class, and
+ * this file is longer than most.
+ */
 export class JsonBodyParser {
   readonly #limits: JsonLimits;
   readonly #window: number;
-  readonly #chunks: Buffer[] = [];
-  /** Offset of each chunk's first byte. */
-  readonly #starts: number[] = [];
-  #size = 0;
+  readonly #chunks = new ChunkList();
   #state = S_VALUE;
   readonly #frames: Frame[] = [];
   #values = 0;
@@ -139,7 +139,7 @@ export class JsonBodyParser {
 
   /** Bytes written so far. */
   get size(): number {
-    return this.#size;
+    return this.#chunks.size;
   }
 
   /**
@@ -154,10 +154,8 @@ export class JsonBodyParser {
   write(chunk: Buffer): void {
     if (this.#error) throw this.#error;
     if (chunk.length === 0) return;
-    const base = this.#size;
-    this.#chunks.push(chunk);
-    this.#starts.push(base);
-    this.#size += chunk.length;
+    const base = this.#chunks.size;
+    this.#chunks.append(chunk);
     this.#guard(() => {
       // A chunk can be the whole body (ext_proc BUFFERED): take it a window at a time.
       for (let off = 0; off < chunk.length; off += this.#window) {
@@ -171,12 +169,13 @@ export class JsonBodyParser {
   /** The body is complete: its value, or undefined when it was empty (no bytes at all). */
   end(): JsonBody | undefined {
     if (this.#error) throw this.#error;
-    if (this.#size === 0) return undefined;
+    const size = this.#chunks.size;
+    if (size === 0) return undefined;
     this.#guard(() => {
-      if (this.#tok === T_NUMBER) this.#numberEnded(this.#size);
+      if (this.#tok === T_NUMBER) this.#numberEnded(size);
       else if (this.#tok !== T_NONE) throw notJson(`the body ends inside a ${this.#tok === T_STRING ? 'string' : 'literal'}`);
       if (this.#state !== S_END) {
-        throw notJson(this.#frames.length > 0 ? `the body ends at byte ${this.#size} with ${this.#frames.length} array(s) or object(s) still open` : 'the body holds no JSON value');
+        throw notJson(this.#frames.length > 0 ? `the body ends at byte ${size} with ${this.#frames.length} array(s) or object(s) still open` : 'the body holds no JSON value');
       }
     });
     // The caller holds the body (joined into one buffer): the chunks must not stay alive as a second copy.
@@ -196,8 +195,7 @@ export class JsonBodyParser {
   }
 
   #release(): void {
-    this.#chunks.length = 0;
-    this.#starts.length = 0;
+    this.#chunks.clear();
     this.#frames.length = 0;
     this.#big = undefined;
   }
@@ -486,7 +484,7 @@ export class JsonBodyParser {
   /** Adds the run of complete children to a built container, through JSON.parse. */
   #flush(f: Frame): void {
     if (f.runEnd <= f.runStart) return;
-    const text = this.#slice(f.runStart, f.runEnd).toString('utf8');
+    const text = this.#chunks.slice(f.runStart, f.runEnd).toString('utf8');
     f.runStart = f.runEnd = Math.max(f.runEnd, f.afterComma);
     if (f.array) {
       const out = f.value as unknown[];
@@ -501,18 +499,18 @@ export class JsonBodyParser {
   #attach(f: Frame, value: unknown): void {
     if (f.array) (f.value as unknown[]).push(value);
     else {
-      f.key ??= JSON.parse(this.#slice(f.keyStart, f.keyEnd).toString('utf8')) as string;
+      f.key ??= JSON.parse(this.#chunks.slice(f.keyStart, f.keyEnd).toString('utf8')) as string;
       setMember(f.value as Record<string, unknown>, f.key, value);
     }
   }
 
   #parse(start: number, end: number): unknown {
-    return JSON.parse(this.#slice(start, end).toString('utf8'));
+    return JSON.parse(this.#chunks.slice(start, end).toString('utf8'));
   }
 
   /** The string content from `start` to `end` (no quotes), decoded as JSON.parse would. */
   #decodeString(start: number, end: number): string {
-    const text = this.#slice(start, end).toString('utf8');
+    const text = this.#chunks.slice(start, end).toString('utf8');
     return this.#windowEscapes ? (JSON.parse(`"${text}"`) as string) : text;
   }
 
@@ -522,7 +520,7 @@ export class JsonBodyParser {
    */
   #utf8Boundary(from: number, cut: number): number {
     for (let k = 1; k <= 3 && cut - k >= from; k++) {
-      const b = this.#byteAt(cut - k);
+      const b = this.#chunks.byteAt(cut - k);
       if ((b & 0xc0) === 0x80) continue;
       if (b >= 0xc0 && k < (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2)) return cut - k;
       break;
@@ -535,42 +533,10 @@ export class JsonBodyParser {
     const n = end - start;
     // Each of m, o, d, e, l takes at most 6 bytes escaped (\u006d).
     if (n < 7 || n > 32) return false;
-    const text = this.#slice(start, end).toString('latin1');
+    const text = this.#chunks.slice(start, end).toString('latin1');
     return text === '"model"' || JSON.parse(text) === 'model';
   }
 
-  #chunkIndex(at: number): number {
-    const starts = this.#starts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= at) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  #byteAt(at: number): number {
-    const i = this.#chunkIndex(at);
-    return this.#chunks[i]![at - this.#starts[i]!]!;
-  }
-
-  #slice(start: number, end: number): Buffer {
-    let i = this.#chunkIndex(start);
-    const first = this.#chunks[i]!;
-    const offset = this.#starts[i]!;
-    if (end - offset <= first.length) return first.subarray(start - offset, end - offset);
-    const parts = [first.subarray(start - offset)];
-    let at = offset + first.length;
-    while (at < end) {
-      const c = this.#chunks[++i]!;
-      const n = Math.min(c.length, end - at);
-      parts.push(n === c.length ? c : c.subarray(0, n));
-      at += n;
-    }
-    return Buffer.concat(parts, end - start);
-  }
 }
 
 /** Parses a whole body at once, with the same limits and result as the incremental path. */

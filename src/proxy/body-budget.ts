@@ -1,7 +1,4 @@
-/**
- * The memory every request body the gateway holds may take at once, raw bytes and parsed JSON together: a
- * body that does not fit waits, unread (its client is slowed by TCP flow control), until others finish.
- */
+/** The memory all request bodies held at once may take, raw and parsed: a body that does not fit waits, unread, until others finish. */
 
 /** Bodies up to this size never wait: small requests pass even while large ones queue. */
 export const SMALL_BODY_BYTES = 64 * 1024;

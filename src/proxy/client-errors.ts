@@ -1,7 +1,4 @@
-/**
- * Node's own early rejections (a malformed request line or header, headers too large, a request that did not
- * arrive in time), answered in OpenAI's error shape instead of Node's bare 400/408/431.
- */
+/** Node's own early rejections (malformed request, headers too large, too slow) answered in OpenAI's error shape, not bare 400/408/431. */
 import { STATUS_CODES, maxHeaderSize, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';

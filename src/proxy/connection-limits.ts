@@ -1,8 +1,4 @@
-/**
- * The gateway's HTTP server with limits on its client connections: how long a request may take to arrive
- * (headers, then the whole request), how long an idle keep-alive connection stays, and how many connections
- * may be open, in all and per client address. Past a limit the client gets an OpenAI-shaped error.
- */
+/** The gateway's HTTP server with limits on its client connections: request timeouts, keep-alive, connection caps. */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,7 +7,12 @@ import type { Logger } from '../observability/logger.js';
 import { answerClientError } from './client-errors.js';
 import { sendError } from './send-error.js';
 
-/** Each is a `serve` flag; durations in ms. Invariant: `requestHeadersTimeoutMs` <= `requestBodyTimeoutMs` when both are on. */
+/**
+ * How long a request may take to arrive (headers, then the whole request), how long an idle keep-alive
+ * connection stays, and how many connections may be open, in all and per client address; past a limit the
+ * client gets an OpenAI-shaped error. Each is a `serve` flag; durations in ms. `requestHeadersTimeoutMs` is
+ * held to at most `requestBodyTimeoutMs` when both are on (Node requires it).
+ */
 export interface ConnectionLimits {
   /** Time to receive a request's line and headers (Node's `server.headersTimeout`); 0 = none. */
   requestHeadersTimeoutMs: number;

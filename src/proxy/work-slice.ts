@@ -1,10 +1,4 @@
-/**
- * Request bodies' share of the event loop. Node reads up to 2 MiB from each ready socket per turn of the loop,
- * and a saturated loop leaves nothing to V8's garbage collector threads: so body work gets at most `sliceMs`
- * per turn and at most `share` of each `periodMs`. A body whose chunk finds the slice spent waits (unread, its
- * client slowed by TCP flow control) in a queue that lets one body go on per turn, so /healthz and small
- * requests are served in between.
- */
+/** Request bodies' share of the event loop: a slice of each turn and a share of the time, so /healthz is served between chunks. */
 
 export interface WorkSliceOptions {
   /** Body work per turn of the event loop (ms). */
@@ -16,6 +10,12 @@ export interface WorkSliceOptions {
 
 export const DEFAULT_WORK_SLICE: Readonly<WorkSliceOptions> = { sliceMs: 5, share: 0.4, periodMs: 100 };
 
+/**
+ * Node reads up to 2 MiB from each ready socket per turn of the loop, and a saturated loop leaves nothing to
+ * V8's garbage collector threads: so body work gets at most `sliceMs` per turn and at most `share` of each
+ * `periodMs`. A body whose chunk finds the slice spent waits (unread, its client slowed by TCP flow control)
+ * in a queue that lets one body go on per turn, so /healthz and small requests are served in between.
+ */
 export class WorkSlice {
   readonly options: WorkSliceOptions;
   #turn = 0;

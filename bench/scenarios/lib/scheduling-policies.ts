@@ -61,7 +61,7 @@ export async function startPolicy(p: PolicySpec, fleetDir: string, backends: rea
     return child;
   }
   const config = p.eppConfig === undefined ? [] : ['--epp-config', eppConfigPath(p.eppConfig)];
-  const child = startNode(CLI, ['serve', '-f', fleetDir, '--port', String(p.port), '--log-level', 'warn', ...config]);
+  const child = startNode(CLI, ['serve', '-f', fleetDir, '--port', String(p.port), '--admin-port', '0', '--log-level', 'warn', ...config]);
   await waitForUrl(`http://127.0.0.1:${p.port}/readyz`);
   return child;
 }
