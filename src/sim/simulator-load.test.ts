@@ -15,6 +15,8 @@ test('/metrics: vLLM names, live running and waiting under load, lora info, coun
   // lora-a first and alone, so the running/waiting split below does not depend on which connection wins.
   const pending = [postJson(sim, '/v1/completions', streamBody('lora-a', 50), abort.signal)];
   await waitFor(() => sim.stats().running === 1, 5000, 'lora-a to start');
+  // Its first token too, so the TTFT count below does not depend on how soon the abort comes (raced under CI load).
+  await (await pending[0]!).body!.getReader().read();
   pending.push(...['lora-b', 'lora-b'].map((model) => postJson(sim, '/v1/completions', streamBody(model, 50), abort.signal)));
   await waitFor(() => sim.stats().totalRequests === 3, 5000, 'three requests to arrive');
 
