@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks `npx infergate` the ways a user gets it (issue #11): in this checkout after a build and again after a
-# rebuild (the build writes the CLI afresh), and from an `npm pack` tarball installed into an empty project.
+# Checks `npx infergate` the ways a user gets it (issue #11): in this checkout after a build, after a rebuild
+# and after a plain tsc into an emptied dist/, and from an `npm pack` tarball installed into an empty project.
 # Run from the repository root after `npm ci && npm run build`.
 set -euo pipefail
 root=$(pwd)
@@ -12,6 +12,9 @@ check() { # $1: where, then the command
 check 'after the build' npx --no-install infergate --help
 npm run build --silent
 check 'after a rebuild' npx --no-install infergate --help
+# A plain compile into an emptied dist/ (what the bench programs' usage lines do) sets no run bit on anything.
+rm -rf dist && npx --no-install tsc -p tsconfig.json
+check 'after rm -rf dist and a plain tsc' npx --no-install infergate --help
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tgz=$(npm pack --silent --pack-destination "$tmp" | tail -1)
