@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { baseModelRouteYaml, podYaml, poolYaml, prefixRouteYaml } from '../src/config/manifests.js';
 import { CLI, rssMiB, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,18 +51,6 @@ const newTally = (): Tally => ({ normalOk: 0, normalFail: 0, fuzzByStatus: new M
 let interval = newTally();
 const total = newTally();
 const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
-
-/** A small seeded generator (mulberry32), so two runs send the same fuzz. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One fuzz case: raw bytes written to a fresh connection (so protocol errors cannot poison a shared one). */
 function fuzzCase(r: () => number): string {
@@ -135,7 +124,8 @@ async function normalClients(pool: Pool, end: number): Promise<void> {
 
 /** The fuzzer: `FUZZ_RATE` cases a second, at most 64 open at once. */
 async function fuzzer(end: number): Promise<void> {
-  const r = rng(Number(values.seed));
+  // Seeded, so two runs send the same fuzz.
+  const r = seededRandom(Number(values.seed));
   const open = new Set<Promise<void>>();
   const gap = 1000 / FUZZ_RATE;
   for (let n = 0; n < 10_000_000 && Date.now() < end; n++) {

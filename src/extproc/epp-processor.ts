@@ -13,9 +13,9 @@ import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { PickOutcome } from '../proxy/pick-stage.js';
-import { planRoute, type GatewayState, type RoutePlan } from '../proxy/plan-request.js';
+import { planRoute, type GatewayState } from '../proxy/plan-request.js';
+import { recordPlan, recordTraceContext } from '../proxy/record-plan.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';
-import { FAIRNESS_ID_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { pickAndRecord, scheduleTraces } from '../proxy/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
@@ -209,25 +209,6 @@ function recordOf(headers: ReadonlyMap<string, string>): RequestRecord {
   const url = headers.get(':path') ?? '/';
   const q = url.indexOf('?');
   const r = newRequestRecord(headers.get('x-request-id') ?? '', headers.get(':method') ?? 'POST', q < 0 ? url : url.slice(0, q), headers.get('x-forwarded-for')?.split(',')[0]?.trim());
-  const traceparent = headers.get('traceparent');
-  if (traceparent !== undefined) r.traceparent = traceparent;
-  const tracestate = headers.get('tracestate');
-  if (tracestate !== undefined) r.tracestate = tracestate;
+  recordTraceContext(r, (h) => headers.get(h));
   return r;
-}
-
-/** What planning found, for the observers. */
-function recordPlan(r: RequestRecord, plan: RoutePlan): void {
-  r.routedAt = performance.now();
-  r.bbrDoneAt = r.routedAt;
-  const sent = plan.rewrittenFrom ?? plan.model;
-  if (sent !== undefined) r.model = sent;
-  if (plan.model !== undefined) r.targetModel = plan.model;
-  if (plan.rewriteName !== undefined) r.rewriteName = plan.rewriteName;
-  if (plan.base) r.baseModel = plan.base.baseModel;
-  if (plan.view) r.pool = plan.view.key;
-  r.priority = plan.priority;
-  r.stream = plan.json?.stream === true;
-  const fairness = aliasedHeader((h) => plan.headers?.get(h), FAIRNESS_ID_HEADER);
-  if (fairness !== undefined) r.fairnessId = fairness;
 }

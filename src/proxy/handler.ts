@@ -7,9 +7,9 @@ import type { Gateway } from './gateway.js';
 import { forward } from './forward.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { listModels } from './list-models.js';
-import { planRoute, type RoutePlan } from './plan-request.js';
+import { planRoute } from './plan-request.js';
+import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
-import { FAIRNESS_ID_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody } from './read-body.js';
 import { JsonBodyParser } from '../bbr/json-body-parser.js';
@@ -112,7 +112,11 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
   const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) }, record ? TIMED : undefined);
-  if (record) recordPlan(record, plan, body, lower);
+  if (record) {
+    recordPlan(record, plan);
+    record.requestBytes = body?.length ?? 0;
+    recordTraceContext(record, (h) => lower.get(h));
+  }
   if (plan.error) {
     gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
     if (record) {
@@ -136,28 +140,6 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
 }
 
 const TIMED = { timed: true } as const;
-
-/** What planning found, for the observers. */
-function recordPlan(r: RequestRecord, plan: RoutePlan, body: Buffer | undefined, headers: ReadonlyMap<string, string>): void {
-  r.routedAt = performance.now();
-  r.bbrDoneAt = plan.bbrDoneAt ?? r.routedAt;
-  r.requestBytes = body?.length ?? 0;
-  const sent = plan.rewrittenFrom ?? plan.model;
-  if (sent !== undefined) r.model = sent;
-  if (plan.model !== undefined) r.targetModel = plan.model;
-  if (plan.rewriteName !== undefined) r.rewriteName = plan.rewriteName;
-  if (plan.base) r.baseModel = plan.base.baseModel;
-  if (plan.view) r.pool = plan.view.key;
-  r.priority = plan.priority;
-  r.stream = plan.json?.stream === true;
-  const get = (h: string): string | undefined => headers.get(h);
-  const fairness = aliasedHeader(get, FAIRNESS_ID_HEADER);
-  if (fairness !== undefined) r.fairnessId = fairness;
-  const traceparent = headers.get('traceparent');
-  if (traceparent !== undefined) r.traceparent = traceparent;
-  const tracestate = headers.get('tracestate');
-  if (tracestate !== undefined) r.tracestate = tracestate;
-}
 
 function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
