@@ -80,6 +80,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   const streamed = plan.json?.stream === true;
   // Reads the answer as it passes to the client, for token timing and usage; one per attempt that answered.
   let tap: { end(): void } | undefined;
+  // What the observers see of the request; both set, or neither.
+  const r = ctx.record;
+  const observer = ctx.observer;
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
       // The abort signal is an event, not a state: an attempt started after it fired would not see it.
@@ -87,21 +90,20 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       if (deadlinePassed) throw deadlineError(plan, totalMs, failures);
       let pick: PickOutcome;
       // A sampled trace reads the first pick's scores: only that pick runs traced for it.
-      const traceSchedule = attempt === 1 && ctx.record !== undefined && ctx.observer!.tracesScheduling?.(ctx.record) === true;
+      const traceSchedule = attempt === 1 && r !== undefined && observer!.tracesScheduling?.(r) === true;
       try {
         pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions, traceSchedule);
       } catch (e) {
-        if (traceSchedule) ctx.record!.schedulingTrace = scheduleTraces(plan);
+        if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
         if (failures.length === 0) throw e;
         break; // nothing left to fail over to: report what was tried
       }
-      if (traceSchedule) ctx.record!.schedulingTrace = scheduleTraces(plan);
-      if (ctx.record) picked(ctx.observer!, ctx.record, pick);
+      if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
+      if (r) picked(observer!, r, pick);
       const ep = pick.endpoint;
       tried.add(ep.address);
-      const r = ctx.record;
       let attemptLog: UpstreamAttempt | undefined;
-      if (r) attemptLog = attemptStarting(ctx.observer!, r, ep.address, req.headers);
+      if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers);
       let result: AttemptResult;
       try {
         // stream() writes the upstream body straight into `res` with backpressure, chunk by chunk as it
@@ -121,7 +123,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
             r.status = statusCode;
             attemptLog!.headersAt = performance.now();
             attemptLog!.status = statusCode;
-            tap = tapResponse(res, new ResponseTap(r, headerValue(headers['content-type']), ctx.observer));
+            tap = tapResponse(res, new ResponseTap(r, headerValue(headers['content-type']), observer));
           }
           return res;
         });
@@ -155,7 +157,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
     sendError(res, e);
-    if (ctx.record) ctx.record.errorCode = e.code;
+    if (r) r.errorCode = e.code;
   } finally {
     if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
