@@ -28,6 +28,8 @@ const READ_VERBS = ['get', 'list', 'watch'];
 /** Written by the standalone gateway only; in ext_proc mode the Gateway implementation owns pool status. */
 const POOL_STATUS = ['inference.networking.k8s.io', 'inferencepools/status'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
+/** Read by the standalone gateway only: the Services pools' endpointPickerRefs name (src/epp/picker-ref.ts). */
+const SERVICES = ['', 'services'];
 
 /** Per mode: the app.kubernetes.io/component label, the replicas, the flags that set each port, the container ports, the Service ports and the probes. */
 const MODES = {
@@ -260,6 +262,7 @@ function checkRules(role, poolStatus, expect) {
   }
   const wanted = new Map(READS.map(([g, r]) => [`${g}/${r}`, READ_VERBS]));
   if (poolStatus) wanted.set(POOL_STATUS.join('/'), STATUS_VERBS);
+  if (poolStatus) wanted.set(SERVICES.join('/'), READ_VERBS);
   for (const [key, verbs] of wanted) {
     const have = [...(granted.get(key) ?? [])].sort();
     expect(have.join(',') === verbs.join(','), `${role.kind} must grant exactly ${verbs.join(', ')} on ${key}, grants ${have.join(', ') || 'nothing'}`);

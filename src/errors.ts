@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   pool_not_found: { status: 500, type: 'server_error' },
   backend_not_supported: { status: 500, type: 'server_error' },
   no_healthy_endpoint: { status: 503, type: 'server_error' },
+  invalid_endpoint_picker_ref: { status: 500, type: 'server_error' },
+  endpoint_picker_unavailable: { status: 503, type: 'server_error' },
   request_shed: { status: 429, type: 'rate_limit_error' },
   admin_path_blocked: { status: 403, type: 'permission_error' },
   debug_disabled: { status: 404, type: 'invalid_request_error' },

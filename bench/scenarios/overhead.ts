@@ -10,8 +10,8 @@
  *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR] [--cpu-prof DIR] [--out bench/results]
  *
  * `--baseline DIST_DIR` adds "infergate before": the same gateway run from another build's dist/ (a copy made
- * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate under
- * `node --cpu-prof` and writes its profile to DIR when the scenario stops it.
+ * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate and the Node
+ * floor under `node --cpu-prof` and writes their profiles to DIR when the scenario stops them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -73,9 +73,9 @@ async function main(): Promise<void> {
   const serveArgs = (h: string, p: number): string[] => ['serve', '-f', dir, '--host', h, '--port', String(p), '--admin-port', '0', '--log-level', 'warn', '--shutdown-delay', '0s'];
   try {
     await waitForUrl(`http://${UPSTREAM}/health`);
-    const floor = startNode(FLOOR, ['--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', UPSTREAM]);
-    targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
+    const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', UPSTREAM]);
+    targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
     const gw = start(process.execPath, [...prof, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
     targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate}`, pid: gw.pid });
     if (!SKIP.has('access-log')) {

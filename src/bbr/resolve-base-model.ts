@@ -48,9 +48,18 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
   const list = served.length > 0 ? served.join(', ') : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   throw new GatewayError(
     'model_not_found',
-    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.`,
+    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.${refusedNote(catalog)}`,
     'model',
   );
+}
+
+/** Pods that would not say what they serve (401/403 on GET /v1/models): the model may be theirs. */
+function refusedNote(catalog: ModelCatalog): string {
+  const refused = [...(catalog.refused ?? [])].sort((a, b) => (a.pod < b.pod ? -1 : 1));
+  if (refused.length === 0) return '';
+  const shown = refused.slice(0, 3).map((r) => `pod ${r.pod}: ${r.message}`);
+  const more = refused.length > 3 ? `; and ${refused.length - 3} more` : '';
+  return ` ${refused.length} pod(s) did not say what they serve, for want of the right API key: ${shown.join('; ')}${more}`;
 }
 
 /** Every model name a client may send, sorted. */

@@ -16,11 +16,15 @@ import { renderPlan } from './render-plan.js';
 import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
+import { secretReader } from '../config/kube/read-secret.js';
+import { describeApiKeySource, type ApiKeySource } from '../upstream/api-key-source.js';
+import { UpstreamCredentials } from '../upstream/upstream-credentials.js';
 import { assertOneSource, loadSnapshotFromKube } from '../config/kube/connect.js';
 import type { ReflectorTuning } from '../config/kube/kube-source.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
-interface ExplainFlags extends KubeFlags {
+interface ExplainFlags extends KubeFlags, UpstreamKeyFlags {
   body: string;
   header: string[];
   method: string;
@@ -48,6 +52,8 @@ export interface ExplainInput {
   eppConfig?: ConfigText;
   /** Where load warnings go (unknown kinds, routes to missing pools); none when unset. */
   log?: Logger;
+  /** The key of pools that name none (as `serve --upstream-api-key-file`); sent to the pods asked. */
+  upstreamKey?: ApiKeySource;
 }
 
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
@@ -65,12 +71,17 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   // A pool's upstream annotations (timeouts, outlier detection) are checked as `serve` checks them.
   const upstream = new UpstreamPolicies(DEFAULT_UPSTREAM_POLICY).prepare(snapshot, input.kube !== undefined);
   for (const w of upstream.warnings) input.log?.warn(w);
+  // The pools' API keys, read as `serve` reads them, so the pods are asked as the gateway asks them.
+  const credentials = new UpstreamCredentials({ defaultSource: input.upstreamKey, readSecret: input.kube ? secretReader(input.kube) : undefined, log: input.log });
+  const keys = credentials.prepare(snapshot, input.kube !== undefined);
+  for (const w of keys.warnings) input.log?.warn(w);
   const datastore = new Datastore();
   datastore.apply(snapshot);
+  await keys.commit();
   if (input.discover !== false) {
     // What each endpoint serves and its live metrics, as the server would know them.
-    const discovery = new ModelDiscovery(datastore, { intervalMs: 60_000, timeoutMs: 1500 });
-    const metrics = new MetricsScraper(datastore, { timeoutMs: 1500 });
+    const discovery = new ModelDiscovery(datastore, { intervalMs: 60_000, timeoutMs: 1500, auth: credentials });
+    const metrics = new MetricsScraper(datastore, { timeoutMs: 1500, auth: credentials });
     await Promise.all([discovery.refreshAll(), metrics.scrapeAll()]);
     await Promise.all([discovery.close(), metrics.close()]);
   }
@@ -96,6 +107,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers };
   const plan = planRoute(state, req, { trace: true });
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
+  if (plan.view) describeKey(plan, credentials);
   if (!plan.error && plan.view) {
     try {
       planPick(state, plan, undefined, true);
@@ -104,6 +116,22 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     }
   }
   return plan;
+}
+
+/** A step under the pool: which key its pods get (by its source, never its value), or why none can be read. */
+function describeKey(plan: RoutePlan, credentials: UpstreamCredentials): void {
+  const c = credentials.forPool(plan.view!.key);
+  if (!c) return;
+  const detail = `upstream API key: ${describeApiKeySource(c.source)}${c.error !== undefined ? `; cannot be read: ${c.error}` : `, sent as "Authorization: Bearer" in place of the client's`}`;
+  // Beside the pool's other steps, so it prints under the same heading.
+  let at = plan.steps.length;
+  for (let i = plan.steps.length - 1; i >= 0; i--) {
+    if (plan.steps[i]!.stage === 'pool') {
+      at = i + 1;
+      break;
+    }
+  }
+  plan.steps.splice(at, 0, { stage: 'pool', detail });
 }
 
 export function registerExplainCommand(program: Command): void {
@@ -119,8 +147,10 @@ export function registerExplainCommand(program: Command): void {
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
     .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
     .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics");
+  addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
       const source = sourceOrExit(flags);
+      const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {
         const plan = await explainRequest({
           ...source,
@@ -131,6 +161,7 @@ export function registerExplainCommand(program: Command): void {
           strictAllowlist: flags.strictAllowlist === true,
           discover: flags.discover,
           log: createLogger('warn'),
+          ...(upstreamKey ? { upstreamKey } : {}),
           ...(flags.eppConfig !== undefined ? { eppConfig: { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig } } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });

@@ -9,10 +9,11 @@ import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
 import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
+import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 
 /** This command's flags: most are named and typed as the ExtprocOptions they set. */
-interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
+interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, UpstreamKeyFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
   assumeBodyMode: RequestBodyMode;
 }
 
@@ -41,10 +42,12 @@ export function registerExtprocCommand(program: Command): void {
   addJsonLimitOptions(cmd);
   addExposureOptions(cmd, 'on the admin port');
   addShutdownOptions(cmd, 'ext_proc streams');
+  addUpstreamKeyOption(cmd);
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
       const tracing = tracingOrExit(flags, log);
+      const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const running = await startExtproc({
@@ -67,6 +70,7 @@ export function registerExtprocCommand(program: Command): void {
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
           configEdits: configEditsOf(flags),
           log,
+          ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           ...(flags.certFile !== undefined ? { certFile: flags.certFile } : {}),
           ...(flags.keyFile !== undefined ? { keyFile: flags.keyFile } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),

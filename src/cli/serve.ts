@@ -12,14 +12,16 @@ import { startGateway } from './start-gateway.js';
 import { accessLogTarget } from '../observability/access-log.js';
 import { addConnectionOptions, addJsonLimitOptions, bodyMemoryOf, connectionLimitsOf, jsonLimitsOf, type ConnectionFlags, type JsonLimitFlags } from './limit-options.js';
 import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
+import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 
-interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags {
   poolStatus: boolean;
   host: string;
   port: number;
   maxBodyBytes: number;
   maxAttempts: number;
   accessLog?: string;
+  eppServiceName?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -27,6 +29,7 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML (-f) or the Kubernetes API (--kube)')
     .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
+    .option('--epp-service-name <name>', "the Service that fronts this gateway: a pool whose endpointPickerRef names it is picked by infergate, one naming another Service is an external picker's (docs/kubernetes.md#endpointpickerref). Default: every ref is taken to name infergate")
     .option('--no-pool-status', 'with --kube: do not write InferencePool status (Accepted, ResolvedRefs) for the Gateways whose HTTPRoutes this gateway serves')
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
@@ -37,12 +40,14 @@ export function registerServeCommand(program: Command): void {
   addJsonLimitOptions(cmd);
   addConnectionOptions(cmd);
   addUpstreamOptions(cmd);
+  addUpstreamKeyOption(cmd);
   addShutdownOptions(cmd, 'requests and streams');
   addExposureOptions(cmd, 'on the admin port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
       const log = loggerOrExit(flags);
       const source = sourceOrExit(flags);
       const tracing = tracingOrExit(flags, log);
+      const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
@@ -59,6 +64,7 @@ export function registerServeCommand(program: Command): void {
           debugShowRequestIds: flags.debugShowRequestIds === true,
           allowAdminPaths: flags.allowAdminPaths ?? [],
           ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
+          ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           configEdits: configEditsOf(flags),
           ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),
           jsonLimits: jsonLimitsOf(flags),
@@ -68,6 +74,7 @@ export function registerServeCommand(program: Command): void {
           ...(eppConfig ? { eppConfig } : {}),
           ...(tracing ? { tracing } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
+          ...(flags.eppServiceName !== undefined ? { eppServiceName: flags.eppServiceName } : {}),
         });
         log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
         onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);

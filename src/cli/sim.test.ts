@@ -101,7 +101,7 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
     '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
     '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
     '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
-    '--failure-injection-rate', '--failure-types', '--seed',
+    '--failure-injection-rate', '--failure-types', '--seed', '--task', '--embedding-dimensions', '--api-key',
   ]);
   assert.equal(sim.options.find((o) => o.long === '--model')?.mandatory, true);
 });
@@ -120,4 +120,30 @@ test('commander hands the flags over as simOptionsFromFlags expects (aliases, --
   assert.equal(opts.enablePrefixCaching, false);
   assert.deepEqual(opts.failureTypes, ['rate_limit']);
   assert.equal(opts.maxNumSeqs, 5);
+});
+
+test('--task, --embedding-dimensions and --api-key (or VLLM_API_KEY, which --api-key overrides)', async () => {
+  assert.deepEqual(simOptionsFromFlags({ ...DEFAULTS, task: 'embed', embeddingDimensions: '384' }, {}), {
+    ...DEFAULT_OPTIONS,
+    task: 'embed',
+    embeddingDimensions: 384,
+  });
+  assert.deepEqual(simOptionsFromFlags(DEFAULTS, { VLLM_API_KEY: 'from-env' }).apiKeys, ['from-env']);
+  assert.deepEqual(simOptionsFromFlags({ ...DEFAULTS, apiKey: ['a', 'b'] }, { VLLM_API_KEY: 'from-env' }).apiKeys, ['a', 'b']);
+  assert.equal(simOptionsFromFlags(DEFAULTS, { VLLM_API_KEY: '' }).apiKeys, undefined);
+  const bad: Array<[Partial<SimFlags>, RegExp]> = [
+    [{ task: 'draft' }, /--task must be one of auto, generate, embed, classify, transcription, got "draft"/],
+    [{ embeddingDimensions: '0' }, /--embedding-dimensions must be an integer from 1/],
+    [{ apiKey: ['two words'] }, /--api-key/],
+  ];
+  for (const [flags, message] of bad) assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, ...flags }, {}), message);
+
+  const program = new Command('infergate').exitOverride();
+  registerSimCommand(program);
+  let got: SimFlags | undefined;
+  program.commands.find((c) => c.name() === 'sim')!.action((flags: SimFlags) => {
+    got = flags;
+  });
+  await program.parseAsync(['sim', '--api-key', 'k1', '--api-key', 'k2', '--model', 'm', '--task', 'generate'], { from: 'user' });
+  assert.deepEqual(simOptionsFromFlags(got!, {}).apiKeys, ['k1', 'k2']);
 });

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { SimulatorOptions } from '../sim/simulator.js';
 import { DEFAULT_ENGINE_CONFIG } from '../sim/engine-config.js';
 import { FAILURE_TYPES, isFailureType } from '../sim/failure-injection.js';
+import { SIM_TASKS, isSimTask } from '../sim/sim-task.js';
 import { startSimulator } from '../sim/simulator.js';
+import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../sim/simulator-options.js';
 import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
 import { onShutdown } from './on-shutdown.js';
 import { numberFlag, parseThenRun } from './parse-flags.js';
@@ -36,6 +38,10 @@ export interface SimFlags {
   failureInjectionRate?: string;
   failureTypes?: string;
   seed?: string;
+  task?: string;
+  embeddingDimensions?: string;
+  /** `--api-key` (repeatable, several keys after one flag too), as vLLM's. */
+  apiKey?: string[];
 }
 
 const MAX_MS = 3_600_000;
@@ -61,8 +67,15 @@ function failureTypesFlag(value: string): SimulatorOptions['failureTypes'] {
   return types.filter(isFailureType);
 }
 
-/** Turns flags into simulator options; throws an Error whose message names the bad flag. */
-export function simOptionsFromFlags(flags: SimFlags): SimulatorOptions {
+/** vLLM's rule: `--api-key` wins over the VLLM_API_KEY environment variable; neither means no key is checked. */
+function apiKeysOf(flags: SimFlags, env: NodeJS.ProcessEnv): string[] | undefined {
+  const keys = flags.apiKey ?? (env.VLLM_API_KEY ? [env.VLLM_API_KEY] : undefined);
+  if (keys?.some((k) => k === '' || /\s/.test(k))) throw new Error('--api-key (or VLLM_API_KEY) must be non-empty and contain no whitespace');
+  return keys;
+}
+
+/** Turns flags (and VLLM_API_KEY from `env`) into simulator options; throws an Error whose message names the bad flag. */
+export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = process.env): SimulatorOptions {
   if (flags.mode !== 'echo' && flags.mode !== 'random') {
     throw new Error(`--mode must be echo or random, got "${flags.mode}"`);
   }
@@ -101,6 +114,15 @@ export function simOptionsFromFlags(flags: SimFlags): SimulatorOptions {
   if (f.failureInjectionRate !== undefined) opts.failureInjectionRate = numberFlag('--failure-injection-rate', f.failureInjectionRate, 0, 100, false);
   if (f.failureTypes !== undefined) opts.failureTypes = failureTypesFlag(f.failureTypes);
   if (f.seed !== undefined) opts.seed = numberFlag('--seed', f.seed, 0, 2 ** 32 - 1, true);
+  if (f.task !== undefined) {
+    if (!isSimTask(f.task)) throw new Error(`--task must be one of ${SIM_TASKS.join(', ')}, got "${f.task}"`);
+    opts.task = f.task;
+  }
+  if (f.embeddingDimensions !== undefined) {
+    opts.embeddingDimensions = numberFlag('--embedding-dimensions', f.embeddingDimensions, 1, MAX_EMBEDDING_DIMENSIONS, true);
+  }
+  const apiKeys = apiKeysOf(f, env);
+  if (apiKeys !== undefined) opts.apiKeys = apiKeys;
   return opts;
 }
 
@@ -108,7 +130,7 @@ export function registerSimCommand(program: Command): void {
   const d = DEFAULT_ENGINE_CONFIG;
   program
     .command('sim')
-    .description('run a vLLM-compatible simulator: OpenAI completions and chat, /v1/models, LoRA load/unload, /health and vLLM /metrics')
+    .description('run a vLLM-compatible simulator: every endpoint vLLM serves (chat, completions, responses, embeddings, pooling, classify, score, rerank, tokenize, audio), /v1/models, LoRA load/unload, /health and vLLM /metrics')
     .requiredOption('--model <name>', 'base model name served')
     .option('--lora <a,b>', 'LoRA adapter names served on top of the base model (comma-separated)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -135,11 +157,15 @@ export function registerSimCommand(program: Command): void {
     .option('--failure-injection-rate <percent>', 'share of requests answered with an injected error, 0-100 (default 0)')
     .option('--failure-types <a,b>', `errors to inject: ${FAILURE_TYPES.join(', ')} (default all)`)
     .option('--seed <n>', 'seed for step jitter, failure injection and random replies (default: random)')
+    .option('--task <task>', `APIs served, as vLLM's --task: ${SIM_TASKS.join(', ')} (default auto: all of them)`)
+    .option('--embedding-dimensions <n>', `length of the vectors /v1/embeddings and /pooling return (default ${DEFAULT_EMBEDDING_DIMENSIONS})`)
+    .option('--api-key <key...>', 'require Authorization: Bearer <key> on every /v1 path, as vLLM (default: $VLLM_API_KEY, else none)')
     .action(
       parseThenRun(simOptionsFromFlags, async (opts) => {
         const sim = await startSimulator(opts);
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
-        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed})`);
+        const guarded = sim.options.apiKeys.length > 0 ? ', API key required on /v1' : '';
+        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed}, task ${sim.options.task}${guarded})`);
         onShutdown(() => sim.close());
       }),
     );

@@ -15,6 +15,7 @@ import { AccessLog, type AccessLogTarget } from '../observability/access-log.js'
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
+import { secretReader } from '../config/kube/read-secret.js';
 
 export interface StartGatewayOptions extends Partial<GatewayOptions> {
   /** A YAML file or a directory of them. Exactly one of `configPath` and `kube`. */
@@ -86,6 +87,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     observer: composeObservers([metrics.observer, dashboard, tracing?.observer, accessLog]),
     ...stripUndefined(gwOpts),
     ...(kubeOpts ? { isolateConfigProblems: true, notReadyReason: () => kube?.source.notReadyReason() ?? 'connecting to the Kubernetes API' } : {}),
+    // Pools may name a Secret holding their pods' API key: read with the same credentials as the configuration.
+    ...(kubeOpts ? { upstreamKeys: { ...gwOpts.upstreamKeys, readSecret: secretReader(kubeOpts) } } : {}),
   };
   const gateway = new Gateway(options);
   metrics.attach(gateway);
@@ -115,7 +118,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       address = await gateway.listen();
       await admin?.listen();
     } else {
-      kube = connectKube(kubeOpts!, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
+      // The gateway gives endpointPickerRefs a meaning, so it watches the Services they name (src/epp/picker-ref.ts).
+      kube = connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.

@@ -1,6 +1,9 @@
 /** The `infergate validate` command: exit statuses 0 (clean), 1 (findings), 2 (could not read), and its JSON. */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Command } from 'commander';
 import { registerValidateCommand } from './validate.js';
@@ -101,4 +104,17 @@ test('--output json prints one stable document: findings with fixed keys, and th
   });
   // The same input gives the same bytes.
   assert.equal((await run(t, '-f', `${FIXTURES}field-report-missing-allowlist.yaml`, '--output', 'json')).out, r.out);
+});
+
+test('--upstream-api-key-file: a file that cannot be read exits 2 naming it; one that can clears api-key-missing', async (t) => {
+  const missing = await run(t, '-f', `${FIXTURES}api-key-missing.yaml`, '--upstream-api-key-file', '/nonexistent/infergate-key');
+  assert.equal(missing.status, 2);
+  assert.match(missing.err, /^error: file \/nonexistent\/infergate-key \(--upstream-api-key-file\): cannot read \/nonexistent\/infergate-key: ENOENT/);
+  assert.equal((await run(t, '-f', `${FIXTURES}api-key-missing.yaml`)).status, 1);
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-key-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'key'), 'sk-test\n');
+  const keyed = await run(t, '-f', `${FIXTURES}api-key-missing.yaml`, '--upstream-api-key-file', join(dir, 'key'));
+  assert.equal(keyed.status, 0, keyed.out);
+  assert.doesNotMatch(keyed.out + keyed.err, /sk-test/);
 });

@@ -7,8 +7,9 @@ import { renderJson, renderText } from '../validate/render-findings.js';
 import { validate, type ValidationReport } from '../validate/run-validate.js';
 import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 
-export interface ValidateFlags extends KubeFlags {
+export interface ValidateFlags extends KubeFlags, UpstreamKeyFlags {
   output: 'text' | 'json';
   failOn: 'error' | 'warning';
   probe?: boolean;
@@ -40,8 +41,10 @@ export function registerValidateCommand(program: Command): void {
     .option('--epp-config <file>', "as serve --epp-config: the EndpointPickerConfig of pools that name none (default: llm-d's default profile)");
   // Every usage error exits 2, as a configuration that cannot be read does (commander's own default is 1).
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
+  addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ValidateFlags) => {
     const source = sourceOrExit(flags);
+    const upstreamKey = await upstreamKeySourceOrExit(flags);
     try {
       let eppConfig: ConfigText | undefined;
       if (flags.eppConfig !== undefined) eppConfig = { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
@@ -51,6 +54,7 @@ export function registerValidateCommand(program: Command): void {
         ...(flags.strictAllowlist ? { strictAllowlist: true } : {}),
         ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         ...(eppConfig ? { eppConfig } : {}),
+        ...(upstreamKey ? { upstreamKey } : {}),
       });
       console.log(flags.output === 'json' ? renderJson(report) : renderText(report));
       process.exitCode = exitStatus(report, flags.failOn);

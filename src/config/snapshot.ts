@@ -8,6 +8,7 @@ import type { Pod } from '../api/pod.js';
 import type { InferenceObjective } from '../api/inference-objective.js';
 import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
 import type { PlainConfigMap } from '../api/plain-config-map.js';
+import type { ServiceFacts } from '../api/service.js';
 import { LEGACY_INFERENCE_GROUP, LLM_D_GROUP } from '../api/llm-d-names.js';
 import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
@@ -23,6 +24,11 @@ export interface SnapshotOptions {
    * cluster when one object is wrong. Files are strict: the user fixes the file.
    */
   lenient?: boolean;
+  /**
+   * The Services pools' endpointPickerRefs name, by `namespace/name`: facts when the Service exists, null when
+   * it was listed and does not. Only the Kubernetes source can know; a name left out could not be checked.
+   */
+  services?: ReadonlyMap<string, ServiceFacts | null>;
 }
 
 export interface ConfigSnapshot {
@@ -44,6 +50,8 @@ export interface ConfigSnapshot {
   readonly members: ReadonlyMap<string, readonly PoolMember[]>;
   /** Problems that do not stop the config from loading (a route naming a pool that does not exist yet). */
   readonly warnings: readonly string[];
+  /** As `SnapshotOptions.services`; undefined when the source cannot know (files). */
+  readonly services?: ReadonlyMap<string, ServiceFacts | null>;
 }
 
 let nextVersion = 1;
@@ -128,6 +136,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     configMaps,
     members,
     warnings,
+    ...(options.services ? { services: options.services } : {}),
   };
 }
 

@@ -244,6 +244,19 @@ describe('eligibleEndpoints: nothing eligible', () => {
       message: [/^no endpoint of InferencePool default\/gemma can take this request: pod default\/a: pod is not Ready$/],
     },
     {
+      name: "a pod refusing the gateway's API key is left out, even with the models it listed before; the 503 names the 401",
+      pods: [ready('a', '10.0.0.1')],
+      setup: [
+        serve('10.0.0.1', 'gemma'),
+        (ep) => {
+          ep('10.0.0.1').modelsRefused = 401;
+          ep('10.0.0.1').modelsError = 'GET http://10.0.0.1:8000/v1/models answered 401 Unauthorized: the pod requires an API key';
+        },
+      ],
+      model: 'gemma',
+      message: [/10\.0\.0\.1:8000 \(pod default\/a\): GET http:\/\/10\.0\.0\.1:8000\/v1\/models answered 401 Unauthorized: the pod requires an API key/],
+    },
+    {
       name: 'the pool selects no pods',
       pods: [pod('x').labels({ app: 'llama' }).ip('10.0.0.1').ready()],
       setup: [],

@@ -32,7 +32,7 @@ export class NoEndpointError extends GatewayError {
 /**
  * The endpoints of a pool a request may go to, before any scoring: those that serve its model (the fix for
  * the report's mixed pool, where a model-blind pick failed 40-60% of requests), that this request has not
- * tried already, that are not held out after a connection failure, that outlier detection has not ejected,
+ * tried already, that do not refuse the gateway's API key (a 401 or 403 on GET /v1/models), that are not held out after a connection failure, that outlier detection has not ejected,
  * and that do not hold requests they neither answer nor report (an endpoint that accepts connections and
  * answers nothing, while its /metrics look idle, is left out about a second after such a request, long
  * before any timeout: no scorer weight, prefix affinity included, can pull traffic back to it). When every
@@ -69,6 +69,7 @@ export function judgeCandidates(view: PoolView, req: PickRequest, now = Date.now
     const v: CandidateVerdict = { address: ep.address, pod: ep.podKey, inFlight: ep.inFlight };
     const why = exclusion(ep, req, now);
     if (why === 'tried') v.excluded = 'already tried by this request';
+    else if (why === 'refused') v.excluded = ep.modelsError ?? `GET /v1/models answered ${ep.modelsRefused}`;
     else if (why === 'unserved') v.excluded = servesReason(ep, req.model ?? '');
     else if (why === 'backoff') v.excluded = `held out for ${ep.backoffUntil - now} ms after a connection failure`;
     else if (why === 'ejected') v.excluded = ejectedReason(ep, now);
@@ -80,6 +81,8 @@ export function judgeCandidates(view: PoolView, req: PickRequest, now = Date.now
 /** Why `ep` may not take the request, the first rule that excludes it; undefined when it may. */
 function exclusion(ep: Endpoint, req: PickRequest, now: number): Exclusion | undefined {
   if (req.exclude?.has(ep.address)) return 'tried';
+  // A pod that refuses the gateway's key on GET /v1/models refuses it on requests too (vLLM guards all of /v1).
+  if (ep.modelsRefused !== 0) return 'refused';
   if (req.model !== undefined && ep.serves(req.model) !== true) return 'unserved';
   if (ep.inBackoff(now)) return 'backoff';
   if (ep.outlier.isEjected(now)) return 'ejected';
@@ -87,7 +90,7 @@ function exclusion(ep: Endpoint, req: PickRequest, now: number): Exclusion | und
   return undefined;
 }
 
-type Exclusion = 'tried' | 'unserved' | 'backoff' | 'ejected' | 'unresponsive';
+type Exclusion = 'tried' | 'refused' | 'unserved' | 'backoff' | 'ejected' | 'unresponsive';
 
 /** Held out on suspicion of its health, not for a fact about this request: the panic fallback takes these. */
 function isSuspect(why: Exclusion | undefined): boolean {

@@ -14,6 +14,9 @@ import { loadEndpointPickerConfig } from './config/load-endpoint-picker-config.j
 import type { PluginRegistry } from './framework/registry.js';
 import { Scheduler } from './framework/scheduler.js';
 import { registerBuiltins } from './plugins/register-builtins.js';
+import type { Logger } from '../observability/logger.js';
+import type { PickerFailure, PickerFailureSink } from './failure-mode.js';
+import { resolvePickerRef, type PickerRef } from './picker-ref.js';
 
 /** The annotation an InferencePool names its EndpointPickerConfig ConfigMap with (same namespace). */
 export const EPP_CONFIG_ANNOTATION = 'infergate.io/endpoint-picker-config';
@@ -39,16 +42,30 @@ export interface PreparedSchedulers {
   commit(): void;
 }
 
-export class PoolSchedulers {
+export interface PoolSchedulersOptions {
+  /** `--epp-service-name`: infergate's own Service, for deciding who picks each pool (src/epp/picker-ref.ts). */
+  eppServiceName?: string;
+  /** Where picker failures and picker-ref changes are logged; unset, they are not. */
+  log?: Logger;
+}
+
+/** A picker failing on every request must not write a log line per request. */
+const PICKER_FAILURE_LOG_INTERVAL_MS = 10_000;
+
+export class PoolSchedulers implements PickerFailureSink {
   readonly #registry: PluginRegistry;
   readonly #fallback: ConfigSource;
+  readonly #options: PoolSchedulersOptions;
   #byPool = new Map<string, PoolScheduler>();
   #problems: ReadonlyMap<string, string> = new Map();
+  #refs: ReadonlyMap<string, PickerRef> = new Map();
+  readonly #failureLogged = new Map<string, { at: number; since: number }>();
   #instrument: ((scheduler: Scheduler) => void) | undefined;
 
   /** `defaultConfig`: the `--epp-config` file, used by pools that name no ConfigMap. */
-  constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins()) {
+  constructor(defaultConfig?: ConfigText, registry: PluginRegistry = registerBuiltins(), options: PoolSchedulersOptions = {}) {
     this.#registry = registry;
+    this.#options = options;
     const fallback = defaultConfig ?? { text: DEFAULT_ENDPOINT_PICKER_CONFIG_YAML, file: DEFAULT_CONFIG_FILE };
     this.#fallback = { ...fallback, origin: fallback.file };
     // Checked now, not when a pool first uses it: a bad --epp-config must stop startup even if every pool
@@ -99,14 +116,56 @@ export class PoolSchedulers {
       }
     }
     if (issues.length > 0) throw new ConfigError(issues);
+    const refs = this.#resolveRefs(snapshot, warnings);
     return {
       warnings,
       problems,
       commit: () => {
         this.#byPool = next;
         this.#problems = problems;
+        this.#refs = refs;
       },
     };
+  }
+
+  /** Who picks each pool; a pool whose decision changed (or is new and not infergate) gets a warning. */
+  #resolveRefs(snapshot: ConfigSnapshot, warnings: string[]): Map<string, PickerRef> {
+    const refs = new Map<string, PickerRef>();
+    const ctx = { ...(this.#options.eppServiceName !== undefined ? { eppServiceName: this.#options.eppServiceName } : {}), ...(snapshot.services ? { services: snapshot.services } : {}) };
+    for (const [key, pool] of snapshot.pools) {
+      const ref = resolvePickerRef(pool, ctx);
+      refs.set(key, ref);
+      const prior = this.#refs.get(key);
+      if (prior?.picker === ref.picker && prior.reason === ref.reason) continue;
+      if (ref.picker === 'missing') warnings.push(`InferencePool ${key}: ${ref.reason}; its requests get 500 invalid_endpoint_picker_ref until that is fixed`);
+      else if (ref.picker === 'external') warnings.push(`InferencePool ${key}: ${ref.reason}; calling an external endpoint picker is not built yet, so infergate picks for this pool itself`);
+      else if (prior) this.#options.log?.info(`InferencePool ${key}: ${ref.reason}`);
+    }
+    return refs;
+  }
+
+  /** Who picks `key`'s endpoints; undefined for a pool not in force. */
+  pickerRef(key: string): PickerRef | undefined {
+    return this.#refs.get(key);
+  }
+
+  /** Logs a scheduler failure (failure-mode.ts), at most once per pool every 10 s, counting the ones in between. */
+  pickerFailed(f: PickerFailure): void {
+    const log = this.#options.log;
+    if (!log) return;
+    const now = Date.now();
+    const last = this.#failureLogged.get(f.pool);
+    if (last && now - last.at < PICKER_FAILURE_LOG_INTERVAL_MS) {
+      last.since++;
+      return;
+    }
+    this.#failureLogged.set(f.pool, { at: now, since: 0 });
+    const outcome = f.endpoint ? `FailOpen: sent to ${f.endpoint.address} without picking` : `${f.mode}: refused with 503 endpoint_picker_unavailable`;
+    log.error(`the endpoint picker of InferencePool ${f.pool} failed; ${outcome}`, {
+      error: f.error instanceof Error ? f.error.message : String(f.error),
+      ...(f.error instanceof Error && f.error.stack ? { stack: f.error.stack } : {}),
+      ...(last && last.since > 0 ? { failures_since_last_logged: last.since } : {}),
+    });
   }
 
   /** Pools in force whose own EndpointPickerConfig could not be used, and why (isolating mode only). */

@@ -26,6 +26,7 @@ import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './pr
 import type { FilterMetadata } from './struct-value.js';
 import { restrictToSubset, subsetHint } from './subset-hint.js';
 import { requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
+import type { PoolCredential } from '../upstream/upstream-auth.js';
 
 /** Dynamic metadata namespace of the pick, and where the data plane reports the endpoint that served. */
 export const LB_METADATA_NAMESPACE = 'envoy.lb';
@@ -43,6 +44,8 @@ export interface EppProcessorOptions {
    * headers carry, the end. There is no proxy here, so no token timing or usage.
    */
   observer?: RequestObserver;
+  /** The pool's upstream API key (src/upstream/upstream-credentials.ts): Envoy sends it to the pod in place of the client's Authorization. */
+  credentials?: (poolKey: string) => PoolCredential | undefined;
 }
 
 export class EppProcessor implements Processor {
@@ -130,9 +133,14 @@ class EppExchange implements Exchange {
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
     const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
     const set: Record<string, string> = { ...plan.routingHeaders, ...traceHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
+    const remove = spoofedHeaders(req.headers, set, isReservedRoutingHeader);
+    // The pool's key replaces the client's Authorization (as the proxy does); one that cannot be read sends neither.
+    const cred = this.#opts.credentials?.(plan.view!.key);
+    if (cred?.authorization !== undefined) set.authorization = cred.authorization;
+    else if (cred && req.headers.has('authorization')) remove.push('authorization');
     return {
       kind: 'continue',
-      headers: { set, remove: spoofedHeaders(req.headers, set, isReservedRoutingHeader) },
+      headers: { set, remove },
       ...(plan.body ? { body: plan.body } : {}),
       clearRouteCache: false,
       dynamicMetadata: { [LB_METADATA_NAMESPACE]: { [DESTINATION_ENDPOINT_HEADER]: ranked } },

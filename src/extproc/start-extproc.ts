@@ -11,7 +11,8 @@ import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
-import { DEFAULT_GATEWAY_OPTIONS, Gateway } from '../proxy/gateway.js';
+import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
+import { secretReader } from '../config/kube/read-secret.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { BbrProcessor } from './bbr-processor.js';
 import { EppProcessor } from './epp-processor.js';
@@ -79,6 +80,8 @@ export interface ExtprocOptions {
   skipSyncWait?: boolean;
   /** OpenTelemetry tracing (`--otlp-endpoint`, `OTEL_*`): off, and nothing built, when unset. */
   tracing?: TracingConfig;
+  /** The pools' upstream API keys (`--upstream-api-key-file`, `INFERGATE_UPSTREAM_API_KEY`); Secrets are read with `kube`. */
+  upstreamKeys?: GatewayOptions['upstreamKeys'];
   log: Logger;
 }
 
@@ -143,6 +146,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     log,
     ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),
     ...(opts.kube ? { isolateConfigProblems: true } : {}),
+    ...(opts.upstreamKeys || opts.kube ? { upstreamKeys: { ...opts.upstreamKeys, ...(opts.kube ? { readSecret: secretReader(opts.kube) } : {}) } } : {}),
   });
   const sourceOpts = { ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}) };
   // In ext_proc mode the Gateway implementation (Envoy Gateway, Istio, GKE) owns InferencePool status.
@@ -213,7 +217,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       return bind(server, opts.host, port, creds.credentials);
     };
     const bbrPort = await start(new BbrProcessor(state, gatewayMetrics.bbr), opts.bbrPort);
-    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths), ...eppObserver(composeObservers([gatewayMetrics.observer, dashboard, tracing?.observer])) }), opts.eppPort);
+    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths), credentials: (pool) => gateway.upstream.credentials.forPool(pool), ...eppObserver(composeObservers([gatewayMetrics.observer, dashboard, tracing?.observer])) }), opts.eppPort);
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
       log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);

@@ -1,6 +1,6 @@
 /**
  * What the data plane observed of one request, filled in stage by stage, and the observers (metrics, access
- * log, traces) that read it. One record per request; observers never change it.
+ * log, traces) that read it. One record per request; observers never change it (but for `metricsSeries`).
  */
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
 
@@ -81,6 +81,12 @@ export interface RequestRecord {
    * the pick): filled only when an observer asked for a traced pick (`RequestObserver.tracesScheduling`).
    */
   schedulingTrace?: readonly CycleTrace[];
+  /**
+   * The metrics observer's series for this request, resolved once when it is scheduled (a stream's every
+   * inter-token gap reads it). Kept here rather than in a WeakMap: one per request made the collector's work grow.
+   * Only that observer reads or writes it.
+   */
+  metricsSeries?: unknown;
 }
 
 /** One try of one endpoint. */
@@ -98,11 +104,10 @@ export interface UpstreamAttempt {
 
 /** Starts a record; the stages fill in the rest. */
 export function newRequestRecord(requestId: string, method: string, path: string, clientAddress: string | undefined): RequestRecord {
-  return {
+  const r: RequestRecord = {
     requestId,
     startTime: Date.now(),
     startedAt: performance.now(),
-    ...(clientAddress !== undefined ? { clientAddress } : {}),
     method,
     path,
     priority: 0,
@@ -113,6 +118,8 @@ export function newRequestRecord(requestId: string, method: string, path: string
     tokenEvents: 0,
     attemptLog: [],
   };
+  if (clientAddress !== undefined) r.clientAddress = clientAddress;
+  return r;
 }
 
 /**

@@ -7,12 +7,14 @@ import type { RequestObserver, RequestRecord, Usage } from './request-record.js'
 /** How much of the end of the response is kept to find `usage` in: it sits in the last event or object. */
 const TAIL_BYTES = 2048;
 const DATA = Buffer.from('data:');
+const EMPTY = Buffer.alloc(0);
 const DONE = Buffer.from('[DONE]');
 /** `data: [DONE]` plus a few spaces: how much of a line's start decides what it is. */
 const HEAD_BYTES = 16;
 
 /**
- * One tap per response. `chunk` is called with each piece as it passes to the client (the tap only reads it);
+ * One tap per response. `chunk` is called with each piece as it passes to the client (the tap only reads it;
+ * src/upstream/send-attempt.ts calls it before writing the piece on);
  * `end` parses the usage from what it kept. Server-sent events are recognised by their `text/event-stream`
  * content type: every `data:` event other than `[DONE]` counts as a token event.
  */
@@ -20,9 +22,10 @@ export class ResponseTap {
   readonly #record: RequestRecord;
   readonly #observer: RequestObserver | undefined;
   readonly #sse: boolean;
-  #tail: Buffer = Buffer.alloc(0);
-  /** The current line's first bytes, enough to tell `data: [DONE]` from a token event. */
-  readonly #head = Buffer.alloc(HEAD_BYTES);
+  /** The last bytes seen (at most TAIL_BYTES), where `usage` is; a whole small answer is kept by reference, not copied. */
+  #tail: Buffer = EMPTY;
+  /** The current line's first bytes, enough to tell `data: [DONE]` from a token event (server-sent events only). */
+  readonly #head: Buffer;
   #headLength = 0;
   /** Whether the current line was already counted (or not): the rest of it is skipped. */
   #decided = false;
@@ -31,6 +34,7 @@ export class ResponseTap {
     this.#record = record;
     this.#observer = observer;
     this.#sse = contentType !== undefined && contentType.includes('text/event-stream');
+    this.#head = this.#sse ? Buffer.alloc(HEAD_BYTES) : EMPTY;
   }
 
   chunk(data: Buffer): void {
@@ -78,7 +82,8 @@ export class ResponseTap {
   }
 
   #keepTail(data: Buffer): void {
-    if (data.length >= TAIL_BYTES) this.#tail = data.subarray(data.length - TAIL_BYTES);
+    if (this.#tail.length === 0) this.#tail = data.length > TAIL_BYTES ? data.subarray(data.length - TAIL_BYTES) : data;
+    else if (data.length >= TAIL_BYTES) this.#tail = data.subarray(data.length - TAIL_BYTES);
     else if (this.#tail.length + data.length <= TAIL_BYTES) this.#tail = Buffer.concat([this.#tail, data]);
     else this.#tail = Buffer.concat([this.#tail.subarray(this.#tail.length + data.length - TAIL_BYTES), data]);
   }
@@ -113,19 +118,4 @@ export function parseUsage(text: string): Usage | undefined {
     completionTokens: completion ? Number(completion[1]) : 0,
     ...(cached ? { cachedTokens: Number(cached[1]) } : {}),
   };
-}
-
-/**
- * Feeds everything written to `res` through `tap` as it is written: this one response's `write` is wrapped,
- * so the tap costs a function call per chunk and no stream in between (no buffering, no delay). `end()` of
- * the returned handle parses the usage; the wrapping goes with the response.
- */
-export function tapResponse(res: NodeJS.WritableStream, tap: ResponseTap): { end(): void } {
-  const write = res.write;
-  res.write = function tapped(this: NodeJS.WritableStream, chunk: unknown, ...rest: unknown[]): boolean {
-    if (Buffer.isBuffer(chunk)) tap.chunk(chunk);
-    else if (typeof chunk === 'string') tap.chunk(Buffer.from(chunk));
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof res.write;
-  return { end: () => tap.end() };
 }

@@ -34,8 +34,10 @@ export class BodyBudget {
   #used = 0;
   /** Bytes of bodies read whole, held until their responses end. */
   #held = 0;
-  /** Open leases, oldest first. */
-  #leases: Lease[] = [];
+  /** Open leases, oldest first (a Set keeps insertion order, and drops one in O(1)). */
+  readonly #leases = new Set<Lease>();
+  /** Leases waiting for budget: while none is, a body's end or release has nobody to wake. */
+  #waiters = 0;
 
   constructor(limitBytes: number) {
     this.limit = limitBytes;
@@ -48,7 +50,7 @@ export class BodyBudget {
 
   /** Bodies waiting to read on. */
   get waiting(): number {
-    return this.#leases.filter((l) => l.waiter !== undefined).length;
+    return this.#waiters;
   }
 
   open(): BodyLease {
@@ -64,6 +66,7 @@ export class BodyBudget {
         if (lease.bytes <= SMALL_BODY_BYTES || this.#mayGrow(lease)) return undefined;
         return new Promise<void>((resolve) => {
           lease.waiter = resolve;
+          this.#waiters++;
         });
       },
       done: () => {
@@ -78,18 +81,19 @@ export class BodyBudget {
         if (!lease.reading) this.#held -= lease.bytes;
         lease.reading = false;
         this.#used -= lease.bytes;
-        this.#leases.splice(this.#leases.indexOf(lease), 1);
+        this.#leases.delete(lease);
         // A released body that was waiting must not stay blocked: let its reader see the end.
         this.#resolve(lease);
         this.#wake();
       },
     };
-    this.#leases.push(lease);
+    this.#leases.add(lease);
     return lease;
   }
 
   #oldestReading(): Lease | undefined {
-    return this.#leases.find((l) => l.reading);
+    for (const l of this.#leases) if (l.reading) return l;
+    return undefined;
   }
 
   #mayGrow(l: Lease): boolean {
@@ -97,12 +101,15 @@ export class BodyBudget {
   }
 
   #wake(): void {
+    if (this.#waiters === 0) return;
     for (const l of this.#leases) if (l.waiter && this.#mayGrow(l)) this.#resolve(l);
   }
 
   #resolve(l: Lease): void {
     const w = l.waiter;
+    if (w === undefined) return;
     l.waiter = undefined;
-    w?.();
+    this.#waiters--;
+    w();
   }
 }

@@ -13,7 +13,8 @@ import type { WorkSlice } from './work-slice.js';
  */
 export function bodyIntake(budget: BodyBudget, slice: WorkSlice, res: ServerResponse, parser?: JsonBodyParser): BodySink {
   const lease = budget.open();
-  res.once('close', () => lease.release());
+  // The response is this request's alone and closes once: a plain listener, no once-wrapper.
+  res.on('close', lease.release);
   let heap = 0;
   const take = (chunk: Buffer): Promise<void> | undefined => {
     const started = performance.now();

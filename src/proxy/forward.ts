@@ -1,11 +1,10 @@
 /** Sends a planned request upstream, streams the answer back, and fails over when an endpoint fails before answering. */
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { passResponseHeaders } from './response-headers.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 import type { PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
@@ -16,7 +15,8 @@ import { formatDuration } from '../upstream/duration.js';
 import { isRetryable } from '../upstream/upstream-failure.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
-import { ResponseTap, tapResponse } from '../observability/response-tap.js';
+import { ResponseTap } from '../observability/response-tap.js';
+import { Cancellation } from '../upstream/cancellation.js';
 
 export interface ForwardContext {
   state: GatewayState;
@@ -46,25 +46,19 @@ export interface ForwardRequest {
  * Timeouts and passive health are the upstream's (src/upstream/send-attempt.ts).
  */
 export async function forward(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
-  // undici accepts an EventEmitter as its abort signal: cheaper per request than an AbortController.
-  const abort = new EventEmitter();
-  // The client is gone when its side of the socket ends or fails. A close of `res` alone does not say so:
-  // undici also destroys `res` when the upstream breaks mid-body, and that must be logged, not ignored.
+  const cancel = new Cancellation();
+  // The client is gone when the response closes before it finished: nothing else closes it while an attempt
+  // runs (the attempt writes into it and never destroys it). One listener per request, on the response.
   let clientGone = false;
-  const socket = res.socket;
-  const onPeerGone = (err?: Error & { code?: string }): void => {
-    // An 'error' also fires when undici destroys the response with the upstream's error: only the peer's own
-    // resets count.
-    if (!err || err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') clientGone = true;
-  };
   const onClose = (): void => {
-    if (!res.writableFinished) abort.emit('abort');
+    if (res.writableFinished) return;
+    clientGone = true;
+    cancel.cancel();
   };
-  socket?.on('end', onPeerGone);
-  socket?.on('error', onPeerGone);
   res.on('close', onClose);
-  const tried = new Set<string>();
-  const failures: string[] = [];
+  // Endpoints already tried and why they failed: only a failover needs them.
+  let tried: Set<string> | undefined;
+  let failures: string[] | undefined;
   let timedOut = 0;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
@@ -73,21 +67,18 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     totalMs > 0
       ? setTimeout(() => {
           deadlinePassed = true;
-          abort.emit('abort');
+          cancel.cancel();
         }, totalMs)
       : undefined;
   const aborted = (): 'client' | 'deadline' | undefined => (clientGone ? 'client' : deadlinePassed ? 'deadline' : undefined);
   const streamed = plan.json?.stream === true;
-  // Reads the answer as it passes to the client, for token timing and usage; one per attempt that answered.
-  let tap: { end(): void } | undefined;
   // What the observers see of the request; both set, or neither.
   const r = ctx.record;
   const observer = ctx.observer;
   try {
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-      // The abort signal is an event, not a state: an attempt started after it fired would not see it.
       if (clientGone) return;
-      if (deadlinePassed) throw deadlineError(plan, totalMs, failures);
+      if (deadlinePassed) throw deadlineError(plan, totalMs, failures ?? []);
       let pick: PickOutcome;
       // A sampled trace reads the first pick's scores: only that pick runs traced for it.
       const traceSchedule = attempt === 1 && r !== undefined && observer!.tracesScheduling?.(r) === true;
@@ -95,43 +86,43 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions, traceSchedule);
       } catch (e) {
         if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
-        if (failures.length === 0) throw e;
+        if (failures === undefined) throw e;
         break; // nothing left to fail over to: report what was tried
       }
       if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
       if (r) picked(observer!, r, pick);
       const ep = pick.endpoint;
-      tried.add(ep.address);
       let attemptLog: UpstreamAttempt | undefined;
       if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers);
+      // Reads the answer as it passes to the client, for token timing and usage.
+      let tap: ResponseTap | undefined;
       let result: AttemptResult;
       try {
-        // stream() writes the upstream body straight into `res` with backpressure, chunk by chunk as it
-        // arrives (SSE is never buffered), and ends it when the upstream ends.
-        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, signal: abort, aborted }, (statusCode, headers) => {
-          const out = responseHeaders(headers, ep.address);
+        // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
+        // never buffered), and `res` ends when the upstream ends.
+        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel, aborted }, (statusCode, raw) => {
+          const { list, contentType } = passResponseHeaders(raw);
+          list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, ep, (name, value) => {
-            out[name] = value;
+            list.push(name, value);
           });
-          res.writeHead(statusCode, out);
+          res.writeHead(statusCode, list);
           // Send the headers now so a streaming client sees the response start before the first token. A whole
-          // answer's headers go out with its body instead: one socket write fewer per request (issue #11; the
-          // gain measured was within noise, docs/benchmarks.md "overhead").
-          if (streamed || isEventStream(headers['content-type'])) res.flushHeaders();
+          // answer's headers go out with its body instead: one socket write fewer per request (issue #11).
+          if (streamed || (contentType !== undefined && contentType.includes('text/event-stream'))) res.flushHeaders();
           if (r) {
             r.status = statusCode;
             attemptLog!.headersAt = performance.now();
             attemptLog!.status = statusCode;
-            tap = tapResponse(res, new ResponseTap(r, headerValue(headers['content-type']), observer));
+            tap = new ResponseTap(r, contentType, observer);
           }
-          return res;
+          return tap ? { out: res, tap } : { out: res };
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
         if (attemptLog) attemptLog.endedAt = performance.now();
         tap?.end();
-        tap = undefined;
       }
       if (!result.ok && attemptLog) attemptLog.error = result.code;
       if (result.ok) return;
@@ -147,22 +138,21 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         res.destroy();
         return;
       }
-      if (deadlinePassed) throw deadlineError(plan, totalMs, [...failures, `${ep.address}: cut at the deadline`]);
+      if (deadlinePassed) throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: cut at the deadline`]);
       if (!isRetryable(result.kind)) throw upstreamError(result.code, result.error, ep);
-      failures.push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);
+      (tried ??= new Set()).add(ep.address);
+      (failures ??= []).push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);
       if (result.kind === 'timeout') timedOut++;
       ctx.log.warn(result.kind === 'timeout' ? 'upstream did not answer in time' : 'upstream connection failed', { ...log, attempt, of: ctx.maxAttempts });
     }
-    throw noAnswerError(plan.view?.key ?? '?', failures, timedOut);
+    throw noAnswerError(plan.view?.key ?? '?', failures ?? [], timedOut);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
-    sendError(res, e);
+    sendError(res, e, { 'x-request-id': req.requestId });
     if (r) r.errorCode = e.code;
   } finally {
     if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
-    socket?.off('end', onPeerGone);
-    socket?.off('error', onPeerGone);
   }
 }
 
@@ -192,14 +182,6 @@ function noAnswerError(pool: string, failures: readonly string[], timedOut: numb
   return new GatewayError('upstream_unavailable', `${what} of InferencePool ${pool} after ${n}`);
 }
 
-function responseHeaders(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>, served: string): Record<string, string | string[]> {
-  const tokens = connectionTokens(h.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !isHopByHop(k, tokens)) out[k] = v;
-  out[DESTINATION_ENDPOINT_SERVED_HEADER] = served;
-  return out;
-}
-
 /** A pick for the observers: the first one schedules the request (llm-d counts it from then on); each one is an attempt. */
 function picked(observer: RequestObserver, r: RequestRecord, pick: PickOutcome): void {
   r.attempts++;
@@ -216,14 +198,4 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
   const extra = observer.attemptStarting?.(r, a);
   if (extra) Object.assign(headers, extra);
   return a;
-}
-
-/** Server-sent events: the answer is streamed whatever the request asked. */
-function isEventStream(v: string | string[] | undefined): boolean {
-  const type = headerValue(v);
-  return type !== undefined && type.includes('text/event-stream');
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import { Datastore } from '../epp/datastore/datastore.js';
+import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
@@ -21,6 +22,8 @@ import { DEFAULT_OUTLIER_DETECTION, type OutlierDetection } from '../upstream/ou
 import { ejectedEndpoints } from '../upstream/outlier-detector.js';
 import { DEFAULT_UPSTREAM_TIMEOUTS, type UpstreamTimeouts } from '../upstream/timeouts.js';
 import { Upstream } from '../upstream/upstream.js';
+import { DEFAULT_KEY_REFRESH_MS, type UpstreamCredentialsOptions } from '../upstream/upstream-credentials.js';
+import { upstreamAuthReport } from '../upstream/upstream-auth-report.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { HttpDrain } from '../lifecycle/http-drain.js';
@@ -41,10 +44,14 @@ export interface GatewayOptions {
   outlierDetection?: Partial<OutlierDetection>;
   /** Per-call timeout of each endpoint's GET /v1/models (ms). */
   modelsTimeoutMs: number;
+  /** Where the pools' upstream API keys come from: `--upstream-api-key-file` / the environment, and Secrets with --kube. */
+  upstreamKeys?: Pick<UpstreamCredentialsOptions, 'defaultSource' | 'readSecret'>;
   /** Per-scrape timeout of each endpoint's /metrics (ms). */
   metricsTimeoutMs: number;
   /** The EndpointPickerConfig for pools that name none (`--epp-config`); llm-d's default when unset. */
   eppConfig?: ConfigText;
+  /** `--epp-service-name`: the Service that fronts this gateway, as pools' endpointPickerRefs name it (src/epp/picker-ref.ts). */
+  eppServiceName?: string;
   /** How many recent scheduling decisions `GET /debug/scheduling` keeps (0 = off: no tracing cost). */
   debugDecisions: number;
   /** Show request ids verbatim in `/debug/scheduling` instead of a keyed hash of each. */
@@ -114,20 +121,26 @@ export class Gateway {
       onConnectionFailure: (ep) => void this.discovery.refresh(ep),
       onEject: ({ endpoint, pool, ejection }) =>
         options.log.warn('endpoint ejected by outlier detection', { endpoint: endpoint.address, pod: endpoint.podKey, pool, type: ejection.type, reason: ejection.detail, for_ms: ejection.until - ejection.at }),
+      credentials: { ...options.upstreamKeys, refreshMs: DEFAULT_KEY_REFRESH_MS, log: options.log },
     });
+    const refusedLog = (what: string) => (ep: Endpoint, msg: string) =>
+      options.log.warn(`${what} refused: the pod wants another API key`, { endpoint: ep.address, pod: ep.podKey, pool: this.upstream.credentials.poolOf(ep), error: msg });
     this.discovery = new ModelDiscovery(this.datastore, {
       intervalMs: options.modelsRefreshMs,
       timeoutMs: options.modelsTimeoutMs,
+      auth: this.upstream.credentials,
       onError: (ep, msg) => options.log.debug('model discovery failed', { endpoint: ep.address, error: msg }),
+      onRefused: refusedLog('model discovery'),
     });
-    this.schedulers = new PoolSchedulers(options.eppConfig);
+    this.schedulers = new PoolSchedulers(options.eppConfig, undefined, { ...(options.eppServiceName !== undefined ? { eppServiceName: options.eppServiceName } : {}), log: options.log });
     this.decisions = new DecisionLog(options.debugDecisions, { showRequestIds: options.debugShowRequestIds === true });
     if (this.decisions.enabled) warnDebugDecisions(options.log, this.decisions);
     this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       timeoutMs: options.metricsTimeoutMs,
-      onError: (ep, msg) => options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg }),
+      auth: this.upstream.credentials,
+      onError: (ep, msg) => (ep.metricsRefused !== 0 ? refusedLog('metrics scrape')(ep, msg) : options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg })),
     });
     this.jsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.jsonLimits };
     this.bodyBudget = new BodyBudget(options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES);
@@ -147,6 +160,8 @@ export class Gateway {
       const list = ejectedEndpoints(this.datastore.endpoints(), Date.now());
       return list.length > 0 ? list : undefined;
     }],
+    // Pods refusing the gateway's API key, and pools whose key cannot be read; left out when there are none.
+    ['upstream_auth', () => upstreamAuthReport(this.datastore, this.upstream.credentials)],
   ]);
 
   /** The `/readyz` details in force now: only the concerns that have something to say. */
@@ -185,7 +200,11 @@ export class Gateway {
     // So are its upstream annotations (timeouts, outlier detection).
     const policies = this.upstream.policies.prepare(snapshot, this.options.isolateConfigProblems === true);
     for (const w of policies.warnings) this.options.log.warn(w);
+    // And its API key annotations; the keys are read (and in force) before new endpoints are asked anything.
+    const credentials = this.upstream.credentials.prepare(snapshot, this.options.isolateConfigProblems === true);
+    for (const w of credentials.warnings) this.options.log.warn(w);
     const prepared = this.datastore.prepare(snapshot);
+    await credentials.commit();
     // New endpoints are asked what they serve and scraped once, in parallel, before requests can pick them.
     await Promise.all([this.discovery.refreshAll(prepared.added), this.metrics.scrapeAll(prepared.added)]);
     prepared.commit();

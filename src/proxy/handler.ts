@@ -40,7 +40,7 @@ export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerRe
         }
         const err = asGatewayError(e);
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
-        sendError(res, err);
+        sendError(res, err, seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {});
         if (r) {
           r.errorCode = err.code;
           r.modelField ??= modelFieldProblem(err);
@@ -51,8 +51,9 @@ export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerRe
   };
 }
 
-/** The request's record, once the handler knows the request is one to observe (not a probe or a model list). */
+/** The request's id, and its record once the handler knows the request is one to observe (not a probe or a model list). */
 interface Observed {
+  requestId?: string;
   record?: RequestRecord;
 }
 
@@ -70,19 +71,22 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? '' : url.slice(q + 1);
   const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
-  res.setHeader('x-request-id', requestId);
+  seen.requestId = requestId;
+  // Every answer carries the id: the upstream's with its headers (forward), the gateway's own with these. Not
+  // res.setHeader: a header set ahead sends writeHead down Node's slow path, header by header.
+  const id = { 'x-request-id': requestId };
 
   const isGet = method === 'GET' || method === 'HEAD';
-  if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' }, id);
   const state = gw.state;
   if (isGet && path === '/readyz') {
     const details = gw.readiness();
     const extra = Object.keys(details).length > 0 ? { details } : {};
     // Shutting down: load balancers take this replica out while it still serves what they send (src/lifecycle).
-    if (gw.shuttingDown) return sendJson(res, 503, { status: 'not ready', reason: 'shutting down', ...(state ? { config_version: state.snapshot.version } : {}), ...extra });
+    if (gw.shuttingDown) return sendJson(res, 503, { status: 'not ready', reason: 'shutting down', ...(state ? { config_version: state.snapshot.version } : {}), ...extra }, id);
     return state
-      ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra })
-      : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra });
+      ? sendJson(res, 200, { status: 'ready', config_version: state.snapshot.version, ...extra }, id)
+      : sendJson(res, 503, { status: 'not ready', reason: gw.options.notReadyReason?.() ?? 'no configuration loaded yet', ...extra }, id);
   }
   const observer = gw.options.observer;
   const record = observer ? newRequestRecord(requestId, method, path, req.socket.remoteAddress) : undefined;
@@ -93,7 +97,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   if (isGet && path === '/v1/models') {
     // The gateway's own answer, not a request to observe.
     seen.record = undefined;
-    return sendJson(res, 200, listModels(state));
+    return sendJson(res, 200, listModels(state), id);
   }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
@@ -111,7 +115,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { requestId, method, path, query: new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) }, record ? TIMED : undefined);
+  const plan = planRoute(state, { requestId, method, path, query: query === '' ? NO_QUERY : new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) }, record ? TIMED : undefined);
   if (record) {
     recordPlan(record, plan);
     record.requestBytes = body?.length ?? 0;
@@ -123,7 +127,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
       record.errorCode = plan.error.code;
       record.modelField = modelFieldProblem(plan.error);
     }
-    return sendError(res, plan.error);
+    return sendError(res, plan.error, id);
   }
   Object.assign(upstreamHeaders, plan.routingHeaders);
   upstreamHeaders['x-request-id'] = requestId;
@@ -140,6 +144,8 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
 }
 
 const TIMED = { timed: true } as const;
+/** The query of every request without one (nothing changes a request's query after it is parsed). */
+const NO_QUERY = new URLSearchParams();
 
 function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

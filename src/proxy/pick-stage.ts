@@ -9,6 +9,7 @@ import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
 import { newSchedulingContext, type ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
+import { scheduleWithFailureMode } from '../epp/failure-mode.js';
 import { poolSaturation } from '../epp/plugins/utilization-detector.js';
 import { PROMPT_TEXT_MAX_CHARS, promptText } from '../bbr/prompt-text.js';
 import { GatewayError } from '../errors.js';
@@ -40,10 +41,10 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
   if (verdicts) plan.candidates = judgeCandidates(view, req, now);
   plan.schedulingContext ??= newSchedulingContext(schedulingRequest(plan), view.key, { now });
   const ctx = plan.schedulingContext;
-  const result = poolScheduler.scheduler.schedule(ctx, candidates, { trace });
+  const result = scheduleWithFailureMode(poolScheduler.scheduler, ctx, candidates, { trace }, view, state.schedulers);
   plan.schedule = result;
   if (!result.endpoint) {
-    const by = result.emptiedBy ? `filter ${result.emptiedBy.filter.name} (${result.emptiedBy.filter.type}) of scheduling profile ${result.emptiedBy.profile} removed every candidate` : 'the picker chose none';
+    const by = result.emptiedBy ? `filter ${result.emptiedBy.filter.name} (${result.emptiedBy.filter.type}) of scheduling profile ${result.emptiedBy.profile} removed every candidate${result.emptiedBy.filter.whyEmpty ? `: ${result.emptiedBy.filter.whyEmpty(ctx)}` : ''}` : 'the picker chose none';
     throw new GatewayError('no_healthy_endpoint', `no endpoint of InferencePool ${view.key} was picked: ${by} (candidates: ${candidates.map((c) => c.address).join(', ')}; EndpointPickerConfig from ${poolScheduler.origin})`);
   }
   return { endpoint: result.endpoint, poolScheduler, ctx, result };
@@ -73,17 +74,36 @@ function admit(ps: PoolScheduler, plan: RoutePlan, now: number): void {
 }
 
 function schedulingRequest(plan: RoutePlan): SchedulingRequest {
-  const headers = plan.headers;
-  // Built only when a plugin reads it, and only as long as it reads (a 16 MiB body's prompt costs a few KiB).
-  let prompt: string | undefined;
-  return {
-    requestId: plan.requestId ?? '',
-    model: plan.model,
-    get prompt() {
-      return (prompt ??= promptText(plan.json));
-    },
-    promptPrefix: (maxChars) => (prompt !== undefined ? prompt.slice(0, maxChars) : promptText(plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS))),
-    header: (name) => headers?.get(name),
-    priority: plan.priority,
-  };
+  return new PlanSchedulingRequest(plan);
+}
+
+/**
+ * A plan as the scheduler sees it. The prompt text is built only when a plugin reads it, and only as long as it
+ * reads (a 16 MiB body's prompt costs a few KiB). A class, so its getter is shared, not built per request.
+ */
+class PlanSchedulingRequest implements SchedulingRequest {
+  readonly requestId: string;
+  readonly model: string | undefined;
+  readonly priority: number;
+  readonly #plan: RoutePlan;
+  #prompt: string | undefined;
+
+  constructor(plan: RoutePlan) {
+    this.#plan = plan;
+    this.requestId = plan.requestId ?? '';
+    this.model = plan.model;
+    this.priority = plan.priority;
+  }
+
+  get prompt(): string {
+    return (this.#prompt ??= promptText(this.#plan.json));
+  }
+
+  promptPrefix(maxChars: number): string {
+    return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS));
+  }
+
+  header(name: string): string | undefined {
+    return this.#plan.headers?.get(name);
+  }
 }

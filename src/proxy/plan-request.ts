@@ -19,6 +19,7 @@ import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/matc
 import { pickBackend } from '../route/pick-backend.js';
 import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
+import { missingPickerError } from '../epp/picker-ref.js';
 
 export interface GatewayState {
   readonly snapshot: ConfigSnapshot;
@@ -197,6 +198,9 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
   plan.view = view;
+  // A pool whose endpointPickerRef cannot be resolved is not served (GIE's InferencePoolInvalidEPPService).
+  const picker = state.schedulers.pickerRef(key);
+  if (picker?.picker === 'missing') throw missingPickerError(key, picker);
   note(plan, 'pool', () => {
     const weights = m.rule.backendRefs.length > 1 ? ` (weight ${backend.weight} of ${m.rule.backendRefs.reduce((s, b) => s + b.weight, 0)})` : '';
     return `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable`;

@@ -14,7 +14,13 @@ export interface ResponseContext {
   readonly model: string;
 }
 
-interface Usage {
+/** One finished choice of a non-streamed response. */
+export interface ChoiceResult {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+}
+
+export interface Usage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
@@ -25,46 +31,46 @@ export function newResponseContext(endpoint: Endpoint, model: string): ResponseC
   return { endpoint, id: `${prefix}-${randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-function usageOf(result: GenerationResult): Usage {
-  return {
-    prompt_tokens: result.promptTokens,
-    completion_tokens: result.completionTokens,
-    total_tokens: result.promptTokens + result.completionTokens,
-  };
+/** Like vLLM with `n` > 1: the prompt counts once, the completion tokens of every choice add up. */
+export function usageOf(results: readonly GenerationResult[]): Usage {
+  const prompt = results[0]?.promptTokens ?? 0;
+  const completion = results.reduce((sum, r) => sum + r.completionTokens, 0);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
 function envelope(ctx: ResponseContext, object: string, choices: unknown[]): Record<string, unknown> {
   return { id: ctx.id, object, created: ctx.created, model: ctx.model, choices };
 }
 
-/** A non-streamed `chat.completion` or `text_completion`. */
-export function completionBody(ctx: ResponseContext, text: string, result: GenerationResult): Record<string, unknown> {
-  const choice =
+/** A non-streamed `chat.completion` or `text_completion` with one choice per element of `choices`, in index order. */
+export function completionBody(ctx: ResponseContext, choices: readonly ChoiceResult[], usage: Usage): Record<string, unknown> {
+  const bodies = choices.map(({ text, finishReason }, index) =>
     ctx.endpoint === 'chat'
-      ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: result.finishReason }
-      : { index: 0, text, logprobs: null, finish_reason: result.finishReason, stop_reason: null };
+      ? { index, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason }
+      : { index, text, logprobs: null, finish_reason: finishReason, stop_reason: null },
+  );
   const object = ctx.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
-  return { ...envelope(ctx, object, [choice]), usage: usageOf(result) };
+  return { ...envelope(ctx, object, bodies), usage };
 }
 
-/** vLLM opens a chat stream with a delta that carries only the role (serving_chat.py, first iteration). */
-export function roleChunk(ctx: ResponseContext): Record<string, unknown> {
-  const choice = { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null };
+/** vLLM opens a chat stream with a delta that carries only the role, one per choice (serving_chat.py, first iteration). */
+export function roleChunk(ctx: ResponseContext, index = 0): Record<string, unknown> {
+  const choice = { index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null };
   return envelope(ctx, 'chat.completion.chunk', [choice]);
 }
 
-/** One token; the last one carries `finish_reason`. */
-export function tokenChunk(ctx: ResponseContext, text: string, finishReason: FinishReason | null): Record<string, unknown> {
+/** One token of choice `index`; the choice's last one carries `finish_reason`. */
+export function tokenChunk(ctx: ResponseContext, text: string, finishReason: FinishReason | null, index = 0): Record<string, unknown> {
   if (ctx.endpoint === 'chat') {
-    const choice = { index: 0, delta: { content: text }, logprobs: null, finish_reason: finishReason };
+    const choice = { index, delta: { content: text }, logprobs: null, finish_reason: finishReason };
     return envelope(ctx, 'chat.completion.chunk', [choice]);
   }
-  const choice = { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
+  const choice = { index, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
   return envelope(ctx, 'text_completion', [choice]);
 }
 
 /** The usage-only chunk sent when `stream_options.include_usage` is true. */
-export function usageChunk(ctx: ResponseContext, result: GenerationResult): Record<string, unknown> {
+export function usageChunk(ctx: ResponseContext, usage: Usage): Record<string, unknown> {
   const object = ctx.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-  return { ...envelope(ctx, object, []), usage: usageOf(result) };
+  return { ...envelope(ctx, object, []), usage };
 }

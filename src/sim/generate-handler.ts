@@ -1,16 +1,18 @@
-/** Serves one generation request: hands it to the engine and writes tokens back, streamed or whole. */
+/** Serves one generation request: hands its `n` sequences to the engine and writes tokens back, streamed or whole. */
 import type { ServerResponse } from 'node:http';
 import type { Engine } from './engine.js';
 import type { FailureInjector } from './failure-injection.js';
-import type { EngineRequest, GenerationListener } from './generation.js';
+import type { EngineRequest, GenerationListener, GenerationResult } from './generation.js';
 import type { GenerateRequest } from './generate-request.js';
+import type { ChoiceResult } from './completion-bodies.js';
 import type { ReplyMode } from './reply-text.js';
 import type { ServedModels } from './served-models.js';
-import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk } from './completion-bodies.js';
+import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk, usageOf } from './completion-bodies.js';
 import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
+import { submitAll } from './submit-all.js';
 import { estimateTokens } from './token-estimate.js';
-import { VllmError, badRequest, modelNotFound } from './vllm-error.js';
+import { badRequest, modelNotFound } from './vllm-error.js';
 
 /** What the handler needs from the simulator. */
 export interface GenerateDeps {
@@ -25,81 +27,110 @@ export interface GenerateDeps {
   readonly random: () => number;
 }
 
-function toEngineRequest(req: GenerateRequest, deps: GenerateDeps): EngineRequest {
-  const promptTokens = estimateTokens(req.promptText);
-  const requested = promptTokens + (req.maxTokens ?? 0);
-  // vLLM's context-length check (serving_engine.py); it also keeps a huge max_tokens from allocating a huge reply.
-  if (requested > deps.maxModelLen) {
-    throw badRequest(
-      `This model's maximum context length is ${deps.maxModelLen} tokens. However, you requested ${requested} tokens ` +
-        `(${promptTokens} in the messages, ${req.maxTokens ?? 0} in the completion). ` +
-        'Please reduce the length of the messages or completion.',
-    );
-  }
+/** The checks every generation runs first: an injected failure, then the model; throws the VllmError to answer. */
+export function checkGeneration(model: string, deps: GenerateDeps): void {
+  const injected = deps.failures.draw(model);
+  if (injected !== null) throw injected;
+  if (!deps.served.has(model)) throw modelNotFound(model);
+}
+
+/** vLLM's context-length check (serving_engine.py); it also keeps a huge max_tokens from allocating a huge reply. */
+export function checkContextLength(promptTokens: number, maxTokens: number | null, maxModelLen: number): void {
+  const requested = promptTokens + (maxTokens ?? 0);
+  if (requested <= maxModelLen) return;
+  throw badRequest(
+    `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${requested} tokens ` +
+      `(${promptTokens} in the messages, ${maxTokens ?? 0} in the completion). ` +
+      'Please reduce the length of the messages or completion.',
+  );
+}
+
+/** One sequence for the engine; each call draws its own canned reply in random mode. */
+export function engineRequestFor(
+  model: string,
+  text: { promptText: string; echoText: string },
+  maxTokens: number | null,
+  deps: GenerateDeps,
+): EngineRequest {
+  const promptTokens = estimateTokens(text.promptText);
+  checkContextLength(promptTokens, maxTokens, deps.maxModelLen);
   return {
-    lora: req.model === deps.served.model ? null : req.model,
-    promptText: req.promptText,
+    lora: model === deps.served.model ? null : model,
+    promptText: text.promptText,
     promptTokens,
     // Random mode talks until max_tokens (or the default); echo says the input once and stops.
-    output: replyTokens(deps.mode, req.echoText, req.maxTokens ?? deps.maxTokensDefault, deps.random()),
-    maxTokens: req.maxTokens,
+    output: replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random()),
+    maxTokens,
   };
 }
 
-function streamingListener(req: GenerateRequest, res: ServerResponse): GenerationListener {
+/** Receives every choice's tokens; `listener(i)` is choice i's. */
+interface ChoiceSink {
+  listener(index: number): GenerationListener;
+  /** Called once every sequence is queued, so a 429 can still be a plain JSON answer. */
+  start(): void;
+}
+
+function streamingSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
-  startEventStream(res);
+  const results = new Array<GenerationResult>(req.n);
+  const emitted = new Array<boolean>(req.n).fill(false);
+  let left = req.n;
   let opened = false;
   const open = (): void => {
-    if (!opened && ctx.endpoint === 'chat') writeEvent(res, roleChunk(ctx));
+    // Like vLLM's first iteration: a role chunk for every choice before any content.
+    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < req.n; i++) writeEvent(res, roleChunk(ctx, i));
     opened = true;
   };
   return {
-    onToken(text, _index, finishReason) {
-      open();
-      writeEvent(res, tokenChunk(ctx, text, finishReason));
-    },
-    onFinish(result) {
-      if (!opened) {
-        // Nothing was generated: still send the role and a final chunk with the finish reason.
+    start: () => startEventStream(res),
+    listener: (index) => ({
+      onToken(text, _i, finishReason) {
         open();
-        writeEvent(res, tokenChunk(ctx, '', result.finishReason));
-      }
-      if (req.includeUsage) writeEvent(res, usageChunk(ctx, result));
-      writeEvent(res, '[DONE]');
-      res.end();
-    },
+        emitted[index] = true;
+        writeEvent(res, tokenChunk(ctx, text, finishReason, index));
+      },
+      onFinish(result) {
+        open();
+        // Nothing was generated for this choice: still send a final chunk with its finish reason.
+        if (!emitted[index]) writeEvent(res, tokenChunk(ctx, '', result.finishReason, index));
+        results[index] = result;
+        if (--left > 0) return;
+        if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results)));
+        writeEvent(res, '[DONE]');
+        res.end();
+      },
+    }),
   };
 }
 
-function wholeListener(req: GenerateRequest, res: ServerResponse): GenerationListener {
+function wholeSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
-  let text = '';
+  const texts = new Array<string>(req.n).fill('');
+  const results = new Array<GenerationResult>(req.n);
+  let left = req.n;
   return {
-    onToken(token) {
-      text += token;
-    },
-    onFinish(result) {
-      if (!res.destroyed) sendJson(res, 200, completionBody(ctx, text, result));
-    },
+    start: () => {},
+    listener: (index) => ({
+      onToken(token) {
+        texts[index] += token;
+      },
+      onFinish(result) {
+        results[index] = result;
+        if (--left > 0 || res.destroyed) return;
+        const choices: ChoiceResult[] = results.map((r, i) => ({ text: texts[i] ?? '', finishReason: r.finishReason }));
+        sendJson(res, 200, completionBody(ctx, choices, usageOf(results)));
+      },
+    }),
   };
 }
 
 /** Throws a VllmError (injected failure, unknown model, too long, queue full); otherwise answers through `res`. */
 export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: GenerateDeps): void {
-  const injected = deps.failures.draw(req.model);
-  if (injected !== null) throw injected;
-  if (!deps.served.has(req.model)) throw modelNotFound(req.model);
-  const engineRequest = toEngineRequest(req, deps);
+  checkGeneration(req.model, deps);
+  const requests = Array.from({ length: req.n }, () => engineRequestFor(req.model, req, req.maxTokens, deps));
   if (res.destroyed) return; // the client left while we read its body
-  // Checked before the stream opens, so a full queue is a plain 429, not a broken stream.
-  if (deps.engine.queueFull) {
-    throw new VllmError(429, 'The server is busy: its waiting queue is full. Retry later or on another replica.');
-  }
-  const listener = req.stream ? streamingListener(req, res) : wholeListener(req, res);
-  const generation = deps.engine.submit(engineRequest, listener);
-  // A client that disconnects takes its request out of the queue or frees its running slot.
-  res.on('close', () => {
-    if (!res.writableEnded) generation.abort();
-  });
+  const sink = req.stream ? streamingSink(req, res) : wholeSink(req, res);
+  submitAll(deps.engine, requests, (i) => sink.listener(i), res);
+  sink.start();
 }

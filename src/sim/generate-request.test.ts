@@ -23,7 +23,9 @@ test('parseGenerateRequest rejects bad bodies with a 400 naming the field', () =
     ['max_tokens string', 'completion', { model: 'm', prompt: 'x', max_tokens: '5' }, 'max_tokens'],
     ['stream not boolean', 'completion', { model: 'm', prompt: 'x', stream: 'yes' }, 'stream'],
     ['stream_options without stream', 'completion', { model: 'm', prompt: 'x', stream_options: {} }, 'stream_options'],
-    ['n of 2', 'completion', { model: 'm', prompt: 'x', n: 2 }, 'n'],
+    ['n of 0', 'completion', { model: 'm', prompt: 'x', n: 0 }, 'n'],
+    ['n past the cap', 'chat', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 129 }, 'n'],
+    ['n a fraction', 'completion', { model: 'm', prompt: 'x', n: 1.5 }, 'n'],
   ];
   for (const [name, endpoint, body, param] of cases) {
     assert.throws(
@@ -53,6 +55,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     stream: true,
     includeUsage: true,
     maxTokens: 3,
+    n: 1,
     promptText: 'Be brief.firstsecond question',
     echoText: 'second question',
   });

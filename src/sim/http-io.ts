@@ -5,15 +5,15 @@ import { VllmError, badRequest } from './vllm-error.js';
 /** Generous for prompts, small enough that a runaway client cannot exhaust memory. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Reads and parses a JSON body; a 400 for bad JSON, a 413 past MAX_BODY_BYTES. */
-export function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/** Reads a whole body into memory; a 413 past `limit` bytes (the rest is drained so the 413 can be written). */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new VllmError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
+      if (size > limit) {
+        reject(new VllmError(413, `request body is larger than ${limit} bytes`));
         // Stop buffering but keep draining, so the 413 can still be written on this connection.
         req.removeAllListeners('data');
         req.resume();
@@ -22,16 +22,19 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
       chunks.push(chunk);
     });
     req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return reject(badRequest('the request body is empty; send a JSON object'));
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(badRequest(`invalid JSON in request body: ${(err as Error).message}`));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
   });
+}
+
+/** Reads and parses a JSON body; a 400 for bad JSON, a 413 past MAX_BODY_BYTES. */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req)).toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty; send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`invalid JSON in request body: ${(err as Error).message}`);
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -47,6 +50,7 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
 
 /** Answers with `err` if nothing was sent yet; otherwise the response is cut, as a dying server would. */
 export function sendError(res: ServerResponse, err: VllmError): void {
+  if (res.destroyed) return; // the client is gone; nobody would read it
   if (res.headersSent) {
     res.destroy();
     return;
@@ -64,4 +68,10 @@ export function startEventStream(res: ServerResponse): void {
 export function writeEvent(res: ServerResponse, data: unknown): void {
   if (res.writableEnded || res.destroyed) return;
   res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+}
+
+/** One named SSE event, as the Responses API streams them: `event: <type>` then its JSON. */
+export function writeNamedEvent(res: ServerResponse, type: string, data: unknown): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
 }

@@ -1,54 +1,49 @@
-/** Routes the simulator's HTTP requests: generation, LoRA admin, models, health, metrics; the rest get a vLLM error. */
+/** Routes the simulator's HTTP requests: the API key check, then vLLM's paths; the rest get a vLLM error. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GenerateDeps } from './generate-handler.js';
-import type { Endpoint } from './generate-request.js';
+import type { ApiKeyGuard } from './api-key-guard.js';
+import type { AudioDeps } from './audio-handler.js';
+import type { PoolingDeps } from './pooling-handler.js';
+import type { ResponsesDeps } from './responses-handler.js';
+import type { SimTask } from './sim-task.js';
+import type { TokenizeDeps } from './tokenize-handler.js';
 import type { VllmMetrics } from './vllm-metrics.js';
-import { handleGenerate } from './generate-handler.js';
-import { parseGenerateRequest } from './generate-request.js';
-import { readJsonBody, sendError, sendJson, sendText } from './http-io.js';
-import { handleLoadLora, handleUnloadLora } from './lora-admin-handler.js';
-import { modelListBody } from './model-list.js';
+import { UNAUTHORIZED_BODY } from './api-key-guard.js';
+import { sendError, sendJson } from './http-io.js';
+import { findRoute } from './sim-routes.js';
+import { API_NAMES, servesApi } from './sim-task.js';
 import { VllmError, asVllmError } from './vllm-error.js';
 
 /** Everything a request may touch. */
-export interface RouterContext extends GenerateDeps {
+export interface RouterContext extends ResponsesDeps, PoolingDeps, TokenizeDeps, AudioDeps {
   readonly podName: string;
   readonly metrics: VllmMetrics;
   /** Unix seconds the simulator started, reported as `created` in the model list. */
   readonly created: number;
+  readonly task: SimTask;
+  readonly apiKeys: ApiKeyGuard;
   /** True once close() began: new requests on open connections are reset, unprocessed. */
   isClosing(): boolean;
 }
 
-const GENERATE_PATHS: Readonly<Record<string, Endpoint>> = {
-  '/v1/completions': 'completion',
-  '/v1/chat/completions': 'chat',
-};
-const LORA_PATHS = new Set(['/v1/load_lora_adapter', '/v1/unload_lora_adapter']);
-const GET_PATHS = new Set(['/health', '/metrics', '/v1/models']);
+/** The task that serves each API, for the message of a pod that does not. */
+const TASK_FOR = { generate: 'generate', embed: 'embed', pooling: 'embed', classify: 'classify', score: 'embed', transcription: 'transcription' } as const;
 
-async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterContext): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterContext, path: string, query: string): Promise<void> {
   const method = req.method ?? 'GET';
-  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-  const endpoint = GENERATE_PATHS[path];
-  if (endpoint !== undefined || LORA_PATHS.has(path)) {
-    if (method !== 'POST') throw new VllmError(405, `${method} is not allowed on ${path}; use POST`);
-    const body = await readJsonBody(req);
-    if (endpoint !== undefined) handleGenerate(parseGenerateRequest(endpoint, body), res, ctx);
-    else if (path === '/v1/load_lora_adapter') handleLoadLora(body, res, ctx.served);
-    else handleUnloadLora(body, res, ctx.served);
-    return;
+  const found = findRoute(path);
+  if (found === null) throw new VllmError(404, `Not Found: ${method} ${path}`);
+  const { route, id } = found;
+  const allowed = route.methods.includes(method) || (method === 'HEAD' && route.methods.includes('GET'));
+  if (!allowed) throw new VllmError(405, `${method} is not allowed on ${path}; use ${route.methods.join(' or ')}`);
+  if (route.family !== null && !servesApi(ctx.task, route.family)) {
+    // A vLLM server mounts only the routes its model's task supports.
+    throw new VllmError(
+      404,
+      `The model does not support the ${API_NAMES[route.family]} API: this simulator runs task \`${ctx.task}\`; ` +
+        `start it with --task ${TASK_FOR[route.family]} (or --task auto, which serves every API)`,
+    );
   }
-  if (!GET_PATHS.has(path)) throw new VllmError(404, `Not Found: ${method} ${path}`);
-  if (method !== 'GET' && method !== 'HEAD') throw new VllmError(405, `${method} is not allowed on ${path}; use GET`);
-  if (path === '/health') {
-    res.writeHead(200, { 'content-length': 0 });
-    res.end();
-  } else if (path === '/metrics') {
-    sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(ctx.engine));
-  } else {
-    sendJson(res, 200, modelListBody(ctx.served, ctx.created, ctx.maxModelLen));
-  }
+  await route.handle(req, res, ctx, { id, query: new URLSearchParams(query) });
 }
 
 /** The node:http request listener. Never throws: every failure becomes a vLLM-shaped error response. */
@@ -62,6 +57,14 @@ export function createRequestListener(ctx: RouterContext): (req: IncomingMessage
       req.socket.destroy();
       return;
     }
-    route(req, res, ctx).catch((err: unknown) => sendError(res, asVllmError(err)));
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (!ctx.apiKeys.allows(req, path)) {
+      req.resume(); // drain the unread body so the connection can be reused
+      sendJson(res, 401, UNAUTHORIZED_BODY);
+      return;
+    }
+    route(req, res, ctx, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => sendError(res, asVllmError(err)));
   };
 }

@@ -163,6 +163,9 @@ test('options: defaults filled in, impossible values rejected with the option na
     failureInjectionRate: 0,
     failureTypes: [],
     seed: 0,
+    task: 'auto',
+    embeddingDimensions: 1024,
+    apiKeys: [],
   });
   const bad: Array<[Partial<SimulatorOptions>, RegExp]> = [
     [{ maxNumSeqs: 0 }, /maxNumSeqs/],
@@ -179,6 +182,9 @@ test('options: defaults filled in, impossible values rejected with the option na
     [{ failureTypes: ['nope' as never] }, /unknown failure types nope/],
     [{ maxLoras: 0 }, /maxLoras/],
     [{ seed: -1 }, /seed/],
+    [{ task: 'draft' as never }, /task must be one of auto, generate, embed, classify, transcription/],
+    [{ embeddingDimensions: 0 }, /embeddingDimensions/],
+    [{ apiKeys: ['has space'] }, /apiKeys/],
   ];
   for (const [opts, message] of bad) {
     assert.throws(() => resolveSimulatorOptions({ model: 'm', ...opts }), message, JSON.stringify(opts));

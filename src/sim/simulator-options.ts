@@ -3,7 +3,14 @@ import type { FailureType } from './failure-injection.js';
 import type { ReplyMode } from './reply-text.js';
 import { DEFAULT_ENGINE_CONFIG as D } from './engine-config.js';
 import { FAILURE_TYPES, isFailureType } from './failure-injection.js';
+import type { SimTask } from './sim-task.js';
+import { SIM_TASKS, isSimTask } from './sim-task.js';
 import { MAX_STD_DEV_FRACTION } from './step-cost.js';
+
+/** Length of every embedding by default: what many embedding models (bge-large, e5-large, Qwen3-Embedding-0.6B) have. */
+export const DEFAULT_EMBEDDING_DIMENSIONS = 1024;
+/** Past this an embedding body would be megabytes per input. */
+export const MAX_EMBEDDING_DIMENSIONS = 65_536;
 
 /** How to run one simulated vLLM pod. Engine knobs are documented (with defaults) in engine-config.ts. */
 export interface SimulatorOptions {
@@ -53,6 +60,12 @@ export interface SimulatorOptions {
   failureTypes?: FailureType[];
   /** Seeds step jitter, failure injection and random replies; by default a random seed (reported in `options.seed`). */
   seed?: number;
+  /** Which APIs the pod serves, like vLLM's `--task`; `auto` (the default) serves them all. */
+  task?: SimTask;
+  /** Length of the vectors `/v1/embeddings` and `/pooling` return (default 1024). */
+  embeddingDimensions?: number;
+  /** vLLM's `--api-key`: when non-empty, every `/v1` path needs `Authorization: Bearer <one of them>`. Default none. */
+  apiKeys?: string[];
 }
 
 function check(name: string, value: number, { min = 0, max = Infinity, integer = false } = {}): number {
@@ -73,6 +86,12 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
   }
   const mode = opts.mode ?? 'random';
   if (mode !== 'echo' && mode !== 'random') throw new TypeError(`mode must be echo or random, got ${String(mode)}`);
+  const task = opts.task ?? 'auto';
+  if (!isSimTask(task)) throw new TypeError(`task must be one of ${SIM_TASKS.join(', ')}, got ${String(task)}`);
+  const apiKeys = [...new Set(opts.apiKeys ?? [])];
+  if (apiKeys.some((k) => typeof k !== 'string' || k === '' || /\s/.test(k))) {
+    throw new TypeError('apiKeys must be non-empty strings without whitespace (they are sent as `Authorization: Bearer <key>`)');
+  }
   const failureTypes = [...new Set(opts.failureTypes ?? [])];
   const unknown = failureTypes.filter((t) => !isFailureType(t));
   if (unknown.length > 0) throw new TypeError(`unknown failure types ${unknown.join(', ')}; use any of ${FAILURE_TYPES.join(', ')}`);
@@ -106,5 +125,12 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
     failureInjectionRate: check('failureInjectionRate', opts.failureInjectionRate ?? 0, { max: 100 }),
     failureTypes,
     seed: check('seed', opts.seed ?? Math.floor(Math.random() * 2 ** 32), { integer: true, max: 2 ** 32 - 1 }),
+    task,
+    embeddingDimensions: check('embeddingDimensions', opts.embeddingDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS, {
+      integer: true,
+      min: 1,
+      max: MAX_EMBEDDING_DIMENSIONS,
+    }),
+    apiKeys,
   };
 }

@@ -1,17 +1,20 @@
-/** Starts a vLLM-compatible simulator on node:http: an Engine that runs requests in steps, behind a vLLM-shaped HTTP API. */
+/** Starts a vLLM-compatible simulator on node:http: an Engine that runs requests in steps, behind vLLM's HTTP API. */
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineConfig } from './engine-config.js';
 import type { SimulatorOptions } from './simulator-options.js';
 import { seededRandom } from '../seeded-random.js';
+import { ApiKeyGuard } from './api-key-guard.js';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config.js';
 import { Engine } from './engine.js';
 import { FailureInjector } from './failure-injection.js';
 import { MAX_MODEL_LEN } from './model-list.js';
+import { ResponseStore } from './response-store.js';
 import { ServedModels } from './served-models.js';
 import { createRequestListener } from './sim-router.js';
 import { resolveSimulatorOptions } from './simulator-options.js';
+import { Tokenizer } from './tokenizer.js';
 import { VllmMetrics } from './vllm-metrics.js';
 
 export type { SimulatorOptions } from './simulator-options.js';
@@ -53,6 +56,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const listener = createRequestListener({
     engine, served: new ServedModels(model, loras), mode, maxTokensDefault, maxModelLen, failures,
     random: seededRandom(seed ^ 0x27d4eb2f), podName, metrics, created,
+    task: options.task, apiKeys: new ApiKeyGuard(options.apiKeys), embeddingDimensions: options.embeddingDimensions,
+    tokenizer: new Tokenizer(), responses: new ResponseStore(),
     isClosing: () => closing !== null,
   });
 

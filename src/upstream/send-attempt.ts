@@ -2,15 +2,16 @@
  * One attempt of a request on one endpoint: sent with the pool's timeouts, counted in flight, its answer
  * streamed to the caller's writable, and its outcome judged for passive health (backoff, outlier detection).
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import type { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { PoolView } from '../epp/datastore/datastore.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
+import type { Cancellation } from './cancellation.js';
 import { requestEnded, requestSent, responseStarted } from './in-flight.js';
 import { headersTimeoutMs } from './timeouts.js';
 import type { OutlierDetection } from './outlier-detection.js';
 import { countsAgainstEndpoint, errorCode, failureKind, isConnectionFailure, type FailureKind } from './upstream-failure.js';
+import { applyPoolCredential } from './upstream-auth.js';
 import type { Upstream } from './upstream.js';
 
 export interface AttemptRequest {
@@ -21,65 +22,138 @@ export interface AttemptRequest {
   body: Buffer | null;
   /** The body asked for `"stream": true`: the short header timeout applies. */
   streamed: boolean;
-  /** undici accepts an EventEmitter as its abort signal: cheaper per request than an AbortController. */
-  signal: EventEmitter;
-  /** Why the signal fired, when it did: the client left (not the endpoint's fault) or the upstream timeout passed. */
+  /** Cancels the attempt in flight (the client left, the upstream timeout passed). */
+  cancel: Cancellation;
+  /** Why it was cancelled, when it was: the client left (not the endpoint's fault) or the upstream timeout passed. */
   aborted: () => 'client' | 'deadline' | undefined;
+}
+
+/** Where an answer goes: `out` gets the body chunk by chunk, with backpressure; `tap` reads each chunk first. */
+export interface ResponseTarget {
+  readonly out: Writable;
+  readonly tap?: { chunk(data: Buffer): void };
 }
 
 /** How the attempt ended. `answered`: response headers arrived, so bytes may have reached the client. */
 export type AttemptResult = { ok: true } | { ok: false; answered: boolean; kind: FailureKind; code: string; error: unknown };
 
+/** The status and raw headers (undici's flat `[name, value, ...]` list) of an answer; returns where its body goes. */
+export type OnResponse = (statusCode: number, rawHeaders: readonly Buffer[]) => ResponseTarget;
+
 /**
  * Sends `req` to `ep` (an endpoint of `pool`). `onResponse` gets the status and headers and returns where the
- * body goes, chunk by chunk with backpressure. Never throws: failures come back as `{ ok: false }`.
+ * body goes. Never throws: failures come back as `{ ok: false }`.
  */
-export async function sendAttempt(
-  up: Upstream,
-  ep: Endpoint,
-  pool: PoolView,
-  req: AttemptRequest,
-  onResponse: (statusCode: number, headers: IncomingHttpHeaders) => Writable,
-): Promise<AttemptResult> {
+export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: AttemptRequest, onResponse: OnResponse): Promise<AttemptResult> {
   const { timeouts, outlierDetection } = up.policies.forPool(pool.key);
-  let answered = false;
-  let status = 0;
-  let out: Writable | undefined;
-  const ticket = requestSent(ep);
-  try {
-    await up.pools.get(ep.origin, timeouts.connectMs).stream(
-      {
-        method: req.method as 'POST',
-        path: req.path,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-        headersTimeout: headersTimeoutMs(timeouts, req.streamed),
-        bodyTimeout: timeouts.streamIdleMs,
-      },
-      ({ statusCode, headers }) => {
-        answered = true;
-        status = statusCode;
-        responseStarted(ep, ticket);
-        if (ep.consecutiveFailures > 0) ep.markReachable();
-        out = onResponse(statusCode, headers as IncomingHttpHeaders);
-        return out;
-      },
-    );
-    up.outliers.record(ep, pool, outlierDetection, { kind: 'status', status }, Date.now());
-    return { ok: true };
-  } catch (thrown) {
-    // Once the body flows into `out`, undici reports a premature close of it; the cause (a body timeout, a
-    // reset) is what `out` was destroyed with.
-    const error = (answered && out?.errored) || thrown;
-    const why = req.aborted();
-    const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
-    const kind = why === 'deadline' ? 'timeout' : failureKind(error);
-    // A client that left says nothing about the endpoint.
-    if (why !== 'client') judgeFailure(up, ep, pool, kind, code, answered, outlierDetection);
-    return { ok: false, answered, kind, code, error };
-  } finally {
-    requestEnded(ep, ticket, answered);
+  // The pool's API key replaces the client's Authorization; without one the client's passes unchanged.
+  applyPoolCredential(req.headers, up.credentials.forPool(pool.key));
+  return new Promise((resolve) => {
+    const exchange = new Exchange(ep, onResponse, req.cancel, (error) => {
+      requestEnded(ep, exchange.ticket, exchange.answered);
+      if (error === undefined) {
+        up.outliers.record(ep, pool, outlierDetection, { kind: 'status', status: exchange.status }, Date.now());
+        resolve(OK);
+        return;
+      }
+      const why = req.aborted();
+      const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
+      const kind = why === 'deadline' ? 'timeout' : failureKind(error);
+      // A client that left says nothing about the endpoint.
+      if (why !== 'client') judgeFailure(up, ep, pool, kind, code, exchange.answered, outlierDetection);
+      resolve({ ok: false, answered: exchange.answered, kind, code, error });
+    });
+    exchange.ticket = requestSent(ep);
+    try {
+      up.pools.get(ep.origin, timeouts.connectMs).dispatch(
+        {
+          method: req.method as Dispatcher.HttpMethod,
+          path: req.path,
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: headersTimeoutMs(timeouts, req.streamed),
+          bodyTimeout: timeouts.streamIdleMs,
+        },
+        exchange,
+      );
+    } catch (e) {
+      exchange.onError(e as Error);
+    }
+  });
+}
+
+const OK: AttemptResult = { ok: true };
+
+/**
+ * undici's dispatch handler for one attempt (its raw interface: no stream wrapper, no async resource, no
+ * header object per answer), writing the answer into the target as it arrives. Settles exactly once.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  answered = false;
+  status = 0;
+  ticket = 0;
+  readonly #ep: Endpoint;
+  readonly #onResponse: OnResponse;
+  readonly #cancel: Cancellation;
+  #settle: ((error: Error | undefined) => void) | undefined;
+  #target: ResponseTarget | undefined;
+  #resume: (() => void) | undefined;
+  #waiting = false;
+  readonly #drained = (): void => {
+    this.#waiting = false;
+    this.#resume?.();
+  };
+
+  constructor(ep: Endpoint, onResponse: OnResponse, cancel: Cancellation, settle: (error: Error | undefined) => void) {
+    this.#ep = ep;
+    this.#onResponse = onResponse;
+    this.#cancel = cancel;
+    this.#settle = settle;
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#cancel.bind(abort);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx (100 Continue, 103 Early Hints) are not the answer; the final status follows.
+    if (statusCode < 200) return true;
+    this.answered = true;
+    this.status = statusCode;
+    this.#resume = resume;
+    const ep = this.#ep;
+    responseStarted(ep, this.ticket);
+    if (ep.consecutiveFailures > 0) ep.markReachable();
+    this.#target = this.#onResponse(statusCode, rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const t = this.#target!;
+    t.tap?.chunk(chunk);
+    if (t.out.write(chunk)) return true;
+    // Backpressure: undici stops reading the upstream until the client has taken what was written.
+    if (!this.#waiting) {
+      this.#waiting = true;
+      t.out.once('drain', this.#drained);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    this.#target?.out.end();
+    this.#done(undefined);
+  }
+
+  onError(err: Error): void {
+    this.#done(err);
+  }
+
+  #done(error: Error | undefined): void {
+    this.#cancel.unbind();
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.(error);
   }
 }
 

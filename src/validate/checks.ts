@@ -11,6 +11,7 @@ import { routeBackends } from './checks/route-backends.js';
 import { routeModels } from './checks/route-models.js';
 import { routeShadowing } from './checks/route-shadowing.js';
 import { snapshotWarnings } from './checks/snapshot-warnings.js';
+import { upstreamKeys } from './checks/upstream-keys.js';
 
 const OWN_CHECKS: readonly Check[] = [
   objectProblems,
@@ -22,6 +23,7 @@ const OWN_CHECKS: readonly Check[] = [
   poolBaseModels,
   objectivesRewrites,
   eppConfigs,
+  upstreamKeys,
   probeFailures,
 ];
 

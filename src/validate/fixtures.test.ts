@@ -39,6 +39,9 @@ const CASES: Record<string, string[]> = {
   'epp-config-invalid.yaml': ['error epp-config-invalid'],
   'epp-config-warning.yaml': ['warning epp-config-warning'],
   'config-warning.yaml': ['warning config-warning'],
+  'api-key-missing.yaml': ['error api-key-missing'],
+  'api-key-annotation-invalid.yaml': ['error api-key-annotation-invalid'],
+  'api-key-annotation-unknown.yaml': ['warning api-key-annotation-unknown'],
 };
 
 test('every fixture gives exactly its findings, each naming the object, field and fix', async () => {
@@ -72,9 +75,17 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
   }
 });
 
-test('every finding code has a fixture (config-error and probe-failed are tested beside their code)', () => {
+test('every finding code has a fixture (config-error, probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
-  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['config-error', 'probe-failed']);
+  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['config-error', 'probe-failed', 'probe-refused']);
+});
+
+test('a pool that names a key, or a key given for every pool, clears api-key-missing', async () => {
+  const upstreamKey = { kind: 'file', path: '/etc/infergate/key', origin: '--upstream-api-key-file' } as const;
+  assert.deepEqual((await validate({ configPath: join(FIXTURES, 'api-key-missing.yaml'), upstreamKey })).findings, []);
+  const { findings } = await validate({ configPath: join(FIXTURES, 'api-key-missing.yaml') });
+  assert.match(findings[0]!.message, /requires? an API key \(Pod llm-d\/gemma-0 \(--api-key\)\)/);
+  assert.match(findings[0]!.fix, /infergate\.io\/upstream-api-key-secret/);
 });
 
 test('the examples: seed-demo is clean; unified-pool mixes base models, which only a model-blind picker misroutes', async () => {

@@ -8,6 +8,7 @@ import type { InferencePool } from '../api/inference-pool.js';
 import type { SourceLocation } from '../api/config-issue.js';
 import { subjectAt, type ObjectRef, type FindingLocation } from './finding.js';
 import { servedByContainers, type ServedNames } from './vllm-command-line.js';
+import { apiKeyRequirement } from './vllm-api-key.js';
 
 /** What a server serves and how that is known. */
 export interface Served extends ServedNames {
@@ -29,6 +30,8 @@ export interface ModelServer {
   template: boolean;
   /** Undefined when unknown: no model-server command line, and not probed. */
   served?: Served;
+  /** How its spec makes it require an API key (`--api-key`, `env VLLM_API_KEY`); undefined when it does not. */
+  apiKey?: string;
 }
 
 /** A raw YAML document or API object and where it came from, before any typing. */
@@ -66,6 +69,8 @@ export function podServer(pod: Pod, raw: unknown): ModelServer {
   else if (!pod.podIP) server.notReady = 'no status.podIP';
   const served = servedByContainers(spec?.containers);
   if (served) server.served = { ...served, from: 'vLLM args' };
+  const apiKey = apiKeyRequirement(spec?.containers);
+  if (apiKey) server.apiKey = apiKey;
   return server;
 }
 
@@ -94,6 +99,8 @@ export function templateServer(doc: RawObject): ModelServer | undefined {
   if (replicas <= 0) server.notReady = 'scaled to 0 replicas';
   const served = servedByContainers(template.spec?.containers);
   if (served) server.served = { ...served, from: 'vLLM args' };
+  const apiKey = apiKeyRequirement(template.spec?.containers);
+  if (apiKey) server.apiKey = apiKey;
   return server;
 }
 

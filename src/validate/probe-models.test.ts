@@ -50,3 +50,21 @@ spec:
   assert.match(probed.findings[0]!.message, /GET http:\/\/127\.0\.0\.1:\d+\/v1\/models failed: .*; what it serves is not known/);
   assert.deepEqual(probed.summary.servers, { total: 2, known: 1, from: ['GET /v1/models'] });
 });
+
+test('--probe sends each pool\'s API key; a pod refusing it is probe-refused, naming what to set', async (t) => {
+  const sim = await startSimulator({ model: 'google/gemma-2b-it', host: '127.0.83.2', port: 0, apiKeys: ['sk-pod'] });
+  t.after(() => sim.close());
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-keys-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'key'), 'sk-pod\n');
+  await writeFile(join(dir, 'config.yaml'), [podYaml('gemma-0', '127.0.83.2', { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, sim.port)].join('---\n'));
+
+  const refused = await validate({ configPath: dir, probeTimeoutMs: 1500 });
+  assert.deepEqual(refused.findings.map((f) => `${f.severity} ${f.code} ${f.object?.name}`), ['error probe-refused gemma-0']);
+  assert.match(refused.findings[0]!.message, /GET http:\/\/127\.0\.83\.2:\d+\/v1\/models answered 401 Unauthorized: the pod requires an API key .* and the gateway sent none \(InferencePool default\/gemma names no key\)/);
+  assert.match(refused.findings[0]!.fix, /infergate\.io\/upstream-api-key-file/);
+
+  const keyed = await validate({ configPath: dir, probeTimeoutMs: 1500, upstreamKey: { kind: 'file', path: join(dir, 'key'), origin: '--upstream-api-key-file' } });
+  assert.deepEqual(keyed.findings, []);
+  assert.deepEqual(keyed.summary.servers, { total: 1, known: 1, from: ['GET /v1/models'] });
+});

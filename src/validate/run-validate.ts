@@ -8,6 +8,8 @@ import { probeServers } from './probe-models.js';
 import { readFilesInput } from './read-files.js';
 import { readKubeInput, type KubeReadOptions } from './read-kube.js';
 import { buildContext, type ValidateOptions, type ValidationContext, type ValidationInput } from './validation-context.js';
+import { secretReader } from '../config/kube/read-secret.js';
+import { UpstreamCredentials } from '../upstream/upstream-credentials.js';
 
 export interface ValidateRequest extends ValidateOptions {
   /** A YAML file or directory; exactly one of `configPath` and `kube`. */
@@ -45,7 +47,10 @@ export async function validate(req: ValidateRequest, checks: readonly Check[] = 
 export async function validateInput(input: ValidationInput, req: ValidateRequest, checks: readonly Check[] = CHECKS): Promise<ValidationReport> {
   let ctx = buildContext(input, req);
   if (req.probeTimeoutMs !== undefined) {
-    const probed = await probeServers(ctx.snapshot, input.servers, req.probeTimeoutMs);
+    // Each pool's API key is sent as `serve` sends it; bad annotations are the upstream-keys check's to report.
+    const credentials = new UpstreamCredentials({ defaultSource: req.upstreamKey, readSecret: req.kube ? secretReader(req.kube) : undefined });
+    await credentials.prepare(ctx.snapshot, true).commit();
+    const probed = await probeServers(ctx.snapshot, input.servers, req.probeTimeoutMs, credentials);
     ctx = buildContext({ ...input, servers: probed.servers }, req, { failures: probed.failures });
   }
   const findings = runChecks(ctx, checks);

@@ -3,6 +3,7 @@ import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
 import type { Resource } from '../api/resource.js';
 import { buildSnapshot, type ConfigSnapshot } from '../config/snapshot.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
+import type { ApiKeySource } from '../upstream/api-key-source.js';
 import { poolSelects, type ModelServer } from './model-servers.js';
 import { ServedModels } from './served-models.js';
 
@@ -23,12 +24,16 @@ export interface ValidateOptions {
   strictAllowlist?: boolean;
   /** As `serve --epp-config`: the EndpointPickerConfig of pools that name none. */
   eppConfig?: ConfigText;
+  /** As `serve --upstream-api-key-file` (or INFERGATE_UPSTREAM_API_KEY): the key of pools that name none. */
+  upstreamKey?: ApiKeySource;
 }
 
 /** A `--probe` failure: the server's GET /v1/models did not answer, so its vLLM args (if any) stand. */
 export interface ProbeFailure {
   server: ModelServer;
   message: string;
+  /** 401 or 403: the server answered, refusing the key sent (or wanting one); the message says what to set. */
+  refused?: number;
 }
 
 export interface ValidationContext {

@@ -5,16 +5,19 @@ import { KubeClient } from './kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from './kube-source.js';
 import { loadKubeTarget, type KubeTargetOptions } from './kube-target.js';
 import { PoolStatusWriter } from './status-writer.js';
+import type { PickerRef } from '../../epp/picker-ref.js';
 
 /** What the source needs of the gateway (proxy/gateway.ts's Gateway): where snapshots go, and picker problems for status. */
 export interface SnapshotSink {
   applySnapshot(snapshot: ConfigSnapshot): Promise<void>;
-  readonly schedulers: { readonly problems: ReadonlyMap<string, string>; forPool(key: string): { readonly origin: string } | undefined };
+  readonly schedulers: { readonly problems: ReadonlyMap<string, string>; forPool(key: string): { readonly origin: string } | undefined; pickerRef?(key: string): PickerRef | undefined };
 }
 
 export interface KubeOptions extends KubeTargetOptions {
   /** Write InferencePool `status.parents` as the gateway (`serve`; not `extproc`, where the Gateway implementation owns it). */
   writePoolStatus?: boolean;
+  /** Watch the Services pools' endpointPickerRefs name, so a ref to a missing one is known (`serve`; not `extproc`). */
+  followPickerRefs?: boolean;
   /** Test tuning: watch timeouts and backoff. */
   reflector?: ReflectorTuning;
   newWatchGraceMs?: number;
@@ -43,6 +46,7 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
     ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     ...(kube.reflector ? { reflector: kube.reflector } : {}),
     ...(kube.newWatchGraceMs !== undefined ? { newWatchGraceMs: kube.newWatchGraceMs } : {}),
+    ...(kube.followPickerRefs ? { followPickerRefs: true } : {}),
     apply: (s) => gateway.applySnapshot(s),
     afterApply: (snapshot, src) => {
       void status?.update({
@@ -51,6 +55,7 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
         rejected: src.rejected,
         pickerProblems: gateway.schedulers.problems,
         pickerOrigin: (key) => gateway.schedulers.forPool(key)?.origin,
+        pickerRef: (key) => gateway.schedulers.pickerRef?.(key),
       });
     },
   });

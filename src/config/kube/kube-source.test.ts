@@ -5,7 +5,7 @@ import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, collectionPath } from './resource-types.js';
 
 const api = new FakeKubeApi();
 const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
@@ -43,7 +43,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: number } = {}): Harness {
+function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: number; followPickerRefs?: boolean } = {}): Harness {
   const applied: ConfigSnapshot[] = [];
   const source = new KubeConfigSource({
     client: api.client(ns),
@@ -241,4 +241,40 @@ test('a steady stream of events still yields a snapshot every window: events do 
   const during = h.applied.length - before;
   assert.ok(during >= 4, `snapshots while events kept coming: ${during}`);
   await h.close();
+});
+
+test('with followPickerRefs, the Service each endpointPickerRef names is watched by name: present, absent, or left out while forbidden', async () => {
+  const ns = 'picker-refs';
+  const p = paths(ns);
+  const svcs = collectionPath(SERVICES, ns);
+  const withRef = (name: string, ref: Record<string, unknown>): FakeObject => {
+    const base = pool(ns, name, { app: name });
+    return { ...base, spec: { ...(base.spec as object), endpointPickerRef: ref } };
+  };
+  api.put(p.pools, withRef('gemma', { name: 'gemma-epp', port: { number: 9002 } }));
+  api.put(p.pools, withRef('llama', { name: 'gone-epp', port: { number: 9002 } }));
+  api.put(p.pools, withRef('other', { kind: 'Deployment', group: 'apps', name: 'x' }));
+  api.put(svcs, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gemma-epp', namespace: ns }, spec: { ports: [{ port: 9002 }] } });
+  api.put(svcs, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'unrelated', namespace: ns }, spec: { ports: [{ port: 80 }] } });
+  const h = startSource(ns, { followPickerRefs: true });
+  const first = await h.source.firstSync();
+  assert.deepEqual(Object.fromEntries(first.services ?? []), { [`${ns}/gemma-epp`]: { type: 'ClusterIP', ports: [9002] }, [`${ns}/gone-epp`]: null });
+  api.put(svcs, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gone-epp', namespace: ns }, spec: { type: 'ExternalName' } });
+  await until(() => h.last()!.services?.get(`${ns}/gone-epp`)?.type === 'ExternalName', 'the new Service');
+  api.remove(svcs, 'gemma-epp');
+  await until(() => h.last()!.services?.get(`${ns}/gemma-epp`) === null, 'the deleted Service');
+  await h.close();
+
+  // Forbidden: the source still syncs (Services are optional), and the names are left out, not reported absent.
+  api.forbid(svcs);
+  const f = startSource(ns, { followPickerRefs: true });
+  assert.deepEqual([...((await f.source.firstSync()).services ?? new Map()).keys()], []);
+  await f.close();
+  api.forbid(svcs, false);
+
+  // Without the option (extproc, explain) no Service is watched and the snapshot says nothing of them.
+  const off = startSource(ns);
+  assert.equal((await off.source.firstSync()).services, undefined);
+  assert.ok(!off.source.reflectors().some((r) => r.type === SERVICES));
+  await off.close();
 });

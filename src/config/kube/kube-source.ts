@@ -1,7 +1,8 @@
 /**
  * The Kubernetes configuration source: watches InferencePools, HTTPRoutes, allowlist ConfigMaps,
- * InferenceObjectives and InferenceModelRewrites, plus the Pods each pool selects and the ConfigMaps pools name
- * for their EndpointPickerConfig, and turns every change into a whole new snapshot.
+ * InferenceObjectives and InferenceModelRewrites, plus the Pods each pool selects, the ConfigMaps pools name
+ * for their EndpointPickerConfig and (for the gateway) the Services their endpointPickerRefs name, and turns
+ * every change into a whole new snapshot.
  */
 import type { Logger } from '../../observability/logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
@@ -11,12 +12,13 @@ import type { KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, type ResourceType } from './resource-types.js';
+import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
+import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 
 /** Tuning of the underlying reflectors (tests shorten timeouts and backoff). */
 export type ReflectorTuning = Partial<Pick<ReflectorOptions, 'watchTimeoutSeconds' | 'idleTimeoutMs' | 'pageSize' | 'backoff' | 'optionalRetryMs' | 'random'>>;
 
-export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient'> {
+export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'services'> {
   client: KubeClient;
   log: Logger;
   /** Puts a snapshot in force (Gateway.applySnapshot). */
@@ -31,11 +33,18 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient'> {
    */
   newWatchGraceMs?: number;
   reflector?: ReflectorTuning;
+  /**
+   * Also watch the Service each pool's endpointPickerRef names, so the snapshot says which exist (the gateway,
+   * `serve`, gives refs a meaning: src/epp/picker-ref.ts). Off: refs are not checked.
+   */
+  followPickerRefs?: boolean;
 }
 
 interface Dynamic {
   reflector: Reflector;
   createdAt: number;
+  /** For a Service watch: the `namespace/name` it lists. */
+  service?: string;
 }
 
 export class KubeConfigSource {
@@ -182,10 +191,11 @@ export class KubeConfigSource {
       }
       this.#o.log.warn(`applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`);
     }
-    const objects = this.reflectors().flatMap((r) => [...r.items()]);
+    const objects = this.reflectors().flatMap((r) => (r.type === SERVICES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
-    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), lenient: true });
+    const services = this.#services();
+    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), lenient: true });
     const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));
     for (const w of fresh) this.#o.log.warn(w);
     this.#warnings = new Set(snapshot.warnings);
@@ -206,7 +216,7 @@ export class KubeConfigSource {
    * leaves out, opens no watch.
    */
   #followPools(): void {
-    const wanted = new Map<string, { type: ResourceType; namespace: string; labelSelector?: string; fieldSelector?: string }>();
+    const wanted = new Map<string, { type: ResourceType; namespace: string; labelSelector?: string; fieldSelector?: string; service?: string }>();
     for (const pool of readObjects(this.#pools.items(), this.#read).resources) {
       if (pool.kind !== 'InferencePool') continue;
       const ns = pool.meta.namespace;
@@ -214,6 +224,11 @@ export class KubeConfigSource {
       wanted.set(`pods ${ns} ${selector}`, { type: PODS, namespace: ns, labelSelector: selector });
       const cm = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
       if (cm) wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
+      const ref = pool.endpointPickerRef;
+      // Only a core Service can be looked up; picker-ref.ts judges any other kind without it.
+      if (this.#o.followPickerRefs && ref && ref.kind === 'Service' && (ref.group ?? '') === '') {
+        wanted.set(`service ${ns} ${ref.name}`, { type: SERVICES, namespace: ns, fieldSelector: `metadata.name=${ref.name}`, service: `${ns}/${ref.name}` });
+      }
     }
     for (const [key, d] of this.#dynamic) {
       if (wanted.has(key)) continue;
@@ -223,9 +238,24 @@ export class KubeConfigSource {
     for (const [key, w] of wanted) {
       if (this.#dynamic.has(key)) continue;
       const reflector = this.#reflector(w.type, w.namespace, { ...(w.labelSelector ? { labelSelector: w.labelSelector } : {}), ...(w.fieldSelector ? { fieldSelector: w.fieldSelector } : {}) });
-      this.#dynamic.set(key, { reflector, createdAt: Date.now() });
+      this.#dynamic.set(key, { reflector, createdAt: Date.now(), ...(w.service ? { service: w.service } : {}) });
       reflector.start();
     }
+  }
+
+  /**
+   * The watched Services by `namespace/name`: facts, or null when listed and absent. One that could not be
+   * listed (forbidden) or not yet is left out, so its ref is not judged on a guess. Undefined when not following.
+   */
+  #services(): Map<string, ServiceFacts | null> | undefined {
+    if (!this.#o.followPickerRefs) return undefined;
+    const out = new Map<string, ServiceFacts | null>();
+    for (const d of this.#dynamic.values()) {
+      if (!d.service || !d.reflector.synced || d.reflector.unreadable) continue;
+      const obj = d.reflector.items().next();
+      out.set(d.service, obj.done ? null : readServiceFacts(obj.value));
+    }
+    return out;
   }
 
   /** Logs objects newly left out, and those fixed since. */

@@ -119,6 +119,18 @@ describe('desiredPoolParents', () => {
       want: { 'default/gemma': [`${GW}/Gateway/default/infergate: Accepted=True/Accepted, ResolvedRefs=False/InvalidExtensionRef`] },
     },
     {
+      name: 'a pool whose endpointPickerRef names a missing Service gets ResolvedRefs=False InvalidExtensionRef (GIE InferencePoolInvalidEPPService)',
+      resources: [inferencePool('gemma').selects({ app: 'gemma' }).picker('non-existent-epp-svc'), route('r1').parent('infergate').rule(pool('gemma'))],
+      extra: { pickerRef: () => ({ picker: 'missing', reason: 'spec.endpointPickerRef names Service default/non-existent-epp-svc, which does not exist' }) },
+      want: { 'default/gemma': [`${GW}/Gateway/default/infergate: Accepted=True/Accepted, ResolvedRefs=False/InvalidExtensionRef`] },
+    },
+    {
+      name: 'a ref to another existing Service (an external picker, not called yet) still resolves',
+      resources: [inferencePool('gemma').selects({ app: 'gemma' }).picker('other-epp'), route('r1').parent('infergate').rule(pool('gemma'))],
+      extra: { pickerRef: () => ({ picker: 'external', service: 'default/other-epp', reason: 'spec.endpointPickerRef names Service default/other-epp' }) },
+      want: { 'default/gemma': [`${GW}/Gateway/default/infergate: ${ACCEPTED}`] },
+    },
+    {
       name: 'a problem of another rejected object does not touch a valid pool',
       resources: [inferencePool('gemma').selects({ app: 'gemma' }), route('r1').parent('infergate').rule(pool('gemma'))],
       extra: { rejected: new Map([['InferencePool/default/other', ['bad']], ['HTTPRoute/default/gemma', ['bad']]]) },
@@ -173,6 +185,14 @@ spec:
 
     const picker = desiredPoolParents(facts([inferencePool('gemma').selects({ app: 'gemma' }), route('r1').parent('infergate').rule(pool('gemma'))], { pickerProblems: new Map([['default/gemma', 'unknown plugin type "nope"']]) }));
     assert.equal(picker.get('default/gemma')![0]!.conditions[1]!.message, 'unknown plugin type "nope"');
+
+    const resources = [inferencePool('gemma').selects({ app: 'gemma' }), route('r1').parent('infergate').rule(pool('gemma'))];
+    const missing = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'missing', reason: 'spec.endpointPickerRef names Service default/gone, which does not exist' }) }));
+    assert.match(missing.get('default/gemma')![0]!.conditions[1]!.message, /Service default\/gone, which does not exist; requests to this pool get 500 invalid_endpoint_picker_ref$/);
+    const external = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'external', service: 'default/epp', reason: 'spec.endpointPickerRef names Service default/epp' }) }));
+    assert.match(external.get('default/gemma')![0]!.conditions[1]!.message, /names Service default\/epp; calling an external endpoint picker is not built yet/);
+    const self = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'self', reason: 'the pool has no spec.endpointPickerRef' }) }));
+    assert.equal(self.get('default/gemma')![0]!.conditions[1]!.message, 'endpoints are picked inside infergate (EndpointPickerConfig: the default): the pool has no spec.endpointPickerRef');
   });
 
   test('a very long problem text is truncated to fit a condition message', () => {

@@ -8,6 +8,7 @@ import { INFERENCE_POOL_GROUP } from '../../api/inference-pool.js';
 import type { HTTPRoute } from '../../api/http-route.js';
 import { GATEWAY_GROUP as GATEWAY_API_GROUP, gatewayMismatch } from '../../route/parent-gateway.js';
 import type { ConfigSnapshot } from '../snapshot.js';
+import type { PickerRef } from '../../epp/picker-ref.js';
 
 export interface ParentRefJson {
   group?: string;
@@ -38,6 +39,8 @@ export interface PoolStatusFacts {
   pickerProblems: ReadonlyMap<string, string>;
   /** Pool key -> where its EndpointPickerConfig came from. */
   pickerOrigin: (poolKey: string) => string | undefined;
+  /** Pool key -> who picks its endpoints (src/epp/picker-ref.ts); unset or undefined: infergate. */
+  pickerRef?: (poolKey: string) => PickerRef | undefined;
   /** `--gateway-name`: only parentRefs to this Gateway are infergate's to report on. */
   gatewayName?: string;
 }
@@ -92,16 +95,23 @@ function poolConditions(poolKey: string, routes: readonly string[], problems: re
     return [{ type: 'Accepted', status: 'False', reason: 'NotSupportedByParent', message: truncate(`infergate cannot use this InferencePool as written (referenced by ${via}): ${problems.join('; ')}`) }];
   }
   const accepted: ConditionJson = { type: 'Accepted', status: 'True', reason: 'Accepted', message: `infergate routes to this pool from ${via}` };
+  return [accepted, resolvedRefs(poolKey, facts)];
+}
+
+/** ResolvedRefs: False/InvalidExtensionRef for a ref to a missing Service or an unusable EndpointPickerConfig. */
+function resolvedRefs(poolKey: string, facts: PoolStatusFacts): ConditionJson {
+  const ref = facts.pickerRef?.(poolKey);
+  if (ref?.picker === 'missing') {
+    return { type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef', message: truncate(`${ref.reason}; requests to this pool get 500 invalid_endpoint_picker_ref`) };
+  }
   const pickerProblem = facts.pickerProblems.get(poolKey);
-  const resolved: ConditionJson = pickerProblem
-    ? { type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef', message: truncate(pickerProblem) }
-    : {
-        type: 'ResolvedRefs',
-        status: 'True',
-        reason: 'ResolvedRefs',
-        message: `endpoints are picked inside infergate (EndpointPickerConfig: ${facts.pickerOrigin(poolKey) ?? 'the default'}); spec.endpointPickerRef is not called`,
-      };
-  return [accepted, resolved];
+  if (pickerProblem) return { type: 'ResolvedRefs', status: 'False', reason: 'InvalidExtensionRef', message: truncate(pickerProblem) };
+  const config = `EndpointPickerConfig: ${facts.pickerOrigin(poolKey) ?? 'the default'}`;
+  const message =
+    ref?.picker === 'external'
+      ? `${ref.reason}; calling an external endpoint picker is not built yet, so endpoints are picked inside infergate (${config})`
+      : `endpoints are picked inside infergate (${config})${ref ? `: ${ref.reason}` : '; spec.endpointPickerRef is not called'}`;
+  return { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: truncate(message) };
 }
 
 /** The route's parentRefs that are Gateways infergate acts as. */

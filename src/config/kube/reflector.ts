@@ -82,6 +82,7 @@ export class Reflector {
   #stopped = false;
   #running: Promise<void> | undefined;
   #lastError: string | undefined;
+  #unreadable = false;
   #wake: (() => void) | undefined;
   #lastRelist = 0;
 
@@ -107,6 +108,14 @@ export class Reflector {
 
   whenSynced(): Promise<void> {
     return this.#syncedPromise;
+  }
+
+  /**
+   * True while an optional resource is missing or forbidden: its copy is empty because it could not be read,
+   * not because the API server has none.
+   */
+  get unreadable(): boolean {
+    return this.#unreadable;
   }
 
   /** The last error while it has not recovered, else undefined. */
@@ -175,6 +184,7 @@ export class Reflector {
       const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
       if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${type.kind}s and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
       this.#lastError = why;
+      this.#unreadable = true;
       this.#rv = undefined;
       this.#replace([]);
       this.#markSynced();
@@ -212,6 +222,7 @@ export class Reflector {
     this.stats.lists++;
     this.#rv = rv;
     const recovered = this.#lastError;
+    this.#unreadable = false;
     this.#replace(objs);
     this.#backoff.reset();
     if (recovered !== undefined) this.#o.log.info(`${this.description}: listed again (recovered from: ${recovered})`, { items: objs.length });

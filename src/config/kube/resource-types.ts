@@ -17,6 +17,9 @@ export const INFERENCE_POOLS: ResourceType = { kind: 'InferencePool', apiVersion
 export const HTTP_ROUTES: ResourceType = { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', optional: false };
 export const CONFIG_MAPS: ResourceType = { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', optional: false };
 export const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', optional: false };
+// The Services pools' endpointPickerRefs name, one by name each (src/epp/picker-ref.ts). Optional: without RBAC
+// for Services the refs are not checked, and pools are served as before, rather than readiness held back.
+export const SERVICES: ResourceType = { kind: 'Service', apiVersion: 'v1', plural: 'services', optional: true };
 // Both groups are watched; either CRD may be missing (llm-d's replaces GIE's, and clusters have one or both).
 export const INFERENCE_OBJECTIVES: ResourceType = { kind: 'InferenceObjective', apiVersion: `${LLM_D_GROUP}/v1alpha2`, plural: 'inferenceobjectives', optional: true };
 export const INFERENCE_MODEL_REWRITES: ResourceType = { kind: 'InferenceModelRewrite', apiVersion: `${LLM_D_GROUP}/v1alpha2`, plural: 'inferencemodelrewrites', optional: true };

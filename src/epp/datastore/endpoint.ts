@@ -28,10 +28,14 @@ export class Endpoint {
   /** Why the last `GET /v1/models` failed, if it did. */
   modelsError: string | undefined;
   modelsFetchedAt = 0;
+  /** 401 or 403 when the last `GET /v1/models` was refused for want of the right API key; else 0. */
+  modelsRefused = 0;
   /** The last successful scrape of the endpoint's /metrics; undefined until one succeeded. */
   metrics: EndpointMetrics | undefined;
   /** Why the last scrape failed, if it did. */
   metricsError: string | undefined;
+  /** 401 or 403 when the last scrape was refused for want of the right API key; else 0. */
+  metricsRefused = 0;
   /** Failed /metrics scrapes since this endpoint appeared (`infergate_endpoint_scrape_failures_total`). */
   metricsFailures = 0;
   /** Held out of picking until this time (ms since epoch) after a connection failure. */
@@ -81,6 +85,7 @@ export class Endpoint {
   setModels(cards: readonly ModelCard[], now: number): void {
     this.models = new Map(cards.map((c) => [c.id, c]));
     this.modelsError = undefined;
+    this.modelsRefused = 0;
     this.modelsFetchedAt = now;
   }
 

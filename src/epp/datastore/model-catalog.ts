@@ -10,11 +10,18 @@ export interface CatalogEntry {
 
 export interface ModelCatalog {
   readonly models: ReadonlyMap<string, CatalogEntry>;
+  /**
+   * Pods whose GET /v1/models answered 401 or 403 (they want another API key), each with the message saying
+   * what to set: a model they serve is unknown here, and the 404 for it must say why.
+   */
+  readonly refused?: readonly { pod: string; message: string }[];
 }
 
 export function buildModelCatalog(endpoints: Iterable<Endpoint>): ModelCatalog {
   const models = new Map<string, CatalogEntry>();
+  const refused: { pod: string; message: string }[] = [];
   for (const ep of endpoints) {
+    if (ep.modelsRefused !== 0) refused.push({ pod: ep.podKey, message: ep.modelsError ?? `GET ${ep.origin}/v1/models answered ${ep.modelsRefused}` });
     if (!ep.models) continue;
     for (const card of ep.models.values()) {
       const e = models.get(card.id);
@@ -22,5 +29,5 @@ export function buildModelCatalog(endpoints: Iterable<Endpoint>): ModelCatalog {
       else if (!e.pods.includes(ep.podKey)) e.pods.push(ep.podKey);
     }
   }
-  return { models };
+  return { models, ...(refused.length > 0 ? { refused } : {}) };
 }

@@ -168,3 +168,58 @@ describe('ModelDiscovery', () => {
     }
   });
 });
+
+describe('ModelDiscovery and pods started with an API key', () => {
+  // vLLM with --api-key: 401 {"error":"Unauthorized"} on /v1 without the right Bearer token.
+  const keyed = new FakeEngine('127.0.82.1');
+  let port: number;
+  before(async () => {
+    port = await keyed.listen();
+    keyed.handler = (req, res) => {
+      if (req.headers.authorization !== 'Bearer sk-pod') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Unauthorized"}');
+        return;
+      }
+      models({ id: 'google/gemma-2b-it' })(req, res);
+    };
+  });
+  after(() => keyed.close());
+
+  test('a 401 is a refusal naming what to set, told once however often it repeats, and is in the catalog; the pool key clears it', async () => {
+    const store = new Datastore();
+    store.apply(snapshot(inferencePool('gemma').selects({ app: 'gemma' }).ports(port), pod('gemma-0').labels({ app: 'gemma' }).ip('127.0.82.1').ready()));
+    const ep = store.pool('default/gemma')!.endpoints[0]!;
+    const refused: string[] = [];
+    let headers: Record<string, string> | undefined;
+    const auth = { headersFor: () => headers, refused: (_ep: Endpoint, url: string, status: number) => `GET ${url} answered ${status}: set the key` };
+    const discovery = new ModelDiscovery(store, { intervalMs: 60_000, timeoutMs: 1000, auth, onRefused: (_ep, m) => refused.push(m) });
+    try {
+      await discovery.refresh(ep);
+      await discovery.refresh(ep);
+      assert.equal(ep.modelsRefused, 401);
+      assert.equal(ep.models, undefined);
+      assert.equal(ep.modelsError, `GET http://127.0.82.1:${port}/v1/models answered 401: set the key`);
+      assert.deepEqual(refused, [ep.modelsError], 'one warning, not one per retry');
+      assert.deepEqual(store.catalog().refused, [{ pod: 'default/gemma-0', message: ep.modelsError }]);
+
+      headers = { authorization: 'Bearer sk-pod' };
+      await discovery.refresh(ep);
+      assert.equal(ep.modelsRefused, 0);
+      assert.equal(ep.serves('google/gemma-2b-it'), true);
+      assert.equal(store.catalog().refused, undefined, 'the catalog is rebuilt when the refusal ends');
+    } finally {
+      await discovery.close();
+    }
+  });
+
+  test('without credentials the message still says what to set', async () => {
+    const ep = new Endpoint(pod('gemma-0').ip('127.0.82.1').ready(), '127.0.82.1', port);
+    const discovery = new ModelDiscovery(new Datastore(), { intervalMs: 60_000, timeoutMs: 1000 });
+    try {
+      await discovery.refresh(ep);
+      assert.match(ep.modelsError ?? '', /answered 401 Unauthorized: the pod requires an API key \(vLLM --api-key or VLLM_API_KEY\) and the gateway sent none; set the pool's annotation infergate\.io\/upstream-api-key-file/);
+    } finally {
+      await discovery.close();
+    }
+  });
+});

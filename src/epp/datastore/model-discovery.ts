@@ -1,5 +1,6 @@
 /** Learns what each endpoint serves from its `GET /v1/models`, every few seconds and right after a failure. */
 import { Agent, request } from 'undici';
+import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 import type { Datastore } from './datastore.js';
 import type { Endpoint } from './endpoint.js';
 import { parseModelList } from './model-card.js';
@@ -12,6 +13,14 @@ export interface DiscoveryOptions {
   /** Called after any endpoint's models changed, so caches built from them can be dropped. */
   onChange?: () => void;
   onError?: (ep: Endpoint, message: string) => void;
+  /** The pools' API keys (src/upstream/upstream-credentials.ts); without it no key is sent. */
+  auth?: EndpointAuth;
+  /**
+   * An endpoint answered 401 or 403: the pod wants an API key the gateway did not send, or refused the one it
+   * sent. Called when that starts or its message changes, not on every retry (failing endpoints are asked
+   * every second).
+   */
+  onRefused?: (ep: Endpoint, message: string) => void;
 }
 
 export class ModelDiscovery {
@@ -69,20 +78,33 @@ export class ModelDiscovery {
 
   async #fetch(ep: Endpoint): Promise<void> {
     const before = modelsSignature(ep);
+    const url = `${ep.origin}/v1/models`;
     try {
-      const res = await request(`${ep.origin}/v1/models`, {
+      const res = await request(url, {
         dispatcher: this.#agent,
+        headers: this.#opts.auth?.headersFor(ep),
         headersTimeout: this.#opts.timeoutMs,
         bodyTimeout: this.#opts.timeoutMs,
         signal: AbortSignal.timeout(this.#opts.timeoutMs),
       });
       const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`GET /v1/models answered ${res.statusCode}`);
-      ep.setModels(parseModelList(JSON.parse(text)), Date.now());
-      ep.markReachable();
+      if (isAuthRefusal(res.statusCode)) {
+        // Reachable, but it will not say what it serves without the right key: a warning, not a silent loss.
+        const prior = ep.modelsRefused !== 0 ? ep.modelsError : undefined;
+        ep.modelsRefused = res.statusCode;
+        ep.modelsError = this.#opts.auth?.refused(ep, url, res.statusCode) ?? refusalMessage(url, res.statusCode, undefined, undefined);
+        ep.markReachable();
+        if (ep.modelsError !== prior) this.#opts.onRefused?.(ep, ep.modelsError);
+        this.#opts.onError?.(ep, ep.modelsError);
+      } else {
+        if (res.statusCode !== 200) throw new Error(`GET /v1/models answered ${res.statusCode}`);
+        ep.setModels(parseModelList(JSON.parse(text)), Date.now());
+        ep.markReachable();
+      }
     } catch (e) {
       const err = e as Error & { code?: string };
-      ep.modelsError = `GET ${ep.origin}/v1/models failed: ${err.code ?? err.name}: ${err.message}`;
+      ep.modelsRefused = 0;
+      ep.modelsError = `GET ${url} failed: ${err.code ?? err.name}: ${err.message}`;
       this.#opts.onError?.(ep, ep.modelsError);
     }
     if (modelsSignature(ep) !== before) {
@@ -92,7 +114,11 @@ export class ModelDiscovery {
   }
 }
 
-/** What the endpoint serves, as a string that changes exactly when a model or an adapter's base does. */
+/**
+ * What the endpoint serves, as a string that changes exactly when a model or an adapter's base does, or when
+ * it starts or stops refusing the gateway's key (the catalog lists refusing pods for the 404's message).
+ */
 function modelsSignature(ep: Endpoint): string | undefined {
-  return ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+  const models = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+  return ep.modelsRefused !== 0 ? `${models ?? ''} refused ${ep.modelsRefused}` : models;
 }

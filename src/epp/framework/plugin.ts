@@ -26,6 +26,8 @@ export interface Plugin {
 /** Returns the endpoints that may serve the request, a subset of its input in the same order. */
 export interface Filter extends Plugin {
   filter(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[];
+  /** Optional: when this filter kept nothing, why, in words for the client's 503 (e.g. a header it needs is missing). */
+  whyEmpty?(ctx: SchedulingContext): string;
 }
 
 /**

@@ -241,3 +241,48 @@ describe('MetricsScraper against the simulator', () => {
     await Promise.all(requests);
   });
 });
+
+describe('MetricsScraper and a guarded /metrics', () => {
+  // vLLM leaves /metrics open, but a pod behind kube-rbac-proxy (or another engine) may not.
+  const guarded = new FakeEngine('127.0.82.2');
+  let port: number;
+  before(async () => {
+    port = await guarded.listen();
+    guarded.handler = (req, res) => {
+      if (req.headers.authorization !== 'Bearer sk-pod') res.writeHead(403).end('Forbidden');
+      else serve(gauges(3, 1, 0.5))(req, res);
+    };
+  });
+  after(() => guarded.close());
+
+  test("a 403 is a refusal with the credentials' message; scrapes carry the pool's key with the Accept header", async () => {
+    let headers: Record<string, string> | undefined;
+    const errors: string[] = [];
+    const auth = { headersFor: () => headers, refused: (_ep: Endpoint, url: string, status: number) => `GET ${url} answered ${status}: set the key` };
+    const scraper = new MetricsScraper(new Datastore(), { timeoutMs: 1000, auth, onError: (_ep, m) => errors.push(m) });
+    const ep = endpoint(port, {}, '127.0.82.2');
+    try {
+      await scraper.scrape(ep);
+      await scraper.scrape(ep);
+      assert.equal(ep.metricsRefused, 403);
+      assert.equal(ep.metrics === undefined, true, 'no metrics from a refusal');
+      assert.deepEqual(errors, [`GET http://127.0.82.2:${port}/metrics answered 403: set the key`], 'reported once');
+
+      headers = { authorization: 'Bearer sk-pod' };
+      let accept: string | undefined;
+      const inner = guarded.handler;
+      guarded.handler = (req, res) => {
+        accept = req.headers.accept;
+        inner(req, res);
+      };
+      await scraper.scrape(ep);
+      guarded.handler = inner;
+      assert.equal(ep.metricsRefused, 0);
+      assert.equal(ep.metricsError, undefined);
+      assert.equal(ep.metrics?.waitingQueueSize, 3);
+      assert.match(accept ?? '', /^text\/plain;version=0\.0\.4/);
+    } finally {
+      await scraper.close();
+    }
+  });
+});

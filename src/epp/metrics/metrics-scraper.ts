@@ -9,6 +9,7 @@ import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 import { isStale } from './staleness.js';
 import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
+import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 
 const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
 
@@ -33,9 +34,14 @@ export interface MetricsScraperOptions {
    * scrape: at 20 scrapes a second a dead pod would otherwise flood the log.
    */
   onError?: (ep: Endpoint, message: string) => void;
+  /**
+   * The pools' API keys (src/upstream/upstream-credentials.ts), sent on scrapes too: vLLM leaves /metrics
+   * open, but a pod behind an authenticating proxy (kube-rbac-proxy) or another engine may guard it.
+   */
+  auth?: EndpointAuth;
 }
 
-export const DEFAULT_METRICS_SCRAPER_OPTIONS: Omit<MetricsScraperOptions, 'engines' | 'onError'> = {
+export const DEFAULT_METRICS_SCRAPER_OPTIONS: Omit<MetricsScraperOptions, 'engines' | 'onError' | 'auth'> = {
   refreshMetricsIntervalMs: 50,
   timeoutMs: 1000,
   path: '/metrics',
@@ -159,18 +165,23 @@ export class MetricsScraper {
       // The pod's answer must count every request the gateway sent it a while ago and has not had answered.
       metricsScrapeStarted(ep, Date.now());
       // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
-      const res = await getText(this.#agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: ACCEPT });
+      const auth = this.options.auth?.headersFor(ep);
+      const res = await getText(this.#agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: auth ? { ...ACCEPT, ...auth } : ACCEPT });
+      if (isAuthRefusal(res.statusCode)) throw new RefusedError(res.statusCode);
       if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
       const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
       ep.metrics = { ...reading, updatedAt: Date.now() };
       metricsScraped(ep);
       ep.metricsError = undefined;
+      ep.metricsRefused = 0;
     } catch (e) {
       this.#stats.failures++;
       ep.metricsFailures++;
       const err = e as Error & { code?: string };
       const why = err.name === 'TimeoutError' ? err.message : `${err.code ?? err.name}: ${err.message}`;
-      const message = `GET ${ep.origin}${path} failed: ${why}`;
+      const url = `${ep.origin}${path}`;
+      ep.metricsRefused = e instanceof RefusedError ? e.status : 0;
+      const message = e instanceof RefusedError ? (this.options.auth?.refused(ep, url, e.status) ?? refusalMessage(url, e.status, undefined, undefined)) : `GET ${url} failed: ${why}`;
       // The old metrics stay while they are recent (one failed scrape of a busy pod is no news); past the
       // staleness threshold they are dropped, so scorers rank the endpoint as unknown (worst) instead of
       // trusting a dead pod's last good numbers forever.
@@ -188,5 +199,14 @@ export class MetricsScraper {
       throw new Error(`pod ${ep.podKey} is labelled ${ENGINE_TYPE_LABEL}=${engine}, but no engine metrics config is named ${engine}; known: ${[...this.options.engines.keys()].join(', ')}`);
     }
     return map;
+  }
+}
+
+/** A 401 or 403 from /metrics: reported with the key that was sent and what to set, not as a bare status. */
+class RefusedError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`answered ${status}`);
+    this.status = status;
   }
 }

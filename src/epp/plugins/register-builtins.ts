@@ -1,6 +1,7 @@
 /** Every built-in plugin, registered by its llm-d type string in one visible list. No import side effects. */
 import { PluginRegistry } from '../framework/registry.js';
 import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
+import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
 import { KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory } from './kv-cache-utilization-scorer.js';
 import { BY_LABEL_SELECTOR_TYPE, LABEL_SELECTOR_FILTER_TYPE, byLabelSelectorFactory, labelSelectorFilterFactory } from './label-selector-filter.js';
 import { LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory } from './load-aware-scorer.js';
@@ -25,6 +26,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(LABEL_SELECTOR_FILTER_TYPE, labelSelectorFilterFactory)
       .register(BY_LABEL_SELECTOR_TYPE, byLabelSelectorFactory)
       .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
+      // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it
+      .register(HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory)
       // scorers
       .register(QUEUE_SCORER_TYPE, queueScorerFactory)
       .register(KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory)

@@ -3,7 +3,7 @@
  * and a short list of recent requests. O(1) per request, one small object allocated.
  */
 import type { RequestObserver, RequestRecord } from '../request-record.js';
-import { RecentRequests } from './recent-requests.js';
+import { RecentRequests, type RecentRequest } from './recent-requests.js';
 import { RequestBuckets } from './request-buckets.js';
 
 export interface DashboardObserverOptions {
@@ -37,14 +37,14 @@ export function ttftSeconds(r: RequestRecord, errorCode: string | undefined): nu
 
 export class DashboardObserver implements RequestObserver {
   readonly buckets: RequestBuckets;
-  readonly recent: RecentRequests;
+  readonly recent: RecentRequests<RequestRecord>;
   readonly #now: () => number;
   /** Requests finished since start. */
   total = 0;
 
   constructor(options: DashboardObserverOptions = {}) {
     this.buckets = new RequestBuckets(options.historySeconds ?? 600);
-    this.recent = new RecentRequests(options.recent ?? 20);
+    this.recent = new RecentRequests<RequestRecord>(options.recent ?? 20, recentRow);
     this.#now = options.now ?? Date.now;
   }
 
@@ -54,22 +54,30 @@ export class DashboardObserver implements RequestObserver {
     const ttft = ttftSeconds(r, error);
     this.total++;
     this.buckets.record(now, error, ttft);
-    this.recent.push({
-      at: now,
-      method: r.method,
-      path: clip(r.path),
-      model: r.model === undefined ? null : clip(r.model),
-      pool: r.pool ?? null,
-      endpoint: r.endpoint ?? null,
-      status: r.status ?? null,
-      error: error ?? null,
-      attempts: r.attempts,
-      stream: r.stream,
-      ttftMs: ttft === undefined ? null : Math.round(ttft * 10_000) / 10,
-      durationMs: r.endedAt === undefined ? 0 : Math.round((r.endedAt - r.startedAt) * 10) / 10,
-      outputTokens: r.usage?.completionTokens ?? null,
-    });
+    // The row is built when the dashboard asks (recentRow): nothing allocated here.
+    this.recent.push(r, now);
   }
+}
+
+/** A finished request as the dashboard's table shows it. The record no longer changes once it ended. */
+function recentRow(r: RequestRecord, at: number): RecentRequest {
+  const error = dashboardErrorCode(r);
+  const ttft = ttftSeconds(r, error);
+  return {
+    at,
+    method: r.method,
+    path: clip(r.path),
+    model: r.model === undefined ? null : clip(r.model),
+    pool: r.pool ?? null,
+    endpoint: r.endpoint ?? null,
+    status: r.status ?? null,
+    error: error ?? null,
+    attempts: r.attempts,
+    stream: r.stream,
+    ttftMs: ttft === undefined ? null : Math.round(ttft * 10_000) / 10,
+    durationMs: r.endedAt === undefined ? 0 : Math.round((r.endedAt - r.startedAt) * 10) / 10,
+    outputTokens: r.usage?.completionTokens ?? null,
+  };
 }
 
 /** Client-sent strings can be as long as the body limit allows; the table needs only their start. */

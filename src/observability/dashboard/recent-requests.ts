@@ -20,18 +20,27 @@ export interface RecentRequest {
   outputTokens: number | null;
 }
 
-export class RecentRequests {
+/**
+ * A fixed ring of what finished (`T`, with when it ended), turned into rows only when the dashboard asks: the
+ * request path stores a reference and a number, and allocates nothing.
+ */
+export class RecentRequests<T> {
   readonly capacity: number;
-  readonly #ring: (RecentRequest | undefined)[];
+  readonly #ring: (T | undefined)[];
+  readonly #at: Float64Array;
+  readonly #view: (entry: T, at: number) => RecentRequest;
   #next = 0;
 
-  constructor(capacity = 20) {
+  constructor(capacity: number, view: (entry: T, at: number) => RecentRequest) {
     this.capacity = Math.max(1, capacity);
-    this.#ring = new Array<RecentRequest | undefined>(this.capacity);
+    this.#ring = new Array<T | undefined>(this.capacity);
+    this.#at = new Float64Array(this.capacity);
+    this.#view = view;
   }
 
-  push(r: RecentRequest): void {
-    this.#ring[this.#next] = r;
+  push(entry: T, at: number): void {
+    this.#ring[this.#next] = entry;
+    this.#at[this.#next] = at;
     this.#next = (this.#next + 1) % this.capacity;
   }
 
@@ -39,8 +48,9 @@ export class RecentRequests {
   list(): RecentRequest[] {
     const out: RecentRequest[] = [];
     for (let i = 1; i <= this.capacity; i++) {
-      const r = this.#ring[(this.#next - i + this.capacity) % this.capacity];
-      if (r) out.push(r);
+      const k = (this.#next - i + this.capacity) % this.capacity;
+      const e = this.#ring[k];
+      if (e !== undefined) out.push(this.#view(e, this.#at[k]!));
     }
     return out;
   }

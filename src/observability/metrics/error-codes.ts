@@ -26,6 +26,8 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   backend_not_supported: 'Internal',
   internal_error: 'Internal',
   no_healthy_endpoint: 'ServiceUnavailable',
+  invalid_endpoint_picker_ref: 'Internal',
+  endpoint_picker_unavailable: 'ServiceUnavailable',
   upstream_unavailable: 'ServiceUnavailable',
   not_ready: 'ServiceUnavailable',
   too_many_connections: 'ServiceUnavailable',

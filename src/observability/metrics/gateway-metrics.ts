@@ -14,6 +14,8 @@ import { AttemptMetrics } from './attempt-metrics.js';
 import { BbrMetrics } from './bbr-metrics.js';
 import { BoundedLabel, MAX_FAIRNESS_LABEL_VALUES, MAX_MODEL_LABEL_VALUES } from './bounded-label.js';
 import { ConfigMetrics } from './config-metrics.js';
+import { CredentialCollector } from './credential-collector.js';
+import type { PoolCredential } from '../../upstream/upstream-auth.js';
 import { EndpointCollector } from './endpoint-collector.js';
 import { register, type Collectable } from './family.js';
 import { infoFamilies } from './info-metrics.js';
@@ -32,7 +34,7 @@ const MAX_ENDPOINT_LABEL_VALUES = 1000;
 export interface MetricsSources {
   datastore: Datastore;
   schedulers: PoolSchedulers;
-  upstream?: { outliers: { stats: OutlierStats } };
+  upstream?: { outliers: { stats: OutlierStats }; credentials?: { pools(): Iterable<PoolCredential> } };
 }
 
 export class GatewayMetrics {
@@ -78,6 +80,7 @@ export class GatewayMetrics {
     this.#attached = true;
     new PoolCollector(sources.datastore).register(this.registry);
     new EndpointCollector({ datastore: sources.datastore, schedulers: sources.schedulers, ...(sources.upstream ? { outlierStats: sources.upstream.outliers.stats } : {}) }).register(this.registry);
+    new CredentialCollector({ datastore: sources.datastore, ...(sources.upstream?.credentials ? { credentials: sources.upstream.credentials } : {}) }).register(this.registry);
     this.prefix.watch(sources.schedulers);
     sources.schedulers.instrument((scheduler) => {
       scheduler.timer = this.scheduler;

@@ -34,8 +34,6 @@ export function errorCodeOf(r: RequestRecord): LlmDErrorCode | undefined {
 export class MetricsObserver implements RequestObserver {
   readonly #p: MetricsObserverParts;
   readonly #processing: HistogramSeries;
-  /** Each scheduled request's series, resolved once: a stream's every inter-token gap reads it. */
-  readonly #ofRecord = new WeakMap<RequestRecord, RequestSeries>();
   /** Rewrite decisions by rewrite name, model and target: all three are bounded (configuration, capped models). */
   readonly #rewrites = new Map<string, Map<string, Map<string, ValueSeries>>>();
 
@@ -46,14 +44,14 @@ export class MetricsObserver implements RequestObserver {
 
   scheduled(r: RequestRecord): void {
     const s = this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
-    this.#ofRecord.set(r, s);
+    r.metricsSeries = s;
     s.requests.inc();
     s.running.inc();
     if (r.scheduledAt !== undefined) this.#processing.observe((r.scheduledAt - r.startedAt) / 1000);
   }
 
   interTokenGap(r: RequestRecord, seconds: number): void {
-    if (seconds >= 0) (this.#ofRecord.get(r) ?? this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority)).itl.observe(seconds);
+    if (seconds >= 0) ((r.metricsSeries as RequestSeries | undefined) ?? this.#p.series.of(r.model, r.targetModel, r.fairnessId, r.priority)).itl.observe(seconds);
   }
 
   ended(r: RequestRecord): void {
@@ -64,7 +62,7 @@ export class MetricsObserver implements RequestObserver {
     }
     if (r.rewriteName !== undefined && r.model !== undefined) this.#rewrite(r.rewriteName, r.model, r.targetModel ?? r.model);
     // The series `scheduled` counted on: running goes down where it went up, whatever the record says now.
-    const s = this.#ofRecord.get(r) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    const s = (r.metricsSeries as RequestSeries | undefined) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
     const code = errorCodeOf(r);
     if (code !== undefined) s.error(code).inc();
     const scheduled = r.scheduledAt !== undefined;

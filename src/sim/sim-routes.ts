@@ -1,0 +1,94 @@
+/** The simulator's HTTP routes: vLLM's paths, the methods each takes, the API family it belongs to, its handler. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouterContext } from './sim-router.js';
+import type { ApiFamily } from './sim-task.js';
+import { handleAudio } from './audio-handler.js';
+import { handleGenerate } from './generate-handler.js';
+import { parseGenerateRequest } from './generate-request.js';
+import { readJsonBody, sendJson, sendText } from './http-io.js';
+import { handleLoadLora, handleUnloadLora } from './lora-admin-handler.js';
+import { modelListBody } from './model-list.js';
+import { handleClassify, handleEmbeddings, handlePooling } from './pooling-handler.js';
+import { handleCancelResponse, handleCreateResponse, handleDeleteResponse, handleRetrieveResponse } from './responses-handler.js';
+import { handleRerank, handleScore } from './score-handler.js';
+import { handleDetokenize, handleTokenize } from './tokenize-handler.js';
+
+/** What a handler gets besides the request: the `{id}` of a parameterised path and the query string. */
+export interface RouteMatch {
+  readonly id: string;
+  readonly query: URLSearchParams;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RouterContext, match: RouteMatch) => void | Promise<void>;
+
+export interface Route {
+  /** GET routes answer HEAD too. */
+  readonly methods: readonly string[];
+  /** The API it belongs to, served only when the simulator's task includes it; null for what every vLLM serves. */
+  readonly family: ApiFamily | null;
+  readonly handle: Handler;
+}
+
+/** A POST route whose handler takes the parsed JSON body. */
+function post(family: ApiFamily | null, handle: (body: unknown, res: ServerResponse, ctx: RouterContext) => void | Promise<void>): Route {
+  return { methods: ['POST'], family, handle: async (req, res, ctx) => handle(await readJsonBody(req), res, ctx) };
+}
+
+function get(handle: Handler): Route {
+  return { methods: ['GET'], family: null, handle };
+}
+
+const score = post('score', handleScore);
+const rerank = post('score', handleRerank);
+
+/** Fixed paths. */
+export const ROUTES: Readonly<Record<string, Route>> = {
+  '/v1/completions': post('generate', (b, res, ctx) => handleGenerate(parseGenerateRequest('completion', b), res, ctx)),
+  '/v1/chat/completions': post('generate', (b, res, ctx) => handleGenerate(parseGenerateRequest('chat', b), res, ctx)),
+  '/v1/responses': post('generate', (b, res, ctx) => handleCreateResponse(b, res, ctx)),
+  '/v1/embeddings': post('embed', handleEmbeddings),
+  '/pooling': post('pooling', handlePooling),
+  '/classify': post('classify', handleClassify),
+  '/score': score,
+  '/v1/score': score,
+  '/rerank': rerank,
+  '/v1/rerank': rerank,
+  '/v2/rerank': rerank,
+  '/tokenize': post(null, handleTokenize),
+  '/detokenize': post(null, handleDetokenize),
+  '/v1/audio/transcriptions': { methods: ['POST'], family: 'transcription', handle: (req, res, ctx) => handleAudio('transcription', req, res, ctx) },
+  '/v1/audio/translations': { methods: ['POST'], family: 'transcription', handle: (req, res, ctx) => handleAudio('translation', req, res, ctx) },
+  '/v1/load_lora_adapter': post(null, (b, res, ctx) => handleLoadLora(b, res, ctx.served)),
+  '/v1/unload_lora_adapter': post(null, (b, res, ctx) => handleUnloadLora(b, res, ctx.served)),
+  '/health': get((_req, res) => {
+    res.writeHead(200, { 'content-length': 0 });
+    res.end();
+  }),
+  '/metrics': get((_req, res, ctx) => sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(ctx.engine))),
+  '/v1/models': get((_req, res, ctx) => sendJson(res, 200, modelListBody(ctx.served, ctx.created, ctx.maxModelLen))),
+};
+
+const STORED_RESPONSE: Route = {
+  methods: ['GET', 'DELETE'],
+  family: 'generate',
+  handle: (req, res, ctx, { id, query }) =>
+    req.method === 'DELETE' ? handleDeleteResponse(id, res, ctx.responses) : handleRetrieveResponse(id, query, res, ctx.responses),
+};
+
+const CANCEL_RESPONSE: Route = { methods: ['POST'], family: 'generate', handle: (_req, _res, ctx, { id }) => handleCancelResponse(id, ctx.responses) };
+
+const RESPONSE_PATH = /^\/v1\/responses\/([^/]+)(\/cancel)?$/;
+
+/** The route for `path` and the id in it, or null for a path vLLM does not serve. */
+export function findRoute(path: string): { route: Route; id: string } | null {
+  if (Object.hasOwn(ROUTES, path)) return { route: ROUTES[path]!, id: '' };
+  const m = RESPONSE_PATH.exec(path);
+  if (m === null) return null;
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1]!);
+  } catch {
+    return null; // a malformed escape names no response
+  }
+  return { route: m[2] === undefined ? STORED_RESPONSE : CANCEL_RESPONSE, id };
+}

@@ -1,0 +1,35 @@
+/** Cancels a request's upstream attempt in flight, whichever attempt is current: one per request, no listeners. */
+import { errors } from 'undici';
+
+/**
+ * The request's side says stop (its client left, its upstream timeout passed): the current attempt is aborted
+ * at once, and one that starts afterwards is aborted as soon as it connects. Cheaper per request than an
+ * AbortController or an EventEmitter signal: undici hands each attempt an `abort` function, kept here.
+ */
+export class Cancellation {
+  #abort: ((err: Error) => void) | undefined;
+  #reason: Error | undefined;
+
+  get cancelled(): boolean {
+    return this.#reason !== undefined;
+  }
+
+  cancel(reason: Error = new errors.RequestAbortedError()): void {
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    const abort = this.#abort;
+    this.#abort = undefined;
+    abort?.(reason);
+  }
+
+  /** An attempt connected: `abort` cancels it (at once when the request was already cancelled). */
+  bind(abort: (err: Error) => void): void {
+    if (this.#reason !== undefined) abort(this.#reason);
+    else this.#abort = abort;
+  }
+
+  /** The attempt ended. */
+  unbind(): void {
+    this.#abort = undefined;
+  }
+}
