@@ -1,6 +1,6 @@
 /** Reads the request body as JSON and takes its top-level `model`, as GIE's body-based router does. */
 import { GatewayError } from '../errors.js';
-import { parseJsonBody, type ByteSpan, type JsonBody } from './json-body-parser.js';
+import { JsonBodyParser, parseJsonBody, type ByteSpan, type JsonBody } from './json-body-parser.js';
 import { DEFAULT_JSON_LIMITS, notJson, type JsonLimits } from './json-limits.js';
 
 export interface ParsedBody {
@@ -63,7 +63,20 @@ function describe(v: unknown): string {
  * (a body parsed elsewhere), serialized again.
  */
 export function withModel(body: Buffer | undefined, parsed: ParsedBody, model: string): Buffer {
-  const span = parsed.modelSpan;
+  const span = parsed.modelSpan ?? (body ? modelSpanOf(body) : undefined);
   if (body && span) return Buffer.concat([body.subarray(0, span.start), Buffer.from(JSON.stringify(model)), body.subarray(span.end)]);
   return Buffer.from(JSON.stringify({ ...parsed.json, model }));
+}
+
+/** No bound: the body was already parsed within the gateway's limits; this pass only finds where `model` sits. */
+const UNBOUNDED: JsonLimits = { maxDepth: Number.MAX_SAFE_INTEGER, maxValues: Number.MAX_SAFE_INTEGER };
+
+/**
+ * Where the top-level `model` value sits in a body that was parsed the quick way (no span kept): the
+ * incremental parser reads it again, which only a rewrite or a trimmed model name needs.
+ */
+function modelSpanOf(body: Buffer): ByteSpan | undefined {
+  const p = new JsonBodyParser(UNBOUNDED);
+  p.write(body);
+  return p.end()?.modelSpan;
 }

@@ -1,5 +1,6 @@
 /** A JSON parser fed a request body chunk by chunk: limits checked as bytes arrive, JSON.parse's value built in bounded steps. */
 import { GatewayError } from '../errors.js';
+import { QUICK_JSON_MAX_BYTES, quickJson } from './quick-json.js';
 import { ChunkList } from './chunk-list.js';
 import { notJson, tooDeep, tooManyValues, type JsonLimits } from './json-limits.js';
 
@@ -541,6 +542,12 @@ export class JsonBodyParser {
 
 /** Parses a whole body at once, with the same limits and result as the incremental path. */
 export function parseJsonBody(body: Buffer, limits: JsonLimits, options: JsonBodyParserOptions = {}): JsonBody | undefined {
+  // A small body the quick way (same value; no model span, found later if a rewrite needs it), unless the
+  // options ask for the incremental parser's own behaviour (tests' small windows, a lower string cut).
+  if (options.windowBytes === undefined && (options.maxStringChars ?? DEFAULT_MAX_STRING_CHARS) >= QUICK_JSON_MAX_BYTES) {
+    const quick = quickJson(body, limits);
+    if (quick) return quick;
+  }
   const p = new JsonBodyParser(limits, options);
   p.write(body);
   return p.end();

@@ -24,6 +24,16 @@ describe('promptText', () => {
     for (const max of [1, 10, 17, 100, 5100, 20_000]) assert.equal(promptText({ messages: chat }, max), JSON.stringify(chat).slice(0, max), `max ${max}`);
   });
 
+  test('a small body (its size given) gets the same text the quick way as a large one the walked way', () => {
+    const chat = [{ role: 'system', content: 'Be \u00e9 "brief".\n' }, { role: 'user', content: [{ type: 'text', text: 'x'.repeat(300) }], n: 1e21 }];
+    const body = Buffer.from(JSON.stringify({ model: 'm', messages: chat }));
+    for (const max of [1, 10, 100, 5000]) {
+      const quick = promptText({ messages: chat }, max, body.length);
+      assert.equal(quick, promptText({ messages: chat }, max), `max ${max}`);
+      assert.equal(quick, JSON.stringify(chat).slice(0, max));
+    }
+  });
+
   test('any depth: no recursion, so no stack overflow', () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? [deep] : { k: deep };

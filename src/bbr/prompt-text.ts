@@ -8,10 +8,17 @@
 export const PROMPT_TEXT_MAX_CHARS = 1024 * 1024;
 
 /**
- * A completion's `prompt` (a string, or the strings of a list joined), or the chat `messages` as JSON text,
- * as llm-d's approximate prefix scorer hashes; at most `maxChars` characters of it.
+ * Bodies up to this size have their `messages` written by JSON.stringify at once: its text is then at most a
+ * few times the body (numbers such as `1e9` grow), and the body parser's depth limit keeps its recursion safe.
  */
-export function promptText(json: Record<string, unknown> | undefined, maxChars = PROMPT_TEXT_MAX_CHARS): string {
+const STRINGIFY_BODY_BYTES = 32 * 1024;
+
+/**
+ * A completion's `prompt` (a string, or the strings of a list joined), or the chat `messages` as JSON text,
+ * as llm-d's approximate prefix scorer hashes; at most `maxChars` characters of it. `bodyBytes`, the size of
+ * the body `json` was parsed from, lets a small body take the quick way to the same text.
+ */
+export function promptText(json: Record<string, unknown> | undefined, maxChars = PROMPT_TEXT_MAX_CHARS, bodyBytes = Infinity): string {
   if (!json) return '';
   const p = json.prompt;
   if (typeof p === 'string') return p.length > maxChars ? p.slice(0, maxChars) : p;
@@ -26,7 +33,7 @@ export function promptText(json: Record<string, unknown> | undefined, maxChars =
     }
     return cut(parts.join(''), maxChars);
   }
-  if (json.messages !== undefined) return jsonText(json.messages, maxChars);
+  if (json.messages !== undefined) return bodyBytes <= STRINGIFY_BODY_BYTES ? cut(JSON.stringify(json.messages), maxChars) : jsonText(json.messages, maxChars);
   return '';
 }
 

@@ -8,6 +8,7 @@ import type { RequestObserver, RequestRecord, Usage } from './request-record.js'
 const TAIL_BYTES = 2048;
 const DATA = Buffer.from('data:');
 const EMPTY = Buffer.alloc(0);
+const USAGE_KEY = Buffer.from('"usage"');
 const DONE = Buffer.from('[DONE]');
 /** `data: [DONE]` plus a few spaces: how much of a line's start decides what it is. */
 const HEAD_BYTES = 16;
@@ -46,7 +47,10 @@ export class ResponseTap {
 
   /** Parses `usage` from the kept tail into the record. */
   end(): void {
-    const usage = parseUsage(this.#tail.toString('utf8'));
+    // Found in the bytes first: only the usage object onwards is decoded (its names and digits are ASCII).
+    const at = this.#tail.lastIndexOf(USAGE_KEY);
+    if (at < 0) return;
+    const usage = parseUsage(this.#tail.toString('latin1', at));
     if (usage) this.#record.usage = usage;
   }
 

@@ -1,6 +1,6 @@
 /** How the server takes in a request body, chunk by chunk: the JSON parser, the memory budget and the work slice. */
 import type { ServerResponse } from 'node:http';
-import type { JsonBodyParser } from '../bbr/json-body-parser.js';
+import type { JsonBodyReader } from '../bbr/json-body-reader.js';
 import type { BodyBudget } from './body-budget.js';
 import type { BodySink } from './read-body.js';
 import type { WorkSlice } from './work-slice.js';
@@ -11,7 +11,7 @@ import type { WorkSlice } from './work-slice.js';
  * slice spent is parsed when the slice lets this body go on; when the budget is full, the body waits for it,
  * then for its turn.
  */
-export function bodyIntake(budget: BodyBudget, slice: WorkSlice, res: ServerResponse, parser?: JsonBodyParser): BodySink {
+export function bodyIntake(budget: BodyBudget, slice: WorkSlice, res: ServerResponse, parser?: JsonBodyReader): BodySink {
   const lease = budget.open();
   // The response is this request's alone and closes once: a plain listener, no once-wrapper.
   res.on('close', lease.release);

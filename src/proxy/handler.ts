@@ -12,7 +12,7 @@ import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody } from './read-body.js';
-import { JsonBodyParser } from '../bbr/json-body-parser.js';
+import { JsonBodyReader } from '../bbr/json-body-reader.js';
 import { bodyIntake } from './body-intake.js';
 import { sendError, sendJson } from './send-error.js';
 
@@ -103,7 +103,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway.
-  const parser = adminPath ? undefined : new JsonBodyParser(gw.jsonLimits);
+  const parser = adminPath ? undefined : new JsonBodyReader(gw.jsonLimits);
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, bodyIntake(gw.bodyBudget, gw.workSlice, res, parser)) : undefined;
 
   const tokens = connectionTokens(req.headers.connection);

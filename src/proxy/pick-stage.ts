@@ -96,11 +96,11 @@ class PlanSchedulingRequest implements SchedulingRequest {
   }
 
   get prompt(): string {
-    return (this.#prompt ??= promptText(this.#plan.json));
+    return (this.#prompt ??= promptText(this.#plan.json, PROMPT_TEXT_MAX_CHARS, this.#plan.bodyBytes));
   }
 
   promptPrefix(maxChars: number): string {
-    return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS));
+    return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS), this.#plan.bodyBytes);
   }
 
   header(name: string): string | undefined {

@@ -59,6 +59,8 @@ export interface RoutePlan {
   base?: BaseModelResolution;
   /** The parsed body, when it was JSON with a model. */
   json?: Record<string, unknown>;
+  /** The size of the body `json` was parsed from. */
+  bodyBytes?: number;
   /** The parsed body with where its model sits in the bytes, for replacing the model in place. */
   parsed?: ParsedBody;
   /** The model as sent by the client, when an InferenceModelRewrite changed `model`. */
@@ -130,6 +132,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
   const { model, json } = parsed;
   plan.model = model;
   plan.json = json;
+  plan.bodyBytes = req.body?.length ?? 0;
   plan.parsed = parsed;
   if (json.model !== model) {
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
