@@ -26,8 +26,8 @@ export interface ForwardContext {
   maxAttempts: number;
   log: Logger;
   /** What the observers see of this request; set together with `observer`. */
-  record?: RequestRecord;
-  observer?: RequestObserver;
+  record?: RequestRecord | undefined;
+  observer?: RequestObserver | undefined;
 }
 
 export interface ForwardRequest {
@@ -104,9 +104,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
-          pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, ep, (name, value) => {
-            list.push(name, value);
-          });
+          pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
           res.writeHead(statusCode, list);
           // Send the headers now so a streaming client sees the response start before the first token. A whole
           // answer's headers go out with its body instead: one socket write fewer per request (issue #11).

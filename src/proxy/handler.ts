@@ -7,7 +7,7 @@ import type { Gateway } from './gateway.js';
 import { forward } from './forward.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { listModels } from './list-models.js';
-import { planRoute } from './plan-request.js';
+import { planRoute, type IncomingRequest } from './plan-request.js';
 import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
@@ -109,13 +109,19 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   const tokens = connectionTokens(req.headers.connection);
   const lower = new Map<string, string>();
   const upstreamHeaders: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const incoming = req.headers;
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || isHopByHop(name, tokens) || isReservedRoutingHeader(name)) continue;
     lower.set(name, Array.isArray(value) ? value.join(', ') : value);
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
-  const plan = planRoute(state, { requestId, method, path, query: query === '' ? NO_QUERY : new URLSearchParams(query), headers: lower, body, ...(parser ? { parsedBody: () => parser.end() } : {}), ...(adminPath ? { adminPath } : {}), ...(req.headers.host ? { host: req.headers.host } : {}) }, record ? TIMED : undefined);
+  const input: IncomingRequest = { requestId, method, path, query: query === '' ? NO_QUERY : new URLSearchParams(query), headers: lower, body };
+  if (parser) input.parsedBody = () => parser.end();
+  if (adminPath) input.adminPath = adminPath;
+  if (incoming.host) input.host = incoming.host;
+  const plan = planRoute(state, input, record ? TIMED : undefined);
   if (record) {
     recordPlan(record, plan);
     record.requestBytes = body?.length ?? 0;
@@ -136,7 +142,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   upstreamHeaders['x-forwarded-proto'] = 'http';
 
   await forward(
-    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, ...(record ? { record, observer: observer! } : {}) },
+    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, record, observer: record ? observer : undefined },
     plan,
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,

@@ -53,9 +53,16 @@ export class Scheduler {
   timer: SchedulingTimer | undefined;
   readonly #stateHolders: readonly EndpointStateHolder[];
 
+  /** Whether any profile has response hooks: without, the proxy skips the calls (and their closures) per request. */
+  readonly #responseHeaders: boolean;
+  readonly #responseComplete: boolean;
+
   constructor(config: SchedulerConfig) {
     this.config = config;
     this.#stateHolders = [...config.plugins.values()].filter(isEndpointStateHolder);
+    const profiles = [...config.profiles.values()];
+    this.#responseHeaders = profiles.some((p) => p.responseHeaders.length > 0);
+    this.#responseComplete = profiles.some((p) => p.responseComplete.length > 0);
   }
 
   schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {
@@ -114,13 +121,23 @@ export class Scheduler {
    * (`served` for the primary one, which may differ from the pick after a failover). `set` adds a header.
    */
   responseHeaders(ctx: SchedulingContext, result: ScheduleResult, served: Endpoint, set: (name: string, value: string) => void): void {
+    if (!this.#responseHeaders) return;
     this.#eachProfile(result, served, (profile, ep) => {
       for (const hook of profile.responseHeaders) hook.responseHeaders(ctx, ep, set);
     });
   }
 
+  /** {@link responseHeaders} appending to a flat `[name, value, ...]` list; nothing is allocated without hooks. */
+  responseHeadersInto(ctx: SchedulingContext, result: ScheduleResult, served: Endpoint, list: string[]): void {
+    if (!this.#responseHeaders) return;
+    this.responseHeaders(ctx, result, served, (name, value) => {
+      list.push(name, value);
+    });
+  }
+
   /** When the response completed or failed. */
   responseComplete(ctx: SchedulingContext, result: ScheduleResult, served: Endpoint): void {
+    if (!this.#responseComplete) return;
     this.#eachProfile(result, served, (profile, ep) => {
       for (const hook of profile.responseComplete) hook.responseComplete(ctx, ep);
     });
