@@ -147,8 +147,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         await admin?.close();
         // Last: the spans of the requests close() let finish are exported.
         await accessLog?.close();
-        await accessLog?.close();
-    await tracing?.shutdown();
+        await tracing?.shutdown();
       },
       shutdown: async (shutdown) => {
         // The source keeps running meanwhile: pods may change under the requests still in flight.
@@ -160,8 +159,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         // Last: Prometheus scrapes the drain until the end.
         await admin?.close();
         await accessLog?.close();
-        await accessLog?.close();
-    await tracing?.shutdown();
+        await tracing?.shutdown();
         return report;
       },
     };
