@@ -8,7 +8,20 @@ export interface OpenAIErrorBody {
 interface ErrorSpec {
   readonly status: number;
   readonly type: string;
+  /** The advice the code carries unless the error names its own (see {@link RetryAdvice}). */
+  readonly retry?: RetryAdvice;
 }
+
+/**
+ * What the client is told about sending the request again: a number is the seconds to wait (`retry-after`),
+ * for a failure a retry can fix (a shed request, no ready endpoint yet); `false` says a retry cannot succeed
+ * (`x-should-retry: false`, which the openai SDKs obey instead of retrying every 5xx blindly). Errors without
+ * advice get neither header.
+ */
+export type RetryAdvice = number | false;
+
+/** `retry-after` of the gateway's own 429 and of the 503s that pass: load and readiness change within seconds. */
+export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Every error the gateway itself produces. Codes are stable: users grep logs and dashboards for them,
@@ -18,23 +31,26 @@ export const ERROR_CATALOGUE = {
   bad_request: { status: 400, type: 'invalid_request_error' },
   request_header_too_large: { status: 431, type: 'invalid_request_error' },
   request_timeout: { status: 408, type: 'invalid_request_error' },
-  too_many_connections: { status: 503, type: 'server_error' },
+  too_many_connections: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   request_too_large: { status: 413, type: 'invalid_request_error' },
   invalid_json: { status: 400, type: 'invalid_request_error' },
   missing_model: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
-  pool_not_found: { status: 500, type: 'server_error' },
-  backend_not_supported: { status: 500, type: 'server_error' },
+  response_not_found: { status: 404, type: 'invalid_request_error' },
+  pool_not_found: { status: 500, type: 'server_error', retry: false },
+  backend_not_supported: { status: 500, type: 'server_error', retry: false },
   no_healthy_endpoint: { status: 503, type: 'server_error' },
-  invalid_endpoint_picker_ref: { status: 500, type: 'server_error' },
-  endpoint_picker_unavailable: { status: 503, type: 'server_error' },
-  request_shed: { status: 429, type: 'rate_limit_error' },
+  invalid_endpoint_picker_ref: { status: 500, type: 'server_error', retry: false },
+  endpoint_picker_unavailable: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
+  // An external endpoint picker's own refusal, wrapped: the client gets the picker's status (src/epp/external/immediate-answer.ts).
+  endpoint_picker_rejected: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
+  request_shed: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
   admin_path_blocked: { status: 403, type: 'permission_error' },
   debug_disabled: { status: 404, type: 'invalid_request_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
-  not_ready: { status: 503, type: 'server_error' },
+  not_ready: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   internal_error: { status: 500, type: 'server_error' },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -46,18 +62,28 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly type: string;
   readonly param: string | null;
+  /** Whether and when to retry; the code's own advice unless the constructor was given one. */
+  readonly retry: RetryAdvice | undefined;
 
-  constructor(code: ErrorCode, message: string, param: string | null = null) {
+  constructor(code: ErrorCode, message: string, param: string | null = null, retry?: RetryAdvice) {
     super(message);
     this.name = 'GatewayError';
     this.code = code;
-    this.status = ERROR_CATALOGUE[code].status;
-    this.type = ERROR_CATALOGUE[code].type;
+    const spec: ErrorSpec = ERROR_CATALOGUE[code];
+    this.status = spec.status;
+    this.type = spec.type;
     this.param = param;
+    this.retry = retry ?? spec.retry;
   }
 
   toBody(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  /** The response headers that carry the retry advice: `retry-after` (seconds) or `x-should-retry: false`; undefined without advice. */
+  retryHeaders(): Record<string, string> | undefined {
+    if (this.retry === undefined) return undefined;
+    return this.retry === false ? { 'x-should-retry': 'false' } : { 'retry-after': String(this.retry) };
   }
 }
 

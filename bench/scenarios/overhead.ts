@@ -6,8 +6,13 @@
  * nginx and through Portkey's open-source gateway, alternated round by round in one run (A B A B) so the
  * machine's noise hits all alike. Then each target is measured again at one connection, for the added p50.
  *
- *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream]
+ *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream] [--h2c]
  *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR] [--cpu-prof DIR] [--out bench/results]
+ *
+ * `--h2c` puts the proxies' upstream on HTTP/2 cleartext with prior knowledge: nginx also listens with `http2` (no
+ * TLS) on another port, the pool says `appProtocol: kubernetes.io/h2c`, and the Node floor speaks h2c with undici as
+ * infergate does. "direct" stays on nginx's HTTP/1.1 port (wrk speaks HTTP/1.1 only). nginx's proxy and Portkey are
+ * left out: neither can proxy to an h2c upstream.
  *
  * `--baseline DIST_DIR` adds "infergate before": the same gateway run from another build's dist/ (a copy made
  * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate and the Node
@@ -33,6 +38,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'latency-seconds': { type: 'string', default: '3' },
     stream: { type: 'boolean', default: false },
+    h2c: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
     baseline: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -44,17 +50,20 @@ const SECONDS = Number(values.seconds);
 const LATENCY_SECONDS = Number(values['latency-seconds']);
 const ROUNDS = Number(values.rounds);
 const STREAM = values.stream === true;
-const SKIP = new Set((values.skip ?? '').split(',').filter(Boolean));
+const H2C = values.h2c === true;
+const SKIP = new Set([...(values.skip ?? '').split(',').filter(Boolean), ...(H2C ? ['nginx', 'portkey'] : [])]);
 // Loopback only, on the scenario's own octets.
 const UPSTREAM = '127.0.77.2:18600';
+/** The same nginx, h2c (prior knowledge), with `--h2c`: what the gateways and the Node floor are pointed at. */
+const UPSTREAM_H2C = '127.0.77.2:18610';
 const HOSTS = { floor: '127.0.77.3', infergate: '127.0.77.4', accessLog: '127.0.77.5', nginx: '127.0.77.6', baseline: '127.0.77.7' };
 const PORTS = { floor: 18601, infergate: 18602, accessLog: 18603, nginx: 18604, portkey: 18605, baseline: 18606 };
 const MODEL = 'bench/model';
 const FLOOR = fileURLToPath(new URL('./lib/node-floor.js', import.meta.url));
-const DIRECT = 'direct to upstream (nginx, fixed answer)';
-const NODE_FLOOR = 'Node floor (node:http + undici)';
-const IG = 'infergate (metrics)';
-const IG_LOG = 'infergate (metrics + access log)';
+const DIRECT = H2C ? 'direct to upstream (nginx, fixed answer, its HTTP/1.1 port)' : 'direct to upstream (nginx, fixed answer)';
+const NODE_FLOOR = H2C ? 'Node floor (node:http + undici, h2c upstream)' : 'Node floor (node:http + undici)';
+const IG = H2C ? 'infergate (metrics, h2c pool)' : 'infergate (metrics)';
+const IG_LOG = H2C ? 'infergate (metrics + access log, h2c pool)' : 'infergate (metrics + access log)';
 const IG_BEFORE = 'infergate before (metrics)';
 
 interface Target {
@@ -67,14 +76,16 @@ interface Target {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-overhead-'));
   const [host, port] = UPSTREAM.split(':') as [string, string];
-  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, Number(port)), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
-  startFixedUpstream(UPSTREAM, MODEL, STREAM);
+  const poolPort = Number(H2C ? UPSTREAM_H2C.split(':')[1] : port);
+  const pool = H2C ? poolYaml('bench', { app: 'bench' }, poolPort, 'default', 'kubernetes.io/h2c') : poolYaml('bench', { app: 'bench' }, poolPort);
+  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), pool, baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
+  startFixedUpstream(UPSTREAM, MODEL, STREAM, H2C ? UPSTREAM_H2C : undefined);
   const targets: Target[] = [{ name: DIRECT, origin: `http://${UPSTREAM}` }];
   const serveArgs = (h: string, p: number): string[] => ['serve', '-f', dir, '--host', h, '--port', String(p), '--admin-port', '0', '--log-level', 'warn', '--shutdown-delay', '0s'];
   try {
     await waitForUrl(`http://${UPSTREAM}/health`);
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
-    const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', UPSTREAM]);
+    const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', H2C ? UPSTREAM_H2C : UPSTREAM, ...(H2C ? ['--h2c'] : [])]);
     targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
     const gw = start(process.execPath, [...prof, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
     targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate}`, pid: gw.pid });
@@ -120,7 +131,7 @@ async function main(): Promise<void> {
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
-      const name = `overhead${STREAM ? '-stream' : ''}`;
+      const name = `overhead${STREAM ? '-stream' : ''}${H2C ? '-h2c' : ''}`;
       writeFileSync(join(values.out, `${name}.md`), text + '\n');
       writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ loaded: Object.fromEntries(loaded), single: Object.fromEntries(single) }, null, 2));
     }
@@ -139,7 +150,7 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
   const direct1 = single.get(DIRECT)!;
   const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
   const lines = [
-    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions; means over rounds`,
+    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
     '',
     `| target | req/s | req/s per round | x floor | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',

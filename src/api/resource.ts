@@ -10,8 +10,9 @@ import { OBJECTIVE_API_VERSIONS, groupOf } from './llm-d-names.js';
 import { readInferenceObjective, type InferenceObjective } from './inference-objective.js';
 import { readInferenceModelRewrite, type InferenceModelRewrite } from './inference-model-rewrite.js';
 import { readConfigMapData, type PlainConfigMap } from './plain-config-map.js';
+import { readService, type Service } from './service.js';
 
-export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceObjective | InferenceModelRewrite | PlainConfigMap;
+export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceObjective | InferenceModelRewrite | PlainConfigMap | Service;
 
 export type ReadResult =
   | { resource: Resource; issues: ConfigIssue[] }
@@ -26,6 +27,8 @@ const API_VERSIONS: Record<string, readonly string[]> = {
   Pod: ['v1'],
   InferenceObjective: OBJECTIVE_API_VERSIONS,
   InferenceModelRewrite: OBJECTIVE_API_VERSIONS,
+  // Files only (the Kubernetes source watches Services itself): where an external endpoint picker is reached.
+  Service: ['v1'],
 };
 
 export function readResource(raw: Raw, at: SourceLocation): ReadResult {
@@ -46,6 +49,8 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
     name: typeof meta0.name === 'string' ? meta0.name : '<unnamed>',
   };
   const allowed = API_VERSIONS[kind];
+  // A Service is read only for an external picker's address: one infergate cannot read is skipped, never an error.
+  if (kind === 'Service' && apiVersion !== 'v1') return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, issues: [] };
   if (!allowed) return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, issues: [] };
   const r = new FieldReader(location);
   if (!apiVersion || !allowed.includes(apiVersion)) {
@@ -65,6 +70,8 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
       return { resource: readInferenceObjective(r, obj, base, groupOf(apiVersion)), issues: r.issues };
     case 'InferenceModelRewrite':
       return { resource: readInferenceModelRewrite(r, obj, base, groupOf(apiVersion)), issues: r.issues };
+    case 'Service':
+      return { resource: readService(obj, base), issues: [] };
     default: {
       // ConfigMap: BBR allowlists are read; any other ConfigMap is kept as plain data, which an
       // InferencePool may reference for its EndpointPickerConfig.

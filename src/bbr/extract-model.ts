@@ -9,6 +9,8 @@ export interface ParsedBody {
   json: Record<string, unknown>;
   /** Where the `model` value sits in the body bytes, so a rewrite can replace it without serializing the body again. */
   modelSpan?: ByteSpan;
+  /** A multipart/form-data body (src/bbr/multipart-model.ts): `modelSpan` holds the field's raw value, unquoted. */
+  format?: 'multipart';
 }
 
 /** Parses a whole body (within `limits`) and takes its model; the server parses as the body arrives and calls {@link modelOf}. */
@@ -63,6 +65,8 @@ function describe(v: unknown): string {
  * (a body parsed elsewhere), serialized again.
  */
 export function withModel(body: Buffer | undefined, parsed: ParsedBody, model: string): Buffer {
+  // A form field's value is the name's bytes as they are, no JSON quoting.
+  if (parsed.format === 'multipart' && body && parsed.modelSpan) return Buffer.concat([body.subarray(0, parsed.modelSpan.start), Buffer.from(model), body.subarray(parsed.modelSpan.end)]);
   const span = parsed.modelSpan ?? (body ? modelSpanOf(body) : undefined);
   if (body && span) return Buffer.concat([body.subarray(0, span.start), Buffer.from(JSON.stringify(model)), body.subarray(span.end)]);
   return Buffer.from(JSON.stringify({ ...parsed.json, model }));

@@ -72,6 +72,21 @@ describe('resolveBaseModel', () => {
       message: [/^model `gpt-4` is not served here\. Served models: gemma-sql-lora, google\/gemma-2b-it, llama, llama-chat\./],
     },
     {
+      name: 'a ConfigMap-only adapter is listed apart from what is served',
+      model: 'gpt-4',
+      strict: false,
+      allowlists: table(allowlist('gemma-allowlist').base('google/gemma-2b-it').adapter('gemma-sql-lora').adapter('declared-lora')),
+      message: [/Served models: gemma-sql-lora, google\/gemma-2b-it, llama, llama-chat, mistral, pod-only-lora\. Declared in allowlist ConfigMaps but not served by any pod: declared-lora\. /],
+    },
+    {
+      name: 'nothing served, one model declared',
+      model: 'gpt-4',
+      strict: false,
+      allowlists: table(allowlist('a').base('declared-base')),
+      catalog: buildModelCatalog([]),
+      message: [/Served models: \(none: no pod serves a declared model\)\. Declared in allowlist ConfigMaps but not served by any pod: declared-base\./],
+    },
+    {
       name: 'nothing known at all',
       model: 'gpt-4',
       strict: false,

@@ -35,20 +35,32 @@ export function lookupBaseModel(model: string, table: AllowlistTable, catalog: M
 export function resolveBaseModel(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): BaseModelResolution {
   const found = lookupBaseModel(model, table, catalog, strict);
   if (found) return found;
-  const served = servedModels(table, catalog, strict);
+  throw unknownModelError(model, table, catalog, strict);
+}
+
+/**
+ * The 404 for a model no ConfigMap and no pod knows: it lists what can be served (exactly what GET /v1/models
+ * lists) and, apart, the names allowlist ConfigMaps declare that no pod serves (requests for those get a 503).
+ */
+export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): GatewayError {
   const entry = catalog.models.get(model);
   if (entry && strict) {
-    const list = served.length > 0 ? served.join(', ') : '(none: no allowlist ConfigMap is loaded)';
-    throw new GatewayError(
+    const allowlisted = servedModels(table, catalog, strict);
+    const list = allowlisted.length > 0 ? allowlisted.join(', ') : '(none: no allowlist ConfigMap is loaded)';
+    return new GatewayError(
       'model_not_found',
       `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to ${ALLOWLIST_LABEL_HINT}. Allowlisted models: ${list}`,
       'model',
     );
   }
-  const list = served.length > 0 ? served.join(', ') : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
-  throw new GatewayError(
+  const served = servableModels(table, catalog, strict);
+  const declared = declaredOnlyModels(table, catalog);
+  const none = declared.length > 0 ? '(none: no pod serves a declared model)' : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
+  const list = served.length > 0 ? served.join(', ') : none;
+  const declaredNote = declared.length > 0 ? ` Declared in allowlist ConfigMaps but not served by any pod: ${declared.join(', ')}.` : '';
+  return new GatewayError(
     'model_not_found',
-    `model \`${model}\` is not served here. Served models: ${list}. To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.${refusedNote(catalog)}`,
+    `model \`${model}\` is not served here. Served models: ${list}.${declaredNote} To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.${refusedNote(catalog)}${mismatchNote(catalog)}`,
     'model',
   );
 }
@@ -62,9 +74,33 @@ function refusedNote(catalog: ModelCatalog): string {
   return ` ${refused.length} pod(s) did not say what they serve, for want of the right API key: ${shown.join('; ')}${more}`;
 }
 
-/** Every model name a client may send, sorted. */
+/** Endpoints that speak another protocol than their pool's appProtocol: the model may be theirs. */
+function mismatchNote(catalog: ModelCatalog): string {
+  const list = [...(catalog.mismatched ?? [])].sort((a, b) => (a.address < b.address ? -1 : 1));
+  if (list.length === 0) return '';
+  const shown = list.slice(0, 3).map((m) => `${m.address} (pod ${m.pod}): ${m.message}`);
+  const more = list.length > 3 ? `; and ${list.length - 3} more` : '';
+  return ` ${list.length} endpoint(s) could not say what they serve because they speak another HTTP version than their InferencePool's appProtocol: ${shown.join('; ')}${more}`;
+}
+
+/** Every model name a client may send (declared or served), sorted. */
 export function servedModels(table: AllowlistTable, catalog: ModelCatalog, strict: boolean): string[] {
   const names = new Set<string>([...table.bases.keys(), ...table.adapters.keys()]);
   if (!strict) for (const id of catalog.models.keys()) names.add(id);
   return [...names].sort();
+}
+
+/** Whether a model some pod serves may be requested: always, or with --strict-allowlist only if a ConfigMap names it. */
+export function isServable(model: string, table: AllowlistTable, strict: boolean): boolean {
+  return !strict || table.bases.has(model) || table.adapters.has(model);
+}
+
+/** The models a request can actually be served with, sorted: what GET /v1/models lists. */
+export function servableModels(table: AllowlistTable, catalog: ModelCatalog, strict: boolean): string[] {
+  return [...catalog.models.keys()].filter((id) => isServable(id, table, strict)).sort();
+}
+
+/** Names allowlist ConfigMaps declare that no pod lists in GET /v1/models, sorted: requests for them get a 503. */
+export function declaredOnlyModels(table: AllowlistTable, catalog: ModelCatalog): string[] {
+  return [...table.bases.keys(), ...table.adapters.keys()].filter((id) => !catalog.models.has(id)).sort();
 }

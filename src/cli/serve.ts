@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
+import { DEFAULT_MAX_RESPONSE_IDS } from '../affinity/response-affinity.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
@@ -13,8 +14,9 @@ import { accessLogTarget } from '../observability/access-log.js';
 import { addConnectionOptions, addJsonLimitOptions, bodyMemoryOf, connectionLimitsOf, jsonLimitsOf, type ConnectionFlags, type JsonLimitFlags } from './limit-options.js';
 import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
+import { addExternalPickerOptions, externalPickerOptionsOrExit, type ExternalPickerFlags } from './external-picker-options.js';
 
-interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags {
   poolStatus: boolean;
   host: string;
   port: number;
@@ -22,6 +24,7 @@ interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, Connect
   maxAttempts: number;
   accessLog?: string;
   eppServiceName?: string;
+  maxResponseIds: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -35,12 +38,14 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
     .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
-    .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off');
+    .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off')
+    .option('--max-response-ids <n>', 'Responses API ids remembered with the endpoint that created them, so GET/DELETE /v1/responses/{id} and previous_response_id reach that pod (least recently used forgotten first); 0 turns it off', intFlag(0, 10_000_000), DEFAULT_MAX_RESPONSE_IDS);
   addAdminOptions(cmd);
   addJsonLimitOptions(cmd);
   addConnectionOptions(cmd);
   addUpstreamOptions(cmd);
   addUpstreamKeyOption(cmd);
+  addExternalPickerOptions(cmd);
   addShutdownOptions(cmd, 'requests and streams');
   addExposureOptions(cmd, 'on the admin port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
@@ -48,6 +53,7 @@ export function registerServeCommand(program: Command): void {
       const source = sourceOrExit(flags);
       const tracing = tracingOrExit(flags, log);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
+      const externalPickers = await externalPickerOptionsOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
@@ -58,12 +64,14 @@ export function registerServeCommand(program: Command): void {
           maxBodyBytes: flags.maxBodyBytes,
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
+          maxResponseIds: flags.maxResponseIds,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
           debugDecisions: flags.debugDecisions,
           debugShowRequestIds: flags.debugShowRequestIds === true,
           allowAdminPaths: flags.allowAdminPaths ?? [],
           ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
+          ...externalPickers,
           ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           configEdits: configEditsOf(flags),
           ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),

@@ -101,7 +101,7 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
     '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
     '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
     '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
-    '--failure-injection-rate', '--failure-types', '--seed', '--task', '--embedding-dimensions', '--api-key',
+    '--failure-injection-rate', '--failure-types', '--seed', '--task', '--embedding-dimensions', '--api-key', '--kv-events-config', '--kv-events-format', '--h2c',
   ]);
   assert.equal(sim.options.find((o) => o.long === '--model')?.mandatory, true);
 });
@@ -146,4 +146,34 @@ test('--task, --embedding-dimensions and --api-key (or VLLM_API_KEY, which --api
   });
   await program.parseAsync(['sim', '--api-key', 'k1', '--api-key', 'k2', '--model', 'm', '--task', 'generate'], { from: 'user' });
   assert.deepEqual(simOptionsFromFlags(got!, {}).apiKeys, ['k1', 'k2']);
+});
+
+test('--h2c: the simulator serves HTTP/2 cleartext with prior knowledge; off by default', async () => {
+  const program = new Command('infergate').exitOverride();
+  registerSimCommand(program);
+  const sim = program.commands.find((c) => c.name() === 'sim')!;
+  let got: SimFlags | undefined;
+  sim.action((flags: SimFlags) => {
+    got = flags;
+  });
+  await program.parseAsync(['sim', '--model', 'm', '--h2c'], { from: 'user' });
+  assert.equal(simOptionsFromFlags(got!, {}).h2c, true);
+  assert.equal(simOptionsFromFlags(DEFAULTS, {}).h2c, undefined);
+});
+
+test('--kv-events-config takes vLLM\'s JSON; --kv-events-format map or legacy; mistakes name the flag', async () => {
+  const program = new Command('infergate').exitOverride();
+  registerSimCommand(program);
+  let got: SimFlags | undefined;
+  program.commands.find((c) => c.name() === 'sim')!.action((flags: SimFlags) => {
+    got = flags;
+  });
+  const json = '{"enable_kv_cache_events":true,"publisher":"zmq","endpoint":"tcp://*:5556","topic":"kv@10.0.0.5:8000@m"}';
+  await program.parseAsync(['sim', '--model', 'm', '--kv-events-config', json, '--kv-events-format', 'legacy'], { from: 'user' });
+  const opts = simOptionsFromFlags(got!, {});
+  assert.equal(opts.kvEventsConfig?.endpoint, 'tcp://*:5556');
+  assert.equal(opts.kvEventsConfig?.publisher, 'zmq');
+  assert.equal(opts.kvEventsFormat, 'legacy');
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvEventsFormat: 'msgpack' }), /--kv-events-format must be map or legacy/);
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvEventsConfig: '{"enable_kv_events":true}' }), /--kv-events-config: unknown field `enable_kv_events`/);
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { SimulatorOptions } from '../sim/simulator.js';
 import { DEFAULT_ENGINE_CONFIG } from '../sim/engine-config.js';
 import { FAILURE_TYPES, isFailureType } from '../sim/failure-injection.js';
+import { parseKvEventsConfig } from '../sim/kv-events/kv-events-config.js';
 import { SIM_TASKS, isSimTask } from '../sim/sim-task.js';
 import { startSimulator } from '../sim/simulator.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../sim/simulator-options.js';
@@ -42,6 +43,12 @@ export interface SimFlags {
   embeddingDimensions?: string;
   /** `--api-key` (repeatable, several keys after one flag too), as vLLM's. */
   apiKey?: string[];
+  /** `--kv-events-config`: vLLM's KVEventsConfig as JSON. */
+  kvEventsConfig?: string;
+  /** `--kv-events-format`: map (default) or legacy. */
+  kvEventsFormat?: string;
+  /** `--h2c`: HTTP/2 cleartext with prior knowledge instead of HTTP/1.1. */
+  h2c?: boolean;
 }
 
 const MAX_MS = 3_600_000;
@@ -123,6 +130,12 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   }
   const apiKeys = apiKeysOf(f, env);
   if (apiKeys !== undefined) opts.apiKeys = apiKeys;
+  if (f.kvEventsConfig !== undefined) opts.kvEventsConfig = parseKvEventsConfig(f.kvEventsConfig);
+  if (f.kvEventsFormat !== undefined) {
+    if (f.kvEventsFormat !== 'map' && f.kvEventsFormat !== 'legacy') throw new Error(`--kv-events-format must be map or legacy, got "${f.kvEventsFormat}"`);
+    opts.kvEventsFormat = f.kvEventsFormat;
+  }
+  if (f.h2c === true) opts.h2c = true;
   return opts;
 }
 
@@ -160,12 +173,20 @@ export function registerSimCommand(program: Command): void {
     .option('--task <task>', `APIs served, as vLLM's --task: ${SIM_TASKS.join(', ')} (default auto: all of them)`)
     .option('--embedding-dimensions <n>', `length of the vectors /v1/embeddings and /pooling return (default ${DEFAULT_EMBEDDING_DIMENSIONS})`)
     .option('--api-key <key...>', 'require Authorization: Bearer <key> on every /v1 path, as vLLM (default: $VLLM_API_KEY, else none)')
+    .option('--kv-events-config <json>', 'publish KV-cache events over ZMQ as vLLM: {"enable_kv_cache_events":true,"publisher":"zmq","endpoint":"tcp://*:5557","replay_endpoint":"tcp://*:5558","topic":"kv@<ip:port>@<model>","buffer_steps":10000} (default off)')
+    .option('--kv-events-format <format>', 'KV event encoding: map (vLLM >= 0.26, events as maps with "type") or legacy (tagged arrays) (default map)')
+    .option('--h2c', 'serve HTTP/2 cleartext with prior knowledge (h2c) instead of HTTP/1.1, for InferencePools with appProtocol kubernetes.io/h2c (default off)')
     .action(
       parseThenRun(simOptionsFromFlags, async (opts) => {
         const sim = await startSimulator(opts);
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
         const guarded = sim.options.apiKeys.length > 0 ? ', API key required on /v1' : '';
-        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed}, task ${sim.options.task}${guarded})`);
+        const protocol = sim.options.h2c ? ', h2c (HTTP/2 cleartext, prior knowledge)' : '';
+        console.log(`infergate sim serving ${sim.options.model}${adapters} on ${sim.url} (seed ${sim.options.seed}, task ${sim.options.task}${guarded}${protocol})`);
+        if (sim.kvEvents !== null) {
+          const replay = sim.kvEvents.replayEndpoint === null ? '' : `, replay on ${sim.kvEvents.replayEndpoint}`;
+          console.log(`KV events (${sim.options.kvEventsFormat}) on ${sim.kvEvents.endpoint}${replay}, topic "${sim.options.kvEventsConfig?.topic ?? ''}"`);
+        }
         onShutdown(() => sim.close());
       }),
     );

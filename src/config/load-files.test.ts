@@ -41,7 +41,7 @@ describe('loadConfigFiles', () => {
     await writeFile(join(dir, '01-pool.yaml'), POOL);
     // Several documents, an empty one between separators, and a leading separator.
     await writeFile(join(dir, '02-pods.yml'), `---\n${pod('gemma-0', '10.0.0.1')}---\n---\n${pod('gemma-1', '10.0.0.2')}---\n${DEPLOYMENT}`);
-    await writeFile(join(dir, '03-route.YAML'), `# the route\n${ROUTE}---\n${DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {name: epp}\n`);
+    await writeFile(join(dir, '03-route.YAML'), `# the route\n${ROUTE}---\n${DEPLOYMENT}---\napiVersion: v1\nkind: Secret\nmetadata: {name: epp}\n`);
     await writeFile(join(dir, 'README.md'), '# not config\nkind: Pod\n');
     await writeFile(join(dir, 'values.json'), '{"kind": "Pod"}');
     await writeFile(join(dir, '.hidden.yaml'), 'this: [is broken');
@@ -69,9 +69,9 @@ describe('loadConfigFiles', () => {
   test('one warning per unknown kind, not per document', async () => {
     const out = await loadConfigFiles(dir);
     assert.equal(out.warnings.length, 2, out.warnings.join('\n'));
-    const [deployment, service] = out.warnings;
+    const [deployment, secret] = out.warnings;
     assert.match(deployment!, /^skipping apps\/v1\/Deployment: .*first seen in .*02-pods\.yml \(document 4\)/);
-    assert.match(service!, /^skipping v1\/Service: .*03-route\.YAML \(document 3\)/);
+    assert.match(secret!, /^skipping v1\/Secret: .*03-route\.YAML \(document 3\)/);
   });
 
   test('a single file path', async () => {
@@ -144,6 +144,19 @@ describe('parseText', () => {
       assert.deepEqual([...unknown.keys()], c.unknown);
     });
   }
+
+  test('a Service is read for its clusterIP and ports (an external endpoint picker\'s address), leniently', () => {
+    const out = emptyOut();
+    parseText('inline.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: epp, namespace: llm}\nspec: {clusterIP: 127.0.89.9, ports: [{port: 9002, targetPort: grpc}, {name: odd}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: bare}\nspec: nonsense\n', out);
+    assert.deepEqual(out.issues, []);
+    assert.deepEqual(
+      out.resources.map((r) => (r.kind === 'Service' ? { name: r.meta.name, type: r.type, ports: r.ports, clusterIP: r.clusterIP } : r.kind)),
+      [
+        { name: 'epp', type: 'ClusterIP', ports: [9002], clusterIP: '127.0.89.9' },
+        { name: 'bare', type: 'ClusterIP', ports: [], clusterIP: undefined },
+      ],
+    );
+  });
 
   test('a syntax error names its line', () => {
     const out = emptyOut();

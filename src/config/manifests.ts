@@ -17,7 +17,8 @@ status:
 `;
 }
 
-export function poolYaml(name: string, selector: Record<string, string>, port: number, namespace = 'default'): string {
+/** `appProtocol`: written as `spec.appProtocol` when given (`kubernetes.io/h2c` for an h2c pool). */
+export function poolYaml(name: string, selector: Record<string, string>, port: number, namespace = 'default', appProtocol?: string): string {
   const s = Object.entries(selector)
     .map(([k, v]) => `      ${k}: "${v}"`)
     .join('\n');
@@ -31,10 +32,13 @@ spec:
     matchLabels:
 ${s}
   targetPorts: [{number: ${port}}]
-`;
+${appProtocol === undefined ? '' : `  appProtocol: ${appProtocol}\n`}`;
 }
 
-/** An HTTPRoute sending one base model (by X-Gateway-Base-Model-Name) to weighted pools. */
+/**
+ * An HTTPRoute sending one base model (by X-Gateway-Base-Model-Name) to weighted pools, on every path (`/`):
+ * vLLM serves `/tokenize`, `/score`, `/rerank` and friends outside `/v1/`.
+ */
 export function baseModelRouteYaml(name: string, baseModel: string, pools: readonly [string, number][]): string {
   const refs = pools.map(([p, w]) => `        - {group: inference.networking.k8s.io, kind: InferencePool, name: ${p}, weight: ${w}}`).join('\n');
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -44,7 +48,7 @@ metadata:
 spec:
   rules:
     - matches:
-        - path: {type: PathPrefix, value: /v1/}
+        - path: {type: PathPrefix, value: /}
           headers: [{type: Exact, name: X-Gateway-Base-Model-Name, value: "${baseModel}"}]
       backendRefs:
 ${refs}

@@ -8,7 +8,7 @@ import type { Pod } from '../api/pod.js';
 import type { InferenceObjective } from '../api/inference-objective.js';
 import type { InferenceModelRewrite } from '../api/inference-model-rewrite.js';
 import type { PlainConfigMap } from '../api/plain-config-map.js';
-import type { ServiceFacts } from '../api/service.js';
+import type { Service, ServiceFacts } from '../api/service.js';
 import { LEGACY_INFERENCE_GROUP, LLM_D_GROUP } from '../api/llm-d-names.js';
 import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
@@ -52,6 +52,11 @@ export interface ConfigSnapshot {
   readonly warnings: readonly string[];
   /** As `SnapshotOptions.services`; undefined when the source cannot know (files). */
   readonly services?: ReadonlyMap<string, ServiceFacts | null>;
+  /**
+   * Services declared in the configuration files, by `namespace/name`: where an external endpoint picker is
+   * reached (src/epp/external/picker-address.ts). Their absence proves nothing, so refs are not judged on it.
+   */
+  readonly declaredServices: ReadonlyMap<string, Service>;
 }
 
 let nextVersion = 1;
@@ -76,6 +81,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   const objectiveLists = new Map<string, InferenceObjective[]>();
   const rewrites = new Map<string, InferenceModelRewrite[]>();
   const configMaps = new Map<string, PlainConfigMap>();
+  const declaredServices = new Map<string, Service>();
   for (const r of seen.values()) {
     if (r.kind === 'InferencePool') pools.set(keyOf(r.meta), r);
     else if (r.kind === 'HTTPRoute') routes.push(r);
@@ -83,6 +89,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     else if (r.kind === 'Pod') pods.push(r);
     else if (r.kind === 'InferenceObjective') objectiveLists.set(r.poolKey, [...(objectiveLists.get(r.poolKey) ?? []), r]);
     else if (r.kind === 'InferenceModelRewrite') rewrites.set(r.poolKey, [...(rewrites.get(r.poolKey) ?? []), r]);
+    else if (r.kind === 'Service') declaredServices.set(keyOf(r.meta), r);
     else configMaps.set(keyOf(r.meta), r);
   }
   preferLlmDGroup(objectiveLists, rewrites, warnings);
@@ -117,11 +124,13 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
   }
   const members = new Map<string, PoolMember[]>();
   const podIndex = new PodIndex(pods);
+  // Endpoint address -> the first pool that reaches it, for pools that disagree on its protocol.
+  const protocolOf = new Map<string, { pool: string; appProtocol: string }>();
   for (const [key, pool] of pools) {
     const m = poolMembers(pool, podIndex);
     members.set(key, m);
-    if (pool.appProtocol !== 'http') warnings.push(`InferencePool ${key} asks for appProtocol ${pool.appProtocol}; infergate speaks HTTP/1.1 to endpoints`);
     if (m.length === 0) warnings.push(`InferencePool ${key} selects no pods (selector ${JSON.stringify(pool.selector)})`);
+    for (const w of protocolConflicts(key, pool, m, protocolOf)) warnings.push(w);
   }
   return {
     version: nextVersion++,
@@ -137,6 +146,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     members,
     warnings,
     ...(options.services ? { services: options.services } : {}),
+    declaredServices,
   };
 }
 
@@ -158,4 +168,27 @@ function keepNewGroup<T extends InferenceObjective | InferenceModelRewrite>(byPo
       warnings.push(`InferencePool ${poolKey} has ${dropped[0]!.kind}s in ${LLM_D_GROUP}, so those in ${LEGACY_INFERENCE_GROUP} are ignored for it (as llm-d does): ${dropped.map((d) => keyOf(d.meta)).join(', ')}`);
     }
   }
+}
+
+/**
+ * One connection protocol per endpoint: a pod port two pools reach with different `appProtocol`s is spoken to
+ * as the first pool says (src/epp/datastore/datastore.ts), which the other pool's author should hear about.
+ */
+function protocolConflicts(key: string, pool: InferencePool, members: readonly PoolMember[], seen: Map<string, { pool: string; appProtocol: string }>): string[] {
+  const out: string[] = [];
+  for (const m of members) {
+    if (m.excluded || !m.pod.podIP) continue;
+    for (const port of pool.targetPorts) {
+      const address = `${m.pod.podIP}:${port}`;
+      const first = seen.get(address);
+      if (!first) seen.set(address, { pool: key, appProtocol: pool.appProtocol });
+      else if (first.appProtocol !== pool.appProtocol) {
+        out.push(
+          `InferencePool ${key} has appProtocol ${pool.appProtocol}, but InferencePool ${first.pool} (appProtocol ${first.appProtocol}) sends to the same pod ${keyOf(m.pod.meta)} port ${port}; ` +
+            `one endpoint speaks one protocol, so the gateway speaks ${first.appProtocol === 'http' ? 'HTTP/1.1' : 'h2c'} to it for both pools, as ${first.pool} says. Give both pools the same spec.appProtocol`,
+        );
+      }
+    }
+  }
+  return out;
 }

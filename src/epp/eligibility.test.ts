@@ -215,9 +215,10 @@ describe('eligibleEndpoints', () => {
 });
 
 describe('eligibleEndpoints: nothing eligible', () => {
-  const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; message: RegExp[] }[] = [
+  // `retry`: the advice the 503 carries (retry-after seconds, false for x-should-retry: false, undefined for none).
+  const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; message: RegExp[]; retry?: number | false }[] = [
     {
-      name: 'no endpoint serves the model; unready pods are named',
+      name: 'no endpoint serves the model; unready pods are named, and may still serve it: retry-after',
       pods: [ready('a', '10.0.0.1'), pod('b').labels({ app: 'gemma' }).ip('10.0.0.2').notReady(), pod('c').labels({ app: 'gemma' }).ready()],
       setup: [serve('10.0.0.1', 'llama')],
       model: 'gemma',
@@ -226,7 +227,25 @@ describe('eligibleEndpoints: nothing eligible', () => {
         /pod default\/b: pod is not Ready/,
         /pod default\/c: pod has no status\.podIP/,
         /10\.0\.0\.1:8000 \(pod default\/a\): does not serve `gemma` \(serves llama\)/,
+        /Retry shortly: pods of the pool are still starting/,
       ],
+      retry: 1,
+    },
+    {
+      name: 'every pod has said what it serves and none serves the model: a retry cannot help, and the message says so',
+      pods: [ready('a', '10.0.0.1'), ready('b', '10.0.0.2')],
+      setup: [serve('10.0.0.1', 'llama'), serve('10.0.0.2', 'llama', 'llama-lora')],
+      model: 'gemma-sql-lora',
+      message: [/^no pod of InferencePool default\/gemma serves model `gemma-sql-lora`, so a retry will not help/, /10\.0\.0\.2:8000 \(pod default\/b\): does not serve `gemma-sql-lora` \(serves llama, llama-lora\)/],
+      retry: false,
+    },
+    {
+      name: 'an endpoint that has not answered GET /v1/models yet may serve it: retry-after',
+      pods: [ready('a', '10.0.0.1'), ready('b', '10.0.0.2')],
+      setup: [serve('10.0.0.1', 'llama')],
+      model: 'gemma',
+      message: [/10\.0\.0\.2:8000 \(pod default\/b\): has not answered GET \/v1\/models yet/],
+      retry: 1,
     },
     {
       name: 'every endpoint already tried',
@@ -241,7 +260,8 @@ describe('eligibleEndpoints: nothing eligible', () => {
       pods: [pod('a').labels({ app: 'gemma' }).ip('10.0.0.1').notReady()],
       setup: [],
       model: undefined,
-      message: [/^no endpoint of InferencePool default\/gemma can take this request: pod default\/a: pod is not Ready$/],
+      message: [/^no endpoint of InferencePool default\/gemma can take this request: pod default\/a: pod is not Ready\. Retry shortly/],
+      retry: 1,
     },
     {
       name: "a pod refusing the gateway's API key is left out, even with the models it listed before; the 503 names the 401",
@@ -275,6 +295,7 @@ describe('eligibleEndpoints: nothing eligible', () => {
           assert.equal(e.status, 503);
           assert.equal(e.code, 'no_healthy_endpoint');
           for (const m of c.message) assert.match(e.message, m);
+          assert.equal(e.retry, c.retry);
           assert.equal(e.candidates.length, view.endpoints.length);
           return true;
         },

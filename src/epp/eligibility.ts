@@ -1,5 +1,5 @@
 /** Which endpoints of a pool may take a request at all (model served, not tried, not held out or ejected), and why not. */
-import { GatewayError } from '../errors.js';
+import { GatewayError, RETRY_AFTER_SECONDS, type RetryAdvice } from '../errors.js';
 import type { PoolView } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
 import { UNREPORTED_GRACE_MS, unreportedRequests } from '../upstream/in-flight.js';
@@ -23,8 +23,8 @@ export interface CandidateVerdict {
 /** Thrown when nothing is eligible; carries every candidate's verdict so `explain` can show them. */
 export class NoEndpointError extends GatewayError {
   readonly candidates: CandidateVerdict[];
-  constructor(message: string, candidates: CandidateVerdict[]) {
-    super('no_healthy_endpoint', message);
+  constructor(message: string, candidates: CandidateVerdict[], retry?: RetryAdvice) {
+    super('no_healthy_endpoint', message, null, retry);
     this.candidates = candidates;
   }
 }
@@ -60,7 +60,7 @@ export function eligibleEndpoints(view: PoolView, req: PickRequest): readonly En
   if (eligible.length > 0) return eligible;
   if (suspect > 0) return all.filter((ep) => isSuspect(exclusion(ep, req, now)));
   if (soonest) return [soonest];
-  throw noEndpointError(view, req.model, judgeCandidates(view, req, now));
+  throw noEndpointError(view, req, now, judgeCandidates(view, req, now));
 }
 
 /** Every endpoint's verdict, for `explain` and error messages, by the rules the pick applies (`exclusion`). */
@@ -109,17 +109,50 @@ function ejectedReason(ep: Endpoint, now: number): string {
 }
 
 function servesReason(ep: Endpoint, model: string): string {
+  // A protocol mismatch is why discovery fails, and what to fix: say that, not that discovery failed.
+  if (!ep.models && ep.protocolMismatch !== undefined) return ep.protocolMismatch;
   if (!ep.models) return `has not answered GET /v1/models yet${ep.modelsError ? ` (${ep.modelsError})` : ''}`;
   const list = [...ep.models.keys()];
   return `does not serve \`${model}\` (serves ${list.length > 0 ? list.join(', ') : 'nothing'})`;
 }
 
-function noEndpointError(view: PoolView, model: string | undefined, candidates: CandidateVerdict[]): GatewayError {
+function noEndpointError(view: PoolView, req: PickRequest, now: number, candidates: CandidateVerdict[]): GatewayError {
+  const model = req.model;
   const reasons = [
     ...view.excluded.map((m) => `pod ${m.pod.meta.namespace}/${m.pod.meta.name}: ${m.excluded ?? 'excluded'}`),
     ...candidates.map((c) => `${c.address} (pod ${c.pod}): ${c.excluded ?? 'excluded'}`),
   ];
   const what = model === undefined ? 'this request' : `model \`${model}\``;
   const why = reasons.length === 0 ? `the pool selects no pods (selector ${JSON.stringify(view.pool.selector)} in namespace ${view.pool.meta.namespace})` : reasons.slice(0, 10).join('; ');
-  return new NoEndpointError(`no endpoint of InferencePool ${view.key} can take ${what}: ${why}`, candidates);
+  const message = `no endpoint of InferencePool ${view.key} can take ${what}: ${why}`;
+  const outlook = retryOutlook(view, req, now);
+  if (outlook === 'wait') return new NoEndpointError(`${message}. Retry shortly: pods of the pool are still starting, or have not said what they serve yet`, candidates, RETRY_AFTER_SECONDS);
+  if (outlook === 'unserved' && model !== undefined) {
+    return new NoEndpointError(
+      `no pod of InferencePool ${view.key} serves model \`${model}\`, so a retry will not help: the model is declared (an allowlist ConfigMap or an InferenceModelRewrite names it) but no pod lists it in GET /v1/models. Serve it (vLLM --lora-modules, or POST /v1/load_lora_adapter on a pod) or stop declaring it. Endpoints: ${why}`,
+      candidates,
+      false,
+    );
+  }
+  return new NoEndpointError(message, candidates);
+}
+
+/**
+ * Whether waiting can make an endpoint eligible, by the pick's own rules: `wait` when a selected pod is not
+ * Ready (or has no IP) yet, or an endpoint has not answered GET /v1/models yet; `unserved` when every
+ * endpoint has said what it serves and none serves the model, which only a change of what the pods serve
+ * fixes; undefined otherwise (an empty pool, a refused API key: configuration to fix, no advice either way).
+ */
+function retryOutlook(view: PoolView, req: PickRequest, now: number): 'wait' | 'unserved' | undefined {
+  if (view.excluded.length > 0) return 'wait';
+  let unserved = 0;
+  for (const ep of view.endpoints) {
+    const why = exclusion(ep, req, now);
+    if (why === undefined || why === 'tried') continue;
+    if (why !== 'unserved') return why === 'refused' ? undefined : 'wait';
+    // Not said yet, unless it cannot be asked at all (a protocol mismatch is configuration to fix).
+    if (!ep.models) return ep.protocolMismatch === undefined ? 'wait' : undefined;
+    unserved++;
+  }
+  return unserved > 0 ? 'unserved' : undefined;
 }

@@ -48,9 +48,20 @@ describe('resolvePickerRef', () => {
     });
   }
 
-  test('an external ref carries the Service and its port, for the ext_proc client to call', () => {
-    const got = resolvePickerRef(withRef({ name: 'gie-epp', port: 9002 }), { eppServiceName: 'infergate' });
-    assert.deepEqual(got, { picker: 'external', service: 'llm/gie-epp', port: 9002, reason: got.reason });
+  test('an external ref carries the Service, its port and where the ext_proc client calls it', () => {
+    const files = resolvePickerRef(withRef({ name: 'gie-epp', port: 9002 }), { eppServiceName: 'infergate' });
+    assert.deepEqual(files, {
+      picker: 'external',
+      service: 'llm/gie-epp',
+      port: 9002,
+      address: { target: 'gie-epp.llm.svc:9002', serviceHost: 'gie-epp.llm.svc', via: 'Service llm/gie-epp by its DNS name (its clusterIP is not known here), port.number' },
+      reason: files.reason,
+    });
+    // A Service declared in the files gives its clusterIP, without making a ref to an undeclared one missing.
+    const declared = resolvePickerRef(withRef({ name: 'gie-epp', port: 9002 }), { eppServiceName: 'infergate', declaredServices: new Map([['llm/gie-epp', { type: 'ClusterIP', ports: [9002], clusterIP: '127.0.89.9' }]]) });
+    assert.equal(declared.picker === 'external' && declared.address.target, '127.0.89.9:9002');
+    const kubeRef = resolvePickerRef(withRef({ name: 'gie-epp', port: 9002 }), kube({ 'llm/gie-epp': { type: 'ClusterIP', ports: [9002], clusterIP: '10.96.3.4' } }, 'infergate'));
+    assert.equal(kubeRef.picker === 'external' && kubeRef.address.target, '10.96.3.4:9002');
   });
 
   test('the 500 for a missing ref names the pool, the reason and what to do', () => {
@@ -69,5 +80,6 @@ describe('readServiceFacts', () => {
     assert.deepEqual(readServiceFacts({ spec: { type: 'ExternalName', externalName: 'epp.example.com' } }), { type: 'ExternalName', ports: [] });
     assert.deepEqual(readServiceFacts({ spec: { ports: [{ port: 9002, targetPort: 9002 }, { name: 'x' }, null] } }), { type: 'ClusterIP', ports: [9002] });
     assert.deepEqual(readServiceFacts({}), { type: 'ClusterIP', ports: [] });
+    assert.deepEqual(readServiceFacts({ spec: { clusterIP: '10.96.0.10', ports: [{ port: 9002 }] } }), { type: 'ClusterIP', ports: [9002], clusterIP: '10.96.0.10' });
   });
 });

@@ -6,6 +6,7 @@
 import type { InferencePool } from '../api/inference-pool.js';
 import type { ServiceFacts } from '../api/service.js';
 import { GatewayError } from '../errors.js';
+import { pickerAddress, type PickerAddress } from './external/picker-address.js';
 
 export type PickerRef =
   /** infergate's own scheduler picks (today's behaviour for every pool). */
@@ -13,10 +14,12 @@ export type PickerRef =
   /** The ref cannot be resolved: requests get 500 `invalid_endpoint_picker_ref`. */
   | { picker: 'missing'; reason: string }
   /**
-   * Another Service that exists (Kubernetes) or is not `--epp-service-name` (files). Calling it over ext_proc is
-   * not built yet: until then infergate picks for the pool itself, as before.
+   * Another Service that exists (Kubernetes) or is not `--epp-service-name` (files): infergate asks it over
+   * ext_proc at `address` for each request (src/proxy/external-pick-stage.ts).
    */
-  | { picker: 'external'; service: string; port?: number; reason: string };
+  | { picker: 'external'; service: string; port?: number; address: PickerAddress; reason: string };
+
+export type ExternalPickerRef = Extract<PickerRef, { picker: 'external' }>;
 
 export interface PickerRefContext {
   /** `--epp-service-name`: the Service that fronts this infergate. Unset: every ref is taken to name infergate. */
@@ -26,6 +29,8 @@ export interface PickerRefContext {
    * cannot be known (files). A name left out could not be read (RBAC): the ref is not judged on it.
    */
   services?: ReadonlyMap<string, ServiceFacts | null>;
+  /** Services declared in the configuration files: only where an external picker is reached, never whether a ref resolves. */
+  declaredServices?: ReadonlyMap<string, ServiceFacts>;
 }
 
 /**
@@ -44,7 +49,10 @@ export function resolvePickerRef(pool: InferencePool, ctx: PickerRefContext): Pi
   const what = isService ? `Service ${key}` : `${ref.kind}${ref.group ? `.${ref.group}` : ''} ${key}`;
   const flag = ctx.eppServiceName;
   if (isService && flag !== undefined && ref.name === flag) return { picker: 'self', reason: `spec.endpointPickerRef names ${what}, infergate's own (--epp-service-name)` };
-  const external = (reason: string): PickerRef => ({ picker: 'external', service: key, ...(ref.port !== undefined ? { port: ref.port } : {}), reason });
+  const external = (reason: string): PickerRef => {
+    const address = pickerAddress(pool.meta.namespace, ref.name, ref.port, ctx.services?.get(key) ?? ctx.declaredServices?.get(key));
+    return { picker: 'external', service: key, ...(ref.port !== undefined ? { port: ref.port } : {}), address, reason };
+  };
   const notInfergate = `spec.endpointPickerRef names ${what}, not infergate's own Service ${flag ?? ''} (--epp-service-name)`;
   if (ctx.services === undefined) {
     if (flag === undefined) return { picker: 'self', reason: `spec.endpointPickerRef names ${what}; without --epp-service-name infergate takes every ref to name itself` };

@@ -16,7 +16,8 @@ import { Scheduler } from './framework/scheduler.js';
 import { registerBuiltins } from './plugins/register-builtins.js';
 import type { Logger } from '../observability/logger.js';
 import type { PickerFailure, PickerFailureSink } from './failure-mode.js';
-import { resolvePickerRef, type PickerRef } from './picker-ref.js';
+import { resolvePickerRef, type ExternalPickerRef, type PickerRef } from './picker-ref.js';
+import { failureModeOf } from './failure-mode.js';
 
 /** The annotation an InferencePool names its EndpointPickerConfig ConfigMap with (same namespace). */
 export const EPP_CONFIG_ANNOTATION = 'infergate.io/endpoint-picker-config';
@@ -131,14 +132,20 @@ export class PoolSchedulers implements PickerFailureSink {
   /** Who picks each pool; a pool whose decision changed (or is new and not infergate) gets a warning. */
   #resolveRefs(snapshot: ConfigSnapshot, warnings: string[]): Map<string, PickerRef> {
     const refs = new Map<string, PickerRef>();
-    const ctx = { ...(this.#options.eppServiceName !== undefined ? { eppServiceName: this.#options.eppServiceName } : {}), ...(snapshot.services ? { services: snapshot.services } : {}) };
+    const ctx = {
+      ...(this.#options.eppServiceName !== undefined ? { eppServiceName: this.#options.eppServiceName } : {}),
+      ...(snapshot.services ? { services: snapshot.services } : {}),
+      declaredServices: snapshot.declaredServices,
+    };
     for (const [key, pool] of snapshot.pools) {
       const ref = resolvePickerRef(pool, ctx);
       refs.set(key, ref);
       const prior = this.#refs.get(key);
-      if (prior?.picker === ref.picker && prior.reason === ref.reason) continue;
+      const external = ref.picker === 'external' ? describeExternal(ref, pool) : undefined;
+      if (prior?.picker === ref.picker && prior.reason === ref.reason && (prior.picker !== 'external' || describeExternal(prior, pool) === external)) continue;
       if (ref.picker === 'missing') warnings.push(`InferencePool ${key}: ${ref.reason}; its requests get 500 invalid_endpoint_picker_ref until that is fixed`);
-      else if (ref.picker === 'external') warnings.push(`InferencePool ${key}: ${ref.reason}; calling an external endpoint picker is not built yet, so infergate picks for this pool itself`);
+      // Not a warning: a pool served by another picker is a setup, not a problem.
+      else if (external !== undefined) this.#options.log?.info(`InferencePool ${key}: ${ref.reason}; ${external}`);
       else if (prior) this.#options.log?.info(`InferencePool ${key}: ${ref.reason}`);
     }
     return refs;
@@ -147,6 +154,11 @@ export class PoolSchedulers implements PickerFailureSink {
   /** Who picks `key`'s endpoints; undefined for a pool not in force. */
   pickerRef(key: string): PickerRef | undefined {
     return this.#refs.get(key);
+  }
+
+  /** The external endpoint pickers of the pools in force (their gRPC channels stay open; others close). */
+  externalPickerRefs(): ExternalPickerRef[] {
+    return [...this.#refs.values()].filter((r): r is ExternalPickerRef => r.picker === 'external');
   }
 
   /** Logs a scheduler failure (failure-mode.ts), at most once per pool every 10 s, counting the ones in between. */
@@ -201,6 +213,11 @@ export class PoolSchedulers implements PickerFailureSink {
   forget(address: string): void {
     for (const p of this.#byPool.values()) p.scheduler.forget(address);
   }
+}
+
+/** What infergate does for a pool an external picker serves, for the log line. */
+function describeExternal(ref: ExternalPickerRef, pool: InferencePool): string {
+  return `infergate asks that endpoint picker over ext_proc at ${ref.address.target} (${ref.address.via}) for each request; failureMode ${failureModeOf(pool)} when it cannot answer`;
 }
 
 /** A config's text and where it came from, for `explain` and logs. */

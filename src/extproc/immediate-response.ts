@@ -7,7 +7,7 @@ export function immediateResponse(err: GatewayError): ImmediateResponse {
   const body = Buffer.from(JSON.stringify(err.toBody()));
   return {
     status: { code: err.status },
-    headers: headerMutation({ set: { 'content-type': 'application/json' }, remove: [] })!,
+    headers: headerMutation({ set: { 'content-type': 'application/json', ...err.retryHeaders() }, remove: [] })!,
     body,
     // Envoy logs this as %RESPONSE_CODE_DETAILS%; error codes have no spaces, which Envoy would replace.
     details: `infergate_${err.code}`,

@@ -8,6 +8,8 @@ import { asGatewayError, type GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { bodyTooLarge } from '../proxy/read-body.js';
 import { JsonBodyParser } from '../bbr/json-body-parser.js';
+import { namingContentType } from '../bbr/body-content-type.js';
+import { isMultipart } from '../bbr/multipart-model.js';
 import type { JsonLimits } from '../bbr/json-limits.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import { headerMutation, readHeaderMap, type HeaderChanges } from './header-map.js';
@@ -152,11 +154,14 @@ class ProcessingStream {
     }
     this.#size += chunk.length;
     if (this.#size > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes));
-    this.#parser ??= new JsonBodyParser(this.#opts.jsonLimits);
-    try {
-      this.#parser.write(chunk);
-    } catch (e) {
-      return this.#reject(asGatewayError(e));
+    // A multipart upload (audio) is not JSON: its `model` field is found once the body is whole (src/bbr/body-model.ts).
+    if (!isMultipart(this.#headers.get('content-type'))) {
+      this.#parser ??= new JsonBodyParser(this.#opts.jsonLimits);
+      try {
+        this.#parser.write(chunk);
+      } catch (e) {
+        return this.#reject(asGatewayError(namingContentType(e, this.#headers.get('content-type'))));
+      }
     }
     this.#chunks.push(chunk);
     this.#sawBody = true;

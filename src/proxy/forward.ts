@@ -6,13 +6,14 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { passResponseHeaders } from './response-headers.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
-import type { PickOutcome } from './pick-stage.js';
+import { preparePick, type PickOutcome } from './pick-stage.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord, scheduleTraces } from './record-decision.js';
 import { sendError } from './send-error.js';
 import { sendAttempt, type AttemptResult } from '../upstream/send-attempt.js';
 import { formatDuration } from '../upstream/duration.js';
 import { isRetryable } from '../upstream/upstream-failure.js';
+import { protocolMismatch } from '../upstream/protocol-mismatch.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
 import { ResponseTap } from '../observability/response-tap.js';
@@ -76,6 +77,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   const r = ctx.record;
   const observer = ctx.observer;
   try {
+    // The pool's data producers (a tokenizer for precise prefix scoring) before the first pick; bounded, and a
+    // promise only when a pool has them.
+    const prepared = preparePick(ctx.state, plan);
+    if (prepared) await prepared;
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
       if (clientGone) return;
       if (deadlinePassed) throw deadlineError(plan, totalMs, failures ?? []);
@@ -83,7 +88,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       // A sampled trace reads the first pick's scores: only that pick runs traced for it.
       const traceSchedule = attempt === 1 && r !== undefined && observer!.tracesScheduling?.(r) === true;
       try {
-        pick = pickAndRecord(ctx.state, plan, tried, ctx.decisions, traceSchedule);
+        // A pool another endpoint picker serves: the next endpoint of its list (src/proxy/external-pick-stage.ts).
+        pick = plan.external === undefined ? pickAndRecord(ctx.state, plan, tried, ctx.decisions, traceSchedule) : plan.external.pick(tried);
       } catch (e) {
         if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
         if (failures === undefined) throw e;
@@ -103,6 +109,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel, aborted }, (statusCode, raw) => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
+          plan.external?.answered(statusCode, raw, ep);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
           res.writeHead(statusCode, list);
@@ -115,7 +122,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
             attemptLog!.status = statusCode;
             tap = new ResponseTap(r, contentType, observer);
           }
-          return tap ? { out: res, tap } : { out: res };
+          // Requests on the Responses API only: the id of a created response is read as it passes (src/affinity).
+          const hook = plan.answerHook;
+          const reader = hook === undefined ? tap : hook.answered(statusCode, ep.address, tap);
+          return reader ? { out: res, tap: reader } : { out: res };
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
@@ -155,7 +165,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
 }
 
 function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {
-  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${code}: ${(e as Error).message}`);
+  // An endpoint that speaks another HTTP version than its pool's appProtocol: name the protocol and the fix.
+  const why = protocolMismatch(e, ep.h2c) ?? `${code}: ${(e as Error).message}`;
+  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${why}`);
 }
 
 function deadlineError(plan: RoutePlan, totalMs: number, failures: readonly string[]): GatewayError {

@@ -27,6 +27,9 @@ import { upstreamAuthReport } from '../upstream/upstream-auth-report.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { HttpDrain } from '../lifecycle/http-drain.js';
+import { PluginHost, type PluginHostOptions } from '../epp/plugin-host.js';
+import { ExternalPickers, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
+import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity } from '../affinity/response-affinity.js';
 
 export interface GatewayOptions {
   host: string;
@@ -73,6 +76,12 @@ export interface GatewayOptions {
   connections?: Partial<ConnectionLimits>;
   /** Memory all request bodies held at once may take, raw and parsed (--max-body-memory); default DEFAULT_BODY_MEMORY_BYTES. */
   maxBodyMemoryBytes?: number;
+  /** Responses API ids remembered with the endpoint that created them (--max-response-ids; 0 = off); default DEFAULT_MAX_RESPONSE_IDS. */
+  maxResponseIds?: number;
+  /** How external endpoint pickers are called (--epp-message-timeout, --epp-plaintext, --epp-ca-file); unset fields keep their defaults. */
+  externalPickers?: Partial<ExternalPickerOptions>;
+  /** KV-event stream tuning for the precise prefix plugins (tests shorten its recovery times); defaults otherwise. */
+  kvEvents?: PluginHostOptions['kvEvents'];
   log: Logger;
 }
 
@@ -104,10 +113,16 @@ export class Gateway {
   readonly discovery: ModelDiscovery;
   readonly metrics: MetricsScraper;
   readonly schedulers: PoolSchedulers;
+  /** What the plugins in force get from the running gateway: KV-event subscriptions, the pods' tokenizers (src/epp/plugin-host.ts). */
+  readonly plugins: PluginHost;
   readonly decisions: DecisionLog;
   /** Connection pools, each pool's timeouts and outlier detection. */
   readonly upstream: Upstream;
   readonly adminPaths: AdminPathPolicy;
+  /** ext_proc clients of the endpoint pickers other than infergate that pools' endpointPickerRefs name (src/epp/external). */
+  readonly externalPickers: ExternalPickers;
+  /** Which endpoint holds each stored Responses API response; undefined with --max-response-ids 0. */
+  readonly responses: ResponseAffinity | undefined;
   readonly server: Server;
   /** Connections and requests in flight, and the drain of a graceful shutdown (src/lifecycle). */
   readonly drain: HttpDrain;
@@ -133,9 +148,13 @@ export class Gateway {
       onRefused: refusedLog('model discovery'),
     });
     this.schedulers = new PoolSchedulers(options.eppConfig, undefined, { ...(options.eppServiceName !== undefined ? { eppServiceName: options.eppServiceName } : {}), log: options.log });
+    this.plugins = new PluginHost({ log: options.log, headersFor: (ep) => this.upstream.credentials.headersFor(ep), ...(options.kvEvents ? { kvEvents: options.kvEvents } : {}) });
     this.decisions = new DecisionLog(options.debugDecisions, { showRequestIds: options.debugShowRequestIds === true });
     if (this.decisions.enabled) warnDebugDecisions(options.log, this.decisions);
     this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
+    this.externalPickers = new ExternalPickers(options.externalPickers ?? {}, options.log);
+    const maxResponseIds = options.maxResponseIds ?? DEFAULT_MAX_RESPONSE_IDS;
+    this.responses = maxResponseIds > 0 ? new ResponseAffinity(maxResponseIds) : undefined;
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       timeoutMs: options.metricsTimeoutMs,
@@ -210,7 +229,10 @@ export class Gateway {
     prepared.commit();
     schedulers.commit();
     policies.commit();
-    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers };
+    // Plugins in force get the runtime; KV-event subscriptions follow the pools' endpoints (issue #14).
+    this.plugins.reconcile(this.schedulers, this.datastore);
+    this.externalPickers.retain(this.schedulers.externalPickerRefs());
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, ...(this.responses ? { responses: this.responses } : {}) };
     for (const ep of prepared.removed) {
       this.upstream.pools.release(ep.origin);
       this.schedulers.forget(ep.address);
@@ -250,5 +272,7 @@ export class Gateway {
     await this.discovery.close();
     await this.metrics.close();
     await this.upstream.close();
+    this.externalPickers.close();
+    await this.plugins.close();
   }
 }

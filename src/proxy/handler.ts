@@ -5,11 +5,14 @@ import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import type { Gateway } from './gateway.js';
 import { forward } from './forward.js';
+import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
-import { listModels } from './list-models.js';
+import { listModels, retrieveModel } from './list-models.js';
 import { planRoute, type IncomingRequest } from './plan-request.js';
 import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
+import { namingContentType } from '../bbr/body-content-type.js';
+import { isMultipart } from '../bbr/multipart-model.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody } from './read-body.js';
 import { JsonBodyReader } from '../bbr/json-body-reader.js';
@@ -38,7 +41,8 @@ export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerRe
           }
           return;
         }
-        const err = asGatewayError(e);
+        // A body that is not JSON, refused as it arrived: its 400 names the Content-Type the client sent.
+        const err = asGatewayError(namingContentType(e, req.headers['content-type']));
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
         sendError(res, err, seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {});
         if (r) {
@@ -99,11 +103,16 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     seen.record = undefined;
     return sendJson(res, 200, listModels(state), id);
   }
+  if (isGet && path.startsWith('/v1/models/')) {
+    // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones.
+    seen.record = undefined;
+    return sendJson(res, 200, retrieveModel(state, path.slice('/v1/models/'.length)), id);
+  }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
-  // admin path's body is not read by the gateway.
-  const parser = adminPath ? undefined : new JsonBodyReader(gw.jsonLimits);
+  // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
+  const parser = adminPath || isMultipart(req.headers['content-type']) ? undefined : new JsonBodyReader(gw.jsonLimits);
   const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, bodyIntake(gw.bodyBudget, gw.workSlice, res, parser)) : undefined;
 
   const tokens = connectionTokens(req.headers.connection);
@@ -140,6 +149,8 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   const peer = req.socket.remoteAddress;
   if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
   upstreamHeaders['x-forwarded-proto'] = 'http';
+  // A pool another endpoint picker serves (its endpointPickerRef): that picker is asked over ext_proc first.
+  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, state, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId }, res, record);
 
   await forward(
     { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, record, observer: record ? observer : undefined },

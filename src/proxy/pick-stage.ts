@@ -41,6 +41,8 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
   if (verdicts) plan.candidates = judgeCandidates(view, req, now);
   plan.schedulingContext ??= newSchedulingContext(schedulingRequest(plan), view.key, { now });
   const ctx = plan.schedulingContext;
+  // Data producers (token-producer, ...) not run by preparePick (ext_proc, explain): with what is at hand now.
+  if (poolScheduler.scheduler.producesData) void poolScheduler.scheduler.produce(ctx, candidates, false);
   const result = scheduleWithFailureMode(poolScheduler.scheduler, ctx, candidates, { trace }, view, state.schedulers);
   plan.schedule = result;
   if (!result.endpoint) {
@@ -48,6 +50,25 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
     throw new GatewayError('no_healthy_endpoint', `no endpoint of InferencePool ${view.key} was picked: ${by} (candidates: ${candidates.map((c) => c.address).join(', ')}; EndpointPickerConfig from ${poolScheduler.origin})`);
   }
   return { endpoint: result.endpoint, poolScheduler, ctx, result };
+}
+
+/**
+ * Runs the pool's data producers before the first pick (a tokenizer's answer for precise prefix scoring), each
+ * bounding its own wait. A promise only then: a pool without producers costs a property read. Never rejects.
+ */
+export function preparePick(state: GatewayState, plan: RoutePlan): Promise<void> | undefined {
+  const view = plan.view;
+  const scheduler = view ? state.schedulers.forPool(view.key)?.scheduler : undefined;
+  if (!view || !scheduler?.producesData) return undefined;
+  const now = Date.now();
+  let candidates: readonly Endpoint[];
+  try {
+    candidates = eligibleEndpoints(view, { model: plan.model, now });
+  } catch {
+    return undefined; // planPick reports it
+  }
+  plan.schedulingContext ??= newSchedulingContext(schedulingRequest(plan), view.key, { now });
+  return scheduler.produce(plan.schedulingContext, candidates, true);
 }
 
 /**
@@ -101,6 +122,10 @@ class PlanSchedulingRequest implements SchedulingRequest {
 
   promptPrefix(maxChars: number): string {
     return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS), this.#plan.bodyBytes);
+  }
+
+  get body(): Readonly<Record<string, unknown>> | undefined {
+    return this.#plan.json;
   }
 
   header(name: string): string | undefined {

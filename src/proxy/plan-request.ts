@@ -4,7 +4,12 @@
  */
 import type { BackendRef } from '../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
-import { extractModel, modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
+import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
+import { bodyModel } from '../bbr/body-model.js';
+import { namingContentType } from '../bbr/body-content-type.js';
+import type { ResponseAffinity } from '../affinity/response-affinity.js';
+import { pinnedView, planResponseCreation, planStoredResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
+import { storedResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
@@ -19,13 +24,16 @@ import { explainNoMatch, matchRoute, type RouteMatchResult } from '../route/matc
 import { pickBackend } from '../route/pick-backend.js';
 import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
-import { missingPickerError } from '../epp/picker-ref.js';
+import { missingPickerError, type ExternalPickerRef } from '../epp/picker-ref.js';
+import type { ExternalPicks } from './external-pick-stage.js';
 
 export interface GatewayState {
   readonly snapshot: ConfigSnapshot;
   readonly datastore: Datastore;
   readonly strictAllowlist: boolean;
   readonly schedulers: PoolSchedulers;
+  /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
+  readonly responses?: ResponseAffinity;
 }
 
 export interface IncomingRequest {
@@ -87,6 +95,14 @@ export interface RoutePlan {
   requestId?: string;
   /** Every endpoint's verdict at the last pick, kept even when none was eligible. */
   candidates?: CandidateVerdict[];
+  /** The pick is held to this endpoint: it holds the stored response the request names (src/affinity). */
+  pin?: EndpointPin;
+  /** Told of the upstream's answer before its body passes (src/affinity: the id of a created response). */
+  answerHook?: AnswerHook;
+  /** The pool's endpointPickerRef names another endpoint picker (src/epp/picker-ref.ts): it picks, not infergate. */
+  externalPicker?: ExternalPickerRef;
+  /** The endpoints that picker chose, which forward's attempts take in order (src/proxy/external-pick-stage.ts). */
+  external?: ExternalPicks;
   error?: GatewayError;
 }
 
@@ -124,11 +140,26 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
     return;
   }
   const hasBody = req.body !== undefined && req.body.length > 0;
-  if (!hasBody && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS')) {
-    note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
-    return;
+  if (!hasBody) {
+    // A request on a stored Responses API response names no model: it goes where the response was created.
+    const stored = state.responses !== undefined ? storedResponseRef(req.method, req.path) : undefined;
+    if (stored !== undefined) {
+      const owner = planStoredResponse(state.responses!, stored, plan, req.headers);
+      note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS') {
+      note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
+      return;
+    }
   }
-  const parsed = req.parsedBody ? modelOf(req.parsedBody()) : extractModel(req.body ?? Buffer.alloc(0));
+  let parsed: ParsedBody;
+  try {
+    // Bodies not parsed as they arrived: multipart uploads (by their `model` field), the ext_proc servers', explain's.
+    parsed = req.parsedBody ? modelOf(req.parsedBody()) : bodyModel(req.body, req.headers.get('content-type'));
+  } catch (e) {
+    throw namingContentType(e, req.headers.get('content-type'));
+  }
   const { model, json } = parsed;
   plan.model = model;
   plan.json = json;
@@ -146,7 +177,11 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
   note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
   req.headers.set(MODEL_NAME_HEADER, model);
   req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
+  if (state.responses !== undefined && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan);
 }
+
+/** Where the Responses API creates a response (vLLM's and OpenAI's path). */
+const RESPONSES_PATH = '/v1/responses';
 
 /**
  * A model only an InferenceModelRewrite names (an alias such as `small-segment-lora`) routes by the base of
@@ -201,6 +236,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
   plan.view = view;
+  if (plan.pin !== undefined) plan.view = pinnedView(view, plan.pin, plan.model);
   // A pool whose endpointPickerRef cannot be resolved is not served (GIE's InferencePoolInvalidEPPService).
   const picker = state.schedulers.pickerRef(key);
   if (picker?.picker === 'missing') throw missingPickerError(key, picker);
@@ -208,6 +244,13 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     const weights = m.rule.backendRefs.length > 1 ? ` (weight ${backend.weight} of ${m.rule.backendRefs.reduce((s, b) => s + b.weight, 0)})` : '';
     return `InferencePool ${key}${weights}: ${view.endpoints.length} endpoint(s), ${view.excluded.length} selected pod(s) not usable`;
   });
+  if (picker?.picker === 'external') {
+    // Another endpoint picker serves the pool: the handler asks it (src/proxy/external-pick-stage.ts), and the
+    // pool's InferenceObjectives and InferenceModelRewrites are that picker's to apply, as GIE's EPP does.
+    plan.externalPicker = picker;
+    note(plan, 'pool', () => `endpoints are picked by the external endpoint picker ${picker.service} over ext_proc at ${picker.address.target}; infergate picks only under failureMode FailOpen when it is unavailable (as below)`);
+    return;
+  }
   objectiveStage(state, req, plan, key);
   rewriteStage(state, req, plan, key);
 }

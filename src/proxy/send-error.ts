@@ -1,4 +1,4 @@
-/** Writes a GatewayError to the client in OpenAI's error shape, if the response has not started. */
+/** Writes a GatewayError to the client in OpenAI's error shape (with its retry advice), if the response has not started. */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 
@@ -7,7 +7,8 @@ export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: 
     res.destroy();
     return;
   }
-  sendJson(res, err.status, err.toBody(), extraHeaders);
+  const retry = err.retryHeaders();
+  sendJson(res, err.status, err.toBody(), retry ? { ...extraHeaders, ...retry } : extraHeaders);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {

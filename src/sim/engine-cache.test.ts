@@ -75,3 +75,28 @@ test('kv cache usage counts blocks held by running sequences', () => {
   h.clock.runUntilIdle();
   assert.equal(h.engine.kvCacheUsage, 0);
 });
+
+test('KV events: blocks are reported once the step that computed them ends, one batch per step; reset refuses while requests run', () => {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  const h = engineHarness({ kvCacheSize: 16, blockSize: 16, maxNumBatchedTokens: 32 }, 1, {
+    stored: (hashes, parent) => batch.push(`stored ${hashes.length} parent ${parent === null ? 'null' : 'set'}`),
+    removed: () => batch.push('removed'),
+    cleared: () => batch.push('cleared'),
+    endStep: () => {
+      if (batch.length > 0) batches.push(batch);
+      batch = [];
+    },
+  });
+  h.submit({ promptText: prompt(64, 'a'), outputTokens: 20 }); // 4 blocks, prefilled 2 per step
+  assert.deepEqual(batches, [], 'nothing is computed until a step ends');
+  for (let i = 0; i < 100 && batches.length < 2; i++) h.clock.advance(1);
+  assert.deepEqual(batches, [['stored 2 parent null'], ['stored 2 parent set']]);
+  assert.equal(h.engine.resetPrefixCache(), false, 'the running request holds blocks');
+  assert.equal(h.engine.resetPrefixCache(true), true, 'preempted first');
+  assert.deepEqual(batches.at(-1), ['cleared']);
+  h.clock.runUntilIdle();
+  assert.equal(h.observed.finished, 1, 'the preempted request recomputed and finished');
+  assert.equal(h.observed.preemptions, 1);
+  assert.equal(h.engine.resetPrefixCache(), true);
+});

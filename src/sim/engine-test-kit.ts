@@ -4,6 +4,7 @@ import type { EngineObserver } from './engine-observer.js';
 import type { EngineRequest, Generation, GenerationListener, GenerationResult } from './generation.js';
 import { seededRandom } from '../seeded-random.js';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config.js';
+import type { KvStepListener } from './engine.js';
 import { Engine } from './engine.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -66,7 +67,7 @@ export function gaps(times: readonly number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
 }
 
-export function engineHarness(overrides: Partial<EngineConfig> = {}, seed = 1): EngineHarness {
+export function engineHarness(overrides: Partial<EngineConfig> = {}, seed = 1, kvEvents: KvStepListener | null = null): EngineHarness {
   const clock = new ManualClock();
   const observed: Observed = { scheduled: [], queried: 0, hits: 0, preemptions: 0, ttfts: [], itls: [], tokens: 0, finished: 0 };
   const observer: EngineObserver = {
@@ -82,7 +83,7 @@ export function engineHarness(overrides: Partial<EngineConfig> = {}, seed = 1): 
     requestFinished: () => observed.finished++,
   };
   const config = { ...DEFAULT_ENGINE_CONFIG, ...overrides };
-  const engine = new Engine(config, { clock, observer, random: seededRandom(seed) });
+  const engine = new Engine(config, { clock, observer, random: seededRandom(seed), kvEvents });
   return {
     clock,
     engine,

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { EngineConfig } from './engine-config.js';
 import type { EngineGauges, EngineObserver } from './engine-observer.js';
 import type { EngineRequest, Generation, GenerationListener } from './generation.js';
+import type { KvCacheListener } from './kv-cache.js';
 import type { Sequence } from './sequence.js';
 import { realClock } from './clock.js';
 import { KvCache } from './kv-cache.js';
@@ -10,7 +11,14 @@ import { LoraSlots } from './lora-slots.js';
 import { newSequence } from './sequence.js';
 import { StepCost } from './step-cost.js';
 import { StepPlanner } from './step-planner.js';
+import { Tokenizer } from './tokenizer.js';
 import { QueueFullError, WaitingQueue } from './waiting-queue.js';
+
+/** Hears the KV cache's events (as vLLM's block pool reports them), step by step. */
+export interface KvStepListener extends KvCacheListener {
+  /** The engine planned or finished a step (or reset its cache): what was heard since the last call is one batch, as vLLM publishes per step. */
+  endStep(): void;
+}
 
 /** What the engine runs on besides its config; tests pass a ManualClock and a seeded PRNG. */
 export interface EngineDeps {
@@ -18,6 +26,10 @@ export interface EngineDeps {
   readonly clock?: Clock;
   /** For step-time jitter; defaults to Math.random. */
   readonly random?: () => number;
+  /** Turns prompts into the token ids the KV blocks hold; the simulator shares its /tokenize tokenizer. */
+  readonly tokenizer?: Tokenizer;
+  /** Hears KV-cache events (the simulator's KV-event publisher); none by default. */
+  readonly kvEvents?: KvStepListener | null;
 }
 
 /** How far behind the wall clock step times may run before the loop stops catching up (a blocked event loop). */
@@ -33,6 +45,8 @@ export class Engine implements EngineGauges {
   readonly #observer: EngineObserver | null;
   readonly #clock: Clock;
   readonly #kv: KvCache;
+  readonly #kvEvents: KvStepListener | null;
+  readonly #tokenize: (text: string) => number[];
   readonly #loras: LoraSlots;
   readonly #waiting: WaitingQueue;
   readonly #running: Sequence[] = [];
@@ -52,7 +66,10 @@ export class Engine implements EngineGauges {
     this.#config = config;
     this.#observer = deps.observer ?? null;
     this.#clock = deps.clock ?? realClock;
-    this.#kv = new KvCache(config.kvCacheSize, config.blockSize);
+    this.#kvEvents = deps.kvEvents ?? null;
+    this.#kv = new KvCache(config.kvCacheSize, config.blockSize, this.#kvEvents);
+    const tokenizer = deps.tokenizer ?? new Tokenizer();
+    this.#tokenize = (text) => tokenizer.encode(text);
     this.#loras = new LoraSlots(config.maxLoras);
     this.#waiting = new WaitingQueue(config.maxWaitingQueueLength);
     this.#cost = new StepCost(config, deps.random ?? Math.random);
@@ -107,13 +124,28 @@ export class Engine implements EngineGauges {
     if (this.#closed) throw new Error('engine is closed');
     if (this.queueFull) throw new QueueFullError(this.#config.maxWaitingQueueLength);
     const { blockSize, kvCacheSize, enablePrefixCaching } = this.#config;
-    const limits = { blockSize, kvTokens: kvCacheSize * blockSize, enablePrefixCaching };
+    const limits = { blockSize, kvTokens: kvCacheSize * blockSize, enablePrefixCaching, tokenize: this.#tokenize };
     // It could never be admitted and would block the queue for good; the HTTP side caps max_model_len below this.
     if (req.promptTokens > limits.kvTokens) throw new RangeError(`a ${req.promptTokens}-token prompt exceeds the KV cache (${limits.kvTokens} tokens)`);
     const seq = newSequence(this.#submitted++, req, listener, this.#clock.now(), limits);
     this.#waiting.push(seq);
     this.#kick();
     return { abort: () => this.#abort(seq) };
+  }
+
+  /**
+   * vLLM's `reset_prefix_cache`: forgets every cached block (reporting AllBlocksCleared). While requests hold
+   * blocks it refuses (false) unless `resetRunningRequests`, which first preempts every running request: they
+   * go back to the head of the queue and recompute, as vLLM's scheduler does.
+   */
+  resetPrefixCache(resetRunningRequests = false): boolean {
+    if (resetRunningRequests) {
+      while (this.#running.length > 0) this.#planner.preempt(this.#running[this.#running.length - 1]!);
+    }
+    const reset = this.#kv.reset();
+    this.#kvEvents?.endStep();
+    if (resetRunningRequests) this.#kick();
+    return reset;
   }
 
   /** Drops every request without calling listeners and clears the timer. */
@@ -138,6 +170,7 @@ export class Engine implements EngineGauges {
     const now = this.#clock.now();
     this.#startStep(now);
     this.#arm(now);
+    this.#kvEvents?.endStep();
   }
 
   readonly #onTimer = (): void => {
@@ -169,6 +202,7 @@ export class Engine implements EngineGauges {
       this.#arm(now);
     } finally {
       this.#pumping = false;
+      this.#kvEvents?.endStep();
     }
   }
 

@@ -4,34 +4,59 @@
 export interface KvHolder {
   /** The ids of the blocks the sequence holds, in token order. */
   readonly blocks: number[];
-  /** Chained hashes of the prompt's full blocks; empty when prefix caching is off. */
-  readonly hashes: readonly number[];
+  /** Chained engine hashes (prefix-hash.ts) of the prompt's full blocks; empty when prefix caching is off. */
+  readonly hashes: readonly bigint[];
+  /** The prompt's token ids: block i holds ids [i x blockSize, (i + 1) x blockSize). Reported in BlockStored. */
+  readonly tokenIds: readonly number[];
+  /** The LoRA adapter the blocks were computed with; null for the base model. */
+  readonly lora: string | null;
   /** How many leading blocks are registered in the prefix cache (by this sequence or an earlier one). */
   cachedBlocks: number;
+}
+
+/**
+ * Hears what vLLM's block pool reports as KV events, in the order it happens: blocks registered in the
+ * prefix cache, a cached block evicted (its hash dropped when the block is reused), the whole cache reset.
+ */
+export interface KvCacheListener {
+  /**
+   * Consecutive blocks of one sequence just registered: `hashes[i]` covers `tokenIds[i x blockSize ..]`
+   * (`tokenIds.length === hashes.length x blockSize`); `parent` is the hash of the block before the first,
+   * null when the first block starts the prompt.
+   */
+  stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null): void;
+  /** A block's hash left the prefix cache (its block is being reused). */
+  removed(hash: bigint): void;
+  /** Every hash left the prefix cache at once. */
+  cleared(): void;
 }
 
 /**
  * Invariants: a block is either held (ref > 0) or on the free queue, never both; a cached block keeps its
  * hash while free and is dropped from the cache only when it is reused (evicted), oldest-freed first.
  * Freeing appends to the tail, allocating takes from the head, so the least recently used block goes first.
+ * Each hash maps to one block: a second sequence that computes a block already cached leaves its copy
+ * unhashed, so every `removed` matches exactly one earlier `stored`.
  */
 export class KvCache {
   readonly numBlocks: number;
   readonly blockSize: number;
   readonly #ref: Int32Array;
-  /** The prefix-cache hash of each block; NaN when it has none. */
-  readonly #hash: Float64Array;
-  readonly #byHash = new Map<number, number>();
+  /** The prefix-cache hash of each block; undefined when it has none. */
+  readonly #hash: (bigint | undefined)[];
+  readonly #byHash = new Map<bigint, number>();
+  readonly #listener: KvCacheListener | null;
   // The free queue is a doubly linked list over block ids; index `numBlocks` is its sentinel.
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
   #free: number;
 
-  constructor(numBlocks: number, blockSize: number) {
+  constructor(numBlocks: number, blockSize: number, listener: KvCacheListener | null = null) {
     this.numBlocks = numBlocks;
     this.blockSize = blockSize;
+    this.#listener = listener;
     this.#ref = new Int32Array(numBlocks);
-    this.#hash = new Float64Array(numBlocks).fill(NaN);
+    this.#hash = new Array<bigint | undefined>(numBlocks).fill(undefined);
     this.#prev = new Int32Array(numBlocks + 1);
     this.#next = new Int32Array(numBlocks + 1);
     for (let b = 0; b <= numBlocks; b++) {
@@ -57,7 +82,7 @@ export class KvCache {
   }
 
   /** How many of the leading `hashes` (at most `max`) are in the cache. */
-  cachedPrefix(hashes: readonly number[], max: number): number {
+  cachedPrefix(hashes: readonly bigint[], max: number): number {
     const limit = Math.min(max, hashes.length);
     let n = 0;
     while (n < limit && this.#byHash.has(hashes[n]!)) n++;
@@ -98,15 +123,40 @@ export class KvCache {
   /** Registers the prompt blocks of `holder` that `computedTokens` now fill, so later prompts can hit them. */
   commit(holder: KvHolder, computedTokens: number): void {
     const full = Math.min(holder.hashes.length, Math.floor(computedTokens / this.blockSize), holder.blocks.length);
+    let runStart = -1;
     for (let i = holder.cachedBlocks; i < full; i++) {
       const h = holder.hashes[i]!;
       // Another sequence may have computed the same block first; vLLM keeps that one and leaves this one unhashed.
-      if (this.#byHash.has(h)) continue;
+      if (this.#byHash.has(h)) {
+        if (runStart >= 0) this.#stored(holder, runStart, i);
+        runStart = -1;
+        continue;
+      }
       const b = holder.blocks[i]!;
       this.#byHash.set(h, b);
       this.#hash[b] = h;
+      if (runStart < 0) runStart = i;
     }
+    if (runStart >= 0) this.#stored(holder, runStart, full);
     if (full > holder.cachedBlocks) holder.cachedBlocks = full;
+  }
+
+  /**
+   * vLLM's `reset_prefix_cache`: forgets every cached hash and reports `cleared`. Refuses (false, nothing
+   * changed) while any block is held, since running sequences would keep blocks the cache no longer knows.
+   */
+  reset(): boolean {
+    if (this.#free !== this.numBlocks) return false;
+    this.#byHash.clear();
+    this.#hash.fill(undefined);
+    this.#listener?.cleared();
+    return true;
+  }
+
+  #stored(holder: KvHolder, from: number, to: number): void {
+    if (this.#listener === null) return;
+    const bs = this.blockSize;
+    this.#listener.stored(holder.hashes.slice(from, to), from === 0 ? null : holder.hashes[from - 1]!, holder.tokenIds.slice(from * bs, to * bs), holder.lora);
   }
 
   /** Unpins every block of `holder`. The last block is freed first, so a prompt's leading blocks are evicted last. */
@@ -124,10 +174,11 @@ export class KvCache {
   #take(): number {
     const b = this.#next[this.numBlocks]!;
     this.#unlink(b);
-    const h = this.#hash[b]!;
-    if (!Number.isNaN(h)) {
-      if (this.#byHash.get(h) === b) this.#byHash.delete(h);
-      this.#hash[b] = NaN;
+    const h = this.#hash[b];
+    if (h !== undefined) {
+      this.#byHash.delete(h); // a hash maps to one block, and this is it
+      this.#hash[b] = undefined;
+      this.#listener?.removed(h);
     }
     this.#ref[b] = 1;
     return b;

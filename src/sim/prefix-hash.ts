@@ -1,41 +1,87 @@
-/** Chained hashes of a prompt's full KV blocks: equal leading hashes mean an equal prefix, as in vLLM's prefix cache. */
-import { CHARS_PER_TOKEN } from './token-estimate.js';
+/**
+ * The simulator's engine block hash: chained over token-id blocks as vLLM's prefix cache hashes them
+ * (`hash((parent_hash or NONE_HASH, tuple(token_ids), extra_keys))`), 64 bits, the same in every process.
+ */
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const MURMUR_M = 0x5bd1e995;
-/** The second word keeps its top 21 bits, so a key (32 + 21 bits) is a safe integer and a cheap Map key. */
-const LOW_SHIFT = 11;
-const HIGH_SCALE = 2 ** (32 - LOW_SHIFT);
+/** The parent of a prompt's first block: vLLM's NONE_HASH (random per process unless PYTHONHASHSEED is set; fixed here). */
+export const NONE_HASH = 0x6a09e667f3bcc908n;
+
+const M1 = 0xcc9e2d51;
+const M2 = 0x1b873593;
+const P1 = 0x9e3779b1;
+const P2 = 0x85ebca77;
+const P3 = 0xc2b2ae3d;
+
+/** One word into lane A: a MurmurHash3 (x86, 32-bit) round. */
+function mixA(h: number, w: number): number {
+  let k = Math.imul(w, M1);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, M2);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** One word into lane B: an xxHash32 round, so the two lanes do not share collisions. */
+function mixB(h: number, w: number): number {
+  h = (h + Math.imul(w, P2)) | 0;
+  h = (h << 13) | (h >>> 19);
+  return Math.imul(h, P1);
+}
+
+function finalA(h: number, len: number): number {
+  h ^= len;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), P3);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function finalB(h: number, len: number): number {
+  h = (h + len) | 0;
+  h = Math.imul(h ^ (h >>> 15), P2);
+  h = Math.imul(h ^ (h >>> 13), P3);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
 /**
- * The hash of each full block of `text` (`blocks` of them, `blockSize` tokens of ~4 characters each).
- * Block i's hash covers `namespace` (the model or adapter: its KV differs) and every character up to the
- * end of block i, so it depends on block i-1's. Two 32-bit hashes (FNV-1a and a Murmur-style mix) are run
- * side by side: collisions among 10^5 blocks would otherwise be likely.
+ * The engine hash of each of the first `blocks` full blocks of `tokenIds` (`blockSize` ids each).
+ *
+ * Recipe (documented in docs/configuration.md, "infergate sim"): block i's hash is 64 bits, two 32-bit lanes
+ * (MurmurHash3 and xxHash32 rounds over 32-bit words, high lane first) over the words
+ * `[parent_hi, parent_lo, token_ids of block i..., 0xffffffff, UTF-16 units of extraKey...]`, where the parent
+ * is block i-1's hash, or {@link NONE_HASH} for block 0, and `extraKey` is the LoRA adapter's name (vLLM puts
+ * it in every block's extra keys) or null for the base model. Like vLLM's, a block's hash covers every token
+ * before it through the chain, and the same tokens under another adapter hash differently.
+ * KV events send these values as they are: they are already 64-bit integers.
  */
-export function blockHashes(text: string, namespace: string, blockSize: number, blocks: number): number[] {
-  let h1 = FNV_OFFSET;
-  let h2 = 0x9747b28c;
-  for (let i = 0; i < namespace.length; i++) {
-    const c = namespace.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, FNV_PRIME);
-    h2 = Math.imul(h2 ^ c, MURMUR_M);
-    h2 ^= h2 >>> 13;
-  }
-  const out = new Array<number>(blocks);
-  const charsPerBlock = blockSize * CHARS_PER_TOKEN;
+export function blockHashes(tokenIds: readonly number[], blockSize: number, blocks: number, extraKey: string | null): bigint[] {
+  const out = new Array<bigint>(blocks);
+  let hi = Number(NONE_HASH >> 32n);
+  let lo = Number(NONE_HASH & 0xffffffffn);
   for (let b = 0; b < blocks; b++) {
-    // A separator per block, so a namespace and text cannot shift into each other across the boundary.
-    h1 = Math.imul(h1 ^ 0xff, FNV_PRIME);
-    const end = Math.min(text.length, (b + 1) * charsPerBlock);
-    for (let i = b * charsPerBlock; i < end; i++) {
-      const c = text.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, FNV_PRIME);
-      h2 = Math.imul(h2 ^ c, MURMUR_M);
-      h2 ^= h2 >>> 13;
+    let a = 0x3c6ef372;
+    let c = 0x165667b1;
+    a = mixA(mixA(a, hi), lo);
+    c = mixB(mixB(c, hi), lo);
+    const end = (b + 1) * blockSize;
+    for (let i = b * blockSize; i < end; i++) {
+      const t = tokenIds[i] ?? 0;
+      a = mixA(a, t);
+      c = mixB(c, t);
     }
-    out[b] = (h1 >>> 0) * HIGH_SCALE + (h2 >>> 0 >>> LOW_SHIFT);
+    let words = 2 + blockSize;
+    if (extraKey !== null) {
+      // A marker word, so the extra key cannot run into the token ids.
+      a = mixA(a, 0xffffffff);
+      c = mixB(c, 0xffffffff);
+      for (let i = 0; i < extraKey.length; i++) {
+        a = mixA(a, extraKey.charCodeAt(i));
+        c = mixB(c, extraKey.charCodeAt(i));
+      }
+      words += 1 + extraKey.length;
+    }
+    hi = finalA(a, words);
+    lo = finalB(c, words);
+    out[b] = (BigInt(hi) << 32n) | BigInt(lo);
   }
   return out;
 }

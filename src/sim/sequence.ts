@@ -34,6 +34,8 @@ export interface Sequence extends KvHolder {
 
 export interface SequenceLimits {
   readonly blockSize: number;
+  /** Turns the prompt into the token ids its KV blocks hold (the simulator's tokenizer). */
+  readonly tokenize: (text: string) => number[];
   /** Tokens the whole KV cache holds: a sequence longer than that could never run. */
   readonly kvTokens: number;
   readonly enablePrefixCaching: boolean;
@@ -46,7 +48,10 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
   const fits = Math.max(0, Math.min(capped, limits.kvTokens - promptLen));
   const tokens = fits === req.output.length ? req.output : req.output.slice(0, fits);
   const finishReason: FinishReason = fits < capped || (req.maxTokens !== null && fits >= req.maxTokens) ? 'length' : 'stop';
-  const fullBlocks = limits.enablePrefixCaching ? Math.floor(promptLen / limits.blockSize) : 0;
+  const tokenIds = limits.enablePrefixCaching ? limits.tokenize(req.promptText) : [];
+  // promptTokens is the tokenizer's count for every HTTP request; a test may claim more tokens than its text has.
+  const fullBlocks = Math.floor(Math.min(promptLen, tokenIds.length) / limits.blockSize);
+  const lora = req.lora;
   return {
     id,
     req,
@@ -55,7 +60,9 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
     finishReason,
     promptLen,
     arrivedAt: now,
-    hashes: fullBlocks > 0 ? blockHashes(req.promptText, req.lora ?? '', limits.blockSize, fullBlocks) : [],
+    hashes: fullBlocks > 0 ? blockHashes(tokenIds, limits.blockSize, fullBlocks, lora) : [],
+    tokenIds,
+    lora,
     blocks: [],
     cachedBlocks: 0,
     state: 'waiting',

@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouterContext } from './sim-router.js';
 import type { ApiFamily } from './sim-task.js';
 import { handleAudio } from './audio-handler.js';
+import { handleResetPrefixCache } from './cache-admin-handler.js';
 import { handleGenerate } from './generate-handler.js';
 import { parseGenerateRequest } from './generate-request.js';
 import { readJsonBody, sendJson, sendText } from './http-io.js';
 import { handleLoadLora, handleUnloadLora } from './lora-admin-handler.js';
 import { modelListBody } from './model-list.js';
 import { handleClassify, handleEmbeddings, handlePooling } from './pooling-handler.js';
+import { handleRenderChat, handleRenderCompletion } from './render-handler.js';
 import { handleCancelResponse, handleCreateResponse, handleDeleteResponse, handleRetrieveResponse } from './responses-handler.js';
 import { handleRerank, handleScore } from './score-handler.js';
 import { handleDetokenize, handleTokenize } from './tokenize-handler.js';
@@ -45,6 +47,8 @@ const rerank = post('score', handleRerank);
 export const ROUTES: Readonly<Record<string, Route>> = {
   '/v1/completions': post('generate', (b, res, ctx) => handleGenerate(parseGenerateRequest('completion', b), res, ctx)),
   '/v1/chat/completions': post('generate', (b, res, ctx) => handleGenerate(parseGenerateRequest('chat', b), res, ctx)),
+  '/v1/chat/completions/render': post('generate', handleRenderChat),
+  '/v1/completions/render': post('generate', handleRenderCompletion),
   '/v1/responses': post('generate', (b, res, ctx) => handleCreateResponse(b, res, ctx)),
   '/v1/embeddings': post('embed', handleEmbeddings),
   '/pooling': post('pooling', handlePooling),
@@ -60,6 +64,7 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/v1/audio/translations': { methods: ['POST'], family: 'transcription', handle: (req, res, ctx) => handleAudio('translation', req, res, ctx) },
   '/v1/load_lora_adapter': post(null, (b, res, ctx) => handleLoadLora(b, res, ctx.served)),
   '/v1/unload_lora_adapter': post(null, (b, res, ctx) => handleUnloadLora(b, res, ctx.served)),
+  '/reset_prefix_cache': { methods: ['POST'], family: null, handle: (req, res, ctx, { query }) => handleResetPrefixCache(req, res, ctx.engine, query) },
   '/health': get((_req, res) => {
     res.writeHead(200, { 'content-length': 0 });
     res.end();

@@ -166,6 +166,9 @@ test('options: defaults filled in, impossible values rejected with the option na
     task: 'auto',
     embeddingDimensions: 1024,
     apiKeys: [],
+    kvEventsConfig: null,
+    kvEventsFormat: 'map',
+    h2c: false,
   });
   const bad: Array<[Partial<SimulatorOptions>, RegExp]> = [
     [{ maxNumSeqs: 0 }, /maxNumSeqs/],

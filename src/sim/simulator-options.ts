@@ -1,5 +1,7 @@
 /** The options of one simulated vLLM pod, their defaults, and the checks that reject a pod that could not run. */
+import type { KvEventFormat } from '../kvevents/wire-format.js';
 import type { FailureType } from './failure-injection.js';
+import type { KvEventsConfig } from './kv-events/kv-events-config.js';
 import type { ReplyMode } from './reply-text.js';
 import { DEFAULT_ENGINE_CONFIG as D } from './engine-config.js';
 import { FAILURE_TYPES, isFailureType } from './failure-injection.js';
@@ -66,6 +68,15 @@ export interface SimulatorOptions {
   embeddingDimensions?: number;
   /** vLLM's `--api-key`: when non-empty, every `/v1` path needs `Authorization: Bearer <one of them>`. Default none. */
   apiKeys?: string[];
+  /** vLLM's `--kv-events-config`, parsed (kv-events/kv-events-config.ts); null (the default) publishes no KV events. */
+  kvEventsConfig?: KvEventsConfig | null;
+  /** How KV events are encoded: `map` (vLLM >= 0.26, the default) or `legacy` tagged arrays. */
+  kvEventsFormat?: KvEventFormat;
+  /**
+   * Serve HTTP/2 cleartext with prior knowledge (h2c) instead of HTTP/1.1, as a pod behind an InferencePool with
+   * `appProtocol: kubernetes.io/h2c` is spoken to. Default false.
+   */
+  h2c?: boolean;
 }
 
 function check(name: string, value: number, { min = 0, max = Infinity, integer = false } = {}): number {
@@ -75,6 +86,12 @@ function check(name: string, value: number, { min = 0, max = Infinity, integer =
     throw new RangeError(`${name} must be ${kind} ${range}, got ${value}`);
   }
   return value;
+}
+
+function kvEventsFormatOf(format: KvEventFormat | undefined): KvEventFormat {
+  if (format === undefined) return 'map';
+  if (format !== 'map' && format !== 'legacy') throw new TypeError(`kvEventsFormat must be map or legacy, got ${String(format)}`);
+  return format;
 }
 
 /** Fills in defaults and rejects options a pod could not run with; messages name the option. */
@@ -132,5 +149,8 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
       max: MAX_EMBEDDING_DIMENSIONS,
     }),
     apiKeys,
+    kvEventsConfig: opts.kvEventsConfig ?? null,
+    kvEventsFormat: kvEventsFormatOf(opts.kvEventsFormat),
+    h2c: opts.h2c ?? false,
   };
 }

@@ -1,6 +1,6 @@
-/** Starts a vLLM-compatible simulator on node:http: an Engine that runs requests in steps, behind vLLM's HTTP API. */
+/** Starts a vLLM-compatible simulator on node:http (or node:http2, h2c): an Engine that runs requests in steps, behind vLLM's HTTP API. */
 import { createServer } from 'node:http';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineConfig } from './engine-config.js';
 import type { SimulatorOptions } from './simulator-options.js';
@@ -9,6 +9,8 @@ import { ApiKeyGuard } from './api-key-guard.js';
 import { DEFAULT_ENGINE_CONFIG } from './engine-config.js';
 import { Engine } from './engine.js';
 import { FailureInjector } from './failure-injection.js';
+import { createH2cServer } from './h2c-server.js';
+import { startKvEvents } from './kv-events/start-kv-events.js';
 import { MAX_MODEL_LEN } from './model-list.js';
 import { ResponseStore } from './response-store.js';
 import { ServedModels } from './served-models.js';
@@ -29,6 +31,8 @@ export interface RunningSimulator {
   readonly url: string;
   /** As started (`loras` is the startup list; `/v1/load_lora_adapter` changes what is served, not this). */
   readonly options: Required<SimulatorOptions>;
+  /** The KV-event sockets (`--kv-events-config`) as opened, real ports included; null when events are off. */
+  readonly kvEvents: { readonly endpoint: string; readonly replayEndpoint: string | null } | null;
   /** Stops accepting, lets accepted requests (running and waiting) finish, then resolves; idempotent. */
   close(): Promise<void>;
   stats(): { running: number; waiting: number; totalRequests: number };
@@ -47,7 +51,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const config = engineConfigOf(options);
   const metrics = new VllmMetrics(model, { maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
   // Separate streams, so the number of requests (failure draws, replies) does not shift the step-time jitter.
-  const engine = new Engine(config, { observer: metrics, random: seededRandom(seed) });
+  // One tokenizer for /tokenize, render and the engine's KV blocks, so all three give the same ids.
+  const tokenizer = new Tokenizer();
+  const kvEvents = await startKvEvents({ ...options, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching });
+  const engine = new Engine(config, { observer: metrics, random: seededRandom(seed), tokenizer, kvEvents: kvEvents?.listener ?? null });
   const failures = new FailureInjector(options.failureInjectionRate, options.failureTypes, seededRandom(seed ^ 0x5bd1e995));
   // vLLM refuses to start when max_model_len exceeds what the KV cache holds; a smaller cache means a smaller context.
   const maxModelLen = Math.min(MAX_MODEL_LEN, config.kvCacheSize * config.blockSize);
@@ -57,21 +64,23 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     engine, served: new ServedModels(model, loras), mode, maxTokensDefault, maxModelLen, failures,
     random: seededRandom(seed ^ 0x27d4eb2f), podName, metrics, created,
     task: options.task, apiKeys: new ApiKeyGuard(options.apiKeys), embeddingDimensions: options.embeddingDimensions,
-    tokenizer: new Tokenizer(), responses: new ResponseStore(),
+    tokenizer, responses: new ResponseStore(),
     isClosing: () => closing !== null,
   });
 
   // Every response not yet closed, so close() can wait for them like a draining pod.
   const inFlight = new Set<ServerResponse>();
   let onIdle: (() => void) | null = null;
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight.add(res);
     res.once('close', () => {
       inFlight.delete(res);
       if (inFlight.size === 0) onIdle?.();
     });
     listener(req, res);
-  });
+  };
+  const h2c = options.h2c ? createH2cServer(handle, () => closing !== null) : undefined;
+  const server = h2c?.server ?? createServer(handle);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,6 +88,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await kvEvents?.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -86,10 +98,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const shutdown = async (): Promise<void> => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     if (inFlight.size > 0) await new Promise<void>((resolve) => (onIdle = resolve));
-    // Finished keep-alive connections would otherwise hold server.close() open until they time out.
-    server.closeAllConnections();
+    // Finished keep-alive connections (HTTP/2 sessions) would otherwise hold server.close() open until they time out.
+    if (h2c) h2c.closeSessions();
+    else (server as Server).closeAllConnections();
     await stopped;
     engine.close();
+    await kvEvents?.close();
   };
 
   return {
@@ -97,6 +111,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     port,
     url: `http://${hostInUrl}:${port}`,
     options,
+    kvEvents: kvEvents === null ? null : { endpoint: kvEvents.endpoint, replayEndpoint: kvEvents.replayEndpoint },
     close: () => (closing ??= shutdown()),
     stats: () => ({ running: engine.running, waiting: engine.waiting, totalRequests: engine.submitted }),
   };

@@ -67,7 +67,7 @@ export class StepPlanner {
       let fits = true;
       while (!this.#kv.grow(seq, seq.computed + n)) {
         const victim = running[running.length - 1]!;
-        this.#preempt(victim);
+        this.preempt(victim);
         preempted = true;
         if (victim === seq) {
           fits = false;
@@ -118,7 +118,8 @@ export class StepPlanner {
     if (!decoding) this.work.prefillTokens += n;
   }
 
-  #preempt(seq: Sequence): void {
+  /** Sends the newest running sequence, `seq`, back to the head of the queue; it releases everything it held. */
+  preempt(seq: Sequence): void {
     this.#running.pop();
     this.#kv.release(seq);
     this.#loras.release(seq.req.lora);

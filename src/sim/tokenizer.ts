@@ -58,7 +58,20 @@ export class Tokenizer {
   }
 
   encode(text: string): number[] {
-    return this.pieces(text).map((piece) => this.#id(piece));
+    const n = estimateTokens(text);
+    const out = new Array<number>(n);
+    // The engine tokenizes every prompt: ASCII pieces are numbered straight from the char codes, without a slice.
+    for (let t = 0; t < n; t++) {
+      const start = t * CHARS_PER_TOKEN;
+      const end = Math.min(text.length, start + CHARS_PER_TOKEN);
+      let id = 0;
+      for (let i = start; i < end && id >= 0; i++) {
+        const c = text.charCodeAt(i);
+        id = c < ASCII_RADIX ? id * ASCII_RADIX + c + 1 : -1;
+      }
+      out[t] = id >= 0 ? id : this.#id(text.slice(start, end));
+    }
+    return out;
   }
 
   /** The text of `ids`; throws RangeError naming the first id it cannot turn back into text. */

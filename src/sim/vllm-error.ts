@@ -8,6 +8,7 @@ const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   401: 'AuthenticationError',
   404: 'NotFoundError',
   405: 'MethodNotAllowedError',
+  409: 'ConflictError',
   413: 'RequestEntityTooLargeError',
   429: 'RateLimitError',
   500: 'InternalServerError',

@@ -65,7 +65,7 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
     });
     exchange.ticket = requestSent(ep);
     try {
-      up.pools.get(ep.origin, timeouts.connectMs).dispatch(
+      up.pools.get(ep.origin, timeouts.connectMs, ep.h2c).dispatch(
         {
           method: req.method as Dispatcher.HttpMethod,
           path: req.path,

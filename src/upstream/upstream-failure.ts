@@ -19,6 +19,16 @@ const KINDS: ReadonlyMap<string, FailureKind> = new Map([
   ['EPIPE', 'reset'],
   // "other side closed": a keep-alive socket the server closed (a pod draining on SIGTERM) before it answered.
   ['UND_ERR_SOCKET', 'reset'],
+  // HTTP/2 (h2c pools): the server reset the stream (RST_STREAM; REFUSED_STREAM from a draining server
+  // guarantees it was not processed, RFC 9113 §8.7), the session broke or went away (GOAWAY), or the stream
+  // closed without an answer: the counterparts of a reset HTTP/1.1 connection. ERR_HTTP2_ERROR (bytes that are
+  // not HTTP/2) stays `other`: another endpoint speaking the same wrong protocol would fail alike.
+  ['ERR_HTTP2_STREAM_ERROR', 'reset'],
+  ['ERR_HTTP2_STREAM_CANCEL', 'reset'],
+  ['ERR_HTTP2_SESSION_ERROR', 'reset'],
+  ['ERR_HTTP2_GOAWAY_SESSION', 'reset'],
+  ['ERR_HTTP2_INVALID_SESSION', 'reset'],
+  ['UND_ERR_INFO', 'reset'],
   ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
   ['UND_ERR_BODY_TIMEOUT', 'timeout'],
   ['UND_ERR_CLOSED', 'closed'],

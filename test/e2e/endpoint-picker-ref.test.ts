@@ -4,7 +4,8 @@
  * header (ip, ip:port, several) decides which pod serves, across pods and across the data-parallel ranks of one
  * pod (GatewayFollowingEPPRouting[WithDataParallelism]). Then `endpointPickerRef.failureMode` when infergate's
  * picker fails (FailOpen routes anyway, FailClose answers 503), and a ref to another picker under
- * --epp-service-name (not called yet: infergate picks). Kubernetes mode: endpoint-picker-ref-kube.test.ts.
+ * --epp-service-name (an external picker: test/e2e/external-endpoint-picker.test.ts calls one). Kubernetes mode:
+ * endpoint-picker-ref-kube.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -219,18 +220,24 @@ test('failureMode: with the picker failing, FailOpen still routes to a ready pod
   }
 });
 
-test('files with --epp-service-name: a ref naming another Service is an external picker, not called yet, so infergate picks and says so', async () => {
-  const t = await twoPools({ eppServiceName: 'open-epp' });
+test('files with --epp-service-name: a ref naming another Service is an external picker, asked over ext_proc (its failureMode when unreachable)', async () => {
+  // No Service closed-epp in the files: it is dialled by its cluster DNS name, which does not resolve here.
+  const t = await twoPools({ eppServiceName: 'open-epp', externalPickers: { messageTimeoutMs: 2000 } });
   try {
     assert.match(await t.pod('model/open'), /^open-/);
-    assert.match(await t.pod('model/closed'), /^closed-/);
     assert.equal(t.gw.gateway.schedulers.pickerRef('default/open')?.picker, 'self');
-    assert.equal(t.gw.gateway.schedulers.pickerRef('default/closed')?.picker, 'external');
+    const ref = t.gw.gateway.schedulers.pickerRef('default/closed');
+    assert.equal(ref?.picker, 'external');
+    assert.equal(ref?.picker === 'external' && ref.address.target, 'closed-epp.default.svc:9002');
     assert.ok(
-      t.lines.some((l) => l.includes('InferencePool default/closed: spec.endpointPickerRef names Service default/closed-epp, not infergate') && l.includes('not built yet')),
+      t.lines.some((l) => l.includes('InferencePool default/closed: spec.endpointPickerRef names Service default/closed-epp, not infergate') && l.includes('infergate asks that endpoint picker over ext_proc at closed-epp.default.svc:9002')),
       t.lines.join('\n'),
     );
     assert.ok(!t.lines.some((l) => l.includes('InferencePool default/open:')), 'nothing to say of a pool infergate picks');
+    const closed = await failure(t.client.completions.create({ model: 'model/closed', prompt: 'hello', max_tokens: 1 }));
+    assert.equal(closed.status, 503);
+    assert.equal(closed.code, 'endpoint_picker_unavailable');
+    assert.match(closed.message, /the endpoint picker of InferencePool default\/closed \(default\/closed-epp, ext_proc at closed-epp\.default\.svc:9002\)/);
   } finally {
     await t.close();
   }

@@ -39,8 +39,12 @@ function nginxQuoted(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
 
-/** Starts nginx on `listen` (`host:port`, loopback) answering every path but /metrics, /health and /v1/models with the fixed answer. */
-export function startFixedUpstream(listen: string, model: string, streamed: boolean): ChildProcess {
+/**
+ * Starts nginx on `listen` (`host:port`, loopback) answering every path but /metrics, /health and /v1/models with the
+ * fixed answer. With `h2cListen`, the same server also listens there for HTTP/2 cleartext with prior knowledge
+ * (nginx's `listen ... http2` without `ssl`), for gateways whose pool has `appProtocol: kubernetes.io/h2c`.
+ */
+export function startFixedUpstream(listen: string, model: string, streamed: boolean, h2cListen?: string): ChildProcess {
   const bin = ensureNginx();
   const dir = join(tmpdir(), `infergate-bench-upstream-${listen.replace(/[^0-9]/g, '-')}`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -60,7 +64,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   server {
-    listen ${listen};
+    listen ${listen};${h2cListen === undefined ? '' : `\n    listen ${h2cListen} http2;`}
     location = /metrics { default_type text/plain; return 200 ''; }
     location = /health { default_type text/plain; return 200 'ok'; }
     location = /v1/models { default_type application/json; return 200 ${nginxQuoted(modelList(model))}; }

@@ -2,11 +2,12 @@
  * The runtime floor for the overhead scenario: the least a Node proxy that reads the body must do. It reads the
  * whole body, parses it as JSON (as any body-based router must), and streams it on to one upstream with undici's
  * `stream()` on a `Pool`, the upstream's answer written chunk by chunk into the client response. No routing, no
- * metrics, no headers added. Run as a process: `node node-floor.js --host H --port P --upstream ip:port`.
+ * metrics, no headers added. Run as a process: `node node-floor.js --host H --port P --upstream ip:port [--h2c]`.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { h2cOptions } from '../../../src/upstream/h2c.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
 
@@ -16,8 +17,10 @@ function passOn(h: IncomingHttpHeaders | Record<string, string | string[] | unde
   return out;
 }
 
-const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, upstream: { type: 'string' } } });
-const pool = new Pool(`http://${values.upstream!}`, { connections: 128 });
+const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, upstream: { type: 'string' }, h2c: { type: 'boolean', default: false } } });
+// `--h2c`: HTTP/2 cleartext with prior knowledge to the upstream, multiplexed as infergate's h2c pools are.
+const H2C = values.h2c === true;
+const pool = H2C ? new Pool(`http://${values.upstream!}`, { connections: 128, ...h2cOptions(undefined) }) : new Pool(`http://${values.upstream!}`, { connections: 128 });
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,7 +33,7 @@ const server = createServer((req, res) => {
       return;
     }
     pool
-      .stream({ method: (req.method ?? 'POST') as 'POST', path: req.url ?? '/', headers: passOn(req.headers), body }, ({ statusCode, headers }) => {
+      .stream({ method: (req.method ?? 'POST') as 'POST', path: req.url ?? '/', headers: passOn(req.headers), body, ...(H2C ? { idempotent: true } : {}) }, ({ statusCode, headers }) => {
         res.writeHead(statusCode, passOn(headers));
         return res;
       })

@@ -125,9 +125,9 @@ describe('desiredPoolParents', () => {
       want: { 'default/gemma': [`${GW}/Gateway/default/infergate: Accepted=True/Accepted, ResolvedRefs=False/InvalidExtensionRef`] },
     },
     {
-      name: 'a ref to another existing Service (an external picker, not called yet) still resolves',
+      name: 'a ref to another existing Service (an external picker) resolves',
       resources: [inferencePool('gemma').selects({ app: 'gemma' }).picker('other-epp'), route('r1').parent('infergate').rule(pool('gemma'))],
-      extra: { pickerRef: () => ({ picker: 'external', service: 'default/other-epp', reason: 'spec.endpointPickerRef names Service default/other-epp' }) },
+      extra: { pickerRef: () => ({ picker: 'external', service: 'default/other-epp', address: { target: '10.96.0.12:9002', serviceHost: 'epp.default.svc', via: 'Service default/epp at its clusterIP 10.96.0.12, port.number' }, reason: 'spec.endpointPickerRef names Service default/other-epp' }) },
       want: { 'default/gemma': [`${GW}/Gateway/default/infergate: ${ACCEPTED}`] },
     },
     {
@@ -189,8 +189,8 @@ spec:
     const resources = [inferencePool('gemma').selects({ app: 'gemma' }), route('r1').parent('infergate').rule(pool('gemma'))];
     const missing = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'missing', reason: 'spec.endpointPickerRef names Service default/gone, which does not exist' }) }));
     assert.match(missing.get('default/gemma')![0]!.conditions[1]!.message, /Service default\/gone, which does not exist; requests to this pool get 500 invalid_endpoint_picker_ref$/);
-    const external = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'external', service: 'default/epp', reason: 'spec.endpointPickerRef names Service default/epp' }) }));
-    assert.match(external.get('default/gemma')![0]!.conditions[1]!.message, /names Service default\/epp; calling an external endpoint picker is not built yet/);
+    const external = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'external', service: 'default/epp', address: { target: '10.96.0.12:9002', serviceHost: 'epp.default.svc', via: 'Service default/epp at its clusterIP 10.96.0.12, port.number' }, reason: 'spec.endpointPickerRef names Service default/epp' }) }));
+    assert.match(external.get('default/gemma')![0]!.conditions[1]!.message, /^spec\.endpointPickerRef names Service default\/epp; infergate asks that endpoint picker over ext_proc at 10\.96\.0\.12:9002 for each request$/);
     const self = desiredPoolParents(facts(resources, { pickerRef: () => ({ picker: 'self', reason: 'the pool has no spec.endpointPickerRef' }) }));
     assert.equal(self.get('default/gemma')![0]!.conditions[1]!.message, 'endpoints are picked inside infergate (EndpointPickerConfig: the default): the pool has no spec.endpointPickerRef');
   });

@@ -109,7 +109,7 @@ function resolvedRefs(poolKey: string, facts: PoolStatusFacts): ConditionJson {
   const config = `EndpointPickerConfig: ${facts.pickerOrigin(poolKey) ?? 'the default'}`;
   const message =
     ref?.picker === 'external'
-      ? `${ref.reason}; calling an external endpoint picker is not built yet, so endpoints are picked inside infergate (${config})`
+      ? `${ref.reason}; infergate asks that endpoint picker over ext_proc at ${ref.address.target} for each request`
       : `endpoints are picked inside infergate (${config})${ref ? `: ${ref.reason}` : '; spec.endpointPickerRef is not called'}`;
   return { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: truncate(message) };
 }

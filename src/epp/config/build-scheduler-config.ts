@@ -2,8 +2,8 @@
  * A checked EndpointPickerConfig spec -> plugin instances, profiles and a profile handler, applying llm-d's
  * defaults (name = type, weight 1, max-score-picker, single-profile-handler, a `default` profile).
  */
-import type { Plugin } from '../framework/plugin.js';
-import { isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
+import type { DataConsumer, Plugin } from '../framework/plugin.js';
+import { isDataProducer, isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
 import { isProfileHandler, type ProfileHandler } from '../framework/profile-handler.js';
 import { PluginConfigError, type PluginRegistry } from '../framework/registry.js';
 import type { SchedulerConfig } from '../framework/scheduler.js';
@@ -102,10 +102,24 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     }
   }
 
+  checkRequiredData(spec, plugins, issue);
   const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   if (issues.length > 0 || !handler) return { issues };
   return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, warnings } };
+}
+
+/** A scorer that reads a producer's data (`prefixMatchInfoProducerName`) needs that producer declared. */
+function checkRequiredData(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue): void {
+  const produced = new Set([...plugins.values()].filter(isDataProducer).map((p) => p.produces));
+  spec.plugins.forEach((ps, i) => {
+    const p = plugins.get(ps.name) as Partial<DataConsumer> | undefined;
+    for (const need of p?.requiredData ?? []) {
+      if (produced.has(need.key)) continue;
+      const producers = [...plugins.values()].filter(isDataProducer).map((x) => `${x.name} (${x.type})`);
+      issue(['plugins', i, 'parameters', need.field], formatSite({ at: ps.at, name: ps.name, type: ps.type }), `parameters.${need.field}`, `names no producer of this config that writes ${need.key}; declare it under plugins (e.g. type precise-prefix-cache-producer)${producers.length > 0 ? `; producers: ${producers.join(', ')}` : ''}`);
+    }
+  });
 }
 
 function hasRole(p: Plugin): boolean {

@@ -161,3 +161,21 @@ describe('Endpoint', () => {
     assert.equal(e.modelsFetchedAt, 42);
   });
 });
+
+test('endpoints carry their pool\'s appProtocol; a pool that changes it gets new endpoints, and the old ones leave', () => {
+  const ds = new Datastore();
+  const p0 = gemma0;
+  const first = ds.apply(snapshot(inferencePool('pool').selects({ app: 'gemma' }).ports(8000), p0));
+  const before = ds.endpoint('10.0.0.1:8000')!;
+  assert.equal(before.h2c, false);
+  assert.deepEqual(first.added, [before]);
+  const next = ds.apply(snapshot(inferencePool('pool').selects({ app: 'gemma' }).ports(8000).h2c(), p0));
+  const after = ds.endpoint('10.0.0.1:8000')!;
+  assert.equal(after.h2c, true);
+  assert.notEqual(after, before);
+  assert.deepEqual(next.added, [after]);
+  assert.deepEqual(next.removed, [before], 'the HTTP/1.1 endpoint leaves, so its connections are closed');
+  const same = ds.apply(snapshot(inferencePool('pool').selects({ app: 'gemma' }).ports(8000).h2c(), p0));
+  assert.equal(ds.endpoint('10.0.0.1:8000'), after, 'unchanged protocol: the same object');
+  assert.deepEqual([same.added, same.removed], [[], []]);
+});

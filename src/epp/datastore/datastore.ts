@@ -1,6 +1,7 @@
 /** Live state of every pool's endpoints, rebuilt from each config snapshot while keeping per-endpoint state. */
 import type { InferencePool } from '../../api/inference-pool.js';
 import type { ConfigSnapshot } from '../../config/snapshot.js';
+import { isH2c } from '../../upstream/h2c.js';
 import { Endpoint } from './endpoint.js';
 import type { PoolMember } from './pool-members.js';
 import { buildModelCatalog, type ModelCatalog } from './model-catalog.js';
@@ -36,6 +37,7 @@ export class Datastore {
     const next = new Map<string, Endpoint>();
     const pools = new Map<string, PoolView>();
     const added: Endpoint[] = [];
+    const replaced: Endpoint[] = [];
     for (const [key, pool] of snapshot.pools) {
       const endpoints: Endpoint[] = [];
       const excluded: PoolMember[] = [];
@@ -44,9 +46,16 @@ export class Datastore {
           excluded.push(m);
           continue;
         }
+        const h2c = isH2c(pool.appProtocol);
         for (const port of pool.targetPorts) {
-          const probe = new Endpoint(m.pod, m.pod.podIP, port);
+          const probe = new Endpoint(m.pod, m.pod.podIP, port, h2c);
+          // An address in two pools with different protocols keeps the first pool's (the snapshot warns).
           let ep = next.get(probe.address) ?? this.#endpoints.get(probe.address);
+          if (ep && ep.h2c !== h2c && !next.has(ep.address)) {
+            // The pool changed its appProtocol: a new endpoint, asked again what it serves over the new protocol.
+            replaced.push(ep);
+            ep = undefined;
+          }
           if (!ep) {
             ep = probe;
             added.push(ep);
@@ -59,7 +68,8 @@ export class Datastore {
       }
       pools.set(key, { key, pool, endpoints, excluded });
     }
-    const removed = [...this.#endpoints.values()].filter((e) => !next.has(e.address));
+    // Replaced endpoints leave too, so their connections (of the old protocol) are closed.
+    const removed = [...[...this.#endpoints.values()].filter((e) => !next.has(e.address)), ...replaced];
     const commit = (): void => {
       this.#endpoints = next;
       this.#pools = pools;

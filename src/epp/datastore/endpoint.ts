@@ -16,6 +16,12 @@ export class Endpoint {
   readonly address: string;
   readonly ip: string;
   readonly port: number;
+  /**
+   * Spoken to over HTTP/2 cleartext with prior knowledge (its pool's `appProtocol: kubernetes.io/h2c`) for
+   * requests, `GET /v1/models` and /metrics; else HTTP/1.1. Fixed for the object's life: a pool that changes
+   * protocol gets new Endpoint objects (src/epp/datastore/datastore.ts).
+   */
+  readonly h2c: boolean;
   pod: Pod;
   /** Requests the gateway has sent here that have not finished; counted at pick time. */
   inFlight = 0;
@@ -27,6 +33,11 @@ export class Endpoint {
   models: ReadonlyMap<string, ModelCard> | undefined;
   /** Why the last `GET /v1/models` failed, if it did. */
   modelsError: string | undefined;
+  /**
+   * Set while `GET /v1/models` fails because the endpoint speaks another protocol than its pool's
+   * `appProtocol` says (src/upstream/protocol-mismatch.ts): what the client's error names instead of discovery.
+   */
+  protocolMismatch: string | undefined;
   modelsFetchedAt = 0;
   /** 401 or 403 when the last `GET /v1/models` was refused for want of the right API key; else 0. */
   modelsRefused = 0;
@@ -46,10 +57,11 @@ export class Endpoint {
   /** Outlier detection's view: failures in a row and the current ejection (src/upstream/outlier-detector.ts). */
   readonly outlier = new OutlierState();
 
-  constructor(pod: Pod, ip: string, port: number) {
+  constructor(pod: Pod, ip: string, port: number, h2c = false) {
     this.pod = pod;
     this.ip = ip;
     this.port = port;
+    this.h2c = h2c;
     // IPv6 addresses are bracketed so `address` is always a valid authority and splits on the last colon.
     this.address = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
   }

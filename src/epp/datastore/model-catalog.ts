@@ -15,13 +15,20 @@ export interface ModelCatalog {
    * what to set: a model they serve is unknown here, and the 404 for it must say why.
    */
   readonly refused?: readonly { pod: string; message: string }[];
+  /**
+   * Endpoints that speak another HTTP version than their pool's `appProtocol` says, so they could not say what
+   * they serve (src/upstream/protocol-mismatch.ts); the 404 names the protocol, not discovery.
+   */
+  readonly mismatched?: readonly { pod: string; address: string; message: string }[];
 }
 
 export function buildModelCatalog(endpoints: Iterable<Endpoint>): ModelCatalog {
   const models = new Map<string, CatalogEntry>();
   const refused: { pod: string; message: string }[] = [];
+  const mismatched: { pod: string; address: string; message: string }[] = [];
   for (const ep of endpoints) {
     if (ep.modelsRefused !== 0) refused.push({ pod: ep.podKey, message: ep.modelsError ?? `GET ${ep.origin}/v1/models answered ${ep.modelsRefused}` });
+    if (ep.protocolMismatch !== undefined) mismatched.push({ pod: ep.podKey, address: ep.address, message: ep.protocolMismatch });
     if (!ep.models) continue;
     for (const card of ep.models.values()) {
       const e = models.get(card.id);
@@ -29,5 +36,5 @@ export function buildModelCatalog(endpoints: Iterable<Endpoint>): ModelCatalog {
       else if (!e.pods.includes(ep.podKey)) e.pods.push(ep.podKey);
     }
   }
-  return { models, ...(refused.length > 0 ? { refused } : {}) };
+  return { models, ...(refused.length > 0 ? { refused } : {}), ...(mismatched.length > 0 ? { mismatched } : {}) };
 }

@@ -1,5 +1,7 @@
 /** Learns what each endpoint serves from its `GET /v1/models`, every few seconds and right after a failure. */
 import { Agent, request } from 'undici';
+import { h2cOptions } from '../../upstream/h2c.js';
+import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 import type { Datastore } from './datastore.js';
 import type { Endpoint } from './endpoint.js';
@@ -27,6 +29,8 @@ export class ModelDiscovery {
   #store: Datastore;
   #opts: DiscoveryOptions;
   #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
+  /** For endpoints of `appProtocol: kubernetes.io/h2c` pools; made on first use. */
+  #h2cAgent: Agent | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** One fetch per endpoint at a time; a burst of failures must not become a burst of probes. */
   #pending = new Map<Endpoint, Promise<void>>();
@@ -60,7 +64,7 @@ export class ModelDiscovery {
   async close(): Promise<void> {
     this.stop();
     await Promise.allSettled(this.#pending.values());
-    await this.#agent.close();
+    await Promise.all([this.#agent.close(), this.#h2cAgent?.close()]);
   }
 
   refreshAll(endpoints: Iterable<Endpoint> = this.#store.endpoints()): Promise<void> {
@@ -81,7 +85,7 @@ export class ModelDiscovery {
     const url = `${ep.origin}/v1/models`;
     try {
       const res = await request(url, {
-        dispatcher: this.#agent,
+        dispatcher: ep.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 2, ...h2cOptions(undefined) })) : this.#agent,
         headers: this.#opts.auth?.headersFor(ep),
         headersTimeout: this.#opts.timeoutMs,
         bodyTimeout: this.#opts.timeoutMs,
@@ -101,10 +105,12 @@ export class ModelDiscovery {
         ep.setModels(parseModelList(JSON.parse(text)), Date.now());
         ep.markReachable();
       }
+      ep.protocolMismatch = undefined;
     } catch (e) {
       const err = e as Error & { code?: string };
       ep.modelsRefused = 0;
-      ep.modelsError = `GET ${url} failed: ${err.code ?? err.name}: ${err.message}`;
+      ep.protocolMismatch = protocolMismatch(err, ep.h2c);
+      ep.modelsError = `GET ${url} failed: ${ep.protocolMismatch ?? `${err.code ?? err.name}: ${err.message}`}`;
       this.#opts.onError?.(ep, ep.modelsError);
     }
     if (modelsSignature(ep) !== before) {

@@ -55,11 +55,27 @@ export class ParamReader {
   #params: Record<string, unknown>;
   #known = new Set<string>();
   #warn: (message: string) => void;
+  /** `tokenProcessorConfig.` for a nested mapping's reader: messages name the whole path. */
+  readonly #path: string;
+  readonly #children: ParamReader[] = [];
 
-  constructor(site: PluginSite, params: Record<string, unknown>, warn: (message: string) => void = () => {}) {
+  constructor(site: PluginSite, params: Record<string, unknown>, warn: (message: string) => void = () => {}, path = '') {
     this.site = site;
     this.#params = params;
     this.#warn = warn;
+    this.#path = path;
+  }
+
+  /**
+   * A reader of the nested mapping under `key` (llm-d's `tokenProcessorConfig: {blockSize: 64}`), empty when it is
+   * absent. Its messages name `parameters.key.sub`, and its unknown keys are rejected by this reader's `finish`.
+   */
+  child(key: string): ParamReader {
+    const v = this.raw(key);
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) this.fail(key, `must be a mapping, got ${describeValue(v)}`);
+    const c = new ParamReader(this.site, (v ?? {}) as Record<string, unknown>, this.#warn, `${this.#path}${key}.`);
+    this.#children.push(c);
+    return c;
   }
 
   /** The raw value (undefined or null when absent); marks the key known. */
@@ -75,7 +91,7 @@ export class ParamReader {
   }
 
   fail(key: string, reason: string): never {
-    throw new PluginConfigError(this.site, `parameters.${key}`, reason);
+    throw new PluginConfigError(this.site, `parameters.${this.#path}${key}`, reason);
   }
 
   warn(message: string): void {
@@ -159,11 +175,12 @@ export class ParamReader {
 
   /** Accepts a parameter llm-d still parses but that does nothing here, with a warning when it is set. */
   ignored(key: string, why: string): void {
-    if (this.has(key)) this.warn(`parameters.${key} is ignored: ${why}`);
+    if (this.has(key)) this.warn(`parameters.${this.#path}${key} is ignored: ${why}`);
   }
 
-  /** Rejects every parameter no getter asked for. Called by the registry after the factory returned. */
+  /** Rejects every parameter no getter asked for (nested readers' too). Called by the registry after the factory returned. */
   finish(): void {
+    for (const c of this.#children) c.finish();
     const unknown = Object.keys(this.#params).filter((k) => !this.#known.has(k));
     const first = unknown[0];
     if (first === undefined) return;
@@ -171,7 +188,7 @@ export class ParamReader {
     const hint = closest(first, known);
     this.fail(
       first,
-      `unknown parameter${hint ? ` (did you mean ${hint}?)` : ''}; ${known.length > 0 ? `known parameters: ${known.join(', ')}` : `${this.site.type} takes no parameters`}`,
+      `unknown parameter${hint ? ` (did you mean ${hint}?)` : ''}; ${known.length > 0 ? `known parameters${this.#path ? ` of ${this.#path.slice(0, -1)}` : ''}: ${known.join(', ')}` : `${this.site.type} takes no parameters`}`,
     );
   }
 }

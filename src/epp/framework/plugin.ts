@@ -69,6 +69,26 @@ export interface ResponseHeaders extends Plugin {
   responseHeaders(ctx: SchedulingContext, served: Endpoint, set: (name: string, value: string) => void): void;
 }
 
+/**
+ * Runs once per request before the scheduling cycle (llm-d's DataProducer, PrepareRequestData phase): puts in the
+ * CycleState what scorers read (a prompt's tokens, its precise prefix match). `wait` false (the ext_proc picker,
+ * which answers synchronously) means use what is at hand now and fetch the rest in the background. Returns a
+ * promise only when it waits; it bounds the wait itself and never rejects.
+ */
+export interface DataProducer extends Plugin {
+  /** CycleState keys this producer reads that another produces: it runs after the producers of those keys. */
+  readonly consumes?: readonly string[];
+  /** The CycleState key it writes. */
+  readonly produces?: string;
+  produce(ctx: SchedulingContext, endpoints: readonly Endpoint[], wait: boolean): Promise<void> | void;
+}
+
+/** A plugin that reads a CycleState key some DataProducer of the same config must write (checked at build). */
+export interface DataConsumer extends Plugin {
+  /** The keys and the parameter that named each (for the message). */
+  readonly requiredData: readonly { key: string; field: string }[];
+}
+
 /** A plugin that keeps state per endpoint address; `forget` drops it when the endpoint leaves every pool. */
 export interface EndpointStateHolder extends Plugin {
   forget(address: string): void;
@@ -86,3 +106,4 @@ export const isPreRequest = implementing<PreRequest>('preRequest');
 export const isResponseComplete = implementing<ResponseComplete>('responseComplete');
 export const isResponseHeaders = implementing<ResponseHeaders>('responseHeaders');
 export const isEndpointStateHolder = implementing<EndpointStateHolder>('forget');
+export const isDataProducer = implementing<DataProducer>('produce');

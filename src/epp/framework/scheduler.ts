@@ -1,8 +1,8 @@
 /** The scheduler: a profile handler over named profiles, and the request-lifecycle hooks around a pick. */
 import type { Endpoint } from '../datastore/endpoint.js';
 import { CycleState } from './cycle-state.js';
-import type { EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
-import { isEndpointStateHolder } from './plugin.js';
+import type { DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
+import { isDataProducer, isEndpointStateHolder } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
 import { runCycle, runPreRequest, type CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
@@ -33,6 +33,24 @@ export interface ScheduleResult {
   emptiedBy?: { profile: string; filter: Filter };
 }
 
+const PRODUCED_KEY = 'scheduler/produced';
+
+/** Producers without inputs first, then each after the producers of the keys it consumes (config order otherwise). */
+function producerOrder(producers: readonly DataProducer[]): DataProducer[] {
+  const out: DataProducer[] = [];
+  const left = [...producers];
+  // Each round places at least one producer unless the rest depend on each other; those keep config order.
+  while (left.length > 0) {
+    const ready = left.filter((p) => !(p.consumes ?? []).some((key) => left.some((q) => q !== p && q.produces === key)));
+    const next = ready.length > 0 ? ready : left;
+    for (const p of next) {
+      out.push(p);
+      left.splice(left.indexOf(p), 1);
+    }
+  }
+  return out;
+}
+
 /** A fresh context for one request: its own CycleState, one `now` for every plugin. */
 export function newSchedulingContext(
   request: SchedulingRequest,
@@ -52,6 +70,8 @@ export class Scheduler {
   /** Told how long each schedule and each plugin call took (llm-d's scheduler and plugin duration metrics); unset, nothing is timed. */
   timer: SchedulingTimer | undefined;
   readonly #stateHolders: readonly EndpointStateHolder[];
+  /** DataProducers in run order (producers of a key before its consumers). */
+  readonly #producers: readonly DataProducer[];
 
   /** Whether any profile has response hooks: without, the proxy skips the calls (and their closures) per request. */
   readonly #responseHeaders: boolean;
@@ -60,9 +80,38 @@ export class Scheduler {
   constructor(config: SchedulerConfig) {
     this.config = config;
     this.#stateHolders = [...config.plugins.values()].filter(isEndpointStateHolder);
+    this.#producers = producerOrder([...config.plugins.values()].filter(isDataProducer));
     const profiles = [...config.profiles.values()];
     this.#responseHeaders = profiles.some((p) => p.responseHeaders.length > 0);
     this.#responseComplete = profiles.some((p) => p.responseComplete.length > 0);
+  }
+
+  /** Whether any plugin produces data before the cycle: without, the proxy skips `produce` altogether. */
+  get producesData(): boolean {
+    return this.#producers.length > 0;
+  }
+
+  /**
+   * Runs the DataProducers once per context, in order, before `schedule` (a second call does nothing). A promise
+   * only when one waits (`wait`: a tokenizer's answer, bounded by the producer); a producer that throws is skipped.
+   */
+  produce(ctx: SchedulingContext, candidates: readonly Endpoint[], wait = true): Promise<void> | undefined {
+    if (this.#producers.length === 0 || ctx.state.read(PRODUCED_KEY) === true) return undefined;
+    ctx.state.write(PRODUCED_KEY, true);
+    return this.#produceFrom(0, ctx, candidates, wait);
+  }
+
+  #produceFrom(first: number, ctx: SchedulingContext, candidates: readonly Endpoint[], wait: boolean): Promise<void> | undefined {
+    for (let i = first; i < this.#producers.length; i++) {
+      let pending: Promise<void> | void;
+      try {
+        pending = this.#producers[i]!.produce(ctx, candidates, wait);
+      } catch {
+        continue; // a producer's own failure leaves its data unset; scorers then fall back (llm-d logs and continues)
+      }
+      if (pending) return pending.then(() => this.#produceFrom(i + 1, ctx, candidates, wait), () => this.#produceFrom(i + 1, ctx, candidates, wait));
+    }
+    return undefined;
   }
 
   schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {

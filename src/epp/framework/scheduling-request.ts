@@ -14,6 +14,8 @@ export interface SchedulingRequest {
    * a few KiB): a large request's prompt text then costs only that much. Absent: slice `prompt`.
    */
   promptPrefix?(maxChars: number): string;
+  /** The parsed JSON body, read-only: for a plugin that needs its structure (token-producer sends `messages` to render). */
+  body?: Readonly<Record<string, unknown>>;
   /** Request header by lower-cased name (e.g. `x-session-token`). */
   header(name: string): string | undefined;
   /** From the request's InferenceObjective (`x-gateway-inference-objective`); 0 by default, negative = sheddable. */

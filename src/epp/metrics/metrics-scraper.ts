@@ -10,6 +10,8 @@ import { parsePrometheusText } from './prometheus-parser.js';
 import { isStale } from './staleness.js';
 import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
+import { h2cOptions } from '../../upstream/h2c.js';
+import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 
 const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
 
@@ -63,6 +65,8 @@ export class MetricsScraper {
   // One connection per pod is enough with one scrape in flight, and keep-alive saves a handshake per scrape.
   // Idle sockets are dropped before uvicorn's 5 s keep-alive (vLLM's server) closes them under us.
   #agent = new Agent({ keepAliveTimeout: 4_000, connections: 1 });
+  /** For endpoints of `appProtocol: kubernetes.io/h2c` pools; made on first use. */
+  #h2cAgent: Agent | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pending = new Map<Endpoint, Promise<void>>();
   #closed: Promise<void> | undefined;
@@ -128,7 +132,7 @@ export class MetricsScraper {
   /** Stops, waits for scrapes in flight, then closes the connections; idempotent. */
   close(): Promise<void> {
     this.stop();
-    this.#closed ??= Promise.allSettled(this.#pending.values()).then(() => this.#agent.close());
+    this.#closed ??= Promise.allSettled(this.#pending.values()).then(() => Promise.all([this.#agent.close(), this.#h2cAgent?.close()])).then(() => undefined);
     return this.#closed;
   }
 
@@ -166,7 +170,8 @@ export class MetricsScraper {
       metricsScrapeStarted(ep, Date.now());
       // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
       const auth = this.options.auth?.headersFor(ep);
-      const res = await getText(this.#agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: auth ? { ...ACCEPT, ...auth } : ACCEPT });
+      const agent = ep.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 1, ...h2cOptions(undefined) })) : this.#agent;
+      const res = await getText(agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: auth ? { ...ACCEPT, ...auth } : ACCEPT });
       if (isAuthRefusal(res.statusCode)) throw new RefusedError(res.statusCode);
       if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
       const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
@@ -178,7 +183,7 @@ export class MetricsScraper {
       this.#stats.failures++;
       ep.metricsFailures++;
       const err = e as Error & { code?: string };
-      const why = err.name === 'TimeoutError' ? err.message : `${err.code ?? err.name}: ${err.message}`;
+      const why = err.name === 'TimeoutError' ? err.message : (protocolMismatch(err, ep.h2c) ?? `${err.code ?? err.name}: ${err.message}`);
       const url = `${ep.origin}${path}`;
       ep.metricsRefused = e instanceof RefusedError ? e.status : 0;
       const message = e instanceof RefusedError ? (this.options.auth?.refused(ep, url, e.status) ?? refusalMessage(url, e.status, undefined, undefined)) : `GET ${url} failed: ${why}`;

@@ -1,10 +1,15 @@
-/** `prefix-cache-scorer` (approximate, llm-d/GIE's default): prefers endpoints believed to hold the prompt's prefix. */
+/**
+ * `prefix-cache-scorer` (approximate, llm-d/GIE's default): prefers endpoints believed to hold the prompt's prefix.
+ * With `prefixMatchInfoProducerName` it scores what that producer found instead (llm-d's precise pipeline), and
+ * keeps its own approximate view for the endpoints whose precise view cannot be trusted at the moment.
+ */
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
 import { PrefixIndex, type AddHint } from './prefix-index.js';
 import { ScoreBuffer } from '../framework/score-buffer.js';
+import { prefixMatchInfoKey, type PrefixMatchInfo } from './prefix-match-info.js';
 
 export const PREFIX_CACHE_SCORER_TYPE = 'prefix-cache-scorer';
 /** llm-d's estimate, used since the prompt is not tokenized. */
@@ -19,6 +24,12 @@ export interface PrefixCacheParams {
   /** When set, caps matching in tokens instead: maxPrefixTokensToMatch / blockSizeTokens blocks. */
   maxPrefixTokensToMatch: number;
   lruCapacityPerServer: number;
+  /** llm-d's `prefixMatchInfoProducerName`: score the match info this producer writes (precise prefix); '' = none. */
+  prefixMatchInfoProducerName: string;
+  /** llm-d's `matchLengthWeight` (0..1): weight of the matched length against the matched ratio. */
+  matchLengthWeight: number;
+  /** llm-d's `matchLengthScaleTokens`: matched tokens at which the length term reaches 1. */
+  matchLengthScaleTokens: number;
 }
 
 export const DEFAULT_PREFIX_CACHE_PARAMS: PrefixCacheParams = {
@@ -27,6 +38,9 @@ export const DEFAULT_PREFIX_CACHE_PARAMS: PrefixCacheParams = {
   maxPrefixBlocksToMatch: 256,
   maxPrefixTokensToMatch: 0,
   lruCapacityPerServer: 31_250,
+  prefixMatchInfoProducerName: '',
+  matchLengthWeight: 0,
+  matchLengthScaleTokens: 8192,
 };
 
 /** What one cycle computed, kept in the CycleState: PreRequest (and a failover's next cycle) do not rehash. */
@@ -88,9 +102,55 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
     this.deferUpdates = options.deferUpdates ?? true;
     this.params = { ...DEFAULT_PREFIX_CACHE_PARAMS, ...params };
     this.#key = prefixCycleStateKey(name);
+    this.#infoKey = this.params.prefixMatchInfoProducerName === '' ? undefined : prefixMatchInfoKey(this.params.prefixMatchInfoProducerName);
+  }
+
+  readonly #infoKey: string | undefined;
+
+  /** The producer this scorer reads (checked when the config is built: it must be declared). */
+  get requiredData(): readonly { key: string; field: string }[] {
+    return this.#infoKey === undefined ? [] : [{ key: this.#infoKey, field: 'prefixMatchInfoProducerName' }];
   }
 
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
+    const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);
+    if (info && info.totalBlocks > 0) return this.#scorePrecise(ctx, endpoints, info);
+    return this.#scoreApproximate(ctx, endpoints);
+  }
+
+  /**
+   * The producer's matches (llm-d: matched / total, with the length term when weighted); an endpoint whose precise
+   * view is untrusted keeps its approximate score, so a broken event stream never steers a pick.
+   */
+  #scorePrecise(ctx: SchedulingContext, endpoints: readonly Endpoint[], info: PrefixMatchInfo): Float64Array {
+    const untrusted = info.untrusted;
+    const scores = untrusted.size > 0 ? this.#scoreApproximate(ctx, endpoints) : this.#scores.zeros(endpoints.length);
+    const state = this.#state(ctx, endpoints);
+    let hit = false;
+    for (let i = 0; i < endpoints.length; i++) {
+      const address = (endpoints[i] as Endpoint).address;
+      if (untrusted.size > 0 && untrusted.has(address)) {
+        if ((scores[i] as number) > 0) hit = true;
+        continue;
+      }
+      const m = info.matches.size === 0 ? undefined : info.matches.get(address);
+      scores[i] = m === undefined ? 0 : this.#combine(m, info.totalBlocks, info.blockSizeTokens);
+      if (m !== undefined && m > 0) hit = true;
+    }
+    state.hit = hit;
+    return scores;
+  }
+
+  /** llm-d's score: w x min(1, matched tokens / scale)^2 + (1 - w) x matched / total. */
+  #combine(matched: number, total: number, blockTokens: number): number {
+    const ratio = matched / total;
+    const w = this.params.matchLengthWeight;
+    if (w === 0) return ratio;
+    const len = Math.min(1, (matched * blockTokens) / this.params.matchLengthScaleTokens);
+    return w * len * len + (1 - w) * ratio;
+  }
+
+  #scoreApproximate(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
     const scores = this.#scores.zeros(n);
     const state = this.#state(ctx, endpoints);
@@ -109,7 +169,7 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
         if (i < 0) continue;
         s.hint = i;
       }
-      scores[i] = s.matched / total;
+      scores[i] = this.params.matchLengthWeight === 0 ? s.matched / total : this.#combine(s.matched, total, state.blockBytes / AVERAGE_CHARS_PER_TOKEN);
       state.hit = true;
     }
     return scores;
@@ -117,7 +177,12 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
 
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {
     const state = this.#state(ctx, [picked]);
-    this.matchObserver?.(this, this.index.matchedBy(state.hashes, picked), state.hashes.count, state.blockBytes);
+    const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);
+    if (info && info.totalBlocks > 0 && !info.untrusted.has(picked.address)) {
+      this.matchObserver?.(this, info.matches.get(picked.address) ?? 0, info.totalBlocks, info.blockSizeTokens * AVERAGE_CHARS_PER_TOKEN);
+    } else this.matchObserver?.(this, this.index.matchedBy(state.hashes, picked), state.hashes.count, state.blockBytes);
+    // The producer learns the pick (speculative indexing); this index records it too, to stay a warm fallback.
+    info?.picked?.(picked);
     if (state.hashes.count === 0) return;
     if (!this.deferUpdates) {
       this.index.add(state.hashes, picked, this.#capacity(picked));
@@ -179,7 +244,9 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
  * blockSizeTokens x 4 bytes of prompt), `maxPrefixBlocksToMatch` (default 256), `maxPrefixTokensToMatch`
  * (default unset; when set it caps in tokens instead), `lruCapacityPerServer` (default 31250).
  * The older character sizes `blockSize` and `hashBlockSize` are accepted with a warning (llm-d now refuses
- * `blockSize` alone); `blockSizeTokens` wins when both are given.
+ * `blockSize` alone); `blockSizeTokens` wins when both are given. llm-d's generic scorer's `prefixMatchInfoProducerName`
+ * (score a producer's match info, e.g. `precise-prefix-cache-producer`), `matchLengthWeight` (default 0) and
+ * `matchLengthScaleTokens` (default 8192) are read too.
  */
 export const prefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
   const autoTune = r.boolean('autoTune', DEFAULT_PREFIX_CACHE_PARAMS.autoTune);
@@ -198,5 +265,9 @@ export const prefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
   const maxPrefixBlocksToMatch = r.positiveInt('maxPrefixBlocksToMatch', DEFAULT_PREFIX_CACHE_PARAMS.maxPrefixBlocksToMatch);
   const maxPrefixTokensToMatch = r.int('maxPrefixTokensToMatch', 0, { min: 0 });
   const lruCapacityPerServer = r.positiveInt('lruCapacityPerServer', DEFAULT_PREFIX_CACHE_PARAMS.lruCapacityPerServer);
-  return new PrefixCacheScorer(name, { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer });
+  const prefixMatchInfoProducerName = r.string('prefixMatchInfoProducerName', '');
+  const matchLengthWeight = r.number('matchLengthWeight', 0, { min: 0, max: 1 });
+  const matchLengthScaleTokens = r.int('matchLengthScaleTokens', DEFAULT_PREFIX_CACHE_PARAMS.matchLengthScaleTokens);
+  if (matchLengthWeight > 0 && matchLengthScaleTokens <= 0) r.fail('matchLengthScaleTokens', `must be above 0 when matchLengthWeight is above 0, got ${matchLengthScaleTokens}`);
+  return new PrefixCacheScorer(name, { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer, prefixMatchInfoProducerName, matchLengthWeight, matchLengthScaleTokens });
 };

@@ -1,6 +1,8 @@
 /** Every built-in plugin, registered by its llm-d type string in one visible list. No import side effects. */
 import { PluginRegistry } from '../framework/registry.js';
 import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
+import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
+import { DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory } from './destination-endpoint-served-verifier.js';
 import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
 import { KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory } from './kv-cache-utilization-scorer.js';
 import { BY_LABEL_SELECTOR_TYPE, LABEL_SELECTOR_FILTER_TYPE, byLabelSelectorFactory, labelSelectorFilterFactory } from './label-selector-filter.js';
@@ -8,12 +10,15 @@ import { LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory } from './load-aware-sco
 import { LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory } from './lora-affinity-scorer.js';
 import { MAX_SCORE_PICKER_TYPE, maxScorePickerFactory } from './max-score-picker.js';
 import { NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory } from './no-hit-lru-scorer.js';
+import { PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory } from './precise-prefix-cache-producer.js';
+import { PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory } from './precise-prefix-cache-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
 import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session-affinity-scorer.js';
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
+import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
 import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
 
@@ -37,11 +42,23 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory)
       .register(SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory)
       .register(NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory)
+      // llm-d's older all-in-one precise scorer: a precise-prefix-cache-producer and a prefix-cache-scorer in one
+      .register(PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory)
       // pickers
       .register(MAX_SCORE_PICKER_TYPE, maxScorePickerFactory)
       .register(RANDOM_PICKER_TYPE, randomPickerFactory)
       .register(WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory)
       // profile handlers
       .register(SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory)
+      // data producers: run before each cycle; precise prefix scoring from the pods' KV events (issue #14)
+      .register(TOKEN_PRODUCER_TYPE, tokenProducerFactory)
+      .register(LEGACY_TOKENIZER_TYPE, legacyTokenizerFactory)
+      .register(PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory)
+      // llm-d's data-layer sources: built into the gateway, accepted so llm-d's configs load unchanged
+      .register(ENDPOINT_NOTIFICATION_SOURCE_TYPE, dataLayerSourceFactory(ENDPOINT_NOTIFICATION_SOURCE_TYPE))
+      .register(METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory(METRICS_DATA_SOURCE_TYPE))
+      .register(CORE_METRICS_EXTRACTOR_TYPE, dataLayerSourceFactory(CORE_METRICS_EXTRACTOR_TYPE))
+      // response hooks: GIE's conformance EPP reports the served endpoint with it; off unless a config names it
+      .register(DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory)
   );
 }

@@ -28,6 +28,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   no_healthy_endpoint: 'ServiceUnavailable',
   invalid_endpoint_picker_ref: 'Internal',
   endpoint_picker_unavailable: 'ServiceUnavailable',
+  endpoint_picker_rejected: 'ServiceUnavailable',
   upstream_unavailable: 'ServiceUnavailable',
   not_ready: 'ServiceUnavailable',
   too_many_connections: 'ServiceUnavailable',

@@ -20,6 +20,8 @@ import { EndpointCollector } from './endpoint-collector.js';
 import { register, type Collectable } from './family.js';
 import { infoFamilies } from './info-metrics.js';
 import { KubeCollector } from './kube-collector.js';
+import { kvEventsFamilies } from './kv-events-metrics.js';
+import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { PoolCollector } from './pool-collector.js';
 import { PrefixMetrics } from './prefix-metrics.js';
@@ -35,6 +37,8 @@ export interface MetricsSources {
   datastore: Datastore;
   schedulers: PoolSchedulers;
   upstream?: { outliers: { stats: OutlierStats }; credentials?: { pools(): Iterable<PoolCredential> } };
+  /** The precise prefix index and its KV-event feeds (src/epp/plugin-host.ts). */
+  plugins?: { kvEvents: KvEventsHub };
 }
 
 export class GatewayMetrics {
@@ -81,6 +85,7 @@ export class GatewayMetrics {
     new PoolCollector(sources.datastore).register(this.registry);
     new EndpointCollector({ datastore: sources.datastore, schedulers: sources.schedulers, ...(sources.upstream ? { outlierStats: sources.upstream.outliers.stats } : {}) }).register(this.registry);
     new CredentialCollector({ datastore: sources.datastore, ...(sources.upstream?.credentials ? { credentials: sources.upstream.credentials } : {}) }).register(this.registry);
+    this.add(kvEventsFamilies(() => sources.plugins?.kvEvents));
     this.prefix.watch(sources.schedulers);
     sources.schedulers.instrument((scheduler) => {
       scheduler.timer = this.scheduler;

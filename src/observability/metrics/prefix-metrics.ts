@@ -32,10 +32,13 @@ export class PrefixMetrics {
       const out = new Map<string, { name: string; type: string; entries: number }>();
       for (const ps of this.#schedulers?.all() ?? []) {
         for (const p of ps.scheduler.config.plugins.values()) {
-          if (!(p instanceof PrefixCacheScorer)) continue;
+          // The precise index is shared by instances of equal settings: each plugin reports it once, not per pool.
+          const precise = (p as { indexSize?: unknown }).indexSize;
+          if (!(p instanceof PrefixCacheScorer) && typeof precise !== 'number') continue;
           const key = `${p.name}\u0000${p.type}`;
           const e = out.get(key) ?? { name: p.name, type: p.type, entries: 0 };
-          e.entries += p.index.entries;
+          if (p instanceof PrefixCacheScorer) e.entries += p.index.entries;
+          else e.entries = Math.max(e.entries, precise as number);
           out.set(key, e);
         }
       }

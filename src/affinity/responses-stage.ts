@@ -1,0 +1,138 @@
+/**
+ * Response affinity in the request plan: requests on a stored response are routed to the endpoint that
+ * created it (the model, base model and pool from when it was created), creations are watched for their id,
+ * and a follow-up naming `previous_response_id` goes back to the same endpoint.
+ */
+import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
+import type { PoolView } from '../epp/datastore/datastore.js';
+import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js';
+import { NoEndpointError } from '../epp/eligibility.js';
+import type { ResponseAffinity, ResponseOwner } from './response-affinity.js';
+import { ResponseIdTap, type BodyTap } from './response-id-tap.js';
+import type { StoredResponseRef } from './stored-response-path.js';
+
+/** What planning needs of a request and its plan (src/proxy/plan-request.ts), without depending on it. */
+interface PlanLike {
+  model?: string;
+  rewrittenFrom?: string;
+  base?: { model: string; baseModel: string; isAdapter: boolean; source: string };
+  json?: Record<string, unknown>;
+  view?: PoolView;
+  routingHeaders: Record<string, string>;
+  pin?: EndpointPin;
+  answerHook?: AnswerHook;
+}
+
+/** The pick is held to one endpoint, the one holding a stored response. */
+export interface EndpointPin {
+  /** `ip:port`. */
+  readonly endpoint: string;
+  readonly responseId: string;
+  /** A request on the stored response itself fails when the endpoint is gone; a follow-up routes as usual then. */
+  readonly strict: boolean;
+}
+
+/** Told of the upstream's answer before its body passes; returns the tap for the body (`next`, or one that reads and passes on). */
+export interface AnswerHook {
+  answered(status: number, endpoint: string, next: BodyTap | undefined): BodyTap | undefined;
+}
+
+/**
+ * `POST /v1/responses`: a stored response's id is remembered with the endpoint that answered; a follow-up
+ * (`previous_response_id`) known here is pinned to its endpoint, if that endpoint still serves the model.
+ */
+export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike): void {
+  const json = plan.json;
+  if (!json) return;
+  // OpenAI's default is to store; vLLM stores when VLLM_ENABLE_RESPONSES_API_STORE=1 and answers 404 later otherwise.
+  if (json.store !== false) plan.answerHook = new RememberResponse(affinity, plan);
+  const previous = json.previous_response_id;
+  if (typeof previous !== 'string') return;
+  const owner = affinity.lookup(previous);
+  if (owner) plan.pin = { endpoint: owner.endpoint, responseId: previous, strict: false };
+}
+
+/**
+ * `GET`/`DELETE /v1/responses/{id}` and `POST .../cancel`: no body, no model. The routing headers are those the
+ * response was created with, so the same HTTPRoute rule matches, and the pick is pinned to its endpoint.
+ * Throws 404 response_not_found for an id this gateway did not forward.
+ */
+export function planStoredResponse(affinity: ResponseAffinity, ref: StoredResponseRef, plan: PlanLike, headers: Map<string, string>): ResponseOwner {
+  const owner = affinity.lookup(ref.id);
+  if (!owner) throw unknownResponse(ref.id, affinity.capacity);
+  plan.pin = { endpoint: owner.endpoint, responseId: ref.id, strict: true };
+  plan.base = { model: owner.model, baseModel: owner.baseModel, isAdapter: owner.model !== owner.baseModel, source: `response ${ref.id}, created through this gateway` };
+  plan.routingHeaders[MODEL_NAME_HEADER] = owner.model;
+  plan.routingHeaders[BASE_MODEL_NAME_HEADER] = owner.baseModel;
+  headers.set(MODEL_NAME_HEADER, owner.model);
+  headers.set(BASE_MODEL_NAME_HEADER, owner.baseModel);
+  if (ref.action === 'delete') plan.answerHook = new ForgetResponse(affinity, ref.id);
+  return owner;
+}
+
+/**
+ * The routed pool held to the pinned endpoint. When that endpoint is not in the pool any more: a follow-up
+ * routes as usual; a request on the stored response gets 503 with retry-after while its pod is not Ready,
+ * and 404 response_not_found when the pod is gone (and the response with it).
+ */
+export function pinnedView(view: PoolView, pin: EndpointPin, model: string | undefined): PoolView {
+  const ep = view.endpoints.find((e) => e.address === pin.endpoint);
+  if (ep && (pin.strict || model === undefined || ep.serves(model) === true)) return { ...view, endpoints: [ep] };
+  if (!pin.strict) return view;
+  const ip = pin.endpoint.slice(0, pin.endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const starting = view.excluded.find((m) => m.pod.podIP === ip);
+  if (starting) {
+    const pod = `${starting.pod.meta.namespace}/${starting.pod.meta.name}`;
+    throw new NoEndpointError(`response \`${pin.responseId}\` is held by endpoint ${pin.endpoint} (pod ${pod}), which cannot take requests now: ${starting.excluded ?? 'excluded'}. Retry shortly`, [], RETRY_AFTER_SECONDS);
+  }
+  throw new GatewayError(
+    'response_not_found',
+    `response \`${pin.responseId}\` was created on endpoint ${pin.endpoint}, which is no longer an endpoint of InferencePool ${view.key} (its pod was deleted or replaced). A model server keeps stored responses in the memory of the pod that created them, so this one is gone; create it again`,
+    'response_id',
+    false,
+  );
+}
+
+function unknownResponse(id: string, capacity: number): GatewayError {
+  return new GatewayError(
+    'response_not_found',
+    `response \`${id}\` is not known to this gateway. A model server keeps a stored response in the memory of the pod that created it, and the gateway routes GET and DELETE /v1/responses/{id} to that pod by the ids of the responses it forwarded (the latest ${capacity}, --max-response-ids). This one was not created through this gateway process: created before it started, through another gateway replica, with "store": false, or forgotten since`,
+    'response_id',
+    false,
+  );
+}
+
+/** A created response's id, read from its first bytes, is remembered with the endpoint that answered. */
+class RememberResponse implements AnswerHook {
+  readonly #affinity: ResponseAffinity;
+  readonly #plan: PlanLike;
+
+  constructor(affinity: ResponseAffinity, plan: PlanLike) {
+    this.#affinity = affinity;
+    this.#plan = plan;
+  }
+
+  answered(status: number, endpoint: string, next: BodyTap | undefined): BodyTap | undefined {
+    const plan = this.#plan;
+    const model = plan.rewrittenFrom ?? plan.model;
+    if (status < 200 || status >= 300 || !plan.view || model === undefined) return next;
+    const owner: ResponseOwner = { endpoint, pool: plan.view.key, model, baseModel: plan.base?.baseModel ?? model };
+    return new ResponseIdTap((id) => this.#affinity.remember(id, owner), next);
+  }
+}
+
+/** A deleted response is forgotten once its endpoint confirms the delete. */
+class ForgetResponse implements AnswerHook {
+  readonly #affinity: ResponseAffinity;
+  readonly #id: string;
+
+  constructor(affinity: ResponseAffinity, id: string) {
+    this.#affinity = affinity;
+    this.#id = id;
+  }
+
+  answered(status: number, _endpoint: string, next: BodyTap | undefined): BodyTap | undefined {
+    if (status >= 200 && status < 300) this.#affinity.forget(this.#id);
+    return next;
+  }
+}

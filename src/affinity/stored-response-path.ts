@@ -1,0 +1,32 @@
+/** The Responses API paths that name a stored response instead of a model: `/v1/responses/{id}` and its `/cancel`. */
+
+const PREFIX = '/v1/responses/';
+const CANCEL = '/cancel';
+
+/** A request on a stored response: what it does, and the response's id (percent-decoded). */
+export interface StoredResponseRef {
+  readonly action: 'retrieve' | 'delete' | 'cancel';
+  readonly id: string;
+}
+
+/**
+ * `GET`/`HEAD`/`DELETE /v1/responses/{id}` and `POST /v1/responses/{id}/cancel`, as OpenAI's API and vLLM name
+ * them; undefined for any other request (a malformed escape in the id names no response).
+ */
+export function storedResponseRef(method: string, path: string): StoredResponseRef | undefined {
+  if (!path.startsWith(PREFIX)) return undefined;
+  let rest = path.slice(PREFIX.length);
+  let action: StoredResponseRef['action'];
+  if (method === 'POST' && rest.endsWith(CANCEL)) {
+    action = 'cancel';
+    rest = rest.slice(0, -CANCEL.length);
+  } else if (method === 'GET' || method === 'HEAD') action = 'retrieve';
+  else if (method === 'DELETE') action = 'delete';
+  else return undefined;
+  if (rest === '' || rest.includes('/')) return undefined;
+  try {
+    return { action, id: decodeURIComponent(rest) };
+  } catch {
+    return undefined;
+  }
+}

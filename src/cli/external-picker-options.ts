@@ -1,0 +1,47 @@
+/** `serve`'s flags for calling external endpoint pickers over ext_proc (src/epp/external), read into GatewayOptions. */
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_EXTERNAL_PICKER_OPTIONS, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
+import { formatDuration, parseDurationMs } from '../upstream/duration.js';
+import { USAGE_EXIT_CODE } from './parse-flags.js';
+
+export interface ExternalPickerFlags {
+  eppMessageTimeout?: number;
+  eppPlaintext?: boolean;
+  eppCaFile?: string;
+}
+
+export function addExternalPickerOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--epp-message-timeout <duration>',
+      `how long an external endpoint picker (a pool's endpointPickerRef to a Service other than --epp-service-name) may take to decide, as Envoy's ext_proc message_timeout; past it the pool's failureMode applies. Raise it past llm-d's flow-control queue TTL when its EPP queues requests (default: ${formatDuration(DEFAULT_EXTERNAL_PICKER_OPTIONS.messageTimeoutMs)})`,
+      (text: string): number => {
+        const ms = parseDurationMs(text);
+        if (ms === undefined || ms < 1) throw new InvalidArgumentError(`must be a duration such as "500ms", "10s" or "1m" (or whole milliseconds), at least 1ms, got ${JSON.stringify(text)}`);
+        return ms;
+      },
+    )
+    .option('--epp-plaintext', 'call external endpoint pickers in plaintext gRPC (h2c), for ones started with --secure-serving=false (default: TLS, as GIE\'s and llm-d\'s EPPs and infergate extproc serve)')
+    .option('--epp-ca-file <file>', "PEM CA certificate(s) to verify external endpoint pickers' certificates with, for the name NAME.NAMESPACE.svc of the ref's Service (default: TLS without verification, as Gateway implementations treat the EPP's self-signed certificate)");
+}
+
+/** The flags as GatewayOptions; a CA file that cannot be read exits 2 now rather than failing every request later. */
+export async function externalPickerOptionsOrExit(flags: ExternalPickerFlags): Promise<{ externalPickers: Partial<ExternalPickerOptions> }> {
+  const out: Partial<ExternalPickerOptions> = {};
+  if (flags.eppMessageTimeout !== undefined) out.messageTimeoutMs = flags.eppMessageTimeout;
+  if (flags.eppPlaintext === true) out.plaintext = true;
+  if (flags.eppCaFile !== undefined) {
+    if (flags.eppPlaintext === true) {
+      console.error('error: --epp-ca-file verifies TLS certificates; it cannot go with --epp-plaintext');
+      process.exit(USAGE_EXIT_CODE);
+    }
+    try {
+      out.caPem = await readFile(flags.eppCaFile, 'utf8');
+    } catch (e) {
+      console.error(`error: --epp-ca-file ${flags.eppCaFile}: ${(e as Error).message}`);
+      process.exit(USAGE_EXIT_CODE);
+    }
+  }
+  return { externalPickers: out };
+}

@@ -1,0 +1,35 @@
+/**
+ * llm-d's data-layer plugins (`endpoint-notification-source`, `metrics-data-source`, `core-metrics-extractor`),
+ * which its precise-prefix sample configs declare: infergate's datastore already tells plugins of endpoints coming
+ * and going and scrapes `/metrics` itself, so these load, say so once, and do nothing.
+ */
+import type { Plugin } from '../framework/plugin.js';
+import type { PluginFactory } from '../framework/registry.js';
+
+export const ENDPOINT_NOTIFICATION_SOURCE_TYPE = 'endpoint-notification-source';
+export const METRICS_DATA_SOURCE_TYPE = 'metrics-data-source';
+export const CORE_METRICS_EXTRACTOR_TYPE = 'core-metrics-extractor';
+
+const WHY: Record<string, string> = {
+  [ENDPOINT_NOTIFICATION_SOURCE_TYPE]: 'pods joining and leaving reach the KV-event plugins from the datastore',
+  [METRICS_DATA_SOURCE_TYPE]: 'every endpoint\'s /metrics is scraped by the gateway (--refresh-metrics-interval)',
+  [CORE_METRICS_EXTRACTOR_TYPE]: 'vLLM\'s metrics are read by the gateway\'s own scraper',
+};
+
+class DataLayerSource implements Plugin {
+  readonly type: string;
+  readonly name: string;
+  constructor(type: string, name: string) {
+    this.type = type;
+    this.name = name;
+  }
+}
+
+/** A factory for one of the types above: any parameters are accepted and ignored, with a note. */
+export function dataLayerSourceFactory(type: string): PluginFactory {
+  return (name, params, r) => {
+    for (const key of Object.keys(params)) r.raw(key);
+    r.warn(`has nothing to do here: ${WHY[type] ?? 'the gateway does this itself'}${Object.keys(params).length > 0 ? '; its parameters are ignored' : ''}`);
+    return new DataLayerSource(type, name);
+  };
+}

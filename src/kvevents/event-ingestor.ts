@@ -1,0 +1,174 @@
+/**
+ * Applies decoded KV-event batches to the block index, as llm-d's `kvevents.Pool` does: `BlockStored` recomputes
+ * request keys from the event's tokens (chained on the parent's request key) and maps each engine hash to them;
+ * `BlockRemoved` evicts through that map; `AllBlocksCleared` drops everything of the pod. Pure computation over the
+ * index, no sockets and no clock: the piece that moves to a worker thread if ingestion ever has to leave the
+ * request thread (it would then post index operations instead of calling the index).
+ */
+import type { BlockIndex } from './block-index.js';
+import { tierOf } from './block-index.js';
+import type { BlockKey, BlockKeyHasher } from './block-key.js';
+import { EngineKeyMap, hashHalves } from './engine-key-map.js';
+import type { BlockRemovedEvent, BlockStoredEvent, KvEventBatch } from './wire-format.js';
+
+/** What ingestion skipped and why: bounded, metric-label-safe names. */
+export type IngestProblem =
+  | 'unknown-parent' // a BlockStored chains on a block this gateway never saw stored (it joined later, or lost events)
+  | 'token-count' // a BlockStored whose token_ids are not block_hashes x block_size
+  | 'no-model' // the topic names no model, so the blocks cannot be keyed
+  | 'unsupported-cache-kind' // a hybrid-allocator group that is not full attention (llm-d skips these too)
+  | 'engine-map-overflow'; // a pod stored far more blocks than it removed: its state was reset
+
+/** KV-cache spec kinds whose blocks form a prefix chain (llm-d's isPrefixIndexableSpecKind). */
+const PREFIX_KINDS = new Set(['full_attention', 'mla_attention', 'sink_full_attention']);
+
+export interface IngestorOptions {
+  /** A pod mapping more engine hashes than this is reset (its stores outrun its removes): a memory bound. */
+  maxEngineKeysPerPod: number;
+}
+
+export class KvEventIngestor {
+  readonly hasher: BlockKeyHasher;
+  readonly index: BlockIndex;
+  readonly #opts: IngestorOptions;
+  readonly #engine = new Map<number, EngineKeyMap>();
+  /** Per pod: the cache kind of each hybrid-allocator group, learned from the stores that name it. */
+  readonly #groups = new Map<number, Map<number, string>>();
+
+  constructor(hasher: BlockKeyHasher, index: BlockIndex, opts: IngestorOptions) {
+    this.hasher = hasher;
+    this.index = index;
+    this.#opts = opts;
+  }
+
+  /**
+   * Applies one batch from the pod `podId` of the index; `model` is the topic's model (the LoRA name, when a
+   * store has one, roots its keys instead). Calls `problem` for what it skipped; never throws on event content.
+   */
+  apply(podId: number, model: string | null, batch: KvEventBatch, problem: (p: IngestProblem) => void): void {
+    for (const e of batch.events) {
+      if (e.type === 'BlockStored') this.#stored(podId, model, e, problem);
+      else if (e.type === 'BlockRemoved') this.#removed(podId, e);
+      else this.clearPod(podId);
+    }
+  }
+
+  /** Forgets everything about the pod's blocks (AllBlocksCleared, a broken stream, a publisher restart). */
+  clearPod(podId: number): void {
+    this.index.clearPod(podId);
+    this.#engine.delete(podId);
+    this.#groups.delete(podId);
+  }
+
+  /** Engine hashes mapped for the pod (tests, debug). */
+  engineKeys(podId: number): number {
+    return this.#engine.get(podId)?.size ?? 0;
+  }
+
+  #stored(podId: number, model: string | null, e: BlockStoredEvent, problem: (p: IngestProblem) => void): void {
+    if (!this.#indexable(podId, e.groupIdx, e.kvCacheSpecKind)) return problem('unsupported-cache-kind');
+    const tier = tierOf(e.medium);
+    const engine = this.#engineMap(podId);
+    const n = e.blockHashes.length;
+    if (e.tokenIds.length === 0) {
+      // An offload (a medium such as CPU, no tokens): the blocks already mapped gain the tier.
+      for (const h of e.blockHashes) {
+        const [hi, lo] = hashHalves(h);
+        engine.addTier(hi, lo, tier, (khi, klo) => this.index.add(khi, klo, podId, tier));
+      }
+      return;
+    }
+    if (e.blockSize < 1 || e.tokenIds.length !== n * e.blockSize) return problem('token-count');
+    // Blocks of an adapter are keyed by its name, as the request side keys an adapter's requests.
+    const keyModel = e.loraName !== null && e.loraName !== '' ? e.loraName : model;
+    if (keyModel === null || keyModel === '') return problem('no-model');
+    let parent: BlockKey | null = null;
+    // llm-d reads a zero parent as none.
+    if (e.parentBlockHash !== null && e.parentBlockHash !== 0n) {
+      const [phi, plo] = hashHalves(e.parentBlockHash);
+      parent = engine.lastKey(phi, plo);
+      if (parent === null) return problem('unknown-parent');
+    }
+    const cbs = this.hasher.blockSize;
+    const keys = this.hasher.keys(e.tokenIds, keyModel, parent, extrasPerBlock(e, Math.floor(e.tokenIds.length / cbs)));
+    if (keys.count === 0) return;
+    // Engine block i maps to the request blocks that overlap its tokens: 1:1 when the block sizes agree, 1:k or
+    // k:1 when one is a multiple of the other (llm-d's engineToRequestMapping).
+    for (let i = 0; i < n; i++) {
+      const from = Math.floor((i * e.blockSize) / cbs);
+      const to = Math.min(keys.count, Math.floor(((i + 1) * e.blockSize - 1) / cbs) + 1);
+      if (from >= to) continue;
+      const [hi, lo] = hashHalves(e.blockHashes[i]!);
+      engine.set(hi, lo, keys, from, to, tier);
+    }
+    this.index.addKeys(keys, podId, tier);
+    if (engine.size > this.#opts.maxEngineKeysPerPod) {
+      this.clearPod(podId);
+      problem('engine-map-overflow');
+    }
+  }
+
+  #removed(podId: number, e: BlockRemovedEvent): void {
+    if (!this.#indexable(podId, e.groupIdx, null)) return;
+    const engine = this.#engine.get(podId);
+    if (!engine) return;
+    const tier = tierOf(e.medium);
+    for (const h of e.blockHashes) {
+      const [hi, lo] = hashHalves(h);
+      engine.remove(hi, lo, tier, (khi, klo) => this.index.evict(khi, klo, podId, tier));
+    }
+  }
+
+  /** No group (a plain vLLM) is indexable; a group is when its cache kind, given or learned, chains prefixes. */
+  #indexable(podId: number, group: number | null, kind: string | null): boolean {
+    if (group === null) return true;
+    let groups = this.#groups.get(podId);
+    if (kind !== null) {
+      if (!groups) this.#groups.set(podId, (groups = new Map()));
+      groups.set(group, kind);
+    }
+    const k = kind ?? groups?.get(group);
+    return k !== undefined && PREFIX_KINDS.has(k);
+  }
+
+  #engineMap(podId: number): EngineKeyMap {
+    let m = this.#engine.get(podId);
+    if (!m) this.#engine.set(podId, (m = new EngineKeyMap()));
+    return m;
+  }
+}
+
+/**
+ * The event's `extra_keys` as llm-d's ParseRawExtraKeys reads them (a string, or a tuple whose first item is a
+ * string, is a hash), re-cut to `canonical` request blocks. A string equal to the store's LoRA name is left out:
+ * vLLM lists the adapter in every block's extra keys, and the adapter already roots the chain (as on the request side).
+ */
+function extrasPerBlock(e: BlockStoredEvent, canonical: number): (string[] | null)[] | undefined {
+  const raw = e.extraKeys;
+  if (raw === null || canonical === 0) return undefined;
+  let any = false;
+  const perEngine = raw.map((entries) => {
+    if (entries === null) return null;
+    const hashes: string[] = [];
+    for (const v of entries) {
+      const s = typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
+      if (s !== undefined && s !== e.loraName) hashes.push(s);
+    }
+    if (hashes.length === 0) return null;
+    any = true;
+    return hashes;
+  });
+  if (!any) return undefined;
+  if (perEngine.length === canonical) return perEngine;
+  const out: (string[] | null)[] = new Array<string[] | null>(canonical).fill(null);
+  if (perEngine.length < canonical) {
+    for (let j = 0; j < canonical; j++) out[j] = perEngine[Math.floor((j * perEngine.length) / canonical)] ?? null;
+  } else {
+    perEngine.forEach((h, i) => {
+      if (!h) return;
+      const j = Math.floor((i * canonical) / perEngine.length);
+      out[j] = [...(out[j] ?? []), ...h];
+    });
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * The parameters llm-d's precise prefix plugins share, read from their YAML under llm-d's names (llm-d-kv-cache
+ * docs/configuration.md): `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`,
+ * `speculativeTTL`. Plugins with equal settings share one index and one set of subscriptions.
+ */
+import type { ParamReader } from '../epp/framework/param-reader.js';
+import { DEFAULT_TIER_WEIGHTS, type TierWeights } from './block-index.js';
+import { KV_TOPIC_PREFIX } from './wire-format.js';
+
+export interface KvEventsSettings {
+  /** `tokenProcessorConfig.blockSizeTokens` (or the deprecated `blockSize`): tokens per block, default 16. */
+  readonly blockSize: number;
+  /** `tokenProcessorConfig.hashSeed`, default "". */
+  readonly hashSeed: string;
+  /** `indexerConfig.kvBlockIndexConfig.inMemoryConfig.size`: keys kept at most. */
+  readonly capacity: number;
+  /** `indexerConfig.kvBlockIndexConfig.inMemoryConfig.podCacheSize`: pods per key, default 10. */
+  readonly podsPerKey: number;
+  /** `indexerConfig.kvCacheBackendConfigs`: weight of a block per device tier (gpu 1.0, cpu 0.8). */
+  readonly tierWeights: TierWeights;
+  /** `kvEventsConfig.topicFilter`, default `kv@`. */
+  readonly topicFilter: string;
+  /** `kvEventsConfig.discoverPods` (default true): subscribe to every endpoint of the pools that use the plugin. */
+  readonly discoverPods: boolean;
+  /** `kvEventsConfig.podDiscoveryConfig.socketPort` (default 5557; llm-d's guide uses 5556), plus each endpoint's rank. */
+  readonly socketPort: number;
+  /** `kvEventsConfig.podDiscoveryConfig.replaySocketPort`: the pods' ROUTER replay socket; 0 = none. */
+  readonly replaySocketPort: number;
+  /** `kvEventsConfig.zmqEndpoint`: a socket this gateway binds that pods connect to (the older central mode). */
+  readonly zmqEndpoint: string;
+}
+
+export interface SpeculativeSettings {
+  /** `speculativeIndexing` (default false): the pick is added to the index before its events arrive. */
+  readonly enabled: boolean;
+  /** `speculativeTTL` (default 2s): how long such an entry lives. */
+  readonly ttlMs: number;
+}
+
+/** llm-d's default `inMemoryConfig.size` is 1e8 keys; a gateway bounds it to what ~130 MB holds. */
+export const DEFAULT_INDEX_CAPACITY = 1_000_000;
+export const DEFAULT_PODS_PER_KEY = 10;
+export const DEFAULT_SOCKET_PORT = 5557;
+export const DEFAULT_SPECULATIVE_TTL_MS = 2000;
+
+/** The pod annotation that overrides `socketPort` for one pod (its endpoints still add their rank). */
+export const KV_EVENTS_PORT_ANNOTATION = 'infergate.io/kv-events-port';
+/** The pod annotation that overrides `replaySocketPort` for one pod. */
+export const KV_EVENTS_REPLAY_PORT_ANNOTATION = 'infergate.io/kv-events-replay-port';
+
+/** Reads the shared parameters; throws PluginConfigError naming the nested field. */
+export function readKvEventsSettings(r: ParamReader): KvEventsSettings {
+  const tp = r.child('tokenProcessorConfig');
+  const hasTokens = tp.has('blockSizeTokens');
+  const tokens = tp.positiveInt('blockSizeTokens', 16);
+  const legacy = tp.positiveInt('blockSize', 16);
+  if (tp.has('blockSize') && hasTokens && legacy !== tokens) tp.warn(`parameters.tokenProcessorConfig.blockSize is ignored: blockSizeTokens is set`);
+  const blockSize = hasTokens ? tokens : legacy;
+  const hashSeed = tp.string('hashSeed', '');
+  const algo = tp.string('hashAlgorithm', 'cbor-fnv');
+  if (algo !== 'cbor-fnv' && algo !== '') tp.fail('hashAlgorithm', `only "cbor-fnv" (llm-d's default) is supported, got ${JSON.stringify(algo)}`);
+
+  const ix: ParamReader = r.child('indexerConfig');
+  if (ix.has('tokenizersPoolConfig')) ix.fail('tokenizersPoolConfig', 'is not supported (as in llm-d): declare a token-producer plugin, which tokenizes on a pool pod');
+  const kb = ix.child('kvBlockIndexConfig');
+  if (kb.has('redisConfig')) kb.fail('redisConfig', 'is not supported: the index is in memory, and every gateway replica builds the same one from the pods\' events');
+  if (kb.has('costAwareMemoryConfig')) kb.fail('costAwareMemoryConfig', 'is not supported: use inMemoryConfig.size to bound the index');
+  kb.ignored('enableMetrics', 'the index\'s metrics are always on (llm_d_epp_kv_cache_index_*)');
+  kb.ignored('metricsLoggingInterval', 'read the metrics on the admin port instead');
+  const mem = kb.child('inMemoryConfig');
+  const capacity = mem.positiveInt('size', DEFAULT_INDEX_CAPACITY);
+  const podsPerKey = mem.positiveInt('podCacheSize', DEFAULT_PODS_PER_KEY);
+  const tierWeights = { ...DEFAULT_TIER_WEIGHTS };
+  ix.list('kvCacheBackendConfigs', (v, path) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) ix.fail(path, 'must be a mapping {name, weight}');
+    const { name, weight } = v as { name?: unknown; weight?: unknown };
+    if (typeof name !== 'string' || typeof weight !== 'number' || !(weight >= 0)) ix.fail(path, 'needs a string `name` (gpu, cpu, ...) and a non-negative `weight`');
+    const tier = name.toLowerCase();
+    if (tier === 'gpu' || tier === 'cpu') tierWeights[tier] = weight;
+    else tierWeights.other = weight;
+  });
+
+  const ev = r.child('kvEventsConfig');
+  const zmqEndpoint = ev.string('zmqEndpoint', '');
+  if (zmqEndpoint !== '' && !/^tcp:\/\/.+:\d+$/.test(zmqEndpoint)) ev.fail('zmqEndpoint', `must be a TCP endpoint such as tcp://0.0.0.0:5557, got ${JSON.stringify(zmqEndpoint)}`);
+  const topicFilter = ev.string('topicFilter', KV_TOPIC_PREFIX);
+  ev.ignored('concurrency', 'events are applied in order on one thread; a pod\'s order is kept by design');
+  const engine = ev.string('engineType', 'vllm');
+  if (engine !== 'vllm') ev.fail('engineType', `only "vllm" is supported, got ${JSON.stringify(engine)}`);
+  const discoverPods = ev.boolean('discoverPods', true);
+  const pd = ev.child('podDiscoveryConfig');
+  const socketPort = pd.int('socketPort', DEFAULT_SOCKET_PORT, { min: 1, max: 65535 });
+  const replaySocketPort = pd.int('replaySocketPort', 0, { min: 0, max: 65535 });
+  pd.ignored('podLabelSelector', 'the pools\' own endpoints are subscribed to (their selectors already chose the pods)');
+  pd.ignored('podNamespace', 'the pools\' own endpoints are subscribed to');
+  return { blockSize, hashSeed, capacity, podsPerKey, tierWeights, topicFilter, discoverPods, socketPort, replaySocketPort, zmqEndpoint };
+}
+
+export function readSpeculativeSettings(r: ParamReader): SpeculativeSettings {
+  const enabled = r.boolean('speculativeIndexing', false);
+  const ttl = r.durationMs('speculativeTTL', DEFAULT_SPECULATIVE_TTL_MS);
+  return { enabled, ttlMs: ttl > 0 ? ttl : DEFAULT_SPECULATIVE_TTL_MS };
+}
+
+/** Equal settings share an index: this string is equal exactly when they are. */
+export function settingsKey(s: KvEventsSettings): string {
+  return JSON.stringify([s.blockSize, s.hashSeed, s.capacity, s.podsPerKey, s.tierWeights.gpu, s.tierWeights.cpu, s.tierWeights.other, s.topicFilter, s.discoverPods, s.socketPort, s.replaySocketPort, s.zmqEndpoint]);
+}
+
+/** Settings with every default, for tests and benchmarks. */
+export function defaultKvEventsSettings(over: Partial<KvEventsSettings> = {}): KvEventsSettings {
+  return {
+    blockSize: 16,
+    hashSeed: '',
+    capacity: DEFAULT_INDEX_CAPACITY,
+    podsPerKey: DEFAULT_PODS_PER_KEY,
+    tierWeights: { ...DEFAULT_TIER_WEIGHTS },
+    topicFilter: KV_TOPIC_PREFIX,
+    discoverPods: true,
+    socketPort: DEFAULT_SOCKET_PORT,
+    replaySocketPort: 0,
+    zmqEndpoint: '',
+    ...over,
+  };
+}

@@ -1,0 +1,355 @@
+/**
+ * One pod's KV-event stream as a state machine, without sockets (the subscription feeds it frames): sequence
+ * numbers, gaps and replays as llm-d's `zmq_subscriber.go` handles them, bad input, floods and silence, and
+ * whether the pod's entries in the index can be trusted right now. A pod that cannot be trusted is scored by the
+ * approximate prefix view instead (never a pick on a view known to be wrong).
+ */
+import { KvEventDecodeError, decodeKvEventBatch, decodeReplayReply, decodeSeq, type DecodedKvEventBatch, type KvEventDecodeFailure } from './wire-format.js';
+
+/** What went wrong or was noticed, as a bounded metric label. */
+export type StreamProblem =
+  | KvEventDecodeFailure
+  | 'unknown-event-type' // events of a type this gateway does not know (a newer vLLM): skipped, the rest applied
+  | 'hash-as-bytes' // hashes sent as digest bytes instead of integers: converted as llm-d does
+  | 'gap' // messages lost that no replay could bring back: the pod's entries were dropped
+  | 'sequence-reset' // the publisher restarted (its numbers went back): the pod's entries were dropped
+  | 'flood' // more than the flood limit in a second: dropped unread, the pod's entries dropped
+  | 'silent' // requests sent to the pod that must have stored blocks, and no event: its publisher has gone quiet
+  | 'replay-failed' // the replay socket did not answer in time
+  | 'disconnected';
+
+/** Problems that make the pod untrusted for the recovery period, as opposed to merely counted. */
+const FAULTS: ReadonlySet<StreamProblem> = new Set<StreamProblem>(['frame-count', 'short-seq', 'bad-seq', 'msgpack', 'batch-shape', 'event-shape', 'gap', 'flood', 'silent', 'replay-failed']);
+
+export interface PodStreamSink {
+  /** Applies one batch (in sequence order). */
+  apply(topic: string | null, batch: DecodedKvEventBatch): void;
+  /** Drops every entry of the pod: what the index holds for it may be wrong. */
+  clear(): void;
+  /** Starts a replay of every buffered batch from `fromSeq`; the answer comes back through replayReply/replayEnd. */
+  replay(fromSeq: number): void;
+  /** Counts `n` occurrences of a problem (and logs the first of each kind). */
+  problem(p: StreamProblem, detail: string, n?: number): void;
+}
+
+export interface PodStreamOptions {
+  /** Whether the pod has a replay socket. */
+  replay: boolean;
+  /** How long a pod stays untrusted after a fault with nothing new going wrong (ms). */
+  recoveryMs: number;
+  /** More payload bytes than this within one second is a flood (bytes/s). */
+  floodBytesPerSecond: number;
+  /** More messages than this within one second is a flood. */
+  floodMessagesPerSecond: number;
+  /**
+   * A pod sent this many requests whose blocks it did not hold (so it must report storing them) with no event for
+   * `silentMs` since the first of them has gone silent.
+   */
+  silentAfterRequests: number;
+  silentMs: number;
+  /** After a failed replay, no other is tried for this long (ms; llm-d's replayCooldown). */
+  replayCooldownMs: number;
+  /** Live messages kept while a replay runs; beyond, the rest count as lost. */
+  maxBufferedDuringReplay: number;
+}
+
+export const DEFAULT_POD_STREAM_OPTIONS: PodStreamOptions = {
+  replay: false,
+  recoveryMs: 10_000,
+  floodBytesPerSecond: 32 * 1024 * 1024,
+  floodMessagesPerSecond: 5_000,
+  silentAfterRequests: 3,
+  silentMs: 5_000,
+  replayCooldownMs: 30_000,
+  maxBufferedDuringReplay: 10_000,
+};
+
+/** Why the pod is not trusted now; undefined when it is. */
+export type UntrustedReason = 'connecting' | 'disconnected' | 'replaying' | 'resyncing' | 'flood' | 'silent' | 'recovering';
+
+const SEQ_UNKNOWN = -1;
+
+export class PodStream {
+  readonly #sink: PodStreamSink;
+  readonly #o: PodStreamOptions;
+  readonly #now: () => number;
+  /** The last sequence number applied; -1 before the first (or after a reset). */
+  #lastSeq = SEQ_UNKNOWN;
+  #connected = false;
+  /** Reconnected without a replay socket: untrusted until a live message shows whether anything was lost. */
+  #resyncing = false;
+  #replaying = false;
+  /** The current replay fills a gap in a history we already applied (missing batches would leave stale entries). */
+  #replayFillsGap = false;
+  #buffered: Uint8Array[][] = [];
+  #bufferOverflowed = false;
+  #replayFailedAt = -Infinity;
+  #untrustedUntil = 0;
+  #floodWindowStart = 0;
+  #windowBytes = 0;
+  #windowMessages = 0;
+  #flooding = false;
+  #lastMessageAt: number;
+  /** Requests since the last message that must have made the pod store blocks, and when the first was sent. */
+  #expected = 0;
+  #expectedSince = 0;
+  #silent = false;
+  #everConnected = false;
+  #everReplayed = false;
+  /** Messages received (live and replayed), for metrics. */
+  messages = 0;
+
+  constructor(sink: PodStreamSink, options: Partial<PodStreamOptions> = {}, now: () => number = Date.now) {
+    this.#sink = sink;
+    this.#o = { ...DEFAULT_POD_STREAM_OPTIONS, ...options };
+    this.#now = now;
+    this.#lastMessageAt = now();
+  }
+
+  /** Undefined when the pod's index entries can be used for scoring now; else why not. */
+  untrusted(): UntrustedReason | undefined {
+    if (!this.#connected) return this.#everConnected ? 'disconnected' : 'connecting';
+    if (this.#replaying) return 'replaying';
+    if (this.#flooding) return 'flood';
+    if (this.#silent || this.#checkSilent()) return 'silent';
+    if (this.#resyncing) return 'resyncing';
+    if (this.#now() < this.#untrustedUntil) return 'recovering';
+    return undefined;
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Whether a replay is running (its replies are expected). */
+  get replaying(): boolean {
+    return this.#replaying;
+  }
+
+  /** The socket connected (first time, or again after a disconnection). */
+  connected(): void {
+    if (this.#connected) return;
+    this.#connected = true;
+    const rejoin = this.#everConnected;
+    this.#everConnected = true;
+    if (this.#o.replay && !this.#replaying && this.#canReplay()) {
+      // First connection: rebuild from the publisher's buffer (llm-d's proactive replay). A reconnection: catch up
+      // on what was published while we were away.
+      this.#startReplay(this.#lastSeq === SEQ_UNKNOWN ? 0 : this.#lastSeq + 1, this.#lastSeq !== SEQ_UNKNOWN);
+    } else if (rejoin && this.#lastSeq !== SEQ_UNKNOWN) this.#resyncing = true;
+  }
+
+  /** The connection dropped: untrusted until it is back and caught up (a replay, or a live message in sequence). */
+  disconnected(): void {
+    if (!this.#connected) return;
+    this.#connected = false;
+    this.#sink.problem('disconnected', 'the KV-event connection dropped; reconnecting with backoff');
+  }
+
+  /** A message from the SUB socket. */
+  live(frames: readonly Uint8Array[]): void {
+    // A message proves the connection, should the socket's monitor not have said so yet.
+    if (!this.#connected) this.connected();
+    this.#noteMessage();
+    if (this.#overFloodLimit(frames)) return;
+    if (this.#replaying) {
+      if (this.#buffered.length < this.#o.maxBufferedDuringReplay) this.#buffered.push([...frames]);
+      else this.#bufferOverflowed = true;
+      return;
+    }
+    this.#handleLive(frames, true);
+  }
+
+  /** One reply of the running replay. */
+  replayReply(frames: readonly Uint8Array[]): void {
+    if (!this.#replaying) return;
+    this.messages++;
+    let reply;
+    try {
+      reply = decodeReplayReply(frames);
+    } catch (e) {
+      // Undecodable: end the replay here; what it did not bring counts as a gap below.
+      this.#decodeFailed(e, null);
+      return this.replayEnd(false);
+    }
+    if (reply.kind === 'end') return this.replayEnd(true);
+    this.#sequenced(reply.seq, reply.topic, reply.batch);
+  }
+
+  /** The replay finished: `ok` when its end marker arrived, false on a timeout or a socket error. */
+  replayEnd(ok: boolean): void {
+    if (!this.#replaying) return;
+    this.#replaying = false;
+    if (!ok) {
+      this.#replayFailedAt = this.#now();
+      this.#fault('replay-failed', 'the replay socket did not answer completely');
+      // A gap that the replay was to fill is now known to be lost.
+      if (this.#replayFillsGap) this.#lostHistory('gap', 'a gap in the sequence could not be replayed');
+    }
+    this.#replayFillsGap = false;
+    const pending = this.#buffered;
+    this.#buffered = [];
+    const overflowed = this.#bufferOverflowed;
+    this.#bufferOverflowed = false;
+    for (const f of pending) this.#handleLive(f, false);
+    if (overflowed) this.#lostHistory('gap', 'more live messages arrived during a replay than could be kept');
+  }
+
+  /**
+   * The gateway sent the pod a request with blocks it did not hold: the engine will store them and say so. A pod
+   * that stays quiet after several such requests has a publisher that stopped (its view goes stale).
+   */
+  expectEvents(): void {
+    if (this.#expected++ === 0) this.#expectedSince = this.#now();
+    this.#checkSilent();
+  }
+
+  #checkSilent(): boolean {
+    if (this.#silent || this.#expected < this.#o.silentAfterRequests || !this.#connected) return this.#silent;
+    const quiet = this.#now() - this.#expectedSince;
+    if (quiet < this.#o.silentMs) return false;
+    this.#silent = true;
+    this.#sink.problem('silent', `${this.#expected} requests sent to it needed new blocks, and no KV event came in ${Math.round(quiet / 1000)} s; it is scored on the approximate view until events arrive`);
+    return true;
+  }
+
+  #noteMessage(): void {
+    this.messages++;
+    this.#lastMessageAt = this.#now();
+    this.#expected = 0;
+    this.#silent = false;
+  }
+
+  /** Flood control before decoding: a flooding pod costs only this count. */
+  #overFloodLimit(frames: readonly Uint8Array[]): boolean {
+    const now = this.#now();
+    if (now - this.#floodWindowStart >= 1000) {
+      if (this.#flooding && this.#windowBytes <= this.#o.floodBytesPerSecond && this.#windowMessages <= this.#o.floodMessagesPerSecond) {
+        // A quiet second again: resume from the live stream (no replay: the buffer holds the flood), everything
+        // before is gone from the index.
+        this.#flooding = false;
+        this.#lastSeq = SEQ_UNKNOWN;
+        this.#everReplayed = true;
+        this.#untrustedUntil = now + this.#o.recoveryMs;
+      }
+      this.#floodWindowStart = now;
+      this.#windowBytes = 0;
+      this.#windowMessages = 0;
+    }
+    let bytes = 0;
+    for (const f of frames) bytes += f.byteLength;
+    this.#windowBytes += bytes;
+    this.#windowMessages++;
+    if (this.#flooding) {
+      this.#sink.problem('flood', '', 1);
+      return true;
+    }
+    if (this.#windowBytes > this.#o.floodBytesPerSecond || this.#windowMessages > this.#o.floodMessagesPerSecond) {
+      this.#flooding = true;
+      this.#replaying = false;
+      this.#buffered = [];
+      this.#lostHistory('flood', `over ${this.#o.floodMessagesPerSecond} messages or ${this.#o.floodBytesPerSecond} bytes in a second; its events are dropped unread until a quieter second`);
+      return true;
+    }
+    return false;
+  }
+
+  #handleLive(frames: readonly Uint8Array[], mayReplay: boolean): void {
+    if (frames.length !== 3) return this.#decodeFailed(new KvEventDecodeError('frame-count', `a KV-event message has ${frames.length} frames; vLLM sends 3 (topic, seq, payload)`), null);
+    let seq: number;
+    try {
+      seq = decodeSeq(frames[1]!);
+      if (seq < 0) throw new KvEventDecodeError('bad-seq', 'a live message carries the replay end marker');
+    } catch (e) {
+      return this.#decodeFailed(e, null);
+    }
+    const topic = Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, frames[0]!.byteLength).toString('utf8');
+    const last = this.#lastSeq;
+    if (last !== SEQ_UNKNOWN) {
+      if (seq === last) return; // a duplicate
+      if (seq < last) {
+        // The publisher restarted: its engine's cache is new too.
+        this.#sink.problem('sequence-reset', `sequence went back from ${last} to ${seq}: the publisher restarted`);
+        this.#sink.clear();
+        this.#lastSeq = SEQ_UNKNOWN;
+        if (mayReplay && this.#o.replay && seq > 0 && this.#canReplay()) return this.#replayThen(frames, 0, false);
+      } else if (seq > last + 1) {
+        if (mayReplay && this.#o.replay && this.#canReplay()) return this.#replayThen(frames, last + 1, true);
+        this.#lostHistory('gap', `sequence jumped from ${last} to ${seq}; ${seq - last - 1} batch(es) lost`);
+      }
+    } else if (seq > 0 && mayReplay && this.#o.replay && this.#canReplay() && !this.#everReplayed) {
+      // Joined mid-stream: fetch the history the publisher still has.
+      return this.#replayThen(frames, 0, false);
+    }
+    this.#resyncing = false;
+    this.#decodeAndApply(seq, topic, frames[2]!);
+  }
+
+  #replayThen(frames: readonly Uint8Array[], from: number, fillsGap: boolean): void {
+    this.#startReplay(from, fillsGap);
+    this.#buffered.push([...frames]);
+  }
+
+  #startReplay(from: number, fillsGap: boolean): void {
+    this.#replaying = true;
+    this.#everReplayed = true;
+    this.#replayFillsGap = fillsGap;
+    this.#sink.replay(from);
+  }
+
+  #canReplay(): boolean {
+    return this.#now() - this.#replayFailedAt >= this.#o.replayCooldownMs;
+  }
+
+  /** A replayed or live batch with a known sequence number. */
+  #sequenced(seq: number, topic: string | null, batch: DecodedKvEventBatch): void {
+    const last = this.#lastSeq;
+    if (last !== SEQ_UNKNOWN && seq <= last) return;
+    if (last !== SEQ_UNKNOWN && seq > last + 1 && this.#replayFillsGap) {
+      // The publisher's buffer no longer reaches back to the gap.
+      this.#replayFillsGap = false;
+      this.#lostHistory('gap', `the replay starts at ${seq}, after the gap that began at ${last + 1}`);
+    }
+    this.#apply(seq, topic, batch);
+  }
+
+  #decodeAndApply(seq: number, topic: string | null, payload: Uint8Array): void {
+    let batch: DecodedKvEventBatch;
+    try {
+      batch = decodeKvEventBatch(payload);
+    } catch (e) {
+      return this.#decodeFailed(e, seq);
+    }
+    this.#apply(seq, topic, batch);
+  }
+
+  #apply(seq: number, topic: string | null, batch: DecodedKvEventBatch): void {
+    this.#lastSeq = seq;
+    if (batch.unknownEventTypes.length > 0) this.#sink.problem('unknown-event-type', `events of unknown type ${[...new Set(batch.unknownEventTypes)].join(', ')} skipped`, batch.unknownEventTypes.length);
+    if (batch.hashesAsBytes > 0) this.#sink.problem('hash-as-bytes', 'block hashes arrive as bytes, not integers (VLLM_KV_EVENTS_USE_INT_BLOCK_HASHES=0?); converted', batch.hashesAsBytes);
+    this.#sink.apply(topic, batch);
+  }
+
+  /**
+   * A message that could not be read. With its sequence number known (`seq`), the batch is lost for good (a replay
+   * brings the same bytes): the pod's entries may miss its removals, so they are dropped.
+   */
+  #decodeFailed(e: unknown, seq: number | null): void {
+    if (!(e instanceof KvEventDecodeError)) throw e;
+    this.#fault(e.reason, e.message);
+    if (seq !== null) {
+      this.#sink.clear();
+      this.#lastSeq = seq;
+    }
+  }
+
+  #lostHistory(p: StreamProblem, detail: string): void {
+    this.#fault(p, `${detail}; its index entries were dropped`);
+    this.#sink.clear();
+  }
+
+  #fault(p: StreamProblem, detail: string): void {
+    this.#sink.problem(p, detail);
+    if (FAULTS.has(p)) this.#untrustedUntil = this.#now() + this.#o.recoveryMs;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The precise prefix index and its KV-event feeds, read at scrape time from the state they keep anyway: llm-d's
+ * `llm_d_epp_kv_cache_index_*` and `llm_d_epp_kv_cache_events_*` names (router `pkg/kvcache/metrics`), and
+ * infergate's own for bad input and for pods scored on the approximate view meanwhile. Nothing on the request path.
+ */
+import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
+import type { PodFeed } from '../../kvevents/kv-cache-view.js';
+import { CollectedFamily, type Emit } from './collected-family.js';
+import { alpha, type Collectable } from './family.js';
+import { LLMD } from './request-families.js';
+
+const POD = ['pod_identifier'];
+
+export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectable[] {
+  const feeds = function* (): Generator<PodFeed> {
+    for (const v of hub()?.views() ?? []) yield* v.feeds();
+  };
+  const viewSum = (stat: 'admissions' | 'evictions' | 'lookups' | 'lookupHits') => (emit: Emit): void => {
+    let n = 0;
+    for (const v of hub()?.views() ?? []) n += v.index.stats[stat];
+    emit(n);
+  };
+  const perPod = (value: (f: PodFeed) => number) => (emit: Emit): void => {
+    for (const f of feeds()) emit(value(f), f.address);
+  };
+  return [
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_admissions_total`, help: alpha('Total number of KV-block admissions'), collect: viewSum('admissions') }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_evictions_total`, help: alpha('Total number of KV-block evictions (the index at its capacity)'), collect: viewSum('evictions') }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_requests_total`, help: alpha('Total number of lookup calls'), collect: viewSum('lookups') }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_hits_total`, help: alpha('Contiguous prefix blocks matched by the best pod per lookup'), collect: viewSum('lookupHits') }),
+    new CollectedFamily({
+      type: 'gauge',
+      name: 'infergate_kv_cache_index_capacity',
+      help: 'Keys the precise prefix index keeps at most (indexerConfig.kvBlockIndexConfig.inMemoryConfig.size), summed over its distinct settings; its size is llm_d_epp_prefix_indexer_size.',
+      collect: (emit) => {
+        let n = 0;
+        for (const v of hub()?.views() ?? []) n += v.index.capacity;
+        emit(n);
+      },
+    }),
+    new CollectedFamily({
+      type: 'gauge',
+      name: `${LLMD}kv_cache_events_active_subscribers`,
+      help: alpha('Number of ZMQ subscribers currently managed, including those retrying a failed connection'),
+      collect: (emit) => {
+        let n = 0;
+        for (const f of feeds()) if (f.subscription) n++;
+        emit(n);
+      },
+    }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_messages_received_total`, help: alpha('Total number of messages received from ZMQ subscribers'), labelNames: POD, collect: perPod((f) => f.stream.messages) }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_subscriber_reconnections_total`, help: alpha('Total number of ZMQ subscriber reconnection attempts'), labelNames: POD, collect: perPod((f) => f.reconnectAttempts) }),
+    new CollectedFamily({
+      type: 'counter',
+      name: `${LLMD}kv_cache_events_zmq_errors_total`,
+      help: alpha('Total number of ZMQ subscriber errors'),
+      labelNames: [...POD, 'operation'],
+      collect: (emit) => {
+        for (const f of feeds()) for (const [op, n] of f.zmqErrors) emit(n, f.address, op);
+      },
+    }),
+    new CollectedFamily({
+      type: 'counter',
+      name: 'infergate_kv_events_problems_total',
+      help: 'KV-event input a pod sent that could not be used as is, by problem: frame-count, short-seq, bad-seq, msgpack, batch-shape, event-shape (messages dropped); unknown-event-type (events skipped); hash-as-bytes (hashes converted); gap, sequence-reset, flood, silent, replay-failed, disconnected (stream faults); unknown-parent, token-count, no-model, unsupported-cache-kind, engine-map-overflow (stores skipped). Each is logged once per pod.',
+      labelNames: [...POD, 'problem'],
+      collect: (emit) => {
+        for (const f of feeds()) for (const [p, n] of f.problems) emit(n, f.address, p);
+      },
+    }),
+    new CollectedFamily({
+      type: 'gauge',
+      name: 'infergate_kv_events_pod_untrusted',
+      help: 'Pods whose precise prefix view is not trusted now, and why (connecting, disconnected, replaying, resyncing, flood, silent, recovering): they are scored on the approximate view until it recovers.',
+      labelNames: [...POD, 'reason'],
+      collect: (emit) => {
+        for (const v of hub()?.views() ?? []) for (const [address, why] of v.untrusted()) emit(1, address, why);
+      },
+    }),
+  ];
+}

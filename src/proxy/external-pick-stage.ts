@@ -1,0 +1,151 @@
+/**
+ * The pick of a pool whose endpointPickerRef names another endpoint picker (src/epp/picker-ref.ts): that picker
+ * is asked over ext_proc (src/epp/external) and the request forwarded to the endpoints it chose, in its order,
+ * one per attempt. Its immediate response goes to the client; when it cannot decide, the pool's failureMode
+ * does: FailOpen forwards as infergate picks, FailClose answers 503. Only such pools come here: the handler
+ * branches on `plan.externalPicker`, so infergate's own picks pay nothing for this stage.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Endpoint } from '../epp/datastore/endpoint.js';
+import { eligibleEndpoints } from '../epp/eligibility.js';
+import type { PickExchange } from '../epp/external/pick-exchange.js';
+import type { PickerAnswer } from '../epp/external/picker-answer.js';
+import { immediateAnswer } from '../epp/external/immediate-answer.js';
+import { PickerUnavailable } from '../epp/external/picker-unavailable.js';
+import { failureModeOf } from '../epp/failure-mode.js';
+import { newSchedulingContext } from '../epp/framework/scheduler.js';
+import type { PoolScheduler } from '../epp/pool-schedulers.js';
+import { GatewayError } from '../errors.js';
+import type { RequestRecord } from '../observability/request-record.js';
+import { forward, type ForwardContext, type ForwardRequest } from './forward.js';
+import type { Gateway } from './gateway.js';
+import type { PickOutcome } from './pick-stage.js';
+import type { GatewayState, RoutePlan } from './plan-request.js';
+
+/**
+ * Asks the pool's external picker, then forwards. Throws GatewayError for the client (503 under FailClose, 503
+ * when the pool has no ready endpoint to offer the picker); the handler answers it.
+ */
+export async function forwardViaExternalPicker(gw: Gateway, state: GatewayState, plan: RoutePlan, req: ForwardRequest, res: ServerResponse, record: RequestRecord | undefined): Promise<void> {
+  const ref = plan.externalPicker!;
+  const view = plan.view!;
+  const ctx: ForwardContext = { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, ...(record ? { record, observer: gw.options.observer! } : {}) };
+  // The subset hint: the pool's endpoints fit to take a request (ready, not held out), whatever model they serve;
+  // none is GIE's empty-hint case, answered here as the picker would (503) without asking it.
+  const subset = eligibleEndpoints(view, { model: undefined }).map((ep) => ep.address);
+  const exchange = gw.externalPickers.open(ref.address, view.key);
+  let clientGone = false;
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    clientGone = true;
+    exchange.cancel();
+  };
+  res.on('close', onClose);
+  let answer: PickerAnswer;
+  try {
+    answer = await exchange.ask({ method: req.method, path: req.url, authority: plan.headers?.get('host'), headers: req.headers, body: req.body, subset });
+  } catch (e) {
+    if (clientGone) {
+      if (record) record.clientGone = true;
+      return;
+    }
+    if (!(e instanceof PickerUnavailable)) throw e;
+    return pickerUnavailable(gw, ctx, plan, req, res, e);
+  } finally {
+    res.off('close', onClose);
+  }
+  if (answer.kind === 'immediate') {
+    const out = immediateAnswer(answer, `the endpoint picker of InferencePool ${view.key} (${ref.service})`, req.requestId);
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
+    if (record && out.errorCode !== undefined) record.errorCode = out.errorCode;
+    return;
+  }
+  const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
+  if (endpoints.length === 0) {
+    exchange.cancel();
+    const list = view.endpoints.map((ep) => ep.address).join(', ') || 'none';
+    return pickerUnavailable(gw, ctx, plan, req, res, new PickerUnavailable(`chose ${answer.endpoints.join(',') || 'no endpoint'} (${answer.source}), none of which is a ready endpoint of the pool (${list})`));
+  }
+  applyRequestChanges(req, answer);
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan);
+  try {
+    await forward(ctx, plan, req, res);
+  } finally {
+    exchange.end();
+  }
+}
+
+/**
+ * The endpoints the picker chose, in its order, that are endpoints of the pool (anything else is skipped: the
+ * gateway sends only to the pool's pods, as the protocol scopes the list to the pool).
+ */
+function poolEndpoints(chosen: readonly string[], pool: readonly Endpoint[]): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const address of chosen) {
+    const ep = pool.find((e) => e.address === address);
+    if (ep && !out.includes(ep)) out.push(ep);
+  }
+  return out;
+}
+
+/** The picker's header changes and body, as Envoy applies them before the request goes upstream. */
+function applyRequestChanges(req: ForwardRequest, answer: Extract<PickerAnswer, { kind: 'route' }>): void {
+  for (const name of answer.headers.remove) delete req.headers[name];
+  for (const [name, value] of answer.headers.set) {
+    // The request line, its length and the connection are the gateway's to set.
+    if (name.startsWith(':') || name === 'host' || name === 'content-length' || name === 'transfer-encoding' || name === 'connection') continue;
+    req.headers[name] = value;
+  }
+  if (answer.body !== undefined) req.body = answer.body;
+}
+
+/** The picker gave no decision: FailOpen forwards as infergate picks (its scheduler, the same eligible endpoints), FailClose refuses. */
+function pickerUnavailable(gw: Gateway, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse, e: PickerUnavailable): Promise<void> {
+  const ref = plan.externalPicker!;
+  const key = plan.view!.key;
+  const mode = failureModeOf(plan.view!.pool);
+  gw.externalPickers.failed(key, ref, mode, e);
+  if (mode === 'FailOpen') return forward(ctx, plan, req, res);
+  throw new GatewayError(
+    'endpoint_picker_unavailable',
+    `the endpoint picker of InferencePool ${key} (${ref.service}, ext_proc at ${ref.address.target}) ${e.message}, and the pool's spec.endpointPickerRef.failureMode is FailClose, so the request is refused. Retry later; set failureMode: FailOpen to send requests to a ready endpoint while the picker is unavailable`,
+  );
+}
+
+/**
+ * The external picker's endpoints as forward's attempts take them: the first not tried yet, then the next
+ * (the protocol's fallbacks, tried when one fails before answering). The pool's scheduler gets no hooks: it did
+ * not pick (its result lists no profile, so forward's calls to them do nothing).
+ */
+export class ExternalPicks {
+  readonly #endpoints: readonly Endpoint[];
+  readonly #exchange: PickExchange;
+  readonly #poolScheduler: PoolScheduler;
+  readonly #plan: RoutePlan;
+
+  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan) {
+    this.#endpoints = endpoints;
+    this.#exchange = exchange;
+    this.#poolScheduler = poolScheduler;
+    this.#plan = plan;
+  }
+
+  /** The next endpoint of the picker's list not in `tried`; throws once the list is used up (forward then reports every attempt). */
+  pick(tried: ReadonlySet<string> | undefined): PickOutcome {
+    const endpoint = this.#endpoints.find((ep) => !tried?.has(ep.address));
+    if (!endpoint) {
+      throw new GatewayError('upstream_unavailable', `every endpoint the endpoint picker of InferencePool ${this.#plan.view!.key} chose was tried (${this.#endpoints.map((ep) => ep.address).join(', ')})`);
+    }
+    const plan = this.#plan;
+    const request = { requestId: plan.requestId ?? '', model: plan.model, priority: plan.priority, prompt: '', header: (name: string) => plan.headers?.get(name) };
+    return { endpoint, poolScheduler: this.#poolScheduler, ctx: newSchedulingContext(request, plan.view!.key), result: { endpoint, results: NO_PROFILES } };
+  }
+
+  /** The endpoint answered: the picker hears which one served (the protocol's x-gateway-destination-endpoint-served). */
+  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): void {
+    this.#exchange.responseStarted(statusCode, rawHeaders, served.address);
+  }
+}
+
+const NO_PROFILES = new Map();

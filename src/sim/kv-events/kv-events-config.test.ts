@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_KV_EVENTS_CONFIG, parseKvEventsConfig, publishesKvEvents } from './kv-events-config.js';
+
+test('vLLM\'s defaults: publisher follows enable_kv_cache_events; endpoint tcp://*:5557, 10000 buffered steps, empty topic', () => {
+  assert.deepEqual(parseKvEventsConfig('{}'), DEFAULT_KV_EVENTS_CONFIG);
+  const on = parseKvEventsConfig({ enable_kv_cache_events: true });
+  assert.deepEqual(on, { ...DEFAULT_KV_EVENTS_CONFIG, enableKvCacheEvents: true, publisher: 'zmq' });
+  assert.equal(publishesKvEvents(on), true);
+  assert.equal(publishesKvEvents(parseKvEventsConfig({ enable_kv_cache_events: true, publisher: 'null' })), false);
+  assert.equal(publishesKvEvents(parseKvEventsConfig({ publisher: 'zmq' })), false, 'events off: nothing to publish');
+  assert.equal(publishesKvEvents(null), false);
+});
+
+test('every field of the llm-d guide\'s config is read', () => {
+  const c = parseKvEventsConfig(JSON.stringify({
+    enable_kv_cache_events: true, publisher: 'zmq', endpoint: 'tcp://*:5556', replay_endpoint: 'tcp://*:5559',
+    buffer_steps: 50, hwm: 1000, max_queue_size: 10, topic: 'kv@10.0.0.5:8000@meta-llama/Llama-3.1-8B',
+  }));
+  assert.deepEqual(c, {
+    enableKvCacheEvents: true, publisher: 'zmq', endpoint: 'tcp://*:5556', replayEndpoint: 'tcp://*:5559',
+    bufferSteps: 50, hwm: 1000, maxQueueSize: 10, topic: 'kv@10.0.0.5:8000@meta-llama/Llama-3.1-8B',
+  });
+});
+
+test('mistakes are rejected with the field named', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['not json', /not valid JSON/],
+    ['[1]', /must be a JSON object/],
+    ['{"enable_kv_events":true}', /unknown field `enable_kv_events`/],
+    ['{"enable_kv_cache_events":"yes"}', /enable_kv_cache_events/],
+    ['{"publisher":"nats"}', /publisher/],
+    ['{"endpoint":"127.0.0.1:5557"}', /`endpoint` must be a ZMQ endpoint/],
+    ['{"replay_endpoint":"tcp://host"}', /`replay_endpoint` must be a ZMQ endpoint/],
+    ['{"buffer_steps":0}', /buffer_steps/],
+    ['{"topic":5}', /topic/],
+  ];
+  for (const [json, want] of cases) assert.throws(() => parseKvEventsConfig(json), want, json);
+});

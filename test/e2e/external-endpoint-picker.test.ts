@@ -1,0 +1,247 @@
+/**
+ * Issue #13 part 3: the standalone gateway in front of an external endpoint picker over ext_proc. First
+ * infergate's own `extproc` (a process, TLS with its self-signed certificate, GIE's testing filter as its
+ * EndpointPickerConfig) is the EPP of two pools whose refs name its Service; `serve --epp-service-name infergate`
+ * (a process) fronts it: the pod the EPP chose serves, the EPP's immediate response reaches the client, and with
+ * the EPP stopped FailOpen still routes while FailClose answers 503, until it is back. Then a scripted EPP in
+ * this process shows what llm-d's EPP can do: fallback endpoints tried in order, a plain-text 429, a pick
+ * outside the pool, no decision in time. Pods on 127.0.90.x, pickers and gateways on 127.0.89.x.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { extProcServiceDefinition } from '../../src/extproc/protos.js';
+import type { ProcessingRequest, ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import { readHeaderMap } from '../../src/extproc/header-map.js';
+import { fromStruct, toStruct } from '../../src/extproc/struct-value.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { baseModelRouteYaml, podYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet } from '../helpers/fleet.js';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
+import { repoRoot } from '../helpers/local-kube.js';
+
+const HEADER = 'test-epp-endpoint-selection';
+const SERVED = 'x-gateway-destination-endpoint-served';
+const CONFORMANCE_CONFIG = join(repoRoot(), 'deploy', 'conformance', 'endpoint-picker-config.yaml');
+
+/** An InferencePool of the pods labelled `pool: NAME`, its ref naming Service ext-epp when `epp` is given. */
+function pool(name: string, port: number, epp?: { port: number; failureMode: 'FailOpen' | 'FailClose' }): string {
+  return `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: ${name}}
+spec:
+  selector: {matchLabels: {pool: ${name}}}
+  targetPorts: [{number: ${port}}]
+${epp ? `  endpointPickerRef: {name: ext-epp, port: {number: ${epp.port}}, failureMode: ${epp.failureMode}}\n` : ''}`;
+}
+
+/** The EPP's Service as the gateway's files declare it: its clusterIP is where the gateway dials. */
+function eppService(ip: string, port: number): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ext-epp}
+spec:
+  clusterIP: ${ip}
+  ports: [{name: grpc-ext-proc, port: ${port}}]
+`;
+}
+
+/** Pods closed-0/1 (model/closed) and open-0/1 (model/open) on 127.0.90.2-5. */
+async function twoPoolFleet(): Promise<Fleet> {
+  return startFleet(90, [
+    { name: 'closed-0', labels: {}, model: 'model/closed', ttftMs: 0, itlMs: 1 },
+    { name: 'closed-1', labels: {}, model: 'model/closed', ttftMs: 0, itlMs: 1 },
+    { name: 'open-0', labels: {}, model: 'model/open', ttftMs: 0, itlMs: 1 },
+    { name: 'open-1', labels: {}, model: 'model/open', ttftMs: 0, itlMs: 1 },
+  ]);
+}
+
+function fleetDocs(fleet: Fleet, epp?: { port: number }): string[] {
+  return [
+    ...['closed-0', 'closed-1'].map((n) => podYaml(n, fleet.ipOf(n), { pool: 'closed' })),
+    ...['open-0', 'open-1'].map((n) => podYaml(n, fleet.ipOf(n), { pool: 'open' })),
+    pool('closed', fleet.port, epp && { port: epp.port, failureMode: 'FailClose' }),
+    pool('open', fleet.port, epp && { port: epp.port, failureMode: 'FailOpen' }),
+    baseModelRouteYaml('closed', 'model/closed', [['closed', 1]]),
+    baseModelRouteYaml('open', 'model/open', [['open', 1]]),
+  ];
+}
+
+/** The status and OpenAI error of a request that must fail. */
+async function failure(p: Promise<unknown>): Promise<{ status: number | undefined; code: unknown; message: string; headers: Headers | undefined }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message, headers: e.headers };
+    throw e;
+  }
+  throw new Error('the request succeeded');
+}
+
+/** Who served a completion of `model` (x-gateway-destination-endpoint-served), with `headers` on the request. */
+async function servedBy(client: OpenAI, model: string, headers: Record<string, string> = {}): Promise<string> {
+  const { response } = await client.completions.create({ model, prompt: 'Write as if you were a critic: San Francisco', max_tokens: 1 }, { headers }).withResponse();
+  return response.headers.get(SERVED) ?? '(none)';
+}
+
+function startExtprocCli(dir: string, eppPort = 0): Promise<CliProcess> {
+  return startCli(
+    ['extproc', '-f', dir, '--host', '127.0.89.2', '--epp-port', String(eppPort), '--bbr-port', '0', '--health-port', '0', '--admin-port', '0', '--epp-config', CONFORMANCE_CONFIG, '--drain-timeout', '1s'],
+    /infergate ext_proc servers ready/,
+  );
+}
+
+test("serve fronts infergate's extproc as an external EPP: its picks, its immediate response, FailOpen/FailClose while it is down, back when it returns", async () => {
+  const fleet = await twoPoolFleet();
+  const eppCfg = await tempConfig({ 'all.yaml': fleetDocs(fleet).join('---\n') });
+  const procs: CliProcess[] = [];
+  let gwCfg: Awaited<ReturnType<typeof tempConfig>> | undefined;
+  try {
+    let extproc = await startExtprocCli(eppCfg.dir);
+    procs.push(extproc);
+    const eppPort = Number(/ epp=(\d+)/.exec(await extproc.line(/ext_proc servers ready/))![1]);
+    gwCfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: eppPort }), eppService('127.0.89.2', eppPort)].join('---\n') });
+    const gateway = await startCli(['serve', '-f', gwCfg.dir, '--host', '127.0.89.1', '--port', '0', '--admin-port', '0', '--epp-service-name', 'infergate', '--drain-timeout', '1s'], /infergate listening on/);
+    procs.push(gateway);
+    const url = /listening on (http:\/\/[0-9.]+:\d+)/.exec(await gateway.line(/infergate listening on/))![1]!;
+    await gateway.line(new RegExp(`InferencePool default/closed: .*infergate asks that endpoint picker over ext_proc at 127\\.0\\.89\\.2:${eppPort} \\(Service default/ext-epp at its clusterIP 127\\.0\\.89\\.2, port\\.number\\) for each request; failureMode FailClose`));
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const addr = (pod: string): string => `${fleet.ipOf(pod)}:${fleet.port}`;
+
+    // The EPP decides: its testing filter pins each request to the pod the header names. The gateway's own
+    // picker (llm-d's default profile) knows nothing of that header and would spread them.
+    for (const pod of ['closed-0', 'closed-1']) {
+      for (let i = 0; i < 4; i++) assert.equal(await servedBy(client, 'model/closed', { [HEADER]: fleet.ipOf(pod) }), addr(pod), `pinned to ${pod}`);
+    }
+    for (const pod of ['open-0', 'open-1']) assert.equal(await servedBy(client, 'model/open', { [HEADER]: addr(pod) }), addr(pod));
+
+    // Its immediate response reaches the client as it sent it: status, OpenAI error, message.
+    const refused = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.code, 'no_healthy_endpoint');
+    assert.match(refused.message, /InferencePool default\/closed.*header-based-testing-filter.*removed every candidate: the request has no test-epp-endpoint-selection header/);
+
+    // The EPP goes away.
+    extproc.kill('SIGTERM');
+    await extproc.exited;
+    const closed = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { [HEADER]: fleet.ipOf('closed-0') } }));
+    assert.equal(closed.status, 503);
+    assert.equal(closed.code, 'endpoint_picker_unavailable');
+    assert.match(closed.message, new RegExp(`the endpoint picker of InferencePool default/closed \\(default/ext-epp, ext_proc at 127\\.0\\.89\\.2:${eppPort}\\) is unavailable \\(UNAVAILABLE: .*failureMode is FailClose`));
+    assert.equal(closed.headers?.get('retry-after'), '1');
+    const openServed = new Set<string>();
+    for (let i = 0; i < 6; i++) openServed.add(await servedBy(client, 'model/open', { [HEADER]: fleet.ipOf('open-0') }));
+    assert.ok([...openServed].every((a) => a === addr('open-0') || a === addr('open-1')), `FailOpen: a pod of the pool, picked by infergate: ${[...openServed].join(', ')}`);
+    await gateway.line(/the endpoint picker of InferencePool default\/open \(default\/ext-epp, ext_proc at .*\) is unavailable .*; FailOpen: infergate picks instead/);
+
+    // Back on the same address: the gateway's channel reconnects and the EPP decides again.
+    extproc = await startExtprocCli(eppCfg.dir, eppPort);
+    procs.push(extproc);
+    const back = await waitFor(async () => {
+      try {
+        return (await servedBy(client, 'model/closed', { [HEADER]: fleet.ipOf('closed-1') })) === addr('closed-1');
+      } catch {
+        return false;
+      }
+    }, 15_000);
+    assert.ok(back, 'the EPP decides again once it is back');
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    await fleet.close();
+    await eppCfg.remove();
+    await gwCfg?.remove();
+  }
+});
+
+type Call = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+/**
+ * An EPP scripted by the request's `x-script` header, as llm-d's could answer: `fallback` picks a pod that
+ * refuses connections first, then a live one; `shed` answers 429 in plain text with llm-d's dropped-reason
+ * header; `stranger` picks an address outside the pool; `hang` never answers. Every stream is recorded.
+ */
+async function scriptedEpp(fleet: Fleet, dead: string) {
+  const streams: { messages: ProcessingRequest[]; ended: Promise<void> }[] = [];
+  const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
+  const server = new Server();
+  server.addService(extProcServiceDefinition(), {
+    Process: (call: Call) => {
+      let done!: () => void;
+      const seen = { messages: [] as ProcessingRequest[], ended: new Promise<void>((r) => (done = r)) };
+      streams.push(seen);
+      let script = '';
+      call.on('data', (m: ProcessingRequest) => {
+        seen.messages.push(m);
+        if (m.request_headers) script = readHeaderMap(m.request_headers.headers).get('x-script') ?? '';
+        if (m.request_body?.end_of_stream !== true) return;
+        if (script === 'hang') return;
+        if (script === 'shed') {
+          call.write({ immediate_response: { status: { code: 429 }, body: Buffer.from('request dropped by flow control'), headers: { set_headers: [{ header: { key: 'x-llm-d-request-dropped-reason', raw_value: Buffer.from('saturated') } }] } } });
+          return;
+        }
+        const pick = script === 'fallback' ? `${dead},${live}` : '127.0.90.77:1';
+        call.write({ request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } }, dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }) });
+        call.write({ request_body: { response: { body_mutation: { streamed_response: { body: m.request_body.body ?? Buffer.alloc(0), end_of_stream: true } } } } });
+      });
+      call.on('end', () => call.end());
+      call.on('close', () => done());
+      call.on('error', () => undefined);
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.89.3:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  return { port, streams, close: () => server.forceShutdown() };
+}
+
+test('a scripted EPP (plaintext): fallbacks tried in order and the served one reported; a plain-text 429 wrapped; a pick outside the pool and no decision in time are the failureMode', async () => {
+  const fleet = await twoPoolFleet();
+  // closed-9: a ready pod of the pool on an address where nothing listens.
+  const dead = `127.0.90.9:${fleet.port}`;
+  const epp = await scriptedEpp(fleet, dead);
+  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), podYaml('closed-9', '127.0.90.9', { pool: 'closed' }), eppService('127.0.89.3', epp.port)].join('---\n') });
+  const lines: string[] = [];
+  const gw = await startTestGateway(cfg.dir, { host: '127.0.89.1', eppServiceName: 'infergate', externalPickers: { plaintext: true, messageTimeoutMs: 300 }, log: createLogger('info', (l) => lines.push(l)) });
+  try {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
+
+    assert.equal(await servedBy(client, 'model/closed', { 'x-script': 'fallback', 'x-request-id': 'req-fallback' }), live, 'the fallback served once the first endpoint refused');
+    const s = epp.streams.at(-1)!;
+    await s.ended;
+    const [headers, body, response] = s.messages;
+    const h = readHeaderMap(headers!.request_headers!.headers);
+    assert.equal(h.get(':method'), 'POST');
+    assert.equal(h.get(':path'), '/v1/completions');
+    assert.equal(h.get('x-request-id'), 'req-fallback');
+    assert.equal(h.get('x-gateway-model-name'), 'model/closed', "body-based routing's headers go to the EPP, as Envoy's BBR filter runs first");
+    // The hint: the pool's endpoints fit to take a request (the dead one too until a request finds it dead).
+    const hint = fromStruct(headers!.metadata_context!.filter_metadata!['envoy.lb.subset_hint'])['x-gateway-destination-endpoint-subset'] as string[];
+    assert.ok(hint.includes(live) && hint.includes(`${fleet.ipOf('closed-0')}:${fleet.port}`) && hint.every((a) => [dead, live, `${fleet.ipOf('closed-0')}:${fleet.port}`].includes(a)), hint.join(', '));
+    assert.equal(JSON.parse(body!.request_body!.body!.toString()).model, 'model/closed');
+    assert.deepEqual(fromStruct(response!.metadata_context!.filter_metadata!['envoy.lb']), { [SERVED]: live }, 'the EPP hears which endpoint served');
+
+    const shed = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { 'x-script': 'shed' } }));
+    assert.equal(shed.status, 429);
+    assert.equal(shed.code, 'endpoint_picker_rejected');
+    assert.match(shed.message, /the endpoint picker of InferencePool default\/closed \(default\/ext-epp\) refused the request with 429: request dropped by flow control/);
+    assert.equal(shed.headers?.get('x-llm-d-request-dropped-reason'), 'saturated');
+
+    const stranger = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { 'x-script': 'stranger' } }));
+    assert.equal(stranger.status, 503);
+    assert.equal(stranger.code, 'endpoint_picker_unavailable');
+    assert.match(stranger.message, /chose 127\.0\.90\.77:1 \(dynamic metadata envoy\.lb x-gateway-destination-endpoint\), none of which is a ready endpoint of the pool/);
+    // FailOpen: the same pick outside the pool sends the request where infergate picks.
+    assert.match(await servedBy(client, 'model/open', { 'x-script': 'stranger' }), /^127\.0\.90\.[45]:/);
+
+    const hang = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { 'x-script': 'hang' } }));
+    assert.equal(hang.status, 503);
+    assert.match(hang.message, /did not decide within 300ms \(--epp-message-timeout\)/);
+    assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('FailClose: refused with 503')), lines.join('\n'));
+  } finally {
+    await gw.close();
+    epp.close();
+    await fleet.close();
+    await cfg.remove();
+  }
+});
