@@ -17,6 +17,9 @@
  * `--baseline DIST_DIR` adds "infergate before": the same gateway run from another build's dist/ (a copy made
  * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate and the Node
  * floor under `node --cpu-prof` and writes their profiles to DIR when the scenario stops them.
+ * Every infergate runs with `--max-semi-space-size=32`, as the Dockerfile and the kustomize Deployment run it
+ * (`--gateway-node-options '...'` to change, `''` for Node's defaults). The table's CPU µs/req is each proxy
+ * process's user + system time over its loaded rounds, per request: the figure least moved by other jobs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
 import type { LoadResult } from './lib/closed-loop.js';
 import { startFixedUpstream } from './lib/fixed-upstream.js';
-import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './lib/processes.js';
+import { CLI, cpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.js';
 import { portkeyHeaders, startNginx, startPortkey } from './lib/third-party-proxies.js';
 import { wrkLoad } from './lib/wrk-load.js';
 
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     baseline: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'gateway-node-options': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -59,6 +63,12 @@ const UPSTREAM_H2C = '127.0.77.2:18610';
 const HOSTS = { floor: '127.0.77.3', infergate: '127.0.77.4', accessLog: '127.0.77.5', nginx: '127.0.77.6', baseline: '127.0.77.7' };
 const PORTS = { floor: 18601, infergate: 18602, accessLog: 18603, nginx: 18604, portkey: 18605, baseline: 18606 };
 const MODEL = 'bench/model';
+/**
+ * Node options every infergate target runs with: those the Dockerfile and the kustomize Deployment set. A 32 MiB
+ * semi-space halves the time in scavenges at this rate (each copies the requests in flight, so fewer of them
+ * cost less); `--gateway-node-options ''` measures Node's defaults instead.
+ */
+const IG_NODE_FLAGS = (values['gateway-node-options'] ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
 const FLOOR = fileURLToPath(new URL('./lib/node-floor.js', import.meta.url));
 const DIRECT = H2C ? 'direct to upstream (nginx, fixed answer, its HTTP/1.1 port)' : 'direct to upstream (nginx, fixed answer)';
 const NODE_FLOOR = H2C ? 'Node floor (node:http + undici, h2c upstream)' : 'Node floor (node:http + undici)';
@@ -87,14 +97,14 @@ async function main(): Promise<void> {
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
     const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', H2C ? UPSTREAM_H2C : UPSTREAM, ...(H2C ? ['--h2c'] : [])]);
     targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
-    const gw = start(process.execPath, [...prof, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
+    const gw = start(process.execPath, [...prof, ...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
     targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate}`, pid: gw.pid });
     if (!SKIP.has('access-log')) {
-      const gwLog = startNode(CLI, [...serveArgs(HOSTS.accessLog, PORTS.accessLog), '--access-log', join(dir, 'access.log')]);
+      const gwLog = start(process.execPath, [...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.accessLog, PORTS.accessLog), '--access-log', join(dir, 'access.log')]);
       targets.push({ name: IG_LOG, origin: `http://${HOSTS.accessLog}:${PORTS.accessLog}`, pid: gwLog.pid });
     }
     if (values.baseline) {
-      const before = startNode(join(resolve(values.baseline), 'src/cli/main.js'), serveArgs(HOSTS.baseline, PORTS.baseline));
+      const before = start(process.execPath, [...IG_NODE_FLAGS, join(resolve(values.baseline), 'src/cli/main.js'), ...serveArgs(HOSTS.baseline, PORTS.baseline)]);
       targets.push({ name: IG_BEFORE, origin: `http://${HOSTS.baseline}:${PORTS.baseline}`, pid: before.pid });
     }
     if (!SKIP.has('nginx')) {
@@ -113,10 +123,16 @@ async function main(): Promise<void> {
     const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const rss = new Map<string, number>();
+    // CPU µs per request of each proxy process, per round.
+    const cpuPerRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of targets) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
-        loaded.get(t.name)!.push(await run(t, SECONDS, CONNECTIONS));
+        const cpu0 = cpuMs(t.pid);
+        const result = await run(t, SECONDS, CONNECTIONS);
+        loaded.get(t.name)!.push(result);
+        const cpu1 = cpuMs(t.pid);
+        if (cpu0 !== null && cpu1 !== null && result.rps > 0) cpuPerRequest.get(t.name)!.push(((cpu1 - cpu0) * 1000) / (result.rps * SECONDS));
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
       }
@@ -127,7 +143,7 @@ async function main(): Promise<void> {
         single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
       }
     }
-    const text = report(targets, loaded, single, rss);
+    const text = report(targets, loaded, single, rss, cpuPerRequest);
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
@@ -145,22 +161,24 @@ const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
-function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>): string {
+function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>): string {
   const direct = loaded.get(DIRECT)!;
   const direct1 = single.get(DIRECT)!;
   const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
   const lines = [
     `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
     '',
-    `| target | req/s | req/s per round | x floor | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| target | req/s | req/s per round | x floor | CPU µs/req | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const t of targets) {
     const xs = loaded.get(t.name)!;
     const ys = single.get(t.name)!;
     const errors = [...xs, ...ys].reduce((s, x) => s + x.errors, 0);
     const added = t.name === DIRECT ? '-' : f3(mean(ys, 'p50') - mean(direct1, 'p50'));
-    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+    const us = cpu.get(t.name) ?? [];
+    const cpuText = us.length > 0 ? (us.reduce((a, b) => a + b, 0) / us.length).toFixed(0) : '-';
+    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
   }
   const proxies = targets.filter((t) => t.name !== DIRECT).map((t) => mean(loaded.get(t.name)!, 'rps'));
   const headroom = mean(direct, 'rps') / Math.max(...proxies);
@@ -168,6 +186,12 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
   const ig = mean(loaded.get(IG)!, 'rps');
   const ig1 = mean(single.get(IG)!, 'p50') - mean(direct1, 'p50');
   lines.push(`infergate (metrics) = ${(ig / floorRps).toFixed(2)}x the Node floor's req/s (goal >= 0.8); added p50 at 1 connection ${f3(ig1)} ms (goal <= 0.25)`);
+  const cpuMean = (name: string): number => {
+    const xs = cpu.get(name) ?? [];
+    return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+  };
+  const cpuRatio = cpuMean(NODE_FLOOR) / cpuMean(IG);
+  if (Number.isFinite(cpuRatio)) lines.push(`infergate (metrics) CPU per request = ${(1 / cpuRatio).toFixed(2)}x the Node floor's (the floor's req/s per core / infergate's = ${cpuRatio.toFixed(2)})`);
   if (loaded.has(IG_LOG)) lines.push(`infergate (metrics + access log) = ${(mean(loaded.get(IG_LOG)!, 'rps') / ig).toFixed(2)}x metrics-only req/s (goal >= 0.9)`);
   if (loaded.has(IG_BEFORE)) lines.push(`infergate after/before = ${(ig / mean(loaded.get(IG_BEFORE)!, 'rps')).toFixed(2)}x req/s; added p50 at 1 connection ${f3(ig1)} ms after, ${f3(mean(single.get(IG_BEFORE)!, 'p50') - mean(direct1, 'p50'))} ms before`);
   return lines.join('\n');
