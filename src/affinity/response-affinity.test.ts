@@ -41,7 +41,8 @@ describe('storedResponseRef', () => {
     ['POST', '/v1/responses', undefined],
     ['POST', '/v1/responses/resp_abc', undefined],
     ['GET', '/v1/responses/', undefined],
-    ['GET', '/v1/responses/resp_abc/input_items', undefined],
+    ['GET', '/v1/responses/resp_abc/input_items', { action: 'retrieve', id: 'resp_abc' }],
+    ['GET', '/v1/responses/resp_abc/other', undefined],
     ['GET', '/v1/responses/%E0%A4%A', undefined],
     ['GET', '/v1/chat/completions', undefined],
   ];

@@ -2,6 +2,7 @@
 
 const PREFIX = '/v1/responses/';
 const CANCEL = '/cancel';
+const INPUT_ITEMS = '/input_items';
 
 /** A request on a stored response: what it does, and the response's id (percent-decoded). */
 export interface StoredResponseRef {
@@ -10,8 +11,9 @@ export interface StoredResponseRef {
 }
 
 /**
- * `GET`/`HEAD`/`DELETE /v1/responses/{id}` and `POST /v1/responses/{id}/cancel`, as OpenAI's API and vLLM name
- * them; undefined for any other request (a malformed escape in the id names no response).
+ * `GET`/`HEAD`/`DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items` and
+ * `POST /v1/responses/{id}/cancel`, as OpenAI's API and vLLM name them; undefined for any other request (a
+ * malformed escape in the id names no response).
  */
 export function storedResponseRef(method: string, path: string): StoredResponseRef | undefined {
   if (!path.startsWith(PREFIX)) return undefined;
@@ -20,7 +22,10 @@ export function storedResponseRef(method: string, path: string): StoredResponseR
   if (method === 'POST' && rest.endsWith(CANCEL)) {
     action = 'cancel';
     rest = rest.slice(0, -CANCEL.length);
-  } else if (method === 'GET' || method === 'HEAD') action = 'retrieve';
+  } else if (method === 'GET' || method === 'HEAD') {
+    action = 'retrieve';
+    if (rest.endsWith(INPUT_ITEMS)) rest = rest.slice(0, -INPUT_ITEMS.length);
+  }
   else if (method === 'DELETE') action = 'delete';
   else return undefined;
   if (rest === '' || rest.includes('/')) return undefined;

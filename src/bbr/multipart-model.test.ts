@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
-import { ModelFieldError, withModel } from './extract-model.js';
+import { withModel, type ModelFieldError } from './extract-model.js';
 import { boundaryOf, isMultipart, multipartModel } from './multipart-model.js';
 
 const B = 'form-boundary-7MA4YWxkTrZu0gW';

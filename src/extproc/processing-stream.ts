@@ -62,6 +62,8 @@ class ProcessingStream {
   #size = 0;
   /** Parses the body as it arrives, so the processor gets it parsed and a body over the limits is refused early. */
   #parser: JsonBodyParser | undefined;
+  /** A multipart/form-data upload: not parsed as it arrives; its `model` field is read once it is whole. */
+  #multipart = false;
   #sawBody = false;
   #observe = false;
   #finished = false;
@@ -136,6 +138,7 @@ class ProcessingStream {
   #onRequestHeaders(h: HttpHeaders): void {
     if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
     this.#headers = readHeaderMap(h.headers);
+    this.#multipart = isMultipart(this.#headers.get('content-type'));
     const declared = Number(this.#headers.get('content-length'));
     if (Number.isFinite(declared) && declared > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes, declared));
     if (h.end_of_stream) return this.#answerBuffered(undefined, 'request_headers');
@@ -155,7 +158,7 @@ class ProcessingStream {
     this.#size += chunk.length;
     if (this.#size > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes));
     // A multipart upload (audio) is not JSON: its `model` field is found once the body is whole (src/bbr/body-model.ts).
-    if (!isMultipart(this.#headers.get('content-type'))) {
+    if (!this.#multipart) {
       this.#parser ??= new JsonBodyParser(this.#opts.jsonLimits);
       try {
         this.#parser.write(chunk);

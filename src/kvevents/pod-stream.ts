@@ -183,8 +183,11 @@ export class PodStream {
     if (!ok) {
       this.#replayFailedAt = this.#now();
       this.#fault('replay-failed', 'the replay socket did not answer completely');
-      // A gap that the replay was to fill is now known to be lost.
-      if (this.#replayFillsGap) this.#lostHistory('gap', 'a gap in the sequence could not be replayed');
+      // A gap that the replay was to fill is now known to be lost: what was buffered starts a new history.
+      if (this.#replayFillsGap) {
+        this.#lostHistory('gap', 'a gap in the sequence could not be replayed');
+        this.#lastSeq = SEQ_UNKNOWN;
+      }
     }
     this.#replayFillsGap = false;
     const pending = this.#buffered;
@@ -192,7 +195,10 @@ export class PodStream {
     const overflowed = this.#bufferOverflowed;
     this.#bufferOverflowed = false;
     for (const f of pending) this.#handleLive(f, false);
-    if (overflowed) this.#lostHistory('gap', 'more live messages arrived during a replay than could be kept');
+    if (overflowed) {
+      this.#lostHistory('gap', 'more live messages arrived during a replay than could be kept');
+      this.#lastSeq = SEQ_UNKNOWN;
+    }
   }
 
   /**

@@ -63,7 +63,7 @@ export class PickExchange {
         try {
           answer = collector.add(r);
         } catch (e) {
-          fail(e as PickerUnavailable);
+          fail(e instanceof PickerUnavailable ? e : new PickerUnavailable(`sent an answer infergate could not read: ${(e as Error).message}`));
           return;
         }
         if (!answer) return;

@@ -108,7 +108,7 @@ describe('prefix-cache-scorer', () => {
       { name: 'blockSizeTokens wins over blockSize', params: { blockSizeTokens: 16, blockSize: 5 }, want: { blockBytes: 64 }, warning: /blockSize is ignored/ },
       { name: 'maxPrefixTokensToMatch', params: { maxPrefixTokensToMatch: 1024 }, want: { maxPrefixTokensToMatch: 1024 } },
       { name: 'bad block size', params: { blockSizeTokens: 'x' }, error: /plugins\[0\] \(prefix-cache-scorer\): parameters\.blockSizeTokens: must be a positive integer, got "x"/ },
-      { name: 'unknown parameter', params: { lruCapacity: 3 }, error: /parameters\.lruCapacity: unknown parameter; known parameters: autoTune, blockSize, blockSizeTokens, hashBlockSize, lruCapacityPerServer, maxPrefixBlocksToMatch, maxPrefixTokensToMatch/ },
+      { name: 'unknown parameter', params: { lruCapacity: 3 }, error: /parameters\.lruCapacity: unknown parameter; known parameters: autoTune, blockSize, blockSizeTokens, hashBlockSize, lruCapacityPerServer, matchLengthScaleTokens, matchLengthWeight, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, prefixMatchInfoProducerName/ },
     ];
     for (const c0 of cases) {
       test(c0.name, () => {

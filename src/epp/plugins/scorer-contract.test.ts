@@ -19,6 +19,7 @@ test('every scorer type is covered', () => {
     'load-aware-scorer',
     'lora-affinity-scorer',
     'no-hit-lru-scorer',
+    'precise-prefix-cache-scorer',
     'prefix-cache-scorer',
     'queue-scorer',
     'session-affinity-scorer',

@@ -21,6 +21,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   missing_model: 'BadRequest',
   model_not_found: 'NotFound',
   route_not_found: 'NotFound',
+  response_not_found: 'NotFound',
   debug_disabled: 'NotFound',
   pool_not_found: 'Internal',
   backend_not_supported: 'Internal',
