@@ -53,3 +53,15 @@ test('check() throws 403 admin_path_blocked naming the path, how it was asked fo
   );
   assert.doesNotThrow(() => policy.check('/v1/chat/completions'));
 });
+
+test('a path judged before is judged the same from the memo, also after many other paths emptied it', () => {
+  const policy = new AdminPathPolicy();
+  for (let round = 0; round < 2; round++) {
+    assert.equal(policy.blocked('/v1/chat/completions'), undefined);
+    assert.equal(policy.blocked('/SLEEP'), '/sleep');
+    assert.equal(policy.blocked('/v1/%2e%2e/sleep'), '/sleep');
+  }
+  for (let i = 0; i < 3000; i++) assert.equal(policy.blocked(`/v1/other/${i}`), undefined);
+  assert.equal(policy.blocked('/SLEEP'), '/sleep');
+  assert.equal(policy.blocked('/v1/chat/completions'), undefined);
+});

@@ -48,10 +48,16 @@ export const VLLM_ADMIN_PATHS: readonly string[] = [
   '/get_world_size',
 ];
 
+/** `blocked`'s memo for a path that is not blocked (no normalised path is empty). */
+const NOT_BLOCKED = '';
+const MAX_VERDICTS = 1024;
+
 /** Decides whether a request path is an admin path the gateway refuses; built once from the allow-list. */
 export class AdminPathPolicy {
   readonly #blocked = new Set<string>();
   readonly #admin = new Set<string>();
+  /** Recent raw paths and what `blocked` said of them. */
+  readonly #verdicts = new Map<string, string>();
   readonly allowed: readonly string[];
 
   /** `allow` lists admin paths to let through (as vLLM spells them, with or without `/v1`), or `*` for all. */
@@ -70,7 +76,15 @@ export class AdminPathPolicy {
 
   /** The normalised admin path `rawPath` reaches, or undefined when it is not one (or is allowed). */
   blocked(rawPath: string): string | undefined {
-    return this.#blocked.size === 0 ? undefined : within(this.#blocked, normalizePath(rawPath));
+    if (this.#blocked.size === 0) return undefined;
+    // Traffic uses a handful of paths: each is judged once, then looked up (NOT_BLOCKED marks a clean one).
+    const seen = this.#verdicts.get(rawPath);
+    if (seen !== undefined) return seen === NOT_BLOCKED ? undefined : seen;
+    const hit = within(this.#blocked, normalizePath(rawPath));
+    // Bounded: a client sending ever new paths empties it rather than growing it.
+    if (this.#verdicts.size >= MAX_VERDICTS) this.#verdicts.clear();
+    this.#verdicts.set(rawPath, hit ?? NOT_BLOCKED);
+    return hit;
   }
 
   /**

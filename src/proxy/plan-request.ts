@@ -230,7 +230,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   if (backend.kind !== 'InferencePool') {
     throw new GatewayError('backend_not_supported', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} sends to ${backend.kind} ${backend.namespace}/${backend.name}; infergate routes to InferencePools only`);
   }
-  const key = `${backend.namespace}/${backend.name}`;
+  const key = poolKeyOf(backend);
   const view = state.datastore.pool(key);
   if (!view) {
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
@@ -278,4 +278,16 @@ function rewriteStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan
   plan.rewriteName = rw.name;
   plan.model = rw.model;
   plan.body = withModel(req.body, plan.parsed, rw.model);
+}
+
+/**
+ * `namespace/name` of the InferencePool a backendRef names, built once per ref: a string built per request is
+ * flattened and hashed afresh by every map it is looked up in.
+ */
+const POOL_KEYS = new WeakMap<BackendRef, string>();
+
+function poolKeyOf(backend: BackendRef): string {
+  let key = POOL_KEYS.get(backend);
+  if (key === undefined) POOL_KEYS.set(backend, (key = `${backend.namespace}/${backend.name}`));
+  return key;
 }
