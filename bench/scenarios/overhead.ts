@@ -7,14 +7,14 @@
  * machine's noise hits all alike. Then each target is measured again at one connection, for the added p50.
  *
  *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream] [--h2c]
- *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR] [--cpu-prof DIR] [--out bench/results]
+ *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR [--baseline-label NAME]]... [--cpu-prof DIR] [--out bench/results]
  *
  * `--h2c` puts the proxies' upstream on HTTP/2 cleartext with prior knowledge: nginx also listens with `http2` (no
  * TLS) on another port, the pool says `appProtocol: kubernetes.io/h2c`, and the Node floor speaks h2c with undici as
  * infergate does. "direct" stays on nginx's HTTP/1.1 port (wrk speaks HTTP/1.1 only). nginx's proxy and Portkey are
  * left out: neither can proxy to an h2c upstream.
  *
- * `--baseline DIST_DIR` adds "infergate before": the same gateway run from another build's dist/ (a copy made
+ * `--baseline DIST_DIR` (repeatable, each with an optional `--baseline-label`) adds "infergate before": the same gateway run from another build's dist/ (a copy made
  * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate and the Node
  * floor under `node --cpu-prof` and writes their profiles to DIR when the scenario stops them.
  * Every infergate runs with `--max-semi-space-size=32`, as the Dockerfile and the kustomize Deployment run it
@@ -24,7 +24,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
@@ -43,7 +43,8 @@ const { values } = parseArgs({
     stream: { type: 'boolean', default: false },
     h2c: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
-    baseline: { type: 'string' },
+    baseline: { type: 'string', multiple: true },
+    'baseline-label': { type: 'string', multiple: true },
     'cpu-prof': { type: 'string' },
     'gateway-node-options': { type: 'string' },
     out: { type: 'string' },
@@ -103,9 +104,13 @@ async function main(): Promise<void> {
       const gwLog = start(process.execPath, [...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.accessLog, PORTS.accessLog), '--access-log', join(dir, 'access.log')]);
       targets.push({ name: IG_LOG, origin: `http://${HOSTS.accessLog}:${PORTS.accessLog}`, pid: gwLog.pid });
     }
-    if (values.baseline) {
-      const before = start(process.execPath, [...IG_NODE_FLAGS, join(resolve(values.baseline), 'src/cli/main.js'), ...serveArgs(HOSTS.baseline, PORTS.baseline)]);
-      targets.push({ name: IG_BEFORE, origin: `http://${HOSTS.baseline}:${PORTS.baseline}`, pid: before.pid });
+    // The first --baseline is "before"; each further one is named by its --baseline-label (else its folder).
+    for (const [i, dist] of (values.baseline ?? []).entries()) {
+      const host = `127.0.77.${7 + i * 3}`;
+      const before = start(process.execPath, [...IG_NODE_FLAGS, join(resolve(dist), 'src/cli/main.js'), ...serveArgs(host, PORTS.baseline)]);
+      const label = values['baseline-label']?.[i];
+      const name = i === 0 && label === undefined ? IG_BEFORE : `infergate ${label ?? basename(resolve(dist, '..'))} (metrics)`;
+      targets.push({ name, origin: `http://${host}:${PORTS.baseline}`, pid: before.pid });
     }
     if (!SKIP.has('nginx')) {
       const nginx = startNginx(`${HOSTS.nginx}:${PORTS.nginx}`, UPSTREAM);

@@ -22,6 +22,18 @@ describe('BodyBudget', () => {
     assert.equal(b.used, 5 * MiB + SMALL_BODY_BYTES);
   });
 
+  test('a small body held whole counts at once, like a body read whole, and frees its bytes once', async () => {
+    const b = new BodyBudget(SMALL_BODY_BYTES / 2);
+    const release = b.hold(SMALL_BODY_BYTES);
+    assert.equal(b.used, SMALL_BODY_BYTES);
+    const wait = b.open().grow(1 * MiB);
+    assert.equal(await settled(wait), false, 'held bytes past the limit stop even the oldest reading body');
+    release();
+    release();
+    assert.equal(await settled(wait), true, 'the release wakes it');
+    assert.equal(b.used, 1 * MiB);
+  });
+
   test('past the limit a newer body waits until an older one is released', async () => {
     const b = new BodyBudget(4 * MiB);
     const first = b.open();

@@ -53,6 +53,23 @@ export class BodyBudget {
     return this.#waiters;
   }
 
+  /**
+   * Counts a body of known size up to SMALL_BODY_BYTES as held from the start: such a body never waits, so it
+   * needs no lease, only its bytes counted until the returned function releases them (once).
+   */
+  hold(bytes: number): () => void {
+    this.#used += bytes;
+    this.#held += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#used -= bytes;
+      this.#held -= bytes;
+      this.#wake();
+    };
+  }
+
   open(): BodyLease {
     let released = false;
     const lease: Lease = {

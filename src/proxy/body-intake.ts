@@ -29,6 +29,16 @@ export function bodyIntake(budget: BodyBudget, slice: WorkSlice, res: ServerResp
   };
   return {
     write: (chunk) => (slice.spent ? slice.resume().then(() => take(chunk)) : take(chunk)),
-    end: () => lease.done(),
+    arrived: () => lease.done(),
   };
+}
+
+/**
+ * The intake of a JSON body whose Content-Length says it is small enough for the quick parse
+ * (QUICK_JSON_MAX_BYTES): the reader only keeps its chunks, so there is no parse work to slice, and a body this
+ * small never waits for the budget, so its bytes are counted at once, with no lease, until `res` closes.
+ */
+export function smallBodyIntake(budget: BodyBudget, res: ServerResponse, reader: JsonBodyReader, bytes: number): BodySink {
+  res.on('close', budget.hold(bytes));
+  return reader;
 }

@@ -14,9 +14,10 @@ import { modelFieldProblem } from '../bbr/extract-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
-import { readBody } from './read-body.js';
+import { readBody, type BodySink } from './read-body.js';
 import { JsonBodyReader } from '../bbr/json-body-reader.js';
-import { bodyIntake } from './body-intake.js';
+import { bodyIntake, smallBodyIntake } from './body-intake.js';
+import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 
 export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
@@ -113,7 +114,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
   const parser = adminPath || isMultipart(req.headers['content-type']) ? undefined : new JsonBodyReader(gw.jsonLimits);
-  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, bodyIntake(gw.bodyBudget, gw.workSlice, res, parser)) : undefined;
+  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, intakeOf(gw, req, res, parser)) : undefined;
 
   const tokens = connectionTokens(req.headers.connection);
   const lower = new Map<string, string>();
@@ -158,6 +159,16 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
     res,
   );
+}
+
+/**
+ * How the body is taken in: a JSON body whose Content-Length fits the quick parse skips the lease and the work
+ * slice (nothing to slice, nothing to wait for); any other is leased and parsed as it arrives.
+ */
+function intakeOf(gw: Gateway, req: IncomingMessage, res: ServerResponse, parser: JsonBodyReader | undefined): BodySink {
+  const declared = Number(req.headers['content-length']);
+  if (parser && declared <= QUICK_JSON_MAX_BYTES) return smallBodyIntake(gw.bodyBudget, res, parser, declared);
+  return bodyIntake(gw.bodyBudget, gw.workSlice, res, parser);
 }
 
 const TIMED = { timed: true } as const;

@@ -22,7 +22,7 @@ describe('readBody', () => {
           if (++n % deferEvery !== 0) return void seen.push(c.toString());
           return later().then(() => void seen.push(c.toString()));
         },
-        end: () => seen.push('<end>'),
+        arrived: () => seen.push('<end>'),
       };
       const body = await readBody(request(['{"a"', ':[1,', '2]}']), 1000, sink);
       assert.equal(body.toString(), '{"a":[1,2]}');

@@ -10,7 +10,7 @@ import { GatewayError } from '../errors.js';
 export interface BodySink {
   write(chunk: Buffer): Promise<void> | undefined | void;
   /** The whole body arrived. */
-  end?(): void;
+  arrived?(): void;
 }
 
 export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink): Promise<Buffer> {
@@ -57,7 +57,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
     };
     const finish = (): void => {
       if (refused) return;
-      sink?.end?.();
+      sink?.arrived?.();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onEnd = (): void => {
