@@ -46,7 +46,19 @@ export const ERROR_CATALOGUE = {
   // An external endpoint picker's own refusal, wrapped: the client gets the picker's status (src/epp/external/immediate-answer.ts).
   endpoint_picker_rejected: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   request_shed: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
+  // Flow control (src/flowcontrol): llm-d's outcomes, each with x-llm-d-request-dropped-reason.
+  request_queue_full: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
+  request_queue_timeout: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
+  no_endpoints_available: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
+  shutting_down: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   admin_path_blocked: { status: 403, type: 'permission_error' },
+  // --api-keys (src/tenancy): OpenAI's own codes for a missing or unknown key, and for a limit reached.
+  invalid_api_key: { status: 401, type: 'invalid_request_error', retry: false },
+  model_not_allowed: { status: 403, type: 'permission_error', retry: false },
+  // Their site names the seconds until the window resets (src/tenancy/tenancy.ts); 1 is only the fallback.
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
+  insufficient_quota: { status: 429, type: 'insufficient_quota', retry: RETRY_AFTER_SECONDS },
+  rate_limit_store_unavailable: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   debug_disabled: { status: 404, type: 'invalid_request_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },

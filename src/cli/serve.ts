@@ -15,8 +15,9 @@ import { addConnectionOptions, addJsonLimitOptions, bodyMemoryOf, connectionLimi
 import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { addExternalPickerOptions, externalPickerOptionsOrExit, type ExternalPickerFlags } from './external-picker-options.js';
+import { addTenancyOptions, tenancyOrExit, type TenancyFlags } from './tenancy-options.js';
 
-interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags {
   poolStatus: boolean;
   host: string;
   port: number;
@@ -46,6 +47,7 @@ export function registerServeCommand(program: Command): void {
   addUpstreamOptions(cmd);
   addUpstreamKeyOption(cmd);
   addExternalPickerOptions(cmd);
+  addTenancyOptions(cmd);
   addShutdownOptions(cmd, 'requests and streams');
   addExposureOptions(cmd, 'on the admin port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
@@ -54,6 +56,7 @@ export function registerServeCommand(program: Command): void {
       const tracing = tracingOrExit(flags, log);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       const externalPickers = await externalPickerOptionsOrExit(flags);
+      const tenancy = await tenancyOrExit(flags, 'kube' in source ? source.kube : undefined, log);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
@@ -72,6 +75,7 @@ export function registerServeCommand(program: Command): void {
           allowAdminPaths: flags.allowAdminPaths ?? [],
           ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
           ...externalPickers,
+          ...(tenancy ? { tenancy } : {}),
           ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           configEdits: configEditsOf(flags),
           ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),

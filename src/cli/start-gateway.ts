@@ -7,6 +7,8 @@ import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/
 import { createLogger } from '../observability/logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
+import { flowControlReport } from '../flowcontrol/flow-control-report.js';
+import { sendJson } from '../proxy/send-error.js';
 import { composeObservers } from '../observability/compose-observers.js';
 import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
@@ -92,7 +94,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   };
   const gateway = new Gateway(options);
   metrics.attach(gateway);
+  options.tenancy?.metrics.register(metrics.registry);
   const admin = adminPort !== undefined ? new AdminServer({ host: adminHost ?? options.host, port: adminPort, metrics, decisions: gateway.decisions, log: options.log }) : undefined;
+  // Flow control's queues, bands and flows (src/flowcontrol); an empty list when no pool has the gate on.
+  admin?.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
   if (admin && dashboard) mountDashboard(admin, { mode: 'serve', gateway, decisions: gateway.decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
   // Every snapshot from either source passes the guard (issue #10): an emptied config is held back, not applied.
   const guard = editGuardFor(configPath !== undefined ? 'files' : 'kubernetes', configEdits, options.log, metrics.countingReloads((s) => gateway.applySnapshot(s)));
@@ -144,6 +149,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       close: async () => {
         await stopSource();
         await gateway.close();
+        await options.tenancy?.close();
         await admin?.close();
         // Last: the spans of the requests close() let finish are exported.
         await accessLog?.close();
@@ -152,10 +158,25 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       shutdown: async (shutdown) => {
         // The source keeps running meanwhile: pods may change under the requests still in flight.
         const drain = gateway.drain;
-        const target = { unit: 'requests', failReadiness: () => gateway.failReadiness(), drain: () => drain.drain(), inFlight: () => drain.inFlight, cut: () => drain.cut() };
+        const target = {
+          unit: 'requests',
+          failReadiness: () => gateway.failReadiness(),
+          // Flow control: queued requests still dispatch during the drain; new ones that would queue get 503.
+          drain: () => {
+            gateway.flowControl.beginShutdown();
+            return drain.drain();
+          },
+          inFlight: () => drain.inFlight,
+          // Requests still queued at the timeout get 503 rejected-shutting-down before the connections are cut.
+          cut: () => {
+            gateway.flowControl.rejectQueued();
+            setImmediate(() => drain.cut());
+          },
+        };
         const report = await new GracefulShutdown(target, shutdown, options.log).run();
         await stopSource();
         await gateway.close(0);
+        await options.tenancy?.close();
         // Last: Prometheus scrapes the drain until the end.
         await admin?.close();
         await accessLog?.close();

@@ -67,6 +67,7 @@ export class PluginHost {
     const replay = this.#annotatedPort(ep, KV_EVENTS_REPLAY_PORT_ANNOTATION) ?? s.replaySocketPort;
     const host = ep.ip.includes(':') ? `[${ep.ip}]` : ep.ip;
     return {
+      owner: ep,
       endpoint: s.discoverPods ? `tcp://${host}:${port + rank}` : '',
       ...(s.discoverPods && replay > 0 ? { replayEndpoint: `tcp://${host}:${replay + rank}` } : {}),
     };

@@ -72,11 +72,12 @@ describe('BlockIndex bookkeeping', () => {
     assert.equal(one.size, 1);
   });
 
-  it('is bounded: past capacity the least recently used key goes (lookups count as use)', () => {
+  it('is bounded: past capacity the least recently stored key goes', () => {
     const ix = new BlockIndex({ capacity: 3, podsPerKey: 10 });
     const a = ix.podId('a');
     for (let k = 1; k <= 3; k++) ix.add(0, k, a, TIER_GPU);
-    ix.lookup(chain(1)); // key 1 used: key 2 is now the oldest
+    ix.add(0, 1, ix.podId('b'), TIER_GPU); // key 1 stored again: key 2 is now the oldest
+    ix.lookup(chain(3)); // lookups only read
     ix.add(0, 4, a, TIER_GPU);
     assert.equal(ix.size, 3);
     assert.ok(ix.holds(0, 1, a) && !ix.holds(0, 2, a) && ix.holds(0, 4, a));

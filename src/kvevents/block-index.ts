@@ -1,7 +1,7 @@
 /**
  * The precise KV-block index (llm-d's in-memory `kvblock.Index`): request key -> the pods holding that block, per
- * device tier, at most `podsPerKey` pods a key (the most recently stored win), at most `capacity` keys (least
- * recently stored or looked up leave first). Blocks and holdings live in typed-array records and int-pair hash maps,
+ * device tier, at most `podsPerKey` pods a key (the most recently stored win), at most `capacity` keys (the least
+ * recently stored leave first; lookups only read, so they cost no writes and could run on a shared copy). Blocks and holdings live in typed-array records and int-pair hash maps,
  * as the approximate index's do: millions of blocks give the garbage collector nothing to trace.
  */
 import { IntPairMap } from '../epp/plugins/int-pair-map.js';
@@ -18,6 +18,11 @@ const B_HEAD = 2;
 const B_COUNT = 3;
 const B_NEWER = 4;
 const B_OLDER = 5;
+/**
+ * The block last stored right after this one in a chain (a hint, checked by key before use): a lookup walking a
+ * prompt follows it instead of probing the key map, one random memory access instead of two or three.
+ */
+const B_CHILD = 6;
 // A holding: a pod holds a block, in the tiers of its bitmask; linked into the block's list and the pod's list.
 const H = 8;
 const H_POD = 0;
@@ -158,13 +163,23 @@ export class BlockIndex {
   /** Records that `podId` holds keys [from, to) of `keys` in `tier`; each becomes the most recent. */
   addKeys(keys: BlockKeys, podId: number, tier: number, from = 0, to = keys.count): void {
     const k = keys.keys;
-    for (let i = from; i < to; i++) this.add(k[2 * i] as number, k[2 * i + 1] as number, podId, tier);
+    let prev = NONE;
+    for (let i = from; i < to; i++) {
+      const b = this.#addBlock(k[2 * i] as number, k[2 * i + 1] as number, podId, tier);
+      if (prev !== NONE && b !== NONE && this.#live(prev)) this.#b.a[prev * B + B_CHILD] = b;
+      prev = b;
+    }
   }
 
   /** Records that `podId` holds the block keyed (hi, lo) in `tier`. */
   add(hi: number, lo: number, podId: number, tier: number): void {
+    this.#addBlock(hi, lo, podId, tier);
+  }
+
+  /** `add`, returning the block's id (NONE for an unknown pod). */
+  #addBlock(hi: number, lo: number, podId: number, tier: number): number {
     const pod = this.#pods[podId];
-    if (!pod) return;
+    if (!pod) return NONE;
     let b = this.#blocks.get(hi, lo);
     if (b === NONE) {
       if (this.#size >= this.capacity) this.#evictOldest();
@@ -177,6 +192,7 @@ export class BlockIndex {
       a[at + B_COUNT] = 0;
       a[at + B_NEWER] = NONE;
       a[at + B_OLDER] = NONE;
+      a[at + B_CHILD] = NONE;
       this.#blocks.set(hi, lo, b);
       this.#size++;
       this.#touch(b, true);
@@ -186,7 +202,7 @@ export class BlockIndex {
       const hs = this.#h.a;
       hs[x * H + H_TIERS] = (hs[x * H + H_TIERS] as number) | tier;
       this.#toFront(b, x);
-      return;
+      return b;
     }
     x = this.#h.alloc();
     const hs = this.#h.a;
@@ -211,6 +227,12 @@ export class BlockIndex {
     this.stats.admissions++;
     // After the insert, so the block never empties (and is freed) under the pod being added to it.
     if ((a[b * B + B_COUNT] as number) > this.podsPerKey) this.#removeHolding(this.#oldestHolding(b));
+    return b;
+  }
+
+  /** Whether block id `b` is in use (a hint may point at a freed or reused one). */
+  #live(b: number): boolean {
+    return (this.#b.a[b * B + B_COUNT] as number) > 0;
   }
 
   /** Removes `podId`'s holding of (hi, lo) in the tiers of `tiers`; the holding goes when no tier is left. */
@@ -227,6 +249,11 @@ export class BlockIndex {
     }
     this.#removeHolding(x);
     return true;
+  }
+
+  /** Whether any pod holds (hi, lo). */
+  hasKey(hi: number, lo: number): boolean {
+    return this.#blocks.get(hi, lo) !== NONE;
   }
 
   /** Whether `podId` holds (hi, lo) in any of `tiers`. */
@@ -258,7 +285,7 @@ export class BlockIndex {
   /**
    * Longest prefix per pod (llm-d's LongestPrefixScorer): walk the keys in order, keeping the pods that hold every
    * block so far; each block held adds its tier weight. Stops at the first key nobody (still in the running) holds.
-   * Every key walked becomes recently used. O(keys walked x podsPerKey), no allocation once warm.
+   * Read-only; O(keys walked x podsPerKey), no allocation once warm.
    */
   lookup(keys: BlockKeys, limit = keys.count): LookupResult {
     const r = this.#result;
@@ -269,7 +296,6 @@ export class BlockIndex {
     const k = keys.keys;
     let b = this.#blocks.get(k[0] as number, k[1] as number);
     if (b === NONE) return r;
-    this.#touch(b, false);
     const a = this.#b.a;
     const hs = this.#h.a;
     const alive = this.#alive;
@@ -286,9 +312,11 @@ export class BlockIndex {
     }
     let i = 1;
     for (; i < n && alive.length > 0; i++) {
-      b = this.#blocks.get(k[2 * i] as number, k[2 * i + 1] as number);
+      const hi = k[2 * i] as number;
+      const lo = k[2 * i + 1] as number;
+      const c = a[b * B + B_CHILD] as number;
+      b = c !== NONE && a[c * B + B_HI] === hi && a[c * B + B_LO] === lo && (a[c * B + B_COUNT] as number) > 0 ? c : this.#blocks.get(hi, lo);
       if (b === NONE) break;
-      this.#touch(b, false);
       const stamp = ++this.#stamp;
       for (let x = a[b * B + B_HEAD] as number; x !== NONE; x = hs[x * H + H_NEXT] as number) {
         const pod = hs[x * H + H_POD] as number;

@@ -25,7 +25,7 @@ function engineHash(block: number): bigint {
 function setup(blockSize = BS): { ix: BlockIndex; ing: KvEventIngestor; h: BlockKeyHasher; pod: number; problems: IngestProblem[]; apply: (...e: KvCacheEvent[]) => void; matched: (model?: string) => number } {
   const h = new BlockKeyHasher({ blockSize, hashSeed: '' });
   const ix = new BlockIndex({ capacity: 1000, podsPerKey: 10 });
-  const ing = new KvEventIngestor(h, ix, { maxEngineKeysPerPod: 100 });
+  const ing = new KvEventIngestor(h, ix, { engineCapacity: 100 });
   const pod = ix.podId('10.0.0.1:8000');
   const problems: IngestProblem[] = [];
   return {
@@ -53,7 +53,8 @@ describe('KvEventIngestor', () => {
     t.apply(stored(0, 4));
     t.apply({ type: 'BlockRemoved', blockHashes: [engineHash(2)], medium: 'GPU', groupIdx: null });
     assert.equal(t.matched(), 2);
-    assert.equal(t.ing.engineKeys(t.pod), 3);
+    // No pod holds block 2 any more: its engine hash is unmapped too.
+    assert.equal(t.ing.engine.size, 3);
   });
 
   it('drops everything of the pod on AllBlocksCleared', () => {
@@ -61,7 +62,6 @@ describe('KvEventIngestor', () => {
     t.apply(stored(0, 4), { type: 'AllBlocksCleared' });
     assert.equal(t.matched(), 0);
     assert.equal(t.ix.heldBy(t.pod), 0);
-    assert.equal(t.ing.engineKeys(t.pod), 0);
   });
 
   it('skips a store whose parent it never saw (joined late, or lost events)', () => {
@@ -111,13 +111,28 @@ describe('KvEventIngestor', () => {
     assert.equal(t.matched(), 2);
   });
 
-  it('resets a pod that stores far more than it removes (bounded memory)', () => {
+  it('bounds the engine-hash map, oldest out first, whatever the pods send', () => {
     const t = setup();
     const ix = new BlockIndex({ capacity: 1000, podsPerKey: 10 });
-    const ing = new KvEventIngestor(t.h, ix, { maxEngineKeysPerPod: 3 });
-    const problems: IngestProblem[] = [];
-    ing.apply(ix.podId('p'), 'm', { ts: 0, events: [stored(0, 5)], dataParallelRank: null }, (p) => problems.push(p));
-    assert.deepEqual(problems, ['engine-map-overflow']);
-    assert.equal(ix.size, 0);
+    const ing = new KvEventIngestor(t.h, ix, { engineCapacity: 3 });
+    const pod = ix.podId('p');
+    ing.apply(pod, 'm', { ts: 0, events: [stored(0, 5)], dataParallelRank: null }, () => undefined);
+    assert.equal(ing.engine.size, 3);
+    assert.equal(ing.engine.evictions, 2);
+    assert.equal(ix.heldBy(pod), 5);
+    // The mapping of block 0 is gone: its removal finds nothing (the index's own bound ages it out).
+    ing.apply(pod, 'm', { ts: 0, events: [{ type: 'BlockRemoved', blockHashes: [engineHash(0)], medium: null, groupIdx: null }], dataParallelRank: null }, () => undefined);
+    assert.equal(ix.heldBy(pod), 5);
+  });
+
+  it('shares engine hashes across pods: one pod\'s eviction keeps the mapping while another holds the block', () => {
+    const t = setup();
+    const other = t.ix.podId('10.0.0.2:8000');
+    t.apply(stored(0, 2));
+    t.ing.apply(other, 'm', { ts: 0, events: [stored(0, 2)], dataParallelRank: null }, () => undefined);
+    t.apply({ type: 'BlockRemoved', blockHashes: [engineHash(1)], medium: 'GPU', groupIdx: null });
+    assert.equal(t.ing.engine.size, 2);
+    t.ing.apply(other, 'm', { ts: 0, events: [{ type: 'BlockRemoved', blockHashes: [engineHash(1)], medium: 'GPU', groupIdx: null }], dataParallelRank: null }, () => undefined);
+    assert.equal(t.ing.engine.size, 1);
   });
 });

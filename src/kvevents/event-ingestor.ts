@@ -16,29 +16,28 @@ export type IngestProblem =
   | 'unknown-parent' // a BlockStored chains on a block this gateway never saw stored (it joined later, or lost events)
   | 'token-count' // a BlockStored whose token_ids are not block_hashes x block_size
   | 'no-model' // the topic names no model, so the blocks cannot be keyed
-  | 'unsupported-cache-kind' // a hybrid-allocator group that is not full attention (llm-d skips these too)
-  | 'engine-map-overflow'; // a pod stored far more blocks than it removed: its state was reset
+  | 'unsupported-cache-kind'; // a hybrid-allocator group that is not full attention (llm-d skips these too)
 
 /** KV-cache spec kinds whose blocks form a prefix chain (llm-d's isPrefixIndexableSpecKind). */
 const PREFIX_KINDS = new Set(['full_attention', 'mla_attention', 'sink_full_attention']);
 
 export interface IngestorOptions {
-  /** A pod mapping more engine hashes than this is reset (its stores outrun its removes): a memory bound. */
-  maxEngineKeysPerPod: number;
+  /** Engine hashes mapped at most, over every pod (llm-d bounds its map by the index's `size` too). */
+  engineCapacity: number;
 }
 
 export class KvEventIngestor {
   readonly hasher: BlockKeyHasher;
   readonly index: BlockIndex;
-  readonly #opts: IngestorOptions;
-  readonly #engine = new Map<number, EngineKeyMap>();
+  /** Engine hash -> request keys, for every pod. */
+  readonly engine: EngineKeyMap;
   /** Per pod: the cache kind of each hybrid-allocator group, learned from the stores that name it. */
   readonly #groups = new Map<number, Map<number, string>>();
 
   constructor(hasher: BlockKeyHasher, index: BlockIndex, opts: IngestorOptions) {
     this.hasher = hasher;
     this.index = index;
-    this.#opts = opts;
+    this.engine = new EngineKeyMap(opts.engineCapacity);
   }
 
   /**
@@ -53,28 +52,25 @@ export class KvEventIngestor {
     }
   }
 
-  /** Forgets everything about the pod's blocks (AllBlocksCleared, a broken stream, a publisher restart). */
+  /**
+   * Forgets everything about the pod's blocks (AllBlocksCleared, a broken stream, a publisher restart). Engine
+   * hashes stay mapped: the map is the same for every pod, and stale entries age out of its LRU.
+   */
   clearPod(podId: number): void {
     this.index.clearPod(podId);
-    this.#engine.delete(podId);
     this.#groups.delete(podId);
-  }
-
-  /** Engine hashes mapped for the pod (tests, debug). */
-  engineKeys(podId: number): number {
-    return this.#engine.get(podId)?.size ?? 0;
   }
 
   #stored(podId: number, model: string | null, e: BlockStoredEvent, problem: (p: IngestProblem) => void): void {
     if (!this.#indexable(podId, e.groupIdx, e.kvCacheSpecKind)) return problem('unsupported-cache-kind');
     const tier = tierOf(e.medium);
-    const engine = this.#engineMap(podId);
+    const engine = this.engine;
     const n = e.blockHashes.length;
     if (e.tokenIds.length === 0) {
       // An offload (a medium such as CPU, no tokens): the blocks already mapped gain the tier.
       for (const h of e.blockHashes) {
         const [hi, lo] = hashHalves(h);
-        engine.addTier(hi, lo, tier, (khi, klo) => this.index.add(khi, klo, podId, tier));
+        engine.keysOf(hi, lo, (khi, klo) => this.index.add(khi, klo, podId, tier));
       }
       return;
     }
@@ -99,23 +95,24 @@ export class KvEventIngestor {
       const to = Math.min(keys.count, Math.floor(((i + 1) * e.blockSize - 1) / cbs) + 1);
       if (from >= to) continue;
       const [hi, lo] = hashHalves(e.blockHashes[i]!);
-      engine.set(hi, lo, keys, from, to, tier);
+      engine.set(hi, lo, keys, from, to);
     }
     this.index.addKeys(keys, podId, tier);
-    if (engine.size > this.#opts.maxEngineKeysPerPod) {
-      this.clearPod(podId);
-      problem('engine-map-overflow');
-    }
   }
 
   #removed(podId: number, e: BlockRemovedEvent): void {
     if (!this.#indexable(podId, e.groupIdx, null)) return;
-    const engine = this.#engine.get(podId);
-    if (!engine) return;
     const tier = tierOf(e.medium);
+    const index = this.index;
     for (const h of e.blockHashes) {
       const [hi, lo] = hashHalves(h);
-      engine.remove(hi, lo, tier, (khi, klo) => this.index.evict(khi, klo, podId, tier));
+      let held = false;
+      const known = this.engine.keysOf(hi, lo, (khi, klo) => {
+        index.evict(khi, klo, podId, tier);
+        if (!held && index.hasKey(khi, klo)) held = true;
+      });
+      // No pod holds these blocks any more: the mapping goes (llm-d drops it then too).
+      if (known && !held) this.engine.delete(hi, lo);
     }
   }
 
@@ -129,12 +126,6 @@ export class KvEventIngestor {
     }
     const k = kind ?? groups?.get(group);
     return k !== undefined && PREFIX_KINDS.has(k);
-  }
-
-  #engineMap(podId: number): EngineKeyMap {
-    let m = this.#engine.get(podId);
-    if (!m) this.#engine.set(podId, (m = new EngineKeyMap()));
-    return m;
   }
 }
 

@@ -17,6 +17,8 @@ export interface FeedTarget {
   /** `tcp://ip:port` of its PUB socket; empty when it only reaches us through a bound socket (central mode). */
   readonly endpoint: string;
   readonly replayEndpoint?: string;
+  /** The caller's object for the pod (the gateway's Endpoint), handed back by `ownerOf`: found by identity, not by name. */
+  readonly owner?: object;
 }
 
 export type FeedProblem = StreamProblem | IngestProblem;
@@ -28,6 +30,8 @@ export class PodFeed {
   readonly target: FeedTarget;
   readonly stream: PodStream;
   subscription: ZmqSubscription | undefined;
+  /** The caller's object for the pod, as of the last sync. */
+  owner: object | undefined;
   /** Occurrences of each problem since the feed started. */
   readonly problems = new Map<FeedProblem, number>();
   readonly zmqErrors = new Map<string, number>();
@@ -40,6 +44,7 @@ export class PodFeed {
     this.address = address;
     this.podId = podId;
     this.target = target;
+    this.owner = target.owner;
     this.stream = stream(this);
   }
 
@@ -85,7 +90,7 @@ export class KvCacheView {
     this.#now = options.now ?? Date.now;
     this.hasher = new BlockKeyHasher(settings);
     this.index = new BlockIndex({ capacity: settings.capacity, podsPerKey: settings.podsPerKey, tierWeights: settings.tierWeights });
-    this.ingestor = new KvEventIngestor(this.hasher, this.index, { maxEngineKeysPerPod: Math.max(settings.capacity, 1024) });
+    this.ingestor = new KvEventIngestor(this.hasher, this.index, { engineCapacity: settings.capacity });
   }
 
   get closed(): boolean {
@@ -127,6 +132,11 @@ export class KvCacheView {
     return this.index.addressOf(podId);
   }
 
+  /** The object the pod at `address` was synced with (`FeedTarget.owner`). */
+  ownerOf(address: string): object | undefined {
+    return this.#feeds.get(address)?.owner;
+  }
+
   /** Adds `keys` for the pod at `address` for `ttlMs`: a pick is held there until its events confirm it. */
   speculate(keys: BlockKeys, address: string, ttlMs: number): void {
     if (keys.count === 0 || this.#closed) return;
@@ -152,7 +162,11 @@ export class KvCacheView {
       const w = wanted.get(address);
       if (!w || w.endpoint !== f.target.endpoint || w.replayEndpoint !== f.target.replayEndpoint) this.#removeFeed(f);
     }
-    for (const [address, target] of wanted) if (!this.#feeds.has(address)) this.#addFeed(address, target);
+    for (const [address, target] of wanted) {
+      const f = this.#feeds.get(address);
+      if (!f) this.#addFeed(address, target);
+      else f.owner = target.owner;
+    }
     if (this.settings.zmqEndpoint !== '' && !this.#bound) this.#bindCentral();
     this.#trustCheckedAt = -Infinity;
   }

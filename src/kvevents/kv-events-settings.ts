@@ -37,8 +37,11 @@ export interface SpeculativeSettings {
   readonly ttlMs: number;
 }
 
-/** llm-d's default `inMemoryConfig.size` is 1e8 keys; a gateway bounds it to what ~130 MB holds. */
-export const DEFAULT_INDEX_CAPACITY = 1_000_000;
+/**
+ * llm-d's default `inMemoryConfig.size` is 1e8 keys; here a key costs about 220 bytes with its engine-hash mapping
+ * (measured at 1M keys), so the default bounds the index near 110 MB: ten pods of 50,000 cached blocks each.
+ */
+export const DEFAULT_INDEX_CAPACITY = 500_000;
 export const DEFAULT_PODS_PER_KEY = 10;
 export const DEFAULT_SOCKET_PORT = 5557;
 export const DEFAULT_SPECULATIVE_TTL_MS = 2000;

@@ -110,6 +110,8 @@ export class PodStream {
   untrusted(): UntrustedReason | undefined {
     if (!this.#connected) return this.#everConnected ? 'disconnected' : 'connecting';
     if (this.#replaying) return 'replaying';
+    // Two windows since the flooding one began and nothing rolled it: the last second was silent.
+    if (this.#flooding && this.#now() - this.#floodWindowStart >= 2000) this.#endFlood(this.#now());
     if (this.#flooding) return 'flood';
     if (this.#silent || this.#checkSilent()) return 'silent';
     if (this.#resyncing) return 'resyncing';
@@ -119,6 +121,11 @@ export class PodStream {
 
   get lastSeq(): number {
     return this.#lastSeq;
+  }
+
+  /** When the last message arrived (ms since epoch; the stream's creation before the first). */
+  get lastMessageAt(): number {
+    return this.#lastMessageAt;
   }
 
   /** Whether a replay is running (its replies are expected). */
@@ -230,14 +237,8 @@ export class PodStream {
   #overFloodLimit(frames: readonly Uint8Array[]): boolean {
     const now = this.#now();
     if (now - this.#floodWindowStart >= 1000) {
-      if (this.#flooding && this.#windowBytes <= this.#o.floodBytesPerSecond && this.#windowMessages <= this.#o.floodMessagesPerSecond) {
-        // A quiet second again: resume from the live stream (no replay: the buffer holds the flood), everything
-        // before is gone from the index.
-        this.#flooding = false;
-        this.#lastSeq = SEQ_UNKNOWN;
-        this.#everReplayed = true;
-        this.#untrustedUntil = now + this.#o.recoveryMs;
-      }
+      const calm = this.#windowBytes <= this.#o.floodBytesPerSecond && this.#windowMessages <= this.#o.floodMessagesPerSecond;
+      if (this.#flooding && (calm || now - this.#floodWindowStart >= 2000)) this.#endFlood(now);
       this.#floodWindowStart = now;
       this.#windowBytes = 0;
       this.#windowMessages = 0;
@@ -258,6 +259,14 @@ export class PodStream {
       return true;
     }
     return false;
+  }
+
+  /** A quiet second again: resume from the live stream (no replay: the buffer holds the flood); the index starts over. */
+  #endFlood(now: number): void {
+    this.#flooding = false;
+    this.#lastSeq = SEQ_UNKNOWN;
+    this.#everReplayed = true;
+    this.#untrustedUntil = now + this.#o.recoveryMs;
   }
 
   #handleLive(frames: readonly Uint8Array[], mayReplay: boolean): void {

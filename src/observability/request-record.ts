@@ -3,6 +3,7 @@
  * log, traces) that read it. One record per request; observers never change it (but for `metricsSeries`).
  */
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
+import type { Tenant } from '../tenancy/tenant.js';
 
 /** Token counts as the model server reported them in the response's `usage` (streamed or not). */
 export interface Usage {
@@ -87,6 +88,10 @@ export interface RequestRecord {
    * Only that observer reads or writes it.
    */
   metricsSeries?: unknown;
+  /** The tenant the request's API key names (`--api-keys`, src/tenancy); unset without keys. */
+  tenant?: Tenant;
+  /** What src/tenancy counted for the request, corrected from `usage` when it ends; only src/tenancy reads it. */
+  tenantAdmission?: unknown;
 }
 
 /** One try of one endpoint. */

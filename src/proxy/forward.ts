@@ -18,6 +18,8 @@ import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
 import { ResponseTap } from '../observability/response-tap.js';
 import { Cancellation } from '../upstream/cancellation.js';
+import { admitToFlow, waitForDispatch } from '../flowcontrol/flow-admission.js';
+import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
 export interface ForwardContext {
   state: GatewayState;
@@ -38,6 +40,8 @@ export interface ForwardRequest {
   headers: Record<string, string | string[]>;
   body: Buffer | undefined;
   requestId: string;
+  /** Headers the gateway adds to the upstream's answer (`x-ratelimit-*` with --api-keys), as a flat name/value list. */
+  responseHeaders?: string[] | undefined;
 }
 
 /**
@@ -51,9 +55,15 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   // The client is gone when the response closes before it finished: nothing else closes it while an attempt
   // runs (the attempt writes into it and never destroys it). One listener per request, on the response.
   let clientGone = false;
+  // Flow control: the controller whose slot the request holds once dispatched, and its ticket while it waits.
+  let flow: FlowController | undefined;
+  let queued: Ticket | undefined;
+  let queuedIn: FlowController | undefined;
   const onClose = (): void => {
     if (res.writableFinished) return;
     clientGone = true;
+    // A request waiting in a flow-control queue leaves it at once (llm-d's rejected-context-cancelled).
+    if (queued !== undefined) queuedIn!.cancel(queued);
     cancel.cancel();
   };
   res.on('close', onClose);
@@ -77,6 +87,25 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   const r = ctx.record;
   const observer = ctx.observer;
   try {
+    // Flow control (featureGates: [flowControl]): the request waits for dispatch before the pick, so the pick is
+    // late-bound. Off for every pool, this is one property read: no promise, no allocation.
+    const fc = ctx.state.flowControl;
+    if (fc !== undefined && fc.enabled && plan.external === undefined && plan.view !== undefined) {
+      const c = fc.controller(plan.view.key);
+      if (c !== undefined) {
+        queued = admitToFlow(c, plan, req.body?.length ?? 0, res);
+        if (queued !== undefined) {
+          queuedIn = c;
+          const dispatched = await waitForDispatch(queued, res, () => clientGone);
+          queued = undefined;
+          if (!dispatched) return;
+          // The pool's endpoints may have changed while it waited (a scale-up from zero).
+          if (plan.pin === undefined) plan.view = ctx.state.datastore.pool(plan.view.key) ?? plan.view;
+        }
+        flow = c;
+        if (clientGone) return;
+      }
+    }
     // The pool's data producers (a tokenizer for precise prefix scoring) before the first pick; bounded, and a
     // promise only when a pool has them.
     const prepared = preparePick(ctx.state, plan);
@@ -109,6 +138,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel, aborted }, (statusCode, raw) => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
+          if (req.responseHeaders !== undefined) list.push(...req.responseHeaders);
           plan.external?.answered(statusCode, raw, ep);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
@@ -161,6 +191,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   } finally {
     if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
+    if (flow !== undefined) flow.release();
   }
 }
 

@@ -27,9 +27,12 @@ import { upstreamAuthReport } from '../upstream/upstream-auth-report.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { HttpDrain } from '../lifecycle/http-drain.js';
+import { FlowControl } from '../flowcontrol/flow-control.js';
 import { PluginHost, type PluginHostOptions } from '../epp/plugin-host.js';
 import { ExternalPickers, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
 import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity } from '../affinity/response-affinity.js';
+import type { Tenancy } from '../tenancy/tenancy.js';
+import { composeObservers } from '../observability/compose-observers.js';
 
 export interface GatewayOptions {
   host: string;
@@ -82,6 +85,8 @@ export interface GatewayOptions {
   externalPickers?: Partial<ExternalPickerOptions>;
   /** KV-event stream tuning for the precise prefix plugins (tests shorten its recovery times); defaults otherwise. */
   kvEvents?: PluginHostOptions['kvEvents'];
+  /** `--api-keys`: keys, per-key models and limits (src/tenancy); unset, requests are not authenticated, at no cost. */
+  tenancy?: Tenancy;
   log: Logger;
 }
 
@@ -126,11 +131,14 @@ export class Gateway {
   readonly server: Server;
   /** Connections and requests in flight, and the drain of a graceful shutdown (src/lifecycle). */
   readonly drain: HttpDrain;
+  /** Queues of the pools whose EndpointPickerConfig has `featureGates: [flowControl]` (src/flowcontrol). */
+  readonly flowControl = new FlowControl();
   #state: GatewayState | undefined;
   #shuttingDown = false;
 
   constructor(options: GatewayOptions) {
-    this.options = options;
+    // With keys on, tenancy reads each request's usage when it ends: it observes every request as the metrics do.
+    this.options = options.tenancy ? { ...options, observer: composeObservers([options.observer, options.tenancy.observer]) } : options;
     this.upstream = new Upstream({
       defaults: { timeouts: { ...DEFAULT_UPSTREAM_TIMEOUTS, ...options.timeouts }, outlierDetection: { ...DEFAULT_OUTLIER_DETECTION, ...options.outlierDetection } },
       onConnectionFailure: (ep) => void this.discovery.refresh(ep),
@@ -232,7 +240,8 @@ export class Gateway {
     // Plugins in force get the runtime; KV-event subscriptions follow the pools' endpoints (issue #14).
     this.plugins.reconcile(this.schedulers, this.datastore);
     this.externalPickers.retain(this.schedulers.externalPickerRefs());
-    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, ...(this.responses ? { responses: this.responses } : {}) };
+    this.flowControl.reconcile(this.schedulers, this.datastore);
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, ...(this.responses ? { responses: this.responses } : {}) };
     for (const ep of prepared.removed) {
       this.upstream.pools.release(ep.origin);
       this.schedulers.forget(ep.address);
@@ -266,7 +275,12 @@ export class Gateway {
     this.metrics.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    // Queued requests may still dispatch during the grace; past it they get 503 rejected-shutting-down, then the cut.
+    this.flowControl.beginShutdown();
+    const timer = setTimeout(() => {
+      this.flowControl.rejectQueued();
+      setImmediate(() => this.server.closeAllConnections());
+    }, graceMs);
     await closed;
     clearTimeout(timer);
     await this.discovery.close();

@@ -19,6 +19,8 @@ import { JsonBodyReader } from '../bbr/json-body-reader.js';
 import { bodyIntake, smallBodyIntake } from './body-intake.js';
 import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
+import { admitRequest, tenantHeaders } from '../tenancy/tenancy-stage.js';
+import { LimitRefusal } from '../tenancy/tenancy.js';
 
 export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -99,15 +101,22 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
+  // --api-keys: who is asking (401 otherwise), before any body is read (src/tenancy); nothing runs without the flag.
+  const tenancy = gw.options.tenancy;
+  const key = tenancy?.authenticate(req.headers);
   if (isGet && path === '/v1/models') {
     // The gateway's own answer, not a request to observe.
     seen.record = undefined;
-    return sendJson(res, 200, listModels(state), id);
+    const models = listModels(state);
+    if (key) models.data = tenancy!.visibleModels(key, models.data);
+    return sendJson(res, 200, models, id);
   }
   if (isGet && path.startsWith('/v1/models/')) {
     // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones.
     seen.record = undefined;
-    return sendJson(res, 200, retrieveModel(state, path.slice('/v1/models/'.length)), id);
+    const card = retrieveModel(state, path.slice('/v1/models/'.length));
+    if (key) tenancy!.checkModel(key, card.id);
+    return sendJson(res, 200, card, id);
   }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
@@ -127,6 +136,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
     if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
+  if (key) tenantHeaders(tenancy!, key, lower, upstreamHeaders);
   const input: IncomingRequest = { requestId, method, path, query: query === '' ? NO_QUERY : new URLSearchParams(query), headers: lower, body };
   if (parser) input.parsedBody = () => parser.end();
   if (adminPath) input.adminPath = adminPath;
@@ -145,6 +155,18 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
     }
     return sendError(res, plan.error, id);
   }
+  // The key's models (403) and its tenant's limits (429, with OpenAI's x-ratelimit-* headers, as every answer has).
+  let rateLimit: string[] | undefined;
+  if (key) {
+    try {
+      const a = admitRequest(tenancy!, key, plan, body?.length ?? 0, record);
+      rateLimit = (a instanceof Promise ? await a : a).headers;
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      if (record) record.errorCode = e.code;
+      return sendError(res, e, e instanceof LimitRefusal ? { ...id, ...e.headers } : id);
+    }
+  }
   Object.assign(upstreamHeaders, plan.routingHeaders);
   upstreamHeaders['x-request-id'] = requestId;
   const peer = req.socket.remoteAddress;
@@ -156,7 +178,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   await forward(
     { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, record, observer: record ? observer : undefined },
     plan,
-    { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId },
+    { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit },
     res,
   );
 }

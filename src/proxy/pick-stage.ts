@@ -29,7 +29,9 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
   const poolScheduler = state.schedulers.forPool(view.key);
   if (!poolScheduler) throw new GatewayError('internal_error', `no scheduler for InferencePool ${view.key}`);
   const now = Date.now();
-  if (!exclude || exclude.size === 0) admit(poolScheduler, plan, now);
+  // Where flow control queues the pool's requests (serve, with the gate on), sheddable ones wait in its lower
+  // bands like the others (llm-d): nothing is shed here.
+  if ((!exclude || exclude.size === 0) && (state.flowControl === undefined || poolScheduler.loaded.flowControl === undefined)) admit(poolScheduler, plan, now);
   const req = exclude === undefined ? { model: plan.model, now } : { model: plan.model, exclude, now };
   let candidates: readonly Endpoint[];
   try {

@@ -26,12 +26,16 @@ import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
 import { missingPickerError, type ExternalPickerRef } from '../epp/picker-ref.js';
 import type { ExternalPicks } from './external-pick-stage.js';
+import type { Tenant } from '../tenancy/tenant.js';
+import type { FlowControl } from '../flowcontrol/flow-control.js';
 
 export interface GatewayState {
   readonly snapshot: ConfigSnapshot;
   readonly datastore: Datastore;
   readonly strictAllowlist: boolean;
   readonly schedulers: PoolSchedulers;
+  /** Flow control's queues (src/flowcontrol); unset where requests are not queued (ext_proc, explain). */
+  readonly flowControl?: FlowControl;
   /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
   readonly responses?: ResponseAffinity;
 }
@@ -79,6 +83,8 @@ export interface RoutePlan {
   bbrDoneAt?: number;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
   priority: number;
+  /** The tenant the request's API key names, when `--api-keys` is on (src/tenancy); flow control queues by it. */
+  tenant?: Tenant;
   /** The body to forward when BBR had to change it (a `model` with surrounding spaces, trimmed); else undefined. */
   body?: Buffer;
   /** Headers body-based routing adds to the upstream request. */

@@ -15,6 +15,8 @@ import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDe
 import { ParamReader, formatSite } from '../framework/param-reader.js';
 import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
 import { issueReporter, type EppConfigIssue, type ReportIssue } from './epp-config-error.js';
+import { CONCURRENCY_DETECTOR_TYPE } from '../../flowcontrol/concurrency-detector.js';
+import { buildFlowControlConfig, flowControlGateOn, type FlowControlConfig } from '../../flowcontrol/flow-control-config.js';
 
 export interface BuildOptions {
   /**
@@ -32,6 +34,8 @@ export interface LoadedEndpointPickerConfig {
   schedulerConfig: SchedulerConfig;
   /** For `poolSaturation`: the `utilization-detector` plugin's thresholds, GIE's `saturationDetector` block, or defaults. */
   saturation: SaturationThresholds;
+  /** Flow control, when `featureGates` lists `flowControl` (src/flowcontrol); undefined otherwise. */
+  flowControl?: FlowControlConfig;
   warnings: string[];
 }
 
@@ -97,7 +101,8 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
 
   for (const p of spec.plugins) {
     const plugin = plugins.get(p.name);
-    if (plugin && hasRole(plugin) && !referenced.has(p.name) && p.at.startsWith('plugins[')) {
+    // A detector named by saturationDetector does its work there (flow control, admission).
+    if (plugin && hasRole(plugin) && !referenced.has(p.name) && p.at.startsWith('plugins[') && spec.saturationDetector?.pluginRef !== p.name) {
       warnings.push(`${file}: ${p.at} (${p.name}) is referenced by no scheduling profile and does nothing`);
     }
   }
@@ -105,8 +110,9 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   checkRequiredData(spec, plugins, issue);
   const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
+  const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
   if (issues.length > 0 || !handler) return { issues };
-  return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, warnings } };
+  return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(flowControl ? { flowControl } : {}), warnings } };
 }
 
 /** A scorer that reads a producer's data (`prefixMatchInfoProducerName`) needs that producer declared. */
@@ -207,7 +213,9 @@ function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<str
   if (sd && typeof sd.pluginRef === 'string') {
     const p = plugins.get(sd.pluginRef);
     if (p instanceof UtilizationDetector) return { ...p.thresholds };
-    issue(['saturationDetector', 'pluginRef'], '', 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} plugin, got "${sd.pluginRef}"`);
+    // A concurrency detector gates flow control (src/flowcontrol); the legacy admission keeps the default thresholds.
+    if (p?.type === CONCURRENCY_DETECTOR_TYPE || (!p && sd.pluginRef === CONCURRENCY_DETECTOR_TYPE)) return { ...DEFAULT_SATURATION_THRESHOLDS };
+    issue(['saturationDetector', 'pluginRef'], '', 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} or ${CONCURRENCY_DETECTOR_TYPE} plugin, got "${sd.pluginRef}"`);
     return { ...DEFAULT_SATURATION_THRESHOLDS };
   }
   if (sd) {

@@ -103,7 +103,7 @@ schedulingProfiles:
       name: 'ignored llm-d sections and deprecated parameters load with warnings',
       yaml: `${HEAD}featureGates: [dataLayer]\nflowControl: {maxBytes: 1Gi}\nplugins:\n- type: prefix-cache-scorer\n  parameters: {blockSize: 64}\n- type: queue-scorer\n`,
       want: { default: ['served-model-filter', 'prefix-cache-scorer*1', 'queue-scorer*1', 'max-score-picker'] },
-      warnings: [/epp\.yaml: featureGates is not used by infergate/, /epp\.yaml: flowControl is not used/, /plugins\[0\] \(prefix-cache-scorer\): parameters\.blockSize is deprecated/],
+      warnings: [/epp\.yaml: featureGates: dataLayer is not used by infergate/, /epp\.yaml: flowControl is ignored except saturationDetector/, /plugins\[0\] \(prefix-cache-scorer\): parameters\.blockSize is deprecated/],
     },
     {
       name: 'an unreferenced scorer is allowed, with a warning; weight 0 is a valid weight',
@@ -199,7 +199,7 @@ describe('invalid configs', () => {
     {
       name: 'unknown top-level field (llm-d decodes strictly)',
       yaml: `${HEAD}plugin: []\n`,
-      want: ['epp.yaml:3: plugin: unknown field; known fields: apiVersion, kind, plugins, schedulingProfiles, saturationDetector, featureGates, data, dataLayer, flowControl, parser, requestHandler, requestControl'],
+      want: ['epp.yaml:3: plugin: unknown field; known fields: apiVersion, kind, plugins, schedulingProfiles, saturationDetector, featureGates, flowControl, data, dataLayer, parser, requestHandler, requestControl'],
     },
     {
       name: 'plugin entries: missing type, unknown field, parameters not a mapping, duplicate names',
@@ -254,7 +254,7 @@ describe('invalid configs', () => {
     {
       name: 'a saturationDetector pluginRef must name a utilization-detector',
       yaml: `${HEAD}plugins: [{type: queue-scorer}]\nsaturationDetector: {pluginRef: queue-scorer}\n`,
-      want: ['epp.yaml:4: saturationDetector.pluginRef: must name a utilization-detector plugin, got "queue-scorer"'],
+      want: ['epp.yaml:4: saturationDetector.pluginRef: must name a utilization-detector or concurrency-detector plugin, got "queue-scorer"'],
     },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(problems(c.yaml), c.want));

@@ -42,15 +42,21 @@ export interface EndpointPickerConfigSpec {
    * under `flowControl` in current llm-d).
    */
   saturationDetector?: Record<string, unknown>;
+  /** llm-d's `featureGates`: `flowControl` turns flow control on (src/flowcontrol). */
+  featureGates?: string[];
+  /** llm-d's `flowControl` block, checked when the spec is built (src/flowcontrol/flow-control-config.ts). */
+  flowControl?: Record<string, unknown>;
 }
 
 /** Fields llm-d defines that infergate reads. */
-const READ_FIELDS = ['apiVersion', 'kind', 'plugins', 'schedulingProfiles', 'saturationDetector'];
+const READ_FIELDS = ['apiVersion', 'kind', 'plugins', 'schedulingProfiles', 'saturationDetector', 'featureGates', 'flowControl'];
 /**
  * Fields llm-d defines that infergate accepts and ignores, with a warning: its metrics scraping, flow control
  * and parsers are built in and configured elsewhere. Anything else is an error, as llm-d decodes strictly.
  */
-const IGNORED_FIELDS = ['featureGates', 'data', 'dataLayer', 'flowControl', 'parser', 'requestHandler', 'requestControl'];
+const IGNORED_FIELDS = ['data', 'dataLayer', 'parser', 'requestHandler', 'requestControl'];
+/** Feature gates infergate acts on; llm-d's others are accepted with a warning. */
+const KNOWN_GATES = ['flowControl'];
 
 export interface ParsedConfig {
   spec: EndpointPickerConfigSpec;
@@ -161,11 +167,29 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     spec.schedulingProfiles.push(profile);
   });
 
+  if (root.featureGates !== undefined && root.featureGates !== null) {
+    if (!Array.isArray(root.featureGates) || root.featureGates.some((g) => typeof g !== 'string')) {
+      issue(['featureGates'], '', 'featureGates', `must be a list of gate names such as [flowControl], got ${describeValue(root.featureGates)}`);
+    } else {
+      spec.featureGates = root.featureGates as string[];
+      for (const g of spec.featureGates) if (!KNOWN_GATES.includes(g)) warnings.push(`${file}: featureGates: ${g} is not used by infergate and is ignored`);
+    }
+  }
+  if (root.flowControl !== undefined && root.flowControl !== null) {
+    if (!isMapping(root.flowControl)) issue(['flowControl'], '', 'flowControl', `must be a mapping, got ${describeValue(root.flowControl)}`);
+    else {
+      spec.flowControl = root.flowControl;
+      // As llm-d: without the gate only the saturation detector (which the legacy admission uses) is read.
+      if (!spec.featureGates?.includes('flowControl') && Object.keys(root.flowControl).some((k) => k !== 'saturationDetector')) {
+        warnings.push(`${file}: flowControl is ignored except saturationDetector: add featureGates: [flowControl] to turn flow control on`);
+      }
+    }
+  }
   if (root.saturationDetector !== undefined && root.saturationDetector !== null) {
     if (isMapping(root.saturationDetector)) spec.saturationDetector = root.saturationDetector;
     else issue(['saturationDetector'], '', 'saturationDetector', `must be a mapping, got ${describeValue(root.saturationDetector)}`);
   } else if (isMapping(root.flowControl) && isMapping(root.flowControl.saturationDetector)) {
-    // Current llm-d moved the detector reference under flowControl; the rest of flowControl is not ours.
+    // Current llm-d moved the detector reference under flowControl.
     spec.saturationDetector = root.flowControl.saturationDetector;
   }
   return { spec, issues, warnings, lineOf };

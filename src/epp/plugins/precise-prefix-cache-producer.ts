@@ -13,12 +13,13 @@ import type { KvEventsPlugin } from '../plugin-runtime.js';
 import type { BlockKeys } from '../../kvevents/block-key.js';
 import type { KvCacheView } from '../../kvevents/kv-cache-view.js';
 import { readKvEventsSettings, readSpeculativeSettings, type KvEventsSettings, type SpeculativeSettings } from '../../kvevents/kv-events-settings.js';
-import { prefixMatchInfoKey, type PrefixMatchInfo } from './prefix-match-info.js';
+import { prefixMatchInfoKey, type PodRef, type PrefixMatchInfo } from './prefix-match-info.js';
 import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from './tokenized-prompt.js';
 
 export const PRECISE_PREFIX_CACHE_PRODUCER_TYPE = 'precise-prefix-cache-producer';
 
 const NONE_UNTRUSTED: ReadonlyMap<string, string> = new Map();
+const NONE: readonly never[] = [];
 
 export class PrecisePrefixCacheProducer implements DataProducer, KvEventsPlugin {
   readonly type: string;
@@ -59,17 +60,25 @@ export class PrecisePrefixCacheProducer implements DataProducer, KvEventsPlugin 
     if (keys.count === 0) return;
     const r = view.lookup(keys);
     const matches = new Map<string, number>();
+    const located: PodRef[] = [];
     for (let i = 0; i < r.size; i++) {
       const address = view.addressOf(r.pods[i] as number);
+      if (address === undefined) continue;
       // llm-d's matchLen: the tier-weighted run, truncated (a GPU block counts 1, a CPU one 0.8).
-      if (address !== undefined) matches.set(address, Math.floor((r.scores[i] as number) + 1e-9));
+      const blocks = Math.floor((r.scores[i] as number) + 1e-9);
+      matches.set(address, blocks);
+      located.push(ref(view, address, blocks));
     }
     const untrusted = view.untrusted();
+    const untrustedLocated: PodRef[] = [];
+    for (const address of untrusted.keys()) untrustedLocated.push(ref(view, address, 0));
     const info: PrefixMatchInfo = {
       totalBlocks: keys.count,
       blockSizeTokens: view.hasher.blockSize,
       matches,
+      located,
       untrusted: untrusted.size === 0 ? NONE_UNTRUSTED : untrusted,
+      untrustedLocated: untrustedLocated.length === 0 ? NONE : untrustedLocated,
       picked: (ep) => this.#picked(view, keys, matches, ep),
     };
     ctx.state.write(this.produces, info);
@@ -80,6 +89,11 @@ export class PrecisePrefixCacheProducer implements DataProducer, KvEventsPlugin 
     if ((matches.get(ep.address) ?? 0) < keys.count) view.expectEvents(ep.address);
     if (this.speculative.enabled) view.speculate(keys, ep.address, this.speculative.ttlMs);
   }
+}
+
+function ref(view: KvCacheView, address: string, blocks: number): PodRef {
+  const endpoint = view.ownerOf(address) as Endpoint | undefined;
+  return endpoint ? { address, endpoint, blocks } : { address, blocks };
 }
 
 /** Reads llm-d's parameters: `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`, `speculativeTTL`. */

@@ -9,7 +9,7 @@ import type { PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
 import { PrefixIndex, type AddHint } from './prefix-index.js';
 import { ScoreBuffer } from '../framework/score-buffer.js';
-import { prefixMatchInfoKey, type PrefixMatchInfo } from './prefix-match-info.js';
+import { locate, prefixMatchInfoKey, type PrefixMatchInfo } from './prefix-match-info.js';
 
 export const PREFIX_CACHE_SCORER_TYPE = 'prefix-cache-scorer';
 /** llm-d's estimate, used since the prompt is not tokenized. */
@@ -123,19 +123,29 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
    * view is untrusted keeps its approximate score, so a broken event stream never steers a pick.
    */
   #scorePrecise(ctx: SchedulingContext, endpoints: readonly Endpoint[], info: PrefixMatchInfo): Float64Array {
-    const untrusted = info.untrusted;
-    const scores = untrusted.size > 0 ? this.#scoreApproximate(ctx, endpoints) : this.#scores.zeros(endpoints.length);
     const state = this.#state(ctx, endpoints);
-    let hit = false;
-    for (let i = 0; i < endpoints.length; i++) {
-      const address = (endpoints[i] as Endpoint).address;
-      if (untrusted.size > 0 && untrusted.has(address)) {
-        if ((scores[i] as number) > 0) hit = true;
-        continue;
+    // The untrusted endpoints' approximate scores, set aside before the buffer is reused for the precise ones.
+    let kept: [number, number][] | undefined;
+    if (info.untrustedLocated.length > 0) {
+      const approx = this.#scoreApproximate(ctx, endpoints);
+      kept = [];
+      for (const ref of info.untrustedLocated) {
+        const i = locate(endpoints, ref);
+        if (i >= 0) kept.push([i, approx[i] as number]);
       }
-      const m = info.matches.size === 0 ? undefined : info.matches.get(address);
-      scores[i] = m === undefined ? 0 : this.#combine(m, info.totalBlocks, info.blockSizeTokens);
-      if (m !== undefined && m > 0) hit = true;
+    }
+    const scores = this.#scores.zeros(endpoints.length);
+    let hit = false;
+    // A handful of matches (at most podCacheSize), each found by identity: no per-candidate lookup at 1,000 endpoints.
+    for (const m of info.located) {
+      const i = locate(endpoints, m);
+      if (i < 0 || info.untrusted.has(m.address)) continue;
+      scores[i] = this.#combine(m.blocks, info.totalBlocks, info.blockSizeTokens);
+      if (m.blocks > 0) hit = true;
+    }
+    for (const [i, s] of kept ?? []) {
+      scores[i] = s;
+      if (s > 0) hit = true;
     }
     state.hit = hit;
     return scores;

@@ -21,6 +21,11 @@ import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './sing
 import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
 import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
+import { CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory } from '../../flowcontrol/concurrency-detector.js';
+import { EDF_ORDERING_POLICY_TYPE, edfOrderingPolicyFactory } from '../../flowcontrol/edf-ordering-policy.js';
+import { FCFS_ORDERING_POLICY_TYPE, fcfsOrderingPolicyFactory } from '../../flowcontrol/fcfs-ordering-policy.js';
+import { GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, globalStrictFairnessPolicyFactory } from '../../flowcontrol/global-strict-fairness-policy.js';
+import { ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory } from '../../flowcontrol/round-robin-fairness-policy.js';
 
 /** Adds every built-in to `registry` (a new one by default) and returns it. */
 export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()): PluginRegistry {
@@ -31,6 +36,7 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(LABEL_SELECTOR_FILTER_TYPE, labelSelectorFilterFactory)
       .register(BY_LABEL_SELECTOR_TYPE, byLabelSelectorFactory)
       .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
+      .register(CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory)
       // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it
       .register(HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory)
       // scorers
@@ -60,5 +66,10 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(CORE_METRICS_EXTRACTOR_TYPE, dataLayerSourceFactory(CORE_METRICS_EXTRACTOR_TYPE))
       // response hooks: GIE's conformance EPP reports the served endpoint with it; off unless a config names it
       .register(DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory)
+      // flow control (featureGates: [flowControl]): fairness between flows of a band, order within a flow
+      .register(GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, globalStrictFairnessPolicyFactory)
+      .register(ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory)
+      .register(FCFS_ORDERING_POLICY_TYPE, fcfsOrderingPolicyFactory)
+      .register(EDF_ORDERING_POLICY_TYPE, edfOrderingPolicyFactory)
   );
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { EndpointBuilder } from '../framework/test-fixtures.js';
 import { NOW, context, endpoint } from '../framework/test-fixtures.js';
 import { registerBuiltins } from './register-builtins.js';
-import { UtilizationDetector, poolSaturation } from './utilization-detector.js';
+import { DEFAULT_SATURATION_THRESHOLDS, UtilizationDetector, poolSaturation } from './utilization-detector.js';
 
 const ep = (i: number, set: (b: EndpointBuilder) => EndpointBuilder) => set(endpoint(`10.0.0.${i}`)).build();
 const load = (waiting: number, kv: number, ageMs = 0) => (b: EndpointBuilder) => b.metrics({ waitingQueueSize: waiting, kvCacheUsagePercent: kv, updatedAt: NOW - ageMs });
@@ -20,6 +20,12 @@ describe('poolSaturation', () => {
     { name: 'missing metrics count as saturated', eps: [none, none], level: 1, saturated: true, stale: 2 },
     { name: 'an empty pool is saturated (fail closed)', eps: [], level: 1, saturated: true },
   ];
+  test("stalenessPolicy ignore: stale endpoints leave the mean; an all-stale pool reads 0 (llm-d's reading)", () => {
+    const mixed = poolSaturation([ep(1, load(5, 0)), ep(2, load(0, 0, 500))], NOW, { ...DEFAULT_SATURATION_THRESHOLDS, stalenessPolicy: 'ignore' });
+    assert.deepEqual(mixed, { level: 1, saturated: true, stale: 1 });
+    const all = poolSaturation([ep(1, none), ep(2, load(0, 0, 500))], NOW, { ...DEFAULT_SATURATION_THRESHOLDS, stalenessPolicy: 'ignore' });
+    assert.deepEqual(all, { level: 0, saturated: false, stale: 2 });
+  });
   for (const c of cases) {
     test(c.name, () => {
       const s = poolSaturation(c.eps.map((set, i) => ep(i + 1, set)), NOW);
@@ -47,7 +53,7 @@ describe('utilization-detector filter', () => {
 
   test('parameters by llm-d names', () => {
     const u = registerBuiltins().create('utilization-detector', 'u', { queueDepthThreshold: 8, kvCacheUtilThreshold: 0.75, metricsStalenessThreshold: '150ms', headroom: 0.1 }) as UtilizationDetector;
-    assert.deepEqual(u.thresholds, { queueDepthThreshold: 8, kvCacheUtilThreshold: 0.75, metricsStalenessThresholdMs: 150, headroom: 0.1 });
+    assert.deepEqual(u.thresholds, { queueDepthThreshold: 8, kvCacheUtilThreshold: 0.75, metricsStalenessThresholdMs: 150, headroom: 0.1, stalenessPolicy: 'saturated' });
     assert.throws(() => registerBuiltins().create('utilization-detector', 'u', { kvCacheUtilThreshold: 0 }), /kvCacheUtilThreshold: must be above 0/);
     assert.throws(() => registerBuiltins().create('utilization-detector', 'u', { metricsStalenessThreshold: '0s' }), /metricsStalenessThreshold: must be above 0/);
   });

@@ -17,13 +17,23 @@ export interface SaturationThresholds {
   metricsStalenessThresholdMs: number;
   /** Burst allowance of the filter over the thresholds, as a fraction (default 0: none). */
   headroom: number;
+  /**
+   * llm-d's `stalenessPolicy` (PR #2492): `saturated` (default) counts an endpoint with missing or stale
+   * metrics as full; `ignore` leaves it out of the pool's mean. Either way a pool whose every endpoint is
+   * stale is not gated by flow control (src/flowcontrol/saturation-gate.ts).
+   */
+  stalenessPolicy: StalenessPolicy;
 }
+
+export const STALENESS_POLICIES = ['saturated', 'ignore'] as const;
+export type StalenessPolicy = (typeof STALENESS_POLICIES)[number];
 
 export const DEFAULT_SATURATION_THRESHOLDS: Readonly<SaturationThresholds> = {
   queueDepthThreshold: 5,
   kvCacheUtilThreshold: 0.8,
   metricsStalenessThresholdMs: 200,
   headroom: 0,
+  stalenessPolicy: 'saturated',
 };
 
 export interface PoolSaturation {
@@ -43,21 +53,24 @@ export interface PoolSaturation {
 export function poolSaturation(
   endpoints: readonly Endpoint[],
   now: number,
-  t: Pick<SaturationThresholds, 'queueDepthThreshold' | 'kvCacheUtilThreshold' | 'metricsStalenessThresholdMs'> = DEFAULT_SATURATION_THRESHOLDS,
+  t: Pick<SaturationThresholds, 'queueDepthThreshold' | 'kvCacheUtilThreshold' | 'metricsStalenessThresholdMs'> & { stalenessPolicy?: StalenessPolicy } = DEFAULT_SATURATION_THRESHOLDS,
 ): PoolSaturation {
   if (endpoints.length === 0) return { level: 1, saturated: true, stale: 0 };
   let sum = 0;
   let stale = 0;
+  const ignoreStale = t.stalenessPolicy === 'ignore';
   for (const ep of endpoints) {
     const m = ep.metrics;
     if (!m || now - m.updatedAt > t.metricsStalenessThresholdMs) {
-      sum += 1;
+      if (!ignoreStale) sum += 1;
       stale++;
       continue;
     }
     sum += Math.max(ep.waitingQueue() / t.queueDepthThreshold, m.kvCacheUsagePercent / t.kvCacheUtilThreshold);
   }
-  const level = sum / endpoints.length;
+  const counted = ignoreStale ? endpoints.length - stale : endpoints.length;
+  // `ignore` with every endpoint stale: nothing observable, so 0 (llm-d's reading).
+  const level = counted === 0 ? 0 : sum / counted;
   return { level, saturated: level >= 1, stale };
 }
 
@@ -100,7 +113,7 @@ export class UtilizationDetector implements Filter {
 
 /**
  * Parameters, as llm-d's: `queueDepthThreshold` (positive integer, 5), `kvCacheUtilThreshold` (0 < x <= 1, 0.8),
- * `metricsStalenessThreshold` (duration, `200ms`), `headroom` (>= 0, 0).
+ * `metricsStalenessThreshold` (duration, `200ms`), `headroom` (>= 0, 0), `stalenessPolicy` (`saturated` | `ignore`).
  */
 export function readSaturationThresholds(r: ParamReader): SaturationThresholds {
   const d = DEFAULT_SATURATION_THRESHOLDS;
@@ -111,6 +124,7 @@ export function readSaturationThresholds(r: ParamReader): SaturationThresholds {
     kvCacheUtilThreshold: r.number('kvCacheUtilThreshold', d.kvCacheUtilThreshold, { above: 0, max: 1 }),
     metricsStalenessThresholdMs,
     headroom: r.number('headroom', d.headroom, { min: 0 }),
+    stalenessPolicy: r.oneOf('stalenessPolicy', d.stalenessPolicy, STALENESS_POLICIES),
   };
 }
 

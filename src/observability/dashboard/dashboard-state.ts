@@ -10,6 +10,7 @@ import type { DashboardObserver } from './dashboard-observer.js';
 import { endpointView, excludedPodView, type EndpointView } from './endpoint-view.js';
 import type { RecentRequest } from './recent-requests.js';
 import type { TrafficSeries, TrafficTotals } from './request-buckets.js';
+import { flowControlReport, type PoolFlowReport } from '../../flowcontrol/flow-control-report.js';
 
 /** What the dashboard reads; `serve`'s and `extproc`'s Gateway has all of it. */
 export interface DashboardGateway {
@@ -63,6 +64,8 @@ export interface DashboardState {
   configVersion: number | null;
   strictAllowlist: boolean;
   pools: PoolState[];
+  /** Flow control's queues, per pool with `featureGates: [flowControl]` (src/flowcontrol); empty otherwise. */
+  flowControl: PoolFlowReport[];
   models: ModelMapping[];
   issues: {
     /** Problems that did not stop the configuration from loading. */
@@ -146,6 +149,7 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
     configVersion: state?.snapshot.version ?? null,
     strictAllowlist: state?.strictAllowlist ?? false,
     pools,
+    flowControl: flowControlReport(state?.flowControl, now),
     models: state ? modelMappings(state) : [],
     issues: {
       warnings: state?.snapshot.warnings ?? [],

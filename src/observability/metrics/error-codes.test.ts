@@ -13,6 +13,7 @@ test('the llm-d code agrees with the HTTP status class of the catalogue entry', 
     const llmd = llmDErrorCode(code);
     if (spec.status === 429) assert.equal(llmd, 'ResourceExhausted', code);
     else if (spec.status === 403) assert.equal(llmd, 'Forbidden', code);
+    else if (spec.status === 401) assert.equal(llmd, 'Unauthorized', code);
     else if (spec.status === 404) assert.equal(llmd, 'NotFound', code);
     else if (spec.status < 500) assert.equal(llmd, 'BadRequest', code);
     else assert.ok(['Internal', 'ServiceUnavailable', 'ModelServerError'].includes(llmd), `${code} -> ${llmd}`);

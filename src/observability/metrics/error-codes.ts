@@ -34,7 +34,16 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   not_ready: 'ServiceUnavailable',
   too_many_connections: 'ServiceUnavailable',
   request_shed: 'ResourceExhausted',
+  request_queue_full: 'ResourceExhausted',
+  request_queue_timeout: 'ResourceExhausted',
+  no_endpoints_available: 'ServiceUnavailable',
+  shutting_down: 'ServiceUnavailable',
   admin_path_blocked: 'Forbidden',
+  invalid_api_key: 'Unauthorized',
+  model_not_allowed: 'Forbidden',
+  rate_limit_exceeded: 'ResourceExhausted',
+  insufficient_quota: 'ResourceExhausted',
+  rate_limit_store_unavailable: 'ServiceUnavailable',
   upstream_timeout: 'ModelServerError',
 };
 

@@ -28,6 +28,8 @@ import { PrefixMetrics } from './prefix-metrics.js';
 import { RequestFamilies } from './request-families.js';
 import { RequestSeriesCache } from './request-series.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
+import { FlowControlMetrics } from '../../flowcontrol/flow-control-metrics.js';
+import type { FlowControl } from '../../flowcontrol/flow-control.js';
 
 /** llm-d's cap on model_server_endpoint / endpoint_name values (endpoints normally come and go with pods). */
 const MAX_ENDPOINT_LABEL_VALUES = 1000;
@@ -39,6 +41,8 @@ export interface MetricsSources {
   upstream?: { outliers: { stats: OutlierStats }; credentials?: { pools(): Iterable<PoolCredential> } };
   /** The precise prefix index and its KV-event feeds (src/epp/plugin-host.ts). */
   plugins?: { kvEvents: KvEventsHub };
+  /** Flow control's queues (src/flowcontrol). */
+  flowControl?: FlowControl;
 }
 
 export class GatewayMetrics {
@@ -53,6 +57,8 @@ export class GatewayMetrics {
   readonly prefix = new PrefixMetrics();
   readonly config = new ConfigMetrics();
   readonly kube = new KubeCollector();
+  /** `llm_d_epp_flow_control_*`: fairness ids and model names share the request families' caps. */
+  readonly flowControl = new FlowControlMetrics(this.fairness, this.models);
   /** The RequestObserver the data plane reports each request to. */
   readonly observer: MetricsObserver;
   #attached = false;
@@ -73,6 +79,7 @@ export class GatewayMetrics {
     this.attempts.register(this.registry);
     this.config.register(this.registry);
     this.kube.register(this.registry);
+    this.flowControl.register(this.registry);
   }
 
   /**
@@ -86,6 +93,7 @@ export class GatewayMetrics {
     new EndpointCollector({ datastore: sources.datastore, schedulers: sources.schedulers, ...(sources.upstream ? { outlierStats: sources.upstream.outliers.stats } : {}) }).register(this.registry);
     new CredentialCollector({ datastore: sources.datastore, ...(sources.upstream?.credentials ? { credentials: sources.upstream.credentials } : {}) }).register(this.registry);
     this.add(kvEventsFamilies(() => sources.plugins?.kvEvents));
+    if (sources.flowControl) this.flowControl.attach(sources.flowControl);
     this.prefix.watch(sources.schedulers);
     sources.schedulers.instrument((scheduler) => {
       scheduler.timer = this.scheduler;

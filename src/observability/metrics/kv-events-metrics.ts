@@ -62,10 +62,20 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
     new CollectedFamily({
       type: 'counter',
       name: 'infergate_kv_events_problems_total',
-      help: 'KV-event input a pod sent that could not be used as is, by problem: frame-count, short-seq, bad-seq, msgpack, batch-shape, event-shape (messages dropped); unknown-event-type (events skipped); hash-as-bytes (hashes converted); gap, sequence-reset, flood, silent, replay-failed, disconnected (stream faults); unknown-parent, token-count, no-model, unsupported-cache-kind, engine-map-overflow (stores skipped). Each is logged once per pod.',
+      help: 'KV-event input a pod sent that could not be used as is, by problem: frame-count, short-seq, bad-seq, msgpack, batch-shape, event-shape (messages dropped); unknown-event-type (events skipped); hash-as-bytes (hashes converted); gap, sequence-reset, flood, silent, replay-failed, disconnected (stream faults); unknown-parent, token-count, no-model, unsupported-cache-kind (stores skipped). Each is logged once per pod.',
       labelNames: [...POD, 'problem'],
       collect: (emit) => {
         for (const f of feeds()) for (const [p, n] of f.problems) emit(n, f.address, p);
+      },
+    }),
+    new CollectedFamily({
+      type: 'gauge',
+      name: 'infergate_kv_events_last_message_age_seconds',
+      help: 'Seconds since the pod\'s last KV-event message (since its subscription opened, before the first). An idle engine publishes nothing; a busy one that stays quiet has a stopped publisher.',
+      labelNames: POD,
+      collect: (emit) => {
+        const now = Date.now();
+        for (const f of feeds()) emit(Math.max(0, (now - f.stream.lastMessageAt) / 1000), f.address);
       },
     }),
     new CollectedFamily({

@@ -284,12 +284,24 @@
           `selector ${Object.entries(p.selector).map(([k, v]) => `${k}=${v}`).join(', ')} · port ${p.targetPorts.join(', ')} · EndpointPickerConfig ${p.endpointPickerConfig || '–'}`,
         ),
         p.configProblem ? h('p', { class: 'conflict' }, p.configProblem) : null,
+        flowControlBlock((st.flowControl || []).find((f) => f.pool === p.name)),
         rows.length === 0
           ? empty('The pool selects no pods.')
           : table(['pod', 'state', 'ready', { label: 'in flight', num: true }, { label: 'queue', num: true }, { label: 'running', num: true }, 'KV cache', 'LoRA adapters loaded', 'last scrape', 'serves'], rows),
       );
     });
     byId('pools').replaceChildren(...cards);
+  }
+
+  /** A pool's flow-control queues (featureGates: [flowControl]): its reading, then one row per waiting flow. */
+  function flowControlBlock(fc) {
+    if (!fc) return null;
+    const sat = fc.saturation;
+    const line = `flow control: ${fc.queued} waiting · ${fc.inFlight} in flight · ${fc.detector.type} saturation ${fmt(sat.level, 2)}${sat.dispatching ? '' : ' (holding)'}${sat.staleEndpoints > 0 ? ` · ${sat.staleEndpoints} stale endpoint(s)` : ''}`;
+    const rows = fc.bands.flatMap((b) =>
+      b.flows.map((f) => h('tr', { 'data-testid': 'flow' }, h('td', { class: 'num' }, String(b.priority)), h('td', {}, f.fairnessId), h('td', { class: 'num' }, String(f.queued)), h('td', {}, ago(f.oldestWaitMs)), h('td', { class: 'muted small' }, `${b.fairnessPolicy} / ${b.orderingPolicy}`))),
+    );
+    return h('div', { 'data-testid': 'flow-control' }, h('p', { class: 'muted small' }, line), rows.length > 0 ? table([{ label: 'priority', num: true }, 'fairness id', { label: 'waiting', num: true }, 'oldest waited', 'policies'], rows) : null);
   }
 
   function renderModels(st) {

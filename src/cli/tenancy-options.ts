@@ -1,0 +1,62 @@
+/**
+ * `--api-keys FILE` (or `--api-key-secrets` with --kube), `--rate-limit-store` and `--rate-limit-store-failure`:
+ * API keys, per-key models and limits (src/tenancy). Without them nothing is built and requests are not authenticated.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { KubeTargetOptions } from '../config/kube/kube-target.js';
+import type { Logger } from '../observability/logger.js';
+import { KeyFileSource } from '../tenancy/key-file-source.js';
+import { KeySecretSource } from '../tenancy/key-secret-source.js';
+import type { KeySource } from '../tenancy/key-source.js';
+import type { LimitStore } from '../tenancy/limit-store.js';
+import { MemoryLimitStore } from '../tenancy/memory-store.js';
+import { RedisLimitStore } from '../tenancy/redis-store.js';
+import { Tenancy, type StoreFailureMode } from '../tenancy/tenancy.js';
+import { USAGE_EXIT_CODE } from './parse-flags.js';
+
+export interface TenancyFlags {
+  apiKeys?: string;
+  apiKeySecrets?: boolean;
+  rateLimitStore?: string;
+  rateLimitStoreFailure: StoreFailureMode;
+}
+
+export function addTenancyOptions(cmd: Command): Command {
+  return cmd
+    .option('--api-keys <file>', 'a YAML file of API keys (SHA-256 hashes, from `infergate keys create`), each with its tenant, models, limits and priority; watched. Requests then need `Authorization: Bearer <key>` or `api-key` (docs/tenancy.md). Default: no keys, every request served')
+    .option('--api-key-secrets', 'with --kube: the API keys are those of the Secrets labelled infergate.io/api-keys: "true" (docs/tenancy.md)')
+    .option('--rate-limit-store <url>', 'with API keys: share limits and quotas between replicas through Redis (redis://host:port). Default: in memory, per replica')
+    .option('--rate-limit-store-failure <mode>', 'while the rate-limit store is unreachable: fail-open (admit, uncounted) or fail-closed (503)', failureMode, 'fail-open');
+}
+
+function failureMode(v: string): StoreFailureMode {
+  if (v !== 'fail-open' && v !== 'fail-closed') throw new InvalidArgumentError(`must be fail-open or fail-closed, got "${v}"`);
+  return v;
+}
+
+/** The Tenancy the flags ask for (undefined: none); a bad keys file or flag combination exits 2 with the reason. */
+export async function tenancyOrExit(flags: TenancyFlags, kube: KubeTargetOptions | undefined, log: Logger): Promise<Tenancy | undefined> {
+  if (flags.apiKeys === undefined && flags.apiKeySecrets !== true) {
+    if (flags.rateLimitStore !== undefined) usage('--rate-limit-store needs API keys: --api-keys FILE or --kube --api-key-secrets');
+    return undefined;
+  }
+  if (flags.apiKeys !== undefined && flags.apiKeySecrets === true) usage('give either --api-keys FILE or --api-key-secrets, not both');
+  if (flags.apiKeySecrets === true && kube === undefined) usage('--api-key-secrets reads Secrets from the Kubernetes API: it needs --kube');
+  let keys: KeySource;
+  try {
+    keys = flags.apiKeys !== undefined ? await KeyFileSource.open(flags.apiKeys, log) : await KeySecretSource.open(kube!, log);
+  } catch (e) {
+    return usage(`API keys: ${(e as Error).message}`);
+  }
+  let store: LimitStore = new MemoryLimitStore();
+  if (flags.rateLimitStore !== undefined) {
+    if (!/^rediss?:\/\//.test(flags.rateLimitStore)) usage('--rate-limit-store must be a redis:// (or rediss://) URL');
+    store = new RedisLimitStore({ url: flags.rateLimitStore, onState: (up, detail) => (up ? log.info('rate-limit store connected') : log.warn('rate-limit store unreachable', { error: detail })) });
+  }
+  return new Tenancy({ keys, store, failure: flags.rateLimitStoreFailure, log });
+}
+
+function usage(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(USAGE_EXIT_CODE);
+}

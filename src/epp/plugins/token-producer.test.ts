@@ -1,0 +1,157 @@
+/** token-producer: what prefix it tokenizes, its cache, and the bound on a request's wait. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Endpoint } from '../datastore/endpoint.js';
+import { context, endpoint, request } from '../framework/test-fixtures.js';
+import { createLogger } from '../../observability/logger.js';
+import type { PluginRuntime } from '../plugin-runtime.js';
+import type { RenderClient, TokenizeInput } from './render-client.js';
+import { TokenProducer, prefixOf } from './token-producer.js';
+import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from './tokenized-prompt.js';
+
+const EPS = [endpoint('10.0.0.1').build(), endpoint('10.0.0.2').build()];
+const SYSTEM = 'You are a careful assistant. '.repeat(20);
+
+/** A runtime whose tokenizer answers what `answer` gives (or hangs until `release`), recording every call. */
+function runtime(answer: (input: TokenizeInput) => Uint32Array | Promise<Uint32Array> = () => Uint32Array.of(1, 2, 3)) {
+  const calls: { origin: string; input: TokenizeInput }[] = [];
+  const warnings: string[] = [];
+  const rt: PluginRuntime = {
+    log: { ...createLogger('silent'), warn: (m: string) => warnings.push(m) },
+    headersFor: () => undefined,
+    render: {
+      tokenize: async (origin: string, input: TokenizeInput) => {
+        calls.push({ origin, input });
+        return answer(input);
+      },
+    } as unknown as RenderClient,
+  };
+  return { rt, calls, warnings };
+}
+
+function chat(user: string, system = SYSTEM) {
+  return { model: 'llama', messages: [{ role: 'system', content: system }, { role: 'user', content: user }] };
+}
+
+async function produce(p: TokenProducer, body: Record<string, unknown>, wait = true, eps: Endpoint[] = EPS): Promise<TokenizedPrompt | undefined> {
+  const ctx = context({ ...request({ model: 'llama' }), body });
+  await p.produce(ctx, eps, wait);
+  return ctx.state.read<TokenizedPrompt>(TOKENIZED_PROMPT_KEY);
+}
+
+describe('prefixOf', () => {
+  const cases: { name: string; body: Record<string, unknown>; want: unknown }[] = [
+    { name: 'a chat: every message but the last', body: chat('Q1'), want: { kind: 'chat', messages: [{ role: 'system', content: SYSTEM }] } },
+    { name: 'a one-message chat: that message', body: { messages: [{ role: 'user', content: 'hi' }] }, want: { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] } },
+    { name: 'tools change the rendering and go along', body: { ...chat('Q'), tools: [{ type: 'function' }] }, want: { kind: 'chat', messages: [{ role: 'system', content: SYSTEM }], extra: { tools: [{ type: 'function' }] } } },
+    { name: 'a completion: up to its last blank line', body: { prompt: 'system text\n\nQ1' }, want: { kind: 'completion', prompt: 'system text\n\n' } },
+    { name: 'a completion without a blank line: all of it', body: { prompt: 'just this' }, want: { kind: 'completion', prompt: 'just this' } },
+    { name: 'token ids sent by the client: used as they are', body: { prompt: [5, 6, 7] }, want: 'tokens' },
+    { name: 'no prompt', body: { prompt: '' }, want: undefined },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const got = prefixOf(c.body, 'llama', 1_000_000);
+      if (c.want === undefined) return assert.equal(got, undefined);
+      if (c.want === 'tokens') return assert.deepEqual(got && 'tokens' in got ? [...got.tokens] : got, [5, 6, 7]);
+      assert.ok(got && 'input' in got);
+      const { model: _m, ...input } = got.input;
+      assert.deepEqual(input, { ...(c.want as object), ...(got.input.kind === 'chat' && !(c.want as { extra?: unknown }).extra ? { extra: {} } : {}) });
+    });
+  }
+
+  test('questions after the same system prompt share one key; another system prompt does not', () => {
+    const k = (b: Record<string, unknown>) => (prefixOf(b, 'llama', 1e6) as { key: string }).key;
+    assert.equal(k(chat('Q1')), k(chat('Q2')));
+    assert.notEqual(k(chat('Q1')), k(chat('Q1', 'another system prompt')));
+    assert.equal(prefixOf(chat('Q'), 'llama', 10), undefined); // over maxPrefixChars: not tokenized
+  });
+});
+
+describe('TokenProducer', () => {
+  test('tokenizes a system prompt once for every question asked after it', async () => {
+    const t = runtime();
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    assert.deepEqual([...(await produce(p, chat('Q1')))!.tokens], [1, 2, 3]);
+    assert.deepEqual([...(await produce(p, chat('Q2')))!.tokens], [1, 2, 3]);
+    assert.equal(t.calls.length, 1);
+    assert.equal(t.calls[0]!.origin, EPS[0]!.origin);
+    assert.equal(p.cache.hits, 1);
+  });
+
+  test('a burst of requests with a new prefix shares one tokenizer call', async () => {
+    const t = runtime();
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    const got = await Promise.all([produce(p, chat('a')), produce(p, chat('b')), produce(p, chat('c'))]);
+    assert.equal(t.calls.length, 1);
+    assert.ok(got.every((g) => g !== undefined));
+  });
+
+  test('a request waits at most produceTimeout; the late answer still serves the next request', async () => {
+    let release!: (v: Uint32Array) => void;
+    const t = runtime(() => new Promise<Uint32Array>((r) => (release = r)));
+    const p = new TokenProducer('tp', { produceTimeoutMs: 20 });
+    p.bindRuntime(t.rt);
+    assert.equal(await produce(p, chat('Q1')), undefined);
+    release(Uint32Array.of(9, 9));
+    await new Promise((r) => setImmediate(r));
+    // Now cached: answered synchronously, even by a caller that does not wait (ext_proc).
+    assert.deepEqual([...(await produce(p, chat('Q2'), false))!.tokens], [9, 9]);
+    assert.equal(t.calls.length, 1);
+  });
+
+  test('a caller that does not wait starts the call in the background and goes on without tokens', async () => {
+    const t = runtime();
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    assert.equal(await produce(p, chat('Q1'), false), undefined);
+    await new Promise((r) => setImmediate(r));
+    assert.ok(await produce(p, chat('Q2'), false));
+    assert.equal(t.calls.length, 1);
+  });
+
+  test('a failing tokenizer is logged once, caches nothing, and is tried again', async () => {
+    const t = runtime(() => {
+      throw new Error('boom');
+    });
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    assert.equal(await produce(p, chat('Q1')), undefined);
+    assert.equal(await produce(p, chat('Q2')), undefined);
+    assert.equal(t.calls.length, 2);
+    assert.equal(p.failures, 2);
+    assert.equal(t.warnings.length, 1);
+  });
+
+  test('asks vllm.url when set, and nobody without a runtime (explain, validate)', async () => {
+    const unbound = new TokenProducer();
+    assert.equal(await produce(unbound, chat('Q')), undefined);
+    const t = runtime();
+    const p = new TokenProducer('tp', { url: 'http://render:8000/' });
+    p.bindRuntime(t.rt);
+    await produce(p, chat('Q'));
+    assert.equal(t.calls[0]!.origin, 'http://render:8000');
+  });
+
+  test('a salted request keeps the shared tokens but its own keys', async () => {
+    const t = runtime();
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    const plain = await produce(p, chat('Q'));
+    const salted = await produce(p, { ...chat('Q'), cache_salt: 'tenant-a' });
+    assert.equal(salted!.tokens, plain!.tokens);
+    assert.equal(salted!.cacheSalt, 'tenant-a');
+  });
+
+  test('bounds its cache by tokens held', async () => {
+    const t = runtime(() => new Uint32Array(60));
+    const p = new TokenProducer('tp', { cacheTokens: 100 });
+    p.bindRuntime(t.rt);
+    await produce(p, chat('Q', 'one'));
+    await produce(p, chat('Q', 'two'));
+    assert.equal(p.cache.size, 1);
+    assert.ok(p.cache.tokens <= 100);
+  });
+});

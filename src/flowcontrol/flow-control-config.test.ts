@@ -1,0 +1,93 @@
+/** The flowControl block of EndpointPickerConfig: llm-d's fields, defaults, references and errors. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadEndpointPickerConfig } from '../epp/config/load-endpoint-picker-config.js';
+import { registerBuiltins } from '../epp/plugins/register-builtins.js';
+import { UtilizationDetector } from '../epp/plugins/utilization-detector.js';
+import { ConcurrencyDetector } from './concurrency-detector.js';
+import { DEFAULT_BAND_MAX_REQUESTS, DEFAULT_REQUEST_TTL_MS } from './flow-control-config.js';
+
+const load = (body: string) => loadEndpointPickerConfig(`apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n${body}`, { file: 'epp.yaml', registry: registerBuiltins() });
+
+describe('flowControl config', () => {
+  test('without the feature gate there is no flow control, and the block warns', () => {
+    const l = load('flowControl:\n  maxRequests: 10\n');
+    assert.equal(l.flowControl, undefined);
+    assert.ok(l.warnings.some((w) => w.includes('featureGates: [flowControl]')));
+  });
+
+  test("the gate alone: llm-d's defaults", () => {
+    const fc = load('featureGates: [flowControl]\n').flowControl!;
+    assert.equal(fc.defaultRequestTTLMs, DEFAULT_REQUEST_TTL_MS);
+    assert.equal(fc.noEndpointRequestTTLMs, DEFAULT_REQUEST_TTL_MS);
+    assert.equal(fc.maxRequests, Infinity);
+    assert.equal(fc.defaultBand.maxRequests, DEFAULT_BAND_MAX_REQUESTS);
+    assert.equal(fc.defaultBand.fairness.type, 'global-strict-fairness-policy');
+    assert.equal(fc.defaultBand.ordering.type, 'fcfs-ordering-policy');
+    assert.equal(fc.detector.kind, 'utilization');
+  });
+
+  test('every field, as llm-d spells it', () => {
+    const l = load(`featureGates: [flowControl]
+plugins:
+- type: concurrency-detector
+  parameters: {maxConcurrency: 4}
+- name: rr
+  type: round-robin-fairness-policy
+flowControl:
+  maxBytes: 1Gi
+  maxRequests: 100
+  defaultRequestTTL: 30s
+  noEndpointRequestTTL: 5s
+  priorityBands:
+  - priority: 10
+    maxRequests: 50
+    maxBytes: 10Mi
+    fairnessPolicyRef: rr
+    orderingPolicyRef: edf-ordering-policy
+  - priority: -1
+    maxRequests: 7
+  saturationDetector:
+    pluginRef: concurrency-detector
+`);
+    const fc = l.flowControl!;
+    assert.equal(fc.maxBytes, 2 ** 30);
+    assert.equal(fc.maxRequests, 100);
+    assert.equal(fc.defaultRequestTTLMs, 30_000);
+    assert.equal(fc.noEndpointRequestTTLMs, 5000);
+    const b10 = fc.bands.get(10)!;
+    assert.equal(b10.maxRequests, 50);
+    assert.equal(b10.maxBytes, 10 * 2 ** 20);
+    assert.equal(b10.fairness.name, 'rr');
+    assert.equal(b10.ordering.type, 'edf-ordering-policy');
+    assert.equal(fc.bands.get(-1)!.maxRequests, 7);
+    assert.ok(fc.detector.kind === 'concurrency' && fc.detector.detector instanceof ConcurrencyDetector && fc.detector.detector.maxConcurrency === 4);
+    assert.ok(!l.warnings.some((w) => w.includes('referenced by no scheduling profile')), l.warnings.join('\n'));
+  });
+
+  test('stalenessPolicy on the utilization detector', () => {
+    const fc = load(`featureGates: [flowControl]
+plugins:
+- type: utilization-detector
+  parameters: {stalenessPolicy: ignore}
+flowControl:
+  saturationDetector: {pluginRef: utilization-detector}
+`).flowControl!;
+    assert.ok(fc.detector.kind === 'utilization' && fc.detector.detector instanceof UtilizationDetector && fc.detector.detector.thresholds.stalenessPolicy === 'ignore');
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['unknown field', 'flowControl:\n  maxQueue: 3\n', /maxQueue: unknown field/],
+    ['bad quantity', 'flowControl:\n  maxBytes: lots\n', /maxBytes: must be a positive quantity/],
+    ['bad duration', 'flowControl:\n  defaultRequestTTL: soon\n', /defaultRequestTTL: must be a duration/],
+    ['band without priority', 'flowControl:\n  priorityBands:\n  - maxRequests: 3\n', /priority: is required/],
+    ['duplicate band', 'flowControl:\n  priorityBands:\n  - priority: 1\n  - priority: 1\n', /duplicates another band/],
+    ['fairness ref to a non-policy', 'flowControl:\n  priorityBands:\n  - priority: 1\n    fairnessPolicyRef: queue-scorer\n', /must name a fairness-policy plugin/],
+    ['ordering ref unknown', 'flowControl:\n  priorityBands:\n  - priority: 1\n    orderingPolicyRef: lifo\n', /must name a ordering-policy plugin/],
+    ['detector ref unknown', 'flowControl:\n  saturationDetector: {pluginRef: nope}\n', /saturationDetector.pluginRef/],
+    ['bad staleness policy', 'plugins:\n- type: utilization-detector\n  parameters: {stalenessPolicy: maybe}\n', /stalenessPolicy: must be one of saturated, ignore/],
+  ];
+  for (const [name, body, re] of bad) {
+    test(`rejects: ${name}`, () => assert.throws(() => load(`featureGates: [flowControl]\n${body}`), (e: Error) => re.test(e.message)));
+  }
+});

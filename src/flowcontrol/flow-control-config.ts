@@ -1,0 +1,173 @@
+/**
+ * The `flowControl` block of llm-d's EndpointPickerConfig (and `featureGates: [flowControl]`) -> a checked
+ * config: global and per-band limits, TTLs, each band's fairness and ordering policies, the saturation detector.
+ */
+import type { Plugin } from '../epp/framework/plugin.js';
+import { describeValue, parseGoDuration } from '../epp/framework/param-reader.js';
+import type { PluginRegistry } from '../epp/framework/registry.js';
+import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector } from '../epp/plugins/utilization-detector.js';
+import type { ReportIssue } from '../epp/config/epp-config-error.js';
+import { CONCURRENCY_DETECTOR_TYPE, ConcurrencyDetector } from './concurrency-detector.js';
+import { isFairnessPolicy, type FairnessPolicy } from './fairness-policy.js';
+import { GLOBAL_STRICT_FAIRNESS_POLICY_TYPE } from './global-strict-fairness-policy.js';
+import { FCFS_ORDERING_POLICY_TYPE } from './fcfs-ordering-policy.js';
+import { isOrderingPolicy, type OrderingPolicy } from './ordering-policy.js';
+import { parseQuantity } from './quantity.js';
+import type { SaturationSource } from './saturation-gate.js';
+
+/** The feature gate that turns flow control on (llm-d's name). */
+export const FLOW_CONTROL_GATE = 'flowControl';
+
+/** llm-d's defaults: 60 s queue TTL, bands of 5000 requests and 1 GB, global limits off. */
+export const DEFAULT_REQUEST_TTL_MS = 60_000;
+export const DEFAULT_BAND_MAX_REQUESTS = 5000;
+export const DEFAULT_BAND_MAX_BYTES = 1e9;
+
+export interface BandConfig {
+  maxRequests: number;
+  maxBytes: number;
+  fairness: FairnessPolicy;
+  ordering: OrderingPolicy;
+}
+
+export interface FlowControlConfig {
+  /** Global limits over every band; Infinity when unset. */
+  maxRequests: number;
+  maxBytes: number;
+  /** How long a request may wait while the pool has endpoints; 0 = no limit. */
+  defaultRequestTTLMs: number;
+  /** How long a request may wait while the pool has no endpoint; follows `defaultRequestTTLMs` unless set. */
+  noEndpointRequestTTLMs: number;
+  /** Bands configured by priority. */
+  bands: ReadonlyMap<number, BandConfig>;
+  /** Templates for priorities no band names: one for priority >= 0, one for negative (sheddable). */
+  defaultBand: BandConfig;
+  defaultNegativeBand: BandConfig;
+  detector: SaturationSource;
+}
+
+const FIELDS = ['maxBytes', 'maxRequests', 'defaultRequestTTL', 'noEndpointRequestTTL', 'defaultPriorityBand', 'defaultNegativePriorityBand', 'priorityBands', 'saturationDetector', 'usageLimitPolicyPluginRef', 'enableEviction'];
+const BAND_FIELDS = ['priority', 'maxBytes', 'maxRequests', 'fairnessPolicyRef', 'orderingPolicyRef'];
+
+/** Whether `featureGates` lists the flowControl gate. */
+export function flowControlGateOn(featureGates: unknown): boolean {
+  return Array.isArray(featureGates) && featureGates.includes(FLOW_CONTROL_GATE);
+}
+
+/**
+ * Reads the block, resolving policy and detector references against the config's plugins (a reference to
+ * an undeclared name that is a built-in policy type gets a default instance, as in llm-d). Collects issues;
+ * returns undefined when there were any.
+ */
+export function buildFlowControlConfig(
+  raw: Record<string, unknown> | undefined,
+  plugins: Map<string, Plugin>,
+  registry: PluginRegistry,
+  issue: ReportIssue,
+  warn: (message: string) => void,
+): FlowControlConfig | undefined {
+  const block = raw ?? {};
+  let ok = true;
+  const fail = (path: (string | number)[], field: string, message: string): undefined => {
+    ok = false;
+    issue(['flowControl', ...path], 'flowControl', field, message);
+    return undefined;
+  };
+  for (const k of Object.keys(block)) if (!FIELDS.includes(k)) fail([k], k, `unknown field; known fields: ${FIELDS.join(', ')}`);
+  if (block.usageLimitPolicyPluginRef !== undefined) warn(`flowControl.usageLimitPolicyPluginRef is ignored: dispatch gates at saturation 1.0 (static-usage-limit-policy)`);
+  if (block.enableEviction === true) warn(`flowControl.enableEviction is ignored: infergate does not evict requests in flight`);
+
+  const quantity = (path: (string | number)[], field: string, v: unknown, def: number): number => {
+    if (v === undefined || v === null) return def;
+    const q = parseQuantity(v);
+    if (q === undefined || q <= 0) return fail(path, field, `must be a positive quantity such as 5000 or "1Gi", got ${describeValue(v)}`) ?? def;
+    return q;
+  };
+  const duration = (field: string, def: number): number => {
+    const v = block[field];
+    if (v === undefined || v === null) return def;
+    const ms = typeof v === 'string' ? parseGoDuration(v) : undefined;
+    if (ms === undefined || ms < 0) return fail([field], field, `must be a duration such as "30s" ("0s" disables), got ${describeValue(v)}`) ?? def;
+    return ms;
+  };
+  const policy = <T extends Plugin>(path: (string | number)[], field: string, ref: unknown, def: string, is: (p: Plugin) => p is T, what: string): T | undefined => {
+    const name = ref === undefined || ref === null ? def : ref;
+    if (typeof name !== 'string' || name === '') return fail(path, field, `must name a ${what} plugin, got ${describeValue(ref)}`);
+    let p = plugins.get(name);
+    if (!p && registry.has(name)) {
+      p = registry.create(name, name, {});
+      plugins.set(name, p);
+    }
+    if (!p || !is(p)) return fail(path, field, `must name a ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
+    return p;
+  };
+  const band = (path: (string | number)[], at: string, v: unknown, base: BandConfig | undefined): BandConfig | undefined => {
+    const b = v === undefined || v === null ? {} : v;
+    if (typeof b !== 'object' || Array.isArray(b)) return fail(path, at, `must be a mapping, got ${describeValue(v)}`);
+    const m = b as Record<string, unknown>;
+    for (const k of Object.keys(m)) if (!BAND_FIELDS.includes(k)) fail([...path, k], `${at}.${k}`, `unknown field; known fields: ${BAND_FIELDS.join(', ')}`);
+    const fairness = m.fairnessPolicyRef === undefined && base ? base.fairness : policy([...path, 'fairnessPolicyRef'], `${at}.fairnessPolicyRef`, m.fairnessPolicyRef, GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, isFairnessPolicy, 'fairness-policy');
+    const ordering = m.orderingPolicyRef === undefined && base ? base.ordering : policy([...path, 'orderingPolicyRef'], `${at}.orderingPolicyRef`, m.orderingPolicyRef, FCFS_ORDERING_POLICY_TYPE, isOrderingPolicy, 'ordering-policy');
+    if (!fairness || !ordering) return undefined;
+    return {
+      maxRequests: quantity([...path, 'maxRequests'], `${at}.maxRequests`, m.maxRequests, base?.maxRequests ?? DEFAULT_BAND_MAX_REQUESTS),
+      maxBytes: quantity([...path, 'maxBytes'], `${at}.maxBytes`, m.maxBytes, base?.maxBytes ?? DEFAULT_BAND_MAX_BYTES),
+      fairness,
+      ordering,
+    };
+  };
+
+  const defaultRequestTTLMs = duration('defaultRequestTTL', DEFAULT_REQUEST_TTL_MS);
+  const noEndpointRequestTTLMs = duration('noEndpointRequestTTL', defaultRequestTTLMs);
+  const defaultBand = band(['defaultPriorityBand'], 'defaultPriorityBand', block.defaultPriorityBand, undefined);
+  const defaultNegativeBand = band(['defaultNegativePriorityBand'], 'defaultNegativePriorityBand', block.defaultNegativePriorityBand, defaultBand);
+  const bands = new Map<number, BandConfig>();
+  const list = block.priorityBands ?? [];
+  if (!Array.isArray(list)) fail(['priorityBands'], 'priorityBands', `must be a list, got ${describeValue(list)}`);
+  else {
+    list.forEach((item: unknown, i) => {
+      const at = `priorityBands[${i}]`;
+      const pr = (item as Record<string, unknown> | null)?.priority;
+      if (typeof pr !== 'number' || !Number.isInteger(pr)) return fail(['priorityBands', i, 'priority'], `${at}.priority`, `is required: an integer priority (an InferenceObjective's), got ${describeValue(pr)}`);
+      if (bands.has(pr)) return fail(['priorityBands', i, 'priority'], `${at}.priority`, `duplicates another band's priority ${pr}`);
+      const b = band(['priorityBands', i], at, item, pr < 0 ? defaultNegativeBand : defaultBand);
+      if (b) bands.set(pr, b);
+      return undefined;
+    });
+  }
+  const detector = readDetector(block.saturationDetector, plugins, registry, fail);
+  const maxRequests = quantity(['maxRequests'], 'maxRequests', block.maxRequests, Infinity);
+  const maxBytes = quantity(['maxBytes'], 'maxBytes', block.maxBytes, Infinity);
+  if (!ok || !defaultBand || !defaultNegativeBand || !detector) return undefined;
+  return {
+    maxRequests,
+    maxBytes,
+    defaultRequestTTLMs,
+    noEndpointRequestTTLMs,
+    bands,
+    defaultBand,
+    defaultNegativeBand,
+    detector,
+  };
+}
+
+/** `saturationDetector: {pluginRef}`: a utilization-detector or concurrency-detector; default the utilization detector. */
+function readDetector(
+  v: unknown,
+  plugins: Map<string, Plugin>,
+  registry: PluginRegistry,
+  fail: (path: (string | number)[], field: string, message: string) => undefined,
+): SaturationSource | undefined {
+  const ref = (v as Record<string, unknown> | undefined)?.pluginRef;
+  let p: Plugin | undefined;
+  if (ref === undefined) {
+    // The plugin named utilization-detector, else any declared detector, else a default one.
+    p = plugins.get(UTILIZATION_DETECTOR_TYPE) ?? [...plugins.values()].find((x) => x instanceof UtilizationDetector || x instanceof ConcurrencyDetector) ?? new UtilizationDetector();
+  } else if (typeof ref === 'string') {
+    p = plugins.get(ref);
+    if (!p && (ref === UTILIZATION_DETECTOR_TYPE || ref === CONCURRENCY_DETECTOR_TYPE)) p = registry.create(ref, ref, {});
+  }
+  if (p instanceof UtilizationDetector) return { kind: 'utilization', detector: p };
+  if (p instanceof ConcurrencyDetector) return { kind: 'concurrency', detector: p };
+  return fail(['saturationDetector', 'pluginRef'], 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} or ${CONCURRENCY_DETECTOR_TYPE} plugin, got ${describeValue(ref)}`);
+}

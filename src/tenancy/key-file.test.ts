@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hashApiKey } from './api-key.js';
+import { KeyFileError, parseKeyFile } from './key-file.js';
+import { KeySet } from './key-set.js';
+
+const H = hashApiKey('secret-1');
+
+test('a keys file parses into entries that a presented key finds', () => {
+  const text = `keys:\n  - name: team-a\n    keyHash: ${H}\n    models: ["llama*"]\n    requestsPerMinute: 10\n    tokensPerMinute: 1000\n    tokensPerDay: 5000\n    objective: critical\n`;
+  const entries = parseKeyFile(text, 'keys.yaml');
+  assert.equal(entries.length, 1);
+  const set = new KeySet(entries);
+  const e = set.lookup('secret-1');
+  assert.equal(e?.tenant.name, 'team-a');
+  assert.equal(e?.tenant.objective, 'critical');
+  assert.deepEqual(e?.limits, { requestsPerMinute: 10, tokensPerMinute: 1000, tokensPerDay: 5000 });
+  assert.equal(e?.models.allows('llama-3'), true);
+  assert.equal(set.lookup('secret-2'), undefined);
+  assert.deepEqual(set.tenants(), ['team-a']);
+});
+
+test('every problem of a keys file is reported, and a key in clear is refused', () => {
+  const text = `keys:\n  - name: "bad name!"\n    keyHash: my-clear-key\n    models: []\n    requestsPerMinute: 0\n    priority: 1\n    objective: x\n    colour: red\n`;
+  assert.throws(() => parseKeyFile(text, 'k.yaml'), (e: unknown) => {
+    assert.ok(e instanceof KeyFileError);
+    for (const want of ['unknown field "colour"', '"name"', 'never stored in clear', '"models"', '"requestsPerMinute"', 'not both']) assert.ok(e.message.includes(want), want);
+    assert.ok(!e.message.includes('my-clear-key'.repeat(2)));
+    return true;
+  });
+  assert.throws(() => parseKeyFile('keys: {', 'k.yaml'), KeyFileError);
+  assert.throws(() => parseKeyFile('other: 1', 'k.yaml'), /"keys" list/);
+  assert.deepEqual(parseKeyFile('', 'k.yaml'), []);
+});

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hashApiKey } from './api-key.js';
+import { entriesOf, KeySecretSource } from './key-secret-source.js';
+import { createLogger } from '../observability/logger.js';
+
+const doc = (name: string, key: string): string => Buffer.from(`keys:\n  - name: ${name}\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n`).toString('base64');
+const secretList = (items: Record<string, string>[], rv: string): Record<string, unknown> => ({
+  metadata: { resourceVersion: rv },
+  items: items.map((data, i) => ({ metadata: { namespace: 'llm', name: `keys-${i}` }, data })),
+});
+
+test('labelled Secrets: every data value is a keys document; a bad change keeps the last good keys', async () => {
+  let answer = secretList([{ 'keys.yaml': doc('team-a', 'ka') }, { a: doc('team-b', 'kb') }], '1');
+  let asked: Readonly<Record<string, string>> | undefined;
+  const lister = {
+    getJson: async (_path: string, query: Readonly<Record<string, string>>) => {
+      asked = query;
+      return answer;
+    },
+  };
+  const src = await KeySecretSource.openWith(lister, 'llm', createLogger('error'), 20);
+  try {
+    assert.deepEqual(asked, { labelSelector: 'infergate.io/api-keys=true' });
+    assert.equal(src.keys.lookup('ka')?.tenant.name, 'team-a');
+    assert.equal(src.keys.lookup('kb')?.tenant.name, 'team-b');
+    answer = secretList([{ 'keys.yaml': Buffer.from('keys: [{name: x}]').toString('base64') }], '2');
+    for (let i = 0; i < 100 && src.problem === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(src.problem?.includes('Secret llm/keys-0 key keys.yaml'));
+    assert.equal(src.keys.lookup('ka')?.tenant.name, 'team-a');
+  } finally {
+    src.close();
+  }
+  assert.throws(() => entriesOf(secretList([{ a: doc('t', 'same') }, { b: doc('u', 'same') }], '3')), /appears in two entries/);
+});

@@ -1,0 +1,101 @@
+/**
+ * With `--kube --api-key-secrets`: the keys are every entry of the Secrets labelled `infergate.io/api-keys: "true"`
+ * in the namespace(s) watched, each data value a keys document (docs/tenancy.md). Listed at start (a bad set stops
+ * the start), then listed again every `intervalMs`; a bad change is logged and the last good keys stay in force.
+ */
+import { KubeClient } from '../config/kube/kube-client.js';
+import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
+import type { Logger } from '../observability/logger.js';
+import type { KeyEntry } from './key-entry.js';
+import { KeyFileError, parseKeyFile } from './key-file.js';
+import type { KeySource } from './key-source.js';
+import { KeySet } from './key-set.js';
+
+export const API_KEYS_LABEL = 'infergate.io/api-keys';
+
+/** What the source asks of the API server: one list of labelled Secrets (KubeClient has it). */
+export interface SecretLister {
+  getJson(path: string, query: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Record<string, unknown>>;
+}
+
+export class KeySecretSource implements KeySource {
+  #keys: KeySet;
+  #problem: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #version = '';
+
+  private constructor(keys: KeySet) {
+    this.#keys = keys;
+  }
+
+  static async open(opts: KubeTargetOptions, log: Logger, intervalMs = 10_000): Promise<KeySecretSource> {
+    const target = loadKubeTarget(opts);
+    return KeySecretSource.openWith(new KubeClient(target), target.namespace, log, intervalMs);
+  }
+
+  /** With a given lister (tests). */
+  static async openWith(client: SecretLister, namespace: string | undefined, log: Logger, intervalMs: number): Promise<KeySecretSource> {
+    const path = namespace === undefined ? '/api/v1/secrets' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+    const list = async (): Promise<{ entries: KeyEntry[]; version: string }> => {
+      const obj = await client.getJson(path, { labelSelector: `${API_KEYS_LABEL}=true` }, AbortSignal.timeout(5_000));
+      return { entries: entriesOf(obj), version: String((obj.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '') };
+    };
+    const first = await list();
+    const src = new KeySecretSource(new KeySet(first.entries));
+    src.#version = first.version;
+    const tick = async (): Promise<void> => {
+      try {
+        const next = await list();
+        if (next.version !== '' && next.version === src.#version) return;
+        src.#keys = new KeySet(next.entries);
+        src.#version = next.version;
+        src.#problem = undefined;
+        log.info('API keys in force', { from: 'Secrets', keys: src.#keys.size });
+      } catch (e) {
+        src.#problem = (e as Error).message;
+        log.warn('API key Secrets rejected or unreadable; the last good keys stay in force', { error: src.#problem });
+      }
+    };
+    src.#timer = setInterval(() => void tick(), intervalMs);
+    src.#timer.unref();
+    return src;
+  }
+
+  get keys(): KeySet {
+    return this.#keys;
+  }
+
+  get problem(): string | undefined {
+    return this.#problem;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** Every entry of every labelled Secret's data values; problems of all of them in one KeyFileError. */
+export function entriesOf(list: Record<string, unknown>): KeyEntry[] {
+  const items = Array.isArray(list.items) ? (list.items as Record<string, unknown>[]) : [];
+  const entries: KeyEntry[] = [];
+  const problems: string[] = [];
+  for (const item of items) {
+    const meta = (item.metadata ?? {}) as { namespace?: string; name?: string };
+    const data = (item.data ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(data)) {
+      if (typeof v !== 'string') continue;
+      try {
+        entries.push(...parseKeyFile(Buffer.from(v, 'base64').toString('utf8'), `Secret ${meta.namespace}/${meta.name} key ${k}`));
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  }
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (seen.has(e.keyHash)) problems.push(`the same keyHash appears in two entries (tenant ${e.tenant.name}); remove one`);
+    seen.add(e.keyHash);
+  }
+  if (problems.length > 0) throw new KeyFileError(problems.join('\n'));
+  return entries;
+}

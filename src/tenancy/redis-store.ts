@@ -1,0 +1,129 @@
+/**
+ * Limits shared by every replica through Redis (`--rate-limit-store redis://...`): one Lua script checks and
+ * counts a request's three windows atomically, so two replicas can never both admit the last request of a
+ * limit. Keys expire with their window. Commands fail fast while Redis is unreachable (no offline queue),
+ * and the caller applies `--rate-limit-store-failure`.
+ */
+import { Redis } from 'ioredis';
+import type { TenantLimits } from './key-entry.js';
+import type { LimitReason, LimitStore, TakeResult } from './limit-store.js';
+import { MINUTE_MS, type Windows } from './windows.js';
+
+/** KEYS: requests this minute, tokens this minute, tokens today. ARGV: rpm, tpm, tpd (0 = none), tokens, minute ttl ms, day ttl ms. */
+const TAKE = `
+local r = tonumber(redis.call('GET', KEYS[1]) or '0')
+local t = tonumber(redis.call('GET', KEYS[2]) or '0')
+local d = tonumber(redis.call('GET', KEYS[3]) or '0')
+local rpm, tpm, tpd, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if rpm > 0 and r + 1 > rpm then return {1, r, t, d} end
+if tpm > 0 and t + n > tpm then return {2, r, t, d} end
+if tpd > 0 and d + n > tpd then return {3, r, t, d} end
+r = redis.call('INCR', KEYS[1])
+t = redis.call('INCRBY', KEYS[2], n)
+d = redis.call('INCRBY', KEYS[3], n)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
+return {0, r, t, d}
+`;
+
+/** KEYS: a tokens counter. ARGV: delta, ttl ms. Never below 0 (a refund larger than what is left). */
+const ADJUST = `
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if v < 0 then redis.call('SET', KEYS[1], 0) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return v
+`;
+
+const REASONS: readonly (LimitReason | undefined)[] = [undefined, 'requests', 'tokens', 'daily_tokens'];
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` */
+  url: string;
+  /** Each command's bound (ms): past it the store is taken as unreachable. Default 250. */
+  commandTimeoutMs?: number;
+  /** Key prefix, so several gateways can share one Redis. Default `infergate:rl:`. */
+  prefix?: string;
+  /** Told when Redis becomes unreachable or reachable again (never a key or a password). */
+  onState?: (up: boolean, detail: string) => void;
+}
+
+export class RedisLimitStore implements LimitStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(o: RedisStoreOptions) {
+    this.#prefix = o.prefix ?? 'infergate:rl:';
+    this.#redis = new Redis(o.url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: o.commandTimeoutMs ?? 250,
+      connectTimeout: 1000,
+      // Reconnect for as long as the gateway runs, at most every 2 s.
+      retryStrategy: (n) => Math.min(100 * n, 2000),
+    });
+    let up: boolean | undefined;
+    this.#redis.on('ready', () => {
+      if (up !== true) o.onState?.(true, 'connected');
+      up = true;
+    });
+    this.#redis.on('error', (e: Error) => {
+      if (up !== false) o.onState?.(false, e.message);
+      up = false;
+    });
+    this.#redis.defineCommand('infergateTake', { numberOfKeys: 3, lua: TAKE });
+    this.#redis.defineCommand('infergateAdjust', { numberOfKeys: 1, lua: ADJUST });
+  }
+
+  /** Resolves once connected (tests, and the CLI's check at start); rejects after `timeoutMs`. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    if (this.#redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#redis.off('ready', ok);
+        reject(new Error(`Redis did not become ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const ok = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.#redis.once('ready', ok);
+    });
+  }
+
+  async take(tenant: string, limits: TenantLimits, tokens: number, w: Windows): Promise<TakeResult> {
+    const p = this.#prefix + tenant;
+    const out = (await (this.#redis as unknown as RedisScripts).infergateTake(
+      `${p}:rpm:${w.minute}`,
+      `${p}:tpm:${w.minute}`,
+      `${p}:tpd:${w.day}`,
+      limits.requestsPerMinute ?? 0,
+      limits.tokensPerMinute ?? 0,
+      limits.tokensPerDay ?? 0,
+      tokens,
+      w.minuteResetMs + MINUTE_MS,
+      w.dayResetMs + MINUTE_MS,
+    )) as number[];
+    return { refused: REASONS[out[0]!], requests: out[1]!, tokens: out[2]!, dayTokens: out[3]! };
+  }
+
+  async adjust(tenant: string, delta: number, counted: Windows, now: Windows): Promise<void> {
+    if (delta === 0) return;
+    const p = this.#prefix + tenant;
+    const s = this.#redis as unknown as RedisScripts;
+    const jobs: Promise<unknown>[] = [];
+    if (delta > 0 || counted.minute === now.minute) jobs.push(s.infergateAdjust(`${p}:tpm:${now.minute}`, delta, now.minuteResetMs + MINUTE_MS));
+    if (delta > 0 || counted.day === now.day) jobs.push(s.infergateAdjust(`${p}:tpd:${now.day}`, delta, now.dayResetMs + MINUTE_MS));
+    await Promise.all(jobs);
+  }
+
+  async close(): Promise<void> {
+    this.#redis.disconnect();
+  }
+}
+
+interface RedisScripts {
+  infergateTake(...args: (string | number)[]): Promise<unknown>;
+  infergateAdjust(...args: (string | number)[]): Promise<unknown>;
+}

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '../observability/logger.js';
+import { newRequestRecord } from '../observability/request-record.js';
+import type { RoutePlan } from '../proxy/plan-request.js';
+import { hashApiKey } from './api-key.js';
+import { parseKeyFile } from './key-file.js';
+import { KeySet } from './key-set.js';
+import { MemoryLimitStore } from './memory-store.js';
+import { admitRequest, tenantHeaders } from './tenancy-stage.js';
+import { Tenancy, type Admission } from './tenancy.js';
+
+const yaml = `keys:\n  - name: team-a\n    keyHash: ${hashApiKey('k')}\n    models: ["m*"]\n    priority: 7\n`;
+const tenancy = new Tenancy({ keys: { keys: new KeySet(parseKeyFile(yaml, 'k')), problem: undefined, close: () => undefined }, store: new MemoryLimitStore(), log: createLogger('silent') });
+
+test("the client's credential is neither forwarded nor kept in the headers planning and plugins read", () => {
+  const entry = tenancy.authenticate({ authorization: 'Bearer k' });
+  const lower = new Map([['authorization', 'Bearer k'], ['api-key', 'k'], ['content-type', 'application/json']]);
+  const upstream: Record<string, string | string[]> = { authorization: 'Bearer k', 'api-key': 'k', 'content-type': 'application/json' };
+  tenantHeaders(tenancy, entry, lower, upstream);
+  assert.deepEqual([...lower.keys()], ['content-type']);
+  assert.deepEqual(Object.keys(upstream), ['content-type']);
+});
+
+test('admission puts the tenant and its priority on the plan and the record', () => {
+  const entry = tenancy.authenticate({ authorization: 'Bearer k' });
+  const plan = { steps: [], tracing: false, priority: 0, routingHeaders: {}, model: 'model-1' } as RoutePlan;
+  const record = newRequestRecord('r', 'POST', '/v1/completions', undefined);
+  const a = admitRequest(tenancy, entry, plan, 40, record) as Admission;
+  assert.deepEqual(plan.tenant, { name: 'team-a', priority: 7, objective: undefined });
+  assert.equal(plan.priority, 7);
+  assert.equal(record.tenant?.name, 'team-a');
+  assert.equal(record.fairnessId, 'team-a');
+  assert.equal(record.priority, 7);
+  assert.equal(record.tenantAdmission, a);
+  assert.equal(a.estimate, 10);
+  assert.throws(() => admitRequest(tenancy, entry, { ...plan, model: 'other' }, 40, record), /may not use model `other`/);
+});

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import { newRequestRecord } from '../observability/request-record.js';
+import { hashApiKey } from './api-key.js';
+import type { KeyEntry } from './key-entry.js';
+import { parseKeyFile } from './key-file.js';
+import { KeySet } from './key-set.js';
+import type { KeySource } from './key-source.js';
+import type { LimitStore } from './limit-store.js';
+import { MemoryLimitStore } from './memory-store.js';
+import { LimitRefusal, Tenancy, type Admission } from './tenancy.js';
+
+const KEYS = `keys:
+  - name: team-a
+    keyHash: ${hashApiKey('key-a')}
+    models: ["llama*"]
+    requestsPerMinute: 2
+    tokensPerMinute: 100
+    objective: batch
+  - name: team-b
+    keyHash: ${hashApiKey('key-b')}
+    models: ["*"]
+    tokensPerDay: 50
+    priority: 5
+    allowPriorityHeader: true
+`;
+const source = (): KeySource => ({ keys: new KeySet(parseKeyFile(KEYS, 'k')), problem: undefined, close: () => undefined });
+const NOW = Date.UTC(2026, 0, 1, 10, 0, 30);
+const tenancy = (store: LimitStore = new MemoryLimitStore(), failure: 'fail-open' | 'fail-closed' = 'fail-open'): Tenancy => new Tenancy({ keys: source(), store, failure, log: createLogger('silent'), now: () => NOW });
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof GatewayError ? e.code : 'not a GatewayError';
+  }
+  return undefined;
+}
+
+test('authenticate: Bearer or api-key; a missing or unknown key is 401 invalid_api_key', () => {
+  const t = tenancy();
+  assert.equal(t.authenticate({ authorization: 'Bearer key-a' }).tenant.name, 'team-a');
+  assert.equal(t.authenticate({ 'api-key': 'key-b' }).tenant.name, 'team-b');
+  assert.equal(code(() => t.authenticate({})), 'invalid_api_key');
+  assert.equal(code(() => t.authenticate({ authorization: 'Bearer nope' })), 'invalid_api_key');
+});
+
+test('models: 403 lists what the key may use; /v1/models is filtered', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  assert.throws(() => t.checkModel(a, 'qwen'), (e: GatewayError) => e.code === 'model_not_allowed' && e.status === 403 && e.message.includes('llama*'));
+  t.checkModel(a, 'llama-3');
+  assert.deepEqual(t.visibleModels(a, [{ id: 'llama-3' }, { id: 'qwen' }]).map((c) => c.id), ['llama-3']);
+});
+
+test('the objective comes from the key unless the key allows the header', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  const h = new Map([['x-llm-d-inference-objective', 'critical'], ['x-gateway-inference-objective', 'critical']]);
+  t.applyObjective(a, h);
+  assert.deepEqual([...h], [['x-llm-d-inference-objective', 'batch']]);
+  const b = t.authenticate({ authorization: 'Bearer key-b' });
+  const h2 = new Map([['x-llm-d-inference-objective', 'critical']]);
+  t.applyObjective(b, h2);
+  assert.deepEqual([...h2], [['x-llm-d-inference-objective', 'critical']]);
+});
+
+test('limits: 429 with retry-after and x-ratelimit headers; usage corrects the estimate', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  const first = t.admit(a, 200) as Admission; // 50 tokens estimated
+  assert.deepEqual(first.headers.slice(0, 6), ['x-ratelimit-limit-requests', '2', 'x-ratelimit-remaining-requests', '1', 'x-ratelimit-reset-requests', '30s']);
+  // The response used 10 tokens: 40 of the estimate are given back.
+  const r = newRequestRecord('r1', 'POST', '/v1/chat/completions', undefined);
+  r.tenantAdmission = first;
+  r.status = 200;
+  r.usage = { promptTokens: 6, completionTokens: 4 };
+  t.ended(r);
+  const second = t.admit(a, 200) as Admission;
+  assert.ok(second.headers.includes('40'), `remaining tokens 100 - 10 - 50 = 40: ${second.headers.join(' ')}`);
+  assert.throws(
+    () => t.admit(a, 4),
+    (e: LimitRefusal) => e instanceof LimitRefusal && e.code === 'rate_limit_exceeded' && e.status === 429 && e.retryHeaders()?.['retry-after'] === '30' && e.headers['x-ratelimit-remaining-requests'] === '0' && /requests per min/.test(e.message),
+  );
+  const b = t.authenticate({ authorization: 'Bearer key-b' });
+  assert.throws(() => t.admit(b, 400), (e: LimitRefusal) => e.code === 'insufficient_quota' && /daily token quota/.test(e.message));
+});
+
+test('a store that cannot answer: fail-open admits uncounted, fail-closed refuses with 503', async () => {
+  const broken: LimitStore = { take: () => Promise.reject(new Error('connection refused')), adjust: () => undefined, close: async () => undefined };
+  const open = tenancy(broken, 'fail-open');
+  const a = open.authenticate({ authorization: 'Bearer key-a' });
+  assert.deepEqual((await open.admit(a, 10)).headers, []);
+  const closed = tenancy(broken, 'fail-closed');
+  await assert.rejects(async () => closed.admit(a, 10), (e: GatewayError) => e.code === 'rate_limit_store_unavailable' && e.status === 503);
+});
+
+test('metrics name tenants, never keys or hashes', async () => {
+  const t = tenancy();
+  const a: KeyEntry = t.authenticate({ authorization: 'Bearer key-a' });
+  t.admit(a, 4);
+  code(() => t.authenticate({ authorization: 'Bearer key-zzz' }));
+  let text = '';
+  for (const f of [t.metrics.requests, t.metrics.rejections]) text += JSON.stringify(await f.get());
+  assert.ok(text.includes('team-a'));
+  assert.ok(text.includes('invalid_api_key'));
+  for (const secret of ['key-a', 'key-zzz', hashApiKey('key-a').slice(7, 20)]) assert.ok(!text.includes(secret), secret);
+});

@@ -1,0 +1,194 @@
+/**
+ * `--api-keys`: who a request is (401), which models it may use (403), whether its tenant is within its limits
+ * (429, counted before the request reaches a pod with its prompt estimated, corrected from the response's
+ * `usage` when it ends), and OpenAI's rate-limit headers. The handler calls it only when keys are on.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { OBJECTIVE_HEADER } from '../api/llm-d-names.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
+import { presentedKey } from './api-key.js';
+import type { KeyEntry } from './key-entry.js';
+import type { KeySource } from './key-source.js';
+import type { LimitReason, LimitStore, TakeResult } from './limit-store.js';
+import { headerRecord, rateLimitHeaders } from './rate-limit-headers.js';
+import { TenancyMetrics } from './tenancy-metrics.js';
+import { windowsAt, type Windows } from './windows.js';
+
+/** `--rate-limit-store-failure`: admit (fail-open, the default) or refuse with 503 while the store cannot answer. */
+export type StoreFailureMode = 'fail-open' | 'fail-closed';
+
+export interface TenancyOptions {
+  keys: KeySource;
+  store: LimitStore;
+  failure?: StoreFailureMode;
+  log: Logger;
+  /** The clock (ms since the epoch); tests move it. */
+  now?: () => number;
+}
+
+/** A request admitted: what its end corrects, and the headers its response carries. */
+export interface Admission {
+  readonly entry: KeyEntry;
+  /** Tokens counted up front (the prompt estimate); 0 when the store could not count (fail-open). */
+  readonly estimate: number;
+  readonly windows: Windows;
+  /** `x-ratelimit-*`, as a flat list for forward's response headers. */
+  readonly headers: string[];
+}
+
+/** Bytes of body per token, for the up-front estimate (OpenAI's rule of thumb: ~4 characters a token). */
+const BYTES_PER_TOKEN = 4;
+
+export class Tenancy {
+  readonly metrics = new TenancyMetrics();
+  readonly keys: KeySource;
+  readonly #store: LimitStore;
+  readonly #failOpen: boolean;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #storeDown = false;
+
+  constructor(o: TenancyOptions) {
+    this.keys = o.keys;
+    this.#store = o.store;
+    this.#failOpen = (o.failure ?? 'fail-open') === 'fail-open';
+    this.#log = o.log;
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** The key entry of the request's `Authorization: Bearer` or `api-key`; throws 401 invalid_api_key. */
+  authenticate(headers: IncomingHttpHeaders): KeyEntry {
+    const key = presentedKey(headers.authorization, headers['api-key']);
+    const entry = key === undefined ? undefined : this.keys.keys.lookup(key);
+    if (entry !== undefined) return entry;
+    this.metrics.rejected('', 'invalid_api_key');
+    throw new GatewayError(
+      'invalid_api_key',
+      key === undefined
+        ? 'You did not provide an API key. Send it as `Authorization: Bearer <key>` (or an `api-key` header); ask the gateway operator for one (`infergate keys create`).'
+        : 'Incorrect API key provided. Check the key you send, or ask the gateway operator for a new one (`infergate keys create`).',
+    );
+  }
+
+  /**
+   * Before planning: the request's InferenceObjective is the key's (a client cannot raise its own priority),
+   * unless the key allows the header. `headers` is the handler's lower-cased map, which planning reads.
+   */
+  applyObjective(entry: KeyEntry, headers: Map<string, string>): void {
+    if (entry.allowPriorityHeader && (headers.has(OBJECTIVE_HEADER.name) || headers.has(OBJECTIVE_HEADER.alias))) return;
+    headers.delete(OBJECTIVE_HEADER.name);
+    headers.delete(OBJECTIVE_HEADER.alias);
+    if (entry.tenant.objective !== undefined) headers.set(OBJECTIVE_HEADER.name, entry.tenant.objective);
+  }
+
+  /** Throws 403 model_not_allowed, listing what the key may use, when `model` (as the client named it) is not the key's. */
+  checkModel(entry: KeyEntry, model: string): void {
+    if (entry.models.allows(model)) return;
+    this.metrics.rejected(entry.tenant.name, 'model_not_allowed');
+    throw new GatewayError('model_not_allowed', `The API key of tenant ${entry.tenant.name} may not use model \`${model}\`. It may use: ${entry.models.patterns.join(', ')}. Ask the gateway operator to add the model to the key's models.`, 'model');
+  }
+
+  /** The model cards a key may see (`GET /v1/models`). */
+  visibleModels<T extends { id: string }>(entry: KeyEntry, cards: T[]): T[] {
+    return cards.filter((c) => entry.models.allows(c.id));
+  }
+
+  /**
+   * Counts the request against its tenant's limits, its prompt estimated from `bodyBytes`. Synchronous with the
+   * in-memory store; a promise with Redis. Throws 429 (or 503 fail-closed) with the rate-limit headers.
+   */
+  admit(entry: KeyEntry, bodyBytes: number): Admission | Promise<Admission> {
+    const w = windowsAt(this.#now());
+    const estimate = Math.ceil(bodyBytes / BYTES_PER_TOKEN);
+    let taken: TakeResult | Promise<TakeResult>;
+    try {
+      taken = this.#store.take(entry.tenant.name, entry.limits, estimate, w);
+    } catch (e) {
+      return this.#storeFailed(entry, w, e);
+    }
+    if (taken instanceof Promise) return taken.then((t) => this.#decide(entry, estimate, w, t), (e: unknown) => this.#storeFailed(entry, w, e));
+    return this.#decide(entry, estimate, w, taken);
+  }
+
+  /** Corrects the tokens counted for an admitted request from its response's `usage`, and counts them per tenant. */
+  ended(r: RequestRecord): void {
+    const a = r.tenantAdmission as Admission | undefined;
+    if (a === undefined) return;
+    const u = r.usage;
+    if (u !== undefined) this.metrics.used(a.entry.tenant.name, u.promptTokens, u.completionTokens);
+    if (a.estimate === 0 && u === undefined) return;
+    // No usage: an answer that never came (nothing used: refund the estimate), or one that did not report it (keep it).
+    const delta = u !== undefined ? u.promptTokens + u.completionTokens - a.estimate : r.status === undefined || r.status >= 400 ? -a.estimate : 0;
+    if (delta === 0) return;
+    try {
+      const p = this.#store.adjust(a.entry.tenant.name, delta, a.windows, windowsAt(this.#now()));
+      if (p instanceof Promise) p.catch((e: unknown) => this.#storeError(e));
+    } catch (e) {
+      this.#storeError(e);
+    }
+  }
+
+  /** What the gateway's observers get: `ended` for usage. Composed with the others when keys are on. */
+  readonly observer: RequestObserver = { ended: (r) => this.ended(r) };
+
+  async close(): Promise<void> {
+    this.keys.close();
+    await this.#store.close();
+  }
+
+  #decide(entry: KeyEntry, estimate: number, w: Windows, t: TakeResult): Admission {
+    if (this.#storeDown) {
+      this.#storeDown = false;
+      this.#log.info('rate-limit store reachable again: limits enforced');
+    }
+    const headers = rateLimitHeaders(entry.limits, t, w);
+    if (t.refused === undefined) {
+      this.metrics.admitted(entry.tenant.name);
+      return { entry, estimate, windows: w, headers };
+    }
+    this.metrics.rejected(entry.tenant.name, t.refused);
+    throw refusal(entry, t, t.refused, estimate, w, headers);
+  }
+
+  #storeFailed(entry: KeyEntry, w: Windows, e: unknown): Admission {
+    this.#storeError(e);
+    if (this.#failOpen) {
+      this.metrics.admitted(entry.tenant.name);
+      return { entry, estimate: 0, windows: w, headers: [] };
+    }
+    this.metrics.rejected(entry.tenant.name, 'store_unavailable');
+    throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');
+  }
+
+  #storeError(e: unknown): void {
+    this.metrics.storeErrors.series().inc();
+    if (this.#storeDown) return;
+    this.#storeDown = true;
+    this.#log.warn(`rate-limit store unreachable: requests are ${this.#failOpen ? 'admitted uncounted (fail-open)' : 'refused with 503 (fail-closed)'} until it answers`, { error: (e as Error).message });
+  }
+}
+
+/** A GatewayError that carries the rate-limit headers its 429 goes out with. */
+export class LimitRefusal extends GatewayError {
+  readonly headers: Record<string, string>;
+
+  constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', message: string, retryAfterSeconds: number, headers: string[]) {
+    super(code, message, null, retryAfterSeconds);
+    this.headers = headerRecord(headers);
+  }
+}
+
+function refusal(entry: KeyEntry, t: TakeResult, reason: LimitReason, estimate: number, w: Windows, headers: string[]): LimitRefusal {
+  const l = entry.limits;
+  const who = `tenant ${entry.tenant.name}`;
+  if (reason === 'daily_tokens') {
+    const s = Math.ceil(w.dayResetMs / 1000);
+    return new LimitRefusal('insufficient_quota', `You exceeded the daily token quota of ${who}: Limit ${l.tokensPerDay}, Used ${t.dayTokens}, Requested ${estimate}. It resets at 00:00 UTC (in ${s}s); ask the gateway operator to raise tokensPerDay.`, s, headers);
+  }
+  const s = Math.max(1, Math.ceil(w.minuteResetMs / 1000));
+  const [what, limit, used, requested] = reason === 'requests' ? ['requests per min (RPM)', l.requestsPerMinute, t.requests, 1] : ['tokens per min (TPM)', l.tokensPerMinute, t.tokens, estimate];
+  const tooLarge = reason === 'tokens' && estimate > (l.tokensPerMinute ?? 0) ? ' The request alone is larger than the limit: send a shorter prompt.' : '';
+  return new LimitRefusal('rate_limit_exceeded', `Rate limit reached for ${who} on ${what}: Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${s}s.${tooLarge}`, s, headers);
+}
