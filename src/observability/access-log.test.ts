@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AccessLog, accessLogLine, accessLogTarget } from './access-log.js';
+import { AccessLog, accessLogLine, accessLogTarget, formatAccessLogLine } from './access-log.js';
 import { newRequestRecord } from './request-record.js';
 
 function record(id: string): ReturnType<typeof newRequestRecord> {
@@ -28,6 +28,20 @@ test('accessLogLine: every field, times from the request start, nothing else', (
   assert.equal(l2.model, null);
   assert.equal(l2.ttft_ms, null);
   assert.equal(l2.error_code, 'route_not_found');
+});
+
+test('the written line is exactly JSON.stringify of accessLogLine, odd strings and missing fields included', () => {
+  const odd = newRequestRecord('id "quoted" \\ \u0001', 'POST', '/v1/é/"x"\n', undefined);
+  Object.assign(odd, { model: 'm\u2028odel', pool: 'ns/p', attempts: 0, clientGone: true, errorCode: 'upstream_timeout' });
+  const bare = newRequestRecord('req-3', 'GET', '/healthz', '::1');
+  const started = newRequestRecord('req-4', 'POST', '/v1/completions', '10.0.0.1');
+  started.endedAt = started.startedAt + 0.04;
+  started.usage = { promptTokens: 0, completionTokens: 7 };
+  for (const r of [record('req-1'), odd, bare, started]) {
+    const line = formatAccessLogLine(r);
+    assert.equal(line, JSON.stringify(accessLogLine(r)));
+    assert.doesNotThrow(() => JSON.parse(line));
+  }
 });
 
 test('--access-log values', () => {
