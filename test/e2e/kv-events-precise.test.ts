@@ -78,7 +78,7 @@ before(async () => {
   gw = await startTestGateway(cfg.dir, { eppConfig: { text: epp, file: 'precise.yaml' }, kvEvents: { stream: { recoveryMs: 200 } } });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   // Every pod subscribed, connected and its (empty) history replayed.
-  assert.ok(await waitFor(() => [...(viewOf(gw)?.feeds() ?? [])].length === 3 && viewOf(gw)!.untrusted().size === 0, 10_000), 'the gateway subscribed to every pod');
+  assert.ok(await waitFor(() => [...(viewOf(gw)?.feeds() ?? [])].length === 3 && viewOf(gw)!.untrusted().size === 0, 20_000), `the gateway subscribed to every pod: ${JSON.stringify([...(viewOf(gw)?.untrusted() ?? [])])}`);
 });
 
 after(async () => {

@@ -65,7 +65,7 @@ before(async () => {
     log: createLogger('warn', (line) => logs.push(line)),
   });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-  assert.ok(await waitFor(() => [...(viewOf(gw)?.feeds() ?? [])].length === 3 && viewOf(gw)!.untrusted().size === 0, 10_000), 'subscribed to every pod');
+  assert.ok(await waitFor(() => [...(viewOf(gw)?.feeds() ?? [])].length === 3 && viewOf(gw)!.untrusted().size === 0, 20_000), `subscribed to every pod: ${JSON.stringify([...(viewOf(gw)?.untrusted() ?? [])])}`);
 });
 
 after(async () => {

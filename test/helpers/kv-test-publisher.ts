@@ -31,9 +31,9 @@ export class KvTestPublisher {
     const endpoint = `tcp://${host}:${port}`;
     const replayEndpoint = `tcp://${host}:${replayPort}`;
     const pub = new Publisher({ linger: 0 });
-    await pub.bind(endpoint);
+    await bindRetrying(pub, endpoint);
     const router = new Router({ linger: 0 });
-    await router.bind(replayEndpoint);
+    await bindRetrying(router, replayEndpoint);
     return new KvTestPublisher(endpoint, replayEndpoint, `kv@${host}@${model}`, pub, router);
   }
 
@@ -73,16 +73,7 @@ export class KvTestPublisher {
   /** Binds the PUB socket again at the same address: subscribers reconnect by themselves. */
   async startLive(): Promise<void> {
     const pub = new Publisher({ linger: 0 });
-    // The port may take a moment to be free again after the close.
-    for (let i = 0; ; i++) {
-      try {
-        await pub.bind(this.endpoint);
-        break;
-      } catch (e) {
-        if (i >= 50) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    await bindRetrying(pub, this.endpoint);
     this.#pub = pub;
   }
 
@@ -103,6 +94,19 @@ export class KvTestPublisher {
       }
     } catch {
       // closed
+    }
+  }
+}
+
+/** Binds, retrying for a second: a port just closed (here or by a test file before) may take a moment to be free. */
+async function bindRetrying(socket: Publisher | Router, endpoint: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (e) {
+      if (i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 }

@@ -11,6 +11,8 @@ import { SchedulingProfile, type ProfileEntry } from '../framework/scheduling-pr
 import { MAX_SCORE_PICKER_TYPE } from '../plugins/max-score-picker.js';
 import { SERVED_MODEL_FILTER_TYPE } from '../plugins/served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.js';
+import { TOKEN_PRODUCER_TYPE } from '../plugins/token-producer.js';
+import { TOKENIZED_PROMPT_KEY } from '../plugins/tokenized-prompt.js';
 import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
 import { ParamReader, formatSite } from '../framework/param-reader.js';
 import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
@@ -107,6 +109,13 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     }
   }
 
+  // llm-d creates a token producer for a config whose plugins consume tokens without declaring one; so does this
+  // (llm-d's is an estimate, whose ids never match the engine's blocks: this one asks a pod of the pool).
+  const producers = [...plugins.values()].filter(isDataProducer);
+  if (producers.some((p) => p.consumes?.includes(TOKENIZED_PROMPT_KEY)) && !producers.some((p) => p.produces === TOKENIZED_PROMPT_KEY)) {
+    addDefault(TOKEN_PRODUCER_TYPE);
+    warnings.push(`${file}: no ${TOKEN_PRODUCER_TYPE} is declared for the precise prefix plugins; one with default parameters was added (tokens from a pod of the pool)`);
+  }
   checkRequiredData(spec, plugins, issue);
   const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);

@@ -196,6 +196,18 @@ schedulingProfiles:
     assert.deepEqual([s.hashSeed, s.replaySocketPort, s.capacity, s.podsPerKey], ['12345', 5559, 100_000, 4]);
   });
 
+  test('a config without a token-producer gets one, as llm-d adds one, with a warning', () => {
+    const loaded = load(`apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: precise-prefix-cache-producer
+  - type: prefix-cache-scorer
+    parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}
+`);
+    assert.equal(loaded.schedulerConfig.plugins.get('token-producer')?.type, 'token-producer');
+    assert.ok(loaded.warnings.some((w) => /no token-producer is declared/.test(w)));
+  });
+
   const bad: { name: string; plugins: string; error: RegExp }[] = [
     { name: 'a scorer naming a producer that is not declared', plugins: '  - type: prefix-cache-scorer\n    parameters:\n      prefixMatchInfoProducerName: nope\n', error: /prefixMatchInfoProducerName: names no producer of this config/ },
     { name: 'a misspelt nested parameter', plugins: '  - type: precise-prefix-cache-producer\n    parameters:\n      tokenProcessorConfig:\n        blockSizeToken: 16\n', error: /parameters\.tokenProcessorConfig\.blockSizeToken: unknown parameter \(did you mean blockSizeTokens\?\)/ },
