@@ -30,6 +30,12 @@ const POOL_STATUS = ['inference.networking.k8s.io', 'inferencepools/status'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 /** Read by the standalone gateway only: the Services pools' endpointPickerRefs name (src/epp/picker-ref.ts). */
 const SERVICES = ['', 'services'];
+/** Read and written by the standalone gateway only: Gateway API status (src/config/kube/status-writer.ts). */
+const GATEWAY_READS = [['gateway.networking.k8s.io', 'gateways']];
+const GATEWAY_STATUS = [['gateway.networking.k8s.io', 'httproutes/status'], ['gateway.networking.k8s.io', 'gateways/status']];
+/** Cluster-scoped: only a ClusterRole can grant GatewayClasses. */
+const CLUSTER_GATEWAY_READS = [['gateway.networking.k8s.io', 'gatewayclasses']];
+const CLUSTER_GATEWAY_STATUS = [['gateway.networking.k8s.io', 'gatewayclasses/status']];
 
 /** Per mode: the app.kubernetes.io/component label, the replicas, the flags that set each port, the container ports, the Service ports and the probes. */
 const MODES = {
@@ -215,7 +221,7 @@ function check(target, objects) {
     const role = only(roleKind);
     const binding = only(bindingKind);
     if (!role || !binding) continue;
-    checkRules(role, target.poolStatus, expect);
+    checkRules(role, target.poolStatus, expect, target.clusterWide && role.kind === 'ClusterRole');
     expect(binding.roleRef?.kind === roleKind && binding.roleRef?.name === role.metadata.name, `${bindingKind} ${binding.metadata.name} must refer to ${roleKind} ${role.metadata.name}, refers to ${binding.roleRef?.kind} ${binding.roleRef?.name}`);
     const subjects = binding.subjects ?? [];
     const subject = subjects[0];
@@ -250,7 +256,7 @@ function check(target, objects) {
   return problems;
 }
 
-function checkRules(role, poolStatus, expect) {
+function checkRules(role, poolStatus, expect, clusterRole) {
   const granted = new Map();
   for (const rule of role.rules ?? []) {
     for (const group of rule.apiGroups ?? []) {
@@ -263,6 +269,8 @@ function checkRules(role, poolStatus, expect) {
   const wanted = new Map(READS.map(([g, r]) => [`${g}/${r}`, READ_VERBS]));
   if (poolStatus) wanted.set(POOL_STATUS.join('/'), STATUS_VERBS);
   if (poolStatus) wanted.set(SERVICES.join('/'), READ_VERBS);
+  if (poolStatus) for (const [g, r] of [...GATEWAY_READS, ...(clusterRole ? CLUSTER_GATEWAY_READS : [])]) wanted.set(`${g}/${r}`, READ_VERBS);
+  if (poolStatus) for (const [g, r] of [...GATEWAY_STATUS, ...(clusterRole ? CLUSTER_GATEWAY_STATUS : [])]) wanted.set(`${g}/${r}`, STATUS_VERBS);
   for (const [key, verbs] of wanted) {
     const have = [...(granted.get(key) ?? [])].sort();
     expect(have.join(',') === verbs.join(','), `${role.kind} must grant exactly ${verbs.join(', ')} on ${key}, grants ${have.join(', ') || 'nothing'}`);

@@ -26,6 +26,7 @@ interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, Connect
   accessLog?: string;
   eppServiceName?: string;
   maxResponseIds: number;
+  gatewayAddress: string[];
 }
 
 export function registerServeCommand(program: Command): void {
@@ -34,7 +35,8 @@ export function registerServeCommand(program: Command): void {
     .description('run the gateway: body-based routing, HTTPRoute matching and endpoint picking from Kubernetes YAML (-f) or the Kubernetes API (--kube)')
     .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
     .option('--epp-service-name <name>', "the Service that fronts this gateway: a pool whose endpointPickerRef names it is picked by infergate, one naming another Service is an external picker's (docs/kubernetes.md#endpointpickerref). Default: every ref is taken to name infergate")
-    .option('--no-pool-status', 'with --kube: do not write InferencePool status (Accepted, ResolvedRefs) for the Gateways whose HTTPRoutes this gateway serves')
+    .option('--no-pool-status', 'with --kube: do not write status (InferencePool, HTTPRoute, Gateway and GatewayClass conditions) for the Gateways this gateway serves')
+    .option('--gateway-address <address>', "with --kube: the address clients reach this gateway at (its Service's load-balancer IP or hostname), written to the status.addresses of the Gateways it serves that set no spec.addresses; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
@@ -60,7 +62,7 @@ export function registerServeCommand(program: Command): void {
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
-          ...('kube' in source ? { kube: { ...source.kube, writePoolStatus: flags.poolStatus }, skipSyncWait: true } : source),
+          ...('kube' in source ? { kube: { ...source.kube, writePoolStatus: flags.poolStatus, ...(flags.gatewayAddress.length > 0 ? { gatewayAddresses: flags.gatewayAddress } : {}) }, skipSyncWait: true } : source),
           host: flags.host,
           port: flags.port,
           ...adminOptionsOf(flags),

@@ -21,8 +21,10 @@ export const HTTP_ROUTE = resource('gateway.networking.k8s.io/v1', 'HTTPRoute', 
 export const INFERENCE_OBJECTIVE = resource('inference.networking.x-k8s.io/v1alpha2', 'InferenceObjective', 'inferenceobjectives');
 export const INFERENCE_MODEL_REWRITE = resource('inference.networking.x-k8s.io/v1alpha2', 'InferenceModelRewrite', 'inferencemodelrewrites');
 export const CRD = resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
+export const GATEWAY = resource('gateway.networking.k8s.io/v1', 'Gateway', 'gateways');
+export const GATEWAY_CLASS = resource('gateway.networking.k8s.io/v1', 'GatewayClass', 'gatewayclasses', false);
 
-const KNOWN = [POD, CONFIG_MAP, NAMESPACE, SERVICE_ACCOUNT, INFERENCE_POOL, HTTP_ROUTE, INFERENCE_OBJECTIVE, INFERENCE_MODEL_REWRITE, CRD,
+const KNOWN = [POD, CONFIG_MAP, NAMESPACE, SERVICE_ACCOUNT, INFERENCE_POOL, HTTP_ROUTE, INFERENCE_OBJECTIVE, INFERENCE_MODEL_REWRITE, CRD, GATEWAY, GATEWAY_CLASS,
   resource('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
   resource('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
   resource('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false),

@@ -241,9 +241,12 @@ current-context: local
 `;
 }
 
-/** Applies test/fixtures/kube/crds.yaml and waits until each CRD is Established and its resource is served. */
-export async function applyCrds(client: KubeTestClient, timeoutMs = 30_000): Promise<void> {
-  const crds = await client.applyYaml(await readFile(join(repoRoot(), 'test', 'fixtures', 'kube', 'crds.yaml'), 'utf8'));
+/**
+ * Applies test/fixtures/kube/crds.yaml (or another file there: `gateway-crds.yaml` for Gateway and GatewayClass)
+ * and waits until each CRD is Established and its resource is served.
+ */
+export async function applyCrds(client: KubeTestClient, timeoutMs = 30_000, file = 'crds.yaml'): Promise<void> {
+  const crds = await client.applyYaml(await readFile(join(repoRoot(), 'test', 'fixtures', 'kube', file), 'utf8'));
   const end = Date.now() + timeoutMs;
   for (const crd of crds) {
     const name = crd.metadata.name;

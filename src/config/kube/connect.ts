@@ -1,4 +1,4 @@
-/** Connects a gateway to the Kubernetes API: the watch-based config source and, as the gateway, pool status. */
+/** Connects a gateway to the Kubernetes API: the watch-based config source and, as the gateway, status (pool, route, Gateway). */
 import type { Logger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeClient } from './kube-client.js';
@@ -14,8 +14,13 @@ export interface SnapshotSink {
 }
 
 export interface KubeOptions extends KubeTargetOptions {
-  /** Write InferencePool `status.parents` as the gateway (`serve`; not `extproc`, where the Gateway implementation owns it). */
+  /**
+   * Write status as the gateway: InferencePool and HTTPRoute `status.parents`, and its Gateways and GatewayClasses
+   * (`serve`; not `extproc`, where the Gateway implementation owns it).
+   */
   writePoolStatus?: boolean;
+  /** `--gateway-address`: written to the status.addresses of infergate's Gateways that set no spec.addresses. */
+  gatewayAddresses?: readonly string[];
   /** Watch the Services pools' endpointPickerRefs name, so a ref to a missing one is known (`serve`; not `extproc`). */
   followPickerRefs?: boolean;
   /** Test tuning: watch timeouts and backoff. */
@@ -37,7 +42,7 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
   const target = loadKubeTarget(kube);
   const client = new KubeClient(target);
   const status = kube.writePoolStatus
-    ? new PoolStatusWriter({ client, log: opts.log, ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(kube.forbiddenRetryMs !== undefined ? { forbiddenRetryMs: kube.forbiddenRetryMs } : {}) })
+    ? new PoolStatusWriter({ client, log: opts.log, ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(kube.forbiddenRetryMs !== undefined ? { forbiddenRetryMs: kube.forbiddenRetryMs } : {}), ...(kube.gatewayAddresses ? { gatewayAddresses: kube.gatewayAddresses } : {}) })
     : undefined;
   const source = new KubeConfigSource({
     client,
@@ -47,11 +52,16 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
     ...(kube.reflector ? { reflector: kube.reflector } : {}),
     ...(kube.newWatchGraceMs !== undefined ? { newWatchGraceMs: kube.newWatchGraceMs } : {}),
     ...(kube.followPickerRefs ? { followPickerRefs: true } : {}),
+    // The gateway writes Gateway and GatewayClass status too, so it reads them (status-writer.ts).
+    ...(kube.writePoolStatus ? { followGateways: true } : {}),
     apply: (s) => gateway.applySnapshot(s),
     afterApply: (snapshot, src) => {
       void status?.update({
         snapshot,
         pools: () => src.rawPools(),
+        routes: () => src.rawRoutes(),
+        gateways: () => src.rawGateways(),
+        gatewayClasses: () => src.rawGatewayClasses(),
         rejected: src.rejected,
         pickerProblems: gateway.schedulers.problems,
         pickerOrigin: (key) => gateway.schedulers.forPool(key)?.origin,

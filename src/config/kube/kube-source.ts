@@ -1,8 +1,8 @@
 /**
  * The Kubernetes configuration source: watches InferencePools, HTTPRoutes, allowlist ConfigMaps,
  * InferenceObjectives and InferenceModelRewrites, plus the Pods each pool selects, the ConfigMaps pools name
- * for their EndpointPickerConfig and (for the gateway) the Services their endpointPickerRefs name, and turns
- * every change into a whole new snapshot.
+ * for their EndpointPickerConfig and (for the gateway) the Services their endpointPickerRefs name and the
+ * Gateways and GatewayClasses whose status it writes, and turns every change into a whole new snapshot.
  */
 import type { Logger } from '../../observability/logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
@@ -12,7 +12,7 @@ import type { KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
+import { CONFIG_MAPS, GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
 import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 
 /** Tuning of the underlying reflectors (tests shorten timeouts and backoff). */
@@ -38,6 +38,8 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
    * `serve`, gives refs a meaning: src/epp/picker-ref.ts). Off: refs are not checked.
    */
   followPickerRefs?: boolean;
+  /** Also watch Gateways and GatewayClasses, whose status the gateway writes (`serve`). Off: not read. */
+  followGateways?: boolean;
 }
 
 interface Dynamic {
@@ -52,6 +54,9 @@ export class KubeConfigSource {
   readonly #namespace: string | undefined;
   readonly #static: Reflector[];
   readonly #pools: Reflector;
+  readonly #routes: Reflector;
+  readonly #gateways: Reflector | undefined;
+  readonly #gatewayClasses: Reflector | undefined;
   readonly #dynamic = new Map<string, Dynamic>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
@@ -71,9 +76,14 @@ export class KubeConfigSource {
     this.#namespace = opts.client.target.namespace;
     this.#first = new Promise((resolve) => (this.#resolveFirst = resolve));
     this.#pools = this.#reflector(INFERENCE_POOLS, this.#namespace, {});
+    this.#routes = this.#reflector(HTTP_ROUTES, this.#namespace, {});
+    // GatewayClasses are cluster-scoped: listed cluster-wide even when the rest is one namespace.
+    this.#gateways = opts.followGateways ? this.#reflector(GATEWAYS, this.#namespace, {}) : undefined;
+    this.#gatewayClasses = opts.followGateways ? this.#reflector(GATEWAY_CLASSES, undefined, {}) : undefined;
     this.#static = [
       this.#pools,
-      this.#reflector(HTTP_ROUTES, this.#namespace, {}),
+      this.#routes,
+      ...(this.#gateways && this.#gatewayClasses ? [this.#gateways, this.#gatewayClasses] : []),
       // Only ConfigMaps carrying an allowlist label (value exactly "true") are allowlists: llm-d's label or
       // GIE's. A selector cannot OR two keys, so one watch each; a ConfigMap with both is read once.
       ...ALLOWLIST_LABELS.map((label) => this.#reflector(CONFIG_MAPS, this.#namespace, { labelSelector: `${label}=true` })),
@@ -100,6 +110,23 @@ export class KubeConfigSource {
   /** The InferencePools as the API server has them (status included), valid or not. */
   rawPools(): IterableIterator<KubeObject> {
     return this.#pools.items();
+  }
+
+  /** The HTTPRoutes as the API server has them (status included), valid or not. */
+  rawRoutes(): IterableIterator<KubeObject> {
+    return this.#routes.items();
+  }
+
+  /**
+   * The Gateways and GatewayClasses as the API server has them; undefined when not followed or unreadable (the
+   * CRD is not installed or RBAC does not grant it), which is not the same as none.
+   */
+  rawGateways(): IterableIterator<KubeObject> | undefined {
+    return this.#gateways && !this.#gateways.unreadable ? this.#gateways.items() : undefined;
+  }
+
+  rawGatewayClasses(): IterableIterator<KubeObject> | undefined {
+    return this.#gatewayClasses && !this.#gatewayClasses.unreadable ? this.#gatewayClasses.items() : undefined;
   }
 
   /** `Kind/namespace/name` -> why the object is left out of the snapshot. */
@@ -191,7 +218,7 @@ export class KubeConfigSource {
       }
       this.#o.log.warn(`applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`);
     }
-    const objects = this.reflectors().flatMap((r) => (r.type === SERVICES ? [] : [...r.items()]));
+    const objects = this.reflectors().flatMap((r) => (r.type === SERVICES || r.type === GATEWAYS || r.type === GATEWAY_CLASSES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
     const services = this.#services();

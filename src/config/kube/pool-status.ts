@@ -15,6 +15,8 @@ export interface ParentRefJson {
   kind?: string;
   namespace?: string;
   name: string;
+  /** HTTPRoute parents only: the listener the route attaches to. */
+  sectionName?: string;
 }
 
 export interface ConditionJson {
@@ -28,6 +30,8 @@ export interface ConditionJson {
 
 export interface ParentStatusJson {
   parentRef: ParentRefJson;
+  /** HTTPRoute parents only: which controller wrote the entry (InferencePool parents have none). */
+  controllerName?: string;
   conditions: ConditionJson[];
 }
 
@@ -45,9 +49,10 @@ export interface PoolStatusFacts {
   gatewayName?: string;
 }
 
-/** `gateway.networking.k8s.io/Gateway/ns/name`: parent entries are matched by this. */
+/** `gateway.networking.k8s.io/Gateway/ns/name` (`#section` when set): parent entries are matched by this. */
 export function parentKey(ref: ParentRefJson, defaultNamespace: string): string {
-  return `${ref.group ?? GATEWAY_API_GROUP}/${ref.kind ?? 'Gateway'}/${ref.namespace ?? defaultNamespace}/${ref.name}`;
+  const section = ref.sectionName !== undefined ? `#${ref.sectionName}` : '';
+  return `${ref.group ?? GATEWAY_API_GROUP}/${ref.kind ?? 'Gateway'}/${ref.namespace ?? defaultNamespace}/${ref.name}${section}`;
 }
 
 /**
@@ -144,16 +149,29 @@ export function mergeParents(
     const prior = before.get(parentKey(d.parentRef, poolNamespace));
     return {
       parentRef: d.parentRef,
-      conditions: d.conditions.map((c) => {
-        const old = prior?.conditions.find((o) => o.type === c.type);
-        const withGen = generation === undefined ? c : { ...c, observedGeneration: generation };
-        return { ...withGen, lastTransitionTime: old && old.status === c.status && old.lastTransitionTime ? old.lastTransitionTime : now };
-      }),
+      ...(d.controllerName !== undefined ? { controllerName: d.controllerName } : {}),
+      conditions: keepTransitionTimes(d.conditions, prior?.conditions ?? [], generation, now),
     };
   });
   // The API allows at most 32 parents; other controllers' entries go first, they were there before.
   const next = [...kept, ...ours].slice(0, 32);
   return sameParents(existing, next) ? undefined : next;
+}
+
+/** Stamps `generation` on `conditions`; each keeps its old lastTransitionTime while its status is unchanged. */
+export function keepTransitionTimes(conditions: readonly ConditionJson[], before: readonly ConditionJson[], generation: number | undefined, now: string): ConditionJson[] {
+  return conditions.map((c) => {
+    const old = before.find((o) => o.type === c.type);
+    const withGen = generation === undefined ? c : { ...c, observedGeneration: generation };
+    return { ...withGen, lastTransitionTime: old && old.status === c.status && old.lastTransitionTime ? old.lastTransitionTime : now };
+  });
+}
+
+/** Conditions in a stable form, to tell whether a write would change anything. */
+export function normalizeConditions(conditions: readonly ConditionJson[]): unknown {
+  return [...conditions]
+    .sort((x, y) => (x.type < y.type ? -1 : 1))
+    .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime ?? null]);
 }
 
 function sameParents(a: readonly ParentStatusJson[], b: readonly ParentStatusJson[]): boolean {
@@ -162,14 +180,13 @@ function sameParents(a: readonly ParentStatusJson[], b: readonly ParentStatusJso
 
 function normalize(p: ParentStatusJson): unknown {
   return {
-    parentRef: { group: p.parentRef.group ?? GATEWAY_API_GROUP, kind: p.parentRef.kind ?? 'Gateway', namespace: p.parentRef.namespace ?? null, name: p.parentRef.name },
-    conditions: [...p.conditions]
-      .sort((x, y) => (x.type < y.type ? -1 : 1))
-      .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime ?? null]),
+    parentRef: { group: p.parentRef.group ?? GATEWAY_API_GROUP, kind: p.parentRef.kind ?? 'Gateway', namespace: p.parentRef.namespace ?? null, name: p.parentRef.name, sectionName: p.parentRef.sectionName ?? null },
+    controllerName: p.controllerName ?? null,
+    conditions: normalizeConditions(p.conditions),
   };
 }
 
 /** metav1.Condition messages are limited to 32768 bytes. */
-function truncate(s: string): string {
+export function truncate(s: string): string {
   return s.length > 4000 ? `${s.slice(0, 3990)} [...]` : s;
 }

@@ -15,6 +15,10 @@ export interface ResourceType {
 
 export const INFERENCE_POOLS: ResourceType = { kind: 'InferencePool', apiVersion: 'inference.networking.k8s.io/v1', plural: 'inferencepools', optional: false };
 export const HTTP_ROUTES: ResourceType = { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'httproutes', optional: false };
+// Gateways and GatewayClasses, read only to write their status as the gateway (status-writer.ts). Optional: without the
+// CRDs or the RBAC, routing is the same and only their status is not written. GatewayClasses are cluster-scoped.
+export const GATEWAYS: ResourceType = { kind: 'Gateway', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'gateways', optional: true };
+export const GATEWAY_CLASSES: ResourceType = { kind: 'GatewayClass', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'gatewayclasses', optional: true };
 export const CONFIG_MAPS: ResourceType = { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', optional: false };
 export const PODS: ResourceType = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', optional: false };
 // The Services pools' endpointPickerRefs name, one by name each (src/epp/picker-ref.ts). Optional: without RBAC

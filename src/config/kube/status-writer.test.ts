@@ -10,7 +10,7 @@ import { pool, route } from '../../route/test-fixtures.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { ParentStatusJson } from './pool-status.js';
 import { Reflector, type KubeObject } from './reflector.js';
-import { INFERENCE_POOLS, collectionPath, objectPath } from './resource-types.js';
+import { HTTP_ROUTES, INFERENCE_POOLS, collectionPath, objectPath } from './resource-types.js';
 import { PoolStatusWriter, type StatusInputs, type StatusWriterOptions } from './status-writer.js';
 
 const api = new FakeKubeApi();
@@ -262,4 +262,26 @@ test('the fake API server: a status merge patch touches only status, checks the 
   await assert.rejects(client.patch(path, { metadata: { resourceVersion: rv }, status: {} }), { status: 409, reason: 'Conflict' });
   await assert.rejects(client.patch(objectPath(INFERENCE_POOLS, ns, 'nope', 'status'), { status: {} }), { status: 404, reason: 'NotFound' });
   await assert.rejects(client.patch(path, { status: {} }, 'application/json-patch+json'), { status: 415 });
+});
+
+test('a forbidden HTTPRoute status write pauses route status only: pool status is still written', async (t) => {
+  const ns = 'forbidden-routes';
+  const pools = collectionPath(INFERENCE_POOLS, ns);
+  const routes = collectionPath(HTTP_ROUTES, ns);
+  api.put(pools, poolObject('gemma', ns));
+  api.put(routes, { apiVersion: HTTP_ROUTES.apiVersion, kind: 'HTTPRoute', metadata: { name: 'r1', namespace: ns }, spec: {} });
+  const routeStatus = objectPath(HTTP_ROUTES, ns, 'r1', 'status');
+  api.forbid(routeStatus);
+  const reflector = await poolReflector(t, ns);
+  const { log, lines } = capturingLogger();
+  const writer = statusWriter(t, ns, { log, forbiddenRetryMs: 60_000 });
+  const i: StatusInputs = { ...inputs(resources(ns, 'gemma'), () => reflector.items()), routes: () => [api.get(routes, 'r1') as KubeObject] };
+
+  await writer.update(i);
+  assert.equal(patches(routeStatus).length, 1);
+  assert.equal(parentsIn(api.get(pools, 'gemma'))?.length, 1, 'pool status written');
+  assert.match(lines.find((l) => l.level === 'error')?.msg ?? '', /httproutes\/status/);
+  // A later change: the pool's status is current, the route's kind is paused, so nothing is sent.
+  await writer.update(i);
+  assert.equal(patches(routeStatus).length, 1);
 });
