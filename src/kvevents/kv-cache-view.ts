@@ -209,7 +209,10 @@ export class KvCacheView {
     return {
       apply: (topic: string | null, batch: DecodedKvEventBatch) => {
         if (topic !== null) feed.model = parseKvEventTopic(topic)?.model ?? null;
-        this.ingestor.apply(feed.podId, feed.model, batch, (p) => this.#problem(feed, p, 'events skipped'));
+        // A replay reply carries no topic: before the pod's first live message, its blocks are keyed by the base
+        // model the pod serves (its GET /v1/models), so a restarted gateway learns what the pods already hold.
+        const model = feed.model ?? baseModelOf(feed.owner);
+        this.ingestor.apply(feed.podId, model, batch, (p) => this.#problem(feed, p, 'events skipped'));
       },
       clear: () => this.ingestor.clearPod(feed.podId),
       replay: (from: number) => {
@@ -272,4 +275,22 @@ export class KvCacheView {
       this.#specHead = 0;
     }
   }
+}
+
+/** What the view reads of a feed's owner (the gateway's Endpoint): the models its pod listed, if known. */
+interface ListsModels {
+  readonly models?: ReadonlyMap<string, { readonly parent: string | null }> | undefined;
+}
+
+/** The one base model (no parent) the owner's pod serves; null when unknown or when it lists several. */
+export function baseModelOf(owner: object | undefined): string | null {
+  const models = (owner as ListsModels | undefined)?.models;
+  if (!models) return null;
+  let base: string | null = null;
+  for (const [id, card] of models) {
+    if (card.parent !== null) continue;
+    if (base !== null) return null;
+    base = id;
+  }
+  return base;
 }
