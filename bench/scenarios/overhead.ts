@@ -18,7 +18,7 @@
  * before a change), for before/after figures from one run. `--cpu-prof DIR` runs the metrics-on infergate and the Node
  * floor under `node --cpu-prof` and writes their profiles to DIR when the scenario stops them.
  * Every infergate runs with `--max-semi-space-size=32`, as the Dockerfile and the kustomize Deployment run it
- * (`--gateway-node-options '...'` to change, `''` for Node's defaults). The table's CPU µs/req is each proxy
+ * (`--gateway-node-options '...'` to change, `''` for Node's defaults; `--baseline-node-options` for the baselines alone). The table's CPU µs/req is each proxy
  * process's user + system time over its loaded rounds, per request: the figure least moved by other jobs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -47,6 +47,7 @@ const { values } = parseArgs({
     'baseline-label': { type: 'string', multiple: true },
     'cpu-prof': { type: 'string' },
     'gateway-node-options': { type: 'string' },
+    'baseline-node-options': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -70,6 +71,8 @@ const MODEL = 'bench/model';
  * cost less); `--gateway-node-options ''` measures Node's defaults instead.
  */
 const IG_NODE_FLAGS = (values['gateway-node-options'] ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
+/** Node options of the --baseline gateways: the same unless `--baseline-node-options` says otherwise (to compare options). */
+const BASELINE_NODE_FLAGS = values['baseline-node-options'] !== undefined ? values['baseline-node-options'].split(' ').filter(Boolean) : IG_NODE_FLAGS;
 const FLOOR = fileURLToPath(new URL('./lib/node-floor.js', import.meta.url));
 const DIRECT = H2C ? 'direct to upstream (nginx, fixed answer, its HTTP/1.1 port)' : 'direct to upstream (nginx, fixed answer)';
 const NODE_FLOOR = H2C ? 'Node floor (node:http + undici, h2c upstream)' : 'Node floor (node:http + undici)';
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
     // The first --baseline is "before"; each further one is named by its --baseline-label (else its folder).
     for (const [i, dist] of (values.baseline ?? []).entries()) {
       const host = `127.0.77.${7 + i * 3}`;
-      const before = start(process.execPath, [...IG_NODE_FLAGS, join(resolve(dist), 'src/cli/main.js'), ...serveArgs(host, PORTS.baseline)]);
+      const before = start(process.execPath, [...BASELINE_NODE_FLAGS, join(resolve(dist), 'src/cli/main.js'), ...serveArgs(host, PORTS.baseline)]);
       const label = values['baseline-label']?.[i];
       const name = i === 0 && label === undefined ? IG_BEFORE : `infergate ${label ?? basename(resolve(dist, '..'))} (metrics)`;
       targets.push({ name, origin: `http://${host}:${PORTS.baseline}`, pid: before.pid });
