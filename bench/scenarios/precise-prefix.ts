@@ -1,0 +1,183 @@
+/**
+ * Scenario `precise-prefix` (issue #14, part 5): shared-prefix traffic over simulators that publish vLLM KV events,
+ * with the fleet's KV cache sized so the prefix groups need about 72% of it (KV pressure: evictions happen).
+ * Compared in one run: round-robin (nginx straight to the pods), infergate load-only, infergate's approximate
+ * prefix scoring (the default profile) and precise prefix scoring (llm-d's KV-event pipeline); then 2 and 3
+ * gateway replicas behind nginx round-robin, approximate against precise. Every infergate run is N replicas
+ * behind nginx, so the single-gateway rows are also the 1-replica rows.
+ *
+ *   npx tsc -p . && node dist/bench/scenarios/precise-prefix.js [--quick] [--seconds 30] [--rate 12] [--out DIR]
+ *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
+ *
+ * About 7 minutes by default; --quick (8 s measured per run, 2 warm-up requests per group) about 3. Described,
+ * with figures, in docs/benchmarks.md.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
+import { sharedPrefixWorkload, type Workload } from '../../src/bench/workload.js';
+import { runBench } from '../../src/bench/run-bench.js';
+import { toMarkdownTable } from '../../src/bench/report-markdown.js';
+import { writeReport } from '../../src/bench/report-files.js';
+import { CLI, startNode, stopAll, waitForUrl } from './lib/processes.js';
+import { startNginxBalancer } from './lib/nginx-balancer.js';
+import { hitRate, readPrefixCounters } from './lib/sim-prefix-stats.js';
+import { measureFootprint, type Footprint } from './lib/kv-footprint.js';
+import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '12' },
+    seconds: { type: 'string' },
+    'warmup-per-group': { type: 'string' },
+    pods: { type: 'string', default: '5' },
+    groups: { type: 'string', default: '20' },
+    'system-prompt-tokens': { type: 'string', default: '3000' },
+    users: { type: 'string', default: '5' },
+    'question-tokens': { type: 'string', default: '50' },
+    'max-tokens': { type: 'string', default: '32' },
+    'kv-demand': { type: 'string', default: '0.72' },
+    replicas: { type: 'string', default: '1,2,3' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string' },
+  },
+});
+const QUICK = values.quick === true;
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds ?? (QUICK ? 8 : 30));
+const WARMUP_PER_GROUP = Number(values['warmup-per-group'] ?? (QUICK ? 2 : 5));
+const PODS = Number(values.pods);
+const GROUPS = Number(values.groups);
+const KV_DEMAND = Number(values['kv-demand']);
+const REPLICAS = values.replicas!.split(',').map(Number);
+const SEED = Number(values.seed);
+const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
+const BLOCK_SIZE = 16;
+const PORT = 18900;
+const GATEWAY_PORT = 18901;
+const KV_PORT = 5557;
+const REPLAY_PORT = 5559;
+// Loopback octets of this scenario: pods on 127.0.107.x, the balancer and gateway replicas on 127.0.108.x.
+const BALANCER = `127.0.108.1:${PORT}`;
+const pods = Array.from({ length: PODS }, (_, i) => ({ name: `llama-${i}`, ip: `127.0.107.${i + 2}` }));
+const BACKENDS = pods.map((p) => `${p.ip}:${PORT}`);
+const ORIGINS = BACKENDS.map((b) => `http://${b}`);
+const EPP_CONFIGS = new URL('../../../bench/scenarios/epp-configs/', import.meta.url);
+
+type Picker = 'round-robin' | 'load-only' | 'approximate' | 'precise';
+const EPP_CONFIG: Record<Exclude<Picker, 'round-robin'>, string | undefined> = {
+  'load-only': 'load-only.yaml',
+  // No --epp-config: llm-d's default profile, whose prefix-cache-scorer is approximate.
+  approximate: undefined,
+  precise: 'precise-prefix.yaml',
+};
+
+/**
+ * Simulated engine costs per pod, as the scheduling scenario's: 10^4 prefill tokens/s (0.1 ms per uncached
+ * token, 2,048 tokens a step), a 10 ms decode step growing to 20 ms at a full batch of 32. The KV cache is
+ * sized at run time from the workload's measured token footprint (see kv-footprint.ts).
+ */
+function simArgs(kvBlocks: number, ip: string): string[] {
+  return [
+    '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', '0.1', '--itl', '10',
+    '--time-factor-under-load', '2', '--ttft', '0', '--kv-cache-size', String(kvBlocks), '--block-size', String(BLOCK_SIZE), '--seed', values.seed!,
+    '--kv-events-config',
+    JSON.stringify({ enable_kv_cache_events: true, publisher: 'zmq', endpoint: `tcp://*:${KV_PORT}`, replay_endpoint: `tcp://*:${REPLAY_PORT}`, topic: `kv@${ip}:${PORT}@${MODEL}` }),
+  ];
+}
+
+function workload(): Workload {
+  return sharedPrefixWorkload({
+    models: [MODEL],
+    groups: GROUPS,
+    systemPromptTokens: Number(values['system-prompt-tokens']),
+    users: Number(values.users),
+    questionTokens: Number(values['question-tokens']),
+    maxTokens: Number(values['max-tokens']),
+    seed: SEED,
+  });
+}
+
+/** Fresh pods and a fresh front for every run: cold caches, empty queues, empty indexes. */
+async function startRun(picker: Picker, replicas: number, kvBlocks: number, fleetDir: string): Promise<void> {
+  await stopAll();
+  for (const p of pods) startNode(CLI, ['sim', '--model', MODEL, '--host', p.ip, '--port', String(PORT), '--pod-name', p.name, ...simArgs(kvBlocks, p.ip)]);
+  await Promise.all(ORIGINS.map((o) => waitForUrl(`${o}/health`)));
+  if (picker === 'round-robin') {
+    startNginxBalancer({ listen: BALANCER, upstreams: BACKENDS, markServedEndpoint: true });
+    await waitForUrl(`http://${BALANCER}/health`);
+    return;
+  }
+  const file = EPP_CONFIG[picker];
+  const config = file === undefined ? [] : ['--epp-config', fileURLToPath(new URL(file, EPP_CONFIGS))];
+  const gateways = Array.from({ length: replicas }, (_, i) => `127.0.108.${i + 2}:${GATEWAY_PORT}`);
+  for (const g of gateways) {
+    const [host, port] = g.split(':') as [string, string];
+    startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, '--admin-port', '0', '--log-level', 'warn', ...config]);
+  }
+  await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`)));
+  startNginxBalancer({ listen: BALANCER, upstreams: gateways });
+  await waitForUrl(`http://${BALANCER}/readyz`);
+}
+
+async function runOne(picker: Picker, replicas: number, footprint: Footprint, fleetDir: string): Promise<PreciseRun> {
+  const label = picker === 'round-robin' ? 'round-robin (nginx -> pods)' : `${picker}, ${replicas} gateway${replicas > 1 ? 's' : ''}`;
+  process.stderr.write(`${label}...\n`);
+  await startRun(picker, replicas, footprint.kvBlocksPerPod, fleetDir);
+  const url = `http://${BALANCER}`;
+  const warmup = WARMUP_PER_GROUP * GROUPS;
+  // Not measured: fills the caches and the indexes as steady traffic would. Bounded by the count.
+  await runBench({ url, workload: workload(), load: { kind: 'open', rate: RATE }, maxRequests: warmup, durationS: (2 * warmup) / RATE, graceS: 60, seed: SEED + 1000, verifyRouting: false });
+  const before = await readPrefixCounters(ORIGINS);
+  const result = await runBench({ url, label, workload: workload(), load: { kind: 'open', rate: RATE }, maxRequests: Math.ceil(RATE * SECONDS), durationS: SECONDS, graceS: 60, seed: SEED, verifyRouting: false });
+  const run: PreciseRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)) };
+  process.stderr.write(`  ${result.successes}/${result.requests} ok, TTFT p50/p90 ${result.ttft.p50.toFixed(0)}/${result.ttft.p90.toFixed(0)} ms, ${result.outputTokensPerS.toFixed(0)} output tok/s, hits ${(100 * run.prefixHitRate).toFixed(1)}%\n`);
+  return run;
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const footprint = await measureFootprint({
+    cli: CLI, model: MODEL, host: '127.0.107.250', port: PORT, blockSize: BLOCK_SIZE, workload: workload(), groups: GROUPS, users: Number(values.users), pods: PODS, demand: KV_DEMAND,
+  });
+  process.stderr.write(`KV footprint ${footprint.blocks} blocks; ${footprint.kvBlocksPerPod} blocks per pod (${PODS} pods): demand ${(100 * footprint.demand).toFixed(1)}% of the fleet's cache\n`);
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-precise-'));
+  await writeFile(join(dir, 'fleet.yaml'), [...pods.map((p) => podYaml(p.name, p.ip, { app: 'llama' })), poolYaml('llama', { app: 'llama' }, PORT), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'));
+  const runs: PreciseRun[] = [];
+  try {
+    runs.push(await runOne('round-robin', 0, footprint, dir));
+    runs.push(await runOne('load-only', 1, footprint, dir));
+    for (const n of REPLICAS) {
+      runs.push(await runOne('approximate', n, footprint, dir));
+      runs.push(await runOne('precise', n, footprint, dir));
+    }
+  } finally {
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const summary = [
+    `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens, ${RATE} req/s (Poisson); ` +
+      `${PODS} simulated pods with KV events, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+      `Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateways for every run.`,
+    '',
+    preciseTable(runs, BACKENDS),
+    '',
+    'Targets (issue #14):',
+    '',
+    ...preciseTargets(runs).map((v) => `- ${v}`),
+    '',
+    `Wall time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`,
+  ].join('\n');
+  console.log(`\n${toMarkdownTable(runs.map((r) => r.result))}\n\n${summary}`);
+  if (values.out) {
+    writeReport(values.out, 'precise-prefix', runs.map((r) => r.result));
+    writeFileSync(join(values.out, 'precise-prefix-summary.md'), `# precise-prefix: summary\n\n${summary}\n`);
+  }
+}
+
+await main();
