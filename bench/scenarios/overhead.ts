@@ -140,7 +140,8 @@ async function main(): Promise<void> {
         const result = await run(t, SECONDS, CONNECTIONS);
         loaded.get(t.name)!.push(result);
         const cpu1 = cpuMs(t.pid);
-        if (cpu0 !== null && cpu1 !== null && result.rps > 0) cpuPerRequest.get(t.name)!.push(((cpu1 - cpu0) * 1000) / (result.rps * SECONDS));
+        // nginx's master does no proxying (its worker does): a process that used no CPU is not the one measured.
+        if (cpu0 !== null && cpu1 !== null && cpu1 > cpu0 && result.rps > 0) cpuPerRequest.get(t.name)!.push(((cpu1 - cpu0) * 1000) / (result.rps * SECONDS));
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
       }
