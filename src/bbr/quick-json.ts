@@ -4,7 +4,6 @@
  * span) costs several times the parse itself. The quick way gives the same value or nothing; nothing sends the
  * caller to the incremental parser, which gives the same value again or the exact error.
  */
-import type { JsonBody } from './json-body-parser.js';
 import type { JsonLimits } from './json-limits.js';
 
 /**
@@ -12,6 +11,11 @@ import type { JsonLimits } from './json-limits.js';
  * value count cannot reach any sane `--max-json-values`, and a failed attempt costs microseconds.
  */
 export const QUICK_JSON_MAX_BYTES = 16 * 1024;
+
+/** The parsed value: a JsonBody (src/bbr/json-body-parser.ts) with no cut strings and no model span. */
+export interface QuickJsonBody {
+  value: unknown;
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -22,7 +26,7 @@ const BACKSLASH = 0x5c;
  * and valid JSON. Otherwise undefined (not JSON, too deep, too large, empty): parse it incrementally.
  * The result has no `modelSpan`; `modelSpanOf` finds it when a rewrite needs it.
  */
-export function quickJson(body: Buffer, limits: JsonLimits): JsonBody | undefined {
+export function quickJson(body: Buffer, limits: JsonLimits): QuickJsonBody | undefined {
   const n = body.length;
   if (n === 0 || n > QUICK_JSON_MAX_BYTES || n > limits.maxValues) return undefined;
   let depth = 0;
