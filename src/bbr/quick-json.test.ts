@@ -26,7 +26,7 @@ describe('quickJson', () => {
       const q = quickJson(Buffer.from(text), DEFAULT_JSON_LIMITS);
       assert.ok(q, 'took the quick way');
       assert.deepEqual(q.value, incremental(text));
-      assert.equal(q.modelSpan, undefined);
+      assert.equal((q as { modelSpan?: unknown }).modelSpan, undefined);
     });
   }
 
