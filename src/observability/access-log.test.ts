@@ -67,3 +67,22 @@ test('a file log gets one JSON line per request, appended, written in batches an
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('lines in order across batches: many lines, non-ASCII ones, and one larger than a batch written alone', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-access-'));
+  try {
+    const file = join(dir, 'access.jsonl');
+    const log = new AccessLog({ file });
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const id = i === 300 ? `huge-${'é'.repeat(40_000)}` : `r${i}-é€😀`;
+      ids.push(id);
+      log.ended(record(id));
+    }
+    await log.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { request_id: string });
+    assert.deepEqual(lines.map((l) => l.request_id), ids);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -102,9 +102,12 @@ export function accessLogTarget(flag: string | undefined): AccessLogTarget | und
 export class AccessLog implements RequestObserver {
   readonly #out: NodeJS.WritableStream;
   readonly #file: WriteStream | undefined;
-  /** Lines not yet written, and their length: joined once per write. */
-  #batch: string[] = [];
-  #batchChars = 0;
+  /**
+   * Lines not yet written, encoded at once into this buffer: a line's string dies young instead of waiting for
+   * the write in the young generation (where every scavenge copied it: half the log's cost per request).
+   */
+  #batch = Buffer.allocUnsafe(FLUSH_BYTES);
+  #used = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(target: AccessLogTarget) {
@@ -118,20 +121,27 @@ export class AccessLog implements RequestObserver {
 
   ended(r: RequestRecord): void {
     const line = `${formatAccessLogLine(r)}\n`;
-    this.#batch.push(line);
-    this.#batchChars += line.length;
-    if (this.#batchChars >= FLUSH_BYTES) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    // At most 3 bytes per UTF-16 unit: a line that may not fit goes after what is gathered, or alone if it is huge.
+    if (this.#used + line.length * 3 > FLUSH_BYTES) {
+      this.flush();
+      if (line.length * 3 > FLUSH_BYTES) {
+        this.#out.write(line);
+        return;
+      }
+    }
+    this.#used += this.#batch.write(line, this.#used);
+    this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#batch.length === 0) return;
-    const text = this.#batch.join('');
-    this.#batch = [];
-    this.#batchChars = 0;
-    this.#out.write(text);
+    if (this.#used === 0) return;
+    // The stream keeps the bytes until they are written: the next lines go into a new buffer.
+    const bytes = this.#batch.subarray(0, this.#used);
+    this.#batch = Buffer.allocUnsafe(FLUSH_BYTES);
+    this.#used = 0;
+    this.#out.write(bytes);
   }
 
   /** Writes what is gathered and, for a file, closes it. */
