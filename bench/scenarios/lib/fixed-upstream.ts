@@ -3,12 +3,8 @@
  * with a fixed chat completion, or a fixed SSE stream of one, from memory (`return 200 '...'`), so what is measured
  * behind a proxy is the proxy. `/metrics` answers an empty exposition and `/v1/models` lists the model, for the gateway's scraper and discovery.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { start } from './processes.js';
-import { ensureNginx } from './third-party-proxies.js';
+import { startNginxConf } from './nginx-process.js';
 
 const ID = '"id":"chatcmpl-bench","created":1700000000';
 const USAGE = '"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}';
@@ -45,33 +41,13 @@ function nginxQuoted(s: string): string {
  * (nginx's `listen ... http2` without `ssl`), for gateways whose pool has `appProtocol: kubernetes.io/h2c`.
  */
 export function startFixedUpstream(listen: string, model: string, streamed: boolean, h2cListen?: string): ChildProcess {
-  const bin = ensureNginx();
-  const dir = join(tmpdir(), `infergate-bench-upstream-${listen.replace(/[^0-9]/g, '-')}`);
-  mkdirSync(join(dir, 'logs'), { recursive: true });
   const [type, body] = streamed ? ['text/event-stream', fixedStream(model)] : ['application/json', fixedCompletion(model)];
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
+  return startNginxConf(`upstream-${listen.replace(/[^0-9]/g, '-')}`, `  server {
     listen ${listen};${h2cListen === undefined ? '' : `\n    listen ${h2cListen} http2;`}
     location = /metrics { default_type text/plain; return 200 ''; }
     location = /health { default_type text/plain; return 200 'ok'; }
     location = /v1/models { default_type application/json; return 200 ${nginxQuoted(modelList(model))}; }
     location / { default_type ${type}; return 200 ${nginxQuoted(body)}; }
   }
-}
-`,
-  );
-  return start(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+`);
 }

@@ -9,49 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { start } from './processes.js';
+import { startNginxConf } from './nginx-process.js';
 
 const PORTKEY_VERSION = '1.15.2';
 
-function which(cmd: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Finds nginx, installing Debian's package when missing (root, as on the project's machines). */
-export function ensureNginx(): string {
-  const found = which('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
-  if (found) return found;
-  process.stderr.write('installing nginx from Debian packages (apt-get)...\n');
-  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx'], { stdio: 'inherit' });
-  return '/usr/sbin/nginx';
-}
 
 /**
  * One worker, keep-alive to the upstream, no buffering (so SSE passes through): a fair single-core peer.
  * `listen` is `host:port` on loopback.
  */
 export function startNginx(listen: string, upstream: string): ChildProcess {
-  const bin = ensureNginx();
-  const dir = join(tmpdir(), `infergate-bench-nginx-${listen.replace(/[^0-9]/g, '-')}`);
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 10000000;
-  upstream pod { server ${upstream}; keepalive 128; keepalive_requests 10000000; }
+  return startNginxConf(`nginx-${listen.replace(/[^0-9]/g, '-')}`, `  upstream pod { server ${upstream}; keepalive 128; keepalive_requests 10000000; }
   server {
     listen ${listen};
     location / {
@@ -61,10 +29,7 @@ http {
       proxy_buffering off;
     }
   }
-}
-`,
-  );
-  return start(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+`);
 }
 
 /** Installs Portkey's gateway once into a cache directory and returns its start script. */
