@@ -35,7 +35,7 @@ COPY examples ./examples
 USER 10001:10001
 # serve 8080; extproc: EPP 9002, gRPC health 9003, BBR 9004, metrics 9090.
 EXPOSE 8080 9002 9003 9004 9090
-# A 32 MiB semi-space (young generation) halves the time spent in scavenges under load: each one copies the
+# A 32 MiB semi-space (young generation) took CPU per request from 98 to 86 µs in the overhead scenario: each scavenge copies the
 # requests in flight, so fewer scavenges cost less (docs/benchmarks.md, scenario overhead).
 ENTRYPOINT ["node", "--max-semi-space-size=32", "/app/dist/src/cli/main.js"]
 CMD ["--help"]
