@@ -13,6 +13,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
 import { HTTP_ROUTE, INFERENCE_POOL } from '../helpers/kube-test-client.js';
+import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 const INFRA = 'inference-conformance-infra';
@@ -48,15 +49,6 @@ async function conditionsByGateway(ns: string, name: string): Promise<Record<str
     out[`${p.parentRef.namespace ?? ns}/${p.parentRef.name}`] = p.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).sort().join(', ');
   }
   return out;
-}
-
-async function eventually(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
 }
 
 const route = (ns: string, name: string, gateway: string, host: string, pool: string) => ({

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
 import { INFERENCE_POOL } from '../helpers/kube-test-client.js';
+import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 
@@ -53,20 +54,6 @@ async function conditions(ns: string, name: string): Promise<Record<string, Cond
 }
 
 /** Polls `check` every 50 ms up to `ms`; fails naming `what` and the last thing seen. */
-async function eventually(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      if (await check()) return;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${ms} ms${last ? ` (${(last as Error).message})` : ''}`);
-}
-
 test('a pool whose endpointPickerRef names a missing Service answers 500 and reports ResolvedRefs=False/InvalidExtensionRef; creating the Service fixes both', { timeout: 60_000 }, async () => {
   const ns = await createNamespace(kube.client, 'epp-ref');
   await kube.client.createPod(ns, 'primary-0', { app: 'primary' }, fleet.port);

@@ -13,6 +13,7 @@ import { INFERGATE_CONTROLLER_NAME } from '../../src/config/kube/route-status.js
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
 import { GATEWAY, GATEWAY_CLASS, HTTP_ROUTE, resourcePath } from '../helpers/kube-test-client.js';
+import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 const GW_GROUP = 'gateway.networking.k8s.io';
@@ -55,15 +56,6 @@ async function routeParents(ns: string, name: string): Promise<Record<string, st
   const out: Record<string, string> = {};
   for (const p of ((await status(HTTP_ROUTE, ns, name)).parents ?? []) as Parent[]) out[`${p.parentRef.name} by ${p.controllerName}`] = summary(p.conditions);
   return out;
-}
-
-async function eventually(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
 }
 
 const route = (ns: string, name: string, gateways: string[], pool: string) => ({

@@ -10,3 +10,21 @@ export async function until(check: () => boolean, what: string, ms = 3000): Prom
   }
   assert.fail(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/**
+ * `until` for an asynchronous check (an API server's status, an HTTP answer): polls every 50 ms; a check that
+ * throws counts as not yet, and the last error is named if time runs out.
+ */
+export async function eventually(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${what}: not within ${ms} ms${last ? ` (${(last as Error).message})` : ''}`);
+}
