@@ -17,6 +17,17 @@ interface Connection {
   idleSince: number;
 }
 
+const TRACKED = Symbol('httpDrain');
+type Tracked = ServerResponse & { [TRACKED]?: { drain: HttpDrain; conn: Connection | undefined } };
+
+/** The 'close' listener of every tracked response (a response closes once). */
+function responseClosed(this: ServerResponse): void {
+  const t = (this as Tracked)[TRACKED];
+  if (t === undefined) return;
+  (this as Tracked)[TRACKED] = undefined;
+  HttpDrain.closed(t.drain, this, t.conn);
+}
+
 /**
  * Tracks the server's connections and requests from construction on (a counter and a `close` listener per
  * request), and drives its drain. Before `drain()` nothing changes for clients.
@@ -95,10 +106,15 @@ export class HttpDrain {
     this.#responses.add(res);
     const conn = this.#connections.get(req.socket);
     if (conn) conn.active++;
-    res.once('close', () => {
-      this.#responses.delete(res);
-      if (conn && --conn.active === 0) conn.idleSince = performance.now();
-    });
+    // One shared listener, its state on the response: no closure or once() wrapper per request (the hot path).
+    (res as Tracked)[TRACKED] = { drain: this, conn };
+    res.on('close', responseClosed);
+  }
+
+  /** `res` (tracked by {@link #onRequest}) closed. */
+  static closed(drain: HttpDrain, res: ServerResponse, conn: Connection | undefined): void {
+    drain.#responses.delete(res);
+    if (conn && --conn.active === 0) conn.idleSince = performance.now();
   }
 
   /**

@@ -51,20 +51,19 @@ export interface ForwardRequest {
  * Timeouts and passive health are the upstream's (src/upstream/send-attempt.ts).
  */
 export async function forward(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
+  // Why the request stopped, if it did: its client left, or its upstream timeout passed (cancel.cause).
   const cancel = new Cancellation();
-  // The client is gone when the response closes before it finished: nothing else closes it while an attempt
-  // runs (the attempt writes into it and never destroys it). One listener per request, on the response.
-  let clientGone = false;
   // Flow control: the controller whose slot the request holds once dispatched, and its ticket while it waits.
   let flow: FlowController | undefined;
   let queued: Ticket | undefined;
   let queuedIn: FlowController | undefined;
+  // The client is gone when the response closes before it finished: nothing else closes it while an attempt
+  // runs (the attempt writes into it and never destroys it). One listener per request, on the response.
   const onClose = (): void => {
     if (res.writableFinished) return;
-    clientGone = true;
     // A request waiting in a flow-control queue leaves it at once (llm-d's rejected-context-cancelled).
     if (queued !== undefined) queuedIn!.cancel(queued);
-    cancel.cancel();
+    cancel.cancel('client');
   };
   res.on('close', onClose);
   // Endpoints already tried and why they failed: only a failover needs them.
@@ -73,15 +72,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   let timedOut = 0;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
-  let deadlinePassed = false;
-  const deadline =
-    totalMs > 0
-      ? setTimeout(() => {
-          deadlinePassed = true;
-          cancel.cancel();
-        }, totalMs)
-      : undefined;
-  const aborted = (): 'client' | 'deadline' | undefined => (clientGone ? 'client' : deadlinePassed ? 'deadline' : undefined);
+  const deadline = totalMs > 0 ? setTimeout(() => cancel.cancel('deadline'), totalMs) : undefined;
   const streamed = plan.json?.stream === true;
   // What the observers see of the request; both set, or neither.
   const r = ctx.record;
@@ -96,14 +87,14 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         queued = admitToFlow(c, plan, req.body?.length ?? 0, res);
         if (queued !== undefined) {
           queuedIn = c;
-          const dispatched = await waitForDispatch(queued, res, () => clientGone);
+          const dispatched = await waitForDispatch(queued, res, () => cancel.cause === 'client');
           queued = undefined;
           if (!dispatched) return;
           // The pool's endpoints may have changed while it waited (a scale-up from zero).
           if (plan.pin === undefined) plan.view = ctx.state.datastore.pool(plan.view.key) ?? plan.view;
         }
         flow = c;
-        if (clientGone) return;
+        if (cancel.cause === 'client') return;
       }
     }
     // The pool's data producers (a tokenizer for precise prefix scoring) before the first pick; bounded, and a
@@ -111,8 +102,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     const prepared = preparePick(ctx.state, plan);
     if (prepared) await prepared;
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-      if (clientGone) return;
-      if (deadlinePassed) throw deadlineError(plan, totalMs, failures ?? []);
+      // After a failed attempt, or a wait: the client that left, or the deadline that passed, ends it here.
+      if (cancel.cause === 'client') return;
+      if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, failures ?? []);
       let pick: PickOutcome;
       // A sampled trace reads the first pick's scores: only that pick runs traced for it.
       const traceSchedule = attempt === 1 && r !== undefined && observer!.tracesScheduling?.(r) === true;
@@ -135,7 +127,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       try {
         // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
         // never buffered), and `res` ends when the upstream ends.
-        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel, aborted }, (statusCode, raw) => {
+        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel }, (statusCode, raw) => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           if (req.responseHeaders !== undefined) list.push(...req.responseHeaders);
@@ -165,18 +157,18 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       if (!result.ok && attemptLog) attemptLog.error = result.code;
       if (result.ok) return;
       const log = { request_id: req.requestId, endpoint: ep.address, error: result.code };
-      if (clientGone) {
+      if (cancel.cause === 'client') {
         ctx.log.debug('client disconnected; upstream request aborted', log);
         if (r) r.clientGone = true;
         return;
       }
       if (result.answered) {
         // Bytes already reached the client: nothing can be retried or reported in-band.
-        ctx.log.warn(deadlinePassed ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
+        ctx.log.warn(cancel.cause === 'deadline' ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
         res.destroy();
         return;
       }
-      if (deadlinePassed) throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: cut at the deadline`]);
+      if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: cut at the deadline`]);
       if (!isRetryable(result.kind)) throw upstreamError(result.code, result.error, ep);
       (tried ??= new Set()).add(ep.address);
       (failures ??= []).push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);

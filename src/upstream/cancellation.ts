@@ -1,12 +1,20 @@
 /** Cancels a request's upstream attempt in flight, whichever attempt is current: one per request, no listeners. */
 import { errors } from 'undici';
 
+/** Why a request was cancelled: its client left (not the endpoint's fault), or its upstream timeout passed. */
+export type CancelCause = 'client' | 'deadline';
+
 /**
  * The request's side says stop (its client left, its upstream timeout passed): the current attempt is aborted
  * at once, and one that starts afterwards is aborted as soon as it connects. Cheaper per request than an
  * AbortController or an EventEmitter signal: undici hands each attempt an `abort` function, kept here.
  */
 export class Cancellation {
+  /**
+   * Why, once cancelled. A client that leaves after the deadline passed still makes it `client`: nobody is left
+   * to answer, and a client's leaving says nothing about the endpoint.
+   */
+  cause: CancelCause | undefined;
   #abort: ((err: Error) => void) | undefined;
   #reason: Error | undefined;
 
@@ -14,8 +22,12 @@ export class Cancellation {
     return this.#reason !== undefined;
   }
 
-  cancel(reason: Error = new errors.RequestAbortedError()): void {
-    if (this.#reason !== undefined) return;
+  cancel(cause: CancelCause, reason: Error = new errors.RequestAbortedError()): void {
+    if (this.#reason !== undefined) {
+      if (cause === 'client') this.cause = cause;
+      return;
+    }
+    this.cause = cause;
     this.#reason = reason;
     const abort = this.#abort;
     this.#abort = undefined;

@@ -22,10 +22,8 @@ export interface AttemptRequest {
   body: Buffer | null;
   /** The body asked for `"stream": true`: the short header timeout applies. */
   streamed: boolean;
-  /** Cancels the attempt in flight (the client left, the upstream timeout passed). */
+  /** Cancels the attempt in flight (the client left, the upstream timeout passed), and says why. */
   cancel: Cancellation;
-  /** Why it was cancelled, when it was: the client left (not the endpoint's fault) or the upstream timeout passed. */
-  aborted: () => 'client' | 'deadline' | undefined;
 }
 
 /** Where an answer goes: `out` gets the body chunk by chunk, with backpressure; `tap` reads each chunk first. */
@@ -56,7 +54,7 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
         resolve(OK);
         return;
       }
-      const why = req.aborted();
+      const why = req.cancel.cause;
       const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
       const kind = why === 'deadline' ? 'timeout' : failureKind(error);
       // A client that left says nothing about the endpoint.
