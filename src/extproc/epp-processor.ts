@@ -12,7 +12,7 @@ import { GatewayError, asGatewayError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
-import type { PickOutcome } from '../proxy/pick-stage.js';
+import type { PickOutcome } from '../proxy/pick-outcome.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { recordPlan, recordTraceContext } from '../proxy/record-plan.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';

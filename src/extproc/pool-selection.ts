@@ -10,13 +10,8 @@ import { GatewayError } from '../errors.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { compileRoutes } from '../route/route-table.js';
 import type { FilterMetadata } from './struct-value.js';
+import { POOL_GRPC_METADATA_KEY, POOL_METADATA_KEY, POOL_METADATA_NAMESPACES } from './pool-metadata-keys.js';
 
-/** The key, in a filter metadata namespace, whose value names the pool: `namespace/name` or `name`. */
-export const POOL_METADATA_KEY = 'inference-pool';
-/** Namespaces read, in order; then any `com.google.*` namespace (GKE Service Extensions put extension metadata there). */
-export const POOL_METADATA_NAMESPACES = ['infergate', 'envoy.filters.http.ext_proc'] as const;
-/** gRPC initial metadata naming the pool (Envoy: ExtProcPerRoute.overrides.grpc_initial_metadata). */
-export const POOL_GRPC_METADATA_KEY = 'x-infergate-inference-pool';
 
 export interface NamedPool {
   /** As given: `namespace/name` or `name`. */

@@ -19,7 +19,7 @@ import { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
 import { forward, type ForwardContext, type ForwardRequest } from './forward.js';
 import type { Gateway } from './gateway.js';
-import type { PickOutcome } from './pick-stage.js';
+import type { PickOutcome, PickSource } from './pick-outcome.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 
 /**
@@ -118,7 +118,7 @@ function pickerUnavailable(gw: Gateway, ctx: ForwardContext, plan: RoutePlan, re
  * (the protocol's fallbacks, tried when one fails before answering). The pool's scheduler gets no hooks: it did
  * not pick (its result lists no profile, so forward's calls to them do nothing).
  */
-export class ExternalPicks {
+export class ExternalPicks implements PickSource {
   readonly #endpoints: readonly Endpoint[];
   readonly #exchange: PickExchange;
   readonly #poolScheduler: PoolScheduler;

@@ -5,22 +5,15 @@
  */
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { NoEndpointError, eligibleEndpoints, judgeCandidates } from '../epp/eligibility.js';
-import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
-import { newSchedulingContext, type ScheduleResult } from '../epp/framework/scheduler.js';
+import { newSchedulingContext } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { scheduleWithFailureMode } from '../epp/failure-mode.js';
 import { poolSaturation } from '../epp/plugins/utilization-detector.js';
 import { PROMPT_TEXT_MAX_CHARS, promptText } from '../bbr/prompt-text.js';
 import { GatewayError } from '../errors.js';
 import { note, type GatewayState, type RoutePlan } from './plan-request.js';
-
-export interface PickOutcome {
-  endpoint: Endpoint;
-  poolScheduler: PoolScheduler;
-  ctx: SchedulingContext;
-  result: ScheduleResult;
-}
+import type { PickOutcome } from './pick-outcome.js';
 
 /** Picks an endpoint for a planned request; `exclude` lists endpoints a failover already tried. */
 export function planPick(state: GatewayState, plan: RoutePlan, exclude?: ReadonlySet<string>, trace = false, verdicts = trace): PickOutcome {

@@ -25,7 +25,7 @@ import { pickBackend } from '../route/pick-backend.js';
 import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
 import { missingPickerError, type ExternalPickerRef } from '../epp/picker-ref.js';
-import type { ExternalPicks } from './external-pick-stage.js';
+import type { PickSource } from './pick-outcome.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import type { FlowControl } from '../flowcontrol/flow-control.js';
 
@@ -108,7 +108,7 @@ export interface RoutePlan {
   /** The pool's endpointPickerRef names another endpoint picker (src/epp/picker-ref.ts): it picks, not infergate. */
   externalPicker?: ExternalPickerRef;
   /** The endpoints that picker chose, which forward's attempts take in order (src/proxy/external-pick-stage.ts). */
-  external?: ExternalPicks;
+  external?: PickSource;
   error?: GatewayError;
 }
 

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { judgeCandidates } from '../epp/eligibility.js';
 import type { Decision, DecisionLog } from '../observability/decision-log.js';
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
-import { planPick, type PickOutcome } from './pick-stage.js';
+import { planPick } from './pick-stage.js';
+import type { PickOutcome } from './pick-outcome.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
 
 /**

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { DESTINATION_ENDPOINT_HEADER } from '../../src/bbr/routing-headers.js';
 import { loadSnapshotFromPath } from '../../src/config/file-source.js';
-import { POOL_GRPC_METADATA_KEY } from '../../src/extproc/pool-selection.js';
+import { POOL_GRPC_METADATA_KEY } from '../../src/extproc/pool-metadata-keys.js';
 import { DEFAULT_EXTPROC_OPTIONS } from '../../src/extproc/start-extproc.js';
 import { SUBSET_HINT_NAMESPACE } from '../../src/extproc/subset-hint.js';
 
