@@ -20,6 +20,8 @@ import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observa
 import { ResponseTap } from '../observability/response-tap.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { admitToFlow, waitForDispatch } from '../flowcontrol/flow-admission.js';
+import { askForStreamUsage } from '../tenancy/stream-usage.js';
+import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
 export interface ForwardContext {
@@ -75,6 +77,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
   const deadline = totalMs > 0 ? setTimeout(() => cancel.cancel('deadline'), totalMs) : undefined;
   const streamed = plan.json?.stream === true;
+  // --api-keys: a stream that did not ask for usage asks for it upstream, so its tokens count; the client does not see it.
+  const hideUsage = streamed && plan.tenant !== undefined && askForStreamUsage(req, plan.json);
   // What the observers see of the request; both set, or neither.
   const r = ctx.record;
   const observer = ctx.observer;
@@ -148,7 +152,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // Requests on the Responses API only: the id of a created response is read as it passes (src/affinity).
           const hook = plan.answerHook;
           const reader = hook === undefined ? tap : hook.answered(statusCode, ep.address, tap);
-          return reader ? { out: res, tap: reader } : { out: res };
+          const out = hideUsage && contentType !== undefined && contentType.includes('text/event-stream') ? new UsageChunkFilter(res) : res;
+          return reader ? { out, tap: reader } : { out };
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);

@@ -88,6 +88,21 @@ test('limits: 429 with retry-after and x-ratelimit headers; usage corrects the e
   assert.throws(() => t.admit(b, 400), (e: LimitRefusal) => e.code === 'insufficient_quota' && /daily token quota/.test(e.message));
 });
 
+test('a stream cut before its usage chunk is charged a token per token event on top of its estimate', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  const admitted = t.admit(a, 40) as Admission; // 10 tokens estimated
+  const r = newRequestRecord('r1', 'POST', '/v1/chat/completions', undefined);
+  r.tenantAdmission = admitted;
+  r.status = 200;
+  r.stream = true;
+  r.tokenEvents = 30;
+  r.clientGone = true;
+  t.ended(r);
+  const next = t.admit(a, 4) as Admission;
+  assert.ok(next.headers.includes('59'), `remaining tokens 100 - 10 - 30 - 1 = 59: ${next.headers.join(' ')}`);
+});
+
 test('a store that cannot answer: fail-open admits uncounted, fail-closed refuses with 503', async () => {
   const broken: LimitStore = { take: () => Promise.reject(new Error('connection refused')), adjust: () => undefined, close: async () => undefined };
   const open = tenancy(broken, 'fail-open');

@@ -119,8 +119,10 @@ export class Tenancy {
     const u = r.usage;
     if (u !== undefined) this.metrics.used(a.entry.tenant.name, u.promptTokens, u.completionTokens);
     if (a.estimate === 0 && u === undefined) return;
-    // No usage: an answer that never came (nothing used: refund the estimate), or one that did not report it (keep it).
-    const delta = u !== undefined ? u.promptTokens + u.completionTokens - a.estimate : r.status === undefined || r.status >= 400 ? -a.estimate : 0;
+    // No usage: an answer that never came (nothing used: refund the estimate); a stream cut before its usage chunk,
+    // its client gone (at least a token per token event it carried, or hanging up early would stream for free); or
+    // an answer that did not report it (keep the estimate).
+    const delta = u !== undefined ? u.promptTokens + u.completionTokens - a.estimate : r.status === undefined || r.status >= 400 ? -a.estimate : r.stream ? r.tokenEvents : 0;
     if (delta === 0) return;
     try {
       const p = this.#store.adjust(a.entry.tenant.name, delta, a.windows, windowsAt(this.#now()));
