@@ -7,18 +7,17 @@
  *
  *   npx tsc -p . && node dist/bench/external-picker.js [--seconds 5] [--concurrency 8] [--plaintext]
  */
-import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { podYaml } from '../src/config/manifests.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../src/extproc/start-extproc.js';
 import { percentiles } from '../src/bench/percentiles.js';
 import { startGateway } from '../src/cli/start-gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
+import { forkExtproc } from './lib/extproc-child.js';
+import { timedPhase as phase } from './lib/timed-phase.js';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const EPP_HOST = '127.0.89.2';
@@ -30,15 +29,6 @@ function arg(name: string, def: number): number {
   return Number.isFinite(v) && v > 0 ? v : def;
 }
 const plaintext = process.argv.includes('--plaintext');
-
-/** The child: the external picker, reporting its ext_proc port. */
-async function serve(configDir: string): Promise<void> {
-  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, configPath: configDir, host: EPP_HOST, bbrPort: 0, eppPort: 0, healthPort: 0, adminPort: 0, secureServing: !plaintext, shutdownGraceMs: 100, log: createLogger('warn') });
-  process.send!({ epp: xp.ports.epp });
-  process.on('message', (m: string) => {
-    if (m === 'stop') void xp.close().then(() => process.exit(0));
-  });
-}
 
 /** Two pools over the same pods, routed by the header `x-pool`; `eppPort` adds the external one's ref and Service. */
 function config(port: number, eppPort?: number): string {
@@ -61,22 +51,6 @@ spec:
   return [...POD_HOSTS.map((h, i) => podYaml(`llama-${i}`, h, { app: 'llama' })), pool('self', false), pool('external', true), route('self'), route('external'), ...service].join('---\n');
 }
 
-async function phase(run: () => Promise<void>, concurrency: number, maxRequests: number, maxMs: number): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  let issued = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < maxRequests && performance.now() - start < maxMs) {
-      issued++;
-      const t = performance.now();
-      await run();
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latencies, wallMs: performance.now() - start };
-}
-
 async function main(): Promise<void> {
   const seconds = arg('seconds', 5);
   const concurrency = arg('concurrency', 8);
@@ -87,11 +61,9 @@ async function main(): Promise<void> {
   const eppDir = await mkdtemp(join(tmpdir(), 'infergate-bench-epp-'));
   const gwDir = await mkdtemp(join(tmpdir(), 'infergate-bench-gw-'));
   await writeFile(join(eppDir, 'all.yaml'), config(port));
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', eppDir, ...(plaintext ? ['--plaintext'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const eppPort = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { epp?: number }) => (m.epp ? resolve(m.epp) : reject(new Error('no port'))));
-    child.once('exit', (code) => reject(new Error(`picker exited with ${code}`)));
-  });
+  // The external picker, in a child process so that its CPU is its own.
+  const child = await forkExtproc({ configPath: eppDir, host: EPP_HOST, secureServing: !plaintext });
+  const eppPort = child.ports.epp;
   await writeFile(join(gwDir, 'all.yaml'), config(port, eppPort));
   const gw = await startGateway({ configPath: gwDir, host: '127.0.89.1', port: 0, log: createLogger('warn'), eppServiceName: 'infergate', externalPickers: { plaintext } });
   const filler = 'lorem ipsum dolor sit amet '.repeat(150);
@@ -112,8 +84,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await gw.close();
-    child.send('stop');
-    await new Promise((r) => child.once('exit', r));
+    await child.stop();
     await Promise.all(sims.map((s) => s.close()));
     await rm(eppDir, { recursive: true, force: true });
     await rm(gwDir, { recursive: true, force: true });
@@ -124,6 +95,4 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r);
 }
 
-const serveAt = process.argv.indexOf('--serve');
-if (serveAt >= 0) await serve(process.argv[serveAt + 1]!);
-else await main();
+await main();

@@ -10,18 +10,17 @@
  *
  *   npx tsc -p . && node dist/bench/extproc-roundtrip.js [--seconds 5] [--concurrency 8] [--debug-decisions 50]
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { ExtProcClient, applyHeaderMutation, requestBody, requestBodyChunks, requestHeaders, responseBody, responseHeaders, type ProcessingStreamClient } from '../src/extproc/ext-proc-client.js';
 import type { ProcessingResponse } from '../src/extproc/processing-messages.js';
-import { DEFAULT_EXTPROC_OPTIONS, startExtproc } from '../src/extproc/start-extproc.js';
+import { DEFAULT_EXTPROC_OPTIONS } from '../src/extproc/start-extproc.js';
 import { percentiles } from '../src/bench/percentiles.js';
-import { createLogger } from '../src/observability/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
+import { forkExtproc } from './lib/extproc-child.js';
+import { timedPhase as phase } from './lib/timed-phase.js';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const ENVOY_CHUNK = 16 * 1024;
@@ -33,21 +32,6 @@ function arg(name: string, def: number): number {
 }
 
 type Mode = 'FULL_DUPLEX_STREAMED' | 'BUFFERED';
-
-interface ServerMessage {
-  ports?: { bbr: number; epp: number };
-  cpu?: NodeJS.CpuUsage;
-}
-
-/** The child: ext_proc servers on ephemeral loopback ports, reporting them and, when asked, their CPU time. */
-async function serve(configDir: string): Promise<void> {
-  const xp = await startExtproc({ ...DEFAULT_EXTPROC_OPTIONS, debugDecisions: arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions), configPath: configDir, host: '127.0.0.1', bbrPort: 0, eppPort: 0, healthPort: 0, adminPort: 0, secureServing: false, shutdownGraceMs: 100, log: createLogger('warn') });
-  process.send!({ ports: { bbr: xp.ports.bbr, epp: xp.ports.epp } } satisfies ServerMessage);
-  process.on('message', (m: string) => {
-    if (m === 'cpu') process.send!({ cpu: process.cpuUsage() } satisfies ServerMessage);
-    if (m === 'stop') void xp.close().then(() => process.exit(0));
-  });
-}
 
 function body(bytes: number): Buffer {
   const head = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: '' }], max_tokens: 16 });
@@ -100,29 +84,6 @@ async function roundTrip(bbr: ExtProcClient, epp: ExtProcClient, payload: Buffer
   await Promise.all([b.status, e.status]);
 }
 
-async function phase(run: () => Promise<void>, concurrency: number, maxRequests: number, maxMs: number): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  let issued = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < maxRequests && performance.now() - start < maxMs) {
-      issued++;
-      const t = performance.now();
-      await run();
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { latencies, wallMs: performance.now() - start };
-}
-
-function cpuOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (m: ServerMessage) => resolve(((m.cpu?.user ?? 0) + (m.cpu?.system ?? 0)) / 1000));
-    child.send('cpu');
-  });
-}
-
 async function main(): Promise<void> {
   const seconds = arg('seconds', 5);
   const loadBefore = loadavg()[0]!;
@@ -135,11 +96,8 @@ async function main(): Promise<void> {
     join(dir, 'all.yaml'),
     [podYaml('llama-0', '127.0.45.150', { app: 'llama' }), podYaml('llama-1', '127.0.45.151', { app: 'llama' }), poolYaml('llama', { app: 'llama' }, sims[0]!.port), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'),
   );
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', dir, '--debug-decisions', String(arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ports = await new Promise<{ bbr: number; epp: number }>((resolve, reject) => {
-    child.once('message', (m: ServerMessage) => (m.ports ? resolve(m.ports) : reject(new Error('no ports'))));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const child = await forkExtproc({ configPath: dir, debugDecisions: arg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions) });
+  const { ports } = child;
   const bbr = new ExtProcClient(`127.0.0.1:${ports.bbr}`);
   const epp = new ExtProcClient(`127.0.0.1:${ports.epp}`);
   const rows: string[] = [];
@@ -152,9 +110,9 @@ async function main(): Promise<void> {
     for (const { label, mode, payload, latencyCap, throughputCap } of scenarios) {
       const run = (): Promise<void> => roundTrip(bbr, epp, payload, mode);
       const lat = await phase(run, 1, latencyCap, seconds * 1000);
-      const cpu0 = await cpuOf(child);
+      const cpu0 = await child.cpuMs();
       const thr = await phase(run, concurrency, throughputCap, seconds * 1000);
-      const cpuMs = (await cpuOf(child)) - cpu0;
+      const cpuMs = (await child.cpuMs()) - cpu0;
       const p = percentiles(lat.latencies);
       const n = thr.latencies.length;
       rows.push(`| ${label} | ${mode} | ${lat.latencies.length} | ${p.p50.toFixed(2)} | ${p.p99.toFixed(2)} | ${(n / (thr.wallMs / 1000)).toFixed(0)} | ${(cpuMs / n).toFixed(3)} | ${(n / (cpuMs / 1000)).toFixed(0)} |`);
@@ -163,8 +121,7 @@ async function main(): Promise<void> {
   } finally {
     bbr.close();
     epp.close();
-    child.send('stop');
-    await new Promise((r) => child.once('exit', r));
+    await child.stop();
     await Promise.all(sims.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
   }
@@ -174,6 +131,4 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r);
 }
 
-const serveAt = process.argv.indexOf('--serve');
-if (serveAt >= 0) await serve(process.argv[serveAt + 1]!);
-else await main();
+await main();

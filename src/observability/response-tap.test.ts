@@ -22,17 +22,25 @@ test('a stream: token events counted however the chunks cut them, [DONE] not cou
   }
 });
 
-test('gaps between token events reach the observer, one per later chunk with events', () => {
+test('gaps between token events reach the observer, one per later chunk with events', (t) => {
+  // The tap reads the monotonic clock; the test moves it, so the gap is known exactly.
+  let clock = 1000;
+  t.mock.method(performance, 'now', () => clock);
   const r = newRequestRecord('id', 'POST', '/v1/chat/completions', undefined);
   const gaps: number[] = [];
   const tap = new ResponseTap(r, 'text/event-stream', { interTokenGap: (_r, s) => gaps.push(s), ended: () => undefined });
   tap.chunk(Buffer.from(sse(['{"x":1}'])));
+  clock += 100;
   tap.chunk(Buffer.from(': keep-alive comment\n\n'));
+  clock += 150;
   tap.chunk(Buffer.from(sse(['{"x":2}', '{"x":3}'])));
+  clock += 500;
   tap.chunk(Buffer.from(sse(['[DONE]'])));
   assert.equal(r.tokenEvents, 3);
-  assert.equal(gaps.length, 1);
-  assert.ok(gaps[0]! >= 0);
+  // From the first event to the next chunk with events: the comment and [DONE] are not token events.
+  assert.deepEqual(gaps, [0.25]);
+  assert.equal(r.firstTokenAt, 1000);
+  assert.equal(r.lastTokenAt, 1250);
 });
 
 test('a JSON answer: no token events, usage from its end, even when the body is far longer than the kept tail', () => {

@@ -8,29 +8,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { startFleet, type Fleet } from '../helpers/fleet.js';
-import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import type { Fleet } from '../helpers/fleet.js';
+import type { LocalKube } from '../helpers/local-kube.js';
 import { HTTP_ROUTE, INFERENCE_POOL } from '../helpers/kube-test-client.js';
+import { startKubeStatusEnv, type KubeStatusEnv } from '../helpers/kube-status-env.js';
 import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 const INFRA = 'inference-conformance-infra';
 
+let env: KubeStatusEnv;
 let kube: LocalKube;
 let fleet: Fleet;
 
 before(async () => {
-  kube = await startLocalKube();
-  await applyCrds(kube.client);
-  fleet = await startFleet(93, [{ name: 'primary-inference-model-server-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 }]);
+  env = await startKubeStatusEnv(93, 'primary-inference-model-server-0', MODEL);
+  ({ kube, fleet } = env);
 });
 
-after(async () => {
-  await fleet?.close();
-  await kube?.close();
-});
+after(() => env?.close());
 
 interface Parent {
   parentRef: { name: string; namespace?: string; kind?: string; group?: string };
@@ -63,9 +60,7 @@ const route = (ns: string, name: string, gateway: string, host: string, pool: st
 });
 
 test('InferencePoolAccepted, InferencePoolResolvedRefsCondition and InferencePoolMissingEPPRef: parents per Gateway, Accepted and ResolvedRefs True, cleared as routes go', { timeout: 90_000 }, async () => {
-  const ns = await createNamespace(kube.client, 'conformance');
-  await kube.client.createPod(ns, 'primary-inference-model-server-0', { app: 'primary-inference-model-server' }, fleet.port);
-  await kube.client.setPodStatus(ns, 'primary-inference-model-server-0', { ip: fleet.ipOf('primary-inference-model-server-0'), ready: true });
+  const ns = await env.namespaceWithPod('conformance', { app: 'primary-inference-model-server' });
   await kube.client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'primary-endpoint-picker-svc', namespace: ns }, spec: { selector: { app: 'epp' }, ports: [{ protocol: 'TCP', port: 9002, targetPort: 9002 }] } });
   const pool = (name: string, ref: boolean) => ({
     apiVersion: 'inference.networking.k8s.io/v1',
@@ -78,8 +73,7 @@ test('InferencePoolAccepted, InferencePoolResolvedRefsCondition and InferencePoo
   await kube.client.apply(route(ns, 'httproute-for-primary-gw', 'conformance-primary', 'primary.example.com', 'primary-inference-pool'));
   await kube.client.apply(route(ns, 'httproute-for-secondary-gw', 'conformance-secondary', 'secondary.example.com', 'primary-inference-pool'));
   await kube.client.apply(route(ns, 'httproute-for-missing-epp-ref-pool', 'conformance-primary', 'missing.example.com', 'pool-with-missing-epp-ref'));
-  const level = (process.env.INFERGATE_TEST_LOG as 'debug' | undefined) ?? 'silent';
-  const gw: RunningGateway = await startGateway({ kube: { kubeconfig: kube.kubeconfigPath, namespace: ns, writePoolStatus: true }, host: '127.0.0.1', port: 0, log: createLogger(level), debounceMs: 20, configEdits: { allowEmptyConfig: true } });
+  const gw: RunningGateway = await env.serve(ns, { configEdits: { allowEmptyConfig: true } });
   // undici's request, not fetch: fetch drops a Host header, and the routes match on hostnames.
   const get = async (host: string): Promise<number> => {
     const res = await request(`${gw.url}/health`, { headers: { host } });

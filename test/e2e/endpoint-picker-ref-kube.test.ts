@@ -6,28 +6,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { startFleet, type Fleet } from '../helpers/fleet.js';
-import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import type { Fleet } from '../helpers/fleet.js';
+import type { LocalKube } from '../helpers/local-kube.js';
 import { INFERENCE_POOL } from '../helpers/kube-test-client.js';
+import { startKubeStatusEnv, type KubeStatusEnv } from '../helpers/kube-status-env.js';
 import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 
+let env: KubeStatusEnv;
 let kube: LocalKube;
 let fleet: Fleet;
 
 before(async () => {
-  kube = await startLocalKube();
-  await applyCrds(kube.client);
-  fleet = await startFleet(86, [{ name: 'primary-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 }]);
+  env = await startKubeStatusEnv(86, 'primary-0', MODEL);
+  ({ kube, fleet } = env);
 });
 
-after(async () => {
-  await fleet?.close();
-  await kube?.close();
-});
+after(() => env?.close());
 
 const pool = (ns: string, name: string, epp: string) => ({
   apiVersion: 'inference.networking.k8s.io/v1',
@@ -53,11 +50,8 @@ async function conditions(ns: string, name: string): Promise<Record<string, Cond
   return Object.fromEntries((parent?.conditions ?? []).map((c) => [c.type, c]));
 }
 
-/** Polls `check` every 50 ms up to `ms`; fails naming `what` and the last thing seen. */
 test('a pool whose endpointPickerRef names a missing Service answers 500 and reports ResolvedRefs=False/InvalidExtensionRef; creating the Service fixes both', { timeout: 60_000 }, async () => {
-  const ns = await createNamespace(kube.client, 'epp-ref');
-  await kube.client.createPod(ns, 'primary-0', { app: 'primary' }, fleet.port);
-  await kube.client.setPodStatus(ns, 'primary-0', { ip: fleet.ipOf('primary-0'), ready: true });
+  const ns = await env.namespaceWithPod('epp-ref', { app: 'primary' });
   await kube.client.apply(service(ns, 'primary-endpoint-picker-svc'));
   await kube.client.apply(pool(ns, 'primary-inference-pool', 'primary-endpoint-picker-svc'));
   await kube.client.apply(pool(ns, 'pool-with-invalid-epp', 'non-existent-epp-svc'));
@@ -73,8 +67,7 @@ test('a pool whose endpointPickerRef names a missing Service answers 500 and rep
       ],
     },
   });
-  const level = (process.env.INFERGATE_TEST_LOG as 'debug' | undefined) ?? 'silent';
-  const gw: RunningGateway = await startGateway({ kube: { kubeconfig: kube.kubeconfigPath, namespace: ns, writePoolStatus: true }, host: '127.0.0.1', port: 0, log: createLogger(level), debounceMs: 20 });
+  const gw: RunningGateway = await env.serve(ns);
   try {
     // The suite's request: a GET on the route to the pool with the invalid ref.
     const res = await fetch(`${gw.url}/invalid-epp-test`);

@@ -7,31 +7,27 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { INFERGATE_CONTROLLER_NAME } from '../../src/config/kube/route-status.js';
-import { startFleet, type Fleet } from '../helpers/fleet.js';
-import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
+import type { Fleet } from '../helpers/fleet.js';
+import type { LocalKube } from '../helpers/local-kube.js';
 import { GATEWAY, GATEWAY_CLASS, HTTP_ROUTE, resourcePath } from '../helpers/kube-test-client.js';
+import { startKubeStatusEnv, type KubeStatusEnv } from '../helpers/kube-status-env.js';
 import { eventually } from '../helpers/until.js';
 
 const MODEL = 'conformance-fake-model';
 const GW_GROUP = 'gateway.networking.k8s.io';
 
+let env: KubeStatusEnv;
 let kube: LocalKube;
 let fleet: Fleet;
 
 before(async () => {
-  kube = await startLocalKube();
-  await applyCrds(kube.client);
-  await applyCrds(kube.client, 30_000, 'gateway-crds.yaml');
-  fleet = await startFleet(104, [{ name: 'primary-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 }]);
+  env = await startKubeStatusEnv(104, 'primary-0', MODEL, ['crds.yaml', 'gateway-crds.yaml']);
+  ({ kube, fleet } = env);
 });
 
-after(async () => {
-  await fleet?.close();
-  await kube?.close();
-});
+after(() => env?.close());
 
 interface Condition {
   type: string;
@@ -72,11 +68,9 @@ const route = (ns: string, name: string, gateways: string[], pool: string) => ({
 const ACCEPTED = 'Accepted=True/Accepted, ResolvedRefs=True/ResolvedRefs';
 
 test('HTTPRoute parents, Gateway and GatewayClass status for infergate\'s own; others\' left alone', { timeout: 90_000 }, async () => {
-  const ns = await createNamespace(kube.client, 'gwstatus');
+  const ns = await env.namespaceWithPod('gwstatus', { app: 'primary' });
   const ourClass = `infergate-${ns}`;
   const theirClass = `other-${ns}`;
-  await kube.client.createPod(ns, 'primary-0', { app: 'primary' }, fleet.port);
-  await kube.client.setPodStatus(ns, 'primary-0', { ip: fleet.ipOf('primary-0'), ready: true });
   await kube.client.apply({ apiVersion: 'inference.networking.k8s.io/v1', kind: 'InferencePool', metadata: { name: 'primary-pool', namespace: ns }, spec: { selector: { matchLabels: { app: 'primary' } }, targetPorts: [{ number: fleet.port }] } });
   await kube.client.apply({ apiVersion: `${GW_GROUP}/v1`, kind: 'GatewayClass', metadata: { name: ourClass }, spec: { controllerName: INFERGATE_CONTROLLER_NAME } });
   await kube.client.apply({ apiVersion: `${GW_GROUP}/v1`, kind: 'GatewayClass', metadata: { name: theirClass }, spec: { controllerName: 'example.com/other' } });
@@ -89,8 +83,7 @@ test('HTTPRoute parents, Gateway and GatewayClass status for infergate\'s own; o
   const theirs: Parent = { parentRef: { name: 'theirs', sectionName: 'http' }, controllerName: 'example.com/other', conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', lastTransitionTime: '2025-01-01T00:00:00Z' }] };
   await kube.client.request('PATCH', resourcePath(HTTP_ROUTE, ns, 'to-pool', 'status'), { status: { parents: [{ ...theirs, conditions: [{ ...theirs.conditions[0], message: 'theirs' }] }] } }, 'application/merge-patch+json');
 
-  const level = (process.env.INFERGATE_TEST_LOG as 'debug' | undefined) ?? 'silent';
-  const gw: RunningGateway = await startGateway({ kube: { kubeconfig: kube.kubeconfigPath, namespace: ns, writePoolStatus: true, gatewayAddresses: ['127.0.104.1'] }, host: '127.0.104.1', port: 0, log: createLogger(level), debounceMs: 20, configEdits: { allowEmptyConfig: true } });
+  const gw: RunningGateway = await env.serve(ns, { kube: { gatewayAddresses: ['127.0.104.1'] }, host: '127.0.104.1', configEdits: { allowEmptyConfig: true } });
   try {
     const ours = `conformance-primary by ${INFERGATE_CONTROLLER_NAME}`;
     await eventually('route parents written', 15_000, async () => JSON.stringify(await routeParents(ns, 'to-pool')) === JSON.stringify({ 'theirs by example.com/other': 'Accepted=True/Accepted', [ours]: ACCEPTED }));

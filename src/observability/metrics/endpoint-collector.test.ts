@@ -34,6 +34,7 @@ test('per-endpoint state at scrape time: held out and why, stale metrics, failur
   const ejected = endpoint('10.0.0.3').pod('llama-2').serves('llama').build();
   ejected.outlier.ejectedUntil = now + 30_000;
   const text = await collect([fresh, backoff, ejected]);
+  const after = Date.now();
   // [series, labels, value]
   const table: [string, Record<string, string>, number | undefined][] = [
     ['infergate_endpoint_held_out', { endpoint: '10.0.0.1:8000', reason: 'backoff' }, 0],
@@ -53,10 +54,13 @@ test('per-endpoint state at scrape time: held out and why, stale metrics, failur
     ['infergate_endpoint_served_models', { endpoint: '10.0.0.2:8000' }, undefined],
     ['infergate_outlier_ejections_total', { type: 'consecutive_gateway_failure' }, 2],
     ['infergate_outlier_ejections_overflow_total', {}, 3],
+    // The mean of each endpoint's load: 10.0.0.1 is fresh and idle (0); 10.0.0.2 (stale) and 10.0.0.3 (never scraped) count as full (1).
+    ['infergate_pool_saturation', { pool: 'default/llama' }, 2 / 3],
   ];
   for (const [name, labels, want] of table) assert.equal(sample(text, name, labels), want, `${name} ${JSON.stringify(labels)}`);
-  assert.ok(sample(text, 'infergate_endpoint_metrics_age_seconds', { endpoint: '10.0.0.2:8000' })! >= 60);
-  assert.ok(sample(text, 'infergate_pool_saturation', { pool: 'default/llama' })! >= 0);
+  // Scraped 60 s after its metrics, plus however long the collection took.
+  const age = sample(text, 'infergate_endpoint_metrics_age_seconds', { endpoint: '10.0.0.2:8000' })!;
+  assert.ok(age >= 60 && age <= 60 + (after - now) / 1000, `age ${age}`);
 });
 
 test('Kubernetes watches: synced, failing, objects and counts per reflector; repeats reported once', async () => {
