@@ -1,6 +1,7 @@
 /** Reads the request body as JSON and takes its top-level `model`, as GIE's body-based router does. */
 import { GatewayError } from '../errors.js';
-import { JsonBodyParser, parseJsonBody, type ByteSpan, type JsonBody } from './json-body-parser.js';
+import { JsonBodyParser, parseJsonBody, type JsonBody } from './json-body-parser.js';
+import type { ByteSpan } from './json-value-builder.js';
 import { DEFAULT_JSON_LIMITS, notJson, type JsonLimits } from './json-limits.js';
 
 export interface ParsedBody {

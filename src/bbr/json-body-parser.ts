@@ -5,7 +5,7 @@ import { ChunkList } from './chunk-list.js';
 import { notJson, tooDeep, tooManyValues, type JsonLimits } from './json-limits.js';
 import { LongString } from './json-long-string.js';
 import { JsonTokenizer, T_NONE, T_NUMBER, T_STRING, unexpected } from './json-tokenizer.js';
-import { JsonValueBuilder } from './json-value-builder.js';
+import { JsonValueBuilder, type ByteSpan } from './json-value-builder.js';
 
 /**
  * Why windows: V8's JSON.parse is fast but runs in one go, and on a 16 MiB body of small objects or distinct
@@ -28,12 +28,6 @@ export interface JsonBodyParserOptions {
   windowBytes?: number;
   /** Strings longer than this many UTF-16 units are cut to it (default DEFAULT_MAX_STRING_CHARS). */
   maxStringChars?: number;
-}
-
-/** Byte offsets in the body: `start` inclusive, `end` exclusive. */
-export interface ByteSpan {
-  start: number;
-  end: number;
 }
 
 export interface JsonBody {

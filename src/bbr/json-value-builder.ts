@@ -1,6 +1,11 @@
 /** The value of a JSON body built as its values end: JSON.parse for runs that fit a window, frames for containers that outgrow one. */
 import type { ChunkList } from './chunk-list.js';
-import type { ByteSpan } from './json-body-parser.js';
+
+/** Byte offsets in the body: `start` inclusive, `end` exclusive. */
+export interface ByteSpan {
+  start: number;
+  end: number;
+}
 
 /** An open array or object. */
 interface Frame {

@@ -1,5 +1,5 @@
 /** Where a top-level member's value sits in the bytes of a JSON object, found without parsing the body again. */
-import type { ByteSpan } from '../bbr/json-body-parser.js';
+import type { ByteSpan } from '../bbr/json-value-builder.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
