@@ -1,22 +1,27 @@
 /**
  * Issue #15 part 5: two tenants share a saturated pool. Tenant B sends a steady load; tenant A floods at 5x
  * its fair share. B's TTFT is measured alone, then beside the flood without flow control, then with flow
- * control (round-robin and global-strict fairness); then priorities: a critical tenant beside a sheddable
- * flood, with and without flow control. A program, not a test: prints figures.
+ * control (round-robin and global-strict fairness, then round-robin with infergate's `fairShareHoldback`);
+ * then priorities: a critical tenant beside a sheddable flood, without flow control, with it, and with the
+ * holdback. A program, not a test: prints figures.
  *
  *   npx tsc -p . && node dist/bench/flow-control-fairness.js [--seconds 8] [--pods 2] [--max-num-seqs 4] [--max-concurrency 4]
+ *     [--active-window 1s] [--runs solo,nofc,rr,gs,hb,prio-nofc,prio-fc,prio-hb] [--octet 103]
  *
- * Pods: simulated vLLM (`infergate sim`) in a child process, on 127.0.103.x, so the gateway's event loop sees
+ * Pods: simulated vLLM (`infergate sim`) in a child process, on 127.0.103.x (`--octet`), so the gateway's event loop sees
  * their answers arrive as it would from other machines. Capacity is pods x max-num-seqs
  * sequences; a request is `--tokens` output tokens at `--itl-ms` each. "Fair share" is half the pool's
  * throughput; B sends `--b-share` of its share, A 5x its share (open loop, streamed chat completions). TTFT is
- * the time to the first streamed byte of the body, so it includes any wait in the gateway's queue.
+ * the time to the first streamed byte of the body, so it includes any wait in the gateway's queue. Where B's
+ * time goes: the gateway's queue (its queue-duration histogram) and the pods' own queues (their
+ * `vllm:num_requests_waiting`, sampled every 100 ms).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../src/cli/start-gateway.js';
@@ -35,6 +40,9 @@ const { values } = parseArgs({
     'b-share': { type: 'string', default: '0.5' },
     'flood-factor': { type: 'string', default: '5' },
     'max-concurrency': { type: 'string' },
+    octet: { type: 'string', default: '103' },
+    'active-window': { type: 'string', default: '1s' },
+    runs: { type: 'string', default: 'solo,nofc,rr,gs,hb,prio-nofc,prio-fc,prio-hb' },
     'pods-child': { type: 'boolean', default: false },
   },
 });
@@ -54,7 +62,9 @@ const MAX_CONCURRENCY = Number(values['max-concurrency'] ?? SEQS);
 
 const HEAD = 'apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n';
 const NO_FLOW_CONTROL = `${HEAD}plugins:\n- type: queue-scorer\n- type: kv-cache-utilization-scorer\n`;
-const flowControl = (fairness: string) => `${HEAD}featureGates: [flowControl]
+/** Runs in the order given; repeat ids to alternate (`solo,rr,hb,solo,rr,hb`) on a noisy machine. */
+const RUNS = values.runs!.split(',');
+const flowControl = (fairness: string, holdback = false) => `${HEAD}featureGates: [flowControl]
 plugins:
 - type: concurrency-detector
   parameters: {maxConcurrency: ${MAX_CONCURRENCY}}
@@ -65,7 +75,7 @@ flowControl:
   defaultPriorityBand: {fairnessPolicyRef: ${fairness}}
   defaultNegativePriorityBand: {fairnessPolicyRef: ${fairness}}
   saturationDetector: {pluginRef: concurrency-detector}
-`;
+${holdback ? `  fairShareHoldback: {activeWindow: ${values['active-window']}}\n` : ''}`;
 
 interface Result {
   ttft: number[];
@@ -143,6 +153,36 @@ async function meanQueueMs(gw: RunningGateway, tenant: string): Promise<number> 
   return (pick('sum') / pick('count')) * 1000;
 }
 
+/** Samples the pods' own waiting queues (`vllm:num_requests_waiting`, summed) every 100 ms until stopped. */
+function samplePodQueues(sims: Pods): { stop: () => Promise<string> } {
+  const samples: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running && i < 10_000; i++) {
+      let sum = 0;
+      for (const h of sims.hosts) {
+        try {
+          const res = await request(`http://${h}:${sims.port}/metrics`);
+          const text = await res.body.text();
+          sum += Number(/^vllm:num_requests_waiting\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
+        } catch {
+          // a scrape that fails is left out
+        }
+      }
+      samples.push(sum);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      const p = percentiles(samples);
+      return `pods' own waiting queues (sum over pods, ${samples.length} samples): mean ${p.mean.toFixed(2)}, p90 ${p.p90.toFixed(0)}, max ${Math.max(...samples)}`;
+    },
+  };
+}
+
 const fmt = (v: number): string => (Number.isNaN(v) ? '-' : v.toFixed(0));
 const statuses = (r: Result): string => [...r.status].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
 function row(name: string, b: Result, a?: Result): void {
@@ -155,7 +195,7 @@ async function podsChild(): Promise<void> {
   const sims: RunningSimulator[] = [];
   let port = 0;
   for (let i = 0; i < PODS; i++) {
-    const s = await startSimulator({ model: MODEL, host: `127.0.103.${i + 2}`, port, podName: `p${i}`, ttftMs: 20, itlMs: ITL, maxNumSeqs: SEQS });
+    const s = await startSimulator({ model: MODEL, host: `127.0.${Number(values.octet)}.${i + 2}`, port, podName: `p${i}`, ttftMs: 20, itlMs: ITL, maxNumSeqs: SEQS });
     port = s.port;
     sims.push(s);
   }
@@ -168,33 +208,49 @@ async function main(): Promise<void> {
   const [sims] = (await once(child, 'message')) as [Pods];
   try {
     console.log(`pool: ${PODS} pods x max-num-seqs ${SEQS}, ${TOKENS} tokens x ${ITL} ms: ~${CAPACITY_RPS.toFixed(1)} req/s; B ${B_RPS.toFixed(1)} req/s, A ${A_RPS.toFixed(1)} req/s (${values['flood-factor']}x its fair share of ${FAIR_RPS.toFixed(1)}); concurrency-detector maxConcurrency ${MAX_CONCURRENCY}; ${SECONDS} s per run`);
+    console.log(`runs in this order: ${RUNS.join(', ')}`);
     console.log('\n| run | B TTFT p50 ms | B TTFT p90 ms | B TTFT p99 ms | B statuses | A statuses |\n|---|---|---|---|---|---|');
     const B = { 'x-llm-d-inference-fairness-id': 'tenant-b' };
     const A = { 'x-llm-d-inference-fairness-id': 'tenant-a' };
-    const waits: string[] = [];
-    const both = async (gw: RunningGateway, a: Record<string, string>, b: Record<string, string>) => {
-      const out = await Promise.all([openLoop(gw.url, B_RPS, SECONDS, b), openLoop(gw.url, A_RPS, SECONDS, a)]);
-      const mb = await meanQueueMs(gw, 'tenant-b');
-      if (!Number.isNaN(mb)) waits.push(`mean queue wait of B's dispatched requests: ${mb.toFixed(1)} ms; of A's: ${(await meanQueueMs(gw, 'tenant-a')).toFixed(1)} ms`);
-      return out;
-    };
-    row('B alone', await withGateway(sims, NO_FLOW_CONTROL, (gw) => openLoop(gw.url, B_RPS, SECONDS, B)));
-    const [b1, a1] = await withGateway(sims, NO_FLOW_CONTROL, (gw) => both(gw, A, B));
-    row('B + A flood, no flow control', b1, a1);
-    const [b2, a2] = await withGateway(sims, flowControl('round-robin-fairness-policy'), (gw) => both(gw, A, B));
-    row('B + A flood, flow control, round-robin', b2, a2);
-    const [b3, a3] = await withGateway(sims, flowControl('global-strict-fairness-policy'), (gw) => both(gw, A, B));
-    row('B + A flood, flow control, global-strict (FCFS)', b3, a3);
-    for (const w of waits.splice(0)) console.log(`- ${w}`);
-    console.log('\nPriorities: B critical (priority 10), A sheddable (priority -1), same rates.\n');
-    console.log('| run | B TTFT p50 ms | B TTFT p90 ms | B TTFT p99 ms | B statuses | A statuses |\n|---|---|---|---|---|---|');
+    // Priorities: B critical (priority 10), A sheddable (priority -1), same rates.
     const crit = { ...B, 'x-llm-d-inference-objective': 'critical' };
     const shed = { ...A, 'x-llm-d-inference-objective': 'sheddable' };
-    const [b4, a4] = await withGateway(sims, NO_FLOW_CONTROL, (gw) => both(gw, shed, crit));
-    row('critical + sheddable flood, no flow control (shed at saturation)', b4, a4);
-    const [b5, a5] = await withGateway(sims, flowControl('round-robin-fairness-policy'), (gw) => both(gw, shed, crit));
-    row('critical + sheddable flood, flow control', b5, a5);
-    for (const w of waits.splice(0)) console.log(`- ${w}`);
+    const details: string[] = [];
+    const both = async (name: string, gw: RunningGateway, a: Record<string, string>, b: Record<string, string>) => {
+      const pods = samplePodQueues(sims);
+      // The gateway and the load generator share this process: a late event loop delays B's first byte too.
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const out = await Promise.all([openLoop(gw.url, B_RPS, SECONDS, b), openLoop(gw.url, A_RPS, SECONDS, a)]);
+      loop.disable();
+      const lag = `event-loop delay p90 ${(loop.percentile(90) / 1e6).toFixed(0)} ms, max ${(loop.max / 1e6).toFixed(0)} ms`;
+      const mb = await meanQueueMs(gw, 'tenant-b');
+      const gateway = Number.isNaN(mb) ? '' : `mean queue wait in the gateway of B's dispatched requests ${mb.toFixed(1)} ms, of A's ${(await meanQueueMs(gw, 'tenant-a')).toFixed(1)} ms; `;
+      details.push(`${name}: ${gateway}${await pods.stop()}; ${lag}; A served ${out[1].ok}`);
+      return out;
+    };
+    const table: Record<string, [string, string, Record<string, string>, Record<string, string>]> = {
+      nofc: ['B + A flood, no flow control', NO_FLOW_CONTROL, A, B],
+      rr: ['B + A flood, flow control, round-robin', flowControl('round-robin-fairness-policy'), A, B],
+      gs: ['B + A flood, flow control, global-strict (FCFS)', flowControl('global-strict-fairness-policy'), A, B],
+      hb: ['B + A flood, flow control, round-robin + fairShareHoldback', flowControl('round-robin-fairness-policy', true), A, B],
+      'prio-nofc': ['B critical + A sheddable flood, no flow control (legacy admission sheds A at saturation)', NO_FLOW_CONTROL, shed, crit],
+      'prio-fc': ['B critical + A sheddable flood, flow control', flowControl('round-robin-fairness-policy'), shed, crit],
+      'prio-hb': ['B critical + A sheddable flood, flow control + fairShareHoldback', flowControl('round-robin-fairness-policy', true), shed, crit],
+    };
+    for (const id of RUNS) {
+      if (id === 'solo') {
+        row('B alone', await withGateway(sims, NO_FLOW_CONTROL, (gw) => openLoop(gw.url, B_RPS, SECONDS, B)));
+        continue;
+      }
+      const t = table[id];
+      if (t === undefined) throw new Error(`--runs: unknown run "${id}"; known: solo, ${Object.keys(table).join(', ')}`);
+      const [name, epp, a, b] = t;
+      const [rb, ra] = await withGateway(sims, epp, (gw) => both(name, gw, a, b));
+      row(name, rb, ra);
+    }
+    console.log('');
+    for (const d of details) console.log(`- ${d}`);
   } finally {
     child.disconnect();
     await once(child, 'exit');

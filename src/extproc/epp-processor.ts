@@ -3,6 +3,8 @@
  * planPick), answered as Envoy expects (REFERENCE §3): the pick in header x-gateway-destination-endpoint
  * and in dynamic metadata envoy.lb; the in-flight count held until the response ends, and counted as
  * unanswered until its response headers pass (src/upstream/in-flight.ts, as the standalone proxy counts).
+ * With `featureGates: [flowControl]` the request waits in its pool's flow-control queue once its body is read,
+ * and is picked when dispatched (late binding), as in llm-d's EPP.
  * Timeouts and outlier detection are Envoy's own here (its route timeouts and the cluster's outlier_detection).
  */
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
@@ -13,6 +15,7 @@ import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { PickOutcome } from '../proxy/pick-outcome.js';
+import { preparePick } from '../proxy/pick-stage.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { recordPlan, recordTraceContext } from '../proxy/record-plan.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';
@@ -26,6 +29,9 @@ import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './pr
 import type { FilterMetadata } from './struct-value.js';
 import { restrictToSubset, subsetHint } from './subset-hint.js';
 import { requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
+import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../flowcontrol/flow-admission.js';
+import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
+import type { RoutePlan } from '../proxy/plan-request.js';
 import type { PoolCredential } from '../upstream/upstream-auth.js';
 
 /** Dynamic metadata namespace of the pick, and where the data plane reports the endpoint that served. */
@@ -62,6 +68,15 @@ export class EppProcessor implements Processor {
   }
 }
 
+/** A request routed to its pool, before the pick; `queue` when flow control holds it. */
+interface Planned {
+  state: GatewayState;
+  plan: RoutePlan;
+  queue?: { controller: FlowController; ticket: Ticket };
+}
+
+type Reject = Extract<RequestVerdict, { kind: 'reject' }>;
+
 class EppExchange implements Exchange {
   readonly #opts: EppProcessorOptions;
   readonly #pinned: PinnedStates;
@@ -75,6 +90,12 @@ class EppExchange implements Exchange {
   #answered = false;
   /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
   #ticket = 0;
+  /** Flow control: the controller whose dispatch slot the request holds until it ends, and the plan (its flow key). */
+  #flow: { controller: FlowController; plan: RoutePlan } | undefined;
+  /** Flow control: where the request waits for dispatch, until it is dispatched or dropped. */
+  #queued: { controller: FlowController; ticket: Ticket } | undefined;
+  /** The stream ended (finish): a dispatch that comes after is given back. */
+  #ended = false;
 
   constructor(opts: EppProcessorOptions, pinned: PinnedStates, grpcMetadata: GrpcMetadata) {
     this.#opts = opts;
@@ -82,25 +103,18 @@ class EppExchange implements Exchange {
     this.#grpcMetadata = grpcMetadata;
   }
 
-  decide(req: ProcessedRequest): RequestVerdict {
+  decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict> {
     const started = performance.now();
-    const observer = this.#opts.observer;
-    if (observer) this.#record = recordOf(req.headers);
-    try {
-      const verdict = this.#decide(req);
-      if (verdict.kind === 'reject') this.#refused(verdict.error);
-      return verdict;
-    } catch (e) {
-      const error = asGatewayError(e);
-      if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { error: error.message, stack: (e as Error).stack });
-      this.#refused(error);
-      return { kind: 'reject', error };
-    } finally {
-      this.#opts.metrics.observePick((performance.now() - started) / 1000);
-    }
+    if (this.#opts.observer) this.#record = recordOf(req.headers);
+    const planned = this.#attempt(() => this.#plan(req));
+    if ('kind' in planned) return this.#timed(planned, started, 0);
+    if (planned.queue === undefined) return this.#pickAfterProducers(req, planned, started, 0);
+    // Queued: the wait is not the picker's time; what was spent before it is added to the pick after.
+    return this.#afterDispatch(req, planned, planned.queue, performance.now() - started);
   }
 
-  #decide(req: ProcessedRequest): RequestVerdict {
+  /** Route, pool and, with flow control on, admission to the pool's queue (a full queue throws its 429/503). */
+  #plan(req: ProcessedRequest): Planned | Reject {
     const path = req.headers.get(':path');
     if (path !== undefined) this.#opts.adminPaths?.check(path.split('?', 1)[0]!);
     const state = this.#opts.state();
@@ -112,6 +126,59 @@ class EppExchange implements Exchange {
     const r = this.#record;
     if (r) recordPlan(r, plan);
     if (plan.error) return { kind: 'reject', error: plan.error };
+    const controller = flowControllerFor(state.flowControl, plan);
+    if (controller === undefined) return { state, plan };
+    const ticket = admitPlan(controller, plan, req.body?.length ?? 0);
+    if (ticket === undefined) {
+      this.#flow = { controller, plan };
+      return { state, plan };
+    }
+    this.#queued = { controller, ticket };
+    return { state, plan, queue: this.#queued };
+  }
+
+  /** Waits in the flow-control queue, then picks among the pool's endpoints as they are at dispatch (late binding). */
+  async #afterDispatch(req: ProcessedRequest, planned: Planned, queue: { controller: FlowController; ticket: Ticket }, spentMs: number): Promise<RequestVerdict> {
+    try {
+      await queue.ticket.done;
+    } catch (e) {
+      this.#queued = undefined;
+      // Dropped because the stream closed: nothing is answered, the record ends as a client gone.
+      if (this.#ended) return this.#gone(e);
+      return this.#attempt(() => {
+        throw e;
+      });
+    }
+    this.#queued = undefined;
+    if (this.#ended) {
+      // Dispatched as the stream closed: the slot goes back at once.
+      releasePlan(queue.controller, planned.plan);
+      return this.#gone(undefined);
+    }
+    this.#flow = { controller: queue.controller, plan: planned.plan };
+    const resumed = performance.now();
+    viewAfterWait(planned.state.datastore, planned.plan);
+    return this.#pickAfterProducers(req, planned, resumed, spentMs);
+  }
+
+  /**
+   * The pool's data producers first (a tokenizer for precise prefix scoring, each bounding its own wait), as serve
+   * waits for them, so a new prompt is scored on its tokens rather than approximately; then the pick. Envoy holds
+   * the request meanwhile, so the wait counts in the pick's time. A promise only when a producer waits.
+   */
+  #pickAfterProducers(req: ProcessedRequest, planned: Planned, since: number, spentMs: number): RequestVerdict | Promise<RequestVerdict> {
+    const prepared = preparePick(planned.state, planned.plan);
+    if (prepared === undefined) return this.#timed(this.#attempt(() => this.#pickVerdict(req, planned)), since, spentMs);
+    return prepared.then(() => {
+      // The stream closed while the tokens were on their way: no pick (finish has run, nothing would end it).
+      if (this.#ended) return this.#gone(undefined);
+      return this.#timed(this.#attempt(() => this.#pickVerdict(req, planned)), since, spentMs);
+    });
+  }
+
+  /** The pick, answered as Envoy expects: destination header, envoy.lb metadata, routing headers, credentials. */
+  #pickVerdict(req: ProcessedRequest, { state, plan }: Planned): RequestVerdict {
+    const r = this.#record;
     const subset = subsetHint(req.metadata);
     if (subset && plan.view) plan.view = restrictToSubset(plan.view, subset);
     const traceSchedule = r !== undefined && this.#opts.observer!.tracesScheduling?.(r) === true;
@@ -145,6 +212,37 @@ class EppExchange implements Exchange {
       clearRouteCache: false,
       dynamicMetadata: { [LB_METADATA_NAMESPACE]: { [DESTINATION_ENDPOINT_HEADER]: ranked } },
     };
+  }
+
+  /** Runs a stage of the decision: a failure becomes a reject verdict, and a reject ends the request's record. */
+  #attempt<T extends object>(stage: () => T | Reject): T | Reject {
+    try {
+      const v = stage();
+      if ('kind' in v && v.kind === 'reject') this.#refused(v.error);
+      return v;
+    } catch (e) {
+      const error = asGatewayError(e);
+      if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { error: error.message, stack: (e as Error).stack });
+      this.#refused(error);
+      return { kind: 'reject', error };
+    }
+  }
+
+  #timed(verdict: RequestVerdict, since: number, spentMs: number): RequestVerdict {
+    this.#opts.metrics.observePick((spentMs + performance.now() - since) / 1000);
+    return verdict;
+  }
+
+  /** The stream closed while the request waited: its record ends as a client gone; the verdict is not read. */
+  #gone(e: unknown): Reject {
+    const r = this.#record;
+    if (r) {
+      this.#record = undefined;
+      r.clientGone = true;
+      r.endedAt = performance.now();
+      this.#opts.observer!.ended(r);
+    }
+    return { kind: 'reject', error: asGatewayError(e ?? new GatewayError('request_queue_timeout', 'the stream closed while the request waited')) };
   }
 
   /**
@@ -182,6 +280,13 @@ class EppExchange implements Exchange {
 
   /** The response ended (or the stream did): release the pick's in-flight count and run the scheduler's completion hooks. */
   finish(): void {
+    this.#ended = true;
+    // Waiting in a flow-control queue: it leaves at once (llm-d's rejected-context-cancelled).
+    if (this.#queued) this.#queued.controller.cancel(this.#queued.ticket);
+    if (this.#flow) {
+      releasePlan(this.#flow.controller, this.#flow.plan);
+      this.#flow = undefined;
+    }
     const pick = this.#pick;
     if (!pick) return;
     this.#pick = undefined;

@@ -46,7 +46,10 @@ export function processHandler(processor: Processor, opts: StreamOptions): (call
   };
 }
 
-type Phase = 'awaiting-headers' | 'collecting' | 'decided' | 'closed';
+/** `waiting`: the processor's verdict is a pending promise (a request in the EPP's flow-control queue). */
+type Phase = 'awaiting-headers' | 'collecting' | 'waiting' | 'decided' | 'closed';
+
+type ContinueVerdict = Extract<RequestVerdict, { kind: 'continue' }>;
 
 class ProcessingStream {
   readonly #call: ProcessCall;
@@ -67,6 +70,8 @@ class ProcessingStream {
   #sawBody = false;
   #observe = false;
   #finished = false;
+  /** Messages that arrived while the verdict was pending, handled in order once it is answered. */
+  #held: ProcessingRequest[] = [];
 
   constructor(call: ProcessCall, processor: Processor, opts: StreamOptions) {
     this.#call = call;
@@ -78,6 +83,11 @@ class ProcessingStream {
 
   onMessage(m: ProcessingRequest): void {
     if (this.#phase === 'closed') return;
+    // The answers to what came before are not written yet: Envoy expects them in order.
+    if (this.#phase === 'waiting') {
+      this.#held.push(m);
+      return;
+    }
     try {
       this.#dispatch(m);
     } catch (e) {
@@ -174,13 +184,12 @@ class ProcessingStream {
   }
 
   #onRequestTrailers(): void {
-    if (this.#phase === 'collecting') {
-      // Trailers end the body: decide now. In BUFFERED mode with no body the headers were already answered,
-      // so only a rejection can still change anything.
-      if (this.#mode === 'FULL_DUPLEX_STREAMED') this.#answerFullDuplex(false);
-      else this.#decide(undefined);
-    }
-    this.#write({ request_trailers: {} });
+    const answerTrailers = (): void => this.#write({ request_trailers: {} });
+    if (this.#phase !== 'collecting') return answerTrailers();
+    // Trailers end the body: decide now, and answer them after the decision. In BUFFERED mode with no body the
+    // headers were already answered, so only a rejection can still change anything.
+    if (this.#mode === 'FULL_DUPLEX_STREAMED') this.#answerFullDuplex(false, answerTrailers);
+    else this.#decide(undefined, answerTrailers);
   }
 
   #onResponseHeaders(h: HttpHeaders): void {
@@ -199,41 +208,63 @@ class ProcessingStream {
 
   /** Headers-only requests and BUFFERED bodies: one answer, to the message that completed the request. */
   #answerBuffered(body: Buffer | undefined, phase: 'request_headers' | 'request_body'): void {
-    const verdict = this.#decide(body);
-    if (!verdict) return;
-    const replaced = phase === 'request_body' ? verdict.body : undefined;
-    const common = commonResponse(replaced ? withContentLength(verdict.headers, replaced.length) : verdict.headers, verdict.clearRouteCache);
-    if (replaced) common.body_mutation = { body: replaced };
-    this.#write(withMetadata({ [phase]: wrap(common) }, verdict));
+    this.#decide(body, (verdict) => {
+      const replaced = phase === 'request_body' ? verdict.body : undefined;
+      const common = commonResponse(replaced ? withContentLength(verdict.headers, replaced.length) : verdict.headers, verdict.clearRouteCache);
+      if (replaced) common.body_mutation = { body: replaced };
+      this.#write(withMetadata({ [phase]: wrap(common) }, verdict));
+    });
   }
 
   /**
    * FULL_DUPLEX_STREAMED: the headers answer was held until the body was complete; now send it, then the
-   * body (the processor's replacement or the original) in chunks. `endOfStream` is false when trailers follow.
+   * body (the processor's replacement or the original) in chunks. `endOfStream` is false when trailers follow;
+   * `then` answers them.
    */
-  #answerFullDuplex(endOfStream: boolean): void {
+  #answerFullDuplex(endOfStream: boolean, then?: () => void): void {
     const original = this.#body();
-    const verdict = this.#decide(this.#sawBody ? original : undefined);
-    if (!verdict) return;
-    const body = verdict.body ?? original;
-    const changes = verdict.body ? withContentLength(verdict.headers, body.length) : verdict.headers;
-    this.#write(withMetadata({ request_headers: wrap(commonResponse(changes, verdict.clearRouteCache)) }, verdict));
-    if (this.#sawBody) for (const r of streamedBodyResponses(body, endOfStream)) this.#write(r);
+    const sawBody = this.#sawBody;
+    this.#decide(sawBody ? original : undefined, (verdict) => {
+      const body = verdict.body ?? original;
+      const changes = verdict.body ? withContentLength(verdict.headers, body.length) : verdict.headers;
+      this.#write(withMetadata({ request_headers: wrap(commonResponse(changes, verdict.clearRouteCache)) }, verdict));
+      if (sawBody) for (const r of streamedBodyResponses(body, endOfStream)) this.#write(r);
+      then?.();
+    });
   }
 
-  /** Asks the processor; a rejection is answered here (immediate_response) and returns undefined. */
-  #decide(body: Buffer | undefined): Extract<RequestVerdict, { kind: 'continue' }> | undefined {
+  /**
+   * Asks the processor, then `answer`s a continue verdict; a rejection is answered here (immediate_response).
+   * A verdict that waits (the EPP's flow-control queue) holds Envoy's next messages until it is answered.
+   */
+  #decide(body: Buffer | undefined, answer: (verdict: ContinueVerdict) => void): void {
     this.#phase = 'decided';
     this.#chunks = [];
     const parser = body !== undefined ? this.#parser : undefined;
     this.#parser = undefined;
     const verdict = this.#exchange.decide({ headers: this.#headers, body, metadata: this.#metadata, ...(parser ? { parsedBody: () => parser.end() } : {}) });
-    if (verdict.kind === 'reject') {
-      this.#reject(verdict.error);
-      return undefined;
-    }
+    if (!(verdict instanceof Promise)) return this.#decided(verdict, answer);
+    this.#phase = 'waiting';
+    void verdict.then((v) => {
+      // The stream closed while it waited (client gone, Envoy cancelling): the exchange already gave up.
+      if (this.#phase !== 'waiting') return;
+      this.#phase = 'decided';
+      try {
+        this.#decided(v, answer);
+        const held = this.#held;
+        this.#held = [];
+        for (const m of held) this.onMessage(m);
+      } catch (e) {
+        this.#opts.log.error('ext_proc answer failed', { processor: this.#processor.name, error: (e as Error).message, stack: (e as Error).stack });
+        if ((this.#phase as Phase) !== 'closed') this.#fail(status.INTERNAL, `infergate ${this.#processor.name}: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  #decided(verdict: RequestVerdict, answer: (verdict: ContinueVerdict) => void): void {
+    if (verdict.kind === 'reject') return this.#reject(verdict.error);
     this.#opts.metrics.countRequest(this.#processor.name, 'ok');
-    return verdict;
+    answer(verdict);
   }
 
   #body(): Buffer {
@@ -272,6 +303,7 @@ class ProcessingStream {
     if (undecided && this.#phase !== 'decided') this.#opts.metrics.countRequest(this.#processor.name, undecided);
     this.#phase = 'closed';
     this.#chunks = [];
+    this.#held = [];
     this.#finishExchange();
     this.#opts.metrics.streamClosed(this.#processor.name);
   }

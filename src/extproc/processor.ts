@@ -37,11 +37,16 @@ export type RequestVerdict =
  * One HTTP request's exchange with a processor. The stream calls `decide` at most once, then
  * `responseHeaders` at most once, and `finish` exactly once, whatever happens (response end, trailers,
  * the data plane closing or cancelling the stream), so per-request state such as an endpoint's
- * in-flight count is always released.
+ * in-flight count is always released. `finish` may come while a promised verdict is still pending (the
+ * stream closed while the request waited): the exchange then gives up the wait, and its verdict is ignored.
  */
 export interface Exchange {
-  /** Never throws: failures are a `reject` verdict. */
-  decide(req: ProcessedRequest): RequestVerdict;
+  /**
+   * Never throws, and a promise never rejects: failures are a `reject` verdict. A promise when the request
+   * must wait before it can be decided (the EPP's flow-control queue); the stream holds Envoy's next
+   * messages until it settles.
+   */
+  decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict>;
   /** Changes to the response headers (e.g. the served endpoint). */
   responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges;
   finish(): void;

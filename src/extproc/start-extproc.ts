@@ -2,7 +2,7 @@
  * Composition root of `infergate extproc`: the same configuration machinery as `serve` (file source,
  * Gateway: snapshot, datastore, model discovery, metrics scraping, per-pool schedulers) without its HTTP
  * listener, behind Envoy ext_proc servers for BBR and the EPP, a gRPC health server and the admin listener
- * (/metrics, /readyz, /debug/scheduling).
+ * (/metrics, /readyz, /debug/scheduling, /debug/flow-control).
  */
 import { Server, ServerCredentials, type ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
@@ -32,6 +32,8 @@ import { extProcServiceDefinition, healthServiceDefinition } from './protos.js';
 import type { CertificatePair } from './self-signed-certificate.js';
 import { servingCredentials } from './serving-credentials.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
+import { flowControlReport } from '../flowcontrol/flow-control-report.js';
+import { sendJson } from '../proxy/send-error.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { Tracing } from '../observability/tracing/tracing.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
@@ -82,6 +84,8 @@ export interface ExtprocOptions {
   tracing?: TracingConfig;
   /** The pools' upstream API keys (`--upstream-api-key-file`, `INFERGATE_UPSTREAM_API_KEY`); Secrets are read with `kube`. */
   upstreamKeys?: GatewayOptions['upstreamKeys'];
+  /** Where the precise prefix plugins' KV events are ingested (`--kv-events-ingestion`), and stream tuning (tests). */
+  kvEvents?: GatewayOptions['kvEvents'];
   log: Logger;
 }
 
@@ -145,6 +149,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     debugDecisions: 0,
     log,
     ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),
+    ...(opts.kvEvents ? { kvEvents: opts.kvEvents } : {}),
     ...(opts.kube ? { isolateConfigProblems: true } : {}),
     ...(opts.upstreamKeys || opts.kube ? { upstreamKeys: { ...opts.upstreamKeys, ...(opts.kube ? { readSecret: secretReader(opts.kube) } : {}) } } : {}),
   });
@@ -176,6 +181,8 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   const dashboard = new DashboardObserver();
   const tracing = opts.tracing ? new Tracing(opts.tracing, log) : undefined;
   mountDashboard(admin, { mode: 'extproc', gateway, decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
+  // The EPP's flow-control queues, bands and flows, as `serve` shows them; an empty list when no pool has the gate on.
+  admin.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
   const stopAll = async (graceMs: number): Promise<void> => {
     health.setReady(false);
     guard.close();
@@ -244,9 +251,17 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
           unit: 'streams',
           failReadiness: () => health.shutDown(),
           // tryShutdown closes the listeners and sends GOAWAY: Envoy opens no new stream here, open ones finish.
-          drain: () => Promise.all(processors.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve())))).then(() => undefined),
+          // Flow control: queued requests still dispatch during the drain; new ones that would queue get 503.
+          drain: () => {
+            gateway.flowControl.beginShutdown();
+            return Promise.all(processors.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve())))).then(() => undefined);
+          },
           inFlight: () => metrics.activeStreams('bbr') + metrics.activeStreams('epp'),
-          cut: () => processors.forEach((s) => s.forceShutdown()),
+          // Requests still queued at the timeout get 503 rejected-shutting-down (an immediate response) before the cut.
+          cut: () => {
+            gateway.flowControl.rejectQueued();
+            setImmediate(() => processors.forEach((s) => s.forceShutdown()));
+          },
         };
         const report = await new GracefulShutdown(target, shutdown, log).run();
         await stopAll(0);

@@ -1,15 +1,22 @@
 /**
- * `concurrency-detector` (llm-d): saturation from the requests this gateway has in flight to each endpoint,
- * against `maxConcurrency` per endpoint. It reacts as soon as a request is dispatched, with no scrape lag, and
- * as a filter keeps the endpoints below their limit.
+ * `concurrency-detector` (llm-d): saturation from what this gateway has in flight to each endpoint, against a
+ * limit per endpoint: requests (`maxConcurrency`), estimated tokens (`maxTokenConcurrency`), or both
+ * (`hybrid`). It reacts as soon as a request is dispatched, with no scrape lag, and as a filter keeps the
+ * endpoints below their limit.
  */
 import type { Endpoint } from '../epp/datastore/endpoint.js';
-import type { Filter, SchedulingContext } from '../epp/framework/plugin.js';
+import type { EndpointStateHolder, Filter, PreRequest, ResponseComplete, SchedulingContext } from '../epp/framework/plugin.js';
 import type { PluginFactory } from '../epp/framework/registry.js';
+import { InFlightTokens, estimateRequestTokens } from './in-flight-tokens.js';
 
 export const CONCURRENCY_DETECTOR_TYPE = 'concurrency-detector';
 /** llm-d's default in-flight limit per endpoint. */
 export const DEFAULT_MAX_CONCURRENCY = 100;
+/** llm-d's default in-flight token limit per endpoint. */
+export const DEFAULT_MAX_TOKEN_CONCURRENCY = 1_000_000;
+
+/** llm-d's `concurrencyMode`: what is counted in flight. */
+export type ConcurrencyMode = 'requests' | 'tokens' | 'hybrid';
 
 export class ConcurrencyDetector implements Filter {
   readonly type = CONCURRENCY_DETECTOR_TYPE;
@@ -17,6 +24,7 @@ export class ConcurrencyDetector implements Filter {
   readonly maxConcurrency: number;
   /** Burst allowance of the filter over `maxConcurrency`, as a fraction. */
   readonly headroom: number;
+  readonly mode: ConcurrencyMode = 'requests';
 
   constructor(name: string = CONCURRENCY_DETECTOR_TYPE, maxConcurrency = DEFAULT_MAX_CONCURRENCY, headroom = 0) {
     this.name = name;
@@ -36,23 +44,96 @@ export class ConcurrencyDetector implements Filter {
     return Math.max(inFlight, dispatched) / (this.maxConcurrency * endpoints.length);
   }
 
+  /** Whether `ep` is below its limit (with `headroom`). */
+  admits(ep: Endpoint): boolean {
+    return ep.inFlight < this.maxConcurrency * (1 + this.headroom);
+  }
+
   filter(_ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[] {
-    const limit = this.maxConcurrency * (1 + this.headroom);
     let kept = 0;
-    for (const ep of endpoints) if (ep.inFlight < limit) kept++;
+    for (const ep of endpoints) if (this.admits(ep)) kept++;
     // As llm-d: when every endpoint is full the filter keeps them all; holding back is flow control's job.
     if (kept === endpoints.length || kept === 0) return endpoints;
-    return endpoints.filter((ep) => ep.inFlight < limit);
+    return endpoints.filter((ep) => this.admits(ep));
   }
 }
 
 /**
- * Parameters, as llm-d's: `concurrencyMode` (`requests`; `tokens` and `hybrid` need token accounting infergate
- * does not keep yet), `maxConcurrency` (positive integer, 100), `headroom` (>= 0, 0).
+ * The `tokens` and `hybrid` modes: the detector also keeps the estimated tokens in flight per endpoint,
+ * added at the pick (PreRequest) and taken back when the response ends (ResponseComplete), so it must be in
+ * the scheduling profile that picks (the default profile holds every plugin). Requests mode has no hooks and
+ * costs nothing per request.
+ */
+export class TokenConcurrencyDetector extends ConcurrencyDetector implements PreRequest, ResponseComplete, EndpointStateHolder {
+  override readonly mode: 'tokens' | 'hybrid';
+  readonly maxTokenConcurrency: number;
+  readonly tokens = new InFlightTokens();
+  /** The CycleState key of the tokens a request added to an endpoint, so the same amount is taken back. */
+  readonly #key: string;
+
+  constructor(name: string, mode: 'tokens' | 'hybrid', maxConcurrency: number, maxTokenConcurrency: number, headroom = 0) {
+    super(name, maxConcurrency, headroom);
+    this.mode = mode;
+    this.maxTokenConcurrency = maxTokenConcurrency;
+    this.#key = `${name}/in-flight-tokens@`;
+  }
+
+  /**
+   * `tokens`: tokens in flight / (`maxTokenConcurrency` x endpoints). `hybrid` (llm-d): the mean over
+   * endpoints of each one's larger ratio, requests or tokens, so endpoints full on different dimensions are not
+   * averaged away; and at least flow control's own `dispatched` over the request capacity, as in requests mode
+   * (a request dispatched but not yet picked has no tokens counted yet).
+   */
+  override saturation(endpoints: readonly Endpoint[], dispatched = 0): number {
+    if (endpoints.length === 0) return 1;
+    if (this.mode === 'tokens') {
+      let tokens = 0;
+      for (const ep of endpoints) tokens += this.tokens.of(ep.address);
+      return tokens / (this.maxTokenConcurrency * endpoints.length);
+    }
+    let sum = 0;
+    for (const ep of endpoints) sum += Math.max(ep.inFlight / this.maxConcurrency, this.tokens.of(ep.address) / this.maxTokenConcurrency);
+    return Math.max(sum / endpoints.length, dispatched / (this.maxConcurrency * endpoints.length));
+  }
+
+  /** `tokens`: below `maxTokenConcurrency` (with headroom); `hybrid`: below both limits. */
+  override admits(ep: Endpoint): boolean {
+    const tokensOk = this.tokens.of(ep.address) < this.maxTokenConcurrency * (1 + this.headroom);
+    return this.mode === 'tokens' ? tokensOk : tokensOk && super.admits(ep);
+  }
+
+  preRequest(ctx: SchedulingContext, picked: Endpoint): void {
+    const n = estimateRequestTokens(ctx.request);
+    if (n === 0) return;
+    this.tokens.add(picked.address, n);
+    ctx.state.write(this.#key + picked.address, n);
+  }
+
+  responseComplete(ctx: SchedulingContext, endpoint: Endpoint): void {
+    const key = this.#key + endpoint.address;
+    const n = ctx.state.read<number>(key);
+    if (n === undefined) return;
+    ctx.state.write(key, undefined);
+    this.tokens.remove(endpoint.address, n);
+  }
+
+  forget(address: string): void {
+    this.tokens.forget(address);
+  }
+}
+
+/**
+ * Parameters, as llm-d's: `concurrencyMode` (`requests` | `tokens` | `hybrid`, default `requests`),
+ * `maxConcurrency` (positive integer, 100), `maxTokenConcurrency` (positive integer, 1000000; read in
+ * `tokens` and `hybrid`), `headroom` (>= 0, 0).
  */
 export const concurrencyDetectorFactory: PluginFactory = (name, _p, r) => {
   const mode = r.oneOf('concurrencyMode', 'requests', ['requests', 'tokens', 'hybrid']);
-  if (mode !== 'requests') r.fail('concurrencyMode', `"${mode}" is not supported by infergate yet; use "requests"`);
-  r.ignored('maxTokenConcurrency', 'only concurrencyMode "requests" is supported');
-  return new ConcurrencyDetector(name, r.positiveInt('maxConcurrency', DEFAULT_MAX_CONCURRENCY), r.number('headroom', 0, { min: 0 }));
+  const maxConcurrency = r.positiveInt('maxConcurrency', DEFAULT_MAX_CONCURRENCY);
+  const headroom = r.number('headroom', 0, { min: 0 });
+  if (mode === 'requests') {
+    r.ignored('maxTokenConcurrency', 'concurrencyMode "requests" counts requests only');
+    return new ConcurrencyDetector(name, maxConcurrency, headroom);
+  }
+  return new TokenConcurrencyDetector(name, mode, maxConcurrency, r.positiveInt('maxTokenConcurrency', DEFAULT_MAX_TOKEN_CONCURRENCY), headroom);
 };

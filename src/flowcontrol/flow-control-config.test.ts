@@ -5,6 +5,7 @@ import { loadEndpointPickerConfig } from '../epp/config/load-endpoint-picker-con
 import { registerBuiltins } from '../epp/plugins/register-builtins.js';
 import { UtilizationDetector } from '../epp/plugins/utilization-detector.js';
 import { ConcurrencyDetector } from './concurrency-detector.js';
+import { DEFAULT_ACTIVE_WINDOW_MS } from './fair-share-holdback.js';
 import { DEFAULT_BAND_MAX_REQUESTS, DEFAULT_REQUEST_TTL_MS } from './flow-control-config.js';
 
 const load = (body: string) => loadEndpointPickerConfig(`apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n${body}`, { file: 'epp.yaml', registry: registerBuiltins() });
@@ -76,7 +77,17 @@ flowControl:
     assert.ok(fc.detector.kind === 'utilization' && fc.detector.detector instanceof UtilizationDetector && fc.detector.detector.thresholds.stalenessPolicy === 'ignore');
   });
 
+  test("fairShareHoldback (infergate's own): off unless set, {} for the defaults, activeWindow as a duration", () => {
+    const concurrency = 'plugins:\n- type: concurrency-detector\nflowControl:\n  saturationDetector: {pluginRef: concurrency-detector}\n';
+    assert.equal(load(`featureGates: [flowControl]\n${concurrency}`).flowControl!.fairShareHoldback, undefined);
+    assert.deepEqual(load(`featureGates: [flowControl]\n${concurrency}  fairShareHoldback: {}\n`).flowControl!.fairShareHoldback, { activeWindowMs: DEFAULT_ACTIVE_WINDOW_MS });
+    assert.deepEqual(load(`featureGates: [flowControl]\n${concurrency}  fairShareHoldback: {activeWindow: 250ms}\n`).flowControl!.fairShareHoldback, { activeWindowMs: 250 });
+  });
+
   const bad: [string, string, RegExp][] = [
+    ['fairShareHoldback without the concurrency detector', 'flowControl:\n  fairShareHoldback: {}\n', /fairShareHoldback: needs saturationDetector.pluginRef to name a concurrency-detector/],
+    ['fairShareHoldback unknown field', 'plugins:\n- type: concurrency-detector\nflowControl:\n  fairShareHoldback: {share: 2}\n  saturationDetector: {pluginRef: concurrency-detector}\n', /fairShareHoldback.share: unknown field/],
+    ['fairShareHoldback bad window', 'plugins:\n- type: concurrency-detector\nflowControl:\n  fairShareHoldback: {activeWindow: 5}\n  saturationDetector: {pluginRef: concurrency-detector}\n', /activeWindow: must be a duration/],
     ['unknown field', 'flowControl:\n  maxQueue: 3\n', /maxQueue: unknown field/],
     ['bad quantity', 'flowControl:\n  maxBytes: lots\n', /maxBytes: must be a positive quantity/],
     ['bad duration', 'flowControl:\n  defaultRequestTTL: soon\n', /defaultRequestTTL: must be a duration/],

@@ -8,6 +8,7 @@ import type { PluginRegistry } from '../epp/framework/registry.js';
 import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector } from '../epp/plugins/utilization-detector.js';
 import type { ReportIssue } from '../epp/config/epp-config-error.js';
 import { CONCURRENCY_DETECTOR_TYPE, ConcurrencyDetector } from './concurrency-detector.js';
+import { DEFAULT_ACTIVE_WINDOW_MS, type FairShareHoldbackConfig } from './fair-share-holdback.js';
 import { isFairnessPolicy, type FairnessPolicy } from './fairness-policy.js';
 import { GLOBAL_STRICT_FAIRNESS_POLICY_TYPE } from './global-strict-fairness-policy.js';
 import { FCFS_ORDERING_POLICY_TYPE } from './fcfs-ordering-policy.js';
@@ -44,9 +45,12 @@ export interface FlowControlConfig {
   defaultBand: BandConfig;
   defaultNegativeBand: BandConfig;
   detector: SaturationSource;
+  /** infergate's own: per-flow shares of in-flight capacity while several flows are active; off when undefined. */
+  fairShareHoldback?: FairShareHoldbackConfig | undefined;
 }
 
-const FIELDS = ['maxBytes', 'maxRequests', 'defaultRequestTTL', 'noEndpointRequestTTL', 'defaultPriorityBand', 'defaultNegativePriorityBand', 'priorityBands', 'saturationDetector', 'usageLimitPolicyPluginRef', 'enableEviction'];
+const FIELDS = ['maxBytes', 'maxRequests', 'defaultRequestTTL', 'noEndpointRequestTTL', 'defaultPriorityBand', 'defaultNegativePriorityBand', 'priorityBands', 'saturationDetector', 'usageLimitPolicyPluginRef', 'enableEviction', 'fairShareHoldback'];
+const HOLDBACK_FIELDS = ['activeWindow'];
 const BAND_FIELDS = ['priority', 'maxBytes', 'maxRequests', 'fairnessPolicyRef', 'orderingPolicyRef'];
 
 /** Whether `featureGates` lists the flowControl gate. */
@@ -136,6 +140,7 @@ export function buildFlowControlConfig(
     });
   }
   const detector = readDetector(block.saturationDetector, plugins, registry, fail);
+  const fairShareHoldback = readHoldback(block.fairShareHoldback, detector, fail);
   const maxRequests = quantity(['maxRequests'], 'maxRequests', block.maxRequests, Infinity);
   const maxBytes = quantity(['maxBytes'], 'maxBytes', block.maxBytes, Infinity);
   if (!ok || !defaultBand || !defaultNegativeBand || !detector) return undefined;
@@ -148,7 +153,29 @@ export function buildFlowControlConfig(
     defaultBand,
     defaultNegativeBand,
     detector,
+    fairShareHoldback,
   };
+}
+
+/**
+ * `fairShareHoldback` (infergate's own, not llm-d's): absent or null is off; a mapping (`{}` for the defaults)
+ * turns it on. Shares are of the concurrency detector's capacity, so it needs that detector.
+ */
+function readHoldback(v: unknown, detector: SaturationSource | undefined, fail: (path: (string | number)[], field: string, message: string) => undefined): FairShareHoldbackConfig | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) return fail(['fairShareHoldback'], 'fairShareHoldback', `must be a mapping such as {activeWindow: 1s} ({} for the defaults), got ${describeValue(v)}`);
+  const m = v as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!HOLDBACK_FIELDS.includes(k)) fail(['fairShareHoldback', k], `fairShareHoldback.${k}`, `unknown field; known fields: ${HOLDBACK_FIELDS.join(', ')}`);
+  let activeWindowMs = DEFAULT_ACTIVE_WINDOW_MS;
+  if (m.activeWindow !== undefined && m.activeWindow !== null) {
+    const ms = typeof m.activeWindow === 'string' ? parseGoDuration(m.activeWindow) : undefined;
+    if (ms === undefined || ms < 0) return fail(['fairShareHoldback', 'activeWindow'], 'fairShareHoldback.activeWindow', `must be a duration such as "1s" ("0s": active only while waiting or in flight), got ${describeValue(m.activeWindow)}`);
+    activeWindowMs = ms;
+  }
+  if (detector !== undefined && detector.kind !== 'concurrency') {
+    return fail(['fairShareHoldback'], 'fairShareHoldback', `needs saturationDetector.pluginRef to name a ${CONCURRENCY_DETECTOR_TYPE} (shares are of its maxConcurrency x endpoints); the ${detector.detector.type} has no capacity in requests`);
+  }
+  return { activeWindowMs };
 }
 
 /** `saturationDetector: {pluginRef}`: a utilization-detector or concurrency-detector; default the utilization detector. */

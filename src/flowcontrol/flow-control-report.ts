@@ -24,6 +24,17 @@ export interface BandReport {
   flows: FlowReport[];
 }
 
+/** A flow's load under fairShareHoldback: what it has in flight against its share. */
+export interface FlowShareReport {
+  fairnessId: string;
+  priority: number;
+  inFlight: number;
+  queued: number;
+  active: boolean;
+  /** The most it may have in flight now; null when it is alone at its priority or above (no limit). */
+  share: number | null;
+}
+
 export interface PoolFlowReport {
   pool: string;
   queued: number;
@@ -34,6 +45,8 @@ export interface PoolFlowReport {
   saturation: { level: number; dispatching: boolean; staleEndpoints: number };
   limits: { maxRequests: number | null; maxBytes: number | null; defaultRequestTTLMs: number; noEndpointRequestTTLMs: number };
   bands: BandReport[];
+  /** infergate's own holdback, when configured: capacity in requests and the flows it counts. */
+  fairShareHoldback?: { activeWindowMs: number; capacity: number; flows: FlowShareReport[] };
 }
 
 const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
@@ -53,6 +66,19 @@ export function flowControlReport(fc: FlowControl | undefined, now = Date.now())
       }
       bands.push({ priority: b.priority, queued: b.length, bytes: b.bytes, maxRequests: b.limits.maxRequests, maxBytes: b.limits.maxBytes, fairnessPolicy: b.fairness.name, orderingPolicy: b.ordering.name, flows });
     }
+    const hb = c.holdback;
+    const shares = c.shares(now);
+    const holdback =
+      hb === undefined || shares === undefined
+        ? undefined
+        : {
+            activeWindowMs: hb.config.activeWindowMs,
+            capacity: shares.capacity,
+            flows: [...hb.flows()].map((l) => {
+              const active = hb.isActive(l, now);
+              return { fairnessId: l.fairnessId, priority: l.priority, inFlight: l.inFlight, queued: l.queued, active, share: active ? finite(shares.share(l.priority)) : null };
+            }),
+          };
     out.push({
       pool: c.pool,
       queued: c.length,
@@ -62,6 +88,7 @@ export function flowControlReport(fc: FlowControl | undefined, now = Date.now())
       saturation: { level: c.lastReading.level, dispatching: c.lastReading.open, staleEndpoints: c.lastReading.stale },
       limits: { maxRequests: finite(cfg.maxRequests), maxBytes: finite(cfg.maxBytes), defaultRequestTTLMs: cfg.defaultRequestTTLMs, noEndpointRequestTTLMs: cfg.noEndpointRequestTTLMs },
       bands,
+      ...(holdback === undefined ? {} : { fairShareHoldback: holdback }),
     });
   }
   return out.sort((a, b) => a.pool.localeCompare(b.pool));

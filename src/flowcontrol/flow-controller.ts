@@ -6,6 +6,8 @@
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import type { BandConfig, FlowControlConfig } from './flow-control-config.js';
 import { rejectedContextCancelled, rejectedNoEndpoints, rejectedSaturated, rejectedShuttingDown, rejectedTtlExpired, type FlowControlRejection } from './dropped-reason.js';
+import { FairShareHoldback, type FlowRef, type ShareReading } from './fair-share-holdback.js';
+import type { FlowQueue } from './flow-queue.js';
 import { PriorityBand } from './priority-band.js';
 import { QueuedRequest } from './queued-request.js';
 import { readGate, type GateReading } from './saturation-gate.js';
@@ -54,6 +56,8 @@ export class FlowController {
   #oldest = Infinity;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** Per-flow in-flight counts and shares, when `fairShareHoldback` is configured (infergate's own). */
+  #holdback: FairShareHoldback | undefined;
   /** From shutdown on, requests that would wait are refused; the ones waiting still dispatch until rejectQueued. */
   #closing = false;
   /** The last reading, for /debug and metrics. */
@@ -65,6 +69,7 @@ export class FlowController {
     this.#endpoints = endpoints;
     this.#events = events;
     this.#now = now;
+    if (config.fairShareHoldback !== undefined) this.#holdback = new FairShareHoldback(config.fairShareHoldback);
   }
 
   get config(): FlowControlConfig {
@@ -77,6 +82,10 @@ export class FlowController {
    */
   reconfigure(config: FlowControlConfig): void {
     this.#config = config;
+    // The ledger stays across reloads; turned on now, it knows nothing of the requests already in flight.
+    if (config.fairShareHoldback === undefined) this.#holdback = undefined;
+    else if (this.#holdback === undefined) this.#holdback = new FairShareHoldback(config.fairShareHoldback);
+    else this.#holdback.config = config.fairShareHoldback;
     for (const [priority, band] of this.#bands) {
       if (band.length === 0) this.#bands.delete(priority);
       else {
@@ -100,19 +109,32 @@ export class FlowController {
     return this.#inFlight;
   }
 
+  /** The per-flow ledger when `fairShareHoldback` is on (for /debug). */
+  get holdback(): FairShareHoldback | undefined {
+    return this.#holdback;
+  }
+
+  /** The holdback's reading of the active flows now, when it is on and the pool's capacity is known. */
+  shares(now: number = this.#now()): ShareReading | undefined {
+    return this.#holdback === undefined ? undefined : this.#shares(this.#holdback, this.#endpoints(), now);
+  }
+
   /**
    * Undefined: go now (nothing waits and the pool has room; no promise, no timer). Else a ticket whose `done`
    * settles at dispatch or rejects with the outcome to answer. Throws a FlowControlRejection when the band
-   * or global limits are full. Every request let through must be `release`d when it finishes.
+   * or global limits are full. Every request let through must be `release`d with its flow when it finishes.
    */
   admit(req: AdmitRequest): Ticket | undefined {
     const now = this.#now();
     const endpoints = this.#endpoints();
+    const hb = this.#holdback;
+    hb?.arrived(req, now);
     if (this.#length === 0) {
       const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight);
       this.lastReading = reading;
-      if (reading.open) {
+      if (reading.open && (hb === undefined || this.#shares(hb, endpoints, now)?.mayDispatch(req) !== false)) {
         this.#inFlight++;
+        hb?.dispatched(req, false);
         this.#events.left?.(this.pool, req, 'Dispatched', 0);
         return undefined;
       }
@@ -130,10 +152,13 @@ export class FlowController {
     t.model = req.model;
     t.target = req.target;
     band.add(t);
+    hb?.queued(t);
     if (this.#length === 0) this.#oldest = now;
     this.#length++;
     this.#bytes += t.bytes;
-    this.#schedule(DISPATCH_POLL_MS);
+    // With the holdback, the gate is often open while a held-back flood waits: a newcomer under its share
+    // goes at the next look, not after a poll.
+    this.#schedule(hb !== undefined ? 0 : DISPATCH_POLL_MS);
     return t;
   }
 
@@ -143,9 +168,13 @@ export class FlowController {
     this.#leave(t, rejectedContextCancelled(this.pool));
   }
 
-  /** A request let through finished: its slot frees, and waiting requests get a look at once. */
-  release(): void {
+  /**
+   * A request let through finished: its slot frees, and waiting requests get a look at once. `flow` is the
+   * request's flow key (its fairness ID and priority); the holdback's per-flow counts need it.
+   */
+  release(flow?: FlowRef): void {
     this.#inFlight--;
+    this.#holdback?.released(flow);
     if (this.#length > 0) this.#schedule(0);
   }
 
@@ -173,6 +202,7 @@ export class FlowController {
         this.#length--;
         this.#bytes -= t.bytes;
         this.#inFlight++;
+        this.#holdback?.dispatched(t, true);
         t.dispatch();
         this.#events.left?.(this.pool, t, 'Dispatched', this.#now() - t.enqueuedAt);
       }
@@ -203,6 +233,7 @@ export class FlowController {
 
   #leave(t: Ticket, why: FlowControlRejection): void {
     this.#bands.get(t.priority)?.remove(t);
+    this.#holdback?.unqueued(t);
     this.#length--;
     this.#bytes -= t.bytes;
     t.drop(why);
@@ -250,12 +281,16 @@ export class FlowController {
     this.lastReading = reading;
     let dispatched = false;
     if (reading.open && this.#length > 0) {
+      const hb = this.#holdback;
+      const shares = hb === undefined ? undefined : this.#shares(hb, endpoints, now);
+      const eligible = shares === undefined ? undefined : (f: FlowQueue): boolean => shares.mayDispatch(f);
       for (const band of this.#order) {
-        const t = band.take() as Ticket | undefined;
+        const t = band.take(eligible) as Ticket | undefined;
         if (!t) continue;
         this.#length--;
         this.#bytes -= t.bytes;
         this.#inFlight++;
+        hb?.dispatched(t, true);
         t.dispatch();
         this.#events.left?.(this.pool, t, 'Dispatched', now - t.enqueuedAt);
         dispatched = true;
@@ -264,6 +299,17 @@ export class FlowController {
     }
     this.#events.cycle?.(this.pool, (performance.now() - started) / 1000, reading);
     if (this.#length > 0) this.#schedule(dispatched ? 0 : DISPATCH_POLL_MS);
+  }
+
+  /** The pool's capacity in requests in flight: the concurrency detector's `maxConcurrency` x endpoints. */
+  #capacity(endpoints: readonly Endpoint[]): number | undefined {
+    const d = this.#config.detector;
+    return d.kind === 'concurrency' ? d.detector.maxConcurrency * endpoints.length : undefined;
+  }
+
+  #shares(hb: FairShareHoldback, endpoints: readonly Endpoint[], now: number): ShareReading | undefined {
+    const capacity = this.#capacity(endpoints);
+    return capacity === undefined ? undefined : hb.read(now, capacity);
   }
 
   /** TTLs: while the pool has endpoints, `defaultRequestTTL` (429); while it has none, `noEndpointRequestTTL` (503). */

@@ -60,14 +60,22 @@ export class PriorityBand {
     this.#bytes += r.bytes;
   }
 
-  /** Takes the next request by the fairness policy, then the chosen flow's ordering policy. */
-  take(): QueuedRequest | undefined {
+  /**
+   * Takes the next request by the fairness policy, then the chosen flow's ordering policy. With `eligible`, only
+   * among the flows it lets go (fairShareHoldback); undefined when none may.
+   */
+  take(eligible?: (flow: FlowQueue) => boolean): QueuedRequest | undefined {
     if (this.#length === 0) return undefined;
     if (this.#activeStale) {
       this.#active = [...this.#flows.values()];
       this.#activeStale = false;
     }
-    const flow = this.#turns.select(this.#active);
+    let flows = this.#active;
+    if (eligible !== undefined) {
+      flows = flows.filter(eligible);
+      if (flows.length === 0) return undefined;
+    }
+    const flow = this.#turns.select(flows);
     const r = flow.take()!;
     this.#counted(flow, r);
     return r;

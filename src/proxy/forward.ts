@@ -18,10 +18,10 @@ import { protocolMismatch } from '../upstream/protocol-mismatch.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
 import { ResponseTap } from '../observability/response-tap.js';
-import { Cancellation } from '../upstream/cancellation.js';
-import { admitToFlow, waitForDispatch } from '../flowcontrol/flow-admission.js';
 import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
+import { Cancellation } from '../upstream/cancellation.js';
+import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../flowcontrol/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
 export interface ForwardContext {
@@ -85,22 +85,18 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   try {
     // Flow control (featureGates: [flowControl]): the request waits for dispatch before the pick, so the pick is
     // late-bound. Off for every pool, this is one property read: no promise, no allocation.
-    const fc = ctx.state.flowControl;
-    if (fc !== undefined && fc.enabled && plan.external === undefined && plan.view !== undefined) {
-      const c = fc.controller(plan.view.key);
-      if (c !== undefined) {
-        queued = admitToFlow(c, plan, req.body?.length ?? 0, res);
-        if (queued !== undefined) {
-          queuedIn = c;
-          const dispatched = await waitForDispatch(queued, res, () => cancel.cause === 'client');
-          queued = undefined;
-          if (!dispatched) return;
-          // The pool's endpoints may have changed while it waited (a scale-up from zero).
-          if (plan.pin === undefined) plan.view = ctx.state.datastore.pool(plan.view.key) ?? plan.view;
-        }
-        flow = c;
-        if (cancel.cause === 'client') return;
+    const c = flowControllerFor(ctx.state.flowControl, plan);
+    if (c !== undefined) {
+      queued = admitToFlow(c, plan, req.body?.length ?? 0, res);
+      if (queued !== undefined) {
+        queuedIn = c;
+        const dispatched = await waitForDispatch(queued, res, () => cancel.cause === 'client');
+        queued = undefined;
+        if (!dispatched) return;
+        viewAfterWait(ctx.state.datastore, plan);
       }
+      flow = c;
+      if (cancel.cause === 'client') return;
     }
     // The pool's data producers (a tokenizer for precise prefix scoring) before the first pick; bounded, and a
     // promise only when a pool has them.
@@ -189,7 +185,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   } finally {
     if (deadline) clearTimeout(deadline);
     res.off('close', onClose);
-    if (flow !== undefined) flow.release();
+    if (flow !== undefined) releasePlan(flow, plan);
   }
 }
 

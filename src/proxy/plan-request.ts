@@ -34,7 +34,7 @@ export interface GatewayState {
   readonly datastore: Datastore;
   readonly strictAllowlist: boolean;
   readonly schedulers: PoolSchedulers;
-  /** Flow control's queues (src/flowcontrol); unset where requests are not queued (ext_proc, explain). */
+  /** Flow control's queues (src/flowcontrol), in serve and ext_proc; unset where requests are not queued (explain). */
   readonly flowControl?: FlowControl;
   /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
   readonly responses?: ResponseAffinity;
