@@ -16,20 +16,20 @@ import { failureModeOf } from '../epp/failure-mode.js';
 import { newSchedulingContext } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { GatewayError } from '../errors.js';
-import type { RequestRecord } from '../observability/request-record.js';
 import { forward, type ForwardContext, type ForwardRequest } from './forward.js';
 import type { Gateway } from './gateway.js';
 import type { PickOutcome, PickSource } from './pick-outcome.js';
-import type { GatewayState, RoutePlan } from './plan-request.js';
+import type { RoutePlan } from './plan-request.js';
 
 /**
  * Asks the pool's external picker, then forwards. Throws GatewayError for the client (503 under FailClose, 503
  * when the pool has no ready endpoint to offer the picker); the handler answers it.
  */
-export async function forwardViaExternalPicker(gw: Gateway, state: GatewayState, plan: RoutePlan, req: ForwardRequest, res: ServerResponse, record: RequestRecord | undefined): Promise<void> {
+export async function forwardViaExternalPicker(gw: Gateway, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
   const ref = plan.externalPicker!;
   const view = plan.view!;
-  const ctx: ForwardContext = { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, ...(record ? { record, observer: gw.options.observer! } : {}) };
+  const { state } = ctx;
+  const record = req.record;
   // The subset hint: the pool's endpoints fit to take a request (ready, not held out), whatever model they serve;
   // none is GIE's empty-hint case, answered here as the picker would (503) without asking it.
   const subset = eligibleEndpoints(view, { model: undefined }).map((ep) => ep.address);

@@ -24,16 +24,16 @@ import { Cancellation } from '../upstream/cancellation.js';
 import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../flowcontrol/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
+/** What forward needs of the gateway: one per configuration in force (Gateway.forwardContext), shared by its requests. */
 export interface ForwardContext {
-  state: GatewayState;
+  readonly state: GatewayState;
   /** Records each pick with its plugins' scores when enabled (`GET /debug/scheduling`). */
-  decisions?: DecisionLog;
-  upstream: Upstream;
-  maxAttempts: number;
-  log: Logger;
-  /** What the observers see of this request; set together with `observer`. */
-  record?: RequestRecord | undefined;
-  observer?: RequestObserver | undefined;
+  readonly decisions?: DecisionLog;
+  readonly upstream: Upstream;
+  readonly maxAttempts: number;
+  readonly log: Logger;
+  /** The gateway's observers (metrics, access log, traces, dashboard); each observed request brings its record. */
+  readonly observer?: RequestObserver;
 }
 
 export interface ForwardRequest {
@@ -45,6 +45,8 @@ export interface ForwardRequest {
   requestId: string;
   /** Headers the gateway adds to the upstream's answer (`x-ratelimit-*` with --api-keys), as a flat name/value list. */
   responseHeaders?: string[] | undefined;
+  /** What the observers see of this request: set exactly when the context has an observer. */
+  record?: RequestRecord | undefined;
 }
 
 /**
@@ -80,8 +82,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   // --api-keys: a stream that did not ask for usage asks for it upstream, so its tokens count; the client does not see it.
   const hideUsage = streamed && plan.tenant !== undefined && askForStreamUsage(req, plan.json);
   // What the observers see of the request; both set, or neither.
-  const r = ctx.record;
-  const observer = ctx.observer;
+  const r = req.record;
+  const observer = r === undefined ? undefined : ctx.observer;
   try {
     // Flow control (featureGates: [flowControl]): the request waits for dispatch before the pick, so the pick is
     // late-bound. Off for every pool, this is one property read: no promise, no allocation.

@@ -10,6 +10,7 @@ import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import { createHandler } from './handler.js';
+import type { ForwardContext } from './forward.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
 import { DEFAULT_CONNECTION_LIMITS, createLimitedServer, type ConnectionLimits } from './connection-limits.js';
 import { BodyBudget } from './body-budget.js';
@@ -134,6 +135,8 @@ export class Gateway {
   /** Queues of the pools whose EndpointPickerConfig has `featureGates: [flowControl]` (src/flowcontrol). */
   readonly flowControl = new FlowControl();
   #state: GatewayState | undefined;
+  /** What forward needs of the gateway with the state in force: built once per configuration, not per request. */
+  #forwardContext: ForwardContext | undefined;
   #shuttingDown = false;
 
   constructor(options: GatewayOptions) {
@@ -216,6 +219,11 @@ export class Gateway {
     return this.#state;
   }
 
+  /** Set with the state: forward's view of the gateway under the configuration in force. */
+  get forwardContext(): ForwardContext | undefined {
+    return this.#forwardContext;
+  }
+
   /**
    * Puts a snapshot in force: endpoints new to it are asked what they serve first, then pools and snapshot
    * are swapped together, so requests see either the old configuration or the new one, never a mix.
@@ -242,6 +250,8 @@ export class Gateway {
     this.externalPickers.retain(this.schedulers.externalPickerRefs());
     this.flowControl.reconcile(this.schedulers, this.datastore);
     this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, ...(this.responses ? { responses: this.responses } : {}) };
+    const o = this.options;
+    this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
     for (const ep of prepared.removed) {
       this.upstream.pools.release(ep.origin);
       this.schedulers.forget(ep.address);

@@ -86,6 +86,8 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   const isGet = method === 'GET' || method === 'HEAD';
   if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' }, id);
   const state = gw.state;
+  // Taken with the state: a configuration that comes into force while this request is read does not change it.
+  const forwarding = gw.forwardContext;
   if (isGet && path === '/readyz') {
     const details = gw.readiness();
     const extra = Object.keys(details).length > 0 ? { details } : {};
@@ -173,14 +175,9 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
   if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
   upstreamHeaders['x-forwarded-proto'] = 'http';
   // A pool another endpoint picker serves (its endpointPickerRef): that picker is asked over ext_proc first.
-  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, state, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId }, res, record);
+  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, record }, res);
 
-  await forward(
-    { state, decisions: gw.decisions, upstream: gw.upstream, maxAttempts: gw.options.maxAttempts, log: gw.options.log, record, observer: record ? observer : undefined },
-    plan,
-    { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit },
-    res,
-  );
+  await forward(forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit, record }, res);
 }
 
 /**
