@@ -17,7 +17,7 @@ import { newSchedulingContext } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { GatewayError } from '../errors.js';
 import { forward, type ForwardContext, type ForwardRequest } from './forward.js';
-import type { Gateway } from './gateway.js';
+import type { RequestHost } from './request-host.js';
 import type { PickOutcome, PickSource } from './pick-outcome.js';
 import type { RoutePlan } from './plan-request.js';
 
@@ -25,7 +25,7 @@ import type { RoutePlan } from './plan-request.js';
  * Asks the pool's external picker, then forwards. Throws GatewayError for the client (503 under FailClose, 503
  * when the pool has no ready endpoint to offer the picker); the handler answers it.
  */
-export async function forwardViaExternalPicker(gw: Gateway, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
+export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse): Promise<void> {
   const ref = plan.externalPicker!;
   const view = plan.view!;
   const { state } = ctx;
@@ -101,7 +101,7 @@ function applyRequestChanges(req: ForwardRequest, answer: Extract<PickerAnswer, 
 }
 
 /** The picker gave no decision: FailOpen forwards as infergate picks (its scheduler, the same eligible endpoints), FailClose refuses. */
-function pickerUnavailable(gw: Gateway, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse, e: PickerUnavailable): Promise<void> {
+function pickerUnavailable(gw: RequestHost, ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, res: ServerResponse, e: PickerUnavailable): Promise<void> {
   const ref = plan.externalPicker!;
   const key = plan.view!.key;
   const mode = failureModeOf(plan.view!.pool);

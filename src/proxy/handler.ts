@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError } from '../errors.js';
-import type { Gateway } from './gateway.js';
+import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
@@ -22,7 +22,7 @@ import { sendError, sendJson } from './send-error.js';
 import { admitRequest, tenantHeaders } from '../tenancy/tenancy-stage.js';
 import { LimitRefusal } from '../tenancy/tenancy.js';
 
-export function createHandler(gw: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
   return (req, res) => {
     // What metrics, the access log, traces and the dashboard see of this request; none of it without observers.
@@ -71,7 +71,7 @@ function observed(observer: RequestObserver, r: RequestRecord, res: ServerRespon
   observer.ended(r);
 }
 
-async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, seen: Observed): Promise<void> {
+async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse, seen: Observed): Promise<void> {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -184,7 +184,7 @@ async function handle(gw: Gateway, req: IncomingMessage, res: ServerResponse, se
  * How the body is taken in: a JSON body whose Content-Length fits the quick parse skips the lease and the work
  * slice (nothing to slice, nothing to wait for); any other is leased and parsed as it arrives.
  */
-function intakeOf(gw: Gateway, req: IncomingMessage, res: ServerResponse, parser: JsonBodyReader | undefined): BodySink {
+function intakeOf(gw: RequestHost, req: IncomingMessage, res: ServerResponse, parser: JsonBodyReader | undefined): BodySink {
   const declared = Number(req.headers['content-length']);
   if (parser && declared <= QUICK_JSON_MAX_BYTES) return smallBodyIntake(gw.bodyBudget, res, parser, declared);
   return bodyIntake(gw.bodyBudget, gw.workSlice, res, parser);
