@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const eps = Array.from({ length: ENDPOINTS }, (_, i) => endpoint(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).build());
   // Feeds as a running gateway has them (no sockets here), every one connected and trusted.
   view.sync(new Map(eps.map((e) => [e.address, { endpoint: '', owner: e }])));
-  for (const f of view.feeds()) f.stream.connected();
+  for (const f of view.feeds()) (f.stream as PodStream).connected();
   const podIds = eps.map((e) => view.index.podId(e.address));
   const apply = (pod: number, events: KvCacheEvent[]): void => view.ingestor.apply(pod, MODEL, { ts: 0, events, dataParallelRank: null }, () => undefined);
 

@@ -28,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     iterations: { type: 'string', default: '10000' },
     port: { type: 'string', default: '18044' },
+    octet: { type: 'string', default: '44' },
     serve: { type: 'boolean', default: false },
   },
 });
@@ -36,7 +37,9 @@ const INTERVAL = Number(values.interval);
 const SECONDS = Math.min(60, Number(values.seconds));
 const ITERATIONS = Number(values.iterations);
 const PORT = Number(values.port);
-const hostOf = (i: number): string => `127.0.44.${i + 1}`;
+/** The servers' loopback addresses: 127.0.OCTET.(i+1) (`--octet`, so parallel runs can keep apart). */
+const OCTET = Math.min(255, Math.max(1, Number(values.octet)));
+const hostOf = (i: number): string => `127.0.${OCTET}.${i + 1}`;
 const RESOLUTION_MS = 1;
 const FIXTURE = readFixture('vllm-recent.prom');
 
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
   const extracted = micros(() => extractEndpointMetrics(parsePrometheusText(FIXTURE, { keep: map.sampleNames }), map), ITERATIONS);
 
   // (b), (c): the servers in a child process, this process scraping.
-  const child = fork(process.argv[1]!, ['--serve', '--endpoints', String(ENDPOINTS), '--port', String(PORT)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(process.argv[1]!, ['--serve', '--endpoints', String(ENDPOINTS), '--port', String(PORT), '--octet', String(OCTET)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());

@@ -76,6 +76,7 @@ export function registerExtprocCommand(program: Command): void {
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
           ...(eppConfig ? { eppConfig } : {}),
           ...(tracing ? { tracing } : {}),
+          ...(flags.kvEventsIngestion !== undefined ? { kvEvents: { ingestion: flags.kvEventsIngestion } } : {}),
         });
         const p = running.ports;
         log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, admin: p.admin, tls: running.tls, config: flags.file ?? 'kubernetes' });

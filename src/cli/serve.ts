@@ -89,6 +89,7 @@ export function registerServeCommand(program: Command): void {
           ...(tracing ? { tracing } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
           ...(flags.eppServiceName !== undefined ? { eppServiceName: flags.eppServiceName } : {}),
+          ...(flags.kvEventsIngestion !== undefined ? { kvEvents: { ingestion: flags.kvEventsIngestion } } : {}),
         });
         log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
         onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);

@@ -1,6 +1,7 @@
 /** Flags `serve` and `extproc` share: how the config is read, how models and metrics are learnt, logging. */
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_KV_EVENTS_INGESTION, KV_EVENTS_INGESTION_MODES, type KvEventsIngestion } from '../kvevents/kv-events-hub.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
@@ -33,6 +34,7 @@ export interface SharedFlags extends KubeFlags {
   allowEmptyConfig?: boolean;
   configSettlePeriod: number;
   maxEndpointLossPercent: number;
+  kvEventsIngestion?: KvEventsIngestion;
 }
 
 /** The flags of what the gateway exposes beside inference: debug output and vLLM's admin endpoints (issue #10). */
@@ -55,7 +57,13 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--config-settle-period <ms>', 'how long a configuration change that removes too much must stay in place before it applies; /readyz shows it meanwhile', intFlag(0), DEFAULT_SETTLE_PERIOD_MS)
     .option('--max-endpoint-loss-percent <n>', 'with -f: hold back a change that takes away more than this share of the routable endpoints (ready pod x targetPort of routed pools); 100 turns the rule off', intFlag(0, 100), DEFAULT_MAX_ENDPOINT_LOSS_PERCENT)
     .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP/HTTP to this collector (a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
+    .option('--kv-events-ingestion <where>', `where the precise prefix plugins' KV events are read, decoded and hashed: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_KV_EVENTS_INGESTION})`, kvEventsIngestionFlag)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
+}
+
+function kvEventsIngestionFlag(v: string): KvEventsIngestion {
+  if (!(KV_EVENTS_INGESTION_MODES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${KV_EVENTS_INGESTION_MODES.join(', ')}, got "${v}"`);
+  return v as KvEventsIngestion;
 }
 
 /** Tracing from `--otlp-endpoint` and the OTEL_* variables (undefined: off), its warnings logged; exit 2 on a bad URL. */

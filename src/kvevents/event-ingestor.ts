@@ -2,13 +2,13 @@
  * Applies decoded KV-event batches to the block index, as llm-d's `kvevents.Pool` does: `BlockStored` recomputes
  * request keys from the event's tokens (chained on the parent's request key) and maps each engine hash to them;
  * `BlockRemoved` evicts through that map; `AllBlocksCleared` drops everything of the pod. Pure computation over the
- * index, no sockets and no clock: the piece that moves to a worker thread if ingestion ever has to leave the
- * request thread (it would then post index operations instead of calling the index).
+ * index, no sockets and no clock. On the request thread it writes to the block index; in the ingestion worker it
+ * writes to an IndexOpEncoder (index-ops.ts), whose ops the request thread then applies.
  */
-import type { BlockIndex } from './block-index.js';
 import { tierOf } from './block-index.js';
 import type { BlockKey, BlockKeyHasher } from './block-key.js';
 import { EngineKeyMap, hashHalves } from './engine-key-map.js';
+import type { IndexWriter } from './index-ops.js';
 import type { BlockRemovedEvent, BlockStoredEvent, KvEventBatch } from './wire-format.js';
 
 /** What ingestion skipped and why: bounded, metric-label-safe names. */
@@ -28,13 +28,13 @@ export interface IngestorOptions {
 
 export class KvEventIngestor {
   readonly hasher: BlockKeyHasher;
-  readonly index: BlockIndex;
+  readonly index: IndexWriter;
   /** Engine hash -> request keys, for every pod. */
   readonly engine: EngineKeyMap;
   /** Per pod: the cache kind of each hybrid-allocator group, learned from the stores that name it. */
   readonly #groups = new Map<number, Map<number, string>>();
 
-  constructor(hasher: BlockKeyHasher, index: BlockIndex, opts: IngestorOptions) {
+  constructor(hasher: BlockKeyHasher, index: IndexWriter, opts: IngestorOptions) {
     this.hasher = hasher;
     this.index = index;
     this.engine = new EngineKeyMap(opts.engineCapacity);

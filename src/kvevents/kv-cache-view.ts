@@ -1,61 +1,24 @@
 /**
  * What the gateway knows of the pods' KV caches under one setting (block size, seed, index bounds, ports): the
- * block index, the ingestor that feeds it, and one feed per pod (its subscription and stream state). Plugins look
- * up a request's keys here, learn which pods' views are trusted, and add speculative entries.
+ * block index and one feed per pod. Plugins look up a request's keys here, learn which pods' views are trusted,
+ * and add speculative entries, all synchronously on the request thread. The events that fill the index are read,
+ * decoded and hashed either here (in-thread) or in the ingestion worker, which posts index writes back.
  */
 import type { Logger } from '../observability/logger.js';
 import { BlockIndex, TIER_SPECULATIVE, type LookupResult } from './block-index.js';
 import { BlockKeyHasher, type BlockKeys } from './block-key.js';
-import { KvEventIngestor, type IngestProblem } from './event-ingestor.js';
+import { KvEventIngestor } from './event-ingestor.js';
+import { applyIndexOps } from './index-ops.js';
+import type { FeedStatus } from './ingest-protocol.js';
+import type { IngestWorker, WorkerView } from './ingest-worker-client.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
-import { PodStream, type PodStreamOptions, type StreamProblem, type UntrustedReason } from './pod-stream.js';
-import { parseKvEventTopic, type DecodedKvEventBatch } from './wire-format.js';
-import { ZmqSubscription, type FrameHandler, type ReplayLimiter, type SubscriptionOptions } from './zmq-subscription.js';
+import { PodFeed, StreamMirror, type FeedTarget } from './pod-feed.js';
+import { PodFeeds, type FeedProblem, type FeedReporter } from './pod-feeds.js';
+import type { PodStreamOptions, UntrustedReason } from './pod-stream.js';
+import type { ReplayLimiter, SubscriptionOptions } from './zmq-subscription.js';
 
-/** Where a pod's events come from. */
-export interface FeedTarget {
-  /** `tcp://ip:port` of its PUB socket; empty when it only reaches us through a bound socket (central mode). */
-  readonly endpoint: string;
-  readonly replayEndpoint?: string;
-  /** The caller's object for the pod (the gateway's Endpoint), handed back by `ownerOf`: found by identity, not by name. */
-  readonly owner?: object;
-}
-
-export type FeedProblem = StreamProblem | IngestProblem;
-
-/** One pod's feed: its stream, its subscription, and what went wrong, for metrics. */
-export class PodFeed {
-  readonly address: string;
-  readonly podId: number;
-  readonly target: FeedTarget;
-  readonly stream: PodStream;
-  subscription: ZmqSubscription | undefined;
-  /** The caller's object for the pod, as of the last sync. */
-  owner: object | undefined;
-  /** Occurrences of each problem since the feed started. */
-  readonly problems = new Map<FeedProblem, number>();
-  readonly zmqErrors = new Map<string, number>();
-  reconnectAttempts = 0;
-  /** The model of the last topic seen (replies of an older vLLM's replay carry no topic). */
-  model: string | null = null;
-  readonly #logged = new Set<FeedProblem>();
-
-  constructor(address: string, podId: number, target: FeedTarget, stream: (feed: PodFeed) => PodStream) {
-    this.address = address;
-    this.podId = podId;
-    this.target = target;
-    this.owner = target.owner;
-    this.stream = stream(this);
-  }
-
-  /** Counts a problem; true the first time it is seen for this pod (log it then, once). */
-  count(p: FeedProblem, n = 1): boolean {
-    this.problems.set(p, (this.problems.get(p) ?? 0) + n);
-    if (this.#logged.has(p)) return false;
-    this.#logged.add(p);
-    return true;
-  }
-}
+export { PodFeed, type FeedTarget } from './pod-feed.js';
+export type { FeedProblem } from './pod-feeds.js';
 
 export interface KvCacheViewOptions {
   log: Logger;
@@ -63,21 +26,27 @@ export interface KvCacheViewOptions {
   stream?: Partial<PodStreamOptions>;
   subscription?: Partial<SubscriptionOptions>;
   now?: () => number;
+  /** Ingest in this worker instead of on the calling thread (`stream`, `subscription`, `now` then go unused). */
+  worker?: IngestWorker;
 }
 
 /** How often the set of untrusted pods is recomputed at most (ms): trust changes on a scale of seconds. */
 const TRUST_REFRESH_MS = 50;
 
-export class KvCacheView {
+export class KvCacheView implements WorkerView {
   readonly settings: KvEventsSettings;
   readonly hasher: BlockKeyHasher;
   readonly index: BlockIndex;
+  /** In-thread ingestion into the index (also what tests and benchmarks feed batches to directly). */
   readonly ingestor: KvEventIngestor;
   readonly #o: KvCacheViewOptions;
   readonly #now: () => number;
   readonly #feeds = new Map<string, PodFeed>();
-  /** The bound socket of central mode, and the pods (by topic) it has heard from. */
-  #bound: ZmqSubscription | undefined;
+  /** In-thread: by index pod id. In the worker: by feed id. */
+  readonly #byKey = new Map<number, PodFeed>();
+  /** In-thread ingestion; undefined when the worker ingests. */
+  readonly #local: PodFeeds | undefined;
+  readonly #worker: { client: IngestWorker; id: number } | undefined;
   #untrusted = new Map<string, UntrustedReason>();
   #trustCheckedAt = -Infinity;
   readonly #speculative: { at: number; podId: number; address: string; keys: BlockKeys }[] = [];
@@ -91,10 +60,17 @@ export class KvCacheView {
     this.hasher = new BlockKeyHasher(settings);
     this.index = new BlockIndex({ capacity: settings.capacity, podsPerKey: settings.podsPerKey, tierWeights: settings.tierWeights });
     this.ingestor = new KvEventIngestor(this.hasher, this.index, { engineCapacity: settings.capacity });
+    if (options.worker) this.#worker = { client: options.worker, id: options.worker.register(this) };
+    else this.#local = new PodFeeds(settings, this.ingestor, this.#localReporter(), { limiter: options.limiter, ...(options.stream ? { stream: options.stream } : {}), ...(options.subscription ? { subscription: options.subscription } : {}), now: this.#now });
   }
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Where events are decoded: `worker` or `in-thread`. */
+  get ingestion(): 'worker' | 'in-thread' {
+    return this.#worker ? 'worker' : 'in-thread';
   }
 
   feeds(): IterableIterator<PodFeed> {
@@ -167,59 +143,122 @@ export class KvCacheView {
       if (!f) this.#addFeed(address, target);
       else f.owner = target.owner;
     }
-    if (this.settings.zmqEndpoint !== '' && !this.#bound) this.#bindCentral();
+    this.refreshBaseModels();
     this.#trustCheckedAt = -Infinity;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const subs = [...this.#feeds.values()].flatMap((f) => (f.subscription ? [f.subscription] : []));
-    if (this.#bound) subs.push(this.#bound);
     this.#trustCheckedAt = -Infinity;
-    await Promise.allSettled(subs.map((s) => s.close()));
+    if (this.#worker) this.#worker.client.unregister(this.#worker.id);
+    await this.#local?.close();
   }
+
+  // ------------------------------------------------------------------ worker mode (WorkerView)
+
+  /** @internal Index writes the worker posted. */
+  applyOps(ops: Int32Array): void {
+    if (this.#closed) return;
+    applyIndexOps(ops, this.index, (feed) => this.#byKey.get(feed)?.podId ?? -1);
+  }
+
+  /** @internal A feed's state as the worker posted it. */
+  applyStatus(s: FeedStatus): void {
+    const f = this.#byKey.get(s.feed);
+    if (!f || this.#closed) return;
+    const m = f.stream as StreamMirror;
+    m.messages = s.messages;
+    m.lastMessageAt = s.lastMessageAt;
+    if (m.reason !== (s.untrusted ?? undefined)) this.#trustCheckedAt = -Infinity;
+    m.reason = s.untrusted ?? undefined;
+    f.subscribed = s.subscribed;
+    for (const [p, n, detail] of s.problems ?? []) this.#problem(f, p, detail, n);
+    for (const [op, n, message] of s.zmqErrors ?? []) this.#zmqError(f, op, message, n);
+    f.reconnectAttempts += s.reconnects ?? 0;
+  }
+
+  /** @internal The worker died: the pods' entries may miss removals, and nothing arrives until it is back. */
+  workerLost(): void {
+    for (const f of this.#feeds.values()) {
+      (f.stream as StreamMirror).reason = 'disconnected';
+      f.subscribed = false;
+      this.index.clearPod(f.podId);
+    }
+    this.#trustCheckedAt = -Infinity;
+  }
+
+  /** @internal A new worker: every feed is subscribed again (its stream starts over, replayed if it can be). */
+  resubscribe(): void {
+    if (!this.#worker || this.#closed) return;
+    for (const f of this.#feeds.values()) this.#worker.client.add(this.#worker.id, f.feedId, f.address, f.target, f.baseModel);
+  }
+
+  /** @internal Tells the worker of each pod's base model when it changed (its GET /v1/models answered since). */
+  refreshBaseModels(): void {
+    if (!this.#worker || this.#closed) return;
+    for (const f of this.#feeds.values()) {
+      const model = baseModelOf(f.owner);
+      if (model === f.baseModel) continue;
+      f.baseModel = model;
+      this.#worker.client.baseModel(f.feedId, model);
+    }
+  }
+
+  // ------------------------------------------------------------------ feeds
 
   #addFeed(address: string, target: FeedTarget): PodFeed {
     const podId = this.index.podId(address);
-    const feed = new PodFeed(address, podId, target, (f) => new PodStream(this.#sinkFor(f), { ...this.#o.stream, replay: target.replayEndpoint !== undefined }, this.#now));
-    this.#feeds.set(address, feed);
-    if (target.endpoint !== '') {
-      const sub = new ZmqSubscription({ endpoint: target.endpoint, ...(target.replayEndpoint ? { replayEndpoint: target.replayEndpoint } : {}), topicFilter: this.settings.topicFilter }, feed.stream, this.#o.limiter, {
-        ...this.#o.subscription,
-        onError: (op, e) => this.#zmqError(feed, op, e),
-        onReconnectAttempt: () => feed.reconnectAttempts++,
-      });
-      feed.subscription = sub;
-      sub.start().catch((e: unknown) => this.#zmqError(feed, 'connect', e));
+    let feed: PodFeed;
+    if (this.#worker) {
+      const { client, id } = this.#worker;
+      const feedId = client.feedId();
+      feed = new PodFeed(address, podId, feedId, target, new StreamMirror(() => client.expect(feedId), this.#now()));
+      feed.baseModel = baseModelOf(target.owner);
+      this.#byKey.set(feedId, feed);
+      this.#feeds.set(address, feed);
+      client.add(id, feedId, address, target, feed.baseModel);
+      feed.subscribed = target.endpoint !== '';
+    } else {
+      const local = this.#local!;
+      const stream = local.add(podId, address, target, () => baseModelOf(this.#byKey.get(podId)?.owner));
+      feed = new PodFeed(address, podId, -1, target, stream);
+      this.#byKey.set(podId, feed);
+      this.#feeds.set(address, feed);
+      feed.subscribed = local.subscribed(podId);
     }
     return feed;
   }
 
   #removeFeed(f: PodFeed): void {
     this.#feeds.delete(f.address);
-    void f.subscription?.close();
+    if (this.#worker) {
+      this.#byKey.delete(f.feedId);
+      this.#worker.client.remove(f.feedId);
+    } else {
+      this.#byKey.delete(f.podId);
+      this.#local?.remove(f.podId);
+    }
     // The pod left (or moved): what it held is gone with it.
     this.index.removePod(f.address);
-    this.ingestor.clearPod(f.podId);
   }
 
-  /** The stream's side effects for one pod: ingestion, clearing, replay, and problem counting. */
-  #sinkFor(feed: PodFeed): ConstructorParameters<typeof PodStream>[0] {
+  /** In-thread: the feeds' reports, straight to the pods' counters and the log. */
+  #localReporter(): FeedReporter {
     return {
-      apply: (topic: string | null, batch: DecodedKvEventBatch) => {
-        if (topic !== null) feed.model = parseKvEventTopic(topic)?.model ?? null;
-        // A replay reply carries no topic: before the pod's first live message, its blocks are keyed by the base
-        // model the pod serves (its GET /v1/models), so a restarted gateway learns what the pods already hold.
-        const model = feed.model ?? baseModelOf(feed.owner);
-        this.ingestor.apply(feed.podId, model, batch, (p) => this.#problem(feed, p, 'events skipped'));
+      problem: (pod, p, detail, n) => {
+        const f = this.#byKey.get(pod);
+        if (f) this.#problem(f, p, detail, n);
       },
-      clear: () => this.ingestor.clearPod(feed.podId),
-      replay: (from: number) => {
-        if (feed.subscription) feed.subscription.replay(from);
-        else queueMicrotask(() => feed.stream.replayEnd(false));
+      zmqError: (pod, op, e) => {
+        const f = this.#byKey.get(pod);
+        if (f) this.#zmqError(f, op, (e as Error)?.message ?? String(e), 1);
       },
-      problem: (p: StreamProblem, detail: string, n = 1) => this.#problem(feed, p, detail, n),
+      reconnectAttempt: (pod) => {
+        const f = this.#byKey.get(pod);
+        if (f) f.reconnectAttempts++;
+      },
+      bindFailed: (endpoint, e) => this.#o.log.error(`cannot bind the KV-event socket ${endpoint}`, { error: (e as Error)?.message ?? String(e) }),
     };
   }
 
@@ -229,36 +268,10 @@ export class KvCacheView {
     }
   }
 
-  #zmqError(feed: PodFeed, op: string, e: unknown): void {
-    feed.zmqErrors.set(op, (feed.zmqErrors.get(op) ?? 0) + 1);
-    if ((feed.zmqErrors.get(op) ?? 0) === 1) this.#o.log.warn(`KV events from ${feed.address}: ZMQ ${op} failed`, { endpoint: feed.address, zmq: feed.target.endpoint, error: (e as Error)?.message ?? String(e) });
-  }
-
-  /** llm-d's central mode: the gateway binds `zmqEndpoint`, pods connect, the topic names the pod. */
-  #bindCentral(): void {
-    const handler: FrameHandler = {
-      replaying: false,
-      connected: () => undefined,
-      disconnected: () => undefined,
-      replayReply: () => undefined,
-      replayEnd: () => undefined,
-      live: (frames) => {
-        const topic = frames.length === 3 ? parseKvEventTopic(Buffer.from(frames[0]!).toString('utf8')) : null;
-        const feed = topic ? this.#feedOfTopicPod(topic.pod) : undefined;
-        // Messages of pods not in any pool that uses these settings (or unreadable topics) have nowhere to go.
-        if (feed) feed.stream.live(frames);
-      },
-    };
-    this.#bound = new ZmqSubscription({ endpoint: this.settings.zmqEndpoint, topicFilter: this.settings.topicFilter, bind: true }, handler, this.#o.limiter, this.#o.subscription);
-    this.#bound.start().catch((e: unknown) => this.#o.log.error(`cannot bind the KV-event socket ${this.settings.zmqEndpoint}`, { error: (e as Error).message }));
-  }
-
-  /** The feed a central-mode topic's pod names: `ip:port` as an endpoint address, or a bare IP. */
-  #feedOfTopicPod(pod: string): PodFeed | undefined {
-    const exact = this.#feeds.get(pod);
-    if (exact) return exact;
-    for (const f of this.#feeds.values()) if (f.address.startsWith(`${pod}:`)) return f;
-    return undefined;
+  #zmqError(feed: PodFeed, op: string, message: string, n: number): void {
+    const was = feed.zmqErrors.get(op) ?? 0;
+    feed.zmqErrors.set(op, was + n);
+    if (was === 0) this.#o.log.warn(`KV events from ${feed.address}: ZMQ ${op} failed`, { endpoint: feed.address, zmq: feed.target.endpoint, error: message });
   }
 
   #expire(now: number): void {

@@ -1,28 +1,49 @@
 /**
  * The process's KV-event subscriptions: one view (index + feeds) per distinct setting, shared by every plugin
  * instance with that setting (pools, config reloads), synced to the endpoints of the pools that use it. Owned by
- * the gateway; plugins built by `explain` or `validate` never see it, so they open no socket.
+ * the gateway; plugins built by `explain` or `validate` never see it, so they open no socket. Events are ingested
+ * in one worker thread for every view (the default) or on the request thread (`ingestion: 'in-thread'`).
  */
 import type { Logger } from '../observability/logger.js';
+import { IngestWorker } from './ingest-worker-client.js';
 import { KvCacheView, type FeedTarget } from './kv-cache-view.js';
 import { settingsKey, type KvEventsSettings } from './kv-events-settings.js';
 import type { PodStreamOptions } from './pod-stream.js';
 import { ReplayLimiter, type SubscriptionOptions } from './zmq-subscription.js';
 
+/** Where KV events are read, decoded and hashed (`--kv-events-ingestion`). */
+export type KvEventsIngestion = 'worker' | 'in-thread';
+export const KV_EVENTS_INGESTION_MODES: readonly KvEventsIngestion[] = ['worker', 'in-thread'];
+export const DEFAULT_KV_EVENTS_INGESTION: KvEventsIngestion = 'worker';
+
 export interface KvEventsHubOptions {
   log: Logger;
   /** Stream tuning (recovery time, flood limits); the defaults suit production, tests shorten them. */
   stream?: Partial<PodStreamOptions>;
-  subscription?: Partial<SubscriptionOptions>;
+  subscription?: Partial<Omit<SubscriptionOptions, 'onError' | 'onReconnectAttempt'>>;
+  /** Default `worker`: off the request thread, which keeps only the index and applies the worker's writes. */
+  ingestion?: KvEventsIngestion;
+  /** The worker's first restart delay after it died (ms; tests shorten it). */
+  workerRestartMs?: number;
 }
 
 export class KvEventsHub {
   readonly #o: KvEventsHubOptions;
   readonly #limiter = new ReplayLimiter();
   readonly #views = new Map<string, KvCacheView>();
+  #worker: IngestWorker | undefined;
 
   constructor(options: KvEventsHubOptions) {
     this.#o = options;
+  }
+
+  get ingestion(): KvEventsIngestion {
+    return this.#o.ingestion ?? DEFAULT_KV_EVENTS_INGESTION;
+  }
+
+  /** The ingestion worker, once a view needed it. */
+  get worker(): IngestWorker | undefined {
+    return this.#worker;
   }
 
   /** The view of these settings, made (without any subscription yet) on first use. */
@@ -30,7 +51,10 @@ export class KvEventsHub {
     const key = settingsKey(settings);
     let v = this.#views.get(key);
     if (!v) {
-      v = new KvCacheView(settings, { log: this.#o.log, limiter: this.#limiter, ...(this.#o.stream ? { stream: this.#o.stream } : {}), ...(this.#o.subscription ? { subscription: this.#o.subscription } : {}) });
+      const o = this.#o;
+      const tuning = { ...(o.stream ? { stream: o.stream } : {}), ...(o.subscription ? { subscription: o.subscription } : {}) };
+      if (this.ingestion === 'worker') this.#worker ??= new IngestWorker({ log: o.log, tuning, ...(o.workerRestartMs !== undefined ? { restartMs: o.workerRestartMs } : {}) });
+      v = new KvCacheView(settings, { log: o.log, limiter: this.#limiter, ...tuning, ...(this.#worker ? { worker: this.#worker } : {}) });
       this.#views.set(key, v);
     }
     return v;
@@ -56,5 +80,6 @@ export class KvEventsHub {
     const views = [...this.#views.values()];
     this.#views.clear();
     await Promise.allSettled(views.map((v) => v.close()));
+    await this.#worker?.close();
   }
 }

@@ -17,6 +17,8 @@ export class KvTestPublisher {
   readonly #buffer: { seq: number; payload: Buffer }[] = [];
   #seq = 0;
   #loop: Promise<void>;
+  /** Batches kept for replay at most (vLLM's `buffer_steps`, default 10,000); the oldest go first. */
+  maxBuffered = Infinity;
 
   private constructor(endpoint: string, replayEndpoint: string, topic: string, pub: Publisher, router: Router) {
     this.endpoint = endpoint;
@@ -55,6 +57,8 @@ export class KvTestPublisher {
   async publishPayload(payload: Buffer): Promise<number> {
     const seq = this.#seq++;
     this.#buffer.push({ seq, payload });
+    // Trimmed in chunks, so a long stream does not shift the array on every batch.
+    if (this.#buffer.length > this.maxBuffered + 1024) this.#buffer.splice(0, this.#buffer.length - this.maxBuffered);
     await this.#pub?.send([this.topic, encodeSeq(seq), payload]);
     return seq;
   }

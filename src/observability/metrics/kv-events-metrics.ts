@@ -44,7 +44,7 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
       help: alpha('Number of ZMQ subscribers currently managed, including those retrying a failed connection'),
       collect: (emit) => {
         let n = 0;
-        for (const f of feeds()) if (f.subscription) n++;
+        for (const f of feeds()) if (f.subscribed) n++;
         emit(n);
       },
     }),
@@ -77,6 +77,12 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
         const now = Date.now();
         for (const f of feeds()) emit(Math.max(0, (now - f.stream.lastMessageAt) / 1000), f.address);
       },
+    }),
+    new CollectedFamily({
+      type: 'counter',
+      name: 'infergate_kv_events_worker_restarts_total',
+      help: 'Times the KV-event ingestion worker thread died and was restarted (--kv-events-ingestion worker); each is logged as an error, and the pods are scored on the approximate view until their streams are back.',
+      collect: (emit) => emit(hub()?.worker?.restarts ?? 0),
     }),
     new CollectedFamily({
       type: 'gauge',

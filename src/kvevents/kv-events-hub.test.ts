@@ -1,0 +1,166 @@
+/**
+ * The hub with ingestion in a worker thread (the default), against real ZMQ publishers on loopback: blocks reach
+ * the request thread's index, problems are counted and logged once, a worker that dies is restarted (the gateway
+ * never goes down with it), and closing the hub ends the worker.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { KvTestPublisher } from '../../test/helpers/kv-test-publisher.js';
+import { waitFor } from '../../test/helpers/fleet.js';
+import { createLogger } from '../observability/logger.js';
+import { encodeSeq, type BlockStoredEvent } from './wire-format.js';
+import { IngestWorker } from './ingest-worker-client.js';
+import { KvEventsHub, type KvEventsIngestion } from './kv-events-hub.js';
+import { defaultKvEventsSettings } from './kv-events-settings.js';
+import type { KvCacheView } from './kv-cache-view.js';
+
+const MODEL = 'm';
+const BS = 16;
+const PUB_PORT = 5557;
+const REPLAY_PORT = 5559;
+const hosts = ['127.0.117.21', '127.0.117.22'];
+const pubs: KvTestPublisher[] = [];
+let hashes = 1n << 50n;
+
+before(async () => {
+  for (const h of hosts) pubs.push(await KvTestPublisher.start(h, PUB_PORT, REPLAY_PORT, MODEL));
+});
+
+after(async () => {
+  for (const p of pubs) await p.close();
+});
+
+function stored(tokens: number[]): BlockStoredEvent {
+  const n = Math.floor(tokens.length / BS);
+  return { type: 'BlockStored', blockHashes: Array.from({ length: n }, () => hashes++), parentBlockHash: null, tokenIds: tokens.slice(0, n * BS), blockSize: BS, loraId: null, medium: 'GPU', loraName: null, extraKeys: null, groupIdx: null, kvCacheSpecKind: null, kvCacheSpecSlidingWindow: null };
+}
+
+const tokens = (seed: number, blocks: number): number[] => Array.from({ length: blocks * BS }, (_, i) => 1 + ((seed * 7919 + i * 31) % 50_000));
+
+/** Leading blocks of `t` the view believes the pod at `address` holds. */
+function held(view: KvCacheView, address: string, t: number[]): number {
+  const r = view.lookup(view.hasher.keys(t, MODEL));
+  for (let i = 0; i < r.size; i++) if (view.addressOf(r.pods[i]!) === address) return r.matched[i]!;
+  return 0;
+}
+
+async function hubWith(ingestion: KvEventsIngestion, logs: string[]): Promise<{ hub: KvEventsHub; view: KvCacheView; address: (i: number) => string }> {
+  const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000, silentAfterRequests: 2, silentMs: 300 } });
+  const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+  const address = (i: number): string => `${hosts[i]}:8000`;
+  // The owner lists the pod's one base model: replayed stores (no topic) are keyed by it.
+  const owner = { models: new Map([[MODEL, { parent: null }]]) };
+  view.sync(new Map(pubs.map((p, i) => [address(i), { endpoint: p.endpoint, replayEndpoint: p.replayEndpoint, owner }])));
+  assert.ok(await waitFor(() => view.untrusted().size === 0, 10_000), `subscribed: ${JSON.stringify([...view.untrusted()])}`);
+  // The SUB sockets' subscriptions reach the publishers a moment after they connect.
+  await new Promise((r) => setTimeout(r, 300));
+  return { hub, view, address };
+}
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: stored blocks reach the index; bad input is counted and logged once per pod`, async () => {
+    const logs: string[] = [];
+    const { hub, view, address } = await hubWith(ingestion, logs);
+    try {
+      assert.equal(view.ingestion, ingestion);
+      const t = tokens(1, 6);
+      await pubs[0]!.publish([stored(t)]);
+      assert.ok(await waitFor(() => held(view, address(0), t) === 6), 'the stored blocks are in the index');
+      assert.equal(held(view, address(1), t), 0);
+      await pubs[1]!.raw([pubs[1]!.topic, encodeSeq(pubs[1]!.next)]);
+      await pubs[1]!.raw([pubs[1]!.topic, encodeSeq(pubs[1]!.next)]);
+      const f = view.feed(address(1))!;
+      assert.ok(await waitFor(() => f.problems.get('frame-count') === 2), 'both counted');
+      assert.ok(await waitFor(() => f.stream.untrusted() === 'recovering'), 'distrusted after bad input');
+      assert.equal(logs.filter((l) => l.includes(address(1)) && l.includes('frame-count')).length, 1, 'logged once');
+      assert.ok(f.subscribed);
+      assert.ok(view.feed(address(0))!.stream.messages >= 1);
+      assert.ok(await waitFor(() => f.stream.untrusted() === undefined), 'recovers');
+    } finally {
+      await hub.close();
+    }
+  });
+}
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: requests that must make a pod store blocks, and no event, mark it silent until its next event`, async () => {
+    const { hub, view, address } = await hubWith(ingestion, []);
+    try {
+      const f = view.feed(address(0))!;
+      for (let i = 0; i < 3; i++) view.expectEvents(address(0));
+      assert.ok(await waitFor(() => f.stream.untrusted() === 'silent', 5000), 'silent');
+      assert.ok(await waitFor(() => f.problems.get('silent') === 1));
+      const t = tokens(4, 2);
+      await pubs[0]!.publish([stored(t)]);
+      assert.ok(await waitFor(() => f.stream.untrusted() === undefined && held(view, address(0), t) === 2), 'trusted again with its next event');
+    } finally {
+      await hub.close();
+    }
+  });
+}
+
+test('worker: a worker that dies is restarted; meanwhile the pods are distrusted and their entries dropped', async () => {
+  const logs: string[] = [];
+  const { hub, view, address } = await hubWith('worker', logs);
+  try {
+    const t = tokens(2, 4);
+    await pubs[0]!.publish([stored(t)]);
+    assert.ok(await waitFor(() => held(view, address(0), t) === 4));
+    hub.worker!.crashForTest();
+    assert.ok(await waitFor(() => hub.worker!.restarts === 1), 'the exit is seen');
+    assert.ok(logs.some((l) => l.includes('ERROR') && l.includes('ingestion worker exited')), 'and reported');
+    assert.equal(held(view, address(0), t), 0, 'entries that may miss removals are dropped');
+    assert.ok(await waitFor(() => hub.worker!.running && view.untrusted().size === 0, 10_000), 'restarted, and the pods subscribed again');
+    // The new worker replays the publisher's buffer (a proactive replay), then follows the live stream.
+    assert.ok(await waitFor(() => held(view, address(0), t) === 4, 10_000), 'the replay brings the blocks back');
+    await new Promise((r) => setTimeout(r, 300));
+    const t2 = tokens(3, 5);
+    await pubs[1]!.publish([stored(t2)]);
+    assert.ok(await waitFor(() => held(view, address(1), t2) === 5), 'live events flow again');
+  } finally {
+    await hub.close();
+  }
+  assert.equal(hub.worker!.running, false, 'closing the hub ends the worker');
+});
+
+test('worker: a worker that cannot start is reported and retried, never thrown', async () => {
+  const logs: string[] = [];
+  const w = new IngestWorker({ log: createLogger('warn', (l) => logs.push(l)), restartMs: 20, url: new URL('./no-such-worker.js', import.meta.url) });
+  try {
+    assert.ok(await waitFor(() => w.restarts >= 2), 'retried with backoff');
+    assert.ok(logs.some((l) => l.includes('ingestion worker')));
+  } finally {
+    await w.close();
+  }
+  assert.equal(w.running, false);
+});
+
+test('worker: closing the hub closes the worker and its sockets', async () => {
+  const { hub } = await hubWith('worker', []);
+  const worker = hub.worker!;
+  assert.ok(worker.running);
+  await hub.close();
+  assert.equal(worker.running, false);
+  // Closing twice is harmless.
+  await hub.close();
+});
+
+test('worker: a process that exits without closing the hub exits with its own code (the worker closes its sockets first)', async () => {
+  const { spawn } = await import('node:child_process');
+  const hub = new URL('./kv-events-hub.js', import.meta.url).href;
+  const settings = new URL('./kv-events-settings.js', import.meta.url).href;
+  const logger = new URL('../observability/logger.js', import.meta.url).href;
+  const code = `
+    import { KvEventsHub } from '${hub}';
+    import { defaultKvEventsSettings } from '${settings}';
+    import { createLogger } from '${logger}';
+    const hub = new KvEventsHub({ log: createLogger('silent') });
+    const view = hub.view(defaultKvEventsSettings());
+    view.sync(new Map([['${hosts[0]}:8000', { endpoint: '${pubs[0]!.endpoint}' }]]));
+    setTimeout(() => process.exit(7), 500);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(exit, 7, `exit code 7, not an abort: ${err}`);
+});
