@@ -9,6 +9,7 @@ import { defaultKvEventsSettings } from '../../kvevents/kv-events-settings.js';
 import { ReplayLimiter } from '../../kvevents/zmq-subscription.js';
 import { createLogger } from '../../observability/logger.js';
 import type { BlockStoredEvent } from '../../kvevents/wire-format.js';
+import type { PodStream } from '../../kvevents/pod-stream.js';
 import { PrecisePrefixCacheProducer } from './precise-prefix-cache-producer.js';
 import { PrecisePrefixCacheScorer } from './precise-prefix-cache-scorer.js';
 import { PrefixCacheScorer } from './prefix-cache-scorer.js';
@@ -58,8 +59,8 @@ describe('precise-prefix-cache-producer + prefix-cache-scorer', () => {
     const t = setup();
     t.store(b, 4);
     t.view.sync(new Map(EPS.map((e) => [e.address, { endpoint: '' }])));
-    t.view.feed(a.address)!.stream.connected();
-    t.view.feed(c.address)!.stream.connected();
+    (t.view.feed(a.address)!.stream as PodStream).connected();
+    (t.view.feed(c.address)!.stream as PodStream).connected();
     // b is still "connecting": its precise 4 of 4 is not used; the approximate view knows nothing yet.
     assert.deepEqual(t.cycle(c), [0, 0, 0]);
     // c was picked: the approximate view now believes c holds the prompt, but c is trusted: its precise view (0) wins.
