@@ -8,6 +8,14 @@
  *
  *   npx tsc -p . && node dist/bench/scenarios/precise-prefix.js [--quick] [--seconds 30] [--rate 12] [--out DIR]
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
+ *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
+ *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10]
+ *
+ * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
+ * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
+ * open-loop rate until approximate no longer sustains it (sustain.ts) and compares TTFT p90 at the highest rate it
+ * did; `closed-loop` runs `--concurrency` users that each send their next request when the last one finished and
+ * compares the output tokens/s each picker achieves; `pressure` runs both.
  *
  * About 7 minutes by default; --quick (8 s measured per run, 2 warm-up requests per group) about 3. Described,
  * with figures, in docs/benchmarks.md.
@@ -28,6 +36,10 @@ import { startNginxBalancer } from './lib/nginx-balancer.js';
 import { hitRate, readPrefixCounters } from './lib/sim-prefix-stats.js';
 import { measureFootprint, type Footprint } from './lib/kv-footprint.js';
 import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
+import { closedLoopTable, pressureTargets, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
+import { sampleQueues } from './lib/queue-sampler.js';
+import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
+import type { Load } from '../../src/bench/run-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,8 +57,21 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '1,2,3' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string' },
+    mode: { type: 'string', default: 'table' },
+    'sweep-rates': { type: 'string', default: '12,18,24,30,36,42' },
+    concurrency: { type: 'string' },
+    'min-served-ratio': { type: 'string', default: String(DEFAULT_MIN_SERVED_RATIO) },
+    'loopback-octet': { type: 'string', default: '107' },
+    'prefill-time-per-token': { type: 'string', default: '0.1' },
+    itl: { type: 'string', default: '10' },
   },
 });
+const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
+const MODE = MODES.find((m) => m === values.mode);
+if (MODE === undefined) throw new Error(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`);
+const SWEEP_RATES = values['sweep-rates']!.split(',').map(Number).sort((a, b) => a - b);
+const MIN_SERVED_RATIO = Number(values['min-served-ratio']);
+const OCTET = Number(values['loopback-octet']);
 const QUICK = values.quick === true;
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds ?? (QUICK ? 8 : 30));
@@ -56,15 +81,22 @@ const GROUPS = Number(values.groups);
 const KV_DEMAND = Number(values['kv-demand']);
 const REPLICAS = values.replicas!.split(',').map(Number);
 const SEED = Number(values.seed);
+// Closed loop: 40 users by default, 8 per pod of the default five: enough to keep the pods' batches busy while
+// this 2-CPU host (which also runs the gateway, nginx and the client) is not yet what limits the rate.
+const CONCURRENCY = Number(values.concurrency ?? 40);
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const BLOCK_SIZE = 16;
 const PORT = 18900;
 const GATEWAY_PORT = 18901;
 const KV_PORT = 5557;
 const REPLAY_PORT = 5559;
-// Loopback octets of this scenario: pods on 127.0.107.x, the balancer and gateway replicas on 127.0.108.x.
-const BALANCER = `127.0.108.1:${PORT}`;
-const pods = Array.from({ length: PODS }, (_, i) => ({ name: `llama-${i}`, ip: `127.0.107.${i + 2}` }));
+// Startup waits: on a shared 2-CPU machine five simulators and a gateway can take well over 15 s to answer.
+const READY_MS = 90_000;
+// Loopback octets of this scenario: pods on 127.0.107.x, the balancer and gateway replicas on 127.0.108.x
+// (--loopback-octet N: 127.0.N.x and 127.0.N+1.x).
+const FRONT = `127.0.${OCTET + 1}`;
+const BALANCER = `${FRONT}.1:${PORT}`;
+const pods = Array.from({ length: PODS }, (_, i) => ({ name: `llama-${i}`, ip: `127.0.${OCTET}.${i + 2}` }));
 const BACKENDS = pods.map((p) => `${p.ip}:${PORT}`);
 const ORIGINS = BACKENDS.map((b) => `http://${b}`);
 const EPP_CONFIGS = new URL('../../../bench/scenarios/epp-configs/', import.meta.url);
@@ -78,13 +110,14 @@ const EPP_CONFIG: Record<Exclude<Picker, 'round-robin'>, string | undefined> = {
 };
 
 /**
- * Simulated engine costs per pod, as the scheduling scenario's: 10^4 prefill tokens/s (0.1 ms per uncached
- * token, 2,048 tokens a step), a 10 ms decode step growing to 20 ms at a full batch of 32. The KV cache is
- * sized at run time from the workload's measured token footprint (see kv-footprint.ts).
+ * Simulated engine costs per pod, by default the scheduling scenario's: 10^4 prefill tokens/s (0.1 ms per
+ * uncached token, 2,048 tokens a step), a 10 ms decode step growing to 20 ms at a full batch of 32
+ * (`--prefill-time-per-token`, `--itl`). The KV cache is sized at run time from the workload's measured token
+ * footprint (see kv-footprint.ts).
  */
 function simArgs(kvBlocks: number, ip: string): string[] {
   return [
-    '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', '0.1', '--itl', '10',
+    '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', values['prefill-time-per-token']!, '--itl', values.itl!,
     '--time-factor-under-load', '2', '--ttft', '0', '--kv-cache-size', String(kvBlocks), '--block-size', String(BLOCK_SIZE), '--seed', values.seed!,
     '--kv-events-config',
     JSON.stringify({ enable_kv_cache_events: true, publisher: 'zmq', endpoint: `tcp://*:${KV_PORT}`, replay_endpoint: `tcp://*:${REPLAY_PORT}`, topic: `kv@${ip}:${PORT}@${MODEL}` }),
@@ -107,58 +140,107 @@ function workload(): Workload {
 async function startRun(picker: Picker, replicas: number, kvBlocks: number, fleetDir: string): Promise<void> {
   await stopAll();
   for (const p of pods) startNode(CLI, ['sim', '--model', MODEL, '--host', p.ip, '--port', String(PORT), '--pod-name', p.name, ...simArgs(kvBlocks, p.ip)]);
-  await Promise.all(ORIGINS.map((o) => waitForUrl(`${o}/health`)));
+  await Promise.all(ORIGINS.map((o) => waitForUrl(`${o}/health`, READY_MS)));
   if (picker === 'round-robin') {
     startNginxBalancer({ listen: BALANCER, upstreams: BACKENDS, markServedEndpoint: true });
-    await waitForUrl(`http://${BALANCER}/health`);
+    await waitForUrl(`http://${BALANCER}/health`, READY_MS);
     return;
   }
   const file = EPP_CONFIG[picker];
   const config = file === undefined ? [] : ['--epp-config', fileURLToPath(new URL(file, EPP_CONFIGS))];
-  const gateways = Array.from({ length: replicas }, (_, i) => `127.0.108.${i + 2}:${GATEWAY_PORT}`);
+  const gateways = Array.from({ length: replicas }, (_, i) => `${FRONT}.${i + 2}:${GATEWAY_PORT}`);
   for (const g of gateways) {
     const [host, port] = g.split(':') as [string, string];
     startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, '--admin-port', '0', '--log-level', 'warn', ...config]);
   }
-  await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`)));
+  await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`, READY_MS)));
   startNginxBalancer({ listen: BALANCER, upstreams: gateways });
-  await waitForUrl(`http://${BALANCER}/readyz`);
+  await waitForUrl(`http://${BALANCER}/readyz`, READY_MS);
 }
 
-async function runOne(picker: Picker, replicas: number, footprint: Footprint, fleetDir: string): Promise<PreciseRun> {
-  const label = picker === 'round-robin' ? 'round-robin (nginx -> pods)' : `${picker}, ${replicas} gateway${replicas > 1 ? 's' : ''}`;
+/**
+ * One run on fresh pods and a fresh front: a warm-up at the run's rate (open loop at `RATE` before a closed
+ * loop), then `SECONDS` measured, with the pods' queues sampled and, in open loop, the sends clocked.
+ */
+async function runOne(picker: Picker, replicas: number, footprint: Footprint, fleetDir: string, load: Load = { kind: 'open', rate: RATE }): Promise<PressureRun> {
+  const front = picker === 'round-robin' ? 'round-robin (nginx -> pods)' : `${picker}, ${replicas} gateway${replicas > 1 ? 's' : ''}`;
+  const label = MODE === 'table' ? front : `${front}, ${load.kind === 'open' ? `${load.rate} req/s` : `${load.concurrency} users`}`;
   process.stderr.write(`${label}...\n`);
   await startRun(picker, replicas, footprint.kvBlocksPerPod, fleetDir);
   const url = `http://${BALANCER}`;
   const warmup = WARMUP_PER_GROUP * GROUPS;
+  const warmupRate = load.kind === 'open' ? load.rate : RATE;
   // Not measured: fills the caches and the indexes as steady traffic would. Bounded by the count.
-  await runBench({ url, workload: workload(), load: { kind: 'open', rate: RATE }, maxRequests: warmup, durationS: (2 * warmup) / RATE, graceS: 60, seed: SEED + 1000, verifyRouting: false });
+  await runBench({ url, workload: workload(), load: { kind: 'open', rate: warmupRate }, maxRequests: warmup, durationS: (2 * warmup) / warmupRate, graceS: 60, seed: SEED + 1000, verifyRouting: false });
   const before = await readPrefixCounters(ORIGINS);
-  const result = await runBench({ url, label, workload: workload(), load: { kind: 'open', rate: RATE }, maxRequests: Math.ceil(RATE * SECONDS), durationS: SECONDS, graceS: 60, seed: SEED, verifyRouting: false });
-  const run: PreciseRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)) };
-  process.stderr.write(`  ${result.successes}/${result.requests} ok, TTFT p50/p90 ${result.ttft.p50.toFixed(0)}/${result.ttft.p90.toFixed(0)} ms, ${result.outputTokensPerS.toFixed(0)} output tok/s, hits ${(100 * run.prefixHitRate).toFixed(1)}%\n`);
+  const queues = sampleQueues(ORIGINS);
+  const clock = new SendClock();
+  // Closed loop: bounded by time; the count only caps a runaway (every user answered in under a millisecond).
+  const maxRequests = load.kind === 'open' ? Math.ceil(load.rate * SECONDS) : load.concurrency * 1000;
+  const result = await runBench({ url, label, workload: clock.wrap(workload()), load, maxRequests, durationS: SECONDS, graceS: 60, seed: SEED, verifyRouting: false });
+  const run: PressureRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)), queues: await queues.stop() };
+  if (load.kind === 'open') {
+    run.rate = load.rate;
+    run.timing = { sent: result.requests, successes: result.successes, windowS: clock.windowS, durationS: result.durationS };
+    run.sustained = sustains(run.timing, MIN_SERVED_RATIO);
+  } else run.concurrency = load.concurrency;
+  const waiting = run.queues.meanWaiting.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
+  process.stderr.write(
+    `  ${result.successes}/${result.requests} ok, TTFT p50/p90 ${result.ttft.p50.toFixed(0)}/${result.ttft.p90.toFixed(0)} ms, ${result.rps.toFixed(1)} req/s, ${result.outputTokensPerS.toFixed(0)} output tok/s, ` +
+      `hits ${(100 * run.prefixHitRate).toFixed(1)}%, mean waiting ${waiting.toFixed(1)}${run.sustained === undefined ? '' : `, sustained ${run.sustained ? 'yes' : 'no'}`}\n`,
+  );
   return run;
+}
+
+/**
+ * The open-loop sweep: at each rate, ascending, approximate then precise on fresh pods; stops after the first
+ * rate approximate does not sustain (that rate's precise run is kept: it shows what precise does past
+ * approximate's limit).
+ */
+async function sweep(footprint: Footprint, fleetDir: string): Promise<PressureRun[]> {
+  const runs: PressureRun[] = [];
+  for (const rate of SWEEP_RATES) {
+    const approximate = await runOne('approximate', 1, footprint, fleetDir, { kind: 'open', rate });
+    runs.push(approximate, await runOne('precise', 1, footprint, fleetDir, { kind: 'open', rate }));
+    if (approximate.sustained !== true) break;
+  }
+  return runs;
+}
+
+async function closedLoop(footprint: Footprint, fleetDir: string): Promise<PressureRun[]> {
+  const load: Load = { kind: 'closed', concurrency: CONCURRENCY };
+  return [await runOne('approximate', 1, footprint, fleetDir, load), await runOne('precise', 1, footprint, fleetDir, load)];
 }
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   const footprint = await measureFootprint({
-    cli: CLI, model: MODEL, host: '127.0.107.250', port: PORT, blockSize: BLOCK_SIZE, workload: workload(), groups: GROUPS, users: Number(values.users), pods: PODS, demand: KV_DEMAND,
+    cli: CLI, model: MODEL, host: `127.0.${OCTET}.250`, port: PORT, blockSize: BLOCK_SIZE, workload: workload(), groups: GROUPS, users: Number(values.users), pods: PODS, demand: KV_DEMAND,
   });
   process.stderr.write(`KV footprint ${footprint.blocks} blocks; ${footprint.kvBlocksPerPod} blocks per pod (${PODS} pods): demand ${(100 * footprint.demand).toFixed(1)}% of the fleet's cache\n`);
   const dir = await mkdtemp(join(tmpdir(), 'infergate-precise-'));
   await writeFile(join(dir, 'fleet.yaml'), [...pods.map((p) => podYaml(p.name, p.ip, { app: 'llama' })), poolYaml('llama', { app: 'llama' }, PORT), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'));
   const runs: PreciseRun[] = [];
+  const swept: PressureRun[] = [];
+  const closed: PressureRun[] = [];
   try {
-    runs.push(await runOne('round-robin', 0, footprint, dir));
-    runs.push(await runOne('load-only', 1, footprint, dir));
-    for (const n of REPLICAS) {
-      runs.push(await runOne('approximate', n, footprint, dir));
-      runs.push(await runOne('precise', n, footprint, dir));
+    if (MODE === 'table') {
+      runs.push(await runOne('round-robin', 0, footprint, dir));
+      runs.push(await runOne('load-only', 1, footprint, dir));
+      for (const n of REPLICAS) {
+        runs.push(await runOne('approximate', n, footprint, dir));
+        runs.push(await runOne('precise', n, footprint, dir));
+      }
     }
+    if (MODE === 'sweep' || MODE === 'pressure') swept.push(...(await sweep(footprint, dir)));
+    if (MODE === 'closed-loop' || MODE === 'pressure') closed.push(...(await closedLoop(footprint, dir)));
   } finally {
     await stopAll();
     await rm(dir, { recursive: true, force: true });
+  }
+  if (MODE !== 'table') {
+    report(footprint, swept, closed, t0);
+    return;
   }
   const summary = [
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens, ${RATE} req/s (Poisson); ` +
@@ -177,6 +259,31 @@ async function main(): Promise<void> {
   if (values.out) {
     writeReport(values.out, 'precise-prefix', runs.map((r) => r.result));
     writeFileSync(join(values.out, 'precise-prefix-summary.md'), `# precise-prefix: summary\n\n${summary}\n`);
+  }
+}
+
+function shape(footprint: Footprint): string {
+  return (
+    `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
+    `${PODS} simulated pods with KV events, prefill ${values['prefill-time-per-token']} ms per uncached token, decode step ${values.itl} ms (x2 at a full batch), KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+    `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run.`
+  );
+}
+
+/** The pressure modes' output: the sweep's and the closed loop's tables, and the one-replica target. */
+function report(footprint: Footprint, swept: readonly PressureRun[], closed: readonly PressureRun[], t0: number): void {
+  const results = [...swept, ...closed].map((r) => r.result);
+  const parts = [shape(footprint), ''];
+  if (swept.length > 0) {
+    parts.push(`Open-loop sweep (Poisson), sustained = every request answered and served / offered >= ${MIN_SERVED_RATIO}:`, '', sweepTable(swept, BACKENDS), '');
+  }
+  if (closed.length > 0) parts.push(`Closed loop: ${CONCURRENCY} users, each sending its next request when its last one finished:`, '', closedLoopTable(closed, BACKENDS), '');
+  parts.push('Target (issue #14, one replica under KV pressure):', '', ...pressureTargets(swept, closed).map((v) => `- ${v}`), '', `Wall time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
+  const summary = parts.join('\n');
+  console.log(`\n${toMarkdownTable(results)}\n\n${summary}`);
+  if (values.out) {
+    writeReport(values.out, `precise-prefix-${MODE}`, results);
+    writeFileSync(join(values.out, `precise-prefix-${MODE}-summary.md`), `# precise-prefix --mode ${MODE}: summary\n\n${summary}\n`);
   }
 }
 

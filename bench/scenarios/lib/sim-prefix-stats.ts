@@ -7,7 +7,8 @@ export interface PrefixCounters {
   hits: number;
 }
 
-function counter(text: string, name: string): number {
+/** The sum of every series of metric `name` in a Prometheus text exposition. */
+export function sumSeries(text: string, name: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
@@ -24,8 +25,8 @@ function counter(text: string, name: string): number {
 export async function readPrefixCounters(origins: readonly string[]): Promise<PrefixCounters> {
   const texts = await Promise.all(origins.map(async (o) => (await fetch(`${o}/metrics`)).text()));
   return {
-    queries: texts.reduce((s, t) => s + counter(t, 'vllm:prefix_cache_queries_total'), 0),
-    hits: texts.reduce((s, t) => s + counter(t, 'vllm:prefix_cache_hits_total'), 0),
+    queries: texts.reduce((s, t) => s + sumSeries(t, 'vllm:prefix_cache_queries_total'), 0),
+    hits: texts.reduce((s, t) => s + sumSeries(t, 'vllm:prefix_cache_hits_total'), 0),
   };
 }
 
