@@ -68,6 +68,7 @@ export function registerExtprocCommand(program: Command): void {
           strictAllowlist: flags.strictAllowlist === true,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
+          ...(flags.metricsScraping !== undefined ? { metricsScraping: flags.metricsScraping } : {}),
           configEdits: configEditsOf(flags),
           log,
           ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),

@@ -72,6 +72,7 @@ export function registerServeCommand(program: Command): void {
           maxResponseIds: flags.maxResponseIds,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
+          ...(flags.metricsScraping !== undefined ? { metricsScraping: flags.metricsScraping } : {}),
           debugDecisions: flags.debugDecisions,
           debugShowRequestIds: flags.debugShowRequestIds === true,
           allowAdminPaths: flags.allowAdminPaths ?? [],

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_KV_EVENTS_INGESTION, KV_EVENTS_INGESTION_MODES, type KvEventsIngestion } from '../kvevents/kv-events-hub.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
+import { DEFAULT_METRICS_SCRAPING, METRICS_SCRAPING_MODES, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag, listFlag } from './parse-flags.js';
@@ -25,6 +26,7 @@ export interface SharedFlags extends KubeFlags {
   gatewayName?: string;
   modelsRefreshInterval: number;
   refreshMetricsInterval: number;
+  metricsScraping?: MetricsScraping;
   eppConfig?: string;
   logLevel: LogLevel;
   otlpEndpoint?: string;
@@ -52,6 +54,7 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
     .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
     .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
+    .option('--metrics-scraping <where>', `where the endpoints' /metrics are fetched, parsed and read: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_METRICS_SCRAPING}); see docs/benchmarks.md`, metricsScrapingFlag)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
     .option('--allow-empty-config', 'apply at once a configuration change that empties the configuration, removes every InferencePool or HTTPRoute, too many endpoints or a deleted file\'s objects, and accept files left empty (default: hold it back for --config-settle-period)')
     .option('--config-settle-period <ms>', 'how long a configuration change that removes too much must stay in place before it applies; /readyz shows it meanwhile', intFlag(0), DEFAULT_SETTLE_PERIOD_MS)
@@ -59,6 +62,11 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP/HTTP to this collector (a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
     .option('--kv-events-ingestion <where>', `where the precise prefix plugins' KV events are read, decoded and hashed: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_KV_EVENTS_INGESTION})`, kvEventsIngestionFlag)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
+}
+
+function metricsScrapingFlag(v: string): MetricsScraping {
+  if (!(METRICS_SCRAPING_MODES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${METRICS_SCRAPING_MODES.join(', ')}, got "${v}"`);
+  return v as MetricsScraping;
 }
 
 function kvEventsIngestionFlag(v: string): KvEventsIngestion {

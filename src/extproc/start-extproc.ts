@@ -10,6 +10,7 @@ import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
+import type { MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
 import { secretReader } from '../config/kube/read-secret.js';
@@ -64,6 +65,8 @@ export interface ExtprocOptions {
   gatewayName?: string;
   modelsRefreshMs: number;
   refreshMetricsIntervalMs: number;
+  /** `--metrics-scraping`, as `serve`; default DEFAULT_METRICS_SCRAPING. */
+  metricsScraping?: MetricsScraping;
   eppConfig?: ConfigText;
   debounceMs?: number;
   /** Files only: how long files must stay unchanged before a reload reads them (default 300 ms). */
@@ -146,6 +149,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     strictAllowlist: opts.strictAllowlist,
     modelsRefreshMs: opts.modelsRefreshMs,
     refreshMetricsIntervalMs: opts.refreshMetricsIntervalMs,
+    ...(opts.metricsScraping ? { metricsScraping: opts.metricsScraping } : {}),
     debugDecisions: 0,
     log,
     ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),

@@ -5,7 +5,7 @@ import type { ConfigSnapshot } from '../config/snapshot.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
-import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
+import { DEFAULT_METRICS_SCRAPING, MetricsScraper, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestObserver } from '../observability/request-record.js';
@@ -45,6 +45,8 @@ export interface GatewayOptions {
   modelsRefreshMs: number;
   /** How often each endpoint's /metrics is scraped (ms); llm-d's --refresh-metrics-interval. */
   refreshMetricsIntervalMs: number;
+  /** Where the /metrics GETs and parsing run (`--metrics-scraping`); default DEFAULT_METRICS_SCRAPING. */
+  metricsScraping?: MetricsScraping;
   /** Upstream timeouts of pools whose annotations do not set them (the flags); unset fields keep their defaults. */
   timeouts?: Partial<UpstreamTimeouts>;
   /** Outlier detection of pools whose annotations do not set it (the flags); unset fields keep their defaults. */
@@ -170,6 +172,8 @@ export class Gateway {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       timeoutMs: options.metricsTimeoutMs,
       auth: this.upstream.credentials,
+      scraping: options.metricsScraping ?? DEFAULT_METRICS_SCRAPING,
+      log: options.log,
       onError: (ep, msg) => (ep.metricsRefused !== 0 ? refusedLog('metrics scrape')(ep, msg) : options.log.debug('metrics scrape failed', { endpoint: ep.address, error: msg })),
     });
     this.jsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.jsonLimits };

@@ -1,19 +1,23 @@
-/** Scrapes every endpoint's /metrics every few tens of ms into `ep.metrics`, one request per endpoint at a time. */
-import { Agent } from 'undici';
+/** Scrapes every endpoint's /metrics every few tens of ms into `ep.metrics`, one request per endpoint at a time, here or in a worker thread. */
 import type { Datastore } from '../datastore/datastore.js';
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EngineMetricMap } from './engine-metrics.js';
 import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } from './engine-metrics.js';
-import { extractEndpointMetrics } from './extract-endpoint-metrics.js';
-import { getText } from './get-text.js';
-import { parsePrometheusText } from './prometheus-parser.js';
+import { readEndpointMetrics, ScrapeAgents, SCRAPE_ACCEPT, type ScrapeJob, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { ScrapeWorker } from './scrape-worker-client.js';
 import { isStale } from './staleness.js';
 import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
-import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
-import { h2cOptions } from '../../upstream/h2c.js';
-import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
+import { refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
+import type { Logger } from '../../observability/logger.js';
 
-const ACCEPT = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
+/** Where the GETs, parsing and extraction run (`--metrics-scraping`); scheduling and results stay on the request thread. */
+export type MetricsScraping = 'worker' | 'in-thread';
+export const METRICS_SCRAPING_MODES: readonly MetricsScraping[] = ['worker', 'in-thread'];
+/**
+ * The gateway's default (`serve`, `extproc`): bench/metrics-scrape.ts measured the request thread's CPU for scraping
+ * at about a quarter of in-thread's at 8 and at 100 endpoints (docs/benchmarks.md, "Metrics scraping cost").
+ */
+export const DEFAULT_METRICS_SCRAPING: MetricsScraping = 'worker';
 
 export interface MetricsScraperOptions {
   /** How often each endpoint is scraped (ms); llm-d's `--refresh-metrics-interval`, default 50. */
@@ -41,9 +45,17 @@ export interface MetricsScraperOptions {
    * open, but a pod behind an authenticating proxy (kube-rbac-proxy) or another engine may guard it.
    */
   auth?: EndpointAuth;
+  /**
+   * `in-thread` (the default here; the gateway's is its flag's) or `worker`: the GETs, the text parse and the
+   * extraction in a worker thread (scrape-worker.ts), which needs `log` for its failures.
+   */
+  scraping?: MetricsScraping;
+  log?: Logger;
+  /** The worker's first restart delay after it died (ms; tests shorten it). */
+  workerRestartMs?: number;
 }
 
-export const DEFAULT_METRICS_SCRAPER_OPTIONS: Omit<MetricsScraperOptions, 'engines' | 'onError' | 'auth'> = {
+export const DEFAULT_METRICS_SCRAPER_OPTIONS: Omit<MetricsScraperOptions, 'engines' | 'onError' | 'auth' | 'scraping' | 'log' | 'workerRestartMs'> = {
   refreshMetricsIntervalMs: 50,
   timeoutMs: 1000,
   path: '/metrics',
@@ -62,11 +74,9 @@ export interface ScrapeStats {
 export class MetricsScraper {
   readonly options: MetricsScraperOptions;
   #store: Datastore;
-  // One connection per pod is enough with one scrape in flight, and keep-alive saves a handshake per scrape.
-  // Idle sockets are dropped before uvicorn's 5 s keep-alive (vLLM's server) closes them under us.
-  #agent = new Agent({ keepAliveTimeout: 4_000, connections: 1 });
-  /** For endpoints of `appProtocol: kubernetes.io/h2c` pools; made on first use. */
-  #h2cAgent: Agent | undefined;
+  /** In-thread mode's connections; undefined in worker mode, where the worker holds them. */
+  #agents: ScrapeAgents | undefined;
+  #worker: ScrapeWorker | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pending = new Map<Endpoint, Promise<void>>();
   #closed: Promise<void> | undefined;
@@ -88,6 +98,20 @@ export class MetricsScraper {
     }
     // About 10 ms between slots at the default 50 ms; never more than 10 slots.
     this.#slotCount = Math.max(1, Math.min(10, Math.round(interval / 10)));
+    if (this.options.scraping === 'worker') {
+      if (!this.options.log) throw new TypeError('worker scraping needs a log for the worker\'s failures');
+      this.#worker = new ScrapeWorker({ log: this.options.log, engines: this.options.engines, ...(this.options.workerRestartMs !== undefined ? { restartMs: this.options.workerRestartMs } : {}) });
+    } else this.#agents = new ScrapeAgents();
+  }
+
+  /** Where scrapes run. */
+  get scraping(): MetricsScraping {
+    return this.#worker ? 'worker' : 'in-thread';
+  }
+
+  /** The scraping worker (worker mode), for its restart count and tests. */
+  get worker(): ScrapeWorker | undefined {
+    return this.#worker;
   }
 
   get stats(): ScrapeStats {
@@ -129,10 +153,10 @@ export class MetricsScraper {
     this.#timer = undefined;
   }
 
-  /** Stops, waits for scrapes in flight, then closes the connections; idempotent. */
+  /** Stops, waits for scrapes in flight, then closes the connections (and the worker); idempotent. */
   close(): Promise<void> {
     this.stop();
-    this.#closed ??= Promise.allSettled(this.#pending.values()).then(() => Promise.all([this.#agent.close(), this.#h2cAgent?.close()])).then(() => undefined);
+    this.#closed ??= Promise.allSettled(this.#pending.values()).then(() => Promise.all([this.#agents?.close(), this.#worker?.close()])).then(() => undefined);
     return this.#closed;
   }
 
@@ -164,54 +188,47 @@ export class MetricsScraper {
   async #scrape(ep: Endpoint): Promise<void> {
     const { path, timeoutMs, maxBodyBytes } = this.options;
     this.#stats.scrapes++;
+    let outcome: ScrapeOutcome;
     try {
-      const map = this.#engineOf(ep);
-      // The pod's answer must count every request the gateway sent it a while ago and has not had answered.
+      const engine = this.#engineOf(ep);
+      // The pod's answer must count every request the gateway sent it a while ago and has not had answered. The
+      // mark is made here, on the request thread that counts requests, before the job can reach a worker: the
+      // GET always leaves after it, so a request counted as sent before the scrape was.
       metricsScrapeStarted(ep, Date.now());
-      // vLLM's prometheus_client answers OpenMetrics if asked; ask for the classic text format.
       const auth = this.options.auth?.headersFor(ep);
-      const agent = ep.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 1, ...h2cOptions(undefined) })) : this.#agent;
-      const res = await getText(agent, ep.origin, path, { timeoutMs, maxBytes: maxBodyBytes, headers: auth ? { ...ACCEPT, ...auth } : ACCEPT });
-      if (isAuthRefusal(res.statusCode)) throw new RefusedError(res.statusCode);
-      if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
-      const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
-      ep.metrics = { ...reading, updatedAt: Date.now() };
+      const job: ScrapeJob = { origin: ep.origin, path, h2c: ep.h2c, engine, timeoutMs, maxBytes: maxBodyBytes, headers: auth ? { ...SCRAPE_ACCEPT, ...auth } : { ...SCRAPE_ACCEPT } };
+      outcome = await (this.#worker ? this.#worker.read(job) : readEndpointMetrics(job, this.#agents!, this.options.engines));
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      outcome = { ok: false, refused: 0, why: `${err.code ?? err.name}: ${err.message}` };
+    }
+    if (outcome.ok) {
+      ep.metrics = { ...outcome.reading, updatedAt: outcome.at };
       metricsScraped(ep);
       ep.metricsError = undefined;
       ep.metricsRefused = 0;
-    } catch (e) {
-      this.#stats.failures++;
-      ep.metricsFailures++;
-      const err = e as Error & { code?: string };
-      const why = err.name === 'TimeoutError' ? err.message : (protocolMismatch(err, ep.h2c) ?? `${err.code ?? err.name}: ${err.message}`);
-      const url = `${ep.origin}${path}`;
-      ep.metricsRefused = e instanceof RefusedError ? e.status : 0;
-      const message = e instanceof RefusedError ? (this.options.auth?.refused(ep, url, e.status) ?? refusalMessage(url, e.status, undefined, undefined)) : `GET ${url} failed: ${why}`;
-      // The old metrics stay while they are recent (one failed scrape of a busy pod is no news); past the
-      // staleness threshold they are dropped, so scorers rank the endpoint as unknown (worst) instead of
-      // trusting a dead pod's last good numbers forever.
-      if (ep.metrics && isStale(ep, Date.now())) ep.metrics = undefined;
-      const changed = ep.metricsError !== message;
-      ep.metricsError = message;
-      if (changed) this.options.onError?.(ep, message);
+      return;
     }
+    this.#stats.failures++;
+    ep.metricsFailures++;
+    const url = `${ep.origin}${path}`;
+    ep.metricsRefused = outcome.refused;
+    const message = outcome.refused !== 0 ? (this.options.auth?.refused(ep, url, outcome.refused) ?? refusalMessage(url, outcome.refused, undefined, undefined)) : `GET ${url} failed: ${outcome.why}`;
+    // The old metrics stay while they are recent (one failed scrape of a busy pod is no news); past the
+    // staleness threshold they are dropped, so scorers rank the endpoint as unknown (worst) instead of
+    // trusting a dead pod's last good numbers forever.
+    if (ep.metrics && isStale(ep, Date.now())) ep.metrics = undefined;
+    const changed = ep.metricsError !== message;
+    ep.metricsError = message;
+    if (changed) this.options.onError?.(ep, message);
   }
 
-  #engineOf(ep: Endpoint): EngineMetricMap {
+  /** The endpoint's engine, by name; throws when no metric map has that name. */
+  #engineOf(ep: Endpoint): string {
     const engine = engineTypeOf(ep, this.options.defaultEngine);
-    const map = this.options.engines.get(engine);
-    if (!map) {
+    if (!this.options.engines.has(engine)) {
       throw new Error(`pod ${ep.podKey} is labelled ${ENGINE_TYPE_LABEL}=${engine}, but no engine metrics config is named ${engine}; known: ${[...this.options.engines.keys()].join(', ')}`);
     }
-    return map;
-  }
-}
-
-/** A 401 or 403 from /metrics: reported with the key that was sent and what to set, not as a bare status. */
-class RefusedError extends Error {
-  readonly status: number;
-  constructor(status: number) {
-    super(`answered ${status}`);
-    this.status = status;
+    return engine;
   }
 }

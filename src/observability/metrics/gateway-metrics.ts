@@ -21,6 +21,7 @@ import { register, type Collectable } from './family.js';
 import { infoFamilies } from './info-metrics.js';
 import { KubeCollector } from './kube-collector.js';
 import { kvEventsFamilies } from './kv-events-metrics.js';
+import { metricsScrapingFamilies, type ScrapingSource } from './metrics-scraping-metrics.js';
 import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { PoolCollector } from './pool-collector.js';
@@ -43,6 +44,8 @@ export interface MetricsSources {
   plugins?: { kvEvents: KvEventsHub };
   /** Flow control's queues (src/flowcontrol). */
   flowControl?: FlowControl;
+  /** The endpoint /metrics scraper (src/epp/metrics/metrics-scraper.ts): its worker's restarts. */
+  metrics?: ScrapingSource;
 }
 
 export class GatewayMetrics {
@@ -93,6 +96,7 @@ export class GatewayMetrics {
     new EndpointCollector({ datastore: sources.datastore, schedulers: sources.schedulers, ...(sources.upstream ? { outlierStats: sources.upstream.outliers.stats } : {}) }).register(this.registry);
     new CredentialCollector({ datastore: sources.datastore, ...(sources.upstream?.credentials ? { credentials: sources.upstream.credentials } : {}) }).register(this.registry);
     this.add(kvEventsFamilies(() => sources.plugins?.kvEvents));
+    this.add(metricsScrapingFamilies(() => sources.metrics));
     if (sources.flowControl) this.flowControl.attach(sources.flowControl);
     this.prefix.watch(sources.schedulers);
     sources.schedulers.instrument((scheduler) => {

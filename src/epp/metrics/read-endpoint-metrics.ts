@@ -1,0 +1,69 @@
+/**
+ * One scrape's work, wherever it runs (the request thread or the scraping worker): GET an endpoint's /metrics,
+ * parse the text and extract the scheduler's numbers. Plain data in and out, so it can cross a thread.
+ */
+import { Agent } from 'undici';
+import type { EngineMetricMap } from './engine-metrics.js';
+import { extractEndpointMetrics, type EngineReading } from './extract-endpoint-metrics.js';
+import { getText } from './get-text.js';
+import { parsePrometheusText } from './prometheus-parser.js';
+import { isAuthRefusal } from '../../upstream/upstream-auth.js';
+import { h2cOptions } from '../../upstream/h2c.js';
+import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
+
+/** vLLM's prometheus_client answers OpenMetrics if asked; the scraper asks for the classic text format. */
+export const SCRAPE_ACCEPT: Readonly<Record<string, string>> = { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' };
+
+/** What to scrape: one endpoint, once. */
+export interface ScrapeJob {
+  origin: string;
+  path: string;
+  h2c: boolean;
+  /** The engine's metric map, by name (the reader knows the maps). */
+  engine: string;
+  timeoutMs: number;
+  maxBytes: number;
+  /** The request headers (accept, and the pool's API key when it has one). */
+  headers: Record<string, string>;
+}
+
+/**
+ * How a scrape ended. `at` is when the reading was in hand (Date.now(), the same clock in every thread), so a
+ * reading's age counts the time it took to reach the request thread. A failure carries its reason in words,
+ * or the 401/403 status the request thread words with the key that was sent.
+ */
+export type ScrapeOutcome = { ok: true; reading: EngineReading; at: number } | { ok: false; refused: number; why: string };
+
+/** The connections scrapes go through: one per pod is enough with one scrape in flight per pod. */
+export class ScrapeAgents {
+  // Keep-alive saves a handshake per scrape; idle sockets are dropped before uvicorn's 5 s keep-alive (vLLM's
+  // server) closes them under us.
+  readonly #agent = new Agent({ keepAliveTimeout: 4_000, connections: 1 });
+  /** For endpoints of `appProtocol: kubernetes.io/h2c` pools; made on first use. */
+  #h2cAgent: Agent | undefined;
+
+  of(h2c: boolean): Agent {
+    return h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 1, ...h2cOptions(undefined) })) : this.#agent;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#agent.close(), this.#h2cAgent?.close()]);
+  }
+}
+
+/** Scrapes once. Never rejects: every failure is an outcome. */
+export async function readEndpointMetrics(job: ScrapeJob, agents: ScrapeAgents, engines: ReadonlyMap<string, EngineMetricMap>): Promise<ScrapeOutcome> {
+  try {
+    const map = engines.get(job.engine);
+    if (!map) throw new Error(`no engine metrics config is named ${job.engine}`);
+    const res = await getText(agents.of(job.h2c), job.origin, job.path, { timeoutMs: job.timeoutMs, maxBytes: job.maxBytes, headers: job.headers });
+    if (isAuthRefusal(res.statusCode)) return { ok: false, refused: res.statusCode, why: `answered ${res.statusCode}` };
+    if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
+    const reading = extractEndpointMetrics(parsePrometheusText(res.text, { keep: map.sampleNames }), map);
+    return { ok: true, reading, at: Date.now() };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const why = err.name === 'TimeoutError' ? err.message : (protocolMismatch(err, job.h2c) ?? `${err.code ?? err.name}: ${err.message}`);
+    return { ok: false, refused: 0, why };
+  }
+}
