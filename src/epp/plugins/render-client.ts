@@ -8,14 +8,24 @@ import { h2cOptions } from '../../upstream/h2c.js';
 
 export const CHAT_RENDER_PATH = '/v1/chat/completions/render';
 export const TOKENIZE_PATH = '/tokenize';
+/** What vLLM's `/tokenize` reads of a chat besides its messages (it would log every other field as ignored). */
+const TOKENIZE_CHAT_FIELDS = ['model', 'messages', 'tools', 'documents', 'chat_template', 'chat_template_kwargs', 'add_generation_prompt', 'continue_final_message', 'add_special_tokens', 'mm_processor_kwargs'] as const;
 /** A token list this long is not a prompt the gateway can use (and not worth holding). */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const TWO_32 = 2 ** 32;
 
 /** What to ask: a chat's messages or a completion's prompt, for `model`. */
 export type TokenizeInput =
-  | { kind: 'chat'; model: string; messages: readonly unknown[]; /** Fields that change the rendering: tools, chat_template, ... */ extra?: Readonly<Record<string, unknown>> }
-  | { kind: 'completion'; model: string; prompt: string };
+  | {
+      kind: 'chat';
+      model: string;
+      messages: readonly unknown[];
+      /** Fields that change the rendering: tools, chat_template, ... (for a whole request, every field it has) */
+      extra?: Readonly<Record<string, unknown>>;
+      /** The whole request, rendered as the engine will (its generation prompt included); else a prefix of it. */
+      whole?: boolean;
+    }
+  | { kind: 'completion'; model: string; prompt: string; /** The request's own `add_special_tokens` (vLLM's default true). */ addSpecialTokens?: boolean };
 
 /** A call that did not give tokens; `notFound` marks an endpoint the server does not have (try another path). */
 export class TokenizeError extends Error {
@@ -38,8 +48,11 @@ export class RenderClient {
   async tokenize(origin: string, input: TokenizeInput, opts: { timeoutMs: number; headers?: Readonly<Record<string, string>>; h2c?: boolean; useRender: boolean; renderMissing?: () => void }): Promise<Uint32Array> {
     const dispatcher = opts.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 4, ...h2cOptions(undefined) })) : this.#agent;
     if (input.kind === 'chat') {
-      // The conversation so far, without the assistant's turn opening: the prefix of every later rendering.
-      const chat = { ...input.extra, model: input.model, messages: input.messages, add_generation_prompt: false, continue_final_message: false };
+      // A whole request renders as the engine will (the server's defaults where the request is silent); a prefix is
+      // the conversation so far without the assistant's turn opening: the start of every later rendering.
+      const chat = input.whole === true
+        ? { ...input.extra, model: input.model, messages: input.messages }
+        : { ...input.extra, model: input.model, messages: input.messages, add_generation_prompt: false, continue_final_message: false };
       if (opts.useRender) {
         try {
           return await post(dispatcher, origin, CHAT_RENDER_PATH, chat, opts);
@@ -48,9 +61,11 @@ export class RenderClient {
           opts.renderMissing?.();
         }
       }
-      return post(dispatcher, origin, TOKENIZE_PATH, chat, opts);
+      const tokenize: Record<string, unknown> = {};
+      for (const f of TOKENIZE_CHAT_FIELDS) if ((chat as Record<string, unknown>)[f] !== undefined) tokenize[f] = (chat as Record<string, unknown>)[f];
+      return post(dispatcher, origin, TOKENIZE_PATH, tokenize, opts);
     }
-    return post(dispatcher, origin, TOKENIZE_PATH, { model: input.model, prompt: input.prompt, add_special_tokens: true }, opts);
+    return post(dispatcher, origin, TOKENIZE_PATH, { model: input.model, prompt: input.prompt, add_special_tokens: input.addSpecialTokens ?? true }, opts);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Tokenized prompt prefixes, least recently used first out, bounded by the tokens they hold. A lookup that finds
- * a fetch in progress joins it: a burst of requests with a new system prompt tokenizes it once.
+ * Tokenized prompt prefixes (and, per prefix, the last whole prompt rendered after it), least recently used first
+ * out, bounded by the tokens they hold. A lookup that finds a fetch in progress joins it: a burst of requests with a
+ * new system prompt tokenizes it once.
  */
 import type { TokenizedPrompt } from './tokenized-prompt.js';
 
@@ -46,6 +47,28 @@ export class TokenCache {
       return e.value;
     }
     return e.pending;
+  }
+
+  /** The value held for (model, key), made most recent, outside the hit and miss tallies; undefined when none. */
+  peek(model: string, key: string): TokenizedPrompt | undefined {
+    const e = this.#byModel.get(model)?.get(key);
+    if (!e?.value) return undefined;
+    this.#lru.delete(e);
+    this.#lru.set(e, [model, key]);
+    return e.value;
+  }
+
+  /** Holds `value` for (model, key) in place of what was there (a fetch in progress for it is left to finish unkept). */
+  put(model: string, key: string, value: TokenizedPrompt): void {
+    const old = this.#byModel.get(model)?.get(key);
+    if (old) this.#drop(old);
+    let byKey = this.#byModel.get(model);
+    if (!byKey) this.#byModel.set(model, (byKey = new Map()));
+    const entry: Entry = { value, pending: undefined, tokens: value.tokens.length };
+    byKey.set(key, entry);
+    this.#lru.set(entry, [model, key]);
+    this.#tokens += entry.tokens;
+    this.#trim();
   }
 
   /**

@@ -1,4 +1,4 @@
-/** token-producer: what prefix it tokenizes, its cache, and the bound on a request's wait. */
+/** token-producer: the whole request rendered per request, the prefix it caches for the fallback, and the bound on a request's wait. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Endpoint } from '../datastore/endpoint.js';
@@ -6,7 +6,7 @@ import { context, endpoint, request } from '../framework/test-fixtures.js';
 import { createLogger } from '../../observability/logger.js';
 import type { PluginRuntime } from '../plugin-runtime.js';
 import type { RenderClient, TokenizeInput } from './render-client.js';
-import { TokenProducer, prefixOf } from './token-producer.js';
+import { TokenProducer, prefixOf, wholeOf } from './token-producer.js';
 import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from './tokenized-prompt.js';
 
 const EPS = [endpoint('10.0.0.1').build(), endpoint('10.0.0.2').build()];
@@ -68,10 +68,92 @@ describe('prefixOf', () => {
   });
 });
 
-describe('TokenProducer', () => {
-  test('tokenizes a system prompt once for every question asked after it', async () => {
+describe('wholeOf', () => {
+  test('a chat: as sent (a template may read any field), but for its model and streaming', () => {
+    const body = { ...chat('Q1'), tools: [{ type: 'function' }], add_generation_prompt: false, reasoning_effort: 'low', max_tokens: 5, stream: true, stream_options: { include_usage: true } };
+    const got = wholeOf(body, 'tokenizer-model', 1e6)!;
+    assert.deepEqual(got.input, { kind: 'chat', model: 'tokenizer-model', messages: body.messages, extra: { tools: [{ type: 'function' }], add_generation_prompt: false, reasoning_effort: 'low', max_tokens: 5 }, whole: true });
+  });
+
+  test('a completion: the whole prompt (the first of a batch), with its add_special_tokens', () => {
+    assert.deepEqual(wholeOf({ prompt: 'system text\n\nQ1' }, 'llama', 1e6)!.input, { kind: 'completion', model: 'llama', prompt: 'system text\n\nQ1' });
+    assert.deepEqual(wholeOf({ prompt: ['a', 'b'], add_special_tokens: false }, 'llama', 1e6)!.input, { kind: 'completion', model: 'llama', prompt: 'a', addSpecialTokens: false });
+  });
+
+  test('the key tells requests apart by their last message; too long or empty: nothing to render', () => {
+    const k = (b: Record<string, unknown>) => wholeOf(b, 'llama', 1e6)!.key;
+    assert.notEqual(k(chat('Q1')), k(chat('Q2')));
+    assert.equal(k(chat('Q1')), k(chat('Q1')));
+    assert.notEqual(k(chat('Q1')), k({ ...chat('Q1'), add_generation_prompt: false }));
+    assert.equal(wholeOf(chat('Q'), 'llama', 10), undefined);
+    assert.equal(wholeOf({ prompt: '' }, 'llama', 1e6), undefined);
+  });
+});
+
+describe('TokenProducer, whole requests (the default)', () => {
+  test('renders every request whole, the last message included; the same request in flight twice shares one call', async () => {
+    const t = runtime((input) => Uint32Array.of(input.kind === 'chat' ? input.messages.length : 0, 7));
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    const [a, b] = await Promise.all([produce(p, chat('Q1')), produce(p, chat('Q1'))]);
+    assert.deepEqual([...a!.tokens], [2, 7]);
+    assert.equal(a, b);
+    assert.deepEqual([...(await produce(p, chat('Q2')))!.tokens], [2, 7]);
+    assert.equal(t.calls.length, 2, 'one render per distinct request');
+    assert.ok(t.calls.every((c) => c.input.kind === 'chat' && c.input.whole === true && c.input.messages.length === 2));
+    assert.equal(p.calls, 2);
+    assert.equal(p.cache.size, 1, 'one entry for the prefix (its last render, to reuse its keys), none per question');
+    assert.equal(p.cache.get('llama', (prefixOf(chat('Q1'), 'llama', 1e6) as { key: string }).key), undefined, 'the prefix itself is not tokenized');
+  });
+
+  test('a render later than produceTimeout: the request is scored on the cached prefix, tokenized once', async () => {
+    const pending: ((v: Uint32Array) => void)[] = [];
+    const t = runtime((input) => (input.kind === 'chat' && input.whole === true ? new Promise<Uint32Array>((r) => pending.push(r)) : Uint32Array.of(4, 4)));
+    const p = new TokenProducer('tp', { produceTimeoutMs: 20 });
+    p.bindRuntime(t.rt);
+    // The first late request finds no prefix yet (approximate view) and asks for it; the next ones use it.
+    assert.equal(await produce(p, chat('Q1')), undefined);
+    assert.deepEqual([...(await produce(p, chat('Q2')))!.tokens], [4, 4]);
+    assert.deepEqual([...(await produce(p, chat('Q3')))!.tokens], [4, 4]);
+    assert.equal(t.calls.filter((c) => c.input.kind === 'chat' && c.input.whole !== true).length, 1, 'the prefix once');
+    for (const r of pending) r(Uint32Array.of(1));
+  });
+
+  test('a failing render falls back to the prefix, and is logged once', async () => {
+    const t = runtime((input) => {
+      if (input.kind === 'chat' && input.whole === true) throw new Error('boom');
+      return Uint32Array.of(5);
+    });
+    const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    await produce(p, chat('Q1'));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual([...(await produce(p, chat('Q2')))!.tokens], [5]);
+    assert.equal(p.failures, 2);
+    assert.equal(t.warnings.length, 1);
+  });
+
+  test('a caller that does not wait never asks for a render it would not use', async () => {
     const t = runtime();
     const p = new TokenProducer();
+    p.bindRuntime(t.rt);
+    await produce(p, chat('Q1'), false);
+    assert.ok(t.calls.every((c) => c.input.kind === 'chat' && c.input.whole !== true));
+  });
+
+  test('a prompt over maxPrefixChars is not rendered whole; its prefix may still be', async () => {
+    const t = runtime();
+    const p = new TokenProducer('tp', { maxPrefixChars: SYSTEM.length * 2 });
+    p.bindRuntime(t.rt);
+    await produce(p, chat('x'.repeat(SYSTEM.length * 2)));
+    assert.deepEqual(t.calls.map((c) => c.input.kind === 'chat' && c.input.whole === true), [false]);
+  });
+});
+
+describe('TokenProducer, the prefix alone (wholePrompt: false)', () => {
+  test('tokenizes a system prompt once for every question asked after it', async () => {
+    const t = runtime();
+    const p = new TokenProducer('tp', { wholePrompt: false });
     p.bindRuntime(t.rt);
     assert.deepEqual([...(await produce(p, chat('Q1')))!.tokens], [1, 2, 3]);
     assert.deepEqual([...(await produce(p, chat('Q2')))!.tokens], [1, 2, 3]);
@@ -82,7 +164,7 @@ describe('TokenProducer', () => {
 
   test('a burst of requests with a new prefix shares one tokenizer call', async () => {
     const t = runtime();
-    const p = new TokenProducer();
+    const p = new TokenProducer('tp', { wholePrompt: false });
     p.bindRuntime(t.rt);
     const got = await Promise.all([produce(p, chat('a')), produce(p, chat('b')), produce(p, chat('c'))]);
     assert.equal(t.calls.length, 1);
@@ -92,7 +174,7 @@ describe('TokenProducer', () => {
   test('a request waits at most produceTimeout; the late answer still serves the next request', async () => {
     let release!: (v: Uint32Array) => void;
     const t = runtime(() => new Promise<Uint32Array>((r) => (release = r)));
-    const p = new TokenProducer('tp', { produceTimeoutMs: 20 });
+    const p = new TokenProducer('tp', { produceTimeoutMs: 20, wholePrompt: false });
     p.bindRuntime(t.rt);
     assert.equal(await produce(p, chat('Q1')), undefined);
     release(Uint32Array.of(9, 9));
@@ -116,7 +198,7 @@ describe('TokenProducer', () => {
     const t = runtime(() => {
       throw new Error('boom');
     });
-    const p = new TokenProducer();
+    const p = new TokenProducer('tp', { wholePrompt: false });
     p.bindRuntime(t.rt);
     assert.equal(await produce(p, chat('Q1')), undefined);
     assert.equal(await produce(p, chat('Q2')), undefined);
@@ -137,7 +219,7 @@ describe('TokenProducer', () => {
 
   test('a salted request keeps the shared tokens but its own keys', async () => {
     const t = runtime();
-    const p = new TokenProducer();
+    const p = new TokenProducer('tp', { wholePrompt: false });
     p.bindRuntime(t.rt);
     const plain = await produce(p, chat('Q'));
     const salted = await produce(p, { ...chat('Q'), cache_salt: 'tenant-a' });
@@ -147,7 +229,7 @@ describe('TokenProducer', () => {
 
   test('bounds its cache by tokens held', async () => {
     const t = runtime(() => new Uint32Array(60));
-    const p = new TokenProducer('tp', { cacheTokens: 100 });
+    const p = new TokenProducer('tp', { cacheTokens: 100, wholePrompt: false });
     p.bindRuntime(t.rt);
     await produce(p, chat('Q', 'one'));
     await produce(p, chat('Q', 'two'));
