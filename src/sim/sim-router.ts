@@ -1,29 +1,11 @@
 /** Routes the simulator's HTTP requests: the API key check, then vLLM's paths; the rest get a vLLM error. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiKeyGuard } from './api-key-guard.js';
-import type { AudioDeps } from './audio-handler.js';
-import type { PoolingDeps } from './pooling-handler.js';
-import type { ResponsesDeps } from './responses-handler.js';
-import type { SimTask } from './sim-task.js';
-import type { TokenizeDeps } from './tokenize-handler.js';
-import type { VllmMetrics } from './vllm-metrics.js';
+import type { RouterContext } from './router-context.js';
 import { UNAUTHORIZED_BODY } from './api-key-guard.js';
 import { sendError, sendJson } from './http-io.js';
 import { findRoute } from './sim-routes.js';
 import { API_NAMES, servesApi } from './sim-task.js';
 import { VllmError, asVllmError } from './vllm-error.js';
-
-/** Everything a request may touch. */
-export interface RouterContext extends ResponsesDeps, PoolingDeps, TokenizeDeps, AudioDeps {
-  readonly podName: string;
-  readonly metrics: VllmMetrics;
-  /** Unix seconds the simulator started, reported as `created` in the model list. */
-  readonly created: number;
-  readonly task: SimTask;
-  readonly apiKeys: ApiKeyGuard;
-  /** True once close() began: new requests on open connections are reset, unprocessed. */
-  isClosing(): boolean;
-}
 
 /** The task that serves each API, for the message of a pod that does not. */
 const TASK_FOR = { generate: 'generate', embed: 'embed', pooling: 'embed', classify: 'classify', score: 'embed', transcription: 'transcription' } as const;

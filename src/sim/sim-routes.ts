@@ -1,6 +1,6 @@
 /** The simulator's HTTP routes: vLLM's paths, the methods each takes, the API family it belongs to, its handler. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RouterContext } from './sim-router.js';
+import type { RouterContext } from './router-context.js';
 import type { ApiFamily } from './sim-task.js';
 import { handleAudio } from './audio-handler.js';
 import { handleResetPrefixCache } from './cache-admin-handler.js';
