@@ -1,7 +1,7 @@
 /** One-line descriptions of HTTPRoute matches, for `explain` output and 404 messages. */
 import type { RouteMatch, ValueMatch } from '../api/http-route.js';
 import { keyOf } from '../api/object-meta.js';
-import type { RouteMatchResult } from './match-route.js';
+import type { RouteMatchResult } from './route-request.js';
 
 /**
  * Describes a match as conditions joined by ", ", e.g.

@@ -1,6 +1,6 @@
 /** Whether one compiled (route, rule, match) entry accepts a request, hostnames aside. */
 import type { RouteEntry } from './route-table.js';
-import type { RouteRequest } from './match-route.js';
+import type { RouteRequest } from './route-request.js';
 
 /** True when every condition of `entry` holds for `req`; the cheapest checks run first. */
 export function entryMatches(entry: RouteEntry, req: RouteRequest): boolean {

@@ -1,6 +1,6 @@
 /** Why no HTTPRoute served a request: the nearest misses, phrased so the caller can fix the request or the route. */
 import type { RouteEntry, RouteTable } from './route-table.js';
-import type { RouteRequest } from './match-route.js';
+import type { RouteRequest } from './route-request.js';
 import type { CompiledValueMatch } from './value-match.js';
 import { entryMatches } from './entry-match.js';
 import { normalizeHost, routeAcceptsHost } from './hostname-match.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { compileRoutes } from './route-table.js';
 import { matchRoute } from './match-route.js';
 import { match, pool, request, route, type MatchBuilder } from './test-fixtures.js';
-import type { RouteRequest } from './match-route.js';
+import type { RouteRequest } from './route-request.js';
 
 const BASE = 'X-Gateway-Base-Model-Name';
 

@@ -1,33 +1,11 @@
 /** Per-request HTTPRoute matching: the first entry, in precedence order, whose conditions all hold. */
-import type { HTTPRoute, RouteMatch, RouteRule } from '../api/http-route.js';
 import type { RouteEntry, RouteTable } from './route-table.js';
+import type { RouteMatchResult, RouteRequest } from './route-request.js';
 import { normalizeHost } from './hostname-match.js';
 import { entryMatches } from './entry-match.js';
 
 // Re-exported so callers find the miss explanation beside the matcher it explains.
 export { explainNoMatch } from './explain-no-match.js';
-
-/** The parts of an HTTP request that HTTPRoute matches look at. */
-export interface RouteRequest {
-  method: string;
-  /** The request path without the query string, as received (not decoded or normalized). */
-  path: string;
-  query: URLSearchParams;
-  /** Looks a header up by its lower-cased name; multiple values joined as the HTTP server presents them. */
-  headers: (name: string) => string | undefined;
-  /** The Host (or :authority), port allowed; undefined when the request has none. */
-  host?: string;
-}
-
-/** What a successful match names: the route, and which of its rules and matches applied. */
-export interface RouteMatchResult {
-  readonly route: HTTPRoute;
-  readonly ruleIndex: number;
-  readonly matchIndex: number;
-  readonly rule: RouteRule;
-  /** `rule.matches[matchIndex]`, for describeMatch. */
-  readonly match: RouteMatch;
-}
 
 /**
  * Finds the route rule that serves `req`, or undefined when none does (a 404). Routes whose hostnames

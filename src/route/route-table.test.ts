@@ -5,7 +5,7 @@ import type { HTTPRoute } from '../api/http-route.js';
 import { compileRoutes } from './route-table.js';
 import { matchRoute } from './match-route.js';
 import { match, pool, request, route } from './test-fixtures.js';
-import type { RouteRequest } from './match-route.js';
+import type { RouteRequest } from './route-request.js';
 
 const precedence: { name: string; routes: HTTPRoute[]; req: RouteRequest; want: string }[] = [
   {

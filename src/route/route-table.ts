@@ -1,6 +1,6 @@
 /** Compiles HTTPRoutes into a table that answers per-request matching without re-parsing anything. */
 import type { HTTPRoute } from '../api/http-route.js';
-import type { RouteMatchResult } from './match-route.js';
+import type { RouteMatchResult } from './route-request.js';
 import { keyOf } from '../api/object-meta.js';
 import { compilePath, type CompiledPath } from './path-match.js';
 import { compileValueMatches, type CompiledValueMatch } from './value-match.js';

@@ -4,7 +4,7 @@ import type { ObjectMeta } from '../api/object-meta.js';
 import type { SourceLocation } from '../api/config-issue.js';
 import { INFERENCE_POOL_GROUP } from '../api/inference-pool.js';
 import { GATEWAY_GROUP } from './parent-gateway.js';
-import type { RouteRequest } from './match-route.js';
+import type { RouteRequest } from './route-request.js';
 
 /** An HTTPRoute under construction; it is an HTTPRoute itself, so it can be passed to compileRoutes as is. */
 export class RouteBuilder implements HTTPRoute {
