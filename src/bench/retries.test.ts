@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBench } from './run-bench.js';
 import { benchSimulator, roundRobinProxy, SECOND_HOST } from './test-kit.js';
-import { multiModelWorkload } from './workload.js';
+import { multiModelWorkload } from './multi-model-workload.js';
 
 test('retries: without them half the requests hit the wrong pod and fail; with 3 all succeed at > 1 attempt each', async (t) => {
   const a = await benchSimulator(t, { model: 'model-a' });

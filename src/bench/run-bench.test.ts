@@ -7,7 +7,7 @@ import type { RunResult } from './run-bench.js';
 import { runBench } from './run-bench.js';
 import { benchSimulator, roundRobinProxy, SECOND_HOST, TEST_HOST } from './test-kit.js';
 import type { Workload } from './workload.js';
-import { multiModelWorkload } from './workload.js';
+import { multiModelWorkload } from './multi-model-workload.js';
 
 /** Chat requests for one model with a fixed max_tokens. */
 function simple(model = 'base-model', maxTokens = 6): Workload {

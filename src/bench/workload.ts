@@ -23,11 +23,3 @@ export interface Workload {
 
 /** Which OpenAI API a synthetic workload speaks; `mixed` draws chat or completions per request. */
 export type WorkloadApi = 'chat' | 'completions' | 'mixed';
-
-export { sharedPrefixWorkload, SHARED_PREFIX_DEFAULTS } from './shared-prefix-workload.js';
-export type { SharedPrefixOptions } from './shared-prefix-workload.js';
-export { multiModelWorkload } from './multi-model-workload.js';
-export type { MultiModelOptions } from './multi-model-workload.js';
-export { randomWorkload } from './random-workload.js';
-export type { RandomWorkloadOptions, LengthDistribution } from './random-workload.js';
-export { jsonlWorkload } from './jsonl-workload.js';

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { seededRandom } from '../seeded-random.js';
 import { estimateTokens } from '../sim/token-estimate.js';
 import type { BenchRequest, Workload } from './workload.js';
-import { jsonlWorkload, multiModelWorkload, randomWorkload, sharedPrefixWorkload } from './workload.js';
+import { jsonlWorkload } from './jsonl-workload.js';
+import { multiModelWorkload } from './multi-model-workload.js';
+import { randomWorkload } from './random-workload.js';
+import { sharedPrefixWorkload } from './shared-prefix-workload.js';
 
 function take(w: Workload, n: number, seed = 7): BenchRequest[] {
   const random = seededRandom(seed);
