@@ -15,22 +15,6 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 export const UNREPORTED_GRACE_MS = 500;
 
 /**
- * One per Endpoint: its unanswered requests by age. Scrapes at least UNREPORTED_GRACE_MS apart open a new
- * generation; a request carries the generation it was sent in (its ticket), so the counts of requests older
- * than the current and the previous generation stay exact as requests end, in any order.
- */
-export class UnansweredAges {
-  generation = 0;
-  generationStartedAt = 0;
-  /** Unanswered requests sent before the current generation began. */
-  beforeCurrent = 0;
-  /** Unanswered requests sent before the previous generation began: at least the grace old. */
-  beforePrevious = 0;
-  /** How many of those the last successful scrape's running + waiting left out. */
-  unreportedAtScrape = 0;
-}
-
-/**
  * A request is on its way to `ep` (counted at pick time, so concurrent picks see it). Returns its ticket:
  * give it back to `responseStarted` and `requestEnded`.
  */

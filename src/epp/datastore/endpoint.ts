@@ -1,7 +1,7 @@
 /** One model-server endpoint (pod IP x target port) and what the gateway knows of it right now. */
 import type { Pod } from '../../api/pod.js';
 import { keyOf } from '../../api/object-meta.js';
-import { UnansweredAges } from '../../upstream/in-flight.js';
+import { UnansweredAges } from '../../upstream/unanswered-ages.js';
 import { OutlierState } from '../../upstream/outlier-state.js';
 import type { EndpointMetrics } from './endpoint-metrics.js';
 import type { ModelCard } from './model-card.js';
