@@ -6,11 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import type { RunningSimulator } from '../../src/sim/simulator.js';
 import { parseKvEventsConfig } from '../../src/sim/kv-events/kv-events-config.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
-import { heldBlocks, preciseEppConfig, systemPrompt, viewOf } from '../helpers/kv-events.js';
+import { chatBody, direct, heldBlocks, preciseEppConfig, systemPrompt, viewOf } from '../helpers/kv-events.js';
 
 const OCTET = 134;
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
@@ -23,15 +22,6 @@ let gw: RunningGateway;
 let client: OpenAI;
 
 const addressOf = (name: string): string => `${fleet.ipOf(name)}:${fleet.port}`;
-
-function chatBody(system: string, question: string) {
-  return { model: MODEL, max_tokens: 2, messages: [{ role: 'system' as const, content: system }, { role: 'user' as const, content: question }] };
-}
-
-async function direct(sim: RunningSimulator, system: string, question: string): Promise<void> {
-  const c = new OpenAI({ baseURL: `http://${sim.host}:${sim.port}/v1`, apiKey: 'unused', maxRetries: 0 });
-  await c.chat.completions.create(chatBody(system, question));
-}
 
 before(async () => {
   fleet = await startFleet(OCTET, names.map((name, i) => ({
@@ -60,16 +50,16 @@ after(async () => {
 test('a request whose last message only one pod holds is routed to that pod, though every pod holds its system prompt', async () => {
   const sys = systemPrompt('echo', 20);
   // Every pod holds the system prompt's 20 blocks: the prefix alone ties them.
-  for (const n of names) await direct(fleet.sims.get(n)!, sys, `warm-up on ${n}`);
+  for (const n of names) await direct(fleet.sims.get(n)!, MODEL, sys, `warm-up on ${n}`);
   assert.ok(await waitFor(() => names.every((n) => heldBlocks(gw, addressOf(n), sys, MODEL) === 20)), 'every pod holds the system prompt');
   // Four rounds, each question (10 blocks) served by one pod behind the gateway's back: a tie broken at random would
   // pick all four right about once in 81 runs.
   const rounds = ['p1', 'p2', 'p0', 'p1'];
   for (const [i, owner] of rounds.entries()) {
     const question = systemPrompt(`question ${i}`, 10);
-    await direct(fleet.sims.get(owner)!, sys, question);
+    await direct(fleet.sims.get(owner)!, MODEL, sys, question);
     assert.ok(await waitFor(() => heldBlocks(gw, addressOf(owner), sys + question, MODEL) === 30), `${owner} holds question ${i}'s blocks`);
-    const { response } = await client.chat.completions.create(chatBody(sys, question)).withResponse();
+    const { response } = await client.chat.completions.create(chatBody(MODEL, sys, question)).withResponse();
     assert.equal(response.headers.get('x-inference-pod'), owner, `question ${i}`);
   }
 });

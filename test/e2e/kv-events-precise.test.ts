@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.j
 import { parseKvEventsConfig } from '../../src/sim/kv-events/kv-events-config.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
-import { heldBlocks, preciseEppConfig, systemPrompt, viewOf } from '../helpers/kv-events.js';
+import { chatBody, direct, heldBlocks, preciseEppConfig, systemPrompt, viewOf } from '../helpers/kv-events.js';
 import { ExtProcClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { KV_EVENTS_PORT_ANNOTATION, KV_EVENTS_REPLAY_PORT_ANNOTATION } from '../../src/kvevents/kv-events-settings.js';
@@ -55,19 +55,8 @@ function configDocs(pods: readonly { name: string; ip: string; annotations?: Rec
 const podsOf = (list: string[]) => list.map((n) => ({ name: n, ip: fleet.ipOf(n) }));
 const addressOf = (name: string): string => `${fleet.ipOf(name)}:${fleet.port}`;
 
-/** A chat with `system` first; the question varies so no two requests are the same prompt. */
-function chatBody(system: string, question: string) {
-  return { model: MODEL, max_tokens: 2, messages: [{ role: 'system' as const, content: system }, { role: 'user' as const, content: question }] };
-}
-
-/** Sends straight to a pod, behind the gateway's back: only the pod's KV events can tell the gateway. */
-async function direct(sim: RunningSimulator, system: string, question: string): Promise<void> {
-  const c = new OpenAI({ baseURL: `http://${sim.host}:${sim.port}/v1`, apiKey: 'unused', maxRetries: 0 });
-  await c.chat.completions.create(chatBody(system, question));
-}
-
 async function servedBy(system: string, question: string): Promise<string> {
-  const { response } = await client.chat.completions.create(chatBody(system, question)).withResponse();
+  const { response } = await client.chat.completions.create(chatBody(MODEL, system, question)).withResponse();
   return response.headers.get('x-inference-pod') ?? '?';
 }
 
@@ -91,7 +80,7 @@ after(async () => {
 
 test('a long prompt prefilled on one pod, behind the gateway, is routed back to that pod', async () => {
   const sys = systemPrompt('alpha', 60);
-  await direct(fleet.sims.get('p2')!, sys, 'first question');
+  await direct(fleet.sims.get('p2')!, MODEL, sys, 'first question');
   assert.ok(await waitFor(() => heldBlocks(gw, addressOf('p2'), sys, MODEL) === 60), 'the gateway saw p2 store the prompt\'s blocks');
   for (let i = 0; i < 6; i++) assert.equal(await servedBy(sys, `question ${i}`), 'p2');
 });
@@ -99,17 +88,17 @@ test('a long prompt prefilled on one pod, behind the gateway, is routed back to 
 test('the gateway follows evictions: blocks a pod evicted stop drawing the prompt there', async () => {
   const sys = systemPrompt('bravo', 60);
   const p1 = fleet.sims.get('p1')!;
-  await direct(p1, sys, 'q');
+  await direct(p1, MODEL, sys, 'q');
   assert.ok(await waitFor(() => heldBlocks(gw, addressOf('p1'), sys, MODEL) === 60));
   // Three other long prompts need more blocks than p1 has free: bravo's are evicted (BlockRemoved).
-  for (const tag of ['c1', 'c2', 'c3']) await direct(p1, systemPrompt(tag, 60), 'q');
+  for (const tag of ['c1', 'c2', 'c3']) await direct(p1, MODEL, systemPrompt(tag, 60), 'q');
   assert.ok(await waitFor(() => heldBlocks(gw, addressOf('p1'), sys, MODEL) === 0), 'the gateway saw the eviction');
 });
 
 test('the gateway follows a cache reset (AllBlocksCleared)', async () => {
   const sys = systemPrompt('charlie', 20);
   const p0 = fleet.sims.get('p0')!;
-  await direct(p0, sys, 'q');
+  await direct(p0, MODEL, sys, 'q');
   assert.ok(await waitFor(() => heldBlocks(gw, addressOf('p0'), sys, MODEL) === 20));
   const res = await fetch(`http://${p0.host}:${p0.port}/reset_prefix_cache`, { method: 'POST' });
   assert.equal(res.status, 200);
@@ -121,13 +110,13 @@ test('an ext_proc picker subscribes too, agrees with the gateway, and picks by t
   const xview = () => xp!.gateway.plugins.kvEvents.views().next().value;
   assert.ok(await waitFor(() => xview()?.untrusted().size === 0 && [...xview()!.feeds()].length === 3, 10_000));
   const sys = systemPrompt('kilo', 30);
-  await direct(fleet.sims.get('p1')!, sys, 'q');
+  await direct(fleet.sims.get('p1')!, MODEL, sys, 'q');
   // Two replicas, one truth: both indexes converge on what p1 reports.
   assert.ok(await waitFor(() => heldBlocks(gw, addressOf('p1'), sys, MODEL) === 30 && heldBlocks({ gateway: xp!.gateway } as RunningGateway, addressOf('p1'), sys, MODEL) === 30));
   const xc = new ExtProcClient(`127.0.0.1:${xp.ports.epp}`);
   const CHAT = { ':method': 'POST', ':path': '/v1/chat/completions', ':authority': 'gw', 'content-type': 'application/json' };
   const pick = async (q: string): Promise<string> => {
-    const s = xc.open().send(requestHeaders(CHAT, false, { protocol: { request: 'FULL_DUPLEX_STREAMED', response: 'FULL_DUPLEX_STREAMED' } }), requestBody(JSON.stringify(chatBody(sys, q)), true));
+    const s = xc.open().send(requestHeaders(CHAT, false, { protocol: { request: 'FULL_DUPLEX_STREAMED', response: 'FULL_DUPLEX_STREAMED' } }), requestBody(JSON.stringify(chatBody(MODEL, sys, q)), true));
     const r = await s.next();
     const h = r.request_headers?.response?.header_mutation?.set_headers?.find((o) => o.header.key === 'x-gateway-destination-endpoint');
     await ended(s);
@@ -153,7 +142,7 @@ test('a pod joining is subscribed to and routed to by what it holds; a pod leavi
   assert.ok(await waitFor(() => viewOf(gw)?.feed(addressOf('p1')) === undefined), 'p1 unsubscribed');
   assert.equal(viewOf(gw)!.index.findPod(addressOf('p1')), -1, 'what p1 held is forgotten');
   const sys = systemPrompt('delta', 40);
-  await direct(extra, sys, 'q');
+  await direct(extra, MODEL, sys, 'q');
   assert.ok(await waitFor(() => heldBlocks(gw, p3, sys, MODEL) === 40));
   for (let i = 0; i < 4; i++) assert.equal(await servedBy(sys, `again ${i}`), 'p3');
 });

@@ -1,6 +1,8 @@
 /** Helpers for end-to-end tests of precise prefix routing: the EndpointPickerConfig, what the gateway's index holds. */
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import type { KvCacheView } from '../../src/kvevents/kv-cache-view.js';
+import OpenAI from 'openai';
+import type { RunningSimulator } from '../../src/sim/simulator.js';
 import { Tokenizer } from '../../src/sim/tokenizer.js';
 
 /** llm-d's split precise pipeline, scoring on the prefix alone (so the pick shows what the index says). */
@@ -55,4 +57,15 @@ export function tokensOf(text: string): number[] {
 export function systemPrompt(tag: string, blocks: number): string {
   const unit = `${tag} policy: answer briefly, cite sources, never guess. `;
   return unit.repeat(Math.ceil((blocks * 64) / unit.length)).slice(0, blocks * 64);
+}
+
+/** A chat of `model` with `system` first; the question varies so no two requests are the same prompt. */
+export function chatBody(model: string, system: string, question: string) {
+  return { model, max_tokens: 2, messages: [{ role: 'system' as const, content: system }, { role: 'user' as const, content: question }] };
+}
+
+/** Sends a chat straight to a pod, behind the gateway's back: only the pod's KV events can tell the gateway. */
+export async function direct(sim: RunningSimulator, model: string, system: string, question: string): Promise<void> {
+  const c = new OpenAI({ baseURL: `http://${sim.host}:${sim.port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  await c.chat.completions.create(chatBody(model, system, question));
 }
