@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet } from '../helpers/fleet.js';
-import type { FleetGateway } from '../helpers/fleet-gateway.js';
+import { withFleetGateway, type FleetGateway } from '../helpers/fleet-gateway.js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 
 const M = 'model/fc';
@@ -41,17 +41,9 @@ const docs = (fleet: Fleet): string[] => [
 ];
 
 /** A gateway over one slow pod with `epp` as its EndpointPickerConfig. */
-async function withGateway(octet: number, epp: string, body: (t: FleetGateway) => Promise<void>, pods = 1): Promise<void> {
-  const fleet = await startFleet(octet, Array.from({ length: pods }, (_, i) => ({ name: `p${i}`, labels: {}, model: M, ttftMs: 0, itlMs: 20, maxNumSeqs: 1 })));
-  const cfg = await tempConfig({ 'all.yaml': docs(fleet).join('---\n') });
-  const gw = await startTestGateway(cfg.dir, { eppConfig: { text: epp, file: 'flow-control.yaml' } });
-  try {
-    await body({ fleet, gw, client: new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 }) });
-  } finally {
-    await gw.close();
-    await fleet.close();
-    await cfg.remove();
-  }
+function withGateway(octet: number, epp: string, body: (t: FleetGateway) => Promise<void>, pods = 1): Promise<void> {
+  const replicas = Array.from({ length: pods }, (_, i) => ({ name: `p${i}`, labels: {}, model: M, ttftMs: 0, itlMs: 20, maxNumSeqs: 1 }));
+  return withFleetGateway(octet, replicas, docs, body, { eppConfig: { text: epp, file: 'flow-control.yaml' } });
 }
 
 interface PoolReport {
