@@ -18,16 +18,12 @@ import { createLogger } from '../src/observability/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { forkExtproc } from './lib/extproc-child.js';
 import { timedPhase as phase } from './lib/timed-phase.js';
+import { positiveArg } from './lib/positive-arg.js';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const EPP_HOST = '127.0.89.2';
 const POD_HOSTS = ['127.0.90.2', '127.0.90.3'];
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
 const plaintext = process.argv.includes('--plaintext');
 
 /** Two pools over the same pods, routed by the header `x-pool`; `eppPort` adds the external one's ref and Service. */
@@ -52,8 +48,8 @@ spec:
 }
 
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 5);
-  const concurrency = arg('concurrency', 8);
+  const seconds = positiveArg('seconds', 5);
+  const concurrency = positiveArg('concurrency', 8);
   const loadBefore = loadavg()[0]!;
   const sims = [await startSimulator({ host: POD_HOSTS[0]!, port: 0, model: MODEL, ttftMs: 0, itlMs: 0 })];
   sims.push(await startSimulator({ host: POD_HOSTS[1]!, port: sims[0]!.port, model: MODEL, ttftMs: 0, itlMs: 0 }));

@@ -25,15 +25,11 @@ import { PrefixCacheScorer } from '../src/epp/plugins/prefix-cache-scorer.js';
 import { TOKENIZED_PROMPT_KEY, TokenizedPrompt } from '../src/epp/plugins/tokenized-prompt.js';
 import { RenderClient } from '../src/epp/plugins/render-client.js';
 import { startSimulator } from '../src/sim/simulator.js';
+import { positiveArg } from './lib/positive-arg.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
-const LOOKUPS = arg('lookups', 20_000);
-const ENDPOINTS = arg('endpoints', 1000);
-const GROUPS = arg('groups', 400);
+const LOOKUPS = positiveArg('lookups', 20_000);
+const ENDPOINTS = positiveArg('endpoints', 1000);
+const GROUPS = positiveArg('groups', 400);
 const PROMPT_TOKENS = 4000;
 const BS = 16;
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';

@@ -8,14 +8,10 @@
 import { cpus, loadavg } from 'node:os';
 import { GatewayMetrics } from '../src/observability/metrics/gateway-metrics.js';
 import type { RequestRecord } from '../src/observability/request-record.js';
+import { positiveArg } from './lib/positive-arg.js';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
-const REQUESTS = arg('requests', 1_000_000);
-const MODELS = arg('models', 100);
+const REQUESTS = positiveArg('requests', 1_000_000);
+const MODELS = positiveArg('models', 100);
 const GAPS = 64;
 
 function record(i: number, stream: boolean): RequestRecord {

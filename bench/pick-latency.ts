@@ -21,6 +21,7 @@ import type { PrefixCacheScorer } from '../src/epp/plugins/prefix-cache-scorer.j
 import { registerBuiltins } from '../src/epp/plugins/register-builtins.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { GatewayMetrics } from '../src/observability/metrics/gateway-metrics.js';
+import { positiveArg } from './lib/positive-arg.js';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const PROMPT_CHARS = 16_384;
@@ -28,13 +29,8 @@ const PROMPT_CHARS = 16_384;
 const GROUPS = 64;
 const SHARED_CHARS = 12_288;
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
-const MAX_PICKS = arg('picks', 20_000);
-const MAX_SECONDS = arg('seconds', 5);
+const MAX_PICKS = positiveArg('picks', 20_000);
+const MAX_SECONDS = positiveArg('seconds', 5);
 const sizesArg = process.argv.indexOf('--sizes');
 const SIZES = sizesArg >= 0 ? (process.argv[sizesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [10, 100, 1000];
 
