@@ -29,6 +29,7 @@ import { PrefixMetrics } from './prefix-metrics.js';
 import { RequestFamilies } from './request-families.js';
 import { RequestSeriesCache } from './request-series.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
+import { DEFAULT_SLICE_MS, renderSliced, type RenderSlices } from './sliced-render.js';
 import { FlowControlMetrics } from '../../flowcontrol/flow-control-metrics.js';
 import type { FlowControl } from '../../flowcontrol/flow-control.js';
 
@@ -152,8 +153,11 @@ export class GatewayMetrics {
     for (const f of families) register(this.registry, f);
   }
 
-  /** The Prometheus text exposition of every family, and its content type. */
-  async render(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  /**
+   * The Prometheus text exposition of every family, and its content type, rendered in slices of at most
+   * about `sliceMs` so a scrape never holds the request thread for long (sliced-render.ts).
+   */
+  async render(sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await renderSliced(this.registry, sliceMs, stats) };
   }
 }
