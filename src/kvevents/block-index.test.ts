@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BlockIndex, TIER_CPU, TIER_GPU, TIER_SPECULATIVE, tierOf } from './block-index.js';
+import { BlockIndex } from './block-index.js';
+import { TIER_CPU, TIER_GPU, TIER_SPECULATIVE, tierOf } from './device-tiers.js';
 import type { BlockKeys } from './block-key.js';
 
 /** Keys 1..n (hi = 0, lo = i), as a request's chain. */

@@ -5,7 +5,7 @@
  * index, no sockets and no clock. On the request thread it writes to the block index; in the ingestion worker it
  * writes to an IndexOpEncoder (index-ops.ts), whose ops the request thread then applies.
  */
-import { tierOf } from './block-index.js';
+import { tierOf } from './device-tiers.js';
 import type { BlockKey, BlockKeyHasher } from './block-key.js';
 import { EngineKeyMap, hashHalves } from './engine-key-map.js';
 import type { IndexWriter } from './index-ops.js';

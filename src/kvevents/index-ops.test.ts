@@ -1,7 +1,8 @@
 /** Index ops: what the worker encodes and the request thread applies leaves the index as in-thread ingestion does. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BlockIndex, TIER_CPU, TIER_GPU } from './block-index.js';
+import { BlockIndex } from './block-index.js';
+import { TIER_CPU, TIER_GPU } from './device-tiers.js';
 import { BlockKeyHasher } from './block-key.js';
 import { KvEventIngestor } from './event-ingestor.js';
 import { applyIndexOps, IndexOpEncoder } from './index-ops.js';

@@ -5,7 +5,8 @@
  * decoded and hashed either here (in-thread) or in the ingestion worker, which posts index writes back.
  */
 import type { Logger } from '../observability/logger.js';
-import { BlockIndex, TIER_SPECULATIVE, type LookupResult } from './block-index.js';
+import { BlockIndex, type LookupResult } from './block-index.js';
+import { TIER_SPECULATIVE } from './device-tiers.js';
 import { BlockKeyHasher, type BlockKeys } from './block-key.js';
 import { KvEventIngestor } from './event-ingestor.js';
 import { applyIndexOps } from './index-ops.js';

@@ -4,7 +4,7 @@
  * `speculativeTTL`. Plugins with equal settings share one index and one set of subscriptions.
  */
 import type { ParamReader } from '../epp/framework/param-reader.js';
-import { DEFAULT_TIER_WEIGHTS, type TierWeights } from './block-index.js';
+import { DEFAULT_TIER_WEIGHTS, type TierWeights } from './device-tiers.js';
 import { KV_TOPIC_PREFIX } from './wire-format.js';
 
 export interface KvEventsSettings {
