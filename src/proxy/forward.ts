@@ -138,9 +138,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
           res.writeHead(statusCode, list);
-          // Send the headers now so a streaming client sees the response start before the first token. A whole
-          // answer's headers go out with its body instead: one socket write fewer per request (issue #11).
-          if (streamed || (contentType !== undefined && contentType.includes('text/event-stream'))) res.flushHeaders();
+          // A streaming client sees the response start before the first token: its headers are flushed on their
+          // own unless a first chunk came with them (then they share its socket write). A whole answer's headers
+          // always go out with its body: one socket write fewer per request (issue #11).
+          const flushHeaders = streamed || (contentType !== undefined && contentType.includes('text/event-stream')) ? flushHeadersOf(res) : undefined;
           if (r) {
             r.status = statusCode;
             attemptLog!.headersAt = performance.now();
@@ -151,7 +152,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           const hook = plan.answerHook;
           const reader = hook === undefined ? tap : hook.answered(statusCode, ep.address, tap);
           const out = hideUsage && contentType !== undefined && contentType.includes('text/event-stream') ? new UsageChunkFilter(res) : res;
-          return reader ? { out, tap: reader } : { out };
+          return reader ? { out, tap: reader, flushHeaders } : { out, flushHeaders };
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
@@ -235,4 +236,11 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
   const extra = observer.attemptStarting?.(r, a);
   if (extra) Object.assign(headers, extra);
   return a;
+}
+
+/** Flushes `res`'s headers unless the response is already over (ended, or the client gone). */
+function flushHeadersOf(res: ServerResponse): () => void {
+  return () => {
+    if (!res.writableEnded && !res.destroyed) res.flushHeaders();
+  };
 }

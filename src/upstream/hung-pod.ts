@@ -50,7 +50,7 @@ function send(res: ServerResponse, type: string, body: string): void {
 }
 
 /** What an idle vLLM reports: nothing running, nothing waiting, an empty KV cache. */
-function idleVllmMetrics(model: string): string {
+export function idleVllmMetrics(model: string): string {
   const label = `{model_name="${model}"}`;
   return [
     '# TYPE vllm:num_requests_running gauge',

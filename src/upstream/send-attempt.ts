@@ -30,6 +30,12 @@ export interface AttemptRequest {
 export interface ResponseTarget {
   readonly out: Writable;
   readonly tap?: { chunk(data: Buffer): void };
+  /**
+   * Sends the answer's headers ahead of its body (streams: the client sees the response start before the first
+   * token). Called once the upstream bytes read with the headers are handled, and only if no body chunk came
+   * with them: a chunk written then carries the headers in the same socket write.
+   */
+  readonly flushHeaders?: () => void;
 }
 
 /** How the attempt ended. `answered`: response headers arrived, so bytes may have reached the client. */
@@ -97,6 +103,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #target: ResponseTarget | undefined;
   #resume: (() => void) | undefined;
   #waiting = false;
+  #bodyStarted = false;
   readonly #drained = (): void => {
     this.#waiting = false;
     this.#resume?.();
@@ -122,12 +129,17 @@ class Exchange implements Dispatcher.DispatchHandler {
     const ep = this.#ep;
     responseStarted(ep, this.ticket);
     if (ep.consecutiveFailures > 0) ep.markReachable();
-    this.#target = this.#onResponse(statusCode, rawHeaders);
+    const target = this.#onResponse(statusCode, rawHeaders);
+    this.#target = target;
+    // undici hands over the headers and whatever body arrived in the same read synchronously; a microtask runs
+    // after all of it, so headers that came alone go out alone, and ones that came with a chunk go out with it.
+    if (target.flushHeaders !== undefined) queueMicrotask(() => this.#bodyStarted || target.flushHeaders!());
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     const t = this.#target!;
+    this.#bodyStarted = true;
     t.tap?.chunk(chunk);
     if (t.out.write(chunk)) return true;
     // Backpressure: undici stops reading the upstream until the client has taken what was written.

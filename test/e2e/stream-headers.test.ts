@@ -1,0 +1,76 @@
+/**
+ * A stream's response headers reach the client when the model server sends them, before its first token, although
+ * the gateway no longer flushes them on their own when a first chunk comes with them (issue #11: one socket write
+ * fewer per streamed request).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request, type IncomingMessage } from 'node:http';
+import { FakeEngine } from '../../src/epp/fake-engine.js';
+import { idleVllmMetrics } from '../../src/upstream/hung-pod.js';
+import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig } from '../helpers/fleet.js';
+
+const MODEL = 'test/stream-headers';
+const HOST = '127.0.150.2';
+
+const chunk = (content: string): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+test('the headers of a stream reach the client before its first token, and with it when they come together', { timeout: 20_000 }, async () => {
+  const engine = new FakeEngine(HOST);
+  let release: () => void = () => undefined;
+  let together = false;
+  engine.handler = (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'vllm', root: MODEL, parent: null }] }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(idleVllmMetrics(MODEL));
+      return;
+    }
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (together) {
+      // Headers, a token and the end in one write, as a fast answer arrives.
+      res.end(`${chunk('all at once')}data: [DONE]\n\n`);
+      return;
+    }
+    res.flushHeaders();
+    // The first token waits until the client has seen the headers.
+    release = () => res.end(`${chunk('hello')}data: [DONE]\n\n`);
+  };
+  const port = await engine.listen();
+  const cfg = await tempConfig({
+    'all.yaml': [podYaml('pod-0', HOST, { app: 'sh' }), poolYaml('sh', { app: 'sh' }, port), baseModelRouteYaml('sh', MODEL, [['sh', 1]])].join('---\n'),
+  });
+  const gw = await startTestGateway(cfg.dir);
+  const post = (): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const r = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, resolve);
+      r.on('error', reject);
+      r.end(JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true }));
+    });
+  const text = async (res: IncomingMessage): Promise<string> => {
+    let s = '';
+    for await (const c of res) s += String(c);
+    return s;
+  };
+  try {
+    // Had the gateway held the headers back until the first chunk, this answer would never start.
+    const res = await post();
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'text/event-stream');
+    release();
+    assert.match(await text(res), /"hello"[\s\S]*\[DONE\]/);
+
+    together = true;
+    const res2 = await post();
+    assert.equal(res2.statusCode, 200);
+    assert.match(await text(res2), /"all at once"[\s\S]*\[DONE\]/);
+  } finally {
+    await gw.close();
+    await engine.close();
+    await cfg.remove();
+  }
+});
