@@ -22,6 +22,50 @@ test('a stream: token events counted however the chunks cut them, [DONE] not cou
   }
 });
 
+test('what counts as a token event: data lines other than [DONE], read in place or across chunks alike', () => {
+  // [line, counts]
+  const table: [string, boolean][] = [
+    ['data: {"x":1}', true],
+    ['data:{"x":1}', true],
+    ['data: [DONE]', false],
+    ['data:[DONE]', false],
+    ['data:   [DONE]', false],
+    ['data: [DONE]\r', false],
+    ['data: {"x":1}\r', true],
+    ['data:', false],
+    ['data:   ', false],
+    ['data: [DONE', true],
+    ['data', false],
+    [': keep-alive comment', false],
+    ['event: message', false],
+    ['id: 7', false],
+    ['Data: {"x":1}', false],
+  ];
+  for (const [line, counts] of table) {
+    const bytes = Buffer.from(`${line}\n\n`);
+    for (const chunks of [[bytes], [...bytes].map((b) => Buffer.from([b]))]) {
+      const r = newRequestRecord('id', 'POST', '/v1/completions', undefined);
+      const tap = new ResponseTap(r, 'text/event-stream');
+      for (const c of chunks) tap.chunk(c);
+      assert.equal(r.tokenEvents, counts ? 1 : 0, `${JSON.stringify(line)} in ${chunks.length} chunk(s)`);
+    }
+  }
+});
+
+test('a long stream: the usage in its last event is found whatever size its chunks are', () => {
+  const tokens = Array.from({ length: 200 }, (_, i) => `{"choices":[{"delta":{"content":"token number ${i}"}}],"usage":null}`);
+  const body = Buffer.from(sse([...tokens, '{"choices":[],"usage":{"prompt_tokens":40,"completion_tokens":200}}', '[DONE]']));
+  assert.ok(body.length > 4 * 2048);
+  for (const size of [1, 7, 100, 1000, 2047, 2048, 2049, 5000, body.length]) {
+    const r = newRequestRecord('id', 'POST', '/v1/chat/completions', undefined);
+    const tap = new ResponseTap(r, 'text/event-stream');
+    for (let at = 0; at < body.length; at += size) tap.chunk(body.subarray(at, at + size));
+    tap.end();
+    assert.equal(r.tokenEvents, 201, `chunks of ${size}`);
+    assert.deepEqual(r.usage, { promptTokens: 40, completionTokens: 200 }, `chunks of ${size}`);
+  }
+});
+
 test('gaps between token events reach the observer, one per later chunk with events', (t) => {
   // The tap reads the monotonic clock; the test moves it, so the gap is known exactly.
   let clock = 1000;

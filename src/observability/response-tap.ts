@@ -6,10 +6,8 @@ import type { RequestObserver, RequestRecord, Usage } from './request-record.js'
 
 /** How much of the end of the response is kept to find `usage` in: it sits in the last event or object. */
 const TAIL_BYTES = 2048;
-const DATA = Buffer.from('data:');
 const EMPTY = Buffer.alloc(0);
 const USAGE_KEY = Buffer.from('"usage"');
-const DONE = Buffer.from('[DONE]');
 /** `data: [DONE]` plus a few spaces: how much of a line's start decides what it is. */
 const HEAD_BYTES = 16;
 
@@ -23,10 +21,17 @@ export class ResponseTap {
   readonly #record: RequestRecord;
   readonly #observer: RequestObserver | undefined;
   readonly #sse: boolean;
-  /** The last bytes seen (at most TAIL_BYTES), where `usage` is; a whole small answer is kept by reference, not copied. */
-  #tail: Buffer = EMPTY;
-  /** The current line's first bytes, enough to tell `data: [DONE]` from a token event (server-sent events only). */
-  readonly #head: Buffer;
+  /**
+   * The last chunks seen, by reference (no copy per chunk): the fewest whose bytes, less the first's, stay under
+   * TAIL_BYTES, so they hold at least the last TAIL_BYTES, where `usage` is. Joined only at the end.
+   */
+  #tail: Buffer[] = [];
+  #tailBytes = 0;
+  /**
+   * The current line's first bytes when they come over several chunks, enough to tell `data: [DONE]` from a token
+   * event; made on first need (a line whose start is within one chunk is read where it is).
+   */
+  #head: Buffer = EMPTY;
   #headLength = 0;
   /** Whether the current line was already counted (or not): the rest of it is skipped. */
   #decided = false;
@@ -35,7 +40,6 @@ export class ResponseTap {
     this.#record = record;
     this.#observer = observer;
     this.#sse = contentType !== undefined && contentType.includes('text/event-stream');
-    this.#head = this.#sse ? Buffer.alloc(HEAD_BYTES) : EMPTY;
   }
 
   chunk(data: Buffer): void {
@@ -47,10 +51,13 @@ export class ResponseTap {
 
   /** Parses `usage` from the kept tail into the record. */
   end(): void {
+    const kept = this.#tail;
+    const joined = kept.length === 1 ? kept[0]! : Buffer.concat(kept, this.#tailBytes);
+    const tail = joined.length > TAIL_BYTES ? joined.subarray(joined.length - TAIL_BYTES) : joined;
     // Found in the bytes first: only the usage object onwards is decoded (its names and digits are ASCII).
-    const at = this.#tail.lastIndexOf(USAGE_KEY);
+    const at = tail.lastIndexOf(USAGE_KEY);
     if (at < 0) return;
-    const usage = parseUsage(this.#tail.toString('latin1', at));
+    const usage = parseUsage(tail.toString('latin1', at));
     if (usage) this.#record.usage = usage;
   }
 
@@ -61,13 +68,20 @@ export class ResponseTap {
       const nl = data.indexOf(10, at);
       const lineEnd = nl < 0 ? data.length : nl;
       if (!this.#decided) {
-        // Collect the line's first bytes (they may come over several chunks) until they say what it is.
-        const take = Math.min(lineEnd - at, HEAD_BYTES - this.#headLength);
-        data.copy(this.#head, this.#headLength, at, at + take);
-        this.#headLength += take;
-        if (this.#headLength === HEAD_BYTES || nl >= 0) {
+        if (this.#headLength === 0 && (nl >= 0 || lineEnd - at >= HEAD_BYTES)) {
+          // The line's start is all in this chunk (nearly always): read it in place.
           this.#decided = true;
-          if (isTokenEvent(this.#head.subarray(0, this.#headLength))) events++;
+          if (isTokenEvent(data, at, Math.min(lineEnd, at + HEAD_BYTES))) events++;
+        } else {
+          // Collect the line's first bytes (they come over several chunks) until they say what it is.
+          if (this.#head.length === 0) this.#head = Buffer.alloc(HEAD_BYTES);
+          const take = Math.min(lineEnd - at, HEAD_BYTES - this.#headLength);
+          data.copy(this.#head, this.#headLength, at, at + take);
+          this.#headLength += take;
+          if (this.#headLength === HEAD_BYTES || nl >= 0) {
+            this.#decided = true;
+            if (isTokenEvent(this.#head, 0, this.#headLength)) events++;
+          }
         }
       }
       if (nl < 0) break;
@@ -86,23 +100,31 @@ export class ResponseTap {
   }
 
   #keepTail(data: Buffer): void {
-    if (this.#tail.length === 0) this.#tail = data.length > TAIL_BYTES ? data.subarray(data.length - TAIL_BYTES) : data;
-    else if (data.length >= TAIL_BYTES) this.#tail = data.subarray(data.length - TAIL_BYTES);
-    else if (this.#tail.length + data.length <= TAIL_BYTES) this.#tail = Buffer.concat([this.#tail, data]);
-    else this.#tail = Buffer.concat([this.#tail.subarray(this.#tail.length + data.length - TAIL_BYTES), data]);
+    const kept = this.#tail;
+    if (data.length >= TAIL_BYTES) {
+      kept.length = 0;
+      kept.push(data.subarray(data.length - TAIL_BYTES));
+      this.#tailBytes = TAIL_BYTES;
+      return;
+    }
+    kept.push(data);
+    this.#tailBytes += data.length;
+    while (this.#tailBytes - kept[0]!.length >= TAIL_BYTES) this.#tailBytes -= kept.shift()!.length;
   }
 }
 
-/** A line `data: <anything but [DONE]>`. */
-function isTokenEvent(line: Buffer): boolean {
-  if (!startsAt(line, DATA, 0)) return false;
-  let i = DATA.length;
-  while (line[i] === 32) i++;
-  return !startsAt(line, DONE, i) && i < line.length;
-}
-
-function startsAt(data: Buffer, needle: Buffer, at: number): boolean {
-  return at + needle.length <= data.length && data.compare(needle, 0, needle.length, at, at + needle.length) === 0;
+/**
+ * Whether the line starting at `from` (its first bytes up to `to`) is `data: <anything but [DONE]>`. Byte by
+ * byte: a native compare per line cost more than the few bytes it compares.
+ */
+function isTokenEvent(b: Buffer, from: number, to: number): boolean {
+  // "data:"
+  if (to - from < 5 || b[from] !== 0x64 || b[from + 1] !== 0x61 || b[from + 2] !== 0x74 || b[from + 3] !== 0x61 || b[from + 4] !== 0x3a) return false;
+  let i = from + 5;
+  while (i < to && b[i] === 32) i++;
+  if (i >= to) return false;
+  // "[DONE]"
+  return !(to - i >= 6 && b[i] === 0x5b && b[i + 1] === 0x44 && b[i + 2] === 0x4f && b[i + 3] === 0x4e && b[i + 4] === 0x45 && b[i + 5] === 0x5d);
 }
 
 /**
