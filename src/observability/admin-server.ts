@@ -19,8 +19,8 @@ export interface AdminServerOptions {
   host: string;
   /** 0 picks an ephemeral port (tests). */
   port: number;
-  /** What `GET /metrics` serves: the exposition text and its content type. */
-  metrics: { render(): Promise<{ contentType: string; text: string }> };
+  /** What `GET /metrics` serves: the exposition's bytes (in parts, written as they are) and its content type. */
+  metrics: { renderBody(): Promise<{ contentType: string; body: readonly Buffer[] }> };
   /** What `GET /debug/scheduling` shows; off (404 debug_disabled) when absent or kept at 0. */
   decisions?: DecisionLog;
   log: Logger;
@@ -88,9 +88,13 @@ export class AdminServer {
   }
 
   async #metrics(res: ServerResponse): Promise<void> {
-    const { contentType, text } = await this.#o.metrics.render();
-    res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    const { contentType, body } = await this.#o.metrics.renderBody();
+    let length = 0;
+    for (const b of body) length += b.length;
+    res.writeHead(200, { 'content-type': contentType, 'content-length': length });
+    // The parts leave in one socket write (the response is corked within this turn), never joined into a copy.
+    for (const b of body) res.write(b);
+    res.end();
   }
 
   #debug(res: ServerResponse, url: URL): void {

@@ -10,7 +10,7 @@ import { DashboardObserver } from './dashboard-observer.js';
 import { DASHBOARD_PATHS, mountDashboard } from './dashboard-routes.js';
 
 async function withAdmin(body: (url: string) => Promise<void>): Promise<void> {
-  const admin = new AdminServer({ host: '127.0.75.1', port: 0, metrics: { render: async () => ({ contentType: 'text/plain', text: '' }) }, log: createLogger('silent') });
+  const admin = new AdminServer({ host: '127.0.75.1', port: 0, metrics: { renderBody: async () => ({ contentType: 'text/plain', body: [] }) }, log: createLogger('silent') });
   const gateway = { datastore: new Datastore(), schedulers: new PoolSchedulers(), state: undefined, shuttingDown: false, readiness: () => ({}) };
   mountDashboard(admin, { mode: 'serve', gateway, decisions: new DecisionLog(0), traffic: new DashboardObserver() });
   await admin.listen();

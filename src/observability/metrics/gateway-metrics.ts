@@ -29,7 +29,7 @@ import { PrefixMetrics } from './prefix-metrics.js';
 import { RequestFamilies } from './request-families.js';
 import { RequestSeriesCache } from './request-series.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
-import { DEFAULT_SLICE_MS, renderSliced, type RenderSlices } from './sliced-render.js';
+import { DEFAULT_SLICE_MS, renderSliced, renderSlicedBody, type RenderSlices } from './sliced-render.js';
 import { FlowControlMetrics } from '../../flowcontrol/flow-control-metrics.js';
 import type { FlowControl } from '../../flowcontrol/flow-control.js';
 
@@ -159,5 +159,10 @@ export class GatewayMetrics {
    */
   async render(sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await renderSliced(this.registry, sliceMs, stats) };
+  }
+
+  /** The same exposition as {@link render}, as UTF-8 bytes (a buffer per family), for the admin listener to write. */
+  async renderBody(sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<{ contentType: string; body: Buffer[] }> {
+    return { contentType: this.registry.contentType, body: await renderSlicedBody(this.registry, sliceMs, stats) };
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { register } from './family.js';
 import { HistogramFamily } from './histogram-family.js';
-import { renderSliced, type RenderSlices } from './sliced-render.js';
+import { renderSliced, renderSlicedBody, type RenderSlices } from './sliced-render.js';
 import { CounterFamily } from './value-family.js';
 
 function registry(families: number): Registry {
@@ -27,6 +27,10 @@ test('the sliced render is the same text as prom-client renders in one go', asyn
   const want = await reg.metrics();
   assert.equal(await renderSliced(reg, 0), want);
   assert.equal(await renderSliced(reg, 1e9), want);
+  // The admin listener's bytes: the same text, a buffer per family.
+  const body = await renderSlicedBody(reg, 0);
+  assert.equal(Buffer.concat(body).toString('utf8'), want);
+  assert.equal(body.length, reg.getMetricsAsArray().length + 1);
   assert.match(want, /h0_seconds_bucket\{le="\+Inf",model_name="m-\\"b\\"\\n"\} 1/);
 });
 

@@ -34,6 +34,23 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  */
 export async function renderSliced(registry: Registry, sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<string> {
   const parts: string[] = [];
+  await renderFamilies(registry, sliceMs, stats, (text) => parts.push(text));
+  return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * The same text as {@link renderSliced}, as its UTF-8 bytes in one buffer per family, encoded within the slices:
+ * what the admin listener writes, so a large answer is never flattened and encoded in one go either.
+ */
+export async function renderSlicedBody(registry: Registry, sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<Buffer[]> {
+  const body: Buffer[] = [];
+  await renderFamilies(registry, sliceMs, stats, (text) => body.push(Buffer.from(body.length === 0 ? text : `\n\n${text}`)));
+  body.push(Buffer.from('\n'));
+  return body;
+}
+
+/** Renders the families one by one into `emit`, yielding to the event loop whenever a slice has run `sliceMs`. */
+async function renderFamilies(registry: Registry, sliceMs: number, stats: RenderSlices | undefined, emit: (text: string) => void): Promise<void> {
   let sliceStart = performance.now();
   let slices = 1;
   let longest = 0;
@@ -52,7 +69,7 @@ export async function renderSliced(registry: Registry, sliceMs = DEFAULT_SLICE_M
   for (const { name } of registry.getMetricsAsArray()) {
     const metric = registry.getSingleMetric(name) as unknown as { get(): Promise<Values> | Values; getForPromString?: unknown };
     if (typeof metric.getForPromString === 'function') {
-      parts.push(await registry.getSingleMetricAsString(name));
+      emit(await registry.getSingleMetricAsString(name));
       await pause();
       continue;
     }
@@ -60,6 +77,7 @@ export async function renderSliced(registry: Registry, sliceMs = DEFAULT_SLICE_M
     const values = whole.values ?? [];
     let text = '';
     for (let i = 0; i === 0 || i < values.length; i += CHUNK) {
+      if (i > 0) await pause();
       chunk = { ...whole, values: values.slice(i, i + CHUNK) };
       scratch.clear();
       (lender as unknown as { name: string }).name = name;
@@ -67,14 +85,13 @@ export async function renderSliced(registry: Registry, sliceMs = DEFAULT_SLICE_M
       const lines = await scratch.getSingleMetricAsString(name);
       // Every chunk comes with the family's HELP and TYPE lines; only the first keeps them.
       text += i === 0 ? lines : lines.slice(lines.indexOf('\n', lines.indexOf('\n') + 1));
-      await pause();
     }
-    parts.push(text);
+    emit(text);
+    await pause();
   }
   longest = Math.max(longest, performance.now() - sliceStart);
   if (stats) {
     stats.slices = slices;
     stats.longestMs = longest;
   }
-  return `${parts.join('\n\n')}\n`;
 }
