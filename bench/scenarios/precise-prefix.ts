@@ -9,7 +9,7 @@
  *   npx tsc -p . && node dist/bench/scenarios/precise-prefix.js [--quick] [--seconds 30] [--rate 12] [--out DIR]
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
- *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10]
+ *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
@@ -17,15 +17,21 @@
  * did; `closed-loop` runs `--concurrency` users that each send their next request when the last one finished and
  * compares the output tokens/s each picker achieves; `pressure` runs both.
  *
+ * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
+ * gateways' metrics scrape interval and precise scoring's `speculativeTTL` are all multiplied by k, so the
+ * engines saturate at 1/k of the rate while the host's own per-request cost (client, nginx, gateway) stays what it
+ * is. Rates and `--seconds` are not scaled: choose them for the slower fleet.
+ *
  * About 7 minutes by default; --quick (8 s measured per run, 2 warm-up requests per group) about 3. Described,
  * with figures, in docs/benchmarks.md.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 import type { Workload } from '../../src/bench/workload.js';
 import { sharedPrefixWorkload } from '../../src/bench/shared-prefix-workload.js';
@@ -41,6 +47,8 @@ import { closedLoopTable, pressureTargets, sweepTable, type PressureRun } from '
 import { sampleQueues } from './lib/queue-sampler.js';
 import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
 import type { Load } from '../../src/bench/run-bench.js';
+import { DEFAULT_SPECULATIVE_TTL_MS } from '../../src/kvevents/kv-events-settings.js';
+import { DEFAULT_GATEWAY_OPTIONS } from '../../src/proxy/gateway.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +73,7 @@ const { values } = parseArgs({
     'loopback-octet': { type: 'string', default: '107' },
     'prefill-time-per-token': { type: 'string', default: '0.1' },
     itl: { type: 'string', default: '10' },
+    'time-scale': { type: 'string', default: '1' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -82,6 +91,11 @@ const GROUPS = Number(values.groups);
 const KV_DEMAND = Number(values['kv-demand']);
 const REPLICAS = values.replicas!.split(',').map(Number);
 const SEED = Number(values.seed);
+const TIME_SCALE = Number(values['time-scale']);
+if (!(TIME_SCALE > 0)) throw new Error(`--time-scale must be a positive number, got "${values['time-scale']}"`);
+// The engine's costs, after --time-scale.
+const PREFILL_MS_PER_TOKEN = Number(values['prefill-time-per-token']) * TIME_SCALE;
+const ITL_MS = Number(values.itl) * TIME_SCALE;
 // Closed loop: 40 users by default, 8 per pod of the default five: enough to keep the pods' batches busy while
 // this 2-CPU host (which also runs the gateway, nginx and the client) is not yet what limits the rate.
 const CONCURRENCY = Number(values.concurrency ?? 40);
@@ -113,12 +127,12 @@ const EPP_CONFIG: Record<Exclude<Picker, 'round-robin'>, string | undefined> = {
 /**
  * Simulated engine costs per pod, by default the scheduling scenario's: 10^4 prefill tokens/s (0.1 ms per
  * uncached token, 2,048 tokens a step), a 10 ms decode step growing to 20 ms at a full batch of 32
- * (`--prefill-time-per-token`, `--itl`). The KV cache is sized at run time from the workload's measured token
- * footprint (see kv-footprint.ts).
+ * (`--prefill-time-per-token`, `--itl`), both times `--time-scale`. The KV cache is sized at run time from the
+ * workload's measured token footprint (see kv-footprint.ts).
  */
 function simArgs(kvBlocks: number, ip: string): string[] {
   return [
-    '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', values['prefill-time-per-token']!, '--itl', values.itl!,
+    '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', String(PREFILL_MS_PER_TOKEN), '--itl', String(ITL_MS),
     '--time-factor-under-load', '2', '--ttft', '0', '--kv-cache-size', String(kvBlocks), '--block-size', String(BLOCK_SIZE), '--seed', values.seed!,
     '--kv-events-config',
     JSON.stringify({ enable_kv_cache_events: true, publisher: 'zmq', endpoint: `tcp://*:${KV_PORT}`, replay_endpoint: `tcp://*:${REPLAY_PORT}`, topic: `kv@${ip}:${PORT}@${MODEL}` }),
@@ -148,15 +162,36 @@ async function startRun(picker: Picker, replicas: number, kvBlocks: number, flee
     return;
   }
   const file = EPP_CONFIG[picker];
-  const config = file === undefined ? [] : ['--epp-config', fileURLToPath(new URL(file, EPP_CONFIGS))];
+  const config = file === undefined ? [] : ['--epp-config', eppConfigPath(file, fleetDir)];
+  const scaled = TIME_SCALE === 1 ? [] : ['--refresh-metrics-interval', String(Math.round(DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs * TIME_SCALE))];
   const gateways = Array.from({ length: replicas }, (_, i) => `${FRONT}.${i + 2}:${GATEWAY_PORT}`);
   for (const g of gateways) {
     const [host, port] = g.split(':') as [string, string];
-    startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, '--admin-port', '0', '--log-level', 'warn', ...config]);
+    startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, '--admin-port', '0', '--log-level', 'warn', ...scaled, ...config]);
   }
   await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`, READY_MS)));
   startNginxBalancer({ listen: BALANCER, upstreams: gateways });
   await waitForUrl(`http://${BALANCER}/readyz`, READY_MS);
+}
+
+/** With `--time-scale`, the copy main() wrote beside the fleet's directory; otherwise the file itself. */
+function eppConfigPath(file: string, fleetDir: string): string {
+  return TIME_SCALE === 1 ? fileURLToPath(new URL(file, EPP_CONFIGS)) : join(fleetDir, '..', file);
+}
+
+/**
+ * An EPP config with its time constants times `--time-scale`: the precise producer's `speculativeTTL` (llm-d's
+ * default, 2 s, unless the file sets one), which must outlast the prefill before a pick's KV events arrive.
+ */
+async function scaledEppConfig(file: string): Promise<string> {
+  const doc = parse(await readFile(new URL(file, EPP_CONFIGS), 'utf8')) as { plugins?: { type?: string; parameters?: Record<string, unknown> }[] };
+  for (const plugin of doc.plugins ?? []) {
+    if (plugin.type !== 'precise-prefix-cache-producer') continue;
+    plugin.parameters ??= {};
+    if (plugin.parameters.speculativeTTL !== undefined) throw new Error(`${file} sets speculativeTTL: --time-scale only scales the default`);
+    plugin.parameters.speculativeTTL = `${DEFAULT_SPECULATIVE_TTL_MS * TIME_SCALE}ms`;
+  }
+  return stringify(doc);
 }
 
 /**
@@ -220,21 +255,27 @@ async function main(): Promise<void> {
   });
   process.stderr.write(`KV footprint ${footprint.blocks} blocks; ${footprint.kvBlocksPerPod} blocks per pod (${PODS} pods): demand ${(100 * footprint.demand).toFixed(1)}% of the fleet's cache\n`);
   const dir = await mkdtemp(join(tmpdir(), 'infergate-precise-'));
-  await writeFile(join(dir, 'fleet.yaml'), [...pods.map((p) => podYaml(p.name, p.ip, { app: 'llama' })), poolYaml('llama', { app: 'llama' }, PORT), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'));
+  // `serve -f` reads every YAML file of the fleet's directory, so the scaled EPP configs sit beside it, not in it.
+  const fleetDir = join(dir, 'fleet');
+  await mkdir(fleetDir);
+  if (TIME_SCALE !== 1) {
+    for (const file of new Set(Object.values(EPP_CONFIG))) if (file !== undefined) await writeFile(join(dir, file), await scaledEppConfig(file));
+  }
+  await writeFile(join(fleetDir, 'fleet.yaml'), [...pods.map((p) => podYaml(p.name, p.ip, { app: 'llama' })), poolYaml('llama', { app: 'llama' }, PORT), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'));
   const runs: PreciseRun[] = [];
   const swept: PressureRun[] = [];
   const closed: PressureRun[] = [];
   try {
     if (MODE === 'table') {
-      runs.push(await runOne('round-robin', 0, footprint, dir));
-      runs.push(await runOne('load-only', 1, footprint, dir));
+      runs.push(await runOne('round-robin', 0, footprint, fleetDir));
+      runs.push(await runOne('load-only', 1, footprint, fleetDir));
       for (const n of REPLICAS) {
-        runs.push(await runOne('approximate', n, footprint, dir));
-        runs.push(await runOne('precise', n, footprint, dir));
+        runs.push(await runOne('approximate', n, footprint, fleetDir));
+        runs.push(await runOne('precise', n, footprint, fleetDir));
       }
     }
-    if (MODE === 'sweep' || MODE === 'pressure') swept.push(...(await sweep(footprint, dir)));
-    if (MODE === 'closed-loop' || MODE === 'pressure') closed.push(...(await closedLoop(footprint, dir)));
+    if (MODE === 'sweep' || MODE === 'pressure') swept.push(...(await sweep(footprint, fleetDir)));
+    if (MODE === 'closed-loop' || MODE === 'pressure') closed.push(...(await closedLoop(footprint, fleetDir)));
   } finally {
     await stopAll();
     await rm(dir, { recursive: true, force: true });
@@ -266,7 +307,7 @@ async function main(): Promise<void> {
 function shape(footprint: Footprint): string {
   return (
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
-    `${PODS} simulated pods with KV events, prefill ${values['prefill-time-per-token']} ms per uncached token, decode step ${values.itl} ms (x2 at a full batch), KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+    `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval and speculativeTTL all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
     `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run.`
   );
 }
