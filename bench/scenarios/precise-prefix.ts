@@ -18,8 +18,8 @@
  * compares the output tokens/s each picker achieves; `pressure` runs both.
  *
  * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
- * gateways' metrics scrape interval and precise scoring's `speculativeTTL` are all multiplied by k, so the
- * engines saturate at 1/k of the rate while the host's own per-request cost (client, nginx, gateway) stays what it
+ * gateways' metrics scrape interval, precise scoring's `speculativeTTL` and its KV-event `silenceTimeout` are all
+ * multiplied by k, so the engines saturate at 1/k of the rate while the host's own per-request cost (client, nginx, gateway) stays what it
  * is. Rates and `--seconds` are not scaled: choose them for the slower fleet.
  *
  * About 7 minutes by default; --quick (8 s measured per run, 2 warm-up requests per group) about 3. Described,
@@ -47,7 +47,7 @@ import { closedLoopTable, pressureTargets, sweepTable, type PressureRun } from '
 import { sampleQueues } from './lib/queue-sampler.js';
 import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
 import type { Load } from '../../src/bench/run-bench.js';
-import { DEFAULT_SPECULATIVE_TTL_MS } from '../../src/kvevents/kv-events-settings.js';
+import { DEFAULT_SILENCE_TIMEOUT_MS, DEFAULT_SPECULATIVE_TTL_MS } from '../../src/kvevents/kv-events-settings.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/proxy/gateway.js';
 
 const { values } = parseArgs({
@@ -181,7 +181,9 @@ function eppConfigPath(file: string, fleetDir: string): string {
 
 /**
  * An EPP config with its time constants times `--time-scale`: the precise producer's `speculativeTTL` (llm-d's
- * default, 2 s, unless the file sets one), which must outlast the prefill before a pick's KV events arrive.
+ * default, 2 s), which must outlast the prefill before a pick's KV events arrive, and infergate's
+ * `kvEventsConfig.silenceTimeout` (5 s), which must outlast the longest a busy pod stores no block. The file must
+ * set neither.
  */
 async function scaledEppConfig(file: string): Promise<string> {
   const doc = parse(await readFile(new URL(file, EPP_CONFIGS), 'utf8')) as { plugins?: { type?: string; parameters?: Record<string, unknown> }[] };
@@ -190,6 +192,11 @@ async function scaledEppConfig(file: string): Promise<string> {
     plugin.parameters ??= {};
     if (plugin.parameters.speculativeTTL !== undefined) throw new Error(`${file} sets speculativeTTL: --time-scale only scales the default`);
     plugin.parameters.speculativeTTL = `${DEFAULT_SPECULATIVE_TTL_MS * TIME_SCALE}ms`;
+    // A pod that stores no block for this long while requests wait for it is judged silent: its queue waits and
+    // prefill steps are k times longer too.
+    const events = (plugin.parameters.kvEventsConfig ??= {}) as Record<string, unknown>;
+    if (events.silenceTimeout !== undefined) throw new Error(`${file} sets kvEventsConfig.silenceTimeout: --time-scale only scales the default`);
+    events.silenceTimeout = `${DEFAULT_SILENCE_TIMEOUT_MS * TIME_SCALE}ms`;
   }
   return stringify(doc);
 }
@@ -307,7 +314,7 @@ async function main(): Promise<void> {
 function shape(footprint: Footprint): string {
   return (
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
-    `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval and speculativeTTL all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+    `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
     `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run.`
   );
 }

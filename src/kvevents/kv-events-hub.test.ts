@@ -44,9 +44,14 @@ function held(view: KvCacheView, address: string, t: number[]): number {
   return 0;
 }
 
-async function hubWith(ingestion: KvEventsIngestion, logs: string[]): Promise<{ hub: KvEventsHub; view: KvCacheView; address: (i: number) => string }> {
-  const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000, silentAfterRequests: 2, silentMs: 300 } });
-  const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+async function hubWith(
+  ingestion: KvEventsIngestion,
+  logs: string[],
+  silence: { tuning: number } | { setting: number } = { tuning: 300 },
+): Promise<{ hub: KvEventsHub; view: KvCacheView; address: (i: number) => string }> {
+  const stream = { recoveryMs: 1000, silentAfterRequests: 2, ...('tuning' in silence ? { silentMs: silence.tuning } : {}) };
+  const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream });
+  const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT, ...('setting' in silence ? { silenceTimeoutMs: silence.setting } : {}) }));
   const address = (i: number): string => `${hosts[i]}:8000`;
   // The owner lists the pod's one base model: replayed stores (no topic) are keyed by it.
   const owner = { models: new Map([[MODEL, { parent: null }]]) };
@@ -95,6 +100,30 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
       assert.ok(await waitFor(() => f.stream.untrusted() === undefined && held(view, address(0), t) === 2), 'trusted again with its next event');
     } finally {
       await hub.close();
+    }
+  });
+}
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: the plugin's silenceTimeout decides when a pod is silent, and off (0) never`, async () => {
+    const short = await hubWith(ingestion, [], { setting: 300 });
+    try {
+      const f = short.view.feed(short.address(0))!;
+      for (let i = 0; i < 3; i++) short.view.expectEvents(short.address(0));
+      assert.ok(await waitFor(() => f.stream.untrusted() === 'silent', 5000), 'silent after 300 ms');
+    } finally {
+      await short.hub.close();
+    }
+    const off = await hubWith(ingestion, [], { setting: Number.POSITIVE_INFINITY });
+    try {
+      const f = off.view.feed(off.address(0))!;
+      for (let i = 0; i < 3; i++) off.view.expectEvents(off.address(0));
+      // Well past the 300 ms above (and the checks every 50 ms that would see it): still trusted.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(f.stream.untrusted(), undefined);
+      assert.equal(f.problems.get('silent'), undefined);
+    } finally {
+      await off.hub.close();
     }
   });
 }

@@ -28,6 +28,12 @@ export interface KvEventsSettings {
   readonly replaySocketPort: number;
   /** `kvEventsConfig.zmqEndpoint`: a socket this gateway binds that pods connect to (the older central mode). */
   readonly zmqEndpoint: string;
+  /**
+   * `kvEventsConfig.silenceTimeout` (infergate's own; default 5s; 0 = never): a pod sent several requests that
+   * needed new blocks and no event for this long is judged silent and scored on the approximate view until an
+   * event comes. It must outlast the longest a busy pod goes without storing a block (queue waits, long prefills).
+   */
+  readonly silenceTimeoutMs: number;
 }
 
 export interface SpeculativeSettings {
@@ -45,6 +51,7 @@ export const DEFAULT_INDEX_CAPACITY = 500_000;
 export const DEFAULT_PODS_PER_KEY = 10;
 export const DEFAULT_SOCKET_PORT = 5557;
 export const DEFAULT_SPECULATIVE_TTL_MS = 2000;
+export const DEFAULT_SILENCE_TIMEOUT_MS = 5000;
 
 /** The pod annotation that overrides `socketPort` for one pod (its endpoints still add their rank). */
 export const KV_EVENTS_PORT_ANNOTATION = 'infergate.io/kv-events-port';
@@ -96,7 +103,10 @@ export function readKvEventsSettings(r: ParamReader): KvEventsSettings {
   const replaySocketPort = pd.int('replaySocketPort', 0, { min: 0, max: 65535 });
   pd.ignored('podLabelSelector', 'the pools\' own endpoints are subscribed to (their selectors already chose the pods)');
   pd.ignored('podNamespace', 'the pools\' own endpoints are subscribed to');
-  return { blockSize, hashSeed, capacity, podsPerKey, tierWeights, topicFilter, discoverPods, socketPort, replaySocketPort, zmqEndpoint };
+  const silence = ev.durationMs('silenceTimeout', DEFAULT_SILENCE_TIMEOUT_MS);
+  if (silence < 0) ev.fail('silenceTimeout', 'must not be negative (0 turns silence detection off)');
+  const silenceTimeoutMs = silence === 0 ? Number.POSITIVE_INFINITY : silence;
+  return { blockSize, hashSeed, capacity, podsPerKey, tierWeights, topicFilter, discoverPods, socketPort, replaySocketPort, zmqEndpoint, silenceTimeoutMs };
 }
 
 export function readSpeculativeSettings(r: ParamReader): SpeculativeSettings {
@@ -107,7 +117,7 @@ export function readSpeculativeSettings(r: ParamReader): SpeculativeSettings {
 
 /** Equal settings share an index: this string is equal exactly when they are. */
 export function settingsKey(s: KvEventsSettings): string {
-  return JSON.stringify([s.blockSize, s.hashSeed, s.capacity, s.podsPerKey, s.tierWeights.gpu, s.tierWeights.cpu, s.tierWeights.other, s.topicFilter, s.discoverPods, s.socketPort, s.replaySocketPort, s.zmqEndpoint]);
+  return JSON.stringify([s.blockSize, s.hashSeed, s.capacity, s.podsPerKey, s.tierWeights.gpu, s.tierWeights.cpu, s.tierWeights.other, s.topicFilter, s.discoverPods, s.socketPort, s.replaySocketPort, s.zmqEndpoint, String(s.silenceTimeoutMs)]);
 }
 
 /** Settings with every default, for tests and benchmarks. */
@@ -123,6 +133,7 @@ export function defaultKvEventsSettings(over: Partial<KvEventsSettings> = {}): K
     socketPort: DEFAULT_SOCKET_PORT,
     replaySocketPort: 0,
     zmqEndpoint: '',
+    silenceTimeoutMs: DEFAULT_SILENCE_TIMEOUT_MS,
     ...over,
   };
 }

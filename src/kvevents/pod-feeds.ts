@@ -79,7 +79,7 @@ export class PodFeeds {
 
   /** Subscribes to the pod (`pod` names it in every write and report); returns its stream. */
   add(pod: number, address: string, target: FeedEndpoints, baseModel: () => string | null): PodStream {
-    const live = new Live(pod, address, baseModel, (l) => new PodStream(this.#sinkFor(l), { ...this.#o.stream, replay: target.replayEndpoint !== undefined }, this.#now));
+    const live = new Live(pod, address, baseModel, (l) => new PodStream(this.#sinkFor(l), { silentMs: this.settings.silenceTimeoutMs, ...this.#o.stream, replay: target.replayEndpoint !== undefined }, this.#now));
     this.#live.set(pod, live);
     this.#byAddress.set(address, live);
     if (target.endpoint !== '' && !this.#closed) {
