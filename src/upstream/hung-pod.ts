@@ -3,7 +3,7 @@
  * requests and never answers a generation (or, `stallAfterHeaders`, answers a stream's headers and first chunk
  * and then goes quiet), while its `GET /v1/models` and `/metrics` answer at once and look idle.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeEngine } from '../epp/fake-engine.js';
 
 export interface HungPodOptions {
@@ -26,12 +26,9 @@ export interface HungPod {
 export async function startHungPod(opts: HungPodOptions): Promise<HungPod> {
   const engine = new FakeEngine(opts.host);
   let held = 0;
-  const models = JSON.stringify({ object: 'list', data: [{ id: opts.model, object: 'model', owned_by: 'vllm', root: opts.model, parent: null }] });
-  const metrics = idleVllmMetrics(opts.model);
+  const probes = idleVllmProbes(opts.model);
   engine.handler = (req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    if (req.method === 'GET' && path === '/v1/models') return send(res, 'application/json', models);
-    if (req.method === 'GET' && path === '/metrics') return send(res, 'text/plain; version=0.0.4', metrics);
+    if (probes(req, res)) return;
     held++;
     // Read the body, as a server that accepted the request would, and then say nothing.
     req.resume();
@@ -44,13 +41,30 @@ export async function startHungPod(opts: HungPodOptions): Promise<HungPod> {
   return { host: opts.host, port, held: () => held, close: () => engine.close() };
 }
 
+/**
+ * Answers the gateway's probes of a pod serving `model` as an idle vLLM would: `GET /v1/models` lists the model,
+ * `GET /metrics` reports nothing running or waiting. The returned function answers a probe and returns true, or
+ * returns false for any other request, for the fake engine's handler to answer.
+ */
+export function idleVllmProbes(model: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const models = JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', owned_by: 'vllm', root: model, parent: null }] });
+  const metrics = idleVllmMetrics(model);
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method !== 'GET' || (path !== '/v1/models' && path !== '/metrics')) return false;
+    if (path === '/v1/models') send(res, 'application/json', models);
+    else send(res, 'text/plain; version=0.0.4', metrics);
+    return true;
+  };
+}
+
 function send(res: ServerResponse, type: string, body: string): void {
   res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
 /** What an idle vLLM reports: nothing running, nothing waiting, an empty KV cache. */
-export function idleVllmMetrics(model: string): string {
+function idleVllmMetrics(model: string): string {
   const label = `{model_name="${model}"}`;
   return [
     '# TYPE vllm:num_requests_running gauge',

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
 import { FakeEngine } from '../../src/epp/fake-engine.js';
-import { idleVllmMetrics } from '../../src/upstream/hung-pod.js';
+import { idleVllmProbes } from '../../src/upstream/hung-pod.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig } from '../helpers/fleet.js';
 
 const MODEL = 'test/stream-headers';
@@ -19,16 +19,9 @@ test('the headers of a stream reach the client before its first token, and with 
   const engine = new FakeEngine(HOST);
   let release: () => void = () => undefined;
   let together = false;
+  const probes = idleVllmProbes(MODEL);
   engine.handler = (req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    if (req.method === 'GET' && path === '/v1/models') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'vllm', root: MODEL, parent: null }] }));
-      return;
-    }
-    if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(idleVllmMetrics(MODEL));
-      return;
-    }
+    if (probes(req, res)) return;
     req.resume();
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     if (together) {
