@@ -27,30 +27,21 @@ type Values = MetricObjectWithValues<MetricValue<string>>;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * The exposition text of every family in `registry`, in registration order. A family's samples are all
- * read in one turn (its buckets, sum and count stay consistent); different families may be read in
- * different turns, as Prometheus allows of any scrape. Only the Prometheus text format (the registry's
- * default) is produced.
+ * The exposition text of every family in `registry`, in registration order: {@link renderSlicedBody}'s bytes as a
+ * string (tests and benchmarks read it).
  */
 export async function renderSliced(registry: Registry, sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<string> {
-  const parts: string[] = [];
-  await renderFamilies(registry, sliceMs, stats, (text) => parts.push(text));
-  return `${parts.join('\n\n')}\n`;
+  return Buffer.concat(await renderSlicedBody(registry, sliceMs, stats)).toString('utf8');
 }
 
 /**
- * The same text as {@link renderSliced}, as its UTF-8 bytes in one buffer per family, encoded within the slices:
- * what the admin listener writes, so a large answer is never flattened and encoded in one go either.
+ * The exposition's UTF-8 bytes, one buffer per family, encoded within the slices: what the admin listener writes,
+ * so a large answer is never flattened and encoded in one go either. A family's samples are all read in one turn
+ * (its buckets, sum and count stay consistent); different families may be read in different turns, as Prometheus
+ * allows of any scrape. Only the Prometheus text format (the registry's default) is produced.
  */
 export async function renderSlicedBody(registry: Registry, sliceMs = DEFAULT_SLICE_MS, stats?: RenderSlices): Promise<Buffer[]> {
   const body: Buffer[] = [];
-  await renderFamilies(registry, sliceMs, stats, (text) => body.push(Buffer.from(body.length === 0 ? text : `\n\n${text}`)));
-  body.push(Buffer.from('\n'));
-  return body;
-}
-
-/** Renders the families one by one into `emit`, yielding to the event loop whenever a slice has run `sliceMs`. */
-async function renderFamilies(registry: Registry, sliceMs: number, stats: RenderSlices | undefined, emit: (text: string) => void): Promise<void> {
   let sliceStart = performance.now();
   let slices = 1;
   let longest = 0;
@@ -65,33 +56,36 @@ async function renderFamilies(registry: Registry, sliceMs: number, stats: Render
   // One scratch metric, re-registered per chunk, lends prom-client's formatter to a part of a family.
   const scratch = new Registry();
   let chunk: Values | undefined;
-  const lender = { get: async (): Promise<Values> => chunk! } as unknown as Metric;
+  const lender = { name: '', get: async (): Promise<Values | undefined> => chunk } as unknown as Metric & { name: string };
   for (const { name } of registry.getMetricsAsArray()) {
     const metric = registry.getSingleMetric(name) as unknown as { get(): Promise<Values> | Values; getForPromString?: unknown };
+    let text: string;
     if (typeof metric.getForPromString === 'function') {
-      emit(await registry.getSingleMetricAsString(name));
-      await pause();
-      continue;
+      // prom-client's own histograms format themselves.
+      text = await registry.getSingleMetricAsString(name);
+    } else {
+      const whole = await metric.get();
+      const values = whole.values ?? [];
+      lender.name = name;
+      text = '';
+      for (let i = 0; i === 0 || i < values.length; i += CHUNK) {
+        if (i > 0) await pause();
+        chunk = { ...whole, values: values.slice(i, i + CHUNK) };
+        scratch.clear();
+        scratch.registerMetric(lender);
+        const lines = await scratch.getSingleMetricAsString(name);
+        // Every chunk comes with the family's HELP and TYPE lines; only the first keeps them.
+        text += i === 0 ? lines : lines.slice(lines.indexOf('\n', lines.indexOf('\n') + 1));
+      }
     }
-    const whole = await metric.get();
-    const values = whole.values ?? [];
-    let text = '';
-    for (let i = 0; i === 0 || i < values.length; i += CHUNK) {
-      if (i > 0) await pause();
-      chunk = { ...whole, values: values.slice(i, i + CHUNK) };
-      scratch.clear();
-      (lender as unknown as { name: string }).name = name;
-      scratch.registerMetric(lender);
-      const lines = await scratch.getSingleMetricAsString(name);
-      // Every chunk comes with the family's HELP and TYPE lines; only the first keeps them.
-      text += i === 0 ? lines : lines.slice(lines.indexOf('\n', lines.indexOf('\n') + 1));
-    }
-    emit(text);
+    body.push(Buffer.from(body.length === 0 ? text : `\n\n${text}`));
     await pause();
   }
+  body.push(Buffer.from('\n'));
   longest = Math.max(longest, performance.now() - sliceStart);
   if (stats) {
     stats.slices = slices;
     stats.longestMs = longest;
   }
+  return body;
 }
