@@ -141,7 +141,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // A streaming client sees the response start before the first token: its headers are flushed on their
           // own unless a first chunk came with them (then they share its socket write). A whole answer's headers
           // always go out with its body: one socket write fewer per request (issue #11).
-          const flushHeaders = streamed || (contentType !== undefined && contentType.includes('text/event-stream')) ? flushHeadersOf(res) : undefined;
+          const sse = contentType !== undefined && contentType.includes('text/event-stream');
+          const flushHeaders = streamed || sse ? flushHeadersOf(res) : undefined;
           if (r) {
             r.status = statusCode;
             attemptLog!.headersAt = performance.now();
@@ -151,7 +152,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // Requests on the Responses API only: the id of a created response is read as it passes (src/affinity).
           const hook = plan.answerHook;
           const reader = hook === undefined ? tap : hook.answered(statusCode, ep.address, tap);
-          const out = hideUsage && contentType !== undefined && contentType.includes('text/event-stream') ? new UsageChunkFilter(res) : res;
+          const out = hideUsage && sse ? new UsageChunkFilter(res) : res;
           return reader ? { out, tap: reader, flushHeaders } : { out, flushHeaders };
         });
       } finally {
