@@ -91,7 +91,7 @@ export class TokenProducer implements DataProducer, RuntimePlugin {
     if (prefix && 'tokens' in prefix) return void ctx.state.write(TOKENIZED_PROMPT_KEY, new TokenizedPrompt(prefix.tokens, salt(body)));
     // Nobody waits for a render that is new on every request (explain): the cached prefix is all there is.
     const whole = wait && this.params.wholePrompt ? wholeOf(body, model, this.params.maxPrefixChars) : undefined;
-    if (!whole) return this.#fromPrefix(ctx, endpoints, prefix, wait);
+    if (!whole) return this.#fromPrefix(ctx, body, model, endpoints, prefix, wait);
     const runtime = this.#runtime;
     const ep = this.#server(endpoints);
     if (!runtime || (this.params.url === '' && !ep)) return;
@@ -107,15 +107,20 @@ export class TokenProducer implements DataProducer, RuntimePlugin {
     return withTimeout(got, this.params.produceTimeoutMs).then((tp) => {
       if (tp) return this.#use(ctx, tp, body);
       // Late or failed: the shared prefix's tokens when cached (asked for now if not, for the next late one).
-      this.#fromPrefix(ctx, endpoints, prefix, false);
+      this.#fromPrefix(ctx, body, model, endpoints, prefix, false);
     });
   }
 
   /** The request scored on its cached prefix's tokens; a prefix not cached yet is asked for (and waited for when `wait`). */
-  #fromPrefix(ctx: SchedulingContext, endpoints: readonly Endpoint[], found: { input: TokenizeInput; key: string } | undefined, wait: boolean): Promise<void> | void {
-    const body = ctx.request.body;
-    const model = this.params.modelName || ctx.request.model;
-    if (!found || !body || !model) return;
+  #fromPrefix(
+    ctx: SchedulingContext,
+    body: Readonly<Record<string, unknown>>,
+    model: string,
+    endpoints: readonly Endpoint[],
+    found: { input: TokenizeInput; key: string } | undefined,
+    wait: boolean,
+  ): Promise<void> | void {
+    if (!found) return;
     let got = this.cache.get(model, found.key);
     if (got === undefined) {
       const runtime = this.#runtime;
