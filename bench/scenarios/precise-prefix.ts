@@ -9,13 +9,15 @@
  *   npx tsc -p . && node dist/bench/scenarios/precise-prefix.js [--quick] [--seconds 30] [--rate 12] [--out DIR]
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
- *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1]
+ *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1] [--repeat 1]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
  * open-loop rate until approximate no longer sustains it (sustain.ts) and compares TTFT p90 at the highest rate it
  * did; `closed-loop` runs `--concurrency` users that each send their next request when the last one finished and
- * compares the output tokens/s each picker achieves; `pressure` runs both.
+ * compares the output tokens/s each picker achieves; `pressure` runs both. `--repeat N` runs every sweep point and
+ * the closed loop N times, the pickers' order swapped each time (A P, P A, ...); the reading then takes the majority's
+ * sustain verdict and each picker's median (precise-pressure-verdict.ts).
  *
  * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
  * gateways' metrics scrape interval, precise scoring's `speculativeTTL` and its KV-event `silenceTimeout` are all
@@ -43,7 +45,7 @@ import { startNginxBalancer } from './lib/nginx-balancer.js';
 import { hitRate, readPrefixCounters } from './lib/sim-prefix-stats.js';
 import { measureFootprint, type Footprint } from './lib/kv-footprint.js';
 import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
-import { closedLoopTable, pressureTargets, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
+import { closedLoopTable, pressureTargets, sustainedAt, sweepMediansTable, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
 import { sampleQueues } from './lib/queue-sampler.js';
 import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
 import type { Load } from '../../src/bench/run-bench.js';
@@ -74,6 +76,7 @@ const { values } = parseArgs({
     'prefill-time-per-token': { type: 'string', default: '0.1' },
     itl: { type: 'string', default: '10' },
     'time-scale': { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -93,6 +96,8 @@ const REPLICAS = values.replicas!.split(',').map(Number);
 const SEED = Number(values.seed);
 const TIME_SCALE = Number(values['time-scale']);
 if (!(TIME_SCALE > 0)) throw new Error(`--time-scale must be a positive number, got "${values['time-scale']}"`);
+const REPEAT = Number(values.repeat);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat must be a whole number from 1, got "${values.repeat}"`);
 // The engine's costs, after --time-scale.
 const PREFILL_MS_PER_TOKEN = Number(values['prefill-time-per-token']) * TIME_SCALE;
 const ITL_MS = Number(values.itl) * TIME_SCALE;
@@ -236,23 +241,39 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
 }
 
 /**
- * The open-loop sweep: at each rate, ascending, approximate then precise on fresh pods; stops after the first
- * rate approximate does not sustain (that rate's precise run is kept: it shows what precise does past
- * approximate's limit).
+ * Both pickers at one load, `--repeat` times on fresh pods: approximate first in odd repetitions, precise first in
+ * even ones, so neither always runs on a host warmed (or loaded) by the other.
+ */
+async function pairs(footprint: Footprint, fleetDir: string, load: Load): Promise<PressureRun[]> {
+  const runs: PressureRun[] = [];
+  for (let rep = 1; rep <= REPEAT; rep++) {
+    const order = rep % 2 === 1 ? (['approximate', 'precise'] as const) : (['precise', 'approximate'] as const);
+    for (const picker of order) {
+      const run = await runOne(picker, 1, footprint, fleetDir, load);
+      if (REPEAT > 1) run.repeat = rep;
+      runs.push(run);
+    }
+  }
+  return runs;
+}
+
+/**
+ * The open-loop sweep: at each rate, ascending, both pickers on fresh pods; stops after the first rate
+ * approximate does not sustain in most of its runs (that rate's precise runs are kept: they show what precise
+ * does past approximate's limit).
  */
 async function sweep(footprint: Footprint, fleetDir: string): Promise<PressureRun[]> {
   const runs: PressureRun[] = [];
   for (const rate of SWEEP_RATES) {
-    const approximate = await runOne('approximate', 1, footprint, fleetDir, { kind: 'open', rate });
-    runs.push(approximate, await runOne('precise', 1, footprint, fleetDir, { kind: 'open', rate }));
-    if (approximate.sustained !== true) break;
+    const here = await pairs(footprint, fleetDir, { kind: 'open', rate });
+    runs.push(...here);
+    if (!sustainedAt(here.filter((r) => r.picker === 'approximate'))) break;
   }
   return runs;
 }
 
 async function closedLoop(footprint: Footprint, fleetDir: string): Promise<PressureRun[]> {
-  const load: Load = { kind: 'closed', concurrency: CONCURRENCY };
-  return [await runOne('approximate', 1, footprint, fleetDir, load), await runOne('precise', 1, footprint, fleetDir, load)];
+  return pairs(footprint, fleetDir, { kind: 'closed', concurrency: CONCURRENCY });
 }
 
 async function main(): Promise<void> {
@@ -315,7 +336,8 @@ function shape(footprint: Footprint): string {
   return (
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
     `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
-    `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run.`
+    `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run` +
+    `${REPEAT > 1 ? `; every point run ${REPEAT} times, the pickers' order swapped each time` : ''}.`
   );
 }
 
@@ -325,6 +347,7 @@ function report(footprint: Footprint, swept: readonly PressureRun[], closed: rea
   const parts = [shape(footprint), ''];
   if (swept.length > 0) {
     parts.push(`Open-loop sweep (Poisson), sustained = every request answered and served / offered >= ${MIN_SERVED_RATIO}:`, '', sweepTable(swept, BACKENDS), '');
+    if (REPEAT > 1) parts.push(`Each point ${REPEAT} times, per rate and picker:`, '', sweepMediansTable(swept), '');
   }
   if (closed.length > 0) parts.push(`Closed loop: ${CONCURRENCY} users, each sending its next request when its last one finished:`, '', closedLoopTable(closed, BACKENDS), '');
   parts.push('Target (issue #14, one replica under KV pressure):', '', ...pressureTargets(swept, closed).map((v) => `- ${v}`), '', `Wall time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
