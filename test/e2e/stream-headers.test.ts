@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { FakeEngine } from '../../src/epp/fake-engine.js';
 import { idleVllmProbes } from '../../src/upstream/hung-pod.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig } from '../helpers/fleet.js';
@@ -38,6 +39,22 @@ test('the headers of a stream reach the client before its first token, and with 
     'all.yaml': [podYaml('pod-0', HOST, { app: 'sh' }), poolYaml('sh', { app: 'sh' }, port), baseModelRouteYaml('sh', MODEL, [['sh', 1]])].join('---\n'),
   });
   const gw = await startTestGateway(cfg.dir);
+  // What the gateway hands its client sockets, write by write (each one a socket write, or one writev when corked).
+  const writes: string[] = [];
+  gw.gateway.server.on('connection', (sock: Socket) => {
+    type Entry = { chunk: Buffer | string };
+    const s = sock as unknown as { _write(c: Buffer | string, e: string, cb: () => void): void; _writev(cs: Entry[], cb: () => void): void };
+    const write = s._write.bind(sock);
+    const writev = s._writev.bind(sock);
+    s._write = (c, e, cb) => {
+      writes.push(String(c));
+      write(c, e, cb);
+    };
+    s._writev = (cs, cb) => {
+      writes.push(cs.map((x) => String(x.chunk)).join(''));
+      writev(cs, cb);
+    };
+  });
   const post = (): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
       const r = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, resolve);
@@ -58,9 +75,13 @@ test('the headers of a stream reach the client before its first token, and with 
     assert.match(await text(res), /"hello"[\s\S]*\[DONE\]/);
 
     together = true;
+    writes.length = 0;
     const res2 = await post();
     assert.equal(res2.statusCode, 200);
     assert.match(await text(res2), /"all at once"[\s\S]*\[DONE\]/);
+    // Headers flushed on their own would be a write of their own, the first token a second one behind them.
+    assert.match(writes[0] ?? '', /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n[\s\S]*"all at once"/, `the headers and the first token in one write; writes: ${JSON.stringify(writes)}`);
+
   } finally {
     await gw.close();
     await engine.close();
