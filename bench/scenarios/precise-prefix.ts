@@ -229,7 +229,7 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
   const run: PressureRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)), queues: await queues.stop() };
   if (load.kind === 'open') {
     run.rate = load.rate;
-    run.timing = { sent: result.requests, successes: result.successes, windowS: clock.windowS, durationS: result.durationS };
+    run.timing = { sent: result.requests, successes: result.successes, windowS: clock.windowS, durationS: result.durationS, decodeS: Math.max(0, (result.e2e.p50 - result.ttft.p50) / 1000) };
     run.sustained = sustains(run.timing, MIN_SERVED_RATIO);
   } else run.concurrency = load.concurrency;
   const waiting = run.queues.meanWaiting.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);

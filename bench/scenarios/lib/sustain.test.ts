@@ -30,6 +30,9 @@ test('served / offered and the sustain verdict', () => {
     { name: 'backlog drained for 6 s after 30 s of arrivals', t: { sent: 300, successes: 300, windowS: 30, durationS: 36 }, ratio: 30 / 36, sustained: false },
     { name: 'one failure is not sustained, however fast', t: { sent: 300, successes: 299, windowS: 30, durationS: 30.2 }, ratio: (299 / 30.2) / 10, sustained: false },
     { name: 'nothing sent', t: { sent: 0, successes: 0, windowS: 0, durationS: 1 }, ratio: NaN, sustained: false },
+    // 500-token answers take 8 s from first token to last: kept up, though the last answer comes 8.6 s after the last send.
+    { name: 'long answers: their decoding is not backlog', t: { sent: 300, successes: 300, windowS: 30, durationS: 38.6, decodeS: 8 }, ratio: 30 / 30.6, sustained: true },
+    { name: 'long answers behind a 6 s backlog', t: { sent: 300, successes: 300, windowS: 30, durationS: 44, decodeS: 8 }, ratio: 30 / 36, sustained: false },
   ];
   for (const c of cases) {
     const r = servedRatio(c.t);

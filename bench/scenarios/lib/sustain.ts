@@ -50,17 +50,25 @@ export interface RunTiming {
   windowS: number;
   /** Start to last answer, seconds (`RunResult.durationS`). */
   durationS: number;
+  /**
+   * A request's median time from its first token to its last, seconds (e2e p50 - TTFT p50): the part of its life
+   * no backlog lengthens, since queueing shows in TTFT. Even a fleet that keeps up answers the last request this
+   * long after its first token, so it is not counted as drain. Omitted: 0 (answers of a few tokens).
+   */
+  decodeS?: number;
 }
 
 /**
- * Served / offered: (successes / durationS) / (sent / windowS). A pod fleet that keeps up answers the last
- * request about one request's latency after it was sent, so this stays near 1; an overloaded one builds a
- * backlog that it drains after the last arrival, and the ratio falls by the backlog's share of the run.
+ * Served / offered: (successes / (durationS - decodeS)) / (sent / windowS). A pod fleet that keeps up answers
+ * the last request about one request's latency after it was sent, so this stays near 1; an overloaded one builds
+ * a backlog that it drains after the last arrival, and the ratio falls by the backlog's share of the run. Long
+ * answers (hundreds of tokens) would count their own decoding as backlog: `decodeS` takes it out.
  * NaN when nothing was sent or no window elapsed.
  */
 export function servedRatio(t: RunTiming): number {
-  if (t.sent === 0 || t.windowS <= 0 || t.durationS <= 0) return NaN;
-  return t.successes / t.durationS / (t.sent / t.windowS);
+  const servedS = t.durationS - Math.max(0, t.decodeS ?? 0);
+  if (t.sent === 0 || t.windowS <= 0 || servedS <= 0) return NaN;
+  return t.successes / servedS / (t.sent / t.windowS);
 }
 
 /** Default served / offered below which a run did not sustain its rate: the backlog took more than 1/9 of the window to drain. */
