@@ -6,6 +6,7 @@ import type { EngineRequest, Generation, GenerationListener } from './generation
 import type { KvCacheListener } from './kv-cache.js';
 import type { Sequence } from './sequence.js';
 import { realClock } from './clock.js';
+import { hashFilledBlock } from './decode-blocks.js';
 import { KvCache } from './kv-cache.js';
 import { LoraSlots } from './lora-slots.js';
 import { newSequence } from './sequence.js';
@@ -247,6 +248,10 @@ export class Engine implements EngineGauges {
     if (tokens.length > 0) {
       const index = seq.generated++;
       const last = seq.generated === tokens.length;
+      // A block this token fills is cached once the next step computes the token; the last token never is (vLLM too).
+      if (!last && this.#config.enablePrefixCaching && (seq.promptLen + seq.generated) % this.#config.blockSize === 0) {
+        hashFilledBlock(seq, this.#config.blockSize, this.#tokenize);
+      }
       this.#observer?.tokenGenerated();
       try {
         seq.listener.onToken(tokens[index]!, index, last ? seq.finishReason : null);

@@ -124,3 +124,27 @@ test('a block another sequence cached first splits the run: the listener never h
   kv.commit(second, 3);
   assert.deepEqual(heard, ['stored 2 parent null tokens 2 lora null', 'stored 1 parent null tokens 1 lora null', 'stored 3 parent 2 tokens 3 lora null']);
 });
+
+test('decode blocks: hashes appended while the holder runs are stored one by one as computed tokens fill them, then evicted once', () => {
+  const { heard, listener } = recording();
+  const kv = new KvCache(4, 2, listener);
+  // A 3-token prompt: one full block; the sequence then decodes, growing its hashes and ids at the end.
+  const hashes = [1n];
+  const tokenIds = [10, 11, 12];
+  const a: KvHolder = { blocks: [], hashes, tokenIds, lora: null, cachedBlocks: 0 };
+  kv.admit(a, 0, 3);
+  kv.commit(a, 3);
+  tokenIds.push(13); // the first output token fills block 1 (hashed when it is sampled, computed a step later)
+  hashes.push(2n);
+  assert.equal(kv.grow(a, 4), true);
+  kv.commit(a, 3);
+  assert.deepEqual(heard.splice(0), ['stored 1 parent null tokens 10,11 lora null'], 'not until its last token is computed');
+  kv.commit(a, 4);
+  assert.equal(kv.grow(a, 5), true);
+  kv.commit(a, 5);
+  assert.deepEqual(heard.splice(0), ['stored 2 parent 1 tokens 12,13 lora null'], 'a partial block is never stored');
+  kv.release(a);
+  const b = holder();
+  kv.admit(b, 0, 8);
+  assert.deepEqual(heard.filter((e) => e === 'removed 2'), ['removed 2']);
+});

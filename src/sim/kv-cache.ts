@@ -4,9 +4,12 @@
 export interface KvHolder {
   /** The ids of the blocks the sequence holds, in token order. */
   readonly blocks: number[];
-  /** Chained engine hashes (prefix-hash.ts) of the prompt's full blocks; empty when prefix caching is off. */
+  /**
+   * Chained engine hashes (prefix-hash.ts) of the sequence's full blocks: the prompt's, then, as vLLM's
+   * request block hashes grow, each block that fills while decoding. Empty when prefix caching is off.
+   */
   readonly hashes: readonly bigint[];
-  /** The prompt's token ids: block i holds ids [i x blockSize, (i + 1) x blockSize). Reported in BlockStored. */
+  /** The sequence's token ids (prompt, then output): block i holds ids [i x blockSize, (i + 1) x blockSize). Reported in BlockStored. */
   readonly tokenIds: readonly number[];
   /** The LoRA adapter the blocks were computed with; null for the base model. */
   readonly lora: string | null;
@@ -22,7 +25,8 @@ export interface KvCacheListener {
   /**
    * Consecutive blocks of one sequence just registered: `hashes[i]` covers `tokenIds[i x blockSize ..]`
    * (`tokenIds.length === hashes.length x blockSize`); `parent` is the hash of the block before the first,
-   * null when the first block starts the prompt.
+   * null when the first block starts the prompt. Prompt blocks and decode blocks alike, as vLLM's
+   * `cache_full_blocks` reports both.
    */
   stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null): void;
   /** A block's hash left the prefix cache (its block is being reused). */
@@ -120,7 +124,7 @@ export class KvCache {
     return true;
   }
 
-  /** Registers the prompt blocks of `holder` that `computedTokens` now fill, so later prompts can hit them. */
+  /** Registers the hashed blocks of `holder` (prompt or decode) that `computedTokens` now fill, so later prompts can hit them. */
   commit(holder: KvHolder, computedTokens: number): void {
     const full = Math.min(holder.hashes.length, Math.floor(computedTokens / this.blockSize), holder.blocks.length);
     let runStart = -1;

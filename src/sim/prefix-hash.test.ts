@@ -40,3 +40,13 @@ test('block i hashes (parent, its tokens, extra key): recomputing a suffix from 
   assert.deepEqual(blockHashes([...tokens, 1, 2, 3], 16, 3, 'x'), all);
   assert.deepEqual(blockHashes(tokens.slice(0, 32), 16, 2, 'x'), all.slice(0, 2));
 });
+
+test('a chain extended from a block and its parent equals the chain hashed at once', () => {
+  const tokens = ids(16 * 6, 3);
+  for (const key of [null, 'lora-a']) {
+    const whole = blockHashes(tokens, 16, 6, key);
+    assert.deepEqual(blockHashes(tokens, 16, 6, key, 4, whole[3]), whole.slice(4));
+    assert.deepEqual(blockHashes(tokens, 16, 1, key, 0), whole.slice(0, 1), 'block 0 chains on NONE_HASH by default');
+    assert.notDeepEqual(blockHashes(tokens, 16, 5, key, 4, whole[2]), whole.slice(4, 5), 'the parent is part of the hash');
+  }
+});

@@ -52,12 +52,23 @@ function finalB(h: number, len: number): number {
  * it in every block's extra keys) or null for the base model. Like vLLM's, a block's hash covers every token
  * before it through the chain, and the same tokens under another adapter hash differently.
  * KV events send these values as they are: they are already 64-bit integers.
+ *
+ * To extend a chain (a block that fills while decoding), pass `from`, the first block to hash, and `parent`,
+ * the hash of block `from - 1`: the result is then the hashes of blocks `from ..< blocks` only, each one
+ * costing `blockSize` words, whatever came before.
  */
-export function blockHashes(tokenIds: readonly number[], blockSize: number, blocks: number, extraKey: string | null): bigint[] {
-  const out = new Array<bigint>(blocks);
-  let hi = Number(NONE_HASH >> 32n);
-  let lo = Number(NONE_HASH & 0xffffffffn);
-  for (let b = 0; b < blocks; b++) {
+export function blockHashes(
+  tokenIds: readonly number[],
+  blockSize: number,
+  blocks: number,
+  extraKey: string | null,
+  from = 0,
+  parent: bigint = NONE_HASH,
+): bigint[] {
+  const out = new Array<bigint>(Math.max(0, blocks - from));
+  let hi = Number(parent >> 32n);
+  let lo = Number(parent & 0xffffffffn);
+  for (let b = from; b < blocks; b++) {
     let a = 0x3c6ef372;
     let c = 0x165667b1;
     a = mixA(mixA(a, hi), lo);
@@ -81,7 +92,7 @@ export function blockHashes(tokenIds: readonly number[], blockSize: number, bloc
     }
     hi = finalA(a, words);
     lo = finalB(c, words);
-    out[b] = (BigInt(hi) << 32n) | BigInt(lo);
+    out[b - from] = (BigInt(hi) << 32n) | BigInt(lo);
   }
   return out;
 }

@@ -30,6 +30,14 @@ export interface Sequence extends KvHolder {
   lastTokenAt: number;
   /** When its first token is delivered, while it sits out `ttftMs`; NaN otherwise. */
   dueAt: number;
+  /** Chained hashes of its full blocks: the prompt's, then each decode block's as it fills (decode-blocks.ts). */
+  readonly hashes: bigint[];
+  /** Token ids of its text: the prompt's, extended by the reply's once a decode block fills. */
+  readonly tokenIds: number[];
+  /** The text (prompt's tail, then reply's words) from the start of the next decode block to hash; null until one fills. */
+  pendingText: string | null;
+  /** The first output word not yet appended to `pendingText`. */
+  pendingWord: number;
 }
 
 export interface SequenceLimits {
@@ -65,6 +73,8 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
     lora,
     blocks: [],
     cachedBlocks: 0,
+    pendingText: null,
+    pendingWord: 0,
     state: 'waiting',
     computed: 0,
     chunk: 0,

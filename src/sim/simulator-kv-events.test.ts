@@ -1,7 +1,8 @@
 /**
  * The simulator publishes KV events as vLLM does: a SUB client on loopback sees BlockStored with the prompt's
- * token ids and chained hashes, BlockRemoved under eviction, AllBlocksCleared on reset, and replays from a
- * sequence number. Loopback addresses 127.0.94.x and 127.0.95.x are this file's.
+ * token ids and chained hashes, then the blocks that fill while decoding, BlockRemoved under eviction,
+ * AllBlocksCleared on reset, and replays from a sequence number. Loopback addresses 127.0.94.x, 127.0.95.x
+ * and 127.0.153.x are this file's.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -13,7 +14,7 @@ import { parseKvEventsConfig } from './kv-events/kv-events-config.js';
 import { KvEventTap, eventually, replayFrom } from './kv-events/kv-events-test-kit.js';
 import { blockHashes } from './prefix-hash.js';
 import { startSimulator } from './simulator.js';
-import { postJson } from './test-kit.js';
+import { postJson, readSse } from './test-kit.js';
 
 const MODEL = 'base-model';
 const BLOCK = 16;
@@ -200,4 +201,48 @@ test('an endpoint without * connects, for a subscriber that binds (central mode)
   assert.equal(sim.kvEvents!.replayEndpoint, null);
   await warmUp(sim, tap);
   assert.ok(tap.messages[0]!.message.topic.startsWith('kv@127.0.95.2'));
+});
+
+test('decode blocks: a 40-token reply stores 2 blocks chained on the last prompt block; the chat continuation hits them', async (t) => {
+  const sim = await kvSim(t, '127.0.153.1', { mode: 'random' });
+  const tap = KvEventTap.connect(sim.kvEvents!.endpoint);
+  t.after(() => tap.close());
+  await warmUp(sim, tap);
+
+  for (const stream of [true, false]) {
+    // 32 + 16 = 48 prompt tokens, 3 blocks; 40 more fill blocks at 64 and 80 (88, the last token's, is never computed).
+    const first = chat(SYSTEM, `Tell me about caches (stream ${stream}). `.padEnd(BLOCK * 4, '.'));
+    const ids = await render(sim, first);
+    assert.equal(ids.length, 3 * BLOCK);
+    const mark = tap.messages.length;
+    const res = await postJson(sim, '/v1/chat/completions', { model: MODEL, messages: first, max_tokens: 40, stream });
+    assert.equal(res.status, 200);
+    let reply = '';
+    if (stream) {
+      for (const e of (await readSse(res)).slice(0, -1)) {
+        reply += (JSON.parse(e.data) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '';
+      }
+    } else {
+      const body = (await res.json()) as { choices: Array<{ message: { content: string } }>; usage: { completion_tokens: number } };
+      assert.equal(body.usage.completion_tokens, 40);
+      reply = body.choices[0]!.message.content;
+    }
+    const decodeOf = (from: number): BlockStoredEvent[] => stored(tap, from).filter((e) => !e.blockHashes.some((h) => promptHashes.includes(h)));
+    const promptHashes = blockHashes(ids, BLOCK, 3, null);
+    await eventually(() => decodeOf(mark).reduce((n, e) => n + e.blockHashes.length, 0) >= 2, `2 decode blocks (stream ${stream})`);
+    const decode = decodeOf(mark);
+    assert.deepEqual(decode.map((e) => e.blockHashes.length), [1, 1], 'one block per step, as each fills');
+    assert.equal(decode[0]!.parentBlockHash, promptHashes[2], 'chained on the last prompt block');
+    assert.equal(decode[1]!.parentBlockHash, decode[0]!.blockHashes[0]);
+
+    // The client sends the reply back: the rendered continuation holds the decode blocks' ids at their positions.
+    const next = [...first, { role: 'assistant', content: reply }, { role: 'user', content: 'And in one word? '.padEnd(BLOCK * 4, '?') }];
+    const nextIds = await render(sim, next);
+    assert.deepEqual(decode.flatMap((e) => e.tokenIds), nextIds.slice(3 * BLOCK, 5 * BLOCK), 'the reply round-trips through the tokenizer');
+    assert.deepEqual(decode.flatMap((e) => e.blockHashes), blockHashes(nextIds, BLOCK, 5, null).slice(3), 'hashes follow the documented recipe');
+    const markNext = tap.messages.length;
+    await complete(sim, next);
+    await eventually(() => stored(tap, markNext).length > 0, 'the continuation\'s new blocks');
+    assert.equal(stored(tap, markNext)[0]!.parentBlockHash, decode[1]!.blockHashes[0], 'the continuation computes only what follows the cached decode blocks');
+  }
 });
