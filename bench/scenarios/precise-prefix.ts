@@ -10,6 +10,7 @@
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
  *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1] [--repeat 1]
+ *     [--approximate-config FILE]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
@@ -17,7 +18,9 @@
  * did; `closed-loop` runs `--concurrency` users that each send their next request when the last one finished and
  * compares the output tokens/s each picker achieves; `pressure` runs both. `--repeat N` runs every sweep point and
  * the closed loop N times, the pickers' order swapped each time (A P, P A, ...); the reading then takes the majority's
- * sustain verdict and each picker's median (precise-pressure-verdict.ts).
+ * sustain verdict and each picker's median (precise-pressure-verdict.ts). `--approximate-config FILE` gives the
+ * approximate runs an EndpointPickerConfig instead of llm-d's default profile, e.g.
+ * `bench/scenarios/epp-configs/approximate-llmd-benchmark.yaml`, the approximate picker llm-d measured precise against.
  *
  * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
  * gateways' metrics scrape interval, precise scoring's `speculativeTTL` and its KV-event `silenceTimeout` are all
@@ -77,6 +80,7 @@ const { values } = parseArgs({
     itl: { type: 'string', default: '10' },
     'time-scale': { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
+    'approximate-config': { type: 'string' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -128,6 +132,8 @@ const EPP_CONFIG: Record<Exclude<Picker, 'round-robin'>, string | undefined> = {
   approximate: undefined,
   precise: 'precise-prefix.yaml',
 };
+/** `--approximate-config`: a file of the user's, used as given (its time constants are not scaled). */
+const APPROXIMATE_CONFIG = values['approximate-config'];
 
 /**
  * Simulated engine costs per pod, by default the scheduling scenario's: 10^4 prefill tokens/s (0.1 ms per
@@ -167,7 +173,8 @@ async function startRun(picker: Picker, replicas: number, kvBlocks: number, flee
     return;
   }
   const file = EPP_CONFIG[picker];
-  const config = file === undefined ? [] : ['--epp-config', eppConfigPath(file, fleetDir)];
+  const config =
+    picker === 'approximate' && APPROXIMATE_CONFIG !== undefined ? ['--epp-config', APPROXIMATE_CONFIG] : file === undefined ? [] : ['--epp-config', eppConfigPath(file, fleetDir)];
   const scaled = TIME_SCALE === 1 ? [] : ['--refresh-metrics-interval', String(Math.round(DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs * TIME_SCALE))];
   const gateways = Array.from({ length: replicas }, (_, i) => `${FRONT}.${i + 2}:${GATEWAY_PORT}`);
   for (const g of gateways) {
@@ -336,7 +343,7 @@ function shape(footprint: Footprint): string {
   return (
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
     `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
-    `One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run` +
+    `${APPROXIMATE_CONFIG === undefined ? '' : `Approximate runs with --epp-config ${APPROXIMATE_CONFIG}. `}One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run` +
     `${REPEAT > 1 ? `; every point run ${REPEAT} times, the pickers' order swapped each time` : ''}.`
   );
 }
