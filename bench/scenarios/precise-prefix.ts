@@ -172,9 +172,7 @@ async function startRun(picker: Picker, replicas: number, kvBlocks: number, flee
     await waitForUrl(`http://${BALANCER}/health`, READY_MS);
     return;
   }
-  const file = EPP_CONFIG[picker];
-  const config =
-    picker === 'approximate' && APPROXIMATE_CONFIG !== undefined ? ['--epp-config', APPROXIMATE_CONFIG] : file === undefined ? [] : ['--epp-config', eppConfigPath(file, fleetDir)];
+  const config = eppConfigArgs(picker, fleetDir);
   const scaled = TIME_SCALE === 1 ? [] : ['--refresh-metrics-interval', String(Math.round(DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs * TIME_SCALE))];
   const gateways = Array.from({ length: replicas }, (_, i) => `${FRONT}.${i + 2}:${GATEWAY_PORT}`);
   for (const g of gateways) {
@@ -184,6 +182,13 @@ async function startRun(picker: Picker, replicas: number, kvBlocks: number, flee
   await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`, READY_MS)));
   startNginxBalancer({ listen: BALANCER, upstreams: gateways });
   await waitForUrl(`http://${BALANCER}/readyz`, READY_MS);
+}
+
+/** `--epp-config` for a gateway of `picker`: the user's `--approximate-config`, else the scenario's file, else none (llm-d's default). */
+function eppConfigArgs(picker: Exclude<Picker, 'round-robin'>, fleetDir: string): string[] {
+  if (picker === 'approximate' && APPROXIMATE_CONFIG !== undefined) return ['--epp-config', APPROXIMATE_CONFIG];
+  const file = EPP_CONFIG[picker];
+  return file === undefined ? [] : ['--epp-config', eppConfigPath(file, fleetDir)];
 }
 
 /** With `--time-scale`, the copy main() wrote beside the fleet's directory; otherwise the file itself. */

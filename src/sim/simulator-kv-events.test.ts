@@ -227,8 +227,8 @@ test('decode blocks: a 40-token reply stores 2 blocks chained on the last prompt
       assert.equal(body.usage.completion_tokens, 40);
       reply = body.choices[0]!.message.content;
     }
-    const decodeOf = (from: number): BlockStoredEvent[] => stored(tap, from).filter((e) => !e.blockHashes.some((h) => promptHashes.includes(h)));
     const promptHashes = blockHashes(ids, BLOCK, 3, null);
+    const decodeOf = (from: number): BlockStoredEvent[] => stored(tap, from).filter((e) => !e.blockHashes.some((h) => promptHashes.includes(h)));
     await eventually(() => decodeOf(mark).reduce((n, e) => n + e.blockHashes.length, 0) >= 2, `2 decode blocks (stream ${stream})`);
     const decode = decodeOf(mark);
     assert.deepEqual(decode.map((e) => e.blockHashes.length), [1, 1], 'one block per step, as each fills');

@@ -43,6 +43,9 @@ export function sustainedAt(runs: readonly PressureRun[]): boolean {
   return 2 * runs.filter((r) => r.sustained === true).length > runs.length;
 }
 
+/** ` (run N)` after a repeated run's first cell; nothing for a single run. */
+const runTag = (x: PressureRun): string => (x.repeat === undefined ? '' : ` (run ${x.repeat})`);
+
 const pct = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(1) : '-');
 const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
 
@@ -65,13 +68,13 @@ const ALIGN = '|---|---:|---:|---:|---:|---:|---|---|';
 export function sweepTable(runs: readonly PressureRun[], backends: readonly string[]): string {
   const rows = runs.map((x) => {
     const served = x.timing === undefined ? '-' : servedRatio(x.timing).toFixed(2);
-    return row(x, backends, `${x.rate}${x.repeat === undefined ? '' : ` (run ${x.repeat})`} | ${served} | ${x.sustained === true ? 'yes' : 'no'}`);
+    return row(x, backends, `${x.rate}${runTag(x)} | ${served} | ${x.sustained === true ? 'yes' : 'no'}`);
   });
   return [`| offered req/s | served / offered | sustained ${HEAD}`, `|---:|---:|---${ALIGN}`, ...rows].join('\n');
 }
 
 export function closedLoopTable(runs: readonly PressureRun[], backends: readonly string[]): string {
-  return [`| users ${HEAD}`, `|---:${ALIGN}`, ...runs.map((x) => row(x, backends, `${x.concurrency}${x.repeat === undefined ? '' : ` (run ${x.repeat})`}`))].join('\n');
+  return [`| users ${HEAD}`, `|---:${ALIGN}`, ...runs.map((x) => row(x, backends, `${x.concurrency}${runTag(x)}`))].join('\n');
 }
 
 const range = (xs: readonly number[], f: (v: number) => string): string => (xs.length < 2 ? f(xs[0] ?? NaN) : `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`);
