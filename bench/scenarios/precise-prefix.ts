@@ -10,7 +10,7 @@
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
  *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1] [--repeat 1]
- *     [--approximate-config FILE]
+ *     [--approximate-config FILE] [--chars-per-token 4]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
@@ -21,6 +21,11 @@
  * sustain verdict and each picker's median (precise-pressure-verdict.ts). `--approximate-config FILE` gives the
  * approximate runs an EndpointPickerConfig instead of llm-d's default profile, e.g.
  * `bench/scenarios/epp-configs/approximate-llmd-benchmark.yaml`, the approximate picker llm-d measured precise against.
+ *
+ * `--chars-per-token c` (1-4) gives the simulators a tokenizer of c characters a token and sizes the prompts' texts
+ * so the engines still count the same tokens (so the same KV footprint and prefill work): approximate prefix
+ * scoring, which takes a token for 4 characters, then misjudges how much of a prompt a pod's blocks hold, as it
+ * does with real tokenizers on text that is not English prose; precise scoring reads the pods' own token ids.
  *
  * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
  * gateways' metrics scrape interval, precise scoring's `speculativeTTL` and its KV-event `silenceTimeout` are all
@@ -81,6 +86,7 @@ const { values } = parseArgs({
     'time-scale': { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'approximate-config': { type: 'string' },
+    'chars-per-token': { type: 'string', default: '4' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -100,6 +106,8 @@ const REPLICAS = values.replicas!.split(',').map(Number);
 const SEED = Number(values.seed);
 const TIME_SCALE = Number(values['time-scale']);
 if (!(TIME_SCALE > 0)) throw new Error(`--time-scale must be a positive number, got "${values['time-scale']}"`);
+const CHARS_PER_TOKEN = Number(values['chars-per-token']);
+if (!Number.isInteger(CHARS_PER_TOKEN) || CHARS_PER_TOKEN < 1 || CHARS_PER_TOKEN > 4) throw new Error(`--chars-per-token must be a whole number from 1 to 4, got "${values['chars-per-token']}"`);
 const REPEAT = Number(values.repeat);
 if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat must be a whole number from 1, got "${values.repeat}"`);
 // The engine's costs, after --time-scale.
@@ -145,6 +153,7 @@ function simArgs(kvBlocks: number, ip: string): string[] {
   return [
     '--max-num-seqs', '32', '--max-num-batched-tokens', '2048', '--prefill-time-per-token', String(PREFILL_MS_PER_TOKEN), '--itl', String(ITL_MS),
     '--time-factor-under-load', '2', '--ttft', '0', '--kv-cache-size', String(kvBlocks), '--block-size', String(BLOCK_SIZE), '--seed', values.seed!,
+    '--chars-per-token', String(CHARS_PER_TOKEN),
     '--kv-events-config',
     JSON.stringify({ enable_kv_cache_events: true, publisher: 'zmq', endpoint: `tcp://*:${KV_PORT}`, replay_endpoint: `tcp://*:${REPLAY_PORT}`, topic: `kv@${ip}:${PORT}@${MODEL}` }),
   ];
@@ -159,6 +168,7 @@ function workload(): Workload {
     questionTokens: Number(values['question-tokens']),
     maxTokens: Number(values['max-tokens']),
     seed: SEED,
+    charsPerToken: CHARS_PER_TOKEN,
   });
 }
 
@@ -291,7 +301,7 @@ async function closedLoop(footprint: Footprint, fleetDir: string): Promise<Press
 async function main(): Promise<void> {
   const t0 = Date.now();
   const footprint = await measureFootprint({
-    cli: CLI, model: MODEL, host: `127.0.${OCTET}.250`, port: PORT, blockSize: BLOCK_SIZE, workload: workload(), groups: GROUPS, users: Number(values.users), pods: PODS, demand: KV_DEMAND,
+    cli: CLI, model: MODEL, host: `127.0.${OCTET}.250`, port: PORT, blockSize: BLOCK_SIZE, workload: workload(), groups: GROUPS, users: Number(values.users), pods: PODS, demand: KV_DEMAND, charsPerToken: CHARS_PER_TOKEN,
   });
   process.stderr.write(`KV footprint ${footprint.blocks} blocks; ${footprint.kvBlocksPerPod} blocks per pod (${PODS} pods): demand ${(100 * footprint.demand).toFixed(1)}% of the fleet's cache\n`);
   const dir = await mkdtemp(join(tmpdir(), 'infergate-precise-'));
@@ -326,7 +336,7 @@ async function main(): Promise<void> {
   }
   const summary = [
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens, ${RATE} req/s (Poisson); ` +
-      `${PODS} simulated pods with KV events, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+      `${PODS} simulated pods with KV events, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each${CHARS_PER_TOKEN === 4 ? '' : `, ${CHARS_PER_TOKEN} characters a token (--chars-per-token: approximate scoring assumes 4)`}; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
       `Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateways for every run.`,
     '',
     preciseTable(runs, BACKENDS),
@@ -347,7 +357,7 @@ async function main(): Promise<void> {
 function shape(footprint: Footprint): string {
   return (
     `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
-    `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
+    `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each${CHARS_PER_TOKEN === 4 ? '' : `, ${CHARS_PER_TOKEN} characters a token (--chars-per-token: approximate scoring assumes 4)`}; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
     `${APPROXIMATE_CONFIG === undefined ? '' : `Approximate runs with --epp-config ${APPROXIMATE_CONFIG}. `}One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run` +
     `${REPEAT > 1 ? `; every point run ${REPEAT} times, the pickers' order swapped each time` : ''}.`
   );

@@ -12,11 +12,12 @@ const WORDS = [
 ];
 
 /**
- * Returns `lead` followed by random words, exactly `tokens * 4` characters long, so `estimateTokens` of it is
- * `tokens`. A distinct `lead` makes texts differ from their first block, as distinct system prompts do.
+ * Returns `lead` followed by random words, exactly `tokens * charsPerToken` characters long, so `estimateTokens`
+ * of it (or the count of a simulator run with that `--chars-per-token`) is `tokens`. A distinct `lead` makes texts
+ * differ from their first block, as distinct system prompts do.
  */
-export function fillerText(random: () => number, tokens: number, lead = ''): string {
-  const target = Math.max(0, Math.floor(tokens)) * CHARS_PER_TOKEN;
+export function fillerText(random: () => number, tokens: number, lead = '', charsPerToken = CHARS_PER_TOKEN): string {
+  const target = Math.max(0, Math.floor(tokens)) * charsPerToken;
   const parts: string[] = [lead];
   let length = lead.length;
   // Bounded: every word adds at least 2 characters.

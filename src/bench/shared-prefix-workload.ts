@@ -18,6 +18,11 @@ export interface SharedPrefixOptions {
   seed?: number;
   /** Default chat (system + user message); completions put the system prompt first in `prompt`. */
   api?: WorkloadApi;
+  /**
+   * Characters per token of the simulators served (`infergate sim --chars-per-token`, default 4): the texts are
+   * sized so the engines count `systemPromptTokens` and `questionTokens` whatever the ratio.
+   */
+  charsPerToken?: number;
 }
 
 /**
@@ -37,8 +42,8 @@ export function sharedPrefixWorkload(o: SharedPrefixOptions): Workload {
   const api = o.api ?? 'chat';
   const textRandom = seededRandom(o.seed ?? 1);
   // The group number leads so prompts differ from their first KV block on, like unrelated system prompts.
-  const systemPrompts = Array.from({ length: groups }, (_, g) => fillerText(textRandom, o.systemPromptTokens, `Group ${g} instructions: `));
-  const questions = Array.from({ length: groups * users }, (_, k) => fillerText(textRandom, o.questionTokens, `User ${k % users} asks: `));
+  const systemPrompts = Array.from({ length: groups }, (_, g) => fillerText(textRandom, o.systemPromptTokens, `Group ${g} instructions: `, o.charsPerToken));
+  const questions = Array.from({ length: groups * users }, (_, k) => fillerText(textRandom, o.questionTokens, `User ${k % users} asks: `, o.charsPerToken));
   return {
     name: 'shared-prefix',
     next(_i, random) {

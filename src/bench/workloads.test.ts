@@ -53,6 +53,13 @@ test('shared-prefix: a group shares its exact system prompt, groups differ, leng
   assert.equal(pairs.size, SHARED.groups * SHARED.users, 'each user asks one fixed question');
 });
 
+test('shared-prefix: charsPerToken sizes the texts so a simulator of that ratio counts the same tokens', () => {
+  const [request] = take(sharedPrefixWorkload({ ...SHARED, charsPerToken: 3 }), 1);
+  const [system, user] = messages(request as BenchRequest);
+  assert.equal(system?.content.length, 3 * SHARED.systemPromptTokens);
+  assert.equal(user?.content.length, 3 * SHARED.questionTokens);
+});
+
 test('shared-prefix: completions keep the system prompt as the prompt prefix', () => {
   const requests = take(sharedPrefixWorkload({ ...SHARED, api: 'completions' }), 20);
   const system = take(sharedPrefixWorkload(SHARED), 1)[0];

@@ -35,6 +35,7 @@ test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names 
     failureInjectionRate: '12.5',
     failureTypes: 'rate_limit, server_error',
     seed: '42',
+    charsPerToken: '3',
   });
   assert.deepEqual(opts, {
     ...DEFAULT_OPTIONS,
@@ -53,6 +54,7 @@ test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names 
     failureInjectionRate: 12.5,
     failureTypes: ['rate_limit', 'server_error'],
     seed: 42,
+    charsPerToken: 3,
   });
   const prefix: Array<[string | boolean, boolean]> = [[true, true], ['false', false], ['TRUE', true], [false, false]];
   for (const [value, want] of prefix) assert.equal(simOptionsFromFlags({ ...DEFAULTS, enablePrefixCaching: value }).enablePrefixCaching, want);
@@ -84,6 +86,8 @@ test('simOptionsFromFlags names the bad flag', () => {
     [{ failureInjectionRate: '101' }, /--failure-injection-rate must be a number from 0 to 100/],
     [{ failureTypes: 'rate_limit,oops' }, /--failure-types: unknown type "oops"; use any of rate_limit, invalid_api_key/],
     [{ seed: '1.5' }, /--seed must be an integer/],
+    [{ charsPerToken: '5' }, /--chars-per-token must be an integer from 1 to 4/],
+    [{ charsPerToken: '0' }, /--chars-per-token/],
   ];
   for (const [flags, message] of cases) {
     assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, ...flags }), message, JSON.stringify(flags));
@@ -101,7 +105,7 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
     '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
     '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
     '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
-    '--failure-injection-rate', '--failure-types', '--seed', '--task', '--embedding-dimensions', '--api-key', '--kv-events-config', '--kv-events-format', '--h2c',
+    '--failure-injection-rate', '--failure-types', '--seed', '--chars-per-token', '--task', '--embedding-dimensions', '--api-key', '--kv-events-config', '--kv-events-format', '--h2c',
   ]);
   assert.equal(sim.options.find((o) => o.long === '--model')?.mandatory, true);
 });

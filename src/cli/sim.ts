@@ -8,6 +8,7 @@ import { SIM_TASKS, isSimTask } from '../sim/sim-task.js';
 import { startSimulator } from '../sim/simulator.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../sim/simulator-options.js';
 import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
+import { MAX_CHARS_PER_TOKEN } from '../sim/tokenizer.js';
 import { onShutdown } from './on-shutdown.js';
 import { numberFlag, parseThenRun } from './parse-flags.js';
 
@@ -39,6 +40,7 @@ export interface SimFlags {
   failureInjectionRate?: string;
   failureTypes?: string;
   seed?: string;
+  charsPerToken?: string;
   task?: string;
   embeddingDimensions?: string;
   /** `--api-key` (repeatable, several keys after one flag too), as vLLM's. */
@@ -121,6 +123,7 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   if (f.failureInjectionRate !== undefined) opts.failureInjectionRate = numberFlag('--failure-injection-rate', f.failureInjectionRate, 0, 100, false);
   if (f.failureTypes !== undefined) opts.failureTypes = failureTypesFlag(f.failureTypes);
   if (f.seed !== undefined) opts.seed = numberFlag('--seed', f.seed, 0, 2 ** 32 - 1, true);
+  if (f.charsPerToken !== undefined) opts.charsPerToken = numberFlag('--chars-per-token', f.charsPerToken, 1, MAX_CHARS_PER_TOKEN, true);
   if (f.task !== undefined) {
     if (!isSimTask(f.task)) throw new Error(`--task must be one of ${SIM_TASKS.join(', ')}, got "${f.task}"`);
     opts.task = f.task;
@@ -170,6 +173,7 @@ export function registerSimCommand(program: Command): void {
     .option('--failure-injection-rate <percent>', 'share of requests answered with an injected error, 0-100 (default 0)')
     .option('--failure-types <a,b>', `errors to inject: ${FAILURE_TYPES.join(', ')} (default all)`)
     .option('--seed <n>', 'seed for step jitter, failure injection and random replies (default: random)')
+    .option('--chars-per-token <n>', `characters per token of the simulator's tokenizer, 1-${MAX_CHARS_PER_TOKEN}: 4 is about English prose; fewer model code, JSON or other languages, where approximate prefix scoring's characters / 4 estimate is off (default 4)`)
     .option('--task <task>', `APIs served, as vLLM's --task: ${SIM_TASKS.join(', ')} (default auto: all of them)`)
     .option('--embedding-dimensions <n>', `length of the vectors /v1/embeddings and /pooling return (default ${DEFAULT_EMBEDDING_DIMENSIONS})`)
     .option('--api-key <key...>', 'require Authorization: Bearer <key> on every /v1 path, as vLLM (default: $VLLM_API_KEY, else none)')

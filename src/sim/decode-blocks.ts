@@ -1,7 +1,6 @@
 /** Blocks that fill while a sequence decodes: their token ids and chained hashes, as vLLM's request block hasher extends them. */
 import type { Sequence } from './sequence.js';
 import { blockHashes } from './prefix-hash.js';
-import { CHARS_PER_TOKEN } from './token-estimate.js';
 
 /**
  * Call right after `seq.generated` grew, when `seq.promptLen + seq.generated` is a multiple of `blockSize` and
@@ -14,23 +13,23 @@ import { CHARS_PER_TOKEN } from './token-estimate.js';
  * Token ids: position p holds the id the tokenizer gives position p of the sequence's text, prompt then reply
  * (`tokenize(promptText + reply)[p]`), so a later prompt that starts with this prompt and this reply (a chat
  * continuation, the messages' texts being joined as they are) has these blocks' ids and hits them. Positions
- * count output tokens, which are words, while the tokenizer's pieces are 4 characters: a reply of n words
+ * count output tokens, which are words, while the tokenizer's pieces are `charsPerToken` characters: a reply of n words
  * fills n positions with the first n pieces of its text. Positions past the text (a reply of words shorter
  * than a piece) take the id of their word's first piece; no later prompt holds those, so they never hit.
  */
-export function hashFilledBlock(seq: Sequence, blockSize: number, tokenize: (text: string) => number[]): void {
+export function hashFilledBlock(seq: Sequence, blockSize: number, tokenize: (text: string) => number[], charsPerToken: number): void {
   const end = seq.promptLen + seq.generated;
   const index = end / blockSize - 1;
   if (seq.hashes.length !== index) return;
   const start = index * blockSize;
   const ids = seq.tokenIds;
   if (seq.pendingText === null) {
-    seq.pendingText = seq.req.promptText.slice(start * CHARS_PER_TOKEN);
+    seq.pendingText = seq.req.promptText.slice(start * charsPerToken);
     // The prompt's ids past its last full block go: the reply's first characters may complete its last piece.
     ids.length = start;
   }
   // Words are appended only as far as this block reaches, so no block costs more than its own characters.
-  const chars = blockSize * CHARS_PER_TOKEN;
+  const chars = blockSize * charsPerToken;
   let text = seq.pendingText;
   while (text.length < chars && seq.pendingWord < seq.tokens.length) text += seq.tokens[seq.pendingWord++]!;
   for (const id of tokenize(text.slice(0, chars))) ids.push(id);

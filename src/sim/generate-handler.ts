@@ -11,7 +11,7 @@ import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk, 
 import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
 import { submitAll } from './submit-all.js';
-import { estimateTokens } from './token-estimate.js';
+import type { Tokenizer } from './tokenizer.js';
 import { badRequest, modelNotFound } from './vllm-error.js';
 
 /** What the handler needs from the simulator. */
@@ -25,6 +25,8 @@ export interface GenerateDeps {
   readonly failures: FailureInjector;
   /** Seeds the canned reply of random mode, so `--seed` repeats replies too. */
   readonly random: () => number;
+  /** Counts prompt tokens as the engine's KV blocks and `/tokenize` do. */
+  readonly tokenizer: Tokenizer;
 }
 
 /** The checks every generation runs first: an injected failure, then the model; throws the VllmError to answer. */
@@ -52,7 +54,7 @@ export function engineRequestFor(
   maxTokens: number | null,
   deps: GenerateDeps,
 ): EngineRequest {
-  const promptTokens = estimateTokens(text.promptText);
+  const promptTokens = deps.tokenizer.count(text.promptText);
   checkContextLength(promptTokens, maxTokens, deps.maxModelLen);
   return {
     lora: model === deps.served.model ? null : model,

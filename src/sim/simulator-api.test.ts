@@ -165,6 +165,7 @@ test('options: defaults filled in, impossible values rejected with the option na
     seed: 0,
     task: 'auto',
     embeddingDimensions: 1024,
+    charsPerToken: 4,
     apiKeys: [],
     kvEventsConfig: null,
     kvEventsFormat: 'map',
@@ -187,6 +188,7 @@ test('options: defaults filled in, impossible values rejected with the option na
     [{ seed: -1 }, /seed/],
     [{ task: 'draft' as never }, /task must be one of auto, generate, embed, classify, transcription/],
     [{ embeddingDimensions: 0 }, /embeddingDimensions/],
+    [{ charsPerToken: 5 }, /charsPerToken/],
     [{ apiKeys: ['has space'] }, /apiKeys/],
   ];
   for (const [opts, message] of bad) {

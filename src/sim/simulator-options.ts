@@ -8,6 +8,8 @@ import { FAILURE_TYPES, isFailureType } from './failure-injection.js';
 import type { SimTask } from './sim-task.js';
 import { SIM_TASKS, isSimTask } from './sim-task.js';
 import { MAX_STD_DEV_FRACTION } from './step-cost.js';
+import { CHARS_PER_TOKEN } from './token-estimate.js';
+import { MAX_CHARS_PER_TOKEN } from './tokenizer.js';
 
 /** Length of every embedding by default: what many embedding models (bge-large, e5-large, Qwen3-Embedding-0.6B) have. */
 export const DEFAULT_EMBEDDING_DIMENSIONS = 1024;
@@ -66,6 +68,11 @@ export interface SimulatorOptions {
   task?: SimTask;
   /** Length of the vectors `/v1/embeddings` and `/pooling` return (default 1024). */
   embeddingDimensions?: number;
+  /**
+   * Characters per token of the deterministic tokenizer, 1-4 (default 4, about English prose). Fewer model code,
+   * JSON or other languages, where a gateway's characters / 4 estimate (approximate prefix scoring) is off.
+   */
+  charsPerToken?: number;
   /** vLLM's `--api-key`: when non-empty, every `/v1` path needs `Authorization: Bearer <one of them>`. Default none. */
   apiKeys?: string[];
   /** vLLM's `--kv-events-config`, parsed (kv-events/kv-events-config.ts); null (the default) publishes no KV events. */
@@ -149,6 +156,7 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
       max: MAX_EMBEDDING_DIMENSIONS,
     }),
     apiKeys,
+    charsPerToken: check('charsPerToken', opts.charsPerToken ?? CHARS_PER_TOKEN, { integer: true, min: 1, max: MAX_CHARS_PER_TOKEN }),
     kvEventsConfig: opts.kvEventsConfig ?? null,
     kvEventsFormat: kvEventsFormatOf(opts.kvEventsFormat),
     h2c: opts.h2c ?? false,

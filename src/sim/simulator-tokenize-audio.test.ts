@@ -36,6 +36,16 @@ test('/tokenize counts what usage reports; /detokenize inverts it; the model may
   }
 });
 
+test('--chars-per-token 3: /tokenize, usage and the KV blocks all count three characters a token', async (t) => {
+  const sim = await testSimulator(t, { host: HOST, mode: 'echo', ttftMs: 0, itlMs: 0, charsPerToken: 3 });
+  const prompt = 'x'.repeat(300);
+  const tokenized = (await (await postJson(sim, '/tokenize', { prompt, return_token_strs: true })).json()) as { count: number; token_strs: string[] };
+  assert.equal(tokenized.count, 100);
+  assert.ok(tokenized.token_strs.every((s) => s === 'xxx'));
+  const done = (await (await postJson(sim, '/v1/completions', { model: 'base-model', prompt, max_tokens: 1 })).json()) as { usage: { prompt_tokens: number } };
+  assert.equal(done.usage.prompt_tokens, 100);
+});
+
 function upload(sim: RunningSimulator, path: string, fields: Record<string, string>, file?: Blob): Promise<Response> {
   const form = new FormData();
   if (file !== undefined) form.append('file', file, 'audio.wav');

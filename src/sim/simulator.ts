@@ -52,7 +52,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const metrics = new VllmMetrics(model, { maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
   // Separate streams, so the number of requests (failure draws, replies) does not shift the step-time jitter.
   // One tokenizer for /tokenize, render and the engine's KV blocks, so all three give the same ids.
-  const tokenizer = new Tokenizer();
+  const tokenizer = new Tokenizer(undefined, options.charsPerToken);
   const kvEvents = await startKvEvents({ ...options, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching });
   const engine = new Engine(config, { observer: metrics, random: seededRandom(seed), tokenizer, kvEvents: kvEvents?.listener ?? null });
   const failures = new FailureInjector(options.failureInjectionRate, options.failureTypes, seededRandom(seed ^ 0x5bd1e995));

@@ -18,6 +18,23 @@ test('count, encode and pieces agree with estimateTokens; decode inverts encode'
   }
 });
 
+test('charsPerToken 1-3: a token is that many characters; counts, pieces and decode follow; 0 and 5 are refused', () => {
+  const text = 'The quick brown fox, naïve café 日本語.';
+  for (const c of [1, 2, 3]) {
+    const tok = new Tokenizer(undefined, c);
+    const ids = tok.encode(text);
+    assert.equal(ids.length, Math.ceil(text.length / c));
+    assert.equal(tok.count(text), ids.length);
+    assert.ok(tok.pieces(text).every((p, i, all) => p.length === c || i === all.length - 1));
+    assert.equal(tok.decode(ids), text);
+  }
+  // Three characters a token: equal texts up to a piece boundary share their ids there, not beyond.
+  const three = new Tokenizer(undefined, 3);
+  assert.deepEqual(three.encode('abcdef'), [...three.encode('abc'), ...three.encode('def')]);
+  assert.notDeepEqual(three.encode('abcdef'), new Tokenizer().encode('abcdef'));
+  for (const bad of [0, 5, 2.5]) assert.throws(() => new Tokenizer(undefined, bad), /characters per token must be a whole number from 1 to 4/);
+});
+
 test('ids are the same on every tokenizer; ASCII ids decode without having been seen', () => {
   const a = new Tokenizer();
   const b = new Tokenizer();

@@ -1,17 +1,20 @@
 /**
- * The simulator's deterministic tokenizer: a token is 4 UTF-16 code units of text, so token counts equal
- * `estimateTokens` (what `usage` reports) and token i covers exactly the characters that KV block hashing puts in it.
+ * The simulator's deterministic tokenizer: a token is 4 UTF-16 code units of text (by default; `--chars-per-token`
+ * 1-4), so token counts equal what `usage` reports and token i covers exactly the characters that KV block hashing
+ * puts in it.
  */
-import { CHARS_PER_TOKEN, estimateTokens } from './token-estimate.js';
+import { CHARS_PER_TOKEN } from './token-estimate.js';
 
 /** Bijective base-128 numbering of ASCII pieces: ids 1 ..< ASCII_LIMIT, decoded from the id alone. */
 const ASCII_RADIX = 128;
-/** 128 x (128^3 + 128^2 + 128 + 1) + 1: one past the id of the last 4-character ASCII piece. */
+/** 128 x (128^3 + 128^2 + 128 + 1) + 1: one past the id of the last 4-character ASCII piece (the longest piece). */
 const ASCII_LIMIT = 270_549_121;
 /** Pieces with any non-ASCII code unit hash into [2^31, 2^32), like byte-level BPE ids, not decodable alone. */
 const HASHED_BASE = 2 ** 31;
 /** How many hashed pieces one tokenizer remembers for `decode`; the oldest are forgotten first. */
 const DEFAULT_MEMORY = 100_000;
+/** The longest piece whose ASCII id fits below 2^31 (128^5 would not). */
+export const MAX_CHARS_PER_TOKEN = 4;
 
 /** FNV-1a over UTF-16 code units. */
 function hashPiece(piece: string): number {
@@ -28,10 +31,13 @@ function isAscii(piece: string): boolean {
 /**
  * Text <-> token ids, the same for every simulator (and process) given the same text.
  *
- * Contract:
- * - `encode(text).length === count(text) === estimateTokens(text)` = ceil(UTF-16 length / 4): the numbers
- *   `usage.prompt_tokens`, `/tokenize` and the engine's KV blocks agree on.
- * - Token i is `text.slice(4i, 4i + 4)`; equal prefixes give equal leading ids (what prefix caches key on).
+ * Contract, with c = `charsPerToken` (4 unless constructed otherwise):
+ * - `encode(text).length === count(text)` = ceil(UTF-16 length / c): the numbers `usage.prompt_tokens`,
+ *   `/tokenize` and the engine's KV blocks agree on (with c = 4, `estimateTokens`).
+ * - Token i is `text.slice(c*i, c*i + c)`; equal prefixes give equal leading ids (what prefix caches key on).
+ * - Real tokenizers average about 4 characters a token on English prose and fewer on code, JSON or other
+ *   languages; a smaller c models those, where a gateway that estimates tokens as characters / 4 (approximate
+ *   prefix scoring) misjudges how much of a prompt a pod's blocks hold.
  * - Ids are unsigned 32-bit integers, never 0. A piece of ASCII characters maps to an id below 270,549,121 that
  *   `decode` inverts without any state; any other piece hashes into [2^31, 2^32) and decodes only on a tokenizer
  *   that encoded it recently (the last 100,000 such pieces), and two such pieces may collide.
@@ -40,30 +46,38 @@ function isAscii(piece: string): boolean {
 export class Tokenizer {
   readonly #learned = new Map<number, string>();
   readonly #memory: number;
+  /** Characters (UTF-16 code units) per token, 1 to 4. */
+  readonly charsPerToken: number;
 
-  constructor(memory = DEFAULT_MEMORY) {
+  constructor(memory = DEFAULT_MEMORY, charsPerToken = CHARS_PER_TOKEN) {
+    if (!Number.isInteger(charsPerToken) || charsPerToken < 1 || charsPerToken > MAX_CHARS_PER_TOKEN) {
+      throw new RangeError(`characters per token must be a whole number from 1 to ${MAX_CHARS_PER_TOKEN}, got ${charsPerToken}`);
+    }
     this.#memory = memory;
+    this.charsPerToken = charsPerToken;
   }
 
   /** How many tokens `text` is: the same number `usage` reports for it. */
   count(text: string): number {
-    return estimateTokens(text);
+    return Math.ceil(text.length / this.charsPerToken);
   }
 
   /** The pieces `text` splits into (each id's text). */
   pieces(text: string): string[] {
-    const out = new Array<string>(estimateTokens(text));
-    for (let i = 0; i < out.length; i++) out[i] = text.slice(i * CHARS_PER_TOKEN, (i + 1) * CHARS_PER_TOKEN);
+    const c = this.charsPerToken;
+    const out = new Array<string>(this.count(text));
+    for (let i = 0; i < out.length; i++) out[i] = text.slice(i * c, (i + 1) * c);
     return out;
   }
 
   encode(text: string): number[] {
-    const n = estimateTokens(text);
+    const c = this.charsPerToken;
+    const n = this.count(text);
     const out = new Array<number>(n);
     // The engine tokenizes every prompt: ASCII pieces are numbered straight from the char codes, without a slice.
     for (let t = 0; t < n; t++) {
-      const start = t * CHARS_PER_TOKEN;
-      const end = Math.min(text.length, start + CHARS_PER_TOKEN);
+      const start = t * c;
+      const end = Math.min(text.length, start + c);
       let id = 0;
       for (let i = start; i < end && id >= 0; i++) {
         const c = text.charCodeAt(i);
@@ -100,7 +114,7 @@ export class Tokenizer {
       const codes: number[] = [];
       // Bijective base 128: digits are 1..128, each one more than its character code.
       for (let n = id; n > 0; n = Math.floor((n - 1) / ASCII_RADIX)) codes.push(((n - 1) % ASCII_RADIX));
-      if (codes.length <= CHARS_PER_TOKEN) return String.fromCharCode(...codes.reverse());
+      if (codes.length <= MAX_CHARS_PER_TOKEN) return String.fromCharCode(...codes.reverse());
     }
     const learned = this.#learned.get(id);
     if (learned !== undefined) return learned;

@@ -28,6 +28,8 @@ export interface FootprintOptions {
   pods: number;
   /** Wanted footprint / fleet capacity, e.g. 0.72. */
   demand: number;
+  /** The simulators' `--chars-per-token` (default 4). */
+  charsPerToken?: number;
 }
 
 async function count(origin: string, model: string, messages: unknown[]): Promise<number> {
@@ -41,7 +43,7 @@ async function count(origin: string, model: string, messages: unknown[]): Promis
  * last full block (a user's question and the chat template around it). Only full blocks are cached, as in vLLM.
  */
 export async function measureFootprint(o: FootprintOptions): Promise<Footprint> {
-  const sim = startNode(o.cli, ['sim', '--model', o.model, '--host', o.host, '--port', String(o.port), '--block-size', String(o.blockSize)]);
+  const sim = startNode(o.cli, ['sim', '--model', o.model, '--host', o.host, '--port', String(o.port), '--block-size', String(o.blockSize), '--chars-per-token', String(o.charsPerToken ?? 4)]);
   const origin = `http://${o.host}:${o.port}`;
   try {
     await waitForUrl(`${origin}/health`);
