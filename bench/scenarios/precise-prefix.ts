@@ -52,6 +52,7 @@ import { CLI, startNode, stopAll, waitForUrl } from './lib/processes.js';
 import { startNginxBalancer } from './lib/nginx-balancer.js';
 import { hitRate, readPrefixCounters } from './lib/sim-prefix-stats.js';
 import { measureFootprint, type Footprint } from './lib/kv-footprint.js';
+import { replicaCharts, sweepCharts } from './lib/precise-prefix-charts.js';
 import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
 import { closedLoopTable, pressureTargets, sustainedAt, sweepMediansTable, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
 import { sampleQueues } from './lib/queue-sampler.js';
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(`\n${toMarkdownTable(runs.map((r) => r.result))}\n\n${summary}`);
   if (values.out) {
-    writeReport(values.out, 'precise-prefix', runs.map((r) => r.result));
+    writeReport(values.out, 'precise-prefix', runs.map((r) => r.result), replicaCharts(runs));
     writeFileSync(join(values.out, 'precise-prefix-summary.md'), `# precise-prefix: summary\n\n${summary}\n`);
   }
 }
@@ -376,7 +377,7 @@ function report(footprint: Footprint, swept: readonly PressureRun[], closed: rea
   const summary = parts.join('\n');
   console.log(`\n${toMarkdownTable(results)}\n\n${summary}`);
   if (values.out) {
-    writeReport(values.out, `precise-prefix-${MODE}`, results);
+    writeReport(values.out, `precise-prefix-${MODE}`, results, swept.length >= 2 ? sweepCharts(swept) : []);
     writeFileSync(join(values.out, `precise-prefix-${MODE}-summary.md`), `# precise-prefix --mode ${MODE}: summary\n\n${summary}\n`);
   }
 }
