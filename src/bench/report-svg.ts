@@ -14,6 +14,8 @@ export interface LineChart {
   yLabel: string;
   series: LineSeries[];
   logY?: boolean;
+  /** x counts whole things (replicas, pods): only whole-number ticks. */
+  integerX?: boolean;
 }
 
 export interface BarChart {
@@ -69,7 +71,8 @@ export function toSvgLineChart(chart: LineChart): string {
   const all = chart.series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && usable(y)));
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => y);
-  const xAxis = linearAxis(Math.min(...xs), Math.max(...xs), 6);
+  const spanned = linearAxis(Math.min(...xs), Math.max(...xs), 6);
+  const xAxis = chart.integerX === true ? { ...spanned, ticks: spanned.ticks.filter((t) => Number.isInteger(t)) } : spanned;
   // Latencies and rates read best from zero; a log scale cannot include it.
   const yAxisScale = logY ? logAxis(Math.min(...ys), Math.max(...ys)) : linearAxis(Math.min(0, ...ys), Math.max(...ys), 5);
   const sx = (x: number): number => f.left + fraction(xAxis, x) * (f.right - f.left);

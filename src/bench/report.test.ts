@@ -69,6 +69,12 @@ test('toSvgLineChart: well-formed, one path per series, legend escaped, log scal
   const empty = toSvgLineChart({ title: 'none', xLabel: 'x', yLabel: 'y', series: [] });
   assertWellFormedSvg(empty);
   assert.ok(empty.includes('no data'));
+
+  // Replicas 1-3: the linear axis steps by 0.5; integerX keeps the whole-number ticks only.
+  const xTicks = (svg: string): string[] => [...svg.matchAll(/<text x="[^"]*" y="382" text-anchor="middle" fill="#444">([^<]*)</g)].map((m) => m[1]!);
+  const replicas = { title: 'r', xLabel: 'replicas', yLabel: 'ms', series: [{ name: 's', points: [[1, 70], [2, 70], [3, 69]] as [number, number][] }] };
+  assert.deepEqual(xTicks(toSvgLineChart(replicas)), ['1', '1.5', '2', '2.5', '3']);
+  assert.deepEqual(xTicks(toSvgLineChart({ ...replicas, integerX: true })), ['1', '2', '3']);
 });
 
 test('toSvgBarChart: a rect and a label per bar, escaped', () => {

@@ -21,11 +21,11 @@ export function replicaCharts(runs: readonly PreciseRun[]): ChartFile[] {
   return [
     {
       file: 'precise-prefix-replicas-ttft-p90.svg',
-      svg: toSvgLineChart({ title: 'TTFT p90 vs gateway replicas, under KV pressure', xLabel: 'gateway replicas behind round-robin', yLabel: 'TTFT p90 (ms)', series: lines((r) => r.result.ttft.p90), logY: true }),
+      svg: toSvgLineChart({ title: 'TTFT p90 vs gateway replicas, under KV pressure', xLabel: 'gateway replicas behind round-robin', yLabel: 'TTFT p90 (ms)', series: lines((r) => r.result.ttft.p90), logY: true, integerX: true }),
     },
     {
       file: 'precise-prefix-replicas-hits.svg',
-      svg: toSvgLineChart({ title: 'Prompt tokens served from the pods\' prefix caches', xLabel: 'gateway replicas behind round-robin', yLabel: 'prefix-cache hit %', series: lines((r) => 100 * r.prefixHitRate) }),
+      svg: toSvgLineChart({ title: 'Prompt tokens served from the pods\' prefix caches', xLabel: 'gateway replicas behind round-robin', yLabel: 'prefix-cache hit %', series: lines((r) => 100 * r.prefixHitRate), integerX: true }),
     },
     {
       file: 'precise-prefix-one-gateway-ttft-p90.svg',
