@@ -13,9 +13,9 @@ import { blockHashes } from './prefix-hash.js';
  * Token ids: position p holds the id the tokenizer gives position p of the sequence's text, prompt then reply
  * (`tokenize(promptText + reply)[p]`), so a later prompt that starts with this prompt and this reply (a chat
  * continuation, the messages' texts being joined as they are) has these blocks' ids and hits them. Positions
- * count output tokens, which are words, while the tokenizer's pieces are `charsPerToken` characters: a reply of n words
- * fills n positions with the first n pieces of its text. Positions past the text (a reply of words shorter
- * than a piece) take the id of their word's first piece; no later prompt holds those, so they never hit.
+ * count output tokens, which are words, while the tokenizer's pieces are `charsPerToken` characters: a reply of
+ * n words fills n positions with the first n pieces of its text. Positions past the text (a reply of words
+ * shorter than a piece) take the id of their word's first piece; no later prompt holds those, so they never hit.
  */
 export function hashFilledBlock(seq: Sequence, blockSize: number, tokenize: (text: string) => number[], charsPerToken: number): void {
   const end = seq.promptLen + seq.generated;
