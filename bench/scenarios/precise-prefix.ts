@@ -10,7 +10,7 @@
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
  *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1] [--repeat 1]
- *     [--approximate-config FILE] [--chars-per-token 4]
+ *     [--approximate-config FILE] [--chars-per-token 4] [--decisions-out DIR]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
@@ -26,6 +26,11 @@
  * so the engines still count the same tokens (so the same KV footprint and prefill work): approximate prefix
  * scoring, which takes a token for 4 characters, then misjudges how much of a prompt a pod's blocks hold, as it
  * does with real tokenizers on text that is not English prose; precise scoring reads the pods' own token ids.
+ *
+ * `--decisions-out DIR` starts every gateway with `--debug-decisions` and its admin listener on a known port, saves
+ * each replica's `GET /debug/scheduling` after every run into DIR (one JSON file per run and replica), and reports per
+ * run how many pods held each measured request's prefix and how often the pick left every pod that did
+ * (prefix-holders.ts): what shows whether groups stay on one pod or spread.
  *
  * `--time-scale k` runs the whole system k times slower in time: the engine's prefill and decode costs, the
  * gateways' metrics scrape interval, precise scoring's `speculativeTTL` and its KV-event `silenceTimeout` are all
@@ -56,6 +61,7 @@ import { replicaCharts, sweepCharts } from './lib/precise-prefix-charts.js';
 import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
 import { closedLoopTable, pressureTargets, sustainedAt, sweepMediansTable, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
 import { sampleQueues } from './lib/queue-sampler.js';
+import { HOLDER_SCORE, prefixHolders, prefixHoldersTable, type KeptDecision, type PrefixHolders } from './lib/prefix-holders.js';
 import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
 import type { Load } from '../../src/bench/run-bench.js';
 import { DEFAULT_SILENCE_TIMEOUT_MS, DEFAULT_SPECULATIVE_TTL_MS } from '../../src/kvevents/kv-events-settings.js';
@@ -88,6 +94,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'approximate-config': { type: 'string' },
     'chars-per-token': { type: 'string', default: '4' },
+    'decisions-out': { type: 'string' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -121,6 +128,11 @@ const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const BLOCK_SIZE = 16;
 const PORT = 18900;
 const GATEWAY_PORT = 18901;
+/** With `--decisions-out`: every replica's admin listener, on its own loopback address. */
+const ADMIN_PORT = 18902;
+const DECISIONS_OUT = values['decisions-out'];
+/** Enough for a run's warm-up and measured requests at any rate this scenario is run at. */
+const KEPT_DECISIONS = 100_000;
 const KV_PORT = 5557;
 const REPLAY_PORT = 5559;
 // Startup waits: on a shared 2-CPU machine five simulators and a gateway can take well over 15 s to answer.
@@ -188,7 +200,8 @@ async function startRun(picker: Picker, replicas: number, kvBlocks: number, flee
   const gateways = Array.from({ length: replicas }, (_, i) => `${FRONT}.${i + 2}:${GATEWAY_PORT}`);
   for (const g of gateways) {
     const [host, port] = g.split(':') as [string, string];
-    startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, '--admin-port', '0', '--log-level', 'warn', ...scaled, ...config]);
+    const admin = DECISIONS_OUT === undefined ? ['--admin-port', '0'] : ['--admin-port', String(ADMIN_PORT), '--debug-decisions', String(KEPT_DECISIONS)];
+    startNode(CLI, ['serve', '-f', fleetDir, '--host', host, '--port', port, ...admin, '--log-level', 'warn', ...scaled, ...config]);
   }
   await Promise.all(gateways.map((g) => waitForUrl(`http://${g}/readyz`, READY_MS)));
   startNginxBalancer({ listen: BALANCER, upstreams: gateways });
@@ -250,6 +263,11 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
   const maxRequests = load.kind === 'open' ? Math.ceil(load.rate * SECONDS) : load.concurrency * 1000;
   const result = await runBench({ url, label, workload: clock.wrap(workload()), load, maxRequests, durationS: SECONDS, graceS: 60, seed: SEED, verifyRouting: false });
   const run: PressureRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)), queues: await queues.stop() };
+  if (DECISIONS_OUT !== undefined && picker !== 'round-robin') {
+    const holders = await saveDecisions(label, replicas, warmup);
+    // Load-only has no prefix scorer: its decisions are saved, with nothing to count.
+    if (picker !== 'load-only') run.holders = holders;
+  }
   if (load.kind === 'open') {
     run.rate = load.rate;
     run.timing = { sent: result.requests, successes: result.successes, windowS: clock.windowS, durationS: result.durationS, decodeS: Math.max(0, (result.e2e.p50 - result.ttft.p50) / 1000) };
@@ -258,9 +276,32 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
   const waiting = run.queues.meanWaiting.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
   process.stderr.write(
     `  ${result.successes}/${result.requests} ok, TTFT p50/p90 ${result.ttft.p50.toFixed(0)}/${result.ttft.p90.toFixed(0)} ms, ${result.rps.toFixed(1)} req/s, ${result.outputTokensPerS.toFixed(0)} output tok/s, ` +
-      `hits ${(100 * run.prefixHitRate).toFixed(1)}%, mean waiting ${waiting.toFixed(1)}${run.sustained === undefined ? '' : `, sustained ${run.sustained ? 'yes' : 'no'}`}\n`,
+      `hits ${(100 * run.prefixHitRate).toFixed(1)}%, mean waiting ${waiting.toFixed(1)}${run.sustained === undefined ? '' : `, sustained ${run.sustained ? 'yes' : 'no'}`}` +
+      `${run.holders ? `, prefix on 1 / 2+ / 0 pods ${run.holders.oneHolder} / ${run.holders.severalHolders} / ${run.holders.noHolder}, picked away ${run.holders.awayFromHolder}` : ''}\n`,
   );
   return run;
+}
+
+let savedRuns = 0;
+
+/**
+ * `--decisions-out`: each replica's kept decisions into the directory (one file per run and replica, numbered in run
+ * order), and the prefix-holder counts of all replicas' decisions together, the run's oldest `warmup` (the warm-up's
+ * requests, whichever replica took them) left out.
+ */
+async function saveDecisions(label: string, replicas: number, warmup: number): Promise<PrefixHolders> {
+  await mkdir(DECISIONS_OUT!, { recursive: true });
+  const run = String(++savedRuns).padStart(2, '0');
+  const slug = label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+  const all: KeptDecision[] = [];
+  for (let i = 0; i < replicas; i++) {
+    const text = await (await fetch(`http://${FRONT}.${i + 2}:${ADMIN_PORT}/debug/scheduling`)).text();
+    await writeFile(join(DECISIONS_OUT!, `${run}-${slug}${replicas > 1 ? `-gateway-${i + 1}` : ''}.json`), text);
+    all.push(...(JSON.parse(text) as { decisions: KeptDecision[] }).decisions);
+  }
+  // Newest first across replicas, so the warm-up (the oldest requests, wherever they went) is what is left out.
+  all.sort((a, b) => (a.time > b.time ? -1 : a.time < b.time ? 1 : 0));
+  return prefixHolders(all, warmup);
 }
 
 /**
@@ -342,6 +383,7 @@ async function main(): Promise<void> {
     '',
     preciseTable(runs, BACKENDS),
     '',
+    ...holdersSection(runs),
     'Targets (issue #14):',
     '',
     ...preciseTargets(runs).map((v) => `- ${v}`),
@@ -364,6 +406,13 @@ function shape(footprint: Footprint): string {
   );
 }
 
+/** With `--decisions-out`: the runs' prefix-holder counts, as report lines; none without. */
+function holdersSection(runs: readonly PreciseRun[]): string[] {
+  const table = prefixHoldersTable(runs.map((r) => ({ label: 'repeat' in r && r.repeat !== undefined ? `${r.label} (run ${r.repeat})` : r.label, holders: r.holders })));
+  if (table === '') return [];
+  return [`Measured decisions by how many pods the prefix scorer gave more than ${HOLDER_SCORE} (--decisions-out ${DECISIONS_OUT}):`, '', table, ''];
+}
+
 /** The pressure modes' output: the sweep's and the closed loop's tables, and the one-replica target. */
 function report(footprint: Footprint, swept: readonly PressureRun[], closed: readonly PressureRun[], t0: number): void {
   const results = [...swept, ...closed].map((r) => r.result);
@@ -373,6 +422,7 @@ function report(footprint: Footprint, swept: readonly PressureRun[], closed: rea
     if (REPEAT > 1) parts.push(`Each point ${REPEAT} times, per rate and picker:`, '', sweepMediansTable(swept), '');
   }
   if (closed.length > 0) parts.push(`Closed loop: ${CONCURRENCY} users, each sending its next request when its last one finished:`, '', closedLoopTable(closed, BACKENDS), '');
+  parts.push(...holdersSection([...swept, ...closed]));
   parts.push('Target (issue #14, one replica under KV pressure):', '', ...pressureTargets(swept, closed).map((v) => `- ${v}`), '', `Wall time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
   const summary = parts.join('\n');
   console.log(`\n${toMarkdownTable(results)}\n\n${summary}`);

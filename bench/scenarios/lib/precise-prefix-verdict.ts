@@ -1,6 +1,7 @@
 /** The precise-prefix scenario's table and its reading against issue #14's targets. */
 import type { RunResult } from '../../../src/bench/run-bench.js';
 import { formatMs } from '../../../src/bench/report-markdown.js';
+import type { PrefixHolders } from './prefix-holders.js';
 
 /** One measured run. `replicas` is 0 for round-robin straight to the pods. */
 export interface PreciseRun {
@@ -10,6 +11,8 @@ export interface PreciseRun {
   result: RunResult;
   /** Prompt tokens the pods served from their prefix caches during the measured part, in [0, 1]. */
   prefixHitRate: number;
+  /** With `--decisions-out`: what the gateways' kept decisions say about prefix affinity (all replicas together). */
+  holders?: PrefixHolders;
 }
 
 const pct = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(1) : '-');
