@@ -295,7 +295,9 @@ async function saveDecisions(label: string, replicas: number, warmup: number): P
   const slug = label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
   const all: KeptDecision[] = [];
   for (let i = 0; i < replicas; i++) {
-    const text = await (await fetch(`http://${FRONT}.${i + 2}:${ADMIN_PORT}/debug/scheduling`)).text();
+    const res = await fetch(`http://${FRONT}.${i + 2}:${ADMIN_PORT}/debug/scheduling`);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET /debug/scheduling of gateway ${i + 1} answered ${res.status}: ${text}`);
     await writeFile(join(DECISIONS_OUT!, `${run}-${slug}${replicas > 1 ? `-gateway-${i + 1}` : ''}.json`), text);
     all.push(...(JSON.parse(text) as { decisions: KeptDecision[] }).decisions);
   }
