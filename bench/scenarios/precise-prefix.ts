@@ -10,7 +10,7 @@
  *     [--replicas 1,2,3] [--pods 5] [--groups 20] [--system-prompt-tokens 3000] [--users 5] [--kv-demand 0.72]
  *     [--mode table|sweep|closed-loop|pressure] [--sweep-rates 12,18,24,30,36,42] [--concurrency 40] [--min-served-ratio 0.9]
  *     [--loopback-octet 107] [--prefill-time-per-token 0.1] [--itl 10] [--time-scale 1] [--repeat 1]
- *     [--approximate-config FILE] [--chars-per-token 4] [--decisions-out DIR]
+ *     [--approximate-config FILE] [--chars-per-token 4] [--decisions-out DIR] [--group-zipf 0]
  *
  * `--mode table` (default) is the comparison above. The other modes measure issue #14's one-replica KV-pressure
  * target with one gateway replica, approximate against precise, alternated run by run: `sweep` raises the
@@ -26,6 +26,9 @@
  * so the engines still count the same tokens (so the same KV footprint and prefill work): approximate prefix
  * scoring, which takes a token for 4 characters, then misjudges how much of a prompt a pod's blocks hold, as it
  * does with real tokenizers on text that is not English prose; precise scoring reads the pods' own token ids.
+ *
+ * `--group-zipf s` draws group g with weight 1 / (g + 1)^s instead of uniformly (0, the default, as llm-d's
+ * benchmark): a few hot groups, each more than its pod can serve alone, must spread over pods.
  *
  * `--decisions-out DIR` starts every gateway with `--debug-decisions` and its admin listener on a known port, saves
  * each replica's `GET /debug/scheduling` after every run into DIR (one JSON file per run and replica), and reports per
@@ -95,6 +98,7 @@ const { values } = parseArgs({
     'approximate-config': { type: 'string' },
     'chars-per-token': { type: 'string', default: '4' },
     'decisions-out': { type: 'string' },
+    'group-zipf': { type: 'string', default: '0' },
   },
 });
 const MODES = ['table', 'sweep', 'closed-loop', 'pressure'] as const;
@@ -114,6 +118,8 @@ const REPLICAS = values.replicas!.split(',').map(Number);
 const SEED = Number(values.seed);
 const TIME_SCALE = Number(values['time-scale']);
 if (!(TIME_SCALE > 0)) throw new Error(`--time-scale must be a positive number, got "${values['time-scale']}"`);
+const GROUP_ZIPF = Number(values['group-zipf']);
+if (!(GROUP_ZIPF >= 0)) throw new Error(`--group-zipf must be a number from 0, got "${values['group-zipf']}"`);
 const CHARS_PER_TOKEN = Number(values['chars-per-token']);
 if (!Number.isInteger(CHARS_PER_TOKEN) || CHARS_PER_TOKEN < 1 || CHARS_PER_TOKEN > 4) throw new Error(`--chars-per-token must be a whole number from 1 to 4, got "${values['chars-per-token']}"`);
 const REPEAT = Number(values.repeat);
@@ -182,6 +188,7 @@ function workload(): Workload {
     maxTokens: Number(values['max-tokens']),
     seed: SEED,
     charsPerToken: CHARS_PER_TOKEN,
+    groupZipf: GROUP_ZIPF,
   });
 }
 
@@ -401,7 +408,7 @@ async function main(): Promise<void> {
 
 function shape(footprint: Footprint): string {
   return (
-    `Shared prefix: ${GROUPS} groups x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
+    `Shared prefix: ${GROUPS} groups${GROUP_ZIPF === 0 ? '' : ` (popularity Zipf ${GROUP_ZIPF})`} x ${values['system-prompt-tokens']}-token system prompt x ${values.users} users, ${values['question-tokens']}-token questions, ${values['max-tokens']} output tokens; ` +
     `${PODS} simulated pods with KV events, prefill ${PREFILL_MS_PER_TOKEN} ms per uncached token, decode step ${ITL_MS} ms (x2 at a full batch)${TIME_SCALE === 1 ? '' : ` (time scale ${TIME_SCALE}: engine costs, the gateway's metrics scrape interval, speculativeTTL and silenceTimeout all x${TIME_SCALE})`}, KV cache ${footprint.kvBlocksPerPod} blocks x ${BLOCK_SIZE} tokens each${CHARS_PER_TOKEN === 4 ? '' : `, ${CHARS_PER_TOKEN} characters a token (--chars-per-token: approximate scoring assumes 4)`}; the prompts' footprint is ${footprint.blocks} blocks = ${(100 * footprint.demand).toFixed(1)}% of the fleet's ${footprint.kvBlocksPerPod * PODS}. ` +
     `${APPROXIMATE_CONFIG === undefined ? '' : `Approximate runs with --epp-config ${APPROXIMATE_CONFIG}. `}One gateway replica. Warm-up ${WARMUP_PER_GROUP * GROUPS} requests, then ${SECONDS} s measured, per run; fresh pods and gateway for every run` +
     `${REPEAT > 1 ? `; every point run ${REPEAT} times, the pickers' order swapped each time` : ''}.`

@@ -18,3 +18,28 @@ export function truncatedNormalInt(random: () => number, d: { mean: number; sd: 
 export function uniformIndex(random: () => number, n: number): number {
   return Math.min(n - 1, Math.floor(random() * n));
 }
+
+/**
+ * Cumulative weights of a Zipf law over n items, weight of item k proportional to 1 / (k + 1)^s (s = 0: uniform), for
+ * `weightedIndex`.
+ */
+export function zipfCumulative(n: number, s: number): Float64Array {
+  const out = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) out[k] = sum += 1 / (k + 1) ** s;
+  for (let k = 0; k < n; k++) out[k] = (out[k] as number) / sum;
+  return out;
+}
+
+/** An index drawn by `cumulative` (non-decreasing, last 1), by binary search. */
+export function weightedIndex(random: () => number, cumulative: Float64Array): number {
+  const u = random();
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (u < (cumulative[mid] as number)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

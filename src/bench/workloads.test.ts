@@ -60,6 +60,19 @@ test('shared-prefix: charsPerToken sizes the texts so a simulator of that ratio 
   assert.equal(user?.content.length, 3 * SHARED.questionTokens);
 });
 
+test('shared-prefix: groupZipf 1 draws group g about 1 / (g + 1) as often; 0 and absent are uniform; negative refused', () => {
+  const counts = (over: Partial<typeof SHARED> & { groupZipf?: number }): number[] => {
+    const c = new Array<number>(SHARED.groups).fill(0);
+    for (const r of take(sharedPrefixWorkload({ ...SHARED, ...over }), 4000)) c[Number(r.tags?.group)]! += 1;
+    return c;
+  };
+  // Weights 1, 1/2, 1/3, 1/4 of 25/12: 48%, 24%, 16%, 12% of 4,000 draws, within sampling noise.
+  const skewed = counts({ groupZipf: 1 });
+  [1920, 960, 640, 480].forEach((want, g) => assert.ok(Math.abs(skewed[g]! - want) < 120, `group ${g}: ${skewed[g]} of 4000, about ${want}`));
+  for (const c of [...counts({}), ...counts({ groupZipf: 0 })]) assert.ok(Math.abs(c - 1000) < 120, `uniform: ${c} of 4000`);
+  assert.throws(() => sharedPrefixWorkload({ ...SHARED, groupZipf: -1 }), /groupZipf must be a number from 0/);
+});
+
 test('shared-prefix: completions keep the system prompt as the prompt prefix', () => {
   const requests = take(sharedPrefixWorkload({ ...SHARED, api: 'completions' }), 20);
   const system = take(sharedPrefixWorkload(SHARED), 1)[0];
