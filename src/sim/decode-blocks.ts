@@ -1,6 +1,7 @@
 /** Blocks that fill while a sequence decodes: their token ids and chained hashes, as vLLM's request block hasher extends them. */
 import type { Sequence } from './sequence.js';
 import { blockHashes } from './prefix-hash.js';
+import type { Tokenizer } from './tokenizer.js';
 
 /**
  * Call right after `seq.generated` grew, when `seq.promptLen + seq.generated` is a multiple of `blockSize` and
@@ -17,7 +18,8 @@ import { blockHashes } from './prefix-hash.js';
  * n words fills n positions with the first n pieces of its text. Positions past the text (a reply of words
  * shorter than a piece) take the id of their word's first piece; no later prompt holds those, so they never hit.
  */
-export function hashFilledBlock(seq: Sequence, blockSize: number, tokenize: (text: string) => number[], charsPerToken: number): void {
+export function hashFilledBlock(seq: Sequence, blockSize: number, tokenizer: Pick<Tokenizer, 'encode' | 'charsPerToken'>): void {
+  const { charsPerToken } = tokenizer;
   const end = seq.promptLen + seq.generated;
   const index = end / blockSize - 1;
   if (seq.hashes.length !== index) return;
@@ -32,10 +34,10 @@ export function hashFilledBlock(seq: Sequence, blockSize: number, tokenize: (tex
   const chars = blockSize * charsPerToken;
   let text = seq.pendingText;
   while (text.length < chars && seq.pendingWord < seq.tokens.length) text += seq.tokens[seq.pendingWord++]!;
-  for (const id of tokenize(text.slice(0, chars))) ids.push(id);
+  for (const id of tokenizer.encode(text.slice(0, chars))) ids.push(id);
   seq.pendingText = text.slice(chars);
   // Only a reply of words shorter than a piece gets here: pad with each word's own first piece.
-  while (ids.length < end) ids.push(tokenize(seq.tokens[ids.length - seq.promptLen] ?? ' ')[0] ?? 1);
+  while (ids.length < end) ids.push(tokenizer.encode(seq.tokens[ids.length - seq.promptLen] ?? ' ')[0] ?? 1);
   const parent = index > 0 ? seq.hashes[index - 1] : undefined;
   seq.hashes.push(blockHashes(ids, blockSize, index + 1, seq.lora, index, parent)[0]!);
 }

@@ -47,8 +47,8 @@ export class Engine implements EngineGauges {
   readonly #clock: Clock;
   readonly #kv: KvCache;
   readonly #kvEvents: KvStepListener | null;
+  readonly #tokenizer: Tokenizer;
   readonly #tokenize: (text: string) => number[];
-  readonly #charsPerToken: number;
   readonly #loras: LoraSlots;
   readonly #waiting: WaitingQueue;
   readonly #running: Sequence[] = [];
@@ -71,8 +71,8 @@ export class Engine implements EngineGauges {
     this.#kvEvents = deps.kvEvents ?? null;
     this.#kv = new KvCache(config.kvCacheSize, config.blockSize, this.#kvEvents);
     const tokenizer = deps.tokenizer ?? new Tokenizer();
+    this.#tokenizer = tokenizer;
     this.#tokenize = (text) => tokenizer.encode(text);
-    this.#charsPerToken = tokenizer.charsPerToken;
     this.#loras = new LoraSlots(config.maxLoras);
     this.#waiting = new WaitingQueue(config.maxWaitingQueueLength);
     this.#cost = new StepCost(config, deps.random ?? Math.random);
@@ -252,7 +252,7 @@ export class Engine implements EngineGauges {
       const last = seq.generated === tokens.length;
       // A block this token fills is cached once the next step computes the token; the last token never is (vLLM too).
       if (!last && this.#config.enablePrefixCaching && (seq.promptLen + seq.generated) % this.#config.blockSize === 0) {
-        hashFilledBlock(seq, this.#config.blockSize, this.#tokenize, this.#charsPerToken);
+        hashFilledBlock(seq, this.#config.blockSize, this.#tokenizer);
       }
       this.#observer?.tokenGenerated();
       try {
