@@ -43,13 +43,12 @@
  * About 7 minutes by default; --quick (8 s measured per run, 2 warm-up requests per group) about 3. Described,
  * with figures, in docs/benchmarks.md.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 import type { Workload } from '../../src/bench/workload.js';
 import { sharedPrefixWorkload } from '../../src/bench/shared-prefix-workload.js';
@@ -64,11 +63,14 @@ import { replicaCharts, sweepCharts } from './lib/precise-prefix-charts.js';
 import { preciseTable, preciseTargets, type PreciseRun } from './lib/precise-prefix-verdict.js';
 import { closedLoopTable, pressureTargets, sustainedAt, sweepMediansTable, sweepTable, type PressureRun } from './lib/precise-pressure-verdict.js';
 import { sampleQueues } from './lib/queue-sampler.js';
-import { HOLDER_SCORE, prefixHolders, prefixHoldersTable, type KeptDecision, type PrefixHolders } from './lib/prefix-holders.js';
+import { scaledEppConfig } from './lib/scaled-epp-config.js';
+import { prefixHoldersSection } from './lib/prefix-holders.js';
+import { saveKeptDecisions } from './lib/kept-decisions.js';
 import { DEFAULT_MIN_SERVED_RATIO, SendClock, sustains } from './lib/sustain.js';
 import type { Load } from '../../src/bench/run-bench.js';
-import { DEFAULT_SILENCE_TIMEOUT_MS, DEFAULT_SPECULATIVE_TTL_MS } from '../../src/kvevents/kv-events-settings.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/proxy/gateway.js';
+import { MAX_CHARS_PER_TOKEN } from '../../src/sim/tokenizer.js';
+import { CHARS_PER_TOKEN as SIM_CHARS_PER_TOKEN } from '../../src/sim/token-estimate.js';
 
 const { values } = parseArgs({
   options: {
@@ -96,7 +98,7 @@ const { values } = parseArgs({
     'time-scale': { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'approximate-config': { type: 'string' },
-    'chars-per-token': { type: 'string', default: '4' },
+    'chars-per-token': { type: 'string', default: String(SIM_CHARS_PER_TOKEN) },
     'decisions-out': { type: 'string' },
     'group-zipf': { type: 'string', default: '0' },
   },
@@ -121,7 +123,9 @@ if (!(TIME_SCALE > 0)) throw new Error(`--time-scale must be a positive number, 
 const GROUP_ZIPF = Number(values['group-zipf']);
 if (!(GROUP_ZIPF >= 0)) throw new Error(`--group-zipf must be a number from 0, got "${values['group-zipf']}"`);
 const CHARS_PER_TOKEN = Number(values['chars-per-token']);
-if (!Number.isInteger(CHARS_PER_TOKEN) || CHARS_PER_TOKEN < 1 || CHARS_PER_TOKEN > 4) throw new Error(`--chars-per-token must be a whole number from 1 to 4, got "${values['chars-per-token']}"`);
+if (!Number.isInteger(CHARS_PER_TOKEN) || CHARS_PER_TOKEN < 1 || CHARS_PER_TOKEN > MAX_CHARS_PER_TOKEN) {
+  throw new Error(`--chars-per-token must be a whole number from 1 to ${MAX_CHARS_PER_TOKEN}, got "${values['chars-per-token']}"`);
+}
 const REPEAT = Number(values.repeat);
 if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat must be a whole number from 1, got "${values.repeat}"`);
 // The engine's costs, after --time-scale.
@@ -228,28 +232,6 @@ function eppConfigPath(file: string, fleetDir: string): string {
 }
 
 /**
- * An EPP config with its time constants times `--time-scale`: the precise producer's `speculativeTTL` (llm-d's
- * default, 2 s), which must outlast the prefill before a pick's KV events arrive, and infergate's
- * `kvEventsConfig.silenceTimeout` (5 s), which must outlast the longest a busy pod stores no block. The file must
- * set neither.
- */
-async function scaledEppConfig(file: string): Promise<string> {
-  const doc = parse(await readFile(new URL(file, EPP_CONFIGS), 'utf8')) as { plugins?: { type?: string; parameters?: Record<string, unknown> }[] };
-  for (const plugin of doc.plugins ?? []) {
-    if (plugin.type !== 'precise-prefix-cache-producer') continue;
-    plugin.parameters ??= {};
-    if (plugin.parameters.speculativeTTL !== undefined) throw new Error(`${file} sets speculativeTTL: --time-scale only scales the default`);
-    plugin.parameters.speculativeTTL = `${DEFAULT_SPECULATIVE_TTL_MS * TIME_SCALE}ms`;
-    // A pod that stores no block for this long while requests wait for it is judged silent: its queue waits and
-    // prefill steps are k times longer too.
-    const events = (plugin.parameters.kvEventsConfig ??= {}) as Record<string, unknown>;
-    if (events.silenceTimeout !== undefined) throw new Error(`${file} sets kvEventsConfig.silenceTimeout: --time-scale only scales the default`);
-    events.silenceTimeout = `${DEFAULT_SILENCE_TIMEOUT_MS * TIME_SCALE}ms`;
-  }
-  return stringify(doc);
-}
-
-/**
  * One run on fresh pods and a fresh front: a warm-up at the run's rate (open loop at `RATE` before a closed
  * loop), then `SECONDS` measured, with the pods' queues sampled and, in open loop, the sends clocked.
  */
@@ -271,7 +253,8 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
   const result = await runBench({ url, label, workload: clock.wrap(workload()), load, maxRequests, durationS: SECONDS, graceS: 60, seed: SEED, verifyRouting: false });
   const run: PressureRun = { picker, replicas, label, result, prefixHitRate: hitRate(before, await readPrefixCounters(ORIGINS)), queues: await queues.stop() };
   if (DECISIONS_OUT !== undefined && picker !== 'round-robin') {
-    const holders = await saveDecisions(label, replicas, warmup);
+    const admins = Array.from({ length: replicas }, (_, i) => `http://${FRONT}.${i + 2}:${ADMIN_PORT}`);
+    const holders = await saveKeptDecisions(DECISIONS_OUT, label, admins, warmup);
     // Load-only has no prefix scorer: its decisions are saved, with nothing to count.
     if (picker !== 'load-only') run.holders = holders;
   }
@@ -287,30 +270,6 @@ async function runOne(picker: Picker, replicas: number, footprint: Footprint, fl
       `${run.holders ? `, prefix on 1 / 2+ / 0 pods ${run.holders.oneHolder} / ${run.holders.severalHolders} / ${run.holders.noHolder}, picked away ${run.holders.awayFromHolder}` : ''}\n`,
   );
   return run;
-}
-
-let savedRuns = 0;
-
-/**
- * `--decisions-out`: each replica's kept decisions into the directory (one file per run and replica, numbered in run
- * order), and the prefix-holder counts of all replicas' decisions together, the run's oldest `warmup` (the warm-up's
- * requests, whichever replica took them) left out.
- */
-async function saveDecisions(label: string, replicas: number, warmup: number): Promise<PrefixHolders> {
-  await mkdir(DECISIONS_OUT!, { recursive: true });
-  const run = String(++savedRuns).padStart(2, '0');
-  const slug = label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
-  const all: KeptDecision[] = [];
-  for (let i = 0; i < replicas; i++) {
-    const res = await fetch(`http://${FRONT}.${i + 2}:${ADMIN_PORT}/debug/scheduling`);
-    const text = await res.text();
-    if (!res.ok) throw new Error(`GET /debug/scheduling of gateway ${i + 1} answered ${res.status}: ${text}`);
-    await writeFile(join(DECISIONS_OUT!, `${run}-${slug}${replicas > 1 ? `-gateway-${i + 1}` : ''}.json`), text);
-    all.push(...(JSON.parse(text) as { decisions: KeptDecision[] }).decisions);
-  }
-  // Newest first across replicas, so the warm-up (the oldest requests, wherever they went) is what is left out.
-  all.sort((a, b) => (a.time > b.time ? -1 : a.time < b.time ? 1 : 0));
-  return prefixHolders(all, warmup);
 }
 
 /**
@@ -360,7 +319,7 @@ async function main(): Promise<void> {
   const fleetDir = join(dir, 'fleet');
   await mkdir(fleetDir);
   if (TIME_SCALE !== 1) {
-    for (const file of new Set(Object.values(EPP_CONFIG))) if (file !== undefined) await writeFile(join(dir, file), await scaledEppConfig(file));
+    for (const file of new Set(Object.values(EPP_CONFIG))) if (file !== undefined) await writeFile(join(dir, file), await scaledEppConfig(new URL(file, EPP_CONFIGS), TIME_SCALE));
   }
   await writeFile(join(fleetDir, 'fleet.yaml'), [...pods.map((p) => podYaml(p.name, p.ip, { app: 'llama' })), poolYaml('llama', { app: 'llama' }, PORT), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'));
   const runs: PreciseRun[] = [];
@@ -392,7 +351,7 @@ async function main(): Promise<void> {
     '',
     preciseTable(runs, BACKENDS),
     '',
-    ...holdersSection(runs),
+    ...prefixHoldersSection(runs, DECISIONS_OUT),
     'Targets (issue #14):',
     '',
     ...preciseTargets(runs).map((v) => `- ${v}`),
@@ -415,13 +374,6 @@ function shape(footprint: Footprint): string {
   );
 }
 
-/** With `--decisions-out`: the runs' prefix-holder counts, as report lines; none without. */
-function holdersSection(runs: readonly PreciseRun[]): string[] {
-  const table = prefixHoldersTable(runs.map((r) => ({ label: 'repeat' in r && r.repeat !== undefined ? `${r.label} (run ${r.repeat})` : r.label, holders: r.holders })));
-  if (table === '') return [];
-  return [`Measured decisions by how many pods the prefix scorer gave more than ${HOLDER_SCORE} (--decisions-out ${DECISIONS_OUT}):`, '', table, ''];
-}
-
 /** The pressure modes' output: the sweep's and the closed loop's tables, and the one-replica target. */
 function report(footprint: Footprint, swept: readonly PressureRun[], closed: readonly PressureRun[], t0: number): void {
   const results = [...swept, ...closed].map((r) => r.result);
@@ -431,7 +383,7 @@ function report(footprint: Footprint, swept: readonly PressureRun[], closed: rea
     if (REPEAT > 1) parts.push(`Each point ${REPEAT} times, per rate and picker:`, '', sweepMediansTable(swept), '');
   }
   if (closed.length > 0) parts.push(`Closed loop: ${CONCURRENCY} users, each sending its next request when its last one finished:`, '', closedLoopTable(closed, BACKENDS), '');
-  parts.push(...holdersSection([...swept, ...closed]));
+  parts.push(...prefixHoldersSection([...swept, ...closed], DECISIONS_OUT));
   parts.push('Target (issue #14, one replica under KV pressure):', '', ...pressureTargets(swept, closed).map((v) => `- ${v}`), '', `Wall time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
   const summary = parts.join('\n');
   console.log(`\n${toMarkdownTable(results)}\n\n${summary}`);

@@ -4,6 +4,7 @@
  */
 import type { Workload } from '../../../src/bench/workload.js';
 import { seededRandom } from '../../../src/seeded-random.js';
+import { CHARS_PER_TOKEN } from '../../../src/sim/token-estimate.js';
 import { startNode, waitForUrl } from './processes.js';
 
 export interface Footprint {
@@ -43,7 +44,7 @@ async function count(origin: string, model: string, messages: unknown[]): Promis
  * last full block (a user's question and the chat template around it). Only full blocks are cached, as in vLLM.
  */
 export async function measureFootprint(o: FootprintOptions): Promise<Footprint> {
-  const sim = startNode(o.cli, ['sim', '--model', o.model, '--host', o.host, '--port', String(o.port), '--block-size', String(o.blockSize), '--chars-per-token', String(o.charsPerToken ?? 4)]);
+  const sim = startNode(o.cli, ['sim', '--model', o.model, '--host', o.host, '--port', String(o.port), '--block-size', String(o.blockSize), '--chars-per-token', String(o.charsPerToken ?? CHARS_PER_TOKEN)]);
   const origin = `http://${o.host}:${o.port}`;
   try {
     await waitForUrl(`${origin}/health`);

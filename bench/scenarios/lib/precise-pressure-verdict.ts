@@ -43,8 +43,8 @@ export function sustainedAt(runs: readonly PressureRun[]): boolean {
   return 2 * runs.filter((r) => r.sustained === true).length > runs.length;
 }
 
-/** ` (run N)` after a repeated run's first cell; nothing for a single run. */
-const runTag = (x: PressureRun): string => (x.repeat === undefined ? '' : ` (run ${x.repeat})`);
+/** ` (run N)` after a repeated run's first cell or label; nothing for a single run. */
+export const runTag = (x: { repeat?: number }): string => (x.repeat === undefined ? '' : ` (run ${x.repeat})`);
 
 const pct = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(1) : '-');
 const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');

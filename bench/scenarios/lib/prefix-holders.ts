@@ -3,6 +3,7 @@
  * each request's prefix by the prefix scorer's own score, and how often the pick went elsewhere. For
  * `precise-prefix.ts --decisions-out`.
  */
+import { runTag } from './precise-pressure-verdict.js';
 
 /** The parts of a `GET /debug/scheduling` decision this reads. */
 export interface KeptDecision {
@@ -57,4 +58,11 @@ export function prefixHoldersTable(runs: readonly { label: string; holders?: Pre
   });
   if (rows.length === 0) return '';
   return ['| run | decisions | one pod held the prefix | 2+ pods held it | none held it | picked away from every holder |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+/** `--decisions-out DIR`'s part of a report: the runs' counts under a heading, as lines; none when no run has them. */
+export function prefixHoldersSection(runs: readonly { label: string; repeat?: number; holders?: PrefixHolders | undefined }[], dir: string | undefined): string[] {
+  const table = prefixHoldersTable(runs.map((r) => ({ label: `${r.label}${runTag(r)}`, holders: r.holders })));
+  if (table === '') return [];
+  return [`Measured decisions by how many pods the prefix scorer gave more than ${HOLDER_SCORE} (--decisions-out ${dir}):`, '', table, ''];
 }
