@@ -2,7 +2,8 @@
  * The pick of a pool whose endpointPickerRef names another endpoint picker (src/epp/picker-ref.ts): that picker
  * is asked over ext_proc (src/epp/external) and the request forwarded to the endpoints it chose, in its order,
  * one per attempt. Its immediate response goes to the client; when it cannot decide, the pool's failureMode
- * does: FailOpen forwards as infergate picks, FailClose answers 503. Only such pools come here: the handler
+ * does: FailOpen forwards as infergate picks, FailClose answers 503. The endpoint's answer waits for the
+ * picker's changes to its headers (or an immediate response replacing it), as Envoy waits for them. Only such pools come here: the handler
  * branches on `plan.externalPicker`, so infergate's own picks pay nothing for this stage.
  */
 import type { ServerResponse } from 'node:http';
@@ -10,7 +11,8 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { eligibleEndpoints } from '../epp/eligibility.js';
 import type { PickExchange } from '../epp/external/pick-exchange.js';
 import type { PickerAnswer } from '../epp/external/picker-answer.js';
-import { immediateAnswer } from '../epp/external/immediate-answer.js';
+import { immediateAnswer, type ClientAnswer } from '../epp/external/immediate-answer.js';
+import { applyResponseChanges, type ResponseChanges } from '../epp/external/response-changes.js';
 import { PickerUnavailable } from '../epp/external/picker-unavailable.js';
 import { failureModeOf } from '../epp/failure-mode.js';
 import { newSchedulingContext } from '../epp/framework/scheduler.js';
@@ -68,7 +70,8 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
     return pickerUnavailable(gw, ctx, plan, req, res, new PickerUnavailable(`chose ${answer.endpoints.join(',') || 'no endpoint'} (${answer.source}), none of which is a ready endpoint of the pool (${list})`));
   }
   applyRequestChanges(req, answer);
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan);
+  const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
   try {
     await forward(ctx, plan, req, res);
   } finally {
@@ -123,12 +126,17 @@ export class ExternalPicks implements PickSource {
   readonly #exchange: PickExchange;
   readonly #poolScheduler: PoolScheduler;
   readonly #plan: RoutePlan;
+  readonly #who: string;
+  readonly #problem: (kind: 'unanswered' | 'skipped', problem: string) => void;
 
-  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan) {
+  /** `who` names the picker in a replaced answer's message; `problem` logs what could not be applied (throttled). */
+  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan, who: string, problem: (kind: 'unanswered' | 'skipped', problem: string) => void) {
     this.#endpoints = endpoints;
     this.#exchange = exchange;
     this.#poolScheduler = poolScheduler;
     this.#plan = plan;
+    this.#who = who;
+    this.#problem = problem;
   }
 
   /** The next endpoint of the picker's list not in `tried`; throws once the list is used up (forward then reports every attempt). */
@@ -142,9 +150,25 @@ export class ExternalPicks implements PickSource {
     return { endpoint, poolScheduler: this.#poolScheduler, ctx: newSchedulingContext(request, plan.view!.key), result: { endpoint, results: NO_PROFILES } };
   }
 
-  /** The endpoint answered: the picker hears which one served (the protocol's x-gateway-destination-endpoint-served). */
-  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): void {
-    this.#exchange.responseStarted(statusCode, rawHeaders, served.address);
+  /**
+   * The endpoint answered: the picker hears which one served (the protocol's x-gateway-destination-endpoint-served)
+   * and its changes to the answer are awaited; one it could not give is logged, and the answer passes unchanged.
+   */
+  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> {
+    return this.#exchange.responseStarted(statusCode, rawHeaders, served.address).then((changes) => {
+      if (changes.kind === 'unchanged' && changes.why !== undefined) this.#problem('unanswered', `${changes.why}; the answer went to the client unchanged`);
+      return changes;
+    });
+  }
+
+  applyChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): number {
+    const applied = applyResponseChanges(list, changes, status);
+    if (applied.skipped.length > 0) this.#problem('skipped', `asked to change response headers that are the gateway's or not valid HTTP (${applied.skipped.join(', ')}); those changes were skipped`);
+    return applied.status;
+  }
+
+  replacement(changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): ClientAnswer {
+    return immediateAnswer(changes, this.#who, requestId);
   }
 }
 

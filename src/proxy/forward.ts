@@ -11,7 +11,9 @@ import type { PickOutcome } from './pick-outcome.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord, scheduleTraces } from './record-decision.js';
 import { sendError } from './send-error.js';
-import { sendAttempt, type AttemptResult } from '../upstream/send-attempt.js';
+import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstream/send-attempt.js';
+import type { ResponseChanges } from '../epp/external/response-changes.js';
+import { Writable } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
 import { isRetryable } from '../upstream/upstream-failure.js';
 import { protocolMismatch } from '../upstream/protocol-mismatch.js';
@@ -130,11 +132,13 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       try {
         // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
         // never buffered), and `res` ends when the upstream ends.
-        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel }, (statusCode, raw) => {
+        // The answer's headers go to the client with the gateway's own, then its body as it comes.
+        const respond = (statusCode: number, raw: readonly Buffer[], changes: ResponseChanges | undefined): ResponseTarget => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           if (req.responseHeaders !== undefined) list.push(...req.responseHeaders);
-          plan.external?.answered(statusCode, raw, ep);
+          // An external picker's changes to the answer, as Envoy applies them (its status too).
+          if (changes?.kind === 'headers') statusCode = plan.external!.applyChanges(list, changes, statusCode);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
           pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
           res.writeHead(statusCode, list);
@@ -154,6 +158,27 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           const reader = hook === undefined ? tap : hook.answered(statusCode, ep.address, tap);
           const out = hideUsage && sse ? new UsageChunkFilter(res) : res;
           return reader ? { out, tap: reader, flushHeaders } : { out, flushHeaders };
+        };
+        // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
+        // never buffered), and `res` ends when the upstream ends.
+        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel }, (statusCode, raw) => {
+          if (plan.external === undefined) return respond(statusCode, raw, undefined);
+          // A pool another endpoint picker serves: the answer waits for the picker's changes to it.
+          return plan.external.answered(statusCode, raw, ep).then((changes) => {
+            // The client left, or the deadline passed, while the picker was asked: the attempt is over.
+            if (cancel.cancelled) return discard();
+            if (changes.kind !== 'immediate') return respond(statusCode, raw, changes);
+            // Its immediate response replaces the answer, whose rest is not read.
+            const out = plan.external!.replacement(changes, req.requestId);
+            res.writeHead(out.status, out.headers);
+            res.end(out.body);
+            if (r) {
+              r.status = out.status;
+              if (out.errorCode !== undefined) r.errorCode = out.errorCode;
+            }
+            cancel.cancel('replaced');
+            return discard();
+          });
         });
       } finally {
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
@@ -161,7 +186,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         tap?.end();
       }
       if (!result.ok && attemptLog) attemptLog.error = result.code;
-      if (result.ok) return;
+      if (result.ok || cancel.cause === 'replaced') return;
       const log = { request_id: req.requestId, endpoint: ep.address, error: result.code };
       if (cancel.cause === 'client') {
         ctx.log.debug('client disconnected; upstream request aborted', log);
@@ -237,6 +262,17 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
   const extra = observer.attemptStarting?.(r, a);
   if (extra) Object.assign(headers, extra);
   return a;
+}
+
+/** Where the rest of an answer nobody will read goes (its attempt is already aborted; a chunk in flight is dropped). */
+function discard(): ResponseTarget {
+  return {
+    out: new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    }),
+  };
 }
 
 /** Flushes `res`'s headers unless the response is already over (ended, or the client gone). */

@@ -6,6 +6,8 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
+import type { ClientAnswer } from '../epp/external/immediate-answer.js';
+import type { ResponseChanges } from '../epp/external/response-changes.js';
 
 export interface PickOutcome {
   endpoint: Endpoint;
@@ -18,6 +20,10 @@ export interface PickOutcome {
 export interface PickSource {
   /** The next endpoint not in `tried`; throws a GatewayError once none is left (forward then reports every attempt). */
   pick(tried: ReadonlySet<string> | undefined): PickOutcome;
-  /** `served` answered with this status and these raw headers. */
-  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): void;
+  /** `served` answered with this status and these raw headers: the picker's changes to the answer, once it gave them. */
+  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges>;
+  /** Applies header changes to the client's headers (flat list); returns the status to answer with. */
+  applyChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): number;
+  /** The picker's immediate response, as the client gets it instead of the endpoint's answer. */
+  replacement(changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): ClientAnswer;
 }

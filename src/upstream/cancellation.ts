@@ -1,8 +1,12 @@
 /** Cancels a request's upstream attempt in flight, whichever attempt is current: one per request, no listeners. */
 import { errors } from 'undici';
 
-/** Why a request was cancelled: its client left (not the endpoint's fault), or its upstream timeout passed. */
-export type CancelCause = 'client' | 'deadline';
+/**
+ * Why a request was cancelled: its client left (not the endpoint's fault), its upstream timeout passed, or its
+ * answer was replaced before the client got it (an external endpoint picker's immediate response to the
+ * response headers: the rest of the endpoint's answer is not wanted, and says nothing about the endpoint).
+ */
+export type CancelCause = 'client' | 'deadline' | 'replaced';
 
 /**
  * The request's side says stop (its client left, its upstream timeout passed): the current attempt is aborted

@@ -41,8 +41,12 @@ export interface ResponseTarget {
 /** How the attempt ended. `answered`: response headers arrived, so bytes may have reached the client. */
 export type AttemptResult = { ok: true } | { ok: false; answered: boolean; kind: FailureKind; code: string; error: unknown };
 
-/** The status and raw headers (undici's flat `[name, value, ...]` list) of an answer; returns where its body goes. */
-export type OnResponse = (statusCode: number, rawHeaders: readonly Buffer[]) => ResponseTarget;
+/**
+ * The status and raw headers (undici's flat `[name, value, ...]` list) of an answer; returns where its body goes.
+ * A promise holds the answer (undici reads no more of it) until the caller is ready: an external endpoint
+ * picker's answer to the response headers. It must not reject except on a bug (the attempt is then aborted).
+ */
+export type OnResponse = (statusCode: number, rawHeaders: readonly Buffer[]) => ResponseTarget | Promise<ResponseTarget>;
 
 /**
  * Sends `req` to `ep` (an endpoint of `pool`). `onResponse` gets the status and headers and returns where the
@@ -63,8 +67,8 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
       const why = req.cancel.cause;
       const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
       const kind = why === 'deadline' ? 'timeout' : failureKind(error);
-      // A client that left says nothing about the endpoint.
-      if (why !== 'client') judgeFailure(up, ep, pool, kind, code, exchange.answered, outlierDetection);
+      // A client that left, or an answer replaced, says nothing about the endpoint.
+      if (why !== 'client' && why !== 'replaced') judgeFailure(up, ep, pool, kind, code, exchange.answered, outlierDetection);
       resolve({ ok: false, answered: exchange.answered, kind, code, error });
     });
     exchange.ticket = requestSent(ep);
@@ -104,6 +108,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #waiting = false;
   #bodyStarted = false;
+  #abort: ((err: Error) => void) | undefined;
+  /** While the target is awaited: chunks undici delivered anyway (none expected once paused), and whether it completed. */
+  #held: { chunks: Buffer[]; complete: boolean } | undefined;
   readonly #drained = (): void => {
     this.#waiting = false;
     this.#resume?.();
@@ -117,6 +124,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
     this.#cancel.bind(abort);
   }
 
@@ -130,14 +138,44 @@ class Exchange implements Dispatcher.DispatchHandler {
     responseStarted(ep, this.ticket);
     if (ep.consecutiveFailures > 0) ep.markReachable();
     const target = this.#onResponse(statusCode, rawHeaders);
+    if (target instanceof Promise) {
+      // Paused (false) until the target is ready; resumed by #release.
+      this.#held = { chunks: [], complete: false };
+      target.then(
+        (t) => this.#release(t),
+        (e: unknown) => this.#abort?.(e instanceof Error ? e : new Error(String(e))),
+      );
+      return false;
+    }
+    this.#start(target);
+    return true;
+  }
+
+  #start(target: ResponseTarget): void {
     this.#target = target;
     // undici hands over the headers and whatever body arrived in the same read synchronously; a microtask runs
     // after all of it, so headers that came alone go out alone, and ones that came with a chunk go out with it.
     if (target.flushHeaders !== undefined) queueMicrotask(() => this.#bodyStarted || target.flushHeaders!());
-    return true;
+  }
+
+  /** The held answer's target is ready: what arrived meanwhile goes first, then undici reads on. */
+  #release(target: ResponseTarget): void {
+    const held = this.#held!;
+    this.#held = undefined;
+    // The attempt ended while held (the client left, the deadline passed): nothing is written.
+    if (this.#settle === undefined) return;
+    this.#start(target);
+    let more = true;
+    for (const c of held.chunks) more = this.onData(c);
+    if (held.complete) return this.onComplete();
+    if (more) this.#resume?.();
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#held !== undefined) {
+      this.#held.chunks.push(chunk);
+      return false;
+    }
     const t = this.#target!;
     this.#bodyStarted = true;
     t.tap?.chunk(chunk);
@@ -151,6 +189,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.#held !== undefined) {
+      this.#held.complete = true;
+      return;
+    }
     this.#target?.out.end();
     this.#done(undefined);
   }

@@ -2,7 +2,7 @@
  * Issue #13 part 3: the standalone gateway in front of an external endpoint picker over ext_proc. First
  * infergate's own `extproc` (a process, TLS with its self-signed certificate, GIE's testing filter as its
  * EndpointPickerConfig) is the EPP of two pools whose refs name its Service; `serve --epp-service-name infergate`
- * (a process) fronts it: the pod the EPP chose serves, the EPP's immediate response reaches the client, and with
+ * (a process) fronts it: the pod the EPP chose serves, its conformance header reaches the client, the EPP's immediate response reaches the client, and with
  * the EPP stopped FailOpen still routes while FailClose answers 503, until it is back. Then a scripted EPP in
  * this process shows what llm-d's EPP can do: fallback endpoints tried in order, a plain-text 429, a pick
  * outside the pool, no decision in time. Pods on 127.0.90.x, pickers and gateways on 127.0.89.x.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { extProcServiceDefinition } from '../../src/extproc/protos.js';
-import type { ProcessingRequest, ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { HeaderAppendAction, ProcessingRequest, ProcessingResponse } from '../../src/extproc/processing-messages.js';
 import { readHeaderMap } from '../../src/extproc/header-map.js';
 import { fromStruct, toStruct } from '../../src/extproc/struct-value.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -115,6 +115,10 @@ test("serve fronts infergate's extproc as an external EPP: its picks, its immedi
       for (let i = 0; i < 4; i++) assert.equal(await servedBy(client, 'model/closed', { [HEADER]: fleet.ipOf(pod) }), addr(pod), `pinned to ${pod}`);
     }
     for (const pod of ['open-0', 'open-1']) assert.equal(await servedBy(client, 'model/open', { [HEADER]: addr(pod) }), addr(pod));
+    // GIE's GatewayDestinationEndpointServed with the EPP as an external picker: its destination-endpoint-served-verifier
+    // sets the conformance header in its answer to the response headers, and the gateway applies it.
+    const { response: verified } = await client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { [HEADER]: fleet.ipOf('closed-0') } }).withResponse();
+    assert.equal(verified.headers.get('x-conformance-test-served-endpoint'), addr('closed-0'));
 
     // Its immediate response reaches the client as it sent it: status, OpenAI error, message.
     const refused = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }));
@@ -160,8 +164,40 @@ type Call = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 /**
  * An EPP scripted by the request's `x-script` header, as llm-d's could answer: `fallback` picks a pod that
  * refuses connections first, then a live one; `shed` answers 429 in plain text with llm-d's dropped-reason
- * header; `stranger` picks an address outside the pool; `hang` never answers. Every stream is recorded.
+ * header; `stranger` picks an address outside the pool; `hang` never answers; any other picks closed-1. Every
+ * stream is recorded. The response headers are answered as `answerResponse` says.
  */
+/**
+ * The scripted EPP's answer to the response headers: by default GIE's conformance header naming the endpoint that
+ * served (from the metadata the gateway sends), a session token as llm-d's session affinity sets one, and the
+ * upstream's `x-sim-engine` removed; `mute-response` never answers; `replace-response` answers with a plain-text
+ * 503 instead; `owned` asks for a 203 and for changes the gateway keeps to itself.
+ */
+function answerResponse(call: Call, script: string, m: ProcessingRequest): void {
+  const set = (key: string, value: string, append_action?: HeaderAppendAction) => ({ header: { key, raw_value: Buffer.from(value) }, ...(append_action ? { append_action } : {}) });
+  if (script === 'mute-response') return;
+  if (script === 'replace-response') {
+    call.write({ immediate_response: { status: { code: 503 }, body: Buffer.from('endpoint went away mid-answer') } });
+    return;
+  }
+  if (script === 'owned') {
+    call.write({ response_headers: { response: { header_mutation: { set_headers: [set(':status', '203'), set('content-length', '1', 'OVERWRITE_IF_EXISTS_OR_ADD'), set('x-request-id', 'forged'), set('x-bad', 'a\r\nb'), set('x-kept', 'yes')] } } } });
+    return;
+  }
+  const served = fromStruct(m.metadata_context!.filter_metadata!['envoy.lb'])['x-gateway-destination-endpoint-served'] as string;
+  const status = readHeaderMap(m.response_headers!.headers).get(':status');
+  call.write({
+    response_headers: {
+      response: {
+        header_mutation: {
+          set_headers: [set('x-conformance-test-served-endpoint', served), set('x-session-token', `token-for-${served}`, 'OVERWRITE_IF_EXISTS_OR_ADD'), set('x-upstream-status', status ?? '?', 'ADD_IF_ABSENT')],
+          remove_headers: ['x-inference-pod'],
+        },
+      },
+    },
+  });
+}
+
 async function scriptedEpp(fleet: Fleet, dead: string) {
   const streams: { messages: ProcessingRequest[]; ended: Promise<void> }[] = [];
   const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
@@ -174,6 +210,7 @@ async function scriptedEpp(fleet: Fleet, dead: string) {
       let script = '';
       call.on('data', (m: ProcessingRequest) => {
         seen.messages.push(m);
+        if (m.response_headers) return answerResponse(call, script, m);
         if (m.request_headers) script = readHeaderMap(m.request_headers.headers).get('x-script') ?? '';
         if (m.request_body?.end_of_stream !== true) return;
         if (script === 'hang') return;
@@ -181,7 +218,7 @@ async function scriptedEpp(fleet: Fleet, dead: string) {
           call.write({ immediate_response: { status: { code: 429 }, body: Buffer.from('request dropped by flow control'), headers: { set_headers: [{ header: { key: 'x-llm-d-request-dropped-reason', raw_value: Buffer.from('saturated') } }] } } });
           return;
         }
-        const pick = script === 'fallback' ? `${dead},${live}` : '127.0.90.77:1';
+        const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : live;
         call.write({ request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } }, dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }) });
         call.write({ request_body: { response: { body_mutation: { streamed_response: { body: m.request_body.body ?? Buffer.alloc(0), end_of_stream: true } } } } });
       });
@@ -238,6 +275,89 @@ test('a scripted EPP (plaintext): fallbacks tried in order and the served one re
     assert.equal(hang.status, 503);
     assert.match(hang.message, /did not decide within 300ms \(--epp-message-timeout\)/);
     assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('FailClose: refused with 503')), lines.join('\n'));
+  } finally {
+    await gw.close();
+    epp.close();
+    await fleet.close();
+    await cfg.remove();
+  }
+});
+
+test("a scripted EPP's answer to the response headers: its changes reach the client (streams too), an immediate response replaces the answer, no answer in time passes it unchanged, the gateway's own headers stay", async () => {
+  const fleet = await twoPoolFleet();
+  const epp = await scriptedEpp(fleet, `127.0.90.9:${fleet.port}`);
+  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port)].join('---\n') });
+  const lines: string[] = [];
+  const gw = await startTestGateway(cfg.dir, { host: '127.0.89.1', eppServiceName: 'infergate', externalPickers: { plaintext: true, messageTimeoutMs: 300 }, log: createLogger('info', (l) => lines.push(l)) });
+  try {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
+    const ask = (script: string) => client.completions.create({ model: 'model/closed', prompt: 'Write as if you were a critic: San Francisco', max_tokens: 3 }, { headers: { 'x-script': script, 'x-request-id': `req-${script}` } }).withResponse();
+
+    // Set, overwritten, added if absent, removed: as Envoy applies a header mutation to the response.
+    const changed = await ask('route');
+    assert.equal(changed.response.status, 200);
+    assert.equal(changed.response.headers.get('x-conformance-test-served-endpoint'), live, "GIE's conformance header, from the EPP");
+    assert.equal(changed.response.headers.get('x-session-token'), `token-for-${live}`);
+    assert.equal(changed.response.headers.get('x-upstream-status'), '200', 'the EPP saw the status in :status');
+    assert.equal(changed.response.headers.get('x-inference-pod'), null, 'removed by the EPP');
+    assert.equal(changed.response.headers.get(SERVED), live);
+    assert.equal(changed.response.headers.get('x-request-id'), 'req-route');
+    assert.equal(changed.data.choices.length, 1);
+
+    // A stream waits for the EPP's answer too, then flows whole.
+    const { data: stream, response: streamed } = await client.chat.completions
+      .create({ model: 'model/closed', messages: [{ role: 'user', content: 'count to five' }], max_tokens: 5, stream: true }, { headers: { 'x-script': 'route' } })
+      .withResponse();
+    assert.equal(streamed.headers.get('x-conformance-test-served-endpoint'), live);
+    let chunks = 0;
+    let finish: string | null | undefined;
+    for await (const c of stream) {
+      chunks++;
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    assert.ok(chunks >= 5, `${chunks} chunks`);
+    assert.equal(finish, 'length');
+
+    // The client leaves while the EPP is asked: nothing more is written, the exchange ends, and no one is told the
+    // answer went unchanged (nobody was waiting for it).
+    const before = lines.length;
+    const ac = new AbortController();
+    const leaving = client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { 'x-script': 'mute-response' }, signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(leaving, /abort/i);
+    await epp.streams.at(-1)!.ended;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(lines.slice(before).filter((l) => l.includes('WARN') || l.includes('ERROR')), []);
+
+    // No answer within the message timeout: the endpoint's answer passes as it came, and the gateway says why.
+    const muted = await ask('mute-response');
+    assert.equal(muted.response.status, 200);
+    assert.equal(muted.response.headers.get('x-conformance-test-served-endpoint'), null);
+    assert.equal(muted.response.headers.get('x-inference-pod'), 'closed-1', "the pod's own header, which the EPP removes when it answers");
+    assert.equal(muted.data.choices.length, 1);
+    assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('did not answer the response headers within 300ms (--epp-message-timeout); the answer went to the client unchanged')), lines.join('\n'));
+
+    // An immediate response replaces the answer: its status, its text wrapped as an OpenAI error.
+    const replaced = await failure(ask('replace-response'));
+    assert.equal(replaced.status, 503);
+    assert.equal(replaced.code, 'endpoint_picker_rejected');
+    assert.match(replaced.message, /the endpoint picker of InferencePool default\/closed \(default\/ext-epp\) refused the request with 503: endpoint went away mid-answer/);
+    assert.equal(replaced.headers?.get('x-request-id'), 'req-replace-response');
+
+    // A status it may set; the body's framing, the request id and a value Node cannot write it may not.
+    const owned = await ask('owned');
+    assert.equal(owned.response.status, 203);
+    assert.equal(owned.response.headers.get('x-request-id'), 'req-owned');
+    assert.equal(owned.response.headers.get('x-kept'), 'yes');
+    assert.equal(owned.response.headers.get('x-bad'), null);
+    assert.equal(owned.data.choices.length, 1, 'the body arrived whole: its length was not changed');
+    assert.ok(lines.some((l) => l.includes('asked to change response headers that are the gateway') && l.includes('content-length, x-request-id, x-bad')), lines.join('\n'));
+
+    // Every exchange ended (half-closed by the gateway), none left open.
+    await Promise.all(epp.streams.map((x) => x.ended));
+    // The gateway still serves after all of it.
+    assert.equal((await ask('route')).response.status, 200);
   } finally {
     await gw.close();
     epp.close();

@@ -52,6 +52,7 @@ export class ExternalPickers {
   /** `target serviceHost` -> its client (one channel). */
   #clients = new Map<string, ProcessClient>();
   readonly #failureLogged = new Map<string, { at: number; since: number }>();
+  readonly #responseLogged = new Map<string, { at: number; since: number }>();
 
   constructor(options: Partial<ExternalPickerOptions>, log: Logger) {
     this.options = { ...DEFAULT_EXTERNAL_PICKER_OPTIONS, ...options };
@@ -81,17 +82,32 @@ export class ExternalPickers {
 
   /** Logs a picker failure at most once per pool every 10 s, with the count of failures in between. */
   failed(pool: string, ref: ExternalPickerRef, mode: FailureMode, error: Error): void {
+    const outcome = mode === 'FailOpen' ? 'FailOpen: infergate picks instead' : 'FailClose: refused with 503 endpoint_picker_unavailable';
+    this.#throttled(this.#failureLogged, pool, (since) => {
+      this.#log.error(`the endpoint picker of InferencePool ${pool} (${ref.service}, ext_proc at ${ref.address.target}) ${error.message}; ${outcome}`, since);
+    });
+  }
+
+  /**
+   * Logs, at most once per pool and kind every 10 s, a picker's answer to the response headers that could not be used in
+   * full (`problem`: it gave none in time, or changes infergate does not let a picker make); the client still gets
+   * the endpoint's answer.
+   */
+  responseProblem(pool: string, ref: ExternalPickerRef, kind: 'unanswered' | 'skipped', problem: string): void {
+    this.#throttled(this.#responseLogged, `${kind} ${pool}`, (since) => {
+      this.#log.warn(`the endpoint picker of InferencePool ${pool} (${ref.service}, ext_proc at ${ref.address.target}) ${problem}`, since);
+    });
+  }
+
+  #throttled(logged: Map<string, { at: number; since: number }>, key: string, write: (fields: Record<string, unknown>) => void): void {
     const now = Date.now();
-    const last = this.#failureLogged.get(pool);
+    const last = logged.get(key);
     if (last && now - last.at < FAILURE_LOG_INTERVAL_MS) {
       last.since++;
       return;
     }
-    this.#failureLogged.set(pool, { at: now, since: 0 });
-    const outcome = mode === 'FailOpen' ? 'FailOpen: infergate picks instead' : 'FailClose: refused with 503 endpoint_picker_unavailable';
-    this.#log.error(`the endpoint picker of InferencePool ${pool} (${ref.service}, ext_proc at ${ref.address.target}) ${error.message}; ${outcome}`, {
-      ...(last && last.since > 0 ? { failures_since_last_logged: last.since } : {}),
-    });
+    logged.set(key, { at: now, since: 0 });
+    write(last && last.since > 0 ? { failures_since_last_logged: last.since } : {});
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
  * One request's ext_proc stream with an external endpoint picker, as Envoy runs it: the request goes out, the
- * decision comes back within the message timeout, the response headers are reported, and the half-close at the
- * end of the response lets the picker run its completion hooks (in-flight counts, llm-d's ResponseComplete).
+ * decision comes back within the message timeout, the response headers are reported and the picker's changes to
+ * them awaited, and the half-close at the end of the response lets the picker run its completion hooks (in-flight
+ * counts, llm-d's ResponseComplete).
  */
 import { status, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { ProcessingRequest, ProcessingResponse } from '../../extproc/processing-messages.js';
@@ -9,11 +10,15 @@ import { formatDuration } from '../../upstream/duration.js';
 import { AnswerCollector, type PickerAnswer } from './picker-answer.js';
 import { requestMessages, responseHeadersMessage, type PickerRequest } from './picker-messages.js';
 import { PickerUnavailable } from './picker-unavailable.js';
+import { readResponseAnswer, type ResponseChanges } from './response-changes.js';
 
 export type ProcessCall = ClientDuplexStream<ProcessingRequest, ProcessingResponse>;
 
 /** How long a stream may stay open after infergate half-closed it, before it is cancelled: a picker that never ends it must not pin it. */
 const CLOSE_GRACE_MS = 10_000;
+
+/** The wait for the answer to the response headers, ended because the request did: nothing to report. */
+const ENDED_FIRST: ResponseChanges = { kind: 'unchanged' };
 
 /** Once decided, a picker failure no longer concerns the request: its answers and errors are dropped. */
 const IGNORE = (): void => undefined;
@@ -26,6 +31,8 @@ export class PickExchange {
   #onStatus: (s: StatusObject) => void = IGNORE;
   #closed = false;
   #halfClosed = false;
+  /** Settles the wait for the answer to the response headers, while one is open. */
+  #settleResponse: ((c: ResponseChanges) => void) | undefined;
 
   constructor(call: ProcessCall, timeoutMs: number) {
     this.#call = call;
@@ -80,14 +87,48 @@ export class PickExchange {
     });
   }
 
-  /** The endpoint `served` answered with `statusCode`: reported to the picker, whose answer is not waited for. */
-  responseStarted(statusCode: number, rawHeaders: readonly Buffer[], served: string): void {
-    if (this.#closed || this.#halfClosed) return;
-    this.#call.write(responseHeadersMessage(statusCode, rawHeaders, served));
+  /**
+   * The endpoint `served` answered with `statusCode`: reported to the picker (`response_headers`, the served
+   * endpoint in metadata), and its answer awaited, as Envoy awaits it before the client gets the headers. Never
+   * rejects: a picker that cannot answer (the stream ended or failed, the message timeout passed, an answer
+   * outside the protocol) resolves `unchanged` with the reason, so the model's answer is never lost for it.
+   */
+  responseStarted(statusCode: number, rawHeaders: readonly Buffer[], served: string): Promise<ResponseChanges> {
+    if (this.#closed || this.#halfClosed) return Promise.resolve({ kind: 'unchanged', why: 'had already ended the stream' });
+    return new Promise<ResponseChanges>((resolve) => {
+      const settle = (c: ResponseChanges): void => {
+        if (this.#settleResponse !== settle) return;
+        this.#settleResponse = undefined;
+        clearTimeout(timer);
+        this.#onData = IGNORE;
+        this.#onStatus = IGNORE;
+        resolve(c);
+      };
+      this.#settleResponse = settle;
+      const timer = setTimeout(() => settle({ kind: 'unchanged', why: `did not answer the response headers within ${formatDuration(this.#timeoutMs)} (--epp-message-timeout)` }), this.#timeoutMs);
+      this.#onData = (r) => {
+        let c: ResponseChanges | undefined;
+        try {
+          c = readResponseAnswer(r);
+        } catch (e) {
+          settle({ kind: 'unchanged', why: (e as Error).message });
+          this.cancel();
+          return;
+        }
+        if (c !== undefined) settle(c);
+      };
+      this.#onStatus = (s) => settle({ kind: 'unchanged', why: s.code === status.OK ? 'ended the stream without answering the response headers' : `failed before answering the response headers (${status[s.code] ?? s.code}: ${grpcDetails(s.details)})` });
+      try {
+        this.#call.write(responseHeadersMessage(statusCode, rawHeaders, served));
+      } catch (e) {
+        settle({ kind: 'unchanged', why: `could not be sent the response headers: ${(e as Error).message}` });
+      }
+    });
   }
 
   /** The request is over (answered, failed, or abandoned): half-close, as Envoy does when the HTTP stream ends. */
   end(): void {
+    this.#settleResponse?.(ENDED_FIRST);
     if (this.#closed || this.#halfClosed) return;
     this.#halfClosed = true;
     this.#call.end();
@@ -98,6 +139,7 @@ export class PickExchange {
 
   /** Abandons the stream (the client left before the decision, or the picker is given up on). */
   cancel(): void {
+    this.#settleResponse?.(ENDED_FIRST);
     if (this.#closed) return;
     this.#closed = true;
     this.#call.cancel();

@@ -127,7 +127,8 @@ export class AnswerCollector {
   }
 }
 
-function immediate(ir: NonNullable<ProcessingResponse['immediate_response']>): PickerAnswer {
+/** An ImmediateResponse as the client will get it: its status (500 when unset or unknown), headers and body. */
+export function immediate(ir: NonNullable<ProcessingResponse['immediate_response']>): Extract<PickerAnswer, { kind: 'immediate' }> {
   const headers: [string, string][] = [];
   for (const o of ir.headers?.set_headers ?? []) {
     const value = o.header.raw_value !== undefined && o.header.raw_value.length > 0 ? o.header.raw_value.toString('utf8') : (o.header.value ?? '');
