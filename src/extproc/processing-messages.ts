@@ -112,4 +112,6 @@ export interface ProcessingResponse {
   response_trailers?: { header_mutation?: HeaderMutation };
   immediate_response?: ImmediateResponse;
   dynamic_metadata?: Struct;
+  /** The processing mode from here on (Envoy honours it with `allow_mode_override`); only what infergate reads is typed. */
+  mode_override?: { response_header_mode?: 'DEFAULT' | 'SEND' | 'SKIP' };
 }

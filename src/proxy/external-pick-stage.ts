@@ -71,7 +71,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   applyRequestChanges(req, answer);
   const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, answer.skipResponseHeaders !== true, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
   try {
     await forward(ctx, plan, req, res);
   } finally {
@@ -127,15 +127,20 @@ export class ExternalPicks implements PickSource {
   readonly #poolScheduler: PoolScheduler;
   readonly #plan: RoutePlan;
   readonly #who: string;
+  readonly #sendResponseHeaders: boolean;
   readonly #problem: (kind: 'unanswered' | 'skipped', problem: string) => void;
 
-  /** `who` names the picker in a replaced answer's message; `problem` logs what could not be applied (throttled). */
-  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan, who: string, problem: (kind: 'unanswered' | 'skipped', problem: string) => void) {
+  /**
+   * `who` names the picker in a replaced answer's message; `sendResponseHeaders` is false when the picker asked
+   * not to get them (mode_override); `problem` logs what could not be applied (throttled).
+   */
+  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan, who: string, sendResponseHeaders: boolean, problem: (kind: 'unanswered' | 'skipped', problem: string) => void) {
     this.#endpoints = endpoints;
     this.#exchange = exchange;
     this.#poolScheduler = poolScheduler;
     this.#plan = plan;
     this.#who = who;
+    this.#sendResponseHeaders = sendResponseHeaders;
     this.#problem = problem;
   }
 
@@ -153,8 +158,10 @@ export class ExternalPicks implements PickSource {
   /**
    * The endpoint answered: the picker hears which one served (the protocol's x-gateway-destination-endpoint-served)
    * and its changes to the answer are awaited; one it could not give is logged, and the answer passes unchanged.
+   * Undefined when the picker asked not to be sent the response headers: the answer goes on at once.
    */
-  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> {
+  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> | undefined {
+    if (!this.#sendResponseHeaders) return undefined;
     return this.#exchange.responseStarted(statusCode, rawHeaders, served.address).then((changes) => {
       if (changes.kind === 'unchanged' && changes.why !== undefined) this.#problem('unanswered', `${changes.why}; the answer went to the client unchanged`);
       return changes;

@@ -162,9 +162,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
         // never buffered), and `res` ends when the upstream ends.
         result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel }, (statusCode, raw) => {
-          if (plan.external === undefined) return respond(statusCode, raw, undefined);
           // A pool another endpoint picker serves: the answer waits for the picker's changes to it.
-          return plan.external.answered(statusCode, raw, ep).then((changes) => {
+          const asked = plan.external?.answered(statusCode, raw, ep);
+          if (asked === undefined) return respond(statusCode, raw, undefined);
+          return asked.then((changes) => {
             // The client left, or the deadline passed, while the picker was asked: the attempt is over.
             if (cancel.cancelled) return discard();
             if (changes.kind !== 'immediate') return respond(statusCode, raw, changes);

@@ -20,8 +20,11 @@ export interface PickOutcome {
 export interface PickSource {
   /** The next endpoint not in `tried`; throws a GatewayError once none is left (forward then reports every attempt). */
   pick(tried: ReadonlySet<string> | undefined): PickOutcome;
-  /** `served` answered with this status and these raw headers: the picker's changes to the answer, once it gave them. */
-  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges>;
+  /**
+   * `served` answered with this status and these raw headers: the picker's changes to the answer, once it gave
+   * them; undefined when there is nothing to wait for.
+   */
+  answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> | undefined;
   /** Applies header changes to the client's headers (flat list); returns the status to answer with. */
   applyChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): number;
   /** The picker's immediate response, as the client gets it instead of the endpoint's answer. */

@@ -164,7 +164,8 @@ type Call = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 /**
  * An EPP scripted by the request's `x-script` header, as llm-d's could answer: `fallback` picks a pod that
  * refuses connections first, then a live one; `shed` answers 429 in plain text with llm-d's dropped-reason
- * header; `stranger` picks an address outside the pool; `hang` never answers; any other picks closed-1. Every
+ * header; `stranger` picks an address outside the pool; `hang` never answers; any other picks closed-1
+ (`skip-response` with a mode_override that skips the response headers). Every
  * stream is recorded. The response headers are answered as `answerResponse` says.
  */
 /**
@@ -219,7 +220,11 @@ async function scriptedEpp(fleet: Fleet, dead: string) {
           return;
         }
         const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : live;
-        call.write({ request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } }, dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }) });
+        call.write({
+          request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } },
+          dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }),
+          ...(script === 'skip-response' ? { mode_override: { response_header_mode: 'SKIP' as const } } : {}),
+        });
         call.write({ request_body: { response: { body_mutation: { streamed_response: { body: m.request_body.body ?? Buffer.alloc(0), end_of_stream: true } } } } });
       });
       call.on('end', () => call.end());
@@ -329,6 +334,13 @@ test("a scripted EPP's answer to the response headers: its changes reach the cli
     await epp.streams.at(-1)!.ended;
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(lines.slice(before).filter((l) => l.includes('WARN') || l.includes('ERROR')), []);
+
+    // A picker that asks (mode_override) not to get the response headers is not sent them, and nothing waits.
+    const skipped = await ask('skip-response');
+    assert.equal(skipped.response.headers.get('x-conformance-test-served-endpoint'), null);
+    assert.equal(skipped.response.headers.get('x-inference-pod'), 'closed-1');
+    await epp.streams.at(-1)!.ended;
+    assert.deepEqual(epp.streams.at(-1)!.messages.map((m) => m.request), ['request_headers', 'request_body'], 'no response_headers sent');
 
     // No answer within the message timeout: the endpoint's answer passes as it came, and the gateway says why.
     const muted = await ask('mute-response');

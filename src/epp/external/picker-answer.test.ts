@@ -131,3 +131,19 @@ test('httpStatus: numbers, enum names and numeric strings; unset or unknown is 5
   const cases: [number | string | undefined, number][] = [[503, 503], ['ServiceUnavailable', 503], ['TooManyRequests', 429], ['BadRequest', 400], ['404', 404], [undefined, 500], ['Empty', 500], ['NoSuchStatus', 500], [99, 500]];
   for (const [code, want] of cases) assert.equal(httpStatus(code), want, String(code));
 });
+
+test("mode_override: a picker that asks to skip the response headers is not sent them; a later override back to SEND wins", () => {
+  const decide = (...answers: ProcessingResponse[]): PickerAnswer => {
+    const c = new AnswerCollector(true);
+    let a: PickerAnswer | undefined;
+    for (const r of answers) a = c.add(r);
+    assert.ok(a);
+    return a;
+  };
+  const skip = (r: ProcessingResponse, mode: 'SKIP' | 'SEND'): ProcessingResponse => ({ ...r, mode_override: { response_header_mode: mode } });
+  const skipped = decide(skip(headersAnswer('10.0.0.2:8000'), 'SKIP'), plainBody);
+  assert.equal(skipped.kind === 'route' && skipped.skipResponseHeaders, true);
+  const sent = decide(skip(headersAnswer('10.0.0.2:8000'), 'SKIP'), skip(plainBody, 'SEND'));
+  assert.equal(sent.kind === 'route' && sent.skipResponseHeaders, undefined);
+  assert.equal(decide(headersAnswer('10.0.0.2:8000'), plainBody).kind === 'route' && 'skipResponseHeaders' in decide(headersAnswer('10.0.0.2:8000'), plainBody), false, 'not set without an override');
+});

@@ -22,6 +22,8 @@ export type PickerAnswer =
       headers: { set: Map<string, string>; remove: string[] };
       /** The body to send instead of the client's; undefined keeps it. */
       body?: Buffer;
+      /** The picker asked (`mode_override`) not to be sent the response headers: nothing is reported or awaited. */
+      skipResponseHeaders?: true;
     }
   | {
       /** An ImmediateResponse: the picker answers the client itself (429 shed, 503 nothing eligible, 400, ...). */
@@ -44,6 +46,7 @@ export class AnswerCollector {
   #metadataPick: string | undefined;
   #streamed: Buffer[] | undefined;
   #replaced: Buffer | undefined;
+  #skipResponseHeaders = false;
 
   constructor(expectBody: boolean) {
     this.#expectBody = expectBody;
@@ -53,6 +56,8 @@ export class AnswerCollector {
   add(r: ProcessingResponse): PickerAnswer | undefined {
     if (r.immediate_response) return immediate(r.immediate_response);
     if (r.dynamic_metadata) this.#readMetadata(r);
+    const mode = r.mode_override?.response_header_mode;
+    if (mode !== undefined) this.#skipResponseHeaders = mode === 'SKIP';
     switch (r.response) {
       case 'request_headers':
         this.#apply(r.request_headers?.response);
@@ -123,7 +128,14 @@ export class AnswerCollector {
     const endpoints = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const source = this.#metadataPick !== undefined ? `dynamic metadata ${LB_NAMESPACE} ${DESTINATION_ENDPOINT_HEADER}` : `header ${DESTINATION_ENDPOINT_HEADER}`;
     const body = this.#replaced ?? (this.#streamed ? (this.#streamed.length === 1 ? this.#streamed[0]! : Buffer.concat(this.#streamed)) : undefined);
-    return { kind: 'route', endpoints, source, headers: { set: this.#set, remove: this.#remove }, ...(body !== undefined ? { body } : {}) };
+    return {
+      kind: 'route',
+      endpoints,
+      source,
+      headers: { set: this.#set, remove: this.#remove },
+      ...(body !== undefined ? { body } : {}),
+      ...(this.#skipResponseHeaders ? { skipResponseHeaders: true as const } : {}),
+    };
   }
 }
 
