@@ -9,6 +9,7 @@ import { formatMs } from '../../../src/bench/report-markdown.js';
 import type { PreciseRun } from './precise-prefix-verdict.js';
 import type { QueueStats } from './queue-sampler.js';
 import { highestSustained, servedRatio, type RunTiming } from './sustain.js';
+import { runTag } from './run-tag.js';
 
 /** One measured run under pressure: a sweep point (open loop, with its timing) or a closed-loop run. */
 export interface PressureRun extends PreciseRun {
@@ -42,9 +43,6 @@ function runsAt(sweep: readonly PressureRun[], picker: 'approximate' | 'precise'
 export function sustainedAt(runs: readonly PressureRun[]): boolean {
   return 2 * runs.filter((r) => r.sustained === true).length > runs.length;
 }
-
-/** ` (run N)` after a repeated run's first cell or label; nothing for a single run. */
-export const runTag = (x: { repeat?: number }): string => (x.repeat === undefined ? '' : ` (run ${x.repeat})`);
 
 const pct = (v: number): string => (Number.isFinite(v) ? (100 * v).toFixed(1) : '-');
 const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');

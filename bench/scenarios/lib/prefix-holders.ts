@@ -3,7 +3,7 @@
  * each request's prefix by the prefix scorer's own score, and how often the pick went elsewhere. For
  * `precise-prefix.ts --decisions-out`.
  */
-import { runTag } from './precise-pressure-verdict.js';
+import { runTag } from './run-tag.js';
 
 /** The parts of a `GET /debug/scheduling` decision this reads. */
 export interface KeptDecision {
