@@ -12,12 +12,12 @@ import { mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { Pool } from 'undici';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { CLI, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     concurrency: { type: 'string', default: '4' },
     hold: { type: 'string', default: '3' },

@@ -7,13 +7,13 @@
  *   npx tsc -p . && node dist/bench/eligibility-latency.js [--calls 2000000] [--sizes 10,100,1000]
  */
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { inferencePool, pod } from '../src/api/test-fixtures.js';
 import { snapshot } from '../src/config/test-fixtures.js';
 import { Datastore } from '../src/epp/datastore/datastore.js';
 import { eligibleEndpoints } from '../src/epp/eligibility.js';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000000' }, sizes: { type: 'string', default: '10,100,1000' } } });
+const { values } = benchArgs({ options: { calls: { type: 'string', default: '2000000' }, sizes: { type: 'string', default: '10,100,1000' } } });
 const CALLS = Number(values.calls);
 const SIZES = values.sizes.split(',').map(Number).filter((n) => n > 0);
 

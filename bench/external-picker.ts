@@ -18,13 +18,15 @@ import { createLogger } from '../src/observability/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { forkExtproc } from './lib/extproc-child.js';
 import { timedPhase as phase } from './lib/timed-phase.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
+
+const { values } = benchArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '8' }, plaintext: { type: 'boolean', default: false } } });
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const EPP_HOST = '127.0.89.2';
 const POD_HOSTS = ['127.0.90.2', '127.0.90.3'];
 
-const plaintext = process.argv.includes('--plaintext');
+const plaintext = values.plaintext;
 
 /** Two pools over the same pods, routed by the header `x-pool`; `eppPort` adds the external one's ref and Service. */
 function config(port: number, eppPort?: number): string {
@@ -48,8 +50,8 @@ spec:
 }
 
 async function main(): Promise<void> {
-  const seconds = positiveArg('seconds', 5);
-  const concurrency = positiveArg('concurrency', 8);
+  const seconds = positiveFlag(values, 'seconds');
+  const concurrency = positiveFlag(values, 'concurrency');
   const loadBefore = loadavg()[0]!;
   const sims = [await startSimulator({ host: POD_HOSTS[0]!, port: 0, model: MODEL, ttftMs: 0, itlMs: 0 })];
   sims.push(await startSimulator({ host: POD_HOSTS[1]!, port: sims[0]!.port, model: MODEL, ttftMs: 0, itlMs: 0 }));

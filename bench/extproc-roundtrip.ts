@@ -21,7 +21,9 @@ import { percentiles } from '../src/bench/percentiles.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { forkExtproc } from './lib/extproc-child.js';
 import { timedPhase as phase } from './lib/timed-phase.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
+
+const { values } = benchArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '8' }, 'debug-decisions': { type: 'string', default: String(DEFAULT_EXTPROC_OPTIONS.debugDecisions) } } });
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const ENVOY_CHUNK = 16 * 1024;
@@ -81,9 +83,9 @@ async function roundTrip(bbr: ExtProcClient, epp: ExtProcClient, payload: Buffer
 }
 
 async function main(): Promise<void> {
-  const seconds = positiveArg('seconds', 5);
+  const seconds = positiveFlag(values, 'seconds');
   const loadBefore = loadavg()[0]!;
-  const concurrency = positiveArg('concurrency', 8);
+  const concurrency = positiveFlag(values, 'concurrency');
   // Two pods for the picker to choose from; they are never sent the requests (this measures the ext_proc hop).
   const sims = [await startSimulator({ host: '127.0.45.150', port: 0, model: MODEL })];
   sims.push(await startSimulator({ host: '127.0.45.151', port: sims[0]!.port, model: MODEL }));
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
     join(dir, 'all.yaml'),
     [podYaml('llama-0', '127.0.45.150', { app: 'llama' }), podYaml('llama-1', '127.0.45.151', { app: 'llama' }), poolYaml('llama', { app: 'llama' }, sims[0]!.port), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'),
   );
-  const child = await forkExtproc({ configPath: dir, debugDecisions: positiveArg('debug-decisions', DEFAULT_EXTPROC_OPTIONS.debugDecisions) });
+  const child = await forkExtproc({ configPath: dir, debugDecisions: positiveFlag(values, 'debug-decisions') });
   const { ports } = child;
   const bbr = new ExtProcClient(`127.0.0.1:${ports.bbr}`);
   const epp = new ExtProcClient(`127.0.0.1:${ports.epp}`);

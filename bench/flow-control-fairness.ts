@@ -22,7 +22,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
@@ -30,7 +30,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { startSimulator, type RunningSimulator } from '../src/sim/simulator.js';
 import { percentiles } from '../src/bench/percentiles.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     seconds: { type: 'string', default: '8' },
     pods: { type: 'string', default: '2' },

@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { request } from 'undici';
 import { startGateway } from '../src/cli/start-gateway.js';
 import { upstreamOptionsOf } from '../src/cli/upstream-options.js';
@@ -31,7 +31,7 @@ import { TIMEOUT_SETTINGS } from '../src/upstream/timeouts.js';
 import { percentiles } from '../src/bench/percentiles.js';
 
 const SETTINGS = [...TIMEOUT_SETTINGS, ...OUTLIER_SETTINGS];
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     requests: { type: 'string', default: '20' },
     runs: { type: 'string', default: '1' },

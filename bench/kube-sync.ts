@@ -9,14 +9,14 @@
  *   npx tsc -p . && node dist/bench/kube-sync.js [--pools 100] [--pods 10] [--changes 200]
  */
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { KubeConfigSource } from '../src/config/kube/kube-source.js';
 import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS, collectionPath } from '../src/config/kube/resource-types.js';
 import type { ConfigSnapshot } from '../src/config/snapshot.js';
 import { createLogger } from '../src/observability/logger.js';
 import { FakeKubeApi, type FakeObject } from '../test/helpers/fake-kube-api.js';
 
-const { values } = parseArgs({ options: { pools: { type: 'string', default: '100' }, pods: { type: 'string', default: '10' }, changes: { type: 'string', default: '200' } } });
+const { values } = benchArgs({ options: { pools: { type: 'string', default: '100' }, pods: { type: 'string', default: '10' }, changes: { type: 'string', default: '200' } } });
 const POOLS = Math.min(1000, Number(values.pools));
 const PODS_PER_POOL = Math.min(100, Number(values.pods));
 const CHANGES = Math.min(2000, Number(values.changes));

@@ -22,7 +22,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { encodeKvEventBatch, type BlockStoredEvent, type KvCacheEvent } from '../src/kvevents/wire-format.js';
 import { seededRandom } from '../src/seeded-random.js';
@@ -32,7 +32,7 @@ import { cpuMs, CLI, startNode, stopAll, waitForUrl } from './scenarios/lib/proc
 import { wrkLoad } from './scenarios/lib/wrk-load.js';
 import type { LoadResult } from './scenarios/lib/closed-loop.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     endpoints: { type: 'string', default: '8' },
     rate: { type: 'string', default: '100000' },

@@ -25,11 +25,13 @@ import { PrefixCacheScorer } from '../src/epp/plugins/prefix-cache-scorer.js';
 import { TOKENIZED_PROMPT_KEY, TokenizedPrompt } from '../src/epp/plugins/tokenized-prompt.js';
 import { RenderClient } from '../src/epp/plugins/render-client.js';
 import { startSimulator } from '../src/sim/simulator.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
 
-const LOOKUPS = positiveArg('lookups', 20_000);
-const ENDPOINTS = positiveArg('endpoints', 1000);
-const GROUPS = positiveArg('groups', 400);
+const { values } = benchArgs({ options: { lookups: { type: 'string', default: '20000' }, endpoints: { type: 'string', default: '1000' }, groups: { type: 'string', default: '400' }, 'no-tokenize': { type: 'boolean', default: false } } });
+
+const LOOKUPS = positiveFlag(values, 'lookups');
+const ENDPOINTS = positiveFlag(values, 'endpoints');
+const GROUPS = positiveFlag(values, 'groups');
 const PROMPT_TOKENS = 4000;
 const BS = 16;
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
   const secs = (performance.now() - ti) / 1000;
   console.log(`ingestion (decode + keys + index), one core: ${Math.round(blocks / secs).toLocaleString('en')} blocks/s (${frames.length} batches, ${blocks} blocks in ${secs.toFixed(2)} s)`);
 
-  if (!process.argv.includes('--no-tokenize')) {
+  if (!values['no-tokenize']) {
     // Tokenization on its own: a simulated pod's /v1/chat/completions/render over loopback, as token-producer calls it.
     const sim = await startSimulator({ model: MODEL, host: '127.0.96.250', port: 0, ttftMs: 0, itlMs: 1 });
     const client = new RenderClient();

@@ -9,10 +9,12 @@ import { cpus, loadavg } from 'node:os';
 import { GatewayMetrics } from '../src/observability/metrics/gateway-metrics.js';
 import type { RequestRecord } from '../src/observability/request-record.js';
 import type { RenderSlices } from '../src/observability/metrics/sliced-render.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
 
-const REQUESTS = positiveArg('requests', 1_000_000);
-const MODELS = positiveArg('models', 100);
+const { values } = benchArgs({ options: { requests: { type: 'string', default: '1000000' }, models: { type: 'string', default: '100' } } });
+
+const REQUESTS = positiveFlag(values, 'requests');
+const MODELS = positiveFlag(values, 'models');
 const GAPS = 64;
 
 function record(i: number, stream: boolean): RequestRecord {

@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { inferencePool, pod } from '../src/api/test-fixtures.js';
 import { snapshot } from '../src/config/test-fixtures.js';
 import { Datastore } from '../src/epp/datastore/datastore.js';
@@ -26,7 +26,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { parsePrometheusText } from '../src/epp/metrics/prometheus-parser.js';
 import { readFixture } from '../src/epp/metrics/test-fixtures.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     endpoints: { type: 'string', default: '100' },
     interval: { type: 'string', default: '50' },

@@ -6,10 +6,10 @@
  *   npm start                                   # in one terminal
  *   node dist/bench/mixed-requests.js --count 400 --concurrency 16
  */
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import OpenAI from 'openai';
 
-const { values } = parseArgs({ options: { url: { type: 'string', default: 'http://127.0.0.1:8080' }, count: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = benchArgs({ options: { url: { type: 'string', default: 'http://127.0.0.1:8080' }, count: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '16' } } });
 const COUNT = Math.min(100_000, Number(values.count));
 const CONCURRENCY = Number(values.concurrency);
 const client = new OpenAI({ baseURL: `${values.url}/v1`, apiKey: 'unused', maxRetries: 0 });

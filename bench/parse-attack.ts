@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { Agent, Client, request } from 'undici';
 import { DEFAULT_JSON_LIMITS } from '../src/bbr/json-limits.js';
 import { podYaml, poolYaml, prefixRouteYaml } from '../src/config/manifests.js';
@@ -32,7 +32,7 @@ import { CLI, rssMiB, start, stopAll, waitForUrl } from './scenarios/lib/process
 
 const LOOP_DELAY_HOOK = fileURLToPath(new URL('./lib/loop-delay-hook.js', import.meta.url));
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     seconds: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '16' },

@@ -21,7 +21,9 @@ import type { PrefixCacheScorer } from '../src/epp/plugins/prefix-cache-scorer.j
 import { registerBuiltins } from '../src/epp/plugins/register-builtins.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { GatewayMetrics } from '../src/observability/metrics/gateway-metrics.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
+
+const { values } = benchArgs({ options: { picks: { type: 'string', default: '20000' }, seconds: { type: 'string', default: '5' }, sizes: { type: 'string', default: '10,100,1000' }, metrics: { type: 'boolean', default: false } } });
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 const PROMPT_CHARS = 16_384;
@@ -29,10 +31,9 @@ const PROMPT_CHARS = 16_384;
 const GROUPS = 64;
 const SHARED_CHARS = 12_288;
 
-const MAX_PICKS = positiveArg('picks', 20_000);
-const MAX_SECONDS = positiveArg('seconds', 5);
-const sizesArg = process.argv.indexOf('--sizes');
-const SIZES = sizesArg >= 0 ? (process.argv[sizesArg + 1] ?? '').split(',').map(Number).filter((n) => n > 0) : [10, 100, 1000];
+const MAX_PICKS = positiveFlag(values, 'picks');
+const MAX_SECONDS = positiveFlag(values, 'seconds');
+const SIZES = values.sizes.split(',').map(Number).filter((n) => n > 0);
 
 const rand = seededRandom(42);
 const WORDS = 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(' ');
@@ -88,7 +89,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 const registry = registerBuiltins();
-const METRICS = process.argv.includes('--metrics') ? new GatewayMetrics() : undefined;
+const METRICS = values.metrics ? new GatewayMetrics() : undefined;
 console.log(`pick latency, default profile, ${PROMPT_CHARS}-character prompts (${GROUPS} shared ${SHARED_CHARS}-character prefixes), node ${process.version}${METRICS ? ', plugin and pick metrics on' : ''}`);
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
 console.log('                  pick: filter, score, pick, hooks (us)         |  deferred prefix-index update (us)');

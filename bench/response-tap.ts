@@ -8,10 +8,12 @@
 import { loadavg } from 'node:os';
 import { newRequestRecord } from '../src/observability/request-record.js';
 import { ResponseTap } from '../src/observability/response-tap.js';
-import { positiveArg } from './lib/positive-arg.js';
+import { benchArgs, positiveFlag } from './lib/bench-args.js';
 
-const EVENTS = positiveArg('events', 500);
-const STREAMS = positiveArg('streams', 1000);
+const { values } = benchArgs({ options: { events: { type: 'string', default: '500' }, streams: { type: 'string', default: '1000' } } });
+
+const EVENTS = positiveFlag(values, 'events');
+const STREAMS = positiveFlag(values, 'streams');
 
 const event = (i: number): Buffer =>
   Buffer.from(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"tok${i}"},"logprobs":null,"finish_reason":null}]}\n\n`);

@@ -10,13 +10,13 @@ import { connect, type Socket } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { Pool } from 'undici';
 import { baseModelRouteYaml, podYaml, poolYaml, prefixRouteYaml } from '../src/config/manifests.js';
 import { CLI, rssMiB, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
 import { seededRandom } from '../src/seeded-random.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     interval: { type: 'string', default: '5' },

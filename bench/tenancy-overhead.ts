@@ -8,7 +8,7 @@
  *
  *   npx tsc -p . && node dist/bench/tenancy-overhead.js [--requests 200000] [--tenants 100] [--redis]
  */
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { createLogger } from '../src/observability/logger.js';
 import { newRequestRecord } from '../src/observability/request-record.js';
 import type { RoutePlan } from '../src/proxy/plan-request.js';
@@ -23,7 +23,7 @@ import { Tenancy } from '../src/tenancy/tenancy.js';
 import { percentiles } from '../src/bench/percentiles.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, tenants: { type: 'string', default: '100' }, redis: { type: 'boolean', default: false } } });
+const { values } = benchArgs({ options: { requests: { type: 'string', default: '200000' }, tenants: { type: 'string', default: '100' }, redis: { type: 'boolean', default: false } } });
 const requests = Number(values.requests);
 const tenants = Number(values.tenants);
 

@@ -9,7 +9,7 @@
  * Traffic: 20 groups, each a 3,000-token system prompt, 5 users a group, each asking one of 3 600-token questions.
  * The simulator runs in this process, so the wait includes its rendering (a pod's render would run elsewhere).
  */
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { createLogger } from '../src/observability/logger.js';
 import { context, request } from '../src/epp/framework/test-fixtures.js';
@@ -18,7 +18,7 @@ import { TokenProducer } from '../src/epp/plugins/token-producer.js';
 import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from '../src/epp/plugins/tokenized-prompt.js';
 import { BlockKeyHasher } from '../src/kvevents/block-key.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     requests: { type: 'string', default: '400' },
     concurrency: { type: 'string', default: '4' },

@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-args.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { closedLoop, type LoadResult } from './scenarios/lib/closed-loop.js';
 import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     concurrency: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },

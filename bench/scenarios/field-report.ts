@@ -11,7 +11,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../lib/bench-args.js';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, prefixRouteYaml } from '../../src/config/manifests.js';
 import { multiModelWorkload } from '../../src/bench/multi-model-workload.js';
 import { runBench, type RunResult } from '../../src/bench/run-bench.js';
@@ -20,7 +20,7 @@ import { toSvgBarChart } from '../../src/bench/report-svg.js';
 import { writeReport } from '../../src/bench/report-files.js';
 import { CLI, SERVICE_PROXY, startNode, stopAll, waitForUrl } from './lib/processes.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '240' }, concurrency: { type: 'string', default: '8' }, out: { type: 'string' }, seed: { type: 'string', default: '1' } } });
+const { values } = benchArgs({ options: { requests: { type: 'string', default: '240' }, concurrency: { type: 'string', default: '8' }, out: { type: 'string' }, seed: { type: 'string', default: '1' } } });
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 const PORT = 18600;

@@ -26,7 +26,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../lib/bench-args.js';
 import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
 import type { LoadResult } from './lib/closed-loop.js';
 import { startFixedUpstream } from './lib/fixed-upstream.js';
@@ -34,7 +34,7 @@ import { CLI, cpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.
 import { portkeyHeaders, startNginx, startPortkey } from './lib/third-party-proxies.js';
 import { wrkLoad } from './lib/wrk-load.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },

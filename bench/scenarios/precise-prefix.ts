@@ -48,7 +48,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../lib/bench-args.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 import type { Workload } from '../../src/bench/workload.js';
 import { sharedPrefixWorkload } from '../../src/bench/shared-prefix-workload.js';
@@ -72,7 +72,7 @@ import { DEFAULT_GATEWAY_OPTIONS } from '../../src/proxy/gateway.js';
 import { MAX_CHARS_PER_TOKEN } from '../../src/sim/tokenizer.js';
 import { CHARS_PER_TOKEN as SIM_CHARS_PER_TOKEN } from '../../src/sim/token-estimate.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rate: { type: 'string', default: '12' },

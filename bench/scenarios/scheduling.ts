@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from '../lib/bench-args.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../../src/config/manifests.js';
 import type { Workload } from '../../src/bench/workload.js';
 import { randomWorkload } from '../../src/bench/random-workload.js';
@@ -26,7 +26,7 @@ import { selectPolicies, startPolicy, type PolicySpec } from './lib/scheduling-p
 import { hitRate, readPrefixCounters } from './lib/sim-prefix-stats.js';
 import { balanceTable, maxOverFair, summaryTable, targets, type Run } from './lib/scheduling-verdict.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     rates: { type: 'string', default: '4,8,12,20' },
     replicas: { type: 'string', default: '4' },

@@ -18,6 +18,8 @@ function setup(sampler: Sampler = new ParentBasedSampler({ root: new AlwaysOnSam
 /** A record as the data plane fills it for a streamed chat completion routed, scheduled and answered. */
 function chatRecord(over: Partial<RequestRecord> = {}): RequestRecord {
   const r = newRequestRecord('req-1', 'POST', '/v1/chat/completions', '127.0.72.9');
+  // A whole millisecond: durations the test adds to it (t + 8) then come back exact (8 ms is 0.008 s, not 0.00799...).
+  r.startedAt = Math.floor(r.startedAt);
   const t = r.startedAt;
   return Object.assign(r, {
     model: 'food-review',
