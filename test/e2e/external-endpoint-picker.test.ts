@@ -20,8 +20,11 @@ import { createLogger } from '../../src/observability/logger.js';
 import { baseModelRouteYaml, podYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet } from '../helpers/fleet.js';
 import { startCli, type CliProcess } from '../helpers/cli-process.js';
 import { repoRoot } from '../helpers/local-kube.js';
+import { startSimulator } from '../../src/sim/simulator.js';
 
 const HEADER = 'test-epp-endpoint-selection';
+/** A pod that speaks only h2c, in pool h2 (appProtocol kubernetes.io/h2c) of the response-headers test. */
+const H2C_POD = '127.0.90.20';
 const SERVED = 'x-gateway-destination-endpoint-served';
 const CONFORMANCE_CONFIG = join(repoRoot(), 'deploy', 'conformance', 'endpoint-picker-config.yaml');
 
@@ -219,7 +222,7 @@ async function scriptedEpp(fleet: Fleet, dead: string) {
           call.write({ immediate_response: { status: { code: 429 }, body: Buffer.from('request dropped by flow control'), headers: { set_headers: [{ header: { key: 'x-llm-d-request-dropped-reason', raw_value: Buffer.from('saturated') } }] } } });
           return;
         }
-        const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : live;
+        const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : script === 'h2c' ? `${H2C_POD}:${fleet.port}` : live;
         call.write({
           request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } },
           dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }),
@@ -291,7 +294,18 @@ test('a scripted EPP (plaintext): fallbacks tried in order and the served one re
 test("a scripted EPP's answer to the response headers: its changes reach the client (streams too), an immediate response replaces the answer, no answer in time passes it unchanged, the gateway's own headers stay", async () => {
   const fleet = await twoPoolFleet();
   const epp = await scriptedEpp(fleet, `127.0.90.9:${fleet.port}`);
-  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port)].join('---\n') });
+  // A pool speaking h2c to its pod, picked by the same EPP: the held answer over undici's HTTP/2 client.
+  const h2cPod = await startSimulator({ host: H2C_POD, port: fleet.port, model: 'model/h2c', ttftMs: 0, itlMs: 1, h2c: true, podName: 'h2c-0' });
+  const h2cPool = `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: h2}
+spec:
+  selector: {matchLabels: {pool: h2}}
+  targetPorts: [{number: ${fleet.port}}]
+  appProtocol: kubernetes.io/h2c
+  endpointPickerRef: {name: ext-epp, port: {number: ${epp.port}}, failureMode: FailClose}
+`;
+  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]])].join('---\n') });
   const lines: string[] = [];
   const gw = await startTestGateway(cfg.dir, { host: '127.0.89.1', eppServiceName: 'infergate', externalPickers: { plaintext: true, messageTimeoutMs: 300 }, log: createLogger('info', (l) => lines.push(l)) });
   try {
@@ -309,6 +323,17 @@ test("a scripted EPP's answer to the response headers: its changes reach the cli
     assert.equal(changed.response.headers.get(SERVED), live);
     assert.equal(changed.response.headers.get('x-request-id'), 'req-route');
     assert.equal(changed.data.choices.length, 1);
+
+    // Over h2c (undici's HTTP/2 client pauses the stream instead of the parser): changed, whole and streamed.
+    const h2 = `${H2C_POD}:${fleet.port}`;
+    const overH2 = await client.completions.create({ model: 'model/h2c', prompt: 'hello', max_tokens: 3 }, { headers: { 'x-script': 'h2c' } }).withResponse();
+    assert.equal(overH2.response.headers.get('x-conformance-test-served-endpoint'), h2);
+    assert.equal(overH2.response.headers.get('x-inference-pod'), null);
+    assert.equal(overH2.data.choices.length, 1);
+    const h2Stream = await client.chat.completions.create({ model: 'model/h2c', messages: [{ role: 'user', content: 'count' }], max_tokens: 6, stream: true }, { headers: { 'x-script': 'h2c' } });
+    let h2Chunks = 0;
+    for await (const c of h2Stream) if (c.choices[0]?.delta?.content) h2Chunks++;
+    assert.ok(h2Chunks >= 6, `${h2Chunks} content chunks over h2c`);
 
     // A stream waits for the EPP's answer too, then flows whole.
     const { data: stream, response: streamed } = await client.chat.completions
@@ -373,6 +398,7 @@ test("a scripted EPP's answer to the response headers: its changes reach the cli
   } finally {
     await gw.close();
     epp.close();
+    await h2cPod.close();
     await fleet.close();
     await cfg.remove();
   }
