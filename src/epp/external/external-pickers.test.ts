@@ -183,3 +183,47 @@ test('retain closes the channels of pickers no pool names; a retained one keeps 
     await epp.close();
   }
 });
+
+test("the answer to the response headers: its changes come back; no answer in time, a failed stream, an answer outside the protocol or the request ending first leave the answer unchanged, saying why (or nothing when nobody waits)", async () => {
+  /** Picks as GIE's EPP does, then answers the response headers with `onResponse`. */
+  const epp = (onResponse: (call: Call) => void) =>
+    scriptedEpp('127.0.89.2', (m, call) => {
+      if (m.response_headers) onResponse(call);
+      else fullDuplexPick('127.0.90.3:8000')(m, call);
+    });
+  const HEADERS = [Buffer.from('content-type'), Buffer.from('application/json')];
+  const answered = async (onResponse: (call: Call) => void, timeoutMs = 10_000, between?: (x: ReturnType<ExternalPickers['open']>) => void) => {
+    const e = await epp(onResponse);
+    try {
+      const exchange = client({ messageTimeoutMs: timeoutMs }).open(address('127.0.89.2', e.port), 'llm/gemma');
+      assert.equal((await exchange.ask(REQUEST)).kind, 'route');
+      const pending = exchange.responseStarted(200, HEADERS, '127.0.90.3:8000');
+      between?.(exchange);
+      const changes = await pending;
+      exchange.end();
+      return { changes, ended: await e.streams[0]!.ended };
+    } finally {
+      await e.close();
+    }
+  };
+
+  const set = await answered((call) => call.write({ response_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'X-Session-Token', raw_value: Buffer.from('t1') } }], remove_headers: ['server'] } } } }));
+  assert.deepEqual(set.changes, { kind: 'headers', set: [{ name: 'x-session-token', value: 't1', action: undefined }], remove: ['server'] });
+  assert.equal(set.ended, 'half-closed');
+
+  const silent = await answered(() => undefined, 200);
+  assert.deepEqual(silent.changes, { kind: 'unchanged', why: 'did not answer the response headers within 200ms (--epp-message-timeout)' });
+
+  const failed = await answered((call) => call.emit('error', Object.assign(new Error('boom'), { code: 13, details: 'boom' })));
+  assert.deepEqual(failed.changes, { kind: 'unchanged', why: 'failed before answering the response headers (INTERNAL: boom)' });
+
+  const outside = await answered((call) => call.write({ response_body: { response: {} } }));
+  assert.deepEqual(outside.changes, { kind: 'unchanged', why: 'answered response_body where the answer to the response headers was expected' });
+
+  // The request ends (the client left) while the answer is awaited: nothing to report, and the stream is half-closed.
+  const t0 = performance.now();
+  const ended = await answered(() => undefined, 10_000, (exchange) => exchange.end());
+  assert.deepEqual(ended.changes, { kind: 'unchanged' });
+  assert.ok(performance.now() - t0 < 5_000, 'settled at once, not after the message timeout');
+  assert.equal(ended.ended, 'half-closed');
+});
