@@ -195,6 +195,12 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         return;
       }
       if (result.answered) {
+        // The endpoint answered, so the request is not tried again. While an external picker held the answer
+        // nothing reached the client yet, and the failure is told in-band as for an unanswered request.
+        if (!res.headersSent) {
+          if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: answered, cut at the deadline before its headers went out`]);
+          throw upstreamError(result.code, result.error, ep);
+        }
         // Bytes already reached the client: nothing can be retried or reported in-band.
         ctx.log.warn(cancel.cause === 'deadline' ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
         res.destroy();

@@ -179,7 +179,7 @@ type Call = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
  */
 function answerResponse(call: Call, script: string, m: ProcessingRequest): void {
   const set = (key: string, value: string, append_action?: HeaderAppendAction) => ({ header: { key, raw_value: Buffer.from(value) }, ...(append_action ? { append_action } : {}) });
-  if (script === 'mute-response') return;
+  if (script === 'mute-response' || script === 'mute-deadline') return;
   if (script === 'replace-response') {
     call.write({ immediate_response: { status: { code: 503 }, body: Buffer.from('endpoint went away mid-answer') } });
     return;
@@ -305,7 +305,27 @@ spec:
   appProtocol: kubernetes.io/h2c
   endpointPickerRef: {name: ext-epp, port: {number: ${epp.port}}, failureMode: FailClose}
 `;
-  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]])].join('---\n') });
+  // The closed pods again, as a pool with a 150 ms upstream timeout, for requests that ask for it by header (two
+  // header matches outrank the model route's one).
+  const latePool = `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata:
+  name: late
+  annotations: {infergate.io/upstream-timeout: 150ms}
+spec:
+  selector: {matchLabels: {pool: closed}}
+  targetPorts: [{number: ${fleet.port}}]
+  endpointPickerRef: {name: ext-epp, port: {number: ${epp.port}}, failureMode: FailClose}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: late}
+spec:
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /}, headers: [{type: Exact, name: X-Gateway-Base-Model-Name, value: model/closed}, {type: Exact, name: x-script, value: mute-deadline}]}]
+      backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: late}]
+`;
+  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]]), latePool].join('---\n') });
   const lines: string[] = [];
   const gw = await startTestGateway(cfg.dir, { host: '127.0.89.1', eppServiceName: 'infergate', externalPickers: { plaintext: true, messageTimeoutMs: 300 }, log: createLogger('info', (l) => lines.push(l)) });
   try {
@@ -374,6 +394,13 @@ spec:
     assert.equal(muted.response.headers.get('x-inference-pod'), 'closed-1', "the pod's own header, which the EPP removes when it answers");
     assert.equal(muted.data.choices.length, 1);
     assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('did not answer the response headers within 300ms (--epp-message-timeout); the answer went to the client unchanged')), lines.join('\n'));
+
+    // The pool's upstream timeout passes while the answer is held: nothing reached the client, so it gets the 504
+    // of a request not answered in time (not a cut connection), and the endpoint is not tried again.
+    const late = await failure(ask('mute-deadline'));
+    assert.equal(late.status, 504);
+    assert.equal(late.code, 'upstream_timeout');
+    assert.match(late.message, /no answer from InferencePool default\/late within its upstream timeout of 150ms \(attempts: 127\.0\.90\.\d+:\d+: answered, cut at the deadline before its headers went out\)/);
 
     // An immediate response replaces the answer: its status, its text wrapped as an OpenAI error.
     const replaced = await failure(ask('replace-response'));

@@ -79,7 +79,7 @@ test("a picker may set the status but not the body's framing, the request id, ot
   assert.equal(out.status, 203);
   assert.deepEqual(out.skipped, ['transfer-encoding', ':status', 'content-length', 'x-request-id', ':path', 'x-bad', 'bad name']);
   assert.deepEqual(list, ['content-type', 'text/event-stream', 'content-length', '10', 'x-request-id', 'req-1', 'x-kept', 'yes']);
-  for (const bad of ['99', '600', 'abc', '2000']) {
+  for (const bad of ['99', '600', 'abc', '2000', '204', '304']) {
     const r = applyResponseChanges([], { kind: 'headers', set: [{ name: ':status', value: bad, action: undefined }], remove: [] }, 200);
     assert.deepEqual(r, { status: 200, skipped: [`:status ${JSON.stringify(bad)}`] }, bad);
   }

@@ -68,7 +68,7 @@ export interface AppliedChanges {
 /**
  * Applies header changes to `list` (a flat `[name, value, ...]` with lower-case names, as `res.writeHead` takes
  * it) in Envoy's order: removals, then each set with its append action. `:status` may be set to another status
- * (200-599), as Envoy allows; other pseudo-headers, the gateway's own headers, and names or values Node would
+ * (200-599, not 204 or 304, which have no body), as Envoy allows; other pseudo-headers, the gateway's own headers, and names or values Node would
  * refuse to write are skipped, never thrown.
  */
 export function applyResponseChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): AppliedChanges {
@@ -80,7 +80,8 @@ export function applyResponseChanges(list: string[], changes: Extract<ResponseCh
   for (const h of changes.set) {
     if (h.name === ':status') {
       const s = /^\d{3}$/.test(h.value) ? Number(h.value) : NaN;
-      if (s >= 200 && s <= 599) status = s;
+      // 204 and 304 have no body: the endpoint's answer, and its length, would be dropped on the way.
+      if (s >= 200 && s <= 599 && s !== 204 && s !== 304) status = s;
       else skipped.push(`:status ${JSON.stringify(h.value)}`);
       continue;
     }
