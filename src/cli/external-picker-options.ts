@@ -9,6 +9,7 @@ export interface ExternalPickerFlags {
   eppMessageTimeout?: number;
   eppPlaintext?: boolean;
   eppCaFile?: string;
+  eppResponseHeaderMode?: 'SEND' | 'SKIP';
 }
 
 export function addExternalPickerOptions(cmd: Command): Command {
@@ -23,6 +24,15 @@ export function addExternalPickerOptions(cmd: Command): Command {
       },
     )
     .option('--epp-plaintext', 'call external endpoint pickers in plaintext gRPC (h2c), for ones started with --secure-serving=false (default: TLS, as GIE\'s and llm-d\'s EPPs and infergate extproc serve)')
+    .option(
+      '--epp-response-header-mode <mode>',
+      "send: report each endpoint's response headers to the external picker and wait for its changes to them before the client gets them, as GIE's and llm-d's Envoy configurations do; skip: do not send them, for a picker deployed behind an Envoy whose processing_mode skips them (default: send)",
+      (text: string): 'SEND' | 'SKIP' => {
+        const mode = text.toUpperCase();
+        if (mode !== 'SEND' && mode !== 'SKIP') throw new InvalidArgumentError(`must be send or skip (Envoy's response_header_mode), got ${JSON.stringify(text)}`);
+        return mode;
+      },
+    )
     .option('--epp-ca-file <file>', "PEM CA certificate(s) to verify external endpoint pickers' certificates with, for the name NAME.NAMESPACE.svc of the ref's Service (default: TLS without verification, as Gateway implementations treat the EPP's self-signed certificate)");
 }
 
@@ -31,6 +41,7 @@ export async function externalPickerOptionsOrExit(flags: ExternalPickerFlags): P
   const out: Partial<ExternalPickerOptions> = {};
   if (flags.eppMessageTimeout !== undefined) out.messageTimeoutMs = flags.eppMessageTimeout;
   if (flags.eppPlaintext === true) out.plaintext = true;
+  if (flags.eppResponseHeaderMode !== undefined) out.responseHeaderMode = flags.eppResponseHeaderMode;
   if (flags.eppCaFile !== undefined) {
     if (flags.eppPlaintext === true) {
       console.error('error: --epp-ca-file verifies TLS certificates; it cannot go with --epp-plaintext');

@@ -71,7 +71,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   applyRequestChanges(req, answer);
   const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, answer.skipResponseHeaders !== true, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
   try {
     await forward(ctx, plan, req, res);
   } finally {

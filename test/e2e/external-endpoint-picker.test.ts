@@ -122,6 +122,17 @@ test("serve fronts infergate's extproc as an external EPP: its picks, its immedi
     // sets the conformance header in its answer to the response headers, and the gateway applies it.
     const { response: verified } = await client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { [HEADER]: fleet.ipOf('closed-0') } }).withResponse();
     assert.equal(verified.headers.get('x-conformance-test-served-endpoint'), addr('closed-0'));
+    // --epp-response-header-mode skip, for a picker behind an Envoy that skips them: not asked, so no header.
+    const skipping = await startCli(['serve', '-f', gwCfg.dir, '--host', '127.0.89.4', '--port', '0', '--admin-port', '0', '--epp-service-name', 'infergate', '--epp-response-header-mode', 'skip', '--drain-timeout', '1s'], /infergate listening on/);
+    procs.push(skipping);
+    const skipUrl = /listening on (http:\/\/[0-9.]+:\d+)/.exec(await skipping.line(/infergate listening on/))![1]!;
+    const { response: unasked } = await new OpenAI({ baseURL: `${skipUrl}/v1`, apiKey: 'unused', maxRetries: 0 }).completions
+      .create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }, { headers: { [HEADER]: fleet.ipOf('closed-0') } })
+      .withResponse();
+    assert.equal(unasked.headers.get(SERVED), addr('closed-0'), 'the EPP still picks');
+    assert.equal(unasked.headers.get('x-conformance-test-served-endpoint'), null, 'its answer to the response headers is not asked for');
+    skipping.kill('SIGTERM');
+    await skipping.exited;
 
     // Its immediate response reaches the client as it sent it: status, OpenAI error, message.
     const refused = await failure(client.completions.create({ model: 'model/closed', prompt: 'x', max_tokens: 1 }));

@@ -21,13 +21,20 @@ export interface ExternalPickerOptions {
    * TLS without verification, as Gateway implementations treat the EPP's self-signed certificate.
    */
   caPem?: string;
+  /**
+   * Envoy's `processing_mode.response_header_mode`: `SEND` (GIE's and llm-d's Envoy configurations) reports the
+   * endpoint's response headers to the picker and waits for its answer before the client gets them; `SKIP` sends
+   * them not, for pickers deployed behind an Envoy that skips them (nothing waits). A picker can also ask to skip
+   * them for one request with `mode_override`.
+   */
+  responseHeaderMode: 'SEND' | 'SKIP';
 }
 
 /**
  * 10 s: a picker that answers at all answers in milliseconds, and a hung one must not hold requests for long.
  * A picker that queues requests (llm-d's flow control, 60 s by default) needs it raised past its queue TTL.
  */
-export const DEFAULT_EXTERNAL_PICKER_OPTIONS: ExternalPickerOptions = { messageTimeoutMs: 10_000, plaintext: false };
+export const DEFAULT_EXTERNAL_PICKER_OPTIONS: ExternalPickerOptions = { messageTimeoutMs: 10_000, plaintext: false, responseHeaderMode: 'SEND' };
 
 /** A picker failing on every request must not write a log line per request. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
