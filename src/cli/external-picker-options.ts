@@ -16,7 +16,7 @@ export function addExternalPickerOptions(cmd: Command): Command {
   return cmd
     .option(
       '--epp-message-timeout <duration>',
-      `how long an external endpoint picker (a pool's endpointPickerRef to a Service other than --epp-service-name) may take to decide, as Envoy's ext_proc message_timeout; past it the pool's failureMode applies. Raise it past llm-d's flow-control queue TTL when its EPP queues requests (default: ${formatDuration(DEFAULT_EXTERNAL_PICKER_OPTIONS.messageTimeoutMs)})`,
+      `how long an external endpoint picker (a pool's endpointPickerRef to a Service other than --epp-service-name) may take to decide, as Envoy's ext_proc message_timeout; past it the pool's failureMode applies (and an answer waiting for its changes to the response headers goes on unchanged). Raise it past llm-d's flow-control queue TTL when its EPP queues requests (default: ${formatDuration(DEFAULT_EXTERNAL_PICKER_OPTIONS.messageTimeoutMs)})`,
       (text: string): number => {
         const ms = parseDurationMs(text);
         if (ms === undefined || ms < 1) throw new InvalidArgumentError(`must be a duration such as "500ms", "10s" or "1m" (or whole milliseconds), at least 1ms, got ${JSON.stringify(text)}`);
