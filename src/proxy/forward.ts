@@ -176,6 +176,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
             if (r) {
               r.status = out.status;
               if (out.errorCode !== undefined) r.errorCode = out.errorCode;
+              // The attempt itself was answered: traces show the endpoint's status, not the abort that follows.
+              attemptLog!.headersAt = performance.now();
+              attemptLog!.status = statusCode;
             }
             cancel.cancel('replaced');
             return discard();
@@ -186,7 +189,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         if (attemptLog) attemptLog.endedAt = performance.now();
         tap?.end();
       }
-      if (!result.ok && attemptLog) attemptLog.error = result.code;
+      if (!result.ok && attemptLog && cancel.cause !== 'replaced') attemptLog.error = result.code;
       if (result.ok || cancel.cause === 'replaced') return;
       const log = { request_id: req.requestId, endpoint: ep.address, error: result.code };
       if (cancel.cause === 'client') {

@@ -21,6 +21,7 @@ import { baseModelRouteYaml, podYaml, startFleet, startTestGateway, tempConfig, 
 import { startCli, type CliProcess } from '../helpers/cli-process.js';
 import { repoRoot } from '../helpers/local-kube.js';
 import { startSimulator } from '../../src/sim/simulator.js';
+import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 
 const HEADER = 'test-epp-endpoint-selection';
 /** A pod that speaks only h2c, in pool h2 (appProtocol kubernetes.io/h2c) of the response-headers test. */
@@ -338,7 +339,15 @@ spec:
 `;
   const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]]), latePool].join('---\n') });
   const lines: string[] = [];
-  const gw = await startTestGateway(cfg.dir, { host: '127.0.89.1', eppServiceName: 'infergate', externalPickers: { plaintext: true, messageTimeoutMs: 300 }, log: createLogger('info', (l) => lines.push(l)) });
+  // Traces show each attempt as the endpoint answered it, a replaced answer included.
+  const receiver = await startOtlpReceiver('127.0.89.5');
+  const gw = await startTestGateway(cfg.dir, {
+    host: '127.0.89.1',
+    eppServiceName: 'infergate',
+    externalPickers: { plaintext: true, messageTimeoutMs: 300 },
+    log: createLogger('info', (l) => lines.push(l)),
+    tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 },
+  });
   try {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
@@ -419,6 +428,14 @@ spec:
     assert.equal(replaced.code, 'endpoint_picker_rejected');
     assert.match(replaced.message, /the endpoint picker of InferencePool default\/closed \(default\/ext-epp\) refused the request with 503: endpoint went away mid-answer/);
     assert.equal(replaced.headers?.get('x-request-id'), 'req-replace-response');
+    await gw.tracing!.flush();
+    const isReplaced = (x: ReceivedSpan): boolean => x.kind === 'SERVER' && x.attributes['infergate.request_id'] === 'req-replace-response';
+    assert.ok(await waitFor(() => receiver.spans.some(isReplaced)), 'the request span arrived');
+    const root = receiver.spans.find(isReplaced)!;
+    assert.equal(root.attributes['http.response.status_code'], 503);
+    const attempt = receiver.spans.find((x) => x.kind === 'CLIENT' && x.parentSpanId === root.spanId)!;
+    assert.equal(attempt.attributes['http.response.status_code'], 200, "the endpoint's own answer");
+    assert.equal(attempt.attributes['error.type'], undefined, 'not the abort that dropped it');
 
     // A status it may set; the body's framing, the request id and a value Node cannot write it may not.
     const owned = await ask('owned');
@@ -435,6 +452,7 @@ spec:
     assert.equal((await ask('route')).response.status, 200);
   } finally {
     await gw.close();
+    await receiver.close();
     epp.close();
     await h2cPod.close();
     await fleet.close();
