@@ -130,9 +130,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       let tap: ResponseTap | undefined;
       let result: AttemptResult;
       try {
-        // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
-        // never buffered), and `res` ends when the upstream ends.
-        // The answer's headers go to the client with the gateway's own, then its body as it comes.
+        // The answer's headers go to the client with the gateway's own; returns where its body goes.
         const respond = (statusCode: number, raw: readonly Buffer[], changes: ResponseChanges | undefined): ResponseTarget => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
