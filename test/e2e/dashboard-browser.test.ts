@@ -106,6 +106,7 @@ test("the dashboard renders the demo's pools and endpoints, shows a request sent
     const gemma = (await page.locator('[data-pool="default/gemma-pool"]').textContent()) ?? '';
     assert.match(gemma, /gemma-sql-lora → google\/gemma-2-2b-it \(adapter; ConfigMap default\/gemma-allowlist\)/);
     assert.match(gemma, /serving/);
+    assert.deepEqual(await page.getByTestId('picker').allTextContents(), ['picked by infergate', 'picked by infergate'], 'who picks each pool');
     const phi = (await page.locator('[data-pool="default/phi-pool"]').textContent()) ?? '';
     assert.match(phi, /phi-code-lora → microsoft\/Phi-3-mini-4k-instruct \(adapter; GET \/v1\/models \(parent\)\)/);
     assert.equal(await page.getByTestId('no-issues').count(), 1, 'the demo has no config issue');

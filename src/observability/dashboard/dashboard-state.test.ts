@@ -141,3 +141,33 @@ test('extproc says where its numbers come from', () => {
   assert.match(st.traffic.source, /endpoint picker handled for Envoy/);
   assert.match(st.decisions.howToEnable!, /infergate extproc with --debug-decisions N/);
 });
+
+test('each pool says who picks its endpoints: infergate, or an external picker with where it is asked and its failureMode', () => {
+  const snapshot = snapshotOfFiles({
+    'all.yaml': [
+      poolYaml('own', { app: 'own' }, 8000),
+      `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: theirs}
+spec:
+  selector: {matchLabels: {app: theirs}}
+  targetPorts: [{number: 8000}]
+  endpointPickerRef: {name: llm-d-epp, port: {number: 9002}, failureMode: FailOpen}
+`,
+      `apiVersion: v1
+kind: Service
+metadata: {name: llm-d-epp}
+spec: {clusterIP: 10.0.0.40, ports: [{name: grpc, port: 9002}]}
+`,
+    ].join('---\n'),
+  });
+  const datastore = new Datastore();
+  datastore.apply(snapshot);
+  const schedulers = new PoolSchedulers(undefined, undefined, { eppServiceName: 'infergate' });
+  schedulers.prepare(snapshot).commit();
+  const gateway: DashboardGateway = { datastore, schedulers, state: { snapshot, datastore, schedulers, strictAllowlist: false }, shuttingDown: false, readiness: () => ({}) };
+  const st = dashboardState({ mode: 'serve', gateway, decisions: new DecisionLog(0), traffic: new DashboardObserver({ now: () => NOW }) }, {}, NOW);
+  const by = new Map(st.pools.map((p) => [p.name, p.picker]));
+  assert.equal(by.get('default/own')!.by, 'infergate');
+  assert.deepEqual(by.get('default/theirs'), { by: 'external', detail: 'Service default/llm-d-epp, asked over ext_proc at 10.0.0.40:9002; failureMode FailOpen' });
+});

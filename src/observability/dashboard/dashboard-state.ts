@@ -11,6 +11,9 @@ import { endpointView, excludedPodView, type EndpointView } from './endpoint-vie
 import type { RecentRequest } from './recent-requests.js';
 import type { TrafficSeries, TrafficTotals } from './request-buckets.js';
 import { flowControlReport, type PoolFlowReport } from '../../flowcontrol/flow-control-report.js';
+import type { PickerRef } from '../../epp/picker-ref.js';
+import type { InferencePool } from '../../api/inference-pool.js';
+import { failureModeOf } from '../../epp/failure-mode.js';
 
 /** What the dashboard reads; `serve`'s and `extproc`'s Gateway has all of it. */
 export interface DashboardGateway {
@@ -38,7 +41,12 @@ export interface PoolState {
   name: string;
   selector: Readonly<Record<string, string>>;
   targetPorts: readonly number[];
-  /** Where the pool's EndpointPickerConfig came from. */
+  /**
+   * Who picks its endpoints (its `spec.endpointPickerRef`): infergate; an external picker (`detail`: its Service,
+   * where infergate asks it, its failureMode); or nobody, the ref being unresolved (`detail`: why).
+   */
+  picker: { by: 'infergate' | 'external' | 'missing'; detail: string };
+  /** Where the pool's EndpointPickerConfig came from (an external picker's pool uses it only under FailOpen). */
   endpointPickerConfig: string | null;
   /** Why the pool's own EndpointPickerConfig could not be used (Kubernetes: it keeps its previous one). */
   configProblem: string | null;
@@ -131,6 +139,7 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
       name: view.key,
       selector: view.pool.selector,
       targetPorts: view.pool.targetPorts,
+      picker: pickerOf(gw.schedulers.pickerRef(view.key), view.pool),
       endpointPickerConfig: ps?.origin ?? null,
       configProblem: gw.schedulers.problems.get(view.key) ?? null,
       endpoints,
@@ -192,4 +201,11 @@ const EMPTY_TABLE = { bases: new Map(), adapters: new Map() } as const;
 
 function clamp(n: number, lo: number, hi: number): number {
   return Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.floor(n))) : lo;
+}
+
+/** The pool's picker as the page shows it. */
+function pickerOf(ref: PickerRef | undefined, pool: InferencePool): PoolState['picker'] {
+  if (ref?.picker === 'external') return { by: 'external', detail: `Service ${ref.service}, asked over ext_proc at ${ref.address.target}; failureMode ${failureModeOf(pool)}` };
+  if (ref?.picker === 'missing') return { by: 'missing', detail: ref.reason };
+  return { by: 'infergate', detail: ref?.reason ?? 'infergate picks its endpoints' };
 }

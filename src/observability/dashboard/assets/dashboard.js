@@ -283,6 +283,7 @@
           { class: 'muted small' },
           `selector ${Object.entries(p.selector).map(([k, v]) => `${k}=${v}`).join(', ')} · port ${p.targetPorts.join(', ')} · EndpointPickerConfig ${p.endpointPickerConfig || '–'}`,
         ),
+        pickerLine(p.picker),
         p.configProblem ? h('p', { class: 'conflict' }, p.configProblem) : null,
         flowControlBlock((st.flowControl || []).find((f) => f.pool === p.name)),
         rows.length === 0
@@ -294,7 +295,14 @@
   }
 
   /** A pool's flow-control queues (featureGates: [flowControl]): its reading, then one row per waiting flow. */
-  function flowControlBlock(fc) {
+  /** Who picks the pool's endpoints: infergate, an external picker (its Service, address, failureMode), or nobody. */
+function pickerLine(picker) {
+  if (!picker || picker.by === 'infergate') return h('p', { class: 'muted small', 'data-testid': 'picker' }, 'picked by infergate');
+  if (picker.by === 'external') return h('p', { class: 'small', 'data-testid': 'picker' }, `picked by an external endpoint picker: ${picker.detail}`);
+  return h('p', { class: 'conflict', 'data-testid': 'picker' }, `no endpoint picker: ${picker.detail}`);
+}
+
+function flowControlBlock(fc) {
     if (!fc) return null;
     const sat = fc.saturation;
     const line = `flow control: ${fc.queued} waiting · ${fc.inFlight} in flight · ${fc.detector.type} saturation ${fmt(sat.level, 2)}${sat.dispatching ? '' : ' (holding)'}${sat.staleEndpoints > 0 ? ` · ${sat.staleEndpoints} stale endpoint(s)` : ''}`;
