@@ -164,8 +164,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           const asked = plan.external?.answered(statusCode, raw, ep);
           if (asked === undefined) return respond(statusCode, raw, undefined);
           return asked.then((changes) => {
-            // The client left, or the deadline passed, while the picker was asked: the attempt is over.
-            if (cancel.cancelled) return discard();
+            // The client left, the deadline passed or the endpoint failed while the picker was asked: the attempt
+            // is over, and the client has its answer (or nobody is left to get one).
+            if (cancel.cancelled || res.headersSent) return discard();
             if (changes.kind !== 'immediate') return respond(statusCode, raw, changes);
             // Its immediate response replaces the answer, whose rest is not read.
             const out = plan.external!.replacement(changes, req.requestId);
