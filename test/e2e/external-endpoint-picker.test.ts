@@ -8,6 +8,7 @@
  * outside the pool, no decision in time. Pods on 127.0.90.x, pickers and gateways on 127.0.89.x.
  */
 import { test } from 'node:test';
+import { createServer, type Server as HttpServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -26,6 +27,25 @@ import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.j
 const HEADER = 'test-epp-endpoint-selection';
 /** A pod that speaks only h2c, in pool h2 (appProtocol kubernetes.io/h2c) of the response-headers test. */
 const H2C_POD = '127.0.90.20';
+/** A pod (pool flaky) that sends a completion's headers, then drops the connection 50 ms later. */
+const FLAKY_POD = '127.0.90.22';
+
+/** The flaky pod: discovery and /metrics answered, every POST cut after its headers. */
+async function flakyPod(port: number): Promise<HttpServer> {
+  const models = JSON.stringify({ object: 'list', data: [{ id: 'model/flaky', object: 'model', root: 'model/flaky', parent: null }] });
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, FLAKY_POD, resolve));
+  return server;
+}
 const SERVED = 'x-gateway-destination-endpoint-served';
 const CONFORMANCE_CONFIG = join(repoRoot(), 'deploy', 'conformance', 'endpoint-picker-config.yaml');
 
@@ -191,7 +211,7 @@ type Call = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
  */
 function answerResponse(call: Call, script: string, m: ProcessingRequest): void {
   const set = (key: string, value: string, append_action?: HeaderAppendAction) => ({ header: { key, raw_value: Buffer.from(value) }, ...(append_action ? { append_action } : {}) });
-  if (script === 'mute-response' || script === 'mute-deadline') return;
+  if (script === 'mute-response' || script === 'mute-deadline' || script === 'flaky') return;
   if (script === 'replace-response') {
     call.write({ immediate_response: { status: { code: 503 }, body: Buffer.from('endpoint went away mid-answer') } });
     return;
@@ -234,7 +254,7 @@ async function scriptedEpp(fleet: Fleet, dead: string) {
           call.write({ immediate_response: { status: { code: 429 }, body: Buffer.from('request dropped by flow control'), headers: { set_headers: [{ header: { key: 'x-llm-d-request-dropped-reason', raw_value: Buffer.from('saturated') } }] } } });
           return;
         }
-        const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : script === 'h2c' ? `${H2C_POD}:${fleet.port}` : live;
+        const pick = script === 'fallback' ? `${dead},${live}` : script === 'stranger' ? '127.0.90.77:1' : script === 'h2c' ? `${H2C_POD}:${fleet.port}` : script === 'flaky' ? `${FLAKY_POD}:${fleet.port}` : live;
         call.write({
           request_headers: { response: { header_mutation: { set_headers: [{ header: { key: 'x-gateway-destination-endpoint', raw_value: Buffer.from(pick) } }] } } },
           dynamic_metadata: toStruct({ 'envoy.lb': { 'x-gateway-destination-endpoint': pick } }),
@@ -308,6 +328,15 @@ test("a scripted EPP's answer to the response headers: its changes reach the cli
   const epp = await scriptedEpp(fleet, `127.0.90.9:${fleet.port}`);
   // A pool speaking h2c to its pod, picked by the same EPP: the held answer over undici's HTTP/2 client.
   const h2cPod = await startSimulator({ host: H2C_POD, port: fleet.port, model: 'model/h2c', ttftMs: 0, itlMs: 1, h2c: true, podName: 'h2c-0' });
+  const flaky = await flakyPod(fleet.port);
+  const flakyPool = `apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: flaky}
+spec:
+  selector: {matchLabels: {pool: flaky}}
+  targetPorts: [{number: ${fleet.port}}]
+  endpointPickerRef: {name: ext-epp, port: {number: ${epp.port}}, failureMode: FailClose}
+`;
   const h2cPool = `apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
 metadata: {name: h2}
@@ -337,7 +366,7 @@ spec:
     - matches: [{path: {type: PathPrefix, value: /}, headers: [{type: Exact, name: X-Gateway-Base-Model-Name, value: model/closed}, {type: Exact, name: x-script, value: mute-deadline}]}]
       backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: late}]
 `;
-  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]]), latePool].join('---\n') });
+  const cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.89.3', epp.port), podYaml('h2c-0', H2C_POD, { pool: 'h2' }), h2cPool, baseModelRouteYaml('h2', 'model/h2c', [['h2', 1]]), latePool, podYaml('flaky-0', FLAKY_POD, { pool: 'flaky' }), flakyPool, baseModelRouteYaml('flaky', 'model/flaky', [['flaky', 1]])].join('---\n') });
   const lines: string[] = [];
   // Traces show each attempt as the endpoint answered it, a replaced answer included.
   const receiver = await startOtlpReceiver('127.0.89.5');
@@ -422,6 +451,13 @@ spec:
     assert.equal(late.code, 'upstream_timeout');
     assert.match(late.message, /no answer from InferencePool default\/late within its upstream timeout of 150ms \(attempts: 127\.0\.90\.\d+:\d+: answered, cut at the deadline before its headers went out\)/);
 
+    // The endpoint drops its connection while its answer is held: nothing reached the client, so it gets a 502
+    // naming the endpoint, and the gateway serves on.
+    const dropped = await failure(client.completions.create({ model: 'model/flaky', prompt: 'x', max_tokens: 1 }, { headers: { 'x-script': 'flaky' } }));
+    assert.equal(dropped.status, 502);
+    assert.equal(dropped.code, 'upstream_unavailable');
+    assert.match(dropped.message, new RegExp(`endpoint ${FLAKY_POD.replace(/\./g, '\\.')}:\\d+ \\(pod default/flaky-0\\) failed`));
+
     // An immediate response replaces the answer: its status, its text wrapped as an OpenAI error.
     const replaced = await failure(ask('replace-response'));
     assert.equal(replaced.status, 503);
@@ -453,6 +489,7 @@ spec:
   } finally {
     await gw.close();
     await receiver.close();
+    await new Promise<void>((resolve) => flaky.close(() => resolve()));
     epp.close();
     await h2cPod.close();
     await fleet.close();
