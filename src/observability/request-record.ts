@@ -88,10 +88,26 @@ export interface RequestRecord {
    * Only that observer reads or writes it.
    */
   metricsSeries?: unknown;
+  /** A pool served by an external endpoint picker: what it answered and when (src/proxy/external-pick-stage.ts). */
+  externalPick?: ExternalPickRecord;
   /** The tenant the request's API key names (`--api-keys`, src/tenancy); unset without keys. */
   tenant?: Tenant;
   /** What src/tenancy counted for the request, corrected from `usage` when it ends; only src/tenancy reads it. */
   tenantAdmission?: unknown;
+}
+
+/** An external endpoint picker's part in a request. */
+export interface ExternalPickRecord {
+  /** Its decision: endpoints (`picked`), its own response (`immediate`), or none in time (`unavailable`: the failureMode). */
+  outcome: 'picked' | 'immediate' | 'unavailable';
+  /** From asking it to its decision or failure. */
+  seconds: number;
+  /**
+   * Its answer to the endpoint's response headers: changes applied (`applied`, possibly none), its immediate
+   * response instead (`replaced`), none usable (`unanswered`: the answer went on unchanged), or not asked
+   * (`skipped`: --epp-response-header-mode skip or its mode_override). Unset when no endpoint answered.
+   */
+  response?: 'applied' | 'replaced' | 'unanswered' | 'skipped';
 }
 
 /** One try of one endpoint. */

@@ -22,6 +22,7 @@ import { forward, type ForwardContext, type ForwardRequest } from './forward.js'
 import type { RequestHost } from './request-host.js';
 import type { PickOutcome, PickSource } from './pick-outcome.js';
 import type { RoutePlan } from './plan-request.js';
+import type { RequestRecord } from '../observability/request-record.js';
 
 /**
  * Asks the pool's external picker, then forwards. Throws GatewayError for the client (503 under FailClose, 503
@@ -44,6 +45,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   };
   res.on('close', onClose);
   let answer: PickerAnswer;
+  const askedAt = performance.now();
   try {
     answer = await exchange.ask({ method: req.method, path: req.url, authority: plan.headers?.get('host'), headers: req.headers, body: req.body, subset });
   } catch (e) {
@@ -52,10 +54,12 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
       return;
     }
     if (!(e instanceof PickerUnavailable)) throw e;
+    if (record) record.externalPick = { outcome: 'unavailable', seconds: (performance.now() - askedAt) / 1000 };
     return pickerUnavailable(gw, ctx, plan, req, res, e);
   } finally {
     res.off('close', onClose);
   }
+  if (record) record.externalPick = { outcome: answer.kind === 'immediate' ? 'immediate' : 'picked', seconds: (performance.now() - askedAt) / 1000 };
   if (answer.kind === 'immediate') {
     const out = immediateAnswer(answer, `the endpoint picker of InferencePool ${view.key} (${ref.service})`, req.requestId);
     res.writeHead(out.status, out.headers);
@@ -66,12 +70,15 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {
     exchange.cancel();
+    // A pick outside the pool is no decision: the failureMode applies.
+    if (record) record.externalPick!.outcome = 'unavailable';
     const list = view.endpoints.map((ep) => ep.address).join(', ') || 'none';
     return pickerUnavailable(gw, ctx, plan, req, res, new PickerUnavailable(`chose ${answer.endpoints.join(',') || 'no endpoint'} (${answer.source}), none of which is a ready endpoint of the pool (${list})`));
   }
   applyRequestChanges(req, answer);
   const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, who, gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true, (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem));
+  const sendResponseHeaders = gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true;
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
   try {
     await forward(ctx, plan, req, res);
   } finally {
@@ -126,22 +133,14 @@ export class ExternalPicks implements PickSource {
   readonly #exchange: PickExchange;
   readonly #poolScheduler: PoolScheduler;
   readonly #plan: RoutePlan;
-  readonly #who: string;
-  readonly #sendResponseHeaders: boolean;
-  readonly #problem: (kind: 'unanswered' | 'skipped', problem: string) => void;
+  readonly #o: ExternalPicksOptions;
 
-  /**
-   * `who` names the picker in a replaced answer's message; `sendResponseHeaders` is false when the picker asked
-   * not to get them (mode_override); `problem` logs what could not be applied (throttled).
-   */
-  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan, who: string, sendResponseHeaders: boolean, problem: (kind: 'unanswered' | 'skipped', problem: string) => void) {
+  constructor(endpoints: readonly Endpoint[], exchange: PickExchange, poolScheduler: PoolScheduler, plan: RoutePlan, options: ExternalPicksOptions) {
     this.#endpoints = endpoints;
     this.#exchange = exchange;
     this.#poolScheduler = poolScheduler;
     this.#plan = plan;
-    this.#who = who;
-    this.#sendResponseHeaders = sendResponseHeaders;
-    this.#problem = problem;
+    this.#o = options;
   }
 
   /** The next endpoint of the picker's list not in `tried`; throws once the list is used up (forward then reports every attempt). */
@@ -161,22 +160,44 @@ export class ExternalPicks implements PickSource {
    * Undefined when the picker asked not to be sent the response headers: the answer goes on at once.
    */
   answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> | undefined {
-    if (!this.#sendResponseHeaders) return undefined;
+    const o = this.#o;
+    if (!o.sendResponseHeaders) {
+      if (o.record?.externalPick) o.record.externalPick.response = 'skipped';
+      return undefined;
+    }
     return this.#exchange.responseStarted(statusCode, rawHeaders, served.address).then((changes) => {
-      if (changes.kind === 'unchanged' && changes.why !== undefined) this.#problem('unanswered', `${changes.why}; the answer went to the client unchanged`);
+      const pick = o.record?.externalPick;
+      if (changes.kind === 'unchanged') {
+        // No reason: the request ended first, and nobody waits for the answer.
+        if (changes.why === undefined) return changes;
+        o.problem('unanswered', `${changes.why}; the answer went to the client unchanged`);
+        if (pick) pick.response = 'unanswered';
+      } else if (pick) pick.response = changes.kind === 'immediate' ? 'replaced' : 'applied';
       return changes;
     });
   }
 
   applyChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): number {
     const applied = applyResponseChanges(list, changes, status);
-    if (applied.skipped.length > 0) this.#problem('skipped', `asked to change response headers that are the gateway's or not valid HTTP (${applied.skipped.join(', ')}); those changes were skipped`);
+    if (applied.skipped.length > 0) this.#o.problem('skipped', `asked to change response headers that are the gateway's or not valid HTTP (${applied.skipped.join(', ')}); those changes were skipped`);
     return applied.status;
   }
 
   replacement(changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): ClientAnswer {
-    return immediateAnswer(changes, this.#who, requestId);
+    return immediateAnswer(changes, this.#o.who, requestId);
   }
+}
+
+/** How ExternalPicks reports and answers. */
+export interface ExternalPicksOptions {
+  /** Names the picker in a replaced answer's message. */
+  who: string;
+  /** False when the picker is not to get the response headers (--epp-response-header-mode skip, its mode_override). */
+  sendResponseHeaders: boolean;
+  /** The request's record, when observed: its `externalPick` gets the answer to the response headers. */
+  record: RequestRecord | undefined;
+  /** Logs what could not be applied (throttled per pool and kind). */
+  problem: (kind: 'unanswered' | 'skipped', problem: string) => void;
 }
 
 const NO_PROFILES = new Map();

@@ -315,6 +315,15 @@ test('a scripted EPP (plaintext): fallbacks tried in order and the served one re
     assert.equal(hang.status, 503);
     assert.match(hang.message, /did not decide within 300ms \(--epp-message-timeout\)/);
     assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('FailClose: refused with 503')), lines.join('\n'));
+
+    // As metrics: each decision by outcome (a pick outside the pool and no decision in time are both unavailable).
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const decisions = (pool: string, outcome: string): number => Number(new RegExp(`^infergate_external_picker_decisions_total\\{pool="default/${pool}",outcome="${outcome}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.deepEqual(
+      [decisions('closed', 'picked'), decisions('closed', 'immediate'), decisions('closed', 'unavailable'), decisions('open', 'unavailable')],
+      [1, 1, 2, 1],
+      metrics.split('\n').filter((l) => l.startsWith('infergate_external_picker_decisions')).join('\n'),
+    );
   } finally {
     await gw.close();
     epp.close();
@@ -486,6 +495,20 @@ spec:
     await Promise.all(epp.streams.map((x) => x.ended));
     // The gateway still serves after all of it.
     assert.equal((await ask('route')).response.status, 200);
+
+    // The picker's part in each request, as metrics (admin listener): decisions by outcome and how long they took,
+    // and its answers to the response headers. Pool default/closed, in the order above: route, stream, a client
+    // that left, skip-response, mute-response, replace-response, owned, route.
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const count = (name: string, labels: string): number => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const closed = 'pool="default/closed"';
+    assert.equal(count('infergate_external_picker_decisions_total', `${closed},outcome="picked"`), 8, metrics.split('\n').filter((l) => l.includes('external_picker')).join('\n'));
+    assert.equal(count('infergate_external_picker_decision_duration_seconds_count', closed), 8);
+    assert.equal(count('infergate_external_picker_response_answers_total', `${closed},outcome="applied"`), 4);
+    assert.equal(count('infergate_external_picker_response_answers_total', `${closed},outcome="skipped"`), 1);
+    assert.equal(count('infergate_external_picker_response_answers_total', `${closed},outcome="unanswered"`), 1);
+    assert.equal(count('infergate_external_picker_response_answers_total', `${closed},outcome="replaced"`), 1);
+    assert.equal(count('infergate_external_picker_response_answers_total', 'pool="default/h2",outcome="applied"'), 2);
   } finally {
     await gw.close();
     await receiver.close();

@@ -11,6 +11,7 @@ import { PrefixCacheScorer } from '../../epp/plugins/prefix-cache-scorer.js';
 import type { PoolSchedulers } from '../../epp/pool-schedulers.js';
 import type { OutlierStats } from '../../upstream/outlier-detector.js';
 import { AttemptMetrics } from './attempt-metrics.js';
+import { ExternalPickerMetrics } from './external-picker-metrics.js';
 import { BbrMetrics } from './bbr-metrics.js';
 import { BoundedLabel, MAX_FAIRNESS_LABEL_VALUES, MAX_MODEL_LABEL_VALUES } from './bounded-label.js';
 import { ConfigMetrics } from './config-metrics.js';
@@ -57,6 +58,7 @@ export class GatewayMetrics {
   readonly requests = new RequestFamilies();
   readonly bbr = new BbrMetrics();
   readonly attempts = new AttemptMetrics();
+  readonly externalPickers = new ExternalPickerMetrics();
   readonly scheduler = new SchedulerMetrics(this.models, new BoundedLabel(MAX_ENDPOINT_LABEL_VALUES));
   readonly prefix = new PrefixMetrics();
   readonly config = new ConfigMetrics();
@@ -74,13 +76,14 @@ export class GatewayMetrics {
    */
   constructor(options: { bbrInRecords?: boolean } = {}) {
     const series = new RequestSeriesCache(this.requests, this.models, this.fairness);
-    this.observer = new MetricsObserver({ families: this.requests, series, attempts: this.attempts, ...(options.bbrInRecords === false ? {} : { bbr: this.bbr }) });
+    this.observer = new MetricsObserver({ families: this.requests, series, attempts: this.attempts, externalPickers: this.externalPickers, ...(options.bbrInRecords === false ? {} : { bbr: this.bbr }) });
     for (const f of infoFamilies()) register(this.registry, f);
     this.requests.register(this.registry);
     this.scheduler.register(this.registry);
     this.prefix.register(this.registry);
     this.bbr.register(this.registry);
     this.attempts.register(this.registry);
+    this.externalPickers.register(this.registry);
     this.config.register(this.registry);
     this.kube.register(this.registry);
     this.flowControl.register(this.registry);

@@ -6,6 +6,7 @@
 import type { RequestObserver, RequestRecord } from '../request-record.js';
 import type { AttemptMetrics } from './attempt-metrics.js';
 import type { BbrMetrics } from './bbr-metrics.js';
+import type { ExternalPickerMetrics } from './external-picker-metrics.js';
 import { llmDErrorCode, type LlmDErrorCode } from './error-codes.js';
 import type { HistogramSeries } from './histogram-family.js';
 import type { RequestFamilies } from './request-families.js';
@@ -16,6 +17,8 @@ export interface MetricsObserverParts {
   families: RequestFamilies;
   series: RequestSeriesCache;
   attempts: AttemptMetrics;
+  /** Pools served by an external endpoint picker: its decisions and answers, from each record's `externalPick`. */
+  externalPickers?: ExternalPickerMetrics;
   /** Counts what body-based routing made of each record's body; unset where BBR counts itself (`extproc`'s BBR server). */
   bbr?: BbrMetrics;
 }
@@ -65,6 +68,8 @@ export class MetricsObserver implements RequestObserver {
     const s = (r.metricsSeries as RequestSeries | undefined) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
     const code = errorCodeOf(r);
     if (code !== undefined) s.error(code).inc();
+    // Before the scheduled check: a picker's own response or failure leaves the request unscheduled.
+    if (r.externalPick !== undefined && r.pool !== undefined) p.externalPickers?.record(r.pool, r.externalPick);
     const scheduled = r.scheduledAt !== undefined;
     if (!scheduled) return;
     s.running.dec();
