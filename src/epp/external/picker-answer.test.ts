@@ -132,7 +132,7 @@ test('httpStatus: numbers, enum names and numeric strings; unset or unknown is 5
   for (const [code, want] of cases) assert.equal(httpStatus(code), want, String(code));
 });
 
-test("mode_override: a picker that asks to skip the response headers is not sent them; a later override back to SEND wins", () => {
+test("mode_override: a picker that asks, in its answer to the request headers, to skip the response headers is not sent them; on another answer it is ignored, as Envoy ignores it", () => {
   const decide = (...answers: ProcessingResponse[]): PickerAnswer => {
     const c = new AnswerCollector(true);
     let a: PickerAnswer | undefined;
@@ -140,10 +140,13 @@ test("mode_override: a picker that asks to skip the response headers is not sent
     assert.ok(a);
     return a;
   };
-  const skip = (r: ProcessingResponse, mode: 'SKIP' | 'SEND'): ProcessingResponse => ({ ...r, mode_override: { response_header_mode: mode } });
-  const skipped = decide(skip(headersAnswer('10.0.0.2:8000'), 'SKIP'), plainBody);
+  const mode = (r: ProcessingResponse, m: 'SKIP' | 'SEND'): ProcessingResponse => ({ ...r, mode_override: { response_header_mode: m } });
+  const skipped = decide(mode(headersAnswer('10.0.0.2:8000'), 'SKIP'), plainBody);
   assert.equal(skipped.kind === 'route' && skipped.skipResponseHeaders, true);
-  const sent = decide(skip(headersAnswer('10.0.0.2:8000'), 'SKIP'), skip(plainBody, 'SEND'));
-  assert.equal(sent.kind === 'route' && sent.skipResponseHeaders, undefined);
-  assert.equal(decide(headersAnswer('10.0.0.2:8000'), plainBody).kind === 'route' && 'skipResponseHeaders' in decide(headersAnswer('10.0.0.2:8000'), plainBody), false, 'not set without an override');
+  const onBody = decide(headersAnswer('10.0.0.2:8000'), mode(plainBody, 'SKIP'));
+  assert.equal(onBody.kind === 'route' && onBody.skipResponseHeaders, undefined, 'not on a body answer');
+  const sentBack = decide(mode(headersAnswer('10.0.0.2:8000'), 'SKIP'), mode(plainBody, 'SEND'));
+  assert.equal(sentBack.kind === 'route' && sentBack.skipResponseHeaders, true, 'a body answer cannot undo it either');
+  const plain = decide(headersAnswer('10.0.0.2:8000'), plainBody);
+  assert.equal('skipResponseHeaders' in plain, false, 'not set without an override');
 });

@@ -56,7 +56,8 @@ export class AnswerCollector {
   add(r: ProcessingResponse): PickerAnswer | undefined {
     if (r.immediate_response) return immediate(r.immediate_response);
     if (r.dynamic_metadata) this.#readMetadata(r);
-    const mode = r.mode_override?.response_header_mode;
+    // Envoy reads mode_override on a headers answer only.
+    const mode = r.response === 'request_headers' ? r.mode_override?.response_header_mode : undefined;
     if (mode !== undefined) this.#skipResponseHeaders = mode === 'SKIP';
     switch (r.response) {
       case 'request_headers':
