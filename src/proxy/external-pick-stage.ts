@@ -60,13 +60,8 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
     res.off('close', onClose);
   }
   if (record) record.externalPick = { outcome: answer.kind === 'immediate' ? 'immediate' : 'picked', seconds: (performance.now() - askedAt) / 1000 };
-  if (answer.kind === 'immediate') {
-    const out = immediateAnswer(answer, `the endpoint picker of InferencePool ${view.key} (${ref.service})`, req.requestId);
-    res.writeHead(out.status, out.headers);
-    res.end(out.body);
-    if (record && out.errorCode !== undefined) record.errorCode = out.errorCode;
-    return;
-  }
+  const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
+  if (answer.kind === 'immediate') return sendPickerAnswer(res, immediateAnswer(answer, who, req.requestId), record);
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {
     exchange.cancel();
@@ -76,7 +71,6 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
     return pickerUnavailable(gw, ctx, plan, req, res, new PickerUnavailable(`chose ${answer.endpoints.join(',') || 'no endpoint'} (${answer.source}), none of which is a ready endpoint of the pool (${list})`));
   }
   applyRequestChanges(req, answer);
-  const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
   const sendResponseHeaders = gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true;
   plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
   try {
@@ -183,14 +177,21 @@ export class ExternalPicks implements PickSource {
     return applied.status;
   }
 
-  replacement(changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): ClientAnswer {
-    return immediateAnswer(changes, this.#o.who, requestId);
+  replace(res: ServerResponse, changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): void {
+    sendPickerAnswer(res, immediateAnswer(changes, this.#o.who, requestId), this.#o.record);
   }
+}
+
+/** The picker's own answer to the client (its decision, or in place of the endpoint's), with its error code recorded. */
+function sendPickerAnswer(res: ServerResponse, out: ClientAnswer, record: RequestRecord | undefined): void {
+  res.writeHead(out.status, out.headers);
+  res.end(out.body);
+  if (record && out.errorCode !== undefined) record.errorCode = out.errorCode;
 }
 
 /** How ExternalPicks reports and answers. */
 export interface ExternalPicksOptions {
-  /** Names the picker in a replaced answer's message. */
+  /** Names the picker in its replaced answer's message. */
   who: string;
   /** False when the picker is not to get the response headers (--epp-response-header-mode skip, its mode_override). */
   sendResponseHeaders: boolean;

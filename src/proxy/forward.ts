@@ -131,7 +131,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       let result: AttemptResult;
       try {
         // The answer's headers go to the client with the gateway's own; returns where its body goes.
-        const respond = (statusCode: number, raw: readonly Buffer[], changes: ResponseChanges | undefined): ResponseTarget => {
+        const respond = (statusCode: number, raw: readonly Buffer[], changes?: ResponseChanges): ResponseTarget => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           if (req.responseHeaders !== undefined) list.push(...req.responseHeaders);
@@ -159,25 +159,24 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         };
         // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
         // never buffered), and `res` ends when the upstream ends.
-        result = await sendAttempt(ctx.upstream, ep, plan.view!, { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel }, (statusCode, raw) => {
-          // A pool another endpoint picker serves: the answer waits for the picker's changes to it.
-          const asked = plan.external?.answered(statusCode, raw, ep);
-          if (asked === undefined) return respond(statusCode, raw, undefined);
+        const external = plan.external;
+        const request = { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel };
+        // A pool another endpoint picker serves: the answer waits for the picker's changes to it. Any other pool's
+        // answer goes straight to `respond` (no second closure per attempt).
+        result = await sendAttempt(ctx.upstream, ep, plan.view!, request, external === undefined ? respond : (statusCode, raw) => {
+          const asked = external.answered(statusCode, raw, ep);
+          if (asked === undefined) return respond(statusCode, raw);
           return asked.then((changes) => {
             // The client left, the deadline passed or the endpoint failed while the picker was asked: the attempt
             // is over, and the client has its answer (or nobody is left to get one).
             if (cancel.cancelled || res.headersSent) return discard();
             if (changes.kind !== 'immediate') return respond(statusCode, raw, changes);
             // Its immediate response replaces the answer, whose rest is not read.
-            const out = plan.external!.replacement(changes, req.requestId);
-            res.writeHead(out.status, out.headers);
-            res.end(out.body);
-            if (r) {
-              r.status = out.status;
-              if (out.errorCode !== undefined) r.errorCode = out.errorCode;
+            external.replace(res, changes, req.requestId);
+            if (attemptLog) {
               // The attempt itself was answered: traces show the endpoint's status, not the abort that follows.
-              attemptLog!.headersAt = performance.now();
-              attemptLog!.status = statusCode;
+              attemptLog.headersAt = performance.now();
+              attemptLog.status = statusCode;
             }
             cancel.cancel('replaced');
             return discard();

@@ -6,7 +6,7 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
-import type { ClientAnswer } from '../epp/external/immediate-answer.js';
+import type { ServerResponse } from 'node:http';
 import type { ResponseChanges } from '../epp/external/response-changes.js';
 
 export interface PickOutcome {
@@ -27,6 +27,6 @@ export interface PickSource {
   answered(statusCode: number, rawHeaders: readonly Buffer[], served: Endpoint): Promise<ResponseChanges> | undefined;
   /** Applies header changes to the client's headers (flat list); returns the status to answer with. */
   applyChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): number;
-  /** The picker's immediate response, as the client gets it instead of the endpoint's answer. */
-  replacement(changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): ClientAnswer;
+  /** Sends the picker's immediate response to the client instead of the endpoint's answer. */
+  replace(res: ServerResponse, changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): void;
 }
