@@ -4,7 +4,7 @@ import type { EngineConfig } from './engine-config.js';
 import type { EngineGauges, EngineObserver } from './engine-observer.js';
 import type { EngineRequest, Generation, GenerationListener } from './generation.js';
 import type { KvCacheListener } from './kv-cache.js';
-import type { Sequence } from './sequence.js';
+import type { Sequence, SequenceLimits } from './sequence.js';
 import { realClock } from './clock.js';
 import { hashFilledBlock } from './decode-blocks.js';
 import { KvCache } from './kv-cache.js';
@@ -48,7 +48,8 @@ export class Engine implements EngineGauges {
   readonly #kv: KvCache;
   readonly #kvEvents: KvStepListener | null;
   readonly #tokenizer: Tokenizer;
-  readonly #tokenize: (text: string) => number[];
+  /** What every sequence is held to; the configuration's, fixed for the engine's life. */
+  readonly #limits: SequenceLimits;
   readonly #loras: LoraSlots;
   readonly #waiting: WaitingQueue;
   readonly #running: Sequence[] = [];
@@ -72,7 +73,7 @@ export class Engine implements EngineGauges {
     this.#kv = new KvCache(config.kvCacheSize, config.blockSize, this.#kvEvents);
     const tokenizer = deps.tokenizer ?? new Tokenizer();
     this.#tokenizer = tokenizer;
-    this.#tokenize = (text) => tokenizer.encode(text);
+    this.#limits = { blockSize: config.blockSize, kvTokens: config.kvCacheSize * config.blockSize, enablePrefixCaching: config.enablePrefixCaching, tokenizer };
     this.#loras = new LoraSlots(config.maxLoras);
     this.#waiting = new WaitingQueue(config.maxWaitingQueueLength);
     this.#cost = new StepCost(config, deps.random ?? Math.random);
@@ -126,8 +127,7 @@ export class Engine implements EngineGauges {
   submit(req: EngineRequest, listener: GenerationListener): Generation {
     if (this.#closed) throw new Error('engine is closed');
     if (this.queueFull) throw new QueueFullError(this.#config.maxWaitingQueueLength);
-    const { blockSize, kvCacheSize, enablePrefixCaching } = this.#config;
-    const limits = { blockSize, kvTokens: kvCacheSize * blockSize, enablePrefixCaching, tokenize: this.#tokenize };
+    const limits = this.#limits;
     // It could never be admitted and would block the queue for good; the HTTP side caps max_model_len below this.
     if (req.promptTokens > limits.kvTokens) throw new RangeError(`a ${req.promptTokens}-token prompt exceeds the KV cache (${limits.kvTokens} tokens)`);
     const seq = newSequence(this.#submitted++, req, listener, this.#clock.now(), limits);

@@ -2,6 +2,7 @@
 import type { FinishReason, EngineRequest, GenerationListener } from './generation.js';
 import type { KvHolder } from './kv-cache.js';
 import { blockHashes } from './prefix-hash.js';
+import type { Tokenizer } from './tokenizer.js';
 
 /** Where a sequence is: the waiting queue, the running batch, or gone (finished, aborted, engine closed). */
 export type SequenceState = 'waiting' | 'running' | 'done';
@@ -43,7 +44,7 @@ export interface Sequence extends KvHolder {
 export interface SequenceLimits {
   readonly blockSize: number;
   /** Turns the prompt into the token ids its KV blocks hold (the simulator's tokenizer). */
-  readonly tokenize: (text: string) => number[];
+  readonly tokenizer: Pick<Tokenizer, 'encode'>;
   /** Tokens the whole KV cache holds: a sequence longer than that could never run. */
   readonly kvTokens: number;
   readonly enablePrefixCaching: boolean;
@@ -56,7 +57,7 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
   const fits = Math.max(0, Math.min(capped, limits.kvTokens - promptLen));
   const tokens = fits === req.output.length ? req.output : req.output.slice(0, fits);
   const finishReason: FinishReason = fits < capped || (req.maxTokens !== null && fits >= req.maxTokens) ? 'length' : 'stop';
-  const tokenIds = limits.enablePrefixCaching ? limits.tokenize(req.promptText) : [];
+  const tokenIds = limits.enablePrefixCaching ? limits.tokenizer.encode(req.promptText) : [];
   // promptTokens is the tokenizer's count for every HTTP request; a test may claim more tokens than its text has.
   const fullBlocks = Math.floor(Math.min(promptLen, tokenIds.length) / limits.blockSize);
   const lora = req.lora;
