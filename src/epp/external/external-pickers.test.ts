@@ -221,9 +221,8 @@ test("the answer to the response headers: its changes come back; no answer in ti
   assert.deepEqual(outside.changes, { kind: 'unchanged', why: 'answered response_body where the answer to the response headers was expected' });
 
   // The request ends (the client left) while the answer is awaited: nothing to report, and the stream is half-closed.
-  const t0 = performance.now();
+  // Settled by the end, not the 10 s message timeout: that would have resolved with its reason.
   const ended = await answered(() => undefined, 10_000, (exchange) => exchange.end());
   assert.deepEqual(ended.changes, { kind: 'unchanged' });
-  assert.ok(performance.now() - t0 < 5_000, 'settled at once, not after the message timeout');
   assert.equal(ended.ended, 'half-closed');
 });
