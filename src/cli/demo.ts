@@ -66,9 +66,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--ttft <ms>', 'extra simulated latency before the first token (on top of prefill)', intFlag(0), 20)
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
-    .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP/HTTP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)");
+    .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)")
+    .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)');
   // The admin listener as `serve` has it, so the demo's dashboard (GET /) and /metrics can be opened.
-  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; otlpEndpoint?: string }) => {
+  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; otlpEndpoint?: string; otlpProtocol?: string }) => {
       if (!LOG_LEVELS.includes(flags.logLevel)) {
         console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
         process.exit(2);

@@ -9,7 +9,7 @@ import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
-import { tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
+import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
 
 /** `-f` or `--kube` and its options. */
 export interface KubeFlags {
@@ -30,6 +30,7 @@ export interface SharedFlags extends KubeFlags {
   eppConfig?: string;
   logLevel: LogLevel;
   otlpEndpoint?: string;
+  otlpProtocol?: string;
   debugDecisions: number;
   debugShowRequestIds?: boolean;
   allowAdminPaths?: string[];
@@ -59,7 +60,8 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--allow-empty-config', 'apply at once a configuration change that empties the configuration, removes every InferencePool or HTTPRoute, too many endpoints or a deleted file\'s objects, and accept files left empty (default: hold it back for --config-settle-period)')
     .option('--config-settle-period <ms>', 'how long a configuration change that removes too much must stay in place before it applies; /readyz shows it meanwhile', intFlag(0), DEFAULT_SETTLE_PERIOD_MS)
     .option('--max-endpoint-loss-percent <n>', 'with -f: hold back a change that takes away more than this share of the routable endpoints (ready pod x targetPort of routed pools); 100 turns the rule off', intFlag(0, 100), DEFAULT_MAX_ENDPOINT_LOSS_PERCENT)
-    .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP/HTTP to this collector (a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
+    .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP to this collector (over HTTP a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL; over gRPC its URL, such as http://otel-collector:4317); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
+    .option('--otlp-protocol <protocol>', `how spans are exported: ${OTLP_PROTOCOLS.join(', ')} (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)`)
     .option('--kv-events-ingestion <where>', `where the precise prefix plugins' KV events are read, decoded and hashed: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_KV_EVENTS_INGESTION})`, kvEventsIngestionFlag)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
 }
@@ -74,10 +76,10 @@ function kvEventsIngestionFlag(v: string): KvEventsIngestion {
   return v as KvEventsIngestion;
 }
 
-/** Tracing from `--otlp-endpoint` and the OTEL_* variables (undefined: off), its warnings logged; exit 2 on a bad URL. */
-export function tracingOrExit(flags: Pick<SharedFlags, 'otlpEndpoint'>, log: Logger): TracingConfig | undefined {
+/** Tracing from `--otlp-endpoint`, `--otlp-protocol` and the OTEL_* variables (undefined: off), its warnings logged; exit 2 on a bad URL or protocol. */
+export function tracingOrExit(flags: Pick<SharedFlags, 'otlpEndpoint' | 'otlpProtocol'>, log: Logger): TracingConfig | undefined {
   try {
-    const s = tracingSettings(process.env, flags.otlpEndpoint);
+    const s = tracingSettings(process.env, flags.otlpEndpoint, flags.otlpProtocol);
     for (const w of s.warnings) log.warn(w);
     if (s.off !== undefined) log.info(`tracing off: ${s.off}`);
     return s.config;

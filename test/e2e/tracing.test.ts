@@ -1,6 +1,7 @@
 /**
  * OpenTelemetry tracing end to end: a gateway with tracing on, a pod that records the headers it was sent,
- * and a real OTLP/HTTP receiver decoding what the gateway exports. Loopback addresses: 127.0.73.x.
+ * and a real OTLP/HTTP receiver decoding what the gateway exports; then `infergate serve` as a process,
+ * exporting over OTLP/gRPC to a real gRPC receiver. Loopback addresses: 127.0.73.x.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -9,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { startCli } from '../helpers/cli-process.js';
+import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 
 const MODEL = 'tiny-model';
 const POD_IP = '127.0.73.2';
@@ -146,5 +148,29 @@ describe('tracing end to end', () => {
     assert.equal(root.name, 'chat no-such-model');
     assert.equal(root.attributes['http.response.status_code'], 404);
     assert.equal(root.attributes['error.type'], 'model_not_found');
+  });
+});
+
+describe('tracing over OTLP/gRPC, from the command line', () => {
+  it('serve --otlp-endpoint --otlp-protocol grpc exports the request span to a real OTLP/gRPC receiver, the rest flushed at SIGTERM', async () => {
+    const grpc = await startOtlpGrpcReceiver('127.0.73.4');
+    const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.73.5', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--otlp-endpoint', grpc.url, '--otlp-protocol', 'grpc'], /infergate listening on http:\/\//);
+    try {
+      assert.match(await cli.line(/tracing on/), /spans are exported over OTLP\/gRPC .*protocol=grpc/);
+      const url = /listening on (http:\/\/\S+)/.exec(await cli.line(/listening on/))![1]!;
+      const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-request-id': 'grpc-1' } });
+      // The batch waits up to 5 s (OTEL_BSP_SCHEDULE_DELAY's default); SIGTERM's shutdown exports what is left.
+      cli.kill('SIGTERM');
+      assert.equal((await cli.exited).code, 0);
+      const root = grpc.spans.find((s) => s.kind === 'SERVER' && s.attributes['infergate.request_id'] === 'grpc-1');
+      assert.ok(root, `the request span arrived over gRPC (${grpc.spans.length} spans)`);
+      assert.equal(root.name, `chat ${MODEL}`);
+      assert.equal(root.attributes['gen_ai.usage.output_tokens'], USAGE.completion_tokens);
+      assert.deepEqual(grpc.spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.name).sort(), [`chat ${MODEL}`, 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
+    } finally {
+      cli.kill('SIGKILL');
+      await grpc.close();
+    }
   });
 });

@@ -1,8 +1,10 @@
 /**
- * A real OTLP/HTTP trace receiver for tests: a node:http server on loopback that accepts POST /v1/traces,
- * decodes each request as a collector does (protobuf with the OTLP protos in test/fixtures/otlp-proto, or
- * JSON; gzip when sent so) and keeps the spans, flattened for assertions.
+ * Real OTLP trace receivers for tests, on loopback: over HTTP, a node:http server that accepts POST /v1/traces
+ * and decodes each request as a collector does (protobuf with the OTLP protos in test/fixtures/otlp-proto, or
+ * JSON; gzip when sent so); over gRPC, a grpc-js server of the same protos' TraceService. Both keep the spans,
+ * flattened for assertions.
  */
+import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -120,19 +122,19 @@ export function decodeTraces(body: ExportTraceServiceRequest): ReceivedSpan[] {
 
 const PROTOS = fileURLToPath(new URL('../../../test/fixtures/otlp-proto/', import.meta.url));
 
-let protobufDecoder: ((body: Buffer) => ExportTraceServiceRequest) | undefined;
+/** The collector's TraceService, read from its own protos with @grpc/proto-loader. */
+let traceService: ServiceDefinition | undefined;
 
-/** ExportTraceServiceRequest from protobuf bytes: the collector's own definition, read with @grpc/proto-loader. */
+function traceServiceDefinition(): ServiceDefinition {
+  // Longs as strings (nanosecond times), enums as numbers, bytes as Buffers (ids), as the JSON form reads.
+  traceService ??= loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { includeDirs: [PROTOS], longs: String, enums: Number, defaults: false, oneofs: false })['opentelemetry.proto.collector.trace.v1.TraceService'] as ServiceDefinition;
+  if (!traceService.Export) throw new Error('TraceService.Export not found in the OTLP protos');
+  return traceService;
+}
+
+/** ExportTraceServiceRequest from protobuf bytes. */
 export function decodeProtobufTraces(body: Buffer): ExportTraceServiceRequest {
-  if (!protobufDecoder) {
-    // Longs as strings (nanosecond times), enums as numbers, bytes as Buffers (ids), as the JSON form reads.
-    const defs = loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { includeDirs: [PROTOS], longs: String, enums: Number, defaults: false, oneofs: false });
-    const service = defs['opentelemetry.proto.collector.trace.v1.TraceService'] as unknown as Record<string, { requestDeserialize(b: Buffer): ExportTraceServiceRequest }>;
-    const exportMethod = service.Export;
-    if (!exportMethod) throw new Error('TraceService.Export not found in the OTLP protos');
-    protobufDecoder = (b) => exportMethod.requestDeserialize(b);
-  }
-  return protobufDecoder(body);
+  return traceServiceDefinition().Export!.requestDeserialize(body) as ExportTraceServiceRequest;
 }
 
 async function readAll(req: IncomingMessage): Promise<Buffer> {
@@ -183,5 +185,42 @@ export async function startOtlpReceiver(host: string): Promise<OtlpReceiver> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface OtlpGrpcReceiver {
+  /** `http://host:port`: the collector URL an OTLP/gRPC exporter takes (http: no TLS). */
+  url: string;
+  spans: ReceivedSpan[];
+  /** Export calls received, with the metadata keys each carried (OTEL_EXPORTER_OTLP_HEADERS arrive as these). */
+  calls: { metadata: Record<string, string> }[];
+  close(): Promise<void>;
+}
+
+/** An OTLP/gRPC receiver on `host` (a loopback address the test file owns), port 0, without TLS. */
+export async function startOtlpGrpcReceiver(host: string): Promise<OtlpGrpcReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const calls: OtlpGrpcReceiver['calls'] = [];
+  const server = new GrpcServer();
+  const implementation: UntypedServiceImplementation = {
+    Export: (call: { request: ExportTraceServiceRequest; metadata: { getMap(): Record<string, unknown> } }, callback: (err: Error | null, response?: object) => void) => {
+      calls.push({ metadata: Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)])) });
+      try {
+        spans.push(...decodeTraces(call.request));
+      } catch (e) {
+        callback(e as Error);
+        return;
+      }
+      // ExportTraceServiceResponse: no partial_success, everything accepted.
+      callback(null, {});
+    },
+  };
+  server.addService(traceServiceDefinition(), implementation);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:0`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return {
+    url: `http://${host}:${port}`,
+    spans,
+    calls,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }

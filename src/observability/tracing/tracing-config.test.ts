@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { tracingSettings } from './tracing-config.js';
 
 describe('tracingSettings', () => {
-  const cases: { name: string; env: Record<string, string>; flag?: string; url?: string; source?: string; protocol?: string; off?: string; warns?: RegExp }[] = [
+  const cases: { name: string; env: Record<string, string>; flag?: string; protocolFlag?: string; url?: string; source?: string; protocol?: string; off?: string; warns?: RegExp }[] = [
     { name: 'nothing set: off', env: {} },
     { name: 'blank variables: off', env: { OTEL_EXPORTER_OTLP_ENDPOINT: '  ' } },
     { name: 'base endpoint gets /v1/traces', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, url: 'http://collector:4318/v1/traces', source: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
@@ -17,11 +17,17 @@ describe('tracingSettings', () => {
     { name: 'another exporter is warned about', env: { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', warns: /zipkin is not supported/ },
     { name: 'protobuf by default', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/protobuf' },
     { name: 'JSON when asked', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/json' },
-    { name: 'grpc is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317/v1/traces', protocol: 'http/protobuf', warns: /port \(4318\)/ },
+    { name: 'grpc: the base endpoint is used as is, no path added', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317', protocol: 'grpc' },
+    { name: 'grpc for traces only', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'GRPC', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c:4317' }, url: 'https://c:4317', protocol: 'grpc' },
+    { name: 'grpc from the flags, no path added', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, flag: 'http://flag:4317', protocolFlag: 'grpc', url: 'http://flag:4317', source: '--otlp-endpoint', protocol: 'grpc' },
+    { name: 'the protocol flag wins over the variables', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, protocolFlag: 'http/json', url: 'http://c:4318/v1/traces', protocol: 'http/json' },
+    { name: 'grpc at the HTTP port is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318', protocol: 'grpc', warns: /port 4318, a collector's OTLP\/HTTP port, with the grpc protocol/ },
+    { name: 'HTTP at the gRPC port is warned about', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317/v1/traces', protocol: 'http/protobuf', warns: /port 4317, a collector's OTLP\/gRPC port.*OTEL_EXPORTER_OTLP_PROTOCOL=grpc/ },
+    { name: 'an unknown protocol variable is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/protobuf', warns: /thrift is not a protocol infergate knows \(http\/protobuf, http\/json, grpc\)/ },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const s = tracingSettings(c.env, c.flag);
+      const s = tracingSettings(c.env, c.flag, c.protocolFlag);
       assert.equal(s.config?.url, c.url);
       if (c.source) assert.equal(s.config?.source, c.source);
       if (c.protocol) assert.equal(s.config?.protocol, c.protocol);
@@ -34,5 +40,10 @@ describe('tracingSettings', () => {
   it('refuses what is not an http(s) URL, saying what to give', () => {
     assert.throws(() => tracingSettings({}, 'collector:4318'), /--otlp-endpoint: "collector:4318" is not an http\(s\) URL; give the collector's OTLP\/HTTP endpoint with its scheme/);
     assert.throws(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }), /OTEL_EXPORTER_OTLP_ENDPOINT: .* is not a URL; give the collector's OTLP\/HTTP endpoint/);
+    assert.throws(() => tracingSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'collector:4317'), /"collector:4317" is not an http\(s\) URL; give the collector's OTLP\/gRPC endpoint with its scheme, e\.g\. http:\/\/otel-collector:4317/);
+  });
+
+  it('refuses an unknown --otlp-protocol, naming the ones it knows', () => {
+    assert.throws(() => tracingSettings({}, 'http://c:4318', 'http'), /--otlp-protocol: "http" is not one of http\/protobuf, http\/json, grpc/);
   });
 });

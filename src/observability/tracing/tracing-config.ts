@@ -1,17 +1,26 @@
 /**
- * Whether tracing is on, and where spans go: `--otlp-endpoint` or the standard OpenTelemetry variables
- * (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SDK_DISABLED`,
- * `OTEL_TRACES_EXPORTER`). Off unless one of them names an endpoint.
+ * Whether tracing is on, where spans go and how: `--otlp-endpoint`, `--otlp-protocol` or the standard
+ * OpenTelemetry variables (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, `OTEL_SDK_DISABLED`, `OTEL_TRACES_EXPORTER`). Off unless one of them
+ * names an endpoint.
  */
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 
-/** OTLP/HTTP's two encodings; `http/protobuf` is the specification's default (and the cheaper to encode). */
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+/**
+ * OTLP's transports, as `OTEL_EXPORTER_OTLP_PROTOCOL` names them: HTTP with protobuf (the specification's default
+ * for this SDK, and the cheaper to encode) or JSON, or gRPC (a collector's port 4317).
+ */
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 
 export interface TracingConfig {
-  /** The OTLP/HTTP traces URL spans are POSTed to (`.../v1/traces`). */
+  /**
+   * Over HTTP, the traces URL spans are POSTed to (`.../v1/traces`); over gRPC, the collector's URL as given
+   * (`http://collector:4317`: `http` is a plain connection, `https` TLS).
+   */
   url: string;
-  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf` when unset. */
+  /** `--otlp-protocol`, else `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`; `http/protobuf` when unset. */
   protocol?: OtlpProtocol;
   /** What named it (`--otlp-endpoint` or the variable), for the startup log. */
   source: string;
@@ -34,11 +43,12 @@ export interface TracingSettings {
 const TRACES_PATH = 'v1/traces';
 
 /**
- * Reads the flag and the environment. `--otlp-endpoint` takes a base URL as `OTEL_EXPORTER_OTLP_ENDPOINT`
- * does (`http://collector:4318`, `/v1/traces` is appended) or the full traces URL; it wins over the
- * variables. Throws when the URL named is not an http(s) URL.
+ * Reads the flags and the environment. `--otlp-endpoint` takes a base URL as `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * does (`http://collector:4318`, `/v1/traces` appended over HTTP) or the full traces URL; it wins over the
+ * variables, and `--otlp-protocol` over theirs. Over gRPC the endpoint is used as given, with no path added, as
+ * the specification says. Throws when the URL named is not an http(s) URL, or the flag's protocol is unknown.
  */
-export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string): TracingSettings {
+export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string, otlpProtocol?: string): TracingSettings {
   const warnings: string[] = [];
   const get = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -50,14 +60,16 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string): 
   // The specification's kill switch: it wins over everything, the flag included.
   if (disabled) return { ...(named ? { off: 'OTEL_SDK_DISABLED=true' } : {}), warnings };
   if (exporter !== undefined && exporter !== 'otlp' && exporter !== 'none') {
-    warnings.push(`OTEL_TRACES_EXPORTER=${exporter} is not supported: infergate exports traces over OTLP/HTTP only (set it to otlp or none)`);
+    warnings.push(`OTEL_TRACES_EXPORTER=${exporter} is not supported: infergate exports traces over OTLP only (set it to otlp or none)`);
   }
+  const protocol = protocolOf(otlpProtocol, get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL'), warnings);
+  const grpc = protocol === 'grpc';
   let url: string;
   let source: string;
   let given: string;
   if (otlpEndpoint !== undefined) {
     given = otlpEndpoint;
-    url = otlpEndpoint.replace(/\/+$/, '').endsWith(`/${TRACES_PATH}`) ? otlpEndpoint : withTracesPath(otlpEndpoint);
+    url = grpc || otlpEndpoint.replace(/\/+$/, '').endsWith(`/${TRACES_PATH}`) ? otlpEndpoint : withTracesPath(otlpEndpoint);
     source = '--otlp-endpoint';
   } else if (exporter === 'none') {
     return { ...(named ? { off: 'OTEL_TRACES_EXPORTER=none' } : {}), warnings };
@@ -66,23 +78,29 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string): 
     source = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
   } else if (get('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined) {
     given = get('OTEL_EXPORTER_OTLP_ENDPOINT')!;
-    url = withTracesPath(given);
+    url = grpc ? given : withTracesPath(given);
     source = 'OTEL_EXPORTER_OTLP_ENDPOINT';
   } else {
     return { warnings };
   }
-  checkUrl(url, given, source);
-  const asked = (get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL'))?.toLowerCase();
-  let protocol: OtlpProtocol = 'http/protobuf';
-  if (asked === 'http/json') protocol = 'http/json';
-  else if (asked !== undefined && asked !== 'http/protobuf') {
-    warnings.push(
-      asked === 'grpc'
-        ? `OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: infergate sends OTLP over HTTP (protobuf) to ${url}; point the endpoint at the collector's OTLP/HTTP port (4318), not its gRPC port (4317)`
-        : `OTEL_EXPORTER_OTLP_PROTOCOL=${asked} is not a protocol infergate knows (http/protobuf, http/json): using http/protobuf`,
-    );
-  }
+  checkUrl(url, given, source, protocol);
+  if (grpc && new URL(url).port === '4318') warnings.push(`${source} names port 4318, a collector's OTLP/HTTP port, with the grpc protocol: a collector takes OTLP/gRPC on 4317`);
+  else if (!grpc && new URL(url).port === '4317') warnings.push(`${source} names port 4317, a collector's OTLP/gRPC port, with the ${protocol} protocol: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc (or --otlp-protocol grpc), or use its OTLP/HTTP port 4318`);
   return { config: { url, source, protocol }, warnings };
+}
+
+/** The flag's protocol (an unknown one throws), else the variable's (an unknown one is warned about), else http/protobuf. */
+function protocolOf(flag: string | undefined, variable: string | undefined, warnings: string[]): OtlpProtocol {
+  if (flag !== undefined) {
+    const p = flag.trim().toLowerCase();
+    if (!(OTLP_PROTOCOLS as readonly string[]).includes(p)) throw new Error(`--otlp-protocol: "${flag}" is not one of ${OTLP_PROTOCOLS.join(', ')}`);
+    return p as OtlpProtocol;
+  }
+  if (variable === undefined) return 'http/protobuf';
+  const p = variable.toLowerCase();
+  if ((OTLP_PROTOCOLS as readonly string[]).includes(p)) return p as OtlpProtocol;
+  warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL=${variable} is not a protocol infergate knows (${OTLP_PROTOCOLS.join(', ')}): using http/protobuf`);
+  return 'http/protobuf';
 }
 
 function withTracesPath(base: string): string {
@@ -90,14 +108,16 @@ function withTracesPath(base: string): string {
 }
 
 /** Checks the URL spans will go to; the message quotes what the user gave. */
-function checkUrl(url: string, given: string, source: string): void {
+function checkUrl(url: string, given: string, source: string, protocol: OtlpProtocol): void {
+  const [kind, port] = protocol === 'grpc' ? ['OTLP/gRPC', 4317] : ['OTLP/HTTP', 4318];
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`${source}: "${given}" is not a URL; give the collector's OTLP/HTTP endpoint, e.g. http://otel-collector:4318`);
+    throw new Error(`${source}: "${given}" is not a URL; give the collector's ${kind} endpoint, e.g. http://otel-collector:${port}`);
   }
+  // gRPC too: the scheme chooses TLS (https) or a plain connection (http), where a bare host:port would leave it to guess.
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(`${source}: "${given}" is not an http(s) URL; give the collector's OTLP/HTTP endpoint with its scheme, e.g. http://otel-collector:4318`);
+    throw new Error(`${source}: "${given}" is not an http(s) URL; give the collector's ${kind} endpoint with its scheme, e.g. http://otel-collector:${port}`);
   }
 }

@@ -2,13 +2,87 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startOtlpReceiver, type OtlpReceiver } from '../../../test/helpers/otlp-receiver.js';
+import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpGrpcReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test/helpers/otlp-receiver.js';
 import { createLogger } from '../logger.js';
 import { newRequestRecord } from '../request-record.js';
 import { Tracing } from './tracing.js';
 
 // This file's loopback addresses: 127.0.72.x.
 const HOST = '127.0.72.2';
+
+/** Ends one traced request (BBR, routing, scheduling, one attempt) with known times and usage; returns the attempt's headers. */
+function endOneRequest(tracing: Tracing): Record<string, string> {
+  const r = newRequestRecord('req-otlp', 'POST', '/v1/chat/completions', '127.0.72.9');
+  Object.assign(r, { model: 'm', pool: 'default/p', bbrDoneAt: r.startedAt + 1, routedAt: r.startedAt + 2, scheduledAt: r.startedAt + 3 });
+  const attempt = { endpoint: '127.0.72.5:8000', startedAt: r.startedAt + 3 };
+  r.attemptLog.push(attempt);
+  r.attempts = 1;
+  r.endpoint = attempt.endpoint;
+  const headers = tracing.observer.attemptStarting(r, attempt);
+  Object.assign(attempt, { status: 200, headersAt: r.startedAt + 4, endedAt: r.startedAt + 10 });
+  Object.assign(r, { status: 200, endedAt: r.startedAt + 10, usage: { promptTokens: 7, completionTokens: 3 } });
+  tracing.observer.ended(r);
+  return headers;
+}
+
+/** What endOneRequest's spans must look like once received, whatever carried them. */
+function assertRequestSpans(received: ReceivedSpan[], headers: Record<string, string>): void {
+  const spans = received.filter((s) => s.attributes['infergate.request_id'] === 'req-otlp' || s.parentSpanId !== '');
+  const root = spans.find((s) => s.kind === 'SERVER');
+  assert.ok(root, 'the request span arrived');
+  assert.equal(root.name, 'chat m');
+  assert.equal(root.attributes['gen_ai.operation.name'], 'chat');
+  assert.equal(root.attributes['gen_ai.usage.input_tokens'], 7);
+  assert.equal(root.attributes['gen_ai.usage.output_tokens'], 3);
+  assert.equal(root.attributes['server.address'], '127.0.72.5');
+  assert.equal(root.resource['service.name'], 'infergate');
+  assert.equal(root.scope, 'infergate');
+  assert.ok(root.endNs - root.startNs >= 9_000_000n && root.endNs - root.startNs <= 11_000_000n, 'explicit times survive the export');
+  const children = spans.filter((s) => s.parentSpanId === root.spanId);
+  assert.deepEqual(children.map((s) => s.name).sort(), ['chat m', 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
+  const client = children.find((s) => s.kind === 'CLIENT')!;
+  assert.equal(headers.traceparent, `00-${root.traceId}-${client.spanId}-01`);
+  assert.deepEqual(client.events.map((e) => e.name), ['response_headers']);
+}
+
+describe('Tracing over OTLP/gRPC', () => {
+  let receiver: OtlpGrpcReceiver;
+  before(async () => {
+    receiver = await startOtlpGrpcReceiver('127.0.72.6');
+  });
+  after(async () => {
+    await receiver.close();
+  });
+
+  it('exports a request span to a real OTLP/gRPC receiver (TraceService.Export), flushed on shutdown, with OTEL_EXPORTER_OTLP_HEADERS as metadata', async () => {
+    const was = process.env.OTEL_EXPORTER_OTLP_HEADERS;
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-tenant=team-a';
+    let tracing: Tracing;
+    try {
+      tracing = new Tracing({ url: receiver.url, source: 'test', protocol: 'grpc' }, createLogger('silent'));
+    } finally {
+      if (was === undefined) delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      else process.env.OTEL_EXPORTER_OTLP_HEADERS = was;
+    }
+    const headers = endOneRequest(tracing);
+    assert.equal(receiver.spans.length, 0, 'batched: nothing sent before the flush');
+    await tracing.shutdown();
+    assert.ok(receiver.calls.length > 0, 'Export was called');
+    assert.equal(receiver.calls[0]!.metadata['x-tenant'], 'team-a');
+    assertRequestSpans(receiver.spans, headers);
+  });
+
+  it('says in the log when nothing answers at the gRPC endpoint', async () => {
+    const lines: string[] = [];
+    // A port nothing listens on: the export fails (UNAVAILABLE) and the log says where it went.
+    const tracing = new Tracing({ url: 'http://127.0.72.7:9', source: 'test', protocol: 'grpc' }, createLogger('warn', (l) => lines.push(l)));
+    const r = newRequestRecord('req-nowhere', 'POST', '/v1/completions', undefined);
+    Object.assign(r, { status: 200, endedAt: r.startedAt + 1 });
+    tracing.observer.ended(r);
+    await tracing.shutdown(3000);
+    assert.ok(lines.some((l) => /WARN .*trace export to the OTLP endpoint failed.*url=http:\/\/127\.0\.72\.7:9 /.test(l)), lines.join('\n'));
+  });
+});
 
 describe('Tracing over OTLP/HTTP', () => {
   let receiver: OtlpReceiver;
@@ -27,36 +101,11 @@ describe('Tracing over OTLP/HTTP', () => {
       receiver.spans.length = 0;
       receiver.contentTypes.length = 0;
       const tracing = new Tracing({ url: `${receiver.url}/v1/traces`, source: 'test', protocol }, createLogger('silent'));
-      const r = newRequestRecord('req-otlp', 'POST', '/v1/chat/completions', '127.0.72.9');
-      Object.assign(r, { model: 'm', pool: 'default/p', bbrDoneAt: r.startedAt + 1, routedAt: r.startedAt + 2, scheduledAt: r.startedAt + 3 });
-      const attempt = { endpoint: '127.0.72.5:8000', startedAt: r.startedAt + 3 };
-      r.attemptLog.push(attempt);
-      r.attempts = 1;
-      r.endpoint = attempt.endpoint;
-      const headers = tracing.observer.attemptStarting(r, attempt);
-      Object.assign(attempt, { status: 200, headersAt: r.startedAt + 4, endedAt: r.startedAt + 10 });
-      Object.assign(r, { status: 200, endedAt: r.startedAt + 10, usage: { promptTokens: 7, completionTokens: 3 } });
-      tracing.observer.ended(r);
+      const headers = endOneRequest(tracing);
       assert.equal(receiver.spans.length, 0, 'batched: nothing sent before the flush');
       await tracing.shutdown();
-
       assert.ok(receiver.contentTypes.length > 0 && receiver.contentTypes.every((t) => t.startsWith(contentType)), `sent as ${contentType}: ${receiver.contentTypes.join(', ')}`);
-      const spans = receiver.spans.filter((s) => s.attributes['infergate.request_id'] === 'req-otlp' || s.parentSpanId !== '');
-      const root = spans.find((s) => s.kind === 'SERVER');
-      assert.ok(root, 'the request span arrived');
-      assert.equal(root.name, 'chat m');
-      assert.equal(root.attributes['gen_ai.operation.name'], 'chat');
-      assert.equal(root.attributes['gen_ai.usage.input_tokens'], 7);
-      assert.equal(root.attributes['gen_ai.usage.output_tokens'], 3);
-      assert.equal(root.attributes['server.address'], '127.0.72.5');
-      assert.equal(root.resource['service.name'], 'infergate');
-      assert.equal(root.scope, 'infergate');
-      assert.ok(root.endNs - root.startNs >= 9_000_000n && root.endNs - root.startNs <= 11_000_000n, 'explicit times survive the export');
-      const children = spans.filter((s) => s.parentSpanId === root.spanId);
-      assert.deepEqual(children.map((s) => s.name).sort(), ['chat m', 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
-      const client = children.find((s) => s.kind === 'CLIENT')!;
-      assert.equal(headers.traceparent, `00-${root.traceId}-${client.spanId}-01`);
-      assert.deepEqual(client.events.map((e) => e.name), ['response_headers']);
+      assertRequestSpans(receiver.spans, headers);
     });
   }
 

@@ -1,16 +1,17 @@
 /**
  * The tracing pipeline of one gateway process: a tracer provider of its own (nothing global), spans batched
- * and exported over OTLP/HTTP, and the request observer that makes them. Built only when tracing is on.
+ * and exported over OTLP (HTTP or gRPC), and the request observer that makes them. Built only when tracing is on.
  */
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../logger.js';
 import { buildInfo } from '../metrics/info-metrics.js';
 import { ReportingExporter } from './reporting-exporter.js';
-import type { TracingConfig } from './tracing-config.js';
+import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
 import { TracingObserver } from './tracing-observer.js';
 
 /**
@@ -34,15 +35,14 @@ export class Tracing {
     this.#log = log;
     const resource = tracingResource();
     this.serviceName = String(resource.attributes[ATTR_SERVICE_NAME]);
-    // The exporter reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION and the TLS files itself.
     const protocol = config.protocol ?? 'http/protobuf';
-    const otlp = protocol === 'http/json' ? new OtlpJsonExporter({ url: config.url }) : new OtlpProtobufExporter({ url: config.url });
+    const otlp = otlpExporter(protocol, config.url);
     const exporter = new ReportingExporter(otlp, config.url, log);
     // The batch processor reads OTEL_BSP_*; the provider reads OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on).
     const processor = new BatchSpanProcessor(exporter, config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {});
     this.#provider = new BasicTracerProvider({ resource, spanProcessors: [processor], ...(config.sampler ? { sampler: config.sampler } : {}) });
     this.observer = new TracingObserver(this.#provider.getTracer('infergate', version()));
-    log.info('tracing on: spans are exported over OTLP/HTTP', {
+    log.info(`tracing on: spans are exported over ${protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}`, {
       url: config.url,
       protocol,
       from: config.source,
@@ -77,6 +77,21 @@ export class Tracing {
     const outcome = await Promise.race([done, late]);
     clearTimeout(timer);
     if (outcome === 'late') this.#log.warn(`trace export did not finish within ${timeoutMs} ms of shutdown; the spans not yet exported are dropped`, { url: this.config.url });
+  }
+}
+
+/**
+ * The exporter for `protocol`. Each reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION and the TLS files
+ * itself; over gRPC an `http://` URL is a plain connection and `https://` TLS (OTEL_EXPORTER_OTLP_INSECURE aside).
+ */
+function otlpExporter(protocol: OtlpProtocol, url: string): OtlpJsonExporter | OtlpProtobufExporter | OtlpGrpcExporter {
+  switch (protocol) {
+    case 'http/json':
+      return new OtlpJsonExporter({ url });
+    case 'grpc':
+      return new OtlpGrpcExporter({ url });
+    case 'http/protobuf':
+      return new OtlpProtobufExporter({ url });
   }
 }
 
