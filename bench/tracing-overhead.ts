@@ -1,13 +1,14 @@
 /**
- * What OpenTelemetry tracing costs per request: two `infergate serve` processes in front of the same fast
- * fixed-answer upstream, one with tracing off (the default) and one exporting every request (sampler
- * always on) to a local OTLP/HTTP sink, loaded alternately round by round so the machine's noise hits both
- * alike. Prints throughput at N connections and latency at one connection for each.
+ * What OpenTelemetry tracing costs per request: `infergate serve` processes in front of the same fast
+ * fixed-answer upstream, one with tracing off (the default) and one per OTLP protocol exporting every request
+ * (sampler always on) to a local sink (OTLP/HTTP, or a gRPC TraceService), loaded alternately round by round so
+ * the machine's noise hits all alike. Prints throughput at N connections and latency at one connection for each.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/tracing-overhead.js [--concurrency 50] [--seconds 5] [--rounds 3] [--stream] [--ratio 1]
+ *   npx tsc -p tsconfig.json && node dist/bench/tracing-overhead.js [--concurrency 50] [--seconds 5] [--rounds 3] [--stream] [--ratio 1] [--protocols http/protobuf,grpc]
  *
  * `--ratio R` below 1 samples that share of requests (OTEL_TRACES_SAMPLER=parentbased_traceidratio).
  */
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { benchArgs } from './lib/bench-args.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { closedLoop, type LoadResult } from './scenarios/lib/closed-loop.js';
+import { OTLP_PROTOCOLS, type OtlpProtocol } from '../src/observability/tracing/tracing-config.js';
 import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
 
 const { values } = benchArgs({
@@ -24,6 +26,7 @@ const { values } = benchArgs({
     rounds: { type: 'string', default: '3' },
     stream: { type: 'boolean', default: false },
     ratio: { type: 'string', default: '1' },
+    protocols: { type: 'string', default: 'http/protobuf' },
   },
 });
 const CONCURRENCY = Number(values.concurrency);
@@ -32,19 +35,34 @@ const ROUNDS = Number(values.rounds);
 const RATIO = Number(values.ratio);
 const SAMPLER: NodeJS.ProcessEnv = RATIO >= 1 ? { OTEL_TRACES_SAMPLER: 'always_on' } : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(RATIO) };
 const ON = RATIO >= 1 ? 'tracing on (every request)' : `tracing on (${RATIO * 100}% sampled)`;
+const PROTOCOLS = values.protocols.split(',').filter(Boolean);
+for (const p of PROTOCOLS) {
+  if (!OTLP_PROTOCOLS.includes(p as OtlpProtocol)) {
+    console.error(`--protocols: "${p}" is not one of ${OTLP_PROTOCOLS.join(', ')}`);
+    process.exit(2);
+  }
+}
 const HOST = '127.0.73.20';
 const UPSTREAM = { host: '127.0.73.21', port: 18620 };
 const SINK_PORT = 18621;
-const GATEWAYS = { off: 18622, on: 18623 };
+const GRPC_SINK_PORT = 18624;
+/** Tracing off on the first port, then one gateway per protocol on the next ones. */
+const GATEWAY_PORT = 18625;
 const MODEL = 'bench/model';
 
 /**
- * The upstream and the OTLP sink, in a process of their own: a fixed completion (SSE when asked) with its
- * usage, `/v1/models` for discovery, an empty `/metrics`; POST /v1/traces answered `{}` after reading it.
+ * The upstream and the OTLP sinks, in a process of their own: a fixed completion (SSE when asked) with its
+ * usage, `/v1/models` for discovery, an empty `/metrics`; POST /v1/traces answered `{}` after reading it, and a
+ * gRPC TraceService/Export that takes the request's bytes and answers an empty response, decoding neither.
  */
 const SERVERS = `
 const http = require('node:http');
-const [host, port, sinkPort, model] = process.argv.slice(1);
+const [host, port, sinkPort, model, grpcPath, grpcSinkPort] = process.argv.slice(1);
+const grpc = require(grpcPath);
+const bytes = { requestDeserialize: (b) => b, requestSerialize: (b) => b, responseSerialize: () => Buffer.alloc(0), responseDeserialize: (b) => b };
+const sink = new grpc.Server();
+sink.addService({ Export: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', requestStream: false, responseStream: false, ...bytes } }, { Export: (call, cb) => cb(null, {}) });
+sink.bindAsync(host + ':' + grpcSinkPort, grpc.ServerCredentials.createInsecure(), (e) => { if (e) throw e; });
 const usage = { prompt_tokens: 8, completion_tokens: 1, total_tokens: 9 };
 const whole = JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [{ index: 0, text: 'hi', finish_reason: 'length' }], usage });
 const chunk = 'data: ' + JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [{ index: 0, text: 'hi', finish_reason: 'length' }] }) + '\\n\\ndata: ' + JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model, choices: [], usage }) + '\\n\\ndata: [DONE]\\n\\n';
@@ -86,14 +104,16 @@ interface Target {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-tracing-bench-'));
   await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', UPSTREAM.host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, UPSTREAM.port), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
-  start(process.execPath, ['-e', SERVERS, UPSTREAM.host, String(UPSTREAM.port), String(SINK_PORT), MODEL]);
+  start(process.execPath, ['-e', SERVERS, UPSTREAM.host, String(UPSTREAM.port), String(SINK_PORT), MODEL, createRequire(import.meta.url).resolve('@grpc/grpc-js'), String(GRPC_SINK_PORT)]);
   try {
     await waitForUrl(`http://${UPSTREAM.host}:${UPSTREAM.port}/health`);
     const serve = (port: number, extra: string[]): Target['pid'] => startNode(CLI, ['serve', '-f', dir, '--host', HOST, '--port', String(port), '--admin-port', '0', '--log-level', 'warn', ...extra], SAMPLER).pid;
-    const targets: Target[] = [
-      { name: 'tracing off', origin: `http://${HOST}:${GATEWAYS.off}`, pid: serve(GATEWAYS.off, []) },
-      { name: ON, origin: `http://${HOST}:${GATEWAYS.on}`, pid: serve(GATEWAYS.on, ['--otlp-endpoint', `http://${UPSTREAM.host}:${SINK_PORT}`]) },
-    ];
+    const targets: Target[] = [{ name: 'tracing off', origin: `http://${HOST}:${GATEWAY_PORT}`, pid: serve(GATEWAY_PORT, []) }];
+    for (const [i, protocol] of PROTOCOLS.entries()) {
+      const port = GATEWAY_PORT + 1 + i;
+      const sink = protocol === 'grpc' ? `http://${UPSTREAM.host}:${GRPC_SINK_PORT}` : `http://${UPSTREAM.host}:${SINK_PORT}`;
+      targets.push({ name: PROTOCOLS.length === 1 && protocol === 'http/protobuf' ? ON : `${ON}, ${protocol}`, origin: `http://${HOST}:${port}`, pid: serve(port, ['--otlp-endpoint', sink, '--otlp-protocol', protocol]) });
+    }
     for (const t of targets) await waitForUrl(`${t.origin}/readyz`);
     const body = JSON.stringify({ model: MODEL, prompt: 'Say hello to the tracing benchmark.', max_tokens: 1, stream: values.stream, ...(values.stream ? { stream_options: { include_usage: true } } : {}) });
     const run = (t: Target, seconds: number, concurrency: number): Promise<LoadResult> => closedLoop({ origin: t.origin, target: t.name, seconds, concurrency, path: '/v1/completions', body });
