@@ -151,6 +151,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         await gateway.close();
         await options.tenancy?.close();
         await admin?.close();
+        metrics.close();
         // Last: the spans of the requests close() let finish are exported.
         await accessLog?.close();
         await tracing?.shutdown();
@@ -179,6 +180,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         await options.tenancy?.close();
         // Last: Prometheus scrapes the drain until the end.
         await admin?.close();
+        metrics.close();
         await accessLog?.close();
         await tracing?.shutdown();
         return report;
@@ -188,6 +190,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     await stopSource().catch(() => undefined);
     await gateway.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
+    metrics.close();
     await accessLog?.close();
     await tracing?.shutdown();
     throw e;

@@ -194,6 +194,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     await kube?.close();
     await Promise.all(servers.map((s) => shutdownGrpc(s, graceMs)));
     await admin.close();
+    gatewayMetrics.close();
     await gateway.close(0);
     await tracing?.shutdown();
   };

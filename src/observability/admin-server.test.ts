@@ -6,16 +6,18 @@ import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 
 async function withAdmin(decisions: DecisionLog | undefined, body: (url: string, admin: AdminServer) => Promise<void>): Promise<void> {
-  const admin = new AdminServer({ host: '127.0.0.1', port: 0, metrics: new GatewayMetrics(), ...(decisions ? { decisions } : {}), log: createLogger('silent') });
+  const metrics = new GatewayMetrics();
+  const admin = new AdminServer({ host: '127.0.0.1', port: 0, metrics, ...(decisions ? { decisions } : {}), log: createLogger('silent') });
   await admin.listen();
   try {
     await body(admin.url, admin);
   } finally {
     await admin.close();
+    metrics.close();
   }
 }
 
-test('GET /metrics: the registry text with its content type; no default process metrics', () =>
+test("GET /metrics: the registry text with its content type; the process's own series under the standard names, none of prom-client's per-handle gauges", () =>
   withAdmin(undefined, async (url) => {
     const res = await fetch(`${url}/metrics`);
     assert.equal(res.status, 200);
@@ -23,7 +25,9 @@ test('GET /metrics: the registry text with its content type; no default process 
     const text = await res.text();
     assert.match(text, /^# TYPE llm_d_epp_request_total counter$/m);
     assert.match(text, /^llm_d_epp_info\{commit="[^"]*",build_ref="[^"]*"\} 1$/m);
-    assert.doesNotMatch(text, /process_cpu|nodejs_/);
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+    assert.match(text, /^process_resident_memory_bytes \d/m);
+    assert.doesNotMatch(text, /nodejs_active_/);
   }));
 
 test('GET /debug/scheduling: 404 debug_disabled when off; the decision log, hashed ids and ?request_id= when on', async () => {

@@ -1,7 +1,8 @@
 /**
- * Every family a gateway exports, on one prom-client Registry of its own (no default metrics, no globals),
- * and the hooks its parts call: the request observer, the schedulers' timer, configuration reloads,
- * Kubernetes watches. One per `serve` or `extproc` process (tests run several side by side).
+ * Every family a gateway exports, on one prom-client Registry of its own (no globals; the process's own health
+ * under the standard `process_*` and `nodejs_*` names, process-metrics.ts), and the hooks its parts call: the
+ * request observer, the schedulers' timer, configuration reloads, Kubernetes watches. One per `serve` or
+ * `extproc` process (tests run several side by side); close() stops its samplers.
  */
 import { Registry } from 'prom-client';
 import type { ConfigSnapshot } from '../../config/snapshot.js';
@@ -27,6 +28,7 @@ import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { PoolCollector } from './pool-collector.js';
 import { PrefixMetrics } from './prefix-metrics.js';
+import { ProcessMetrics } from './process-metrics.js';
 import { RequestFamilies } from './request-families.js';
 import { RequestSeriesCache } from './request-series.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
@@ -65,6 +67,7 @@ export class GatewayMetrics {
   readonly kube = new KubeCollector();
   /** `llm_d_epp_flow_control_*`: fairness ids and model names share the request families' caps. */
   readonly flowControl = new FlowControlMetrics(this.fairness, this.models);
+  readonly process = new ProcessMetrics();
   /** The RequestObserver the data plane reports each request to. */
   readonly observer: MetricsObserver;
   #attached = false;
@@ -87,6 +90,12 @@ export class GatewayMetrics {
     this.config.register(this.registry);
     this.kube.register(this.registry);
     this.flowControl.register(this.registry);
+    this.add(this.process.families());
+  }
+
+  /** Stops what samples between scrapes (the event-loop delay, the collector's pauses). */
+  close(): void {
+    this.process.close();
   }
 
   /**
