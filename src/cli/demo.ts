@@ -1,14 +1,14 @@
 /** `infergate demo` (what `npm start` runs): the report's fleet on simulators, the gateway in front. */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { fleetFromConfig } from './demo-fleet.js';
 import { intFlag } from './parse-flags.js';
 import { onShutdown } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
-import { tracingOrExit } from './shared-options.js';
+import { loggerOrExit, tracingOrExit } from './shared-options.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 
 const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
@@ -26,6 +26,8 @@ interface DemoOptions {
   ttftMs?: number;
   itlMs?: number;
   logLevel?: LogLevel;
+  /** The gateway's log, as `serve --log-format`: text unless json. */
+  log?: Logger;
   tracing?: TracingConfig;
   /** The admin listener (the dashboard at GET /, /metrics). */
   admin?: { adminPort: number; adminHost?: string };
@@ -41,7 +43,7 @@ async function startDemo(opts: DemoOptions): Promise<Demo> {
   const simulators: RunningSimulator[] = [];
   try {
     for (const m of fleet) simulators.push(await startSimulator(m));
-    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: createLogger(opts.logLevel ?? 'info'), ...(opts.tracing ? { tracing: opts.tracing } : {}), ...opts.admin });
+    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: opts.log ?? createLogger(opts.logLevel ?? 'info'), ...(opts.tracing ? { tracing: opts.tracing } : {}), ...opts.admin });
     return {
       gateway,
       simulators,
@@ -66,18 +68,16 @@ export function registerDemoCommand(program: Command): void {
     .option('--ttft <ms>', 'extra simulated latency before the first token (on top of prefill)', intFlag(0), 20)
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--log-format <format>', 'the gateway\'s log, as `serve`: text or json', 'text')
     .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)")
     .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)');
   // The admin listener as `serve` has it, so the demo's dashboard (GET /) and /metrics can be opened.
-  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; otlpEndpoint?: string; otlpProtocol?: string }) => {
-      if (!LOG_LEVELS.includes(flags.logLevel)) {
-        console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
-        process.exit(2);
-      }
-      const tracing = tracingOrExit(flags, createLogger(flags.logLevel));
+  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; logFormat: string; otlpEndpoint?: string; otlpProtocol?: string }) => {
+      const log = loggerOrExit(flags);
+      const tracing = tracingOrExit(flags, log);
       let demo: Demo;
       try {
-        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags) });
+        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags) });
       } catch (e) {
         console.error(`error: could not start the demo: ${(e as Error).message}`);
         process.exit(1);

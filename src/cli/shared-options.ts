@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_KV_EVENTS_INGESTION, KV_EVENTS_INGESTION_MODES, type KvEventsIngestion } from '../kvevents/kv-events-hub.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import { DEFAULT_METRICS_SCRAPING, METRICS_SCRAPING_MODES, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
@@ -29,6 +29,7 @@ export interface SharedFlags extends KubeFlags {
   metricsScraping?: MetricsScraping;
   eppConfig?: string;
   logLevel: LogLevel;
+  logFormat: string;
   otlpEndpoint?: string;
   otlpProtocol?: string;
   debugDecisions: number;
@@ -63,7 +64,8 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP to this collector (over HTTP a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL; over gRPC its URL, such as http://otel-collector:4317); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
     .option('--otlp-protocol <protocol>', `how spans are exported: ${OTLP_PROTOCOLS.join(', ')} (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)`)
     .option('--kv-events-ingestion <where>', `where the precise prefix plugins' KV events are read, decoded and hashed: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_KV_EVENTS_INGESTION})`, kvEventsIngestionFlag)
-    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info');
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--log-format <format>', 'the log on stderr: text (a line of key=value fields) or json (one JSON object a line: time, level, msg and the fields)', 'text');
 }
 
 function metricsScrapingFlag(v: string): MetricsScraping {
@@ -134,12 +136,16 @@ function kebab(s: string): string {
 }
 
 /** The logger for `--log-level`, or exit 2 naming the allowed levels. */
-export function loggerOrExit(flags: SharedFlags): Logger {
+export function loggerOrExit(flags: Pick<SharedFlags, 'logLevel' | 'logFormat'>): Logger {
   if (!LOG_LEVELS.includes(flags.logLevel)) {
     console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
     process.exit(2);
   }
-  return createLogger(flags.logLevel);
+  if (!(LOG_FORMATS as readonly string[]).includes(flags.logFormat)) {
+    console.error(`error: --log-format must be one of ${LOG_FORMATS.join(', ')}, got "${flags.logFormat}"`);
+    process.exit(2);
+  }
+  return createLogger(flags.logLevel, undefined, flags.logFormat as LogFormat);
 }
 
 export async function readEppConfig(flags: SharedFlags): Promise<ConfigText | undefined> {
