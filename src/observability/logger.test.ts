@@ -6,7 +6,7 @@ describe('createLogger', () => {
   it('text: time, level and message, then key=value fields (JSON where a value needs it)', () => {
     const lines: string[] = [];
     createLogger('info', (l) => lines.push(l)).warn('pod left', { pod: 'gemma-0', reason: 'not ready', n: 3, skipped: undefined });
-    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z WARN  pod left pod=gemma-0 reason="not ready" n=3$/);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z WARN {2}pod left pod=gemma-0 reason="not ready" n=3$/);
   });
 
   it('json: one object a line, the fields beside time, level and msg, with their JSON types', () => {
