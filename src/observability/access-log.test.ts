@@ -16,7 +16,7 @@ function record(id: string): ReturnType<typeof newRequestRecord> {
 
 test('accessLogLine: every field, times from the request start, nothing else', () => {
   const line = accessLogLine(record('req-1'));
-  assert.deepEqual(Object.keys(line), ['time', 'request_id', 'client', 'method', 'path', 'model', 'base_model', 'target_model', 'pool', 'endpoint', 'attempts', 'status', 'error_code', 'stream', 'ttft_ms', 'duration_ms', 'input_tokens', 'output_tokens', 'client_gone']);
+  assert.deepEqual(Object.keys(line), ['time', 'request_id', 'trace_id', 'client', 'method', 'path', 'model', 'base_model', 'target_model', 'pool', 'endpoint', 'attempts', 'status', 'error_code', 'stream', 'ttft_ms', 'duration_ms', 'input_tokens', 'output_tokens', 'client_gone']);
   assert.equal(line.ttft_ms, 12.3);
   assert.equal(line.duration_ms, 50);
   assert.equal(line.input_tokens, 10);
@@ -42,6 +42,24 @@ test('the written line is exactly JSON.stringify of accessLogLine, odd strings a
     assert.equal(line, JSON.stringify(accessLogLine(r)));
     assert.doesNotThrow(() => JSON.parse(line));
   }
+});
+
+test("trace_id: tracing's trace when it set one, else a valid client traceparent's, else null", () => {
+  const traced = record('t1');
+  traced.traceId = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+  traced.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  assert.equal(accessLogLine(traced).trace_id, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'the span the gateway made names the trace');
+  const untraced = record('t2');
+  untraced.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  assert.equal(accessLogLine(untraced).trace_id, '0af7651916cd43dd8448eb211c80319c', "tracing off: the client's trace");
+  for (const bad of ['00-00000000000000000000000000000000-b7ad6b7169203331-01', '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01', 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01', 'not a traceparent']) {
+    const r = record('t3');
+    r.traceparent = bad;
+    assert.equal(accessLogLine(r).trace_id, null, bad);
+    assert.equal(formatAccessLogLine(r), JSON.stringify(accessLogLine(r)));
+  }
+  assert.equal(accessLogLine(record('t4')).trace_id, null);
+  assert.equal(formatAccessLogLine(untraced), JSON.stringify(accessLogLine(untraced)));
 });
 
 test('--access-log values', () => {

@@ -14,6 +14,11 @@ const FLUSH_BYTES = 64 * 1024;
 export interface AccessLogLine {
   time: string;
   request_id: string;
+  /**
+   * The request's trace: its span's when tracing is on (the client's trace, or a new one), else the trace of the
+   * client's valid `traceparent`; null when neither.
+   */
+  trace_id: string | null;
   client: string | null;
   method: string;
   path: string;
@@ -40,6 +45,7 @@ export function accessLogLine(r: RequestRecord): AccessLogLine {
   return {
     time: new Date(r.startTime).toISOString(),
     request_id: r.requestId,
+    trace_id: traceIdOf(r) ?? null,
     client: r.clientAddress ?? null,
     method: r.method,
     path: r.path,
@@ -69,12 +75,25 @@ export function formatAccessLogLine(r: RequestRecord): string {
   const str = (v: string | undefined): string => (v === undefined ? 'null' : JSON.stringify(v));
   const u = r.usage;
   return (
-    `{"time":"${isoTime(r.startTime)}","request_id":${JSON.stringify(r.requestId)},"client":${str(r.clientAddress)},"method":${JSON.stringify(r.method)},` +
+    `{"time":"${isoTime(r.startTime)}","request_id":${JSON.stringify(r.requestId)},"trace_id":${str(traceIdOf(r))},"client":${str(r.clientAddress)},"method":${JSON.stringify(r.method)},` +
     `"path":${JSON.stringify(r.path)},"model":${str(r.model)},"base_model":${str(r.baseModel)},"target_model":${str(r.targetModel)},` +
     `"pool":${str(r.pool)},"endpoint":${str(r.endpoint)},"attempts":${r.attempts},"status":${r.status ?? 'null'},"error_code":${str(r.errorCode)},` +
     `"stream":${r.stream},"ttft_ms":${ms(r.firstTokenAt)},"duration_ms":${r.endedAt === undefined ? '0' : ms(r.endedAt)},` +
     `"input_tokens":${u?.promptTokens ?? 'null'},"output_tokens":${u?.completionTokens ?? 'null'},"client_gone":${r.clientGone === true}}`
   );
+}
+
+/** A W3C `traceparent`: version, trace id, parent id, flags (lower-case hex; version ff is invalid). */
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(?:-|$)/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+/** The trace tracing set on the record, else the valid trace id of the client's `traceparent` (all zeros is not one). */
+export function traceIdOf(r: RequestRecord): string | undefined {
+  if (r.traceId !== undefined) return r.traceId;
+  if (r.traceparent === undefined) return undefined;
+  const m = TRACEPARENT.exec(r.traceparent);
+  return m && m[1] !== ZERO_TRACE && m[2] !== ZERO_SPAN ? m[1] : undefined;
 }
 
 /** The last millisecond formatted, and its text: requests that start in the same millisecond share it. */

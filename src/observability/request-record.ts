@@ -77,6 +77,8 @@ export interface RequestRecord {
   traceparent?: string;
   /** The W3C `tracestate` the client sent, if any (vendor data carried along with `traceparent`). */
   tracestate?: string;
+  /** The trace of the request's span, set by tracing when it starts that span (the client's trace, or a new one). */
+  traceId?: string;
   /**
    * The first pick's scheduling traces, one per profile that ran (filters, each scorer's raw scores, totals,
    * the pick): filled only when an observer asked for a traced pick (`RequestObserver.tracesScheduling`).

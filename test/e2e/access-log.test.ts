@@ -16,7 +16,7 @@ test('--access-log FILE: a line per request, streamed and not, refused too; neve
   const gw = await startTestGateway(cfg.dir, { accessLog: { file } });
   try {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-secret-key-123', maxRetries: 0 });
-    await client.chat.completions.create({ model: 'sql-lora', messages: [{ role: 'user', content: 'SECRET PROMPT' }], max_tokens: 3 }, { headers: { 'x-request-id': 'plain' } });
+    await client.chat.completions.create({ model: 'sql-lora', messages: [{ role: 'user', content: 'SECRET PROMPT' }], max_tokens: 3 }, { headers: { 'x-request-id': 'plain', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
     const stream = await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'SECRET PROMPT' }], max_tokens: 4, stream: true, stream_options: { include_usage: true } }, { headers: { 'x-request-id': 'streamed' } });
     for await (const _ of stream) void _;
     await assert.rejects(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-request-id': 'refused' } }));
@@ -29,6 +29,8 @@ test('--access-log FILE: a line per request, streamed and not, refused too; neve
     assert.ok(!text.includes('SECRET PROMPT') && !text.includes('sk-secret-key-123'), text);
     const lines = new Map(text.trim().split('\n').map((l) => JSON.parse(l) as AccessLogLine).map((l) => [l.request_id, l]));
     const plain = lines.get('plain')!;
+    assert.equal(plain.trace_id, '0af7651916cd43dd8448eb211c80319c', "tracing off: the client's trace");
+    assert.equal(lines.get('streamed')!.trace_id, null, 'no traceparent, no tracing: no trace');
     assert.equal(plain.model, 'sql-lora');
     assert.equal(plain.base_model, BASE);
     assert.equal(plain.pool, 'default/gemma');

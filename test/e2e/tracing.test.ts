@@ -4,8 +4,10 @@
  * exporting over OTLP/gRPC to a real gRPC receiver. Loopback addresses: 127.0.73.x.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
@@ -68,7 +70,7 @@ before(async () => {
   const port = (pod.address() as AddressInfo).port;
   cfg = await tempConfig({ 'all.yaml': [podYaml('tiny-0', POD_IP, { app: 'tiny' }), poolYaml('tiny', { app: 'tiny' }, port), baseModelRouteYaml('tiny', MODEL, [['tiny', 1]])].join('---\n') });
   // A long batch delay: the test flushes, so what it reads is what a shutdown would export.
-  gw = await startTestGateway(cfg.dir, { tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 } });
+  gw = await startTestGateway(cfg.dir, { tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 }, accessLog: { file: join(cfg.dir, 'access.jsonl') } });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
@@ -140,6 +142,16 @@ describe('tracing end to end', () => {
     assert.equal(root.attributes['gen_ai.usage.output_tokens'], USAGE.completion_tokens);
     assert.equal(typeof root.attributes['gen_ai.response.time_to_first_chunk'], 'number');
     assert.equal(children.find((s) => s.kind === 'CLIENT')?.spanId, sent[2]);
+    // The access log names the trace the gateway started (its lines are written every 50 ms).
+    let line: { trace_id: string | null } | undefined;
+    assert.ok(
+      await waitFor(async () => {
+        const text = await readFile(join(cfg.dir, 'access.jsonl'), 'utf8').catch(() => '');
+        line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { trace_id: string | null }).find((l) => l.trace_id === root.traceId);
+        return line !== undefined;
+      }, 5000),
+      'the access log line carries the trace id of the request span',
+    );
   });
 
   it('traces a refused request with its error code', async () => {

@@ -82,6 +82,8 @@ export class TracingObserver implements RequestObserver {
     const root = this.#tracer.startSpan(spanNameOf(r.method, r.path, r.model), { kind: SpanKind.SERVER, startTime: r.startTime }, parent);
     const live: LiveRequest = { root, ctx: trace.setSpan(parent, root), attempts: [] };
     this.#live.set(r, live);
+    // For the access log: a line names the trace to look up, sampled or not.
+    r.traceId = root.spanContext().traceId;
     return live;
   }
 
