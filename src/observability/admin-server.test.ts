@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdminServer } from './admin-server.js';
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { AdminServer, acceptsGzip } from './admin-server.js';
 import { DecisionLog } from './decision-log.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -63,3 +65,45 @@ test('routes added later answer (a dashboard at /); unknown paths 404 listing th
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');
   }));
+
+/** GET `url` with `headers` over node:http (fetch would decompress unasked): status, headers and the raw body. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+test('GET /metrics is gzipped when the scraper takes gzip (Prometheus does), the same text once decompressed', () =>
+  withAdmin(undefined, async (url) => {
+    const plain = await rawGet(`${url}/metrics`, {});
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(Number(plain.headers['content-length']), plain.body.length);
+    const gz = await rawGet(`${url}/metrics`, { 'accept-encoding': 'gzip' });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gz.headers.vary, 'accept-encoding');
+    assert.equal(gz.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const text = gunzipSync(gz.body).toString('utf8');
+    assert.ok(gz.body.length < text.length / 3, `compressed: ${gz.body.length} bytes for ${text.length}`);
+    // Two renders differ only in what moved between them (CPU, memory, times): compare the series present.
+    const names = (t: string): string[] => t.split('\n').filter((l) => l.startsWith('# TYPE')).sort();
+    assert.deepEqual(names(text), names(plain.body.toString('utf8')));
+    assert.match(text, /^llm_d_epp_info\{commit="[^"]*",build_ref="[^"]*"\} 1$/m);
+  }));
+
+test('acceptsGzip reads Accept-Encoding as RFC 9110 does', () => {
+  assert.equal(acceptsGzip(undefined), false);
+  assert.equal(acceptsGzip('gzip'), true);
+  assert.equal(acceptsGzip('deflate, GZIP;q=0.5'), true);
+  assert.equal(acceptsGzip('gzip;q=0'), false);
+  assert.equal(acceptsGzip('gzip;q=0, *'), false, 'a named coding wins over *');
+  assert.equal(acceptsGzip('br, *;q=0.1'), true);
+  assert.equal(acceptsGzip('identity'), false);
+  assert.equal(acceptsGzip('*;q=0'), false);
+});
