@@ -220,8 +220,8 @@ test('a real Prometheus scrapes the admin port: every series, exact counts, a ra
     const names = new Set((await api.query('group by (__name__) ({__name__=~"llm_d_epp_.+|inference_.+|bbr_.+|infergate_.+"})', t1)).map((s) => s.metric.__name__!));
     assert.deepEqual(EXPECTED_SERIES.filter((n) => !names.has(n)), [], 'series missing in Prometheus');
     // The process's own, as every client library names them; the loop delay is sampled from the first scrape on.
-    const processNames = new Set((await api.query('group by (__name__) ({__name__=~"process_.+|nodejs_.+"})', t1)).map((s) => s.metric.__name__!));
-    const PROCESS_SERIES = ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_version_info'];
+    const processNames = new Set((await api.query('group by (__name__) ({__name__=~"process_.+|nodejs_.+|infergate_event_loop_.+"})', t1)).map((s) => s.metric.__name__!));
+    const PROCESS_SERIES = ['process_cpu_seconds_total', 'infergate_event_loop_busy_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_version_info'];
     assert.deepEqual(PROCESS_SERIES.filter((n) => !processNames.has(n)), [], 'process series missing in Prometheus');
     const cpu = await api.query('rate(process_cpu_seconds_total[30s])', t1);
     assert.ok(cpu.length === 1 && Number(cpu[0]!.value[1]) > 0, `Prometheus computes the gateway's CPU rate: ${JSON.stringify(cpu)}`);

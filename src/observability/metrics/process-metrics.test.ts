@@ -44,6 +44,11 @@ describe('ProcessMetrics', () => {
       assert.equal(sample(text, 'process_max_fds'), maxOpenFiles(readFileSync('/proc/self/limits', 'utf8')));
       const [major, minor, patch] = process.versions.node.split('.');
       assert.equal(sample(text, 'nodejs_version_info', `{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"}`), 1);
+      const busy = sample(text, 'infergate_event_loop_busy_seconds_total')!;
+      assert.ok(busy > 0 && busy <= process.uptime(), `the loop's busy time, at most the process's age: ${busy}`);
+      block(50);
+      const after = sample(await registryOf(p).metrics(), 'infergate_event_loop_busy_seconds_total')!;
+      assert.ok(after - busy >= 0.045, `a 50 ms block counts as busy: ${after - busy} s`);
       assert.match(text, /# TYPE process_cpu_seconds_total counter/);
       assert.match(text, /# TYPE nodejs_gc_duration_seconds histogram/);
       assert.doesNotMatch(text, /nodejs_active_/, 'none of the per-handle gauges');

@@ -1,7 +1,8 @@
 /**
  * The process's own health, under the names every Prometheus client library exports (client_golang's process
  * collector, which GIE's and llm-d's Go EPPs serve; prom-client's defaults for Node): CPU, memory, file
- * descriptors and start time, and Node's event-loop delay, heap and garbage collection.
+ * descriptors and start time, and Node's event-loop delay, heap and garbage collection; and one of infergate's
+ * own, the request thread's busy time, whose rate is its utilization.
  *
  * Nothing is recorded on the request path. CPU, memory and descriptors are read at scrape time; the event-loop
  * delay histogram and the collector's pauses are sampled as they happen, from the first scrape on (a gateway
@@ -56,6 +57,9 @@ export class ProcessMetrics {
       collected('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', 'counter', cpu((u) => u.user)),
       collected('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', 'counter', cpu((u) => u.system)),
       collected('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', 'counter', cpu((u) => u.user + u.system)),
+      // Not a standard name: the request thread is what saturates first (docs/benchmarks.md), and its busy time is
+      // the signal for that; rate() of it is the event loop's utilization, 1 when the thread has no idle time left.
+      collected('infergate_event_loop_busy_seconds_total', "Time the request thread's event loop spent running (not waiting for I/O), in seconds; its rate is the thread's utilization, 1 when saturated.", 'counter', (emit) => emit(performance.eventLoopUtilization().active / 1000)),
       collected('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', 'gauge', (emit) => emit(this.#startSeconds)),
       collected('process_resident_memory_bytes', 'Resident memory size in bytes.', 'gauge', (emit) => emit(process.memoryUsage.rss())),
       collected('process_open_fds', 'Number of open file descriptors.', 'gauge', (emit) => {
