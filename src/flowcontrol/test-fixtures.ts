@@ -35,7 +35,16 @@ export class Clock {
   readonly now = (): number => this.t;
 }
 
-/** Resolves after pending immediates and a short timer (the controller's poll), bounded. */
-export function settle(ms = 15): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Resolves after the immediates already queued (a release's dispatch cycle), then a short timer (the
+ * controller's poll), then the immediates that queued. The immediate goes first: a timer alone could fire before
+ * an immediate queued ahead of it when the process is descheduled past its delay (timers run before immediates
+ * in each turn), which made a loaded CI machine see no dispatch yet.
+ */
+export async function settle(ms = 15): Promise<void> {
+  await nextImmediate();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await nextImmediate();
 }
