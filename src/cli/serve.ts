@@ -16,8 +16,9 @@ import { addUpstreamOptions, upstreamOptionsOf } from './upstream-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { addExternalPickerOptions, externalPickerOptionsOrExit, type ExternalPickerFlags } from './external-picker-options.js';
 import { addTenancyOptions, tenancyOrExit, type TenancyFlags } from './tenancy-options.js';
+import { addTlsOptions, servingCertificateOrExit, type TlsFlags } from './tls-options.js';
 
-interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags, TlsFlags {
   poolStatus: boolean;
   host: string;
   port: number;
@@ -43,6 +44,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
     .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off')
     .option('--max-response-ids <n>', 'Responses API ids remembered with the endpoint that created them, so GET/DELETE /v1/responses/{id} and previous_response_id reach that pod (least recently used forgotten first); 0 turns it off', intFlag(0, 10_000_000), DEFAULT_MAX_RESPONSE_IDS);
+  addTlsOptions(cmd);
   addAdminOptions(cmd);
   addJsonLimitOptions(cmd);
   addConnectionOptions(cmd);
@@ -59,6 +61,7 @@ export function registerServeCommand(program: Command): void {
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       const externalPickers = await externalPickerOptionsOrExit(flags);
       const tenancy = await tenancyOrExit(flags, 'kube' in source ? source.kube : undefined, log);
+      const tls = servingCertificateOrExit(flags, log);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
@@ -79,6 +82,7 @@ export function registerServeCommand(program: Command): void {
           ...upstreamOptionsOf(flags as unknown as Record<string, unknown>),
           ...externalPickers,
           ...(tenancy ? { tenancy } : {}),
+          ...(tls ? { tls } : {}),
           ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           configEdits: configEditsOf(flags),
           ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),

@@ -142,7 +142,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       guard,
       ...(kube ? { kube } : {}),
       address,
-      url: `http://${host}:${address.port}`,
+      url: `${gateway.scheme}://${host}:${address.port}`,
       metrics,
       ...(admin ? { admin, adminUrl: admin.url } : {}),
       ...(tracing ? { tracing } : {}),

@@ -45,7 +45,8 @@ export class HttpDrain {
   constructor(server: Server, options: { idleLingerMs?: number } = {}) {
     this.#server = server;
     this.#lingerMs = options.idleLingerMs ?? DEFAULT_IDLE_LINGER_MS;
-    server.on('connection', (socket: Socket) => {
+    // Over TLS a request's socket is the TLS socket: connections are tracked as such, once their handshake is done.
+    server.on('setSecureContext' in server ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.#connections.set(socket, { active: 0, idleSince: performance.now() });
       socket.once('close', () => {
         this.#connections.delete(socket);

@@ -1,11 +1,13 @@
 /** The gateway's HTTP server with limits on its client connections: request timeouts, keep-alive, connection caps. */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { answerClientError } from './client-errors.js';
 import { sendError } from './send-error.js';
+import type { CertificatePem } from './serving-certificate.js';
 
 /**
  * How long a request may take to arrive (headers, then the whole request), how long an idle keep-alive
@@ -65,26 +67,28 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
   maxConnectionsPerClient: 0,
 };
 
-/** Creates the server for `handler` with `limits` in force (see {@link ConnectionLimits}). */
-export function createLimitedServer(limits: ConnectionLimits, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Server {
+/**
+ * Creates the server for `handler` with `limits` in force (see {@link ConnectionLimits}): HTTPS with `tls`, else
+ * HTTP. An HTTPS server is an http.Server in every way the gateway uses (requests, timeouts, closing connections).
+ */
+export function createLimitedServer(limits: ConnectionLimits, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger, tls?: CertificatePem): Server {
   const body = limits.requestBodyTimeoutMs;
   // Node requires it: the headers are part of the request, so they can never take longer than all of it.
   const headers = body > 0 && limits.requestHeadersTimeoutMs > body ? body : limits.requestHeadersTimeoutMs;
   const refused = new WeakMap<Socket, GatewayError>();
-  const server = createServer(
-    {
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      headersTimeout: headers,
-      requestTimeout: body,
-      // Node checks both request timeouts on this interval (30 s by default, so they would fire up to 30 s late).
-      connectionsCheckingInterval: checkingInterval(headers, body),
-    },
-    (req, res) => {
-      const refusal = refused.get(req.socket);
-      if (refusal) return sendError(res, refusal, { connection: 'close', 'retry-after': '1' });
-      handler(req, res);
-    },
-  );
+  const options = {
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: headers,
+    requestTimeout: body,
+    // Node checks both request timeouts on this interval (30 s by default, so they would fire up to 30 s late).
+    connectionsCheckingInterval: checkingInterval(headers, body),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const refusal = refused.get(req.socket);
+    if (refusal) return sendError(res, refusal, { connection: 'close', 'retry-after': '1' });
+    handler(req, res);
+  };
+  const server = tls ? (createTlsServer({ ...options, cert: tls.cert, key: tls.key }, onRequest) as unknown as Server) : createServer(options, onRequest);
   server.maxConnections = limits.maxConnections + ANSWERED_OVER_LIMIT;
   const timeouts = { requestHeadersTimeoutMs: headers, requestBodyTimeoutMs: body };
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts));
@@ -93,7 +97,8 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
   const byClient = new Map<string, number>();
   let refusedSinceWarn = 0;
   let lastWarn = 0;
-  server.on('connection', (socket: Socket) => {
+  // Over TLS a request's socket is the TLS socket, so connections are counted once their handshake is done.
+  server.on(connectionEvent(server), (socket: Socket) => {
     const client = socket.remoteAddress ?? '';
     open++;
     const fromClient = (byClient.get(client) ?? 0) + 1;
@@ -124,6 +129,11 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
     }
   });
   return server;
+}
+
+/** The event a connection that carries requests is seen with: 'secureConnection' for HTTPS, else 'connection'. */
+export function connectionEvent(server: Server): 'connection' | 'secureConnection' {
+  return 'setSecureContext' in server ? 'secureConnection' : 'connection';
 }
 
 function tooManyConnections(why: string): GatewayError {

@@ -13,6 +13,8 @@ import { createHandler } from './handler.js';
 import type { ForwardContext } from './forward.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
 import { DEFAULT_CONNECTION_LIMITS, createLimitedServer, type ConnectionLimits } from './connection-limits.js';
+import type { ServingCertificate } from './serving-certificate.js';
+import type { Server as TlsServer } from 'node:tls';
 import { BodyBudget } from './body-budget.js';
 import { WorkSlice } from './work-slice.js';
 
@@ -80,6 +82,8 @@ export interface GatewayOptions {
   jsonLimits?: Partial<JsonLimits>;
   /** Client connection limits (request timeouts, keep-alive, connection caps); unset fields keep their defaults. */
   connections?: Partial<ConnectionLimits>;
+  /** `--cert-file`/`--key-file`: HTTPS on the traffic port with this certificate, reloaded when its files change. */
+  tls?: ServingCertificate;
   /** Memory all request bodies held at once may take, raw and parsed (--max-body-memory); default DEFAULT_BODY_MEMORY_BYTES. */
   maxBodyMemoryBytes?: number;
   /** Responses API ids remembered with the endpoint that created them (--max-response-ids; 0 = off); default DEFAULT_MAX_RESPONSE_IDS. */
@@ -180,7 +184,9 @@ export class Gateway {
     this.bodyBudget = new BodyBudget(options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES);
     this.connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
     // Timeouts on receiving the request (never on the streamed response) and connection caps (issue #10).
-    this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log);
+    this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log, options.tls?.pem);
+    // A renewed certificate is given to new connections; those open keep the one they started with.
+    options.tls?.watch((pem) => (this.server as unknown as TlsServer).setSecureContext(pem));
     this.drain = new HttpDrain(this.server);
   }
 
@@ -284,7 +290,13 @@ export class Gateway {
   }
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes upstream connections. */
+  /** `https` when the traffic port serves TLS, else `http`. */
+  get scheme(): 'http' | 'https' {
+    return this.options.tls ? 'https' : 'http';
+  }
+
   async close(graceMs = 5000): Promise<void> {
+    this.options.tls?.close();
     this.discovery.stop();
     this.metrics.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

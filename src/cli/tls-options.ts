@@ -1,0 +1,30 @@
+/** `serve --cert-file --key-file`: HTTPS on the traffic port (the admin port stays plain HTTP, for probes and Prometheus). */
+import type { Command } from 'commander';
+import type { Logger } from '../observability/logger.js';
+import { ServingCertificate } from '../proxy/serving-certificate.js';
+
+export interface TlsFlags {
+  certFile?: string;
+  keyFile?: string;
+}
+
+export function addTlsOptions(cmd: Command): Command {
+  return cmd
+    .option('--cert-file <file>', 'PEM certificate (its chain after it) to serve HTTPS on the traffic port with --key-file; both files are read again when they change, so a renewal needs no restart (default: plain HTTP)')
+    .option('--key-file <file>', 'PEM private key of --cert-file');
+}
+
+/** The certificate the flags name, or undefined for plain HTTP; a usage error (exit 2) when only one is given or the pair does not load. */
+export function servingCertificateOrExit(flags: TlsFlags, log: Logger): ServingCertificate | undefined {
+  if (flags.certFile === undefined && flags.keyFile === undefined) return undefined;
+  if (flags.certFile === undefined || flags.keyFile === undefined) {
+    console.error('error: --cert-file and --key-file go together: give both for HTTPS, or neither for plain HTTP');
+    process.exit(2);
+  }
+  try {
+    return new ServingCertificate({ certFile: flags.certFile, keyFile: flags.keyFile }, log);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
