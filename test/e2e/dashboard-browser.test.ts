@@ -133,6 +133,10 @@ test("the dashboard renders the demo's pools and endpoints, shows a request sent
     assert.ok(await waitForCount(page, 'total-requests', before + 8), 'the streams and the refused request are counted');
     assert.match(await text(page, 'errors-minute'), /^[1-9]/, 'the unknown model counts as an error');
     assert.notEqual(await text(page, 'ttft-p50'), '–', 'TTFT is charted');
+    // The process: the request thread's busy share, CPU and memory, as the page polls them.
+    assert.match(await text(page, 'thread-busy'), /^\d{1,3}%$/);
+    assert.match(await text(page, 'cpu-cores'), /^\d+\.\d\d cores$/);
+    assert.ok(Number((await text(page, 'rss')).replace(' MiB', '')) > 20, 'the resident memory in MiB');
     const shot = process.env.DASHBOARD_SCREENSHOT;
     if (shot) {
       await mkdir(dirname(shot), { recursive: true });

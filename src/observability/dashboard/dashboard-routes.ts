@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { AdminServer } from '../admin-server.js';
 import { buildInfo } from '../metrics/info-metrics.js';
 import { dashboardState, type DashboardSources } from './dashboard-state.js';
+import { ProcessView } from './process-view.js';
 
 /** Paths the dashboard answers on the admin listener. */
 export const DASHBOARD_PATHS = { page: '/', script: '/dashboard/dashboard.js', style: '/dashboard/dashboard.css', state: '/api/state' } as const;
@@ -30,7 +31,7 @@ interface Asset {
 
 /** Adds the dashboard's routes to `admin`. Reads the page's files once, now: a missing file fails at startup. */
 export function mountDashboard(admin: Pick<AdminServer, 'route'>, dashboard: DashboardSources): void {
-  const sources = { ...dashboard, version: dashboard.version ?? describeBuild() };
+  const sources = { ...dashboard, version: dashboard.version ?? describeBuild(), process: dashboard.process ?? new ProcessView() };
   const dir = assetsDir();
   const asset = (file: string, type: string): Asset => ({ type, body: readFileSync(new URL(file, dir)) });
   const page = asset('index.html', 'text/html; charset=utf-8');

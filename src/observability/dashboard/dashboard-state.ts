@@ -14,6 +14,7 @@ import { flowControlReport, type PoolFlowReport } from '../../flowcontrol/flow-c
 import type { PickerRef } from '../../epp/picker-ref.js';
 import type { InferencePool } from '../../api/inference-pool.js';
 import { failureModeOf } from '../../epp/failure-mode.js';
+import type { ProcessState, ProcessView } from './process-view.js';
 
 /** What the dashboard reads; `serve`'s and `extproc`'s Gateway has all of it. */
 export interface DashboardGateway {
@@ -35,6 +36,8 @@ export interface DashboardSources {
   rejectedObjects?: () => ReadonlyMap<string, readonly string[]>;
   /** infergate's version, shown in the header. */
   version?: string;
+  /** The process's load and memory (mountDashboard makes one). */
+  process?: ProcessView;
 }
 
 export interface PoolState {
@@ -71,6 +74,8 @@ export interface DashboardState {
   shuttingDown: boolean;
   configVersion: number | null;
   strictAllowlist: boolean;
+  /** How busy the request thread is, CPU and memory; null when no ProcessView was given. */
+  process: ProcessState | null;
   pools: PoolState[];
   /** Flow control's queues, per pool with `featureGates: [flowControl]` (src/flowcontrol); empty otherwise. */
   flowControl: PoolFlowReport[];
@@ -157,6 +162,7 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
     shuttingDown: gw.shuttingDown,
     configVersion: state?.snapshot.version ?? null,
     strictAllowlist: state?.strictAllowlist ?? false,
+    process: s.process?.read() ?? null,
     pools,
     flowControl: flowControlReport(state?.flowControl, now),
     models: state ? modelMappings(state) : [],

@@ -138,6 +138,17 @@
     return h('div', { class: 'tile' }, h('div', { class: 'v', 'data-testid': testid }, value), h('div', { class: 'k' }, key));
   }
 
+  // The request thread saturates first: near 100% busy, requests wait for it (add replicas).
+  function processTiles(p) {
+    if (!p) return [];
+    const over = p.overSeconds < 120 ? `last ${fmt(p.overSeconds, 0)} s` : 'since start';
+    return [
+      tile(`request thread busy (${over})`, `${fmt(p.threadBusy * 100, 0)}%`, 'thread-busy'),
+      tile(`CPU, all threads (${over})`, `${fmt(p.cpuCores, 2)} cores`, 'cpu-cores'),
+      tile('memory (resident)', `${fmt(p.rssBytes / 1048576, 0)} MiB`, 'rss'),
+    ];
+  }
+
   function renderTraffic(st) {
     const tr = st.traffic;
     const m = tr.lastMinute;
@@ -148,6 +159,7 @@
       tile('TTFT p50 (last minute)', m.ttftP50Ms === null ? '–' : `${fmt(m.ttftP50Ms)} ms`, 'ttft-p50'),
       tile('TTFT p95 (last minute)', m.ttftP95Ms === null ? '–' : `${fmt(m.ttftP95Ms)} ms`, 'ttft-p95'),
       tile('requests since start', String(tr.total), 'total-requests'),
+      ...processTiles(st.process),
     );
     const se = tr.series;
     const perS = (arr) => arr.map((v) => v / se.stepS);
