@@ -242,6 +242,14 @@ function check(target, objects) {
     for (const [what, selector] of [['Deployment', deployment.spec?.selector?.matchLabels], ['Service', service.spec?.selector]]) {
       expect(selector?.['app.kubernetes.io/component'] === component, `the ${what} selector must include app.kubernetes.io/component=${component} (keeps the two modes apart in one namespace)`);
     }
+    // More than one replica: a drain must leave one serving. One replica: no budget (it would block every drain).
+    const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    if (MODES[target.mode].replicas > 1) {
+      const pdb = only('PodDisruptionBudget');
+      expect(pdb?.apiVersion === 'policy/v1', `the PodDisruptionBudget must be policy/v1, is ${pdb?.apiVersion}`);
+      expect(matches(pdb?.spec?.selector?.matchLabels), "the PodDisruptionBudget's selector must match the pod labels");
+      expect(pdb?.spec?.maxUnavailable === 1 && pdb?.spec?.minAvailable === undefined, 'the PodDisruptionBudget must allow one replica down at a time (maxUnavailable: 1)');
+    } else expect(budgets.length === 0, `one replica: no PodDisruptionBudget, found ${budgets.length}`);
   }
   expect(pod.serviceAccountName === sa.metadata.name, `the pod must run as ServiceAccount ${sa.metadata.name}`);
   expect(pod.automountServiceAccountToken !== false && sa.automountServiceAccountToken !== false, 'infergate talks to the API server: its token must be mounted');
