@@ -6,6 +6,7 @@
  */
 import { ERROR_CATALOGUE, RETRY_AFTER_SECONDS, type ErrorCode, type OpenAIErrorBody } from '../../errors.js';
 import type { PickerAnswer } from './picker-answer.js';
+import { GATEWAY_OWNED_HEADERS } from './gateway-owned-headers.js';
 
 export interface ClientAnswer {
   status: number;
@@ -19,8 +20,6 @@ export interface ClientAnswer {
   errorCode?: ErrorCode;
 }
 
-/** Headers the gateway sets itself, or that describe the picker's connection rather than the answer. */
-const NOT_PASSED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'x-request-id', 'host']);
 
 /** The longest picker text quoted in a wrapped message. */
 const MAX_QUOTED_CHARS = 1000;
@@ -30,7 +29,7 @@ export function immediateAnswer(a: Extract<PickerAnswer, { kind: 'immediate' }>,
   const headers: string[] = [];
   let contentType: string | undefined;
   for (const [name, value] of a.headers) {
-    if (name.startsWith(':') || NOT_PASSED.has(name)) continue;
+    if (name.startsWith(':') || GATEWAY_OWNED_HEADERS.has(name)) continue;
     if (name === 'content-type') {
       contentType = value;
       continue;

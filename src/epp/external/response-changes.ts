@@ -7,6 +7,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { HeaderAppendAction, HeaderValue, ProcessingResponse } from '../../extproc/processing-messages.js';
 import { immediate, type PickerAnswer } from './picker-answer.js';
 import { PickerUnavailable } from './picker-unavailable.js';
+import { GATEWAY_OWNED_HEADERS } from './gateway-owned-headers.js';
 
 /** One header the picker sets, with Envoy's append action (unset is the proto's default, APPEND_IF_EXISTS_OR_ADD). */
 export interface SetHeader {
@@ -24,11 +25,6 @@ export type ResponseChanges =
    */
   | { kind: 'unchanged'; why?: string };
 
-/**
- * Headers the picker may not change on the client's answer: its framing and connection are the gateway's (a
- * changed length would cut or hang the body), and so is the request id every answer carries.
- */
-const GATEWAY_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'x-request-id']);
 
 /**
  * Reads one of the picker's messages while its answer to the response headers is awaited: the changes, or
@@ -74,7 +70,7 @@ export interface AppliedChanges {
 export function applyResponseChanges(list: string[], changes: Extract<ResponseChanges, { kind: 'headers' }>, status: number): AppliedChanges {
   const skipped: string[] = [];
   for (const name of changes.remove) {
-    if (name.startsWith(':') || GATEWAY_OWNED.has(name)) skipped.push(name);
+    if (name.startsWith(':') || GATEWAY_OWNED_HEADERS.has(name)) skipped.push(name);
     else removeAll(list, name);
   }
   for (const h of changes.set) {
@@ -85,7 +81,7 @@ export function applyResponseChanges(list: string[], changes: Extract<ResponseCh
       else skipped.push(`:status ${JSON.stringify(h.value)}`);
       continue;
     }
-    if (h.name.startsWith(':') || GATEWAY_OWNED.has(h.name) || !writable(h.name, h.value)) {
+    if (h.name.startsWith(':') || GATEWAY_OWNED_HEADERS.has(h.name) || !writable(h.name, h.value)) {
       skipped.push(h.name);
       continue;
     }
