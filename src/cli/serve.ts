@@ -98,6 +98,11 @@ export function registerServeCommand(program: Command): void {
         });
         log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
         onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
+        // Log rotation: the access log file is reopened (SIGHUP would otherwise end the process).
+        process.on('SIGHUP', () => {
+          if (!gw.accessLog) return log.info('SIGHUP received: no access log file to reopen');
+          void gw.accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file: flags.accessLog }));
+        });
       } catch (e) {
         console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
         process.exit(1);

@@ -65,6 +65,8 @@ export interface RunningGateway {
   adminUrl?: string;
   /** Set when tracing is on; close() and shutdown() flush it last. */
   tracing?: Tracing;
+  /** Set with `--access-log FILE` or `stdout` (SIGHUP reopens a file, for log rotation). */
+  accessLog?: AccessLog;
   close(): Promise<void>;
   /**
    * The graceful stop a signal starts: /readyz fails, new connections are accepted for the delay, then the
@@ -146,6 +148,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       metrics,
       ...(admin ? { admin, adminUrl: admin.url } : {}),
       ...(tracing ? { tracing } : {}),
+      ...(accessLog ? { accessLog } : {}),
       close: async () => {
         await stopSource();
         await gateway.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -100,6 +100,28 @@ test('lines in order across batches: many lines, non-ASCII ones, and one larger 
     await log.close();
     const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { request_id: string });
     assert.deepEqual(lines.map((l) => l.request_id), ids);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('reopen: a log renamed away (logrotate) goes on in a new file at the path; no line lost between the two', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-access-'));
+  try {
+    const file = join(dir, 'access.jsonl');
+    const log = new AccessLog({ file });
+    log.ended(record('before-1'));
+    log.ended(record('before-2'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await rename(file, `${file}.1`);
+    // A line gathered but not yet written when the signal comes goes to the file it was gathered for.
+    log.ended(record('gathered'));
+    await log.reopen();
+    log.ended(record('after'));
+    await log.close();
+    const ids = async (f: string): Promise<string[]> => (await readFile(f, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { request_id: string }).request_id);
+    assert.deepEqual(await ids(`${file}.1`), ['before-1', 'before-2', 'gathered']);
+    assert.deepEqual(await ids(file), ['after']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

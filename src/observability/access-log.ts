@@ -119,8 +119,9 @@ export function accessLogTarget(flag: string | undefined): AccessLogTarget | und
 }
 
 export class AccessLog implements RequestObserver {
-  readonly #out: NodeJS.WritableStream;
-  readonly #file: WriteStream | undefined;
+  readonly #target: AccessLogTarget;
+  #out: NodeJS.WritableStream;
+  #file: WriteStream | undefined;
   /**
    * Lines not yet written, encoded at once into this buffer: a line's string dies young instead of waiting for
    * the write in the young generation (where every scavenge copied it: half the log's cost per request).
@@ -130,6 +131,7 @@ export class AccessLog implements RequestObserver {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(target: AccessLogTarget) {
+    this.#target = target;
     if (target === 'stdout') {
       this.#out = process.stdout;
     } else {
@@ -161,6 +163,20 @@ export class AccessLog implements RequestObserver {
     this.#batch = Buffer.allocUnsafe(FLUSH_BYTES);
     this.#used = 0;
     this.#out.write(bytes);
+  }
+
+  /**
+   * For a file: writes what is gathered to the file open now, closes it and opens the path again, so a log
+   * rotated by renaming (logrotate without copytruncate, then `kill -HUP`) continues in a new file. Resolves
+   * once the old file is closed; nothing is lost between the two. Does nothing for stdout.
+   */
+  async reopen(): Promise<void> {
+    if (this.#target === 'stdout' || !this.#file) return;
+    this.flush();
+    const old = this.#file;
+    this.#file = createWriteStream(this.#target.file, { flags: 'a' });
+    this.#out = this.#file;
+    await new Promise<void>((resolve) => old.end(() => resolve()));
   }
 
   /** Writes what is gathered and, for a file, closes it. */

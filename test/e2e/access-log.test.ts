@@ -1,11 +1,12 @@
 /** The access log (issue #11): one JSON line per request with where it went and how it ended; no body, no credential. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AccessLogLine } from '../../src/observability/access-log.js';
-import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig } from '../helpers/fleet.js';
+import { startCli } from '../helpers/cli-process.js';
+import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 
 const BASE = 'google/gemma-2b-it';
 
@@ -50,6 +51,36 @@ test('--access-log FILE: a line per request, streamed and not, refused too; neve
     assert.equal(refused.endpoint, null);
     assert.equal(refused.attempts, 0);
   } finally {
+    await cfg.remove();
+  }
+});
+
+test('serve --access-log FILE: SIGHUP reopens the file (log rotation by rename); the gateway serves on', async () => {
+  const fleet = await startFleet(143, [{ name: 'gemma-0', labels: {}, model: BASE, ttftMs: 1, itlMs: 1 }]);
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), prefixRouteYaml('all', '/v1/', 'gemma')].join('---\n') });
+  const file = join(cfg.dir, 'access.jsonl');
+  const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.143.200', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--access-log', file], /infergate listening on http:\/\//);
+  const ids = async (f: string): Promise<string[]> =>
+    (await readFile(f, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as AccessLogLine).request_id);
+  try {
+    const url = /listening on (http:\/\/\S+)/.exec(await cli.line(/listening on/))![1]!;
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 }, { headers: { 'x-request-id': 'before-rotation' } });
+    assert.ok(await waitFor(async () => (await ids(file)).includes('before-rotation')), 'the first line is written');
+    await rename(file, `${file}.1`);
+    cli.kill('SIGHUP');
+    await cli.line(/SIGHUP received: access log reopened/);
+    await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 }, { headers: { 'x-request-id': 'after-rotation' } });
+    cli.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0, 'SIGHUP did not end it; SIGTERM stopped it cleanly');
+    assert.deepEqual(await ids(`${file}.1`), ['before-rotation']);
+    assert.deepEqual(await ids(file), ['after-rotation']);
+  } finally {
+    cli.kill('SIGKILL');
+    await fleet.close();
     await cfg.remove();
   }
 });

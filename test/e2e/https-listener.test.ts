@@ -1,7 +1,7 @@
 /**
  * `serve --cert-file --key-file`: the traffic port speaks HTTPS to the official openai client (streamed and
  * not), a renewed certificate written over the files reaches new connections without a restart, a pair that does
- * not load leaves the one in force serving, and the connection limits and drain hold over TLS. Loopback 127.0.75.x.
+ * not load leaves the one in force serving, and the connection limits and drain hold over TLS. Loopback 127.0.141.x.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -18,7 +18,7 @@ import { ServingCertificate } from '../../src/proxy/serving-certificate.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 
 const MODEL = 'google/gemma-2b-it';
-const HOST = '127.0.75.10';
+const HOST = '127.0.141.10';
 
 let fleet: Fleet;
 let cfg: TempConfig;
@@ -53,7 +53,7 @@ function clientTrusting(pair: CertificatePair): OpenAI {
 }
 
 before(async () => {
-  fleet = await startFleet(75, [{ name: 'gemma-0', labels: {}, model: MODEL, ttftMs: 1, itlMs: 1 }]);
+  fleet = await startFleet(141, [{ name: 'gemma-0', labels: {}, model: MODEL, ttftMs: 1, itlMs: 1 }]);
   cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), baseModelRouteYaml('gemma', MODEL, [['gemma', 1]])].join('---\n') });
   first = selfSignedCertificate({ commonName: 'infergate-test', altNames: [HOST] });
   // Outside the watched config's .yaml files: the file source reads those alone.
@@ -78,7 +78,7 @@ describe('HTTPS on the traffic port', () => {
   });
 
   it('serves the openai client over TLS, streamed and not; plain HTTP gets no answer', async () => {
-    assert.match(gw.url, /^https:\/\/127\.0\.75\.10:\d+$/);
+    assert.match(gw.url, /^https:\/\/127\.0\.141\.10:\d+$/);
     const client = clientTrusting(first);
     const whole = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 });
     assert.equal(whole.choices[0]?.finish_reason !== undefined, true);

@@ -1,7 +1,7 @@
 /**
  * `serve --log-format json`, as a process: every line it writes to stderr, from startup to the end of a
  * SIGTERM, is one JSON object with time, level and msg; an unknown format stops it at startup. Loopback
- * 127.0.74.x.
+ * 127.0.142.x.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ let cfg: TempConfig;
 
 before(async () => {
   // A pool whose one pod answers nothing: the log has warnings to write as well as the startup lines.
-  cfg = await tempConfig({ 'all.yaml': [podYaml('quiet-0', '127.0.74.2', { app: 'quiet' }), poolYaml('quiet', { app: 'quiet' }, 9), baseModelRouteYaml('quiet', 'quiet-model', [['quiet', 1]])].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [podYaml('quiet-0', '127.0.142.2', { app: 'quiet' }), poolYaml('quiet', { app: 'quiet' }, 9), baseModelRouteYaml('quiet', 'quiet-model', [['quiet', 1]])].join('---\n') });
 });
 
 after(async () => {
@@ -24,7 +24,7 @@ after(async () => {
 
 describe('serve --log-format', () => {
   it('json: every line from startup to shutdown is one JSON object with time, level and msg', async () => {
-    const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.74.3', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--log-format', 'json'], /infergate listening on http:\/\//);
+    const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.142.3', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--log-format', 'json'], /infergate listening on http:\/\//);
     try {
       const url = /listening on (http:\/\/[^\s"]+)/.exec(await cli.line(/listening on/))![1]!;
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'no-such-model', messages: [] }) });
@@ -52,7 +52,7 @@ describe('serve --log-format', () => {
   });
 
   it('an unknown format stops serve at startup (exit 2), naming the ones it knows', () => {
-    const r = spawnSync(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), 'serve', '-f', cfg.dir, '--host', '127.0.74.4', '--port', '0', '--log-format', 'yaml'], { encoding: 'utf8', timeout: 15_000 });
+    const r = spawnSync(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), 'serve', '-f', cfg.dir, '--host', '127.0.142.4', '--port', '0', '--log-format', 'yaml'], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--log-format must be one of text, json, got "yaml"/);
   });
