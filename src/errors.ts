@@ -60,6 +60,8 @@ export const ERROR_CATALOGUE = {
   insufficient_quota: { status: 429, type: 'insufficient_quota', retry: RETRY_AFTER_SECONDS },
   rate_limit_store_unavailable: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   debug_disabled: { status: 404, type: 'invalid_request_error' },
+  // --enable-pprof (src/observability/profiling.ts): profiles run one at a time.
+  profile_in_progress: { status: 409, type: 'invalid_request_error' },
   upstream_unavailable: { status: 502, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'server_error' },
   not_ready: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },

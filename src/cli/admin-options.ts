@@ -6,6 +6,8 @@ import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 export interface AdminFlags {
   adminPort?: number;
   adminHost?: string;
+  /** GIE's EPP flag name: CPU and heap profiles on the admin port (src/observability/profiling.ts). */
+  enablePprof?: boolean;
   /** `extproc` only: the port's former name. */
   metricsPort?: number;
 }
@@ -18,17 +20,18 @@ export function addAdminOptions(cmd: Command, metricsPortAlias = false): Command
       // defaults only for values it sets, so the description says it.
       new Option('--admin-port <port>', `the admin listener, apart from traffic: GET / (a live dashboard), GET /metrics (Prometheus), GET /debug/scheduling (with --debug-decisions); 0 picks a free port (default: ${DEFAULT_ADMIN_PORT})`).argParser(intFlag(0, 65535)),
     )
-    .addOption(new Option('--admin-host <host>', 'address the admin listener binds (default: the --host address)'));
+    .addOption(new Option('--admin-host <host>', 'address the admin listener binds (default: the --host address)'))
+    .addOption(new Option('--enable-pprof', 'serve CPU and heap profiles on the admin port: GET /debug/pprof/profile?seconds=N (a .cpuprofile) and /debug/pprof/heap?seconds=N (a .heapprofile), for Chrome DevTools or speedscope; anyone who reaches the port can take one (default: off)'));
   if (metricsPortAlias) cmd.addOption(new Option('--metrics-port <port>', 'former name of --admin-port, still accepted').argParser(intFlag(0, 65535)));
   return cmd;
 }
 
 /** The admin port and host; exits 2 when --admin-port and --metrics-port disagree. */
-export function adminOptionsOf(flags: AdminFlags): { adminPort: number; adminHost?: string } {
+export function adminOptionsOf(flags: AdminFlags): { adminPort: number; adminHost?: string; enablePprof: boolean } {
   if (flags.adminPort !== undefined && flags.metricsPort !== undefined && flags.adminPort !== flags.metricsPort) {
     console.error(`error: --metrics-port is the former name of --admin-port; give one (got --admin-port ${flags.adminPort} and --metrics-port ${flags.metricsPort})`);
     process.exit(USAGE_EXIT_CODE);
   }
   const adminPort = flags.adminPort ?? flags.metricsPort ?? DEFAULT_ADMIN_PORT;
-  return { adminPort, ...(flags.adminHost !== undefined ? { adminHost: flags.adminHost } : {}) };
+  return { adminPort, ...(flags.adminHost !== undefined ? { adminHost: flags.adminHost } : {}), enablePprof: flags.enablePprof === true };
 }

@@ -30,7 +30,7 @@ interface DemoOptions {
   log?: Logger;
   tracing?: TracingConfig;
   /** The admin listener (the dashboard at GET /, /metrics). */
-  admin?: { adminPort: number; adminHost?: string };
+  admin?: { adminPort: number; adminHost?: string; enablePprof?: boolean };
 }
 
 /** Starts one simulator per Pod in the config, then the gateway on that same config. */

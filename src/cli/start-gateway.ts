@@ -14,6 +14,7 @@ import { DashboardObserver } from '../observability/dashboard/dashboard-observer
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
 import { Tracing } from '../observability/tracing/tracing.js';
 import { AccessLog, type AccessLogTarget } from '../observability/access-log.js';
+import { mountProfiling } from '../observability/profiling.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
@@ -42,6 +43,8 @@ export interface StartGatewayOptions extends Partial<GatewayOptions> {
   adminPort?: number;
   /** Its address; the gateway's `host` when unset. */
   adminHost?: string;
+  /** `--enable-pprof`: CPU and heap profiles on the admin port (off: they answer 404 debug_disabled). */
+  enablePprof?: boolean;
   /** OpenTelemetry tracing (`--otlp-endpoint`, `OTEL_*`; see tracingSettings): off, and nothing built, when unset. */
   tracing?: TracingConfig;
   /** `--access-log`: one JSON line per request to stdout or a file; off when unset. */
@@ -77,7 +80,7 @@ export interface RunningGateway {
 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   assertOneSource(opts.configPath, opts.kube);
-  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, tracing: tracingConfig, accessLog: accessLogTarget, ...gwOpts } = opts;
+  const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, enablePprof, tracing: tracingConfig, accessLog: accessLogTarget, ...gwOpts } = opts;
   let kube: KubeWiring | undefined;
   const metrics = new GatewayMetrics();
   // The dashboard (GET / on the admin listener) charts requests only where there is a listener to show them.
@@ -101,6 +104,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   // Flow control's queues, bands and flows (src/flowcontrol); an empty list when no pool has the gate on.
   admin?.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
   if (admin && dashboard) mountDashboard(admin, { mode: 'serve', gateway, decisions: gateway.decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
+  if (admin) mountProfiling(admin, enablePprof === true);
   // Every snapshot from either source passes the guard (issue #10): an emptied config is held back, not applied.
   const guard = editGuardFor(configPath !== undefined ? 'files' : 'kubernetes', configEdits, options.log, metrics.countingReloads((s) => gateway.applySnapshot(s)));
   gateway.readinessDetails.set('config', () => guard.report());

@@ -38,6 +38,7 @@ import { sendJson } from '../proxy/send-error.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { Tracing } from '../observability/tracing/tracing.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
+import { mountProfiling } from '../observability/profiling.js';
 
 export interface ExtprocOptions {
   /** A YAML file or a directory of them, watched (as `serve -f`). Exactly one of `configPath` and `kube`. */
@@ -53,6 +54,8 @@ export interface ExtprocOptions {
   adminPort: number;
   /** Its address; `host` when unset (`--admin-host`). */
   adminHost?: string;
+  /** `--enable-pprof`: CPU and heap profiles on the admin port, as `serve`. */
+  enablePprof?: boolean;
   /** TLS on the two ext_proc ports (health and metrics stay plaintext, as Kubernetes gRPC probes need). */
   secureServing: boolean;
   certFile?: string;
@@ -185,6 +188,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   const dashboard = new DashboardObserver();
   const tracing = opts.tracing ? new Tracing(opts.tracing, log) : undefined;
   mountDashboard(admin, { mode: 'extproc', gateway, decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
+  mountProfiling(admin, opts.enablePprof === true);
   // The EPP's flow-control queues, bands and flows, as `serve` shows them; an empty list when no pool has the gate on.
   admin.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
   const stopAll = async (graceMs: number): Promise<void> => {

@@ -23,6 +23,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   route_not_found: 'NotFound',
   response_not_found: 'NotFound',
   debug_disabled: 'NotFound',
+  profile_in_progress: 'BadRequest',
   pool_not_found: 'Internal',
   backend_not_supported: 'Internal',
   internal_error: 'Internal',
