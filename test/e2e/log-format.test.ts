@@ -23,10 +23,15 @@ after(async () => {
 });
 
 describe('serve --log-format', () => {
-  it('json: every line from startup to shutdown is one JSON object with time, level and msg', async () => {
-    const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.142.3', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--log-format', 'json'], /infergate listening on http:\/\//);
+  it('json: every line from startup to shutdown is one JSON object with time, level and msg (and --enable-pprof serves a profile)', async () => {
+    const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.142.3', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--log-format', 'json', '--enable-pprof'], /infergate listening on http:\/\//);
     try {
-      const url = /listening on (http:\/\/[^\s"]+)/.exec(await cli.line(/listening on/))![1]!;
+      const listening = JSON.parse(await cli.line(/listening on/)) as { msg: string; admin: string };
+      const url = /listening on (http:\/\/\S+)/.exec(listening.msg)![1]!;
+      // --enable-pprof reaches the admin listener from the command line.
+      const heap = await fetch(`${listening.admin}/debug/pprof/heap?seconds=0.2`);
+      assert.equal(heap.status, 200);
+      assert.equal(((await heap.json()) as { head: { callFrame: { functionName: string } } }).head.callFrame.functionName, '(root)');
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'no-such-model', messages: [] }) });
       assert.equal(res.status, 404);
       cli.kill('SIGTERM');
