@@ -19,7 +19,9 @@
  * floor under `node --cpu-prof` and writes their profiles to DIR when the scenario stops them.
  * Every infergate runs with `--max-semi-space-size=32`, as the Dockerfile and the kustomize Deployment run it
  * (`--gateway-node-options '...'` to change, `''` for Node's defaults; `--baseline-node-options` for the baselines alone). The table's CPU µs/req is each proxy
- * process's user + system time over its loaded rounds, per request: the figure least moved by other jobs.
+ * process's user + system time over its loaded rounds, per request: the figure least moved by other jobs. Its
+ * "main thread busy" is the share of each loaded round the process's main thread spent on CPU: near 100%, that
+ * thread is the limit, and throughput is one thread's work per request.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,7 +32,7 @@ import { benchArgs } from '../lib/bench-args.js';
 import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
 import type { LoadResult } from './lib/closed-loop.js';
 import { startFixedUpstream } from './lib/fixed-upstream.js';
-import { CLI, cpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.js';
+import { CLI, cpuMs, mainThreadCpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.js';
 import { portkeyHeaders, startNginx, startPortkey } from './lib/third-party-proxies.js';
 import { wrkLoad } from './lib/wrk-load.js';
 
@@ -133,13 +135,18 @@ async function main(): Promise<void> {
     const rss = new Map<string, number>();
     // CPU µs per request of each proxy process, per round.
     const cpuPerRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    // The main thread's share of each loaded round (nginx's master proxies nothing: left out as for CPU).
+    const mainBusy = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of targets) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
         const cpu0 = cpuMs(t.pid);
+        const main0 = mainThreadCpuMs(t.pid);
         const result = await run(t, SECONDS, CONNECTIONS);
         loaded.get(t.name)!.push(result);
         const cpu1 = cpuMs(t.pid);
+        const main1 = mainThreadCpuMs(t.pid);
+        if (main0 !== null && main1 !== null && main1 > main0) mainBusy.get(t.name)!.push((main1 - main0) / (SECONDS * 1000));
         // nginx's master does no proxying (its worker does): a process that used no CPU is not the one measured.
         if (cpu0 !== null && cpu1 !== null && cpu1 > cpu0 && result.rps > 0) cpuPerRequest.get(t.name)!.push(((cpu1 - cpu0) * 1000) / (result.rps * SECONDS));
         const m = rssMiB(t.pid);
@@ -152,7 +159,7 @@ async function main(): Promise<void> {
         single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
       }
     }
-    const text = report(targets, loaded, single, rss, cpuPerRequest);
+    const text = report(targets, loaded, single, rss, cpuPerRequest, mainBusy);
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
@@ -170,15 +177,15 @@ const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
-function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>): string {
+function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>, mainBusy: Map<string, number[]>): string {
   const direct = loaded.get(DIRECT)!;
   const direct1 = single.get(DIRECT)!;
   const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
   const lines = [
     `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
     '',
-    `| target | req/s | req/s per round | x floor | CPU µs/req | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| target | req/s | req/s per round | x floor | CPU µs/req | main thread busy | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const t of targets) {
     const xs = loaded.get(t.name)!;
@@ -187,7 +194,9 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
     const added = t.name === DIRECT ? '-' : f3(mean(ys, 'p50') - mean(direct1, 'p50'));
     const us = cpu.get(t.name) ?? [];
     const cpuText = us.length > 0 ? (us.reduce((a, b) => a + b, 0) / us.length).toFixed(0) : '-';
-    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+    const busy = mainBusy.get(t.name) ?? [];
+    const busyText = busy.length > 0 ? `${((100 * busy.reduce((a, b) => a + b, 0)) / busy.length).toFixed(0)}%` : '-';
+    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${busyText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
   }
   const proxies = targets.filter((t) => t.name !== DIRECT).map((t) => mean(loaded.get(t.name)!, 'rps'));
   const headroom = mean(direct, 'rps') / Math.max(...proxies);

@@ -85,10 +85,22 @@ export function rssMiB(pid: number | undefined): number | null {
  * a load round, it gives CPU per request: a figure other jobs on the machine disturb far less than req/s.
  */
 export function cpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
+  return pid === undefined ? null : statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time (ms) of a process's main thread alone (its request thread, for Node), from /proc/PID/task/PID. Over a
+ * loaded round, near the round's length means that thread was saturated: throughput is then one thread's work
+ * per request (docs/benchmarks.md, "Which thread limits throughput").
+ */
+export function mainThreadCpuMs(pid: number | undefined): number | null {
+  return pid === undefined ? null : statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number | null {
   try {
     // Fields after the command name: state is field 3, utime 14 and stime 15 (clock ticks of 10 ms).
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return null;
