@@ -71,3 +71,14 @@ export function rawResponse(err: GatewayError): string {
   const body = JSON.stringify(err.toBody());
   return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
+
+/**
+ * The HTTPS server's 'tlsClientError' handler: plain HTTP sent to the TLS port gets a 400 saying to use https://
+ * (as nginx answers it) instead of a closed connection. Node exposes the connection beneath the TLS socket only
+ * as `_parent`; without it (a future Node) the connection just closes, as Node does by default.
+ */
+export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex): void {
+  const raw = (tlsSocket as Duplex & { _parent?: Duplex })._parent;
+  if (err.code !== 'ERR_SSL_HTTP_REQUEST' || raw?.writable !== true) return;
+  raw.end(rawResponse(new GatewayError('bad_request', 'this port speaks HTTPS and plain HTTP was sent to it; send the request to https:// at the same host and port')));
+}

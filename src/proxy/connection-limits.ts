@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { answerClientError } from './client-errors.js';
+import { answerClientError, answerPlainHttpOnTls } from './client-errors.js';
 import { sendError } from './send-error.js';
 import type { CertificatePem } from './serving-certificate.js';
 
@@ -92,6 +92,7 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
   server.maxConnections = limits.maxConnections + ANSWERED_OVER_LIMIT;
   const timeouts = { requestHeadersTimeoutMs: headers, requestBodyTimeoutMs: body };
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts));
+  if (tls) server.on('tlsClientError', answerPlainHttpOnTls);
 
   let open = 0;
   const byClient = new Map<string, number>();

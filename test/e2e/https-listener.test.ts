@@ -1,7 +1,8 @@
 /**
  * `serve --cert-file --key-file`: the traffic port speaks HTTPS to the official openai client (streamed and
  * not), a renewed certificate written over the files reaches new connections without a restart, a pair that does
- * not load leaves the one in force serving, and the connection limits and drain hold over TLS. Loopback 127.0.141.x.
+ * not load leaves the one in force serving, plain HTTP sent to the port gets a 400 saying so, and the connection
+ * limits and drain hold over TLS. Loopback 127.0.141.x.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -77,7 +78,7 @@ describe('HTTPS on the traffic port', () => {
     await Promise.all(agents.splice(0).map((a) => a.close()));
   });
 
-  it('serves the openai client over TLS, streamed and not; plain HTTP gets no answer', async () => {
+  it('serves the openai client over TLS, streamed and not; plain HTTP gets a 400 saying to use https://', async () => {
     assert.match(gw.url, /^https:\/\/127\.0\.141\.10:\d+$/);
     const client = clientTrusting(first);
     const whole = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], max_tokens: 3 });
@@ -86,7 +87,12 @@ describe('HTTPS on the traffic port', () => {
     for await (const _ of await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], max_tokens: 3, stream: true })) events++;
     assert.ok(events >= 3, `a streamed answer: ${events} events`);
     const port = Number(new URL(gw.url).port);
-    await assert.rejects(fetch(`http://${HOST}:${port}/healthz`), 'plain HTTP on the TLS port is not answered');
+    // Plain HTTP on the TLS port: a 400 in OpenAI's shape saying to use https://, then the connection closes.
+    const plain = await fetch(`http://${HOST}:${port}/v1/models`);
+    assert.equal(plain.status, 400);
+    const body = (await plain.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'bad_request');
+    assert.match(body.error.message, /this port speaks HTTPS .*https:\/\//);
     assert.equal(await servedFingerprint(port), new X509Certificate(first.cert).fingerprint256);
   });
 
