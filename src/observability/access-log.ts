@@ -3,7 +3,9 @@
  * how it ended; never a body, a header value or a credential.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { trace } from '@opentelemetry/api';
 import type { RequestObserver, RequestRecord } from './request-record.js';
+import { clientContext } from './tracing/trace-context.js';
 
 /** Lines are gathered and written together at most this often, so a busy gateway makes one write per batch. */
 const FLUSH_MS = 50;
@@ -83,17 +85,14 @@ export function formatAccessLogLine(r: RequestRecord): string {
   );
 }
 
-/** A W3C `traceparent`: version, trace id, parent id, flags (lower-case hex; version ff is invalid). */
-const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(?:-|$)/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
-
-/** The trace tracing set on the record, else the valid trace id of the client's `traceparent` (all zeros is not one). */
+/**
+ * The trace tracing set on the record, else the trace of the client's `traceparent` when it is valid, read by the
+ * same W3C propagator tracing joins clients' traces with (trace-context.ts).
+ */
 export function traceIdOf(r: RequestRecord): string | undefined {
   if (r.traceId !== undefined) return r.traceId;
   if (r.traceparent === undefined) return undefined;
-  const m = TRACEPARENT.exec(r.traceparent);
-  return m && m[1] !== ZERO_TRACE && m[2] !== ZERO_SPAN ? m[1] : undefined;
+  return trace.getSpanContext(clientContext(r.traceparent, undefined))?.traceId;
 }
 
 /** The last millisecond formatted, and its text: requests that start in the same millisecond share it. */
