@@ -17,6 +17,14 @@ interface Connection {
   idleSince: number;
 }
 
+/**
+ * The event a connection that carries requests is seen with: over TLS a request's socket is the TLS socket, so
+ * 'secureConnection' (once the handshake is done), else 'connection'.
+ */
+export function connectionEvent(server: Server): 'connection' | 'secureConnection' {
+  return 'setSecureContext' in server ? 'secureConnection' : 'connection';
+}
+
 const TRACKED = Symbol('httpDrain');
 type Tracked = ServerResponse & { [TRACKED]?: { drain: HttpDrain; conn: Connection | undefined } };
 
@@ -45,8 +53,7 @@ export class HttpDrain {
   constructor(server: Server, options: { idleLingerMs?: number } = {}) {
     this.#server = server;
     this.#lingerMs = options.idleLingerMs ?? DEFAULT_IDLE_LINGER_MS;
-    // Over TLS a request's socket is the TLS socket: connections are tracked as such, once their handshake is done.
-    server.on('setSecureContext' in server ? 'secureConnection' : 'connection', (socket: Socket) => {
+    server.on(connectionEvent(server), (socket: Socket) => {
       this.#connections.set(socket, { active: 0, idleSince: performance.now() });
       socket.once('close', () => {
         this.#connections.delete(socket);

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { answerClientError, answerPlainHttpOnTls } from './client-errors.js';
 import { sendError } from './send-error.js';
+import { connectionEvent } from '../lifecycle/http-drain.js';
 import type { CertificatePem } from './serving-certificate.js';
 
 /**
@@ -98,7 +99,7 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
   const byClient = new Map<string, number>();
   let refusedSinceWarn = 0;
   let lastWarn = 0;
-  // Over TLS a request's socket is the TLS socket, so connections are counted once their handshake is done.
+  // Counted as the drain tracks them: over TLS, once the handshake is done.
   server.on(connectionEvent(server), (socket: Socket) => {
     const client = socket.remoteAddress ?? '';
     open++;
@@ -130,11 +131,6 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
     }
   });
   return server;
-}
-
-/** The event a connection that carries requests is seen with: 'secureConnection' for HTTPS, else 'connection'. */
-export function connectionEvent(server: Server): 'connection' | 'secureConnection' {
-  return 'setSecureContext' in server ? 'secureConnection' : 'connection';
 }
 
 function tooManyConnections(why: string): GatewayError {
