@@ -82,6 +82,8 @@ export class AdminServer {
       }
       await route(req, res, url);
     } catch (e) {
+      // A route's refusal (debug output off, a bad parameter, a profile already running) is the client's answer.
+      if (e instanceof GatewayError && !res.headersSent) return sendJson(res, e.status, e.toBody());
       this.#o.log.error('admin request failed', { path: req.url, error: (e as Error).message });
       if (!res.headersSent) sendJson(res, 500, new GatewayError('internal_error', `internal error: ${(e as Error).message}`).toBody());
       else res.destroy();
@@ -112,8 +114,7 @@ export class AdminServer {
   #debug(res: ServerResponse, url: URL): void {
     const d = this.#o.decisions;
     if (!d?.enabled) {
-      const err = new GatewayError('debug_disabled', 'GET /debug/scheduling is off; start the gateway with --debug-decisions N to keep the last N scheduling decisions (it exposes per-request routing data: see docs/configuration.md)');
-      return sendJson(res, err.status, err.toBody());
+      throw new GatewayError('debug_disabled', 'GET /debug/scheduling is off; start the gateway with --debug-decisions N to keep the last N scheduling decisions (it exposes per-request routing data: see docs/configuration.md)');
     }
     sendJson(res, 200, d.report(url.searchParams.get('limit'), url.searchParams.get('request_id')));
   }

@@ -1,11 +1,10 @@
 /**
- * On-demand profiles of the gateway process on the admin listener (`--enable-pprof`, the flag GIE's EPP serves
- * Go's /debug/pprof under): a V8 CPU profile, or a sampling heap profile, taken over N seconds and returned in
- * the formats Chrome DevTools and speedscope open (`.cpuprofile`, `.heapprofile`). Off by default: the admin
+ * On-demand profiles of the gateway process on the admin listener (`--enable-pprof`, after the `enablePprof`
+ * setting of GIE's EPP chart, which serves Go's /debug/pprof): a V8 CPU profile, or a sampling heap profile, taken
+ * over N seconds and returned in the formats Chrome DevTools and speedscope open (`.cpuprofile`, `.heapprofile`). Off by default: the admin
  * port has no authentication, and a profile costs CPU while it runs. One profile at a time.
  */
 import { Session } from 'node:inspector/promises';
-import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { AdminServer } from './admin-server.js';
 
@@ -65,25 +64,15 @@ export function profileSeconds(raw: string | null): number {
 export function mountProfiling(admin: Pick<AdminServer, 'route'>, enabled: boolean): void {
   const profiler = enabled ? new Profiler() : undefined;
   for (const kind of Object.keys(PPROF_PATHS) as ProfileKind[]) {
+    // A refusal thrown here (off, a bad `seconds`, one already running) is answered by the admin server.
     admin.route(PPROF_PATHS[kind], async (_req, res, url) => {
-      try {
-        if (!profiler) throw new GatewayError('debug_disabled', `GET ${PPROF_PATHS[kind]} is off; start the gateway with --enable-pprof to take CPU and heap profiles on the admin port (anyone who reaches the port can then take one)`);
-        const seconds = profileSeconds(url.searchParams.get('seconds'));
-        const profile = await profiler.take(kind, seconds);
-        const body = Buffer.from(JSON.stringify(profile));
-        const file = `infergate-${new Date().toISOString().replace(/[:.]/g, '-')}.${kind === 'cpu' ? 'cpuprofile' : 'heapprofile'}`;
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'content-disposition': `attachment; filename="${file}"`, 'cache-control': 'no-store' });
-        res.end(body);
-      } catch (e) {
-        if (!(e instanceof GatewayError)) throw e;
-        sendError(res, e);
-      }
+      if (!profiler) throw new GatewayError('debug_disabled', `GET ${PPROF_PATHS[kind]} is off; start the gateway with --enable-pprof to take CPU and heap profiles on the admin port (anyone who reaches the port can then take one)`);
+      const seconds = profileSeconds(url.searchParams.get('seconds'));
+      const profile = await profiler.take(kind, seconds);
+      const body = Buffer.from(JSON.stringify(profile));
+      const file = `infergate-${new Date().toISOString().replace(/[:.]/g, '-')}.${kind === 'cpu' ? 'cpuprofile' : 'heapprofile'}`;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'content-disposition': `attachment; filename="${file}"`, 'cache-control': 'no-store' });
+      res.end(body);
     });
   }
-}
-
-function sendError(res: ServerResponse, e: GatewayError): void {
-  const text = JSON.stringify(e.toBody());
-  res.writeHead(e.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
