@@ -6,7 +6,7 @@ import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 export interface AdminFlags {
   adminPort?: number;
   adminHost?: string;
-  /** GIE's EPP flag name: CPU and heap profiles on the admin port (src/observability/profiling.ts). */
+  /** Named after GIE's EPP chart setting `enablePprof`: CPU and heap profiles on the admin port (src/observability/profiling.ts). */
   enablePprof?: boolean;
   /** `extproc` only: the port's former name. */
   metricsPort?: number;

@@ -74,7 +74,7 @@ export function rawResponse(err: GatewayError): string {
 
 /**
  * The HTTPS server's 'tlsClientError' handler: plain HTTP sent to the TLS port gets a 400 saying to use https://
- * (as nginx answers it) instead of a closed connection. Node exposes the connection beneath the TLS socket only
+ * instead of a closed connection. Node exposes the connection beneath the TLS socket only
  * as `_parent`; without it (a future Node) the connection just closes, as Node does by default.
  */
 export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex): void {

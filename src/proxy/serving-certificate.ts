@@ -21,7 +21,7 @@ export interface CertificatePem {
 }
 
 export interface ServingCertificateOptions {
-  /** How often the files are looked at (ms); a Secret volume updates within about a minute anyway. */
+  /** How often the files are looked at (ms). */
   pollMs?: number;
   /** How long after a change the files are read (ms): a renewal writes both, and the first alone does not load. */
   settleMs?: number;
