@@ -12,7 +12,8 @@ import { sendJson } from '../proxy/send-error.js';
 import { composeObservers } from '../observability/compose-observers.js';
 import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
-import { Tracing } from '../observability/tracing/tracing.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
+import { startTracing } from '../observability/tracing/start-tracing.js';
 import { AccessLog, type AccessLogTarget } from '../observability/access-log.js';
 import { mountProfiling } from '../observability/profiling.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
@@ -86,7 +87,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   // The dashboard (GET / on the admin listener) charts requests only where there is a listener to show them.
   const dashboard = adminPort !== undefined ? new DashboardObserver() : undefined;
   // Off unless configured: then no tracer exists and no observer is registered, at no cost per request.
-  const tracing = tracingConfig ? new Tracing(tracingConfig, gwOpts.log ?? createLogger('info')) : undefined;
+  const tracing = tracingConfig ? await startTracing(tracingConfig, gwOpts.log ?? createLogger('info')) : undefined;
   const accessLog = accessLogTarget ? new AccessLog(accessLogTarget) : undefined;
   const options: GatewayOptions = {
     ...DEFAULT_GATEWAY_OPTIONS,
@@ -130,7 +131,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       await admin?.listen();
     } else {
       // The gateway gives endpointPickerRefs a meaning, so it watches the Services they name (src/epp/picker-ref.ts).
-      kube = connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
+      kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.

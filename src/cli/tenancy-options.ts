@@ -10,7 +10,6 @@ import { KeySecretSource } from '../tenancy/key-secret-source.js';
 import type { KeySource } from '../tenancy/key-source.js';
 import type { LimitStore } from '../tenancy/limit-store.js';
 import { MemoryLimitStore } from '../tenancy/memory-store.js';
-import { RedisLimitStore } from '../tenancy/redis-store.js';
 import { Tenancy, type StoreFailureMode } from '../tenancy/tenancy.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
 
@@ -51,6 +50,8 @@ export async function tenancyOrExit(flags: TenancyFlags, kube: KubeTargetOptions
   let store: LimitStore = new MemoryLimitStore();
   if (flags.rateLimitStore !== undefined) {
     if (!/^rediss?:\/\//.test(flags.rateLimitStore)) usage('--rate-limit-store must be a redis:// (or rediss://) URL');
+    // Loaded only here: ioredis is not needed without a shared store.
+    const { RedisLimitStore } = await import('../tenancy/redis-store.js');
     store = new RedisLimitStore({ url: flags.rateLimitStore, onState: (up, detail) => (up ? log.info('rate-limit store connected') : log.warn('rate-limit store unreachable', { error: detail })) });
   }
   return new Tenancy({ keys, store, failure: flags.rateLimitStoreFailure, log });

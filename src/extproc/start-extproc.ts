@@ -36,7 +36,8 @@ import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';
 import { flowControlReport } from '../flowcontrol/flow-control-report.js';
 import { sendJson } from '../proxy/send-error.js';
 import { GracefulShutdown, type ShutdownOptions, type ShutdownReport } from '../lifecycle/shutdown.js';
-import { Tracing } from '../observability/tracing/tracing.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
+import { startTracing } from '../observability/tracing/start-tracing.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { mountProfiling } from '../observability/profiling.js';
 
@@ -171,7 +172,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, gatewayMetrics.countingReloads((s) => gateway.applySnapshot(s)));
   gateway.readinessDetails.set('config', () => guard.report());
   gatewayMetrics.watchHeld(() => guard.held !== undefined);
-  if (opts.kube) kube = connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
+  if (opts.kube) kube = await connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
   if (kube) gatewayMetrics.watchKube(() => kube!.source.reflectors());
   const onRejected = (m: string): void => {
     guard.rejected(m);
@@ -186,7 +187,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   // The dashboard (GET /): pools, endpoints, config issues and picks as in `serve`; its charts count the
   // requests the endpoint picker reports to `dashboard` (a RequestObserver), there being no proxy here.
   const dashboard = new DashboardObserver();
-  const tracing = opts.tracing ? new Tracing(opts.tracing, log) : undefined;
+  const tracing = opts.tracing ? await startTracing(opts.tracing, log) : undefined;
   mountDashboard(admin, { mode: 'extproc', gateway, decisions, traffic: dashboard, rejectedObjects: () => kube?.source.rejected ?? new Map() });
   mountProfiling(admin, opts.enablePprof === true);
   // The EPP's flow-control queues, bands and flows, as `serve` shows them; an empty list when no pool has the gate on.

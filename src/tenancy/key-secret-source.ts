@@ -29,7 +29,7 @@ export class KeySecretSource implements KeySource {
   }
 
   static async open(opts: KubeTargetOptions, log: Logger, intervalMs = 10_000): Promise<KeySecretSource> {
-    const target = loadKubeTarget(opts);
+    const target = await loadKubeTarget(opts);
     return KeySecretSource.openWith(new KubeClient(target), target.namespace, log, intervalMs);
   }
 

@@ -44,7 +44,7 @@ export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise
 async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[]> {
   let client: KubeClient;
   try {
-    client = new KubeClient(loadKubeTarget(kube));
+    client = new KubeClient(await loadKubeTarget(kube));
   } catch (e) {
     throw new SourceUnreadableError(`cannot use the Kubernetes API: ${(e as Error).message}`);
   }

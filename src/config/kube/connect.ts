@@ -37,9 +37,9 @@ export interface KubeWiring {
   close(): Promise<void>;
 }
 
-/** Builds (does not start) the source; throws when no credentials can be found. */
-export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { gatewayName?: string; log: Logger; debounceMs?: number }): KubeWiring {
-  const target = loadKubeTarget(kube);
+/** Builds (does not start) the source; rejects when no credentials can be found. */
+export async function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { gatewayName?: string; log: Logger; debounceMs?: number }): Promise<KubeWiring> {
+  const target = await loadKubeTarget(kube);
   const client = new KubeClient(target);
   const status = kube.writePoolStatus
     ? new PoolStatusWriter({ client, log: opts.log, ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}), ...(kube.forbiddenRetryMs !== undefined ? { forbiddenRetryMs: kube.forbiddenRetryMs } : {}), ...(kube.gatewayAddresses ? { gatewayAddresses: kube.gatewayAddresses } : {}) })
@@ -85,7 +85,7 @@ export function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts: { ga
  * stops watching. Rejects after `timeoutMs` saying which lists are still pending and why.
  */
 export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector?: ReflectorTuning }, opts: { gatewayName?: string; log: Logger; timeoutMs?: number }): Promise<ConfigSnapshot> {
-  const client = new KubeClient(loadKubeTarget(kube));
+  const client = new KubeClient(await loadKubeTarget(kube));
   const source = new KubeConfigSource({
     client,
     log: opts.log,

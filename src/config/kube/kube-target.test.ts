@@ -80,37 +80,37 @@ const cases: { name: string; opts: Parameters<typeof loadKubeTarget>[0]; server:
 ];
 
 for (const c of cases) {
-  test(`kubeconfig: ${c.name}`, () => {
-    const t = loadKubeTarget(c.opts, {}, noPod);
+  test(`kubeconfig: ${c.name}`, async () => {
+    const t = await loadKubeTarget(c.opts, {}, noPod);
     assert.equal(t.server, c.server);
     assert.equal(t.namespace, c.namespace);
     for (const re of c.describe) assert.match(t.describe, re);
   });
 }
 
-test('an unknown --context errors and lists the known ones', () => {
-  assert.throws(() => loadKubeTarget({ kubeconfig, context: 'nope' }, {}, noPod), /--context nope: no such context in the kubeconfig .*; it has first, second/);
+test('an unknown --context errors and lists the known ones', async () => {
+  await assert.rejects(() => loadKubeTarget({ kubeconfig, context: 'nope' }, {}, noPod), /--context nope: no such context in the kubeconfig .*; it has first, second/);
 });
 
-test('a missing --kubeconfig path errors and names it', () => {
-  assert.throws(() => loadKubeTarget({ kubeconfig: missing }, {}, noPod), (e: Error) => e.message === `--kubeconfig ${missing}: no such file`);
+test('a missing --kubeconfig path errors and names it', async () => {
+  await assert.rejects(() => loadKubeTarget({ kubeconfig: missing }, {}, noPod), (e: Error) => e.message === `--kubeconfig ${missing}: no such file`);
 });
 
-test('$KUBECONFIG: its first non-empty entry is used when no --kubeconfig is given', () => {
-  const t = loadKubeTarget({}, { KUBECONFIG: `:${kubeconfig}:${missing}` }, noPod);
+test('$KUBECONFIG: its first non-empty entry is used when no --kubeconfig is given', async () => {
+  const t = await loadKubeTarget({}, { KUBECONFIG: `:${kubeconfig}:${missing}` }, noPod);
   assert.equal(t.server, 'https://one.example:6443');
   assert.match(t.describe, new RegExp(`kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
 
-test('no credentials at all: says where it looked and to pass --kubeconfig', () => {
-  assert.throws(
+test('no credentials at all: says where it looked and to pass --kubeconfig', async () => {
+  await assert.rejects(
     () => loadKubeTarget({}, { KUBECONFIG: missing }, noPod),
     (e: Error) => /no Kubernetes credentials found/.test(e.message) && e.message.includes(missing) && /KUBERNETES_SERVICE_HOST unset/.test(e.message) && /pass --kubeconfig PATH/.test(e.message),
   );
 });
 
-test('KUBERNETES_SERVICE_HOST without a service-account token is not taken for a pod', () => {
-  const t = loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: kubeconfig }, noPod);
+test('KUBERNETES_SERVICE_HOST without a service-account token is not taken for a pod', async () => {
+  const t = await loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: kubeconfig }, noPod);
   assert.equal(t.server, 'https://one.example:6443');
 });
 
@@ -118,7 +118,7 @@ test('in a pod: the service account, server https://HOST:PORT from the env given
   const root = podRoot('pod');
   // KUBECONFIG is set too: in a pod the service account wins.
   const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: kubeconfig };
-  const t = loadKubeTarget({}, env, root);
+  const t = await loadKubeTarget({}, env, root);
   assert.equal(t.server, 'https://10.96.0.1:443');
   assert.equal(t.namespace, 'llm-prod');
   assert.match(t.describe, /^https:\/\/10\.96\.0\.1:443 \(in-cluster service account/);
@@ -128,13 +128,13 @@ test('in a pod: the service account, server https://HOST:PORT from the env given
   await t.config.applyToHTTPSOptions(opts);
   assert.equal((opts.headers as Record<string, string>).Authorization, 'Bearer pod-token');
 
-  assert.equal(loadKubeTarget({ namespace: 'elsewhere' }, env, root).namespace, 'elsewhere');
-  assert.equal(loadKubeTarget({ allNamespaces: true }, env, root).namespace, undefined);
+  assert.equal((await loadKubeTarget({ namespace: 'elsewhere' }, env, root)).namespace, 'elsewhere');
+  assert.equal((await loadKubeTarget({ allNamespaces: true }, env, root)).namespace, undefined);
   // An explicit --kubeconfig wins over the pod's own account.
-  assert.equal(loadKubeTarget({ kubeconfig }, env, root).server, 'https://one.example:6443');
+  assert.equal((await loadKubeTarget({ kubeconfig }, env, root)).server, 'https://one.example:6443');
 });
 
-test('in a pod with an IPv6 service host: the address is bracketed', () => {
-  const t = loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, podRoot('pod-v6'));
+test('in a pod with an IPv6 service host: the address is bracketed', async () => {
+  const t = await loadKubeTarget({}, { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, podRoot('pod-v6'));
   assert.equal(t.server, 'https://[fd00::1]:6443');
 });

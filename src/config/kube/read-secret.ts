@@ -9,8 +9,8 @@ import { loadKubeTarget, type KubeTargetOptions } from './kube-target.js';
 /** The reader for the cluster `opts` names (the same credentials as the configuration source). */
 export function secretReader(opts: KubeTargetOptions): SecretReader {
   let client: KubeClient | undefined;
-  return (namespace, name) => {
-    client ??= new KubeClient(loadKubeTarget(opts));
+  return async (namespace, name) => {
+    client ??= new KubeClient(await loadKubeTarget(opts));
     return readSecretData(client, namespace, name);
   };
 }

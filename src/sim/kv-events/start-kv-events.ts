@@ -4,7 +4,6 @@ import type { KvStepListener } from '../engine.js';
 import type { KvEventsConfig } from './kv-events-config.js';
 import { publishesKvEvents } from './kv-events-config.js';
 import { KvStepBatcher } from './step-batcher.js';
-import { ZmqKvEventPublisher } from './zmq-publisher.js';
 
 /** A simulator's open KV-event publisher. */
 export interface SimKvEvents {
@@ -33,6 +32,8 @@ export async function startKvEvents(setup: KvEventsSetup): Promise<SimKvEvents |
     // vLLM warns the same way: only blocks registered in the prefix cache are reported.
     console.warn('KV events are enabled but prefix caching is not; no BlockStored events will be sent. Drop --no-enable-prefix-caching.');
   }
+  // ZeroMQ and msgpack are loaded only for a simulator that publishes: most never do.
+  const { ZmqKvEventPublisher } = await import('./zmq-publisher.js');
   const publisher = await ZmqKvEventPublisher.start(config, { host: setup.host, format: setup.kvEventsFormat });
   return {
     listener: new KvStepBatcher(publisher, setup.blockSize, setup.kvEventsFormat),
