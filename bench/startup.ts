@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, positiveFlag } from './lib/bench-args.js';
-import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
+import { onePodFleetYaml } from '../src/config/manifests.js';
 import { CLI, rssMiB } from './scenarios/lib/processes.js';
 
 const { values } = benchArgs({
@@ -66,7 +66,7 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 
 const dir = await mkdtemp(join(tmpdir(), 'infergate-startup-'));
 try {
-  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', '127.0.76.3', { app: 'bench' }), poolYaml('bench', { app: 'bench' }, 18621), baseModelRouteYaml('bench', 'bench/model', [['bench', 1]])].join('---\n'));
+  await writeFile(join(dir, 'fleet.yaml'), onePodFleetYaml('bench', '127.0.76.3', 18621, 'bench/model'));
   const commands = [
     { label: 'serve -f (until /readyz)', args: ['serve', '-f', dir, '--host', HOST, '--port', String(PORT), '--admin-port', '0', '--log-level', 'warn'], ready: '/readyz' },
     { label: 'sim (until /health)', args: ['sim', '--host', HOST, '--port', String(PORT), '--model', 'bench/model'], ready: '/health' },

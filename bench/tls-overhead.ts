@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, positiveFlag } from './lib/bench-args.js';
-import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
+import { onePodFleetYaml } from '../src/config/manifests.js';
 import { selfSignedCertificate } from '../src/extproc/self-signed-certificate.js';
 import { startFixedUpstream } from './scenarios/lib/fixed-upstream.js';
 import { CLI, cpuMs, start, stopAll, waitForUrl } from './scenarios/lib/processes.js';
@@ -44,7 +44,7 @@ interface Target {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-tls-bench-'));
   const [host, port] = UPSTREAM.split(':') as [string, string];
-  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, Number(port)), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
+  await writeFile(join(dir, 'fleet.yaml'), onePodFleetYaml('bench', host, Number(port), MODEL));
   // Outside the configuration's folder, which the gateway reads.
   const certDir = await mkdtemp(join(tmpdir(), 'infergate-tls-bench-cert-'));
   const pair = selfSignedCertificate({ altNames: [TLS] });

@@ -9,15 +9,14 @@
  * `--ratio R` below 1 samples that share of requests (OTEL_TRACES_SAMPLER=parentbased_traceidratio).
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './lib/bench-args.js';
-import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
+import { onePodFleetYaml } from '../src/config/manifests.js';
 import { closedLoop, type LoadResult } from './scenarios/lib/closed-loop.js';
 import { OTLP_PROTOCOLS, type OtlpProtocol } from '../src/observability/tracing/tracing-config.js';
-import { CLI, rssMiB, start, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
+import { CLI, cpuMs, rssMiB, start, startNode, stopAll, waitForUrl } from './scenarios/lib/processes.js';
 
 const { values } = benchArgs({
   options: {
@@ -81,19 +80,6 @@ http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
 http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')); }).listen(Number(sinkPort), host);
 `;
 
-/**
- * CPU time (user + system, ms) a process has used, from /proc (Linux; clock ticks of 10 ms). CPU per request
- * is steadier than throughput on a shared machine: other load slows both gateways but charges neither.
- */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 interface Target {
   name: string;
@@ -103,7 +89,7 @@ interface Target {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-tracing-bench-'));
-  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', UPSTREAM.host, { app: 'bench' }), poolYaml('bench', { app: 'bench' }, UPSTREAM.port), baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
+  await writeFile(join(dir, 'fleet.yaml'), onePodFleetYaml('bench', UPSTREAM.host, UPSTREAM.port, MODEL));
   start(process.execPath, ['-e', SERVERS, UPSTREAM.host, String(UPSTREAM.port), String(SINK_PORT), MODEL, createRequire(import.meta.url).resolve('@grpc/grpc-js'), String(GRPC_SINK_PORT)]);
   try {
     await waitForUrl(`http://${UPSTREAM.host}:${UPSTREAM.port}/health`);
@@ -125,11 +111,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}...\r`);
-        const before = cpuMs(t.pid);
+        // CPU per request is steadier than throughput on a shared machine: other load slows both gateways but charges neither.
+        const before = cpuMs(t.pid) ?? NaN;
         const result = await run(t, SECONDS, CONCURRENCY);
         loaded.get(t.name)!.push(result);
         const c = cpu.get(t.name)!;
-        c.ms += cpuMs(t.pid) - before;
+        c.ms += (cpuMs(t.pid) ?? NaN) - before;
         c.requests += result.requests;
         single.get(t.name)!.push(await run(t, Math.max(1, SECONDS / 2), 1));
         const m = rssMiB(t.pid);

@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from '../lib/bench-args.js';
-import { podYaml, poolYaml, baseModelRouteYaml } from '../../src/config/manifests.js';
+import { onePodFleetYaml } from '../../src/config/manifests.js';
 import type { LoadResult } from './lib/closed-loop.js';
 import { startFixedUpstream } from './lib/fixed-upstream.js';
 import { CLI, cpuMs, mainThreadCpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.js';
@@ -93,8 +93,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-overhead-'));
   const [host, port] = UPSTREAM.split(':') as [string, string];
   const poolPort = Number(H2C ? UPSTREAM_H2C.split(':')[1] : port);
-  const pool = H2C ? poolYaml('bench', { app: 'bench' }, poolPort, 'default', 'kubernetes.io/h2c') : poolYaml('bench', { app: 'bench' }, poolPort);
-  await writeFile(join(dir, 'fleet.yaml'), [podYaml('pod-0', host, { app: 'bench' }), pool, baseModelRouteYaml('bench', MODEL, [['bench', 1]])].join('---\n'));
+  await writeFile(join(dir, 'fleet.yaml'), onePodFleetYaml('bench', host, poolPort, MODEL, H2C ? 'kubernetes.io/h2c' : undefined));
   startFixedUpstream(UPSTREAM, MODEL, STREAM, H2C ? UPSTREAM_H2C : undefined);
   const targets: Target[] = [{ name: DIRECT, origin: `http://${UPSTREAM}` }];
   const serveArgs = (h: string, p: number): string[] => ['serve', '-f', dir, '--host', h, '--port', String(p), '--admin-port', '0', '--log-level', 'warn', '--shutdown-delay', '0s'];

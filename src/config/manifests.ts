@@ -55,6 +55,14 @@ ${refs}
 `;
 }
 
+/**
+ * The benchmarks' smallest fleet: one Pod at `ip`, one InferencePool `name` over it on `port` (its `appProtocol`
+ * when given), and the route of `baseModel` to it, as one multi-document YAML.
+ */
+export function onePodFleetYaml(name: string, ip: string, port: number, baseModel: string, appProtocol?: string): string {
+  return [podYaml('pod-0', ip, { app: name }), poolYaml(name, { app: name }, port, 'default', appProtocol), baseModelRouteYaml(name, baseModel, [[name, 1]])].join('---\n');
+}
+
 /** An HTTPRoute sending everything under a path prefix to one pool, with no model matching (a "unified" pool). */
 export function prefixRouteYaml(name: string, prefix: string, pool: string, namespace = 'default'): string {
   return `apiVersion: gateway.networking.k8s.io/v1

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { answerClientError, answerPlainHttpOnTls } from './client-errors.js';
 import { sendError } from './send-error.js';
+import { maxOpenFiles } from '../observability/metrics/process-metrics.js';
 import { connectionEvent } from '../lifecycle/http-drain.js';
 import type { CertificatePem } from './serving-certificate.js';
 
@@ -53,8 +54,8 @@ export function defaultMaxConnections(limitsText?: string): number {
       text = '';
     }
   }
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
-  const files = m?.[1] === undefined || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  // The soft limit as process_max_fds reports it; none stated (or `unlimited`) leaves only the 10,000 cap.
+  const files = maxOpenFiles(text) ?? Infinity;
   return Math.max(64, Math.min(10_000, Math.floor((files - 256) / 2)));
 }
 

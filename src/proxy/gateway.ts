@@ -289,12 +289,12 @@ export class Gateway {
     return this.server.address() as AddressInfo;
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes upstream connections. */
   /** `https` when the traffic port serves TLS, else `http`. */
   get scheme(): 'http' | 'https' {
     return this.options.tls ? 'https' : 'http';
   }
 
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes upstream connections. */
   async close(graceMs = 5000): Promise<void> {
     this.options.tls?.close();
     this.discovery.stop();
