@@ -3,8 +3,10 @@
  * (or a fixed SSE stream of one) from memory, so it is never the bottleneck; the load is wrk's. The same load is
  * sent straight to it, through a bare Node pass-through (the runtime floor: read the body, JSON.parse it, stream
  * it on with undici), through infergate (metrics on, the default; then metrics and `--access-log FILE`), through
- * nginx and through Portkey's open-source gateway, alternated round by round in one run (A B A B) so the
- * machine's noise hits all alike. Then each target is measured again at one connection, for the added p50.
+ * nginx and through Portkey's open-source gateway, alternated round by round in one run (each round starting one
+ * target later) so the machine's noise hits all alike; the goals' ratios are also given per round, as the median of
+ * the rounds' ratios with a bootstrap interval (lib/paired-ratio.ts), which says whether this one run settles them.
+ * Then each target is measured again at one connection, for the added p50.
  *
  *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream] [--h2c]
  *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR [--baseline-label NAME]]... [--cpu-prof DIR] [--out bench/results]
@@ -33,6 +35,7 @@ import { onePodFleetYaml } from '../../src/config/manifests.js';
 import type { LoadResult } from './lib/closed-loop.js';
 import { startFixedUpstream } from './lib/fixed-upstream.js';
 import { CLI, cpuMs, mainThreadCpuMs, rssMiB, start, stopAll, waitForUrl } from './lib/processes.js';
+import { formatPairedRatio, pairedRatio, verdict } from './lib/paired-ratio.js';
 import { portkeyHeaders, startNginx, startPortkey } from './lib/third-party-proxies.js';
 import { wrkLoad } from './lib/wrk-load.js';
 
@@ -137,7 +140,8 @@ async function main(): Promise<void> {
     // The main thread's share of each loaded round (nginx's master proxies nothing: left out as for CPU).
     const mainBusy = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (const t of targets) {
+      // Each round starts one target later than the last, so no target always runs right after the same one.
+      for (const t of rotated(targets, r)) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
         const cpu0 = cpuMs(t.pid);
         const main0 = mainThreadCpuMs(t.pid);
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
       }
     }
     for (let r = 0; r < ROUNDS; r++) {
-      for (const t of targets) {
+      for (const t of rotated(targets, r)) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, 1 connection...\n`);
         single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
       }
@@ -172,6 +176,9 @@ async function main(): Promise<void> {
   }
 }
 
+/** The targets in their order, starting at the `round`-th (wrapping). */
+const rotated = <T>(xs: readonly T[], round: number): T[] => xs.map((_, i) => xs[(i + round) % xs.length]!);
+
 const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
@@ -181,7 +188,7 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
   const direct1 = single.get(DIRECT)!;
   const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
   const lines = [
-    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated A B A B; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
+    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated, each round starting one target later; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
     '',
     `| target | req/s | req/s per round | x floor | CPU µs/req | main thread busy | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -203,14 +210,26 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
   const ig = mean(loaded.get(IG)!, 'rps');
   const ig1 = mean(single.get(IG)!, 'p50') - mean(direct1, 'p50');
   lines.push(`infergate (metrics) = ${(ig / floorRps).toFixed(2)}x the Node floor's req/s (goal >= 0.8); added p50 at 1 connection ${f3(ig1)} ms (goal <= 0.25)`);
+  const rps = (name: string): number[] => loaded.get(name)!.map((x) => x.rps);
+  const perRound = (a: string, b: string, goal: number, what: string): string => {
+    const p = pairedRatio(rps(a), rps(b));
+    return `${what} per round: ${formatPairedRatio(p)}; goal >= ${goal}: ${verdict(p, goal)} in this run`;
+  };
+  lines.push(perRound(IG, NODE_FLOOR, 0.8, `infergate (metrics) x the Node floor's req/s`));
   const cpuMean = (name: string): number => {
     const xs = cpu.get(name) ?? [];
     return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
   };
   const cpuRatio = cpuMean(NODE_FLOOR) / cpuMean(IG);
   if (Number.isFinite(cpuRatio)) lines.push(`infergate (metrics) CPU per request = ${(1 / cpuRatio).toFixed(2)}x the Node floor's (the floor's req/s per core / infergate's = ${cpuRatio.toFixed(2)})`);
-  if (loaded.has(IG_LOG)) lines.push(`infergate (metrics + access log) = ${(mean(loaded.get(IG_LOG)!, 'rps') / ig).toFixed(2)}x metrics-only req/s (goal >= 0.9)`);
-  if (loaded.has(IG_BEFORE)) lines.push(`infergate after/before = ${(ig / mean(loaded.get(IG_BEFORE)!, 'rps')).toFixed(2)}x req/s; added p50 at 1 connection ${f3(ig1)} ms after, ${f3(mean(single.get(IG_BEFORE)!, 'p50') - mean(direct1, 'p50'))} ms before`);
+  if (loaded.has(IG_LOG)) {
+    lines.push(`infergate (metrics + access log) = ${(mean(loaded.get(IG_LOG)!, 'rps') / ig).toFixed(2)}x metrics-only req/s (goal >= 0.9)`);
+    lines.push(perRound(IG_LOG, IG, 0.9, 'infergate (metrics + access log) x metrics-only req/s'));
+  }
+  if (loaded.has(IG_BEFORE)) {
+    lines.push(`infergate after/before = ${(ig / mean(loaded.get(IG_BEFORE)!, 'rps')).toFixed(2)}x req/s; added p50 at 1 connection ${f3(ig1)} ms after, ${f3(mean(single.get(IG_BEFORE)!, 'p50') - mean(direct1, 'p50'))} ms before`);
+    lines.push(`infergate after/before per round: ${formatPairedRatio(pairedRatio(rps(IG), rps(IG_BEFORE)))}`);
+  }
   return lines.join('\n');
 }
 
