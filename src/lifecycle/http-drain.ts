@@ -2,6 +2,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { LiveList, type LiveNode } from '../live-list.js';
 
 /**
  * How long a keep-alive connection must have been idle, once draining, before it is closed. A connection
@@ -11,6 +12,9 @@ import { performance } from 'node:perf_hooks';
 export const DEFAULT_IDLE_LINGER_MS = 1000;
 
 interface Connection {
+  readonly socket: Socket;
+  /** Its place among the open connections. */
+  node: LiveNode<Connection> | undefined;
   /** Requests on it whose response has not closed yet. */
   active: number;
   /** performance.now() when `active` last went to 0 (or the connection opened). */
@@ -26,14 +30,23 @@ export function connectionEvent(server: Server): 'connection' | 'secureConnectio
 }
 
 const TRACKED = Symbol('httpDrain');
-type Tracked = ServerResponse & { [TRACKED]?: { drain: HttpDrain; conn: Connection | undefined } };
+/** A response in flight: its drain, its connection and its place among the responses in flight. */
+interface Tracking {
+  drain: HttpDrain;
+  conn: Connection | undefined;
+  node: LiveNode<ServerResponse>;
+}
+type Tracked = ServerResponse & { [TRACKED]?: Tracking };
+/** Each connection's state, on its socket (not in a Map keyed by socket: see src/live-list.ts). */
+const CONNECTION = Symbol('httpDrainConnection');
+type WithConnection = Socket & { [CONNECTION]?: Connection };
 
 /** The 'close' listener of every tracked response (a response closes once). */
 function responseClosed(this: ServerResponse): void {
   const t = (this as Tracked)[TRACKED];
   if (t === undefined) return;
   (this as Tracked)[TRACKED] = undefined;
-  HttpDrain.closed(t.drain, this, t.conn);
+  HttpDrain.closed(t);
 }
 
 /**
@@ -43,8 +56,9 @@ function responseClosed(this: ServerResponse): void {
 export class HttpDrain {
   readonly #server: Server;
   readonly #lingerMs: number;
-  readonly #connections = new Map<Socket, Connection>();
-  readonly #responses = new Set<ServerResponse>();
+  // Lists, not a Map and a Set: members come and go once per connection and per request (src/live-list.ts).
+  readonly #connections = new LiveList<Connection>();
+  readonly #responses = new LiveList<ServerResponse>();
   #closed: Promise<void> | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   /** Called when the last connection has closed, once draining. */
@@ -53,10 +67,13 @@ export class HttpDrain {
   constructor(server: Server, options: { idleLingerMs?: number } = {}) {
     this.#server = server;
     this.#lingerMs = options.idleLingerMs ?? DEFAULT_IDLE_LINGER_MS;
-    server.on(connectionEvent(server), (socket: Socket) => {
-      this.#connections.set(socket, { active: 0, idleSince: performance.now() });
+    server.on(connectionEvent(server), (socket: WithConnection) => {
+      const conn: Connection = { socket, node: undefined, active: 0, idleSince: performance.now() };
+      conn.node = this.#connections.add(conn);
+      socket[CONNECTION] = conn;
       socket.once('close', () => {
-        this.#connections.delete(socket);
+        this.#connections.remove(conn.node!);
+        conn.node = undefined;
         if (this.#connections.size === 0) this.#onEmpty?.();
       });
     });
@@ -106,23 +123,23 @@ export class HttpDrain {
   /** Destroys every connection, requests in flight included (the drain timeout passed). */
   cut(): void {
     this.#server.closeAllConnections();
-    for (const socket of this.#connections.keys()) socket.destroy();
+    for (const conn of this.#connections) conn.socket.destroy();
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.#closed) res.setHeader('connection', 'close');
-    this.#responses.add(res);
-    const conn = this.#connections.get(req.socket);
+    const node = this.#responses.add(res);
+    const conn = (req.socket as WithConnection)[CONNECTION];
     if (conn) conn.active++;
     // One shared listener, its state on the response: no closure or once() wrapper per request (the hot path).
-    (res as Tracked)[TRACKED] = { drain: this, conn };
+    (res as Tracked)[TRACKED] = { drain: this, conn, node };
     res.on('close', responseClosed);
   }
 
-  /** `res` (tracked by {@link #onRequest}) closed. */
-  static closed(drain: HttpDrain, res: ServerResponse, conn: Connection | undefined): void {
-    drain.#responses.delete(res);
-    if (conn && --conn.active === 0) conn.idleSince = performance.now();
+  /** A response tracked by {@link #onRequest} closed. */
+  static closed(t: Tracking): void {
+    t.drain.#responses.remove(t.node);
+    if (t.conn && --t.conn.active === 0) t.conn.idleSince = performance.now();
   }
 
   /**
@@ -133,7 +150,7 @@ export class HttpDrain {
   #sweep(): void {
     setImmediate(() => {
       const now = performance.now();
-      for (const [socket, conn] of this.#connections) if (conn.active === 0 && now - conn.idleSince >= this.#lingerMs) socket.destroy();
+      for (const conn of this.#connections) if (conn.active === 0 && now - conn.idleSince >= this.#lingerMs) conn.socket.destroy();
     });
   }
 }

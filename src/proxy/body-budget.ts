@@ -1,5 +1,7 @@
 /** The memory all request bodies held at once may take, raw and parsed: a body that does not fit waits, unread, until others finish. */
 
+import { LiveList } from '../live-list.js';
+
 /** Bodies up to this size never wait: small requests pass even while large ones queue. */
 export const SMALL_BODY_BYTES = 64 * 1024;
 
@@ -34,8 +36,8 @@ export class BodyBudget {
   #used = 0;
   /** Bytes of bodies read whole, held until their responses end. */
   #held = 0;
-  /** Open leases, oldest first (a Set keeps insertion order, and drops one in O(1)). */
-  readonly #leases = new Set<Lease>();
+  /** Open leases, oldest first; a list rather than a Set, since one comes and goes per large body (src/live-list.ts). */
+  readonly #leases = new LiveList<Lease>();
   /** Leases waiting for budget: while none is, a body's end or release has nobody to wake. */
   #waiters = 0;
 
@@ -98,19 +100,18 @@ export class BodyBudget {
         if (!lease.reading) this.#held -= lease.bytes;
         lease.reading = false;
         this.#used -= lease.bytes;
-        this.#leases.delete(lease);
+        this.#leases.remove(node);
         // A released body that was waiting must not stay blocked: let its reader see the end.
         this.#resolve(lease);
         this.#wake();
       },
     };
-    this.#leases.add(lease);
+    const node = this.#leases.add(lease);
     return lease;
   }
 
   #oldestReading(): Lease | undefined {
-    for (const l of this.#leases) if (l.reading) return l;
-    return undefined;
+    return this.#leases.find(isReading);
   }
 
   #mayGrow(l: Lease): boolean {
@@ -130,3 +131,5 @@ export class BodyBudget {
     w();
   }
 }
+
+const isReading = (l: Lease): boolean => l.reading;
