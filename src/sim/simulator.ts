@@ -68,14 +68,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     isClosing: () => closing !== null,
   });
 
-  // Every response not yet closed, so close() can wait for them like a draining pod.
-  const inFlight = new Set<ServerResponse>();
+  // Responses not yet closed, so close() can wait for them like a draining pod. A count, not a Set of them: a Set
+  // with a member per request keeps every request alive through scavenges once its table is old (src/live-list.ts).
+  let inFlight = 0;
   let onIdle: (() => void) | null = null;
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    inFlight.add(res);
+    inFlight++;
     res.once('close', () => {
-      inFlight.delete(res);
-      if (inFlight.size === 0) onIdle?.();
+      if (--inFlight === 0) onIdle?.();
     });
     listener(req, res);
   };
@@ -97,7 +97,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
 
   const shutdown = async (): Promise<void> => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    if (inFlight.size > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+    if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
     // Finished keep-alive connections (HTTP/2 sessions) would otherwise hold server.close() open until they time out.
     if (h2c) h2c.closeSessions();
     else (server as Server).closeAllConnections();
