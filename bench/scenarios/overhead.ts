@@ -9,7 +9,7 @@
  * Then each target is measured again at one connection, for the added p50.
  *
  *   npx tsc -p . && node dist/bench/scenarios/overhead.js [--connections 50] [--seconds 5] [--rounds 3] [--stream] [--h2c]
- *       [--skip nginx,portkey,access-log] [--baseline DIST_DIR [--baseline-label NAME]]... [--cpu-prof DIR] [--out bench/results]
+ *       [--processes 1] [--skip nginx,portkey,access-log] [--baseline DIST_DIR [--baseline-label NAME]]... [--cpu-prof DIR] [--out bench/results]
  *
  * `--h2c` puts the proxies' upstream on HTTP/2 cleartext with prior knowledge: nginx also listens with `http2` (no
  * TLS) on another port, the pool says `appProtocol: kubernetes.io/h2c`, and the Node floor speaks h2c with undici as
@@ -44,6 +44,7 @@ const { values } = benchArgs({
     connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
+    processes: { type: 'string', default: '1' },
     'latency-seconds': { type: 'string', default: '3' },
     stream: { type: 'boolean', default: false },
     h2c: { type: 'boolean', default: false },
@@ -60,6 +61,12 @@ const CONNECTIONS = Number(values.connections);
 const SECONDS = Number(values.seconds);
 const LATENCY_SECONDS = Number(values['latency-seconds']);
 const ROUNDS = Number(values.rounds);
+/**
+ * Processes per Node target (the floor, each infergate): two processes of one build have read up to 13% apart
+ * over a whole run (docs/benchmarks.md, "Runs of 2026-12-07"), so with N each round measures every process and
+ * takes their mean.
+ */
+const PROCESSES = Number(values.processes);
 const STREAM = values.stream === true;
 const H2C = values.h2c === true;
 const SKIP = new Set([...(values.skip ?? '').split(',').filter(Boolean), ...(H2C ? ['nginx', 'portkey'] : [])]);
@@ -86,6 +93,7 @@ const IG_LOG = H2C ? 'infergate (metrics + access log, h2c pool)' : 'infergate (
 const IG_BEFORE = 'infergate before (metrics)';
 
 interface Target {
+  /** The target as reported; its processes (`--processes`) share it. */
   name: string;
   origin: string;
   headers?: Record<string, string>;
@@ -103,21 +111,25 @@ async function main(): Promise<void> {
   try {
     await waitForUrl(`http://${UPSTREAM}/health`);
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
-    const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor), '--upstream', H2C ? UPSTREAM_H2C : UPSTREAM, ...(H2C ? ['--h2c'] : [])]);
-    targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor}`, pid: floor.pid });
-    const gw = start(process.execPath, [...prof, ...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate)]);
-    targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate}`, pid: gw.pid });
-    if (!SKIP.has('access-log')) {
-      const gwLog = start(process.execPath, [...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.accessLog, PORTS.accessLog), '--access-log', join(dir, 'access.log')]);
-      targets.push({ name: IG_LOG, origin: `http://${HOSTS.accessLog}:${PORTS.accessLog}`, pid: gwLog.pid });
-    }
-    // The first --baseline is "before"; each further one is named by its --baseline-label (else its folder).
-    for (const [i, dist] of (values.baseline ?? []).entries()) {
-      const host = `127.0.77.${7 + i * 3}`;
-      const before = start(process.execPath, [...BASELINE_NODE_FLAGS, join(resolve(dist), 'src/cli/main.js'), ...serveArgs(host, PORTS.baseline)]);
-      const label = values['baseline-label']?.[i];
-      const name = i === 0 && label === undefined ? IG_BEFORE : `infergate ${label ?? basename(resolve(dist, '..'))} (metrics)`;
-      targets.push({ name, origin: `http://${host}:${PORTS.baseline}`, pid: before.pid });
+    // Each Node target's processes listen on its address, the first on its port, the next ones 100 ports up each.
+    for (let i = 0; i < PROCESSES; i++) {
+      const up = i * 100;
+      const floor = start(process.execPath, [...prof, FLOOR, '--host', HOSTS.floor, '--port', String(PORTS.floor + up), '--upstream', H2C ? UPSTREAM_H2C : UPSTREAM, ...(H2C ? ['--h2c'] : [])]);
+      targets.push({ name: NODE_FLOOR, origin: `http://${HOSTS.floor}:${PORTS.floor + up}`, pid: floor.pid });
+      const gw = start(process.execPath, [...prof, ...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.infergate, PORTS.infergate + up)]);
+      targets.push({ name: IG, origin: `http://${HOSTS.infergate}:${PORTS.infergate + up}`, pid: gw.pid });
+      if (!SKIP.has('access-log')) {
+        const gwLog = start(process.execPath, [...IG_NODE_FLAGS, CLI, ...serveArgs(HOSTS.accessLog, PORTS.accessLog + up), '--access-log', join(dir, `access-${i}.log`)]);
+        targets.push({ name: IG_LOG, origin: `http://${HOSTS.accessLog}:${PORTS.accessLog + up}`, pid: gwLog.pid });
+      }
+      // The first --baseline is "before"; each further one is named by its --baseline-label (else its folder).
+      for (const [b, dist] of (values.baseline ?? []).entries()) {
+        const host = `127.0.77.${7 + b * 3}`;
+        const before = start(process.execPath, [...BASELINE_NODE_FLAGS, join(resolve(dist), 'src/cli/main.js'), ...serveArgs(host, PORTS.baseline + up)]);
+        const label = values['baseline-label']?.[b];
+        const name = b === 0 && label === undefined ? IG_BEFORE : `infergate ${label ?? basename(resolve(dist, '..'))} (metrics)`;
+        targets.push({ name, origin: `http://${host}:${PORTS.baseline + up}`, pid: before.pid });
+      }
     }
     if (!SKIP.has('nginx')) {
       const nginx = startNginx(`${HOSTS.nginx}:${PORTS.nginx}`, UPSTREAM);
@@ -133,6 +145,8 @@ async function main(): Promise<void> {
     const run = (t: Target, seconds: number, connections: number): Promise<LoadResult> => wrkLoad({ origin: t.origin, target: t.name, seconds, connections, path: '/v1/chat/completions', body, ...(t.headers ? { headers: t.headers } : {}) });
     for (const t of targets) await run(t, 2, CONNECTIONS); // warm-up: JIT, connection pools
     const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    // Each round's req/s of each target: the mean of its processes' in that round.
+    const roundRps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const rss = new Map<string, number>();
     // CPU µs per request of each proxy process, per round.
@@ -140,6 +154,7 @@ async function main(): Promise<void> {
     // The main thread's share of each loaded round (nginx's master proxies nothing: left out as for CPU).
     const mainBusy = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
+      const thisRound = new Map<string, number[]>();
       // Each round starts one target later than the last, so no target always runs right after the same one.
       for (const t of rotated(targets, r)) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
@@ -147,6 +162,7 @@ async function main(): Promise<void> {
         const main0 = mainThreadCpuMs(t.pid);
         const result = await run(t, SECONDS, CONNECTIONS);
         loaded.get(t.name)!.push(result);
+        thisRound.set(t.name, [...(thisRound.get(t.name) ?? []), result.rps]);
         const cpu1 = cpuMs(t.pid);
         const main1 = mainThreadCpuMs(t.pid);
         if (main0 !== null && main1 !== null && main1 > main0) mainBusy.get(t.name)!.push((main1 - main0) / (SECONDS * 1000));
@@ -155,6 +171,7 @@ async function main(): Promise<void> {
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
       }
+      for (const [name, xs] of thisRound) roundRps.get(name)!.push(xs.reduce((a, b) => a + b, 0) / xs.length);
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of rotated(targets, r)) {
@@ -162,13 +179,13 @@ async function main(): Promise<void> {
         single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
       }
     }
-    const text = report(targets, loaded, single, rss, cpuPerRequest, mainBusy);
+    const text = report(targets, loaded, roundRps, single, rss, cpuPerRequest, mainBusy);
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
       const name = `overhead${STREAM ? '-stream' : ''}${H2C ? '-h2c' : ''}`;
       writeFileSync(join(values.out, `${name}.md`), text + '\n');
-      writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ loaded: Object.fromEntries(loaded), single: Object.fromEntries(single) }, null, 2));
+      writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ processes: PROCESSES, loaded: Object.fromEntries(loaded), roundRps: Object.fromEntries(roundRps), single: Object.fromEntries(single) }, null, 2));
     }
   } finally {
     await stopAll();
@@ -183,12 +200,14 @@ const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
-function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>, mainBusy: Map<string, number[]>): string {
+function report(allTargets: readonly Target[], loaded: Map<string, LoadResult[]>, roundRps: Map<string, number[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>, mainBusy: Map<string, number[]>): string {
+  // One row per target, whatever its number of processes.
+  const targets = allTargets.filter((t, i) => allTargets.findIndex((u) => u.name === t.name) === i);
   const direct = loaded.get(DIRECT)!;
   const direct1 = single.get(DIRECT)!;
   const floorRps = mean(loaded.get(NODE_FLOOR)!, 'rps');
   const lines = [
-    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated, each round starting one target later; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
+    `${ROUNDS} rounds x ${SECONDS} s per target at ${CONNECTIONS} connections, then ${ROUNDS} rounds x ${LATENCY_SECONDS} s at 1 connection (wrk, 1 thread), alternated, each round starting one target later${PROCESSES > 1 ? `; ${PROCESSES} processes per Node target, each measured every round (a round's req/s is their mean; the other columns are over all their runs)` : ''}; ${STREAM ? 'streamed (SSE)' : 'non-streamed'} chat completions${H2C ? '; proxies speak h2c (prior knowledge) to the upstream' : ''}; means over rounds`,
     '',
     `| target | req/s | req/s per round | x floor | CPU µs/req | main thread busy | p50 ms | p99 ms | p50 ms, 1 conn | added p50 ms, 1 conn | errors | RSS MiB |`,
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -202,7 +221,7 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
     const cpuText = us.length > 0 ? (us.reduce((a, b) => a + b, 0) / us.length).toFixed(0) : '-';
     const busy = mainBusy.get(t.name) ?? [];
     const busyText = busy.length > 0 ? `${((100 * busy.reduce((a, b) => a + b, 0)) / busy.length).toFixed(0)}%` : '-';
-    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${xs.map((x) => x.rps.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${busyText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${roundRps.get(t.name)!.map((x) => x.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${busyText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
   }
   const proxies = targets.filter((t) => t.name !== DIRECT).map((t) => mean(loaded.get(t.name)!, 'rps'));
   const headroom = mean(direct, 'rps') / Math.max(...proxies);
@@ -210,7 +229,7 @@ function report(targets: readonly Target[], loaded: Map<string, LoadResult[]>, s
   const ig = mean(loaded.get(IG)!, 'rps');
   const ig1 = mean(single.get(IG)!, 'p50') - mean(direct1, 'p50');
   lines.push(`infergate (metrics) = ${(ig / floorRps).toFixed(2)}x the Node floor's req/s (goal >= 0.8); added p50 at 1 connection ${f3(ig1)} ms (goal <= 0.25)`);
-  const rps = (name: string): number[] => loaded.get(name)!.map((x) => x.rps);
+  const rps = (name: string): number[] => roundRps.get(name)!;
   const perRound = (a: string, b: string, goal: number, what: string): string => {
     const p = pairedRatio(rps(a), rps(b));
     return `${what} per round: ${formatPairedRatio(p)}; goal >= ${goal}: ${verdict(p, goal)} in this run`;
