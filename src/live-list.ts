@@ -5,7 +5,7 @@
  * its successor (for iterators still walking it). Once one such table has reached the old generation (a full
  * collection moves what is live there), the scavenger treats its links as roots: every later table, and every
  * member any of them held, then survives each scavenge and is copied into the old generation, until the next
- * full collection. On the gateway that was every request's objects, 2.2 MB a scavenge, and scavenges 3x as
+ * full collection. On the gateway that was every request's objects, 2.2 MB a scavenge, and scavenges about 4x as
  * long (docs/benchmarks.md, "The garbage-collector state explained"). Here a removed node drops every link it
  * had, so nothing it held outlives it.
  */
