@@ -145,8 +145,6 @@ async function main(): Promise<void> {
     const run = (t: Target, seconds: number, connections: number): Promise<LoadResult> => wrkLoad({ origin: t.origin, target: t.name, seconds, connections, path: '/v1/chat/completions', body, ...(t.headers ? { headers: t.headers } : {}) });
     for (const t of targets) await run(t, 2, CONNECTIONS); // warm-up: JIT, connection pools
     const loaded = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
-    // Each round's req/s of each target: the mean of its processes' in that round.
-    const roundRps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const single = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const rss = new Map<string, number>();
     // CPU µs per request of each proxy process, per round.
@@ -154,7 +152,6 @@ async function main(): Promise<void> {
     // The main thread's share of each loaded round (nginx's master proxies nothing: left out as for CPU).
     const mainBusy = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      const thisRound = new Map<string, number[]>();
       // Each round starts one target later than the last, so no target always runs right after the same one.
       for (const t of rotated(targets, r)) {
         process.stderr.write(`round ${r + 1}/${ROUNDS}: ${t.name}, ${CONNECTIONS} connections...\n`);
@@ -162,7 +159,6 @@ async function main(): Promise<void> {
         const main0 = mainThreadCpuMs(t.pid);
         const result = await run(t, SECONDS, CONNECTIONS);
         loaded.get(t.name)!.push(result);
-        thisRound.set(t.name, [...(thisRound.get(t.name) ?? []), result.rps]);
         const cpu1 = cpuMs(t.pid);
         const main1 = mainThreadCpuMs(t.pid);
         if (main0 !== null && main1 !== null && main1 > main0) mainBusy.get(t.name)!.push((main1 - main0) / (SECONDS * 1000));
@@ -171,7 +167,6 @@ async function main(): Promise<void> {
         const m = rssMiB(t.pid);
         if (m !== null) rss.set(t.name, Math.max(rss.get(t.name) ?? 0, m));
       }
-      for (const [name, xs] of thisRound) roundRps.get(name)!.push(xs.reduce((a, b) => a + b, 0) / xs.length);
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of rotated(targets, r)) {
@@ -179,13 +174,13 @@ async function main(): Promise<void> {
         single.get(t.name)!.push(await run(t, LATENCY_SECONDS, 1));
       }
     }
-    const text = report(targets, loaded, roundRps, single, rss, cpuPerRequest, mainBusy);
+    const text = report(targets, loaded, single, rss, cpuPerRequest, mainBusy);
     console.log(`\n${text}`);
     if (values.out) {
       mkdirSync(values.out, { recursive: true });
       const name = `overhead${STREAM ? '-stream' : ''}${H2C ? '-h2c' : ''}`;
       writeFileSync(join(values.out, `${name}.md`), text + '\n');
-      writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ processes: PROCESSES, loaded: Object.fromEntries(loaded), roundRps: Object.fromEntries(roundRps), single: Object.fromEntries(single) }, null, 2));
+      writeFileSync(join(values.out, `${name}.json`), JSON.stringify({ processes: PROCESSES, loaded: Object.fromEntries(loaded), roundRps: Object.fromEntries([...loaded].map(([name, xs]) => [name, roundMeans(xs, processesOf(targets, name))])), single: Object.fromEntries(single) }, null, 2));
     }
   } finally {
     await stopAll();
@@ -196,11 +191,24 @@ async function main(): Promise<void> {
 /** The targets in their order, starting at the `round`-th (wrapping). */
 const rotated = <T>(xs: readonly T[], round: number): T[] => xs.map((_, i) => xs[(i + round) % xs.length]!);
 
+/** How many processes report as `name`: `--processes` for the Node targets, 1 for the others. */
+const processesOf = (targets: readonly Target[], name: string): number => targets.filter((t) => t.name === name).length;
+
+/**
+ * Each round's req/s of one target: its runs come `processes` a round (one per process), so a round's figure is
+ * the mean of each consecutive `processes` of them.
+ */
+const roundMeans = (xs: readonly LoadResult[], processes: number): number[] => {
+  const out: number[] = [];
+  for (let i = 0; i < xs.length; i += processes) out.push(mean(xs.slice(i, i + processes), 'rps'));
+  return out;
+};
+
 const mean = (xs: readonly LoadResult[], k: 'rps' | 'p50' | 'p99'): number => xs.reduce((s, x) => s + x[k], 0) / xs.length;
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : '-');
 
-function report(allTargets: readonly Target[], loaded: Map<string, LoadResult[]>, roundRps: Map<string, number[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>, mainBusy: Map<string, number[]>): string {
+function report(allTargets: readonly Target[], loaded: Map<string, LoadResult[]>, single: Map<string, LoadResult[]>, rss: Map<string, number>, cpu: Map<string, number[]>, mainBusy: Map<string, number[]>): string {
   // One row per target, whatever its number of processes.
   const targets = allTargets.filter((t, i) => allTargets.findIndex((u) => u.name === t.name) === i);
   const direct = loaded.get(DIRECT)!;
@@ -221,7 +229,7 @@ function report(allTargets: readonly Target[], loaded: Map<string, LoadResult[]>
     const cpuText = us.length > 0 ? (us.reduce((a, b) => a + b, 0) / us.length).toFixed(0) : '-';
     const busy = mainBusy.get(t.name) ?? [];
     const busyText = busy.length > 0 ? `${((100 * busy.reduce((a, b) => a + b, 0)) / busy.length).toFixed(0)}%` : '-';
-    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${roundRps.get(t.name)!.map((x) => x.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${busyText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
+    lines.push(`| ${t.name} | ${mean(xs, 'rps').toFixed(0)} | ${roundMeans(xs, processesOf(allTargets, t.name)).map((x) => x.toFixed(0)).join(', ')} | ${f2(mean(xs, 'rps') / floorRps)} | ${cpuText} | ${busyText} | ${f2(mean(xs, 'p50'))} | ${f2(mean(xs, 'p99'))} | ${f3(mean(ys, 'p50'))} | ${added} | ${errors} | ${rss.has(t.name) ? rss.get(t.name)!.toFixed(0) : '-'} |`);
   }
   const proxies = targets.filter((t) => t.name !== DIRECT).map((t) => mean(loaded.get(t.name)!, 'rps'));
   const headroom = mean(direct, 'rps') / Math.max(...proxies);
@@ -229,7 +237,7 @@ function report(allTargets: readonly Target[], loaded: Map<string, LoadResult[]>
   const ig = mean(loaded.get(IG)!, 'rps');
   const ig1 = mean(single.get(IG)!, 'p50') - mean(direct1, 'p50');
   lines.push(`infergate (metrics) = ${(ig / floorRps).toFixed(2)}x the Node floor's req/s (goal >= 0.8); added p50 at 1 connection ${f3(ig1)} ms (goal <= 0.25)`);
-  const rps = (name: string): number[] => roundRps.get(name)!;
+  const rps = (name: string): number[] => roundMeans(loaded.get(name)!, processesOf(allTargets, name));
   const perRound = (a: string, b: string, goal: number, what: string): string => {
     const p = pairedRatio(rps(a), rps(b));
     return `${what} per round: ${formatPairedRatio(p)}; goal >= ${goal}: ${verdict(p, goal)} in this run`;

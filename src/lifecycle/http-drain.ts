@@ -13,8 +13,6 @@ export const DEFAULT_IDLE_LINGER_MS = 1000;
 
 interface Connection {
   readonly socket: Socket;
-  /** Its place among the open connections. */
-  node: LiveNode<Connection> | undefined;
   /** Requests on it whose response has not closed yet. */
   active: number;
   /** performance.now() when `active` last went to 0 (or the connection opened). */
@@ -68,12 +66,11 @@ export class HttpDrain {
     this.#server = server;
     this.#lingerMs = options.idleLingerMs ?? DEFAULT_IDLE_LINGER_MS;
     server.on(connectionEvent(server), (socket: WithConnection) => {
-      const conn: Connection = { socket, node: undefined, active: 0, idleSince: performance.now() };
-      conn.node = this.#connections.add(conn);
+      const conn: Connection = { socket, active: 0, idleSince: performance.now() };
+      const node = this.#connections.add(conn);
       socket[CONNECTION] = conn;
       socket.once('close', () => {
-        this.#connections.remove(conn.node!);
-        conn.node = undefined;
+        this.#connections.remove(node);
         if (this.#connections.size === 0) this.#onEmpty?.();
       });
     });

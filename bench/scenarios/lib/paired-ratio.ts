@@ -6,6 +6,7 @@
  * round shares most of the noise: the median of the per-round ratios, with a bootstrap interval, says how well
  * one run pins the ratio down.
  */
+import { seededRandom } from '../../../src/seeded-random.js';
 import { median } from './precise-pressure-verdict.js';
 
 export interface PairedRatio {
@@ -30,7 +31,7 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): PairedR
   const perRound: number[] = [];
   for (let r = 0; r < Math.min(a.length, b.length); r++) if (b[r]! > 0 && Number.isFinite(a[r]!)) perRound.push(a[r]! / b[r]!);
   if (perRound.length === 0) return { rounds: 0, median: NaN, low: NaN, high: NaN, perRound };
-  const random = lcg(0x5eed);
+  const random = seededRandom(0x5eed);
   const medians: number[] = [];
   const sample = new Array<number>(perRound.length);
   for (let i = 0; i < RESAMPLES; i++) {
@@ -53,13 +54,4 @@ export function verdict(p: PairedRatio, goal: number): 'met' | 'not met' | 'unde
   if (p.low >= goal) return 'met';
   if (p.high < goal) return 'not met';
   return 'undecided';
-}
-
-/** A small seeded generator (numerical recipes' LCG): deterministic resampling, no dependency. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
 }
