@@ -5,6 +5,7 @@ import { UnansweredAges } from '../../upstream/unanswered-ages.js';
 import { OutlierState } from '../../upstream/outlier-state.js';
 import type { EndpointMetrics } from './endpoint-metrics.js';
 import type { ModelCard } from './model-card.js';
+import { RetrySchedule } from './retry-schedule.js';
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -41,6 +42,8 @@ export class Endpoint {
   modelsFetchedAt = 0;
   /** 401 or 403 when the last `GET /v1/models` was refused for want of the right API key; else 0. */
   modelsRefused = 0;
+  /** When model discovery asks again while `GET /v1/models` fails (src/epp/datastore/model-discovery.ts). */
+  readonly modelsRetry = new RetrySchedule();
   /** The last successful scrape of the endpoint's /metrics; undefined until one succeeded. */
   metrics: EndpointMetrics | undefined;
   /** Why the last scrape failed, if it did. */
@@ -49,6 +52,8 @@ export class Endpoint {
   metricsRefused = 0;
   /** Failed /metrics scrapes since this endpoint appeared (`infergate_endpoint_scrape_failures_total`). */
   metricsFailures = 0;
+  /** When the scraper tries again while scrapes fail (src/epp/metrics/metrics-scraper.ts). */
+  readonly scrapeRetry = new RetrySchedule();
   /** Held out of picking until this time (ms since epoch) after a connection failure. */
   backoffUntil = 0;
   consecutiveFailures = 0;

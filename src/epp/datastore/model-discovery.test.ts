@@ -2,6 +2,7 @@
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { until } from '../../../test/helpers/until.js';
 import { inferencePool, pod } from '../../api/test-fixtures.js';
 import { snapshot } from '../../config/test-fixtures.js';
@@ -165,6 +166,52 @@ describe('ModelDiscovery', () => {
       assert.equal(engine.hits, hits, 'no refresh after stop()');
     } finally {
       await periodic.close();
+    }
+  });
+});
+
+describe('ModelDiscovery and pods that do not answer', () => {
+  const HOST2 = '127.0.20.2';
+  let port: number;
+  let connections = 0;
+  /** Accepts and drops every connection until `answering`: a listed pod whose server is not up. */
+  let answering = false;
+  const models = new FakeEngine(HOST2);
+  const server = createNetServer((socket) => {
+    connections++;
+    if (!answering) return void socket.destroy();
+    models.server.emit('connection', socket);
+  });
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, HOST2, resolve));
+    port = (server.address() as AddressInfo).port;
+    models.handler = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"m","object":"model"}]}');
+  });
+  after(async () => {
+    models.server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('start() asks a failing endpoint after 1 s, then 2 s, 4 s ... up to the interval, and learns its models once it answers', async () => {
+    const store = new Datastore();
+    store.apply(snapshot(inferencePool('p').selects({ app: 'p' }).ports(port), pod('p-0').labels({ app: 'p' }).ip(HOST2).ready()));
+    const ep = store.pool('default/p')!.endpoints[0]!;
+    // A 4 s interval ticks every second: without the backoff, one attempt a second.
+    const discovery = new ModelDiscovery(store, { intervalMs: 4000, timeoutMs: 500 });
+    try {
+      await discovery.refresh(ep);
+      assert.match(ep.modelsError ?? '', /failed/);
+      discovery.start();
+      await delay(6500);
+      // Attempts at about 1, 3 and 7 s after the first (waits of 1, 2, 4 s): 2 in 6.5 s, 3 if a tick comes early.
+      assert.ok(connections >= 2 && connections <= 4, `${connections} connections in 6.5 s, the first refresh included`);
+      assert.equal(ep.modelsRetry.failures, connections);
+      answering = true;
+      await until(() => ep.serves('m') === true, 'models learnt once the pod answers', 6000);
+      assert.equal(ep.modelsRetry.failures, 0);
+      assert.equal(ep.modelsError, undefined);
+    } finally {
+      await discovery.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 /** Learns what each endpoint serves from its `GET /v1/models`, every few seconds and right after a failure. */
-import { Agent, request } from 'undici';
+import { Client, request } from 'undici';
 import { h2cOptions } from '../../upstream/h2c.js';
 import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
@@ -28,9 +28,13 @@ export interface DiscoveryOptions {
 export class ModelDiscovery {
   #store: Datastore;
   #opts: DiscoveryOptions;
-  #agent = new Agent({ keepAliveTimeout: 10_000, connections: 2 });
-  /** For endpoints of `appProtocol: kubernetes.io/h2c` pools; made on first use. */
-  #h2cAgent: Agent | undefined;
+  /**
+   * One client per endpoint, kept while the endpoint is listed (`forget` closes it). Not an undici Agent: an
+   * Agent drops an origin's pool once its connections are gone, and a failed connect leaves none, so every
+   * attempt at a pod that does not answer built a new pool (about 40 KB promoted into the old generation each,
+   * docs/benchmarks.md, "Unreachable pods").
+   */
+  readonly #clients = new Map<Endpoint, Client>();
   #timer: NodeJS.Timeout | undefined;
   /** One fetch per endpoint at a time; a burst of failures must not become a burst of probes. */
   #pending = new Map<Endpoint, Promise<void>>();
@@ -41,16 +45,21 @@ export class ModelDiscovery {
   }
 
   /**
-   * Ticks every second at most: endpoints that have not answered yet (a pod still starting, or one that
-   * failed) are asked on every tick, the others once per `intervalMs`. Without the fast retry a gateway
-   * started before its pods would refuse their models for a whole interval.
+   * Ticks every second at most. Endpoints that answered are asked once per `intervalMs`. One that has not
+   * answered yet, or whose last answer failed, is asked on the next tick, then after 2 s, 4 s ... up to
+   * `intervalMs` while it keeps failing (`ep.modelsRetry`): without the fast retry a gateway started before its
+   * pods would refuse their models for a whole interval, and without the backoff every listed pod that does not
+   * answer would cost a connection attempt (and an undici pool, which its Agent drops after a failed connect)
+   * every second.
    */
   start(): void {
     this.stop();
     const tick = Math.min(this.#opts.intervalMs, 1000);
     this.#timer = setInterval(() => {
       const now = Date.now();
-      const due = [...this.#store.endpoints()].filter((ep) => !ep.models || ep.modelsError !== undefined || now - ep.modelsFetchedAt >= this.#opts.intervalMs - tick / 2);
+      const due = [...this.#store.endpoints()].filter((ep) =>
+        !ep.models || ep.modelsError !== undefined ? ep.modelsRetry.due(now + tick / 2) : now - ep.modelsFetchedAt >= this.#opts.intervalMs - tick / 2,
+      );
       void this.refreshAll(due);
     }, tick);
     this.#timer.unref();
@@ -64,7 +73,26 @@ export class ModelDiscovery {
   async close(): Promise<void> {
     this.stop();
     await Promise.allSettled(this.#pending.values());
-    await Promise.all([this.#agent.close(), this.#h2cAgent?.close()]);
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+
+  /** Closes the connection kept for an endpoint that left the datastore (a request in flight on it finishes first). */
+  forget(ep: Endpoint): void {
+    const c = this.#clients.get(ep);
+    if (!c) return;
+    this.#clients.delete(ep);
+    void c.close().catch(() => undefined);
+  }
+
+  #clientOf(ep: Endpoint): Client {
+    let c = this.#clients.get(ep);
+    if (!c) {
+      c = new Client(ep.origin, { keepAliveTimeout: 10_000, ...(ep.h2c ? h2cOptions(undefined) : {}) });
+      this.#clients.set(ep, c);
+    }
+    return c;
   }
 
   refreshAll(endpoints: Iterable<Endpoint> = this.#store.endpoints()): Promise<void> {
@@ -80,12 +108,16 @@ export class ModelDiscovery {
     return p;
   }
 
+  #failed(ep: Endpoint): void {
+    ep.modelsRetry.failed(Date.now(), Math.min(RETRY_BASE_MS, this.#opts.intervalMs), Math.max(this.#opts.intervalMs, RETRY_BASE_MS));
+  }
+
   async #fetch(ep: Endpoint): Promise<void> {
     const before = modelsSignature(ep);
     const url = `${ep.origin}/v1/models`;
     try {
       const res = await request(url, {
-        dispatcher: ep.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 2, ...h2cOptions(undefined) })) : this.#agent,
+        dispatcher: this.#clientOf(ep),
         headers: this.#opts.auth?.headersFor(ep),
         headersTimeout: this.#opts.timeoutMs,
         bodyTimeout: this.#opts.timeoutMs,
@@ -106,11 +138,14 @@ export class ModelDiscovery {
         ep.markReachable();
       }
       ep.protocolMismatch = undefined;
+      if (ep.modelsError === undefined) ep.modelsRetry.succeeded();
+      else this.#failed(ep);
     } catch (e) {
       const err = e as Error & { code?: string };
       ep.modelsRefused = 0;
       ep.protocolMismatch = protocolMismatch(err, ep.h2c);
       ep.modelsError = `GET ${url} failed: ${ep.protocolMismatch ?? `${err.code ?? err.name}: ${err.message}`}`;
+      this.#failed(ep);
       this.#opts.onError?.(ep, ep.modelsError);
     }
     if (modelsSignature(ep) !== before) {
@@ -119,6 +154,9 @@ export class ModelDiscovery {
     }
   }
 }
+
+/** The first retry after a failure waits one tick (1 s); later ones double, up to the refresh interval. */
+const RETRY_BASE_MS = 1000;
 
 /**
  * What the endpoint serves, as a string that changes exactly when a model or an adapter's base does, or when

@@ -77,7 +77,7 @@ for (const scraping of METRICS_SCRAPING_MODES) {
       assert.ok(updatedAt >= before && updatedAt <= Date.now());
       assert.equal(isStale(ep, updatedAt + DEFAULT_METRICS_STALENESS_MS), false);
       assert.equal(isStale(ep, updatedAt + DEFAULT_METRICS_STALENESS_MS + 1), true);
-      assert.deepEqual(scraper.stats, { scrapes: 1, failures: 0, skippedBusy: 0 });
+      assert.deepEqual(scraper.stats, { scrapes: 1, failures: 0, skippedBusy: 0, skippedFailing: 0 });
     });
 
     test('a failure keeps the old metrics, sets metricsError, and reports each distinct error once', async () => {
@@ -202,6 +202,31 @@ for (const scraping of METRICS_SCRAPING_MODES) {
       } finally {
         await periodic.close();
         await Promise.all(engines.map(({ e }) => e.close()));
+      }
+    });
+
+    test('start() asks an endpoint whose scrapes fail less and less often, and every interval again once one succeeds', async () => {
+      store.apply(snapshot(inferencePool('p').selects({ app: 'p' }).ports(port), pod('p-0').labels({ app: 'p' }).ip(HOST).ready()));
+      engine.handler = serve('', 500);
+      // 20 ms: without the backoff a failing pod is asked 50 times a second.
+      const fast = new MetricsScraper(store, { ...modeOptions(scraping), refreshMetricsIntervalMs: 20 });
+      try {
+        await fast.worker?.online;
+        fast.start();
+        await delay(1500);
+        const failing = engine.hits;
+        // Waits of 20, 40, 80 ... 640, then 1000 ms: 7 or 8 attempts in 1.5 s, however late a tick comes.
+        assert.ok(failing >= 4 && failing <= 10, `${failing} scrapes of a failing endpoint in 1.5 s`);
+        assert.ok(fast.stats.skippedFailing > 20, `skipped ${fast.stats.skippedFailing} ticks`);
+        engine.handler = serve(gauges(2, 1, 0.3));
+        const ep = store.pool('default/p')!.endpoints[0]!;
+        await until(() => ep.metrics?.waitingQueueSize === 2, 'metrics once the pod answers again', 3000);
+        assert.equal(ep.metricsError, undefined);
+        const before = engine.hits;
+        await delay(400);
+        assert.ok(engine.hits - before >= 10, `${engine.hits - before} scrapes in 400 ms after recovery: back to every interval`);
+      } finally {
+        await fast.close();
       }
     });
 

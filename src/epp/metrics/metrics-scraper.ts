@@ -69,7 +69,15 @@ export interface ScrapeStats {
   failures: number;
   /** Ticks at which an endpoint was due but its previous scrape had not finished. */
   skippedBusy: number;
+  /** Ticks at which an endpoint was due but was left for later because its last scrapes failed (`ep.scrapeRetry`). */
+  skippedFailing: number;
 }
+
+/**
+ * The longest a failing endpoint waits between scrapes: half the staleness threshold, so a pod that comes back
+ * has fresh metrics within a second, while one that stays down costs one attempt a second instead of twenty.
+ */
+export const SCRAPE_RETRY_MAX_MS = 1000;
 
 export class MetricsScraper {
   readonly options: MetricsScraperOptions;
@@ -84,7 +92,7 @@ export class MetricsScraper {
   #slotCount: number;
   #slots = new WeakMap<Endpoint, number>();
   #nextSlot = 0;
-  #stats: ScrapeStats = { scrapes: 0, failures: 0, skippedBusy: 0 };
+  #stats: ScrapeStats = { scrapes: 0, failures: 0, skippedBusy: 0, skippedFailing: 0 };
 
   constructor(store: Datastore, options: Partial<MetricsScraperOptions> = {}) {
     this.#store = store;
@@ -122,8 +130,9 @@ export class MetricsScraper {
    * Ticks every interval/slots ms and scrapes the endpoints of the slots that have come due: each endpoint
    * once per interval, the first time within one interval of start. Due slots are counted from the clock,
    * not from ticks, so a late timer does not stretch the interval; after a long stall at most one round is
-   * made up. The datastore is read on every tick, so endpoints that come and go with snapshots need no
-   * bookkeeping here.
+   * made up. An endpoint whose scrapes keep failing waits twice as long after each failure, up to
+   * SCRAPE_RETRY_MAX_MS (`ep.scrapeRetry`), and is back to every interval after one success. The datastore is
+   * read on every tick, so endpoints that come and go with snapshots need no bookkeeping here.
    */
   start(): void {
     this.stop();
@@ -138,9 +147,12 @@ export class MetricsScraper {
       if (due <= done) return;
       done = Math.max(done, due - slots);
       for (; done < due; done++) dueSlots[done % slots] = true;
+      // Half a slot early counts as due, so a retry wait that ends between two ticks is not stretched by one.
+      const now = Date.now() + slotMs / 2;
       for (const ep of this.#store.endpoints()) {
         if (!dueSlots[this.#slotOf(ep)]) continue;
         if (this.#pending.has(ep)) this.#stats.skippedBusy++;
+        else if (!ep.scrapeRetry.due(now)) this.#stats.skippedFailing++;
         else void this.scrape(ep);
       }
       dueSlots.fill(false);
@@ -207,10 +219,13 @@ export class MetricsScraper {
       metricsScraped(ep);
       ep.metricsError = undefined;
       ep.metricsRefused = 0;
+      ep.scrapeRetry.succeeded();
       return;
     }
     this.#stats.failures++;
     ep.metricsFailures++;
+    const interval = this.options.refreshMetricsIntervalMs;
+    ep.scrapeRetry.failed(Date.now(), interval, Math.max(interval, SCRAPE_RETRY_MAX_MS));
     const url = `${ep.origin}${path}`;
     ep.metricsRefused = outcome.refused;
     const message = outcome.refused !== 0 ? (this.options.auth?.refused(ep, url, outcome.refused) ?? refusalMessage(url, outcome.refused, undefined, undefined)) : `GET ${url} failed: ${outcome.why}`;

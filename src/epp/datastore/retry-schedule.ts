@@ -1,0 +1,30 @@
+/**
+ * When to ask a failing endpoint again: after `baseMs`, then twice as long after each failure in a row, up to
+ * `maxMs`; at once again after a success. Model discovery and metrics scraping each keep one per endpoint, so a
+ * pod that is listed but does not answer is asked less and less often instead of at the full rate: 500 such pods
+ * had an idle gateway spend 1.4 cores and promote 43 MB/s into the old generation (docs/benchmarks.md,
+ * "Unreachable pods").
+ */
+export class RetrySchedule {
+  /** Failures in a row since the last success. */
+  failures = 0;
+  /** Not asked again before this time (ms since the epoch); 0 while the last attempt succeeded. */
+  nextAt = 0;
+
+  /** Records a failure at `now`: the next attempt waits `baseMs * 2^(failures - 1)`, at most `maxMs`. */
+  failed(now: number, baseMs: number, maxMs: number): void {
+    this.failures++;
+    // The exponent is capped so a pod failing for days cannot overflow the delay into Infinity.
+    this.nextAt = now + Math.min(maxMs, baseMs * 2 ** Math.min(this.failures - 1, 30));
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+    this.nextAt = 0;
+  }
+
+  /** Whether an attempt may start at `now`. */
+  due(now: number): boolean {
+    return now >= this.nextAt;
+  }
+}
