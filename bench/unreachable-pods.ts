@@ -1,11 +1,12 @@
 /**
  * What pods that are listed but do not answer cost an idle gateway: `serve -f` with one pool of `--pods` ready pods
  * at loopback addresses where nothing listens (every connection is refused), no traffic. Each build (this one, and
- * `--baseline DIST`, another build's `dist/`) is started in turn, A B A B, `--rounds` times; after a 3 s settle,
+ * `--baseline DIST`, another build's `dist/`, repeatable) is started in turn, A B A B, `--rounds` times (every other
+ * round in reverse order); after a 3 s settle,
  * each is measured for `--seconds`: the process's CPU and its main thread's (from /proc), and its scavenges (from
  * `--trace-gc-nvp`): how many, their mean pause, and the bytes promoted to the old generation per second.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/unreachable-pods.js [--pods 500] [--seconds 12] [--rounds 2] [--baseline /tmp/before/dist] [--serve-args '...']
+ *   npx tsc -p tsconfig.json && node dist/bench/unreachable-pods.js [--pods 500] [--seconds 12] [--rounds 2] [--baseline /tmp/before/dist]... [--serve-args '...']
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const { values } = benchArgs({
     pods: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '12' },
     rounds: { type: 'string', default: '2' },
-    baseline: { type: 'string' },
+    baseline: { type: 'string', multiple: true },
     'serve-args': { type: 'string', default: '' },
   },
 });
@@ -48,7 +49,7 @@ interface Reading {
 }
 
 const builds: Build[] = [{ name: 'this build', cli: CLI }];
-if (values.baseline !== undefined) builds.push({ name: `baseline ${values.baseline}`, cli: join(resolve(values.baseline), 'src/cli/main.js') });
+for (const dist of values.baseline ?? []) builds.push({ name: `baseline ${dist}`, cli: join(resolve(dist), 'src/cli/main.js') });
 
 function fleetYaml(pods: number): string {
   if (pods > 8 * 250) throw new RangeError('--pods: at most 2000');
