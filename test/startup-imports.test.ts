@@ -1,7 +1,7 @@
 /**
  * What every `infergate` command loads before it runs: the libraries only some configurations use are loaded
  * when used (src/config/kube/kube-target.ts, src/observability/tracing/start-tracing.ts,
- * src/cli/tenancy-options.ts), not at startup. The Kubernetes client alone took about 0.45 s and 70 MiB of every
+ * src/cli/tenancy-options.ts, src/kvevents/zmq-subscription.ts), not at startup. The Kubernetes client alone took about 0.45 s and 70 MiB of every
  * `serve -f`, `sim` and `--help` (docs/benchmarks.md, "Startup and memory").
  */
 import { test } from 'node:test';
@@ -32,7 +32,7 @@ function resolvedPackages(args: string[]): Promise<Set<string>> {
   });
 }
 
-const LOADED_WHEN_USED = ['@kubernetes/client-node', '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-trace-otlp-grpc', 'ioredis'];
+const LOADED_WHEN_USED = ['@kubernetes/client-node', '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-trace-otlp-grpc', 'ioredis', 'zeromq'];
 
 for (const args of [['--help'], ['serve', '--help'], ['sim', '--help']]) {
   test(`infergate ${args.join(' ')} loads no library only some configurations use`, async () => {
@@ -40,6 +40,6 @@ for (const args of [['--help'], ['serve', '--help'], ['sim', '--help']]) {
     // The hook sees packages at all: the gateway's own HTTP client is loaded by every command.
     assert.ok(packages.has('undici'), `the loader hook saw no package load (saw: ${[...packages].join(', ')})`);
     const early = LOADED_WHEN_USED.filter((p) => packages.has(p));
-    assert.deepEqual(early, [], `loaded at startup, though only --kube, tracing or --rate-limit-store need them: ${early.join(', ')}`);
+    assert.deepEqual(early, [], `loaded at startup, though only --kube, tracing, --rate-limit-store or KV events need them: ${early.join(', ')}`);
   });
 }

@@ -4,7 +4,8 @@
  * the socket monitor tells the stream when the connection drops and returns. The receive loop yields to the event
  * loop every few messages, so a busy publisher never holds up requests.
  */
-import { Dealer, Subscriber } from 'zeromq';
+import type * as Zmq from 'zeromq';
+import type { Dealer, Subscriber } from 'zeromq';
 import { encodeReplayRequest } from './wire-format.js';
 
 /** What the subscription feeds (a PodStream, or a demultiplexer of a bound socket). */
@@ -69,6 +70,18 @@ export class ReplayLimiter {
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * ZeroMQ, loaded by the first subscription that starts: a gateway without KV events never loads its native
+ * module (about 25 ms and 10 MiB of every start; docs/benchmarks.md, "Startup and memory").
+ */
+let zmq: typeof Zmq | undefined;
+let loading: Promise<typeof Zmq> | undefined;
+
+function loadZeromq(): Promise<typeof Zmq> {
+  loading ??= import('zeromq').then((m) => (zmq = m));
+  return loading;
+}
+
 export class ZmqSubscription {
   readonly endpoint: string;
   readonly replayEndpoint: string | undefined;
@@ -77,7 +90,9 @@ export class ZmqSubscription {
   readonly #handler: FrameHandler;
   readonly #o: SubscriptionOptions;
   readonly #limiter: ReplayLimiter;
-  readonly #sub: Subscriber;
+  readonly #topicFilter: string;
+  /** Made by `start()`, once ZeroMQ is loaded. */
+  #sub: Subscriber | undefined;
   #closed = false;
   #loop: Promise<void> | undefined;
   #replay: { dealer: Dealer; done: Promise<void> } | undefined;
@@ -89,30 +104,35 @@ export class ZmqSubscription {
     this.#handler = handler;
     this.#limiter = limiter;
     this.#o = { ...DEFAULT_SUBSCRIPTION_OPTIONS, ...options };
-    this.#sub = new Subscriber({ reconnectInterval: this.#o.reconnectMs, reconnectMaxInterval: this.#o.reconnectMaxMs, receiveHighWaterMark: this.#o.receiveHighWaterMark, linger: 0 });
-    this.#sub.subscribe(target.topicFilter);
+    this.#topicFilter = target.topicFilter;
   }
 
   /** Connects (or binds) and starts receiving. Resolves once bound; a connect completes in the background. */
   async start(): Promise<void> {
-    const events = this.#sub.events;
+    const { Subscriber } = await loadZeromq();
+    if (this.#closed) return;
+    const sub = new Subscriber({ reconnectInterval: this.#o.reconnectMs, reconnectMaxInterval: this.#o.reconnectMaxMs, receiveHighWaterMark: this.#o.receiveHighWaterMark, linger: 0 });
+    sub.subscribe(this.#topicFilter);
+    this.#sub = sub;
+    const events = sub.events;
     events.on('connect', () => this.#safely(() => this.#handler.connected()));
     events.on('disconnect', () => this.#safely(() => this.#handler.disconnected()));
     events.on('connect:retry', () => this.#o.onReconnectAttempt?.());
     if (this.bind) {
-      await this.#sub.bind(this.endpoint);
+      await sub.bind(this.endpoint);
       this.#safely(() => this.#handler.connected());
-    } else this.#sub.connect(this.endpoint);
-    this.#loop = this.#receive();
+    } else sub.connect(this.endpoint);
+    this.#loop = this.#receive(sub);
   }
 
   /** Starts a replay from `fromSeq` (the handler gets the replies, then replayEnd exactly once). */
   replay(fromSeq: number): void {
-    if (!this.replayEndpoint || this.#closed) {
+    // Without ZeroMQ loaded no subscription has started, so no frame can have asked for a replay.
+    if (!this.replayEndpoint || this.#closed || !zmq) {
       queueMicrotask(() => this.#safely(() => this.#handler.replayEnd(false)));
       return;
     }
-    const dealer = new Dealer({ linger: 0, receiveTimeout: this.#o.replayIdleMs });
+    const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: this.#o.replayIdleMs });
     const done = this.#runReplay(dealer, fromSeq).finally(() => {
       dealer.close();
       if (this.#replay?.dealer === dealer) this.#replay = undefined;
@@ -123,7 +143,7 @@ export class ZmqSubscription {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#sub.close();
+    this.#sub?.close();
     this.#replay?.dealer.close();
     await Promise.allSettled([this.#loop, this.#replay?.done]);
   }
@@ -153,13 +173,13 @@ export class ZmqSubscription {
     }
   }
 
-  async #receive(): Promise<void> {
+  async #receive(sub: Subscriber): Promise<void> {
     let n = 0;
     let sliceStart = performance.now();
     while (!this.#closed) {
       let frames: Buffer[];
       try {
-        frames = await this.#sub.receive();
+        frames = await sub.receive();
       } catch (e) {
         if (this.#closed) return;
         this.#o.onError?.('recv', e);
