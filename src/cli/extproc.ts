@@ -9,6 +9,7 @@ import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
 import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
+import { checkCertificateFilesOrExit } from './tls-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 
@@ -45,6 +46,7 @@ export function registerExtprocCommand(program: Command): void {
   addUpstreamKeyOption(cmd);
   addSharedOptions(cmd).action(async (flags: ExtprocFlags) => {
       const log = loggerOrExit(flags);
+      checkCertificateFilesOrExit(flags);
       const source = sourceOrExit(flags);
       const tracing = tracingOrExit(flags, log);
       const upstreamKey = await upstreamKeySourceOrExit(flags);

@@ -1,7 +1,7 @@
 /** `serve --cert-file --key-file`: HTTPS on the traffic port (the admin port stays plain HTTP, for probes and Prometheus). */
 import type { Command } from 'commander';
 import type { Logger } from '../observability/logger.js';
-import { ServingCertificate } from '../proxy/serving-certificate.js';
+import { loadCertificate, ServingCertificate } from '../proxy/serving-certificate.js';
 
 export interface TlsFlags {
   certFile?: string;
@@ -23,6 +23,24 @@ export function servingCertificateOrExit(flags: TlsFlags, log: Logger): ServingC
   }
   try {
     return new ServingCertificate({ certFile: flags.certFile, keyFile: flags.keyFile }, log);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
+
+/**
+ * `extproc --cert-file --key-file`: a usage error (exit 2) when only one is given or the pair does not load, as for
+ * `serve`, before the configuration is read (gRPC would only fail when binding the ports).
+ */
+export function checkCertificateFilesOrExit(flags: TlsFlags): void {
+  if (flags.certFile === undefined && flags.keyFile === undefined) return;
+  if (flags.certFile === undefined || flags.keyFile === undefined) {
+    console.error('error: --cert-file and --key-file go together: give both, or neither for the self-signed certificate');
+    process.exit(2);
+  }
+  try {
+    loadCertificate({ certFile: flags.certFile, keyFile: flags.keyFile });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
     process.exit(2);
