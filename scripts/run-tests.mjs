@@ -1,6 +1,8 @@
 // Runs every compiled *.test.js under dist/ with node:test (Node 20 has no glob support in --test).
 // When Kubernetes integration tests are among them and LOCAL_KUBE is not set, local-kube is found and built
-// once first, here, so test files never race to build it (issue #11): the first build takes minutes.
+// once first, here, so test files never race to build it (issue #11): the first build takes minutes. Likewise the
+// Debian servers some end-to-end tests start (prometheus, chromium, redis-server) are installed first when missing
+// (scripts/ensure-test-servers.sh), so the README's `npm ci && npm test` passes on a fresh machine.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +21,17 @@ const files = find('dist', []).filter((f) => filter.length === 0 || filter.some(
 if (files.length === 0) {
   console.error('no test files found under dist/ (did the build run?)');
   process.exit(1);
+}
+
+// The Debian packages the selected tests start, by the test files that need them.
+const servers = [
+  ['prometheus', /[\\/]e2e[\\/](metrics-prometheus|prometheus-alerts)\.test\.js$/],
+  ['chromium', /[\\/]e2e[\\/]dashboard-browser\.test\.js$/],
+  ['redis-server', /[\\/]e2e[\\/]tenancy-redis\.test\.js$/],
+].filter(([, re]) => files.some((f) => re.test(f))).map(([pkg]) => pkg);
+if (servers.length > 0) {
+  const r = spawnSync('bash', ['scripts/ensure-test-servers.sh', ...servers], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
 const env = { ...process.env };

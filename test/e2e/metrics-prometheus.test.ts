@@ -28,7 +28,7 @@ function binary(name: string): string {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   const path = r.stdout.trim();
   if (r.status !== 0 || path === '') {
-    assert.fail(`${name} is not installed: this test runs a real Prometheus server. Install Debian's prometheus package (apt-get install -y prometheus, which brings promtool too); .ci/run does.`);
+    assert.fail(`${name} is not installed: this test runs a real Prometheus server. Install Debian's prometheus package (apt-get install -y prometheus, which brings promtool too); npm test and .ci/run do it when they can (scripts/ensure-test-servers.sh).`);
   }
   return path;
 }

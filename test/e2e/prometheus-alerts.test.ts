@@ -19,7 +19,7 @@ const RULES = join(ROOT, 'deploy/prometheus/infergate-alerts.yaml');
 function promtool(): string {
   const r = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
   const path = r.stdout.trim();
-  if (r.status !== 0 || path === '') assert.fail("promtool is not installed: install Debian's prometheus package (apt-get install -y prometheus); .ci/run does.");
+  if (r.status !== 0 || path === '') assert.fail("promtool is not installed: install Debian's prometheus package (apt-get install -y prometheus); npm test and .ci/run do it when they can (scripts/ensure-test-servers.sh).");
   return path;
 }
 

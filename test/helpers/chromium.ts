@@ -15,7 +15,7 @@ export function chromiumPath(): string {
   if (!found) {
     throw new Error(
       `Chromium is not installed (looked for ${CANDIDATES.join(', ')}): the dashboard test drives a real headless browser. ` +
-        'Install Debian\'s package: apt-get update && apt-get install -y chromium (.ci/run does), or set CHROMIUM_PATH.',
+        'Install Debian\'s package: apt-get update && apt-get install -y chromium (npm test and .ci/run do it when they can: scripts/ensure-test-servers.sh), or set CHROMIUM_PATH.',
     );
   }
   return found;
