@@ -1,8 +1,7 @@
-/** ScrapeAgents: one client per origin, kept across failed connects, dropped once unasked for a while. */
+/** ScrapeAgents: one client per origin, kept across failed connects (the idle sweep: src/upstream/origin-clients.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
-import { FakeEngine, refusedPort } from '../fake-engine.js';
+import { refusedPort } from '../fake-engine.js';
 import { engineMetricMaps } from './engine-metrics.js';
 import { readEndpointMetrics, ScrapeAgents, SCRAPE_ACCEPT } from './read-endpoint-metrics.js';
 
@@ -25,32 +24,5 @@ test("a pod that refuses connections keeps its one client from scrape to scrape 
     assert.equal(agents.size, 2);
   } finally {
     await agents.close();
-  }
-});
-
-test('an origin not asked for longer than the idle time loses its client at the next sweep; one still asked keeps it', async () => {
-  const engine = new FakeEngine(HOST);
-  const port = await engine.listen();
-  engine.handler = (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('vllm:num_requests_waiting{model_name="m"} 1\nvllm:num_requests_running{model_name="m"} 0\nvllm:kv_cache_usage_perc{model_name="m"} 0.1\n');
-  const agents = new ScrapeAgents(150, 20);
-  try {
-    const job = (origin: string) => ({ origin, path: '/metrics', h2c: false, engine: 'vllm', timeoutMs: 1000, maxBytes: 1 << 20, headers: { ...SCRAPE_ACCEPT } });
-    const gone = `http://${HOST}:${port}`;
-    const kept = `http://localhost-kept.invalid:1`;
-    assert.equal((await readEndpointMetrics(job(gone), agents, engineMetricMaps())).ok, true);
-    const goneClient = agents.of(gone, false);
-    for (let i = 0; i < 8; i++) {
-      agents.of(kept, false);
-      await delay(30);
-    }
-    const keptClient = agents.of(kept, false);
-    assert.equal(agents.size, 1, 'the origin unasked for 240 ms is gone');
-    assert.equal(goneClient.closed, true);
-    assert.equal(agents.of(kept, false), keptClient);
-    assert.equal(keptClient.closed, false);
-    assert.notEqual(agents.of(gone, false), goneClient, 'asked again, it gets a new client');
-  } finally {
-    await agents.close();
-    await engine.close();
   }
 });

@@ -2,13 +2,12 @@
  * One scrape's work, wherever it runs (the request thread or the scraping worker): GET an endpoint's /metrics,
  * parse the text and extract the scheduler's numbers. Plain data in and out, so it can cross a thread.
  */
-import { Client } from 'undici';
 import type { EngineMetricMap } from './engine-metrics.js';
 import { extractEndpointMetrics, type EngineReading } from './extract-endpoint-metrics.js';
 import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 import { isAuthRefusal } from '../../upstream/upstream-auth.js';
-import { h2cOptions } from '../../upstream/h2c.js';
+import { OriginClients } from '../../upstream/origin-clients.js';
 import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 
 /** vLLM's prometheus_client answers OpenMetrics if asked; the scraper asks for the classic text format. */
@@ -34,62 +33,16 @@ export interface ScrapeJob {
  */
 export type ScrapeOutcome = { ok: true; reading: EngineReading; at: number } | { ok: false; refused: number; why: string };
 
-/** An origin's client goes once it has not been asked for this long (ms); its keep-alive socket closed long before. */
-const IDLE_CLIENT_MS = 30_000;
-/** How often at most `of` looks for such clients (ms). */
-const SWEEP_MS = 10_000;
-
 /**
  * The connections scrapes go through: one undici `Client` (one connection) per pod is enough with one scrape in
- * flight per pod. Not an `Agent`: it drops an origin's pool once no connection is left, which every refused
- * connect leaves, so each scrape of a pod that does not answer built a new pool (docs/benchmarks.md,
- * "Unreachable pods"). Here an origin keeps its client until it has gone unasked for 30 s.
+ * flight per pod, kept until the pod has gone unasked for 30 s (src/upstream/origin-clients.ts says why not an
+ * `Agent`). Keep-alive saves a handshake per scrape; idle sockets are dropped before uvicorn's 5 s keep-alive
+ * (vLLM's server) closes them under us.
  */
-export class ScrapeAgents {
-  readonly #clients = new Map<string, { client: Client; usedAt: number }>();
-  readonly #idleMs: number;
-  readonly #sweepMs: number;
-  #sweptAt = Date.now();
-
+export class ScrapeAgents extends OriginClients {
   /** The defaults are the gateway's; tests shorten them. */
-  constructor(idleMs = IDLE_CLIENT_MS, sweepMs = SWEEP_MS) {
-    this.#idleMs = idleMs;
-    this.#sweepMs = sweepMs;
-  }
-
-  of(origin: string, h2c: boolean): Client {
-    const now = Date.now();
-    if (now - this.#sweptAt >= this.#sweepMs) this.#sweep(now);
-    const key = h2c ? `h2c ${origin}` : origin;
-    let entry = this.#clients.get(key);
-    if (!entry) {
-      // Keep-alive saves a handshake per scrape; idle sockets are dropped before uvicorn's 5 s keep-alive (vLLM's
-      // server) closes them under us.
-      entry = { client: new Client(origin, { keepAliveTimeout: 4_000, ...(h2c ? h2cOptions(undefined) : {}) }), usedAt: now };
-      this.#clients.set(key, entry);
-    }
-    entry.usedAt = now;
-    return entry.client;
-  }
-
-  /** Origins with a client now (tests). */
-  get size(): number {
-    return this.#clients.size;
-  }
-
-  #sweep(now: number): void {
-    this.#sweptAt = now;
-    for (const [key, { client, usedAt }] of this.#clients) {
-      if (now - usedAt < this.#idleMs) continue;
-      this.#clients.delete(key);
-      void client.close().catch(() => undefined);
-    }
-  }
-
-  async close(): Promise<void> {
-    const clients = [...this.#clients.values()].map((e) => e.client);
-    this.#clients.clear();
-    await Promise.allSettled(clients.map((c) => c.close()));
+  constructor(idleMs?: number, sweepMs?: number) {
+    super({ connections: 1, keepAliveTimeoutMs: 4_000, ...(idleMs !== undefined ? { idleMs } : {}), ...(sweepMs !== undefined ? { sweepMs } : {}) });
   }
 }
 

@@ -3,8 +3,8 @@
  * applied, as llm-d's token-producer does), else vLLM's `POST /tokenize` (a completion's prompt, or a chat's
  * messages where the server has no render endpoint). Bounded in time and size; fails with a reason, never hangs.
  */
-import { Agent, request, type Dispatcher } from 'undici';
-import { h2cOptions } from '../../upstream/h2c.js';
+import { request, type Dispatcher } from 'undici';
+import { OriginClients } from '../../upstream/origin-clients.js';
 
 export const CHAT_RENDER_PATH = '/v1/chat/completions/render';
 export const TOKENIZE_PATH = '/tokenize';
@@ -38,15 +38,15 @@ export class TokenizeError extends Error {
 }
 
 export class RenderClient {
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
-  #h2cAgent: Agent | undefined;
+  /** Up to 4 connections a pod, kept while the pod is asked (src/upstream/origin-clients.ts says why not an Agent). */
+  readonly #clients = new OriginClients({ connections: 4, keepAliveTimeoutMs: 10_000 });
 
   /**
    * The token ids of `input` from the server at `origin` (`http://ip:port`). A chat uses render, falling back to
    * `/tokenize` with the messages when `useRender` is false or the server answers 404/405 (then `renderMissing`).
    */
   async tokenize(origin: string, input: TokenizeInput, opts: { timeoutMs: number; headers?: Readonly<Record<string, string>>; h2c?: boolean; useRender: boolean; renderMissing?: () => void }): Promise<Uint32Array> {
-    const dispatcher = opts.h2c ? (this.#h2cAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 4, ...h2cOptions(undefined) })) : this.#agent;
+    const dispatcher = this.#clients.of(origin, opts.h2c === true);
     if (input.kind === 'chat') {
       // A whole request renders as the engine will (the server's defaults where the request is silent); a prefix is
       // the conversation so far without the assistant's turn opening: the start of every later rendering.
@@ -69,7 +69,7 @@ export class RenderClient {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#agent.close(), this.#h2cAgent?.close()]);
+    await this.#clients.close();
   }
 }
 
