@@ -9,12 +9,12 @@
  *   npx tsc -p tsconfig.json && node dist/bench/unreachable-pods.js [--pods 500] [--seconds 12] [--rounds 2] [--baseline /tmp/before/dist]... [--serve-args '...']
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, positiveFlag } from './lib/bench-args.js';
-import { CLI, waitForUrl } from './scenarios/lib/processes.js';
+import { median } from './scenarios/lib/precise-pressure-verdict.js';
+import { CLI, cpuMs, mainThreadCpuMs, waitForUrl } from './scenarios/lib/processes.js';
 
 const { values } = benchArgs({
   options: {
@@ -33,7 +33,6 @@ const SERVE_ARGS = (values['serve-args'] ?? '').split(' ').filter(Boolean);
 const HOST = '127.0.76.3';
 const PORT = 18630;
 const SETTLE_MS = 3000;
-const TICK_MS = 10;
 
 interface Build {
   name: string;
@@ -62,12 +61,6 @@ function fleetYaml(pods: number): string {
   return `${docs.join('\n---\n')}\n`;
 }
 
-/** User + system CPU of a /proc stat file, in clock ticks (100 a second on Linux). */
-function ticks(path: string): number {
-  const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
 async function measure(build: Build, dir: string): Promise<Reading> {
   const child = spawn(process.execPath, ['--max-semi-space-size=32', '--trace-gc', '--trace-gc-nvp', build.cli, 'serve', '-f', dir, '--host', HOST, '--port', String(PORT), '--admin-port', '0', '--log-level', 'error', ...SERVE_ARGS], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -80,15 +73,15 @@ async function measure(build: Build, dir: string): Promise<Reading> {
     await waitForUrl(`http://${HOST}:${PORT}/healthz`, 30_000);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const pid = child.pid!;
-    const [p0, m0, from] = [ticks(`/proc/${pid}/stat`), ticks(`/proc/${pid}/task/${pid}/stat`), out.length];
+    const [p0, m0, from] = [cpuMs(pid)!, mainThreadCpuMs(pid)!, out.length];
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const [p1, m1] = [ticks(`/proc/${pid}/stat`), ticks(`/proc/${pid}/task/${pid}/stat`)];
+    const [p1, m1] = [cpuMs(pid)!, mainThreadCpuMs(pid)!];
     const scavenges = out.slice(from).split('\n').filter((l) => / gc=s /.test(l));
     const field = (l: string, k: string): number => Number(new RegExp(` ${k}=([0-9.]+)`).exec(l)?.[1] ?? 0);
     const sum = (k: string): number => scavenges.reduce((a, l) => a + field(l, k), 0);
     return {
-      cpuPct: ((p1 - p0) * TICK_MS) / (SECONDS * 10),
-      mainPct: ((m1 - m0) * TICK_MS) / (SECONDS * 10),
+      cpuPct: (p1 - p0) / (SECONDS * 10),
+      mainPct: (m1 - m0) / (SECONDS * 10),
       scavengesPerSec: scavenges.length / SECONDS,
       pauseMs: scavenges.length ? sum('pause') / scavenges.length : 0,
       promotedMBps: sum('promoted') / 1e6 / SECONDS,
@@ -98,12 +91,6 @@ async function measure(build: Build, dir: string): Promise<Reading> {
     await exited;
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'infergate-unreachable-'));
