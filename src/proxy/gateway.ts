@@ -264,7 +264,6 @@ export class Gateway {
     this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
     for (const ep of prepared.removed) {
       this.upstream.pools.release(ep.origin);
-      this.discovery.forget(ep);
       this.schedulers.forget(ep.address);
     }
     this.options.log.info('configuration in force', {

@@ -1,6 +1,6 @@
 /** Learns what each endpoint serves from its `GET /v1/models`, every few seconds and right after a failure. */
-import { Client, request } from 'undici';
-import { h2cOptions } from '../../upstream/h2c.js';
+import { request } from 'undici';
+import { OriginClients } from '../../upstream/origin-clients.js';
 import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 import type { Datastore } from './datastore.js';
@@ -25,16 +25,17 @@ export interface DiscoveryOptions {
   onRefused?: (ep: Endpoint, message: string) => void;
 }
 
+/** The first retry after a failure waits one tick (1 s); later ones double, up to the refresh interval. */
+const RETRY_BASE_MS = 1000;
+
 export class ModelDiscovery {
   #store: Datastore;
   #opts: DiscoveryOptions;
-  /**
-   * One client per endpoint, kept while the endpoint is listed (`forget` closes it). Not an undici Agent: an
-   * Agent drops an origin's pool once its connections are gone, and a failed connect leaves none, so every
-   * attempt at a pod that does not answer built a new pool (about 40 KB promoted into the old generation each,
-   * docs/benchmarks.md, "Unreachable pods").
-   */
-  readonly #clients = new Map<Endpoint, Client>();
+  /** One connection a pod, kept while the pod is asked (src/upstream/origin-clients.ts says why not an Agent). */
+  readonly #clients = new OriginClients({ connections: 1, keepAliveTimeoutMs: 10_000 });
+  /** A failing endpoint's first wait and longest wait (ms): one tick, doubling up to the refresh interval. */
+  readonly #retryBaseMs: number;
+  readonly #retryMaxMs: number;
   #timer: NodeJS.Timeout | undefined;
   /** One fetch per endpoint at a time; a burst of failures must not become a burst of probes. */
   #pending = new Map<Endpoint, Promise<void>>();
@@ -42,6 +43,8 @@ export class ModelDiscovery {
   constructor(store: Datastore, opts: DiscoveryOptions) {
     this.#store = store;
     this.#opts = opts;
+    this.#retryBaseMs = Math.min(RETRY_BASE_MS, opts.intervalMs);
+    this.#retryMaxMs = Math.max(opts.intervalMs, RETRY_BASE_MS);
   }
 
   /**
@@ -73,26 +76,7 @@ export class ModelDiscovery {
   async close(): Promise<void> {
     this.stop();
     await Promise.allSettled(this.#pending.values());
-    const clients = [...this.#clients.values()];
-    this.#clients.clear();
-    await Promise.allSettled(clients.map((c) => c.close()));
-  }
-
-  /** Closes the connection kept for an endpoint that left the datastore (a request in flight on it finishes first). */
-  forget(ep: Endpoint): void {
-    const c = this.#clients.get(ep);
-    if (!c) return;
-    this.#clients.delete(ep);
-    void c.close().catch(() => undefined);
-  }
-
-  #clientOf(ep: Endpoint): Client {
-    let c = this.#clients.get(ep);
-    if (!c) {
-      c = new Client(ep.origin, { keepAliveTimeout: 10_000, ...(ep.h2c ? h2cOptions(undefined) : {}) });
-      this.#clients.set(ep, c);
-    }
-    return c;
+    await this.#clients.close();
   }
 
   refreshAll(endpoints: Iterable<Endpoint> = this.#store.endpoints()): Promise<void> {
@@ -109,7 +93,7 @@ export class ModelDiscovery {
   }
 
   #failed(ep: Endpoint): void {
-    ep.modelsRetry.failed(Date.now(), Math.min(RETRY_BASE_MS, this.#opts.intervalMs), Math.max(this.#opts.intervalMs, RETRY_BASE_MS));
+    ep.modelsRetry.failed(Date.now(), this.#retryBaseMs, this.#retryMaxMs);
   }
 
   async #fetch(ep: Endpoint): Promise<void> {
@@ -117,7 +101,7 @@ export class ModelDiscovery {
     const url = `${ep.origin}/v1/models`;
     try {
       const res = await request(url, {
-        dispatcher: this.#clientOf(ep),
+        dispatcher: this.#clients.of(ep.origin, ep.h2c),
         headers: this.#opts.auth?.headersFor(ep),
         headersTimeout: this.#opts.timeoutMs,
         bodyTimeout: this.#opts.timeoutMs,
@@ -154,9 +138,6 @@ export class ModelDiscovery {
     }
   }
 }
-
-/** The first retry after a failure waits one tick (1 s); later ones double, up to the refresh interval. */
-const RETRY_BASE_MS = 1000;
 
 /**
  * What the endpoint serves, as a string that changes exactly when a model or an adapter's base does, or when

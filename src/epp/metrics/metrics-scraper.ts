@@ -3,7 +3,8 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EngineMetricMap } from './engine-metrics.js';
 import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } from './engine-metrics.js';
-import { readEndpointMetrics, ScrapeAgents, SCRAPE_ACCEPT, type ScrapeJob, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { readEndpointMetrics, SCRAPE_ACCEPT, SCRAPE_CLIENTS, type ScrapeJob, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { OriginClients } from '../../upstream/origin-clients.js';
 import { ScrapeWorker } from './scrape-worker-client.js';
 import { isStale } from './staleness.js';
 import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
@@ -83,7 +84,7 @@ export class MetricsScraper {
   readonly options: MetricsScraperOptions;
   #store: Datastore;
   /** In-thread mode's connections; undefined in worker mode, where the worker holds them. */
-  #agents: ScrapeAgents | undefined;
+  #agents: OriginClients | undefined;
   #worker: ScrapeWorker | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pending = new Map<Endpoint, Promise<void>>();
@@ -109,7 +110,7 @@ export class MetricsScraper {
     if (this.options.scraping === 'worker') {
       if (!this.options.log) throw new TypeError('worker scraping needs a log for the worker\'s failures');
       this.#worker = new ScrapeWorker({ log: this.options.log, engines: this.options.engines, ...(this.options.workerRestartMs !== undefined ? { restartMs: this.options.workerRestartMs } : {}) });
-    } else this.#agents = new ScrapeAgents();
+    } else this.#agents = new OriginClients(SCRAPE_CLIENTS);
   }
 
   /** Where scrapes run. */

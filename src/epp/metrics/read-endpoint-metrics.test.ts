@@ -1,15 +1,16 @@
-/** ScrapeAgents: one client per origin, kept across failed connects (the idle sweep: src/upstream/origin-clients.test.ts). */
+/** Scrapes' clients: one per origin, kept across failed connects (the idle sweep: src/upstream/origin-clients.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refusedPort } from '../fake-engine.js';
 import { engineMetricMaps } from './engine-metrics.js';
-import { readEndpointMetrics, ScrapeAgents, SCRAPE_ACCEPT } from './read-endpoint-metrics.js';
+import { OriginClients } from '../../upstream/origin-clients.js';
+import { readEndpointMetrics, SCRAPE_ACCEPT, SCRAPE_CLIENTS } from './read-endpoint-metrics.js';
 
 /** Loopback addresses 127.0.12.x belong to the scraper's tests; this file takes .9. */
 const HOST = '127.0.12.9';
 
 test("a pod that refuses connections keeps its one client from scrape to scrape (an Agent built a new pool each time)", async () => {
-  const agents = new ScrapeAgents();
+  const agents = new OriginClients(SCRAPE_CLIENTS);
   const origin = `http://${HOST}:${await refusedPort(HOST)}`;
   try {
     const job = { origin, path: '/metrics', h2c: false, engine: 'vllm', timeoutMs: 1000, maxBytes: 1 << 20, headers: { ...SCRAPE_ACCEPT } };

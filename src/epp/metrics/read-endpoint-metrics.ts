@@ -7,7 +7,7 @@ import { extractEndpointMetrics, type EngineReading } from './extract-endpoint-m
 import { getText } from './get-text.js';
 import { parsePrometheusText } from './prometheus-parser.js';
 import { isAuthRefusal } from '../../upstream/upstream-auth.js';
-import { OriginClients } from '../../upstream/origin-clients.js';
+import type { OriginClients, OriginClientsOptions } from '../../upstream/origin-clients.js';
 import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 
 /** vLLM's prometheus_client answers OpenMetrics if asked; the scraper asks for the classic text format. */
@@ -34,20 +34,14 @@ export interface ScrapeJob {
 export type ScrapeOutcome = { ok: true; reading: EngineReading; at: number } | { ok: false; refused: number; why: string };
 
 /**
- * The connections scrapes go through: one undici `Client` (one connection) per pod is enough with one scrape in
- * flight per pod, kept until the pod has gone unasked for 30 s (src/upstream/origin-clients.ts says why not an
- * `Agent`). Keep-alive saves a handshake per scrape; idle sockets are dropped before uvicorn's 5 s keep-alive
- * (vLLM's server) closes them under us.
+ * The connections scrapes go through (`new OriginClients(SCRAPE_CLIENTS)`): one undici `Client` per pod is enough
+ * with one scrape in flight per pod. Keep-alive saves a handshake per scrape; idle sockets are dropped before
+ * uvicorn's 5 s keep-alive (vLLM's server) closes them under us.
  */
-export class ScrapeAgents extends OriginClients {
-  /** The defaults are the gateway's; tests shorten them. */
-  constructor(idleMs?: number, sweepMs?: number) {
-    super({ connections: 1, keepAliveTimeoutMs: 4_000, ...(idleMs !== undefined ? { idleMs } : {}), ...(sweepMs !== undefined ? { sweepMs } : {}) });
-  }
-}
+export const SCRAPE_CLIENTS: OriginClientsOptions = { connections: 1, keepAliveTimeoutMs: 4_000 };
 
 /** Scrapes once. Never rejects: every failure is an outcome. */
-export async function readEndpointMetrics(job: ScrapeJob, agents: ScrapeAgents, engines: ReadonlyMap<string, EngineMetricMap>): Promise<ScrapeOutcome> {
+export async function readEndpointMetrics(job: ScrapeJob, agents: OriginClients, engines: ReadonlyMap<string, EngineMetricMap>): Promise<ScrapeOutcome> {
   try {
     const map = engines.get(job.engine);
     if (!map) throw new Error(`no engine metrics config is named ${job.engine}`);

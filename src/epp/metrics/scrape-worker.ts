@@ -6,7 +6,8 @@
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { EngineMetricMap } from './engine-metrics.js';
-import { readEndpointMetrics, ScrapeAgents, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { readEndpointMetrics, SCRAPE_CLIENTS, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { OriginClients } from '../../upstream/origin-clients.js';
 import type { FromScrapeWorker, ToScrapeWorker } from './scrape-protocol.js';
 
 /**
@@ -17,7 +18,7 @@ const FLUSH_DELAY_MS = 3;
 
 export class ScrapeWorkerRuntime {
   readonly #port: MessagePort;
-  readonly #agents = new ScrapeAgents();
+  readonly #agents = new OriginClients(SCRAPE_CLIENTS);
   readonly #inFlight = new Set<Promise<void>>();
   #engines: ReadonlyMap<string, EngineMetricMap> = new Map();
   #outcomes: [number, ScrapeOutcome][] = [];
