@@ -54,9 +54,8 @@ export class Endpoint {
   metricsFailures = 0;
   /** When the scraper tries again while scrapes fail (src/epp/metrics/metrics-scraper.ts). */
   readonly scrapeRetry = new RetrySchedule();
-  /** Held out of picking until this time (ms since epoch) after a connection failure. */
-  backoffUntil = 0;
-  consecutiveFailures = 0;
+  /** Held out of picking after connection failures: 1 s, 2 s, 4 s ... up to 30 s, until one answers. */
+  readonly connectRetry = new RetrySchedule();
   /** Connection failures before an answer since this endpoint appeared (`infergate_upstream_connect_failures_total`). */
   connectFailures = 0;
   /** Outlier detection's view: failures in a row and the current ejection (src/upstream/outlier-detector.ts). */
@@ -106,19 +105,31 @@ export class Endpoint {
     this.modelsFetchedAt = now;
   }
 
+  /** Held out of picking until this time (ms since epoch) after a connection failure; 0 when not. */
+  get backoffUntil(): number {
+    return this.connectRetry.nextAt;
+  }
+
+  set backoffUntil(at: number) {
+    this.connectRetry.nextAt = at;
+  }
+
+  /** Connection failures in a row since the last answer. */
+  get consecutiveFailures(): number {
+    return this.connectRetry.failures;
+  }
+
   /** Exponential backoff: 1 s, 2 s, 4 s ... capped at 30 s. */
   markConnectFailure(now: number, baseMs = 1000): void {
     this.connectFailures++;
-    this.consecutiveFailures++;
-    this.backoffUntil = now + Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (this.consecutiveFailures - 1));
+    this.connectRetry.failed(now, baseMs, MAX_BACKOFF_MS);
   }
 
   markReachable(): void {
-    this.consecutiveFailures = 0;
-    this.backoffUntil = 0;
+    this.connectRetry.succeeded();
   }
 
   inBackoff(now: number): boolean {
-    return this.backoffUntil > now;
+    return !this.connectRetry.due(now);
   }
 }

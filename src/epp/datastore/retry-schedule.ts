@@ -1,9 +1,9 @@
 /**
- * When to ask a failing endpoint again: after `baseMs`, then twice as long after each failure in a row, up to
- * `maxMs`; at once again after a success. Model discovery and metrics scraping each keep one per endpoint, so a
- * pod that is listed but does not answer is asked less and less often instead of at the full rate: 500 such pods
- * had an idle gateway spend 1.4 cores and promote 43 MB/s into the old generation (docs/benchmarks.md,
- * "Unreachable pods").
+ * When to try a failing endpoint again: after `baseMs`, then twice as long after each failure in a row, up to
+ * `maxMs`; at once again after a success. Each endpoint keeps three: how long it is held out of picking after a
+ * connection failure, and when model discovery and metrics scraping ask it again, so a pod that is listed but does
+ * not answer is asked less and less often instead of at the full rate (500 such pods had an idle gateway spend 1.4
+ * cores; docs/benchmarks.md, "Unreachable pods").
  */
 export class RetrySchedule {
   /** Failures in a row since the last success. */
