@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
 import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../backoff.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
 

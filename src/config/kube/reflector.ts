@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../observability/logger.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../backoff.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import { collectionPath, type ResourceType } from './resource-types.js';
 

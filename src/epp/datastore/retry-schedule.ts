@@ -5,6 +5,8 @@
  * not answer is asked less and less often instead of at the full rate (500 such pods had an idle gateway spend 1.4
  * cores; docs/benchmarks.md, "Unreachable pods").
  */
+import { doublingDelay } from '../../backoff.js';
+
 export class RetrySchedule {
   /** Failures in a row since the last success. */
   failures = 0;
@@ -13,9 +15,7 @@ export class RetrySchedule {
 
   /** Records a failure at `now`: the next attempt waits `baseMs * 2^(failures - 1)`, at most `maxMs`. */
   failed(now: number, baseMs: number, maxMs: number): void {
-    this.failures++;
-    // The exponent is capped so a pod failing for days cannot overflow the delay into Infinity.
-    this.nextAt = now + Math.min(maxMs, baseMs * 2 ** Math.min(this.failures - 1, 30));
+    this.nextAt = now + doublingDelay(baseMs, maxMs, this.failures++);
   }
 
   succeeded(): void {

@@ -1,4 +1,8 @@
-/** Exponential backoff with jitter for reconnecting to the API server. */
+/**
+ * Exponential backoff: a delay that doubles with each failure in a row, up to a cap. `Backoff` (with jitter) paces
+ * reconnecting to the Kubernetes API server; `doublingDelay` is also the arithmetic of an endpoint's retry
+ * schedules (src/epp/datastore/retry-schedule.ts).
+ */
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
@@ -7,6 +11,11 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 8000, jitter: 0.2 };
+
+/** `initialMs` after no failure before, twice that after one, ... at most `maxMs`; the exponent is capped so a long outage cannot overflow it. */
+export function doublingDelay(initialMs: number, maxMs: number, failuresBefore: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.min(failuresBefore, 30));
+}
 
 export class Backoff {
   readonly #opts: BackoffOptions;
@@ -21,7 +30,7 @@ export class Backoff {
 
   /** The delay before the next attempt: initial, 2x, 4x ... up to max, jittered. */
   next(): number {
-    const base = Math.min(this.#opts.maxMs, this.#opts.initialMs * 2 ** Math.min(this.#failures, 30));
+    const base = doublingDelay(this.#opts.initialMs, this.#opts.maxMs, this.#failures);
     this.#failures++;
     const factor = 1 + this.#opts.jitter * (2 * this.#random() - 1);
     return Math.round(Math.min(this.#opts.maxMs * (1 + this.#opts.jitter), base * factor));
