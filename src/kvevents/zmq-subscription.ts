@@ -5,7 +5,6 @@
  * loop every few messages, so a busy publisher never holds up requests.
  */
 import type * as Zmq from 'zeromq';
-import type { Dealer, Subscriber } from 'zeromq';
 import { encodeReplayRequest } from './wire-format.js';
 
 /** What the subscription feeds (a PodStream, or a demultiplexer of a bound socket). */
@@ -72,7 +71,8 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 /**
  * ZeroMQ, loaded by the first subscription that starts: a gateway without KV events never loads its native
- * module (about 25 ms and 10 MiB of every start; docs/benchmarks.md, "Startup and memory").
+ * module (about 25 ms and 10 MiB imported alone, a few MiB of a gateway's RSS; docs/benchmarks.md, "Startup and
+ * memory").
  */
 let zmq: typeof Zmq | undefined;
 let loading: Promise<typeof Zmq> | undefined;
@@ -92,10 +92,10 @@ export class ZmqSubscription {
   readonly #limiter: ReplayLimiter;
   readonly #topicFilter: string;
   /** Made by `start()`, once ZeroMQ is loaded. */
-  #sub: Subscriber | undefined;
+  #sub: Zmq.Subscriber | undefined;
   #closed = false;
   #loop: Promise<void> | undefined;
-  #replay: { dealer: Dealer; done: Promise<void> } | undefined;
+  #replay: { dealer: Zmq.Dealer; done: Promise<void> } | undefined;
 
   constructor(target: { endpoint: string; replayEndpoint?: string; topicFilter: string; bind?: boolean }, handler: FrameHandler, limiter: ReplayLimiter, options: Partial<SubscriptionOptions> = {}) {
     this.endpoint = target.endpoint;
@@ -148,7 +148,7 @@ export class ZmqSubscription {
     await Promise.allSettled([this.#loop, this.#replay?.done]);
   }
 
-  async #runReplay(dealer: Dealer, fromSeq: number): Promise<void> {
+  async #runReplay(dealer: Zmq.Dealer, fromSeq: number): Promise<void> {
     const release = await this.#limiter.acquire();
     try {
       if (this.#closed) return;
@@ -173,7 +173,7 @@ export class ZmqSubscription {
     }
   }
 
-  async #receive(sub: Subscriber): Promise<void> {
+  async #receive(sub: Zmq.Subscriber): Promise<void> {
     let n = 0;
     let sliceStart = performance.now();
     while (!this.#closed) {
