@@ -21,12 +21,10 @@ for pkg in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "--- test servers: installing Debian's ${missing[*]} for the end-to-end tests that start them (once per machine, a minute or two)"
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else sudo=(false); fi
-fi
-if command -v apt-get >/dev/null && [ "${sudo[0]:-}" != false ] &&
-  "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null; then
+# As root, apt-get itself; otherwise through sudo when it needs no password; else nothing can install.
+if [ "$(id -u)" -eq 0 ]; then as_root=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then as_root=(sudo -n); else as_root=(); cannot=1; fi
+if command -v apt-get >/dev/null && [ -z "${cannot:-}" ] &&
+  "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
   echo "    installed: ${missing[*]}"
   exit 0
 fi
