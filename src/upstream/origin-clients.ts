@@ -1,8 +1,10 @@
 /**
- * Keep-alive undici dispatchers by origin for the gateway's own calls to pods (metrics scrapes, tokenizer calls),
+ * Keep-alive undici dispatchers by origin for the gateway's own calls to pods (model discovery, metrics scrapes,
+ * tokenizer calls),
  * kept while the origin is asked. Not an undici `Agent`: an Agent drops an origin's pool once no connection is
- * left, which every refused connect leaves, so each call to a pod that does not answer built a new pool (about
- * 40 KB promoted into the old generation each; docs/benchmarks.md, "Unreachable pods"). Here an origin keeps its
+ * left, which every refused connect leaves, so each call to a pod that does not answer built a new pool (with
+ * discovery alone asking 500 such pods, about 4 MB/s promoted into the old generation, 0.3 MB/s with one client a
+ * pod; docs/benchmarks.md, "Unreachable pods"). Here an origin keeps its
  * dispatcher until it has gone unasked for `idleMs`.
  */
 import { Client, Pool, type Dispatcher } from 'undici';
