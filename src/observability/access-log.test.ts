@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AccessLog, accessLogLine, accessLogTarget, formatAccessLogLine } from './access-log.js';
+import { AccessLog, accessLogLine, accessLogTarget, formatAccessLogLine, isoTime, jsonString } from './access-log.js';
 import { newRequestRecord } from './request-record.js';
 
 function record(id: string): ReturnType<typeof newRequestRecord> {
@@ -125,4 +125,16 @@ test('reopen: a log renamed away (logrotate) goes on in a new file at the path; 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('jsonString is JSON.stringify for strings: plain ones quoted as they are, the rest escaped by JSON.stringify', () => {
+  const cases = ['', 'abc', '0f6c2a9e-1b2c-4d5e-8f90-123456789abc', '/v1/chat/completions', 'a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000', '\u001f', ' ~\u007f', 'é€😀', '\ud800', 'x\udfff', '\u2028\u2029'];
+  for (const c of cases) assert.equal(jsonString(c), JSON.stringify(c), JSON.stringify(c));
+});
+
+test('isoTime is toISOString: across seconds, in any order, before 1970, past year 9999 and for fractions', () => {
+  const times: number[] = [];
+  for (let t = 1_765_000_000_000 - 2_500; t < 1_765_000_000_000 + 2_500; t += 7) times.push(t);
+  times.push(0, 999, 1000, -1, -999, -1000, -1001, 253_402_300_799_999, 253_402_300_800_000, 1_765_000_000_000.5, 42);
+  for (const t of [...times, ...times.reverse()]) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
 });

