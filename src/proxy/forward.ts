@@ -15,7 +15,7 @@ import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstrea
 import type { ResponseChanges } from '../epp/external/response-changes.js';
 import { Writable } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
-import { isRetryable } from '../upstream/upstream-failure.js';
+import { isRetryable, type FailureKind } from '../upstream/upstream-failure.js';
 import { protocolMismatch } from '../upstream/protocol-mismatch.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
@@ -202,8 +202,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: answered, cut at the deadline before its headers went out`]);
           throw upstreamError(result.code, result.error, ep);
         }
-        // Bytes already reached the client: nothing can be retried or reported in-band.
+        // Bytes already reached the client: nothing can be retried or reported in-band. The client sees the
+        // connection cut; the observers see the failure (access log, error counters, dashboard), not a 200.
         ctx.log.warn(cancel.cause === 'deadline' ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
+        if (r) r.errorCode = cutResponseCode(cancel.cause === 'deadline', result.kind);
         res.destroy();
         return;
       }
@@ -224,6 +226,14 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     res.off('close', onClose);
     if (flow !== undefined) releasePlan(flow, plan);
   }
+}
+
+/**
+ * The error an answer cut after its headers went out counts as: `upstream_timeout` when a limit cut it (the
+ * pool's upstream timeout, or the stream idle timeout), else `upstream_unavailable` (the pod reset or closed it).
+ */
+export function cutResponseCode(deadline: boolean, kind: FailureKind): 'upstream_timeout' | 'upstream_unavailable' {
+  return deadline || kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable';
 }
 
 function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rename } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AccessLogLine } from '../../src/observability/access-log.js';
@@ -81,6 +83,48 @@ test('serve --access-log FILE: SIGHUP reopens the file (log rotation by rename);
   } finally {
     cli.kill('SIGKILL');
     await fleet.close();
+    await cfg.remove();
+  }
+});
+
+test('a stream the pod cuts after its headers: the access log, the error counter and the dashboard say upstream_unavailable, not a plain 200', async () => {
+  // A pod that lists its model, then answers each POST with headers and one token event and drops the connection.
+  const POD = '127.0.231.2';
+  const models = JSON.stringify({ object: 'list', data: [{ id: BASE, object: 'model', root: BASE, parent: null }] });
+  const pod = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n');
+      setTimeout(() => res.socket?.destroy(), 30);
+    });
+  });
+  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
+  const port = (pod.address() as AddressInfo).port;
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', POD, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
+  const file = join(cfg.dir, 'access.jsonl');
+  const gw = await startTestGateway(cfg.dir, { accessLog: { file } });
+  try {
+    assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'cut' }, body: JSON.stringify({ model: BASE, messages: [{ role: 'user', content: 'x' }], stream: true }) });
+    assert.equal(res.status, 200, 'the headers went out before the cut');
+    await assert.rejects(res.text(), 'the client sees the connection cut');
+    const metrics = async (): Promise<string> => (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.ok(await waitFor(async () => /llm_d_epp_request_error_total\{[^}]*error_code="ServiceUnavailable"[^}]*\} 1/.test(await metrics())), 'counted as an error, as upstream_unavailable maps to llm-d');
+    const state = (await (await fetch(`${gw.adminUrl}/api/state`)).json()) as { traffic: { lastMinute: { errorCodes: [string, number][] } } };
+    assert.deepEqual(state.traffic.lastMinute.errorCodes, [['upstream_unavailable', 1]], 'the dashboard counts it');
+  } finally {
+    await gw.close();
+    await new Promise<void>((resolve) => pod.close(() => resolve()));
+  }
+  try {
+    const line = JSON.parse((await readFile(file, 'utf8')).trim().split('\n').find((l) => l.includes('"cut"'))!) as AccessLogLine;
+    assert.equal(line.status, 200);
+    assert.equal(line.error_code, 'upstream_unavailable');
+    assert.equal(line.client_gone, false);
+  } finally {
     await cfg.remove();
   }
 });
