@@ -1,7 +1,7 @@
 /** The catalogue's retry advice: `retry-after` on the failures a retry can fix, `x-should-retry: false` on those it cannot. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERROR_CATALOGUE, GatewayError, type ErrorCode } from './errors.js';
+import { ERROR_CATALOGUE, GatewayError, MAX_SHOWN_CHARS, shown, type ErrorCode } from './errors.js';
 
 const cases: [code: ErrorCode, retry: number | false | undefined, headers: Record<string, string> | undefined][] = [
   ['request_shed', undefined, { 'retry-after': '1' }],
@@ -30,4 +30,10 @@ test('every 429 and 503 the gateway produces itself has advice by default, excep
   for (const [code, spec] of Object.entries(ERROR_CATALOGUE)) {
     if ((spec.status === 429 || spec.status === 503) && code !== 'no_healthy_endpoint') assert.ok(new GatewayError(code as ErrorCode, 'm').retryHeaders(), code);
   }
+});
+
+test('shown repeats a value whole up to its limit, else its start and its length', () => {
+  assert.equal(shown('gpt-4'), 'gpt-4');
+  assert.equal(shown('m'.repeat(MAX_SHOWN_CHARS)), 'm'.repeat(MAX_SHOWN_CHARS));
+  assert.equal(shown('m'.repeat(1_000_000)), `${'m'.repeat(MAX_SHOWN_CHARS)}… (1000000 characters)`);
 });

@@ -101,6 +101,17 @@ export class GatewayError extends Error {
   }
 }
 
+/** The most of a client's value (a model name, say) an error message repeats. */
+export const MAX_SHOWN_CHARS = 200;
+
+/**
+ * `value` as an error message shows it: whole up to MAX_SHOWN_CHARS, else its start and its length. A request
+ * may name a model of megabytes; its 404 need not send it back.
+ */
+export function shown(value: string): string {
+  return value.length <= MAX_SHOWN_CHARS ? value : `${value.slice(0, MAX_SHOWN_CHARS)}… (${value.length} characters)`;
+}
+
 /** Wraps anything thrown into a GatewayError so the client always gets the OpenAI shape. */
 export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -1,7 +1,7 @@
 /** Maps the requested model to its base model: allowlist ConfigMaps first, then what the pods report. */
 import { ALLOWLIST_LABEL_HINT } from '../api/allowlist.js';
 import type { ModelCatalog } from '../epp/datastore/model-catalog.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, shown } from '../errors.js';
 import type { AllowlistTable } from './allowlist-table.js';
 
 export interface BaseModelResolution {
@@ -49,7 +49,7 @@ export function unknownModelError(model: string, table: AllowlistTable, catalog:
     const list = allowlisted.length > 0 ? allowlisted.join(', ') : '(none: no allowlist ConfigMap is loaded)';
     return new GatewayError(
       'model_not_found',
-      `model \`${model}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to ${ALLOWLIST_LABEL_HINT}. Allowlisted models: ${list}`,
+      `model \`${shown(model)}\` is served by pod ${entry.pods[0]} but is in no allowlist ConfigMap, and --strict-allowlist is set. Add it to ${ALLOWLIST_LABEL_HINT}. Allowlisted models: ${list}`,
       'model',
     );
   }
@@ -60,7 +60,7 @@ export function unknownModelError(model: string, table: AllowlistTable, catalog:
   const declaredNote = declared.length > 0 ? ` Declared in allowlist ConfigMaps but not served by any pod: ${declared.join(', ')}.` : '';
   return new GatewayError(
     'model_not_found',
-    `model \`${model}\` is not served here. Served models: ${list}.${declaredNote} To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.${refusedNote(catalog)}${mismatchNote(catalog)}`,
+    `model \`${shown(model)}\` is not served here. Served models: ${list}.${declaredNote} To serve it, run a pod that lists it in GET /v1/models and is selected by an InferencePool that an HTTPRoute reaches${strict ? `, and name it in ${ALLOWLIST_LABEL_HINT}` : ''}.${refusedNote(catalog)}${mismatchNote(catalog)}`,
     'model',
   );
 }

@@ -1,22 +1,26 @@
 /** Copies what planning found into a request's record, for the observers; the HTTP proxy and the ext_proc picker both do. */
 import { FAIRNESS_ID_HEADER, aliasedHeader } from '../api/llm-d-names.js';
+import { observedName } from '../observability/observed-name.js';
 import type { RequestRecord } from '../observability/request-record.js';
 import type { RoutePlan } from './plan-request.js';
 
-/** Model names, pool, priority, stream and fairness id from the plan; routing ends now. */
+/**
+ * Model names, pool, priority, stream and fairness id from the plan; routing ends now. Names the client chose
+ * are kept to a bounded length (observedName): metrics labels, the access log and traces all read them here.
+ */
 export function recordPlan(r: RequestRecord, plan: RoutePlan): void {
   r.routedAt = performance.now();
   r.bbrDoneAt = plan.bbrDoneAt ?? r.routedAt;
   const sent = plan.rewrittenFrom ?? plan.model;
-  if (sent !== undefined) r.model = sent;
-  if (plan.model !== undefined) r.targetModel = plan.model;
+  if (sent !== undefined) r.model = observedName(sent);
+  if (plan.model !== undefined) r.targetModel = sent === plan.model ? r.model! : observedName(plan.model);
   if (plan.rewriteName !== undefined) r.rewriteName = plan.rewriteName;
   if (plan.base) r.baseModel = plan.base.baseModel;
   if (plan.view) r.pool = plan.view.key;
   r.priority = plan.priority;
   r.stream = plan.json?.stream === true;
   const fairness = aliasedHeader((h) => plan.headers?.get(h), FAIRNESS_ID_HEADER);
-  if (fairness !== undefined) r.fairnessId = fairness;
+  if (fairness !== undefined) r.fairnessId = observedName(fairness);
 }
 
 /** The client's W3C trace context (`traceparent`, `tracestate`), for traces to join. `get` takes lower-case names. */

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { OBJECTIVE_HEADER } from '../api/llm-d-names.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, shown } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
 import { presentedKey } from './api-key.js';
@@ -87,7 +87,7 @@ export class Tenancy {
   checkModel(entry: KeyEntry, model: string): void {
     if (entry.models.allows(model)) return;
     this.metrics.rejected(entry.tenant.name, 'model_not_allowed');
-    throw new GatewayError('model_not_allowed', `The API key of tenant ${entry.tenant.name} may not use model \`${model}\`. It may use: ${entry.models.patterns.join(', ')}. Ask the gateway operator to add the model to the key's models.`, 'model');
+    throw new GatewayError('model_not_allowed', `The API key of tenant ${entry.tenant.name} may not use model \`${shown(model)}\`. It may use: ${entry.models.patterns.join(', ')}. Ask the gateway operator to add the model to the key's models.`, 'model');
   }
 
   /** The model cards a key may see (`GET /v1/models`). */

@@ -128,3 +128,35 @@ test('a stream the pod cuts after its headers: the access log, the error counter
     await cfg.remove();
   }
 });
+
+test('a model name of a megabyte: its 404 repeats 200 characters of it, the access log, /metrics and the dashboard keep 256', async () => {
+  const fleet = await startFleet(236, [{ name: 'gemma-0', labels: {}, model: BASE, ttftMs: 1, itlMs: 1 }]);
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), prefixRouteYaml('all', '/v1/', 'gemma')].join('---\n') });
+  const file = join(cfg.dir, 'access.jsonl');
+  const gw = await startTestGateway(cfg.dir, { accessLog: { file } });
+  const model = `long-${'m'.repeat(1024 * 1024)}`;
+  try {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'long' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'model_not_found');
+    // The body parser keeps at most 1 MiB of a string; the message says how long the name it read was.
+    assert.match(body.error.message, new RegExp(`^model \`long-${'m'.repeat(195)}… \\(\\d+ characters\\)\` is not served here`));
+    assert.ok(body.error.message.length < 4096, `message of ${body.error.message.length} characters`);
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const label = /llm_d_epp_request_error_total\{[^}]*model_name="(long-m*…)"/.exec(metrics);
+    assert.ok(label, 'the refusal is counted under the cut name');
+    assert.equal(label[1]!.length, 257);
+    assert.ok(metrics.length < 1024 * 1024, `/metrics is ${metrics.length} characters`);
+  } finally {
+    await gw.close();
+    await fleet.close();
+  }
+  try {
+    const line = (await readFile(file, 'utf8')).trim().split('\n').find((l) => l.includes('"long"'))!;
+    assert.ok(line.length < 2048, `a line of ${line.length} characters`);
+    assert.equal((JSON.parse(line) as AccessLogLine).model, `${model.slice(0, 256)}…`);
+  } finally {
+    await cfg.remove();
+  }
+});

@@ -207,10 +207,17 @@ test('error codes: gateway codes map to llm-d codes; a model server status outsi
   for (const [r, want] of table) assert.equal(errorCodeOf(record(r)), want, JSON.stringify(r));
 });
 
+/** A request that was scheduled, answered with `status`, and ended: the observer's calls in order. */
+function served(m: GatewayMetrics, r: Partial<RequestRecord>): void {
+  const rec = record({ scheduledAt: 1000.5, endedAt: 1001, ...r });
+  m.observer.scheduled!(rec);
+  m.observer.ended(rec);
+}
+
 test('label caps: past 1000 model names new ones read `other`; names an InferenceModelRewrite configures never fold', async () => {
   const m = new GatewayMetrics();
   const rewrite = { rules: [{ models: ['late-alias'], targets: [{ modelRewrite: 'late-target', weight: 1 }] }] };
-  for (let i = 0; i < 1000; i++) m.observer.ended(record({ model: `m-${i}`, status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
+  for (let i = 0; i < 1000; i++) served(m, { model: `m-${i}`, status: 500 });
   m.observer.ended(record({ model: 'm-1000', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   m.observer.ended(record({ model: 'm-1001', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   m.observer.ended(record({ model: 'm-5', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
@@ -218,19 +225,29 @@ test('label caps: past 1000 model names new ones read `other`; names an Inferenc
   m.observer.ended(record({ model: 'late-alias', targetModel: 'late-target', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   const text = (await m.render()).text;
   assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'other' }), 2);
-  assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'm-5' }), 2, 'an admitted name keeps its series');
+  assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'm-5', error_code: 'NotFound' }), 1, 'an admitted name keeps its label, refused or served');
   assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'late-alias', target_model_name: 'late-target' }), 1);
-  assert.equal(seriesCount(text, 'llm_d_epp_request_error_total'), 1002);
+  assert.equal(seriesCount(text, 'llm_d_epp_request_error_total'), 1003, "1000 names' 500s, m-5's 404, other's and late-alias's");
   assert.equal(sample(text, 'infergate_config_version'), 7);
   assert.equal(sample(text, 'infergate_config_reloads_total', { result: 'ok' }), 1);
 });
 
 test('label caps: past 1000 fairness ids new ones read `other`', async () => {
   const m = new GatewayMetrics();
-  for (let i = 0; i < 1002; i++) m.observer.ended(record({ model: LLAMA, fairnessId: `f-${i}`, status: 429, errorCode: 'request_shed', endedAt: 1001 }));
+  for (let i = 0; i < 1002; i++) served(m, { model: LLAMA, fairnessId: `f-${i}`, status: 429 });
   const text = (await m.render()).text;
   assert.equal(sample(text, 'llm_d_epp_request_error_total', { fairness_id: 'other' }), 2);
   assert.equal(sample(text, 'llm_d_epp_request_error_total', { fairness_id: 'f-999' }), 1);
   // GIE's twin has no fairness_id: one series.
   assert.equal(sample(text, 'inference_objective_request_error_total', { model_name: LLAMA }), 1002);
+});
+
+test('label caps: refused requests with made-up model names take at most 500 of the 1000 names; a model served afterwards keeps its own', async () => {
+  const m = new GatewayMetrics();
+  for (let i = 0; i < 1010; i++) m.observer.ended(record({ model: `made-up-${i}`, fairnessId: `f-${i}`, status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
+  served(m, { model: 'added-later', fairnessId: 'tenant-a', status: 200 });
+  const text = (await m.render()).text;
+  assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'other', fairness_id: 'other' }), 510, 'names past the refused share fold');
+  assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'made-up-499', fairness_id: 'f-499' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_request_total', { model_name: 'added-later', fairness_id: 'tenant-a' }), 1, 'the served model and its fairness id have their own labels');
 });

@@ -65,7 +65,8 @@ export class MetricsObserver implements RequestObserver {
     }
     if (r.rewriteName !== undefined && r.model !== undefined) this.#rewrite(r.rewriteName, r.model, r.targetModel ?? r.model);
     // The series `scheduled` counted on: running goes down where it went up, whatever the record says now.
-    const s = (r.metricsSeries as RequestSeries | undefined) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority);
+    // A request never scheduled was refused, perhaps for a made-up model: its names take only the refused share of the caps.
+    const s = (r.metricsSeries as RequestSeries | undefined) ?? p.series.of(r.model, r.targetModel, r.fairnessId, r.priority, true);
     const code = errorCodeOf(r);
     if (code !== undefined) s.error(code).inc();
     // Before the scheduled check: a picker's own response or failure leaves the request unscheduled.

@@ -127,12 +127,13 @@ export class RequestSeriesCache {
 
   /**
    * The series of a request: its model as sent (`''` when none was read), the model sent upstream (the same
-   * unless rewritten), its fairness id (`default-flow` when none) and priority.
+   * unless rewritten), its fairness id (`default-flow` when none) and priority. `unverified`: the request was
+   * refused before scheduling, so its names may be made up (BoundedLabel.bound).
    */
-  of(model: string | undefined, target: string | undefined, fairnessId: string | undefined, priority: number): RequestSeries {
-    const m = this.#models.bound(model ?? '');
-    const t = target === undefined || target === model ? m : this.#models.bound(target);
-    const f = this.#fairness.bound(fairnessId ?? DEFAULT_FAIRNESS_ID);
+  of(model: string | undefined, target: string | undefined, fairnessId: string | undefined, priority: number, unverified = false): RequestSeries {
+    const m = this.#models.bound(model ?? '', unverified);
+    const t = target === undefined || target === model ? m : this.#models.bound(target, unverified);
+    const f = this.#fairness.bound(fairnessId ?? DEFAULT_FAIRNESS_ID, unverified);
     let byTarget = this.#byModel.get(m);
     if (!byTarget) this.#byModel.set(m, (byTarget = new Map()));
     let byFairness = byTarget.get(t);
