@@ -10,6 +10,7 @@ import { startGateway, type RunningGateway } from './start-gateway.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { loggerOrExit, tracingOrExit } from './shared-options.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
+import { accessLogTarget, type AccessLogTarget } from '../observability/access-log.js';
 
 const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
 
@@ -31,6 +32,10 @@ interface DemoOptions {
   tracing?: TracingConfig;
   /** The admin listener (the dashboard at GET /, /metrics). */
   admin?: { adminPort: number; adminHost?: string; enablePprof?: boolean };
+  /** `--access-log`, as `serve`. */
+  accessLog?: AccessLogTarget;
+  /** `--debug-decisions`, as `serve`: recent decisions kept for GET /debug/scheduling and the dashboard. */
+  debugDecisions?: number;
 }
 
 /** Starts one simulator per Pod in the config, then the gateway on that same config. */
@@ -43,7 +48,16 @@ async function startDemo(opts: DemoOptions): Promise<Demo> {
   const simulators: RunningSimulator[] = [];
   try {
     for (const m of fleet) simulators.push(await startSimulator(m));
-    const gateway = await startGateway({ configPath: opts.configPath, host: opts.host, port: opts.port, log: opts.log ?? createLogger(opts.logLevel ?? 'info'), ...(opts.tracing ? { tracing: opts.tracing } : {}), ...opts.admin });
+    const gateway = await startGateway({
+      configPath: opts.configPath,
+      host: opts.host,
+      port: opts.port,
+      log: opts.log ?? createLogger(opts.logLevel ?? 'info'),
+      ...(opts.tracing ? { tracing: opts.tracing } : {}),
+      ...opts.admin,
+      ...(opts.accessLog ? { accessLog: opts.accessLog } : {}),
+      ...(opts.debugDecisions !== undefined ? { debugDecisions: opts.debugDecisions } : {}),
+    });
     return {
       gateway,
       simulators,
@@ -70,14 +84,17 @@ export function registerDemoCommand(program: Command): void {
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-format <format>', 'the gateway\'s log, as `serve`: text or json', 'text')
     .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)")
-    .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)');
+    .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)')
+    .option('--access-log <where>', 'one JSON line per request, as `serve`: stdout, a file path (appended), or off', 'off')
+    .option('--debug-decisions <n>', "recent scheduling decisions (with every plugin's scores) kept for GET /debug/scheduling on the admin port and the dashboard, as `serve`; 0 (the default) turns it off", intFlag(0, 100_000), 0);
   // The admin listener as `serve` has it, so the demo's dashboard (GET /) and /metrics can be opened.
-  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; logFormat: string; otlpEndpoint?: string; otlpProtocol?: string }) => {
+  addAdminOptions(cmd).action(async (flags: AdminFlags & { file: string; host: string; port: number; ttft: number; itl: number; logLevel: LogLevel; logFormat: string; otlpEndpoint?: string; otlpProtocol?: string; accessLog: string; debugDecisions: number }) => {
       const log = loggerOrExit(flags);
       const tracing = tracingOrExit(flags, log);
       let demo: Demo;
       try {
-        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags) });
+        const accessLog = accessLogTarget(flags.accessLog);
+        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags), ...(accessLog ? { accessLog } : {}), debugDecisions: flags.debugDecisions });
       } catch (e) {
         console.error(`error: could not start the demo: ${(e as Error).message}`);
         process.exit(1);
@@ -95,5 +112,11 @@ export function registerDemoCommand(program: Command): void {
       console.log(`  npx infergate explain -f ${flags.file} --body '{"model":"phi3-code-lora","prompt":"Hello"}'`);
       console.log('\nThe response header x-gateway-destination-endpoint-served names the pod that served it. Ctrl-C stops everything.\n');
       onShutdown(() => demo.close());
+      // As `serve`: log rotation reopens the access log file (SIGHUP would otherwise end the process).
+      process.on('SIGHUP', () => {
+        const accessLog = demo.gateway.accessLog;
+        if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
+        void accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file: flags.accessLog }));
+      });
     });
 }
