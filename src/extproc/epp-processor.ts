@@ -122,8 +122,9 @@ class EppExchange implements Exchange {
     this.#state = state;
     const named = namedPool(req.metadata, this.#grpcMetadata);
     const planState = named ? this.#pinned.get(state, resolvePoolKey(state, named), named.source) : state;
-    const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody));
     const r = this.#record;
+    // Timed when observed: traces end the body-based routing stage where it ended, not where routing did.
+    const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody), r ? TIMED : undefined);
     if (r) recordPlan(r, plan);
     if (plan.error) return { kind: 'reject', error: plan.error };
     const controller = flowControllerFor(state.flowControl, plan);
@@ -325,3 +326,5 @@ function recordOf(headers: ReadonlyMap<string, string>): RequestRecord {
   recordTraceContext(r, (h) => headers.get(h));
   return r;
 }
+
+const TIMED = { timed: true } as const;

@@ -9,8 +9,13 @@ import type { RoutePlan } from './plan-request.js';
  * are kept to a bounded length (observedName): metrics labels, the access log and traces all read them here.
  */
 export function recordPlan(r: RequestRecord, plan: RoutePlan): void {
-  r.routedAt = performance.now();
-  r.bbrDoneAt = plan.bbrDoneAt ?? r.routedAt;
+  // Only the stages that finished get their end, so a trace puts a refusal on the stage that made it: body-based
+  // routing (bad JSON, no model, an unknown one) leaves both unset, route matching (no rule) only `routedAt`.
+  const now = performance.now();
+  if (plan.error === undefined) {
+    r.routedAt = now;
+    r.bbrDoneAt = plan.bbrDoneAt ?? now;
+  } else if (plan.bbrDoneAt !== undefined) r.bbrDoneAt = plan.bbrDoneAt;
   const sent = plan.rewrittenFrom ?? plan.model;
   if (sent !== undefined) r.model = observedName(sent);
   if (plan.model !== undefined) r.targetModel = sent === plan.model ? r.model! : observedName(plan.model);

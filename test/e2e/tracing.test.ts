@@ -156,10 +156,24 @@ describe('tracing end to end', () => {
 
   it('traces a refused request with its error code', async () => {
     await assert.rejects(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-request-id': 'refused-1' } }), (e: unknown) => (e as { status?: number }).status === 404);
-    const { root } = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-1');
+    const { root, children } = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-1');
     assert.equal(root.name, 'chat no-such-model');
     assert.equal(root.attributes['http.response.status_code'], 404);
     assert.equal(root.attributes['error.type'], 'model_not_found');
+    // Body-based routing refused it: its span carries the error, and no later stage has a span.
+    assert.deepEqual(children.map((s) => [s.name, s.attributes['error.type']]), [['infergate.bbr', 'model_not_found']]);
+  });
+
+  it('puts each refusal on the stage that made it: bad JSON on body-based routing, no matching rule on routing', async () => {
+    const bad = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'refused-json' }, body: '{"model":' });
+    assert.equal(bad.status, 400);
+    const json = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-json');
+    assert.deepEqual(json.children.map((s) => [s.name, s.attributes['error.type']]), [['infergate.bbr', 'invalid_json']]);
+    // A GET names no model: body-based routing passes it on, and no rule matches it without the base-model header.
+    const unrouted = await fetch(`${gw.url}/not/routed`, { headers: { 'x-request-id': 'refused-route' } });
+    assert.equal(unrouted.status, 404);
+    const route = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-route');
+    assert.deepEqual(route.children.map((s) => [s.name, s.attributes['error.type']]).sort(), [['infergate.bbr', undefined], ['infergate.routing', 'route_not_found']]);
   });
 });
 
