@@ -23,6 +23,9 @@ describe('tracingSettings', () => {
     { name: 'the protocol flag wins over the variables', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, protocolFlag: 'http/json', url: 'http://c:4318/v1/traces', protocol: 'http/json' },
     { name: 'grpc at the HTTP port is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318', protocol: 'grpc', warns: /port 4318, a collector's OTLP\/HTTP port, with the grpc protocol/ },
     { name: 'HTTP at the gRPC port is warned about', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, url: 'http://c:4317/v1/traces', protocol: 'http/protobuf', warns: /port 4317, a collector's OTLP\/gRPC port.*OTEL_EXPORTER_OTLP_PROTOCOL=grpc/ },
+    { name: 'a known sampler and its ratio pass', env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces' },
+    { name: 'an unknown sampler is warned about', env: { OTEL_TRACES_SAMPLER: 'bogus', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', warns: /OTEL_TRACES_SAMPLER=bogus is not a sampler \(always_on, .*\): parentbased_always_on is used/ },
+    { name: 'a ratio out of range is warned about', env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '25%', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', warns: /OTEL_TRACES_SAMPLER_ARG=25% is not a ratio from 0 to 1: traceidratio samples every trace/ },
     { name: 'an unknown protocol variable is warned about', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, url: 'http://c:4318/v1/traces', protocol: 'http/protobuf', warns: /thrift is not a protocol infergate knows \(http\/protobuf, http\/json, grpc\)/ },
   ];
   for (const c of cases) {

@@ -63,6 +63,7 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string, o
     warnings.push(`OTEL_TRACES_EXPORTER=${exporter} is not supported: infergate exports traces over OTLP only (set it to otlp or none)`);
   }
   const protocol = protocolOf(otlpProtocol, get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL'), warnings);
+  checkSampler(get('OTEL_TRACES_SAMPLER'), get('OTEL_TRACES_SAMPLER_ARG'), warnings);
   const grpc = protocol === 'grpc';
   let url: string;
   let source: string;
@@ -87,6 +88,24 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string, o
   if (grpc && new URL(url).port === '4318') warnings.push(`${source} names port 4318, a collector's OTLP/HTTP port, with the grpc protocol: a collector takes OTLP/gRPC on 4317`);
   else if (!grpc && new URL(url).port === '4317') warnings.push(`${source} names port 4317, a collector's OTLP/gRPC port, with the ${protocol} protocol: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc (or --otlp-protocol grpc), or use its OTLP/HTTP port 4318`);
   return { config: { url, source, protocol }, warnings };
+}
+
+/** The samplers OTEL_TRACES_SAMPLER may name, as the OpenTelemetry JS SDK reads them. */
+export const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const DEFAULT_TRACES_SAMPLER = 'parentbased_always_on';
+
+/**
+ * The SDK takes an unknown sampler (or a ratio that is no number in [0, 1]) for its default and says so only
+ * through its own diagnostics, which infergate does not print: warn in the gateway's log instead.
+ */
+function checkSampler(sampler: string | undefined, arg: string | undefined, warnings: string[]): void {
+  if (sampler !== undefined && !(TRACES_SAMPLERS as readonly string[]).includes(sampler)) {
+    warnings.push(`OTEL_TRACES_SAMPLER=${sampler} is not a sampler (${TRACES_SAMPLERS.join(', ')}): ${DEFAULT_TRACES_SAMPLER} is used, every request sampled unless its client's traceparent says otherwise`);
+    return;
+  }
+  if (sampler === undefined || !sampler.endsWith('traceidratio') || arg === undefined) return;
+  const ratio = Number(arg);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) warnings.push(`OTEL_TRACES_SAMPLER_ARG=${arg} is not a ratio from 0 to 1: ${sampler} samples every trace (a ratio of 1)`);
 }
 
 /** The flag's protocol (an unknown one throws), else the variable's (an unknown one is warned about), else http/protobuf. */

@@ -11,7 +11,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { Logger } from '../logger.js';
 import { buildInfo } from '../metrics/info-metrics.js';
 import { ReportingExporter } from './reporting-exporter.js';
-import type { OtlpProtocol, TracingConfig } from './tracing-config.js';
+import { DEFAULT_TRACES_SAMPLER, TRACES_SAMPLERS, type OtlpProtocol, type TracingConfig } from './tracing-config.js';
 import { TracingObserver } from './tracing-observer.js';
 
 /**
@@ -107,8 +107,10 @@ function tracingResource(): Resource {
     .merge(detectResources({ detectors: [envDetector] }));
 }
 
+/** The sampler in force, as the SDK reads OTEL_TRACES_SAMPLER: an unknown name is its default (tracingSettings warned). */
 function samplerFromEnv(): string {
-  const name = process.env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+  const given = process.env.OTEL_TRACES_SAMPLER?.trim();
+  const name = given && (TRACES_SAMPLERS as readonly string[]).includes(given) ? given : DEFAULT_TRACES_SAMPLER;
   const arg = process.env.OTEL_TRACES_SAMPLER_ARG?.trim();
   return arg ? `${name} (${arg})` : name;
 }
