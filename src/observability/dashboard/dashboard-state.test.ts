@@ -77,6 +77,23 @@ test('pools list every selected pod with its state, load and why it is held out'
   assert.equal(gemma.endpointPickerConfig !== null, true);
 });
 
+test('an endpoint whose scrapes keep failing, its metrics stale, shows as unreachable with the errors, not as serving', () => {
+  const f = fixture();
+  const g0 = f.datastore.endpoint('127.0.75.2:8000')!;
+  g0.metrics!.updatedAt = NOW - 60_000;
+  g0.metricsError = 'connect ECONNREFUSED 127.0.75.2:8000';
+  g0.modelsError = 'connect ECONNREFUSED 127.0.75.2:8000';
+  for (let i = 0; i < 2; i++) g0.scrapeRetry.failed(NOW, 50, 1000);
+  const view = (): { state: string; reason?: string } => dashboardState(f.sources, {}, NOW).pools[0]!.endpoints.find((e) => e.pod === 'default/gemma-0')!;
+  assert.equal(view().state, 'serving', 'two failures in a row are not yet unreachable');
+  g0.scrapeRetry.failed(NOW, 50, 1000);
+  assert.equal(view().state, 'unreachable');
+  assert.match(view().reason!, /its last 3 \/metrics scrapes failed \(connect ECONNREFUSED .*\), and GET \/v1\/models fails/);
+  g0.scrapeRetry.succeeded();
+  g0.metrics!.updatedAt = NOW;
+  assert.equal(view().state, 'serving', 'back after a scrape succeeds');
+});
+
 test('each served model says where its mapping came from: the allowlist ConfigMap wins over the pod', () => {
   const st = dashboardState(fixture().sources, {}, NOW);
   const g0 = st.pools[0]!.endpoints.find((e) => e.pod === 'default/gemma-0')!;

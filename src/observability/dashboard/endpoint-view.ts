@@ -18,7 +18,10 @@ export interface ServedModelView {
   conflict?: string;
 }
 
-export type EndpointState = 'serving' | 'not ready' | 'held out' | 'ejected' | 'unresponsive' | 'no models yet';
+export type EndpointState = 'serving' | 'not ready' | 'held out' | 'ejected' | 'unresponsive' | 'unreachable' | 'no models yet';
+
+/** Failed /metrics scrapes in a row after which an endpoint with stale metrics shows as unreachable. */
+export const UNREACHABLE_AFTER_SCRAPE_FAILURES = 3;
 
 export interface EndpointView {
   address: string | null;
@@ -76,6 +79,11 @@ export function endpointView(ep: Endpoint, verdict: CandidateVerdict | undefined
   if (verdict?.excluded !== undefined) {
     view.state = ep.outlier.isEjected(now) ? 'ejected' : ep.inBackoff(now) ? 'held out' : 'unresponsive';
     view.reason = verdict.excluded;
+  } else if (ep.scrapeRetry.failures >= UNREACHABLE_AFTER_SCRAPE_FAILURES && view.stale) {
+    // Still a candidate (a request that cannot connect is tried elsewhere), but "serving" would hide a dead pod.
+    view.state = 'unreachable';
+    const models = ep.modelsError ? `, and GET /v1/models fails (${ep.modelsError})` : '';
+    view.reason = `its last ${ep.scrapeRetry.failures} /metrics scrapes failed (${ep.metricsError ?? 'no answer'})${models}: its load is unknown; a request it cannot take is tried on another endpoint`;
   } else if (!ep.models) {
     view.state = 'no models yet';
     view.reason = `has not answered GET /v1/models yet${ep.modelsError ? ` (${ep.modelsError})` : ''}: only requests without a model may go to it`;

@@ -231,7 +231,7 @@
   }
 
   function stateClass(state) {
-    return { serving: 'serving', 'not ready': 'notready', 'held out': 'held', ejected: 'ejected', unresponsive: 'unresponsive', 'no models yet': 'nomodels' }[state] || '';
+    return { serving: 'serving', 'not ready': 'notready', 'held out': 'held', ejected: 'ejected', unresponsive: 'unresponsive', unreachable: 'unresponsive', 'no models yet': 'nomodels' }[state] || '';
   }
 
   function kvBar(frac) {
