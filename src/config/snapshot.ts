@@ -14,6 +14,7 @@ import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
 import { PodIndex, poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
 import { compileRoutes, type RouteTable } from '../route/route-table.js';
+import { unknownAnnotations } from './known-annotations.js';
 
 export interface SnapshotOptions {
   /** Only HTTPRoutes whose parentRefs name this Gateway count; all of them when unset. */
@@ -50,6 +51,8 @@ export interface ConfigSnapshot {
   readonly members: ReadonlyMap<string, readonly PoolMember[]>;
   /** Problems that do not stop the config from loading (a route naming a pool that does not exist yet). */
   readonly warnings: readonly string[];
+  /** The warnings about one object's field (an unknown `infergate.io/` annotation), also in `warnings` as text. */
+  readonly fieldWarnings: readonly ConfigIssue[];
   /** As `SnapshotOptions.services`; undefined when the source cannot know (files). */
   readonly services?: ReadonlyMap<string, ServiceFacts | null>;
   /**
@@ -74,6 +77,8 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
       issues.push({ location: r.source, field: 'metadata.name', message: `duplicate ${r.kind === 'Allowlist' ? 'ConfigMap' : r.kind} ${keyOf(r.meta)}; also declared in ${prior.source.file} (document ${prior.source.document})` });
     } else seen.set(id, r);
   }
+  const fieldWarnings = unknownAnnotations([...seen.values()]);
+  warnings.push(...fieldWarnings.map(formatIssue));
   const pools = new Map<string, InferencePool>();
   const routes: HTTPRoute[] = [];
   const allowlists: Allowlist[] = [];
@@ -145,6 +150,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     configMaps,
     members,
     warnings,
+    fieldWarnings,
     ...(options.services ? { services: options.services } : {}),
     declaredServices,
   };

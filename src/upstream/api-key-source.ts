@@ -56,6 +56,14 @@ export interface PoolApiKeyResult {
   warnings: string[];
 }
 
+/**
+ * An `infergate.io/` annotation that looks like a key setting but is none: warned about here, in key words
+ * (validate's api-key-annotation-unknown), rather than with every other unknown annotation.
+ */
+export function looksLikeApiKeyAnnotation(name: string): boolean {
+  return name.startsWith(ANNOTATION_PREFIX) && /api-?key|secret|credential|token/i.test(name) && name !== API_KEY_FILE_ANNOTATION && name !== API_KEY_SECRET_ANNOTATION;
+}
+
 // A Secret's name is a DNS subdomain; its data keys are [-._a-zA-Z0-9]+ (Kubernetes' own rules).
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -82,9 +90,8 @@ export function poolApiKeySource(pool: InferencePool, fallback: ApiKeySource | u
       source = { kind: 'secret', namespace: pool.meta.namespace, name, key, origin: `annotation ${API_KEY_SECRET_ANNOTATION}` };
     } else issue(API_KEY_SECRET_ANNOTATION, `must be a Secret name in the pool's namespace, optionally followed by /KEY (e.g. "vllm-api-key" or "vllm-api-key/token"), got ${JSON.stringify(secret)}`);
   }
-  const known = [API_KEY_FILE_ANNOTATION, API_KEY_SECRET_ANNOTATION];
   const warnings = Object.keys(annotations)
-    .filter((k) => k.startsWith(ANNOTATION_PREFIX) && /api-?key|secret|credential|token/i.test(k) && !known.includes(k))
-    .map((k) => `InferencePool ${pool.meta.namespace}/${pool.meta.name}: annotation ${k} is not one infergate reads, so the pool's pods get no key from it; the upstream key annotations are ${known.join(', ')}`);
+    .filter(looksLikeApiKeyAnnotation)
+    .map((k) => `InferencePool ${pool.meta.namespace}/${pool.meta.name}: annotation ${k} is not one infergate reads, so the pool's pods get no key from it; the upstream key annotations are ${API_KEY_FILE_ANNOTATION}, ${API_KEY_SECRET_ANNOTATION}`);
   return { source: source ?? fallback, issues, warnings };
 }

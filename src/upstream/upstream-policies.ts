@@ -27,7 +27,6 @@ export class UpstreamPolicies {
     const warnings: string[] = [];
     for (const [key, pool] of snapshot.pools) {
       const r = poolUpstreamPolicy(pool, this.defaults);
-      warnings.push(...r.warnings);
       if (isolate) warnings.push(...r.issues.map((i) => `${formatIssue(i)}; the pool uses the flag's value until this is fixed`));
       else issues.push(...r.issues);
       if (r.policy !== this.defaults) next.set(key, r.policy);

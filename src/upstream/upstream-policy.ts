@@ -5,7 +5,7 @@
 import type { ConfigIssue } from '../api/config-issue.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { DEFAULT_OUTLIER_DETECTION, OUTLIER_SETTINGS, type OutlierDetection } from './outlier-detection.js';
-import { ANNOTATION_PREFIX, annotationOf, parseSetting, type SettingSpec } from './setting.js';
+import { annotationOf, parseSetting, type SettingSpec } from './setting.js';
 import { DEFAULT_UPSTREAM_TIMEOUTS, TIMEOUT_SETTINGS, type UpstreamTimeouts } from './timeouts.js';
 
 export interface UpstreamPolicy {
@@ -22,11 +22,12 @@ export interface PoolPolicyResult {
   policy: UpstreamPolicy;
   /** Annotations whose values cannot be used, each naming the field; the policy then keeps the defaults for them. */
   issues: ConfigIssue[];
-  /** Annotations that look like ours but are not (a typo would otherwise be ignored without a word). */
-  warnings: string[];
 }
 
-/** `defaults` with the pool's annotations applied; never throws. */
+/**
+ * `defaults` with the pool's annotations applied; never throws. A misspelt annotation is warned about with
+ * every other unknown one (src/config/known-annotations.ts).
+ */
 export function poolUpstreamPolicy(pool: InferencePool, defaults: UpstreamPolicy): PoolPolicyResult {
   const issues: ConfigIssue[] = [];
   const annotations = pool.meta.annotations;
@@ -44,9 +45,6 @@ export function poolUpstreamPolicy(pool: InferencePool, defaults: UpstreamPolicy
   };
   const timeouts = read(TIMEOUT_SETTINGS, defaults.timeouts);
   const outlierDetection = read(OUTLIER_SETTINGS, defaults.outlierDetection);
-  const warnings = Object.keys(annotations)
-    .filter((k) => k.startsWith(ANNOTATION_PREFIX) && /timeout|outlier/.test(k) && !UPSTREAM_ANNOTATIONS.includes(k))
-    .map((k) => `InferencePool ${pool.meta.namespace}/${pool.meta.name}: annotation ${k} is not one infergate reads, so it changes nothing; the upstream ones are ${UPSTREAM_ANNOTATIONS.join(', ')}`);
   const same = timeouts === defaults.timeouts && outlierDetection === defaults.outlierDetection;
-  return { policy: same ? defaults : { timeouts, outlierDetection }, issues, warnings };
+  return { policy: same ? defaults : { timeouts, outlierDetection }, issues };
 }

@@ -42,6 +42,7 @@ const CASES: Record<string, string[]> = {
   'api-key-missing.yaml': ['error api-key-missing'],
   'api-key-annotation-invalid.yaml': ['error api-key-annotation-invalid'],
   'api-key-annotation-unknown.yaml': ['warning api-key-annotation-unknown'],
+  'upstream-annotations.yaml': ['error config-error', 'error config-error', 'warning config-warning'],
 };
 
 test('every fixture gives exactly its findings, each naming the object, field and fix', async () => {
@@ -75,9 +76,22 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
   }
 });
 
-test('every finding code has a fixture (config-error, probe-failed and probe-refused are tested beside their code)', () => {
+test('every finding code has a fixture (probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
-  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['config-error', 'probe-failed', 'probe-refused']);
+  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['probe-failed', 'probe-refused']);
+});
+
+test('a pool annotation serve -f refuses is a config-error naming the field; a misspelt one a warning with the name meant', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'upstream-annotations.yaml') });
+  assert.deepEqual(
+    findings.map((f) => `${f.code} ${f.object?.kind} ${f.object?.name} ${f.field}`),
+    [
+      'config-error InferencePool gemma metadata.annotations.infergate.io/connect-timeout',
+      'config-error InferencePool gemma metadata.annotations.infergate.io/outlier-max-ejection-percent',
+      'config-warning InferencePool gemma metadata.annotations.infergate.io/stream-idle-timout',
+    ],
+  );
+  assert.match(findings[2]!.message, /did you mean "infergate\.io\/stream-idle-timeout"/);
 });
 
 test('a pool that names a key, or a key given for every pool, clears api-key-missing', async () => {

@@ -4,6 +4,8 @@ import type { Resource } from '../api/resource.js';
 import { buildSnapshot, type ConfigSnapshot } from '../config/snapshot.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { ApiKeySource } from '../upstream/api-key-source.js';
+import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
+import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { poolSelects, type ModelServer } from './model-servers.js';
 import { ServedModels } from './served-models.js';
 
@@ -43,7 +45,11 @@ export interface ValidationContext {
   readonly readIssues: readonly ConfigIssue[];
   /** Built leniently, as `serve --kube` does: every cross-object problem becomes a warning instead of a stop. */
   readonly snapshot: ConfigSnapshot;
-  /** What a strict build (`serve -f`) refuses beyond the read issues: duplicates, allowlist conflicts. */
+  /**
+   * What a strict load (`serve -f`) refuses beyond the read issues: duplicates, allowlist conflicts, and pools'
+   * upstream annotations (timeouts, outlier detection) that do not parse. EndpointPickerConfigs and API key
+   * annotations, which it refuses too, have checks of their own (epp-configs, upstream-keys).
+   */
   readonly strictIssues: readonly ConfigIssue[];
   /**
    * The model servers some InferencePool selects: only those can be sent traffic (with --kube these are the
@@ -64,14 +70,10 @@ export interface ValidationContext {
 /** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
 export function buildContext(input: ValidationInput, options: ValidateOptions, probe?: { failures: ProbeFailure[] }): ValidationContext {
   const gateway = options.gatewayName !== undefined ? { gatewayName: options.gatewayName } : {};
-  let strictIssues: readonly ConfigIssue[] = [];
-  try {
-    buildSnapshot(input.resources, gateway);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    strictIssues = e.issues;
-  }
+  const strictIssues = [...refused(() => buildSnapshot(input.resources, gateway))];
   const snapshot = buildSnapshot(input.resources, { ...gateway, lenient: true });
+  // The gateway's own reader of these annotations (Gateway.applySnapshot), so validate refuses what serve refuses.
+  strictIssues.push(...refused(() => new UpstreamPolicies(DEFAULT_UPSTREAM_POLICY).prepare(snapshot)));
   const members = new Map<string, ModelServer[]>();
   for (const [key, pool] of snapshot.pools) members.set(key, input.servers.filter((s) => poolSelects(pool, s)));
   const selected = new Set([...members.values()].flat());
@@ -90,6 +92,17 @@ export function buildContext(input: ValidationInput, options: ValidateOptions, p
     probed: probe !== undefined,
     probeFailures: probe?.failures ?? [],
   };
+}
+
+/** The issues `load` throws in a ConfigError; none when it returns. */
+function refused(load: () => unknown): readonly ConfigIssue[] {
+  try {
+    load();
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.issues;
+  }
 }
 
 /** The ready servers of a pool, and what they serve together. */

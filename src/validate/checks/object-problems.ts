@@ -1,4 +1,8 @@
-/** Problems of single objects (YAML syntax, fields) and what a strict load refuses (duplicates): the loader's own errors. */
+/**
+ * Problems of single objects (YAML syntax, fields) and what a strict load refuses (duplicates, bad upstream
+ * annotations): the loader's own errors; and the loader's warnings about one object's field (an unknown
+ * `infergate.io/` annotation), with the field named.
+ */
 import { formatIssue, type ConfigIssue } from '../../api/config-issue.js';
 import { buildAllowlistTable } from '../../bbr/allowlist-table.js';
 import type { Check } from '../check.js';
@@ -7,7 +11,7 @@ import type { ValidationContext } from '../validation-context.js';
 
 export const objectProblems: Check = {
   name: 'object-problems',
-  codes: ['invalid-object', 'duplicate-object', 'config-error'],
+  codes: ['invalid-object', 'duplicate-object', 'config-error', 'config-warning'],
   run(ctx) {
     const consequence =
       ctx.source === 'files'
@@ -25,6 +29,9 @@ export const objectProblems: Check = {
         issueFinding(i, duplicate ? 'duplicate-object' : 'config-error', duplicate ? 'Keep one declaration of the object: rename or delete the other.' : `Correct the object as the message says. ${consequence}`),
       );
     }
+    for (const w of ctx.snapshot.fieldWarnings) {
+      findings.push({ ...issueFinding(w, 'config-warning', 'The gateway logs this warning when it loads the configuration: correct or remove the annotation.'), severity: 'warning' });
+    }
     return findings;
   },
 };
@@ -38,7 +45,10 @@ function issueFinding(issue: ConfigIssue, code: string, fix: string): Finding {
   return { severity: 'error', code, ...subjectAt(issue.location), field: issue.field, message: issue.message, fix };
 }
 
-/** The formatted issues a lenient build turns into warnings; the snapshot-warnings pass-through leaves them out. */
+/**
+ * The formatted issues a lenient build turns into warnings, and the field warnings reported above: the
+ * snapshot-warnings pass-through leaves them out.
+ */
 export function formattedStrictIssues(ctx: ValidationContext): Set<string> {
-  return new Set(ctx.strictIssues.map(formatIssue));
+  return new Set([...ctx.strictIssues, ...ctx.snapshot.fieldWarnings].map(formatIssue));
 }

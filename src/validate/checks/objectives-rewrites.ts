@@ -1,6 +1,6 @@
 /** InferenceObjectives and InferenceModelRewrites: the pool they name must exist, and rewrite targets be served. */
 import type { Check } from '../check.js';
-import { didYouMean } from '../closest-name.js';
+import { didYouMean } from '../../api/closest-name.js';
 import { subjectOf, type Finding } from '../finding.js';
 import { unknownNote } from '../served-models.js';
 import { poolLacksModel } from './pool-model-coverage.js';

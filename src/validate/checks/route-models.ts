@@ -8,7 +8,7 @@ import type { ValueMatch } from '../../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../../bbr/routing-headers.js';
 import { anchoredRegex } from '../../route/anchored-regex.js';
 import type { Check } from '../check.js';
-import { didYouMean } from '../closest-name.js';
+import { didYouMean } from '../../api/closest-name.js';
 import { subjectOf, type Finding } from '../finding.js';
 import { listNames, unknownNote } from '../served-models.js';
 import type { ValidationContext } from '../validation-context.js';
