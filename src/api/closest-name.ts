@@ -1,8 +1,8 @@
 /** "Did you mean": the known name closest to a misspelt one, for fixes such as `google/gemma-2b` -> `google/gemma-2b-it`. */
 
-/** The closest candidate within a third of the name's length in edits (at least 2), or undefined. */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(2, Math.floor(name.length / 3));
+/** The closest candidate within a third of the name's length in edits (at least 2; at most `maxEdits`), or undefined. */
+export function closestName(name: string, candidates: Iterable<string>, maxEdits = Infinity): string | undefined {
+  const limit = Math.min(maxEdits, Math.max(2, Math.floor(name.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const c of candidates) {

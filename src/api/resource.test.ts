@@ -340,9 +340,14 @@ describe('readResource: every invalid field is located', () => {
 });
 
 describe('readResource: what is skipped', () => {
-  const cases: { name: string; yaml: string; unknownKind?: string }[] = [
+  const cases: { name: string; yaml: string; unknownKind?: string; hint?: RegExp }[] = [
     { name: 'a Deployment', yaml: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: vllm}', unknownKind: 'apps/v1/Deployment' },
     { name: 'a Service without apiVersion', yaml: 'kind: Service\nmetadata: {name: epp}', unknownKind: '?/Service' },
+    { name: 'a misspelt kind of a group infergate reads: the kind meant', yaml: 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePoool\nmetadata: {name: p}', unknownKind: 'inference.networking.k8s.io/v1/InferencePoool', hint: /did you mean "InferencePool"/ },
+    { name: "GIE's retired InferenceModel: what replaced it", yaml: 'apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceModel\nmetadata: {name: m}', unknownKind: 'inference.networking.x-k8s.io/v1alpha2/InferenceModel', hint: /replaced by InferenceObjective.*InferenceModelRewrite/ },
+    { name: 'a kind of another group is no typo (InferencePoolImport, Node)', yaml: 'apiVersion: v1\nkind: Node\nmetadata: {name: n}', unknownKind: 'v1/Node' },
+    { name: 'GIE\'s InferencePoolImport is no typo of InferencePool', yaml: 'apiVersion: inference.networking.k8s.io/v1alpha1\nkind: InferencePoolImport\nmetadata: {name: n}', unknownKind: 'inference.networking.k8s.io/v1alpha1/InferencePoolImport' },
+    { name: 'a known kind in another case', yaml: 'apiVersion: v1\nkind: configmap\nmetadata: {name: c}', unknownKind: 'v1/configmap', hint: /did you mean "ConfigMap"/ },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -350,6 +355,8 @@ describe('readResource: what is skipped', () => {
       assert.ok('skipped' in r, 'expected the document to be skipped');
       assert.deepEqual(r.issues, []);
       assert.equal(r.unknownKind, c.unknownKind);
+      if (c.hint) assert.match(r.hint ?? '', c.hint);
+      else assert.equal(r.hint, undefined);
     });
   }
 });

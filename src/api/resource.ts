@@ -11,13 +11,17 @@ import { readInferenceObjective, type InferenceObjective } from './inference-obj
 import { readInferenceModelRewrite, type InferenceModelRewrite } from './inference-model-rewrite.js';
 import { readConfigMapData, type PlainConfigMap } from './plain-config-map.js';
 import { readService, type Service } from './service.js';
+import { closestName } from './closest-name.js';
 
 export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceObjective | InferenceModelRewrite | PlainConfigMap | Service;
 
 export type ReadResult =
   | { resource: Resource; issues: ConfigIssue[] }
-  /** A document infergate does not act on (another kind). */
-  | { skipped: string; unknownKind?: string; issues: ConfigIssue[] };
+  /**
+   * A document infergate does not act on (another kind). `unknownKind` is `apiVersion/kind`; `hint`, when
+   * set, is what was likely meant (` (did you mean "InferencePool"?)`).
+   */
+  | { skipped: string; unknownKind?: string; hint?: string; issues: ConfigIssue[] };
 
 /** The apiVersions accepted per kind; others are reported so a typo does not silently drop a resource. */
 const API_VERSIONS: Record<string, readonly string[]> = {
@@ -51,7 +55,10 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
   const allowed = API_VERSIONS[kind];
   // A Service is read only for an external picker's address: one infergate cannot read is skipped, never an error.
   if (kind === 'Service' && apiVersion !== 'v1') return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, issues: [] };
-  if (!allowed) return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, issues: [] };
+  if (!allowed) {
+    const hint = unknownKindHint(kind, apiVersion);
+    return { skipped: `kind ${kind} is not used by infergate`, unknownKind: `${apiVersion ?? '?'}/${kind}`, ...(hint ? { hint } : {}), issues: [] };
+  }
   const r = new FieldReader(location);
   if (!apiVersion || !allowed.includes(apiVersion)) {
     r.fail('apiVersion', `${kind} must have apiVersion ${allowed.join(' or ')}, got ${describe(obj.apiVersion)}`);
@@ -79,4 +86,19 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
       return { resource: readAllowlist(r, obj, base), issues: r.issues };
     }
   }
+}
+
+/** The groups of the kinds infergate reads, bar the core group (where `Node` is no typo of `Pod`). */
+const READ_GROUPS = new Set([INFERENCE_POOL_GROUP, ...OBJECTIVE_API_VERSIONS.map(groupOf), 'gateway.networking.k8s.io']);
+
+/**
+ * What a kind infergate does not read was likely meant to be: GIE's retired InferenceModel, or a kind of a
+ * group infergate reads one or two edits away (`InferencePoool`), or one spelt in another case (`configmap`).
+ */
+function unknownKindHint(kind: string, apiVersion: string | undefined): string | undefined {
+  // GIE v1.0 split InferenceModel into InferenceObjective (priority) and InferenceModelRewrite (model names).
+  if (kind === 'InferenceModel') return ' (InferenceModel was replaced by InferenceObjective, for a priority, and InferenceModelRewrite, for model name rewrites; infergate reads those)';
+  const known = Object.keys(API_VERSIONS);
+  const meant = READ_GROUPS.has(groupOf(apiVersion ?? '')) ? closestName(kind, known, 2) : known.find((k) => k.toLowerCase() === kind.toLowerCase());
+  return meant === undefined ? undefined : ` (did you mean "${meant}"?)`;
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatIssue } from '../api/config-issue.js';
-import { loadConfigFiles, parseText, type LoadedFiles } from './load-files.js';
+import { loadConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from './load-files.js';
 
 const POOL = `apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
@@ -31,7 +31,7 @@ status: {podIP: ${ip}, conditions: [{type: Ready, status: "True"}]}
 const DEPLOYMENT = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: vllm}\n';
 
 function emptyOut(): LoadedFiles {
-  return { files: [], resources: [], issues: [], warnings: [] };
+  return { files: [], resources: [], issues: [], warnings: [], readWarnings: [] };
 }
 
 describe('loadConfigFiles', () => {
@@ -137,7 +137,7 @@ describe('parseText', () => {
   for (const c of cases) {
     test(c.name, () => {
       const out = emptyOut();
-      const unknown = new Map<string, string>();
+      const unknown: UnknownKinds = new Map();
       parseText('inline.yaml', c.text, out, unknown);
       assert.deepEqual(out.resources.map((r) => `${r.kind}/${r.meta.name}#${r.source.document}`), c.resources);
       assert.deepEqual(out.issues.map((i) => `#${i.location.document} ${i.field}`), c.issues);

@@ -2,7 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import type { ConfigIssue } from '../api/config-issue.js';
+import type { ConfigIssue, SourceLocation } from '../api/config-issue.js';
 import { readResource, type Resource } from '../api/resource.js';
 
 export interface LoadedFiles {
@@ -11,6 +11,8 @@ export interface LoadedFiles {
   issues: ConfigIssue[];
   /** One line per unknown kind (not per document), so a directory of Deployments does not flood the log. */
   warnings: string[];
+  /** The same warnings, located: each unknown kind at its first document (validate reports these). */
+  readWarnings: ConfigIssue[];
 }
 
 /** What loadConfigFiles read: the resources, and how many YAML documents each file held. */
@@ -21,6 +23,9 @@ export interface LoadedConfigFiles extends LoadedFiles {
    */
   documents: Map<string, number>;
 }
+
+/** `apiVersion/kind` of each kind infergate skipped -> where it was first seen, and what was likely meant. */
+export type UnknownKinds = Map<string, { where: string; hint: string }>;
 
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -34,14 +39,14 @@ export async function listConfigFiles(path: string): Promise<string[]> {
 
 export async function loadConfigFiles(path: string): Promise<LoadedConfigFiles> {
   const files = await listConfigFiles(path);
-  const out: LoadedConfigFiles = { files, resources: [], issues: [], warnings: [], documents: new Map() };
+  const out: LoadedConfigFiles = { files, resources: [], issues: [], warnings: [], readWarnings: [], documents: new Map() };
   if (files.length === 0) out.warnings.push(`${path}: no .yaml or .yml files found`);
-  const unknownKinds = new Map<string, string>();
+  const unknownKinds: UnknownKinds = new Map();
   for (const file of files) {
     const text = await readFile(file, 'utf8');
     out.documents.set(file, parseText(file, text, out, unknownKinds));
   }
-  for (const [kind, where] of unknownKinds) out.warnings.push(`skipping ${kind}: infergate does not use this kind (first seen in ${where})`);
+  for (const [kind, { where, hint }] of unknownKinds) out.warnings.push(`skipping ${kind}: infergate does not use this kind (first seen in ${where})${hint}`);
   return out;
 }
 
@@ -49,7 +54,7 @@ export async function loadConfigFiles(path: string): Promise<LoadedConfigFiles> 
  * Parses one file's text into `out`; returns how many documents were not empty (a syntax error counts).
  * Exported for tests and for sources that do not read from disk.
  */
-export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds = new Map<string, string>()): number {
+export function parseText(file: string, text: string, out: LoadedFiles, unknownKinds: UnknownKinds = new Map()): number {
   // With prettyErrors off, yaml never fills `linePos`; a LineCounter turns the error offset into a line.
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { prettyErrors: false, lineCounter: lines });
@@ -75,10 +80,20 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
       const result = readResource(item, at);
       out.issues.push(...result.issues);
       if ('resource' in result) out.resources.push(result.resource);
-      else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) unknownKinds.set(result.unknownKind, `${file} (document ${i + 1})`);
+      else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) {
+        unknownKinds.set(result.unknownKind, { where: `${file} (document ${i + 1})`, hint: result.hint ?? '' });
+        out.readWarnings.push({ location: locate(item, at), field: 'kind', message: `${result.unknownKind} is not a kind infergate reads, so this object is ignored${result.hint ?? ''}` });
+      }
     }
   });
   return documents;
+}
+
+/** `at` with the object a skipped document declares, for its warning. */
+function locate(item: unknown, at: SourceLocation): SourceLocation {
+  const o = item as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  const meta = o.metadata ?? {};
+  return { ...at, kind: String(o.kind), namespace: typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default', name: typeof meta.name === 'string' ? meta.name : '<unnamed>' };
 }
 
 function isList(raw: unknown): raw is { items: unknown[] } {

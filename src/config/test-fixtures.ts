@@ -15,7 +15,7 @@ export function snapshotWith(options: SnapshotOptions, ...resources: Resource[])
 
 /** A snapshot of YAML texts by file name, read as `serve -f` reads a directory: `snapshotOfFiles({'a.yaml': podYaml(...)})`. */
 export function snapshotOfFiles(files: Record<string, string>): ConfigSnapshot {
-  const out: LoadedFiles = { files: Object.keys(files), resources: [], issues: [], warnings: [] };
+  const out: LoadedFiles = { files: Object.keys(files), resources: [], issues: [], warnings: [], readWarnings: [] };
   for (const [file, text] of Object.entries(files)) parseText(file, text, out);
   return buildSnapshot(out.resources, {}, out.issues);
 }

@@ -43,6 +43,7 @@ const CASES: Record<string, string[]> = {
   'api-key-annotation-invalid.yaml': ['error api-key-annotation-invalid'],
   'api-key-annotation-unknown.yaml': ['warning api-key-annotation-unknown'],
   'upstream-annotations.yaml': ['error config-error', 'error config-error', 'warning config-warning'],
+  'unknown-kind.yaml': ['warning config-warning', 'warning config-warning'],
 };
 
 test('every fixture gives exactly its findings, each naming the object, field and fix', async () => {
@@ -79,6 +80,16 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
 test('every finding code has a fixture (probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
   assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['probe-failed', 'probe-refused']);
+});
+
+test('a kind serve skips with a warning is a config-warning on that object, with the kind meant', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'unknown-kind.yaml') });
+  assert.deepEqual(
+    findings.map((f) => `${f.object?.kind} ${f.object?.name} ${f.location?.document} ${f.field}`),
+    ['InferencePoool gemma-canary 3 kind', 'InferenceModel chat 4 kind'],
+  );
+  assert.match(findings[0]!.message, /did you mean "InferencePool"/);
+  assert.match(findings[1]!.message, /replaced by InferenceObjective.*InferenceModelRewrite/);
 });
 
 test('a pool annotation serve -f refuses is a config-error naming the field; a misspelt one a warning with the name meant', async () => {

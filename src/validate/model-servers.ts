@@ -61,6 +61,9 @@ const POD_TEMPLATES: Record<string, (spec: WorkloadSpec) => PodTemplate | undefi
   LeaderWorkerSet: (spec) => spec.leaderWorkerTemplate?.leaderTemplate ?? spec.leaderWorkerTemplate?.workerTemplate,
 };
 
+/** The workload kinds whose pod templates validate reads as model servers (`serve` skips them). */
+export const WORKLOAD_KINDS: readonly string[] = Object.keys(POD_TEMPLATES);
+
 /** A Pod as a server: readiness from the typed Pod, what it serves from its containers' command lines. */
 export function podServer(pod: Pod, raw: unknown): ModelServer {
   const spec = (raw as { spec?: { containers?: unknown } } | null)?.spec;

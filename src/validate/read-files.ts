@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../api/pod.js';
 import type { Resource } from '../api/resource.js';
-import { listConfigFiles, parseText, type LoadedFiles } from '../config/load-files.js';
-import { podServer, templateServer, type ModelServer, type RawObject } from './model-servers.js';
+import { listConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
+import { podServer, templateServer, WORKLOAD_KINDS, type ModelServer, type RawObject } from './model-servers.js';
 import type { ValidationInput } from './validation-context.js';
 
 /** Thrown when the source cannot be read at all (exit status 2), as opposed to read with problems. */
@@ -20,8 +20,9 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
     throw new SourceUnreadableError(`cannot read ${path}: ${(e as Error).message}`);
   }
   if (files.length === 0) throw new SourceUnreadableError(`${path}: no .yaml or .yml files to validate`);
-  const loaded: LoadedFiles = { files, resources: [], issues: [], warnings: [] };
+  const loaded: LoadedFiles = { files, resources: [], issues: [], warnings: [], readWarnings: [] };
   const raw: RawObject[] = [];
+  const unknownKinds: UnknownKinds = new Map();
   for (const file of files) {
     let text: string;
     try {
@@ -30,10 +31,12 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
       throw new SourceUnreadableError(`cannot read ${file}: ${(e as Error).message}`);
     }
     // The same reader as `serve -f`, so both see the same objects and the same problems.
-    parseText(file, text, loaded);
+    parseText(file, text, loaded, unknownKinds);
     raw.push(...rawObjects(file, text));
   }
-  return { source: 'files', resources: loaded.resources, issues: loaded.issues, servers: serversOf(loaded.resources, raw) };
+  // Workloads are skipped by `serve` but read here, for their pod templates: no warning for those.
+  const warnings = loaded.readWarnings.filter((w) => !(w.field === 'kind' && WORKLOAD_KINDS.includes(w.location.kind ?? '')));
+  return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, servers: serversOf(loaded.resources, raw) };
 }
 
 /** Every document (and `kind: List` item) that parses, with its location; syntax errors are parseText's to report. */

@@ -16,6 +16,8 @@ export interface ValidationInput {
   resources: Resource[];
   /** Field and syntax problems of single objects. */
   issues: ConfigIssue[];
+  /** What the reader warns about single documents (a kind infergate does not read); none when absent. */
+  warnings?: ConfigIssue[];
   servers: ModelServer[];
 }
 
@@ -43,6 +45,7 @@ export interface ValidationContext {
   readonly options: ValidateOptions;
   readonly resources: readonly Resource[];
   readonly readIssues: readonly ConfigIssue[];
+  readonly readWarnings: readonly ConfigIssue[];
   /** Built leniently, as `serve --kube` does: every cross-object problem becomes a warning instead of a stop. */
   readonly snapshot: ConfigSnapshot;
   /**
@@ -83,6 +86,7 @@ export function buildContext(input: ValidationInput, options: ValidateOptions, p
     options,
     resources: input.resources,
     readIssues: input.issues,
+    readWarnings: input.warnings ?? [],
     snapshot,
     strictIssues,
     servers,

@@ -144,7 +144,7 @@ describe('desiredPoolParents', () => {
   }
 
   test('read from YAML: the parentRef gets group, kind and namespace filled in, and no lastTransitionTime yet', () => {
-    const out: LoadedFiles = { files: [], resources: [], issues: [], warnings: [] };
+    const out: LoadedFiles = { files: [], resources: [], issues: [], warnings: [], readWarnings: [] };
     const routeYaml = `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: gemma-route, namespace: llm}

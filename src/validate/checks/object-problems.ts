@@ -1,7 +1,7 @@
 /**
  * Problems of single objects (YAML syntax, fields) and what a strict load refuses (duplicates, bad upstream
- * annotations): the loader's own errors; and the loader's warnings about one object's field (an unknown
- * `infergate.io/` annotation), with the field named.
+ * annotations): the loader's own errors; and the loader's warnings about one object (a kind infergate does
+ * not read, an unknown `infergate.io/` annotation), with the field named.
  */
 import { formatIssue, type ConfigIssue } from '../../api/config-issue.js';
 import { buildAllowlistTable } from '../../bbr/allowlist-table.js';
@@ -28,6 +28,10 @@ export const objectProblems: Check = {
       findings.push(
         issueFinding(i, duplicate ? 'duplicate-object' : 'config-error', duplicate ? 'Keep one declaration of the object: rename or delete the other.' : `Correct the object as the message says. ${consequence}`),
       );
+    }
+    for (const w of ctx.readWarnings) {
+      const fix = w.field === 'kind' ? 'The gateway logs this warning when it loads the configuration: correct the kind (and apiVersion), or keep the document out of what -f reads.' : 'The gateway logs this warning when it loads the configuration: correct the field as the message says.';
+      findings.push({ ...issueFinding(w, 'config-warning', fix), severity: 'warning' });
     }
     for (const w of ctx.snapshot.fieldWarnings) {
       findings.push({ ...issueFinding(w, 'config-warning', 'The gateway logs this warning when it loads the configuration: correct or remove the annotation.'), severity: 'warning' });
