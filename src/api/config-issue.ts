@@ -17,6 +17,15 @@ export interface ConfigIssue {
   message: string;
 }
 
+/**
+ * Something a reader ignores that the user likely meant (an unknown field): logged, never a reason to refuse.
+ * `misroutes`: ignoring it makes the object route other than written (a key inside an HTTPRoute match), so
+ * validate reports it as an error.
+ */
+export interface ConfigWarning extends ConfigIssue {
+  misroutes: boolean;
+}
+
 export function formatLocation(loc: SourceLocation): string {
   const obj = loc.kind ? ` ${loc.kind} ${loc.namespace ?? 'default'}/${loc.name ?? '<unnamed>'}` : '';
   // Objects read from the API server have no document index (0).

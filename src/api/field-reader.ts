@@ -1,5 +1,6 @@
 /** A typed walk over untrusted YAML values that records every problem with its field path. */
-import type { ConfigIssue, SourceLocation } from './config-issue.js';
+import { didYouMean } from './closest-name.js';
+import type { ConfigIssue, ConfigWarning, SourceLocation } from './config-issue.js';
 
 export type Raw = unknown;
 
@@ -9,6 +10,8 @@ export type Raw = unknown;
  */
 export class FieldReader {
   readonly issues: ConfigIssue[] = [];
+  /** Keys the reader ignores (unknown fields): never a reason to refuse the object. */
+  readonly warnings: ConfigWarning[] = [];
   readonly location: SourceLocation;
 
   constructor(location: SourceLocation) {
@@ -17,6 +20,21 @@ export class FieldReader {
 
   fail(field: string | null, message: string): void {
     this.issues.push({ location: this.location, field, message });
+  }
+
+  /**
+   * Warns about each key of `obj` that is not in `known` (a typo such as `endpointPickRef`), with the known
+   * key meant or the `hints` entry for it. `consequence`, when given, says how the object then routes other
+   * than written, and marks the warning `misroutes`.
+   */
+  unknownKeys(obj: Record<string, Raw> | undefined, at: string, known: readonly string[], consequence?: string, hints: Readonly<Record<string, string>> = {}): void {
+    if (!obj) return;
+    for (const key of Object.keys(obj)) {
+      if (known.includes(key)) continue;
+      const hint = Object.hasOwn(hints, key) ? ` (${hints[key]})` : didYouMean(key, known);
+      const message = `is not a field infergate knows here, so it is ignored${hint}${consequence ? `: ${consequence}` : ''}`;
+      this.warnings.push({ location: this.location, field: `${at}.${key}`, message, misroutes: consequence !== undefined });
+    }
   }
 
   object(value: Raw, field: string, required = false): Record<string, Raw> | undefined {

@@ -58,12 +58,32 @@ export interface HTTPRoute extends Located {
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
 
+/**
+ * Gateway API's HTTPRoute fields (v1.3, standard and experimental), by where they sit: infergate acts on some
+ * and ignores the rest (filters, timeouts, retry, ...), but only a key outside these is a typo. Every unknown
+ * key makes the route accept other requests, or send them elsewhere, than written: validate errors on each.
+ */
+const ROUTE_FIELDS = {
+  spec: ['parentRefs', 'hostnames', 'rules', 'useDefaultGateways'],
+  parentRef: ['group', 'kind', 'namespace', 'name', 'sectionName', 'port'],
+  rule: ['name', 'matches', 'filters', 'backendRefs', 'timeouts', 'retry', 'sessionPersistence'],
+  match: ['path', 'headers', 'queryParams', 'method'],
+  path: ['type', 'value'],
+  valueMatch: ['type', 'name', 'value'],
+  backendRef: ['group', 'kind', 'name', 'namespace', 'port', 'weight', 'filters'],
+} as const;
+
+const ROUTES_MORE = 'the route is read without it, so it may match other requests, or send them elsewhere, than written';
+const MATCHES_MORE = 'the match is read without it, so it accepts more requests than written';
+
 export function readHTTPRoute(r: FieldReader, raw: Record<string, Raw>, base: Located): HTTPRoute {
   const ns = base.meta.namespace;
   const spec = r.object(raw.spec, 'spec', true) ?? {};
+  r.unknownKeys(spec, 'spec', ROUTE_FIELDS.spec, ROUTES_MORE);
   const parentRefs: ParentRef[] = r.array(spec.parentRefs, 'spec.parentRefs').flatMap((p, i) => {
     const o = r.object(p, `spec.parentRefs[${i}]`);
     if (!o) return [];
+    r.unknownKeys(o, `spec.parentRefs[${i}]`, ROUTE_FIELDS.parentRef, ROUTES_MORE);
     const ref: ParentRef = {
       group: r.string(o.group, `spec.parentRefs[${i}].group`) ?? 'gateway.networking.k8s.io',
       kind: r.string(o.kind, `spec.parentRefs[${i}].kind`) ?? 'Gateway',
@@ -85,12 +105,14 @@ export function readHTTPRoute(r: FieldReader, raw: Record<string, Raw>, base: Lo
 
 function readRule(r: FieldReader, raw: Raw, at: string, ns: string): RouteRule {
   const o = r.object(raw, at) ?? {};
+  r.unknownKeys(o, at, ROUTE_FIELDS.rule, ROUTES_MORE);
   const rawMatches = r.array(o.matches, `${at}.matches`);
   const matches = (rawMatches.length === 0 ? [{}] : rawMatches).map((m, j) => readMatch(r, m, `${at}.matches[${j}]`));
   const backendRefs = r.array(o.backendRefs, `${at}.backendRefs`).flatMap((b, j) => {
     const f = `${at}.backendRefs[${j}]`;
     const br = r.object(b, f);
     if (!br) return [];
+    r.unknownKeys(br, f, ROUTE_FIELDS.backendRef, ROUTES_MORE);
     const ref: BackendRef = {
       group: r.string(br.group, `${f}.group`) ?? '',
       kind: r.string(br.kind, `${f}.kind`) ?? 'Service',
@@ -111,7 +133,9 @@ function readRule(r: FieldReader, raw: Raw, at: string, ns: string): RouteRule {
 
 function readMatch(r: FieldReader, raw: Raw, at: string): RouteMatch {
   const o = r.object(raw, at) ?? {};
+  r.unknownKeys(o, at, ROUTE_FIELDS.match, MATCHES_MORE);
   const p = r.object(o.path, `${at}.path`);
+  r.unknownKeys(p, `${at}.path`, ROUTE_FIELDS.path, MATCHES_MORE);
   const path: PathMatch = {
     type: r.oneOf(p?.type, `${at}.path.type`, ['Exact', 'PathPrefix', 'RegularExpression'] as const, 'PathPrefix'),
     value: r.string(p?.value, `${at}.path.value`) ?? '/',
@@ -135,6 +159,7 @@ function readValueMatches(r: FieldReader, raw: Raw, at: string): ValueMatch[] {
   return r.array(raw, at).flatMap((h, k) => {
     const o = r.object(h, `${at}[${k}]`);
     if (!o) return [];
+    r.unknownKeys(o, `${at}[${k}]`, ROUTE_FIELDS.valueMatch, MATCHES_MORE);
     const m: ValueMatch = {
       type: r.oneOf(o.type, `${at}[${k}].type`, ['Exact', 'RegularExpression'] as const, 'Exact'),
       name: r.string(o.name, `${at}[${k}].name`, true) ?? '',

@@ -23,15 +23,21 @@ export interface InferenceModelRewrite extends Located {
   rules: readonly RewriteRule[];
 }
 
+const REWRITES_MORE = 'the rule is read without it, so it may rewrite models it was not meant to';
+
 export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Raw>, base: Located, group: string): InferenceModelRewrite {
   const spec = r.object(raw.spec, 'spec', true) ?? {};
+  r.unknownKeys(spec, 'spec', ['poolRef', 'rules']);
   const rules = r.array(spec.rules, 'spec.rules', true).map((rawRule, i): RewriteRule => {
     const at = `spec.rules[${i}]`;
     const o = r.object(rawRule, at) ?? {};
+    r.unknownKeys(o, at, ['matches', 'targets'], REWRITES_MORE);
     const models = r.array(o.matches, `${at}.matches`).flatMap((m, j) => {
       const mo = r.object(m, `${at}.matches[${j}]`);
+      r.unknownKeys(mo, `${at}.matches[${j}]`, ['model'], REWRITES_MORE);
       const model = r.object(mo?.model, `${at}.matches[${j}].model`, true);
       if (!model) return [];
+      r.unknownKeys(model, `${at}.matches[${j}].model`, ['type', 'value'], REWRITES_MORE);
       const type = r.string(model.type, `${at}.matches[${j}].model.type`) ?? 'Exact';
       if (type !== 'Exact') r.fail(`${at}.matches[${j}].model.type`, `only Exact is supported, got ${JSON.stringify(type)}`);
       const value = r.string(model.value, `${at}.matches[${j}].model.value`, true);
@@ -40,6 +46,7 @@ export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Ra
     const targets = r.array(o.targets, `${at}.targets`, true).flatMap((t, j) => {
       const to = r.object(t, `${at}.targets[${j}]`);
       if (!to) return [];
+      r.unknownKeys(to, `${at}.targets[${j}]`, ['modelRewrite', 'weight'], 'the target is read without it, so its requests are rewritten other than written');
       const modelRewrite = r.string(to.modelRewrite, `${at}.targets[${j}].modelRewrite`, true);
       const weight = r.integer(to.weight, `${at}.targets[${j}].weight`, 0, 1_000_000) ?? 1;
       return modelRewrite ? [{ modelRewrite, weight }] : [];

@@ -15,6 +15,7 @@ export interface InferenceObjective extends Located {
 
 export function readInferenceObjective(r: FieldReader, raw: Record<string, Raw>, base: Located, group: string): InferenceObjective {
   const spec = r.object(raw.spec, 'spec', true) ?? {};
+  r.unknownKeys(spec, 'spec', ['priority', 'poolRef']);
   return {
     ...base,
     kind: 'InferenceObjective',

@@ -26,9 +26,17 @@ export interface InferencePool extends Located {
   endpointPickerRef?: EndpointPickerRef;
 }
 
+/** v1alpha2 fields a v1 pool may still carry, with their v1 names. */
+const V1ALPHA2_FIELDS: Readonly<Record<string, string>> = {
+  targetPortNumber: 'it is v1alpha2\'s; v1 has targetPorts: [{number: N}]',
+  extensionRef: 'it is v1alpha2\'s; v1 has endpointPickerRef',
+};
+
 export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base: Located): InferencePool {
   const spec = r.object(raw.spec, 'spec', true) ?? {};
+  r.unknownKeys(spec, 'spec', ['selector', 'targetPorts', 'appProtocol', 'endpointPickerRef'], undefined, V1ALPHA2_FIELDS);
   const sel = r.object(spec.selector, 'spec.selector', true) ?? {};
+  r.unknownKeys(sel, 'spec.selector', ['matchLabels', 'matchExpressions']);
   if (sel.matchExpressions !== undefined) r.fail('spec.selector.matchExpressions', 'is not supported by InferencePool v1; use matchLabels');
   const selector = r.stringMap(sel.matchLabels, 'spec.selector.matchLabels');
   if (spec.selector !== undefined && Object.keys(selector).length === 0) {
@@ -39,6 +47,7 @@ export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base
   const targetPorts: number[] = [];
   ports.forEach((p, i) => {
     const o = r.object(p, `spec.targetPorts[${i}]`, true);
+    r.unknownKeys(o, `spec.targetPorts[${i}]`, ['number']);
     const n = o ? r.integer(o.number, `spec.targetPorts[${i}].number`, 1, 65535, true) : undefined;
     if (n !== undefined) {
       if (targetPorts.includes(n)) r.fail(`spec.targetPorts[${i}].number`, `port ${n} is listed twice`);
@@ -50,8 +59,10 @@ export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base
   const pool: InferencePool = { ...base, kind: 'InferencePool', selector, targetPorts, appProtocol };
   const epr = r.object(spec.endpointPickerRef, 'spec.endpointPickerRef');
   if (epr) {
+    r.unknownKeys(epr, 'spec.endpointPickerRef', ['group', 'kind', 'name', 'port', 'failureMode']);
     const name = r.string(epr.name, 'spec.endpointPickerRef.name', true) ?? '';
     const portObj = r.object(epr.port, 'spec.endpointPickerRef.port');
+    r.unknownKeys(portObj, 'spec.endpointPickerRef.port', ['number']);
     const ref: EndpointPickerRef = {
       kind: r.string(epr.kind, 'spec.endpointPickerRef.kind') ?? 'Service',
       name,

@@ -377,3 +377,27 @@ describe('readResource: a ConfigMap without exactly bbr-managed: "true" is plain
     });
   }
 });
+
+describe('readResource: unknown fields under spec are warnings naming the path (never issues)', () => {
+  const POOL = 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: p}\nspec:\n  selector: {matchLabels: {app: a}}\n  targetPorts: [{number: 8000}]\n';
+  const ROUTE = 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n';
+  const cases: { name: string; yaml: string; want: string[] }[] = [
+    { name: 'a clean pool', yaml: POOL, want: [] },
+    { name: 'a pool: a typo, the name meant', yaml: `${POOL}  endpointPickRef: {name: epp}\n`, want: ['spec.endpointPickRef warning'] },
+    { name: 'a pool: inside endpointPickerRef', yaml: `${POOL}  endpointPickerRef: {name: epp, port: {numbr: 9002}, failMode: FailOpen}\n`, want: ['spec.endpointPickerRef.failMode warning', 'spec.endpointPickerRef.port.numbr warning'] },
+    { name: 'what the API server adds is no typo', yaml: `${POOL}status: {parents: []}\n`.replace('metadata: {name: p}', 'metadata: {name: p, uid: u, resourceVersion: "1", generation: 2, managedFields: []}'), want: [] },
+    { name: 'a route: Gateway API fields infergate ignores are no typos', yaml: `${ROUTE}    - name: r0\n      filters: []\n      timeouts: {request: 1s}\n      backendRefs: [{name: p, group: inference.networking.k8s.io, kind: InferencePool, port: 8000, filters: []}]\n`, want: [] },
+    { name: 'a route: header for headers misroutes', yaml: `${ROUTE}    - matches: [{header: [{name: x, value: y}]}]\n`, want: ['spec.rules[0].matches[0].header error'] },
+    { name: 'a route: inside a header match and a backendRef', yaml: `${ROUTE}    - matches: [{headers: [{nam: x, name: x, value: y}]}]\n      backendRefs: [{name: p, wieght: 2}]\n`, want: ['spec.rules[0].backendRefs[0].wieght error', 'spec.rules[0].matches[0].headers[0].nam error'] },
+    { name: 'an objective', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceObjective\nmetadata: {name: o}\nspec: {priority: 1, criticality: Critical, poolRef: {name: p, namespce: x}}\n', want: ['spec.criticality warning', 'spec.poolRef.namespce warning'] },
+    { name: 'a rewrite: a rule key misroutes', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: w}\nspec:\n  poolRef: {name: p}\n  rules: [{match: [{model: {value: a}}], targets: [{modelRewrite: b}]}]\n', want: ['spec.rules[0].match error'] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = read(c.yaml);
+      assert.ok('resource' in r, JSON.stringify(r.issues));
+      assert.deepEqual(r.issues, []);
+      assert.deepEqual((r.warnings ?? []).map((w) => `${w.field} ${w.misroutes ? 'error' : 'warning'}`).sort(), c.want);
+    });
+  }
+});

@@ -1,5 +1,5 @@
 /** Turns one parsed YAML document into a typed resource, or explains why it cannot. */
-import type { ConfigIssue, SourceLocation } from './config-issue.js';
+import type { ConfigIssue, ConfigWarning, SourceLocation } from './config-issue.js';
 import { FieldReader, describe, type Raw } from './field-reader.js';
 import { readMeta, type Located } from './object-meta.js';
 import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP } from './inference-pool.js';
@@ -16,7 +16,8 @@ import { closestName } from './closest-name.js';
 export type Resource = InferencePool | HTTPRoute | Pod | Allowlist | InferenceObjective | InferenceModelRewrite | PlainConfigMap | Service;
 
 export type ReadResult =
-  | { resource: Resource; issues: ConfigIssue[] }
+  /** `warnings`: what the reader ignored that the user likely meant (unknown fields under `spec`). */
+  | { resource: Resource; issues: ConfigIssue[]; warnings?: ConfigWarning[] }
   /**
    * A document infergate does not act on (another kind). `unknownKind` is `apiVersion/kind`; `hint`, when
    * set, is what was likely meant (` (did you mean "InferencePool"?)`).
@@ -68,15 +69,15 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
   const base: Located = { meta, source: location };
   switch (kind) {
     case 'InferencePool':
-      return { resource: readInferencePool(r, obj, base), issues: r.issues };
+      return { resource: readInferencePool(r, obj, base), issues: r.issues, warnings: r.warnings };
     case 'HTTPRoute':
-      return { resource: readHTTPRoute(r, obj, base), issues: r.issues };
+      return { resource: readHTTPRoute(r, obj, base), issues: r.issues, warnings: r.warnings };
     case 'Pod':
       return { resource: readPod(r, obj, base), issues: r.issues };
     case 'InferenceObjective':
-      return { resource: readInferenceObjective(r, obj, base, groupOf(apiVersion)), issues: r.issues };
+      return { resource: readInferenceObjective(r, obj, base, groupOf(apiVersion)), issues: r.issues, warnings: r.warnings };
     case 'InferenceModelRewrite':
-      return { resource: readInferenceModelRewrite(r, obj, base, groupOf(apiVersion)), issues: r.issues };
+      return { resource: readInferenceModelRewrite(r, obj, base, groupOf(apiVersion)), issues: r.issues, warnings: r.warnings };
     case 'Service':
       return { resource: readService(obj, base), issues: [] };
     default: {

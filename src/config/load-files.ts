@@ -2,7 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import type { ConfigIssue, SourceLocation } from '../api/config-issue.js';
+import { formatIssue, type ConfigIssue, type ConfigWarning, type SourceLocation } from '../api/config-issue.js';
 import { readResource, type Resource } from '../api/resource.js';
 
 export interface LoadedFiles {
@@ -11,8 +11,11 @@ export interface LoadedFiles {
   issues: ConfigIssue[];
   /** One line per unknown kind (not per document), so a directory of Deployments does not flood the log. */
   warnings: string[];
-  /** The same warnings, located: each unknown kind at its first document (validate reports these). */
-  readWarnings: ConfigIssue[];
+  /**
+   * The same warnings, located (validate reports these): each unknown kind at its first document, and each
+   * field a reader ignored (an unknown key under `spec`), which `warnings` holds too.
+   */
+  readWarnings: ConfigWarning[];
 }
 
 /** What loadConfigFiles read: the resources, and how many YAML documents each file held. */
@@ -79,10 +82,14 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
     for (const item of items) {
       const result = readResource(item, at);
       out.issues.push(...result.issues);
+      for (const w of ('warnings' in result && result.warnings) || []) {
+        out.readWarnings.push(w);
+        out.warnings.push(formatIssue(w));
+      }
       if ('resource' in result) out.resources.push(result.resource);
       else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) {
         unknownKinds.set(result.unknownKind, { where: `${file} (document ${i + 1})`, hint: result.hint ?? '' });
-        out.readWarnings.push({ location: locate(item, at), field: 'kind', message: `${result.unknownKind} is not a kind infergate reads, so this object is ignored${result.hint ?? ''}` });
+        out.readWarnings.push({ location: locate(item, at), field: 'kind', message: `${result.unknownKind} is not a kind infergate reads, so this object is ignored${result.hint ?? ''}`, misroutes: false });
       }
     }
   });

@@ -44,6 +44,7 @@ const CASES: Record<string, string[]> = {
   'api-key-annotation-unknown.yaml': ['warning api-key-annotation-unknown'],
   'upstream-annotations.yaml': ['error config-error', 'error config-error', 'warning config-warning'],
   'unknown-kind.yaml': ['warning config-warning', 'warning config-warning'],
+  'unknown-field.yaml': ['error unknown-field', 'warning unknown-field', 'warning unknown-field'],
 };
 
 test('every fixture gives exactly its findings, each naming the object, field and fix', async () => {
@@ -90,6 +91,17 @@ test('a kind serve skips with a warning is a config-warning on that object, with
   );
   assert.match(findings[0]!.message, /did you mean "InferencePool"/);
   assert.match(findings[1]!.message, /replaced by InferenceObjective.*InferenceModelRewrite/);
+});
+
+test('an unknown field names its path and the field meant; an error where the route then matches more than written', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'unknown-field.yaml') });
+  assert.deepEqual(
+    findings.map((f) => `${f.severity} ${f.object?.kind} ${f.field}`),
+    ['error HTTPRoute spec.rules[0].matches[0].header', 'warning InferencePool spec.endpointPickRef', 'warning InferencePool spec.targetPortNumber'],
+  );
+  assert.match(findings[0]!.message, /did you mean "headers"\?\): the match is read without it, so it accepts more requests than written/);
+  assert.match(findings[1]!.message, /did you mean "endpointPickerRef"/);
+  assert.match(findings[2]!.message, /v1alpha2's; v1 has targetPorts/);
 });
 
 test('a pool annotation serve -f refuses is a config-error naming the field; a misspelt one a warning with the name meant', async () => {

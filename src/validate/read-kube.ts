@@ -23,7 +23,7 @@ export interface KubeReadOptions extends KubeTargetOptions {
 
 export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise<ValidationInput> {
   const objects = await listOnce(kube, log);
-  const input: ValidationInput = { source: 'kube', resources: [], issues: [], servers: [] };
+  const input: ValidationInput = { source: 'kube', resources: [], issues: [], warnings: [], servers: [] };
   const seen = new Set<string>();
   for (const obj of objects) {
     const id = objectId(obj);
@@ -35,6 +35,8 @@ export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise
     const result = readResource(obj, { file: KUBE_SOURCE_FILE, document: 0 });
     input.issues.push(...result.issues);
     if (!('resource' in result)) continue;
+    // The API server prunes fields its schema lacks, so these are rare here; an old CRD's schema may keep them.
+    input.warnings!.push(...(result.warnings ?? []));
     input.resources.push(result.resource);
     if (result.resource.kind === 'Pod') input.servers.push(podServer(result.resource as Pod, obj));
   }

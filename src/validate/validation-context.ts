@@ -1,5 +1,5 @@
 /** What every check reads: the objects as read, the snapshot the gateway would build, and the model servers. */
-import { ConfigError, type ConfigIssue } from '../api/config-issue.js';
+import { ConfigError, type ConfigIssue, type ConfigWarning } from '../api/config-issue.js';
 import type { Resource } from '../api/resource.js';
 import { buildSnapshot, type ConfigSnapshot } from '../config/snapshot.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
@@ -16,8 +16,8 @@ export interface ValidationInput {
   resources: Resource[];
   /** Field and syntax problems of single objects. */
   issues: ConfigIssue[];
-  /** What the reader warns about single documents (a kind infergate does not read); none when absent. */
-  warnings?: ConfigIssue[];
+  /** What the reader warns about single documents (a kind or a field infergate does not read); none when absent. */
+  warnings?: ConfigWarning[];
   servers: ModelServer[];
 }
 
@@ -45,7 +45,7 @@ export interface ValidationContext {
   readonly options: ValidateOptions;
   readonly resources: readonly Resource[];
   readonly readIssues: readonly ConfigIssue[];
-  readonly readWarnings: readonly ConfigIssue[];
+  readonly readWarnings: readonly ConfigWarning[];
   /** Built leniently, as `serve --kube` does: every cross-object problem becomes a warning instead of a stop. */
   readonly snapshot: ConfigSnapshot;
   /**

@@ -11,7 +11,7 @@ import type { ValidationContext } from '../validation-context.js';
 
 export const objectProblems: Check = {
   name: 'object-problems',
-  codes: ['invalid-object', 'duplicate-object', 'config-error', 'config-warning'],
+  codes: ['invalid-object', 'duplicate-object', 'config-error', 'config-warning', 'unknown-field'],
   run(ctx) {
     const consequence =
       ctx.source === 'files'
@@ -30,8 +30,13 @@ export const objectProblems: Check = {
       );
     }
     for (const w of ctx.readWarnings) {
-      const fix = w.field === 'kind' ? 'The gateway logs this warning when it loads the configuration: correct the kind (and apiVersion), or keep the document out of what -f reads.' : 'The gateway logs this warning when it loads the configuration: correct the field as the message says.';
-      findings.push({ ...issueFinding(w, 'config-warning', fix), severity: 'warning' });
+      if (w.field === 'kind') {
+        findings.push({ ...issueFinding(w, 'config-warning', 'The gateway logs this warning when it loads the configuration: correct the kind (and apiVersion), or keep the document out of what -f reads.'), severity: 'warning' });
+        continue;
+      }
+      // The gateway loads the object without the field (and logs a warning); an error where that changes routing.
+      const fix = `Rename the field as the message says, or delete it; the gateway loads the object without it${w.misroutes ? ', which changes where requests go' : ''}.`;
+      findings.push({ ...issueFinding(w, 'unknown-field', fix), severity: w.misroutes ? 'error' : 'warning' });
     }
     for (const w of ctx.snapshot.fieldWarnings) {
       findings.push({ ...issueFinding(w, 'config-warning', 'The gateway logs this warning when it loads the configuration: correct or remove the annotation.'), severity: 'warning' });
