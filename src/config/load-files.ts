@@ -30,6 +30,9 @@ export interface LoadedConfigFiles extends LoadedFiles {
 /** `apiVersion/kind` of each kind infergate skipped -> where it was first seen, and what was likely meant. */
 export type UnknownKinds = Map<string, { where: string; hint: string }>;
 
+/** How a YAML syntax error's message starts (validate tells it from field problems by this). */
+export const YAML_SYNTAX_ERROR = 'YAML syntax error';
+
 const YAML_FILE = /\.ya?ml$/i;
 
 /** The files a path names: itself, or the `.yaml`/`.yml` files directly in it, sorted for a stable order. */
@@ -70,7 +73,7 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
       documents++;
       for (const e of doc.errors) {
         const line = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        out.issues.push({ location: at, field: null, message: `YAML syntax error${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}` });
+        out.issues.push({ location: at, field: null, message: `${YAML_SYNTAX_ERROR}${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}` });
       }
       return;
     }

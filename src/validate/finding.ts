@@ -56,7 +56,7 @@ const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1 };
 
 /**
  * The order findings are printed in, the same on every run: errors first, then by file and document (or by
- * object for the Kubernetes API), field, code and message.
+ * object for the Kubernetes API), field, code, a syntax error's line and column, and message.
  */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
@@ -66,8 +66,15 @@ export function compareFindings(a: Finding, b: Finding): number {
     compare(a.object ? formatObject(a.object) : '', b.object ? formatObject(b.object) : '') ||
     compare(a.field ?? '', b.field ?? '') ||
     compare(a.code, b.code) ||
+    lineOf(a.message) - lineOf(b.message) ||
     compare(a.message, b.message)
   );
+}
+
+/** A YAML syntax error's line and column as one number (line 9 before line 10); 0 for other messages. */
+function lineOf(message: string): number {
+  const m = /^YAML syntax error at line (\d+), column (\d+)/.exec(message);
+  return m ? Number(m[1]) * 1e6 + Number(m[2]) : 0;
 }
 
 function compare(a: string, b: string): number {

@@ -1,6 +1,7 @@
 /** One fixture per finding: each YAML under test/fixtures/validate/ -> the finding codes validate reports. */
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -140,4 +141,33 @@ test('with --strict-allowlist a base model missing from every allowlist is an er
 test('with --gateway-name, routes attached to another Gateway are not served, so they shadow nothing', async () => {
   const { findings } = await validate({ configPath: join(FIXTURES, 'route-shadowed.yaml'), gatewayName: 'other' });
   assert.deepEqual(findings.map((f) => f.code), []);
+});
+
+test('a file that does not parse: its syntax errors by file and line, and what is missing because of it says so', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-'));
+  try {
+    await cp(join(EXAMPLES, 'seed-demo'), dir, { recursive: true });
+    // Breaks the first pool's document on lines 9 to 11, so the route to it finds no pool.
+    const lines = (await readFile(join(dir, 'pools.yaml'), 'utf8')).split('\n');
+    lines[8] = '  namespace: llm-d: x: y';
+    lines[9] = 'spec: [oops';
+    lines[10] = ' - - selector: {';
+    await writeFile(join(dir, 'pools.yaml'), lines.join('\n'));
+    await writeFile(join(dir, 'zz-more.yaml'), 'kind: Pod\nmetadata: {name: a\n');
+    const { findings } = await validate({ configPath: dir });
+    const syntax = findings.filter((f) => f.message.startsWith('YAML syntax error'));
+    const at = syntax.map((f) => `${f.location?.file.slice(dir.length + 1)} ${/line (\d+), column (\d+)/.exec(f.message)?.slice(1).join(':')}`);
+    assert.ok(syntax.length >= 3, at.join('\n'));
+    const sorted = [...at].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    assert.deepEqual(at, sorted, 'by file, then line and column');
+    assert.ok(at.some((a) => a.startsWith('pools.yaml 9:')) && at.some((a) => a.startsWith('pools.yaml 10:')), at.join('\n'));
+    const others = findings.filter((f) => f.code !== 'invalid-object');
+    assert.ok(others.some((f) => f.code === 'backend-pool-missing'), others.map((f) => f.code).join(', '));
+    for (const f of others) {
+      assert.match(f.message, /may be a consequence of the YAML syntax errors in .*pools\.yaml, .*zz-more\.yaml/, f.code);
+      assert.match(f.fix, /^Fix the YAML syntax errors in .*pools\.yaml, .*zz-more\.yaml first/, f.code);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,10 @@
 /** `infergate validate` without the CLI: read a source, run every check, return the findings in a stable order. */
 import type { Logger } from '../observability/logger.js';
 import { createLogger } from '../observability/logger.js';
+import type { ConfigIssue } from '../api/config-issue.js';
+import { YAML_SYNTAX_ERROR } from '../config/load-files.js';
 import { CHECKS } from './checks.js';
+import { objectProblems } from './checks/object-problems.js';
 import type { Check } from './check.js';
 import { compareFindings, type Finding } from './finding.js';
 import { probeServers } from './probe-models.js';
@@ -58,7 +61,23 @@ export async function validateInput(input: ValidationInput, req: ValidateRequest
 }
 
 export function runChecks(ctx: ValidationContext, checks: readonly Check[] = CHECKS): Finding[] {
-  return checks.flatMap((c) => c.run(ctx)).sort(compareFindings);
+  const unparsed = [...new Set(ctx.readIssues.filter(isSyntaxError).map((i) => i.location.file))];
+  // A document that does not parse is not read: what other checks find missing may be declared in it.
+  return checks.flatMap((c) => (c === objectProblems || unparsed.length === 0 ? c.run(ctx) : c.run(ctx).map((f) => mayFollowFrom(f, unparsed)))).sort(compareFindings);
+}
+
+function isSyntaxError(issue: ConfigIssue): boolean {
+  return issue.field === null && issue.message.startsWith(YAML_SYNTAX_ERROR);
+}
+
+/** A cross-object finding made while some file did not parse: it points there first, then to its own fix. */
+function mayFollowFrom(f: Finding, files: readonly string[]): Finding {
+  const where = files.length === 1 ? `the YAML syntax error in ${files[0]}` : `the YAML syntax errors in ${files.join(', ')}`;
+  return {
+    ...f,
+    message: `${f.message.replace(/\.?$/, '.')} This may be a consequence of ${where}: a document that does not parse is not read, so what it declares counts as missing.`,
+    fix: `Fix ${where} first and validate again; if this finding remains: ${f.fix}`,
+  };
 }
 
 function summarize(ctx: ValidationContext, findings: readonly Finding[]): ValidationSummary {
