@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_ADMIN_PORT } from '../observability/admin-server.js';
 import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
+import { exitStartup } from './startup-failure.js';
 
 export interface AdminFlags {
   adminPort?: number;
@@ -26,12 +27,17 @@ export function addAdminOptions(cmd: Command, metricsPortAlias = false): Command
   return cmd;
 }
 
-/** The admin port and host; exits 2 when --admin-port and --metrics-port disagree. */
-export function adminOptionsOf(flags: AdminFlags): { adminPort: number; adminHost?: string; enablePprof: boolean } {
+/**
+ * The admin port and host; exits 2 when --admin-port and --metrics-port disagree, or when the admin listener
+ * would take the traffic listener's own address (`traffic`: `serve`'s and `demo`'s --host and --port).
+ */
+export function adminOptionsOf(flags: AdminFlags, traffic?: { host: string; port: number }): { adminPort: number; adminHost?: string; enablePprof: boolean } {
   if (flags.adminPort !== undefined && flags.metricsPort !== undefined && flags.adminPort !== flags.metricsPort) {
-    console.error(`error: --metrics-port is the former name of --admin-port; give one (got --admin-port ${flags.adminPort} and --metrics-port ${flags.metricsPort})`);
-    process.exit(USAGE_EXIT_CODE);
+    exitStartup(`error: --metrics-port is the former name of --admin-port; give one (got --admin-port ${flags.adminPort} and --metrics-port ${flags.metricsPort})`, USAGE_EXIT_CODE);
   }
   const adminPort = flags.adminPort ?? flags.metricsPort ?? DEFAULT_ADMIN_PORT;
+  if (traffic && traffic.port !== 0 && adminPort === traffic.port && (flags.adminHost ?? traffic.host) === traffic.host) {
+    exitStartup(`error: --port and --admin-port are both ${adminPort} on ${traffic.host}: give the admin listener a port of its own (or --admin-host another address)`, USAGE_EXIT_CODE);
+  }
   return { adminPort, ...(flags.adminHost !== undefined ? { adminHost: flags.adminHost } : {}), enablePprof: flags.enablePprof === true };
 }

@@ -11,6 +11,7 @@ import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-option
 import { loggerOrExit, tracingOrExit } from './shared-options.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { accessLogTarget, type AccessLogTarget } from '../observability/access-log.js';
+import { exitStartup } from './startup-failure.js';
 
 const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
 
@@ -94,10 +95,9 @@ export function registerDemoCommand(program: Command): void {
       let demo: Demo;
       try {
         const accessLog = accessLogTarget(flags.accessLog);
-        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags), ...(accessLog ? { accessLog } : {}), debugDecisions: flags.debugDecisions });
+        demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags, flags), ...(accessLog ? { accessLog } : {}), debugDecisions: flags.debugDecisions });
       } catch (e) {
-        console.error(`error: could not start the demo: ${(e as Error).message}`);
-        process.exit(1);
+        exitStartup(`error: could not start the demo: ${(e as Error).message}`, 1);
       }
       const u = demo.gateway.url;
       const models = demo.simulators.flatMap((s) => [s.options.model, ...s.options.loras]).filter((m, i, a) => a.indexOf(m) === i);

@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_EXTERNAL_PICKER_OPTIONS, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
 import { formatDuration, parseDurationMs } from '../upstream/duration.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
+import { exitStartup } from './startup-failure.js';
 
 export interface ExternalPickerFlags {
   eppMessageTimeout?: number;
@@ -44,14 +45,12 @@ export async function externalPickerOptionsOrExit(flags: ExternalPickerFlags): P
   if (flags.eppResponseHeaderMode !== undefined) out.responseHeaderMode = flags.eppResponseHeaderMode;
   if (flags.eppCaFile !== undefined) {
     if (flags.eppPlaintext === true) {
-      console.error('error: --epp-ca-file verifies TLS certificates; it cannot go with --epp-plaintext');
-      process.exit(USAGE_EXIT_CODE);
+      exitStartup('error: --epp-ca-file verifies TLS certificates; it cannot go with --epp-plaintext', USAGE_EXIT_CODE);
     }
     try {
       out.caPem = await readFile(flags.eppCaFile, 'utf8');
     } catch (e) {
-      console.error(`error: --epp-ca-file ${flags.eppCaFile}: ${(e as Error).message}`);
-      process.exit(USAGE_EXIT_CODE);
+      exitStartup(`error: --epp-ca-file ${flags.eppCaFile}: ${(e as Error).message}`, USAGE_EXIT_CODE);
     }
   }
   return { externalPickers: out };

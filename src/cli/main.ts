@@ -9,6 +9,7 @@ import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 import { registerValidateCommand } from './validate.js';
+import { USAGE_EXIT_CODE } from './parse-flags.js';
 
 const program = new Command('infergate')
   .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
@@ -21,4 +22,7 @@ registerSimCommand(program);
 registerDemoCommand(program);
 registerBenchCommand(program);
 registerKeysCommand(program);
+// A wrong flag, a bad flag value or an unknown command exits 2, as every usage error of infergate's own does
+// (commander's default is 1, which `explain` and `validate` use for what they found, not for how they were called).
+for (const cmd of [program, ...program.commands]) cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
 await program.parseAsync(process.argv);

@@ -17,6 +17,7 @@ import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } 
 import { addExternalPickerOptions, externalPickerOptionsOrExit, type ExternalPickerFlags } from './external-picker-options.js';
 import { addTenancyOptions, tenancyOrExit, type TenancyFlags } from './tenancy-options.js';
 import { addTlsOptions, servingCertificateOrExit, type TlsFlags } from './tls-options.js';
+import { exitStartup } from './startup-failure.js';
 
 interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags, TlsFlags {
   poolStatus: boolean;
@@ -68,7 +69,7 @@ export function registerServeCommand(program: Command): void {
           ...('kube' in source ? { kube: { ...source.kube, writePoolStatus: flags.poolStatus, ...(flags.gatewayAddress.length > 0 ? { gatewayAddresses: flags.gatewayAddress } : {}) }, skipSyncWait: true } : source),
           host: flags.host,
           port: flags.port,
-          ...adminOptionsOf(flags),
+          ...adminOptionsOf(flags, flags),
           maxBodyBytes: flags.maxBodyBytes,
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
@@ -104,8 +105,7 @@ export function registerServeCommand(program: Command): void {
           void gw.accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file: flags.accessLog }));
         });
       } catch (e) {
-        console.error(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`);
-        process.exit(1);
+        exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`, 1);
       }
     });
 }

@@ -10,6 +10,7 @@ import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
 import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
+import { exitStartup, setStartupLogFormat } from './startup-failure.js';
 
 /** `-f` or `--kube` and its options. */
 export interface KubeFlags {
@@ -86,8 +87,7 @@ export function tracingOrExit(flags: Pick<SharedFlags, 'otlpEndpoint' | 'otlpPro
     if (s.off !== undefined) log.info(`tracing off: ${s.off}`);
     return s.config;
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(2);
+    exitStartup(`error: ${(e as Error).message}`, 2);
   }
 }
 
@@ -127,8 +127,7 @@ export function sourceOrExit(flags: KubeFlags): { configPath: string } | { kube:
 }
 
 function usage(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(2);
+  exitStartup(`error: ${message}`, 2);
 }
 
 function kebab(s: string): string {
@@ -138,13 +137,13 @@ function kebab(s: string): string {
 /** The logger for `--log-level`, or exit 2 naming the allowed levels. */
 export function loggerOrExit(flags: Pick<SharedFlags, 'logLevel' | 'logFormat'>): Logger {
   if (!LOG_LEVELS.includes(flags.logLevel)) {
-    console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
-    process.exit(2);
+    exitStartup(`error: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${flags.logLevel}"`, 2);
   }
   if (!(LOG_FORMATS as readonly string[]).includes(flags.logFormat)) {
-    console.error(`error: --log-format must be one of ${LOG_FORMATS.join(', ')}, got "${flags.logFormat}"`);
-    process.exit(2);
+    exitStartup(`error: --log-format must be one of ${LOG_FORMATS.join(', ')}, got "${flags.logFormat}"`, 2);
   }
+  // From here on, a failure to start is written in the log's format too (a JSON line with --log-format json).
+  setStartupLogFormat(flags.logFormat as LogFormat);
   return createLogger(flags.logLevel, undefined, flags.logFormat as LogFormat);
 }
 

@@ -1,5 +1,6 @@
 /** Composition root of the standalone gateway: a config source (files or the Kubernetes API) + Gateway, started and stoppable as one. */
 import type { AddressInfo } from 'node:net';
+import { listenNamed } from './startup-failure.js';
 import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
@@ -121,23 +122,30 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     guard.rejected(m);
     metrics.configReloaded(false);
   };
+  // A listener that cannot start says which flags chose its address.
+  const listenTraffic = (): Promise<AddressInfo> => listenNamed(() => gateway.listen(), 'the gateway', '--host, --port', options.host, options.port);
+  const listenAdmin = async (): Promise<void> => {
+    if (admin) await listenNamed(() => admin.listen(), 'the admin listener', '--admin-host, --admin-port', adminHost ?? options.host, adminPort!);
+  };
   try {
     let address: AddressInfo;
     if (configPath !== undefined) {
       const fileOpts = { ...common, ...(fileSettleMs !== undefined ? { settleMs: fileSettleMs } : {}), allowEmptyFiles: configEdits.allowEmptyConfig === true, onRejected };
       file = new FileConfigSource(configPath, fileOpts, options.log, (s) => guard.offer(s));
-      await file.start();
-      address = await gateway.listen();
-      await admin?.listen();
+      await file.start().catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'ENOENT' && e.path === configPath ? new Error(`cannot read -f ${configPath}: no such file or directory`) : e;
+      });
+      address = await listenTraffic();
+      await listenAdmin();
     } else {
       // The gateway gives endpointPickerRefs a meaning, so it watches the Services they name (src/epp/picker-ref.ts).
       kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.
-      address = await gateway.listen();
+      address = await listenTraffic();
       // Scrapes answer while a large cluster is listed: the watches' state is what an operator needs then.
-      await admin?.listen();
+      await listenAdmin();
       options.log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
       kube.source.start();
       if (!skipSyncWait) await kube.source.firstSync();

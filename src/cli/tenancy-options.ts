@@ -12,6 +12,7 @@ import type { LimitStore } from '../tenancy/limit-store.js';
 import { MemoryLimitStore } from '../tenancy/memory-store.js';
 import { Tenancy, type StoreFailureMode } from '../tenancy/tenancy.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
+import { exitStartup } from './startup-failure.js';
 
 export interface TenancyFlags {
   apiKeys?: string;
@@ -58,6 +59,5 @@ export async function tenancyOrExit(flags: TenancyFlags, kube: KubeTargetOptions
 }
 
 function usage(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(USAGE_EXIT_CODE);
+  exitStartup(`error: ${message}`, USAGE_EXIT_CODE);
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Logger } from '../observability/logger.js';
 import { loadCertificate, ServingCertificate } from '../proxy/serving-certificate.js';
+import { exitStartup } from './startup-failure.js';
 
 export interface TlsFlags {
   certFile?: string;
@@ -18,14 +19,12 @@ export function addTlsOptions(cmd: Command): Command {
 export function servingCertificateOrExit(flags: TlsFlags, log: Logger): ServingCertificate | undefined {
   if (flags.certFile === undefined && flags.keyFile === undefined) return undefined;
   if (flags.certFile === undefined || flags.keyFile === undefined) {
-    console.error('error: --cert-file and --key-file go together: give both for HTTPS, or neither for plain HTTP');
-    process.exit(2);
+    exitStartup('error: --cert-file and --key-file go together: give both for HTTPS, or neither for plain HTTP', 2);
   }
   try {
     return new ServingCertificate({ certFile: flags.certFile, keyFile: flags.keyFile }, log);
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(2);
+    exitStartup(`error: ${(e as Error).message}`, 2);
   }
 }
 
@@ -36,13 +35,11 @@ export function servingCertificateOrExit(flags: TlsFlags, log: Logger): ServingC
 export function checkCertificateFilesOrExit(flags: TlsFlags): void {
   if (flags.certFile === undefined && flags.keyFile === undefined) return;
   if (flags.certFile === undefined || flags.keyFile === undefined) {
-    console.error('error: --cert-file and --key-file go together: give both, or neither for the self-signed certificate');
-    process.exit(2);
+    exitStartup('error: --cert-file and --key-file go together: give both, or neither for the self-signed certificate', 2);
   }
   try {
     loadCertificate({ certFile: flags.certFile, keyFile: flags.keyFile });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(2);
+    exitStartup(`error: ${(e as Error).message}`, 2);
   }
 }

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { API_KEY_ENV, API_KEY_FILE_ANNOTATION, API_KEY_SECRET_ANNOTATION, defaultApiKeySource, describeApiKeySource, type ApiKeySource } from '../upstream/api-key-source.js';
 import { readApiKey } from '../upstream/read-api-key.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
+import { exitStartup } from './startup-failure.js';
 
 export interface UpstreamKeyFlags {
   upstreamApiKeyFile?: string;
@@ -28,8 +29,7 @@ export async function upstreamKeySourceOrExit(flags: UpstreamKeyFlags, env: Node
   try {
     await readApiKey(source, undefined);
   } catch (e) {
-    console.error(`error: ${describeApiKeySource(source)}: ${(e as Error).message}`);
-    process.exit(USAGE_EXIT_CODE);
+    exitStartup(`error: ${describeApiKeySource(source)}: ${(e as Error).message}`, USAGE_EXIT_CODE);
   }
   return source;
 }

@@ -33,6 +33,15 @@ export function createLogger(level: LogLevel = 'info', sink: (line: string) => v
   };
 }
 
+/**
+ * A fatal line before the process exits (a command that could not start), whatever the level, since
+ * `--log-level silent` must not hide why a process stopped: as given in text (the CLI's `error: ...`), a JSON
+ * line at level `error` in json (its `error: ` prefix dropped, as the level says it).
+ */
+export function fatalLine(format: LogFormat, msg: string): string {
+  return format === 'json' ? jsonLine(new Date().toISOString(), 'error', msg.replace(/^error: /, ''), undefined) : msg;
+}
+
 function textLine(time: string, lvl: LogLevel, msg: string, fields: Record<string, unknown> | undefined): string {
   let line = `${time} ${lvl.toUpperCase().padEnd(5)} ${msg}`;
   if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : encode(v)}`;

@@ -1,0 +1,62 @@
+/**
+ * A command that cannot start says why in one line that names the flag, in the log's format, and exits 2 for a
+ * usage error or 1 for a failure to start: the real CLI as a child process, listeners on 127.0.238.x.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/local-kube.js';
+
+const CLI = join(repoRoot(), 'dist/src/cli/main.js');
+const CONFIG = join(repoRoot(), 'examples/seed-demo');
+
+function run(...args: string[]): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (e, _out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, err }));
+  });
+}
+
+test('usage errors exit 2 on every command: an unknown flag, a value out of range, the admin port on the traffic port', async () => {
+  const cases: [string[], RegExp][] = [
+    [['explain', '-f', CONFIG, '--body', '{}', '--bogus'], /unknown option '--bogus'/],
+    [['serve', '-f', CONFIG, '--port', '70000'], /--port/],
+    [['sim', '--model', 'm', '--port', '99999'], /--port/],
+    [['serve', '-f', CONFIG, '--log-level', 'verbose'], /--log-level must be one of debug, info, warn, error, silent, got "verbose"/],
+    [['serve', '-f', CONFIG, '--host', '127.0.238.1', '--port', '18238', '--admin-port', '18238'], /--port and --admin-port are both 18238 on 127.0.238.1: give the admin listener a port of its own/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, message, args.join(' '));
+  }
+});
+
+test('a listener that cannot start names its flags; a missing -f path says so; --log-format json writes the failure as a JSON line', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.238.2', resolve));
+  const port = (busy.address() as { port: number }).port;
+  try {
+    const used = await run('serve', '-f', CONFIG, '--host', '127.0.238.2', '--port', String(port), '--admin-port', '0', '--log-level', 'error');
+    assert.equal(used.code, 1, used.err);
+    assert.match(used.err, new RegExp(`the gateway cannot listen on 127\\.0\\.238\\.2:${port} \\(--host, --port\\): the port is in use`));
+    const admin = await run('serve', '-f', CONFIG, '--host', '127.0.238.3', '--port', '0', '--admin-host', '127.0.238.2', '--admin-port', String(port), '--log-level', 'error');
+    assert.equal(admin.code, 1, admin.err);
+    assert.match(admin.err, new RegExp(`the admin listener cannot listen on 127\\.0\\.238\\.2:${port} \\(--admin-host, --admin-port\\)`));
+  } finally {
+    busy.close();
+  }
+  const missing = await run('serve', '-f', '/nonexistent/infergate-config', '--host', '127.0.238.4', '--port', '0', '--admin-port', '0');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^error: cannot read -f \/nonexistent\/infergate-config: no such file or directory$/m);
+  const json = await run('serve', '-f', '/nonexistent/infergate-config', '--host', '127.0.238.4', '--port', '0', '--admin-port', '0', '--log-format', 'json', '--log-level', 'silent');
+  assert.equal(json.code, 1);
+  const lines = json.err.trim().split('\n');
+  const last = JSON.parse(lines.at(-1)!) as { level: string; msg: string };
+  assert.deepEqual([last.level, last.msg], ['error', 'cannot read -f /nonexistent/infergate-config: no such file or directory'], '--log-level silent does not hide it');
+  for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `every line is JSON: ${l}`);
+  const url = await run('serve', '-f', CONFIG, '--host', '127.0.238.4', '--port', '0', '--admin-port', '0', '--log-format', 'json', '--otlp-endpoint', '127.0.238.9:4318');
+  assert.equal(url.code, 2);
+  assert.match((JSON.parse(url.err.trim().split('\n').at(-1)!) as { msg: string }).msg, /--otlp-endpoint/);
+});
