@@ -1,8 +1,10 @@
 /** Node's own early rejections (malformed request, headers too large, too slow) answered in OpenAI's error shape, not bare 400/408/431. */
-import { STATUS_CODES, maxHeaderSize, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
 import { GatewayError } from '../errors.js';
+import { newRequestRecord, type RequestObserver } from '../observability/request-record.js';
 import { sendError } from './send-error.js';
 
 /** How long a rejected connection may still send (its bytes are dropped) before it is closed. */
@@ -12,7 +14,16 @@ const LINGER_MS = 1000;
 export interface ClientError extends Error {
   code?: string;
   reason?: string;
+  /** The bytes the parser failed on (parse errors only): the request line, when it arrived, is read from it. */
+  rawPacket?: Buffer;
 }
+
+/**
+ * Node failed a request whose handler is reading its body (a malformed chunk, --request-body-timeout): the
+ * handler answers it, with the request's id and record, and closes the connection, since the rest of the
+ * body cannot be read past.
+ */
+export class UnreadableRequest extends GatewayError {}
 
 /** The request timeouts in force, for the 408's message. */
 export interface RequestTimeouts {
@@ -27,7 +38,7 @@ const answered = new WeakSet<Duplex>();
  * written yet, then closes; unlike it, it keeps reading (and dropping) for a moment first, so the close
  * does not turn into a reset that loses the answer on the way.
  */
-export function answerClientError(err: ClientError, socket: Duplex, timeouts: RequestTimeouts): void {
+export function answerClientError(err: ClientError, socket: Duplex, timeouts: RequestTimeouts, observer?: RequestObserver): void {
   // Once the parser failed, every later byte fails it again: answer once.
   if (answered.has(socket)) return;
   answered.add(socket);
@@ -37,9 +48,19 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
     return;
   }
   const error = gatewayErrorOf(err, res !== undefined, timeouts);
-  // A request is being handled (its body timed out): answer through its response, which closes the connection.
-  if (res) return sendError(res, error, { connection: 'close' });
-  socket.end(rawResponse(error));
+  if (res) {
+    // A request is being handled (its body timed out or broke). While the handler reads the body, the error goes
+    // to it, so it answers with the request's own id and counts it; else it is answered here, closing the connection.
+    const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+    if (req !== undefined && req.listenerCount('error') > 0) {
+      req.emit('error', new UnreadableRequest(error.code, error.message));
+      return;
+    }
+    return sendError(res, error, { connection: 'close', 'x-request-id': randomUUID() });
+  }
+  const requestId = randomUUID();
+  socket.end(rawResponse(error, requestId));
+  if (observer) observeEarlyAnswer(observer, error, requestId, requestLine(err.rawPacket), (socket as Duplex & { remoteAddress?: string }).remoteAddress);
   socket.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
@@ -66,10 +87,29 @@ export function gatewayErrorOf(err: ClientError, requestStarted: boolean, t: Req
   }
 }
 
-/** A whole HTTP/1.1 response for a socket with no ServerResponse: the error's status and OpenAI body, then close. */
-export function rawResponse(err: GatewayError): string {
+/** A whole HTTP/1.1 response for a socket with no ServerResponse: the error's status, `x-request-id` and OpenAI body, then close. */
+export function rawResponse(err: GatewayError, requestId: string): string {
   const body = JSON.stringify(err.toBody());
-  return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/** The method and path (no query) of a request line at the start of `raw`; empty when it did not arrive whole. */
+export function requestLine(raw: Buffer | undefined): { method: string; path: string } {
+  // Bounded: only the start of what may be a 16 KiB packet is looked at.
+  const m = raw ? /^([A-Z]{1,20}) ([^ \r\n?]{1,2048})[^ \r\n]* HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1', 0, 4096)) : null;
+  return m ? { method: m[1]!, path: m[2]! } : { method: '', path: '' };
+}
+
+/**
+ * Counts an answer the gateway gave before any handler saw the request (Node's parser, the connection limits)
+ * as the handler counts a request refused before its body was read: its error code, no model.
+ */
+export function observeEarlyAnswer(observer: RequestObserver, err: GatewayError, requestId: string, line: { method: string; path: string }, clientAddress: string | undefined): void {
+  const r = newRequestRecord(requestId, line.method, line.path, clientAddress);
+  r.status = err.status;
+  r.errorCode = err.code;
+  r.endedAt = performance.now();
+  observer.ended(r);
 }
 
 /**
@@ -77,8 +117,11 @@ export function rawResponse(err: GatewayError): string {
  * instead of a closed connection. Node exposes the connection beneath the TLS socket only
  * as `_parent`; without it (a future Node) the connection just closes, as Node does by default.
  */
-export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex): void {
-  const raw = (tlsSocket as Duplex & { _parent?: Duplex })._parent;
+export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex, observer?: RequestObserver): void {
+  const raw = (tlsSocket as Duplex & { _parent?: Duplex & { remoteAddress?: string } })._parent;
   if (err.code !== 'ERR_SSL_HTTP_REQUEST' || raw?.writable !== true) return;
-  raw.end(rawResponse(new GatewayError('bad_request', 'this port speaks HTTPS and plain HTTP was sent to it; send the request to https:// at the same host and port')));
+  const error = new GatewayError('bad_request', 'this port speaks HTTPS and plain HTTP was sent to it; send the request to https:// at the same host and port');
+  const requestId = randomUUID();
+  raw.end(rawResponse(error, requestId));
+  if (observer) observeEarlyAnswer(observer, error, requestId, { method: '', path: '' }, raw.remoteAddress);
 }

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultMaxConnections } from './connection-limits.js';
-import { gatewayErrorOf, rawResponse } from './client-errors.js';
+import { gatewayErrorOf, rawResponse, requestLine } from './client-errors.js';
 
 describe('defaultMaxConnections', () => {
   const limits = (soft: string): string => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 1048576              files\n`;
@@ -35,11 +35,22 @@ describe("Node's client errors as gateway errors", () => {
     });
   }
 
-  test('the raw response is a whole HTTP/1.1 answer that closes the connection', () => {
-    const raw = rawResponse(gatewayErrorOf(Object.assign(new Error('x'), { code: 'HPE_HEADER_OVERFLOW' }), false, t));
+  const lines: [name: string, raw: string | undefined, method: string, path: string][] = [
+    ['a request line', 'POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: x\r\n', 'POST', '/v1/chat/completions'],
+    ['no packet (a timeout)', undefined, '', ''],
+    ['a request line cut short', 'POST /v1/chat/comp', '', ''],
+    ['garbage', '\x16\x03\x01\x02\x00', '', ''],
+  ];
+  for (const [name, raw, method, path] of lines) {
+    test(`request line of ${name}`, () => assert.deepEqual(requestLine(raw === undefined ? undefined : Buffer.from(raw, 'latin1')), { method, path }));
+  }
+
+  test('the raw response is a whole HTTP/1.1 answer with its request id that closes the connection', () => {
+    const raw = rawResponse(gatewayErrorOf(Object.assign(new Error('x'), { code: 'HPE_HEADER_OVERFLOW' }), false, t), 'id-1');
     const [head, body] = raw.split('\r\n\r\n') as [string, string];
     assert.match(head, /^HTTP\/1.1 431 Request Header Fields Too Large\r\n/);
     assert.match(head, /\r\nconnection: close/);
+    assert.match(head, /\r\nx-request-id: id-1\r\n/);
     assert.equal(Number(/content-length: (\d+)/.exec(head)?.[1]), Buffer.byteLength(body));
     assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'request_header_too_large');
   });

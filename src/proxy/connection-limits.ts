@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { answerClientError, answerPlainHttpOnTls } from './client-errors.js';
+import { randomUUID } from 'node:crypto';
+import type { RequestObserver } from '../observability/request-record.js';
+import { answerClientError, answerPlainHttpOnTls, observeEarlyAnswer } from './client-errors.js';
 import { sendError } from './send-error.js';
 import { maxOpenFiles } from '../observability/metrics/process-metrics.js';
 import { connectionEvent } from '../lifecycle/http-drain.js';
@@ -72,8 +75,15 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 /**
  * Creates the server for `handler` with `limits` in force (see {@link ConnectionLimits}): HTTPS with `tls`, else
  * HTTP. An HTTPS server is an http.Server in every way the gateway uses (requests, timeouts, closing connections).
+ * `observer` is told of the answers given before `handler` sees a request (Node's parser, connection limits).
  */
-export function createLimitedServer(limits: ConnectionLimits, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger, tls?: CertificatePem): Server {
+export function createLimitedServer(
+  limits: ConnectionLimits,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+  tls?: CertificatePem,
+  observer?: RequestObserver,
+): Server {
   const body = limits.requestBodyTimeoutMs;
   // Node requires it: the headers are part of the request, so they can never take longer than all of it.
   const headers = body > 0 && limits.requestHeadersTimeoutMs > body ? body : limits.requestHeadersTimeoutMs;
@@ -87,14 +97,21 @@ export function createLimitedServer(limits: ConnectionLimits, handler: (req: Inc
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const refusal = refused.get(req.socket);
-    if (refusal) return sendError(res, refusal, { connection: 'close', 'retry-after': '1' });
+    if (refusal) {
+      const requestId = randomUUID();
+      sendError(res, refusal, { connection: 'close', 'retry-after': '1', 'x-request-id': requestId });
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      if (observer) observeEarlyAnswer(observer, refusal, requestId, { method: req.method ?? '', path: q < 0 ? url : url.slice(0, q) }, req.socket.remoteAddress);
+      return;
+    }
     handler(req, res);
   };
   const server = tls ? (createTlsServer({ ...options, cert: tls.cert, key: tls.key }, onRequest) as unknown as Server) : createServer(options, onRequest);
   server.maxConnections = limits.maxConnections + ANSWERED_OVER_LIMIT;
   const timeouts = { requestHeadersTimeoutMs: headers, requestBodyTimeoutMs: body };
-  server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts));
-  if (tls) server.on('tlsClientError', answerPlainHttpOnTls);
+  server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts, observer));
+  if (tls) server.on('tlsClientError', (err: Error, socket: Duplex) => answerPlainHttpOnTls(err, socket, observer));
 
   let open = 0;
   const byClient = new Map<string, number>();

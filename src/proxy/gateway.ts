@@ -184,7 +184,7 @@ export class Gateway {
     this.bodyBudget = new BodyBudget(options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES);
     this.connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
     // Timeouts on receiving the request (never on the streamed response) and connection caps (issue #10).
-    this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log, options.tls?.pem);
+    this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log, options.tls?.pem, this.options.observer);
     // A renewed certificate is given to new connections; those open keep the one they started with.
     options.tls?.watch((pem) => (this.server as unknown as TlsServer).setSecureContext(pem));
     this.drain = new HttpDrain(this.server);

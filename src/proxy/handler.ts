@@ -7,7 +7,7 @@ import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
-import { listModels, retrieveModel } from './list-models.js';
+import { decodedModelId, listModels, retrieveModel } from './list-models.js';
 import { planRoute, type IncomingRequest } from './plan-request.js';
 import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
@@ -19,6 +19,7 @@ import { JsonBodyReader } from '../bbr/json-body-reader.js';
 import { bodyIntake, smallBodyIntake } from './body-intake.js';
 import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
+import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders } from '../tenancy/tenancy-stage.js';
 import { LimitRefusal } from '../tenancy/tenancy.js';
 
@@ -47,7 +48,10 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
         // A body that is not JSON, refused as it arrived: its 400 names the Content-Type the client sent.
         const err = asGatewayError(namingContentType(e, req.headers['content-type']));
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
-        sendError(res, err, seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {});
+        const headers: Record<string, string> = seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {};
+        // Node failed the request mid-body (client-errors.ts): the rest of the body cannot be read past.
+        if (e instanceof UnreadableRequest) headers.connection = 'close';
+        sendError(res, err, headers);
         if (r) {
           r.errorCode = err.code;
           r.modelField ??= modelFieldProblem(err);
@@ -114,10 +118,12 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     return sendJson(res, 200, models, id);
   }
   if (isGet && path.startsWith('/v1/models/')) {
-    // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones.
-    seen.record = undefined;
+    // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones. Its refusals
+    // (model_not_found, model_not_allowed) are counted as a chat request's for that model are; a card is not.
+    if (record) record.model = record.targetModel = decodedModelId(path.slice('/v1/models/'.length));
     const card = retrieveModel(state, path.slice('/v1/models/'.length));
     if (key) tenancy!.checkModel(key, card.id);
+    seen.record = undefined;
     return sendJson(res, 200, card, id);
   }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;

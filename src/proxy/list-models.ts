@@ -28,16 +28,20 @@ export function listModels(state: GatewayState): ModelListing {
  * remainder, percent-decoded (the SDK encodes the `/` of `org/model`; a raw `/` works too).
  */
 export function retrieveModel(state: GatewayState, encodedId: string): ModelCardBody {
-  let id: string;
-  try {
-    id = decodeURIComponent(encodedId);
-  } catch {
-    id = encodedId;
-  }
+  const id = decodedModelId(encodedId);
   const card = modelCard(state, id, Math.floor(Date.now() / 1000));
   if (card) return card;
   const catalog = state.datastore.catalog();
   throw unknownModelError(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+}
+
+/** The model id a `GET /v1/models/{id}` path names: percent-decoded, or as sent when that fails. */
+export function decodedModelId(encodedId: string): string {
+  try {
+    return decodeURIComponent(encodedId);
+  } catch {
+    return encodedId;
+  }
 }
 
 /** The card of one served model; undefined when no pod serves it or --strict-allowlist leaves it out. */

@@ -1,0 +1,148 @@
+/**
+ * The edges of HTTP/1.1 a client can reach before the gateway's handler reads a request: Node's own early
+ * rejections (counted, with an id), and the request ids clients send.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
+
+const MODEL = 'edges/model';
+const HOST = '127.0.233.1';
+const MAX_BODY = 64 * 1024;
+
+let fleet: Fleet;
+let cfg: TempConfig;
+let gw: RunningGateway;
+
+before(async () => {
+  fleet = await startFleet(233, [{ name: 'pod-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 0 }]);
+  cfg = await tempConfig({ 'all.yaml': [podYaml('pod-0', fleet.ipOf('pod-0'), { app: 'edges' }), poolYaml('edges', { app: 'edges' }, fleet.port), baseModelRouteYaml('edges', MODEL, [['edges', 1]])].join('---\n') });
+  gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, maxBodyBytes: MAX_BODY, connections: { requestHeadersTimeoutMs: 300, requestBodyTimeoutMs: 600 } });
+});
+
+after(async () => {
+  await gw?.close();
+  await fleet?.close();
+  await cfg?.remove();
+});
+
+interface RawAnswer {
+  status: number;
+  /** The status line and headers, as sent. */
+  head: string;
+  body: string;
+  /** Every status line received, interim (100) ones first. */
+  statusLines: string[];
+}
+
+/** Opens a connection, writes `parts` (each after `gapMs`), and reads until one final answer is whole or the gateway closes. */
+async function exchange(parts: readonly (string | Buffer)[], gapMs = 0, timeoutMs = 5000): Promise<RawAnswer> {
+  const s: Socket = await new Promise((resolve, reject) => {
+    const c = connect({ host: HOST, port: gw.address.port, localAddress: '127.0.233.9' }, () => resolve(c));
+    c.once('error', reject);
+  });
+  s.on('error', () => undefined);
+  return new Promise((resolve, reject) => {
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no complete answer in ${timeoutMs} ms; got ${JSON.stringify(data.toString('latin1').slice(0, 300))}`));
+    }, timeoutMs);
+    const done = (a: RawAnswer): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(a);
+    };
+    const parse = (closed: boolean): void => {
+      let text = data.toString('latin1');
+      const statusLines: string[] = [];
+      // Bounded: a connection carries a handful of interim answers at most.
+      for (let i = 0; i < 8; i++) {
+        const end = text.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = text.slice(0, end);
+        statusLines.push(head.split('\r\n')[0]!);
+        const status = Number(head.split(' ')[1]);
+        if (status === 100) {
+          text = text.slice(end + 4);
+          continue;
+        }
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
+        const body = text.slice(end + 4);
+        if (!closed && !(Buffer.byteLength(body, 'latin1') >= length)) return;
+        return done({ status, head, body: body.slice(0, Number.isNaN(length) ? undefined : length), statusLines });
+      }
+    };
+    s.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d]);
+      parse(false);
+    });
+    s.once('close', () => parse(true));
+    void (async () => {
+      for (const p of parts) {
+        if (s.destroyed) return;
+        s.write(p);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    })();
+  });
+}
+
+function headerOf(head: string, name: string): string | undefined {
+  return new RegExp(`\\r\\n${name}: *([^\\r]*)`, 'i').exec(head)?.[1];
+}
+
+async function errorCount(code: string, model = ''): Promise<{ epp: number; objective: number }> {
+  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+  const sum = (family: string): number => {
+    let n = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${family}{`) || !line.includes(`error_code="${code}"`)) continue;
+      if (family === 'llm_d_epp_request_error_total' && !line.includes(`model_name="${model}"`)) continue;
+      n += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return n;
+  };
+  return { epp: sum('llm_d_epp_request_error_total'), objective: sum('inference_objective_request_error_total') };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe("Node's early rejections are counted and carry an x-request-id", () => {
+  const cases: [name: string, parts: string[], gapMs: number, status: number, code: string][] = [
+    ['a header over the limit', [`GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`], 0, 431, 'request_header_too_large'],
+    ['content-length with chunked', ['POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'], 0, 400, 'bad_request'],
+    ['slow headers', ['GET /v1/models HTTP/1.1\r\nHost: x\r\n', 'X-A: 1\r\n', 'X-B: 1\r\n', 'X-C: 1\r\n', 'X-D: 1\r\n', 'X-E: 1\r\n'], 200, 408, 'request_timeout'],
+    ['a slow body', [`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":"${MODEL}","x":"`, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'], 200, 408, 'request_timeout'],
+  ];
+  for (const [name, parts, gapMs, status, code] of cases) {
+    test(`${name}: ${status} ${code}, counted as BadRequest with no model`, async () => {
+      const before = await errorCount('BadRequest');
+      const a = await exchange(parts, gapMs);
+      assert.equal(a.status, status, a.head);
+      assert.equal((JSON.parse(a.body) as { error: { code: string } }).error.code, code);
+      assert.match(headerOf(a.head, 'x-request-id') ?? '', UUID, a.head);
+      assert.ok(
+        await waitFor(async () => {
+          const now = await errorCount('BadRequest');
+          return now.epp === before.epp + 1 && now.objective === before.objective + 1;
+        }, 3000),
+        `counted once in both error families: ${JSON.stringify([before, await errorCount('BadRequest')])}`,
+      );
+    });
+  }
+
+  test('GET /v1/models/{unknown} is counted as NotFound, as a chat request for that model is', async () => {
+    const before = await errorCount('NotFound', 'no/such');
+    const r = await fetch(`${gw.url}/v1/models/no%2Fsuch`);
+    assert.equal(r.status, 404);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'model_not_found');
+    assert.ok(await waitFor(async () => (await errorCount('NotFound', 'no/such')).epp === before.epp + 1, 3000));
+    // A card served is not an error, and not counted as one.
+    const ok = await fetch(`${gw.url}/v1/models/${encodeURIComponent(MODEL)}`);
+    assert.equal(ok.status, 200);
+    assert.equal((await errorCount('NotFound', MODEL)).epp, 0);
+  });
+});
