@@ -17,6 +17,7 @@ import type { ServingCertificate } from './serving-certificate.js';
 import type { Server as TlsServer } from 'node:tls';
 import { BodyBudget } from './body-budget.js';
 import { WorkSlice } from './work-slice.js';
+import { answerExpectations } from './expectations.js';
 
 /** The default --max-body-memory: with the process's own ~150 MiB, 16 worst-case bodies at once stay under 500 MiB (bench/parse-attack.ts). */
 export const DEFAULT_BODY_MEMORY_BYTES = 32 * 1024 * 1024;
@@ -185,6 +186,7 @@ export class Gateway {
     this.connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
     // Timeouts on receiving the request (never on the streamed response) and connection caps (issue #10).
     this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log, options.tls?.pem, this.options.observer);
+    answerExpectations(this.server, options.maxBodyBytes);
     // A renewed certificate is given to new connections; those open keep the one they started with.
     options.tls?.watch((pem) => (this.server as unknown as TlsServer).setSecureContext(pem));
     this.drain = new HttpDrain(this.server);

@@ -146,3 +146,20 @@ describe("Node's early rejections are counted and carry an x-request-id", () => 
     assert.equal((await errorCount('NotFound', MODEL)).epp, 0);
   });
 });
+
+describe('Expect: 100-continue', () => {
+  const chat = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+
+  test('a declared body over --max-body-bytes gets 413 request_too_large instead of 100, and the connection closes', async () => {
+    const a = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${MAX_BODY + 1}\r\nExpect: 100-continue\r\n\r\n`]);
+    assert.deepEqual(a.statusLines, ['HTTP/1.1 413 Payload Too Large']);
+    assert.equal((JSON.parse(a.body) as { error: { code: string } }).error.code, 'request_too_large');
+    assert.match(headerOf(a.head, 'x-request-id') ?? '', UUID);
+    assert.equal(headerOf(a.head, 'connection'), 'close');
+  });
+
+  test('a body that fits gets 100 Continue, then its answer', async () => {
+    const a = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${chat.length}\r\nExpect: 100-continue\r\n\r\n`, chat], 200);
+    assert.deepEqual(a.statusLines, ['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+  });
+});
