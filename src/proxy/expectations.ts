@@ -1,4 +1,4 @@
-/** The request's `Expect` header: 100 Continue only for a body the gateway will take (RFC 9110 §10.1.1). */
+/** The request's `Expect` header: 100 Continue only for a body the gateway will take, other expectations ignored (RFC 9110 §10.1.1). */
 import type { Server } from 'node:http';
 
 /**
@@ -14,4 +14,7 @@ export function answerExpectations(server: Server, maxBodyBytes: number): void {
     // The 'request' listeners, as for any request: the handler's readBody refuses the declared length itself.
     server.emit('request', req, res);
   });
+  // Any other expectation is ignored and the request served, as uvicorn (so vLLM) does: RFC 9110 §10.1.1 lets a
+  // server answer 417 but does not require it, and Node's own 417 had no body, no id and was not counted.
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
 }

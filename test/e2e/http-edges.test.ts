@@ -147,7 +147,7 @@ describe("Node's early rejections are counted and carry an x-request-id", () => 
   });
 });
 
-describe('Expect: 100-continue', () => {
+describe('Expect', () => {
   const chat = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
 
   test('a declared body over --max-body-bytes gets 413 request_too_large instead of 100, and the connection closes', async () => {
@@ -161,5 +161,11 @@ describe('Expect: 100-continue', () => {
   test('a body that fits gets 100 Continue, then its answer', async () => {
     const a = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${chat.length}\r\nExpect: 100-continue\r\n\r\n`, chat], 200);
     assert.deepEqual(a.statusLines, ['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+  });
+
+  test('an unknown expectation is ignored and the request served, as vLLM does, not answered with a bare 417', async () => {
+    const a = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${chat.length}\r\nExpect: something-else\r\n\r\n${chat}`]);
+    assert.deepEqual(a.statusLines, ['HTTP/1.1 200 OK']);
+    assert.match(headerOf(a.head, 'x-request-id') ?? '', UUID);
   });
 });
