@@ -5,6 +5,7 @@ import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
+import { originForm } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { decodedModelId, listModels, retrieveModel } from './list-models.js';
@@ -77,6 +78,8 @@ function observed(observer: RequestObserver, r: RequestRecord, res: ServerRespon
 
 async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse, seen: Observed): Promise<void> {
   const method = req.method ?? 'GET';
+  // Origin-form (`/...`) but for a client that treats the gateway as a proxy: only its requests pay for this.
+  if (req.url !== undefined && req.url.charCodeAt(0) !== SLASH) toOriginForm(req);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -199,6 +202,18 @@ function intakeOf(gw: RequestHost, req: IncomingMessage, res: ServerResponse, pa
   return bodyIntake(gw.bodyBudget, gw.workSlice, res, parser);
 }
 
+/**
+ * An absolute-form target (RFC 9112 §3.2.2) rewritten in place to origin-form, its authority as the Host, so
+ * routing, the records and the upstream request all see what an origin-form request would have sent.
+ */
+function toOriginForm(req: IncomingMessage): void {
+  const origin = originForm(req.url!);
+  if (!origin) return;
+  req.url = origin.url;
+  req.headers.host = origin.host;
+}
+
+const SLASH = 0x2f;
 const TIMED = { timed: true } as const;
 /** The query of every request without one (nothing changes a request's query after it is parsed). */
 const NO_QUERY = new URLSearchParams();

@@ -169,3 +169,18 @@ describe('Expect', () => {
     assert.match(headerOf(a.head, 'x-request-id') ?? '', UUID);
   });
 });
+
+describe('absolute-form request targets (RFC 9112 §3.2.2)', () => {
+  test('POST http://host/v1/chat/completions is routed on its path and forwarded origin-form', async () => {
+    const chat = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+    const a = await exchange([`POST http://example.com/v1/chat/completions HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\nContent-Length: ${chat.length}\r\n\r\n${chat}`]);
+    assert.equal(a.status, 200, a.body);
+    assert.equal((JSON.parse(a.body) as { model: string }).model, MODEL);
+  });
+
+  test('GET http://host/v1/models?x=1 is the gateway\'s model list', async () => {
+    const a = await exchange(['GET http://example.com/v1/models?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n']);
+    assert.equal(a.status, 200, a.body);
+    assert.deepEqual((JSON.parse(a.body) as { data: { id: string }[] }).data.map((m) => m.id), [MODEL]);
+  });
+});
