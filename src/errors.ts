@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   request_timeout: { status: 408, type: 'invalid_request_error' },
   too_many_connections: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_content_encoding: { status: 415, type: 'invalid_request_error' },
   invalid_json: { status: 400, type: 'invalid_request_error' },
   missing_model: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },

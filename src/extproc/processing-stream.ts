@@ -173,7 +173,7 @@ class ProcessingStream {
       try {
         this.#parser.write(chunk);
       } catch (e) {
-        return this.#reject(asGatewayError(namingContentType(e, this.#headers.get('content-type'))));
+        return this.#reject(asGatewayError(namingContentType(e, this.#headers.get('content-type'), this.#headers.get('content-encoding'))));
       }
     }
     this.#chunks.push(chunk);

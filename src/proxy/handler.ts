@@ -47,7 +47,7 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
           return;
         }
         // A body that is not JSON, refused as it arrived: its 400 names the Content-Type the client sent.
-        const err = asGatewayError(namingContentType(e, req.headers['content-type']));
+        const err = asGatewayError(namingContentType(e, req.headers['content-type'], req.headers['content-encoding']));
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
         const headers: Record<string, string> = seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {};
         // Node failed the request mid-body (client-errors.ts): the rest of the body cannot be read past.

@@ -165,7 +165,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
     // Bodies not parsed as they arrived: multipart uploads (by their `model` field), the ext_proc servers', explain's.
     parsed = req.parsedBody ? modelOf(req.parsedBody()) : bodyModel(req.body, req.headers.get('content-type'));
   } catch (e) {
-    throw namingContentType(e, req.headers.get('content-type'));
+    throw namingContentType(e, req.headers.get('content-type'), req.headers.get('content-encoding'));
   }
   const { model, json } = parsed;
   plan.model = model;

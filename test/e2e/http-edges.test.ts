@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 
@@ -182,5 +183,28 @@ describe('absolute-form request targets (RFC 9112 §3.2.2)', () => {
     const a = await exchange(['GET http://example.com/v1/models?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n']);
     assert.equal(a.status, 200, a.body);
     assert.deepEqual((JSON.parse(a.body) as { data: { id: string }[] }).data.map((m) => m.id), [MODEL]);
+  });
+});
+
+describe('a compressed request body', () => {
+  const chat = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+  const cases: [name: string, body: Buffer, type: string][] = [
+    ['a small gzipped JSON body', gzipSync(chat), 'application/json'],
+    ['a large gzipped JSON body (parsed as it arrives)', gzipSync(JSON.stringify({ model: MODEL, prompt: 'x'.repeat(40_000) }), { level: 0 }), 'application/json'],
+    ['a gzipped multipart body', gzipSync('--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n--b--\r\n'), 'multipart/form-data; boundary=b'],
+  ];
+  for (const [name, body, type] of cases) {
+    test(`${name}: 415 unsupported_content_encoding naming the header`, async () => {
+      const r = await fetch(`${gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': type, 'content-encoding': 'gzip' }, body });
+      const json = (await r.json()) as { error: { code: string; message: string } };
+      assert.equal(r.status, 415, json.error.message);
+      assert.equal(json.error.code, 'unsupported_content_encoding');
+      assert.match(json.error.message, /Content-Encoding: gzip/);
+    });
+  }
+
+  test('Content-Encoding: identity is served', async () => {
+    const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, body: chat });
+    assert.equal(r.status, 200);
   });
 });

@@ -17,6 +17,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   request_header_too_large: 'BadRequest',
   request_timeout: 'BadRequest',
   request_too_large: 'BadRequest',
+  unsupported_content_encoding: 'BadRequest',
   invalid_json: 'BadRequest',
   missing_model: 'BadRequest',
   model_not_found: 'NotFound',
