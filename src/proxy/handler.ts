@@ -1,5 +1,4 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError } from '../errors.js';
@@ -14,6 +13,7 @@ import { recordPlan, recordTraceContext } from './record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
+import { requestIdOf } from '../observability/request-id.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody, type BodySink } from './read-body.js';
 import { JsonBodyReader } from '../bbr/json-body-reader.js';
@@ -84,7 +84,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? '' : url.slice(q + 1);
-  const requestId = firstValue(req.headers['x-request-id']) ?? randomUUID();
+  const requestId = requestIdOf(req.headers['x-request-id'], gw.options.log);
   seen.requestId = requestId;
   // Every answer carries the id: the upstream's with its headers (forward), the gateway's own with these. Not
   // res.setHeader: a header set ahead sends writeHead down Node's slow path, header by header.
@@ -217,7 +217,3 @@ const SLASH = 0x2f;
 const TIMED = { timed: true } as const;
 /** The query of every request without one (nothing changes a request's query after it is parsed). */
 const NO_QUERY = new URLSearchParams();
-
-function firstValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}

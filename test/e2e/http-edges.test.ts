@@ -208,3 +208,21 @@ describe('a compressed request body', () => {
     assert.equal(r.status, 200);
   });
 });
+
+describe("the client's X-Request-Id", () => {
+  const cases: [name: string, headers: string, want: string | RegExp][] = [
+    ['one', 'X-Request-Id: req-1\r\n', 'req-1'],
+    ['two headers: the first', 'X-Request-Id: a\r\nX-Request-Id: b\r\n', 'a'],
+    ['5,000 characters: replaced', `X-Request-Id: ${'i'.repeat(5000)}\r\n`, UUID],
+    ['non-ASCII: replaced', 'X-Request-Id: caf\xe9\r\n', UUID],
+  ];
+  for (const [name, headers, want] of cases) {
+    test(`${name} -> ${String(want)}`, async () => {
+      const a = await exchange([Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\n${headers}\r\n`, 'latin1')]);
+      assert.equal(a.status, 200);
+      const id = headerOf(a.head, 'x-request-id') ?? '';
+      if (typeof want === 'string') assert.equal(id, want);
+      else assert.match(id, want);
+    });
+  }
+});
