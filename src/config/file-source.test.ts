@@ -1,7 +1,7 @@
 /** FileConfigSource against real files: a valid edit is applied, an invalid one is logged and the last good config stays. */
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -123,6 +123,35 @@ describe('FileConfigSource', () => {
     assert.deepEqual(errors(), [], 'a sibling file is not part of the config');
     await writeFile(file, poolYaml(9000));
     await until(() => portOf(applied.at(-1)) === 9000, 'the edit to be applied');
+  });
+
+  test('a ConfigMap volume updated as the kubelet does (a new ..<timestamp> dir, ..data swapped by rename) is reloaded through its symlinks', async () => {
+    // The kubelet's layout: pool.yaml -> ..data/pool.yaml, ..data -> ..2026_11_28_19_00_00.1 (a directory).
+    const mount = join(dir, 'mount');
+    const version = async (name: string, port: number): Promise<void> => {
+      await mkdir(join(mount, name));
+      await writeFile(join(mount, name, 'pool.yaml'), poolYaml(port));
+      await writeFile(join(mount, name, 'pods.yaml'), POD);
+    };
+    await mkdir(mount);
+    await version('..2026_11_28_19_00_00.1', 8000);
+    await symlink('..2026_11_28_19_00_00.1', join(mount, '..data'));
+    for (const f of ['pool.yaml', 'pods.yaml']) await symlink(join('..data', f), join(mount, f));
+    for (const only of [undefined, 'pool.yaml']) {
+      const path = only ? join(mount, only) : mount;
+      source = new FileConfigSource(path, { debounceMs: 20, settleMs: 20 }, createLogger('debug', (l) => lines.push(l)), apply);
+      await source.start();
+      const port = portOf(applied.at(-1))! + 1;
+      const old = await readlink(join(mount, '..data'));
+      const next = `..2026_11_28_19_00_0${port - 8000}.1`;
+      await version(next, port);
+      await symlink(next, join(mount, '..data_tmp'));
+      await rename(join(mount, '..data_tmp'), join(mount, '..data'));
+      await rm(join(mount, old), { recursive: true });
+      await until(() => portOf(applied.at(-1)) === port, `the swap to be applied (${path})`);
+      assert.deepEqual(errors(), []);
+      source.close();
+    }
   });
 
   test('reload() applies the current files without waiting for an event', async () => {

@@ -50,6 +50,24 @@ export interface FileSourceOptions extends SnapshotOptions {
   onRejected?: (message: string) => void;
 }
 
+/**
+ * The kubelet's atomic writer (ConfigMap and Secret volumes) updates a mount by writing a new `..<timestamp>`
+ * directory, pointing a `..data_tmp` symlink at it and renaming that over `..data`; the files the user sees are
+ * symlinks through `..data` that never change themselves, so these names are the only events such an update gives.
+ * https://github.com/kubernetes/kubernetes/blob/master/pkg/volume/util/atomic_writer.go
+ */
+const ATOMIC_WRITER_NAME = /^\.\./;
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Whether a watch event on the directory can change the configuration: a YAML file (or the one watched file), or a kubelet update. */
+function isConfigChange(name: string | Buffer | null, only: string | undefined): boolean {
+  // Some platforms give no name: the change may be anything.
+  if (name === null) return true;
+  const n = name.toString();
+  if (ATOMIC_WRITER_NAME.test(n)) return true;
+  return only ? n === only : YAML_FILE.test(n);
+}
+
 /** A file that is still changing after this long is read anyway (a log-like writer must not stall reloads). */
 const MAX_SETTLE_WAIT_MS = 10_000;
 
@@ -92,9 +110,7 @@ export class FileConfigSource {
     const dir = isDir ? this.path : dirname(this.path);
     const only = isDir ? undefined : basename(this.path);
     this.#watcher = watch(dir, { persistent: false }, (_event, name) => {
-      if (only && name !== only) return;
-      if (!only && name && !/\.ya?ml$/i.test(name.toString())) return;
-      this.#schedule();
+      if (isConfigChange(name, only)) this.#schedule();
     });
     this.#watcher.on('error', (e) => this.#log.error('config watch failed; edits will not be picked up', { path: this.path, error: e.message }));
     return snapshot;
