@@ -1,7 +1,7 @@
 /** FileConfigSource against real files: a valid edit is applied, an invalid one is logged and the last good config stays. */
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -152,6 +152,39 @@ describe('FileConfigSource', () => {
       assert.deepEqual(errors(), []);
       source.close();
     }
+  });
+
+  test('the directory moved away and replaced by a copy, or deleted and re-created: logged, watched again, reloaded from the new one', async () => {
+    const config = join(dir, 'config');
+    await mkdir(config);
+    await writeFile(join(config, 'pool.yaml'), poolYaml(8000));
+    await writeFile(join(config, 'pods.yaml'), POD);
+    const rejected: string[] = [];
+    source = new FileConfigSource(config, { debounceMs: 20, settleMs: 20, onRejected: (m) => rejected.push(m) }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    // mv DIR DIR.old && cp -r DIR.old DIR
+    await rename(config, `${config}.old`);
+    await cp(`${config}.old`, config, { recursive: true });
+    await until(() => lines.some((l) => / WARN .*configuration directory .*config (was replaced|is back)/.test(l)), 'the replacement to be logged');
+    // An edit to the old copy is not the configuration any more; one to the new directory is.
+    await writeFile(join(`${config}.old`, 'pool.yaml'), poolYaml(8600));
+    await writeFile(join(config, 'pool.yaml'), poolYaml(8500));
+    await until(() => portOf(applied.at(-1)) === 8500, 'the edit in the new directory to be applied');
+    await delay(200);
+    assert.equal(portOf(applied.at(-1)), 8500);
+
+    // Deleted: the configuration in force stays, the reload is rejected and the log says so; re-created: watched again.
+    await rm(config, { recursive: true });
+    await until(() => lines.some((l) => / WARN .*configuration directory .*config is gone; the configuration in force stays/.test(l)), 'the deletion to be logged');
+    await until(() => rejected.length > 0, 'the missing directory to be reported');
+    assert.equal(portOf(applied.at(-1)), 8500);
+    await mkdir(config);
+    await writeFile(join(config, 'pods.yaml'), POD);
+    await writeFile(join(config, 'pool.yaml'), poolYaml(8700));
+    await until(() => lines.some((l) => / WARN .*configuration directory .*config is back: watching it/.test(l)), 'the directory coming back to be logged');
+    await until(() => portOf(applied.at(-1)) === 8700, 'the re-created directory to be applied');
+    await writeFile(join(config, 'pool.yaml'), poolYaml(8800));
+    await until(() => portOf(applied.at(-1)) === 8800, 'an edit in the re-created directory to be applied');
   });
 
   test('reload() applies the current files without waiting for an event', async () => {

@@ -2,12 +2,12 @@
  * Loads configuration from YAML files and watches them: once the files have settled, a valid edit is applied,
  * an invalid one (including a file left with no documents) reported.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../api/config-issue.js';
 import type { Logger } from '../observability/logger.js';
+import { DirectoryWatch } from './directory-watch.js';
 import { objectId } from './edit-risk.js';
 import { loadConfigFiles, type LoadedConfigFiles } from './load-files.js';
 import { filesState, waitForSettledFiles } from './settled-files.js';
@@ -46,6 +46,11 @@ export interface FileSourceOptions extends SnapshotOptions {
    * objects are removed.
    */
   allowEmptyFiles?: boolean;
+  /**
+   * How often the watched directory's path is checked for another directory (or none) being there (default
+   * 5000 ms); its parent is watched for that too, so this is the bound when the parent cannot be watched.
+   */
+  directoryCheckMs?: number;
   /** Told why a reload was rejected (for /readyz); the last good configuration stays in force meanwhile. */
   onRejected?: (message: string) => void;
 }
@@ -60,12 +65,11 @@ const ATOMIC_WRITER_NAME = /^\.\./;
 const YAML_FILE = /\.ya?ml$/i;
 
 /** Whether a watch event on the directory can change the configuration: a YAML file (or the one watched file), or a kubelet update. */
-function isConfigChange(name: string | Buffer | null, only: string | undefined): boolean {
-  // Some platforms give no name: the change may be anything.
+function isConfigChange(name: string | null, only: string | undefined): boolean {
+  // Some platforms give no name, and a directory replaced gives none: the change may be anything.
   if (name === null) return true;
-  const n = name.toString();
-  if (ATOMIC_WRITER_NAME.test(n)) return true;
-  return only ? n === only : YAML_FILE.test(n);
+  if (ATOMIC_WRITER_NAME.test(name)) return true;
+  return only ? name === only : YAML_FILE.test(name);
 }
 
 /** A file that is still changing after this long is read anyway (a log-like writer must not stall reloads). */
@@ -80,7 +84,7 @@ export class FileConfigSource {
   #opts: FileSourceOptions;
   #log: Logger;
   #apply: (s: ConfigSnapshot) => Promise<void>;
-  #watcher: FSWatcher | undefined;
+  #watcher: DirectoryWatch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -107,12 +111,11 @@ export class FileConfigSource {
     this.#handedOn(loaded);
     const isDir = (await stat(this.path)).isDirectory();
     // Watch the directory even for a single file: editors replace files by rename, which ends a file watch.
-    const dir = isDir ? this.path : dirname(this.path);
     const only = isDir ? undefined : basename(this.path);
-    this.#watcher = watch(dir, { persistent: false }, (_event, name) => {
+    this.#watcher = new DirectoryWatch(isDir ? this.path : dirname(this.path), this.#log, (name) => {
       if (isConfigChange(name, only)) this.#schedule();
-    });
-    this.#watcher.on('error', (e) => this.#log.error('config watch failed; edits will not be picked up', { path: this.path, error: e.message }));
+    }, this.#opts.directoryCheckMs !== undefined ? { checkMs: this.#opts.directoryCheckMs } : {});
+    await this.#watcher.start();
     return snapshot;
   }
 

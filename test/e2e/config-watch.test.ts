@@ -1,11 +1,12 @@
 /**
  * `serve -f DIR` as a process, with DIR changed the ways deployments change it: a Kubernetes ConfigMap volume
- * updated by the kubelet (a `..data` symlink swapped by rename). Each change must reload: /readyz's
+ * updated by the kubelet (a `..data` symlink swapped by rename), the directory replaced by a copy. Each change must reload: /readyz's
  * config_version goes up and the log says what is in force. examples/seed-demo with its pods on 127.0.232.x
  * (nothing listens there: reloads do not need the pods).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,26 @@ test('a ConfigMap volume updated as the kubelet does: a new ..<timestamp> dir, .
     assert.ok(await waitFor(async () => ((await configVersion(url)) ?? 0) > before, 5000), `no reload after the ..data swap; the log:\n${cli.lines.join('\n')}`);
     assert.ok(cli.lines.some((l) => /configuration in force .*endpoints=5/.test(l)), `the reload did not read the new pods.yaml:\n${cli.lines.join('\n')}`);
     assert.ok(!cli.lines.some((l) => / ERROR /.test(l)), cli.lines.join('\n'));
+  } finally {
+    cli.kill('SIGKILL');
+    await cli.exited;
+  }
+});
+
+test('the directory replaced (mv DIR DIR.old && cp -r DIR.old DIR): logged, and an edit in the new DIR reloads', async () => {
+  const dir = join(root, 'replaced');
+  await mkdir(dir);
+  for (const [f, text] of seed) await writeFile(join(dir, f), text);
+  const { cli, url } = await serve(dir);
+  try {
+    const before = await configVersion(url);
+    assert.ok(before !== undefined);
+    execFileSync('mv', [dir, `${dir}.old`]);
+    execFileSync('cp', ['-r', `${dir}.old`, dir]);
+    await cli.line(/configuration directory .* (was replaced|is back)/, 5000);
+    await writeFile(join(dir, 'pods.yaml'), seed.get('pods.yaml')! + EXTRA_POD);
+    assert.ok(await waitFor(() => cli.lines.some((l) => /configuration in force .*endpoints=5/.test(l)), 5000), `the edit in the new directory was not applied:\n${cli.lines.join('\n')}`);
+    assert.ok(((await configVersion(url)) ?? 0) > before);
   } finally {
     cli.kill('SIGKILL');
     await cli.exited;
