@@ -169,3 +169,41 @@ test('editGuardFor: files get the endpoint and file rules, the Kubernetes API on
     guard.close();
   }
 });
+
+test('an endpoint loss held back says which --max-endpoint-loss-percent would allow it, in the log and /readyz', async () => {
+  const four = snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) });
+  const h = harness();
+  await h.guard.offer(four);
+  await h.guard.offer(snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1']) }));
+  const warn = h.lines.find((l) => / WARN .*configuration change held back/.test(l));
+  assert.ok(warn, h.lines.join('\n'));
+  assert.match(warn, /more than the 50% allowed at once \(--max-endpoint-loss-percent 50\)/);
+  assert.match(warn, /to apply it now, run with --max-endpoint-loss-percent 75 \(or more\) to allow this endpoint loss, or with --allow-empty-config;/);
+  assert.match(h.guard.report()!.held!.to_confirm, /--max-endpoint-loss-percent 75 \(or more\) .*--allow-empty-config/);
+  h.guard.close();
+});
+
+test('editGuardFor: a routed pool left without endpoints (a selector typo) is held with files, naming the pool; not with Kubernetes; --allow-empty-config applies it', async () => {
+  const two = (phiSelector: string): ConfigSnapshot =>
+    snapshotOfFiles({
+      'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2']),
+      'b.yaml': [podYaml('phi-0', '10.0.0.3', { app: 'phi' }), podYaml('phi-1', '10.0.0.4', { app: 'phi' }), poolYaml('phi', { app: phiSelector }, 8000), baseModelRouteYaml('phi', 'org/phi', [['phi', 1]])].join('---\n'),
+    });
+  for (const [source, allowEmptyConfig, heldWant] of [
+    ['files', false, true],
+    ['files', true, false],
+    ['kubernetes', false, false],
+  ] as const) {
+    const guard = editGuardFor(source, { allowEmptyConfig }, createLogger('silent'), async () => {});
+    await guard.offer(two('phi'));
+    const typo = two('phii');
+    await guard.offer(typo);
+    assert.equal(guard.held !== undefined, heldWant, `${source}, allowEmptyConfig ${allowEmptyConfig}: held`);
+    if (heldWant) {
+      const held = guard.report()!.held!;
+      assert.deepEqual(held.reasons, ['it leaves InferencePool default/phi with no routable endpoints (2 -> 0): no pod matches its selector app=phii']);
+      assert.match(held.to_confirm, /to apply such changes at once, run with --allow-empty-config$/);
+    } else assert.equal(guard.inForce, typo);
+    guard.close();
+  }
+});

@@ -5,7 +5,7 @@
  * reported for /readyz.
  */
 import type { Logger } from '../observability/logger.js';
-import { assessEdit, type EditCounts, type EditRules } from './edit-risk.js';
+import { assessEdit, type EditCounts, type EditRisk, type EditRules } from './edit-risk.js';
 import type { ConfigSnapshot } from './snapshot.js';
 
 export interface EditGuardOptions {
@@ -35,11 +35,11 @@ export interface ConfigEditOptions {
 
 /**
  * The guard for a source. Files get every rule; the Kubernetes API gets the emptied-configuration, every-pool
- * and every-route rules only: its pods come and go with the cluster's own rollout controls (maxUnavailable,
+ * and every-route rules only (not the endpoint-loss, pool-emptied and file rules): its pods come and go with the cluster's own rollout controls (maxUnavailable,
  * PodDisruptionBudgets), and holding a scale-down back would keep sending requests to pods being deleted.
  */
 export function editGuardFor(source: 'files' | 'kubernetes', edits: ConfigEditOptions, log: Logger, apply: (snapshot: ConfigSnapshot) => Promise<void>): EditGuard {
-  const rules: EditRules = source === 'files' ? { maxEndpointLoss: (edits.maxEndpointLossPercent ?? DEFAULT_MAX_ENDPOINT_LOSS_PERCENT) / 100, fileRemovals: true } : {};
+  const rules: EditRules = source === 'files' ? { maxEndpointLoss: (edits.maxEndpointLossPercent ?? DEFAULT_MAX_ENDPOINT_LOSS_PERCENT) / 100, fileRemovals: true, poolsEmptied: true } : {};
   return new EditGuard({ apply, log, settlePeriodMs: edits.settlePeriodMs ?? DEFAULT_SETTLE_PERIOD_MS, allowEmpty: edits.allowEmptyConfig === true, rules });
 }
 
@@ -50,6 +50,8 @@ interface Held {
   counts: EditCounts;
   since: number;
   appliesAt: number;
+  /** Which flags apply it at once, e.g. `run with --allow-empty-config`. */
+  toApply: string;
 }
 
 /** The `config` entry of /readyz details; undefined when the source's latest change is in force. */
@@ -116,7 +118,7 @@ export class EditGuard {
               held_since: new Date(h.since).toISOString(),
               applies_at: new Date(h.appliesAt).toISOString(),
               change: h.counts,
-              to_confirm: `leave the change in place until applies_at; to apply such changes at once, run with --allow-empty-config`,
+              to_confirm: `leave the change in place until applies_at; to apply such changes at once, ${h.toApply}`,
               to_cancel: 'restore the configuration that is in force',
             },
           }
@@ -153,18 +155,20 @@ export class EditGuard {
     if (held && held.reasons.join('\n') === risk.reasons.join('\n')) {
       held.snapshot = snapshot;
       held.counts = risk.counts;
+      held.toApply = howToApply(risk);
       this.#o.log.debug('a newer configuration change replaces the one held back; it removes the same, the settle period goes on', { version: snapshot.version });
       return;
     }
     const now = Date.now();
-    this.#held = { snapshot, reasons: risk.reasons, counts: risk.counts, since: now, appliesAt: now + this.#o.settlePeriodMs };
+    const toApply = howToApply(risk);
+    this.#held = { snapshot, reasons: risk.reasons, counts: risk.counts, since: now, appliesAt: now + this.#o.settlePeriodMs, toApply };
     this.#clearTimer();
     this.#timer = setTimeout(() => void this.#serial(() => this.#confirm()), this.#o.settlePeriodMs);
     this.#timer.unref();
     this.#o.log.warn(
       `configuration change held back: ${what}. The configuration in force (version ${inForce.version}) keeps serving. ` +
         `The change applies at ${new Date(now + this.#o.settlePeriodMs).toISOString()} if it is still in place then (--config-settle-period ${this.#o.settlePeriodMs} ms); ` +
-        'to apply it now, run with --allow-empty-config; to cancel it, restore the configuration. /readyz shows it under details.config',
+        `to apply it now, ${toApply}; to cancel it, restore the configuration. /readyz shows it under details.config`,
       { version: snapshot.version, ...(held ? { replaces: held.snapshot.version } : {}) },
     );
   }
@@ -209,4 +213,12 @@ export class EditGuard {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The flags that let a held change apply at once: --allow-empty-config always, and for an endpoint loss the percentage that allows it. */
+function howToApply(risk: EditRisk): string {
+  const n = risk.endpointLossPercentNeeded;
+  if (n === undefined) return 'run with --allow-empty-config';
+  if (risk.reasons.length === 1) return `run with --max-endpoint-loss-percent ${n} (or more) to allow this endpoint loss, or with --allow-empty-config`;
+  return `run with --allow-empty-config (--max-endpoint-loss-percent ${n} or more would allow the endpoint loss, not the rest)`;
 }

@@ -1,7 +1,8 @@
 /**
- * Whether a configuration change removes so much that it is more likely a half-written file, a deleted file
- * or an empty list from the API server than an edit: the configuration emptied, every pool or every route
- * gone, most routable endpoints gone, or every object of one file gone.
+ * Whether a configuration change removes so much that it is more likely a half-written file, a deleted file,
+ * a selector typo or an empty list from the API server than an edit: the configuration emptied, every pool or
+ * every route gone, most routable endpoints gone, a routed pool left without endpoints, or every object of
+ * one file gone.
  */
 import { keyOf } from '../api/object-meta.js';
 import type { Resource } from '../api/resource.js';
@@ -15,6 +16,11 @@ export interface EditRules {
   maxEndpointLoss?: number;
   /** Hold a change that removes every object one source file declared (a deleted file). */
   fileRemovals?: boolean;
+  /**
+   * Hold a change that leaves an InferencePool an HTTPRoute sends to, which had routable endpoints, with none
+   * (a selector typo): its requests would all fail, however small a share of the fleet it is.
+   */
+  poolsEmptied?: boolean;
 }
 
 /** Counts before and after the change, for logs and /readyz. */
@@ -30,6 +36,11 @@ export interface EditRisk {
   /** Why the change should be held back, one sentence each; empty when it may apply at once. */
   reasons: string[];
   counts: EditCounts;
+  /**
+   * Set when the endpoint-loss rule is one of the reasons: the smallest maximum loss, in percent (the
+   * --max-endpoint-loss-percent value), that would let this loss apply at once.
+   */
+  endpointLossPercentNeeded?: number;
 }
 
 /** Compares the configuration in force with a candidate under `rules`. */
@@ -52,18 +63,39 @@ export function assessEdit(inForce: ConfigSnapshot, next: ConfigSnapshot, rules:
     endpoints: [total, sum(endpointsAfter.values())],
   };
   const reasons: string[] = [];
+  let endpointLossPercentNeeded: number | undefined;
   if (before.length > 0 && after.length === 0) reasons.push(`it leaves the configuration empty (${before.length} objects -> 0)`);
   else {
     if (counts.pools[0] > 0 && counts.pools[1] === 0) reasons.push(`it removes every InferencePool (${counts.pools[0]} -> 0)`);
     if (counts.routes[0] > 0 && counts.routes[1] === 0) reasons.push(`it removes every HTTPRoute (${counts.routes[0]} -> 0)`);
     if (rules.maxEndpointLoss !== undefined && total > 0 && lost / total > rules.maxEndpointLoss) {
-      reasons.push(`it takes away ${lost} of ${total} routable endpoints (${percent(lost / total)}), more than the ${percent(rules.maxEndpointLoss)} allowed at once`);
+      const allowed = Math.round(rules.maxEndpointLoss * 100);
+      reasons.push(`it takes away ${lost} of ${total} routable endpoints (${percent(lost / total)}), more than the ${allowed}% allowed at once (--max-endpoint-loss-percent ${allowed})`);
+      // Division is correctly rounded, so a loss of exactly this many percent compares equal and passes.
+      endpointLossPercentNeeded = Math.ceil((lost * 100) / total);
+    }
+    if (rules.poolsEmptied) {
+      // A pool removed, or no longer routed, is the rules above; this is a pool still routed to, left with nothing.
+      for (const [pool, n] of endpointsBefore) {
+        if (n > 0 && endpointsAfter.get(pool) === 0) reasons.push(`it leaves InferencePool ${pool} with no routable endpoints (${n} -> 0): ${whyNoEndpoints(next, pool)}`);
+      }
     }
   }
   if (rules.fileRemovals) {
     for (const [file, n] of filesEmptied(before, after)) reasons.push(`it removes every object declared in ${file} (${n}): the file was deleted or no longer declares them`);
   }
-  return { reasons, counts };
+  return { reasons, counts, ...(endpointLossPercentNeeded !== undefined ? { endpointLossPercentNeeded } : {}) };
+}
+
+/** Why a pool has no endpoints: no pod matches its selector (a typo), or the pods it selects cannot serve. */
+function whyNoEndpoints(s: ConfigSnapshot, key: string): string {
+  const members = s.members.get(key) ?? [];
+  if (members.length === 0) {
+    const selector = Object.entries(s.pools.get(key)?.selector ?? {}).map(([k, v]) => `${k}=${v}`);
+    return `no pod matches its selector ${selector.join(',')}`;
+  }
+  const why = new Set(members.map((m) => m.excluded ?? 'no podIP'));
+  return `none of the ${members.length} pods it selects can serve (${[...why].join('; ')})`;
 }
 
 /** Every resource of a snapshot, whatever its kind. */

@@ -2,11 +2,12 @@
  * Config edits that cannot take the fleet down (issue #10): an emptied file, a writer pausing mid-write, a
  * deleted file and an empty relist from the Kubernetes API keep the configuration in force while requests run;
  * a held change is shown in /readyz and applies after the settle period, or at once with --allow-empty-config.
- * Simulated pods on 127.0.60.x (files) and 127.0.61.x (Kubernetes).
+ * A selector typo that leaves one pool without endpoints is held too.
+ * Simulated pods on 127.0.60.x (files), 127.0.232.x (the selector typo) and 127.0.61.x (Kubernetes).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -87,10 +88,15 @@ async function served(client: OpenAI, model: string): Promise<boolean> {
 }
 
 /** A gateway on a temp dir of files, logging to `lines`; closed with its files. */
-async function gatewayOn(files: Record<string, string>, opts: { settlePeriodMs?: number; allowEmptyConfig?: boolean } = {}): Promise<{ gw: RunningGateway; cfg: TempConfig; lines: string[]; close(): Promise<void> }> {
+async function gatewayOn(files: Record<string, string>, opts: { settlePeriodMs?: number; allowEmptyConfig?: boolean; host?: string } = {}): Promise<{ gw: RunningGateway; cfg: TempConfig; lines: string[]; close(): Promise<void> }> {
   const cfg = await tempConfig(files);
   const lines: string[] = [];
-  const gw = await startTestGateway(cfg.dir, { log: createLogger('info', (l) => lines.push(l)), fileSettleMs: 200, configEdits: { settlePeriodMs: opts.settlePeriodMs ?? 60_000, allowEmptyConfig: opts.allowEmptyConfig === true } });
+  const gw = await startTestGateway(cfg.dir, {
+    log: createLogger('info', (l) => lines.push(l)),
+    fileSettleMs: 200,
+    configEdits: { settlePeriodMs: opts.settlePeriodMs ?? 60_000, allowEmptyConfig: opts.allowEmptyConfig === true },
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+  });
   return {
     gw,
     cfg,
@@ -215,6 +221,50 @@ test('(d) extproc: a held deletion shows in /readyz on the metrics port', async 
     await ext.close();
     await cfg.remove();
   }
+});
+
+test('(f) a selector typo in one of two pools (2 of 4 endpoints) is held, naming the pool: its requests keep succeeding; restoring it drops the hold', async () => {
+  // Its own fleet, on 127.0.232.x: two models of two pods each, as examples/seed-demo.
+  const typoFleet = await startFleet(232, [
+    { name: 'gemma-0', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
+    { name: 'gemma-1', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
+    { name: 'qwen-0', labels: {}, model: QWEN, ttftMs: 1, itlMs: 1 },
+    { name: 'qwen-1', labels: {}, model: QWEN, ttftMs: 1, itlMs: 1 },
+  ]);
+  const pools = (qwenSelector: string): string => [poolYaml('gemma', { model: 'gemma' }, typoFleet.port), poolYaml('qwen', { model: qwenSelector }, typoFleet.port)].join('---\n');
+  const t = await gatewayOn(
+    {
+      'pods.yaml': [...typoFleet.sims.keys()].map((p) => podYaml(p, typoFleet.ipOf(p), { model: p.split('-')[0]! })).join('---\n'),
+      'pools.yaml': pools('qwen'),
+      'routes.yaml': [baseModelRouteYaml('gemma', GEMMA, [['gemma', 1]]), baseModelRouteYaml('qwen', QWEN, [['qwen', 1]])].join('---\n'),
+    },
+    { host: '127.0.232.1' },
+  );
+  const loop = new RequestLoop(clientOf(t.gw), [GEMMA, QWEN]);
+  try {
+    const version = t.gw.gateway.state!.snapshot.version;
+    // Written beside and renamed into place, as an editor saves.
+    const replace = async (text: string): Promise<void> => {
+      await writeFile(join(t.cfg.dir, '.pools.yaml.tmp'), text);
+      await rename(join(t.cfg.dir, '.pools.yaml.tmp'), join(t.cfg.dir, 'pools.yaml'));
+    };
+    await replace(pools('qwne'));
+    assert.ok(await waitFor(async () => (await readyz(t.gw.url)).config?.held !== undefined, 5000), `the typo was not held:\n${t.lines.join('\n')}`);
+    const held = (await readyz(t.gw.url)).config!.held!;
+    assert.deepEqual(held.reasons, ['it leaves InferencePool default/qwen with no routable endpoints (2 -> 0): no pod matches its selector model=qwne']);
+    assert.match(held.to_confirm, /--allow-empty-config/);
+    assert.ok(t.lines.some((l) => / WARN .*configuration change held back: it leaves InferencePool default\/qwen with no routable endpoints.*--config-settle-period 60000 ms/.test(l)), t.lines.join('\n'));
+    assert.equal(t.gw.gateway.state!.snapshot.version, version, 'the configuration in force did not change');
+    assert.ok(await served(clientOf(t.gw), QWEN), 'the pool is still served while the typo is held');
+    await replace(pools('qwen'));
+    assert.ok(await waitFor(async () => (await readyz(t.gw.url)).config === undefined, 5000), 'restoring the selector did not drop the hold');
+  } finally {
+    await loop.stop();
+    await t.close();
+    await typoFleet.close();
+  }
+  assert.ok(loop.sent > 20, `requests sent: ${loop.sent}`);
+  assert.deepEqual(loop.failures, [], `${loop.failures.length} of ${loop.sent} requests failed`);
 });
 
 test('(e) Kubernetes: a relist that comes back empty is held; the objects coming back replace it', async () => {
