@@ -14,6 +14,7 @@ import { modelFieldProblem } from '../bbr/extract-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
 import { requestIdOf } from '../observability/request-id.js';
+import { observedName } from '../observability/observed-name.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord } from '../observability/request-record.js';
 import { readBody, type BodySink } from './read-body.js';
 import { JsonBodyReader } from '../bbr/json-body-reader.js';
@@ -123,7 +124,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (isGet && path.startsWith('/v1/models/')) {
     // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones. Its refusals
     // (model_not_found, model_not_allowed) are counted as a chat request's for that model are; a card is not.
-    if (record) record.model = record.targetModel = decodedModelId(path.slice('/v1/models/'.length));
+    if (record) record.model = record.targetModel = observedName(decodedModelId(path.slice('/v1/models/'.length)));
     const card = retrieveModel(state, path.slice('/v1/models/'.length));
     if (key) tenancy!.checkModel(key, card.id);
     seen.record = undefined;
