@@ -2,7 +2,7 @@
 import { closestName } from '../api/closest-name.js';
 import type { ConfigIssue } from '../api/config-issue.js';
 import type { Resource } from '../api/resource.js';
-import { EPP_CONFIG_ANNOTATION } from '../epp/pool-schedulers.js';
+import { EPP_CONFIG_ANNOTATION } from '../api/endpoint-picker-config-annotation.js';
 import { KV_EVENTS_PORT_ANNOTATION, KV_EVENTS_REPLAY_PORT_ANNOTATION } from '../kvevents/kv-events-settings.js';
 import { API_KEY_FILE_ANNOTATION, API_KEY_SECRET_ANNOTATION, looksLikeApiKeyAnnotation } from '../upstream/api-key-source.js';
 import { ANNOTATION_PREFIX } from '../upstream/setting.js';

@@ -19,8 +19,9 @@ import type { PickerFailure, PickerFailureSink } from './failure-mode.js';
 import { resolvePickerRef, type ExternalPickerRef, type PickerRef } from './picker-ref.js';
 import { failureModeOf } from './failure-mode.js';
 
-/** The annotation an InferencePool names its EndpointPickerConfig ConfigMap with (same namespace). */
-export const EPP_CONFIG_ANNOTATION = 'infergate.io/endpoint-picker-config';
+// The annotation's name lives with the API's names (src/api), where the config loaders read it too.
+import { EPP_CONFIG_ANNOTATION } from '../api/endpoint-picker-config-annotation.js';
+export { EPP_CONFIG_ANNOTATION };
 
 export interface PoolScheduler {
   readonly scheduler: Scheduler;

@@ -5,7 +5,7 @@
  * Gateways and GatewayClasses whose status it writes, and turns every change into a whole new snapshot.
  */
 import type { Logger } from '../../observability/logger.js';
-import { EPP_CONFIG_ANNOTATION } from '../../epp/pool-schedulers.js';
+import { EPP_CONFIG_ANNOTATION } from '../../api/endpoint-picker-config-annotation.js';
 import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import type { KubeClient } from './kube-client.js';
