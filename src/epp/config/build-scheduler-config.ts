@@ -63,6 +63,8 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     }
   });
   const failedPlugins = new Set(spec.plugins.map((p) => p.name).filter((n) => !plugins.has(n)));
+  // Every name the file declares, built or not: a reference's error lists these, not only the ones that built.
+  const declared = spec.plugins.map((p) => p.name);
   /** The plugin named `name`, else a new one the config did not declare, added to the effective spec as `at`. */
   const addDefault = (type: string, name: string = type, parameters: Record<string, unknown> = {}, at = 'default'): Plugin => {
     const existing = plugins.get(name);
@@ -83,7 +85,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   const profiles = new Map<string, SchedulingProfile>();
   const referenced = new Set<string>();
   spec.schedulingProfiles.forEach((prof, i) => {
-    const entries = profileEntries(prof, i, plugins, failedPlugins, issue, warnings, file);
+    const entries = profileEntries(prof, i, plugins, declared, failedPlugins, issue, warnings, file);
     if (!entries) return;
     for (const e of entries) referenced.add(e.plugin.name);
     if (!entries.some((e) => isPicker(e.plugin))) {
@@ -145,6 +147,7 @@ function profileEntries(
   prof: SchedulingProfileSpec,
   i: number,
   plugins: ReadonlyMap<string, Plugin>,
+  declared: readonly string[],
   failed: ReadonlySet<string>,
   issue: ReportIssue,
   warnings: string[],
@@ -159,7 +162,7 @@ function profileEntries(
     if (!plugin) {
       ok = false;
       if (!failed.has(ref.pluginRef)) {
-        issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `no plugin named "${ref.pluginRef}"; plugins: ${[...plugins.keys()].join(', ') || 'none'}`);
+        issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `no plugin named "${ref.pluginRef}"; plugins: ${declared.join(', ') || 'none'}`);
       }
       return;
     }

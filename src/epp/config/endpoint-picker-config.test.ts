@@ -242,6 +242,15 @@ describe('invalid configs', () => {
       ],
     },
     {
+      name: 'a missing reference lists every declared plugin, those that failed to build included',
+      yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: prefix-cache-scorer\n  parameters: {blockSizeTokens: 0}\n- type: kv-cache-scorer\n- name: picker\n  type: max-score-picker\nschedulingProfiles:\n- name: default\n  plugins:\n  - pluginRef: queue-scorer\n  - pluginRef: prefix-cache-scorer\n  - pluginRef: kv-cache-utilization-scorer\n`,
+      want: [
+        'epp.yaml:6: plugins[1] (prefix-cache-scorer): parameters.blockSizeTokens: must be a positive integer, got 0',
+        'epp.yaml:7: plugins[2] (kv-cache-scorer): type: unknown plugin type `kv-cache-scorer`; registered types: ' + registry.types().join(', '),
+        'epp.yaml:15: schedulingProfiles[0] (default): plugins[2].pluginRef: no plugin named "kv-cache-utilization-scorer"; plugins: queue-scorer, prefix-cache-scorer, kv-cache-scorer, picker',
+      ],
+    },
+    {
       name: 'two profiles need a handler',
       yaml: `${HEAD}plugins:\n- type: queue-scorer\nschedulingProfiles:\n- name: prefill\n  plugins: [{pluginRef: queue-scorer}]\n- name: decode\n  plugins: [{pluginRef: queue-scorer}]\n`,
       want: ['epp.yaml:5: schedulingProfiles: 2 profiles need a profile handler plugin that chooses between them'],
