@@ -158,6 +158,11 @@ function profileEntries(
   let ok = true;
   prof.plugins.forEach((ref, j) => {
     const path = ['schedulingProfiles', i, 'plugins', j];
+    // Checked here, not with the structure, so a negative weight is reported with the file's other problems.
+    if (ref.weight !== undefined && ref.weight < 0) {
+      ok = false;
+      issue([...path, 'weight'], prof.at, `${ref.at}.weight`, `must not be negative, got ${ref.weight}`);
+    }
     const plugin = plugins.get(ref.pluginRef);
     if (!plugin) {
       ok = false;

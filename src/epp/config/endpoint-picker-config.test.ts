@@ -212,13 +212,21 @@ describe('invalid configs', () => {
       ],
     },
     {
-      name: 'profile entries: missing name, duplicate, weight not a number, negative weight',
-      yaml: `${HEAD}plugins:\n- type: queue-scorer\nschedulingProfiles:\n- plugins: []\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n    weight: heavy\n- name: p\n  plugins: []\n- name: q\n  plugins:\n  - pluginRef: queue-scorer\n    weight: -1\n`,
+      name: 'profile entries: missing name, duplicate, weight not a number',
+      yaml: `${HEAD}plugins:\n- type: queue-scorer\nschedulingProfiles:\n- plugins: []\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n    weight: heavy\n- name: p\n  plugins: []\n`,
       want: [
         'epp.yaml:6: schedulingProfiles[0]: name: is required',
         'epp.yaml:10: schedulingProfiles[1] (p): plugins[0].weight: must be a number, got "heavy"',
         'epp.yaml:11: schedulingProfiles[2] (p): name: duplicates another profile name',
-        'epp.yaml:16: schedulingProfiles[3] (q): plugins[0].weight: must not be negative, got -1',
+      ],
+    },
+    {
+      name: 'a negative weight is reported with the other problems, not alone',
+      yaml: `${HEAD}plugins:\n- type: queue-scorer\n  parameters: {x: 1}\n- type: kv-cache-utilization-scorer\nschedulingProfiles:\n- name: default\n  plugins:\n  - pluginRef: queue-scorer\n  - pluginRef: kv-cache-utilization-scorer\n    weight: -1\n  - pluginRef: lora-scorer\n`,
+      want: [
+        'epp.yaml:5: plugins[0] (queue-scorer): parameters.x: unknown parameter; queue-scorer takes no parameters',
+        'epp.yaml:12: schedulingProfiles[0] (default): plugins[1].weight: must not be negative, got -1',
+        'epp.yaml:13: schedulingProfiles[0] (default): plugins[2].pluginRef: no plugin named "lora-scorer"; plugins: queue-scorer, kv-cache-utilization-scorer',
       ],
     },
     {

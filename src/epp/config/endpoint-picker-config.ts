@@ -1,6 +1,6 @@
 /**
- * llm-d's EndpointPickerConfig as YAML text -> a checked spec. Structure only; plugin parameters and
- * references are checked when the spec is built (build-scheduler-config.ts).
+ * llm-d's EndpointPickerConfig as YAML text -> a checked spec. Structure only; plugin parameters,
+ * references and weight ranges are checked when the spec is built (build-scheduler-config.ts).
  */
 import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from 'yaml';
 import { describeValue, formatSite } from '../framework/param-reader.js';
@@ -21,7 +21,7 @@ export interface PluginSpec {
 
 export interface ProfilePluginSpec {
   pluginRef: string;
-  /** Only meaningful for scorers; default 1. */
+  /** Only meaningful for scorers; default 1. A negative one is refused when the spec is built, with the other problems. */
   weight?: number;
   at: string;
 }
@@ -159,7 +159,6 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
       const entry: ProfilePluginSpec = { pluginRef: ref.pluginRef, at: field };
       if (ref.weight !== undefined && ref.weight !== null) {
         if (typeof ref.weight !== 'number' || !Number.isFinite(ref.weight)) return issue([...refPath, 'weight'], where, `${field}.weight`, `must be a number, got ${describeValue(ref.weight)}`);
-        if (ref.weight < 0) return issue([...refPath, 'weight'], where, `${field}.weight`, `must not be negative, got ${ref.weight}`);
         entry.weight = ref.weight;
       }
       profile.plugins.push(entry);
