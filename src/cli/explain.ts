@@ -104,7 +104,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     body: Buffer.from(input.body),
     ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
-  const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers };
+  const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers, ...(input.discover === false ? { discovery: false } : {}) };
   const plan = planRoute(state, req, { trace: true });
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (plan.view) describeKey(plan, credentials);

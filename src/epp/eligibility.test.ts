@@ -216,7 +216,7 @@ describe('eligibleEndpoints', () => {
 
 describe('eligibleEndpoints: nothing eligible', () => {
   // `retry`: the advice the 503 carries (retry-after seconds, false for x-should-retry: false, undefined for none).
-  const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; message: RegExp[]; retry?: number | false }[] = [
+  const cases: { name: string; pods: Pod[]; setup: Setup[]; model: string | undefined; exclude?: string[]; discovery?: false; message: RegExp[]; retry?: number | false }[] = [
     {
       name: 'no endpoint serves the model; unready pods are named, and may still serve it: retry-after',
       pods: [ready('a', '10.0.0.1'), pod('b').labels({ app: 'gemma' }).ip('10.0.0.2').notReady(), pod('c').labels({ app: 'gemma' }).ready()],
@@ -246,6 +246,17 @@ describe('eligibleEndpoints: nothing eligible', () => {
       model: 'gemma',
       message: [/10\.0\.0\.2:8000 \(pod default\/b\): has not answered GET \/v1\/models yet/],
       retry: 1,
+    },
+    {
+      name: 'discovery off (explain --no-discover): no endpoint will ever answer, so the message says so and advises no retry',
+      pods: [ready('a', '10.0.0.1'), pod('b').labels({ app: 'gemma' }).ip('10.0.0.2').notReady()],
+      setup: [],
+      model: 'gemma',
+      discovery: false,
+      message: [
+        /10\.0\.0\.1:8000 \(pod default\/a\): has not answered GET \/v1\/models yet/,
+        /\. Discovery is off \(--no-discover\): no pod is asked GET \/v1\/models, so models come from allowlist ConfigMaps only and no endpoint is known to serve one$/,
+      ],
     },
     {
       name: 'every endpoint already tried',
@@ -289,7 +300,7 @@ describe('eligibleEndpoints: nothing eligible', () => {
       const { view, ep } = poolOf(...c.pods);
       for (const s of c.setup) s(ep);
       assert.throws(
-        () => eligibleEndpoints(view, { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}) }),
+        () => eligibleEndpoints(view, { model: c.model, now: NOW, ...(c.exclude ? { exclude: new Set(c.exclude) } : {}), ...(c.discovery === false ? { discovery: false } : {}) }),
         (e: unknown) => {
           assert.ok(e instanceof NoEndpointError);
           assert.equal(e.status, 503);

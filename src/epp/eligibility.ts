@@ -10,6 +10,11 @@ export interface PickRequest {
   /** Endpoints already tried by this request (failover): never picked twice. */
   exclude?: ReadonlySet<string>;
   now?: number;
+  /**
+   * False where nothing asks the pods what they serve (`explain --no-discover`): an endpoint that has not
+   * answered GET /v1/models never will, so a 503 says discovery is off rather than advising a retry.
+   */
+  discovery?: boolean;
 }
 
 export interface CandidateVerdict {
@@ -126,6 +131,9 @@ function noEndpointError(view: PoolView, req: PickRequest, now: number, candidat
   const why = reasons.length === 0 ? `the pool selects no pods (selector ${JSON.stringify(view.pool.selector)} in namespace ${view.pool.meta.namespace})` : reasons.slice(0, 10).join('; ');
   const message = `no endpoint of InferencePool ${view.key} can take ${what}: ${why}`;
   const outlook = retryOutlook(view, req, now);
+  if (outlook === 'wait' && req.discovery === false) {
+    return new NoEndpointError(`${message}. Discovery is off (--no-discover): no pod is asked GET /v1/models, so models come from allowlist ConfigMaps only and no endpoint is known to serve one`, candidates);
+  }
   if (outlook === 'wait') return new NoEndpointError(`${message}. Retry shortly: pods of the pool are still starting, or have not said what they serve yet`, candidates, RETRY_AFTER_SECONDS);
   if (outlook === 'unserved' && model !== undefined) {
     return new NoEndpointError(

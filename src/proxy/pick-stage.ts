@@ -4,7 +4,7 @@
  * Shared by the server and `infergate explain`.
  */
 import type { Endpoint } from '../epp/datastore/endpoint.js';
-import { NoEndpointError, eligibleEndpoints, judgeCandidates } from '../epp/eligibility.js';
+import { NoEndpointError, eligibleEndpoints, judgeCandidates, type PickRequest } from '../epp/eligibility.js';
 import type { SchedulingRequest } from '../epp/framework/scheduling-request.js';
 import { newSchedulingContext } from '../epp/framework/scheduler.js';
 import type { PoolScheduler } from '../epp/pool-schedulers.js';
@@ -25,7 +25,9 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
   // Where flow control queues the pool's requests (serve, with the gate on), sheddable ones wait in its lower
   // bands like the others (llm-d): nothing is shed here.
   if ((!exclude || exclude.size === 0) && (state.flowControl === undefined || poolScheduler.loaded.flowControl === undefined)) admit(poolScheduler, plan, now);
-  const req = exclude === undefined ? { model: plan.model, now } : { model: plan.model, exclude, now };
+  const req: PickRequest = { model: plan.model, now };
+  if (exclude !== undefined) req.exclude = exclude;
+  if (state.discovery === false) req.discovery = false;
   let candidates: readonly Endpoint[];
   try {
     candidates = eligibleEndpoints(view, req);

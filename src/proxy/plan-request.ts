@@ -39,6 +39,8 @@ export interface GatewayState {
   readonly flowControl?: FlowControl;
   /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
   readonly responses?: ResponseAffinity;
+  /** False where nothing asks the pods GET /v1/models (`explain --no-discover`); unset, they are asked. */
+  readonly discovery?: boolean;
 }
 
 export interface IncomingRequest {

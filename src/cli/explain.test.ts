@@ -1,0 +1,16 @@
+/** explainRequest from files: what `infergate explain -f` prints when the pods are not asked (--no-discover). */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from '../../test/helpers/local-kube.js';
+import { explainRequest } from './explain.js';
+import { renderPlan } from './render-plan.js';
+
+test('explain --no-discover: a pick with no endpoint known to serve the model says discovery is off, not "retry shortly"', async () => {
+  const plan = await explainRequest({ configPath: join(repoRoot(), 'examples/seed-demo'), body: '{"model":"google/gemma-2b-it","prompt":"x"}', headers: [], discover: false });
+  assert.equal(plan.error?.code, 'no_healthy_endpoint');
+  assert.equal(plan.error.retry, undefined);
+  const text = renderPlan(plan).join('\n');
+  assert.match(text, /Discovery is off \(--no-discover\): no pod is asked GET \/v1\/models, so models come from allowlist ConfigMaps only/);
+  assert.doesNotMatch(text, /Retry shortly/);
+});
