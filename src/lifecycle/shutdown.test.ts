@@ -77,12 +77,14 @@ test('the drain timeout cuts what is still in flight, and the shutdown still end
   assert.ok(log.lines.some((l) => l.startsWith('warn drain timeout: 2s (--drain-timeout) passed')), log.lines.join('\n'));
 });
 
-test('a zero delay drains at once', async (t) => {
+test('a zero delay drains at once, and its log line says so rather than "accepted for 0"', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const target = fakeTarget(0);
-  const done = new GracefulShutdown(target, { delayMs: 0, drainTimeoutMs: 1000 }, recordingLog()).run();
+  const log = recordingLog();
+  const done = new GracefulShutdown(target, { delayMs: 0, drainTimeoutMs: 1000 }, log).run();
   await advance(t, 0);
   assert.deepEqual(target.calls, ['failReadiness', 'drain']);
+  assert.ok(log.lines.some((l) => l.startsWith('info shutting down: readiness fails now; no delay (--shutdown-delay 0), so the drain starts at once')), log.lines.join('\n'));
   target.finish();
   assert.equal((await done).outcome, 'drained');
 });

@@ -74,7 +74,11 @@ export class GracefulShutdown {
     const started = Date.now();
     this.#phase = 'not-ready';
     t.failReadiness();
-    this.#log.info(`shutting down: readiness fails now; new connections are still accepted for ${formatDuration(delayMs)} (--shutdown-delay) so load balancers stop sending here first`, { [`${t.unit}_in_flight`]: t.inFlight() });
+    const delay =
+      delayMs === 0
+        ? 'no delay (--shutdown-delay 0), so the drain starts at once'
+        : `new connections are still accepted for ${formatDuration(delayMs)} (--shutdown-delay) so load balancers stop sending here first`;
+    this.#log.info(`shutting down: readiness fails now; ${delay}`, { [`${t.unit}_in_flight`]: t.inFlight() });
     await sleep(delayMs);
 
     this.#phase = 'draining';
