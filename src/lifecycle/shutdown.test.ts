@@ -89,6 +89,18 @@ test('a zero delay drains at once, and its log line says so rather than "accepte
   assert.equal((await done).outcome, 'drained');
 });
 
+test('a zero drain timeout cuts at once, and its log line says so rather than "waiting up to 0"', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const target = fakeTarget(1);
+  const log = recordingLog();
+  const done = new GracefulShutdown(target, { delayMs: 0, drainTimeoutMs: 0 }, log).run();
+  await advance(t, 0);
+  await advance(t, 0);
+  assert.deepEqual(target.calls, ['failReadiness', 'drain', 'cut']);
+  assert.ok(log.lines.some((l) => l.startsWith('info draining: stopped accepting connections; no drain time (--drain-timeout 0): the requests in flight are cut')), log.lines.join('\n'));
+  assert.equal((await done).outcome, 'cut');
+});
+
 test('a shutdown runs once', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const target = fakeTarget(0);

@@ -83,7 +83,8 @@ export class GracefulShutdown {
 
     this.#phase = 'draining';
     const inFlightAtDrain = t.inFlight();
-    this.#log.info(`draining: stopped accepting connections; waiting up to ${formatDuration(drainTimeoutMs)} (--drain-timeout) for the ${t.unit} in flight to finish`, { [`${t.unit}_in_flight`]: inFlightAtDrain });
+    const wait = drainTimeoutMs > 0 ? `waiting up to ${formatDuration(drainTimeoutMs)} (--drain-timeout) for the ${t.unit} in flight to finish` : `no drain time (--drain-timeout 0): the ${t.unit} in flight are cut`;
+    this.#log.info(`draining: stopped accepting connections; ${wait}`, { [`${t.unit}_in_flight`]: inFlightAtDrain });
     const drained = t.drain().then(() => 'drained' as const);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
