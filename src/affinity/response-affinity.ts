@@ -63,8 +63,22 @@ export class ResponseAffinity {
     return owner;
   }
 
-  /** The response was deleted. */
-  forget(id: string): void {
+  /** The response was deleted: its id is kept a while as deleted, so asking for it again says so. */
+  forget(id: string, now = Date.now()): void {
     this.#owners.delete(id);
+    this.#deleted.delete(id);
+    this.#deleted.set(id, now);
+    if (this.#deleted.size > MAX_DELETED) this.#deleted.delete(this.#deleted.keys().next().value!);
   }
+
+  /** When `id` was deleted through this gateway (ms since the epoch), if it was and is still remembered. */
+  deletedAt(id: string): number | undefined {
+    return this.#deleted.get(id);
+  }
+
+  /** Deleted ids, oldest first: only to tell a client why a retrieve finds nothing. */
+  readonly #deleted = new Map<string, number>();
 }
+
+/** Deleted response ids remembered as deleted (about 1 MB of ids). */
+const MAX_DELETED = 10_000;

@@ -5,7 +5,7 @@
  */
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
 import type { PoolView } from '../epp/datastore/datastore.js';
-import { GatewayError, RETRY_AFTER_SECONDS } from '../errors.js';
+import { GatewayError, RETRY_AFTER_SECONDS, shown } from '../errors.js';
 import { NoEndpointError } from '../epp/eligibility.js';
 import type { ResponseAffinity, ResponseOwner } from './response-affinity.js';
 import { ResponseIdTap, type BodyTap } from './response-id-tap.js';
@@ -30,6 +30,8 @@ export interface EndpointPin {
   readonly responseId: string;
   /** A request on the stored response itself fails when the endpoint is gone; a follow-up routes as usual then. */
   readonly strict: boolean;
+  /** Where the response was created (a follow-up's pin): a follow-up routed to another pool cannot read it. */
+  readonly owner?: ResponseOwner;
 }
 
 /** Told of the upstream's answer before its body passes; returns the tap for the body (`next`, or one that reads and passes on). */
@@ -49,7 +51,7 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike)
   const previous = json.previous_response_id;
   if (typeof previous !== 'string') return;
   const owner = affinity.lookup(previous);
-  if (owner) plan.pin = { endpoint: owner.endpoint, responseId: previous, strict: false };
+  if (owner) plan.pin = { endpoint: owner.endpoint, responseId: previous, strict: false, owner };
 }
 
 /**
@@ -59,7 +61,11 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike)
  */
 export function planStoredResponse(affinity: ResponseAffinity, ref: StoredResponseRef, plan: PlanLike, headers: Map<string, string>): ResponseOwner {
   const owner = affinity.lookup(ref.id);
-  if (!owner) throw unknownResponse(ref.id, affinity.capacity);
+  if (!owner) {
+    const deleted = affinity.deletedAt(ref.id);
+    if (deleted !== undefined) throw new GatewayError('response_not_found', `response \`${shown(ref.id)}\` was deleted through this gateway at ${new Date(deleted).toISOString()}`, 'response_id', false);
+    throw unknownResponse(ref.id, affinity.capacity);
+  }
   plan.pin = { endpoint: owner.endpoint, responseId: ref.id, strict: true };
   plan.base = { model: owner.model, baseModel: owner.baseModel, isAdapter: owner.model !== owner.baseModel, source: `response ${ref.id}, created through this gateway` };
   plan.routingHeaders[MODEL_NAME_HEADER] = owner.model;
@@ -78,6 +84,8 @@ export function planStoredResponse(affinity: ResponseAffinity, ref: StoredRespon
 export function pinnedView(view: PoolView, pin: EndpointPin, model: string | undefined): PoolView {
   const ep = view.endpoints.find((e) => e.address === pin.endpoint);
   if (ep && (pin.strict || model === undefined || ep.serves(model) === true)) return { ...view, endpoints: [ep] };
+  // A follow-up routed to another pool than its previous response's: no pod there holds that response.
+  if (!pin.strict && pin.owner !== undefined && pin.owner.pool !== view.key) throw otherPoolFollowUp(pin, pin.owner, view.key, model);
   if (!pin.strict) return view;
   const ip = pin.endpoint.slice(0, pin.endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   const starting = view.excluded.find((m) => m.pod.podIP === ip);
@@ -89,6 +97,15 @@ export function pinnedView(view: PoolView, pin: EndpointPin, model: string | und
     'response_not_found',
     `response \`${pin.responseId}\` was created on endpoint ${pin.endpoint}, which is no longer an endpoint of InferencePool ${view.key} (its pod was deleted or replaced). A model server keeps stored responses in the memory of the pod that created them, so this one is gone; create it again`,
     'response_id',
+    false,
+  );
+}
+
+function otherPoolFollowUp(pin: EndpointPin, owner: ResponseOwner, pool: string, model: string | undefined): GatewayError {
+  return new GatewayError(
+    'response_not_found',
+    `previous_response_id \`${shown(pin.responseId)}\` was created by model ${owner.model} on InferencePool ${owner.pool} (endpoint ${owner.endpoint}); this request${model !== undefined ? ` for model ${shown(model)}` : ''} routes to InferencePool ${pool}, whose pods do not hold it (a model server keeps stored responses in the memory of the pod that created them). Send the follow-up with model ${owner.model}, or send the conversation so far as input instead of previous_response_id`,
+    'previous_response_id',
     false,
   );
 }

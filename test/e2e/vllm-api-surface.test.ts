@@ -134,7 +134,7 @@ describe('JSON endpoints are routed by model to their pool', () => {
 });
 
 describe('the Responses API: creation routed by model, stored responses on the pod that holds them', () => {
-  test('whole: retrieve, follow-ups and delete reach the same pod; then the gateway says it does not know the id', async () => {
+  test('whole: retrieve, follow-ups and delete reach the same pod; then the gateway says it was deleted', async () => {
     const { data: created, response } = await v1.responses.create({ model: QWEN, input: 'remember this' }).withResponse();
     const pod = podOf(response);
     assert.match(pod ?? '', /^chat-[01]$/);
@@ -151,7 +151,7 @@ describe('the Responses API: creation routed by model, stored responses on the p
     }
     const deleted = await v1.responses.delete(created.id).withResponse();
     assert.equal(podOf(deleted.response), pod);
-    await assert.rejects(v1.responses.retrieve(created.id), (e: unknown) => e instanceof OpenAI.NotFoundError && (e.error as { code?: string }).code === 'response_not_found' && /is not known to this gateway/.test(e.message));
+    await assert.rejects(v1.responses.retrieve(created.id), (e: unknown) => e instanceof OpenAI.NotFoundError && (e.error as { code?: string }).code === 'response_not_found' && /was deleted through this gateway at /.test(e.message));
   });
 
   test('streamed: the id is read from the stream as it passes, and retrieval reaches the pod that streamed it', async () => {

@@ -1,0 +1,39 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PoolView } from '../epp/datastore/datastore.js';
+import { GatewayError } from '../errors.js';
+import { ResponseAffinity } from './response-affinity.js';
+import { pinnedView, planResponseCreation, planStoredResponse } from './responses-stage.js';
+
+const OWNER = { endpoint: '10.0.0.5:8000', pool: 'llm/phi', model: 'phi3-code-lora', baseModel: 'microsoft/phi' };
+/** A pool with no endpoint holding the response: routing reached it, the owner's pod is elsewhere. */
+const GEMMA = { key: 'llm/gemma', endpoints: [], excluded: [] } as unknown as PoolView;
+
+describe('a stored response asked for where it is not', () => {
+  test('a follow-up routed to another pool than its previous response gets a 404 naming both, not a pod\'s bare "not found"', () => {
+    const affinity = new ResponseAffinity();
+    affinity.remember('resp_1', OWNER);
+    const plan = { json: { model: 'gemma-sql-lora', previous_response_id: 'resp_1' }, routingHeaders: {} } as Parameters<typeof planResponseCreation>[1];
+    planResponseCreation(affinity, plan);
+    assert.throws(
+      () => pinnedView(GEMMA, plan.pin!, 'gemma-sql-lora'),
+      (e: unknown) =>
+        e instanceof GatewayError &&
+        e.code === 'response_not_found' &&
+        e.param === 'previous_response_id' &&
+        /created by model phi3-code-lora on InferencePool llm\/phi .* routes to InferencePool llm\/gemma.*Send the follow-up with model phi3-code-lora/.test(e.message),
+    );
+  });
+
+  test('a response deleted through the gateway: asking for it again says it was deleted, not that the gateway never saw it', () => {
+    const affinity = new ResponseAffinity();
+    affinity.remember('resp_2', OWNER);
+    affinity.forget('resp_2', Date.UTC(2026, 11, 7, 6, 0, 0));
+    const plan = { routingHeaders: {} } as Parameters<typeof planStoredResponse>[2];
+    assert.throws(
+      () => planStoredResponse(affinity, { id: 'resp_2', action: 'retrieve' }, plan, new Map()),
+      (e: unknown) => e instanceof GatewayError && e.code === 'response_not_found' && e.message === 'response `resp_2` was deleted through this gateway at 2026-12-07T06:00:00.000Z',
+    );
+    assert.throws(() => planStoredResponse(affinity, { id: 'resp_3', action: 'retrieve' }, plan, new Map()), /is not known to this gateway/);
+  });
+});
