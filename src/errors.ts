@@ -38,6 +38,7 @@ export const ERROR_CATALOGUE = {
   missing_model: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   route_not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error', retry: false },
   response_not_found: { status: 404, type: 'invalid_request_error' },
   pool_not_found: { status: 500, type: 'server_error', retry: false },
   backend_not_supported: { status: 500, type: 'server_error', retry: false },
@@ -99,6 +100,16 @@ export class GatewayError extends Error {
   retryHeaders(): Record<string, string> | undefined {
     if (this.retry === undefined) return undefined;
     return this.retry === false ? { 'x-should-retry': 'false' } : { 'retry-after': String(this.retry) };
+  }
+}
+
+/** A 405: the method the path takes goes out in the `Allow` header, as HTTP requires of a 405. */
+export class MethodNotAllowed extends GatewayError {
+  readonly allow: string;
+
+  constructor(message: string, allow: string) {
+    super('method_not_allowed', message);
+    this.allow = allow;
   }
 }
 

@@ -1,7 +1,7 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
-import { GatewayError, asGatewayError } from '../errors.js';
+import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
@@ -168,7 +168,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
       record.errorCode = plan.error.code;
       record.modelField = modelFieldProblem(plan.error);
     }
-    return sendError(res, plan.error, id);
+    return sendError(res, plan.error, plan.error instanceof MethodNotAllowed ? { ...id, allow: plan.error.allow } : id);
   }
   // The key's models (403) and its tenant's limits (429, with OpenAI's x-ratelimit-* headers, as every answer has).
   let rateLimit: string[] | undefined;

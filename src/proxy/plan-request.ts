@@ -18,7 +18,8 @@ import type { CandidateVerdict } from '../epp/eligibility.js';
 import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolSchedulers } from '../epp/pool-schedulers.js';
-import { GatewayError, asGatewayError } from '../errors.js';
+import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
+import { POST_ONLY_PATHS } from '../route/post-only-paths.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute } from '../route/match-route.js';
 import type { RouteMatchResult } from '../route/route-request.js';
@@ -157,7 +158,8 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
       note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
       return;
     }
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS') {
+    // ... as is any method but POST on an inference path, which routing answers with 405 when no rule takes it.
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS' || (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path))) {
       note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
       return;
     }
@@ -221,6 +223,8 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   const routeReq = { method: req.method, path: req.path, query: req.query, headers: (n: string) => req.headers.get(n), ...(req.host ? { host: req.host } : {}) };
   const m = matchRoute(state.snapshot.routeTable, routeReq);
   if (!m) {
+    // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
+    if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with a JSON body naming the model)`, 'POST');
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
     throw new GatewayError(

@@ -226,3 +226,19 @@ describe("the client's X-Request-Id", () => {
     });
   }
 });
+
+describe('the wrong method on an inference path', () => {
+  test('GET, PUT, DELETE and OPTIONS on /v1/chat/completions get 405 with Allow: POST, not a route_not_found about header matches', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'OPTIONS']) {
+      const r = await fetch(`${gw.url}/v1/chat/completions`, { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get('allow'), 'POST', method);
+      assert.equal(r.headers.get('x-should-retry'), 'false', method);
+      const body = (await r.json()) as { error: { code: string; message: string; type: string } };
+      assert.equal(body.error.code, 'method_not_allowed', method);
+      assert.equal(body.error.message, `${method} /v1/chat/completions is not served: /v1/chat/completions takes POST (with a JSON body naming the model)`);
+    }
+    const other = await fetch(`${gw.url}/v1/not-an-endpoint`);
+    assert.equal(other.status, 404, 'a path vLLM does not serve is still a route_not_found');
+  });
+});

@@ -22,6 +22,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   missing_model: 'BadRequest',
   model_not_found: 'NotFound',
   route_not_found: 'NotFound',
+  method_not_allowed: 'BadRequest',
   response_not_found: 'NotFound',
   debug_disabled: 'NotFound',
   profile_in_progress: 'BadRequest',
