@@ -18,6 +18,8 @@ export interface ResponseContext {
 export interface ChoiceResult {
   readonly text: string;
   readonly finishReason: FinishReason;
+  /** vLLM's `stop_reason`: the stop string that ended the choice; null (or absent) otherwise. */
+  readonly stopReason?: string | null;
 }
 
 export interface Usage {
@@ -44,10 +46,10 @@ function envelope(ctx: ResponseContext, object: string, choices: unknown[]): Rec
 
 /** A non-streamed `chat.completion` or `text_completion` with one choice per element of `choices`, in index order. */
 export function completionBody(ctx: ResponseContext, choices: readonly ChoiceResult[], usage: Usage): Record<string, unknown> {
-  const bodies = choices.map(({ text, finishReason }, index) =>
+  const bodies = choices.map(({ text, finishReason, stopReason = null }, index) =>
     ctx.endpoint === 'chat'
-      ? { index, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason }
-      : { index, text, logprobs: null, finish_reason: finishReason, stop_reason: null },
+      ? { index, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason, stop_reason: stopReason }
+      : { index, text, logprobs: null, finish_reason: finishReason, stop_reason: stopReason },
   );
   const object = ctx.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
   return { ...envelope(ctx, object, bodies), usage };
@@ -60,12 +62,18 @@ export function roleChunk(ctx: ResponseContext, index = 0): Record<string, unkno
 }
 
 /** One token of choice `index`; the choice's last one carries `finish_reason`. */
-export function tokenChunk(ctx: ResponseContext, text: string, finishReason: FinishReason | null, index = 0): Record<string, unknown> {
+export function tokenChunk(
+  ctx: ResponseContext,
+  text: string,
+  finishReason: FinishReason | null,
+  index = 0,
+  stopReason: string | null = null,
+): Record<string, unknown> {
   if (ctx.endpoint === 'chat') {
-    const choice = { index, delta: { content: text }, logprobs: null, finish_reason: finishReason };
+    const choice = { index, delta: { content: text }, logprobs: null, finish_reason: finishReason, stop_reason: stopReason };
     return envelope(ctx, 'chat.completion.chunk', [choice]);
   }
-  const choice = { index, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
+  const choice = { index, text, logprobs: null, finish_reason: finishReason, stop_reason: stopReason };
   return envelope(ctx, 'text_completion', [choice]);
 }
 

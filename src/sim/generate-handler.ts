@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Engine } from './engine.js';
 import type { FailureInjector } from './failure-injection.js';
-import type { EngineRequest, GenerationListener, GenerationResult } from './generation.js';
+import type { EngineRequest, FinishReason, GenerationListener, GenerationResult } from './generation.js';
 import type { GenerateRequest } from './generate-request.js';
 import type { ChoiceResult } from './completion-bodies.js';
 import type { ReplyMode } from './reply-text.js';
@@ -10,6 +10,7 @@ import type { ServedModels } from './served-models.js';
 import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk, usageOf } from './completion-bodies.js';
 import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
+import { applyStopStrings } from './stop-strings.js';
 import { submitAll } from './submit-all.js';
 import type { Tokenizer } from './tokenizer.js';
 import { badRequest, modelNotFound } from './vllm-error.js';
@@ -50,21 +51,32 @@ export function checkContextLength(promptTokens: number, maxTokens: number | nul
 /** One sequence for the engine; each call draws its own canned reply in random mode. */
 export function engineRequestFor(
   model: string,
-  text: { promptText: string; echoText: string },
+  text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean },
   maxTokens: number | null,
   deps: GenerateDeps,
-): EngineRequest {
+): EngineRequest & { stoppedBy: string | null } {
   const promptTokens = deps.tokenizer.count(text.promptText);
   checkContextLength(promptTokens, maxTokens, deps.maxModelLen);
+  // Random mode talks until max_tokens (or the default); echo says the input once and stops.
+  const reply = replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random());
+  const { tokens, stoppedBy } = applyStopStrings(reply, text.stop ?? [], maxTokens, text.includeStopStr);
   return {
     lora: model === deps.served.model ? null : model,
     promptText: text.promptText,
     promptTokens,
-    // Random mode talks until max_tokens (or the default); echo says the input once and stops.
-    output: replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random()),
+    output: tokens,
     maxTokens,
+    stopped: stoppedBy !== null,
+    stoppedBy,
   };
 }
+
+/** vLLM's `stop_reason`: the stop string that ended a choice, null when it ended otherwise. */
+function stopReasonOf(request: { stoppedBy: string | null }, finishReason: FinishReason | null): string | null {
+  return finishReason === 'stop' ? request.stoppedBy : null;
+}
+
+const NOT_STOPPED = { stoppedBy: null };
 
 /** Receives every choice's tokens; `listener(i)` is choice i's. */
 interface ChoiceSink {
@@ -73,7 +85,7 @@ interface ChoiceSink {
   start(): void;
 }
 
-function streamingSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
+function streamingSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly { stoppedBy: string | null }[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
   const results = new Array<GenerationResult>(req.n);
   const emitted = new Array<boolean>(req.n).fill(false);
@@ -90,12 +102,12 @@ function streamingSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
       onToken(text, _i, finishReason) {
         open();
         emitted[index] = true;
-        writeEvent(res, tokenChunk(ctx, text, finishReason, index));
+        writeEvent(res, tokenChunk(ctx, text, finishReason, index, stopReasonOf(stoppedBy[index] ?? NOT_STOPPED, finishReason)));
       },
       onFinish(result) {
         open();
         // Nothing was generated for this choice: still send a final chunk with its finish reason.
-        if (!emitted[index]) writeEvent(res, tokenChunk(ctx, '', result.finishReason, index));
+        if (!emitted[index]) writeEvent(res, tokenChunk(ctx, '', result.finishReason, index, stopReasonOf(stoppedBy[index] ?? NOT_STOPPED, result.finishReason)));
         results[index] = result;
         if (--left > 0) return;
         if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results)));
@@ -106,7 +118,7 @@ function streamingSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
   };
 }
 
-function wholeSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
+function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly { stoppedBy: string | null }[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
   const texts = new Array<string>(req.n).fill('');
   const results = new Array<GenerationResult>(req.n);
@@ -120,7 +132,11 @@ function wholeSink(req: GenerateRequest, res: ServerResponse): ChoiceSink {
       onFinish(result) {
         results[index] = result;
         if (--left > 0 || res.destroyed) return;
-        const choices: ChoiceResult[] = results.map((r, i) => ({ text: texts[i] ?? '', finishReason: r.finishReason }));
+        const choices: ChoiceResult[] = results.map((r, i) => ({
+          text: texts[i] ?? '',
+          finishReason: r.finishReason,
+          stopReason: stopReasonOf(stoppedBy[i] ?? NOT_STOPPED, r.finishReason),
+        }));
         sendJson(res, 200, completionBody(ctx, choices, usageOf(results)));
       },
     }),
@@ -132,7 +148,7 @@ export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: 
   checkGeneration(req.model, deps);
   const requests = Array.from({ length: req.n }, () => engineRequestFor(req.model, req, req.maxTokens, deps));
   if (res.destroyed) return; // the client left while we read its body
-  const sink = req.stream ? streamingSink(req, res) : wholeSink(req, res);
+  const sink = req.stream ? streamingSink(req, res, requests) : wholeSink(req, res, requests);
   submitAll(deps.engine, requests, (i) => sink.listener(i), res);
   sink.start();
 }

@@ -58,6 +58,8 @@ test('chat: prompt is every message joined, echo text is the last user message',
     n: 1,
     promptText: 'Be brief.firstsecond question',
     echoText: 'second question',
+    stop: [],
+    includeStopStr: false,
   });
 });
 

@@ -25,6 +25,18 @@ export interface GenerateRequest {
   readonly promptText: string;
   /** What echo mode repeats: the prompt, or the last user message. */
   readonly echoText: string;
+  /** `stop`: the reply ends at the first of these strings to appear (empty when none). */
+  readonly stop: readonly string[];
+  /** `include_stop_str_in_output` (vLLM): keep the stop string at the end of the text. */
+  readonly includeStopStr: boolean;
+}
+
+function stopOf(body: Json): string[] {
+  const stop = body.stop;
+  if (stop === undefined || stop === null) return [];
+  if (typeof stop === 'string') return stop === '' ? [] : [stop];
+  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return stop.filter((s) => s !== '');
+  throw badRequest('`stop` must be a string or an array of strings', 'stop');
 }
 
 function maxTokensOf(body: Json): number | null {
@@ -60,5 +72,6 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const model = requiredModel(json);
   const n = optionalInteger(json, 'n', 1, MAX_CHOICES) ?? 1;
   const prompt = endpoint === 'chat' ? chatText(json.messages) : completionPrompt(json);
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt };
+  const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop };
 }

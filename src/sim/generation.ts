@@ -14,6 +14,8 @@ export interface EngineRequest {
   /** What the model would say if nothing stopped it; the engine cuts it at `maxTokens`. */
   readonly output: readonly string[];
   readonly maxTokens: number | null;
+  /** The output already ends at a stop string: it finishes with "stop" even when that was the max_tokens-th token. */
+  readonly stopped?: boolean;
 }
 
 /** What a finished generation reports, for `usage`. */

@@ -56,7 +56,9 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
   // Like vLLM at max_model_len: a sequence stops with "length" when its KV would outgrow the cache.
   const fits = Math.max(0, Math.min(capped, limits.kvTokens - promptLen));
   const tokens = fits === req.output.length ? req.output : req.output.slice(0, fits);
-  const finishReason: FinishReason = fits < capped || (req.maxTokens !== null && fits >= req.maxTokens) ? 'length' : 'stop';
+  // A stop string wins over max_tokens, as in vLLM (its output processor overrides the engine's "length").
+  const cutByMaxTokens = req.stopped !== true && req.maxTokens !== null && fits >= req.maxTokens;
+  const finishReason: FinishReason = fits < capped || cutByMaxTokens ? 'length' : 'stop';
   const tokenIds = limits.enablePrefixCaching ? limits.tokenizer.encode(req.promptText) : [];
   // promptTokens is the tokenizer's count for every HTTP request; a test may claim more tokens than its text has.
   const fullBlocks = Math.floor(Math.min(promptLen, tokenIds.length) / limits.blockSize);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SimulatorOptions } from './simulator.js';
 import { resolveSimulatorOptions } from './simulator.js';
-import { postJson, testSimulator } from './test-kit.js';
+import { postJson, readSse, testSimulator } from './test-kit.js';
 
 const CHAT = [
   { role: 'system', content: 'be brief' },
@@ -21,7 +21,7 @@ test('non-streamed chat completion: shape, echo of the last user message, usage'
   assert.equal(typeof body.created, 'number');
   assert.equal(body.model, 'base-model');
   assert.deepEqual(body.choices, [
-    { index: 0, message: { role: 'assistant', content: 'hello there world' }, logprobs: null, finish_reason: 'stop' },
+    { index: 0, message: { role: 'assistant', content: 'hello there world' }, logprobs: null, finish_reason: 'stop', stop_reason: null },
   ]);
   // ceil(len('be brief' + 'hello there world') / 4) = ceil(25 / 4)
   assert.deepEqual(body.usage, { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
@@ -36,6 +36,38 @@ test('non-streamed completion: max_tokens cuts with finish_reason length', async
   assert.equal(body.object, 'text_completion');
   assert.deepEqual(body.choices, [{ index: 0, text: 'one two', logprobs: null, finish_reason: 'length', stop_reason: null }]);
   assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+});
+
+test('stop strings end the reply before them, with finish_reason stop and stop_reason, streamed or not', async (t) => {
+  const sim = await testSimulator(t, { mode: 'echo', ttftMs: 0, itlMs: 0 });
+  const prompt = 'one two three four five';
+  const res = await postJson(sim, '/v1/completions', { model: 'base-model', prompt, stop: ['four', 'five'], max_tokens: 10 });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { choices: unknown[]; usage: { completion_tokens: number } };
+  assert.deepEqual(body.choices, [{ index: 0, text: 'one two three ', logprobs: null, finish_reason: 'stop', stop_reason: 'four' }]);
+  // As vLLM: the token that completed the stop string was generated.
+  assert.equal(body.usage.completion_tokens, 4);
+
+  const chat = await postJson(sim, '/v1/chat/completions', {
+    model: 'base-model',
+    messages: [{ role: 'user', content: prompt }],
+    stop: 'two',
+    include_stop_str_in_output: true,
+  });
+  const chatBody = (await chat.json()) as { choices: Array<{ message: { content: string }; finish_reason: string; stop_reason: string }> };
+  assert.equal(chatBody.choices[0]?.message.content, 'one two');
+  assert.equal(chatBody.choices[0]?.finish_reason, 'stop');
+  assert.equal(chatBody.choices[0]?.stop_reason, 'two');
+
+  const streamed = await postJson(sim, '/v1/completions', { model: 'base-model', prompt, stop: 'three', max_tokens: 3, stream: true });
+  const events = await readSse(streamed);
+  const chunks = events.filter((e) => e.data !== '[DONE]').map((e) => JSON.parse(e.data) as { choices: Array<{ text: string; finish_reason: string | null; stop_reason: string | null }> });
+  assert.equal(chunks.map((c) => c.choices[0]?.text).join(''), 'one two ');
+  // The stop string completes on the max_tokens-th token: the stop string wins, as in vLLM.
+  assert.deepEqual(chunks.at(-1)?.choices[0], { index: 0, text: ' ', logprobs: null, finish_reason: 'stop', stop_reason: 'three' });
+
+  const bad = await postJson(sim, '/v1/completions', { model: 'base-model', prompt, stop: [1] });
+  assert.equal(bad.status, 400);
 });
 
 test('random mode: default length without max_tokens, adapter named in the response', async (t) => {
