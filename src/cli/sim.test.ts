@@ -17,6 +17,23 @@ test('simOptionsFromFlags turns flags into simulator options', () => {
   assert.deepEqual(simOptionsFromFlags(DEFAULTS), DEFAULT_OPTIONS);
 });
 
+test("simOptionsFromFlags accepts vLLM's model and LoRA flags", () => {
+  const opts = simOptionsFromFlags({
+    ...DEFAULTS,
+    model: '/models/qwen',
+    servedModelName: ['qwen', 'qwen-alias'],
+    enableLora: true,
+    lora: 'a',
+    loraModules: ['sql=/adapters/sql', '{"name":"chat","path":"/adapters/chat"}', 'a=/x'],
+    numGpuBlocksOverride: '128',
+  });
+  assert.equal(opts.model, 'qwen');
+  assert.deepEqual(opts.loras, ['a', 'sql', 'chat']);
+  assert.equal(opts.kvCacheSize, 128);
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, loraModules: ['sql'] }), /--lora-modules: "sql" must be name=path/);
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvCacheSize: '1', numGpuBlocksOverride: '2' }), /same flag/);
+});
+
 test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names and aliases', () => {
   const opts = simOptionsFromFlags({
     ...DEFAULTS,
@@ -101,7 +118,7 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
   assert.ok(sim);
   const flags = sim.options.map((o) => o.long);
   assert.deepEqual(flags, [
-    '--model', '--lora', '--host', '--port', '--pod-name', '--max-num-seqs',
+    '--model', '--lora', '--served-model-name', '--enable-lora', '--lora-modules', '--num-gpu-blocks-override', '--host', '--port', '--pod-name', '--max-num-seqs',
     '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
     '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
     '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',

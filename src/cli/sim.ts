@@ -16,6 +16,14 @@ import { numberFlag, parseThenRun } from './parse-flags.js';
 export interface SimFlags {
   model: string;
   lora?: string;
+  /** vLLM's `--served-model-name`: the name(s) clients use; the first one is served. */
+  servedModelName?: string[];
+  /** vLLM's `--enable-lora`: accepted so vLLM command lines run; adapters come from --lora or --lora-modules. */
+  enableLora?: boolean;
+  /** vLLM's `--lora-modules name=path` or `{"name":..., "path":...}`: the adapter names served. */
+  loraModules?: string[];
+  /** vLLM's `--num-gpu-blocks-override`: same as --kv-cache-size. */
+  numGpuBlocksOverride?: string;
   host: string;
   port: string;
   podName?: string;
@@ -76,6 +84,25 @@ function failureTypesFlag(value: string): SimulatorOptions['failureTypes'] {
   return types.filter(isFailureType);
 }
 
+/** vLLM's `--lora-modules` entry, `name=path` or JSON `{"name": ..., "path": ...}`: the adapter's served name. */
+function loraModuleName(module: string): string {
+  const trimmed = module.trim();
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw new Error(`--lora-modules: "${module}" is not valid JSON; use name=path or {"name":"...","path":"..."}`);
+    }
+    const name = (parsed as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') throw new Error(`--lora-modules: "${module}" has no "name"`);
+    return name;
+  }
+  const name = trimmed.split('=')[0]?.trim() ?? '';
+  if (name === '' || !trimmed.includes('=')) throw new Error(`--lora-modules: "${module}" must be name=path or {"name":"...","path":"..."}`);
+  return name;
+}
+
 /** vLLM's rule: `--api-key` wins over the VLLM_API_KEY environment variable; neither means no key is checked. */
 function apiKeysOf(flags: SimFlags, env: NodeJS.ProcessEnv): string[] | undefined {
   const keys = flags.apiKey ?? (env.VLLM_API_KEY ? [env.VLLM_API_KEY] : undefined);
@@ -89,8 +116,12 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
     throw new Error(`--mode must be echo or random, got "${flags.mode}"`);
   }
   const loras = (flags.lora ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const m of flags.loraModules ?? []) {
+    const name = loraModuleName(m);
+    if (!loras.includes(name)) loras.push(name);
+  }
   const opts: SimulatorOptions = {
-    model: flags.model,
+    model: flags.servedModelName?.[0] ?? flags.model,
     loras,
     host: flags.host,
     port: numberFlag('--port', flags.port, 0, 65535, true),
@@ -115,7 +146,8 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   if (f.maxNumBatchedTokens !== undefined) opts.maxNumBatchedTokens = numberFlag('--max-num-batched-tokens', f.maxNumBatchedTokens, 1, 10_000_000, true);
   if (f.prefillTimePerToken !== undefined) opts.prefillTimePerTokenMs = numberFlag('--prefill-time-per-token', f.prefillTimePerToken, 0, MAX_MS, false);
   if (f.timeFactorUnderLoad !== undefined) opts.timeFactorUnderLoad = numberFlag('--time-factor-under-load', f.timeFactorUnderLoad, 1, 1000, false);
-  if (f.kvCacheSize !== undefined) opts.kvCacheSize = numberFlag('--kv-cache-size', f.kvCacheSize, 1, 100_000_000, true);
+  const kvCacheSize = aliased('--kv-cache-size', '--num-gpu-blocks-override', f.kvCacheSize, f.numGpuBlocksOverride);
+  if (kvCacheSize !== undefined) opts.kvCacheSize = numberFlag(kvCacheSize[0], kvCacheSize[1], 1, 100_000_000, true);
   if (f.blockSize !== undefined) opts.blockSize = numberFlag('--block-size', f.blockSize, 1, 1024, true);
   if (f.enablePrefixCaching !== undefined) opts.enablePrefixCaching = booleanFlag('--enable-prefix-caching', f.enablePrefixCaching);
   if (f.maxLoras !== undefined) opts.maxLoras = numberFlag('--max-loras', f.maxLoras, 1, 1024, true);
@@ -149,6 +181,10 @@ export function registerSimCommand(program: Command): void {
     .description('run a vLLM-compatible simulator: every endpoint vLLM serves (chat, completions, responses, embeddings, pooling, classify, score, rerank, tokenize, audio), /v1/models, LoRA load/unload, /health and vLLM /metrics')
     .requiredOption('--model <name>', 'base model name served')
     .option('--lora <a,b>', 'LoRA adapter names served on top of the base model (comma-separated)')
+    .option('--served-model-name <name...>', "as vLLM: the model name clients use instead of --model's (the first one given)")
+    .option('--enable-lora', 'as vLLM; accepted and ignored: adapters are served from --lora or --lora-modules')
+    .option('--lora-modules <name=path...>', 'as vLLM: adapters served, each name=path or {"name":"...","path":"..."} (the path is ignored)')
+    .option('--num-gpu-blocks-override <blocks>', 'as vLLM: same as --kv-cache-size')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
     .option('--pod-name <name>', 'sent back in the x-inference-pod header of every response')
