@@ -26,6 +26,10 @@ test('parseGenerateRequest rejects bad bodies with a 400 naming the field', () =
     ['n of 0', 'completion', { model: 'm', prompt: 'x', n: 0 }, 'n'],
     ['n past the cap', 'chat', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 129 }, 'n'],
     ['n a fraction', 'completion', { model: 'm', prompt: 'x', n: 1.5 }, 'n'],
+    ['negative temperature (vLLM refuses it)', 'chat', { model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: -1 }, 'temperature'],
+    ['temperature a string', 'completion', { model: 'm', prompt: 'x', temperature: 'hot' }, 'temperature'],
+    ['top_p of 0', 'completion', { model: 'm', prompt: 'x', top_p: 0 }, 'top_p'],
+    ['top_p over 1', 'chat', { model: 'm', messages: [{ role: 'user', content: 'x' }], top_p: 1.5 }, 'top_p'],
   ];
   for (const [name, endpoint, body, param] of cases) {
     assert.throws(
@@ -70,4 +74,11 @@ test('completion: a string prompt, no cap, not streamed', () => {
   assert.equal(req.maxTokens, null);
   assert.equal(req.stream, false);
   assert.equal(req.includeUsage, false);
+});
+
+test('sampling values vLLM takes pass: temperature 0 and up, top_p in (0, 1], null for either', () => {
+  for (const extra of [{ temperature: 0 }, { temperature: 2 }, { top_p: 1 }, { top_p: 0.01 }, { temperature: null, top_p: null }]) {
+    assert.doesNotThrow(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', ...extra }), JSON.stringify(extra));
+  }
+  assert.throws(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', temperature: -0.5 }), /^Error: temperature must be non-negative, got -0.5\.$|temperature must be non-negative, got -0\.5\./);
 });

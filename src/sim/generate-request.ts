@@ -72,6 +72,18 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const model = requiredModel(json);
   const n = optionalInteger(json, 'n', 1, MAX_CHOICES) ?? 1;
   const prompt = endpoint === 'chat' ? chatText(json.messages) : completionPrompt(json);
+  checkSampling(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop };
+}
+
+/**
+ * vLLM's SamplingParams checks, with its words: the simulator does not sample, but a client that sends a value
+ * vLLM refuses must learn it here, not on the real server.
+ */
+function checkSampling(json: Record<string, unknown>): void {
+  const t = json.temperature;
+  if (t !== undefined && t !== null && (typeof t !== 'number' || !(t >= 0))) throw badRequest(`temperature must be non-negative, got ${String(t)}.`, 'temperature');
+  const p = json.top_p;
+  if (p !== undefined && p !== null && (typeof p !== 'number' || !(p > 0 && p <= 1))) throw badRequest(`top_p must be in (0, 1], got ${String(p)}.`, 'top_p');
 }

@@ -70,8 +70,22 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     res.end();
   }),
   '/metrics': get((_req, res, ctx) => sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(ctx.engine))),
+  // vLLM's version endpoint and SageMaker's health check (GET and POST), as its API server serves them.
+  '/version': get((_req, res) => sendJson(res, 200, { version: SIMULATED_VLLM_VERSION })),
+  '/ping': {
+    methods: ['GET', 'POST'],
+    family: null,
+    handle: (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+    },
+  },
   '/v1/models': get((_req, res, ctx) => sendJson(res, 200, modelListBody(ctx.served, ctx.created, ctx.maxModelLen))),
 };
+
+/** The vLLM release whose API the simulator answers as (its `/version`). */
+export const SIMULATED_VLLM_VERSION = '0.11.0';
 
 const STORED_RESPONSE: Route = {
   methods: ['GET', 'DELETE'],

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, testSimulator } from './test-kit.js';
+import { SIMULATED_VLLM_VERSION } from './sim-routes.js';
 
 type ErrorBody = { error: { message: string; type: string; param: string | null; code: number } };
 
@@ -73,4 +74,16 @@ test('failure injection is seeded: the same seed fails the same requests', async
   const a = await statuses(9);
   assert.deepEqual(await statuses(9), a);
   assert.ok(a.some((s) => s === 200) && a.some((s) => s !== 200), `statuses ${a.join(',')}`);
+});
+
+test("GET /version and GET or POST /ping answer as vLLM's API server does", async (t) => {
+  const sim = await testSimulator(t, {});
+  const version = await fetch(`${sim.url}/version`);
+  assert.equal(version.status, 200);
+  assert.deepEqual(await version.json(), { version: SIMULATED_VLLM_VERSION });
+  for (const method of ['GET', 'POST']) {
+    const ping = await fetch(`${sim.url}/ping`, { method });
+    assert.equal(ping.status, 200, method);
+    assert.equal(await ping.text(), '');
+  }
 });
