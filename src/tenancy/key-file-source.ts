@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/logger.js';
-import { parseKeyFile } from './key-file.js';
+import { KeyFileError, parseKeyFile } from './key-file.js';
 import type { KeySource } from './key-source.js';
 import { KeySet } from './key-set.js';
 
@@ -31,7 +31,7 @@ export class KeyFileSource implements KeySource {
   /** Reads the file (rejecting with every problem found) and starts watching it. */
   static async open(path: string, log: Logger, debounceMs = 200): Promise<KeyFileSource> {
     const abs = resolve(path);
-    const src = new KeyFileSource(abs, new KeySet(parseKeyFile(await readFile(abs, 'utf8'), abs)), log, debounceMs);
+    const src = new KeyFileSource(abs, new KeySet(parseFile(await readFile(abs, 'utf8'), abs)), log, debounceMs);
     // The directory, not the file: editors and `kubectl`-mounted Secrets replace the file by renaming.
     src.#watcher = watch(dirname(abs), (_event, name) => {
       if (name !== null && name !== basename(abs) && !name.startsWith('..')) return;
@@ -53,7 +53,7 @@ export class KeyFileSource implements KeySource {
   /** Reads the file again: the new keys in force, or the problem logged and the last good keys kept. */
   async reload(): Promise<void> {
     try {
-      const next = new KeySet(parseKeyFile(await readFile(this.path, 'utf8'), this.path));
+      const next = new KeySet(parseFile(await readFile(this.path, 'utf8'), this.path));
       this.#keys = next;
       this.#problem = undefined;
       this.#log.info('API keys in force', { file: this.path, keys: next.size, tenants: next.tenants().length });
@@ -68,4 +68,15 @@ export class KeyFileSource implements KeySource {
     clearTimeout(this.#timer);
     this.#watcher?.close();
   }
+}
+
+/**
+ * An empty file (or one of comments only) is refused: it is what a watcher reads between the truncation and the
+ * write of an edit made in place (`cat > keys.yaml`, many editors), and taking it as "no keys" would answer every
+ * request 401 until the write lands. No keys at all is `keys: []`, said explicitly.
+ */
+function parseFile(text: string, path: string): ReturnType<typeof parseKeyFile> {
+  const blank = text.split(/\r?\n|\r/).every((line) => line.trim() === '' || line.trimStart().startsWith('#'));
+  if (blank) throw new KeyFileError(`${path}: the file is empty (an edit being written?); write \`keys: []\` to remove every key`);
+  return parseKeyFile(text, path);
 }
