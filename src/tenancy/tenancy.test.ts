@@ -88,6 +88,29 @@ test('limits: 429 with retry-after and x-ratelimit headers; usage corrects the e
   assert.throws(() => t.admit(b, 400), (e: LimitRefusal) => e.code === 'insufficient_quota' && /daily token quota/.test(e.message));
 });
 
+test('a request larger than a whole window is refused without retry advice: no retry can pass', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  // 404 bytes: 101 tokens estimated, over team-a's 100 tokens per minute even with nothing used.
+  assert.throws(
+    () => t.admit(a, 404),
+    (e: LimitRefusal) =>
+      e.code === 'rate_limit_exceeded' &&
+      e.status === 429 &&
+      e.retryHeaders()?.['x-should-retry'] === 'false' &&
+      e.retryHeaders()?.['retry-after'] === undefined &&
+      !/try again/.test(e.message) &&
+      /shorter prompt/.test(e.message) &&
+      e.headers['x-ratelimit-limit-tokens'] === '100',
+  );
+  // One that fits the limit but not what is left of it is told when to retry.
+  t.admit(a, 200); // 50 tokens counted, 50 left
+  assert.throws(() => t.admit(a, 300), (e: LimitRefusal) => e.retryHeaders()?.['retry-after'] === '30' && /try again in 30s/.test(e.message));
+  // Over the whole daily quota (team-b: 50 tokens a day): not worth retrying tomorrow either.
+  const b = t.authenticate({ authorization: 'Bearer key-b' });
+  assert.throws(() => t.admit(b, 400), (e: LimitRefusal) => e.code === 'insufficient_quota' && e.retryHeaders()?.['x-should-retry'] === 'false' && /tokensPerDay/.test(e.message));
+});
+
 test('a stream cut before its usage chunk is charged a token per token event on top of its estimate', () => {
   const t = tenancy();
   const a = t.authenticate({ authorization: 'Bearer key-a' });

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { OBJECTIVE_HEADER } from '../api/llm-d-names.js';
-import { GatewayError, shown } from '../errors.js';
+import { GatewayError, shown, type RetryAdvice } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
 import { presentedKey } from './api-key.js';
@@ -176,8 +176,9 @@ export class Tenancy {
 export class LimitRefusal extends GatewayError {
   readonly headers: Record<string, string>;
 
-  constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', message: string, retryAfterSeconds: number, headers: string[]) {
-    super(code, message, null, retryAfterSeconds);
+  /** `retry`: seconds until the window that refused it resets, or false when no window can admit the request. */
+  constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', message: string, retry: RetryAdvice, headers: string[]) {
+    super(code, message, null, retry);
     this.headers = headerRecord(headers);
   }
 }
@@ -187,10 +188,18 @@ function refusal(entry: KeyEntry, t: TakeResult, reason: LimitReason, estimate: 
   const who = `tenant ${entry.tenant.name}`;
   if (reason === 'daily_tokens') {
     const s = Math.ceil(w.dayResetMs / 1000);
+    // A prompt larger than the whole day's quota is refused tomorrow too: no retry can pass.
+    if (estimate > (l.tokensPerDay ?? 0)) {
+      return new LimitRefusal('insufficient_quota', `Request too large for the daily token quota of ${who}: Limit ${l.tokensPerDay}, Requested ${estimate}. The request alone is larger than the quota, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerDay.`, false, headers);
+    }
     return new LimitRefusal('insufficient_quota', `You exceeded the daily token quota of ${who}: Limit ${l.tokensPerDay}, Used ${t.dayTokens}, Requested ${estimate}. It resets at 00:00 UTC (in ${s}s); ask the gateway operator to raise tokensPerDay.`, s, headers);
+  }
+  // A prompt larger than the whole minute's limit is refused in every window: telling the client to wait (and the
+  // openai SDKs retrying on retry-after) cannot help, so it gets x-should-retry: false and what to change instead.
+  if (reason === 'tokens' && estimate > (l.tokensPerMinute ?? 0)) {
+    return new LimitRefusal('rate_limit_exceeded', `Request too large for ${who} on tokens per min (TPM): Limit ${l.tokensPerMinute}, Requested ${estimate}. The request alone is larger than the limit, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerMinute.`, false, headers);
   }
   const s = Math.max(1, Math.ceil(w.minuteResetMs / 1000));
   const [what, limit, used, requested] = reason === 'requests' ? ['requests per min (RPM)', l.requestsPerMinute, t.requests, 1] : ['tokens per min (TPM)', l.tokensPerMinute, t.tokens, estimate];
-  const tooLarge = reason === 'tokens' && estimate > (l.tokensPerMinute ?? 0) ? ' The request alone is larger than the limit: send a shorter prompt.' : '';
-  return new LimitRefusal('rate_limit_exceeded', `Rate limit reached for ${who} on ${what}: Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${s}s.${tooLarge}`, s, headers);
+  return new LimitRefusal('rate_limit_exceeded', `Rate limit reached for ${who} on ${what}: Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${s}s.`, s, headers);
 }
