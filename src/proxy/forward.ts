@@ -20,6 +20,7 @@ import { protocolMismatch } from '../upstream/protocol-mismatch.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { RequestObserver, RequestRecord, UpstreamAttempt } from '../observability/request-record.js';
 import { ResponseTap } from '../observability/response-tap.js';
+import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
 import { Cancellation } from '../upstream/cancellation.js';
@@ -219,7 +220,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     throw noAnswerError(plan.view?.key ?? '?', failures ?? [], timedOut);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
-    sendError(res, e, { 'x-request-id': req.requestId });
+    // With --api-keys the gateway's own refusals after admission (flow control's 429/503, an upstream failure)
+    // carry the tenant's x-ratelimit-* headers as every other answer does (docs/tenancy.md).
+    const headers = req.responseHeaders === undefined ? { 'x-request-id': req.requestId } : { ...headerRecord(req.responseHeaders), 'x-request-id': req.requestId };
+    sendError(res, e, headers);
     if (r) r.errorCode = e.code;
   } finally {
     if (deadline) clearTimeout(deadline);
