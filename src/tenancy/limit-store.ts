@@ -32,5 +32,10 @@ export interface LimitStore {
    * to the windows now in force; a refund (negative) only to windows still those the request was counted in.
    */
   adjust(tenant: string, delta: number, counted: Windows, now: Windows): void | Promise<void>;
+  /**
+   * Gives back the request a `take` counted, for one that never reached a model server (flow control refused it,
+   * its client left while it waited): only while the minute it was counted in is still the minute in force.
+   */
+  giveBackRequest(tenant: string, counted: Windows, now: Windows): void | Promise<void>;
   close(): Promise<void>;
 }

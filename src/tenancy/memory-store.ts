@@ -38,6 +38,12 @@ export class MemoryLimitStore implements LimitStore {
     if (delta >= 0 || c.day === counted.day) c.dayTokens = Math.max(0, c.dayTokens + delta);
   }
 
+  giveBackRequest(tenant: string, counted: Windows, now: Windows): void {
+    if (counted.minute !== now.minute) return;
+    const c = this.#current(tenant, now);
+    c.requests = Math.max(0, c.requests - 1);
+  }
+
   async close(): Promise<void> {}
 
   #current(tenant: string, w: Windows): Counters {

@@ -27,7 +27,7 @@ redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return {0, r, t, d}
 `;
 
-/** KEYS: a tokens counter. ARGV: delta, ttl ms. Never below 0 (a refund larger than what is left). */
+/** KEYS: a tokens (or requests) counter. ARGV: delta, ttl ms. Never below 0 (a refund larger than what is left). */
 const ADJUST = `
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if v < 0 then redis.call('SET', KEYS[1], 0) end
@@ -116,6 +116,11 @@ export class RedisLimitStore implements LimitStore {
     if (delta > 0 || counted.minute === now.minute) jobs.push(s.infergateAdjust(`${p}:tpm:${now.minute}`, delta, now.minuteResetMs + MINUTE_MS));
     if (delta > 0 || counted.day === now.day) jobs.push(s.infergateAdjust(`${p}:tpd:${now.day}`, delta, now.dayResetMs + MINUTE_MS));
     await Promise.all(jobs);
+  }
+
+  async giveBackRequest(tenant: string, counted: Windows, now: Windows): Promise<void> {
+    if (counted.minute !== now.minute) return;
+    await (this.#redis as unknown as RedisScripts).infergateAdjust(`${this.#prefix}${tenant}:rpm:${now.minute}`, -1, now.minuteResetMs + MINUTE_MS);
   }
 
   async close(): Promise<void> {

@@ -126,8 +126,30 @@ test('a stream cut before its usage chunk is charged a token per token event on 
   assert.ok(next.headers.includes('59'), `remaining tokens 100 - 10 - 30 - 1 = 59: ${next.headers.join(' ')}`);
 });
 
+test('a request that never reached a pod gives back its request and its estimate; one that did keeps the request', () => {
+  const cases = [
+    { name: 'refused by flow control', attempts: 0, status: 429, remaining: '2' },
+    { name: 'client left while queued', attempts: 0, status: undefined, remaining: '2' },
+    { name: 'sent to a pod that failed', attempts: 1, status: 502, remaining: '1' },
+    { name: 'served', attempts: 1, status: 200, remaining: '1' },
+  ];
+  for (const c of cases) {
+    const t = tenancy();
+    const a = t.authenticate({ authorization: 'Bearer key-a' });
+    const r = newRequestRecord('r1', 'POST', '/v1/chat/completions', undefined);
+    r.tenantAdmission = t.admit(a, 40) as Admission;
+    r.attempts = c.attempts;
+    if (c.status !== undefined) r.status = c.status;
+    t.ended(r);
+    // The next request sees what the first left: team-a has 2 requests a minute.
+    const next = t.admit(a, 4) as Admission;
+    const remaining = next.headers[next.headers.indexOf('x-ratelimit-remaining-requests') + 1];
+    assert.equal(remaining, String(Number(c.remaining) - 1), c.name);
+  }
+});
+
 test('a store that cannot answer: fail-open admits uncounted, fail-closed refuses with 503', async () => {
-  const broken: LimitStore = { take: () => Promise.reject(new Error('connection refused')), adjust: () => undefined, close: async () => undefined };
+  const broken: LimitStore = { take: () => Promise.reject(new Error('connection refused')), adjust: () => undefined, giveBackRequest: () => undefined, close: async () => undefined };
   const open = tenancy(broken, 'fail-open');
   const a = open.authenticate({ authorization: 'Bearer key-a' });
   assert.deepEqual((await open.admit(a, 10)).headers, []);

@@ -33,6 +33,8 @@ export interface Admission {
   readonly entry: KeyEntry;
   /** Tokens counted up front (the prompt estimate); 0 when the store could not count (fail-open). */
   readonly estimate: number;
+  /** False when the store could not count the request (fail-open): nothing of it is given back. */
+  readonly counted: boolean;
   readonly windows: Windows;
   /** `x-ratelimit-*`, as a flat list for forward's response headers. */
   readonly headers: string[];
@@ -118,14 +120,27 @@ export class Tenancy {
     if (a === undefined) return;
     const u = r.usage;
     if (u !== undefined) this.metrics.used(a.entry.tenant.name, u.promptTokens, u.completionTokens);
-    if (a.estimate === 0 && u === undefined) return;
+    if (!a.counted) {
+      // Admitted uncounted (the store was down, fail-open): only usage is added, nothing refunded.
+      if (u !== undefined) this.#call(() => this.#store.adjust(a.entry.tenant.name, u.promptTokens + u.completionTokens, a.windows, windowsAt(this.#now())));
+      return;
+    }
     // No usage: an answer that never came (nothing used: refund the estimate); a stream cut before its usage chunk,
     // its client gone (at least a token per token event it carried, or hanging up early would stream for free); or
     // an answer that did not report it (keep the estimate).
-    const delta = u !== undefined ? u.promptTokens + u.completionTokens - a.estimate : r.status === undefined || r.status >= 400 ? -a.estimate : r.stream ? r.tokenEvents : 0;
-    if (delta === 0) return;
+    const failed = r.status === undefined || r.status >= 400;
+    const delta = u !== undefined ? u.promptTokens + u.completionTokens - a.estimate : failed ? -a.estimate : r.stream ? r.tokenEvents : 0;
+    const now = windowsAt(this.#now());
+    if (delta !== 0) this.#call(() => this.#store.adjust(a.entry.tenant.name, delta, a.windows, now));
+    // Never sent to a pod (flow control refused it, or its client left while it waited): the request it was
+    // counted as is given back too, or a tenant retrying on a saturated pool would use up its requestsPerMinute
+    // on requests that were never served.
+    if (failed && r.attempts === 0 && a.counted) this.#call(() => this.#store.giveBackRequest(a.entry.tenant.name, a.windows, now));
+  }
+
+  #call(op: () => void | Promise<void>): void {
     try {
-      const p = this.#store.adjust(a.entry.tenant.name, delta, a.windows, windowsAt(this.#now()));
+      const p = op();
       if (p instanceof Promise) p.catch((e: unknown) => this.#storeError(e));
     } catch (e) {
       this.#storeError(e);
@@ -148,7 +163,7 @@ export class Tenancy {
     const headers = rateLimitHeaders(entry.limits, t, w);
     if (t.refused === undefined) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate, windows: w, headers };
+      return { entry, estimate, counted: true, windows: w, headers };
     }
     this.metrics.rejected(entry.tenant.name, t.refused);
     throw refusal(entry, t, t.refused, estimate, w, headers);
@@ -158,7 +173,7 @@ export class Tenancy {
     this.#storeError(e);
     if (this.#failOpen) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate: 0, windows: w, headers: [] };
+      return { entry, estimate: 0, counted: false, windows: w, headers: [] };
     }
     this.metrics.rejected(entry.tenant.name, 'store_unavailable');
     throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');

@@ -1,6 +1,7 @@
 /**
  * `--api-keys` with flow control: the gateway's own refusals after a request was admitted for its tenant (a
- * flow-control 429 or 503) carry the tenant's x-ratelimit-* headers, as every answer to a key with limits does.
+ * flow-control 429 or 503) carry the tenant's x-ratelimit-* headers, as every answer to a key with limits does,
+ * and give back the request they were counted as.
  * Simulated pods on 127.0.240.x, the gateway on 127.0.241.20.
  */
 import { test } from 'node:test';
@@ -26,7 +27,7 @@ flowControl:
   saturationDetector: {pluginRef: concurrency-detector}
 `;
 
-test('a flow-control refusal of an admitted request carries the tenant x-ratelimit-* headers', async () => {
+test('a flow-control refusal of an admitted request carries the tenant x-ratelimit-* headers and gives its request back', async () => {
   const keysDir = await mkdtemp(join(tmpdir(), 'infergate-keys-'));
   try {
     const tenancy = await testTenancy(keysDir, [{ key: 'ig-a', name: 'team-a', models: ['*'], extra: { requestsPerMinute: 100, tokensPerMinute: 100_000 } }]);
@@ -59,6 +60,11 @@ test('a flow-control refusal of an admitted request carries the tenant x-ratelim
         await ok.body.text();
         assert.equal(ok.statusCode, 200);
         assert.equal(ok.headers['x-ratelimit-limit-requests'], '100');
+        // The refused request never reached a pod: its request is given back (the next one sees 99 - 1 = 98 left).
+        const after = await send(1);
+        await after.body.text();
+        assert.equal(after.statusCode, 200);
+        assert.equal(after.headers['x-ratelimit-remaining-requests'], '98');
       },
       { tenancy, host: '127.0.241.20', eppConfig: { text: EPP, file: 'flow-control.yaml' } },
     );
