@@ -39,7 +39,7 @@ export function registerExtprocCommand(program: Command): void {
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
-    .option('--assume-body-mode <mode>', 'request body mode assumed when Envoy sends no protocol_config (older releases): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
+    .option('--assume-body-mode <mode>', 'request and response body mode assumed when Envoy sends no protocol_config (before 1.34): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
   addAdminOptions(cmd, true);
   addJsonLimitOptions(cmd);
   addExposureOptions(cmd, 'on the admin port');

@@ -145,6 +145,15 @@ class ProcessingStream {
     return (this.#requestMode as RequestBodyMode | undefined) ?? this.#opts.assumedBodyMode;
   }
 
+  /**
+   * Without protocol_config (Envoy before 1.34, other data planes) the response body mode is assumed to be the
+   * request's, as GIE's servers assume FULL_DUPLEX_STREAMED both ways: a filter in FULL_DUPLEX_STREAMED forwards
+   * only the response chunks the server sends back, so answering them with a bare CONTINUE would lose the body.
+   */
+  get #responseBodyMode(): BodySendMode {
+    return this.#responseMode ?? (this.#requestMode === undefined ? this.#opts.assumedBodyMode : 'NONE');
+  }
+
   #onRequestHeaders(h: HttpHeaders): void {
     if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
     this.#headers = readHeaderMap(h.headers);
@@ -201,7 +210,7 @@ class ProcessingStream {
 
   #onResponseBody(b: HttpBody): void {
     // In FULL_DUPLEX_STREAMED the data plane forwards only what the server sends back: echo every chunk.
-    if (this.#responseMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(b.body ?? Buffer.alloc(0), b.end_of_stream === true, 'response_body'));
+    if (this.#responseBodyMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(b.body ?? Buffer.alloc(0), b.end_of_stream === true, 'response_body'));
     else this.#write({ response_body: {} });
     if (b.end_of_stream) this.#finishExchange();
   }
