@@ -26,6 +26,13 @@ function bodyMode(value: string): RequestBodyMode {
   throw new InvalidArgumentError(`must be FULL_DUPLEX_STREAMED or BUFFERED, got "${value}"`);
 }
 
+/** GIE's Go boolean flags: `--secure-serving=false`, `--secure-serving true`, or the bare flag for true. */
+function boolFlag(value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidArgumentError(`must be true or false, got "${value}"`);
+}
+
 export function registerExtprocCommand(program: Command): void {
   const cmd = program
     .command('extproc')
@@ -35,6 +42,8 @@ export function registerExtprocCommand(program: Command): void {
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
     .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor', intFlag(0, 65535), D.healthPort)
+    // GIE's and llm-d's charts pass --secure-serving=false; both spellings work.
+    .option('--secure-serving [bool]', 'serve the ext_proc ports with TLS, GIE\'s flag: --secure-serving=false is --no-secure-serving (default: true)', boolFlag)
     .option('--no-secure-serving', 'serve the ext_proc ports in plaintext (default: TLS with a self-signed certificate made at startup, as GIE)')
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
@@ -61,7 +70,7 @@ export function registerExtprocCommand(program: Command): void {
           eppPort: flags.eppPort,
           healthPort: flags.healthPort,
           ...adminOptionsOf(flags),
-          secureServing: flags.secureServing,
+          secureServing: flags.secureServing !== false,
           maxBodyBytes: flags.maxBodyBytes,
           jsonLimits: jsonLimitsOf(flags),
           assumedBodyMode: flags.assumeBodyMode,

@@ -4,11 +4,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { allowlistYaml } from '../../src/config/manifests.js';
 import { ExtProcClient, requestBody, requestHeaders, responseBody, responseHeaders } from '../../src/extproc/ext-proc-client.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { tempConfig, type TempConfig } from '../helpers/fleet.js';
+import { repoRoot } from '../helpers/local-kube.js';
 
 const GEMMA = 'google/gemma-2b-it';
 const HOST = '127.0.245.10';
@@ -55,5 +58,30 @@ describe('without protocol_config', () => {
     assert.equal((await s.next()).response, 'response_headers');
     assert.deepEqual(await s.next(), { response_body: {}, response: 'response_body' });
     await ended(s);
+  });
+});
+
+describe('GIE\'s flag spelling', () => {
+  const MAIN = join(repoRoot(), 'dist/src/cli/main.js');
+  const ports = ['--bbr-port', '0', '--epp-port', '0', '--health-port', '0', '--admin-port', '0'];
+
+  /** The TLS the servers report once ready, or the error line the command exits with. */
+  async function startup(flags: string[]): Promise<string> {
+    const p = spawn(process.execPath, [MAIN, 'extproc', '-f', cfg.dir, '--host', '127.0.245.11', ...ports, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (!/ext_proc servers ready/.test(out) && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    p.kill('SIGKILL');
+    return /tls="([^"]*)"/.exec(out)?.[1] ?? /^error: .*/m.exec(out)?.[0] ?? out;
+  }
+
+  test('--secure-serving=false (as GIE\'s and llm-d\'s charts pass it) serves plaintext; true or the bare flag, TLS', async () => {
+    assert.equal(await startup(['--secure-serving=false']), 'plaintext (--no-secure-serving)');
+    assert.equal(await startup(['--secure-serving', 'false']), 'plaintext (--no-secure-serving)');
+    assert.match(await startup(['--secure-serving=true']), /^TLS with a self-signed certificate/);
+    assert.match(await startup(['--secure-serving']), /^TLS with a self-signed certificate/);
+    assert.match(await startup(['--secure-serving=maybe']), /^error: option '--secure-serving \[bool\]' argument 'maybe' is invalid\. must be true or false/);
   });
 });
