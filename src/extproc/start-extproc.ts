@@ -209,7 +209,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     const healthServer = grpcServer(opts.maxBodyBytes);
     healthServer.addService(healthServiceDefinition(), health.implementation());
     servers.push(healthServer);
-    const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure());
+    const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure(), 'the gRPC health server', '--health-port');
     admin.route('/readyz', (_req, res) => {
       // gRPC health carries only SERVING or not; this says why (a held-back config change, ...), as serve's /readyz.
       const ready = health.get('readiness') === 'SERVING';
@@ -225,16 +225,16 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
 
     const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits }, assumedBodyMode: opts.assumedBodyMode, metrics, log };
     const state = (): GatewayState | undefined => gateway.state;
-    const start = async (processor: Processor, port: number): Promise<number> => {
+    const start = async (processor: Processor, port: number, flag: string): Promise<number> => {
       const server = grpcServer(opts.maxBodyBytes);
       server.addService(extProcServiceDefinition(), { Process: processHandler(processor, streamOpts) });
       server.addService(healthServiceDefinition(), health.implementation());
       servers.push(server);
       processors.push(server);
-      return bind(server, opts.host, port, creds.credentials);
+      return bind(server, opts.host, port, creds.credentials, `the ${processor.name.toUpperCase()} ext_proc server`, flag);
     };
-    const bbrPort = await start(new BbrProcessor(state, gatewayMetrics.bbr), opts.bbrPort);
-    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths), credentials: (pool) => gateway.upstream.credentials.forPool(pool), ...eppObserver(composeObservers([gatewayMetrics.observer, dashboard, tracing?.observer])) }), opts.eppPort);
+    const bbrPort = await start(new BbrProcessor(state, gatewayMetrics.bbr), opts.bbrPort, '--bbr-port');
+    const eppPort = await start(new EppProcessor({ state, metrics, log, decisions, adminPaths: new AdminPathPolicy(opts.allowAdminPaths), credentials: (pool) => gateway.upstream.credentials.forPool(pool), ...eppObserver(composeObservers([gatewayMetrics.observer, dashboard, tracing?.observer])) }), opts.eppPort, '--epp-port');
     if (kube) {
       // Ports are up first so probes get answers; readiness turns SERVING with the first full sync.
       log.info(`reading configuration from the Kubernetes API at ${kube.describe}`);
@@ -290,9 +290,20 @@ function grpcServer(maxBodyBytes: number): Server {
   return new Server({ 'grpc.max_receive_message_length': Math.max(4 * 1024 * 1024, maxBodyBytes + 1024 * 1024) });
 }
 
-function bind(server: Server, host: string, port: number, creds: Credentials): Promise<number> {
+/** Binds `server`; a failure names the server, the address and the flag that chose it, as `serve` does. */
+function bind(server: Server, host: string, port: number, creds: Credentials, what: string, flag: string): Promise<number> {
   const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve, reject) => server.bindAsync(authority, creds, (err, bound) => (err ? reject(err) : resolve(bound))));
+  return new Promise((resolve, reject) =>
+    server.bindAsync(authority, creds, (err, bound) => (err ? reject(new Error(`${what} cannot listen on ${authority} (--host, ${flag}): ${bindReason(err)}`)) : resolve(bound))),
+  );
+}
+
+/** grpc-js reports every bind failure as "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]". */
+function bindReason(err: Error): string {
+  if (err.message.includes('EADDRINUSE')) return 'the port is in use by another process (or by this one: give --bbr-port, --epp-port, --health-port and --admin-port different ports)';
+  if (err.message.includes('EADDRNOTAVAIL')) return 'no network interface of this machine has that address; give one it has (0.0.0.0 for every one)';
+  if (err.message.includes('EACCES')) return 'permission denied: ports below 1024 need privileges; give a port from 1024';
+  return err.message;
 }
 
 /** Lets open streams finish for `graceMs` (Envoy holds one per in-flight request), then cuts them. */

@@ -61,27 +61,36 @@ describe('without protocol_config', () => {
   });
 });
 
+const MAIN = join(repoRoot(), 'dist/src/cli/main.js');
+const EPHEMERAL = ['--bbr-port', '0', '--epp-port', '0', '--health-port', '0', '--admin-port', '0'];
+
+/** `infergate extproc` on 127.0.245.11: the TLS the servers report once ready, or the error line the command exits with. */
+async function startup(flags: string[]): Promise<string> {
+  const p = spawn(process.execPath, [MAIN, 'extproc', '-f', cfg.dir, '--host', '127.0.245.11', ...EPHEMERAL, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!/ext_proc servers ready/.test(out) && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  p.kill('SIGKILL');
+  return /tls="([^"]*)"/.exec(out)?.[1] ?? /^error: .*/m.exec(out)?.[0] ?? out;
+}
+
 describe('GIE\'s flag spelling', () => {
-  const MAIN = join(repoRoot(), 'dist/src/cli/main.js');
-  const ports = ['--bbr-port', '0', '--epp-port', '0', '--health-port', '0', '--admin-port', '0'];
-
-  /** The TLS the servers report once ready, or the error line the command exits with. */
-  async function startup(flags: string[]): Promise<string> {
-    const p = spawn(process.execPath, [MAIN, 'extproc', '-f', cfg.dir, '--host', '127.0.245.11', ...ports, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 15_000;
-    while (!/ext_proc servers ready/.test(out) && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    p.kill('SIGKILL');
-    return /tls="([^"]*)"/.exec(out)?.[1] ?? /^error: .*/m.exec(out)?.[0] ?? out;
-  }
-
   test('--secure-serving=false (as GIE\'s and llm-d\'s charts pass it) serves plaintext; true or the bare flag, TLS', async () => {
     assert.equal(await startup(['--secure-serving=false']), 'plaintext (--no-secure-serving)');
     assert.equal(await startup(['--secure-serving', 'false']), 'plaintext (--no-secure-serving)');
     assert.match(await startup(['--secure-serving=true']), /^TLS with a self-signed certificate/);
     assert.match(await startup(['--secure-serving']), /^TLS with a self-signed certificate/);
     assert.match(await startup(['--secure-serving=maybe']), /^error: option '--secure-serving \[bool\]' argument 'maybe' is invalid\. must be true or false/);
+  });
+});
+
+describe('ports', () => {
+  test('a port that cannot be bound names the server, the address and the flag, not only grpc-js\'s words', async () => {
+    assert.equal(
+      await startup(['--no-secure-serving', '--bbr-port', '19402', '--epp-port', '19402']),
+      'error: the EPP ext_proc server cannot listen on 127.0.245.11:19402 (--host, --epp-port): the port is in use by another process (or by this one: give --bbr-port, --epp-port, --health-port and --admin-port different ports)',
+    );
   });
 });
