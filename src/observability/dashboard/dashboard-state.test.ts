@@ -150,6 +150,8 @@ test('decisions: off says how to turn them on; on lists the latest with their sc
   assert.deepEqual(on.latest.map((d) => d.model), ['m2', 'm1']);
   assert.equal(on.latest[0]!.profiles[0]!.scorers[0]!.weight, 2);
   assert.match(on.latest[0]!.requestId, /^h:/, 'request ids stay hashed');
+  assert.deepEqual(dashboardState(fixture({}, log).sources, { decisions: 0 }, NOW).decisions.latest, [], '?decisions=0 asks for none');
+  assert.equal(dashboardState(fixture({}, log).sources, { decisions: 500 }, NOW).decisions.latest.length, 3, 'at most 100, and what is kept');
 });
 
 test('extproc says where its numbers come from', () => {

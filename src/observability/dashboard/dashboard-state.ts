@@ -153,7 +153,7 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
   pools.sort((a, b) => a.name.localeCompare(b.name));
   const windowS = clamp(q.windowS ?? 300, 10, s.traffic.buckets.capacity);
   const stepS = clamp(q.stepS ?? Math.max(1, Math.ceil(windowS / 300)), 1, 60);
-  const report = s.decisions.enabled ? s.decisions.report(String(clamp(q.decisions ?? 10, 1, 100))) : undefined;
+  const report = s.decisions.enabled ? s.decisions.report(String(clamp(q.decisions ?? 10, 0, 100))) : undefined;
   return {
     generatedAt: new Date(now).toISOString(),
     mode: s.mode,
