@@ -2,7 +2,7 @@
  * Derives the simulators a demo config needs from its Pods: each Pod becomes one simulator on its
  * `status.podIP`, started with its container's vLLM args (`--model`, `--served-model-name`, `--port`,
  * `--lora-modules`, `--max-num-seqs`, `--max-loras`, `--block-size`, `--max-num-batched-tokens`,
- * `--num-gpu-blocks-override`, `--[no-]enable-prefix-caching`), so the demo YAML reads like a real cluster's.
+ * `--num-gpu-blocks-override`, `--max-model-len` (digits only here), `--[no-]enable-prefix-caching`), so the demo YAML reads like a real cluster's.
  */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
@@ -39,6 +39,7 @@ const NUMBER_FLAGS = {
   '--block-size': 'blockSize',
   '--max-num-batched-tokens': 'maxNumBatchedTokens',
   '--num-gpu-blocks-override': 'kvCacheSize',
+  '--max-model-len': 'maxModelLen',
 } as const satisfies Record<string, keyof SimulatorOptions>;
 
 function isNumberFlag(flag: string): flag is keyof typeof NUMBER_FLAGS {

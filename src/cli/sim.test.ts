@@ -121,7 +121,7 @@ test('registerSimCommand adds `sim` with its flags and defaults', () => {
     '--model', '--lora', '--served-model-name', '--enable-lora', '--lora-modules', '--num-gpu-blocks-override', '--host', '--port', '--pod-name', '--max-num-seqs',
     '--ttft', '--time-to-first-token', '--itl', '--inter-token-latency', '--itl-std-dev', '--inter-token-latency-std-dev',
     '--mode', '--max-waiting-queue-length', '--max-num-batched-tokens', '--prefill-time-per-token', '--time-factor-under-load',
-    '--kv-cache-size', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
+    '--kv-cache-size', '--max-model-len', '--block-size', '--enable-prefix-caching', '--no-enable-prefix-caching', '--max-loras', '--lora-load-time',
     '--failure-injection-rate', '--failure-types', '--seed', '--chars-per-token', '--task', '--embedding-dimensions', '--api-key', '--kv-events-config', '--kv-events-format', '--h2c',
   ]);
   assert.equal(sim.options.find((o) => o.long === '--model')?.mandatory, true);
@@ -197,4 +197,10 @@ test('--kv-events-config takes vLLM\'s JSON; --kv-events-format map or legacy; m
   assert.equal(opts.kvEventsFormat, 'legacy');
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvEventsFormat: 'msgpack' }), /--kv-events-format must be map or legacy/);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvEventsConfig: '{"enable_kv_events":true}' }), /--kv-events-config: unknown field `enable_kv_events`/);
+});
+
+test("--max-model-len as vLLM spells it: digits, or 1k = 1000, 1K = 1024, 1m, 1M; anything else names the flag", () => {
+  const cases: [string, number][] = [['2048', 2048], ['32k', 32_000], ['32K', 32_768], ['1m', 1_000_000], ['1M', 1_048_576], ['1.5k', 1500]];
+  for (const [v, want] of cases) assert.equal(simOptionsFromFlags({ ...DEFAULTS, maxModelLen: v }).maxModelLen, want, v);
+  for (const v of ['0', '-1', 'big', '2g', '']) assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, maxModelLen: v }), /--max-model-len must be a token count such as 2048 or 32k/, v);
 });

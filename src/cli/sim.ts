@@ -40,6 +40,7 @@ export interface SimFlags {
   prefillTimePerToken?: string;
   timeFactorUnderLoad?: string;
   kvCacheSize?: string;
+  maxModelLen?: string;
   blockSize?: string;
   /** true from `--enable-prefix-caching`, false from `--no-enable-prefix-caching`, or the value given to the first. */
   enablePrefixCaching?: string | boolean;
@@ -149,6 +150,7 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   const kvCacheSize = aliased('--kv-cache-size', '--num-gpu-blocks-override', f.kvCacheSize, f.numGpuBlocksOverride);
   if (kvCacheSize !== undefined) opts.kvCacheSize = numberFlag(kvCacheSize[0], kvCacheSize[1], 1, 100_000_000, true);
   if (f.blockSize !== undefined) opts.blockSize = numberFlag('--block-size', f.blockSize, 1, 1024, true);
+  if (f.maxModelLen !== undefined) opts.maxModelLen = tokenCountFlag('--max-model-len', f.maxModelLen);
   if (f.enablePrefixCaching !== undefined) opts.enablePrefixCaching = booleanFlag('--enable-prefix-caching', f.enablePrefixCaching);
   if (f.maxLoras !== undefined) opts.maxLoras = numberFlag('--max-loras', f.maxLoras, 1, 1024, true);
   if (f.loraLoadTime !== undefined) opts.loraLoadTimeMs = numberFlag('--lora-load-time', f.loraLoadTime, 0, MAX_MS, false);
@@ -201,6 +203,7 @@ export function registerSimCommand(program: Command): void {
     .option('--prefill-time-per-token <ms>', `step time per uncached prompt token (default ${d.prefillTimePerTokenMs})`)
     .option('--time-factor-under-load <x>', `ITL multiplier with --max-num-seqs running, linear in between (default ${d.timeFactorUnderLoad})`)
     .option('--kv-cache-size <blocks>', `KV-cache size in blocks (num_gpu_blocks; default ${d.kvCacheSize})`)
+    .option('--max-model-len <tokens>', "as vLLM: the context, prompt plus answer, in tokens (2048, or vLLM's 1k = 1000, 1K = 1024, 1m, 1M); default the smaller of 32768 and what the KV cache holds, more than it holds is refused")
     .option('--block-size <tokens>', `tokens per KV block (default ${d.blockSize})`)
     .option('--enable-prefix-caching [bool]', 'reuse cached prompt blocks (default true)')
     .option('--no-enable-prefix-caching', 'prefill every prompt in full')
@@ -230,4 +233,13 @@ export function registerSimCommand(program: Command): void {
         onShutdown(() => sim.close());
       }),
     );
+}
+
+/** vLLM's token-count spelling: digits, optionally with k (1000), K (1024), m (10^6) or M (2^20). */
+function tokenCountFlag(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v.trim());
+  const scale = { '': 1, k: 1000, K: 1024, m: 1_000_000, M: 1024 * 1024 }[m?.[2] ?? ''] ?? 1;
+  const n = m ? Math.round(Number(m[1]) * scale) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw new Error(`${flag} must be a token count such as 2048 or 32k, got "${v}"`);
+  return n;
 }

@@ -198,6 +198,7 @@ test('options: defaults filled in, impossible values rejected with the option na
     task: 'auto',
     embeddingDimensions: 1024,
     charsPerToken: 4,
+    maxModelLen: 32768,
     apiKeys: [],
     kvEventsConfig: null,
     kvEventsFormat: 'map',
@@ -226,4 +227,18 @@ test('options: defaults filled in, impossible values rejected with the option na
   for (const [opts, message] of bad) {
     assert.throws(() => resolveSimulatorOptions({ model: 'm', ...opts }), message, JSON.stringify(opts));
   }
+});
+
+test('--max-model-len: /v1/models reports it, a request past it gets the 400, and more than the KV cache holds is refused at start', async (t) => {
+  const sim = await testSimulator(t, { maxModelLen: 64 });
+  const models = (await (await fetch(`${sim.url}/v1/models`)).json()) as { data: { max_model_len: number }[] };
+  assert.deepEqual(models.data.map((m) => m.max_model_len), [64]);
+  const ok = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 8 });
+  assert.equal(ok.status, 200);
+  await ok.json();
+  const tooLong = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'x', max_tokens: 64 });
+  assert.equal(tooLong.status, 400);
+  assert.match(((await tooLong.json()) as { error: { message: string } }).error.message, /maximum context length is 64 tokens/);
+  assert.throws(() => resolveSimulatorOptions({ model: 'm', kvCacheSize: 4, blockSize: 16, maxModelLen: 65 }), /max seq len \(65\) is larger than the maximum number of tokens that can be stored in KV cache \(64\)/);
+  assert.equal(resolveSimulatorOptions({ model: 'm', kvCacheSize: 4, blockSize: 16 }).maxModelLen, 64, 'the default is what the cache holds when that is less than 32768');
 });

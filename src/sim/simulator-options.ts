@@ -1,4 +1,5 @@
 /** The options of one simulated vLLM pod, their defaults, and the checks that reject a pod that could not run. */
+import { MAX_MODEL_LEN } from './model-list.js';
 import type { KvEventFormat } from '../kvevents/wire-format.js';
 import type { FailureType } from './failure-injection.js';
 import type { KvEventsConfig } from './kv-events/kv-events-config.js';
@@ -73,6 +74,11 @@ export interface SimulatorOptions {
    * JSON or other languages, where a gateway's characters / 4 estimate (approximate prefix scoring) is off.
    */
   charsPerToken?: number;
+  /**
+   * vLLM's `--max-model-len`: the context (prompt plus answer) in tokens. Default the smaller of 32,768 and what
+   * the KV cache holds; more than the KV cache holds is refused at start, as vLLM refuses it.
+   */
+  maxModelLen?: number;
   /** vLLM's `--api-key`: when non-empty, every `/v1` path needs `Authorization: Bearer <one of them>`. Default none. */
   apiKeys?: string[];
   /** vLLM's `--kv-events-config`, parsed (kv-events/kv-events-config.ts); null (the default) publishes no KV events. */
@@ -157,8 +163,20 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
     }),
     apiKeys,
     charsPerToken: check('charsPerToken', opts.charsPerToken ?? CHARS_PER_TOKEN, { integer: true, min: 1, max: MAX_CHARS_PER_TOKEN }),
+    maxModelLen: maxModelLenOf(opts, check('kvCacheSize', opts.kvCacheSize ?? D.kvCacheSize, int) * check('blockSize', opts.blockSize ?? D.blockSize, int)),
     kvEventsConfig: opts.kvEventsConfig ?? null,
     kvEventsFormat: kvEventsFormatOf(opts.kvEventsFormat),
     h2c: opts.h2c ?? false,
   };
+}
+
+/** The context in tokens: `--max-model-len` if given and the KV cache holds it, else the default. */
+function maxModelLenOf(opts: SimulatorOptions, kvTokens: number): number {
+  if (opts.maxModelLen === undefined) return Math.min(MAX_MODEL_LEN, kvTokens);
+  if (!Number.isInteger(opts.maxModelLen) || opts.maxModelLen < 1) throw new RangeError(`maxModelLen must be a positive integer, got ${opts.maxModelLen}`);
+  if (opts.maxModelLen > kvTokens) {
+    // vLLM's own refusal at start, in its words.
+    throw new RangeError(`The model's max seq len (${opts.maxModelLen}) is larger than the maximum number of tokens that can be stored in KV cache (${kvTokens}). Try increasing the KV cache (--kv-cache-size) or decreasing max_model_len when initializing the engine.`);
+  }
+  return opts.maxModelLen;
 }

@@ -11,7 +11,6 @@ import { Engine } from './engine.js';
 import { FailureInjector } from './failure-injection.js';
 import { createH2cServer } from './h2c-server.js';
 import { startKvEvents } from './kv-events/start-kv-events.js';
-import { MAX_MODEL_LEN } from './model-list.js';
 import { ResponseStore } from './response-store.js';
 import { ServedModels } from './served-models.js';
 import { createRequestListener } from './sim-router.js';
@@ -56,8 +55,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const kvEvents = await startKvEvents({ ...options, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching });
   const engine = new Engine(config, { observer: metrics, random: seededRandom(seed), tokenizer, kvEvents: kvEvents?.listener ?? null });
   const failures = new FailureInjector(options.failureInjectionRate, options.failureTypes, seededRandom(seed ^ 0x5bd1e995));
-  // vLLM refuses to start when max_model_len exceeds what the KV cache holds; a smaller cache means a smaller context.
-  const maxModelLen = Math.min(MAX_MODEL_LEN, config.kvCacheSize * config.blockSize);
+  // vLLM refuses to start when max_model_len exceeds what the KV cache holds (resolveSimulatorOptions checks it).
+  const maxModelLen = options.maxModelLen;
   const created = Math.floor(Date.now() / 1000);
   let closing: Promise<void> | null = null;
   const listener = createRequestListener({
