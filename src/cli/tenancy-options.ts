@@ -49,13 +49,24 @@ export async function tenancyOrExit(flags: TenancyFlags, kube: KubeTargetOptions
     return usage(`API keys: ${(e as Error).message}`);
   }
   let store: LimitStore = new MemoryLimitStore();
+  // Set below: the store's connection events go to the Tenancy, which logs an outage once with what requests see.
+  const made: { tenancy?: Tenancy } = {};
   if (flags.rateLimitStore !== undefined) {
     if (!/^rediss?:\/\//.test(flags.rateLimitStore)) usage('--rate-limit-store must be a redis:// (or rediss://) URL');
     // Loaded only here: ioredis is not needed without a shared store.
     const { RedisLimitStore } = await import('../tenancy/redis-store.js');
-    store = new RedisLimitStore({ url: flags.rateLimitStore, onState: (up, detail) => (up ? log.info('rate-limit store connected') : log.warn('rate-limit store unreachable', { error: detail })) });
+    let connected = false;
+    store = new RedisLimitStore({
+      url: flags.rateLimitStore,
+      onState: (up, detail) => {
+        if (up && !connected) log.info('rate-limit store connected');
+        connected ||= up;
+        made.tenancy?.storeState(up, detail);
+      },
+    });
   }
-  return new Tenancy({ keys, store, failure: flags.rateLimitStoreFailure, log });
+  made.tenancy = new Tenancy({ keys, store, failure: flags.rateLimitStoreFailure, log });
+  return made.tenancy;
 }
 
 function usage(message: string): never {

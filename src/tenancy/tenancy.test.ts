@@ -168,3 +168,37 @@ test('metrics name tenants, never keys or hashes', async () => {
   assert.ok(text.includes('invalid_api_key'));
   for (const secret of ['key-a', 'key-zzz', hashApiKey('key-a').slice(7, 20)]) assert.ok(!text.includes(secret), secret);
 });
+
+test("a store outage is logged once when it starts and once when it ends, whether the store's client or a request notices first", async () => {
+  const lines: string[] = [];
+  let down = true;
+  const memory = new MemoryLimitStore();
+  const store: LimitStore = {
+    take: (...args: Parameters<LimitStore['take']>) => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : memory.take(...args)),
+    adjust: () => undefined,
+    giveBackRequest: () => undefined,
+    close: async () => undefined,
+  };
+  const t = new Tenancy({ keys: source(), store, failure: 'fail-open', log: createLogger('info', (l) => lines.push(l)), now: () => NOW });
+  const a = t.authenticate({ authorization: 'Bearer key-b' });
+  t.storeState(false, 'connect ECONNREFUSED 127.0.0.1:6379');
+  await t.admit(a, 1);
+  await t.admit(a, 1);
+  t.storeState(false, 'again');
+  down = false;
+  t.storeState(true);
+  await t.admit(a, 1);
+  t.storeState(true);
+  const told = lines.map((l) => l.replace(/^\S+ /, ''));
+  assert.equal(told.filter((l) => l.startsWith('WARN  rate-limit store unreachable')).length, 1, told.join('\n'));
+  assert.match(told.find((l) => l.startsWith('WARN'))!, /error="connect ECONNREFUSED 127.0.0.1:6379"/, 'the first to notice names the error');
+  assert.equal(told.filter((l) => l.startsWith('INFO  rate-limit store reachable again')).length, 1, told.join('\n'));
+  // A request notices first this time: still one line each way.
+  down = true;
+  await t.admit(a, 1);
+  t.storeState(false, 'late');
+  down = false;
+  await t.admit(a, 1);
+  t.storeState(true);
+  assert.equal(lines.length, 4, lines.join('\n'));
+});

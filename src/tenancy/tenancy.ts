@@ -156,10 +156,7 @@ export class Tenancy {
   }
 
   #decide(entry: KeyEntry, estimate: number, w: Windows, t: TakeResult): Admission {
-    if (this.#storeDown) {
-      this.#storeDown = false;
-      this.#log.info('rate-limit store reachable again: limits enforced');
-    }
+    this.#storeUp();
     const headers = rateLimitHeaders(entry.limits, t, w);
     if (t.refused === undefined) {
       this.metrics.admitted(entry.tenant.name);
@@ -179,11 +176,30 @@ export class Tenancy {
     throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');
   }
 
+  /**
+   * The store's client saw its connection go down or come back. With the requests that find it down (or answered
+   * again), one state: an outage is logged once when it starts and once when it ends, whichever notices first.
+   */
+  storeState(up: boolean, detail?: string): void {
+    if (up) this.#storeUp();
+    else this.#storeWentDown(detail ?? 'connection lost');
+  }
+
+  #storeUp(): void {
+    if (!this.#storeDown) return;
+    this.#storeDown = false;
+    this.#log.info('rate-limit store reachable again: limits enforced');
+  }
+
   #storeError(e: unknown): void {
     this.metrics.storeErrors.series().inc();
+    this.#storeWentDown((e as Error).message);
+  }
+
+  #storeWentDown(error: string): void {
     if (this.#storeDown) return;
     this.#storeDown = true;
-    this.#log.warn(`rate-limit store unreachable: requests are ${this.#failOpen ? 'admitted uncounted (fail-open)' : 'refused with 503 (fail-closed)'} until it answers`, { error: (e as Error).message });
+    this.#log.warn(`rate-limit store unreachable: requests are ${this.#failOpen ? 'admitted uncounted (fail-open)' : 'refused with 503 (fail-closed)'} until it answers`, { error });
   }
 }
 
