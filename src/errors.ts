@@ -80,6 +80,8 @@ export class GatewayError extends Error {
   readonly param: string | null;
   /** Whether and when to retry; the code's own advice unless the constructor was given one. */
   readonly retry: RetryAdvice | undefined;
+  /** Headers this answer carries besides the retry advice (a 405's `Allow`, a 429's `x-ratelimit-*`). */
+  readonly headers: Readonly<Record<string, string>> = {};
 
   constructor(code: ErrorCode, message: string, param: string | null = null, retry?: RetryAdvice) {
     super(message);
@@ -101,15 +103,21 @@ export class GatewayError extends Error {
     if (this.retry === undefined) return undefined;
     return this.retry === false ? { 'x-should-retry': 'false' } : { 'retry-after': String(this.retry) };
   }
+
+  /** Every header the answer carries: the error's own, then the retry advice. */
+  answerHeaders(): Record<string, string> {
+    const retry = this.retryHeaders();
+    return retry ? { ...this.headers, ...retry } : { ...this.headers };
+  }
 }
 
 /** A 405: the method the path takes goes out in the `Allow` header, as HTTP requires of a 405. */
 export class MethodNotAllowed extends GatewayError {
-  readonly allow: string;
+  override readonly headers: Readonly<Record<string, string>>;
 
   constructor(message: string, allow: string) {
     super('method_not_allowed', message);
-    this.allow = allow;
+    this.headers = { allow };
   }
 }
 

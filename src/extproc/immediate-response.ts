@@ -10,7 +10,7 @@ export function immediateResponse(err: GatewayError): ImmediateResponse {
   const dropped = err instanceof FlowControlRejection ? { [DROPPED_REASON_HEADER]: err.reason } : undefined;
   return {
     status: { code: err.status },
-    headers: headerMutation({ set: { 'content-type': 'application/json', ...err.retryHeaders(), ...dropped }, remove: [] })!,
+    headers: headerMutation({ set: { 'content-type': 'application/json', ...err.answerHeaders(), ...dropped }, remove: [] })!,
     body,
     // Envoy logs this as %RESPONSE_CODE_DETAILS%; error codes have no spaces, which Envoy would replace.
     details: `infergate_${err.code}`,

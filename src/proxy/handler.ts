@@ -1,7 +1,7 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
-import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
+import { GatewayError, asGatewayError } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
@@ -23,7 +23,6 @@ import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders } from '../tenancy/tenancy-stage.js';
-import { LimitRefusal } from '../tenancy/tenancy.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -168,7 +167,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
       record.errorCode = plan.error.code;
       record.modelField = modelFieldProblem(plan.error);
     }
-    return sendError(res, plan.error, plan.error instanceof MethodNotAllowed ? { ...id, allow: plan.error.allow } : id);
+    return sendError(res, plan.error, id);
   }
   // The key's models (403) and its tenant's limits (429, with OpenAI's x-ratelimit-* headers, as every answer has).
   let rateLimit: string[] | undefined;
@@ -179,7 +178,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
       if (record) record.errorCode = e.code;
-      return sendError(res, e, e instanceof LimitRefusal ? { ...id, ...e.headers } : id);
+      return sendError(res, e, id);
     }
   }
   Object.assign(upstreamHeaders, plan.routingHeaders);

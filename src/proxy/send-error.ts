@@ -7,8 +7,7 @@ export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: 
     res.destroy();
     return;
   }
-  const retry = err.retryHeaders();
-  sendJson(res, err.status, err.toBody(), retry ? { ...extraHeaders, ...retry } : extraHeaders);
+  sendJson(res, err.status, err.toBody(), { ...extraHeaders, ...err.answerHeaders() });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {

@@ -205,7 +205,7 @@ export class Tenancy {
 
 /** A GatewayError that carries the rate-limit headers its 429 goes out with. */
 export class LimitRefusal extends GatewayError {
-  readonly headers: Record<string, string>;
+  override readonly headers: Record<string, string>;
 
   /** `retry`: seconds until the window that refused it resets, or false when no window can admit the request. */
   constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', message: string, retry: RetryAdvice, headers: string[]) {
