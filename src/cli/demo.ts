@@ -5,7 +5,7 @@ import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observa
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { fleetFromConfig } from './demo-fleet.js';
 import { intFlag } from './parse-flags.js';
-import { onShutdown } from './on-shutdown.js';
+import { onShutdown, onSighupReopen } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { loggerOrExit, tracingOrExit } from './shared-options.js';
@@ -112,11 +112,6 @@ export function registerDemoCommand(program: Command): void {
       console.log(`  npx infergate explain -f ${flags.file} --body '{"model":"phi3-code-lora","prompt":"Hello"}'`);
       console.log('\nThe response header x-gateway-destination-endpoint-served names the pod that served it. Ctrl-C stops everything.\n');
       onShutdown(() => demo.close());
-      // As `serve`: log rotation reopens the access log file (SIGHUP would otherwise end the process).
-      process.on('SIGHUP', () => {
-        const accessLog = demo.gateway.accessLog;
-        if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
-        void accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file: flags.accessLog }));
-      });
+      onSighupReopen(demo.gateway.accessLog, flags.accessLog, log);
     });
 }

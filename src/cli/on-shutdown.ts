@@ -34,3 +34,15 @@ export function onShutdown(stop: (signal: StopSignal) => Promise<void>, log?: Lo
   };
   for (const signal of Object.keys(SIGNALS) as StopSignal[]) process.on(signal, handler);
 }
+
+/**
+ * Log rotation for the long-running commands that may keep an access log: SIGHUP reopens its file (logrotate
+ * without copytruncate, then `kill -HUP`); without a file it is only logged. Either way SIGHUP no longer ends
+ * the process, as Node's default would.
+ */
+export function onSighupReopen(accessLog: { reopen(): Promise<void> } | undefined, file: string | undefined, log: Logger): void {
+  process.on('SIGHUP', () => {
+    if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
+    void accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file }));
+  });
+}

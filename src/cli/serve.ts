@@ -5,7 +5,7 @@ import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { DEFAULT_MAX_RESPONSE_IDS } from '../affinity/response-affinity.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
-import { onShutdown } from './on-shutdown.js';
+import { onShutdown, onSighupReopen } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
@@ -99,11 +99,7 @@ export function registerServeCommand(program: Command): void {
         });
         log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
         onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
-        // Log rotation: the access log file is reopened (SIGHUP would otherwise end the process).
-        process.on('SIGHUP', () => {
-          if (!gw.accessLog) return log.info('SIGHUP received: no access log file to reopen');
-          void gw.accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file: flags.accessLog }));
-        });
+        onSighupReopen(gw.accessLog, flags.accessLog, log);
       } catch (e) {
         exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`, 1);
       }
