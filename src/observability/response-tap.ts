@@ -143,8 +143,8 @@ function isTokenEvent(b: Buffer, from: number, to: number): boolean {
 /**
  * The last `usage` object in `text`: OpenAI's `prompt_tokens`, `completion_tokens` and
  * `prompt_tokens_details.cached_tokens` (vLLM reports the last only with prefix caching stats on). Each is the
- * first `"name": <digits>` after the last `"usage"`, read with indexOf and char codes: the three regular expressions this
- * replaced cost about 1.1 µs a response on a slow VM, the scan about a tenth of that.
+ * first `"name": <digits>` after the last `"usage"`, read with indexOf and char codes rather than regular expressions
+ * (with the tail scan in lastUsageKey: 741 against 953 ns per whole answer, bench/response-observers.ts).
  */
 export function parseUsage(text: string): Usage | undefined {
   const at = text.lastIndexOf('"usage"');
