@@ -12,6 +12,9 @@ function flags(over: Partial<BenchFlags> = {}): BenchFlags {
 test('bench flags: defaults give a closed loop; --rate a sweep; knobs and numbers parsed', () => {
   const plan = benchPlanFromFlags(flags());
   assert.equal(plan.url, 'http://127.0.0.1:8080');
+  // An OpenAI client's base URL names the same server.
+  assert.equal(benchPlanFromFlags(flags({ url: 'http://127.0.0.1:8080/v1/' })).url, 'http://127.0.0.1:8080');
+  assert.equal(benchPlanFromFlags(flags({ url: 'https://gw.example/team-a/v1' })).url, 'https://gw.example/team-a');
   assert.deepEqual(plan.loads, [{ kind: 'closed', concurrency: DEFAULT_CONCURRENCY }]);
   assert.equal(plan.maxRequests, 200);
   assert.equal(plan.models, undefined, 'models come from GET /v1/models');

@@ -126,6 +126,14 @@ function workloadFrom(flags: BenchFlags): WorkloadSpec {
   return spec;
 }
 
+/**
+ * The server's root without a trailing slash. An OpenAI client's base URL (`OPENAI_BASE_URL`, `http://host:8080/v1`)
+ * names the same server: its `/v1` is dropped, since the runner adds `/v1/...` to every path itself.
+ */
+function baseUrl(flag: string): string {
+  return flag.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
 /** Throws an Error whose message names the bad flag. */
 export function benchPlanFromFlags(flags: BenchFlags): BenchPlan {
   let url: URL;
@@ -136,7 +144,7 @@ export function benchPlanFromFlags(flags: BenchFlags): BenchPlan {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--url must use http or https, got "${flags.url}"`);
   const plan: BenchPlan = {
-    url: flags.url.replace(/\/+$/, ''),
+    url: baseUrl(flags.url),
     workload: workloadFrom(flags),
     loads: loadsFrom(flags),
     maxRequests: numberFlag('--requests', flags.requests, 1, 10_000_000, true),

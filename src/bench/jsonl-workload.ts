@@ -37,7 +37,13 @@ function parseLine(line: string, where: string): BenchRequest {
  * `tags` is sent as the body (the runner still decides `stream`). The path defaults from prompt/messages.
  */
 export async function jsonlWorkload(path: string): Promise<Workload> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`--file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message}`);
+  }
   const requests: BenchRequest[] = [];
   for (const [n, line] of text.split('\n').entries()) {
     if (line.trim() !== '') requests.push(parseLine(line, `${path}:${n + 1}`));

@@ -145,4 +145,7 @@ test('jsonl: replays lines in order, cycling; the path follows prompt/messages; 
     await writeFile(bad, text);
     await assert.rejects(jsonlWorkload(bad), error);
   }
+  // What cannot be read is named by the flag that gave it.
+  await assert.rejects(jsonlWorkload(join(dir, 'missing.jsonl')), /^Error: --file .*missing\.jsonl: no such file$/);
+  await assert.rejects(jsonlWorkload(dir), /--file .*: is a folder, not a file/);
 });

@@ -100,7 +100,7 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('load-test an OpenAI-compatible URL (the gateway, a Service or a pod): TTFT, ITL, throughput, success and routing accuracy')
-    .requiredOption('--url <url>', 'base URL of the gateway, Service or pod, e.g. http://127.0.0.1:8080')
+    .requiredOption('--url <url>', 'base URL of the gateway, Service or pod, e.g. http://127.0.0.1:8080 (a trailing /v1, as OpenAI clients take it, is dropped)')
     .requiredOption('--workload <kind>', `one of ${WORKLOAD_KINDS.join(', ')}`)
     .option('--file <path>', 'for --workload jsonl: one request per line, {"model", "prompt"|"messages", ...}, replayed in order')
     .option('--models <a,b>', 'models to ask for (default: every model GET /v1/models lists, bases and adapters)')
