@@ -1,6 +1,6 @@
 /** Validates a `/v1/completions` or `/v1/chat/completions` body into the few fields the simulator uses. */
 import type { Json } from './request-fields.js';
-import { chatText, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
+import { chatText, checkChatTemplateFlags, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
 import { badRequest } from './vllm-error.js';
 
 /** Which OpenAI endpoint a request came in on; it decides the response shapes. */
@@ -72,6 +72,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const model = requiredModel(json);
   const n = optionalInteger(json, 'n', 1, MAX_CHOICES) ?? 1;
   const prompt = endpoint === 'chat' ? chatText(json.messages) : completionPrompt(json);
+  if (endpoint === 'chat') checkChatTemplateFlags(json);
   checkSampling(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop };

@@ -4,7 +4,7 @@
  */
 import type { Json } from './request-fields.js';
 import type { Tokenizer } from './tokenizer.js';
-import { chatText, objectBody, optionalEnum, optionalInteger, requiredModel } from './request-fields.js';
+import { chatText, checkChatTemplateFlags, objectBody, optionalEnum, optionalInteger, requiredModel } from './request-fields.js';
 import { badRequest } from './vllm-error.js';
 
 /** One input to pool: its text (token ids are decoded) and its length in tokens. */
@@ -53,6 +53,7 @@ function inputsOf(input: unknown, tokenizer: Tokenizer): PoolingInput[] {
 /** The inputs of a body that has `input`, or (vLLM's chat form) `messages` pooled as one text. */
 function inputsOrMessages(body: Json, tokenizer: Tokenizer): PoolingInput[] {
   if (body.input === undefined && body.messages !== undefined) {
+    checkChatTemplateFlags(body);
     const { promptText } = chatText(body.messages);
     return [{ text: promptText, tokens: tokenizer.count(promptText) }];
   }

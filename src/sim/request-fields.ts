@@ -55,6 +55,18 @@ export function optionalEnum<T extends string>(body: Json, field: string, allowe
   return v as T;
 }
 
+/**
+ * The chat-template switches vLLM's chat requests take (chat completions, its render, `/tokenize` and pooling with
+ * `messages`): each a boolean when given, and, as vLLM's `check_generation_prompt`, never both
+ * `continue_final_message` and `add_generation_prompt` (continuing the last message and opening a new one).
+ */
+export function checkChatTemplateFlags(body: Json): void {
+  for (const field of ['add_generation_prompt', 'continue_final_message', 'add_special_tokens']) optionalBoolean(body, field);
+  if (body.continue_final_message === true && body.add_generation_prompt === true) {
+    throw badRequest('Cannot set both `continue_final_message` and `add_generation_prompt` to True.');
+  }
+}
+
 /** A chat message's text: a plain string, or the `text` of each part of a content array (images etc. add none). */
 export function contentText(content: unknown, field: string): string {
   if (content === undefined || content === null) return '';

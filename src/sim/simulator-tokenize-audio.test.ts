@@ -36,6 +36,30 @@ test('/tokenize counts what usage reports; /detokenize inverts it; the model may
   }
 });
 
+test('chat-template switches are booleans, and continue_final_message with add_generation_prompt is refused, as vLLM', async (t) => {
+  const sim = await testSimulator(t, { host: '127.0.160.20', ttftMs: 0, itlMs: 0 });
+  const messages = [{ role: 'user', content: 'hello' }];
+  const both = { continue_final_message: true, add_generation_prompt: true };
+  const cases: Array<[string, Record<string, unknown>, string | null]> = [
+    ['/tokenize', { messages, ...both }, null],
+    ['/v1/chat/completions/render', { model: 'base-model', messages, ...both }, null],
+    ['/v1/chat/completions', { model: 'base-model', messages, max_tokens: 1, ...both }, null],
+    ['/v1/embeddings', { model: 'base-model', messages, ...both }, null],
+    ['/tokenize', { messages, add_generation_prompt: 'no' }, 'add_generation_prompt'],
+    ['/tokenize', { prompt: 'x', add_special_tokens: 1 }, 'add_special_tokens'],
+  ];
+  for (const [path, body, param] of cases) {
+    const res = await postJson(sim, path, body);
+    assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}`);
+    const { error } = (await res.json()) as { error: { message: string; param: string | null } };
+    assert.equal(error.param, param, path);
+    if (param === null) assert.equal(error.message, 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.');
+  }
+  // Either one alone is fine (add_generation_prompt defaults to true, and only an explicit pair is refused).
+  assert.equal((await postJson(sim, '/tokenize', { messages, continue_final_message: true })).status, 200);
+  assert.equal((await postJson(sim, '/tokenize', { messages, add_generation_prompt: false, continue_final_message: true })).status, 200);
+});
+
 test('--chars-per-token 3: /tokenize, usage and the KV blocks all count three characters a token', async (t) => {
   const sim = await testSimulator(t, { host: HOST, mode: 'echo', ttftMs: 0, itlMs: 0, charsPerToken: 3 });
   const prompt = 'x'.repeat(300);

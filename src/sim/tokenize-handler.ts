@@ -7,7 +7,7 @@ import type { ServedModels } from './served-models.js';
 import type { Json } from './request-fields.js';
 import type { Tokenizer } from './tokenizer.js';
 import { sendJson } from './http-io.js';
-import { chatText, objectBody, optionalBoolean, optionalModel } from './request-fields.js';
+import { chatText, checkChatTemplateFlags, objectBody, optionalBoolean, optionalModel } from './request-fields.js';
 import { badRequest, modelNotFound } from './vllm-error.js';
 
 export interface TokenizeDeps {
@@ -24,8 +24,14 @@ function checkModel(body: Json, served: ServedModels): void {
 
 /** The text a tokenize body stands for: `prompt`, or the messages joined as generation joins them. */
 function textOf(body: Json): string {
-  if (typeof body.prompt === 'string') return body.prompt;
-  if (body.prompt === undefined && body.messages !== undefined) return chatText(body.messages).promptText;
+  if (typeof body.prompt === 'string') {
+    optionalBoolean(body, 'add_special_tokens');
+    return body.prompt;
+  }
+  if (body.prompt === undefined && body.messages !== undefined) {
+    checkChatTemplateFlags(body);
+    return chatText(body.messages).promptText;
+  }
   throw badRequest('send `prompt` (a string) or `messages` (a chat) to tokenize', 'prompt');
 }
 
