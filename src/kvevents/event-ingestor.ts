@@ -18,6 +18,14 @@ export type IngestProblem =
   | 'no-model' // the topic names no model, so the blocks cannot be keyed
   | 'unsupported-cache-kind'; // a hybrid-allocator group that is not full attention (llm-d skips these too)
 
+/** What each skipped store means, for the one log line per pod (the metric carries only the name). */
+export const INGEST_PROBLEM_DETAIL: Readonly<Record<IngestProblem, string>> = {
+  'unknown-parent': 'a BlockStored chaining on a block this gateway never saw stored (it joined the stream later, or lost events) was skipped, as its children will be',
+  'token-count': 'a BlockStored whose token_ids are not len(block_hashes) x block_size was skipped',
+  'no-model': 'a BlockStored was skipped: no model to key its blocks by (vLLM\'s topic should be kv@<pod ip:port>@<model>, and the pod\'s GET /v1/models lists no single base model)',
+  'unsupported-cache-kind': 'a BlockStored of a hybrid-allocator group whose cache kind is not full or MLA attention was skipped (its blocks do not form a prefix chain)',
+};
+
 /** KV-cache spec kinds whose blocks form a prefix chain (llm-d's isPrefixIndexableSpecKind). */
 const PREFIX_KINDS = new Set(['full_attention', 'mla_attention', 'sink_full_attention']);
 

@@ -80,6 +80,11 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
       assert.equal(logs.filter((l) => l.includes(address(1)) && l.includes('frame-count')).length, 1, 'logged once');
       assert.ok(f.subscribed);
       assert.ok(view.feed(address(0))!.stream.messages >= 1);
+      // A skipped store is logged with what was wrong with it, not just its metric label.
+      await pubs[0]!.publish([{ ...stored(tokens(2, 2)), tokenIds: tokens(2, 1) }]);
+      const f0 = view.feed(address(0))!;
+      assert.ok(await waitFor(() => f0.problems.get('token-count') === 1));
+      assert.ok(logs.some((l) => l.includes(address(0)) && l.includes('token_ids are not len(block_hashes) x block_size')), logs.join('\n'));
       assert.ok(await waitFor(() => f.stream.untrusted() === undefined), 'recovers');
     } finally {
       await hub.close();

@@ -4,7 +4,7 @@
  * the request thread runs it over the block index itself, the ingestion worker over an index-op encoder.
  */
 import type { BlockKeyHasher } from './block-key.js';
-import type { KvEventIngestor, IngestProblem } from './event-ingestor.js';
+import { INGEST_PROBLEM_DETAIL, type KvEventIngestor, type IngestProblem } from './event-ingestor.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
 import { PodStream, type PodStreamOptions, type StreamProblem } from './pod-stream.js';
 import { parseKvEventTopic, type DecodedKvEventBatch } from './wire-format.js';
@@ -133,7 +133,7 @@ export class PodFeeds {
         // A replay reply carries no topic: before the pod's first live message, its blocks are keyed by the base
         // model the pod serves (its GET /v1/models), so a restarted gateway learns what the pods already hold.
         const model = live.model ?? live.baseModel();
-        this.ingestor.apply(live.pod, model, batch, (p) => this.#reporter.problem(live.pod, p, 'events skipped', 1));
+        this.ingestor.apply(live.pod, model, batch, (p) => this.#reporter.problem(live.pod, p, INGEST_PROBLEM_DETAIL[p], 1));
       },
       clear: () => this.ingestor.clearPod(live.pod),
       replay: (from: number) => {
