@@ -1,8 +1,8 @@
 /**
  * The simulator publishes KV events as vLLM does: a SUB client on loopback sees BlockStored with the prompt's
  * token ids and chained hashes, then the blocks that fill while decoding, BlockRemoved under eviction,
- * AllBlocksCleared on reset, and replays from a sequence number. Loopback addresses 127.0.94.x, 127.0.95.x
- * and 127.0.153.x are this file's.
+ * AllBlocksCleared on reset, and replays from a sequence number. Loopback addresses 127.0.94.x, 127.0.95.x,
+ * 127.0.153.x and 127.0.161.x are this file's.
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -245,4 +245,14 @@ test('decode blocks: a 40-token reply stores 2 blocks chained on the last prompt
     await eventually(() => stored(tap, markNext).length > 0, 'the continuation\'s new blocks');
     assert.equal(stored(tap, markNext)[0]!.parentBlockHash, decode[1]!.blockHashes[0], 'the continuation computes only what follows the cached decode blocks');
   }
+});
+
+test('hwm 0 and max_queue_size 0 (no limits, as in ZMQ and vLLM) publish; buffer_steps 0 replays only the end marker', async (t) => {
+  const sim = await kvSim(t, '127.0.161.1', {}, { hwm: 0, max_queue_size: 0, buffer_steps: 0 });
+  const tap = KvEventTap.connect(sim.kvEvents!.endpoint);
+  t.after(() => tap.close());
+  await warmUp(sim, tap);
+  for (let i = 0; i < 3; i++) await complete(sim, chat(SYSTEM, `question ${i} `.padEnd(BLOCK * 8, '?')));
+  await eventually(() => stored(tap).length >= 3, 'stored events');
+  assert.deepEqual(await replayFrom(sim.kvEvents!.replayEndpoint!, 0), [], 'nothing buffered');
 });

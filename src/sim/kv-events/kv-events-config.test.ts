@@ -32,8 +32,16 @@ test('mistakes are rejected with the field named', () => {
     ['{"publisher":"nats"}', /publisher/],
     ['{"endpoint":"127.0.0.1:5557"}', /`endpoint` must be a ZMQ endpoint/],
     ['{"replay_endpoint":"tcp://host"}', /`replay_endpoint` must be a ZMQ endpoint/],
-    ['{"buffer_steps":0}', /buffer_steps/],
+    ['{"buffer_steps":-1}', /buffer_steps/],
+    ['{"hwm":1.5}', /`hwm` must be an integer of at least 0/],
     ['{"topic":5}', /topic/],
   ];
   for (const [json, want] of cases) assert.throws(() => parseKvEventsConfig(json), want, json);
+});
+
+test('0 means what it means to vLLM: hwm and max_queue_size unlimited, buffer_steps keeps nothing', () => {
+  const c = parseKvEventsConfig('{"enable_kv_cache_events":true,"hwm":0,"max_queue_size":0,"buffer_steps":0}');
+  assert.equal(c.hwm, 0);
+  assert.equal(c.maxQueueSize, 0);
+  assert.equal(c.bufferSteps, 0);
 });

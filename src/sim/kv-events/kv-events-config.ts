@@ -10,11 +10,14 @@ export interface KvEventsConfig {
   readonly endpoint: string;
   /** `replay_endpoint` (default none): a ROUTER socket, always bound, answering replay requests. */
   readonly replayEndpoint: string | null;
-  /** `buffer_steps` (default 10000): how many recent batches the replay socket can answer from. */
+  /** `buffer_steps` (default 10000): how many recent batches the replay socket can answer from; 0 keeps none. */
   readonly bufferSteps: number;
-  /** `hwm` (default 100000): the PUB socket's send high-water mark, in messages; past it ZMQ drops. */
+  /** `hwm` (default 100000): the PUB socket's send high-water mark, in messages; past it ZMQ drops. 0 = no limit, as ZMQ's. */
   readonly hwm: number;
-  /** `max_queue_size` (default 100000): batches waiting to be sent; past it the oldest unsent are dropped (replay still has them). */
+  /**
+   * `max_queue_size` (default 100000): batches waiting to be sent; past it the oldest unsent are dropped (replay
+   * still has them). 0 = no limit, as vLLM's `queue.Queue(maxsize=0)`.
+   */
   readonly maxQueueSize: number;
   /** `topic` (default ""): the first frame of every message; llm-d expects `kv@<podIP:port>@<model>`. */
   readonly topic: string;
@@ -39,10 +42,11 @@ function fail(message: string): never {
   throw new Error(`--kv-events-config: ${message}`);
 }
 
-function positiveInt(json: Record<string, unknown>, field: string, fallback: number): number {
+/** A count where 0 means what it means to vLLM (`meaning0`): no limit, or nothing kept. */
+function count(json: Record<string, unknown>, field: string, fallback: number, meaning0: string): number {
   const v = json[field];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`\`${field}\` must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`\`${field}\` must be an integer of at least 0 (${meaning0}), got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -84,9 +88,9 @@ export function parseKvEventsConfig(input: string | Record<string, unknown>): Kv
     publisher,
     endpoint: endpointOf(obj, 'endpoint', d.endpoint)!,
     replayEndpoint: endpointOf(obj, 'replay_endpoint', null),
-    bufferSteps: positiveInt(obj, 'buffer_steps', d.bufferSteps),
-    hwm: positiveInt(obj, 'hwm', d.hwm),
-    maxQueueSize: positiveInt(obj, 'max_queue_size', d.maxQueueSize),
+    bufferSteps: count(obj, 'buffer_steps', d.bufferSteps, '0 keeps nothing to replay'),
+    hwm: count(obj, 'hwm', d.hwm, '0 = no limit'),
+    maxQueueSize: count(obj, 'max_queue_size', d.maxQueueSize, '0 = no limit'),
     topic,
   };
 }

@@ -21,11 +21,12 @@ export class ReplayRing {
     return this.#size;
   }
 
-  /** Appends the batch numbered `seq`, which must be one more than the last; the oldest falls out when full. */
+  /** Appends the batch numbered `seq`, which must be one more than the last; the oldest falls out when full (at once with capacity 0). */
   push(seq: number, payload: Uint8Array): void {
     if (this.#end >= 0 && seq !== this.#end) throw new RangeError(`replay ring expects seq ${this.#end}, got ${seq}`);
-    this.#slots[seq % this.#slots.length] = { seq, payload };
     this.#end = seq + 1;
+    if (this.#slots.length === 0) return;
+    this.#slots[seq % this.#slots.length] = { seq, payload };
     this.#size = Math.min(this.#size + 1, this.#slots.length);
   }
 

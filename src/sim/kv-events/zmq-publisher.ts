@@ -35,6 +35,7 @@ export class ZmqKvEventPublisher {
   readonly #format: KvEventFormat;
   /** Null without a replay socket: nobody could ask for the batches, so they are not kept. */
   readonly #ring: ReplayRing | null;
+  /** 0: no limit. */
   readonly #maxQueue: number;
   readonly #warn: (message: string) => void;
   readonly #warned = new Set<string>();
@@ -100,7 +101,7 @@ export class ZmqKvEventPublisher {
     const seq = this.#seq++;
     const payload = encodeKvEventBatch(batch, this.#format);
     this.#ring?.push(seq, payload);
-    if (this.#queue.length >= this.#maxQueue) {
+    if (this.#maxQueue > 0 && this.#queue.length >= this.#maxQueue) {
       this.#queue.shift();
       this.#warnOnce('queue', `KV events: more than ${this.#maxQueue} batches wait to be sent (max_queue_size); dropping the oldest (subscribers can replay them)`);
     }
