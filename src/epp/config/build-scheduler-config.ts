@@ -118,7 +118,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     addDefault(TOKEN_PRODUCER_TYPE);
     warnings.push(`${file}: no ${TOKEN_PRODUCER_TYPE} is declared for the precise prefix plugins; one with default parameters was added (tokens from a pod of the pool)`);
   }
-  checkRequiredData(spec, plugins, issue);
+  checkRequiredData(spec, plugins, failedPlugins, issue);
   const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
@@ -126,13 +126,18 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(flowControl ? { flowControl } : {}), warnings } };
 }
 
-/** A scorer that reads a producer's data (`prefixMatchInfoProducerName`) needs that producer declared. */
-function checkRequiredData(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue): void {
+/**
+ * A scorer that reads a producer's data (`prefixMatchInfoProducerName`) needs that producer declared. One that is
+ * declared but failed to load has its own error already: a second one here would only send the reader looking
+ * for a producer that is there.
+ */
+function checkRequiredData(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, failed: ReadonlySet<string>, issue: ReportIssue): void {
   const produced = new Set([...plugins.values()].filter(isDataProducer).map((p) => p.produces));
   spec.plugins.forEach((ps, i) => {
     const p = plugins.get(ps.name) as Partial<DataConsumer> | undefined;
     for (const need of p?.requiredData ?? []) {
-      if (produced.has(need.key)) continue;
+      const named = ps.parameters[need.field];
+      if (produced.has(need.key) || (typeof named === 'string' && failed.has(named))) continue;
       const producers = [...plugins.values()].filter(isDataProducer).map((x) => `${x.name} (${x.type})`);
       issue(['plugins', i, 'parameters', need.field], formatSite({ at: ps.at, name: ps.name, type: ps.type }), `parameters.${need.field}`, `names no producer of this config that writes ${need.key}; declare it under plugins (e.g. type precise-prefix-cache-producer)${producers.length > 0 ? `; producers: ${producers.join(', ')}` : ''}`);
     }

@@ -209,6 +209,25 @@ plugins:
     assert.ok(loaded.warnings.some((w) => /no token-producer is declared/.test(w)));
   });
 
+  test('a producer that fails to load is reported once: the scorer naming it adds no "names no producer" error', () => {
+    assert.throws(
+      () => load(`apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: precise-prefix-cache-producer
+    parameters:
+      kvEventsConfig: {podDiscoveryConfig: {socketPortt: 5556}}
+  - type: prefix-cache-scorer
+    parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}
+`),
+      (e: Error) => {
+        assert.match(e.message, /socketPortt: unknown parameter \(did you mean socketPort\?\)/);
+        assert.doesNotMatch(e.message, /names no producer/);
+        return true;
+      },
+    );
+  });
+
   const bad: { name: string; plugins: string; error: RegExp }[] = [
     { name: 'a scorer naming a producer that is not declared', plugins: '  - type: prefix-cache-scorer\n    parameters:\n      prefixMatchInfoProducerName: nope\n', error: /prefixMatchInfoProducerName: names no producer of this config/ },
     { name: 'a misspelt nested parameter', plugins: '  - type: precise-prefix-cache-producer\n    parameters:\n      tokenProcessorConfig:\n        blockSizeToken: 16\n', error: /parameters\.tokenProcessorConfig\.blockSizeToken: unknown parameter \(did you mean blockSizeTokens\?\)/ },
