@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { RenderClient } from './render-client.js';
+import { startSimulator } from '../../sim/simulator.js';
+import { RenderClient, TokenizeError } from './render-client.js';
 
 const seen: { path: string; body: Record<string, unknown> }[] = [];
 let renderMissing = false;
@@ -69,4 +70,25 @@ test('a completion goes to /tokenize with its add_special_tokens (vLLM\'s defaul
   await client.tokenize(origin, { kind: 'completion', model: 'm', prompt: 'p' }, opts);
   await client.tokenize(origin, { kind: 'completion', model: 'm', prompt: 'p', addSpecialTokens: false }, opts);
   assert.deepEqual(seen.map((s) => s.body), [{ model: 'm', prompt: 'p', add_special_tokens: true }, { model: 'm', prompt: 'p', add_special_tokens: false }]);
+});
+
+test('a render that answers "the model does not exist" (404 from vLLM itself) is a failure, not a server without render', async (t) => {
+  const sim = await startSimulator({ model: 'm', host: '127.0.160.41', port: 0 });
+  t.after(() => sim.close());
+  const simOrigin = `http://${sim.host}:${sim.port}`;
+  let missing = 0;
+  await assert.rejects(
+    client.tokenize(simOrigin, { kind: 'chat', model: 'nope', messages, whole: true }, { ...opts, renderMissing: () => missing++ }),
+    (e: unknown) => e instanceof TokenizeError && !e.notFound && /answered 404: .*does not exist/.test(e.message),
+  );
+  assert.equal(missing, 0, 'render is still there: no switch to /tokenize');
+  // A path the server lacks (the framework's 404, no error body) still is.
+  seen.length = 0;
+  renderMissing = true;
+  try {
+    await client.tokenize(origin, { kind: 'chat', model: 'm', messages, whole: true }, { ...opts, renderMissing: () => missing++ });
+  } finally {
+    renderMissing = false;
+  }
+  assert.equal(missing, 1);
 });

@@ -27,7 +27,10 @@ export type TokenizeInput =
     }
   | { kind: 'completion'; model: string; prompt: string; /** The request's own `add_special_tokens` (vLLM's default true). */ addSpecialTokens?: boolean };
 
-/** A call that did not give tokens; `notFound` marks an endpoint the server does not have (try another path). */
+/**
+ * A call that did not give tokens; `notFound` marks an endpoint the server does not have (try another path), not a
+ * 404 the endpoint itself answered (an unknown model).
+ */
 export class TokenizeError extends Error {
   readonly notFound: boolean;
   constructor(message: string, notFound = false) {
@@ -89,9 +92,23 @@ async function post(dispatcher: Dispatcher, origin: string, path: string, body: 
     throw new TokenizeError(`${path} answered ${declared} bytes, over the ${MAX_RESPONSE_BYTES}-byte limit`);
   }
   const text = await res.body.text();
-  if (res.statusCode === 404 || res.statusCode === 405) throw new TokenizeError(`${path} answered ${res.statusCode}`, true);
+  if (res.statusCode === 405 || (res.statusCode === 404 && !isErrorBody(text))) throw new TokenizeError(`${path} answered ${res.statusCode}`, true);
   if (res.statusCode !== 200) throw new TokenizeError(`${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
   return tokenIds(text, path);
+}
+
+/**
+ * Whether a 404 is vLLM's own error answer (`{"error": {...}}`, or before vLLM 0.10.1 `{"object": "error", ...}`):
+ * "The model `x` does not exist." comes with 404 from a server that has the path. A path the server lacks gets
+ * its web framework's 404 (`{"detail": "Not Found"}`) instead.
+ */
+function isErrorBody(text: string): boolean {
+  try {
+    const json = JSON.parse(text) as Record<string, unknown> | null;
+    return typeof json === 'object' && json !== null && (typeof json.error === 'object' || json.object === 'error');
+  } catch {
+    return false;
+  }
 }
 
 /** `token_ids` (render), `tokens` (/tokenize) or `prompt_token_ids`, or the first of a list of such objects. */
