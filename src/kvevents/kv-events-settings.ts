@@ -98,6 +98,10 @@ export function readKvEventsSettings(r: ParamReader): KvEventsSettings {
   const engine = ev.string('engineType', 'vllm');
   if (engine !== 'vllm') ev.fail('engineType', `only "vllm" is supported, got ${JSON.stringify(engine)}`);
   const discoverPods = ev.boolean('discoverPods', true);
+  if (zmqEndpoint !== '' && !ev.has('discoverPods')) {
+    // As in llm-d, both run then; a fleet set up for the central socket only would show every pod reconnecting.
+    ev.warn(`parameters.kvEventsConfig.zmqEndpoint is set and discoverPods is left at its default (true): the gateway also connects to every pod's socketPort, as llm-d does; set discoverPods: false if the pods only connect to ${zmqEndpoint}`);
+  }
   const pd = ev.child('podDiscoveryConfig');
   const socketPort = pd.int('socketPort', DEFAULT_SOCKET_PORT, { min: 1, max: 65535 });
   const replaySocketPort = pd.int('replaySocketPort', 0, { min: 0, max: 65535 });

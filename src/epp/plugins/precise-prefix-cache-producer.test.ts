@@ -209,6 +209,24 @@ plugins:
     assert.ok(loaded.warnings.some((w) => /no token-producer is declared/.test(w)));
   });
 
+  test('central mode (zmqEndpoint) with discoverPods at its default warns that every pod is connected to as well', () => {
+    const config = (ev: string): string => `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: token-producer
+  - type: precise-prefix-cache-producer
+    parameters:
+      kvEventsConfig: {${ev}}
+  - type: prefix-cache-scorer
+    parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}
+`;
+    const warned = (ev: string): boolean => load(config(ev)).warnings.some((w) => /zmqEndpoint is set and discoverPods is left at its default/.test(w));
+    assert.equal(warned('zmqEndpoint: "tcp://0.0.0.0:5557"'), true);
+    assert.equal(warned('zmqEndpoint: "tcp://0.0.0.0:5557", discoverPods: false'), false);
+    assert.equal(warned('zmqEndpoint: "tcp://0.0.0.0:5557", discoverPods: true'), false, 'both, as asked');
+    assert.equal(warned('discoverPods: true'), false);
+  });
+
   test('a producer that fails to load is reported once: the scorer naming it adds no "names no producer" error', () => {
     assert.throws(
       () => load(`apiVersion: llm-d.ai/v1alpha1
