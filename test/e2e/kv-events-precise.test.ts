@@ -153,5 +153,8 @@ test('the index and the feeds show in the metrics', async () => {
   assert.match(text, /^llm_d_epp_kv_cache_events_active_subscribers 3$/m);
   assert.match(text, /^infergate_kv_cache_index_capacity 500000$/m);
   assert.match(text, /^llm_d_epp_kv_cache_index_admissions_total [1-9]\d*$/m);
+  const hits = /^llm_d_epp_kv_cache_index_lookup_hits_total (\d+)$/m.exec(text)?.[1];
+  assert.ok(hits !== undefined && Number(hits) > 0, 'lookups found blocks');
+  assert.match(text, new RegExp(`^llm_d_epp_kv_cache_index_max_pod_hit_count_total ${hits}$`, 'm'), 'llm-d\'s twin of lookup_hits_total');
   assert.match(text, new RegExp(`^llm_d_epp_kv_cache_events_messages_received_total\\{pod_identifier="${addressOf('p2').replace(/\./g, '\\.')}"\\} [1-9]\\d*$`, 'm'));
 });

@@ -28,6 +28,8 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_evictions_total`, help: alpha('Total number of KV-block evictions (the index at its capacity)'), collect: viewSum('evictions') }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_requests_total`, help: alpha('Total number of lookup calls'), collect: viewSum('lookups') }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_hits_total`, help: alpha('Contiguous prefix blocks matched by the best pod per lookup'), collect: viewSum('lookupHits') }),
+    // llm-d counts the same per-lookup chain under both names; dashboards built on either keep working.
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_max_pod_hit_count_total`, help: alpha('Longest contiguous per-pod prefix chain observed per lookup'), collect: viewSum('lookupHits') }),
     new CollectedFamily({
       type: 'gauge',
       name: 'infergate_kv_cache_index_capacity',
