@@ -198,3 +198,28 @@ test('worker: a process that exits without closing the hub exits with its own co
   const exit = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(exit, 7, `exit code 7, not an abort: ${err}`);
 });
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: a topic naming another model than the pod serves is reported once, with the topic to set`, async (t) => {
+    const host = ingestion === 'worker' ? '127.0.162.1' : '127.0.162.2';
+    const pub = await KvTestPublisher.start(host, PUB_PORT, REPLAY_PORT, 'meta-llama/Llama-3.1-8B-Instruct');
+    t.after(() => pub.close());
+    const logs: string[] = [];
+    const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+    const address = `${host}:8000`;
+    // vLLM started with --served-model-name llama: GET /v1/models lists `llama`, clients send `llama`.
+    const owner = { models: new Map([['llama', { parent: null }]]) };
+    view.sync(new Map([[address, { endpoint: pub.endpoint, replayEndpoint: pub.replayEndpoint, owner }]]));
+    assert.ok(await waitFor(() => view.untrusted().size === 0, 10_000));
+    await new Promise((r) => setTimeout(r, 300));
+    const f = view.feed(address)!;
+    for (let i = 0; i < 3; i++) await pub.publish([stored(tokens(10 + i, 2))]);
+    assert.ok(await waitFor(() => f.stream.messages >= 3 && f.problems.get('topic-model') === 1), `problems: ${JSON.stringify([...f.problems])}`);
+    const lines = logs.filter((l) => l.includes('topic-model'));
+    assert.equal(lines.length, 1, 'logged once');
+    assert.match(lines[0]!, /keys the blocks by model `meta-llama\/Llama-3\.1-8B-Instruct`, but the pod serves `llama`.*kv@<pod ip:port>@llama/);
+    assert.equal(f.problems.get('topic-model'), 1, 'counted once, not per message');
+  });
+}

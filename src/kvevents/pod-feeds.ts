@@ -10,7 +10,8 @@ import { PodStream, type PodStreamOptions, type StreamProblem } from './pod-stre
 import { parseKvEventTopic, type DecodedKvEventBatch } from './wire-format.js';
 import { ZmqSubscription, type FrameHandler, type ReplayLimiter, type SubscriptionOptions } from './zmq-subscription.js';
 
-export type FeedProblem = StreamProblem | IngestProblem;
+/** `topic-model`: the topic's model is not the one the pod serves, so no request's keys can match its blocks. */
+export type FeedProblem = StreamProblem | IngestProblem | 'topic-model';
 
 /** Where a pod's events come from, as plain data (it crosses to the worker). */
 export interface FeedEndpoints {
@@ -42,6 +43,8 @@ class Live {
   subscription: ZmqSubscription | undefined;
   /** The model of the last topic seen (replies of an older vLLM's replay carry no topic). */
   model: string | null = null;
+  /** The topic model and base model last compared (`topic-model`), so each pair is judged once. */
+  checkedModels = '';
   /** The one base model the pod serves, for replayed stores before its first live topic. */
   readonly baseModel: () => string | null;
 
@@ -129,7 +132,10 @@ export class PodFeeds {
   #sinkFor(live: Live): ConstructorParameters<typeof PodStream>[0] {
     return {
       apply: (topic: string | null, batch: DecodedKvEventBatch) => {
-        if (topic !== null) live.model = parseKvEventTopic(topic)?.model ?? null;
+        if (topic !== null) {
+          live.model = parseKvEventTopic(topic)?.model ?? null;
+          this.#checkTopicModel(live);
+        }
         // A replay reply carries no topic: before the pod's first live message, its blocks are keyed by the base
         // model the pod serves (its GET /v1/models), so a restarted gateway learns what the pods already hold.
         const model = live.model ?? live.baseModel();
@@ -142,6 +148,22 @@ export class PodFeeds {
       },
       problem: (p: StreamProblem, detail: string, n = 1) => this.#reporter.problem(live.pod, p, detail, n),
     };
+  }
+
+  /**
+   * Blocks are keyed by the topic's model, requests by the model they name: when vLLM's topic names another model
+   * than the one the pod serves (its HF path where clients send its `--served-model-name`, say), no request can
+   * ever match the pod's blocks, and nothing else would say so.
+   */
+  #checkTopicModel(live: Live): void {
+    const topicModel = live.model;
+    const base = live.baseModel();
+    if (topicModel === null || base === null) return;
+    const pair = `${topicModel}\n${base}`;
+    if (pair === live.checkedModels) return;
+    live.checkedModels = pair;
+    if (topicModel === base) return;
+    this.#reporter.problem(live.pod, 'topic-model', `its topic keys the blocks by model \`${topicModel}\`, but the pod serves \`${base}\` (GET /v1/models), the name requests use: none of them can match its blocks; set vLLM's topic to kv@<pod ip:port>@${base}`, 1);
   }
 
   /** llm-d's central mode: the gateway binds `zmqEndpoint`, pods connect, the topic names the pod. */

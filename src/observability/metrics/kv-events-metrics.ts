@@ -64,7 +64,7 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
     new CollectedFamily({
       type: 'counter',
       name: 'infergate_kv_events_problems_total',
-      help: 'KV-event input a pod sent that could not be used as is, by problem: frame-count, short-seq, bad-seq, msgpack, batch-shape, event-shape (messages dropped); unknown-event-type (events skipped); hash-as-bytes (hashes converted); gap, sequence-reset, flood, silent, replay-failed, disconnected (stream faults); unknown-parent, token-count, no-model, unsupported-cache-kind (stores skipped). Each is logged once per pod.',
+      help: 'KV-event input a pod sent that could not be used as is, by problem: frame-count, short-seq, bad-seq, msgpack, batch-shape, event-shape (messages dropped); unknown-event-type (events skipped); hash-as-bytes (hashes converted); gap, sequence-reset, flood, silent, replay-failed, disconnected (stream faults); unknown-parent, token-count, no-model, unsupported-cache-kind (stores skipped); topic-model (the topic names another model than the pod serves: no request can match its blocks). Each is logged once per pod.',
       labelNames: [...POD, 'problem'],
       collect: (emit) => {
         for (const f of feeds()) for (const [p, n] of f.problems) emit(n, f.address, p);
