@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_KV_EVENTS_CONFIG, parseKvEventsConfig, publishesKvEvents } from './kv-events-config.js';
+import { DEFAULT_KV_EVENTS_CONFIG, parseKvEventsConfig, publishesKvEvents, topicAdvice } from './kv-events-config.js';
 
 test('vLLM\'s defaults: publisher follows enable_kv_cache_events; endpoint tcp://*:5557, 10000 buffered steps, empty topic', () => {
   assert.deepEqual(parseKvEventsConfig('{}'), DEFAULT_KV_EVENTS_CONFIG);
@@ -44,4 +44,13 @@ test('0 means what it means to vLLM: hwm and max_queue_size unlimited, buffer_st
   assert.equal(c.hwm, 0);
   assert.equal(c.maxQueueSize, 0);
   assert.equal(c.bufferSteps, 0);
+});
+
+test('a topic llm-d\'s subscribers would not receive, or could not key, gets advice; kv@<pod>@<model> none', () => {
+  assert.match(topicAdvice('')!, /does not start with kv@; .*will receive none of these events/);
+  assert.match(topicAdvice('vllm-events')!, /does not start with kv@/);
+  assert.match(topicAdvice('kv@10.0.0.5:8000')!, /names no model/);
+  assert.match(topicAdvice('kv@10.0.0.5:8000@')!, /names no model/);
+  assert.equal(topicAdvice('kv@10.0.0.5:8000@meta-llama/Llama-3.1-8B'), null);
+  assert.equal(topicAdvice('kv@10.0.0.5:8000@org@model'), null, 'a model may hold @');
 });

@@ -99,3 +99,23 @@ export function parseKvEventsConfig(input: string | Record<string, unknown>): Kv
 export function publishesKvEvents(config: KvEventsConfig | null): config is KvEventsConfig {
   return config !== null && config.enableKvCacheEvents && config.publisher === 'zmq';
 }
+
+/**
+ * What to tell the user about a topic subscribers will not find useful, or null: llm-d's (and infergate's)
+ * subscribers filter on `kv@` and read the model after the second `@` (ANCHORS §3b). vLLM's default topic is "",
+ * whose events reach no such subscriber; the silence would only show on the gateway's side.
+ */
+export function topicAdvice(topic: string): string | null {
+  // wire-format's KV_TOPIC_PREFIX, not imported: that module loads msgpack, which a simulator without events skips.
+  const KV_TOPIC_PREFIX = 'kv@';
+  const example = 'kv@<pod ip:port>@<model>';
+  if (!topic.startsWith(KV_TOPIC_PREFIX)) {
+    return `KV events: the topic ${JSON.stringify(topic)} does not start with ${KV_TOPIC_PREFIX}; llm-d's and infergate's subscribers (topicFilter ${KV_TOPIC_PREFIX}) will receive none of these events. Set "topic":"${example}"`;
+  }
+  const rest = topic.slice(KV_TOPIC_PREFIX.length);
+  const at = rest.indexOf('@');
+  if (at <= 0 || at === rest.length - 1) {
+    return `KV events: the topic ${JSON.stringify(topic)} names no model after the pod; subscribers key the blocks by it (the base model the pod lists is used meanwhile). Set "topic":"${example}"`;
+  }
+  return null;
+}

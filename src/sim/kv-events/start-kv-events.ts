@@ -2,7 +2,7 @@
 import type { KvEventFormat } from '../../kvevents/wire-format.js';
 import type { KvStepListener } from '../engine.js';
 import type { KvEventsConfig } from './kv-events-config.js';
-import { publishesKvEvents } from './kv-events-config.js';
+import { publishesKvEvents, topicAdvice } from './kv-events-config.js';
 import { KvStepBatcher } from './step-batcher.js';
 
 /** A simulator's open KV-event publisher. */
@@ -32,6 +32,8 @@ export async function startKvEvents(setup: KvEventsSetup): Promise<SimKvEvents |
     // vLLM warns the same way: only blocks registered in the prefix cache are reported.
     console.warn('KV events are enabled but prefix caching is not; no BlockStored events will be sent. Drop --no-enable-prefix-caching.');
   }
+  const advice = topicAdvice(config.topic);
+  if (advice !== null) console.warn(advice);
   // ZeroMQ and msgpack are loaded only for a simulator that publishes: most never do.
   const { ZmqKvEventPublisher } = await import('./zmq-publisher.js');
   const publisher = await ZmqKvEventPublisher.start(config, { host: setup.host, format: setup.kvEventsFormat });
