@@ -39,5 +39,5 @@ export function hashFilledBlock(seq: Sequence, blockSize: number, tokenizer: Pic
   // Only a reply of words shorter than a piece gets here: pad with each word's own first piece.
   while (ids.length < end) ids.push(tokenizer.encode(seq.tokens[ids.length - seq.promptLen] ?? ' ')[0] ?? 1);
   const parent = index > 0 ? seq.hashes[index - 1] : undefined;
-  seq.hashes.push(blockHashes(ids, blockSize, index + 1, seq.lora, index, parent)[0]!);
+  seq.hashes.push(blockHashes(ids, blockSize, index + 1, seq.lora, index, parent, seq.salt ?? null)[0]!);
 }

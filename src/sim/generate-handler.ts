@@ -51,7 +51,7 @@ export function checkContextLength(promptTokens: number, maxTokens: number | nul
 /** One sequence for the engine; each call draws its own canned reply in random mode. */
 export function engineRequestFor(
   model: string,
-  text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean },
+  text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean; cacheSalt?: string | null },
   maxTokens: number | null,
   deps: GenerateDeps,
 ): EngineRequest & { stoppedBy: string | null } {
@@ -62,6 +62,7 @@ export function engineRequestFor(
   const { tokens, stoppedBy } = applyStopStrings(reply, text.stop ?? [], maxTokens, text.includeStopStr);
   return {
     lora: model === deps.served.model ? null : model,
+    cacheSalt: text.cacheSalt ?? null,
     promptText: text.promptText,
     promptTokens,
     output: tokens,

@@ -64,6 +64,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     echoText: 'second question',
     stop: [],
     includeStopStr: false,
+    cacheSalt: null,
   });
 });
 

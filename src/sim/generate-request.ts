@@ -29,6 +29,16 @@ export interface GenerateRequest {
   readonly stop: readonly string[];
   /** `include_stop_str_in_output` (vLLM): keep the stop string at the end of the text. */
   readonly includeStopStr: boolean;
+  /** `cache_salt` (vLLM): the prompt's KV blocks are cached apart from other salts'; null without one. */
+  readonly cacheSalt: string | null;
+}
+
+/** vLLM's check_cache_salt_support: a salt is a non-empty string. */
+function cacheSaltOf(body: Json): string | null {
+  const v = body.cache_salt;
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v === '') throw badRequest("Parameter 'cache_salt' must be a non-empty string if provided.", 'cache_salt');
+  return v;
 }
 
 function stopOf(body: Json): string[] {
@@ -75,7 +85,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   if (endpoint === 'chat') checkChatTemplateFlags(json);
   checkSampling(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
 }
 
 /**

@@ -7,6 +7,8 @@ export type FinishReason = 'stop' | 'length';
 export interface EngineRequest {
   /** The LoRA adapter this request runs on; null for the base model. */
   readonly lora: string | null;
+  /** `cache_salt`: its prompt's blocks are cached apart from every other salt's (and from unsalted ones). */
+  readonly cacheSalt?: string | null;
   /** The prompt text; hashed in KV blocks for prefix caching. */
   readonly promptText: string;
   /** What `usage.prompt_tokens` reports (the ~4 chars/token estimate of `promptText`). */

@@ -13,6 +13,8 @@ export interface KvHolder {
   readonly tokenIds: readonly number[];
   /** The LoRA adapter the blocks were computed with; null for the base model. */
   readonly lora: string | null;
+  /** The request's `cache_salt`, in block 0's hash and extra keys; null (or absent) without one. */
+  readonly salt?: string | null;
   /** How many leading blocks are registered in the prefix cache (by this sequence or an earlier one). */
   cachedBlocks: number;
 }
@@ -26,9 +28,9 @@ export interface KvCacheListener {
    * Consecutive blocks of one sequence just registered: `hashes[i]` covers `tokenIds[i x blockSize ..]`
    * (`tokenIds.length === hashes.length x blockSize`); `parent` is the hash of the block before the first,
    * null when the first block starts the prompt. Prompt blocks and decode blocks alike, as vLLM's
-   * `cache_full_blocks` reports both.
+   * `cache_full_blocks` reports both. `salt` is the request's `cache_salt` when the first block is block 0.
    */
-  stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null): void;
+  stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null, salt?: string | null): void;
   /** A block's hash left the prefix cache (its block is being reused). */
   removed(hash: bigint): void;
   /** Every hash left the prefix cache at once. */
@@ -160,7 +162,7 @@ export class KvCache {
   #stored(holder: KvHolder, from: number, to: number): void {
     if (this.#listener === null) return;
     const bs = this.blockSize;
-    this.#listener.stored(holder.hashes.slice(from, to), from === 0 ? null : holder.hashes[from - 1]!, holder.tokenIds.slice(from * bs, to * bs), holder.lora);
+    this.#listener.stored(holder.hashes.slice(from, to), from === 0 ? null : holder.hashes[from - 1]!, holder.tokenIds.slice(from * bs, to * bs), holder.lora, from === 0 ? (holder.salt ?? null) : null);
   }
 
   /** Unpins every block of `holder`. The last block is freed first, so a prompt's leading blocks are evicted last. */

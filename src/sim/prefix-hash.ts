@@ -49,8 +49,10 @@ function finalB(h: number, len: number): number {
  * (MurmurHash3 and xxHash32 rounds over 32-bit words, high lane first) over the words
  * `[parent_hi, parent_lo, token_ids of block i..., 0xffffffff, UTF-16 units of extraKey...]`, where the parent
  * is block i-1's hash, or {@link NONE_HASH} for block 0, and `extraKey` is the LoRA adapter's name (vLLM puts
- * it in every block's extra keys) or null for the base model. Like vLLM's, a block's hash covers every token
- * before it through the chain, and the same tokens under another adapter hash differently.
+ * it in every block's extra keys) or null for the base model. Block 0 of a request with a `cache_salt` also
+ * hashes `0xfffffffe, UTF-16 units of the salt...` last (vLLM puts the salt in block 0's extra keys). Like vLLM's,
+ * a block's hash covers every token before it through the chain, and the same tokens under another adapter or
+ * salt hash differently.
  * KV events send these values as they are: they are already 64-bit integers.
  *
  * To extend a chain (a block that fills while decoding), pass `from`, the first block to hash, and `parent`,
@@ -64,6 +66,7 @@ export function blockHashes(
   extraKey: string | null,
   from = 0,
   parent: bigint = NONE_HASH,
+  salt: string | null = null,
 ): bigint[] {
   const out = new Array<bigint>(Math.max(0, blocks - from));
   let hi = Number(parent >> 32n);
@@ -89,6 +92,15 @@ export function blockHashes(
         c = mixB(c, extraKey.charCodeAt(i));
       }
       words += 1 + extraKey.length;
+    }
+    if (b === 0 && salt !== null) {
+      a = mixA(a, 0xfffffffe);
+      c = mixB(c, 0xfffffffe);
+      for (let i = 0; i < salt.length; i++) {
+        a = mixA(a, salt.charCodeAt(i));
+        c = mixB(c, salt.charCodeAt(i));
+      }
+      words += 1 + salt.length;
     }
     hi = finalA(a, words);
     lo = finalB(c, words);

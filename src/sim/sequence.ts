@@ -63,6 +63,7 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
   // promptTokens is the tokenizer's count for every HTTP request; a test may claim more tokens than its text has.
   const fullBlocks = Math.floor(Math.min(promptLen, tokenIds.length) / limits.blockSize);
   const lora = req.lora;
+  const salt = req.cacheSalt ?? null;
   return {
     id,
     req,
@@ -71,9 +72,10 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
     finishReason,
     promptLen,
     arrivedAt: now,
-    hashes: fullBlocks > 0 ? blockHashes(tokenIds, limits.blockSize, fullBlocks, lora) : [],
+    hashes: fullBlocks > 0 ? blockHashes(tokenIds, limits.blockSize, fullBlocks, lora, 0, undefined, salt) : [],
     tokenIds,
     lora,
+    salt,
     blocks: [],
     cachedBlocks: 0,
     pendingText: null,

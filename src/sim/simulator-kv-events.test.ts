@@ -15,6 +15,10 @@ import { KvEventTap, eventually, replayFrom } from './kv-events/kv-events-test-k
 import { blockHashes } from './prefix-hash.js';
 import { startSimulator } from './simulator.js';
 import { postJson, readSse } from './test-kit.js';
+import { BlockIndex } from '../kvevents/block-index.js';
+import { BlockKeyHasher } from '../kvevents/block-key.js';
+import { KvEventIngestor } from '../kvevents/event-ingestor.js';
+import { TokenizedPrompt } from '../epp/plugins/tokenized-prompt.js';
 
 const MODEL = 'base-model';
 const BLOCK = 16;
@@ -255,4 +259,49 @@ test('hwm 0 and max_queue_size 0 (no limits, as in ZMQ and vLLM) publish; buffer
   for (let i = 0; i < 3; i++) await complete(sim, chat(SYSTEM, `question ${i} `.padEnd(BLOCK * 8, '?')));
   await eventually(() => stored(tap).length >= 3, 'stored events');
   assert.deepEqual(await replayFrom(sim.kvEvents!.replayEndpoint!, 0), [], 'nothing buffered');
+});
+
+test('cache_salt: block 0 hashes and lists the salt, so a salted prompt is cached apart and a gateway\'s salted keys match it', async (t) => {
+  const sim = await kvSim(t, '127.0.161.2');
+  const tap = KvEventTap.connect(sim.kvEvents!.endpoint);
+  t.after(() => tap.close());
+  await warmUp(sim, tap);
+  const messages = chat(SYSTEM, 'Which tenant am I? '.padEnd(BLOCK * 4, '?'));
+  const ids = await render(sim, messages);
+  const full = Math.floor(ids.length / BLOCK);
+
+  const salted = async (salt: string | undefined): Promise<BlockStoredEvent[]> => {
+    const mark = tap.messages.length;
+    const res = await postJson(sim, '/v1/chat/completions', { model: MODEL, messages, max_tokens: 1, ...(salt ? { cache_salt: salt } : {}) });
+    assert.equal(res.status, 200);
+    await res.json();
+    await eventually(() => stored(tap, mark).reduce((n, e) => n + e.blockHashes.length, 0) >= full, `the prompt's blocks (salt ${salt})`);
+    return stored(tap, mark);
+  };
+  const plain = await salted(undefined);
+  const a = await salted('tenant-a');
+  // The same prompt under a salt is stored again, from block 0: nothing is shared with the unsalted copy.
+  assert.equal(a[0]!.parentBlockHash, null);
+  assert.deepEqual(a.flatMap((e) => e.blockHashes), blockHashes(ids, BLOCK, full, null, 0, undefined, 'tenant-a'));
+  assert.notEqual(a[0]!.blockHashes[0], plain[0]!.blockHashes[0]);
+  assert.deepEqual(a[0]!.extraKeys![0], ['tenant-a'], 'vLLM lists the salt in block 0\'s extra keys');
+  assert.deepEqual(a[0]!.extraKeys!.slice(1), a[0]!.extraKeys!.slice(1).map(() => null));
+  assert.equal(plain[0]!.extraKeys![0], null);
+
+  // What a gateway makes of it: the salted store matches the salted request's keys, and only those.
+  const hasher = new BlockKeyHasher({ blockSize: BLOCK, hashSeed: '' });
+  const index = new BlockIndex({ capacity: 1000, podsPerKey: 10 });
+  const pod = index.podId('sim');
+  new KvEventIngestor(hasher, index, { engineCapacity: 1000 }).apply(pod, MODEL, { ts: 0, events: a, dataParallelRank: null }, (p) => assert.fail(p));
+  const held = (salt: string): number => {
+    const r = index.lookup(new TokenizedPrompt(Uint32Array.from(ids), salt).keys(hasher, MODEL));
+    return r.size === 0 ? 0 : r.matched[0]!;
+  };
+  assert.equal(held('tenant-a'), full);
+  assert.equal(held('tenant-b'), 0);
+  assert.equal(held(''), 0);
+
+  const bad = await postJson(sim, '/v1/chat/completions', { model: MODEL, messages, max_tokens: 1, cache_salt: '' });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(((await bad.json()) as { error: { message: string; param: string } }).error, { message: "Parameter 'cache_salt' must be a non-empty string if provided.", type: 'BadRequestError', param: 'cache_salt', code: 400 });
 });

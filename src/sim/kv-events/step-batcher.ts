@@ -32,7 +32,7 @@ export class KvStepBatcher implements KvStepListener {
     this.#now = now;
   }
 
-  stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null): void {
+  stored(hashes: readonly bigint[], parent: bigint | null, tokenIds: readonly number[], lora: string | null, salt: string | null = null): void {
     const map = !this.#legacy;
     this.#events.push({
       type: 'BlockStored',
@@ -43,8 +43,9 @@ export class KvStepBatcher implements KvStepListener {
       loraId: lora === null ? null : this.#loraId(lora),
       medium: MEDIUM,
       loraName: lora,
-      // vLLM's extra keys per block: the LoRA name (what the engine hash covered), or none.
-      extraKeys: map ? hashes.map(() => (lora === null ? null : [lora])) : null,
+      // vLLM's extra keys per block: what the engine hash covered besides the tokens (the LoRA name; block 0's
+      // cache_salt after it), or none.
+      extraKeys: map ? hashes.map((_, i) => extraKeys(lora, i === 0 ? salt : null)) : null,
       groupIdx: map ? 0 : null,
       kvCacheSpecKind: map ? 'full_attention' : null,
       kvCacheSpecSlidingWindow: null,
@@ -72,4 +73,9 @@ export class KvStepBatcher implements KvStepListener {
     if (id === undefined) this.#loraIds.set(name, (id = this.#loraIds.size + 1));
     return id;
   }
+}
+
+function extraKeys(lora: string | null, salt: string | null): string[] | null {
+  if (lora === null && salt === null) return null;
+  return lora === null ? [salt!] : salt === null ? [lora] : [lora, salt];
 }
