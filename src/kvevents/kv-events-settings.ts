@@ -58,8 +58,12 @@ export const KV_EVENTS_PORT_ANNOTATION = 'infergate.io/kv-events-port';
 /** The pod annotation that overrides `replaySocketPort` for one pod. */
 export const KV_EVENTS_REPLAY_PORT_ANNOTATION = 'infergate.io/kv-events-replay-port';
 
-/** Reads the shared parameters; throws PluginConfigError naming the nested field. */
-export function readKvEventsSettings(r: ParamReader): KvEventsSettings {
+/**
+ * Reads the shared parameters; throws PluginConfigError naming the nested field. `legacyTokenizerPool`: llm-d's
+ * older all-in-one scorer still takes `indexerConfig.tokenizersPoolConfig` (it tokenizes in process), where the
+ * producer refuses it.
+ */
+export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerPool?: boolean } = {}): KvEventsSettings {
   const tp = r.child('tokenProcessorConfig');
   const hasTokens = tp.has('blockSizeTokens');
   const tokens = tp.positiveInt('blockSizeTokens', 16);
@@ -71,7 +75,9 @@ export function readKvEventsSettings(r: ParamReader): KvEventsSettings {
   if (algo !== 'cbor-fnv' && algo !== '') tp.fail('hashAlgorithm', `only "cbor-fnv" (llm-d's default) is supported, got ${JSON.stringify(algo)}`);
 
   const ix: ParamReader = r.child('indexerConfig');
-  if (ix.has('tokenizersPoolConfig')) ix.fail('tokenizersPoolConfig', 'is not supported (as in llm-d): declare a token-producer plugin, which tokenizes on a pool pod');
+  if (options.legacyTokenizerPool === true) {
+    ix.ignored('tokenizersPoolConfig', 'tokens come from a token-producer (one with default parameters is added when none is declared), which asks a pod of the pool to render the request as the engine will');
+  } else if (ix.has('tokenizersPoolConfig')) ix.fail('tokenizersPoolConfig', 'is not supported (as in llm-d): declare a token-producer plugin, which tokenizes on a pool pod');
   const kb = ix.child('kvBlockIndexConfig');
   if (kb.has('redisConfig')) kb.fail('redisConfig', 'is not supported: the index is in memory, and every gateway replica builds the same one from the pods\' events');
   if (kb.has('costAwareMemoryConfig')) kb.fail('costAwareMemoryConfig', 'is not supported: use inMemoryConfig.size to bound the index');

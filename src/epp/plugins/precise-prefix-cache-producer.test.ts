@@ -197,6 +197,35 @@ schedulingProfiles:
     assert.deepEqual([s.hashSeed, s.replaySocketPort, s.capacity, s.podsPerKey], ['12345', 5559, 100_000, 4]);
   });
 
+  test("the legacy scorer's in-process tokenizer pool (llm-d still reads it there) loads with a warning; a token-producer is added", () => {
+    const loaded = load(`apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: single-profile-handler
+  - type: precise-prefix-cache-scorer
+    parameters:
+      tokenProcessorConfig: {blockSize: 64}
+      indexerConfig:
+        tokenizersPoolConfig:
+          modelName: Qwen/Qwen3-32B
+          uds: {socketFile: /tmp/tokenizer/tokenizer-uds.socket}
+schedulingProfiles:
+  - name: default
+    plugins:
+      - pluginRef: precise-prefix-cache-scorer
+`);
+    assert.ok(loaded.warnings.some((w) => /parameters\.indexerConfig\.tokenizersPoolConfig is ignored: tokens come from a token-producer/.test(w)), loaded.warnings.join('\n'));
+    assert.equal(loaded.schedulerConfig.plugins.get('token-producer')?.type, 'token-producer');
+    // The producer itself refuses it, as llm-d's does.
+    assert.throws(() => load(`apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: precise-prefix-cache-producer
+    parameters:
+      indexerConfig: {tokenizersPoolConfig: {modelName: m}}
+`), /tokenizersPoolConfig: is not supported \(as in llm-d\)/);
+  });
+
   test('a config without a token-producer gets one, as llm-d adds one, with a warning', () => {
     const loaded = load(`apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig

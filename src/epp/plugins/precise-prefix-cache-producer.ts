@@ -97,8 +97,8 @@ function ref(view: KvCacheView, address: string, blocks: number): PodRef {
 }
 
 /** Reads llm-d's parameters: `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`, `speculativeTTL`. */
-export function readPreciseParams(r: ParamReader): { settings: KvEventsSettings; speculative: SpeculativeSettings } {
-  return { settings: readKvEventsSettings(r), speculative: readSpeculativeSettings(r) };
+export function readPreciseParams(r: ParamReader, options: { legacyTokenizerPool?: boolean } = {}): { settings: KvEventsSettings; speculative: SpeculativeSettings } {
+  return { settings: readKvEventsSettings(r, options), speculative: readSpeculativeSettings(r) };
 }
 
 export const precisePrefixCacheProducerFactory: PluginFactory = (name, _p, r) => {

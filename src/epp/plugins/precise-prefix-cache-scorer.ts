@@ -60,8 +60,12 @@ export class PrecisePrefixCacheScorer implements Scorer, PreRequest, DataProduce
   }
 }
 
-/** llm-d's parameters: `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`, `speculativeTTL`. */
+/**
+ * llm-d's parameters: `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`, `speculativeTTL`.
+ * `indexerConfig.tokenizersPoolConfig`, which llm-d's version of this plugin still reads (it tokenizes in process),
+ * is accepted with a warning: the tokens come from a token-producer.
+ */
 export const precisePrefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
-  const { settings, speculative } = readPreciseParams(r);
+  const { settings, speculative } = readPreciseParams(r, { legacyTokenizerPool: true });
   return new PrecisePrefixCacheScorer(name, settings, speculative);
 };
