@@ -68,6 +68,7 @@ export class PluginHost {
     const host = ep.ip.includes(':') ? `[${ep.ip}]` : ep.ip;
     return {
       owner: ep,
+      pod: ep.podKey,
       endpoint: s.discoverPods ? `tcp://${host}:${port + rank}` : '',
       ...(s.discoverPods && replay > 0 ? { replayEndpoint: `tcp://${host}:${replay + rank}` } : {}),
     };

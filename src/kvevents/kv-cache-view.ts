@@ -137,7 +137,7 @@ export class KvCacheView implements WorkerView {
     if (this.#closed) return;
     for (const [address, f] of this.#feeds) {
       const w = wanted.get(address);
-      if (!w || w.endpoint !== f.target.endpoint || w.replayEndpoint !== f.target.replayEndpoint) this.#removeFeed(f);
+      if (!w || w.endpoint !== f.target.endpoint || w.replayEndpoint !== f.target.replayEndpoint || w.pod !== f.target.pod) this.#removeFeed(f);
     }
     for (const [address, target] of wanted) {
       const f = this.#feeds.get(address);

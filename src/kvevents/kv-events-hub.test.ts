@@ -223,3 +223,30 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     assert.equal(f.problems.get('topic-model'), 1, 'counted once, not per message');
   });
 }
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: another pod taking over an address is subscribed afresh; what the old one held is forgotten`, async (t) => {
+    const host = ingestion === 'worker' ? '127.0.162.3' : '127.0.162.4';
+    const pub = await KvTestPublisher.start(host, PUB_PORT, REPLAY_PORT, MODEL);
+    t.after(() => pub.close());
+    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+    const address = `${host}:8000`;
+    const owner = { models: new Map([[MODEL, { parent: null }]]) };
+    const target = (pod: string) => new Map([[address, { endpoint: pub.endpoint, replayEndpoint: pub.replayEndpoint, owner, pod }]]);
+    view.sync(target('default/vllm-a'));
+    assert.ok(await waitFor(() => view.untrusted().size === 0, 10_000));
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = tokens(20, 4);
+    await pub.publish([stored(t1)]);
+    assert.ok(await waitFor(() => held(view, address, t1) === 4));
+    const before = view.feed(address)!;
+    view.sync(target('default/vllm-a'));
+    assert.equal(view.feed(address), before, 'the same pod keeps its feed');
+    // vllm-a was replaced by vllm-b at the same IP in one configuration change: a new engine, an empty cache.
+    view.sync(target('default/vllm-b'));
+    assert.notEqual(view.feed(address), before, 'a new feed');
+    assert.equal(held(view, address, t1), 0, 'vllm-a\'s blocks are not vllm-b\'s');
+  });
+}

@@ -13,6 +13,11 @@ export interface FeedTarget {
   readonly replayEndpoint?: string;
   /** The caller's object for the pod (the gateway's Endpoint), handed back by `ownerOf`: found by identity, not by name. */
   readonly owner?: object;
+  /**
+   * Which pod is at the address (`namespace/name`): another pod taking over the address (an IP reused, a pod
+   * replaced within one configuration change) is another engine, whose cache and sequence numbers start over.
+   */
+  readonly pod?: string;
 }
 
 /** What the request thread reads of a pod's stream (a PodStream has all of it). */
