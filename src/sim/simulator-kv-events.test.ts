@@ -118,7 +118,9 @@ test('BlockStored carries the rendered prompt\'s token ids in blocks, with hashe
 });
 
 test('eviction sends BlockRemoved for blocks stored earlier; a reset sends AllBlocksCleared (409 while requests run)', async (t) => {
-  const sim = await kvSim(t, '127.0.94.2', { itlMs: 5 });
+  // Random mode talks until max_tokens: the request below runs 100 steps of 20 ms, long after the reset is sent
+  // (echo mode would answer its one-word prompt in one token, and race the reset).
+  const sim = await kvSim(t, '127.0.94.2', { itlMs: 20, mode: 'random' });
   const tap = KvEventTap.connect(sim.kvEvents!.endpoint);
   t.after(() => tap.close());
   await warmUp(sim, tap);
