@@ -6,6 +6,7 @@ import { context, endpoint, request } from '../framework/test-fixtures.js';
 import { createLogger } from '../../observability/logger.js';
 import type { PluginRuntime } from '../plugin-runtime.js';
 import type { RenderClient, TokenizeInput } from './render-client.js';
+import { registerBuiltins } from './register-builtins.js';
 import { TokenProducer, prefixOf, wholeOf } from './token-producer.js';
 import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from './tokenized-prompt.js';
 
@@ -236,4 +237,15 @@ describe('TokenProducer, the prefix alone (wholePrompt: false)', () => {
     assert.equal(p.cache.size, 1);
     assert.ok(p.cache.tokens <= 100);
   });
+});
+
+test('vllm.url without modelName loads with a warning (llm-d refuses it): adapters are rendered under their own name', () => {
+  const warnings: string[] = [];
+  registerBuiltins().create('token-producer', 'tp', { vllm: { url: 'http://render:8000' } }, { warn: (w) => warnings.push(w) });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /parameters\.modelName is not set with vllm\.url/);
+  const none: string[] = [];
+  registerBuiltins().create('token-producer', 'tp', { modelName: 'm', vllm: { url: 'http://render:8000' } }, { warn: (w) => none.push(w) });
+  registerBuiltins().create('token-producer', 'tp', {}, { warn: (w) => none.push(w) });
+  assert.deepEqual(none, [], 'a pool pod serves the request\'s model: nothing to say');
 });

@@ -294,6 +294,11 @@ function buildTokenProducer(name: string, r: Parameters<PluginFactory>[2], type:
   const v = r.child('vllm');
   const url = v.has('url') ? v.string('url', '') : v.string('http', '');
   if (url !== '' && !/^https?:\/\/[^/]+/.test(url)) v.fail(v.has('url') ? 'url' : 'http', `must be a base URL such as http://localhost:8000, got ${JSON.stringify(url)}`);
+  if (url !== '' && modelName === '') {
+    // llm-d refuses this; here the request's own model is sent, which a render server started for the base model
+    // alone (vLLM's `launch render`) answers with 404 for every adapter.
+    r.warn(`parameters.modelName is not set with vllm.url: each request is rendered under its own model name, and ${url} must serve every adapter too; set modelName to the base model (llm-d requires it)`);
+  }
   const timeoutMs = v.durationMs('timeout', DEFAULT_TOKEN_PRODUCER_PARAMS.timeoutMs);
   v.ignored('mmTimeout', 'multimodal prompts are not tokenized here');
   const produceTimeoutMs = r.durationMs('produceTimeout', DEFAULT_TOKEN_PRODUCER_PARAMS.produceTimeoutMs);
