@@ -12,6 +12,9 @@ import { encodeSeq, type BlockStoredEvent } from './wire-format.js';
 import { IngestWorker } from './ingest-worker-client.js';
 import { KvEventsHub, type KvEventsIngestion } from './kv-events-hub.js';
 import { defaultKvEventsSettings } from './kv-events-settings.js';
+import { Publisher } from 'zeromq';
+import { encodeKvEventMessage } from './wire-format.js';
+import { kvEventsFamilies } from '../observability/metrics/kv-events-metrics.js';
 import type { KvCacheView } from './kv-cache-view.js';
 
 const MODEL = 'm';
@@ -248,5 +251,36 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     view.sync(target('default/vllm-b'));
     assert.notEqual(view.feed(address), before, 'a new feed');
     assert.equal(held(view, address, t1), 0, 'vllm-a\'s blocks are not vllm-b\'s');
+  });
+}
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: central mode (zmqEndpoint): the gateway binds, pods connect, the topic names the pod; one subscriber counted`, async (t) => {
+    const gw = ingestion === 'worker' ? '127.0.162.5' : '127.0.162.6';
+    const pods = ingestion === 'worker' ? ['127.0.162.7', '127.0.162.8'] : ['127.0.162.9', '127.0.162.10'];
+    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ zmqEndpoint: `tcp://${gw}:5557`, discoverPods: false }));
+    const owner = { models: new Map([[MODEL, { parent: null }]]) };
+    view.sync(new Map(pods.map((ip) => [`${ip}:8000`, { endpoint: '', owner, pod: `default/${ip}` }])));
+    // Each pod's vLLM connects its PUB socket to the gateway (an endpoint without *), as in llm-d's older guides.
+    const pubs = pods.map((ip) => {
+      const pub = new Publisher({ linger: 0 });
+      pub.connect(`tcp://${gw}:5557`);
+      t.after(() => pub.close());
+      return { pub, topic: `kv@${ip}:8000@${MODEL}`, seq: 0 };
+    });
+    const t1 = tokens(30, 3);
+    // ZMQ's slow joiner: send until the bound socket hears the first store.
+    for (let i = 0; i < 100 && held(view, `${pods[1]}:8000`, t1) === 0; i++) {
+      const p = pubs[1]!;
+      await p.pub.send(encodeKvEventMessage(p.topic, p.seq++, { ts: 0, events: [stored(t1)], dataParallelRank: null }));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(await waitFor(() => held(view, `${pods[1]}:8000`, t1) === 3), 'the store reached the pod its topic names');
+    assert.equal(held(view, `${pods[0]}:8000`, t1), 0);
+    assert.equal(view.feed(`${pods[1]}:8000`)!.stream.untrusted(), undefined, 'heard from: trusted');
+    const family = kvEventsFamilies(() => hub).find((f) => f.name === 'llm_d_epp_kv_cache_events_active_subscribers')!;
+    assert.deepEqual((await family.get()).values.map((v) => v.value), [1], 'the one bound socket, as llm-d counts its local subscriber');
   });
 }

@@ -47,6 +47,8 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
       collect: (emit) => {
         let n = 0;
         for (const f of feeds()) if (f.subscribed) n++;
+        // llm-d's central mode (zmqEndpoint) counts its one bound socket too; it is opened with a view's first pod.
+        for (const v of hub()?.views() ?? []) if (v.settings.zmqEndpoint !== '' && !v.feeds().next().done) n++;
         emit(n);
       },
     }),
