@@ -9,7 +9,7 @@ import { BlockKeyHasher } from './block-key.js';
 import { KvEventIngestor } from './event-ingestor.js';
 import { IndexOpEncoder } from './index-ops.js';
 import type { FeedStatus, FromWorker, IngestTuning, ToWorker } from './ingest-protocol.js';
-import { PodFeeds, type FeedProblem, type FeedReporter } from './pod-feeds.js';
+import { PodFeeds, strayTopicMessage, type FeedProblem, type FeedReporter } from './pod-feeds.js';
 import type { UntrustedReason } from './pod-stream.js';
 import { ReplayLimiter } from './zmq-subscription.js';
 
@@ -171,6 +171,7 @@ export class IngestWorkerRuntime {
         if (p) p.reconnects++;
       },
       bindFailed: (endpoint, e) => this.#post({ t: 'log', level: 'error', message: `cannot bind the KV-event socket ${endpoint}`, fields: { error: (e as Error)?.message ?? String(e) } }),
+      strayTopic: (endpoint, topic) => this.#post({ t: 'log', level: 'warn', message: strayTopicMessage(endpoint, topic), fields: {} }),
     };
   }
 

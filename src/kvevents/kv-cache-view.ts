@@ -14,7 +14,7 @@ import type { FeedStatus } from './ingest-protocol.js';
 import type { IngestWorker, WorkerView } from './ingest-worker-client.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
 import { PodFeed, StreamMirror, type FeedTarget } from './pod-feed.js';
-import { PodFeeds, type FeedProblem, type FeedReporter } from './pod-feeds.js';
+import { PodFeeds, strayTopicMessage, type FeedProblem, type FeedReporter } from './pod-feeds.js';
 import type { PodStreamOptions, UntrustedReason } from './pod-stream.js';
 import type { ReplayLimiter, SubscriptionOptions } from './zmq-subscription.js';
 
@@ -260,6 +260,7 @@ export class KvCacheView implements WorkerView {
         if (f) f.reconnectAttempts++;
       },
       bindFailed: (endpoint, e) => this.#o.log.error(`cannot bind the KV-event socket ${endpoint}`, { error: (e as Error)?.message ?? String(e) }),
+      strayTopic: (endpoint, topic) => this.#o.log.warn(strayTopicMessage(endpoint, topic)),
     };
   }
 

@@ -258,7 +258,8 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
   test(`${ingestion}: central mode (zmqEndpoint): the gateway binds, pods connect, the topic names the pod; one subscriber counted`, async (t) => {
     const gw = ingestion === 'worker' ? '127.0.162.5' : '127.0.162.6';
     const pods = ingestion === 'worker' ? ['127.0.162.7', '127.0.162.8'] : ['127.0.162.9', '127.0.162.10'];
-    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
+    const logs: string[] = [];
+    const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
     t.after(() => hub.close());
     const view = hub.view(defaultKvEventsSettings({ zmqEndpoint: `tcp://${gw}:5557`, discoverPods: false }));
     const owner = { models: new Map([[MODEL, { parent: null }]]) };
@@ -282,5 +283,14 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     assert.equal(view.feed(`${pods[1]}:8000`)!.stream.untrusted(), undefined, 'heard from: trusted');
     const family = kvEventsFamilies(() => hub).find((f) => f.name === 'llm_d_epp_kv_cache_events_active_subscribers')!;
     assert.deepEqual((await family.get()).values.map((v) => v.value), [1], 'the one bound socket, as llm-d counts its local subscriber');
+
+    // A topic naming the pod otherwise than the pool does (its name): dropped, and said once.
+    const p0 = pubs[0]!;
+    for (let i = 0; i < 3; i++) await p0.pub.send(encodeKvEventMessage(`kv@vllm-0@${MODEL}`, p0.seq++, { ts: 0, events: [stored(tokens(40 + i, 1))], dataParallelRank: null }));
+    assert.ok(await waitFor(() => logs.some((l) => l.includes('names no endpoint of the pools'))), logs.join('\n'));
+    await new Promise((r) => setTimeout(r, 200));
+    const stray = logs.filter((l) => l.includes('names no endpoint of the pools'));
+    assert.equal(stray.length, 1);
+    assert.match(stray[0]!, /topic "kv@vllm-0@m" .*must be kv@<pod ip:port>@<model>/);
   });
 }

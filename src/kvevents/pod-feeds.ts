@@ -27,6 +27,8 @@ export interface FeedReporter {
   reconnectAttempt(pod: number): void;
   /** The central socket could not be bound. */
   bindFailed(endpoint: string, error: unknown): void;
+  /** The central socket got a message whose topic names no pod it feeds (said once per setting: log it). */
+  strayTopic(endpoint: string, topic: string): void;
 }
 
 export interface PodFeedsOptions {
@@ -66,6 +68,7 @@ export class PodFeeds {
   readonly #live = new Map<number, Live>();
   readonly #byAddress = new Map<string, Live>();
   #bound: ZmqSubscription | undefined;
+  #strayTopicSeen = false;
   #closed = false;
 
   constructor(settings: KvEventsSettings, ingestor: KvEventIngestor, reporter: FeedReporter, options: PodFeedsOptions) {
@@ -175,10 +178,16 @@ export class PodFeeds {
       replayReply: () => undefined,
       replayEnd: () => undefined,
       live: (frames) => {
-        const topic = frames.length === 3 ? parseKvEventTopic(Buffer.from(frames[0]!).toString('utf8')) : null;
+        const text = frames.length === 3 ? Buffer.from(frames[0]!).toString('utf8') : '';
+        const topic = parseKvEventTopic(text);
         const live = topic ? this.#liveOfTopicPod(topic.pod) : undefined;
-        // Messages of pods not in any pool that uses these settings (or unreadable topics) have nowhere to go.
-        if (live) live.stream.live(frames);
+        if (live) return live.stream.live(frames);
+        // Messages of pods not in any pool that uses these settings (or unreadable topics) have nowhere to go; the
+        // first is told, as a topic naming pods otherwise than the pools do (a pod name) would drop every one.
+        if (!this.#strayTopicSeen) {
+          this.#strayTopicSeen = true;
+          this.#reporter.strayTopic(this.settings.zmqEndpoint, frames.length === 3 ? text : `(a message of ${frames.length} frames)`);
+        }
       },
     };
     const endpoint = this.settings.zmqEndpoint;
@@ -193,4 +202,9 @@ export class PodFeeds {
     for (const l of this.#live.values()) if (l.address.startsWith(`${pod}:`)) return l;
     return undefined;
   }
+}
+
+/** The one line said of the first central-mode message that names no pod of the pools. */
+export function strayTopicMessage(endpoint: string, topic: string): string {
+  return `KV events on ${endpoint}: a message with topic ${JSON.stringify(topic)} names no endpoint of the pools using this config, and was dropped (as are any others; this is said once): a pod's vLLM topic must be kv@<pod ip:port>@<model>, its address as the pool lists it`;
 }
