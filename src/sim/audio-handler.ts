@@ -2,13 +2,15 @@
  * `/v1/audio/transcriptions` and `/v1/audio/translations` on the simulator: a canned transcript, decoded through
  * the engine one word per step like any generation, answered in vLLM's JSON shapes.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FinishReason } from './generation.js';
 import type { AudioRequest } from './audio-request.js';
 import type { GenerateDeps } from './generate-handler.js';
 import type { Tokenizer } from './tokenizer.js';
 import { readAudioRequest } from './audio-request.js';
 import { checkContextLength, checkGeneration } from './generate-handler.js';
-import { sendJson } from './http-io.js';
+import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens, splitWords } from './reply-text.js';
 import { submitAll } from './submit-all.js';
 
@@ -64,7 +66,10 @@ function body(task: AudioTask, req: AudioRequest, text: string, seconds: number,
   return task === 'transcription' ? { text, usage: { type: 'duration', seconds: Math.ceil(seconds) } } : { text };
 }
 
-/** Reads the form, checks the model, generates the transcript in the engine, then answers whole. */
+/**
+ * Reads the form, checks the model, generates the transcript in the engine, then answers whole, or streamed as
+ * vLLM streams it (`stream` true): one chunk per token, the last with `finish_reason`, a usage chunk when asked, `[DONE]`.
+ */
 export async function handleAudio(task: AudioTask, httpReq: IncomingMessage, res: ServerResponse, deps: AudioDeps): Promise<void> {
   const req = await readAudioRequest(httpReq);
   checkGeneration(req.model, deps);
@@ -73,14 +78,28 @@ export async function handleAudio(task: AudioTask, httpReq: IncomingMessage, res
   const seconds = audioSeconds(req.audio);
   const words = transcriptWords(req, seconds, deps.mode === 'echo');
   if (res.destroyed) return;
+  const request = { lora: req.model === deps.served.model ? null : req.model, promptText: req.prompt, promptTokens, output: words, maxTokens: null };
+  if (req.stream) {
+    const chunks = new AudioChunks(task, req);
+    let completion = 0;
+    submitAll(deps.engine, [request], () => ({
+      onToken(token, _i, finishReason) {
+        completion++;
+        writeEvent(res, chunks.token(token, finishReason, { promptTokens, completionTokens: completion }));
+      },
+      onFinish(result) {
+        // A transcript of no tokens still ends with a chunk carrying its finish reason.
+        if (result.completionTokens === 0) writeEvent(res, chunks.token('', result.finishReason, result));
+        if (req.includeUsage) writeEvent(res, chunks.usage(result));
+        writeEvent(res, '[DONE]');
+        res.end();
+      },
+    }), res);
+    startEventStream(res);
+    return;
+  }
   let text = '';
-  submitAll(deps.engine, [{
-    lora: req.model === deps.served.model ? null : req.model,
-    promptText: req.prompt,
-    promptTokens,
-    output: words,
-    maxTokens: null,
-  }], () => ({
+  submitAll(deps.engine, [request], () => ({
     onToken(token) {
       text += token;
     },
@@ -88,4 +107,39 @@ export async function handleAudio(task: AudioTask, httpReq: IncomingMessage, res
       if (!res.destroyed) sendJson(res, 200, body(task, req, text.trim(), seconds, deps));
     },
   }), res);
+}
+
+/**
+ * vLLM's streamed transcript (speech_to_text.py): `transcription.chunk` (`trsc-` ids) or `translation.chunk`
+ * (`trsl-`), each choice a `delta` without an index; only the last carries `finish_reason` and `stop_reason`.
+ */
+class AudioChunks {
+  readonly #head: { id: string; object: string; created: number; model: string };
+  readonly #continuousUsage: boolean;
+
+  constructor(task: AudioTask, req: AudioRequest) {
+    const [prefix, object] = task === 'transcription' ? ['trsc', 'transcription.chunk'] : ['trsl', 'translation.chunk'];
+    this.#head = { id: `${prefix}-${randomUUID().replaceAll('-', '')}`, object, created: Math.floor(Date.now() / 1000), model: req.model };
+    this.#continuousUsage = req.continuousUsage;
+  }
+
+  token(text: string, finishReason: FinishReason | null, counts: TokenCounts): Record<string, unknown> {
+    const choice = finishReason === null ? { delta: { content: text } } : { delta: { content: text }, finish_reason: finishReason, stop_reason: null };
+    const chunk: Record<string, unknown> = { ...this.#head, choices: [choice] };
+    if (this.#continuousUsage) chunk.usage = usageOf(counts);
+    return chunk;
+  }
+
+  usage(counts: TokenCounts): Record<string, unknown> {
+    return { ...this.#head, choices: [], usage: usageOf(counts) };
+  }
+}
+
+interface TokenCounts {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+function usageOf({ promptTokens, completionTokens }: TokenCounts): Record<string, number> {
+  return { prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, completion_tokens: completionTokens };
 }

@@ -17,14 +17,45 @@ export interface AudioRequest {
   readonly language: string | null;
   /** Text to guide the model; it is the prompt the engine prefills. */
   readonly prompt: string;
+  /** SSE chunks (`transcription.chunk` / `translation.chunk`) instead of one JSON body. */
+  readonly stream: boolean;
+  /** vLLM's flattened stream options (a form has no objects): a usage chunk at the end, usage on every chunk. */
+  readonly includeUsage: boolean;
+  readonly continuousUsage: boolean;
 }
 
 /** OpenAI accepts files up to 25 MB; a little more leaves room for the form around it. */
 export const MAX_AUDIO_BODY_BYTES = 32 * 1024 * 1024;
 
+/** A text field; the last of several, as vLLM's form parser (Starlette's) keeps it, where FormData.get keeps the first. */
 function field(form: FormData, name: string): string | null {
-  const v = form.get(name);
+  const v = form.getAll(name).at(-1);
   return typeof v === 'string' ? v : null;
+}
+
+/** The spellings of a form boolean pydantic accepts, as vLLM parses `stream` and its options. */
+const TRUE = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+const FALSE = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
+
+function booleanField(form: FormData, name: string): boolean {
+  const v = field(form, name);
+  if (v === null) return false;
+  const lower = v.trim().toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  throw badRequest(`\`${name}\` must be a boolean (true or false), got "${v.length > 40 ? `${v.slice(0, 40)}...` : v}"`, name);
+}
+
+/** `stream` and vLLM's `stream_include_usage` / `stream_continuous_usage_stats`, refused without `stream` as vLLM refuses them. */
+function streamOptionsOf(form: FormData): Pick<AudioRequest, 'stream' | 'includeUsage' | 'continuousUsage'> {
+  const stream = booleanField(form, 'stream');
+  const includeUsage = booleanField(form, 'stream_include_usage');
+  const continuous = booleanField(form, 'stream_continuous_usage_stats');
+  if (!stream && (includeUsage || continuous)) {
+    throw badRequest('Stream options can only be defined when `stream=True`.', includeUsage ? 'stream_include_usage' : 'stream_continuous_usage_stats');
+  }
+  // As vLLM: usage on every chunk only when the final usage chunk is asked for too.
+  return { stream, includeUsage, continuousUsage: includeUsage && continuous };
 }
 
 function responseFormatOf(form: FormData): AudioResponseFormat {
@@ -51,16 +82,15 @@ export async function readAudioRequest(req: IncomingMessage): Promise<AudioReque
   } catch (err) {
     throw badRequest(`the multipart/form-data body could not be read: ${(err as Error).message}`);
   }
-  const file = form.get('file');
+  const file = form.getAll('file').at(-1) ?? null;
   if (file === null || typeof file === 'string') {
     throw badRequest('`file` is required: the audio file, as a file part of the form (not a plain field)', 'file');
   }
   const model = field(form, 'model');
   if (model === null || model === '') throw badRequest('`model` is required: a form field naming the model', 'model');
-  if (field(form, 'stream') === 'true') {
-    throw badRequest('the simulator does not stream transcripts; leave `stream` unset', 'stream');
-  }
+  const streamOptions = streamOptionsOf(form);
   return {
+    ...streamOptions,
     model,
     audio: Buffer.from(await file.arrayBuffer()),
     responseFormat: responseFormatOf(form),
