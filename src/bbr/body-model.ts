@@ -10,6 +10,7 @@ const EMPTY = Buffer.alloc(0);
  * `explain`'s bodies. Any other Content-Type (or none) is read as JSON, as vLLM reads it.
  */
 export function bodyModel(body: Buffer | undefined, contentType: string | undefined, limits?: JsonLimits): ParsedBody {
-  if (body !== undefined && body.length > 0 && isMultipart(contentType)) return multipartModel(body, contentType);
+  // An empty form too: its 400 says the form is empty, not that JSON was expected.
+  if (isMultipart(contentType)) return multipartModel(body ?? EMPTY, contentType);
   return extractModel(body ?? EMPTY, limits);
 }

@@ -54,6 +54,9 @@ describe('multipartModel', () => {
     { name: 'model first', body: form([['model', 'whisper'], ['file', AUDIO, 'a.wav'], ['language', 'en']]), model: 'whisper' },
     { name: 'the last model field wins, as the server reads it', body: form([['model', 'first'], ['file', AUDIO, 'a.wav'], ['model', 'second']]), model: 'second' },
     { name: 'stream=true is read', body: form([['file', AUDIO, 'a.wav'], ['model', 'whisper'], ['stream', 'true']]), model: 'whisper', stream: true },
+    // vLLM parses the field as pydantic parses a boolean: 1, yes, on, t, y stream too; false, 0, no do not.
+    ...['1', 'yes', 'On', 't', 'Y', 'TRUE'].map((v) => ({ name: `stream=${v} is read as true`, body: form([['model', 'whisper'], ['stream', v]]), model: 'whisper', stream: true })),
+    ...['false', '0', 'no', 'maybe'].map((v) => ({ name: `stream=${v} is not`, body: form([['model', 'whisper'], ['stream', v]]), model: 'whisper', stream: false })),
     { name: 'a preamble before the first boundary', body: Buffer.concat([Buffer.from('preamble\r\n'), form([['model', 'whisper']])]), model: 'whisper' },
     { name: 'a quoted boundary', body: form([['model', 'whisper']], 'a b'), ct: 'multipart/form-data; boundary="a b"', model: 'whisper' },
     { name: 'a name with surrounding spaces is trimmed', body: form([['model', '  whisper  ']]), model: 'whisper' },
@@ -85,6 +88,7 @@ describe('multipartModel', () => {
     { name: 'a filename= parameter is not a name=', body: form([['file', AUDIO, 'model']]), code: 'missing_model', problem: 'not_found', message: /has no `model` field/ },
     { name: 'no boundary parameter', body: form([['model', 'whisper']]), ct: 'multipart/form-data', code: 'bad_request', message: /has no boundary parameter/ },
     { name: 'a boundary that is not in the body', body: form([['model', 'whisper']]), ct: 'multipart/form-data; boundary=other', code: 'bad_request', message: /never occurs in the body/ },
+    { name: 'an empty body', body: Buffer.alloc(0), code: 'bad_request', message: /the body is empty/ },
     { name: 'a body cut short', body: form([['file', AUDIO, 'a.wav'], ['model', 'whisper']]).subarray(0, 150), code: 'bad_request', message: /cut short|ends inside/ },
   ];
   for (const c of refused) {

@@ -12,6 +12,8 @@ const HEADERS_END = Buffer.from('\r\n\r\n');
 const MAX_PART_HEADER_BYTES = 8 * 1024;
 /** The fields routing reads are short: a model name, `true`. */
 const MAX_FIELD_BYTES = 4 * 1024;
+/** The spellings of true a form field may use for `stream`: what vLLM's form parser (pydantic) takes as true. */
+const FORM_TRUE: ReadonlySet<string> = new Set(['true', '1', 'on', 't', 'y', 'yes']);
 
 /**
  * Whether a Content-Type is multipart/form-data. Every other type is told apart by its first letter, so the
@@ -32,6 +34,7 @@ export function isMultipart(contentType: string | undefined): contentType is str
 export function multipartModel(body: Buffer, contentType: string): ParsedBody {
   const boundary = boundaryOf(contentType);
   if (boundary === undefined) throw badMultipart(`its Content-Type has no boundary parameter (${clip(contentType)})`);
+  if (body.length === 0) throw badMultipart('the body is empty');
   // Every delimiter but a first one at the very start of the body follows a CRLF (RFC 2046 §5.1.1).
   const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
   let at = body.indexOf(delimiter.subarray(2)) === 0 ? 0 : body.indexOf(delimiter);
@@ -53,7 +56,7 @@ export function multipartModel(body: Buffer, contentType: string): ParsedBody {
     const end = next;
     const name = fieldName(body.toString('latin1', lineEnd + 2, headersEnd));
     if (name === 'model') model = { start, end };
-    else if (name === 'stream') stream = end - start <= MAX_FIELD_BYTES && body.toString('latin1', start, end).trim().toLowerCase() === 'true';
+    else if (name === 'stream') stream = end - start <= MAX_FIELD_BYTES && FORM_TRUE.has(body.toString('latin1', start, end).trim().toLowerCase());
     at = next + 2;
   }
   if (model === undefined) {

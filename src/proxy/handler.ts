@@ -1,7 +1,7 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
-import { GatewayError, asGatewayError } from '../errors.js';
+import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
@@ -113,6 +113,12 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // --api-keys: who is asking (401 otherwise), before any body is read (src/tenancy); nothing runs without the flag.
   const tenancy = gw.options.tenancy;
   const key = tenancy?.authenticate(req.headers);
+  const modelsPath = path === '/v1/models' || path.startsWith('/v1/models/');
+  if (modelsPath && !isGet) {
+    // The gateway answers the model list itself: routed on, a POST named no model (400) and a DELETE (the SDK's
+    // models.delete) matched no rule (404 about header matches). vLLM answers 405 to both.
+    throw new MethodNotAllowed(`${method} ${path} is not served: the gateway answers GET /v1/models and GET /v1/models/{model} itself, and nothing else under /v1/models`, 'GET, HEAD');
+  }
   if (isGet && path === '/v1/models') {
     // The gateway's own answer, not a request to observe.
     seen.record = undefined;

@@ -19,7 +19,7 @@ import type { SchedulingContext } from '../epp/framework/plugin.js';
 import type { ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolSchedulers } from '../epp/pool-schedulers.js';
 import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
-import { POST_ONLY_PATHS } from '../route/post-only-paths.js';
+import { POST_ONLY_PATHS, postBodyOf } from '../route/post-only-paths.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute } from '../route/match-route.js';
 import type { RouteMatchResult } from '../route/route-request.js';
@@ -224,7 +224,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   const m = matchRoute(state.snapshot.routeTable, routeReq);
   if (!m) {
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
-    if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with a JSON body naming the model)`, 'POST');
+    if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
     throw new GatewayError(

@@ -22,3 +22,11 @@ export const POST_ONLY_PATHS: ReadonlySet<string> = new Set([
   '/tokenize',
   '/detokenize',
 ]);
+
+/** The audio uploads among them: their body is a multipart/form-data form, not JSON. */
+const UPLOAD_PATHS: ReadonlySet<string> = new Set(['/v1/audio/transcriptions', '/v1/audio/translations']);
+
+/** What a POST to one of these paths carries, for the 405 that tells a client how to call it. */
+export function postBodyOf(path: string): string {
+  return UPLOAD_PATHS.has(path) ? 'a multipart/form-data body: the audio in a `file` part, the model in a `model` field' : 'a JSON body naming the model';
+}
