@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../proxy/body-limits.js';
 import { DEFAULT_MAX_RESPONSE_IDS } from '../affinity/response-affinity.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown, onSighupReopen } from './on-shutdown.js';
@@ -24,6 +25,7 @@ interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, Connect
   host: string;
   port: number;
   maxBodyBytes: number;
+  maxUploadBytes: number;
   maxAttempts: number;
   accessLog?: string;
   eppServiceName?: string;
@@ -41,7 +43,8 @@ export function registerServeCommand(program: Command): void {
     .option('--gateway-address <address>', "with --kube: the address clients reach this gateway at (its Service's load-balancer IP or hostname), written to the status.addresses of the Gateways it serves that set no spec.addresses; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
-    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
+    .option('--max-body-bytes <n>', 'largest request body accepted (413 above); multipart/form-data uploads have --max-upload-bytes', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
+    .option('--max-upload-bytes <n>', 'largest multipart/form-data body (audio uploads: vLLM and OpenAI take files up to 25 MB) accepted (413 above)', intFlag(1), DEFAULT_MAX_UPLOAD_BYTES)
     .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
     .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off')
     .option('--max-response-ids <n>', 'Responses API ids remembered with the endpoint that created them, so GET/DELETE /v1/responses/{id} and previous_response_id reach that pod (least recently used forgotten first); 0 turns it off', intFlag(0, 10_000_000), DEFAULT_MAX_RESPONSE_IDS);
@@ -71,6 +74,7 @@ export function registerServeCommand(program: Command): void {
           port: flags.port,
           ...adminOptionsOf(flags, flags),
           maxBodyBytes: flags.maxBodyBytes,
+          maxUploadBytes: flags.maxUploadBytes,
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
           maxResponseIds: flags.maxResponseIds,

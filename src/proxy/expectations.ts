@@ -1,5 +1,6 @@
 /** The request's `Expect` header: 100 Continue only for a body the gateway will take, other expectations ignored (RFC 9110 §10.1.1). */
 import type { Server } from 'node:http';
+import type { BodyLimits } from './body-limits.js';
 
 /**
  * Node answers `Expect: 100-continue` with 100 at once, before any handler runs: a client then uploads a body
@@ -7,9 +8,9 @@ import type { Server } from 'node:http';
  * limit gets the 413 instead of the 100 (the client need not send the body), on a connection closed after it
  * rather than one that reads a body the client may send anyway; any other request gets its 100 and is served.
  */
-export function answerExpectations(server: Server, maxBodyBytes: number): void {
+export function answerExpectations(server: Server, limits: BodyLimits): void {
   server.on('checkContinue', (req, res) => {
-    if (Number(req.headers['content-length']) > maxBodyBytes) res.setHeader('connection', 'close');
+    if (Number(req.headers['content-length']) > limits.of(req.headers['content-type']).bytes) res.setHeader('connection', 'close');
     else res.writeContinue();
     // The 'request' listeners, as for any request: the handler's readBody refuses the declared length itself.
     server.emit('request', req, res);

@@ -16,6 +16,7 @@ import { DEFAULT_CONNECTION_LIMITS, createLimitedServer, type ConnectionLimits }
 import type { ServingCertificate } from './serving-certificate.js';
 import type { Server as TlsServer } from 'node:tls';
 import { BodyBudget } from './body-budget.js';
+import { BodyLimits, DEFAULT_MAX_UPLOAD_BYTES } from './body-limits.js';
 import { WorkSlice } from './work-slice.js';
 import { answerExpectations } from './expectations.js';
 
@@ -42,6 +43,11 @@ export interface GatewayOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /**
+   * The largest multipart/form-data body (an audio upload), in place of `maxBodyBytes`: vLLM and OpenAI take audio
+   * files up to 25 MB, more than a JSON body needs. Default DEFAULT_MAX_UPLOAD_BYTES.
+   */
+  maxUploadBytes?: number;
   strictAllowlist: boolean;
   maxAttempts: number;
   /** How often each endpoint's GET /v1/models is refreshed (ms). */
@@ -102,6 +108,7 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
   host: '127.0.0.1',
   port: 8080,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
   strictAllowlist: false,
   maxAttempts: 3,
   modelsRefreshMs: 5000,
@@ -120,6 +127,7 @@ export class Gateway {
   readonly connectionLimits: ConnectionLimits;
   /** Request bodies held at once, raw and parsed: past it, bodies wait unread (issue #10). */
   readonly bodyBudget: BodyBudget;
+  readonly bodyLimits: BodyLimits;
   /** Request bodies' share of each turn of the event loop, so /healthz is answered between their chunks. */
   readonly workSlice = new WorkSlice();
   readonly datastore = new Datastore();
@@ -183,10 +191,11 @@ export class Gateway {
     });
     this.jsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.jsonLimits };
     this.bodyBudget = new BodyBudget(options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES);
+    this.bodyLimits = new BodyLimits(options.maxBodyBytes, options.maxUploadBytes);
     this.connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
     // Timeouts on receiving the request (never on the streamed response) and connection caps (issue #10).
     this.server = createLimitedServer(this.connectionLimits, createHandler(this), options.log, options.tls?.pem, this.options.observer);
-    answerExpectations(this.server, options.maxBodyBytes);
+    answerExpectations(this.server, this.bodyLimits);
     // A renewed certificate is given to new connections; those open keep the one they started with.
     options.tls?.watch((pem) => (this.server as unknown as TlsServer).setSecureContext(pem));
     this.drain = new HttpDrain(this.server);

@@ -140,7 +140,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
   const parser = adminPath || isMultipart(req.headers['content-type']) ? undefined : new JsonBodyReader(gw.jsonLimits);
-  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.options.maxBodyBytes, intakeOf(gw, req, res, parser)) : undefined;
+  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.bodyLimits.of(req.headers['content-type']), intakeOf(gw, req, res, parser)) : undefined;
 
   const tokens = connectionTokens(req.headers.connection);
   const lower = new Map<string, string>();

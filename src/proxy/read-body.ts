@@ -1,6 +1,7 @@
 /** Reads a request body into memory up to a limit; larger bodies get 413 before they are buffered. */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
+import type { BodyLimit } from './body-limits.js';
 
 /**
  * Sees each chunk as it arrives (the JSON parser, the memory budget): what it throws refuses the body there,
@@ -13,10 +14,13 @@ export interface BodySink {
   arrived?(): void;
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink): Promise<Buffer> {
+/** Reads the body within `limit` bytes (a number: `--max-body-bytes`'s; a BodyLimit names its own flag in the 413). */
+export function readBody(req: IncomingMessage, limit: number | BodyLimit, sink?: BodySink): Promise<Buffer> {
+  const maxBytes = typeof limit === 'number' ? limit : limit.bytes;
+  const flag = typeof limit === 'number' ? undefined : limit.flag;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(bodyTooLarge(maxBytes, declared));
+    return Promise.reject(bodyTooLarge(maxBytes, declared, flag));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,7 +39,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) return refuse(bodyTooLarge(maxBytes));
+      if (size > maxBytes) return refuse(bodyTooLarge(maxBytes, undefined, flag));
       let wait: Promise<void> | undefined | void;
       try {
         wait = sink?.write(chunk);
@@ -83,6 +87,6 @@ export function readBody(req: IncomingMessage, maxBytes: number, sink?: BodySink
 }
 
 /** The 413 for a body over the limit; `declared` when the Content-Length already said so. The ext_proc servers answer it too. */
-export function bodyTooLarge(max: number, declared?: number): GatewayError {
-  return new GatewayError('request_too_large', `request body ${declared !== undefined ? `of ${declared} bytes ` : ''}exceeds the gateway's limit of ${max} bytes (--max-body-bytes)`);
+export function bodyTooLarge(max: number, declared?: number, flag = '--max-body-bytes'): GatewayError {
+  return new GatewayError('request_too_large', `request body ${declared !== undefined ? `of ${declared} bytes ` : ''}exceeds the gateway's limit of ${max} bytes (${flag})`);
 }

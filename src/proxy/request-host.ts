@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { Tenancy } from '../tenancy/tenancy.js';
+import type { BodyLimits } from './body-limits.js';
 import type { BodyBudget } from './body-budget.js';
 import type { ForwardContext } from './forward.js';
 import type { GatewayState } from './plan-request.js';
@@ -24,6 +25,7 @@ export interface RequestHost {
   readiness(): Record<string, unknown>;
   readonly jsonLimits: JsonLimits;
   readonly bodyBudget: BodyBudget;
+  readonly bodyLimits: BodyLimits;
   readonly workSlice: WorkSlice;
   readonly adminPaths: AdminPathPolicy;
   readonly externalPickers: ExternalPickers;

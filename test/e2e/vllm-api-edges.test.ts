@@ -1,9 +1,11 @@
 /**
  * The edges of vLLM's API through the gateway, as a client meets them: methods the gateway does not answer on
- * its own paths (/v1/models), the wrong method on an upload path, an empty form, and streamed audio uploads
- * (and forms that repeat their `model` field) reaching the pod their model names. Pods on 127.0.173.x.
+ * its own paths (/v1/models), the wrong method on an upload path, an empty form, streamed audio uploads (and
+ * forms that repeat their `model` field) reaching the pod their model names, and audio files as large as vLLM
+ * takes. Pods on 127.0.173.x.
  */
 import { after, before, describe, test } from 'node:test';
+import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
@@ -117,5 +119,47 @@ describe('audio upload paths', () => {
     assert.equal(r.status, 200, await r.clone().text());
     assert.equal(r.headers.get('x-inference-pod'), 'asr-0');
     assert.equal(((await r.json()) as { text: string }).text, 'hello there');
+  });
+});
+
+describe('upload size: multipart/form-data bodies have their own limit, --max-upload-bytes', () => {
+  test('by default a 20 MB audio file (vLLM and OpenAI take up to 25 MB) passes, where JSON bodies stop at 16 MiB', async () => {
+    const file = await toFile(Buffer.alloc(20 * 1000 * 1000), 'long.wav');
+    const { data, response } = await v1.audio.transcriptions.create({ model: ASR, file }).withResponse();
+    assert.equal(response.headers.get('x-inference-pod'), 'asr-0');
+    assert.ok(data.text.length > 0);
+    const json = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: GEN, messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }] }) });
+    assert.equal(json.status, 413);
+    assert.match(((await json.json()) as ErrorBody).error.message, /limit of 16777216 bytes \(--max-body-bytes\)$/);
+  });
+
+  test('each limit applies to its kind of body, and each 413 names its flag; Expect: 100-continue is answered by the same limit', async (t) => {
+    const small = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, maxBodyBytes: 1000, maxUploadBytes: 4000 });
+    t.after(() => small.close());
+    const client = new OpenAI({ baseURL: `${small.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    assert.ok(await waitFor(async () => (await client.models.list()).data.length === 2));
+    const upload = async (bytes: number): Promise<unknown> => client.audio.transcriptions.create({ model: ASR, file: await toFile(Buffer.alloc(bytes, 0x41), 'a.wav') });
+    // Over --max-body-bytes but within --max-upload-bytes: served.
+    assert.ok(((await upload(2000)) as { text: string }).text.length > 0);
+    await assert.rejects(upload(5000), (e: unknown) => e instanceof OpenAI.APIError && e.status === 413 && /limit of 4000 bytes \(--max-upload-bytes, for multipart\/form-data uploads\)$/.test(e.message));
+    const json = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: GEN, messages: [{ role: 'user', content: 'x'.repeat(2000) }] }) });
+    assert.equal(json.status, 413);
+    assert.match(((await json.json()) as ErrorBody).error.message, /limit of 1000 bytes \(--max-body-bytes\)$/);
+    // A client that waits for 100 Continue before sending a 2000-byte form gets it; the same size as JSON gets the 413.
+    const expect = (contentType: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${small.url}/v1/audio/transcriptions`, { method: 'POST', headers: { 'content-type': contentType, 'content-length': 2000, expect: '100-continue' } });
+        req.on('continue', () => {
+          req.destroy();
+          resolve(100);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    assert.equal(await expect('multipart/form-data; boundary=x'), 100);
+    assert.equal(await expect('application/json'), 413);
   });
 });
