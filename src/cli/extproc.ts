@@ -8,6 +8,7 @@ import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-option
 import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
 import { intFlag } from './parse-flags.js';
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../proxy/body-limits.js';
 import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
 import { checkCertificateFilesOrExit } from './tls-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
@@ -15,7 +16,7 @@ import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, read
 import { exitStartup } from './startup-failure.js';
 
 /** This command's flags: most are named and typed as the ExtprocOptions they set. */
-interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, UpstreamKeyFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes'> {
+interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, UpstreamKeyFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes' | 'maxUploadBytes'> {
   assumeBodyMode: RequestBodyMode;
 }
 
@@ -47,7 +48,8 @@ export function registerExtprocCommand(program: Command): void {
     .option('--no-secure-serving', 'serve the ext_proc ports in plaintext (default: TLS with a self-signed certificate made at startup, as GIE)')
     .option('--cert-file <file>', 'PEM certificate for the ext_proc ports (with --key-file) instead of the self-signed one')
     .option('--key-file <file>', 'PEM private key for --cert-file')
-    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', intFlag(1), D.maxBodyBytes)
+    .option('--max-body-bytes <n>', 'largest request body accepted (413 above); multipart/form-data uploads have --max-upload-bytes', intFlag(1), D.maxBodyBytes)
+    .option('--max-upload-bytes <n>', 'largest multipart/form-data body (audio uploads: vLLM and OpenAI take files up to 25 MB) accepted (413 above)', intFlag(1), DEFAULT_MAX_UPLOAD_BYTES)
     .option('--assume-body-mode <mode>', 'request and response body mode assumed when Envoy sends no protocol_config (before 1.34): FULL_DUPLEX_STREAMED or BUFFERED', bodyMode, D.assumedBodyMode);
   addAdminOptions(cmd, true);
   addJsonLimitOptions(cmd);
@@ -72,6 +74,7 @@ export function registerExtprocCommand(program: Command): void {
           ...adminOptionsOf(flags),
           secureServing: flags.secureServing !== false,
           maxBodyBytes: flags.maxBodyBytes,
+          ...(flags.maxUploadBytes !== undefined ? { maxUploadBytes: flags.maxUploadBytes } : {}),
           jsonLimits: jsonLimitsOf(flags),
           assumedBodyMode: flags.assumeBodyMode,
           debugDecisions: flags.debugDecisions,

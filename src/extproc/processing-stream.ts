@@ -7,6 +7,7 @@ import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { bodyTooLarge } from '../proxy/read-body.js';
+import type { BodyLimit, BodyLimits } from '../proxy/body-limits.js';
 import { JsonBodyParser } from '../bbr/json-body-parser.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
@@ -23,8 +24,8 @@ import { mergeFilterMetadata, toStruct, type FilterMetadata } from './struct-val
 export type RequestBodyMode = 'FULL_DUPLEX_STREAMED' | 'BUFFERED';
 
 export interface StreamOptions {
-  /** Larger bodies get 413, as with the standalone gateway's --max-body-bytes. */
-  maxBodyBytes: number;
+  /** Larger bodies get 413, as with the standalone gateway's --max-body-bytes and --max-upload-bytes (multipart uploads). */
+  bodyLimits: BodyLimits;
   /** A body over these gets 400 invalid_json as soon as the chunk that crosses them arrives, as with `serve`. */
   jsonLimits: JsonLimits;
   /** Assumed when the data plane sends no protocol_config (Envoy releases before it existed). */
@@ -67,6 +68,8 @@ class ProcessingStream {
   #parser: JsonBodyParser | undefined;
   /** A multipart/form-data upload: not parsed as it arrives; its `model` field is read once it is whole. */
   #multipart = false;
+  /** The body's limit, by its Content-Type; set with the headers. */
+  #limit: BodyLimit | undefined;
   #sawBody = false;
   #observe = false;
   #finished = false;
@@ -158,8 +161,9 @@ class ProcessingStream {
     if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
     this.#headers = readHeaderMap(h.headers);
     this.#multipart = isMultipart(this.#headers.get('content-type'));
+    const limit = (this.#limit = this.#opts.bodyLimits.of(this.#headers.get('content-type')));
     const declared = Number(this.#headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes, declared));
+    if (Number.isFinite(declared) && declared > limit.bytes) return this.#reject(bodyTooLarge(limit.bytes, declared, limit.flag));
     if (h.end_of_stream) return this.#answerBuffered(undefined, 'request_headers');
     this.#phase = 'collecting';
     // BUFFERED: Envoy sends the body only once the headers are answered; the routing headers go with the body's answer.
@@ -175,7 +179,8 @@ class ProcessingStream {
       return;
     }
     this.#size += chunk.length;
-    if (this.#size > this.#opts.maxBodyBytes) return this.#reject(bodyTooLarge(this.#opts.maxBodyBytes));
+    const limit = this.#limit!;
+    if (this.#size > limit.bytes) return this.#reject(bodyTooLarge(limit.bytes, undefined, limit.flag));
     // A multipart upload (audio) is not JSON: its `model` field is found once the body is whole (src/bbr/body-model.ts).
     if (!this.#multipart) {
       this.#parser ??= new JsonBodyParser(this.#opts.jsonLimits);

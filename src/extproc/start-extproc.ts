@@ -13,6 +13,7 @@ import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
+import { BodyLimits } from '../proxy/body-limits.js';
 import { secretReader } from '../config/kube/read-secret.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { BbrProcessor } from './bbr-processor.js';
@@ -62,6 +63,8 @@ export interface ExtprocOptions {
   certFile?: string;
   keyFile?: string;
   maxBodyBytes: number;
+  /** The limit of multipart/form-data bodies (audio uploads), as `serve`'s --max-upload-bytes; default DEFAULT_MAX_UPLOAD_BYTES. */
+  maxUploadBytes?: number;
   /** Bounds on a request body's JSON (--max-json-depth, --max-json-values), as `serve`; unset fields keep their defaults. */
   jsonLimits?: Partial<JsonLimits>;
   assumedBodyMode: RequestBodyMode;
@@ -206,7 +209,9 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   try {
     // TLS first: a bad --cert-file should fail before the configuration is loaded.
     const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}) });
-    const healthServer = grpcServer(opts.maxBodyBytes);
+    const bodyLimits = new BodyLimits(opts.maxBodyBytes, opts.maxUploadBytes);
+    const largestBody = Math.max(bodyLimits.json.bytes, bodyLimits.upload.bytes);
+    const healthServer = grpcServer(largestBody);
     healthServer.addService(healthServiceDefinition(), health.implementation());
     servers.push(healthServer);
     const healthPort = await bind(healthServer, opts.host, opts.healthPort, ServerCredentials.createInsecure(), 'the gRPC health server', '--health-port');
@@ -223,10 +228,10 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     gateway.discovery.start();
     gateway.metrics.start();
 
-    const streamOpts: StreamOptions = { maxBodyBytes: opts.maxBodyBytes, jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits }, assumedBodyMode: opts.assumedBodyMode, metrics, log };
+    const streamOpts: StreamOptions = { bodyLimits, jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits }, assumedBodyMode: opts.assumedBodyMode, metrics, log };
     const state = (): GatewayState | undefined => gateway.state;
     const start = async (processor: Processor, port: number, flag: string): Promise<number> => {
-      const server = grpcServer(opts.maxBodyBytes);
+      const server = grpcServer(largestBody);
       server.addService(extProcServiceDefinition(), { Process: processHandler(processor, streamOpts) });
       server.addService(healthServiceDefinition(), health.implementation());
       servers.push(server);
