@@ -86,15 +86,22 @@ interface ChoiceSink {
   start(): void;
 }
 
-function streamingSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly { stoppedBy: string | null }[]): ChoiceSink {
+function streamingSink(req: GenerateRequest, res: ServerResponse, requests: readonly (EngineRequest & { stoppedBy: string | null })[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
   const results = new Array<GenerationResult>(req.n);
   const emitted = new Array<boolean>(req.n).fill(false);
+  const tokens = new Array<number>(req.n).fill(0);
+  const promptTokens = requests[0]?.promptTokens ?? 0;
+  // stream_options.continuous_usage_stats: as vLLM, each chunk carries the prompt and its choice's tokens so far.
+  const send = (chunk: Record<string, unknown>, index: number): void => {
+    if (req.continuousUsage) chunk.usage = { prompt_tokens: promptTokens, completion_tokens: tokens[index]!, total_tokens: promptTokens + tokens[index]! };
+    writeEvent(res, chunk);
+  };
   let left = req.n;
   let opened = false;
   const open = (): void => {
     // Like vLLM's first iteration: a role chunk for every choice before any content.
-    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < req.n; i++) writeEvent(res, roleChunk(ctx, i));
+    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < req.n; i++) send(roleChunk(ctx, i), i);
     opened = true;
   };
   return {
@@ -103,12 +110,13 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, stoppedBy: rea
       onToken(text, _i, finishReason) {
         open();
         emitted[index] = true;
-        writeEvent(res, tokenChunk(ctx, text, finishReason, index, stopReasonOf(stoppedBy[index] ?? NOT_STOPPED, finishReason)));
+        tokens[index]!++;
+        send(tokenChunk(ctx, text, finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, finishReason)), index);
       },
       onFinish(result) {
         open();
         // Nothing was generated for this choice: still send a final chunk with its finish reason.
-        if (!emitted[index]) writeEvent(res, tokenChunk(ctx, '', result.finishReason, index, stopReasonOf(stoppedBy[index] ?? NOT_STOPPED, result.finishReason)));
+        if (!emitted[index]) send(tokenChunk(ctx, '', result.finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, result.finishReason)), index);
         results[index] = result;
         if (--left > 0) return;
         if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results)));

@@ -17,6 +17,8 @@ export interface GenerateRequest {
   readonly stream: boolean;
   /** `stream_options.include_usage`: send a usage-only chunk before `[DONE]`. */
   readonly includeUsage: boolean;
+  /** `stream_options.continuous_usage_stats` with `include_usage` (vLLM): every chunk carries the usage so far. */
+  readonly continuousUsage: boolean;
   /** `max_tokens` (or chat's `max_completion_tokens`); null when the client set no cap. */
   readonly maxTokens: number | null;
   /** `n`: how many choices to generate for the one prompt (default 1). */
@@ -55,14 +57,16 @@ function maxTokensOf(body: Json): number | null {
   return optionalInteger(body, field, 1);
 }
 
-function streamFields(body: Json): { stream: boolean; includeUsage: boolean } {
+function streamFields(body: Json): { stream: boolean; includeUsage: boolean; continuousUsage: boolean } {
   const stream = optionalBoolean(body, 'stream');
   const options = body.stream_options;
-  if (options === undefined || options === null) return { stream, includeUsage: false };
+  if (options === undefined || options === null) return { stream, includeUsage: false, continuousUsage: false };
   if (!isObject(options)) throw badRequest('`stream_options` must be an object', 'stream_options');
   // Same rule as vLLM's protocol validator.
   if (!stream) throw badRequest('Stream options can only be defined when `stream=True`.', 'stream_options');
-  return { stream, includeUsage: optionalBoolean(options, 'include_usage') };
+  const includeUsage = optionalBoolean(options, 'include_usage');
+  // vLLM honours continuous_usage_stats only together with include_usage.
+  return { stream, includeUsage, continuousUsage: includeUsage && optionalBoolean(options, 'continuous_usage_stats') };
 }
 
 function completionPrompt(body: Json): { promptText: string; echoText: string } {

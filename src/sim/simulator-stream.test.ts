@@ -77,3 +77,29 @@ test('empty echo still streams a role chunk and a final chunk with the finish re
     '[DONE]',
   ]);
 });
+
+test('stream_options.continuous_usage_stats (with include_usage): every chunk carries the usage so far, per choice, as vLLM', async (t) => {
+  const sim = await testSimulator(t, { host: '127.0.172.1', mode: 'echo', ttftMs: 0, itlMs: 0 });
+  const chat = await postJson(sim, '/v1/chat/completions', {
+    model: 'base-model',
+    messages: [{ role: 'user', content: 'one two three' }],
+    stream: true,
+    stream_options: { include_usage: true, continuous_usage_stats: true },
+  });
+  const chunks = (await readSse(chat)).slice(0, -1).map((e) => JSON.parse(e.data) as Chunk);
+  // The role chunk, three tokens, the usage chunk.
+  assert.deepEqual(chunks.map((c) => c.usage?.completion_tokens), [0, 1, 2, 3, 3]);
+  assert.ok(chunks.every((c) => c.usage?.prompt_tokens === 4 && c.usage.total_tokens === 4 + c.usage.completion_tokens));
+
+  const completion = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'a b', n: 2, stream: true, stream_options: { include_usage: true, continuous_usage_stats: true } });
+  const perChoice = new Map<number, number[]>();
+  for (const c of (await readSse(completion)).slice(0, -2).map((e) => JSON.parse(e.data) as Chunk)) {
+    const index = c.choices[0]!.index;
+    perChoice.set(index, [...(perChoice.get(index) ?? []), c.usage!.completion_tokens]);
+  }
+  assert.deepEqual([...perChoice.entries()].sort(), [[0, [1, 2]], [1, [1, 2]]]);
+
+  // Without include_usage, vLLM sends no usage at all.
+  const alone = await postJson(sim, '/v1/completions', { model: 'base-model', prompt: 'a b', stream: true, stream_options: { continuous_usage_stats: true } });
+  assert.ok((await readSse(alone)).slice(0, -1).every((e) => (JSON.parse(e.data) as Chunk).usage === undefined));
+});
