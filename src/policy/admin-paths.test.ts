@@ -14,6 +14,15 @@ test('every vLLM admin path is refused by default, at the root and under /v1, an
   assert.equal(policy.blocked('/reset_prefix_cache?reset_running_requests=true'.split('?')[0]!), '/reset_prefix_cache');
 });
 
+test("vLLM's fault-tolerance control (POST /fault_tolerance/apply pauses or retries the engine) is refused; its status too", () => {
+  const policy = new AdminPathPolicy();
+  assert.equal(policy.blocked('/fault_tolerance/apply'), '/fault_tolerance/apply');
+  assert.equal(policy.blocked('/v1/fault_tolerance/apply'), '/v1/fault_tolerance/apply');
+  assert.equal(policy.blocked('/fault_tolerance/status'), '/fault_tolerance/status');
+  assert.equal(policy.blocked('/fault_tolerance/%61pply'), '/fault_tolerance/apply');
+  assert.equal(new AdminPathPolicy(['/fault_tolerance/status']).blocked('/fault_tolerance/status'), undefined);
+});
+
 test('encoded, dotted and doubled spellings of an admin path are refused', () => {
   const policy = new AdminPathPolicy();
   const cases: [string, string][] = [

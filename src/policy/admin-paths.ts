@@ -8,7 +8,7 @@ import { normalizePath } from './normalize-path.js';
 
 /**
  * Every state-changing or internals-revealing path of vLLM's API server (vllm/entrypoints/serve/*: lora,
- * cache, sleep, rpc, profile, elastic_ep, pause, dev/rlhf, server_info), as vLLM spells them. Each is also
+ * cache, sleep, rpc, profile, elastic_ep, fault_tolerance, pause, dev/rlhf, server_info), as vLLM spells them. Each is also
  * refused under `/v1`, where some of them live and a route prefix would send the others.
  */
 export const VLLM_ADMIN_PATHS: readonly string[] = [
@@ -32,6 +32,9 @@ export const VLLM_ADMIN_PATHS: readonly string[] = [
   // elastic expert parallelism
   '/scale_elastic_ep',
   '/is_scaling_elastic_ep',
+  // fault tolerance of DP+EP deployments (vLLM PR #44428): pauses or retries the engine, reports every rank's state
+  '/fault_tolerance/apply',
+  '/fault_tolerance/status',
   // pausing and weight updates (RL training loops)
   '/pause',
   '/resume',
