@@ -11,6 +11,7 @@ import type { PickOutcome } from './pick-outcome.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord, scheduleTraces } from './record-decision.js';
 import { sendError } from './send-error.js';
+import { cutAnswer } from './cut-answer.js';
 import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstream/send-attempt.js';
 import type { ResponseChanges } from '../epp/external/response-changes.js';
 import { Writable } from 'node:stream';
@@ -130,6 +131,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       // Reads the answer as it passes to the client, for token timing and usage.
       let tap: ResponseTap | undefined;
       let result: AttemptResult;
+      /** The answer the client got is an event stream: a failure after its headers is told in it (cut-answer.ts). */
+      let sseAnswer = false;
       try {
         // The answer's headers go to the client with the gateway's own; returns where its body goes.
         const respond = (statusCode: number, raw: readonly Buffer[], changes?: ResponseChanges): ResponseTarget => {
@@ -145,6 +148,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // own unless a first chunk came with them (then they share its socket write). A whole answer's headers
           // always go out with its body: one socket write fewer per request (issue #11).
           const sse = contentType !== undefined && contentType.includes('text/event-stream');
+          sseAnswer = sse;
           const flushHeaders = streamed || sse ? flushHeadersOf(res) : undefined;
           if (r) {
             r.status = statusCode;
@@ -206,8 +210,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         // Bytes already reached the client: nothing can be retried or reported in-band. The client sees the
         // connection cut; the observers see the failure (access log, error counters, dashboard), not a 200.
         ctx.log.warn(cancel.cause === 'deadline' ? `upstream response cut: the request took longer than its upstream timeout (${formatDuration(totalMs)})` : 'upstream response ended with an error', log);
-        if (r) r.errorCode = cutResponseCode(cancel.cause === 'deadline', result.kind);
-        res.destroy();
+        const code = cutResponseCode(cancel.cause === 'deadline', result.kind);
+        if (r) r.errorCode = code;
+        cutAnswer(res, sseAnswer, cutError(code, cancel.cause === 'deadline', totalMs, result, ep, ctx.upstream, plan.view!.key));
         return;
       }
       if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: cut at the deadline`]);
@@ -238,6 +243,17 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
  */
 export function cutResponseCode(deadline: boolean, kind: FailureKind): 'upstream_timeout' | 'upstream_unavailable' {
   return deadline || kind === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable';
+}
+
+/** What a stream cut after its headers tells its client in-band: which endpoint, and what stopped it. */
+function cutError(code: 'upstream_timeout' | 'upstream_unavailable', deadline: boolean, totalMs: number, r: Extract<AttemptResult, { ok: false }>, ep: Endpoint, up: Upstream, pool: string): GatewayError {
+  const from = `the stream from endpoint ${ep.address} (pod ${ep.podKey})`;
+  const why = deadline
+    ? `was cut at its InferencePool's upstream timeout of ${formatDuration(totalMs)} (--upstream-timeout or the pool's infergate.io/upstream-timeout)`
+    : r.kind === 'timeout'
+      ? `sent nothing for ${formatDuration(up.policies.forPool(pool).timeouts.streamIdleMs)} and was cut (--stream-idle-timeout)`
+      : `broke off before it finished (${r.code})`;
+  return new GatewayError(code, `${from} ${why}; the answer so far is incomplete. Send the request again`);
 }
 
 function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {

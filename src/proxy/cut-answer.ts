@@ -1,0 +1,29 @@
+/**
+ * Ends an answer whose upstream failed after its headers went out. Nothing can be retried or sent as a status
+ * any more; an event stream still gets the failure in-band first, as vLLM reports its own mid-stream errors.
+ */
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors.js';
+
+/** How long the error event may take to reach the socket before the connection is cut all the same. */
+const FLUSH_WAIT_MS = 1000;
+
+/**
+ * Cuts the client's connection, so the answer ends early: a body is truncated, a stream ends without
+ * `data: [DONE]`. A stream (`sse`) first gets `data: {"error": ...}`, which the openai SDKs raise as an APIError
+ * naming what broke, where they otherwise saw a bare "terminated". The blank lines before it end an event the
+ * upstream cut part way, so the error is an event of its own.
+ */
+export function cutAnswer(res: ServerResponse, sse: boolean, err: GatewayError): void {
+  if (!sse || res.destroyed || res.writableEnded) {
+    res.destroy();
+    return;
+  }
+  // A client that reads nothing keeps the write from flushing: its connection is cut after a while regardless.
+  const timer = setTimeout(() => res.destroy(), FLUSH_WAIT_MS);
+  timer.unref();
+  res.write(`\n\ndata: ${JSON.stringify(err.toBody())}\n\n`, () => {
+    clearTimeout(timer);
+    res.destroy();
+  });
+}

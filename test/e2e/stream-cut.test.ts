@@ -1,0 +1,114 @@
+/**
+ * A stream the pod cuts after its headers went out: the gateway tells the client in-band, as vLLM reports its own
+ * mid-stream errors (`data: {"error": ...}`), before it cuts the connection, so the openai client raises an
+ * APIError naming the endpoint instead of a bare "terminated". A whole (JSON) answer is only cut. The pod is a
+ * plain HTTP server that breaks off on purpose, on 127.0.173.40.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+
+const POD = '127.0.173.40';
+const HOST = '127.0.173.41';
+const MODEL = 'cut/model';
+const EVENT = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n';
+
+let pod: Server;
+let cfg: TempConfig;
+let gw: RunningGateway;
+
+before(async () => {
+  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
+  // Lists its model; answers a streamed POST with one event (whole, or cut part way when the prompt says so) and
+  // a whole one with half a JSON body, then drops the connection.
+  pod = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+      const body = Buffer.concat(chunks).toString();
+      if (body.includes('"stream":true')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+        res.write(body.includes('half') ? EVENT.slice(0, 40) : EVENT);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+        res.write('{"id":"c","object":"chat.completion",');
+      }
+      setTimeout(() => res.socket?.destroy(), 30);
+    });
+  });
+  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
+  const port = (pod.address() as AddressInfo).port;
+  cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', POD, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
+  gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
+  assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
+});
+
+after(async () => {
+  await gw?.close();
+  await new Promise<void>((resolve) => pod.close(() => resolve()));
+  await cfg?.remove();
+});
+
+const chat = (content: string, stream: boolean): string => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], stream });
+
+/** Every byte the gateway sent before the connection ended, and whether it ended cut (an error) or whole. */
+async function received(body: string): Promise<{ text: string; cut: boolean }> {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(res.status, 200, 'the headers went out before the cut');
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    try {
+      const { done, value } = await reader.read();
+      if (done) return { text, cut: false };
+      text += decoder.decode(value, { stream: true });
+    } catch {
+      return { text, cut: true };
+    }
+  }
+}
+
+test('the openai client raises an APIError naming the endpoint, after the chunks that came', async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], stream: true });
+  const seen: string[] = [];
+  await assert.rejects(
+    async () => {
+      for await (const c of stream) seen.push(c.choices[0]?.delta.content ?? '');
+    },
+    (e: unknown) => {
+      assert.ok(e instanceof OpenAI.APIError, String(e));
+      assert.equal(e.code, 'upstream_unavailable');
+      assert.equal(e.type, 'server_error');
+      assert.match(e.message, new RegExp(`^the stream from endpoint ${POD.replaceAll('.', '\\.')}:\\d+ \\(pod default/cut-0\\) broke off before it finished \\(\\w+\\); the answer so far is incomplete`));
+      return true;
+    },
+  );
+  assert.deepEqual(seen, ['Hi']);
+});
+
+test('on the wire: the error event, no [DONE], and the connection cut; an event cut part way is ended first', async () => {
+  const whole = await received(chat('hello', true));
+  assert.ok(whole.cut, 'the connection is still cut: a client that ignores the event sees the stream fail');
+  assert.ok(whole.text.startsWith(EVENT), whole.text);
+  const [, after] = whole.text.split(EVENT);
+  assert.match(after!, /^\n\ndata: \{"error":\{"message":"the stream from endpoint [^"]+","type":"server_error","param":null,"code":"upstream_unavailable"\}\}\n\n$/);
+  assert.ok(!whole.text.includes('[DONE]'));
+
+  const half = await received(chat('half', true));
+  assert.ok(half.cut);
+  assert.ok(half.text.startsWith(`${EVENT.slice(0, 40)}\n\ndata: {"error":`), half.text);
+});
+
+test('a whole (JSON) answer is cut as before: truncated, nothing added', async () => {
+  const json = await received(chat('hello', false));
+  assert.ok(json.cut);
+  assert.equal(json.text, '{"id":"c","object":"chat.completion",');
+});
