@@ -20,6 +20,7 @@ import type { ScheduleResult } from '../epp/framework/scheduler.js';
 import type { PoolSchedulers } from '../epp/pool-schedulers.js';
 import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
 import { POST_ONLY_PATHS, postBodyOf } from '../route/post-only-paths.js';
+import { SERVER_PATHS, serverPathMessage } from '../route/server-paths.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute } from '../route/match-route.js';
 import type { RouteMatchResult } from '../route/route-request.js';
@@ -225,6 +226,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   if (!m) {
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
+    if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
     throw new GatewayError(

@@ -81,6 +81,23 @@ describe('/v1/models is the gateway’s, and GET only', () => {
   });
 });
 
+describe("a model server's own endpoints (/health, /version, /load, /metrics, /ping)", () => {
+  test('no rule routes them: the 404 says they are one pod\'s and names the gateway\'s own, not header matches', async () => {
+    for (const path of ['/health', '/version', '/load', '/metrics', '/ping']) {
+      const r = await fetch(`${gw.url}${path}`);
+      assert.equal(r.status, 404, path);
+      const err = ((await r.json()) as ErrorBody).error;
+      assert.equal(err.code, 'route_not_found', path);
+      assert.match(err.message, new RegExp(`^GET ${path} is a model server's own endpoint, about one pod, and no HTTPRoute rule routes it`), path);
+      assert.match(err.message, /GET \/healthz \(liveness\), GET \/readyz \(readiness\) and GET \/metrics on its admin port/, path);
+      assert.doesNotMatch(err.message, /x-gateway-base-model-name/i, path);
+    }
+    // Another path without a model still gets the closest rules.
+    const other = ((await (await fetch(`${gw.url}/v1/unknown`)).json()) as ErrorBody).error;
+    assert.match(other.message, /Closest rules: .*header x-gateway-base-model-name is missing/);
+  });
+});
+
 describe('audio upload paths', () => {
   test('GET on an upload path: the 405 says it takes a multipart form, not a JSON body', async () => {
     const r = await fetch(`${gw.url}/v1/audio/translations`);
