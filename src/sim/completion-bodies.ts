@@ -33,9 +33,13 @@ export function newResponseContext(endpoint: Endpoint, model: string): ResponseC
   return { endpoint, id: `${prefix}-${randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model };
 }
 
-/** Like vLLM with `n` > 1: the prompt counts once, the completion tokens of every choice add up. */
-export function usageOf(results: readonly GenerationResult[]): Usage {
-  const prompt = results[0]?.promptTokens ?? 0;
+/**
+ * Like vLLM with `n` > 1: each prompt counts once (results come `n` per prompt, prompt by prompt), the completion
+ * tokens of every choice add up.
+ */
+export function usageOf(results: readonly GenerationResult[], n = results.length): Usage {
+  let prompt = 0;
+  for (let i = 0; i < results.length; i += Math.max(1, n)) prompt += results[i]?.promptTokens ?? 0;
   const completion = results.reduce((sum, r) => sum + r.completionTokens, 0);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }

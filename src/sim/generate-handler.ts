@@ -54,8 +54,8 @@ export function engineRequestFor(
   text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean; cacheSalt?: string | null },
   maxTokens: number | null,
   deps: GenerateDeps,
+  promptTokens = deps.tokenizer.count(text.promptText),
 ): EngineRequest & { stoppedBy: string | null } {
-  const promptTokens = deps.tokenizer.count(text.promptText);
   checkContextLength(promptTokens, maxTokens, deps.maxModelLen);
   // Random mode talks until max_tokens (or the default); echo says the input once and stops.
   const reply = replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random());
@@ -88,20 +88,23 @@ interface ChoiceSink {
 
 function streamingSink(req: GenerateRequest, res: ServerResponse, requests: readonly (EngineRequest & { stoppedBy: string | null })[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
-  const results = new Array<GenerationResult>(req.n);
-  const emitted = new Array<boolean>(req.n).fill(false);
-  const tokens = new Array<number>(req.n).fill(0);
-  const promptTokens = requests[0]?.promptTokens ?? 0;
-  // stream_options.continuous_usage_stats: as vLLM, each chunk carries the prompt and its choice's tokens so far.
+  const choices = requests.length;
+  const results = new Array<GenerationResult>(choices);
+  const emitted = new Array<boolean>(choices).fill(false);
+  const tokens = new Array<number>(choices).fill(0);
+  // stream_options.continuous_usage_stats: as vLLM, each chunk carries its prompt and its choice's tokens so far.
   const send = (chunk: Record<string, unknown>, index: number): void => {
-    if (req.continuousUsage) chunk.usage = { prompt_tokens: promptTokens, completion_tokens: tokens[index]!, total_tokens: promptTokens + tokens[index]! };
+    if (req.continuousUsage) {
+      const prompt = requests[index]!.promptTokens;
+      chunk.usage = { prompt_tokens: prompt, completion_tokens: tokens[index]!, total_tokens: prompt + tokens[index]! };
+    }
     writeEvent(res, chunk);
   };
-  let left = req.n;
+  let left = choices;
   let opened = false;
   const open = (): void => {
     // Like vLLM's first iteration: a role chunk for every choice before any content.
-    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < req.n; i++) send(roleChunk(ctx, i), i);
+    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < choices; i++) send(roleChunk(ctx, i), i);
     opened = true;
   };
   return {
@@ -119,7 +122,7 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
         if (!emitted[index]) send(tokenChunk(ctx, '', result.finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, result.finishReason)), index);
         results[index] = result;
         if (--left > 0) return;
-        if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results)));
+        if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results, req.n)));
         writeEvent(res, '[DONE]');
         res.end();
       },
@@ -129,9 +132,9 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
 
 function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly { stoppedBy: string | null }[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
-  const texts = new Array<string>(req.n).fill('');
-  const results = new Array<GenerationResult>(req.n);
-  let left = req.n;
+  const texts = new Array<string>(stoppedBy.length).fill('');
+  const results = new Array<GenerationResult>(stoppedBy.length);
+  let left = stoppedBy.length;
   return {
     start: () => {},
     listener: (index) => ({
@@ -146,16 +149,37 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
           finishReason: r.finishReason,
           stopReason: stopReasonOf(stoppedBy[i] ?? NOT_STOPPED, r.finishReason),
         }));
-        sendJson(res, 200, completionBody(ctx, choices, usageOf(results)));
+        sendJson(res, 200, completionBody(ctx, choices, usageOf(results, req.n)));
       },
     }),
   };
 }
 
+/**
+ * One engine request per choice: `n` for a chat; for a completion `n` per prompt, prompt by prompt, so choice
+ * `i x n + j` is prompt i's j-th, as vLLM numbers them. Token-id prompts are decoded by the engine's tokenizer
+ * and count as many tokens as they have ids.
+ */
+function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): (EngineRequest & { stoppedBy: string | null })[] {
+  if (req.endpoint === 'chat') return Array.from({ length: req.n }, () => engineRequestFor(req.model, req, req.maxTokens, deps));
+  const requests: (EngineRequest & { stoppedBy: string | null })[] = [];
+  for (const [i, prompt] of req.prompts.entries()) {
+    let text: string;
+    try {
+      text = typeof prompt === 'string' ? prompt : deps.tokenizer.decode(prompt);
+    } catch (err) {
+      throw badRequest(`\`prompt${req.prompts.length > 1 ? `[${i}]` : ''}\`: ${(err as Error).message}`, 'prompt');
+    }
+    const tokens = typeof prompt === 'string' ? undefined : prompt.length;
+    for (let j = 0; j < req.n; j++) requests.push(engineRequestFor(req.model, { ...req, promptText: text, echoText: text }, req.maxTokens, deps, tokens));
+  }
+  return requests;
+}
+
 /** Throws a VllmError (injected failure, unknown model, too long, queue full); otherwise answers through `res`. */
 export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: GenerateDeps): void {
   checkGeneration(req.model, deps);
-  const requests = Array.from({ length: req.n }, () => engineRequestFor(req.model, req, req.maxTokens, deps));
+  const requests = engineRequestsFor(req, deps);
   if (res.destroyed) return; // the client left while we read its body
   const sink = req.stream ? streamingSink(req, res, requests) : wholeSink(req, res, requests);
   submitAll(deps.engine, requests, (i) => sink.listener(i), res);

@@ -27,6 +27,11 @@ export interface GenerateRequest {
   readonly promptText: string;
   /** What echo mode repeats: the prompt, or the last user message. */
   readonly echoText: string;
+  /**
+   * Completions: each prompt of `prompt`, as text or token ids. vLLM answers every one with `n` choices of its
+   * own (choice index prompt x n + j); the ids are decoded by the engine's tokenizer. Chat: empty.
+   */
+  readonly prompts: readonly (string | readonly number[])[];
   /** `stop`: the reply ends at the first of these strings to appear (empty when none). */
   readonly stop: readonly string[];
   /** `include_stop_str_in_output` (vLLM): keep the stop string at the end of the text. */
@@ -69,15 +74,21 @@ function streamFields(body: Json): { stream: boolean; includeUsage: boolean; con
   return { stream, includeUsage, continuousUsage: includeUsage && optionalBoolean(options, 'continuous_usage_stats') };
 }
 
-function completionPrompt(body: Json): { promptText: string; echoText: string } {
+function isTokenIds(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0);
+}
+
+/** `prompt` as vLLM takes it: a string, strings, token ids, or lists of token ids; one entry per prompt. */
+function completionPrompts(body: Json): { promptText: string; echoText: string; prompts: (string | number[])[] } {
   const prompt = body.prompt;
-  if (typeof prompt === 'string') return { promptText: prompt, echoText: prompt };
-  // A batch of prompts is answered as one choice over their joined text; the simulator has no batch choices.
-  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'string')) {
-    const text = prompt.join('\n');
-    return { promptText: text, echoText: text };
-  }
-  throw badRequest('`prompt` must be a string or a non-empty array of strings', 'prompt');
+  let prompts: (string | number[])[] | undefined;
+  if (typeof prompt === 'string') prompts = [prompt];
+  else if (isTokenIds(prompt)) prompts = [prompt];
+  else if (Array.isArray(prompt) && prompt.length > 0 && (prompt.every((p) => typeof p === 'string') || prompt.every(isTokenIds))) prompts = prompt as (string | number[])[];
+  if (prompts === undefined) throw badRequest('`prompt` must be a string, a non-empty array of strings, or token ids (an array of integers, or arrays of them)', 'prompt');
+  // The texts, for what reads a request's prompt as a whole (the render API reads `prompt` itself).
+  const text = prompts.filter((p) => typeof p === 'string').join('\n');
+  return { promptText: text, echoText: text, prompts };
 }
 
 /** Validates a parsed JSON body; throws a 400 VllmError naming the offending field. */
@@ -85,7 +96,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const json = objectBody(body);
   const model = requiredModel(json);
   const n = optionalInteger(json, 'n', 1, MAX_CHOICES) ?? 1;
-  const prompt = endpoint === 'chat' ? chatText(json.messages) : completionPrompt(json);
+  const prompt = endpoint === 'chat' ? { ...chatText(json.messages), prompts: [] } : completionPrompts(json);
   if (endpoint === 'chat') checkChatTemplateFlags(json);
   checkSampling(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
