@@ -19,6 +19,7 @@ import { preparePick } from '../proxy/pick-stage.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { recordPlan, recordTraceContext } from '../proxy/record-plan.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';
+import { ResponseTap } from '../observability/response-tap.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { pickAndRecord, scheduleTraces } from '../proxy/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
@@ -47,7 +48,8 @@ export interface EppProcessorOptions {
   adminPaths?: AdminPathPolicy;
   /**
    * Told of each request the picker handles (metrics, dashboard, traces): the pick, the status the response
-   * headers carry, the end. There is no proxy here, so no token timing or usage.
+   * headers carry, the end; and, when the data plane sends the response body (`response_body_mode`
+   * FULL_DUPLEX_STREAMED, as deploy/ configures it), its size, token timing and `usage`, read as `serve` reads them.
    */
   observer?: RequestObserver;
   /** The pool's upstream API key (src/upstream/upstream-credentials.ts): Envoy sends it to the pod in place of the client's Authorization. */
@@ -88,6 +90,8 @@ class EppExchange implements Exchange {
   #record: RequestRecord | undefined;
   /** Response headers passed: the pick's endpoint (or the one the data plane retried on) answered. */
   #answered = false;
+  /** Reads the response body as it passes, for the record (token timing, usage); set with the response headers. */
+  #tap: ResponseTap | undefined;
   /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
   #ticket = 0;
   /** Flow control: the controller whose dispatch slot the request holds until it ends, and the plan (its flow key). */
@@ -105,7 +109,10 @@ class EppExchange implements Exchange {
 
   decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict> {
     const started = performance.now();
-    if (this.#opts.observer) this.#record = recordOf(req.headers);
+    if (this.#opts.observer) {
+      this.#record = recordOf(req.headers);
+      this.#record.requestBytes = req.body?.length ?? 0;
+    }
     const planned = this.#attempt(() => this.#plan(req));
     if ('kind' in planned) return this.#timed(planned, started, 0);
     if (planned.queue === undefined) return this.#pickAfterProducers(req, planned, started, 0);
@@ -267,6 +274,7 @@ class EppExchange implements Exchange {
         attempt.headersAt = performance.now();
         if (r.status !== undefined) attempt.status = r.status;
       }
+      this.#tap = new ResponseTap(r, headers.get('content-type'), this.#opts.observer);
     }
     if (!this.#answered) {
       this.#answered = true;
@@ -279,8 +287,12 @@ class EppExchange implements Exchange {
     return { set, remove: [] };
   }
 
+  responseBody(chunk: Buffer): void {
+    this.#tap?.chunk(chunk);
+  }
+
   /** The response ended (or the stream did): release the pick's in-flight count and run the scheduler's completion hooks. */
-  finish(): void {
+  finish(responseEnded: boolean): void {
     this.#ended = true;
     // Waiting in a flow-control queue: it leaves at once (llm-d's rejected-context-cancelled).
     if (this.#queued) this.#queued.controller.cancel(this.#queued.ticket);
@@ -299,8 +311,11 @@ class EppExchange implements Exchange {
       r.endedAt = performance.now();
       const attempt = r.attemptLog[r.attemptLog.length - 1];
       if (attempt) attempt.endedAt = r.endedAt;
-      // A stream that ended before response headers: the data plane gave up or the client left.
-      if (!this.#answered) r.clientGone = true;
+      // A stream that ended before the response did: the data plane gave up or the client left. Its answer is
+      // not complete, so it adds no latency, size or token observation (as llm-d, which records them at end_of_stream).
+      if (!this.#answered || !responseEnded) r.clientGone = true;
+      else this.#tap?.end();
+      this.#tap = undefined;
       this.#opts.observer!.ended(r);
     }
   }

@@ -73,6 +73,10 @@ class ProcessingStream {
   #sawBody = false;
   #observe = false;
   #finished = false;
+  /** The response headers passed through this stream. */
+  #responseStarted = false;
+  /** The response was seen to its end (see Exchange.finish). */
+  #responseEnded = false;
   /** Messages that arrived while the verdict was pending, handled in order once it is answered. */
   #held: ProcessingRequest[] = [];
 
@@ -103,6 +107,8 @@ class ProcessingStream {
   /** The data plane half-closed: the HTTP stream is over. */
   onEnd(): void {
     if (this.#phase === 'closed') return;
+    // Without the response body, the stream closing in order after its headers is the only end the server sees.
+    if (this.#responseStarted && this.#responseBodyMode === 'NONE') this.#responseEnded = true;
     this.#close('cancelled');
     this.#call.end();
   }
@@ -137,6 +143,7 @@ class ProcessingStream {
       case 'response_body':
         return this.#onResponseBody(m.response_body ?? {});
       case 'response_trailers':
+        this.#responseEnded = true;
         this.#write({ response_trailers: {} });
         return this.#finishExchange();
       default:
@@ -207,17 +214,27 @@ class ProcessingStream {
   }
 
   #onResponseHeaders(h: HttpHeaders): void {
+    this.#responseStarted = true;
     const changes = this.#exchange.responseHeaders(readHeaderMap(h.headers), this.#metadata);
     const mutation = headerMutation(changes);
     this.#write({ response_headers: mutation ? { response: { header_mutation: mutation } } : {} });
-    if (h.end_of_stream) this.#finishExchange();
+    if (h.end_of_stream) {
+      this.#responseEnded = true;
+      this.#finishExchange();
+    }
   }
 
   #onResponseBody(b: HttpBody): void {
+    const chunk = b.body ?? Buffer.alloc(0);
+    // Read as it arrives (token timing, usage), before it goes on.
+    this.#exchange.responseBody?.(chunk);
     // In FULL_DUPLEX_STREAMED the data plane forwards only what the server sends back: echo every chunk.
-    if (this.#responseBodyMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(b.body ?? Buffer.alloc(0), b.end_of_stream === true, 'response_body'));
+    if (this.#responseBodyMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(chunk, b.end_of_stream === true, 'response_body'));
     else this.#write({ response_body: {} });
-    if (b.end_of_stream) this.#finishExchange();
+    if (b.end_of_stream) {
+      this.#responseEnded = true;
+      this.#finishExchange();
+    }
   }
 
   /** Headers-only requests and BUFFERED bodies: one answer, to the message that completed the request. */
@@ -309,7 +326,7 @@ class ProcessingStream {
   #finishExchange(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#exchange.finish();
+    this.#exchange.finish(this.#responseEnded);
   }
 
   /** `undecided`: the outcome to count when the stream ends before any decision. */

@@ -49,7 +49,18 @@ export interface Exchange {
   decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict>;
   /** Changes to the response headers (e.g. the served endpoint). */
   responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges;
-  finish(): void;
+  /**
+   * Each piece of the response body, in order, as the data plane forwards it (never called when its
+   * `response_body_mode` is NONE); only read, before the stream passes it on.
+   */
+  responseBody?(chunk: Buffer): void;
+  /**
+   * `responseEnded` is true when the response was seen to its end: `end_of_stream` on its headers or body, its
+   * trailers, or, when the data plane sends no response body, the stream closing in order after the response
+   * headers (Envoy half-closes it both when the response is over and when the client left, so nothing finer can
+   * be told then). False when the stream ended before: the data plane gave up, or the client went away.
+   */
+  finish(responseEnded: boolean): void;
 }
 
 export interface Processor {

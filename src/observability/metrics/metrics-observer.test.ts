@@ -137,10 +137,12 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'the client left mid-stream: counted and released, no error, no latency',
+    name: 'the client left mid-stream: counted, sized and released, no error, no latency or response size',
     records: [{ r: answered({ stream: true, firstTokenAt: 1100, clientGone: true }) }],
     expect: [
       ['llm_d_epp_request_total', L, 1],
+      ['llm_d_epp_request_size_bytes_sum', L, 300],
+      ['llm_d_epp_response_size_bytes_count', L, undefined],
       ['llm_d_epp_request_running', L, 0],
       ['llm_d_epp_request_error_total', {}, undefined],
       ['llm_d_epp_request_duration_seconds_count', L, undefined],

@@ -50,6 +50,8 @@ export class MetricsObserver implements RequestObserver {
     r.metricsSeries = s;
     s.requests.inc();
     s.running.inc();
+    // The body is known once the request is scheduled: llm-d records its size beside request_total, answered or not.
+    s.requestSize.observe(r.requestBytes);
     if (r.scheduledAt !== undefined) this.#processing.observe((r.scheduledAt - r.startedAt) / 1000);
   }
 
@@ -80,7 +82,6 @@ export class MetricsObserver implements RequestObserver {
     if (r.status === undefined || r.clientGone === true || r.endedAt === undefined) return;
     const e2e = (r.endedAt - r.startedAt) / 1000;
     s.duration.observe(e2e);
-    s.requestSize.observe(r.requestBytes);
     s.responseSize.observe(r.responseBytes);
     const u = r.usage;
     if (u) {

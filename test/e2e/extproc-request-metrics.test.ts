@@ -1,0 +1,143 @@
+/**
+ * The endpoint picker's request series (llm-d's `llm_d_epp_request_*`) for a known load replayed as Envoy sends
+ * it over real gRPC (FULL_DUPLEX_STREAMED both ways, as deploy/envoy configures the picker): exact counts for a
+ * whole answer, streams with and without `include_usage`, a refusal, the model server's error and a stream the
+ * client left mid-way. One simulated vLLM pod on 127.0.176.x; no Envoy binary runs.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExtProcClient, requestBody, requestHeaders, responseBody, responseHeaders } from '../../src/extproc/ext-proc-client.js';
+import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
+import { startTestExtproc } from '../helpers/extproc.js';
+import { CHAT, FULL_DUPLEX } from '../helpers/extproc-epp.js';
+import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
+
+const MODEL = 'meta/llama';
+let fleet: Fleet;
+let cfg: TempConfig;
+let xp: RunningExtproc;
+let client: ExtProcClient;
+
+before(async () => {
+  fleet = await startFleet(176, [{ name: 'llama-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 }]);
+  cfg = await tempConfig({
+    'all.yaml': [
+      podYaml('llama-0', fleet.ipOf('llama-0'), { model: 'llama' }),
+      poolYaml('llama', { model: 'llama' }, fleet.port),
+      baseModelRouteYaml('llama', MODEL, [['llama', 1]]),
+      allowlistYaml('other', 'unrouted/model', []),
+    ].join('---\n'),
+  });
+  xp = await startTestExtproc({ configPath: cfg.dir, host: '127.0.176.1' });
+  client = new ExtProcClient(`127.0.176.1:${xp.ports.epp}`);
+  const endpoint = `${fleet.ipOf('llama-0')}:${fleet.port}`;
+  assert.ok(await waitFor(() => xp.gateway.datastore.endpoint(endpoint)?.models?.has(MODEL) === true), 'the pod was not discovered');
+});
+
+after(async () => {
+  client?.close();
+  await xp?.close();
+  await fleet?.close();
+  await cfg?.remove();
+});
+
+const chat = (model: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+const event = (o: unknown): string => `data: ${JSON.stringify(o)}\n\n`;
+const USAGE = { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 };
+const WHOLE = JSON.stringify({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'abc' }, finish_reason: 'stop' }], usage: USAGE });
+/** vLLM's stream: the role, two tokens, the finish, the usage chunk when asked, then [DONE]. */
+const stream = (usage: boolean): string[] => [
+  event({ choices: [{ delta: { role: 'assistant', content: '' } }] }),
+  event({ choices: [{ delta: { content: 'a' } }] }),
+  event({ choices: [{ delta: { content: 'b' } }] }),
+  event({ choices: [{ delta: {}, finish_reason: 'stop' }] }),
+  ...(usage ? [event({ choices: [], usage: USAGE })] : []),
+  'data: [DONE]\n\n',
+];
+
+/**
+ * One request as Envoy plays it: headers and body, the pick, then the pod's response headers and body chunks,
+ * and the stream's end. `abortBeforeLast`: the client leaves before the last chunk (Envoy cancels the stream).
+ */
+async function exchange(body: string, response?: { status: string; contentType: string; chunks: string[]; abortBeforeLast?: boolean }): Promise<void> {
+  const s = client.open();
+  s.send(requestHeaders(CHAT, false, FULL_DUPLEX), requestBody(body, true));
+  const first = await s.next();
+  if (first.immediate_response || !response) {
+    assert.ok(first.immediate_response, 'a refusal was expected');
+    await s.status;
+    return;
+  }
+  await s.next(); // the body, sent on
+  s.send(responseHeaders({ ':status': response.status, 'content-type': response.contentType }, false));
+  await s.next();
+  for (const [i, c] of response.chunks.entries()) {
+    const last = i === response.chunks.length - 1;
+    if (last && response.abortBeforeLast) {
+      s.cancel();
+      await s.status;
+      return;
+    }
+    s.send(responseBody(c, last));
+    await s.next();
+  }
+  s.end();
+  await s.status;
+}
+
+/** The value of the one series of `name` whose labels include all of `labels`; 0 when there is none. */
+function value(text: string, name: string, labels: Record<string, string> = {}): number {
+  let found: number | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    assert.equal(found, undefined, `more than one series of ${name} with ${JSON.stringify(labels)}`);
+    found = Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return found ?? 0;
+}
+
+test('a known load counts exactly in the request series, as llm-d counts it at the end of each response', async () => {
+  const sse = 'text/event-stream';
+  await exchange(chat(MODEL), { status: '200', contentType: 'application/json', chunks: [WHOLE] });
+  await exchange(chat(MODEL, { stream: true, stream_options: { include_usage: true } }), { status: '200', contentType: sse, chunks: stream(true) });
+  await exchange(chat(MODEL, { stream: true }), { status: '200', contentType: sse, chunks: stream(false) });
+  await exchange(chat('no/such-model'));
+  await exchange(chat('unrouted/model'));
+  await exchange(chat(MODEL), { status: '503', contentType: 'application/json', chunks: ['{"error":{"message":"overloaded"}}'] });
+  await exchange(chat(MODEL, { stream: true }), { status: '200', contentType: sse, chunks: stream(false), abortBeforeLast: true });
+  const url = `http://127.0.176.1:${xp.ports.admin}/metrics`;
+  // The aborted stream's end reaches the picker as the gRPC stream closes: wait until it is no longer running.
+  assert.ok(await waitFor(async () => value(await (await fetch(url)).text(), 'llm_d_epp_request_running', { model_name: MODEL }) === 0));
+  const text = await (await fetch(url)).text();
+  const m = { model_name: MODEL };
+
+  // Scheduled: three answers, the model server's 503 and the stream the client left; the refusals only as errors.
+  assert.equal(value(text, 'llm_d_epp_request_total', m), 5);
+  assert.equal(value(text, 'llm_d_epp_request_error_total', { ...m, error_code: 'ModelServerError' }), 1);
+  assert.equal(value(text, 'llm_d_epp_request_error_total', { model_name: 'no/such-model', error_code: 'NotFound' }), 1);
+  assert.equal(value(text, 'llm_d_epp_request_error_total', { model_name: 'unrouted/model', error_code: 'NotFound' }), 1);
+  // Every scheduled request's body, at the pick (as llm-d records it beside request_total).
+  assert.equal(value(text, 'llm_d_epp_request_size_bytes_count', m), 5);
+  const sizes = [chat(MODEL), chat(MODEL, { stream: true, stream_options: { include_usage: true } }), chat(MODEL, { stream: true }), chat(MODEL), chat(MODEL, { stream: true })];
+  assert.equal(value(text, 'llm_d_epp_request_size_bytes_sum', m), sizes.reduce((n, b) => n + Buffer.byteLength(b), 0));
+  // Complete answers only (the 503's included): not the stream the client left.
+  assert.equal(value(text, 'llm_d_epp_request_duration_seconds_count', m), 4);
+  assert.equal(value(text, 'llm_d_epp_response_size_bytes_count', m), 4);
+  const bytes = Buffer.byteLength(WHOLE) + stream(true).join('').length + stream(false).join('').length + '{"error":{"message":"overloaded"}}'.length;
+  assert.equal(value(text, 'llm_d_epp_response_size_bytes_sum', m), bytes);
+  // Usage: the whole answer and the stream that asked for it.
+  assert.equal(value(text, 'llm_d_epp_request_input_tokens_count', m), 2);
+  assert.equal(value(text, 'llm_d_epp_request_input_tokens_sum', m), 14);
+  assert.equal(value(text, 'llm_d_epp_request_output_tokens_sum', m), 6);
+  assert.equal(value(text, 'llm_d_epp_request_ntpot_seconds_count', m), 2);
+  // TTFT: the whole answer (streaming="false"), both complete streams; TPOT: the stream with usage.
+  assert.equal(value(text, 'llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'false' }), 1);
+  assert.equal(value(text, 'llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'true' }), 2);
+  assert.equal(value(text, 'llm_d_epp_request_streaming_tpot_seconds_count', m), 1);
+  // Gaps between token chunks, as they came: 4 + 3, and 3 before the client left (llm-d observes them chunk by chunk).
+  assert.equal(value(text, 'llm_d_epp_request_streaming_itl_seconds_count', m), 10);
+  // GIE's twins hold the same counts.
+  assert.equal(value(text, 'inference_objective_request_total', m), 5);
+  assert.equal(value(text, 'inference_objective_input_tokens_sum', m), 14);
+});
