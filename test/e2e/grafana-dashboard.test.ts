@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
-import { exposedTypes, exposes, labelValuesMetric, metricNames } from '../helpers/promql-names.js';
+import { exposedLabels, exposedTypes, exposes, labelNames, labelValuesMetric, metricNames } from '../helpers/promql-names.js';
 
 const DASHBOARD = new URL('../../../deploy/grafana/infergate-dashboard.json', import.meta.url);
 
@@ -34,15 +34,16 @@ async function dashboard(): Promise<Dashboard> {
   return JSON.parse(await readFile(DASHBOARD, 'utf8')) as Dashboard;
 }
 
-/** Every query's text: the panels' targets and the template variables' label_values(). */
-function queries(d: Dashboard): { where: string; names: string[] }[] {
-  const out: { where: string; names: string[] }[] = [];
-  for (const p of d.panels) for (const t of p.targets ?? []) out.push({ where: `panel "${p.title}": ${t.expr}`, names: metricNames(t.expr) });
+/** Every query's text: the panels' targets and the template variables' label_values(), with the labels each reads. */
+function queries(d: Dashboard): { where: string; names: string[]; labels: string[] }[] {
+  const out: { where: string; names: string[]; labels: string[] }[] = [];
+  for (const p of d.panels) for (const t of p.targets ?? []) out.push({ where: `panel "${p.title}": ${t.expr}`, names: metricNames(t.expr), labels: labelNames(t.expr) });
   for (const v of d.templating.list) {
     if (v.type !== 'query') continue;
-    const metric = labelValuesMetric(typeof v.query === 'string' ? v.query : v.query.query);
+    const q = typeof v.query === 'string' ? v.query : v.query.query;
+    const metric = labelValuesMetric(q);
     assert.ok(metric, `variable ${v.name} is a label_values() query`);
-    out.push({ where: `variable $${v.name}`, names: [metric] });
+    out.push({ where: `variable $${v.name}`, names: [metric], labels: [/,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$/.exec(q)![1]!] });
   }
   return out;
 }
@@ -79,7 +80,8 @@ describe('deploy/grafana/infergate-dashboard.json', () => {
     await fetch(`${gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'adapter', prompt: 'x', max_tokens: 2, stream: true }) }).then((r) => r.text());
     const res = await fetch(`${gw.adminUrl}/metrics`);
     assert.equal(res.status, 200);
-    const types = exposedTypes(await res.text());
+    const text = await res.text();
+    const types = exposedTypes(text);
     const d = await dashboard();
     const all = queries(d);
     const names = new Set(all.flatMap((q) => q.names));
@@ -105,6 +107,69 @@ describe('deploy/grafana/infergate-dashboard.json', () => {
       assert.equal(p.datasource?.uid, '${datasource}', `panel "${p.title}" uses $datasource`);
       assert.ok((p.targets ?? []).length > 0, `panel "${p.title}" has a query`);
       for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, '${datasource}');
+    }
+  });
+});
+
+describe('deploy/grafana/infergate-dashboard.json: labels and selections', () => {
+  let fleet: Fleet;
+  let cfg: TempConfig;
+  let gw: RunningGateway;
+
+  before(async () => {
+    fleet = await startFleet(177, [{ name: 'pod-0', labels: {}, model: 'base', loras: ['adapter'], ttftMs: 1, itlMs: 1 }]);
+    cfg = await tempConfig({ 'all.yaml': [poolYaml('pool', { app: 'p' }, fleet.port), prefixRouteYaml('route', '/v1/', 'pool'), podYaml('pod-0', fleet.ipOf('pod-0'), { app: 'p' })].join('---\n') });
+    gw = await startTestGateway(cfg.dir, { host: '127.0.177.1', adminPort: 0, adminHost: '127.0.177.1' });
+  });
+
+  after(async () => {
+    await gw?.close();
+    await fleet?.close();
+    await cfg?.remove();
+  });
+
+  test('every label its queries select or group by is on the series they read', async () => {
+    // A stream, so the request series (and their `streaming` label) have samples.
+    await fetch(`${gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'adapter', prompt: 'x', max_tokens: 2, stream: true }) }).then((r) => r.text());
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const labels = exposedLabels(text, exposedTypes(text));
+    // Prometheus adds these to every series it scrapes.
+    const target = new Set(['instance', 'job']);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const q of queries(await dashboard())) {
+      const found = q.names.map((n) => labels.get(n) ?? labels.get(n.replace(/_(bucket|sum|count)$/, '')));
+      const families = found.filter((l) => l !== undefined);
+      // Families with no sample yet (an external picker's, outlier ejections, GC pauses) cannot show their labels
+      // here: a label none of the others carries may be theirs.
+      const partial = families.length < found.length;
+      if (families.length === 0) continue;
+      checked++;
+      for (const l of q.labels) if (!target.has(l) && !families.some((f) => f.has(l)) && !partial) wrong.push(`${l} (${q.where})`);
+    }
+    assert.ok(checked >= 30, `labels checked in ${checked} queries`);
+    assert.deepEqual(wrong, [], 'labels the dashboard reads that its series do not carry');
+  });
+
+  test('time-to-first-token panels chart streams only: a whole answer\'s TTFT is its duration (streaming="false")', async () => {
+    const ttft = queries(await dashboard()).filter((q) => q.names.includes('llm_d_epp_request_ttft_seconds_bucket'));
+    assert.ok(ttft.length >= 4);
+    for (const q of ttft) assert.match(q.where, /llm_d_epp_request_ttft_seconds_bucket\{[^}]*streaming="true"/, q.where);
+  });
+
+  test('the $pool variable (llm-d\'s pool name, or namespace/name when two namespaces share it) selects infergate\'s namespace/name pool label', async () => {
+    const matchers = queries(await dashboard()).flatMap((q) => [...q.where.matchAll(/\bpool=~"([^"]*)"/g)].map((m) => m[1]!));
+    assert.ok(matchers.length >= 10);
+    // Grafana puts the value in as it is (one value), or as (a|b) for several.
+    const cases: [string, string, boolean][] = [
+      ['gemma', 'llm-d/gemma', true],
+      ['llm-d/gemma', 'llm-d/gemma', true],
+      ['(gemma|qwen)', 'default/qwen', true],
+      ['.*', 'default/qwen', true],
+      ['gemma', 'llm-d/gemma-2', false],
+    ];
+    for (const m of new Set(matchers)) {
+      for (const [value, pool, want] of cases) assert.equal(new RegExp(`^(?:${m.replace('$pool', value)})$`).test(pool), want, `${m} with $pool=${value} on pool="${pool}"`);
     }
   });
 });

@@ -50,3 +50,30 @@ export function exposedTypes(text: string): Map<string, string> {
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1]!, m[2]!);
   return out;
 }
+
+/**
+ * Label names `expr` selects or groups by: in label matchers (`{a="x", b=~"y"}`) and in `by`, `without`, `on`,
+ * `ignoring`, `group_left` and `group_right` lists; `le` aside (every histogram has it).
+ */
+export function labelNames(expr: string): string[] {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
+  const names = new Set<string>();
+  for (const m of noStrings.matchAll(/\{([^}]*)\}/g)) for (const l of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g)) names.add(l[1]!);
+  for (const m of noStrings.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) for (const l of m[1]!.split(',')) if (l.trim() !== '') names.add(l.trim());
+  names.delete('le');
+  return [...names];
+}
+
+/** Family -> the label names its samples carry (a histogram's `_bucket`, `_sum` and `_count` under its family; `le` aside). */
+export function exposedLabels(text: string, types: ReadonlyMap<string, string>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const m of text.matchAll(/^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{([^\n]*)\})? \S+$/gm)) {
+    let name = m[1]!;
+    const h = /^(.*)_(bucket|sum|count)$/.exec(name);
+    if (h && !types.has(name) && types.has(h[1]!)) name = h[1]!;
+    let set = out.get(name);
+    if (!set) out.set(name, (set = new Set()));
+    for (const l of (m[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="(?:[^"\\]|\\.)*"/g)) if (l[1] !== 'le') set.add(l[1]!);
+  }
+  return out;
+}
