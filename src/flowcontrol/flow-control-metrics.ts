@@ -18,24 +18,33 @@ import type { Ticket } from './flow-controller.js';
 
 const FC = 'llm_d_epp_flow_control_';
 const GIE_FC = 'inference_extension_flow_control_';
-/** Queue time: a request dispatched at once is 0; waits run up to the TTL (60 s by default). */
-const QUEUE_SECONDS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
+/** Queue time, llm-d's buckets: a request dispatched at once is 0; waits run up to the TTL (60 s by default). */
+const QUEUE_SECONDS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
 const QUEUE_LABELS = ['fairness_id', 'priority', 'inference_pool', 'model_name', 'target_model_name'];
 const deprecated = (use: string, help: string): string => alpha(`[Deprecated: Use ${FC}${use}] ${help}`);
+const QUEUE_DURATION_HELP = 'Distribution of total time requests spend in the Flow Control layer (from enqueue to final outcome).';
+const DISPATCH_CYCLE_HELP = 'Distribution of time taken for each internal dispatch cycle in the Flow Control layer.';
+const ENQUEUE_HELP = 'Distribution of time taken to enqueue requests into the Flow Control layer.';
+const QUEUE_SIZE_HELP = 'Current number of requests actively held in the Flow Control queue.';
+const QUEUE_BYTES_HELP = 'Current total size in bytes of requests actively held in the Flow Control queue.';
 
 export class FlowControlMetrics implements FlowControlEvents {
+  // Help texts are llm-d's (pkg/epp/metrics), so its dashboards' descriptions read the same.
   readonly queueDuration = new HistogramFamily({
     name: `${FC}request_queue_duration_seconds`,
-    help: alpha('Time requests spent in the flow-control queue, by outcome (Dispatched, RejectedCapacity, EvictedTTL, ...).'),
+    help: alpha(QUEUE_DURATION_HELP),
     labelNames: ['fairness_id', 'priority', 'outcome', 'inference_pool', 'model_name', 'target_model_name'],
     buckets: QUEUE_SECONDS,
   });
   readonly gieQueueDuration = new DerivedHistogramFamily(this.queueDuration, {
     name: `${GIE_FC}request_queue_duration_seconds`,
-    help: deprecated('request_queue_duration_seconds', 'Time requests spent in the flow-control queue, by outcome.'),
+    help: deprecated('request_queue_duration_seconds', QUEUE_DURATION_HELP),
   });
-  readonly requests = new CounterFamily({ name: `${FC}requests_total`, help: alpha('Requests flow control decided on, by outcome.'), labelNames: ['outcome', 'priority', 'inference_pool'] });
-  readonly dispatchCycle = new HistogramFamily({ name: `${FC}dispatch_cycle_duration_seconds`, help: alpha('Time one flow-control dispatch cycle took.'), buckets: B.SCHEDULER });
+  readonly requests = new CounterFamily({ name: `${FC}requests_total`, help: alpha('Total number of requests processed by the Flow Control layer.'), labelNames: ['outcome', 'priority', 'inference_pool'] });
+  readonly dispatchCycle = new HistogramFamily({ name: `${FC}dispatch_cycle_duration_seconds`, help: alpha(DISPATCH_CYCLE_HELP), buckets: B.SCHEDULER });
+  readonly gieDispatchCycle = new DerivedHistogramFamily(this.dispatchCycle, { name: `${GIE_FC}dispatch_cycle_duration_seconds`, help: deprecated('dispatch_cycle_duration_seconds', DISPATCH_CYCLE_HELP) });
+  readonly enqueueDuration = new HistogramFamily({ name: `${FC}request_enqueue_duration_seconds`, help: alpha(ENQUEUE_HELP), labelNames: ['fairness_id', 'priority', 'outcome'], buckets: B.SCHEDULER });
+  readonly gieEnqueueDuration = new DerivedHistogramFamily(this.enqueueDuration, { name: `${GIE_FC}request_enqueue_duration_seconds`, help: deprecated('request_enqueue_duration_seconds', ENQUEUE_HELP) });
   readonly #fairness: BoundedLabel;
   readonly #models: BoundedLabel;
   #source: FlowControl | undefined;
@@ -61,6 +70,10 @@ export class FlowControlMetrics implements FlowControlEvents {
     this.dispatchCycle.series().observe(seconds);
   }
 
+  enqueued(r: { fairnessId: string; priority: number }, outcome: string, seconds: number): void {
+    this.enqueueDuration.series(this.#fairness.bound(r.fairnessId), String(r.priority), outcome).observe(seconds);
+  }
+
   register(registry: Registry): void {
     for (const f of this.families()) register(registry, f);
   }
@@ -78,21 +91,24 @@ export class FlowControlMetrics implements FlowControlEvents {
       this.gieQueueDuration,
       this.requests,
       this.dispatchCycle,
-      new CollectedFamily({ name: `${FC}queue_size`, help: alpha('Requests waiting in flow-control queues.'), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(false) }),
-      new CollectedFamily({ name: `${GIE_FC}queue_size`, help: deprecated('queue_size', 'Requests waiting in flow-control queues.'), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(false) }),
-      new CollectedFamily({ name: `${FC}queue_bytes`, help: alpha('Body bytes waiting in flow-control queues.'), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(true) }),
-      new CollectedFamily({ name: `${GIE_FC}queue_bytes`, help: deprecated('queue_bytes', 'Body bytes waiting in flow-control queues.'), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(true) }),
+      this.gieDispatchCycle,
+      this.enqueueDuration,
+      this.gieEnqueueDuration,
+      new CollectedFamily({ name: `${FC}queue_size`, help: alpha(QUEUE_SIZE_HELP), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(false) }),
+      new CollectedFamily({ name: `${GIE_FC}queue_size`, help: deprecated('queue_size', QUEUE_SIZE_HELP), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(false) }),
+      new CollectedFamily({ name: `${FC}queue_bytes`, help: alpha(QUEUE_BYTES_HELP), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(true) }),
+      new CollectedFamily({ name: `${GIE_FC}queue_bytes`, help: deprecated('queue_bytes', QUEUE_BYTES_HELP), type: 'gauge', labelNames: QUEUE_LABELS, collect: queues(true) }),
       new CollectedFamily({
         name: `${FC}pool_saturation`,
-        help: alpha("The pool's saturation as its detector last read it; 1.0 is the gating set point and values above 1 are allowed."),
+        help: alpha("Pool saturation signal gating Flow Control dispatch. infergate reports the stage 'effective' only (the value used for gating). 1.0 is the gating set point; values above 1.0 indicate the magnitude of oversubscription past it."),
         type: 'gauge',
         labelNames: ['inference_pool', 'stage'],
         collect: saturation(true),
       }),
-      new CollectedFamily({ name: `${GIE_FC}pool_saturation`, help: deprecated('pool_saturation', "The pool's saturation as its detector last read it."), type: 'gauge', labelNames: ['inference_pool'], collect: saturation(false) }),
+      new CollectedFamily({ name: `${GIE_FC}pool_saturation`, help: deprecated('pool_saturation', 'Pool saturation signal gating Flow Control dispatch; 1.0 is the gating set point.'), type: 'gauge', labelNames: ['inference_pool'], collect: saturation(false) }),
       new CollectedFamily({
         name: `${FC}stale_endpoints`,
-        help: alpha('Endpoints whose metrics were missing or stale at the last saturation reading. When every endpoint of a pool is stale infergate does not gate it (docs/flow-control.md).'),
+        help: alpha('Number of candidate endpoints whose metrics are missing or older than the staleness threshold, as of the most recent saturation evaluation. When every endpoint of a pool is stale infergate does not gate it (docs/flow-control.md).'),
         type: 'gauge',
         labelNames: ['detector'],
         collect: (emit) => {
@@ -106,7 +122,7 @@ export class FlowControlMetrics implements FlowControlEvents {
       }),
       new CollectedFamily({
         name: `${FC}capacity_utilization_requests`,
-        help: alpha("Requests waiting in a priority band over the band's maxRequests."),
+        help: alpha("Fraction of a priority band's effective request-count capacity currently occupied, aggregated over every flow in the band (0.0-1.0)."),
         type: 'gauge',
         labelNames: ['priority', 'inference_pool'],
         collect: (emit) => {
@@ -115,7 +131,7 @@ export class FlowControlMetrics implements FlowControlEvents {
       }),
       new CollectedFamily({
         name: `${FC}capacity_utilization_bytes`,
-        help: alpha("Body bytes waiting in a priority band over the band's maxBytes."),
+        help: alpha("Fraction of a priority band's effective byte-size capacity currently occupied, aggregated over every flow in the band (0.0-1.0)."),
         type: 'gauge',
         labelNames: ['priority', 'inference_pool'],
         collect: (emit) => {
@@ -124,7 +140,7 @@ export class FlowControlMetrics implements FlowControlEvents {
       }),
       new CollectedFamily({
         name: `${FC}global_capacity_utilization_requests`,
-        help: alpha('Requests waiting in every band over the global maxRequests; only when one is set.'),
+        help: alpha('Fraction of the global request-count capacity currently occupied across all priority bands (0.0-1.0); emitted only when it is configured.'),
         type: 'gauge',
         labelNames: ['inference_pool'],
         collect: (emit) => {
@@ -133,7 +149,7 @@ export class FlowControlMetrics implements FlowControlEvents {
       }),
       new CollectedFamily({
         name: `${FC}global_capacity_utilization_bytes`,
-        help: alpha('Body bytes waiting in every band over the global maxBytes; only when one is set.'),
+        help: alpha('Fraction of the global byte-size capacity currently occupied across all priority bands (0.0-1.0); emitted only when it is configured.'),
         type: 'gauge',
         labelNames: ['inference_pool'],
         collect: (emit) => {

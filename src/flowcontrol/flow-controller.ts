@@ -5,7 +5,7 @@
  */
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import type { BandConfig, FlowControlConfig } from './flow-control-config.js';
-import { rejectedContextCancelled, rejectedNoEndpoints, rejectedSaturated, rejectedShuttingDown, rejectedTtlExpired, type FlowControlRejection } from './dropped-reason.js';
+import { FlowControlRejection, rejectedContextCancelled, rejectedNoEndpoints, rejectedSaturated, rejectedShuttingDown, rejectedTtlExpired } from './dropped-reason.js';
 import { FairShareHoldback, type FlowRef, type ShareReading } from './fair-share-holdback.js';
 import type { FlowQueue } from './flow-queue.js';
 import { PriorityBand } from './priority-band.js';
@@ -21,6 +21,11 @@ export interface FlowControlEvents {
   left?(pool: string, r: { fairnessId: string; priority: number; model?: string | undefined; target?: string | undefined }, outcome: string, waitedMs: number): void;
   /** One dispatch cycle ran, with the reading it took. */
   cycle?(pool: string, seconds: number, reading: GateReading): void;
+  /**
+   * Admission took `seconds`: `Dispatched` (gone at once), the rejection's outcome, or `NotYetFinalized` (queued),
+   * as llm-d's enqueue step reports.
+   */
+  enqueued?(r: { fairnessId: string; priority: number }, outcome: string, seconds: number): void;
 }
 
 export interface AdmitRequest {
@@ -125,6 +130,23 @@ export class FlowController {
    * or global limits are full. Every request let through must be `release`d with its flow when it finishes.
    */
   admit(req: AdmitRequest): Ticket | undefined {
+    const enqueued = this.#events.enqueued;
+    if (enqueued === undefined) return this.#admit(req);
+    const started = performance.now();
+    let outcome = 'NotYetFinalized';
+    try {
+      const t = this.#admit(req);
+      if (t === undefined) outcome = 'Dispatched';
+      return t;
+    } catch (e) {
+      if (e instanceof FlowControlRejection) outcome = e.outcome;
+      throw e;
+    } finally {
+      enqueued.call(this.#events, req, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  #admit(req: AdmitRequest): Ticket | undefined {
     const now = this.#now();
     const endpoints = this.#endpoints();
     const hb = this.#holdback;

@@ -1,0 +1,58 @@
+/** FlowControlMetrics: llm-d's flow-control families (names, help, buckets, labels) and GIE's twins, fed by a real controller. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { BoundedLabel } from '../observability/metrics/bounded-label.js';
+import { sample } from '../observability/metrics/test-fixtures.js';
+import { FlowControlMetrics } from './flow-control-metrics.js';
+import { FlowController } from './flow-controller.js';
+import { band, config, endpoints } from './test-fixtures.js';
+
+async function exposition(m: FlowControlMetrics): Promise<string> {
+  const registry = new Registry();
+  m.register(registry);
+  return registry.metrics();
+}
+
+/** A pool taking one request at a time with a band of two: one goes at once, one waits, one is refused. */
+async function loaded(): Promise<string> {
+  const m = new FlowControlMetrics(new BoundedLabel(1000), new BoundedLabel(1000));
+  const fc = new FlowController('default/pool', config({ defaultBand: band({ maxRequests: 1 }) }), () => endpoints(1), m);
+  assert.equal(fc.admit({ fairnessId: 'tenant-a', priority: 0, bytes: 10 }), undefined);
+  const queued = fc.admit({ fairnessId: 'tenant-a', priority: 0, bytes: 10 });
+  assert.ok(queued);
+  assert.throws(() => fc.admit({ fairnessId: 'tenant-b', priority: 0, bytes: 10 }));
+  fc.cancel(queued);
+  await queued.done.catch(() => undefined);
+  return exposition(m);
+}
+
+test("llm-d's help texts and buckets, and GIE v1.5's twins of the dispatch cycle and enqueue histograms", async () => {
+  const text = await loaded();
+  const help = (name: string): string | undefined => new RegExp(`^# HELP ${name} (.*)$`, 'm').exec(text)?.[1];
+  // pkg/epp/metrics of llm-d-router (ANCHORS §2b): the [ALPHA] stability prefix and its words.
+  assert.equal(help('llm_d_epp_flow_control_request_queue_duration_seconds'), '[ALPHA] Distribution of total time requests spend in the Flow Control layer (from enqueue to final outcome).');
+  assert.equal(help('llm_d_epp_flow_control_dispatch_cycle_duration_seconds'), '[ALPHA] Distribution of time taken for each internal dispatch cycle in the Flow Control layer.');
+  assert.equal(help('llm_d_epp_flow_control_request_enqueue_duration_seconds'), '[ALPHA] Distribution of time taken to enqueue requests into the Flow Control layer.');
+  assert.equal(help('llm_d_epp_flow_control_queue_size'), '[ALPHA] Current number of requests actively held in the Flow Control queue.');
+  assert.equal(help('llm_d_epp_flow_control_queue_bytes'), '[ALPHA] Current total size in bytes of requests actively held in the Flow Control queue.');
+  assert.equal(help('llm_d_epp_flow_control_requests_total'), '[ALPHA] Total number of requests processed by the Flow Control layer.');
+  assert.equal(help('inference_extension_flow_control_dispatch_cycle_duration_seconds'), '[ALPHA] [Deprecated: Use llm_d_epp_flow_control_dispatch_cycle_duration_seconds] Distribution of time taken for each internal dispatch cycle in the Flow Control layer.');
+  assert.equal(help('inference_extension_flow_control_request_enqueue_duration_seconds'), '[ALPHA] [Deprecated: Use llm_d_epp_flow_control_request_enqueue_duration_seconds] Distribution of time taken to enqueue requests into the Flow Control layer.');
+  // Queue time's buckets end at 60 s, the default TTL, as llm-d's.
+  const bounds = [...text.matchAll(/^llm_d_epp_flow_control_request_queue_duration_seconds_bucket\{le="([^"]+)"[^}]*outcome="Dispatched"/gm)].map((m) => m[1]);
+  assert.deepEqual(bounds, ['0.0001', '0.0005', '0.001', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '+Inf']);
+});
+
+test('the enqueue step is observed once per admission, by fairness id, priority and outcome', async () => {
+  const text = await loaded();
+  const enqueue = { fairness_id: 'tenant-a', priority: '0' };
+  assert.equal(sample(text, 'llm_d_epp_flow_control_request_enqueue_duration_seconds_count', { ...enqueue, outcome: 'Dispatched' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_request_enqueue_duration_seconds_count', { ...enqueue, outcome: 'NotYetFinalized' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_request_enqueue_duration_seconds_count', { fairness_id: 'tenant-b', priority: '0', outcome: 'RejectedCapacity' }), 1);
+  assert.equal(sample(text, 'inference_extension_flow_control_request_enqueue_duration_seconds_count', { ...enqueue, outcome: 'NotYetFinalized' }), 1);
+  // The queue's own time: one dispatched at once, one cancelled while waiting, one refused.
+  assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { outcome: 'Dispatched' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { outcome: 'EvictedContextCancelled' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { outcome: 'RejectedCapacity' }), 1);
+});
