@@ -100,18 +100,29 @@ class EppExchange implements Exchange {
   #queued: { controller: FlowController; ticket: Ticket } | undefined;
   /** The stream ended (finish): a dispatch that comes after is given back. */
   #ended = false;
+  /**
+   * When the stream opened (Envoy opens it with the request headers), monotonic and wall-clock: the request's
+   * arrival, as llm-d's EPP takes it, so its duration, TTFT and processing time include the body's upload.
+   */
+  readonly #openedAt: number;
+  readonly #openedAtWall: number;
 
   constructor(opts: EppProcessorOptions, pinned: PinnedStates, grpcMetadata: GrpcMetadata) {
     this.#opts = opts;
     this.#pinned = pinned;
     this.#grpcMetadata = grpcMetadata;
+    this.#openedAt = opts.observer ? performance.now() : 0;
+    this.#openedAtWall = opts.observer ? Date.now() : 0;
   }
 
   decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict> {
     const started = performance.now();
     if (this.#opts.observer) {
-      this.#record = recordOf(req.headers);
-      this.#record.requestBytes = req.body?.length ?? 0;
+      const r = recordOf(req.headers);
+      r.startedAt = this.#openedAt;
+      r.startTime = this.#openedAtWall;
+      r.requestBytes = req.body?.length ?? 0;
+      this.#record = r;
     }
     const planned = this.#attempt(() => this.#plan(req));
     if ('kind' in planned) return this.#timed(planned, started, 0);

@@ -141,3 +141,30 @@ test('a known load counts exactly in the request series, as llm-d counts it at t
   assert.equal(value(text, 'inference_objective_request_total', m), 5);
   assert.equal(value(text, 'inference_objective_input_tokens_sum', m), 14);
 });
+
+test('a request is timed from its headers, as llm-d\'s EPP times it: a body slow to arrive counts in its duration', async () => {
+  const url = `http://127.0.176.1:${xp.ports.admin}/metrics`;
+  const before = await (await fetch(url)).text();
+  const model = { model_name: MODEL };
+  const processing = value(before, 'llm_d_epp_request_processing_duration_seconds_sum');
+  const duration = value(before, 'llm_d_epp_request_duration_seconds_sum', model);
+  const s = client.open();
+  s.send(requestHeaders(CHAT, false, FULL_DUPLEX));
+  const gapMs = 300;
+  await new Promise((resolve) => setTimeout(resolve, gapMs));
+  s.send(requestBody(chat(MODEL), true));
+  await s.next();
+  await s.next();
+  s.send(responseHeaders({ ':status': '200', 'content-type': 'application/json' }, false));
+  await s.next();
+  s.send(responseBody(WHOLE, true));
+  await s.next();
+  s.end();
+  await s.status;
+  const after = await (await fetch(url)).text();
+  // The wait between the headers and the body is part of both. A lower bound, with a margin: a timer may fire a
+  // few milliseconds before its delay as a clock read after the loop's cached time sees it.
+  const least = (gapMs - 50) / 1000;
+  assert.ok(value(after, 'llm_d_epp_request_processing_duration_seconds_sum') - processing >= least);
+  assert.ok(value(after, 'llm_d_epp_request_duration_seconds_sum', model) - duration >= least);
+});
