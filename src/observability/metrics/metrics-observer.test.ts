@@ -97,6 +97,9 @@ const cases: Case[] = [
       ['llm_d_epp_request_running', {}, undefined],
       ['llm_d_epp_request_duration_seconds_count', {}, undefined],
       ['bbr_success_total', {}, 1],
+      // Its time in the request phase, as llm-d records request-phase failures.
+      ['llm_d_epp_request_processing_duration_seconds_count', {}, 1],
+      ['llm_d_epp_request_processing_duration_seconds_sum', {}, 0.001],
     ],
   },
   {

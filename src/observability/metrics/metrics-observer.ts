@@ -74,7 +74,12 @@ export class MetricsObserver implements RequestObserver {
     // Before the scheduled check: a picker's own response or failure leaves the request unscheduled.
     if (r.externalPick !== undefined && r.pool !== undefined) p.externalPickers?.record(r.pool, r.externalPick);
     const scheduled = r.scheduledAt !== undefined;
-    if (!scheduled) return;
+    if (!scheduled) {
+      // Refused in the request phase (its body, no route, shed, no endpoint): the gateway's time up to its answer,
+      // as llm-d records request-phase failures too (the slowest, a flow-control rejection, would bias it low).
+      if (r.errorCode !== undefined && r.endedAt !== undefined && r.clientGone !== true) this.#processing.observe((r.endedAt - r.startedAt) / 1000);
+      return;
+    }
     s.running.dec();
     if (r.pool !== undefined) p.attempts.record(r.pool, r.attempts);
     // Latency and sizes describe answers: none when the connection broke before a status went out, or the
