@@ -270,6 +270,14 @@ class EppExchange implements Exchange {
    * scheduler's response hooks add (session affinity's token).
    */
   responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
+    if (this.#record === undefined) return this.#responseHeaders(headers, metadata);
+    const started = performance.now();
+    const changes = this.#responseHeaders(headers, metadata);
+    this.#spentOnResponse(started);
+    return changes;
+  }
+
+  #responseHeaders(headers: Map<string, string>, metadata: FilterMetadata): HeaderChanges {
     const pick = this.#pick;
     if (!pick) return NO_HEADER_CHANGES;
     const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
@@ -299,7 +307,17 @@ class EppExchange implements Exchange {
   }
 
   responseBody(chunk: Buffer): void {
-    this.#tap?.chunk(chunk);
+    const tap = this.#tap;
+    if (tap === undefined) return;
+    const started = performance.now();
+    tap.chunk(chunk);
+    this.#spentOnResponse(started);
+  }
+
+  /** llm-d's response processing time: the picker's own handling of each response message, summed. */
+  #spentOnResponse(since: number): void {
+    const r = this.#record;
+    if (r) r.responseProcessingMs = (r.responseProcessingMs ?? 0) + (performance.now() - since);
   }
 
   /** The response ended (or the stream did): release the pick's in-flight count and run the scheduler's completion hooks. */
@@ -314,9 +332,11 @@ class EppExchange implements Exchange {
     const pick = this.#pick;
     if (!pick) return;
     this.#pick = undefined;
+    const r = this.#record;
+    // The end of a response is handled too (completion hooks, usage): it counts in the response processing time.
+    const handling = r !== undefined && this.#answered ? performance.now() : undefined;
     requestEnded(pick.endpoint, this.#ticket, this.#answered);
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
-    const r = this.#record;
     if (r) {
       this.#record = undefined;
       r.endedAt = performance.now();
@@ -327,6 +347,7 @@ class EppExchange implements Exchange {
       if (!this.#answered || !responseEnded) r.clientGone = true;
       else this.#tap?.end();
       this.#tap = undefined;
+      if (handling !== undefined) r.responseProcessingMs = (r.responseProcessingMs ?? 0) + (performance.now() - handling);
       this.#opts.observer!.ended(r);
     }
   }

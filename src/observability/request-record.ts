@@ -67,6 +67,11 @@ export interface RequestRecord {
   /** Whether the client went away before the answer was complete. */
   clientGone?: boolean;
   usage?: Usage;
+  /**
+   * `extproc`'s picker only: the time it spent handling the response's messages (headers, each body chunk), in ms;
+   * llm-d's `response_processing_duration_seconds`. Unset where the gateway streams the answer itself (`serve`).
+   */
+  responseProcessingMs?: number;
   /** When body-based routing finished (model read and mapped). */
   bbrDoneAt?: number;
   /** When the HTTPRoute rule and pool were found. */

@@ -137,6 +137,9 @@ test('a known load counts exactly in the request series, as llm-d counts it at t
   assert.equal(value(text, 'llm_d_epp_request_streaming_tpot_seconds_count', m), 1);
   // Gaps between token chunks, as they came: 4 + 3, and 3 before the client left (llm-d observes them chunk by chunk).
   assert.equal(value(text, 'llm_d_epp_request_streaming_itl_seconds_count', m), 10);
+  // The picker's own time on each response that reached it, aborted or not (llm-d records both).
+  assert.equal(value(text, 'llm_d_epp_response_processing_duration_seconds_count'), 5);
+  assert.ok(value(text, 'llm_d_epp_response_processing_duration_seconds_sum') > 0);
   // GIE's twins hold the same counts.
   assert.equal(value(text, 'inference_objective_request_total', m), 5);
   assert.equal(value(text, 'inference_objective_input_tokens_sum', m), 14);

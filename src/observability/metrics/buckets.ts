@@ -48,6 +48,9 @@ export const SCHEDULER = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.0
 /** llm-d's request processing (EPP overhead before dispatch): 0.5 ms to 10 s. */
 export const REQUEST_PROCESSING = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.04, 0.06, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
+/** llm-d's response processing (EPP overhead on the response): 0.1 ms to 5 s. */
+export const RESPONSE_PROCESSING = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+
 /** Prefix indexer hit ratio: tenths. */
 export const HIT_RATIO = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] as const;
 

@@ -37,12 +37,14 @@ export function errorCodeOf(r: RequestRecord): LlmDErrorCode | undefined {
 export class MetricsObserver implements RequestObserver {
   readonly #p: MetricsObserverParts;
   readonly #processing: HistogramSeries;
+  readonly #responseProc: HistogramSeries;
   /** Rewrite decisions by rewrite name, model and target: all three are bounded (configuration, capped models). */
   readonly #rewrites = new Map<string, Map<string, Map<string, ValueSeries>>>();
 
   constructor(parts: MetricsObserverParts) {
     this.#p = parts;
     this.#processing = parts.families.processing.series();
+    this.#responseProc = parts.families.responseProcessing.series();
   }
 
   scheduled(r: RequestRecord): void {
@@ -81,6 +83,7 @@ export class MetricsObserver implements RequestObserver {
       return;
     }
     s.running.dec();
+    this.#responseProcessing(r);
     if (r.pool !== undefined) p.attempts.record(r.pool, r.attempts);
     // Latency and sizes describe answers: none when the connection broke before a status went out, or the
     // client left before the end (llm-d records them at the end of the stream only).
@@ -104,6 +107,11 @@ export class MetricsObserver implements RequestObserver {
     observe(s.ttft(r.stream), (first - r.startedAt) / 1000);
     // TPOT: (e2e - TTFT) / (output tokens - 1), streams only, with the usage the server reported.
     if (r.stream && u && u.completionTokens > 1 && r.endedAt > first) observe(s.tpot, (r.endedAt - first) / 1000 / (u.completionTokens - 1));
+  }
+
+  /** The picker's own time on the response, once the stream ends, aborted or not (llm-d records both). */
+  #responseProcessing(r: RequestRecord): void {
+    if (r.responseProcessingMs !== undefined && r.responseProcessingMs > 0) this.#responseProc.observe(r.responseProcessingMs / 1000);
   }
 
   #rewrite(name: string, model: string, target: string): void {

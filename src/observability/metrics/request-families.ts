@@ -64,6 +64,11 @@ export class RequestFamilies {
     help: alpha('EPP request processing latency distribution in seconds, from request receipt until the request body has been handled, including admission control.'),
     buckets: B.REQUEST_PROCESSING,
   });
+  readonly responseProcessing = new HistogramFamily({
+    name: `${LLMD}response_processing_duration_seconds`,
+    help: alpha('EPP response processing latency distribution in seconds: the sum of per-chunk handler time for a streamed response, or the interval from response headers to completion for a non-streaming response.'),
+    buckets: B.RESPONSE_PROCESSING,
+  });
   readonly rewrites = new CounterFamily({ name: `${LLMD}model_rewrite_decisions_total`, help: alpha('Total number of inference model rewrite decisions.'), labelNames: ['model_rewrite_name', 'model_name', 'target_model'] });
 
   // GIE's twins: the same counts under GIE's names and labels (summed over fairness_id and priority where GIE has
@@ -136,6 +141,7 @@ export class RequestFamilies {
       this.gieTpot,
       this.itl,
       this.processing,
+      this.responseProcessing,
       this.rewrites,
       this.gieRewrites,
     ];
