@@ -57,9 +57,10 @@ const stream = (usage: boolean): string[] => [
 
 /**
  * One request as Envoy plays it: headers and body, the pick, then the pod's response headers and body chunks,
- * and the stream's end. `abortBeforeLast`: the client leaves before the last chunk (Envoy cancels the stream).
+ * and the stream's end. `abortBeforeLast`: the client leaves before the last chunk, and Envoy closes the stream
+ * (`half-close`, as its filter does when the HTTP stream is destroyed) or resets it (`cancel`).
  */
-async function exchange(body: string, response?: { status: string; contentType: string; chunks: string[]; abortBeforeLast?: boolean }): Promise<void> {
+async function exchange(body: string, response?: { status: string; contentType: string; chunks: string[]; abortBeforeLast?: 'half-close' | 'cancel' }): Promise<void> {
   const s = client.open();
   s.send(requestHeaders(CHAT, false, FULL_DUPLEX), requestBody(body, true));
   const first = await s.next();
@@ -74,7 +75,8 @@ async function exchange(body: string, response?: { status: string; contentType: 
   for (const [i, c] of response.chunks.entries()) {
     const last = i === response.chunks.length - 1;
     if (last && response.abortBeforeLast) {
-      s.cancel();
+      if (response.abortBeforeLast === 'cancel') s.cancel();
+      else s.end();
       await s.status;
       return;
     }
@@ -105,23 +107,24 @@ test('a known load counts exactly in the request series, as llm-d counts it at t
   await exchange(chat('no/such-model'));
   await exchange(chat('unrouted/model'));
   await exchange(chat(MODEL), { status: '503', contentType: 'application/json', chunks: ['{"error":{"message":"overloaded"}}'] });
-  await exchange(chat(MODEL, { stream: true }), { status: '200', contentType: sse, chunks: stream(false), abortBeforeLast: true });
+  await exchange(chat(MODEL, { stream: true }), { status: '200', contentType: sse, chunks: stream(false), abortBeforeLast: 'cancel' });
+  await exchange(chat(MODEL, { stream: true }), { status: '200', contentType: sse, chunks: stream(false), abortBeforeLast: 'half-close' });
   const url = `http://127.0.176.1:${xp.ports.admin}/metrics`;
   // The aborted stream's end reaches the picker as the gRPC stream closes: wait until it is no longer running.
   assert.ok(await waitFor(async () => value(await (await fetch(url)).text(), 'llm_d_epp_request_running', { model_name: MODEL }) === 0));
   const text = await (await fetch(url)).text();
   const m = { model_name: MODEL };
 
-  // Scheduled: three answers, the model server's 503 and the stream the client left; the refusals only as errors.
-  assert.equal(value(text, 'llm_d_epp_request_total', m), 5);
+  // Scheduled: three answers, the model server's 503 and the two streams the client left; the refusals only as errors.
+  assert.equal(value(text, 'llm_d_epp_request_total', m), 6);
   assert.equal(value(text, 'llm_d_epp_request_error_total', { ...m, error_code: 'ModelServerError' }), 1);
   assert.equal(value(text, 'llm_d_epp_request_error_total', { model_name: 'no/such-model', error_code: 'NotFound' }), 1);
   assert.equal(value(text, 'llm_d_epp_request_error_total', { model_name: 'unrouted/model', error_code: 'NotFound' }), 1);
   // Every scheduled request's body, at the pick (as llm-d records it beside request_total).
-  assert.equal(value(text, 'llm_d_epp_request_size_bytes_count', m), 5);
-  const sizes = [chat(MODEL), chat(MODEL, { stream: true, stream_options: { include_usage: true } }), chat(MODEL, { stream: true }), chat(MODEL), chat(MODEL, { stream: true })];
+  assert.equal(value(text, 'llm_d_epp_request_size_bytes_count', m), 6);
+  const sizes = [chat(MODEL), chat(MODEL, { stream: true, stream_options: { include_usage: true } }), chat(MODEL, { stream: true }), chat(MODEL), chat(MODEL, { stream: true }), chat(MODEL, { stream: true })];
   assert.equal(value(text, 'llm_d_epp_request_size_bytes_sum', m), sizes.reduce((n, b) => n + Buffer.byteLength(b), 0));
-  // Complete answers only (the 503's included): not the stream the client left.
+  // Complete answers only (the 503's included): not the streams the client left.
   assert.equal(value(text, 'llm_d_epp_request_duration_seconds_count', m), 4);
   assert.equal(value(text, 'llm_d_epp_response_size_bytes_count', m), 4);
   const bytes = Buffer.byteLength(WHOLE) + stream(true).join('').length + stream(false).join('').length + '{"error":{"message":"overloaded"}}'.length;
@@ -135,13 +138,14 @@ test('a known load counts exactly in the request series, as llm-d counts it at t
   assert.equal(value(text, 'llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'false' }), 1);
   assert.equal(value(text, 'llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'true' }), 2);
   assert.equal(value(text, 'llm_d_epp_request_streaming_tpot_seconds_count', m), 1);
-  // Gaps between token chunks, as they came: 4 + 3, and 3 before the client left (llm-d observes them chunk by chunk).
-  assert.equal(value(text, 'llm_d_epp_request_streaming_itl_seconds_count', m), 10);
+  // Gaps between token chunks, as they came: 4 + 3, and 3 in each stream before the client left (llm-d observes
+  // them chunk by chunk).
+  assert.equal(value(text, 'llm_d_epp_request_streaming_itl_seconds_count', m), 13);
   // The picker's own time on each response that reached it, aborted or not (llm-d records both).
-  assert.equal(value(text, 'llm_d_epp_response_processing_duration_seconds_count'), 5);
+  assert.equal(value(text, 'llm_d_epp_response_processing_duration_seconds_count'), 6);
   assert.ok(value(text, 'llm_d_epp_response_processing_duration_seconds_sum') > 0);
   // GIE's twins hold the same counts.
-  assert.equal(value(text, 'inference_objective_request_total', m), 5);
+  assert.equal(value(text, 'inference_objective_request_total', m), 6);
   assert.equal(value(text, 'inference_objective_input_tokens_sum', m), 14);
 });
 
