@@ -5,6 +5,7 @@
  */
 
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
@@ -12,6 +13,13 @@ export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+
+/**
+ * `gen_ai.provider.name`, required beside `gen_ai.operation.name` on GenAI spans. It names the telemetry's flavor
+ * by the instrumentation's best knowledge, not the company behind the model: the pods speak OpenAI's API, and
+ * the usage and operation names come from it, as an OpenAI client's own spans pointed at vLLM say `openai` too.
+ */
+export const GEN_AI_PROVIDER = 'openai';
 
 /** `gen_ai.operation.name` values for the OpenAI-compatible paths a vLLM pod serves. */
 export type GenAiOperation = 'chat' | 'text_completion' | 'embeddings';

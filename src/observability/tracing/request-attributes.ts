@@ -17,6 +17,7 @@ import {
 import type { RequestRecord, UpstreamAttempt } from '../request-record.js';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -24,6 +25,7 @@ import {
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  GEN_AI_PROVIDER,
   operationOf,
 } from './genai-attributes.js';
 
@@ -72,6 +74,7 @@ export function requestAttributes(r: RequestRecord): Attributes {
   const op = operationOf(r.path);
   if (op !== undefined) {
     a[ATTR_GEN_AI_OPERATION_NAME] = op;
+    a[ATTR_GEN_AI_PROVIDER_NAME] = GEN_AI_PROVIDER;
     a[ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
   }
   if (r.model !== undefined) a[ATTR_GEN_AI_REQUEST_MODEL] = r.model;
@@ -112,7 +115,10 @@ export function attemptStartAttributes(r: RequestRecord, attempt: UpstreamAttemp
     a[ATTR_SERVER_PORT] = ep.port;
   }
   const op = operationOf(r.path);
-  if (op !== undefined) a[ATTR_GEN_AI_OPERATION_NAME] = op;
+  if (op !== undefined) {
+    a[ATTR_GEN_AI_OPERATION_NAME] = op;
+    a[ATTR_GEN_AI_PROVIDER_NAME] = GEN_AI_PROVIDER;
+  }
   const target = targetOf(r);
   if (target !== undefined) a[ATTR_GEN_AI_REQUEST_MODEL] = target;
   return a;

@@ -96,6 +96,7 @@ describe('TracingObserver', () => {
         'client.address': '127.0.72.9',
         'http.response.status_code': 200,
         'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
         'gen_ai.request.model': 'food-review',
         'gen_ai.request.stream': true,
         'gen_ai.response.model': 'food-review-v2',
@@ -143,6 +144,9 @@ describe('TracingObserver', () => {
     assert.equal(attempts[1]!.attributes['http.response.status_code'], 200);
     assert.equal(attempts[1]!.attributes['url.full'], 'http://10.0.0.1:8000/v1/chat/completions');
     assert.equal(attempts[1]!.attributes['gen_ai.request.model'], 'food-review-v2');
+    // Required on GenAI client spans beside the operation.
+    assert.equal(attempts[1]!.attributes['gen_ai.operation.name'], 'chat');
+    assert.equal(attempts[1]!.attributes['gen_ai.provider.name'], 'openai');
     assert.equal(attempts[1]!.attributes['infergate.attempt'], 2);
     assert.deepEqual(attempts[1]!.events.map((e) => e.name), ['response_headers']);
 
