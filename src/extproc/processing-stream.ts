@@ -77,6 +77,8 @@ class ProcessingStream {
   #responseStarted = false;
   /** The response was seen to its end (see Exchange.finish). */
   #responseEnded = false;
+  /** When the stream opened (performance.now()), for its duration. */
+  readonly #openedAt = performance.now();
   /** Messages that arrived while the verdict was pending, handled in order once it is answered. */
   #held: ProcessingRequest[] = [];
 
@@ -109,13 +111,13 @@ class ProcessingStream {
     if (this.#phase === 'closed') return;
     // Without the response body, the stream closing in order after its headers is the only end the server sees.
     if (this.#responseStarted && this.#responseBodyMode === 'NONE') this.#responseEnded = true;
-    this.#close('cancelled');
+    this.#close('cancelled', status.OK);
     this.#call.end();
   }
 
   /** The data plane cancelled or reset the stream (client went away, timeout). */
   onGone(): void {
-    if (this.#phase !== 'closed') this.#close('cancelled');
+    if (this.#phase !== 'closed') this.#close('cancelled', status.CANCELLED);
   }
 
   #dispatch(m: ProcessingRequest): void {
@@ -306,7 +308,7 @@ class ProcessingStream {
     this.#opts.metrics.countRequest(this.#processor.name, err.code);
     this.#opts.log.debug('ext_proc request rejected', { processor: this.#processor.name, code: err.code, message: err.message });
     this.#write({ immediate_response: immediateResponse(err) });
-    this.#close(undefined);
+    this.#close(undefined, status.OK);
     // Envoy stops processing after an immediate response; ending the stream frees it at once.
     this.#call.end();
   }
@@ -314,7 +316,7 @@ class ProcessingStream {
   /** Ends the stream with a gRPC error: Envoy then fails the request, or continues when failure_mode_allow is set. */
   #fail(code: status, details: string): void {
     this.#opts.log.warn('ext_proc stream failed', { processor: this.#processor.name, details });
-    this.#close('protocol_error');
+    this.#close('protocol_error', code);
     this.#call.emit('error', Object.assign(new Error(details), { code, details }));
   }
 
@@ -329,14 +331,14 @@ class ProcessingStream {
     this.#exchange.finish(this.#responseEnded);
   }
 
-  /** `undecided`: the outcome to count when the stream ends before any decision. */
-  #close(undecided: 'cancelled' | 'protocol_error' | undefined): void {
+  /** `undecided`: the outcome to count when the stream ends before any decision; `code`: the status it ends with. */
+  #close(undecided: 'cancelled' | 'protocol_error' | undefined, code: status): void {
     if (undecided && this.#phase !== 'decided') this.#opts.metrics.countRequest(this.#processor.name, undecided);
     this.#phase = 'closed';
     this.#chunks = [];
     this.#held = [];
     this.#finishExchange();
-    this.#opts.metrics.streamClosed(this.#processor.name);
+    this.#opts.metrics.streamClosed(this.#processor.name, code, (performance.now() - this.#openedAt) / 1000);
   }
 }
 

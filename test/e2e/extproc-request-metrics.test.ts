@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
 import { ExtProcClient, requestBody, requestHeaders, responseBody, responseHeaders } from '../../src/extproc/ext-proc-client.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { startTestExtproc } from '../helpers/extproc.js';
@@ -144,6 +145,11 @@ test('a known load counts exactly in the request series, as llm-d counts it at t
   // The picker's own time on each response that reached it, aborted or not (llm-d records both).
   assert.equal(value(text, 'llm_d_epp_response_processing_duration_seconds_count'), 6);
   assert.ok(value(text, 'llm_d_epp_response_processing_duration_seconds_sum') > 0);
+  // llm-d's ext_proc stream series: every stream, closed. grpc-js hands the server a reset as a half-close first,
+  // so the stream Envoy reset may count as OK rather than Canceled: the two together are exact.
+  assert.equal(value(text, 'llm_d_epp_extproc_streams_total', { code: 'OK' }) + value(text, 'llm_d_epp_extproc_streams_total', { code: 'Canceled' }), 8);
+  assert.equal(value(text, 'llm_d_epp_extproc_stream_duration_seconds_count'), 8);
+  assert.equal(value(text, 'llm_d_epp_extproc_streams_inflight'), 0);
   // GIE's twins hold the same counts.
   assert.equal(value(text, 'inference_objective_request_total', m), 6);
   assert.equal(value(text, 'inference_objective_input_tokens_sum', m), 14);
@@ -174,4 +180,14 @@ test('a request is timed from its headers, as llm-d\'s EPP times it: a body slow
   const least = (gapMs - 50) / 1000;
   assert.ok(value(after, 'llm_d_epp_request_processing_duration_seconds_sum') - processing >= least);
   assert.ok(value(after, 'llm_d_epp_request_duration_seconds_sum', model) - duration >= least);
+});
+
+test("a stream the picker fails ends with its gRPC status, named as llm-d's EPP names it", async () => {
+  const s = client.open();
+  // STREAMED would let the headers go upstream before the body was read: refused with FAILED_PRECONDITION.
+  s.send(requestHeaders(CHAT, false, { protocol: { request: 'STREAMED', response: 'NONE' } }));
+  const st = await s.status;
+  assert.equal(st.code, status.FAILED_PRECONDITION);
+  const text = await (await fetch(`http://127.0.176.1:${xp.ports.admin}/metrics`)).text();
+  assert.equal(value(text, 'llm_d_epp_extproc_streams_total', { code: 'FailedPrecondition' }), 1);
 });
