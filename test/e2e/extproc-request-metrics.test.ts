@@ -4,6 +4,7 @@
  * whole answer, streams with and without `include_usage`, a refusal, the model server's error and a stream the
  * client left mid-way. One simulated vLLM pod on 127.0.176.x; no Envoy binary runs.
  */
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
@@ -190,4 +191,15 @@ test("a stream the picker fails ends with its gRPC status, named as llm-d's EPP 
   assert.equal(st.code, status.FAILED_PRECONDITION);
   const text = await (await fetch(`http://127.0.176.1:${xp.ports.admin}/metrics`)).text();
   assert.equal(value(text, 'llm_d_epp_extproc_streams_total', { code: 'FailedPrecondition' }), 1);
+});
+
+test("promtool check metrics finds nothing on extproc's /metrics but its lint on llm-d's llm_d_ prefix", async () => {
+  const which = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' });
+  assert.ok(which.status === 0 && which.stdout.trim() !== '', "promtool is not installed: install Debian's prometheus package (apt-get install -y prometheus)");
+  // After the load above, so every request, stream and flow family has samples.
+  const text = await (await fetch(`http://127.0.176.1:${xp.ports.admin}/metrics`)).text();
+  const lint = spawnSync(which.stdout.trim(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.trim() !== '');
+  assert.deepEqual(problems.filter((l) => !/^llm_d_\S+ metric names should not contain abbreviated units$/.test(l)), [], 'promtool check metrics');
+  assert.ok(problems.length > 0, 'promtool reports the llm_d_ prefix (a sign it ran)');
 });
