@@ -25,7 +25,7 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
   };
   return [
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_admissions_total`, help: alpha('Total number of KV-block admissions'), collect: viewSum('admissions') }),
-    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_evictions_total`, help: alpha('Total number of KV-block evictions (the index at its capacity)'), collect: viewSum('evictions') }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_evictions_total`, help: alpha('Total number of KV-block evictions'), collect: viewSum('evictions') }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_requests_total`, help: alpha('Total number of lookup calls'), collect: viewSum('lookups') }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_hits_total`, help: alpha('Contiguous prefix blocks matched by the best pod per lookup'), collect: viewSum('lookupHits') }),
     // llm-d counts the same per-lookup chain under both names; dashboards built on either keep working.
