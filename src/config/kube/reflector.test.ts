@@ -161,14 +161,20 @@ test('label selectors: an object whose labels stop matching leaves the copy', as
   await r.stop();
 });
 
-test('an optional resource whose CRD is missing counts as empty and synced; a required one that is forbidden does not', async () => {
+test('an optional resource whose CRD is missing counts as empty and synced, not failing; a required one that is forbidden does not', async (t) => {
   const objectives = collectionPath(INFERENCE_OBJECTIVES, 'optional');
   api.hide(objectives);
   const opt = reflector({ namespace: 'optional', type: INFERENCE_OBJECTIVES, optionalRetryMs: 50 });
+  t.after(() => opt.r.stop());
   opt.r.start();
   await opt.r.whenSynced();
   assert.equal(opt.r.size, 0);
   assert.match(opt.r.lastError ?? '', /CRD .* not installed/);
+  // A normal state (one of llm-d's and GIE's groups is missing in most clusters): unreadable, but not failing.
+  assert.equal(opt.r.unreadable, true);
+  await until(() => api.requests.filter((q) => q.url.startsWith(objectives)).length >= 3, 'two slow retries');
+  assert.equal(opt.r.failingSince, undefined);
+  assert.equal(opt.r.stats.failures, 0);
   // Installed later: picked up on the slow retry.
   api.hide(objectives, false);
   api.put(objectives, { apiVersion: INFERENCE_OBJECTIVES.apiVersion, kind: 'InferenceObjective', metadata: { name: 'o1', namespace: 'optional' }, spec: {} });
@@ -178,12 +184,15 @@ test('an optional resource whose CRD is missing counts as empty and synced; a re
   const forbidden = collectionPath(PODS, 'forbidden');
   api.forbid(forbidden);
   const req = reflector({ namespace: 'forbidden' });
+  t.after(() => req.r.stop());
   req.r.start();
   await until(() => req.r.stats.failures >= 2, 'two forbidden answers');
   assert.equal(req.r.synced, false);
   assert.match(req.r.lastError ?? '', /403 Forbidden.*grant get, list and watch on pods/);
+  assert.ok(req.r.failingSince !== undefined, 'a forbidden required list is failing');
   api.forbid(forbidden, false);
   await req.r.whenSynced();
+  assert.equal(req.r.failingSince, undefined);
   await req.r.stop();
 });
 

@@ -82,6 +82,7 @@ export class Reflector {
   #stopped = false;
   #running: Promise<void> | undefined;
   #lastError: string | undefined;
+  #failingSince: number | undefined;
   #unreadable = false;
   #wake: (() => void) | undefined;
   #lastRelist = 0;
@@ -118,9 +119,18 @@ export class Reflector {
     return this.#unreadable;
   }
 
-  /** The last error while it has not recovered, else undefined. */
+  /** The last error while it has not recovered, else undefined (also why an optional resource is unreadable). */
   get lastError(): string | undefined {
     return this.#lastError;
+  }
+
+  /**
+   * When the list or watch started failing (epoch ms), while it keeps failing and retries with backoff; undefined
+   * once it lists or watches again. An optional resource that is merely unreadable (`unreadable`) is not failing:
+   * a CRD that is not installed, or one RBAC does not grant, is a normal state.
+   */
+  get failingSince(): number | undefined {
+    return this.#failingSince;
   }
 
   get resourceVersion(): string | undefined {
@@ -178,9 +188,10 @@ export class Reflector {
       this.#lastRelist = now;
       return;
     }
-    this.stats.failures++;
     if (type.optional && e instanceof KubeApiError && (e.status === 404 || e.status === 403)) {
       // A missing alpha CRD or a Role without it: run without the resource rather than never becoming ready.
+      // Not a failure: one of llm-d's and GIE's groups is missing in most clusters, so it would always count as one.
+      this.#failingSince = undefined;
       const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
       if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${type.kind}s and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
       this.#lastError = why;
@@ -191,6 +202,8 @@ export class Reflector {
       await this.#sleep(this.#o.optionalRetryMs ?? 30_000);
       return;
     }
+    this.stats.failures++;
+    this.#failingSince ??= Date.now();
     const delay = this.#backoff.next();
     const message =
       e instanceof KubeApiError && e.status === 403
@@ -227,6 +240,7 @@ export class Reflector {
     this.#backoff.reset();
     if (recovered !== undefined) this.#o.log.info(`${this.description}: listed again (recovered from: ${recovered})`, { items: objs.length });
     this.#lastError = undefined;
+    this.#failingSince = undefined;
     this.#markSynced();
   }
 
@@ -243,6 +257,7 @@ export class Reflector {
       this.#o.log.info(`${this.description}: watching again`);
       this.#lastError = undefined;
     }
+    this.#failingSince = undefined;
     this.#backoff.reset();
     return this.#readEvents(res, abort, this.#o.idleTimeoutMs ?? (timeout + 30) * 1000);
   }

@@ -63,18 +63,30 @@ test('per-endpoint state at scrape time: held out and why, stale metrics, failur
   assert.ok(age >= 60 && age <= 60 + (after - now) / 1000, `age ${age}`);
 });
 
-test('Kubernetes watches: synced, failing, objects and counts per reflector; repeats reported once', async () => {
-  const reflector = (plural: string, apiVersion: string, o: Partial<{ synced: boolean; lastError: string; size: number; selector: string; namespace: string }>): Reflector =>
-    ({ type: { plural, apiVersion }, namespace: o.namespace ?? 'llm', selector: o.selector ?? '', synced: o.synced ?? true, lastError: o.lastError, size: o.size ?? 0, stats: { lists: 1, watches: 2, relists: 0, bookmarks: 0, failures: o.lastError ? 4 : 0 } }) as unknown as Reflector;
+test('Kubernetes watches: synced, failing, unreadable, objects and counts per reflector; repeats reported once', async () => {
+  type Fake = Partial<{ synced: boolean; failingSince: number; unreadable: boolean; lastError: string; failures: number; size: number; selector: string; namespace: string }>;
+  const reflector = (plural: string, apiVersion: string, o: Fake): Reflector =>
+    ({ type: { plural, apiVersion }, namespace: o.namespace ?? 'llm', selector: o.selector ?? '', synced: o.synced ?? true, failingSince: o.failingSince, unreadable: o.unreadable ?? false, lastError: o.lastError, size: o.size ?? 0, stats: { lists: 1, watches: 2, relists: 0, bookmarks: 0, failures: o.failures ?? 0 } }) as unknown as Reflector;
   const k = new KubeCollector();
   const pools = reflector('inferencepools', 'inference.networking.k8s.io/v1', { size: 2 });
-  k.watch(() => [pools, reflector('inferenceobjectives', 'llm-d.ai/v1alpha2', { synced: true, lastError: 'the InferenceObjective CRD is not installed' }), reflector('pods', 'v1', { synced: false, selector: 'app=llama' }), pools]);
+  k.watch(() => [
+    pools,
+    // One of llm-d's and GIE's groups is missing in most clusters: unreadable, not failing.
+    reflector('inferenceobjectives', 'inference.networking.x-k8s.io/v1alpha2', { unreadable: true, lastError: 'the InferenceObjective CRD is not installed' }),
+    reflector('httproutes', 'gateway.networking.k8s.io/v1', { failingSince: 1, lastError: 'connect ECONNREFUSED', failures: 4 }),
+    reflector('pods', 'v1', { synced: false, selector: 'app=llama' }),
+    pools,
+  ]);
   const reg = new Registry();
   k.register(reg);
   const text = await reg.metrics();
   assert.equal(sample(text, 'infergate_kube_watch_objects', { resource: 'inferencepools' }), 2);
-  assert.equal(sample(text, 'infergate_kube_watch_failing', { resource: 'inferenceobjectives', api_version: 'llm-d.ai/v1alpha2' }), 1);
-  assert.equal(sample(text, 'infergate_kube_watch_failures_total', { resource: 'inferenceobjectives' }), 4);
+  assert.equal(sample(text, 'infergate_kube_watch_failing', { resource: 'inferenceobjectives' }), 0);
+  assert.equal(sample(text, 'infergate_kube_watch_unreadable', { resource: 'inferenceobjectives', api_version: 'inference.networking.x-k8s.io/v1alpha2' }), 1);
+  assert.equal(sample(text, 'infergate_kube_watch_failing', { resource: 'httproutes' }), 1);
+  assert.equal(sample(text, 'infergate_kube_watch_unreadable', { resource: 'httproutes' }), 0);
+  assert.equal(sample(text, 'infergate_kube_watch_failures_total', { resource: 'httproutes' }), 4);
   assert.equal(sample(text, 'infergate_kube_watch_synced', { resource: 'pods', selector: 'app=llama', namespace: 'llm' }), 0);
   assert.equal(sample(text, 'infergate_kube_watch_lists_total', { resource: 'pods' }), 1);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('infergate_kube_watch_objects{resource="inferencepools"')).length, 1);
 });
