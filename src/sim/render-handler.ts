@@ -16,7 +16,16 @@ import { badRequest, modelNotFound } from './vllm-error.js';
 /** The part of vLLM's SamplingParams the simulator honours or echoes; vLLM's defaults where the request is silent. */
 function samplingParams(body: Json, n: number, maxTokens: number): Json {
   const num = (field: string, fallback: number | null): number | null => (typeof body[field] === 'number' ? (body[field] as number) : fallback);
-  return { n, temperature: num('temperature', 1), top_p: num('top_p', 1), seed: num('seed', null), max_tokens: maxTokens };
+  return {
+    n,
+    presence_penalty: num('presence_penalty', 0),
+    frequency_penalty: num('frequency_penalty', 0),
+    repetition_penalty: num('repetition_penalty', 1),
+    temperature: num('temperature', 1),
+    top_p: num('top_p', 1),
+    seed: num('seed', null),
+    max_tokens: maxTokens,
+  };
 }
 
 /** One rendered prompt, as vLLM's GenerateRequest (features is null: the simulator has no multimodal input). */

@@ -6,7 +6,7 @@ import { postJson, testSimulator } from './test-kit.js';
 test('/v1/chat/completions/render answers vLLM\'s GenerateRequest with the chat\'s prompt ids', async (t) => {
   const sim = await testSimulator(t, { loras: ['a'] });
   const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }];
-  const res = await postJson(sim, '/v1/chat/completions/render', { model: 'a', messages, max_tokens: 7, temperature: 0, stream: true, stream_options: { include_usage: true }, cache_salt: 's' });
+  const res = await postJson(sim, '/v1/chat/completions/render', { model: 'a', messages, max_tokens: 7, temperature: 0, frequency_penalty: 1.1, stream: true, stream_options: { include_usage: true }, cache_salt: 's' });
   assert.equal(res.status, 200);
   const body = (await res.json()) as Record<string, unknown>;
   const tokenize = (await (await postJson(sim, '/tokenize', { model: 'a', messages })).json()) as { tokens: number[] };
@@ -14,7 +14,7 @@ test('/v1/chat/completions/render answers vLLM\'s GenerateRequest with the chat\
   assert.match(body.request_id as string, /^chatcmpl-[0-9a-f]{32}$/);
   assert.deepEqual({ ...body, request_id: '' }, {
     request_id: '', token_ids: tokenize.tokens, features: null,
-    sampling_params: { n: 1, temperature: 0, top_p: 1, seed: null, max_tokens: 7 },
+    sampling_params: { n: 1, presence_penalty: 0, frequency_penalty: 1.1, repetition_penalty: 1, temperature: 0, top_p: 1, seed: null, max_tokens: 7 },
     model: 'a', stream: true, stream_options: { include_usage: true }, cache_salt: 's', priority: 0, kv_transfer_params: null,
   });
 });
