@@ -26,6 +26,17 @@ export const INGEST_PROBLEM_DETAIL: Readonly<Record<IngestProblem, string>> = {
   'unsupported-cache-kind': 'a BlockStored of a hybrid-allocator group whose cache kind is not full or MLA attention was skipped (its blocks do not form a prefix chain)',
 };
 
+/**
+ * llm-d's skipped-event counters (`llm_d_epp_kv_cache_events_{stores,removals}_skipped_total{cache_kind, reason}`),
+ * keyed `what \n cache_kind \n reason`: `store` with `unsupported_cache_kind`, `invalid_block_size` or
+ * `non_dense_block_span`; `removal` with `unsupported_cache_kind` or `unknown_group`.
+ */
+export type SkipCounts = Map<string, number>;
+
+export function skipKey(what: 'store' | 'removal', cacheKind: string | null, reason: string): string {
+  return `${what}\n${cacheKind === null || cacheKind === '' ? 'unknown' : cacheKind}\n${reason}`;
+}
+
 /** KV-cache spec kinds whose blocks form a prefix chain (llm-d's isPrefixIndexableSpecKind). */
 const PREFIX_KINDS = new Set(['full_attention', 'mla_attention', 'sink_full_attention']);
 
@@ -41,6 +52,8 @@ export class KvEventIngestor {
   readonly engine: EngineKeyMap;
   /** Per pod: the cache kind of each hybrid-allocator group, learned from the stores that name it. */
   readonly #groups = new Map<number, Map<number, string>>();
+  /** Events skipped since the start, as llm-d counts them (cumulative; the worker posts the increments). */
+  readonly skips: SkipCounts = new Map();
 
   constructor(hasher: BlockKeyHasher, index: IndexWriter, opts: IngestorOptions) {
     this.hasher = hasher;
@@ -70,7 +83,10 @@ export class KvEventIngestor {
   }
 
   #stored(podId: number, model: string | null, e: BlockStoredEvent, problem: (p: IngestProblem) => void): void {
-    if (!this.#indexable(podId, e.groupIdx, e.kvCacheSpecKind)) return problem('unsupported-cache-kind');
+    if (!this.#indexable(podId, e.groupIdx, e.kvCacheSpecKind)) {
+      this.#skip('store', this.#kindOf(podId, e.groupIdx, e.kvCacheSpecKind), 'unsupported_cache_kind');
+      return problem('unsupported-cache-kind');
+    }
     const tier = tierOf(e.medium);
     const engine = this.engine;
     const n = e.blockHashes.length;
@@ -82,7 +98,10 @@ export class KvEventIngestor {
       }
       return;
     }
-    if (e.blockSize < 1 || e.tokenIds.length !== n * e.blockSize) return problem('token-count');
+    if (e.blockSize < 1 || e.tokenIds.length !== n * e.blockSize) {
+      this.#skip('store', this.#kindOf(podId, e.groupIdx, e.kvCacheSpecKind), e.blockSize < 1 ? 'invalid_block_size' : 'non_dense_block_span');
+      return problem('token-count');
+    }
     // Blocks of an adapter are keyed by its name, as the request side keys an adapter's requests.
     const keyModel = e.loraName !== null && e.loraName !== '' ? e.loraName : model;
     if (keyModel === null || keyModel === '') return problem('no-model');
@@ -109,7 +128,11 @@ export class KvEventIngestor {
   }
 
   #removed(podId: number, e: BlockRemovedEvent): void {
-    if (!this.#indexable(podId, e.groupIdx, null)) return;
+    if (!this.#indexable(podId, e.groupIdx, null)) {
+      const kind = this.#kindOf(podId, e.groupIdx, null);
+      this.#skip('removal', kind, kind === null ? 'unknown_group' : 'unsupported_cache_kind');
+      return;
+    }
     const tier = tierOf(e.medium);
     const index = this.index;
     for (const h of e.blockHashes) {
@@ -122,6 +145,16 @@ export class KvEventIngestor {
       // No pod holds these blocks any more: the mapping goes (llm-d drops it then too).
       if (known && !held) this.engine.delete(hi, lo);
     }
+  }
+
+  /** The cache kind of the event's group: given, or learned from an earlier store; null when neither. */
+  #kindOf(podId: number, group: number | null, kind: string | null): string | null {
+    return kind ?? (group === null ? null : (this.#groups.get(podId)?.get(group) ?? null));
+  }
+
+  #skip(what: 'store' | 'removal', kind: string | null, reason: string): void {
+    const k = skipKey(what, kind, reason);
+    this.skips.set(k, (this.skips.get(k) ?? 0) + 1);
   }
 
   /** No group (a plain vLLM) is indexable; a group is when its cache kind, given or learned, chains prefixes. */

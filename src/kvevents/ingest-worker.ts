@@ -26,6 +26,8 @@ const COUNTER_REFRESH_MS = 250;
 interface View {
   readonly feeds: PodFeeds;
   readonly ops: IndexOpEncoder;
+  /** The ingestor's skip counts as last posted, so each post carries the increments. */
+  readonly postedSkips: Map<string, number>;
 }
 
 /** What is not yet posted about one feed. */
@@ -83,7 +85,7 @@ export class IngestWorkerRuntime {
         const ops = new IndexOpEncoder(() => this.#queueFlush());
         const ingestor = new KvEventIngestor(new BlockKeyHasher(m.settings), ops, { engineCapacity: m.settings.capacity });
         const feeds = new PodFeeds(m.settings, ingestor, this.#reporter(), { limiter: this.#limiter, ...this.#tuning });
-        this.#views.set(m.view, { feeds, ops });
+        this.#views.set(m.view, { feeds, ops, postedSkips: new Map() });
         return;
       }
       case 'drop-view': {
@@ -186,6 +188,15 @@ export class IngestWorkerRuntime {
     this.#flushQueued = false;
     const ops: [number, Int32Array][] = [];
     for (const [id, v] of this.#views) if (v.ops.length > 0) ops.push([id, v.ops.take()]);
+    const skips: [number, string, number][] = [];
+    for (const [id, v] of this.#views) {
+      for (const [k, n] of v.feeds.ingestor.skips) {
+        const was = v.postedSkips.get(k) ?? 0;
+        if (n === was) continue;
+        skips.push([id, k, n - was]);
+        v.postedSkips.set(k, n);
+      }
+    }
     const now = Date.now();
     const status: FeedStatus[] = [];
     for (const [feed, p] of this.#pending) {
@@ -210,8 +221,8 @@ export class IngestWorkerRuntime {
       p.sentAt = now;
       status.push(s);
     }
-    if (ops.length === 0 && status.length === 0) return;
-    this.#post({ t: 'update', ops, status }, ops.map(([, a]) => a.buffer as ArrayBuffer));
+    if (ops.length === 0 && status.length === 0 && skips.length === 0) return;
+    this.#post({ t: 'update', ops, status, ...(skips.length > 0 ? { skips } : {}) }, ops.map(([, a]) => a.buffer as ArrayBuffer));
   }
 
   /** Closes every socket now (synchronously: ZMQ's close is), for a thread being torn down. */

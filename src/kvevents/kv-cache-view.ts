@@ -164,6 +164,12 @@ export class KvCacheView implements WorkerView {
     applyIndexOps(ops, this.index, (feed) => this.#byKey.get(feed)?.podId ?? -1);
   }
 
+  /** @internal Skipped events the worker's ingestor counted since its last post (llm-d's skipped counters). */
+  applySkips(key: string, n: number): void {
+    const skips = this.ingestor.skips;
+    skips.set(key, (skips.get(key) ?? 0) + n);
+  }
+
   /** @internal A feed's state as the worker posted it. */
   applyStatus(s: FeedStatus): void {
     const f = this.#byKey.get(s.feed);

@@ -294,3 +294,37 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     assert.match(stray[0]!, /topic "kv@vllm-0@m" .*must be kv@<pod ip:port>@<model>/);
   });
 }
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: skipped stores and removals are counted as llm-d counts them, by cache kind and reason`, async (t) => {
+    const host = ingestion === 'worker' ? '127.0.162.11' : '127.0.162.12';
+    const pub = await KvTestPublisher.start(host, PUB_PORT, REPLAY_PORT, MODEL);
+    t.after(() => pub.close());
+    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 } });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+    const address = `${host}:8000`;
+    view.sync(new Map([[address, { endpoint: pub.endpoint, replayEndpoint: pub.replayEndpoint, owner: { models: new Map([[MODEL, { parent: null }]]) }, pod: 'default/a' }]]));
+    assert.ok(await waitFor(() => view.untrusted().size === 0, 10_000));
+    await new Promise((r) => setTimeout(r, 300));
+    // A hybrid model (Gemma 3): a sliding-window group's blocks and their removal; a removal of a group never described; a store whose tokens do not fill its blocks.
+    await pub.publish([
+      { ...stored(tokens(50, 2)), groupIdx: 1, kvCacheSpecKind: 'sliding_window' },
+      { type: 'BlockRemoved', blockHashes: [hashes - 1n], medium: 'GPU', groupIdx: 1 },
+      { type: 'BlockRemoved', blockHashes: [7n], medium: 'GPU', groupIdx: 3 },
+      { ...stored(tokens(51, 2)), tokenIds: tokens(51, 1) },
+      { ...stored(tokens(52, 2)), groupIdx: 0, kvCacheSpecKind: 'full_attention' },
+    ]);
+    const families = kvEventsFamilies(() => hub);
+    const values = async (name: string): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const v of (await families.find((f) => f.name === name)!.get()).values) out[`${v.sharedLabels!.cache_kind}/${v.sharedLabels!.reason}`] = v.value;
+      return out;
+    };
+    assert.ok(await waitFor(() => held(view, address, tokens(52, 2)) === 2), 'the full-attention group is indexed');
+    let stores: Record<string, number> = {};
+    assert.ok(await waitFor(async () => Object.keys((stores = await values('llm_d_epp_kv_cache_events_stores_skipped_total'))).length === 2), JSON.stringify(stores));
+    assert.deepEqual(stores, { 'sliding_window/unsupported_cache_kind': 1, 'unknown/non_dense_block_span': 1 });
+    assert.deepEqual(await values('llm_d_epp_kv_cache_events_removals_skipped_total'), { 'sliding_window/unsupported_cache_kind': 1, 'unknown/unknown_group': 1 });
+  });
+}

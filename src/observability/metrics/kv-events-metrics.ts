@@ -63,6 +63,23 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
         for (const f of feeds()) for (const [op, n] of f.zmqErrors) emit(n, f.address, op);
       },
     }),
+    ...(['store', 'removal'] as const).map(
+      (what) =>
+        new CollectedFamily({
+          type: 'counter',
+          name: `${LLMD}kv_cache_events_${what === 'store' ? 'stores' : 'removals'}_skipped_total`,
+          help: alpha(what === 'store' ? 'Total number of KV-cache store events skipped before prefix indexing' : 'Total number of KV-cache removal events skipped for groups excluded from prefix indexing'),
+          labelNames: ['cache_kind', 'reason'],
+          collect: (emit) => {
+            const sums = new Map<string, number>();
+            for (const v of hub()?.views() ?? []) for (const [k, n] of v.ingestor.skips) if (k.startsWith(`${what}\n`)) sums.set(k, (sums.get(k) ?? 0) + n);
+            for (const [k, n] of sums) {
+              const [, kind, reason] = k.split('\n');
+              emit(n, kind!, reason!);
+            }
+          },
+        }),
+    ),
     new CollectedFamily({
       type: 'counter',
       name: 'infergate_kv_events_problems_total',
