@@ -17,7 +17,9 @@ test('parseGenerateRequest rejects bad bodies with a 400 naming the field', () =
     ['message without role', 'chat', { model: 'm', messages: [{ content: 'x' }] }, 'messages'],
     ['content a number', 'chat', { model: 'm', messages: [{ role: 'user', content: 4 }] }, 'messages'],
     ['no prompt', 'completion', { model: 'm' }, 'prompt'],
-    ['prompt of numbers', 'completion', { model: 'm', prompt: [1, 2] }, 'prompt'],
+    ['prompt of fractions', 'completion', { model: 'm', prompt: [1.5, 2] }, 'prompt'],
+    ['prompt mixing text and token ids', 'completion', { model: 'm', prompt: ['a', [1, 2]] }, 'prompt'],
+    ['prompt of an empty list of ids', 'completion', { model: 'm', prompt: [[]] }, 'prompt'],
     ['max_tokens zero', 'completion', { model: 'm', prompt: 'x', max_tokens: 0 }, 'max_tokens'],
     ['max_tokens fraction', 'completion', { model: 'm', prompt: 'x', max_tokens: 1.5 }, 'max_tokens'],
     ['max_tokens string', 'completion', { model: 'm', prompt: 'x', max_tokens: '5' }, 'max_tokens'],
@@ -58,10 +60,12 @@ test('chat: prompt is every message joined, echo text is the last user message',
     model: 'm',
     stream: true,
     includeUsage: true,
+    continuousUsage: false,
     maxTokens: 3,
     n: 1,
     promptText: 'Be brief.firstsecond question',
     echoText: 'second question',
+    prompts: [],
     stop: [],
     includeStopStr: false,
     cacheSalt: null,
@@ -75,6 +79,13 @@ test('completion: a string prompt, no cap, not streamed', () => {
   assert.equal(req.maxTokens, null);
   assert.equal(req.stream, false);
   assert.equal(req.includeUsage, false);
+  assert.deepEqual(req.prompts, ['hello']);
+});
+
+test('completion: several prompts, and token ids, one entry each in prompts', () => {
+  assert.deepEqual(parseGenerateRequest('completion', { model: 'm', prompt: ['a', 'b'] }).prompts, ['a', 'b']);
+  assert.deepEqual(parseGenerateRequest('completion', { model: 'm', prompt: [5, 6] }).prompts, [[5, 6]]);
+  assert.deepEqual(parseGenerateRequest('completion', { model: 'm', prompt: [[5], [6, 7]] }).prompts, [[5], [6, 7]]);
 });
 
 test('sampling values vLLM takes pass: temperature 0 and up, top_p in (0, 1], null for either', () => {
