@@ -47,6 +47,21 @@ describe('buildModelCatalog', () => {
     return ep;
   }
 
+  test('a model pods serve with different max_model_len is listed with the smallest, whatever order they answer in', () => {
+    const a = (): Endpoint => serving('a', 8000, { id: 'm', parent: null, owned_by: 'vllm', max_model_len: 32768 });
+    const b = (): Endpoint => serving('b', 8000, { id: 'm', parent: null, max_model_len: 8192 });
+    const c = (): Endpoint => serving('c', 8000, { id: 'm', parent: null });
+    for (const order of [[a(), b(), c()], [c(), b(), a()], [b(), a()]]) {
+      const entry = buildModelCatalog(order).models.get('m')!;
+      assert.equal(entry.card.max_model_len, 8192);
+      assert.equal(entry.pods.length, order.length);
+    }
+    // The first pod's card is not changed: it is that endpoint's own.
+    const first = a();
+    buildModelCatalog([first, b()]);
+    assert.equal(first.models!.get('m')!.max_model_len, 32768);
+  });
+
   test('models from every endpoint, each with the pods that list it', () => {
     const silent = new Endpoint(pod('silent').ip('10.0.0.9').ready(), '10.0.0.9', 8000);
     const catalog = buildModelCatalog([

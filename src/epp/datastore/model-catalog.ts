@@ -32,8 +32,15 @@ export function buildModelCatalog(endpoints: Iterable<Endpoint>): ModelCatalog {
     if (!ep.models) continue;
     for (const card of ep.models.values()) {
       const e = models.get(card.id);
-      if (!e) models.set(card.id, { card, pods: [ep.podKey] });
-      else if (!e.pods.includes(ep.podKey)) e.pods.push(ep.podKey);
+      if (!e) {
+        models.set(card.id, { card, pods: [ep.podKey] });
+        continue;
+      }
+      if (!e.pods.includes(ep.podKey)) e.pods.push(ep.podKey);
+      // Pods may serve one model with different --max-model-len (a rolling change): the list shows the smallest,
+      // which a request fits on whichever pod it reaches. The endpoints' own cards are not changed.
+      const len = card.max_model_len;
+      if (len !== undefined && (e.card.max_model_len === undefined || len < e.card.max_model_len)) e.card = { ...e.card, max_model_len: len };
     }
   }
   return { models, ...(refused.length > 0 ? { refused } : {}), ...(mismatched.length > 0 ? { mismatched } : {}) };
