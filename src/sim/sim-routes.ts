@@ -14,6 +14,7 @@ import { handleRenderChat, handleRenderCompletion } from './render-handler.js';
 import { handleCancelResponse, handleCreateResponse, handleDeleteResponse, handleRetrieveResponse } from './responses-handler.js';
 import { handleRerank, handleScore } from './score-handler.js';
 import { handleDetokenize, handleTokenize } from './tokenize-handler.js';
+import { badRequest } from './vllm-error.js';
 
 /** What a handler gets besides the request: the `{id}` of a parameterised path and the query string. */
 export interface RouteMatch {
@@ -31,9 +32,27 @@ export interface Route {
   readonly handle: Handler;
 }
 
-/** A POST route whose handler takes the parsed JSON body. */
+/**
+ * A POST route whose handler takes the parsed JSON body. As vLLM's `validate_json_request`, a body sent with any
+ * media type but application/json (curl's `-d` alone sends a form type) is a 400 before it is read.
+ */
 function post(family: ApiFamily | null, handle: (body: unknown, res: ServerResponse, ctx: RouterContext) => void | Promise<void>): Route {
-  return { methods: ['POST'], family, handle: async (req, res, ctx) => handle(await readJsonBody(req), res, ctx) };
+  return {
+    methods: ['POST'],
+    family,
+    handle: async (req, res, ctx) => {
+      if (mediaTypeOf(req.headers['content-type']) !== 'application/json') {
+        req.resume();
+        throw badRequest("Unsupported Media Type: Only 'application/json' is allowed");
+      }
+      return handle(await readJsonBody(req), res, ctx);
+    },
+  };
+}
+
+/** A Content-Type's media type, lower-cased, without its parameters ('' when there is none). */
+function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
 function get(handle: Handler): Route {

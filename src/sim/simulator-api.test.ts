@@ -88,7 +88,7 @@ test('unknown model is a vLLM 404; bad JSON and missing model are 400s', async (
     error: { message: 'The model `nope` does not exist.', type: 'NotFoundError', param: 'model', code: 404 },
   });
 
-  const badJson = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{"model":' });
+  const badJson = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
   assert.equal(badJson.status, 400);
   const badBody = (await badJson.json()) as { error: { type: string; code: number; message: string } };
   assert.equal(badBody.error.type, 'BadRequestError');
