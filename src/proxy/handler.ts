@@ -119,7 +119,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     // models.delete) matched no rule (404 about header matches). vLLM answers 405 to both.
     throw new MethodNotAllowed(`${method} ${path} is not served: the gateway answers GET /v1/models and GET /v1/models/{model} itself, and nothing else under /v1/models`, 'GET, HEAD');
   }
-  if (isGet && path === '/v1/models') {
+  // `/v1/models/` too: it names no model (vLLM redirects it to the list), where retrieving `` would be a 404.
+  if (isGet && (path === '/v1/models' || path === '/v1/models/')) {
     // The gateway's own answer, not a request to observe.
     seen.record = undefined;
     const models = listModels(state);

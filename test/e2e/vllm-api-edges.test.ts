@@ -78,6 +78,10 @@ describe('/v1/models is the gateway’s, and GET only', () => {
     assert.equal((await client.models.retrieve(GEN)).id, GEN);
     const head = await fetch(`${gw.url}/v1/models`, { method: 'HEAD' });
     assert.equal(head.status, 200);
+    // A trailing slash names no model: the list, as vLLM's redirect gives it, not a 404 for the model ``.
+    const slash = await fetch(`${gw.url}/v1/models/`);
+    assert.equal(slash.status, 200);
+    assert.deepEqual(((await slash.json()) as { data: { id: string }[] }).data.map((m) => m.id).sort(), [ASR, GEN].sort());
   });
 });
 
