@@ -140,6 +140,14 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'the pod broke off a stream it had begun: ModelServerError (the pod failed), not ServiceUnavailable',
+    records: [{ r: answered({ stream: true, firstTokenAt: 1100, status: 200, errorCode: 'upstream_unavailable' }) }],
+    expect: [
+      ['llm_d_epp_request_error_total', { ...L, error_code: 'ModelServerError' }, 1],
+      ['llm_d_epp_request_error_total', { ...L, error_code: 'ServiceUnavailable' }, undefined],
+    ],
+  },
+  {
     name: 'the client left mid-stream: counted, sized and released, no error, no latency or response size',
     records: [{ r: answered({ stream: true, firstTokenAt: 1100, clientGone: true }) }],
     expect: [

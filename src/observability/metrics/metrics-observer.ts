@@ -29,7 +29,11 @@ export interface MetricsObserverParts {
  * went away is no error (llm-d counts a cancelled stream as none either).
  */
 export function errorCodeOf(r: RequestRecord): LlmDErrorCode | undefined {
-  if (r.errorCode !== undefined) return llmDErrorCode(r.errorCode);
+  if (r.errorCode !== undefined) {
+    // An answer the pod began (its 2xx status already sent) and then broke off: the pod failed, as with upstream_timeout.
+    if (r.errorCode === 'upstream_unavailable' && r.status !== undefined && r.status >= 200 && r.status < 300) return 'ModelServerError';
+    return llmDErrorCode(r.errorCode);
+  }
   if (r.status !== undefined && (r.status < 200 || r.status >= 300)) return 'ModelServerError';
   return undefined;
 }
