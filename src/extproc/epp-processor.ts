@@ -321,7 +321,7 @@ class EppExchange implements Exchange {
   }
 
   /** The response ended (or the stream did): release the pick's in-flight count and run the scheduler's completion hooks. */
-  finish(responseEnded: boolean): void {
+  finish(responseEnded: boolean, responseUnread = false): void {
     this.#ended = true;
     // Waiting in a flow-control queue: it leaves at once (llm-d's rejected-context-cancelled).
     if (this.#queued) this.#queued.controller.cancel(this.#queued.ticket);
@@ -346,6 +346,7 @@ class EppExchange implements Exchange {
       // not complete, so it adds no latency, size or token observation (as llm-d, which records them at end_of_stream).
       if (!this.#answered || !responseEnded) r.clientGone = true;
       else this.#tap?.end();
+      if (responseUnread) r.responseUnread = true;
       this.#tap = undefined;
       if (handling !== undefined) r.responseProcessingMs = (r.responseProcessingMs ?? 0) + (performance.now() - handling);
       this.#opts.observer!.ended(r);

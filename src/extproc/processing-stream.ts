@@ -77,6 +77,8 @@ class ProcessingStream {
   #responseStarted = false;
   /** The response was seen to its end (see Exchange.finish). */
   #responseEnded = false;
+  /** It ended without its body passing here (response_body_mode NONE). */
+  #responseUnread = false;
   /** When the stream opened (performance.now()), for its duration. */
   readonly #openedAt = performance.now();
   /** Messages that arrived while the verdict was pending, handled in order once it is answered. */
@@ -110,7 +112,7 @@ class ProcessingStream {
   onEnd(): void {
     if (this.#phase === 'closed') return;
     // Without the response body, the stream closing in order after its headers is the only end the server sees.
-    if (this.#responseStarted && this.#responseBodyMode === 'NONE') this.#responseEnded = true;
+    if (this.#responseStarted && this.#responseBodyMode === 'NONE') this.#responseEnded = this.#responseUnread = true;
     this.#close('cancelled', status.OK);
     this.#call.end();
   }
@@ -328,7 +330,7 @@ class ProcessingStream {
   #finishExchange(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#exchange.finish(this.#responseEnded);
+    this.#exchange.finish(this.#responseEnded, this.#responseUnread);
   }
 
   /** `undecided`: the outcome to count when the stream ends before any decision; `code`: the status it ends with. */

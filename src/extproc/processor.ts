@@ -59,8 +59,10 @@ export interface Exchange {
    * trailers, or, when the data plane sends no response body, the stream closing in order after the response
    * headers (Envoy half-closes it both when the response is over and when the client left, so nothing finer can
    * be told then). False when the stream ended before: the data plane gave up, or the client went away.
+   * `responseUnread`: the response ended without its body passing here (the data plane sends none): its size is
+   * unknown, not zero.
    */
-  finish(responseEnded: boolean): void;
+  finish(responseEnded: boolean, responseUnread?: boolean): void;
 }
 
 export interface Processor {

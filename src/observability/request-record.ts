@@ -68,6 +68,11 @@ export interface RequestRecord {
   clientGone?: boolean;
   usage?: Usage;
   /**
+   * The response body did not pass where the gateway reads it (`extproc` with `response_body_mode: NONE`): its
+   * size, usage and token timing are unknown, so `responseBytes` is no observation.
+   */
+  responseUnread?: boolean;
+  /**
    * `extproc`'s picker only: the time it spent handling the response's messages (headers, each body chunk), in ms;
    * llm-d's `response_processing_duration_seconds`. Unset where the gateway streams the answer itself (`serve`).
    */

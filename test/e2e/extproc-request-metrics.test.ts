@@ -203,3 +203,23 @@ test("promtool check metrics finds nothing on extproc's /metrics but its lint on
   assert.deepEqual(problems.filter((l) => !/^llm_d_\S+ metric names should not contain abbreviated units$/.test(l)), [], 'promtool check metrics');
   assert.ok(problems.length > 0, 'promtool reports the llm_d_ prefix (a sign it ran)');
 });
+
+test('response_body_mode NONE: the answer ends when Envoy closes the stream after its headers; timed, its unseen size not observed as 0', async () => {
+  const url = `http://127.0.176.1:${xp.ports.admin}/metrics`;
+  const m = { model_name: MODEL };
+  const before = await (await fetch(url)).text();
+  const s = client.open();
+  s.send(requestHeaders(CHAT, false, { protocol: { request: 'FULL_DUPLEX_STREAMED', response: 'NONE' } }), requestBody(chat(MODEL), true));
+  await s.next();
+  await s.next();
+  s.send(responseHeaders({ ':status': '200', 'content-type': 'application/json' }, false));
+  await s.next();
+  s.end();
+  await s.status;
+  const after = await (await fetch(url)).text();
+  const delta = (name: string, labels: Record<string, string> = m): number => value(after, name, labels) - value(before, name, labels);
+  assert.equal(delta('llm_d_epp_request_total'), 1);
+  assert.equal(delta('llm_d_epp_request_duration_seconds_count'), 1);
+  assert.equal(delta('llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'false' }), 1);
+  assert.equal(delta('llm_d_epp_response_size_bytes_count'), 0);
+});

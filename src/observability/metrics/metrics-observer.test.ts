@@ -140,6 +140,14 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'an answer whose body the gateway did not see (extproc, response_body_mode NONE): timed, but no response size',
+    records: [{ r: answered({ responseUnread: true, responseBytes: 0 }) }],
+    expect: [
+      ['llm_d_epp_request_duration_seconds_count', L, 1],
+      ['llm_d_epp_response_size_bytes_count', L, undefined],
+    ],
+  },
+  {
     name: 'the pod broke off a stream it had begun: ModelServerError (the pod failed), not ServiceUnavailable',
     records: [{ r: answered({ stream: true, firstTokenAt: 1100, status: 200, errorCode: 'upstream_unavailable' }) }],
     expect: [

@@ -94,7 +94,7 @@ export class MetricsObserver implements RequestObserver {
     if (r.status === undefined || r.clientGone === true || r.endedAt === undefined) return;
     const e2e = (r.endedAt - r.startedAt) / 1000;
     s.duration.observe(e2e);
-    s.responseSize.observe(r.responseBytes);
+    if (r.responseUnread !== true) s.responseSize.observe(r.responseBytes);
     const u = r.usage;
     if (u) {
       if (u.promptTokens > 0) s.inputTokens.observe(u.promptTokens);
