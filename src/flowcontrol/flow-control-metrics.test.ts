@@ -56,3 +56,12 @@ test('the enqueue step is observed once per admission, by fairness id, priority 
   assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { outcome: 'EvictedContextCancelled' }), 1);
   assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { outcome: 'RejectedCapacity' }), 1);
 });
+
+test("inference_pool is the pool's name, as llm-d's EPP (--pool-name) reports it; namespace/name when two namespaces share it", async () => {
+  const m = new FlowControlMetrics(new BoundedLabel(1000), new BoundedLabel(1000));
+  m.setPools(['default/gemma', 'team-a/qwen', 'team-b/qwen']);
+  for (const pool of ['default/gemma', 'team-a/qwen']) m.left(pool, { fairnessId: 'f', priority: 0 }, 'Dispatched', 0);
+  const text = await exposition(m);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { inference_pool: 'gemma' }), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { inference_pool: 'team-a/qwen' }), 1);
+});

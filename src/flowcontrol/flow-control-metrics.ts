@@ -11,6 +11,7 @@ import { alpha, register, type Collectable } from '../observability/metrics/fami
 import { HistogramFamily } from '../observability/metrics/histogram-family.js';
 import { CounterFamily } from '../observability/metrics/value-family.js';
 import * as B from '../observability/metrics/buckets.js';
+import { poolNameLabels } from '../observability/metrics/pool-collector.js';
 import type { FlowControl } from './flow-control.js';
 import type { FlowControlEvents } from './flow-controller.js';
 import type { GateReading } from './saturation-gate.js';
@@ -48,10 +49,24 @@ export class FlowControlMetrics implements FlowControlEvents {
   readonly #fairness: BoundedLabel;
   readonly #models: BoundedLabel;
   #source: FlowControl | undefined;
+  /**
+   * Pool key -> its `inference_pool` label: the pool's name, as llm-d's EPP (one pool, its --pool-name) reports it,
+   * `namespace/name` when two namespaces share the name; the pool series' `name` follows the same rule.
+   */
+  #poolLabels = new Map<string, string>();
 
   constructor(fairness: BoundedLabel, models: BoundedLabel) {
     this.#fairness = fairness;
     this.#models = models;
+  }
+
+  /** The pools in force (their keys), whenever the configuration changes. */
+  setPools(keys: Iterable<string>): void {
+    this.#poolLabels = poolNameLabels(keys);
+  }
+
+  #pool(key: string): string {
+    return this.#poolLabels.get(key) ?? key;
   }
 
   /** Reads these controllers at scrape time and takes their events. */
@@ -62,8 +77,9 @@ export class FlowControlMetrics implements FlowControlEvents {
 
   left(pool: string, r: { fairnessId: string; priority: number; model?: string | undefined; target?: string | undefined }, outcome: string, waitedMs: number): void {
     const priority = String(r.priority);
-    this.queueDuration.series(this.#fairness.bound(r.fairnessId), priority, outcome, pool, this.#models.bound(r.model ?? ''), this.#models.bound(r.target ?? '')).observe(waitedMs / 1000);
-    this.requests.series(outcome, priority, pool).inc();
+    const label = this.#pool(pool);
+    this.queueDuration.series(this.#fairness.bound(r.fairnessId), priority, outcome, label, this.#models.bound(r.model ?? ''), this.#models.bound(r.target ?? '')).observe(waitedMs / 1000);
+    this.requests.series(outcome, priority, label).inc();
   }
 
   cycle(_pool: string, seconds: number, _reading: GateReading): void {
@@ -82,8 +98,8 @@ export class FlowControlMetrics implements FlowControlEvents {
     const queues = (bytes: boolean) => (emit: Emit) => this.#eachQueue((labels, n, b) => emit(bytes ? b : n, ...labels));
     const saturation = (withStage: boolean) => (emit: Emit) => {
       for (const c of this.#controllers()) {
-        if (withStage) emit(c.lastReading.level, c.pool, 'effective');
-        else emit(c.lastReading.level, c.pool);
+        if (withStage) emit(c.lastReading.level, this.#pool(c.pool), 'effective');
+        else emit(c.lastReading.level, this.#pool(c.pool));
       }
     };
     return [
@@ -126,7 +142,7 @@ export class FlowControlMetrics implements FlowControlEvents {
         type: 'gauge',
         labelNames: ['priority', 'inference_pool'],
         collect: (emit) => {
-          for (const c of this.#controllers()) for (const b of c.bands()) emit(b.length / b.limits.maxRequests, String(b.priority), c.pool);
+          for (const c of this.#controllers()) for (const b of c.bands()) emit(b.length / b.limits.maxRequests, String(b.priority), this.#pool(c.pool));
         },
       }),
       new CollectedFamily({
@@ -135,7 +151,7 @@ export class FlowControlMetrics implements FlowControlEvents {
         type: 'gauge',
         labelNames: ['priority', 'inference_pool'],
         collect: (emit) => {
-          for (const c of this.#controllers()) for (const b of c.bands()) emit(b.bytes / b.limits.maxBytes, String(b.priority), c.pool);
+          for (const c of this.#controllers()) for (const b of c.bands()) emit(b.bytes / b.limits.maxBytes, String(b.priority), this.#pool(c.pool));
         },
       }),
       new CollectedFamily({
@@ -144,7 +160,7 @@ export class FlowControlMetrics implements FlowControlEvents {
         type: 'gauge',
         labelNames: ['inference_pool'],
         collect: (emit) => {
-          for (const c of this.#controllers()) if (Number.isFinite(c.config.maxRequests)) emit(c.length / c.config.maxRequests, c.pool);
+          for (const c of this.#controllers()) if (Number.isFinite(c.config.maxRequests)) emit(c.length / c.config.maxRequests, this.#pool(c.pool));
         },
       }),
       new CollectedFamily({
@@ -153,7 +169,7 @@ export class FlowControlMetrics implements FlowControlEvents {
         type: 'gauge',
         labelNames: ['inference_pool'],
         collect: (emit) => {
-          for (const c of this.#controllers()) if (Number.isFinite(c.config.maxBytes)) emit(c.bytes / c.config.maxBytes, c.pool);
+          for (const c of this.#controllers()) if (Number.isFinite(c.config.maxBytes)) emit(c.bytes / c.config.maxBytes, this.#pool(c.pool));
         },
       }),
     ];
@@ -171,7 +187,7 @@ export class FlowControlMetrics implements FlowControlEvents {
         for (const flow of band.flows()) {
           for (const r of flow.queued()) {
             const t = r as Ticket;
-            const labels = [this.#fairness.bound(t.fairnessId), String(t.priority), c.pool, this.#models.bound(t.model ?? ''), this.#models.bound(t.target ?? '')];
+            const labels = [this.#fairness.bound(t.fairnessId), String(t.priority), this.#pool(c.pool), this.#models.bound(t.model ?? ''), this.#models.bound(t.target ?? '')];
             const key = labels.join('\u0000');
             const s = sums.get(key);
             if (s) {

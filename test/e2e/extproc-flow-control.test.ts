@@ -205,7 +205,7 @@ test('band full: 429 rejected-saturated at once', async () => {
   await picked(waiting);
   await respond(waiting);
   const text = await adminText('/metrics');
-  assert.match(text, /^llm_d_epp_flow_control_requests_total\{outcome="RejectedCapacity",priority="0",inference_pool="default\/tight"\} 1$/m);
+  assert.match(text, /^llm_d_epp_flow_control_requests_total\{outcome="RejectedCapacity",priority="0",inference_pool="tight"\} 1$/m);
   assert.match(text, /^infergate_extproc_requests_total\{processor="epp",outcome="request_queue_full"\} 1$/m);
 });
 
@@ -216,7 +216,7 @@ test('a request still queued after defaultRequestTTL: 429 rejected-ttl-expired',
   assert.deepEqual(late, { status: 'TooManyRequests', reason: 'rejected-ttl-expired', code: 'request_queue_timeout', details: 'infergate_request_queue_timeout' });
   assert.equal(controller('short').length, 0);
   await respond(hold);
-  assert.match(await adminText('/metrics'), /^llm_d_epp_flow_control_requests_total\{outcome="EvictedTTL",priority="0",inference_pool="default\/short"\} 1$/m);
+  assert.match(await adminText('/metrics'), /^llm_d_epp_flow_control_requests_total\{outcome="EvictedTTL",priority="0",inference_pool="short"\} 1$/m);
 });
 
 test('a pool without endpoints: 503 rejected-no-endpoints after noEndpointRequestTTL', async () => {
@@ -231,14 +231,14 @@ test('a stream cancelled while queued leaves the queue at once', async () => {
   await picked(hold);
   const gone = open(FC, { 'x-llm-d-inference-fairness-id': 'leaver' });
   await until(() => controller('fc').length === 1, 'queued');
-  assert.match(await adminText('/metrics'), /^llm_d_epp_flow_control_queue_size\{fairness_id="leaver",priority="0",inference_pool="default\/fc",model_name="model\/fc",target_model_name="model\/fc"\} 1$/m);
+  assert.match(await adminText('/metrics'), /^llm_d_epp_flow_control_queue_size\{fairness_id="leaver",priority="0",inference_pool="fc",model_name="model\/fc",target_model_name="model\/fc"\} 1$/m);
   gone.cancel();
   await until(() => controller('fc').length === 0, 'removed from its queue as the stream closed, before any TTL');
   const report = JSON.parse(await adminText('/debug/flow-control')) as { pools: { pool: string; queued: number }[] };
   assert.equal(report.pools.find((p) => p.pool === 'default/fc')?.queued, 0);
   const text = await adminText('/metrics');
   assert.doesNotMatch(text, /^llm_d_epp_flow_control_queue_size\{fairness_id="leaver"/m);
-  assert.match(text, /^llm_d_epp_flow_control_requests_total\{outcome="EvictedContextCancelled",priority="0",inference_pool="default\/fc"\} 1$/m);
+  assert.match(text, /^llm_d_epp_flow_control_requests_total\{outcome="EvictedContextCancelled",priority="0",inference_pool="fc"\} 1$/m);
   await respond(hold);
   assert.equal(controller('fc').inFlight, 0, 'the cancelled request never held a slot');
 });

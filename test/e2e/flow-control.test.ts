@@ -100,8 +100,8 @@ test('requests wait while the pool is saturated, then dispatch; round-robin betw
     await Promise.all(all);
     assert.deepEqual(done, ['hold', 'a1', 'b1', 'a2', 'b2', 'a3'], 'one turn each: the flooding tenant does not go first');
     const text = await metricsText(t.gw);
-    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="Dispatched",priority="0",inference_pool="default\/pool"\} 6/);
-    assert.match(text, /llm_d_epp_flow_control_request_queue_duration_seconds_count\{fairness_id="tenant-a",priority="0",outcome="Dispatched",inference_pool="default\/pool",model_name="model\/fc",target_model_name="model\/fc"\} 3/);
+    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="Dispatched",priority="0",inference_pool="pool"\} 6/);
+    assert.match(text, /llm_d_epp_flow_control_request_queue_duration_seconds_count\{fairness_id="tenant-a",priority="0",outcome="Dispatched",inference_pool="pool",model_name="model\/fc",target_model_name="model\/fc"\} 3/);
     assert.match(text, /llm_d_epp_flow_control_queue_size/);
   });
 });
@@ -134,8 +134,8 @@ test('a request past its TTL gets 429 rejected-ttl-expired; a client that leaves
     await hold;
     assert.deepEqual(done, ['hold']);
     const text = await metricsText(t.gw);
-    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="EvictedTTL",priority="0",inference_pool="default\/pool"\} 1/);
-    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="EvictedContextCancelled",priority="0",inference_pool="default\/pool"\} 1/);
+    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="EvictedTTL",priority="0",inference_pool="pool"\} 1/);
+    assert.match(text, /llm_d_epp_flow_control_requests_total\{outcome="EvictedContextCancelled",priority="0",inference_pool="pool"\} 1/);
   });
 });
 

@@ -134,6 +134,7 @@ export class GatewayMetrics {
         }
       }
     }
+    this.flowControl.setPools(snapshot.pools.keys());
     this.config.reloaded(true, snapshot);
   }
 

@@ -49,9 +49,17 @@ function stats(xs: readonly number[]): { mean: number; stdDev: number } {
  */
 export function poolLabels(pools: Iterable<PoolView>): Map<PoolView, string> {
   const list = [...pools];
+  const byKey = poolNameLabels(list.map((v) => v.key));
+  return new Map(list.map((v) => [v, byKey.get(v.key)!]));
+}
+
+/** The same rule over pool keys (`namespace/name`): key -> its label (flow control's `inference_pool`, too). */
+export function poolNameLabels(keys: Iterable<string>): Map<string, string> {
+  const list = [...keys];
+  const nameOf = (key: string): string => key.slice(key.indexOf('/') + 1);
   const count = new Map<string, number>();
-  for (const v of list) count.set(v.pool.meta.name, (count.get(v.pool.meta.name) ?? 0) + 1);
-  return new Map(list.map((v) => [v, count.get(v.pool.meta.name) === 1 ? v.pool.meta.name : v.key]));
+  for (const k of list) count.set(nameOf(k), (count.get(nameOf(k)) ?? 0) + 1);
+  return new Map(list.map((k) => [k, count.get(nameOf(k)) === 1 ? nameOf(k) : k]));
 }
 
 /** llm-d's endpoint name: the pod's, with `-rank-N` per target port when the pool has several. */
