@@ -160,7 +160,8 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
       return;
     }
     // ... as is any method but POST on an inference path, which routing answers with 405 when no rule takes it.
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS' || (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path))) {
+    // A model server's own endpoints (POST /ping too, as SageMaker's probe sends it) have no body to name a model.
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS' || (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) || SERVER_PATHS.has(req.path)) {
       note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
       return;
     }

@@ -96,6 +96,10 @@ describe("a model server's own endpoints (/health, /version, /load, /metrics, /p
       assert.match(err.message, /GET \/healthz \(liveness\), GET \/readyz \(readiness\) and GET \/metrics on its admin port/, path);
       assert.doesNotMatch(err.message, /x-gateway-base-model-name/i, path);
     }
+    // vLLM also serves POST /ping (SageMaker's probe), with no body: the same 404, not one about the empty body.
+    const post = await fetch(`${gw.url}/ping`, { method: 'POST' });
+    assert.equal(post.status, 404);
+    assert.match(((await post.json()) as ErrorBody).error.message, /^POST \/ping is a model server's own endpoint/);
     // Another path without a model still gets the closest rules.
     const other = ((await (await fetch(`${gw.url}/v1/unknown`)).json()) as ErrorBody).error;
     assert.match(other.message, /Closest rules: .*header x-gateway-base-model-name is missing/);
