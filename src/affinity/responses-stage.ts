@@ -119,6 +119,19 @@ function unknownResponse(id: string, capacity: number): GatewayError {
   );
 }
 
+/**
+ * A request on a stored response that no route takes, where the gateway remembers no response ids
+ * (`--max-response-ids 0`): which pod holds it cannot be told, and the answer says how to change that.
+ */
+export function untrackedResponse(ref: StoredResponseRef): GatewayError {
+  return new GatewayError(
+    'response_not_found',
+    `response \`${shown(ref.id)}\` cannot be reached through this gateway: it remembers no response ids (--max-response-ids 0), so it cannot tell which pod holds a stored response, and no HTTPRoute rule matches this path. Run it with --max-response-ids N (default on), or add an HTTPRoute rule that matches /v1/responses/ by path`,
+    'response_id',
+    false,
+  );
+}
+
 /** A created response's id, read from its first bytes, is remembered with the endpoint that answered. */
 class RememberResponse implements AnswerHook {
   readonly #affinity: ResponseAffinity;

@@ -270,7 +270,7 @@ export class Gateway {
     this.plugins.reconcile(this.schedulers, this.datastore);
     this.externalPickers.retain(this.schedulers.externalPickerRefs());
     this.flowControl.reconcile(this.schedulers, this.datastore);
-    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, ...(this.responses ? { responses: this.responses } : {}) };
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, ...(this.responses ? { responses: this.responses } : { responseIdsOff: true }) };
     const o = this.options;
     this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
     for (const ep of prepared.removed) {

@@ -8,7 +8,7 @@ import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
 import { bodyModel } from '../bbr/body-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseAffinity } from '../affinity/response-affinity.js';
-import { pinnedView, planResponseCreation, planStoredResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
+import { pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
 import { storedResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
@@ -41,6 +41,8 @@ export interface GatewayState {
   readonly flowControl?: FlowControl;
   /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
   readonly responses?: ResponseAffinity;
+  /** True in a gateway run with `--max-response-ids 0`: a request on a stored response that no route takes is told so. */
+  readonly responseIdsOff?: boolean;
   /** False where nothing asks the pods GET /v1/models (`explain --no-discover`); unset, they are asked. */
   readonly discovery?: boolean;
 }
@@ -228,6 +230,8 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
+    const untracked = plan.base === undefined && state.responseIdsOff === true ? storedResponseRef(req.method, req.path) : undefined;
+    if (untracked !== undefined) throw untrackedResponse(untracked);
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
     throw new GatewayError(

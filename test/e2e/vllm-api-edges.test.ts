@@ -188,3 +188,23 @@ describe('upload size: multipart/form-data bodies have their own limit, --max-up
     assert.equal(await expect('application/json'), 413);
   });
 });
+
+describe('stored responses with --max-response-ids 0', () => {
+  test('a retrieve no route takes says the gateway keeps no response ids and how to change that', async () => {
+    const off = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, maxResponseIds: 0 });
+    try {
+      const client = new OpenAI({ baseURL: `${off.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      await assert.rejects(client.responses.retrieve('resp_abc'), (e: unknown) => {
+        assert.ok(e instanceof OpenAI.NotFoundError, String(e));
+        const err = e.error as { code?: string; param?: string };
+        assert.equal(err.code, 'response_not_found');
+        assert.equal(err.param, 'response_id');
+        assert.match(e.message, /response `resp_abc` cannot be reached through this gateway: it remembers no response ids \(--max-response-ids 0\)/);
+        assert.doesNotMatch(e.message, /x-gateway-base-model-name/i);
+        return true;
+      });
+    } finally {
+      await off.close();
+    }
+  });
+});
