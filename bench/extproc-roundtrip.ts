@@ -21,7 +21,7 @@ import { percentiles } from '../src/bench/percentiles.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { forkExtproc } from './lib/extproc-child.js';
 import { timedPhase as phase } from './lib/timed-phase.js';
-import { benchArgs, positiveFlag } from './lib/bench-args.js';
+import { benchArgs, nonNegativeFlag, positiveFlag } from './lib/bench-args.js';
 
 const { values } = benchArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '8' }, 'debug-decisions': { type: 'string', default: String(DEFAULT_EXTPROC_OPTIONS.debugDecisions) } } });
 
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     join(dir, 'all.yaml'),
     [podYaml('llama-0', '127.0.45.150', { app: 'llama' }), podYaml('llama-1', '127.0.45.151', { app: 'llama' }), poolYaml('llama', { app: 'llama' }, sims[0]!.port), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n'),
   );
-  const child = await forkExtproc({ configPath: dir, debugDecisions: positiveFlag(values, 'debug-decisions') });
+  const child = await forkExtproc({ configPath: dir, debugDecisions: nonNegativeFlag(values, 'debug-decisions') });
   const { ports } = child;
   const bbr = new ExtProcClient(`127.0.0.1:${ports.bbr}`);
   const epp = new ExtProcClient(`127.0.0.1:${ports.epp}`);

@@ -13,9 +13,9 @@ function run(...args: string[]) {
   const file = join(dir, 'bench.mjs');
   writeFileSync(
     file,
-    `import { benchArgs, positiveFlag } from ${JSON.stringify(MODULE)};
-const { values } = benchArgs({ options: { rate: { type: 'string', default: '8' }, quick: { type: 'boolean', default: false } } });
-console.log(JSON.stringify({ ...values, rate: positiveFlag(values, 'rate') }));`,
+    `import { benchArgs, nonNegativeFlag, positiveFlag } from ${JSON.stringify(MODULE)};
+const { values } = benchArgs({ options: { rate: { type: 'string', default: '8' }, keep: { type: 'string', default: '0' }, quick: { type: 'boolean', default: false } } });
+console.log(JSON.stringify({ ...values, rate: positiveFlag(values, 'rate'), keep: nonNegativeFlag(values, 'keep') }));`,
   );
   try {
     const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8' });
@@ -42,8 +42,14 @@ test('usage lists every flag with its default; booleans bare, repeatable ones sa
 test('a benchmark reads its flags; --help prints them and exits 0; an unknown flag, a missing value or a numeric flag that is not positive is one line and exit 2', () => {
   const ok = run('--rate', '20', '--quick');
   assert.equal(ok.status, 0, ok.stderr);
-  assert.deepEqual(JSON.parse(ok.stdout), { rate: 20, quick: true });
-  assert.deepEqual(JSON.parse(run().stdout), { rate: 8, quick: false }, 'the defaults');
+  assert.deepEqual(JSON.parse(ok.stdout), { rate: 20, keep: 0, quick: true });
+  assert.deepEqual(JSON.parse(run().stdout), { rate: 8, keep: 0, quick: false }, 'the defaults (a count whose default is 0 taken as it is)');
+  assert.equal(JSON.parse(run('--keep', '50').stdout).keep, 50);
+  for (const bad of ['-1', 'x', '']) {
+    const r = run(`--keep=${bad}`);
+    assert.equal(r.status, 2, bad);
+    assert.equal(r.stderr, `bench.mjs: --keep must be a number, 0 or more, not "${bad}". Run it with --help for its flags.\n`);
+  }
   const help = run('--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--rate <value> {2}default: 8/);

@@ -40,9 +40,19 @@ export function usage(script: string, options: Options): string {
 
 /** A numeric flag's value, which must be a positive number: otherwise the benchmark ends naming the flag (exit 2). */
 export function positiveFlag(values: Record<string, unknown>, flag: string, argv: readonly string[] = process.argv): number {
+  return numericFlag(values, flag, argv, false);
+}
+
+/** As {@link positiveFlag}, 0 allowed: for counts whose 0 means none or off (`--debug-decisions 0`). */
+export function nonNegativeFlag(values: Record<string, unknown>, flag: string, argv: readonly string[] = process.argv): number {
+  return numericFlag(values, flag, argv, true);
+}
+
+function numericFlag(values: Record<string, unknown>, flag: string, argv: readonly string[], zero: boolean): number {
   const raw = values[flag];
-  const v = typeof raw === 'string' ? Number(raw) : NaN;
-  if (Number.isFinite(v) && v > 0) return v;
-  process.stderr.write(`${basename(argv[1] ?? 'bench')}: --${flag} must be a positive number, not ${JSON.stringify(raw)}. Run it with --help for its flags.\n`);
+  // Number('') is 0: an empty value is no number.
+  const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (Number.isFinite(v) && (v > 0 || (zero && v === 0))) return v;
+  process.stderr.write(`${basename(argv[1] ?? 'bench')}: --${flag} must be a ${zero ? 'number, 0 or more' : 'positive number'}, not ${JSON.stringify(raw)}. Run it with --help for its flags.\n`);
   process.exit(2);
 }
