@@ -4,7 +4,7 @@ import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-ap
 import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import { Backoff } from '../../backoff.js';
-import { Reflector, type ReflectorOptions } from './reflector.js';
+import { Reflector, kindPlural, type ReflectorOptions } from './reflector.js';
 import { INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
 
 const api = new FakeKubeApi();
@@ -194,6 +194,10 @@ test('an optional resource whose CRD is missing counts as empty and synced, not 
   await req.r.whenSynced();
   assert.equal(req.r.failingSince, undefined);
   await req.r.stop();
+});
+
+test('kinds in the plural, as messages say them', () => {
+  assert.deepEqual(['InferenceObjective', 'GatewayClass', 'HTTPRoute'].map(kindPlural), ['InferenceObjectives', 'GatewayClasses', 'HTTPRoutes']);
 });
 
 test('stop ends an open watch and a pending backoff promptly', async () => {

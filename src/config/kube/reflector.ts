@@ -193,7 +193,7 @@ export class Reflector {
       // Not a failure: one of llm-d's and GIE's groups is missing in most clusters, so it would always count as one.
       this.#failingSince = undefined;
       const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
-      if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${type.kind}s and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
+      if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${kindPlural(type.kind)} and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
       this.#lastError = why;
       this.#unreadable = true;
       this.#rv = undefined;
@@ -374,6 +374,11 @@ export class Reflector {
       this.#wake = done;
     });
   }
+}
+
+/** `InferenceObjectives`, `GatewayClasses`: a kind in the plural, for messages. */
+export function kindPlural(kind: string): string {
+  return /(s|x|z|ch|sh)$/.test(kind) ? `${kind}es` : `${kind}s`;
 }
 
 function keyFor(obj: KubeObject): string {
