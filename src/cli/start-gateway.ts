@@ -142,6 +142,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
+      // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.
+      gateway.readinessDetails.set('kubernetes', () => source.watchProblems());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.
       address = await listenTraffic();
       // Scrapes answer while a large cluster is listed: the watches' state is what an operator needs then.

@@ -176,7 +176,11 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   gateway.readinessDetails.set('config', () => guard.report());
   gatewayMetrics.watchHeld(() => guard.held !== undefined);
   if (opts.kube) kube = await connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
-  if (kube) gatewayMetrics.watchKube(() => kube!.source.reflectors());
+  if (kube) {
+    gatewayMetrics.watchKube(() => kube!.source.reflectors());
+    // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.
+    gateway.readinessDetails.set('kubernetes', () => kube!.source.watchProblems());
+  }
   const onRejected = (m: string): void => {
     guard.rejected(m);
     gatewayMetrics.configReloaded(false);
@@ -219,7 +223,9 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
       // gRPC health carries only SERVING or not; this says why (a held-back config change, ...), as serve's /readyz.
       const ready = health.get('readiness') === 'SERVING';
       const details = gateway.readiness();
-      const body = JSON.stringify({ status: ready ? 'ready' : 'not ready', ...(health.shuttingDown ? { reason: 'shutting down' } : {}), ...(gateway.state ? { config_version: gateway.state.snapshot.version } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) });
+      // Not ready before the first configuration: why, as serve's /readyz says it (which Kubernetes list is pending, a 403...).
+      const reason = health.shuttingDown ? 'shutting down' : ready ? undefined : gateway.state ? undefined : (kube?.source.notReadyReason() ?? 'no configuration loaded yet');
+      const body = JSON.stringify({ status: ready ? 'ready' : 'not ready', ...(reason !== undefined ? { reason } : {}), ...(gateway.state ? { config_version: gateway.state.snapshot.version } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) });
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(body);
     });
     const adminPort = (await admin.listen()).port;

@@ -45,6 +45,7 @@ export class FakeKubeApi {
   #server: Server;
   #sockets = new Set<Socket>();
   #port = 0;
+  #host = '127.0.0.1';
   #rv = 100;
   /** Watches from a version below this get 410 Gone, as after etcd compaction. */
   #compactedRv = 0;
@@ -62,7 +63,9 @@ export class FakeKubeApi {
     return this.#port;
   }
 
-  async start(host = '127.0.0.1'): Promise<void> {
+  /** The loopback address it listens on; `start` takes another, so test files keep to their own octets. */
+  async start(host = this.#host): Promise<void> {
+    this.#host = host;
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(this.#port, host, () => resolve());
@@ -81,8 +84,8 @@ export class FakeKubeApi {
   /** A KubeClient pointed at this server (plain HTTP, no credentials). */
   client(namespace: string | undefined = 'default'): KubeClient {
     const config = new KubeConfig();
-    config.loadFromClusterAndUser({ name: 'fake', server: `http://127.0.0.1:${this.#port}`, skipTLSVerify: true }, { name: 'fake' });
-    const target: KubeTarget = { config, server: `http://127.0.0.1:${this.#port}`, namespace, describe: 'fake' };
+    config.loadFromClusterAndUser({ name: 'fake', server: `http://${this.#host}:${this.#port}`, skipTLSVerify: true }, { name: 'fake' });
+    const target: KubeTarget = { config, server: `http://${this.#host}:${this.#port}`, namespace, describe: 'fake' };
     return new KubeClient(target);
   }
 
@@ -92,7 +95,7 @@ export class FakeKubeApi {
       path,
       `apiVersion: v1
 kind: Config
-clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${this.#port}", insecure-skip-tls-verify: true}}]
+clusters: [{name: fake, cluster: {server: "http://${this.#host}:${this.#port}", insecure-skip-tls-verify: true}}]
 users: [{name: fake, user: {token: "t"}}]
 contexts: [{name: fake, context: {cluster: fake, user: fake, namespace: ${namespace}}}]
 current-context: fake
@@ -251,6 +254,8 @@ current-context: fake
     if (q.get('watch') === 'true') {
       const from = Number(q.get('resourceVersion') ?? '0');
       res.writeHead(200, { 'content-type': 'application/json' });
+      // The real API server sends the headers at once, before any event: a quiet collection's watch is open then.
+      res.flushHeaders();
       if (from < this.#compactedRv) {
         // The real API server answers 200, then one ERROR event carrying a 410 Status, then ends.
         res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: `too old resource version: ${from} (${this.#compactedRv})` } }) + '\n');

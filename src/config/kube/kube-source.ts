@@ -42,6 +42,12 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
   followGateways?: boolean;
 }
 
+/** The `kubernetes` entry of /readyz details: the watches failing now. */
+export interface KubeWatchProblems {
+  failing: { watch: string; error: string; since: string }[];
+  effect: string;
+}
+
 interface Dynamic {
   reflector: Reflector;
   createdAt: number;
@@ -137,6 +143,19 @@ export class KubeConfigSource {
   /** Every watch now open, static and per pool. */
   reflectors(): Reflector[] {
     return [...this.#static, ...[...this.#dynamic.values()].map((d) => d.reflector)];
+  }
+
+  /**
+   * For /readyz details (and the dashboard's /api/state): the watches failing now (the API server unreachable, a
+   * list forbidden), with the error and since when; undefined while none is. The snapshot in force keeps serving
+   * meanwhile, so readiness stays; this is what says the configuration may be stale.
+   */
+  watchProblems(): KubeWatchProblems | undefined {
+    const failing = this.reflectors()
+      .filter((r) => r.failingSince !== undefined)
+      .map((r) => ({ watch: r.description, error: r.lastError ?? 'unknown error', since: new Date(r.failingSince!).toISOString() }));
+    if (failing.length === 0) return undefined;
+    return { failing, effect: 'the configuration in force keeps serving; changes made in the cluster meanwhile apply once these watches recover' };
   }
 
   /** For /readyz: which lists are still pending and why. */

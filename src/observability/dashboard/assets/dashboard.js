@@ -223,8 +223,12 @@
     if (Array.isArray(ejected)) {
       for (const e of ejected) items.push(h('li', {}, h('strong', {}, `Endpoint ${e.endpoint} (pod ${e.pod}) ejected by outlier detection: `), `${e.type}, ${e.reason}; back in ${ago(e.remaining_ms)}`));
     }
+    const kube = is.readiness.kubernetes;
+    if (kube && Array.isArray(kube.failing)) {
+      for (const f of kube.failing) items.push(h('li', {}, h('strong', {}, `Kubernetes watch failing since ${f.since}, ${f.watch}: `), f.error, h('span', { class: 'reason' }, ` (${kube.effect})`)));
+    }
     for (const [key, value] of Object.entries(is.readiness)) {
-      if (key === 'config' || key === 'ejected') continue;
+      if (key === 'config' || key === 'ejected' || key === 'kubernetes') continue;
       items.push(h('li', {}, h('strong', {}, `${key}: `), typeof value === 'string' ? value : JSON.stringify(value)));
     }
     byId('issues').replaceChildren(items.length === 0 ? h('p', { class: 'ok-text', 'data-testid': 'no-issues' }, 'None: every object in the configuration is in force.') : h('div', { class: 'card' }, h('ul', { class: 'issues', 'data-testid': 'issues' }, items)));
