@@ -51,7 +51,7 @@ test('explain --kube says which list it could not get when the sync does not fin
   try {
     await assert.rejects(
       explainRequest({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } }, body: '{"model":"x"}', headers: [], discover: false }),
-      /no full sync from the Kubernetes API after 300 ms: .*httproutes in namespace explain \(.*403 Forbidden/,
+      /no full sync from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace explain \(.*403 Forbidden/,
     );
   } finally {
     api.forbid(collectionPath(HTTP_ROUTES, NS), false);

@@ -72,7 +72,7 @@ test('validate --kube gives up after its timeout, saying which list it could not
   try {
     await assert.rejects(
       validate({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } } }),
-      (e: Error) => e instanceof SourceUnreadableError && /no full list from the Kubernetes API after 300 ms: .*httproutes in namespace validate \(.*403 Forbidden/.test(e.message),
+      (e: Error) => e instanceof SourceUnreadableError && /no full list from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace validate \(.*403 Forbidden/.test(e.message),
     );
   } finally {
     api.forbid(collectionPath(HTTP_ROUTES, NS), false);

@@ -91,10 +91,10 @@ test('while the API server is away: still ready, and /readyz, /api/state and inf
   const stoppedAt = Date.now();
   await api.stop();
   for (const t of targets) {
-    await eventually(`${t.name}: the pool watch reported failing`, 5000, async () => (await getJson<Readyz>(t.readyz)).body.details?.kubernetes?.failing.some((f) => f.watch === `inferencepools in namespace ${NS}`) === true);
+    await eventually(`${t.name}: the pool watch reported failing`, 5000, async () => (await getJson<Readyz>(t.readyz)).body.details?.kubernetes?.failing.some((f) => f.watch === `inferencepools.inference.networking.k8s.io in namespace ${NS}`) === true);
     const { status, body } = await getJson<Readyz>(t.readyz);
     assert.equal(status, 200, `${t.name}: the last snapshot keeps serving`);
-    const pools = body.details!.kubernetes!.failing.find((f) => f.watch === `inferencepools in namespace ${NS}`)!;
+    const pools = body.details!.kubernetes!.failing.find((f) => f.watch === `inferencepools.inference.networking.k8s.io in namespace ${NS}`)!;
     assert.ok(pools.error.length > 0);
     assert.ok(Date.parse(pools.since) >= stoppedAt - 1000, `${t.name}: since ${pools.since}`);
     assert.match(body.details!.kubernetes!.effect, /keeps serving/);

@@ -202,7 +202,7 @@ test('not ready says which list it waits for and why; a forbidden list holds the
   const p = paths(ns);
   api.forbid(p.routes);
   const h = startSource(ns);
-  await until(() => /httproutes in namespace forbidden \(.*403 Forbidden/.test(h.source.notReadyReason()), 'the reason');
+  await until(() => /httproutes\.gateway\.networking\.k8s\.io in namespace forbidden \(.*403 Forbidden/.test(h.source.notReadyReason()), 'the reason');
   assert.equal(h.applied.length, 0);
   api.forbid(p.routes, false);
   await h.source.firstSync();

@@ -5,7 +5,7 @@ import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../observability/logger.js';
 import { Backoff } from '../../backoff.js';
 import { Reflector, kindPlural, type ReflectorOptions } from './reflector.js';
-import { INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
+import { INFERENCE_OBJECTIVES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
 
 const api = new FakeKubeApi();
 const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
@@ -198,6 +198,14 @@ test('an optional resource whose CRD is missing counts as empty and synced, not 
 
 test('kinds in the plural, as messages say them', () => {
   assert.deepEqual(['InferenceObjective', 'GatewayClass', 'HTTPRoute'].map(kindPlural), ['InferenceObjectives', 'GatewayClasses', 'HTTPRoutes']);
+});
+
+test("a watch is described with its resource's API group, so llm-d's and GIE's InferenceObjectives tell apart", () => {
+  const describe = (type: ReflectorOptions['type'], namespace: string | undefined, labelSelector?: string): string => reflector({ type, namespace, ...(labelSelector ? { labelSelector } : {}) }).r.description;
+  assert.equal(describe(INFERENCE_OBJECTIVES, 'llm'), 'inferenceobjectives.llm-d.ai in namespace llm');
+  assert.equal(describe(LEGACY_INFERENCE_OBJECTIVES, 'llm'), 'inferenceobjectives.inference.networking.x-k8s.io in namespace llm');
+  assert.equal(describe(PODS, 'llm', 'app=gemma'), 'pods in namespace llm (app=gemma)');
+  assert.equal(describe(PODS, undefined), 'pods in all namespaces');
 });
 
 test('stop ends an open watch and a pending backoff promptly', async () => {

@@ -97,9 +97,15 @@ export class Reflector {
     this.#syncedPromise = new Promise((resolve) => (this.#resolveSynced = resolve));
   }
 
-  /** `pods in llm (app=vllm)`: for logs and readiness reasons. */
+  /**
+   * `pods in namespace llm (app=vllm)`, `inferenceobjectives.llm-d.ai in namespace llm`: for logs and readiness
+   * reasons. A resource of an API group is named with it, as kubectl does: InferenceObjectives are watched in
+   * two groups, and either may fail alone.
+   */
   get description(): string {
-    return `${this.type.plural} in ${this.namespace === undefined ? 'all namespaces' : `namespace ${this.namespace}`}${this.selector ? ` (${this.selector})` : ''}`;
+    const slash = this.type.apiVersion.lastIndexOf('/');
+    const resource = slash < 0 ? this.type.plural : `${this.type.plural}.${this.type.apiVersion.slice(0, slash)}`;
+    return `${resource} in ${this.namespace === undefined ? 'all namespaces' : `namespace ${this.namespace}`}${this.selector ? ` (${this.selector})` : ''}`;
   }
 
   /** True once the first list (or, for an optional resource, the first answer) came back. */
