@@ -47,11 +47,23 @@ test('explain --kube plans a request against what the API server holds, then sto
 });
 
 test('explain --kube says which list it could not get when the sync does not finish', async () => {
-  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  api.unavailable(collectionPath(HTTP_ROUTES, NS));
   try {
     await assert.rejects(
       explainRequest({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } }, body: '{"model":"x"}', headers: [], discover: false }),
-      /no full sync from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace explain \(.*403 Forbidden/,
+      /no full sync from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace explain \(.*503 ServiceUnavailable/,
+    );
+  } finally {
+    api.unavailable(collectionPath(HTTP_ROUTES, NS), false);
+  }
+});
+
+test('explain --kube stops at a list refused for good (403), not at its timeout', { timeout: 20_000 }, async () => {
+  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  try {
+    await assert.rejects(
+      explainRequest({ kube: { kubeconfig, timeoutMs: 600_000, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } }, body: '{"model":"x"}', headers: [], discover: false }),
+      /^Error: cannot list httproutes\.gateway\.networking\.k8s\.io in namespace explain: .*403 Forbidden.*grant get, list and watch on httproutes/,
     );
   } finally {
     api.forbid(collectionPath(HTTP_ROUTES, NS), false);

@@ -68,14 +68,37 @@ test('validate --kube reads pools, routes, allowlists and the pools\' pods (with
 });
 
 test('validate --kube gives up after its timeout, saying which list it could not get', async () => {
-  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  // Not refused for good: an API server that is starting may answer the next try.
+  api.unavailable(collectionPath(HTTP_ROUTES, NS));
   try {
     await assert.rejects(
       validate({ kube: { kubeconfig, timeoutMs: 300, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } } }),
-      (e: Error) => e instanceof SourceUnreadableError && /no full list from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace validate \(.*403 Forbidden/.test(e.message),
+      (e: Error) => e instanceof SourceUnreadableError && /no full list from the Kubernetes API after 300 ms: .*httproutes\.gateway\.networking\.k8s\.io in namespace validate \(.*503 ServiceUnavailable/.test(e.message),
+    );
+  } finally {
+    api.unavailable(collectionPath(HTTP_ROUTES, NS), false);
+  }
+});
+
+test('validate --kube stops at the first list refused for good (403, a CRD not installed), not at its timeout', { timeout: 20_000 }, async () => {
+  const slow = { timeoutMs: 600_000, reflector: { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } } };
+  api.forbid(collectionPath(HTTP_ROUTES, NS));
+  try {
+    await assert.rejects(
+      validate({ kube: { kubeconfig, ...slow } }),
+      (e: Error) => e instanceof SourceUnreadableError && /^cannot list httproutes\.gateway\.networking\.k8s\.io in namespace validate: .*403 Forbidden.*grant get, list and watch on httproutes/.test(e.message),
     );
   } finally {
     api.forbid(collectionPath(HTTP_ROUTES, NS), false);
+  }
+  api.hide(collectionPath(INFERENCE_POOLS, NS));
+  try {
+    await assert.rejects(
+      validate({ kube: { kubeconfig, ...slow } }),
+      (e: Error) => e instanceof SourceUnreadableError && /^cannot list inferencepools\.inference\.networking\.k8s\.io in namespace validate: the InferencePool CRD \(inference\.networking\.k8s\.io\/v1\) is not installed/.test(e.message),
+    );
+  } finally {
+    api.hide(collectionPath(INFERENCE_POOLS, NS), false);
   }
 });
 

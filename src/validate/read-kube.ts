@@ -1,7 +1,8 @@
 /**
  * Reads the cluster once for `validate --kube`: the same watches as `serve --kube`'s first sync (pools,
  * routes, allowlists, objectives, rewrites, then each pool's pods and EndpointPickerConfig ConfigMap),
- * stopped as soon as every list is in, keeping the raw objects so pods' container args can be read.
+ * stopped as soon as every list is in (or one is refused for good: 401, 403, a CRD not installed), keeping the raw
+ * objects so pods' container args can be read.
  */
 import { readResource } from '../api/resource.js';
 import type { Pod } from '../api/pod.js';
@@ -50,7 +51,8 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[
   } catch (e) {
     throw new SourceUnreadableError(`cannot use the Kubernetes API: ${(e as Error).message}`);
   }
-  const source = new KubeConfigSource({ client, log, debounceMs: 0, ...(kube.reflector ? { reflector: kube.reflector } : {}), apply: async () => undefined });
+  // failFast: a 403 or a missing CRD is reported at once, not after the whole --timeout.
+  const source = new KubeConfigSource({ client, log, debounceMs: 0, failFast: true, ...(kube.reflector ? { reflector: kube.reflector } : {}), apply: async () => undefined });
   source.start();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -58,7 +60,7 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new SourceUnreadableError(`no full list from the Kubernetes API after ${timeoutMs} ms: ${source.notReadyReason()}`)), timeoutMs);
     });
-    await Promise.race([source.firstSync(), timeout]);
+    await Promise.race([source.firstSync().catch((e: Error) => Promise.reject(new SourceUnreadableError(e.message))), timeout]);
     return source.reflectors().flatMap((r) => [...r.items()]);
   } finally {
     clearTimeout(timer);

@@ -54,6 +54,7 @@ export class FakeKubeApi {
   readonly #watchers = new Set<Watcher>();
   readonly #forbidden = new Set<string>();
   readonly #missing = new Set<string>();
+  readonly #unavailable = new Set<string>();
 
   constructor() {
     this.#server = this.#create();
@@ -161,6 +162,12 @@ current-context: fake
     else this.#forbidden.delete(path);
   }
 
+  /** Answers 503 ServiceUnavailable for this collection path, as an API server that is starting (or clears that). */
+  unavailable(path: string, on = true): void {
+    if (on) this.#unavailable.add(path);
+    else this.#unavailable.delete(path);
+  }
+
   /** Answers 404 for this collection path, as for a CRD that is not installed (or clears that). */
   hide(path: string, on = true): void {
     if (on) this.#missing.add(path);
@@ -237,6 +244,7 @@ current-context: fake
     const q = url.searchParams;
     const verb = req.method === 'PATCH' ? 'patch' : 'list';
     if (this.#forbidden.has(path)) return status(res, 403, 'Forbidden', `${path} is forbidden: User "test" cannot ${verb} resource`);
+    if (this.#unavailable.has(path)) return status(res, 503, 'ServiceUnavailable', 'server is starting');
     if (this.#missing.has(path)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
       return;

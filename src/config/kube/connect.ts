@@ -82,7 +82,8 @@ export async function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts
 
 /**
  * One snapshot of the cluster, for `explain`: lists everything (as the first sync of `serve --kube`), then
- * stops watching. Rejects after `timeoutMs` saying which lists are still pending and why.
+ * stops watching. Rejects after `timeoutMs` saying which lists are still pending and why, or at once when a list
+ * is refused for good (401, 403, a CRD not installed).
  */
 export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector?: ReflectorTuning }, opts: { gatewayName?: string; log: Logger; timeoutMs?: number }): Promise<ConfigSnapshot> {
   const client = new KubeClient(await loadKubeTarget(kube));
@@ -90,6 +91,8 @@ export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector
     client,
     log: opts.log,
     debounceMs: 0,
+    // A 403 or a missing CRD is reported at once, not after the whole timeout.
+    failFast: true,
     ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}),
     ...(kube.reflector ? { reflector: kube.reflector } : {}),
     apply: async () => undefined,

@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../api/endpoint-picker-config-annotation.js';
 import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
-import type { KubeClient } from './kube-client.js';
+import { KubeApiError, type KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
@@ -40,7 +40,16 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
   followPickerRefs?: boolean;
   /** Also watch Gateways and GatewayClasses, whose status the gateway writes (`serve`). Off: not read. */
   followGateways?: boolean;
+  /**
+   * One-shot reads (`validate --kube`, `explain --kube`): `firstSync()` rejects as soon as a required list is
+   * refused in a way retrying will not mend (401, 403, a CRD that is not installed), instead of retrying until
+   * the caller's timeout. A running gateway retries: RBAC or the CRD may come later.
+   */
+  failFast?: boolean;
 }
+
+/** Answers a one-shot read gives up on at once: bad credentials, no RBAC, no CRD. Anything else may pass. */
+const LASTING_FAILURES = new Set([401, 403, 404]);
 
 /** The `kubernetes` entry of /readyz details: the watches failing now. */
 export interface KubeWatchProblems {
@@ -75,12 +84,18 @@ export class KubeConfigSource {
   /** Objects already read into resources; entries go when the reflectors drop the objects. */
   readonly #read = new WeakMap<KubeObject, ReadResult>();
   #resolveFirst!: (s: ConfigSnapshot) => void;
+  #rejectFirst!: (e: Error) => void;
   readonly #first: Promise<ConfigSnapshot>;
 
   constructor(opts: KubeSourceOptions) {
     this.#o = opts;
     this.#namespace = opts.client.target.namespace;
-    this.#first = new Promise((resolve) => (this.#resolveFirst = resolve));
+    this.#first = new Promise((resolve, reject) => {
+      this.#resolveFirst = resolve;
+      this.#rejectFirst = reject;
+    });
+    // Only failFast rejects it; a caller that stops waiting must not leave an unhandled rejection behind.
+    this.#first.catch(() => undefined);
     this.#pools = this.#reflector(INFERENCE_POOLS, this.#namespace, {});
     this.#routes = this.#reflector(HTTP_ROUTES, this.#namespace, {});
     // GatewayClasses are cluster-scoped: listed cluster-wide even when the rest is one namespace.
@@ -104,7 +119,7 @@ export class KubeConfigSource {
     for (const r of this.#static) r.start();
   }
 
-  /** Resolves with the first snapshot put in force, once every watch has listed. */
+  /** Resolves with the first snapshot put in force, once every watch has listed. With `failFast`, may reject. */
   firstSync(): Promise<ConfigSnapshot> {
     return this.#first;
   }
@@ -173,16 +188,22 @@ export class KubeConfigSource {
   }
 
   #reflector(type: ResourceType, namespace: string | undefined, sel: { labelSelector?: string; fieldSelector?: string }): Reflector {
-    return new Reflector({
+    const reflector: Reflector = new Reflector({
       client: this.#o.client,
       type,
       namespace,
       ...sel,
       log: this.#o.log,
       onChange: () => this.#schedule(),
+      onFailure: (e) => {
+        if (this.#o.failFast && !this.#snapshot && !type.optional && e instanceof KubeApiError && LASTING_FAILURES.has(e.status)) {
+          this.#rejectFirst(new Error(`cannot list ${reflector.description}: ${reflector.lastError ?? e.message}`));
+        }
+      },
       view: type === PODS ? podView : specView,
       ...this.#o.reflector,
     });
+    return reflector;
   }
 
   /**

@@ -29,6 +29,11 @@ export interface ReflectorOptions {
   /** Called after the copy changed in a way `view` can see, and once after the first sync. */
   onChange: () => void;
   /**
+   * Called on each failed list or watch that will be retried (not a 410 Gone, nor an optional resource found
+   * unreadable), after `lastError` says what failed.
+   */
+  onFailure?: (e: Error) => void;
+  /**
    * What of an object matters; an update that leaves it unchanged does not call onChange. Default: the whole
    * object but its resourceVersion and managedFields.
    */
@@ -221,6 +226,7 @@ export class Reflector {
     const level = this.#lastError === message ? 'debug' : e instanceof KubeApiError && e.status === 403 ? 'error' : 'warn';
     log[level](`${this.description}: ${message}; ${this.#synced ? 'keeping the last copy and ' : ''}retrying in ${delay} ms`, { failures: this.#backoff.failures });
     this.#lastError = message;
+    this.#o.onFailure?.(e);
     await this.#sleep(delay);
   }
 
