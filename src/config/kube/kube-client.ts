@@ -22,11 +22,21 @@ export class KubeApiError extends Error {
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
+/**
+ * How long a call may wait for the API server's answer, and then go without a byte of it (a list's body), before it
+ * fails and its caller retries. The API server ends its own non-watch requests at 60 s (--request-timeout), so a
+ * live server answers within this; without it, a list or a watch sent on a connection whose peer vanished without a
+ * reset (a crashed node, a dropped NAT entry, a hung API server) waits for the kernel's TCP timeout, about 15 min.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 70_000;
+
 export class KubeClient {
   readonly target: KubeTarget;
+  readonly #timeoutMs: number;
 
-  constructor(target: KubeTarget) {
+  constructor(target: KubeTarget, opts: { requestTimeoutMs?: number } = {}) {
     this.target = target;
+    this.#timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   /** GET returning the parsed JSON body; throws KubeApiError on a non-2xx answer. */
@@ -48,6 +58,8 @@ export class KubeClient {
   async watch(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
     const res = await this.#send('GET', path, { ...query, watch: true }, undefined, undefined, signal);
     if (res.statusCode !== 200) await readJson(res, 'WATCH', path); // throws with the server's Status
+    // An open watch may be quiet for minutes: from here the reflector's idle timer judges it, not the request timeout.
+    res.setTimeout(0);
     return res;
   }
 
@@ -60,9 +72,12 @@ export class KubeClient {
     await this.target.config.applyToHTTPSOptions(opts);
     if (signal) opts.signal = signal;
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const timeoutMs = this.#timeoutMs;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, opts, resolve);
       req.on('error', reject);
+      // Socket inactivity: until the answer's headers, then between chunks of its body.
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer from the API server at ${this.target.server} for ${timeoutMs / 1000} s`)));
       req.end(body);
     });
   }
