@@ -2,6 +2,7 @@
 import type { Check } from './check.js';
 import { allowlistConflicts } from './checks/allowlist-conflicts.js';
 import { eppConfigs } from './checks/epp-configs.js';
+import { kubeAccess } from './checks/kube-access.js';
 import { objectProblems } from './checks/object-problems.js';
 import { objectivesRewrites } from './checks/objectives-rewrites.js';
 import { poolBaseModels } from './checks/pool-base-models.js';
@@ -25,6 +26,7 @@ const OWN_CHECKS: readonly Check[] = [
   eppConfigs,
   upstreamKeys,
   probeFailures,
+  kubeAccess,
 ];
 
 /** The checks in the order they run; the last passes on the snapshot builder's remaining warnings. */

@@ -79,9 +79,9 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
   }
 });
 
-test('every finding code has a fixture (probe-failed and probe-refused are tested beside their code)', () => {
+test('every finding code has a fixture (kind-forbidden, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
-  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['probe-failed', 'probe-refused']);
+  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'probe-failed', 'probe-refused']);
 });
 
 test('a kind serve skips with a warning is a config-warning on that object, with the kind meant', async () => {

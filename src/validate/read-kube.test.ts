@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { until } from '../../test/helpers/until.js';
-import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_OBJECTIVES, PODS } from '../config/kube/resource-types.js';
 import { SourceUnreadableError } from './read-files.js';
 import { validate } from './run-validate.js';
 
@@ -65,6 +65,23 @@ test('validate --kube reads pools, routes, allowlists and the pools\' pods (with
   assert.deepEqual(report.summary.servers, { total: 1, known: 1, from: ['vLLM args'] });
   assert.match(report.findings[2]!.message, /must be an integer from 1 to 65535/);
   await until(() => api.openWatches === 0, 'every watch to close');
+});
+
+test("validate --kube: an optional kind the credentials may not list is a warning (its objects went unchecked); one whose CRD is not installed is normal", async () => {
+  const llmd = collectionPath(INFERENCE_OBJECTIVES, NS);
+  const legacy = collectionPath(LEGACY_INFERENCE_OBJECTIVES, NS);
+  api.forbid(llmd);
+  api.hide(legacy);
+  try {
+    const report = await validate({ kube: { kubeconfig } });
+    const forbidden = report.findings.filter((f) => f.code === 'kind-forbidden');
+    assert.deepEqual(forbidden.map((f) => [f.severity, f.object, f.location, f.field]), [['warning', null, null, null]]);
+    assert.match(forbidden[0]!.message, /^InferenceObjectives \(llm-d\.ai\/v1alpha2\) could not be listed: access is forbidden \(.*403 Forbidden/);
+    assert.match(forbidden[0]!.fix, /Grant get, list and watch on inferenceobjectives in API group llm-d\.ai/);
+  } finally {
+    api.forbid(llmd, false);
+    api.hide(legacy, false);
+  }
 });
 
 test('validate --kube gives up after its timeout, saying which list it could not get', async () => {

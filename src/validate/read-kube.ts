@@ -14,7 +14,7 @@ import type { KubeObject } from '../config/kube/reflector.js';
 import type { Logger } from '../observability/logger.js';
 import { podServer } from './model-servers.js';
 import { SourceUnreadableError } from './read-files.js';
-import type { ValidationInput } from './validation-context.js';
+import type { ForbiddenKind, ValidationInput } from './validation-context.js';
 
 export interface KubeReadOptions extends KubeTargetOptions {
   /** How long to wait for every list (default 30 s, as `explain --kube`). */
@@ -23,8 +23,8 @@ export interface KubeReadOptions extends KubeTargetOptions {
 }
 
 export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise<ValidationInput> {
-  const objects = await listOnce(kube, log);
-  const input: ValidationInput = { source: 'kube', resources: [], issues: [], warnings: [], servers: [] };
+  const { objects, forbidden } = await listOnce(kube, log);
+  const input: ValidationInput = { source: 'kube', resources: [], issues: [], warnings: [], servers: [], forbidden };
   const seen = new Set<string>();
   for (const obj of objects) {
     const id = objectId(obj);
@@ -44,7 +44,7 @@ export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise
   return input;
 }
 
-async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[]> {
+async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: KubeObject[]; forbidden: ForbiddenKind[] }> {
   let client: KubeClient;
   try {
     client = new KubeClient(await loadKubeTarget(kube));
@@ -61,7 +61,10 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<KubeObject[
       timer = setTimeout(() => reject(new SourceUnreadableError(`no full list from the Kubernetes API after ${timeoutMs} ms: ${source.notReadyReason()}`)), timeoutMs);
     });
     await Promise.race([source.firstSync().catch((e: Error) => Promise.reject(new SourceUnreadableError(e.message))), timeout]);
-    return source.reflectors().flatMap((r) => [...r.items()]);
+    const reflectors = source.reflectors();
+    // A missing optional CRD is normal; one the credentials may not read leaves its objects unchecked.
+    const forbidden = reflectors.filter((r) => r.forbidden).map((r) => ({ kind: r.type.kind, apiVersion: r.type.apiVersion, plural: r.type.plural, watch: r.description, why: r.lastError ?? 'forbidden' }));
+    return { objects: reflectors.flatMap((r) => [...r.items()]), forbidden };
   } finally {
     clearTimeout(timer);
     await source.close();

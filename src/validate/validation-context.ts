@@ -19,6 +19,19 @@ export interface ValidationInput {
   /** What the reader warns about single documents (a kind or a field infergate does not read); none when absent. */
   warnings?: ConfigWarning[];
   servers: ModelServer[];
+  /** With --kube: optional kinds the credentials may not read (403), so their objects were not checked. */
+  forbidden?: ForbiddenKind[];
+}
+
+/** An optional kind (InferenceObjective, InferenceModelRewrite, in one API group) that RBAC did not let validate list. */
+export interface ForbiddenKind {
+  kind: string;
+  apiVersion: string;
+  plural: string;
+  /** The watch, as logs name it: `inferenceobjectives.llm-d.ai in namespace llm`. */
+  watch: string;
+  /** The API server's answer. */
+  why: string;
 }
 
 export interface ValidateOptions {
@@ -68,6 +81,8 @@ export interface ValidationContext {
   /** True when servers' GET /v1/models were asked (`--probe`). */
   readonly probed: boolean;
   readonly probeFailures: readonly ProbeFailure[];
+  /** With --kube: optional kinds RBAC did not let validate list. */
+  readonly forbidden: readonly ForbiddenKind[];
 }
 
 /** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
@@ -95,6 +110,7 @@ export function buildContext(input: ValidationInput, options: ValidateOptions, p
     members,
     probed: probe !== undefined,
     probeFailures: probe?.failures ?? [],
+    forbidden: input.forbidden ?? [],
   };
 }
 

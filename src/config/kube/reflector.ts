@@ -89,6 +89,7 @@ export class Reflector {
   #lastError: string | undefined;
   #failingSince: number | undefined;
   #unreadable = false;
+  #forbidden = false;
   #wake: (() => void) | undefined;
   #lastRelist = 0;
 
@@ -128,6 +129,11 @@ export class Reflector {
    */
   get unreadable(): boolean {
     return this.#unreadable;
+  }
+
+  /** True while an optional resource is unreadable because RBAC forbids it (403), not because its CRD is missing. */
+  get forbidden(): boolean {
+    return this.#unreadable && this.#forbidden;
   }
 
   /** The last error while it has not recovered, else undefined (also why an optional resource is unreadable). */
@@ -207,6 +213,7 @@ export class Reflector {
       if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${kindPlural(type.kind)} and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
       this.#lastError = why;
       this.#unreadable = true;
+      this.#forbidden = e.status === 403;
       this.#rv = undefined;
       this.#replace([]);
       this.#markSynced();
