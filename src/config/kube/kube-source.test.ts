@@ -278,3 +278,20 @@ test('with followPickerRefs, the Service each endpointPickerRef names is watched
   assert.ok(!off.source.reflectors().some((r) => r.type === SERVICES));
   await off.close();
 });
+
+test('a first sync that finds no InferencePool warns, naming the namespace watched (a --namespace typo serves nothing)', async () => {
+  api.put(paths('pools-here').pools, pool('pools-here', 'gemma', { app: 'gemma' }));
+  for (const ns of ['no-pools-here', 'pools-here']) {
+    const lines: string[] = [];
+    const source = new KubeConfigSource({ client: api.client(ns), log: createLogger('info', (l) => lines.push(l)), debounceMs: 5, reflector: { optionalRetryMs: 60_000, watchTimeoutSeconds: 30 }, apply: async () => undefined });
+    source.start();
+    try {
+      await source.firstSync();
+      const warned = lines.filter((l) => /WARN .*has no InferencePool in namespace/.test(l));
+      if (ns === 'pools-here') assert.deepEqual(warned, []);
+      else assert.match(warned.join('\n'), /has no InferencePool in namespace no-pools-here, so every request gets 404 model_not_found until one is created; if the pools are elsewhere, check --namespace and --context/);
+    } finally {
+      await source.close();
+    }
+  }
+});

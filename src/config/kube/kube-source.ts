@@ -272,6 +272,11 @@ export class KubeConfigSource {
     this.#snapshot = snapshot;
     if (first) {
       this.#o.log.info('first sync from the Kubernetes API done', { watches: this.reflectors().length, objects: objects.length });
+      // Ready, but serving nothing: most often a --namespace typo or the wrong context, which a 404 per request hides.
+      if (this.#pools.size === 0) {
+        const where = this.#namespace === undefined ? 'in any namespace' : `in namespace ${this.#namespace}`;
+        this.#o.log.warn(`the Kubernetes API has no InferencePool ${where}, so every request gets 404 model_not_found until one is created; if the pools are elsewhere, check --namespace and --context (${this.#o.client.target.describe})`);
+      }
       this.#resolveFirst(snapshot);
     }
     this.#o.afterApply?.(snapshot, this);
