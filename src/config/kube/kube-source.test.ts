@@ -100,6 +100,26 @@ test('status churn of a pod (no change in labels, IP or readiness) builds no new
   await h.close();
 });
 
+test("a pod's infergate.io/ annotations (its KV-event ports) build a new snapshot when they change; other annotations do not", async () => {
+  const ns = 'pod-annotations';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  const annotated = (annotations: Record<string, string>): FakeObject => pod(ns, 'g0', { app: 'gemma' }, '10.2.1.1', true, { annotations });
+  api.put(p.pods, annotated({}));
+  const h = startSource(ns);
+  try {
+    await h.source.firstSync();
+    const before = h.applied.length;
+    api.put(p.pods, annotated({ 'prometheus.io/scrape': 'true' }));
+    api.put(p.pods, annotated({ 'prometheus.io/scrape': 'true', 'infergate.io/kv-events-port': '5600' }));
+    await until(() => h.last()?.members.get(`${ns}/gemma`)?.[0]?.pod.meta.annotations['infergate.io/kv-events-port'] === '5600', 'the annotated pod');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.applied.length, before + 1, 'only the infergate.io/ annotation made a snapshot');
+  } finally {
+    await h.close();
+  }
+});
+
 test("editing a pool's selector swaps its pod watch and moves the pool to the newly selected pods", async () => {
   const ns = 'selector';
   const p = paths(ns);

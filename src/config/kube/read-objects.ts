@@ -49,11 +49,15 @@ export function readObjects(objects: Iterable<KubeObject>, cache?: WeakMap<KubeO
   return out;
 }
 
-/** What of a Pod matters to infergate; status churn (container restarts, timestamps) does not rebuild anything. */
+/**
+ * What of a Pod matters to infergate: labels, IP, readiness, deletion and its `infergate.io/` annotations (the
+ * KV-event ports); status churn (container restarts, timestamps) and other annotations do not rebuild anything.
+ */
 export function podView(obj: KubeObject): string {
   const status = (obj.status ?? {}) as { podIP?: unknown; conditions?: { type?: unknown; status?: unknown }[] };
   const ready = Array.isArray(status.conditions) ? status.conditions.find((c) => c?.type === 'Ready')?.status : undefined;
-  return JSON.stringify([obj.metadata.labels ?? {}, status.podIP ?? null, ready ?? null, obj.metadata.deletionTimestamp ?? null]);
+  const annotations = Object.entries((obj.metadata.annotations ?? {}) as Record<string, unknown>).filter(([k]) => k.startsWith('infergate.io/'));
+  return JSON.stringify([obj.metadata.labels ?? {}, status.podIP ?? null, ready ?? null, obj.metadata.deletionTimestamp ?? null, annotations]);
 }
 
 /** What of other objects matters: everything but status (infergate writes pool status itself) and bookkeeping. */
