@@ -318,8 +318,9 @@ export class Reflector {
       });
       res.on('end', finish);
       res.on('error', (e) => {
-        // An abort we asked for (stop, idle, a 410 event) is not an error of its own.
-        if (!failure && !this.#stopped) failure = e;
+        // An abort we asked for (stop, idle, a 410 event) is not an error of its own. Node names a connection
+        // cut mid-response only "aborted", which says nothing in a log line.
+        if (!failure && !this.#stopped) failure = e.message === 'aborted' ? new Error('the connection to the API server was cut during the watch (aborted)') : e;
         finish();
       });
       res.on('close', finish);
