@@ -21,6 +21,7 @@ import { failureModeOf } from './failure-mode.js';
 
 // The annotation's name lives with the API's names (src/api), where the config loaders read it too.
 import { EPP_CONFIG_ANNOTATION } from '../api/endpoint-picker-config-annotation.js';
+import { isObjectName } from '../api/object-name.js';
 export { EPP_CONFIG_ANNOTATION };
 
 export interface PoolScheduler {
@@ -228,6 +229,7 @@ function configTextFor(pool: InferencePool, snapshot: ConfigSnapshot, fallback: 
   const ref = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
   if (ref === undefined) return fallback;
   const field = `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
+  if (!isObjectName(ref)) return { issue: { location: pool.source, field, message: `${JSON.stringify(ref)} is not a ConfigMap name (lowercase letters, digits, '-' and '.'); name the ConfigMap in the pool's namespace that holds its EndpointPickerConfig` } };
   const cm = snapshot.configMaps.get(`${pool.meta.namespace}/${ref}`);
   if (!cm) return { issue: { location: pool.source, field, message: `names ConfigMap ${pool.meta.namespace}/${ref}, which is not in the configuration` } };
   const keys = Object.keys(cm.data);

@@ -84,6 +84,19 @@ test("validate --kube: an optional kind the credentials may not list is a warnin
   }
 });
 
+test('validate --kube: a pool naming its EndpointPickerConfig by a name no ConfigMap can have is a finding, not a list that never ends', async () => {
+  const pools = collectionPath(INFERENCE_POOLS, NS);
+  api.put(pools, { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'badcfg', namespace: NS, annotations: { 'infergate.io/endpoint-picker-config': 'epp,cfg' } }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }] } });
+  try {
+    const report = await validate({ kube: { kubeconfig, timeoutMs: 10_000 } });
+    const found = report.findings.filter((f) => f.code === 'epp-config-missing');
+    assert.deepEqual(found.map((f) => [f.object?.name, f.field]), [['badcfg', 'metadata.annotations.infergate.io/endpoint-picker-config']]);
+    assert.match(found[0]!.message, /^"epp,cfg" is not a ConfigMap name \(lowercase letters, digits, '-' and '.'\), so it names none/);
+  } finally {
+    api.remove(pools, 'badcfg');
+  }
+});
+
 test('validate --kube gives up after its timeout, saying which list it could not get', async () => {
   // Not refused for good: an API server that is starting may answer the next try.
   api.unavailable(collectionPath(HTTP_ROUTES, NS));

@@ -245,6 +245,11 @@ current-context: fake
     const verb = req.method === 'PATCH' ? 'patch' : 'list';
     if (this.#forbidden.has(path)) return status(res, 403, 'Forbidden', `${path} is forbidden: User "test" cannot ${verb} resource`);
     if (this.#unavailable.has(path)) return status(res, 503, 'ServiceUnavailable', 'server is starting');
+    // As the real API server: a selector term that is no `key=value` is refused, the whole request with it.
+    for (const sel of [q.get('fieldSelector'), q.get('labelSelector')]) {
+      const bad = sel?.split(',').find((term) => !/^[^=!]+(==?|!=)[^=]*$/.test(term));
+      if (bad !== undefined) return status(res, 400, 'BadRequest', `invalid selector: '${sel}'; can't understand '${bad}'`);
+    }
     if (this.#missing.has(path)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');
       return;

@@ -315,3 +315,23 @@ test('a first sync that finds no InferencePool warns, naming the namespace watch
     }
   }
 });
+
+test('a pool naming its EndpointPickerConfig ConfigMap or picker Service by a name no object can have opens no watch, so readiness is not held back for every pool', async () => {
+  const ns = 'unnameable';
+  const p = paths(ns);
+  const bad = pool(ns, 'bad', { app: 'bad' }, { 'infergate.io/endpoint-picker-config': 'epp,cfg' });
+  api.put(p.pools, { ...bad, spec: { ...(bad.spec as object), endpointPickerRef: { name: 'Gemma EPP', port: { number: 9002 } } } });
+  api.put(p.pools, pool(ns, 'good', { app: 'good' }));
+  api.put(p.pods, pod(ns, 'g0', { app: 'good' }, '10.6.0.1'));
+  const h = startSource(ns, { followPickerRefs: true });
+  try {
+    const first = await h.source.firstSync();
+    assert.deepEqual(podNames(first, `${ns}/good`), ['g0']);
+    assert.ok(first.pools.has(`${ns}/bad`), 'the pool itself is served; its config and ref are reported where they are used');
+    // No object can be named so: the Service counts as absent (ResolvedRefs False), without a watch that cannot list.
+    assert.equal(first.services?.get(`${ns}/Gemma EPP`), null);
+    assert.deepEqual(h.source.reflectors().filter((r) => r.selector.includes('metadata.name=')).map((r) => r.selector), []);
+  } finally {
+    await h.close();
+  }
+});

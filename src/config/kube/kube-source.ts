@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../observability/logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../api/endpoint-picker-config-annotation.js';
+import { isObjectName } from '../../api/object-name.js';
 import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
@@ -73,6 +74,8 @@ export class KubeConfigSource {
   readonly #gateways: Reflector | undefined;
   readonly #gatewayClasses: Reflector | undefined;
   readonly #dynamic = new Map<string, Dynamic>();
+  /** `namespace/name` of Services refs name that no object can be named: absent, without asking. */
+  #unnameableServices = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #running: Promise<void> | undefined;
@@ -289,19 +292,24 @@ export class KubeConfigSource {
    */
   #followPools(): void {
     const wanted = new Map<string, { type: ResourceType; namespace: string; labelSelector?: string; fieldSelector?: string; service?: string }>();
+    const unnameable = new Set<string>();
     for (const pool of readObjects(this.#pools.items(), this.#read).resources) {
       if (pool.kind !== 'InferencePool') continue;
       const ns = pool.meta.namespace;
       const selector = labelSelector(pool.selector);
       wanted.set(`pods ${ns} ${selector}`, { type: PODS, namespace: ns, labelSelector: selector });
+      // A name no object can have is not watched: the API server refuses it as a field selector, and that watch
+      // would never list, holding back readiness for every pool. The snapshot reports the pool's bad name.
       const cm = pool.meta.annotations[EPP_CONFIG_ANNOTATION];
-      if (cm) wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
+      if (cm && isObjectName(cm)) wanted.set(`configmap ${ns} ${cm}`, { type: CONFIG_MAPS, namespace: ns, fieldSelector: `metadata.name=${cm}` });
       const ref = pool.endpointPickerRef;
       // Only a core Service can be looked up; picker-ref.ts judges any other kind without it.
       if (this.#o.followPickerRefs && ref && ref.kind === 'Service' && (ref.group ?? '') === '') {
-        wanted.set(`service ${ns} ${ref.name}`, { type: SERVICES, namespace: ns, fieldSelector: `metadata.name=${ref.name}`, service: `${ns}/${ref.name}` });
+        if (!isObjectName(ref.name)) unnameable.add(`${ns}/${ref.name}`);
+        else wanted.set(`service ${ns} ${ref.name}`, { type: SERVICES, namespace: ns, fieldSelector: `metadata.name=${ref.name}`, service: `${ns}/${ref.name}` });
       }
     }
+    this.#unnameableServices = unnameable;
     for (const [key, d] of this.#dynamic) {
       if (wanted.has(key)) continue;
       this.#dynamic.delete(key);
@@ -321,7 +329,7 @@ export class KubeConfigSource {
    */
   #services(): Map<string, ServiceFacts | null> | undefined {
     if (!this.#o.followPickerRefs) return undefined;
-    const out = new Map<string, ServiceFacts | null>();
+    const out = new Map<string, ServiceFacts | null>([...this.#unnameableServices].map((key) => [key, null]));
     for (const d of this.#dynamic.values()) {
       if (!d.service || !d.reflector.synced || d.reflector.unreadable) continue;
       const obj = d.reflector.items().next();

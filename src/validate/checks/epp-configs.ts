@@ -4,6 +4,7 @@
  * PoolSchedulers, so validate accepts exactly what `serve` accepts.
  */
 import { ConfigError } from '../../api/config-issue.js';
+import { isObjectName } from '../../api/object-name.js';
 import { keyOf } from '../../api/object-meta.js';
 import { EndpointPickerConfigError } from '../../epp/config/epp-config-error.js';
 import { loadEndpointPickerConfig } from '../../epp/config/load-endpoint-picker-config.js';
@@ -39,6 +40,16 @@ export const eppConfigs: Check = {
       if (ref === undefined) continue;
       const at = { ...subjectOf(pool), field: FIELD };
       const cm = ctx.snapshot.configMaps.get(`${pool.meta.namespace}/${ref}`);
+      if (!isObjectName(ref)) {
+        findings.push({
+          ...at,
+          severity: 'error',
+          code: 'epp-config-missing',
+          message: `${JSON.stringify(ref)} is not a ConfigMap name (lowercase letters, digits, '-' and '.'), so it names none: ${ctx.source === 'files' ? '`serve -f` refuses the configuration' : '`serve --kube` keeps the pool\'s previous EndpointPickerConfig, or the default'}`,
+          fix: 'Set the annotation to the name of the ConfigMap in the pool\'s own namespace that holds its EndpointPickerConfig.',
+        });
+        continue;
+      }
       if (!cm) {
         const allowlist = ctx.snapshot.allowlists.find((a) => keyOf(a.meta) === `${pool.meta.namespace}/${ref}`);
         findings.push({
