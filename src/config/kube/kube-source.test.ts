@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
 import { until } from '../../../test/helpers/until.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
 import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, collectionPath } from './resource-types.js';
@@ -43,7 +43,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: number; followPickerRefs?: boolean } = {}): Harness {
+function startSource(ns: string, opts: { newWatchGraceMs?: number; debounceMs?: number; followPickerRefs?: boolean; log?: Logger } = {}): Harness {
   const applied: ConfigSnapshot[] = [];
   const source = new KubeConfigSource({
     client: api.client(ns),
@@ -229,19 +229,27 @@ test('not ready says which list it waits for and why; a forbidden list holds the
   await h.close();
 });
 
-test("after the first sync, a new pool's pod watch that cannot list does not freeze other changes forever", async () => {
+test("after the first sync, a new pool's pod watch that cannot list does not freeze other changes forever, and is warned about once", async () => {
   const ns = 'grace';
   const p = paths(ns);
   api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1']));
-  const h = startSource(ns, { newWatchGraceMs: 200 });
-  await h.source.firstSync();
-  api.forbid(p.pods);
-  api.put(p.pools, pool(ns, 'new', { app: 'new' }));
-  api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1', 'lora-2']));
-  await until(() => h.last()!.allowlistTable.adapters.has('lora-2'), 'the allowlist change despite the stuck pod list', 3000);
-  assert.equal(h.last()!.members.get(`${ns}/new`)?.length, 0);
-  api.forbid(p.pods, false);
-  await h.close();
+  const lines: string[] = [];
+  const h = startSource(ns, { newWatchGraceMs: 200, log: createLogger('info', (l) => lines.push(l)) });
+  try {
+    await h.source.firstSync();
+    api.forbid(p.pods);
+    api.put(p.pools, pool(ns, 'new', { app: 'new' }));
+    api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1', 'lora-2']));
+    await until(() => h.last()!.allowlistTable.adapters.has('lora-2'), 'the allowlist change despite the stuck pod list', 3000);
+    assert.equal(h.last()!.members.get(`${ns}/new`)?.length, 0);
+    // Later changes while the list is still stuck apply at once, without the same warning again.
+    api.put(p.cms, allowlist(ns, 'a', 'base-a', ['lora-1', 'lora-2', 'lora-3']));
+    await until(() => h.last()!.allowlistTable.adapters.has('lora-3'), 'the next change');
+    assert.equal(lines.filter((l) => /WARN .*applying the change without pods in namespace grace \(app=new\)/.test(l)).length, 1, lines.join('\n'));
+  } finally {
+    api.forbid(p.pods, false);
+    await h.close();
+  }
 });
 
 test('a steady stream of events still yields a snapshot every window: events do not push the rebuild back', async () => {

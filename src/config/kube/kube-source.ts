@@ -76,6 +76,8 @@ export class KubeConfigSource {
   readonly #dynamic = new Map<string, Dynamic>();
   /** `namespace/name` of Services refs name that no object can be named: absent, without asking. */
   #unnameableServices = new Set<string>();
+  /** The last "applying the change without ..." warning, so that it is not repeated at every change. */
+  #pendingWarned: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #running: Promise<void> | undefined;
@@ -259,8 +261,11 @@ export class KubeConfigSource {
         this.#schedule(Math.max(...young.map((d) => d.createdAt + grace - now)) + 1);
         return;
       }
-      this.#o.log.warn(`applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`);
-    }
+      const message = `applying the change without ${pending.map((r) => r.description).join(', ')}, not listed after ${grace} ms${pending.map((r) => (r.lastError ? `: ${r.lastError}` : '')).join('')}`;
+      // Once per stuck watch and error, not at every later change (a rolling update's pod events).
+      this.#o.log[message === this.#pendingWarned ? 'debug' : 'warn'](message);
+      this.#pendingWarned = message;
+    } else this.#pendingWarned = undefined;
     const objects = this.reflectors().flatMap((r) => (r.type === SERVICES || r.type === GATEWAYS || r.type === GATEWAY_CLASSES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
