@@ -5,7 +5,7 @@ import { until } from '../../../test/helpers/until.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
-import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, collectionPath } from './resource-types.js';
+import { CONFIG_MAPS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, collectionPath } from './resource-types.js';
 
 const api = new FakeKubeApi();
 const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');
@@ -341,5 +341,22 @@ test('a pool naming its EndpointPickerConfig ConfigMap or picker Service by a na
     assert.deepEqual(h.source.reflectors().filter((r) => r.selector.includes('metadata.name=')).map((r) => r.selector), []);
   } finally {
     await h.close();
+  }
+});
+
+test('GatewayClasses forbidden under a namespaced Role (the standalone overlay) is the expected state: logged at info, saying so', async () => {
+  const classes = collectionPath(GATEWAY_CLASSES, undefined);
+  api.forbid(classes);
+  const lines: string[] = [];
+  const source = new KubeConfigSource({ client: api.client('classes'), log: createLogger('info', (l) => lines.push(l)), debounceMs: 5, followGateways: true, reflector: { optionalRetryMs: 60_000, watchTimeoutSeconds: 30 }, apply: async () => undefined });
+  source.start();
+  try {
+    await source.firstSync();
+    const about = lines.filter((l) => l.includes('gatewayclasses.gateway.networking.k8s.io in all namespaces'));
+    assert.equal(about.length, 1, lines.join('\n'));
+    assert.match(about[0]!, /INFO .*access is forbidden .*; expected with a namespaced Role, which cannot grant cluster-scoped GatewayClasses: every Gateway of the namespace counts as this gateway's unless --gateway-name picks one; running without GatewayClasses/);
+  } finally {
+    api.forbid(classes, false);
+    await source.close();
   }
 });

@@ -105,7 +105,9 @@ export class KubeConfigSource {
     this.#routes = this.#reflector(HTTP_ROUTES, this.#namespace, {});
     // GatewayClasses are cluster-scoped: listed cluster-wide even when the rest is one namespace.
     this.#gateways = opts.followGateways ? this.#reflector(GATEWAYS, this.#namespace, {}) : undefined;
-    this.#gatewayClasses = opts.followGateways ? this.#reflector(GATEWAY_CLASSES, undefined, {}) : undefined;
+    // Under a namespaced Role (the standalone-gateway overlay) they cannot be granted: expected, so not a warning.
+    const classesForbidden = this.#namespace === undefined ? undefined : 'expected with a namespaced Role, which cannot grant cluster-scoped GatewayClasses: every Gateway of the namespace counts as this gateway\'s unless --gateway-name picks one';
+    this.#gatewayClasses = opts.followGateways ? this.#reflector(GATEWAY_CLASSES, undefined, {}, classesForbidden) : undefined;
     this.#static = [
       this.#pools,
       this.#routes,
@@ -192,7 +194,7 @@ export class KubeConfigSource {
     await this.#running;
   }
 
-  #reflector(type: ResourceType, namespace: string | undefined, sel: { labelSelector?: string; fieldSelector?: string }): Reflector {
+  #reflector(type: ResourceType, namespace: string | undefined, sel: { labelSelector?: string; fieldSelector?: string }, forbiddenExpected?: string): Reflector {
     const reflector: Reflector = new Reflector({
       client: this.#o.client,
       type,
@@ -206,6 +208,7 @@ export class KubeConfigSource {
         }
       },
       view: type === PODS ? podView : specView,
+      ...(forbiddenExpected !== undefined ? { forbiddenExpected } : {}),
       ...this.#o.reflector,
     });
     return reflector;

@@ -47,6 +47,11 @@ export interface ReflectorOptions {
   backoff?: BackoffOptions;
   /** How long an optional resource that is missing or forbidden waits before it is listed again. */
   optionalRetryMs?: number;
+  /**
+   * Set when a 403 on this optional resource is the expected state, not a gap to fix (cluster-scoped
+   * GatewayClasses under a namespaced Role): what that means, logged at info instead of a warning.
+   */
+  forbiddenExpected?: string;
   random?: () => number;
 }
 
@@ -210,7 +215,8 @@ export class Reflector {
       // Not a failure: one of llm-d's and GIE's groups is missing in most clusters, so it would always count as one.
       this.#failingSince = undefined;
       const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
-      if (this.#lastError !== why) log.warn(`${this.description}: ${why}; running without ${kindPlural(type.kind)} and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
+      const expected = e.status === 403 ? this.#o.forbiddenExpected : undefined;
+      if (this.#lastError !== why) log[expected ? 'info' : 'warn'](`${this.description}: ${why}; ${expected ? `${expected}; ` : ''}running without ${kindPlural(type.kind)} and checking again every ${Math.round((this.#o.optionalRetryMs ?? 30_000) / 1000)} s`);
       this.#lastError = why;
       this.#unreadable = true;
       this.#forbidden = e.status === 403;
