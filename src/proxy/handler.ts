@@ -151,8 +151,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     const value = incoming[name];
     if (value === undefined || isHopByHop(name, tokens) || isReservedRoutingHeader(name)) continue;
     lower.set(name, Array.isArray(value) ? value.join(', ') : value);
-    // Host and length are set by the upstream client; Expect would make it wait for a 100 we never relay.
-    if (name !== 'host' && name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
+    // The Host goes to the pod as the client sent it, as Envoy forwards :authority (GIE's conformance pods check
+    // it); the length is set by the upstream client; Expect would make it wait for a 100 we never relay.
+    if (name !== 'content-length' && name !== 'expect') upstreamHeaders[name] = value;
   }
   if (key) tenantHeaders(tenancy!, key, lower, upstreamHeaders);
   const input: IncomingRequest = { requestId, method, path, query: query === '' ? NO_QUERY : new URLSearchParams(query), headers: lower, body };

@@ -40,7 +40,8 @@ export function requestMessages(req: PickerRequest): ProcessingRequest[] {
   const headers: HeaderValue[] = [header(':method', req.method), header(':scheme', 'http'), header(':path', req.path)];
   if (req.authority !== undefined) headers.push(header(':authority', req.authority));
   for (const [name, value] of Object.entries(req.headers)) {
-    if (name === 'content-length') continue;
+    // The Host travels as :authority, as Envoy sends it.
+    if (name === 'content-length' || name === 'host') continue;
     if (typeof value === 'string') headers.push(header(name, value));
     else for (const v of value) headers.push(header(name, v));
   }
