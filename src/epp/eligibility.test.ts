@@ -97,6 +97,13 @@ describe('eligibleEndpoints', () => {
       verdicts: { '10.0.0.1:8000': /serves nothing/ },
     },
     {
+      name: 'an endpoint that answers GET /v1/models without a list (not a model server: GIE\'s conformance echo pods) takes any model',
+      model: 'conformance-fake-model',
+      setup: [serve('10.0.0.1', 'llama'), (ep) => (ep('10.0.0.2').modelsUnlisted = true)],
+      eligible: ['10.0.0.2:8000'],
+      verdicts: { '10.0.0.1:8000': /^does not serve `conformance-fake-model` \(serves llama\)$/, '10.0.0.2:8000': undefined, '10.0.0.3:8000': /^has not answered GET \/v1\/models yet$/ },
+    },
+    {
       name: 'without a model every endpoint is a candidate, known models or not',
       model: undefined,
       setup: [serve('10.0.0.1', 'llama'), load('10.0.0.1', 2), load('10.0.0.2', 1)],

@@ -88,7 +88,8 @@ function exclusion(ep: Endpoint, req: PickRequest, now: number): Exclusion | und
   if (req.exclude?.has(ep.address)) return 'tried';
   // A pod that refuses the gateway's key on GET /v1/models refuses it on requests too (vLLM guards all of /v1).
   if (ep.modelsRefused !== 0) return 'refused';
-  if (req.model !== undefined && ep.serves(req.model) !== true) return 'unserved';
+  // One that answers GET /v1/models without a list cannot say what it serves: it takes any model (GIE's EPP's way).
+  if (req.model !== undefined && !ep.modelsUnlisted && ep.serves(req.model) !== true) return 'unserved';
   if (ep.inBackoff(now)) return 'backoff';
   if (ep.outlier.isEjected(now)) return 'ejected';
   if (unreportedRequests(ep) > 0) return 'unresponsive';

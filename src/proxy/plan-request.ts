@@ -11,7 +11,7 @@ import type { ResponseAffinity } from '../affinity/response-affinity.js';
 import { pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
 import { storedResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
-import { lookupBaseModel, resolveBaseModel, type BaseModelResolution } from '../bbr/resolve-base-model.js';
+import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
 import type { CandidateVerdict } from '../epp/eligibility.js';
@@ -76,6 +76,11 @@ export interface RoutePlan {
   tracing: boolean;
   model?: string;
   base?: BaseModelResolution;
+  /**
+   * No ConfigMap and no pod knows `model`, so `base` is unset. Served only by a pool with pods that cannot say what
+   * they serve (Endpoint.modelsUnlisted); any other answer is the 404 model_not_found.
+   */
+  unknownModel?: boolean;
   /** The parsed body, when it was JSON with a model. */
   json?: Record<string, unknown>;
   /** The size of the body `json` was parsed from. */
@@ -133,7 +138,7 @@ export function planRoute(state: GatewayState, req: IncomingRequest, options: Pl
   const plan: RoutePlan = { steps: [], routingHeaders: {}, priority: 0, headers: req.headers, tracing: options.trace === true };
   if (req.requestId !== undefined) plan.requestId = req.requestId;
   try {
-    bbrStage(state, req, plan);
+    bbrStage(state, req, plan, options.bbrOnly === true);
     if (options.timed === true) plan.bbrDoneAt = performance.now();
     if (options.bbrOnly !== true) routeStage(state, req, plan);
   } catch (e) {
@@ -147,7 +152,7 @@ export function note(plan: RoutePlan, stage: PlanStep['stage'], detail: () => st
   if (plan.tracing) plan.steps.push({ stage, detail: detail() });
 }
 
-function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
+function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bbrOnly: boolean): void {
   if (req.adminPath === true) {
     note(plan, 'bbr', () => `${req.path} is a model server admin path allowed by --allow-admin-paths: no model to read, routing on path and headers only`);
     return;
@@ -185,13 +190,22 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): v
     plan.body = withModel(req.body, parsed, model);
   }
   note(plan, 'bbr', () => `model in body: ${model}`);
-  const base = resolveWithRewrites(state, model);
-  plan.base = base;
   plan.routingHeaders[MODEL_NAME_HEADER] = model;
-  plan.routingHeaders[BASE_MODEL_NAME_HEADER] = base.baseModel;
-  note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
   req.headers.set(MODEL_NAME_HEADER, model);
-  req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
+  const base = lookupWithRewrites(state, model);
+  if (base === undefined) {
+    // Unknown: no base model to route by. A rule that matches on the path alone may still send it to a pool whose
+    // pods cannot say what they serve (routeStage), as GIE's BBR sends an empty base model on; else it is a 404.
+    // The ext_proc BBR server leaves route matching to the data plane, so it answers the 404 itself.
+    if (bbrOnly) throw unknownModel(state, model);
+    plan.unknownModel = true;
+    note(plan, 'bbr', () => 'no ConfigMap and no pod knows this model: no base model');
+  } else {
+    plan.base = base;
+    plan.routingHeaders[BASE_MODEL_NAME_HEADER] = base.baseModel;
+    note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
+    req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
+  }
   if (state.responses !== undefined && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan);
 }
 
@@ -202,7 +216,7 @@ const RESPONSES_PATH = '/v1/responses';
  * A model only an InferenceModelRewrite names (an alias such as `small-segment-lora`) routes by the base of
  * its first resolvable target, so clients can use the alias before any pod serves it under that name.
  */
-function resolveWithRewrites(state: GatewayState, model: string): BaseModelResolution {
+function lookupWithRewrites(state: GatewayState, model: string): BaseModelResolution | undefined {
   const { allowlistTable: table, rewrites } = state.snapshot;
   const catalog = state.datastore.catalog();
   const strict = state.strictAllowlist;
@@ -219,14 +233,24 @@ function resolveWithRewrites(state: GatewayState, model: string): BaseModelResol
       }
     }
   }
-  // Unknown under every name: resolveBaseModel's 404 lists the served models.
-  return resolveBaseModel(model, table, catalog, strict);
+  return undefined;
+}
+
+/** The 404 for a model unknown under every name: it lists the served models. */
+function unknownModel(state: GatewayState, model: string): GatewayError {
+  return unknownModelError(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist);
+}
+
+/** Whether a pod of the pool answers GET /v1/models without a model list, and so may serve any model (Endpoint.modelsUnlisted). */
+function takesAnyModel(view: PoolView): boolean {
+  return view.endpoints.some((ep) => ep.modelsUnlisted);
 }
 
 function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan): void {
   const routeReq = { method: req.method, path: req.path, query: req.query, headers: (n: string) => req.headers.get(n), ...(req.host ? { host: req.host } : {}) };
   const m = matchRoute(state.snapshot.routeTable, routeReq);
   if (!m) {
+    if (plan.unknownModel === true) throw unknownModel(state, plan.model!);
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
@@ -255,6 +279,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   if (!view) {
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
+  if (plan.unknownModel === true && !takesAnyModel(view)) throw unknownModel(state, plan.model!);
   plan.view = view;
   if (plan.pin !== undefined) plan.view = pinnedView(view, plan.pin, plan.model);
   // A pool whose endpointPickerRef cannot be resolved is not served (GIE's InferencePoolInvalidEPPService).

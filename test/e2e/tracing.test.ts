@@ -160,8 +160,9 @@ describe('tracing end to end', () => {
     assert.equal(root.name, 'chat no-such-model');
     assert.equal(root.attributes['http.response.status_code'], 404);
     assert.equal(root.attributes['error.type'], 'model_not_found');
-    // Body-based routing refused it: its span carries the error, and no later stage has a span.
-    assert.deepEqual(children.map((s) => [s.name, s.attributes['error.type']]), [['infergate.bbr', 'model_not_found']]);
+    // Body-based routing found no base model for it; routing found no rule and no pool that takes an unknown model
+    // (one whose pods cannot say what they serve), and refused it: its span carries the error, none comes after.
+    assert.deepEqual(children.map((s) => [s.name, s.attributes['error.type']]), [['infergate.bbr', undefined], ['infergate.routing', 'model_not_found']]);
   });
 
   it('puts each refusal on the stage that made it: bad JSON on body-based routing, no matching rule on routing', async () => {

@@ -35,6 +35,12 @@ export class Endpoint {
   /** Why the last `GET /v1/models` failed, if it did. */
   modelsError: string | undefined;
   /**
+   * Set while `GET /v1/models` answers 200 with something other than a model list: a server that is not an
+   * OpenAI-compatible model server (the echo pods of GIE's conformance suite) and cannot say what it serves. It is
+   * sent any model, as GIE's EPP sends every model to every pod of the pool.
+   */
+  modelsUnlisted = false;
+  /**
    * Set while `GET /v1/models` fails because the endpoint speaks another protocol than its pool's
    * `appProtocol` says (src/upstream/protocol-mismatch.ts): what the client's error names instead of discovery.
    */
@@ -100,6 +106,7 @@ export class Endpoint {
 
   setModels(cards: readonly ModelCard[], now: number): void {
     this.models = new Map(cards.map((c) => [c.id, c]));
+    this.modelsUnlisted = false;
     this.modelsError = undefined;
     this.modelsRefused = 0;
     this.modelsFetchedAt = now;

@@ -97,15 +97,25 @@ describe('ModelDiscovery', () => {
     assert.equal(changes, 1);
   });
 
-  test('a body that is not a model list sets modelsError', async () => {
+  test('a 200 whose body is not a model list marks the endpoint as one that cannot say what it serves, until it lists models', async () => {
     const ep = endpoint(port);
-    engine.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":"no"}');
+    // GIE's conformance pods (echo servers) answer GET /v1/models with an account of the request.
+    engine.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"path":"/v1/models","pod":"echo-0"}');
     await discovery.refresh(ep);
-    assert.match(ep.modelsError ?? '', /did not return \{"data": \[\.\.\.\]\}/);
+    assert.equal(ep.modelsUnlisted, true);
+    assert.equal(ep.modelsError, undefined);
+    assert.equal(ep.models, undefined);
+    assert.equal(changes, 1);
     engine.handler = (_req, res) => res.writeHead(200).end('<html>');
     await discovery.refresh(ep);
-    assert.match(ep.modelsError ?? '', /SyntaxError/);
-    assert.equal(ep.models, undefined);
+    assert.equal(ep.modelsUnlisted, true);
+    engine.handler = models({ id: 'm' });
+    await discovery.refresh(ep);
+    assert.equal(ep.modelsUnlisted, false);
+    assert.equal(ep.serves('m'), true);
+    engine.handler = (_req, res) => res.writeHead(500).end('engine dead');
+    await discovery.refresh(ep);
+    assert.equal(ep.modelsUnlisted, false, 'a failure says nothing about what it serves');
   });
 
   test('a closed port sets modelsError', async () => {

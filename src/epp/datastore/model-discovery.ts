@@ -5,7 +5,7 @@ import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 import type { Datastore } from './datastore.js';
 import type { Endpoint } from './endpoint.js';
-import { parseModelList } from './model-card.js';
+import { parseModelList, type ModelCard } from './model-card.js';
 
 export interface DiscoveryOptions {
   /** How often every endpoint is asked again (ms). */
@@ -118,7 +118,9 @@ export class ModelDiscovery {
         this.#opts.onError?.(ep, ep.modelsError);
       } else {
         if (res.statusCode !== 200) throw new Error(`GET /v1/models answered ${res.statusCode}`);
-        ep.setModels(parseModelList(JSON.parse(text)), Date.now());
+        const cards = modelListOf(text);
+        if (cards !== undefined) ep.setModels(cards, Date.now());
+        else unlisted(ep);
         ep.markReachable();
       }
       ep.protocolMismatch = undefined;
@@ -127,6 +129,7 @@ export class ModelDiscovery {
     } catch (e) {
       const err = e as Error & { code?: string };
       ep.modelsRefused = 0;
+      ep.modelsUnlisted = false;
       ep.protocolMismatch = protocolMismatch(err, ep.h2c);
       ep.modelsError = `GET ${url} failed: ${ep.protocolMismatch ?? `${err.code ?? err.name}: ${err.message}`}`;
       this.#failed(ep);
@@ -139,11 +142,32 @@ export class ModelDiscovery {
   }
 }
 
+/** A 200 answer's model list; undefined when the body is not one (not JSON, or no `data` array). */
+function modelListOf(text: string): ModelCard[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray((json as { data?: unknown } | null)?.data) ? parseModelList(json) : undefined;
+}
+
+/** The endpoint answered, but not with a model list: it serves whatever it is sent (Endpoint.modelsUnlisted). */
+function unlisted(ep: Endpoint): void {
+  ep.models = undefined;
+  ep.modelsUnlisted = true;
+  ep.modelsError = undefined;
+  ep.modelsRefused = 0;
+  ep.modelsFetchedAt = Date.now();
+}
+
 /**
  * What the endpoint serves, as a string that changes exactly when a model or an adapter's base does, or when
  * it starts or stops refusing the gateway's key (the catalog lists refusing pods for the 404's message).
  */
 function modelsSignature(ep: Endpoint): string | undefined {
   const models = ep.models ? [...ep.models.values()].map((c) => `${c.id}<${c.parent ?? ''}`).join(',') : undefined;
+  if (ep.modelsUnlisted) return 'unlisted';
   return ep.modelsRefused !== 0 ? `${models ?? ''} refused ${ep.modelsRefused}` : models;
 }
