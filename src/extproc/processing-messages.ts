@@ -20,6 +20,8 @@ export type HeaderAppendAction = 'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | '
 
 export interface HeaderValueOption {
   header: HeaderValue;
+  /** Deprecated in favour of append_action, still read by Envoy's ext_proc: unset is false (replace). */
+  append?: { value?: boolean };
   append_action?: HeaderAppendAction;
 }
 

@@ -74,6 +74,7 @@ spec:
     assert.equal(changed.response.headers.get('x-conformance-test-served-endpoint'), live, "GIE's conformance header, from the EPP");
     assert.equal(changed.response.headers.get('x-session-token'), `token-for-${live}`);
     assert.equal(changed.response.headers.get('x-upstream-status'), '200', 'the EPP saw the status in :status');
+    assert.equal(changed.response.headers.get('content-type'), 'application/json', 'a header the EPP sent back unchanged replaces, as in Envoy: not twice');
     assert.equal(changed.response.headers.get('x-inference-pod'), null, 'removed by the EPP');
     assert.equal(changed.response.headers.get(SERVED), live);
     assert.equal(changed.response.headers.get('x-request-id'), 'req-route');
@@ -95,6 +96,7 @@ spec:
       .create({ model: 'model/closed', messages: [{ role: 'user', content: 'count to five' }], max_tokens: 5, stream: true }, { headers: { 'x-script': 'route' } })
       .withResponse();
     assert.equal(streamed.headers.get('x-conformance-test-served-endpoint'), live);
+    assert.equal(streamed.headers.get('content-type'), 'text/event-stream; charset=utf-8', 'once');
     let chunks = 0;
     let finish: string | null | undefined;
     for await (const c of stream) {

@@ -108,12 +108,14 @@ function answerResponse(call: Call, script: string, m: ProcessingRequest): void 
     return;
   }
   const served = fromStruct(m.metadata_context!.filter_metadata!['envoy.lb'])['x-gateway-destination-endpoint-served'] as string;
-  const status = readHeaderMap(m.response_headers!.headers).get(':status');
+  const upstream = readHeaderMap(m.response_headers!.headers);
+  const status = upstream.get(':status');
   call.write({
     response_headers: {
       response: {
         header_mutation: {
-          set_headers: [set('x-conformance-test-served-endpoint', served), set('x-session-token', `token-for-${served}`, 'OVERWRITE_IF_EXISTS_OR_ADD'), set('x-upstream-status', status ?? '?', 'ADD_IF_ABSENT')],
+          // GIE's lightweight EPP also sends every response header back, unchanged and with no append action.
+          set_headers: [set('x-conformance-test-served-endpoint', served), set('x-session-token', `token-for-${served}`, 'OVERWRITE_IF_EXISTS_OR_ADD'), set('x-upstream-status', status ?? '?', 'ADD_IF_ABSENT'), set('content-type', upstream.get('content-type') ?? '')],
           remove_headers: ['x-inference-pod'],
         },
       },

@@ -15,11 +15,13 @@ function headers(r: ProcessingResponse): Extract<ResponseChanges, { kind: 'heade
 test('reads the header mutation of an answer to the response headers, names lower-cased, raw_value or value', () => {
   const c = headers({
     response: 'response_headers',
-    response_headers: { response: { header_mutation: { set_headers: [set('X-Session-Token', 'abc', 'OVERWRITE_IF_EXISTS_OR_ADD'), { header: { key: 'x-old', value: 'v' } }], remove_headers: ['X-Inference-Pod'] } } },
+    response_headers: { response: { header_mutation: { set_headers: [set('X-Session-Token', 'abc', 'OVERWRITE_IF_EXISTS_OR_ADD'), { header: { key: 'x-old', value: 'v' } }, { header: { key: 'x-appended', value: 'w' }, append: { value: true } }], remove_headers: ['X-Inference-Pod'] } } },
   });
   assert.deepEqual(c.set, [
     { name: 'x-session-token', value: 'abc', action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     { name: 'x-old', value: 'v', action: undefined },
+    // The deprecated `append`, as Envoy's ext_proc still reads it.
+    { name: 'x-appended', value: 'w', action: 'APPEND_IF_EXISTS_OR_ADD' },
   ]);
   assert.deepEqual(c.remove, ['x-inference-pod']);
   // A plain CONTINUE: nothing to change.
@@ -43,8 +45,10 @@ test("applies Envoy's append actions to the client's headers", () => {
     applyResponseChanges(list, { kind: 'headers', set: [{ name, value, action }], remove: [] }, 200);
     return list;
   };
-  // Unset is the proto's default, APPEND_IF_EXISTS_OR_ADD: another value beside the upstream's.
-  assert.deepEqual(apply('set-cookie', 'c=3').filter((_, i, l) => l[i - 1] === 'set-cookie'), ['a=1', 'b=2', 'c=3']);
+  // Unset, Envoy's ext_proc replaces (GIE's lightweight EPP echoes every header so: no duplicates).
+  assert.deepEqual(apply('set-cookie', 'c=3').filter((_, i, l) => l[i - 1] === 'set-cookie'), ['c=3']);
+  assert.deepEqual(apply('content-type', 'application/json').filter((_, i, l) => l[i - 1] === 'content-type'), ['application/json']);
+  assert.deepEqual(apply('set-cookie', 'c=3', 'APPEND_IF_EXISTS_OR_ADD').filter((_, i, l) => l[i - 1] === 'set-cookie'), ['a=1', 'b=2', 'c=3']);
   assert.deepEqual(apply('set-cookie', 'c=3', 'OVERWRITE_IF_EXISTS_OR_ADD').filter((_, i, l) => l[i - 1] === 'set-cookie'), ['c=3']);
   assert.deepEqual(apply('set-cookie', 'c=3', 'ADD_IF_ABSENT').filter((_, i, l) => l[i - 1] === 'set-cookie'), ['a=1', 'b=2']);
   assert.deepEqual(apply('x-new', '1', 'ADD_IF_ABSENT').slice(-2), ['x-new', '1']);

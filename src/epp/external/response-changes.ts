@@ -9,7 +9,11 @@ import { immediate, type PickerAnswer } from './picker-answer.js';
 import { PickerUnavailable } from './picker-unavailable.js';
 import { GATEWAY_OWNED_HEADERS } from './gateway-owned-headers.js';
 
-/** One header the picker sets, with Envoy's append action (unset is the proto's default, APPEND_IF_EXISTS_OR_ADD). */
+/**
+ * One header the picker sets, with Envoy's append action. Unset, Envoy's ext_proc replaces the header unless the
+ * deprecated `append` is true: the proto's default action (APPEND_IF_EXISTS_OR_ADD) is the zero value, not sent,
+ * so ext_proc cannot tell it from none. GIE's lightweight EPP sends every response header back so, unchanged.
+ */
 export interface SetHeader {
   name: string;
   value: string;
@@ -38,7 +42,7 @@ export function readResponseAnswer(r: ProcessingResponse): ResponseChanges | und
       const m = r.response_headers?.response?.header_mutation;
       return {
         kind: 'headers',
-        set: (m?.set_headers ?? []).map((o) => ({ name: o.header.key.toLowerCase(), value: headerValue(o.header), action: o.append_action })),
+        set: (m?.set_headers ?? []).map((o) => ({ name: o.header.key.toLowerCase(), value: headerValue(o.header), action: o.append_action ?? (o.append?.value === true ? 'APPEND_IF_EXISTS_OR_ADD' : undefined) })),
         remove: (m?.remove_headers ?? []).map((n) => n.toLowerCase()),
       };
     }
@@ -86,7 +90,7 @@ export function applyResponseChanges(list: string[], changes: Extract<ResponseCh
       continue;
     }
     const exists = indexOfName(list, h.name) >= 0;
-    switch (h.action ?? 'APPEND_IF_EXISTS_OR_ADD') {
+    switch (h.action ?? 'OVERWRITE_IF_EXISTS_OR_ADD') {
       case 'APPEND_IF_EXISTS_OR_ADD':
         list.push(h.name, h.value);
         break;
