@@ -9,6 +9,9 @@
  * answer any path, ours are vLLM simulators that answer vLLM's, so each route's path becomes a vLLM path
  * (POSTs: /v1/completions, or /v1/chat/completions where a case needs a second path; body-less GETs: /health).
  *
+ * The same cases untranslated, on pods that behave as the suite's echo servers (any path, no model list), are in
+ * conformance-echo.test.ts.
+ *
  * Pinned picks by ip and ip:port across pods and data-parallel ranks (GatewayFollowingEPPRouting[WithDataParallelism])
  * and failureMode (EppUnAvailableFailOpen) are in endpoint-picker-ref.test.ts; the invalid EPP Service in
  * Kubernetes mode in endpoint-picker-ref-kube.test.ts; status conditions in conformance-kube.test.ts.
