@@ -217,18 +217,21 @@ describe('mergeParents', () => {
     conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'accepted by Envoy Gateway', observedGeneration: 1, lastTransitionTime: BEFORE }],
   };
 
-  test('keeps another controller entry untouched and first; ours gets lastTransitionTime now', () => {
+  test('keeps another controller entry untouched and in its place; ours, new, goes last with lastTransitionTime now', () => {
     const next = mergeParents([other], [ours()], 'default', undefined, notOurs, NOW);
     assert.ok(next);
     assert.equal(next.length, 2);
     assert.deepEqual(next[0], other);
     assert.deepEqual(next[1], { parentRef: ref('infergate'), conditions: [cond('Accepted', 'True', { lastTransitionTime: NOW }), cond('ResolvedRefs', 'True', { lastTransitionTime: NOW })] });
-    // Ours listed before the other one in the existing list still comes after it.
-    const reordered = mergeParents([{ ...ours('False'), conditions: [cond('Accepted', 'False', { lastTransitionTime: BEFORE })] }, other], [ours()], 'default', undefined, isOurs, NOW);
+    // Ours listed before the other one keeps its place: moving it last would fight, at every turn, a writer that
+    // puts its own last (another controller, or infergate for another Gateway under --gateway-name).
+    const inPlace = mergeParents([{ ...ours('False'), conditions: [cond('Accepted', 'False', { lastTransitionTime: BEFORE })] }, other], [ours()], 'default', undefined, isOurs, NOW);
     assert.deepEqual(
-      reordered?.map((p) => p.parentRef.name),
-      ['eg', 'infergate'],
+      inPlace?.map((p) => p.parentRef.name),
+      ['infergate', 'eg'],
     );
+    // The other writer's turn, ours unchanged: nothing to write.
+    assert.equal(mergeParents(inPlace!, [ours()], 'default', undefined, isOurs, NOW), undefined);
   });
 
   test('replaces our old entry instead of adding a second one', () => {

@@ -129,7 +129,9 @@ function gatewayParents(route: HTTPRoute, gatewayName: string | undefined): Pare
 /**
  * The new `status.parents`: entries of other controllers kept as they are, infergate's replaced by `desired`
  * (each condition keeps its lastTransitionTime while its status is unchanged). `isOurs` says which existing
- * entries infergate wrote. Returns undefined when nothing would change, so no write is sent.
+ * entries infergate wrote. Every entry keeps its place and new ones go last: two writers that each put their own
+ * entries last (another controller, or infergate per Gateway with --gateway-name) would otherwise reorder the
+ * list at every turn and never stop writing. Returns undefined when nothing would change, so no write is sent.
  */
 export function mergeParents(
   existing: readonly ParentStatusJson[],
@@ -139,22 +141,24 @@ export function mergeParents(
   isOurs: (key: string) => boolean,
   now: string,
 ): ParentStatusJson[] | undefined {
-  const before = new Map(existing.map((e) => [parentKey(e.parentRef, poolNamespace), e]));
-  const desiredKeys = new Set(desired.map((d) => parentKey(d.parentRef, poolNamespace)));
-  const kept = existing.filter((e) => {
+  const wanted = new Map(desired.map((d) => [parentKey(d.parentRef, poolNamespace), d]));
+  const entry = (d: ParentStatusJson, prior: ParentStatusJson | undefined): ParentStatusJson => ({
+    parentRef: d.parentRef,
+    ...(d.controllerName !== undefined ? { controllerName: d.controllerName } : {}),
+    conditions: keepTransitionTimes(d.conditions, prior?.conditions ?? [], generation, now),
+  });
+  const next: ParentStatusJson[] = [];
+  for (const e of existing) {
     const k = parentKey(e.parentRef, poolNamespace);
-    return !desiredKeys.has(k) && !isOurs(k);
-  });
-  const ours = desired.map((d) => {
-    const prior = before.get(parentKey(d.parentRef, poolNamespace));
-    return {
-      parentRef: d.parentRef,
-      ...(d.controllerName !== undefined ? { controllerName: d.controllerName } : {}),
-      conditions: keepTransitionTimes(d.conditions, prior?.conditions ?? [], generation, now),
-    };
-  });
-  // The API allows at most 32 parents; other controllers' entries go first, they were there before.
-  const next = [...kept, ...ours].slice(0, 32);
+    const d = wanted.get(k);
+    if (d !== undefined) {
+      next.push(entry(d, e));
+      wanted.delete(k);
+    } else if (!isOurs(k)) next.push(e);
+  }
+  for (const d of wanted.values()) next.push(entry(d, undefined));
+  // The API allows at most 32 parents; the entries there before keep theirs.
+  next.length = Math.min(next.length, 32);
   return sameParents(existing, next) ? undefined : next;
 }
 

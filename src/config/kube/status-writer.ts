@@ -121,7 +121,7 @@ export class PoolStatusWriter {
       const key = `${ns}/${pool.metadata.name}`;
       const want = desired.get(key) ?? [];
       const written = this.#written.get(key) ?? new Set<string>();
-      const isOurs = (k: string): boolean => written.has(k) || (this.#o.gatewayName !== undefined && k.endsWith(`/Gateway/${ns}/${this.#o.gatewayName}`));
+      const isOurs = (k: string): boolean => written.has(k) || (this.#o.gatewayName !== undefined && namesGateway(k, this.#o.gatewayName));
       const next = mergeParents(parentsOf(pool), want, ns, pool.metadata.generation, isOurs, now);
       if (!next) continue;
       const result = await this.#write(INFERENCE_POOLS, pool, { parents: next.length > 0 ? next : null });
@@ -147,7 +147,9 @@ export class PoolStatusWriter {
       if (this.#closed) return 'closed';
       const ns = route.metadata.namespace ?? 'default';
       const existing = parentsOf(route);
-      const ours = new Set(existing.filter((p) => p.controllerName === controllerName).map((p) => parentKey(p.parentRef, ns)));
+      // With --gateway-name, another Deployment of infergate serves the other Gateways: their entries are its own.
+      const gatewayName = this.#o.gatewayName;
+      const ours = new Set(existing.filter((p) => p.controllerName === controllerName && (gatewayName === undefined || p.parentRef.name === gatewayName)).map((p) => parentKey(p.parentRef, ns)));
       const next = mergeParents(existing, desired.get(`${ns}/${route.metadata.name}`) ?? [], ns, route.metadata.generation, (k) => ours.has(k), now);
       if (!next) continue;
       // `parents` is required in HTTPRoute status: an empty list, not null.
@@ -244,4 +246,13 @@ export class PoolStatusWriter {
 function parentsOf(obj: KubeObject): ParentStatusJson[] {
   const parents = (obj.status as { parents?: unknown } | undefined)?.parents;
   return Array.isArray(parents) ? parents.filter((p): p is ParentStatusJson => !!p && typeof p === 'object' && !!(p as ParentStatusJson).parentRef) : [];
+}
+
+/**
+ * Whether a parent key (parentKey's `group/kind/namespace/name#section`) names a Gateway called `name`, in any
+ * namespace: `--gateway-name` names a Gateway by name alone, as the routes' parentRefs are matched to it.
+ */
+function namesGateway(key: string, name: string): boolean {
+  const [, kind, , rest] = key.split('/');
+  return kind === 'Gateway' && rest?.split('#')[0] === name;
 }
