@@ -61,6 +61,16 @@ test("applies Envoy's append actions to the client's headers", () => {
   assert.deepEqual(out, { status: 200, skipped: [] });
 });
 
+test("the gateway's own headers sent back unchanged (GIE's lightweight EPP returns every header) are no-ops, not refusals", () => {
+  const list = ['content-type', 'application/json', 'content-length', '10', 'x-request-id', 'req-1'];
+  const echo = (name: string, value: string) => ({ name, value, action: undefined });
+  const out = applyResponseChanges(list, { kind: 'headers', set: [echo(':status', '200'), echo('content-type', 'application/json'), echo('content-length', '10'), echo('x-request-id', 'req-1'), echo('x-went-into-resp-headers', 'true')], remove: [] }, 200);
+  assert.deepEqual(out, { status: 200, skipped: [] });
+  assert.deepEqual(list, ['content-type', 'application/json', 'content-length', '10', 'x-request-id', 'req-1', 'x-went-into-resp-headers', 'true']);
+  // Another value is still a change the gateway keeps to itself.
+  assert.deepEqual(applyResponseChanges(list, { kind: 'headers', set: [echo('content-length', '11')], remove: [] }, 200).skipped, ['content-length']);
+});
+
 test("a picker may set the status but not the body's framing, the request id, other pseudo-headers or values Node cannot write", () => {
   const list = ['content-type', 'text/event-stream', 'content-length', '10', 'x-request-id', 'req-1'];
   const out = applyResponseChanges(

@@ -86,7 +86,9 @@ export function applyResponseChanges(list: string[], changes: Extract<ResponseCh
       continue;
     }
     if (h.name.startsWith(':') || GATEWAY_OWNED_HEADERS.has(h.name) || !writable(h.name, h.value)) {
-      skipped.push(h.name);
+      // A gateway's header sent back as it is changes nothing (GIE's lightweight EPP returns every header so):
+      // not a change refused, nothing to warn of.
+      if (!isUnchanged(list, h.name, h.value)) skipped.push(h.name);
       continue;
     }
     const exists = indexOfName(list, h.name) >= 0;
@@ -98,14 +100,10 @@ export function applyResponseChanges(list: string[], changes: Extract<ResponseCh
         if (!exists) list.push(h.name, h.value);
         break;
       case 'OVERWRITE_IF_EXISTS_OR_ADD':
-        removeAll(list, h.name);
-        list.push(h.name, h.value);
+        overwrite(list, h.name, h.value);
         break;
       case 'OVERWRITE_IF_EXISTS':
-        if (exists) {
-          removeAll(list, h.name);
-          list.push(h.name, h.value);
-        }
+        if (exists) overwrite(list, h.name, h.value);
         break;
     }
   }
@@ -122,9 +120,28 @@ function writable(name: string, value: string): boolean {
   }
 }
 
+/** The header is in the list once, with this value. */
+function isUnchanged(list: readonly string[], name: string, value: string): boolean {
+  const i = indexOfName(list, name);
+  return i >= 0 && list[i + 1] === value && indexOfName(list.slice(i + 2), name) < 0;
+}
+
 function indexOfName(list: readonly string[], name: string): number {
   for (let i = 0; i < list.length; i += 2) if (list[i] === name) return i;
   return -1;
+}
+
+/** The header's first value replaced where it stands (others of its name dropped), else added last. */
+function overwrite(list: string[], name: string, value: string): void {
+  const i = indexOfName(list, name);
+  if (i < 0) {
+    list.push(name, value);
+    return;
+  }
+  const rest = list.splice(i + 2);
+  list[i + 1] = value;
+  removeAll(rest, name);
+  list.push(...rest);
 }
 
 function removeAll(list: string[], name: string): void {
