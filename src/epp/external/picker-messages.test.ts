@@ -58,3 +58,9 @@ test('response headers: :status, the upstream headers, and the served endpoint i
   assert.equal(m.response_headers!.end_of_stream, undefined);
   assert.deepEqual(fromStruct(m.metadata_context!.filter_metadata!['envoy.lb']), { 'x-gateway-destination-endpoint-served': '10.0.0.3:8000' });
 });
+
+test('response headers: hop-by-hop ones are not sent, as Envoy drops them before its filters', () => {
+  const raw = ['Content-Type', 'application/json', 'Content-Length', '12', 'Connection', 'keep-alive, X-Hop', 'Keep-Alive', 'timeout=5', 'X-Hop', '1', 'Transfer-Encoding', 'chunked', 'X-Kept', 'yes'].map((s) => Buffer.from(s));
+  const h = readHeaderMap(responseHeadersMessage(200, raw, '10.0.0.3:8000').response_headers!.headers);
+  assert.deepEqual([...h.keys()], [':status', 'content-type', 'content-length', 'x-kept']);
+});

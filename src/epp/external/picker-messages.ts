@@ -8,6 +8,7 @@ import type { HeaderValue, Metadata, ProcessingRequest } from '../../extproc/pro
 import { SUBSET_HINT_KEY, SUBSET_HINT_NAMESPACE } from '../../extproc/subset-hint.js';
 import { STREAMED_CHUNK_BYTES } from '../../extproc/streamed-body.js';
 import { toStruct } from '../../extproc/struct-value.js';
+import { passResponseHeaders } from '../../proxy/response-headers.js';
 
 /** The namespace of the pick in the picker's dynamic metadata, and of the served endpoint infergate reports back. */
 export const LB_NAMESPACE = 'envoy.lb';
@@ -70,7 +71,10 @@ export function requestMessages(req: PickerRequest): ProcessingRequest[] {
  */
 export function responseHeadersMessage(status: number, rawHeaders: readonly Buffer[], served: string): ProcessingRequest {
   const headers: HeaderValue[] = [header(':status', String(status))];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) headers.push({ key: rawHeaders[i]!.toString('latin1').toLowerCase(), raw_value: rawHeaders[i + 1]! });
+  const { list } = passResponseHeaders(rawHeaders);
+  // The headers as the client gets them, hop-by-hop ones dropped, as Envoy's codec drops them before its filters:
+  // a picker that sends them all back (GIE's lightweight EPP) then asks to change none of the gateway's.
+  for (let i = 0; i + 1 < list.length; i += 2) headers.push({ key: list[i]!, raw_value: Buffer.from(list[i + 1]!, 'latin1') });
   return {
     response_headers: { headers: { headers } },
     metadata_context: { filter_metadata: { [LB_NAMESPACE]: toStruct({ [DESTINATION_ENDPOINT_SERVED_HEADER]: served }) } },
