@@ -272,8 +272,9 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
       return { pub, topic: `kv@${ip}:8000@${MODEL}`, seq: 0 };
     });
     const t1 = tokens(30, 3);
-    // ZMQ's slow joiner: send until the bound socket hears the first store.
-    for (let i = 0; i < 100 && held(view, `${pods[1]}:8000`, t1) === 0; i++) {
+    // ZMQ's slow joiner: send until the bound socket hears the first store (bounded in time, not in tries: a loaded
+    // machine took more than 100 tries of 50 ms).
+    for (const end = Date.now() + 20_000; Date.now() < end && held(view, `${pods[1]}:8000`, t1) === 0; ) {
       const p = pubs[1]!;
       await p.pub.send(encodeKvEventMessage(p.topic, p.seq++, { ts: 0, events: [stored(t1)], dataParallelRank: null }));
       await new Promise((r) => setTimeout(r, 50));
@@ -286,8 +287,14 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
 
     // A topic naming the pod otherwise than the pool does (its name): dropped, and said once.
     const p0 = pubs[0]!;
+    // This PUB socket may not be joined yet either (its messages are then dropped): send until one is heard.
+    for (let i = 0, end = Date.now() + 20_000; Date.now() < end && !logs.some((l) => l.includes('names no endpoint of the pools')); i++) {
+      await p0.pub.send(encodeKvEventMessage(`kv@vllm-0@${MODEL}`, p0.seq++, { ts: 0, events: [stored(tokens(40 + (i % 3), 1))], dataParallelRank: null }));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A few more after it was heard: still said once.
     for (let i = 0; i < 3; i++) await p0.pub.send(encodeKvEventMessage(`kv@vllm-0@${MODEL}`, p0.seq++, { ts: 0, events: [stored(tokens(40 + i, 1))], dataParallelRank: null }));
-    assert.ok(await waitFor(() => logs.some((l) => l.includes('names no endpoint of the pools'))), logs.join('\n'));
+    assert.ok(logs.some((l) => l.includes('names no endpoint of the pools')), logs.join('\n'));
     await new Promise((r) => setTimeout(r, 200));
     const stray = logs.filter((l) => l.includes('names no endpoint of the pools'));
     assert.equal(stray.length, 1);

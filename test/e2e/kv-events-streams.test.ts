@@ -61,7 +61,8 @@ before(async () => {
   cfg = await tempConfig({ 'all.yaml': [...names.map((n) => podYaml(n, fleet.ipOf(n), { app: 'llama' })), poolYaml('llama', { app: 'llama' }, fleet.port), baseModelRouteYaml('llama', MODEL, [['llama', 1]])].join('---\n') });
   gw = await startTestGateway(cfg.dir, {
     eppConfig: { text: preciseEppConfig({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }), file: 'precise.yaml' },
-    kvEvents: { stream: { recoveryMs: 300, floodMessagesPerSecond: 400 } },
+    // Long enough that a loaded CI machine still sees a pod 'recovering' right after its fault; short for the tests that wait it out.
+    kvEvents: { stream: { recoveryMs: 2000, floodMessagesPerSecond: 400 } },
     log: createLogger('warn', (line) => logs.push(line)),
   });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
