@@ -10,6 +10,10 @@
 #                  to dist/src/extproc/protos.js, i.e. /app/proto
 #   examples/      examples/seed-demo, which `infergate demo` runs by default (../../../examples from
 #                  dist/src/cli/demo.js)
+#   src/observability/dashboard/assets/
+#                  the admin port's dashboard page, read at startup by every command that opens the admin port
+#                  (../../../../src/observability/dashboard/assets from dist/src/observability/dashboard/)
+# That is the layout of the npm package ("files" in package.json), bin/ aside.
 # Runtime base: node:20-bookworm-slim, the same Debian and Node as the build stage. distroless/nodejs20 would
 # be smaller still, but its entrypoint is /nodejs/bin/node and it has no shell to debug a pod with.
 
@@ -18,6 +22,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+# `npm run build` is `node scripts/build.mjs` (an emptied dist/, then tsc).
+COPY scripts/build.mjs ./scripts/build.mjs
 COPY src ./src
 # .dockerignore keeps src/**/*.test.ts and test/, bench/ out, so tsc compiles only what ships.
 RUN npm run build \
@@ -31,6 +37,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY proto ./proto
 COPY examples ./examples
+COPY src/observability/dashboard/assets ./src/observability/dashboard/assets
 # Numeric, so Kubernetes' runAsNonRoot can check it without a passwd entry.
 USER 10001:10001
 # serve 8080; extproc: EPP 9002, gRPC health 9003, BBR 9004, metrics 9090.

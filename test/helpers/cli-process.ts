@@ -15,9 +15,20 @@ export interface CliProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts `infergate ARGS` from the built tree and resolves once `ready` appears on its stderr (rejects if it exits or takes over `ms`). */
-export async function startCli(args: readonly string[], ready: RegExp, ms = 15_000): Promise<CliProcess> {
-  const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** How to start infergate when not from the checkout's built tree: the command line before ARGS, its folder and environment. */
+export interface Launch {
+  command: readonly string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts `infergate ARGS` (from the built tree, or as `launch` says) and resolves once `ready` appears on its
+ * stderr (rejects if it exits or takes over `ms`).
+ */
+export async function startCli(args: readonly string[], ready: RegExp, ms = 15_000, launch?: Launch): Promise<CliProcess> {
+  const [file, ...before] = launch?.command ?? [process.execPath, join(repoRoot(), 'dist/src/cli/main.js')];
+  const child = spawn(file!, [...before, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: launch?.cwd, env: launch?.env ?? process.env });
   const lines: string[] = [];
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
   let partial = '';
