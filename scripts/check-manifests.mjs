@@ -45,7 +45,10 @@ const MODES = {
     portFlags: { '--port': 8080 },
     // The admin listener keeps its default port, 9090 (--admin-port), on the --host address.
     containerPorts: { http: 8080, 'http-metrics': 9090 },
-    servicePorts: [{ name: 'http', port: 80, targetPort: 'http', appProtocol: ['http'] }],
+    servicePorts: [
+      { name: 'http', port: 80, targetPort: 'http', appProtocol: ['http'] },
+      { name: 'http-metrics', port: 9090, targetPort: 'http-metrics', appProtocol: ['http'] },
+    ],
     liveness: { httpGet: { path: '/healthz', port: 'http' } },
     readiness: { httpGet: { path: '/readyz', port: 'http' } },
   },

@@ -91,3 +91,18 @@ test('envoy.yaml: filters in order, body modes, the picked-endpoint cluster, per
     assert.deepEqual(listed, members, cluster);
   }
 });
+
+test('the PodMonitor of deploy/grafana/README.md scrapes the admin port by the name both kustomize modes give it, and both Services expose it', async () => {
+  const readme = await readFile(join(ROOT, 'deploy/grafana/README.md'), 'utf8');
+  const port = /podMetricsEndpoints:\s*\n\s*- port: (\S+)/.exec(readme)?.[1];
+  assert.ok(port, 'the README has a PodMonitor');
+  for (const mode of ['deploy/kustomize/overlays/standalone-gateway', 'deploy/kustomize/modes/ext-proc']) {
+    const [deployment] = await docs(`${mode}/deployment.yaml`);
+    const spec = deployment!.spec as { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } };
+    const named: { containerPort: number } | undefined = spec.template.spec.containers[0]!.ports.find((p) => p.name === port);
+    assert.equal(named?.containerPort, DEFAULT_EXTPROC_OPTIONS.adminPort, `${mode}: container port ${port}`);
+    const [service] = await docs(`${mode}/service.yaml`);
+    const ports: { port: number; targetPort: string }[] = (service!.spec as { ports: { port: number; targetPort: string }[] }).ports;
+    assert.ok(ports.some((p) => p.targetPort === port && p.port === DEFAULT_EXTPROC_OPTIONS.adminPort), `${mode}: Service port ${DEFAULT_EXTPROC_OPTIONS.adminPort} -> ${port}`);
+  }
+});
