@@ -66,18 +66,19 @@ describe('ProcessMetrics', () => {
       const first = await r.metrics();
       assert.equal(sample(first, 'nodejs_eventloop_lag_max_seconds'), undefined, 'nothing sampled before the first scrape');
       gc();
-      for (let i = 0; i < 5; i++) {
-        block(40);
+      // One block far longer than a loaded machine's own stalls, so the next window can tell it is gone.
+      for (let i = 0; i < 2; i++) {
+        block(150);
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
       const second = await r.metrics();
       const max = sample(second, 'nodejs_eventloop_lag_max_seconds')!;
-      assert.ok(max >= 0.03, `a 40 ms block shows as a delay: max ${max} s`);
+      assert.ok(max >= 0.14, `a 150 ms block shows as a delay: max ${max} s`);
       assert.ok(sample(second, 'nodejs_eventloop_lag_p50_seconds')! <= max && sample(second, 'nodejs_eventloop_lag_min_seconds')! <= sample(second, 'nodejs_eventloop_lag_p50_seconds')!);
       assert.ok(sample(second, 'nodejs_gc_duration_seconds_count', '{kind="major"}')! >= 1, 'the forced collection was counted');
       await new Promise((resolve) => setTimeout(resolve, 60));
       const third = await r.metrics();
-      assert.ok(sample(third, 'nodejs_eventloop_lag_max_seconds')! < 0.03, 'the window restarted at the last scrape: no 40 ms block since');
+      assert.ok(sample(third, 'nodejs_eventloop_lag_max_seconds')! < 0.1, 'the window restarted at the last scrape: no 150 ms block since');
       p.close();
       block(40);
       await new Promise((resolve) => setTimeout(resolve, 30));
