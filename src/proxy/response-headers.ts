@@ -1,5 +1,14 @@
-/** The upstream's response headers as the client gets them: hop-by-hop ones dropped, in one flat list for writeHead. */
+/** The upstream's response headers as the client gets them: hop-by-hop ones and the gateway's own dropped, in one flat list for writeHead. */
+import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+
+/**
+ * Headers the gateway sets on every answer itself, so a pod's copy is dropped: vLLM started with
+ * --enable-request-id-headers (and most FastAPI request-id middlewares) echoes `X-Request-Id`, and a pod behind
+ * another gateway may carry `x-gateway-destination-endpoint-served`. Kept, the client got each twice, which
+ * fetch joins into one value: the openai SDKs' `request_id` read `abc, abc`.
+ */
+const GATEWAY_SET = new Set(['x-request-id', DESTINATION_ENDPOINT_SERVED_HEADER]);
 
 export interface PassedHeaders {
   /** `[name, value, name, value, ...]` with lower-case names, as `res.writeHead` takes it (duplicates kept, e.g. Set-Cookie). */
@@ -9,7 +18,8 @@ export interface PassedHeaders {
 }
 
 /**
- * Reads undici's raw `[name, value, ...]` header list once. Values are decoded as latin1, the way Node writes
+ * Reads undici's raw `[name, value, ...]` header list once, leaving out hop-by-hop headers and those the gateway
+ * sets itself (`x-request-id`, `x-gateway-destination-endpoint-served`). Values are decoded as latin1, the way Node writes
  * them back, so bytes outside ASCII pass through unchanged.
  */
 export function passResponseHeaders(raw: readonly Buffer[]): PassedHeaders {
@@ -26,7 +36,7 @@ export function passResponseHeaders(raw: readonly Buffer[]): PassedHeaders {
   const tokens = connectionTokens(connection);
   let kept = 0;
   for (let i = 0; i < list.length; i += 2) {
-    if (isHopByHop(list[i]!, tokens)) continue;
+    if (isHopByHop(list[i]!, tokens) || GATEWAY_SET.has(list[i]!)) continue;
     list[kept++] = list[i]!;
     list[kept++] = list[i + 1]!;
   }
