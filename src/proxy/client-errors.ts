@@ -43,7 +43,11 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
   if (answered.has(socket)) return;
   answered.add(socket);
   const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
-  if (err.code === 'ECONNRESET' || !socket.writable || res?.headersSent === true) {
+  // HPE_INVALID_EOF_STATE with a request in progress: the client closed its side part way through the body (it was
+  // killed, or its SDK aborted the upload). It is gone, not malformed: the handler records it as such (client_gone,
+  // no error counted), where a 400 bad_request used to be counted for nobody to read.
+  const clientLeft = err.code === 'ECONNRESET' || (err.code === 'HPE_INVALID_EOF_STATE' && res !== undefined);
+  if (clientLeft || !socket.writable || res?.headersSent === true) {
     socket.destroy();
     return;
   }
