@@ -79,6 +79,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   let tried: Set<string> | undefined;
   let failures: string[] | undefined;
   let timedOut = 0;
+  let refused = 0;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
   const deadline = totalMs > 0 ? setTimeout(() => cancel.cancel('deadline'), totalMs) : undefined;
@@ -220,9 +221,10 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       (tried ??= new Set()).add(ep.address);
       (failures ??= []).push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);
       if (result.kind === 'timeout') timedOut++;
+      else if (result.kind === 'connect') refused++;
       ctx.log.warn(result.kind === 'timeout' ? 'upstream did not answer in time' : 'upstream connection failed', { ...log, attempt, of: ctx.maxAttempts });
     }
-    throw noAnswerError(plan.view?.key ?? '?', failures ?? [], timedOut);
+    throw noAnswerError(plan.view?.key ?? '?', failures ?? [], timedOut, refused);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
     // With --api-keys the gateway's own refusals after admission (flow control's 429/503, an upstream failure)
@@ -267,20 +269,26 @@ function deadlineError(plan: RoutePlan, totalMs: number, failures: readonly stri
   return new GatewayError('upstream_timeout', `no answer from InferencePool ${plan.view?.key ?? '?'} within its upstream timeout of ${formatDuration(totalMs)}${tried}. Retry later, or raise --upstream-timeout or the pool's infergate.io/upstream-timeout annotation`);
 }
 
-/** A failed attempt in the error message: the code, and for a timeout which limit it was. */
+/** A failed attempt in the error message: the code, for a timeout which limit it was, for a reset that it was one. */
 function describeFailure(r: Extract<AttemptResult, { ok: false }>, streamed: boolean, up: Upstream, pool: string): string {
+  // undici's UND_ERR_SOCKET ("other side closed") and the HTTP/2 codes do not say the endpoint had accepted the request.
+  if (r.kind === 'reset') return `${r.code} (the connection was closed or reset before an answer)`;
   if (r.code !== 'UND_ERR_HEADERS_TIMEOUT') return r.code;
   const t = up.policies.forPool(pool).timeouts;
   return streamed ? `no response headers within ${formatDuration(t.streamHeadersMs)} (stream-headers-timeout)` : `no response within ${formatDuration(t.responseHeadersMs)} (response-headers-timeout)`;
 }
 
-/** Every attempt failed before an answer: 504 when each one timed out (as Envoy answers), else 502. */
-function noAnswerError(pool: string, failures: readonly string[], timedOut: number): GatewayError {
+/**
+ * Every attempt failed before an answer: 504 when each one timed out (as Envoy answers), else 502, which says it
+ * could not connect only when no connection was made at all (an endpoint that accepted and then closed or reset
+ * it is running, and needs another look than an unreachable one).
+ */
+function noAnswerError(pool: string, failures: readonly string[], timedOut: number, refused: number): GatewayError {
   const n = `${failures.length} attempt(s): ${failures.join('; ')}`;
   if (timedOut > 0 && timedOut === failures.length) {
     return new GatewayError('upstream_timeout', `no endpoint of InferencePool ${pool} answered in time after ${n}. The endpoints accept connections but do not answer; check the pods named, or raise the timeout if they are only slow`);
   }
-  const what = timedOut === 0 ? 'could not connect to any endpoint' : 'could not get an answer from any endpoint';
+  const what = refused === failures.length ? 'could not connect to any endpoint' : 'could not get an answer from any endpoint';
   return new GatewayError('upstream_unavailable', `${what} of InferencePool ${pool} after ${n}`);
 }
 

@@ -1,0 +1,81 @@
+/**
+ * The 502 when no attempt got an answer says what happened: "could not connect" only when no connection was made
+ * (refused), else "could not get an answer", with each reset named as one. Before, pods that accepted the request
+ * and closed the connection (a crash mid-request, a proxy in front of a dead engine) were reported as unreachable.
+ * The pods are plain HTTP servers on 127.0.207.x.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+
+const PODS = ['127.0.207.2', '127.0.207.3'];
+const HOST = '127.0.207.1';
+const MODEL = 'reset/model';
+
+let pods: Server[] = [];
+let cfg: TempConfig;
+let gw: RunningGateway;
+let client: OpenAI;
+
+before(async () => {
+  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
+  // List their model, then close the connection of every inference request without answering.
+  let port = 0;
+  for (const ip of PODS) {
+    const pod = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
+        if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+        req.socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => pod.listen(port, ip, resolve));
+    port = (pod.address() as AddressInfo).port;
+    pods.push(pod);
+  }
+  const yaml = [...PODS.map((ip, i) => podYaml(`reset-${i}`, ip, { app: 'reset' })), poolYaml('reset', { app: 'reset' }, port), prefixRouteYaml('all', '/v1/', 'reset')];
+  cfg = await tempConfig({ 'all.yaml': yaml.join('---\n') });
+  gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
+  client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
+});
+
+after(async () => {
+  await gw?.close();
+  await Promise.all(pods.map((p) => new Promise<void>((resolve) => p.close(() => resolve()))));
+  await cfg?.remove();
+});
+
+/** The status and message of a request that must fail. */
+async function failure(): Promise<{ status: number | undefined; code: unknown; message: string }> {
+  try {
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+  } catch (e) {
+    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('the request succeeded');
+}
+
+test('pods that accept and close the connection: no answer, each reset named, not "could not connect"', async () => {
+  const f = await failure();
+  assert.deepEqual([f.status, f.code], [502, 'upstream_unavailable'], f.message);
+  assert.match(f.message, /could not get an answer from any endpoint of InferencePool default\/reset after 2 attempt\(s\)/);
+  assert.match(f.message, /UND_ERR_SOCKET \(the connection was closed or reset before an answer\)/);
+});
+
+test('pods that refuse connections: "could not connect"', async () => {
+  await Promise.all(pods.map((p) => new Promise<void>((resolve) => {
+    p.closeAllConnections();
+    p.close(() => resolve());
+  })));
+  pods = [];
+  const f = await failure();
+  assert.deepEqual([f.status, f.code], [502, 'upstream_unavailable'], f.message);
+  assert.match(f.message, /could not connect to any endpoint of InferencePool default\/reset after 2 attempt\(s\): .*ECONNREFUSED/);
+});
