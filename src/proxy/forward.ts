@@ -261,7 +261,9 @@ function cutError(code: 'upstream_timeout' | 'upstream_unavailable', deadline: b
 function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {
   // An endpoint that speaks another HTTP version than its pool's appProtocol: name the protocol and the fix.
   const why = protocolMismatch(e, ep.h2c) ?? `${code}: ${(e as Error).message}`;
-  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${why}`);
+  // Not sent again by the gateway, since the pod may have run it; `x-should-retry: false` keeps the openai SDKs from
+  // sending it again either (they retry every 502 otherwise).
+  return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${why}`, null, false);
 }
 
 function deadlineError(plan: RoutePlan, totalMs: number, failures: readonly string[]): GatewayError {
