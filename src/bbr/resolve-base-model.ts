@@ -41,8 +41,10 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
 /**
  * The 404 for a model no ConfigMap and no pod knows: it lists what can be served (exactly what GET /v1/models
  * lists) and, apart, the names allowlist ConfigMaps declare that no pod serves (requests for those get a 503).
+ * `visible` narrows both lists to what the asking API key may use, as its GET /v1/models is (src/tenancy): a
+ * tenant's 404 does not name the other tenants' models.
  */
-export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean): GatewayError {
+export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean, visible?: (model: string) => boolean): GatewayError {
   const entry = catalog.models.get(model);
   if (entry && strict) {
     const allowlisted = servedModels(table, catalog, strict);
@@ -53,8 +55,8 @@ export function unknownModelError(model: string, table: AllowlistTable, catalog:
       'model',
     );
   }
-  const served = servableModels(table, catalog, strict);
-  const declared = declaredOnlyModels(table, catalog);
+  const served = visible ? servableModels(table, catalog, strict).filter(visible) : servableModels(table, catalog, strict);
+  const declared = visible ? declaredOnlyModels(table, catalog).filter(visible) : declaredOnlyModels(table, catalog);
   const none = declared.length > 0 ? '(none: no pod serves a declared model)' : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   const list = served.length > 0 ? served.join(', ') : none;
   const declaredNote = declared.length > 0 ? ` Declared in allowlist ConfigMaps but not served by any pod: ${declared.join(', ')}.` : '';

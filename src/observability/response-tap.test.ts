@@ -104,6 +104,9 @@ test('parseUsage: table', () => {
     ['no usage here', undefined],
     ['{"usage": {"prompt_tokens": 5, "completion_tokens": 0}}', { promptTokens: 5, completionTokens: 0 }],
     ['{"usage":{"prompt_tokens":1,"completion_tokens":2}} then {"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":2}}}', { promptTokens: 3, completionTokens: 4, cachedTokens: 2 }],
+    // The Responses API's names (vLLM's and OpenAI's response.completed event, or a non-streamed response).
+    ['{"usage":null}}} then {"usage":{"input_tokens":7,"input_tokens_details":{"cached_tokens":3},"output_tokens":200,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":207},"user":null}', { promptTokens: 7, completionTokens: 200, cachedTokens: 3 }],
+    ['{"usage":{"output_tokens":4}}', { promptTokens: 0, completionTokens: 4 }],
   ];
   for (const [text, want] of cases) assert.deepEqual(parseUsage(text), want, text);
 });

@@ -142,15 +142,21 @@ function isTokenEvent(b: Buffer, from: number, to: number): boolean {
 
 /**
  * The last `usage` object in `text`: OpenAI's `prompt_tokens`, `completion_tokens` and
- * `prompt_tokens_details.cached_tokens` (vLLM reports the last only with prefix caching stats on). Each is the
+ * `prompt_tokens_details.cached_tokens` (vLLM reports the last only with prefix caching stats on); the Responses
+ * API names them `input_tokens` and `output_tokens` (`input_tokens_details.cached_tokens`), read when the first
+ * two are absent, or a tenant's `/v1/responses` answers would never count against its token limits. Each is the
  * first `"name": <digits>` after the last `"usage"`, read with indexOf and char codes rather than regular expressions
  * (with the tail scan in lastUsageKey: 741 against 953 ns per whole answer, bench/response-observers.ts).
  */
 export function parseUsage(text: string): Usage | undefined {
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return undefined;
-  const prompt = countAfter(text, '"prompt_tokens"', at);
-  const completion = countAfter(text, '"completion_tokens"', at);
+  let prompt = countAfter(text, '"prompt_tokens"', at);
+  let completion = countAfter(text, '"completion_tokens"', at);
+  if (prompt === undefined && completion === undefined) {
+    prompt = countAfter(text, '"input_tokens"', at);
+    completion = countAfter(text, '"output_tokens"', at);
+  }
   if (prompt === undefined && completion === undefined) return undefined;
   const usage: Usage = { promptTokens: prompt ?? 0, completionTokens: completion ?? 0 };
   const cached = countAfter(text, '"cached_tokens"', at);

@@ -22,7 +22,7 @@ import { bodyIntake, smallBodyIntake } from './body-intake.js';
 import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
-import { admitRequest, tenantHeaders } from '../tenancy/tenancy-stage.js';
+import { admitRequest, tenantHeaders, tenantPlanError } from '../tenancy/tenancy-stage.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -130,9 +130,11 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (isGet && path.startsWith('/v1/models/')) {
     // The SDK's models.retrieve, from the same list; an unknown model's 404 lists the served ones. Its refusals
     // (model_not_found, model_not_allowed) are counted as a chat request's for that model are; a card is not.
-    if (record) record.model = record.targetModel = observedName(decodedModelId(path.slice('/v1/models/'.length)));
-    const card = retrieveModel(state, path.slice('/v1/models/'.length));
-    if (key) tenancy!.checkModel(key, card.id);
+    const modelId = decodedModelId(path.slice('/v1/models/'.length));
+    if (record) record.model = record.targetModel = observedName(modelId);
+    // A key's 403 comes first, and its 404 lists only the models it may use: the other tenants' stay unnamed.
+    if (key) tenancy!.checkModel(key, modelId);
+    const card = retrieveModel(state, path.slice('/v1/models/'.length), key ? (m) => key.models.allows(m) : undefined);
     seen.record = undefined;
     return sendJson(res, 200, card, id);
   }
@@ -170,12 +172,14 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     recordTraceContext(record, (h) => lower.get(h));
   }
   if (plan.error) {
-    gw.options.log.debug('request rejected', { request_id: requestId, code: plan.error.code, message: plan.error.message });
+    // With a key, a model it may not use is its 403 and an unknown model's 404 names only the key's models.
+    const error = key ? tenantPlanError(tenancy!, key, plan, state) : plan.error;
+    gw.options.log.debug('request rejected', { request_id: requestId, code: error.code, message: error.message });
     if (record) {
-      record.errorCode = plan.error.code;
-      record.modelField = modelFieldProblem(plan.error);
+      record.errorCode = error.code;
+      record.modelField = modelFieldProblem(error);
     }
-    return sendError(res, plan.error, id);
+    return sendError(res, error, id);
   }
   // The key's models (403) and its tenant's limits (429, with OpenAI's x-ratelimit-* headers, as every answer has).
   let rateLimit: string[] | undefined;

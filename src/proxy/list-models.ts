@@ -27,12 +27,12 @@ export function listModels(state: GatewayState): ModelListing {
  * 404 model_not_found a request for it would get, which lists the served models. `id` is the path's
  * remainder, percent-decoded (the SDK encodes the `/` of `org/model`; a raw `/` works too).
  */
-export function retrieveModel(state: GatewayState, encodedId: string): ModelCardBody {
+export function retrieveModel(state: GatewayState, encodedId: string, visible?: (model: string) => boolean): ModelCardBody {
   const id = decodedModelId(encodedId);
   const card = modelCard(state, id, Math.floor(Date.now() / 1000));
   if (card) return card;
   const catalog = state.datastore.catalog();
-  throw unknownModelError(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist);
+  throw unknownModelError(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist, visible);
 }
 
 /** The model id a `GET /v1/models/{id}` path names: percent-decoded, or as sent when that fails. */

@@ -1,6 +1,8 @@
 /** The handler's two steps with `--api-keys` on: the headers before planning, and admission once the model is known. */
+import { unknownModelError } from '../bbr/resolve-base-model.js';
+import type { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
-import type { RoutePlan } from '../proxy/plan-request.js';
+import type { GatewayState, RoutePlan } from '../proxy/plan-request.js';
 import type { KeyEntry } from './key-entry.js';
 import type { Admission, Tenancy } from './tenancy.js';
 
@@ -42,4 +44,19 @@ export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan,
   }
   record.tenantAdmission = a;
   return a;
+}
+
+/**
+ * A plan's refusal as the key's holder may see it. A model the key may not use is its 403, whether or
+ * not anything serves it; an unknown model the key may use gets the 404 whose list of served models holds only
+ * those the key may use, as its GET /v1/models does. Otherwise the plan's error as it is. Without this, a
+ * tenant could list every other tenant's models by asking for one that does not exist.
+ */
+export function tenantPlanError(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan, state: GatewayState): GatewayError {
+  const error = plan.error!;
+  if (plan.model === undefined) return error;
+  const refusal = tenancy.modelRefusal(entry, plan.model);
+  if (refusal !== undefined) return refusal;
+  if (error.code !== 'model_not_found') return error;
+  return unknownModelError(plan.model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist, (m) => entry.models.allows(m));
 }

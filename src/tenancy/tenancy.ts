@@ -87,9 +87,15 @@ export class Tenancy {
 
   /** Throws 403 model_not_allowed, listing what the key may use, when `model` (as the client named it) is not the key's. */
   checkModel(entry: KeyEntry, model: string): void {
-    if (entry.models.allows(model)) return;
+    const refusal = this.modelRefusal(entry, model);
+    if (refusal !== undefined) throw refusal;
+  }
+
+  /** The 403 model_not_allowed (counted) when `model` is not the key's; else undefined. */
+  modelRefusal(entry: KeyEntry, model: string): GatewayError | undefined {
+    if (entry.models.allows(model)) return undefined;
     this.metrics.rejected(entry.tenant.name, 'model_not_allowed');
-    throw new GatewayError('model_not_allowed', `The API key of tenant ${entry.tenant.name} may not use model \`${shown(model)}\`. It may use: ${entry.models.patterns.join(', ')}. Ask the gateway operator to add the model to the key's models.`, 'model');
+    return new GatewayError('model_not_allowed', `The API key of tenant ${entry.tenant.name} may not use model \`${shown(model)}\`. It may use: ${entry.models.patterns.join(', ')}. Ask the gateway operator to add the model to the key's models.`, 'model');
   }
 
   /** The model cards a key may see (`GET /v1/models`). */
