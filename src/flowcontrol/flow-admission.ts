@@ -45,15 +45,15 @@ export function admitToFlow(controller: FlowController, plan: RoutePlan, bytes: 
 
 /**
  * Waits for the ticket's dispatch: true once dispatched (the slot is the request's, release it when it ends);
- * false when it was dropped because the client went away (nothing to answer). Other rejections (TTL, no
- * endpoints, shutdown) are thrown with their header set on `res`.
+ * false when the caller dropped it (`cancelled`: its client went away, or its deadline passed; the caller
+ * answers, or not). Other rejections (TTL, no endpoints, shutdown) are thrown with their header set on `res`.
  */
-export async function waitForDispatch(ticket: Ticket, res: ServerResponse, clientGone: () => boolean): Promise<boolean> {
+export async function waitForDispatch(ticket: Ticket, res: ServerResponse, cancelled: () => boolean): Promise<boolean> {
   try {
     await ticket.done;
     return true;
   } catch (e) {
-    if (clientGone()) return false;
+    if (cancelled()) return false;
     if (e instanceof FlowControlRejection) e.markResponse(res);
     throw e;
   }

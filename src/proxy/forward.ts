@@ -82,7 +82,14 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   let refused = 0;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
-  const deadline = totalMs > 0 ? setTimeout(() => cancel.cancel('deadline'), totalMs) : undefined;
+  // A request still queued when its deadline passes leaves its queue then and gets its 504 at once, as Envoy's
+  // route timeout cancels a request llm-d's EPP holds; it would otherwise wait on past it for a dispatch (or a
+  // queue TTL) only to be refused then, keeping its place in the band's maxRequests meanwhile.
+  const onDeadline = (): void => {
+    if (queued !== undefined) queuedIn!.cancel(queued);
+    cancel.cancel('deadline');
+  };
+  const deadline = totalMs > 0 ? setTimeout(onDeadline, totalMs) : undefined;
   const streamed = plan.json?.stream === true;
   // --api-keys: a stream that did not ask for usage asks for it upstream, so its tokens count; the client does not see it.
   const hideUsage = streamed && plan.tenant !== undefined && askForStreamUsage(req, plan.json);
@@ -97,9 +104,12 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       queued = admitToFlow(c, plan, req.body?.length ?? 0, res);
       if (queued !== undefined) {
         queuedIn = c;
-        const dispatched = await waitForDispatch(queued, res, () => cancel.cause === 'client');
+        const dispatched = await waitForDispatch(queued, res, () => cancel.cause !== undefined);
         queued = undefined;
-        if (!dispatched) return;
+        if (!dispatched) {
+          if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, []);
+          return;
+        }
         viewAfterWait(ctx.state.datastore, plan);
       }
       flow = c;
