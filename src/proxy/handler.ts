@@ -199,7 +199,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
   upstreamHeaders['x-forwarded-proto'] = 'http';
   // A pool another endpoint picker serves (its endpointPickerRef): that picker is asked over ext_proc first.
-  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, record }, res);
+  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit, record }, res);
 
   await forward(forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit, record }, res);
 }
