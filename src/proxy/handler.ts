@@ -185,7 +185,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   let rateLimit: string[] | undefined;
   if (key) {
     try {
-      const a = admitRequest(tenancy!, key, plan, body?.length ?? 0, record);
+      // An upload's bytes (multipart/form-data: audio) are not prompt text: at 4 bytes a token a 1 MB recording of
+      // half a minute was "250,000 tokens", past any tokensPerMinute. It is counted for its usage when it ends.
+      const a = admitRequest(tenancy!, key, plan, isMultipart(req.headers['content-type']) ? 0 : (body?.length ?? 0), record);
       rateLimit = (a instanceof Promise ? await a : a).headers;
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;

@@ -1,7 +1,8 @@
 /**
  * `--api-keys` as one tenant among several sees it, with the official `openai` client: its 404s name only the
  * models its key may use, a model it may not use is its 403 whether or not anything serves it, and its
- * Responses API answers count against its token limits as chat answers do. Simulated pods on 127.0.196.x.
+ * Responses API answers count against its token limits as chat answers do; an audio upload's bytes are not
+ * taken for prompt tokens. Simulated pods on 127.0.196.x.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,4 +109,14 @@ test("a Responses API answer's usage (input_tokens, output_tokens) counts agains
   // The second is charged the first's actual usage plus its own estimate, not the first's estimate alone.
   const second = await send();
   assert.equal(second.remaining, 10_000 - first.usage.input_tokens - first.usage.output_tokens - Math.ceil(Buffer.byteLength(body) / 4));
+});
+
+test("an audio upload's bytes are not taken for prompt tokens: a 1 MB recording passes a tokensPerMinute of 10,000", async () => {
+  const form = new FormData();
+  form.append('model', LLAMA);
+  form.append('file', new Blob([Buffer.alloc(1_000_000, 1)], { type: 'audio/wav' }), 'a.wav');
+  const r = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', headers: { authorization: 'Bearer ig-view-tokens' }, body: form });
+  const text = await r.text();
+  assert.notEqual(r.status, 429, text);
+  assert.ok(Number(r.headers.get('x-ratelimit-remaining-tokens')) > 9_000, String(r.headers.get('x-ratelimit-remaining-tokens')));
 });
