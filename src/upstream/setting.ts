@@ -6,7 +6,8 @@ export const ANNOTATION_PREFIX = 'infergate.io/';
 
 /**
  * A setting of type `duration` reads a Go duration or bare milliseconds; `count` a whole number; `percent` a
- * whole number up to 100. The same text is valid as a flag and as an annotation.
+ * whole number up to 100, with or without a `%` (the help prints its default as `10%`). The same text is valid
+ * as a flag and as an annotation.
  */
 export interface SettingSpec<K extends string = string> {
   /** The field of the settings object it sets. */
@@ -30,7 +31,8 @@ export function annotationOf(spec: SettingSpec): string {
 /** The value, or a message saying what is accepted (for a flag error or a ConfigIssue). */
 export function parseSetting(spec: SettingSpec, text: string): { value: number } | { error: string } {
   const max = spec.kind === 'percent' ? 100 : Number.MAX_SAFE_INTEGER;
-  const value = spec.kind === 'duration' ? parseDurationMs(text) : /^\s*\d+\s*$/.test(text) ? Number(text) : undefined;
+  const whole = (spec.kind === 'percent' ? /^\s*(\d+)\s*%?\s*$/ : /^\s*(\d+)\s*$/).exec(text);
+  const value = spec.kind === 'duration' ? parseDurationMs(text) : whole ? Number(whole[1]) : undefined;
   if (value !== undefined && value >= spec.min && value <= max) return { value };
   return { error: `must be ${describeAccepted(spec)}, got ${JSON.stringify(text)}` };
 }
@@ -46,6 +48,6 @@ function describeAccepted(spec: SettingSpec): string {
     const floor = spec.min === 0 ? '0 to turn it off' : `at least ${formatDuration(spec.min)}`;
     return `a duration such as "500ms", "30s" or "10m" (or whole milliseconds), ${floor}`;
   }
-  if (spec.kind === 'percent') return `a whole percentage from ${spec.min} to 100`;
+  if (spec.kind === 'percent') return `a whole percentage from ${spec.min} to 100 (such as 10 or 10%)`;
   return `a whole number, at least ${spec.min}${spec.min === 0 ? ' (0 turns it off)' : ''}`;
 }

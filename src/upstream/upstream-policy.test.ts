@@ -28,7 +28,11 @@ describe('reading a value (the same for a flag and an annotation)', () => {
     { setting: 'outlier-consecutive-gateway-failure', text: '2', want: 2 },
     { setting: 'outlier-consecutive-gateway-failure', text: '2.5', want: /must be a whole number, at least 0 \(0 turns it off\)/ },
     { setting: 'outlier-max-ejection-percent', text: '50', want: 50 },
-    { setting: 'outlier-max-ejection-percent', text: '150', want: /a whole percentage from 0 to 100, got "150"/ },
+    // The help prints the default as "10%": that spelling is accepted too.
+    { setting: 'outlier-max-ejection-percent', text: '10%', want: 10 },
+    { setting: 'outlier-max-ejection-percent', text: '10%%', want: /a whole percentage from 0 to 100 \(such as 10 or 10%\), got "10%%"/ },
+    { setting: 'outlier-consecutive-5xx', text: '5%', want: /must be a whole number/ },
+    { setting: 'outlier-max-ejection-percent', text: '150', want: /a whole percentage from 0 to 100 \(such as 10 or 10%\), got "150"/ },
     { setting: 'outlier-base-ejection-time', text: '45s', want: 45_000 },
   ];
   for (const c of cases) {
