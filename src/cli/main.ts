@@ -24,5 +24,7 @@ registerBenchCommand(program);
 registerKeysCommand(program);
 // A wrong flag, a bad flag value or an unknown command exits 2, as every usage error of infergate's own does
 // (commander's default is 1, which `explain` and `validate` use for what they found, not for how they were called).
-for (const cmd of [program, ...program.commands]) cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
+// Nested commands (`keys create`) too: commander gives each command its own override.
+const everyCommand = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(everyCommand)];
+for (const cmd of everyCommand(program)) cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
 await program.parseAsync(process.argv);

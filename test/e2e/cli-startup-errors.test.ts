@@ -25,6 +25,10 @@ test('usage errors exit 2 on every command: an unknown flag, a value out of rang
     [['sim', '--model', 'm', '--port', '99999'], /--port/],
     [['serve', '-f', CONFIG, '--log-level', 'verbose'], /--log-level must be one of debug, info, warn, error, silent, got "verbose"/],
     [['serve', '-f', CONFIG, '--host', '127.0.238.1', '--port', '18238', '--admin-port', '18238'], /--port and --admin-port are both 18238 on 127.0.238.1: give the admin listener a port of its own/],
+    // A subcommand's subcommand: its usage errors exited 1 before.
+    [['keys', 'create', '--name', 'bad name'], /option '--name <name>' argument 'bad name' is invalid/],
+    [['keys', 'create'], /required option '--name <name>' not specified/],
+    [['keys', 'bogus'], /unknown command 'bogus'/],
   ];
   for (const [args, message] of cases) {
     const r = await run(...args);
