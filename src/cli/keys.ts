@@ -1,5 +1,5 @@
 /** `infergate keys create --name NAME`: a new random API key, printed once, and the keys-file entry (its hash) to paste. */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { generateApiKey, hashApiKey } from '../tenancy/api-key.js';
 
 export function registerKeysCommand(program: Command): void {
@@ -8,9 +8,9 @@ export function registerKeysCommand(program: Command): void {
     .command('create')
     .description('print a new random API key once, and the entry to paste into the --api-keys file (only its SHA-256 hash is stored)')
     .requiredOption('--name <name>', 'the tenant the key names (letters, digits, . _ -)', tenantName)
-    .option('--models <list>', 'comma-separated model names or globs the key may use', '*')
-    .action((flags: { name: string; models: string }) => {
-      process.stdout.write(keysCreateText(flags.name, flags.models.split(',').map((m) => m.trim()).filter((m) => m !== ''), generateApiKey()));
+    .addOption(new Option('--models <list>', 'comma-separated model names or globs the key may use').argParser(modelList).default(['*'], '"*"'))
+    .action((flags: { name: string; models: string[] }) => {
+      process.stdout.write(keysCreateText(flags.name, flags.models, generateApiKey()));
     });
 }
 
@@ -32,6 +32,16 @@ export function keysCreateText(name: string, models: readonly string[], key: str
     '    # objective: standard      # or priority: 0',
     '',
   ].join('\n');
+}
+
+/**
+ * `--models a,b*`: the names or globs, at least one. An empty list would print an entry the keys file refuses
+ * (`"models" must list model names or globs`), found only when the gateway reloads it.
+ */
+export function modelList(v: string): string[] {
+  const models = v.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (models.length === 0) throw new InvalidArgumentError('name at least one model or glob, comma-separated (\'*\' for every model)');
+  return models;
 }
 
 function tenantName(v: string): string {

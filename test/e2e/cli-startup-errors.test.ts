@@ -28,6 +28,7 @@ test('usage errors exit 2 on every command: an unknown flag, a value out of rang
     // A subcommand's subcommand: its usage errors exited 1 before.
     [['keys', 'create', '--name', 'bad name'], /option '--name <name>' argument 'bad name' is invalid/],
     [['keys', 'create'], /required option '--name <name>' not specified/],
+    [['keys', 'create', '--name', 't', '--models', ','], /name at least one model or glob/],
     [['keys', 'bogus'], /unknown command 'bogus'/],
   ];
   for (const [args, message] of cases) {
