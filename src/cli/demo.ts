@@ -84,8 +84,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-format <format>', 'the gateway\'s log, as `serve`: text or json', 'text')
-    .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_ENDPOINT, else off)")
-    .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)')
+    .option('--otlp-endpoint <url>', "OpenTelemetry tracing to this collector's OTLP endpoint, as `serve` (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off)")
+    .option('--otlp-protocol <protocol>', 'how spans are exported, as `serve`: http/protobuf, http/json or grpc (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)')
     .option('--access-log <where>', 'one JSON line per request, as `serve`: stdout, a file path (appended), or off', 'off')
     .option('--debug-decisions <n>', "recent scheduling decisions (with every plugin's scores) kept for GET /debug/scheduling on the admin port and the dashboard, as `serve`; 0 (the default) turns it off", intFlag(0, 100_000), 0);
   // The admin listener as `serve` has it, so the demo's dashboard (GET /) and /metrics can be opened.
