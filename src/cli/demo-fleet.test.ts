@@ -18,6 +18,14 @@ test('vllmArgs maps the vLLM flags the simulator mirrors and ignores the rest', 
     ['prefix caching on takes no value', ['--enable-prefix-caching', '--model', 'm'], { enablePrefixCaching: true, model: 'm' }],
     ['prefix caching with an inline value', ['--enable-prefix-caching=false'], { enablePrefixCaching: false }],
     ['unknown flags ignored', ['--gpu-memory-utilization', '0.9', '--model', 'm'], { model: 'm' }],
+    // As vLLM and `infergate sim` take it; the demo read NaN before.
+    ['context length in vLLM\'s spelling', ['--max-model-len', '4k'], { maxModelLen: 4000 }],
+    ['context length, binary', ['--max-model-len=32K'], { maxModelLen: 32_768 }],
   ];
   for (const [name, args, want] of cases) assert.deepEqual(vllmArgs(args), want, name);
+});
+
+test('vllmArgs refuses a number the simulator cannot take, naming the flag', () => {
+  assert.throws(() => vllmArgs(['--max-num-seqs=abc']), /^Error: --max-num-seqs must be a whole number, got "abc"$/);
+  assert.throws(() => vllmArgs(['--max-model-len', 'lots']), /--max-model-len must be a token count such as 2048 or 32k, got "lots"/);
 });

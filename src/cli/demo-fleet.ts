@@ -2,12 +2,13 @@
  * Derives the simulators a demo config needs from its Pods: each Pod becomes one simulator on its
  * `status.podIP`, started with its container's vLLM args (`--model`, `--served-model-name`, `--port`,
  * `--lora-modules`, `--max-num-seqs`, `--max-loras`, `--block-size`, `--max-num-batched-tokens`,
- * `--num-gpu-blocks-override`, `--max-model-len` (digits only here), `--[no-]enable-prefix-caching`), so the demo YAML reads like a real cluster's.
+ * `--num-gpu-blocks-override`, `--max-model-len` (`4096` or vLLM's `4k`), `--[no-]enable-prefix-caching`), so the demo YAML reads like a real cluster's.
  */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { listConfigFiles } from '../config/load-files.js';
 import type { SimulatorOptions } from '../sim/simulator.js';
+import { tokenCountFlag } from '../sim/token-count.js';
 
 export interface FleetMember extends SimulatorOptions {
   podName: string;
@@ -23,8 +24,15 @@ export async function fleetFromConfig(path: string, defaults: Partial<SimulatorO
       if (o?.kind !== 'Pod' || !o.status?.podIP) continue;
       const container = o.spec?.containers?.[0];
       const args: unknown[] = Array.isArray(container?.args) ? container.args : [];
-      const member = { ...defaults, ...vllmArgs(args.map(String)), podName: String(o.metadata?.name ?? 'pod'), host: String(o.status.podIP) };
-      if (!member.model) throw new Error(`${file}: Pod ${member.podName} has no --model in spec.containers[0].args; the demo cannot simulate it`);
+      const podName = String(o.metadata?.name ?? 'pod');
+      let sim: Partial<SimulatorOptions>;
+      try {
+        sim = vllmArgs(args.map(String));
+      } catch (e) {
+        throw new Error(`${file}: Pod ${podName}: spec.containers[0].args: ${(e as Error).message}`);
+      }
+      const member = { ...defaults, ...sim, podName, host: String(o.status.podIP) };
+      if (!member.model) throw new Error(`${file}: Pod ${podName} has no --model in spec.containers[0].args; the demo cannot simulate it`);
       fleet.push({ ...member, model: member.model, port: member.port ?? 8000 });
     }
   }
@@ -42,11 +50,18 @@ const NUMBER_FLAGS = {
   '--max-model-len': 'maxModelLen',
 } as const satisfies Record<string, keyof SimulatorOptions>;
 
+/** A numeric flag's value: `--max-model-len` in vLLM's token-count spelling (`4k`), the others whole numbers; throws naming the flag. */
+function numberArg(flag: keyof typeof NUMBER_FLAGS, v: string): number {
+  if (flag === '--max-model-len') return tokenCountFlag(flag, v);
+  if (!/^\d+$/.test(v.trim())) throw new Error(`${flag} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
 function isNumberFlag(flag: string): flag is keyof typeof NUMBER_FLAGS {
   return Object.hasOwn(NUMBER_FLAGS, flag);
 }
 
-/** The subset of vLLM's CLI the simulator mirrors; other flags are ignored. */
+/** The subset of vLLM's CLI the simulator mirrors; other flags are ignored. Throws on a value the simulator cannot take. */
 export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
   const out: Partial<SimulatorOptions> = {};
   let servedName: string | undefined;
@@ -54,7 +69,7 @@ export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => inline ?? args[++i] ?? '';
     if (isNumberFlag(flag)) {
-      out[NUMBER_FLAGS[flag]] = Number(value());
+      out[NUMBER_FLAGS[flag]] = numberArg(flag, value());
       continue;
     }
     switch (flag) {

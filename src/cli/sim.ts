@@ -8,6 +8,7 @@ import { SIM_TASKS, isSimTask } from '../sim/sim-task.js';
 import { startSimulator } from '../sim/simulator.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../sim/simulator-options.js';
 import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
+import { tokenCountFlag } from '../sim/token-count.js';
 import { MAX_CHARS_PER_TOKEN } from '../sim/tokenizer.js';
 import { onShutdown } from './on-shutdown.js';
 import { numberFlag, parseThenRun } from './parse-flags.js';
@@ -233,13 +234,4 @@ export function registerSimCommand(program: Command): void {
         onShutdown(() => sim.close());
       }),
     );
-}
-
-/** vLLM's token-count spelling: digits, optionally with k (1000), K (1024), m (10^6) or M (2^20). */
-function tokenCountFlag(flag: string, v: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v.trim());
-  const scale = { '': 1, k: 1000, K: 1024, m: 1_000_000, M: 1024 * 1024 }[m?.[2] ?? ''] ?? 1;
-  const n = m ? Math.round(Number(m[1]) * scale) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw new Error(`${flag} must be a token count such as 2048 or 32k, got "${v}"`);
-  return n;
 }
