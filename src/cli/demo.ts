@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
+import { demoBanner } from './demo-banner.js';
 import { fleetFromConfig } from './demo-fleet.js';
 import { intFlag } from './parse-flags.js';
 import { onShutdown, onSighupReopen } from './on-shutdown.js';
@@ -99,18 +100,8 @@ export function registerDemoCommand(program: Command): void {
       } catch (e) {
         exitStartup(`error: could not start the demo: ${(e as Error).message}`, 1);
       }
-      const u = demo.gateway.url;
-      const models = demo.simulators.flatMap((s) => [s.options.model, ...s.options.loras]).filter((m, i, a) => a.indexOf(m) === i);
-      console.log(`\ninfergate demo: gateway on ${u}, ${demo.simulators.length} simulated vLLM pods:`);
-      if (demo.gateway.adminUrl) console.log(`Dashboard: ${demo.gateway.adminUrl}/ (and Prometheus metrics at ${demo.gateway.adminUrl}/metrics)`);
-      for (const s of demo.simulators) console.log(`  ${s.options.podName.padEnd(20)} ${s.url}  ${s.options.model} + ${s.options.loras.join(', ')}`);
-      console.log(`\nModels: ${models.join(', ')}\n\nTry:\n`);
-      console.log(`  curl -s ${u}/v1/models`);
-      console.log(`  curl -si ${u}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gemma-sql-lora","messages":[{"role":"user","content":"Hello"}]}'`);
-      console.log(`  curl -sN ${u}/v1/completions -H 'content-type: application/json' -d '{"model":"microsoft/Phi-3-mini-4k-instruct","prompt":"Hello","max_tokens":8,"stream":true}'`);
-      console.log(`  curl -s ${u}/v1/completions -H 'content-type: application/json' -d '{"model":"no-such-model","prompt":"Hello"}'`);
-      console.log(`  npx infergate explain -f ${flags.file} --body '{"model":"phi3-code-lora","prompt":"Hello"}'`);
-      console.log('\nThe response header x-gateway-destination-endpoint-served names the pod that served it. Ctrl-C stops everything.\n');
+      const pods = demo.simulators.map((s) => ({ podName: s.options.podName, url: s.url, model: s.options.model, loras: s.options.loras }));
+      console.log(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));
       onShutdown(() => demo.close());
       onSighupReopen(demo.gateway.accessLog, flags.accessLog, log);
     });
