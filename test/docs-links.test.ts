@@ -32,9 +32,12 @@ function markdownFiles(): string[] {
   return out;
 }
 
-/** Text outside fenced code blocks, where links are not links. */
+/**
+ * Text outside fenced code blocks, where links are not links and `#` lines are not headings. A fence may be
+ * indented (a block inside a list item); it closes at the same indent.
+ */
 function prose(text: string): string {
-  return text.replace(/^(```|~~~)[\s\S]*?^\1/gm, '');
+  return text.replace(/^( *)(```|~~~)[\s\S]*?^\1\2/gm, '');
 }
 
 const anchorCache = new Map<string, Set<string>>();
@@ -61,6 +64,11 @@ test("headingSlug renders anchors as GitHub does for this project's headings", (
   assert.equal(headingSlug('Scenario `overhead`: what a proxy costs (`bench/scenarios/overhead.ts`)'), 'scenario-overhead-what-a-proxy-costs-benchscenariosoverheadts');
   assert.equal(headingSlug('Long answers at full speed, and the approximate picker llm-d measured (`--max-tokens 500`, `--approximate-config`)'), 'long-answers-at-full-speed-and-the-approximate-picker-llm-d-measured---max-tokens-500---approximate-config');
   assert.equal(headingSlug('Under KV pressure, one replica: the rate sweep'), 'under-kv-pressure-one-replica-the-rate-sweep');
+});
+
+test('code blocks are left out, indented ones (in a list item) too: their `#` lines make no anchors', () => {
+  const text = ['# Title', '- a step:', '  ```sh', '  # not a heading', '  see [x](nope.md)', '  ```', '## After', '```', '# nor this', '```'].join('\n');
+  assert.equal(prose(text), ['# Title', '- a step:', '', '## After', ''].join('\n'));
 });
 
 test('every relative link in the docs names a file that exists, and a heading of it', () => {
