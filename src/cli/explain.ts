@@ -10,12 +10,11 @@ import { planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-r
 import { planPick } from '../proxy/pick-stage.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
-import { readFile } from 'node:fs/promises';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { renderPlan } from './render-plan.js';
 import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
-import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { addKubeOptions, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { secretReader } from '../config/kube/read-secret.js';
 import { describeApiKeySource, type ApiKeySource } from '../upstream/api-key-source.js';
@@ -152,6 +151,7 @@ export function registerExplainCommand(program: Command): void {
       const source = sourceOrExit(flags);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {
+        const eppConfig = await readEppConfig(flags);
         const plan = await explainRequest({
           ...source,
           body: flags.body,
@@ -162,7 +162,7 @@ export function registerExplainCommand(program: Command): void {
           discover: flags.discover,
           log: createLogger('warn'),
           ...(upstreamKey ? { upstreamKey } : {}),
-          ...(flags.eppConfig !== undefined ? { eppConfig: { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig } } : {}),
+          ...(eppConfig ? { eppConfig } : {}),
           ...(flags.gatewayName !== undefined ? { gatewayName: flags.gatewayName } : {}),
         });
         console.log(renderPlan(plan).join('\n'));

@@ -147,6 +147,12 @@ export function loggerOrExit(flags: Pick<SharedFlags, 'logLevel' | 'logFormat'>)
   return createLogger(flags.logLevel, undefined, flags.logFormat as LogFormat);
 }
 
-export async function readEppConfig(flags: SharedFlags): Promise<ConfigText | undefined> {
-  return flags.eppConfig === undefined ? undefined : { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
+/** The `--epp-config` file, read once at startup; a file that cannot be read throws naming the flag (`--epp-config nope.yaml: ENOENT ...`). */
+export async function readEppConfig(flags: Pick<SharedFlags, 'eppConfig'>): Promise<ConfigText | undefined> {
+  if (flags.eppConfig === undefined) return undefined;
+  try {
+    return { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
+  } catch (e) {
+    throw new Error(`--epp-config ${flags.eppConfig}: ${(e as Error).message}`);
+  }
 }

@@ -66,7 +66,7 @@ test('exit 2 when the configuration cannot be read or a flag is wrong, saying wh
     [['-f', `${FIXTURES}clean.yaml`, '--no-such-flag'], /unknown option '--no-such-flag'/],
     [[], /give a configuration source: -f PATH .* or --kube/],
     [['-f', `${FIXTURES}clean.yaml`, '--kube'], /give either -f PATH or --kube, not both/],
-    [['-f', `${FIXTURES}clean.yaml`, '--epp-config', `${FIXTURES}nope.yaml`], /error: ENOENT/],
+    [['-f', `${FIXTURES}clean.yaml`, '--epp-config', `${FIXTURES}nope.yaml`], /error: --epp-config .*nope\.yaml: ENOENT/],
   ];
   for (const [args, message] of cases) {
     const r = await run(t, ...args);

@@ -1,12 +1,10 @@
 /** `infergate validate`: finds, before any traffic, the misconfigurations the field report found the hard way. */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import type { ConfigText } from '../epp/pool-schedulers.js';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../validate/probe-models.js';
 import { renderJson, renderText } from '../validate/render-findings.js';
 import { validate, type ValidationReport } from '../validate/run-validate.js';
 import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
-import { addKubeOptions, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { addKubeOptions, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 
 export interface ValidateFlags extends KubeFlags, UpstreamKeyFlags {
@@ -46,8 +44,7 @@ export function registerValidateCommand(program: Command): void {
     const source = sourceOrExit(flags);
     const upstreamKey = await upstreamKeySourceOrExit(flags);
     try {
-      let eppConfig: ConfigText | undefined;
-      if (flags.eppConfig !== undefined) eppConfig = { text: await readFile(flags.eppConfig, 'utf8'), file: flags.eppConfig };
+      const eppConfig = await readEppConfig(flags);
       const report = await validate({
         ...('kube' in source ? { kube: { ...source.kube, timeoutMs: flags.timeout } } : source),
         ...(flags.probe ? { probeTimeoutMs: flags.probeTimeout } : {}),

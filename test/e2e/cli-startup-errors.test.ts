@@ -52,6 +52,12 @@ test('a listener that cannot start names its flags; a missing -f path says so; -
   } finally {
     busy.close();
   }
+  // An --epp-config that cannot be read says which flag named it (it was a bare ENOENT before), on every command that takes it.
+  for (const args of [['serve', '-f', CONFIG, '--host', '127.0.238.4', '--port', '0', '--admin-port', '0'], ['validate', '-f', CONFIG], ['explain', '-f', CONFIG, '--body', '{}', '--no-discover']]) {
+    const epp = await run(...args, '--epp-config', '/nonexistent/epp.yaml');
+    assert.equal(epp.code, args[0] === 'serve' ? 1 : 2, epp.err);
+    assert.match(epp.err, /^error: --epp-config \/nonexistent\/epp\.yaml: ENOENT: no such file or directory/m, args[0]);
+  }
   const missing = await run('serve', '-f', '/nonexistent/infergate-config', '--host', '127.0.238.4', '--port', '0', '--admin-port', '0');
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^error: cannot read -f \/nonexistent\/infergate-config: no such file or directory$/m);
