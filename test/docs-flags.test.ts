@@ -64,6 +64,12 @@ test('every command has a reference section, and every one of its flags is named
   assert.deepEqual(missing, []);
 });
 
+test("README's table of serve flags names every serve flag", () => {
+  const text = section(['README.md', '### `serve` flags']);
+  const named = (o: Option): boolean => new RegExp(`${o.long}(?![a-z0-9-])`).test(text) || (o.short !== undefined && text.includes(`\`${o.short}`));
+  assert.deepEqual(longFlags(command('serve')).filter((o) => !named(o)).map((o) => o.long), []);
+});
+
 /** The rows of the flag tables in a section: the flags of the first cell, and the default cell. */
 function flagRows(text: string): { flags: string[]; defaults: string }[] {
   const rows: { flags: string[]; defaults: string }[] = [];
