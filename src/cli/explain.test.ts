@@ -14,3 +14,13 @@ test('explain --no-discover: a pick with no endpoint known to serve the model sa
   assert.match(text, /Discovery is off \(--no-discover\): no pod is asked GET \/v1\/models, so models come from allowlist ConfigMaps only/);
   assert.doesNotMatch(text, /Retry shortly/);
 });
+
+test('explain sends its --body as application/json, as clients do, unless a --header names another Content-Type', async () => {
+  const configPath = join(repoRoot(), 'examples/seed-demo');
+  const json = await explainRequest({ configPath, body: 'notjson', headers: [], discover: false });
+  assert.equal(json.error?.code, 'invalid_json');
+  assert.match(json.error.message, /\(Content-Type: application\/json\)$/);
+  assert.doesNotMatch(json.error.message, /no Content-Type header/);
+  const text = await explainRequest({ configPath, body: 'notjson', headers: ['Content-Type: text/plain'], discover: false });
+  assert.match(text.error?.message ?? '', /The request's Content-Type is `text\/plain`/);
+});

@@ -93,6 +93,9 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     if (isReservedRoutingHeader(name)) dropped.push(name);
     else headers.set(name, h.slice(i + 1).trim());
   }
+  // The request a client would send: the openai SDKs (and `curl --json`) label a JSON body. Without it, a body
+  // that is not JSON got an explanation about a missing Content-Type the real request would have.
+  if (input.body !== '' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const url = input.path ?? '/v1/chat/completions';
   const q = url.indexOf('?');
   const req: IncomingRequest = {
