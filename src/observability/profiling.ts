@@ -47,7 +47,7 @@ export class Profiler {
 
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
-/** `?seconds=N`: 1 to MAX_PROFILE_SECONDS (decimals allowed), DEFAULT_SECONDS when absent. */
+/** `?seconds=N`: above 0 and at most MAX_PROFILE_SECONDS (decimals allowed), DEFAULT_SECONDS when absent. */
 export function profileSeconds(raw: string | null): number {
   if (raw === null) return DEFAULT_SECONDS;
   const n = Number(raw);
