@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateApiKey, hashApiKey, isKeyHash, presentedKey } from './api-key.js';
+import { generateApiKey, hashApiKey, normalKeyHash, presentedKey } from './api-key.js';
 
 test('keys are random and hashed as sha256:<hex>', () => {
   const a = generateApiKey();
   assert.notEqual(a, generateApiKey());
   assert.match(a, /^ig-[A-Za-z0-9_-]{43}$/);
-  assert.ok(isKeyHash(hashApiKey(a)));
+  assert.equal(normalKeyHash(hashApiKey(a)), hashApiKey(a), 'what keys create prints is taken as it is');
+  assert.equal(normalKeyHash('SHA256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD'), hashApiKey('abc'));
+  for (const bad of ['sha256:ba78', 'md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', ' sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad']) assert.equal(normalKeyHash(bad), undefined, bad);
   assert.equal(hashApiKey('abc'), 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 

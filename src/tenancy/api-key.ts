@@ -14,9 +14,12 @@ export function hashApiKey(key: string): string {
   return KEY_HASH_PREFIX + createHash('sha256').update(key).digest('hex');
 }
 
-/** True for `sha256:` and 64 lower-case hex digits. */
-export function isKeyHash(s: string): boolean {
-  return /^sha256:[0-9a-f]{64}$/.test(s);
+/**
+ * A keys file's `keyHash` as the gateway compares it (`sha256:` and 64 lower-case hex digits): hex digits in either
+ * case are taken, since tools that print SHA-256 differ; undefined for anything else.
+ */
+export function normalKeyHash(s: string): string | undefined {
+  return /^sha256:[0-9a-f]{64}$/i.test(s) ? s.toLowerCase() : undefined;
 }
 
 /**

@@ -32,3 +32,14 @@ test('every problem of a keys file is reported, and a key in clear is refused', 
   assert.throws(() => parseKeyFile('other: 1', 'k.yaml'), /"keys" list/);
   assert.deepEqual(parseKeyFile('', 'k.yaml'), []);
 });
+
+test('a keyHash with upper-case hex digits finds its key; a bare digest is told it lacks the sha256: prefix', () => {
+  const upper = `sha256:${H.slice('sha256:'.length).toUpperCase()}`;
+  const set = new KeySet(parseKeyFile(`keys:\n  - name: team-a\n    keyHash: "${upper}"\n    models: ["*"]\n`, 'keys.yaml'));
+  assert.equal(set.lookup('secret-1')?.tenant.name, 'team-a');
+  // The same hash twice in different cases is one hash.
+  assert.throws(() => parseKeyFile(`keys:\n  - name: a\n    keyHash: ${H}\n    models: ["*"]\n  - name: b\n    keyHash: "${upper}"\n    models: ["*"]\n`, 'k.yaml'), /the same keyHash appears twice/);
+  const bare = H.slice('sha256:'.length);
+  assert.throws(() => parseKeyFile(`keys:\n  - name: a\n    keyHash: ${bare}\n    models: ["*"]\n`, 'k.yaml'), /this one lacks the "sha256:" prefix/);
+  assert.throws(() => parseKeyFile(`keys:\n  - name: a\n    keyHash: sha256:xyz\n    models: ["*"]\n`, 'k.yaml'), (e: unknown) => e instanceof KeyFileError && !e.message.includes('lacks'));
+});

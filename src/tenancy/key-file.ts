@@ -3,7 +3,7 @@
  * list of entries. Every problem is collected, so one edit reports them all; keys are never accepted in clear.
  */
 import { parse } from 'yaml';
-import { isKeyHash } from './api-key.js';
+import { normalKeyHash } from './api-key.js';
 import type { KeyEntry, TenantLimits } from './key-entry.js';
 import { ModelAccess } from './model-access.js';
 
@@ -40,9 +40,11 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
     for (const k of Object.keys(o)) if (!FIELDS.has(k)) problems.push(`${at}: unknown field "${k}" (fields: ${[...FIELDS].join(', ')})`);
     const name = o.name;
     if (typeof name !== 'string' || !NAME.test(name)) problems.push(`${at}: "name" must be the tenant's name (letters, digits, . _ -; at most 63)`);
-    const keyHash = o.keyHash;
-    if (typeof keyHash !== 'string' || !isKeyHash(keyHash)) {
-      problems.push(`${at}: "keyHash" must be sha256:<64 hex digits>, as \`infergate keys create\` prints; keys are never stored in clear`);
+    const keyHash = typeof o.keyHash === 'string' ? normalKeyHash(o.keyHash) : undefined;
+    if (keyHash === undefined) {
+      // A bare digest (sha256sum's output) is a hash all right: say what it lacks.
+      const bare = typeof o.keyHash === 'string' && /^[0-9a-f]{64}$/i.test(o.keyHash) ? ' (this one lacks the "sha256:" prefix)' : '';
+      problems.push(`${at}: "keyHash" must be sha256:<64 hex digits>, as \`infergate keys create\` prints; keys are never stored in clear${bare}`);
     } else if (hashes.has(keyHash)) problems.push(`${at}: the same keyHash appears twice`);
     else hashes.add(keyHash);
     const models = o.models;
