@@ -14,7 +14,7 @@ import { request } from 'undici';
 import { podYaml } from '../src/config/manifests.js';
 import { percentiles } from '../src/bench/percentiles.js';
 import { startGateway } from '../src/cli/start-gateway.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { forkExtproc } from './lib/extproc-child.js';
 import { timedPhase as phase } from './lib/timed-phase.js';

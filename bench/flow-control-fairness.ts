@@ -26,7 +26,7 @@ import { benchArgs } from './lib/bench-args.js';
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { startSimulator, type RunningSimulator } from '../src/sim/simulator.js';
 import { percentiles } from '../src/bench/percentiles.js';
 

@@ -22,7 +22,7 @@ import { request } from 'undici';
 import { startGateway } from '../src/cli/start-gateway.js';
 import { upstreamOptionsOf } from '../src/cli/upstream-options.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { startSimulator } from '../src/sim/simulator.js';
 import { startHungPod } from '../src/upstream/hung-pod.js';
 import { parseSetting } from '../src/upstream/setting.js';

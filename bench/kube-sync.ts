@@ -13,7 +13,7 @@ import { benchArgs } from './lib/bench-args.js';
 import { KubeConfigSource } from '../src/config/kube/kube-source.js';
 import { CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS, collectionPath } from '../src/config/kube/resource-types.js';
 import type { ConfigSnapshot } from '../src/config/snapshot.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { FakeKubeApi, type FakeObject } from '../test/helpers/fake-kube-api.js';
 
 const { values } = benchArgs({ options: { pools: { type: 'string', default: '100' }, pods: { type: 'string', default: '10' }, changes: { type: 'string', default: '200' } } });

@@ -17,7 +17,7 @@ import type { BlockKeys } from '../src/kvevents/block-key.js';
 import { ReplayLimiter } from '../src/kvevents/zmq-subscription.js';
 import { PodStream } from '../src/kvevents/pod-stream.js';
 import { encodeKvEventMessage, type BlockStoredEvent, type KvCacheEvent } from '../src/kvevents/wire-format.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { context, endpoint, request } from '../src/epp/framework/test-fixtures.js';
 import { PrecisePrefixCacheProducer } from '../src/epp/plugins/precise-prefix-cache-producer.js';

@@ -22,7 +22,7 @@ import { Datastore } from '../src/epp/datastore/datastore.js';
 import { engineMetricMaps } from '../src/epp/metrics/engine-metrics.js';
 import { extractEndpointMetrics } from '../src/epp/metrics/extract-endpoint-metrics.js';
 import { METRICS_SCRAPING_MODES, MetricsScraper, type MetricsScraping } from '../src/epp/metrics/metrics-scraper.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { parsePrometheusText } from '../src/epp/metrics/prometheus-parser.js';
 import { readFixture } from '../src/epp/metrics/test-fixtures.js';
 

@@ -9,7 +9,7 @@
  *   npx tsc -p . && node dist/bench/tenancy-overhead.js [--requests 200000] [--tenants 100] [--redis]
  */
 import { benchArgs } from './lib/bench-args.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { newRequestRecord } from '../src/observability/request-record.js';
 import type { RoutePlan } from '../src/proxy/plan-request.js';
 import { hashApiKey } from '../src/tenancy/api-key.js';

@@ -11,7 +11,7 @@
  */
 import { benchArgs } from './lib/bench-args.js';
 import { startSimulator } from '../src/sim/simulator.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { context, request } from '../src/epp/framework/test-fixtures.js';
 import { RenderClient } from '../src/epp/plugins/render-client.js';
 import { TokenProducer } from '../src/epp/plugins/token-producer.js';

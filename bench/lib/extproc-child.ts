@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type ExtprocOptions } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 
 /** What the child is started with (JSON over argv: its logger is its own, at `warn`). */
 export type ExtprocChildOptions = Partial<Omit<ExtprocOptions, 'log' | 'kube'>> & { configPath: string };

@@ -1,7 +1,7 @@
 /** `infergate demo` (what `npm start` runs): the report's fleet on simulators, the gateway in front. */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../observability/logger.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../logger.js';
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { demoBanner } from './demo-banner.js';
 import { fleetFromConfig } from './demo-fleet.js';

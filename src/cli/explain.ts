@@ -10,7 +10,7 @@ import { planRoute, type IncomingRequest, type RoutePlan } from '../proxy/plan-r
 import { planPick } from '../proxy/pick-stage.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { renderPlan } from './render-plan.js';
 import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';

@@ -1,5 +1,5 @@
 /** Stop on SIGINT/SIGTERM for the long-running commands: the first signal stops gracefully, a second one exits at once. */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 
 /** The signals that stop a command, with their numbers (POSIX). */
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;

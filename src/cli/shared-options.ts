@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_KV_EVENTS_INGESTION, KV_EVENTS_INGESTION_MODES, type KvEventsIngestion } from '../kvevents/kv-events-hub.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import { DEFAULT_METRICS_SCRAPING, METRICS_SCRAPING_MODES, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../observability/logger.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
 import { intFlag, listFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';

@@ -5,7 +5,7 @@ import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import { flowControlReport } from '../flowcontrol/flow-control-report.js';

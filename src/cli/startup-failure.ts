@@ -3,7 +3,7 @@
  * gives a JSON line, so a log pipeline sees why the process stopped), then the exit status.
  */
 import type { AddressInfo } from 'node:net';
-import { fatalLine, type LogFormat } from '../observability/logger.js';
+import { fatalLine, type LogFormat } from '../logger.js';
 
 /** The format of this process's log, once `--log-format` is read (loggerOrExit); text before that. */
 let logFormat: LogFormat = 'text';

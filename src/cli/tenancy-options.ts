@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { KeyFileSource } from '../tenancy/key-file-source.js';
 import { KeySecretSource } from '../tenancy/key-secret-source.js';
 import type { KeySource } from '../tenancy/key-source.js';

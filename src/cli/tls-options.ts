@@ -1,6 +1,6 @@
 /** `serve --cert-file --key-file`: HTTPS on the traffic port (the admin port stays plain HTTP, for probes and Prometheus). */
 import type { Command } from 'commander';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { loadCertificate, ServingCertificate } from '../proxy/serving-certificate.js';
 import { exitStartup } from './startup-failure.js';
 

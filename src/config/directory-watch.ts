@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 
 export interface DirectoryWatchOptions {
   /** How often the path is checked for another directory (or none) being there, besides the parent's events (default 5000 ms). */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { until } from '../../test/helpers/until.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { EditGuard, editGuardFor, type EditGuardOptions } from './edit-guard.js';
 import { baseModelRouteYaml, podYaml, poolYaml } from './manifests.js';
 import type { ConfigSnapshot } from './snapshot.js';

@@ -4,7 +4,7 @@
  * settle period, or at once with --allow-empty-config. What is held, and the last rejected change, are
  * reported for /readyz.
  */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { assessEdit, type EditCounts, type EditRisk, type EditRules } from './edit-risk.js';
 import type { ConfigSnapshot } from './snapshot.js';
 

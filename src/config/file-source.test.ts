@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../api/config-issue.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { FileConfigSource, loadSnapshotFromPath } from './file-source.js';
 import type { ConfigSnapshot } from './snapshot.js';
 

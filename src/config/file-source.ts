@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../api/config-issue.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { DirectoryWatch } from './directory-watch.js';
 import { objectId } from './edit-risk.js';
 import { loadConfigFiles, type LoadedConfigFiles } from './load-files.js';

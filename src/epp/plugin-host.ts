@@ -8,7 +8,7 @@ import type { InferencePool } from '../api/inference-pool.js';
 import type { FeedTarget, KvCacheView } from '../kvevents/kv-cache-view.js';
 import { KvEventsHub, type KvEventsHubOptions } from '../kvevents/kv-events-hub.js';
 import { KV_EVENTS_PORT_ANNOTATION, KV_EVENTS_REPLAY_PORT_ANNOTATION, type KvEventsSettings } from '../kvevents/kv-events-settings.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { Datastore } from './datastore/datastore.js';
 import type { Endpoint } from './datastore/endpoint.js';
 import { isKvEventsPlugin, isRuntimePlugin, type PluginRuntime } from './plugin-runtime.js';

@@ -5,7 +5,7 @@
  */
 import type { KvCacheView } from '../kvevents/kv-cache-view.js';
 import type { KvEventsSettings } from '../kvevents/kv-events-settings.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { Endpoint } from './datastore/endpoint.js';
 import type { Plugin } from './framework/plugin.js';
 import type { RenderClient } from './plugins/render-client.js';

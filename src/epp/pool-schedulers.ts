@@ -14,7 +14,7 @@ import { loadEndpointPickerConfig } from './config/load-endpoint-picker-config.j
 import type { PluginRegistry } from './framework/registry.js';
 import { Scheduler } from './framework/scheduler.js';
 import { registerBuiltins } from './plugins/register-builtins.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { PickerFailure, PickerFailureSink } from './failure-mode.js';
 import { resolvePickerRef, type ExternalPickerRef, type PickerRef } from './picker-ref.js';
 import { failureModeOf } from './failure-mode.js';

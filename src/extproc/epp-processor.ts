@@ -12,7 +12,7 @@ import { DESTINATION_ENDPOINT_HEADER, DESTINATION_ENDPOINT_SERVED_HEADER, isRese
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { PickOutcome } from '../proxy/pick-outcome.js';
 import { preparePick } from '../proxy/pick-stage.js';

@@ -5,7 +5,7 @@
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { asGatewayError, type GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { bodyTooLarge } from '../proxy/read-body.js';
 import type { BodyLimit, BodyLimits } from '../proxy/body-limits.js';
 import { JsonBodyParser } from '../bbr/json-body-parser.js';

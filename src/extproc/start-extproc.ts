@@ -11,7 +11,7 @@ import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { assertOneSource, connectKube, type KubeOptions, type KubeWiring } from '../config/kube/connect.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { MetricsScraping } from '../epp/metrics/metrics-scraper.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
 import { BodyLimits } from '../proxy/body-limits.js';
 import { secretReader } from '../config/kube/read-secret.js';

@@ -3,7 +3,8 @@
  * config: global and per-band limits, TTLs, each band's fairness and ordering policies, the saturation detector.
  */
 import type { Plugin } from '../epp/framework/plugin.js';
-import { describeValue, parseGoDuration } from '../epp/framework/param-reader.js';
+import { describeValue } from '../epp/framework/param-reader.js';
+import { parseGoDuration } from '../go-duration.js';
 import type { PluginRegistry } from '../epp/framework/registry.js';
 import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector } from '../epp/plugins/utilization-detector.js';
 import type { ReportIssue } from '../epp/config/epp-config-error.js';

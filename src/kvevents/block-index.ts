@@ -4,8 +4,8 @@
  * recently stored leave first; lookups only read, so they cost no writes and could run on a shared copy). Blocks and holdings live in typed-array records and int-pair hash maps,
  * as the approximate index's do: millions of blocks give the garbage collector nothing to trace.
  */
-import { IntPairMap } from '../epp/plugins/int-pair-map.js';
-import { IntRecords } from '../epp/plugins/int-records.js';
+import { IntPairMap } from '../collections/int-pair-map.js';
+import { IntRecords } from '../collections/int-records.js';
 import type { BlockKeys } from './block-key.js';
 import { ALL_TIERS, DEFAULT_TIER_WEIGHTS, TIER_CPU, TIER_GPU, TIER_OTHER, TIER_SPECULATIVE, type TierWeights } from './device-tiers.js';
 

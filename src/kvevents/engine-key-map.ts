@@ -4,8 +4,8 @@
  * (pods with the same hash seed share entries), least recently stored out first past `capacity`: its memory is
  * bounded like the index's, whatever the pods send. An entry whose keys no pod holds any more is dropped.
  */
-import { IntPairMap } from '../epp/plugins/int-pair-map.js';
-import { IntRecords } from '../epp/plugins/int-records.js';
+import { IntPairMap } from '../collections/int-pair-map.js';
+import { IntRecords } from '../collections/int-records.js';
 import type { BlockKey, BlockKeys } from './block-key.js';
 import type { BlockHash } from './wire-format.js';
 

@@ -4,7 +4,7 @@
  * dies: the gateway keeps serving, the pods' precise views are dropped and distrusted until their streams are back.
  */
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { FeedStatus, FromWorker, IngestTuning, ToWorker } from './ingest-protocol.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
 import type { FeedEndpoints } from './pod-feeds.js';

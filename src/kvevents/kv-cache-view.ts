@@ -4,7 +4,7 @@
  * and add speculative entries, all synchronously on the request thread. The events that fill the index are read,
  * decoded and hashed either here (in-thread) or in the ingestion worker, which posts index writes back.
  */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { BlockIndex, type LookupResult } from './block-index.js';
 import { TIER_SPECULATIVE } from './device-tiers.js';
 import { BlockKeyHasher, type BlockKeys } from './block-key.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { KvTestPublisher } from '../../test/helpers/kv-test-publisher.js';
 import { waitFor } from '../../test/helpers/fleet.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { encodeSeq, type BlockStoredEvent } from './wire-format.js';
 import { IngestWorker } from './ingest-worker-client.js';
 import { KvEventsHub, type KvEventsIngestion } from './kv-events-hub.js';
@@ -186,7 +186,7 @@ test('worker: a process that exits without closing the hub exits with its own co
   const { spawn } = await import('node:child_process');
   const hub = new URL('./kv-events-hub.js', import.meta.url).href;
   const settings = new URL('./kv-events-settings.js', import.meta.url).href;
-  const logger = new URL('../observability/logger.js', import.meta.url).href;
+  const logger = new URL('../logger.js', import.meta.url).href;
   const code = `
     import { KvEventsHub } from '${hub}';
     import { defaultKvEventsSettings } from '${settings}';

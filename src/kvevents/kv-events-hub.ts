@@ -4,7 +4,7 @@
  * the gateway; plugins built by `explain` or `validate` never see it, so they open no socket. Events are ingested
  * in one worker thread for every view (the default) or on the request thread (`ingestion: 'in-thread'`).
  */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { IngestWorker } from './ingest-worker-client.js';
 import { KvCacheView, type FeedTarget } from './kv-cache-view.js';
 import { settingsKey, type KvEventsSettings } from './kv-events-settings.js';

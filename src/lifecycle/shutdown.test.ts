@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { GracefulShutdown, type Drainable } from './shutdown.js';
 
 /** A front door whose drain ends when the test says (or when it is cut), recording every call. */

@@ -1,5 +1,5 @@
 /** Graceful shutdown in phases: readiness fails, the listeners keep accepting for a delay, then they drain up to a timeout. */
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { formatDuration } from '../upstream/duration.js';
 
 /**

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { AdminServer, acceptsGzip } from './admin-server.js';
 import { DecisionLog } from './decision-log.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 
 async function withAdmin(decisions: DecisionLog | undefined, body: (url: string, admin: AdminServer) => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { constants, createGzip } from 'node:zlib';
 import { GatewayError } from '../errors.js';
 import type { DecisionLog } from './decision-log.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 /** GIE's and llm-d's metrics port. */
 export const DEFAULT_ADMIN_PORT = 9090;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecisionLog, warnDebugDecisions, type Decision } from './decision-log.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../logger.js';
 
 const d = (id: string): Decision => ({ time: '', requestId: id, pool: 'p', model: 'm', priority: 0, picked: null, profiles: [] });
 

@@ -1,7 +1,7 @@
 /** The last N scheduling decisions of live traffic, with every plugin's scores, for `GET /debug/scheduling`. */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface Decision {
   time: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdminServer } from './admin-server.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../logger.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { mountProfiling, profileSeconds } from './profiling.js';
 

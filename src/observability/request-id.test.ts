@@ -1,7 +1,7 @@
 /** Which client request ids are kept. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from './logger.js';
+import { createLogger } from '../logger.js';
 import { requestIdOf } from './request-id.js';
 
 const log = createLogger('silent');

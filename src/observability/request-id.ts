@@ -1,6 +1,6 @@
 /** The request's id: the client's `X-Request-Id` when it is a usable one, else a new one. */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 /** Longer client ids are replaced: the id is echoed, logged and traced with every request. */
 export const MAX_REQUEST_ID_LENGTH = 200;

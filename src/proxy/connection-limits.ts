@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { randomUUID } from 'node:crypto';
 import type { RequestObserver } from '../observability/request-record.js';
 import { answerClientError, answerPlainHttpOnTls, observeEarlyAnswer } from './client-errors.js';

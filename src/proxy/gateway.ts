@@ -7,7 +7,7 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { DEFAULT_METRICS_SCRAPING, MetricsScraper, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import { createHandler } from './handler.js';
 import type { ForwardContext } from './forward.js';

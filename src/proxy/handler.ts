@@ -6,7 +6,7 @@ import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
-import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 import { decodedModelId, listModels, retrieveModel } from './list-models.js';
 import { planRoute, type IncomingRequest } from './plan-request.js';
 import { recordPlan, recordTraceContext } from './record-plan.js';

@@ -4,7 +4,7 @@
  */
 import type { JsonLimits } from '../bbr/json-limits.js';
 import type { ExternalPickers } from '../epp/external/external-pickers.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
 import type { Tenancy } from '../tenancy/tenancy.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 
 export interface CertificateFiles {
   /** PEM certificate, its chain after it. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { hashApiKey } from './api-key.js';
 import { KeyFileSource } from './key-file-source.js';
 

@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { KeyFileError, parseKeyFile } from './key-file.js';
 import type { KeySource } from './key-source.js';
 import { KeySet } from './key-set.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashApiKey } from './api-key.js';
 import { entriesOf, KeySecretSource } from './key-secret-source.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 
 const doc = (name: string, key: string): string => Buffer.from(`keys:\n  - name: ${name}\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n`).toString('base64');
 const secretList = (items: Record<string, string>[], rv: string): Record<string, unknown> => ({

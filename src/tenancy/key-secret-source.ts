@@ -5,7 +5,7 @@
  */
 import { KubeClient } from '../config/kube/kube-client.js';
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { KeyEntry } from './key-entry.js';
 import { KeyFileError, parseKeyFile } from './key-file.js';
 import type { KeySource } from './key-source.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { newRequestRecord } from '../observability/request-record.js';
 import type { RoutePlan } from '../proxy/plan-request.js';
 import { hashApiKey } from './api-key.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { newRequestRecord } from '../observability/request-record.js';
 import { hashApiKey } from './api-key.js';
 import type { KeyEntry } from './key-entry.js';

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { OBJECTIVE_HEADER } from '../api/llm-d-names.js';
 import { GatewayError, shown, type RetryAdvice } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
 import { presentedKey } from './api-key.js';
 import type { KeyEntry } from './key-entry.js';

@@ -1,5 +1,5 @@
 /** Reads a timeout as flags and pool annotations write it: a Go duration (`30s`, `1m30s`), or a bare integer of milliseconds. */
-import { parseGoDuration } from '../epp/framework/param-reader.js';
+import { parseGoDuration } from '../go-duration.js';
 
 /**
  * Milliseconds, or undefined when `text` is neither a Go duration (what `metav1.Duration`, llm-d's parameters

@@ -8,7 +8,7 @@ import { ConfigError } from '../api/config-issue.js';
 import { inferencePool, pod } from '../api/test-fixtures.js';
 import { snapshot } from '../config/test-fixtures.js';
 import { Endpoint } from '../epp/datastore/endpoint.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import type { SecretReader } from './read-api-key.js';
 import { applyPoolCredential, refusalMessage } from './upstream-auth.js';
 import { UpstreamCredentials } from './upstream-credentials.js';

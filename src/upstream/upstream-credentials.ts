@@ -5,7 +5,7 @@
 import { ConfigError, formatIssue, type ConfigIssue } from '../api/config-issue.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { describeApiKeySource, poolApiKeySource, type ApiKeySource } from './api-key-source.js';
 import { readApiKey, type SecretReader } from './read-api-key.js';
 import { refusalMessage, type EndpointAuth, type PoolCredential } from './upstream-auth.js';

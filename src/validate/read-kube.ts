@@ -11,7 +11,7 @@ import { KubeConfigSource, type ReflectorTuning } from '../config/kube/kube-sour
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
 import { KUBE_SOURCE_FILE, objectId } from '../config/kube/read-objects.js';
 import type { KubeObject } from '../config/kube/reflector.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { podServer } from './model-servers.js';
 import { SourceUnreadableError } from './read-files.js';
 import type { ForbiddenKind, ValidationInput } from './validation-context.js';

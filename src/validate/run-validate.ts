@@ -1,6 +1,6 @@
 /** `infergate validate` without the CLI: read a source, run every check, return the findings in a stable order. */
-import type { Logger } from '../observability/logger.js';
-import { createLogger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
 import type { ConfigIssue } from '../api/config-issue.js';
 import { YAML_SYNTAX_ERROR } from '../config/load-files.js';
 import { CHECKS } from './checks.js';

@@ -17,7 +17,7 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { startGateway } from '../../src/cli/start-gateway.js';
 import { collectionPath, HTTP_ROUTES, INFERENCE_POOLS, PODS } from '../../src/config/kube/resource-types.js';
 import type { ConfigReadiness } from '../../src/config/edit-guard.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { startTestExtproc } from '../helpers/extproc.js';

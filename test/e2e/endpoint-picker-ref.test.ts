@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.js';
 import { baseModelRouteYaml, podYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig } from '../helpers/fleet.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { repoRoot } from '../helpers/local-kube.js';
 
 const MODEL = 'conformance-fake-model';

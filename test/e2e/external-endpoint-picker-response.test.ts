@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { createServer, type Server as HttpServer } from 'node:http';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { startSimulator } from '../../src/sim/simulator.js';
 import { baseModelRouteYaml, podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';

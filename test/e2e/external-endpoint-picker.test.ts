@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { readHeaderMap } from '../../src/extproc/header-map.js';
 import { fromStruct } from '../../src/extproc/struct-value.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startCli, type CliProcess } from '../helpers/cli-process.js';
 import { repoRoot } from '../helpers/local-kube.js';

@@ -14,7 +14,7 @@ import OpenAI from 'openai';
 import { Agent } from 'undici';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { selfSignedCertificate, type CertificatePair } from '../../src/extproc/self-signed-certificate.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { ServingCertificate } from '../../src/proxy/serving-certificate.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 

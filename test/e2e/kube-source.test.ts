@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { parseAllDocuments } from 'yaml';
 import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../src/cli/start-gateway.js';
 import type { KubeOptions } from '../../src/config/kube/connect.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { allowlistYaml, poolYaml, startFleet, type Fleet } from '../helpers/fleet.js';
 import { applyCrds, createNamespace, repoRoot, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
 import { CONFIG_MAP, INFERENCE_POOL, KubeApiError, POD, type KubeObject } from '../helpers/kube-test-client.js';

@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { collectionPath, INFERENCE_POOLS, PODS } from '../../src/config/kube/resource-types.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { startTestExtproc } from '../helpers/extproc.js';
 import { eventually } from '../helpers/until.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
 import { collectionPath, INFERENCE_POOLS, PODS } from '../../src/config/kube/resource-types.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { until } from '../helpers/until.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { startGateway, type RunningGateway } from '../../src/cli/start-gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { baseModelRouteYaml, poolYaml, startFleet, waitFor, type Fleet } from '../helpers/fleet.js';
 import { applyCrds, createNamespace, startLocalKube, type LocalKube } from '../helpers/local-kube.js';
 

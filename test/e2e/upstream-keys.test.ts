@@ -19,7 +19,7 @@ import { renderPlan } from '../../src/cli/render-plan.js';
 import { ExtProcClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
 import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 

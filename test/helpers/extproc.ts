@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import type { ProcessingStreamClient } from '../../src/extproc/ext-proc-client.js';
 import { DEFAULT_EXTPROC_OPTIONS, startExtproc, type ExtprocOptions, type RunningExtproc } from '../../src/extproc/start-extproc.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 
 /**
  * The servers on 127.0.0.1, every port ephemeral, plaintext, a 100 ms shutdown grace, logging nothing (set

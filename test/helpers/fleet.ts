@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../src/cli/start-gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 export { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, prefixRouteYaml } from '../../src/config/manifests.js';
 
 export interface Replica extends Omit<SimulatorOptions, 'host' | 'port' | 'podName'> {

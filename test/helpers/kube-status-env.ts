@@ -5,7 +5,7 @@
  */
 import { startGateway, type RunningGateway, type StartGatewayOptions } from '../../src/cli/start-gateway.js';
 import type { KubeOptions } from '../../src/config/kube/connect.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { startFleet, type Fleet } from './fleet.js';
 import { applyCrds, createNamespace, startLocalKube, type LocalKube } from './local-kube.js';
 

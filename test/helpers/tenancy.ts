@@ -1,7 +1,7 @@
 /** A Tenancy for end-to-end tests: a keys file in a temp dir, an in-memory or Redis store, and a frozen clock so windows never roll mid-test. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { hashApiKey } from '../../src/tenancy/api-key.js';
 import { KeyFileSource } from '../../src/tenancy/key-file-source.js';
 import { MemoryLimitStore } from '../../src/tenancy/memory-store.js';

@@ -1,5 +1,5 @@
 /** Connects a gateway to the Kubernetes API: the watch-based config source and, as the gateway, status (pool, route, Gateway). */
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeClient } from './kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from './kube-source.js';

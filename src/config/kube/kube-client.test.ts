@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { until } from '../../../test/helpers/until.js';
 import { KubeClient } from './kube-client.js';
 import { Reflector } from './reflector.js';

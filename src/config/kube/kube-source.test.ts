@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
 import { until } from '../../../test/helpers/until.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeConfigSource } from './kube-source.js';
 import { CONFIG_MAPS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, collectionPath } from './resource-types.js';

@@ -4,7 +4,7 @@
  * for their EndpointPickerConfig and (for the gateway) the Services their endpointPickerRefs name and the
  * Gateways and GatewayClasses whose status it writes, and turns every change into a whole new snapshot.
  */
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import { EPP_CONFIG_ANNOTATION } from '../../api/endpoint-picker-config-annotation.js';
 import { isObjectName } from '../../api/object-name.js';
 import { ALLOWLIST_LABELS } from '../../api/allowlist.js';

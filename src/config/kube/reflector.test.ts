@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
 import { until } from '../../../test/helpers/until.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { Backoff } from '../../backoff.js';
 import { Reflector, kindPlural, type ReflectorOptions } from './reflector.js';
 import { INFERENCE_OBJECTIVES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';

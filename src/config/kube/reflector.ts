@@ -5,7 +5,7 @@
  * again; a lost connection reconnects with backoff while the last copy stays in use.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../backoff.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import { collectionPath, type ResourceType } from './resource-types.js';

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-api.js';
 import type { Resource } from '../../api/resource.js';
 import { inferencePool } from '../../api/test-fixtures.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { GATEWAY_GROUP } from '../../route/parent-gateway.js';
 import { pool, route } from '../../route/test-fixtures.js';
 import { buildSnapshot } from '../snapshot.js';

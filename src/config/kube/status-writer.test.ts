@@ -5,7 +5,7 @@ import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-ap
 import { until } from '../../../test/helpers/until.js';
 import type { Resource } from '../../api/resource.js';
 import { inferencePool } from '../../api/test-fixtures.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../logger.js';
 import { pool, route } from '../../route/test-fixtures.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { ParentStatusJson } from './pool-status.js';

@@ -4,7 +4,7 @@
  * a forbidden write is logged with what to grant and that kind is retried rarely, never fatal (in llm-d, RBAC
  * errors crash-looped the EPP). Conflicts are retried after the next change; writes are serialized.
  */
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import { desiredPoolParents, mergeParents, parentKey, type ParentStatusJson, type PoolStatusFacts } from './pool-status.js';

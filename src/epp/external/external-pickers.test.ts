@@ -11,7 +11,7 @@ import type { ProcessingRequest, ProcessingResponse } from '../../extproc/proces
 import { readHeaderMap } from '../../extproc/header-map.js';
 import { fromStruct, toStruct } from '../../extproc/struct-value.js';
 import { selfSignedCertificate } from '../../extproc/self-signed-certificate.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { ExternalPickers, type ExternalPickerOptions } from './external-pickers.js';
 import type { PickerAddress } from './picker-address.js';
 import { PickerUnavailable } from './picker-unavailable.js';

@@ -5,7 +5,7 @@
 import { Metadata, credentials, type ChannelCredentials, type Client } from '@grpc/grpc-js';
 import { extProcGrpcObject } from '../../extproc/protos.js';
 import { POOL_GRPC_METADATA_KEY } from '../../extproc/pool-metadata-keys.js';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import type { FailureMode } from '../failure-mode.js';
 import type { ExternalPickerRef } from '../picker-ref.js';
 import { PickExchange, type ProcessCall } from './pick-exchange.js';

@@ -8,7 +8,7 @@ import type { HeaderValue, Metadata, ProcessingRequest } from '../../extproc/pro
 import { SUBSET_HINT_KEY, SUBSET_HINT_NAMESPACE } from '../../extproc/subset-hint.js';
 import { STREAMED_CHUNK_BYTES } from '../../extproc/streamed-body.js';
 import { toStruct } from '../../extproc/struct-value.js';
-import { passResponseHeaders } from '../../proxy/response-headers.js';
+import { passResponseHeaders } from '../../upstream/response-headers.js';
 
 /** The namespace of the pick in the picker's dynamic metadata, and of the served endpoint infergate reports back. */
 export const LB_NAMESPACE = 'envoy.lb';

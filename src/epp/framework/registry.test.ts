@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Plugin } from './plugin.js';
 import { ParamReader, PluginConfigError, PluginRegistry } from './registry.js';
-import { parseGoDuration } from './param-reader.js';
+import { parseGoDuration } from '../../go-duration.js';
 
 const site = { at: 'plugins[2]', name: 'prefix-cache-scorer', type: 'prefix-cache-scorer' };
 

@@ -14,7 +14,7 @@ import { Datastore } from '../datastore/datastore.js';
 import { Endpoint } from '../datastore/endpoint.js';
 import { FakeEngine, refusedPort, type Handler } from '../fake-engine.js';
 import { ENGINE_TYPE_LABEL } from './engine-metrics.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { METRICS_SCRAPING_MODES, MetricsScraper, type MetricsScraperOptions } from './metrics-scraper.js';
 import { DEFAULT_METRICS_STALENESS_MS, isStale } from './staleness.js';
 import { readFixture } from './test-fixtures.js';

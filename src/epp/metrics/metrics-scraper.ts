@@ -9,7 +9,7 @@ import { ScrapeWorker } from './scrape-worker-client.js';
 import { isStale } from './staleness.js';
 import { metricsScrapeStarted, metricsScraped } from '../../upstream/in-flight.js';
 import { refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 
 /** Where the GETs, parsing and extraction run (`--metrics-scraping`); scheduling and results stay on the request thread. */
 export type MetricsScraping = 'worker' | 'in-thread';

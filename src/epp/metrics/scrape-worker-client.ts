@@ -5,7 +5,7 @@
  * failed scrape (src/epp/metrics/staleness.ts), and the gateway keeps serving.
  */
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import type { EngineMetricMap } from './engine-metrics.js';
 import type { ScrapeJob, ScrapeOutcome } from './read-endpoint-metrics.js';
 import type { FromScrapeWorker, ToScrapeWorker } from './scrape-protocol.js';

@@ -7,7 +7,7 @@ import { loadEndpointPickerConfig } from '../config/load-endpoint-picker-config.
 import { KvCacheView } from '../../kvevents/kv-cache-view.js';
 import { defaultKvEventsSettings } from '../../kvevents/kv-events-settings.js';
 import { ReplayLimiter } from '../../kvevents/zmq-subscription.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import type { BlockStoredEvent } from '../../kvevents/wire-format.js';
 import type { PodStream } from '../../kvevents/pod-stream.js';
 import { PrecisePrefixCacheProducer } from './precise-prefix-cache-producer.js';

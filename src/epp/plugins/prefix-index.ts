@@ -5,8 +5,8 @@
  * once warm and gives the garbage collector nothing to trace (with objects, GC was 40% of pick time).
  */
 import type { Endpoint } from '../datastore/endpoint.js';
-import { IntPairMap } from './int-pair-map.js';
-import { IntRecords } from './int-records.js';
+import { IntPairMap } from '../../collections/int-pair-map.js';
+import { IntRecords } from '../../collections/int-records.js';
 import type { BlockHashes } from './prefix-block-hash.js';
 
 const NONE = -1;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type RunningSimulator } from '../../sim/simulator.js';
 import { BlockKeyHasher } from '../../kvevents/block-key.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import { context, request } from '../framework/test-fixtures.js';
 import { RenderClient } from './render-client.js';
 import { TokenProducer } from './token-producer.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Endpoint } from '../datastore/endpoint.js';
 import { context, endpoint, request } from '../framework/test-fixtures.js';
-import { createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../logger.js';
 import type { PluginRuntime } from '../plugin-runtime.js';
 import type { RenderClient, TokenizeInput } from './render-client.js';
 import { registerBuiltins } from './register-builtins.js';

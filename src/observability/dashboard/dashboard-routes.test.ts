@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Script } from 'node:vm';
 import { AdminServer } from '../admin-server.js';
 import { DecisionLog } from '../decision-log.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../logger.js';
 import { Datastore } from '../../epp/datastore/datastore.js';
 import { PoolSchedulers } from '../../epp/pool-schedulers.js';
 import { DashboardObserver } from './dashboard-observer.js';

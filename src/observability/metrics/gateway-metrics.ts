@@ -33,7 +33,7 @@ import { RequestFamilies } from './request-families.js';
 import { RequestSeriesCache } from './request-series.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { DEFAULT_SLICE_MS, renderSliced, renderSlicedBody, type RenderSlices } from './sliced-render.js';
-import { FlowControlMetrics } from '../../flowcontrol/flow-control-metrics.js';
+import { FlowControlMetrics } from './flow-control-metrics.js';
 import type { FlowControl } from '../../flowcontrol/flow-control.js';
 
 /** llm-d's cap on model_server_endpoint / endpoint_name values (endpoints normally come and go with pods). */

@@ -4,7 +4,7 @@
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 
 const REPEAT_MS = 60_000;
 

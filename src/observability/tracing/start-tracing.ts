@@ -2,7 +2,7 @@
  * Builds the tracing pipeline, loading the OpenTelemetry SDK and its OTLP exporters only then: a process with
  * tracing off (the default) never loads them (about 0.1 s and several MiB at startup).
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import type { Tracing } from './tracing.js';
 import type { TracingConfig } from './tracing-config.js';
 

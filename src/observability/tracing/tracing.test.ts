@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpGrpcReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test/helpers/otlp-receiver.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../logger.js';
 import { newRequestRecord } from '../request-record.js';
 import { Tracing } from './tracing.js';
 

@@ -8,7 +8,7 @@ import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import { buildInfo } from '../metrics/info-metrics.js';
 import { ReportingExporter } from './reporting-exporter.js';
 import { DEFAULT_TRACES_SAMPLER, TRACES_SAMPLERS, type OtlpProtocol, type TracingConfig } from './tracing-config.js';

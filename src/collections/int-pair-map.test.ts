@@ -1,7 +1,7 @@
 /** IntPairMap against a JS Map under random inserts, updates and deletes (growth and backward shifts included). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom } from '../../seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 import { IntPairMap } from './int-pair-map.js';
 
 describe('IntPairMap', () => {

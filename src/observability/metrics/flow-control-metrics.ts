@@ -4,18 +4,18 @@
  * and capacity use read from the controllers at scrape time. fairness_id and model names are capped.
  */
 import type { Registry } from 'prom-client';
-import type { BoundedLabel } from '../observability/metrics/bounded-label.js';
-import { CollectedFamily, type Emit } from '../observability/metrics/collected-family.js';
-import { DerivedHistogramFamily } from '../observability/metrics/derived-family.js';
-import { alpha, register, type Collectable } from '../observability/metrics/family.js';
-import { HistogramFamily } from '../observability/metrics/histogram-family.js';
-import { CounterFamily } from '../observability/metrics/value-family.js';
-import * as B from '../observability/metrics/buckets.js';
-import { poolNameLabels } from '../observability/metrics/pool-collector.js';
-import type { FlowControl } from './flow-control.js';
-import type { FlowControlEvents } from './flow-controller.js';
-import type { GateReading } from './saturation-gate.js';
-import type { Ticket } from './flow-controller.js';
+import type { BoundedLabel } from './bounded-label.js';
+import { CollectedFamily, type Emit } from './collected-family.js';
+import { DerivedHistogramFamily } from './derived-family.js';
+import { alpha, register, type Collectable } from './family.js';
+import { HistogramFamily } from './histogram-family.js';
+import { CounterFamily } from './value-family.js';
+import * as B from './buckets.js';
+import { poolNameLabels } from './pool-collector.js';
+import type { FlowControl } from '../../flowcontrol/flow-control.js';
+import type { FlowControlEvents } from '../../flowcontrol/flow-controller.js';
+import type { GateReading } from '../../flowcontrol/saturation-gate.js';
+import type { Ticket } from '../../flowcontrol/flow-controller.js';
 
 const FC = 'llm_d_epp_flow_control_';
 const GIE_FC = 'inference_extension_flow_control_';

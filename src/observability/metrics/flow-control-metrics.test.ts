@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { BoundedLabel } from '../observability/metrics/bounded-label.js';
-import { sample } from '../observability/metrics/test-fixtures.js';
+import { BoundedLabel } from './bounded-label.js';
+import { sample } from './test-fixtures.js';
 import { FlowControlMetrics } from './flow-control-metrics.js';
-import { FlowController } from './flow-controller.js';
-import { band, config, endpoints } from './test-fixtures.js';
+import { FlowController } from '../../flowcontrol/flow-controller.js';
+import { band, config, endpoints } from '../../flowcontrol/test-fixtures.js';
 
 async function exposition(m: FlowControlMetrics): Promise<string> {
   const registry = new Registry();
