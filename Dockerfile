@@ -7,7 +7,7 @@
 #   node_modules/  production dependencies only
 #   package.json   "type": "module", which makes Node load dist/**/*.js as ES modules
 #   proto/         the ext_proc and gRPC health .proto files, loaded at run time from ../../../proto relative
-#                  to dist/src/extproc/protos.js, i.e. /app/proto
+#                  to dist/src/envoy/protos.js, i.e. /app/proto
 #   examples/      examples/seed-demo, which `infergate demo` runs by default (../../../examples from
 #                  dist/src/cli/demo.js)
 #   src/observability/dashboard/assets/

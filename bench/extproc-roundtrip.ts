@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseModelRouteYaml, podYaml, poolYaml } from '../src/config/manifests.js';
 import { ExtProcClient, applyHeaderMutation, requestBody, requestBodyChunks, requestHeaders, responseBody, responseHeaders, type ProcessingStreamClient } from '../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../src/envoy/processing-messages.js';
 import { DEFAULT_EXTPROC_OPTIONS } from '../src/extproc/start-extproc.js';
 import { percentiles } from '../src/bench/percentiles.js';
 import { startSimulator } from '../src/sim/simulator.js';

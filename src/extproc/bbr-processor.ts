@@ -10,7 +10,7 @@ import { GatewayError } from '../errors.js';
 import { planRoute, type GatewayState } from '../proxy/plan-request.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
-import { NO_HEADER_CHANGES, hasChanges, type HeaderChanges } from './header-map.js';
+import { NO_HEADER_CHANGES, hasChanges, type HeaderChanges } from '../envoy/header-map.js';
 
 const isModelHeader = (name: string): boolean => name === MODEL_NAME_HEADER || name === BASE_MODEL_NAME_HEADER;
 

@@ -3,9 +3,9 @@
  * plane's side of a stream (Envoy's messages, built by the helpers below) and reads the answers in order.
  */
 import { Metadata as GrpcMetadata, credentials, type ChannelCredentials, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import type { BodySendMode, HeaderValue, Metadata, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
-import { extProcGrpcObject } from './protos.js';
-import { toStruct, type JsonValue } from './struct-value.js';
+import type { BodySendMode, HeaderValue, Metadata, ProcessingRequest, ProcessingResponse } from '../envoy/processing-messages.js';
+import { extProcGrpcObject } from '../envoy/protos.js';
+import { toStruct, type JsonValue } from '../envoy/struct-value.js';
 
 type ProcessClient = Client & { Process(metadata?: GrpcMetadata): ClientDuplexStream<ProcessingRequest, ProcessingResponse> };
 type HealthStub = Client & {

@@ -4,7 +4,7 @@
  * listen, and no longer while shutting down. Kubernetes gRPC probes and Envoy's health checks ask these.
  */
 import { status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { EXT_PROC_SERVICE_NAME } from './protos.js';
+import { EXT_PROC_SERVICE_NAME } from '../envoy/protos.js';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 

@@ -1,8 +1,8 @@
 /** A GatewayError as Envoy's ImmediateResponse: the same status, headers and OpenAI-shaped JSON body as the standalone gateway. */
 import type { GatewayError } from '../errors.js';
 import { DROPPED_REASON_HEADER, FlowControlRejection } from '../flowcontrol/dropped-reason.js';
-import { headerMutation } from './header-map.js';
-import type { ImmediateResponse } from './processing-messages.js';
+import { headerMutation } from '../envoy/header-map.js';
+import type { ImmediateResponse } from '../envoy/processing-messages.js';
 
 export function immediateResponse(err: GatewayError): ImmediateResponse {
   const body = Buffer.from(JSON.stringify(err.toBody()));

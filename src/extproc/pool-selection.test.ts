@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metadata } from '@grpc/grpc-js';
 import { namedPool } from './pool-selection.js';
-import type { FilterMetadata } from './struct-value.js';
+import type { FilterMetadata } from '../envoy/struct-value.js';
 
 test('where the data plane names the pool, in order of precedence', () => {
   const grpc = (v?: string): Metadata => {

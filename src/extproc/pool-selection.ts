@@ -9,8 +9,8 @@ import { INFERENCE_POOL_GROUP } from '../api/inference-pool.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayState } from '../proxy/plan-request.js';
 import { compileRoutes } from '../route/route-table.js';
-import type { FilterMetadata } from './struct-value.js';
-import { POOL_GRPC_METADATA_KEY, POOL_METADATA_KEY, POOL_METADATA_NAMESPACES } from './pool-metadata-keys.js';
+import type { FilterMetadata } from '../envoy/struct-value.js';
+import { POOL_GRPC_METADATA_KEY, POOL_METADATA_KEY, POOL_METADATA_NAMESPACES } from '../envoy/pool-metadata-keys.js';
 
 
 export interface NamedPool {

@@ -13,12 +13,12 @@ import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
 import type { JsonLimits } from '../bbr/json-limits.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
-import { headerMutation, readHeaderMap, type HeaderChanges } from './header-map.js';
+import { headerMutation, readHeaderMap, type HeaderChanges } from '../envoy/header-map.js';
 import { immediateResponse } from './immediate-response.js';
-import type { BodySendMode, CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './processing-messages.js';
+import type { BodySendMode, CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from '../envoy/processing-messages.js';
 import type { Exchange, Processor, RequestVerdict } from './processor.js';
-import { streamedBodyResponses, streamedChunk } from './streamed-body.js';
-import { mergeFilterMetadata, toStruct, type FilterMetadata } from './struct-value.js';
+import { streamedBodyResponses, streamedChunk } from '../envoy/streamed-body.js';
+import { mergeFilterMetadata, toStruct, type FilterMetadata } from '../envoy/struct-value.js';
 
 /** The request body modes the processors work with: both let them see the whole body before the headers go upstream. */
 export type RequestBodyMode = 'FULL_DUPLEX_STREAMED' | 'BUFFERED';

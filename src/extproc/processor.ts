@@ -5,8 +5,8 @@
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import type { GatewayError } from '../errors.js';
-import type { HeaderChanges } from './header-map.js';
-import type { FilterMetadata, JsonValue } from './struct-value.js';
+import type { HeaderChanges } from '../envoy/header-map.js';
+import type { FilterMetadata, JsonValue } from '../envoy/struct-value.js';
 
 /** The request as the processor sees it once the stream has what it needs. */
 export interface ProcessedRequest {

@@ -30,7 +30,7 @@ import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
 import { HealthStatus } from './health-service.js';
 import { processHandler, type RequestBodyMode, type StreamOptions } from './processing-stream.js';
 import type { Processor } from './processor.js';
-import { extProcServiceDefinition, healthServiceDefinition } from './protos.js';
+import { extProcServiceDefinition, healthServiceDefinition } from '../envoy/protos.js';
 import type { CertificatePair } from './self-signed-certificate.js';
 import { servingCredentials } from './serving-credentials.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from '../bbr/json-limits.js';

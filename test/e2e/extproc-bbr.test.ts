@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { allowlistYaml } from '../../src/config/manifests.js';
 import { ExtProcClient, HealthClient, requestBody, requestBodyChunks, requestHeaders, requestTrailers, type ProcessingStreamClient } from '../../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';

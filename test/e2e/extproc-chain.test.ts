@@ -17,7 +17,7 @@ import {
   responseHeaders,
   type ProcessingStreamClient,
 } from '../../src/extproc/ext-proc-client.js';
-import type { BodySendMode, ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { BodySendMode, ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.js';
 import { startTestExtproc } from '../helpers/extproc.js';

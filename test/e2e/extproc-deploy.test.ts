@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { DESTINATION_ENDPOINT_HEADER } from '../../src/bbr/routing-headers.js';
 import { loadSnapshotFromPath } from '../../src/config/file-source.js';
-import { POOL_GRPC_METADATA_KEY } from '../../src/extproc/pool-metadata-keys.js';
+import { POOL_GRPC_METADATA_KEY } from '../../src/envoy/pool-metadata-keys.js';
 import { DEFAULT_EXTPROC_OPTIONS } from '../../src/extproc/start-extproc.js';
-import { SUBSET_HINT_NAMESPACE } from '../../src/extproc/subset-hint.js';
+import { SUBSET_HINT_NAMESPACE } from '../../src/epp/subset-hint.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const K8S_DIRS = ['deploy/istio', 'deploy/gke', 'deploy/envoy-gateway'];

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExtProcClient, requestBody, requestBodyChunks, requestHeaders, requestTrailers, responseHeaders, type EnvoyMessageOptions, type ProcessingStreamClient } from '../../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import type { FlowController } from '../../src/flowcontrol/flow-controller.js';
 import { eppConfigMapYaml } from '../../src/config/manifests.js';

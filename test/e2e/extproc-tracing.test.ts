@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExtProcClient, requestBody, requestHeaders, responseBody, responseHeaders } from '../../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { startTestExtproc } from '../helpers/extproc.js';
 import { CHAT, FULL_DUPLEX } from '../helpers/extproc-epp.js';

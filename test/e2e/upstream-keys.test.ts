@@ -17,7 +17,7 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { explainRequest } from '../../src/cli/explain.js';
 import { renderPlan } from '../../src/cli/render-plan.js';
 import { ExtProcClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { createLogger } from '../../src/logger.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';

@@ -5,10 +5,10 @@
  */
 import OpenAI from 'openai';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { extProcServiceDefinition } from '../../src/extproc/protos.js';
-import type { HeaderAppendAction, ProcessingRequest, ProcessingResponse } from '../../src/extproc/processing-messages.js';
-import { readHeaderMap } from '../../src/extproc/header-map.js';
-import { fromStruct, toStruct } from '../../src/extproc/struct-value.js';
+import { extProcServiceDefinition } from '../../src/envoy/protos.js';
+import type { HeaderAppendAction, ProcessingRequest, ProcessingResponse } from '../../src/envoy/processing-messages.js';
+import { readHeaderMap } from '../../src/envoy/header-map.js';
+import { fromStruct, toStruct } from '../../src/envoy/struct-value.js';
 import { baseModelRouteYaml, podYaml, startFleet, type Fleet } from './fleet.js';
 
 export const HEADER = 'test-epp-endpoint-selection';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { eppConfigMapYaml } from '../../src/config/manifests.js';
 import { ExtProcClient, type EnvoyMessageOptions } from '../../src/extproc/ext-proc-client.js';
-import type { ProcessingResponse } from '../../src/extproc/processing-messages.js';
+import type { ProcessingResponse } from '../../src/envoy/processing-messages.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { SESSION_AFFINITY_CONFIG } from './epp-configs.js';
 import { startTestExtproc } from './extproc.js';

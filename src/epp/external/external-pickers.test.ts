@@ -6,10 +6,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { extProcServiceDefinition } from '../../extproc/protos.js';
-import type { ProcessingRequest, ProcessingResponse } from '../../extproc/processing-messages.js';
-import { readHeaderMap } from '../../extproc/header-map.js';
-import { fromStruct, toStruct } from '../../extproc/struct-value.js';
+import { extProcServiceDefinition } from '../../envoy/protos.js';
+import type { ProcessingRequest, ProcessingResponse } from '../../envoy/processing-messages.js';
+import { readHeaderMap } from '../../envoy/header-map.js';
+import { fromStruct, toStruct } from '../../envoy/struct-value.js';
 import { selfSignedCertificate } from '../../extproc/self-signed-certificate.js';
 import { createLogger } from '../../logger.js';
 import { ExternalPickers, type ExternalPickerOptions } from './external-pickers.js';

@@ -3,8 +3,8 @@
  * (HTTP/2, its requests multiplexed as streams, as Envoy's ext_proc cluster), one stream per request.
  */
 import { Metadata, credentials, type ChannelCredentials, type Client } from '@grpc/grpc-js';
-import { extProcGrpcObject } from '../../extproc/protos.js';
-import { POOL_GRPC_METADATA_KEY } from '../../extproc/pool-metadata-keys.js';
+import { extProcGrpcObject } from '../../envoy/protos.js';
+import { POOL_GRPC_METADATA_KEY } from '../../envoy/pool-metadata-keys.js';
 import type { Logger } from '../../logger.js';
 import type { FailureMode } from '../failure-mode.js';
 import type { ExternalPickerRef } from '../picker-ref.js';

@@ -5,7 +5,7 @@
  * counts, llm-d's ResponseComplete).
  */
 import { status, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import type { ProcessingRequest, ProcessingResponse } from '../../extproc/processing-messages.js';
+import type { ProcessingRequest, ProcessingResponse } from '../../envoy/processing-messages.js';
 import { formatDuration } from '../../upstream/duration.js';
 import { AnswerCollector, type PickerAnswer } from './picker-answer.js';
 import { requestMessages, responseHeadersMessage, type PickerRequest } from './picker-messages.js';

@@ -1,8 +1,8 @@
 /** AnswerCollector: every way an EPP may answer one request, into one decision (or a failure for the failureMode). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProcessingResponse } from '../../extproc/processing-messages.js';
-import { toStruct } from '../../extproc/struct-value.js';
+import type { ProcessingResponse } from '../../envoy/processing-messages.js';
+import { toStruct } from '../../envoy/struct-value.js';
 import { AnswerCollector, httpStatus, type PickerAnswer } from './picker-answer.js';
 import { PickerUnavailable } from './picker-unavailable.js';
 

@@ -4,9 +4,9 @@
  * lightweight EPP does), into one decision: the endpoints it chose, or the response it sent instead.
  */
 import { DESTINATION_ENDPOINT_HEADER } from '../../bbr/routing-headers.js';
-import type { CommonResponse, HeaderMutation, ProcessingResponse } from '../../extproc/processing-messages.js';
-import { extProcPackageDefinition } from '../../extproc/protos.js';
-import { fromStruct } from '../../extproc/struct-value.js';
+import type { CommonResponse, HeaderMutation, ProcessingResponse } from '../../envoy/processing-messages.js';
+import { extProcPackageDefinition } from '../../envoy/protos.js';
+import { fromStruct } from '../../envoy/struct-value.js';
 import { LB_NAMESPACE } from './picker-messages.js';
 import { PickerUnavailable } from './picker-unavailable.js';
 

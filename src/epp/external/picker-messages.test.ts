@@ -1,9 +1,9 @@
 /** The messages an external EPP gets: Envoy's request line as pseudo-headers, the hint, the body in chunks, the served endpoint. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readHeaderMap } from '../../extproc/header-map.js';
-import { fromStruct } from '../../extproc/struct-value.js';
-import { STREAMED_CHUNK_BYTES } from '../../extproc/streamed-body.js';
+import { readHeaderMap } from '../../envoy/header-map.js';
+import { fromStruct } from '../../envoy/struct-value.js';
+import { STREAMED_CHUNK_BYTES } from '../../envoy/streamed-body.js';
 import { requestMessages, responseHeadersMessage, type PickerRequest } from './picker-messages.js';
 
 const base: PickerRequest = {

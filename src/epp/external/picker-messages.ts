@@ -4,10 +4,10 @@
  * body in chunks with end_of_stream on the last, and the response headers with the endpoint that served.
  */
 import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../../bbr/routing-headers.js';
-import type { HeaderValue, Metadata, ProcessingRequest } from '../../extproc/processing-messages.js';
-import { SUBSET_HINT_KEY, SUBSET_HINT_NAMESPACE } from '../../extproc/subset-hint.js';
-import { STREAMED_CHUNK_BYTES } from '../../extproc/streamed-body.js';
-import { toStruct } from '../../extproc/struct-value.js';
+import type { HeaderValue, Metadata, ProcessingRequest } from '../../envoy/processing-messages.js';
+import { SUBSET_HINT_KEY, SUBSET_HINT_NAMESPACE } from '../subset-hint.js';
+import { STREAMED_CHUNK_BYTES } from '../../envoy/streamed-body.js';
+import { toStruct } from '../../envoy/struct-value.js';
 import { passResponseHeaders } from '../../upstream/response-headers.js';
 
 /** The namespace of the pick in the picker's dynamic metadata, and of the served endpoint infergate reports back. */

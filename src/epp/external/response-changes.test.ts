@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HeaderAppendAction, ProcessingResponse } from '../../extproc/processing-messages.js';
+import type { HeaderAppendAction, ProcessingResponse } from '../../envoy/processing-messages.js';
 import { applyResponseChanges, readResponseAnswer, type ResponseChanges } from './response-changes.js';
 import { PickerUnavailable } from './picker-unavailable.js';
 

@@ -4,7 +4,7 @@
  * `x-conformance-test-served-endpoint`), or an ImmediateResponse that replaces the answer.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import type { HeaderAppendAction, HeaderValue, ProcessingResponse } from '../../extproc/processing-messages.js';
+import type { HeaderAppendAction, HeaderValue, ProcessingResponse } from '../../envoy/processing-messages.js';
 import { immediate, type PickerAnswer } from './picker-answer.js';
 import { PickerUnavailable } from './picker-unavailable.js';
 import { GATEWAY_OWNED_HEADERS } from './gateway-owned-headers.js';

@@ -14,8 +14,8 @@ export const EXT_PROC_SERVICE_NAME = 'envoy.service.ext_proc.v3.ExternalProcesso
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 /**
- * `proto/` at the repository root. From dist/src/extproc/protos.js that is three levels up, and from
- * src/extproc/protos.ts (when run by a TypeScript loader) two: try both.
+ * `proto/` at the repository root. From dist/src/envoy/protos.js that is three levels up, and from
+ * src/envoy/protos.ts (when run by a TypeScript loader) two: try both.
  */
 function protoDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -2,10 +2,10 @@
  * The data plane's `envoy.lb.subset_hint` filter metadata (`x-gateway-destination-endpoint-subset`, a
  * list of `ip:port`): the picker must choose only among those endpoints, and answer 503 if none is eligible.
  */
-import type { PoolView } from '../epp/datastore/datastore.js';
-import { NoEndpointError } from '../epp/eligibility.js';
+import type { PoolView } from './datastore/datastore.js';
+import { NoEndpointError } from './eligibility.js';
 import { GatewayError } from '../errors.js';
-import type { FilterMetadata } from './struct-value.js';
+import type { FilterMetadata } from '../envoy/struct-value.js';
 
 export const SUBSET_HINT_NAMESPACE = 'envoy.lb.subset_hint';
 export const SUBSET_HINT_KEY = 'x-gateway-destination-endpoint-subset';
