@@ -1,8 +1,8 @@
 /** `infergate bench` flags: a valid plan, or an error naming the flag. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BenchFlags } from './bench-plan.js';
-import { benchPlanFromFlags, buildWorkload, DEFAULT_CONCURRENCY } from './bench-plan.js';
+import type { BenchFlags } from '../cli/bench-plan.js';
+import { benchPlanFromFlags, buildWorkload, DEFAULT_CONCURRENCY } from '../cli/bench-plan.js';
 
 /** The defaults commander fills in. */
 function flags(over: Partial<BenchFlags> = {}): BenchFlags {

@@ -1,7 +1,7 @@
 /** `infergate bench --url URL --workload KIND`: load-test a gateway or a pod and print (and write) the report. */
 import type { Command } from 'commander';
-import type { BenchPlan } from '../bench/bench-plan.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from '../bench/bench-plan.js';
+import type { BenchPlan } from './bench-plan.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from './bench-plan.js';
 import { fetchModelIds } from '../bench/fetch-models.js';
 import { progressLine } from '../bench/progress-line.js';
 import { reportCharts } from '../bench/report-charts.js';

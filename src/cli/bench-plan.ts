@@ -1,11 +1,11 @@
 /** `infergate bench` flags -> a validated plan: the loads of a sweep, the run limits and the workload to build. */
-import { numberFlag } from '../cli/parse-flags.js';
-import { jsonlWorkload } from './jsonl-workload.js';
-import { multiModelWorkload } from './multi-model-workload.js';
-import { randomWorkload } from './random-workload.js';
-import type { Load } from './run-bench.js';
-import { SHARED_PREFIX_DEFAULTS, sharedPrefixWorkload } from './shared-prefix-workload.js';
-import type { Workload, WorkloadApi } from './workload.js';
+import { numberFlag } from './parse-flags.js';
+import { jsonlWorkload } from '../bench/jsonl-workload.js';
+import { multiModelWorkload } from '../bench/multi-model-workload.js';
+import { randomWorkload } from '../bench/random-workload.js';
+import type { Load } from '../bench/run-bench.js';
+import { SHARED_PREFIX_DEFAULTS, sharedPrefixWorkload } from '../bench/shared-prefix-workload.js';
+import type { Workload, WorkloadApi } from '../bench/workload.js';
 
 export const WORKLOAD_KINDS = ['shared-prefix', 'multi-model', 'random', 'jsonl'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
