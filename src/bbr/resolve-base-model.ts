@@ -1,6 +1,6 @@
 /** Maps the requested model to its base model: allowlist ConfigMaps first, then what the pods report. */
 import { ALLOWLIST_LABEL_HINT } from '../api/allowlist.js';
-import type { ModelCatalog } from '../epp/datastore/model-catalog.js';
+import type { ModelCatalog } from './model-catalog.js';
 import { GatewayError, shown } from '../errors.js';
 import type { AllowlistTable } from './allowlist-table.js';
 

@@ -4,7 +4,8 @@ import type { ConfigSnapshot } from '../../config/snapshot.js';
 import { isH2c } from '../../upstream/h2c.js';
 import { Endpoint } from './endpoint.js';
 import type { PoolMember } from './pool-members.js';
-import { buildModelCatalog, type ModelCatalog } from './model-catalog.js';
+import type { ModelCatalog } from '../../bbr/model-catalog.js';
+import { buildModelCatalog } from './model-catalog.js';
 
 /** A pool as the picker sees it: its usable endpoints and the selected pods that cannot serve, with why. */
 export interface PoolView {

@@ -4,7 +4,7 @@ import { keyOf } from '../../api/object-meta.js';
 import { UnansweredAges } from '../../upstream/unanswered-ages.js';
 import { OutlierState } from '../../upstream/outlier-state.js';
 import type { EndpointMetrics } from './endpoint-metrics.js';
-import type { ModelCard } from './model-card.js';
+import type { ModelCard } from '../../api/model-card.js';
 import { RetrySchedule } from './retry-schedule.js';
 
 const MAX_BACKOFF_MS = 30_000;

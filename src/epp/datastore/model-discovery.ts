@@ -5,7 +5,7 @@ import { protocolMismatch } from '../../upstream/protocol-mismatch.js';
 import { isAuthRefusal, refusalMessage, type EndpointAuth } from '../../upstream/upstream-auth.js';
 import type { Datastore } from './datastore.js';
 import type { Endpoint } from './endpoint.js';
-import { parseModelList, type ModelCard } from './model-card.js';
+import { parseModelList, type ModelCard } from '../../api/model-card.js';
 
 export interface DiscoveryOptions {
   /** How often every endpoint is asked again (ms). */

@@ -5,7 +5,7 @@
 import { pod } from '../../api/test-fixtures.js';
 import { Endpoint } from '../datastore/endpoint.js';
 import type { EndpointMetrics } from '../datastore/endpoint-metrics.js';
-import type { ModelCard } from '../datastore/model-card.js';
+import type { ModelCard } from '../../api/model-card.js';
 import { CycleState } from './cycle-state.js';
 import type { SchedulingContext } from './plugin.js';
 import type { SchedulingRequest } from './scheduling-request.js';

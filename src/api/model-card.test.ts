@@ -1,10 +1,10 @@
 /** parseModelList (vLLM's GET /v1/models) and buildModelCatalog (the union over endpoints). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { pod } from '../../api/test-fixtures.js';
-import { Endpoint } from './endpoint.js';
+import { pod } from './test-fixtures.js';
+import { Endpoint } from '../epp/datastore/endpoint.js';
 import { parseModelList, type ModelCard } from './model-card.js';
-import { buildModelCatalog } from './model-catalog.js';
+import { buildModelCatalog } from '../epp/datastore/model-catalog.js';
 
 describe('parseModelList', () => {
   const valid: { name: string; json: unknown; want: ModelCard[] }[] = [
