@@ -7,11 +7,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { repoRoot } from './helpers/local-kube.js';
 
 interface PackedFile {
   path: string;
   mode: number;
+}
+
+/** Relative module references in compiled JS: static imports and re-exports, literal import(), and `new URL('./x.js', import.meta.url)` (worker files). */
+const MODULE_REFERENCES = [/(?:\bfrom|^import)\s*['"](\.{1,2}\/[^'"]+)['"]/gm, /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g, /new URL\(\s*['"](\.{1,2}\/[^'"]+\.js)['"]\s*,\s*import\.meta\.url\s*\)/g];
+
+/** Every compiled module the command can load, from its entry point, as package paths. */
+function loadableModules(root: string, entry: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [entry];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const re of MODULE_REFERENCES) for (const m of text.matchAll(re)) {
+      const target = relative(root, join(root, dirname(file), m[1]!));
+      if (target.endsWith('.js')) stack.push(target);
+    }
+  }
+  return seen;
 }
 
 test('npm pack ships what the command reads at run time, bin/infergate.js executable, and no tests', () => {
@@ -33,4 +55,17 @@ test('npm pack ships what the command reads at run time, bin/infergate.js execut
   ]) assert.ok(files.has(path), `${path} is in the package`);
   assert.equal((files.get('bin/infergate.js')?.mode ?? 0) & 0o111, 0o111, 'bin/infergate.js is executable');
   assert.deepEqual([...files.keys()].filter((p) => /\.test\.js(\.map)?$/.test(p)), [], 'no compiled tests');
+});
+
+test('every module the installed command can load is in the package, workers and lazily imported ones too', () => {
+  const root = repoRoot();
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const [pack] = JSON.parse(out) as { files: PackedFile[] }[];
+  const packed = new Set(pack!.files.map((f) => f.path));
+  const loadable = loadableModules(root, 'dist/src/cli/main.js');
+  // The walk reaches the parts loaded apart from main's imports: they are where a file left out would hide.
+  for (const part of ['dist/src/kvevents/ingest-worker.js', 'dist/src/epp/metrics/scrape-worker.js', 'dist/src/observability/tracing/tracing.js', 'dist/src/tenancy/redis-store.js']) {
+    assert.ok(loadable.has(part), `${part} is reached from dist/src/cli/main.js`);
+  }
+  assert.deepEqual([...loadable].filter((f) => !packed.has(f)).sort(), [], 'modules the command loads but the package leaves out');
 });
