@@ -11,14 +11,14 @@
 import { benchArgs } from './lib/bench-args.js';
 import { createLogger } from '../src/logger.js';
 import { newRequestRecord } from '../src/observability/request-record.js';
-import type { RoutePlan } from '../src/proxy/plan-request.js';
+import type { RoutePlan } from '../src/plan/plan-request.js';
 import { hashApiKey } from '../src/tenancy/api-key.js';
 import { parseKeyFile } from '../src/tenancy/key-file.js';
 import { KeySet } from '../src/tenancy/key-set.js';
 import type { LimitStore } from '../src/tenancy/limit-store.js';
 import { MemoryLimitStore } from '../src/tenancy/memory-store.js';
 import { RedisLimitStore } from '../src/tenancy/redis-store.js';
-import { admitRequest, tenantHeaders } from '../src/tenancy/tenancy-stage.js';
+import { admitRequest, tenantHeaders } from '../src/plan/tenancy-stage.js';
 import { Tenancy } from '../src/tenancy/tenancy.js';
 import { percentiles } from '../src/bench/percentiles.js';
 import { startRedis } from '../test/helpers/redis-server.js';

@@ -11,7 +11,7 @@ import type { ResponseAffinity, ResponseOwner } from './response-affinity.js';
 import { ResponseIdTap, type BodyTap } from './response-id-tap.js';
 import type { StoredResponseRef } from './stored-response-path.js';
 
-/** What planning needs of a request and its plan (src/proxy/plan-request.ts), without depending on it. */
+/** What planning needs of a request and its plan (src/plan/plan-request.ts), without depending on it. */
 interface PlanLike {
   model?: string;
   rewrittenFrom?: string;

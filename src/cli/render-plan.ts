@@ -1,6 +1,6 @@
 /** Renders a request plan as the numbered, human-readable trace `infergate explain` prints. */
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
-import type { RoutePlan } from '../proxy/plan-request.js';
+import type { RoutePlan } from '../plan/plan-request.js';
 
 const STAGE_TITLE = { bbr: 'body-based routing', route: 'route', pool: 'pool', pick: 'admission' } as const;
 

@@ -7,7 +7,7 @@ import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-header
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import type { BbrMetrics } from '../observability/metrics/bbr-metrics.js';
 import { GatewayError } from '../errors.js';
-import { planRoute, type GatewayState } from '../proxy/plan-request.js';
+import { planRoute, type GatewayState } from '../plan/plan-request.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
 import { NO_HEADER_CHANGES, hasChanges, type HeaderChanges } from '../envoy/header-map.js';

@@ -14,14 +14,14 @@ import { GatewayError, asGatewayError } from '../errors.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import type { Logger } from '../logger.js';
 import type { AdminPathPolicy } from '../policy/admin-paths.js';
-import type { PickOutcome } from '../proxy/pick-outcome.js';
-import { preparePick } from '../proxy/pick-stage.js';
-import { planRoute, type GatewayState } from '../proxy/plan-request.js';
-import { recordPlan, recordTraceContext } from '../proxy/record-plan.js';
+import type { PickOutcome } from '../plan/pick-outcome.js';
+import { preparePick } from '../plan/pick-stage.js';
+import { planRoute, type GatewayState } from '../plan/plan-request.js';
+import { recordPlan, recordTraceContext } from '../plan/record-plan.js';
 import { newRequestRecord, type RequestObserver, type RequestRecord, type UpstreamAttempt } from '../observability/request-record.js';
 import { ResponseTap } from '../observability/response-tap.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
-import { pickAndRecord, scheduleTraces } from '../proxy/record-decision.js';
+import { pickAndRecord, scheduleTraces } from '../plan/record-decision.js';
 import type { ExtprocMetrics } from './extproc-metrics.js';
 import { NO_HEADER_CHANGES, type HeaderChanges } from '../envoy/header-map.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
@@ -30,9 +30,9 @@ import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './pr
 import type { FilterMetadata } from '../envoy/struct-value.js';
 import { restrictToSubset, subsetHint } from '../epp/subset-hint.js';
 import { requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
-import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../flowcontrol/flow-admission.js';
+import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
-import type { RoutePlan } from '../proxy/plan-request.js';
+import type { RoutePlan } from '../plan/plan-request.js';
 import type { PoolCredential } from '../upstream/upstream-auth.js';
 
 /** Dynamic metadata namespace of the pick, and where the data plane reports the endpoint that served. */

@@ -1,7 +1,7 @@
 /** The request as planRoute takes it, from the headers Envoy sends (pseudo-headers included) and the collected body. */
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
-import type { IncomingRequest } from '../proxy/plan-request.js';
+import type { IncomingRequest } from '../plan/plan-request.js';
 
 /**
  * `:method`, `:path` (split into path and query) and `:authority` become the request line; pseudo-headers

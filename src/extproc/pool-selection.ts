@@ -7,7 +7,7 @@ import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import type { HTTPRoute } from '../api/http-route.js';
 import { INFERENCE_POOL_GROUP } from '../api/inference-pool.js';
 import { GatewayError } from '../errors.js';
-import type { GatewayState } from '../proxy/plan-request.js';
+import type { GatewayState } from '../plan/plan-request.js';
 import { compileRoutes } from '../route/route-table.js';
 import type { FilterMetadata } from '../envoy/struct-value.js';
 import { POOL_GRPC_METADATA_KEY, POOL_METADATA_KEY, POOL_METADATA_NAMESPACES } from '../envoy/pool-metadata-keys.js';

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
 import { BodyLimits } from '../proxy/body-limits.js';
 import { secretReader } from '../config/kube/read-secret.js';
-import type { GatewayState } from '../proxy/plan-request.js';
+import type { GatewayState } from '../plan/plan-request.js';
 import { BbrProcessor } from './bbr-processor.js';
 import { EppProcessor } from './epp-processor.js';
 import { DecisionLog, warnDebugDecisions } from '../observability/decision-log.js';

@@ -20,8 +20,8 @@ import type { PoolScheduler } from '../epp/pool-schedulers.js';
 import { GatewayError } from '../errors.js';
 import { forward, type ForwardContext, type ForwardRequest } from './forward.js';
 import type { RequestHost } from './request-host.js';
-import type { PickOutcome, PickSource } from './pick-outcome.js';
-import type { RoutePlan } from './plan-request.js';
+import type { PickOutcome, PickSource } from '../plan/pick-outcome.js';
+import type { RoutePlan } from '../plan/plan-request.js';
 import type { RequestRecord } from '../observability/request-record.js';
 
 /**

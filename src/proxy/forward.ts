@@ -5,11 +5,11 @@ import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { passResponseHeaders } from '../upstream/response-headers.js';
-import type { GatewayState, RoutePlan } from './plan-request.js';
-import { preparePick } from './pick-stage.js';
-import type { PickOutcome } from './pick-outcome.js';
+import type { GatewayState, RoutePlan } from '../plan/plan-request.js';
+import { preparePick } from '../plan/pick-stage.js';
+import type { PickOutcome } from '../plan/pick-outcome.js';
 import type { DecisionLog } from '../observability/decision-log.js';
-import { pickAndRecord, scheduleTraces } from './record-decision.js';
+import { pickAndRecord, scheduleTraces } from '../plan/record-decision.js';
 import { sendError } from './send-error.js';
 import { cutAnswer } from './cut-answer.js';
 import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstream/send-attempt.js';
@@ -25,7 +25,7 @@ import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
 import { Cancellation } from '../upstream/cancellation.js';
-import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../flowcontrol/flow-admission.js';
+import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
 /** What forward needs of the gateway: one per configuration in force (Gateway.forwardContext), shared by its requests. */

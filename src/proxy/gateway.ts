@@ -22,7 +22,7 @@ import { answerExpectations } from './expectations.js';
 
 /** The default --max-body-memory: with the process's own ~150 MiB, 16 worst-case bodies at once stay under 500 MiB (bench/parse-attack.ts). */
 export const DEFAULT_BODY_MEMORY_BYTES = 32 * 1024 * 1024;
-import type { GatewayState } from './plan-request.js';
+import type { GatewayState } from '../plan/plan-request.js';
 import { DEFAULT_OUTLIER_DETECTION, type OutlierDetection } from '../upstream/outlier-detection.js';
 import { ejectedEndpoints } from '../upstream/outlier-detector.js';
 import { DEFAULT_UPSTREAM_TIMEOUTS, type UpstreamTimeouts } from '../upstream/timeouts.js';

@@ -8,8 +8,8 @@ import { originForm } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 import { decodedModelId, listModels, retrieveModel } from './list-models.js';
-import { planRoute, type IncomingRequest } from './plan-request.js';
-import { recordPlan, recordTraceContext } from './record-plan.js';
+import { planRoute, type IncomingRequest } from '../plan/plan-request.js';
+import { recordPlan, recordTraceContext } from '../plan/record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
@@ -22,7 +22,7 @@ import { bodyIntake, smallBodyIntake } from './body-intake.js';
 import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
-import { admitRequest, tenantHeaders, tenantPlanError } from '../tenancy/tenancy-stage.js';
+import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;

@@ -1,6 +1,6 @@
 /** The gateway's own `GET /v1/models` and `GET /v1/models/{id}`: every model any pool serves, adapters with their `parent`. */
 import { isServable, lookupBaseModel, unknownModelError } from '../bbr/resolve-base-model.js';
-import type { GatewayState } from './plan-request.js';
+import type { GatewayState } from '../plan/plan-request.js';
 
 export type ModelCardBody = { id: string; object: 'model'; created: number; owned_by: string; root: string; parent: string | null; max_model_len?: number };
 

@@ -11,7 +11,7 @@ import type { Tenancy } from '../tenancy/tenancy.js';
 import type { BodyLimits } from './body-limits.js';
 import type { BodyBudget } from './body-budget.js';
 import type { ForwardContext } from './forward.js';
-import type { GatewayState } from './plan-request.js';
+import type { GatewayState } from '../plan/plan-request.js';
 import type { WorkSlice } from './work-slice.js';
 
 export interface RequestHost {

@@ -4,7 +4,7 @@ import type { Datastore } from '../../epp/datastore/datastore.js';
 import { judgeCandidates } from '../../epp/eligibility.js';
 import type { PoolSchedulers } from '../../epp/pool-schedulers.js';
 import { DEFAULT_SATURATION_THRESHOLDS } from '../../epp/plugins/utilization-detector.js';
-import type { GatewayState } from '../../proxy/plan-request.js';
+import type { GatewayState } from '../../plan/plan-request.js';
 import type { Decision, DecisionLog } from '../decision-log.js';
 import type { DashboardObserver } from './dashboard-observer.js';
 import { endpointView, excludedPodView, type EndpointView } from './endpoint-view.js';

@@ -5,11 +5,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Datastore } from '../epp/datastore/datastore.js';
-import type { RoutePlan } from '../proxy/plan-request.js';
-import { FlowControlRejection } from './dropped-reason.js';
-import { fairnessIdOf } from './fairness-id.js';
-import type { FlowControl } from './flow-control.js';
-import type { FlowController, Ticket } from './flow-controller.js';
+import type { RoutePlan } from './plan-request.js';
+import { FlowControlRejection } from '../flowcontrol/dropped-reason.js';
+import { fairnessIdOf } from '../flowcontrol/fairness-id.js';
+import type { FlowControl } from '../flowcontrol/flow-control.js';
+import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 
 /**
  * The controller that queues `plan`: its pool has `featureGates: [flowControl]` and infergate picks for it

@@ -2,9 +2,9 @@
 import { unknownModelError } from '../bbr/resolve-base-model.js';
 import type { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
-import type { GatewayState, RoutePlan } from '../proxy/plan-request.js';
-import type { KeyEntry } from './key-entry.js';
-import type { Admission, Tenancy } from './tenancy.js';
+import type { GatewayState, RoutePlan } from './plan-request.js';
+import type { KeyEntry } from '../tenancy/key-entry.js';
+import type { Admission, Tenancy } from '../tenancy/tenancy.js';
 
 /**
  * The client's credential was meant for the gateway: it is never forwarded, nor seen by plugins, logs or traces
