@@ -45,7 +45,8 @@ function refused(port: number): Promise<boolean> {
 }
 
 test('drain: refuses new connections, answers Connection: close on open keep-alive connections, waits for the stream in flight', async () => {
-  const { drain, url, port, held } = await serve();
+  // A linger long enough that a loaded machine still sends the idle connection's next request within it.
+  const { drain, url, port, held } = await serve(10_000);
   const client = new Client(url, { pipelining: 1 });
   try {
     const before = await client.request({ method: 'GET', path: '/' });

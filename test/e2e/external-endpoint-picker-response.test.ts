@@ -59,7 +59,8 @@ spec:
   const gw = await startTestGateway(cfg.dir, {
     host: '127.0.89.1',
     eppServiceName: 'infergate',
-    externalPickers: { plaintext: true, messageTimeoutMs: 300 },
+    // Long enough for a loaded machine's picker round trip: at 300 ms the exchanges that must be answered timed out.
+    externalPickers: { plaintext: true, messageTimeoutMs: 2000 },
     log: createLogger('info', (l) => lines.push(l)),
     tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 },
   });
@@ -130,7 +131,7 @@ spec:
     assert.equal(muted.response.headers.get('x-conformance-test-served-endpoint'), null);
     assert.equal(muted.response.headers.get('x-inference-pod'), 'closed-1', "the pod's own header, which the EPP removes when it answers");
     assert.equal(muted.data.choices.length, 1);
-    assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('did not answer the response headers within 300ms (--epp-message-timeout); the answer went to the client unchanged')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('the endpoint picker of InferencePool default/closed') && l.includes('did not answer the response headers within 2s (--epp-message-timeout); the answer went to the client unchanged')), lines.join('\n'));
 
     // The pool's upstream timeout passes while the answer is held: nothing reached the client, so it gets the 504
     // of a request not answered in time (not a cut connection), and the endpoint is not tried again.

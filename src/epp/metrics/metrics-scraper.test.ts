@@ -112,9 +112,8 @@ for (const scraping of METRICS_SCRAPING_MODES) {
       try {
         const ep = endpoint(port);
         engine.handler = () => undefined; // never answers
-        const started = Date.now();
+        // The message says the scrape's own timeout ended it (not a wall-clock bound: a loaded machine may be slow).
         await quick.scrape(ep);
-        assert.ok(Date.now() - started < 1000);
         assert.equal(ep.metricsError, `GET http://${HOST}:${port}/metrics failed: timed out after 100 ms`);
         engine.server.closeAllConnections();
 
