@@ -139,7 +139,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       await listenAdmin();
     } else {
       // The gateway gives endpointPickerRefs a meaning, so it watches the Services they name (src/epp/picker-ref.ts).
-      kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...common, log: options.log });
+      kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s, c) => guard.offer(s, c), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
       // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.

@@ -207,3 +207,23 @@ test('editGuardFor: a routed pool left without endpoints (a selector typo) is he
     guard.close();
   }
 });
+
+test('Kubernetes: a routed pool left without endpoints right after the watches reconnected is held; the same change at any other time applies', async () => {
+  const withPods = snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2']) });
+  // The pods' list came back empty before the pools' and routes' lists: the pool is still routed, with nothing.
+  const podsGone = snapshotOfFiles({ 'a.yaml': [poolYaml('gemma', { app: 'gemma' }, 8000), baseModelRouteYaml('gemma', 'org/gemma', [['gemma', 1]])].join('---\n') });
+  for (const afterReconnect of [true, false]) {
+    const guard = editGuardFor('kubernetes', {}, createLogger('silent'), async () => {});
+    await guard.offer(withPods);
+    await guard.offer(podsGone, { afterReconnect });
+    assert.equal(guard.held !== undefined, afterReconnect, `afterReconnect ${afterReconnect}: held`);
+    if (afterReconnect) {
+      assert.deepEqual(guard.report()!.held!.reasons, ['it leaves InferencePool default/gemma with no routable endpoints (2 -> 0): no pod matches its selector app=gemma']);
+      // The pods' list completing puts back what is in force: nothing is held any more.
+      await guard.offer(withPods, { afterReconnect });
+      assert.equal(guard.held, undefined);
+      assert.equal(guard.inForce, withPods);
+    } else assert.equal(guard.inForce, podsGone);
+    guard.close();
+  }
+});

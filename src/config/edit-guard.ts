@@ -19,6 +19,16 @@ export interface EditGuardOptions {
   rules: EditRules;
 }
 
+/**
+ * What the source knows about a change it offers. `afterReconnect`: its watches lost the API server moments ago
+ * and are listing again (Kubernetes). Their lists come back one kind at a time, and a list that comes back empty
+ * is what an API server that lost its state answers: a pool left with no endpoints is then held like a file's
+ * selector typo, until the other lists are in or the settle period passes.
+ */
+export interface OfferContext {
+  afterReconnect?: boolean;
+}
+
 /** Defaults of the flags: --config-settle-period 30000, --max-endpoint-loss-percent 50. */
 export const DEFAULT_SETTLE_PERIOD_MS = 30_000;
 export const DEFAULT_MAX_ENDPOINT_LOSS_PERCENT = 50;
@@ -36,7 +46,8 @@ export interface ConfigEditOptions {
 /**
  * The guard for a source. Files get every rule; the Kubernetes API gets the emptied-configuration, every-pool
  * and every-route rules only (not the endpoint-loss, pool-emptied and file rules): its pods come and go with the cluster's own rollout controls (maxUnavailable,
- * PodDisruptionBudgets), and holding a scale-down back would keep sending requests to pods being deleted.
+ * PodDisruptionBudgets), and holding a scale-down back would keep sending requests to pods being deleted. Right
+ * after its watches reconnect (OfferContext), it gets the pool-emptied rule too.
  */
 export function editGuardFor(source: 'files' | 'kubernetes', edits: ConfigEditOptions, log: Logger, apply: (snapshot: ConfigSnapshot) => Promise<void>): EditGuard {
   const rules: EditRules = source === 'files' ? { maxEndpointLoss: (edits.maxEndpointLossPercent ?? DEFAULT_MAX_ENDPOINT_LOSS_PERCENT) / 100, fileRemovals: true, poolsEmptied: true } : {};
@@ -96,8 +107,8 @@ export class EditGuard {
    * The source's newest snapshot: applied at once, or held back (resolves either way). A newer offer replaces
    * a held one and is judged afresh against what is in force. Rejects when applying it fails.
    */
-  offer(snapshot: ConfigSnapshot): Promise<void> {
-    return this.#serial(() => this.#offer(snapshot));
+  offer(snapshot: ConfigSnapshot, context: OfferContext = {}): Promise<void> {
+    return this.#serial(() => this.#offer(snapshot, context.afterReconnect === true ? { ...this.#o.rules, poolsEmptied: true } : this.#o.rules));
   }
 
   /** Records a change the source could not even build (a YAML error, a half-written file), for /readyz. */
@@ -132,12 +143,12 @@ export class EditGuard {
     this.#clearTimer();
   }
 
-  async #offer(snapshot: ConfigSnapshot): Promise<void> {
+  async #offer(snapshot: ConfigSnapshot, rules: EditRules): Promise<void> {
     if (this.#closed) return;
     this.#rejected = undefined;
     const inForce = this.#inForce;
     if (!inForce) return this.#apply(snapshot);
-    const risk = assessEdit(inForce, snapshot, this.#o.rules);
+    const risk = assessEdit(inForce, snapshot, rules);
     const what = risk.reasons.join('; ');
     if (risk.reasons.length === 0) {
       if (this.#held) this.#o.log.info('a newer configuration change replaces the one held back; it removes nothing that needs holding', { version: snapshot.version });

@@ -175,7 +175,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   const guard = editGuardFor(opts.kube ? 'kubernetes' : 'files', edits, log, gatewayMetrics.countingReloads((s) => gateway.applySnapshot(s)));
   gateway.readinessDetails.set('config', () => guard.report());
   gatewayMetrics.watchHeld(() => guard.held !== undefined);
-  if (opts.kube) kube = await connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s) => guard.offer(s), schedulers: gateway.schedulers }, { ...sourceOpts, log });
+  if (opts.kube) kube = await connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s, c) => guard.offer(s, c), schedulers: gateway.schedulers }, { ...sourceOpts, log });
   if (kube) {
     gatewayMetrics.watchKube(() => kube!.source.reflectors());
     // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.

@@ -3,7 +3,7 @@
  * deleted file and an empty relist from the Kubernetes API keep the configuration in force while requests run;
  * a held change is shown in /readyz and applies after the settle period, or at once with --allow-empty-config.
  * A selector typo that leaves one pool without endpoints is held too.
- * Simulated pods on 127.0.60.x (files), 127.0.232.x (the selector typo) and 127.0.61.x (Kubernetes).
+ * Simulated pods on 127.0.60.x (files), 127.0.232.x (the selector typo), 127.0.61.x and 127.0.234.x (Kubernetes).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -265,6 +265,66 @@ test('(f) a selector typo in one of two pools (2 of 4 endpoints) is held, naming
   }
   assert.ok(loop.sent > 20, `requests sent: ${loop.sent}`);
   assert.deepEqual(loop.failures, [], `${loop.failures.length} of ${loop.sent} requests failed`);
+});
+
+test('(e) Kubernetes: when only the pods come back empty after the API server lost them, the pool left without endpoints is held; outside a reconnect, the same loss applies at once', async () => {
+  // The pods' list alone: before, it emptied the pool at once (404s) whenever it came back before the pools' list.
+  const kubeFleet = await startFleet(234, [
+    { name: 'gemma-a', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
+    { name: 'gemma-b', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
+  ]);
+  const api = new FakeKubeApi();
+  await api.start();
+  const ns = 'edits-pods';
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-edits-kube-pods-'));
+  await api.writeKubeconfig(join(dir, 'kubeconfig'), ns);
+  const p = { pools: collectionPath(INFERENCE_POOLS, ns), routes: collectionPath(HTTP_ROUTES, ns), pods: collectionPath(PODS, ns) };
+  const putPods = (): void => {
+    for (const name of ['gemma-a', 'gemma-b']) {
+      api.put(p.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: 'gemma' } }, spec: {}, status: { podIP: kubeFleet.ipOf(name), conditions: [{ type: 'Ready', status: 'True' }] } });
+    }
+  };
+  api.put(p.pools, { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: ns }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: kubeFleet.port }] } });
+  api.put(p.routes, {
+    apiVersion: HTTP_ROUTES.apiVersion,
+    kind: 'HTTPRoute',
+    metadata: { name: 'gemma', namespace: ns },
+    spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma' }] }] },
+  });
+  putPods();
+  const lines: string[] = [];
+  const gw = await startGateway({
+    kube: { kubeconfig: join(dir, 'kubeconfig'), reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 } }, reconnectCautionMs: 1500 },
+    host: '127.0.0.1',
+    port: 0,
+    debounceMs: 20,
+    configEdits: { settlePeriodMs: 60_000 },
+    log: createLogger('info', (l) => lines.push(l)),
+  });
+  const client = clientOf(gw);
+  try {
+    assert.ok(await served(client, GEMMA));
+    await api.stop();
+    for (const name of ['gemma-a', 'gemma-b']) api.remove(p.pods, name);
+    api.compact();
+    await api.start();
+    assert.ok(await waitFor(async () => /leaves InferencePool edits-pods\/gemma with no routable endpoints/.test((await readyz(gw.url)).config?.held?.reasons.join() ?? ''), 8000), `the pods' empty relist was not held:\n${lines.join('\n')}`);
+    assert.ok(await served(client, GEMMA), 'requests are still served by the pods in force');
+    putPods();
+    assert.ok(await waitFor(async () => (await readyz(gw.url)).config === undefined, 8000), 'the pods coming back did not replace the held change');
+    assert.ok(await served(client, GEMMA));
+    // Long after the reconnect, the pods deleted one watch event at a time (a scale-down) apply at once, as before.
+    await delay(1600);
+    const before = gw.gateway.state!.snapshot.version;
+    for (const name of ['gemma-a', 'gemma-b']) api.remove(p.pods, name);
+    assert.ok(await waitFor(async () => gw.gateway.state!.snapshot.version > before && gw.gateway.state!.snapshot.pods.length === 0, 8000), `the scale-down was not applied:\n${lines.join('\n')}`);
+    assert.equal((await readyz(gw.url)).config, undefined, 'nothing is held');
+  } finally {
+    await gw.close();
+    await api.stop();
+    await kubeFleet.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('(e) Kubernetes: a relist that comes back empty is held; the objects coming back replace it', async () => {

@@ -1,6 +1,7 @@
 /** Connects a gateway to the Kubernetes API: the watch-based config source and, as the gateway, status (pool, route, Gateway). */
 import type { Logger } from '../../logger.js';
 import type { ConfigSnapshot } from '../snapshot.js';
+import type { OfferContext } from '../edit-guard.js';
 import { KubeClient } from './kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from './kube-source.js';
 import { loadKubeTarget, type KubeTargetOptions } from './kube-target.js';
@@ -9,7 +10,7 @@ import type { PickerRef } from '../../epp/picker-ref.js';
 
 /** What the source needs of the gateway (proxy/gateway.ts's Gateway): where snapshots go, and picker problems for status. */
 export interface SnapshotSink {
-  applySnapshot(snapshot: ConfigSnapshot): Promise<void>;
+  applySnapshot(snapshot: ConfigSnapshot, context?: OfferContext): Promise<void>;
   readonly schedulers: { readonly problems: ReadonlyMap<string, string>; forPool(key: string): { readonly origin: string } | undefined; pickerRef?(key: string): PickerRef | undefined };
 }
 
@@ -27,6 +28,8 @@ export interface KubeOptions extends KubeTargetOptions {
   reflector?: ReflectorTuning;
   newWatchGraceMs?: number;
   forbiddenRetryMs?: number;
+  /** Test tuning: KubeSourceOptions.reconnectCautionMs. */
+  reconnectCautionMs?: number;
 }
 
 export interface KubeWiring {
@@ -51,10 +54,11 @@ export async function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts
     ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     ...(kube.reflector ? { reflector: kube.reflector } : {}),
     ...(kube.newWatchGraceMs !== undefined ? { newWatchGraceMs: kube.newWatchGraceMs } : {}),
+    ...(kube.reconnectCautionMs !== undefined ? { reconnectCautionMs: kube.reconnectCautionMs } : {}),
     ...(kube.followPickerRefs ? { followPickerRefs: true } : {}),
     // The gateway writes Gateway and GatewayClass status too, so it reads them (status-writer.ts).
     ...(kube.writePoolStatus ? { followGateways: true } : {}),
-    apply: (s) => gateway.applySnapshot(s),
+    apply: (s, c) => gateway.applySnapshot(s, c),
     afterApply: (snapshot, src) => {
       void status?.update({
         snapshot,

@@ -5,6 +5,7 @@
  * Gateways and GatewayClasses whose status it writes, and turns every change into a whole new snapshot.
  */
 import type { Logger } from '../../logger.js';
+import type { OfferContext } from '../edit-guard.js';
 import { EPP_CONFIG_ANNOTATION } from '../../api/endpoint-picker-config-annotation.js';
 import { isObjectName } from '../../api/object-name.js';
 import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
@@ -22,8 +23,8 @@ export type ReflectorTuning = Partial<Pick<ReflectorOptions, 'watchTimeoutSecond
 export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'services'> {
   client: KubeClient;
   log: Logger;
-  /** Puts a snapshot in force (Gateway.applySnapshot). */
-  apply: (snapshot: ConfigSnapshot) => Promise<void>;
+  /** Puts a snapshot in force (through the edit guard, src/config/edit-guard.ts), saying whether the watches just reconnected. */
+  apply: (snapshot: ConfigSnapshot, context: OfferContext) => Promise<void>;
   /** Called after each snapshot is in force, with the source (pool status is written from here). */
   afterApply?: (snapshot: ConfigSnapshot, source: KubeConfigSource) => void;
   /** How long events are gathered after the first one (a `kubectl apply` of many objects) into one snapshot. */
@@ -33,6 +34,8 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
    * selector) before it is applied without it; the old snapshot serves meanwhile.
    */
   newWatchGraceMs?: number;
+  /** How long after a watch failed or relisted its changes are judged as OfferContext.afterReconnect (RECONNECT_CAUTION_MS). */
+  reconnectCautionMs?: number;
   reflector?: ReflectorTuning;
   /**
    * Also watch the Service each pool's endpointPickerRef names, so the snapshot says which exist (the gateway,
@@ -48,6 +51,12 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
    */
   failFast?: boolean;
 }
+
+/**
+ * How long after a watch failed or relisted (410 Gone) a change counts as coming from lists that are still coming
+ * back one kind at a time (OfferContext.afterReconnect): a few backoff steps and a list each.
+ */
+export const RECONNECT_CAUTION_MS = 10_000;
 
 /** Answers a one-shot read gives up on at once: bad credentials, no RBAC, no CRD. Anything else may pass. */
 const LASTING_FAILURES = new Set([401, 403, 404]);
@@ -78,6 +87,9 @@ export class KubeConfigSource {
   #unnameableServices = new Set<string>();
   /** The last "applying the change without ..." warning, so that it is not repeated at every change. */
   #pendingWarned: string | undefined;
+  /** When a watch last failed or had to list again, and the relists counted then (see RECONNECT_CAUTION_MS). */
+  #disturbedAt = Number.NEGATIVE_INFINITY;
+  #relistsSeen = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #running: Promise<void> | undefined;
@@ -203,6 +215,7 @@ export class KubeConfigSource {
       log: this.#o.log,
       onChange: () => this.#schedule(),
       onFailure: (e) => {
+        this.#disturbedAt = Date.now();
         if (this.#o.failFast && !this.#snapshot && !type.optional && e instanceof KubeApiError && LASTING_FAILURES.has(e.status)) {
           this.#rejectFirst(new Error(`cannot list ${reflector.description}: ${reflector.lastError ?? e.message}`));
         }
@@ -278,7 +291,7 @@ export class KubeConfigSource {
     for (const w of fresh) this.#o.log.warn(w);
     this.#warnings = new Set(snapshot.warnings);
     if (this.#closed) return;
-    await this.#o.apply(snapshot);
+    await this.#o.apply(snapshot, { afterReconnect: this.#afterReconnect() });
     const first = this.#snapshot === undefined;
     this.#snapshot = snapshot;
     if (first) {
@@ -291,6 +304,16 @@ export class KubeConfigSource {
       this.#resolveFirst(snapshot);
     }
     this.#o.afterApply?.(snapshot, this);
+  }
+
+  /** Whether a watch failed or relisted within RECONNECT_CAUTION_MS: its list may be one of several still coming back. */
+  #afterReconnect(): boolean {
+    let relists = 0;
+    for (const r of this.reflectors()) relists += r.stats.relists;
+    // A count that moved either way: a relist since the last look, or a watch closed with its pool.
+    if (relists !== this.#relistsSeen) this.#disturbedAt = Date.now();
+    this.#relistsSeen = relists;
+    return Date.now() - this.#disturbedAt < (this.#o.reconnectCautionMs ?? RECONNECT_CAUTION_MS);
   }
 
   /**
