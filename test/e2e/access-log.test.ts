@@ -2,13 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rename } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AccessLogLine } from '../../src/observability/access-log.js';
 import { startCli } from '../helpers/cli-process.js';
 import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
+import { startScriptedPod } from '../helpers/scripted-pod.js';
 
 const BASE = 'google/gemma-2b-it';
 
@@ -88,22 +87,19 @@ test('serve --access-log FILE: SIGHUP reopens the file (log rotation by rename);
 });
 
 test('a stream the pod cuts after its headers: the access log, the error counter and the dashboard say upstream_unavailable, not a plain 200', async () => {
-  // A pod that lists its model, then answers each POST with headers and one token event and drops the connection.
-  const POD = '127.0.231.2';
-  const models = JSON.stringify({ object: 'list', data: [{ id: BASE, object: 'model', root: BASE, parent: null }] });
-  const pod = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n');
-      setTimeout(() => res.socket?.destroy(), 30);
-    });
+  // A pod that answers each chat request with headers and one token event and drops the connection.
+  const pod = await startScriptedPod({
+    host: '127.0.231.2',
+    model: BASE,
+    paths: {
+      '/v1/chat/completions': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n');
+        setTimeout(() => res.socket?.destroy(), 30);
+      },
+    },
   });
-  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
-  const port = (pod.address() as AddressInfo).port;
-  const cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', POD, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', pod.host, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, pod.port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
   const file = join(cfg.dir, 'access.jsonl');
   const gw = await startTestGateway(cfg.dir, { accessLog: { file } });
   try {
@@ -118,7 +114,7 @@ test('a stream the pod cuts after its headers: the access log, the error counter
     assert.deepEqual(state.traffic.lastMinute.errorCodes, [['upstream_unavailable', 1]], 'the dashboard counts it');
   } finally {
     await gw.close();
-    await new Promise<void>((resolve) => pod.close(() => resolve()));
+    await pod.close();
   }
   try {
     const line = JSON.parse((await readFile(file, 'utf8')).trim().split('\n').find((l) => l.includes('"cut"'))!) as AccessLogLine;

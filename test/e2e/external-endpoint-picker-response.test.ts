@@ -6,30 +6,29 @@
  * the picker did. Pods on 127.0.90.x, pickers, gateways and the OTLP receiver on 127.0.89.x.
  */
 import { test } from 'node:test';
-import { createServer, type Server as HttpServer } from 'node:http';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createLogger } from '../../src/logger.js';
 import { startSimulator } from '../../src/sim/simulator.js';
 import { baseModelRouteYaml, podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 import { FLAKY_POD, H2C_POD, SERVED, eppService, failure, fleetDocs, pool, scriptedEpp, twoPoolFleet } from '../helpers/external-pickers.js';
 
-/** The flaky pod: discovery and /metrics answered, every POST cut after its headers. */
-async function flakyPod(port: number): Promise<HttpServer> {
-  const models = JSON.stringify({ object: 'list', data: [{ id: 'model/flaky', object: 'model', root: 'model/flaky', parent: null }] });
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.flushHeaders();
-      setTimeout(() => res.socket?.destroy(), 50);
-    });
+/** The flaky pod: every completion cut after its headers. */
+function flakyPod(port: number): Promise<ScriptedPod> {
+  return startScriptedPod({
+    host: FLAKY_POD,
+    port,
+    model: 'model/flaky',
+    paths: {
+      '/v1/completions': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        setTimeout(() => res.socket?.destroy(), 50);
+      },
+    },
   });
-  await new Promise<void>((resolve) => server.listen(port, FLAKY_POD, resolve));
-  return server;
 }
 
 test("a scripted EPP's answer to the response headers: its changes reach the client (streams too), an immediate response replaces the answer, no answer in time passes it unchanged, the gateway's own headers stay", async () => {
@@ -192,7 +191,7 @@ spec:
   } finally {
     await gw.close();
     await receiver.close();
-    await new Promise<void>((resolve) => flaky.close(() => resolve()));
+    await flaky.close();
     epp.close();
     await h2cPod.close();
     await fleet.close();

@@ -2,40 +2,30 @@
  * The 502 when no attempt got an answer says what happened: "could not connect" only when no connection was made
  * (refused), else "could not get an answer", with each reset named as one. Before, pods that accepted the request
  * and closed the connection (a crash mid-request, a proxy in front of a dead engine) were reported as unreachable.
- * The pods are plain HTTP servers on 127.0.207.x.
+ * The pods are scripted ones (test/helpers/scripted-pod.ts) on 127.0.207.x.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const PODS = ['127.0.207.2', '127.0.207.3'];
 const HOST = '127.0.207.1';
 const MODEL = 'reset/model';
 
-let pods: Server[] = [];
+let pods: ScriptedPod[] = [];
 let cfg: TempConfig;
 let gw: RunningGateway;
 let client: OpenAI;
 
 before(async () => {
-  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
-  // List their model, then close the connection of every inference request without answering.
+  // They close the connection of every chat request without answering, on one port, as a pool's pods do.
   let port = 0;
   for (const ip of PODS) {
-    const pod = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
-        if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-        req.socket.destroy();
-      });
-    });
-    await new Promise<void>((resolve) => pod.listen(port, ip, resolve));
-    port = (pod.address() as AddressInfo).port;
+    const pod = await startScriptedPod({ host: ip, port, model: MODEL, paths: { '/v1/chat/completions': (req) => req.socket.destroy() } });
+    port = pod.port;
     pods.push(pod);
   }
   const yaml = [...PODS.map((ip, i) => podYaml(`reset-${i}`, ip, { app: 'reset' })), poolYaml('reset', { app: 'reset' }, port), prefixRouteYaml('all', '/v1/', 'reset')];
@@ -47,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await gw?.close();
-  await Promise.all(pods.map((p) => new Promise<void>((resolve) => p.close(() => resolve()))));
+  await Promise.all(pods.map((p) => p.close()));
   await cfg?.remove();
 });
 
@@ -70,10 +60,7 @@ test('pods that accept and close the connection: no answer, each reset named, no
 });
 
 test('pods that refuse connections: "could not connect"', async () => {
-  await Promise.all(pods.map((p) => new Promise<void>((resolve) => {
-    p.closeAllConnections();
-    p.close(() => resolve());
-  })));
+  await Promise.all(pods.map((p) => p.close()));
   pods = [];
   const f = await failure();
   assert.deepEqual([f.status, f.code], [502, 'upstream_unavailable'], f.message);

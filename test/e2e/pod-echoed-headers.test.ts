@@ -2,53 +2,48 @@
  * A pod that sends back the headers the gateway sets itself: vLLM started with --enable-request-id-headers echoes
  * `X-Request-Id`, and a pod behind another gateway may name the endpoint that served it. The client gets each header
  * once, the gateway's, on answers and on a pod's errors alike; before, it got both copies, which the openai client's
- * `request_id` read as `abc, abc`. The pod is a plain HTTP server on 127.0.205.20.
+ * `request_id` read as `abc, abc`. The pod is a scripted one (test/helpers/scripted-pod.ts) on 127.0.205.20.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const POD = '127.0.205.20';
 const HOST = '127.0.205.21';
 const MODEL = 'echo/model';
 
-let pod: Server;
-let port: number;
+let pod: ScriptedPod;
 let cfg: TempConfig;
 let gw: RunningGateway;
 
 before(async () => {
-  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
-  // Answers every request with the client's X-Request-Id (its own when none came) and a destination header of its
-  // own; a prompt of "fail" gets vLLM's 400.
-  pod = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const echoed = { 'x-request-id': req.headers['x-request-id'] ?? 'pod-own-id', 'x-gateway-destination-endpoint-served': '10.9.9.9:8000' };
-      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json', ...echoed }).end(models);
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      if (Buffer.concat(chunks).toString().includes('fail')) {
-        return void res.writeHead(400, { 'content-type': 'application/json', ...echoed }).end(JSON.stringify({ error: { message: 'bad', type: 'BadRequestError', param: null, code: 400 } }));
-      }
-      const answer = { id: 'c', object: 'chat.completion', created: 1, model: MODEL, choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
-      res.writeHead(200, { 'content-type': 'application/json', ...echoed }).end(JSON.stringify(answer));
-    });
+  // Answers every chat request with the client's X-Request-Id (its own when none came) and a destination header of
+  // its own; a prompt of "fail" gets vLLM's 400.
+  pod = await startScriptedPod({
+    host: POD,
+    model: MODEL,
+    paths: {
+      '/v1/chat/completions': (req, res, body) => {
+        const echoed = { 'x-request-id': req.headers['x-request-id'] ?? 'pod-own-id', 'x-gateway-destination-endpoint-served': '10.9.9.9:8000' };
+        if (body.includes('fail')) {
+          return void res.writeHead(400, { 'content-type': 'application/json', ...echoed }).end(JSON.stringify({ error: { message: 'bad', type: 'BadRequestError', param: null, code: 400 } }));
+        }
+        const answer = { id: 'c', object: 'chat.completion', created: 1, model: MODEL, choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
+        res.writeHead(200, { 'content-type': 'application/json', ...echoed }).end(JSON.stringify(answer));
+      },
+    },
   });
-  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
-  port = (pod.address() as AddressInfo).port;
-  cfg = await tempConfig({ 'all.yaml': [podYaml('echo-0', POD, { app: 'echo' }), poolYaml('echo', { app: 'echo' }, port), prefixRouteYaml('all', '/v1/', 'echo')].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [podYaml('echo-0', POD, { app: 'echo' }), poolYaml('echo', { app: 'echo' }, pod.port), prefixRouteYaml('all', '/v1/', 'echo')].join('---\n') });
   gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
   assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
 });
 
 after(async () => {
   await gw?.close();
-  await new Promise<void>((resolve) => pod.close(() => resolve()));
+  await pod?.close();
   await cfg?.remove();
 });
 
@@ -56,7 +51,7 @@ test("the openai client's request_id is the client's id, once, and the served en
   const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   const { request_id, response } = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': 'abc' } }).withResponse();
   assert.equal(request_id, 'abc');
-  assert.equal(response.headers.get('x-gateway-destination-endpoint-served'), `${POD}:${port}`);
+  assert.equal(response.headers.get('x-gateway-destination-endpoint-served'), `${POD}:${pod.port}`);
 });
 
 test("a pod's error carries the header once too", async () => {

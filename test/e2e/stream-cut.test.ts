@@ -2,56 +2,51 @@
  * A stream the pod cuts after its headers went out: the gateway tells the client in-band, as vLLM reports its own
  * mid-stream errors (`data: {"error": ...}`), before it cuts the connection, so the openai client raises an
  * APIError naming the endpoint instead of a bare "terminated". A whole (JSON) answer is only cut. The pod is a
- * plain HTTP server that breaks off on purpose, on 127.0.173.40.
+ * scripted one (test/helpers/scripted-pod.ts) that breaks off on purpose, on 127.0.173.40.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const POD = '127.0.173.40';
 const HOST = '127.0.173.41';
 const MODEL = 'cut/model';
 const EVENT = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n';
 
-let pod: Server;
+let pod: ScriptedPod;
 let cfg: TempConfig;
 let gw: RunningGateway;
 
 before(async () => {
-  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
-  // Lists its model; answers a streamed POST with one event (whole, or cut part way when the prompt says so) and
-  // a whole one with half a JSON body, then drops the connection.
-  pod = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      const body = Buffer.concat(chunks).toString();
-      if (body.includes('"stream":true')) {
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-        res.write(body.includes('half') ? EVENT.slice(0, 40) : EVENT);
-      } else {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
-        res.write('{"id":"c","object":"chat.completion",');
-      }
-      setTimeout(() => res.socket?.destroy(), 30);
-    });
+  // Answers a streamed chat request with one event (whole, or cut part way when the prompt says so) and a whole one
+  // with half a JSON body, then drops the connection.
+  pod = await startScriptedPod({
+    host: POD,
+    model: MODEL,
+    paths: {
+      '/v1/chat/completions': (_req, res, body) => {
+        if (body.includes('"stream":true')) {
+          res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+          res.write(body.includes('half') ? EVENT.slice(0, 40) : EVENT);
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+          res.write('{"id":"c","object":"chat.completion",');
+        }
+        setTimeout(() => res.socket?.destroy(), 30);
+      },
+    },
   });
-  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
-  const port = (pod.address() as AddressInfo).port;
-  cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', POD, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [podYaml('cut-0', POD, { app: 'cut' }), poolYaml('cut', { app: 'cut' }, pod.port), prefixRouteYaml('all', '/v1/', 'cut')].join('---\n') });
   gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
   assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
 });
 
 after(async () => {
   await gw?.close();
-  await new Promise<void>((resolve) => pod.close(() => resolve()));
+  await pod?.close();
   await cfg?.remove();
 });
 

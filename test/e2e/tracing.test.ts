@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
@@ -14,6 +13,7 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 import { startCli } from '../helpers/cli-process.js';
 import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const MODEL = 'tiny-model';
 const POD_IP = '127.0.73.2';
@@ -24,41 +24,30 @@ const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 };
 /** What the pod was sent, per inference request. */
 const seen: IncomingHttpHeaders[] = [];
 
-/** A vLLM-shaped pod small enough to read: its model list, metrics, and fixed answers (streamed or not). */
-function startPod(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method === 'GET' && req.url === '/v1/models') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] }));
-        return;
-      }
-      if (req.method === 'GET' && req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('vllm:num_requests_waiting 0\nvllm:num_requests_running 0\nvllm:kv_cache_usage_perc 0\n');
-        return;
-      }
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-        res.writeHead(404).end();
-        return;
-      }
-      seen.push(req.headers);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { stream?: boolean };
-      const base = { id: 'cmpl-1', created: 1, model: MODEL };
-      if (!body.stream) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }], usage: USAGE }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const word of ['hi', ' there']) res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE })}\n\n`);
-      res.end('data: [DONE]\n\n');
-    });
+/** A vLLM-shaped pod small enough to read: fixed chat answers (streamed or not). */
+function startPod(): Promise<ScriptedPod> {
+  return startScriptedPod({
+    host: POD_IP,
+    model: MODEL,
+    paths: {
+      '/v1/chat/completions': (req, res, text) => {
+        seen.push(req.headers);
+        const body = JSON.parse(text) as { stream?: boolean };
+        const base = { id: 'cmpl-1', created: 1, model: MODEL };
+        if (!body.stream) {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }], usage: USAGE }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const word of ['hi', ' there']) res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`);
+        res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      },
+    },
   });
-  return new Promise((resolve) => server.listen(0, POD_IP, () => resolve(server)));
 }
 
-let pod: Server;
+let pod: ScriptedPod;
 let receiver: OtlpReceiver;
 let cfg: TempConfig;
 let gw: RunningGateway;
@@ -67,8 +56,7 @@ let client: OpenAI;
 before(async () => {
   pod = await startPod();
   receiver = await startOtlpReceiver('127.0.73.3');
-  const port = (pod.address() as AddressInfo).port;
-  cfg = await tempConfig({ 'all.yaml': [podYaml('tiny-0', POD_IP, { app: 'tiny' }), poolYaml('tiny', { app: 'tiny' }, port), baseModelRouteYaml('tiny', MODEL, [['tiny', 1]])].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [podYaml('tiny-0', POD_IP, { app: 'tiny' }), poolYaml('tiny', { app: 'tiny' }, pod.port), baseModelRouteYaml('tiny', MODEL, [['tiny', 1]])].join('---\n') });
   // A long batch delay: the test flushes, so what it reads is what a shutdown would export.
   gw = await startTestGateway(cfg.dir, { tracing: { url: `${receiver.url}/v1/traces`, source: 'test', scheduleDelayMs: 60_000 }, accessLog: { file: join(cfg.dir, 'access.jsonl') } });
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -77,7 +65,7 @@ before(async () => {
 after(async () => {
   await gw?.close();
   await receiver?.close();
-  await new Promise<void>((resolve) => (pod ? pod.close(() => resolve()) : resolve()));
+  await pod?.close();
   await cfg?.remove();
 });
 
@@ -105,7 +93,7 @@ describe('tracing end to end', () => {
     assert.equal(a['gen_ai.usage.input_tokens'], USAGE.prompt_tokens);
     assert.equal(a['gen_ai.usage.output_tokens'], USAGE.completion_tokens);
     assert.equal(a['server.address'], POD_IP);
-    assert.equal(a['server.port'], (pod.address() as AddressInfo).port);
+    assert.equal(a['server.port'], pod.port);
     assert.equal(a['http.request.method'], 'POST');
     assert.equal(a['url.path'], '/v1/chat/completions');
     assert.equal(a['http.response.status_code'], 200);
@@ -116,7 +104,7 @@ describe('tracing end to end', () => {
 
     assert.deepEqual(children.map((s) => s.name).sort(), [`chat ${MODEL}`, 'infergate.bbr', 'infergate.routing', 'infergate.scheduling']);
     const scheduling = children.find((s) => s.name === 'infergate.scheduling')!;
-    assert.equal(scheduling.attributes['infergate.scheduling.picked'], `${POD_IP}:${(pod.address() as AddressInfo).port}`);
+    assert.equal(scheduling.attributes['infergate.scheduling.picked'], `${POD_IP}:${pod.port}`);
     assert.ok(Object.keys(scheduling.attributes).some((k) => /^infergate\.scheduling\.scorer\..+\.score$/.test(k)), 'each scorer scored the pick');
     const attempt = children.find((s) => s.kind === 'CLIENT')!;
     assert.equal(attempt.attributes['http.response.status_code'], 200);

@@ -1,47 +1,45 @@
 /**
  * An endpoint that answers with bytes that are not HTTP may have run the request, so the gateway does not send it
  * again, and its 502 carries `x-should-retry: false` so that the openai client does not either (it retries every
- * 502 otherwise, which sent the request twice more). The pod is a plain HTTP server on 127.0.208.2.
+ * 502 otherwise, which sent the request twice more). The pod is a scripted one
+ * (test/helpers/scripted-pod.ts) on 127.0.208.2.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
+import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const POD = '127.0.208.2';
 const HOST = '127.0.208.1';
 const MODEL = 'garbled/model';
 
-let pod: Server;
+let pod: ScriptedPod;
 let cfg: TempConfig;
 let gw: RunningGateway;
 let received = 0;
 
 before(async () => {
-  const models = JSON.stringify({ object: 'list', data: [{ id: MODEL, object: 'model', root: MODEL, parent: null }] });
-  // Lists its model; answers an inference request with a line that is not HTTP.
-  pod = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(models);
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      received++;
-      req.socket.end('NOT-HTTP garbage\r\n\r\n');
-    });
+  // Answers a chat request with a line that is not HTTP.
+  pod = await startScriptedPod({
+    host: POD,
+    model: MODEL,
+    paths: {
+      '/v1/chat/completions': (req) => {
+        received++;
+        req.socket.end('NOT-HTTP garbage\r\n\r\n');
+      },
+    },
   });
-  await new Promise<void>((resolve) => pod.listen(0, POD, resolve));
-  const port = (pod.address() as AddressInfo).port;
-  cfg = await tempConfig({ 'all.yaml': [podYaml('garbled-0', POD, { app: 'garbled' }), poolYaml('garbled', { app: 'garbled' }, port), prefixRouteYaml('all', '/v1/', 'garbled')].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [podYaml('garbled-0', POD, { app: 'garbled' }), poolYaml('garbled', { app: 'garbled' }, pod.port), prefixRouteYaml('all', '/v1/', 'garbled')].join('---\n') });
   gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
   assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
 });
 
 after(async () => {
   await gw?.close();
-  await new Promise<void>((resolve) => pod.close(() => resolve()));
+  await pod?.close();
   await cfg?.remove();
 });
 
