@@ -19,6 +19,13 @@ export interface ResponseOwner {
 /** The default `--max-response-ids`: about 10 MB of ids (each entry ~100 bytes; owners are shared). */
 export const DEFAULT_MAX_RESPONSE_IDS = 100_000;
 
+/**
+ * A gateway's response affinity, or why it has none: `'off'` in a gateway run with `--max-response-ids 0` (a
+ * request on a stored response that no route takes is told so), `'unrecorded'` where no answer passes through
+ * to read ids from (ext_proc, explain), so such requests route by the rules only.
+ */
+export type ResponseIds = ResponseAffinity | 'off' | 'unrecorded';
+
 /** Distinct owners kept for sharing: an endpoint x model pair each; past it the cache starts over. */
 const MAX_OWNERS = 10_000;
 

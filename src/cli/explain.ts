@@ -6,7 +6,7 @@ import { loadSnapshotFromPath } from '../config/file-source.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { asGatewayError } from '../errors.js';
-import { planRoute, type IncomingRequest, type RoutePlan } from '../plan/plan-request.js';
+import { planRoute, type GatewayState, type IncomingRequest, type RoutePlan } from '../plan/plan-request.js';
 import { planPick } from '../plan/pick-stage.js';
 import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
@@ -106,7 +106,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     body: Buffer.from(input.body),
     ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
-  const state = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers, ...(input.discover === false ? { discovery: false } : {}) };
+  const state: GatewayState = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers, responses: 'unrecorded', ...(input.discover === false ? { discovery: false } : {}) };
   const plan = planRoute(state, req, { trace: true });
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (plan.view) describeKey(plan, credentials);

@@ -7,7 +7,7 @@ import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-header
 import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
 import { bodyModel } from '../bbr/body-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
-import type { ResponseAffinity } from '../affinity/response-affinity.js';
+import type { ResponseIds } from '../affinity/response-affinity.js';
 import { pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
 import { storedResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
@@ -39,10 +39,8 @@ export interface GatewayState {
   readonly schedulers: PoolSchedulers;
   /** Flow control's queues (src/flowcontrol), in serve and ext_proc; unset where requests are not queued (explain). */
   readonly flowControl?: FlowControl;
-  /** Which endpoint holds each stored Responses API response (src/affinity); unset where nothing records them (ext_proc, explain). */
-  readonly responses?: ResponseAffinity;
-  /** True in a gateway run with `--max-response-ids 0`: a request on a stored response that no route takes is told so. */
-  readonly responseIdsOff?: boolean;
+  /** Which endpoint holds each stored Responses API response (src/affinity), or why nothing says. */
+  readonly responses: ResponseIds;
   /** False where nothing asks the pods GET /v1/models (`explain --no-discover`); unset, they are asked. */
   readonly discovery?: boolean;
 }
@@ -160,9 +158,9 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
   const hasBody = req.body !== undefined && req.body.length > 0;
   if (!hasBody) {
     // A request on a stored Responses API response names no model: it goes where the response was created.
-    const stored = state.responses !== undefined ? storedResponseRef(req.method, req.path) : undefined;
-    if (stored !== undefined) {
-      const owner = planStoredResponse(state.responses!, stored, plan, req.headers);
+    const stored = typeof state.responses !== 'string' ? storedResponseRef(req.method, req.path) : undefined;
+    if (stored !== undefined && typeof state.responses !== 'string') {
+      const owner = planStoredResponse(state.responses, stored, plan, req.headers);
       note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
       return;
     }
@@ -206,7 +204,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
     req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
   }
-  if (state.responses !== undefined && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan);
+  if (typeof state.responses !== 'string' && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan);
 }
 
 /** Where the Responses API creates a response (vLLM's and OpenAI's path). */
@@ -254,7 +252,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
-    const untracked = plan.base === undefined && state.responseIdsOff === true ? storedResponseRef(req.method, req.path) : undefined;
+    const untracked = plan.base === undefined && state.responses === 'off' ? storedResponseRef(req.method, req.path) : undefined;
     if (untracked !== undefined) throw untrackedResponse(untracked);
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);

@@ -35,7 +35,7 @@ import { HttpDrain } from '../lifecycle/http-drain.js';
 import { FlowControl } from '../flowcontrol/flow-control.js';
 import { PluginHost, type PluginHostOptions } from '../epp/plugin-host.js';
 import { ExternalPickers, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
-import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity } from '../affinity/response-affinity.js';
+import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity, type ResponseIds } from '../affinity/response-affinity.js';
 import type { Tenancy } from '../tenancy/tenancy.js';
 import { composeObservers } from '../observability/compose-observers.js';
 
@@ -142,8 +142,8 @@ export class Gateway {
   readonly adminPaths: AdminPathPolicy;
   /** ext_proc clients of the endpoint pickers other than infergate that pools' endpointPickerRefs name (src/epp/external). */
   readonly externalPickers: ExternalPickers;
-  /** Which endpoint holds each stored Responses API response; undefined with --max-response-ids 0. */
-  readonly responses: ResponseAffinity | undefined;
+  /** Which endpoint holds each stored Responses API response, or why nothing says (--max-response-ids 0). */
+  readonly responses: ResponseIds;
   readonly server: Server;
   /** Connections and requests in flight, and the drain of a graceful shutdown (src/lifecycle). */
   readonly drain: HttpDrain;
@@ -180,7 +180,7 @@ export class Gateway {
     this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
     this.externalPickers = new ExternalPickers(options.externalPickers ?? {}, options.log);
     const maxResponseIds = options.maxResponseIds ?? DEFAULT_MAX_RESPONSE_IDS;
-    this.responses = maxResponseIds > 0 ? new ResponseAffinity(maxResponseIds) : undefined;
+    this.responses = maxResponseIds > 0 ? new ResponseAffinity(maxResponseIds) : 'off';
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       timeoutMs: options.metricsTimeoutMs,
@@ -270,7 +270,7 @@ export class Gateway {
     this.plugins.reconcile(this.schedulers, this.datastore);
     this.externalPickers.retain(this.schedulers.externalPickerRefs());
     this.flowControl.reconcile(this.schedulers, this.datastore);
-    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, ...(this.responses ? { responses: this.responses } : { responseIdsOff: true }) };
+    this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, responses: this.responses };
     const o = this.options;
     this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
     for (const ep of prepared.removed) {

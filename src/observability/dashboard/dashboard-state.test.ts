@@ -44,7 +44,7 @@ function fixture(readiness: Record<string, unknown> = {}, decisions = new Decisi
   const gateway: DashboardGateway = {
     datastore,
     schedulers,
-    state: { snapshot, datastore, schedulers, strictAllowlist: false },
+    state: { snapshot, datastore, schedulers, strictAllowlist: false, responses: 'unrecorded' },
     shuttingDown: false,
     readiness: () => readiness,
   };
@@ -184,7 +184,7 @@ spec: {clusterIP: 10.0.0.40, ports: [{name: grpc, port: 9002}]}
   datastore.apply(snapshot);
   const schedulers = new PoolSchedulers(undefined, undefined, { eppServiceName: 'infergate' });
   schedulers.prepare(snapshot).commit();
-  const gateway: DashboardGateway = { datastore, schedulers, state: { snapshot, datastore, schedulers, strictAllowlist: false }, shuttingDown: false, readiness: () => ({}) };
+  const gateway: DashboardGateway = { datastore, schedulers, state: { snapshot, datastore, schedulers, strictAllowlist: false, responses: 'unrecorded' }, shuttingDown: false, readiness: () => ({}) };
   const st = dashboardState({ mode: 'serve', gateway, decisions: new DecisionLog(0), traffic: new DashboardObserver({ now: () => NOW }) }, {}, NOW);
   const by = new Map(st.pools.map((p) => [p.name, p.picker]));
   assert.equal(by.get('default/own')!.by, 'infergate');
