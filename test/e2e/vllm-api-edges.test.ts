@@ -190,12 +190,14 @@ describe('upload size: multipart/form-data bodies have their own limit, --max-up
 });
 
 describe('stored responses with --max-response-ids 0', () => {
-  test('a retrieve no route takes says the gateway keeps no response ids and how to change that', async () => {
+  test('a retrieve, delete or cancel no route takes says the gateway keeps no response ids and how to change that', async () => {
     const off = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, maxResponseIds: 0 });
     try {
       const client = new OpenAI({ baseURL: `${off.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-      await assert.rejects(client.responses.retrieve('resp_abc'), (e: unknown) => {
-        assert.ok(e instanceof OpenAI.NotFoundError, String(e));
+      // The cancel, a POST with no body, was refused as 400 invalid_json.
+      const calls = { retrieve: () => client.responses.retrieve('resp_abc'), delete: () => client.responses.delete('resp_abc'), cancel: () => client.responses.cancel('resp_abc') };
+      for (const [name, call] of Object.entries(calls)) await assert.rejects(call(), (e: unknown) => {
+        assert.ok(e instanceof OpenAI.NotFoundError, `${name}: ${String(e)}`);
         const err = e.error as { code?: string; param?: string };
         assert.equal(err.code, 'response_not_found');
         assert.equal(err.param, 'response_id');
