@@ -158,6 +158,9 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
     refreshMetricsIntervalMs: opts.refreshMetricsIntervalMs,
     ...(opts.metricsScraping ? { metricsScraping: opts.metricsScraping } : {}),
     debugDecisions: 0,
+    // Envoy sends the picker no response bodies, so no created response's id is read: requests on a stored
+    // response route by the rules (docs/configuration.md), not to a 404 for every id.
+    maxResponseIds: 'unrecorded',
     log,
     ...(opts.eppConfig ? { eppConfig: opts.eppConfig } : {}),
     ...(opts.kvEvents ? { kvEvents: opts.kvEvents } : {}),

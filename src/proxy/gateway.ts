@@ -93,8 +93,11 @@ export interface GatewayOptions {
   tls?: ServingCertificate;
   /** Memory all request bodies held at once may take, raw and parsed (--max-body-memory); default DEFAULT_BODY_MEMORY_BYTES. */
   maxBodyMemoryBytes?: number;
-  /** Responses API ids remembered with the endpoint that created them (--max-response-ids; 0 = off); default DEFAULT_MAX_RESPONSE_IDS. */
-  maxResponseIds?: number;
+  /**
+   * Responses API ids remembered with the endpoint that created them (--max-response-ids; 0 = off); default
+   * DEFAULT_MAX_RESPONSE_IDS. 'unrecorded' where the gateway never sees the answers to read ids from (ext_proc).
+   */
+  maxResponseIds?: number | 'unrecorded';
   /** How external endpoint pickers are called (--epp-message-timeout, --epp-plaintext, --epp-ca-file); unset fields keep their defaults. */
   externalPickers?: Partial<ExternalPickerOptions>;
   /** KV-event stream tuning for the precise prefix plugins (tests shorten its recovery times); defaults otherwise. */
@@ -142,7 +145,7 @@ export class Gateway {
   readonly adminPaths: AdminPathPolicy;
   /** ext_proc clients of the endpoint pickers other than infergate that pools' endpointPickerRefs name (src/epp/external). */
   readonly externalPickers: ExternalPickers;
-  /** Which endpoint holds each stored Responses API response, or why nothing says (--max-response-ids 0). */
+  /** Which endpoint holds each stored Responses API response, or why nothing says (--max-response-ids 0, ext_proc). */
   readonly responses: ResponseIds;
   readonly server: Server;
   /** Connections and requests in flight, and the drain of a graceful shutdown (src/lifecycle). */
@@ -180,7 +183,7 @@ export class Gateway {
     this.adminPaths = new AdminPathPolicy(options.allowAdminPaths);
     this.externalPickers = new ExternalPickers(options.externalPickers ?? {}, options.log);
     const maxResponseIds = options.maxResponseIds ?? DEFAULT_MAX_RESPONSE_IDS;
-    this.responses = maxResponseIds > 0 ? new ResponseAffinity(maxResponseIds) : 'off';
+    this.responses = maxResponseIds === 'unrecorded' ? 'unrecorded' : maxResponseIds > 0 ? new ResponseAffinity(maxResponseIds) : 'off';
     this.metrics = new MetricsScraper(this.datastore, {
       refreshMetricsIntervalMs: options.refreshMetricsIntervalMs,
       timeoutMs: options.metricsTimeoutMs,

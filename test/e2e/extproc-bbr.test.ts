@@ -56,6 +56,15 @@ describe('headers-only requests', () => {
     await ended(s);
   });
 
+  test('a request on a stored response passes unchanged: the server sees no answers, so no response ids', async () => {
+    // Each was refused with 404 response_not_found naming --max-response-ids, a flag extproc does not have.
+    for (const [method, path] of [['GET', '/v1/responses/resp_abc'], ['DELETE', '/v1/responses/resp_abc'], ['POST', '/v1/responses/resp_abc/cancel']]) {
+      const s = client.open().send(requestHeaders({ ':method': method!, ':path': path! }, true, { protocol: { request: 'FULL_DUPLEX_STREAMED' } }));
+      assert.deepEqual(await s.next(), { request_headers: {}, response: 'request_headers' }, `${method} ${path}`);
+      await ended(s);
+    }
+  });
+
   test('routing headers a client sent are removed, and routes matched again', async () => {
     const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models', 'x-gateway-base-model-name': GEMMA, 'x-gateway-model-name': 'x' }, true));
     assert.deepEqual(await s.next(), {

@@ -48,6 +48,19 @@ describe('many pools, one picker', () => {
     }
   });
 
+  test('a request on a stored response is routed by the rules: the picker never sees the answers that would tell it the pod', async () => {
+    // It was refused with 404 response_not_found naming --max-response-ids, a flag `extproc` does not have.
+    for (const [method, path] of [['GET', '/v1/responses/resp_abc'], ['DELETE', '/v1/responses/resp_abc'], ['POST', '/v1/responses/resp_abc/cancel']]) {
+      const s = client.open().send(requestHeaders({ ':method': method!, ':path': path!, ':authority': 'gw.example' }, true, { ...FULL_DUPLEX, metadata: { infergate: { 'inference-pool': 'qwen' } } }));
+      const r = await s.next();
+      assert.equal(r.immediate_response, undefined, `${method} ${path}: ${JSON.stringify(r.immediate_response?.body?.toString())}`);
+      assert.equal(destination(r), addr('qwen-0'), `${method} ${path}`);
+      s.send(responseHeaders({ ':status': '200' }, true));
+      await s.next();
+      await ended(s);
+    }
+  });
+
   test('per-route gRPC initial metadata (x-infergate-inference-pool) names the pool', async () => {
     const s = client.open({ 'x-infergate-inference-pool': 'default/gemma' }).send(requestHeaders({ ...CHAT, ':path': '/other' }, false, FULL_DUPLEX), requestBody(chat(GEMMA), true));
     assert.ok([addr('gemma-0'), addr('gemma-1')].includes(destination(await s.next())));
