@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
-import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
-import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
+import type { TempConfig } from '../helpers/fleet.js';
+import { startGatewayOver, startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const POD = '127.0.205.20';
 const HOST = '127.0.205.21';
@@ -36,9 +36,7 @@ before(async () => {
       },
     },
   });
-  cfg = await tempConfig({ 'all.yaml': [podYaml('echo-0', POD, { app: 'echo' }), poolYaml('echo', { app: 'echo' }, pod.port), prefixRouteYaml('all', '/v1/', 'echo')].join('---\n') });
-  gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
-  assert.ok(await waitFor(async () => (await fetch(`${gw.url}/v1/models`).then((r) => r.json() as Promise<{ data: unknown[] }>)).data.length > 0), 'the model is discovered');
+  ({ gw, cfg } = await startGatewayOver('echo', [pod], { host: HOST, adminHost: HOST }));
 });
 
 after(async () => {
