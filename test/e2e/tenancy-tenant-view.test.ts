@@ -6,55 +6,29 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
-import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
-import { testTenancy, type TestKey } from '../helpers/tenancy.js';
+import { waitFor } from '../helpers/fleet.js';
+import { LLAMA, QWEN, startTenantGateway, type TenantGateway, type TestKey } from '../helpers/tenancy.js';
 
-const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
-const QWEN = 'Qwen/Qwen3-8B';
 const KEYS: TestKey[] = [
   { key: 'ig-view-llama', name: 'team-llama', models: ['meta-llama/*'] },
   { key: 'ig-view-all', name: 'team-all', models: ['*'] },
   { key: 'ig-view-tokens', name: 'team-tokens', models: ['*'], extra: { tokensPerMinute: 10_000 } },
 ];
 
-let fleet: Fleet;
-let cfg: TempConfig;
-let keysDir: string;
+let env: TenantGateway;
 let gw: RunningGateway;
-const client = (apiKey: string): OpenAI => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+const client = (apiKey: string): OpenAI => env.client(apiKey);
 
 before(async () => {
-  fleet = await startFleet(196, [
-    { name: 'llama-0', labels: {}, model: LLAMA, ttftMs: 1, itlMs: 1 },
-    { name: 'qwen-0', labels: {}, model: QWEN, ttftMs: 1, itlMs: 1 },
-  ]);
-  cfg = await tempConfig({
-    'all.yaml': [
-      podYaml('llama-0', fleet.ipOf('llama-0'), { app: 'llama' }),
-      podYaml('qwen-0', fleet.ipOf('qwen-0'), { app: 'qwen' }),
-      poolYaml('llama', { app: 'llama' }, fleet.port),
-      poolYaml('qwen', { app: 'qwen' }, fleet.port),
-      baseModelRouteYaml('llama', LLAMA, [['llama', 1]]),
-      baseModelRouteYaml('qwen', QWEN, [['qwen', 1]]),
-    ].join('---\n'),
-  });
-  keysDir = await mkdtemp(join(tmpdir(), 'infergate-keys-'));
-  gw = await startTestGateway(cfg.dir, { host: '127.0.196.1', tenancy: await testTenancy(keysDir, KEYS) });
+  env = await startTenantGateway(196, KEYS, { host: '127.0.196.1' });
+  gw = env.gw;
   assert.ok(await waitFor(async () => (await client('ig-view-all').models.list()).data.length === 2));
 });
 
-after(async () => {
-  await gw?.close();
-  await fleet?.close();
-  await cfg?.remove();
-  if (keysDir) await rm(keysDir, { recursive: true, force: true });
-});
+after(() => env?.close());
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'hello there' }], max_tokens: 3 });
 

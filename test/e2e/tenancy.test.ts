@@ -6,18 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
-import type { Tenancy } from '../../src/tenancy/tenancy.js';
-import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
-import { keysYaml, testTenancy, type TestKey } from '../helpers/tenancy.js';
+import { waitFor } from '../helpers/fleet.js';
+import { LLAMA, QWEN, keysYaml, startTenantGateway, type TenantGateway, type TestKey } from '../helpers/tenancy.js';
 
-const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
-const QWEN = 'Qwen/Qwen3-8B';
 const KEYS: TestKey[] = [
   { key: 'ig-llama-only', name: 'team-llama', models: ['meta-llama/*'], extra: { requestsPerMinute: 100, tokensPerMinute: 100_000 } },
   { key: 'ig-all', name: 'team-all', models: ['*'] },
@@ -25,39 +20,16 @@ const KEYS: TestKey[] = [
   { key: 'ig-tokens', name: 'team-tokens', models: ['*'], extra: { tokensPerMinute: 10_000 } },
 ];
 
-let fleet: Fleet;
-let cfg: TempConfig;
-let keysDir: string;
-let tenancy: Tenancy;
+let env: TenantGateway;
 let gw: RunningGateway;
-const client = (apiKey: string): OpenAI => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+const client = (apiKey: string): OpenAI => env.client(apiKey);
 
 before(async () => {
-  fleet = await startFleet(100, [
-    { name: 'llama-0', labels: {}, model: LLAMA, ttftMs: 1, itlMs: 1 },
-    { name: 'qwen-0', labels: {}, model: QWEN, ttftMs: 1, itlMs: 1 },
-  ]);
-  cfg = await tempConfig({
-    'all.yaml': [
-      podYaml('llama-0', fleet.ipOf('llama-0'), { app: 'llama' }),
-      podYaml('qwen-0', fleet.ipOf('qwen-0'), { app: 'qwen' }),
-      poolYaml('llama', { app: 'llama' }, fleet.port),
-      poolYaml('qwen', { app: 'qwen' }, fleet.port),
-      baseModelRouteYaml('llama', LLAMA, [['llama', 1]]),
-      baseModelRouteYaml('qwen', QWEN, [['qwen', 1]]),
-    ].join('---\n'),
-  });
-  keysDir = await mkdtemp(join(tmpdir(), 'infergate-keys-'));
-  tenancy = await testTenancy(keysDir, KEYS);
-  gw = await startTestGateway(cfg.dir, { tenancy });
+  env = await startTenantGateway(100, KEYS);
+  gw = env.gw;
 });
 
-after(async () => {
-  await gw?.close();
-  await fleet?.close();
-  await cfg?.remove();
-  await rm(keysDir, { recursive: true, force: true });
-});
+after(() => env?.close());
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'hello there' }], max_tokens: 5 });
 
@@ -140,10 +112,10 @@ test("tokens are counted from the response's usage, streamed and not, and correc
 });
 
 test('the keys file is watched: a new key works at once, a bad edit keeps the last good keys', async () => {
-  const file = join(keysDir, 'api-keys.yaml');
+  const file = env.keysFile;
   await writeFile(file, keysYaml([...KEYS, { key: 'ig-new', name: 'team-new', models: ['*'] }]));
   assert.ok(await waitFor(async () => (await request(`${gw.url}/v1/models`, { headers: { authorization: 'Bearer ig-new' } }).then(async (r) => (await r.body.dump(), r.statusCode))) === 200));
   await writeFile(file, 'keys: [{name: broken}]');
-  assert.ok(await waitFor(() => tenancy.keys.problem !== undefined));
+  assert.ok(await waitFor(() => env.tenancy.keys.problem !== undefined));
   assert.equal((await client('ig-new').models.list()).object, 'list');
 });
