@@ -12,6 +12,7 @@ import type { ProcessingResponse } from '../../src/envoy/processing-messages.js'
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import type { FlowController } from '../../src/flowcontrol/flow-controller.js';
 import { eppConfigMapYaml } from '../../src/config/manifests.js';
+import { onePerEndpoint } from '../helpers/epp-configs.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { until } from '../helpers/until.js';
@@ -20,19 +21,6 @@ const FC = 'model/fc';
 const TIGHT = 'model/tight';
 const EMPTY = 'model/empty';
 const SHORT = 'model/short-ttl';
-
-/** One in flight per endpoint; every other request waits. `flowControl` is the block's extra lines. */
-const onePerEndpoint = (flowControl: string): string => `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-- type: concurrency-detector
-  parameters: {maxConcurrency: 1}
-- type: queue-scorer
-flowControl:
-  saturationDetector: {pluginRef: concurrency-detector}
-${flowControl.trimEnd().replace(/^/gm, '  ')}
-`;
 
 /** A pool named `name`, selecting pods labelled pool=name, with its own EndpointPickerConfig. */
 const pool = (name: string, port: number, epp: string): string[] => [

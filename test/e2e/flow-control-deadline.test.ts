@@ -7,20 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { baseModelRouteYaml, podYaml, poolYaml, waitFor, type Fleet } from '../helpers/fleet.js';
+import { onePerEndpoint } from '../helpers/epp-configs.js';
 import { withFleetGateway } from '../helpers/fleet-gateway.js';
 
 const M = 'model/deadline';
-const EPP = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-- type: concurrency-detector
-  parameters: {maxConcurrency: 1}
-- type: queue-scorer
-flowControl:
-  defaultRequestTTL: 30s
-  saturationDetector: {pluginRef: concurrency-detector}
-`;
+const EPP = onePerEndpoint('defaultRequestTTL: 30s');
 
 const objective = (name: string, priority: number): string => `apiVersion: llm-d.ai/v1alpha2
 kind: InferenceObjective

@@ -8,21 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet } from '../helpers/fleet.js';
+import { onePerEndpoint } from '../helpers/epp-configs.js';
 import { withFleetGateway, type FleetGateway } from '../helpers/fleet-gateway.js';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 
 const M = 'model/fc';
 const HEAD = 'apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: [flowControl]\n';
 /** One request at a time per endpoint: every other request waits in the gateway's queues. */
-const ONE_AT_A_TIME = `${HEAD}plugins:
-- type: concurrency-detector
-  parameters: {maxConcurrency: 1}
-- type: queue-scorer
-flowControl:
-  defaultRequestTTL: 30s
-  defaultPriorityBand: {fairnessPolicyRef: round-robin-fairness-policy}
-  saturationDetector: {pluginRef: concurrency-detector}
-`;
+const ONE_AT_A_TIME = onePerEndpoint('defaultRequestTTL: 30s\ndefaultPriorityBand: {fairnessPolicyRef: round-robin-fairness-policy}');
 
 function objective(name: string, priority: number): string {
   return `apiVersion: llm-d.ai/v1alpha2

@@ -10,22 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { onePerEndpoint } from '../helpers/epp-configs.js';
 import { withFleetGateway } from '../helpers/fleet-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, waitFor } from '../helpers/fleet.js';
 import { testTenancy } from '../helpers/tenancy.js';
 
 const M = 'model/fc';
-const EPP = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-- type: concurrency-detector
-  parameters: {maxConcurrency: 1}
-- type: queue-scorer
-flowControl:
-  defaultRequestTTL: 300ms
-  saturationDetector: {pluginRef: concurrency-detector}
-`;
+const EPP = onePerEndpoint('defaultRequestTTL: 300ms');
 
 test('a flow-control refusal of an admitted request carries the tenant x-ratelimit-* headers and gives its request back', async () => {
   const keysDir = await mkdtemp(join(tmpdir(), 'infergate-keys-'));

@@ -13,3 +13,19 @@ schedulingProfiles:
       - {pluginRef: session-affinity-scorer, weight: 100}
       - {pluginRef: queue-scorer, weight: 1}
 `;
+
+/**
+ * Flow control on, one request in flight per endpoint (concurrency-detector, maxConcurrency 1): every other
+ * request waits in the queues. `flowControl` is the flowControl block's lines besides its saturation detector.
+ */
+export const onePerEndpoint = (flowControl: string): string => `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+plugins:
+- type: concurrency-detector
+  parameters: {maxConcurrency: 1}
+- type: queue-scorer
+flowControl:
+  saturationDetector: {pluginRef: concurrency-detector}
+${flowControl.trimEnd().replace(/^/gm, '  ')}
+`;
