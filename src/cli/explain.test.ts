@@ -24,3 +24,12 @@ test('explain sends its --body as application/json, as clients do, unless a --he
   const text = await explainRequest({ configPath, body: 'notjson', headers: ['Content-Type: text/plain'], discover: false });
   assert.match(text.error?.message ?? '', /The request's Content-Type is `text\/plain`/);
 });
+
+test('explain of a request on a stored response says it knows no response ids, not only that there is no model', async () => {
+  const configPath = join(repoRoot(), 'examples/seed-demo');
+  for (const [method, path] of [['GET', '/v1/responses/resp_abc'], ['POST', '/v1/responses/resp_abc/cancel']] as const) {
+    const plan = await explainRequest({ configPath, method, path, body: '', headers: [], discover: false });
+    assert.equal(plan.error?.code, 'route_not_found', `${method} ${path}: ${plan.error?.message}`);
+    assert.match(renderPlan(plan).join('\n'), new RegExp(`${method} on stored response resp_abc: no response ids are known here \\(a running gateway routes it to the endpoint that created the response\\)`));
+  }
+});
