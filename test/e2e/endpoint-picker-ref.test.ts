@@ -16,6 +16,7 @@ import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.j
 import { baseModelRouteYaml, podYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig } from '../helpers/fleet.js';
 import { createLogger } from '../../src/logger.js';
 import { repoRoot } from '../helpers/local-kube.js';
+import { failure } from '../helpers/openai-failure.js';
 
 const MODEL = 'conformance-fake-model';
 const HEADER = 'test-epp-endpoint-selection';
@@ -34,17 +35,6 @@ async function servedBy(client: OpenAI, header: string, n: number): Promise<stri
     out.push(response.headers.get(SERVED) ?? '(none)');
   }
   return out;
-}
-
-/** The status and OpenAI error of a request that must fail. */
-async function failure(p: Promise<unknown>): Promise<{ status: number | undefined; code: unknown; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('the request succeeded');
 }
 
 test('the header pins each request to the pod it names, by ip and ip:port, one or several; no header (or no match) is a clear 503', async () => {

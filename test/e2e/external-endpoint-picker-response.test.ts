@@ -13,7 +13,8 @@ import { startSimulator } from '../../src/sim/simulator.js';
 import { baseModelRouteYaml, podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
-import { FLAKY_POD, H2C_POD, SERVED, eppService, failure, fleetDocs, pool, scriptedEpp, twoPoolFleet } from '../helpers/external-pickers.js';
+import { FLAKY_POD, H2C_POD, SERVED, eppService, fleetDocs, pool, scriptedEpp, twoPoolFleet } from '../helpers/external-pickers.js';
+import { failure } from '../helpers/openai-failure.js';
 
 /** The flaky pod: every completion cut after its headers. */
 function flakyPod(port: number): Promise<ScriptedPod> {

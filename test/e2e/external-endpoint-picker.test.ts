@@ -18,7 +18,8 @@ import { createLogger } from '../../src/logger.js';
 import { podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startCli, type CliProcess } from '../helpers/cli-process.js';
 import { repoRoot } from '../helpers/local-kube.js';
-import { HEADER, SERVED, eppService, failure, fleetDocs, scriptedEpp, servedBy, twoPoolFleet } from '../helpers/external-pickers.js';
+import { HEADER, SERVED, eppService, fleetDocs, scriptedEpp, servedBy, twoPoolFleet } from '../helpers/external-pickers.js';
+import { failure } from '../helpers/openai-failure.js';
 
 const CONFORMANCE_CONFIG = join(repoRoot(), 'deploy', 'conformance', 'endpoint-picker-config.yaml');
 

@@ -6,24 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
 import { request } from 'undici';
 import { allowlistYaml, baseModelRouteYaml, podYaml, poolYaml, waitFor } from '../helpers/fleet.js';
 import { withFleetGateway } from '../helpers/fleet-gateway.js';
+import { failure } from '../helpers/openai-failure.js';
 
 const MODEL = 'h2c/model';
 const H2C = 'kubernetes.io/h2c';
-
-/** The status and OpenAI error of a request that must fail. */
-async function failure(p: Promise<unknown>): Promise<{ status: number | undefined; code: unknown; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('the request succeeded');
-}
 
 test('an h2c pool: discovery, scraping, whole and streamed answers over h2c to pods that speak nothing else', () =>
   withFleetGateway(

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import type { TempConfig } from '../helpers/fleet.js';
+import { failure, type OpenAIFailure } from '../helpers/openai-failure.js';
 import { startGatewayOver, startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 
 const PODS = ['127.0.207.2', '127.0.207.3'];
@@ -38,19 +39,11 @@ after(async () => {
   await cfg?.remove();
 });
 
-/** The status and message of a request that must fail. */
-async function failure(): Promise<{ status: number | undefined; code: unknown; message: string }> {
-  try {
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('the request succeeded');
-}
+/** The status and message of a chat request that must fail. */
+const chatFailure = (): Promise<OpenAIFailure> => failure(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }));
 
 test('pods that accept and close the connection: no answer, each reset named, not "could not connect"', async () => {
-  const f = await failure();
+  const f = await chatFailure();
   assert.deepEqual([f.status, f.code], [502, 'upstream_unavailable'], f.message);
   assert.match(f.message, /could not get an answer from any endpoint of InferencePool default\/reset after 2 attempt\(s\)/);
   assert.match(f.message, /UND_ERR_SOCKET \(the connection was closed or reset before an answer\)/);
@@ -59,7 +52,7 @@ test('pods that accept and close the connection: no answer, each reset named, no
 test('pods that refuse connections: "could not connect"', async () => {
   await Promise.all(pods.map((p) => p.close()));
   pods = [];
-  const f = await failure();
+  const f = await chatFailure();
   assert.deepEqual([f.status, f.code], [502, 'upstream_unavailable'], f.message);
   assert.match(f.message, /could not connect to any endpoint of InferencePool default\/reset after 2 attempt\(s\): .*ECONNREFUSED/);
 });

@@ -3,7 +3,7 @@
  * two pools of simulated pods on 127.0.90.x (closed-0/1 FailClose, open-0/1 FailOpen), their YAML, and a scripted
  * EPP on 127.0.89.3 that answers as llm-d's could.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { extProcServiceDefinition } from '../../src/envoy/protos.js';
 import type { HeaderAppendAction, ProcessingRequest, ProcessingResponse } from '../../src/envoy/processing-messages.js';
@@ -68,17 +68,6 @@ export function fleetDocs(fleet: Fleet, epp?: { port: number }): string[] {
     baseModelRouteYaml('closed', 'model/closed', [['closed', 1]]),
     baseModelRouteYaml('open', 'model/open', [['open', 1]]),
   ];
-}
-
-/** The status and OpenAI error of a request that must fail. */
-export async function failure(p: Promise<unknown>): Promise<{ status: number | undefined; code: unknown; message: string; headers: Headers | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return { status: e.status, code: e.code, message: e.message, headers: e.headers };
-    throw e;
-  }
-  throw new Error('the request succeeded');
 }
 
 /** Who served a completion of `model` (x-gateway-destination-endpoint-served), with `headers` on the request. */
