@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { FakeEngine } from '../../src/epp/fake-engine.js';
-import { idleVllmProbes } from '../../src/upstream/hung-pod.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startTestGateway, tempConfig } from '../helpers/fleet.js';
+import { startScriptedPod } from '../helpers/scripted-pod.js';
 
 const MODEL = 'test/stream-headers';
 const HOST = '127.0.150.2';
@@ -17,26 +16,27 @@ const HOST = '127.0.150.2';
 const chunk = (content: string): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
 test('the headers of a stream reach the client before its first token, and with it when they come together', { timeout: 20_000 }, async () => {
-  const engine = new FakeEngine(HOST);
   let release: () => void = () => undefined;
   let together = false;
-  const probes = idleVllmProbes(MODEL);
-  engine.handler = (req, res) => {
-    if (probes(req, res)) return;
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    if (together) {
-      // Headers, a token and the end in one write, as a fast answer arrives.
-      res.end(`${chunk('all at once')}data: [DONE]\n\n`);
-      return;
-    }
-    res.flushHeaders();
-    // The first token waits until the client has seen the headers.
-    release = () => res.end(`${chunk('hello')}data: [DONE]\n\n`);
-  };
-  const port = await engine.listen();
+  const pod = await startScriptedPod({
+    host: HOST,
+    model: MODEL,
+    paths: {
+      '/v1/chat/completions': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (together) {
+          // Headers, a token and the end in one write, as a fast answer arrives.
+          res.end(`${chunk('all at once')}data: [DONE]\n\n`);
+          return;
+        }
+        res.flushHeaders();
+        // The first token waits until the client has seen the headers.
+        release = () => res.end(`${chunk('hello')}data: [DONE]\n\n`);
+      },
+    },
+  });
   const cfg = await tempConfig({
-    'all.yaml': [podYaml('pod-0', HOST, { app: 'sh' }), poolYaml('sh', { app: 'sh' }, port), baseModelRouteYaml('sh', MODEL, [['sh', 1]])].join('---\n'),
+    'all.yaml': [podYaml('pod-0', HOST, { app: 'sh' }), poolYaml('sh', { app: 'sh' }, pod.port), baseModelRouteYaml('sh', MODEL, [['sh', 1]])].join('---\n'),
   });
   const gw = await startTestGateway(cfg.dir);
   // What the gateway hands its client sockets, write by write (each one a socket write, or one writev when corked).
@@ -84,7 +84,7 @@ test('the headers of a stream reach the client before its first token, and with 
 
   } finally {
     await gw.close();
-    await engine.close();
+    await pod.close();
     await cfg.remove();
   }
 });
