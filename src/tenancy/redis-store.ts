@@ -35,6 +35,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return v
 `;
 
+/**
+ * KEYS: the three counters of a take. ARGV: its tokens. Takes back what a take counted after the store had already
+ * answered its caller that Redis did not answer in time (see `take`); a counter that has expired is left alone.
+ */
+const UNTAKE = `
+local by = {1, tonumber(ARGV[1]), tonumber(ARGV[1])}
+for i = 1, 3 do
+  if by[i] > 0 and redis.call('EXISTS', KEYS[i]) == 1 then
+    if redis.call('DECRBY', KEYS[i], by[i]) < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
+  end
+end
+return 0
+`;
+
 const REASONS: readonly (LimitReason | undefined)[] = [undefined, 'requests', 'tokens', 'daily_tokens'];
 
 export interface RedisStoreOptions {
@@ -60,8 +74,8 @@ export class RedisLimitStore implements LimitStore {
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      // Only a backstop that frees ioredis's pending commands while Redis hangs: #bounded decides (see there).
-      commandTimeout: this.#timeoutMs * 4 + 1000,
+      // No ioredis commandTimeout: #bounded decides (see there). ioredis's would only drop a late reply, which take
+      // needs to undo what it counted; it frees nothing (the command stays queued until its reply or a disconnect).
       connectTimeout: 1000,
       // Reconnect for as long as the gateway runs, at most every 2 s.
       retryStrategy: (n) => Math.min(100 * n, 2000),
@@ -77,6 +91,7 @@ export class RedisLimitStore implements LimitStore {
     });
     this.#redis.defineCommand('infergateTake', { numberOfKeys: 3, lua: TAKE });
     this.#redis.defineCommand('infergateAdjust', { numberOfKeys: 1, lua: ADJUST });
+    this.#redis.defineCommand('infergateUntake', { numberOfKeys: 3, lua: UNTAKE });
   }
 
   /** Resolves once connected (tests, and the CLI's check at start); rejects after `timeoutMs`. */
@@ -102,8 +117,10 @@ export class RedisLimitStore implements LimitStore {
    * commandTimeout, deciding there, took a Redis that had answered in a millisecond for one that had not: under
    * fail-open every such request was admitted uncounted, 50 admitted of a requestsPerMinute of 10 in a burst of
    * 400 across two replicas.
+   *
+   * `late` gets a reply that came after the rejection: Redis ran the command all the same.
    */
-  #bounded<T>(reply: Promise<T>): Promise<T> {
+  #bounded<T>(reply: Promise<T>, late?: (v: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -116,7 +133,10 @@ export class RedisLimitStore implements LimitStore {
       reply.then(
         (v) => {
           clearTimeout(timer);
-          if (settled) return;
+          if (settled) {
+            late?.(v);
+            return;
+          }
           settled = true;
           resolve(v);
         },
@@ -130,19 +150,30 @@ export class RedisLimitStore implements LimitStore {
     });
   }
 
+  /**
+   * A take whose reply comes after the bound has been answered as a rejection (the caller admitted the request
+   * uncounted, fail-open, or refused it, fail-closed), but the script ran in Redis all the same: what it counted is
+   * taken back when its reply comes, or the request would be counted as well (and fail-open would add its usage
+   * on top at its end, its prompt counted twice).
+   */
   async take(tenant: string, limits: TenantLimits, tokens: number, w: Windows): Promise<TakeResult> {
     const p = this.#prefix + tenant;
-    const out = (await this.#bounded((this.#redis as unknown as RedisScripts).infergateTake(
-      `${p}:rpm:${w.minute}`,
-      `${p}:tpm:${w.minute}`,
-      `${p}:tpd:${w.day}`,
+    const keys = [`${p}:rpm:${w.minute}`, `${p}:tpm:${w.minute}`, `${p}:tpd:${w.day}`] as const;
+    const s = this.#redis as unknown as RedisScripts;
+    const untake = (late: unknown): void => {
+      if ((late as number[])[0] !== 0) return;
+      // Not bounded, nobody waits for it; if it fails too, the counters keep the request until its windows end.
+      s.infergateUntake(...keys, tokens).catch(() => undefined);
+    };
+    const out = (await this.#bounded(s.infergateTake(
+      ...keys,
       limits.requestsPerMinute ?? 0,
       limits.tokensPerMinute ?? 0,
       limits.tokensPerDay ?? 0,
       tokens,
       w.minuteResetMs + MINUTE_MS,
       w.dayResetMs + MINUTE_MS,
-    ))) as number[];
+    ), untake)) as number[];
     return { refused: REASONS[out[0]!], requests: out[1]!, tokens: out[2]!, dayTokens: out[3]! };
   }
 
@@ -169,4 +200,5 @@ export class RedisLimitStore implements LimitStore {
 interface RedisScripts {
   infergateTake(...args: (string | number)[]): Promise<unknown>;
   infergateAdjust(...args: (string | number)[]): Promise<unknown>;
+  infergateUntake(...args: (string | number)[]): Promise<unknown>;
 }
