@@ -61,7 +61,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   if (record) record.externalPick = { outcome: answer.kind === 'immediate' ? 'immediate' : 'picked', seconds: (performance.now() - askedAt) / 1000 };
   const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
-  if (answer.kind === 'immediate') return sendPickerAnswer(res, immediateAnswer(answer, who, req.requestId), record);
+  if (answer.kind === 'immediate') return sendPickerAnswer(res, immediateAnswer(answer, who, req.requestId), record, req.responseHeaders);
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {
     exchange.cancel();
@@ -72,7 +72,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   applyRequestChanges(req, answer);
   const sendResponseHeaders = gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true;
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, gatewayHeaders: req.responseHeaders, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
   try {
     await forward(ctx, plan, req, res);
   } finally {
@@ -178,13 +178,23 @@ export class ExternalPicks implements PickSource {
   }
 
   replace(res: ServerResponse, changes: Extract<ResponseChanges, { kind: 'immediate' }>, requestId: string): void {
-    sendPickerAnswer(res, immediateAnswer(changes, this.#o.who, requestId), this.#o.record);
+    sendPickerAnswer(res, immediateAnswer(changes, this.#o.who, requestId), this.#o.record, this.#o.gatewayHeaders);
   }
 }
 
-/** The picker's own answer to the client (its decision, or in place of the endpoint's), with its error code recorded. */
-function sendPickerAnswer(res: ServerResponse, out: ClientAnswer, record: RequestRecord | undefined): void {
-  res.writeHead(out.status, out.headers);
+/**
+ * The picker's own answer to the client (its decision, or in place of the endpoint's), with its error code recorded
+ * and the gateway's headers (the tenant's `x-ratelimit-*` with --api-keys), which replace any the picker set of those
+ * names: the client's key was counted by this gateway whoever refused it, as on every other answer.
+ */
+function sendPickerAnswer(res: ServerResponse, out: ClientAnswer, record: RequestRecord | undefined, gatewayHeaders: readonly string[] | undefined): void {
+  let headers = out.headers;
+  if (gatewayHeaders !== undefined && gatewayHeaders.length > 0) {
+    const ours = new Set(gatewayHeaders.filter((_, i) => i % 2 === 0));
+    headers = headers.filter((_, i) => !ours.has(headers[i - (i % 2)]!));
+    headers.push(...gatewayHeaders);
+  }
+  res.writeHead(out.status, headers);
   res.end(out.body);
   if (record && out.errorCode !== undefined) record.errorCode = out.errorCode;
 }
@@ -197,6 +207,8 @@ export interface ExternalPicksOptions {
   sendResponseHeaders: boolean;
   /** The request's record, when observed: its `externalPick` gets the answer to the response headers. */
   record: RequestRecord | undefined;
+  /** The gateway's own headers on the picker's replacing answer (the tenant's `x-ratelimit-*`), as a flat list. */
+  gatewayHeaders: readonly string[] | undefined;
   /** Logs what could not be applied (throttled per pool and kind). */
   problem: (kind: 'unanswered' | 'skipped', problem: string) => void;
 }

@@ -23,6 +23,7 @@ import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
+import { headerRecord } from '../tenancy/rate-limit-headers.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -49,7 +50,10 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
         // A body that is not JSON, refused as it arrived: its 400 names the Content-Type the client sent.
         const err = asGatewayError(namingContentType(e, req.headers['content-type'], req.headers['content-encoding']));
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
-        const headers: Record<string, string> = seen.requestId !== undefined ? { 'x-request-id': seen.requestId } : {};
+        // Past admission with --api-keys, a refusal carries the tenant's x-ratelimit-* as every answer does (the
+        // external picker's FailClose 503 comes here).
+        const headers: Record<string, string> = seen.rateLimit !== undefined ? headerRecord(seen.rateLimit) : {};
+        if (seen.requestId !== undefined) headers['x-request-id'] = seen.requestId;
         // Node failed the request mid-body (client-errors.ts): the rest of the body cannot be read past.
         if (e instanceof UnreadableRequest) headers.connection = 'close';
         sendError(res, err, headers);
@@ -67,6 +71,8 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
 interface Observed {
   requestId?: string;
   record?: RequestRecord;
+  /** The tenant's `x-ratelimit-*` once the request is admitted with --api-keys, for an error thrown after. */
+  rateLimit?: string[];
 }
 
 /** Closes the record and hands it to the observers, once. */
@@ -189,6 +195,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
       // half a minute was "250,000 tokens", past any tokensPerMinute. It is counted for its usage when it ends.
       const a = admitRequest(tenancy!, key, plan, isMultipart(req.headers['content-type']) ? 0 : (body?.length ?? 0), record);
       rateLimit = (a instanceof Promise ? await a : a).headers;
+      seen.rateLimit = rateLimit;
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
       if (record) record.errorCode = e.code;

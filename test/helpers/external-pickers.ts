@@ -118,9 +118,9 @@ function answerResponse(call: Call, script: string, m: ProcessingRequest): void 
  * header; `stranger` picks an address outside the pool; `hang` never answers; `h2c` picks the h2c pod, `flaky`
  * the pod that drops its connection after its headers; any other picks closed-1 (`skip-response` with a
  * mode_override that skips the response headers). Every stream is recorded. The response headers are answered
- * as `answerResponse` says.
+ * as `answerResponse` says. It listens on `host` (127.0.89.3 unless a test file has its own octets).
  */
-export async function scriptedEpp(fleet: Fleet, dead: string) {
+export async function scriptedEpp(fleet: Fleet, dead: string, host = '127.0.89.3') {
   const streams: { messages: ProcessingRequest[]; ended: Promise<void> }[] = [];
   const live = `${fleet.ipOf('closed-1')}:${fleet.port}`;
   const server = new Server();
@@ -153,6 +153,6 @@ export async function scriptedEpp(fleet: Fleet, dead: string) {
       call.on('error', () => undefined);
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.89.3:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:0`, ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   return { port, streams, close: () => server.forceShutdown() };
 }

@@ -1,0 +1,88 @@
+/**
+ * `--api-keys` in front of pools another endpoint picker serves, when the answer is not the endpoint's: the
+ * picker's own refusal (a 429 shed), its 503 replacing the endpoint's answer, and the gateway's 503 under
+ * FailClose when the picker cannot be reached. Each carries the tenant's x-ratelimit-* headers, as the gateway's
+ * own refusals after admission do (docs/tenancy.md). Simulated pods on 127.0.221.2-5, the scripted EPP on
+ * 127.0.221.30, a picker nobody serves on 127.0.221.31, the gateways on 127.0.221.1 and 127.0.221.6.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
+import { eppService, failure, fleetDocs, scriptedEpp } from '../helpers/external-pickers.js';
+import { testTenancy, type TestKey } from '../helpers/tenancy.js';
+
+const KEYS: TestKey[] = [{ key: 'ig-refused', name: 'team-refused', models: ['*'], extra: { requestsPerMinute: 50, tokensPerMinute: 10_000 } }];
+
+let fleet: Fleet;
+let epp: Awaited<ReturnType<typeof scriptedEpp>>;
+let cfg: TempConfig;
+let downCfg: TempConfig;
+const keysDirs: string[] = [];
+let gw: RunningGateway;
+let downGw: RunningGateway;
+
+async function tenancy(): Promise<Awaited<ReturnType<typeof testTenancy>>> {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-keys-'));
+  keysDirs.push(dir);
+  return testTenancy(dir, KEYS);
+}
+
+before(async () => {
+  fleet = await startFleet(221, [
+    { name: 'closed-0', labels: {}, model: 'model/closed', ttftMs: 0, itlMs: 1 },
+    { name: 'closed-1', labels: {}, model: 'model/closed', ttftMs: 0, itlMs: 1 },
+    { name: 'open-0', labels: {}, model: 'model/open', ttftMs: 0, itlMs: 1 },
+    { name: 'open-1', labels: {}, model: 'model/open', ttftMs: 0, itlMs: 1 },
+  ]);
+  epp = await scriptedEpp(fleet, `127.0.221.9:${fleet.port}`, '127.0.221.30');
+  cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.221.30', epp.port)].join('---\n') });
+  downCfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: 9 }), eppService('127.0.221.31', 9)].join('---\n') });
+  const pickers = { plaintext: true, messageTimeoutMs: 300 };
+  gw = await startTestGateway(cfg.dir, { host: '127.0.221.1', eppServiceName: 'infergate', externalPickers: pickers, tenancy: await tenancy() });
+  downGw = await startTestGateway(downCfg.dir, { host: '127.0.221.6', eppServiceName: 'infergate', externalPickers: pickers, tenancy: await tenancy() });
+});
+
+after(async () => {
+  await gw?.close();
+  await downGw?.close();
+  epp?.close();
+  await fleet?.close();
+  await cfg?.remove();
+  await downCfg?.remove();
+  for (const dir of keysDirs) await rm(dir, { recursive: true, force: true });
+});
+
+function assertLimits(headers: Headers | undefined, what: string): void {
+  assert.equal(headers?.get('x-ratelimit-limit-requests'), '50', what);
+  assert.equal(headers?.get('x-ratelimit-limit-tokens'), '10000', what);
+  assert.equal(headers?.get('x-ratelimit-reset-requests'), '30s', what);
+  assert.ok(headers?.get('x-ratelimit-remaining-requests'), what);
+}
+
+test("the picker's own refusal carries the tenant's x-ratelimit-* headers", async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'ig-refused', maxRetries: 0 });
+  const f = await failure(client.completions.create({ model: 'model/closed', prompt: 'hi', max_tokens: 1 }, { headers: { 'x-script': 'shed' } }));
+  assert.equal(f.status, 429);
+  assert.equal(f.code, 'endpoint_picker_rejected');
+  assertLimits(f.headers, 'a 429 shed by the picker');
+});
+
+test("the picker's answer in place of the endpoint's carries them too", async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'ig-refused', maxRetries: 0 });
+  const f = await failure(client.completions.create({ model: 'model/closed', prompt: 'hi', max_tokens: 1 }, { headers: { 'x-script': 'replace-response' } }));
+  assert.equal(f.status, 503);
+  assertLimits(f.headers, "a 503 that replaced the endpoint's answer");
+});
+
+test("the gateway's 503 when the picker cannot be reached (FailClose) carries them too", async () => {
+  const client = new OpenAI({ baseURL: `${downGw.url}/v1`, apiKey: 'ig-refused', maxRetries: 0 });
+  const f = await failure(client.completions.create({ model: 'model/closed', prompt: 'hi', max_tokens: 1 }));
+  assert.equal(f.status, 503);
+  assert.equal(f.code, 'endpoint_picker_unavailable');
+  assertLimits(f.headers, 'a 503 under FailClose');
+});
