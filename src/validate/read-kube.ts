@@ -10,7 +10,7 @@ import { KubeClient } from '../config/kube/kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from '../config/kube/kube-source.js';
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
 import { KUBE_SOURCE_FILE, objectId } from '../config/kube/read-objects.js';
-import type { KubeObject } from '../config/kube/reflector.js';
+import type { KubeObject } from '../config/kube/kube-object.js';
 import type { Logger } from '../logger.js';
 import { podServer } from './model-servers.js';
 import { SourceUnreadableError } from './read-files.js';

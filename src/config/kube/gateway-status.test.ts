@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { HTTPRoute } from '../../api/http-route.js';
 import { pool, route } from '../../route/test-fixtures.js';
 import { desiredGatewayStatus, mergeClassConditions, mergeGatewayStatus, ourClasses, ourGateways } from './gateway-status.js';
-import type { KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
 import { INFERGATE_CONTROLLER_NAME } from './route-status.js';
 
 function gateway(name: string, cls: string, listeners: string[], extra: Record<string, unknown> = {}): KubeObject {

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { HTTPRoute } from '../../api/http-route.js';
 import { GATEWAY_GROUP } from '../../route/parent-gateway.js';
 import { keepTransitionTimes, normalizeConditions, type ConditionJson } from './pool-status.js';
-import type { KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
 import { INFERGATE_CONTROLLER_NAME, servedParents } from './route-status.js';
 
 export interface ListenerStatusJson {

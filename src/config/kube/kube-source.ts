@@ -13,7 +13,8 @@ import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../sna
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
-import { Reflector, type KubeObject, type ReflectorOptions } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
+import { Reflector, type ReflectorOptions } from './reflector.js';
 import { CONFIG_MAPS, GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
 import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 

@@ -1,7 +1,7 @@
 /** Turns objects from the API server into infergate's resources, setting aside (and explaining) the invalid ones. */
 import { formatIssue } from '../../api/config-issue.js';
 import { readResource, type ReadResult, type Resource } from '../../api/resource.js';
-import type { KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
 import { LLM_D_GROUP } from '../../api/llm-d-names.js';
 
 /** Where resources read from the API server say they came from, in error messages and `explain`. */

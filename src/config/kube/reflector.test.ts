@@ -4,8 +4,8 @@ import { FakeKubeApi, type FakeObject } from '../../../test/helpers/fake-kube-ap
 import { until } from '../../../test/helpers/until.js';
 import { createLogger } from '../../logger.js';
 import { Backoff } from '../../backoff.js';
-import { Reflector, kindPlural, type ReflectorOptions } from './reflector.js';
-import { INFERENCE_OBJECTIVES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath } from './resource-types.js';
+import { Reflector, type ReflectorOptions } from './reflector.js';
+import { INFERENCE_OBJECTIVES, LEGACY_INFERENCE_OBJECTIVES, PODS, collectionPath, kindPlural } from './resource-types.js';
 
 const api = new FakeKubeApi();
 const log = createLogger(process.env.INFERGATE_TEST_LOG === 'debug' ? 'debug' : 'silent');

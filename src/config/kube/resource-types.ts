@@ -40,3 +40,8 @@ export function collectionPath(type: ResourceType, namespace: string | undefined
 export function objectPath(type: ResourceType, namespace: string, name: string, subresource?: string): string {
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }
+
+/** `InferenceObjectives`, `GatewayClasses`: a kind in the plural, for messages. */
+export function kindPlural(kind: string): string {
+  return /(s|x|z|ch|sh)$/.test(kind) ? `${kind}es` : `${kind}s`;
+}

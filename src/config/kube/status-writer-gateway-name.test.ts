@@ -14,7 +14,7 @@ import { GATEWAY_GROUP } from '../../route/parent-gateway.js';
 import { pool, route } from '../../route/test-fixtures.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { ParentStatusJson } from './pool-status.js';
-import type { KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
 import { HTTP_ROUTES, INFERENCE_POOLS, collectionPath } from './resource-types.js';
 import { PoolStatusWriter, type StatusInputs } from './status-writer.js';
 

@@ -9,7 +9,8 @@ import { createLogger, type Logger } from '../../logger.js';
 import { pool, route } from '../../route/test-fixtures.js';
 import { buildSnapshot } from '../snapshot.js';
 import type { ParentStatusJson } from './pool-status.js';
-import { Reflector, type KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
+import { Reflector } from './reflector.js';
 import { HTTP_ROUTES, INFERENCE_POOLS, collectionPath, objectPath } from './resource-types.js';
 import { PoolStatusWriter, type StatusInputs, type StatusWriterOptions } from './status-writer.js';
 

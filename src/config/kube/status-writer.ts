@@ -10,7 +10,7 @@ import { KubeApiError, type KubeClient } from './kube-client.js';
 import { desiredPoolParents, mergeParents, parentKey, type ParentStatusJson, type PoolStatusFacts } from './pool-status.js';
 import { desiredRouteParents, INFERGATE_CONTROLLER_NAME } from './route-status.js';
 import { desiredGatewayStatus, mergeClassConditions, mergeGatewayStatus, ourClasses, ourGateways, type GatewayFacts } from './gateway-status.js';
-import type { KubeObject } from './reflector.js';
+import type { KubeObject } from './kube-object.js';
 import { GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_POOLS, collectionPath, objectPath, type ResourceType } from './resource-types.js';
 
 export interface StatusWriterOptions {

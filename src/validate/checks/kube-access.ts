@@ -3,7 +3,7 @@
  * credentials may not list. A CRD that is not installed is normal and not reported; a forbidden one leaves its
  * objects unchecked here, and unread by a gateway running under the same RBAC.
  */
-import { kindPlural } from '../../config/kube/reflector.js';
+import { kindPlural } from '../../config/kube/resource-types.js';
 import { groupOf } from '../../api/llm-d-names.js';
 import type { Check } from '../check.js';
 
