@@ -14,6 +14,11 @@ export interface ResponseOwner {
   /** The model as the client sent it. */
   readonly model: string;
   readonly baseModel: string;
+  /**
+   * The tenant whose API key created it (`--api-keys`), undefined without keys: a model server keeps no owner
+   * with a stored response, so the gateway is what keeps one tenant from reading, continuing or deleting another's.
+   */
+  readonly tenant?: string | undefined;
 }
 
 /** The default `--max-response-ids`: about 10 MB of ids (each entry ~100 bytes; owners are shared). */
@@ -47,11 +52,11 @@ export class ResponseAffinity {
 
   /** Records that `id` was created at `owner`; the least recently used id goes when the map is full. */
   remember(id: string, owner: ResponseOwner): void {
-    const key = `${owner.endpoint}\u0000${owner.pool}\u0000${owner.model}\u0000${owner.baseModel}`;
+    const key = `${owner.endpoint}\u0000${owner.pool}\u0000${owner.model}\u0000${owner.baseModel}\u0000${owner.tenant ?? ''}`;
     let shared = this.#shared.get(key);
     if (!shared) {
       if (this.#shared.size >= MAX_OWNERS) this.#shared.clear();
-      shared = { endpoint: owner.endpoint, pool: owner.pool, model: owner.model, baseModel: owner.baseModel };
+      shared = { endpoint: owner.endpoint, pool: owner.pool, model: owner.model, baseModel: owner.baseModel, tenant: owner.tenant };
       this.#shared.set(key, shared);
     }
     this.#owners.delete(id);
@@ -70,21 +75,25 @@ export class ResponseAffinity {
     return owner;
   }
 
-  /** The response was deleted: its id is kept a while as deleted, so asking for it again says so. */
-  forget(id: string, now = Date.now()): void {
+  /** The response was deleted: its id is kept a while as deleted (and by whom), so asking for it again says so. */
+  forget(id: string, now = Date.now(), tenant?: string): void {
     this.#owners.delete(id);
     this.#deleted.delete(id);
-    this.#deleted.set(id, now);
+    this.#deleted.set(id, { at: now, tenant });
     if (this.#deleted.size > MAX_DELETED) this.#deleted.delete(this.#deleted.keys().next().value!);
   }
 
-  /** When `id` was deleted through this gateway (ms since the epoch), if it was and is still remembered. */
-  deletedAt(id: string): number | undefined {
-    return this.#deleted.get(id);
+  /**
+   * When `id` was deleted through this gateway (ms since the epoch), if it was and is still remembered, and by
+   * `tenant` (another tenant's deleted response is as unknown as any other of theirs).
+   */
+  deletedAt(id: string, tenant?: string): number | undefined {
+    const d = this.#deleted.get(id);
+    return d !== undefined && d.tenant === tenant ? d.at : undefined;
   }
 
   /** Deleted ids, oldest first: only to tell a client why a retrieve finds nothing. */
-  readonly #deleted = new Map<string, number>();
+  readonly #deleted = new Map<string, { at: number; tenant: string | undefined }>();
 }
 
 /** Deleted response ids remembered as deleted (about 1 MB of ids). */

@@ -14,7 +14,7 @@ describe('a stored response asked for where it is not', () => {
     const affinity = new ResponseAffinity();
     affinity.remember('resp_1', OWNER);
     const plan = { json: { model: 'gemma-sql-lora', previous_response_id: 'resp_1' }, routingHeaders: {} } as Parameters<typeof planResponseCreation>[1];
-    planResponseCreation(affinity, plan);
+    planResponseCreation(affinity, plan, undefined);
     assert.throws(
       () => pinnedView(GEMMA, plan.pin!, 'gemma-sql-lora'),
       (e: unknown) =>
@@ -31,9 +31,9 @@ describe('a stored response asked for where it is not', () => {
     affinity.forget('resp_2', Date.UTC(2026, 11, 7, 6, 0, 0));
     const plan = { routingHeaders: {} } as Parameters<typeof planStoredResponse>[2];
     assert.throws(
-      () => planStoredResponse(affinity, { id: 'resp_2', action: 'retrieve' }, plan, new Map()),
+      () => planStoredResponse(affinity, { id: 'resp_2', action: 'retrieve' }, plan, new Map(), undefined),
       (e: unknown) => e instanceof GatewayError && e.code === 'response_not_found' && e.message === 'response `resp_2` was deleted through this gateway at 2026-12-07T06:00:00.000Z',
     );
-    assert.throws(() => planStoredResponse(affinity, { id: 'resp_3', action: 'retrieve' }, plan, new Map()), /is not known to this gateway/);
+    assert.throws(() => planStoredResponse(affinity, { id: 'resp_3', action: 'retrieve' }, plan, new Map(), undefined), /is not known to this gateway/);
   });
 });

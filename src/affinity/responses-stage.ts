@@ -14,6 +14,8 @@ import type { StoredResponseRef } from './stored-response-path.js';
 /** What planning needs of a request and its plan (src/plan/plan-request.ts), without depending on it. */
 interface PlanLike {
   model?: string;
+  /** The tenant of the request's API key, set at admission (`--api-keys`). */
+  tenant?: { readonly name: string };
   rewrittenFrom?: string;
   base?: { model: string; baseModel: string; isAdapter: boolean; source: string };
   json?: Record<string, unknown>;
@@ -42,8 +44,10 @@ export interface AnswerHook {
 /**
  * `POST /v1/responses`: a stored response's id is remembered with the endpoint that answered; a follow-up
  * (`previous_response_id`) known here is pinned to its endpoint, if that endpoint still serves the model.
+ * `tenant` (`--api-keys`): a follow-up on a response not known as this tenant's is a 404, never sent on, since
+ * the pod holding it would answer from another tenant's conversation.
  */
-export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike): void {
+export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike, tenant: string | undefined): void {
   const json = plan.json;
   if (!json) return;
   // OpenAI's default is to store; vLLM stores when VLLM_ENABLE_RESPONSES_API_STORE=1 and answers 404 later otherwise.
@@ -51,6 +55,7 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike)
   const previous = json.previous_response_id;
   if (typeof previous !== 'string') return;
   const owner = affinity.lookup(previous);
+  if (tenant !== undefined && owner?.tenant !== tenant) throw unknownPrevious(previous, tenant);
   if (owner) plan.pin = { endpoint: owner.endpoint, responseId: previous, strict: false, owner };
 }
 
@@ -59,10 +64,12 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike)
  * response was created with, so the same HTTPRoute rule matches, and the pick is pinned to its endpoint.
  * Throws 404 response_not_found for an id this gateway did not forward.
  */
-export function planStoredResponse(affinity: ResponseAffinity, ref: StoredResponseRef, plan: PlanLike, headers: Map<string, string>): ResponseOwner {
-  const owner = affinity.lookup(ref.id);
+export function planStoredResponse(affinity: ResponseAffinity, ref: StoredResponseRef, plan: PlanLike, headers: Map<string, string>, tenant: string | undefined): ResponseOwner {
+  const found = affinity.lookup(ref.id);
+  // Another tenant's response is answered as one this gateway does not know: its existence is not theirs to learn.
+  const owner = found !== undefined && found.tenant === tenant ? found : undefined;
   if (!owner) {
-    const deleted = affinity.deletedAt(ref.id);
+    const deleted = affinity.deletedAt(ref.id, tenant);
     if (deleted !== undefined) throw new GatewayError('response_not_found', `response \`${shown(ref.id)}\` was deleted through this gateway at ${new Date(deleted).toISOString()}`, 'response_id', false);
     throw unknownResponse(ref.id, affinity.capacity);
   }
@@ -72,7 +79,7 @@ export function planStoredResponse(affinity: ResponseAffinity, ref: StoredRespon
   plan.routingHeaders[BASE_MODEL_NAME_HEADER] = owner.baseModel;
   headers.set(MODEL_NAME_HEADER, owner.model);
   headers.set(BASE_MODEL_NAME_HEADER, owner.baseModel);
-  if (ref.action === 'delete') plan.answerHook = new ForgetResponse(affinity, ref.id);
+  if (ref.action === 'delete') plan.answerHook = new ForgetResponse(affinity, ref.id, tenant);
   return owner;
 }
 
@@ -105,6 +112,16 @@ function otherPoolFollowUp(pin: EndpointPin, owner: ResponseOwner, pool: string,
   return new GatewayError(
     'response_not_found',
     `previous_response_id \`${shown(pin.responseId)}\` was created by model ${owner.model} on InferencePool ${owner.pool} (endpoint ${owner.endpoint}); this request${model !== undefined ? ` for model ${shown(model)}` : ''} routes to InferencePool ${pool}, whose pods do not hold it (a model server keeps stored responses in the memory of the pod that created them). Send the follow-up with model ${owner.model}, or send the conversation so far as input instead of previous_response_id`,
+    'previous_response_id',
+    false,
+  );
+}
+
+/** A follow-up with keys on whose previous response is not the tenant's (unknown here, or another tenant's). */
+function unknownPrevious(id: string, tenant: string): GatewayError {
+  return new GatewayError(
+    'response_not_found',
+    `previous_response_id \`${shown(id)}\` is not a response of tenant ${tenant} known to this gateway. With API keys, a follow-up is sent on only when its previous response was created with a key of the same tenant through this gateway process (the latest responses it forwarded, --max-response-ids); send the conversation so far as input instead`,
     'previous_response_id',
     false,
   );
@@ -146,7 +163,7 @@ class RememberResponse implements AnswerHook {
     const plan = this.#plan;
     const model = plan.rewrittenFrom ?? plan.model;
     if (status < 200 || status >= 300 || !plan.view || model === undefined) return next;
-    const owner: ResponseOwner = { endpoint, pool: plan.view.key, model, baseModel: plan.base?.baseModel ?? model };
+    const owner: ResponseOwner = { endpoint, pool: plan.view.key, model, baseModel: plan.base?.baseModel ?? model, tenant: plan.tenant?.name };
     return new ResponseIdTap((id) => this.#affinity.remember(id, owner), next);
   }
 }
@@ -155,14 +172,16 @@ class RememberResponse implements AnswerHook {
 class ForgetResponse implements AnswerHook {
   readonly #affinity: ResponseAffinity;
   readonly #id: string;
+  readonly #tenant: string | undefined;
 
-  constructor(affinity: ResponseAffinity, id: string) {
+  constructor(affinity: ResponseAffinity, id: string, tenant: string | undefined) {
     this.#affinity = affinity;
     this.#id = id;
+    this.#tenant = tenant;
   }
 
   answered(status: number, _endpoint: string, next: BodyTap | undefined): BodyTap | undefined {
-    if (status >= 200 && status < 300) this.#affinity.forget(this.#id);
+    if (status >= 200 && status < 300) this.#affinity.forget(this.#id, Date.now(), this.#tenant);
     return next;
   }
 }

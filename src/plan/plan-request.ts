@@ -61,6 +61,8 @@ export interface IncomingRequest {
   requestId?: string;
   /** An allowed model server admin path (`--allow-admin-paths`): its body names no model, route on path and headers. */
   adminPath?: boolean;
+  /** The tenant name of the request's API key (`--api-keys`): only its own stored responses are found. */
+  tenant?: string;
 }
 
 export interface PlanStep {
@@ -161,7 +163,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     const stored = storedResponseRef(req.method, req.path);
     if (stored !== undefined) {
       if (typeof state.responses !== 'string') {
-        const owner = planStoredResponse(state.responses, stored, plan, req.headers);
+        const owner = planStoredResponse(state.responses, stored, plan, req.headers, req.tenant);
         note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
         return;
       }
@@ -210,7 +212,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     note(plan, 'bbr', () => (base.isAdapter ? `adapter of base model ${base.baseModel} (from ${base.source})` : `base model ${base.baseModel} (from ${base.source})`));
     req.headers.set(BASE_MODEL_NAME_HEADER, base.baseModel);
   }
-  if (typeof state.responses !== 'string' && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan);
+  if (typeof state.responses !== 'string' && req.path === RESPONSES_PATH && req.method === 'POST') planResponseCreation(state.responses, plan, req.tenant);
 }
 
 /** Where the Responses API creates a response (vLLM's and OpenAI's path). */

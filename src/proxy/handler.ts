@@ -171,6 +171,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (parser) input.parsedBody = parser.end.bind(parser);
   if (adminPath) input.adminPath = adminPath;
   if (incoming.host) input.host = incoming.host;
+  if (key) input.tenant = key.tenant.name;
   const plan = planRoute(state, input, record ? TIMED : undefined);
   if (record) {
     recordPlan(record, plan);

@@ -5,7 +5,7 @@
  * repeats of one go to debug so an outage does not flood it.
  */
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../backoff.js';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logger.js';
 import { KubeApiError } from './kube-client.js';
 import { kindPlural, type ResourceType } from './resource-types.js';
 
