@@ -18,8 +18,19 @@ test("the client's credential is neither forwarded nor kept in the headers plann
   const lower = new Map([['authorization', 'Bearer k'], ['api-key', 'k'], ['content-type', 'application/json']]);
   const upstream: Record<string, string | string[]> = { authorization: 'Bearer k', 'api-key': 'k', 'content-type': 'application/json' };
   tenantHeaders(tenancy, entry, lower, upstream);
-  assert.deepEqual([...lower.keys()], ['content-type']);
-  assert.deepEqual(Object.keys(upstream), ['content-type']);
+  assert.deepEqual([...lower.keys()], ['content-type', 'x-llm-d-inference-fairness-id']);
+  assert.deepEqual(Object.keys(upstream), ['content-type', 'x-llm-d-inference-fairness-id']);
+});
+
+test("the key's objective and the tenant as fairness ID replace the client's, for planning and upstream alike", () => {
+  const entry = tenancy.authenticate({ authorization: 'Bearer k' });
+  const own = { 'x-llm-d-inference-objective': 'critical', 'x-gateway-inference-objective': 'critical', 'x-llm-d-inference-fairness-id': 'team-b', 'x-gateway-inference-fairness-id': 'team-b' };
+  const lower = new Map(Object.entries(own));
+  const upstream: Record<string, string | string[]> = { ...own };
+  tenantHeaders(tenancy, entry, lower, upstream);
+  // The key sets a priority and no objective: no objective header at all; the fairness ID is the tenant.
+  assert.deepEqual(Object.fromEntries(lower), { 'x-llm-d-inference-fairness-id': 'team-a' });
+  assert.deepEqual(upstream, { 'x-llm-d-inference-fairness-id': 'team-a' });
 });
 
 test('admission puts the tenant and its priority on the plan and the record', () => {

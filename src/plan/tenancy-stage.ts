@@ -1,4 +1,5 @@
 /** The handler's two steps with `--api-keys` on: the headers before planning, and admission once the model is known. */
+import { FAIRNESS_ID_HEADER, OBJECTIVE_HEADER } from '../api/llm-d-names.js';
 import { unknownModelError } from '../bbr/resolve-base-model.js';
 import type { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
@@ -8,7 +9,9 @@ import type { Admission, Tenancy } from '../tenancy/tenancy.js';
 
 /**
  * The client's credential was meant for the gateway: it is never forwarded, nor seen by plugins, logs or traces
- * (a pool's own key is put on by the upstream, src/upstream/upstream-auth.ts). The objective becomes the key's.
+ * (a pool's own key is put on by the upstream, src/upstream/upstream-auth.ts). The objective becomes the key's,
+ * and the fairness ID the tenant, in what planning reads and in what goes on alike: an external endpoint picker
+ * (llm-d's reads both headers for its flow control) and the pods never see a client's own.
  */
 export function tenantHeaders(tenancy: Tenancy, entry: KeyEntry, lower: Map<string, string>, upstream: Record<string, string | string[]>): void {
   lower.delete('authorization');
@@ -16,6 +19,13 @@ export function tenantHeaders(tenancy: Tenancy, entry: KeyEntry, lower: Map<stri
   delete upstream.authorization;
   delete upstream['api-key'];
   tenancy.applyObjective(entry, lower);
+  lower.delete(FAIRNESS_ID_HEADER.alias);
+  lower.set(FAIRNESS_ID_HEADER.name, entry.tenant.name);
+  for (const name of [OBJECTIVE_HEADER.name, OBJECTIVE_HEADER.alias, FAIRNESS_ID_HEADER.name, FAIRNESS_ID_HEADER.alias]) {
+    const value = lower.get(name);
+    if (value === undefined) delete upstream[name];
+    else upstream[name] = value;
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * `--api-keys` in front of pools another endpoint picker serves, when the answer is not the endpoint's: the
- * picker's own refusal (a 429 shed), its 503 replacing the endpoint's answer, and the gateway's 503 under
- * FailClose when the picker cannot be reached. Each carries the tenant's x-ratelimit-* headers, as the gateway's
- * own refusals after admission do (docs/tenancy.md). Simulated pods on 127.0.221.2-5, the scripted EPP on
+ * `--api-keys` in front of pools another endpoint picker serves. What the picker is sent: the key's objective and
+ * the tenant as fairness ID, never the client's own headers (llm-d's EPP queues and prioritises by them). And the
+ * answers that are not the endpoint's: the picker's own refusal (a 429 shed), its 503 replacing the endpoint's
+ * answer, and the gateway's 503 under FailClose when the picker cannot be reached. Each carries the tenant's
+ * x-ratelimit-* headers, as the gateway's own refusals after admission do (docs/tenancy.md). Simulated pods on 127.0.221.2-5, the scripted EPP on
  * 127.0.221.30, a picker nobody serves on 127.0.221.31, the gateways on 127.0.221.1 and 127.0.221.6.
  */
 import { after, before, test } from 'node:test';
@@ -13,11 +14,11 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
-import { eppService, fleetDocs, scriptedEpp } from '../helpers/external-pickers.js';
-import { failure } from '../helpers/openai-failure.js';
+import { readHeaderMap } from '../../src/envoy/header-map.js';
+import { eppService, failure, fleetDocs, scriptedEpp } from '../helpers/external-pickers.js';
 import { testTenancy, type TestKey } from '../helpers/tenancy.js';
 
-const KEYS: TestKey[] = [{ key: 'ig-refused', name: 'team-refused', models: ['*'], extra: { requestsPerMinute: 50, tokensPerMinute: 10_000 } }];
+const KEYS: TestKey[] = [{ key: 'ig-refused', name: 'team-refused', models: ['*'], extra: { requestsPerMinute: 50, tokensPerMinute: 10_000, objective: 'batch' } }];
 
 let fleet: Fleet;
 let epp: Awaited<ReturnType<typeof scriptedEpp>>;
@@ -43,7 +44,8 @@ before(async () => {
   epp = await scriptedEpp(fleet, `127.0.221.9:${fleet.port}`, '127.0.221.30');
   cfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: epp.port }), eppService('127.0.221.30', epp.port)].join('---\n') });
   downCfg = await tempConfig({ 'all.yaml': [...fleetDocs(fleet, { port: 9 }), eppService('127.0.221.31', 9)].join('---\n') });
-  const pickers = { plaintext: true, messageTimeoutMs: 300 };
+  // A bound a busy machine cannot trip: an answer the picker gives late would be a FailClose 503, not its own.
+  const pickers = { plaintext: true, messageTimeoutMs: 5000 };
   gw = await startTestGateway(cfg.dir, { host: '127.0.221.1', eppServiceName: 'infergate', externalPickers: pickers, tenancy: await tenancy() });
   downGw = await startTestGateway(downCfg.dir, { host: '127.0.221.6', eppServiceName: 'infergate', externalPickers: pickers, tenancy: await tenancy() });
 });
@@ -64,6 +66,22 @@ function assertLimits(headers: Headers | undefined, what: string): void {
   assert.equal(headers?.get('x-ratelimit-reset-requests'), '30s', what);
   assert.ok(headers?.get('x-ratelimit-remaining-requests'), what);
 }
+
+test("the picker is sent the key's objective and the tenant as fairness ID, not the client's headers", async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'ig-refused', maxRetries: 0 });
+  const before = epp.streams.length;
+  const headers = { 'x-llm-d-inference-objective': 'critical', 'x-gateway-inference-objective': 'critical', 'x-llm-d-inference-fairness-id': 'team-other', 'x-gateway-inference-fairness-id': 'team-other' };
+  await client.completions.create({ model: 'model/closed', prompt: 'hi', max_tokens: 1 }, { headers });
+  const sent = epp.streams.slice(before).flatMap((s) => s.messages).find((m) => m.request_headers !== undefined);
+  const h = readHeaderMap(sent!.request_headers!.headers);
+  // Before, the client's four headers went to the picker as sent: a key could raise its priority and take another
+  // tenant's queue at an llm-d EPP, whatever its entry said.
+  assert.equal(h.get('x-llm-d-inference-objective'), 'batch');
+  assert.equal(h.get('x-gateway-inference-objective'), undefined);
+  assert.equal(h.get('x-llm-d-inference-fairness-id'), 'team-refused');
+  assert.equal(h.get('x-gateway-inference-fairness-id'), undefined);
+  assert.equal(h.get('authorization'), undefined);
+});
 
 test("the picker's own refusal carries the tenant's x-ratelimit-* headers", async () => {
   const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'ig-refused', maxRetries: 0 });
