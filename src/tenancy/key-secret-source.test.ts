@@ -19,7 +19,8 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
       return answer;
     },
   };
-  const src = await KeySecretSource.openWith(lister, 'llm', createLogger('error'), 20);
+  const lines: string[] = [];
+  const src = await KeySecretSource.openWith(lister, 'llm', createLogger('warn', (l) => lines.push(l)), 20);
   try {
     assert.deepEqual(asked, { labelSelector: 'infergate.io/api-keys=true' });
     assert.equal(src.keys.lookup('ka')?.tenant.name, 'team-a');
@@ -28,6 +29,14 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
     for (let i = 0; i < 100 && src.problem === undefined; i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(src.problem?.includes('Secret llm/keys-0 key keys.yaml'));
     assert.equal(src.keys.lookup('ka')?.tenant.name, 'team-a');
+    // Listed again every 20 ms with the same bad Secret: warned of once, not at every list (it was every 10 s).
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /API key Secrets rejected/);
+    // A different problem is warned of again.
+    answer = secretList([{ 'keys.yaml': Buffer.from('keys: [{name: y, models: ["*"]}]').toString('base64') }], '3');
+    for (let i = 0; i < 100 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(lines.length, 2);
   } finally {
     src.close();
   }

@@ -2,6 +2,8 @@
  * With `--kube --api-key-secrets`: the keys are every entry of the Secrets labelled `infergate.io/api-keys: "true"`
  * in the namespace(s) watched, each data value a keys document (docs/tenancy.md). Listed at start (a bad set stops
  * the start), then listed again every `intervalMs`; a bad change is logged and the last good keys stay in force.
+ * A problem is warned of when it starts or changes; its repeats at every list go to debug, so a bad Secret or an
+ * API server that is away does not flood the log, and its end is logged.
  */
 import { KubeClient } from '../config/kube/kube-client.js';
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
@@ -52,8 +54,10 @@ export class KeySecretSource implements KeySource {
         src.#problem = undefined;
         log.info('API keys in force', { from: 'Secrets', keys: src.#keys.size });
       } catch (e) {
-        src.#problem = (e as Error).message;
-        log.warn('API key Secrets rejected or unreadable; the last good keys stay in force', { error: src.#problem });
+        const problem = (e as Error).message;
+        const level = problem === src.#problem ? 'debug' : 'warn';
+        src.#problem = problem;
+        log[level]('API key Secrets rejected or unreadable; the last good keys stay in force', { error: problem });
       }
     };
     src.#timer = setInterval(() => void tick(), intervalMs);
