@@ -40,5 +40,27 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
   } finally {
     src.close();
   }
+  // The API server away, then back with nothing changed: warned of once, its end logged, and warned of again
+  // when it goes away a second time.
+  let away = false;
+  answer = secretList([{ a: doc('team-a', 'ka') }], '7');
+  const outage: string[] = [];
+  const flaky = { getJson: async () => (away ? Promise.reject(new Error('connect ECONNREFUSED')) : answer) };
+  const src2 = await KeySecretSource.openWith(flaky, 'llm', createLogger('info', (l) => outage.push(l)), 20);
+  try {
+    const waitFor = async (n: number): Promise<void> => {
+      for (let i = 0; i < 100 && outage.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    away = true;
+    await waitFor(1);
+    away = false;
+    await waitFor(2);
+    away = true;
+    await waitFor(3);
+    assert.deepEqual(outage.map((l) => /(API key Secrets \w+ \w+)/.exec(l)?.[1]), ['API key Secrets rejected or', 'API key Secrets readable again', 'API key Secrets rejected or']);
+    assert.equal(src2.problem, 'connect ECONNREFUSED');
+  } finally {
+    src2.close();
+  }
   assert.throws(() => entriesOf(secretList([{ a: doc('t', 'same') }, { b: doc('u', 'same') }], '3')), /appears in two entries/);
 });

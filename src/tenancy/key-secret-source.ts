@@ -48,7 +48,12 @@ export class KeySecretSource implements KeySource {
     const tick = async (): Promise<void> => {
       try {
         const next = await list();
-        if (next.version !== '' && next.version === src.#version) return;
+        if (next.version !== '' && next.version === src.#version) {
+          // Readable again with nothing changed (the API server was away): the keys in force are the Secrets' again.
+          if (src.#problem !== undefined) log.info('API key Secrets readable again; the keys in force are unchanged', { keys: src.#keys.size });
+          src.#problem = undefined;
+          return;
+        }
         src.#keys = new KeySet(next.entries);
         src.#version = next.version;
         src.#problem = undefined;
