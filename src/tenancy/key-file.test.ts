@@ -33,6 +33,26 @@ test('every problem of a keys file is reported, and a key in clear is refused', 
   assert.deepEqual(parseKeyFile('', 'k.yaml'), []);
 });
 
+test("keys of one tenant share its counters, so their limits must agree (key rotation: the new key gets the old one's)", () => {
+  const h2 = hashApiKey('secret-2');
+  const h3 = hashApiKey('secret-3');
+  const entry = (name: string, hash: string, limits: string): string => `  - name: ${name}\n    keyHash: ${hash}\n    models: ["*"]\n${limits}`;
+  const same = `keys:\n${entry('team-a', H, '    requestsPerMinute: 10\n')}${entry('team-a', h2, '    requestsPerMinute: 10\n')}${entry('team-b', h3, '    requestsPerMinute: 99\n')}`;
+  assert.equal(new KeySet(parseKeyFile(same, 'k.yaml')).size, 3);
+  // Before, both were taken: team-a's limit was 10 or 20 depending on the key a client sent, on one count.
+  const differ = `keys:\n${entry('team-a', H, '    requestsPerMinute: 10\n')}${entry('team-b', h3, '')}${entry('team-a', h2, '    requestsPerMinute: 20\n    tokensPerDay: 5\n')}`;
+  assert.throws(
+    () => parseKeyFile(differ, 'k.yaml'),
+    (e: unknown) =>
+      e instanceof KeyFileError &&
+      e.message ===
+        [
+          'k.yaml: keys[2]: tenant team-a has requestsPerMinute 20 here and 10 in k.yaml: keys[0]; keys of one tenant share its counters, so give them the same limits',
+          'k.yaml: keys[2]: tenant team-a has tokensPerDay 5 here and unset in k.yaml: keys[0]; keys of one tenant share its counters, so give them the same limits',
+        ].join('\n'),
+  );
+});
+
 test('a keyHash with upper-case hex digits finds its key; a bare digest is told it lacks the sha256: prefix', () => {
   const upper = `sha256:${H.slice('sha256:'.length).toUpperCase()}`;
   const set = new KeySet(parseKeyFile(`keys:\n  - name: team-a\n    keyHash: "${upper}"\n    models: ["*"]\n`, 'keys.yaml'));

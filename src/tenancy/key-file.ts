@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { normalKeyHash } from './api-key.js';
 import type { KeyEntry, TenantLimits } from './key-entry.js';
 import { ModelAccess } from './model-access.js';
+import { sharedLimitProblems } from './shared-limits.js';
 
 /** Thrown with every problem of a keys document, one per line. */
 export class KeyFileError extends Error {
@@ -28,6 +29,8 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
   if (typeof doc !== 'object' || !Array.isArray(list)) throw new KeyFileError(`${where}: expected a mapping with a "keys" list (see docs/tenancy.md)`);
   const problems: string[] = [];
   const entries: KeyEntry[] = [];
+  /** Each entry's index in `keys`, for messages about entries (a refused one leaves a gap). */
+  const indexes: number[] = [];
   const hashes = new Set<string>();
   list.forEach((raw: unknown, i) => {
     const at = `${where}: keys[${i}]`;
@@ -66,6 +69,7 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
     const allow = o.allowPriorityHeader;
     if (allow !== undefined && typeof allow !== 'boolean') problems.push(`${at}: "allowPriorityHeader" must be true or false`);
     if (problems.length > before) return;
+    indexes.push(i);
     entries.push({
       tenant: { name: name as string, priority: priority as number | undefined, objective: objective as string | undefined },
       keyHash: keyHash as string,
@@ -74,6 +78,7 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
       allowPriorityHeader: allow === true,
     });
   });
+  problems.push(...sharedLimitProblems(entries, (i) => `${where}: keys[${indexes[i]}]`));
   if (problems.length > 0) throw new KeyFileError(problems.join('\n'));
   return entries;
 }

@@ -63,4 +63,8 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
     src2.close();
   }
   assert.throws(() => entriesOf(secretList([{ a: doc('t', 'same') }, { b: doc('u', 'same') }], '3')), /appears in two entries/);
+  // One tenant's keys in two Secrets (a rotation) must agree on its limits, as in one document.
+  const limited = (key: string, rpm: number): string => Buffer.from(`keys:\n  - name: t\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n    requestsPerMinute: ${rpm}\n`).toString('base64');
+  assert.equal(entriesOf(secretList([{ a: limited('old', 5) }, { b: limited('new', 5) }], '4')).length, 2);
+  assert.throws(() => entriesOf(secretList([{ a: limited('old', 5) }, { b: limited('new', 6) }], '5')), /Secret llm\/keys-1 key b: tenant t has requestsPerMinute 6 here and 5 in Secret llm\/keys-0 key a/);
 });

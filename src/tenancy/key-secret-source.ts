@@ -12,6 +12,7 @@ import type { KeyEntry } from './key-entry.js';
 import { KeyFileError, parseKeyFile } from './key-file.js';
 import type { KeySource } from './key-source.js';
 import { KeySet } from './key-set.js';
+import { sharedLimitProblems } from './shared-limits.js';
 
 export const API_KEYS_LABEL = 'infergate.io/api-keys';
 
@@ -87,14 +88,19 @@ export class KeySecretSource implements KeySource {
 export function entriesOf(list: Record<string, unknown>): KeyEntry[] {
   const items = Array.isArray(list.items) ? (list.items as Record<string, unknown>[]) : [];
   const entries: KeyEntry[] = [];
+  /** Where each entry comes from, for messages. */
+  const origins: string[] = [];
   const problems: string[] = [];
   for (const item of items) {
     const meta = (item.metadata ?? {}) as { namespace?: string; name?: string };
     const data = (item.data ?? {}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(data)) {
       if (typeof v !== 'string') continue;
+      const where = `Secret ${meta.namespace}/${meta.name} key ${k}`;
       try {
-        entries.push(...parseKeyFile(Buffer.from(v, 'base64').toString('utf8'), `Secret ${meta.namespace}/${meta.name} key ${k}`));
+        const parsed = parseKeyFile(Buffer.from(v, 'base64').toString('utf8'), where);
+        entries.push(...parsed);
+        for (const _ of parsed) origins.push(where);
       } catch (e) {
         problems.push((e as Error).message);
       }
@@ -105,6 +111,7 @@ export function entriesOf(list: Record<string, unknown>): KeyEntry[] {
     if (seen.has(e.keyHash)) problems.push(`the same keyHash appears in two entries (tenant ${e.tenant.name}); remove one`);
     seen.add(e.keyHash);
   }
+  problems.push(...sharedLimitProblems(entries, (i) => origins[i]!));
   if (problems.length > 0) throw new KeyFileError(problems.join('\n'));
   return entries;
 }
