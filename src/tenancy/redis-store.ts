@@ -43,7 +43,9 @@ const UNTAKE = `
 local by = {1, tonumber(ARGV[1]), tonumber(ARGV[1])}
 for i = 1, 3 do
   if by[i] > 0 and redis.call('EXISTS', KEYS[i]) == 1 then
-    if redis.call('DECRBY', KEYS[i], by[i]) < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
+    local v = redis.call('DECRBY', KEYS[i], by[i])
+    -- Back to 0, never below (a refund came first); INCRBY keeps the counter's expiry, as SET would not.
+    if v < 0 then redis.call('INCRBY', KEYS[i], -v) end
   end
 end
 return 0
