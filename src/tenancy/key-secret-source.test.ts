@@ -63,6 +63,21 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
     src2.close();
   }
   assert.throws(() => entriesOf(secretList([{ a: doc('t', 'same') }, { b: doc('u', 'same') }], '3')), /appears in two entries/);
+  // The list's resourceVersion is the cluster's revision: it moves with every pod change, the Secrets unchanged.
+  // Before, each list rebuilt the same keys and logged them as in force again.
+  let revision = 100;
+  const busy = { getJson: async () => secretList([{ a: doc('team-a', 'ka') }], String(revision++)) };
+  const info: string[] = [];
+  const src3 = await KeySecretSource.openWith(busy, 'llm', createLogger('info', (l) => info.push(l)), 20);
+  try {
+    const before = src3.keys;
+    for (let i = 0; i < 100 && revision < 110; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(revision >= 110);
+    assert.deepEqual(info, []);
+    assert.equal(src3.keys, before);
+  } finally {
+    src3.close();
+  }
   // One tenant's keys in two Secrets (a rotation) must agree on its limits, as in one document.
   const limited = (key: string, rpm: number): string => Buffer.from(`keys:\n  - name: t\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n    requestsPerMinute: ${rpm}\n`).toString('base64');
   assert.equal(entriesOf(secretList([{ a: limited('old', 5) }, { b: limited('new', 5) }], '4')).length, 2);

@@ -41,7 +41,7 @@ export class KeySecretSource implements KeySource {
     const path = namespace === undefined ? '/api/v1/secrets' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
     const list = async (): Promise<{ entries: KeyEntry[]; version: string }> => {
       const obj = await client.getJson(path, { labelSelector: `${API_KEYS_LABEL}=true` }, AbortSignal.timeout(5_000));
-      return { entries: entriesOf(obj), version: String((obj.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '') };
+      return { entries: entriesOf(obj), version: contentOf(obj) };
     };
     const first = await list();
     const src = new KeySecretSource(new KeySet(first.entries));
@@ -49,7 +49,7 @@ export class KeySecretSource implements KeySource {
     const tick = async (): Promise<void> => {
       try {
         const next = await list();
-        if (next.version !== '' && next.version === src.#version) {
+        if (next.version === src.#version) {
           // Readable again with nothing changed (the API server was away): the keys in force are the Secrets' again.
           if (src.#problem !== undefined) log.info('API key Secrets readable again; the keys in force are unchanged', { keys: src.#keys.size });
           src.#problem = undefined;
@@ -82,6 +82,21 @@ export class KeySecretSource implements KeySource {
   close(): void {
     clearInterval(this.#timer);
   }
+}
+
+/**
+ * What the labelled Secrets say, to tell whether a list changed anything: their names and data. Not the list's
+ * resourceVersion, which is the cluster's etcd revision at the time of the list and moves with every change to
+ * any object: in a cluster where pods come and go it differed at every list, and the same keys were rebuilt and
+ * logged as `API keys in force` every 10 s.
+ */
+function contentOf(list: Record<string, unknown>): string {
+  const items = Array.isArray(list.items) ? (list.items as Record<string, unknown>[]) : [];
+  const parts = items.map((item) => {
+    const meta = (item.metadata ?? {}) as { namespace?: string; name?: string };
+    return JSON.stringify([meta.namespace ?? '', meta.name ?? '', item.data ?? {}]);
+  });
+  return parts.sort().join('\n');
 }
 
 /** Every entry of every labelled Secret's data values; problems of all of them in one KeyFileError. */
