@@ -15,7 +15,8 @@ import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { readHeaderMap } from '../../src/envoy/header-map.js';
-import { eppService, failure, fleetDocs, scriptedEpp } from '../helpers/external-pickers.js';
+import { eppService, fleetDocs, scriptedEpp } from '../helpers/external-pickers.js';
+import { failure } from '../helpers/openai-failure.js';
 import { testTenancy, type TestKey } from '../helpers/tenancy.js';
 
 const KEYS: TestKey[] = [{ key: 'ig-refused', name: 'team-refused', models: ['*'], extra: { requestsPerMinute: 50, tokensPerMinute: 10_000, objective: 'batch' } }];
