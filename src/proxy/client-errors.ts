@@ -6,9 +6,7 @@ import { formatDuration } from '../upstream/duration.js';
 import { GatewayError } from '../errors.js';
 import { newRequestRecord, type RequestObserver } from '../observability/request-record.js';
 import { sendError } from './send-error.js';
-
-/** How long a rejected connection may still send (its bytes are dropped) before it is closed. */
-const LINGER_MS = 1000;
+import { lingeringClose } from './lingering-close.js';
 
 /** Node's error from its HTTP parser (`code` HPE_*, `reason`) or its request timeouts. */
 export interface ClientError extends Error {
@@ -65,11 +63,7 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
   const requestId = randomUUID();
   socket.end(rawResponse(error, requestId));
   if (observer) observeEarlyAnswer(observer, error, requestId, requestLine(err.rawPacket), (socket as Duplex & { remoteAddress?: string }).remoteAddress);
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('end', () => socket.destroy());
-  socket.once('close', () => clearTimeout(timer));
+  lingeringClose(socket);
 }
 
 /** What the client gets for Node's error; `requestStarted` when its headers had arrived. */

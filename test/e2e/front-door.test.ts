@@ -1,0 +1,136 @@
+/**
+ * What a client meets at the standalone gateway's front door before any pod is asked: answers given while its
+ * body is still on the way, and requests a browser or another API's SDK sends.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
+
+const MODEL = 'front/model';
+const HOST = '127.0.217.1';
+const MAX_BODY = 64 * 1024;
+
+let fleet: Fleet;
+let cfg: TempConfig;
+let gw: RunningGateway;
+
+before(async () => {
+  fleet = await startFleet(217, [{ name: 'pod-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 0 }]);
+  cfg = await tempConfig({ 'all.yaml': [podYaml('pod-0', fleet.ipOf('pod-0'), { app: 'front' }), poolYaml('front', { app: 'front' }, fleet.port), baseModelRouteYaml('front', MODEL, [['front', 1]])].join('---\n') });
+  gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, maxBodyBytes: MAX_BODY });
+});
+
+after(async () => {
+  await gw?.close();
+  await fleet?.close();
+  await cfg?.remove();
+});
+
+/** A connection that stays open for writing when the gateway closes its side, as an uploading client's does. */
+async function halfOpen(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const c = connect({ host: HOST, port: gw.address.port, localAddress: '127.0.217.9', allowHalfOpen: true }, () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+/** Writes `data` and waits until the socket takes more (or closes: a drain never comes then). */
+function send(s: Socket, data: string | Buffer): Promise<void> {
+  return new Promise((r) => {
+    if (s.write(data) || s.destroyed) return r();
+    const go = (): void => {
+      s.off('drain', go).off('close', go);
+      r();
+    };
+    s.on('drain', go).on('close', go);
+  });
+}
+
+/** What the client saw of the connection: the bytes read, and the error its writes met, if any. */
+interface Upload {
+  answer: string;
+  ended: boolean;
+  error: string | undefined;
+}
+
+/**
+ * Sends `head`, then body bytes until the gateway's answer has ended (its FIN), then `after` more bytes, then
+ * closes its side. Each write waits for the previous one to be taken, as an SDK's upload does.
+ */
+async function uploadPastAnswer(head: string, after: number): Promise<Upload> {
+  const s = await halfOpen();
+  const seen: Upload = { answer: '', ended: false, error: undefined };
+  s.on('data', (d: Buffer) => (seen.answer += d.toString('latin1')));
+  s.on('end', () => (seen.ended = true));
+  s.on('error', (e: NodeJS.ErrnoException) => (seen.error ??= e.code ?? e.message));
+  const closed = new Promise((r) => s.once('close', r));
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const write = (): Promise<void> => send(s, chunk);
+  s.write(head);
+  // Bounded: the answer comes at the headers; 4096 chunks (256 MiB) would be a gateway that never answers.
+  for (let i = 0; i < 4096 && !seen.ended && !s.destroyed; i++) await write();
+  for (let sent = 0; sent < after && !s.destroyed; sent += chunk.length) await write();
+  s.end();
+  await closed;
+  return seen;
+}
+
+const declaredOver = (extra: string): string =>
+  `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 * 1024}\r\n${extra}\r\n`;
+
+describe('an answer given while the client is still uploading', () => {
+  test('a 413 refused on a declared Content-Length reaches a client that keeps sending: the gateway reads on until it stops, no reset', async () => {
+    for (const extra of ['', 'Expect: 100-continue\r\n']) {
+      const u = await uploadPastAnswer(declaredOver(extra), 2 * 1024 * 1024);
+      assert.match(u.answer, /^HTTP\/1\.1 413 /, extra);
+      assert.match(u.answer, /"code":"request_too_large"/);
+      assert.match(u.answer, /\r\nconnection: close\r\n/i);
+      assert.equal(u.ended, true);
+      assert.equal(u.error, undefined, `the client's writes after the answer were reset (${extra || 'no Expect'})`);
+    }
+  });
+
+  test('a chunked body refused part way (over --max-body-bytes) gets its 413 and a clean close', async () => {
+    const head = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const s = await halfOpen();
+    let answer = '';
+    let error: string | undefined;
+    let ended = false;
+    s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    s.on('end', () => (ended = true));
+    s.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code));
+    const closed = new Promise((r) => s.once('close', r));
+    const piece = `10000\r\n${'a'.repeat(0x10000)}\r\n`;
+    const start = '{"model":"x","a":"';
+    s.write(`${head}${start.length.toString(16)}\r\n${start}\r\n`);
+    // Bounded: the 413 comes past 64 KiB; after it, 32 more chunks (2 MiB) the gateway reads and drops.
+    let after = 0;
+    for (let i = 0; i < 4096 && after < 32 && !s.destroyed; i++) {
+      if (ended) after++;
+      await send(s, piece);
+    }
+    s.end();
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.equal(error, undefined);
+  });
+
+  test('a client that goes on sending after the answer is cut: it cannot hold the connection', async () => {
+    const s = await halfOpen();
+    let answer = '';
+    s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    s.on('error', () => undefined);
+    const closed = new Promise((r) => s.once('close', r));
+    s.write(declaredOver(''));
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    // Bounded by the body's declared GiB (16384 chunks); the gateway cuts the connection long before.
+    let i = 0;
+    for (; i < 16384 && !s.destroyed; i++) await send(s, chunk);
+    assert.ok(i < 16384, 'the whole declared body was taken: the connection was never cut');
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+  });
+});
