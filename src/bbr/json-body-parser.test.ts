@@ -94,6 +94,28 @@ describe('JsonBodyParser', () => {
     }
   });
 
+  test('a UTF-8 byte order mark opening the body is skipped, as vLLM (json.loads of the bytes: utf-8-sig) does; the model span stays where it is', () => {
+    const doc = '{"model":"m","messages":[{"role":"user","content":"hé"}]}';
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(doc)]);
+    for (const w of WINDOWS) {
+      for (const chunks of chunkings(body, seededRandom(7))) {
+        const r = parse(chunks, w);
+        assert.deepStrictEqual(r?.value, JSON.parse(doc), `window ${w}, ${chunks.length} chunk(s)`);
+        const span = r?.modelSpan;
+        assert.equal(span && body.subarray(span.start, span.end).toString(), '"m"');
+      }
+    }
+  });
+
+  test('a broken byte order mark is not JSON: EF BB, or EF alone, then the value', () => {
+    for (const start of [[0xef, 0xbb], [0xef]]) {
+      const body = Buffer.concat([Buffer.from(start), Buffer.from('{}')]);
+      for (const chunks of chunkings(body, seededRandom(3))) {
+        assert.throws(() => parse(chunks, 8), (e: unknown) => e instanceof GatewayError && e.code === 'invalid_json' && /at byte \d, expected the rest of the UTF-8 byte order mark/.test(e.message));
+      }
+    }
+  });
+
   test('an empty body is undefined; whitespace alone is not JSON', () => {
     assert.equal(parse([], 8), undefined);
     assert.throws(() => parse([Buffer.from('  \n')], 8), /holds no JSON value/);
@@ -115,7 +137,10 @@ describe('JsonBodyParser', () => {
     ['two values', '{} {}', /expected nothing after the JSON value/],
     ['an unclosed object', '{"a":[1,2]', /1 array\(s\) or object\(s\) still open/],
     ['an unclosed string', '{"a":"b', /ends inside a string/],
-    ['a byte order mark', '\ufeff{}', /unexpected byte 0xef at byte 0/],
+    ['a byte order mark after whitespace', ' \ufeff{}', /unexpected byte 0xef at byte 1/],
+    ['a byte order mark inside the value', '{\ufeff}', /unexpected byte 0xef at byte 1/],
+    ['a byte order mark after the value', '{}\ufeff', /unexpected byte 0xef at byte 2/],
+    ['two byte order marks', '\ufeff\ufeff{}', /unexpected byte 0xef at byte 3/],
     ['a mismatched bracket', '[1}', /expected ',' or '\]'/],
   ];
   for (const [name, doc, message] of invalid) {

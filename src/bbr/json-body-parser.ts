@@ -1,6 +1,7 @@
 /** A JSON parser fed a request body chunk by chunk: limits checked as bytes arrive, JSON.parse's value built in bounded steps. */
 import { GatewayError } from '../errors.js';
 import { QUICK_JSON_MAX_BYTES, quickJson } from './quick-json.js';
+import { UTF8_BOM } from './utf8-bom.js';
 import { ChunkList } from './chunk-list.js';
 import { notJson, tooDeep, tooManyValues, type JsonLimits } from './json-limits.js';
 import { LongString } from './json-long-string.js';
@@ -79,6 +80,8 @@ export class JsonBodyParser {
   readonly #maxStringChars: number;
   #cutStrings = 0;
   #heap = 0;
+  /** Bytes of a UTF-8 byte order mark read at the body's start. */
+  #bom = 0;
 
   constructor(limits: JsonLimits, options: JsonBodyParserOptions = {}) {
     this.#limits = limits;
@@ -168,10 +171,22 @@ export class JsonBodyParser {
         else this.#ended(tokens.start, base + i);
       } else {
         const c = buf[i]!;
-        if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) this.#structural(c, base + i);
+        if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && !(base + i < 3 && this.#bomByte(c, base + i))) this.#structural(c, base + i);
         i++;
       }
     }
+  }
+
+  /** Whether byte `at` (one of the first three) belongs to a byte order mark opening the body: skipped, as vLLM does. */
+  #bomByte(c: number, at: number): boolean {
+    // Only a mark begun at byte 0 goes on; a byte that breaks one is not JSON either.
+    if (at !== this.#bom) return false;
+    if (c !== UTF8_BOM[at]) {
+      if (at === 0) return false;
+      throw unexpected(c, at, 'the rest of the UTF-8 byte order mark (EF BB BF)');
+    }
+    this.#bom++;
+    return true;
   }
 
   #structural(c: number, at: number): void {

@@ -30,13 +30,19 @@ describe('quickJson', () => {
     });
   }
 
+  test('a UTF-8 byte order mark opening the body is skipped, as by the incremental parser (and vLLM)', () => {
+    const body = Buffer.from('\ufeff{"model":"m"}');
+    assert.deepEqual(quickJson(body, DEFAULT_JSON_LIMITS)?.value, { model: 'm' });
+    assert.deepEqual(incremental(body), { model: 'm' });
+  });
+
   test('bad bytes in UTF-8 decode to the same replacement characters', () => {
     const body = Buffer.concat([Buffer.from('{"model":"m","x":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')]);
     assert.deepEqual(quickJson(body, DEFAULT_JSON_LIMITS)?.value, incremental(body));
   });
 
   test('nothing for what the incremental parser must judge: invalid, empty, too deep, too large', () => {
-    for (const text of ['', '   ', '{"model":', '{"a":1,}', '\ufeff{"a":1}', "{'a':1}", '{"a":01}']) {
+    for (const text of ['', '   ', '{"model":', '{"a":1,}', ' \ufeff{"a":1}', "{'a':1}", '{"a":01}']) {
       assert.equal(quickJson(Buffer.from(text), DEFAULT_JSON_LIMITS), undefined, JSON.stringify(text));
     }
     const limits = { maxDepth: 3, maxValues: 100 };

@@ -5,6 +5,7 @@
  * caller to the incremental parser, which gives the same value again or the exact error.
  */
 import type { JsonLimits } from './json-limits.js';
+import { bomLength } from './utf8-bom.js';
 
 /**
  * Bodies up to this size may take the quick way. Below it no string can reach the parser's cut (1 MiB), the
@@ -45,7 +46,8 @@ export function quickJson(body: Buffer, limits: JsonLimits): QuickJsonBody | und
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   try {
-    return { value: JSON.parse(body.toString('utf8')) as unknown };
+    // A byte order mark opening the body is not JSON.parse's to read (it is no JSON whitespace): skipped, as vLLM does.
+    return { value: JSON.parse(body.toString('utf8', bomLength(body))) as unknown };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 /** Reading request bodies and writing JSON, text and SSE responses with node:http. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VllmError, badRequest } from './vllm-error.js';
+import { bomLength } from '../bbr/utf8-bom.js';
 
 /** Generous for prompts, small enough that a runaway client cannot exhaust memory. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -28,7 +29,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 /** Reads and parses a JSON body; a 400 for bad JSON, a 413 past MAX_BODY_BYTES. */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const text = (await readBody(req)).toString('utf8');
+  const body = await readBody(req);
+  // vLLM's json.loads reads the body's bytes as utf-8-sig: a byte order mark opening it is skipped.
+  const text = body.toString('utf8', bomLength(body));
   if (text.trim() === '') throw badRequest('the request body is empty; send a JSON object');
   try {
     return JSON.parse(text);

@@ -1,5 +1,6 @@
 /** Where a top-level member's value sits in the bytes of a JSON object, found without parsing the body again. */
 import type { ByteSpan } from '../bbr/json-value-builder.js';
+import { bomLength } from '../bbr/utf8-bom.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -18,7 +19,8 @@ const COLON = 0x3a;
  */
 export function topLevelMemberSpan(body: Buffer, name: string): ByteSpan | undefined {
   const wanted = Buffer.from(JSON.stringify(name));
-  let i = skipSpace(body, 0);
+  // After a byte order mark opening the body, which the parse skipped too.
+  let i = skipSpace(body, bomLength(body));
   if (body[i] !== OPEN_OBJECT) return undefined;
   i = skipSpace(body, i + 1);
   let found: ByteSpan | undefined;

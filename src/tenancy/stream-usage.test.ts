@@ -4,9 +4,12 @@ import { askForStreamUsage } from './stream-usage.js';
 
 const CHAT = '/v1/chat/completions';
 
+/** JSON.parse of a body's text, past a byte order mark opening it (which the gateway's parser skips, as vLLM does). */
+const parsed = (text: string): Record<string, unknown> => JSON.parse(text.replace(/^\ufeff/, '')) as Record<string, unknown>;
+
 function ask(url: string, text: string): { asked: boolean; body: string } {
   const req = { url, body: Buffer.from(text) as Buffer | undefined };
-  const asked = askForStreamUsage(req, JSON.parse(text) as Record<string, unknown>);
+  const asked = askForStreamUsage(req, parsed(text));
   return { asked, body: req.body!.toString() };
 }
 
@@ -14,6 +17,8 @@ test('a stream that did not ask for usage asks for it; what the client asked for
   const cases: { name: string; url?: string; body: string; asked: boolean; options?: unknown }[] = [
     { name: 'no stream_options', body: '{"model":"m","stream":true,"messages":[]}', asked: true, options: { include_usage: true } },
     { name: 'leading space, pretty-printed', body: '  {\n  "model": "m",\n  "stream": true\n}', asked: true, options: { include_usage: true } },
+    { name: 'a UTF-8 byte order mark first', body: '\ufeff{"model":"m","stream":true}', asked: true, options: { include_usage: true } },
+    { name: 'a byte order mark, then stream_options', body: '\ufeff{"model":"m","stream":true,"stream_options":{"include_usage":false}}', asked: true, options: { include_usage: true } },
     { name: 'completions, with a query', url: '/v1/completions?x=1', body: '{"model":"m","stream":true,"prompt":"p"}', asked: true, options: { include_usage: true } },
     { name: 'include_usage false', body: '{"model":"m","stream":true,"stream_options":{"include_usage":false}}', asked: true, options: { include_usage: true } },
     { name: 'stream_options null', body: '{"model":"m","stream":true,"stream_options":null}', asked: true, options: { include_usage: true } },
@@ -33,10 +38,10 @@ test('a stream that did not ask for usage asks for it; what the client asked for
     const { asked, body } = ask(c.url ?? CHAT, c.body);
     assert.equal(asked, c.asked, c.name);
     if (!c.asked) assert.equal(body, c.body, `${c.name}: body unchanged`);
-    const json = JSON.parse(body) as Record<string, unknown>;
+    const json = parsed(body);
     assert.deepEqual(json.stream_options, c.options, c.name);
     const { stream_options: _a, ...rest } = json;
-    const { stream_options: _b, ...given } = JSON.parse(c.body) as Record<string, unknown>;
+    const { stream_options: _b, ...given } = parsed(c.body);
     assert.deepEqual(rest, given, `${c.name}: every other field as sent`);
   }
 });

@@ -4,6 +4,7 @@
  * hides the usage chunk from a client that did not ask (src/tenancy/usage-chunk-filter.ts).
  */
 import { topLevelMemberSpan } from './json-member-span.js';
+import { bomLength } from '../bbr/utf8-bom.js';
 
 /** The OpenAI paths whose streams end with a usage-only chunk when asked: vLLM's and OpenAI's. */
 const USAGE_PATHS: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/completions']);
@@ -51,7 +52,8 @@ export function askForStreamUsage(req: StreamedRequest, json: Record<string, unk
 
 /** `stream_options` as the object's first member: no duplicate key, since the body has none. */
 function insertFirstMember(body: Buffer): Buffer | undefined {
-  let i = 0;
+  // After a byte order mark opening the body, which the parse skipped too.
+  let i = bomLength(body);
   while (i < body.length && body[i] !== OPEN_OBJECT) {
     const c = body[i];
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return undefined;

@@ -134,3 +134,13 @@ describe('an answer given while the client is still uploading', () => {
     assert.match(answer, /^HTTP\/1\.1 413 /);
   });
 });
+
+describe('a JSON body that opens with a UTF-8 byte order mark', () => {
+  test('is routed and served, as vLLM serves it (json.loads of the bytes reads utf-8-sig), not refused as invalid_json', async () => {
+    const doc = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(doc)]) });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    assert.equal((JSON.parse(text) as { model: string }).model, MODEL);
+  });
+});
