@@ -118,6 +118,36 @@ describe('an answer given while the client is still uploading', () => {
     assert.equal(error, undefined);
   });
 
+  test('an error on a request with no body or a short one keeps the connection: the rest of a short body is read and dropped', async () => {
+    const s = await halfOpen();
+    let answer = '';
+    s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    s.on('error', () => undefined);
+    const answers = (n: number): Promise<void> =>
+      new Promise((r, reject) => {
+        // Bounded: 200 polls of 10 ms; each answer is a few hundred bytes.
+        let polls = 0;
+        const check = (): void => {
+          if ((answer.match(/HTTP\/1\.1 /g) ?? []).length >= n) return r();
+          if (++polls > 200) return reject(new Error(`got ${answer}`));
+          setTimeout(check, 10);
+        };
+        check();
+      });
+    s.write('GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(1);
+    // Refused on its headers (the gateway answers /v1/models itself) with 1990 of its 2000 bytes still to come.
+    s.write(`POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n${'a'.repeat(10)}`);
+    await answers(2);
+    s.write('a'.repeat(1990));
+    s.write('GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(3);
+    s.destroy();
+    assert.match(answer, /^HTTP\/1\.1 405 [^]*HTTP\/1\.1 405 /);
+    assert.doesNotMatch(answer, /connection: close/i);
+    assert.match(answer, /HTTP\/1\.1 200 OK/);
+  });
+
   test('a client that goes on sending after the answer is cut: it cannot hold the connection', async () => {
     const s = await halfOpen();
     let answer = '';
