@@ -37,3 +37,24 @@ test('shown repeats a value whole up to its limit, else its start and its length
   assert.equal(shown('m'.repeat(MAX_SHOWN_CHARS)), 'm'.repeat(MAX_SHOWN_CHARS));
   assert.equal(shown('m'.repeat(1_000_000)), `${'m'.repeat(MAX_SHOWN_CHARS)}… (1000000 characters)`);
 });
+
+test("under /v1/messages an error is in Anthropic's shape, its type Anthropic's for the status", () => {
+  const cases: [code: ErrorCode, type: string][] = [
+    ['invalid_json', 'invalid_request_error'],
+    ['method_not_allowed', 'invalid_request_error'],
+    ['request_timeout', 'invalid_request_error'],
+    ['invalid_api_key', 'authentication_error'],
+    ['model_not_allowed', 'permission_error'],
+    ['model_not_found', 'not_found_error'],
+    ['request_too_large', 'request_too_large'],
+    ['rate_limit_exceeded', 'rate_limit_error'],
+    ['insufficient_quota', 'rate_limit_error'],
+    ['no_healthy_endpoint', 'overloaded_error'],
+    ['internal_error', 'api_error'],
+    ['upstream_unavailable', 'api_error'],
+    ['upstream_timeout', 'api_error'],
+  ];
+  for (const [code, type] of cases) {
+    assert.deepEqual(new GatewayError(code, 'what to do').toAnthropicBody(), { type: 'error', error: { type, message: 'what to do' } }, code);
+  }
+});

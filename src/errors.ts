@@ -5,6 +5,15 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | number | null };
 }
 
+/**
+ * The Anthropic Messages API's error body, which vLLM answers on `/v1/messages` (its anthropic entrypoint):
+ * `{"type":"error","error":{"type","message"}}`. The Anthropic SDKs read it there.
+ */
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: string; message: string };
+}
+
 interface ErrorSpec {
   readonly status: number;
   readonly type: string;
@@ -98,6 +107,11 @@ export class GatewayError extends Error {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 
+  /** The same error in the Anthropic Messages API's shape, its type Anthropic's for the status (see {@link anthropicErrorType}). */
+  toAnthropicBody(): AnthropicErrorBody {
+    return { type: 'error', error: { type: anthropicErrorType(this.status), message: this.message } };
+  }
+
   /** The response headers that carry the retry advice: `retry-after` (seconds) or `x-should-retry: false`; undefined without advice. */
   retryHeaders(): Record<string, string> | undefined {
     if (this.retry === undefined) return undefined;
@@ -108,6 +122,31 @@ export class GatewayError extends Error {
   answerHeaders(): Record<string, string> {
     const retry = this.retryHeaders();
     return retry ? { ...this.headers, ...retry } : { ...this.headers };
+  }
+}
+
+/**
+ * Anthropic's error type for a status (https://docs.anthropic.com/en/api/errors): what its clients branch on, where
+ * the catalogue's OpenAI types (`server_error`) mean nothing to them. 503 is `overloaded_error`, Anthropic's
+ * "temporarily overloaded" (its own status for it is 529): every 503 of the gateway's is a pool that cannot take
+ * the request now. Any other 4xx is `invalid_request_error`, any other 5xx `api_error`, as Anthropic's are.
+ */
+export function anthropicErrorType(status: number): string {
+  switch (status) {
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 503:
+      return 'overloaded_error';
+    default:
+      return status < 500 ? 'invalid_request_error' : 'api_error';
   }
 }
 

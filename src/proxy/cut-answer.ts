@@ -4,13 +4,15 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
+import { isMessagesApi } from './messages-api.js';
 
 /** How long the error event may take to reach the socket before the connection is cut all the same. */
 const FLUSH_WAIT_MS = 1000;
 
 /**
  * Cuts the client's connection, so the answer ends early: a body is truncated, a stream ends without
- * `data: [DONE]`. A stream (`sse`) first gets `data: {"error": ...}`, which the openai SDKs raise as an APIError
+ * `data: [DONE]`. A stream (`sse`) first gets `data: {"error": ...}` (under /v1/messages, `event: error` with
+ * Anthropic's body, as vLLM sends there), which the openai SDKs raise as an APIError
  * naming what broke, where they otherwise saw a bare "terminated". The blank lines before it end an event the
  * upstream cut part way, so the error is an event of its own.
  */
@@ -22,7 +24,10 @@ export function cutAnswer(res: ServerResponse, sse: boolean, err: GatewayError):
   // A client that reads nothing keeps the write from flushing: its connection is cut after a while regardless.
   const timer = setTimeout(() => res.destroy(), FLUSH_WAIT_MS);
   timer.unref();
-  res.write(`\n\ndata: ${JSON.stringify(err.toBody())}\n\n`, () => {
+  // Under /v1/messages, vLLM's (and Anthropic's) named event: the Anthropic SDKs raise on `event: error`, and skip
+  // an unnamed one.
+  const event = isMessagesApi(res.req.url) ? `event: error\ndata: ${JSON.stringify(err.toAnthropicBody())}` : `data: ${JSON.stringify(err.toBody())}`;
+  res.write(`\n\n${event}\n\n`, () => {
     clearTimeout(timer);
     res.destroy();
   });

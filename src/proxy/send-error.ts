@@ -1,7 +1,8 @@
-/** Writes a GatewayError to the client in OpenAI's error shape (with its retry advice), if the response has not started. */
+/** Writes a GatewayError to the client in OpenAI's error shape (Anthropic's under /v1/messages), with its retry advice, if the response has not started. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import { closeAfterAnswer } from './lingering-close.js';
+import { errorBodyFor } from './messages-api.js';
 
 /**
  * An error answered while a long request body may still be arriving (a 401 or 413 on its headers, a body refused
@@ -21,7 +22,7 @@ export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: 
     headers.connection = 'close';
     closeAfterAnswer(res);
   }
-  sendJson(res, err.status, err.toBody(), headers);
+  sendJson(res, err.status, errorBodyFor(res.req.url, err), headers);
 }
 
 /** The most of a body still to come after an early answer that is read and dropped to keep the connection. */

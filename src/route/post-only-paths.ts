@@ -10,6 +10,9 @@ export const POST_ONLY_PATHS: ReadonlySet<string> = new Set([
   '/v1/completions/render',
   '/v1/responses',
   '/v1/embeddings',
+  // The Anthropic Messages API (vLLM's anthropic entrypoint).
+  '/v1/messages',
+  '/v1/messages/count_tokens',
   '/v1/audio/transcriptions',
   '/v1/audio/translations',
   '/pooling',

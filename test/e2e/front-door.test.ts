@@ -174,3 +174,31 @@ describe('a JSON body that opens with a UTF-8 byte order mark', () => {
     assert.equal((JSON.parse(text) as { model: string }).model, MODEL);
   });
 });
+
+describe("the Anthropic Messages API (/v1/messages, which vLLM serves): the gateway's errors in Anthropic's shape, as vLLM's are", () => {
+  const messages = (model: string): string => JSON.stringify({ model, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+  const cases: [name: string, method: string, path: string, body: string | undefined, status: number, type: string][] = [
+    ['an unknown model', 'POST', '/v1/messages', messages('no/such'), 404, 'not_found_error'],
+    ['a body that is not JSON', 'POST', '/v1/messages?beta=true', '{"model":', 400, 'invalid_request_error'],
+    ['no model', 'POST', '/v1/messages/count_tokens', '{"messages":[]}', 400, 'invalid_request_error'],
+    ['GET, which it does not take', 'GET', '/v1/messages', undefined, 405, 'invalid_request_error'],
+    ['a body over --max-body-bytes', 'POST', '/v1/messages', messages('x'.repeat(MAX_BODY)), 413, 'request_too_large'],
+  ];
+  for (const [name, method, path, body, status, type] of cases) {
+    test(`${name}: ${status} ${type}`, async () => {
+      const r = await fetch(`${gw.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body } : {}) });
+      const answer = (await r.json()) as { type?: string; error?: { type?: string; message?: unknown } };
+      assert.equal(r.status, status);
+      assert.equal(answer.type, 'error');
+      assert.equal(answer.error?.type, type);
+      assert.equal(typeof answer.error?.message, 'string');
+      assert.ok(r.headers.get('x-request-id'));
+    });
+  }
+
+  test('an OpenAI path keeps the OpenAI shape', async () => {
+    const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: messages('no/such') });
+    assert.equal(r.status, 404);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'model_not_found');
+  });
+});

@@ -51,8 +51,8 @@ after(async () => {
 const chat = (content: string, stream: boolean): string => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], stream });
 
 /** Every byte the gateway sent before the connection ended, and whether it ended cut (an error) or whole. */
-async function received(body: string): Promise<{ text: string; cut: boolean }> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function received(body: string, path = '/v1/chat/completions'): Promise<{ text: string; cut: boolean }> {
+  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   assert.equal(res.status, 200, 'the headers went out before the cut');
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -98,6 +98,13 @@ test('on the wire: the error event, no [DONE], and the connection cut; an event 
   const half = await received(chat('half', true));
   assert.ok(half.cut);
   assert.ok(half.text.startsWith(`${EVENT.slice(0, 40)}\n\ndata: {"error":`), half.text);
+});
+
+test("under /v1/messages the event is the Anthropic Messages API's, as vLLM sends there: event: error, Anthropic's error body", async () => {
+  const r = await received(chat('hello', true), '/v1/messages');
+  assert.ok(r.cut);
+  const [, after] = r.text.split(EVENT);
+  assert.match(after!, /^\n\nevent: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"the stream from endpoint [^"]+"\}\}\n\n$/);
 });
 
 test('a whole (JSON) answer is cut as before: truncated, nothing added', async () => {
