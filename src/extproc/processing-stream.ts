@@ -309,7 +309,7 @@ class ProcessingStream {
   #reject(err: GatewayError): void {
     this.#opts.metrics.countRequest(this.#processor.name, err.code);
     this.#opts.log.debug('ext_proc request rejected', { processor: this.#processor.name, code: err.code, message: err.message });
-    this.#write({ immediate_response: immediateResponse(err) });
+    this.#write({ immediate_response: immediateResponse(err, this.#headers.get(':path')) });
     this.#close(undefined, status.OK);
     // Envoy stops processing after an immediate response; ending the stream frees it at once.
     this.#call.end();

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
-import { isMessagesApi } from './messages-api.js';
+import { isMessagesApi } from '../route/messages-api.js';
 
 /** How long the error event may take to reach the socket before the connection is cut all the same. */
 const FLUSH_WAIT_MS = 1000;

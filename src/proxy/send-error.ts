@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import { closeAfterAnswer } from './lingering-close.js';
-import { errorBodyFor } from './messages-api.js';
+import { errorBodyFor } from '../route/messages-api.js';
 
 /**
  * An error answered while a long request body may still be arriving (a 401 or 413 on its headers, a body refused
