@@ -63,6 +63,8 @@ export const ERROR_CATALOGUE = {
   no_endpoints_available: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   shutting_down: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },
   admin_path_blocked: { status: 403, type: 'permission_error' },
+  // A browser's preflight the CORS policy (--allowed-origins, --allowed-methods, --allowed-headers) does not allow, or CORS off.
+  cors_not_allowed: { status: 403, type: 'permission_error', retry: false },
   // --api-keys (src/tenancy): OpenAI's own codes for a missing or unknown key, and for a limit reached.
   invalid_api_key: { status: 401, type: 'invalid_request_error', retry: false },
   model_not_allowed: { status: 403, type: 'permission_error', retry: false },

@@ -19,8 +19,9 @@ import { addExternalPickerOptions, externalPickerOptionsOrExit, type ExternalPic
 import { addTenancyOptions, tenancyOrExit, type TenancyFlags } from './tenancy-options.js';
 import { addTlsOptions, servingCertificateOrExit, type TlsFlags } from './tls-options.js';
 import { exitStartup } from './startup-failure.js';
+import { addCorsOptions, corsPolicyOrExit, type CorsFlags } from './cors-options.js';
 
-interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags, TlsFlags {
+interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, ConnectionFlags, AdminFlags, UpstreamKeyFlags, ExternalPickerFlags, TenancyFlags, TlsFlags, CorsFlags {
   poolStatus: boolean;
   host: string;
   port: number;
@@ -49,6 +50,7 @@ export function registerServeCommand(program: Command): void {
     .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off')
     .option('--max-response-ids <n>', 'Responses API ids remembered with the endpoint that created them, so GET/DELETE /v1/responses/{id} and previous_response_id reach that pod (least recently used forgotten first); 0 turns it off', intFlag(0, 10_000_000), DEFAULT_MAX_RESPONSE_IDS);
   addTlsOptions(cmd);
+  addCorsOptions(cmd);
   addAdminOptions(cmd);
   addJsonLimitOptions(cmd);
   addConnectionOptions(cmd);
@@ -66,6 +68,7 @@ export function registerServeCommand(program: Command): void {
       const externalPickers = await externalPickerOptionsOrExit(flags);
       const tenancy = await tenancyOrExit(flags, 'kube' in source ? source.kube : undefined, log);
       const tls = servingCertificateOrExit(flags, log);
+      const cors = corsPolicyOrExit(flags);
       try {
         const eppConfig = await readEppConfig(flags);
         const gw = await startGateway({
@@ -88,6 +91,7 @@ export function registerServeCommand(program: Command): void {
           ...externalPickers,
           ...(tenancy ? { tenancy } : {}),
           ...(tls ? { tls } : {}),
+          ...(cors ? { cors } : {}),
           ...(upstreamKey ? { upstreamKeys: { defaultSource: upstreamKey } } : {}),
           configEdits: configEditsOf(flags),
           ...(accessLogTarget(flags.accessLog) ? { accessLog: accessLogTarget(flags.accessLog)! } : {}),

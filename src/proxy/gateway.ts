@@ -37,6 +37,7 @@ import { PluginHost, type PluginHostOptions } from '../epp/plugin-host.js';
 import { ExternalPickers, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
 import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity, type ResponseIds } from '../affinity/response-affinity.js';
 import type { Tenancy } from '../tenancy/tenancy.js';
+import type { CorsPolicy } from './cors.js';
 import { composeObservers } from '../observability/compose-observers.js';
 
 export interface GatewayOptions {
@@ -104,6 +105,8 @@ export interface GatewayOptions {
   kvEvents?: PluginHostOptions['kvEvents'];
   /** `--api-keys`: keys, per-key models and limits (src/tenancy); unset, requests are not authenticated, at no cost. */
   tenancy?: Tenancy;
+  /** `--allowed-origins` and friends: who may call from a web page (src/proxy/cors.ts); unset, CORS is off and preflights get 403. */
+  cors?: CorsPolicy;
   log: Logger;
 }
 

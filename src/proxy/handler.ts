@@ -23,7 +23,7 @@ import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
-import { headerRecord } from '../tenancy/rate-limit-headers.js';
+import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -95,6 +95,11 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // Every answer carries the id: the upstream's with its headers (forward), the gateway's own with these. Not
   // res.setHeader: a header set ahead sends writeHead down Node's slow path, header by header.
   const id = { 'x-request-id': requestId };
+  // A browser's preflight names no model to route by: the gateway's CORS policy answers it, before keys and routes
+  // (vLLM's --api-key lets OPTIONS through too).
+  if (method === 'OPTIONS' && isPreflight(req)) return answerPreflight(gw.options.cors, req, res, id);
+  const origin = req.headers.origin;
+  if (origin !== undefined && gw.options.cors !== undefined) allowOrigin(gw.options.cors, origin, res);
 
   const isGet = method === 'GET' || method === 'HEAD';
   if (isGet && path === '/healthz') return sendJson(res, 200, { status: 'ok' }, id);

@@ -13,6 +13,7 @@ import type { BodyBudget } from './body-budget.js';
 import type { ForwardContext } from './forward.js';
 import type { GatewayState } from '../plan/plan-request.js';
 import type { WorkSlice } from './work-slice.js';
+import type { CorsPolicy } from './cors.js';
 
 export interface RequestHost {
   /** The configuration in force; undefined until the first one is. */
@@ -38,6 +39,8 @@ export interface RequestHostOptions {
   readonly maxBodyBytes: number;
   readonly observer?: RequestObserver;
   readonly tenancy?: Tenancy;
+  /** Who may call from a web page; unset, CORS is off (src/proxy/cors.ts). */
+  readonly cors?: CorsPolicy;
   /** Why the gateway is not ready yet, for `/readyz` before the first configuration. */
   readonly notReadyReason?: () => string;
 }

@@ -1,4 +1,4 @@
-/** The upstream's response headers as the client gets them: hop-by-hop ones and the gateway's own dropped, in one flat list for writeHead. */
+/** The upstream's response headers as the client gets them: hop-by-hop ones, the gateway's own and CORS ones dropped, in one flat list for writeHead. */
 import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 
@@ -9,6 +9,13 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
  * fetch joins into one value: the openai SDKs' `request_id` read `abc, abc`.
  */
 const GATEWAY_SET = new Set(['x-request-id', DESTINATION_ENDPOINT_SERVED_HEADER]);
+
+/**
+ * A pod's CORS headers (vLLM allows every origin by default) are dropped: which pages may call is the gateway's
+ * policy (`--allowed-origins`, src/proxy/cors.ts), which answers the preflights; a pod's `*` would open the fleet
+ * to every page behind it, or repeat the gateway's header, which browsers refuse.
+ */
+const CORS_PREFIX = 'access-control-';
 
 export interface PassedHeaders {
   /** `[name, value, name, value, ...]` with lower-case names, as `res.writeHead` takes it (duplicates kept, e.g. Set-Cookie). */
@@ -36,7 +43,7 @@ export function passResponseHeaders(raw: readonly Buffer[]): PassedHeaders {
   const tokens = connectionTokens(connection);
   let kept = 0;
   for (let i = 0; i < list.length; i += 2) {
-    if (isHopByHop(list[i]!, tokens) || GATEWAY_SET.has(list[i]!)) continue;
+    if (isHopByHop(list[i]!, tokens) || GATEWAY_SET.has(list[i]!) || list[i]!.startsWith(CORS_PREFIX)) continue;
     list[kept++] = list[i]!;
     list[kept++] = list[i + 1]!;
   }

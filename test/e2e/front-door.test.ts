@@ -202,3 +202,65 @@ describe("the Anthropic Messages API (/v1/messages, which vLLM serves): the gate
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'model_not_found');
   });
 });
+
+describe('CORS: a browser preflight is answered by the gateway, never routed (it names no model)', () => {
+  const preflight = (url: string, origin: string, headers = 'content-type, authorization'): Promise<Response> =>
+    fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': headers } });
+
+  test('off by default: 403 cors_not_allowed naming --allowed-origins, not a 405 or a route_not_found', async () => {
+    const r = await preflight(`${gw.url}/v1/chat/completions`, 'https://app.example.com');
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    assert.equal(r.status, 403);
+    assert.equal(body.error.code, 'cors_not_allowed');
+    assert.match(body.error.message, /--allowed-origins/);
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+    // A request that is not a preflight goes on as before, with no CORS header (the pod's vLLM default of * included).
+    const chat = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }) });
+    assert.equal(chat.status, 200);
+    assert.equal(chat.headers.get('access-control-allow-origin'), null);
+  });
+
+  describe('with --allowed-origins', () => {
+    let corsGw: RunningGateway;
+    before(async () => {
+      corsGw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST, cors: { origins: ['https://app.example.com'], methods: ['POST', 'GET'], headers: ['authorization'], credentials: false } });
+    });
+    after(async () => {
+      await corsGw?.close();
+    });
+
+    test("an allowed origin's preflight gets 204 with the policy; its requests carry access-control-allow-origin, the gateway's own answers too", async () => {
+      const r = await preflight(`${corsGw.url}/v1/chat/completions`, 'https://app.example.com');
+      assert.equal(r.status, 204);
+      assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example.com');
+      assert.equal(r.headers.get('access-control-allow-methods'), 'POST, GET');
+      assert.match(r.headers.get('access-control-allow-headers') ?? '', /authorization/);
+      assert.equal(r.headers.get('vary'), 'Origin');
+      const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+      const chat = await fetch(`${corsGw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body });
+      assert.equal(chat.status, 200);
+      assert.equal(chat.headers.get('access-control-allow-origin'), 'https://app.example.com');
+      const unknown = await fetch(`${corsGw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: body.replace(MODEL, 'no/such') });
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    });
+
+    test('another origin, method or header is refused 403 cors_not_allowed saying which, with no allow-origin', async () => {
+      const cases: [origin: string, method: string, headers: string, what: RegExp][] = [
+        ['https://evil.example', 'POST', '', /origin https:\/\/evil\.example is not one --allowed-origins names/],
+        ['https://app.example.com', 'DELETE', '', /method DELETE is not one --allowed-methods names/],
+        ['https://app.example.com', 'POST', 'x-custom', /header\(s\) x-custom are not ones --allowed-headers names/],
+      ];
+      for (const [origin, method, headers, what] of cases) {
+        const r = await fetch(`${corsGw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}) } });
+        const body = (await r.json()) as { error: { code: string; message: string } };
+        assert.equal(r.status, 403, origin);
+        assert.equal(body.error.code, 'cors_not_allowed');
+        assert.match(body.error.message, what);
+        assert.equal(r.headers.get('access-control-allow-origin'), null);
+      }
+      const other = await fetch(`${corsGw.url}/v1/models`, { headers: { origin: 'https://evil.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+    });
+  });
+});
