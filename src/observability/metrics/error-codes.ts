@@ -42,6 +42,7 @@ export const ERROR_CODE_MAP: Readonly<Partial<Record<ErrorCode, LlmDErrorCode>>>
   no_endpoints_available: 'ServiceUnavailable',
   shutting_down: 'ServiceUnavailable',
   admin_path_blocked: 'Forbidden',
+  cors_not_allowed: 'Forbidden',
   invalid_api_key: 'Unauthorized',
   model_not_allowed: 'Forbidden',
   rate_limit_exceeded: 'ResourceExhausted',
