@@ -24,6 +24,7 @@ import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
+import { continueIfAsked } from './expectations.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -154,7 +155,12 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
   const parser = adminPath || isMultipart(req.headers['content-type']) ? undefined : new JsonBodyReader(gw.jsonLimits);
-  const body = hasBody || (method !== 'GET' && method !== 'HEAD') ? await readBody(req, gw.bodyLimits.of(req.headers['content-type']), intakeOf(gw, req, res, parser)) : undefined;
+  let body: Buffer | undefined;
+  if (hasBody || (method !== 'GET' && method !== 'HEAD')) {
+    // Expect: 100-continue is answered only now that the body is wanted (src/proxy/expectations.ts).
+    continueIfAsked(req, res);
+    body = await readBody(req, gw.bodyLimits.of(req.headers['content-type']), intakeOf(gw, req, res, parser));
+  }
 
   const tokens = connectionTokens(req.headers.connection);
   const lower = new Map<string, string>();

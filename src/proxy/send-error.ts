@@ -3,13 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import { closeAfterAnswer } from './lingering-close.js';
 import { errorBodyFor } from '../route/messages-api.js';
+import { awaitsContinue } from './expectations.js';
 
 /**
  * An error answered while a long request body may still be arriving (a 401 or 413 on its headers, a body refused
  * part way) closes the connection after it, with a lingering close: the client that is still uploading reads the
  * answer instead of a reset, and the gateway does not read on through a body it will not use (Node would, to keep
  * the connection, through any length a chunked or over-the-limit body has). So does any answer that says
- * `connection: close` (a 413 instead of 100 Continue, a body Node could not read). The rest of a shorter body is
+ * `connection: close` (a 413 instead of 100 Continue, a body Node could not read), and one to a client still
+ * waiting for 100 Continue (it may send its body or not). The rest of a shorter body is
  * read and dropped by Node, and the connection kept.
  */
 export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: Record<string, string> = {}): void {
@@ -18,7 +20,7 @@ export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: 
     return;
   }
   const headers = { ...extraHeaders, ...err.answerHeaders() };
-  if (headers.connection === 'close' || res.getHeader('connection') === 'close' || longBodyPending(res.req)) {
+  if (headers.connection === 'close' || res.getHeader('connection') === 'close' || longBodyPending(res.req) || awaitsContinue(res.req)) {
     headers.connection = 'close';
     closeAfterAnswer(res);
   }

@@ -264,3 +264,35 @@ describe('CORS: a browser preflight is answered by the gateway, never routed (it
     });
   });
 });
+
+describe('Expect: 100-continue', () => {
+  /** Sends `head` and reads until the gateway closes or 1.5 s pass (the client below never sends its body). */
+  async function answerTo(head: string): Promise<string> {
+    const s = await halfOpen();
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.write(head);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1500);
+      s.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    s.destroy();
+    return text;
+  }
+
+  test('a request refused on its headers gets its answer instead of 100 Continue, as from vLLM (uvicorn sends 100 when the body is read), and the connection closes', async () => {
+    const text = await answerTo('POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    assert.match(text, /^HTTP\/1\.1 405 /, text);
+    assert.doesNotMatch(text, /100 Continue/);
+    assert.match(text, /\r\nconnection: close\r\n/i);
+  });
+
+  test('a request whose body is read gets its 100 Continue', async () => {
+    const text = await answerTo('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\n/, text);
+  });
+});
