@@ -1,7 +1,7 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
-import { GatewayError, MethodNotAllowed, asGatewayError } from '../errors.js';
+import { GatewayError, MethodNotAllowed, asGatewayError, shown } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
@@ -151,6 +151,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     return sendJson(res, 200, card, id);
   }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  // Node takes `Transfer-Encoding: gzip, chunked` and hands over the still-compressed bytes: refused here, before
+  // they are parsed as JSON (a 400 about byte 0x1f) or, on a route that does not read them, forwarded as plain.
+  checkTransferEncoding(req.headers['transfer-encoding']);
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
@@ -244,6 +247,15 @@ function toOriginForm(req: IncomingMessage): void {
   if (!origin) return;
   req.url = origin.url;
   req.headers.host = origin.host;
+}
+
+/** The one transfer coding the gateway takes: chunked alone. */
+const CHUNKED_ONLY = /^\s*chunked\s*$/i;
+
+/** A request body in any transfer coding but chunked (gzip, deflate, ...): 400, since the gateway decodes none of them. */
+function checkTransferEncoding(te: string | undefined): void {
+  if (te === undefined || CHUNKED_ONLY.test(te)) return;
+  throw new GatewayError('bad_request', `Transfer-Encoding: ${shown(te)} is not taken: the gateway reads a request body sent as is or with Transfer-Encoding: chunked alone, not compressed; send the body uncompressed`);
 }
 
 const SLASH = 0x2f;

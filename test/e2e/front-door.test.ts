@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
 
@@ -295,4 +296,19 @@ describe('Expect: 100-continue', () => {
     const text = await answerTo('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
     assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\n/, text);
   });
+});
+
+test('a body in a transfer coding other than chunked (gzip, chunked) is refused 400 bad_request naming it, not parsed as JSON nor forwarded still compressed', async () => {
+  const s = await halfOpen();
+  let text = '';
+  s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  s.on('error', () => undefined);
+  const ended = new Promise((r) => s.once('end', r));
+  const gz = gzipSync(JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }));
+  s.write(Buffer.concat([Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${gz.length.toString(16)}\r\n`), gz, Buffer.from('\r\n0\r\n\r\n')]));
+  await ended;
+  s.destroy();
+  assert.match(text, /^HTTP\/1\.1 400 /, text);
+  assert.match(text, /"code":"bad_request"/);
+  assert.match(text, /Transfer-Encoding: gzip, chunked is not taken/);
 });
