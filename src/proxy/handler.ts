@@ -23,6 +23,7 @@ import { QUICK_JSON_MAX_BYTES } from '../bbr/quick-json.js';
 import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
+import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 import { continueIfAsked } from './expectations.js';
 
