@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import type { TempConfig } from '../helpers/fleet.js';
-import { startGatewayOver, startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
+import { startGatewayOver, startScriptedPod, type ScriptedPod, type Script } from '../helpers/scripted-pod.js';
 
 const POD = '127.0.173.40';
 const HOST = '127.0.173.41';
@@ -23,22 +23,18 @@ let gw: RunningGateway;
 before(async () => {
   // Answers a streamed chat request with one event (whole, or cut part way when the prompt says so) and a whole one
   // with half a JSON body, then drops the connection.
-  pod = await startScriptedPod({
-    host: POD,
-    model: MODEL,
-    paths: {
-      '/v1/chat/completions': (_req, res, body) => {
-        if (body.includes('"stream":true')) {
-          res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-          res.write(body.includes('half') ? EVENT.slice(0, 40) : EVENT);
-        } else {
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
-          res.write('{"id":"c","object":"chat.completion",');
-        }
-        setTimeout(() => res.socket?.destroy(), 30);
-      },
-    },
-  });
+  const breakOff: Script = (_req, res, body) => {
+    if (body.includes('"stream":true')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      res.write(body.includes('half') ? EVENT.slice(0, 40) : EVENT);
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+      res.write('{"id":"c","object":"chat.completion",');
+    }
+    setTimeout(() => res.socket?.destroy(), 30);
+  };
+  // The Anthropic Messages API path breaks off the same way: only the gateway's in-band event differs there.
+  pod = await startScriptedPod({ host: POD, model: MODEL, paths: { '/v1/chat/completions': breakOff, '/v1/messages': breakOff } });
   ({ gw, cfg } = await startGatewayOver('cut', [pod], { host: HOST, adminHost: HOST }));
 });
 
