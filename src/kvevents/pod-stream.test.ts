@@ -27,13 +27,13 @@ function harness(o: Partial<PodStreamOptions> = {}) {
     { recoveryMs: 1000, ...o },
     () => now,
   );
-  /** Frames of batch `seq` (one AllBlocksCleared event, whatever; ts = seq). */
-  const msg = (seq: number): Buffer[] => encodeKvEventMessage(TOPIC, seq, { ts: seq, events: [CLEARED], dataParallelRank: null });
+  /** Frames of batch `seq` (one AllBlocksCleared event, whatever; ts = seq unless given: another publisher's). */
+  const msg = (seq: number, ts = seq): Buffer[] => encodeKvEventMessage(TOPIC, seq, { ts, events: [CLEARED], dataParallelRank: null });
   const send = (...seqs: number[]): void => {
     for (const s of seqs) stream.live(msg(s));
   };
-  const reply = (seq: number): void => {
-    const [, s, payload] = msg(seq);
+  const reply = (seq: number, ts = seq): void => {
+    const [, s, payload] = msg(seq, ts);
     stream.replayReply([Buffer.alloc(0), s!, payload!]);
   };
   return {
@@ -144,18 +144,85 @@ describe('PodStream: sequence and replay', () => {
     assert.equal(h.clears, 0);
   });
 
-  it('after a reconnection with replay, catches up from the next sequence number', () => {
+  it('after a reconnection with replay, proves the publisher by the last batch applied, then catches up', () => {
     const h = harness({ replay: true });
     h.stream.connected();
     h.end();
     h.send(0);
     h.stream.disconnected();
     h.stream.connected();
-    assert.deepEqual(h.replays, [0, 1]);
+    assert.deepEqual(h.replays, [0, 0]);
+    h.reply(0); // the same batch as applied (same timestamp): the same publisher
     h.reply(1);
     h.end();
     assert.deepEqual(h.applied, [0, 1]);
+    assert.equal(h.clears, 0);
     assert.equal(h.stream.untrusted(), undefined);
+  });
+
+  it('a publisher restarted while disconnected, with fewer batches than before: entries dropped, its history replayed from 0', () => {
+    const h = harness({ replay: true });
+    h.stream.connected();
+    h.end();
+    h.send(0, 1, 2);
+    h.stream.disconnected();
+    h.stream.connected();
+    assert.deepEqual(h.replays, [0, 2]);
+    h.end(); // it has no batch 2: its numbers are lower
+    assert.equal(h.clears, 1);
+    assert.ok(h.problems.includes('sequence-reset'));
+    assert.deepEqual(h.replays, [0, 2, 0]);
+    assert.equal(h.stream.untrusted(), 'replaying');
+    h.reply(0, 100);
+    h.end();
+    h.send(1);
+    assert.deepEqual(h.applied, [0, 1, 2, 100, 1]);
+    assert.equal(h.stream.untrusted(), undefined);
+  });
+
+  it('a publisher restarted while disconnected, past the old numbers: its batch under the old number differs', () => {
+    const h = harness({ replay: true });
+    h.stream.connected();
+    h.end();
+    h.send(0, 1);
+    h.stream.disconnected();
+    h.stream.connected();
+    h.reply(1, 101); // batch 1 of another publisher (another timestamp)
+    assert.equal(h.clears, 1);
+    assert.deepEqual(h.replays, [0, 1, 0]);
+    for (const s of [0, 1, 2, 3]) h.reply(s, 100 + s);
+    h.end();
+    assert.deepEqual(h.applied, [0, 1, 100, 101, 102, 103]);
+    assert.equal(h.stream.untrusted(), undefined);
+  });
+
+  it('a reconnection replay whose buffer no longer holds the last batch applied drops the entries (history lost)', () => {
+    const h = harness({ replay: true });
+    h.stream.connected();
+    h.end();
+    h.send(0);
+    h.stream.disconnected();
+    h.stream.connected();
+    h.reply(1);
+    h.reply(2);
+    h.end();
+    assert.equal(h.clears, 1);
+    assert.ok(h.problems.includes('gap'));
+    assert.deepEqual(h.applied, [0, 1, 2]);
+  });
+
+  it('without replay, a first live message after a reconnection under the last number is a restarted publisher\'s', () => {
+    const h = harness();
+    h.stream.connected();
+    h.send(0);
+    h.stream.disconnected();
+    h.stream.connected();
+    h.send(0); // a PUB socket never repeats a message: this is a new engine's first batch
+    assert.equal(h.clears, 1);
+    assert.ok(h.problems.includes('sequence-reset'));
+    assert.deepEqual(h.applied, [0, 0]);
+    h.send(1);
+    assert.deepEqual(h.applied, [0, 0, 1]);
   });
 });
 

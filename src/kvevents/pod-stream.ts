@@ -75,6 +75,13 @@ export class PodStream {
   readonly #now: () => number;
   /** The last sequence number applied; -1 before the first (or after a reset). */
   #lastSeq = SEQ_UNKNOWN;
+  /** The timestamp of that batch (NaN when it could not be read): a restarted publisher reuses numbers, not times. */
+  #lastTs = NaN;
+  /**
+   * The running replay was asked from `#lastSeq` after a reconnection: its first reply must be that same batch, or
+   * the publisher restarted meanwhile (an engine restarted at the same address, its numbers from 0 again).
+   */
+  #verifying = false;
   #connected = false;
   /** Reconnected without a replay socket: untrusted until a live message shows whether anything was lost. */
   #resyncing = false;
@@ -141,8 +148,14 @@ export class PodStream {
     this.#everConnected = true;
     if (this.#o.replay && !this.#replaying && this.#canReplay()) {
       // First connection: rebuild from the publisher's buffer (llm-d's proactive replay). A reconnection: catch up
-      // on what was published while we were away.
-      this.#startReplay(this.#lastSeq === SEQ_UNKNOWN ? 0 : this.#lastSeq + 1, this.#lastSeq !== SEQ_UNKNOWN);
+      // on what was published while we were away, starting with the last batch applied to prove the publisher is
+      // the one we followed (a pod restarted at the same address would otherwise hand back a new engine's batches
+      // under the old numbers, or nothing, and the old engine's blocks would stay trusted).
+      if (this.#lastSeq === SEQ_UNKNOWN) this.#startReplay(0, false);
+      else {
+        this.#verifying = true;
+        this.#startReplay(this.#lastSeq, true);
+      }
     } else if (rejoin && this.#lastSeq !== SEQ_UNKNOWN) this.#resyncing = true;
   }
 
@@ -179,14 +192,39 @@ export class PodStream {
       this.#decodeFailed(e, null);
       return this.replayEnd(false);
     }
+    if (this.#verifying) {
+      this.#verifying = false;
+      if (reply.kind === 'end') return this.#restarted(`the publisher no longer has batch ${this.#lastSeq}, the last one applied`);
+      if (reply.seq === this.#lastSeq) {
+        if (reply.batch.ts === this.#lastTs) return; // the same publisher: go on from there
+        return this.#restarted(`batch ${reply.seq} is not the one applied before the connection dropped`);
+      }
+      // The buffer no longer reaches back to it: whether or not the publisher restarted, the history between is lost.
+      this.#replayFillsGap = false;
+      this.#lostHistory('gap', `the replay starts at ${reply.seq}, after batch ${this.#lastSeq}, the last one applied`);
+      this.#lastSeq = SEQ_UNKNOWN;
+    }
     if (reply.kind === 'end') return this.replayEnd(true);
     this.#sequenced(reply.seq, reply.topic, reply.batch);
+  }
+
+  /**
+   * Reconnected to a publisher that is not the one followed before: the engine restarted at the same address, its
+   * cache empty and its numbers from 0. What the old one held goes, and the new one's history is replayed from 0.
+   */
+  #restarted(detail: string): void {
+    this.#sink.problem('sequence-reset', `${detail}: the publisher restarted; its entries were dropped and its new history is replayed`);
+    this.#sink.clear();
+    this.#lastSeq = SEQ_UNKNOWN;
+    this.#lastTs = NaN;
+    this.#startReplay(0, false);
   }
 
   /** The replay finished: `ok` when its end marker arrived, false on a timeout or a socket error. */
   replayEnd(ok: boolean): void {
     if (!this.#replaying) return;
     this.#replaying = false;
+    this.#verifying = false;
     if (!ok) {
       this.#replayFailedAt = this.#now();
       this.#fault('replay-failed', 'the replay socket did not answer completely');
@@ -254,6 +292,7 @@ export class PodStream {
     if (this.#windowBytes > this.#o.floodBytesPerSecond || this.#windowMessages > this.#o.floodMessagesPerSecond) {
       this.#flooding = true;
       this.#replaying = false;
+      this.#verifying = false;
       this.#buffered = [];
       this.#lostHistory('flood', `over ${this.#o.floodMessagesPerSecond} messages or ${this.#o.floodBytesPerSecond} bytes in a second; its events are dropped unread until a quieter second`);
       return true;
@@ -281,10 +320,12 @@ export class PodStream {
     const topic = Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, frames[0]!.byteLength).toString('utf8');
     const last = this.#lastSeq;
     if (last !== SEQ_UNKNOWN) {
-      if (seq === last) return; // a duplicate
-      if (seq < last) {
+      // A duplicate; but a PUB socket never sends a message twice, so after a reconnection it is a restarted
+      // publisher's first batch under a number the old one had used.
+      if (seq === last && !this.#resyncing) return;
+      if (seq <= last) {
         // The publisher restarted: its engine's cache is new too.
-        this.#sink.problem('sequence-reset', `sequence went back from ${last} to ${seq}: the publisher restarted`);
+        this.#sink.problem('sequence-reset', seq < last ? `sequence went back from ${last} to ${seq}: the publisher restarted` : `sequence ${seq} came again after a reconnection: the publisher restarted`);
         this.#sink.clear();
         this.#lastSeq = SEQ_UNKNOWN;
         if (mayReplay && this.#o.replay && seq > 0 && this.#canReplay()) return this.#replayThen(frames, 0, false);
@@ -340,6 +381,7 @@ export class PodStream {
 
   #apply(seq: number, topic: string | null, batch: DecodedKvEventBatch): void {
     this.#lastSeq = seq;
+    this.#lastTs = batch.ts;
     if (batch.unknownEventTypes.length > 0) this.#sink.problem('unknown-event-type', `events of unknown type ${[...new Set(batch.unknownEventTypes)].join(', ')} skipped`, batch.unknownEventTypes.length);
     if (batch.hashesAsBytes > 0) this.#sink.problem('hash-as-bytes', 'block hashes arrive as bytes, not integers (VLLM_KV_EVENTS_USE_INT_BLOCK_HASHES=0?); converted', batch.hashesAsBytes);
     this.#sink.apply(topic, batch);
@@ -355,6 +397,7 @@ export class PodStream {
     if (seq !== null) {
       this.#sink.clear();
       this.#lastSeq = seq;
+      this.#lastTs = NaN;
     }
   }
 

@@ -125,13 +125,19 @@ export class ZmqSubscription {
     this.#loop = this.#receive(sub);
   }
 
-  /** Starts a replay from `fromSeq` (the handler gets the replies, then replayEnd exactly once). */
+  /**
+   * Starts a replay from `fromSeq` (the handler gets the replies, then replayEnd exactly once). A replay started
+   * while another runs (the handler found, mid-replay, that it needs another history) supersedes it: the older
+   * one delivers nothing more and ends no replay.
+   */
   replay(fromSeq: number): void {
     // Without ZeroMQ loaded no subscription has started, so no frame can have asked for a replay.
     if (!this.replayEndpoint || this.#closed || !zmq) {
       queueMicrotask(() => this.#safely(() => this.#handler.replayEnd(false)));
       return;
     }
+    // A superseded replay's socket closes now: its wait for a reply ends at once, and so does its limiter slot.
+    this.#replay?.dealer.close();
     const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: this.#o.replayIdleMs });
     const done = this.#runReplay(dealer, fromSeq).finally(() => {
       dealer.close();
@@ -149,27 +155,30 @@ export class ZmqSubscription {
   }
 
   async #runReplay(dealer: Zmq.Dealer, fromSeq: number): Promise<void> {
+    // Whether this is still the replay the handler waits on (replay() sets #replay before this first awaits).
+    const current = (): boolean => this.#replay?.dealer === dealer;
     const release = await this.#limiter.acquire();
     try {
-      if (this.#closed) return;
+      if (this.#closed || !current()) return;
       dealer.connect(this.replayEndpoint!);
       // [empty delimiter, seq]: the ROUTER sees [identity, "", seq] (ANCHORS §3b).
       await dealer.send(encodeReplayRequest(fromSeq));
       const deadline = Date.now() + this.#o.replayTimeoutMs;
       let n = 0;
-      while (!this.#closed && Date.now() < deadline) {
+      while (!this.#closed && Date.now() < deadline && current()) {
         const frames = await dealer.receive();
+        if (!current()) return;
         this.#safely(() => this.#handler.replayReply(frames));
         if (!this.#handler.replaying) return;
         if (++n % this.#o.sliceMessages === 0) await yieldToLoop();
       }
     } catch (e) {
       // A receive timeout (EAGAIN) is the idle limit: the publisher stopped answering.
-      if (!this.#closed) this.#o.onError?.('replay', e);
+      if (!this.#closed && current()) this.#o.onError?.('replay', e);
     } finally {
       release();
       // No end marker (a timeout, a closed socket): the stream learns the replay failed.
-      if (this.#handler.replaying) this.#safely(() => this.#handler.replayEnd(false));
+      if (this.#handler.replaying && current()) this.#safely(() => this.#handler.replayEnd(false));
     }
   }
 
