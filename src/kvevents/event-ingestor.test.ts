@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlockIndex } from './block-index.js';
 import { BlockKeyHasher } from './block-key.js';
-import { KvEventIngestor, type IngestProblem } from './event-ingestor.js';
+import { DEDUP_KEYS, KvEventIngestor, type IngestProblem } from './event-ingestor.js';
 import type { BlockStoredEvent, KvCacheEvent } from './wire-format.js';
 
 const BS = 4;
@@ -55,6 +55,29 @@ describe('KvEventIngestor', () => {
     assert.equal(t.matched(), 2);
     // No pod holds block 2 any more: its engine hash is unmapped too.
     assert.equal(t.ing.engine.size, 3);
+  });
+
+  it('a hash stored twice survives its first removal: it goes with the last (llm-d\'s dedup filter), and both are counted', () => {
+    const t = setup();
+    const removed = (...blocks: number[]): KvCacheEvent => ({ type: 'BlockRemoved', blockHashes: blocks.map(engineHash), medium: 'GPU', groupIdx: null });
+    // vLLM announces a hash again when a second block with the same hash is cached (or two offloaded chunks overlap).
+    t.apply(stored(0, 4), stored(2, 2));
+    t.apply(removed(2, 3));
+    assert.equal(t.matched(), 4, 'blocks 2 and 3 are still held: another copy of each is outstanding');
+    assert.deepEqual([t.ing.counts.get(DEDUP_KEYS.suppressed), t.ing.counts.get(DEDUP_KEYS.forwarded)], [2, undefined]);
+    t.apply(removed(3));
+    assert.equal(t.matched(), 3);
+    // A removal in another tier, or of a hash never counted, passes through.
+    t.apply({ type: 'BlockRemoved', blockHashes: [engineHash(2)], medium: 'CPU', groupIdx: null }, removed(9));
+    assert.equal(t.matched(), 3);
+    t.apply(removed(2));
+    assert.equal(t.matched(), 2);
+    assert.deepEqual([t.ing.counts.get(DEDUP_KEYS.suppressed), t.ing.counts.get(DEDUP_KEYS.forwarded)], [2, 4]);
+    // Counts go with the pod's blocks: after a clear, a single store is removed by a single removal.
+    t.apply(stored(0, 2), { type: 'AllBlocksCleared' }, stored(0, 2), removed(1));
+    assert.equal(t.matched(), 1);
+    t.apply(removed(0), removed(0));
+    assert.equal(t.ing.dedup.size, 0, 'nothing left counted');
   });
 
   it('drops everything of the pod on AllBlocksCleared', () => {

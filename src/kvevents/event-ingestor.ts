@@ -9,6 +9,7 @@ import { tierOf } from './device-tiers.js';
 import type { BlockKey, BlockKeyHasher } from './block-key.js';
 import { EngineKeyMap, hashHalves } from './engine-key-map.js';
 import type { IndexWriter } from './index-ops.js';
+import { RemovalDedup } from './removal-dedup.js';
 import type { BlockRemovedEvent, BlockStoredEvent, KvEventBatch } from './wire-format.js';
 
 /** What ingestion skipped and why: bounded, metric-label-safe names. */
@@ -27,11 +28,17 @@ export const INGEST_PROBLEM_DETAIL: Readonly<Record<IngestProblem, string>> = {
 };
 
 /**
- * llm-d's skipped-event counters (`llm_d_epp_kv_cache_events_{stores,removals}_skipped_total{cache_kind, reason}`),
- * keyed `what \n cache_kind \n reason`: `store` with `unsupported_cache_kind`, `invalid_block_size` or
- * `non_dense_block_span`; `removal` with `unsupported_cache_kind` or `unknown_group`.
+ * llm-d's event counters, keyed `what \n cache_kind \n reason`. Skipped events
+ * (`llm_d_epp_kv_cache_events_{stores,removals}_skipped_total{cache_kind, reason}`): `store` with
+ * `unsupported_cache_kind`, `invalid_block_size` or `non_dense_block_span`; `removal` with `unsupported_cache_kind`
+ * or `unknown_group`. Removed hashes past the dedup filter
+ * (`llm_d_epp_kv_cache_events_dedup_removed_hashes_{suppressed,forwarded}_total`): `dedup` with `suppressed` or
+ * `forwarded` (no cache kind).
  */
-export type SkipCounts = Map<string, number>;
+export type EventCounts = Map<string, number>;
+
+/** The counter key of removed hashes the dedup filter suppressed or forwarded. */
+export const DEDUP_KEYS = { suppressed: 'dedup\n\nsuppressed', forwarded: 'dedup\n\nforwarded' } as const;
 
 export function skipKey(what: 'store' | 'removal', cacheKind: string | null, reason: string): string {
   return `${what}\n${cacheKind === null || cacheKind === '' ? 'unknown' : cacheKind}\n${reason}`;
@@ -52,13 +59,16 @@ export class KvEventIngestor {
   readonly engine: EngineKeyMap;
   /** Per pod: the cache kind of each hybrid-allocator group, learned from the stores that name it. */
   readonly #groups = new Map<number, Map<number, string>>();
-  /** Events skipped since the start, as llm-d counts them (cumulative; the worker posts the increments). */
-  readonly skips: SkipCounts = new Map();
+  /** Stores outstanding per pod, tier and group: a removal evicts once none is left. */
+  readonly dedup: RemovalDedup;
+  /** Events skipped and removals deduplicated since the start, as llm-d counts them (cumulative; the worker posts the increments). */
+  readonly counts: EventCounts = new Map();
 
   constructor(hasher: BlockKeyHasher, index: IndexWriter, opts: IngestorOptions) {
     this.hasher = hasher;
     this.index = index;
     this.engine = new EngineKeyMap(opts.engineCapacity);
+    this.dedup = new RemovalDedup(opts.engineCapacity);
   }
 
   /**
@@ -79,6 +89,7 @@ export class KvEventIngestor {
    */
   clearPod(podId: number): void {
     this.index.clearPod(podId);
+    this.dedup.clearPod(podId);
     this.#groups.delete(podId);
   }
 
@@ -92,9 +103,10 @@ export class KvEventIngestor {
     const n = e.blockHashes.length;
     if (e.tokenIds.length === 0) {
       // An offload (a medium such as CPU, no tokens): the blocks already mapped gain the tier.
+      let counts;
       for (const h of e.blockHashes) {
         const [hi, lo] = hashHalves(h);
-        engine.keysOf(hi, lo, (khi, klo) => this.index.add(khi, klo, podId, tier));
+        if (engine.keysOf(hi, lo, (khi, klo) => this.index.add(khi, klo, podId, tier))) this.dedup.stored((counts ??= this.dedup.scope(podId, tier, e.groupIdx, true)!), hi, lo);
       }
       return;
     }
@@ -115,6 +127,7 @@ export class KvEventIngestor {
     const cbs = this.hasher.blockSize;
     const keys = this.hasher.keys(e.tokenIds, keyModel, parent, extrasPerBlock(e, Math.floor(e.tokenIds.length / cbs)));
     if (keys.count === 0) return;
+    const counts = this.dedup.scope(podId, tier, e.groupIdx, true)!;
     // Engine block i maps to the request blocks that overlap its tokens: 1:1 when the block sizes agree, 1:k or
     // k:1 when one is a multiple of the other (llm-d's engineToRequestMapping).
     for (let i = 0; i < n; i++) {
@@ -123,6 +136,7 @@ export class KvEventIngestor {
       if (from >= to) continue;
       const [hi, lo] = hashHalves(e.blockHashes[i]!);
       engine.set(hi, lo, keys, from, to);
+      this.dedup.stored(counts, hi, lo);
     }
     this.index.addKeys(keys, podId, tier);
   }
@@ -135,8 +149,15 @@ export class KvEventIngestor {
     }
     const tier = tierOf(e.medium);
     const index = this.index;
+    const counts = this.dedup.scope(podId, tier, e.groupIdx, false);
+    let suppressed = 0;
     for (const h of e.blockHashes) {
       const [hi, lo] = hashHalves(h);
+      // Another store of this hash is outstanding on the pod: the block is still there.
+      if (!this.dedup.removed(counts, hi, lo)) {
+        suppressed++;
+        continue;
+      }
       let held = false;
       const known = this.engine.keysOf(hi, lo, (khi, klo) => {
         index.evict(khi, klo, podId, tier);
@@ -145,6 +166,13 @@ export class KvEventIngestor {
       // No pod holds these blocks any more: the mapping goes (llm-d drops it then too).
       if (known && !held) this.engine.delete(hi, lo);
     }
+    if (counts) this.dedup.prune(podId, tier, e.groupIdx);
+    this.#count(DEDUP_KEYS.suppressed, suppressed);
+    this.#count(DEDUP_KEYS.forwarded, e.blockHashes.length - suppressed);
+  }
+
+  #count(key: string, n: number): void {
+    if (n > 0) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
   }
 
   /** The cache kind of the event's group: given, or learned from an earlier store; null when neither. */
@@ -153,8 +181,7 @@ export class KvEventIngestor {
   }
 
   #skip(what: 'store' | 'removal', kind: string | null, reason: string): void {
-    const k = skipKey(what, kind, reason);
-    this.skips.set(k, (this.skips.get(k) ?? 0) + 1);
+    this.#count(skipKey(what, kind, reason), 1);
   }
 
   /** No group (a plain vLLM) is indexable; a group is when its cache kind, given or learned, chains prefixes. */

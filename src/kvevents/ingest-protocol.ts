@@ -45,6 +45,6 @@ export interface FeedStatus {
 
 export type FromWorker =
   /** Index writes per view (applied in order), then the feeds whose status changed. */
-  | { t: 'update'; ops: [number, Int32Array][]; status: FeedStatus[]; /** [view, skip key, increment] (event-ingestor.ts). */ skips?: [number, string, number][] }
+  | { t: 'update'; ops: [number, Int32Array][]; status: FeedStatus[]; /** [view, counter key, increment] (event-ingestor.ts). */ counts?: [number, string, number][] }
   | { t: 'log'; level: 'warn' | 'error'; message: string; fields: Record<string, unknown> }
   | { t: 'closed' };

@@ -16,8 +16,8 @@ export interface WorkerView {
   applyOps(ops: Int32Array): void;
   /** A feed's state (and problem deltas) as the worker last saw it. */
   applyStatus(s: FeedStatus): void;
-  /** Events the worker's ingestor skipped since its last post, by skip key (event-ingestor.ts), as llm-d counts them. */
-  applySkips(key: string, n: number): void;
+  /** What the worker's ingestor counted since its last post (skipped events, deduplicated removals), by counter key (event-ingestor.ts), as llm-d counts them. */
+  applyCounts(key: string, n: number): void;
   /** The worker died: what the index holds may now miss removals. */
   workerLost(): void;
   /** A new worker started: subscribe every feed again. */
@@ -199,7 +199,7 @@ export class IngestWorker {
     if (m.t === 'update') {
       for (const [id, ops] of m.ops) this.#views.get(id)?.applyOps(ops);
       for (const s of m.status) this.#feedViews.get(s.feed)?.applyStatus(s);
-      for (const [id, key, n] of m.skips ?? []) this.#views.get(id)?.applySkips(key, n);
+      for (const [id, key, n] of m.counts ?? []) this.#views.get(id)?.applyCounts(key, n);
     } else if (m.t === 'log') {
       if (m.level === 'error') this.#o.log.error(m.message, m.fields);
       else this.#o.log.warn(m.message, m.fields);

@@ -26,8 +26,8 @@ const COUNTER_REFRESH_MS = 250;
 interface View {
   readonly feeds: PodFeeds;
   readonly ops: IndexOpEncoder;
-  /** The ingestor's skip counts as last posted, so each post carries the increments. */
-  readonly postedSkips: Map<string, number>;
+  /** The ingestor's event counters as last posted, so each post carries the increments. */
+  readonly postedCounts: Map<string, number>;
 }
 
 /** What is not yet posted about one feed. */
@@ -85,7 +85,7 @@ export class IngestWorkerRuntime {
         const ops = new IndexOpEncoder(() => this.#queueFlush());
         const ingestor = new KvEventIngestor(new BlockKeyHasher(m.settings), ops, { engineCapacity: m.settings.capacity });
         const feeds = new PodFeeds(m.settings, ingestor, this.#reporter(), { limiter: this.#limiter, ...this.#tuning });
-        this.#views.set(m.view, { feeds, ops, postedSkips: new Map() });
+        this.#views.set(m.view, { feeds, ops, postedCounts: new Map() });
         return;
       }
       case 'drop-view': {
@@ -188,13 +188,13 @@ export class IngestWorkerRuntime {
     this.#flushQueued = false;
     const ops: [number, Int32Array][] = [];
     for (const [id, v] of this.#views) if (v.ops.length > 0) ops.push([id, v.ops.take()]);
-    const skips: [number, string, number][] = [];
+    const counts: [number, string, number][] = [];
     for (const [id, v] of this.#views) {
-      for (const [k, n] of v.feeds.ingestor.skips) {
-        const was = v.postedSkips.get(k) ?? 0;
+      for (const [k, n] of v.feeds.ingestor.counts) {
+        const was = v.postedCounts.get(k) ?? 0;
         if (n === was) continue;
-        skips.push([id, k, n - was]);
-        v.postedSkips.set(k, n);
+        counts.push([id, k, n - was]);
+        v.postedCounts.set(k, n);
       }
     }
     const now = Date.now();
@@ -221,8 +221,8 @@ export class IngestWorkerRuntime {
       p.sentAt = now;
       status.push(s);
     }
-    if (ops.length === 0 && status.length === 0 && skips.length === 0) return;
-    this.#post({ t: 'update', ops, status, ...(skips.length > 0 ? { skips } : {}) }, ops.map(([, a]) => a.buffer as ArrayBuffer));
+    if (ops.length === 0 && status.length === 0 && counts.length === 0) return;
+    this.#post({ t: 'update', ops, status, ...(counts.length > 0 ? { counts } : {}) }, ops.map(([, a]) => a.buffer as ArrayBuffer));
   }
 
   /** Closes every socket now (synchronously: ZMQ's close is), for a thread being torn down. */

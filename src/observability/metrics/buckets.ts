@@ -56,3 +56,6 @@ export const HIT_RATIO = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 /** Prefix indexer hit length in bytes. */
 export const HIT_BYTES = [0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536] as const;
+
+/** Prometheus client_golang's DefBuckets, 5 ms to 10 s: llm-d's KV-cache index lookup latency uses them. */
+export const PROMETHEUS_DEFAULT = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;

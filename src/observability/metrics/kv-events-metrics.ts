@@ -5,8 +5,11 @@
  */
 import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import type { PodFeed } from '../../kvevents/kv-cache-view.js';
+import { DEDUP_KEYS } from '../../kvevents/event-ingestor.js';
+import { PROMETHEUS_DEFAULT } from './buckets.js';
 import { CollectedFamily, type Emit } from './collected-family.js';
-import { alpha, type Collectable } from './family.js';
+import { alpha, type Collectable, type MetricType, type Sample } from './family.js';
+import { histogramSamples } from './histogram-family.js';
 import { LLMD } from './request-families.js';
 
 const POD = ['pod_identifier'];
@@ -30,6 +33,20 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_lookup_hits_total`, help: alpha('Contiguous prefix blocks matched by the best pod per lookup'), collect: viewSum('lookupHits') }),
     // llm-d counts the same per-lookup chain under both names; dashboards built on either keep working.
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_index_max_pod_hit_count_total`, help: alpha('Longest contiguous per-pod prefix chain observed per lookup'), collect: viewSum('lookupHits') }),
+    new LookupLatencyFamily(hub),
+    ...(['suppressed', 'forwarded'] as const).map(
+      (what) =>
+        new CollectedFamily({
+          type: 'counter',
+          name: `${LLMD}kv_cache_events_dedup_removed_hashes_${what}_total`,
+          help: alpha(what === 'suppressed' ? 'Block hashes whose removal was suppressed by the KV-event dedup filter (block hashes, not BlockRemoved events)' : 'Block hashes forwarded for eviction after the KV-event dedup filter (block hashes, not BlockRemoved events)'),
+          collect: (emit) => {
+            let n = 0;
+            for (const v of hub()?.views() ?? []) n += v.ingestor.counts.get(DEDUP_KEYS[what]) ?? 0;
+            emit(n);
+          },
+        }),
+    ),
     new CollectedFamily({
       type: 'gauge',
       name: 'infergate_kv_cache_index_capacity',
@@ -72,7 +89,7 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
           labelNames: ['cache_kind', 'reason'],
           collect: (emit) => {
             const sums = new Map<string, number>();
-            for (const v of hub()?.views() ?? []) for (const [k, n] of v.ingestor.skips) if (k.startsWith(`${what}\n`)) sums.set(k, (sums.get(k) ?? 0) + n);
+            for (const v of hub()?.views() ?? []) for (const [k, n] of v.ingestor.counts) if (k.startsWith(`${what}\n`)) sums.set(k, (sums.get(k) ?? 0) + n);
             for (const [k, n] of sums) {
               const [, kind, reason] = k.split('\n');
               emit(n, kind!, reason!);
@@ -115,4 +132,35 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
       },
     }),
   ];
+}
+
+const LOOKUP_BUCKET_LABELS = Object.freeze([...PROMETHEUS_DEFAULT.map((le) => Object.freeze({ le })), Object.freeze({ le: '+Inf' })]);
+
+/** llm-d's lookup latency histogram (unlabelled), summed at scrape time over the views' own series. */
+class LookupLatencyFamily implements Collectable {
+  readonly name = `${LLMD}kv_cache_index_lookup_latency_seconds`;
+  readonly help = alpha('Latency of Lookup calls in seconds');
+  readonly type = 'histogram' as const;
+  readonly #hub: () => KvEventsHub | undefined;
+
+  constructor(hub: () => KvEventsHub | undefined) {
+    this.#hub = hub;
+  }
+
+  reset(): void {}
+
+  async get(): Promise<{ name: string; help: string; type: MetricType; values: Sample[]; aggregator: 'sum' }> {
+    const counts = new Float64Array(PROMETHEUS_DEFAULT.length + 1);
+    let sum = 0;
+    let count = 0;
+    for (const v of this.#hub()?.views() ?? []) {
+      const s = v.lookupLatency;
+      for (let i = 0; i < counts.length; i++) counts[i]! += s.counts[i] as number;
+      sum += s.sum;
+      count += s.count;
+    }
+    const values: Sample[] = [];
+    histogramSamples(this.name, LOOKUP_BUCKET_LABELS, {}, counts, sum, count, values);
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
 }
