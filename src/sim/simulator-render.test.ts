@@ -13,10 +13,37 @@ test('/v1/chat/completions/render answers vLLM\'s GenerateRequest with the chat\
   assert.deepEqual(body.token_ids, tokenize.tokens);
   assert.match(body.request_id as string, /^chatcmpl-[0-9a-f]{32}$/);
   assert.deepEqual({ ...body, request_id: '' }, {
-    request_id: '', token_ids: tokenize.tokens, features: null,
+    request_id: '', token_ids: tokenize.tokens, assistant_tokens_mask: null, token_offsets: null, features: null,
     sampling_params: { n: 1, presence_penalty: 0, frequency_penalty: 1.1, repetition_penalty: 1, temperature: 0, top_p: 1, seed: null, max_tokens: 7 },
-    model: 'a', stream: true, stream_options: { include_usage: true }, cache_salt: 's', priority: 0, kv_transfer_params: null,
+    model: 'a', stream: true, stream_options: { include_usage: true }, cache_salt: 's', priority: 0, kv_transfer_params: null, ec_transfer_params: null,
   });
+  assert.deepEqual(Object.keys(body), ['request_id', 'token_ids', 'assistant_tokens_mask', 'token_offsets', 'features', 'sampling_params', 'model', 'stream', 'stream_options', 'cache_salt', 'priority', 'kv_transfer_params', 'ec_transfer_params'], 'vLLM\'s field order');
+});
+
+test('return_token_offsets and return_assistant_tokens_mask: each token\'s character span, and which tokens are assistant turns', async (t) => {
+  const sim = await testSimulator(t);
+  // 4 characters a token: "Be brief." (9) + "Hi!" (3) + "Hello, how can I help?" (22) + "Thanks" (6) = 40 characters, 10 tokens.
+  const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi!' }, { role: 'assistant', content: 'Hello, how can I help?' }, { role: 'user', content: 'Thanks' }];
+  const res = await postJson(sim, '/v1/chat/completions/render', { model: 'base-model', messages, return_token_offsets: true, return_assistant_tokens_mask: true });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { token_ids: number[]; token_offsets: [number, number][]; assistant_tokens_mask: number[] };
+  assert.equal(body.token_ids.length, 10);
+  assert.deepEqual(body.token_offsets, Array.from({ length: 10 }, (_, i) => [4 * i, 4 * i + 4]));
+  // The assistant turn is characters 12..34: tokens 3 (chars 12-16) to 8 (chars 32-36).
+  assert.deepEqual(body.assistant_tokens_mask, [0, 0, 0, 1, 1, 1, 1, 1, 1, 0]);
+
+  // Offsets count characters as Python does: an emoji is one character of two UTF-16 units.
+  type Rendered = { token_ids: number[]; token_offsets: [number, number][] | null }[];
+  const emoji = (await (await postJson(sim, '/v1/completions/render', { model: 'base-model', prompt: 'ab😀cdef', return_token_offsets: true })).json()) as Rendered;
+  assert.deepEqual(emoji[0]!.token_offsets, [[0, 3], [3, 7]]);
+  const ids = (await (await postJson(sim, '/v1/completions/render', { model: 'base-model', prompt: [5, 6], return_token_offsets: true })).json()) as Rendered;
+  assert.equal(ids[0]!.token_offsets, null, 'a prompt of token ids has no text to point into');
+
+  const off = (await (await postJson(sim, '/v1/chat/completions/render', { model: 'base-model', messages })).json()) as Record<string, unknown>;
+  assert.deepEqual([off.token_offsets, off.assistant_tokens_mask], [null, null], 'only when asked');
+  const bad = await postJson(sim, '/v1/chat/completions/render', { model: 'base-model', messages, return_token_offsets: 'yes' });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'return_token_offsets');
 });
 
 test('/v1/completions/render renders each prompt (text or token ids); errors as vLLM', async (t) => {
