@@ -131,10 +131,16 @@ export class PodFeeds {
     await Promise.allSettled(subs.map((s) => s.close()));
   }
 
-  /** The stream's side effects for one pod: ingestion, clearing, replay, and problem reports. */
+  /**
+   * The stream's side effects for one pod: ingestion, clearing, replay, and problem reports. Once the pod is removed
+   * they do nothing: its subscription closes asynchronously, and a replay that ends then would apply the messages it
+   * kept to the pod's number, which the next pod may have been given already.
+   */
   #sinkFor(live: Live): ConstructorParameters<typeof PodStream>[0] {
+    const gone = (): boolean => this.#live.get(live.pod) !== live;
     return {
       apply: (topic: string | null, batch: DecodedKvEventBatch) => {
+        if (gone()) return;
         if (topic !== null) {
           live.model = parseKvEventTopic(topic)?.model ?? null;
           this.#checkTopicModel(live);
@@ -144,12 +150,16 @@ export class PodFeeds {
         const model = live.model ?? live.baseModel();
         this.ingestor.apply(live.pod, model, batch, (p) => this.#reporter.problem(live.pod, p, INGEST_PROBLEM_DETAIL[p], 1));
       },
-      clear: () => this.ingestor.clearPod(live.pod),
+      clear: () => {
+        if (!gone()) this.ingestor.clearPod(live.pod);
+      },
       replay: (from: number) => {
-        if (live.subscription) live.subscription.replay(from);
+        if (live.subscription && !gone()) live.subscription.replay(from);
         else queueMicrotask(() => live.stream.replayEnd(false));
       },
-      problem: (p: StreamProblem, detail: string, n = 1) => this.#reporter.problem(live.pod, p, detail, n),
+      problem: (p: StreamProblem, detail: string, n = 1) => {
+        if (!gone()) this.#reporter.problem(live.pod, p, detail, n);
+      },
     };
   }
 

@@ -167,7 +167,7 @@ export class ZmqSubscription {
       let n = 0;
       while (!this.#closed && Date.now() < deadline && current()) {
         const frames = await dealer.receive();
-        if (!current()) return;
+        if (this.#closed || !current()) return;
         this.#safely(() => this.#handler.replayReply(frames));
         if (!this.#handler.replaying) return;
         if (++n % this.#o.sliceMessages === 0) await yieldToLoop();
@@ -177,8 +177,9 @@ export class ZmqSubscription {
       if (!this.#closed && current()) this.#o.onError?.('replay', e);
     } finally {
       release();
-      // No end marker (a timeout, a closed socket): the stream learns the replay failed.
-      if (this.#handler.replaying && current()) this.#safely(() => this.#handler.replayEnd(false));
+      // No end marker (a timeout, a broken socket): the stream learns the replay failed. A closed subscription's
+      // handler hears nothing more.
+      if (this.#handler.replaying && current() && !this.#closed) this.#safely(() => this.#handler.replayEnd(false));
     }
   }
 
@@ -195,6 +196,8 @@ export class ZmqSubscription {
         await new Promise((r) => setTimeout(r, this.#o.reconnectMs).unref());
         continue;
       }
+      // A message received as the subscription closed is not delivered: its pod may be gone.
+      if (this.#closed) return;
       this.#safely(() => this.#handler.live(frames));
       // Queued messages resolve receive() at once: without a yield, a busy publisher would starve the requests.
       if (++n >= this.#o.sliceMessages || performance.now() - sliceStart > 2) {
