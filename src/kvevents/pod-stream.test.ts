@@ -280,6 +280,15 @@ describe('PodStream: bad input is counted, never thrown, never trusted', () => {
     assert.equal(h.stream.untrusted(), undefined);
   });
 
+  it('a pod silent from the start is told to check its topic against the filter (vLLM\'s default topic is dropped)', () => {
+    const details: string[] = [];
+    const stream = new PodStream({ apply: () => undefined, clear: () => undefined, replay: () => undefined, problem: (_p, d) => details.push(d) }, { silentAfterRequests: 1, silentMs: 0 });
+    stream.connected();
+    stream.expectEvents();
+    assert.equal(stream.untrusted(), 'silent');
+    assert.match(details[0]!, /none has come since it connected: vLLM's topic must start with the topic filter .*kv@<pod ip:port>@<model>/);
+  });
+
   it('a pod that stays quiet after requests that needed new blocks has gone silent, until it speaks', () => {
     const h = harness({ silentAfterRequests: 3, silentMs: 5000 });
     h.stream.connected();

@@ -260,7 +260,9 @@ export class PodStream {
     const quiet = this.#now() - this.#expectedSince;
     if (quiet < this.#o.silentMs) return false;
     this.#silent = true;
-    this.#sink.problem('silent', `${this.#expected} requests sent to it needed new blocks, and no KV event came in ${Math.round(quiet / 1000)} s; it is scored on the approximate view until events arrive`);
+    // Never a message at all: most often a topic the subscription's filter drops (vLLM's default topic is empty).
+    const never = this.messages === 0 ? '; none has come since it connected: vLLM\'s topic must start with the topic filter (kvEventsConfig.topicFilter, kv@ by default; vLLM\'s own default topic is empty, which it drops): set "topic":"kv@<pod ip:port>@<model>"' : '';
+    this.#sink.problem('silent', `${this.#expected} requests sent to it needed new blocks, and no KV event came in ${Math.round(quiet / 1000)} s${never}; it is scored on the approximate view until events arrive`);
     return true;
   }
 
