@@ -207,7 +207,7 @@ export class IngestWorkerRuntime {
       const subscribed = v.feeds.subscribed(feed);
       const countersDue = stream.messages !== p.messages && now - p.sentAt >= COUNTER_REFRESH_MS;
       if (!p.changed && untrusted === p.untrusted && subscribed === p.subscribed && !countersDue) continue;
-      const s: FeedStatus = { feed, messages: stream.messages, lastMessageAt: stream.lastMessageAt, untrusted, subscribed };
+      const s: FeedStatus = { feed, messages: stream.messages, lastMessageAt: stream.lastMessageAt, untrusted, subscribed, replays: { ...stream.replays } };
       if (p.problems.size > 0) s.problems = [...p.problems].map(([k, [n, d]]) => [k, n, d]);
       if (p.zmqErrors.size > 0) s.zmqErrors = [...p.zmqErrors].map(([k, [n, d]]) => [k, n, d]);
       if (p.reconnects > 0) s.reconnects = p.reconnects;

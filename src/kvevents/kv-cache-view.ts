@@ -188,6 +188,7 @@ export class KvCacheView implements WorkerView {
     const m = f.stream as StreamMirror;
     m.messages = s.messages;
     m.lastMessageAt = s.lastMessageAt;
+    m.replays = s.replays;
     if (m.reason !== (s.untrusted ?? undefined)) this.#trustCheckedAt = -Infinity;
     m.reason = s.untrusted ?? undefined;
     f.subscribed = s.subscribed;

@@ -12,7 +12,7 @@ import { encodeSeq, type BlockStoredEvent } from './wire-format.js';
 import { IngestWorker } from './ingest-worker-client.js';
 import { KvEventsHub, type KvEventsIngestion } from './kv-events-hub.js';
 import { defaultKvEventsSettings } from './kv-events-settings.js';
-import { Publisher } from 'zeromq';
+import { Publisher, Router } from 'zeromq';
 import { encodeKvEventMessage } from './wire-format.js';
 import { kvEventsFamilies } from '../observability/metrics/kv-events-metrics.js';
 import type { KvCacheView } from './kv-cache-view.js';
@@ -333,5 +333,49 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     assert.ok(await waitFor(async () => Object.keys((stores = await values('llm_d_epp_kv_cache_events_stores_skipped_total'))).length === 2), JSON.stringify(stores));
     assert.deepEqual(stores, { 'sliding_window/unsupported_cache_kind': 1, 'unknown/non_dense_block_span': 1 });
     assert.deepEqual(await values('llm_d_epp_kv_cache_events_removals_skipped_total'), { 'sliding_window/unsupported_cache_kind': 1, 'unknown/unknown_group': 1 });
+  });
+}
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: replays are counted per pod as llm-d counts them (active, completed, failed, batches, last completion)`, async (t) => {
+    // Loopback 127.0.219.x: this test's.
+    const host = ingestion === 'worker' ? '127.0.219.10' : '127.0.219.11';
+    const pub = await KvTestPublisher.start(host, PUB_PORT, REPLAY_PORT, MODEL);
+    t.after(() => pub.close());
+    // Published before anyone listens: only the replay on connecting brings them.
+    for (let i = 0; i < 3; i++) await pub.publish([stored(tokens(60 + i, 2))], false);
+    // A second pod whose replay socket takes the request and never answers.
+    const silent = new Router({ linger: 0 });
+    await silent.bind(`tcp://${host}:5560`);
+    t.after(() => silent.close());
+    const pub2 = await KvTestPublisher.start(host, 5561, 5562, MODEL);
+    t.after(() => pub2.close());
+    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 }, subscription: { replayIdleMs: 300 } });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+    const [a, b] = [`${host}:8000`, `${host}:8001`];
+    const owner = { models: new Map([[MODEL, { parent: null }]]) };
+    view.sync(new Map([
+      [a, { endpoint: pub.endpoint, replayEndpoint: pub.replayEndpoint, owner }],
+      [b, { endpoint: pub2.endpoint, replayEndpoint: `tcp://${host}:5560`, owner }],
+    ]));
+    const families = kvEventsFamilies(() => hub);
+    const series = async (name: string): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const v of (await families.find((f) => f.name === name)!.get()).values) out[v.sharedLabels!.pod_identifier!] = v.value;
+      return out;
+    };
+    const before = Date.now() / 1000;
+    assert.ok(await waitFor(() => held(view, a, tokens(62, 2)) === 2, 10_000), 'the replay on connecting brought the batches');
+    let failures: Record<string, number> = {};
+    assert.ok(await waitFor(async () => (failures = await series('llm_d_epp_kv_cache_events_replay_failures_total'))[b] === 1, 10_000), JSON.stringify(failures));
+    assert.deepEqual(failures, { [a]: 0, [b]: 1 });
+    assert.ok(await waitFor(async () => (await series('llm_d_epp_kv_cache_events_replay_completed_total'))[a] === 1, 5000));
+    assert.deepEqual(await series('llm_d_epp_kv_cache_events_replay_completed_total'), { [a]: 1, [b]: 0 });
+    assert.deepEqual(await series('llm_d_epp_kv_cache_events_replay_processed_total'), { [a]: 3, [b]: 0 });
+    assert.deepEqual(await series('llm_d_epp_kv_cache_events_replay_active'), { [a]: 0, [b]: 0 });
+    const last = await series('llm_d_epp_kv_cache_events_replay_last_completion_timestamp_seconds');
+    assert.deepEqual(Object.keys(last), [a], 'absent until a replay completes');
+    assert.ok(last[a]! >= before - 1 && last[a]! <= Date.now() / 1000 + 1, `a Unix time: ${last[a]}`);
   });
 }

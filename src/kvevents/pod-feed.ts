@@ -20,6 +20,20 @@ export interface FeedTarget {
   readonly pod?: string;
 }
 
+/** A pod's replays so far (llm-d's `kv_cache_events_replay_*` series). */
+export interface ReplayStats {
+  /** A replay is running. */
+  active: boolean;
+  /** Replays that brought the whole history asked for (their end marker came). */
+  completed: number;
+  /** Replays that ended without it (a timeout, a broken socket, an undecodable reply). */
+  failed: number;
+  /** Batches replays brought and applied. */
+  processed: number;
+  /** When the last replay completed (ms since epoch); 0 before the first. */
+  lastCompletedAt: number;
+}
+
 /** What the request thread reads of a pod's stream (a PodStream has all of it). */
 export interface FeedStream {
   /** Undefined when the pod's index entries can be used for scoring now; else why not. */
@@ -28,6 +42,7 @@ export interface FeedStream {
   readonly messages: number;
   /** When the last message arrived (ms since epoch; the feed's creation before the first). */
   readonly lastMessageAt: number;
+  readonly replays: Readonly<ReplayStats>;
   /** The gateway sent the pod a request with blocks it lacks: its events should follow (silence detection). */
   expectEvents(): void;
 }
@@ -37,6 +52,7 @@ export class StreamMirror implements FeedStream {
   messages = 0;
   lastMessageAt: number;
   reason: UntrustedReason | undefined = 'connecting';
+  replays: ReplayStats = { active: false, completed: 0, failed: 0, processed: 0, lastCompletedAt: 0 };
   readonly #expect: () => void;
 
   constructor(expect: () => void, now = Date.now()) {

@@ -4,6 +4,7 @@
  * whether the pod's entries in the index can be trusted right now. A pod that cannot be trusted is scored by the
  * approximate prefix view instead (never a pick on a view known to be wrong).
  */
+import type { ReplayStats } from './pod-feed.js';
 import { KvEventDecodeError, decodeKvEventBatch, decodeReplayReply, decodeSeq, type DecodedKvEventBatch, type KvEventDecodeFailure } from './wire-format.js';
 
 /** What went wrong or was noticed, as a bounded metric label. */
@@ -105,6 +106,7 @@ export class PodStream {
   #everReplayed = false;
   /** Messages received (live and replayed), for metrics. */
   messages = 0;
+  readonly #replays: ReplayStats = { active: false, completed: 0, failed: 0, processed: 0, lastCompletedAt: 0 };
 
   constructor(sink: PodStreamSink, options: Partial<PodStreamOptions> = {}, now: () => number = Date.now) {
     this.#sink = sink;
@@ -138,6 +140,12 @@ export class PodStream {
   /** Whether a replay is running (its replies are expected). */
   get replaying(): boolean {
     return this.#replaying;
+  }
+
+  /** The replays so far, for metrics. */
+  get replays(): Readonly<ReplayStats> {
+    this.#replays.active = this.#replaying;
+    return this.#replays;
   }
 
   /** The socket connected (first time, or again after a disconnection). */
@@ -205,6 +213,7 @@ export class PodStream {
       this.#lastSeq = SEQ_UNKNOWN;
     }
     if (reply.kind === 'end') return this.replayEnd(true);
+    this.#replays.processed++;
     this.#sequenced(reply.seq, reply.topic, reply.batch);
   }
 
@@ -225,6 +234,10 @@ export class PodStream {
     if (!this.#replaying) return;
     this.#replaying = false;
     this.#verifying = false;
+    if (ok) {
+      this.#replays.completed++;
+      this.#replays.lastCompletedAt = this.#now();
+    } else this.#replays.failed++;
     if (!ok) {
       this.#replayFailedAt = this.#now();
       this.#fault('replay-failed', 'the replay socket did not answer completely');

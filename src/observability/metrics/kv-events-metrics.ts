@@ -71,6 +71,27 @@ export function kvEventsFamilies(hub: () => KvEventsHub | undefined): Collectabl
     }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_messages_received_total`, help: alpha('Total number of messages received from ZMQ subscribers'), labelNames: POD, collect: perPod((f) => f.stream.messages) }),
     new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_subscriber_reconnections_total`, help: alpha('Total number of ZMQ subscriber reconnection attempts'), labelNames: POD, collect: perPod((f) => f.reconnectAttempts) }),
+    // llm-d's replay series (router pkg/kvcache/metrics/replay.go): is a pod's index being rebuilt, and when did a rebuild last succeed.
+    new CollectedFamily({ type: 'gauge', name: `${LLMD}kv_cache_events_replay_active`, help: alpha('1 while a KV-event replay attempt is in flight for the subscriber'), labelNames: POD, collect: perPod((f) => (f.stream.replays.active ? 1 : 0)) }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_replay_completed_total`, help: alpha('Total number of KV-event replay attempts that completed successfully'), labelNames: POD, collect: perPod((f) => f.stream.replays.completed) }),
+    new CollectedFamily({
+      type: 'counter',
+      name: `${LLMD}kv_cache_events_replay_failures_total`,
+      help: alpha('Total number of KV-event replay attempts that ended without completing; the reason is in kv_cache_events_zmq_errors_total'),
+      labelNames: POD,
+      collect: perPod((f) => f.stream.replays.failed),
+    }),
+    new CollectedFamily({ type: 'counter', name: `${LLMD}kv_cache_events_replay_processed_total`, help: alpha('Total number of KV-events forwarded to the processing pool by replay'), labelNames: POD, collect: perPod((f) => f.stream.replays.processed) }),
+    new CollectedFamily({
+      type: 'gauge',
+      name: `${LLMD}kv_cache_events_replay_last_completion_timestamp_seconds`,
+      help: alpha('Unix timestamp of the most recent successful KV-event replay for the subscriber'),
+      labelNames: POD,
+      collect: (emit) => {
+        // Absent until the pod's first successful replay, as llm-d's.
+        for (const f of feeds()) if (f.stream.replays.lastCompletedAt > 0) emit(f.stream.replays.lastCompletedAt / 1000, f.address);
+      },
+    }),
     new CollectedFamily({
       type: 'counter',
       name: `${LLMD}kv_cache_events_zmq_errors_total`,
