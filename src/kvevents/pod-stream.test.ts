@@ -211,6 +211,20 @@ describe('PodStream: sequence and replay', () => {
     assert.deepEqual(h.applied, [0, 1, 2]);
   });
 
+  it('a reconnection during a replay: a kept live message the replay also brought is a duplicate, not a restart', () => {
+    const h = harness({ replay: true });
+    h.stream.connected();
+    h.reply(0);
+    h.send(1); // kept while the replay runs
+    h.stream.disconnected();
+    h.stream.connected(); // the replay still runs: no second one
+    h.reply(1);
+    h.end();
+    assert.deepEqual(h.applied, [0, 1]);
+    assert.equal(h.clears, 0);
+    assert.ok(!h.problems.includes('sequence-reset'));
+  });
+
   it('without replay, a first live message after a reconnection under the last number is a restarted publisher\'s', () => {
     const h = harness();
     h.stream.connected();

@@ -335,9 +335,10 @@ export class PodStream {
     const topic = Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, frames[0]!.byteLength).toString('utf8');
     const last = this.#lastSeq;
     if (last !== SEQ_UNKNOWN) {
-      // A duplicate; but a PUB socket never sends a message twice, so after a reconnection it is a restarted
-      // publisher's first batch under a number the old one had used.
-      if (seq === last && !this.#resyncing) return;
+      // A duplicate (a live message kept during a replay that brought it too); but a PUB socket never sends a
+      // message twice, so a live one after a reconnection is a restarted publisher's first batch under a number the
+      // old one had used.
+      if (seq === last && !(this.#resyncing && mayReplay)) return;
       if (seq <= last) {
         // The publisher restarted: its engine's cache is new too.
         this.#sink.problem('sequence-reset', seq < last ? `sequence went back from ${last} to ${seq}: the publisher restarted` : `sequence ${seq} came again after a reconnection: the publisher restarted`);
