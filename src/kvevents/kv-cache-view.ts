@@ -284,14 +284,17 @@ export class KvCacheView implements WorkerView {
 
   #problem(feed: PodFeed, p: FeedProblem, detail: string, n = 1): void {
     if (feed.count(p, n) && detail !== '') {
-      this.#o.log.warn(`KV events from ${feed.address}: ${detail} (${p}; counted in infergate_kv_events_problems_total, logged once per pod)`, { endpoint: feed.address, problem: p, zmq: feed.target.endpoint || this.settings.zmqEndpoint });
+      // A replay's problem is about the replay socket: name that one, not the PUB socket.
+      const zmq = p === 'replay-failed' && feed.target.replayEndpoint ? feed.target.replayEndpoint : feed.target.endpoint || this.settings.zmqEndpoint;
+      this.#o.log.warn(`KV events from ${feed.address}: ${detail} (${p}; counted in infergate_kv_events_problems_total, logged once per pod)`, { endpoint: feed.address, problem: p, zmq });
     }
   }
 
   #zmqError(feed: PodFeed, op: string, message: string, n: number): void {
     const was = feed.zmqErrors.get(op) ?? 0;
     feed.zmqErrors.set(op, was + n);
-    if (was === 0) this.#o.log.warn(`KV events from ${feed.address}: ZMQ ${op} failed`, { endpoint: feed.address, zmq: feed.target.endpoint, error: message });
+    const zmq = op.startsWith('replay') && feed.target.replayEndpoint ? feed.target.replayEndpoint : feed.target.endpoint;
+    if (was === 0) this.#o.log.warn(`KV events from ${feed.address}: ZMQ ${op} failed`, { endpoint: feed.address, zmq, error: message });
   }
 
   #expire(now: number): void {

@@ -350,7 +350,8 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     t.after(() => silent.close());
     const pub2 = await KvTestPublisher.start(host, 5561, 5562, MODEL);
     t.after(() => pub2.close());
-    const hub = new KvEventsHub({ log: createLogger('silent'), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 }, subscription: { replayIdleMs: 300 } });
+    const logs: string[] = [];
+    const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50, stream: { recoveryMs: 1000 }, subscription: { replayIdleMs: 300 } });
     t.after(() => hub.close());
     const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
     const [a, b] = [`${host}:8000`, `${host}:8001`];
@@ -377,5 +378,9 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     const last = await series('llm_d_epp_kv_cache_events_replay_last_completion_timestamp_seconds');
     assert.deepEqual(Object.keys(last), [a], 'absent until a replay completes');
     assert.ok(last[a]! >= before - 1 && last[a]! <= Date.now() / 1000 + 1, `a Unix time: ${last[a]}`);
+    // The failure is told about the replay socket, by its address, with what to check (not the PUB socket's).
+    const failed = logs.filter((l) => l.includes(b) && l.includes('replay'));
+    assert.ok(failed.length >= 2 && failed.every((l) => l.includes(`zmq=tcp://${host}:5560`)), failed.join('\n'));
+    assert.ok(failed.some((l) => l.includes(`no reply from tcp://${host}:5560 for 300 ms; is vLLM's replay_endpoint bound on that port`)), failed.join('\n'));
   });
 }

@@ -173,8 +173,10 @@ export class ZmqSubscription {
         if (++n % this.#o.sliceMessages === 0) await yieldToLoop();
       }
     } catch (e) {
-      // A receive timeout (EAGAIN) is the idle limit: the publisher stopped answering.
-      if (!this.#closed && current()) this.#o.onError?.('replay', e);
+      // A receive timeout (EAGAIN) is the idle limit: the publisher stopped answering (or nothing listens there).
+      const idle = (e as { code?: unknown } | null)?.code === 'EAGAIN';
+      const error = idle ? new Error(`no reply from ${this.replayEndpoint} for ${this.#o.replayIdleMs} ms; is vLLM's replay_endpoint bound on that port (replaySocketPort)?`) : e;
+      if (!this.#closed && current()) this.#o.onError?.('replay', error);
     } finally {
       release();
       // No end marker (a timeout, a broken socket): the stream learns the replay failed. A closed subscription's
