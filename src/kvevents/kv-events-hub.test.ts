@@ -384,3 +384,26 @@ for (const ingestion of ['worker', 'in-thread'] as const) {
     assert.ok(failed.some((l) => l.includes(`no reply from tcp://${host}:5560 for 300 ms; is vLLM's replay_endpoint bound on that port`)), failed.join('\n'));
   });
 }
+
+for (const ingestion of ['worker', 'in-thread'] as const) {
+  test(`${ingestion}: a topic naming no model after its pod (kv@<pod>@) keys the blocks by the base model the pod lists`, async (t) => {
+    // Loopback 127.0.219.x: this test's.
+    const host = ingestion === 'worker' ? '127.0.219.12' : '127.0.219.13';
+    const pub = await KvTestPublisher.start(host, PUB_PORT, REPLAY_PORT, '');
+    t.after(() => pub.close());
+    const logs: string[] = [];
+    const hub = new KvEventsHub({ log: createLogger('warn', (l) => logs.push(l)), ingestion, workerRestartMs: 50 });
+    t.after(() => hub.close());
+    const view = hub.view(defaultKvEventsSettings({ socketPort: PUB_PORT, replaySocketPort: REPLAY_PORT }));
+    const address = `${host}:8000`;
+    view.sync(new Map([[address, { endpoint: pub.endpoint, replayEndpoint: pub.replayEndpoint, owner: { models: new Map([[MODEL, { parent: null }]]) } }]]));
+    assert.ok(await waitFor(() => view.untrusted().size === 0, 10_000));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pub.topic, `kv@${host}@`);
+    const t1 = tokens(70, 3);
+    await pub.publish([stored(t1)]);
+    assert.ok(await waitFor(() => held(view, address, t1) === 3), `indexed under ${MODEL}: ${logs.join('\n')}`);
+    const f = view.feed(address)!;
+    assert.deepEqual([f.problems.get('no-model'), f.problems.get('topic-model')], [undefined, undefined]);
+  });
+}

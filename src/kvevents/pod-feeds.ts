@@ -142,7 +142,8 @@ export class PodFeeds {
       apply: (topic: string | null, batch: DecodedKvEventBatch) => {
         if (gone()) return;
         if (topic !== null) {
-          live.model = parseKvEventTopic(topic)?.model ?? null;
+          // A topic naming no model (`kv@<pod>@`) is read as one without: the pod's base model keys its blocks.
+          live.model = parseKvEventTopic(topic)?.model || null;
           this.#checkTopicModel(live);
         }
         // A replay reply carries no topic: before the pod's first live message, its blocks are keyed by the base
