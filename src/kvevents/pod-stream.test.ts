@@ -158,6 +158,8 @@ describe('PodStream: sequence and replay', () => {
     assert.deepEqual(h.applied, [0, 1]);
     assert.equal(h.clears, 0);
     assert.equal(h.stream.untrusted(), undefined);
+    // Two replays completed; only the batch the second brought anew counts as processed.
+    assert.deepEqual(h.stream.replays, { active: false, completed: 2, failed: 0, processed: 1, lastCompletedAt: 1_000_000 });
   });
 
   it('a publisher restarted while disconnected, with fewer batches than before: entries dropped, its history replayed from 0', () => {

@@ -213,7 +213,6 @@ export class PodStream {
       this.#lastSeq = SEQ_UNKNOWN;
     }
     if (reply.kind === 'end') return this.replayEnd(true);
-    this.#replays.processed++;
     this.#sequenced(reply.seq, reply.topic, reply.batch);
   }
 
@@ -373,10 +372,11 @@ export class PodStream {
     return this.#now() - this.#replayFailedAt >= this.#o.replayCooldownMs;
   }
 
-  /** A replayed or live batch with a known sequence number. */
+  /** A replayed batch (its sequence number known). */
   #sequenced(seq: number, topic: string | null, batch: DecodedKvEventBatch): void {
     const last = this.#lastSeq;
     if (last !== SEQ_UNKNOWN && seq <= last) return;
+    this.#replays.processed++;
     if (last !== SEQ_UNKNOWN && seq > last + 1 && this.#replayFillsGap) {
       // The publisher's buffer no longer reaches back to the gap.
       this.#replayFillsGap = false;
