@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Router } from 'zeromq';
 import { KvTestPublisher } from '../../test/helpers/kv-test-publisher.js';
 import { waitFor } from '../../test/helpers/fleet.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { KvEventsHub } from './kv-events-hub.js';
 import { defaultKvEventsSettings } from './kv-events-settings.js';
 import type { BlockStoredEvent } from './wire-format.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { waitFor } from '../../test/helpers/fleet.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { parseKvEventsConfig } from '../sim/kv-events/kv-events-config.js';
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { postJson } from '../sim/test-kit.js';

@@ -7,7 +7,7 @@
  * through. At most `capacity` hashes are counted over every pod; past it new hashes go uncounted, and their removals
  * pass through, as without the filter.
  */
-import { IntPairMap } from '../epp/plugins/int-pair-map.js';
+import { IntPairMap } from '../collections/int-pair-map.js';
 
 export class RemovalDedup {
   readonly capacity: number;

@@ -7,7 +7,7 @@ import { kvEventsFamilies } from './kv-events-metrics.js';
 import { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import { defaultKvEventsSettings } from '../../kvevents/kv-events-settings.js';
 import type { KvCacheEvent } from '../../kvevents/wire-format.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../logger.js';
 
 test("llm-d's help texts, word for word, with its [ALPHA] stability prefix", async () => {
   const registry = new Registry();
