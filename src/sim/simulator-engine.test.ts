@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { RunningSimulator } from './simulator.js';
 import { postJson, readSse, sampleValue, testSimulator, waitFor } from './test-kit.js';
 
-const M = '{model_name="base-model"}';
+const M = '{model_name="base-model",engine="0"}';
 
 async function metrics(sim: RunningSimulator): Promise<string> {
   return (await fetch(`${sim.url}/metrics`)).text();
@@ -28,7 +28,7 @@ test('a repeated long prompt hits the prefix cache: lower TTFT, prefix-cache cou
   const text = await metrics(sim);
   assert.equal(sampleValue(text, `vllm:prefix_cache_queries_total${M}`), 4000);
   assert.equal(sampleValue(text, `vllm:prefix_cache_hits_total${M}`), 124 * 16); // all full blocks but the last token's
-  assert.equal(sampleValue(text, 'vllm:cache_config_info{block_size="16",num_gpu_blocks="4096"}'), 1);
+  assert.equal(sampleValue(text, 'vllm:cache_config_info{block_size="16",engine="0",num_gpu_blocks="4096"}'), 1);
   assert.match(text, /^# TYPE vllm:prefix_cache_hits_total counter$/m);
 });
 
@@ -83,8 +83,8 @@ test('/metrics has the four latency histograms with _bucket, _sum and _count, an
   ];
   for (const [name, count] of histograms) {
     assert.match(text, new RegExp(`^# TYPE vllm:${name} histogram$`, 'm'));
-    assert.match(text, new RegExp(`^vllm:${name}_bucket\\{model_name="base-model",le="0\\.\\d+"\\} \\d+\\.0$`, 'm'));
-    assert.equal(sampleValue(text, `vllm:${name}_bucket{model_name="base-model",le="+Inf"}`), count, name);
+    assert.match(text, new RegExp(`^vllm:${name}_bucket\\{model_name="base-model",engine="0",le="0\\.\\d+"\\} \\d+\\.0$`, 'm'));
+    assert.equal(sampleValue(text, `vllm:${name}_bucket{model_name="base-model",engine="0",le="+Inf"}`), count, name);
     assert.equal(sampleValue(text, `vllm:${name}_count${M}`), count, name);
     assert.ok((sampleValue(text, `vllm:${name}_sum${M}`) ?? -1) >= 0, name);
   }

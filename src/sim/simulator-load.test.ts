@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, readSse, sampleValue, testSimulator, waitFor } from './test-kit.js';
 
-const M = '{model_name="base-model"}';
+const M = '{model_name="base-model",engine="0"}';
 
 function streamBody(model: string, maxTokens: number): Record<string, unknown> {
   return { model, prompt: 'four', max_tokens: maxTokens, stream: true };
@@ -42,15 +42,19 @@ test('/metrics: vLLM names, live running and waiting under load, lora info, coun
   await done.json();
   const after = await (await fetch(`${sim.url}/metrics`)).text();
   assert.equal(sampleValue(after, `vllm:num_requests_running${M}`), 0);
-  assert.equal(sampleValue(after, `vllm:request_success_total{model_name="base-model",finish_reason="length"}`), 1);
-  assert.equal(sampleValue(after, `vllm:request_success_total{model_name="base-model",finish_reason="stop"}`), 0);
+  // vLLM's label is finished_reason, one series per FinishReason value: the response field's finish_reason matched nothing.
+  const success = (reason: string): number | undefined =>
+    sampleValue(after, `vllm:request_success_total{model_name="base-model",engine="0",finished_reason="${reason}"}`);
+  assert.equal(success('length'), 1);
+  assert.equal(success('stop'), 0);
+  assert.equal(success('abort'), 0);
   assert.ok((sampleValue(after, `vllm:generation_tokens_total${M}`) ?? 0) >= 3);
   assert.ok((sampleValue(after, `vllm:prompt_tokens_total${M}`) ?? 0) >= 2);
   assert.equal(sampleValue(after, `vllm:e2e_request_latency_seconds_count${M}`), 1);
-  assert.equal(sampleValue(after, 'vllm:time_to_first_token_seconds_bucket{model_name="base-model",le="+Inf"}'), 2);
+  assert.equal(sampleValue(after, 'vllm:time_to_first_token_seconds_bucket{model_name="base-model",engine="0",le="+Inf"}'), 2);
   assert.match(after, /^# TYPE vllm:prompt_tokens_total counter$/m);
   assert.match(after, /^# TYPE vllm:time_to_first_token_seconds histogram$/m);
-  assert.match(after, /^vllm:e2e_request_latency_seconds_sum\{model_name="base-model"\} [\d.e-]+$/m);
+  assert.match(after, /^vllm:e2e_request_latency_seconds_sum\{model_name="base-model",engine="0"\} [\d.e-]+$/m);
 });
 
 test('the (maxNumSeqs+1)th request waits for a slot: its TTFT is the largest by about one request', async (t) => {

@@ -52,7 +52,7 @@ test('embeddings run through the engine and refuse bad input with a 400 naming t
   await (await postJson(sim, '/v1/embeddings', { model: 'base-model', input: ['a', 'b', 'c'] })).text();
   assert.equal(sim.stats().totalRequests - before, 3, 'one prefill per input');
   const metrics = await (await fetch(`${sim.url}/metrics`)).text();
-  assert.equal(sampleValue(metrics, 'vllm:prompt_tokens_total{model_name="base-model"}'), 3);
+  assert.equal(sampleValue(metrics, 'vllm:prompt_tokens_total{model_name="base-model",engine="0"}'), 3);
 
   const cases: Array<[unknown, number, string | null, RegExp]> = [
     [{ model: 'base-model' }, 400, 'input', /`input` must be/],

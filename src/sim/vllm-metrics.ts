@@ -1,4 +1,4 @@
-/** The vLLM metrics the simulator exposes on `/metrics`, under vLLM's names with a `model_name` label. */
+/** The vLLM metrics the simulator exposes on `/metrics`, under vLLM's names and labels (`model_name`, `engine`). */
 import type { EngineGauges, EngineObserver } from './engine-observer.js';
 import type { FinishReason } from './generation.js';
 import type { CounterChild, HistogramChild } from './prometheus-text.js';
@@ -15,7 +15,13 @@ const REQUEST_LATENCY_BUCKETS = [
   0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
   7680.0,
 ];
-const FINISH_REASONS: readonly FinishReason[] = ['stop', 'length'];
+/**
+ * The `finished_reason` values of `vllm:request_success_total`: vLLM declares a series for each of its
+ * FinishReason values, so `abort` shows (at 0: the simulator counts only requests that ran to the end).
+ */
+const FINISHED_REASONS: readonly (FinishReason | 'abort')[] = ['stop', 'length', 'abort'];
+/** vLLM v1 labels every engine's series with its index; one simulator is one engine core, index 0. */
+const ENGINE = '0';
 
 /** The engine shape `/metrics` reports: `vllm:cache_config_info` and `max_lora`. */
 export interface MetricsConfig {
@@ -27,7 +33,7 @@ export interface MetricsConfig {
 
 /** Counters and histograms fed by the engine; gauges are read from the engine at scrape time. */
 export class VllmMetrics implements EngineObserver {
-  readonly #labels: { model_name: string };
+  readonly #labels: { model_name: string; engine: string };
   readonly #config: MetricsConfig;
   readonly #counters = {
     prompt: new Counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.'),
@@ -55,14 +61,15 @@ export class VllmMetrics implements EngineObserver {
   readonly #queue: HistogramChild;
 
   constructor(modelName: string, config: MetricsConfig) {
-    this.#labels = { model_name: modelName };
+    this.#labels = { model_name: modelName, engine: ENGINE };
     this.#config = config;
     const l = this.#labels;
     const c = this.#counters;
     const h = this.#histograms;
     this.#prompt = c.prompt.child(l);
     this.#generation = c.generation.child(l);
-    for (const finish_reason of FINISH_REASONS) c.success.inc({ ...l, finish_reason }, 0);
+    // vLLM's label is `finished_reason` (not the response field's `finish_reason`): dashboards sum by it.
+    for (const finished_reason of FINISHED_REASONS) c.success.inc({ ...l, finished_reason }, 0);
     this.#preemptions = c.preemptions.child(l);
     this.#prefixQueries = c.prefixQueries.child(l);
     this.#prefixHits = c.prefixHits.child(l);
@@ -100,7 +107,7 @@ export class VllmMetrics implements EngineObserver {
   }
 
   requestFinished(finishReason: FinishReason, e2eSeconds: number): void {
-    this.#counters.success.inc({ ...this.#labels, finish_reason: finishReason });
+    this.#counters.success.inc({ ...this.#labels, finished_reason: finishReason });
     this.#e2e.observe(e2eSeconds);
   }
 
@@ -112,7 +119,7 @@ export class VllmMetrics implements EngineObserver {
       running_lora_adapters: engine.runningAdapters().join(','),
       waiting_lora_adapters: engine.waitingAdapters().join(','),
     };
-    const cache = { block_size: String(this.#config.blockSize), num_gpu_blocks: String(this.#config.numGpuBlocks) };
+    const cache = { block_size: String(this.#config.blockSize), engine: ENGINE, num_gpu_blocks: String(this.#config.numGpuBlocks) };
     return [
       gaugeText('vllm:num_requests_running', 'Number of requests in model execution batches.', [[l, engine.running]]),
       gaugeText('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', [[l, engine.waiting]]),
