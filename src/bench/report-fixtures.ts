@@ -19,6 +19,7 @@ export function runResult(over: Partial<RunResult> = {}): RunResult {
     outputTokensPerS: 125,
     ttft: ms(25),
     itl: ms(4),
+    tpot: ms(5),
     e2e: ms(180),
     outputTokens: 3136,
     errors: { 'HTTP 404 NotFoundError': 2 },

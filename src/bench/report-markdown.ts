@@ -27,9 +27,9 @@ function cell(text: string): string {
 
 const HEADER = [
   'label', 'load', 'requests', 'success %', 'attempts/success', 'routing accuracy %', 'req/s', 'output tok/s',
-  'TTFT p50 / p90 / p99 ms', 'ITL p50 / p99 ms', 'e2e p50 / p99 ms',
+  'TTFT p50 / p90 / p99 ms', 'TPOT p50 / p99 ms', 'ITL p50 / p99 ms', 'e2e p50 / p99 ms',
 ];
-const ALIGN = ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'];
+const ALIGN = ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'];
 
 export function toMarkdownTable(results: readonly RunResult[]): string {
   const rows = results.map((r) => [
@@ -42,6 +42,7 @@ export function toMarkdownTable(results: readonly RunResult[]): string {
     formatRate(r.rps),
     formatRate(r.outputTokensPerS),
     `${formatMs(r.ttft.p50)} / ${formatMs(r.ttft.p90)} / ${formatMs(r.ttft.p99)}`,
+    `${formatMs(r.tpot.p50)} / ${formatMs(r.tpot.p99)}`,
     `${formatMs(r.itl.p50)} / ${formatMs(r.itl.p99)}`,
     `${formatMs(r.e2e.p50)} / ${formatMs(r.e2e.p99)}`,
   ]);

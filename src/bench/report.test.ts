@@ -36,9 +36,9 @@ test('toMarkdownTable: a header, an alignment row and one row per result; pipes 
   const lines = table.split('\n');
   assert.equal(lines.length, 4);
   const columns = (line: string): number => line.split(/(?<!\\)\|/).length - 2;
-  assert.ok(lines.every((l) => columns(l) === 11), 'every row has the 11 columns');
-  assert.match(lines[0] ?? '', /\| label \| load \| requests \| success % \| attempts\/success \| routing accuracy % \| req\/s \| output tok\/s \| TTFT p50 \/ p90 \/ p99 ms \| ITL p50 \/ p99 ms \| e2e p50 \/ p99 ms \|/);
-  assert.match(lines[2] ?? '', /^\| a \\\| b \| open 4 req\/s \| 100 \| 98\.0 \| 1\.00 \| 100\.0 \| 3\.9 \| 125 \| 25\.0 \/ 50\.0 \/ 75\.0 \| 4\.00 \/ 12\.0 \| 180\.0 \/ 540\.0 \|$/);
+  assert.ok(lines.every((l) => columns(l) === 12), 'every row has the 12 columns');
+  assert.match(lines[0] ?? '', /\| label \| load \| requests \| success % \| attempts\/success \| routing accuracy % \| req\/s \| output tok\/s \| TTFT p50 \/ p90 \/ p99 ms \| TPOT p50 \/ p99 ms \| ITL p50 \/ p99 ms \| e2e p50 \/ p99 ms \|/);
+  assert.match(lines[2] ?? '', /^\| a \\\| b \| open 4 req\/s \| 100 \| 98\.0 \| 1\.00 \| 100\.0 \| 3\.9 \| 125 \| 25\.0 \/ 50\.0 \/ 75\.0 \| 5\.00 \/ 15\.0 \| 4\.00 \/ 12\.0 \| 180\.0 \/ 540\.0 \|$/);
   assert.match(lines[3] ?? '', /^\| closed \| closed c=8 \| .* \| - \| .* \| - \/ - \/ - \|/);
   assert.equal(toMarkdownTable([]).split('\n').length, 2);
 });

@@ -41,6 +41,7 @@ test('closed loop, streamed: every request succeeds, TTFT < e2e, ITL and tokens 
   assert.ok(r.ttft.p50 > 0 && r.ttft.p50 < r.e2e.p50, `ttft ${r.ttft.p50} < e2e ${r.e2e.p50}`);
   assert.ok(r.ttft.p99 <= r.e2e.p99);
   assert.ok(Number.isFinite(r.itl.p50) && r.itl.mean >= 0, 'ITL measured between content chunks');
+  assert.ok(Number.isFinite(r.tpot.p50) && r.tpot.p50 > 0, 'TPOT measured per request');
   assert.ok(r.rps > 0 && r.outputTokensPerS > r.rps);
   assert.equal(r.routingAccuracy, 1, 'direct to the pod: it serves what it answered');
   assert.equal(r.routingChecked, 40);
@@ -53,7 +54,7 @@ test('non-streamed: e2e and usage only', async (t) => {
   const r = await runBench({ url: sim.url, workload: simple(), load: { kind: 'closed', concurrency: 2 }, maxRequests: 20, durationS: 30, stream: false });
   assert.equal(r.successes, 20);
   assert.equal(r.outputTokens, 20 * 6);
-  assert.ok(Number.isNaN(r.ttft.p50) && Number.isNaN(r.itl.p50));
+  assert.ok(Number.isNaN(r.ttft.p50) && Number.isNaN(r.itl.p50) && Number.isNaN(r.tpot.p50));
   assert.ok(r.e2e.p50 > 0);
 });
 

@@ -81,9 +81,17 @@ export interface RunResult {
   /** Successes per second of the run's duration. */
   rps: number;
   outputTokensPerS: number;
-  /** Milliseconds from the first attempt's start; TTFT and ITL are NaN when not streamed. */
+  /** Milliseconds from the first attempt's start to the first content chunk; NaN when not streamed. */
   ttft: Percentiles;
+  /** Milliseconds between consecutive content chunks, over all requests' gaps; NaN when not streamed. */
   itl: Percentiles;
+  /**
+   * Time per output token, one sample per request, as vLLM's `bench serve`: (e2e - TTFT) / (output tokens - 1), the
+   * first token excluded; requests of one token have none. Unlike ITL it does not depend on how many tokens a
+   * server puts in one chunk. NaN when not streamed.
+   */
+  tpot: Percentiles;
+  /** Milliseconds from the first attempt's start to the response's end. */
   e2e: Percentiles;
   outputTokens: number;
   /** Failures by cause, e.g. `HTTP 404 NotFoundError`, `connection error ECONNREFUSED`. */
@@ -241,6 +249,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     outputTokensPerS: rate(tally.outputTokens),
     ttft: percentiles(tally.ttft),
     itl: percentiles(tally.itl),
+    tpot: percentiles(tally.tpot),
     e2e: percentiles(tally.e2e),
     outputTokens: tally.outputTokens,
     errors: toRecord(tally.errors),

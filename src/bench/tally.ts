@@ -16,6 +16,8 @@ export class Tally {
   outputTokens = 0;
   readonly ttft: number[] = [];
   readonly itl: number[] = [];
+  /** Per request, as vLLM's `bench serve` defines TPOT: the time after the first token over the tokens after it. */
+  readonly tpot: number[] = [];
   readonly e2e: number[] = [];
   readonly errors = new Map<string, number>();
   readonly perEndpoint = new Map<string, number>();
@@ -31,7 +33,11 @@ export class Tally {
     this.attemptsOfSuccesses += attempts;
     this.outputTokens += o.outputTokens;
     this.e2e.push(o.endAt - startAt);
-    if (o.firstContentAt !== null) this.ttft.push(o.firstContentAt - startAt);
+    if (o.firstContentAt !== null) {
+      this.ttft.push(o.firstContentAt - startAt);
+      // The first token is TTFT's; a one-token answer has no time per output token.
+      if (o.outputTokens > 1) this.tpot.push((o.endAt - o.firstContentAt) / (o.outputTokens - 1));
+    }
     for (const gap of o.gaps) this.itl.push(gap);
     bump(this.perEndpoint, endpoint);
   }
