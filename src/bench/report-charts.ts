@@ -4,10 +4,11 @@ import { toSvgBarChart, toSvgLineChart } from './report-svg.js';
 import type { RunResult } from './run-bench.js';
 
 /**
- * For open-loop runs at two or more rates: `ttft-p90-vs-rate.svg` (e2e p90 when not streamed) and
- * `throughput-vs-rate.svg` (achieved against offered); otherwise `per-endpoint.svg` for the last run.
+ * For open-loop runs at two or more rates: `<name>-ttft-p90-vs-rate.svg` (e2e p90 when not streamed) and
+ * `<name>-throughput-vs-rate.svg` (achieved against offered); otherwise `<name>-per-endpoint.svg` for the last run.
+ * The files carry the report's name, so reports written to one folder keep their own charts.
  */
-export function reportCharts(results: readonly RunResult[], seriesName: string): ChartFile[] {
+export function reportCharts(results: readonly RunResult[], seriesName: string, name: string): ChartFile[] {
   const open = results.flatMap((r) => (r.load.kind === 'open' ? [{ rate: r.load.rate, r }] : []));
   if (open.length >= 2) {
     const streamed = open.some(({ r }) => Number.isFinite(r.ttft.p90));
@@ -27,12 +28,12 @@ export function reportCharts(results: readonly RunResult[], seriesName: string):
       ],
     });
     return [
-      { file: 'ttft-p90-vs-rate.svg', svg: latency },
-      { file: 'throughput-vs-rate.svg', svg: throughput },
+      { file: `${name}-ttft-p90-vs-rate.svg`, svg: latency },
+      { file: `${name}-throughput-vs-rate.svg`, svg: throughput },
     ];
   }
   const last = results.at(-1);
   if (last === undefined || Object.keys(last.perEndpoint).length === 0) return [];
   const bars = Object.entries(last.perEndpoint).map(([label, value]) => ({ label, value }));
-  return [{ file: 'per-endpoint.svg', svg: toSvgBarChart({ title: `Successes per endpoint: ${last.label}`, yLabel: 'successful requests', bars }) }];
+  return [{ file: `${name}-per-endpoint.svg`, svg: toSvgBarChart({ title: `Successes per endpoint: ${last.label}`, yLabel: 'successful requests', bars }) }];
 }

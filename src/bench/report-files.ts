@@ -1,7 +1,7 @@
 /** Writes a benchmark report to a folder: the raw results as JSON, a Markdown page, and its SVG charts. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { toMarkdownTable } from './report-markdown.js';
+import { failureLines, toMarkdownTable } from './report-markdown.js';
 import type { RunResult } from './run-bench.js';
 
 export interface ChartFile {
@@ -11,8 +11,8 @@ export interface ChartFile {
 }
 
 /**
- * Writes `<name>.json` (the results; unmeasured NaN figures become null), `<name>.md` (the table and the charts as
- * images) and each chart, creating `dir` if needed. Synchronous, so a script can call it last without awaiting.
+ * Writes `<name>.json` (the results; unmeasured NaN figures become null), `<name>.md` (the table, each run's
+ * failures by cause, and the charts as images) and each chart, creating `dir` if needed. Synchronous, so a script can call it last without awaiting.
  * Returns the paths written.
  */
 export function writeReport(dir: string, name: string, results: readonly RunResult[], charts: readonly ChartFile[] = []): string[] {
@@ -29,7 +29,10 @@ export function writeReport(dir: string, name: string, results: readonly RunResu
   };
   write(`${name}.json`, `${JSON.stringify(results, null, 2)}\n`);
   const images = charts.map((c) => `![${c.file.replace(/\.svg$/, '')}](${encodeURI(c.file)})`);
-  write(`${name}.md`, [`# ${name}`, '', toMarkdownTable(results), '', ...images.flatMap((i) => [i, ''])].join('\n'));
+  // The causes of failures too: a success rate without them sends the reader back to a terminal long closed.
+  const failures = failureLines(results).flatMap((l) => [`- ${l}`]);
+  const failureSection = failures.length === 0 ? [] : ['## Failures', '', ...failures, ''];
+  write(`${name}.md`, [`# ${name}`, '', toMarkdownTable(results), '', ...failureSection, ...images.flatMap((i) => [i, ''])].join('\n'));
   for (const c of charts) write(c.file, c.svg);
   return written;
 }

@@ -48,3 +48,11 @@ export function toMarkdownTable(results: readonly RunResult[]): string {
   ]);
   return [HEADER, ALIGN, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
+
+/** `label failures: HTTP 404 NotFoundError x3, ...`, one line per run that had any. */
+export function failureLines(results: readonly RunResult[]): string[] {
+  return results.flatMap((r) => {
+    const errors = Object.entries(r.errors);
+    return errors.length === 0 ? [] : [`${r.label} failures: ${errors.map(([k, n]) => `${k} x${n}`).join(', ')}`];
+  });
+}

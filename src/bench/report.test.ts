@@ -102,22 +102,28 @@ test('writeReport: <name>.json, <name>.md with the table and image links, and th
   const dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const results = [runResult({ label: 'r1', load: { kind: 'open', rate: 2 } }), runResult({ label: 'r2', load: { kind: 'open', rate: 4 }, ttft: { p50: NaN, p90: NaN, p99: NaN, mean: NaN } })];
-  const charts = reportCharts(results, 'infergate');
-  assert.deepEqual(charts.map((c) => c.file), ['ttft-p90-vs-rate.svg', 'throughput-vs-rate.svg']);
+  const charts = reportCharts(results, 'infergate', 'sweep');
+  assert.deepEqual(charts.map((c) => c.file), ['sweep-ttft-p90-vs-rate.svg', 'sweep-throughput-vs-rate.svg']);
   const out = join(dir, 'nested');
   const written = writeReport(out, 'sweep', results, charts);
   assert.equal(written.length, 4);
-  assert.deepEqual((await readdir(out)).sort(), ['sweep.json', 'sweep.md', 'throughput-vs-rate.svg', 'ttft-p90-vs-rate.svg']);
+  assert.deepEqual((await readdir(out)).sort(), ['sweep-throughput-vs-rate.svg', 'sweep-ttft-p90-vs-rate.svg', 'sweep.json', 'sweep.md']);
   const json = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')) as { label: string; ttft: { p50: number | null } }[];
   assert.deepEqual(json.map((r) => r.label), ['r1', 'r2']);
   assert.equal(json[1]?.ttft.p50, null, 'NaN is written as null');
   const md = await readFile(join(out, 'sweep.md'), 'utf8');
   assert.match(md, /^# sweep\n/);
   assert.match(md, /\| r1 \|/);
-  assert.match(md, /!\[ttft-p90-vs-rate\]\(ttft-p90-vs-rate\.svg\)/);
-  assertWellFormedSvg(await readFile(join(out, 'throughput-vs-rate.svg'), 'utf8'));
+  assert.match(md, /!\[sweep-ttft-p90-vs-rate\]\(sweep-ttft-p90-vs-rate\.svg\)/);
+  // The fixture's runs each lost 2 requests to a 404: the causes are in the report, not only on the terminal.
+  assert.match(md, /## Failures\n\n- r1 failures: HTTP 404 NotFoundError x2\n- r2 failures: HTTP 404 NotFoundError x2\n/);
+  assertWellFormedSvg(await readFile(join(out, 'sweep-throughput-vs-rate.svg'), 'utf8'));
   assert.throws(() => writeReport(dir, 'x', results, [{ file: '../evil.svg', svg: '' }]), /bare names/);
 
-  const single = reportCharts([runResult()], 'one');
-  assert.deepEqual(single.map((c) => c.file), ['per-endpoint.svg']);
+  // A second report in the same folder keeps its own chart: the files were once the same name for every report.
+  const single = reportCharts([runResult()], 'one', 'other');
+  assert.deepEqual(single.map((c) => c.file), ['other-per-endpoint.svg']);
+  writeReport(out, 'other', [runResult({ errors: {}, failures: 0 })], single);
+  assert.doesNotMatch(await readFile(join(out, 'other.md'), 'utf8'), /Failures/);
+  assert.equal((await readdir(out)).filter((f) => f.endsWith('.svg')).length, 3);
 });

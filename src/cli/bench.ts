@@ -6,7 +6,7 @@ import { fetchModelIds } from '../bench/fetch-models.js';
 import { progressLine } from '../bench/progress-line.js';
 import { reportCharts } from '../bench/report-charts.js';
 import { writeReport } from '../bench/report-files.js';
-import { toMarkdownTable } from '../bench/report-markdown.js';
+import { failureLines, toMarkdownTable } from '../bench/report-markdown.js';
 import type { Load, Progress, RunResult } from '../bench/run-bench.js';
 import { loadTag, runBench } from '../bench/run-bench.js';
 import { SHARED_PREFIX_DEFAULTS as SP } from '../bench/shared-prefix-workload.js';
@@ -85,13 +85,10 @@ async function runPlan(plan: BenchPlan): Promise<void> {
   }
 
   console.log(toMarkdownTable(results));
-  for (const r of results) {
-    const errors = Object.entries(r.errors);
-    if (errors.length > 0) console.log(`\n${r.label} failures: ${errors.map(([k, n]) => `${k} x${n}`).join(', ')}`);
-  }
+  for (const line of failureLines(results)) console.log(`\n${line}`);
   if (plan.out !== undefined) {
     const name = slug(plan.label ?? `bench-${workload.name}`);
-    const written = writeReport(plan.out, name, results, reportCharts(results, plan.label ?? workload.name));
+    const written = writeReport(plan.out, name, results, reportCharts(results, plan.label ?? workload.name, name));
     process.stderr.write(`report: ${written.join(', ')}\n`);
   }
 }
