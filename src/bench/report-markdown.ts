@@ -49,10 +49,15 @@ export function toMarkdownTable(results: readonly RunResult[]): string {
   return [HEADER, ALIGN, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-/** `label failures: HTTP 404 NotFoundError x3, ...`, one line per run that had any. */
+/** `label failures: HTTP 404 NotFoundError x3 (The model ... does not exist.), ...`, one line per run that had any. */
 export function failureLines(results: readonly RunResult[]): string[] {
   return results.flatMap((r) => {
     const errors = Object.entries(r.errors);
-    return errors.length === 0 ? [] : [`${r.label} failures: ${errors.map(([k, n]) => `${k} x${n}`).join(', ')}`];
+    // The server's message says what to fix (which model, which limit); the key alone only counts.
+    const said = (key: string): string => {
+      const message = r.errorMessages[key];
+      return message === undefined || message === '' ? '' : ` (${message.replaceAll('\n', ' ')})`;
+    };
+    return errors.length === 0 ? [] : [`${r.label} failures: ${errors.map(([k, n]) => `${k} x${n}${said(k)}`).join(', ')}`];
   });
 }

@@ -116,7 +116,7 @@ test('writeReport: <name>.json, <name>.md with the table and image links, and th
   assert.match(md, /\| r1 \|/);
   assert.match(md, /!\[sweep-ttft-p90-vs-rate\]\(sweep-ttft-p90-vs-rate\.svg\)/);
   // The fixture's runs each lost 2 requests to a 404: the causes are in the report, not only on the terminal.
-  assert.match(md, /## Failures\n\n- r1 failures: HTTP 404 NotFoundError x2\n- r2 failures: HTTP 404 NotFoundError x2\n/);
+  assert.match(md, /## Failures\n\n- r1 failures: HTTP 404 NotFoundError x2 \(The model `m` does not exist\.\)\n- r2 failures: HTTP 404 NotFoundError x2 \(The model `m` does not exist\.\)\n/);
   assertWellFormedSvg(await readFile(join(out, 'sweep-throughput-vs-rate.svg'), 'utf8'));
   assert.throws(() => writeReport(dir, 'x', results, [{ file: '../evil.svg', svg: '' }]), /bare names/);
 

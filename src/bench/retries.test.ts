@@ -16,6 +16,7 @@ test('retries: without them half the requests hit the wrong pod and fail; with 3
   assert.equal(none.requests, 20);
   assert.equal(none.failures, 10, 'every other request reaches the pod without model-a');
   assert.deepEqual(none.errors, { 'HTTP 404 NotFoundError': 10 });
+  assert.deepEqual(none.errorMessages, { 'HTTP 404 NotFoundError': 'The model `model-a` does not exist.' }, 'what the pod said, once');
   assert.equal(none.attemptsPerSuccess, 1);
   assert.equal(none.routingAccuracy, 1, 'the successes came from the pod that serves model-a');
   assert.deepEqual(Object.keys(none.perEndpoint), [`${a.host}:${a.port}`]);

@@ -96,6 +96,8 @@ export interface RunResult {
   outputTokens: number;
   /** Failures by cause, e.g. `HTTP 404 NotFoundError`, `connection error ECONNREFUSED`. */
   errors: Record<string, number>;
+  /** For each cause that came with one, the first message, e.g. ``The model `x` does not exist.``. */
+  errorMessages: Record<string, string>;
   /** Successes per serving endpoint (header, else the URL's host:port): the load balance. */
   perEndpoint: Record<string, number>;
   /** From the first request to the last answer, in seconds. */
@@ -195,7 +197,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
       attempts++;
       outcome = await sendAttempt(pool, path, payload, abort.signal);
     } while (!outcome.ok && !outcome.aborted && attempts <= retries);
-    if (!outcome.ok) return tally.failure(attempts, outcome.error);
+    if (!outcome.ok) return tally.failure(attempts, outcome.error, outcome.errorMessage);
     const endpoint = outcome.servedBy ?? directEndpoint;
     tally.success(startAt, attempts, endpoint, outcome);
     routing.add(endpoint, model);
@@ -253,6 +255,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     e2e: percentiles(tally.e2e),
     outputTokens: tally.outputTokens,
     errors: toRecord(tally.errors),
+    errorMessages: Object.fromEntries(tally.errorMessages),
     perEndpoint: toRecord(tally.perEndpoint),
     durationS,
     stream,

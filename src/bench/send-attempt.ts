@@ -11,6 +11,8 @@ export interface AttemptOutcome {
   aborted: boolean;
   /** The key this failure is counted under in `RunResult.errors`, e.g. `HTTP 404 NotFoundError`; '' on success. */
   error: string;
+  /** What the server or the socket said, e.g. the error body's `message`; '' when nothing did. */
+  errorMessage: string;
   /** The endpoint the response says served it (see served-endpoint.ts), or null. */
   servedBy: string | null;
   /** First content chunk, when streamed. */
@@ -32,16 +34,27 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** `HTTP 404 NotFoundError`: the status and, when the body is an OpenAI error, its type. */
-async function httpErrorKey(status: number, body: Dispatcher.ResponseData['body']): Promise<string> {
+/** Longest message kept from an error body: a proxy's whole HTML page is not one. */
+const MESSAGE_CHARS = 300;
+
+/**
+ * `HTTP 404 NotFoundError`: the status and, when the body is an OpenAI error, its type; with the body's `message`
+ * (vLLM's plain `{"error": "Unauthorized"}` string too), or the start of a body that is not JSON.
+ */
+async function httpFailure(status: number, body: Dispatcher.ResponseData['body']): Promise<AttemptOutcome> {
   const text = await body.text().catch(() => '');
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (isObject(parsed) && isObject(parsed.error) && typeof parsed.error.type === 'string') return `HTTP ${status} ${parsed.error.type}`;
+    parsed = JSON.parse(text);
   } catch {
     // Not an OpenAI error body (a proxy's HTML page, Envoy's plain text): the status says enough.
+    return failed(`HTTP ${status}`, text.trim().slice(0, MESSAGE_CHARS));
   }
-  return `HTTP ${status}`;
+  const error = isObject(parsed) ? parsed.error : undefined;
+  if (typeof error === 'string') return failed(`HTTP ${status}`, error);
+  if (!isObject(error)) return failed(`HTTP ${status}`, text.slice(0, MESSAGE_CHARS));
+  const message = typeof error.message === 'string' ? error.message : '';
+  return failed(typeof error.type === 'string' ? `HTTP ${status} ${error.type}` : `HTTP ${status}`, message);
 }
 
 /** Output tokens of a whole (non-streamed) response: `usage`, else estimated from the text. */
@@ -58,8 +71,8 @@ function wholeResponseTokens(parsed: unknown): number {
   return estimateTokens(text);
 }
 
-function failed(error: string, aborted = false): AttemptOutcome {
-  return { ok: false, aborted, error, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, endAt: performance.now() };
+function failed(error: string, errorMessage = '', aborted = false): AttemptOutcome {
+  return { ok: false, aborted, error, errorMessage, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, endAt: performance.now() };
 }
 
 /** Counted under this key: requests the run stopped waiting for (grace period over, or the caller aborted). */
@@ -84,7 +97,7 @@ export async function sendAttempt(
 ): Promise<AttemptOutcome> {
   try {
     const res = await dispatcher.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, signal });
-    if (res.statusCode < 200 || res.statusCode > 299) return failed(await httpErrorKey(res.statusCode, res.body));
+    if (res.statusCode < 200 || res.statusCode > 299) return await httpFailure(res.statusCode, res.body);
     const servedBy = servedEndpointFrom(res.headers);
     if (!(header(res.headers, 'content-type') ?? '').includes('text/event-stream')) {
       const text = await res.body.text();
@@ -95,18 +108,18 @@ export async function sendAttempt(
       } catch {
         return failed('invalid JSON response');
       }
-      return { ok: true, aborted: false, error: '', servedBy, firstContentAt: null, gaps: [], outputTokens: wholeResponseTokens(parsed), endAt };
+      return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: null, gaps: [], outputTokens: wholeResponseTokens(parsed), endAt };
     }
     const meter = new StreamMeter();
     for await (const chunk of res.body as AsyncIterable<Buffer>) meter.push(chunk, performance.now());
     const endAt = performance.now();
     meter.end(endAt);
-    if (meter.error !== null) return failed(meter.error);
+    if (meter.error !== null) return failed(meter.error, meter.errorMessage);
     if (!meter.done) return failed('stream ended without [DONE]');
     const outputTokens = meter.usageTokens ?? meter.contentChunks;
-    return { ok: true, aborted: false, error: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, endAt };
+    return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, endAt };
   } catch (e) {
     const { key, aborted } = connectionErrorKey(e, signal);
-    return failed(key, aborted);
+    return failed(key, aborted ? '' : (e as Error).message ?? '', aborted);
   }
 }

@@ -41,6 +41,8 @@ export class StreamMeter {
   usageTokens: number | null = null;
   /** A mid-stream `{"error": ...}` event, summarised; the stream then failed although its status was 200. */
   error: string | null = null;
+  /** That event's `message`, or ''. */
+  errorMessage = '';
   /** Whether `data: [DONE]` arrived; a stream without it was cut short. */
   done = false;
 
@@ -67,7 +69,10 @@ export class StreamMeter {
     if (!isObject(chunk)) return;
     if (isObject(chunk.error)) {
       const e = chunk.error;
-      this.error ??= `stream error ${String(e.code ?? e.type ?? '')}`.trim();
+      if (this.error === null) {
+        this.error = `stream error ${String(e.code ?? e.type ?? '')}`.trim();
+        this.errorMessage = typeof e.message === 'string' ? e.message : '';
+      }
       return;
     }
     if (isObject(chunk.usage) && typeof chunk.usage.completion_tokens === 'number') this.usageTokens = chunk.usage.completion_tokens;

@@ -5,7 +5,7 @@ import type { AttemptOutcome } from './send-attempt.js';
 import { Tally } from './tally.js';
 
 function streamed(firstContentAt: number, endAt: number, outputTokens: number, gaps: number[] = []): AttemptOutcome {
-  return { ok: true, aborted: false, error: '', servedBy: null, firstContentAt, gaps, outputTokens, endAt };
+  return { ok: true, aborted: false, error: '', errorMessage: '', servedBy: null, firstContentAt, gaps, outputTokens, endAt };
 }
 
 test('TPOT as vLLM bench serve defines it: time after the first token over the tokens after it, per request', () => {

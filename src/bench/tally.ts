@@ -20,6 +20,8 @@ export class Tally {
   readonly tpot: number[] = [];
   readonly e2e: number[] = [];
   readonly errors = new Map<string, number>();
+  /** The first message seen under each error key. */
+  readonly errorMessages = new Map<string, string>();
   readonly perEndpoint = new Map<string, number>();
 
   get completed(): number {
@@ -42,9 +44,10 @@ export class Tally {
     bump(this.perEndpoint, endpoint);
   }
 
-  failure(attempts: number, error: string): void {
+  failure(attempts: number, error: string, message = ''): void {
     this.failures++;
     this.attempts += attempts;
     bump(this.errors, error);
+    if (message !== '' && !this.errorMessages.has(error)) this.errorMessages.set(error, message);
   }
 }

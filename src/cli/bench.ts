@@ -12,6 +12,9 @@ import { loadTag, runBench } from '../bench/run-bench.js';
 import { SHARED_PREFIX_DEFAULTS as SP } from '../bench/shared-prefix-workload.js';
 import { parseThenRun } from './parse-flags.js';
 
+/** Exit status after a Ctrl-C ended the runs (and the partial report was written): the shell's 128 + SIGINT. */
+const INTERRUPTED_EXIT_CODE = 130;
+
 /** Without a terminal (CI logs), a progress line this often instead of a redrawn one. */
 const PLAIN_PROGRESS_EVERY_S = 5;
 
@@ -91,6 +94,14 @@ async function runPlan(plan: BenchPlan): Promise<void> {
     const written = writeReport(plan.out, name, results, reportCharts(results, plan.label ?? workload.name, name));
     process.stderr.write(`report: ${written.join(', ')}\n`);
   }
+  // After the report, so a script sees what failed: an interrupted run is partial, and a run where nothing
+  // succeeded (a wrong URL, an unknown model) measured nothing; neither is a benchmark to pass on as done.
+  if (stop.signal.aborted) {
+    process.exitCode = INTERRUPTED_EXIT_CODE;
+    return;
+  }
+  const empty = results.filter((r) => r.requests > 0 && r.successes === 0).map((r) => r.label);
+  if (empty.length > 0) throw new Error(`no request succeeded in ${empty.join(', ')}`);
 }
 
 export function registerBenchCommand(program: Command): void {
