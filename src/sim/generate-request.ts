@@ -56,9 +56,15 @@ function stopOf(body: Json): string[] {
   throw badRequest('`stop` must be a string or an array of strings', 'stop');
 }
 
-function maxTokensOf(body: Json): number | null {
+/** vLLM's CompletionRequest default for a `max_tokens` left out (OpenAI's too); chat has none. */
+export const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+function maxTokensOf(endpoint: Endpoint, body: Json): number | null {
   // Newer OpenAI clients send max_completion_tokens for chat; vLLM prefers it over max_tokens.
   const field = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+  // A completion without max_tokens stops at 16 tokens with finish_reason "length", as vLLM's; an explicit null
+  // lifts the cap there too (up to the context).
+  if (endpoint === 'completion' && body.max_tokens === undefined) return COMPLETIONS_DEFAULT_MAX_TOKENS;
   return optionalInteger(body, field, 1);
 }
 
@@ -99,8 +105,9 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const prompt = endpoint === 'chat' ? { ...chatText(json.messages), prompts: [] } : completionPrompts(json);
   if (endpoint === 'chat') checkChatTemplateFlags(json);
   checkSampling(json);
+  checkLogprobs(endpoint, json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
 }
 
 /**
@@ -112,4 +119,35 @@ function checkSampling(json: Record<string, unknown>): void {
   if (t !== undefined && t !== null && (typeof t !== 'number' || !(t >= 0))) throw badRequest(`temperature must be non-negative, got ${String(t)}.`, 'temperature');
   const p = json.top_p;
   if (p !== undefined && p !== null && (typeof p !== 'number' || !(p > 0 && p <= 1))) throw badRequest(`top_p must be in (0, 1], got ${String(p)}.`, 'top_p');
+  for (const field of ['presence_penalty', 'frequency_penalty']) {
+    const v = json[field];
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !(v >= -2 && v <= 2))) throw badRequest(`${field} must be in [-2, 2], got ${String(v)}.`, field);
+  }
+  const r = json.repetition_penalty;
+  if (r !== undefined && r !== null && (typeof r !== 'number' || !(r > 0) || !Number.isFinite(r))) {
+    throw badRequest(`repetition_penalty must be greater than zero, got ${String(r)}.`, 'repetition_penalty');
+  }
+  const k = json.top_k;
+  // vLLM quietly takes -1 for "disabled", as 0.
+  if (k !== undefined && k !== null && (typeof k !== 'number' || !Number.isInteger(k) || k < -1)) {
+    throw badRequest(`top_k must be 0 (disable), or at least 1, got ${String(k)}.`, 'top_k');
+  }
+  const m = json.min_p;
+  if (m !== undefined && m !== null && (typeof m !== 'number' || !(m >= 0 && m <= 1))) throw badRequest(`min_p must be in [0, 1], got ${String(m)}.`, 'min_p');
+}
+
+/** vLLM's default --max-logprobs: more log probabilities per token than this are refused. */
+const MAX_LOGPROBS = 20;
+
+/**
+ * vLLM's logprobs checks: chat's `top_logprobs` needs `logprobs: true`; neither a completion's `logprobs` nor
+ * chat's `top_logprobs` may exceed the server's max (the simulator answers `logprobs: null` all the same).
+ */
+function checkLogprobs(endpoint: Endpoint, json: Json): void {
+  const field = endpoint === 'chat' ? 'top_logprobs' : 'logprobs';
+  const v = json[field];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw badRequest(`\`${field}\` must be a positive value.`, field);
+  if (endpoint === 'chat' && v > 0 && json.logprobs !== true) throw badRequest('when using `top_logprobs`, `logprobs` must be set to true.', field);
+  if (v > MAX_LOGPROBS) throw badRequest(`Requested sample logprobs of ${v}, which is greater than max allowed: ${MAX_LOGPROBS}`, field);
 }
