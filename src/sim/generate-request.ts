@@ -92,6 +92,8 @@ function completionPrompts(body: Json): { promptText: string; echoText: string; 
   else if (isTokenIds(prompt)) prompts = [prompt];
   else if (Array.isArray(prompt) && prompt.length > 0 && (prompt.every((p) => typeof p === 'string') || prompt.every(isTokenIds))) prompts = prompt as (string | number[])[];
   if (prompts === undefined) throw badRequest('`prompt` must be a string, a non-empty array of strings, or token ids (an array of integers, or arrays of them)', 'prompt');
+  // vLLM's input processor refuses a prompt of no tokens (chat always has its template's).
+  if (prompts.includes('')) throw badRequest('The decoder prompt cannot be empty', 'prompt');
   // The texts, for what reads a request's prompt as a whole (the render API reads `prompt` itself).
   const text = prompts.filter((p) => typeof p === 'string').join('\n');
   return { promptText: text, echoText: text, prompts };

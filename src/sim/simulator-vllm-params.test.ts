@@ -24,7 +24,7 @@ test('a completion without max_tokens stops at 16 tokens with finish_reason leng
   assert.equal(body.usage.completion_tokens, 40);
 });
 
-test("sampling and logprobs values vLLM refuses get its 400, in its words", async (t) => {
+test("sampling, logprobs and prompt values vLLM refuses get its 400, in its words", async (t) => {
   const sim = await testSimulator(t, { host: HOST, ttftMs: 0, itlMs: 0 });
   const cases: [string, Record<string, unknown>, string, string][] = [
     ['/v1/completions', { presence_penalty: 5 }, 'presence_penalty must be in [-2, 2], got 5.', 'presence_penalty'],
@@ -35,6 +35,9 @@ test("sampling and logprobs values vLLM refuses get its 400, in its words", asyn
     ['/v1/completions', { logprobs: 50 }, 'Requested sample logprobs of 50, which is greater than max allowed: 20', 'logprobs'],
     ['/v1/chat/completions', { top_logprobs: 2 }, 'when using `top_logprobs`, `logprobs` must be set to true.', 'top_logprobs'],
     ['/v1/chat/completions', { logprobs: true, top_logprobs: 21 }, 'Requested sample logprobs of 21, which is greater than max allowed: 20', 'top_logprobs'],
+    // An empty prompt was answered 200 with prompt_tokens 0.
+    ['/v1/completions', { prompt: '' }, 'The decoder prompt cannot be empty', 'prompt'],
+    ['/v1/completions', { prompt: ['a', ''] }, 'The decoder prompt cannot be empty', 'prompt'],
   ];
   for (const [path, extra, message, param] of cases) {
     const input = path === '/v1/completions' ? { prompt: 'hi' } : { messages: [{ role: 'user', content: 'hi' }] };
