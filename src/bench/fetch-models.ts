@@ -1,10 +1,14 @@
 /** Asks an OpenAI-compatible server what it serves: the ids of `GET /v1/models`. */
 import { request } from 'undici';
 
-/** The model ids listed at `baseUrl` + `/v1/models` (bases and adapters alike); throws with the reason otherwise. */
-export async function fetchModelIds(baseUrl: string, timeoutMs = 5000): Promise<string[]> {
+/**
+ * The model ids listed at `baseUrl` + `/v1/models` (bases and adapters alike); throws with the reason otherwise.
+ * `apiKey` goes as `Authorization: Bearer`, which vLLM's `--api-key` wants on `/v1/models` too.
+ */
+export async function fetchModelIds(baseUrl: string, timeoutMs = 5000, apiKey?: string): Promise<string[]> {
   const url = `${baseUrl.replace(/\/+$/, '')}/v1/models`;
-  const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const headers = apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` };
+  const res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
   let parsed: unknown;

@@ -11,12 +11,18 @@ export interface RoutingVerdict {
  * Counts successes per (endpoint, model) during the run and asks each endpoint once at the end, so the check costs
  * the measured requests nothing. The pod is asked directly, not the gateway, so the check does not trust the gateway.
  */
+/** Where to ask an endpoint for its models: its base URL, and the API key it takes, if any. */
+export interface ModelsSource {
+  base: string;
+  apiKey?: string;
+}
+
 export class RoutingCheck {
   readonly #served = new Map<string, Map<string, number>>();
-  readonly #modelsUrl: (endpoint: string) => string | null;
+  readonly #modelsUrl: (endpoint: string) => ModelsSource | null;
 
-  /** `modelsBase(endpoint)` gives the base URL to ask, or null when the endpoint is not an address (a pod name). */
-  constructor(modelsBase: (endpoint: string) => string | null) {
+  /** `modelsBase(endpoint)` says where to ask, or null when the endpoint is not an address (a pod name). */
+  constructor(modelsBase: (endpoint: string) => ModelsSource | null) {
     this.#modelsUrl = modelsBase;
   }
 
@@ -30,8 +36,8 @@ export class RoutingCheck {
   async verdict(timeoutMs = 3000): Promise<RoutingVerdict> {
     const verdicts = await Promise.all(
       [...this.#served].map(async ([endpoint, models]): Promise<RoutingVerdict> => {
-        const base = this.#modelsUrl(endpoint);
-        const listed = base === null ? null : await fetchModelIds(base, timeoutMs).then((ids) => new Set(ids), () => null);
+        const source = this.#modelsUrl(endpoint);
+        const listed = source === null ? null : await fetchModelIds(source.base, timeoutMs, source.apiKey).then((ids) => new Set(ids), () => null);
         if (listed === null) return { checked: 0, correct: 0 };
         let checked = 0;
         let correct = 0;

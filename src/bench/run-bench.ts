@@ -34,6 +34,12 @@ export interface BenchOptions {
   stream?: boolean;
   /** Seeds the workload's choices and the arrival times (default 1). */
   seed?: number;
+  /**
+   * Sent as `Authorization: Bearer` to `url` (the requests, and the routing check when the URL is the pod itself):
+   * the gateway's tenant key or vLLM's `--api-key`. Pods named by a routing header are asked without it, since a
+   * tenant's key is not theirs to see.
+   */
+  apiKey?: string;
   label?: string;
   /** Default true: ask each serving endpoint whether it lists the requested model (see routing-check.ts). */
   verifyRouting?: boolean;
@@ -152,7 +158,8 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
   const label = o.label ?? `${o.workload.name} ${loadTag(o.load)}`;
   // A response without routing headers is taken to come from the URL itself: a pod benchmarked directly.
   const directEndpoint = url.host;
-  const routing = new RoutingCheck((e) => (e === directEndpoint ? `${url.origin}${prefix}` : isAddress(e) ? `http://${e}` : null));
+  const apiKey = o.apiKey === undefined ? {} : { apiKey: o.apiKey };
+  const routing = new RoutingCheck((e) => (e === directEndpoint ? { base: `${url.origin}${prefix}`, ...apiKey } : isAddress(e) ? { base: `http://${e}` } : null));
   const tally = new Tally();
   const workloadRandom = seededRandom(seed);
   // Its own stream, so the requests are the same whatever the load shape.
@@ -195,7 +202,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     let outcome: AttemptOutcome;
     do {
       attempts++;
-      outcome = await sendAttempt(pool, path, payload, abort.signal);
+      outcome = await sendAttempt(pool, path, payload, abort.signal, o.apiKey);
     } while (!outcome.ok && !outcome.aborted && attempts <= retries);
     if (!outcome.ok) return tally.failure(attempts, outcome.error, outcome.errorMessage);
     const endpoint = outcome.servedBy ?? directEndpoint;

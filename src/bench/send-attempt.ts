@@ -86,7 +86,7 @@ function connectionErrorKey(e: unknown, signal: AbortSignal): { key: string; abo
 }
 
 /**
- * POSTs `payload` to `path` and reads the whole response. Never throws: every way an attempt can end is an outcome.
+ * POSTs `payload` to `path` (with `apiKey` as `Authorization: Bearer`) and reads the whole response. Never throws: every way an attempt can end is an outcome.
  * A response that is not an event stream is read as a whole body even when streaming was asked for.
  */
 export async function sendAttempt(
@@ -94,9 +94,12 @@ export async function sendAttempt(
   path: string,
   payload: string,
   signal: AbortSignal,
+  apiKey?: string,
 ): Promise<AttemptOutcome> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
   try {
-    const res = await dispatcher.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, signal });
+    const res = await dispatcher.request({ path, method: 'POST', headers, body: payload, signal });
     if (res.statusCode < 200 || res.statusCode > 299) return await httpFailure(res.statusCode, res.body);
     const servedBy = servedEndpointFrom(res.headers);
     if (!(header(res.headers, 'content-type') ?? '').includes('text/event-stream')) {

@@ -65,6 +65,8 @@ export interface BenchPlan {
   seed: number;
   out?: string;
   label?: string;
+  /** From OPENAI_API_KEY: sent as `Authorization: Bearer` to --url. */
+  apiKey?: string;
 }
 
 /** Closed loop at this concurrency when neither --rate nor --concurrency is given. */
@@ -134,8 +136,19 @@ function baseUrl(flag: string): string {
   return flag.replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-/** Throws an Error whose message names the bad flag. */
-export function benchPlanFromFlags(flags: BenchFlags): BenchPlan {
+/**
+ * The API key to send, from `OPENAI_API_KEY` as `vllm bench serve` and the OpenAI clients read it (never a flag, so
+ * `ps` never shows it); unset or empty: none.
+ */
+function apiKeyOf(env: NodeJS.ProcessEnv): string | undefined {
+  const key = env.OPENAI_API_KEY?.trim();
+  if (key === undefined || key === '') return undefined;
+  if (/\s/.test(key)) throw new Error('OPENAI_API_KEY must contain no whitespace (it is sent as `Authorization: Bearer <key>`)');
+  return key;
+}
+
+/** Throws an Error whose message names the bad flag (or variable). */
+export function benchPlanFromFlags(flags: BenchFlags, env: NodeJS.ProcessEnv = process.env): BenchPlan {
   let url: URL;
   try {
     url = new URL(flags.url);
@@ -160,6 +173,8 @@ export function benchPlanFromFlags(flags: BenchFlags): BenchPlan {
   }
   if (flags.out !== undefined) plan.out = flags.out;
   if (flags.label !== undefined) plan.label = flags.label;
+  const apiKey = apiKeyOf(env);
+  if (apiKey !== undefined) plan.apiKey = apiKey;
   return plan;
 }
 

@@ -46,7 +46,7 @@ function labelFor(plan: BenchPlan, load: Load): string | undefined {
 async function runPlan(plan: BenchPlan): Promise<void> {
   let models = plan.models ?? [];
   if (plan.workload.kind !== 'jsonl' && plan.models === undefined) {
-    models = await fetchModelIds(plan.url).catch((e: Error) => {
+    models = await fetchModelIds(plan.url, undefined, plan.apiKey).catch((e: Error) => {
       throw new Error(`could not list the models at ${plan.url}/v1/models (${e.message}); pass --models a,b`);
     });
     if (models.length === 0) throw new Error(`${plan.url}/v1/models lists no models; pass --models a,b`);
@@ -80,6 +80,7 @@ async function runPlan(plan: BenchPlan): Promise<void> {
           label: labelFor(plan, load),
           onProgress: progressPrinter(),
           signal: stop.signal,
+          ...(plan.apiKey === undefined ? {} : { apiKey: plan.apiKey }),
         }),
       );
     }
@@ -129,5 +130,6 @@ export function registerBenchCommand(program: Command): void {
     .option('--question-tokens <n>', `shared-prefix: tokens in each question (default ${SP.questionTokens})`)
     .option('--prompt-tokens <n>', `multi-model, random: prompt tokens, random's mean (default ${DEFAULT_PROMPT_TOKENS})`)
     .option('--max-tokens <n>', `max_tokens per request, random's mean (default ${SP.maxTokens})`)
+    .addHelpText('after', '\nEnvironment:\n  OPENAI_API_KEY  sent as Authorization: Bearer to --url (a gateway tenant key, or vLLM --api-key)')
     .action(parseThenRun(benchPlanFromFlags, runPlan));
 }
