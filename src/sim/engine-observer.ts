@@ -13,7 +13,24 @@ export interface EngineObserver {
   /** The gap before every token after the first. */
   interTokenLatency(seconds: number): void;
   tokenGenerated(): void;
-  requestFinished(finishReason: FinishReason, e2eSeconds: number): void;
+  requestFinished(finished: FinishedRequest): void;
+}
+
+/** A request that ran to its end, timed as vLLM's FinishedRequestStats: phases from its first scheduling. */
+export interface FinishedRequest {
+  readonly finishReason: FinishReason;
+  /** Arrival to the last token. */
+  readonly e2eSeconds: number;
+  /** First scheduling to the first token. */
+  readonly prefillSeconds: number;
+  /** First token to the last. */
+  readonly decodeSeconds: number;
+  /** First scheduling to the last token. */
+  readonly inferenceSeconds: number;
+  readonly promptTokens: number;
+  readonly generationTokens: number;
+  /** The request's `max_tokens`; null when it set none. */
+  readonly maxTokens: number | null;
 }
 
 /** What `/metrics` reads from the engine at scrape time. */

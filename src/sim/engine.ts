@@ -243,8 +243,10 @@ export class Engine implements EngineGauges {
   /** Delivers the sequence's next token (or, with no tokens at all, just its end). */
   #emit(seq: Sequence, stepTime: number): void {
     const at = Math.max(stepTime, seq.lastTokenAt);
-    if (seq.generated === 0) this.#observer?.firstToken((at - seq.arrivedAt) / 1000);
-    else this.#observer?.interTokenLatency((at - seq.lastTokenAt) / 1000);
+    if (seq.generated === 0) {
+      seq.firstTokenAt = at;
+      this.#observer?.firstToken((at - seq.arrivedAt) / 1000);
+    } else this.#observer?.interTokenLatency((at - seq.lastTokenAt) / 1000);
     seq.lastTokenAt = at;
     const { tokens } = seq;
     if (tokens.length > 0) {
@@ -269,7 +271,17 @@ export class Engine implements EngineGauges {
 
   #finish(seq: Sequence, at: number): void {
     this.#retire(seq);
-    this.#observer?.requestFinished(seq.finishReason, (at - seq.arrivedAt) / 1000);
+    const first = Number.isNaN(seq.firstTokenAt) ? at : seq.firstTokenAt;
+    this.#observer?.requestFinished({
+      finishReason: seq.finishReason,
+      e2eSeconds: (at - seq.arrivedAt) / 1000,
+      prefillSeconds: (first - seq.scheduledAt) / 1000,
+      decodeSeconds: (at - first) / 1000,
+      inferenceSeconds: (at - seq.scheduledAt) / 1000,
+      promptTokens: seq.req.promptTokens,
+      generationTokens: seq.generated,
+      maxTokens: seq.req.maxTokens,
+    });
     try {
       seq.listener.onFinish({ finishReason: seq.finishReason, promptTokens: seq.req.promptTokens, completionTokens: seq.tokens.length });
     } catch {

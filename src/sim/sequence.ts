@@ -28,6 +28,8 @@ export interface Sequence extends KvHolder {
   generated: number;
   /** When it first left the queue; NaN until then. */
   scheduledAt: number;
+  /** When its first token was delivered; NaN before. */
+  firstTokenAt: number;
   lastTokenAt: number;
   /** When its first token is delivered, while it sits out `ttftMs`; NaN otherwise. */
   dueAt: number;
@@ -85,6 +87,7 @@ export function newSequence(id: number, req: EngineRequest, listener: Generation
     chunk: 0,
     generated: 0,
     scheduledAt: NaN,
+    firstTokenAt: NaN,
     lastTokenAt: now,
     dueAt: NaN,
   };

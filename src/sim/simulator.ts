@@ -48,7 +48,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const options = resolveSimulatorOptions(opts);
   const { model, loras, mode, maxTokensDefault, podName, seed } = options;
   const config = engineConfigOf(options);
-  const metrics = new VllmMetrics(model, { maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
+  const metrics = new VllmMetrics(model, { maxModelLen: options.maxModelLen, maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
   // Separate streams, so the number of requests (failure draws, replies) does not shift the step-time jitter.
   // One tokenizer for /tokenize, render and the engine's KV blocks, so all three give the same ids.
   const tokenizer = new Tokenizer(undefined, options.charsPerToken);

@@ -1,5 +1,5 @@
 /** The vLLM metrics the simulator exposes on `/metrics`, under vLLM's names and labels (`model_name`, `engine`). */
-import type { EngineGauges, EngineObserver } from './engine-observer.js';
+import type { EngineGauges, EngineObserver, FinishedRequest } from './engine-observer.js';
 import type { FinishReason } from './generation.js';
 import type { CounterChild, HistogramChild } from './prometheus-text.js';
 import { Counter, Histogram, gaugeText } from './prometheus-text.js';
@@ -10,7 +10,9 @@ const TTFT_BUCKETS = [
   640.0, 2560.0,
 ];
 const ITL_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
-/** vLLM's request_latency_buckets: e2e latency and queue time. */
+/** vLLM's buckets of time per output token, per request. */
+const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
+/** vLLM's request_latency_buckets: e2e latency, queue time and the phases of a request. */
 const REQUEST_LATENCY_BUCKETS = [
   0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
   7680.0,
@@ -23,8 +25,21 @@ const FINISHED_REASONS: readonly (FinishReason | 'abort')[] = ['stop', 'length',
 /** vLLM v1 labels every engine's series with its index; one simulator is one engine core, index 0. */
 const ENGINE = '0';
 
-/** The engine shape `/metrics` reports: `vllm:cache_config_info` and `max_lora`. */
+/** vLLM's build_1_2_5_buckets: 1, 2, 5, 10, 20, 50, ... up to `max` (token counts per request). */
+export function oneTwoFiveBuckets(max: number): number[] {
+  const buckets: number[] = [];
+  for (let scale = 1; ; scale *= 10) {
+    for (const m of [1, 2, 5]) {
+      if (m * scale > max) return buckets;
+      buckets.push(m * scale);
+    }
+  }
+}
+
+/** The engine shape `/metrics` reports: `vllm:cache_config_info`, `max_lora`, and the token buckets' top. */
 export interface MetricsConfig {
+  /** vLLM's max_model_len: the token-count histograms' buckets go up to it. */
+  readonly maxModelLen: number;
   readonly maxLoras: number;
   readonly blockSize: number;
   /** vLLM's num_gpu_blocks: the KV cache size in blocks. */
@@ -43,12 +58,7 @@ export class VllmMetrics implements EngineObserver {
     prefixQueries: new Counter('vllm:prefix_cache_queries_total', 'Prefix cache queries, in terms of number of queried tokens.'),
     prefixHits: new Counter('vllm:prefix_cache_hits_total', 'Prefix cache hits, in terms of number of cached tokens.'),
   };
-  readonly #histograms = {
-    ttft: new Histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds (queueing included).', TTFT_BUCKETS),
-    itl: new Histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', ITL_BUCKETS),
-    e2e: new Histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', REQUEST_LATENCY_BUCKETS),
-    queue: new Histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', REQUEST_LATENCY_BUCKETS),
-  };
+  readonly #histograms: Record<string, Histogram>;
   // Per-series handles, so per-token events format no labels.
   readonly #prompt: CounterChild;
   readonly #generation: CounterChild;
@@ -59,13 +69,29 @@ export class VllmMetrics implements EngineObserver {
   readonly #itl: HistogramChild;
   readonly #e2e: HistogramChild;
   readonly #queue: HistogramChild;
+  // Observed once per finished request, as vLLM's FinishedRequestStats.
+  readonly #perRequest: Record<'tpot' | 'prefill' | 'decode' | 'inference' | 'promptTokens' | 'generationTokens' | 'maxTokens', HistogramChild>;
 
   constructor(modelName: string, config: MetricsConfig) {
     this.#labels = { model_name: modelName, engine: ENGINE };
     this.#config = config;
+    const tokens = oneTwoFiveBuckets(config.maxModelLen);
+    // vLLM's names, help texts and buckets (v1/metrics/loggers.py), so its dashboards and tools read the same.
+    const h = (this.#histograms = {
+      ttft: new Histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds (queueing included).', TTFT_BUCKETS),
+      itl: new Histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', ITL_BUCKETS),
+      e2e: new Histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', REQUEST_LATENCY_BUCKETS),
+      queue: new Histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', REQUEST_LATENCY_BUCKETS),
+      inference: new Histogram('vllm:request_inference_time_seconds', 'Histogram of time spent in RUNNING phase for request.', REQUEST_LATENCY_BUCKETS),
+      prefill: new Histogram('vllm:request_prefill_time_seconds', 'Histogram of time spent in PREFILL phase for request.', REQUEST_LATENCY_BUCKETS),
+      decode: new Histogram('vllm:request_decode_time_seconds', 'Histogram of time spent in DECODE phase for request.', REQUEST_LATENCY_BUCKETS),
+      tpot: new Histogram('vllm:request_time_per_output_token_seconds', 'Histogram of time_per_output_token_seconds per request.', TPOT_BUCKETS),
+      promptTokens: new Histogram('vllm:request_prompt_tokens', 'Number of prefill tokens processed.', tokens),
+      generationTokens: new Histogram('vllm:request_generation_tokens', 'Number of generation tokens processed.', tokens),
+      maxTokens: new Histogram('vllm:request_params_max_tokens', 'Histogram of the max_tokens request parameter.', tokens),
+    });
     const l = this.#labels;
     const c = this.#counters;
-    const h = this.#histograms;
     this.#prompt = c.prompt.child(l);
     this.#generation = c.generation.child(l);
     // vLLM's label is `finished_reason` (not the response field's `finish_reason`): dashboards sum by it.
@@ -77,6 +103,15 @@ export class VllmMetrics implements EngineObserver {
     this.#itl = h.itl.child(l);
     this.#e2e = h.e2e.child(l);
     this.#queue = h.queue.child(l);
+    this.#perRequest = {
+      tpot: h.tpot.child(l),
+      prefill: h.prefill.child(l),
+      decode: h.decode.child(l),
+      inference: h.inference.child(l),
+      promptTokens: h.promptTokens.child(l),
+      generationTokens: h.generationTokens.child(l),
+      maxTokens: h.maxTokens.child(l),
+    };
   }
 
   requestScheduled(promptTokens: number, queueSeconds: number): void {
@@ -106,9 +141,18 @@ export class VllmMetrics implements EngineObserver {
     this.#generation.inc();
   }
 
-  requestFinished(finishReason: FinishReason, e2eSeconds: number): void {
-    this.#counters.success.inc({ ...this.#labels, finished_reason: finishReason });
-    this.#e2e.observe(e2eSeconds);
+  requestFinished(f: FinishedRequest): void {
+    this.#counters.success.inc({ ...this.#labels, finished_reason: f.finishReason });
+    this.#e2e.observe(f.e2eSeconds);
+    const r = this.#perRequest;
+    r.prefill.observe(f.prefillSeconds);
+    r.decode.observe(f.decodeSeconds);
+    r.inference.observe(f.inferenceSeconds);
+    // vLLM's mean TPOT: the decode time over the tokens after the first; 0 for a one-token answer.
+    r.tpot.observe(f.generationTokens > 1 ? f.decodeSeconds / (f.generationTokens - 1) : 0);
+    r.promptTokens.observe(f.promptTokens);
+    r.generationTokens.observe(f.generationTokens);
+    if (f.maxTokens !== null) r.maxTokens.observe(f.maxTokens);
   }
 
   /** The whole exposition, with live gauges read from `engine`. */
