@@ -22,6 +22,8 @@ export function runResult(over: Partial<RunResult> = {}): RunResult {
     tpot: ms(5),
     e2e: ms(180),
     outputTokens: 3136,
+    inputTokens: 12544,
+    totalTokensPerS: 627,
     errors: { 'HTTP 404 NotFoundError': 2 },
     errorMessages: { 'HTTP 404 NotFoundError': 'The model `m` does not exist.' },
     perEndpoint: { '10.0.0.1:8000': 50, '10.0.0.2:8000': 48 },

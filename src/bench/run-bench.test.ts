@@ -38,6 +38,8 @@ test('closed loop, streamed: every request succeeds, TTFT < e2e, ITL and tokens 
   assert.equal(r.attemptsPerSuccess, 1);
   assert.equal(r.stream, true);
   assert.equal(r.outputTokens, 40 * 6, 'usage from the final chunk: max_tokens each');
+  assert.ok(r.inputTokens >= 40 * 30, `prompt tokens from the usage chunk: ${r.inputTokens}`);
+  assert.ok(r.totalTokensPerS > r.outputTokensPerS);
   assert.ok(r.ttft.p50 > 0 && r.ttft.p50 < r.e2e.p50, `ttft ${r.ttft.p50} < e2e ${r.e2e.p50}`);
   assert.ok(r.ttft.p99 <= r.e2e.p99);
   assert.ok(Number.isFinite(r.itl.p50) && r.itl.mean >= 0, 'ITL measured between content chunks');
@@ -54,6 +56,7 @@ test('non-streamed: e2e and usage only', async (t) => {
   const r = await runBench({ url: sim.url, workload: simple(), load: { kind: 'closed', concurrency: 2 }, maxRequests: 20, durationS: 30, stream: false });
   assert.equal(r.successes, 20);
   assert.equal(r.outputTokens, 20 * 6);
+  assert.ok(r.inputTokens >= 20 * 20, `prompt tokens from usage: ${r.inputTokens}`);
   assert.ok(Number.isNaN(r.ttft.p50) && Number.isNaN(r.itl.p50) && Number.isNaN(r.tpot.p50));
   assert.ok(r.e2e.p50 > 0);
 });

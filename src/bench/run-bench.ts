@@ -100,6 +100,10 @@ export interface RunResult {
   /** Milliseconds from the first attempt's start to the response's end. */
   e2e: Percentiles;
   outputTokens: number;
+  /** Prompt tokens of the successes, from the servers' `usage` (0 for a server that reports none). */
+  inputTokens: number;
+  /** (input + output tokens) per second of the run's duration: vLLM bench's total token throughput. */
+  totalTokensPerS: number;
   /** Failures by cause, e.g. `HTTP 404 NotFoundError`, `connection error ECONNREFUSED`. */
   errors: Record<string, number>;
   /** For each cause that came with one, the first message, e.g. ``The model `x` does not exist.``. */
@@ -261,6 +265,8 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     tpot: percentiles(tally.tpot),
     e2e: percentiles(tally.e2e),
     outputTokens: tally.outputTokens,
+    inputTokens: tally.inputTokens,
+    totalTokensPerS: rate(tally.inputTokens + tally.outputTokens),
     errors: toRecord(tally.errors),
     errorMessages: Object.fromEntries(tally.errorMessages),
     perEndpoint: toRecord(tally.perEndpoint),

@@ -20,6 +20,8 @@ export interface AttemptOutcome {
   /** Gaps between content chunks in ms, when streamed. */
   gaps: number[];
   outputTokens: number;
+  /** `usage.prompt_tokens`, when the server reported usage; 0 otherwise. */
+  inputTokens: number;
   endAt: number;
 }
 
@@ -57,6 +59,11 @@ async function httpFailure(status: number, body: Dispatcher.ResponseData['body']
   return failed(typeof error.type === 'string' ? `HTTP ${status} ${error.type}` : `HTTP ${status}`, message);
 }
 
+/** Prompt tokens of a whole response's `usage`; 0 without one. */
+function wholeResponsePromptTokens(parsed: unknown): number {
+  return isObject(parsed) && isObject(parsed.usage) && typeof parsed.usage.prompt_tokens === 'number' ? parsed.usage.prompt_tokens : 0;
+}
+
 /** Output tokens of a whole (non-streamed) response: `usage`, else estimated from the text. */
 function wholeResponseTokens(parsed: unknown): number {
   if (!isObject(parsed)) return 0;
@@ -72,7 +79,7 @@ function wholeResponseTokens(parsed: unknown): number {
 }
 
 function failed(error: string, errorMessage = '', aborted = false): AttemptOutcome {
-  return { ok: false, aborted, error, errorMessage, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, endAt: performance.now() };
+  return { ok: false, aborted, error, errorMessage, servedBy: null, firstContentAt: null, gaps: [], outputTokens: 0, inputTokens: 0, endAt: performance.now() };
 }
 
 /** Counted under this key: requests the run stopped waiting for (grace period over, or the caller aborted). */
@@ -111,7 +118,8 @@ export async function sendAttempt(
       } catch {
         return failed('invalid JSON response');
       }
-      return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: null, gaps: [], outputTokens: wholeResponseTokens(parsed), endAt };
+      const outputTokens = wholeResponseTokens(parsed);
+      return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: null, gaps: [], outputTokens, inputTokens: wholeResponsePromptTokens(parsed), endAt };
     }
     const meter = new StreamMeter();
     for await (const chunk of res.body as AsyncIterable<Buffer>) meter.push(chunk, performance.now());
@@ -120,7 +128,8 @@ export async function sendAttempt(
     if (meter.error !== null) return failed(meter.error, meter.errorMessage);
     if (!meter.done) return failed('stream ended without [DONE]');
     const outputTokens = meter.usageTokens ?? meter.contentChunks;
-    return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, endAt };
+    const inputTokens = meter.promptTokens ?? 0;
+    return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: meter.firstContentAt, gaps: meter.gaps, outputTokens, inputTokens, endAt };
   } catch (e) {
     const { key, aborted } = connectionErrorKey(e, signal);
     return failed(key, aborted ? '' : (e as Error).message ?? '', aborted);

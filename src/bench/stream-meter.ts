@@ -39,6 +39,8 @@ export class StreamMeter {
   contentChunks = 0;
   /** `usage.completion_tokens` from a usage chunk, when the server sent one. */
   usageTokens: number | null = null;
+  /** `usage.prompt_tokens` from a usage chunk, when the server sent one. */
+  promptTokens: number | null = null;
   /** A mid-stream `{"error": ...}` event, summarised; the stream then failed although its status was 200. */
   error: string | null = null;
   /** That event's `message`, or ''. */
@@ -76,6 +78,7 @@ export class StreamMeter {
       return;
     }
     if (isObject(chunk.usage) && typeof chunk.usage.completion_tokens === 'number') this.usageTokens = chunk.usage.completion_tokens;
+    if (isObject(chunk.usage) && typeof chunk.usage.prompt_tokens === 'number') this.promptTokens = chunk.usage.prompt_tokens;
     if (!hasContent(chunk)) return;
     this.contentChunks++;
     if (this.firstContentAt === null) this.firstContentAt = at;

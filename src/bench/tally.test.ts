@@ -5,7 +5,7 @@ import type { AttemptOutcome } from './send-attempt.js';
 import { Tally } from './tally.js';
 
 function streamed(firstContentAt: number, endAt: number, outputTokens: number, gaps: number[] = []): AttemptOutcome {
-  return { ok: true, aborted: false, error: '', errorMessage: '', servedBy: null, firstContentAt, gaps, outputTokens, endAt };
+  return { ok: true, aborted: false, error: '', errorMessage: '', servedBy: null, firstContentAt, gaps, outputTokens, inputTokens: 3, endAt };
 }
 
 test('TPOT as vLLM bench serve defines it: time after the first token over the tokens after it, per request', () => {
@@ -17,6 +17,7 @@ test('TPOT as vLLM bench serve defines it: time after the first token over the t
   assert.deepEqual(tally.e2e, [140]);
   // ITL stays the gaps between chunks, whatever the tokens per chunk.
   assert.deepEqual(tally.itl, [10, 10, 80]);
+  assert.equal(tally.inputTokens, 3, 'the usage prompt tokens, for the total token throughput');
 });
 
 test('no TPOT for a one-token answer nor for a whole (non-streamed) response', () => {

@@ -14,6 +14,7 @@ export class Tally {
   attempts = 0;
   attemptsOfSuccesses = 0;
   outputTokens = 0;
+  inputTokens = 0;
   readonly ttft: number[] = [];
   readonly itl: number[] = [];
   /** Per request, as vLLM's `bench serve` defines TPOT: the time after the first token over the tokens after it. */
@@ -34,6 +35,7 @@ export class Tally {
     this.attempts += attempts;
     this.attemptsOfSuccesses += attempts;
     this.outputTokens += o.outputTokens;
+    this.inputTokens += o.inputTokens;
     this.e2e.push(o.endAt - startAt);
     if (o.firstContentAt !== null) {
       this.ttft.push(o.firstContentAt - startAt);
