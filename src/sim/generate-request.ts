@@ -107,6 +107,8 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const prompt = endpoint === 'chat' ? { ...chatText(json.messages), prompts: [] } : completionPrompts(json);
   if (endpoint === 'chat') checkChatTemplateFlags(json);
   checkSampling(json);
+  // vLLM's _verify_greedy_sampling: temperature 0 gives one answer, so asking for several is refused.
+  if (n > 1 && typeof json.temperature === 'number' && json.temperature < 1e-5) throw badRequest(`n must be 1 when using greedy sampling, got ${n}.`, 'n');
   checkLogprobs(endpoint, json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
