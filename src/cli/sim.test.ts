@@ -28,6 +28,7 @@ test("simOptionsFromFlags accepts vLLM's model and LoRA flags", () => {
     numGpuBlocksOverride: '128',
   });
   assert.equal(opts.model, 'qwen');
+  assert.deepEqual(opts.modelAliases, ['qwen-alias'], 'every served name is served, as vLLM');
   assert.deepEqual(opts.loras, ['a', 'sql', 'chat']);
   assert.equal(opts.kvCacheSize, 128);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, loraModules: ['sql'] }), /--lora-modules: "sql" must be name=path/);

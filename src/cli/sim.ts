@@ -17,7 +17,7 @@ import { numberFlag, parseThenRun } from './parse-flags.js';
 export interface SimFlags {
   model: string;
   lora?: string;
-  /** vLLM's `--served-model-name`: the name(s) clients use; the first one is served. */
+  /** vLLM's `--served-model-name`: the names clients use; the first one names the metrics and adapters' parent. */
   servedModelName?: string[];
   /** vLLM's `--enable-lora`: accepted so vLLM command lines run; adapters come from --lora or --lora-modules. */
   enableLora?: boolean;
@@ -125,6 +125,7 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   const opts: SimulatorOptions = {
     model: flags.servedModelName?.[0] ?? flags.model,
     loras,
+    ...((flags.servedModelName?.length ?? 0) > 1 ? { modelAliases: flags.servedModelName!.slice(1) } : {}),
     host: flags.host,
     port: numberFlag('--port', flags.port, 0, 65535, true),
     maxNumSeqs: numberFlag('--max-num-seqs', flags.maxNumSeqs, 1, 1_000_000, true),
@@ -184,7 +185,7 @@ export function registerSimCommand(program: Command): void {
     .description('run a vLLM-compatible simulator: every endpoint vLLM serves (chat, completions, responses, embeddings, pooling, classify, score, rerank, tokenize, audio), /v1/models, LoRA load/unload, /health and vLLM /metrics')
     .requiredOption('--model <name>', 'base model name served')
     .option('--lora <a,b>', 'LoRA adapter names served on top of the base model (comma-separated)')
-    .option('--served-model-name <name...>', "as vLLM: the model name clients use instead of --model's (the first one given)")
+    .option('--served-model-name <name...>', "as vLLM: the model names clients use instead of --model's, every one served and listed; the first names the metrics' model_name")
     .option('--enable-lora', 'as vLLM; accepted and ignored: adapters are served from --lora or --lora-modules')
     .option('--lora-modules <name=path...>', 'as vLLM: adapters served, each name=path or {"name":"...","path":"..."} (the path is ignored)')
     .option('--num-gpu-blocks-override <blocks>', 'as vLLM: same as --kv-cache-size')

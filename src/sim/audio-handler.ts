@@ -78,7 +78,7 @@ export async function handleAudio(task: AudioTask, httpReq: IncomingMessage, res
   const seconds = audioSeconds(req.audio);
   const words = transcriptWords(req, seconds, deps.mode === 'echo');
   if (res.destroyed) return;
-  const request = { lora: req.model === deps.served.model ? null : req.model, promptText: req.prompt, promptTokens, output: words, maxTokens: null };
+  const request = { lora: deps.served.loraOf(req.model), promptText: req.prompt, promptTokens, output: words, maxTokens: null };
   if (req.stream) {
     const chunks = new AudioChunks(task, req);
     let completion = 0;

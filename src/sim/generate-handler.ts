@@ -61,7 +61,7 @@ export function engineRequestFor(
   const reply = replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random());
   const { tokens, stoppedBy } = applyStopStrings(reply, text.stop ?? [], maxTokens, text.includeStopStr);
   return {
-    lora: model === deps.served.model ? null : model,
+    lora: deps.served.loraOf(model),
     cacheSalt: text.cacheSalt ?? null,
     promptText: text.promptText,
     promptTokens,

@@ -49,7 +49,7 @@ export function prefillRequests(model: string, inputs: readonly PoolingInput[], 
         'input',
       );
     }
-    return { lora: model === deps.served.model ? null : model, promptText: text, promptTokens: tokens, output: [], maxTokens: null };
+    return { lora: deps.served.loraOf(model), promptText: text, promptTokens: tokens, output: [], maxTokens: null };
   });
 }
 

@@ -1,4 +1,7 @@
-/** What a simulated pod serves: one base model and its LoRA adapters, which `/v1/load_lora_adapter` can change. */
+/**
+ * What a simulated pod serves: one base model, under one or more names, and its LoRA adapters, which
+ * `/v1/load_lora_adapter` can change.
+ */
 
 /** One served name: the base model (no parent) or an adapter of it. */
 export interface ServedModel {
@@ -8,18 +11,29 @@ export interface ServedModel {
   readonly parent: string | null;
 }
 
-/** The base model is fixed; adapters come and go. Listing order: base, then adapters in the order added. */
+/**
+ * The base model is fixed; adapters come and go. Listing order: base, its other names, then adapters in the order
+ * added. As vLLM's `--served-model-name a b`, every name of the base model is served and listed, each a base.
+ */
 export class ServedModels {
+  /** The first name: metrics' `model_name` and adapters' `parent`. */
   readonly model: string;
+  readonly #aliases: readonly string[];
   readonly #adapters = new Map<string, string>();
 
-  constructor(model: string, adapters: readonly string[]) {
+  constructor(model: string, adapters: readonly string[], aliases: readonly string[] = []) {
     this.model = model;
+    this.#aliases = aliases.filter((a) => a !== model);
     for (const a of adapters) this.#adapters.set(a, a);
   }
 
   has(name: string): boolean {
-    return name === this.model || this.#adapters.has(name);
+    return name === this.model || this.#aliases.includes(name) || this.#adapters.has(name);
+  }
+
+  /** The adapter a request for `name` runs with: null for the base model under any of its names. */
+  loraOf(name: string): string | null {
+    return this.#adapters.has(name) ? name : null;
   }
 
   isAdapter(name: string): boolean {
@@ -31,7 +45,8 @@ export class ServedModels {
   }
 
   list(): ServedModel[] {
-    return [{ id: this.model, root: this.model, parent: null }, ...[...this.#adapters].map(([id, root]) => ({ id, root, parent: this.model }))];
+    const bases = [this.model, ...this.#aliases].map((id) => ({ id, root: this.model, parent: null }));
+    return [...bases, ...[...this.#adapters].map(([id, root]) => ({ id, root, parent: this.model }))];
   }
 
   /** Adds an adapter; false when the name is already served. */

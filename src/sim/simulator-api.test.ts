@@ -174,6 +174,7 @@ test('options: defaults filled in, impossible values rejected with the option na
   assert.deepEqual({ ...resolved, seed: 0 }, {
     model: 'm',
     loras: [],
+    modelAliases: [],
     host: '127.0.0.1',
     port: 8000,
     podName: '',

@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   model: string;
   /** LoRA adapter names; each one's `parent` is `model`. */
   loras?: string[];
+  /** More names of the base model (vLLM's `--served-model-name` after the first): served and listed like `model`. */
+  modelAliases?: string[];
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8000; 0 picks an ephemeral port. */
@@ -114,6 +116,10 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
   if (loras.some((l) => l === '' || l === opts.model)) {
     throw new TypeError(`LoRA adapter names must be non-empty and differ from the base model: ${loras.join(', ')}`);
   }
+  const modelAliases = [...new Set(opts.modelAliases ?? [])].filter((a) => a !== opts.model);
+  if (modelAliases.some((a) => typeof a !== 'string' || a === '' || loras.includes(a))) {
+    throw new TypeError(`model aliases must be non-empty and differ from the LoRA adapters' names: ${modelAliases.join(', ')}`);
+  }
   const mode = opts.mode ?? 'random';
   if (mode !== 'echo' && mode !== 'random') throw new TypeError(`mode must be echo or random, got ${String(mode)}`);
   const task = opts.task ?? 'auto';
@@ -134,6 +140,7 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
   return {
     model: opts.model,
     loras,
+    modelAliases,
     host: opts.host ?? '127.0.0.1',
     port: check('port', opts.port ?? 8000, { integer: true, max: 65535 }),
     podName: opts.podName ?? '',

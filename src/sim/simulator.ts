@@ -46,7 +46,7 @@ function engineConfigOf(options: Required<SimulatorOptions>): EngineConfig {
 /** Starts listening; rejects if the address cannot be bound (e.g. EADDRINUSE). */
 export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
   const options = resolveSimulatorOptions(opts);
-  const { model, loras, mode, maxTokensDefault, podName, seed } = options;
+  const { model, loras, modelAliases, mode, maxTokensDefault, podName, seed } = options;
   const config = engineConfigOf(options);
   const metrics = new VllmMetrics(model, { maxModelLen: options.maxModelLen, maxLoras: config.maxLoras, blockSize: config.blockSize, numGpuBlocks: config.kvCacheSize });
   // Separate streams, so the number of requests (failure draws, replies) does not shift the step-time jitter.
@@ -60,7 +60,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const created = Math.floor(Date.now() / 1000);
   let closing: Promise<void> | null = null;
   const listener = createRequestListener({
-    engine, served: new ServedModels(model, loras), mode, maxTokensDefault, maxModelLen, failures,
+    engine, served: new ServedModels(model, loras, modelAliases), mode, maxTokensDefault, maxModelLen, failures,
     random: seededRandom(seed ^ 0x27d4eb2f), podName, metrics, created,
     task: options.task, apiKeys: new ApiKeyGuard(options.apiKeys), embeddingDimensions: options.embeddingDimensions,
     tokenizer, responses: new ResponseStore(),
