@@ -8,6 +8,8 @@ test('vllmArgs maps the vLLM flags the simulator mirrors and ignores the rest', 
   const cases: Array<[string, string[], Partial<SimulatorOptions>]> = [
     ['model and port', ['--model', 'm', '--port=8001', '--enable-lora'], { model: 'm', port: 8001 }],
     ['served name wins', ['--model', 'path/m', '--served-model-name', 'm'], { model: 'm' }],
+    // The second name was read as an unknown argument and dropped, so the demo's pod answered it 404.
+    ['every served name is served', ['--served-model-name', 'm', 'meta/m', '--port', '8000'], { model: 'm', modelAliases: ['meta/m'], port: 8000 }],
     ['lora modules, name=path and JSON', ['--lora-modules', 'a=/x', '{"name":"b","path":"/y"}', '--max-loras', '2'], { loras: ['a', 'b'], maxLoras: 2 }],
     [
       'engine sizing',

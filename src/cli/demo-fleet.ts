@@ -64,7 +64,7 @@ function isNumberFlag(flag: string): flag is keyof typeof NUMBER_FLAGS {
 /** The subset of vLLM's CLI the simulator mirrors; other flags are ignored. Throws on a value the simulator cannot take. */
 export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
   const out: Partial<SimulatorOptions> = {};
-  let servedName: string | undefined;
+  let servedNames: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => inline ?? args[++i] ?? '';
@@ -77,7 +77,9 @@ export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
         out.model = value();
         break;
       case '--served-model-name':
-        servedName = value();
+        // vLLM takes every name up to the next flag; each one is served.
+        servedNames = [value()];
+        if (inline === undefined) while (i + 1 < args.length && !args[i + 1]!.startsWith('--')) servedNames.push(args[++i]!);
         break;
       // Boolean switches (argparse BooleanOptionalAction): they take no value, so the next argument is left alone.
       case '--enable-prefix-caching':
@@ -95,7 +97,9 @@ export function vllmArgs(args: readonly string[]): Partial<SimulatorOptions> {
       }
     }
   }
-  if (servedName) out.model = servedName;
+  const [first, ...aliases] = servedNames.filter((n) => n !== '');
+  if (first !== undefined) out.model = first;
+  if (aliases.length > 0) out.modelAliases = aliases;
   return out;
 }
 
