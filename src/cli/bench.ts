@@ -108,7 +108,7 @@ async function runPlan(plan: BenchPlan): Promise<void> {
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('load-test an OpenAI-compatible URL (the gateway, a Service or a pod): TTFT, ITL, throughput, success and routing accuracy')
+    .description('load-test an OpenAI-compatible URL (the gateway, a Service or a pod): TTFT, TPOT, ITL, throughput, success and routing accuracy')
     .requiredOption('--url <url>', 'base URL of the gateway, Service or pod, e.g. http://127.0.0.1:8080 (a trailing /v1, as OpenAI clients take it, is dropped)')
     .requiredOption('--workload <kind>', `one of ${WORKLOAD_KINDS.join(', ')}`)
     .option('--file <path>', 'for --workload jsonl: one request per line, {"model", "prompt"|"messages", ...}, replayed in order')
