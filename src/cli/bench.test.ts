@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,21 @@ test('no request succeeded (a model the server lacks): the report with the serve
   assert.match(r.stdout, /wrong failures: HTTP 404 NotFoundError x2 \(The model `nope` does not exist\.\)/);
   assert.match(r.stderr, /error: no request succeeded in wrong/);
   assert.deepEqual((await readdir(out)).sort(), ['wrong.json', 'wrong.md'], 'the report is written before the exit');
+});
+
+test('an --out folder that cannot be made stops the bench before any request, naming the flag', async (t) => {
+  const sim = await startSimulator({ model: 'base', host: HOST, port: 0, ttftMs: 0, itlMs: 1 });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-cli-'));
+  t.after(async () => {
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'a-file');
+  await writeFile(file, '');
+  const r = await bench(['--url', sim.url, '--workload', 'random', '--models', 'base', '--requests', '2', '--out', file]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`error: --out ${file}: EEXIST`));
+  assert.equal(sim.stats().totalRequests, 0, 'the error came first, not after the run');
 });
 
 test('Ctrl-C: the partial report is printed and written, then exit 130', async (t) => {

@@ -1,4 +1,5 @@
 /** `infergate bench --url URL --workload KIND`: load-test a gateway or a pod and print (and write) the report. */
+import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { BenchPlan } from './bench-plan.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from './bench-plan.js';
@@ -44,6 +45,14 @@ function labelFor(plan: BenchPlan, load: Load): string | undefined {
 }
 
 async function runPlan(plan: BenchPlan): Promise<void> {
+  // Before any request: a folder that cannot be made was found only after the whole run, its results lost.
+  if (plan.out !== undefined) {
+    try {
+      mkdirSync(plan.out, { recursive: true });
+    } catch (e) {
+      throw new Error(`--out ${plan.out}: ${(e as Error).message}`);
+    }
+  }
   let models = plan.models ?? [];
   if (plan.workload.kind !== 'jsonl' && plan.models === undefined) {
     models = await fetchModelIds(plan.url, undefined, plan.apiKey).catch((e: Error) => {
