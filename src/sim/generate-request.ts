@@ -51,9 +51,11 @@ function cacheSaltOf(body: Json): string | null {
 function stopOf(body: Json): string[] {
   const stop = body.stop;
   if (stop === undefined || stop === null) return [];
-  if (typeof stop === 'string') return stop === '' ? [] : [stop];
-  if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) return stop.filter((s) => s !== '');
-  throw badRequest('`stop` must be a string or an array of strings', 'stop');
+  const stops: unknown[] = typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop : [null];
+  if (!stops.every((s): s is string => typeof s === 'string')) throw badRequest('`stop` must be a string or an array of strings', 'stop');
+  // vLLM's SamplingParams check, in its words: an empty stop string would end every reply at once.
+  if (stops.includes('')) throw badRequest('stop cannot contain an empty string.', 'stop');
+  return stops;
 }
 
 /** vLLM's CompletionRequest default for a `max_tokens` left out (OpenAI's too); chat has none. */

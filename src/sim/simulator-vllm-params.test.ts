@@ -36,6 +36,9 @@ test("sampling, logprobs and prompt values vLLM refuses get its 400, in its word
     ['/v1/chat/completions', { top_logprobs: 2 }, 'when using `top_logprobs`, `logprobs` must be set to true.', 'top_logprobs'],
     ['/v1/chat/completions', { logprobs: true, top_logprobs: 21 }, 'Requested sample logprobs of 21, which is greater than max allowed: 20', 'top_logprobs'],
     ['/v1/chat/completions', { n: 2, temperature: 0 }, 'n must be 1 when using greedy sampling, got 2.', 'n'],
+    // An empty stop string was dropped without a word.
+    ['/v1/completions', { stop: '' }, 'stop cannot contain an empty string.', 'stop'],
+    ['/v1/chat/completions', { stop: ['\n', ''] }, 'stop cannot contain an empty string.', 'stop'],
     // An empty prompt was answered 200 with prompt_tokens 0.
     ['/v1/completions', { prompt: '' }, 'The decoder prompt cannot be empty', 'prompt'],
     ['/v1/completions', { prompt: ['a', ''] }, 'The decoder prompt cannot be empty', 'prompt'],
