@@ -49,7 +49,7 @@ async function httpFailure(status: number, body: Dispatcher.ResponseData['body']
   try {
     parsed = JSON.parse(text);
   } catch {
-    // Not an OpenAI error body (a proxy's HTML page, Envoy's plain text): the status says enough.
+    // Not an OpenAI error body (a proxy's HTML page, Envoy's plain text): the status is the key, its start the message.
     return failed(`HTTP ${status}`, text.trim().slice(0, MESSAGE_CHARS));
   }
   const error = isObject(parsed) ? parsed.error : undefined;
@@ -93,8 +93,9 @@ function connectionErrorKey(e: unknown, signal: AbortSignal): { key: string; abo
 }
 
 /**
- * POSTs `payload` to `path` (with `apiKey` as `Authorization: Bearer`) and reads the whole response. Never throws: every way an attempt can end is an outcome.
- * A response that is not an event stream is read as a whole body even when streaming was asked for.
+ * POSTs `payload` to `path` (with `apiKey` as `Authorization: Bearer`) and reads the whole response. Never throws:
+ * every way an attempt can end is an outcome. A response that is not an event stream is read as a whole body even
+ * when streaming was asked for.
  */
 export async function sendAttempt(
   dispatcher: Dispatcher,
