@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator } from '../sim/simulator.js';
-import { benchPlanFromFlags } from './bench-plan.js';
-import type { BenchFlags } from './bench-plan.js';
+import { benchPlanFromFlags } from '../cli/bench-plan.js';
+import type { BenchFlags } from '../cli/bench-plan.js';
 import { fetchModelIds } from './fetch-models.js';
 import { multiModelWorkload } from './multi-model-workload.js';
 import { runBench } from './run-bench.js';
