@@ -140,6 +140,26 @@ test('a change the gateway refuses rejects the offer, is reported, and the one i
   assert.equal(h.guard.report(), undefined);
 });
 
+test('a rejected change drops the held one: the file may have been restored in the same edit, so the settle timer must not confirm it', async () => {
+  const h = harness({ settlePeriodMs: 80 });
+  const first = FULL();
+  await h.guard.offer(first);
+  await h.guard.offer(EMPTY());
+  assert.ok(h.guard.held);
+  h.guard.rejected('b.yaml: YAML syntax error at line 2');
+  assert.equal(h.guard.held, undefined);
+  const report = h.guard.report();
+  assert.equal(report?.held, undefined, 'readyz must not promise that the held change applies');
+  assert.match(report?.rejected?.message ?? '', /line 2/);
+  assert.ok(h.lines.some((l) => / WARN .*held back since .* will not apply: a newer change was rejected.*leaves the configuration empty/.test(l)), h.lines.join('\n'));
+  await delay(200);
+  assert.deepEqual(h.applied, [first], 'the dropped change must not apply when its settle period ends');
+  // The next change the source can build is judged afresh: still emptying, it is held again, with a new clock.
+  await h.guard.offer(EMPTY());
+  assert.ok(h.guard.held);
+  h.guard.close();
+});
+
 test('close() drops a held change: it never applies to a gateway shutting down', async () => {
   const h = harness({ settlePeriodMs: 50 });
   await h.guard.offer(FULL());

@@ -111,9 +111,22 @@ export class EditGuard {
     return this.#serial(() => this.#offer(snapshot, context.afterReconnect === true ? { ...this.#o.rules, poolsEmptied: true } : this.#o.rules));
   }
 
-  /** Records a change the source could not even build (a YAML error, a half-written file), for /readyz. */
+  /**
+   * Records a change the source could not even build (a YAML error, a half-written file), for /readyz. A change
+   * held back is dropped with it: the source's newest state is not that change, so whether what it removes is
+   * still in place is unknown (the file may have been restored in the same edit), and the settle timer must not
+   * confirm it. The next change the source can build is judged afresh, and held again if it still removes as much.
+   */
   rejected(message: string): void {
     this.#rejected = { at: Date.now(), message };
+    const held = this.#held;
+    if (!held) return;
+    this.#drop();
+    this.#o.log.warn(
+      `the configuration change held back since ${new Date(held.since).toISOString()} will not apply: a newer change was rejected, ` +
+        `so it is not known to be still in place (${held.reasons.join('; ')}). Once the configuration reads again, a change that still removes as much is held afresh`,
+      { version: held.snapshot.version },
+    );
   }
 
   /** For /readyz details under `config`. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../api/config-issue.js';
 import { createLogger } from '../logger.js';
+import { editGuardFor } from './edit-guard.js';
 import { FileConfigSource, loadSnapshotFromPath } from './file-source.js';
 import type { ConfigSnapshot } from './snapshot.js';
 
@@ -185,6 +186,27 @@ describe('FileConfigSource', () => {
     await until(() => portOf(applied.at(-1)) === 8700, 'the re-created directory to be applied');
     await writeFile(join(config, 'pool.yaml'), poolYaml(8800));
     await until(() => portOf(applied.at(-1)) === 8800, 'an edit in the re-created directory to be applied');
+  });
+
+  test('a deleted file held back, then restored in an edit that is rejected (another file half-written): the deletion never applies', async () => {
+    const log = createLogger('debug', (l) => lines.push(l));
+    const guard = editGuardFor('files', { settlePeriodMs: 400 }, log, apply);
+    source = new FileConfigSource(dir, { debounceMs: 20, settleMs: 20, unfinishedSettleMs: 50, onRejected: (m) => guard.rejected(m) }, log, (s) => guard.offer(s));
+    await source.start();
+    await rm(join(dir, 'pods.yaml'));
+    await until(() => guard.held !== undefined, 'the deletion to be held back');
+    await writeFile(join(dir, 'pods.yaml'), POD);
+    await writeFile(join(dir, 'new.yaml'), 'kind: Pod\nmetadata:\n  name: a: b\n');
+    await until(() => guard.report()?.rejected !== undefined, 'the syntax error to be rejected');
+    await delay(600);
+    assert.equal(applied.length, 1, `the held deletion applied although the file was restored:\n${lines.join('\n')}`);
+    assert.equal(applied[0]!.members.get('default/gemma')?.length, 1);
+    // Fixed, the files are what is in force: nothing is held and nothing removed.
+    await rm(join(dir, 'new.yaml'));
+    await until(() => applied.length === 2, 'the fixed files to be applied');
+    assert.equal(applied[1]!.members.get('default/gemma')?.length, 1);
+    assert.equal(guard.held, undefined);
+    guard.close();
   });
 
   test('reload() applies the current files without waiting for an event', async () => {
