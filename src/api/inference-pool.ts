@@ -32,17 +32,39 @@ const V1ALPHA2_FIELDS: Readonly<Record<string, string>> = {
   extensionRef: 'it is v1alpha2\'s; v1 has endpointPickerRef',
 };
 
+/** v1alpha2's `extensionRef.portNumber`, kept when the ref is renamed to endpointPickerRef. */
+const V1ALPHA2_REF_FIELDS: Readonly<Record<string, string>> = { portNumber: 'it is v1alpha2\'s extensionRef field; v1 has port: {number: N}' };
+
+/**
+ * v1alpha2's selector is the label map itself (`selector: {app: vllm}`); v1's is a LabelSelector
+ * (`selector: {matchLabels: {app: vllm}}`). A pool whose apiVersion alone was bumped has its labels read as unknown fields.
+ */
+const V1ALPHA2_SELECTOR = 'v1alpha2 put the labels directly under spec.selector; v1 puts them under spec.selector.matchLabels';
+
+/**
+ * What an InferencePool of GIE's old apiVersion needs to become v1, for the error refusing that apiVersion
+ * (GIE api/v1alpha2 and api/v1 inferencepool_types.go).
+ */
+export const V1ALPHA2_POOL_MIGRATION =
+  'v1 renames three fields: spec.selector\'s labels go under spec.selector.matchLabels, spec.targetPortNumber: N becomes spec.targetPorts: [{number: N}], ' +
+  'and spec.extensionRef becomes spec.endpointPickerRef (its portNumber: N becomes port: {number: N})';
+
 export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base: Located): InferencePool {
   const spec = r.object(raw.spec, 'spec', true) ?? {};
   r.unknownKeys(spec, 'spec', ['selector', 'targetPorts', 'appProtocol', 'endpointPickerRef'], undefined, V1ALPHA2_FIELDS);
   const sel = r.object(spec.selector, 'spec.selector', true) ?? {};
-  r.unknownKeys(sel, 'spec.selector', ['matchLabels', 'matchExpressions']);
+  const flatLabels = Object.keys(sel).filter((k) => k !== 'matchLabels' && k !== 'matchExpressions' && typeof sel[k] === 'string');
+  r.unknownKeys(sel, 'spec.selector', ['matchLabels', 'matchExpressions'], undefined, Object.fromEntries(flatLabels.map((k) => [k, V1ALPHA2_SELECTOR])));
   if (sel.matchExpressions !== undefined) r.fail('spec.selector.matchExpressions', 'is not supported by InferencePool v1; use matchLabels');
   const selector = r.stringMap(sel.matchLabels, 'spec.selector.matchLabels');
   if (spec.selector !== undefined && Object.keys(selector).length === 0) {
-    r.fail('spec.selector.matchLabels', 'must name at least one label (an empty selector would select every pod)');
+    const v1alpha2 = flatLabels.length > 0 ? ` (${V1ALPHA2_SELECTOR}: {${flatLabels.map((k) => `${k}: ${String(sel[k])}`).join(', ')}})` : '';
+    r.fail('spec.selector.matchLabels', `must name at least one label (an empty selector would select every pod)${v1alpha2}`);
   }
-  const ports = r.array(spec.targetPorts, 'spec.targetPorts', true);
+  if (spec.targetPorts === undefined && spec.targetPortNumber !== undefined) {
+    r.fail('spec.targetPorts', `is required (v1alpha2's targetPortNumber: ${String(spec.targetPortNumber)} is targetPorts: [{number: ${String(spec.targetPortNumber)}}] in v1)`);
+  }
+  const ports = r.array(spec.targetPorts, 'spec.targetPorts', spec.targetPortNumber === undefined);
   if (ports.length > 8) r.fail('spec.targetPorts', `has ${ports.length} entries; at most 8 are allowed`);
   const targetPorts: number[] = [];
   ports.forEach((p, i) => {
@@ -59,7 +81,7 @@ export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base
   const pool: InferencePool = { ...base, kind: 'InferencePool', selector, targetPorts, appProtocol };
   const epr = r.object(spec.endpointPickerRef, 'spec.endpointPickerRef');
   if (epr) {
-    r.unknownKeys(epr, 'spec.endpointPickerRef', ['group', 'kind', 'name', 'port', 'failureMode']);
+    r.unknownKeys(epr, 'spec.endpointPickerRef', ['group', 'kind', 'name', 'port', 'failureMode'], undefined, V1ALPHA2_REF_FIELDS);
     const name = r.string(epr.name, 'spec.endpointPickerRef.name', true) ?? '';
     const portObj = r.object(epr.port, 'spec.endpointPickerRef.port');
     r.unknownKeys(portObj, 'spec.endpointPickerRef.port', ['number']);

@@ -259,6 +259,14 @@ describe('readResource: every invalid field is located', () => {
     { name: 'endpointPickerRef port 0', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {number: 0}}'), field: 'spec.endpointPickerRef.port.number' },
     { name: 'spec missing', yaml: 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: gemma, namespace: team-a}', field: 'spec', message: /is required/ },
     { name: 'wrong apiVersion', yaml: POOL.replace('inference.networking.k8s.io/v1', 'inference.networking.x-k8s.io/v1alpha2'), field: 'apiVersion', message: /inference.networking.k8s.io\/v1/ },
+    {
+      name: "GIE's v1alpha2 apiVersion: what v1 renames",
+      yaml: POOL.replace('inference.networking.k8s.io/v1', 'inference.networking.x-k8s.io/v1alpha2'),
+      field: 'apiVersion',
+      message: /selector's labels go under spec\.selector\.matchLabels, spec\.targetPortNumber: N becomes spec\.targetPorts: \[\{number: N\}\], and spec\.extensionRef becomes spec\.endpointPickerRef/,
+    },
+    { name: "v1alpha2's selector on a v1 pool: the matchLabels meant", yaml: poolWithSpec('selector: {app: gemma}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels', message: /v1alpha2 put the labels directly under spec\.selector; v1 puts them under spec\.selector\.matchLabels: \{app: gemma\}/ },
+    { name: "v1alpha2's targetPortNumber on a v1 pool: the targetPorts meant", yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPortNumber: 8000'), field: 'spec.targetPorts', message: /is required \(v1alpha2's targetPortNumber: 8000 is targetPorts: \[\{number: 8000\}\] in v1\)/ },
     { name: 'name missing', yaml: POOL.replace('name: gemma, ', ''), field: 'metadata.name', resource: '<unnamed>' },
     { name: 'numeric label value', yaml: POOL.replace('namespace: team-a', 'namespace: team-a, labels: {tier: 1}'), field: 'metadata.labels.tier' },
     // HTTPRoute
@@ -385,6 +393,7 @@ describe('readResource: unknown fields under spec are warnings naming the path (
     { name: 'a clean pool', yaml: POOL, want: [] },
     { name: 'a pool: a typo, the name meant', yaml: `${POOL}  endpointPickRef: {name: epp}\n`, want: ['spec.endpointPickRef warning'] },
     { name: 'a pool: inside endpointPickerRef', yaml: `${POOL}  endpointPickerRef: {name: epp, port: {numbr: 9002}, failMode: FailOpen}\n`, want: ['spec.endpointPickerRef.failMode warning', 'spec.endpointPickerRef.port.numbr warning'] },
+    { name: "a pool: v1alpha2's extensionRef renamed, its portNumber kept", yaml: `${POOL}  endpointPickerRef: {name: epp, portNumber: 9002}\n`, want: ['spec.endpointPickerRef.portNumber warning'] },
     { name: 'what the API server adds is no typo', yaml: `${POOL}status: {parents: []}\n`.replace('metadata: {name: p}', 'metadata: {name: p, uid: u, resourceVersion: "1", generation: 2, managedFields: []}'), want: [] },
     { name: 'a route: Gateway API fields infergate ignores are no typos', yaml: `${ROUTE}    - name: r0\n      filters: []\n      timeouts: {request: 1s}\n      backendRefs: [{name: p, group: inference.networking.k8s.io, kind: InferencePool, port: 8000, filters: []}]\n`, want: [] },
     { name: 'a route: header for headers misroutes', yaml: `${ROUTE}    - matches: [{header: [{name: x, value: y}]}]\n`, want: ['spec.rules[0].matches[0].header error'] },

@@ -2,11 +2,11 @@
 import type { ConfigIssue, ConfigWarning, SourceLocation } from './config-issue.js';
 import { FieldReader, describe, type Raw } from './field-reader.js';
 import { readMeta, type Located } from './object-meta.js';
-import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP } from './inference-pool.js';
+import { readInferencePool, type InferencePool, INFERENCE_POOL_GROUP, V1ALPHA2_POOL_MIGRATION } from './inference-pool.js';
 import { readHTTPRoute, type HTTPRoute } from './http-route.js';
 import { readPod, type Pod } from './pod.js';
 import { readAllowlist, isAllowlist, type Allowlist } from './allowlist.js';
-import { OBJECTIVE_API_VERSIONS, groupOf } from './llm-d-names.js';
+import { LEGACY_INFERENCE_GROUP, OBJECTIVE_API_VERSIONS, groupOf } from './llm-d-names.js';
 import { readInferenceObjective, type InferenceObjective } from './inference-objective.js';
 import { readInferenceModelRewrite, type InferenceModelRewrite } from './inference-model-rewrite.js';
 import { readConfigMapData, type PlainConfigMap } from './plain-config-map.js';
@@ -62,7 +62,9 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
   }
   const r = new FieldReader(location);
   if (!apiVersion || !allowed.includes(apiVersion)) {
-    r.fail('apiVersion', `${kind} must have apiVersion ${allowed.join(' or ')}, got ${describe(obj.apiVersion)}`);
+    // GIE's InferencePool went from inference.networking.x-k8s.io/v1alpha2 to v1 with fields renamed: bumping the apiVersion alone is not enough.
+    const migration = kind === 'InferencePool' && apiVersion === `${LEGACY_INFERENCE_GROUP}/v1alpha2` ? `. ${V1ALPHA2_POOL_MIGRATION}` : '';
+    r.fail('apiVersion', `${kind} must have apiVersion ${allowed.join(' or ')}, got ${describe(obj.apiVersion)}${migration}`);
     return { skipped: 'wrong apiVersion', issues: r.issues };
   }
   const meta = readMeta(r, obj.metadata);

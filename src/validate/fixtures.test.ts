@@ -46,6 +46,7 @@ const CASES: Record<string, string[]> = {
   'upstream-annotations.yaml': ['error config-error', 'error config-error', 'warning config-warning'],
   'unknown-kind.yaml': ['warning config-warning', 'warning config-warning'],
   'unknown-field.yaml': ['error unknown-field', 'warning unknown-field', 'warning unknown-field'],
+  'v1alpha2-pool.yaml': ['error invalid-object', 'error invalid-object', 'error invalid-object', 'warning unknown-field', 'warning unknown-field', 'warning unknown-field'],
 };
 
 test('every fixture gives exactly its findings, each naming the object, field and fix', async () => {

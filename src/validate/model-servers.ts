@@ -113,8 +113,14 @@ function stringLabels(raw: unknown): Record<string, string> {
   return out;
 }
 
-/** Whether a pool's selector takes this server (same namespace, every selector label). */
+/**
+ * Whether a pool's selector takes this server (same namespace, every selector label). A pool with no selector
+ * labels takes none: only an invalid pool has none (a missing selector, or v1alpha2's `selector: {app: x}`),
+ * which is reported as such and which `serve` refuses; taking every pod of the namespace would add findings
+ * (mixed base models, servers counted as selected) about a selection no gateway makes.
+ */
 export function poolSelects(pool: InferencePool, server: ModelServer): boolean {
+  if (Object.keys(pool.selector).length === 0) return false;
   if (server.ref.namespace !== pool.meta.namespace) return false;
   for (const [k, v] of Object.entries(pool.selector)) if (server.labels[k] !== v) return false;
   return true;

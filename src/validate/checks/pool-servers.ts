@@ -12,6 +12,8 @@ export const poolServers: Check = {
   run(ctx) {
     const findings: Finding[] = [];
     for (const [key, pool] of ctx.snapshot.pools) {
+      // No selector labels: the pool is invalid, and its invalid-object finding says why.
+      if (Object.keys(pool.selector).length === 0) continue;
       const members = ctx.members.get(key) ?? [];
       if (members.some((s) => s.ready)) continue;
       const selector = Object.entries(pool.selector).map(([k, v]) => `${k}: ${v}`).join(', ');
