@@ -1,5 +1,7 @@
 /** explainRequest from files: what `infergate explain -f` prints when the pods are not asked (--no-discover). */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../test/helpers/local-kube.js';
@@ -31,5 +33,50 @@ test('explain of a request on a stored response says it knows no response ids, n
     const plan = await explainRequest({ configPath, method, path, body: '', headers: [], discover: false });
     assert.equal(plan.error?.code, 'route_not_found', `${method} ${path}: ${plan.error?.message}`);
     assert.match(renderPlan(plan).join('\n'), new RegExp(`${method} on stored response resp_abc: no response ids are known here \\(a running gateway routes it to the endpoint that created the response\\)`));
+  }
+});
+
+test('explain says a rewrite among several targets is a weighted draw (a real request may draw another), and not for a single target', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-explain-rewrite-'));
+  try {
+    await writeFile(
+      join(dir, 'config.yaml'),
+      `apiVersion: v1
+kind: ConfigMap
+metadata: {name: gemma, labels: {inference.networking.k8s.io/bbr-managed: "true"}}
+data: {baseModel: google/gemma-2b-it, adapters: "- sql-v1\\n- sql-v2\\n"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gemma-0, labels: {app: gemma}}
+status: {podIP: 127.0.222.40, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: {name: gemma}
+spec: {selector: {matchLabels: {app: gemma}}, targetPorts: [{number: 8000}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: gemma}
+spec: {rules: [{backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: gemma}]}]}
+---
+apiVersion: llm-d.ai/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: sql}
+spec:
+  poolRef: {name: gemma}
+  rules:
+    - matches: [{model: {value: sql}}]
+      targets: [{modelRewrite: sql-v1, weight: 90}, {modelRewrite: sql-v2, weight: 10}]
+    - matches: [{model: {value: sql-alias}}]
+      targets: [{modelRewrite: sql-v1}]
+`,
+    );
+    const explain = async (model: string): Promise<string> => renderPlan(await explainRequest({ configPath: dir, body: JSON.stringify({ model, prompt: 'x' }), headers: [], discover: false })).join('\n');
+    assert.match(await explain('sql'), /model `sql` rewritten to `sql-v(1` \(weight 90 of 100\)|2` \(weight 10 of 100\)) by InferenceModelRewrite default\/sql rule 0/);
+    assert.match(await explain('sql-alias'), /model `sql-alias` rewritten to `sql-v1` by InferenceModelRewrite default\/sql rule 1/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

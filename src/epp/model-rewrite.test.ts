@@ -31,3 +31,9 @@ test('rewriteModel: a 90/10 canary splits 1000 requests within tolerance', () =>
   assert.ok(v2 > 60 && v2 < 140, `m-v2 got ${v2} of 1000`);
   assert.equal(rewriteModel(rws, 'm', () => 0)?.source, 'InferenceModelRewrite default/canary rule 0');
 });
+
+test('rewriteModel: a draw among targets gives the weight chosen and the total (explain says so); a single target, or one left by weight 0, gives none', () => {
+  assert.deepEqual(rewriteModel([rewrite('canary', exact('m', ['m-v1', 90], ['m-v2', 10]))], 'm', () => 0.95)?.weight, { of: 10, total: 100 });
+  assert.equal(rewriteModel([rewrite('alias', exact('m', ['m-v1', 3]))], 'm', () => 0)?.weight, undefined);
+  assert.equal(rewriteModel([rewrite('off', exact('m', ['never', 0], ['m-v1', 5]))], 'm', () => 0)?.weight, undefined);
+});

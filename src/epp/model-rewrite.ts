@@ -9,6 +9,11 @@ export interface ModelRewriteResult {
   source: string;
   /** The InferenceModelRewrite's name, for metrics (`model_rewrite_name`). */
   name: string;
+  /**
+   * Set when the rule has more than one target that can be drawn: the chosen target's weight and the rule's
+   * total, so explain says the choice is a draw (another request may get another target).
+   */
+  weight?: { of: number; total: number };
 }
 
 /**
@@ -42,5 +47,6 @@ function pick(rw: InferenceModelRewrite, i: number, random: () => number): Model
     }
     x -= t.weight;
   }
-  return { model: chosen.modelRewrite, source: `InferenceModelRewrite ${keyOf(rw.meta)} rule ${i}`, name: rw.meta.name };
+  const drawn = targets.filter((t) => t.weight > 0).length > 1 ? { weight: { of: chosen.weight, total } } : {};
+  return { model: chosen.modelRewrite, source: `InferenceModelRewrite ${keyOf(rw.meta)} rule ${i}`, name: rw.meta.name, ...drawn };
 }

@@ -324,7 +324,8 @@ function rewriteStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan
   if (plan.model === undefined || !plan.parsed) return;
   const rw = rewriteModel(state.snapshot.rewrites.get(poolKey), plan.model);
   if (!rw || rw.model === plan.model) return;
-  note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\` by ${rw.source}`);
+  // A draw among several targets is said to be one, as the pool's backendRef weights are: another request may differ.
+  note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\`${rw.weight ? ` (weight ${rw.weight.of} of ${rw.weight.total})` : ''} by ${rw.source}`);
   plan.rewrittenFrom = plan.model;
   plan.rewriteName = rw.name;
   plan.model = rw.model;
