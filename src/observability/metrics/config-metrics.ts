@@ -16,7 +16,7 @@ export class ConfigMetrics {
   });
   readonly lastSuccessful = new GaugeFamily({ name: 'infergate_config_last_reload_successful', help: 'Whether the last configuration change was put in force (1) or rejected (0).' });
   readonly lastSuccess = new GaugeFamily({ name: 'infergate_config_last_reload_success_timestamp_seconds', help: 'When a configuration was last put in force, in seconds since the epoch.' });
-  readonly version = new GaugeFamily({ name: 'infergate_config_version', help: 'The version of the configuration in force: it goes up by one on every successful load (the config_version /readyz shows).' });
+  readonly version = new GaugeFamily({ name: 'infergate_config_version', help: 'The version of the configuration in force (the config_version /readyz shows): every configuration read gets the next number, so one held back and then replaced or dropped leaves a gap.' });
   readonly held: CollectedFamily;
   readonly #ok: ValueSeries;
   readonly #rejected: ValueSeries;
