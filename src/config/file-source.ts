@@ -51,7 +51,12 @@ export interface FileSourceOptions extends SnapshotOptions {
    * 5000 ms); its parent is watched for that too, so this is the bound when the parent cannot be watched.
    */
   directoryCheckMs?: number;
-  /** Told why a reload was rejected (for /readyz); the last good configuration stays in force meanwhile. */
+  /**
+   * Told why a reload was rejected before it reached `apply` (the files could not be read or validated), for
+   * /readyz and the rejected-reloads count; the last good configuration stays in force meanwhile. A snapshot
+   * that `apply` refuses (an EndpointPickerConfig that does not build) is not passed here: the one applying it
+   * (the edit guard, the reload counter) has reported it already, and telling it again would count it twice.
+   */
   onRejected?: (message: string) => void;
 }
 
@@ -145,6 +150,7 @@ export class FileConfigSource {
   async #reloadLoop(): Promise<void> {
     do {
       this.#again = false;
+      let applying = false;
       try {
         const settleMs = this.#opts.settleMs ?? 300;
         const settled = await waitForSettledFiles(this.path, settleMs, MAX_SETTLE_WAIT_MS, () => this.#closed);
@@ -168,12 +174,13 @@ export class FileConfigSource {
         this.#rejectEmptied(loaded);
         const snapshot = snapshotOf(loaded, this.#opts, this.#log);
         if (this.#closed) return;
+        applying = true;
         await this.#apply(snapshot);
         this.#handedOn(loaded);
       } catch (e) {
         const msg = e instanceof ConfigError ? e.message : `${(e as Error).message}`;
         this.#log.error(`configuration change rejected; the last good configuration stays in force\n${msg}`);
-        this.#opts.onRejected?.(msg);
+        if (!applying) this.#opts.onRejected?.(msg);
       }
     } while (this.#again && !this.#closed);
   }
