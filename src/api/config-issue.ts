@@ -5,6 +5,11 @@ export interface SourceLocation {
   file: string;
   /** 1-based index of the YAML document within the file. */
   document: number;
+  /**
+   * 0-based index in the document's `items` when the document is a `kind: List` (`kubectl get -o yaml`): every
+   * object of an export is in document 1, so the item is what tells them apart.
+   */
+  item?: number;
   kind?: string;
   namespace?: string;
   name?: string;
@@ -28,8 +33,13 @@ export interface ConfigWarning extends ConfigIssue {
 
 export function formatLocation(loc: SourceLocation): string {
   const obj = loc.kind ? ` ${loc.kind} ${loc.namespace ?? 'default'}/${loc.name ?? '<unnamed>'}` : '';
-  // Objects read from the API server have no document index (0).
-  return `${loc.file}${loc.document > 0 ? ` (document ${loc.document})` : ''}${obj}`;
+  return `${formatPlace(loc)}${obj}`;
+}
+
+/** `file (document 2)`, or `file (document 1, items[3])` inside a `kind: List`; objects from the API server have document 0 and show the file part alone. */
+export function formatPlace(loc: Pick<SourceLocation, 'file' | 'document' | 'item'>): string {
+  if (loc.document <= 0) return loc.file;
+  return `${loc.file} (document ${loc.document}${loc.item !== undefined ? `, items[${loc.item}]` : ''})`;
 }
 
 export function formatIssue(issue: ConfigIssue): string {

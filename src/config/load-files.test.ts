@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatIssue } from '../api/config-issue.js';
+import { formatIssue, type ConfigError } from '../api/config-issue.js';
 import { loadConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from './load-files.js';
+import { buildSnapshot } from './snapshot.js';
 
 const POOL = `apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
@@ -156,6 +157,21 @@ describe('parseText', () => {
         { name: 'bare', type: 'ClusterIP', ports: [], clusterIP: undefined },
       ],
     );
+  });
+
+  test('a List\'s items are located by their index: an invalid item, a duplicate and an unknown kind name the item, not only document 1', () => {
+    const out = emptyOut();
+    const unknown: UnknownKinds = new Map();
+    parseText('export.yaml', `apiVersion: v1\nkind: List\nitems:\n${indentItem(POOL)}${indentItem(DEPLOYMENT)}${indentItem(POOL.replace('8000', '0'))}`, out, unknown);
+    assert.deepEqual(out.resources.map((r) => r.source.item), [0, 2]);
+    assert.deepEqual(out.issues.map(formatIssue), ['export.yaml (document 1, items[2]) InferencePool default/gemma: field spec.targetPorts[0].number: must be an integer from 1 to 65535, got number 0']);
+    assert.equal(unknown.get('apps/v1/Deployment')?.where, 'export.yaml (document 1, items[1])');
+    assert.deepEqual(out.readWarnings.map((w) => w.location.item), [1]);
+    // Both items declare InferencePool default/gemma: the duplicate names the other one's item.
+    assert.throws(() => buildSnapshot(out.resources), (e: ConfigError) => {
+      assert.deepEqual(e.issues.map(formatIssue), ['export.yaml (document 1, items[2]) InferencePool default/gemma: field metadata.name: duplicate InferencePool default/gemma; also declared in export.yaml (document 1, items[0])']);
+      return true;
+    });
   });
 
   test('a syntax error names its line', () => {

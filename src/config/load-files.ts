@@ -2,7 +2,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { formatIssue, type ConfigIssue, type ConfigWarning, type SourceLocation } from '../api/config-issue.js';
+import { formatIssue, formatPlace, type ConfigIssue, type ConfigWarning, type SourceLocation } from '../api/config-issue.js';
 import { readResource, type Resource } from '../api/resource.js';
 
 export interface LoadedFiles {
@@ -81,9 +81,11 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
     if (raw === null || raw === undefined) return; // an empty document between `---` separators
     documents++;
     // `kubectl get ... -o yaml` writes one `kind: List` whose items are the objects; read them as documents.
-    const items = isList(raw) ? raw.items : [raw];
-    for (const item of items) {
-      const result = readResource(item, at);
+    const list = isList(raw);
+    const items = list ? raw.items : [raw];
+    items.forEach((item, j) => {
+      const where: SourceLocation = list ? { ...at, item: j } : at;
+      const result = readResource(item, where);
       out.issues.push(...result.issues);
       for (const w of ('warnings' in result && result.warnings) || []) {
         out.readWarnings.push(w);
@@ -91,10 +93,10 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
       }
       if ('resource' in result) out.resources.push(result.resource);
       else if (result.unknownKind && !unknownKinds.has(result.unknownKind)) {
-        unknownKinds.set(result.unknownKind, { where: `${file} (document ${i + 1})`, hint: result.hint ?? '' });
-        out.readWarnings.push({ location: locate(item, at), field: 'kind', message: `${result.unknownKind} is not a kind infergate reads, so this object is ignored${result.hint ?? ''}`, misroutes: false });
+        unknownKinds.set(result.unknownKind, { where: formatPlace(where), hint: result.hint ?? '' });
+        out.readWarnings.push({ location: locate(item, where), field: 'kind', message: `${result.unknownKind} is not a kind infergate reads, so this object is ignored${result.hint ?? ''}`, misroutes: false });
       }
-    }
+    });
   });
   return documents;
 }

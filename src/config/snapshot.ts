@@ -1,6 +1,6 @@
 /** One immutable, validated view of the configuration; a reload builds a new one and swaps it whole. */
 import type { Allowlist } from '../api/allowlist.js';
-import { ConfigError, formatIssue, type ConfigIssue } from '../api/config-issue.js';
+import { ConfigError, formatIssue, formatPlace, type ConfigIssue } from '../api/config-issue.js';
 import type { HTTPRoute } from '../api/http-route.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { keyOf } from '../api/object-meta.js';
@@ -74,7 +74,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     const id = `${r.kind}${'group' in r ? `.${r.group}` : ''}/${keyOf(r.meta)}`;
     const prior = seen.get(id);
     if (prior) {
-      issues.push({ location: r.source, field: 'metadata.name', message: `duplicate ${r.kind === 'Allowlist' ? 'ConfigMap' : r.kind} ${keyOf(r.meta)}; also declared in ${prior.source.file} (document ${prior.source.document})` });
+      issues.push({ location: r.source, field: 'metadata.name', message: `duplicate ${r.kind === 'Allowlist' ? 'ConfigMap' : r.kind} ${keyOf(r.meta)}; also declared in ${formatPlace(prior.source)}` });
     } else seen.set(id, r);
   }
   const fieldWarnings = unknownAnnotations([...seen.values()]);

@@ -17,6 +17,14 @@ export interface FindingLocation {
   file: string;
   /** 1-based YAML document within the file. */
   document: number;
+  /** 0-based index in the document's `items`, only when it is a `kind: List` (a `kubectl get -o yaml` export). */
+  item?: number;
+}
+
+/** Where a SourceLocation was declared; null for objects from the API server (document 0). */
+export function findingLocation(source: SourceLocation): FindingLocation | null {
+  if (source.document <= 0) return null;
+  return { file: source.file, document: source.document, ...(source.item !== undefined ? { item: source.item } : {}) };
 }
 
 /**
@@ -43,8 +51,7 @@ export function subjectOf(resource: Located): Pick<Finding, 'object' | 'location
 export function subjectAt(source: SourceLocation, meta?: { namespace: string; name: string }): Pick<Finding, 'object' | 'location'> {
   const kind = source.kind;
   const object = kind ? { kind, namespace: meta?.namespace ?? source.namespace ?? 'default', name: meta?.name ?? source.name ?? '<unnamed>' } : null;
-  const location = source.document > 0 ? { file: source.file, document: source.document } : null;
-  return { object, location };
+  return { object, location: findingLocation(source) };
 }
 
 /** `HTTPRoute llm-d/phi3-route`. */
@@ -63,6 +70,7 @@ export function compareFindings(a: Finding, b: Finding): number {
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
     compare(a.location?.file ?? '', b.location?.file ?? '') ||
     (a.location?.document ?? 0) - (b.location?.document ?? 0) ||
+    (a.location?.item ?? -1) - (b.location?.item ?? -1) ||
     compare(a.object ? formatObject(a.object) : '', b.object ? formatObject(b.object) : '') ||
     compare(a.field ?? '', b.field ?? '') ||
     compare(a.code, b.code) ||

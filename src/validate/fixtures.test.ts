@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FINDING_CODES } from './checks.js';
 import { readFilesInput } from './read-files.js';
+import { renderText } from './render-findings.js';
 import { runChecks, validate } from './run-validate.js';
 import { buildContext } from './validation-context.js';
 
@@ -104,6 +105,34 @@ test('an unknown field names its path and the field meant; an error where the ro
   assert.match(findings[0]!.message, /did you mean "headers"\?\): the match is read without it, so it accepts more requests than written/);
   assert.match(findings[1]!.message, /did you mean "endpointPickerRef"/);
   assert.match(findings[2]!.message, /v1alpha2's; v1 has targetPorts/);
+});
+
+test('a `kubectl get -o yaml` List: findings name the item (every object is in document 1), and a Pod item\'s vLLM args are read', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-list-'));
+  try {
+    const pod = `  - apiVersion: v1
+    kind: Pod
+    metadata: {name: gemma-0, namespace: llm-d, labels: {app: gemma}}
+    spec: {containers: [{name: vllm, args: ["--model", "google/gemma-2b-it"]}]}
+    status: {podIP: 127.0.222.30, conditions: [{type: Ready, status: "True"}]}
+`;
+    const pool = `  - apiVersion: inference.networking.k8s.io/v1
+    kind: InferencePool
+    metadata: {name: gemma, namespace: llm-d}
+    spec: {selector: {matchLabels: {app: gemma}}, targetPorts: [{number: 8000}]}
+`;
+    await writeFile(join(dir, 'export.yaml'), `apiVersion: v1\nkind: List\nitems:\n${pod}${pool}${pool}`);
+    const report = await validate({ configPath: dir });
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.location]),
+      [['duplicate-object', { file: join(dir, 'export.yaml'), document: 1, item: 2 }]],
+    );
+    assert.match(report.findings[0]!.message, /also declared in .*export\.yaml \(document 1, items\[1\]\)$/);
+    assert.match(renderText(report), /InferencePool llm-d\/gemma \(.*export\.yaml, document 1, items\[2\]\) metadata\.name/);
+    assert.equal(report.summary.servers.known, 1, 'the Pod item\'s args were found');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a pool annotation serve -f refuses is a config-error naming the field; a misspelt one a warning with the name meant', async () => {

@@ -6,7 +6,7 @@
 import type { Pod } from '../api/pod.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import type { SourceLocation } from '../api/config-issue.js';
-import { subjectAt, type ObjectRef, type FindingLocation } from './finding.js';
+import { findingLocation, subjectAt, type ObjectRef, type FindingLocation } from './finding.js';
 import { servedByContainers, type ServedNames } from './vllm-command-line.js';
 import { apiKeyRequirement } from './vllm-api-key.js';
 
@@ -94,7 +94,7 @@ export function templateServer(doc: RawObject): ModelServer | undefined {
   const replicas = o.kind === 'DaemonSet' ? 1 : typeof spec.replicas === 'number' ? spec.replicas : 1;
   const server: ModelServer = {
     ref,
-    location: doc.at.document > 0 ? { file: doc.at.file, document: doc.at.document } : null,
+    location: findingLocation(doc.at),
     labels: stringLabels(template.metadata?.labels),
     ready: replicas > 0,
     template: true,

@@ -1,6 +1,7 @@
 /** Reads `-f PATH` for validate: the typed resources as `serve -f` reads them, plus the raw model servers. */
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
+import type { SourceLocation } from '../api/config-issue.js';
 import type { Pod } from '../api/pod.js';
 import type { Resource } from '../api/resource.js';
 import { listConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
@@ -47,8 +48,9 @@ function rawObjects(file: string, text: string): RawObject[] {
     if (doc.errors.length > 0) return [];
     const value: unknown = doc.toJS();
     const o = value as { kind?: unknown; items?: unknown } | null;
-    const items = o && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? (o.items as unknown[]) : [value];
-    return items.map((item) => ({ raw: item, at: { file, document: i + 1 } }));
+    const list = o && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items) ? (o.items as unknown[]) : undefined;
+    // Located as parseText locates them, so a Pod's raw spec is found again by its place.
+    return list ? list.map((item, j) => ({ raw: item, at: { file, document: i + 1, item: j } })) : [{ raw: value, at: { file, document: i + 1 } }];
   });
 }
 
@@ -58,16 +60,16 @@ function serversOf(resources: readonly Resource[], raw: readonly RawObject[]): M
   const templates: ModelServer[] = [];
   for (const doc of raw) {
     const o = doc.raw as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
-    if (o?.kind === 'Pod') rawPods.set(podKey(doc.at.file, doc.at.document, o.metadata?.namespace, o.metadata?.name), o);
+    if (o?.kind === 'Pod') rawPods.set(podKey(doc.at, o.metadata?.namespace, o.metadata?.name), o);
     else {
       const t = templateServer(doc);
       if (t) templates.push(t);
     }
   }
   const pods = resources.filter((r): r is Pod => r.kind === 'Pod');
-  return [...pods.map((p) => podServer(p, rawPods.get(podKey(p.source.file, p.source.document, p.meta.namespace, p.meta.name)))), ...templates];
+  return [...pods.map((p) => podServer(p, rawPods.get(podKey(p.source, p.meta.namespace, p.meta.name)))), ...templates];
 }
 
-function podKey(file: string, document: number, namespace: unknown, name: unknown): string {
-  return `${file}\u0000${document}\u0000${typeof namespace === 'string' && namespace ? namespace : 'default'}/${String(name)}`;
+function podKey(at: SourceLocation, namespace: unknown, name: unknown): string {
+  return `${at.file}\u0000${at.document}\u0000${at.item ?? ''}\u0000${typeof namespace === 'string' && namespace ? namespace : 'default'}/${String(name)}`;
 }

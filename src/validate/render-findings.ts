@@ -33,7 +33,7 @@ export function renderJson(report: ValidationReport): string {
 function where(f: Finding): string {
   const parts: string[] = [];
   if (f.object) parts.push(formatObject(f.object));
-  if (f.location) parts.push(`(${f.location.file}, document ${f.location.document})`);
+  if (f.location) parts.push(`(${f.location.file}, document ${f.location.document}${f.location.item !== undefined ? `, items[${f.location.item}]` : ''})`);
   if (f.field) parts.push(f.field);
   return parts.join(' ') || '(configuration)';
 }
