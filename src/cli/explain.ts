@@ -12,6 +12,9 @@ import { MetricsScraper } from '../epp/metrics/metrics-scraper.js';
 import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import { createLogger, type Logger } from '../logger.js';
 import { renderPlan } from './render-plan.js';
+import { planOwnAnswer } from './explain-own-answer.js';
+import { listFlag } from './parse-flags.js';
+import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
 import { addKubeOptions, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
@@ -25,6 +28,7 @@ import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 
 interface ExplainFlags extends KubeFlags, UpstreamKeyFlags {
   body: string;
+  allowAdminPaths?: string[];
   header: string[];
   method: string;
   path: string;
@@ -53,6 +57,8 @@ export interface ExplainInput {
   log?: Logger;
   /** The key of pools that name none (as `serve --upstream-api-key-file`); sent to the pods asked. */
   upstreamKey?: ApiKeySource;
+  /** As `serve --allow-admin-paths`: model server admin paths forwarded all the same ('*' for all); the rest get 403. */
+  allowAdminPaths?: string[];
 }
 
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
@@ -107,6 +113,11 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
     ...(headers.has('host') ? { host: headers.get('host')! } : {}),
   };
   const state: GatewayState = { snapshot, datastore, strictAllowlist: input.strictAllowlist ?? false, schedulers, responses: 'unrecorded', ...(input.discover === false ? { discovery: false } : {}) };
+  const adminPaths = new AdminPathPolicy(input.allowAdminPaths);
+  // What the server answers before routing (health, the model list, a blocked admin path) is not routed here either.
+  const own = planOwnAnswer(state, req, adminPaths);
+  if (own) return own;
+  if (adminPaths.allowed.length > 0 && adminPaths.isAdmin(req.path)) req.adminPath = true;
   const plan = planRoute(state, req, { trace: true });
   if (dropped.length > 0) plan.steps.unshift({ stage: 'bbr', detail: `dropped client-sent routing header(s) ${dropped.join(', ')}: only the gateway sets them` });
   if (plan.view) describeKey(plan, credentials);
@@ -141,14 +152,15 @@ export function registerExplainCommand(program: Command): void {
     .command('explain')
     .description('dry-run one request: the model found, its base model and why, the route rule, the pool, each endpoint and the pick')
     .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (or a `kubectl get -o yaml` export)')
-    .requiredOption('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\'')
+    .option('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\' (default: none, as GET /v1/models sends)', '')
     .option('--header <header>', 'a request header "name: value" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--method <method>', 'HTTP method', 'POST')
     .option('--path <path>', 'request path and query', '/v1/chat/completions')
     .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
     .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
-    .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics");
+    .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics")
+    .option('--allow-admin-paths <paths>', "as serve: vLLM admin paths forwarded all the same, comma-separated or repeated, or '*' for all; the others get 403 admin_path_blocked", listFlag);
   addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
       const source = sourceOrExit(flags);
@@ -162,6 +174,7 @@ export function registerExplainCommand(program: Command): void {
           method: flags.method,
           path: flags.path,
           strictAllowlist: flags.strictAllowlist === true,
+          ...(flags.allowAdminPaths && flags.allowAdminPaths.length > 0 ? { allowAdminPaths: flags.allowAdminPaths } : {}),
           discover: flags.discover,
           log: createLogger('warn'),
           ...(upstreamKey ? { upstreamKey } : {}),

@@ -1,13 +1,13 @@
 /** The per-request HTTP handler: local endpoints, then body-based routing, route matching, picking, forwarding. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
-import { GatewayError, MethodNotAllowed, asGatewayError, shown } from '../errors.js';
+import { GatewayError, asGatewayError, shown } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
 import { originForm } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
-import { decodedModelId, listModels, retrieveModel } from './list-models.js';
+import { decodedModelId, isModelsPath, listModels, modelsMethodNotAllowed, retrieveModel } from './list-models.js';
 import { planRoute, type IncomingRequest } from '../plan/plan-request.js';
 import { recordPlan, recordTraceContext } from '../plan/record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
@@ -126,12 +126,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // --api-keys: who is asking (401 otherwise), before any body is read (src/tenancy); nothing runs without the flag.
   const tenancy = gw.options.tenancy;
   const key = tenancy?.authenticate(req.headers);
-  const modelsPath = path === '/v1/models' || path.startsWith('/v1/models/');
-  if (modelsPath && !isGet) {
-    // The gateway answers the model list itself: routed on, a POST named no model (400) and a DELETE (the SDK's
-    // models.delete) matched no rule (404 about header matches). vLLM answers 405 to both.
-    throw new MethodNotAllowed(`${method} ${path} is not served: the gateway answers GET /v1/models and GET /v1/models/{model} itself, and nothing else under /v1/models`, 'GET, HEAD');
-  }
+  // The answers from here to the body's read are the gateway's own; explain mirrors them (src/cli/explain-own-answer.ts).
+  if (!isGet && isModelsPath(path)) throw modelsMethodNotAllowed(method, path);
   // `/v1/models/` too: it names no model (vLLM redirects it to the list), where retrieving `` would be a 404.
   if (isGet && (path === '/v1/models' || path === '/v1/models/')) {
     // The gateway's own answer, not a request to observe.

@@ -1,5 +1,6 @@
 /** The gateway's own `GET /v1/models` and `GET /v1/models/{id}`: every model any pool serves, adapters with their `parent`. */
 import { isServable, lookupBaseModel, unknownModelError } from '../bbr/resolve-base-model.js';
+import { MethodNotAllowed } from '../errors.js';
 import type { GatewayState } from '../plan/plan-request.js';
 
 export type ModelCardBody = { id: string; object: 'model'; created: number; owned_by: string; root: string; parent: string | null; max_model_len?: number };
@@ -33,6 +34,19 @@ export function retrieveModel(state: GatewayState, encodedId: string, visible?: 
   if (card) return card;
   const catalog = state.datastore.catalog();
   throw unknownModelError(id, state.snapshot.allowlistTable, catalog, state.strictAllowlist, visible);
+}
+
+/** Whether `path` is the model list or a model card, which the gateway answers itself and never routes. */
+export function isModelsPath(path: string): boolean {
+  return path === '/v1/models' || path.startsWith('/v1/models/');
+}
+
+/**
+ * The 405 for any method but GET and HEAD under /v1/models. Routed on, a POST named no model (400) and a
+ * DELETE (the SDK's models.delete) matched no rule (404 about header matches); vLLM answers 405 to both.
+ */
+export function modelsMethodNotAllowed(method: string, path: string): MethodNotAllowed {
+  return new MethodNotAllowed(`${method} ${path} is not served: the gateway answers GET /v1/models and GET /v1/models/{model} itself, and nothing else under /v1/models`, 'GET, HEAD');
 }
 
 /** The model id a `GET /v1/models/{id}` path names: percent-decoded, or as sent when that fails. */
