@@ -47,6 +47,7 @@ const CASES: Record<string, string[]> = {
   'upstream-annotations.yaml': ['error config-error', 'error config-error', 'warning config-warning'],
   'unknown-kind.yaml': ['warning config-warning', 'warning config-warning'],
   'unknown-field.yaml': ['error unknown-field', 'warning unknown-field', 'warning unknown-field'],
+  'rule-no-backend.yaml': ['error rule-no-backend', 'error rule-no-backend'],
   'v1alpha2-pool.yaml': ['error invalid-object', 'error invalid-object', 'error invalid-object', 'warning unknown-field', 'warning unknown-field', 'warning unknown-field'],
 };
 

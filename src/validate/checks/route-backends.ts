@@ -1,16 +1,28 @@
-/** HTTPRoute backendRefs: to a missing InferencePool, to something that is no InferencePool, across namespaces. */
+/** HTTPRoute backendRefs: to a missing InferencePool, to something that is no InferencePool, across namespaces, or none to send to. */
 import type { Check } from '../check.js';
 import { subjectOf, type Finding } from '../finding.js';
 
 export const routeBackends: Check = {
   name: 'route-backends',
-  codes: ['backend-pool-missing', 'backend-not-inference-pool', 'backend-cross-namespace'],
+  codes: ['backend-pool-missing', 'backend-not-inference-pool', 'backend-cross-namespace', 'rule-no-backend'],
   supersedes: [/^HTTPRoute \S+ rule \d+ (names InferencePool .* which is not in the configuration|has a backendRef of kind|sends to .* in another namespace)/],
   run(ctx) {
     const findings: Finding[] = [];
     const pools = ctx.snapshot.pools;
     for (const route of ctx.snapshot.routes) {
       route.rules.forEach((rule, i) => {
+        // The Gateway API answers 500 to what such a rule matches, and so does the gateway (pickBackend finds none).
+        if (rule.backendRefs.every((b) => b.weight === 0)) {
+          const none = rule.backendRefs.length === 0;
+          findings.push({
+            ...subjectOf(route),
+            field: `spec.rules[${i}].backendRefs`,
+            severity: 'error',
+            code: 'rule-no-backend',
+            message: `${none ? (route.rules.length === 1 && i === 0 ? 'is empty (a route without rules has one rule, without backendRefs)' : 'is empty') : `gives every backendRef weight 0`}: requests matching this rule get 500 pool_not_found ("has no backendRef with a weight above 0"); they do not fall through to a later rule`,
+            fix: none ? 'Add a backendRef to the InferencePool that serves these requests (group: inference.networking.k8s.io, kind: InferencePool, name: ...), or delete the rule.' : 'Give at least one backendRef a weight above 0 (the default is 1), or delete the rule if it should not serve.',
+          });
+        }
         rule.backendRefs.forEach((b, j) => {
           const at = { ...subjectOf(route), field: `spec.rules[${i}].backendRefs[${j}]` };
           const target = `${b.namespace}/${b.name}`;
