@@ -1,11 +1,11 @@
 /** loadConfigFiles and parseText: directories of multi-document YAML into resources, with located problems. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatIssue, type ConfigError } from '../api/config-issue.js';
-import { loadConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from './load-files.js';
+import { DanglingSymlinkError, loadConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from './load-files.js';
 import { buildSnapshot } from './snapshot.js';
 
 const POOL = `apiVersion: inference.networking.k8s.io/v1
@@ -88,6 +88,17 @@ describe('loadConfigFiles', () => {
     const empty = await loadConfigFiles(none);
     assert.deepEqual(empty.files, []);
     assert.deepEqual(empty.warnings, [`${none}: no .yaml or .yml files found`]);
+  });
+
+  test('a symlink to nothing (a ConfigMap key whose ..data target is gone) is named as such, not as a bare ENOENT', async () => {
+    const linked = await mkdtemp(join(dir, 'linked-'));
+    await writeFile(join(linked, 'a.yaml'), POOL);
+    await symlink(join('..data', 'routes.yaml'), join(linked, 'routes.yaml'));
+    await assert.rejects(loadConfigFiles(linked), (e: Error) => {
+      assert.ok(e instanceof DanglingSymlinkError, e.message);
+      assert.equal(e.message, `cannot read ${join(linked, 'routes.yaml')}: it is a symlink to ..data/routes.yaml, which does not exist; remove the link, or restore what it points to`);
+      return true;
+    });
   });
 
   test('a missing path rejects', async () => {

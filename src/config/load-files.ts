@@ -1,5 +1,5 @@
 /** Reads a YAML file or a directory of them (multi-document) into typed resources, with located problems. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { formatIssue, formatPlace, type ConfigIssue, type ConfigWarning, type SourceLocation } from '../api/config-issue.js';
@@ -43,13 +43,33 @@ export async function listConfigFiles(path: string): Promise<string[]> {
   return names.map((n) => join(path, n));
 }
 
+/**
+ * A listed file's text. A symlink whose target is gone (a ConfigMap key's link into a `..data` that no longer
+ * holds it, a link left after a move) is named as such: a bare ENOENT for a file that `ls` shows reads as a bug.
+ */
+export async function readConfigFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const target = await lstat(file).then((s) => (s.isSymbolicLink() ? readlink(file) : undefined), () => undefined);
+    if (target === undefined) throw e;
+    throw new DanglingSymlinkError(`cannot read ${file}: it is a symlink to ${target}, which does not exist; remove the link, or restore what it points to`);
+  }
+}
+
+/** What readConfigFile throws for a symlink to nothing; its message names the file and what to do. */
+export class DanglingSymlinkError extends Error {
+  override readonly name = 'DanglingSymlinkError';
+}
+
 export async function loadConfigFiles(path: string): Promise<LoadedConfigFiles> {
   const files = await listConfigFiles(path);
   const out: LoadedConfigFiles = { files, resources: [], issues: [], warnings: [], readWarnings: [], documents: new Map() };
   if (files.length === 0) out.warnings.push(`${path}: no .yaml or .yml files found`);
   const unknownKinds: UnknownKinds = new Map();
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
+    const text = await readConfigFile(file);
     out.documents.set(file, parseText(file, text, out, unknownKinds));
   }
   for (const [kind, { where, hint }] of unknownKinds) out.warnings.push(`skipping ${kind}: infergate does not use this kind (first seen in ${where})${hint}`);

@@ -1,10 +1,9 @@
 /** Reads `-f PATH` for validate: the typed resources as `serve -f` reads them, plus the raw model servers. */
-import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { SourceLocation } from '../api/config-issue.js';
 import type { Pod } from '../api/pod.js';
 import type { Resource } from '../api/resource.js';
-import { listConfigFiles, parseText, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
+import { DanglingSymlinkError, listConfigFiles, parseText, readConfigFile, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
 import { podServer, templateServer, WORKLOAD_KINDS, type ModelServer, type RawObject } from './model-servers.js';
 import type { ValidationInput } from './validation-context.js';
 
@@ -27,9 +26,9 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readConfigFile(file);
     } catch (e) {
-      throw new SourceUnreadableError(`cannot read ${file}: ${(e as Error).message}`);
+      throw new SourceUnreadableError(e instanceof DanglingSymlinkError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
     }
     // The same reader as `serve -f`, so both see the same objects and the same problems.
     parseText(file, text, loaded, unknownKinds);
