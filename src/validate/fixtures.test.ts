@@ -27,6 +27,7 @@ const CASES: Record<string, string[]> = {
   'backend-pool-missing.yaml': ['error backend-pool-missing'],
   'backend-not-inference-pool.yaml': ['warning backend-not-inference-pool'],
   'backend-cross-namespace.yaml': ['warning backend-cross-namespace'],
+  'backend-legacy-group.yaml': ['warning backend-legacy-group'],
   'model-not-served.yaml': ['error model-not-served'],
   'rewrite-target-not-served.yaml': ['error model-not-served'],
   'base-model-not-served.yaml': ['error base-model-not-served'],

@@ -1,10 +1,12 @@
 /** HTTPRoute backendRefs: to a missing InferencePool, to something that is no InferencePool, across namespaces, or none to send to. */
+import { INFERENCE_POOL_GROUP } from '../../api/inference-pool.js';
+import { LEGACY_INFERENCE_GROUP } from '../../api/llm-d-names.js';
 import type { Check } from '../check.js';
 import { subjectOf, type Finding } from '../finding.js';
 
 export const routeBackends: Check = {
   name: 'route-backends',
-  codes: ['backend-pool-missing', 'backend-not-inference-pool', 'backend-cross-namespace', 'rule-no-backend'],
+  codes: ['backend-pool-missing', 'backend-not-inference-pool', 'backend-cross-namespace', 'backend-legacy-group', 'rule-no-backend'],
   supersedes: [/^HTTPRoute \S+ rule \d+ (names InferencePool .* which is not in the configuration|has a backendRef of kind|sends to .* in another namespace)/],
   run(ctx) {
     const findings: Finding[] = [];
@@ -35,6 +37,17 @@ export const routeBackends: Check = {
               fix: `Point the backendRef at an InferencePool (group: inference.networking.k8s.io, kind: InferencePool) that selects the model servers, or leave this rule to another Gateway with --gateway-name.`,
             });
             return;
+          }
+          if (b.group === LEGACY_INFERENCE_GROUP) {
+            // infergate reads only v1 pools and takes the old group to mean them; a Gateway resolves the group as written.
+            findings.push({
+              ...at,
+              field: `${at.field}.group`,
+              severity: 'warning',
+              code: 'backend-legacy-group',
+              message: `names group ${LEGACY_INFERENCE_GROUP}, GIE's v1alpha2 InferencePool; infergate sends it to the v1 InferencePool ${target}, but a Gateway resolves the group as written: it looks for a v1alpha2 InferencePool of that name (or, without that CRD, does not know the kind), and without one answers 500 (ResolvedRefs False)`,
+              fix: `Set the backendRef's group to ${INFERENCE_POOL_GROUP}, the v1 InferencePool's.`,
+            });
           }
           if (b.namespace !== route.meta.namespace) {
             findings.push({
