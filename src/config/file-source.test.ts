@@ -279,5 +279,7 @@ describe('FileConfigSource', () => {
     const s = await loadSnapshotFromPath(dir, {}, createLogger('debug', (l) => lines.push(l)));
     assert.equal(portOf(s), 8000);
     assert.equal(lines.filter((l) => / WARN .*apps\/v1\/Deployment/.test(l)).length, 1, lines.join('\n'));
+    // Kept with the snapshot for the dashboard's configuration issues (/api/state), not only logged.
+    assert.ok(s.warnings.some((w) => /^skipping apps\/v1\/Deployment/.test(w)), s.warnings.join('\n'));
   });
 });

@@ -22,7 +22,9 @@ function snapshotOf(loaded: LoadedConfigFiles, options: SnapshotOptions, log?: L
   for (const w of loaded.warnings) log?.warn(w);
   const snapshot = buildSnapshot(loaded.resources, options, loaded.issues);
   for (const w of snapshot.warnings) log?.warn(w);
-  return snapshot;
+  // What the reader skipped or ignored (an unknown kind, a misspelt field) is kept with the snapshot, so the
+  // dashboard's configuration issues (/api/state) show it as long as the files say it, not only a log line.
+  return loaded.warnings.length === 0 ? snapshot : { ...snapshot, warnings: [...loaded.warnings, ...snapshot.warnings] };
 }
 
 export interface FileSourceOptions extends SnapshotOptions {
