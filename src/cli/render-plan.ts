@@ -39,5 +39,9 @@ function renderCycle(t: CycleTrace, lines: string[], n: number): number {
   const fmt = (cells: string[]): string => '   ' + cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
   lines.push(fmt(headers));
   for (const r of rows) lines.push(fmt(r));
+  // A tie on the top total is broken at random (max-score-picker), so serve may send the same request elsewhere.
+  const at = t.picked === undefined ? -1 : t.scored.indexOf(t.picked);
+  const tied = at < 0 ? [] : t.scored.filter((addr, i) => i !== at && Math.abs((t.totals[i] ?? 0) - (t.totals[at] ?? 0)) < 1e-9);
+  if (tied.length > 0) lines.push(`   ${t.picked} is tied with ${tied.join(', ')} on ${(t.totals[at] ?? 0).toFixed(3)}: the pick among them is random, so the same request sent to the gateway may go to another`);
   return n;
 }
