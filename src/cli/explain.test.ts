@@ -80,3 +80,12 @@ spec:
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('explain --epp-service-name, as serve: a pool whose endpointPickerRef names another Service is explained as that picker\'s; one naming the flag\'s, as infergate\'s', async () => {
+  const configPath = join(repoRoot(), 'examples/seed-demo');
+  const body = '{"model":"google/gemma-2b-it","prompt":"x"}';
+  const external = renderPlan(await explainRequest({ configPath, body, headers: [], discover: false, eppServiceName: 'infergate' })).join('\n');
+  assert.match(external, /endpoints are picked by the external endpoint picker llm-d\/gaie-pattern2-epp over ext_proc at gaie-pattern2-epp\.llm-d\.svc:9002/);
+  const own = renderPlan(await explainRequest({ configPath, body, headers: [], discover: false, eppServiceName: 'gaie-pattern2-epp' })).join('\n');
+  assert.doesNotMatch(own, /external endpoint picker/);
+});

@@ -29,6 +29,7 @@ import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 interface ExplainFlags extends KubeFlags, UpstreamKeyFlags {
   body: string;
   allowAdminPaths?: string[];
+  eppServiceName?: string;
   header: string[];
   method: string;
   path: string;
@@ -59,6 +60,8 @@ export interface ExplainInput {
   upstreamKey?: ApiKeySource;
   /** As `serve --allow-admin-paths`: model server admin paths forwarded all the same ('*' for all); the rest get 403. */
   allowAdminPaths?: string[];
+  /** As `serve --epp-service-name`: a pool whose endpointPickerRef names another Service is an external picker's. */
+  eppServiceName?: string;
 }
 
 /** Loads the config, asks the pods what they serve, and plans the request; shared by the CLI and its tests. */
@@ -68,7 +71,7 @@ export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const snapshot = input.kube
     ? await loadSnapshotFromKube(input.kube, { ...gateway, log: input.log ?? createLogger('silent'), ...(input.kube.timeoutMs !== undefined ? { timeoutMs: input.kube.timeoutMs } : {}) })
     : await loadSnapshotFromPath(input.configPath!, gateway, input.log);
-  const schedulers = new PoolSchedulers(input.eppConfig);
+  const schedulers = new PoolSchedulers(input.eppConfig, undefined, input.eppServiceName !== undefined ? { eppServiceName: input.eppServiceName } : {});
   // From the cluster, a pool with a bad EndpointPickerConfig is explained with the config `serve --kube` would fall back to.
   const prepared = schedulers.prepare(snapshot, input.kube !== undefined);
   for (const w of prepared.warnings) input.log?.warn(w);
@@ -160,6 +163,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway')
     .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
     .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics")
+    .option('--epp-service-name <name>', "as serve: the Service that fronts the gateway; a pool whose endpointPickerRef names another Service is an external picker's (default: every ref names infergate)")
     .option('--allow-admin-paths <paths>', "as serve: vLLM admin paths forwarded all the same, comma-separated or repeated, or '*' for all; the others get 403 admin_path_blocked", listFlag);
   addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
@@ -175,6 +179,7 @@ export function registerExplainCommand(program: Command): void {
           path: flags.path,
           strictAllowlist: flags.strictAllowlist === true,
           ...(flags.allowAdminPaths && flags.allowAdminPaths.length > 0 ? { allowAdminPaths: flags.allowAdminPaths } : {}),
+          ...(flags.eppServiceName !== undefined ? { eppServiceName: flags.eppServiceName } : {}),
           discover: flags.discover,
           log: createLogger('warn'),
           ...(upstreamKey ? { upstreamKey } : {}),
