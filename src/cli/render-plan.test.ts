@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
-import type { RoutePlan } from '../proxy/plan-request.js';
+import type { RoutePlan } from '../plan/plan-request.js';
 import { renderPlan } from './render-plan.js';
 
 function planOf(totals: number[]): RoutePlan {
