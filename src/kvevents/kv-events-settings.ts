@@ -1,9 +1,9 @@
 /**
  * The parameters llm-d's precise prefix plugins share, read from their YAML under llm-d's names (llm-d-kv-cache
  * docs/configuration.md): `tokenProcessorConfig`, `indexerConfig`, `kvEventsConfig`, `speculativeIndexing`,
- * `speculativeTTL`. Plugins with equal settings share one index and one set of subscriptions.
+ * `speculativeTTL`. Plugins with equal settings share one index and one set of subscriptions. Read from a plugin's
+ * parameters by src/epp/plugins/kv-events-params.ts.
  */
-import type { ParamReader } from '../epp/framework/param-reader.js';
 import { DEFAULT_TIER_WEIGHTS, type TierWeights } from './device-tiers.js';
 import { KV_TOPIC_PREFIX } from './wire-format.js';
 
@@ -57,73 +57,6 @@ export const DEFAULT_SILENCE_TIMEOUT_MS = 5000;
 export const KV_EVENTS_PORT_ANNOTATION = 'infergate.io/kv-events-port';
 /** The pod annotation that overrides `replaySocketPort` for one pod. */
 export const KV_EVENTS_REPLAY_PORT_ANNOTATION = 'infergate.io/kv-events-replay-port';
-
-/**
- * Reads the shared parameters; throws PluginConfigError naming the nested field. `legacyTokenizerPool`: llm-d's
- * older all-in-one scorer still takes `indexerConfig.tokenizersPoolConfig` (it tokenizes in process), where the
- * producer refuses it.
- */
-export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerPool?: boolean } = {}): KvEventsSettings {
-  const tp = r.child('tokenProcessorConfig');
-  const hasTokens = tp.has('blockSizeTokens');
-  const tokens = tp.positiveInt('blockSizeTokens', 16);
-  const legacy = tp.positiveInt('blockSize', 16);
-  if (tp.has('blockSize') && hasTokens && legacy !== tokens) tp.warn(`parameters.tokenProcessorConfig.blockSize is ignored: blockSizeTokens is set`);
-  const blockSize = hasTokens ? tokens : legacy;
-  const hashSeed = tp.string('hashSeed', '');
-  const algo = tp.string('hashAlgorithm', 'cbor-fnv');
-  if (algo !== 'cbor-fnv' && algo !== '') tp.fail('hashAlgorithm', `only "cbor-fnv" (llm-d's default) is supported, got ${JSON.stringify(algo)}`);
-
-  const ix: ParamReader = r.child('indexerConfig');
-  if (options.legacyTokenizerPool === true) {
-    ix.ignored('tokenizersPoolConfig', 'tokens come from a token-producer (one with default parameters is added when none is declared), which asks a pod of the pool to render the request as the engine will');
-  } else if (ix.has('tokenizersPoolConfig')) ix.fail('tokenizersPoolConfig', 'is not supported (as in llm-d): declare a token-producer plugin, which tokenizes on a pool pod');
-  const kb = ix.child('kvBlockIndexConfig');
-  if (kb.has('redisConfig')) kb.fail('redisConfig', 'is not supported: the index is in memory, and every gateway replica builds the same one from the pods\' events');
-  if (kb.has('costAwareMemoryConfig')) kb.fail('costAwareMemoryConfig', 'is not supported: use inMemoryConfig.size to bound the index');
-  kb.ignored('enableMetrics', 'the index\'s metrics are always on (llm_d_epp_kv_cache_index_*)');
-  kb.ignored('metricsLoggingInterval', 'read the metrics on the admin port instead');
-  const mem = kb.child('inMemoryConfig');
-  const capacity = mem.positiveInt('size', DEFAULT_INDEX_CAPACITY);
-  const podsPerKey = mem.positiveInt('podCacheSize', DEFAULT_PODS_PER_KEY);
-  const tierWeights = { ...DEFAULT_TIER_WEIGHTS };
-  ix.list('kvCacheBackendConfigs', (v, path) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) ix.fail(path, 'must be a mapping {name, weight}');
-    const { name, weight } = v as { name?: unknown; weight?: unknown };
-    if (typeof name !== 'string' || typeof weight !== 'number' || !(weight >= 0)) ix.fail(path, 'needs a string `name` (gpu, cpu, ...) and a non-negative `weight`');
-    const tier = name.toLowerCase();
-    if (tier === 'gpu' || tier === 'cpu') tierWeights[tier] = weight;
-    else tierWeights.other = weight;
-  });
-
-  const ev = r.child('kvEventsConfig');
-  const zmqEndpoint = ev.string('zmqEndpoint', '');
-  if (zmqEndpoint !== '' && !/^tcp:\/\/.+:\d+$/.test(zmqEndpoint)) ev.fail('zmqEndpoint', `must be a TCP endpoint such as tcp://0.0.0.0:5557, got ${JSON.stringify(zmqEndpoint)}`);
-  const topicFilter = ev.string('topicFilter', KV_TOPIC_PREFIX);
-  ev.ignored('concurrency', 'events are applied in order on one thread; a pod\'s order is kept by design');
-  const engine = ev.string('engineType', 'vllm');
-  if (engine !== 'vllm') ev.fail('engineType', `only "vllm" is supported, got ${JSON.stringify(engine)}`);
-  const discoverPods = ev.boolean('discoverPods', true);
-  if (zmqEndpoint !== '' && !ev.has('discoverPods')) {
-    // As in llm-d, both run then; a fleet set up for the central socket only would show every pod reconnecting.
-    ev.warn(`parameters.kvEventsConfig.zmqEndpoint is set and discoverPods is left at its default (true): the gateway also connects to every pod's socketPort, as llm-d does; set discoverPods: false if the pods only connect to ${zmqEndpoint}`);
-  }
-  const pd = ev.child('podDiscoveryConfig');
-  const socketPort = pd.int('socketPort', DEFAULT_SOCKET_PORT, { min: 1, max: 65535 });
-  const replaySocketPort = pd.int('replaySocketPort', 0, { min: 0, max: 65535 });
-  pd.ignored('podLabelSelector', 'the pools\' own endpoints are subscribed to (their selectors already chose the pods)');
-  pd.ignored('podNamespace', 'the pools\' own endpoints are subscribed to');
-  const silence = ev.durationMs('silenceTimeout', DEFAULT_SILENCE_TIMEOUT_MS);
-  if (silence < 0) ev.fail('silenceTimeout', 'must not be negative (0 turns silence detection off)');
-  const silenceTimeoutMs = silence === 0 ? Number.POSITIVE_INFINITY : silence;
-  return { blockSize, hashSeed, capacity, podsPerKey, tierWeights, topicFilter, discoverPods, socketPort, replaySocketPort, zmqEndpoint, silenceTimeoutMs };
-}
-
-export function readSpeculativeSettings(r: ParamReader): SpeculativeSettings {
-  const enabled = r.boolean('speculativeIndexing', false);
-  const ttl = r.durationMs('speculativeTTL', DEFAULT_SPECULATIVE_TTL_MS);
-  return { enabled, ttlMs: ttl > 0 ? ttl : DEFAULT_SPECULATIVE_TTL_MS };
-}
 
 /** Equal settings share an index: this string is equal exactly when they are. */
 export function settingsKey(s: KvEventsSettings): string {

@@ -12,7 +12,8 @@ import type { PluginFactory } from '../framework/registry.js';
 import type { KvEventsPlugin } from '../plugin-runtime.js';
 import type { BlockKeys } from '../../kvevents/block-key.js';
 import type { KvCacheView } from '../../kvevents/kv-cache-view.js';
-import { readKvEventsSettings, readSpeculativeSettings, type KvEventsSettings, type SpeculativeSettings } from '../../kvevents/kv-events-settings.js';
+import type { KvEventsSettings, SpeculativeSettings } from '../../kvevents/kv-events-settings.js';
+import { readKvEventsSettings, readSpeculativeSettings } from './kv-events-params.js';
 import { prefixMatchInfoKey, type PodRef, type PrefixMatchInfo } from './prefix-match-info.js';
 import { TOKENIZED_PROMPT_KEY, type TokenizedPrompt } from './tokenized-prompt.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ParamReader, PluginConfigError } from '../epp/framework/param-reader.js';
-import { DEFAULT_SILENCE_TIMEOUT_MS, readKvEventsSettings } from './kv-events-settings.js';
+import { ParamReader, PluginConfigError } from '../framework/param-reader.js';
+import { DEFAULT_SILENCE_TIMEOUT_MS } from '../../kvevents/kv-events-settings.js';
+import { readKvEventsSettings } from './kv-events-params.js';
 
 const SITE = { at: 'plugins[0]', name: 'precise-prefix-cache-producer', type: 'precise-prefix-cache-producer' };
 const read = (kvEventsConfig: Record<string, unknown>) => readKvEventsSettings(new ParamReader(SITE, { kvEventsConfig }));
