@@ -4,7 +4,7 @@
  * hands out, unique for the process, so a message about a pod that has left since is recognised and dropped.
  */
 import type { KvEventsSettings } from './kv-events-settings.js';
-import type { ReplayStats } from './pod-feed.js';
+import type { ReplayStats } from './pod-stream.js';
 import type { FeedEndpoints, FeedProblem } from './pod-feeds.js';
 import type { PodStreamOptions, UntrustedReason } from './pod-stream.js';
 import type { SubscriptionOptions } from './zmq-subscription.js';
@@ -42,7 +42,7 @@ export interface FeedStatus {
   /** [operation, occurrences, message of the first]. */
   zmqErrors?: [string, number, string][];
   reconnects?: number;
-  /** The stream's replay stats (pod-feed.ts ReplayStats). */
+  /** The stream's replay stats (pod-stream.ts ReplayStats). */
   replays: ReplayStats;
 }
 

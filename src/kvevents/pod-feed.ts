@@ -4,7 +4,7 @@
  * in-thread, or a mirror of the worker's PodStream, refreshed by the worker's status posts.
  */
 import type { FeedProblem } from './pod-feeds.js';
-import type { UntrustedReason } from './pod-stream.js';
+import type { ReplayStats, UntrustedReason } from './pod-stream.js';
 
 /** Where a pod's events come from. */
 export interface FeedTarget {
@@ -18,20 +18,6 @@ export interface FeedTarget {
    * replaced within one configuration change) is another engine, whose cache and sequence numbers start over.
    */
   readonly pod?: string;
-}
-
-/** A pod's replays so far (llm-d's `kv_cache_events_replay_*` series). */
-export interface ReplayStats {
-  /** A replay is running. */
-  active: boolean;
-  /** Replays that brought the whole history asked for (their end marker came). */
-  completed: number;
-  /** Replays that ended without it (a timeout, a broken socket, an undecodable reply). */
-  failed: number;
-  /** Batches replays brought and applied. */
-  processed: number;
-  /** When the last replay completed (ms since epoch); 0 before the first. */
-  lastCompletedAt: number;
 }
 
 /** What the request thread reads of a pod's stream (a PodStream has all of it). */

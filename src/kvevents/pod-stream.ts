@@ -4,8 +4,21 @@
  * whether the pod's entries in the index can be trusted right now. A pod that cannot be trusted is scored by the
  * approximate prefix view instead (never a pick on a view known to be wrong).
  */
-import type { ReplayStats } from './pod-feed.js';
 import { KvEventDecodeError, decodeKvEventBatch, decodeReplayReply, decodeSeq, type DecodedKvEventBatch, type KvEventDecodeFailure } from './wire-format.js';
+
+/** A pod's replays so far (llm-d's `kv_cache_events_replay_*` series). */
+export interface ReplayStats {
+  /** A replay is running. */
+  active: boolean;
+  /** Replays that brought the whole history asked for (their end marker came). */
+  completed: number;
+  /** Replays that ended without it (a timeout, a broken socket, an undecodable reply). */
+  failed: number;
+  /** Batches replays brought and applied. */
+  processed: number;
+  /** When the last replay completed (ms since epoch); 0 before the first. */
+  lastCompletedAt: number;
+}
 
 /** What went wrong or was noticed, as a bounded metric label. */
 export type StreamProblem =
