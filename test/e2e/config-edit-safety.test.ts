@@ -267,40 +267,62 @@ test('(f) a selector typo in one of two pools (2 of 4 endpoints) is held, naming
   assert.deepEqual(loop.failures, [], `${loop.failures.length} of ${loop.sent} requests failed`);
 });
 
-test('(e) Kubernetes: when only the pods come back empty after the API server lost them, the pool left without endpoints is held; outside a reconnect, the same loss applies at once', async () => {
-  // The pods' list alone: before, it emptied the pool at once (404s) whenever it came back before the pools' list.
-  const kubeFleet = await startFleet(234, [
-    { name: 'gemma-a', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
-    { name: 'gemma-b', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 },
-  ]);
+/**
+ * A fake API server holding one gemma pool in `ns` (pool, route, and a Ready pod per fleet replica), a gateway
+ * reading it, and what puts the objects back: the two Kubernetes tests below.
+ */
+async function kubeGemma(octet: number, pods: readonly string[], ns: string, kube: { reconnectCautionMs?: number } = {}) {
+  const fleet = await startFleet(octet, pods.map((name) => ({ name, labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 })));
   const api = new FakeKubeApi();
   await api.start();
-  const ns = 'edits-pods';
-  const dir = await mkdtemp(join(tmpdir(), 'infergate-edits-kube-pods-'));
+  const dir = await mkdtemp(join(tmpdir(), `infergate-${ns}-`));
   await api.writeKubeconfig(join(dir, 'kubeconfig'), ns);
-  const p = { pools: collectionPath(INFERENCE_POOLS, ns), routes: collectionPath(HTTP_ROUTES, ns), pods: collectionPath(PODS, ns) };
+  const paths = { pools: collectionPath(INFERENCE_POOLS, ns), routes: collectionPath(HTTP_ROUTES, ns), pods: collectionPath(PODS, ns) };
   const putPods = (): void => {
-    for (const name of ['gemma-a', 'gemma-b']) {
-      api.put(p.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: 'gemma' } }, spec: {}, status: { podIP: kubeFleet.ipOf(name), conditions: [{ type: 'Ready', status: 'True' }] } });
+    for (const name of pods) {
+      api.put(paths.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: 'gemma' } }, spec: {}, status: { podIP: fleet.ipOf(name), conditions: [{ type: 'Ready', status: 'True' }] } });
     }
   };
-  api.put(p.pools, { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: ns }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: kubeFleet.port }] } });
-  api.put(p.routes, {
-    apiVersion: HTTP_ROUTES.apiVersion,
-    kind: 'HTTPRoute',
-    metadata: { name: 'gemma', namespace: ns },
-    spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma' }] }] },
-  });
-  putPods();
+  const putAll = (): void => {
+    api.put(paths.pools, { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: ns }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: fleet.port }] } });
+    api.put(paths.routes, {
+      apiVersion: HTTP_ROUTES.apiVersion,
+      kind: 'HTTPRoute',
+      metadata: { name: 'gemma', namespace: ns },
+      spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma' }] }] },
+    });
+    putPods();
+  };
+  putAll();
   const lines: string[] = [];
   const gw = await startGateway({
-    kube: { kubeconfig: join(dir, 'kubeconfig'), reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 } }, reconnectCautionMs: 1500 },
+    kube: { kubeconfig: join(dir, 'kubeconfig'), reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 } }, ...kube },
     host: '127.0.0.1',
     port: 0,
     debounceMs: 20,
     configEdits: { settlePeriodMs: 60_000 },
     log: createLogger('info', (l) => lines.push(l)),
   });
+  return {
+    api,
+    gw,
+    lines,
+    paths,
+    putPods,
+    putAll,
+    async close(): Promise<void> {
+      await gw.close();
+      await api.stop();
+      await fleet.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('(e) Kubernetes: when only the pods come back empty after the API server lost them, the pool left without endpoints is held; outside a reconnect, the same loss applies at once', async () => {
+  // The pods' list alone: before, it emptied the pool at once (404s) whenever it came back before the pools' list.
+  const k = await kubeGemma(234, ['gemma-a', 'gemma-b'], 'edits-pods', { reconnectCautionMs: 1500 });
+  const { api, gw, lines, paths: p } = k;
   const client = clientOf(gw);
   try {
     assert.ok(await served(client, GEMMA));
@@ -310,7 +332,7 @@ test('(e) Kubernetes: when only the pods come back empty after the API server lo
     await api.start();
     assert.ok(await waitFor(async () => /leaves InferencePool edits-pods\/gemma with no routable endpoints/.test((await readyz(gw.url)).config?.held?.reasons.join() ?? ''), 8000), `the pods' empty relist was not held:\n${lines.join('\n')}`);
     assert.ok(await served(client, GEMMA), 'requests are still served by the pods in force');
-    putPods();
+    k.putPods();
     assert.ok(await waitFor(async () => (await readyz(gw.url)).config === undefined, 8000), 'the pods coming back did not replace the held change');
     assert.ok(await served(client, GEMMA));
     // Long after the reconnect, the pods deleted one watch event at a time (a scale-down) apply at once, as before.
@@ -320,41 +342,13 @@ test('(e) Kubernetes: when only the pods come back empty after the API server lo
     assert.ok(await waitFor(async () => gw.gateway.state!.snapshot.version > before && gw.gateway.state!.snapshot.pods.length === 0, 8000), `the scale-down was not applied:\n${lines.join('\n')}`);
     assert.equal((await readyz(gw.url)).config, undefined, 'nothing is held');
   } finally {
-    await gw.close();
-    await api.stop();
-    await kubeFleet.close();
-    await rm(dir, { recursive: true, force: true });
+    await k.close();
   }
 });
 
 test('(e) Kubernetes: a relist that comes back empty is held; the objects coming back replace it', async () => {
-  const kubeFleet = await startFleet(61, [{ name: 'gemma-k', labels: {}, model: GEMMA, ttftMs: 1, itlMs: 1 }]);
-  const api = new FakeKubeApi();
-  await api.start();
-  const ns = 'edits';
-  const dir = await mkdtemp(join(tmpdir(), 'infergate-edits-kube-'));
-  await api.writeKubeconfig(join(dir, 'kubeconfig'), ns);
-  const p = { pools: collectionPath(INFERENCE_POOLS, ns), routes: collectionPath(HTTP_ROUTES, ns), pods: collectionPath(PODS, ns) };
-  const put = (): void => {
-    api.put(p.pools, { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: ns }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: kubeFleet.port }] } });
-    api.put(p.routes, {
-      apiVersion: HTTP_ROUTES.apiVersion,
-      kind: 'HTTPRoute',
-      metadata: { name: 'gemma', namespace: ns },
-      spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'gemma' }] }] },
-    });
-    api.put(p.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gemma-k', namespace: ns, labels: { app: 'gemma' } }, spec: {}, status: { podIP: kubeFleet.ipOf('gemma-k'), conditions: [{ type: 'Ready', status: 'True' }] } });
-  };
-  put();
-  const lines: string[] = [];
-  const gw = await startGateway({
-    kube: { kubeconfig: join(dir, 'kubeconfig'), reflector: { backoff: { initialMs: 20, maxMs: 100, jitter: 0 } } },
-    host: '127.0.0.1',
-    port: 0,
-    debounceMs: 20,
-    configEdits: { settlePeriodMs: 60_000 },
-    log: createLogger('info', (l) => lines.push(l)),
-  });
+  const k = await kubeGemma(61, ['gemma-k'], 'edits');
+  const { api, gw, lines, paths: p } = k;
   const client = clientOf(gw);
   try {
     assert.ok(await served(client, GEMMA));
@@ -367,13 +361,10 @@ test('(e) Kubernetes: a relist that comes back empty is held; the objects coming
     assert.ok(gw.kube!.source.reflectors().some((r) => r.stats.relists > 0), 'the watches relisted');
     assert.equal(gw.gateway.state!.snapshot.pools.size, 1, 'the configuration in force is kept');
     assert.ok(await served(client, GEMMA), 'requests are still served from the configuration in force');
-    put();
+    k.putAll();
     assert.ok(await waitFor(async () => (await readyz(gw.url)).config === undefined, 8000), 'the objects coming back did not replace the held change');
     assert.ok(await served(client, GEMMA));
   } finally {
-    await gw.close();
-    await api.stop();
-    await kubeFleet.close();
-    await rm(dir, { recursive: true, force: true });
+    await k.close();
   }
 });
