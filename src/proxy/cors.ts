@@ -1,7 +1,6 @@
 /** CORS at the front door: a browser's preflight answered by the gateway's own policy (`--allowed-origins` and friends), off unless set. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError } from '../errors.js';
-import { shown } from '../errors.js';
+import { GatewayError, shown } from '../errors.js';
 import { sendError } from './send-error.js';
 
 /**
