@@ -4,9 +4,9 @@
  * hands out, unique for the process, so a message about a pod that has left since is recognised and dropped.
  */
 import type { KvEventsSettings } from './kv-events-settings.js';
-import type { ReplayStats } from './pod-stream.js';
+import type { ReplayStats } from './pod-stream-contract.js';
 import type { FeedEndpoints, FeedProblem } from './pod-feeds.js';
-import type { PodStreamOptions, UntrustedReason } from './pod-stream.js';
+import type { PodStreamOptions, UntrustedReason } from './pod-stream-contract.js';
 import type { SubscriptionOptions } from './zmq-subscription.js';
 
 /** Stream and socket tuning that can cross to the worker (no callbacks). */

@@ -10,7 +10,7 @@ import { KvEventIngestor } from './event-ingestor.js';
 import { IndexOpEncoder } from './index-ops.js';
 import type { FeedStatus, FromWorker, IngestTuning, ToWorker } from './ingest-protocol.js';
 import { PodFeeds, strayTopicMessage, type FeedProblem, type FeedReporter } from './pod-feeds.js';
-import type { UntrustedReason } from './pod-stream.js';
+import type { UntrustedReason } from './pod-stream-contract.js';
 import { ReplayLimiter } from './zmq-subscription.js';
 
 /** How often trust (which changes with time: recovery, floods, silence) is re-checked and counters refreshed (ms). */

@@ -17,7 +17,7 @@ import type { IngestWorker, WorkerView } from './ingest-worker-client.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
 import { PodFeed, StreamMirror, type FeedTarget } from './pod-feed.js';
 import { PodFeeds, strayTopicMessage, type FeedProblem, type FeedReporter } from './pod-feeds.js';
-import type { PodStreamOptions, UntrustedReason } from './pod-stream.js';
+import type { PodStreamOptions, UntrustedReason } from './pod-stream-contract.js';
 import type { ReplayLimiter, SubscriptionOptions } from './zmq-subscription.js';
 
 export { PodFeed, type FeedTarget } from './pod-feed.js';

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { IngestWorker } from './ingest-worker-client.js';
 import { KvCacheView, type FeedTarget } from './kv-cache-view.js';
 import { settingsKey, type KvEventsSettings } from './kv-events-settings.js';
-import type { PodStreamOptions } from './pod-stream.js';
+import type { PodStreamOptions } from './pod-stream-contract.js';
 import { ReplayLimiter, type SubscriptionOptions } from './zmq-subscription.js';
 
 /** Where KV events are read, decoded and hashed (`--kv-events-ingestion`). */

@@ -4,7 +4,7 @@
  * in-thread, or a mirror of the worker's PodStream, refreshed by the worker's status posts.
  */
 import type { FeedProblem } from './pod-feeds.js';
-import type { ReplayStats, UntrustedReason } from './pod-stream.js';
+import type { ReplayStats, UntrustedReason } from './pod-stream-contract.js';
 
 /** Where a pod's events come from. */
 export interface FeedTarget {

@@ -6,7 +6,8 @@
 import type { BlockKeyHasher } from './block-key.js';
 import { INGEST_PROBLEM_DETAIL, type KvEventIngestor, type IngestProblem } from './event-ingestor.js';
 import type { KvEventsSettings } from './kv-events-settings.js';
-import { PodStream, type PodStreamOptions, type StreamProblem } from './pod-stream.js';
+import { PodStream } from './pod-stream.js';
+import type { PodStreamOptions, StreamProblem } from './pod-stream-contract.js';
 import { parseKvEventTopic, type DecodedKvEventBatch } from './wire-format.js';
 import { ZmqSubscription, type FrameHandler, type ReplayLimiter, type SubscriptionOptions } from './zmq-subscription.js';
 

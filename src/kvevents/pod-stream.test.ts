@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encode } from '@msgpack/msgpack';
-import { PodStream, type PodStreamOptions, type StreamProblem } from './pod-stream.js';
+import { PodStream } from './pod-stream.js';
+import type { PodStreamOptions, StreamProblem } from './pod-stream-contract.js';
 import { encodeKvEventMessage, encodeReplayEnd, encodeSeq, type KvCacheEvent } from './wire-format.js';
 
 const TOPIC = 'kv@10.0.0.1:8000@m';
