@@ -23,9 +23,9 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { podYaml, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startEchoPod, type EchoAccount, type EchoPod } from '../helpers/echo-pod.js';
 import { repoRoot } from '../helpers/local-kube.js';
+import { conformanceRoute, type ConformanceRoute } from '../helpers/conformance-route.js';
 
 const NS = 'inference-conformance-app-backend';
-const INFRA = 'inference-conformance-infra';
 const SELECT = 'test-epp-endpoint-selection';
 const RESULT = 'x-conformance-test-served-endpoint';
 // The suite's request body, whitespace and all: no pod lists this model.
@@ -104,36 +104,11 @@ function base(): string[] {
   ];
 }
 
-interface RouteSpec {
-  name: string;
-  gateway: string;
-  hostnames?: string[];
-  /** The suite's parentRefs without group and sectionName (some of its manifests write them so). */
-  bareParent?: boolean;
-  rules: { path: string; refs: { pool: string; weight?: number; port?: number }[] }[];
-}
-
-function route(r: RouteSpec): string {
-  const parent = r.bareParent ? `{name: ${r.gateway}, namespace: ${INFRA}}` : `{group: gateway.networking.k8s.io, kind: Gateway, name: ${r.gateway}, namespace: ${INFRA}, sectionName: http}`;
-  const hosts = r.hostnames ? `  hostnames: [${r.hostnames.map((h) => `"${h}"`).join(', ')}]\n` : '';
-  const rules = r.rules
-    .map((rule) => {
-      const refs = rule.refs.map((b) => `        - {group: inference.networking.k8s.io, kind: InferencePool, name: ${b.pool}${b.weight !== undefined ? `, weight: ${b.weight}` : ''}${b.port !== undefined ? `, port: ${b.port}` : ''}}`).join('\n');
-      return `    - matches: [{path: {type: PathPrefix, value: ${rule.path}}}]\n      backendRefs:\n${refs}`;
-    })
-    .join('\n');
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ${r.name}, namespace: ${NS}}
-spec:
-  parentRefs: [${parent}]
-${hosts}  rules:
-${rules}
-`;
-}
+/** The suite's route manifests (test/helpers/conformance-route.ts), in the app namespace. */
+const route = (r: Omit<ConformanceRoute, 'namespace'>): string => conformanceRoute({ ...r, namespace: NS });
 
 /** infergate, configured as the suite's EPP, serving `routes` over base.yaml; one Deployment for both Gateways. */
-async function withGateway(routes: RouteSpec[], body: (gw: RunningGateway) => Promise<void>): Promise<void> {
+async function withGateway(routes: Omit<ConformanceRoute, 'namespace'>[], body: (gw: RunningGateway) => Promise<void>): Promise<void> {
   const cfg = await tempConfig({ 'all.yaml': [...base(), ...routes.map(route)].join('---\n') });
   const gw = await startTestGateway(cfg.dir, { host: '127.0.193.1', eppConfig, configEdits: { allowEmptyConfig: true } });
   try {
@@ -315,8 +290,8 @@ test('HTTPRouteMultipleGatewaysDifferentPools, HTTPRouteMultipleRulesDifferentPo
 });
 
 test('InferencePoolResolvedRefsCondition (routing): one pool behind two Gateways\' routes; each route deleted stops its Gateway serving it (404)', async () => {
-  const primaryRoute: RouteSpec = { name: 'httproute-for-primary-gw', gateway: 'conformance-primary', hostnames: ['primary.example.com'], rules: [{ path: '/primary-gateway-test', refs: [{ pool: 'primary-inference-pool' }] }] };
-  const secondaryRoute: RouteSpec = { name: 'httproute-for-secondary-gw', gateway: 'conformance-secondary', hostnames: ['secondary.example.com'], rules: [{ path: '/secondary-gateway-test', refs: [{ pool: 'primary-inference-pool' }] }] };
+  const primaryRoute: Omit<ConformanceRoute, 'namespace'> = { name: 'httproute-for-primary-gw', gateway: 'conformance-primary', hostnames: ['primary.example.com'], rules: [{ path: '/primary-gateway-test', refs: [{ pool: 'primary-inference-pool' }] }] };
+  const secondaryRoute: Omit<ConformanceRoute, 'namespace'> = { name: 'httproute-for-secondary-gw', gateway: 'conformance-secondary', hostnames: ['secondary.example.com'], rules: [{ path: '/secondary-gateway-test', refs: [{ pool: 'primary-inference-pool' }] }] };
   const cfg = await tempConfig({ 'all.yaml': [...base(), route(primaryRoute), route(secondaryRoute)].join('---\n') });
   const gw = await startTestGateway(cfg.dir, { host: '127.0.193.1', eppConfig, configEdits: { allowEmptyConfig: true } });
   const toPrimary: Sent = { host: 'primary.example.com', path: '/primary-gateway-test' };

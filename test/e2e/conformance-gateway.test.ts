@@ -26,6 +26,7 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { startSimulator, type RunningSimulator } from '../../src/sim/simulator.js';
 import { podYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet, type TempConfig } from '../helpers/fleet.js';
 import { repoRoot } from '../helpers/local-kube.js';
+import { conformanceRoute, type ConformanceRoute } from '../helpers/conformance-route.js';
 
 const MODEL = 'conformance-fake-model';
 const SELECT = 'test-epp-endpoint-selection';
@@ -68,30 +69,8 @@ function basePools(): string[] {
   ];
 }
 
-interface RouteSpec {
-  name: string;
-  gateway: string;
-  hostnames?: string[];
-  rules: { path: string; refs: { pool: string; weight?: number; port?: number }[] }[];
-}
-
-function route(r: RouteSpec): string {
-  const hosts = r.hostnames ? `  hostnames: [${r.hostnames.map((h) => `"${h}"`).join(', ')}]\n` : '';
-  const rules = r.rules
-    .map((rule) => {
-      const refs = rule.refs.map((b) => `        - {group: inference.networking.k8s.io, kind: InferencePool, name: ${b.pool}${b.weight !== undefined ? `, weight: ${b.weight}` : ''}${b.port !== undefined ? `, port: ${b.port}` : ''}}`).join('\n');
-      return `    - matches: [{path: {type: PathPrefix, value: ${rule.path}}}]\n      backendRefs:\n${refs}`;
-    })
-    .join('\n');
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ${r.name}}
-spec:
-  parentRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: ${r.gateway}, namespace: inference-conformance-infra, sectionName: http}]
-${hosts}  rules:
-${rules}
-`;
-}
+/** The suite's route manifests (test/helpers/conformance-route.ts). */
+const route = (r: Omit<ConformanceRoute, 'namespace'>): string => conformanceRoute(r);
 
 interface Answer {
   status: number;
