@@ -142,8 +142,10 @@ class EppExchange implements Exchange {
     const planState = named ? this.#pinned.get(state, resolvePoolKey(state, named), named.source) : state;
     const r = this.#record;
     // Timed when observed: traces end the body-based routing stage where it ended, not where routing did.
-    const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody), r ? TIMED : undefined);
-    if (r) recordPlan(r, plan);
+    // The stages are timed only for an observer that reads their ends (traces).
+    const stageTimes = r !== undefined && this.#opts.observer!.stageTimes === true;
+    const plan = planRoute(planState, incomingRequest(req.headers, req.body, req.parsedBody), stageTimes ? TIMED : undefined);
+    if (r) recordPlan(r, plan, stageTimes);
     if (plan.error) return { kind: 'reject', error: plan.error };
     const controller = flowControllerFor(state.flowControl, plan);
     if (controller === undefined) return { state, plan };
@@ -209,10 +211,12 @@ class EppExchange implements Exchange {
       if (traceSchedule) r.schedulingTrace = scheduleTraces(plan);
       r.attempts = 1;
       r.endpoint = pick.endpoint.address;
-      r.scheduledAt = performance.now();
+      // A timed schedule read the clock as it ended: the request is scheduled then, and its attempt starts then.
+      const at = pick.result.timedUntil ?? performance.now();
+      r.scheduledAt = at;
       this.#opts.observer!.scheduled?.(r);
       // Envoy sends the request on: the attempt's span context goes with it, as the proxy sends it to the pod.
-      const attempt: UpstreamAttempt = { endpoint: pick.endpoint.address, startedAt: performance.now() };
+      const attempt: UpstreamAttempt = { endpoint: pick.endpoint.address, startedAt: at };
       r.attemptLog.push(attempt);
       traceHeaders = this.#opts.observer!.attemptStarting?.(r, attempt);
     }

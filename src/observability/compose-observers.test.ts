@@ -32,3 +32,10 @@ it('calls each member in order, defines only the hooks a member has, and merges 
   c.ended(r);
   assert.deepEqual(calls, ['b.attempt', 'a.scheduled', 'a.ended', 'b.ended']);
 });
+
+it('asks for stage times when a member reads them (traces), and not otherwise', () => {
+  const plain: RequestObserver = { ended: () => undefined };
+  const traces: RequestObserver = { stageTimes: true, ended: () => undefined };
+  assert.equal(composeObservers([plain, traces])!.stageTimes, true);
+  assert.equal(composeObservers([plain, { ended: () => undefined }])!.stageTimes, undefined);
+});

@@ -13,6 +13,7 @@ export function composeObservers(observers: readonly (RequestObserver | undefine
   const gaps = list.filter((o) => o.interTokenGap !== undefined);
   const tracing = list.filter((o) => o.tracesScheduling !== undefined);
   const composite: RequestObserver = {
+    ...(list.some((o) => o.stageTimes === true) ? { stageTimes: true } : {}),
     ended: (r) => {
       for (const o of list) o.ended(r);
     },

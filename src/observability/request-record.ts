@@ -4,6 +4,7 @@
  */
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import { epochMsAt } from './wall-clock.js';
 
 /** Token counts as the model server reported them in the response's `usage` (streamed or not). */
 export interface Usage {
@@ -137,10 +138,11 @@ export interface UpstreamAttempt {
 
 /** Starts a record; the stages fill in the rest. */
 export function newRequestRecord(requestId: string, method: string, path: string, clientAddress: string | undefined): RequestRecord {
+  const startedAt = performance.now();
   const r: RequestRecord = {
     requestId,
-    startTime: Date.now(),
-    startedAt: performance.now(),
+    startTime: epochMsAt(startedAt),
+    startedAt,
     method,
     path,
     priority: 0,
@@ -160,6 +162,11 @@ export function newRequestRecord(requestId: string, method: string, path: string
  * does O(1) work and allocates little, or defers the rest.
  */
 export interface RequestObserver {
+  /**
+   * Set when this observer reads `bbrDoneAt` and `routedAt` (traces' stage spans): without such an observer, body-
+   * based routing and route matching are not timed (two clock reads a request spared).
+   */
+  readonly stageTimes?: boolean;
   /**
    * Asked once per request, before its first pick: true when this observer will read `schedulingTrace`, so
    * that pick runs traced (every plugin's scores kept). Tracing answers true for sampled requests only; with

@@ -5,17 +5,20 @@ import type { RequestRecord } from '../observability/request-record.js';
 import type { RoutePlan } from './plan-request.js';
 
 /**
- * Model names, pool, priority, stream and fairness id from the plan; routing ends now. Names the client chose
- * are kept to a bounded length (observedName): metrics labels, the access log and traces all read them here.
+ * Model names, pool, priority, stream and fairness id from the plan; routing ends now when `stageTimes` (an
+ * observer reads the stages' ends: traces). Names the client chose are kept to a bounded length (observedName):
+ * metrics labels, the access log and traces all read them here.
  */
-export function recordPlan(r: RequestRecord, plan: RoutePlan): void {
+export function recordPlan(r: RequestRecord, plan: RoutePlan, stageTimes: boolean): void {
   // Only the stages that finished get their end, so a trace puts a refusal on the stage that made it: body-based
   // routing (bad JSON, no model, an unknown one) leaves both unset, route matching (no rule) only `routedAt`.
-  const now = performance.now();
-  if (plan.error === undefined) {
-    r.routedAt = now;
-    r.bbrDoneAt = plan.bbrDoneAt ?? now;
-  } else if (plan.bbrDoneAt !== undefined) r.bbrDoneAt = plan.bbrDoneAt;
+  if (stageTimes) {
+    const now = performance.now();
+    if (plan.error === undefined) {
+      r.routedAt = now;
+      r.bbrDoneAt = plan.bbrDoneAt ?? now;
+    } else if (plan.bbrDoneAt !== undefined) r.bbrDoneAt = plan.bbrDoneAt;
+  }
   const sent = plan.rewrittenFrom ?? plan.model;
   if (sent !== undefined) r.model = observedName(sent);
   if (plan.model !== undefined) r.targetModel = sent === plan.model ? r.model! : observedName(plan.model);

@@ -135,10 +135,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         break; // nothing left to fail over to: report what was tried
       }
       if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
-      if (r) picked(observer!, r, pick);
       const ep = pick.endpoint;
       let attemptLog: UpstreamAttempt | undefined;
-      if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers);
+      if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers, picked(observer!, r, pick));
       // Reads the answer as it passes to the client, for token timing and usage.
       let tap: ResponseTap | undefined;
       let result: AttemptResult;
@@ -304,18 +303,23 @@ function noAnswerError(pool: string, failures: readonly string[], timedOut: numb
   return new GatewayError('upstream_unavailable', `${what} of InferencePool ${pool} after ${n}`);
 }
 
-/** A pick for the observers: the first one schedules the request (llm-d counts it from then on); each one is an attempt. */
-function picked(observer: RequestObserver, r: RequestRecord, pick: PickOutcome): void {
+/**
+ * A pick for the observers: the first one schedules the request (llm-d counts it from then on); each one is an
+ * attempt. Returns when the pick ended: a timed schedule read the clock as it ended, so it is not read again.
+ */
+function picked(observer: RequestObserver, r: RequestRecord, pick: PickOutcome): number {
   r.attempts++;
   r.endpoint = pick.endpoint.address;
-  if (r.scheduledAt !== undefined) return;
-  r.scheduledAt = performance.now();
+  const at = pick.result.timedUntil ?? performance.now();
+  if (r.scheduledAt !== undefined) return at;
+  r.scheduledAt = at;
   observer.scheduled?.(r);
+  return at;
 }
 
-/** Logs an attempt and adds the headers observers ask for (a trace's `traceparent`) to the upstream request. */
-function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: string, headers: Record<string, string | string[]>): UpstreamAttempt {
-  const a: UpstreamAttempt = { endpoint, startedAt: performance.now() };
+/** Logs an attempt starting `at` and adds the headers observers ask for (a trace's `traceparent`) to the upstream request. */
+function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: string, headers: Record<string, string | string[]>, at: number): UpstreamAttempt {
+  const a: UpstreamAttempt = { endpoint, startedAt: at };
   r.attemptLog.push(a);
   const extra = observer.attemptStarting?.(r, a);
   if (extra) Object.assign(headers, extra);

@@ -183,9 +183,11 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (adminPath) input.adminPath = adminPath;
   if (incoming.host) input.host = incoming.host;
   if (key) input.tenant = key.tenant.name;
-  const plan = planRoute(state, input, record ? TIMED : undefined);
+  // The stages are timed only for an observer that reads their ends (traces).
+  const stageTimes = record !== undefined && observer!.stageTimes === true;
+  const plan = planRoute(state, input, stageTimes ? TIMED : undefined);
   if (record) {
-    recordPlan(record, plan);
+    recordPlan(record, plan, stageTimes);
     record.requestBytes = body?.length ?? 0;
     recordTraceContext(record, (h) => lower.get(h));
   }

@@ -132,3 +132,15 @@ test('ejectedEndpoints lists what /readyz shows, only while ejected', () => {
   ]);
   assert.deepEqual(ejectedEndpoints(p.endpoints, T0 + 30_000), []);
 });
+
+test('succeeded() ends the failure runs as a recorded success does (the request path calls it for answers below 500)', () => {
+  const d = new OutlierDetector();
+  const p = pool(2);
+  const ep = p.endpoints[0]!;
+  d.record(ep, p, DEFAULT_OUTLIER_DETECTION, timeout, T0);
+  d.record(ep, p, DEFAULT_OUTLIER_DETECTION, timeout, T0 + 1);
+  d.succeeded(ep);
+  assert.equal(d.record(ep, p, DEFAULT_OUTLIER_DETECTION, timeout, T0 + 2), undefined, 'the run started over');
+  assert.equal(d.record(ep, p, DEFAULT_OUTLIER_DETECTION, timeout, T0 + 3), undefined);
+  assert.ok(d.record(ep, p, DEFAULT_OUTLIER_DETECTION, timeout, T0 + 4), 'three in a row after it eject');
+});

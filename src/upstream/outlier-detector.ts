@@ -43,17 +43,23 @@ export class OutlierDetector {
     this.#onEject = onEject;
   }
 
+  /** An attempt on `ep` succeeded (or answered below 500): its failure runs end. Needs no clock, unlike a failure. */
+  succeeded(ep: Endpoint): void {
+    const s = ep.outlier;
+    s.consecutive5xx = 0;
+    s.consecutiveGatewayFailures = 0;
+  }
+
   /**
    * Counts one attempt on `ep`, an endpoint of `pool` (its key and endpoints, for the max ejection percent).
    * Returns the ejection it caused, if any.
    */
   record(ep: Endpoint, pool: { key: string; endpoints: readonly Endpoint[] }, settings: OutlierDetection, outcome: AttemptOutcome, now: number): Ejection | undefined {
-    const s = ep.outlier;
     if (outcome.kind === 'success' || (outcome.kind === 'status' && outcome.status < 500)) {
-      s.consecutive5xx = 0;
-      s.consecutiveGatewayFailures = 0;
+      this.succeeded(ep);
       return undefined;
     }
+    const s = ep.outlier;
     const gateway = outcome.kind === 'local' || outcome.status === 502 || outcome.status === 503 || outcome.status === 504;
     s.lastFailure = outcome.kind === 'local' ? outcome.code : `HTTP ${outcome.status}`;
     s.consecutive5xx++;

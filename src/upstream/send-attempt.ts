@@ -60,7 +60,10 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
     const exchange = new Exchange(ep, onResponse, req.cancel, (error) => {
       requestEnded(ep, exchange.ticket, exchange.answered);
       if (error === undefined) {
-        up.outliers.record(ep, pool, outlierDetection, { kind: 'status', status: exchange.status }, Date.now());
+        const status = exchange.status;
+        // An answer below 500 only ends the endpoint's failure runs: no clock read for it, on every request.
+        if (status < 500) up.outliers.succeeded(ep);
+        else up.outliers.record(ep, pool, outlierDetection, { kind: 'status', status }, Date.now());
         resolve(OK);
         return;
       }

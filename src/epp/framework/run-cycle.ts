@@ -1,6 +1,6 @@
 /** One scheduling cycle of one profile: filters, weighted scorers, the picker, then the PreRequest hooks. */
 import type { Endpoint } from '../datastore/endpoint.js';
-import type { Filter, PreRequest, SchedulingContext } from './plugin.js';
+import type { Filter, SchedulingContext } from './plugin.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
 import type { PluginStopwatch } from './scheduling-timer.js';
 
@@ -10,7 +10,7 @@ export interface CycleOptions {
   /** Run the profile's PreRequest hooks on the pick (default true); the Scheduler runs them itself. */
   runPreRequest?: boolean;
   /** Times every plugin call (metrics, via `Scheduler.timer`); without it nothing is timed. */
-  stopwatch?: PluginStopwatch;
+  stopwatch?: PluginStopwatch | undefined;
 }
 
 export interface FilterTrace {
@@ -74,12 +74,15 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
     ? { profile: profile.name, candidates: candidates.map((e) => e.address), filters: [], scored: [], scorers: [], totals: [] }
     : undefined;
   const sw = options.stopwatch;
+  const timers = sw?.profile(profile);
   sw?.restart();
   let current = candidates;
-  for (const f of profile.filters) {
+  const filters = profile.filters;
+  for (let i = 0; i < filters.length; i++) {
     if (current.length === 0) break;
+    const f = filters[i]!;
     const next = f.filter(ctx, current);
-    sw?.lap('Filter', f);
+    if (timers) sw!.lap(timers.filters[i]!);
     if (trace) trace.filters.push(traceFilter(f, current, next));
     current = next;
     if (current.length === 0) {
@@ -94,11 +97,13 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   // 10x more at the 90th percentile (measured in bench/pick-latency.ts's development).
   const totals = new Array<number>(n).fill(0);
   if (trace) trace.scored = current.map((e) => e.address);
-  for (const { scorer, weight } of profile.scorers) {
+  const scorers = profile.scorers;
+  for (let s = 0; s < scorers.length; s++) {
+    const { scorer, weight } = scorers[s]!;
     const scores = scorer.score(ctx, current);
     for (let i = 0; i < n; i++) totals[i] = (totals[i] as number) + weight * (scores[i] as number);
     // A scorer's time includes weighing its scores into the totals.
-    sw?.lap('Scorer', scorer);
+    if (timers) sw!.lap(timers.scorers[s]!);
     if (trace) trace.scorers.push({ name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) });
   }
 
@@ -111,15 +116,13 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
   } else {
     result.endpoint = picker.pick(ctx, current, totals);
   }
-  sw?.lap('Picker', picker);
+  if (timers) sw!.lap(timers.picker);
   if (trace) {
     trace.totals = Array.from(totals);
     if (result.endpoint) trace.picked = result.endpoint.address;
     if (result.ranked) trace.ranked = result.ranked.map((e) => e.address);
   }
-  if (result.endpoint && options.runPreRequest !== false) {
-    for (const hook of profile.preRequest) runPreRequest(hook, ctx, result.endpoint, sw);
-  }
+  if (result.endpoint && options.runPreRequest !== false) runPreRequest(profile, ctx, result.endpoint, sw);
   return withTrace(result, trace);
 }
 
@@ -133,8 +136,12 @@ function traceFilter(f: Filter, before: readonly Endpoint[], after: readonly End
   return { name: f.name, type: f.type, removed: before.filter((e) => !kept.has(e)).map((e) => e.address), remaining: after.length };
 }
 
-/** A PreRequest hook, timed when a stopwatch is given (from its last lap). */
-export function runPreRequest(hook: PreRequest, ctx: SchedulingContext, picked: Endpoint, sw: PluginStopwatch | undefined): void {
-  hook.preRequest(ctx, picked);
-  sw?.lap('PreRequest', hook);
+/** `profile`'s PreRequest hooks on its pick, each timed when a stopwatch is given (from its last lap). */
+export function runPreRequest(profile: SchedulingProfile, ctx: SchedulingContext, picked: Endpoint, sw: PluginStopwatch | undefined): void {
+  const hooks = profile.preRequest;
+  const timers = sw?.profile(profile);
+  for (let i = 0; i < hooks.length; i++) {
+    hooks[i]!.preRequest(ctx, picked);
+    if (timers) sw!.lap(timers.preRequest[i]!);
+  }
 }

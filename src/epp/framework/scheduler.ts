@@ -4,7 +4,7 @@ import { CycleState } from './cycle-state.js';
 import type { DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
 import { isDataProducer, isEndpointStateHolder } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
-import { runCycle, runPreRequest, type CycleResult } from './run-cycle.js';
+import { runCycle, runPreRequest, type CycleOptions, type CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
 import type { SchedulingRequest } from './scheduling-request.js';
 import { PluginStopwatch, type SchedulingTimer } from './scheduling-timer.js';
@@ -31,6 +31,11 @@ export interface ScheduleResult {
   results: ReadonlyMap<string, CycleResult>;
   /** When nothing was picked because a filter removed every candidate: which one, in which profile. */
   emptiedBy?: { profile: string; filter: Filter };
+  /**
+   * With a timer: when the schedule's last lap ended (`performance.now()`), which callers take as the time the
+   * request was scheduled instead of reading the clock again.
+   */
+  timedUntil?: number;
 }
 
 const PRODUCED_KEY = 'scheduler/produced';
@@ -69,6 +74,8 @@ export class Scheduler {
   readonly config: SchedulerConfig;
   /** Told how long each schedule and each plugin call took (llm-d's scheduler and plugin duration metrics); unset, nothing is timed. */
   timer: SchedulingTimer | undefined;
+  /** Reused by every timed schedule while `timer` stays the same. */
+  #stopwatch: PluginStopwatch | undefined;
   readonly #stateHolders: readonly EndpointStateHolder[];
   /** DataProducers in run order (producers of a key before its consumers). */
   readonly #producers: readonly DataProducer[];
@@ -117,25 +124,37 @@ export class Scheduler {
   schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {
     const timer = this.timer;
     if (!timer) return this.#schedule(ctx, candidates, options, undefined);
-    const sw = new PluginStopwatch(timer);
+    const sw = this.#stopwatchFor(timer);
+    sw.start();
     let picked: Endpoint | undefined;
     try {
       const out = this.#schedule(ctx, candidates, options, sw);
       picked = out.endpoint;
+      out.timedUntil = sw.lastAt;
       return out;
     } finally {
+      sw.stop();
       timer.scheduled(ctx, picked, sw.elapsedSeconds);
     }
+  }
+
+  /** The stopwatch kept for `timer`; a fresh one for a schedule nested in another (a plugin's own pick). */
+  #stopwatchFor(timer: SchedulingTimer): PluginStopwatch {
+    const kept = this.#stopwatch;
+    if (kept !== undefined && kept.timer === timer && !kept.running) return kept;
+    const sw = new PluginStopwatch(timer, this.config.handler);
+    if (kept === undefined || kept.timer !== timer) this.#stopwatch = sw;
+    return sw;
   }
 
   #schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions, sw: PluginStopwatch | undefined): ScheduleResult {
     const { profiles, handler } = this.config;
     const results = new Map<string, CycleResult>();
-    const cycle = { trace: options.trace === true, runPreRequest: false, ...(sw ? { stopwatch: sw } : {}) };
+    const cycle: CycleOptions = { trace: options.trace === true, runPreRequest: false, stopwatch: sw };
     // Each round runs at least one new profile, so this ends within profiles.size rounds.
     for (let round = 0; round <= profiles.size; round++) {
       const next = handler.pickProfiles(ctx, profiles, results);
-      sw?.lap('ProfilePicker', handler);
+      if (sw) sw.lap(sw.pickProfiles);
       if (next.length === 0) break;
       for (const profile of next) {
         if (results.has(profile.name)) throw new Error(`profile handler ${handler.name} ran profile ${profile.name} twice`);
@@ -143,7 +162,7 @@ export class Scheduler {
       }
     }
     const primaryProfile = handler.primaryProfile(ctx, results);
-    sw?.lap('ProcessProfilesResults', handler);
+    if (sw) sw.lap(sw.processResults);
     const primary = primaryProfile === undefined ? undefined : results.get(primaryProfile);
     const out: ScheduleResult = { results };
     if (primaryProfile !== undefined) out.primaryProfile = primaryProfile;
@@ -152,7 +171,7 @@ export class Scheduler {
       if (primary.ranked) out.ranked = primary.ranked;
       for (const [name, r] of results) {
         const profile = profiles.get(name);
-        if (profile && r.endpoint) for (const hook of profile.preRequest) runPreRequest(hook, ctx, r.endpoint, sw);
+        if (profile && r.endpoint) runPreRequest(profile, ctx, r.endpoint, sw);
       }
     } else {
       for (const [name, r] of results) {

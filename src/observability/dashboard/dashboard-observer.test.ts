@@ -52,3 +52,14 @@ test('a model name as long as the body allows is clipped in the list', () => {
   obs.ended(record({ model: 'x'.repeat(100_000), status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   assert.ok(obs.recent.list()[0]!.model!.length <= 201);
 });
+
+test('without a clock given, a request counts in the second it ended: its wall-clock start plus its duration', () => {
+  const obs = new DashboardObserver({ historySeconds: 60 });
+  // Started 0.6 s before a second's end, took 0.5 s: ends in the same second; a 0.7 s one ends in the next.
+  obs.ended(record({ startTime: NOW + 400, status: 200, endedAt: 1500 }));
+  obs.ended(record({ startTime: NOW + 400, status: 200, endedAt: 1700 }));
+  assert.equal(obs.recent.list()[0]!.at, NOW + 1100);
+  assert.equal(obs.recent.list()[1]!.at, NOW + 900);
+  const s = obs.buckets.series(NOW + 1500, 2);
+  assert.deepEqual(s.requests, [1, 1], `${JSON.stringify(s)}`);
+});

@@ -40,7 +40,6 @@ export class SchedulerMetrics implements SchedulingTimer {
   readonly #models: BoundedLabel;
   readonly #endpoints: BoundedLabel;
   readonly #e2e: HistogramSeries;
-  readonly #byPlugin = new WeakMap<Plugin, Map<ExtensionPoint, HistogramSeries>>();
   /** Successes by endpoint then target model; failures by target model. */
   readonly #success = new WeakMap<Endpoint, Map<string, ValueSeries>>();
   readonly #failure = new Map<string, ValueSeries>();
@@ -52,12 +51,8 @@ export class SchedulerMetrics implements SchedulingTimer {
     this.#e2e = this.e2e.series();
   }
 
-  plugin(extensionPoint: ExtensionPoint, plugin: Plugin, seconds: number): void {
-    let byPoint = this.#byPlugin.get(plugin);
-    if (!byPoint) this.#byPlugin.set(plugin, (byPoint = new Map()));
-    let s = byPoint.get(extensionPoint);
-    if (!s) byPoint.set(extensionPoint, (s = this.plugins.series(extensionPoint, plugin.type, plugin.name)));
-    s.observe(seconds);
+  pluginTimer(extensionPoint: ExtensionPoint, plugin: Plugin): HistogramSeries {
+    return this.plugins.series(extensionPoint, plugin.type, plugin.name);
   }
 
   scheduled(ctx: SchedulingContext, picked: Endpoint | undefined, seconds: number): void {

@@ -27,6 +27,8 @@ const STAGES = [
 ] as const;
 
 export class TracingObserver implements RequestObserver {
+  /** The bbr and routing spans end at `bbrDoneAt` and `routedAt`. */
+  readonly stageTimes = true;
   readonly #tracer: Tracer;
   // Keyed by the record itself: nothing to clean up if a record were dropped without `ended`.
   readonly #live = new WeakMap<RequestRecord, LiveRequest>();
