@@ -15,8 +15,8 @@ const tenancy = new Tenancy({ keys: { keys: new KeySet(parseKeyFile(yaml, 'k')),
 
 test("the client's credential is neither forwarded nor kept in the headers planning and plugins read", () => {
   const entry = tenancy.authenticate({ authorization: 'Bearer k' });
-  const lower = new Map([['authorization', 'Bearer k'], ['api-key', 'k'], ['content-type', 'application/json']]);
-  const upstream: Record<string, string | string[]> = { authorization: 'Bearer k', 'api-key': 'k', 'content-type': 'application/json' };
+  const lower = new Map([['authorization', 'Bearer k'], ['api-key', 'k'], ['x-api-key', 'k'], ['content-type', 'application/json']]);
+  const upstream: Record<string, string | string[]> = { authorization: 'Bearer k', 'api-key': 'k', 'x-api-key': 'k', 'content-type': 'application/json' };
   tenantHeaders(tenancy, entry, lower, upstream);
   assert.deepEqual([...lower.keys()], ['content-type', 'x-llm-d-inference-fairness-id']);
   assert.deepEqual(Object.keys(upstream), ['content-type', 'x-llm-d-inference-fairness-id']);

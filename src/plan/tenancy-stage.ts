@@ -7,6 +7,9 @@ import type { GatewayState, RoutePlan } from './plan-request.js';
 import type { KeyEntry } from '../tenancy/key-entry.js';
 import type { Admission, Tenancy } from '../tenancy/tenancy.js';
 
+/** Every header a client's key may come in (src/tenancy/api-key.ts, presentedKey). */
+const CREDENTIAL_HEADERS = ['authorization', 'api-key', 'x-api-key'] as const;
+
 /**
  * The client's credential was meant for the gateway: it is never forwarded, nor seen by plugins, logs or traces
  * (a pool's own key is put on by the upstream, src/upstream/upstream-auth.ts). The objective becomes the key's,
@@ -14,10 +17,10 @@ import type { Admission, Tenancy } from '../tenancy/tenancy.js';
  * (llm-d's reads both headers for its flow control) and the pods never see a client's own.
  */
 export function tenantHeaders(tenancy: Tenancy, entry: KeyEntry, lower: Map<string, string>, upstream: Record<string, string | string[]>): void {
-  lower.delete('authorization');
-  lower.delete('api-key');
-  delete upstream.authorization;
-  delete upstream['api-key'];
+  for (const name of CREDENTIAL_HEADERS) {
+    lower.delete(name);
+    delete upstream[name];
+  }
   tenancy.applyObjective(entry, lower);
   lower.delete(FAIRNESS_ID_HEADER.alias);
   lower.set(FAIRNESS_ID_HEADER.name, entry.tenant.name);

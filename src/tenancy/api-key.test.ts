@@ -12,14 +12,18 @@ test('keys are random and hashed as sha256:<hex>', () => {
   assert.equal(hashApiKey('abc'), 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-test('the presented key: Bearer first, then api-key', () => {
-  const cases: [string | undefined, string | undefined, string | undefined][] = [
-    ['Bearer k1', undefined, 'k1'],
-    ['bearer k1', 'k2', 'k1'],
-    [undefined, 'k2', 'k2'],
-    ['Basic xyz', 'k2', 'k2'],
-    ['Bearer ', undefined, undefined],
-    [undefined, undefined, undefined],
+test('the presented key: Bearer first, then api-key, then x-api-key (the Anthropic SDKs)', () => {
+  const cases: [string | undefined, string | undefined, string | undefined, string | undefined][] = [
+    ['Bearer k1', undefined, undefined, 'k1'],
+    ['bearer k1', 'k2', undefined, 'k1'],
+    [undefined, 'k2', undefined, 'k2'],
+    ['Basic xyz', 'k2', undefined, 'k2'],
+    ['Bearer ', undefined, undefined, undefined],
+    [undefined, undefined, undefined, undefined],
+    [undefined, undefined, 'k3', 'k3'],
+    ['Bearer k1', undefined, 'k3', 'k1'],
+    [undefined, 'k2', 'k3', 'k2'],
+    [undefined, ' ', ' k3 ', 'k3'],
   ];
-  for (const [auth, apiKey, want] of cases) assert.equal(presentedKey(auth, apiKey), want, `${auth} ${apiKey}`);
+  for (const [auth, apiKey, xApiKey, want] of cases) assert.equal(presentedKey(auth, apiKey, xApiKey), want, `${auth} ${apiKey} ${xApiKey}`);
 });

@@ -23,14 +23,19 @@ export function normalKeyHash(s: string): string | undefined {
 }
 
 /**
- * The key a client sent: `Authorization: Bearer <key>` (the openai SDKs), else `api-key: <key>` (Azure-style
- * clients). Undefined when neither carries one.
+ * The key a client sent: `Authorization: Bearer <key>` (the openai SDKs, and vLLM's --api-key), else
+ * `api-key: <key>` (Azure-style clients), else `x-api-key: <key>` (the Anthropic SDKs, on /v1/messages and
+ * /v1/models). Undefined when none carries one.
  */
-export function presentedKey(authorization: string | undefined, apiKey: string | string[] | undefined): string | undefined {
+export function presentedKey(authorization: string | undefined, apiKey: string | string[] | undefined, xApiKey?: string | string[]): string | undefined {
   if (authorization !== undefined && authorization.length > 7 && authorization.slice(0, 7).toLowerCase() === 'bearer ') {
     const k = authorization.slice(7).trim();
     if (k !== '') return k;
   }
-  const a = Array.isArray(apiKey) ? apiKey[0] : apiKey;
+  return headerKey(apiKey) ?? headerKey(xApiKey);
+}
+
+function headerKey(value: string | string[] | undefined): string | undefined {
+  const a = Array.isArray(value) ? value[0] : value;
   return a !== undefined && a.trim() !== '' ? a.trim() : undefined;
 }

@@ -39,10 +39,11 @@ function code(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-test('authenticate: Bearer or api-key; a missing or unknown key is 401 invalid_api_key', () => {
+test('authenticate: Bearer, api-key or x-api-key; a missing or unknown key is 401 invalid_api_key', () => {
   const t = tenancy();
   assert.equal(t.authenticate({ authorization: 'Bearer key-a' }).tenant.name, 'team-a');
   assert.equal(t.authenticate({ 'api-key': 'key-b' }).tenant.name, 'team-b');
+  assert.equal(t.authenticate({ 'x-api-key': 'key-b' }).tenant.name, 'team-b');
   assert.equal(code(() => t.authenticate({})), 'invalid_api_key');
   assert.equal(code(() => t.authenticate({ authorization: 'Bearer nope' })), 'invalid_api_key');
 });

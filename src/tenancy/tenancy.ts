@@ -60,16 +60,16 @@ export class Tenancy {
     this.#now = o.now ?? Date.now;
   }
 
-  /** The key entry of the request's `Authorization: Bearer` or `api-key`; throws 401 invalid_api_key. */
+  /** The key entry of the request's `Authorization: Bearer`, `api-key` or `x-api-key`; throws 401 invalid_api_key. */
   authenticate(headers: IncomingHttpHeaders): KeyEntry {
-    const key = presentedKey(headers.authorization, headers['api-key']);
+    const key = presentedKey(headers.authorization, headers['api-key'], headers['x-api-key']);
     const entry = key === undefined ? undefined : this.keys.keys.lookup(key);
     if (entry !== undefined) return entry;
     this.metrics.rejected('', 'invalid_api_key');
     throw new GatewayError(
       'invalid_api_key',
       key === undefined
-        ? 'You did not provide an API key. Send it as `Authorization: Bearer <key>` (or an `api-key` header); ask the gateway operator for one (`infergate keys create`).'
+        ? 'You did not provide an API key. Send it as `Authorization: Bearer <key>` (or an `api-key` or `x-api-key` header); ask the gateway operator for one (`infergate keys create`).'
         : 'Incorrect API key provided. Check the key you send, or ask the gateway operator for a new one (`infergate keys create`).',
     );
   }
