@@ -152,6 +152,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // they are parsed as JSON (a 400 about byte 0x1f) or, on a route that does not read them, forwarded as plain.
   checkTransferEncoding(req.headers['transfer-encoding']);
   const adminPath = gw.adminPaths.allowed.length > 0 && gw.adminPaths.isAdmin(path);
+  // An admin path the gateway lets through takes only the keys allowed it, not every tenant's.
+  if (adminPath && key) tenancy!.checkAdminPath(key, path);
   // Parsed as it arrives, so a body over the JSON limits is refused before the rest is kept (issue #10); an allowed
   // admin path's body is not read by the gateway, and a multipart upload's model is found once it is whole.
   const parser = adminPath || isMultipart(req.headers['content-type']) ? undefined : new JsonBodyReader(gw.jsonLimits);

@@ -18,4 +18,9 @@ export interface KeyEntry {
   readonly limits: TenantLimits;
   /** Whether the client's own `x-llm-d-inference-objective` header is honoured (default false: the key decides). */
   readonly allowPriorityHeader: boolean;
+  /**
+   * Whether the key may call the model server admin paths `--allow-admin-paths` lets through (default false):
+   * the gateway-wide flag says which paths go on at all, this says whose requests they take.
+   */
+  readonly allowAdminPaths: boolean;
 }

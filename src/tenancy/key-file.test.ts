@@ -21,10 +21,10 @@ test('a keys file parses into entries that a presented key finds', () => {
 });
 
 test('every problem of a keys file is reported, and a key in clear is refused', () => {
-  const text = `keys:\n  - name: "bad name!"\n    keyHash: my-clear-key\n    models: []\n    requestsPerMinute: 0\n    priority: 1\n    objective: x\n    colour: red\n`;
+  const text = `keys:\n  - name: "bad name!"\n    keyHash: my-clear-key\n    models: []\n    requestsPerMinute: 0\n    priority: 1\n    objective: x\n    colour: red\n    allowAdminPaths: yes please\n`;
   assert.throws(() => parseKeyFile(text, 'k.yaml'), (e: unknown) => {
     assert.ok(e instanceof KeyFileError);
-    for (const want of ['unknown field "colour"', '"name"', 'never stored in clear', '"models"', '"requestsPerMinute"', 'not both']) assert.ok(e.message.includes(want), want);
+    for (const want of ['unknown field "colour"', '"name"', 'never stored in clear', '"models"', '"requestsPerMinute"', 'not both', '"allowAdminPaths" must be true or false']) assert.ok(e.message.includes(want), want);
     assert.ok(!e.message.includes('my-clear-key'.repeat(2)));
     return true;
   });

@@ -13,7 +13,7 @@ export class KeyFileError extends Error {
   override readonly name = 'KeyFileError';
 }
 
-const FIELDS = new Set(['name', 'keyHash', 'models', 'requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'priority', 'objective', 'allowPriorityHeader']);
+const FIELDS = new Set(['name', 'keyHash', 'models', 'requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'priority', 'objective', 'allowPriorityHeader', 'allowAdminPaths']);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** The entries of one document; `where` names it in messages (a path, or `Secret ns/name key`). */
@@ -68,6 +68,8 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
     if (priority !== undefined && objective !== undefined) problems.push(`${at}: set "priority" or "objective", not both`);
     const allow = o.allowPriorityHeader;
     if (allow !== undefined && typeof allow !== 'boolean') problems.push(`${at}: "allowPriorityHeader" must be true or false`);
+    const admin = o.allowAdminPaths;
+    if (admin !== undefined && typeof admin !== 'boolean') problems.push(`${at}: "allowAdminPaths" must be true or false`);
     if (problems.length > before) return;
     indexes.push(i);
     entries.push({
@@ -76,6 +78,7 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
       models: new ModelAccess(models as string[]),
       limits,
       allowPriorityHeader: allow === true,
+      allowAdminPaths: admin === true,
     });
   });
   problems.push(...sharedLimitProblems(entries, (i) => `${where}: keys[${indexes[i]}]`));

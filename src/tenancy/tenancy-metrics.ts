@@ -9,14 +9,14 @@ import { register } from '../observability/metrics/family.js';
 import { CounterFamily, type ValueSeries } from '../observability/metrics/value-family.js';
 
 /** Why a request was refused: the 401/403 codes, the limit that refused it, or the store being unreachable (fail-closed). */
-export type RejectionReason = 'invalid_api_key' | 'model_not_allowed' | 'requests' | 'tokens' | 'daily_tokens' | 'store_unavailable';
+export type RejectionReason = 'invalid_api_key' | 'model_not_allowed' | 'admin_path_blocked' | 'requests' | 'tokens' | 'daily_tokens' | 'store_unavailable';
 
 export class TenancyMetrics {
   readonly requests = new CounterFamily({ name: 'infergate_tenant_requests_total', help: 'Requests admitted per tenant (API key entry name) with --api-keys.', labelNames: ['tenant'] });
   readonly tokens = new CounterFamily({ name: 'infergate_tenant_tokens_total', help: "Tokens used per tenant, from the responses' usage: type prompt or completion.", labelNames: ['tenant', 'type'] });
   readonly rejections = new CounterFamily({
     name: 'infergate_tenant_rejections_total',
-    help: 'Requests refused per tenant and reason: invalid_api_key (401), model_not_allowed (403), requests, tokens or daily_tokens (429), store_unavailable (503, fail-closed).',
+    help: 'Requests refused per tenant and reason: invalid_api_key (401), model_not_allowed or admin_path_blocked (403), requests, tokens or daily_tokens (429), store_unavailable (503, fail-closed).',
     labelNames: ['tenant', 'reason'],
   });
   readonly storeErrors = new CounterFamily({ name: 'infergate_rate_limit_store_errors_total', help: 'Rate-limit store calls that failed (Redis unreachable or too slow); --rate-limit-store-failure says what requests got.' });

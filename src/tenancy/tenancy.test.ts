@@ -25,6 +25,7 @@ const KEYS = `keys:
     tokensPerDay: 50
     priority: 5
     allowPriorityHeader: true
+    allowAdminPaths: true
 `;
 const source = (): KeySource => ({ keys: new KeySet(parseKeyFile(KEYS, 'k')), problem: undefined, close: () => undefined });
 const NOW = Date.UTC(2026, 0, 1, 10, 0, 30);
@@ -46,6 +47,14 @@ test('authenticate: Bearer, api-key or x-api-key; a missing or unknown key is 40
   assert.equal(t.authenticate({ 'x-api-key': 'key-b' }).tenant.name, 'team-b');
   assert.equal(code(() => t.authenticate({})), 'invalid_api_key');
   assert.equal(code(() => t.authenticate({ authorization: 'Bearer nope' })), 'invalid_api_key');
+});
+
+test('admin paths: 403 admin_path_blocked unless the key has allowAdminPaths', () => {
+  const t = tenancy();
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  assert.equal(code(() => t.checkAdminPath(a, '/sleep')), 'admin_path_blocked');
+  assert.throws(() => t.checkAdminPath(a, '/sleep'), /tenant team-a may not call model server admin endpoints \(\/sleep\)/);
+  t.checkAdminPath(t.authenticate({ authorization: 'Bearer key-b' }), '/sleep');
 });
 
 test('models: 403 lists what the key may use; /v1/models is filtered', () => {

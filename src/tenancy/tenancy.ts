@@ -85,6 +85,16 @@ export class Tenancy {
     if (entry.tenant.objective !== undefined) headers.set(OBJECTIVE_HEADER.name, entry.tenant.objective);
   }
 
+  /**
+   * Throws 403 admin_path_blocked (counted) when the key may not call the admin path `path`, which
+   * `--allow-admin-paths` lets through: that flag is the gateway's, this the key's (`allowAdminPaths`).
+   */
+  checkAdminPath(entry: KeyEntry, path: string): void {
+    if (entry.allowAdminPaths) return;
+    this.metrics.rejected(entry.tenant.name, 'admin_path_blocked');
+    throw new GatewayError('admin_path_blocked', `The API key of tenant ${entry.tenant.name} may not call model server admin endpoints (${shown(path)}). Ask the gateway operator to set allowAdminPaths: true in the key's entry, or call the pod directly from inside the cluster.`);
+  }
+
   /** Throws 403 model_not_allowed, listing what the key may use, when `model` (as the client named it) is not the key's. */
   checkModel(entry: KeyEntry, model: string): void {
     const refusal = this.modelRefusal(entry, model);
