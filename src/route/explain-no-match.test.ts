@@ -17,20 +17,9 @@ test('explainNoMatch', () => {
   const table = compileRoutes(routes, {});
   const cases: { name: string; req: ReturnType<typeof request>; want: string[] }[] = [
     {
-      name: 'header and method misses, when the path matched',
-      req: request('GET', '/v1/chat/completions', { headers: { [BASE]: 'foo' } }),
-      want: [
-        'route default/llama rule 0: method is GET, wants POST; header x-gateway-base-model-name is "foo", wants a match of /meta-llama/.*/',
-        'route default/gemma rule 0: header x-gateway-base-model-name is "foo", wants "google/gemma-2b-it"',
-      ],
-    },
-    {
-      name: 'a missing header',
-      req: request('POST', '/v1/completions'),
-      want: [
-        'route default/llama rule 0: header x-gateway-base-model-name is missing, wants a match of /meta-llama/.*/',
-        'route default/gemma rule 0: header x-gateway-base-model-name is missing, wants "google/gemma-2b-it"',
-      ],
+      name: "the model's rule missing the method; the other model's rule is not named",
+      req: request('GET', '/v1/chat/completions', { headers: { [BASE]: 'meta-llama/x' } }),
+      want: ['route default/llama rule 0: method is GET, wants POST'],
     },
     {
       name: 'a query parameter miss',
@@ -38,25 +27,51 @@ test('explainNoMatch', () => {
       want: ['route default/admin rule 0: query param token is "y", wants "x"'],
     },
     {
-      name: 'condition misses are nearer than host misses',
+      // The rules of other models match path and host, but the fix is the Host of the one that takes this model.
+      name: 'a rule that takes the model on another host is nearer than rules for other models',
       req: request('POST', '/v1', { host: 'other.org', headers: { [BASE]: 'foo' } }),
-      want: [
-        'route default/llama rule 0: header x-gateway-base-model-name is "foo", wants a match of /meta-llama/.*/',
-        'route default/gemma rule 0: header x-gateway-base-model-name is "foo", wants "google/gemma-2b-it"',
-      ],
+      want: ['route default/tenant rule 0: host is "other.org", wants one of *.tenant.example.com'],
     },
     {
-      name: 'path misses only when nothing else is close',
-      req: request('POST', '/v2/chat'),
+      name: 'path misses name everything else the rule misses too',
+      req: request('POST', '/v2/chat', { headers: { [BASE]: 'google/gemma-2b-it' } }),
       want: [
-        'route default/admin rule 0: path "/v2/chat" does not match Exact /admin',
-        'route default/llama rule 0: path "/v2/chat" does not match PathPrefix /v1',
+        'route default/admin rule 0: path "/v2/chat" does not match Exact /admin; query param token is missing, wants "x"',
         'route default/gemma rule 0: path "/v2/chat" does not match PathPrefix /v1',
-        'route default/tenant rule 0: path "/v2/chat" does not match PathPrefix /v1',
+        'route default/tenant rule 0: path "/v2/chat" does not match PathPrefix /v1; host is missing, wants one of *.tenant.example.com',
       ],
     },
   ];
   for (const c of cases) assert.deepEqual(explainNoMatch(table, c.req), c.want, c.name);
+});
+
+test('explainNoMatch: rules for other models only when no rule takes this one; a request with no model is told where the header comes from', () => {
+  const table = compileRoutes(
+    [
+      route('gemma').rule(match().prefix('/v1').header(BASE, 'google/gemma-2b-it'), pool('gemma-pool')),
+      route('llama').host('llm.example.com').rule(match().prefix('/v1').header(BASE, 'meta-llama/.*', 'RegularExpression'), pool('llama-pool')),
+    ],
+    {},
+  );
+  assert.deepEqual(explainNoMatch(table, request('POST', '/v1/completions', { headers: { [BASE]: 'foo' } })), [
+    'route default/gemma rule 0: header x-gateway-base-model-name is "foo", wants "google/gemma-2b-it"',
+    'route default/llama rule 0: host is missing, wants one of llm.example.com; header x-gateway-base-model-name is "foo", wants a match of /meta-llama/.*/',
+  ]);
+  assert.deepEqual(explainNoMatch(table, request('DELETE', '/v1/foo', { host: 'llm.example.com' })), [
+    'route default/gemma rule 0: header x-gateway-base-model-name is missing (set from the body\'s "model", and this request names none), wants "google/gemma-2b-it"',
+    'route default/llama rule 0: header x-gateway-base-model-name is missing (set from the body\'s "model", and this request names none), wants a match of /meta-llama/.*/',
+  ]);
+  // gemma's rule on a host it does not take: only that rule, not llama's, which matches path and host.
+  const hosted = compileRoutes(
+    [
+      route('gemma').host('llm.example.com').rule(match().prefix('/').header(BASE, 'google/gemma-2b-it'), pool('gemma-pool')),
+      route('phi').rule(match().prefix('/').header(BASE, 'microsoft/phi'), pool('phi-pool')),
+    ],
+    {},
+  );
+  assert.deepEqual(explainNoMatch(hosted, request('POST', '/v1/completions', { host: '127.0.0.1', headers: { [BASE]: 'google/gemma-2b-it' } })), [
+    'route default/gemma rule 0: host is "127.0.0.1", wants one of llm.example.com',
+  ]);
 });
 
 test('explainNoMatch: hostname misses', () => {

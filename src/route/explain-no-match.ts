@@ -6,17 +6,21 @@ import { entryMatches } from './entry-match.js';
 import { normalizeHost, routeAcceptsHost } from './hostname-match.js';
 import { describeRuleRef } from './describe.js';
 import { keyOf } from '../api/object-meta.js';
+import { BASE_MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
 
 const MAX_VALUE_CHARS = 60;
 
 /**
  * Short reasons, at most `limit` lines, why `req` matched no route; meant for 404 messages after matchRoute
- * returned undefined (it returns [] when something does match). Only the nearest kind of miss is reported,
- * nearest first:
+ * returned undefined (it returns [] when something does match). Each line is one rule and everything of it
+ * the request missed. Only the nearest kind of miss is reported, nearest first:
  * 1. a route that would match but is ignored because it attaches to another gateway;
- * 2. path and hostname match, but the method, a header or a query parameter does not;
- * 3. path matches, hostname does not;
- * 4. nothing matches the path: each entry's path condition.
+ * 2. a rule for the request's base model (or for any) whose path and hostname match, but the method, a header
+ *    or a query parameter does not;
+ * 3. such a rule whose path matches and hostname does not;
+ * 4. such a rule whose path does not match;
+ * 5. rules for other base models (`X-Gateway-Base-Model-Name`, which body-based routing sets from the body's
+ *    model): only when no rule takes this one, since the fix is then a rule for it, not one of theirs.
  * Each tier lists entries in precedence order, e.g.
  * `route default/gemma rule 0: header x-gateway-base-model-name is "foo", wants "google/gemma-2b-it"`.
  */
@@ -26,24 +30,23 @@ export function explainNoMatch(table: RouteTable, req: RouteRequest, limit = 5):
   const conditionMisses: string[] = [];
   const hostMisses: string[] = [];
   const pathMisses: string[] = [];
+  const otherModels: string[] = [];
   for (const ignored of table.ignored) {
     const entry = ignored.entries.find((e) => routeAcceptsHost(e.route.hostnames, host) && entryMatches(e, req));
     if (entry) ignoredHits.push(`${describeRuleRef(entry)} would match, but ${keyOf(entry.route.meta)} is ignored: ${ignored.reason}`);
   }
   for (const entry of table.entries) {
-    const ref = describeRuleRef(entry);
-    if (!entry.path.test(req.path)) {
-      pathMisses.push(`${ref}: path ${quote(req.path)} does not match ${entry.match.path.type} ${entry.match.path.value}`);
-    } else if (!routeAcceptsHost(entry.route.hostnames, host)) {
-      const got = host === undefined ? 'is missing' : `is ${quote(host)}`;
-      hostMisses.push(`${ref}: host ${got}, wants one of ${entry.route.hostnames.join(', ')}`);
-    } else {
-      const misses = describeMisses(entry, req);
-      if (misses.length === 0) return [];
-      conditionMisses.push(`${ref}: ${misses.join('; ')}`);
-    }
+    const misses: string[] = [];
+    const pathMiss = !entry.path.test(req.path);
+    if (pathMiss) misses.push(`path ${quote(req.path)} does not match ${entry.match.path.type} ${entry.match.path.value}`);
+    const hostMiss = !routeAcceptsHost(entry.route.hostnames, host);
+    if (hostMiss) misses.push(`host ${host === undefined ? 'is missing' : `is ${quote(host)}`}, wants one of ${entry.route.hostnames.join(', ')}`);
+    const model = describeMisses(entry, req, misses);
+    if (misses.length === 0) return [];
+    const line = `${describeRuleRef(entry)}: ${misses.join('; ')}`;
+    (model ? otherModels : pathMiss ? pathMisses : hostMiss ? hostMisses : conditionMisses).push(line);
   }
-  const nearest = [ignoredHits, conditionMisses, hostMisses, pathMisses].find((t) => t.length > 0) ?? noRoutesReasons(table);
+  const nearest = [ignoredHits, conditionMisses, hostMisses, pathMisses, otherModels].find((t) => t.length > 0) ?? noRoutesReasons(table);
   return cap([...new Set(nearest)], limit);
 }
 
@@ -53,23 +56,29 @@ function cap(lines: string[], limit: number): string[] {
   return [...shown, `...and ${lines.length - shown.length} more`];
 }
 
-function describeMisses(entry: RouteEntry, req: RouteRequest): string[] {
-  const misses: string[] = [];
+/** Adds the method, header and query misses of `entry` to `misses`; true when one is the base-model header's. */
+function describeMisses(entry: RouteEntry, req: RouteRequest, misses: string[]): boolean {
+  let model = false;
   if (entry.method !== undefined && entry.method !== req.method) misses.push(`method is ${req.method}, wants ${entry.method}`);
   for (const h of entry.headers) {
-    const miss = valueMiss('header', h, req.headers(h.name));
-    if (miss) misses.push(miss);
+    const isModel = h.name === BASE_MODEL_NAME_HEADER;
+    // A client cannot send this header itself (the gateway drops it): it comes from the body's model.
+    const miss = valueMiss('header', h, req.headers(h.name), isModel ? ` (set from the body's "model", and this request names none)` : '');
+    if (!miss) continue;
+    model ||= isModel;
+    misses.push(miss);
   }
   for (const q of entry.queryParams) {
     const miss = valueMiss('query param', q, req.query.get(q.name) ?? undefined);
     if (miss) misses.push(miss);
   }
-  return misses;
+  return model;
 }
 
-function valueMiss(what: string, m: CompiledValueMatch, value: string | undefined): string | undefined {
+/** `missingWhy` follows "is missing": why the value is absent, when that is not the client's to add. */
+function valueMiss(what: string, m: CompiledValueMatch, value: string | undefined, missingWhy = ''): string | undefined {
   if (m.test(value)) return undefined;
-  const got = value === undefined ? 'is missing' : `is ${quote(value)}`;
+  const got = value === undefined ? `is missing${missingWhy}` : `is ${quote(value)}`;
   const wants = m.spec.type === 'Exact' ? quote(m.spec.value) : `a match of /${m.spec.value}/`;
   return `${what} ${m.name} ${got}, wants ${wants}`;
 }
