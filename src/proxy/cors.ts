@@ -45,7 +45,7 @@ export function answerPreflight(policy: CorsPolicy | undefined, req: IncomingMes
     'access-control-allow-methods': policy!.methods.includes('*') ? ALL_METHODS : policy!.methods.join(', '),
     'access-control-max-age': MAX_AGE_SECONDS,
   };
-  if (asked.length > 0) headers['access-control-allow-headers'] = policy!.headers.includes('*') ? asked.join(', ') : [...SAFELISTED, ...policy!.headers].join(', ');
+  if (asked.length > 0) headers['access-control-allow-headers'] = policy!.headers.includes('*') ? asked.join(', ') : allowedHeadersOf(policy!).list;
   res.writeHead(204, headers);
   res.end();
 }
@@ -78,10 +78,28 @@ function disallowed(policy: CorsPolicy, origin: string, method: string, asked: r
   if (!originAllowed(policy, origin)) return refusal(`origin ${shown(origin)} is not one --allowed-origins names (${policy.origins.join(', ')}); add it to --allowed-origins`);
   if (!policy.methods.includes('*') && !policy.methods.includes(method)) return refusal(`method ${shown(method)} is not one --allowed-methods names (${policy.methods.join(', ')}); add it to --allowed-methods`);
   if (policy.headers.includes('*')) return undefined;
-  const allowed = new Set(policy.headers.map((h) => h.toLowerCase()));
-  const missing = asked.filter((h) => !SAFELISTED.has(h) && !allowed.has(h));
+  const { names } = allowedHeadersOf(policy);
+  const missing = asked.filter((h) => !names.has(h));
   if (missing.length > 0) return refusal(`header(s) ${shown(missing.join(', '))} are not ones --allowed-headers names (${policy.headers.join(', ') || 'none'}); add them to --allowed-headers`);
   return undefined;
+}
+
+/** The headers a policy lets a page send: lower-cased for comparing, and as `access-control-allow-headers` lists them. */
+interface AllowedHeaders {
+  readonly names: ReadonlySet<string>;
+  readonly list: string;
+}
+
+/** Built once per policy (its fields never change), not per preflight. */
+const ALLOWED_HEADERS = new WeakMap<CorsPolicy, AllowedHeaders>();
+
+function allowedHeadersOf(policy: CorsPolicy): AllowedHeaders {
+  let a = ALLOWED_HEADERS.get(policy);
+  if (a === undefined) {
+    a = { names: new Set([...SAFELISTED, ...policy.headers.map((h) => h.toLowerCase())]), list: [...SAFELISTED, ...policy.headers].join(', ') };
+    ALLOWED_HEADERS.set(policy, a);
+  }
+  return a;
 }
 
 function notServed(origin: string): GatewayError {
