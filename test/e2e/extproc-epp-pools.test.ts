@@ -104,5 +104,13 @@ describe('envoy.lb.subset_hint', () => {
     assert.deepEqual(await s.next(), pickAnswer(QWEN, QWEN, addr('qwen-0'), [], ['x-gateway-destination-endpoint-subset']));
     await ended(s);
   });
+
+  test("nor a decode pod's routing sidecar: llm-d's prefill, encoder, data-parallel and KV-source headers it sent are removed", async () => {
+    // llm-d's sidecar sends the prefill (or KV pull) to the address in these: a client must not choose it.
+    const spoofed = ['x-prefiller-host-port', 'x-llm-d-prefiller-host-port', 'x-encoder-hosts-ports', 'x-llm-d-encoder-hosts-ports', 'x-data-parallel-host-port', 'x-kv-cache-source-host-port', 'x-llm-d-kv-cache-source-host-port'];
+    const s = client.open().send(requestHeaders({ ...CHAT, ...Object.fromEntries(spoofed.map((h) => [h, '203.0.113.9:8000'])) }, false, FULL_DUPLEX), requestBody(chat(QWEN), true));
+    assert.deepEqual(await s.next(), pickAnswer(QWEN, QWEN, addr('qwen-0'), [], spoofed));
+    await ended(s);
+  });
 });
 
