@@ -2,8 +2,10 @@
  * grpc.health.v1.Health for the ext_proc servers: "" and `liveness` while the process runs; `readiness` and
  * `envoy.service.ext_proc.v3.ExternalProcessor` once a configuration is in force and the processors
  * listen, and no longer while shutting down. Kubernetes gRPC probes and Envoy's health checks ask these.
+ * Any other name is answered as `readiness`, as GIE's and llm-d's EPP answer every name (their charts and
+ * guides probe `service: inference-extension`; gateway-api-inference-extension PR #788).
  */
-import { status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { EXT_PROC_SERVICE_NAME } from '../envoy/protos.js';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
@@ -13,7 +15,7 @@ interface HealthCheckRequest {
 }
 
 interface HealthCheckResponse {
-  status: ServingStatus | 'SERVICE_UNKNOWN';
+  status: ServingStatus;
 }
 
 export const HEALTH_SERVICES = ['', 'liveness', 'readiness', EXT_PROC_SERVICE_NAME] as const;
@@ -48,8 +50,9 @@ export class HealthStatus {
     return this.#shuttingDown;
   }
 
-  get(service: string): ServingStatus | undefined {
-    return this.#status.get(service);
+  /** The status of `service`; a name not in HEALTH_SERVICES is answered as `readiness`. */
+  get(service: string): ServingStatus {
+    return this.#status.get(service) ?? this.#status.get('readiness')!;
   }
 
   #set(service: string, s: ServingStatus): void {
@@ -62,14 +65,12 @@ export class HealthStatus {
   implementation(): UntypedServiceImplementation {
     return {
       Check: (call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) => {
-        const service = call.request.service ?? '';
-        const s = this.#status.get(service);
-        if (s === undefined) callback({ code: status.NOT_FOUND, details: `unknown service "${service}"; known: ${HEALTH_SERVICES.map((x) => `"${x}"`).join(', ')}` });
-        else callback(null, { status: s });
+        callback(null, { status: this.get(call.request.service ?? '') });
       },
       Watch: (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
-        const service = call.request.service ?? '';
-        call.write({ status: this.#status.get(service) ?? 'SERVICE_UNKNOWN' });
+        const requested = call.request.service ?? '';
+        const service = this.#status.has(requested) ? requested : 'readiness';
+        call.write({ status: this.get(service) });
         const watcher = (changed: string, s: ServingStatus): void => {
           if (changed === service) call.write({ status: s });
         };
