@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { DESTINATION_ENDPOINT_HEADER } from '../../src/bbr/routing-headers.js';
+import { DESTINATION_ENDPOINT_HEADER, DISAGGREGATION_HEADERS } from '../../src/bbr/routing-headers.js';
 import { loadSnapshotFromPath } from '../../src/config/file-source.js';
 import { POOL_GRPC_METADATA_KEY } from '../../src/envoy/pool-metadata-keys.js';
 import { DEFAULT_EXTPROC_OPTIONS } from '../../src/extproc/start-extproc.js';
@@ -64,6 +64,9 @@ test('envoy.yaml: filters in order, body modes, the picked-endpoint cluster, per
     route_config: { virtual_hosts: { routes: { match: { headers: { name: string }[] }; route: { cluster: string }; typed_per_filter_config?: Record<string, { overrides: { grpc_initial_metadata: { key: string; value: string }[] } }> }[] }[] };
   };
   assert.deepEqual(hcm.http_filters.map((f) => f.name), ['strip-routing-headers', 'infergate.bbr', 'infergate.epp', 'envoy.filters.http.router']);
+  // A FailOpen request skips the picker's own removals: the first filter drops every reserved header a pod would act on.
+  const stripped = (hcm.http_filters[0]!.typed_config as unknown as { mutations: { request_mutations: { remove: string }[] } }).mutations.request_mutations.map((m) => m.remove);
+  for (const h of [DESTINATION_ENDPOINT_HEADER, ...DISAGGREGATION_HEADERS]) assert.ok(stripped.includes(h), `strip-routing-headers removes ${h}`);
   const bbr = hcm.http_filters[1]!.typed_config;
   const epp = hcm.http_filters[2]!.typed_config;
   assert.equal(bbr.processing_mode?.request_body_mode, 'FULL_DUPLEX_STREAMED');
