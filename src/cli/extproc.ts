@@ -42,7 +42,7 @@ export function registerExtprocCommand(program: Command): void {
     .option('--host <host>', 'address every port listens on', D.host)
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
-    .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor', intFlag(0, 65535), D.healthPort)
+    .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor (any other name is answered as readiness, as GIE)', intFlag(0, 65535), D.healthPort)
     // GIE's and llm-d's charts pass --secure-serving=false; both spellings work.
     .option('--secure-serving [bool]', 'serve the ext_proc ports with TLS, GIE\'s flag: --secure-serving=false is --no-secure-serving (default: true)', boolFlag)
     .option('--no-secure-serving', 'serve the ext_proc ports in plaintext (default: TLS with a self-signed certificate made at startup, as GIE)')
