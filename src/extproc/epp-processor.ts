@@ -232,7 +232,10 @@ class EppExchange implements Exchange {
       kind: 'continue',
       headers: { set, remove },
       ...(plan.body ? { body: plan.body } : {}),
-      clearRouteCache: false,
+      // As GIE's and llm-d's EPP answer (and their lightweight EPP): Envoy matches the routes again on the pick and
+      // the routing headers, so a route that requires x-gateway-destination-endpoint (or the base model the picker's
+      // own BBR stage set) applies without route_cache_action: CLEAR in the filter's configuration.
+      clearRouteCache: true,
       dynamicMetadata: { [LB_METADATA_NAMESPACE]: { [DESTINATION_ENDPOINT_HEADER]: ranked } },
     };
   }

@@ -38,7 +38,7 @@ describe('many pools, one picker', () => {
     for (const ns of ['envoy.filters.http.ext_proc', 'com.google.lb_route_extension.my-ext.chain1.epp']) {
       const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true, { ...FULL_DUPLEX, metadata: { [ns]: { 'inference-pool': 'default/qwen' } } }));
       assert.deepEqual(await s.next(), {
-        request_headers: { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint', addr('qwen-0'))] } } },
+        request_headers: { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint', addr('qwen-0'))] }, clear_route_cache: true } },
         dynamic_metadata: lb(addr('qwen-0')),
         response: 'request_headers',
       }, ns);

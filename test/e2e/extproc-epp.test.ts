@@ -98,7 +98,8 @@ describe('BUFFERED', () => {
     const picked = destination(r);
     assert.equal(picked, addr('qwen-0'));
     assert.deepEqual(r, {
-      request_body: { response: { header_mutation: { set_headers: [set('x-gateway-model-name', QWEN), set('x-gateway-base-model-name', QWEN), set('x-gateway-destination-endpoint', picked)] } } },
+      // clear_route_cache in the body answer too: Envoy honours it there while the headers have not gone upstream.
+      request_body: { response: { header_mutation: { set_headers: [set('x-gateway-model-name', QWEN), set('x-gateway-base-model-name', QWEN), set('x-gateway-destination-endpoint', picked)] }, clear_route_cache: true } },
       dynamic_metadata: lb(picked),
       response: 'request_body',
     });
@@ -122,6 +123,7 @@ describe('BUFFERED', () => {
             set_headers: [set('x-gateway-model-name', 'segment-lora'), set('x-gateway-base-model-name', QWEN), set('x-gateway-destination-endpoint', addr('qwen-0')), set('content-length', String(rewritten.length))],
           },
           body_mutation: { body: rewritten, mutation: 'body' },
+          clear_route_cache: true,
         },
       },
       dynamic_metadata: lb(addr('qwen-0')),

@@ -134,7 +134,7 @@ export function destination(r: ProcessingResponse): string {
 export function pickAnswer(model: string, base: string, endpoint: string, extra: unknown[] = [], remove?: string[]): ProcessingResponse {
   const mutation: Record<string, unknown> = { set_headers: [set('x-gateway-model-name', model), set('x-gateway-base-model-name', base), set('x-gateway-destination-endpoint', endpoint), ...extra] };
   if (remove) mutation.remove_headers = remove;
-  return { request_headers: { response: { header_mutation: mutation } }, dynamic_metadata: lb(endpoint), response: 'request_headers' } as ProcessingResponse;
+  return { request_headers: { response: { header_mutation: mutation, clear_route_cache: true } }, dynamic_metadata: lb(endpoint), response: 'request_headers' } as ProcessingResponse;
 }
 
 /** The answer echoing a streamed body piece. */
