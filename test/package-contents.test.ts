@@ -2,7 +2,9 @@
  * What `npm pack` puts in the package: the files the installed command reads at run time (the linked command
  * with its run bit, the CLI, the .proto files, the demo configuration, the dashboard page), and no compiled
  * tests. Before, the 460 compiled test files and their source maps (3 MB, some importing test/ helpers the
- * package lacks) shipped with it.
+ * package lacks) shipped with it. Test kits and fixtures (test-fixtures.js, test-kit.js, a fake engine, a hung pod,
+ * an ext_proc client, ...) shipped too, though the command never loads them; now every compiled module in the
+ * package is one the command can load, or a contract of types alone (compiled to an empty module).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,4 +70,23 @@ test('every module the installed command can load is in the package, workers and
     assert.ok(loadable.has(part), `${part} is reached from dist/src/cli/main.js`);
   }
   assert.deepEqual([...loadable].filter((f) => !packed.has(f)).sort(), [], 'modules the command loads but the package leaves out');
+});
+
+/** A module TypeScript compiled from types alone: nothing but comments and `export {};`. */
+function typesOnly(text: string): boolean {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').trim() === 'export {};';
+}
+
+test('the package ships no compiled module the command cannot load: no test kits or fixtures', () => {
+  const root = repoRoot();
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const [pack] = JSON.parse(out) as { files: PackedFile[] }[];
+  const loadable = loadableModules(root, 'dist/src/cli/main.js');
+  const unloadable = pack!.files
+    .map((f) => f.path)
+    .filter((p) => p.startsWith('dist/') && p.endsWith('.js') && !loadable.has(p) && !typesOnly(readFileSync(join(root, p), 'utf8')));
+  assert.deepEqual(unloadable.sort(), [], 'modules in the package that dist/src/cli/main.js never loads (add them to the "!" patterns of package.json files)');
+  for (const p of pack!.files.map((f) => f.path)) {
+    if (p.endsWith('.js.map')) assert.ok(pack!.files.some((f) => f.path === p.slice(0, -'.map'.length)), `${p} ships without its module`);
+  }
 });
