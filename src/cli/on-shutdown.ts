@@ -43,6 +43,9 @@ export function onShutdown(stop: (signal: StopSignal) => Promise<void>, log?: Lo
 export function onSighupReopen(accessLog: { reopen(): Promise<void> } | undefined, file: string | undefined, log: Logger): void {
   process.on('SIGHUP', () => {
     if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
-    void accessLog.reopen().then(() => log.info('SIGHUP received: access log reopened', { file }));
+    accessLog.reopen().then(
+      () => log.info('SIGHUP received: access log reopened', { file }),
+      (e: unknown) => log.error('SIGHUP received: the access log could not be reopened; it goes on in the file open before', { error: (e as Error).message }),
+    );
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -122,6 +122,31 @@ test('reopen: a log renamed away (logrotate) goes on in a new file at the path; 
     const ids = async (f: string): Promise<string[]> => (await readFile(f, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { request_id: string }).request_id);
     assert.deepEqual(await ids(`${file}.1`), ['before-1', 'before-2', 'gathered']);
     assert.deepEqual(await ids(file), ['after']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that cannot be opened fails at construction with the path; a reopen that cannot open keeps the old file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-access-'));
+  try {
+    // Before, the stream opened the file later and its unhandled 'error' event ended the process.
+    assert.throws(() => new AccessLog({ file: join(dir, 'no-such-dir', 'access.jsonl') }), /^Error: cannot open .*no-such-dir\/access\.jsonl for appending: ENOENT/);
+    const sub = join(dir, 'logs');
+    await mkdir(sub);
+    const file = join(sub, 'access.jsonl');
+    const errors: Error[] = [];
+    const log = new AccessLog({ file }, (e) => errors.push(e));
+    log.ended(record('before'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await rename(sub, `${sub}.old`);
+    // SIGHUP while the directory is gone: the reopen fails, and the lines go on into the file open before.
+    await assert.rejects(log.reopen(), /cannot open .*access\.jsonl for appending: ENOENT/);
+    log.ended(record('after'));
+    await log.close();
+    const ids = (await readFile(join(`${sub}.old`, 'access.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { request_id: string }).request_id);
+    assert.deepEqual(ids, ['before', 'after']);
+    assert.deepEqual(errors, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
  * The access log: one JSON line per request (`--access-log stdout|FILE|off`). What was asked, where it went and
  * how it ended; never a body, a header value or a credential.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { trace } from '@opentelemetry/api';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import { clientContext } from './tracing/trace-context.js';
@@ -142,8 +142,26 @@ export function accessLogTarget(flag: string | undefined): AccessLogTarget | und
   return { file: flag };
 }
 
+/**
+ * Opens the file for appending now, so a path that cannot be written (no such directory, no permission) fails
+ * here, where the caller can say so, instead of as an unhandled stream 'error' that ends the process.
+ */
+function openForAppend(file: string, onError: (e: Error) => void): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(file, 'a');
+  } catch (e) {
+    throw new Error(`cannot open ${file} for appending: ${(e as Error).message}`);
+  }
+  const stream = createWriteStream(file, { fd, flags: 'a' });
+  // A write failing later (disk full, I/O error) is reported; lines are lost, the gateway goes on serving.
+  stream.on('error', onError);
+  return stream;
+}
+
 export class AccessLog implements RequestObserver {
   readonly #target: AccessLogTarget;
+  readonly #onError: (e: Error) => void;
   #out: NodeJS.WritableStream;
   #file: WriteStream | undefined;
   /**
@@ -154,12 +172,17 @@ export class AccessLog implements RequestObserver {
   #used = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(target: AccessLogTarget) {
+  /**
+   * Throws when the file cannot be opened for appending. `onError` hears of writes to it that fail later
+   * (without it, such an error would end the process).
+   */
+  constructor(target: AccessLogTarget, onError: (e: Error) => void = () => {}) {
     this.#target = target;
+    this.#onError = onError;
     if (target === 'stdout') {
       this.#out = process.stdout;
     } else {
-      this.#file = createWriteStream(target.file, { flags: 'a' });
+      this.#file = openForAppend(target.file, onError);
       this.#out = this.#file;
     }
   }
@@ -192,13 +215,15 @@ export class AccessLog implements RequestObserver {
   /**
    * For a file: writes what is gathered to the file open now, closes it and opens the path again, so a log
    * rotated by renaming (logrotate without copytruncate, then `kill -HUP`) continues in a new file. Resolves
-   * once the old file is closed; nothing is lost between the two. Does nothing for stdout.
+   * once the old file is closed; nothing is lost between the two. Does nothing for stdout. Rejects, and goes on
+   * writing to the file open now, when the path cannot be opened (its directory removed, say).
    */
   async reopen(): Promise<void> {
     if (this.#target === 'stdout' || !this.#file) return;
+    const next = openForAppend(this.#target.file, this.#onError);
     this.flush();
     const old = this.#file;
-    this.#file = createWriteStream(this.#target.file, { flags: 'a' });
+    this.#file = next;
     this.#out = this.#file;
     await new Promise<void>((resolve) => old.end(() => resolve()));
   }
