@@ -25,6 +25,7 @@ import { UpstreamCredentials } from '../upstream/upstream-credentials.js';
 import { assertOneSource, loadSnapshotFromKube } from '../config/kube/connect.js';
 import type { ReflectorTuning } from '../config/kube/kube-source.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
+import { missingConfigPathNamed } from './startup-failure.js';
 
 interface ExplainFlags extends KubeFlags, UpstreamKeyFlags {
   body: string;
@@ -189,7 +190,7 @@ export function registerExplainCommand(program: Command): void {
         console.log(renderPlan(plan).join('\n'));
         process.exitCode = plan.error ? 1 : 0;
       } catch (e) {
-        console.error(e instanceof ConfigError ? e.message : `error: ${(e as Error).message}`);
+        console.error(e instanceof ConfigError ? e.message : `error: ${(missingConfigPathNamed(e, flags.file) as Error).message}`);
         process.exitCode = 2;
       }
     });

@@ -13,7 +13,7 @@ import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-
 import { checkCertificateFilesOrExit } from './tls-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
-import { exitStartup } from './startup-failure.js';
+import { exitStartup, missingConfigPathNamed } from './startup-failure.js';
 
 /** This command's flags: most are named and typed as the ExtprocOptions they set. */
 interface ExtprocFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, AdminFlags, UpstreamKeyFlags, Pick<ExtprocOptions, 'host' | 'bbrPort' | 'eppPort' | 'healthPort' | 'secureServing' | 'certFile' | 'keyFile' | 'maxBodyBytes' | 'maxUploadBytes'> {
@@ -98,7 +98,7 @@ export function registerExtprocCommand(program: Command): void {
         log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, admin: p.admin, tls: running.tls, config: flags.file ?? 'kubernetes' });
         onShutdown(() => running.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
       } catch (e) {
-        exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`, 1);
+        exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(missingConfigPathNamed(e, flags.file) as Error).message}`, 1);
       }
     });
 }

@@ -1,6 +1,6 @@
 /** Composition root of the standalone gateway: a config source (files or the Kubernetes API) + Gateway, started and stoppable as one. */
 import type { AddressInfo } from 'node:net';
-import { listenNamed } from './startup-failure.js';
+import { listenNamed, missingConfigPathNamed } from './startup-failure.js';
 import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/edit-guard.js';
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
@@ -133,8 +133,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     if (configPath !== undefined) {
       const fileOpts = { ...common, ...(fileSettleMs !== undefined ? { settleMs: fileSettleMs } : {}), allowEmptyFiles: configEdits.allowEmptyConfig === true, onRejected };
       file = new FileConfigSource(configPath, fileOpts, options.log, (s) => guard.offer(s));
-      await file.start().catch((e: NodeJS.ErrnoException) => {
-        throw e.code === 'ENOENT' && e.path === configPath ? new Error(`cannot read -f ${configPath}: no such file or directory`) : e;
+      await file.start().catch((e: unknown) => {
+        throw missingConfigPathNamed(e, configPath);
       });
       address = await listenTraffic();
       await listenAdmin();

@@ -46,3 +46,12 @@ function listenReason(e: NodeJS.ErrnoException): string {
       return e.message;
   }
 }
+
+/**
+ * A `-f` path that does not exist, said the same way by every command that reads one (Node's own text,
+ * `ENOENT: no such file or directory, stat 'x'`, names neither the flag nor what it was for); other errors as they are.
+ */
+export function missingConfigPathNamed(e: unknown, configPath: string | undefined): unknown {
+  const err = e as NodeJS.ErrnoException;
+  return configPath !== undefined && err?.code === 'ENOENT' && err.path === configPath ? new Error(`cannot read -f ${configPath}: no such file or directory`) : e;
+}
