@@ -62,7 +62,7 @@ export function registerServeCommand(program: Command): void {
   addExposureOptions(cmd, 'on the admin port');
   addSharedOptions(cmd).action(async (flags: ServeFlags) => {
       const log = loggerOrExit(flags);
-      const source = sourceOrExit(flags);
+      const source = sourceOrExit(flags, { 'no-pool-status': flags.poolStatus === false, 'gateway-address': flags.gatewayAddress.length > 0 });
       const tracing = tracingOrExit(flags, log);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       const externalPickers = await externalPickerOptionsOrExit(flags);

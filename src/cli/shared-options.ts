@@ -106,12 +106,19 @@ export function addKubeOptions(cmd: Command): Command {
     .option('--all-namespaces', 'with --kube: watch every namespace (needs a ClusterRole)');
 }
 
-/** Exactly one source: `-f PATH` or `--kube`; otherwise exit 2 saying so. */
-export function sourceOrExit(flags: KubeFlags): { configPath: string } | { kube: KubeTargetOptions } {
-  const kubeOnly = (['kubeconfig', 'context', 'namespace', 'allNamespaces'] as const).filter((k) => flags[k] !== undefined);
+/**
+ * Exactly one source: `-f PATH` or `--kube`; otherwise exit 2 saying so. With `-f`, a flag that only applies
+ * with `--kube` is a usage error too: the shared ones, and the command's own in `otherKubeOnly` (flag name ->
+ * whether it was given), so that none is silently ignored.
+ */
+export function sourceOrExit(flags: KubeFlags, otherKubeOnly: Record<string, boolean> = {}): { configPath: string } | { kube: KubeTargetOptions } {
+  const kubeOnly = [
+    ...(['kubeconfig', 'context', 'namespace', 'allNamespaces'] as const).filter((k) => flags[k] !== undefined).map(kebab),
+    ...Object.entries(otherKubeOnly).filter(([, given]) => given).map(([name]) => name),
+  ];
   if (flags.file !== undefined && flags.kube) return usage('give either -f PATH or --kube, not both');
   if (flags.file !== undefined) {
-    if (kubeOnly.length > 0) return usage(`--${kubeOnly.map(kebab).join(', --')} only appl${kubeOnly.length === 1 ? 'ies' : 'y'} with --kube`);
+    if (kubeOnly.length > 0) return usage(`--${kubeOnly.join(', --')} only appl${kubeOnly.length === 1 ? 'ies' : 'y'} with --kube`);
     return { configPath: flags.file };
   }
   if (!flags.kube) return usage('give a configuration source: -f PATH (YAML file or directory) or --kube (the Kubernetes API)');

@@ -25,6 +25,9 @@ test('usage errors exit 2 on every command: an unknown flag, a value out of rang
     [['sim', '--model', 'm', '--port', '99999'], /--port/],
     [['serve', '-f', CONFIG, '--log-level', 'verbose'], /--log-level must be one of debug, info, warn, error, silent, got "verbose"/],
     [['serve', '-f', CONFIG, '--host', '127.0.238.1', '--port', '18238', '--admin-port', '18238'], /--port and --admin-port are both 18238 on 127.0.238.1: give the admin listener a port of its own/],
+    // Flags that only apply with --kube, given with -f: serve's own status flags were silently ignored before.
+    [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--no-pool-status'], /^error: --no-pool-status only applies with --kube$/m],
+    [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--gateway-address', '10.0.0.1', '--namespace', 'llm'], /^error: --namespace, --gateway-address only apply with --kube$/m],
     // A subcommand's subcommand: its usage errors exited 1 before.
     [['keys', 'create', '--name', 'bad name'], /option '--name <name>' argument 'bad name' is invalid/],
     [['keys', 'create'], /required option '--name <name>' not specified/],
