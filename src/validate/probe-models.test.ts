@@ -48,6 +48,7 @@ spec:
     ['warning probe-failed gone-0'],
   );
   assert.match(probed.findings[0]!.message, /GET http:\/\/127\.0\.0\.1:\d+\/v1\/models failed: .*; what it serves is not known/);
+  assert.doesNotMatch(probed.findings[0]!.message, /failed: GET /, 'the call is named once');
   assert.deepEqual(probed.summary.servers, { total: 2, known: 1, from: ['GET /v1/models'] });
 });
 

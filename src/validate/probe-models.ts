@@ -38,8 +38,8 @@ export async function probeServers(snapshot: ConfigSnapshot, servers: readonly M
         parents: new Map(cards.filter((c) => c.parent !== null).map((c) => [c.id, c.parent!])),
       });
     } else if (!errors.has(ep.podKey)) {
-      // A refusal's message already names the call, the key sent and what to set.
-      errors.set(ep.podKey, { message: ep.modelsRefused !== 0 ? (ep.modelsError ?? '') : `GET ${ep.origin}/v1/models failed: ${ep.modelsError ?? 'no answer'}`, refused: ep.modelsRefused });
+      // Discovery's message already names the call (`GET <url> failed: ...`), and a refusal's the key sent and what to set.
+      errors.set(ep.podKey, { message: ep.modelsError ?? `GET ${ep.origin}/v1/models failed: no answer`, refused: ep.modelsRefused });
     }
   }
   const failures: ProbeFailure[] = [];
