@@ -11,6 +11,7 @@ import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
 import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
 import { exitStartup, setStartupLogFormat } from './startup-failure.js';
+import { routeGrpcLogs } from '../observability/grpc-log.js';
 
 /** `-f` or `--kube` and its options. */
 export interface KubeFlags {
@@ -151,7 +152,9 @@ export function loggerOrExit(flags: Pick<SharedFlags, 'logLevel' | 'logFormat'>)
   }
   // From here on, a failure to start is written in the log's format too (a JSON line with --log-format json).
   setStartupLogFormat(flags.logFormat as LogFormat);
-  return createLogger(flags.logLevel, undefined, flags.logFormat as LogFormat);
+  const log = createLogger(flags.logLevel, undefined, flags.logFormat as LogFormat);
+  routeGrpcLogs(log);
+  return log;
 }
 
 /** The `--epp-config` file, read once at startup; a file that cannot be read throws naming the flag (`--epp-config nope.yaml: ENOENT ...`). */
