@@ -12,7 +12,7 @@ import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-option
 import { loggerOrExit, tracingOrExit } from './shared-options.js';
 import type { TracingConfig } from '../observability/tracing/tracing-config.js';
 import { accessLogTarget, type AccessLogTarget } from '../observability/access-log.js';
-import { exitStartup } from './startup-failure.js';
+import { exitStartup, missingConfigPathNamed } from './startup-failure.js';
 
 const SEED_DEMO_DIR = fileURLToPath(new URL('../../../examples/seed-demo', import.meta.url));
 
@@ -98,7 +98,7 @@ export function registerDemoCommand(program: Command): void {
         const accessLog = accessLogTarget(flags.accessLog);
         demo = await startDemo({ configPath: flags.file, host: flags.host, port: flags.port, ttftMs: flags.ttft, itlMs: flags.itl, logLevel: flags.logLevel, log, ...(tracing ? { tracing } : {}), admin: adminOptionsOf(flags, flags), ...(accessLog ? { accessLog } : {}), debugDecisions: flags.debugDecisions });
       } catch (e) {
-        exitStartup(`error: could not start the demo: ${(e as Error).message}`, 1);
+        exitStartup(`error: could not start the demo: ${(missingConfigPathNamed(e, flags.file) as Error).message}`, 1);
       }
       const pods = demo.simulators.map((s) => ({ podName: s.options.podName, url: s.url, model: s.options.model, loras: s.options.loras }));
       console.log(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));

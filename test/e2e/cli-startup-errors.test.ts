@@ -82,15 +82,16 @@ test('an --access-log file that cannot be opened stops serve with one line namin
   assert.doesNotMatch(r.err, /Unhandled 'error' event|\n\s+at /, 'no stack trace');
 });
 
-test('a missing -f path is said the same way by serve, extproc and explain (extproc and explain gave a bare ENOENT from stat)', async () => {
+test('a missing -f path is said the same way by serve, extproc, explain and demo (the others gave a bare ENOENT from stat)', async () => {
   const cases: [string[], number][] = [
     [['serve', '--host', '127.0.230.3', '--port', '0', '--admin-port', '0', '--log-level', 'error'], 1],
     [['extproc', '--host', '127.0.230.3', '--bbr-port', '0', '--epp-port', '0', '--health-port', '0', '--admin-port', '0', '--log-level', 'error'], 1],
     [['explain', '--body', '{}', '--no-discover'], 2],
+    [['demo', '--host', '127.0.230.3', '--port', '0', '--admin-port', '0', '--log-level', 'error'], 1],
   ];
   for (const [args, code] of cases) {
     const r = await run(...args, '-f', '/nonexistent/infergate-config');
     assert.equal(r.code, code, `${args[0]}: ${r.err}`);
-    assert.match(r.err, /^error: cannot read -f \/nonexistent\/infergate-config: no such file or directory$/m, args[0]);
+    assert.match(r.err, /^error: (could not start the demo: )?cannot read -f \/nonexistent\/infergate-config: no such file or directory$/m, args[0]);
   }
 });
