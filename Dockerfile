@@ -3,7 +3,7 @@
 #
 # Two stages: the build stage compiles TypeScript with the dev dependencies, the runtime stage holds only
 # what `node dist/src/cli/main.js` loads at run time:
-#   dist/src/      the compiled CLI (tests removed)
+#   dist/src/      the compiled CLI (tests, test kits and fixtures removed)
 #   node_modules/  production dependencies only
 #   package.json   "type": "module", which makes Node load dist/**/*.js as ES modules
 #   proto/         the ext_proc and gRPC health .proto files, loaded at run time from ../../../proto relative
@@ -25,7 +25,8 @@ COPY tsconfig.json ./
 # `npm run build` is `node scripts/build.mjs` (an emptied dist/, then tsc).
 COPY scripts/build.mjs ./scripts/build.mjs
 COPY src ./src
-# .dockerignore keeps src/**/*.test.ts and test/, bench/ out, so tsc compiles only what ships.
+# .dockerignore keeps src/**/*.test.ts, the test kits and fixtures beside them, and test/, bench/ out, so tsc
+# compiles only what ships.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -10,32 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { repoRoot } from './helpers/local-kube.js';
+import { loadableModules, typesOnly } from './helpers/module-closure.js';
 
 interface PackedFile {
   path: string;
   mode: number;
-}
-
-/** Relative module references in compiled JS: static imports and re-exports, literal import(), and `new URL('./x.js', import.meta.url)` (worker files). */
-const MODULE_REFERENCES = [/(?:\bfrom|^import)\s*['"](\.{1,2}\/[^'"]+)['"]/gm, /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g, /new URL\(\s*['"](\.{1,2}\/[^'"]+\.js)['"]\s*,\s*import\.meta\.url\s*\)/g];
-
-/** Every compiled module the command can load, from its entry point, as package paths. */
-function loadableModules(root: string, entry: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [entry];
-  while (stack.length > 0) {
-    const file = stack.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const text = readFileSync(join(root, file), 'utf8');
-    for (const re of MODULE_REFERENCES) for (const m of text.matchAll(re)) {
-      const target = relative(root, join(root, dirname(file), m[1]!));
-      if (target.endsWith('.js')) stack.push(target);
-    }
-  }
-  return seen;
 }
 
 test('npm pack ships what the command reads at run time, bin/infergate.js executable, and no tests', () => {
@@ -71,11 +52,6 @@ test('every module the installed command can load is in the package, workers and
   }
   assert.deepEqual([...loadable].filter((f) => !packed.has(f)).sort(), [], 'modules the command loads but the package leaves out');
 });
-
-/** A module TypeScript compiled from types alone: nothing but comments and `export {};`. */
-function typesOnly(text: string): boolean {
-  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').trim() === 'export {};';
-}
 
 test('the package ships no compiled module the command cannot load: no test kits or fixtures', () => {
   const root = repoRoot();

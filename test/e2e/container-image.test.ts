@@ -4,16 +4,18 @@
  * the checkout's node_modules. Then `serve` and `extproc` start from the image's files with its ENTRYPOINT,
  * on 127.0.210.x. Before, the build stage ran `npm run build` without scripts/build.mjs (left out of the
  * context), and the image had no dashboard files, so every command that opens the admin port failed at startup.
+ * The image holds only modules the command can load: test kits and fixtures beside the code stay out too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/local-kube.js';
 import { startCli, type Launch } from '../helpers/cli-process.js';
 import { buildStages, dockerignoreMatcher, hostPath, type Stage } from '../helpers/dockerfile.js';
+import { loadableModules, typesOnly } from '../helpers/module-closure.js';
 
 const HOST = '127.0.210.20';
 
@@ -56,6 +58,11 @@ test('the Dockerfile builds from its context, and serve and extproc start from t
     assert.deepEqual(image.entrypoint.slice(-1), ['/app/dist/src/cli/main.js']);
     assert.ok(existsSync(hostPath(image, '/app/examples/seed-demo/pools.yaml')), 'the demo configuration is in the image');
     assert.deepEqual(testsIn(hostPath(image, '/app/dist')), [], 'no compiled tests in the image');
+    // Nor test kits and fixtures: every module in the image is one the command can load, or types alone.
+    const app = hostPath(image, '/app');
+    const loadable = loadableModules(app, 'dist/src/cli/main.js');
+    const modules = readdirSync(join(app, 'dist/src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join('dist/src', f));
+    assert.deepEqual(modules.filter((f) => !loadable.has(f) && !typesOnly(readFileSync(join(app, f), 'utf8'))), [], 'modules in the image the command never loads (add them to .dockerignore)');
     const launch = entrypoint(image);
 
     // Relative to the image's WORKDIR (/app), as `docker run IMAGE serve -f examples/seed-demo` gives it.
