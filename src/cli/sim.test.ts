@@ -33,6 +33,9 @@ test("simOptionsFromFlags accepts vLLM's model and LoRA flags", () => {
   assert.equal(opts.kvCacheSize, 128);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, loraModules: ['sql'] }), /--lora-modules: "sql" must be name=path/);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvCacheSize: '1', numGpuBlocksOverride: '2' }), /same flag/);
+  // Usage errors naming the flag (exit 2), not the simulator's own "model must be a non-empty string" (exit 1).
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, model: '' }), /^Error: --model must name the model served/);
+  assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, servedModelName: ['qwen', ''] }), /^Error: --served-model-name: every name must be non-empty/);
 });
 
 test('simOptionsFromFlags maps the engine flags, with llm-d-inference-sim names and aliases', () => {

@@ -117,6 +117,9 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   if (flags.mode !== 'echo' && flags.mode !== 'random') {
     throw new Error(`--mode must be echo or random, got "${flags.mode}"`);
   }
+  // The simulator refuses an empty name too, but as a failure to start (exit 1) naming no flag.
+  if (flags.model.trim() === '') throw new Error('--model must name the model served, got ""');
+  if (flags.servedModelName?.some((n) => n.trim() === '')) throw new Error('--served-model-name: every name must be non-empty');
   const loras = (flags.lora ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const m of flags.loraModules ?? []) {
     const name = loraModuleName(m);
