@@ -13,11 +13,10 @@ import { PoolSchedulers, type ConfigText } from '../epp/pool-schedulers.js';
 import { createLogger, type Logger } from '../logger.js';
 import { renderPlan } from './render-plan.js';
 import { planOwnAnswer } from './explain-own-answer.js';
-import { listFlag } from './parse-flags.js';
 import { AdminPathPolicy } from '../policy/admin-paths.js';
 import { UpstreamPolicies } from '../upstream/upstream-policies.js';
 import { DEFAULT_UPSTREAM_POLICY } from '../upstream/upstream-policy.js';
-import { addKubeOptions, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
+import { addKubeOptions, adminPathsFlag, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 import { secretReader } from '../config/kube/read-secret.js';
 import { describeApiKeySource, type ApiKeySource } from '../upstream/api-key-source.js';
@@ -165,7 +164,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--epp-config <file>', 'EndpointPickerConfig for pools that name none (default: llm-d\'s default profile)')
     .option('--no-discover', "do not ask the pods' GET /v1/models and /metrics")
     .option('--epp-service-name <name>', "as serve: the Service that fronts the gateway; a pool whose endpointPickerRef names another Service is an external picker's (default: every ref names infergate)")
-    .option('--allow-admin-paths <paths>', "as serve: vLLM admin paths forwarded all the same, comma-separated or repeated, or '*' for all; the others get 403 admin_path_blocked", listFlag);
+    .option('--allow-admin-paths <paths>', "as serve: vLLM admin paths forwarded all the same, comma-separated or repeated, or '*' for all; the others get 403 admin_path_blocked", adminPathsFlag);
   addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
       const source = sourceOrExit(flags);

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type Confi
 import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
 import { exitStartup, setStartupLogFormat } from './startup-failure.js';
 import { routeGrpcLogs } from '../observability/grpc-log.js';
+import { notAdminPaths, VLLM_ADMIN_PATHS } from '../policy/admin-paths.js';
 
 /** `-f` or `--kube` and its options. */
 export interface KubeFlags {
@@ -48,7 +49,17 @@ export function addExposureOptions(cmd: Command, debugWhere: string): Command {
   return cmd
     .option('--debug-decisions <n>', `recent scheduling decisions (with every plugin's scores) kept for GET /debug/scheduling ${debugWhere}; 0 (the default) turns it off. It exposes per-request routing data: see docs/configuration.md`, intFlag(0, 100_000), DEFAULT_GATEWAY_OPTIONS.debugDecisions)
     .option('--debug-show-request-ids', 'show request ids verbatim in /debug/scheduling (default: a keyed hash of each; ?request_id= finds one)')
-    .option('--allow-admin-paths <paths>', `vLLM admin paths to forward all the same, comma-separated or repeated (e.g. /v1/load_lora_adapter), or '*' for all; the others get 403 admin_path_blocked`, listFlag);
+    .option('--allow-admin-paths <paths>', `vLLM admin paths to forward all the same, comma-separated or repeated (e.g. /v1/load_lora_adapter), or '*' for all; the others get 403 admin_path_blocked`, adminPathsFlag);
+}
+
+/** For commander: `--allow-admin-paths`, a list flag whose every entry must name one of vLLM's admin paths (or be `*`). */
+export function adminPathsFlag(value: string, previous: string[] = []): string[] {
+  const list = listFlag(value, previous);
+  const unknown = notAdminPaths(list);
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one of vLLM's admin paths, which alone are refused, so allowing ${unknown.length === 1 ? 'it' : 'them'} changes nothing. The admin paths: ${VLLM_ADMIN_PATHS.join(', ')} (each also under /v1), or '*' for all`);
+  }
+  return list;
 }
 
 /** Adds the shared flags, in the order `--help` shows them. */

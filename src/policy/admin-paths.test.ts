@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../errors.js';
-import { AdminPathPolicy, VLLM_ADMIN_PATHS } from './admin-paths.js';
+import { AdminPathPolicy, notAdminPaths, VLLM_ADMIN_PATHS } from './admin-paths.js';
 
 test('every vLLM admin path is refused by default, at the root and under /v1, and so is what lies beneath it', () => {
   const policy = new AdminPathPolicy();
@@ -73,4 +73,9 @@ test('a path judged before is judged the same from the memo, also after many oth
   for (let i = 0; i < 3000; i++) assert.equal(policy.blocked(`/v1/other/${i}`), undefined);
   assert.equal(policy.blocked('/SLEEP'), '/sleep');
   assert.equal(policy.blocked('/v1/chat/completions'), undefined);
+});
+
+test('notAdminPaths: what --allow-admin-paths names that is no admin path (allowing it would change nothing)', () => {
+  assert.deepEqual(notAdminPaths(['*', '/sleep', '/v1/sleep', 'sleep', '/v1/load_lora_adapter', '/load_lora_adapter', '/Wake_Up/', ...VLLM_ADMIN_PATHS]), []);
+  assert.deepEqual(notAdminPaths(['/v1/load_lora_adaptor', '/v1/chat/completions', '/pause/step', '/sleep']), ['/v1/load_lora_adaptor', '/v1/chat/completions', '/pause/step']);
 });

@@ -51,6 +51,26 @@ export const VLLM_ADMIN_PATHS: readonly string[] = [
   '/get_world_size',
 ];
 
+/** Each admin path as a request reaches it, normalised: at the root and under `/v1`. */
+function adminForms(): Set<string> {
+  const forms = new Set<string>();
+  for (const p of VLLM_ADMIN_PATHS) {
+    const root = normalizePath(p.replace(/^\/v1\//, '/'));
+    forms.add(root).add(`/v1${root}`);
+  }
+  return forms;
+}
+
+const ADMIN_FORMS = adminForms();
+
+/**
+ * The entries of an `--allow-admin-paths` list that name no admin path (`*` aside): allowing one changes
+ * nothing, since only admin paths are refused, so it is a typo (`/v1/load_lora_adaptor`) or a misunderstanding.
+ */
+export function notAdminPaths(allow: readonly string[]): string[] {
+  return allow.filter((p) => p !== '*' && !ADMIN_FORMS.has(normalizePath(p)));
+}
+
 /** `blocked`'s memo for a path that is not blocked (no normalised path is empty). */
 const NOT_BLOCKED = '';
 const MAX_VERDICTS = 1024;
@@ -68,12 +88,9 @@ export class AdminPathPolicy {
     const all = allow.includes('*');
     const allowedSet = new Set(allow.map((p) => normalizePath(p)));
     this.allowed = all ? ['*'] : [...allowedSet];
-    for (const p of VLLM_ADMIN_PATHS) {
-      const root = normalizePath(p.replace(/^\/v1\//, '/'));
-      for (const form of [root, `/v1${root}`]) {
-        this.#admin.add(form);
-        if (!all && !allowedSet.has(form)) this.#blocked.add(form);
-      }
+    for (const form of ADMIN_FORMS) {
+      this.#admin.add(form);
+      if (!all && !allowedSet.has(form)) this.#blocked.add(form);
     }
   }
 

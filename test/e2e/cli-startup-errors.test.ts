@@ -28,6 +28,9 @@ test('usage errors exit 2 on every command: an unknown flag, a value out of rang
     // Flags that only apply with --kube, given with -f: serve's own status flags were silently ignored before.
     [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--no-pool-status'], /^error: --no-pool-status only applies with --kube$/m],
     [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--gateway-address', '10.0.0.1', '--namespace', 'llm'], /^error: --namespace, --gateway-address only apply with --kube$/m],
+    // An --allow-admin-paths entry that is no admin path (a typo) allowed nothing, silently.
+    [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--allow-admin-paths', '/sleep,/v1/load_lora_adaptor'], /argument '\/sleep,\/v1\/load_lora_adaptor' is invalid\. \/v1\/load_lora_adaptor is not one of vLLM's admin paths/],
+    [['explain', '-f', CONFIG, '--no-discover', '--allow-admin-paths', '/v1/chat/completions'], /\/v1\/chat\/completions is not one of vLLM's admin paths/],
     // A subcommand's subcommand: its usage errors exited 1 before.
     [['keys', 'create', '--name', 'bad name'], /option '--name <name>' argument 'bad name' is invalid/],
     [['keys', 'create'], /required option '--name <name>' not specified/],
