@@ -66,6 +66,9 @@ test('exit 2 when the configuration cannot be read or a flag is wrong, saying wh
     [['-f', `${FIXTURES}clean.yaml`, '--no-such-flag'], /unknown option '--no-such-flag'/],
     [[], /give a configuration source: -f PATH .* or --kube/],
     [['-f', `${FIXTURES}clean.yaml`, '--kube'], /give either -f PATH or --kube, not both/],
+    // Flags for what this run does not do were silently unused.
+    [['-f', `${FIXTURES}clean.yaml`, '--timeout', '5000'], /^error: --timeout only applies with --kube$/m],
+    [['-f', `${FIXTURES}clean.yaml`, '--probe-timeout', '500'], /^error: --probe-timeout only applies with --probe$/m],
     [['-f', `${FIXTURES}clean.yaml`, '--epp-config', `${FIXTURES}nope.yaml`], /error: --epp-config .*nope\.yaml: ENOENT/],
   ];
   for (const [args, message] of cases) {

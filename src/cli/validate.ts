@@ -41,7 +41,13 @@ export function registerValidateCommand(program: Command): void {
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
   addUpstreamKeyOption(cmd);
   addKubeOptions(cmd).action(async (flags: ValidateFlags) => {
-    const source = sourceOrExit(flags);
+    // Given on the command line but without what they time out: an error, not silently unused.
+    const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+    const source = sourceOrExit(flags, { timeout: given('timeout') });
+    if (given('probeTimeout') && flags.probe !== true) {
+      console.error('error: --probe-timeout only applies with --probe');
+      process.exit(USAGE_EXIT_CODE);
+    }
     const upstreamKey = await upstreamKeySourceOrExit(flags);
     try {
       const eppConfig = await readEppConfig(flags);
