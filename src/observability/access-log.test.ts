@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,19 @@ test('a file that cannot be opened fails at construction with the path; a reopen
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a write that fails later (a full disk: /dev/full) is reported to onError, once, and does not end the process', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async () => {
+  const errors: Error[] = [];
+  const log = new AccessLog({ file: '/dev/full' }, (e) => errors.push(e));
+  log.ended(record('lost-1'));
+  log.flush();
+  log.ended(record('lost-2'));
+  log.flush();
+  for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(errors.length, 1, 'one report, not one per line');
+  assert.match(errors[0]!.message, /ENOSPC/);
+  await log.close();
 });
 
 test('jsonString is JSON.stringify for strings: plain ones quoted as they are, the rest escaped by JSON.stringify', () => {
