@@ -2,6 +2,7 @@
  * The data plane's `envoy.lb.subset_hint` filter metadata (`x-gateway-destination-endpoint-subset`, a
  * list of `ip:port`): the picker must choose only among those endpoints, and answer 503 if none is eligible.
  */
+import { isIP } from 'node:net';
 import type { PoolView } from './datastore/datastore.js';
 import { NoEndpointError } from './eligibility.js';
 import { GatewayError } from '../errors.js';
@@ -21,15 +22,38 @@ export function subsetHint(metadata: FilterMetadata): string[] | undefined {
 }
 
 /**
- * The pool restricted to the hinted endpoints. An entry without a port (`10.0.0.5`) matches every port of
- * that address. Throws 503 naming the hint and the pool's endpoints when none of them is in the pool.
+ * The pool restricted to the hinted endpoints, matched by IP as GIE's and llm-d's EPP match them (they drop the
+ * port): a data plane that lists a pod under another port (a Service port, a sidecar's) still gets a pick where an
+ * exact `ip:port` match would answer 503. Where a listed port is one of the pool's ports on that IP, only those
+ * endpoints match, as the protocol's `ip:port` list says (and GIE's lightweight EPP matches): a pod serving
+ * data-parallel ranks on several ports keeps to the ranks named. An entry without a port (`10.0.0.5`, `fd00::5`)
+ * matches every port of that address. Throws 503 naming the hint and the pool's endpoints when none is in the pool.
  */
 export function restrictToSubset(view: PoolView, subset: readonly string[]): PoolView {
-  const wanted = new Set(subset);
-  const endpoints = view.endpoints.filter((ep) => wanted.has(ep.address) || wanted.has(ep.ip) || wanted.has(`[${ep.ip}]`));
+  // IP -> the ports listed with it; undefined: every port.
+  const hinted = new Map<string, Set<number> | undefined>();
+  for (const entry of subset) {
+    const { ip, port } = parseEntry(entry);
+    if (port === undefined) hinted.set(ip, undefined);
+    else if (!hinted.has(ip)) hinted.set(ip, new Set([port]));
+    else hinted.get(ip)?.add(port);
+  }
+  // The IPs whose listed ports name endpoints of the pool: there, only those ports.
+  const exact = new Set(view.endpoints.filter((ep) => hinted.get(ep.ip)?.has(ep.port) === true).map((ep) => ep.ip));
+  const endpoints = view.endpoints.filter((ep) => hinted.has(ep.ip) && (!exact.has(ep.ip) || hinted.get(ep.ip)!.has(ep.port)));
   if (endpoints.length === 0) {
     const pool = view.endpoints.map((ep) => ep.address).join(', ') || 'none';
     throw new NoEndpointError(`no endpoint of InferencePool ${view.key} is in the data plane's subset hint (${SUBSET_HINT_NAMESPACE}: ${subset.length > 0 ? subset.join(', ') : 'an empty list'}); the pool's endpoints: ${pool}`, []);
   }
   return { ...view, endpoints };
+}
+
+/** `ip:port`, `[v6]:port`, or a bare IP (v4, v6 with or without brackets): the IP unbracketed, and the port if any. */
+function parseEntry(entry: string): { ip: string; port?: number } {
+  if (isIP(entry) !== 0) return { ip: entry };
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return bracketed[2] === undefined ? { ip: bracketed[1]! } : { ip: bracketed[1]!, port: Number(bracketed[2]) };
+  const colon = entry.lastIndexOf(':');
+  const port = colon < 0 ? undefined : Number(entry.slice(colon + 1));
+  return port !== undefined && Number.isInteger(port) && colon > 0 ? { ip: entry.slice(0, colon), port } : { ip: entry };
 }
