@@ -126,7 +126,11 @@ class ProcessingStream {
     if (m.protocol_config) {
       this.#requestMode = m.protocol_config.request_body_mode ?? 'NONE';
       this.#responseMode = m.protocol_config.response_body_mode ?? 'NONE';
-      if (this.#requestMode !== 'FULL_DUPLEX_STREAMED' && this.#requestMode !== 'BUFFERED') {
+      // A headers-only request (a GET /v1/models) has no body for the mode to matter: it is answered at once, in any
+      // mode, as GIE's and llm-d's EPP pick it at its headers. With a body, these modes would send the headers
+      // upstream before the body is seen (NONE never sends it: GIE's EPP waits for it until Envoy's timeout).
+      const headersOnly = m.request === 'request_headers' && m.request_headers?.end_of_stream === true;
+      if (this.#requestMode !== 'FULL_DUPLEX_STREAMED' && this.#requestMode !== 'BUFFERED' && !headersOnly) {
         return this.#fail(
           status.FAILED_PRECONDITION,
           `infergate's ${this.#processor.name} ext_proc server needs processing_mode.request_body_mode FULL_DUPLEX_STREAMED (recommended) or BUFFERED, so that it sees the whole body before the request headers go upstream; this filter sends ${this.#requestMode}`,

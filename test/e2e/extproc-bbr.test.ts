@@ -56,6 +56,14 @@ describe('headers-only requests', () => {
     await ended(s);
   });
 
+  test('in any body mode (NONE, STREAMED): the mode does not matter without a body, so it is answered, not refused', async () => {
+    for (const request of ['NONE', 'STREAMED'] as const) {
+      const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models', 'x-gateway-model-name': 'x' }, true, { protocol: { request } }));
+      assert.deepEqual(await s.next(), { request_headers: { response: { header_mutation: { remove_headers: ['x-gateway-model-name'] }, clear_route_cache: true } }, response: 'request_headers' }, request);
+      await ended(s);
+    }
+  });
+
   test('a request on a stored response passes unchanged: the server sees no answers, so no response ids', async () => {
     // Each was refused with 404 response_not_found naming --max-response-ids, a flag extproc does not have.
     for (const [method, path] of [['GET', '/v1/responses/resp_abc'], ['DELETE', '/v1/responses/resp_abc'], ['POST', '/v1/responses/resp_abc/cancel']]) {

@@ -48,6 +48,21 @@ describe('many pools, one picker', () => {
     }
   });
 
+  test("a headers-only request is picked whatever the filter's request_body_mode (NONE too), as GIE's EPP picks it at its headers", async () => {
+    // It was refused with FAILED_PRECONDITION: the mode matters only for a body.
+    for (const request of ['NONE', 'STREAMED', 'BUFFERED_PARTIAL'] as const) {
+      const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true, { protocol: { request }, metadata: { infergate: { 'inference-pool': 'qwen' } } }));
+      assert.deepEqual(await s.next(), {
+        request_headers: { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint', addr('qwen-0'))] }, clear_route_cache: true } },
+        dynamic_metadata: lb(addr('qwen-0')),
+        response: 'request_headers',
+      }, request);
+      s.send(responseHeaders({ ':status': '200' }, true));
+      assert.deepEqual(await s.next(), { response_headers: { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint-served', addr('qwen-0'))] } } }, response: 'response_headers' });
+      await ended(s);
+    }
+  });
+
   test('a request on a stored response is routed by the rules: the picker never sees the answers that would tell it the pod', async () => {
     // It was refused with 404 response_not_found naming --max-response-ids, a flag `extproc` does not have.
     for (const [method, path] of [['GET', '/v1/responses/resp_abc'], ['DELETE', '/v1/responses/resp_abc'], ['POST', '/v1/responses/resp_abc/cancel']]) {
