@@ -179,7 +179,9 @@ class ProcessingStream {
     const limit = (this.#limit = this.#opts.bodyLimits.of(this.#headers.get('content-type')));
     const declared = Number(this.#headers.get('content-length'));
     if (Number.isFinite(declared) && declared > limit.bytes) return this.#reject(bodyTooLarge(limit.bytes, declared, limit.flag));
-    if (h.end_of_stream) return this.#answerBuffered(undefined, 'request_headers');
+    // BUFFERED with `content-length: 0` (an HTTP/2 request whose end comes as an empty DATA frame or trailers): no
+    // body will come, so it is decided now, while the answer can still change the headers (see #onRequestTrailers).
+    if (h.end_of_stream || (this.#mode === 'BUFFERED' && this.#headers.get('content-length')?.trim() === '0')) return this.#answerBuffered(undefined, 'request_headers');
     this.#phase = 'collecting';
     // BUFFERED: Envoy sends the body only once the headers are answered; the routing headers go with the body's answer.
     if (this.#mode === 'BUFFERED') this.#write({ request_headers: {} });
@@ -215,10 +217,21 @@ class ProcessingStream {
   #onRequestTrailers(): void {
     const answerTrailers = (): void => this.#write({ request_trailers: {} });
     if (this.#phase !== 'collecting') return answerTrailers();
-    // Trailers end the body: decide now, and answer them after the decision. In BUFFERED mode with no body the
-    // headers were already answered, so only a rejection can still change anything.
-    if (this.#mode === 'FULL_DUPLEX_STREAMED') this.#answerFullDuplex(false, answerTrailers);
-    else this.#decide(undefined, answerTrailers);
+    // Trailers end the body: decide now, and answer them after the decision.
+    if (this.#mode === 'FULL_DUPLEX_STREAMED') return this.#answerFullDuplex(false, answerTrailers);
+    // BUFFERED with no body: the headers were answered already, and a trailers answer cannot change them (Envoy's
+    // TrailersResponse mutates trailers only). A rejection still applies; a pick goes in the answer's dynamic_metadata,
+    // which Envoy applies from any answer, so a cluster reading envoy.lb still sends the request to it.
+    this.#decide(undefined, (verdict) => {
+      if (verdict.headers.remove.length > 0 || Object.keys(verdict.headers.set).length > 0 || verdict.clearRouteCache) {
+        this.#opts.log.warn('ext_proc header changes lost: BUFFERED request with trailers and no body', {
+          processor: this.#processor.name,
+          headers: Object.keys(verdict.headers.set).concat(verdict.headers.remove).join(', '),
+          hint: 'request headers can no longer be changed after trailers; use request_body_mode FULL_DUPLEX_STREAMED',
+        });
+      }
+      this.#write(withMetadata({ request_trailers: {} }, verdict));
+    });
   }
 
   #onResponseHeaders(h: HttpHeaders): void {

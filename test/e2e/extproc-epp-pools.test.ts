@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestBody, requestHeaders, responseHeaders, type ExtProcClient, type EnvoyMessageOptions } from '../../src/extproc/ext-proc-client.js';
+import { requestBody, requestHeaders, requestTrailers, responseHeaders, type ExtProcClient, type EnvoyMessageOptions } from '../../src/extproc/ext-proc-client.js';
 import { ended } from '../helpers/extproc.js';
 import { CHAT, FULL_DUPLEX, GEMMA, QWEN, chat, destination, lb, pickAnswer, set, startEppEnv, type EppEnv } from '../helpers/extproc-epp.js';
 
@@ -61,6 +61,36 @@ describe('many pools, one picker', () => {
       assert.deepEqual(await s.next(), { response_headers: { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint-served', addr('qwen-0'))] } } }, response: 'response_headers' });
       await ended(s);
     }
+  });
+
+  describe('BUFFERED, a request with trailers and no body', () => {
+    const BUFFERED_QWEN: EnvoyMessageOptions = { protocol: { request: 'BUFFERED' }, metadata: { infergate: { 'inference-pool': 'qwen' } } };
+    const picked = (phase: 'request_headers' | 'request_trailers'): unknown => ({
+      [phase]: phase === 'request_headers' ? { response: { header_mutation: { set_headers: [set('x-gateway-destination-endpoint', addr('qwen-0'))] }, clear_route_cache: true } } : {},
+      dynamic_metadata: lb(addr('qwen-0')),
+      response: phase,
+    });
+
+    test('content-length: 0 says no body will come: picked at the headers, while their answer can still set the destination', async () => {
+      // Its headers were answered empty, then the pick went in a trailers answer, where header mutations cannot go.
+      const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models', 'content-length': '0' }, false, BUFFERED_QWEN));
+      assert.deepEqual(await s.next(), picked('request_headers'));
+      s.send(requestTrailers({ 'x-checksum': '1' }));
+      assert.deepEqual(await s.next(), { request_trailers: {}, response: 'request_trailers' });
+      s.send(responseHeaders({ ':status': '200' }, true));
+      assert.equal((await s.next()).response, 'response_headers');
+      await ended(s);
+    });
+
+    test('without a length: the headers were answered already, so the pick goes in the trailers answer as envoy.lb metadata', async () => {
+      const s = client.open().send(requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, false, BUFFERED_QWEN));
+      assert.deepEqual(await s.next(), { request_headers: {}, response: 'request_headers' });
+      s.send(requestTrailers({ 'x-checksum': '1' }));
+      assert.deepEqual(await s.next(), picked('request_trailers'));
+      s.send(responseHeaders({ ':status': '200' }, true));
+      assert.equal((await s.next()).response, 'response_headers');
+      await ended(s);
+    });
   });
 
   test('a request on a stored response is routed by the rules: the picker never sees the answers that would tell it the pod', async () => {
