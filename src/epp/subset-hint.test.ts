@@ -4,7 +4,8 @@ import { pod } from '../api/test-fixtures.js';
 import { Endpoint } from './datastore/endpoint.js';
 import type { PoolView } from './datastore/datastore.js';
 import { NoEndpointError } from './eligibility.js';
-import { restrictToSubset } from './subset-hint.js';
+import { GatewayError } from '../errors.js';
+import { restrictToSubset, subsetHint } from './subset-hint.js';
 
 const ep = (ip: string, port: number): Endpoint => new Endpoint(pod(`p-${ip}-${port}`).ip(ip).ready(), ip, port);
 // Two pods; the first serves two data-parallel ranks on two ports.
@@ -34,4 +35,13 @@ test('no listed IP in the pool, or an empty list: 503 naming the hint and the po
   for (const subset of [['10.9.9.9:8000'], ['10.0.0.10'], []]) {
     assert.throws(() => restrictToSubset(pool, subset), (e: unknown) => e instanceof NoEndpointError && /subset hint .*the pool's endpoints: 10\.0\.0\.1:8000/.test(e.message));
   }
+});
+
+test('a comma-separated string (header_to_metadata of a header listing them) is split, as GIE\'s lightweight EPP splits it', () => {
+  const hint = (v: unknown): string[] | undefined => subsetHint({ 'envoy.lb.subset_hint': { 'x-gateway-destination-endpoint-subset': v as string } });
+  assert.deepEqual(hint('10.0.0.1:8001, 10.0.0.2:8000'), ['10.0.0.1:8001', '10.0.0.2:8000']);
+  assert.deepEqual(hint(['10.0.0.1:8001,10.0.0.2:8000', ' fd00::3 ']), ['10.0.0.1:8001', '10.0.0.2:8000', 'fd00::3']);
+  assert.deepEqual(hint(''), []);
+  assert.equal(subsetHint({}), undefined);
+  assert.throws(() => hint(7), (e: unknown) => e instanceof GatewayError && e.code === 'internal_error');
 });

@@ -11,14 +11,19 @@ import type { FilterMetadata } from '../envoy/struct-value.js';
 export const SUBSET_HINT_NAMESPACE = 'envoy.lb.subset_hint';
 export const SUBSET_HINT_KEY = 'x-gateway-destination-endpoint-subset';
 
-/** The listed endpoints, or undefined when the data plane sent no hint. A malformed hint is a data-plane misconfiguration: 500. */
+/**
+ * The listed endpoints, or undefined when the data plane sent no hint. A comma-separated string (what Envoy's
+ * header_to_metadata filter makes of a header listing them) and comma-separated entries are split, as GIE's
+ * lightweight EPP splits them. Anything else is a data-plane misconfiguration: 500.
+ */
 export function subsetHint(metadata: FilterMetadata): string[] | undefined {
   const v = metadata[SUBSET_HINT_NAMESPACE]?.[SUBSET_HINT_KEY];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
     throw new GatewayError('internal_error', `filter metadata ${SUBSET_HINT_NAMESPACE}.${SUBSET_HINT_KEY} must be a list of "ip:port" strings, got ${JSON.stringify(v)}`);
   }
-  return (v as string[]).map((s) => s.trim()).filter((s) => s !== '');
+  return (list as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /**
