@@ -45,7 +45,8 @@ export function onSighupReopen(accessLog: { reopen(): Promise<void> } | undefine
     if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
     accessLog.reopen().then(
       () => log.info('SIGHUP received: access log reopened', { file }),
-      (e: unknown) => log.error('SIGHUP received: the access log could not be reopened; it goes on in the file open before', { error: (e as Error).message }),
+      // The path cannot be opened (its directory gone, no permission): lines go on to the file open before.
+      (e: unknown) => log.error('SIGHUP received: the access log could not be reopened; lines still go to the file open before', { error: (e as Error).message }),
     );
   });
 }

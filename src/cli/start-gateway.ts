@@ -5,7 +5,7 @@ import { editGuardFor, type ConfigEditOptions, type EditGuard } from '../config/
 import { FileConfigSource } from '../config/file-source.js';
 import type { KubeConfigSource } from '../config/kube/kube-source.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from '../proxy/gateway.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import { flowControlReport } from '../flowcontrol/flow-control-report.js';
@@ -84,11 +84,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   assertOneSource(opts.configPath, opts.kube);
   const { configPath, kube: kubeOpts, skipSyncWait, gatewayName, debounceMs, fileSettleMs, configEdits = {}, adminPort, adminHost, enablePprof, tracing: tracingConfig, accessLog: accessLogTarget, ...gwOpts } = opts;
   let kube: KubeWiring | undefined;
+  // First: a file that cannot be opened stops the start before anything else is started.
+  const accessLog = accessLogTarget ? new AccessLog(accessLogTarget, gwOpts.log ?? createLogger('info')) : undefined;
   const metrics = new GatewayMetrics();
   // The dashboard (GET / on the admin listener) charts requests only where there is a listener to show them.
   const dashboard = adminPort !== undefined ? new DashboardObserver() : undefined;
-  // Opened first: a path that cannot be written stops the start before anything is running.
-  const accessLog = accessLogTarget ? openAccessLog(accessLogTarget, gwOpts.log ?? createLogger('info')) : undefined;
   // Off unless configured: then no tracer exists and no observer is registered, at no cost per request.
   const tracing = tracingConfig ? await startTracing(tracingConfig, gwOpts.log ?? createLogger('info')) : undefined;
   const options: GatewayOptions = {
@@ -218,14 +218,4 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** The access log, its failures restated with the flag that chose the file (serve's and demo's `--access-log`). */
-function openAccessLog(target: AccessLogTarget, log: Logger): AccessLog {
-  const onError = (e: Error): void => log.error('the access log could not be written; its lines are lost until it can', { error: e.message });
-  try {
-    return new AccessLog(target, onError);
-  } catch (e) {
-    throw new Error(`--access-log: ${(e as Error).message}`);
-  }
 }

@@ -2,8 +2,9 @@
  * The access log: one JSON line per request (`--access-log stdout|FILE|off`). What was asked, where it went and
  * how it ended; never a body, a header value or a credential.
  */
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { trace } from '@opentelemetry/api';
+import { createLogger, type Logger } from '../logger.js';
+import { AccessLogFile } from './access-log-file.js';
 import type { RequestObserver, RequestRecord } from './request-record.js';
 import { clientContext } from './tracing/trace-context.js';
 
@@ -142,49 +143,22 @@ export function accessLogTarget(flag: string | undefined): AccessLogTarget | und
   return { file: flag };
 }
 
-/**
- * Opens the file for appending now, so a path that cannot be written (no such directory, no permission) fails
- * here, where the caller can say so, instead of as an unhandled stream 'error' that ends the process.
- */
-function openForAppend(file: string, onError: (e: Error) => void): WriteStream {
-  let fd: number;
-  try {
-    fd = openSync(file, 'a');
-  } catch (e) {
-    throw new Error(`cannot open ${file} for appending: ${(e as Error).message}`);
-  }
-  const stream = createWriteStream(file, { fd, flags: 'a' });
-  // A write failing later (disk full, I/O error) is reported; lines are lost, the gateway goes on serving.
-  stream.on('error', onError);
-  return stream;
-}
-
 export class AccessLog implements RequestObserver {
-  readonly #target: AccessLogTarget;
-  readonly #onError: (e: Error) => void;
-  #out: NodeJS.WritableStream;
-  #file: WriteStream | undefined;
+  /** stdout, or the file (`--access-log FILE`), whose failures cost lines, never the process. */
+  readonly #out: NodeJS.WritableStream | AccessLogFile;
   /**
    * Lines not yet written, encoded at once into this buffer: a line's string dies young instead of waiting for
    * the write in the young generation (where every scavenge copied it: half the log's cost per request).
    */
   #batch = Buffer.allocUnsafe(FLUSH_BYTES);
   #used = 0;
+  /** Lines in the batch, for the count of those a failing file drops. */
+  #lines = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  /**
-   * Throws when the file cannot be opened for appending. `onError` hears of writes to it that fail later
-   * (without it, such an error would end the process).
-   */
-  constructor(target: AccessLogTarget, onError: (e: Error) => void = () => {}) {
-    this.#target = target;
-    this.#onError = onError;
-    if (target === 'stdout') {
-      this.#out = process.stdout;
-    } else {
-      this.#file = openForAppend(target.file, onError);
-      this.#out = this.#file;
-    }
+  /** Throws when the file cannot be opened for appending (a missing directory, no permission), naming the flag. */
+  constructor(target: AccessLogTarget, log: Logger = createLogger('info')) {
+    this.#out = target === 'stdout' ? process.stdout : new AccessLogFile(target.file, log);
   }
 
   ended(r: RequestRecord): void {
@@ -193,11 +167,12 @@ export class AccessLog implements RequestObserver {
     if (this.#used + line.length * 3 > FLUSH_BYTES) {
       this.flush();
       if (line.length * 3 > FLUSH_BYTES) {
-        this.#out.write(line);
+        this.#write(Buffer.from(line), 1);
         return;
       }
     }
     this.#used += this.#batch.write(line, this.#used);
+    this.#lines++;
     this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
@@ -207,31 +182,33 @@ export class AccessLog implements RequestObserver {
     if (this.#used === 0) return;
     // The stream keeps the bytes until they are written: the next lines go into a new buffer.
     const bytes = this.#batch.subarray(0, this.#used);
+    const lines = this.#lines;
     this.#batch = Buffer.allocUnsafe(FLUSH_BYTES);
     this.#used = 0;
-    this.#out.write(bytes);
+    this.#lines = 0;
+    this.#write(bytes, lines);
+  }
+
+  #write(bytes: Buffer, lines: number): void {
+    if (this.#out instanceof AccessLogFile) this.#out.write(bytes, lines);
+    else this.#out.write(bytes);
   }
 
   /**
    * For a file: writes what is gathered to the file open now, closes it and opens the path again, so a log
    * rotated by renaming (logrotate without copytruncate, then `kill -HUP`) continues in a new file. Resolves
-   * once the old file is closed; nothing is lost between the two. Does nothing for stdout. Rejects, and goes on
-   * writing to the file open now, when the path cannot be opened (its directory removed, say).
+   * once the old file is closed; nothing is lost between the two. Rejects when the path cannot be opened again
+   * (its directory gone, no permission): lines go on to the file open before. Does nothing for stdout.
    */
   async reopen(): Promise<void> {
-    if (this.#target === 'stdout' || !this.#file) return;
-    const next = openForAppend(this.#target.file, this.#onError);
+    if (!(this.#out instanceof AccessLogFile)) return;
     this.flush();
-    const old = this.#file;
-    this.#file = next;
-    this.#out = this.#file;
-    await new Promise<void>((resolve) => old.end(() => resolve()));
+    await this.#out.reopen();
   }
 
   /** Writes what is gathered and, for a file, closes it. */
   async close(): Promise<void> {
     this.flush();
-    const file = this.#file;
-    if (file) await new Promise<void>((resolve) => file.end(() => resolve()));
+    if (this.#out instanceof AccessLogFile) await this.#out.close();
   }
 }

@@ -1,11 +1,13 @@
 /** The access log (issue #11): one JSON line per request with where it went and how it ended; no body, no credential. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rename } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AccessLogLine } from '../../src/observability/access-log.js';
 import { startCli } from '../helpers/cli-process.js';
+import { repoRoot } from '../helpers/local-kube.js';
 import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
 import { startScriptedPod } from '../helpers/scripted-pod.js';
 
@@ -79,6 +81,41 @@ test('serve --access-log FILE: SIGHUP reopens the file (log rotation by rename);
     assert.equal((await cli.exited).code, 0, 'SIGHUP did not end it; SIGTERM stopped it cleanly');
     assert.deepEqual(await ids(`${file}.1`), ['before-rotation']);
     assert.deepEqual(await ids(file), ['after-rotation']);
+  } finally {
+    cli.kill('SIGKILL');
+    await fleet.close();
+    await cfg.remove();
+  }
+});
+
+test('serve --access-log FILE: a path that cannot be opened stops the start in one line; a SIGHUP with the directory gone is logged, and the gateway serves on', async () => {
+  const fleet = await startFleet(228, [{ name: 'gemma-0', labels: {}, model: BASE, ttftMs: 1, itlMs: 1 }]);
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), prefixRouteYaml('all', '/v1/', 'gemma')].join('---\n') });
+  const missing = join(cfg.dir, 'no-such-dir', 'access.jsonl');
+  // Run to its end (stderr read whole): it must stop at once, in one line, not with an uncaught error event.
+  const refused = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    execFile(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), 'serve', '-f', cfg.dir, '--host', '127.0.228.200', '--port', '0', '--admin-port', '0', '--access-log', missing], { timeout: 20_000 }, (e, _out, err) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, err }),
+    );
+  });
+  assert.equal(refused.code, 1, refused.err);
+  assert.equal(refused.err.trim(), `error: --access-log ${missing}: cannot open the file for appending (ENOENT); give a file in a directory that exists and this process may write to, or stdout, or off`);
+  const logs = join(cfg.dir, 'logs');
+  await mkdir(logs);
+  const file = join(logs, 'access.jsonl');
+  const cli = await startCli(['serve', '-f', cfg.dir, '--host', '127.0.228.200', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--access-log', file], /infergate listening on http:\/\//);
+  try {
+    const url = /listening on (http:\/\/\S+)/.exec(await cli.line(/listening on/))![1]!;
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    // The directory is moved away: the path names nothing, and a reopen cannot open it.
+    await rename(logs, `${logs}.old`);
+    cli.kill('SIGHUP');
+    assert.match(await cli.line(/SIGHUP received/), /ERROR .*the access log could not be reopened; lines still go to the file open before .*ENOENT/);
+    await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 }, { headers: { 'x-request-id': 'after-failed-reopen' } });
+    cli.kill('SIGTERM');
+    assert.equal((await cli.exited).code, 0, 'the gateway served on and stopped cleanly');
+    const lines = (await readFile(join(`${logs}.old`, 'access.jsonl'), 'utf8')).trim().split('\n');
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as AccessLogLine).request_id), ['after-failed-reopen']);
   } finally {
     cli.kill('SIGKILL');
     await fleet.close();
