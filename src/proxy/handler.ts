@@ -120,6 +120,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   const observer = gw.options.observer;
   const record = observer ? newRequestRecord(requestId, method, path, req.socket.remoteAddress) : undefined;
   seen.record = record;
+  // Before anything can refuse the request (a 401, a 413, a body cut off): its span joins the client's trace then
+  // too, and the access log names that trace.
+  if (record) recordTraceContext(record, (h) => headerText(req.headers[h]));
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
@@ -191,7 +194,6 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (record) {
     recordPlan(record, plan, stageTimes);
     record.requestBytes = body?.length ?? 0;
-    recordTraceContext(record, (h) => lower.get(h));
   }
   if (plan.error) {
     // With a key, a model it may not use is its 403 and an unknown model's 404 names only the key's models.
@@ -257,6 +259,11 @@ const CHUNKED_ONLY = /^\s*chunked\s*$/i;
 function checkTransferEncoding(te: string | undefined): void {
   if (te === undefined || CHUNKED_ONLY.test(te)) return;
   throw new GatewayError('bad_request', `Transfer-Encoding: ${shown(te)} is not taken: the gateway reads a request body sent as is or with Transfer-Encoding: chunked alone, not compressed; send the body uncompressed`);
+}
+
+/** A header as one string, repeated values joined as Node joins them (a repeated `traceparent` is then invalid, as it should be). */
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 const SLASH = 0x2f;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
@@ -19,6 +19,7 @@ const MODEL = 'tiny-model';
 const POD_IP = '127.0.73.2';
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
+const EARLY_SPAN = 'b7ad6b7169203332';
 const USAGE = { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 };
 
 /** What the pod was sent, per inference request. */
@@ -163,6 +164,33 @@ describe('tracing end to end', () => {
     assert.equal(unrouted.status, 404);
     const route = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-route');
     assert.deepEqual(route.children.map((s) => [s.name, s.attributes['error.type']]).sort(), [['infergate.bbr', undefined], ['infergate.routing', 'route_not_found']]);
+  });
+  it("keeps a request refused before its body is read in the client's trace: its span and its access-log line", async () => {
+    // Transfer-Encoding gzip is refused (400) before the body is read or the request routed.
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(gw.url);
+      const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'transfer-encoding': 'gzip, chunked', 'x-request-id': 'refused-early', traceparent: `00-${CLIENT_TRACE}-${EARLY_SPAN}-01` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end('\x1f\x8b');
+    });
+    assert.equal(status, 400);
+    const { root } = await traceOf((s) => s.attributes['infergate.request_id'] === 'refused-early');
+    assert.equal(root.traceId, CLIENT_TRACE, "the client's trace");
+    assert.equal(root.parentSpanId, EARLY_SPAN, "the client's span is the parent");
+    assert.equal(root.attributes['error.type'], 'bad_request');
+    let line: { trace_id: string | null } | undefined;
+    assert.ok(
+      await waitFor(async () => {
+        const text = await readFile(join(cfg.dir, 'access.jsonl'), 'utf8').catch(() => '');
+        line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { request_id: string; trace_id: string | null }).find((l) => l.request_id === 'refused-early');
+        return line !== undefined;
+      }, 5000),
+      'the refusal has its access-log line',
+    );
+    assert.equal(line!.trace_id, CLIENT_TRACE);
   });
 });
 
