@@ -64,6 +64,11 @@ test('routes added later answer (a dashboard at /); unknown paths 404 listing th
     const post = await fetch(`${url}/metrics`, { method: 'POST', body: '{}' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');
+    // The catalogue's 405, as the traffic port answers one: its code says what is wrong, not a generic bad_request.
+    const body = (await post.json()) as { error: { code: string; type: string; message: string } };
+    assert.equal(body.error.code, 'method_not_allowed');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(body.error.message, 'POST /metrics is not served: the admin port answers GET (and HEAD) only');
   }));
 
 /** GET `url` with `headers` over node:http (fetch would decompress unasked): status, headers and the raw body. */

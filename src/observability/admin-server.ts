@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants, createGzip } from 'node:zlib';
-import { GatewayError } from '../errors.js';
+import { GatewayError, MethodNotAllowed } from '../errors.js';
 import type { DecisionLog } from './decision-log.js';
 import type { Logger } from '../logger.js';
 
@@ -77,13 +77,11 @@ export class AdminServer {
       const url = new URL(req.url ?? '/', 'http://admin');
       const route = this.#routes.get(url.pathname);
       if (!route) return sendJson(res, 404, new GatewayError('route_not_found', `no admin endpoint at ${url.pathname}; this port serves GET ${[...this.#routes.keys()].sort().join(', GET ')}`).toBody());
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return sendJson(res, 405, new GatewayError('bad_request', `${url.pathname} answers GET only`).toBody(), { allow: 'GET, HEAD' });
-      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowed(`${req.method} ${url.pathname} is not served: the admin port answers GET (and HEAD) only`, 'GET, HEAD');
       await route(req, res, url);
     } catch (e) {
       // A route's refusal (debug output off, a bad parameter, a profile already running) is the client's answer.
-      if (e instanceof GatewayError && !res.headersSent) return sendJson(res, e.status, e.toBody());
+      if (e instanceof GatewayError && !res.headersSent) return sendJson(res, e.status, e.toBody(), e.answerHeaders());
       this.#o.log.error('admin request failed', { path: req.url, error: (e as Error).message });
       if (!res.headersSent) sendJson(res, 500, new GatewayError('internal_error', `internal error: ${(e as Error).message}`).toBody());
       else res.destroy();
