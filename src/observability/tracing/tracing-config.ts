@@ -85,6 +85,7 @@ export function tracingSettings(env: NodeJS.ProcessEnv, otlpEndpoint?: string, o
     return { warnings };
   }
   checkUrl(url, given, source, protocol);
+  checkResourceAttributes(get('OTEL_RESOURCE_ATTRIBUTES'), warnings);
   if (grpc && new URL(url).port === '4318') warnings.push(`${source} names port 4318, a collector's OTLP/HTTP port, with the grpc protocol: a collector takes OTLP/gRPC on 4317`);
   else if (!grpc && new URL(url).port === '4317') warnings.push(`${source} names port 4317, a collector's OTLP/gRPC port, with the ${protocol} protocol: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc (or --otlp-protocol grpc), or use its OTLP/HTTP port 4318`);
   return { config: { url, source, protocol }, warnings };
@@ -106,6 +107,33 @@ function checkSampler(sampler: string | undefined, arg: string | undefined, warn
   if (sampler === undefined || !sampler.endsWith('traceidratio') || arg === undefined) return;
   const ratio = Number(arg);
   if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) warnings.push(`OTEL_TRACES_SAMPLER_ARG=${arg} is not a ratio from 0 to 1: ${sampler} samples every trace (a ratio of 1)`);
+}
+
+/**
+ * The SDK drops the whole of OTEL_RESOURCE_ATTRIBUTES when one entry is malformed, as the specification asks, and
+ * says so only in its diagnostics: the spans then lack every attribute it sets (k8s.pod.name, ...). Warn, naming the entry.
+ */
+function checkResourceAttributes(raw: string | undefined, warnings: string[]): void {
+  if (raw === undefined) return;
+  for (const entry of raw.split(',')) {
+    if (entry.trim() === '') continue;
+    const parts = entry.split('=');
+    let why: string | undefined;
+    if (parts.length !== 2) why = 'is not one key=value';
+    else if (parts[0]!.trim() === '') why = 'has no key';
+    else {
+      try {
+        decodeURIComponent(parts[0]!);
+        decodeURIComponent(parts[1]!);
+      } catch {
+        why = 'is not percent-encoded correctly';
+      }
+    }
+    if (why !== undefined) {
+      warnings.push(`OTEL_RESOURCE_ATTRIBUTES is ignored whole: its entry "${entry}" ${why} (percent-encode ",", "=" and "%" in keys and values: %2C, %3D, %25), so none of its attributes are exported`);
+      return;
+    }
+  }
 }
 
 /** The flag's protocol (an unknown one throws), else the variable's (an unknown one is warned about), else http/protobuf. */
