@@ -11,15 +11,18 @@ const REPEAT_MS = 60_000;
 export class ReportingExporter implements SpanExporter {
   readonly #inner: SpanExporter;
   readonly #url: string;
+  /** `OTLP/HTTP` or `OTLP/gRPC`: what the collector must listen for at the URL. */
+  readonly #kind: string;
   readonly #log: Logger;
   /** Spans dropped since the last line said so. */
   #dropped = 0;
   #failing = false;
   #lastLine = 0;
 
-  constructor(inner: SpanExporter, url: string, log: Logger) {
+  constructor(inner: SpanExporter, url: string, kind: 'OTLP/HTTP' | 'OTLP/gRPC', log: Logger) {
     this.#inner = inner;
     this.#url = url;
+    this.#kind = kind;
     this.#log = log;
   }
 
@@ -33,7 +36,7 @@ export class ReportingExporter implements SpanExporter {
         this.#dropped += spans.length;
         const now = Date.now();
         if (!this.#failing || now - this.#lastLine >= REPEAT_MS) {
-          this.#log.warn('trace export to the OTLP endpoint failed; spans are dropped until it answers. Check that the collector listens for OTLP/HTTP there', { url: this.#url, error: result.error?.message, dropped_spans: this.#dropped });
+          this.#log.warn(`trace export to the OTLP endpoint failed; spans are dropped until it answers. Check that the collector listens for ${this.#kind} there`, { url: this.#url, error: result.error?.message, dropped_spans: this.#dropped });
           this.#lastLine = now;
           this.#dropped = 0;
         }

@@ -37,7 +37,7 @@ export class Tracing {
     this.serviceName = String(resource.attributes[ATTR_SERVICE_NAME]);
     const protocol = config.protocol ?? 'http/protobuf';
     const otlp = otlpExporter(protocol, config.url);
-    const exporter = new ReportingExporter(otlp, config.url, log);
+    const exporter = new ReportingExporter(otlp, config.url, protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP', log);
     // The batch processor reads OTEL_BSP_*; the provider reads OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on).
     const processor = new BatchSpanProcessor(exporter, config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {});
     this.#provider = new BasicTracerProvider({ resource, spanProcessors: [processor], ...(config.sampler ? { sampler: config.sampler } : {}) });
