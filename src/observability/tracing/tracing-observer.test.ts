@@ -231,6 +231,23 @@ describe('TracingObserver', () => {
         },
         errorType: 'UND_ERR_SOCKET',
       },
+      {
+        // What forward records: the client had its 200, and the cut is the gateway's upstream_unavailable.
+        name: 'stream cut by the pod after its headers went out',
+        fill: (r) => {
+          Object.assign(attempt(r, { endpoint: '10.0.0.1:8000', startedAt: r.startedAt + 3 }), { headersAt: r.startedAt + 4, endedAt: r.startedAt + 9, status: 200, error: 'UND_ERR_SOCKET' });
+          Object.assign(r, { status: 200, errorCode: 'upstream_unavailable', endedAt: r.startedAt + 9 });
+        },
+        errorType: 'upstream_unavailable',
+      },
+      {
+        name: 'stream cut at the upstream timeout after its headers went out',
+        fill: (r) => {
+          Object.assign(attempt(r, { endpoint: '10.0.0.1:8000', startedAt: r.startedAt + 3 }), { headersAt: r.startedAt + 4, endedAt: r.startedAt + 9, status: 200, error: 'UND_ERR_ABORTED' });
+          Object.assign(r, { status: 200, errorCode: 'upstream_timeout', endedAt: r.startedAt + 9 });
+        },
+        errorType: 'upstream_timeout',
+      },
     ];
     for (const c of cases) {
       const { observer, spans } = setup();

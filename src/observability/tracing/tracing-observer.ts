@@ -142,11 +142,12 @@ function endAttempt(r: RequestRecord, attempt: UpstreamAttempt, span: Span, requ
 
 /**
  * Whether the server span is in error: the request failed on the gateway's or the pod's side. A gateway
- * refusal with a 4xx (unknown model, body too large) keeps its `error.type` but is the client's to fix.
+ * refusal with a 4xx (unknown model, body too large) keeps its `error.type` but is the client's to fix. An
+ * answer cut short after its headers went out carries an error code under the 200 the client already got: in error.
  */
 function isServerError(r: RequestRecord, attrs: Attributes): boolean {
   if (attrs[ATTR_ERROR_TYPE] === undefined) return false;
-  return r.errorCode === undefined || r.status === undefined || r.status >= 500;
+  return r.errorCode === undefined || r.status === undefined || r.status >= 500 || r.status < 400;
 }
 
 function bbrAttributes(r: RequestRecord): Attributes {
