@@ -266,12 +266,17 @@ describe('TracingObserver', () => {
     const r = chatRecord();
     const a = attempt(r, { endpoint: '10.0.0.1:8000', startedAt: r.startedAt + 3 });
     observer.attemptStarting(r, a);
-    Object.assign(a, { headersAt: r.startedAt + 4, endedAt: r.startedAt + 6, status: 200 });
+    // As forward records it: the gateway aborted the attempt when the client left.
+    Object.assign(a, { headersAt: r.startedAt + 4, endedAt: r.startedAt + 6, status: 200, error: 'UND_ERR_ABORTED' });
     Object.assign(r, { status: 200, clientGone: true, endedAt: r.startedAt + 6 });
     observer.ended(r);
     const root = byName(spans(), 'chat food-review');
     assert.equal(root.attributes['error.type'], undefined);
     assert.equal(root.attributes['infergate.client_gone'], true);
     assert.equal(root.status.code, SpanStatusCode.UNSET);
+    const client = spans().find((s) => s.kind === SpanKind.CLIENT)!;
+    assert.equal(client.attributes['error.type'], undefined, 'the abort is no failure of the pod');
+    assert.equal(client.attributes['infergate.client_gone'], true);
+    assert.equal(client.status.code, SpanStatusCode.UNSET);
   });
 });

@@ -74,7 +74,7 @@ export class TracingObserver implements RequestObserver {
     const attrs = requestAttributes(r);
     root.setAttributes(attrs);
     this.#stages(r, live, end);
-    for (const [attempt, span] of live.attempts) endAttempt(r, attempt, span, end);
+    for (const [attempt, span] of live.attempts) endAttempt(r, attempt, span, end, r.clientGone === true && attempt === r.attemptLog[r.attemptLog.length - 1]);
     if (isServerError(r, attrs)) root.setStatus({ code: SpanStatusCode.ERROR, message: String(attrs[ATTR_ERROR_TYPE]) });
     root.end(end);
   }
@@ -129,11 +129,17 @@ function epochOf(r: RequestRecord, t: number): number {
   return r.startTime + (t - r.startedAt);
 }
 
-function endAttempt(r: RequestRecord, attempt: UpstreamAttempt, span: Span, requestEnd: number): void {
+/**
+ * Ends an attempt's span. `abandoned`: the gateway aborted it because the client went away (UND_ERR_ABORTED), which
+ * is no failure of the pod's or the gateway's, as on the request span: flagged, not in error, so a trace of a user
+ * who stopped a stream is not counted (or kept by error-based sampling) as a failed one.
+ */
+function endAttempt(r: RequestRecord, attempt: UpstreamAttempt, span: Span, requestEnd: number, abandoned: boolean): void {
   if (attempt.status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, attempt.status);
   if (attempt.headersAt !== undefined) span.addEvent('response_headers', epochOf(r, attempt.headersAt));
   const err = attemptErrorType(attempt);
-  if (err !== undefined) {
+  if (abandoned) span.setAttribute('infergate.client_gone', true);
+  else if (err !== undefined) {
     span.setAttribute(ATTR_ERROR_TYPE, err);
     span.setStatus({ code: SpanStatusCode.ERROR, message: err });
   }
