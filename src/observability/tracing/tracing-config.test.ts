@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tracingSettings } from './tracing-config.js';
+import { shownUrl, tracingSettings } from './tracing-config.js';
 
 describe('tracingSettings', () => {
   const cases: { name: string; env: Record<string, string>; flag?: string; protocolFlag?: string; url?: string; source?: string; protocol?: string; off?: string; warns?: RegExp }[] = [
@@ -52,5 +52,21 @@ describe('tracingSettings', () => {
 
   it('refuses an unknown --otlp-protocol, naming the ones it knows', () => {
     assert.throws(() => tracingSettings({}, 'http://c:4318', 'http'), /--otlp-protocol: "http" is not one of http\/protobuf, http\/json, grpc/);
+  });
+});
+
+describe('shownUrl', () => {
+  it('masks the credentials a URL carries, and leaves any other URL as it is', () => {
+    const cases: [string, string][] = [
+      ['https://tenant:s3cret@otel.example:4318/v1/traces', 'https://***@otel.example:4318/v1/traces'],
+      ['https://token@otel.example/v1/traces', 'https://***@otel.example/v1/traces'],
+      ['http://otel-collector:4318/v1/traces', 'http://otel-collector:4318/v1/traces'],
+      ['not a url', 'not a url'],
+    ];
+    for (const [url, shown] of cases) assert.equal(shownUrl(url), shown, url);
+  });
+
+  it('keeps credentials out of the refusal of a URL that is not http(s)', () => {
+    assert.throws(() => tracingSettings({}, 'grpc://tenant:s3cret@collector:4317'), (e: Error) => !e.message.includes('s3cret') && e.message.includes('"grpc://***@collector:4317" is not an http(s) URL'));
   });
 });

@@ -150,6 +150,23 @@ function protocolOf(flag: string | undefined, variable: string | undefined, warn
   return 'http/protobuf';
 }
 
+/**
+ * `url` as the log shows it: credentials in it (`https://tenant:token@collector/`, which the OTLP/HTTP exporter
+ * sends as basic auth) are masked, so the startup line and export warnings do not put them in the log.
+ */
+export function shownUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '***';
+  parsed.password = '';
+  return parsed.toString();
+}
+
 function withTracesPath(base: string): string {
   return base.endsWith('/') ? `${base}${TRACES_PATH}` : `${base}/${TRACES_PATH}`;
 }
@@ -165,6 +182,6 @@ function checkUrl(url: string, given: string, source: string, protocol: OtlpProt
   }
   // gRPC too: the scheme chooses TLS (https) or a plain connection (http), where a bare host:port would leave it to guess.
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(`${source}: "${given}" is not an http(s) URL; give the collector's ${kind} endpoint with its scheme, e.g. http://otel-collector:${port}`);
+    throw new Error(`${source}: "${shownUrl(given)}" is not an http(s) URL; give the collector's ${kind} endpoint with its scheme, e.g. http://otel-collector:${port}`);
   }
 }

@@ -109,6 +109,18 @@ describe('Tracing over OTLP/HTTP', () => {
     });
   }
 
+  it('exports to a URL with credentials (basic auth) without putting them in the log', async () => {
+    receiver.spans.length = 0;
+    const lines: string[] = [];
+    const url = receiver.url.replace('http://', 'http://tenant:s3cret@');
+    const tracing = new Tracing({ url: `${url}/v1/traces`, source: 'test' }, createLogger('info', (l) => lines.push(l)));
+    endOneRequest(tracing);
+    await tracing.shutdown();
+    assert.ok(receiver.spans.length > 0, 'the spans arrived');
+    assert.ok(lines.length > 0 && lines.every((l) => !l.includes('s3cret') && !l.includes('tenant')), lines.join('\n'));
+    assert.match(lines[0]!, new RegExp(`tracing on: .* url=http://\\*\\*\\*@${HOST.replace(/\./g, '\\.')}:\\d+/v1/traces `));
+  });
+
   it('says in the log when the collector refuses the spans', async () => {
     const refusing = createServer((req, res) => {
       req.resume();

@@ -11,7 +11,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { Logger } from '../../logger.js';
 import { buildInfo } from '../metrics/info-metrics.js';
 import { ReportingExporter } from './reporting-exporter.js';
-import { DEFAULT_TRACES_SAMPLER, TRACES_SAMPLERS, type OtlpProtocol, type TracingConfig } from './tracing-config.js';
+import { DEFAULT_TRACES_SAMPLER, TRACES_SAMPLERS, shownUrl, type OtlpProtocol, type TracingConfig } from './tracing-config.js';
 import { TracingObserver } from './tracing-observer.js';
 
 /**
@@ -37,13 +37,13 @@ export class Tracing {
     this.serviceName = String(resource.attributes[ATTR_SERVICE_NAME]);
     const protocol = config.protocol ?? 'http/protobuf';
     const otlp = otlpExporter(protocol, config.url);
-    const exporter = new ReportingExporter(otlp, config.url, protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP', log);
+    const exporter = new ReportingExporter(otlp, shownUrl(config.url), protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP', log);
     // The batch processor reads OTEL_BSP_*; the provider reads OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on).
     const processor = new BatchSpanProcessor(exporter, config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {});
     this.#provider = new BasicTracerProvider({ resource, spanProcessors: [processor], ...(config.sampler ? { sampler: config.sampler } : {}) });
     this.observer = new TracingObserver(this.#provider.getTracer('infergate', version()));
     log.info(`tracing on: spans are exported over ${protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}`, {
-      url: config.url,
+      url: shownUrl(config.url),
       protocol,
       from: config.source,
       service: this.serviceName,
@@ -76,7 +76,7 @@ export class Tracing {
     );
     const outcome = await Promise.race([done, late]);
     clearTimeout(timer);
-    if (outcome === 'late') this.#log.warn(`trace export did not finish within ${timeoutMs} ms of shutdown; the spans not yet exported are dropped`, { url: this.config.url });
+    if (outcome === 'late') this.#log.warn(`trace export did not finish within ${timeoutMs} ms of shutdown; the spans not yet exported are dropped`, { url: shownUrl(this.config.url) });
   }
 }
 
