@@ -108,12 +108,12 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         queued = undefined;
         if (!dispatched) {
           if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, []);
-          return;
+          return clientLeft(r);
         }
         viewAfterWait(ctx.state.datastore, plan);
       }
       flow = c;
-      if (cancel.cause === 'client') return;
+      if (cancel.cause === 'client') return clientLeft(r);
     }
     // The pool's data producers (a tokenizer for precise prefix scoring) before the first pick; bounded, and a
     // promise only when a pool has them.
@@ -121,7 +121,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     if (prepared) await prepared;
     for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
       // After a failed attempt, or a wait: the client that left, or the deadline that passed, ends it here.
-      if (cancel.cause === 'client') return;
+      if (cancel.cause === 'client') return clientLeft(r);
       if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, failures ?? []);
       let pick: PickOutcome;
       // A sampled trace reads the first pick's scores: only that pick runs traced for it.
@@ -315,6 +315,14 @@ function picked(observer: RequestObserver, r: RequestRecord, pick: PickOutcome):
   r.scheduledAt = at;
   observer.scheduled?.(r);
   return at;
+}
+
+/**
+ * The client went away before an attempt answered it (while queued, waiting for a tokenizer, or between attempts):
+ * its record says so, as for one that left during an attempt, rather than ending with no status and no reason.
+ */
+function clientLeft(r: RequestRecord | undefined): void {
+  if (r) r.clientGone = true;
 }
 
 /** Logs an attempt starting `at` and adds the headers observers ask for (a trace's `traceparent`) to the upstream request. */

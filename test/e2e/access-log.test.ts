@@ -2,13 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { AccessLogLine } from '../../src/observability/access-log.js';
 import { startCli } from '../helpers/cli-process.js';
 import { repoRoot } from '../helpers/local-kube.js';
-import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, waitFor } from '../helpers/fleet.js';
+import { baseModelRouteYaml, podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig, waitFor, type Fleet } from '../helpers/fleet.js';
+import { onePerEndpoint } from '../helpers/epp-configs.js';
+import { withFleetGateway } from '../helpers/fleet-gateway.js';
 import { startScriptedPod } from '../helpers/scripted-pod.js';
 
 const BASE = 'google/gemma-2b-it';
@@ -120,6 +123,38 @@ test('serve --access-log FILE: a path that cannot be opened stops the start in o
     cli.kill('SIGKILL');
     await fleet.close();
     await cfg.remove();
+  }
+});
+
+test('a client that leaves while its request waits in a flow-control queue: its line says client_gone, not a request with no status and no reason', async () => {
+  const model = 'model/fc';
+  const replicas = [{ name: 'p0', labels: {}, model, ttftMs: 0, itlMs: 20, maxNumSeqs: 1 }];
+  const docs = (fleet: Fleet): string[] => [podYaml('p0', fleet.ipOf('p0'), { app: 'fc' }), poolYaml('pool', { app: 'fc' }, fleet.port), baseModelRouteYaml('r', model, [['pool', 1]])];
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-access-fc-'));
+  const file = join(dir, 'access.jsonl');
+  try {
+    await withFleetGateway(229, replicas, docs, async ({ gw, client }) => {
+      const queued = async (): Promise<number> => ((await (await fetch(`${gw.adminUrl}/debug/flow-control`)).json()) as { pools: { queued: number; inFlight: number }[] }).pools[0]?.queued ?? 0;
+      // One request at a time: a long one holds the slot, the next one waits.
+      const hold = client.completions.create({ model, prompt: 'hold', max_tokens: 40 }, { headers: { 'x-request-id': 'hold' } });
+      assert.ok(await waitFor(async () => ((await (await fetch(`${gw.adminUrl}/debug/flow-control`)).json()) as { pools: { inFlight: number }[] }).pools[0]?.inFlight === 1, 3000), 'the slot is held');
+      const abort = new AbortController();
+      const gone = client.completions.create({ model, prompt: 'gone', max_tokens: 1 }, { headers: { 'x-request-id': 'gone' }, signal: abort.signal }).catch((e: unknown) => e);
+      assert.ok(await waitFor(async () => (await queued()) === 1, 3000), 'queued');
+      abort.abort();
+      await gone;
+      assert.ok(await waitFor(async () => (await queued()) === 0, 3000), 'it left its queue');
+      await hold;
+    }, { eppConfig: { text: onePerEndpoint('defaultRequestTTL: 30s'), file: 'flow-control.yaml' }, accessLog: { file } });
+    const lines = new Map((await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AccessLogLine).map((l) => [l.request_id, l]));
+    const gone = lines.get('gone');
+    assert.ok(gone, 'the request that left has its line');
+    assert.equal(gone.client_gone, true, JSON.stringify(gone));
+    assert.equal(gone.status, null);
+    assert.equal(gone.error_code, null);
+    assert.equal(lines.get('hold')?.status, 200);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
