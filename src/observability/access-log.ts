@@ -155,10 +155,21 @@ export class AccessLog implements RequestObserver {
   /** Lines in the batch, for the count of those a failing file drops. */
   #lines = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Set once stdout failed (EPIPE: its reader went away); without a listener that error would end the process. */
+  #stdoutFailed = false;
 
   /** Throws when the file cannot be opened for appending (a missing directory, no permission), naming the flag. */
   constructor(target: AccessLogTarget, log: Logger = createLogger('info')) {
-    this.#out = target === 'stdout' ? process.stdout : new AccessLogFile(target.file, log);
+    if (target !== 'stdout') {
+      this.#out = new AccessLogFile(target.file, log);
+      return;
+    }
+    this.#out = process.stdout;
+    process.stdout.on('error', (e) => {
+      if (this.#stdoutFailed) return;
+      this.#stdoutFailed = true;
+      log.error('access log: stdout cannot be written (the process reading it went away?); access-log lines are dropped from now on, the gateway serves on', { error: e.message });
+    });
   }
 
   ended(r: RequestRecord): void {
@@ -191,7 +202,7 @@ export class AccessLog implements RequestObserver {
 
   #write(bytes: Buffer, lines: number): void {
     if (this.#out instanceof AccessLogFile) this.#out.write(bytes, lines);
-    else this.#out.write(bytes);
+    else if (!this.#stdoutFailed) this.#out.write(bytes);
   }
 
   /**
@@ -209,6 +220,7 @@ export class AccessLog implements RequestObserver {
   /** Writes what is gathered and, for a file, closes it. */
   async close(): Promise<void> {
     this.flush();
+    // stdout's error listener stays: the last batch may still fail to be written after this.
     if (this.#out instanceof AccessLogFile) await this.#out.close();
   }
 }

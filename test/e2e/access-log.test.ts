@@ -1,7 +1,7 @@
 /** The access log (issue #11): one JSON line per request with where it went and how it ended; no body, no credential. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,36 @@ test('serve --access-log FILE: a path that cannot be opened stops the start in o
     assert.deepEqual(lines.map((l) => (JSON.parse(l) as AccessLogLine).request_id), ['after-failed-reopen']);
   } finally {
     cli.kill('SIGKILL');
+    await fleet.close();
+    await cfg.remove();
+  }
+});
+
+test('serve --access-log stdout: a reader of stdout that goes away (EPIPE) costs the lines, said once, not the gateway', async () => {
+  const fleet = await startFleet(228, [{ name: 'gemma-0', labels: {}, model: BASE, ttftMs: 1, itlMs: 1 }]);
+  const cfg = await tempConfig({ 'all.yaml': [podYaml('gemma-0', fleet.ipOf('gemma-0'), { app: 'gemma' }), poolYaml('gemma', { app: 'gemma' }, fleet.port), prefixRouteYaml('all', '/v1/', 'gemma')].join('---\n') });
+  // stdout is a pipe whose reading end is closed at once, as when `serve ... | shipper` loses its shipper.
+  const child = spawn(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), 'serve', '-f', cfg.dir, '--host', '127.0.228.201', '--port', '0', '--admin-port', '0', '--shutdown-delay', '0s', '--access-log', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
+  try {
+    assert.ok(await waitFor(() => /listening on http:\/\//.test(stderr), 15_000), stderr);
+    const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    for (let i = 0; i < 3; i++) {
+      await client.chat.completions.create({ model: BASE, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 });
+      // Past the 50 ms batch: each request's line is written, and fails, on its own.
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    }
+    assert.equal(child.exitCode, null, `the gateway is still running: ${stderr}`);
+    assert.equal(stderr.match(/access log: stdout cannot be written/g)?.length, 1, stderr);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    child.kill('SIGKILL');
     await fleet.close();
     await cfg.remove();
   }
