@@ -101,8 +101,9 @@ export function registerDemoCommand(program: Command): void {
         exitStartup(`error: could not start the demo: ${(missingConfigPathNamed(e, flags.file) as Error).message}`, 1);
       }
       const pods = demo.simulators.map((s) => ({ podName: s.options.podName, url: s.url, model: s.options.model, loras: s.options.loras }));
-      console.log(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));
+      // Handlers first: a signal sent as soon as the banner is read must not meet Node's default (exit).
       onShutdown(() => demo.close());
       onSighupReopen(demo.gateway.accessLog, flags.accessLog, log);
+      console.log(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));
     });
 }

@@ -95,8 +95,9 @@ export function registerExtprocCommand(program: Command): void {
           ...(flags.kvEventsIngestion !== undefined ? { kvEvents: { ingestion: flags.kvEventsIngestion } } : {}),
         });
         const p = running.ports;
-        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, admin: p.admin, tls: running.tls, config: flags.file ?? 'kubernetes' });
+        // Handlers first: a SIGTERM sent as soon as the ready line is read must not meet Node's default (exit at once).
         onShutdown(() => running.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
+        log.info('infergate ext_proc servers ready', { host: running.host, bbr: p.bbr, epp: p.epp, health: p.health, admin: p.admin, tls: running.tls, config: flags.file ?? 'kubernetes' });
       } catch (e) {
         exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(missingConfigPathNamed(e, flags.file) as Error).message}`, 1);
       }

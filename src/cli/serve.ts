@@ -105,9 +105,11 @@ export function registerServeCommand(program: Command): void {
           ...(flags.eppServiceName !== undefined ? { eppServiceName: flags.eppServiceName } : {}),
           ...(flags.kvEventsIngestion !== undefined ? { kvEvents: { ingestion: flags.kvEventsIngestion } } : {}),
         });
-        log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
+        // The signal handlers before the line that says the gateway is up: whoever waits for that line (a supervisor,
+        // a test) may signal at once, and a SIGHUP or SIGTERM met with no handler yet ends the process by default.
         onShutdown(() => gw.shutdown(shutdownOptionsOf(flags)).then(() => undefined), log);
         onSighupReopen(gw.accessLog, flags.accessLog, log);
+        log.info(`infergate listening on ${gw.url}`, { config: flags.file ?? 'kubernetes', admin: gw.adminUrl });
       } catch (e) {
         exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`, 1);
       }

@@ -227,6 +227,8 @@ export function registerSimCommand(program: Command): void {
     .action(
       parseThenRun(simOptionsFromFlags, async (opts) => {
         const sim = await startSimulator(opts);
+        // Handlers first: a signal sent as soon as the line below is read must not meet Node's default (exit at once).
+        onShutdown(() => sim.close());
         const adapters = sim.options.loras.length > 0 ? ` (adapters: ${sim.options.loras.join(', ')})` : '';
         const guarded = sim.options.apiKeys.length > 0 ? ', API key required on /v1' : '';
         const protocol = sim.options.h2c ? ', h2c (HTTP/2 cleartext, prior knowledge)' : '';
@@ -235,7 +237,6 @@ export function registerSimCommand(program: Command): void {
           const replay = sim.kvEvents.replayEndpoint === null ? '' : `, replay on ${sim.kvEvents.replayEndpoint}`;
           console.log(`KV events (${sim.options.kvEventsFormat}) on ${sim.kvEvents.endpoint}${replay}, topic "${sim.options.kvEventsConfig?.topic ?? ''}"`);
         }
-        onShutdown(() => sim.close());
       }),
     );
 }
