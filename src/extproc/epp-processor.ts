@@ -224,6 +224,9 @@ class EppExchange implements Exchange {
     const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
     const set: Record<string, string> = { ...plan.routingHeaders, ...traceHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
     const remove = spoofedHeaders(req.headers, set, isReservedRoutingHeader);
+    // The trace context the pod gets is the observer's, whole: the client's tracestate goes when it gives none (a
+    // trace restarted over an unusable traceparent; W3C Trace Context), as the proxy drops it.
+    if (traceHeaders?.traceparent !== undefined && traceHeaders.tracestate === undefined && req.headers.has('tracestate')) remove.push('tracestate');
     // The pool's key replaces the client's Authorization (as the proxy does); one that cannot be read sends neither.
     const cred = this.#opts.credentials?.(plan.view!.key);
     if (cred?.authorization !== undefined) set.authorization = cred.authorization;

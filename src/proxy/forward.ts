@@ -330,7 +330,12 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
   const a: UpstreamAttempt = { endpoint, startedAt: at };
   r.attemptLog.push(a);
   const extra = observer.attemptStarting?.(r, a);
-  if (extra) Object.assign(headers, extra);
+  if (extra) {
+    // The pod gets the observer's trace context whole: without a tracestate of its own, the client's is dropped (it
+    // belongs to the client's trace, which a trace restarted over an unusable traceparent is not; W3C Trace Context).
+    if (extra.traceparent !== undefined && extra.tracestate === undefined) delete headers.tracestate;
+    Object.assign(headers, extra);
+  }
   return a;
 }
 

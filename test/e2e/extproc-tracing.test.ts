@@ -111,3 +111,14 @@ test('a stream the client left mid-way: client_gone on its span, which is no err
   assert.equal(root.attributes['infergate.client_gone'], true);
   assert.equal(root.status.code, 0);
 });
+
+test("a trace restarted over a client's unusable traceparent: the pick removes the client's tracestate, which was the other trace's", async () => {
+  const s = client.open();
+  const headers = { ...CHAT, 'x-request-id': 'xp-restart', traceparent: 'not-a-traceparent', tracestate: 'acme=1' };
+  s.send(requestHeaders(headers, false, FULL_DUPLEX), requestBody(JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }), true));
+  const pick = await s.next();
+  assert.match(setHeader(pick, 'traceparent') ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, 'the pod is told the new trace');
+  assert.ok(pick.request_headers?.response?.header_mutation?.remove_headers?.includes('tracestate'), JSON.stringify(pick.request_headers?.response?.header_mutation));
+  s.end();
+  await s.status.catch(() => undefined);
+});

@@ -116,6 +116,14 @@ describe('tracing end to end', () => {
     assert.equal(seen[0]!.tracestate, 'acme=1');
   });
 
+  it("restarts the trace over a client's unusable traceparent, and then drops its tracestate: that state was the other trace's", async () => {
+    seen.length = 0;
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] }, { headers: { traceparent: 'not-a-traceparent', tracestate: 'acme=1' } });
+    assert.equal(seen.length, 1);
+    assert.match(String(seen[0]!.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, 'the pod is told the new trace');
+    assert.equal(seen[0]!.tracestate, undefined, 'W3C Trace Context: a tracestate is not carried into a restarted trace');
+  });
+
   it('starts a trace for a client that sent none, and reads usage from a stream', async () => {
     seen.length = 0;
     const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], stream: true, stream_options: { include_usage: true } });
