@@ -104,6 +104,8 @@ export function registerDemoCommand(program: Command): void {
       // Handlers first: a signal sent as soon as the banner is read must not meet Node's default (exit).
       onShutdown(() => demo.close());
       onSighupReopen(demo.gateway.accessLog, flags.accessLog, log);
-      console.log(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));
+      // With the access log on stdout, stdout is JSON lines only (for a pipe to jq or a shipper): the banner goes to stderr.
+      const say = accessLogTarget(flags.accessLog) === 'stdout' ? console.error : console.log;
+      say(demoBanner(demo.gateway.url, demo.gateway.adminUrl, flags.file, pods));
     });
 }
