@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
 import { GatewayError } from '../errors.js';
 import { newRequestRecord, type RequestObserver } from '../observability/request-record.js';
+import { recordTraceContext } from '../plan/record-plan.js';
 import { sendError } from './send-error.js';
 import { lingeringClose } from './lingering-close.js';
 
@@ -102,8 +103,17 @@ export function requestLine(raw: Buffer | undefined): { method: string; path: st
  * Counts an answer the gateway gave before any handler saw the request (Node's parser, the connection limits)
  * as the handler counts a request refused before its body was read: its error code, no model.
  */
-export function observeEarlyAnswer(observer: RequestObserver, err: GatewayError, requestId: string, line: { method: string; path: string }, clientAddress: string | undefined): void {
+export function observeEarlyAnswer(
+  observer: RequestObserver,
+  err: GatewayError,
+  requestId: string,
+  line: { method: string; path: string },
+  clientAddress: string | undefined,
+  headers?: IncomingMessage['headers'],
+): void {
   const r = newRequestRecord(requestId, line.method, line.path, clientAddress);
+  // A request whose headers were read (a connection over the limit): its span joins the client's trace.
+  if (headers) recordTraceContext(r, (h) => headerText(headers[h]));
   r.status = err.status;
   r.errorCode = err.code;
   r.endedAt = performance.now();
@@ -122,4 +132,9 @@ export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex, observ
   const requestId = randomUUID();
   raw.end(rawResponse(error, requestId));
   if (observer) observeEarlyAnswer(observer, error, requestId, { method: '', path: '' }, raw.remoteAddress);
+}
+
+/** A header as one string, repeated values joined as Node joins them. */
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
 }

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../observability/request-id.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import { answerClientError, answerPlainHttpOnTls, observeEarlyAnswer } from './client-errors.js';
 import { sendError } from './send-error.js';
@@ -98,11 +98,12 @@ export function createLimitedServer(
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const refusal = refused.get(req.socket);
     if (refusal) {
-      const requestId = randomUUID();
+      // The client's own id when it sent one, as every other answer of the gateway keeps it.
+      const requestId = requestIdOf(req.headers['x-request-id'], log);
       sendError(res, refusal, { connection: 'close', 'retry-after': '1', 'x-request-id': requestId });
       const url = req.url ?? '';
       const q = url.indexOf('?');
-      if (observer) observeEarlyAnswer(observer, refusal, requestId, { method: req.method ?? '', path: q < 0 ? url : url.slice(0, q) }, req.socket.remoteAddress);
+      if (observer) observeEarlyAnswer(observer, refusal, requestId, { method: req.method ?? '', path: q < 0 ? url : url.slice(0, q) }, req.socket.remoteAddress, req.headers);
       return;
     }
     handler(req, res);

@@ -285,10 +285,11 @@ describe('connection limits', () => {
   test('over --max-connections a new connection gets 503 too_many_connections, and service resumes when some close', () =>
     withGateway({ maxConnections: 2 }, async (g) => {
       const held = await hold(g.address.port, 2);
-      const a = await send('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', g.address.port);
+      const a = await send('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: client-id-over-limit\r\n\r\n', g.address.port);
       assert.equal(a.status, 503);
       assert.equal(a.json.error?.code, 'too_many_connections');
       assert.equal(a.json.error?.type, 'server_error');
+      assert.match(a.headers, /x-request-id: client-id-over-limit/i, "the client's request id, as on every other answer");
       assert.match(a.json.error?.message ?? '', /at its limit of 2 open client connections \(--max-connections\)/);
       assert.match(a.headers, /retry-after: 1/i);
       assert.ok(a.closed);
