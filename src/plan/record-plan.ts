@@ -38,3 +38,14 @@ export function recordTraceContext(r: RequestRecord, get: (name: string) => stri
   const tracestate = get('tracestate');
   if (tracestate !== undefined) r.tracestate = tracestate;
 }
+
+/**
+ * {@link recordTraceContext} from Node's parsed request headers: a repeated header as Node joins it (`, `), which
+ * makes a repeated `traceparent` invalid, as it should be.
+ */
+export function recordClientTraceContext(r: RequestRecord, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+  recordTraceContext(r, (h) => {
+    const v = headers[h];
+    return Array.isArray(v) ? v.join(', ') : v;
+  });
+}

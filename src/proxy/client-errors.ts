@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
 import { GatewayError } from '../errors.js';
 import { newRequestRecord, type RequestObserver } from '../observability/request-record.js';
-import { recordTraceContext } from '../plan/record-plan.js';
+import { recordClientTraceContext } from '../plan/record-plan.js';
 import { sendError } from './send-error.js';
 import { lingeringClose } from './lingering-close.js';
 
@@ -113,7 +113,7 @@ export function observeEarlyAnswer(
 ): void {
   const r = newRequestRecord(requestId, line.method, line.path, clientAddress);
   // A request whose headers were read (a connection over the limit): its span joins the client's trace.
-  if (headers) recordTraceContext(r, (h) => headerText(headers[h]));
+  if (headers) recordClientTraceContext(r, headers);
   r.status = err.status;
   r.errorCode = err.code;
   r.endedAt = performance.now();
@@ -132,9 +132,4 @@ export function answerPlainHttpOnTls(err: ClientError, tlsSocket: Duplex, observ
   const requestId = randomUUID();
   raw.end(rawResponse(error, requestId));
   if (observer) observeEarlyAnswer(observer, error, requestId, { method: '', path: '' }, raw.remoteAddress);
-}
-
-/** A header as one string, repeated values joined as Node joins them. */
-function headerText(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.join(', ') : v;
 }

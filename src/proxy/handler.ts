@@ -9,7 +9,7 @@ import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 import { decodedModelId, isModelsPath, listModels, modelsMethodNotAllowed, retrieveModel } from './list-models.js';
 import { planRoute, type IncomingRequest } from '../plan/plan-request.js';
-import { recordPlan, recordTraceContext } from '../plan/record-plan.js';
+import { recordClientTraceContext, recordPlan } from '../plan/record-plan.js';
 import { modelFieldProblem } from '../bbr/extract-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import { isMultipart } from '../bbr/multipart-model.js';
@@ -122,7 +122,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   seen.record = record;
   // Before anything can refuse the request (a 401, a 413, a body cut off): its span joins the client's trace then
   // too, and the access log names that trace.
-  if (record) recordTraceContext(record, (h) => headerText(req.headers[h]));
+  if (record) recordClientTraceContext(record, req.headers);
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');
@@ -259,11 +259,6 @@ const CHUNKED_ONLY = /^\s*chunked\s*$/i;
 function checkTransferEncoding(te: string | undefined): void {
   if (te === undefined || CHUNKED_ONLY.test(te)) return;
   throw new GatewayError('bad_request', `Transfer-Encoding: ${shown(te)} is not taken: the gateway reads a request body sent as is or with Transfer-Encoding: chunked alone, not compressed; send the body uncompressed`);
-}
-
-/** A header as one string, repeated values joined as Node joins them (a repeated `traceparent` is then invalid, as it should be). */
-function headerText(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 const SLASH = 0x2f;
