@@ -47,6 +47,11 @@ async function startDemo(opts: DemoOptions): Promise<Demo> {
     ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}),
     ...(opts.itlMs !== undefined ? { itlMs: opts.itlMs } : {}),
   });
+  // The demo simulates the config's Pods once, at start: with none, it would serve a gateway that 404s or 503s
+  // every request and a banner naming no model, so it stops here and says what it needs.
+  if (fleet.length === 0) {
+    throw new Error(`${opts.configPath} has no Pod with a status.podIP and a --model in its container args, so there is nothing to simulate (see examples/seed-demo); to route to real pods, run \`infergate serve -f ${opts.configPath}\``);
+  }
   const simulators: RunningSimulator[] = [];
   try {
     for (const m of fleet) simulators.push(await startSimulator(m));

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/local-kube.js';
 
@@ -83,6 +85,19 @@ test('an --access-log file that cannot be opened stops serve with one line namin
   assert.equal(r.code, 1, r.err);
   assert.match(r.err, /^error: --access-log \/nonexistent\/infergate-logs\/access\.jsonl: cannot open the file for appending \(ENOENT\)/m);
   assert.doesNotMatch(r.err, /Unhandled 'error' event|\n\s+at /, 'no stack trace');
+});
+
+test('demo over a config with no Pods to simulate fails to start and says what it needs (it served a gateway with no pods before)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-demo-empty-'));
+  try {
+    await writeFile(join(dir, 'route.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: unrelated}\ndata: {}\n');
+    const r = await run('demo', '-f', dir, '--host', '127.0.230.3', '--port', '0', '--admin-port', '0', '--log-level', 'error');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /^error: could not start the demo: .* has no Pod with a status\.podIP and a --model in its container args, so there is nothing to simulate/m);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a missing -f path is said the same way by serve, extproc, explain and demo (the others gave a bare ENOENT from stat)', async () => {
