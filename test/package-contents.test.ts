@@ -25,6 +25,7 @@ test('npm pack ships what the command reads at run time, bin/infergate.js execut
   const files = new Map(pack!.files.map((f) => [f.path, f]));
   for (const path of [
     'package.json',
+    'LICENSE',
     'dist/src/cli/main.js',
     'dist/src/epp/metrics/scrape-worker.js',
     'dist/src/kvevents/ingest-worker.js',

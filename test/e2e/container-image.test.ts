@@ -57,6 +57,7 @@ test('the Dockerfile builds from its context, and serve and extproc start from t
     const image = buildStages(repoRoot(), dir, offline).at(-1)!;
     assert.deepEqual(image.entrypoint.slice(-1), ['/app/dist/src/cli/main.js']);
     assert.ok(existsSync(hostPath(image, '/app/examples/seed-demo/pools.yaml')), 'the demo configuration is in the image');
+    assert.ok(existsSync(hostPath(image, '/app/LICENSE')), 'the license text is in the image');
     assert.deepEqual(testsIn(hostPath(image, '/app/dist')), [], 'no compiled tests in the image');
     // Nor test kits and fixtures: every module in the image is one the command can load, or types alone.
     const app = hostPath(image, '/app');
