@@ -161,4 +161,38 @@ describe('Tracing over OTLP/HTTP', () => {
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /WARN .*trace export did not finish within 200 ms of shutdown/);
   });
+
+  it('says in the log how many spans it dropped because the export queue was full (the SDK dropped them silently)', async () => {
+    const silent = createServer(() => undefined); // holds the first export, so the queue fills behind it
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.72.4', () => resolve()));
+    const lines: string[] = [];
+    const saved = { size: process.env.OTEL_BSP_MAX_QUEUE_SIZE, batch: process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE };
+    process.env.OTEL_BSP_MAX_QUEUE_SIZE = '4';
+    process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE = '4';
+    try {
+      const url = `http://127.0.72.4:${(silent.address() as AddressInfo).port}/v1/traces`;
+      const tracing = new Tracing({ url, source: 'test', scheduleDelayMs: 60_000 }, createLogger('warn', (l) => lines.push(l)));
+      // One span each (no attempt, no stages): 10 spans into a queue of 4.
+      for (let i = 0; i < 10; i++) {
+        const r = newRequestRecord(`req-${i}`, 'POST', '/v1/completions', undefined);
+        Object.assign(r, { status: 200, endedAt: r.startedAt + 1 });
+        tracing.observer.ended(r);
+      }
+      assert.equal(lines.filter((l) => /trace spans dropped/.test(l)).length, 1, 'the first drop is said at once, the next ones not in the same minute');
+      await tracing.shutdown(200);
+    } finally {
+      for (const [k, v] of [['OTEL_BSP_MAX_QUEUE_SIZE', saved.size], ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', saved.batch]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+    const dropped = lines.filter((l) => /WARN .*trace spans dropped: the span export queue was full \(OTEL_BSP_MAX_QUEUE_SIZE/.test(l));
+    assert.equal(dropped.length, 2, lines.join('\n'));
+    assert.match(dropped[0]!, /dropped_spans=1 dropped_total=1/);
+    // The rest are said at shutdown rather than lost: of 10, the first 4 went out in an export never answered,
+    // the next 4 filled the queue behind it, the last 2 were dropped.
+    assert.match(dropped[1]!, /dropped_spans=1 dropped_total=2/);
+  });
 });

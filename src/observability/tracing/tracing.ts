@@ -2,7 +2,8 @@
  * The tracing pipeline of one gateway process: a tracer provider of its own (nothing global), spans batched
  * and exported over OTLP (HTTP or gRPC), and the request observer that makes them. Built only when tracing is on.
  */
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { MeterProvider } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, type BufferConfig } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -10,6 +11,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes, 
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../../logger.js';
 import { buildInfo } from '../metrics/info-metrics.js';
+import { DroppedSpans } from './dropped-spans.js';
 import { ReportingExporter } from './reporting-exporter.js';
 import { DEFAULT_TRACES_SAMPLER, TRACES_SAMPLERS, shownUrl, type OtlpProtocol, type TracingConfig } from './tracing-config.js';
 import { TracingObserver } from './tracing-observer.js';
@@ -28,6 +30,8 @@ export class Tracing {
   readonly serviceName: string;
   readonly #provider: BasicTracerProvider;
   readonly #log: Logger;
+  /** Spans the batch processor dropped for a full queue, said in the log. */
+  readonly #dropped: DroppedSpans;
   #closed: Promise<void> | undefined;
 
   constructor(config: TracingConfig, log: Logger) {
@@ -39,7 +43,14 @@ export class Tracing {
     const otlp = otlpExporter(protocol, config.url);
     const exporter = new ReportingExporter(otlp, shownUrl(config.url), protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP', log);
     // The batch processor reads OTEL_BSP_*; the provider reads OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on).
-    const processor = new BatchSpanProcessor(exporter, config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {});
+    this.#dropped = new DroppedSpans(log);
+    // `selfObsMeterProvider` is sdk-trace's (experimental) option, which sdk-trace-base's shim passes on without
+    // typing it; the package is pinned, and tracing.test.ts fails if an upgrade stops the drops from arriving.
+    const bufferConfig: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
+      ...(config.scheduleDelayMs !== undefined ? { scheduledDelayMillis: config.scheduleDelayMs } : {}),
+      selfObsMeterProvider: this.#dropped.meterProvider(),
+    };
+    const processor = new BatchSpanProcessor(exporter, bufferConfig);
     this.#provider = new BasicTracerProvider({ resource, spanProcessors: [processor], ...(config.sampler ? { sampler: config.sampler } : {}) });
     this.observer = new TracingObserver(this.#provider.getTracer('infergate', version()));
     log.info(`tracing on: spans are exported over ${protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}`, {
@@ -76,6 +87,7 @@ export class Tracing {
     );
     const outcome = await Promise.race([done, late]);
     clearTimeout(timer);
+    this.#dropped.flush();
     if (outcome === 'late') this.#log.warn(`trace export did not finish within ${timeoutMs} ms of shutdown; the spans not yet exported are dropped`, { url: shownUrl(this.config.url) });
   }
 }
