@@ -29,6 +29,12 @@ export const FAIRNESS_ID_HEADER: AliasedHeader = { name: 'x-llm-d-inference-fair
 /** Names the request's InferenceObjective. */
 export const OBJECTIVE_HEADER: AliasedHeader = { name: 'x-llm-d-inference-objective', alias: 'x-gateway-inference-objective' };
 
+/**
+ * Names the model to send instead of the body's, set by the data plane (llm-d's director takes it as the target
+ * model; an InferenceModelRewrite of the pool then applies to that target).
+ */
+export const MODEL_NAME_REWRITE_HEADER: AliasedHeader = { name: 'x-llm-d-model-name-rewrite', alias: 'x-gateway-model-name-rewrite' };
+
 /** A header's value under its new name, else under its old one. `get` takes lower-case names. */
 export function aliasedHeader(get: (name: string) => string | undefined, h: AliasedHeader): string | undefined {
   return get(h.name) ?? get(h.alias);

@@ -25,7 +25,7 @@ import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute } from '../route/match-route.js';
 import type { RouteMatchResult } from '../route/route-request.js';
 import { pickBackend } from '../route/pick-backend.js';
-import { OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
+import { MODEL_NAME_REWRITE_HEADER, OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
 import { rewriteModel } from '../epp/model-rewrite.js';
 import { missingPickerError, type ExternalPickerRef } from '../epp/picker-ref.js';
 import type { PickSource } from './pick-outcome.js';
@@ -91,6 +91,8 @@ export interface RoutePlan {
   rewrittenFrom?: string;
   /** The name of the InferenceModelRewrite that changed `model`. */
   rewriteName?: string;
+  /** The model the client's `x-llm-d-model-name-rewrite` header named, when it changed `model`. */
+  rewriteHeaderTarget?: string;
   /** When body-based routing finished (`performance.now()`), for traces; set when the plan is timed. */
   bbrDoneAt?: number;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
@@ -303,7 +305,23 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     return;
   }
   objectiveStage(state, req, plan, key);
+  rewriteHeaderStage(req, plan);
   rewriteStage(state, req, plan, key);
+}
+
+/**
+ * llm-d's `x-llm-d-model-name-rewrite` (GIE's `x-gateway-model-name-rewrite`): the model to send instead of the
+ * body's, inside the pool the body's model routed to, as llm-d's director takes it. The pool's
+ * InferenceModelRewrites then apply to that target. Under `--api-keys` the key must allow the target too.
+ */
+function rewriteHeaderStage(req: IncomingRequest, plan: RoutePlan): void {
+  const target = aliasedHeader((h) => req.headers.get(h), MODEL_NAME_REWRITE_HEADER)?.trim();
+  if (!target || plan.model === undefined || !plan.parsed || target === plan.model) return;
+  note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${target}\` by the ${req.headers.get(MODEL_NAME_REWRITE_HEADER.name) !== undefined ? MODEL_NAME_REWRITE_HEADER.name : MODEL_NAME_REWRITE_HEADER.alias} header`);
+  plan.rewrittenFrom = plan.model;
+  plan.rewriteHeaderTarget = target;
+  plan.model = target;
+  plan.body = withModel(req.body, plan.parsed, target);
 }
 
 /** The request's InferenceObjective, named by header, sets its priority for admission under saturation. */
@@ -326,7 +344,7 @@ function rewriteStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan
   if (!rw || rw.model === plan.model) return;
   // A draw among several targets is said to be one, as the pool's backendRef weights are: another request may differ.
   note(plan, 'pool', () => `model \`${plan.model}\` rewritten to \`${rw.model}\`${rw.weight ? ` (weight ${rw.weight.of} of ${rw.weight.total})` : ''} by ${rw.source}`);
-  plan.rewrittenFrom = plan.model;
+  plan.rewrittenFrom ??= plan.model;
   plan.rewriteName = rw.name;
   plan.model = rw.model;
   plan.body = withModel(req.body, plan.parsed, rw.model);

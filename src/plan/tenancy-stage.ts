@@ -47,6 +47,8 @@ export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan,
   }
   const model = plan.rewrittenFrom ?? plan.model;
   if (model !== undefined) tenancy.checkModel(entry, model);
+  // A client's model-name-rewrite header names the model served: the key must allow it as well as the body's.
+  if (plan.rewriteHeaderTarget !== undefined) tenancy.checkModel(entry, plan.rewriteHeaderTarget);
   const a = tenancy.admit(entry, bodyBytes);
   if (!record) return a;
   if (a instanceof Promise) {

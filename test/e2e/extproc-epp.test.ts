@@ -132,6 +132,27 @@ describe('BUFFERED', () => {
     await ended(s);
     assert.equal(inFlight(addr('qwen-0')), 0, 'the stream ending releases the pick');
   });
+
+  test("llm-d's x-llm-d-model-name-rewrite header: the named model travels in a body mutation, the routing headers keep the client's", async () => {
+    const s = client.open().send(requestHeaders({ ...CHAT, 'x-llm-d-model-name-rewrite': 'segment-lora-v1' }, false, { protocol }));
+    await s.next();
+    s.send(requestBody(chat(QWEN), true));
+    const rewritten = Buffer.from(chat('segment-lora-v1'));
+    assert.deepEqual(await s.next(), {
+      request_body: {
+        response: {
+          header_mutation: {
+            set_headers: [set('x-gateway-model-name', QWEN), set('x-gateway-base-model-name', QWEN), set('x-gateway-destination-endpoint', addr('qwen-0')), set('content-length', String(rewritten.length))],
+          },
+          body_mutation: { body: rewritten, mutation: 'body' },
+          clear_route_cache: true,
+        },
+      },
+      dynamic_metadata: lb(addr('qwen-0')),
+      response: 'request_body',
+    });
+    await ended(s);
+  });
 });
 
 test('InferenceModelRewrite in FULL_DUPLEX_STREAMED: the streamed body carries the new model', async () => {
