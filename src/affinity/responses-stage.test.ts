@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PoolView } from '../epp/datastore/datastore.js';
 import { GatewayError } from '../errors.js';
 import { ResponseAffinity } from './response-affinity.js';
-import { pinnedView, planResponseCreation, planStoredResponse } from './responses-stage.js';
+import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse } from './responses-stage.js';
 
 const OWNER = { endpoint: '10.0.0.5:8000', pool: 'llm/phi', model: 'phi3-code-lora', baseModel: 'microsoft/phi' };
 /** A pool with no endpoint holding the response: routing reached it, the owner's pod is elsewhere. */
@@ -35,5 +35,31 @@ describe('a stored response asked for where it is not', () => {
       (e: unknown) => e instanceof GatewayError && e.code === 'response_not_found' && e.message === 'response `resp_2` was deleted through this gateway at 2026-12-07T06:00:00.000Z',
     );
     assert.throws(() => planStoredResponse(affinity, { id: 'resp_3', action: 'retrieve' }, plan, new Map(), undefined), /is not known to this gateway/);
+  });
+});
+
+describe('a rule that splits traffic over pools by weight', () => {
+  const ref = (name: string, weight: number) => ({ kind: 'InferencePool', namespace: 'llm', name, weight });
+  const refs = [ref('gemma', 90), ref('phi', 10)];
+
+  test('a request on a stored response goes to the pool that holds it, whatever its weight', () => {
+    const affinity = new ResponseAffinity();
+    affinity.remember('resp_1', OWNER);
+    const plan = { routingHeaders: {} } as Parameters<typeof planStoredResponse>[2];
+    planStoredResponse(affinity, { id: 'resp_1', action: 'retrieve' }, plan, new Map(), undefined);
+    assert.equal(pinnedBackend(refs, plan.pin), refs[1]);
+    // Weight 0 (a pool being drained): it takes no new conversations, but the responses it holds are still there.
+    const drained = [ref('gemma', 100), ref('phi', 0)];
+    assert.equal(pinnedBackend(drained, plan.pin), drained[1]);
+  });
+
+  test('a follow-up too; a rule without the holding pool, or an unpinned request, is left to the weights', () => {
+    const affinity = new ResponseAffinity();
+    affinity.remember('resp_1', OWNER);
+    const plan = { json: { model: 'phi3-code-lora', previous_response_id: 'resp_1' }, routingHeaders: {} } as Parameters<typeof planResponseCreation>[1];
+    planResponseCreation(affinity, plan, undefined);
+    assert.equal(pinnedBackend(refs, plan.pin), refs[1]);
+    assert.equal(pinnedBackend([ref('gemma', 1), ref('mistral', 1)], plan.pin), undefined);
+    assert.equal(pinnedBackend(refs, undefined), undefined);
   });
 });

@@ -32,7 +32,10 @@ export interface EndpointPin {
   readonly responseId: string;
   /** A request on the stored response itself fails when the endpoint is gone; a follow-up routes as usual then. */
   readonly strict: boolean;
-  /** Where the response was created (a follow-up's pin): a follow-up routed to another pool cannot read it. */
+  /**
+   * Where the response was created: a rule that splits traffic by weight over several pools sends the request
+   * to this one ({@link pinnedBackend}); a follow-up routed to another pool cannot read it.
+   */
   readonly owner?: ResponseOwner;
 }
 
@@ -73,7 +76,7 @@ export function planStoredResponse(affinity: ResponseAffinity, ref: StoredRespon
     if (deleted !== undefined) throw new GatewayError('response_not_found', `response \`${shown(ref.id)}\` was deleted through this gateway at ${new Date(deleted).toISOString()}`, 'response_id', false);
     throw unknownResponse(ref.id, affinity.capacity);
   }
-  plan.pin = { endpoint: owner.endpoint, responseId: ref.id, strict: true };
+  plan.pin = { endpoint: owner.endpoint, responseId: ref.id, strict: true, owner };
   plan.base = { model: owner.model, baseModel: owner.baseModel, isAdapter: owner.model !== owner.baseModel, source: `response ${ref.id}, created through this gateway` };
   plan.routingHeaders[MODEL_NAME_HEADER] = owner.model;
   plan.routingHeaders[BASE_MODEL_NAME_HEADER] = owner.baseModel;
@@ -81,6 +84,18 @@ export function planStoredResponse(affinity: ResponseAffinity, ref: StoredRespon
   headers.set(BASE_MODEL_NAME_HEADER, owner.baseModel);
   if (ref.action === 'delete') plan.answerHook = new ForgetResponse(affinity, ref.id, tenant);
   return owner;
+}
+
+/**
+ * The backendRef of a matched rule that names the pool holding the pinned response, if the rule has one: a rule
+ * splitting traffic over pools by weight (a canary or a rollout from one InferencePool to another) must send a
+ * request on a stored response, or a follow-up, to the pool that holds it, not to one chosen by weight, where
+ * no pod has it. A ref of weight 0 counts too: it takes no new conversations, but those it holds live on.
+ */
+export function pinnedBackend<B extends { readonly kind: string; readonly namespace: string; readonly name: string }>(refs: readonly B[], pin: EndpointPin | undefined): B | undefined {
+  const pool = pin?.owner?.pool;
+  if (pool === undefined || refs.length < 2) return undefined;
+  return refs.find((b) => b.kind === 'InferencePool' && `${b.namespace}/${b.name}` === pool);
 }
 
 /**

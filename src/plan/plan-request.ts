@@ -8,7 +8,7 @@ import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
 import { bodyModel } from '../bbr/body-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseIds } from '../affinity/response-affinity.js';
-import { pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
+import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
 import { storedResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
@@ -274,7 +274,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   plan.route = m;
   const matchText = m.rule.matches[m.matchIndex];
   note(plan, 'route', () => `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex}${matchText ? ` (${describeMatch(matchText)})` : ''}`);
-  const backend = pickBackend(m.rule);
+  const backend = pinnedBackend(m.rule.backendRefs, plan.pin) ?? pickBackend(m.rule);
   if (!backend) {
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} has no backendRef with a weight above 0`);
   }

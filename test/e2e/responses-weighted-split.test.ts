@@ -1,0 +1,63 @@
+/**
+ * The Responses API behind an HTTPRoute that splits a model's traffic over two InferencePools by weight (a canary,
+ * or a rollout from one pool to another): requests on a stored response and follow-ups naming it go to the pool
+ * that holds it, whatever the weights draw. One pod per pool on 127.0.243.x.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import type { RunningGateway } from '../../src/cli/start-gateway.js';
+import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
+
+const QWEN = 'Qwen/Qwen3-0.6B';
+
+let fleet: Fleet;
+let cfg: TempConfig;
+let gw: RunningGateway;
+let v1: OpenAI;
+
+before(async () => {
+  fleet = await startFleet(243, [
+    { name: 'stable-0', labels: { track: 'stable' }, model: QWEN, task: 'generate', ttftMs: 0, itlMs: 1, mode: 'echo' },
+    { name: 'canary-0', labels: { track: 'canary' }, model: QWEN, task: 'generate', ttftMs: 0, itlMs: 1, mode: 'echo' },
+  ]);
+  const docs = [
+    podYaml('stable-0', fleet.ipOf('stable-0'), { track: 'stable' }),
+    podYaml('canary-0', fleet.ipOf('canary-0'), { track: 'canary' }),
+    poolYaml('stable', { track: 'stable' }, fleet.port),
+    poolYaml('canary', { track: 'canary' }, fleet.port),
+    baseModelRouteYaml('qwen', QWEN, [['stable', 1], ['canary', 1]]),
+  ];
+  cfg = await tempConfig({ 'all.yaml': docs.join('---\n') });
+  gw = await startTestGateway(cfg.dir);
+  v1 = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+
+after(async () => {
+  await gw?.close();
+  await fleet?.close();
+  await cfg?.remove();
+});
+
+describe('a rule splitting a model over two pools by weight', () => {
+  test('retrieve, follow-ups and delete reach the pool and pod holding the response, not the one the weights draw', async () => {
+    // Creations go either way; each later request would draw the other pool half the time without affinity.
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const { data: created, response } = await v1.responses.create({ model: QWEN, input: `remember ${i}` }).withResponse();
+      const pod = response.headers.get('x-inference-pod') ?? '';
+      seen.add(pod);
+      for (let j = 0; j < 5; j++) {
+        const got = await v1.responses.retrieve(created.id).withResponse();
+        assert.equal(got.data.output_text, `remember ${i}`);
+        assert.equal(got.response.headers.get('x-inference-pod'), pod);
+        const next = await v1.responses.create({ model: QWEN, input: 'and more', previous_response_id: created.id }).withResponse();
+        assert.equal(next.data.previous_response_id, created.id);
+        assert.equal(next.response.headers.get('x-inference-pod'), pod);
+      }
+      const deleted = await v1.responses.delete(created.id).withResponse();
+      assert.equal(deleted.response.headers.get('x-inference-pod'), pod);
+    }
+    assert.ok([...seen].every((p) => p === 'stable-0' || p === 'canary-0'), [...seen].join());
+  });
+});
