@@ -159,23 +159,25 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     note(plan, 'bbr', () => `${req.path} is a model server admin path allowed by --allow-admin-paths: no model to read, routing on path and headers only`);
     return;
   }
-  const hasBody = req.body !== undefined && req.body.length > 0;
-  if (!hasBody) {
-    // A request on a stored Responses API response names no model: it goes where the response was created.
-    const stored = storedResponseRef(req.method, req.path);
-    if (stored !== undefined) {
-      if (typeof state.responses !== 'string') {
-        const owner = planStoredResponse(state.responses, stored, plan, req.headers, req.tenant);
-        note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
-        return;
-      }
-      // Where no ids are kept, it is routed by the rules (its POST .../cancel too, not refused for want of a body).
-      const why = state.responses === 'off' ? 'this gateway keeps no response ids (--max-response-ids 0)' : 'no response ids are known here (a running gateway routes it to the endpoint that created the response)';
-      note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: ${why}; no model to read, routing on path and headers only`);
+  // A request on a stored Responses API response names no model: it goes where the response was created. A body
+  // sent with it (`{}` on a cancel or DELETE, from a client that always sends one) names none either: the model
+  // server reads none there, so it is not asked for a model.
+  const stored = storedResponseRef(req.method, req.path);
+  if (stored !== undefined) {
+    if (typeof state.responses !== 'string') {
+      const owner = planStoredResponse(state.responses, stored, plan, req.headers, req.tenant);
+      note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);
       return;
     }
-    // ... as is any method but POST on an inference path, which routing answers with 405 when no rule takes it.
-    // A model server's own endpoints (POST /ping too, as SageMaker's probe sends it) have no body to name a model.
+    // Where no ids are kept, it is routed by the rules (its POST .../cancel too, not refused for want of a body).
+    const why = state.responses === 'off' ? 'this gateway keeps no response ids (--max-response-ids 0)' : 'no response ids are known here (a running gateway routes it to the endpoint that created the response)';
+    note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: ${why}; no model to read, routing on path and headers only`);
+    return;
+  }
+  const hasBody = req.body !== undefined && req.body.length > 0;
+  if (!hasBody) {
+    // Nor does a GET, HEAD, DELETE or OPTIONS without a body, nor any method but POST on an inference path, which
+    // routing answers with 405 when no rule takes it. A model server's own endpoints (POST /ping too, as SageMaker's probe sends it) have no body to name a model.
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS' || (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) || SERVER_PATHS.has(req.path)) {
       note(plan, 'bbr', () => `${req.method} without a body: no model to read, routing on path and headers only`);
       return;

@@ -1,7 +1,8 @@
 /**
- * The Responses API behind an HTTPRoute that splits a model's traffic over two InferencePools by weight (a canary,
- * or a rollout from one pool to another): requests on a stored response and follow-ups naming it go to the pool
- * that holds it, whatever the weights draw. One pod per pool on 127.0.243.x.
+ * Stored Responses API responses through the gateway, as clients reach them: behind an HTTPRoute that splits a
+ * model's traffic over two InferencePools by weight (a canary, or a rollout from one pool to another), requests
+ * on a stored response and follow-ups naming it go to the pool that holds it, whatever the weights draw; a
+ * cancel or DELETE sent with a JSON body is still one on the stored response. One pod per pool on 127.0.243.x.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,5 +60,28 @@ describe('a rule splitting a model over two pools by weight', () => {
       assert.equal(deleted.response.headers.get('x-inference-pod'), pod);
     }
     assert.ok([...seen].every((p) => p === 'stable-0' || p === 'canary-0'), [...seen].join());
+  });
+});
+
+describe('a request on a stored response that carries a body', () => {
+  test('POST .../cancel and DELETE with `{}` (clients that always send a JSON body) reach the pod holding it, not a 400 missing_model', async () => {
+    const { data: created, response } = await v1.responses.create({ model: QWEN, input: 'keep me' }).withResponse();
+    const pod = response.headers.get('x-inference-pod');
+    const json = { 'content-type': 'application/json' };
+    for (let i = 0; i < 4; i++) {
+      const cancel = await fetch(`${gw.url}/v1/responses/${created.id}/cancel`, { method: 'POST', headers: json, body: '{}' });
+      const text = await cancel.text();
+      // The simulator, as vLLM, refuses to cancel a response that ran in the foreground: the pod's own answer.
+      assert.equal(cancel.status, 400, text);
+      assert.match(text, /Cannot cancel a synchronous response/);
+      assert.equal(cancel.headers.get('x-inference-pod'), pod);
+    }
+    const del = await fetch(`${gw.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: json, body: '{}' });
+    assert.equal(del.status, 200, await del.clone().text());
+    assert.deepEqual(await del.json(), { id: created.id, object: 'response', deleted: true });
+    assert.equal(del.headers.get('x-inference-pod'), pod);
+    const again = await fetch(`${gw.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: json, body: '{}' });
+    assert.equal(again.status, 404);
+    assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'response_not_found');
   });
 });
