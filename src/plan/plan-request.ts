@@ -291,7 +291,6 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   }
   if (plan.unknownModel === true && !takesAnyModel(view)) throw unknownModel(state, plan.model!);
   plan.view = view;
-  if (plan.pin !== undefined) plan.view = pinnedView(view, plan.pin, plan.model);
   // A pool whose endpointPickerRef cannot be resolved is not served (GIE's InferencePoolInvalidEPPService).
   const picker = state.schedulers.pickerRef(key);
   if (picker?.picker === 'missing') throw missingPickerError(key, picker);
@@ -303,12 +302,16 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     // Another endpoint picker serves the pool: the handler asks it (src/proxy/external-pick-stage.ts), and the
     // pool's InferenceObjectives and InferenceModelRewrites are that picker's to apply, as GIE's EPP does.
     plan.externalPicker = picker;
+    if (plan.pin !== undefined) plan.view = pinnedView(view, plan.pin, plan.model);
     note(plan, 'pool', () => `endpoints are picked by the external endpoint picker ${picker.service} over ext_proc at ${picker.address.target}; infergate picks only under failureMode FailOpen when it is unavailable (as below)`);
     return;
   }
   objectiveStage(state, req, plan, key);
   rewriteHeaderStage(req, plan);
   rewriteStage(state, req, plan, key);
+  // After the rewrite: a follow-up naming an alias (`sql` for `sql-v1`) stays on the endpoint holding its previous
+  // response if that endpoint serves the model it will be sent as; no pod serves the alias itself.
+  if (plan.pin !== undefined) plan.view = pinnedView(view, plan.pin, plan.model);
 }
 
 /**

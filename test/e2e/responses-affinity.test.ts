@@ -2,7 +2,9 @@
  * Stored Responses API responses through the gateway, as clients reach them: behind an HTTPRoute that splits a
  * model's traffic over two InferencePools by weight (a canary, or a rollout from one pool to another), requests
  * on a stored response and follow-ups naming it go to the pool that holds it, whatever the weights draw; a
- * cancel or DELETE sent with a JSON body is still one on the stored response. One pod per pool on 127.0.243.x.
+ * cancel or DELETE sent with a JSON body is still one on the stored response; a follow-up naming a model alias
+ * (InferenceModelRewrite) stays on the pod holding its previous response. Pods on 127.0.243.x: one per pool for
+ * the split, two in the aliased pool.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,10 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { baseModelRouteYaml, podYaml, poolYaml, startFleet, startTestGateway, tempConfig, type Fleet, type TempConfig } from '../helpers/fleet.js';
 
 const QWEN = 'Qwen/Qwen3-0.6B';
+const PHI = 'microsoft/Phi-4-mini-instruct';
+/** The alias an InferenceModelRewrite maps to the adapter PHI's pods serve: no pod serves it under this name. */
+const ALIAS = 'sql';
+const FAST = { ttftMs: 0, itlMs: 1, mode: 'echo' } as const;
 
 let fleet: Fleet;
 let cfg: TempConfig;
@@ -19,8 +25,10 @@ let v1: OpenAI;
 
 before(async () => {
   fleet = await startFleet(243, [
-    { name: 'stable-0', labels: { track: 'stable' }, model: QWEN, task: 'generate', ttftMs: 0, itlMs: 1, mode: 'echo' },
-    { name: 'canary-0', labels: { track: 'canary' }, model: QWEN, task: 'generate', ttftMs: 0, itlMs: 1, mode: 'echo' },
+    { name: 'stable-0', labels: { track: 'stable' }, model: QWEN, task: 'generate', ...FAST },
+    { name: 'canary-0', labels: { track: 'canary' }, model: QWEN, task: 'generate', ...FAST },
+    { name: 'phi-0', labels: { app: 'phi' }, model: PHI, loras: ['phi-sql-v1'], task: 'generate', ...FAST },
+    { name: 'phi-1', labels: { app: 'phi' }, model: PHI, loras: ['phi-sql-v1'], task: 'generate', ...FAST },
   ]);
   const docs = [
     podYaml('stable-0', fleet.ipOf('stable-0'), { track: 'stable' }),
@@ -28,6 +36,19 @@ before(async () => {
     poolYaml('stable', { track: 'stable' }, fleet.port),
     poolYaml('canary', { track: 'canary' }, fleet.port),
     baseModelRouteYaml('qwen', QWEN, [['stable', 1], ['canary', 1]]),
+    podYaml('phi-0', fleet.ipOf('phi-0'), { app: 'phi' }),
+    podYaml('phi-1', fleet.ipOf('phi-1'), { app: 'phi' }),
+    poolYaml('phi', { app: 'phi' }, fleet.port),
+    baseModelRouteYaml('phi', PHI, [['phi', 1]]),
+    `apiVersion: llm-d.ai/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: sql-alias}
+spec:
+  poolRef: {name: phi}
+  rules:
+    - matches: [{model: {type: Exact, value: ${ALIAS}}}]
+      targets: [{modelRewrite: phi-sql-v1, weight: 100}]
+`,
   ];
   cfg = await tempConfig({ 'all.yaml': docs.join('---\n') });
   gw = await startTestGateway(cfg.dir);
@@ -83,5 +104,21 @@ describe('a request on a stored response that carries a body', () => {
     const again = await fetch(`${gw.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: json, body: '{}' });
     assert.equal(again.status, 404);
     assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'response_not_found');
+  });
+});
+
+describe('a follow-up naming a model alias (InferenceModelRewrite)', () => {
+  test('stays on the pod holding its previous response, which serves the adapter the alias is sent as', async () => {
+    for (let i = 0; i < 2; i++) {
+      const { data: created, response } = await v1.responses.create({ model: ALIAS, input: `alias ${i}` }).withResponse();
+      const pod = response.headers.get('x-inference-pod');
+      assert.match(pod ?? '', /^phi-[01]$/);
+      // Two pods: five follow-ups that all reach it would pass by chance one time in 32.
+      for (let j = 0; j < 5; j++) {
+        const next = await v1.responses.create({ model: ALIAS, input: 'and more', previous_response_id: created.id }).withResponse();
+        assert.equal(next.data.previous_response_id, created.id);
+        assert.equal(next.response.headers.get('x-inference-pod'), pod);
+      }
+    }
   });
 });
