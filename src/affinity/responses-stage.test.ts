@@ -63,3 +63,27 @@ describe('a rule that splits traffic over pools by weight', () => {
     assert.equal(pinnedBackend(refs, undefined), undefined);
   });
 });
+
+describe('a follow-up on a response deleted through the gateway', () => {
+  test('is a 404 naming previous_response_id and when it was deleted, not sent to a pod that never held it', () => {
+    const affinity = new ResponseAffinity();
+    affinity.remember('resp_4', OWNER);
+    affinity.forget('resp_4', Date.UTC(2026, 11, 7, 6, 0, 0));
+    const plan = { json: { model: 'phi3-code-lora', previous_response_id: 'resp_4' }, routingHeaders: {} } as Parameters<typeof planResponseCreation>[1];
+    assert.throws(
+      () => planResponseCreation(affinity, plan, undefined),
+      (e: unknown) =>
+        e instanceof GatewayError &&
+        e.code === 'response_not_found' &&
+        e.param === 'previous_response_id' &&
+        e.message === 'previous_response_id `resp_4` names a response deleted through this gateway at 2026-12-07T06:00:00.000Z; send the conversation so far as input instead',
+    );
+    // Another tenant's deleted response stays as unknown to this one as any of theirs.
+    assert.throws(() => planResponseCreation(affinity, plan, 'team-b'), /is not a response of tenant team-b known to this gateway/);
+    // Remembered again (created anew under the same id): routed to it as usual.
+    affinity.remember('resp_4', OWNER);
+    const again = { json: { model: 'phi3-code-lora', previous_response_id: 'resp_4' }, routingHeaders: {} } as Parameters<typeof planResponseCreation>[1];
+    planResponseCreation(affinity, again, undefined);
+    assert.equal(again.pin?.endpoint, OWNER.endpoint);
+  });
+});

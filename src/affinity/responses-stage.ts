@@ -58,6 +58,10 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike,
   const previous = json.previous_response_id;
   if (typeof previous !== 'string') return;
   const owner = affinity.lookup(previous);
+  // Deleted through this gateway: no pod holds it now, so the gateway says when, rather than a pod drawn at random
+  // answering that it never saw it.
+  const deleted = owner === undefined ? affinity.deletedAt(previous, tenant) : undefined;
+  if (deleted !== undefined) throw new GatewayError('response_not_found', `previous_response_id \`${shown(previous)}\` names a response deleted through this gateway at ${new Date(deleted).toISOString()}; send the conversation so far as input instead`, 'previous_response_id', false);
   if (tenant !== undefined && owner?.tenant !== tenant) throw unknownPrevious(previous, tenant);
   if (owner) plan.pin = { endpoint: owner.endpoint, responseId: previous, strict: false, owner };
 }
