@@ -69,6 +69,12 @@ export interface RequestRecord {
   clientGone?: boolean;
   usage?: Usage;
   /**
+   * The request retrieves, cancels or deletes a stored Responses API response: the `usage` its answer carries is
+   * that of the request that created the response, not work done now, so it is not taken as this request's
+   * (token metrics, the access log, a tenant's token limits and quota).
+   */
+  storedResponse?: boolean;
+  /**
    * The response body did not pass where the gateway reads it (`extproc` with `response_body_mode: NONE`): its
    * size, usage and token timing are unknown, so `responseBytes` is no observation.
    */

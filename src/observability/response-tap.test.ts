@@ -157,3 +157,19 @@ test('lastUsageKey: the last "usage" key, scanned in short tails and found nativ
   assert.equal(lastUsageKey(Buffer.from('"usag"usage"')), 5);
   assert.equal(lastUsageKey(Buffer.from('"usage')), -1);
 });
+
+test("a stored response retrieved: the usage in its answer is its creation's, not this request's", () => {
+  const body = Buffer.from('{"id":"resp_1","object":"response","status":"completed","usage":{"input_tokens":7,"output_tokens":5,"total_tokens":12}}');
+  const created = newRequestRecord('id', 'POST', '/v1/responses', undefined);
+  const createdTap = new ResponseTap(created, 'application/json');
+  createdTap.chunk(body);
+  createdTap.end();
+  assert.deepEqual(created.usage, { promptTokens: 7, completionTokens: 5 });
+  const retrieved = newRequestRecord('id', 'GET', '/v1/responses/resp_1', undefined);
+  retrieved.storedResponse = true;
+  const tap = new ResponseTap(retrieved, 'application/json');
+  tap.chunk(body);
+  tap.end();
+  assert.equal(retrieved.usage, undefined);
+  assert.equal(retrieved.responseBytes, body.length);
+});

@@ -51,6 +51,8 @@ export class ResponseTap {
 
   /** Parses `usage` from the kept tail into the record. */
   end(): void {
+    // A retrieved (or cancelled) stored response repeats its creation's usage: polling one is no new tokens.
+    if (this.#record.storedResponse === true) return;
     const kept = this.#tail;
     const joined = kept.length === 1 ? kept[0]! : Buffer.concat(kept, this.#tailBytes);
     const tail = joined.length > TAIL_BYTES ? joined.subarray(joined.length - TAIL_BYTES) : joined;

@@ -9,7 +9,7 @@ import { bodyModel } from '../bbr/body-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseIds } from '../affinity/response-affinity.js';
 import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
-import { storedResponseRef } from '../affinity/stored-response-path.js';
+import { storedResponseRef, type StoredResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
@@ -115,6 +115,8 @@ export interface RoutePlan {
   requestId?: string;
   /** Every endpoint's verdict at the last pick, kept even when none was eligible. */
   candidates?: CandidateVerdict[];
+  /** The request reads, cancels or deletes a stored Responses API response (src/affinity/stored-response-path.ts). */
+  storedResponse?: StoredResponseRef;
   /** The pick is held to this endpoint: it holds the stored response the request names (src/affinity). */
   pin?: EndpointPin;
   /** Told of the upstream's answer before its body passes (src/affinity: the id of a created response). */
@@ -164,6 +166,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
   // server reads none there, so it is not asked for a model.
   const stored = storedResponseRef(req.method, req.path);
   if (stored !== undefined) {
+    plan.storedResponse = stored;
     if (typeof state.responses !== 'string') {
       const owner = planStoredResponse(state.responses, stored, plan, req.headers, req.tenant);
       note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: routed as its creation was (model ${owner.model}, base model ${owner.baseModel}), pinned to endpoint ${owner.endpoint}`);

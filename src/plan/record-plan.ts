@@ -27,6 +27,7 @@ export function recordPlan(r: RequestRecord, plan: RoutePlan, stageTimes: boolea
   if (plan.view) r.pool = plan.view.key;
   r.priority = plan.priority;
   r.stream = plan.json?.stream === true;
+  if (plan.storedResponse !== undefined) r.storedResponse = true;
   const fairness = aliasedHeader((h) => plan.headers?.get(h), FAIRNESS_ID_HEADER);
   if (fairness !== undefined) r.fairnessId = observedName(fairness);
 }

@@ -64,3 +64,23 @@ test("another tenant's stored response is not found: retrieve, delete and follow
   assert.match((await failure(client('ig-resp-a').responses.retrieve(created.id))).message, /was deleted through this gateway/);
   assert.match((await failure(client('ig-resp-b').responses.retrieve(created.id))).message, /is not known to this gateway/);
 });
+
+/** A tenant's `infergate_tenant_tokens_total` of one type. */
+async function tenantTokens(tenant: string, type: 'prompt' | 'completion'): Promise<number> {
+  const m = new RegExp(`^infergate_tenant_tokens_total\\{tenant="${tenant}",type="${type}"\\} (\\d+)`, 'm').exec(await gw.metrics.registry.metrics());
+  return m ? Number(m[1]) : 0;
+}
+
+test("polling a stored response (retrieve, as a client waits on a background one) does not charge its tokens again to the tenant's limits", async () => {
+  const before = await tenantTokens('team-a', 'completion');
+  const first = await create('ig-resp-a');
+  const used = first.usage!.output_tokens;
+  assert.ok(used > 0);
+  assert.ok(await waitFor(async () => (await tenantTokens('team-a', 'completion')) === before + used));
+  // Before, each retrieval added the response's usage again, as if the pod had generated it anew.
+  for (let i = 0; i < 5; i++) assert.equal((await client('ig-resp-a').responses.retrieve(first.id)).usage?.output_tokens, used);
+  // A second creation is counted once, and the polls before it not at all (they ended before it was sent).
+  const second = await create('ig-resp-a');
+  const expected = before + used + second.usage!.output_tokens;
+  assert.ok(await waitFor(async () => (await tenantTokens('team-a', 'completion')) === expected), `tokens ${await tenantTokens('team-a', 'completion')}, expected ${expected}`);
+});
