@@ -68,6 +68,7 @@ export function flowControlReport(fc: FlowControl | undefined, now = Date.now())
     }
     const hb = c.holdback;
     const shares = c.shares(now);
+    const reading = c.reading(now);
     const holdback =
       hb === undefined || shares === undefined
         ? undefined
@@ -85,7 +86,7 @@ export function flowControlReport(fc: FlowControl | undefined, now = Date.now())
       bytes: c.bytes,
       inFlight: c.inFlight,
       detector: { type: cfg.detector.detector.type, name: cfg.detector.detector.name },
-      saturation: { level: c.lastReading.level, dispatching: c.lastReading.open, staleEndpoints: c.lastReading.stale },
+      saturation: { level: reading.level, dispatching: reading.open, staleEndpoints: reading.stale },
       limits: { maxRequests: finite(cfg.maxRequests), maxBytes: finite(cfg.maxBytes), defaultRequestTTLMs: cfg.defaultRequestTTLMs, noEndpointRequestTTLMs: cfg.noEndpointRequestTTLMs },
       bands,
       ...(holdback === undefined ? {} : { fairShareHoldback: holdback }),

@@ -65,8 +65,6 @@ export class FlowController {
   #holdback: FairShareHoldback | undefined;
   /** From shutdown on, requests that would wait are refused; the ones waiting still dispatch until rejectQueued. */
   #closing = false;
-  /** The last reading, for /debug and metrics. */
-  lastReading: GateReading = { level: 0, open: true, stale: 0 };
 
   constructor(pool: string, config: FlowControlConfig, endpoints: () => readonly Endpoint[], events: FlowControlEvents = {}, now: () => number = Date.now) {
     this.pool = pool;
@@ -114,6 +112,15 @@ export class FlowController {
     return this.#inFlight;
   }
 
+  /**
+   * The saturation detector's reading now, for /debug and metrics. Read when asked, not kept from the last
+   * admission or dispatch cycle: no cycle runs once the queues are empty, so a kept reading would show a pool
+   * that has gone idle as saturated (and not dispatching) until the next request.
+   */
+  reading(now: number = this.#now()): GateReading {
+    return readGate(this.#config.detector, this.#endpoints(), now, this.#inFlight);
+  }
+
   /** The per-flow ledger when `fairShareHoldback` is on (for /debug). */
   get holdback(): FairShareHoldback | undefined {
     return this.#holdback;
@@ -153,7 +160,6 @@ export class FlowController {
     hb?.arrived(req, now);
     if (this.#length === 0) {
       const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight);
-      this.lastReading = reading;
       if (reading.open && (hb === undefined || this.#shares(hb, endpoints, now)?.mayDispatch(req) !== false)) {
         this.#inFlight++;
         hb?.dispatched(req, false);
@@ -300,7 +306,6 @@ export class FlowController {
     const endpoints = this.#endpoints();
     this.#expire(now, endpoints.length === 0);
     const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight);
-    this.lastReading = reading;
     let dispatched = false;
     if (reading.open && this.#length > 0) {
       const hb = this.#holdback;

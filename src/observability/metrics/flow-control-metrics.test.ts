@@ -6,7 +6,13 @@ import { BoundedLabel } from './bounded-label.js';
 import { sample } from './test-fixtures.js';
 import { FlowControlMetrics } from './flow-control-metrics.js';
 import { FlowController } from '../../flowcontrol/flow-controller.js';
+import { FlowControl } from '../../flowcontrol/flow-control.js';
+import { flowControlReport } from '../../flowcontrol/flow-control-report.js';
 import { band, config, endpoints } from '../../flowcontrol/test-fixtures.js';
+import { eppConfigMapYaml, podYaml, poolYaml } from '../../config/manifests.js';
+import { snapshotOfFiles } from '../../config/test-fixtures.js';
+import { Datastore } from '../../epp/datastore/datastore.js';
+import { PoolSchedulers } from '../../epp/pool-schedulers.js';
 
 async function exposition(m: FlowControlMetrics): Promise<string> {
   const registry = new Registry();
@@ -64,4 +70,36 @@ test("inference_pool is the pool's name, as llm-d's EPP (--pool-name) reports it
   const text = await exposition(m);
   assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { inference_pool: 'gemma' }), 1);
   assert.equal(sample(text, 'llm_d_epp_flow_control_requests_total', { inference_pool: 'team-a/qwen' }), 1);
+});
+
+test('pool_saturation and /debug/flow-control read the pool at the scrape: a pool gone idle is not left saturated', async () => {
+  // One pod taking one request at a time (concurrency-detector), flow control on through the pool's ConfigMap.
+  const epp = 'apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: [flowControl]\nplugins:\n- type: concurrency-detector\n  parameters: {maxConcurrency: 1}\nflowControl:\n  saturationDetector: {pluginRef: concurrency-detector}\n';
+  const pool = poolYaml('pool', { app: 'fc' }, 8000).replace('  namespace: default\n', '  namespace: default\n  annotations: {infergate.io/endpoint-picker-config: fc}\n');
+  const snapshot = snapshotOfFiles({ 'all.yaml': [podYaml('p0', '127.0.240.9', { app: 'fc' }), pool, eppConfigMapYaml('fc', epp)].join('---\n') });
+  const datastore = new Datastore();
+  datastore.apply(snapshot);
+  const schedulers = new PoolSchedulers();
+  schedulers.prepare(snapshot).commit();
+  const m = new FlowControlMetrics(new BoundedLabel(1000), new BoundedLabel(1000));
+  m.setPools(['default/pool']);
+  const fc = new FlowControl();
+  m.attach(fc);
+  fc.reconcile(schedulers, datastore);
+  const c = fc.controller('default/pool');
+  assert.ok(c, 'flow control is on for the pool');
+  const flow = { fairnessId: 'tenant-a', priority: 0 };
+  // One request holds the pool's only slot; the next waits (the pool reads saturated), then its client leaves.
+  assert.equal(c.admit({ ...flow, bytes: 10 }), undefined);
+  const waiting = c.admit({ ...flow, bytes: 10 });
+  assert.ok(waiting);
+  assert.equal(sample(await exposition(m), 'llm_d_epp_flow_control_pool_saturation', { inference_pool: 'pool', stage: 'effective' }), 1);
+  c.cancel(waiting);
+  await waiting.done.catch(() => undefined);
+  // The request in flight ends: nothing waits, nothing runs.
+  c.release(flow);
+  const text = await exposition(m);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_pool_saturation', { inference_pool: 'pool', stage: 'effective' }), 0);
+  assert.equal(sample(text, 'inference_extension_flow_control_pool_saturation', { inference_pool: 'pool' }), 0);
+  assert.deepEqual(flowControlReport(fc)[0]?.saturation, { level: 0, dispatching: true, staleEndpoints: 0 });
 });

@@ -98,8 +98,9 @@ export class FlowControlMetrics implements FlowControlEvents {
     const queues = (bytes: boolean) => (emit: Emit) => this.#eachQueue((labels, n, b) => emit(bytes ? b : n, ...labels));
     const saturation = (withStage: boolean) => (emit: Emit) => {
       for (const c of this.#controllers()) {
-        if (withStage) emit(c.lastReading.level, this.#pool(c.pool), 'effective');
-        else emit(c.lastReading.level, this.#pool(c.pool));
+        const level = c.reading().level;
+        if (withStage) emit(level, this.#pool(c.pool), 'effective');
+        else emit(level, this.#pool(c.pool));
       }
     };
     return [
@@ -131,7 +132,7 @@ export class FlowControlMetrics implements FlowControlEvents {
           const by = new Map<string, number>();
           for (const c of this.#controllers()) {
             const name = c.config.detector.detector.name;
-            by.set(name, (by.get(name) ?? 0) + c.lastReading.stale);
+            by.set(name, (by.get(name) ?? 0) + c.reading().stale);
           }
           for (const [name, n] of by) emit(n, name);
         },
