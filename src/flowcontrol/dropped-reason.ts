@@ -31,13 +31,17 @@ export class FlowControlRejection extends GatewayError {
   }
 }
 
-export function rejectedSaturated(pool: string, limit: string, noEndpoints: boolean): FlowControlRejection {
+/**
+ * `limit` says which limit is full and how full; `fields` names where it is set (`flowControl.maxRequests / maxBytes`,
+ * or the band's), for the message's advice.
+ */
+export function rejectedSaturated(pool: string, limit: string, noEndpoints: boolean, fields = 'flowControl.maxRequests / maxBytes'): FlowControlRejection {
   // llm-d answers a capacity rejection of a pool with no endpoints as 503 (PR #2284): a waiting room is not a quota.
   if (noEndpoints) return rejectedNoEndpoints(pool, 0, `its queues are full (${limit})`, 'RejectedNoEndpoints');
   return new FlowControlRejection(
     'rejected-saturated',
     'RejectedCapacity',
-    new GatewayError('request_queue_full', `InferencePool ${pool} is saturated and its flow-control queue is full (${limit}). Retry later, or raise flowControl.maxRequests / maxBytes of the pool's EndpointPickerConfig`),
+    new GatewayError('request_queue_full', `InferencePool ${pool} is saturated and its flow-control queue is full (${limit}). Retry later, or raise ${fields} of the pool's EndpointPickerConfig`),
   );
 }
 

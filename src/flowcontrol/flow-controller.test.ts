@@ -127,6 +127,33 @@ describe('FlowController', () => {
     assert.throws(() => b.send('over', 'a', 0, 50), (e: FlowControlRejection) => e.reason === 'rejected-saturated');
   });
 
+  test("a full queue's message names the limits that are set and the field that sets the full one", () => {
+    const message = (h: ReturnType<typeof harness>, priority = 0): string => {
+      try {
+        h.send('over', 'a', priority, 50);
+      } catch (e) {
+        return (e as FlowControlRejection).message;
+      }
+      assert.fail('refused');
+    };
+    // Only maxRequests is set globally: no "of Infinity bytes".
+    const g = harness(config({ maxRequests: 1 }));
+    g.send('hold');
+    g.send('q1', 'a', 0, 50);
+    const global = message(g);
+    assert.match(global, /\(global: 1 of 1 requests\)\. Retry later, or raise flowControl\.maxRequests \/ maxBytes of/);
+    assert.doesNotMatch(global, /Infinity/);
+    // A band's limit is raised in the band, not in the global fields.
+    const b = harness(config({ bands: new Map([[5, band({ maxRequests: 1 })]]), defaultBand: band({ maxRequests: 1 }), defaultNegativeBand: band({ maxBytes: 60 }) }));
+    b.send('hold');
+    b.send('p5', 'a', 5, 50);
+    b.send('p0', 'a', 0, 50);
+    b.send('p-1', 'a', -1, 50);
+    assert.match(message(b, 5), /\(priority band 5: 1 of 1 requests, 50 of 1000000000 bytes\)\. Retry later, or raise the maxRequests \/ maxBytes of flowControl\.priorityBands\[priority: 5\] of/);
+    assert.match(message(b, 0), /raise the maxRequests \/ maxBytes of flowControl\.defaultPriorityBand of/);
+    assert.match(message(b, -1), /\(priority band -1: 1 of 5000 requests, 50 of 60 bytes\)\. Retry later, or raise the maxRequests \/ maxBytes of flowControl\.defaultNegativePriorityBand of/);
+  });
+
   test('a per-priority band keeps its own limit', () => {
     const h = harness(config({ bands: new Map([[5, band({ maxRequests: 1 })]]) }));
     h.send('hold');

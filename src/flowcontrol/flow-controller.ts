@@ -171,10 +171,11 @@ export class FlowController {
     const band = this.#band(req.priority);
     const c = this.#config;
     if (!band.fits(req.bytes)) {
-      throw this.#refused(req, rejectedSaturated(this.pool, `priority band ${req.priority}: ${band.length} of ${band.limits.maxRequests} requests, ${band.bytes} of ${band.limits.maxBytes} bytes`, endpoints.length === 0));
+      const usage = limitUsage(band.length, band.limits.maxRequests, band.bytes, band.limits.maxBytes);
+      throw this.#refused(req, rejectedSaturated(this.pool, `priority band ${req.priority}: ${usage}`, endpoints.length === 0, `the maxRequests / maxBytes of ${this.#bandField(req.priority)}`));
     }
     if (this.#length + 1 > c.maxRequests || this.#bytes + req.bytes > c.maxBytes) {
-      throw this.#refused(req, rejectedSaturated(this.pool, `global: ${this.#length} of ${c.maxRequests} requests, ${this.#bytes} of ${c.maxBytes} bytes`, endpoints.length === 0));
+      throw this.#refused(req, rejectedSaturated(this.pool, `global: ${limitUsage(this.#length, c.maxRequests, this.#bytes, c.maxBytes)}`, endpoints.length === 0));
     }
     const t = new Ticket(req.fairnessId, req.priority, req.bytes, now, c.defaultRequestTTLMs, this.#seq++);
     t.model = req.model;
@@ -252,6 +253,13 @@ export class FlowController {
   #bandConfig(priority: number): BandConfig {
     const c = this.#config;
     return c.bands.get(priority) ?? (priority < 0 ? c.defaultNegativeBand : c.defaultBand);
+  }
+
+  /** Where the limits of the band of `priority` are set, for a refusal's advice. */
+  #bandField(priority: number): string {
+    const c = this.#config;
+    if (c.bands.has(priority)) return `flowControl.priorityBands[priority: ${priority}]`;
+    return priority < 0 ? 'flowControl.defaultNegativePriorityBand' : 'flowControl.defaultPriorityBand';
   }
 
   #refused(req: AdmitRequest, why: FlowControlRejection): FlowControlRejection {
@@ -362,4 +370,12 @@ export class FlowController {
     }
     this.#oldest = oldest;
   }
+}
+
+/** `3 of 5 requests, 120 of 1000 bytes`, leaving out a limit that is not set (unlimited, not "of Infinity"). */
+function limitUsage(requests: number, maxRequests: number, bytes: number, maxBytes: number): string {
+  const parts: string[] = [];
+  if (Number.isFinite(maxRequests)) parts.push(`${requests} of ${maxRequests} requests`);
+  if (Number.isFinite(maxBytes)) parts.push(`${bytes} of ${maxBytes} bytes`);
+  return parts.join(', ');
 }
