@@ -6,7 +6,7 @@ import { registerBuiltins } from '../epp/plugins/register-builtins.js';
 import { UtilizationDetector } from '../epp/plugins/utilization-detector.js';
 import { ConcurrencyDetector } from './concurrency-detector.js';
 import { DEFAULT_ACTIVE_WINDOW_MS } from './fair-share-holdback.js';
-import { DEFAULT_BAND_MAX_REQUESTS, DEFAULT_REQUEST_TTL_MS } from './flow-control-config.js';
+import { DEFAULT_BAND_MAX_BYTES, DEFAULT_BAND_MAX_REQUESTS, DEFAULT_REQUEST_TTL_MS } from './flow-control-config.js';
 
 const load = (body: string) => loadEndpointPickerConfig(`apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\n${body}`, { file: 'epp.yaml', registry: registerBuiltins() });
 
@@ -66,6 +66,25 @@ flowControl:
     assert.ok(!l.warnings.some((w) => w.includes('referenced by no scheduling profile')), l.warnings.join('\n'));
   });
 
+  test('quantities are read as llm-d reads them: "0" is not set, a fraction rounds up to a whole request or byte', () => {
+    const fc = load(`featureGates: [flowControl]
+flowControl:
+  maxRequests: "0"
+  maxBytes: 0
+  defaultPriorityBand: {maxRequests: 0, maxBytes: "0"}
+  priorityBands:
+  - {priority: 1, maxRequests: 100m, maxBytes: 1.1k}
+  - {priority: 2, maxRequests: 2.5}
+`).flowControl!;
+    assert.equal(fc.maxRequests, Infinity);
+    assert.equal(fc.maxBytes, Infinity);
+    assert.equal(fc.defaultBand.maxRequests, DEFAULT_BAND_MAX_REQUESTS);
+    assert.equal(fc.defaultBand.maxBytes, DEFAULT_BAND_MAX_BYTES);
+    assert.equal(fc.bands.get(1)!.maxRequests, 1);
+    assert.equal(fc.bands.get(1)!.maxBytes, 1100);
+    assert.equal(fc.bands.get(2)!.maxRequests, 3);
+  });
+
   test('stalenessPolicy on the utilization detector', () => {
     const fc = load(`featureGates: [flowControl]
 plugins:
@@ -89,7 +108,8 @@ flowControl:
     ['fairShareHoldback unknown field', 'plugins:\n- type: concurrency-detector\nflowControl:\n  fairShareHoldback: {share: 2}\n  saturationDetector: {pluginRef: concurrency-detector}\n', /fairShareHoldback.share: unknown field/],
     ['fairShareHoldback bad window', 'plugins:\n- type: concurrency-detector\nflowControl:\n  fairShareHoldback: {activeWindow: 5}\n  saturationDetector: {pluginRef: concurrency-detector}\n', /activeWindow: must be a duration/],
     ['unknown field', 'flowControl:\n  maxQueue: 3\n', /maxQueue: unknown field/],
-    ['bad quantity', 'flowControl:\n  maxBytes: lots\n', /maxBytes: must be a positive quantity/],
+    ['bad quantity', 'flowControl:\n  maxBytes: lots\n', /maxBytes: must be a quantity such as 5000/],
+    ['negative quantity', 'flowControl:\n  priorityBands:\n  - priority: 1\n    maxRequests: -5\n', /priorityBands\[0\]\.maxRequests: must be a quantity such as 5000 or "1Gi" \(0: not set\), got -5/],
     ['bad duration', 'flowControl:\n  defaultRequestTTL: soon\n', /defaultRequestTTL: must be a duration/],
     ['band without priority', 'flowControl:\n  priorityBands:\n  - maxRequests: 3\n', /priority: is required/],
     ['duplicate band', 'flowControl:\n  priorityBands:\n  - priority: 1\n  - priority: 1\n', /duplicates another band/],

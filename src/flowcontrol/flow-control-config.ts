@@ -85,8 +85,11 @@ export function buildFlowControlConfig(
   const quantity = (path: (string | number)[], field: string, v: unknown, def: number): number => {
     if (v === undefined || v === null) return def;
     const q = parseQuantity(v);
-    if (q === undefined || q <= 0) return fail(path, field, `must be a positive quantity such as 5000 or "1Gi", got ${describeValue(v)}`) ?? def;
-    return q;
+    if (q === undefined) return fail(path, field, `must be a quantity such as 5000 or "1Gi" (0: not set), got ${describeValue(v)}`) ?? def;
+    // As llm-d: "0" counts as not set (no global limit; a band's default), and a limit is the quantity's
+    // Value(), rounded up to a whole request or byte ("100m" is 1, not a limit no request fits).
+    if (q === 0) return def;
+    return Math.ceil(Number(q.toPrecision(15)));
   };
   const duration = (field: string, def: number): number => {
     const v = block[field];
