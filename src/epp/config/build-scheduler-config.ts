@@ -232,12 +232,19 @@ function chooseHandler(
  */
 function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue): SaturationThresholds {
   const sd = spec.saturationDetector;
+  // Current llm-d's place for it is under flowControl: its problems are named there (with its line), and with the
+  // gate on the flowControl block's own check already reports a bad pluginRef, so it is said once.
+  const underFlowControl = sd !== undefined && sd === spec.flowControl?.saturationDetector;
+  const at: (string | number)[] = underFlowControl ? ['flowControl', 'saturationDetector'] : ['saturationDetector'];
+  const where = underFlowControl ? 'flowControl' : '';
   if (sd && typeof sd.pluginRef === 'string') {
     const p = plugins.get(sd.pluginRef);
     if (p instanceof UtilizationDetector) return { ...p.thresholds };
     // A concurrency detector gates flow control (src/flowcontrol); the legacy admission keeps the default thresholds.
     if (p?.type === CONCURRENCY_DETECTOR_TYPE || (!p && sd.pluginRef === CONCURRENCY_DETECTOR_TYPE)) return { ...DEFAULT_SATURATION_THRESHOLDS };
-    issue(['saturationDetector', 'pluginRef'], '', 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} or ${CONCURRENCY_DETECTOR_TYPE} plugin, got "${sd.pluginRef}"`);
+    if (!underFlowControl || !flowControlGateOn(spec.featureGates)) {
+      issue([...at, 'pluginRef'], where, 'saturationDetector.pluginRef', `must name a ${UTILIZATION_DETECTOR_TYPE} or ${CONCURRENCY_DETECTOR_TYPE} plugin, got "${sd.pluginRef}"`);
+    }
     return { ...DEFAULT_SATURATION_THRESHOLDS };
   }
   if (sd) {
@@ -249,7 +256,7 @@ function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<str
     } catch (err) {
       if (!(err instanceof PluginConfigError)) throw err;
       const key = err.field.replace(/^parameters\./, '');
-      issue(['saturationDetector', key], '', `saturationDetector.${key}`, err.reason);
+      issue([...at, key], where, `saturationDetector.${key}`, err.reason);
       return { ...DEFAULT_SATURATION_THRESHOLDS };
     }
   }

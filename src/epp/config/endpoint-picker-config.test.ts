@@ -273,6 +273,21 @@ describe('invalid configs', () => {
       yaml: `${HEAD}plugins: [{type: queue-scorer}]\nsaturationDetector: {pluginRef: queue-scorer}\n`,
       want: ['epp.yaml:4: saturationDetector.pluginRef: must name a utilization-detector or concurrency-detector plugin, got "queue-scorer"'],
     },
+    {
+      name: "current llm-d's flowControl.saturationDetector, gate on: said once, with its line",
+      yaml: `${HEAD}featureGates: [flowControl]\nplugins: [{type: queue-scorer}]\nflowControl:\n  saturationDetector: {pluginRef: queue-scorer}\n`,
+      want: ['epp.yaml:6: flowControl: saturationDetector.pluginRef: must name a utilization-detector or concurrency-detector plugin, got "queue-scorer"'],
+    },
+    {
+      name: 'flowControl.saturationDetector without the gate (the legacy admission reads it): named under flowControl, with its line',
+      yaml: `${HEAD}plugins: [{type: queue-scorer}]\nflowControl:\n  saturationDetector: {pluginRef: queue-scorer}\n`,
+      want: ['epp.yaml:5: flowControl: saturationDetector.pluginRef: must name a utilization-detector or concurrency-detector plugin, got "queue-scorer"'],
+    },
+    {
+      name: "GIE's thresholds under flowControl.saturationDetector are named there",
+      yaml: `${HEAD}plugins: [{type: queue-scorer}]\nflowControl:\n  saturationDetector:\n    kvCacheUtilThreshold: 80\n`,
+      want: ['epp.yaml:6: flowControl: saturationDetector.kvCacheUtilThreshold: must be at most 1, got 80'],
+    },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(problems(c.yaml), c.want));
 
