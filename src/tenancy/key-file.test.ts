@@ -33,6 +33,22 @@ test('every problem of a keys file is reported, and a key in clear is refused', 
   assert.deepEqual(parseKeyFile('', 'k.yaml'), []);
 });
 
+test('a limit or priority that is not a whole number says what it was given', () => {
+  const entry = (field: string): string => `keys:\n  - name: a\n    keyHash: ${H}\n    models: ["*"]\n    ${field}\n`;
+  const message = (field: string): string => {
+    try {
+      parseKeyFile(entry(field), 'k.yaml');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    assert.fail(`${field} is refused`);
+  };
+  assert.equal(message('requestsPerMinute: -5'), 'k.yaml: keys[0]: "requestsPerMinute" must be a positive integer (leave it out for no limit), got -5');
+  assert.equal(message('tokensPerDay: 1.5'), 'k.yaml: keys[0]: "tokensPerDay" must be a positive integer (leave it out for no limit), got 1.5');
+  assert.equal(message('tokensPerMinute: "600"'), 'k.yaml: keys[0]: "tokensPerMinute" must be a positive integer (leave it out for no limit), got the string "600": write the number without quotes');
+  assert.equal(message('priority: high'), 'k.yaml: keys[0]: "priority" must be an integer, got "high"');
+});
+
 test("keys of one tenant share its counters, so their limits must agree (key rotation: the new key gets the old one's)", () => {
   const h2 = hashApiKey('secret-2');
   const h3 = hashApiKey('secret-3');

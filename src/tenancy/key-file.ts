@@ -58,11 +58,11 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
     for (const f of ['requestsPerMinute', 'tokensPerMinute', 'tokensPerDay'] as const) {
       const v = o[f];
       if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) problems.push(`${at}: "${f}" must be a positive integer`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) problems.push(`${at}: "${f}" must be a positive integer (leave it out for no limit), ${got(v)}`);
       else limits[f] = v;
     }
     const priority = o.priority;
-    if (priority !== undefined && (typeof priority !== 'number' || !Number.isSafeInteger(priority))) problems.push(`${at}: "priority" must be an integer`);
+    if (priority !== undefined && (typeof priority !== 'number' || !Number.isSafeInteger(priority))) problems.push(`${at}: "priority" must be an integer, ${got(priority)}`);
     const objective = o.objective;
     if (objective !== undefined && (typeof objective !== 'string' || objective === '')) problems.push(`${at}: "objective" must name an InferenceObjective`);
     if (priority !== undefined && objective !== undefined) problems.push(`${at}: set "priority" or "objective", not both`);
@@ -84,4 +84,13 @@ export function parseKeyFile(text: string, where: string): KeyEntry[] {
   problems.push(...sharedLimitProblems(entries, (i) => `${where}: keys[${indexes[i]}]`));
   if (problems.length > 0) throw new KeyFileError(problems.join('\n'));
   return entries;
+}
+
+/**
+ * The value a number field was given, for its message; a number written in quotes (YAML's `"600"`, a string)
+ * says so, since the message alone reads as if 600 were refused.
+ */
+function got(v: unknown): string {
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return `got the string ${JSON.stringify(v)}: write the number without quotes`;
+  return `got ${v === null ? 'null' : (JSON.stringify(v) ?? String(v))}`;
 }
