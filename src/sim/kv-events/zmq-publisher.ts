@@ -13,6 +13,13 @@ import { bindAddress, bindsEndpoint, isIpv6Endpoint } from './zmq-endpoint.js';
 const SHUTDOWN_TIMEOUT_MS = 1000;
 /** Queued messages a closed PUB socket may still deliver for this long. */
 const LINGER_MS = 500;
+/**
+ * How long a replay may wait for its client to read (the ROUTER's queue to it full) before it is abandoned: llm-d's
+ * replay idle limit, past which its subscriber has given up anyway.
+ */
+const REPLAY_STALL_MS = 2000;
+/** While the queue to a replay's client is full, sending is retried this often. */
+const REPLAY_RETRY_MS = 5;
 const EMPTY = Buffer.alloc(0);
 
 export interface PublisherOptions {
@@ -78,7 +85,11 @@ export class ZmqKvEventPublisher {
       let replayEndpoint: string | null = null;
       if (config.replayEndpoint !== null) {
         const address = bindAddress(config.replayEndpoint, options.host);
-        router = new Router({ linger: 0, ipv6: isIpv6Endpoint(address) });
+        // mandatory: a ROUTER otherwise drops, without a word, every reply past the client's high-water mark (1000
+        // messages), so a replay of a long buffer reached the client with batches missing, or without its end marker.
+        // sendTimeout 0: a full queue fails at once and #sendReply retries; zeromq.js's own wait for a mandatory
+        // ROUTER to be writable never ended for one client while another client's queue stayed full.
+        router = new Router({ linger: 0, mandatory: true, sendTimeout: 0, ipv6: isIpv6Endpoint(address) });
         await router.bind(address);
         replayEndpoint = router.lastEndpoint ?? address;
       }
@@ -124,7 +135,10 @@ export class ZmqKvEventPublisher {
     }
   }
 
-  /** Answers `[identity, "", start_seq]` with `[identity, "", seq, payload]` per buffered batch from start_seq, then the end marker. */
+  /**
+   * Answers `[identity, "", start_seq]` with `[identity, "", seq, payload]` per buffered batch from start_seq, then the
+   * end marker; every one of them, or (its client gone or stalled) none after the first it could not send.
+   */
   async #serveReplay(router: Router): Promise<void> {
     try {
       for await (const frames of router) {
@@ -137,11 +151,31 @@ export class ZmqKvEventPublisher {
         let startSeq = 0n;
         for (const byte of start) startSeq = (startSeq << 8n) | BigInt(byte);
         const from = startSeq > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(startSeq);
-        for (const { seq, payload } of this.#ring!.from(from)) await router.send([identity, EMPTY, encodeSeq(seq), payload]);
-        await router.send([identity, EMPTY, ...encodeReplayEnd()]);
+        try {
+          for (const { seq, payload } of this.#ring!.from(from)) await this.#sendReply(router, [identity, EMPTY, encodeSeq(seq), payload]);
+          await this.#sendReply(router, [identity, EMPTY, ...encodeReplayEnd()]);
+        } catch (err) {
+          if (this.#closed) return;
+          // The client left (EHOSTUNREACH) or stopped reading (its queue full for REPLAY_STALL_MS): its replay ends
+          // here, unfinished (no end marker, so it cannot take it for whole); the next client is served.
+          this.#warnOnce('replay-client', `KV events: a replay was abandoned, its client gone or not reading for ${REPLAY_STALL_MS} ms: ${(err as Error).message}`);
+        }
       }
     } catch (err) {
       if (!this.#closed) this.#warnOnce('replay-loop', `KV events: replay socket stopped: ${(err as Error).message}`);
+    }
+  }
+
+  /** Sends one reply, retrying while the queue to its client is full; rejects once it stayed full for REPLAY_STALL_MS. */
+  async #sendReply(router: Router, frames: Uint8Array[]): Promise<void> {
+    const deadline = Date.now() + REPLAY_STALL_MS;
+    for (;;) {
+      try {
+        return await router.send(frames);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN' || this.#closed || Date.now() >= deadline) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_RETRY_MS));
     }
   }
 
