@@ -109,6 +109,17 @@ describe('PodStream: sequence and replay', () => {
     assert.deepEqual(h.applied, [0, 5, 6, 7, 8, 9]);
   });
 
+  it('a replay with batches missing in its middle (vLLM\'s ROUTER drops them for a slow reader) drops the entries', () => {
+    const h = harness({ replay: true });
+    h.stream.connected();
+    for (const s of [0, 1, 2, 5, 6]) h.reply(s); // 3 and 4 never came
+    h.end();
+    assert.equal(h.clears, 1, 'what 0-2 stored may have been removed by 3 or 4');
+    assert.ok(h.problems.includes('gap'));
+    assert.equal(h.stream.untrusted(), 'recovering');
+    assert.deepEqual(h.applied, [0, 1, 2, 5, 6]);
+  });
+
   it('a replay that times out fails once, and the gap it was to fill drops the entries', () => {
     const h = harness({ replay: true });
     h.stream.connected();

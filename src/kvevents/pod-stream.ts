@@ -318,10 +318,16 @@ export class PodStream {
     const last = this.#lastSeq;
     if (last !== SEQ_UNKNOWN && seq <= last) return;
     this.#replays.processed++;
-    if (last !== SEQ_UNKNOWN && seq > last + 1 && this.#replayFillsGap) {
-      // The publisher's buffer no longer reaches back to the gap.
-      this.#replayFillsGap = false;
-      this.#lostHistory('gap', `the replay starts at ${seq}, after the gap that began at ${last + 1}`);
+    if (last !== SEQ_UNKNOWN && seq > last + 1) {
+      if (this.#replayFillsGap) {
+        // The publisher's buffer no longer reaches back to the gap.
+        this.#replayFillsGap = false;
+        this.#lostHistory('gap', `the replay starts at ${seq}, after the gap that began at ${last + 1}`);
+      } else {
+        // Batches missing inside a replay: vLLM's ROUTER drops replies past its high-water mark (1000) to a client
+        // that reads more slowly than it sends. Their removals are lost, so what came before may be stale.
+        this.#lostHistory('gap', `the replay skipped from ${last} to ${seq}; ${seq - last - 1} batch(es) lost (a replay socket drops replies to a slow reader)`);
+      }
     }
     this.#apply(seq, topic, batch);
   }
