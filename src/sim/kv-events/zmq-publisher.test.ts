@@ -56,3 +56,14 @@ test('a replay of a buffer past the ROUTER\'s high-water mark brings every batch
   assert.equal(seqs.length, BATCHES, 'no batch was dropped');
   assert.equal(ended, true, 'the end marker came');
 });
+
+test('a port already taken is reported with the field and the address it was bound as', async (t) => {
+  const config = (replay: string) => parseKvEventsConfig({ enable_kv_cache_events: true, endpoint: 'tcp://*:*', replay_endpoint: replay, topic: 'kv@x:1@m' });
+  const first = await ZmqKvEventPublisher.start(config(`tcp://${HOST}:*`), { host: HOST, format: 'map', warn: () => {} });
+  t.after(() => first.close());
+  const taken = first.replayEndpoint!.split(':').at(-1)!;
+  await assert.rejects(
+    ZmqKvEventPublisher.start(config(`tcp://*:${taken}`), { host: HOST, format: 'map', warn: () => {} }),
+    { message: `KV events: cannot open \`replay_endpoint\` tcp://*:${taken} (tcp://${HOST}:${taken}): Address already in use; another process (a simulator with the same --host?) holds the port: give each pod its own --host or port` },
+  );
+});

@@ -74,6 +74,8 @@ export class ZmqKvEventPublisher {
     const pubAddress = bindsEndpoint(config.endpoint) ? bindAddress(config.endpoint, options.host) : config.endpoint;
     const pub = new Publisher({ sendHighWaterMark: config.hwm, linger: LINGER_MS, ipv6: isIpv6Endpoint(pubAddress) });
     let router: Router | null = null;
+    // What is being opened, for the error: which field, and the address it became (`*` is the --host).
+    let opening = `\`endpoint\` ${config.endpoint}${pubAddress === config.endpoint ? '' : ` (${pubAddress})`}`;
     try {
       let endpoint = pubAddress;
       if (bindsEndpoint(config.endpoint)) {
@@ -85,6 +87,7 @@ export class ZmqKvEventPublisher {
       let replayEndpoint: string | null = null;
       if (config.replayEndpoint !== null) {
         const address = bindAddress(config.replayEndpoint, options.host);
+        opening = `\`replay_endpoint\` ${config.replayEndpoint}${address === config.replayEndpoint ? '' : ` (${address})`}`;
         // mandatory: a ROUTER otherwise drops, without a word, every reply past the client's high-water mark (1000
         // messages), so a replay of a long buffer reached the client with batches missing, or without its end marker.
         // sendTimeout 0: a full queue fails at once and #sendReply retries; zeromq.js's own wait for a mandatory
@@ -97,7 +100,8 @@ export class ZmqKvEventPublisher {
     } catch (err) {
       pub.close();
       router?.close();
-      throw new Error(`KV events: cannot open ${config.endpoint}${config.replayEndpoint ? ` / ${config.replayEndpoint}` : ''}: ${(err as Error).message}`);
+      const inUse = (err as { code?: string }).code === 'EADDRINUSE' ? '; another process (a simulator with the same --host?) holds the port: give each pod its own --host or port' : '';
+      throw new Error(`KV events: cannot open ${opening}: ${(err as Error).message}${inUse}`);
     }
   }
 
