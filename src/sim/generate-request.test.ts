@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Endpoint } from './generate-request.js';
 import { parseGenerateRequest } from './generate-request.js';
+import { parseResponsesRequest } from './responses-request.js';
 import { VllmError } from './vllm-error.js';
 
 test('parseGenerateRequest rejects bad bodies with a 400 naming the field', () => {
@@ -93,4 +94,19 @@ test('sampling values vLLM takes pass: temperature 0 and up, top_p in (0, 1], nu
     assert.doesNotThrow(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', ...extra }), JSON.stringify(extra));
   }
   assert.throws(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', temperature: -0.5 }), /^Error: temperature must be non-negative, got -0.5\.$|temperature must be non-negative, got -0\.5\./);
+});
+
+test('a priority other than 0 is vLLM\'s 400 under its default first-come-first-served policy; 0 or none passes', () => {
+  const chat = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+  for (const ok of [{}, { priority: 0 }, { priority: null }]) {
+    assert.doesNotThrow(() => parseGenerateRequest('chat', { ...chat, ...ok }));
+    assert.doesNotThrow(() => parseResponsesRequest({ model: 'm', input: 'x', ...ok }));
+  }
+  const refused = (f: () => unknown, message: string): void => {
+    assert.throws(f, (e: unknown) => e instanceof VllmError && e.status === 400 && e.message === message && e.param === 'priority');
+  };
+  refused(() => parseGenerateRequest('chat', { ...chat, priority: 5 }), 'Got priority 5 but Priority scheduling is not enabled.');
+  refused(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', priority: -1 }), 'Got priority -1 but Priority scheduling is not enabled.');
+  refused(() => parseResponsesRequest({ model: 'm', input: 'x', priority: 3 }), 'Got priority 3 but Priority scheduling is not enabled.');
+  refused(() => parseGenerateRequest('chat', { ...chat, priority: 'high' }), '`priority` must be an integer, got "high"');
 });

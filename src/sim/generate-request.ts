@@ -1,6 +1,6 @@
 /** Validates a `/v1/completions` or `/v1/chat/completions` body into the few fields the simulator uses. */
 import type { Json } from './request-fields.js';
-import { chatText, checkChatTemplateFlags, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
+import { chatText, checkChatTemplateFlags, checkPriority, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
 import { badRequest } from './vllm-error.js';
 
 /** Which OpenAI endpoint a request came in on; it decides the response shapes. */
@@ -112,6 +112,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   // vLLM's _verify_greedy_sampling: temperature 0 gives one answer, so asking for several is refused.
   if (n > 1 && typeof json.temperature === 'number' && json.temperature < 1e-5) throw badRequest(`n must be 1 when using greedy sampling, got ${n}.`, 'n');
   checkLogprobs(endpoint, json);
+  checkPriority(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
 }

@@ -56,6 +56,17 @@ export function optionalEnum<T extends string>(body: Json, field: string, allowe
 }
 
 /**
+ * vLLM's check on `priority` (its engine's input processor): the simulator schedules first come, first served, as
+ * vLLM's default `--scheduling-policy fcfs`, under which any priority but 0 is refused, in vLLM's words.
+ */
+export function checkPriority(body: Json): void {
+  const v = body.priority;
+  if (v === undefined || v === null || v === 0) return;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw badRequest(`\`priority\` must be an integer, got ${JSON.stringify(v)}`, 'priority');
+  throw badRequest(`Got priority ${v} but Priority scheduling is not enabled.`, 'priority');
+}
+
+/**
  * The chat-template switches vLLM's chat requests take (chat completions, its render, `/tokenize` and pooling with
  * `messages`): each a boolean when given, and, as vLLM's `check_generation_prompt`, never both
  * `continue_final_message` and `add_generation_prompt` (continuing the last message and opening a new one).

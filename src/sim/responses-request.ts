@@ -1,6 +1,6 @@
 /** Validates a `POST /v1/responses` body into what the simulator uses, keeping the fields a response echoes. */
 import type { Json } from './request-fields.js';
-import { contentText, isObject, objectBody, optionalBoolean, optionalInteger, requiredModel } from './request-fields.js';
+import { checkPriority, contentText, isObject, objectBody, optionalBoolean, optionalInteger, requiredModel } from './request-fields.js';
 import { badRequest } from './vllm-error.js';
 
 export interface ResponsesRequest {
@@ -49,6 +49,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (optionalBoolean(json, 'background')) {
     throw badRequest('the simulator does not run responses in the background; send `background: false`', 'background');
   }
+  checkPriority(json);
   return {
     model,
     stream: optionalBoolean(json, 'stream'),
