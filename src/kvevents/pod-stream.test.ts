@@ -314,7 +314,28 @@ describe('PodStream: bad input is counted, never thrown, never trusted', () => {
     stream.connected();
     stream.expectEvents();
     assert.equal(stream.untrusted(), 'silent');
-    assert.match(details[0]!, /none has come since it connected: vLLM's topic must start with the topic filter .*kv@<pod ip:port>@<model>/);
+    assert.match(details[0]!, /no live message has come since it connected \(a replay's replies carry no topic\): vLLM's topic must start with the topic filter .*kv@<pod ip:port>@<model>/);
+  });
+
+  it('with a replay socket, a pod whose live messages never come is still told to check its topic; end markers are not messages', () => {
+    const silentPod = (replayed: number[]) => {
+      const details: string[] = [];
+      const stream = new PodStream({ apply: () => undefined, clear: () => undefined, replay: () => undefined, problem: (_p, d) => details.push(d) }, { replay: true, silentAfterRequests: 1, silentMs: 0 });
+      stream.connected(); // replays from 0
+      for (const seq of replayed) stream.replayReply([Buffer.alloc(0), ...encodeKvEventMessage(TOPIC, seq, { ts: seq, events: [CLEARED], dataParallelRank: null }).slice(1)]);
+      stream.replayReply([Buffer.alloc(0), ...encodeReplayEnd()]);
+      stream.expectEvents();
+      assert.equal(stream.untrusted(), 'silent');
+      return { messages: stream.messages, detail: details[0]! };
+    };
+    // Nothing buffered: only the end marker came, which is not a message of the pod's.
+    const empty = silentPod([]);
+    assert.equal(empty.messages, 0);
+    assert.match(empty.detail, /no live message has come since it connected \(a replay's replies carry no topic\): vLLM's topic must start with the topic filter/);
+    // Batches replayed (replies carry no topic, so they come whatever the topic) count, but do not prove the topic right.
+    const replayed = silentPod([0, 1]);
+    assert.equal(replayed.messages, 2);
+    assert.match(replayed.detail, /no live message has come since it connected \(a replay's replies carry no topic\): vLLM's topic must start with the topic filter/);
   });
 
   it('a pod that stays quiet after requests that needed new blocks has gone silent, until it speaks', () => {

@@ -45,7 +45,9 @@ export class PodStream {
   #silent = false;
   #everConnected = false;
   #everReplayed = false;
-  /** Messages received (live and replayed), for metrics. */
+  /** Whether a live message ever came: replies to a replay come whatever the topic, so they cannot show it right. */
+  #everLive = false;
+  /** Messages received (live, and replayed batches; not a replay's end marker), for metrics. */
   messages = 0;
   readonly #replays: ReplayStats = { active: false, completed: 0, failed: 0, processed: 0, lastCompletedAt: 0 };
 
@@ -132,15 +134,17 @@ export class PodStream {
   /** One reply of the running replay. */
   replayReply(frames: readonly Uint8Array[]): void {
     if (!this.#replaying) return;
-    this.messages++;
     let reply;
     try {
       reply = decodeReplayReply(frames);
     } catch (e) {
+      this.messages++;
       // Undecodable: end the replay here; what it did not bring counts as a gap below.
       this.#decodeFailed(e, null);
       return this.replayEnd(false);
     }
+    // The end marker is not a message of the pod's: an idle pod, or one whose topic the filter drops, sends none.
+    if (reply.kind === 'batch') this.messages++;
     if (this.#verifying) {
       this.#verifying = false;
       if (reply.kind === 'end') return this.#restarted(`the publisher no longer has batch ${this.#lastSeq}, the last one applied`);
@@ -214,13 +218,14 @@ export class PodStream {
     if (quiet < this.#o.silentMs) return false;
     this.#silent = true;
     // Never a message at all: most often a topic the subscription's filter drops (vLLM's default topic is empty).
-    const never = this.messages === 0 ? '; none has come since it connected: vLLM\'s topic must start with the topic filter (kvEventsConfig.topicFilter, kv@ by default; vLLM\'s own default topic is empty, which it drops): set "topic":"kv@<pod ip:port>@<model>"' : '';
+    const never = !this.#everLive ? '; no live message has come since it connected (a replay\'s replies carry no topic): vLLM\'s topic must start with the topic filter (kvEventsConfig.topicFilter, kv@ by default; vLLM\'s own default topic is empty, which it drops): set "topic":"kv@<pod ip:port>@<model>"' : '';
     this.#sink.problem('silent', `${this.#expected} requests sent to it needed new blocks, and no KV event came in ${Math.round(quiet / 1000)} s${never}; it is scored on the approximate view until events arrive`);
     return true;
   }
 
   #noteMessage(): void {
     this.messages++;
+    this.#everLive = true;
     this.#lastMessageAt = this.#now();
     this.#expected = 0;
     this.#silent = false;
