@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseAffinity, type ResponseOwner } from './response-affinity.js';
 import { ResponseIdTap } from './response-id-tap.js';
-import { storedResponseRef } from './stored-response-path.js';
+import { storedResponseAllow, storedResponseRef } from './stored-response-path.js';
 
 const owner = (endpoint: string): ResponseOwner => ({ endpoint, pool: 'default/qwen', model: 'qwen-lora', baseModel: 'Qwen/Qwen3-0.6B' });
 
@@ -47,6 +47,24 @@ describe('storedResponseRef', () => {
     ['GET', '/v1/chat/completions', undefined],
   ];
   for (const [method, path, want] of cases) test(`${method} ${path}`, () => assert.deepEqual(storedResponseRef(method, path), want));
+});
+
+describe('storedResponseAllow', () => {
+  const cases: [method: string, path: string, want: string | undefined][] = [
+    ['PUT', '/v1/responses/resp_abc', 'GET, HEAD, DELETE'],
+    ['POST', '/v1/responses/resp_abc', 'GET, HEAD, DELETE'],
+    ['GET', '/v1/responses/resp_abc', undefined],
+    ['DELETE', '/v1/responses/resp_abc', undefined],
+    ['GET', '/v1/responses/resp_abc/cancel', 'POST'],
+    ['POST', '/v1/responses/resp_abc/cancel', undefined],
+    ['POST', '/v1/responses/resp_abc/input_items', 'GET, HEAD'],
+    ['OPTIONS', '/v1/responses/resp_abc', undefined],
+    ['POST', '/v1/responses', undefined],
+    ['PUT', '/v1/responses/', undefined],
+    ['PUT', '/v1/responses/resp_abc/other', undefined],
+    ['PUT', '/v1/responses/a/b/c', undefined],
+  ];
+  for (const [method, path, want] of cases) test(`${method} ${path}`, () => assert.equal(storedResponseAllow(method, path), want));
 });
 
 describe('ResponseIdTap', () => {

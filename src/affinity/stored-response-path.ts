@@ -35,3 +35,20 @@ export function storedResponseRef(method: string, path: string): StoredResponseR
     return undefined;
   }
 }
+
+/** The methods each stored-response path takes, by what follows the id. */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = { '': ['GET', 'HEAD', 'DELETE'], cancel: ['POST'], input_items: ['GET', 'HEAD'] };
+
+/**
+ * The `Allow` list of a stored-response path (`/v1/responses/{id}`, its `/cancel`, its `/input_items`) asked with a
+ * method it does not take (`PUT /v1/responses/{id}`, `GET .../cancel`), as vLLM's server answers 405 there;
+ * undefined for any other request. OPTIONS is left to CORS.
+ */
+export function storedResponseAllow(method: string, path: string): string | undefined {
+  if (!path.startsWith(PREFIX) || method === 'OPTIONS') return undefined;
+  const segments = path.slice(PREFIX.length).split('/');
+  if (segments[0] === '' || segments.length > 2) return undefined;
+  const allowed = ALLOWED[segments[1] ?? ''];
+  if (allowed === undefined || allowed.includes(method)) return undefined;
+  return allowed.join(', ');
+}

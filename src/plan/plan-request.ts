@@ -9,7 +9,7 @@ import { bodyModel } from '../bbr/body-model.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseIds } from '../affinity/response-affinity.js';
 import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
-import { storedResponseRef, type StoredResponseRef } from '../affinity/stored-response-path.js';
+import { storedResponseAllow, storedResponseRef, type StoredResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
@@ -177,6 +177,8 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     note(plan, 'bbr', () => `${req.method} on stored response ${stored.id}: ${why}; no model to read, routing on path and headers only`);
     return;
   }
+  const allow = storedResponseAllow(req.method, req.path);
+  if (allow !== undefined) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: a stored response's path takes ${allow}`, allow);
   const hasBody = req.body !== undefined && req.body.length > 0;
   if (!hasBody) {
     // Nor does a GET, HEAD, DELETE or OPTIONS without a body, nor any method but POST on an inference path, which

@@ -105,6 +105,23 @@ describe('a request on a stored response that carries a body', () => {
     assert.equal(again.status, 404);
     assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'response_not_found');
   });
+
+  test('a method the stored-response path does not take is 405 with Allow, as vLLM answers, not a 400 about the body', async () => {
+    const json = { 'content-type': 'application/json' };
+    for (const [method, path, allow] of [
+      ['PUT', '/v1/responses/resp_x', 'GET, HEAD, DELETE'],
+      ['POST', '/v1/responses/resp_x', 'GET, HEAD, DELETE'],
+      ['GET', '/v1/responses/resp_x/cancel', 'POST'],
+      ['DELETE', '/v1/responses/resp_x/input_items', 'GET, HEAD'],
+    ] as const) {
+      const r = await fetch(`${gw.url}${path}`, { method, headers: json, ...(method === 'GET' ? {} : { body: '{"input":"x"}' }) });
+      const body = (await r.json()) as { error: { code: string; type: string; message: string } };
+      assert.equal(r.status, 405, `${method} ${path}: ${JSON.stringify(body)}`);
+      assert.equal(r.headers.get('allow'), allow);
+      assert.equal(body.error.code, 'method_not_allowed');
+      assert.match(body.error.message, new RegExp(`^${method} ${path} is not served`));
+    }
+  });
 });
 
 describe('a follow-up naming a model alias (InferenceModelRewrite)', () => {
