@@ -33,11 +33,18 @@ describe('buildAllowlistTable', () => {
       adapters: { x: 'gemma', both: 'gemma', y: 'gemma' },
     },
     {
-      name: 'an adapter claimed by two bases',
+      name: 'an adapter claimed by two bases is left out, not given to the ConfigMap listed first',
       allowlists: [allowlist('gemma-allowlist').base('gemma').adapter('shared'), allowlist('llama-allowlist').base('llama').adapter('own', 'shared')],
       bases: { gemma: ['ConfigMap default/gemma-allowlist'], llama: ['ConfigMap default/llama-allowlist'] },
-      adapters: { shared: 'gemma', own: 'llama' },
+      adapters: { own: 'llama' },
       issues: [{ name: 'llama-allowlist', field: 'data.adapters[1]', message: /adapter "shared" maps to base "llama" here but to "gemma" in ConfigMap default\/gemma-allowlist/ }],
+    },
+    {
+      name: 'the same conflict listed in the other order gives the same table',
+      allowlists: [allowlist('llama-allowlist').base('llama').adapter('own', 'shared'), allowlist('gemma-allowlist').base('gemma').adapter('shared')],
+      bases: { llama: ['ConfigMap default/llama-allowlist'], gemma: ['ConfigMap default/gemma-allowlist'] },
+      adapters: { own: 'llama' },
+      issues: [{ name: 'gemma-allowlist', field: 'data.adapters[0]', message: /adapter "shared" maps to base "gemma" here but to "llama" in ConfigMap default\/llama-allowlist/ }],
     },
     {
       name: 'a name both a base and an adapter, whatever the order of the ConfigMaps',
@@ -69,6 +76,12 @@ describe('buildAllowlistTable', () => {
       });
     });
   }
+
+  test('a left-out adapter keeps every claim on it, sorted, for the 404 to name', () => {
+    const { table } = buildAllowlistTable([allowlist('z').base('llama').adapter('shared'), allowlist('a').base('gemma').adapter('shared'), allowlist('b').base('gemma').adapter('shared')]);
+    assert.deepEqual(table.conflicts?.get('shared'), ['"gemma" in ConfigMap default/a', '"gemma" in ConfigMap default/b', '"llama" in ConfigMap default/z']);
+    assert.equal(table.conflicts?.size, 1);
+  });
 
   test('an adapter remembers the ConfigMap that declared it first', () => {
     const { table } = buildAllowlistTable([allowlist('a').base('gemma').adapter('lora'), allowlist('b').inNamespace('ns').base('gemma').adapter('lora')]);

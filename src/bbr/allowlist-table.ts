@@ -11,16 +11,28 @@ export interface AllowlistTable {
   readonly bases: ReadonlyMap<string, readonly Origin[]>;
   /** Adapter -> its base model and the ConfigMap that declares it. */
   readonly adapters: ReadonlyMap<string, { base: string; origin: Origin }>;
+  /**
+   * Adapter -> the claims of ConfigMaps that give it different base models (`"gemma" in ConfigMap default/a`),
+   * sorted: such an adapter is left out of `adapters`, and a request for it is told why.
+   */
+  readonly conflicts?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
  * Builds the table. Names must be unique across ConfigMaps (REFERENCE §1): an adapter claimed by two bases,
- * or a name that is both a base and an adapter, is a configuration error naming both ConfigMaps.
+ * or a name that is both a base and an adapter, is a configuration error naming both ConfigMaps. Such an adapter
+ * is left out of the table whatever the order of the ConfigMaps: a live source (Kubernetes) that goes on with the
+ * issues as warnings must not map it to whichever base this replica happened to list first, which another replica
+ * (or this one after a restart, listing by name) would map otherwise.
  */
 export function buildAllowlistTable(allowlists: readonly Allowlist[]): { table: AllowlistTable; issues: ConfigIssue[] } {
   const bases = new Map<string, Origin[]>();
   const adapters = new Map<string, { base: string; origin: Origin }>();
   const issues: ConfigIssue[] = [];
+  /** Adapters claimed by more than one base: left out (see above). */
+  const conflicting = new Set<string>();
+  /** Adapter -> every claim on it, for the conflicts' description. */
+  const claims = new Map<string, Set<string>>();
   for (const a of allowlists) {
     if (!a.baseModel) continue; // already reported by the reader: baseModel is required
     const origin = `ConfigMap ${keyOf(a.meta)}`;
@@ -38,13 +50,20 @@ export function buildAllowlistTable(allowlists: readonly Allowlist[]): { table: 
         issues.push({ location: a.source, field, message: `"${name}" is an adapter here but a base model in ${asBase.join(', ')}; names must be unique across allowlist ConfigMaps` });
         return;
       }
+      claims.set(name, (claims.get(name) ?? new Set()).add(`"${a.baseModel}" in ${origin}`));
       const prior = adapters.get(name);
       if (prior && prior.base !== a.baseModel) {
         issues.push({ location: a.source, field, message: `adapter "${name}" maps to base "${a.baseModel}" here but to "${prior.base}" in ${prior.origin}; an adapter has exactly one base model` });
+        conflicting.add(name);
         return;
       }
       if (!prior) adapters.set(name, { base: a.baseModel, origin });
     });
   }
-  return { table: { bases, adapters }, issues };
+  const conflicts = new Map<string, string[]>();
+  for (const name of conflicting) {
+    adapters.delete(name);
+    conflicts.set(name, [...(claims.get(name) ?? [])].sort());
+  }
+  return { table: { bases, adapters, conflicts }, issues };
 }

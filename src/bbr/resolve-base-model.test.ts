@@ -88,6 +88,13 @@ describe('resolveBaseModel', () => {
       message: [/Served models: \(none: no pod serves a declared model\)\. Declared in allowlist ConfigMaps but not served by any pod: declared-base\./],
     },
     {
+      name: 'an adapter two ConfigMaps give different bases names them, not a missing ConfigMap',
+      model: 'pod-only-lora',
+      strict: true,
+      allowlists: buildAllowlistTable([allowlist('gemma-allowlist').base('google/gemma-2b-it').adapter('pod-only-lora'), allowlist('llama-extra').base('llama').adapter('pod-only-lora')]).table,
+      message: [/^model `pod-only-lora` is claimed as an adapter of different base models by allowlist ConfigMaps \("google\/gemma-2b-it" in ConfigMap default\/gemma-allowlist; "llama" in ConfigMap default\/llama-extra\); an adapter has exactly one base model/, /--strict-allowlist is set/],
+    },
+    {
       name: 'nothing known at all',
       model: 'gpt-4',
       strict: false,

@@ -45,6 +45,16 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
  * tenant's 404 does not name the other tenants' models.
  */
 export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean, visible?: (model: string) => boolean): GatewayError {
+  const claims = table.conflicts?.get(model);
+  // Declared, but by ConfigMaps that disagree on its base: "in no allowlist ConfigMap" would send the user looking
+  // for a missing ConfigMap instead of the two that conflict.
+  if (claims && (!visible || visible(model))) {
+    return new GatewayError(
+      'model_not_found',
+      `model \`${shown(model)}\` is claimed as an adapter of different base models by allowlist ConfigMaps (${claims.join('; ')}); an adapter has exactly one base model, so it is not routed by the ConfigMaps until all but one of them drop it${strict ? ' (--strict-allowlist is set, so what the pods report does not route it either)' : ''}`,
+      'model',
+    );
+  }
   const entry = catalog.models.get(model);
   if (entry && strict) {
     const allowlisted = servedModels(table, catalog, strict);
