@@ -30,6 +30,11 @@ export interface SnapshotOptions {
    * it was listed and does not. Only the Kubernetes source can know; a name left out could not be checked.
    */
   services?: ReadonlyMap<string, ServiceFacts | null>;
+  /**
+   * InferencePools that exist but were set aside as invalid (a live source leaves them out until fixed), by
+   * `namespace/name`, with their problems: a route naming one is told that, not that the pool does not exist.
+   */
+  invalidPools?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ConfigSnapshot {
@@ -53,6 +58,8 @@ export interface ConfigSnapshot {
   readonly warnings: readonly string[];
   /** The warnings about one object's field (an unknown `infergate.io/` annotation), also in `warnings` as text. */
   readonly fieldWarnings: readonly ConfigIssue[];
+  /** As `SnapshotOptions.invalidPools`; undefined when none is (files refuse an invalid pool whole). */
+  readonly invalidPools?: ReadonlyMap<string, readonly string[]>;
   /** As `SnapshotOptions.services`; undefined when the source cannot know (files). */
   readonly services?: ReadonlyMap<string, ServiceFacts | null>;
   /**
@@ -113,7 +120,10 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
           // Gateway API needs a ReferenceGrant for this; infergate does not read ReferenceGrants, so say so.
           warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} sends to ${b.kind} ${b.namespace}/${b.name} in another namespace; infergate does not check ReferenceGrants and allows it`);
         }
-        if (b.kind === 'InferencePool' && !pools.has(`${b.namespace}/${b.name}`)) {
+        const invalid = b.kind === 'InferencePool' ? options.invalidPools?.get(`${b.namespace}/${b.name}`) : undefined;
+        if (invalid) {
+          warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} names InferencePool ${b.namespace}/${b.name}, which is invalid and set aside until it is fixed; requests matching it will get 500 until then`);
+        } else if (b.kind === 'InferencePool' && !pools.has(`${b.namespace}/${b.name}`)) {
           warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} names InferencePool ${b.namespace}/${b.name}, which is not in the configuration; requests matching it will get 500 until it exists`);
         } else if (b.kind !== 'InferencePool') {
           warnings.push(`HTTPRoute ${keyOf(route.meta)} rule ${i} has a backendRef of kind ${b.kind} (${b.name}); infergate routes only to InferencePools`);
@@ -152,6 +162,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     warnings,
     fieldWarnings,
     ...(options.services ? { services: options.services } : {}),
+    ...(options.invalidPools && options.invalidPools.size > 0 ? { invalidPools: options.invalidPools } : {}),
     declaredServices,
   };
 }

@@ -292,6 +292,12 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   const key = poolKeyOf(backend);
   const view = state.datastore.pool(key);
   if (!view) {
+    // A pool the API server has but infergate set aside as invalid: "does not exist" would send the user to a
+    // `kubectl get` that finds it.
+    const invalid = state.snapshot.invalidPools?.get(key);
+    if (invalid) {
+      throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which is invalid and set aside until it is fixed: ${invalid.join('; ')}`);
+    }
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
   if (plan.unknownModel === true && !takesAnyModel(view)) throw unknownModel(state, plan.model!);

@@ -287,7 +287,8 @@ export class KubeConfigSource {
     const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
     const services = this.#services();
-    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), lenient: true });
+    const invalidPools = new Map([...read.rejected].filter(([id]) => id.startsWith('InferencePool/')).map(([id, problems]) => [id.slice('InferencePool/'.length), problems]));
+    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools, lenient: true });
     const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));
     for (const w of fresh) this.#o.log.warn(w);
     this.#warnings = new Set(snapshot.warnings);
