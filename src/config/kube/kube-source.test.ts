@@ -257,6 +257,26 @@ test("after the first sync, a new pool's pod watch that cannot list does not fre
   }
 });
 
+test('pools deleted one after another (a CRD or namespace being deleted) arrive as one change, so the edit guard sees every pool go', async () => {
+  const ns = 'removal-burst';
+  const p = paths(ns);
+  for (const name of ['a', 'b', 'c']) api.put(p.pools, pool(ns, name, { app: name }));
+  const h = startSource(ns);
+  await h.source.firstSync();
+  const before = h.applied.length;
+  // As the API server's CRD finalizer deletes them: one at a time, further apart than the debounce.
+  for (const name of ['a', 'b', 'c']) {
+    api.remove(p.pools, name);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  await until(() => h.last()!.pools.size === 0, 'every pool gone');
+  assert.deepEqual(h.applied.slice(before).map((s) => s.pools.size), [0], 'no snapshot with only some of the pools gone');
+  // An addition is not held up.
+  api.put(p.pools, pool(ns, 'd', { app: 'd' }));
+  await until(() => h.last()!.pools.size === 1, 'the new pool');
+  await h.close();
+});
+
 test('a steady stream of events still yields a snapshot every window: events do not push the rebuild back', async () => {
   const ns = 'stream';
   const p = paths(ns);

@@ -15,6 +15,7 @@ import type { ReadResult } from '../../api/resource.js';
 import { podView, readObjects, specView } from './read-objects.js';
 import type { KubeObject } from './kube-object.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
+import { RemovalBurst } from './removal-burst.js';
 import { CONFIG_MAPS, GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
 import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 
@@ -35,6 +36,12 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
    * selector) before it is applied without it; the old snapshot serves meanwhile.
    */
   newWatchGraceMs?: number;
+  /**
+   * After the first sync, a change that follows InferencePool or HTTPRoute deletions waits until none has come for
+   * this long (at most REMOVAL_BURST_MAX_MS), so that a CRD or namespace deleted object by object is judged whole
+   * by the edit guard (removal-burst.ts). Default REMOVAL_QUIET_MS.
+   */
+  removalQuietMs?: number;
   /** How long after a watch failed or relisted its changes are judged as OfferContext.afterReconnect (RECONNECT_CAUTION_MS). */
   reconnectCautionMs?: number;
   reflector?: ReflectorTuning;
@@ -58,6 +65,11 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
  * back one kind at a time (OfferContext.afterReconnect): a few backoff steps and a list each.
  */
 export const RECONNECT_CAUTION_MS = 10_000;
+
+/** See KubeSourceOptions.removalQuietMs: longer than the gaps between the API server's deletions of one collection. */
+export const REMOVAL_QUIET_MS = 300;
+/** The longest a burst of deletions holds back changes: a namespace of many objects is deleted in a few seconds. */
+export const REMOVAL_BURST_MAX_MS = 5000;
 
 /** Answers a one-shot read gives up on at once: bad credentials, no RBAC, no CRD. Anything else may pass. */
 const LASTING_FAILURES = new Set([401, 403, 404]);
@@ -84,6 +96,9 @@ export class KubeConfigSource {
   readonly #gateways: Reflector | undefined;
   readonly #gatewayClasses: Reflector | undefined;
   readonly #dynamic = new Map<string, Dynamic>();
+  readonly #removals: RemovalBurst;
+  /** The pool and route watches' sizes at their last change, to tell a deletion from an addition. */
+  readonly #sizes = new Map<Reflector, number>();
   /** `namespace/name` of Services refs name that no object can be named: absent, without asking. */
   #unnameableServices = new Set<string>();
   /** The last "applying the change without ..." warning, so that it is not repeated at every change. */
@@ -108,6 +123,7 @@ export class KubeConfigSource {
   constructor(opts: KubeSourceOptions) {
     this.#o = opts;
     this.#namespace = opts.client.target.namespace;
+    this.#removals = new RemovalBurst(opts.removalQuietMs ?? REMOVAL_QUIET_MS, REMOVAL_BURST_MAX_MS);
     this.#first = new Promise((resolve, reject) => {
       this.#resolveFirst = resolve;
       this.#rejectFirst = reject;
@@ -214,7 +230,13 @@ export class KubeConfigSource {
       namespace,
       ...sel,
       log: this.#o.log,
-      onChange: () => this.#schedule(),
+      onChange: () => {
+        if (type === INFERENCE_POOLS || type === HTTP_ROUTES) {
+          if (reflector.size < (this.#sizes.get(reflector) ?? 0)) this.#removals.removed(Date.now());
+          this.#sizes.set(reflector, reflector.size);
+        }
+        this.#schedule();
+      },
       onFailure: (e) => {
         this.#disturbedAt = Date.now();
         if (this.#o.failFast && !this.#snapshot && !type.optional && e instanceof KubeApiError && LASTING_FAILURES.has(e.status)) {
@@ -283,6 +305,13 @@ export class KubeConfigSource {
       this.#o.log[message === this.#pendingWarned ? 'debug' : 'warn'](message);
       this.#pendingWarned = message;
     } else this.#pendingWarned = undefined;
+    // Deletions still coming (a CRD or a namespace being deleted object by object): wait for the rest, so the edit
+    // guard judges the whole removal, not each slice of it. The snapshot in force serves meanwhile.
+    const burst = this.#snapshot ? this.#removals.waitMs(now) : 0;
+    if (burst > 0) {
+      this.#schedule(burst + 1);
+      return;
+    }
     const objects = this.reflectors().flatMap((r) => (r.type === SERVICES || r.type === GATEWAYS || r.type === GATEWAY_CLASSES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
     this.#report(read.rejected);
