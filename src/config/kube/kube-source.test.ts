@@ -160,6 +160,24 @@ test('an invalid object is left out and reported while every other change still 
   await h.close();
 });
 
+test('an invalid object deleted is logged as gone, not as valid again', async () => {
+  const ns = 'invalid-deleted';
+  const p = paths(ns);
+  api.put(p.pools, pool(ns, 'gemma', { app: 'gemma' }));
+  const broken = pool(ns, 'broken', { app: 'x' });
+  (broken.spec as Record<string, unknown>).targetPorts = [];
+  api.put(p.pools, broken);
+  const lines: string[] = [];
+  const h = startSource(ns, { log: createLogger('info', (l) => lines.push(l)) });
+  await h.source.firstSync();
+  assert.ok(lines.some((l) => l.includes(`ignoring InferencePool ${ns}/broken until it is fixed`)));
+  api.remove(p.pools, 'broken');
+  await until(() => h.source.rejected.size === 0, 'the deleted pool no longer set aside');
+  assert.ok(lines.some((l) => l.includes(`InferencePool ${ns}/broken, which was ignored as invalid, is gone`)), lines.join('\n'));
+  assert.ok(!lines.some((l) => l.includes('is valid again')), lines.join('\n'));
+  await h.close();
+});
+
 test('allowlists: unlabelling or deleting a ConfigMap removes its adapters; adapter conflicts are warnings, not a frozen config', async () => {
   const ns = 'allowlists';
   const p = paths(ns);

@@ -12,7 +12,7 @@ import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
-import { podView, readObjects, specView } from './read-objects.js';
+import { objectId, podView, readObjects, specView } from './read-objects.js';
 import type { KubeObject } from './kube-object.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { RemovalBurst } from './removal-burst.js';
@@ -314,7 +314,7 @@ export class KubeConfigSource {
     }
     const objects = this.reflectors().flatMap((r) => (r.type === SERVICES || r.type === GATEWAYS || r.type === GATEWAY_CLASSES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
-    this.#report(read.rejected);
+    this.#report(read.rejected, new Set(objects.map(objectId)));
     const services = this.#services();
     const invalidPools = new Map([...read.rejected].filter(([id]) => id.startsWith('InferencePool/')).map(([id, problems]) => [id.slice('InferencePool/'.length), problems]));
     const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools, lenient: true });
@@ -400,14 +400,18 @@ export class KubeConfigSource {
     return out;
   }
 
-  /** Logs objects newly left out, and those fixed since. */
-  #report(rejected: Map<string, string[]>): void {
+  /** Logs objects newly left out, and those fixed (or deleted) since; `present` holds the ids of every object watched. */
+  #report(rejected: Map<string, string[]>, present: ReadonlySet<string>): void {
     for (const [id, problems] of rejected) {
       const before = this.#rejected.get(id);
       if (before && before.join('\n') === problems.join('\n')) continue;
       this.#o.log.warn(`ignoring ${id.replace('/', ' ')} until it is fixed:\n  - ${problems.join('\n  - ')}`);
     }
-    for (const id of this.#rejected.keys()) if (!rejected.has(id)) this.#o.log.info(`${id.replace('/', ' ')} is valid again`);
+    for (const id of this.#rejected.keys()) {
+      if (rejected.has(id)) continue;
+      // A deleted object is not "valid again": that would have the user look for it in use.
+      this.#o.log.info(present.has(id) ? `${id.replace('/', ' ')} is valid again` : `${id.replace('/', ' ')}, which was ignored as invalid, is gone`);
+    }
     this.#rejected = rejected;
   }
 }
