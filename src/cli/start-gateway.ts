@@ -143,6 +143,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       kube = await connectKube({ followPickerRefs: true, ...kubeOpts! }, { applySnapshot: (s, c) => guard.offer(s, c), schedulers: gateway.schedulers }, { ...common, log: options.log });
       const source = kube.source;
       metrics.watchKube(() => source.reflectors());
+      metrics.watchIgnored(() => source.rejected);
       // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.
       gateway.readinessDetails.set('kubernetes', () => source.watchProblems());
       // Listen first: liveness must answer while a large cluster is listed, and /readyz explains the wait.

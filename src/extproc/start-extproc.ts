@@ -181,6 +181,7 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   if (opts.kube) kube = await connectKube({ ...opts.kube, writePoolStatus: false }, { applySnapshot: (s, c) => guard.offer(s, c), schedulers: gateway.schedulers }, { ...sourceOpts, log });
   if (kube) {
     gatewayMetrics.watchKube(() => kube!.source.reflectors());
+    gatewayMetrics.watchIgnored(() => kube!.source.rejected);
     // Readiness stays while watches fail (the last snapshot serves); /readyz and the dashboard say which and why.
     gateway.readinessDetails.set('kubernetes', () => kube!.source.watchProblems());
   }

@@ -17,10 +17,16 @@ export class ConfigMetrics {
   readonly lastSuccessful = new GaugeFamily({ name: 'infergate_config_last_reload_successful', help: 'Whether the last configuration change was put in force (1) or rejected (0).' });
   readonly lastSuccess = new GaugeFamily({ name: 'infergate_config_last_reload_success_timestamp_seconds', help: 'When a configuration was last put in force, in seconds since the epoch.' });
   readonly version = new GaugeFamily({ name: 'infergate_config_version', help: 'The version of the configuration in force (the config_version /readyz shows): every configuration read gets the next number, so one held back and then replaced or dropped leaves a gap.' });
+  readonly warnings = new GaugeFamily({
+    name: 'infergate_config_warnings',
+    help: 'Warnings about the configuration in force (a route naming a missing pool, an adapter two allowlists give different bases, a pool selecting no pods); the log and the dashboard (/api/state issues.warnings) say what they are.',
+  });
   readonly held: CollectedFamily;
+  readonly ignored: CollectedFamily;
   readonly #ok: ValueSeries;
   readonly #rejected: ValueSeries;
   #heldBack: () => boolean = () => false;
+  #ignoredObjects: () => ReadonlyMap<string, unknown> = () => new Map();
 
   constructor() {
     this.#ok = this.reloads.series('ok');
@@ -30,6 +36,20 @@ export class ConfigMetrics {
       name: 'infergate_config_change_held',
       help: 'Whether a configuration change that removes too much is held back for the settle period (1); /readyz details.config says what it removes.',
       collect: (emit) => emit(this.#heldBack() ? 1 : 0),
+    });
+    // With --kube an invalid object is left out while the rest applies, so every reload is `ok`: this is what
+    // an alert on a broken object reads.
+    this.ignored = new CollectedFamily({
+      type: 'gauge',
+      name: 'infergate_config_objects_ignored',
+      help: 'With --kube: objects left out of the configuration as invalid until they are fixed, by kind; the log and the dashboard (/api/state issues.rejectedObjects) say why.',
+      labelNames: ['kind'],
+      collect: (emit) => {
+        const byKind = new Map<string, number>();
+        // Ids are `Kind[.group]/namespace/name` (src/config/kube/read-objects.ts).
+        for (const id of this.#ignoredObjects().keys()) byKind.set(id.slice(0, id.indexOf('/')), (byKind.get(id.slice(0, id.indexOf('/'))) ?? 0) + 1);
+        for (const [kind, n] of byKind) emit(n, kind);
+      },
     });
   }
 
@@ -42,7 +62,13 @@ export class ConfigMetrics {
     if (ok && snapshot) {
       this.lastSuccess.series().set(Date.now() / 1000);
       this.version.series().set(snapshot.version);
+      this.warnings.series().set(snapshot.warnings.length);
     }
+  }
+
+  /** Where `infergate_config_objects_ignored` reads from: the Kubernetes source's objects set aside (`Kind/ns/name` keys). */
+  watchIgnored(ignored: () => ReadonlyMap<string, unknown>): void {
+    this.#ignoredObjects = ignored;
   }
 
   /** Where `infergate_config_change_held` reads from (the edit guard). */
@@ -51,6 +77,6 @@ export class ConfigMetrics {
   }
 
   register(registry: Registry): void {
-    for (const f of [this.reloads, this.lastSuccessful, this.lastSuccess, this.version, this.held]) register(registry, f);
+    for (const f of [this.reloads, this.lastSuccessful, this.lastSuccess, this.version, this.warnings, this.held, this.ignored]) register(registry, f);
   }
 }

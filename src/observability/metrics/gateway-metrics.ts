@@ -156,6 +156,11 @@ export class GatewayMetrics {
     this.kube.watch(reflectors);
   }
 
+  /** The objects the Kubernetes source set aside as invalid (its `rejected`). */
+  watchIgnored(ignored: () => ReadonlyMap<string, unknown>): void {
+    this.config.watchIgnored(ignored);
+  }
+
   /** Whether a configuration change is held back now (the edit guard's `held`). */
   watchHeld(isHeld: () => boolean): void {
     this.config.watchHeld(isHeld);

@@ -242,7 +242,7 @@ test('label caps: past 1000 model names new ones read `other`; names an Inferenc
   m.observer.ended(record({ model: 'm-1000', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   m.observer.ended(record({ model: 'm-1001', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   m.observer.ended(record({ model: 'm-5', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
-  m.configReloaded(true, { version: 7, pools: new Map(), rewrites: new Map([['default/llama', [rewrite]]]) } as unknown as ConfigSnapshot);
+  m.configReloaded(true, { version: 7, pools: new Map(), warnings: [], rewrites: new Map([['default/llama', [rewrite]]]) } as unknown as ConfigSnapshot);
   m.observer.ended(record({ model: 'late-alias', targetModel: 'late-target', status: 404, errorCode: 'model_not_found', endedAt: 1001 }));
   const text = (await m.render()).text;
   assert.equal(sample(text, 'llm_d_epp_request_error_total', { model_name: 'other' }), 2);
