@@ -110,3 +110,19 @@ test('a priority other than 0 is vLLM\'s 400 under its default first-come-first-
   refused(() => parseResponsesRequest({ model: 'm', input: 'x', priority: 3 }), 'Got priority 3 but Priority scheduling is not enabled.');
   refused(() => parseGenerateRequest('chat', { ...chat, priority: 'high' }), '`priority` must be an integer, got "high"');
 });
+
+test("types vLLM's request models refuse: chat's logprobs not a boolean, seed not an integer; pydantic's lax forms pass", () => {
+  const chat = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+  for (const ok of [{ logprobs: true }, { logprobs: 1 }, { logprobs: 'no' }, { seed: 7 }, { seed: 7.0 }, { seed: '42' }, { seed: null }]) {
+    assert.doesNotThrow(() => parseGenerateRequest('chat', { ...chat, ...ok }), JSON.stringify(ok));
+  }
+  // A completion's logprobs is a count, not a boolean.
+  assert.doesNotThrow(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', logprobs: 3 }));
+  const refused = (f: () => unknown, param: string, message: string): void => {
+    assert.throws(f, (e: unknown) => e instanceof VllmError && e.status === 400 && e.message === message && e.param === param);
+  };
+  refused(() => parseGenerateRequest('chat', { ...chat, logprobs: 3 }), 'logprobs', '`logprobs` must be a boolean, got 3');
+  refused(() => parseGenerateRequest('chat', { ...chat, logprobs: 'maybe' }), 'logprobs', '`logprobs` must be a boolean, got "maybe"');
+  refused(() => parseGenerateRequest('chat', { ...chat, seed: 'x' }), 'seed', '`seed` must be an integer, got "x"');
+  refused(() => parseGenerateRequest('completion', { model: 'm', prompt: 'x', seed: 1.5 }), 'seed', '`seed` must be an integer, got 1.5');
+});

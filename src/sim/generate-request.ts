@@ -111,6 +111,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   checkSampling(json);
   // vLLM's _verify_greedy_sampling: temperature 0 gives one answer, so asking for several is refused.
   if (n > 1 && typeof json.temperature === 'number' && json.temperature < 1e-5) throw badRequest(`n must be 1 when using greedy sampling, got ${n}.`, 'n');
+  checkLaxTypes(endpoint, json);
   checkLogprobs(endpoint, json);
   checkPriority(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
@@ -141,6 +142,27 @@ function checkSampling(json: Record<string, unknown>): void {
   }
   const m = json.min_p;
   if (m !== undefined && m !== null && (typeof m !== 'number' || !(m >= 0 && m <= 1))) throw badRequest(`min_p must be in [0, 1], got ${String(m)}.`, 'min_p');
+}
+
+/** The strings pydantic's lax mode reads as a boolean (any case), as vLLM's request models are validated. */
+const LAX_BOOLEAN_STRINGS = new Set(['0', 'off', 'f', 'false', 'n', 'no', '1', 'on', 't', 'true', 'y', 'yes']);
+
+/**
+ * Types vLLM's request models refuse (pydantic, lax): chat's `logprobs` is a boolean (0 and 1, and "true", "no"
+ * and the like, are taken as one), `seed` an integer (a whole float or a numeric string is taken). The simulator
+ * uses neither, but a client sending `logprobs: 3` or `seed: "x"` must learn here what vLLM would answer.
+ */
+function checkLaxTypes(endpoint: Endpoint, json: Json): void {
+  const lp = json.logprobs;
+  if (endpoint === 'chat' && lp !== undefined && lp !== null && typeof lp !== 'boolean') {
+    const lax = lp === 0 || lp === 1 || (typeof lp === 'string' && LAX_BOOLEAN_STRINGS.has(lp.trim().toLowerCase()));
+    if (!lax) throw badRequest(`\`logprobs\` must be a boolean, got ${JSON.stringify(lp)}`, 'logprobs');
+  }
+  const seed = json.seed;
+  if (seed !== undefined && seed !== null) {
+    const n = typeof seed === 'string' && /^\s*[+-]?\d+\s*$/.test(seed) ? Number(seed) : seed;
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw badRequest(`\`seed\` must be an integer, got ${JSON.stringify(seed)}`, 'seed');
+  }
 }
 
 /** vLLM's default --max-logprobs: more log probabilities per token than this are refused. */
