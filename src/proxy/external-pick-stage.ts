@@ -61,7 +61,11 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   if (record) record.externalPick = { outcome: answer.kind === 'immediate' ? 'immediate' : 'picked', seconds: (performance.now() - askedAt) / 1000 };
   const who = `the endpoint picker of InferencePool ${view.key} (${ref.service})`;
-  if (answer.kind === 'immediate') return sendPickerAnswer(res, immediateAnswer(answer, who, req.requestId), record, req.responseHeaders);
+  if (answer.kind === 'immediate') {
+    const out = immediateAnswer(answer, who, req.requestId);
+    // A refusal no pod served gives the tenant's request back when it ends (tenancy.ts): its headers say so.
+    return sendPickerAnswer(res, out, record, out.status >= 400 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders : req.responseHeaders);
+  }
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {
     exchange.cancel();

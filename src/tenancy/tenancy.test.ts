@@ -147,7 +147,8 @@ test('a request that never reached a pod gives back its request and its estimate
     const t = tenancy();
     const a = t.authenticate({ authorization: 'Bearer key-a' });
     const r = newRequestRecord('r1', 'POST', '/v1/chat/completions', undefined);
-    r.tenantAdmission = t.admit(a, 40) as Admission;
+    const admission = t.admit(a, 40) as Admission;
+    r.tenantAdmission = admission;
     r.attempts = c.attempts;
     if (c.status !== undefined) r.status = c.status;
     t.ended(r);
@@ -155,6 +156,12 @@ test('a request that never reached a pod gives back its request and its estimate
     const next = t.admit(a, 4) as Admission;
     const remaining = next.headers[next.headers.indexOf('x-ratelimit-remaining-requests') + 1];
     assert.equal(remaining, String(Number(c.remaining) - 1), c.name);
+    // What the first's answer said, when the gateway refused it before any pod (unsentHeaders), is what it left.
+    if (c.attempts === 0) {
+      const said = admission.unsentHeaders;
+      assert.equal(said[said.indexOf('x-ratelimit-remaining-requests') + 1], c.remaining, c.name);
+      assert.equal(said[said.indexOf('x-ratelimit-remaining-tokens') + 1], '100', `${c.name}: team-a's 100 tokens a minute, its estimate given back`);
+    }
   }
 });
 

@@ -38,6 +38,11 @@ export interface Admission {
   readonly windows: Windows;
   /** `x-ratelimit-*`, as a flat list for forward's response headers. */
   readonly headers: string[];
+  /**
+   * `x-ratelimit-*` for a refusal before any pod was tried (flow control's 429/503, an external picker's): the
+   * request and its estimate are given back when it ends (`ended`), so they are not shown as used.
+   */
+  readonly unsentHeaders: string[];
 }
 
 /** Bytes of body per token, for the up-front estimate (OpenAI's rule of thumb: ~4 characters a token). */
@@ -176,7 +181,8 @@ export class Tenancy {
     const headers = rateLimitHeaders(entry.limits, t, w);
     if (t.refused === undefined) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate, counted: true, windows: w, headers };
+      const unsentHeaders = rateLimitHeaders(entry.limits, { requests: t.requests - 1, tokens: t.tokens - estimate, dayTokens: t.dayTokens - estimate }, w);
+      return { entry, estimate, counted: true, windows: w, headers, unsentHeaders };
     }
     this.metrics.rejected(entry.tenant.name, t.refused);
     throw refusal(entry, t, t.refused, estimate, w, headers);
@@ -186,7 +192,7 @@ export class Tenancy {
     this.#storeError(e);
     if (this.#failOpen) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate: 0, counted: false, windows: w, headers: [] };
+      return { entry, estimate: 0, counted: false, windows: w, headers: [], unsentHeaders: [] };
     }
     this.metrics.rejected(entry.tenant.name, 'store_unavailable');
     throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');
