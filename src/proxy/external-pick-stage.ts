@@ -64,7 +64,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   if (answer.kind === 'immediate') {
     const out = immediateAnswer(answer, who, req.requestId);
     // A refusal no pod served gives the tenant's request back when it ends (tenancy.ts): its headers say so.
-    return sendPickerAnswer(res, out, record, out.status >= 400 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders : req.responseHeaders);
+    return sendPickerAnswer(res, out, record, out.status >= 400 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders() : req.responseHeaders);
   }
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {

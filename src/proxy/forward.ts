@@ -50,7 +50,7 @@ export interface ForwardRequest {
   /** Headers the gateway adds to the upstream's answer (`x-ratelimit-*` with --api-keys), as a flat name/value list. */
   responseHeaders?: string[] | undefined;
   /** `responseHeaders` for the gateway's own refusal before any pod was tried (the tenant's request given back). */
-  unsentResponseHeaders?: string[] | undefined;
+  unsentResponseHeaders?: (() => string[]) | undefined;
   /** What the observers see of this request: set exactly when the context has an observer. */
   record?: RequestRecord | undefined;
 }
@@ -241,7 +241,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     // With --api-keys the gateway's own refusals after admission (flow control's 429/503, an upstream failure)
     // carry the tenant's x-ratelimit-* headers as every other answer does (docs/tenancy.md).
     // Refused before any pod was tried, the request is given back to the tenant's limits: the headers say so.
-    const gatewayHeaders = r?.attempts === 0 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders : req.responseHeaders;
+    const gatewayHeaders = r?.attempts === 0 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders() : req.responseHeaders;
     const headers = gatewayHeaders === undefined ? { 'x-request-id': req.requestId } : { ...headerRecord(gatewayHeaders), 'x-request-id': req.requestId };
     sendError(res, e, headers);
     if (r) r.errorCode = e.code;

@@ -11,7 +11,7 @@ import type { RequestObserver, RequestRecord } from '../observability/request-re
 import { presentedKey } from './api-key.js';
 import type { KeyEntry } from './key-entry.js';
 import type { KeySource } from './key-source.js';
-import type { LimitReason, LimitStore, TakeResult } from './limit-store.js';
+import type { LimitReason, LimitStore, TakeResult, Usage } from './limit-store.js';
 import { headerRecord, rateLimitHeaders } from './rate-limit-headers.js';
 import { TenancyMetrics } from './tenancy-metrics.js';
 import { windowsAt, type Windows } from './windows.js';
@@ -38,11 +38,18 @@ export interface Admission {
   readonly windows: Windows;
   /** `x-ratelimit-*`, as a flat list for forward's response headers. */
   readonly headers: string[];
-  /**
-   * `x-ratelimit-*` for a refusal before any pod was tried (flow control's 429/503, an external picker's): the
-   * request and its estimate are given back when it ends (`ended`), so they are not shown as used.
-   */
-  readonly unsentHeaders: string[];
+  /** What the store counted for the tenant with this request (undefined when it could not count: fail-open). */
+  readonly used: Usage | undefined;
+}
+
+/**
+ * `x-ratelimit-*` for a refusal before any pod was tried (flow control's 429/503, an external picker's): the
+ * request and its estimate are given back when it ends (`Tenancy.ended`), so they are not shown as used. Built
+ * only for such a refusal, off the path of every admitted request.
+ */
+export function unsentHeaders(a: Admission): string[] {
+  if (a.used === undefined) return a.headers;
+  return rateLimitHeaders(a.entry.limits, { requests: a.used.requests - 1, tokens: a.used.tokens - a.estimate, dayTokens: a.used.dayTokens - a.estimate }, a.windows);
 }
 
 /** Bytes of body per token, for the up-front estimate (OpenAI's rule of thumb: ~4 characters a token). */
@@ -181,8 +188,7 @@ export class Tenancy {
     const headers = rateLimitHeaders(entry.limits, t, w);
     if (t.refused === undefined) {
       this.metrics.admitted(entry.tenant.name);
-      const unsentHeaders = rateLimitHeaders(entry.limits, { requests: t.requests - 1, tokens: t.tokens - estimate, dayTokens: t.dayTokens - estimate }, w);
-      return { entry, estimate, counted: true, windows: w, headers, unsentHeaders };
+      return { entry, estimate, counted: true, windows: w, headers, used: t };
     }
     this.metrics.rejected(entry.tenant.name, t.refused);
     throw refusal(entry, t, t.refused, estimate, w, headers);
@@ -192,7 +198,7 @@ export class Tenancy {
     this.#storeError(e);
     if (this.#failOpen) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate: 0, counted: false, windows: w, headers: [], unsentHeaders: [] };
+      return { entry, estimate: 0, counted: false, windows: w, headers: [], used: undefined };
     }
     this.metrics.rejected(entry.tenant.name, 'store_unavailable');
     throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');
