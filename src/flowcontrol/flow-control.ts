@@ -5,11 +5,15 @@
  */
 import type { Datastore } from '../epp/datastore/datastore.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
+import type { Logger } from '../logger.js';
 import type { PoolSchedulers } from '../epp/pool-schedulers.js';
 import type { FlowControlConfig } from './flow-control-config.js';
 import { FlowController, type FlowControlEvents } from './flow-controller.js';
 
 const NO_ENDPOINTS: readonly Endpoint[] = [];
+
+/** A limit for the log: `unset` where none is set (Infinity). */
+const finiteOr = (n: number): number | string => (Number.isFinite(n) ? n : 'unset');
 
 export class FlowControl {
   /** True when at least one pool has flow control on. */
@@ -37,7 +41,7 @@ export class FlowControl {
    * on (new limits apply at once), and none for the others; requests waiting in a controller that goes are
    * let through to the pick, as they would be without flow control.
    */
-  reconcile(schedulers: PoolSchedulers, datastore: Datastore): void {
+  reconcile(schedulers: PoolSchedulers, datastore: Datastore, log?: Logger): void {
     const seen = new Set<string>();
     for (const view of datastore.pools()) {
       const cfg: FlowControlConfig | undefined = schedulers.forPool(view.key)?.loaded.flowControl;
@@ -50,10 +54,13 @@ export class FlowControl {
         const fc = new FlowController(key, cfg, () => datastore.pool(key)?.endpoints ?? NO_ENDPOINTS, this.#events);
         if (this.#closing) fc.beginShutdown();
         this.#controllers.set(key, fc);
+        // Said once as it changes, so an operator sees from the log which pools queue (and since when).
+        log?.info('flow control on: requests wait in its queues while the pool is saturated', { pool: key, max_requests: finiteOr(cfg.maxRequests), max_bytes: finiteOr(cfg.maxBytes), ttl_ms: cfg.defaultRequestTTLMs });
       }
     }
     for (const [key, c] of this.#controllers) {
       if (seen.has(key)) continue;
+      log?.info('flow control off: requests go straight to the pick', { pool: key, released_waiting: c.length });
       c.releaseAll();
       this.#controllers.delete(key);
     }

@@ -275,7 +275,7 @@ export class Gateway {
     // Plugins in force get the runtime; KV-event subscriptions follow the pools' endpoints (issue #14).
     this.plugins.reconcile(this.schedulers, this.datastore);
     this.externalPickers.retain(this.schedulers.externalPickerRefs());
-    this.flowControl.reconcile(this.schedulers, this.datastore);
+    this.flowControl.reconcile(this.schedulers, this.datastore, this.options.log);
     this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, responses: this.responses };
     const o = this.options;
     this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
