@@ -23,6 +23,7 @@ import type { RequestHost } from './request-host.js';
 import type { PickOutcome, PickSource } from '../plan/pick-outcome.js';
 import type { RoutePlan } from '../plan/plan-request.js';
 import type { RequestRecord } from '../observability/request-record.js';
+import { admissionHeaders } from '../tenancy/tenancy.js';
 
 /**
  * Asks the pool's external picker, then forwards. Throws GatewayError for the client (503 under FailClose, 503
@@ -64,7 +65,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   if (answer.kind === 'immediate') {
     const out = immediateAnswer(answer, who, req.requestId);
     // A refusal no pod served gives the tenant's request back when it ends (tenancy.ts): its headers say so.
-    return sendPickerAnswer(res, out, record, out.status >= 400 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders() : req.responseHeaders);
+    return sendPickerAnswer(res, out, record, admissionHeaders(req.admission, out.status >= 400));
   }
   const endpoints = poolEndpoints(answer.endpoints, view.endpoints);
   if (endpoints.length === 0) {
@@ -76,7 +77,7 @@ export async function forwardViaExternalPicker(gw: RequestHost, ctx: ForwardCont
   }
   applyRequestChanges(req, answer);
   const sendResponseHeaders = gw.externalPickers.options.responseHeaderMode === 'SEND' && answer.skipResponseHeaders !== true;
-  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, gatewayHeaders: req.responseHeaders, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
+  plan.external = new ExternalPicks(endpoints, exchange, state.schedulers.forPool(view.key)!, plan, { who, sendResponseHeaders, record, gatewayHeaders: req.admission?.headers, problem: (kind, problem) => gw.externalPickers.responseProblem(view.key, ref, kind, problem) });
   try {
     await forward(ctx, plan, req, res);
   } finally {

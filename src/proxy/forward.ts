@@ -24,6 +24,7 @@ import { ResponseTap } from '../observability/response-tap.js';
 import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
+import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
@@ -47,10 +48,8 @@ export interface ForwardRequest {
   headers: Record<string, string | string[]>;
   body: Buffer | undefined;
   requestId: string;
-  /** Headers the gateway adds to the upstream's answer (`x-ratelimit-*` with --api-keys), as a flat name/value list. */
-  responseHeaders?: string[] | undefined;
-  /** `responseHeaders` for the gateway's own refusal before any pod was tried (the tenant's request given back). */
-  unsentResponseHeaders?: (() => string[]) | undefined;
+  /** The tenant's admission with --api-keys: its `x-ratelimit-*` go on the upstream's answer and the gateway's own. */
+  admission?: Admission | undefined;
   /** What the observers see of this request: set exactly when the context has an observer. */
   record?: RequestRecord | undefined;
 }
@@ -150,7 +149,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         const respond = (statusCode: number, raw: readonly Buffer[], changes?: ResponseChanges): ResponseTarget => {
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
-          if (req.responseHeaders !== undefined) list.push(...req.responseHeaders);
+          if (req.admission !== undefined) list.push(...req.admission.headers);
           // An external picker's changes to the answer, as Envoy applies them (its status too).
           if (changes?.kind === 'headers') statusCode = plan.external!.applyChanges(list, changes, statusCode);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
@@ -241,7 +240,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
     // With --api-keys the gateway's own refusals after admission (flow control's 429/503, an upstream failure)
     // carry the tenant's x-ratelimit-* headers as every other answer does (docs/tenancy.md).
     // Refused before any pod was tried, the request is given back to the tenant's limits: the headers say so.
-    const gatewayHeaders = r?.attempts === 0 && req.unsentResponseHeaders !== undefined ? req.unsentResponseHeaders() : req.responseHeaders;
+    const gatewayHeaders = admissionHeaders(req.admission, r?.attempts === 0);
     const headers = gatewayHeaders === undefined ? { 'x-request-id': req.requestId } : { ...headerRecord(gatewayHeaders), 'x-request-id': req.requestId };
     sendError(res, e, headers);
     if (r) r.errorCode = e.code;

@@ -24,7 +24,7 @@ import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
 import { headerRecord } from '../tenancy/rate-limit-headers.js';
-import { unsentHeaders, type Admission } from '../tenancy/tenancy.js';
+import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 import { continueIfAsked } from './expectations.js';
 
@@ -55,7 +55,7 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
         if (err.code === 'internal_error') gw.options.log.error('request failed', { error: err.message, stack: (e as Error).stack });
         // Past admission with --api-keys, a refusal carries the tenant's x-ratelimit-* as every answer does (the
         // external picker's FailClose 503 comes here).
-        const gatewayHeaders = r?.attempts === 0 && seen.admission !== undefined ? unsentHeaders(seen.admission) : seen.rateLimit;
+        const gatewayHeaders = admissionHeaders(seen.admission, r?.attempts === 0);
         const headers: Record<string, string> = gatewayHeaders !== undefined ? headerRecord(gatewayHeaders) : {};
         if (seen.requestId !== undefined) headers['x-request-id'] = seen.requestId;
         // Node failed the request mid-body (client-errors.ts): the rest of the body cannot be read past.
@@ -75,9 +75,7 @@ export function createHandler(gw: RequestHost): (req: IncomingMessage, res: Serv
 interface Observed {
   requestId?: string;
   record?: RequestRecord;
-  /** The tenant's `x-ratelimit-*` once the request is admitted with --api-keys, for an error thrown after. */
-  rateLimit?: string[];
-  /** The tenant's admission: a refusal before any pod was tried says its request is given back (unsentHeaders). */
+  /** The tenant's admission with --api-keys: its `x-ratelimit-*` go on an error thrown after it too. */
   admission?: Admission;
 }
 
@@ -210,7 +208,6 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     return sendError(res, error, id);
   }
   // The key's models (403) and its tenant's limits (429, with OpenAI's x-ratelimit-* headers, as every answer has).
-  let rateLimit: string[] | undefined;
   let admission: Admission | undefined;
   if (key) {
     try {
@@ -218,8 +215,6 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
       // half a minute was "250,000 tokens", past any tokensPerMinute. It is counted for its usage when it ends.
       const a = admitRequest(tenancy!, key, plan, isMultipart(req.headers['content-type']) ? 0 : (body?.length ?? 0), record);
       admission = a instanceof Promise ? await a : a;
-      rateLimit = admission.headers;
-      seen.rateLimit = rateLimit;
       seen.admission = admission;
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
@@ -233,9 +228,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
   upstreamHeaders['x-forwarded-proto'] = 'http';
   // A pool another endpoint picker serves (its endpointPickerRef): that picker is asked over ext_proc first.
-  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit, unsentResponseHeaders: admission && (() => unsentHeaders(admission!)), record }, res);
+  if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, admission, record }, res);
 
-  await forward(forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, responseHeaders: rateLimit, unsentResponseHeaders: admission && (() => unsentHeaders(admission!)), record }, res);
+  await forward(forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, admission, record }, res);
 }
 
 /**

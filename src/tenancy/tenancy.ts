@@ -33,13 +33,23 @@ export interface Admission {
   readonly entry: KeyEntry;
   /** Tokens counted up front (the prompt estimate); 0 when the store could not count (fail-open). */
   readonly estimate: number;
-  /** False when the store could not count the request (fail-open): nothing of it is given back. */
-  readonly counted: boolean;
   readonly windows: Windows;
   /** `x-ratelimit-*`, as a flat list for forward's response headers. */
   readonly headers: string[];
-  /** What the store counted for the tenant with this request (undefined when it could not count: fail-open). */
+  /**
+   * What the store counted for the tenant with this request; undefined when it could not count (fail-open):
+   * nothing of it is given back then.
+   */
   readonly used: Usage | undefined;
+}
+
+/**
+ * The `x-ratelimit-*` an answer carries under admission `a` (none without one): `refusedUnsent` for the
+ * gateway's own refusal before any pod was tried, whose request and estimate are given back when it ends.
+ */
+export function admissionHeaders(a: Admission | undefined, refusedUnsent: boolean): string[] | undefined {
+  if (a === undefined) return undefined;
+  return refusedUnsent ? unsentHeaders(a) : a.headers;
 }
 
 /**
@@ -148,7 +158,7 @@ export class Tenancy {
     if (a === undefined) return;
     const u = r.usage;
     if (u !== undefined) this.metrics.used(a.entry.tenant.name, u.promptTokens, u.completionTokens);
-    if (!a.counted) {
+    if (a.used === undefined) {
       // Admitted uncounted (the store was down, fail-open): only usage is added, nothing refunded.
       if (u !== undefined) this.#call(() => this.#store.adjust(a.entry.tenant.name, u.promptTokens + u.completionTokens, a.windows, windowsAt(this.#now())));
       return;
@@ -163,7 +173,7 @@ export class Tenancy {
     // Never sent to a pod (flow control refused it, or its client left while it waited): the request it was
     // counted as is given back too, or a tenant retrying on a saturated pool would use up its requestsPerMinute
     // on requests that were never served.
-    if (failed && r.attempts === 0 && a.counted) this.#call(() => this.#store.giveBackRequest(a.entry.tenant.name, a.windows, now));
+    if (failed && r.attempts === 0 && a.used !== undefined) this.#call(() => this.#store.giveBackRequest(a.entry.tenant.name, a.windows, now));
   }
 
   #call(op: () => void | Promise<void>): void {
@@ -188,7 +198,7 @@ export class Tenancy {
     const headers = rateLimitHeaders(entry.limits, t, w);
     if (t.refused === undefined) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate, counted: true, windows: w, headers, used: t };
+      return { entry, estimate, windows: w, headers, used: t };
     }
     this.metrics.rejected(entry.tenant.name, t.refused);
     throw refusal(entry, t, t.refused, estimate, w, headers);
@@ -198,7 +208,7 @@ export class Tenancy {
     this.#storeError(e);
     if (this.#failOpen) {
       this.metrics.admitted(entry.tenant.name);
-      return { entry, estimate: 0, counted: false, windows: w, headers: [], used: undefined };
+      return { entry, estimate: 0, windows: w, headers: [], used: undefined };
     }
     this.metrics.rejected(entry.tenant.name, 'store_unavailable');
     throw new GatewayError('rate_limit_store_unavailable', 'The rate-limit store cannot be reached, and this gateway refuses requests it cannot count (--rate-limit-store-failure fail-closed). Retry shortly.');
