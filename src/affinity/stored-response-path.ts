@@ -1,13 +1,31 @@
 /** The Responses API paths that name a stored response instead of a model: `/v1/responses/{id}` and its `/cancel`. */
 
 const PREFIX = '/v1/responses/';
-const CANCEL = '/cancel';
-const INPUT_ITEMS = '/input_items';
 
 /** A request on a stored response: what it does, and the response's id (percent-decoded). */
 export interface StoredResponseRef {
   readonly action: 'retrieve' | 'delete' | 'cancel';
   readonly id: string;
+}
+
+/** What follows the id in a stored response's path: nothing, `cancel` or `input_items`. */
+type SubPath = '' | 'cancel' | 'input_items';
+
+/** The methods each stored-response path takes, and what each does there. */
+const ACTIONS: Readonly<Record<SubPath, Readonly<Record<string, StoredResponseRef['action']>>>> = {
+  '': { GET: 'retrieve', HEAD: 'retrieve', DELETE: 'delete' },
+  cancel: { POST: 'cancel' },
+  input_items: { GET: 'retrieve', HEAD: 'retrieve' },
+};
+
+/** `/v1/responses/{id}[/cancel|/input_items]` split into its raw id and what follows; undefined for any other path. */
+function storedPath(path: string): { rawId: string; sub: SubPath } | undefined {
+  if (!path.startsWith(PREFIX)) return undefined;
+  const segments = path.slice(PREFIX.length).split('/');
+  const rawId = segments[0]!;
+  if (rawId === '' || segments.length > 2) return undefined;
+  const sub = segments[1] ?? '';
+  return Object.hasOwn(ACTIONS, sub) ? { rawId, sub: sub as SubPath } : undefined;
 }
 
 /**
@@ -16,28 +34,15 @@ export interface StoredResponseRef {
  * malformed escape in the id names no response).
  */
 export function storedResponseRef(method: string, path: string): StoredResponseRef | undefined {
-  if (!path.startsWith(PREFIX)) return undefined;
-  let rest = path.slice(PREFIX.length);
-  let action: StoredResponseRef['action'];
-  if (method === 'POST' && rest.endsWith(CANCEL)) {
-    action = 'cancel';
-    rest = rest.slice(0, -CANCEL.length);
-  } else if (method === 'GET' || method === 'HEAD') {
-    action = 'retrieve';
-    if (rest.endsWith(INPUT_ITEMS)) rest = rest.slice(0, -INPUT_ITEMS.length);
-  }
-  else if (method === 'DELETE') action = 'delete';
-  else return undefined;
-  if (rest === '' || rest.includes('/')) return undefined;
+  const p = storedPath(path);
+  const action = p === undefined ? undefined : ACTIONS[p.sub][method];
+  if (action === undefined) return undefined;
   try {
-    return { action, id: decodeURIComponent(rest) };
+    return { action, id: decodeURIComponent(p!.rawId) };
   } catch {
     return undefined;
   }
 }
-
-/** The methods each stored-response path takes, by what follows the id. */
-const ALLOWED: Readonly<Record<string, readonly string[]>> = { '': ['GET', 'HEAD', 'DELETE'], cancel: ['POST'], input_items: ['GET', 'HEAD'] };
 
 /**
  * The `Allow` list of a stored-response path (`/v1/responses/{id}`, its `/cancel`, its `/input_items`) asked with a
@@ -45,10 +50,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = { '': ['GET', 'HEAD
  * undefined for any other request. OPTIONS is left to CORS.
  */
 export function storedResponseAllow(method: string, path: string): string | undefined {
-  if (!path.startsWith(PREFIX) || method === 'OPTIONS') return undefined;
-  const segments = path.slice(PREFIX.length).split('/');
-  if (segments[0] === '' || segments.length > 2) return undefined;
-  const allowed = ALLOWED[segments[1] ?? ''];
-  if (allowed === undefined || allowed.includes(method)) return undefined;
-  return allowed.join(', ');
+  if (method === 'OPTIONS') return undefined;
+  const p = storedPath(path);
+  if (p === undefined) return undefined;
+  const allowed = ACTIONS[p.sub];
+  return Object.hasOwn(allowed, method) ? undefined : Object.keys(allowed).join(', ');
 }

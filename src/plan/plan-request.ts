@@ -269,7 +269,8 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
-    const untracked = plan.base === undefined && state.responses === 'off' ? storedResponseRef(req.method, req.path) : undefined;
+    // BBR found it a request on a stored response; with no ids kept it came here unrouted.
+    const untracked = plan.base === undefined && state.responses === 'off' ? plan.storedResponse : undefined;
     if (untracked !== undefined) throw untrackedResponse(untracked);
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
