@@ -12,10 +12,11 @@ import { ALLOWLIST_LABELS } from '../../api/allowlist.js';
 import { buildSnapshot, type ConfigSnapshot, type SnapshotOptions } from '../snapshot.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import type { ReadResult } from '../../api/resource.js';
-import { objectId, podView, readObjects, specView } from './read-objects.js';
+import { invalidPools, objectId, podView, readObjects, specView } from './read-objects.js';
 import type { KubeObject } from './kube-object.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
-import { RemovalBurst } from './removal-burst.js';
+import { REMOVAL_BURST_MAX_MS, REMOVAL_QUIET_MS, RemovalBurst } from './removal-burst.js';
+import { logRejectedChanges } from './rejected-log.js';
 import { CONFIG_MAPS, GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
 import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 
@@ -66,11 +67,6 @@ export interface KubeSourceOptions extends Omit<SnapshotOptions, 'lenient' | 'se
  */
 export const RECONNECT_CAUTION_MS = 10_000;
 
-/** See KubeSourceOptions.removalQuietMs: longer than the gaps between the API server's deletions of one collection. */
-export const REMOVAL_QUIET_MS = 300;
-/** The longest a burst of deletions holds back changes: a namespace of many objects is deleted in a few seconds. */
-export const REMOVAL_BURST_MAX_MS = 5000;
-
 /** Answers a one-shot read gives up on at once: bad credentials, no RBAC, no CRD. Anything else may pass. */
 const LASTING_FAILURES = new Set([401, 403, 404]);
 
@@ -97,8 +93,6 @@ export class KubeConfigSource {
   readonly #gatewayClasses: Reflector | undefined;
   readonly #dynamic = new Map<string, Dynamic>();
   readonly #removals: RemovalBurst;
-  /** The pool and route watches' sizes at their last change, to tell a deletion from an addition. */
-  readonly #sizes = new Map<Reflector, number>();
   /** `namespace/name` of Services refs name that no object can be named: absent, without asking. */
   #unnameableServices = new Set<string>();
   /** The last "applying the change without ..." warning, so that it is not repeated at every change. */
@@ -231,10 +225,7 @@ export class KubeConfigSource {
       ...sel,
       log: this.#o.log,
       onChange: () => {
-        if (type === INFERENCE_POOLS || type === HTTP_ROUTES) {
-          if (reflector.size < (this.#sizes.get(reflector) ?? 0)) this.#removals.removed(Date.now());
-          this.#sizes.set(reflector, reflector.size);
-        }
+        if (type === INFERENCE_POOLS || type === HTTP_ROUTES) this.#removals.sizeChanged(reflector, reflector.size, Date.now());
         this.#schedule();
       },
       onFailure: (e) => {
@@ -314,10 +305,10 @@ export class KubeConfigSource {
     }
     const objects = this.reflectors().flatMap((r) => (r.type === SERVICES || r.type === GATEWAYS || r.type === GATEWAY_CLASSES ? [] : [...r.items()]));
     const read = readObjects(objects, this.#read);
-    this.#report(read.rejected, new Set(objects.map(objectId)));
+    logRejectedChanges(this.#o.log, this.#rejected, read.rejected, new Set(objects.map(objectId)));
+    this.#rejected = read.rejected;
     const services = this.#services();
-    const invalidPools = new Map([...read.rejected].filter(([id]) => id.startsWith('InferencePool/')).map(([id, problems]) => [id.slice('InferencePool/'.length), problems]));
-    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools, lenient: true });
+    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools: invalidPools(read.rejected), lenient: true });
     const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));
     for (const w of fresh) this.#o.log.warn(w);
     this.#warnings = new Set(snapshot.warnings);
@@ -400,20 +391,6 @@ export class KubeConfigSource {
     return out;
   }
 
-  /** Logs objects newly left out, and those fixed (or deleted) since; `present` holds the ids of every object watched. */
-  #report(rejected: Map<string, string[]>, present: ReadonlySet<string>): void {
-    for (const [id, problems] of rejected) {
-      const before = this.#rejected.get(id);
-      if (before && before.join('\n') === problems.join('\n')) continue;
-      this.#o.log.warn(`ignoring ${id.replace('/', ' ')} until it is fixed:\n  - ${problems.join('\n  - ')}`);
-    }
-    for (const id of this.#rejected.keys()) {
-      if (rejected.has(id)) continue;
-      // A deleted object is not "valid again": that would have the user look for it in use.
-      this.#o.log.info(present.has(id) ? `${id.replace('/', ' ')} is valid again` : `${id.replace('/', ' ')}, which was ignored as invalid, is gone`);
-    }
-    this.#rejected = rejected;
-  }
 }
 
 /** `app=vllm,model=gemma`: a pool's `matchLabels` as a label selector, keys sorted so equal selectors share a watch. */

@@ -13,6 +13,12 @@ export interface ReadObjects {
   rejected: Map<string, string[]>;
 }
 
+/** The InferencePools set aside (`rejected`), by `namespace/name`, with their problems: the snapshot's `invalidPools`. */
+export function invalidPools(rejected: ReadonlyMap<string, string[]>): Map<string, string[]> {
+  const prefix = 'InferencePool/';
+  return new Map([...rejected].filter(([id]) => id.startsWith(prefix)).map(([id, problems]) => [id.slice(prefix.length), problems]));
+}
+
 /**
  * `InferencePool/llm/gemma`: the id objects are deduplicated and reported by. llm-d's InferenceObjectives and
  * InferenceModelRewrites carry their group (`InferenceObjective.llm-d.ai/llm/chat`): the same name in the legacy
