@@ -47,7 +47,10 @@ export class ConfigMetrics {
       collect: (emit) => {
         const byKind = new Map<string, number>();
         // Ids are `Kind[.group]/namespace/name` (src/config/kube/read-objects.ts).
-        for (const id of this.#ignoredObjects().keys()) byKind.set(id.slice(0, id.indexOf('/')), (byKind.get(id.slice(0, id.indexOf('/'))) ?? 0) + 1);
+        for (const id of this.#ignoredObjects().keys()) {
+          const kind = id.slice(0, id.indexOf('/'));
+          byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+        }
         for (const [kind, n] of byKind) emit(n, kind);
       },
     });
