@@ -31,8 +31,6 @@ export function buildAllowlistTable(allowlists: readonly Allowlist[]): { table: 
   const issues: ConfigIssue[] = [];
   /** Adapters claimed by more than one base: left out (see above). */
   const conflicting = new Set<string>();
-  /** Adapter -> every claim on it, for the conflicts' description. */
-  const claims = new Map<string, Set<string>>();
   for (const a of allowlists) {
     if (!a.baseModel) continue; // already reported by the reader: baseModel is required
     const origin = `ConfigMap ${keyOf(a.meta)}`;
@@ -50,7 +48,6 @@ export function buildAllowlistTable(allowlists: readonly Allowlist[]): { table: 
         issues.push({ location: a.source, field, message: `"${name}" is an adapter here but a base model in ${asBase.join(', ')}; names must be unique across allowlist ConfigMaps` });
         return;
       }
-      claims.set(name, (claims.get(name) ?? new Set()).add(`"${a.baseModel}" in ${origin}`));
       const prior = adapters.get(name);
       if (prior && prior.base !== a.baseModel) {
         issues.push({ location: a.source, field, message: `adapter "${name}" maps to base "${a.baseModel}" here but to "${prior.base}" in ${prior.origin}; an adapter has exactly one base model` });
@@ -60,10 +57,17 @@ export function buildAllowlistTable(allowlists: readonly Allowlist[]): { table: 
       if (!prior) adapters.set(name, { base: a.baseModel, origin });
     });
   }
-  const conflicts = new Map<string, string[]>();
-  for (const name of conflicting) {
-    adapters.delete(name);
-    conflicts.set(name, [...(claims.get(name) ?? [])].sort());
+  for (const name of conflicting) adapters.delete(name);
+  return { table: { bases, adapters, conflicts: claimsOn(conflicting, allowlists) }, issues };
+}
+
+/** Each of `names` -> every ConfigMap's claim on it (`"gemma" in ConfigMap default/a`), sorted. */
+function claimsOn(names: ReadonlySet<string>, allowlists: readonly Allowlist[]): Map<string, string[]> {
+  const claims = new Map<string, Set<string>>();
+  if (names.size === 0) return new Map();
+  for (const a of allowlists) {
+    if (!a.baseModel) continue;
+    for (const name of a.adapters) if (names.has(name)) claims.set(name, (claims.get(name) ?? new Set()).add(`"${a.baseModel}" in ConfigMap ${keyOf(a.meta)}`));
   }
-  return { table: { bases, adapters, conflicts }, issues };
+  return new Map([...claims].map(([name, set]) => [name, [...set].sort()]));
 }
