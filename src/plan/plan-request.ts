@@ -97,6 +97,8 @@ export interface RoutePlan {
   bbrDoneAt?: number;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
   priority: number;
+  /** The InferenceObjective the request named that its pool (`namespace/name`) does not define; its priority is 0. */
+  unknownObjective?: { readonly name: string; readonly pool: string };
   /** The tenant the request's API key names, when `--api-keys` is on (src/tenancy); flow control queues by it. */
   tenant?: Tenant;
   /** The body to forward when BBR had to change it (a `model` with surrounding spaces, trimmed); else undefined. */
@@ -347,6 +349,7 @@ function objectiveStage(state: GatewayState, req: IncomingRequest, plan: RoutePl
   if (name === undefined) return;
   const objective = state.snapshot.objectives.get(poolKey)?.get(name);
   if (!objective) {
+    plan.unknownObjective = { name, pool: poolKey };
     note(plan, 'pool', () => `InferenceObjective "${name}" is not defined for this pool: priority 0`);
     return;
   }

@@ -47,3 +47,20 @@ test('admission puts the tenant and its priority on the plan and the record', ()
   assert.equal(a.estimate, 10);
   assert.throws(() => admitRequest(tenancy, entry, { ...plan, model: 'other' }, 40, record), /may not use model `other`/);
 });
+
+test("a key's objective that the pool does not define is logged once per tenant and pool", () => {
+  const lines: string[] = [];
+  const keyYaml = `keys:\n  - name: team-b\n    keyHash: ${hashApiKey('b')}\n    models: ["*"]\n    objective: batchh\n  - name: team-c\n    keyHash: ${hashApiKey('c')}\n    models: ["*"]\n    objective: batch\n    allowPriorityHeader: true\n`;
+  const t = new Tenancy({ keys: { keys: new KeySet(parseKeyFile(keyYaml, 'k')), problem: undefined, close: () => undefined }, store: new MemoryLimitStore(), log: createLogger('info', (l) => lines.push(l)) });
+  const b = t.authenticate({ authorization: 'Bearer b' });
+  const plan = (pool: string, name: string): RoutePlan => ({ steps: [], tracing: false, priority: 0, routingHeaders: {}, model: 'm', unknownObjective: { name, pool } }) as RoutePlan;
+  for (let i = 0; i < 3; i++) admitRequest(t, b, plan('default/pool-a', 'batchh'), 10, undefined);
+  admitRequest(t, b, plan('default/pool-b', 'batchh'), 10, undefined);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /tenant team-b names InferenceObjective "batchh", which pool default\/pool-a does not define: its requests there run at priority 0/);
+  assert.match(lines[1]!, /pool default\/pool-b/);
+  // A client's own header (the key allows it) naming an unknown objective is the client's, not the operator's.
+  const c = t.authenticate({ authorization: 'Bearer c' });
+  admitRequest(t, c, plan('default/pool-a', 'critical'), 10, undefined);
+  assert.equal(lines.length, 2);
+});

@@ -40,6 +40,9 @@ export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan,
   const tenant = entry.tenant;
   plan.tenant = tenant;
   if (tenant.priority !== undefined) plan.priority = tenant.priority;
+  // The key's own objective, which its pool does not define: the operator hears of it (the client cannot fix it).
+  const unknown = plan.unknownObjective;
+  if (unknown !== undefined && unknown.name === tenant.objective) tenancy.unknownObjective(tenant, unknown.pool);
   if (record) {
     record.tenant = tenant;
     record.fairnessId = tenant.name;

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
 import { presentedKey } from './api-key.js';
 import type { KeyEntry } from './key-entry.js';
+import type { Tenant } from './tenant.js';
 import type { KeySource } from './key-source.js';
 import type { LimitReason, LimitStore, TakeResult, Usage } from './limit-store.js';
 import { headerRecord, rateLimitHeaders } from './rate-limit-headers.js';
@@ -73,6 +74,8 @@ export class Tenancy {
   readonly #log: Logger;
   readonly #now: () => number;
   #storeDown = false;
+  /** `tenant\0pool` pairs already warned of an objective the pool does not define (bounded: see unknownObjective). */
+  readonly #unknownObjectives = new Set<string>();
 
   constructor(o: TenancyOptions) {
     this.keys = o.keys;
@@ -105,6 +108,19 @@ export class Tenancy {
     headers.delete(OBJECTIVE_HEADER.name);
     headers.delete(OBJECTIVE_HEADER.alias);
     if (entry.tenant.objective !== undefined) headers.set(OBJECTIVE_HEADER.name, entry.tenant.objective);
+  }
+
+  /**
+   * Logs once per tenant and pool that the key's `objective` names an InferenceObjective the pool does not define,
+   * so its requests run at priority 0, as llm-d runs a request naming an unknown objective. A misspelt name in the
+   * keys file was otherwise silent. At most 1,000 pairs are remembered; past that, warnings start over.
+   */
+  unknownObjective(tenant: Tenant, pool: string): void {
+    const id = `${tenant.name}\0${pool}`;
+    if (this.#unknownObjectives.has(id)) return;
+    if (this.#unknownObjectives.size >= 1000) this.#unknownObjectives.clear();
+    this.#unknownObjectives.add(id);
+    this.#log.warn(`the API key of tenant ${tenant.name} names InferenceObjective "${tenant.objective}", which pool ${pool} does not define: its requests there run at priority 0. Define the objective for the pool, or correct the key's "objective" in the keys file.`, { tenant: tenant.name, pool, objective: tenant.objective });
   }
 
   /**
