@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metadata } from '@grpc/grpc-js';
-import { namedPool } from './pool-selection.js';
+import { namedPool, resolvePoolKey } from './pool-selection.js';
+import { buildSnapshot } from '../config/snapshot.js';
+import { GatewayError } from '../errors.js';
+import type { GatewayState } from '../plan/plan-request.js';
 import type { FilterMetadata } from '../envoy/struct-value.js';
 
 test('where the data plane names the pool, in order of precedence', () => {
@@ -24,4 +27,19 @@ test('where the data plane names the pool, in order of precedence', () => {
     const got = namedPool(metadata, grpc(g));
     assert.deepEqual(got, value === undefined ? undefined : { value, source }, name);
   }
+});
+
+test('a named pool the Kubernetes source set aside as invalid is said to be invalid, with its problems, not missing', () => {
+  const problems = ['kubernetes InferencePool llm/gemma: field spec.targetPorts[0].number: must be an integer from 1 to 65535, got number 70000'];
+  const state = { snapshot: buildSnapshot([], { invalidPools: new Map([['llm/gemma', problems]]) }) } as unknown as GatewayState;
+  const source = 'gRPC metadata x-infergate-inference-pool';
+  for (const value of ['llm/gemma', 'gemma']) {
+    assert.throws(
+      () => resolvePoolKey(state, { value, source }),
+      (e: unknown) => e instanceof GatewayError && e.code === 'pool_not_found' && e.message === `${source} names InferencePool llm/gemma, which is invalid and set aside until it is fixed: ${problems[0]}`,
+      value,
+    );
+  }
+  // A pool that is neither there nor set aside is still "not in the configuration".
+  assert.throws(() => resolvePoolKey(state, { value: 'llm/other', source }), /names InferencePool llm\/other, which is not in the configuration/);
 });

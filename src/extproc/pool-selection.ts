@@ -42,6 +42,14 @@ export function resolvePoolKey(state: GatewayState, named: NamedPool): string {
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) throw new GatewayError('pool_not_found', `${named.source} names InferencePool "${named.value}", which exists in several namespaces (${matches.join(', ')}); name it as namespace/name`);
   }
+  // With --kube, a pool the API server has but infergate set aside as invalid: "not in the configuration; fix the
+  // data plane's metadata or add the pool" would send the user to a `kubectl get` that finds it (as routes say, e7fd964).
+  const invalid = [...(state.snapshot.invalidPools ?? [])].filter(([k]) => k === named.value || k.slice(k.indexOf('/') + 1) === named.value);
+  if (invalid.length > 0) {
+    const which = invalid.map(([key]) => key).join(', ');
+    const problems = invalid.flatMap(([, p]) => p).join('; ');
+    throw new GatewayError('pool_not_found', `${named.source} names InferencePool ${which}, which is invalid and set aside until it is fixed: ${problems}`);
+  }
   const known = [...pools.keys()].sort();
   throw new GatewayError('pool_not_found', `${named.source} names InferencePool ${named.value}, which is not in the configuration (pools: ${known.length > 0 ? known.join(', ') : 'none'}); fix the data plane's per-route metadata or add the pool`);
 }
