@@ -1,20 +1,28 @@
 /** TLS for the ext_proc ports: given certificate files, else (with --secure-serving, GIE's default) a self-signed certificate, else plaintext. */
 import { ServerCredentials } from '@grpc/grpc-js';
-import { loadCertificate } from '../proxy/serving-certificate.js';
+import type { Logger } from '../logger.js';
+import { ServingCertificate, type ServingCertificateOptions } from '../proxy/serving-certificate.js';
+import { ReloadingServerCredentials } from './reloading-credentials.js';
 import { selfSignedCertificate, type CertificatePair } from './self-signed-certificate.js';
 
 export interface TlsOptions {
   secureServing: boolean;
   certFile?: string;
   keyFile?: string;
+  /** Where a renewal of the files, or a pair that does not load, is logged. */
+  log: Logger;
+  /** How often the files are looked at, and how long after a change they are read (tests); serve's defaults otherwise. */
+  reload?: ServingCertificateOptions;
 }
 
 export interface ServingCredentials {
   credentials: ServerCredentials;
-  /** The certificate in use (PEM), when TLS is on: clients that want to verify it can pin it. */
+  /** The certificate served at startup (PEM), when TLS is on: clients that want to verify it can pin it. */
   certificate?: CertificatePair;
   /** For the startup log. */
   describe: string;
+  /** Stops watching the certificate files, when there are files. */
+  close(): void;
 }
 
 /**
@@ -25,14 +33,18 @@ export interface ServingCredentials {
 export async function servingCredentials(opts: TlsOptions): Promise<ServingCredentials> {
   if ((opts.certFile === undefined) !== (opts.keyFile === undefined)) throw new Error('--cert-file and --key-file go together: give both or neither');
   if (opts.certFile !== undefined && opts.keyFile !== undefined) {
-    const pem = loadCertificate({ certFile: opts.certFile, keyFile: opts.keyFile });
-    const pair = { cert: pem.cert.toString('utf8'), key: pem.key.toString('utf8') };
-    return { credentials: tls(pair), certificate: pair, describe: `TLS with ${opts.certFile}` };
+    // Read again when the files change, as serve's --cert-file: a renewed certificate needs no restart.
+    const files = new ServingCertificate({ certFile: opts.certFile, keyFile: opts.keyFile }, opts.log, opts.reload);
+    const pair = { cert: files.pem.cert.toString('utf8'), key: files.pem.key.toString('utf8') };
+    const credentials = new ReloadingServerCredentials(files);
+    return { credentials, certificate: pair, describe: `TLS with ${opts.certFile}`, close: () => credentials.close() };
   }
-  if (!opts.secureServing) return { credentials: ServerCredentials.createInsecure(), describe: 'plaintext (--no-secure-serving)' };
+  if (!opts.secureServing) return { credentials: ServerCredentials.createInsecure(), describe: 'plaintext (--no-secure-serving)', close: NOTHING };
   const certificate = selfSignedCertificate();
-  return { credentials: tls(certificate), certificate, describe: 'TLS with a self-signed certificate made at startup' };
+  return { credentials: tls(certificate), certificate, describe: 'TLS with a self-signed certificate made at startup', close: NOTHING };
 }
+
+const NOTHING = (): void => undefined;
 
 function tls(pair: CertificatePair): ServerCredentials {
   return ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pair.cert), private_key: Buffer.from(pair.key) }], false);

@@ -203,8 +203,11 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   mountProfiling(admin, opts.enablePprof === true);
   // The EPP's flow-control queues, bands and flows, as `serve` shows them; an empty list when no pool has the gate on.
   admin.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
+  /** Stops watching --cert-file and --key-file, once they are read. */
+  let closeTls = (): void => undefined;
   const stopAll = async (graceMs: number): Promise<void> => {
     health.setReady(false);
+    closeTls();
     guard.close();
     file?.close();
     await kube?.close();
@@ -216,7 +219,8 @@ export async function startExtproc(opts: ExtprocOptions): Promise<RunningExtproc
   };
   try {
     // TLS first: a bad --cert-file should fail before the configuration is loaded.
-    const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}) });
+    const creds = await servingCredentials({ secureServing: opts.secureServing, ...(opts.certFile !== undefined ? { certFile: opts.certFile } : {}), ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}), log });
+    closeTls = creds.close;
     const bodyLimits = new BodyLimits(opts.maxBodyBytes, opts.maxUploadBytes);
     const largestBody = Math.max(bodyLimits.json.bytes, bodyLimits.upload.bytes);
     const healthServer = grpcServer(largestBody);
