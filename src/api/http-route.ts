@@ -39,6 +39,16 @@ export interface RouteRule {
   /** Never empty: a rule without matches matches every request (PathPrefix "/"). */
   matches: readonly RouteMatch[];
   backendRefs: readonly BackendRef[];
+  /** Each filter the rule, then each of its backendRefs, declares, in order; `serve` applies none. Absent when there are none. */
+  filters?: readonly RouteFilter[];
+}
+
+/** A filter as written, for the warning that it is not applied. */
+export interface RouteFilter {
+  /** `URLRewrite`, `RequestHeaderModifier`, ...; `(no type)` when it names none. */
+  type: string;
+  /** Where it is, from the rule: `filters[0]`, `backendRefs[1].filters[0]`. */
+  field: string;
 }
 
 export interface ParentRef {
@@ -108,7 +118,8 @@ function readRule(r: FieldReader, raw: Raw, at: string, ns: string): RouteRule {
   r.unknownKeys(o, at, ROUTE_FIELDS.rule, ROUTES_MORE);
   const rawMatches = r.array(o.matches, `${at}.matches`);
   const matches = (rawMatches.length === 0 ? [{}] : rawMatches).map((m, j) => readMatch(r, m, `${at}.matches[${j}]`));
-  const backendRefs = r.array(o.backendRefs, `${at}.backendRefs`).flatMap((b, j) => {
+  const rawBackendRefs = r.array(o.backendRefs, `${at}.backendRefs`);
+  const backendRefs = rawBackendRefs.flatMap((b, j) => {
     const f = `${at}.backendRefs[${j}]`;
     const br = r.object(b, f);
     if (!br) return [];
@@ -126,9 +137,26 @@ function readRule(r: FieldReader, raw: Raw, at: string, ns: string): RouteRule {
     return [ref];
   });
   const rule: RouteRule = { matches, backendRefs };
+  const filters = [
+    ...readFilters(o.filters, 'filters'),
+    ...rawBackendRefs.flatMap((b, j) => (b !== null && typeof b === 'object' ? readFilters((b as Record<string, Raw>).filters, `backendRefs[${j}].filters`) : [])),
+  ];
+  if (filters.length > 0) rule.filters = filters;
   const name = r.string(o.name, `${at}.name`);
   if (name !== undefined) rule.name = name;
   return rule;
+}
+
+/**
+ * The filters of a `filters` list at `at`, for the warning that they are not applied; read without judging the
+ * list's shape, as infergate acts on none of it.
+ */
+function readFilters(raw: Raw, at: string): RouteFilter[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((f: Raw, k) => {
+    const type = f !== null && typeof f === 'object' ? (f as Record<string, Raw>).type : undefined;
+    return { type: typeof type === 'string' && type !== '' ? type : '(no type)', field: `${at}[${k}]` };
+  });
 }
 
 function readMatch(r: FieldReader, raw: Raw, at: string): RouteMatch {

@@ -7,7 +7,7 @@ import type { Resource } from '../api/resource.js';
 import { allowlist, inferencePool, pod } from '../api/test-fixtures.js';
 import { pool as poolRef, route } from '../route/test-fixtures.js';
 import { buildSnapshot } from './snapshot.js';
-import { snapshot, snapshotWith } from './test-fixtures.js';
+import { snapshot, snapshotOfFiles, snapshotWith } from './test-fixtures.js';
 
 /** The route builder declared in another file. */
 function routeFrom(r: HTTPRoute, file: string, document = 1): HTTPRoute {
@@ -132,6 +132,36 @@ describe('buildSnapshot: warnings', () => {
     const s = snapshot(route('svc').rule({ group: '', kind: 'Service', name: 'vllm', namespace: 'default', weight: 1 }));
     assert.equal(s.warnings.length, 1);
     assert.match(s.warnings[0]!, /HTTPRoute default\/svc rule 0 has a backendRef of kind Service \(vllm\); infergate routes only to InferencePools/);
+  });
+
+  test('filters infergate does not apply are a warning naming each, on the rule and on its backendRefs', () => {
+    const yaml = [
+      'apiVersion: gateway.networking.k8s.io/v1',
+      'kind: HTTPRoute',
+      'metadata: {name: legacy, namespace: llm}',
+      'spec:',
+      '  rules:',
+      '    - backendRefs: [{group: inference.networking.k8s.io, kind: InferencePool, name: gemma}]',
+      '    - matches: [{path: {type: PathPrefix, value: /legacy}}]',
+      '      filters:',
+      '        - {type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}}}',
+      '        - {type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-gateway-inference-objective, value: batch}]}}',
+      '      backendRefs:',
+      '        - {group: inference.networking.k8s.io, kind: InferencePool, name: gemma, filters: [{type: ResponseHeaderModifier}]}',
+      '---',
+      'apiVersion: inference.networking.k8s.io/v1',
+      'kind: InferencePool',
+      'metadata: {name: gemma, namespace: llm}',
+      'spec: {selector: {matchLabels: {app: gemma}}, targetPorts: [{number: 8000}]}',
+      '',
+    ].join('\n');
+    const s = snapshotOfFiles({ 'routes.yaml': yaml });
+    const filterWarnings = s.warnings.filter((w) => w.startsWith('HTTPRoute llm/legacy'));
+    assert.equal(filterWarnings.length, 1, s.warnings.join('\n'));
+    assert.match(
+      filterWarnings[0]!,
+      /^HTTPRoute llm\/legacy rule 1 has 3 filters \(URLRewrite, RequestHeaderModifier, ResponseHeaderModifier on backendRef 0\) that infergate does not apply: `infergate serve` sends requests matching it to the pool as the client sent them/,
+    );
   });
 
   test('a pool that selects no pods is a warning', () => {

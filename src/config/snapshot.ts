@@ -1,7 +1,7 @@
 /** One immutable, validated view of the configuration; a reload builds a new one and swaps it whole. */
 import type { Allowlist } from '../api/allowlist.js';
 import { ConfigError, formatIssue, formatPlace, type ConfigIssue } from '../api/config-issue.js';
-import type { HTTPRoute } from '../api/http-route.js';
+import type { HTTPRoute, RouteFilter } from '../api/http-route.js';
 import type { InferencePool } from '../api/inference-pool.js';
 import { keyOf } from '../api/object-meta.js';
 import type { Pod } from '../api/pod.js';
@@ -14,6 +14,7 @@ import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
 import { PodIndex, poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
 import { compileRoutes, type RouteTable } from '../route/route-table.js';
+import { IGNORED_FILTERS_FIX, ignoredFiltersText } from '../route/ignored-filters.js';
 import { unknownAnnotations } from './known-annotations.js';
 
 export interface SnapshotOptions {
@@ -115,6 +116,7 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
 
   for (const route of routes) {
     route.rules.forEach((rule, i) => {
+      if (rule.filters) warnings.push(ignoredFiltersWarning(route, i, rule.filters));
       for (const b of rule.backendRefs) {
         if (b.namespace !== route.meta.namespace) {
           // Gateway API needs a ReferenceGrant for this; infergate does not read ReferenceGrants, so say so.
@@ -165,6 +167,11 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     ...(options.invalidPools && options.invalidPools.size > 0 ? { invalidPools: options.invalidPools } : {}),
     declaredServices,
   };
+}
+
+/** A rule's filters, which `serve` does not apply (src/route/ignored-filters.ts). */
+function ignoredFiltersWarning(route: HTTPRoute, rule: number, filters: readonly RouteFilter[]): string {
+  return `HTTPRoute ${keyOf(route.meta)} rule ${rule} ${ignoredFiltersText(filters)}. ${IGNORED_FILTERS_FIX}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import { poolBaseModels } from './checks/pool-base-models.js';
 import { poolServers } from './checks/pool-servers.js';
 import { probeFailures } from './checks/probe-failures.js';
 import { routeBackends } from './checks/route-backends.js';
+import { routeFilters } from './checks/route-filters.js';
 import { routeModels } from './checks/route-models.js';
 import { routeShadowing } from './checks/route-shadowing.js';
 import { snapshotWarnings } from './checks/snapshot-warnings.js';
@@ -18,6 +19,7 @@ const OWN_CHECKS: readonly Check[] = [
   objectProblems,
   allowlistConflicts,
   routeBackends,
+  routeFilters,
   routeModels,
   routeShadowing,
   poolServers,

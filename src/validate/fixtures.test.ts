@@ -49,6 +49,7 @@ const CASES: Record<string, string[]> = {
   'unknown-kind.yaml': ['warning config-warning', 'warning config-warning'],
   'unknown-field.yaml': ['error unknown-field', 'warning unknown-field', 'warning unknown-field'],
   'rule-no-backend.yaml': ['error rule-no-backend', 'error rule-no-backend'],
+  'route-filter-ignored.yaml': ['warning route-filter-ignored', 'warning route-filter-ignored'],
   'v1alpha2-pool.yaml': ['error invalid-object', 'error invalid-object', 'error invalid-object', 'warning unknown-field', 'warning unknown-field', 'warning unknown-field'],
 };
 
@@ -86,6 +87,16 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
 test('every finding code has a fixture (kind-forbidden, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
   assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'probe-failed', 'probe-refused']);
+});
+
+test('a rule with filters is one finding at its first filter, naming every filter, those of its backendRefs too', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'route-filter-ignored.yaml') });
+  assert.deepEqual(
+    findings.map((f) => `${f.object?.name} ${f.field}`),
+    ['legacy spec.rules[0].filters[0]', 'legacy spec.rules[1].backendRefs[0].filters[0]'],
+  );
+  assert.match(findings[0]!.message, /^has 2 filters \(URLRewrite, RequestHeaderModifier\) that infergate does not apply: `infergate serve` sends requests matching it to the pool as the client sent them/);
+  assert.match(findings[1]!.message, /^has a filter \(ResponseHeaderModifier on backendRef 0\)/);
 });
 
 test('a kind serve skips with a warning is a config-warning on that object, with the kind meant', async () => {
