@@ -42,9 +42,10 @@ export function resolveBaseModel(model: string, table: AllowlistTable, catalog: 
  * The 404 for a model no ConfigMap and no pod knows: it lists what can be served (exactly what GET /v1/models
  * lists) and, apart, the names allowlist ConfigMaps declare that no pod serves (requests for those get a 503).
  * `visible` narrows both lists to what the asking API key may use, as its GET /v1/models is (src/tenancy): a
- * tenant's 404 does not name the other tenants' models.
+ * tenant's 404 does not name the other tenants' models. `reachable`, when given, narrows the served ones to those
+ * the HTTPRoutes reach (src/plan/routed-models.ts), as GET /v1/models is.
  */
-export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean, visible?: (model: string) => boolean): GatewayError {
+export function unknownModelError(model: string, table: AllowlistTable, catalog: ModelCatalog, strict: boolean, visible?: (model: string) => boolean, reachable?: (model: string) => boolean): GatewayError {
   const claims = table.conflicts?.get(model);
   // Declared, but by ConfigMaps that disagree on its base: "in no allowlist ConfigMap" would send the user looking
   // for a missing ConfigMap instead of the two that conflict.
@@ -65,7 +66,8 @@ export function unknownModelError(model: string, table: AllowlistTable, catalog:
       'model',
     );
   }
-  const served = visible ? servableModels(table, catalog, strict).filter(visible) : servableModels(table, catalog, strict);
+  const servable = reachable ? servableModels(table, catalog, strict).filter(reachable) : servableModels(table, catalog, strict);
+  const served = visible ? servable.filter(visible) : servable;
   const declared = visible ? declaredOnlyModels(table, catalog).filter(visible) : declaredOnlyModels(table, catalog);
   const none = declared.length > 0 ? '(none: no pod serves a declared model)' : strict ? '(none: no allowlist ConfigMap is loaded)' : '(none: no allowlist ConfigMap and no pod has answered GET /v1/models)';
   const list = served.length > 0 ? served.join(', ') : none;

@@ -29,11 +29,11 @@ export function planOwnAnswer(state: GatewayState, req: IncomingRequest, adminPa
     if (!isModelsPath(req.path)) return undefined;
     if (!isGet) throw modelsMethodNotAllowed(req.method, req.path);
     if (req.path === '/v1/models' || req.path === '/v1/models/') {
-      const ids = listModels(state).data.map((m) => m.id);
+      const ids = listModels(state, req.host).data.map((m) => m.id);
       const named = ids.slice(0, MAX_NAMED).join(', ') + (ids.length > MAX_NAMED ? `, and ${ids.length - MAX_NAMED} more` : '');
-      return own(`200, the ${ids.length} model(s) the pools' endpoints serve${ids.length > 0 ? ` (${named})` : ''}, adapters with their parent`);
+      return own(`200, the ${ids.length} model(s) the routed pools' endpoints serve${ids.length > 0 ? ` (${named})` : ''}, adapters with their parent`);
     }
-    const card = retrieveModel(state, req.path.slice('/v1/models/'.length));
+    const card = retrieveModel(state, req.path.slice('/v1/models/'.length), undefined, req.host);
     return own(`200, the card of ${card.id}${card.parent !== null ? `, an adapter of ${card.parent}` : ''}`);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;

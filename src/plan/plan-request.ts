@@ -12,6 +12,7 @@ import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, un
 import { storedResponseAllow, storedResponseRef, type StoredResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
+import { routedModels } from './routed-models.js';
 import type { ConfigSnapshot } from '../config/snapshot.js';
 import type { Datastore, PoolView } from '../epp/datastore/datastore.js';
 import type { CandidateVerdict } from '../epp/eligibility.js';
@@ -253,9 +254,14 @@ function lookupWithRewrites(state: GatewayState, model: string): BaseModelResolu
   return undefined;
 }
 
-/** The 404 for a model unknown under every name: it lists the served models. */
-function unknownModel(state: GatewayState, model: string): GatewayError {
-  return unknownModelError(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist);
+/**
+ * The 404 for a model unknown under every name: it lists the served models. With the request whose routes
+ * decide (`routed`), only those its Host's routes reach, as GET /v1/models lists them; without (the ext_proc
+ * BBR server, which leaves routing to the data plane), every pool's.
+ */
+function unknownModel(state: GatewayState, model: string, routed?: IncomingRequest): GatewayError {
+  const reached = routed ? routedModels(state, routed.host) : undefined;
+  return unknownModelError(model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist, undefined, reached ? (m) => reached.has(m) : undefined);
 }
 
 /** Whether a pod of the pool answers GET /v1/models without a model list, and so may serve any model (Endpoint.modelsUnlisted). */
@@ -267,7 +273,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
   const routeReq = { method: req.method, path: req.path, query: req.query, headers: (n: string) => req.headers.get(n), ...(req.host ? { host: req.host } : {}) };
   const m = matchRoute(state.snapshot.routeTable, routeReq);
   if (!m) {
-    if (plan.unknownModel === true) throw unknownModel(state, plan.model!);
+    if (plan.unknownModel === true) throw unknownModel(state, plan.model!, req);
     // vLLM's inference paths take POST only: the wrong method is the answer, not the routing rules.
     if (req.method !== 'POST' && POST_ONLY_PATHS.has(req.path)) throw new MethodNotAllowed(`${req.method} ${req.path} is not served: ${req.path} takes POST (with ${postBodyOf(req.path)})`, 'POST');
     if (plan.base === undefined && SERVER_PATHS.has(req.path)) throw new GatewayError('route_not_found', serverPathMessage(req.method, req.path));
@@ -303,7 +309,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     }
     throw new GatewayError('pool_not_found', `HTTPRoute ${m.route.meta.namespace}/${m.route.meta.name} rule ${m.ruleIndex} names InferencePool ${key}, which does not exist; create it or fix the backendRef`);
   }
-  if (plan.unknownModel === true && !takesAnyModel(view)) throw unknownModel(state, plan.model!);
+  if (plan.unknownModel === true && !takesAnyModel(view)) throw unknownModel(state, plan.model!, req);
   plan.view = view;
   // A pool whose endpointPickerRef cannot be resolved is not served (GIE's InferencePoolInvalidEPPService).
   const picker = state.schedulers.pickerRef(key);

@@ -1,6 +1,7 @@
 /** The handler's two steps with `--api-keys` on: the headers before planning, and admission once the model is known. */
 import { FAIRNESS_ID_HEADER, OBJECTIVE_HEADER } from '../api/llm-d-names.js';
 import { unknownModelError } from '../bbr/resolve-base-model.js';
+import { routedModels } from './routed-models.js';
 import type { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
@@ -70,11 +71,12 @@ export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan,
  * those the key may use, as its GET /v1/models does. Otherwise the plan's error as it is. Without this, a
  * tenant could list every other tenant's models by asking for one that does not exist.
  */
-export function tenantPlanError(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan, state: GatewayState): GatewayError {
+export function tenantPlanError(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan, state: GatewayState, host?: string): GatewayError {
   const error = plan.error!;
   if (plan.model === undefined) return error;
   const refusal = tenancy.modelRefusal(entry, plan.model);
   if (refusal !== undefined) return refusal;
   if (error.code !== 'model_not_found') return error;
-  return unknownModelError(plan.model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist, (m) => entry.models.allows(m));
+  const reached = routedModels(state, host);
+  return unknownModelError(plan.model, state.snapshot.allowlistTable, state.datastore.catalog(), state.strictAllowlist, (m) => entry.models.allows(m), (m) => reached.has(m));
 }

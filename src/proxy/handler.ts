@@ -137,7 +137,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   if (isGet && (path === '/v1/models' || path === '/v1/models/')) {
     // The gateway's own answer, not a request to observe.
     seen.record = undefined;
-    const models = listModels(state);
+    // The Host as routing reads it (below): a route for another hostname reaches none of its pools from here.
+    const models = listModels(state, req.headers.host);
     if (key) models.data = tenancy!.visibleModels(key, models.data);
     return sendJson(res, 200, models, id);
   }
@@ -148,7 +149,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     if (record) record.model = record.targetModel = observedName(modelId);
     // A key's 403 comes first, and its 404 lists only the models it may use: the other tenants' stay unnamed.
     if (key) tenancy!.checkModel(key, modelId);
-    const card = retrieveModel(state, path.slice('/v1/models/'.length), key ? (m) => key.models.allows(m) : undefined);
+    const card = retrieveModel(state, path.slice('/v1/models/'.length), key ? (m) => key.models.allows(m) : undefined, req.headers.host);
     seen.record = undefined;
     return sendJson(res, 200, card, id);
   }
@@ -199,7 +200,7 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   }
   if (plan.error) {
     // With a key, a model it may not use is its 403 and an unknown model's 404 names only the key's models.
-    const error = key ? tenantPlanError(tenancy!, key, plan, state) : plan.error;
+    const error = key ? tenantPlanError(tenancy!, key, plan, state, incoming.host) : plan.error;
     gw.options.log.debug('request rejected', { request_id: requestId, code: error.code, message: error.message });
     if (record) {
       record.errorCode = error.code;
