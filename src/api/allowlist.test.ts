@@ -26,6 +26,8 @@ describe('allowlist data', () => {
     { name: 'no adapters key', data: { baseModel: 'm' }, baseModel: 'm', adapters: [] },
     { name: 'empty adapters string', data: { baseModel: 'm', adapters: '  \n' }, baseModel: 'm', adapters: [] },
     { name: 'adapters: null', data: { baseModel: 'm', adapters: null }, baseModel: 'm', adapters: [] },
+    // llm-d's payload processor decodes the list into strings (sigs.k8s.io/yaml); its own test harness lists `- 1`.
+    { name: 'unquoted numbers and booleans are names, as llm-d reads them', data: { baseModel: 'qwen', adapters: '- sql-lora-sheddable\n- foo\n- 1\n- 2.5\n- true\n' }, baseModel: 'qwen', adapters: ['sql-lora-sheddable', 'foo', '1', '2.5', 'true'] },
   ];
   for (const c of valid) {
     test(c.name, () => {

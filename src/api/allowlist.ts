@@ -38,12 +38,24 @@ export function readAllowlist(r: FieldReader, raw: Record<string, Raw>, base: Lo
     if (parsed !== undefined) {
       if (!Array.isArray(parsed)) r.fail('data.adapters', 'must be a YAML list of adapter names, e.g. "- my-lora"');
       else
-        parsed.forEach((a, i) => {
-          if (typeof a !== 'string' || a.trim() === '') r.fail(`data.adapters[${i}]`, 'must be a non-empty adapter name');
+        parsed.forEach((entry: unknown, i) => {
+          const a = adapterName(entry);
+          if (a === undefined || a.trim() === '') r.fail(`data.adapters[${i}]`, 'must be a non-empty adapter name');
           else if (a.trim() === baseModel) r.fail(`data.adapters[${i}]`, `adapter "${a.trim()}" is the base model itself`);
           else if (!adapters.includes(a.trim())) adapters.push(a.trim());
         });
     }
   }
   return { ...base, kind: 'Allowlist', baseModel, adapters };
+}
+
+/**
+ * An adapter name as llm-d's payload processor (and GIE's body-based router) read it: the list is decoded into
+ * strings by sigs.k8s.io/yaml, which takes an unquoted number or boolean (`- 1`, as llm-d's own integration
+ * harness writes) as its text. Undefined for what it refuses (a mapping, a list).
+ */
+function adapterName(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (typeof entry === 'number' || typeof entry === 'boolean') return String(entry);
+  return undefined;
 }
