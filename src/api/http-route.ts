@@ -83,6 +83,9 @@ const ROUTE_FIELDS = {
   backendRef: ['group', 'kind', 'name', 'namespace', 'port', 'weight', 'filters'],
 } as const;
 
+/** Gateway API's Hostname (RFC 1123, optionally a leading `*.` label), lower-case as the API server requires; case is folded here. */
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 const ROUTES_MORE = 'the route is read without it, so it may match other requests, or send them elsewhere, than written';
 const MATCHES_MORE = 'the match is read without it, so it accepts more requests than written';
 
@@ -106,7 +109,15 @@ export function readHTTPRoute(r: FieldReader, raw: Record<string, Raw>, base: Lo
   });
   const hostnames = r.array(spec.hostnames, 'spec.hostnames').flatMap((h, i) => {
     const s = r.string(h, `spec.hostnames[${i}]`);
-    return s ? [s.toLowerCase()] : [];
+    if (!s) return [];
+    const hostname = s.toLowerCase();
+    // The API server refuses any other value (Gateway API's Hostname pattern); read from a file, one with a port
+    // or a scheme would never equal a request's Host (its port is dropped), and the route would match nothing.
+    if (!HOSTNAME.test(hostname) || hostname.length > 253) {
+      r.fail(`spec.hostnames[${i}]`, `must be a hostname such as api.example.com or *.example.com, without a scheme, port or path (Gateway API Hostname), got ${JSON.stringify(s)}`);
+      return [];
+    }
+    return [hostname];
   });
   const rawRules = r.array(spec.rules, 'spec.rules');
   const rules: RouteRule[] = (rawRules.length === 0 ? [{}] : rawRules).map((rawRule, i) => readRule(r, rawRule, `spec.rules[${i}]`, ns));

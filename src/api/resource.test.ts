@@ -282,6 +282,9 @@ describe('readResource: every invalid field is located', () => {
     { name: 'unknown method', yaml: routeWithSpec('rules: [{matches: [{method: FETCH}]}]'), field: 'spec.rules[0].matches[0].method', kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'parentRef without name', yaml: routeWithSpec('parentRefs: [{kind: Gateway}]'), field: 'spec.parentRefs[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'rules not a list', yaml: routeWithSpec('rules: {backendRefs: []}'), field: 'spec.rules', message: /must be a list/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'hostname with a port', yaml: routeWithSpec('hostnames: [api.example.com, "api.example.com:443"]'), field: 'spec.hostnames[1]', message: /without a scheme, port or path .*got "api\.example\.com:443"/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'hostname with a scheme', yaml: routeWithSpec('hostnames: ["https://api.example.com"]'), field: 'spec.hostnames[0]', message: /must be a hostname/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'wildcard not a whole first label', yaml: routeWithSpec('hostnames: ["api-*.example.com"]'), field: 'spec.hostnames[0]', message: /must be a hostname/, kind: 'HTTPRoute', resource: 'gemma-route' },
     // Pod
     { name: 'pod condition status not True/False/Unknown', yaml: podWithStatus('conditions: [{type: Ready, status: "yes"}]'), field: 'status.conditions[0].status', kind: 'Pod', resource: 'gemma-0' },
     { name: 'pod IP not a string', yaml: podWithStatus('podIP: 7'), field: 'status.podIP', kind: 'Pod', resource: 'gemma-0' },
