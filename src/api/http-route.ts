@@ -2,6 +2,7 @@
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
 import { INFERENCE_POOL_GROUP } from './inference-pool.js';
+import { anchoredRegex } from '../route/anchored-regex.js';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
 export type ValueMatchType = 'Exact' | 'RegularExpression';
@@ -211,8 +212,10 @@ function readValueMatches(r: FieldReader, raw: Raw, at: string): ValueMatch[] {
 
 function checkRegex(r: FieldReader, value: string, field: string): void {
   try {
-    new RegExp(value);
+    anchoredRegex(value);
   } catch (e) {
-    r.fail(field, `is not a valid regular expression: ${(e as Error).message}`);
+    // V8 names the pattern as compiled (`/^(?:[a)$/`); the user wrote `[a`, which the message gives instead.
+    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    r.fail(field, `is not a valid regular expression (${why}), got ${JSON.stringify(value)}`);
   }
 }

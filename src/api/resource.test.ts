@@ -174,6 +174,22 @@ rules:
       },
     },
     {
+      name: "RE2's leading (?i) flag group, as routes written for Envoy-based Gateways use it, is accepted",
+      yaml: routeWithSpec(`
+rules:
+  - matches:
+      - path: {type: RegularExpression, value: "(?i)/v1/.*"}
+        headers: [{type: RegularExpression, name: X-Gateway-Base-Model-Name, value: "(?i)meta-llama/.*"}]`),
+      want: {
+        rules: [
+          {
+            matches: [{ path: { type: 'RegularExpression', value: '(?i)/v1/.*' }, headers: [{ type: 'RegularExpression', name: 'X-Gateway-Base-Model-Name', value: '(?i)meta-llama/.*' }], queryParams: [] }],
+            backendRefs: [],
+          },
+        ],
+      },
+    },
+    {
       name: 'pod: labels, IP and readiness',
       yaml: podWithStatus(`
 podIP: 10.0.0.7
@@ -277,7 +293,8 @@ describe('readResource: every invalid field is located', () => {
     { name: 'unknown path type', yaml: routeWithSpec('rules: [{matches: [{path: {type: Prefix, value: /v1}}]}]'), field: 'spec.rules[0].matches[0].path.type', kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'invalid path regex', yaml: routeWithSpec('rules: [{matches: [{}, {path: {type: RegularExpression, value: "/v1/("}}]}]'), field: 'spec.rules[0].matches[1].path.value', message: /regular expression/, kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'header without name', yaml: routeWithSpec('rules: [{matches: [{headers: [{value: x}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },
-    { name: 'invalid header regex', yaml: routeWithSpec('rules: [{matches: [{headers: [{type: RegularExpression, name: a, value: "[a"}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].value', kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'invalid header regex', yaml: routeWithSpec('rules: [{matches: [{headers: [{type: RegularExpression, name: a, value: "[a"}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].value', message: /^is not a valid regular expression \(Unterminated character class\), got "\[a"$/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    { name: 'an inline flag group JavaScript lacks (RE2 (?U), ungreedy)', yaml: routeWithSpec('rules: [{matches: [{headers: [{type: RegularExpression, name: a, value: "(?U)a+"}]}]}]'), field: 'spec.rules[0].matches[0].headers[0].value', message: /regular expression/, kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'query param without value', yaml: routeWithSpec('rules: [{matches: [{queryParams: [{name: a}]}]}]'), field: 'spec.rules[0].matches[0].queryParams[0].value', kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'unknown method', yaml: routeWithSpec('rules: [{matches: [{method: FETCH}]}]'), field: 'spec.rules[0].matches[0].method', kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'parentRef without name', yaml: routeWithSpec('parentRefs: [{kind: Gateway}]'), field: 'spec.parentRefs[0].name', kind: 'HTTPRoute', resource: 'gemma-route' },

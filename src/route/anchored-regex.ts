@@ -1,10 +1,17 @@
 /** Compiles a Gateway API RegularExpression value so that it must match the whole input, not a substring. */
 
+/** RE2's leading flag group (`(?i)`, `(?is)`), with the flags JavaScript has under the same letters. */
+const LEADING_FLAGS = /^\(\?([ims]+)\)/;
+
 /**
  * Gateway API regexes match the full path or value (Envoy uses RE2 `FullMatch`), while a JavaScript
  * `RegExp` searches for a substring; wrapping in `^(?:...)$` keeps alternations like `a|b` whole.
- * No flags: the config reader validated the value with `new RegExp(value)`, so the same syntax applies.
+ * A leading RE2 flag group (`(?i)` for a case-insensitive match, as routes written for Envoy-based Gateways
+ * use) becomes the JavaScript flags of the same meaning, which JavaScript cannot write inside a pattern.
+ * Otherwise JavaScript syntax; the config reader validates the value with this same function.
  */
 export function anchoredRegex(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
+  const flags = LEADING_FLAGS.exec(pattern);
+  const body = flags ? pattern.slice(flags[0].length) : pattern;
+  return new RegExp(`^(?:${body})$`, flags ? [...new Set(flags[1])].join('') : '');
 }

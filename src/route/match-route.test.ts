@@ -17,6 +17,10 @@ const cases: { name: string; match: MatchBuilder; req: RouteRequest; want: boole
   { name: 'header regex full match', match: match().header(BASE, 'meta-llama/.*', 'RegularExpression'), req: request('POST', '/', { headers: { [BASE]: 'meta-llama/Llama-3.1-8B' } }), want: true },
   { name: 'header regex is anchored', match: match().header(BASE, 'llama', 'RegularExpression'), req: request('POST', '/', { headers: { [BASE]: 'meta-llama/x' } }), want: false },
   { name: 'header regex, header missing', match: match().header(BASE, '.*', 'RegularExpression'), req: request('POST', '/'), want: false },
+  // RE2's leading flag group, as routes written for Envoy-based Gateways use it.
+  { name: 'header regex (?i) is case-insensitive', match: match().header(BASE, '(?i)meta-llama/llama-3.*', 'RegularExpression'), req: request('POST', '/', { headers: { [BASE]: 'meta-llama/Llama-3.1-8B' } }), want: true },
+  { name: 'header regex (?i) stays anchored', match: match().header(BASE, '(?i)llama', 'RegularExpression'), req: request('POST', '/', { headers: { [BASE]: 'meta-llama/x' } }), want: false },
+  { name: 'header regex (?s) lets . match a newline', match: match().header('a', '(?s)x.y', 'RegularExpression'), req: request('POST', '/', { headers: { a: 'x\ny' } }), want: true },
   { name: 'every header must match', match: match().header('a', '1').header('b', '2'), req: request('POST', '/', { headers: { a: '1', b: '3' } }), want: false },
   { name: 'first entry for a header name wins', match: match().header('a', '1').header('A', '2'), req: request('POST', '/', { headers: { a: '1' } }), want: true },
   { name: 'query exact', match: match().query('tier', 'gold'), req: request('GET', '/v1?tier=gold'), want: true },

@@ -26,6 +26,9 @@ const cases: { type: PathMatchType; value: string; path: string; want: boolean }
   { type: 'RegularExpression', value: '/v[0-9]+', path: '/v1/completions', want: false },
   { type: 'RegularExpression', value: '/a|/b', path: '/b', want: true },
   { type: 'RegularExpression', value: '/a|/b', path: '/ab', want: false },
+  { type: 'RegularExpression', value: '(?i)/v1/chat/.*', path: '/V1/Chat/completions', want: true },
+  { type: 'RegularExpression', value: '(?i)/a|/b', path: '/A', want: true },
+  { type: 'RegularExpression', value: '(?i)/a|/b', path: '/Ab', want: false },
 ];
 
 test('path matches', () => {
