@@ -126,6 +126,22 @@ describe('FileConfigSource', () => {
     await until(() => portOf(applied.at(-1)) === 9000, 'the edit to be applied');
   });
 
+  test('a single watched file deleted: the rejection says it is gone, not a bare ENOENT, and it applies again once back', async () => {
+    const file = join(dir, 'pool.yaml');
+    const rejected: string[] = [];
+    source = new FileConfigSource(file, { debounceMs: 20, settleMs: 20, onRejected: (m) => rejected.push(m) }, createLogger('debug', (l) => lines.push(l)), apply);
+    await source.start();
+    await rm(file);
+    await until(() => rejected.length > 0, 'the deletion to be rejected');
+    assert.match(rejected[0]!, /^-f .*pool\.yaml no longer exists \(deleted, or renamed away\); the configuration it gave stays in force until it is back/);
+    assert.doesNotMatch(rejected[0]!, /ENOENT/);
+    assert.ok(errors().some((l) => l.includes('no longer exists')), 'logged in the same words');
+    assert.equal(applied.length, 1);
+    await writeFile(`${file}.tmp`, poolYaml(9001));
+    await rename(`${file}.tmp`, file);
+    await until(() => portOf(applied.at(-1)) === 9001, 'the file renamed back into place to be applied');
+  });
+
   test('a ConfigMap volume updated as the kubelet does (a new ..<timestamp> dir, ..data swapped by rename) is reloaded through its symlinks', async () => {
     // The kubelet's layout: pool.yaml -> ..data/pool.yaml, ..data -> ..2026_11_28_19_00_00.1 (a directory).
     const mount = join(dir, 'mount');

@@ -180,7 +180,7 @@ export class FileConfigSource {
         await this.#apply(snapshot);
         this.#handedOn(loaded);
       } catch (e) {
-        const msg = e instanceof ConfigError ? e.message : `${(e as Error).message}`;
+        const msg = e instanceof ConfigError ? e.message : (pathGone(e, this.path) ?? `${(e as Error).message}`);
         this.#log.error(`configuration change rejected; the last good configuration stays in force\n${msg}`);
         if (!applying) this.#opts.onRejected?.(msg);
       }
@@ -212,4 +212,15 @@ export class FileConfigSource {
         'to edit it, write the new version beside it and rename it into place',
     );
   }
+}
+
+/**
+ * The rejection for the watched file or directory itself gone: Node's bare `ENOENT: no such file or directory,
+ * stat ...` reads as a crash, not as the file having been deleted or renamed away (an editor's save, a `git
+ * checkout`), which the last good configuration survives.
+ */
+function pathGone(e: unknown, path: string): string | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code !== 'ENOENT' || err.path !== path) return undefined;
+  return `-f ${path} no longer exists (deleted, or renamed away); the configuration it gave stays in force until it is back. To change it, write the new version beside it and rename it into place`;
 }
