@@ -44,7 +44,7 @@ describe('allowlist data', () => {
     { name: 'adapters a mapping', data: { baseModel: 'm', adapters: 'a: b' }, field: 'data.adapters', message: /must be a YAML list/ },
     { name: 'adapters a single name', data: { baseModel: 'm', adapters: 'just-one' }, field: 'data.adapters', message: /must be a YAML list/ },
     { name: 'adapters not YAML', data: { baseModel: 'm', adapters: '- a\n- [b' }, field: 'data.adapters', message: /is not a YAML list/ },
-    { name: 'adapters written as a real list (ConfigMap data are strings)', data: { baseModel: 'm', adapters: ['a'] }, field: 'data.adapters', message: /must be a string/ },
+    { name: 'adapters written as a real list (ConfigMap data are strings): how to write it', data: { baseModel: 'm', adapters: ['a'] }, field: 'data.adapters', message: /must be a string holding the YAML list, as ConfigMap data values are strings: write `adapters: \|` with the `- name` lines indented under it, got a list/ },
     { name: 'empty adapter name', data: { baseModel: 'm', adapters: '- a\n- ""' }, field: 'data.adapters[1]', message: /non-empty adapter name/ },
     { name: 'adapter name not a string', data: { baseModel: 'm', adapters: '- {name: a}' }, field: 'data.adapters[0]', message: /non-empty adapter name/ },
     { name: 'adapter is the base model itself', data: { baseModel: 'm', adapters: '- m' }, field: 'data.adapters[0]', message: /is the base model itself/ },

@@ -27,7 +27,12 @@ export function readAllowlist(r: FieldReader, raw: Record<string, Raw>, base: Lo
   const data = r.object(raw.data, 'data', true) ?? {};
   const baseModel = (r.string(data.baseModel, 'data.baseModel', true) ?? '').trim();
   const adapters: string[] = [];
-  const text = r.string(data.adapters, 'data.adapters');
+  // A YAML list is what the key's meaning suggests, but ConfigMap data values are strings (the API server refuses a
+  // list), and GIE and llm-d read the list out of the string: say how to write it, not only that it is no string.
+  if (Array.isArray(data.adapters)) {
+    r.fail('data.adapters', 'must be a string holding the YAML list, as ConfigMap data values are strings: write `adapters: |` with the `- name` lines indented under it, got a list');
+  }
+  const text = Array.isArray(data.adapters) ? undefined : r.string(data.adapters, 'data.adapters');
   if (text !== undefined && text.trim() !== '') {
     let parsed: unknown;
     try {
