@@ -1,7 +1,7 @@
 /** HTTPRoute status as infergate reports it: which parent entries a route gets, with which conditions. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HTTPRoute } from '../../api/http-route.js';
+import type { HTTPRoute, RouteRule } from '../../api/http-route.js';
 import type { Resource } from '../../api/resource.js';
 import { inferencePool } from '../../api/test-fixtures.js';
 import { pool, route } from '../../route/test-fixtures.js';
@@ -115,4 +115,13 @@ describe('route parents merged with what is there', () => {
     const existing = [other, { ...ours('gone', 'True') }];
     assert.deepEqual(mergeParents(existing, [], 'default', 1, isOurs(existing), 'T1'), [other]);
   });
+});
+
+test("a rule's filters, which infergate does not apply, are named in Accepted's message (the route is still served)", () => {
+  const r = route('r1').parent('infergate').rule(pool('gemma')).rule(pool('gemma'));
+  (r.rules[1] as RouteRule).filters = [{ type: 'URLRewrite', field: 'filters[0]' }, { type: 'RequestHeaderModifier', field: 'backendRefs[0].filters[0]' }];
+  const out = desiredRouteParents({ snapshot: buildSnapshot([inferencePool('gemma').selects({ app: 'gemma' }), r]) });
+  const accepted = out.get('default/r1')?.[0]?.conditions.find((c) => c.type === 'Accepted');
+  assert.equal(accepted?.status, 'True');
+  assert.equal(accepted?.message, 'infergate serves this route (2 rules); it does not apply the filters of rule 1 (URLRewrite, RequestHeaderModifier): requests matching them reach the pool as the client sent them');
 });

@@ -53,7 +53,11 @@ export function servedParents(route: HTTPRoute, gatewayName: string | undefined)
 
 function accepted(route: HTTPRoute): ConditionJson {
   const rules = route.rules.length;
-  return { type: 'Accepted', status: 'True', reason: 'Accepted', message: `infergate serves this route (${rules} rule${rules === 1 ? '' : 's'})` };
+  // Served all the same, so still Accepted; but `kubectl get -o yaml` is where a route's author looks, and a filter
+  // skipped without a word there sends requests on other than written (src/route/ignored-filters.ts).
+  const filtered = route.rules.flatMap((r, i) => (r.filters && r.filters.length > 0 ? [`rule ${i} (${r.filters.map((f) => f.type).join(', ')})`] : []));
+  const note = filtered.length > 0 ? `; it does not apply the filters of ${filtered.join(', ')}: requests matching them reach the pool as the client sent them` : '';
+  return { type: 'Accepted', status: 'True', reason: 'Accepted', message: truncate(`infergate serves this route (${rules} rule${rules === 1 ? '' : 's'})${note}`) };
 }
 
 /**
