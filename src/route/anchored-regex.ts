@@ -15,3 +15,19 @@ export function anchoredRegex(pattern: string): RegExp {
   const body = flags ? pattern.slice(flags[0].length) : pattern;
   return new RegExp(`^(?:${body})$`, flags ? [...new Set(flags[1])].join('') : '');
 }
+
+/** Matches nothing: what a regex that does not compile stands for once it is reported. */
+const NOTHING = /(?!)/;
+
+/**
+ * anchoredRegex, or a RegExp that matches nothing when `pattern` does not compile. The config reader reports such
+ * a value (serve refuses the configuration), but `validate` still compiles the routes for the rest of its report,
+ * which a throw here would end with a bare "Invalid regular expression" instead.
+ */
+export function anchoredRegexOrNothing(pattern: string): RegExp {
+  try {
+    return anchoredRegex(pattern);
+  } catch {
+    return NOTHING;
+  }
+}

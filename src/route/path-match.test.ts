@@ -47,3 +47,8 @@ test('path precedence keys: trailing slashes of a prefix do not count', () => {
   assert.deepEqual(keys('PathPrefix', '/'), [1, 0]);
   assert.deepEqual(keys('RegularExpression', '/v1/.*'), [2, 0]);
 });
+
+test('a regex that does not compile (reported by the config reader) matches nothing instead of throwing', () => {
+  assert.equal(compilePath({ type: 'RegularExpression', value: '/v1/(' }).test('/v1/('), false);
+  assert.equal(compilePath({ type: 'RegularExpression', value: '[a' }).test('[a'), false);
+});

@@ -1,6 +1,6 @@
 /** HTTPRoute path matching (Exact, PathPrefix, RegularExpression), compiled once per configuration. */
 import type { PathMatch } from '../api/http-route.js';
-import { anchoredRegex } from './anchored-regex.js';
+import { anchoredRegexOrNothing } from './anchored-regex.js';
 
 /** A path match ready for the hot path, with the keys route precedence sorts on. */
 export interface CompiledPath {
@@ -29,7 +29,7 @@ export function compilePath(match: PathMatch): CompiledPath {
       return { rank: 1, length: prefix.length, test: (path) => path === prefix || path.startsWith(withSlash) };
     }
     case 'RegularExpression': {
-      const re = anchoredRegex(match.value);
+      const re = anchoredRegexOrNothing(match.value);
       return { rank: 2, length: 0, test: (path) => re.test(path) };
     }
   }

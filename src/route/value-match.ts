@@ -1,6 +1,6 @@
 /** Header and query-parameter matching (Exact, RegularExpression), compiled once per configuration. */
 import type { ValueMatch } from '../api/http-route.js';
-import { anchoredRegex } from './anchored-regex.js';
+import { anchoredRegexOrNothing } from './anchored-regex.js';
 
 /** One header or query-parameter condition ready for the hot path. */
 export interface CompiledValueMatch {
@@ -33,6 +33,6 @@ function compileValueTest(spec: ValueMatch): (value: string | undefined) => bool
     const want = spec.value;
     return (value) => value === want;
   }
-  const re = anchoredRegex(spec.value);
+  const re = anchoredRegexOrNothing(spec.value);
   return (value) => value !== undefined && re.test(value);
 }

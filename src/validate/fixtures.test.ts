@@ -20,6 +20,7 @@ const CASES: Record<string, string[]> = {
   'field-report-missing-allowlist.yaml': ['warning base-model-not-allowlisted', 'warning base-model-not-allowlisted'],
   'field-report-unified-pool.yaml': ['warning pool-mixed-base-models'],
   'invalid-object.yaml': ['error invalid-object'],
+  'invalid-regex.yaml': ['error invalid-object', 'error invalid-object'],
   'duplicate-object.yaml': ['error duplicate-object'],
   'allowlist-adapter-two-bases.yaml': ['error allowlist-adapter-two-bases'],
   'allowlist-adapter-is-base.yaml': ['error allowlist-adapter-is-base'],
