@@ -102,6 +102,30 @@ test('GET /metrics is gzipped when the scraper takes gzip (Prometheus does), the
     assert.match(text, /^llm_d_epp_info\{commit="[^"]*",build_ref="[^"]*"\} 1$/m);
   }));
 
+test('a path starting with // is that path (404), not a URL whose host is its first segment (it got the dashboard at /)', () =>
+  withAdmin(undefined, async (url, admin) => {
+    admin.route('/', (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>dashboard</h1>'));
+    for (const path of ['//metrics', '//evil.example/', '//metrics?x=1']) {
+      const res = await rawGet(`${url}${path}`, {});
+      assert.equal(res.status, 404, path);
+      const body = JSON.parse(res.body.toString('utf8')) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'route_not_found');
+      assert.match(body.error.message, new RegExp(`^no admin endpoint at ${path.split('?')[0]!.replace(/\./g, '\\.')};`));
+    }
+    assert.equal((await rawGet(`${url}/`, {})).status, 200);
+    // The absolute form (as sent to a proxy) still names the path it holds.
+    const { hostname, port } = new URL(url);
+    const absolute = await new Promise<number>((resolve, reject) => {
+      request({ hostname, port, path: 'http://admin.example/metrics' }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(absolute, 200);
+  }));
+
 test('acceptsGzip reads Accept-Encoding as RFC 9110 does', () => {
   assert.equal(acceptsGzip(undefined), false);
   assert.equal(acceptsGzip('gzip'), true);

@@ -74,7 +74,7 @@ export class AdminServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://admin');
+      const url = requestUrl(req.url);
       const route = this.#routes.get(url.pathname);
       if (!route) return sendJson(res, 404, new GatewayError('route_not_found', `no admin endpoint at ${url.pathname}; this port serves GET ${[...this.#routes.keys()].sort().join(', GET ')}`).toBody());
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowed(`${req.method} ${url.pathname} is not served: the admin port answers GET (and HEAD) only`, 'GET, HEAD');
@@ -116,6 +116,14 @@ export class AdminServer {
     }
     sendJson(res, 200, d.report(url.searchParams.get('limit'), url.searchParams.get('request_id')));
   }
+}
+
+/**
+ * The request's URL. An origin-form target is appended to the base, not resolved against it: resolved, `//metrics`
+ * is a scheme-relative URL whose host is `metrics` and whose path is `/`, so it got the dashboard page.
+ */
+function requestUrl(target = '/'): URL {
+  return new URL(target.startsWith('/') ? `http://admin${target}` : target, 'http://admin');
 }
 
 /** Whether `Accept-Encoding` takes gzip: named with a q above 0, or else `*` with one (RFC 9110: a named coding wins). */
