@@ -113,6 +113,8 @@ export class FieldReader {
 
 export function describe(value: Raw): string {
   if (value === null) return 'null';
+  // A field left out: `typeof` would say "undefined undefined".
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value);

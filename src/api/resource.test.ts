@@ -339,6 +339,14 @@ describe('readResource: every invalid field is located', () => {
     });
   }
 
+  test('a document without kind or apiVersion says the field is missing (it said "got undefined undefined")', () => {
+    const noKind = read('apiVersion: v1\nmetadata: {name: a}');
+    assert.deepEqual(noKind.issues.map((i) => [i.field, i.message]), [['kind', 'is required']]);
+    const noVersion = read('kind: Pod\nmetadata: {name: a}');
+    assert.deepEqual(noVersion.issues.map((i) => [i.field, i.message]), [['apiVersion', 'Pod must have apiVersion v1, got nothing']]);
+    assert.match(read('kind: 5').issues[0]!.message, /^is required, got number 5$/);
+  });
+
   test('one pass reports every problem of an object, and ConfigError lists them all', () => {
     const r = read(poolWithSpec('selector: {matchLabels: {}}\ntargetPorts: [{number: 0}, {number: 99999}]\nappProtocol: grpc'));
     const fields = r.issues.map((i) => i.field);

@@ -43,7 +43,7 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
   const kind = typeof obj.kind === 'string' ? obj.kind : undefined;
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : undefined;
   if (!kind) {
-    top.fail('kind', `is required, got ${describe(obj.kind)}`);
+    top.fail('kind', obj.kind === undefined ? 'is required' : `is required, got ${describe(obj.kind)}`);
     return { skipped: 'no kind', issues: top.issues };
   }
   const meta0 = obj.metadata && typeof obj.metadata === 'object' ? (obj.metadata as Record<string, Raw>) : {};
