@@ -7,7 +7,8 @@ export const USAGE_EXIT_CODE = 2;
 /** For commander's option parser: an integer in [min, max], else commander reports the flag. */
 export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
-    const n = Number(value);
+    // Number('') is 0: `--admin-port "$PORT"` with PORT unset took a random free port instead of failing.
+    const n = value.trim() === '' ? NaN : Number(value);
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}, got "${value}"`);
     return n;
   };

@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidArgumentError } from 'commander';
+import { intFlag, numberFlag } from './parse-flags.js';
+
+test('intFlag takes an integer in range and refuses the rest, an empty value included (it was read as 0)', () => {
+  const port = intFlag(0, 65535);
+  assert.equal(port('9090'), 9090);
+  assert.equal(port('0'), 0);
+  for (const bad of ['', ' ', '-1', '65536', '1.5', 'abc', '9090x']) {
+    assert.throws(() => port(bad), (e: unknown) => e instanceof InvalidArgumentError && e.message === `must be an integer from 0 to 65535, got "${bad}"`, JSON.stringify(bad));
+  }
+});
+
+test('numberFlag names the flag and the range, and refuses an empty value', () => {
+  assert.equal(numberFlag('--x', '0.5', 0, 1, false), 0.5);
+  assert.throws(() => numberFlag('--x', '', 0, 1, false), /^Error: --x must be a number from 0 to 1, got ""$/);
+  assert.throws(() => numberFlag('--x', '0.5', 0, 1, true), /--x must be an integer from 0 to 1, got "0.5"/);
+});
