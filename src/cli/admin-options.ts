@@ -1,7 +1,7 @@
 /** `--admin-port` and `--admin-host`, the admin listener's flags `serve` and `extproc` share (extproc: `--metrics-port` too). */
 import { Option, type Command } from 'commander';
 import { DEFAULT_ADMIN_PORT } from '../observability/admin-server.js';
-import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
+import { hostFlag, intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 import { exitStartup } from './startup-failure.js';
 
 export interface AdminFlags {
@@ -21,7 +21,7 @@ export function addAdminOptions(cmd: Command, metricsPortAlias = false): Command
       // defaults only for values it sets, so the description says it.
       new Option('--admin-port <port>', `the admin listener, apart from traffic: GET / (a live dashboard), GET /metrics (Prometheus), GET /debug/scheduling (with --debug-decisions); 0 picks a free port (default: ${DEFAULT_ADMIN_PORT})`).argParser(intFlag(0, 65535)),
     )
-    .addOption(new Option('--admin-host <host>', 'address the admin listener binds (default: the --host address)'))
+    .addOption(new Option('--admin-host <host>', 'address the admin listener binds (default: the --host address)').argParser(hostFlag))
     .addOption(new Option('--enable-pprof', 'serve CPU and heap profiles on the admin port: GET /debug/pprof/profile?seconds=N (a .cpuprofile) and /debug/pprof/heap?seconds=N (a .heapprofile), for Chrome DevTools or speedscope; anyone who reaches the port can take one (default: off)'));
   if (metricsPortAlias) cmd.addOption(new Option('--metrics-port <port>', 'former name of --admin-port, still accepted').argParser(intFlag(0, 65535)));
   return cmd;

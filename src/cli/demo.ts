@@ -5,7 +5,7 @@ import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from '../logger.
 import { startSimulator, type RunningSimulator } from '../sim/simulator.js';
 import { demoBanner } from './demo-banner.js';
 import { fleetFromConfig } from './demo-fleet.js';
-import { intFlag } from './parse-flags.js';
+import { hostFlag, intFlag } from './parse-flags.js';
 import { onShutdown, onSighupReopen } from './on-shutdown.js';
 import { startGateway, type RunningGateway } from './start-gateway.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
@@ -84,7 +84,7 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description("run a simulated fleet behind the gateway: one simulator per Pod in the config (default: the field report's 2 base models x 2 LoRA adapters x 2 replicas)")
     .option('-f, --file <path>', 'config directory (its Pods become simulators)', SEED_DEMO_DIR)
-    .option('--host <host>', 'gateway address', '127.0.0.1')
+    .option('--host <host>', 'gateway address', hostFlag, '127.0.0.1')
     .option('--port <port>', 'gateway port', intFlag(0, 65535), 8080)
     .option('--ttft <ms>', 'extra simulated latency before the first token (on top of prefill)', intFlag(0), 20)
     .option('--itl <ms>', 'simulated inter-token latency', intFlag(0), 15)

@@ -7,7 +7,7 @@ import type { RequestBodyMode } from '../extproc/processing-stream.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
-import { intFlag } from './parse-flags.js';
+import { hostFlag, intFlag } from './parse-flags.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../proxy/body-limits.js';
 import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
 import { checkCertificateFilesOrExit } from './tls-options.js';
@@ -39,7 +39,7 @@ export function registerExtprocCommand(program: Command): void {
     .command('extproc')
     .description('serve body-based routing and endpoint picking to Envoy-based gateways (Istio, GKE, Envoy Gateway, kgateway) over ext_proc gRPC: one process for every InferencePool')
     .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (InferencePool, HTTPRoute, ConfigMap, Pod, InferenceObjective, InferenceModelRewrite); watched for changes')
-    .option('--host <host>', 'address every port listens on', D.host)
+    .option('--host <host>', 'address every port listens on', hostFlag, D.host)
     .option('--bbr-port <port>', 'ext_proc port of the body-based router (GIE: 9004)', intFlag(0, 65535), D.bbrPort)
     .option('--epp-port <port>', 'ext_proc port of the endpoint picker (GIE: 9002)', intFlag(0, 65535), D.eppPort)
     .option('--health-port <port>', 'plaintext gRPC health port: services "", liveness, readiness, envoy.service.ext_proc.v3.ExternalProcessor (any other name is answered as readiness, as GIE)', intFlag(0, 65535), D.healthPort)

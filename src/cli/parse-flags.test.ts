@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
-import { intFlag, numberFlag } from './parse-flags.js';
+import { hostFlag, intFlag, numberFlag } from './parse-flags.js';
 
 test('intFlag takes an integer in range and refuses the rest, an empty value included (it was read as 0)', () => {
   const port = intFlag(0, 65535);
@@ -16,4 +16,9 @@ test('numberFlag names the flag and the range, and refuses an empty value', () =
   assert.equal(numberFlag('--x', '0.5', 0, 1, false), 0.5);
   assert.throws(() => numberFlag('--x', '', 0, 1, false), /^Error: --x must be a number from 0 to 1, got ""$/);
   assert.throws(() => numberFlag('--x', '0.5', 0, 1, true), /--x must be an integer from 0 to 1, got "0.5"/);
+});
+
+test('hostFlag refuses an empty address (Node binds it to every interface) and keeps the rest as given', () => {
+  for (const host of ['127.0.0.1', '0.0.0.0', '::', 'localhost']) assert.equal(hostFlag(host), host);
+  for (const bad of ['', ' ']) assert.throws(() => hostFlag(bad), (e: unknown) => e instanceof InvalidArgumentError && /0\.0\.0\.0 or :: for every interface/.test(e.message), JSON.stringify(bad));
 });

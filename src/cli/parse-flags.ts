@@ -14,6 +14,15 @@ export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: str
   };
 }
 
+/**
+ * For commander: an address to listen on. An empty one (`--admin-host "$HOST"` with HOST unset) is refused: Node
+ * binds '' to every interface, which put the dashboard, /metrics and pprof on the network.
+ */
+export function hostFlag(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must be an IP address or host name of this machine (0.0.0.0 or :: for every interface), got ""');
+  return value;
+}
+
 /** For commander: a comma-separated list flag that may also be repeated; empty items are dropped. */
 export function listFlag(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];

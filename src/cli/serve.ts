@@ -8,7 +8,7 @@ import { DEFAULT_MAX_RESPONSE_IDS } from '../affinity/response-affinity.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown, onSighupReopen } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
-import { intFlag } from './parse-flags.js';
+import { hostFlag, intFlag } from './parse-flags.js';
 import { addExposureOptions, addSharedOptions, configEditsOf, loggerOrExit, readEppConfig, sourceOrExit, tracingOrExit, type SharedFlags } from './shared-options.js';
 import { startGateway } from './start-gateway.js';
 import { accessLogTarget } from '../observability/access-log.js';
@@ -42,7 +42,7 @@ export function registerServeCommand(program: Command): void {
     .option('--epp-service-name <name>', "the Service that fronts this gateway: a pool whose endpointPickerRef names it is picked by infergate, one naming another Service is an external picker's (docs/kubernetes.md#endpointpickerref). Default: every ref is taken to name infergate")
     .option('--no-pool-status', 'with --kube: do not write status (InferencePool, HTTPRoute, Gateway and GatewayClass conditions) for the Gateways this gateway serves')
     .option('--gateway-address <address>', "with --kube: the address clients reach this gateway at (its Service's load-balancer IP or hostname), written to the status.addresses of the Gateways it serves that set no spec.addresses; repeatable", (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--host <host>', 'address to listen on', DEFAULT_GATEWAY_OPTIONS.host)
+    .option('--host <host>', 'address to listen on', hostFlag, DEFAULT_GATEWAY_OPTIONS.host)
     .option('--port <port>', 'port to listen on', intFlag(0, 65535), DEFAULT_GATEWAY_OPTIONS.port)
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above); multipart/form-data uploads have --max-upload-bytes', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
     .option('--max-upload-bytes <n>', 'largest multipart/form-data body (audio uploads: vLLM and OpenAI take files up to 25 MB) accepted (413 above)', intFlag(1), DEFAULT_MAX_UPLOAD_BYTES)

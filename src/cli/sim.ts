@@ -11,7 +11,7 @@ import { MAX_STD_DEV_FRACTION } from '../sim/step-cost.js';
 import { tokenCountFlag } from '../sim/token-count.js';
 import { MAX_CHARS_PER_TOKEN } from '../sim/tokenizer.js';
 import { onShutdown } from './on-shutdown.js';
-import { numberFlag, parseThenRun } from './parse-flags.js';
+import { hostFlag, numberFlag, parseThenRun } from './parse-flags.js';
 
 /** The flags as commander hands them over: strings, validated by `simOptionsFromFlags`. */
 export interface SimFlags {
@@ -192,7 +192,7 @@ export function registerSimCommand(program: Command): void {
     .option('--enable-lora', 'as vLLM; accepted and ignored: adapters are served from --lora or --lora-modules')
     .option('--lora-modules <name=path...>', 'as vLLM: adapters served, each name=path or {"name":"...","path":"..."} (the path is ignored)')
     .option('--num-gpu-blocks-override <blocks>', 'as vLLM: same as --kv-cache-size')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on', hostFlag, '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8000')
     .option('--pod-name <name>', 'sent back in the x-inference-pod header of every response')
     .option('--max-num-seqs <n>', 'requests running at once; the rest wait in FCFS order', String(d.maxNumSeqs))
