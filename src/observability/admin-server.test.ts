@@ -51,6 +51,15 @@ test('GET /debug/scheduling: 404 debug_disabled when off; the decision log, hash
     const one = (await (await fetch(`${url}/debug/scheduling?request_id=alice-1`)).json()) as { decisions: { requestId: string; picked: string }[] };
     assert.deepEqual(one.decisions.map((d) => d.picked), ['10.0.0.1:8000']);
     assert.equal(one.decisions[0]!.requestId, log.hashId('alice-1'));
+    assert.equal(((await (await fetch(`${url}/debug/scheduling?limit=0`)).json()) as { decisions: unknown[] }).decisions.length, 0);
+    // A limit that is no whole number answered as if the log were empty (-1, '') or were asked for all (abc).
+    for (const bad of ['', '-1', 'abc', '1.5']) {
+      const res = await fetch(`${url}/debug/scheduling?limit=${bad}`);
+      assert.equal(res.status, 400, bad);
+      const body = (await res.json()) as { error: { code: string; param: string; message: string } };
+      assert.deepEqual([body.error.code, body.error.param], ['bad_request', 'limit']);
+      assert.match(body.error.message, new RegExp(`^limit must be a whole number .*got "${bad}"$`));
+    }
   });
 });
 

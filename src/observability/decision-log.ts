@@ -1,6 +1,7 @@
 /** The last N scheduling decisions of live traffic, with every plugin's scores, for `GET /debug/scheduling`. */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { CycleTrace } from '../epp/framework/run-cycle.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface Decision {
@@ -62,12 +63,12 @@ export class DecisionLog {
   }
 
   /**
-   * The `GET /debug/scheduling` answer. `limit` is the query parameter as sent (every kept decision when absent
-   * or not a number); `requestId`, when given, keeps only that request's decisions (looked up by its hash).
+   * The `GET /debug/scheduling` answer. `limit` is the query parameter as sent (every kept decision when absent;
+   * else a whole number, or 400 bad_request); `requestId`, when given, keeps only that request's decisions
+   * (looked up by its hash).
    */
   report(limit: string | null, requestId?: string | null): { capacity: number; request_ids: 'shown' | 'hashed'; decisions: Decision[] } {
-    const n = Number(limit ?? this.capacity);
-    const max = Number.isFinite(n) ? n : this.capacity;
+    const max = limit === null ? this.capacity : decisionLimit(limit);
     const want = requestId == null ? undefined : this.showRequestIds ? requestId : this.hashId(requestId);
     const decisions = want === undefined ? this.recent(max) : this.recent().filter((d) => d.requestId === want).slice(0, max);
     return { capacity: this.capacity, request_ids: this.showRequestIds ? 'shown' : 'hashed', decisions };
@@ -82,6 +83,16 @@ export class DecisionLog {
     }
     return out;
   }
+}
+
+/**
+ * `?limit=N`, a whole number. `?limit=` and `?limit=-1` answered no decisions and `?limit=abc` every one, so a
+ * typo looked like an empty log or was ignored; they are the client's error, as a bad `?seconds=` of pprof is.
+ */
+function decisionLimit(raw: string): number {
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new GatewayError('bad_request', `limit must be a whole number of decisions (0 or more; leave it out for every kept one), got "${raw}"`, 'limit');
+  return n;
 }
 
 /** The startup warning every server that keeps decisions logs: what the output exposes, and to whom. */
