@@ -190,7 +190,7 @@ describe('saturation thresholds', () => {
 describe('invalid configs', () => {
   const cases: { name: string; yaml: string; want: string[] }[] = [
     { name: 'empty file', yaml: '', want: ['epp.yaml: is empty; expected an EndpointPickerConfig document'] },
-    { name: 'not YAML', yaml: 'plugins: [\n', want: ['epp.yaml:2: YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:'] },
+    { name: 'not YAML', yaml: 'plugins: [\n', want: ['epp.yaml:2: YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1'] },
     {
       name: 'wrong apiVersion and kind',
       yaml: 'apiVersion: v1\nkind: ConfigMap\n',

@@ -97,7 +97,7 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     return { spec, issues, warnings, lineOf };
   }
   if (docList.length > 1) issue([], '', '', `holds ${docList.length} YAML documents; expected one EndpointPickerConfig`);
-  for (const e of doc.errors) issues.push(eppIssue(file, e.linePos?.[0]?.line, '', '', `YAML: ${e.message.split('\n')[0] ?? e.message}`));
+  for (const e of doc.errors) issues.push(eppIssue(file, e.linePos?.[0]?.line, '', '', `YAML: ${yamlMessage(e.message)}`));
   if (doc.errors.length > 0) return { spec, issues, warnings, lineOf };
 
   const root = doc.toJS() as unknown;
@@ -210,4 +210,9 @@ function forEachItem(v: unknown, path: YamlPath, where: string, field: string, i
     return;
   }
   v.forEach(each);
+}
+
+/** The yaml library's message without the code frame after its first line, nor the ':' that introduced it. */
+function yamlMessage(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/:$/, '');
 }
