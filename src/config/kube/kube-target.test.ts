@@ -96,6 +96,21 @@ test('a missing --kubeconfig path errors and names it', async () => {
   await assert.rejects(() => loadKubeTarget({ kubeconfig: missing }, {}, noPod), (e: Error) => e.message === `--kubeconfig ${missing}: no such file`);
 });
 
+test('a --kubeconfig (or $KUBECONFIG) that is no kubeconfig errors in one line naming the file: bad YAML, empty, a directory', async () => {
+  const tabs = join(dir, 'tabs.yaml');
+  writeFileSync(tabs, 'apiVersion: v1\nclusters:\n\t- name: x\n');
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, '');
+  for (const file of [tabs, empty, dir]) {
+    await assert.rejects(
+      () => loadKubeTarget({ kubeconfig: file }, {}, noPod),
+      (e: Error) => e.message.startsWith(`--kubeconfig ${file}: cannot be read as a kubeconfig (`) && !e.message.includes('\n'),
+      file,
+    );
+  }
+  await assert.rejects(() => loadKubeTarget({}, { KUBECONFIG: empty }, noPod), (e: Error) => e.message.startsWith(`kubeconfig ${empty}: cannot be read as a kubeconfig (it is empty or holds no kubeconfig mapping)`));
+});
+
 test('$KUBECONFIG: its first non-empty entry is used when no --kubeconfig is given', async () => {
   const t = await loadKubeTarget({}, { KUBECONFIG: `:${kubeconfig}:${missing}` }, noPod);
   assert.equal(t.server, 'https://one.example:6443');

@@ -32,6 +32,20 @@ export interface KubeTarget {
 }
 
 /**
+ * Reads a kubeconfig file; what client-node throws (a YAML error with a code frame, EISDIR, "Cannot read
+ * properties of undefined (reading 'clusters')" for an empty file) named no file, so the message names it.
+ */
+function loadKubeconfig(config: KubeConfig, file: string, what: string): void {
+  try {
+    config.loadFromFile(file);
+  } catch (e) {
+    // A TypeError is client-node reading fields of a document that is not there (an empty file, a bare string).
+    const why = e instanceof TypeError ? 'it is empty or holds no kubeconfig mapping' : (e as Error).message.split('\n')[0]!.trim();
+    throw new Error(`${what}: cannot be read as a kubeconfig (${why}); give a kubeconfig file, as kubectl config view --raw prints one`);
+  }
+}
+
+/**
  * Resolves credentials and namespace; rejects with an Error whose message says what to pass instead.
  * `root` prefixes the service-account path (tests give a temp dir standing in for a pod's filesystem).
  */
@@ -42,8 +56,8 @@ export async function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.Proces
   let how: string;
   if (opts.kubeconfig !== undefined) {
     if (!existsSync(opts.kubeconfig)) throw new Error(`--kubeconfig ${opts.kubeconfig}: no such file`);
-    config.loadFromFile(opts.kubeconfig);
     how = `kubeconfig ${opts.kubeconfig}`;
+    loadKubeconfig(config, opts.kubeconfig, `--kubeconfig ${opts.kubeconfig}`);
   } else if (env.KUBERNETES_SERVICE_HOST && existsSync(join(serviceAccountDir, 'token'))) {
     config.loadFromCluster(root);
     // loadFromCluster reads the host and port from process.env; take them from `env`, which chose this branch.
@@ -56,8 +70,8 @@ export async function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.Proces
     if (!existsSync(file)) {
       throw new Error(`no Kubernetes credentials found: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${file}; pass --kubeconfig PATH or set KUBECONFIG`);
     }
-    config.loadFromFile(file);
     how = `kubeconfig ${file}`;
+    loadKubeconfig(config, file, how);
   }
   if (opts.context !== undefined) {
     if (!config.getContextObject(opts.context)) {
