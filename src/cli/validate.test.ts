@@ -1,7 +1,7 @@
 /** The `infergate validate` command: exit statuses 0 (clean), 1 (findings), 2 (could not read), and its JSON. */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -71,6 +71,16 @@ test('exit 2 when the configuration cannot be read or a flag is wrong, saying wh
     [['-f', `${FIXTURES}clean.yaml`, '--probe-timeout', '500'], /^error: --probe-timeout only applies with --probe$/m],
     [['-f', `${FIXTURES}clean.yaml`, '--epp-config', `${FIXTURES}nope.yaml`], /error: --epp-config .*nope\.yaml: ENOENT/],
   ];
+  // A directory without YAML files says what it holds: manifests in subdirectories (a repository's deploy/, a
+  // kustomize tree) are not read, nor other files; it said only 'no .yaml or .yml files to validate'.
+  const dir = await mkdtemp(join(tmpdir(), 'validate-dirs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const sub of ['base', 'overlays']) await mkdir(join(dir, sub));
+  await writeFile(join(dir, 'base', 'pool.yaml'), 'kind: InferencePool\n');
+  await writeFile(join(dir, 'README.md'), 'manifests\n');
+  await writeFile(join(dir, 'pods.json'), '{}\n');
+  const escaped = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  cases.push([['-f', dir], new RegExp(`^error: ${escaped}: no \\.yaml or \\.yml files to validate; subdirectories are not read \\(base/, overlays/\\): give one of them to -f, or for a kustomize tree the output of kubectl kustomize DIR saved to a file; it holds README\\.md, pods\\.json, which -f does not read \\(only \\*\\.yaml and \\*\\.yml\\)$`)]);
   for (const [args, message] of cases) {
     const r = await run(t, ...args);
     assert.equal(r.status, 2, args.join(' '));
