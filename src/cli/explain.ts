@@ -166,7 +166,7 @@ export function registerExplainCommand(program: Command): void {
     .option('--epp-service-name <name>', "as serve: the Service that fronts the gateway; a pool whose endpointPickerRef names another Service is an external picker's (default: every ref names infergate)")
     .option('--allow-admin-paths <paths>', "as serve: vLLM admin paths forwarded all the same, comma-separated or repeated, or '*' for all; the others get 403 admin_path_blocked", adminPathsFlag);
   addUpstreamKeyOption(cmd);
-  addKubeOptions(cmd).action(async (flags: ExplainFlags) => {
+  addKubeOptions(cmd, false).action(async (flags: ExplainFlags) => {
       const source = sourceOrExit(flags);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {

@@ -108,14 +108,16 @@ export function configEditsOf(flags: SharedFlags): ConfigEditOptions {
   return { allowEmptyConfig: flags.allowEmptyConfig === true, settlePeriodMs: flags.configSettlePeriod, maxEndpointLossPercent: flags.maxEndpointLossPercent };
 }
 
-/** The Kubernetes source flags (`serve`, `extproc` and `explain`); `sourceOrExit` checks them. */
-export function addKubeOptions(cmd: Command): Command {
+/** The Kubernetes source flags (`serve`, `extproc`, `explain` and `validate`; `watch` false for the last two, which list once); `sourceOrExit` checks them. */
+export function addKubeOptions(cmd: Command, watch = true): Command {
+  // validate and explain list once and stop: 'list + watch' and 'the namespace to watch' told their users otherwise.
+  const verb = watch ? 'watch' : 'read';
   return cmd
-    .option('--kube', 'read the configuration from the Kubernetes API (list + watch) instead of -f')
+    .option('--kube', `read the configuration from the Kubernetes API (${watch ? 'list + watch' : 'one list of each kind now, no watch'}) instead of -f`)
     .option('--kubeconfig <path>', 'with --kube: kubeconfig file (default: in-cluster service account in a pod, else $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'with --kube: kubeconfig context (default: its current-context)')
-    .option('--namespace <ns>', "with --kube: the namespace to watch (default: the pod's own, else the context's, else default)")
-    .option('--all-namespaces', 'with --kube: watch every namespace (needs a ClusterRole)');
+    .option('--namespace <ns>', `with --kube: the namespace to ${verb} (default: the pod's own, else the context's, else default)`)
+    .option('--all-namespaces', `with --kube: ${verb} every namespace (needs a ClusterRole)`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Command } from 'commander';
+import { registerExplainCommand } from './explain.js';
 import { registerValidateCommand } from './validate.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/validate/', import.meta.url));
@@ -130,4 +131,16 @@ test('--upstream-api-key-file: a file that cannot be read exits 2 naming it; one
   const keyed = await run(t, '-f', `${FIXTURES}api-key-missing.yaml`, '--upstream-api-key-file', join(dir, 'key'));
   assert.equal(keyed.status, 0, keyed.out);
   assert.doesNotMatch(keyed.out + keyed.err, /sk-test/);
+});
+
+test('--help of validate and explain says --kube lists once: they never watch (it said "list + watch", "the namespace to watch")', () => {
+  for (const register of [registerValidateCommand, registerExplainCommand]) {
+    const program = new Command('infergate');
+    register(program);
+    const help = program.commands[0]!.helpInformation().replace(/\s+/g, ' ');
+    assert.match(help, /--kube read the configuration from the Kubernetes API \(one list of each kind now, no watch\) instead of -f/);
+    assert.match(help, /--namespace <ns> with --kube: the namespace to read /);
+    assert.match(help, /--all-namespaces with --kube: read every namespace/);
+    assert.doesNotMatch(help, /list \+ watch|to watch|watch every/);
+  }
 });

@@ -40,7 +40,7 @@ export function registerValidateCommand(program: Command): void {
   // Every usage error exits 2, as a configuration that cannot be read does (commander's own default is 1).
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
   addUpstreamKeyOption(cmd);
-  addKubeOptions(cmd).action(async (flags: ValidateFlags) => {
+  addKubeOptions(cmd, false).action(async (flags: ValidateFlags) => {
     // Given on the command line but without what they time out: an error, not silently unused.
     const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
     const source = sourceOrExit(flags, { timeout: given('timeout') });
