@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../test/helpers/local-kube.js';
-import { explainRequest } from './explain.js';
+import { Command } from 'commander';
+import { explainRequest, registerExplainCommand } from './explain.js';
 import { renderPlan } from './render-plan.js';
 
 test('explain --no-discover: a pick with no endpoint known to serve the model says discovery is off, not "retry shortly"', async () => {
@@ -88,4 +89,18 @@ test('explain --epp-service-name, as serve: a pool whose endpointPickerRef names
   assert.match(external, /endpoints are picked by the external endpoint picker llm-d\/gaie-pattern2-epp over ext_proc at gaie-pattern2-epp\.llm-d\.svc:9002/);
   const own = renderPlan(await explainRequest({ configPath, body, headers: [], discover: false, eppServiceName: 'gaie-pattern2-epp' })).join('\n');
   assert.doesNotMatch(own, /external endpoint picker/);
+});
+
+test('explain --help gives --body and --header one default each, in words (it printed \'(default: none, ...) (default: "")\' and \'(default: [])\')', async () => {
+  const program = new Command('infergate').exitOverride();
+  registerExplainCommand(program);
+  const cmd = program.commands[0]!;
+  const help = cmd.helpInformation().replace(/\s+/g, ' ');
+  assert.match(help, /--body <json> the request body, e\.g\. '\{"model":"gemma-sql-lora","prompt":"hi"\}' \(default: none, as a GET such as --method GET --path \/v1\/models sends\) --header/);
+  assert.match(help, /--header <header> a request header "name: value" \(repeatable\) \(default: none\) --method/);
+  assert.doesNotMatch(help, /default: ""|default: \[\]/);
+  // The values are still the empty body and the headers given, each --header added to the last.
+  cmd.action(() => undefined);
+  await program.parseAsync(['explain', '--header', 'a: 1', '--header', 'b: 2'], { from: 'user' });
+  assert.deepEqual([cmd.opts<{ body: string }>().body, cmd.opts<{ header: string[] }>().header], ['', ['a: 1', 'b: 2']]);
 });

@@ -1,5 +1,5 @@
 /** `infergate explain`: a dry run of one request through the same functions the server uses. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { loadSnapshotFromPath } from '../config/file-source.js';
@@ -155,8 +155,9 @@ export function registerExplainCommand(program: Command): void {
     .command('explain')
     .description('dry-run one request: the model found, its base model and why, the route rule, the pool, each endpoint and the pick')
     .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (or a `kubectl get -o yaml` export)')
-    .option('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\' (default: none, as GET /v1/models sends)', '')
-    .option('--header <header>', 'a request header "name: value" (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    // Defaults described, not printed: commander showed '(default: none, ...) (default: "")' and '(default: [])'.
+    .addOption(new Option('--body <json>', 'the request body, e.g. \'{"model":"gemma-sql-lora","prompt":"hi"}\'').default('', 'none, as a GET such as --method GET --path /v1/models sends'))
+    .addOption(new Option('--header <header>', 'a request header "name: value" (repeatable)').argParser((v: string, acc: string[]) => [...acc, v]).default([] as string[], 'none'))
     .option('--method <method>', 'HTTP method', 'POST')
     .option('--path <path>', 'request path and query', '/v1/chat/completions')
     .option('--strict-allowlist', 'use allowlist ConfigMaps only for adapter -> base model')
