@@ -1,6 +1,6 @@
 /** explainRequest from files: what `infergate explain -f` prints when the pods are not asked (--no-discover). */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -103,4 +103,19 @@ test('explain --help gives --body and --header one default each, in words (it pr
   cmd.action(() => undefined);
   await program.parseAsync(['explain', '--header', 'a: 1', '--header', 'b: 2'], { from: 'user' });
   assert.deepEqual([cmd.opts<{ body: string }>().body, cmd.opts<{ header: string[] }>().header], ['', ['a: 1', 'b: 2']]);
+});
+
+test('explain -f on a directory with no YAML file in it refuses, saying what it holds (it explained an empty configuration: 404 for every model)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'explain-no-yaml-'));
+  try {
+    await mkdir(join(dir, 'base'));
+    await writeFile(join(dir, 'base', 'pool.yaml'), 'kind: InferencePool\n');
+    await writeFile(join(dir, 'README.md'), 'manifests\n');
+    await assert.rejects(
+      () => explainRequest({ configPath: dir, body: '{"model":"m"}', headers: [], discover: false }),
+      (e: Error) => e.message === `${dir}: no .yaml or .yml files to explain the request against; subdirectories are not read (base/): give one of them to -f, or for a kustomize tree the output of kubectl kustomize DIR saved to a file; it holds README.md, which -f does not read (only *.yaml and *.yml)`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -3,6 +3,8 @@ import { Option, type Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { loadSnapshotFromPath } from '../config/file-source.js';
+import { listConfigFiles } from '../config/load-files.js';
+import { noConfigFilesMessage } from '../config/no-config-files.js';
 import { Datastore } from '../epp/datastore/datastore.js';
 import { ModelDiscovery } from '../epp/datastore/model-discovery.js';
 import { asGatewayError } from '../errors.js';
@@ -68,6 +70,11 @@ export interface ExplainInput {
 export async function explainRequest(input: ExplainInput): Promise<RoutePlan> {
   const gateway = input.gatewayName !== undefined ? { gatewayName: input.gatewayName } : {};
   assertOneSource(input.configPath, input.kube);
+  // A directory with no YAML file in it (manifests in subdirectories) was explained as a configuration with
+  // nothing in it: every request 404 model_not_found, under one warning line. There is nothing to explain.
+  if (input.configPath !== undefined && (await listConfigFiles(input.configPath)).length === 0) {
+    throw new Error((await noConfigFilesMessage(input.configPath)).replace(/files/, 'files to explain the request against'));
+  }
   const snapshot = input.kube
     ? await loadSnapshotFromKube(input.kube, { ...gateway, log: input.log ?? createLogger('silent'), ...(input.kube.timeoutMs !== undefined ? { timeoutMs: input.kube.timeoutMs } : {}) })
     : await loadSnapshotFromPath(input.configPath!, gateway, input.log);

@@ -1,5 +1,4 @@
 /** Reads `-f PATH` for validate: the typed resources as `serve -f` reads them, plus the raw model servers. */
-import { readdir } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { SourceLocation } from '../api/config-issue.js';
 import type { Pod } from '../api/pod.js';
@@ -7,6 +6,7 @@ import type { Resource } from '../api/resource.js';
 import { DanglingSymlinkError, listConfigFiles, parseText, readConfigFile, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
 import { podServer, templateServer, WORKLOAD_KINDS, type ModelServer, type RawObject } from './model-servers.js';
 import type { ValidationInput } from './validation-context.js';
+import { noConfigFilesMessage } from '../config/no-config-files.js';
 
 /** Thrown when the source cannot be read at all (exit status 2), as opposed to read with problems. */
 export class SourceUnreadableError extends Error {
@@ -20,7 +20,7 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
   } catch (e) {
     throw new SourceUnreadableError(`cannot read ${path}: ${(e as Error).message}`);
   }
-  if (files.length === 0) throw new SourceUnreadableError(`${path}: no .yaml or .yml files to validate${await whatItHolds(path)}`);
+  if (files.length === 0) throw new SourceUnreadableError((await noConfigFilesMessage(path)).replace(/files/, 'files to validate'));
   const loaded: LoadedFiles = { files, resources: [], issues: [], warnings: [], readWarnings: [] };
   const raw: RawObject[] = [];
   const unknownKinds: UnknownKinds = new Map();
@@ -38,26 +38,6 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
   // Workloads are skipped by `serve` but read here, for their pod templates: no warning for those.
   const warnings = loaded.readWarnings.filter((w) => !(w.field === 'kind' && WORKLOAD_KINDS.includes(w.location.kind ?? '')));
   return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, servers: serversOf(loaded.resources, raw) };
-}
-
-/**
- * For a directory with no YAML file in it, what it does hold: a repository's `deploy/` or a kustomize tree keeps
- * its manifests in subdirectories, which -f does not read (as `serve -f` does not).
- */
-async function whatItHolds(path: string): Promise<string> {
-  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => `${e.name}/`).sort();
-  const others = entries.filter((e) => !e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  const parts: string[] = [];
-  if (dirs.length > 0) {
-    parts.push(`subdirectories are not read (${list(dirs)}): give one of them to -f, or for a kustomize tree the output of kubectl kustomize DIR saved to a file`);
-  }
-  if (others.length > 0) parts.push(`it holds ${list(others)}, which -f does not read (only *.yaml and *.yml)`);
-  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
-}
-
-function list(names: readonly string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
 }
 
 /** Every document (and `kind: List` item) that parses, with its location; syntax errors are parseText's to report. */
