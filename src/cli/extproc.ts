@@ -7,7 +7,8 @@ import type { RequestBodyMode } from '../extproc/processing-stream.js';
 import { addAdminOptions, adminOptionsOf, type AdminFlags } from './admin-options.js';
 import { onShutdown } from './on-shutdown.js';
 import { addShutdownOptions, shutdownOptionsOf, type ShutdownFlags } from './shutdown-options.js';
-import { hostFlag, intFlag } from './parse-flags.js';
+import { hostFlag, intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
+import { portClash } from './port-clash.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../proxy/body-limits.js';
 import { addJsonLimitOptions, jsonLimitsOf, type JsonLimitFlags } from './limit-options.js';
 import { checkCertificateFilesOrExit } from './tls-options.js';
@@ -60,6 +61,14 @@ export function registerExtprocCommand(program: Command): void {
       const log = loggerOrExit(flags);
       checkCertificateFilesOrExit(flags);
       const source = sourceOrExit(flags);
+      const admin = adminOptionsOf(flags);
+      const clash = portClash([
+        { flag: '--bbr-port', host: flags.host, port: flags.bbrPort },
+        { flag: '--epp-port', host: flags.host, port: flags.eppPort },
+        { flag: '--health-port', host: flags.host, port: flags.healthPort },
+        { flag: flags.adminPort === undefined && flags.metricsPort !== undefined ? '--metrics-port' : '--admin-port', host: admin.adminHost ?? flags.host, port: admin.adminPort },
+      ]);
+      if (clash) exitStartup(clash, USAGE_EXIT_CODE);
       const tracing = tracingOrExit(flags, log);
       const upstreamKey = await upstreamKeySourceOrExit(flags);
       try {
@@ -71,7 +80,7 @@ export function registerExtprocCommand(program: Command): void {
           bbrPort: flags.bbrPort,
           eppPort: flags.eppPort,
           healthPort: flags.healthPort,
-          ...adminOptionsOf(flags),
+          ...admin,
           secureServing: flags.secureServing !== false,
           maxBodyBytes: flags.maxBodyBytes,
           ...(flags.maxUploadBytes !== undefined ? { maxUploadBytes: flags.maxUploadBytes } : {}),

@@ -27,6 +27,8 @@ test('usage errors exit 2 on every command: an unknown flag, a value out of rang
     [['sim', '--model', 'm', '--port', '99999'], /--port/],
     [['serve', '-f', CONFIG, '--log-level', 'verbose'], /--log-level must be one of debug, info, warn, error, silent, got "verbose"/],
     [['serve', '-f', CONFIG, '--host', '127.0.238.1', '--port', '18238', '--admin-port', '18238'], /--port and --admin-port are both 18238 on 127.0.238.1: give the admin listener a port of its own/],
+    // extproc's four listeners on one port: found only when the second failed to bind, exit 1 after a grpc error line.
+    [['extproc', '-f', CONFIG, '--host', '127.0.5.8', '--bbr-port', '18239', '--epp-port', '0', '--health-port', '0', '--admin-port', '18239'], /^error: --bbr-port and --admin-port are both 18239 on 127\.0\.5\.8: give each listener a port of its own$/m],
     // Flags that only apply with --kube, given with -f: serve's own status flags were silently ignored before.
     [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--no-pool-status'], /^error: --no-pool-status only applies with --kube$/m],
     [['serve', '-f', CONFIG, '--host', '127.0.230.4', '--port', '0', '--admin-port', '0', '--gateway-address', '10.0.0.1', '--namespace', 'llm'], /^error: --namespace, --gateway-address only apply with --kube$/m],

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { allowlistYaml } from '../../src/config/manifests.js';
 import { ExtProcClient, requestBody, requestHeaders, responseBody, responseHeaders } from '../../src/extproc/ext-proc-client.js';
@@ -88,9 +89,19 @@ describe('GIE\'s flag spelling', () => {
 
 describe('ports', () => {
   test('a port that cannot be bound names the server, the address and the flag, not only grpc-js\'s words', async () => {
-    assert.equal(
-      await startup(['--no-secure-serving', '--bbr-port', '19402', '--epp-port', '19402']),
-      'error: the EPP ext_proc server cannot listen on 127.0.245.11:19402 (--host, --epp-port): the port is in use by another process (or by this one: give --bbr-port, --epp-port, --health-port and --admin-port different ports)',
-    );
+    // Another process's port: the bind fails, and says so.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.245.11', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      assert.equal(
+        await startup(['--no-secure-serving', '--epp-port', String(port)]),
+        `error: the EPP ext_proc server cannot listen on 127.0.245.11:${port} (--host, --epp-port): the port is in use by another process (or by this one: give --bbr-port, --epp-port, --health-port and --admin-port different ports)`,
+      );
+    } finally {
+      busy.close();
+    }
+    // Two of its own flags on one port: said before anything listens.
+    assert.equal(await startup(['--no-secure-serving', '--bbr-port', '19402', '--epp-port', '19402']), 'error: --bbr-port and --epp-port are both 19402 on 127.0.245.11: give each listener a port of its own');
   });
 });
