@@ -128,6 +128,13 @@ describe('aggregation rules', () => {
     assert.deepEqual(read('nv_inference_pending_request_count{model="m"} 3\n', map), { waitingQueueSize: 3, runningQueueSize: 0, kvCacheUsagePercent: 0, runningLoras: [], waitingLoras: [], maxLoras: 0 });
   });
 
+  test('a gauge reported without a number fails saying so, not that it is missing', () => {
+    assert.throws(
+      () => read('vllm:num_requests_waiting 1\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc NaN\n'),
+      /^Error: \/metrics has no vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc \(reported, but as NaN, not a number the picker can use\) \(engine vllm;/,
+    );
+  });
+
   test('a missing gauge fails, listing the fallbacks and what was there', () => {
     assert.throws(() => read('vllm:num_requests_waiting 1\nvllm:num_requests_running 1\ngo_goroutines 12\n'), /no vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc \(engine vllm; it reported 3 metrics, e\.g\. vllm:num_requests_waiting, vllm:num_requests_running, go_goroutines\)/);
   });

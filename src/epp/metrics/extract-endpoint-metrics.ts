@@ -17,6 +17,15 @@ function firstPresent(exp: Exposition, specs: readonly MetricSpec[]): readonly S
   return undefined;
 }
 
+/**
+ * A gauge that is there with no number in it (`NaN`, `+Inf`: an engine that has not computed it yet) is as
+ * unusable as a missing one, but "has no" alone would contradict the list of what the pod reported.
+ */
+function notNumbers(exp: Exposition, specs: readonly MetricSpec[]): string {
+  const values = specs.flatMap((spec) => matchingSamples(spec, exp.samples.get(spec.name)).map((s) => String(s.value)));
+  return values.length === 0 ? '' : ` (reported, but as ${[...new Set(values)].join(', ')}, not a number the picker can use)`;
+}
+
 function int(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value);
@@ -41,7 +50,7 @@ export function extractEndpointMetrics(exp: Exposition, map: EngineMetricMap): E
   const gauge = (specs: readonly MetricSpec[]): readonly Sample[] => {
     if (specs.length === 0) return [];
     const found = firstPresent(exp, specs);
-    if (!found) missing.push(specs.map(formatMetricSpec).join(' or '));
+    if (!found) missing.push(specs.map(formatMetricSpec).join(' or ') + notNumbers(exp, specs));
     return found ?? [];
   };
   const queued = gauge(map.queued);

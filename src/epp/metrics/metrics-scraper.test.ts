@@ -89,7 +89,7 @@ for (const scraping of METRICS_SCRAPING_MODES) {
       await scraper.scrape(ep);
       await scraper.scrape(ep);
       assert.equal(ep.metrics, good, 'the old metrics stay, updatedAt included');
-      assert.equal(ep.metricsError, `GET http://${HOST}:${port}/metrics failed: Error: answered 500`);
+      assert.equal(ep.metricsError, `GET http://${HOST}:${port}/metrics failed: answered 500`);
       engine.handler = serve('# HELP up\nup 1\n');
       await scraper.scrape(ep);
       assert.match(ep.metricsError ?? '', /has no vllm:num_requests_waiting, vllm:num_requests_running, vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc/);

@@ -3,7 +3,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EngineMetricMap } from './engine-metrics.js';
 import { DEFAULT_ENGINE, ENGINE_TYPE_LABEL, engineMetricMaps, engineTypeOf } from './engine-metrics.js';
-import { readEndpointMetrics, SCRAPE_ACCEPT, SCRAPE_CLIENTS, type ScrapeJob, type ScrapeOutcome } from './read-endpoint-metrics.js';
+import { failureText, readEndpointMetrics, SCRAPE_ACCEPT, SCRAPE_CLIENTS, type ScrapeJob, type ScrapeOutcome } from './read-endpoint-metrics.js';
 import { OriginClients } from '../../upstream/origin-clients.js';
 import { ScrapeWorker } from './scrape-worker-client.js';
 import { isStale } from './staleness.js';
@@ -213,7 +213,7 @@ export class MetricsScraper {
       outcome = await (this.#worker ? this.#worker.read(job) : readEndpointMetrics(job, this.#agents!, this.options.engines));
     } catch (e) {
       const err = e as Error & { code?: string };
-      outcome = { ok: false, refused: 0, why: `${err.code ?? err.name}: ${err.message}` };
+      outcome = { ok: false, refused: 0, why: failureText(err) };
     }
     if (outcome.ok) {
       ep.metrics = { ...outcome.reading, updatedAt: outcome.at };

@@ -52,7 +52,16 @@ export async function readEndpointMetrics(job: ScrapeJob, agents: OriginClients,
     return { ok: true, reading, at: Date.now() };
   } catch (e) {
     const err = e as Error & { code?: string };
-    const why = err.name === 'TimeoutError' ? err.message : (protocolMismatch(err, job.h2c) ?? `${err.code ?? err.name}: ${err.message}`);
+    const why = err.name === 'TimeoutError' ? err.message : (protocolMismatch(err, job.h2c) ?? failureText(err));
     return { ok: false, refused: 0, why };
   }
+}
+
+/**
+ * A failed scrape in words: a system or undici error with its code (`ECONNREFUSED: connect ...`); the scraper's
+ * own plain errors (`answered 500`, a gauge missing) as they are, since their name would only prefix "Error: ".
+ */
+export function failureText(err: Error & { code?: string }): string {
+  const kind = err.code ?? (err.name !== 'Error' ? err.name : undefined);
+  return kind !== undefined ? `${kind}: ${err.message}` : err.message;
 }
