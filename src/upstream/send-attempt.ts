@@ -150,15 +150,26 @@ class Exchange implements Dispatcher.DispatchHandler {
       );
       return false;
     }
+    // undici reads on even when the answer is already whole: it has a bodiless answer's end to parse.
     this.#start(target);
     return true;
   }
 
-  #start(target: ResponseTarget): void {
+  /** Returns false when the answer is already whole (a status that has no body). */
+  #start(target: ResponseTarget): boolean {
     this.#target = target;
+    // RFC 9110 §6.4.1: a 204 or a 304 ends with its headers, whatever they say. undici holds a 304's Content-Length
+    // (the size its 200 would have had, which §8.6 allows) against the body it never reads and fails it, and a
+    // pod's stray bytes after a 204 likewise: the client's connection was then cut with nothing sent. The answer
+    // is complete here; a failure undici reports after it concerns only the pod's connection, which it closes.
+    if (this.status === 204 || this.status === 304) {
+      this.#finish();
+      return false;
+    }
     // undici hands over the headers and whatever body arrived in the same read synchronously; a microtask runs
     // after all of it, so headers that came alone go out alone, and ones that came with a chunk go out with it.
     if (target.flushHeaders !== undefined) queueMicrotask(() => this.#bodyStarted || target.flushHeaders!());
+    return true;
   }
 
   /** The held answer's target is ready: what arrived meanwhile goes first, then undici reads on. */
@@ -167,7 +178,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#held = undefined;
     // The attempt ended while held (the client left, the deadline passed): nothing is written.
     if (this.#settle === undefined) return;
-    this.#start(target);
+    if (!this.#start(target)) return;
     let more = true;
     for (const c of held.chunks) more = this.onData(c);
     if (held.complete) return this.onComplete();
@@ -175,6 +186,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    // Settled: a bodiless answer is already whole (#start); nothing more goes to the client.
+    if (this.#settle === undefined) return true;
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       return false;
@@ -196,6 +209,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.#held.complete = true;
       return;
     }
+    this.#finish();
+  }
+
+  /** The answer is whole: the client's response ends, once. */
+  #finish(): void {
+    if (this.#settle === undefined) return;
     this.#target?.out.end();
     this.#done(undefined);
   }
