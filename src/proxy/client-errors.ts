@@ -46,7 +46,19 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
   // killed, or its SDK aborted the upload). It is gone, not malformed: the handler records it as such (client_gone,
   // no error counted), where a 400 bad_request used to be counted for nobody to read.
   const clientLeft = err.code === 'ECONNRESET' || (err.code === 'HPE_INVALID_EOF_STATE' && res !== undefined);
-  if (clientLeft || !socket.writable || res?.headersSent === true) {
+  if (clientLeft || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // The request being answered arrived whole: the bytes that failed come after it (more than its Content-Length
+  // said, a malformed request pipelined behind it). They are not its fault: it, and any request parsed before
+  // them, gets its own answer first, then the 400 for them and the close. Answered on that request, the 400
+  // replaced its answer (or cut a stream under way), and the client lost a request it sent right.
+  if (res !== undefined && (res as ServerResponse & { req?: IncomingMessage }).req?.complete === true) {
+    // The packet starts with that request, not with the bytes that failed: the record names no request line.
+    return afterAnswers(socket, () => answerRaw(gatewayErrorOf(err, false, timeouts), socket, NO_LINE, observer));
+  }
+  if (res?.headersSent === true) {
     socket.destroy();
     return;
   }
@@ -61,10 +73,32 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
     }
     return sendError(res, error, { connection: 'close', 'x-request-id': randomUUID() });
   }
+  answerRaw(error, socket, requestLine(err.rawPacket), observer);
+}
+
+const NO_LINE = { method: '', path: '' };
+
+/** Answers `error` on a socket with no response in progress, counts it (as `line`'s request), and closes. */
+function answerRaw(error: GatewayError, socket: Duplex, line: { method: string; path: string }, observer: RequestObserver | undefined): void {
   const requestId = randomUUID();
   socket.end(rawResponse(error, requestId));
-  if (observer) observeEarlyAnswer(observer, error, requestId, requestLine(err.rawPacket), (socket as Duplex & { remoteAddress?: string }).remoteAddress);
+  if (observer) observeEarlyAnswer(observer, error, requestId, line, (socket as Duplex & { remoteAddress?: string }).remoteAddress);
   lingeringClose(socket);
+}
+
+/**
+ * Runs `then` once every response on `socket` is over: Node assigns the next pipelined one to the socket as the
+ * previous one finishes, before its 'close'. Nothing is left to do when the connection is closing by then (a
+ * request said `Connection: close`, whose later bytes RFC 9112 §9.6 has the server ignore, or the client left).
+ */
+function afterAnswers(socket: Duplex, then: () => void): void {
+  const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (res) {
+    res.once('close', () => afterAnswers(socket, then));
+    return;
+  }
+  if (socket.writable && !socket.destroyed) then();
+  else socket.destroy();
 }
 
 /** What the client gets for Node's error; `requestStarted` when its headers had arrived. */
