@@ -94,18 +94,23 @@ export function createLimitedServer(
     requestTimeout: body,
     // Node checks both request timeouts on this interval (30 s by default, so they would fire up to 30 s late).
     connectionsCheckingInterval: checkingInterval(headers, body),
+    // Node's own 400 for an HTTP/1.1 request without Host is bare (no body, no id, not counted): answered below.
+    requireHostHeader: false,
+  };
+  /** Answers `refusal` before the handler sees the request, with the client's id when it sent one, and counts it. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, refusal: GatewayError, headers: Record<string, string>): void => {
+    // The client's own id when it sent one, as every other answer of the gateway keeps it.
+    const requestId = requestIdOf(req.headers['x-request-id'], log);
+    sendError(res, refusal, { ...headers, 'x-request-id': requestId });
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    if (observer) observeEarlyAnswer(observer, refusal, requestId, { method: req.method ?? '', path: q < 0 ? url : url.slice(0, q) }, req.socket.remoteAddress, req.headers);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const refusal = refused.get(req.socket);
-    if (refusal) {
-      // The client's own id when it sent one, as every other answer of the gateway keeps it.
-      const requestId = requestIdOf(req.headers['x-request-id'], log);
-      sendError(res, refusal, { connection: 'close', 'retry-after': '1', 'x-request-id': requestId });
-      const url = req.url ?? '';
-      const q = url.indexOf('?');
-      if (observer) observeEarlyAnswer(observer, refusal, requestId, { method: req.method ?? '', path: q < 0 ? url : url.slice(0, q) }, req.socket.remoteAddress, req.headers);
-      return;
-    }
+    if (refusal) return refuse(req, res, refusal, { connection: 'close', 'retry-after': '1' });
+    // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host (absolute-form included).
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return refuse(req, res, MISSING_HOST, {});
     handler(req, res);
   };
   const server = tls ? (createTlsServer({ ...options, cert: tls.cert, key: tls.key }, onRequest) as unknown as Server) : createServer(options, onRequest);
@@ -151,6 +156,8 @@ export function createLimitedServer(
   });
   return server;
 }
+
+const MISSING_HOST = new GatewayError('bad_request', 'HTTP/1.1 request without a Host header; send Host with the name the gateway is reached by (RFC 9112 §3.2 requires it of every HTTP/1.1 request)');
 
 function tooManyConnections(why: string): GatewayError {
   return new GatewayError('too_many_connections', `${why}; retry shortly, and reuse connections (HTTP keep-alive) rather than opening one per request`);
