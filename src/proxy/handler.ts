@@ -227,7 +227,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   upstreamHeaders['x-request-id'] = requestId;
   const peer = req.socket.remoteAddress;
   if (peer) upstreamHeaders['x-forwarded-for'] = lower.has('x-forwarded-for') ? `${lower.get('x-forwarded-for')}, ${peer}` : peer;
-  upstreamHeaders['x-forwarded-proto'] = 'http';
+  // The scheme the client used, as Envoy sets it: https on a traffic port serving TLS (--cert-file).
+  upstreamHeaders['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
   // A pool another endpoint picker serves (its endpointPickerRef): that picker is asked over ext_proc first.
   if (plan.externalPicker !== undefined) return forwardViaExternalPicker(gw, forwarding!, plan, { method, url, headers: upstreamHeaders, body: plan.body ?? body, requestId, admission, record }, res);
 
