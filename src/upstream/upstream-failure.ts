@@ -1,4 +1,5 @@
 /** What an upstream error says: whether the request may go to another endpoint, and what it tells about this one. */
+import { unaskedInterimStatus } from './unasked-interim.js';
 
 /**
  * - `connect`: no connection was made (refused, unreachable, connect timeout);
@@ -43,6 +44,9 @@ export function errorCode(err: unknown): string {
 }
 
 export function failureKind(err: unknown): FailureKind {
+  // An interim status nobody asked for is an answer, not a broken connection: the endpoint got the request and
+  // answers it wrong, so another endpoint is not tried and this one is not held out as unreachable.
+  if (unaskedInterimStatus(err) !== undefined) return 'other';
   return KINDS.get(errorCode(err)) ?? 'other';
 }
 
