@@ -120,10 +120,15 @@ export function gatewayErrorOf(err: ClientError, requestStarted: boolean, t: Req
   }
 }
 
-/** A whole HTTP/1.1 response for a socket with no ServerResponse: the error's status, `x-request-id` and OpenAI body, then close. */
+/**
+ * A whole HTTP/1.1 response for a socket with no ServerResponse: the error's status, its own headers (a 405's
+ * `Allow`, retry advice), `x-request-id` and OpenAI body, then close.
+ */
 export function rawResponse(err: GatewayError, requestId: string): string {
   const body = JSON.stringify(err.toBody());
-  return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
+  let own = '';
+  for (const [name, value] of Object.entries(err.answerHeaders())) own += `${name}: ${value}\r\n`;
+  return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${own}x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 /** The method and path (no query) of a request line at the start of `raw`; empty when it did not arrive whole. */

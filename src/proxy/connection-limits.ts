@@ -10,6 +10,7 @@ import { requestIdOf } from '../observability/request-id.js';
 import type { RequestObserver } from '../observability/request-record.js';
 import { answerClientError, answerPlainHttpOnTls, observeEarlyAnswer } from './client-errors.js';
 import { sendError } from './send-error.js';
+import { answerConnect } from './connect-method.js';
 import { maxOpenFiles } from '../observability/metrics/process-metrics.js';
 import { connectionEvent } from '../lifecycle/http-drain.js';
 import type { CertificatePem } from './serving-certificate.js';
@@ -118,6 +119,7 @@ export function createLimitedServer(
   const timeouts = { requestHeadersTimeoutMs: headers, requestBodyTimeoutMs: body };
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, timeouts, observer));
   if (tls) server.on('tlsClientError', (err: Error, socket: Duplex) => answerPlainHttpOnTls(err, socket, observer));
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => answerConnect(req, socket, log, observer));
 
   let open = 0;
   const byClient = new Map<string, number>();
