@@ -8,6 +8,7 @@ import { newRequestRecord, type RequestObserver } from '../observability/request
 import { recordClientTraceContext } from '../plan/record-plan.js';
 import { sendError } from './send-error.js';
 import { lingeringClose } from './lingering-close.js';
+import { H2_NOT_SERVED, h2Refusal } from './h2-refusal.js';
 
 /** Node's error from its HTTP parser (`code` HPE_*, `reason`) or its request timeouts. */
 export interface ClientError extends Error {
@@ -42,6 +43,13 @@ export function answerClientError(err: ClientError, socket: Duplex, timeouts: Re
   if (answered.has(socket)) return;
   answered.add(socket);
   const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+  // A connection that opens with HTTP/2's preface speaks HTTP/2 only: it is answered in it.
+  if (err.code === 'HPE_PAUSED_H2_UPGRADE' && res === undefined && socket.writable) {
+    socket.end(h2Refusal());
+    if (observer) observeEarlyAnswer(observer, new GatewayError('bad_request', H2_NOT_SERVED), randomUUID(), { method: 'PRI', path: '' }, (socket as Duplex & { remoteAddress?: string }).remoteAddress);
+    lingeringClose(socket);
+    return;
+  }
   // HPE_INVALID_EOF_STATE with a request in progress: the client closed its side part way through the body (it was
   // killed, or its SDK aborted the upload). It is gone, not malformed: the handler records it as such (client_gone,
   // no error counted), where a 400 bad_request used to be counted for nobody to read.
