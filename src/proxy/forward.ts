@@ -82,6 +82,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   let failures: string[] | undefined;
   let timedOut = 0;
   let refused = 0;
+  let staleRetried = false;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
   // A request still queued when its deadline passes leaves its queue then and gets its 504 at once, as Envoy's
@@ -229,11 +230,16 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       }
       if (cancel.cause === 'deadline') throw deadlineError(plan, totalMs, [...(failures ?? []), `${ep.address}: cut at the deadline`]);
       if (!isRetryable(result.kind)) throw upstreamError(result.code, result.error, ep);
-      (tried ??= new Set()).add(ep.address);
+      // A keep-alive connection the endpoint closed as the request went out on it: the endpoint never saw the
+      // request, so it stays a candidate (once), and a one-pod pool still answers.
+      if (result.kind === 'stale' && !staleRetried) staleRetried = true;
+      else (tried ??= new Set()).add(ep.address);
       (failures ??= []).push(`${ep.address}: ${describeFailure(result, streamed, ctx.upstream, plan.view!.key)}`);
       if (result.kind === 'timeout') timedOut++;
       else if (result.kind === 'connect') refused++;
-      ctx.log.warn(result.kind === 'timeout' ? 'upstream did not answer in time' : 'upstream connection failed', { ...log, attempt, of: ctx.maxAttempts });
+      // An idle connection closed under the request is routine (keep-alive timeouts meet): no warning for it.
+      if (result.kind === 'stale') ctx.log.debug('upstream closed an idle connection as the request went out; sending it again', { ...log, attempt, of: ctx.maxAttempts });
+      else ctx.log.warn(result.kind === 'timeout' ? 'upstream did not answer in time' : 'upstream connection failed', { ...log, attempt, of: ctx.maxAttempts });
     }
     throw noAnswerError(plan.view?.key ?? '?', failures ?? [], timedOut, refused);
   } catch (e) {
@@ -288,6 +294,7 @@ function deadlineError(plan: RoutePlan, totalMs: number, failures: readonly stri
 function describeFailure(r: Extract<AttemptResult, { ok: false }>, streamed: boolean, up: Upstream, pool: string): string {
   // undici's UND_ERR_SOCKET ("other side closed") and the HTTP/2 codes do not say the endpoint had accepted the request.
   if (r.kind === 'reset') return `${r.code} (the connection was closed or reset before an answer)`;
+  if (r.kind === 'stale') return `${r.code} (the endpoint closed an idle keep-alive connection as the request went out on it)`;
   if (r.code !== 'UND_ERR_HEADERS_TIMEOUT') return r.code;
   const t = up.policies.forPool(pool).timeouts;
   return streamed ? `no response headers within ${formatDuration(t.streamHeadersMs)} (stream-headers-timeout)` : `no response within ${formatDuration(t.responseHeadersMs)} (response-headers-timeout)`;

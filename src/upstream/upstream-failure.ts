@@ -6,9 +6,12 @@ import { unaskedInterimStatus } from './unasked-interim.js';
  * - `reset`: the connection broke before the answer (a keep-alive socket the server closed, a pod draining);
  * - `timeout`: the endpoint took longer than its header or idle timeout;
  * - `closed`: the endpoint's pool was closed by a config reload between the pick and the send;
+ * - `stale`: a keep-alive connection that had carried earlier answers was closed by the endpoint as the request
+ *   went out on it (uvicorn, so vLLM, closes connections idle for 5 s; undici keeps them 30 s unless told): the
+ *   endpoint never saw the request, and may take it on a new connection;
  * - `other`: anything else (an answer that is not HTTP, ...), which the request may have caused.
  */
-export type FailureKind = 'connect' | 'reset' | 'timeout' | 'closed' | 'other';
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'closed' | 'stale' | 'other';
 
 const KINDS: ReadonlyMap<string, FailureKind> = new Map([
   ['ECONNREFUSED', 'connect'],
@@ -47,7 +50,17 @@ export function failureKind(err: unknown): FailureKind {
   // An interim status nobody asked for is an answer, not a broken connection: the endpoint got the request and
   // answers it wrong, so another endpoint is not tried and this one is not held out as unreachable.
   if (unaskedInterimStatus(err) !== undefined) return 'other';
+  if (closedWhenReused(err)) return 'stale';
   return KINDS.get(errorCode(err)) ?? 'other';
+}
+
+/**
+ * undici's "other side closed" (a FIN while the request waited for its answer) on a connection that had already
+ * read bytes: earlier answers, since this one got none (its headers would have made it answered).
+ */
+function closedWhenReused(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; socket?: { bytesRead?: unknown } } | null;
+  return e?.code === 'UND_ERR_SOCKET' && e.message === 'other side closed' && typeof e.socket?.bytesRead === 'number' && e.socket.bytesRead > 0;
 }
 
 /**
@@ -64,7 +77,7 @@ export function isConnectionFailure(kind: FailureKind): boolean {
   return kind === 'connect' || kind === 'reset';
 }
 
-/** What outlier detection counts: every failure of the endpoint, not a reload closing its pool. */
+/** What outlier detection counts: every failure of the endpoint, not a reload closing its pool nor an idle connection it closed. */
 export function countsAgainstEndpoint(kind: FailureKind): boolean {
-  return kind !== 'closed';
+  return kind !== 'closed' && kind !== 'stale';
 }
