@@ -113,7 +113,7 @@ function afterAnswers(socket: Duplex, then: () => void): void {
 export function gatewayErrorOf(err: ClientError, requestStarted: boolean, t: RequestTimeouts): GatewayError {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new GatewayError('request_header_too_large', `request headers are larger than the gateway accepts (${maxHeaderSize} bytes for the request line and all headers); send fewer or smaller headers`);
+      return new GatewayError('request_header_too_large', `request headers are larger than the gateway accepts (${maxHeaderSize} bytes for the request line and all headers); send fewer or smaller headers, or a shorter URL (the request line counts: a long query string belongs in the body)`);
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return new GatewayError('request_too_large', 'chunk extensions in the request body are larger than the gateway accepts (16 KiB); send the body without chunk extensions');
     case 'ERR_HTTP_REQUEST_TIMEOUT':

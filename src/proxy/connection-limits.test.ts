@@ -20,7 +20,7 @@ describe('defaultMaxConnections', () => {
 describe("Node's client errors as gateway errors", () => {
   const t = { requestHeadersTimeoutMs: 30_000, requestBodyTimeoutMs: 60_000 };
   const cases: [string, { code?: string; reason?: string }, boolean, number, string, RegExp][] = [
-    ['headers too large', { code: 'HPE_HEADER_OVERFLOW' }, false, 431, 'request_header_too_large', /request headers are larger than the gateway accepts/],
+    ['headers too large', { code: 'HPE_HEADER_OVERFLOW' }, false, 431, 'request_header_too_large', /request headers are larger than the gateway accepts .*send fewer or smaller headers, or a shorter URL/],
     ['chunk extensions too large', { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }, false, 413, 'request_too_large', /chunk extensions/],
     ['headers too slow', { code: 'ERR_HTTP_REQUEST_TIMEOUT' }, false, 408, 'request_timeout', /headers did not arrive within 30s \(--request-headers-timeout\)/],
     ['body too slow', { code: 'ERR_HTTP_REQUEST_TIMEOUT' }, true, 408, 'request_timeout', /body did not arrive within 1m .*\(--request-body-timeout\)/],
