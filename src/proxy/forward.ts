@@ -16,7 +16,7 @@ import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstrea
 import type { ResponseChanges } from '../epp/external/response-changes.js';
 import { Writable } from 'node:stream';
 import { formatDuration } from '../upstream/duration.js';
-import { isRetryable, type FailureKind } from '../upstream/upstream-failure.js';
+import { headersOverflow, isRetryable, type FailureKind } from '../upstream/upstream-failure.js';
 import { protocolMismatch } from '../upstream/protocol-mismatch.js';
 import { unaskedInterim } from '../upstream/unasked-interim.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -279,7 +279,7 @@ function cutError(code: 'upstream_timeout' | 'upstream_unavailable', deadline: b
 
 function upstreamError(code: string, e: unknown, ep: Endpoint): GatewayError {
   // An endpoint that speaks another HTTP version than its pool's appProtocol: name the protocol and the fix.
-  const why = protocolMismatch(e, ep.h2c) ?? unaskedInterim(e) ?? `${code}: ${(e as Error).message}`;
+  const why = protocolMismatch(e, ep.h2c) ?? unaskedInterim(e) ?? headersOverflow(e) ?? `${code}: ${(e as Error).message}`;
   // Not sent again by the gateway, since the pod may have run it; `x-should-retry: false` keeps the openai SDKs from
   // sending it again either (they retry every 502 otherwise).
   return new GatewayError('upstream_unavailable', `endpoint ${ep.address} (pod ${ep.podKey}) failed: ${why}`, null, false);

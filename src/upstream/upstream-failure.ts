@@ -1,4 +1,5 @@
 /** What an upstream error says: whether the request may go to another endpoint, and what it tells about this one. */
+import { maxHeaderSize } from 'node:http';
 import { unaskedInterimStatus } from './unasked-interim.js';
 
 /**
@@ -80,4 +81,13 @@ export function isConnectionFailure(kind: FailureKind): boolean {
 /** What outlier detection counts: every failure of the endpoint, not a reload closing its pool nor an idle connection it closed. */
 export function countsAgainstEndpoint(kind: FailureKind): boolean {
   return kind !== 'closed' && kind !== 'stale';
+}
+
+/**
+ * undici's "Headers Overflow Error" in words: the answer's headers passed the size undici reads (Node's
+ * `--max-http-header-size`, 16 KiB by default), which names neither the limit nor a fix.
+ */
+export function headersOverflow(err: unknown): string | undefined {
+  if (errorCode(err) !== 'UND_ERR_HEADERS_OVERFLOW') return undefined;
+  return `its response headers are larger than the gateway reads (${maxHeaderSize} bytes for the status line and all headers); have the pod send fewer or smaller headers, or raise the limit with NODE_OPTIONS=--max-http-header-size=<bytes> on the gateway`;
 }
