@@ -40,14 +40,28 @@ describe('allowlist data', () => {
     });
   }
 
+  test('an empty entry and the base model itself are skipped with a warning, as llm-d loads them', () => {
+    const r = configMap({ baseModel: 'm', adapters: '- a\n- ""\n-\n- m\n- b' });
+    assert.deepEqual(r.issues, []);
+    assert.ok('resource' in r && r.resource.kind === 'Allowlist');
+    assert.deepEqual(r.resource.adapters, ['a', 'b']);
+    assert.deepEqual(
+      (r.warnings ?? []).map((w) => [w.field, w.lenient, w.misroutes]),
+      [
+        ['data.adapters[1]', true, false],
+        ['data.adapters[2]', true, false],
+        ['data.adapters[3]', true, false],
+      ],
+    );
+    assert.match(r.warnings![2]!.message, /names the base model "m" itself, not an adapter, so it is skipped/);
+  });
+
   const invalid: { name: string; data: Record<string, unknown> | undefined; field: string; message: RegExp }[] = [
     { name: 'adapters a mapping', data: { baseModel: 'm', adapters: 'a: b' }, field: 'data.adapters', message: /must be a YAML list/ },
     { name: 'adapters a single name', data: { baseModel: 'm', adapters: 'just-one' }, field: 'data.adapters', message: /must be a YAML list/ },
     { name: 'adapters not YAML', data: { baseModel: 'm', adapters: '- a\n- [b' }, field: 'data.adapters', message: /is not a YAML list/ },
     { name: 'adapters written as a real list (ConfigMap data are strings): how to write it', data: { baseModel: 'm', adapters: ['a'] }, field: 'data.adapters', message: /must be a string holding the YAML list, as ConfigMap data values are strings: write `adapters: \|` with the `- name` lines indented under it, got a list/ },
-    { name: 'empty adapter name', data: { baseModel: 'm', adapters: '- a\n- ""' }, field: 'data.adapters[1]', message: /non-empty adapter name/ },
-    { name: 'adapter name not a string', data: { baseModel: 'm', adapters: '- {name: a}' }, field: 'data.adapters[0]', message: /non-empty adapter name/ },
-    { name: 'adapter is the base model itself', data: { baseModel: 'm', adapters: '- m' }, field: 'data.adapters[0]', message: /is the base model itself/ },
+    { name: 'adapter name not a string', data: { baseModel: 'm', adapters: '- {name: a}' }, field: 'data.adapters[0]', message: /must be an adapter name/ },
     { name: 'baseModel missing', data: { adapters: '- a' }, field: 'data.baseModel', message: /is required/ },
     { name: 'baseModel empty', data: { baseModel: '  ' }, field: 'data.baseModel', message: /must not be empty/ },
     { name: 'baseModel not a string', data: { baseModel: 3 }, field: 'data.baseModel', message: /must be a string/ },

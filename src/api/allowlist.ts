@@ -45,8 +45,11 @@ export function readAllowlist(r: FieldReader, raw: Record<string, Raw>, base: Lo
       else
         parsed.forEach((entry: unknown, i) => {
           const a = adapterName(entry);
-          if (a === undefined || a.trim() === '') r.fail(`data.adapters[${i}]`, 'must be a non-empty adapter name');
-          else if (a.trim() === baseModel) r.fail(`data.adapters[${i}]`, `adapter "${a.trim()}" is the base model itself`);
+          // llm-d's payload processor skips an empty entry and maps the base model to itself: both are harmless
+          // there, so a ConfigMap written for it must not take infergate's whole configuration down.
+          if (entry === null || a?.trim() === '') r.lenient(`data.adapters[${i}]`, 'is empty, so it is skipped (as llm-d skips it)');
+          else if (a === undefined) r.fail(`data.adapters[${i}]`, 'must be an adapter name');
+          else if (a.trim() === baseModel) r.lenient(`data.adapters[${i}]`, `names the base model "${baseModel}" itself, not an adapter, so it is skipped: requests for it go to the base model`);
           else if (!adapters.includes(a.trim())) adapters.push(a.trim());
         });
     }

@@ -29,6 +29,11 @@ export interface ConfigIssue {
  */
 export interface ConfigWarning extends ConfigIssue {
   misroutes: boolean;
+  /**
+   * Not an unknown field: a value infergate takes as the field's own implementation does, though it is likely a
+   * slip (an empty adapter entry llm-d skips). validate reports it as `config-warning`, not `unknown-field`.
+   */
+  lenient?: true;
 }
 
 export function formatLocation(loc: SourceLocation): string {

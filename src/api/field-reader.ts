@@ -37,6 +37,11 @@ export class FieldReader {
     }
   }
 
+  /** Warns that a value was taken as the field's own implementation takes it (ConfigWarning.lenient). */
+  lenient(field: string, message: string): void {
+    this.warnings.push({ location: this.location, field, message, misroutes: false, lenient: true });
+  }
+
   object(value: Raw, field: string, required = false): Record<string, Raw> | undefined {
     if (value === undefined || value === null) {
       if (required) this.fail(field, 'is required');

@@ -86,7 +86,7 @@ export function readResource(raw: Raw, at: SourceLocation): ReadResult {
       // ConfigMap: BBR allowlists are read; any other ConfigMap is kept as plain data, which an
       // InferencePool may reference for its EndpointPickerConfig.
       if (!isAllowlist(meta.labels)) return { resource: readConfigMapData(r, obj, base), issues: r.issues };
-      return { resource: readAllowlist(r, obj, base), issues: r.issues };
+      return { resource: readAllowlist(r, obj, base), issues: r.issues, warnings: r.warnings };
     }
   }
 }

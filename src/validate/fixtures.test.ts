@@ -24,6 +24,7 @@ const CASES: Record<string, string[]> = {
   'duplicate-object.yaml': ['error duplicate-object'],
   'allowlist-adapter-two-bases.yaml': ['error allowlist-adapter-two-bases'],
   'allowlist-adapter-is-base.yaml': ['error allowlist-adapter-is-base'],
+  'allowlist-lenient-entries.yaml': ['warning config-warning', 'warning config-warning'],
   'allowlist-base-not-served.yaml': ['warning allowlist-base-not-served'],
   'backend-pool-missing.yaml': ['error backend-pool-missing'],
   'backend-not-inference-pool.yaml': ['warning backend-not-inference-pool'],

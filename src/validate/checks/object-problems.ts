@@ -34,6 +34,10 @@ export const objectProblems: Check = {
         findings.push({ ...issueFinding(w, 'config-warning', 'The gateway logs this warning when it loads the configuration: correct the kind (and apiVersion), or keep the document out of what -f reads.'), severity: 'warning' });
         continue;
       }
+      if (w.lenient) {
+        findings.push({ ...issueFinding(w, 'config-warning', 'The gateway loads the object as the message says (as llm-d would) and logs this warning: correct the value to silence it.'), severity: 'warning' });
+        continue;
+      }
       // The gateway loads the object without the field (and logs a warning); an error where that changes routing.
       const fix = `Rename the field as the message says, or delete it; the gateway loads the object without it${w.misroutes ? ', which changes where requests go' : ''}.`;
       findings.push({ ...issueFinding(w, 'unknown-field', fix), severity: w.misroutes ? 'error' : 'warning' });
