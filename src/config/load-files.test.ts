@@ -185,6 +185,14 @@ describe('parseText', () => {
     });
   });
 
+  test('a List whose items are no list says so, and one with no items holds no objects', () => {
+    const out = emptyOut();
+    parseText('export.yaml', 'apiVersion: v1\nkind: List\nitems: {kind: Pod}\n---\napiVersion: v1\nkind: PodList\n---\napiVersion: v1\nkind: List\nitems:\n', out);
+    assert.deepEqual(out.issues.map(formatIssue), ['export.yaml (document 1): field items: a List holds its objects in items, a YAML list; got a mapping']);
+    assert.deepEqual(out.readWarnings, []);
+    assert.deepEqual(out.resources, []);
+  });
+
   test('a syntax error names its line', () => {
     const out = emptyOut();
     parseText('inline.yaml', 'kind: Pod\nmetadata: {name: a\n', out);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { formatIssue, formatPlace, type ConfigIssue, type ConfigWarning, type SourceLocation } from '../api/config-issue.js';
 import { readResource, type Resource } from '../api/resource.js';
+import { describe } from '../api/field-reader.js';
 
 export interface LoadedFiles {
   files: string[];
@@ -101,6 +102,13 @@ export function parseText(file: string, text: string, out: LoadedFiles, unknownK
     if (raw === null || raw === undefined) return; // an empty document between `---` separators
     documents++;
     // `kubectl get ... -o yaml` writes one `kind: List` whose items are the objects; read them as documents.
+    const listKind = listKindOf(raw);
+    if (listKind !== undefined && !Array.isArray((raw as { items?: unknown }).items)) {
+      // A list with no items (`items:` left empty) holds no objects; anything else in `items` is no list of them.
+      const items = (raw as { items?: unknown }).items;
+      if (items !== undefined && items !== null) out.issues.push({ location: at, field: 'items', message: `a ${listKind} holds its objects in items, a YAML list; got ${describe(items)}` });
+      return;
+    }
     const list = isList(raw);
     const items = list ? raw.items : [raw];
     items.forEach((item, j) => {
@@ -126,6 +134,12 @@ function locate(item: unknown, at: SourceLocation): SourceLocation {
   const o = item as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
   const meta = o.metadata ?? {};
   return { ...at, kind: String(o.kind), namespace: typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default', name: typeof meta.name === 'string' ? meta.name : '<unnamed>' };
+}
+
+/** The kind of a `kind: List` (or `PodList`, ...) document, whatever its items; else undefined. */
+function listKindOf(raw: unknown): string | undefined {
+  const kind = (raw as { kind?: unknown }).kind;
+  return typeof raw === 'object' && typeof kind === 'string' && kind.endsWith('List') ? kind : undefined;
 }
 
 function isList(raw: unknown): raw is { items: unknown[] } {
