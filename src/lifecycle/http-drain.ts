@@ -35,6 +35,18 @@ interface Tracking {
   node: LiveNode<ServerResponse>;
 }
 type Tracked = ServerResponse & { [TRACKED]?: Tracking };
+/** Set on a response still in flight when {@link HttpDrain#cut} destroyed its connection. */
+const CUT = Symbol('httpDrainCut');
+type Cuttable = ServerResponse & { [CUT]?: true };
+
+/**
+ * Whether the drain timeout cut this response ({@link HttpDrain#cut}). Its connection closes as when a client hangs
+ * up, but the gateway ended it: the observers count it as such, not as a client that left.
+ */
+export function cutByDrain(res: ServerResponse): boolean {
+  return (res as Cuttable)[CUT] === true;
+}
+
 /** Each connection's state, on its socket (not in a Map keyed by socket: see src/live-list.ts). */
 const CONNECTION = Symbol('httpDrainConnection');
 type WithConnection = Socket & { [CONNECTION]?: Connection };
@@ -119,6 +131,8 @@ export class HttpDrain {
 
   /** Destroys every connection, requests in flight included (the drain timeout passed). */
   cut(): void {
+    // Marked before any socket goes: their 'close' (and the request's end) comes after this returns.
+    for (const res of this.#responses) (res as Cuttable)[CUT] = true;
     this.#server.closeAllConnections();
     for (const conn of this.#connections) conn.socket.destroy();
   }

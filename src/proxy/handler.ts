@@ -27,6 +27,7 @@ import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 import { continueIfAsked } from './expectations.js';
+import { cutByDrain } from '../lifecycle/http-drain.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
   const observer = gw.options.observer;
@@ -83,6 +84,11 @@ interface Observed {
 function observed(observer: RequestObserver, r: RequestRecord, res: ServerResponse): void {
   r.endedAt = performance.now();
   if (r.status === undefined && res.headersSent) r.status = res.statusCode;
+  // The drain timeout cut it: its connection closed as a client's hang-up does, but the gateway failed it.
+  if (r.clientGone === true && cutByDrain(res)) {
+    r.clientGone = false;
+    r.errorCode ??= 'shutting_down';
+  }
   observer.ended(r);
 }
 
