@@ -143,6 +143,7 @@ const EXPECTED_SERIES = [
   'bbr_body_field_empty_total',
   'infergate_upstream_attempts_total',
   'infergate_upstream_failovers_total',
+  'infergate_upstream_responses_total',
   'infergate_upstream_connect_failures_total',
   'infergate_endpoint_held_out',
   'infergate_endpoint_metrics_stale',

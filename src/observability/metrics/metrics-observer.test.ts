@@ -131,6 +131,28 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "the model server refused the client's request with 400: ModelServerError as llm-d counts it, and a 400 among the pool's answers",
+    records: [
+      { r: answered({ status: 400, attemptLog: [{ endpoint: '10.0.0.1:8000', startedAt: 1002, status: 400 }] }) },
+      { r: answered({ status: 503, attemptLog: [{ endpoint: '10.0.0.1:8000', startedAt: 1002, status: 503 }] }) },
+      { r: answered({ attemptLog: [{ endpoint: '10.0.0.1:8000', startedAt: 1002, status: 200 }] }) },
+    ],
+    expect: [
+      ['llm_d_epp_request_error_total', { ...L, error_code: 'ModelServerError' }, 2],
+      ['infergate_upstream_responses_total', { pool: 'default/llama', code: '400' }, 1],
+      ['infergate_upstream_responses_total', { pool: 'default/llama', code: '503' }, 1],
+      ['infergate_upstream_responses_total', { pool: 'default/llama', code: '200' }, 1],
+    ],
+  },
+  {
+    name: 'a failover: the attempt that failed before answering has no status, the one that answered has',
+    records: [{ r: answered({ attempts: 2, attemptLog: [{ endpoint: '10.0.0.1:8000', startedAt: 1002, error: 'ECONNREFUSED' }, { endpoint: '10.0.0.2:8000', startedAt: 1003, status: 200 }] }) }],
+    expect: [
+      ['infergate_upstream_responses_total', { pool: 'default/llama', code: '200' }, 1],
+      ['infergate_upstream_failovers_total', { pool: 'default/llama' }, 1],
+    ],
+  },
+  {
     name: 'every endpoint failed before answering: ServiceUnavailable, 3 attempts are 2 failovers',
     records: [{ r: answered({ status: 502, errorCode: 'upstream_unavailable', attempts: 3 }) }],
     expect: [

@@ -88,7 +88,10 @@ export class MetricsObserver implements RequestObserver {
     }
     s.running.dec();
     this.#responseProcessing(r);
-    if (r.pool !== undefined) p.attempts.record(r.pool, r.attempts);
+    if (r.pool !== undefined) {
+      p.attempts.record(r.pool, r.attempts);
+      p.attempts.answered(r.pool, r.attemptLog);
+    }
     // Latency and sizes describe answers: none when the connection broke before a status went out, or the
     // client left before the end (llm-d records them at the end of the stream only).
     if (r.status === undefined || r.clientGone === true || r.endedAt === undefined) return;
