@@ -17,9 +17,15 @@ export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_rea
 /**
  * `gen_ai.provider.name`, required beside `gen_ai.operation.name` on GenAI spans. It names the telemetry's flavor
  * by the instrumentation's best knowledge, not the company behind the model: the pods speak OpenAI's API, and
- * the usage and operation names come from it, as an OpenAI client's own spans pointed at vLLM say `openai` too.
+ * the usage and operation names come from it, as an OpenAI client's own spans pointed at vLLM say `openai` too;
+ * under `/v1/messages` they speak Anthropic's Messages API (vLLM serves it for Claude Code and the Anthropic
+ * SDKs), whose clients' spans say `anthropic`.
  */
-export const GEN_AI_PROVIDER = 'openai';
+export function providerOf(path: string): 'openai' | 'anthropic' {
+  return path === MESSAGES || path === `${MESSAGES}/` ? 'anthropic' : 'openai';
+}
+
+const MESSAGES = '/v1/messages';
 
 /** `gen_ai.operation.name` values for the OpenAI-compatible paths a vLLM pod serves. */
 export type GenAiOperation = 'chat' | 'text_completion' | 'embeddings';
@@ -30,6 +36,8 @@ const OPERATIONS: ReadonlyMap<string, GenAiOperation> = new Map([
   ['/v1/responses', 'chat'],
   ['/v1/completions', 'text_completion'],
   ['/v1/embeddings', 'embeddings'],
+  // vLLM's Anthropic Messages API: a chat turn, as the Anthropic instrumentations name it.
+  [MESSAGES, 'chat'],
 ]);
 
 /** The GenAI operation of a request path (no query string), or undefined for any other path. */

@@ -25,8 +25,8 @@ import {
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  GEN_AI_PROVIDER,
   operationOf,
+  providerOf,
 } from './genai-attributes.js';
 
 /** `ip:port` or `[v6]:port` -> host and port; undefined when there is no port. */
@@ -74,7 +74,7 @@ export function requestAttributes(r: RequestRecord): Attributes {
   const op = operationOf(r.path);
   if (op !== undefined) {
     a[ATTR_GEN_AI_OPERATION_NAME] = op;
-    a[ATTR_GEN_AI_PROVIDER_NAME] = GEN_AI_PROVIDER;
+    a[ATTR_GEN_AI_PROVIDER_NAME] = providerOf(r.path);
     a[ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
   }
   if (r.model !== undefined) a[ATTR_GEN_AI_REQUEST_MODEL] = r.model;
@@ -117,7 +117,7 @@ export function attemptStartAttributes(r: RequestRecord, attempt: UpstreamAttemp
   const op = operationOf(r.path);
   if (op !== undefined) {
     a[ATTR_GEN_AI_OPERATION_NAME] = op;
-    a[ATTR_GEN_AI_PROVIDER_NAME] = GEN_AI_PROVIDER;
+    a[ATTR_GEN_AI_PROVIDER_NAME] = providerOf(r.path);
   }
   const target = targetOf(r);
   if (target !== undefined) a[ATTR_GEN_AI_REQUEST_MODEL] = target;

@@ -155,6 +155,30 @@ describe('TracingObserver', () => {
     assert.deepEqual(h2, { traceparent: `00-${CLIENT_TRACE}-${attempts[1]!.spanContext().spanId}-01`, tracestate: 'vendor=abc' });
   });
 
+  it("names an Anthropic Messages request (vLLM's /v1/messages) a chat turn of provider anthropic, with its usage", () => {
+    const { observer, spans } = setup();
+    const r = chatRecord({ path: '/v1/messages', rewriteName: undefined, targetModel: undefined });
+    const t = r.startedAt;
+    const a = attempt(r, { endpoint: '10.0.0.1:8000', startedAt: t + 3 });
+    observer.attemptStarting(r, a);
+    Object.assign(a, { headersAt: t + 6, endedAt: t + 20, status: 200 });
+    Object.assign(r, { firstTokenAt: t + 8, tokenEvents: 5, status: 200, endedAt: t + 20, usage: { promptTokens: 42, completionTokens: 11 } });
+    observer.ended(r);
+
+    const all = spans();
+    const root = all.find((s) => s.kind === SpanKind.SERVER)!;
+    const client = all.find((s) => s.kind === SpanKind.CLIENT)!;
+    assert.equal(root.name, 'chat food-review');
+    assert.equal(client.name, 'chat food-review');
+    for (const s of [root, client]) {
+      assert.equal(s.attributes['gen_ai.operation.name'], 'chat', s.name);
+      assert.equal(s.attributes['gen_ai.provider.name'], 'anthropic', s.name);
+      assert.equal(s.attributes['gen_ai.request.model'], 'food-review', s.name);
+    }
+    assert.equal(root.attributes['gen_ai.usage.input_tokens'], 42);
+    assert.equal(root.attributes['gen_ai.usage.output_tokens'], 11);
+  });
+
   it('starts a new trace when the client sent none, or an invalid traceparent', () => {
     for (const traceparent of [undefined, 'garbage', `00-${'0'.repeat(32)}-${CLIENT_SPAN}-01`]) {
       const { observer, spans } = setup();
