@@ -173,3 +173,52 @@ test("a stored response retrieved: the usage in its answer is its creation's, no
   assert.equal(retrieved.usage, undefined);
   assert.equal(retrieved.responseBytes, body.length);
 });
+
+test("a Responses API stream: response.created and response.in_progress, sent before the prefill, are no token events", (t) => {
+  let clock = 1000;
+  t.mock.method(performance, 'now', () => clock);
+  const ev = (name: string, data: string): string => `event: ${name}\ndata: ${data}\n\n`;
+  const r = newRequestRecord('id', 'POST', '/v1/responses', undefined);
+  const gaps: number[] = [];
+  const tap = new ResponseTap(r, 'text/event-stream; charset=utf-8', { interTokenGap: (_r, s) => gaps.push(s), ended: () => undefined });
+  // At once, as vLLM accepts the request: no token yet.
+  tap.chunk(Buffer.from(ev('response.created', '{"type":"response.created","response":{"usage":null}}') + ev('response.in_progress', '{"type":"response.in_progress"}')));
+  clock += 400; // queueing and prefill
+  tap.chunk(Buffer.from(ev('response.output_item.added', '{"type":"response.output_item.added"}') + ev('response.output_text.delta', '{"type":"response.output_text.delta","delta":"Hi"}')));
+  clock += 20;
+  tap.chunk(Buffer.from(ev('response.output_text.delta', '{"type":"response.output_text.delta","delta":"!"}')));
+  clock += 1;
+  tap.chunk(Buffer.from(ev('response.completed', '{"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":2}}}')));
+  tap.end();
+  assert.equal(r.firstTokenAt, 1400, 'the first token came with the output, not with response.created');
+  assert.deepEqual(gaps, [0.02, 0.001], 'no gap holds the prefill');
+  assert.equal(r.tokenEvents, 4);
+  assert.deepEqual(r.usage, { promptTokens: 5, completionTokens: 2 });
+});
+
+test('event names that announce no token, however the chunks cut them; other names and their data count', () => {
+  // [stream, token events]
+  const table: [string, number][] = [
+    ['event: response.created\ndata: {"x":1}\n\n', 0],
+    ['event:response.in_progress\r\ndata: {"x":1}\r\n\r\n', 0],
+    ['event: response.queued  \ndata: {"x":1}\n\n', 0],
+    ['event: ping\ndata: {"type": "ping"}\n\n', 0],
+    ['event: response.in_progress\ndata: {"x":1}\n\ndata: {"x":2}\n\n', 1],
+    // The name covers its own event only: a blank line ends it even when it had no data.
+    ['event: response.created\n\ndata: {"x":1}\n\n', 1],
+    ['event: response.incomplete\ndata: {"x":1}\n\n', 1],
+    ['event: response.created.later\ndata: {"x":1}\n\n', 1],
+    ['event: response.output_text.delta\ndata: {"x":1}\n\n', 1],
+    ['event: message_start\ndata: {"x":1}\n\n', 1],
+  ];
+  for (const [stream, count] of table) {
+    const bytes = Buffer.from(stream);
+    const cuts: Buffer[][] = [[bytes], ...Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.subarray(0, i + 1), bytes.subarray(i + 1)]), [...bytes].map((b) => Buffer.from([b]))];
+    for (const chunks of cuts) {
+      const r = newRequestRecord('id', 'POST', '/v1/responses', undefined);
+      const tap = new ResponseTap(r, 'text/event-stream');
+      for (const c of chunks) tap.chunk(c);
+      assert.equal(r.tokenEvents, count, `${JSON.stringify(stream)} in ${chunks.length} chunk(s), the first of ${chunks[0]!.length}`);
+    }
+  }
+});

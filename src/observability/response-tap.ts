@@ -8,14 +8,26 @@ import type { RequestObserver, RequestRecord, Usage } from './request-record.js'
 const TAIL_BYTES = 2048;
 const EMPTY = Buffer.alloc(0);
 const USAGE_KEY = Buffer.from('"usage"');
-/** `data: [DONE]` plus a few spaces: how much of a line's start decides what it is. */
-const HEAD_BYTES = 16;
+/**
+ * How much of a line's start decides what it is: `data: [DONE]` plus a few spaces, and the longest event name
+ * that announces no token (`event: response.in_progress`, see NO_TOKEN_EVENTS), with room to spare.
+ */
+const HEAD_BYTES = 32;
+
+/**
+ * SSE event names whose `data:` line carries no token. The Responses API opens a stream with `response.created`
+ * and `response.in_progress` (`response.queued` in the background) as soon as the request is accepted, before
+ * the prompt is even prefilled: counted as tokens, they made its TTFT the time to the response headers and put
+ * the whole prefill into one inter-token gap. Anthropic's `ping` is a keep-alive.
+ */
+const NO_TOKEN_EVENTS: readonly Buffer[] = ['response.created', 'response.in_progress', 'response.queued', 'ping'].map((n) => Buffer.from(n));
 
 /**
  * One tap per response. `chunk` is called with each piece as it passes to the client (the tap only reads it;
  * src/upstream/send-attempt.ts calls it before writing the piece on);
  * `end` parses the usage from what it kept. Server-sent events are recognised by their `text/event-stream`
- * content type: every `data:` event other than `[DONE]` counts as a token event.
+ * content type: every `data:` event other than `[DONE]` counts as a token event, but for the events named in
+ * NO_TOKEN_EVENTS.
  */
 export class ResponseTap {
   readonly #record: RequestRecord;
@@ -35,6 +47,8 @@ export class ResponseTap {
   #headLength = 0;
   /** Whether the current line was already counted (or not): the rest of it is skipped. */
   #decided = false;
+  /** The current event was named by one of NO_TOKEN_EVENTS: its `data:` line is no token event. */
+  #noToken = false;
 
   constructor(record: RequestRecord, contentType: string | undefined, observer?: RequestObserver) {
     this.#record = record;
@@ -73,7 +87,7 @@ export class ResponseTap {
         if (this.#headLength === 0 && (nl >= 0 || lineEnd - at >= HEAD_BYTES)) {
           // The line's start is all in this chunk (nearly always): read it in place.
           this.#decided = true;
-          if (isTokenEvent(data, at, Math.min(lineEnd, at + HEAD_BYTES))) events++;
+          events += this.#line(data, at, Math.min(lineEnd, at + HEAD_BYTES));
         } else {
           // Collect the line's first bytes (they come over several chunks) until they say what it is.
           if (this.#head.length === 0) this.#head = Buffer.alloc(HEAD_BYTES);
@@ -82,7 +96,7 @@ export class ResponseTap {
           this.#headLength += take;
           if (this.#headLength === HEAD_BYTES || nl >= 0) {
             this.#decided = true;
-            if (isTokenEvent(this.#head, 0, this.#headLength)) events++;
+            events += this.#line(this.#head, 0, this.#headLength);
           }
         }
       }
@@ -99,6 +113,25 @@ export class ResponseTap {
     else if (r.lastTokenAt !== undefined) this.#observer?.interTokenGap?.(r, (now - r.lastTokenAt) / 1000);
     r.lastTokenAt = now;
     r.tokenEvents += events;
+  }
+
+  /**
+   * 1 when the line whose first bytes are `from`..`to` (the whole line when shorter than HEAD_BYTES) is a token
+   * event, else 0; follows the event names that announce none, until their event ends.
+   */
+  #line(b: Buffer, from: number, to: number): number {
+    const c = b[from];
+    // "d": a data line, the common case, first.
+    if (c === 0x64) {
+      if (!isTokenEvent(b, from, to)) return 0;
+      if (!this.#noToken) return 1;
+      this.#noToken = false;
+      return 0;
+    }
+    // An event name; or a blank line (the event's end), which forgets one.
+    if (c === 0x65) this.#noToken = to - from < HEAD_BYTES && isNoTokenEventName(b, from, to);
+    else if (to === from || (c === 0x0d && to - from === 1)) this.#noToken = false;
+    return 0;
   }
 
   #keepTail(data: Buffer): void {
@@ -140,6 +173,18 @@ function isTokenEvent(b: Buffer, from: number, to: number): boolean {
   if (i >= to) return false;
   // "[DONE]"
   return !(to - i >= 6 && b[i] === 0x5b && b[i + 1] === 0x44 && b[i + 2] === 0x4f && b[i + 3] === 0x4e && b[i + 4] === 0x45 && b[i + 5] === 0x5d);
+}
+
+/** Whether the whole line `from`..`to` is `event:` naming one of NO_TOKEN_EVENTS (spaces and a CR around it allowed). */
+function isNoTokenEventName(b: Buffer, from: number, to: number): boolean {
+  // "event:"
+  if (to - from < 6 || b[from + 1] !== 0x76 || b[from + 2] !== 0x65 || b[from + 3] !== 0x6e || b[from + 4] !== 0x74 || b[from + 5] !== 0x3a) return false;
+  let i = from + 6;
+  while (i < to && b[i] === 32) i++;
+  let end = to;
+  while (end > i && (b[end - 1] === 32 || b[end - 1] === 0x0d)) end--;
+  for (const name of NO_TOKEN_EVENTS) if (end - i === name.length && b.compare(name, 0, name.length, i, end) === 0) return true;
+  return false;
 }
 
 /**
