@@ -141,8 +141,9 @@ export function rawResponse(err: GatewayError, requestId: string): string {
 
 /** The method and path (no query) of a request line at the start of `raw`; empty when it did not arrive whole. */
 export function requestLine(raw: Buffer | undefined): { method: string; path: string } {
-  // Bounded: only the start of what may be a 16 KiB packet is looked at.
-  const m = raw ? /^([A-Z]{1,20}) ([^ \r\n?]{1,2048})[^ \r\n]* HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1', 0, 4096)) : null;
+  // Bounded: only the start of what may be a 16 KiB packet is looked at. UTF-8, as clients encode a path they
+  // send unescaped (Node's parser refuses such bytes): read as Latin-1, `café` was logged and traced as `cafÃ©`.
+  const m = raw ? /^([A-Z]{1,20}) ([^ \r\n?]{1,2048})[^ \r\n]* HTTP\/1\.[01]\r?\n/.exec(raw.toString('utf8', 0, 4096)) : null;
   return m ? { method: m[1]!, path: m[2]! } : { method: '', path: '' };
 }
 

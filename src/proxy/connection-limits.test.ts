@@ -40,6 +40,9 @@ describe("Node's client errors as gateway errors", () => {
     ['no packet (a timeout)', undefined, '', ''],
     ['a request line cut short', 'POST /v1/chat/comp', '', ''],
     ['garbage', '\x16\x03\x01\x02\x00', '', ''],
+    // Raw bytes Node's parser refuses in a path: UTF-8 as the client meant it, an invalid byte as U+FFFD.
+    ['a path of raw UTF-8', 'GET /v1/models/caf\xc3\xa9 HTTP/1.1\r\n', 'GET', '/v1/models/caf\u00e9'],
+    ['a path with a byte that is no UTF-8', 'GET /v1/\xff HTTP/1.1\r\n', 'GET', '/v1/\ufffd'],
   ];
   for (const [name, raw, method, path] of lines) {
     test(`request line of ${name}`, () => assert.deepEqual(requestLine(raw === undefined ? undefined : Buffer.from(raw, 'latin1')), { method, path }));
