@@ -90,7 +90,7 @@ describe('deploy/grafana/infergate-dashboard.json', () => {
     assert.deepEqual(missing, [], 'metric names the dashboard reads that /metrics does not serve');
     for (const n of names) assert.match(n, /^(llm_d_epp_|infergate_|inference_|bbr_|process_|nodejs_)/, `${n}: the dashboard reads infergate's series and its process's only`);
     // The field's core signals are there.
-    for (const n of ['llm_d_epp_request_total', 'llm_d_epp_request_error_total', 'llm_d_epp_request_ttft_seconds_bucket', 'llm_d_epp_request_streaming_itl_seconds_bucket', 'llm_d_epp_request_running', 'llm_d_epp_average_queue_size', 'llm_d_epp_average_kv_cache_utilization', 'llm_d_epp_ready_endpoints', 'llm_d_epp_scheduler_e2e_duration_seconds_bucket', 'infergate_upstream_failovers_total']) {
+    for (const n of ['llm_d_epp_request_total', 'llm_d_epp_request_error_total', 'llm_d_epp_request_ttft_seconds_bucket', 'llm_d_epp_request_streaming_itl_seconds_bucket', 'llm_d_epp_request_running', 'llm_d_epp_average_queue_size', 'llm_d_epp_average_kv_cache_utilization', 'llm_d_epp_ready_endpoints', 'llm_d_epp_scheduler_e2e_duration_seconds_bucket', 'infergate_upstream_failovers_total', 'infergate_upstream_responses_total']) {
       assert.ok(names.has(n), `the dashboard charts ${n}`);
     }
   });
