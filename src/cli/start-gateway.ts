@@ -10,6 +10,7 @@ import { AdminServer } from '../observability/admin-server.js';
 import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import { flowControlReport } from '../flowcontrol/flow-control-report.js';
 import { sendJson } from '../proxy/send-error.js';
+import { drainCutEvent } from '../proxy/cut-answer.js';
 import { composeObservers } from '../observability/compose-observers.js';
 import { DashboardObserver } from '../observability/dashboard/dashboard-observer.js';
 import { mountDashboard } from '../observability/dashboard/dashboard-routes.js';
@@ -191,7 +192,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
           // Requests still queued at the timeout get 503 rejected-shutting-down before the connections are cut.
           cut: () => {
             gateway.flowControl.rejectQueued();
-            setImmediate(() => drain.cut());
+            // An event stream still open is told in-band why it ends (src/proxy/cut-answer.ts).
+            setImmediate(() => drain.cut((res) => drainCutEvent(res, shutdown.drainTimeoutMs)));
           },
         };
         const report = await new GracefulShutdown(target, shutdown, options.log).run();

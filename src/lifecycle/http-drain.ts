@@ -129,10 +129,17 @@ export class HttpDrain {
     return this.#closed;
   }
 
-  /** Destroys every connection, requests in flight included (the drain timeout passed). */
-  cut(): void {
+  /**
+   * Destroys every connection, requests in flight included (the drain timeout passed). `lastWords`, when given,
+   * is told of each response in flight first, while its connection is still open: a stream can say in-band why
+   * it ends (the write is handed to the socket at once; what the kernel took before the close still goes out).
+   */
+  cut(lastWords?: (res: ServerResponse) => void): void {
     // Marked before any socket goes: their 'close' (and the request's end) comes after this returns.
-    for (const res of this.#responses) (res as Cuttable)[CUT] = true;
+    for (const res of this.#responses) {
+      (res as Cuttable)[CUT] = true;
+      lastWords?.(res);
+    }
     this.#server.closeAllConnections();
     for (const conn of this.#connections) conn.socket.destroy();
   }

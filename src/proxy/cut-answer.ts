@@ -3,7 +3,8 @@
  * any more; an event stream still gets the failure in-band first, as vLLM reports its own mid-stream errors.
  */
 import type { ServerResponse } from 'node:http';
-import type { GatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { formatDuration } from '../upstream/duration.js';
 import { isMessagesApi } from '../route/messages-api.js';
 
 /** How long the error event may take to reach the socket before the connection is cut all the same. */
@@ -31,4 +32,29 @@ export function cutAnswer(res: ServerResponse, sse: boolean, err: GatewayError):
     clearTimeout(timer);
     res.destroy();
   });
+}
+
+/** Set on a response whose answer is an event stream (its headers go out as one list, which getHeader cannot read). */
+const EVENT_STREAM = Symbol('eventStream');
+type Marked = ServerResponse & { [EVENT_STREAM]?: true };
+
+/** Marks `res` as carrying an event stream, once its headers are written. */
+export function markEventStream(res: ServerResponse): void {
+  (res as Marked)[EVENT_STREAM] = true;
+}
+
+/**
+ * What an event stream still open at the drain timeout is told before its connection is cut: the openai SDKs
+ * raise it as an APIError saying the gateway shut down, where they otherwise saw a bare "terminated". A whole
+ * answer part way, or one not started, can only be cut (the SDKs retry a connection that broke before an answer).
+ */
+export function drainCutEvent(res: ServerResponse, drainTimeoutMs: number): void {
+  if ((res as Marked)[EVENT_STREAM] !== true || res.writableEnded || res.destroyed) return;
+  const err = new GatewayError('shutting_down', `the gateway shut down before this stream ended: its drain timeout (${formatDuration(drainTimeoutMs)}, --drain-timeout) passed; send the request again, another replica takes it`);
+  const event = isMessagesApi(res.req.url) ? `event: error\ndata: ${JSON.stringify(err.toAnthropicBody())}` : `data: ${JSON.stringify(err.toBody())}`;
+  res.write(`\n\n${event}\n\n`);
+  // Node corks a chunked write until the next tick, and the connection is destroyed before that: flushed now, the
+  // event is in the kernel's buffer when the socket closes, and goes out before the FIN.
+  const socket = res.socket;
+  for (let i = 0; socket !== null && socket.writableCorked > 0 && i < 8; i++) socket.uncork();
 }

@@ -11,7 +11,7 @@ import type { PickOutcome } from '../plan/pick-outcome.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord, scheduleTraces } from '../plan/record-decision.js';
 import { sendError } from './send-error.js';
-import { cutAnswer } from './cut-answer.js';
+import { cutAnswer, markEventStream } from './cut-answer.js';
 import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstream/send-attempt.js';
 import type { ResponseChanges } from '../epp/external/response-changes.js';
 import { Writable } from 'node:stream';
@@ -162,6 +162,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // always go out with its body: one socket write fewer per request (issue #11).
           const sse = contentType !== undefined && contentType.includes('text/event-stream');
           sseAnswer = sse;
+          if (sse) markEventStream(res);
           const flushHeaders = streamed || sse ? flushHeadersOf(res) : undefined;
           if (r) {
             r.status = statusCode;
