@@ -2,7 +2,7 @@
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
 import { INFERENCE_POOL_GROUP } from './inference-pool.js';
-import { anchoredRegex } from '../route/anchored-regex.js';
+import { anchoredRegex } from './anchored-regex.js';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
 export type ValueMatchType = 'Exact' | 'RegularExpression';

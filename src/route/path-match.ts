@@ -1,6 +1,6 @@
 /** HTTPRoute path matching (Exact, PathPrefix, RegularExpression), compiled once per configuration. */
 import type { PathMatch } from '../api/http-route.js';
-import { anchoredRegexOrNothing } from './anchored-regex.js';
+import { anchoredRegexOrNothing } from '../api/anchored-regex.js';
 
 /** A path match ready for the hot path, with the keys route precedence sorts on. */
 export interface CompiledPath {

@@ -1,6 +1,6 @@
 /** Header and query-parameter matching (Exact, RegularExpression), compiled once per configuration. */
 import type { ValueMatch } from '../api/http-route.js';
-import { anchoredRegexOrNothing } from './anchored-regex.js';
+import { anchoredRegexOrNothing } from '../api/anchored-regex.js';
 
 /** One header or query-parameter condition ready for the hot path. */
 export interface CompiledValueMatch {

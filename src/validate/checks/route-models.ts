@@ -6,7 +6,7 @@
 import { ALLOWLIST_LABEL_HINT } from '../../api/allowlist.js';
 import type { ValueMatch } from '../../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../../bbr/routing-headers.js';
-import { anchoredRegex } from '../../route/anchored-regex.js';
+import { anchoredRegex } from '../../api/anchored-regex.js';
 import type { Check } from '../check.js';
 import { didYouMean } from '../../api/closest-name.js';
 import { subjectOf, type Finding } from '../finding.js';
