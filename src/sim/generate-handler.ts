@@ -79,6 +79,15 @@ function stopReasonOf(request: { stoppedBy: string | null }, finishReason: Finis
 
 const NOT_STOPPED = { stoppedBy: null };
 
+/** One choice's engine sequence and what its text starts with. */
+type ChoiceSequence = EngineRequest & {
+  stoppedBy: string | null;
+  /** `echo`: the text the choice starts with (a completion's prompt, chat's trailing assistant message), else ''. */
+  echoPrefix: string;
+  /** A completion's `echo` with `max_tokens: 0`: vLLM generates one token for usage and answers the prompt alone. */
+  echoOnly: boolean;
+};
+
 /** Receives every choice's tokens; `listener(i)` is choice i's. */
 interface ChoiceSink {
   listener(index: number): GenerationListener;
@@ -86,7 +95,7 @@ interface ChoiceSink {
   start(): void;
 }
 
-function streamingSink(req: GenerateRequest, res: ServerResponse, requests: readonly (EngineRequest & { stoppedBy: string | null })[]): ChoiceSink {
+function streamingSink(req: GenerateRequest, res: ServerResponse, requests: readonly ChoiceSequence[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
   const choices = requests.length;
   const results = new Array<GenerationResult>(choices);
@@ -102,10 +111,22 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
   };
   let left = choices;
   let opened = false;
+  // What each choice's text still has to start with: vLLM puts a completion's echoed prompt in front of the first
+  // token, and sends chat's echoed message as a chunk of its own after the role chunks.
+  const prefixes = requests.map((r) => r.echoPrefix);
   const open = (): void => {
     // Like vLLM's first iteration: a role chunk for every choice before any content.
-    if (!opened && ctx.endpoint === 'chat') for (let i = 0; i < choices; i++) send(roleChunk(ctx, i), i);
+    if (!opened && ctx.endpoint === 'chat') {
+      for (let i = 0; i < choices; i++) send(roleChunk(ctx, i), i);
+      for (let i = 0; i < choices; i++) if (prefixes[i] !== '') send(tokenChunk(ctx, prefixes[i]!, null, i), i);
+      prefixes.fill('');
+    }
     opened = true;
+  };
+  const textOf = (index: number, token: string): string => {
+    const text = prefixes[index]! + (requests[index]!.echoOnly ? '' : token);
+    prefixes[index] = '';
+    return text;
   };
   return {
     start: () => startEventStream(res),
@@ -114,12 +135,12 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
         open();
         emitted[index] = true;
         tokens[index]!++;
-        send(tokenChunk(ctx, text, finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, finishReason)), index);
+        send(tokenChunk(ctx, textOf(index, text), finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, finishReason)), index);
       },
       onFinish(result) {
         open();
         // Nothing was generated for this choice: still send a final chunk with its finish reason.
-        if (!emitted[index]) send(tokenChunk(ctx, '', result.finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, result.finishReason)), index);
+        if (!emitted[index]) send(tokenChunk(ctx, textOf(index, ''), result.finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, result.finishReason)), index);
         results[index] = result;
         if (--left > 0) return;
         if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results, req.n)));
@@ -130,16 +151,16 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
   };
 }
 
-function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly { stoppedBy: string | null }[]): ChoiceSink {
+function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly ChoiceSequence[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
-  const texts = new Array<string>(stoppedBy.length).fill('');
+  const texts = stoppedBy.map((r) => r.echoPrefix);
   const results = new Array<GenerationResult>(stoppedBy.length);
   let left = stoppedBy.length;
   return {
     start: () => {},
     listener: (index) => ({
       onToken(token) {
-        texts[index] += token;
+        if (!stoppedBy[index]!.echoOnly) texts[index] += token;
       },
       onFinish(result) {
         results[index] = result;
@@ -160,9 +181,14 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
  * `i x n + j` is prompt i's j-th, as vLLM numbers them. Token-id prompts are decoded by the engine's tokenizer
  * and count as many tokens as they have ids.
  */
-function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): (EngineRequest & { stoppedBy: string | null })[] {
-  if (req.endpoint === 'chat') return Array.from({ length: req.n }, () => engineRequestFor(req.model, req, req.maxTokens, deps));
-  const requests: (EngineRequest & { stoppedBy: string | null })[] = [];
+function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): ChoiceSequence[] {
+  if (req.endpoint === 'chat') {
+    return Array.from({ length: req.n }, () => ({ ...engineRequestFor(req.model, req, req.maxTokens, deps), echoPrefix: req.chatEchoPrefix, echoOnly: false }));
+  }
+  // echo with max_tokens 0: vLLM runs the prompt with max_tokens 1 and answers the prompt alone.
+  const echoOnly = req.echo && req.maxTokens === 0;
+  const maxTokens = echoOnly ? 1 : req.maxTokens;
+  const requests: ChoiceSequence[] = [];
   for (const [i, prompt] of req.prompts.entries()) {
     let text: string;
     try {
@@ -171,7 +197,8 @@ function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): (EngineReq
       throw badRequest(`\`prompt${req.prompts.length > 1 ? `[${i}]` : ''}\`: ${(err as Error).message}`, 'prompt');
     }
     const tokens = typeof prompt === 'string' ? undefined : prompt.length;
-    for (let j = 0; j < req.n; j++) requests.push(engineRequestFor(req.model, { ...req, promptText: text, echoText: text }, req.maxTokens, deps, tokens));
+    const echo = { echoPrefix: req.echo ? text : '', echoOnly };
+    for (let j = 0; j < req.n; j++) requests.push({ ...engineRequestFor(req.model, { ...req, promptText: text, echoText: text }, maxTokens, deps, tokens), ...echo });
   }
   return requests;
 }

@@ -70,6 +70,8 @@ test('chat: prompt is every message joined, echo text is the last user message',
     stop: [],
     includeStopStr: false,
     cacheSalt: null,
+    echo: false,
+    chatEchoPrefix: '',
   });
 });
 

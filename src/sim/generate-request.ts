@@ -1,6 +1,6 @@
 /** Validates a `/v1/completions` or `/v1/chat/completions` body into the few fields the simulator uses. */
 import type { Json } from './request-fields.js';
-import { chatText, checkChatTemplateFlags, checkPriority, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
+import { chatText, checkChatTemplateFlags, contentText, checkPriority, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
 import { badRequest } from './vllm-error.js';
 
 /** Which OpenAI endpoint a request came in on; it decides the response shapes. */
@@ -38,6 +38,14 @@ export interface GenerateRequest {
   readonly includeStopStr: boolean;
   /** `cache_salt` (vLLM): the prompt's KV blocks are cached apart from other salts'; null without one. */
   readonly cacheSalt: string | null;
+  /**
+   * `echo`: a completion's text starts with its prompt; a chat reply with the last message's content when that
+   * message is the assistant's (vLLM's extension, to continue a reply). With `max_tokens: 0` a completion is its
+   * prompt alone.
+   */
+  readonly echo: boolean;
+  /** Chat with `echo`: what the reply is prefixed with (the trailing assistant message's content, else ''). */
+  readonly chatEchoPrefix: string;
 }
 
 /** vLLM's check_cache_salt_support: a salt is a non-empty string. */
@@ -61,13 +69,15 @@ function stopOf(body: Json): string[] {
 /** vLLM's CompletionRequest default for a `max_tokens` left out (OpenAI's too); chat has none. */
 export const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
-function maxTokensOf(endpoint: Endpoint, body: Json): number | null {
+function maxTokensOf(endpoint: Endpoint, body: Json, echo: boolean): number | null {
   // Newer OpenAI clients send max_completion_tokens for chat; vLLM prefers it over max_tokens.
   const field = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   // A completion without max_tokens stops at 16 tokens with finish_reason "length", as vLLM's; an explicit null
   // lifts the cap there too (up to the context).
   if (endpoint === 'completion' && body.max_tokens === undefined) return COMPLETIONS_DEFAULT_MAX_TOKENS;
-  return optionalInteger(body, field, 1);
+  // OpenAI's (and vLLM's) echo without generation: a completion with echo may ask for no tokens, to read its prompt
+  // back (lm-eval's loglikelihood requests do).
+  return optionalInteger(body, field, endpoint === 'completion' && echo ? 0 : 1);
 }
 
 function streamFields(body: Json): { stream: boolean; includeUsage: boolean; continuousUsage: boolean } {
@@ -115,7 +125,15 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   checkLogprobs(endpoint, json);
   checkPriority(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json) };
+  const echo = optionalBoolean(json, 'echo');
+  const chatEchoPrefix = endpoint === 'chat' && echo ? trailingAssistantText(json.messages) : '';
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix };
+}
+
+/** vLLM's chat echo: the last message's content when it is the assistant's (the role the reply has), else ''. */
+function trailingAssistantText(messages: unknown): string {
+  const last = Array.isArray(messages) ? (messages.at(-1) as unknown) : undefined;
+  return isObject(last) && last.role === 'assistant' ? contentText(last.content, 'messages') : '';
 }
 
 /**
