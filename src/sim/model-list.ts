@@ -13,7 +13,8 @@ export interface ModelCard {
   readonly root: string;
   /** null for the base model; the base model's name for an adapter. */
   readonly parent: string | null;
-  readonly max_model_len: number;
+  /** The base model's context length; null on an adapter's card, as vLLM's (its ModelCard leaves it unset). */
+  readonly max_model_len: number | null;
   readonly permission: readonly unknown[];
 }
 
@@ -23,7 +24,7 @@ export function modelListBody(served: ServedModels, created: number, maxModelLen
   data: ModelCard[];
 } {
   const data = served.list().map(
-    ({ id, root, parent }): ModelCard => ({ id, object: 'model', created, owned_by: 'vllm', root, parent, max_model_len: maxModelLen, permission: [] }),
+    ({ id, root, parent }): ModelCard => ({ id, object: 'model', created, owned_by: 'vllm', root, parent, max_model_len: parent === null ? maxModelLen : null, permission: [] }),
   );
   return { object: 'list', data };
 }
