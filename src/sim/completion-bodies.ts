@@ -20,6 +20,8 @@ export interface ChoiceResult {
   readonly finishReason: FinishReason;
   /** vLLM's `stop_reason`: the stop string that ended the choice; null (or absent) otherwise. */
   readonly stopReason?: string | null;
+  /** The choice's logprobs in the endpoint's shape; null (or absent) when not asked. */
+  readonly logprobs?: unknown;
 }
 
 export interface Usage {
@@ -50,10 +52,10 @@ function envelope(ctx: ResponseContext, object: string, choices: unknown[]): Rec
 
 /** A non-streamed `chat.completion` or `text_completion` with one choice per element of `choices`, in index order. */
 export function completionBody(ctx: ResponseContext, choices: readonly ChoiceResult[], usage: Usage): Record<string, unknown> {
-  const bodies = choices.map(({ text, finishReason, stopReason = null }, index) =>
+  const bodies = choices.map(({ text, finishReason, stopReason = null, logprobs = null }, index) =>
     ctx.endpoint === 'chat'
-      ? { index, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason, stop_reason: stopReason }
-      : { index, text, logprobs: null, finish_reason: finishReason, stop_reason: stopReason },
+      ? { index, message: { role: 'assistant', content: text }, logprobs, finish_reason: finishReason, stop_reason: stopReason }
+      : { index, text, logprobs, finish_reason: finishReason, stop_reason: stopReason },
   );
   const object = ctx.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
   return { ...envelope(ctx, object, bodies), usage };
@@ -65,19 +67,20 @@ export function roleChunk(ctx: ResponseContext, index = 0): Record<string, unkno
   return envelope(ctx, 'chat.completion.chunk', [choice]);
 }
 
-/** One token of choice `index`; the choice's last one carries `finish_reason`. */
+/** One token of choice `index` (with its logprobs when asked); the choice's last one carries `finish_reason`. */
 export function tokenChunk(
   ctx: ResponseContext,
   text: string,
   finishReason: FinishReason | null,
   index = 0,
   stopReason: string | null = null,
+  logprobs: unknown = null,
 ): Record<string, unknown> {
   if (ctx.endpoint === 'chat') {
-    const choice = { index, delta: { content: text }, logprobs: null, finish_reason: finishReason, stop_reason: stopReason };
+    const choice = { index, delta: { content: text }, logprobs, finish_reason: finishReason, stop_reason: stopReason };
     return envelope(ctx, 'chat.completion.chunk', [choice]);
   }
-  const choice = { index, text, logprobs: null, finish_reason: finishReason, stop_reason: stopReason };
+  const choice = { index, text, logprobs, finish_reason: finishReason, stop_reason: stopReason };
   return envelope(ctx, 'text_completion', [choice]);
 }
 

@@ -12,6 +12,7 @@ import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
 import { applyStopStrings } from './stop-strings.js';
 import { submitAll } from './submit-all.js';
+import { chatLogprobs, completionLogprobs } from './token-logprobs.js';
 import type { Tokenizer } from './tokenizer.js';
 import { badRequest, modelNotFound } from './vllm-error.js';
 
@@ -86,7 +87,16 @@ type ChoiceSequence = EngineRequest & {
   echoPrefix: string;
   /** A completion's `echo` with `max_tokens: 0`: vLLM generates one token for usage and answers the prompt alone. */
   echoOnly: boolean;
+  /** A completion's `echo` with `logprobs`: the prompt's tokens, listed (the first without a logprob) before the output's. */
+  echoTokens: readonly string[];
 };
+
+/** The logprobs of a choice's `tokens` from its `position`, in the endpoint's shape; null when not asked. */
+function logprobsFor(req: GenerateRequest, sequence: ChoiceSequence, tokens: readonly string[], position: number, textOffset: number): unknown {
+  if (req.logprobs === null) return null;
+  if (req.endpoint === 'chat') return chatLogprobs(tokens, req.logprobs, position);
+  return completionLogprobs(tokens, req.logprobs, position, textOffset, sequence.echoTokens.length);
+}
 
 /** Receives every choice's tokens; `listener(i)` is choice i's. */
 interface ChoiceSink {
@@ -123,10 +133,20 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
     }
     opened = true;
   };
-  const textOf = (index: number, token: string): string => {
-    const text = prefixes[index]! + (requests[index]!.echoOnly ? '' : token);
+  // Each choice's tokens and characters sent so far: where the next chunk's logprobs start.
+  const positions = new Array<number>(choices).fill(0);
+  const offsets = new Array<number>(choices).fill(0);
+  const chunk = (index: number, token: string | null, finishReason: FinishReason | null): Record<string, unknown> => {
+    const sequence = requests[index]!;
+    const echoed = prefixes[index] !== '' && ctx.endpoint === 'completion';
+    const generated = token === null || sequence.echoOnly ? [] : [token];
+    const listed = echoed ? [...sequence.echoTokens, ...generated] : generated;
+    const text = prefixes[index]! + generated.join('');
     prefixes[index] = '';
-    return text;
+    const logprobs = logprobsFor(req, sequence, listed, positions[index]!, offsets[index]!);
+    positions[index]! += listed.length;
+    offsets[index]! += text.length;
+    return tokenChunk(ctx, text, finishReason, index, stopReasonOf(sequence, finishReason), logprobs);
   };
   return {
     start: () => startEventStream(res),
@@ -135,12 +155,12 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
         open();
         emitted[index] = true;
         tokens[index]!++;
-        send(tokenChunk(ctx, textOf(index, text), finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, finishReason)), index);
+        send(chunk(index, text, finishReason), index);
       },
       onFinish(result) {
         open();
         // Nothing was generated for this choice: still send a final chunk with its finish reason.
-        if (!emitted[index]) send(tokenChunk(ctx, textOf(index, ''), result.finishReason, index, stopReasonOf(requests[index] ?? NOT_STOPPED, result.finishReason)), index);
+        if (!emitted[index]) send(chunk(index, null, result.finishReason), index);
         results[index] = result;
         if (--left > 0) return;
         if (req.includeUsage) writeEvent(res, usageChunk(ctx, usageOf(results, req.n)));
@@ -154,13 +174,16 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
 function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonly ChoiceSequence[]): ChoiceSink {
   const ctx = newResponseContext(req.endpoint, req.model);
   const texts = stoppedBy.map((r) => r.echoPrefix);
+  const tokens = stoppedBy.map((): string[] => []);
   const results = new Array<GenerationResult>(stoppedBy.length);
   let left = stoppedBy.length;
   return {
     start: () => {},
     listener: (index) => ({
       onToken(token) {
-        if (!stoppedBy[index]!.echoOnly) texts[index] += token;
+        if (stoppedBy[index]!.echoOnly) return;
+        texts[index] += token;
+        tokens[index]!.push(token);
       },
       onFinish(result) {
         results[index] = result;
@@ -169,6 +192,7 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
           text: texts[i] ?? '',
           finishReason: r.finishReason,
           stopReason: stopReasonOf(stoppedBy[i] ?? NOT_STOPPED, r.finishReason),
+          logprobs: logprobsFor(req, stoppedBy[i]!, [...(req.endpoint === 'completion' ? stoppedBy[i]!.echoTokens : []), ...tokens[i]!], 0, 0),
         }));
         sendJson(res, 200, completionBody(ctx, choices, usageOf(results, req.n)));
       },
@@ -183,7 +207,7 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
  */
 function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): ChoiceSequence[] {
   if (req.endpoint === 'chat') {
-    return Array.from({ length: req.n }, () => ({ ...engineRequestFor(req.model, req, req.maxTokens, deps), echoPrefix: req.chatEchoPrefix, echoOnly: false }));
+    return Array.from({ length: req.n }, () => ({ ...engineRequestFor(req.model, req, req.maxTokens, deps), echoPrefix: req.chatEchoPrefix, echoOnly: false, echoTokens: [] }));
   }
   // echo with max_tokens 0: vLLM runs the prompt with max_tokens 1 and answers the prompt alone.
   const echoOnly = req.echo && req.maxTokens === 0;
@@ -197,7 +221,9 @@ function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): ChoiceSequ
       throw badRequest(`\`prompt${req.prompts.length > 1 ? `[${i}]` : ''}\`: ${(err as Error).message}`, 'prompt');
     }
     const tokens = typeof prompt === 'string' ? undefined : prompt.length;
-    const echo = { echoPrefix: req.echo ? text : '', echoOnly };
+    // The prompt's tokens as the tokenizer cuts them, listed only when logprobs are asked.
+    const echoTokens = req.echo && req.logprobs !== null ? deps.tokenizer.pieces(text) : [];
+    const echo = { echoPrefix: req.echo ? text : '', echoOnly, echoTokens };
     for (let j = 0; j < req.n; j++) requests.push({ ...engineRequestFor(req.model, { ...req, promptText: text, echoText: text }, maxTokens, deps, tokens), ...echo });
   }
   return requests;

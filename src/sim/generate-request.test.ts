@@ -72,6 +72,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     cacheSalt: null,
     echo: false,
     chatEchoPrefix: '',
+    logprobs: null,
   });
 });
 

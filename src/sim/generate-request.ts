@@ -46,6 +46,11 @@ export interface GenerateRequest {
   readonly echo: boolean;
   /** Chat with `echo`: what the reply is prefixed with (the trailing assistant message's content, else ''). */
   readonly chatEchoPrefix: string;
+  /**
+   * Log probabilities asked for: how many most likely tokens each output token lists (a completion's `logprobs`,
+   * chat's `top_logprobs` with `logprobs` on, 0 without it); null when not asked.
+   */
+  readonly logprobs: number | null;
 }
 
 /** vLLM's check_cache_salt_support: a salt is a non-empty string. */
@@ -127,7 +132,18 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   const echo = optionalBoolean(json, 'echo');
   const chatEchoPrefix = endpoint === 'chat' && echo ? trailingAssistantText(json.messages) : '';
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json) };
+}
+
+/** The strings pydantic's lax mode reads as true. */
+const LAX_TRUE_STRINGS = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+
+/** How many most likely tokens to list per output token; null when no logprobs are asked (checked by checkLogprobs). */
+function logprobsOf(endpoint: Endpoint, json: Json): number | null {
+  if (endpoint === 'completion') return typeof json.logprobs === 'number' ? json.logprobs : null;
+  const lp = json.logprobs;
+  const on = lp === true || lp === 1 || (typeof lp === 'string' && LAX_TRUE_STRINGS.has(lp.trim().toLowerCase()));
+  return on ? (typeof json.top_logprobs === 'number' ? json.top_logprobs : 0) : null;
 }
 
 /** vLLM's chat echo: the last message's content when it is the assistant's (the role the reply has), else ''. */
@@ -167,8 +183,8 @@ const LAX_BOOLEAN_STRINGS = new Set(['0', 'off', 'f', 'false', 'n', 'no', '1', '
 
 /**
  * Types vLLM's request models refuse (pydantic, lax): chat's `logprobs` is a boolean (0 and 1, and "true", "no"
- * and the like, are taken as one), `seed` an integer (a whole float or a numeric string is taken). The simulator
- * uses neither, but a client sending `logprobs: 3` or `seed: "x"` must learn here what vLLM would answer.
+ * and the like, are taken as one), `seed` an integer (a whole float or a numeric string is taken). A client sending
+ * `logprobs: 3` or `seed: "x"` must learn here what vLLM would answer.
  */
 function checkLaxTypes(endpoint: Endpoint, json: Json): void {
   const lp = json.logprobs;
@@ -188,7 +204,7 @@ const MAX_LOGPROBS = 20;
 
 /**
  * vLLM's logprobs checks: chat's `top_logprobs` needs `logprobs: true`; neither a completion's `logprobs` nor
- * chat's `top_logprobs` may exceed the server's max (the simulator answers `logprobs: null` all the same).
+ * chat's `top_logprobs` may exceed the server's max.
  */
 function checkLogprobs(endpoint: Endpoint, json: Json): void {
   const field = endpoint === 'chat' ? 'top_logprobs' : 'logprobs';
