@@ -52,14 +52,18 @@ export function checkContextLength(promptTokens: number, maxTokens: number | nul
 /** One sequence for the engine; each call draws its own canned reply in random mode. */
 export function engineRequestFor(
   model: string,
-  text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean; cacheSalt?: string | null },
+  text: { promptText: string; echoText: string; stop?: readonly string[]; includeStopStr?: boolean; cacheSalt?: string | null; structured?: string | null },
   maxTokens: number | null,
   deps: GenerateDeps,
   promptTokens = deps.tokenizer.count(text.promptText),
 ): EngineRequest & { stoppedBy: string | null } {
   checkContextLength(promptTokens, maxTokens, deps.maxModelLen);
-  // Random mode talks until max_tokens (or the default); echo says the input once and stops.
-  const reply = replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, deps.random());
+  // Random mode talks until max_tokens (or the default); echo says the input once and stops. A response_format
+  // that forces JSON (vLLM's structured outputs) is the JSON, in either mode.
+  // The seed is drawn either way, so a structured request does not change the replies of those after it.
+  const seed = deps.random();
+  const structured = text.structured ?? null;
+  const reply = structured !== null ? deps.tokenizer.pieces(structured) : replyTokens(deps.mode, text.echoText, maxTokens ?? deps.maxTokensDefault, seed);
   const { tokens, stoppedBy } = applyStopStrings(reply, text.stop ?? [], maxTokens, text.includeStopStr);
   return {
     lora: deps.served.loraOf(model),

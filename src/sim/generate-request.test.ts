@@ -73,6 +73,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     echo: false,
     chatEchoPrefix: '',
     logprobs: null,
+    structured: null,
   });
 });
 

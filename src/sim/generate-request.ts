@@ -1,6 +1,7 @@
 /** Validates a `/v1/completions` or `/v1/chat/completions` body into the few fields the simulator uses. */
 import type { Json } from './request-fields.js';
 import { chatText, checkChatTemplateFlags, contentText, checkPriority, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
+import { structuredReply } from './structured-reply.js';
 import { badRequest } from './vllm-error.js';
 
 /** Which OpenAI endpoint a request came in on; it decides the response shapes. */
@@ -51,6 +52,8 @@ export interface GenerateRequest {
    * chat's `top_logprobs` with `logprobs` on, 0 without it); null when not asked.
    */
   readonly logprobs: number | null;
+  /** The JSON text `response_format` (`json_object`, `json_schema`) forces the reply to be; null when free. */
+  readonly structured: string | null;
 }
 
 /** vLLM's check_cache_salt_support: a salt is a non-empty string. */
@@ -132,7 +135,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   const echo = optionalBoolean(json, 'echo');
   const chatEchoPrefix = endpoint === 'chat' && echo ? trailingAssistantText(json.messages) : '';
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json) };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json), structured: structuredReply(json) };
 }
 
 /** The strings pydantic's lax mode reads as true. */
