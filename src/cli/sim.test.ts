@@ -30,6 +30,9 @@ test("simOptionsFromFlags accepts vLLM's model and LoRA flags", () => {
   assert.equal(opts.model, 'qwen');
   assert.deepEqual(opts.modelAliases, ['qwen-alias'], 'every served name is served, as vLLM');
   assert.deepEqual(opts.loras, ['a', 'sql', 'chat']);
+  // /v1/models' roots, as vLLM's: --model's path for the base model, each module's path for its adapter.
+  assert.equal(opts.modelPath, '/models/qwen');
+  assert.deepEqual(opts.loraPaths, { sql: '/adapters/sql', chat: '/adapters/chat', a: '/x' });
   assert.equal(opts.kvCacheSize, 128);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, loraModules: ['sql'] }), /--lora-modules: "sql" must be name=path/);
   assert.throws(() => simOptionsFromFlags({ ...DEFAULTS, kvCacheSize: '1', numGpuBlocksOverride: '2' }), /same flag/);

@@ -86,8 +86,8 @@ function failureTypesFlag(value: string): SimulatorOptions['failureTypes'] {
   return types.filter(isFailureType);
 }
 
-/** vLLM's `--lora-modules` entry, `name=path` or JSON `{"name": ..., "path": ...}`: the adapter's served name. */
-function loraModuleName(module: string): string {
+/** vLLM's `--lora-modules` entry, `name=path` or JSON `{"name": ..., "path": ...}`: the adapter's served name and path. */
+function loraModule(module: string): { name: string; path: string } {
   const trimmed = module.trim();
   if (trimmed.startsWith('{')) {
     let parsed: unknown;
@@ -96,13 +96,14 @@ function loraModuleName(module: string): string {
     } catch {
       throw new Error(`--lora-modules: "${module}" is not valid JSON; use name=path or {"name":"...","path":"..."}`);
     }
-    const name = (parsed as { name?: unknown } | null)?.name;
+    const { name, path } = (parsed ?? {}) as { name?: unknown; path?: unknown };
     if (typeof name !== 'string' || name === '') throw new Error(`--lora-modules: "${module}" has no "name"`);
-    return name;
+    return { name, path: typeof path === 'string' && path !== '' ? path : name };
   }
   const name = trimmed.split('=')[0]?.trim() ?? '';
   if (name === '' || !trimmed.includes('=')) throw new Error(`--lora-modules: "${module}" must be name=path or {"name":"...","path":"..."}`);
-  return name;
+  const path = trimmed.slice(trimmed.indexOf('=') + 1).trim();
+  return { name, path: path === '' ? name : path };
 }
 
 /** vLLM's rule: `--api-key` wins over the VLLM_API_KEY environment variable; neither means no key is checked. */
@@ -121,9 +122,11 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
   if (flags.model.trim() === '') throw new Error('--model must name the model served, got ""');
   if (flags.servedModelName?.some((n) => n.trim() === '')) throw new Error('--served-model-name: every name must be non-empty');
   const loras = (flags.lora ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const loraPaths: Record<string, string> = {};
   for (const m of flags.loraModules ?? []) {
-    const name = loraModuleName(m);
+    const { name, path } = loraModule(m);
     if (!loras.includes(name)) loras.push(name);
+    loraPaths[name] = path;
   }
   const opts: SimulatorOptions = {
     model: flags.servedModelName?.[0] ?? flags.model,
@@ -134,6 +137,9 @@ export function simOptionsFromFlags(flags: SimFlags, env: NodeJS.ProcessEnv = pr
     maxNumSeqs: numberFlag('--max-num-seqs', flags.maxNumSeqs, 1, 1_000_000, true),
     mode: flags.mode,
   };
+  // /v1/models reports them as vLLM does: the base model's root is what --model named, an adapter's its path.
+  if (Object.keys(loraPaths).length > 0) opts.loraPaths = loraPaths;
+  if (flags.servedModelName !== undefined && flags.servedModelName.length > 0) opts.modelPath = flags.model;
   if (flags.podName !== undefined) opts.podName = flags.podName;
   const ms = (pair: [string, string] | undefined): number | undefined => (pair === undefined ? undefined : numberFlag(pair[0], pair[1], 0, MAX_MS, false));
   const ttft = ms(aliased('--ttft', '--time-to-first-token', flags.ttft, flags.timeToFirstToken));

@@ -6,7 +6,7 @@
 /** One served name: the base model (no parent) or an adapter of it. */
 export interface ServedModel {
   readonly id: string;
-  /** vLLM reports an adapter's path on disk; a simulated adapter loaded at startup has none, so its name stands in. */
+  /** vLLM reports the base model's `--model` and an adapter's path; an adapter given by `--lora` has none, so its name stands in. */
   readonly root: string;
   readonly parent: string | null;
 }
@@ -19,12 +19,16 @@ export class ServedModels {
   /** The first name: metrics' `model_name` and adapters' `parent`. */
   readonly model: string;
   readonly #aliases: readonly string[];
+  /** The base model's `root`: what vLLM's `--model` named, which `--served-model-name` does not change. */
+  readonly #modelPath: string;
+  /** Adapter name -> its path (vLLM reports it as `root`). */
   readonly #adapters = new Map<string, string>();
 
-  constructor(model: string, adapters: readonly string[], aliases: readonly string[] = []) {
+  constructor(model: string, adapters: readonly string[], aliases: readonly string[] = [], paths: Readonly<Record<string, string>> = {}, modelPath = model) {
     this.model = model;
+    this.#modelPath = modelPath;
     this.#aliases = aliases.filter((a) => a !== model);
-    for (const a of adapters) this.#adapters.set(a, a);
+    for (const a of adapters) this.#adapters.set(a, paths[a] ?? a);
   }
 
   has(name: string): boolean {
@@ -45,7 +49,7 @@ export class ServedModels {
   }
 
   list(): ServedModel[] {
-    const bases = [this.model, ...this.#aliases].map((id) => ({ id, root: this.model, parent: null }));
+    const bases = [this.model, ...this.#aliases].map((id) => ({ id, root: this.#modelPath, parent: null }));
     return [...bases, ...[...this.#adapters].map(([id, root]) => ({ id, root, parent: this.model }))];
   }
 

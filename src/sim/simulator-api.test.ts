@@ -146,6 +146,18 @@ test('GET /v1/models lists the base model and its adapters with parents', async 
   assert.deepEqual(body.data.map((m) => m.max_model_len), [32768, null, null]);
 });
 
+test("GET /v1/models roots are vLLM's: the base model's path under every served name, each adapter's path", async (t) => {
+  const sim = await testSimulator(t, { model: 'qwen', modelAliases: ['qwen-alias'], modelPath: '/models/qwen', loras: ['sql', 'plain'], loraPaths: { sql: '/adapters/sql' } });
+  const load = await postJson(sim, '/v1/load_lora_adapter', { lora_name: 'late', lora_path: '/adapters/late' });
+  assert.equal(load.status, 200);
+  await load.text();
+  const body = (await (await fetch(`${sim.url}/v1/models`)).json()) as { data: { id: string; root: string }[] };
+  assert.deepEqual(
+    body.data.map((m) => [m.id, m.root]),
+    [['qwen', '/models/qwen'], ['qwen-alias', '/models/qwen'], ['sql', '/adapters/sql'], ['plain', 'plain'], ['late', '/adapters/late']],
+  );
+});
+
 test('x-inference-pod is on every response: health, metrics, models, generation', async (t) => {
   const sim = await testSimulator(t, { podName: 'pod-7', ttftMs: 0, itlMs: 0 });
   const health = await fetch(`${sim.url}/health`);
@@ -176,6 +188,8 @@ test('options: defaults filled in, impossible values rejected with the option na
     model: 'm',
     loras: [],
     modelAliases: [],
+    modelPath: 'm',
+    loraPaths: {},
     host: '127.0.0.1',
     port: 8000,
     podName: '',

@@ -25,6 +25,10 @@ export interface SimulatorOptions {
   loras?: string[];
   /** More names of the base model (vLLM's `--served-model-name` after the first): served and listed like `model`. */
   modelAliases?: string[];
+  /** What vLLM's `--model` named (its path or Hugging Face id): the base model's `root` in /v1/models. Default `model`. */
+  modelPath?: string;
+  /** Adapters' paths (vLLM's `--lora-modules name=path`): each one's `root` in /v1/models; one without reports its name. */
+  loraPaths?: Record<string, string>;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8000; 0 picks an ephemeral port. */
@@ -141,6 +145,8 @@ export function resolveSimulatorOptions(opts: SimulatorOptions): Required<Simula
     model: opts.model,
     loras,
     modelAliases,
+    modelPath: opts.modelPath ?? opts.model,
+    loraPaths: opts.loraPaths ?? {},
     host: opts.host ?? '127.0.0.1',
     port: check('port', opts.port ?? 8000, { integer: true, max: 65535 }),
     podName: opts.podName ?? '',

@@ -60,7 +60,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   const created = Math.floor(Date.now() / 1000);
   let closing: Promise<void> | null = null;
   const listener = createRequestListener({
-    engine, served: new ServedModels(model, loras, modelAliases), mode, maxTokensDefault, maxModelLen, failures,
+    engine, served: new ServedModels(model, loras, modelAliases, options.loraPaths, options.modelPath), mode, maxTokensDefault, maxModelLen, failures,
     random: seededRandom(seed ^ 0x27d4eb2f), podName, metrics, created,
     task: options.task, apiKeys: new ApiKeyGuard(options.apiKeys), embeddingDimensions: options.embeddingDimensions,
     tokenizer, responses: new ResponseStore(),
