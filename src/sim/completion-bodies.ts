@@ -17,11 +17,23 @@ export interface ResponseContext {
 /** One finished choice of a non-streamed response. */
 export interface ChoiceResult {
   readonly text: string;
-  readonly finishReason: FinishReason;
+  readonly finishReason: FinishReason | 'tool_calls';
   /** vLLM's `stop_reason`: the stop string that ended the choice; null (or absent) otherwise. */
   readonly stopReason?: string | null;
   /** The choice's logprobs in the endpoint's shape; null (or absent) when not asked. */
   readonly logprobs?: unknown;
+  /** Chat's forced tool call: the text is its arguments, answered in `tool_calls` with an empty `content`. */
+  readonly toolCall?: ToolCallRef | null;
+}
+
+/** A tool call of a chat reply: vLLM's id (`chatcmpl-tool-<hex>`) and the function called. */
+export interface ToolCallRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+export function newToolCallRef(name: string): ToolCallRef {
+  return { id: `chatcmpl-tool-${randomUUID().replaceAll('-', '')}`, name };
 }
 
 export interface Usage {
@@ -52,13 +64,37 @@ function envelope(ctx: ResponseContext, object: string, choices: unknown[]): Rec
 
 /** A non-streamed `chat.completion` or `text_completion` with one choice per element of `choices`, in index order. */
 export function completionBody(ctx: ResponseContext, choices: readonly ChoiceResult[], usage: Usage): Record<string, unknown> {
-  const bodies = choices.map(({ text, finishReason, stopReason = null, logprobs = null }, index) =>
+  const bodies = choices.map(({ text, finishReason, stopReason = null, logprobs = null, toolCall = null }, index) =>
     ctx.endpoint === 'chat'
-      ? { index, message: { role: 'assistant', content: text }, logprobs, finish_reason: finishReason, stop_reason: stopReason }
+      ? { index, message: messageOf(text, toolCall), logprobs, finish_reason: finishReason, stop_reason: stopReason }
       : { index, text, logprobs, finish_reason: finishReason, stop_reason: stopReason },
   );
   const object = ctx.endpoint === 'chat' ? 'chat.completion' : 'text_completion';
   return { ...envelope(ctx, object, bodies), usage };
+}
+
+/** vLLM's assistant message: the text, or for a forced tool call empty content and the call with the text as arguments. */
+function messageOf(text: string, toolCall: ToolCallRef | null): Record<string, unknown> {
+  if (toolCall === null) return { role: 'assistant', content: text };
+  return { role: 'assistant', content: '', tool_calls: [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: text } }] };
+}
+
+/**
+ * A piece of a forced tool call's arguments, as vLLM streams them: the first delta of a choice carries the call's
+ * id, type and name; the later ones only more arguments.
+ */
+export function toolCallChunk(
+  ctx: ResponseContext,
+  call: ToolCallRef,
+  args: string,
+  first: boolean,
+  finishReason: FinishReason | 'tool_calls' | null,
+  index = 0,
+  logprobs: unknown = null,
+): Record<string, unknown> {
+  const tool = first ? { index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: args } } : { index: 0, function: { arguments: args } };
+  const choice = { index, delta: { tool_calls: [tool] }, logprobs, finish_reason: finishReason, stop_reason: null };
+  return envelope(ctx, 'chat.completion.chunk', [choice]);
 }
 
 /** vLLM opens a chat stream with a delta that carries only the role, one per choice (serving_chat.py, first iteration). */

@@ -7,7 +7,8 @@ import type { GenerateRequest } from './generate-request.js';
 import type { ChoiceResult } from './completion-bodies.js';
 import type { ReplyMode } from './reply-text.js';
 import type { ServedModels } from './served-models.js';
-import { completionBody, newResponseContext, roleChunk, tokenChunk, usageChunk, usageOf } from './completion-bodies.js';
+import type { ToolCallRef } from './completion-bodies.js';
+import { completionBody, newResponseContext, newToolCallRef, roleChunk, tokenChunk, toolCallChunk, usageChunk, usageOf } from './completion-bodies.js';
 import { sendJson, startEventStream, writeEvent } from './http-io.js';
 import { replyTokens } from './reply-text.js';
 import { applyStopStrings } from './stop-strings.js';
@@ -84,6 +85,16 @@ function stopReasonOf(request: { stoppedBy: string | null }, finishReason: Finis
 
 const NOT_STOPPED = { stoppedBy: null };
 
+/** A forced tool call's finish_reason when its arguments end by themselves (vLLM: `tool_calls` for `required`). */
+function finishOf(req: GenerateRequest, finishReason: FinishReason): FinishReason | 'tool_calls' {
+  return finishReason === 'stop' && req.toolCall !== null ? req.toolCall.finishReason : finishReason;
+}
+
+/** Each choice's tool call (its own id), or nulls when no call is forced. */
+function toolCallsOf(req: GenerateRequest, choices: number): (ToolCallRef | null)[] {
+  return Array.from({ length: choices }, () => (req.toolCall === null ? null : newToolCallRef(req.toolCall.name)));
+}
+
 /** One choice's engine sequence and what its text starts with. */
 type ChoiceSequence = EngineRequest & {
   stoppedBy: string | null;
@@ -139,6 +150,7 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
   };
   // Each choice's tokens and characters sent so far: where the next chunk's logprobs start.
   const positions = new Array<number>(choices).fill(0);
+  const calls = toolCallsOf(req, choices);
   const offsets = new Array<number>(choices).fill(0);
   const chunk = (index: number, token: string | null, finishReason: FinishReason | null): Record<string, unknown> => {
     const sequence = requests[index]!;
@@ -148,8 +160,11 @@ function streamingSink(req: GenerateRequest, res: ServerResponse, requests: read
     const text = prefixes[index]! + generated.join('');
     prefixes[index] = '';
     const logprobs = logprobsFor(req, sequence, listed, positions[index]!, offsets[index]!);
+    const first = positions[index] === 0;
     positions[index]! += listed.length;
     offsets[index]! += text.length;
+    const call = calls[index];
+    if (call) return toolCallChunk(ctx, call, text, first, finishReason === null ? null : finishOf(req, finishReason), index, logprobs);
     return tokenChunk(ctx, text, finishReason, index, stopReasonOf(sequence, finishReason), logprobs);
   };
   return {
@@ -179,6 +194,7 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
   const ctx = newResponseContext(req.endpoint, req.model);
   const texts = stoppedBy.map((r) => r.echoPrefix);
   const tokens = stoppedBy.map((): string[] => []);
+  const calls = toolCallsOf(req, stoppedBy.length);
   const results = new Array<GenerationResult>(stoppedBy.length);
   let left = stoppedBy.length;
   return {
@@ -194,7 +210,8 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
         if (--left > 0 || res.destroyed) return;
         const choices: ChoiceResult[] = results.map((r, i) => ({
           text: texts[i] ?? '',
-          finishReason: r.finishReason,
+          finishReason: finishOf(req, r.finishReason),
+          toolCall: calls[i] ?? null,
           stopReason: stopReasonOf(stoppedBy[i] ?? NOT_STOPPED, r.finishReason),
           logprobs: logprobsFor(req, stoppedBy[i]!, [...(req.endpoint === 'completion' ? stoppedBy[i]!.echoTokens : []), ...tokens[i]!], 0, 0),
         }));

@@ -74,6 +74,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     chatEchoPrefix: '',
     logprobs: null,
     structured: null,
+    toolCall: null,
   });
 });
 

@@ -2,6 +2,8 @@
 import type { Json } from './request-fields.js';
 import { chatText, checkChatTemplateFlags, contentText, checkPriority, objectBody, optionalBoolean, optionalInteger, isObject, requiredModel } from './request-fields.js';
 import { structuredReply } from './structured-reply.js';
+import type { ForcedToolCall } from './tool-choice.js';
+import { forcedToolCall } from './tool-choice.js';
 import { badRequest } from './vllm-error.js';
 
 /** Which OpenAI endpoint a request came in on; it decides the response shapes. */
@@ -54,6 +56,8 @@ export interface GenerateRequest {
   readonly logprobs: number | null;
   /** The JSON text `response_format` (`json_object`, `json_schema`) forces the reply to be; null when free. */
   readonly structured: string | null;
+  /** Chat's `tool_choice` naming a function (or `required`): the reply is that call, its arguments `structured`. */
+  readonly toolCall: ForcedToolCall | null;
 }
 
 /** vLLM's check_cache_salt_support: a salt is a non-empty string. */
@@ -135,7 +139,14 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   const echo = optionalBoolean(json, 'echo');
   const chatEchoPrefix = endpoint === 'chat' && echo ? trailingAssistantText(json.messages) : '';
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json), structured: structuredReply(json) };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json), ...replyFormat(endpoint, json) };
+}
+
+/** What the reply is forced to be: a tool call's arguments (chat's tool_choice) or response_format's JSON. */
+function replyFormat(endpoint: Endpoint, json: Json): { structured: string | null; toolCall: ForcedToolCall | null } {
+  const toolCall = endpoint === 'chat' ? forcedToolCall(json) : null;
+  const structured = structuredReply(json);
+  return { structured: toolCall?.arguments ?? structured, toolCall };
 }
 
 /** The strings pydantic's lax mode reads as true. */

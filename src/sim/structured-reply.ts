@@ -33,7 +33,12 @@ export function structuredReply(body: Json): string | null {
   if (!isObject(spec) || typeof spec.name !== 'string') {
     throw badRequest('`response_format.json_schema` must be an object with a string `name` (and the `schema`)', 'response_format');
   }
-  return JSON.stringify(sampleOf(spec.schema ?? {}, 0));
+  return sampleJson(spec.schema ?? {});
+}
+
+/** The smallest JSON value of a JSON schema, as text. */
+export function sampleJson(schema: unknown): string {
+  return JSON.stringify(sampleOf(schema, 0));
 }
 
 /** The smallest value of `schema`: its const or first enum value, else the first of anyOf/oneOf, else by type. */
