@@ -38,7 +38,7 @@ export function handleCreateResponse(body: unknown, res: ServerResponse, deps: R
   }
   // As vLLM builds the messages: new instructions, the previous turn (its input and output), the new input.
   const promptText = (req.instructions ?? '') + history + req.inputText;
-  const engineRequest = engineRequestFor(req.model, { promptText, echoText: req.echoText }, req.maxOutputTokens, deps);
+  const engineRequest = engineRequestFor(req.model, { promptText, echoText: req.echoText, structured: req.structured }, req.maxOutputTokens, deps);
   if (res.destroyed) return;
   const ctx = newResponseContext(req, req.maxOutputTokens ?? deps.maxModelLen - engineRequest.promptTokens);
   const events = new ResponseEvents(ctx);

@@ -1,6 +1,7 @@
 /** Validates a `POST /v1/responses` body into what the simulator uses, keeping the fields a response echoes. */
 import type { Json } from './request-fields.js';
 import { checkPriority, contentText, isObject, objectBody, optionalBoolean, optionalInteger, requiredModel } from './request-fields.js';
+import { textFormatReply } from './structured-reply.js';
 import { badRequest } from './vllm-error.js';
 
 export interface ResponsesRequest {
@@ -17,6 +18,8 @@ export interface ResponsesRequest {
   readonly echoText: string;
   /** The body as sent, for the request fields a response object repeats (temperature, tools, metadata...). */
   readonly body: Json;
+  /** The JSON text `text.format` forces the reply to be (json_object, json_schema); null when free. */
+  readonly structured: string | null;
 }
 
 /** An input item's text: a message's content, a tool output, or a tool call's arguments. */
@@ -59,5 +62,6 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     previousResponseId: optionalString(json, 'previous_response_id'),
     ...inputOf(json.input),
     body: json,
+    structured: textFormatReply(json),
   };
 }

@@ -54,3 +54,20 @@ test('a response_format vLLM refuses gets its 400 naming response_format', async
     assert.deepEqual([body.error.type, body.error.param], ['BadRequestError', 'response_format']);
   }
 });
+
+test("the Responses API's text.format json_schema is answered with JSON of the schema, through the openai client", async (t) => {
+  const sim = await testSimulator(t, { host: HOST, ttftMs: 0, itlMs: 0 });
+  const client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const response = await client.responses.create({
+    model: 'base-model',
+    input: 'Describe someone',
+    text: { format: { type: 'json_schema', name: 'person', schema: SCHEMA, strict: true } },
+  });
+  assert.equal(response.status, 'completed');
+  assert.deepEqual(JSON.parse(response.output_text), { name: 'text', age: 18, tags: ['a', 'a'], kind: 'person', address: { city: 'te' } });
+  const object = await client.responses.create({ model: 'base-model', input: 'x', text: { format: { type: 'json_object' } } });
+  assert.deepEqual(JSON.parse(object.output_text), {});
+  const bad = await postJson(sim, '/v1/responses', { model: 'base-model', input: 'x', text: { format: { type: 'yaml' } } });
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'text');
+});

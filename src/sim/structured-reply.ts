@@ -36,6 +36,24 @@ export function structuredReply(body: Json): string | null {
   return sampleJson(spec.schema ?? {});
 }
 
+/**
+ * The Responses API's `text.format` (`{type: "json_schema", name, schema}`, `{type: "json_object"}`), as vLLM maps
+ * it onto the same structured outputs: the JSON text it forces, or null when the reply is free.
+ */
+export function textFormatReply(body: Json): string | null {
+  const text = body.text;
+  if (text === undefined || text === null) return null;
+  const format = isObject(text) ? text.format : undefined;
+  if (format === undefined || format === null) return null;
+  if (!isObject(format) || !['text', 'json_object', 'json_schema'].includes(String(format.type))) {
+    throw badRequest(`\`text.format.type\` must be one of text, json_object, json_schema; got ${JSON.stringify(isObject(format) ? format.type ?? null : format)}`, 'text');
+  }
+  if (format.type === 'json_object') return '{}';
+  if (format.type === 'text') return null;
+  if (typeof format.name !== 'string') throw badRequest('`text.format` of type json_schema must have a string `name` (and the `schema`)', 'text');
+  return sampleJson(format.schema ?? {});
+}
+
 /** The smallest JSON value of a JSON schema, as text. */
 export function sampleJson(schema: unknown): string {
   return JSON.stringify(sampleOf(schema, 0));
