@@ -135,6 +135,8 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   if (n > 1 && typeof json.temperature === 'number' && json.temperature < 1e-5) throw badRequest(`n must be 1 when using greedy sampling, got ${n}.`, 'n');
   checkLaxTypes(endpoint, json);
   checkLogprobs(endpoint, json);
+  // vLLM's renderer refuses fill-in-the-middle in its words; FIM clients detect this 400 and fall back to prefix-only.
+  if (endpoint === 'completion' && json.suffix !== undefined && json.suffix !== null) throw badRequest('suffix is not currently supported', 'suffix');
   checkPriority(json);
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   const echo = optionalBoolean(json, 'echo');

@@ -42,6 +42,8 @@ test("sampling, logprobs and prompt values vLLM refuses get its 400, in its word
     // An empty prompt was answered 200 with prompt_tokens 0.
     ['/v1/completions', { prompt: '' }, 'The decoder prompt cannot be empty', 'prompt'],
     ['/v1/completions', { prompt: ['a', ''] }, 'The decoder prompt cannot be empty', 'prompt'],
+    // A FIM request was answered as a plain completion, so a FIM client never fell back to prefix-only as on vLLM.
+    ['/v1/completions', { suffix: '}' }, 'suffix is not currently supported', 'suffix'],
   ];
   for (const [path, extra, message, param] of cases) {
     const input = path === '/v1/completions' ? { prompt: 'hi' } : { messages: [{ role: 'user', content: 'hi' }] };
