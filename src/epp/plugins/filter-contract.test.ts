@@ -10,7 +10,7 @@ const registry = registerBuiltins();
 const filterTypes = registry.types().filter((t) => isFilter(registry.create(t, t)));
 
 test('every filter type is covered', () => {
-  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'header-based-testing-filter', 'label-selector-filter', 'served-model-filter', 'utilization-detector']);
+  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'utilization-detector']);
 });
 
 for (const type of filterTypes) {

@@ -14,6 +14,7 @@ import { PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory }
 import { PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory } from './precise-prefix-cache-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
+import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilterFactory } from './role-filters.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
 import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session-affinity-scorer.js';
@@ -35,6 +36,10 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory)
       .register(LABEL_SELECTOR_FILTER_TYPE, labelSelectorFilterFactory)
       .register(BY_LABEL_SELECTOR_TYPE, byLabelSelectorFactory)
+      // llm-d's role filters on llm-d.ai/role; its sample configs without P/D list decode-filter too
+      .register(DECODE_FILTER_TYPE, roleFilterFactory(DECODE_FILTER_TYPE))
+      .register(PREFILL_FILTER_TYPE, roleFilterFactory(PREFILL_FILTER_TYPE))
+      .register(ENCODE_FILTER_TYPE, roleFilterFactory(ENCODE_FILTER_TYPE))
       .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
       .register(CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory)
       // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it

@@ -2,8 +2,7 @@
  * `single-profile-handler`: runs the one scheduling profile and sends the request by its pick.
  *
  * P/D disaggregation (out of scope) would need, beyond a `pd-profile-handler` (see profile-handler.ts):
- * - `prefill-filter` / `decode-filter` on the `llm-d.ai/role` pod label (prefill | decode | both; decode
- *   keeps unlabelled pods), i.e. a `by-label` filter with `allowsNoLabel`;
+ * - a `prefill` profile listing `prefill-filter` (role-filters.ts), the `decode` one `decode-filter`;
  * - the decider: run `decode`, read the prefix-cache-scorer's match for the decode pick from the CycleState,
  *   and run `prefill` only when the uncached part of the prompt exceeds `threshold` tokens (llm-d's
  *   `prefix-based-pd-decider`); the ScheduleResult then carries both picks (it already keeps every profile);
