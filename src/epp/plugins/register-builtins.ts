@@ -16,6 +16,7 @@ import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cac
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
 import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilterFactory } from './role-filters.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
+import { ANTHROPIC_PARSER_TYPE, OPENAI_PARSER_TYPE, PASSTHROUGH_PARSER_TYPE, VLLMHTTP_PARSER_TYPE, requestParserFactory } from './request-parsers.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
 import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session-affinity-scorer.js';
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
@@ -69,6 +70,11 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(ENDPOINT_NOTIFICATION_SOURCE_TYPE, dataLayerSourceFactory(ENDPOINT_NOTIFICATION_SOURCE_TYPE))
       .register(METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory(METRICS_DATA_SOURCE_TYPE))
       .register(CORE_METRICS_EXTRACTOR_TYPE, dataLayerSourceFactory(CORE_METRICS_EXTRACTOR_TYPE))
+      // llm-d's default request parsers (requestHandler.parsers): the gateway parses bodies itself, accepted likewise
+      .register(OPENAI_PARSER_TYPE, requestParserFactory(OPENAI_PARSER_TYPE))
+      .register(ANTHROPIC_PARSER_TYPE, requestParserFactory(ANTHROPIC_PARSER_TYPE))
+      .register(VLLMHTTP_PARSER_TYPE, requestParserFactory(VLLMHTTP_PARSER_TYPE))
+      .register(PASSTHROUGH_PARSER_TYPE, requestParserFactory(PASSTHROUGH_PARSER_TYPE))
       // response hooks: GIE's conformance EPP reports the served endpoint with it; off unless a config names it
       .register(DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory)
       // flow control (featureGates: [flowControl]): fairness between flows of a band, order within a flow
