@@ -288,6 +288,15 @@ describe('invalid configs', () => {
       yaml: `${HEAD}plugins: [{type: queue-scorer}]\nflowControl:\n  saturationDetector:\n    kvCacheUtilThreshold: 80\n`,
       want: ['epp.yaml:6: flowControl: saturationDetector.kvCacheUtilThreshold: must be at most 1, got 80'],
     },
+    {
+      name: "a misspelt type names the nearest registered one; llm-d's P/D plugins say they are not built here",
+      yaml: `${HEAD}plugins:\n- type: queue-scorrer\n- type: disagg-profile-handler\n- type: prefix-based-pd-decider\n`,
+      want: [
+        'epp.yaml:4: plugins[0] (queue-scorrer): type: unknown plugin type `queue-scorrer` (did you mean queue-scorer?); registered types: ' + registry.types().join(', '),
+        "epp.yaml:5: plugins[1] (disagg-profile-handler): type: unknown plugin type `disagg-profile-handler`: llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter; registered types: " + registry.types().join(', '),
+        "epp.yaml:6: plugins[2] (prefix-based-pd-decider): type: unknown plugin type `prefix-based-pd-decider`: llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter; registered types: " + registry.types().join(', '),
+      ],
+    },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(problems(c.yaml), c.want));
 

@@ -185,7 +185,7 @@ export class ParamReader {
 }
 
 /** The known name within edit distance 2 of `word` (case-insensitive), for "did you mean". */
-function closest(word: string, candidates: readonly string[]): string | undefined {
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = 3;
   for (const c of candidates) {

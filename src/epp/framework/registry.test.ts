@@ -102,6 +102,15 @@ describe('PluginRegistry', () => {
   test('unknown type names the registered ones', () => {
     assert.throws(() => registry().create('c-picker', 'c-picker', {}, { at: 'plugins[3]' }), /^PluginConfigError: plugins\[3\] \(c-picker\): type: unknown plugin type `c-picker`; registered types: a-scorer, b-filter$/);
   });
+  test('an unknown type near a registered one suggests it', () => {
+    assert.throws(() => registry().create('a-scorre', 'a-scorre'), /unknown plugin type `a-scorre` \(did you mean a-scorer\?\); registered types: a-scorer, b-filter$/);
+  });
+  test('a type marked not built says why, instead of a suggestion', () => {
+    const r = registry().notBuilt(['b-filters', 'z-handler'], "another picker's; remove it");
+    assert.throws(() => r.create('z-handler', 'z'), /unknown plugin type `z-handler`: another picker's; remove it; registered types: a-scorer, b-filter$/);
+    assert.throws(() => r.create('b-filters', 'b'), /`b-filters`: another picker's; remove it;/);
+    assert.throws(() => registry().notBuilt(['a-scorer'], 'x'), /registered and marked not built/);
+  });
   test('unknown parameters are rejected after the factory ran', () => {
     assert.throws(() => registry().create('b-filter', 'b-filter', { x: 1 }), /parameters\.x: unknown parameter/);
   });

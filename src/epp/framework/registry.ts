@@ -1,6 +1,6 @@
 /** The plugin registry: plugin type string -> factory from YAML parameters, as llm-d's `plugin.Register`. */
 import type { Plugin } from './plugin.js';
-import { ParamReader, PluginConfigError, type PluginSite } from './param-reader.js';
+import { ParamReader, PluginConfigError, closest, type PluginSite } from './param-reader.js';
 
 export { ParamReader, PluginConfigError, type PluginSite } from './param-reader.js';
 
@@ -21,10 +21,23 @@ export interface CreateOptions {
 /** Maps plugin type strings to factories. No global instance: the composition root builds one. */
 export class PluginRegistry {
   #factories = new Map<string, PluginFactory>();
+  #notBuilt = new Map<string, string>();
 
   register(type: string, factory: PluginFactory): this {
     if (this.#factories.has(type)) throw new Error(`plugin type \`${type}\` is registered twice`);
     this.#factories.set(type, factory);
+    return this;
+  }
+
+  /**
+   * Types other pickers (llm-d, GIE) register that this registry does not build, each with what to do instead:
+   * said when a config names one, rather than leaving the reader to find out from the list of registered types.
+   */
+  notBuilt(types: readonly string[], why: string): this {
+    for (const t of types) {
+      if (this.#factories.has(t)) throw new Error(`plugin type \`${t}\` is registered and marked not built`);
+      this.#notBuilt.set(t, why);
+    }
     return this;
   }
 
@@ -39,13 +52,17 @@ export class PluginRegistry {
 
   /**
    * Creates a plugin named `name` of `type`. Throws PluginConfigError naming the plugin and the parameter when
-   * the type is unknown, a parameter is invalid, or a parameter is not one the plugin knows.
+   * the type is unknown (with the nearest registered type, or why a type marked `notBuilt` is not), a parameter
+   * is invalid, or a parameter is not one the plugin knows.
    */
   create(type: string, name: string, params: Record<string, unknown> = {}, options: CreateOptions = {}): Plugin {
     const site: PluginSite = { at: options.at ?? 'plugin', name, type };
     const factory = this.#factories.get(type);
     if (!factory) {
-      throw new PluginConfigError(site, 'type', `unknown plugin type \`${type}\`; registered types: ${this.types().join(', ')}`);
+      const why = this.#notBuilt.get(type);
+      const hint = closest(type, this.types());
+      const detail = why !== undefined ? `: ${why}` : hint !== undefined ? ` (did you mean ${hint}?)` : '';
+      throw new PluginConfigError(site, 'type', `unknown plugin type \`${type}\`${detail}; registered types: ${this.types().join(', ')}`);
     }
     const r = new ParamReader(site, params, options.warn);
     const plugin = factory(name, params, r);

@@ -10,6 +10,7 @@ import { LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory } from './load-aware-sco
 import { LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory } from './lora-affinity-scorer.js';
 import { MAX_SCORE_PICKER_TYPE, maxScorePickerFactory } from './max-score-picker.js';
 import { NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory } from './no-hit-lru-scorer.js';
+import { NOT_BUILT } from './not-built.js';
 import { PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory } from './precise-prefix-cache-producer.js';
 import { PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory } from './precise-prefix-cache-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
@@ -31,6 +32,8 @@ import { ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory } fro
 
 /** Adds every built-in to `registry` (a new one by default) and returns it. */
 export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()): PluginRegistry {
+  // llm-d's types that are not built here: a config naming one is told why, and what to do instead
+  for (const g of NOT_BUILT) registry.notBuilt(g.types, g.why);
   return (
     registry
       // filters

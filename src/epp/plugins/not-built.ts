@@ -1,0 +1,70 @@
+/**
+ * llm-d's plugin types infergate does not build, grouped by why (registered with `PluginRegistry.notBuilt`), so a
+ * config that names one is told what it asks for and what to do, not only that the type is unknown.
+ */
+
+export interface NotBuiltGroup {
+  types: readonly string[];
+  why: string;
+}
+
+export const NOT_BUILT: readonly NotBuiltGroup[] = [
+  {
+    types: [
+      'pd-profile-handler',
+      'disagg-profile-handler',
+      'disagg-headers-handler',
+      'prefill-header-handler',
+      'prefix-based-pd-decider',
+      'always-disagg-pd-decider',
+      'always-disagg-multimodal-decider',
+      'data-parallel-profile-handler',
+      'p2p-source-producer',
+    ],
+    why: "llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter",
+  },
+  {
+    types: ['predicted-latency-producer', 'latency-scorer', 'latency-slo-admitter', 'slo-headroom-tier-filter'],
+    why: "llm-d's latency-predictor routing (a trained model in a sidecar), which infergate does not implement; remove it and score load with queue-scorer, kv-cache-utilization-scorer or active-request-scorer",
+  },
+  {
+    types: ['program-aware-fairness', 'slo-deadline-ordering-policy', 'soft-reflective-ceiling-policy', 'priority-holdback-policy', 'sheddable-eviction-filter', 'priority-then-time-eviction-order-policy'],
+    why: "an llm-d flow-control policy infergate does not implement; the built-in ones are global-strict-fairness-policy, round-robin-fairness-policy, fcfs-ordering-policy and edf-ordering-policy (docs/flow-control.md)",
+  },
+  {
+    types: ['static-usage-limit-policy'],
+    why: "infergate's flow control always dispatches up to saturation 1.0, as this llm-d default does; remove it (flowControl.usageLimitPolicyPluginRef is ignored)",
+  },
+  {
+    types: ['approx-prefix-cache-producer'],
+    why: "infergate's prefix-cache-scorer keeps the approximate index itself: move this plugin's parameters (blockSizeTokens, lruCapacityPerServer, maxPrefixTokensToMatch, ...) to the prefix-cache-scorer and remove this plugin",
+  },
+  {
+    types: [
+      'burst-prefix-cache-producer',
+      'prefix-cache-affinity-filter',
+      'session-affinity-filter',
+      'utilization-filter',
+      'context-length-aware',
+      'token-load-scorer',
+      'running-requests-size-scorer',
+      'endpoint-attribute-filter',
+      'endpoint-attribute-scorer',
+      'header-profile-handler',
+      'topology-affinity-filter',
+      'topology-affinity-scorer',
+      'topology-extractor',
+      'mm-embeddings-cache-producer',
+      'mm-embeddings-cache-scorer',
+      'inflight-load-producer',
+      'session-id-producer',
+      'agent-identity',
+      'probabilistic-admitter',
+      'request-attribute-reporter',
+      'dcgm-data-source',
+      'dcgm-extractor',
+      'models-data-extractor',
+    ],
+    why: "an llm-d plugin infergate does not implement; remove it and the references to it (docs/plugins.md lists the built-in plugins)",
+  },
+];
