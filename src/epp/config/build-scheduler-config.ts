@@ -14,7 +14,7 @@ import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.j
 import { TOKEN_PRODUCER_TYPE } from '../plugins/token-producer.js';
 import { TOKENIZED_PROMPT_KEY } from '../plugins/tokenized-prompt.js';
 import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
-import { ParamReader, formatSite } from '../framework/param-reader.js';
+import { ParamReader, closest, formatSite } from '../framework/param-reader.js';
 import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
 import { issueReporter, type EppConfigIssue, type ReportIssue } from './epp-config-error.js';
 import { CONCURRENCY_DETECTOR_TYPE } from '../../flowcontrol/concurrency-detector.js';
@@ -172,7 +172,8 @@ function profileEntries(
     if (!plugin) {
       ok = false;
       if (!failed.has(ref.pluginRef)) {
-        issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `no plugin named "${ref.pluginRef}"; plugins: ${declared.join(', ') || 'none'}`);
+        const near = closest(ref.pluginRef, declared);
+        issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `no plugin named "${ref.pluginRef}"${near === undefined ? '' : ` (did you mean ${near}?)`}; plugins: ${declared.join(', ') || 'none'}`);
       }
       return;
     }

@@ -242,7 +242,7 @@ describe('invalid configs', () => {
       name: 'references: missing plugin, listed twice, a profile handler, two pickers',
       yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: max-score-picker\n- type: random-picker\n- type: single-profile-handler\nschedulingProfiles:\n- name: a\n  plugins:\n  - pluginRef: queu-scorer\n  - pluginRef: queue-scorer\n  - pluginRef: queue-scorer\n  - pluginRef: single-profile-handler\n- name: b\n  plugins:\n  - pluginRef: max-score-picker\n  - pluginRef: random-picker\n`,
       want: [
-        'epp.yaml:11: schedulingProfiles[0] (a): plugins[0].pluginRef: no plugin named "queu-scorer"; plugins: queue-scorer, max-score-picker, random-picker, single-profile-handler',
+        'epp.yaml:11: schedulingProfiles[0] (a): plugins[0].pluginRef: no plugin named "queu-scorer" (did you mean queue-scorer?); plugins: queue-scorer, max-score-picker, random-picker, single-profile-handler',
         'epp.yaml:13: schedulingProfiles[0] (a): plugins[2].pluginRef: "queue-scorer" is listed twice in this profile',
         'epp.yaml:14: schedulingProfiles[0] (a): plugins[3].pluginRef: "single-profile-handler" is a profile handler; it is declared under plugins only, never in a profile',
         'epp.yaml:15: schedulingProfiles[1] (b): plugins: has 2 pickers (max-score-picker, random-picker); a profile takes exactly one',
