@@ -8,14 +8,16 @@ import { isProfileHandler, type ProfileHandler } from '../framework/profile-hand
 import { PluginConfigError, type PluginRegistry } from '../framework/registry.js';
 import type { SchedulerConfig } from '../framework/scheduler.js';
 import { SchedulingProfile, type ProfileEntry } from '../framework/scheduling-profile.js';
+import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, ApproxPrefixCacheProducer } from '../plugins/approx-prefix-cache-producer.js';
 import { MAX_SCORE_PICKER_TYPE } from '../plugins/max-score-picker.js';
+import { PREFIX_CACHE_SCORER_TYPE } from '../plugins/prefix-cache-scorer.js';
 import { SERVED_MODEL_FILTER_TYPE } from '../plugins/served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.js';
 import { TOKEN_PRODUCER_TYPE } from '../plugins/token-producer.js';
 import { TOKENIZED_PROMPT_KEY } from '../plugins/tokenized-prompt.js';
 import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
 import { ParamReader, closest, formatSite } from '../framework/param-reader.js';
-import type { EndpointPickerConfigSpec, ParsedConfig, SchedulingProfileSpec } from './endpoint-picker-config.js';
+import type { EndpointPickerConfigSpec, ParsedConfig, PluginSpec, SchedulingProfileSpec } from './endpoint-picker-config.js';
 import { issueReporter, type EppConfigIssue, type ReportIssue } from './epp-config-error.js';
 import { CONCURRENCY_DETECTOR_TYPE } from '../../flowcontrol/concurrency-detector.js';
 import { buildFlowControlConfig, flowControlGateOn, type FlowControlConfig } from '../../flowcontrol/flow-control-config.js';
@@ -54,14 +56,29 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   const issue = issueReporter(file, lineOf, issues);
 
   const plugins = new Map<string, Plugin>();
-  spec.plugins.forEach((p, i) => {
+  const create = (p: PluginSpec, i: number, params: Record<string, unknown>): Plugin | undefined => {
     try {
-      plugins.set(p.name, registry.create(p.type, p.name, p.parameters, { at: p.at, warn: (m) => warnings.push(`${file}: ${m}`) }));
+      return registry.create(p.type, p.name, params, { at: p.at, warn: (m) => warnings.push(`${file}: ${m}`) });
     } catch (err) {
       if (!(err instanceof PluginConfigError)) throw err;
       issue(['plugins', i, ...fieldPath(err.field)], formatSite(err.site), err.field, err.reason);
+      return undefined;
     }
+  };
+  // Approximate producers first: the prefix-cache-scorers that read one are built with its parameters.
+  const approx = new Map<string, ApproxPrefixCacheProducer>();
+  spec.plugins.forEach((p, i) => {
+    const built = p.type === APPROX_PREFIX_CACHE_PRODUCER_TYPE ? create(p, i, p.parameters) : undefined;
+    if (built instanceof ApproxPrefixCacheProducer) approx.set(p.name, built);
   });
+  const readApprox = new Set<string>();
+  spec.plugins.forEach((p, i) => {
+    const built = p.type === APPROX_PREFIX_CACHE_PRODUCER_TYPE ? approx.get(p.name) : create(p, i, p.type === PREFIX_CACHE_SCORER_TYPE ? withApproximateParams(p.parameters, approx, readApprox) : p.parameters);
+    if (built) plugins.set(p.name, built);
+  });
+  for (const [name, producer] of approx) {
+    if (!readApprox.has(name)) warnings.push(`${file}: ${formatSite({ at: spec.plugins.find((p) => p.name === name)?.at ?? 'plugin', name, type: producer.type })}: is read by no prefix-cache-scorer (one naming it in prefixMatchInfoProducerName${name === APPROX_PREFIX_CACHE_PRODUCER_TYPE ? ', or naming no producer' : ''}), so its parameters do nothing`);
+  }
   const failedPlugins = new Set(spec.plugins.map((p) => p.name).filter((n) => !plugins.has(n)));
   // Every name the file declares, built or not: a reference's error lists these, not only the ones that built.
   const declared = spec.plugins.map((p) => p.name);
@@ -263,6 +280,21 @@ function readSaturation(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<str
   }
   const p = plugins.get(UTILIZATION_DETECTOR_TYPE);
   return p instanceof UtilizationDetector ? { ...p.thresholds } : { ...DEFAULT_SATURATION_THRESHOLDS };
+}
+
+/**
+ * A prefix-cache-scorer's parameters with those of the approx-prefix-cache-producer it reads under its own: the one
+ * its `prefixMatchInfoProducerName` names, else (llm-d's default key) the one named `approx-prefix-cache-producer`.
+ * The scorer keeps the approximate index itself, so the reference is dropped rather than looked for as data.
+ */
+function withApproximateParams(params: Record<string, unknown>, approx: ReadonlyMap<string, ApproxPrefixCacheProducer>, read: Set<string>): Record<string, unknown> {
+  const ref = params.prefixMatchInfoProducerName;
+  const name = ref === undefined || ref === null || ref === '' ? APPROX_PREFIX_CACHE_PRODUCER_TYPE : ref;
+  const producer = typeof name === 'string' ? approx.get(name) : undefined;
+  if (!producer) return params;
+  read.add(producer.name);
+  const { prefixMatchInfoProducerName: _ref, ...own } = params;
+  return { ...producer.parameters, ...own };
 }
 
 /** `parameters.matchExpressions[0].key` -> ['parameters', 'matchExpressions', 0, 'key']. */

@@ -36,10 +36,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     why: "infergate's flow control always dispatches up to saturation 1.0, as this llm-d default does; remove it (flowControl.usageLimitPolicyPluginRef is ignored)",
   },
   {
-    types: ['approx-prefix-cache-producer'],
-    why: "infergate's prefix-cache-scorer keeps the approximate index itself: move this plugin's parameters (blockSizeTokens, lruCapacityPerServer, maxPrefixTokensToMatch, ...) to the prefix-cache-scorer and remove this plugin",
-  },
-  {
     types: [
       'burst-prefix-cache-producer',
       'prefix-cache-affinity-filter',

@@ -5,7 +5,7 @@
  */
 import type { Endpoint } from '../datastore/endpoint.js';
 import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
-import type { PluginFactory } from '../framework/registry.js';
+import type { ParamReader, PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
 import { PrefixIndex, type AddHint } from './prefix-index.js';
 import { ScoreBuffer } from '../framework/score-buffer.js';
@@ -259,6 +259,19 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
  * `matchLengthScaleTokens` (default 8192) are read too.
  */
 export const prefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
+  const { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer } = readApproximateParams(r);
+  const prefixMatchInfoProducerName = r.string('prefixMatchInfoProducerName', '');
+  const matchLengthWeight = r.number('matchLengthWeight', 0, { min: 0, max: 1 });
+  const matchLengthScaleTokens = r.int('matchLengthScaleTokens', DEFAULT_PREFIX_CACHE_PARAMS.matchLengthScaleTokens);
+  if (matchLengthWeight > 0 && matchLengthScaleTokens <= 0) r.fail('matchLengthScaleTokens', `must be above 0 when matchLengthWeight is above 0, got ${matchLengthScaleTokens}`);
+  return new PrefixCacheScorer(name, { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer, prefixMatchInfoProducerName, matchLengthWeight, matchLengthScaleTokens });
+};
+
+/** The approximate index's parameters, which current llm-d reads on its `approx-prefix-cache-producer` instead. */
+export type ApproximateParams = Pick<PrefixCacheParams, 'autoTune' | 'blockBytes' | 'maxPrefixBlocksToMatch' | 'maxPrefixTokensToMatch' | 'lruCapacityPerServer'>;
+
+/** Reads `autoTune`, `blockSizeTokens` (or the older `blockSize` / `hashBlockSize`), `maxPrefix*ToMatch`, `lruCapacityPerServer`. */
+export function readApproximateParams(r: ParamReader): ApproximateParams {
   const autoTune = r.boolean('autoTune', DEFAULT_PREFIX_CACHE_PARAMS.autoTune);
   const tokens = r.has('blockSizeTokens') ? r.positiveInt('blockSizeTokens', 16) : undefined;
   const legacy = r.has('blockSize') ? 'blockSize' : r.has('hashBlockSize') ? 'hashBlockSize' : undefined;
@@ -275,9 +288,5 @@ export const prefixCacheScorerFactory: PluginFactory = (name, _p, r) => {
   const maxPrefixBlocksToMatch = r.positiveInt('maxPrefixBlocksToMatch', DEFAULT_PREFIX_CACHE_PARAMS.maxPrefixBlocksToMatch);
   const maxPrefixTokensToMatch = r.int('maxPrefixTokensToMatch', 0, { min: 0 });
   const lruCapacityPerServer = r.positiveInt('lruCapacityPerServer', DEFAULT_PREFIX_CACHE_PARAMS.lruCapacityPerServer);
-  const prefixMatchInfoProducerName = r.string('prefixMatchInfoProducerName', '');
-  const matchLengthWeight = r.number('matchLengthWeight', 0, { min: 0, max: 1 });
-  const matchLengthScaleTokens = r.int('matchLengthScaleTokens', DEFAULT_PREFIX_CACHE_PARAMS.matchLengthScaleTokens);
-  if (matchLengthWeight > 0 && matchLengthScaleTokens <= 0) r.fail('matchLengthScaleTokens', `must be above 0 when matchLengthWeight is above 0, got ${matchLengthScaleTokens}`);
-  return new PrefixCacheScorer(name, { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer, prefixMatchInfoProducerName, matchLengthWeight, matchLengthScaleTokens });
-};
+  return { autoTune, blockBytes, maxPrefixBlocksToMatch, maxPrefixTokensToMatch, lruCapacityPerServer };
+}

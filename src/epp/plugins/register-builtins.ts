@@ -1,6 +1,7 @@
 /** Every built-in plugin, registered by its llm-d type string in one visible list. No import side effects. */
 import { PluginRegistry } from '../framework/registry.js';
 import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
+import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory } from './approx-prefix-cache-producer.js';
 import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
 import { DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory } from './destination-endpoint-served-verifier.js';
 import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
@@ -52,6 +53,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(QUEUE_SCORER_TYPE, queueScorerFactory)
       .register(KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory)
       .register(PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory)
+      // current llm-d's home of the approximate index's parameters: handed to the prefix-cache-scorers that read it
+      .register(APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory)
       .register(LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory)
       .register(LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory)
       .register(ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory)
