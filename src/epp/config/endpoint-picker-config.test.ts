@@ -305,6 +305,32 @@ describe('invalid configs', () => {
   });
 });
 
+describe('featureGates', () => {
+  const FC = 'plugins: [{type: queue-scorer}]\nflowControl: {maxRequests: 10}\n';
+  const cases: { gates: string; on: boolean; warnings: string[] }[] = [
+    { gates: '[flowControl]', on: true, warnings: [] },
+    { gates: '["flowControl=true"]', on: true, warnings: [] },
+    { gates: '["flowControl=TRUE", "haPopulateNonLeaderDatastore=false"]', on: true, warnings: ['epp.yaml: featureGates: haPopulateNonLeaderDatastore is not used by infergate and is ignored'] },
+    { gates: '["flowControl=false"]', on: false, warnings: ['epp.yaml: flowControl is ignored except saturationDetector: add featureGates: [flowControl] to turn flow control on'] },
+    { gates: '["flowControl=0"]', on: false, warnings: ['epp.yaml: flowControl is ignored except saturationDetector: add featureGates: [flowControl] to turn flow control on'] },
+  ];
+  for (const c of cases) {
+    test(`${c.gates}: llm-d's gate=<bool> form; flow control ${c.on ? 'on' : 'off'}`, () => {
+      const loaded = load(`${HEAD}featureGates: ${c.gates}\n${FC}`);
+      assert.equal(loaded.flowControl !== undefined, c.on);
+      assert.deepEqual(loaded.spec.featureGates, c.on ? ['flowControl'] : []);
+      assert.deepEqual(loaded.warnings, c.warnings);
+    });
+  }
+
+  test('a gate with a value that is no boolean, and a misspelt flowControl, are refused', () => {
+    assert.deepEqual(problems(`${HEAD}featureGates: ["flowControl=yes", flowcontrol]\n${FC}`), [
+      'epp.yaml:3: featureGates[0]: "yes" is not a valid value for the feature gate flowControl: use true or false (flowControl=true), or the name alone',
+      'epp.yaml:3: featureGates[1]: unknown feature gate "flowcontrol" (did you mean flowControl?); llm-d refuses unknown gates too',
+    ]);
+  });
+});
+
 test('loads from a file, naming it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'epp-'));
   const file = join(dir, 'epp.yaml');

@@ -3,7 +3,7 @@
  * references and weight ranges are checked when the spec is built (build-scheduler-config.ts).
  */
 import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from 'yaml';
-import { describeValue, formatSite } from '../framework/param-reader.js';
+import { closest, describeValue, formatSite } from '../framework/param-reader.js';
 import { eppIssue, issueReporter, type EppConfigIssue, type ReportIssue, type YamlPath } from './epp-config-error.js';
 
 /** The current group first; the older GIE group still loads (both are `v1alpha1`). */
@@ -42,7 +42,7 @@ export interface EndpointPickerConfigSpec {
    * under `flowControl` in current llm-d).
    */
   saturationDetector?: Record<string, unknown>;
-  /** llm-d's `featureGates`: `flowControl` turns flow control on (src/flowcontrol). */
+  /** llm-d's `featureGates`, the gates turned on (`gate` or `gate=true`): `flowControl` turns flow control on (src/flowcontrol). */
   featureGates?: string[];
   /** llm-d's `flowControl` block, checked when the spec is built (src/flowcontrol/flow-control-config.ts). */
   flowControl?: Record<string, unknown>;
@@ -170,8 +170,21 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     if (!Array.isArray(root.featureGates) || root.featureGates.some((g) => typeof g !== 'string')) {
       issue(['featureGates'], '', 'featureGates', `must be a list of gate names such as [flowControl], got ${describeValue(root.featureGates)}`);
     } else {
-      spec.featureGates = root.featureGates as string[];
-      for (const g of spec.featureGates) if (!KNOWN_GATES.includes(g)) warnings.push(`${file}: featureGates: ${g} is not used by infergate and is ignored`);
+      // As llm-d (PR #1728): `gate` or `gate=<bool>`; the spec keeps the names of the gates turned on.
+      spec.featureGates = [];
+      (root.featureGates as string[]).forEach((entry, i) => {
+        const [gate = '', ...rest] = entry.split('=');
+        const value = rest.length > 0 ? parseGoBool(rest.join('=')) : true;
+        if (value === undefined) return issue(['featureGates', i], '', `featureGates[${i}]`, `${describeValue(rest.join('='))} is not a valid value for the feature gate ${gate}: use true or false (${gate}=true), or the name alone`);
+        if (KNOWN_GATES.includes(gate)) {
+          if (value) spec.featureGates?.push(gate);
+          return;
+        }
+        // A misspelt gate would leave its feature off with no more than a warning; llm-d refuses any unknown gate.
+        const near = closest(gate, KNOWN_GATES);
+        if (near !== undefined) return issue(['featureGates', i], '', `featureGates[${i}]`, `unknown feature gate ${describeValue(gate)} (did you mean ${near}?); llm-d refuses unknown gates too`);
+        warnings.push(`${file}: featureGates: ${gate} is not used by infergate and is ignored`);
+      });
     }
   }
   if (root.flowControl !== undefined && root.flowControl !== null) {
@@ -192,6 +205,14 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
     spec.saturationDetector = root.flowControl.saturationDetector;
   }
   return { spec, issues, warnings, lineOf };
+}
+
+/** Go's strconv.ParseBool after llm-d's trim and lower-casing: true, t, 1, false, f, 0; else undefined. */
+function parseGoBool(v: string): boolean | undefined {
+  const s = v.trim().toLowerCase();
+  if (s === 'true' || s === 't' || s === '1') return true;
+  if (s === 'false' || s === 'f' || s === '0') return false;
+  return undefined;
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
