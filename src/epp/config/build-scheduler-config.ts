@@ -203,8 +203,11 @@ function profileEntries(
       return issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `"${ref.pluginRef}" is a profile handler; it is declared under plugins only, never in a profile`);
     }
     if (!hasRole(plugin) && !isPreRequest(plugin) && !isResponseComplete(plugin) && !isResponseHeaders(plugin)) {
-      ok = false;
-      return issue([...path, 'pluginRef'], prof.at, `${ref.at}.pluginRef`, `"${ref.pluginRef}" (${plugin.type}) is not a filter, scorer or picker`);
+      // llm-d's profile takes what it can use of a plugin and skips the rest, and its samples list parsers and
+      // reporters in profiles: such a config loads, and the reader is told the entry does nothing there.
+      const runs = isDataProducer(plugin) ? ': a data producer runs for every request whether a profile lists it or not' : '';
+      warnings.push(`${file}: ${prof.at}: ${ref.at}.pluginRef: "${ref.pluginRef}" (${plugin.type}) is not a filter, scorer or picker and is skipped${runs}`);
+      return;
     }
     if (isPicker(plugin)) pickers.push(ref.pluginRef);
     if (ref.weight !== undefined && !isScorer(plugin)) warnings.push(`${file}: ${prof.at}: ${ref.at}.weight is ignored: ${ref.pluginRef} (${plugin.type}) is not a scorer`);

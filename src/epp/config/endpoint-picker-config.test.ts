@@ -106,6 +106,15 @@ schedulingProfiles:
       warnings: [/epp\.yaml: featureGates: dataLayer is not used by infergate/, /epp\.yaml: flowControl is ignored except saturationDetector/, /plugins\[0\] \(prefix-cache-scorer\): parameters\.blockSize is deprecated/],
     },
     {
+      name: "a parser or a data producer listed in a profile (llm-d's request-attribute-reporter-config.yaml) is skipped, with a warning",
+      yaml: `${HEAD}plugins:\n- type: openai-parser\n- type: token-producer\n- type: queue-scorer\nschedulingProfiles:\n- name: default\n  plugins:\n  - pluginRef: openai-parser\n  - pluginRef: token-producer\n  - pluginRef: queue-scorer\n`,
+      want: { default: ['served-model-filter', 'queue-scorer*1', 'max-score-picker'] },
+      warnings: [
+        /epp\.yaml: schedulingProfiles\[0\] \(default\): plugins\[0\]\.pluginRef: "openai-parser" \(openai-parser\) is not a filter, scorer or picker and is skipped$/,
+        /epp\.yaml: schedulingProfiles\[0\] \(default\): plugins\[1\]\.pluginRef: "token-producer" \(token-producer\) is not a filter, scorer or picker and is skipped: a data producer runs for every request whether a profile lists it or not$/,
+      ],
+    },
+    {
       name: 'an unreferenced scorer is allowed, with a warning; weight 0 is a valid weight',
       yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: load-aware-scorer\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n    weight: 0\n`,
       want: { p: ['served-model-filter', 'queue-scorer*0', 'max-score-picker'] },
