@@ -99,6 +99,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   }
 
   const implicit = options.implicitServedModelFilter !== false;
+  const declaredPickers = [...plugins.values()].filter(isPicker);
   const profiles = new Map<string, SchedulingProfile>();
   const referenced = new Set<string>();
   spec.schedulingProfiles.forEach((prof, i) => {
@@ -106,8 +107,12 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     if (!entries) return;
     for (const e of entries) referenced.add(e.plugin.name);
     if (!entries.some((e) => isPicker(e.plugin))) {
-      entries.push({ plugin: addDefault(MAX_SCORE_PICKER_TYPE) });
-      prof.plugins.push({ pluginRef: MAX_SCORE_PICKER_TYPE, at: 'default' });
+      // As llm-d: the picker the config declares (a profile that omits it still means it), else max-score-picker.
+      // With several declared, llm-d takes one at random (a map's order); the default is the one to predict.
+      const picker = declaredPickers.length === 1 ? declaredPickers[0] : undefined;
+      if (picker) referenced.add(picker.name);
+      entries.push({ plugin: picker ?? addDefault(MAX_SCORE_PICKER_TYPE) });
+      prof.plugins.push({ pluginRef: picker?.name ?? MAX_SCORE_PICKER_TYPE, at: 'default' });
     }
     if (implicit && !entries.some((e) => e.plugin.type === SERVED_MODEL_FILTER_TYPE)) {
       const name = plugins.has(SERVED_MODEL_FILTER_TYPE) ? `implicit-${SERVED_MODEL_FILTER_TYPE}` : SERVED_MODEL_FILTER_TYPE;

@@ -115,6 +115,17 @@ schedulingProfiles:
       ],
     },
     {
+      name: "a profile without a picker takes the one picker the config declares, as llm-d's does",
+      yaml: `${HEAD}plugins:\n- type: queue-scorer\n- {name: wr, type: weighted-random-picker}\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n`,
+      want: { p: ['served-model-filter', 'queue-scorer*1', 'wr'] },
+    },
+    {
+      name: 'with two pickers declared and none in the profile, max-score-picker; the others are said to do nothing',
+      yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: weighted-random-picker\n- type: random-picker\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n`,
+      want: { p: ['served-model-filter', 'queue-scorer*1', 'max-score-picker'] },
+      warnings: [/plugins\[1\] \(weighted-random-picker\) is referenced by no scheduling profile/, /plugins\[2\] \(random-picker\) is referenced by no scheduling profile/],
+    },
+    {
       name: 'an unreferenced scorer is allowed, with a warning; weight 0 is a valid weight',
       yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: load-aware-scorer\nschedulingProfiles:\n- name: p\n  plugins:\n  - pluginRef: queue-scorer\n    weight: 0\n`,
       want: { p: ['served-model-filter', 'queue-scorer*0', 'max-score-picker'] },
