@@ -34,6 +34,17 @@ describe('session-affinity-scorer', () => {
     assert.deepEqual(parseSessionToken(headers['x-session-token']), { namespace: 'prod', pod: 'vllm-b', port: 8000 });
   });
 
+  test("current llm-d's parameters: strategy and encodedEndpointHeaderConfig.header; profileName ignored", () => {
+    const warnings: string[] = [];
+    const params = { strategy: 'encoded_endpoint_header', encodedEndpointHeaderConfig: { header: 'x-sticky' }, profileName: 'decode' };
+    const s = registerBuiltins().create('session-affinity-scorer', 's', params, { warn: (w) => warnings.push(w) }) as SessionAffinityScorer;
+    assert.deepEqual(Array.from(s.score(context(request({ headers: { 'x-sticky': sessionToken(b) } })), [a, b])), [0, 1]);
+    assert.deepEqual(warnings, ['plugin "s" (session-affinity-scorer): parameters.profileName is ignored: infergate runs one profile (no P/D), whose pick the token names']);
+    assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { strategy: 'session_id' }), /parameters\.strategy: session_id is not supported: llm-d's server-side session_id binding is not implemented/);
+    assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { encodedEndpointHeaderConfig: { header: 'a b' } }), /parameters\.encodedEndpointHeaderConfig\.header: must be an HTTP header name/);
+    assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { encodedEndpointHeaderConfig: { headr: 'x' } }), /parameters\.encodedEndpointHeaderConfig\.headr: unknown parameter \(did you mean header\?\)/);
+  });
+
   test('headerName renames both headers; other algorithms are refused', () => {
     const s = registerBuiltins().create('session-affinity-scorer', 's', { headerName: 'X-Sticky' }) as SessionAffinityScorer;
     assert.deepEqual(Array.from(s.score(context(request({ headers: { 'x-sticky': sessionToken(b) } })), [a, b])), [0, 1]);

@@ -64,12 +64,23 @@ export class SessionAffinityScorer implements Scorer, ResponseHeaders {
 }
 
 /**
- * Parameters: `headerName` (default `x-session-token`), `algorithm` (only llm-d's default,
- * `encoded_endpoint_header`; the server-side `session_id_header` binding is not implemented).
+ * Parameters, by current llm-d's names (router PR #2238): `strategy` (only its default, `encoded_endpoint_header`; the
+ * server-side `session_id` binding is not implemented) and `encodedEndpointHeaderConfig.header` (default
+ * `x-session-token`). Older llm-d's `headerName`, and `algorithm` (infergate's earlier name of `strategy`), still
+ * load. `profileName` (P/D: which profile's pick the token names) and `sessionIdConfig` are accepted and ignored.
  */
 export const sessionAffinityScorerFactory: PluginFactory = (name, _p, r) => {
-  r.oneOf('algorithm', 'encoded_endpoint_header', ['encoded_endpoint_header'] as const);
-  const header = r.string('headerName', DEFAULT_SESSION_HEADER);
-  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) r.fail('headerName', `must be an HTTP header name, got ${JSON.stringify(header)}`);
+  const strategies = ['encoded_endpoint_header'] as const;
+  const why = "llm-d's server-side session_id binding is not implemented; use encoded_endpoint_header";
+  if (r.has('strategy') && r.raw('strategy') === 'session_id') r.fail('strategy', `session_id is not supported: ${why}`);
+  r.oneOf('strategy', 'encoded_endpoint_header', strategies);
+  r.oneOf('algorithm', 'encoded_endpoint_header', strategies);
+  const encoded = r.child('encodedEndpointHeaderConfig');
+  const key = encoded.has('header') ? 'encodedEndpointHeaderConfig.header' : 'headerName';
+  const header = encoded.has('header') ? encoded.string('header', DEFAULT_SESSION_HEADER) : r.string('headerName', DEFAULT_SESSION_HEADER);
+  if (encoded.has('header') && r.has('headerName')) r.warn('parameters.headerName is ignored: encodedEndpointHeaderConfig.header is set');
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) r.fail(key, `must be an HTTP header name, got ${JSON.stringify(header)}`);
+  r.ignored('profileName', 'infergate runs one profile (no P/D), whose pick the token names');
+  r.ignored('sessionIdConfig', 'only the encoded_endpoint_header strategy is implemented');
   return new SessionAffinityScorer(name, header);
 };
