@@ -90,6 +90,11 @@ describe('concurrency-detector parameters', () => {
     assert.ok(h instanceof TokenConcurrencyDetector && h.mode === 'hybrid' && h.maxConcurrency === 8 && h.maxTokenConcurrency === DEFAULT_MAX_TOKEN_CONCURRENCY);
   });
 
+  test("current llm-d's inFlightLoadProducerName loads, ignored with a warning", () => {
+    const loaded = load('{concurrencyMode: hybrid, inFlightLoadProducerName: inflight-load-producer}');
+    assert.ok(loaded.warnings.some((w) => /plugins\[0\] \(concurrency-detector\): parameters\.inFlightLoadProducerName is ignored: the detector counts in flight through its own pick hooks/.test(w)), JSON.stringify(loaded.warnings));
+  });
+
   test('rejects an unknown mode and a bad token limit', () => {
     assert.throws(() => load('{concurrencyMode: bytes}'), /concurrencyMode/);
     assert.throws(() => load('{concurrencyMode: tokens, maxTokenConcurrency: 0}'), /maxTokenConcurrency/);

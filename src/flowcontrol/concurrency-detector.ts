@@ -129,6 +129,7 @@ export class TokenConcurrencyDetector extends ConcurrencyDetector implements Pre
  */
 export const concurrencyDetectorFactory: PluginFactory = (name, _p, r) => {
   const mode = r.oneOf('concurrencyMode', 'requests', ['requests', 'tokens', 'hybrid']);
+  r.ignored('inFlightLoadProducerName', 'the detector counts in flight through its own pick hooks; there are no in-flight load producer plugins here');
   const maxConcurrency = r.positiveInt('maxConcurrency', DEFAULT_MAX_CONCURRENCY);
   const headroom = r.number('headroom', 0, { min: 0 });
   if (mode === 'requests') {

@@ -26,4 +26,9 @@ describe('active-request-scorer', () => {
     assert.match(warnings[0] ?? '', /parameters\.requestTimeout is ignored/);
     assert.throws(() => registerBuiltins().create('active-request-scorer', 'a', { maxBusyScore: 2 }), /maxBusyScore: must be at most 1/);
   });
+  test("current llm-d's inFlightLoadProducerName loads, ignored with a warning", () => {
+    const warnings: string[] = [];
+    registerBuiltins().create('active-request-scorer', 'a', { inFlightLoadProducerName: 'inflight-load-producer' }, { warn: (w) => warnings.push(w) });
+    assert.deepEqual(warnings, ["plugin \"a\" (active-request-scorer): parameters.inFlightLoadProducerName is ignored: the gateway's own in-flight counts are used; there are no in-flight load producer plugins here"]);
+  });
 });

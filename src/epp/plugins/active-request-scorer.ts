@@ -43,5 +43,6 @@ export class ActiveRequestScorer implements Scorer {
  */
 export const activeRequestScorerFactory: PluginFactory = (name, _p, r) => {
   r.ignored('requestTimeout', 'in-flight counts are released by the proxy when each response ends');
+  r.ignored('inFlightLoadProducerName', "the gateway's own in-flight counts are used; there are no in-flight load producer plugins here");
   return new ActiveRequestScorer(name, r.int('idleThreshold', 0, { min: 0 }), r.number('maxBusyScore', 1, { min: 0, max: 1 }));
 };
