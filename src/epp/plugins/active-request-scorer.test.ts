@@ -32,3 +32,10 @@ describe('active-request-scorer', () => {
     assert.deepEqual(warnings, ["plugin \"a\" (active-request-scorer): parameters.inFlightLoadProducerName is ignored: the gateway's own in-flight counts are used; there are no in-flight load producer plugins here"]);
   });
 });
+
+test("llm-d's inflight-load-producer, which its in-flight configs declare, loads with a note and does nothing", () => {
+  const warnings: string[] = [];
+  const p = registerBuiltins().create('inflight-load-producer', 'inflight-load-producer', { addEstimatedOutputTokens: true }, { warn: (w) => warnings.push(w) });
+  assert.equal(p.type, 'inflight-load-producer');
+  assert.match(warnings.join('\n'), /has nothing to do here: the gateway counts each endpoint's requests in flight itself.*; its parameters are ignored/);
+});

@@ -1,7 +1,8 @@
 /**
  * llm-d's data-layer plugins (`endpoint-notification-source`, `metrics-data-source`, `core-metrics-extractor`),
- * which its precise-prefix sample configs declare: infergate's datastore already tells plugins of endpoints coming
- * and going and scrapes `/metrics` itself, so these load, say so once, and do nothing.
+ * which its precise-prefix sample configs declare, and its `inflight-load-producer`: infergate's datastore already
+ * tells plugins of endpoints coming and going, scrapes `/metrics` and counts requests in flight itself, so these
+ * load, say so once, and do nothing.
  */
 import type { Plugin } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
@@ -9,11 +10,13 @@ import type { PluginFactory } from '../framework/registry.js';
 export const ENDPOINT_NOTIFICATION_SOURCE_TYPE = 'endpoint-notification-source';
 export const METRICS_DATA_SOURCE_TYPE = 'metrics-data-source';
 export const CORE_METRICS_EXTRACTOR_TYPE = 'core-metrics-extractor';
+export const INFLIGHT_LOAD_PRODUCER_TYPE = 'inflight-load-producer';
 
 const WHY: Record<string, string> = {
   [ENDPOINT_NOTIFICATION_SOURCE_TYPE]: 'pods joining and leaving reach the KV-event plugins from the datastore',
   [METRICS_DATA_SOURCE_TYPE]: 'every endpoint\'s /metrics is scraped by the gateway (--refresh-metrics-interval)',
   [CORE_METRICS_EXTRACTOR_TYPE]: 'vLLM\'s metrics are read by the gateway\'s own scraper',
+  [INFLIGHT_LOAD_PRODUCER_TYPE]: 'the gateway counts each endpoint\'s requests in flight itself, from the pick to the end of the response (active-request-scorer, concurrency-detector read that)',
 };
 
 class DataLayerSource implements Plugin {

@@ -52,7 +52,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'topology-extractor',
       'mm-embeddings-cache-producer',
       'mm-embeddings-cache-scorer',
-      'inflight-load-producer',
       'session-id-producer',
       'agent-identity',
       'probabilistic-admitter',
