@@ -10,6 +10,7 @@ import type { SchedulerConfig } from '../framework/scheduler.js';
 import { SchedulingProfile, type ProfileEntry } from '../framework/scheduling-profile.js';
 import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, ApproxPrefixCacheProducer } from '../plugins/approx-prefix-cache-producer.js';
 import { MAX_SCORE_PICKER_TYPE } from '../plugins/max-score-picker.js';
+import { NO_HIT_LRU_SCORER_TYPE } from '../plugins/no-hit-lru-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE } from '../plugins/prefix-cache-scorer.js';
 import { SERVED_MODEL_FILTER_TYPE } from '../plugins/served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.js';
@@ -73,7 +74,8 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   });
   const readApprox = new Set<string>();
   spec.plugins.forEach((p, i) => {
-    const built = p.type === APPROX_PREFIX_CACHE_PRODUCER_TYPE ? approx.get(p.name) : create(p, i, p.type === PREFIX_CACHE_SCORER_TYPE ? withApproximateParams(p.parameters, approx, readApprox) : p.parameters);
+    const params = p.type === PREFIX_CACHE_SCORER_TYPE ? withApproximateParams(p.parameters, approx, readApprox) : p.type === NO_HIT_LRU_SCORER_TYPE ? withoutApproximateRef(p.parameters, approx, readApprox) : p.parameters;
+    const built = p.type === APPROX_PREFIX_CACHE_PRODUCER_TYPE ? approx.get(p.name) : create(p, i, params);
     if (built) plugins.set(p.name, built);
   });
   for (const [name, producer] of approx) {
@@ -303,6 +305,18 @@ function withApproximateParams(params: Record<string, unknown>, approx: Readonly
   read.add(producer.name);
   const { prefixMatchInfoProducerName: _ref, ...own } = params;
   return { ...producer.parameters, ...own };
+}
+
+/**
+ * A no-hit-lru-scorer naming an approx-prefix-cache-producer judges coldness by the prefix-cache-scorer's own view,
+ * which is where that producer's index lives here: the reference is dropped rather than looked for as data.
+ */
+function withoutApproximateRef(params: Record<string, unknown>, approx: ReadonlyMap<string, ApproxPrefixCacheProducer>, read: Set<string>): Record<string, unknown> {
+  const ref = params.prefixMatchInfoProducerName;
+  if (typeof ref !== 'string' || !approx.has(ref)) return params;
+  read.add(ref);
+  const { prefixMatchInfoProducerName: _ref, ...rest } = params;
+  return rest;
 }
 
 /** `parameters.matchExpressions[0].key` -> ['parameters', 'matchExpressions', 0, 'key']. */

@@ -254,7 +254,7 @@ describe('invalid configs', () => {
       yaml: `${HEAD}plugins:\n- type: queue-scorer\n- type: prefix-cache-scorer\n  parameters:\n    blockSizeTokens: x\n- name: lru\n  type: no-hit-lru-scorer\n  parameters: {lruSise: 3}\n- type: warp-scorer\n`,
       want: [
         'epp.yaml:7: plugins[1] (prefix-cache-scorer): parameters.blockSizeTokens: must be a positive integer, got "x"',
-        'epp.yaml:10: plugins[2] "lru" (no-hit-lru-scorer): parameters.lruSise: unknown parameter (did you mean lruSize?); known parameters: lruSize, prefillProfile, prefixPluginName',
+        'epp.yaml:10: plugins[2] "lru" (no-hit-lru-scorer): parameters.lruSise: unknown parameter (did you mean lruSize?); known parameters: lruSize, prefillProfile, prefixMatchInfoProducerName, prefixPluginName, prefixPluginType',
         'epp.yaml:11: plugins[3] (warp-scorer): type: unknown plugin type `warp-scorer`; registered types: ' + registry.types().join(', '),
       ],
     },

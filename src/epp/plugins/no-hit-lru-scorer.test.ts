@@ -7,6 +7,7 @@ import { context, endpoints, request } from '../framework/test-fixtures.js';
 import { NoHitLruScorer } from './no-hit-lru-scorer.js';
 import { PrefixCacheScorer } from './prefix-cache-scorer.js';
 import { registerBuiltins } from './register-builtins.js';
+import { loadEndpointPickerConfig } from '../config/load-endpoint-picker-config.js';
 
 const [a, b, c] = endpoints(3) as [Endpoint, Endpoint, Endpoint];
 const prompt = 'p'.repeat(256);
@@ -64,5 +65,28 @@ describe('no-hit-lru-scorer', () => {
     const s = registerBuiltins().create('no-hit-lru-scorer', 'n', { prefixPluginName: 'gpu-prefix', lruSize: 8 }) as NoHitLruScorer;
     assert.deepEqual([s.prefixPluginName, s.lruSize], ['gpu-prefix', 8]);
     assert.throws(() => registerBuiltins().create('no-hit-lru-scorer', 'n', { lruSize: -1 }), /lruSize: must be a positive integer/);
+  });
+
+  test("current llm-d's prefixMatchInfoProducerName: coldness by the producer's match info; prefixPluginType ignored", () => {
+    const warnings: string[] = [];
+    const s = registerBuiltins().create('no-hit-lru-scorer', 'n', { prefixMatchInfoProducerName: 'pp', prefixPluginType: 'prefix-cache-scorer' }, { warn: (w) => warnings.push(w) }) as NoHitLruScorer;
+    assert.match(warnings.join('\n'), /parameters\.prefixPluginType is ignored/);
+    assert.deepEqual(s.requiredData, [{ key: 'PrefixCacheMatchInfo/pp', field: 'prefixMatchInfoProducerName' }]);
+    const info = (matches: [string, number][]) => ({ totalBlocks: 4, blockSizeTokens: 16, matches: new Map(matches), located: [], untrusted: new Map(), untrustedLocated: [] });
+    const warm = context(request({ prompt }));
+    warm.state.write('PrefixCacheMatchInfo/pp', info([[b.address, 2]]));
+    assert.deepEqual(Array.from(s.score(warm, [a, b, c])), [0.5, 0.5, 0.5]);
+    const cold = context(request({ prompt }));
+    cold.state.write('PrefixCacheMatchInfo/pp', info([[b.address, 0]]));
+    assert.deepEqual(Array.from(s.score(cold, [a, b, c])), [1, 0.5, 0]);
+  });
+
+  test('a config naming a precise producer loads; one naming an approximate producer reads the prefix scorer', () => {
+    const head = 'apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\nplugins:\n';
+    const precise = loadEndpointPickerConfig(`${head}- type: token-producer\n- type: precise-prefix-cache-producer\n- {type: prefix-cache-scorer, parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}}\n- {type: no-hit-lru-scorer, parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}}\n`, { file: 'epp.yaml', registry: registerBuiltins() });
+    assert.equal((precise.schedulerConfig.plugins.get('no-hit-lru-scorer') as NoHitLruScorer).prefixMatchInfoProducerName, 'precise-prefix-cache-producer');
+    const approx = loadEndpointPickerConfig(`${head}- type: approx-prefix-cache-producer\n- type: prefix-cache-scorer\n- {type: no-hit-lru-scorer, parameters: {prefixMatchInfoProducerName: approx-prefix-cache-producer}}\n`, { file: 'epp.yaml', registry: registerBuiltins() });
+    assert.equal((approx.schedulerConfig.plugins.get('no-hit-lru-scorer') as NoHitLruScorer).prefixMatchInfoProducerName, '');
+    assert.deepEqual(approx.warnings, []);
   });
 });

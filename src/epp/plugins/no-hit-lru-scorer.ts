@@ -3,6 +3,7 @@ import type { Endpoint } from '../datastore/endpoint.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCycleStateKey, type PrefixCycleState } from './prefix-cache-scorer.js';
+import { prefixMatchInfoKey, type PrefixMatchInfo } from './prefix-match-info.js';
 import { ScoreBuffer } from '../framework/score-buffer.js';
 
 export const NO_HIT_LRU_SCORER_TYPE = 'no-hit-lru-scorer';
@@ -27,21 +28,31 @@ export class NoHitLruScorer implements Scorer, PreRequest, EndpointStateHolder {
   readonly lruSize: number;
   /** Addresses, least recently used first. */
   readonly #lru = new Map<string, true>();
+  /** llm-d's `prefixMatchInfoProducerName`: judge coldness by what this producer found; '' = by the prefix scorer. */
+  readonly prefixMatchInfoProducerName: string;
   readonly #coldKey: string;
   readonly #prefixKey: string;
+  readonly #infoKey: string | undefined;
 
-  constructor(name: string = NO_HIT_LRU_SCORER_TYPE, prefixPluginName: string = PREFIX_CACHE_SCORER_TYPE, lruSize = DEFAULT_NO_HIT_LRU_SIZE) {
+  constructor(name: string = NO_HIT_LRU_SCORER_TYPE, prefixPluginName: string = PREFIX_CACHE_SCORER_TYPE, lruSize = DEFAULT_NO_HIT_LRU_SIZE, prefixMatchInfoProducerName = '') {
     this.name = name;
     this.prefixPluginName = prefixPluginName;
     this.lruSize = lruSize;
+    this.prefixMatchInfoProducerName = prefixMatchInfoProducerName;
     this.#coldKey = `${NO_HIT_LRU_SCORER_TYPE}/${name}`;
     this.#prefixKey = prefixCycleStateKey(prefixPluginName);
+    this.#infoKey = prefixMatchInfoProducerName === '' ? undefined : prefixMatchInfoKey(prefixMatchInfoProducerName);
+  }
+
+  /** The producer it reads must be declared: checked when the config is built. */
+  get requiredData(): readonly { key: string; field: string }[] {
+    return this.#infoKey === undefined ? [] : [{ key: this.#infoKey, field: 'prefixMatchInfoProducerName' }];
   }
 
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): Float64Array {
     const n = endpoints.length;
     const out = this.#scores.zeros(n);
-    const cold = ctx.state.read<PrefixCycleState>(this.#prefixKey)?.hit !== true;
+    const cold = !this.#warm(ctx, endpoints);
     ctx.state.write(this.#coldKey, cold);
     if (!cold) return out.fill(0.5);
     if (n === 1) return out.fill(1);
@@ -77,13 +88,26 @@ export class NoHitLruScorer implements Scorer, PreRequest, EndpointStateHolder {
   forget(address: string): void {
     this.#lru.delete(address);
   }
+
+  /**
+   * Some candidate holds the prompt's first block: by the producer's match info when it named one and that arrived
+   * (llm-d's way), else by the prefix-cache-scorer's cycle state.
+   */
+  #warm(ctx: SchedulingContext, endpoints: readonly Endpoint[]): boolean {
+    const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);
+    if (info) return endpoints.some((ep) => (info.matches.get(ep.address) ?? 0) > 0);
+    return ctx.state.read<PrefixCycleState>(this.#prefixKey)?.hit === true;
+  }
 }
 
 /**
- * Parameters: `prefixPluginName` (default `prefix-cache-scorer`), `lruSize` (default 1024), `prefillProfile`
+ * Parameters: `prefixPluginName` (default `prefix-cache-scorer`), `lruSize` (default 1024), current llm-d's
+ * `prefixMatchInfoProducerName` (judge coldness by that producer's match info), `prefillProfile` and `prefixPluginType`
  * (accepted; here every profile's PreRequest sees its own pick, so the prefill profile needs no name).
  */
 export const noHitLruScorerFactory: PluginFactory = (name, _p, r) => {
   r.ignored('prefillProfile', 'each profile that lists this scorer updates the LRU with its own pick');
-  return new NoHitLruScorer(name, r.string('prefixPluginName', PREFIX_CACHE_SCORER_TYPE), r.positiveInt('lruSize', DEFAULT_NO_HIT_LRU_SIZE));
+  r.ignored('prefixPluginType', 'the prefix-cache-scorer is found by prefixPluginName (llm-d no longer reads either)');
+  const prefixPluginName = r.string('prefixPluginName', PREFIX_CACHE_SCORER_TYPE);
+  return new NoHitLruScorer(name, prefixPluginName, r.positiveInt('lruSize', DEFAULT_NO_HIT_LRU_SIZE), r.string('prefixMatchInfoProducerName', ''));
 };
