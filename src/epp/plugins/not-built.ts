@@ -28,6 +28,10 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     why: "llm-d's latency-predictor routing (a trained model in a sidecar), which infergate does not implement; remove it and score load with queue-scorer, kv-cache-utilization-scorer or active-request-scorer",
   },
   {
+    types: ['by-label'],
+    why: "llm-d's deprecated label filter: use label-selector-filter (matchExpressions: [{key: <label>, operator: In, values: <validValues>}]), or decode-filter, prefill-filter or encode-filter for llm-d.ai/role",
+  },
+  {
     types: ['program-aware-fairness', 'slo-deadline-ordering-policy', 'soft-reflective-ceiling-policy', 'priority-holdback-policy', 'sheddable-eviction-filter', 'priority-then-time-eviction-order-policy'],
     why: "an llm-d flow-control policy infergate does not implement; the built-in ones are global-strict-fairness-policy, round-robin-fairness-policy, fcfs-ordering-policy and edf-ordering-policy (docs/flow-control.md)",
   },

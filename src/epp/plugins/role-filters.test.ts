@@ -37,6 +37,10 @@ describe('role filters', () => {
     assert.match(f.whyEmpty(context()), /llm-d\.ai\/role set to prefill, encode-prefill/);
   });
 
+  test("llm-d's deprecated by-label is refused, naming what replaces it", () => {
+    assert.throws(() => registerBuiltins().create('by-label', 'b', { label: 'llm-d.ai/role', validValues: ['decode'] }), /unknown plugin type `by-label`: llm-d's deprecated label filter: use label-selector-filter .*or decode-filter, prefill-filter or encode-filter for llm-d\.ai\/role;/);
+  });
+
   test('they take no parameters', () => {
     assert.throws(() => registerBuiltins().create('decode-filter', 'd', { label: 'x' }), /parameters\.label: unknown parameter; decode-filter takes no parameters/);
   });
