@@ -23,6 +23,21 @@ export function hostFlag(value: string): string {
   return value;
 }
 
+// A DNS-1123 label, as the API server checks namespace names.
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * For commander: `--namespace`. An empty one (`--namespace "$NS"` with NS unset) made the paths
+ * `.../namespaces//pods`, which the API server reads as every namespace: admin credentials watched the whole
+ * cluster, a namespaced Role got 403 "at the cluster scope". A name no namespace can have (`LLM_D`) listed nothing,
+ * with no error.
+ */
+export function namespaceFlag(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must name a namespace, got ""; leave it out for the default (the pod\'s own, else the context\'s), or give --all-namespaces');
+  if (!NAMESPACE_NAME.test(value)) throw new InvalidArgumentError(`must be a namespace name (lowercase letters, digits and '-', at most 63 characters, as kubectl get namespaces lists them), got "${value}"`);
+  return value;
+}
+
 /** For commander: a comma-separated list flag that may also be repeated; empty items are dropped. */
 export function listFlag(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];

@@ -6,7 +6,7 @@ import type { ConfigText } from '../epp/pool-schedulers.js';
 import { DEFAULT_METRICS_SCRAPING, METRICS_SCRAPING_MODES, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
-import { intFlag, listFlag } from './parse-flags.js';
+import { intFlag, listFlag, namespaceFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
 import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
@@ -116,7 +116,7 @@ export function addKubeOptions(cmd: Command, watch = true): Command {
     .option('--kube', `read the configuration from the Kubernetes API (${watch ? 'list + watch' : 'one list of each kind now, no watch'}) instead of -f`)
     .option('--kubeconfig <path>', 'with --kube: kubeconfig file (default: in-cluster service account in a pod, else $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'with --kube: kubeconfig context (default: its current-context)')
-    .option('--namespace <ns>', `with --kube: the namespace to ${verb} (default: the pod's own, else the context's, else default)`)
+    .option('--namespace <ns>', `with --kube: the namespace to ${verb} (default: the pod's own, else the context's, else default)`, namespaceFlag)
     .option('--all-namespaces', `with --kube: ${verb} every namespace (needs a ClusterRole)`);
 }
 
