@@ -111,10 +111,51 @@ test('a --kubeconfig (or $KUBECONFIG) that is no kubeconfig errors in one line n
   await assert.rejects(() => loadKubeTarget({}, { KUBECONFIG: empty }, noPod), (e: Error) => e.message.startsWith(`kubeconfig ${empty}: cannot be read as a kubeconfig (it is empty or holds no kubeconfig mapping)`));
 });
 
-test('$KUBECONFIG: its first non-empty entry is used when no --kubeconfig is given', async () => {
-  const t = await loadKubeTarget({}, { KUBECONFIG: `:${kubeconfig}:${missing}` }, noPod);
+test('$KUBECONFIG: the files that exist are used when no --kubeconfig is given, a missing one skipped as kubectl does', async () => {
+  const t = await loadKubeTarget({}, { KUBECONFIG: `:${missing}:${kubeconfig}:` }, noPod);
   assert.equal(t.server, 'https://one.example:6443');
-  assert.match(t.describe, new RegExp(`kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(t.describe, new RegExp(`\\(kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, context first`));
+});
+
+test('$KUBECONFIG with several files merges them as kubectl does: every context reachable, the first file wins a shared name and sets current-context', async () => {
+  const second = join(dir, 'second-kubeconfig');
+  writeFileSync(
+    second,
+    `apiVersion: v1
+kind: Config
+clusters:
+  - name: one
+    cluster: {server: "https://shadowed.example:6443"}
+  - name: three
+    cluster: {server: "https://three.example:6443"}
+users:
+  - name: me
+    user: {token: shadowed-token}
+  - name: ops
+    user: {token: ops-token}
+contexts:
+  - name: first
+    context: {cluster: three, user: ops, namespace: shadowed}
+  - name: prod
+    context: {cluster: three, user: ops, namespace: serving}
+current-context: prod
+`,
+  );
+  const env = { KUBECONFIG: `${kubeconfig}:${second}` };
+  const byDefault = await loadKubeTarget({}, env, noPod);
+  assert.equal(byDefault.server, 'https://one.example:6443');
+  assert.equal(byDefault.namespace, 'llm');
+  assert.ok(byDefault.describe.includes(`kubeconfig ${kubeconfig}:${second}, context first`), byDefault.describe);
+  const prod = await loadKubeTarget({ context: 'prod' }, env, noPod);
+  assert.equal(prod.server, 'https://three.example:6443');
+  assert.equal(prod.namespace, 'serving');
+  const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+  await prod.config.applyToHTTPSOptions(opts);
+  assert.equal(opts.headers.Authorization ?? opts.headers.authorization, 'Bearer ops-token');
+  // The second file first: its current-context, and its cluster "one" wins.
+  const reversed = await loadKubeTarget({ context: 'second' }, { KUBECONFIG: `${second}:${kubeconfig}` }, noPod);
+  assert.equal(reversed.server, 'https://two.example:443');
+  assert.equal((await loadKubeTarget({}, { KUBECONFIG: `${second}:${kubeconfig}` }, noPod)).namespace, 'serving');
 });
 
 test('no credentials at all: says where it looked and to pass --kubeconfig', async () => {

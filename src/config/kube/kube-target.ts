@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 // Loaded when a Kubernetes source is used (loadKubeTarget), not at startup: the library takes about 0.45 s and
 // 70 MiB to load, which `serve -f`, `extproc -f`, `sim` and `--help` never need.
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -46,6 +46,33 @@ function loadKubeconfig(config: KubeConfig, file: string, what: string): void {
 }
 
 /**
+ * Loads the files of `$KUBECONFIG` into `config` the way kubectl merges them: the first file to name a cluster, user
+ * or context wins it, and the first to set current-context sets it. client-node's loadFromDefault does the same but
+ * throws on a name two files share, which kubectl accepts; reading only the first file lost the contexts of the others.
+ */
+function mergeKubeconfigs(config: KubeConfig, files: readonly string[], Ctor: new () => KubeConfig): void {
+  const clusters: KubeConfig['clusters'] = [];
+  const users: KubeConfig['users'] = [];
+  const contexts: KubeConfig['contexts'] = [];
+  let currentContext = '';
+  for (const file of files) {
+    // Each file on its own, so that its relative certificate paths resolve against its own folder.
+    const one = new Ctor();
+    loadKubeconfig(one, file, `kubeconfig ${file}`);
+    addUnnamed(clusters, one.clusters);
+    addUnnamed(users, one.users);
+    addUnnamed(contexts, one.contexts);
+    currentContext ||= one.currentContext ?? '';
+  }
+  config.loadFromOptions({ clusters, users, contexts, currentContext });
+}
+
+/** Appends the items of `from` whose name `into` does not hold yet. */
+function addUnnamed<T extends { readonly name: string }>(into: T[], from: readonly T[]): void {
+  for (const item of from) if (!into.some((i) => i.name === item.name)) into.push(item);
+}
+
+/**
  * Resolves credentials and namespace; rejects with an Error whose message says what to pass instead.
  * `root` prefixes the service-account path (tests give a temp dir standing in for a pod's filesystem).
  */
@@ -65,13 +92,16 @@ export async function loadKubeTarget(opts: KubeTargetOptions, env: NodeJS.Proces
     config.clusters = config.clusters.map((c) => ({ ...c, server }));
     how = 'in-cluster service account';
   } else {
-    const file = env.KUBECONFIG?.split(':').find((f) => f !== '') ?? join(homedir(), '.kube', 'config');
+    const listed = env.KUBECONFIG ? [...new Set(env.KUBECONFIG.split(delimiter).filter((f) => f !== ''))] : [];
+    const wanted = listed.length > 0 ? listed : [join(homedir(), '.kube', 'config')];
+    // As kubectl: the files of $KUBECONFIG that exist, merged; the others are skipped.
+    const files = wanted.filter((f) => existsSync(f));
     // client-node's loadFromDefault falls back to http://localhost:8080 when it finds nothing; say so instead.
-    if (!existsSync(file)) {
-      throw new Error(`no Kubernetes credentials found: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${file}; pass --kubeconfig PATH or set KUBECONFIG`);
+    if (files.length === 0) {
+      throw new Error(`no Kubernetes credentials found: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${wanted.join(', ')}; pass --kubeconfig PATH or set KUBECONFIG`);
     }
-    how = `kubeconfig ${file}`;
-    loadKubeconfig(config, file, how);
+    how = `kubeconfig ${files.join(delimiter)}`;
+    mergeKubeconfigs(config, files, KubeConfig);
   }
   if (opts.context !== undefined) {
     if (!config.getContextObject(opts.context)) {
