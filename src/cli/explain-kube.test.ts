@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { until } from '../../test/helpers/until.js';
-import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { createLogger } from '../logger.js';
 import { explainRequest } from './explain.js';
 import { renderPlan } from './render-plan.js';
 
@@ -44,6 +45,17 @@ test('explain --kube plans a request against what the API server holds, then sto
   assert.match(text, /InferencePool explain\/gemma/);
   assert.match(text, /10\.9\.0\.1:8000/);
   await until(() => api.openWatches === 0, 'every watch to close');
+});
+
+test('explain --kube reads an optional CRD that is not installed as empty, and does not say it checks again (it reads once)', async (t) => {
+  const lines: string[] = [];
+  api.hide(collectionPath(INFERENCE_OBJECTIVES, NS));
+  t.after(() => api.hide(collectionPath(INFERENCE_OBJECTIVES, NS), false));
+  await explainRequest({ kube: { kubeconfig }, body: '{"model":"gemma-sql-lora","prompt":"hi"}', headers: [], discover: false, log: createLogger('info', (l) => lines.push(l)) });
+  const missing = lines.filter((l) => /inferenceobjectives\.llm-d\.ai in namespace explain: the InferenceObjective CRD \(llm-d\.ai\/v1alpha2\) is not installed/.test(l));
+  assert.equal(missing.length, 1, lines.join('\n'));
+  assert.match(missing[0]!, /is not installed; read as no InferenceObjectives$/);
+  assert.ok(!lines.some((l) => /checking again|running without/.test(l)), lines.join('\n'));
 });
 
 test('explain --kube says which list it could not get when the sync does not finish', async () => {

@@ -236,6 +236,8 @@ export class KubeConfigSource {
       },
       view: type === PODS ? podView : specView,
       ...(forbiddenExpected !== undefined ? { forbiddenExpected } : {}),
+      // failFast is the one-shot read's (validate, explain): nothing is checked again after it.
+      ...(this.#o.failFast ? { oneShot: true } : {}),
       ...this.#o.reflector,
     });
     return reflector;

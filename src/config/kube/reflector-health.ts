@@ -20,6 +20,8 @@ export interface HealthOptions {
   optionalRetryMs?: number;
   /** See ReflectorOptions.forbiddenExpected. */
   forbiddenExpected?: string;
+  /** See ReflectorOptions.oneShot. */
+  oneShot?: boolean;
 }
 
 export class ReflectorHealth {
@@ -94,7 +96,7 @@ export class ReflectorHealth {
     this.#failingSince = undefined;
     const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
     const expected = e.status === 403 ? this.#o.forbiddenExpected : undefined;
-    if (this.#lastError !== why) log[expected ? 'info' : 'warn'](`${this.#o.description}: ${why}; ${expected ? `${expected}; ` : ''}running without ${kindPlural(type.kind)} and checking again every ${Math.round(retryMs / 1000)} s`);
+    if (this.#lastError !== why) log[expected ? 'info' : 'warn'](`${this.#o.description}: ${why}; ${expected ? `${expected}; ` : ''}${this.#o.oneShot ? `read as no ${kindPlural(type.kind)}` : `running without ${kindPlural(type.kind)} and checking again every ${Math.round(retryMs / 1000)} s`}`);
     this.#lastError = why;
     this.#unreadable = true;
     this.#forbidden = e.status === 403;

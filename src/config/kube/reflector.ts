@@ -48,6 +48,11 @@ export interface ReflectorOptions {
    * GatewayClasses under a namespaced Role): what that means, logged at info instead of a warning.
    */
   forbiddenExpected?: string;
+  /**
+   * Read once and stopped (`validate --kube`, `explain --kube`): the log says an unreadable optional resource is read
+   * as empty, not that it is checked again, which a one-shot read never does.
+   */
+  oneShot?: boolean;
   random?: () => number;
 }
 
@@ -100,6 +105,7 @@ export class Reflector {
       ...(opts.random !== undefined ? { random: opts.random } : {}),
       ...(opts.optionalRetryMs !== undefined ? { optionalRetryMs: opts.optionalRetryMs } : {}),
       ...(opts.forbiddenExpected !== undefined ? { forbiddenExpected: opts.forbiddenExpected } : {}),
+      ...(opts.oneShot ? { oneShot: true } : {}),
     });
     this.#syncedPromise = new Promise((resolve) => (this.#resolveSynced = resolve));
   }
