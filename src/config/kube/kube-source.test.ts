@@ -240,16 +240,25 @@ test('a ConfigMap a pool names for its EndpointPickerConfig is watched by name, 
   await h.close();
 });
 
-test('not ready says which list it waits for and why; a forbidden list holds the first sync back', async () => {
+test('not ready says which list it waits for and why, and that nothing is in force yet; a forbidden list holds the first sync back', async (t) => {
   const ns = 'forbidden';
   const p = paths(ns);
   api.forbid(p.routes);
   const h = startSource(ns);
+  t.after(() => h.close());
   await until(() => /httproutes\.gateway\.networking\.k8s\.io in namespace forbidden \(.*403 Forbidden/.test(h.source.notReadyReason()), 'the reason');
   assert.equal(h.applied.length, 0);
+  // Nothing is in force yet, so /readyz must not say that a configuration keeps serving.
+  const problems = h.source.watchProblems();
   api.forbid(p.routes, false);
+  assert.equal(problems?.effect, 'no configuration is in force yet: this replica stays unready until these watches have listed');
   await h.source.firstSync();
-  await h.close();
+  api.forbid(p.routes);
+  api.endWatches();
+  await until(() => h.source.watchProblems() !== undefined, 'the routes watch to fail again');
+  const later = h.source.watchProblems();
+  api.forbid(p.routes, false);
+  assert.match(later!.effect, /^the configuration in force keeps serving/);
 });
 
 test("after the first sync, a new pool's pod watch that cannot list does not freeze other changes forever, and is warned about once", async () => {

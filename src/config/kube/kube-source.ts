@@ -200,7 +200,11 @@ export class KubeConfigSource {
       .filter((r) => r.failingSince !== undefined)
       .map((r) => ({ watch: r.description, error: r.lastError ?? 'unknown error', since: new Date(r.failingSince!).toISOString() }));
     if (failing.length === 0) return undefined;
-    return { failing, effect: 'the configuration in force keeps serving; changes made in the cluster meanwhile apply once these watches recover' };
+    // Before the first sync nothing is in force: saying it "keeps serving" sent operators looking for traffic.
+    const effect = this.#snapshot
+      ? 'the configuration in force keeps serving; changes made in the cluster meanwhile apply once these watches recover'
+      : 'no configuration is in force yet: this replica stays unready until these watches have listed';
+    return { failing, effect };
   }
 
   /** For /readyz: which lists are still pending and why. */
