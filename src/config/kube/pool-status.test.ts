@@ -330,3 +330,13 @@ describe('mergeParents', () => {
     assert.equal(mergeParents(full, [ours()], 'default', undefined, notOurs, NOW), undefined, 'no room: nothing to write');
   });
 });
+
+test("a pool many HTTPRoutes reach gets an Accepted message within metav1.Condition's 32768 bytes, which the API server enforces on the whole patch", () => {
+  const routes = Array.from({ length: 400 }, (_, i) => route(`tenant-${i}-${'r'.repeat(200)}`).parent('infergate').rule(pool('gemma')));
+  const out = desiredPoolParents(facts([inferencePool('gemma').selects({ app: 'gemma' }), ...routes]));
+  const conditions = out.get('default/gemma')![0]!.conditions;
+  const accepted = conditions.find((c) => c.type === 'Accepted')!;
+  assert.equal(accepted.status, 'True');
+  assert.match(accepted.message, /^infergate routes to this pool from HTTPRoutes default\/tenant-0-r+, /);
+  for (const c of conditions) assert.ok(Buffer.byteLength(c.message) <= 32768, `${c.type}: ${Buffer.byteLength(c.message)} bytes`);
+});

@@ -99,7 +99,7 @@ function poolConditions(poolKey: string, routes: readonly string[], problems: re
   if (problems) {
     return [{ type: 'Accepted', status: 'False', reason: 'NotSupportedByParent', message: truncate(`infergate cannot use this InferencePool as written (referenced by ${via}): ${problems.join('; ')}`) }];
   }
-  const accepted: ConditionJson = { type: 'Accepted', status: 'True', reason: 'Accepted', message: `infergate routes to this pool from ${via}` };
+  const accepted: ConditionJson = { type: 'Accepted', status: 'True', reason: 'Accepted', message: truncate(`infergate routes to this pool from ${via}`) };
   return [accepted, resolvedRefs(poolKey, facts)];
 }
 
