@@ -22,6 +22,8 @@ export interface HealthOptions {
   forbiddenExpected?: string;
   /** See ReflectorOptions.oneShot. */
   oneShot?: boolean;
+  /** Listed across every namespace (`--all-namespaces`): only a ClusterRole can grant it. */
+  clusterWide?: boolean;
 }
 
 export class ReflectorHealth {
@@ -104,6 +106,19 @@ export class ReflectorHealth {
   }
 
   /**
+   * What to grant for a forbidden list. Across every namespace a Role's grant does not count, which the bare "grant
+   * get, list and watch" left operators who had it in their Role puzzling over.
+   */
+  #grant(): string {
+    const { type } = this.#o;
+    const group = type.apiVersion.includes('/') ? ` (${type.apiVersion.split('/')[0]})` : '';
+    const verbs = `get, list and watch on ${type.plural}${group}`;
+    return this.#o.clusterWide
+      ? `grant ${verbs} in a ClusterRole with a ClusterRoleBinding, as --all-namespaces needs (a Role grants one namespace only); the *-all-namespaces overlays have one`
+      : `grant ${verbs}`;
+  }
+
+  /**
    * A list or watch failed and will be retried: logged (what to grant on a 403, what to install on a missing
    * CRD), and recorded as the last error. `synced`: a copy is kept meanwhile. Returns the backoff's delay.
    */
@@ -113,7 +128,7 @@ export class ReflectorHealth {
     const delay = this.#backoff.next();
     const message =
       e instanceof KubeApiError && e.status === 403
-        ? `${e.message} (grant get, list and watch on ${type.plural}; see docs/kubernetes.md#rbac)`
+        ? `${e.message} (${this.#grant()}; see docs/kubernetes.md#rbac)`
         : e instanceof KubeApiError && e.status === 404 && type.apiVersion.includes('.')
           ? `the ${type.kind} CRD (${type.apiVersion}) is not installed on the API server; install it (docs/kubernetes.md#install)`
           : e.message;

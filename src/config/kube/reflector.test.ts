@@ -198,6 +198,17 @@ test('an optional resource whose CRD is missing counts as empty and synced, not 
   await req.r.whenSynced();
   assert.equal(req.r.failingSince, undefined);
   await req.r.stop();
+
+  // Across every namespace (--all-namespaces) a Role's grant does not count: the hint says a ClusterRole is needed.
+  const everywhere = collectionPath(PODS, undefined);
+  api.forbid(everywhere);
+  const all = reflector({ namespace: undefined });
+  t.after(() => all.r.stop());
+  all.r.start();
+  await until(() => all.r.stats.failures >= 1, 'a forbidden answer across namespaces');
+  api.forbid(everywhere, false);
+  assert.match(all.r.lastError ?? '', /403 Forbidden.*\(grant get, list and watch on pods in a ClusterRole with a ClusterRoleBinding, as --all-namespaces needs \(a Role grants one namespace only\); the \*-all-namespaces overlays have one; see docs\/kubernetes\.md#rbac\)$/);
+  await all.r.stop();
 });
 
 test('kinds in the plural, as messages say them', () => {

@@ -106,6 +106,7 @@ export class Reflector {
       ...(opts.optionalRetryMs !== undefined ? { optionalRetryMs: opts.optionalRetryMs } : {}),
       ...(opts.forbiddenExpected !== undefined ? { forbiddenExpected: opts.forbiddenExpected } : {}),
       ...(opts.oneShot ? { oneShot: true } : {}),
+      ...(opts.namespace === undefined ? { clusterWide: true } : {}),
     });
     this.#syncedPromise = new Promise((resolve) => (this.#resolveSynced = resolve));
   }
