@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashApiKey } from './api-key.js';
-import { entriesOf, KeySecretSource } from './key-secret-source.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKubeTarget } from '../config/kube/kube-target.js';
+import { entriesOf, KeySecretSource, keySecretTargetOptions } from './key-secret-source.js';
 import { createLogger } from '../logger.js';
 
 const doc = (name: string, key: string): string => Buffer.from(`keys:\n  - name: ${name}\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n`).toString('base64');
@@ -82,4 +86,21 @@ test('labelled Secrets: every data value is a keys document; a bad change keeps 
   const limited = (key: string, rpm: number): string => Buffer.from(`keys:\n  - name: t\n    keyHash: ${hashApiKey(key)}\n    models: ["*"]\n    requestsPerMinute: ${rpm}\n`).toString('base64');
   assert.equal(entriesOf(secretList([{ a: limited('old', 5) }, { b: limited('new', 5) }], '4')).length, 2);
   assert.throws(() => entriesOf(secretList([{ a: limited('old', 5) }, { b: limited('new', 6) }], '5')), /Secret llm\/keys-1 key b: tenant t has requestsPerMinute 6 here and 5 in Secret llm\/keys-0 key a/);
+});
+
+test("under --all-namespaces the key Secrets are read from the gateway's own namespace, never every namespace", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'key-secrets-'));
+  try {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://k.example:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: gateway-ns}}]\ncurrent-context: x\n');
+    // No pod's service-account files under this root: the context's namespace is the gateway's own.
+    const root = join(dir, 'no-pod');
+    mkdirSync(root);
+    const all = await loadKubeTarget(keySecretTargetOptions({ kubeconfig, allNamespaces: true }), {}, root);
+    assert.equal(all.namespace, 'gateway-ns');
+    const one = await loadKubeTarget(keySecretTargetOptions({ kubeconfig, namespace: 'llm' }), {}, root);
+    assert.equal(one.namespace, 'llm');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * With `--kube --api-key-secrets`: the keys are every entry of the Secrets labelled `infergate.io/api-keys: "true"`
- * in the namespace(s) watched, each data value a keys document (docs/tenancy.md). Listed at start (a bad set stops
+ * in the namespace watched (the gateway's own under --all-namespaces: keySecretTargetOptions), each data value a keys document (docs/tenancy.md). Listed at start (a bad set stops
  * the start), then listed again every `intervalMs`; a bad change is logged and the last good keys stay in force.
  * A problem is warned of when it starts or changes; its repeats at every list go to debug, so a bad Secret or an
  * API server that is away does not flood the log, and its end is logged.
@@ -21,6 +21,16 @@ export interface SecretLister {
   getJson(path: string, query: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<Record<string, unknown>>;
 }
 
+/**
+ * Where the key Secrets are read: the namespace the gateway watches, and under `--all-namespaces` its own
+ * namespace alone (the pod's, else the kubeconfig context's, else `default`), never every namespace. A key is
+ * a grant of models and limits: read cluster-wide, anyone allowed to create a Secret in any namespace (a tenant
+ * in its own) could give itself a gateway key.
+ */
+export function keySecretTargetOptions(opts: KubeTargetOptions): KubeTargetOptions {
+  return opts.allNamespaces ? { ...opts, allNamespaces: false } : opts;
+}
+
 export class KeySecretSource implements KeySource {
   #keys: KeySet;
   #problem: string | undefined;
@@ -32,7 +42,7 @@ export class KeySecretSource implements KeySource {
   }
 
   static async open(opts: KubeTargetOptions, log: Logger, intervalMs = 10_000): Promise<KeySecretSource> {
-    const target = await loadKubeTarget(opts);
+    const target = await loadKubeTarget(keySecretTargetOptions(opts));
     return KeySecretSource.openWith(new KubeClient(target), target.namespace, log, intervalMs);
   }
 
