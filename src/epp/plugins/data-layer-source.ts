@@ -4,8 +4,8 @@
  * tells plugins of endpoints coming and going, scrapes `/metrics` and counts requests in flight itself, so these
  * load, say so once, and do nothing.
  */
-import type { Plugin } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
+import { noOpPluginFactory } from './no-op-plugin.js';
 
 export const ENDPOINT_NOTIFICATION_SOURCE_TYPE = 'endpoint-notification-source';
 export const METRICS_DATA_SOURCE_TYPE = 'metrics-data-source';
@@ -19,20 +19,7 @@ const WHY: Record<string, string> = {
   [INFLIGHT_LOAD_PRODUCER_TYPE]: 'the gateway counts each endpoint\'s requests in flight itself, from the pick to the end of the response (active-request-scorer, concurrency-detector read that)',
 };
 
-class DataLayerSource implements Plugin {
-  readonly type: string;
-  readonly name: string;
-  constructor(type: string, name: string) {
-    this.type = type;
-    this.name = name;
-  }
-}
-
 /** A factory for one of the types above: any parameters are accepted and ignored, with a note. */
 export function dataLayerSourceFactory(type: string): PluginFactory {
-  return (name, params, r) => {
-    for (const key of Object.keys(params)) r.raw(key);
-    r.warn(`has nothing to do here: ${WHY[type] ?? 'the gateway does this itself'}${Object.keys(params).length > 0 ? '; its parameters are ignored' : ''}`);
-    return new DataLayerSource(type, name);
-  };
+  return noOpPluginFactory(type, WHY[type] ?? 'the gateway does this itself');
 }
