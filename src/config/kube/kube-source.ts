@@ -17,6 +17,7 @@ import type { KubeObject } from './kube-object.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import { REMOVAL_BURST_MAX_MS, REMOVAL_QUIET_MS, RemovalBurst } from './removal-burst.js';
 import { logRejectedChanges } from './rejected-log.js';
+import { notReadyReason, watchProblems, type KubeWatchProblems } from './watch-report.js';
 import { CONFIG_MAPS, GATEWAYS, GATEWAY_CLASSES, HTTP_ROUTES, INFERENCE_MODEL_REWRITES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_MODEL_REWRITES, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES, type ResourceType } from './resource-types.js';
 import { readServiceFacts, type ServiceFacts } from '../../api/service.js';
 
@@ -69,12 +70,6 @@ export const RECONNECT_CAUTION_MS = 10_000;
 
 /** Answers a one-shot read gives up on at once: bad credentials, no RBAC, no CRD. Anything else may pass. */
 const LASTING_FAILURES = new Set([401, 403, 404]);
-
-/** The `kubernetes` entry of /readyz details: the watches failing now. */
-export interface KubeWatchProblems {
-  failing: { watch: string; error: string; since: string }[];
-  effect: string;
-}
 
 interface Dynamic {
   reflector: Reflector;
@@ -196,22 +191,12 @@ export class KubeConfigSource {
    * meanwhile, so readiness stays; this is what says the configuration may be stale.
    */
   watchProblems(): KubeWatchProblems | undefined {
-    const failing = this.reflectors()
-      .filter((r) => r.failingSince !== undefined)
-      .map((r) => ({ watch: r.description, error: r.lastError ?? 'unknown error', since: new Date(r.failingSince!).toISOString() }));
-    if (failing.length === 0) return undefined;
-    // Before the first sync nothing is in force: saying it "keeps serving" sent operators looking for traffic.
-    const effect = this.#snapshot
-      ? 'the configuration in force keeps serving; changes made in the cluster meanwhile apply once these watches recover'
-      : 'no configuration is in force yet: this replica stays unready until these watches have listed';
-    return { failing, effect };
+    return watchProblems(this.reflectors(), this.#snapshot !== undefined);
   }
 
   /** For /readyz: which lists are still pending and why. */
   notReadyReason(): string {
-    const pending = this.reflectors().filter((r) => !r.synced);
-    if (pending.length === 0) return 'applying the first snapshot from the Kubernetes API';
-    return `waiting for the first sync from the Kubernetes API: ${pending.map((r) => `${r.description}${r.lastError ? ` (${r.lastError})` : ''}`).join('; ')}`;
+    return notReadyReason(this.reflectors());
   }
 
   async close(): Promise<void> {
