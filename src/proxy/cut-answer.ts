@@ -25,13 +25,19 @@ export function cutAnswer(res: ServerResponse, sse: boolean, err: GatewayError):
   // A client that reads nothing keeps the write from flushing: its connection is cut after a while regardless.
   const timer = setTimeout(() => res.destroy(), FLUSH_WAIT_MS);
   timer.unref();
-  // Under /v1/messages, vLLM's (and Anthropic's) named event: the Anthropic SDKs raise on `event: error`, and skip
-  // an unnamed one.
-  const event = isMessagesApi(res.req.url) ? `event: error\ndata: ${JSON.stringify(err.toAnthropicBody())}` : `data: ${JSON.stringify(err.toBody())}`;
-  res.write(`\n\n${event}\n\n`, () => {
+  res.write(errorEvent(res, err), () => {
     clearTimeout(timer);
     res.destroy();
   });
+}
+
+/**
+ * `err` as an event of its own on `res`'s stream. Under /v1/messages, vLLM's (and Anthropic's) named event: the
+ * Anthropic SDKs raise on `event: error`, and skip an unnamed one. The blank lines before it end an event cut part way.
+ */
+function errorEvent(res: ServerResponse, err: GatewayError): string {
+  const event = isMessagesApi(res.req.url) ? `event: error\ndata: ${JSON.stringify(err.toAnthropicBody())}` : `data: ${JSON.stringify(err.toBody())}`;
+  return `\n\n${event}\n\n`;
 }
 
 /** Set on a response whose answer is an event stream (its headers go out as one list, which getHeader cannot read). */
@@ -51,8 +57,7 @@ export function markEventStream(res: ServerResponse): void {
 export function drainCutEvent(res: ServerResponse, drainTimeoutMs: number): void {
   if ((res as Marked)[EVENT_STREAM] !== true || res.writableEnded || res.destroyed) return;
   const err = new GatewayError('shutting_down', `the gateway shut down before this stream ended: its drain timeout (${formatDuration(drainTimeoutMs)}, --drain-timeout) passed; send the request again, another replica takes it`);
-  const event = isMessagesApi(res.req.url) ? `event: error\ndata: ${JSON.stringify(err.toAnthropicBody())}` : `data: ${JSON.stringify(err.toBody())}`;
-  res.write(`\n\n${event}\n\n`);
+  res.write(errorEvent(res, err));
   // Node corks a chunked write until the next tick, and the connection is destroyed before that: flushed now, the
   // event is in the kernel's buffer when the socket closes, and goes out before the FIN.
   const socket = res.socket;
