@@ -5,44 +5,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import type { Server } from 'node:http';
-import { createLogger } from '../logger.js';
-import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
-import { DEFAULT_CONNECTION_LIMITS, createLimitedServer } from './connection-limits.js';
+import type { RequestRecord } from '../observability/request-record.js';
+import { readUntilClose, startLimitedTestServer, type LimitedTestServer } from './raw-socket-test-kit.js';
 import { ROUTED_METHODS } from './connect-method.js';
 
 const HOST = '127.0.16.3';
 const records: RequestRecord[] = [];
-const observer: RequestObserver = { ended: (r) => records.push(r) };
-let server: Server;
-let port = 0;
+let srv: LimitedTestServer;
 
 before(async () => {
-  server = createLimitedServer(DEFAULT_CONNECTION_LIMITS, (_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), createLogger('silent'), undefined, observer);
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  port = (server.address() as { port: number }).port;
+  srv = await startLimitedTestServer(HOST, (_req, res) => res.writeHead(200, { 'content-length': 2 }).end('ok'), records);
 });
 
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+after(() => srv.close());
 
 /** Writes `raw` and returns everything read until the server closes the connection. */
-function exchange(raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: HOST, port, localAddress: '127.0.16.9' }, () => s.write(raw));
-    let text = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`the server did not close the connection; got ${JSON.stringify(text)}`));
-    }, 5000);
-    s.on('data', (d: Buffer) => (text += d.toString('utf8')));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-  });
-}
+const exchange = (raw: string): Promise<string> => readUntilClose(srv, '127.0.16.9', [raw]);
 
 test('CONNECT gets 405 method_not_allowed in OpenAI shape, with Allow and its request id, and is counted', async () => {
   records.length = 0;

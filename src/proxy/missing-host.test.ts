@@ -6,35 +6,29 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import type { Server } from 'node:http';
-import { createLogger } from '../logger.js';
-import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
-import { DEFAULT_CONNECTION_LIMITS, createLimitedServer } from './connection-limits.js';
+import type { RequestRecord } from '../observability/request-record.js';
+import { startLimitedTestServer, type LimitedTestServer } from './raw-socket-test-kit.js';
 
 const HOST = '127.0.16.2';
 const records: RequestRecord[] = [];
-const observer: RequestObserver = { ended: (r) => records.push(r) };
-let server: Server;
-let port = 0;
+let srv: LimitedTestServer;
 
 before(async () => {
-  server = createLimitedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
+  srv = await startLimitedTestServer(HOST, (req, res) => {
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify({ host: req.headers.host ?? null });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     });
-  }, createLogger('silent'), undefined, observer);
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  port = (server.address() as { port: number }).port;
+  }, records);
 });
 
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+after(() => srv.close());
 
 /** Writes `raw` and reads until `answers` whole answers (each with a Content-Length) came, or the server closed. */
 function exchange(raw: string, answers: number): Promise<{ heads: string[]; bodies: string[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: HOST, port, localAddress: '127.0.16.9' }, () => s.write(raw));
+    const s = connect({ host: HOST, port: srv.port, localAddress: '127.0.16.9' }, () => s.write(raw));
     let text = '';
     const timer = setTimeout(() => {
       s.destroy();

@@ -5,21 +5,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import type { Server } from 'node:http';
-import { createLogger } from '../logger.js';
-import type { RequestObserver, RequestRecord } from '../observability/request-record.js';
-import { DEFAULT_CONNECTION_LIMITS, createLimitedServer } from './connection-limits.js';
+import type { RequestRecord } from '../observability/request-record.js';
+import { readUntilClose, startLimitedTestServer, type LimitedTestServer } from './raw-socket-test-kit.js';
 
 const HOST = '127.0.16.1';
 const records: RequestRecord[] = [];
-const observer: RequestObserver = { ended: (r) => records.push(r) };
-let server: Server;
-let port = 0;
+let srv: LimitedTestServer;
 
 before(async () => {
   // Answers each request once its body is read, a little later, as a proxied answer comes: `/stream` in two parts.
-  server = createLimitedServer(DEFAULT_CONNECTION_LIMITS, (req, res) => {
+  srv = await startLimitedTestServer(HOST, (req, res) => {
     req.resume();
     req.on('end', () => {
       if (req.url === '/stream') {
@@ -30,37 +25,13 @@ before(async () => {
       }
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url })), 50);
     });
-  }, createLogger('silent'), undefined, observer);
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  port = (server.address() as { port: number }).port;
+  }, records);
 });
 
-after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+after(() => srv.close());
 
 /** Writes `parts` in turn (a number waits that many ms) and returns everything read until the server closes. */
-function exchange(parts: readonly (string | number)[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: HOST, port, localAddress: '127.0.16.9' }, () => {
-      void (async () => {
-        for (const p of parts) {
-          if (typeof p === 'number') await new Promise((r) => setTimeout(r, p));
-          else s.write(p);
-        }
-      })();
-    });
-    let text = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`the server did not close the connection; got ${JSON.stringify(text)}`));
-    }, 5000);
-    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-  });
-}
+const exchange = (parts: readonly (string | number)[]): Promise<string> => readUntilClose(srv, '127.0.16.9', parts);
 
 const post = (path: string, body: string, extra = ''): string => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
 const statuses = (text: string): string[] => [...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]!);
