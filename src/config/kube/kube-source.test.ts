@@ -412,3 +412,28 @@ test('GatewayClasses forbidden under a namespaced Role (the standalone overlay) 
     await source.close();
   }
 });
+
+test("what the readers warn about in one object (an unknown spec key, an allowlist entry skipped as llm-d skips it) is logged once, as a file's is", async () => {
+  const ns = 'reader-warnings';
+  const p = pool(ns, 'gemma', { app: 'gemma' });
+  (p.spec as Record<string, unknown>).targetPort = 8000;
+  api.put(paths(ns).pools, p);
+  api.put(paths(ns).pods, pod(ns, 'g1', { app: 'gemma' }, '10.9.0.1'));
+  api.put(paths(ns).cms, allowlist(ns, 'gemma-adapters', 'gemma', ['sql-lora', "''"]));
+  const lines: string[] = [];
+  const h = startSource(ns, { log: createLogger('info', (l) => lines.push(l)) });
+  try {
+    await h.source.firstSync();
+    const snapshot = h.last()!;
+    assert.ok(snapshot.pools.has(`${ns}/gemma`), 'an object with warnings only is used');
+    assert.match(snapshot.warnings.join('\n'), /InferencePool reader-warnings\/gemma: field spec\.targetPort:/);
+    assert.match(snapshot.warnings.join('\n'), /ConfigMap reader-warnings\/gemma-adapters: field data\.adapters\[1\]: is empty, so it is skipped/);
+    // A later change (a pod joining) rebuilds the snapshot: the same warnings are not logged again.
+    api.put(paths(ns).pods, pod(ns, 'g2', { app: 'gemma' }, '10.9.0.2'));
+    await until(() => podNames(h.last(), `${ns}/gemma`).length === 2, 'the second pod');
+    const warned = lines.filter((l) => /WARN .*(spec\.targetPort|data\.adapters\[1\])/.test(l));
+    assert.equal(warned.length, 2, warned.join('\n'));
+  } finally {
+    await h.close();
+  }
+});

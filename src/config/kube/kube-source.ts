@@ -299,7 +299,9 @@ export class KubeConfigSource {
     logRejectedChanges(this.#o.log, this.#rejected, read.rejected, new Set(objects.map(objectId)));
     this.#rejected = read.rejected;
     const services = this.#services();
-    const snapshot = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools: invalidPools(read.rejected), lenient: true });
+    const built = buildSnapshot(read.resources, { ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}), ...(services ? { services } : {}), invalidPools: invalidPools(read.rejected), lenient: true });
+    // The readers' warnings about single objects go first, as a file source lists them (src/config/file-source.ts).
+    const snapshot = read.warnings.length === 0 ? built : { ...built, warnings: [...read.warnings, ...built.warnings] };
     const fresh = snapshot.warnings.filter((w) => !this.#warnings.has(w));
     for (const w of fresh) this.#o.log.warn(w);
     this.#warnings = new Set(snapshot.warnings);

@@ -11,6 +11,11 @@ export interface ReadObjects {
   resources: Resource[];
   /** `Kind/namespace/name` -> why the object was set aside (it stays out of the snapshot until fixed). */
   rejected: Map<string, string[]>;
+  /**
+   * What the readers took but warn about (an unknown key under \`spec\`, an allowlist entry skipped as llm-d skips
+   * it), formatted: logged as a file's are, since an object with only warnings is used.
+   */
+  warnings: string[];
 }
 
 /** The InferencePools set aside (`rejected`), by `namespace/name`, with their problems: the snapshot's `invalidPools`. */
@@ -35,7 +40,7 @@ export function objectId(obj: KubeObject): string {
  * whole: half an InferencePool is worse than none. Terminating pods are left out: they are draining.
  */
 export function readObjects(objects: Iterable<KubeObject>, cache?: WeakMap<KubeObject, ReadResult>): ReadObjects {
-  const out: ReadObjects = { resources: [], rejected: new Map() };
+  const out: ReadObjects = { resources: [], rejected: new Map(), warnings: [] };
   const seen = new Set<string>();
   for (const obj of objects) {
     const id = objectId(obj);
@@ -50,7 +55,10 @@ export function readObjects(objects: Iterable<KubeObject>, cache?: WeakMap<KubeO
       cache?.set(obj, result);
     }
     if (result.issues.length > 0) out.rejected.set(id, result.issues.map(formatIssue));
-    else if ('resource' in result) out.resources.push(result.resource);
+    else if ('resource' in result) {
+      out.resources.push(result.resource);
+      for (const w of result.warnings ?? []) out.warnings.push(formatIssue(w));
+    }
   }
   return out;
 }
