@@ -5,11 +5,16 @@ export const BASE_MODEL_NAME_HEADER = 'x-gateway-base-model-name';
 export const DESTINATION_ENDPOINT_HEADER = 'x-gateway-destination-endpoint';
 export const DESTINATION_ENDPOINT_SERVED_HEADER = 'x-gateway-destination-endpoint-served';
 
+/** llm-d's disaggregation headers (llm-d-router `pkg/common/routing`): the prefill pod, and the encode pods (comma-separated). */
+export const PREFILL_ENDPOINT_HEADER = 'x-prefiller-host-port';
+export const ENCODER_ENDPOINTS_HEADER = 'x-encoder-hosts-ports';
+
 /**
  * The headers llm-d's endpoint picker writes for the routing sidecar in front of a decode pod (llm-d-router
  * `pkg/common/routing`), current and pre-rename spellings: the sidecar sends the prefill, encode or KV-cache pull
  * to the address in them. llm-d's EPP removes every one it did not set itself, so that a client cannot point a
- * pod's sidecar at a host of its choosing; infergate sets none of them (no P/D disaggregation), so removes them all.
+ * pod's sidecar at a host of its choosing. infergate removes them all from clients' requests; a pool whose
+ * EndpointPickerConfig disaggregates (src/epp/plugins/disagg) has the two above set by its profile handler.
  */
 export const DISAGGREGATION_HEADERS: ReadonlySet<string> = new Set([
   'x-llm-d-prefiller-host-port',

@@ -223,6 +223,9 @@ class EppExchange implements Exchange {
     // The primary first, then the picker's fallbacks (maxNumOfEndpoints above 1), as GIE's protocol allows.
     const ranked = pick.result.ranked && pick.result.ranked.length > 1 ? pick.result.ranked.map((e) => e.address).join(',') : pick.endpoint.address;
     const set: Record<string, string> = { ...plan.routingHeaders, ...traceHeaders, [DESTINATION_ENDPOINT_HEADER]: ranked };
+    // The profile handler's headers (P/D: the prefill pod for the decode pod's sidecar); unset ones stay removed below.
+    const extra = pick.result.requestHeaders;
+    if (extra !== undefined) for (const name in extra) if (extra[name] !== undefined) set[name] = extra[name];
     const remove = spoofedHeaders(req.headers, set, isReservedRoutingHeader);
     // The trace context the pod gets is the observer's, whole: the client's tracestate goes when it gives none (a
     // trace restarted over an unusable traceparent; W3C Trace Context), as the proxy drops it.

@@ -139,6 +139,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       }
       if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
       const ep = pick.endpoint;
+      // The profile handler's headers for this pick (P/D: the prefill pod for the decode pod's sidecar), replacing an earlier attempt's.
+      const extra = pick.result.requestHeaders;
+      if (extra !== undefined) applyRequestHeaders(req.headers, extra);
       let attemptLog: UpstreamAttempt | undefined;
       if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers, picked(observer!, r, pick));
       // Reads the answer as it passes to the client, for token timing and usage.
@@ -349,6 +352,15 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
     Object.assign(headers, extra);
   }
   return a;
+}
+
+/** Sets each header of `extra` on `headers`, removing those it maps to undefined. */
+function applyRequestHeaders(headers: Record<string, string | string[]>, extra: Readonly<Record<string, string | undefined>>): void {
+  for (const name in extra) {
+    const v = extra[name];
+    if (v === undefined) delete headers[name];
+    else headers[name] = v;
+  }
 }
 
 /** Where the rest of an answer nobody will read goes (its attempt is already aborted; a chunk in flight is dropped). */

@@ -3,7 +3,7 @@
  * defaults (name = type, weight 1, max-score-picker, single-profile-handler, a `default` profile).
  */
 import type { DataConsumer, Plugin } from '../framework/plugin.js';
-import { isDataProducer, isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
+import { isConfigLinked, isDataProducer, isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
 import { isProfileHandler, type ProfileHandler } from '../framework/profile-handler.js';
 import { PluginConfigError, type PluginRegistry } from '../framework/registry.js';
 import type { SchedulerConfig } from '../framework/scheduler.js';
@@ -143,6 +143,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     warnings.push(`${file}: no ${TOKEN_PRODUCER_TYPE} is declared for the precise prefix plugins; one with default parameters was added (tokens from a pod of the pool)`);
   }
   checkRequiredData(spec, plugins, failedPlugins, issue);
+  linkPlugins(spec, plugins, issue, (m) => warnings.push(`${file}: ${m}`));
   const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
@@ -165,6 +166,20 @@ function checkRequiredData(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<
       const producers = [...plugins.values()].filter(isDataProducer).map((x) => `${x.name} (${x.type})`);
       issue(['plugins', i, 'parameters', need.field], formatSite({ at: ps.at, name: ps.name, type: ps.type }), `parameters.${need.field}`, `names no producer of this config that writes ${need.key}; declare it under plugins (e.g. type precise-prefix-cache-producer)${producers.length > 0 ? `; producers: ${producers.join(', ')}` : ''}`);
     }
+  });
+}
+
+/** Resolves what plugins name of their config (a handler's deciders and profiles): problems refuse the config. */
+function linkPlugins(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue, warn: (m: string) => void): void {
+  // Every profile the file declares, built or not: one that failed has its own error, and a reference to it is not a second.
+  const config = { plugins, profiles: spec.schedulingProfiles.map((p) => p.name) };
+  spec.plugins.forEach((ps, i) => {
+    const p = plugins.get(ps.name);
+    if (p === undefined || !isConfigLinked(p)) return;
+    const site = formatSite({ at: ps.at, name: ps.name, type: ps.type });
+    const report = p.link(config);
+    for (const w of report.warnings) warn(`${site}: ${w}`);
+    for (const x of report.issues) issue(['plugins', i, ...fieldPath(x.field)], site, x.field, x.message);
   });
 }
 

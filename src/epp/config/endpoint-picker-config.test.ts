@@ -309,12 +309,12 @@ describe('invalid configs', () => {
       want: ['epp.yaml:6: flowControl: saturationDetector.kvCacheUtilThreshold: must be at most 1, got 80'],
     },
     {
-      name: "a misspelt type names the nearest registered one; llm-d's P/D plugins say they are not built here",
-      yaml: `${HEAD}plugins:\n- type: queue-scorrer\n- type: disagg-profile-handler\n- type: prefix-based-pd-decider\n`,
+      name: "a misspelt type names the nearest registered one; llm-d's data-parallel and P2P plugins say they are not built here",
+      yaml: `${HEAD}plugins:\n- type: queue-scorrer\n- type: data-parallel-profile-handler\n- type: p2p-source-producer\n`,
       want: [
         'epp.yaml:4: plugins[0] (queue-scorrer): type: unknown plugin type `queue-scorrer` (did you mean queue-scorer?); registered types: ' + registry.types().join(', '),
-        "epp.yaml:5: plugins[1] (disagg-profile-handler): type: unknown plugin type `disagg-profile-handler`: llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter; registered types: " + registry.types().join(', '),
-        "epp.yaml:6: plugins[2] (prefix-based-pd-decider): type: unknown plugin type `prefix-based-pd-decider`: llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter; registered types: " + registry.types().join(', '),
+        "epp.yaml:5: plugins[1] (data-parallel-profile-handler): type: unknown plugin type `data-parallel-profile-handler`: llm-d's data-parallel rank routing and P2P KV pull (x-data-parallel-host-port, x-kv-cache-source-host-port), which infergate does not implement; P/D disaggregation itself is disagg-profile-handler (docs/plugins.md); registered types: " + registry.types().join(', '),
+        "epp.yaml:6: plugins[2] (p2p-source-producer): type: unknown plugin type `p2p-source-producer`: llm-d's data-parallel rank routing and P2P KV pull (x-data-parallel-host-port, x-kv-cache-source-host-port), which infergate does not implement; P/D disaggregation itself is disagg-profile-handler (docs/plugins.md); registered types: " + registry.types().join(', '),
       ],
     },
   ];

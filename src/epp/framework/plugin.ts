@@ -94,6 +94,27 @@ export interface EndpointStateHolder extends Plugin {
   forget(address: string): void;
 }
 
+/** What a {@link ConfigLinked} plugin can look up once the whole config is built. */
+export interface LinkableConfig {
+  readonly plugins: ReadonlyMap<string, Plugin>;
+  /** Scheduling profile names, in config order. */
+  readonly profiles: readonly string[];
+}
+
+/** Problems (the config does not load) and warnings a plugin finds in its references; `field` is under `parameters`. */
+export interface LinkReport {
+  issues: { field: string; message: string }[];
+  warnings: string[];
+}
+
+/**
+ * A plugin whose parameters name other plugins or profiles of its config (llm-d's `pluginRef` parameters, a
+ * profile handler's profile names): linked once every plugin and profile of the config is built.
+ */
+export interface ConfigLinked extends Plugin {
+  link(config: LinkableConfig): LinkReport;
+}
+
 /** A guard for the contract whose defining method is `method`: a plugin implements it by having that method. */
 function implementing<T extends Plugin>(method: keyof T): (p: Plugin) => p is T {
   return (p): p is T => typeof (p as Partial<T>)[method] === 'function';
@@ -107,3 +128,4 @@ export const isResponseComplete = implementing<ResponseComplete>('responseComple
 export const isResponseHeaders = implementing<ResponseHeaders>('responseHeaders');
 export const isEndpointStateHolder = implementing<EndpointStateHolder>('forget');
 export const isDataProducer = implementing<DataProducer>('produce');
+export const isConfigLinked = implementing<ConfigLinked>('link');

@@ -6,13 +6,8 @@ import type { SchedulingProfile } from './scheduling-profile.js';
 /**
  * Drives a request through one or more profiles (llm-d's ProfileHandler). The scheduler calls `pickProfiles`
  * with the results so far (empty at first) until it returns none, never running a profile twice; then
- * `primaryProfile` names the result the request is sent by. With one profile this is `single-profile-handler`.
- *
- * Room for P/D disaggregation (not implemented): a `pd-profile-handler` would return `decode` first, then,
- * when the decode pick's prefix hit leaves more than `threshold` uncached tokens, `prefill`; `primaryProfile`
- * stays `decode`, and a PreRequest plugin (llm-d's `prefill-header-handler`) would set
- * `x-prefiller-host-port: <prefill address>` for the decode pod's routing sidecar. See docs in
- * `single-profile-handler.ts` for what else the proxy and the datastore would need.
+ * `primaryProfile` names the result the request is sent by. With one profile this is `single-profile-handler`;
+ * llm-d's disaggregation handlers run decode, then prefill and encode when their deciders say so (src/epp/plugins/disagg).
  */
 export interface ProfileHandler extends Plugin {
   pickProfiles(
@@ -22,6 +17,12 @@ export interface ProfileHandler extends Plugin {
   ): readonly SchedulingProfile[];
   /** The profile whose pick receives the request; undefined when none picked anything. */
   primaryProfile(ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): string | undefined;
+  /**
+   * Headers the request goes upstream with, from the profiles that ran (the disaggregation handlers: the prefill and
+   * encode pods, for the decode pod's routing sidecar). A name mapped to undefined is removed. Called once per
+   * schedule whose primary profile picked.
+   */
+  requestHeaders?(ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): Readonly<Record<string, string | undefined>>;
 }
 
 export function isProfileHandler(p: Plugin): p is ProfileHandler {

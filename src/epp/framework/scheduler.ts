@@ -31,6 +31,8 @@ export interface ScheduleResult {
   results: ReadonlyMap<string, CycleResult>;
   /** When nothing was picked because a filter removed every candidate: which one, in which profile. */
   emptiedBy?: { profile: string; filter: Filter };
+  /** Headers the profile handler adds to the upstream request (undefined: remove it); see ProfileHandler.requestHeaders. */
+  requestHeaders?: Readonly<Record<string, string | undefined>>;
   /**
    * With a timer: when the schedule's last lap ended (`performance.now()`), which callers take as the time the
    * request was scheduled instead of reading the clock again.
@@ -169,6 +171,7 @@ export class Scheduler {
     if (primary?.endpoint) {
       out.endpoint = primary.endpoint;
       if (primary.ranked) out.ranked = primary.ranked;
+      if (handler.requestHeaders !== undefined) out.requestHeaders = handler.requestHeaders(ctx, results);
       for (const [name, r] of results) {
         const profile = profiles.get(name);
         if (profile && r.endpoint) runPreRequest(profile, ctx, r.endpoint, sw);

@@ -10,18 +10,8 @@ export interface NotBuiltGroup {
 
 export const NOT_BUILT: readonly NotBuiltGroup[] = [
   {
-    types: [
-      'pd-profile-handler',
-      'disagg-profile-handler',
-      'disagg-headers-handler',
-      'prefill-header-handler',
-      'prefix-based-pd-decider',
-      'always-disagg-pd-decider',
-      'always-disagg-multimodal-decider',
-      'data-parallel-profile-handler',
-      'p2p-source-producer',
-    ],
-    why: "llm-d's prefill/decode disaggregation, which infergate does not implement (docs/plugins.md, What P/D disaggregation would need); keep the decode profile alone, with decode-filter",
+    types: ['data-parallel-profile-handler', 'p2p-source-producer'],
+    why: "llm-d's data-parallel rank routing and P2P KV pull (x-data-parallel-host-port, x-kv-cache-source-host-port), which infergate does not implement; P/D disaggregation itself is disagg-profile-handler (docs/plugins.md)",
   },
   {
     types: ['predicted-latency-producer', 'latency-scorer', 'latency-slo-admitter', 'slo-headroom-tier-filter'],

@@ -51,6 +51,10 @@ export class PrecisePrefixCacheScorer implements Scorer, PreRequest, DataProduce
     return this.scorer.score(ctx, endpoints);
   }
 
+  cachedTokens(ctx: SchedulingContext, ep: Endpoint): number | undefined {
+    return this.scorer.cachedTokens(ctx, ep);
+  }
+
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {
     this.scorer.preRequest(ctx, picked);
   }

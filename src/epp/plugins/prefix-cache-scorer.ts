@@ -185,6 +185,19 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
     return scores;
   }
 
+  /**
+   * Prompt tokens `ep` holds by this scorer's view once it scored the request (a P/D decider reads the decode pick's):
+   * the producer's precise match where trusted, else the approximate index's. A pick not yet flushed into the index
+   * (the same event-loop turn) is not counted.
+   */
+  cachedTokens(ctx: SchedulingContext, ep: Endpoint): number | undefined {
+    const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);
+    if (info && info.totalBlocks > 0 && !info.untrusted.has(ep.address)) return (info.matches.get(ep.address) ?? 0) * info.blockSizeTokens;
+    const state = ctx.state.read<PrefixCycleState>(this.#key);
+    if (state === undefined) return undefined;
+    return Math.floor((this.index.matchedBy(state.hashes, ep) * state.blockBytes) / AVERAGE_CHARS_PER_TOKEN);
+  }
+
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {
     const state = this.#state(ctx, [picked]);
     const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);

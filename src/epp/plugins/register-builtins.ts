@@ -25,6 +25,10 @@ import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './sing
 import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
 import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
+import { ALWAYS_DISAGG_MULTIMODAL_DECIDER_TYPE, ALWAYS_DISAGG_PD_DECIDER_TYPE, alwaysDisaggMultimodalDeciderFactory, alwaysDisaggPdDeciderFactory } from './disagg/always-disagg-deciders.js';
+import { DISAGG_HEADERS_HANDLER_TYPE, PREFILL_HEADER_HANDLER_TYPE, deprecatedHeaderHandlerFactory, disaggProfileHandlerFactory, pdProfileHandlerFactory } from './disagg/disagg-handler-factories.js';
+import { DISAGG_PROFILE_HANDLER_TYPE, PD_PROFILE_HANDLER_TYPE } from './disagg/disagg-profile-handler.js';
+import { PREFIX_BASED_PD_DECIDER_TYPE, prefixBasedPdDeciderFactory } from './disagg/prefix-based-pd-decider.js';
 import { CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory } from '../../flowcontrol/concurrency-detector.js';
 import { EDF_ORDERING_POLICY_TYPE, edfOrderingPolicyFactory } from '../../flowcontrol/edf-ordering-policy.js';
 import { FCFS_ORDERING_POLICY_TYPE, fcfsOrderingPolicyFactory } from '../../flowcontrol/fcfs-ordering-policy.js';
@@ -68,6 +72,15 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory)
       // profile handlers
       .register(SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory)
+      // P/D (and E/P/D) disaggregation: decode always, prefill and encode on their own pods when the deciders say so
+      .register(DISAGG_PROFILE_HANDLER_TYPE, disaggProfileHandlerFactory)
+      .register(PD_PROFILE_HANDLER_TYPE, pdProfileHandlerFactory)
+      .register(PREFIX_BASED_PD_DECIDER_TYPE, prefixBasedPdDeciderFactory)
+      .register(ALWAYS_DISAGG_PD_DECIDER_TYPE, alwaysDisaggPdDeciderFactory)
+      .register(ALWAYS_DISAGG_MULTIMODAL_DECIDER_TYPE, alwaysDisaggMultimodalDeciderFactory)
+      // llm-d's deprecated header handlers: the profile handler writes the headers, so these only load
+      .register(DISAGG_HEADERS_HANDLER_TYPE, deprecatedHeaderHandlerFactory(DISAGG_HEADERS_HANDLER_TYPE))
+      .register(PREFILL_HEADER_HANDLER_TYPE, deprecatedHeaderHandlerFactory(PREFILL_HEADER_HANDLER_TYPE))
       // data producers: run before each cycle; precise prefix scoring from the pods' KV events (issue #14)
       .register(TOKEN_PRODUCER_TYPE, tokenProducerFactory)
       .register(LEGACY_TOKENIZER_TYPE, legacyTokenizerFactory)

@@ -39,7 +39,7 @@ describe('session-affinity-scorer', () => {
     const params = { strategy: 'encoded_endpoint_header', encodedEndpointHeaderConfig: { header: 'x-sticky' }, profileName: 'decode' };
     const s = registerBuiltins().create('session-affinity-scorer', 's', params, { warn: (w) => warnings.push(w) }) as SessionAffinityScorer;
     assert.deepEqual(Array.from(s.score(context(request({ headers: { 'x-sticky': sessionToken(b) } })), [a, b])), [0, 1]);
-    assert.deepEqual(warnings, ['plugin "s" (session-affinity-scorer): parameters.profileName is ignored: infergate runs one profile (no P/D), whose pick the token names']);
+    assert.deepEqual(warnings, ['plugin "s" (session-affinity-scorer): parameters.profileName is ignored: the token names the endpoint that served the client (the decode pod under P/D)']);
     assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { strategy: 'session_id' }), /parameters\.strategy: session_id is not supported: llm-d's server-side session_id binding is not implemented/);
     assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { encodedEndpointHeaderConfig: { header: 'a b' } }), /parameters\.encodedEndpointHeaderConfig\.header: must be an HTTP header name/);
     assert.throws(() => registerBuiltins().create('session-affinity-scorer', 's', { encodedEndpointHeaderConfig: { headr: 'x' } }), /parameters\.encodedEndpointHeaderConfig\.headr: unknown parameter \(did you mean header\?\)/);

@@ -67,7 +67,7 @@ export class SessionAffinityScorer implements Scorer, ResponseHeaders {
  * Parameters, by current llm-d's names (router PR #2238): `strategy` (only its default, `encoded_endpoint_header`; the
  * server-side `session_id` binding is not implemented) and `encodedEndpointHeaderConfig.header` (default
  * `x-session-token`). Older llm-d's `headerName`, and `algorithm` (infergate's earlier name of `strategy`), still
- * load. `profileName` (P/D: which profile's pick the token names) and `sessionIdConfig` are accepted and ignored.
+ * load. `profileName` (P/D: which profile's pick the token names; here always the served, decode, endpoint) and `sessionIdConfig` are accepted and ignored.
  */
 export const sessionAffinityScorerFactory: PluginFactory = (name, _p, r) => {
   const strategies = ['encoded_endpoint_header'] as const;
@@ -80,7 +80,7 @@ export const sessionAffinityScorerFactory: PluginFactory = (name, _p, r) => {
   const header = encoded.has('header') ? encoded.string('header', DEFAULT_SESSION_HEADER) : r.string('headerName', DEFAULT_SESSION_HEADER);
   if (encoded.has('header') && r.has('headerName')) r.warn('parameters.headerName is ignored: encodedEndpointHeaderConfig.header is set');
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) r.fail(key, `must be an HTTP header name, got ${JSON.stringify(header)}`);
-  r.ignored('profileName', 'infergate runs one profile (no P/D), whose pick the token names');
+  r.ignored('profileName', 'the token names the endpoint that served the client (the decode pod under P/D)');
   r.ignored('sessionIdConfig', 'only the encoded_endpoint_header strategy is implemented');
   return new SessionAffinityScorer(name, header);
 };

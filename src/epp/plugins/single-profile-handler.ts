@@ -1,17 +1,6 @@
 /**
- * `single-profile-handler`: runs the one scheduling profile and sends the request by its pick.
- *
- * P/D disaggregation (out of scope) would need, beyond a `pd-profile-handler` (see profile-handler.ts):
- * - a `prefill` profile listing `prefill-filter` (role-filters.ts), the `decode` one `decode-filter`;
- * - the decider: run `decode`, read the prefix-cache-scorer's match for the decode pick from the CycleState,
- *   and run `prefill` only when the uncached part of the prompt exceeds `threshold` tokens (llm-d's
- *   `prefix-based-pd-decider`); the ScheduleResult then carries both picks (it already keeps every profile);
- * - a PreRequest hook writing `x-prefiller-host-port` and the proxy forwarding it to the decode pod's
- *   routing sidecar, which runs the prefill remotely (NIXL KV transfer) before decoding;
- * - hooks per profile: prefix and no-hit-lru state must be recorded on the prefill pick too (our Scheduler
- *   already calls each profile's PreRequest hooks with that profile's pick), and session affinity needs a
- *   second header for the prefill pod (llm-d's `profileName` parameter);
- * - saturation per stage (prefill and decode pods load differently) and an in-flight count per role.
+ * `single-profile-handler`: runs the one scheduling profile and sends the request by its pick. Configs with stages
+ * (prefill/decode disaggregation) use `disagg-profile-handler` (src/epp/plugins/disagg) instead.
  */
 import type { Plugin, SchedulingContext } from '../framework/plugin.js';
 import type { ProfileHandler } from '../framework/profile-handler.js';

@@ -27,6 +27,7 @@ import { metricsScrapingFamilies, type ScrapingSource } from './metrics-scraping
 import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { PoolCollector } from './pool-collector.js';
+import { DisaggMetrics } from './disagg-metrics.js';
 import { PrefixMetrics } from './prefix-metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { RequestFamilies } from './request-families.js';
@@ -63,6 +64,8 @@ export class GatewayMetrics {
   readonly externalPickers = new ExternalPickerMetrics();
   readonly scheduler = new SchedulerMetrics(this.models, new BoundedLabel(MAX_ENDPOINT_LABEL_VALUES));
   readonly prefix = new PrefixMetrics();
+  /** llm-d's P/D decisions; model_name shares the request families' cap. */
+  readonly disagg = new DisaggMetrics(this.models);
   readonly config = new ConfigMetrics();
   readonly kube = new KubeCollector();
   /** `llm_d_epp_flow_control_*`: fairness ids and model names share the request families' caps. */
@@ -84,6 +87,7 @@ export class GatewayMetrics {
     this.requests.register(this.registry);
     this.scheduler.register(this.registry);
     this.prefix.register(this.registry);
+    this.disagg.register(this.registry);
     this.bbr.register(this.registry);
     this.attempts.register(this.registry);
     this.externalPickers.register(this.registry);
@@ -115,6 +119,7 @@ export class GatewayMetrics {
     sources.schedulers.instrument((scheduler) => {
       scheduler.timer = this.scheduler;
       for (const p of scheduler.config.plugins.values()) if (p instanceof PrefixCacheScorer) p.matchObserver = this.prefix.observeMatch;
+      this.disagg.instrument(scheduler);
     });
   }
 
