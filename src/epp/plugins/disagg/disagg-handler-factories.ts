@@ -4,7 +4,7 @@
  * `pd-profile-handler`'s. Also llm-d's deprecated header handlers, whose work the profile handler does here.
  */
 import type { ParamReader, PluginFactory } from '../../framework/registry.js';
-import type { Plugin } from '../../framework/plugin.js';
+import { noOpPluginFactory } from '../no-op-plugin.js';
 import { PREFIX_BASED_PD_DECIDER_TYPE } from './prefix-based-pd-decider.js';
 import { DISAGG_PROFILE_HANDLER_TYPE, DisaggProfileHandler, PD_PROFILE_HANDLER_TYPE, type DisaggSettings, type StageOrder } from './disagg-profile-handler.js';
 
@@ -94,24 +94,9 @@ export const pdProfileHandlerFactory: PluginFactory = (name, _params, r) => {
   return new DisaggProfileHandler(PD_PROFILE_HANDLER_TYPE, name, settings);
 };
 
-/** llm-d's deprecated header handlers: the profile handler writes the headers here, so they only take their parameters. */
-class DeprecatedHeaderHandler implements Plugin {
-  readonly type: string;
-  readonly name: string;
-
-  constructor(type: string, name: string) {
-    this.type = type;
-    this.name = name;
-  }
-}
-
+/** llm-d's deprecated header handlers: the profile handler writes the headers here, so they only load. */
 export function deprecatedHeaderHandlerFactory(type: string): PluginFactory {
-  return (name, _p, r) => {
-    r.string('prefillProfile', '');
-    if (type === DISAGG_HEADERS_HANDLER_TYPE) r.string('encodeProfile', '');
-    r.warn(`${type} is deprecated (as in llm-d) and does nothing here: the ${DISAGG_PROFILE_HANDLER_TYPE} writes x-prefiller-host-port and x-encoder-hosts-ports itself; remove it`);
-    return new DeprecatedHeaderHandler(type, name);
-  };
+  return noOpPluginFactory(type, `llm-d deprecated it, and the ${DISAGG_PROFILE_HANDLER_TYPE} writes x-prefiller-host-port and x-encoder-hosts-ports itself; remove it`);
 }
 
 function withDefined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
