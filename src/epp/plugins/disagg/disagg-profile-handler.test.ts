@@ -145,8 +145,8 @@ describe('their configuration, as llm-d reads it', () => {
     assert.equal(pd.scheduler.schedule(ctx('w'.repeat(4000)), fleet).requestHeaders?.['x-prefiller-host-port'], '10.1.0.3:8000');
     assert.deepEqual(decisions, ['pd-profile-handler:prefill-decode']);
     const headers = load(PD_CONFIG.replace('- type: max-score-picker\n', '- type: max-score-picker\n- type: prefill-header-handler\n  parameters: {prefillProfile: prefill}\n- type: disagg-headers-handler\n'));
-    assert.match(headers.warnings.join('\n'), /plugins\[6\] \(prefill-header-handler\): has nothing to do here: llm-d deprecated it, and the disagg-profile-handler writes x-prefiller-host-port and x-encoder-hosts-ports itself/);
-    assert.match(headers.warnings.join('\n'), /plugins\[7\] \(disagg-headers-handler\): has nothing to do here/);
+    assert.match(headers.warnings.join('\n'), /plugins\[5\] \(prefill-header-handler\): has nothing to do here: llm-d deprecated it, and the disagg-profile-handler writes x-prefiller-host-port and x-encoder-hosts-ports itself/);
+    assert.match(headers.warnings.join('\n'), /plugins\[6\] \(disagg-headers-handler\): has nothing to do here/);
   });
 
   test('mistakes are refused naming the parameter: both forms at once, an unknown decider, a plugin that is no decider, no decode profile, a prefill decider with prefill-first, primaryPort, a bad stageOrder', () => {
