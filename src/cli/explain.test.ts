@@ -8,6 +8,7 @@ import { repoRoot } from '../../test/helpers/local-kube.js';
 import { Command } from 'commander';
 import { explainRequest, registerExplainCommand } from './explain.js';
 import { renderPlan } from './render-plan.js';
+import type { RoutePlan } from '../plan/plan-request.js';
 
 test('explain --no-discover: a pick with no endpoint known to serve the model says discovery is off, not "retry shortly"', async () => {
   const plan = await explainRequest({ configPath: join(repoRoot(), 'examples/seed-demo'), body: '{"model":"google/gemma-2b-it","prompt":"x"}', headers: [], discover: false });
@@ -118,4 +119,13 @@ test('explain -f on a directory with no YAML file in it refuses, saying what it 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("explain of a pool that disaggregates prints the prefill pod the decode pod's sidecar is sent to, under the pick", async () => {
+  const { endpoint } = await import('../epp/framework/test-fixtures.js');
+  const decode = endpoint('10.7.0.1').pod('d-0').build();
+  const plan = { steps: [], routingHeaders: {}, priority: 0, tracing: false, schedule: { endpoint: decode, results: new Map(), requestHeaders: { 'x-prefiller-host-port': '10.7.0.2:8000', 'x-encoder-hosts-ports': undefined } } } as unknown as RoutePlan;
+  const text = renderPlan(plan).join('\n');
+  assert.match(text, /pick: 10\.7\.0\.1:8000 \(pod default\/d-0\)\n {3}x-prefiller-host-port: 10\.7\.0\.2:8000$/);
+  assert.doesNotMatch(text, /x-encoder-hosts-ports/);
 });

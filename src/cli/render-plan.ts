@@ -24,6 +24,8 @@ export function renderPlan(plan: RoutePlan): string[] {
   for (const r of plan.schedule?.results.values() ?? []) if (r.trace) n = renderCycle(r.trace, lines, n);
   const picked = plan.schedule?.endpoint;
   if (picked) lines.push(`${++n}. pick: ${picked.address} (pod ${picked.podKey})${plan.schedule?.ranked && plan.schedule.ranked.length > 1 ? `, fallbacks ${plan.schedule.ranked.slice(1).map((e) => e.address).join(', ')}` : ''}`);
+  // P/D: the headers the decode pod's routing sidecar reads (the prefill pod, the encode pods).
+  for (const [name, value] of Object.entries(plan.schedule?.requestHeaders ?? {})) if (value !== undefined) lines.push(`   ${name}: ${value}`);
   if (plan.error) lines.push(`${++n}. error ${plan.error.status} ${plan.error.code}: ${plan.error.message}`, `   response body: ${JSON.stringify(plan.error.toBody())}`);
   return lines;
 }
