@@ -124,6 +124,12 @@ test('eviction sends BlockRemoved for blocks stored earlier; a reset sends AllBl
   const tap = KvEventTap.connect(sim.kvEvents!.endpoint);
   t.after(() => tap.close());
   await warmUp(sim, tap);
+  // The warm-up's first blocks may have been published before the subscription joined (ZMQ drops those): clear the
+  // cache, so that every block evicted below was stored where the tap could see it.
+  const cleared = await fetch(`${sim.url}/reset_prefix_cache`, { method: 'POST' });
+  assert.equal(cleared.status, 200);
+  await cleared.arrayBuffer();
+  await eventually(() => events(tap).some((e) => e.type === 'AllBlocksCleared'), 'the warm-up cleared');
   const mark = tap.messages.length;
   // 64 blocks in all; five distinct 20-block prompts cannot all stay cached.
   for (let i = 0; i < 5; i++) await complete(sim, [{ role: 'user', content: `prompt ${i} `.padEnd(20 * BLOCK * 4, String(i)) }]);
