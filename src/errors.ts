@@ -68,7 +68,8 @@ export const ERROR_CATALOGUE = {
   // --api-keys (src/tenancy): OpenAI's own codes for a missing or unknown key, and for a limit reached.
   invalid_api_key: { status: 401, type: 'invalid_request_error', retry: false },
   model_not_allowed: { status: 403, type: 'permission_error', retry: false },
-  // Their site names the seconds until the window resets (src/tenancy/tenancy.ts); 1 is only the fallback.
+  // Their site names the seconds until the window resets and, as OpenAI, the type of the limit reached (requests or
+  // tokens; src/tenancy/tenancy.ts); 1 and rate_limit_error are only the fallbacks.
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', retry: RETRY_AFTER_SECONDS },
   insufficient_quota: { status: 429, type: 'insufficient_quota', retry: RETRY_AFTER_SECONDS },
   rate_limit_store_unavailable: { status: 503, type: 'server_error', retry: RETRY_AFTER_SECONDS },

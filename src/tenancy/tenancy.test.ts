@@ -98,6 +98,28 @@ test('limits: 429 with retry-after and x-ratelimit headers; usage corrects the e
   assert.throws(() => t.admit(b, 400), (e: LimitRefusal) => e.code === 'insufficient_quota' && /daily token quota/.test(e.message));
 });
 
+test("a 429's type is OpenAI's: the limit that refused it (requests or tokens), insufficient_quota for the day's", () => {
+  const t = tenancy();
+  const refused = (fn: () => unknown): { type: string; code: unknown } => {
+    try {
+      fn();
+    } catch (e) {
+      const { type, code } = (e as GatewayError).toBody().error;
+      return { type, code };
+    }
+    throw new Error('admitted');
+  };
+  const a = t.authenticate({ authorization: 'Bearer key-a' });
+  // 101 tokens: larger than team-a's whole 100 tokens per minute.
+  assert.deepEqual(refused(() => t.admit(a, 404)), { type: 'tokens', code: 'rate_limit_exceeded' });
+  t.admit(a, 200); // 50 tokens of 100
+  assert.deepEqual(refused(() => t.admit(a, 300)), { type: 'tokens', code: 'rate_limit_exceeded' });
+  t.admit(a, 4); // the second request of 2
+  assert.deepEqual(refused(() => t.admit(a, 4)), { type: 'requests', code: 'rate_limit_exceeded' });
+  const b = t.authenticate({ authorization: 'Bearer key-b' });
+  assert.deepEqual(refused(() => t.admit(b, 400)), { type: 'insufficient_quota', code: 'insufficient_quota' });
+});
+
 test('a request larger than a whole window is refused without retry advice: no retry can pass', () => {
   const t = tenancy();
   const a = t.authenticate({ authorization: 'Bearer key-a' });

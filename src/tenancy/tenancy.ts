@@ -257,13 +257,23 @@ export class Tenancy {
   }
 }
 
-/** A GatewayError that carries the rate-limit headers its 429 goes out with. */
+/**
+ * OpenAI's `type` of a 429 `rate_limit_exceeded`: the limit that refused it, `requests` (RPM) or `tokens` (TPM), not
+ * a generic type (https://platform.openai.com/docs/guides/error-codes; its bodies read `"type": "tokens", "code":
+ * "rate_limit_exceeded"`). Clients that tell a request limit from a token limit (to wait, or to shorten the prompt)
+ * read it. `insufficient_quota` keeps its own type, as OpenAI's does.
+ */
+export type LimitType = 'requests' | 'tokens' | 'insufficient_quota';
+
+/** A GatewayError that carries the rate-limit headers its 429 goes out with, and the type of the limit that refused it. */
 export class LimitRefusal extends GatewayError {
   override readonly headers: Record<string, string>;
+  override readonly type: LimitType;
 
   /** `retry`: seconds until the window that refused it resets, or false when no window can admit the request. */
-  constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', message: string, retry: RetryAdvice, headers: string[]) {
+  constructor(code: 'rate_limit_exceeded' | 'insufficient_quota', type: LimitType, message: string, retry: RetryAdvice, headers: string[]) {
     super(code, message, null, retry);
+    this.type = type;
     this.headers = headerRecord(headers);
   }
 }
@@ -275,16 +285,16 @@ function refusal(entry: KeyEntry, t: TakeResult, reason: LimitReason, estimate: 
     const s = Math.ceil(w.dayResetMs / 1000);
     // A prompt larger than the whole day's quota is refused tomorrow too: no retry can pass.
     if (estimate > (l.tokensPerDay ?? 0)) {
-      return new LimitRefusal('insufficient_quota', `Request too large for the daily token quota of ${who}: Limit ${l.tokensPerDay}, Requested ${estimate}. The request alone is larger than the quota, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerDay.`, false, headers);
+      return new LimitRefusal('insufficient_quota', 'insufficient_quota', `Request too large for the daily token quota of ${who}: Limit ${l.tokensPerDay}, Requested ${estimate}. The request alone is larger than the quota, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerDay.`, false, headers);
     }
-    return new LimitRefusal('insufficient_quota', `You exceeded the daily token quota of ${who}: Limit ${l.tokensPerDay}, Used ${t.dayTokens}, Requested ${estimate}. It resets at 00:00 UTC (in ${s}s); ask the gateway operator to raise tokensPerDay.`, s, headers);
+    return new LimitRefusal('insufficient_quota', 'insufficient_quota', `You exceeded the daily token quota of ${who}: Limit ${l.tokensPerDay}, Used ${t.dayTokens}, Requested ${estimate}. It resets at 00:00 UTC (in ${s}s); ask the gateway operator to raise tokensPerDay.`, s, headers);
   }
   // A prompt larger than the whole minute's limit is refused in every window: telling the client to wait (and the
   // openai SDKs retrying on retry-after) cannot help, so it gets x-should-retry: false and what to change instead.
   if (reason === 'tokens' && estimate > (l.tokensPerMinute ?? 0)) {
-    return new LimitRefusal('rate_limit_exceeded', `Request too large for ${who} on tokens per min (TPM): Limit ${l.tokensPerMinute}, Requested ${estimate}. The request alone is larger than the limit, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerMinute.`, false, headers);
+    return new LimitRefusal('rate_limit_exceeded', 'tokens', `Request too large for ${who} on tokens per min (TPM): Limit ${l.tokensPerMinute}, Requested ${estimate}. The request alone is larger than the limit, so retrying cannot help: send a shorter prompt, or ask the gateway operator to raise tokensPerMinute.`, false, headers);
   }
   const s = Math.max(1, Math.ceil(w.minuteResetMs / 1000));
   const [what, limit, used, requested] = reason === 'requests' ? ['requests per min (RPM)', l.requestsPerMinute, t.requests, 1] : ['tokens per min (TPM)', l.tokensPerMinute, t.tokens, estimate];
-  return new LimitRefusal('rate_limit_exceeded', `Rate limit reached for ${who} on ${what}: Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${s}s.`, s, headers);
+  return new LimitRefusal('rate_limit_exceeded', reason === 'requests' ? 'requests' : 'tokens', `Rate limit reached for ${who} on ${what}: Limit ${limit}, Used ${used}, Requested ${requested}. Please try again in ${s}s.`, s, headers);
 }

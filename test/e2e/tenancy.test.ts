@@ -77,6 +77,8 @@ test('every answer carries x-ratelimit-*; past the limit 429 rate_limit_exceeded
   await assert.rejects(c.chat.completions.create(chat(LLAMA)), (e: unknown) => {
     assert.ok(e instanceof OpenAI.RateLimitError, String(e));
     assert.equal(e.code, 'rate_limit_exceeded');
+    // OpenAI's type names the limit reached (requests or tokens), as the SDK's error.type reads it.
+    assert.equal(e.type, 'requests');
     assert.equal(e.headers.get('retry-after'), '30');
     assert.equal(e.headers.get('x-ratelimit-remaining-requests'), '0');
     assert.equal(e.headers.get('x-ratelimit-reset-requests'), '30s');
