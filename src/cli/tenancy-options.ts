@@ -23,8 +23,8 @@ export interface TenancyFlags {
 
 export function addTenancyOptions(cmd: Command): Command {
   return cmd
-    .option('--api-keys <file>', 'a YAML file of API keys (SHA-256 hashes, from `infergate keys create`), each with its tenant, models, limits and priority; watched. Requests then need `Authorization: Bearer <key>` or `api-key` (docs/tenancy.md). Default: no keys, every request served')
-    .option('--api-key-secrets', 'with --kube: the API keys are those of the Secrets labelled infergate.io/api-keys: "true" (docs/tenancy.md)')
+    .option('--api-keys <file>', 'a YAML file of API keys (SHA-256 hashes, from `infergate keys create`), each with its tenant, models, limits and priority; watched. Requests then need `Authorization: Bearer <key>`, `api-key` or `x-api-key` (docs/tenancy.md). Default: no keys, every request served')
+    .option('--api-key-secrets', 'with --kube: the API keys are those of the Secrets labelled infergate.io/api-keys: "true" in the namespace watched (under --all-namespaces, the gateway\'s own only) (docs/tenancy.md)')
     .option('--rate-limit-store <url>', 'with API keys: share limits and quotas between replicas through Redis (redis://host:port). Default: in memory, per replica')
     .option('--rate-limit-store-failure <mode>', 'while the rate-limit store is unreachable: fail-open (admit, uncounted) or fail-closed (503)', failureMode, 'fail-open');
 }
