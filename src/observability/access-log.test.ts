@@ -16,11 +16,12 @@ function record(id: string): ReturnType<typeof newRequestRecord> {
 
 test('accessLogLine: every field, times from the request start, nothing else', () => {
   const line = accessLogLine(record('req-1'));
-  assert.deepEqual(Object.keys(line), ['time', 'request_id', 'trace_id', 'client', 'method', 'path', 'model', 'base_model', 'target_model', 'pool', 'endpoint', 'attempts', 'status', 'error_code', 'stream', 'ttft_ms', 'duration_ms', 'input_tokens', 'output_tokens', 'client_gone']);
+  assert.deepEqual(Object.keys(line), ['time', 'request_id', 'trace_id', 'client', 'tenant', 'method', 'path', 'model', 'base_model', 'target_model', 'pool', 'endpoint', 'attempts', 'status', 'error_code', 'stream', 'ttft_ms', 'duration_ms', 'input_tokens', 'output_tokens', 'client_gone']);
   assert.equal(line.ttft_ms, 12.3);
   assert.equal(line.duration_ms, 50);
   assert.equal(line.input_tokens, 10);
   assert.equal(line.error_code, null);
+  assert.equal(line.tenant, null, 'no API keys: no tenant');
   const refused = newRequestRecord('req-2', 'GET', '/v1/nope', undefined);
   refused.endedAt = refused.startedAt + 1;
   Object.assign(refused, { status: 404, errorCode: 'route_not_found' });
@@ -37,7 +38,10 @@ test('the written line is exactly JSON.stringify of accessLogLine, odd strings a
   const started = newRequestRecord('req-4', 'POST', '/v1/completions', '10.0.0.1');
   started.endedAt = started.startedAt + 0.04;
   started.usage = { promptTokens: 0, completionTokens: 7 };
-  for (const r of [record('req-1'), odd, bare, started]) {
+  const keyed = record('req-5');
+  keyed.tenant = { name: 'team-a', priority: undefined, objective: undefined };
+  assert.equal(accessLogLine(keyed).tenant, 'team-a');
+  for (const r of [record('req-1'), odd, bare, started, keyed]) {
     const line = formatAccessLogLine(r);
     assert.equal(line, JSON.stringify(accessLogLine(r)));
     assert.doesNotThrow(() => JSON.parse(line));

@@ -23,6 +23,8 @@ export interface AccessLogLine {
    */
   trace_id: string | null;
   client: string | null;
+  /** The tenant the request's API key names (`--api-keys`); null without keys, or without a valid key (a 401). */
+  tenant: string | null;
   method: string;
   path: string;
   model: string | null;
@@ -50,6 +52,7 @@ export function accessLogLine(r: RequestRecord): AccessLogLine {
     request_id: r.requestId,
     trace_id: traceIdOf(r) ?? null,
     client: r.clientAddress ?? null,
+    tenant: r.tenant?.name ?? null,
     method: r.method,
     path: r.path,
     model: r.model ?? null,
@@ -77,7 +80,7 @@ export function formatAccessLogLine(r: RequestRecord): string {
   const ms = (t: number | undefined): string => (t === undefined ? 'null' : String(Math.round((t - r.startedAt) * 10) / 10));
   const u = r.usage;
   return (
-    `{"time":"${isoTime(r.startTime)}","request_id":${jsonString(r.requestId)},"trace_id":${str(traceIdOf(r))},"client":${str(r.clientAddress)},"method":${jsonString(r.method)},` +
+    `{"time":"${isoTime(r.startTime)}","request_id":${jsonString(r.requestId)},"trace_id":${str(traceIdOf(r))},"client":${str(r.clientAddress)},"tenant":${str(r.tenant?.name)},"method":${jsonString(r.method)},` +
     `"path":${jsonString(r.path)},"model":${str(r.model)},"base_model":${str(r.baseModel)},"target_model":${str(r.targetModel)},` +
     `"pool":${str(r.pool)},"endpoint":${str(r.endpoint)},"attempts":${r.attempts},"status":${r.status ?? 'null'},"error_code":${str(r.errorCode)},` +
     `"stream":${r.stream},"ttft_ms":${ms(r.firstTokenAt)},"duration_ms":${r.endedAt === undefined ? '0' : ms(r.endedAt)},` +

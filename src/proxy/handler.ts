@@ -137,6 +137,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // --api-keys: who is asking (401 otherwise), before any body is read (src/tenancy); nothing runs without the flag.
   const tenancy = gw.options.tenancy;
   const key = tenancy?.authenticate(req.headers);
+  // Known from here, so every refusal of the key's requests (403s, a 404, a 429) is logged as its tenant's too.
+  if (key && record) record.tenant = key.tenant;
   // The answers from here to the body's read are the gateway's own; explain mirrors them (src/cli/explain-own-answer.ts).
   if (!isGet && isModelsPath(path)) throw modelsMethodNotAllowed(method, path);
   // `/v1/models/` too: it names no model (vLLM redirects it to the list), where retrieving `` would be a 404.
