@@ -48,6 +48,30 @@ test('admission puts the tenant and its priority on the plan and the record', ()
   assert.throws(() => admitRequest(tenancy, entry, { ...plan, model: 'other' }, 40, record), /may not use model `other`/);
 });
 
+test("a key's priority is the request's unless the key allows the client's objective header and the client sent one", () => {
+  const keyYaml = `keys:\n  - name: team-p\n    keyHash: ${hashApiKey('p')}\n    models: ["*"]\n    priority: 5\n    allowPriorityHeader: true\n`;
+  const t = new Tenancy({ keys: { keys: new KeySet(parseKeyFile(keyYaml, 'k')), problem: undefined, close: () => undefined }, store: new MemoryLimitStore(), log: createLogger('silent') });
+  const p = t.authenticate({ authorization: 'Bearer p' });
+  // What planning made of the client's header: InferenceObjective critical, priority 100 in the pool.
+  const sent = new Map([['x-llm-d-inference-objective', 'critical']]);
+  tenantHeaders(t, p, sent, {});
+  const withHeader = { steps: [], tracing: false, priority: 100, routingHeaders: {}, model: 'm', headers: sent } as RoutePlan;
+  admitRequest(t, p, withHeader, 10, undefined);
+  assert.equal(withHeader.priority, 100, "the client's objective, which the pods and an external picker are sent too");
+  const none = new Map<string, string>();
+  tenantHeaders(t, p, none, {});
+  const without = { steps: [], tracing: false, priority: 0, routingHeaders: {}, model: 'm', headers: none } as RoutePlan;
+  admitRequest(t, p, without, 10, undefined);
+  assert.equal(without.priority, 5, "no header: the key's priority");
+  // A key that does not allow the header: its priority whatever the client sends (the header is dropped).
+  const plain = tenancy.authenticate({ authorization: 'Bearer k' });
+  const dropped = new Map([['x-llm-d-inference-objective', 'critical']]);
+  tenantHeaders(tenancy, plain, dropped, {});
+  const refused = { steps: [], tracing: false, priority: 0, routingHeaders: {}, model: 'model-1', headers: dropped } as RoutePlan;
+  admitRequest(tenancy, plain, refused, 10, undefined);
+  assert.equal(refused.priority, 7);
+});
+
 test("a key's objective that the pool does not define is logged once per tenant and pool", () => {
   const lines: string[] = [];
   const keyYaml = `keys:\n  - name: team-b\n    keyHash: ${hashApiKey('b')}\n    models: ["*"]\n    objective: batchh\n  - name: team-c\n    keyHash: ${hashApiKey('c')}\n    models: ["*"]\n    objective: batch\n    allowPriorityHeader: true\n`;

@@ -35,12 +35,13 @@ export function tenantHeaders(tenancy: Tenancy, entry: KeyEntry, lower: Map<stri
 /**
  * Puts the tenant on the plan and the record (flow control and the metrics read it there), checks the model
  * against the key (403), and counts the request against the tenant's limits (429). The key's own priority,
- * when it sets one, replaces the plan's.
+ * when it sets one, replaces the plan's, unless the key lets the client name its objective and it did.
  */
 export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan, bodyBytes: number, record: RequestRecord | undefined): Admission | Promise<Admission> {
   const tenant = entry.tenant;
   plan.tenant = tenant;
-  if (tenant.priority !== undefined) plan.priority = tenant.priority;
+  const priority = tenancy.keyPriority(entry, plan.headers);
+  if (priority !== undefined) plan.priority = priority;
   // The key's own objective, which its pool does not define: the operator hears of it (the client cannot fix it).
   const unknown = plan.unknownObjective;
   if (unknown !== undefined && unknown.name === tenant.objective) tenancy.unknownObjective(tenant, unknown.pool);

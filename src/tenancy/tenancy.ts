@@ -111,6 +111,20 @@ export class Tenancy {
   }
 
   /**
+   * The priority the key sets for a request (its entry's `priority`), or undefined when the request's objective
+   * decides: the key sets none, or it allows the client's own objective header (`allowPriorityHeader`) and the
+   * client sent one. That header is what the pods and an external endpoint picker are sent too (llm-d's EPP
+   * prioritises by it), so the gateway's own planning must not put the key's priority in its place.
+   * `headers` is the handler's lower-cased map after applyObjective.
+   */
+  keyPriority(entry: KeyEntry, headers: ReadonlyMap<string, string> | undefined): number | undefined {
+    const own = entry.tenant.priority;
+    if (own === undefined || !entry.allowPriorityHeader || headers === undefined) return own;
+    // A key with `priority` names no objective of its own, so an objective header here is the client's.
+    return headers.has(OBJECTIVE_HEADER.name) || headers.has(OBJECTIVE_HEADER.alias) ? undefined : own;
+  }
+
+  /**
    * Logs once per tenant and pool that the key's `objective` names an InferenceObjective the pool does not define,
    * so its requests run at priority 0, as llm-d runs a request naming an unknown objective. A misspelt name in the
    * keys file was otherwise silent. At most 1,000 pairs are remembered; past that, warnings start over.
