@@ -24,6 +24,7 @@ import { POST_ONLY_PATHS, postBodyOf } from '../route/post-only-paths.js';
 import { SERVER_PATHS, serverPathMessage } from '../route/server-paths.js';
 import { describeMatch } from '../route/describe.js';
 import { explainNoMatch, matchRoute } from '../route/match-route.js';
+import { RouteNotFound } from './route-not-found.js';
 import type { RouteMatchResult } from '../route/route-request.js';
 import { pickBackend } from '../route/pick-backend.js';
 import { MODEL_NAME_REWRITE_HEADER, OBJECTIVE_HEADER, aliasedHeader } from '../api/llm-d-names.js';
@@ -282,10 +283,7 @@ function routeStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan):
     if (untracked !== undefined) throw untrackedResponse(untracked);
     const looked = plan.base ? ` for base model \`${plan.base.baseModel}\` (header X-Gateway-Base-Model-Name)` : '';
     const why = explainNoMatch(state.snapshot.routeTable, routeReq);
-    throw new GatewayError(
-      'route_not_found',
-      `no HTTPRoute rule matches ${req.method} ${req.path}${looked}. Add an HTTPRoute rule matching it whose backendRef is ${plan.base ? 'the InferencePool serving that model' : 'an InferencePool'}${why.length > 0 ? `. Closest rules: ${why.join('; ')}` : ''}`,
-    );
+    throw new RouteNotFound(`no HTTPRoute rule matches ${req.method} ${req.path}${looked}. Add an HTTPRoute rule matching it whose backendRef is ${plan.base ? 'the InferencePool serving that model' : 'an InferencePool'}`, why);
   }
   plan.route = m;
   const matchText = m.rule.matches[m.matchIndex];

@@ -2,6 +2,7 @@
 import { FAIRNESS_ID_HEADER, OBJECTIVE_HEADER } from '../api/llm-d-names.js';
 import { unknownModelError } from '../bbr/resolve-base-model.js';
 import { routedModels } from './routed-models.js';
+import { RouteNotFound } from './route-not-found.js';
 import type { GatewayError } from '../errors.js';
 import type { RequestRecord } from '../observability/request-record.js';
 import type { GatewayState, RoutePlan } from './plan-request.js';
@@ -69,11 +70,14 @@ export function admitRequest(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan,
 /**
  * A plan's refusal as the key's holder may see it. A model the key may not use is its 403, whether or
  * not anything serves it; an unknown model the key may use gets the 404 whose list of served models holds only
- * those the key may use, as its GET /v1/models does. Otherwise the plan's error as it is. Without this, a
- * tenant could list every other tenant's models by asking for one that does not exist.
+ * those the key may use, as its GET /v1/models does; a path no route matches is the 404 without the closest rules
+ * (their header matches name the models). Otherwise the plan's error as it is. Without this, a tenant could list
+ * every other tenant's models by asking for one that does not exist, or for `GET /`.
  */
 export function tenantPlanError(tenancy: Tenancy, entry: KeyEntry, plan: RoutePlan, state: GatewayState, host?: string): GatewayError {
   const error = plan.error!;
+  // The closest rules name every route's model header: the other tenants' models among them.
+  if (error instanceof RouteNotFound) return error.forTenant();
   if (plan.model === undefined) return error;
   const refusal = tenancy.modelRefusal(entry, plan.model);
   if (refusal !== undefined) return refusal;
