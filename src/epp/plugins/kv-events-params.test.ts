@@ -16,3 +16,20 @@ test('kvEventsConfig.silenceTimeout: 5s by default, a Go duration, 0 for never; 
     assert.throws(() => read({ silenceTimeout: bad }), (e: unknown) => e instanceof PluginConfigError && /silenceTimeout/.test(e.message), String(bad));
   }
 });
+
+test("llm-d v0.3/v0.4's indexerConfig.tokenProcessorConfig (before llm-d-kv-cache v0.5) is read, with a warning to move it", () => {
+  const warnings: string[] = [];
+  const params = { indexerConfig: { tokenProcessorConfig: { blockSize: 64, hashSeed: '42' }, prefixStoreConfig: { blockSize: 256 }, kvBlockIndexConfig: { enableMetrics: true } } };
+  const r = new ParamReader(SITE, params, (m) => warnings.push(m));
+  const s = readKvEventsSettings(r);
+  r.finish();
+  assert.equal(s.blockSize, 64);
+  assert.equal(s.hashSeed, '42');
+  assert.ok(warnings.some((w) => /indexerConfig\.tokenProcessorConfig is read as parameters\.tokenProcessorConfig.*move it/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /indexerConfig\.prefixStoreConfig is ignored/.test(w)), warnings.join('\n'));
+  // Both places at once is ambiguous: refused, naming the one to keep.
+  assert.throws(
+    () => readKvEventsSettings(new ParamReader(SITE, { tokenProcessorConfig: { blockSize: 16 }, indexerConfig: { tokenProcessorConfig: { blockSize: 64 } } })),
+    (e: unknown) => e instanceof PluginConfigError && /indexerConfig\.tokenProcessorConfig/.test(e.field) && /keep parameters\.tokenProcessorConfig/.test(e.message),
+  );
+});

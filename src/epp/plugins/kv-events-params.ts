@@ -13,7 +13,8 @@ import { KV_TOPIC_PREFIX } from '../../kvevents/wire-format.js';
  * producer refuses it.
  */
 export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerPool?: boolean } = {}): KvEventsSettings {
-  const tp = r.child('tokenProcessorConfig');
+  const ix: ParamReader = r.child('indexerConfig');
+  const tp = tokenProcessorReader(r, ix);
   const hasTokens = tp.has('blockSizeTokens');
   const tokens = tp.positiveInt('blockSizeTokens', 16);
   const legacy = tp.positiveInt('blockSize', 16);
@@ -23,7 +24,7 @@ export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerP
   const algo = tp.string('hashAlgorithm', 'cbor-fnv');
   if (algo !== 'cbor-fnv' && algo !== '') tp.fail('hashAlgorithm', `only "cbor-fnv" (llm-d's default) is supported, got ${JSON.stringify(algo)}`);
 
-  const ix: ParamReader = r.child('indexerConfig');
+  ix.ignored('prefixStoreConfig', 'it cached llm-d\'s in-process tokenizations; tokens come from a token-producer (llm-d\'s kv-cache dropped it too)');
   if (options.legacyTokenizerPool === true) {
     ix.ignored('tokenizersPoolConfig', 'tokens come from a token-producer (one with default parameters is added when none is declared), which asks a pod of the pool to render the request as the engine will');
   } else if (ix.has('tokenizersPoolConfig')) ix.fail('tokenizersPoolConfig', 'is not supported (as in llm-d): declare a token-producer plugin, which tokenizes on a pool pod');
@@ -66,6 +67,19 @@ export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerP
   if (silence < 0) ev.fail('silenceTimeout', 'must not be negative (0 turns silence detection off)');
   const silenceTimeoutMs = silence === 0 ? Number.POSITIVE_INFINITY : silence;
   return { blockSize, hashSeed, capacity, podsPerKey, tierWeights, topicFilter, discoverPods, socketPort, replaySocketPort, zmqEndpoint, silenceTimeoutMs };
+}
+
+/**
+ * `tokenProcessorConfig`, or where llm-d's kv-cache library had it until v0.5 (llm-d-kv-cache PR #236, January 2026):
+ * `indexerConfig.tokenProcessorConfig`, as the precise-prefix-cache-scorer samples of llm-d v0.3 and v0.4 set it
+ * (`blockSize: 64`). Current llm-d ignores it there without a word and keys blocks by 16 tokens, so every lookup of a
+ * 64-token vLLM misses; here it is read, with a warning to move it.
+ */
+function tokenProcessorReader(r: ParamReader, ix: ParamReader): ParamReader {
+  if (!ix.has('tokenProcessorConfig')) return r.child('tokenProcessorConfig');
+  if (r.has('tokenProcessorConfig')) ix.fail('tokenProcessorConfig', 'is set twice: keep parameters.tokenProcessorConfig (where llm-d reads it now) and remove this one');
+  ix.warn('parameters.indexerConfig.tokenProcessorConfig is read as parameters.tokenProcessorConfig, where llm-d has read it since its kv-cache v0.5 (llm-d ignores it here): move it there');
+  return ix.child('tokenProcessorConfig');
 }
 
 export function readSpeculativeSettings(r: ParamReader): SpeculativeSettings {

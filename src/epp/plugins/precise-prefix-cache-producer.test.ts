@@ -226,6 +226,38 @@ plugins:
 `), /tokenizersPoolConfig: is not supported \(as in llm-d\)/);
   });
 
+  test("llm-d v0.3's sample (deploy/config/epp-precise-prefix-cache-config.yaml, indexerConfig.tokenProcessorConfig) loads with its block size", () => {
+    const loaded = load(`apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: single-profile-handler
+  - type: precise-prefix-cache-scorer
+    parameters:
+      indexerConfig:
+        tokenProcessorConfig:
+          blockSize: 64                 # must match vLLM block size
+          hashSeed: "42"                # must match vLLM PYTHONHASHSEED env var
+        kvBlockIndexConfig:
+          enableMetrics: true           # enable kv-block index metrics (prometheus)
+  - type: kv-cache-utilization-scorer
+  - type: queue-scorer
+  - type: max-score-picker
+schedulingProfiles:
+  - name: default
+    plugins:
+      - pluginRef: precise-prefix-cache-scorer
+        weight: 2.0
+      - pluginRef: kv-cache-utilization-scorer
+        weight: 1.0
+      - pluginRef: queue-scorer
+        weight: 1.0
+      - pluginRef: max-score-picker
+`);
+    const s = (loaded.schedulerConfig.plugins.get('precise-prefix-cache-scorer') as PrecisePrefixCacheScorer).kvEventsSettings;
+    assert.deepEqual([s.blockSize, s.hashSeed], [64, '42']);
+    assert.ok(loaded.warnings.some((w) => /indexerConfig\.tokenProcessorConfig is read as parameters\.tokenProcessorConfig/.test(w)), loaded.warnings.join('\n'));
+  });
+
   test('a config without a token-producer gets one, as llm-d adds one, with a warning', () => {
     const loaded = load(`apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
