@@ -33,3 +33,11 @@ test("llm-d v0.3/v0.4's indexerConfig.tokenProcessorConfig (before llm-d-kv-cach
     (e: unknown) => e instanceof PluginConfigError && /indexerConfig\.tokenProcessorConfig/.test(e.field) && /keep parameters\.tokenProcessorConfig/.test(e.message),
   );
 });
+
+test("indexerConfig.kvCacheBackendConfigs replaces llm-d's default list: a tier it does not name weighs 1.0, as in llm-d", () => {
+  const weights = (indexerConfig?: Record<string, unknown>) => readKvEventsSettings(new ParamReader(SITE, indexerConfig ? { indexerConfig } : {})).tierWeights;
+  assert.deepEqual(weights(), { gpu: 1, cpu: 0.8, other: 1 });
+  assert.deepEqual(weights({ kvCacheBackendConfigs: [{ name: 'gpu', weight: 1 }] }), { gpu: 1, cpu: 1, other: 1 });
+  assert.deepEqual(weights({ kvCacheBackendConfigs: [{ name: 'gpu', weight: 1 }, { name: 'cpu', weight: 0.5 }] }), { gpu: 1, cpu: 0.5, other: 1 });
+  assert.deepEqual(weights({ kvCacheBackendConfigs: [] }), { gpu: 1, cpu: 1, other: 1 });
+});

@@ -36,7 +36,9 @@ export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerP
   const mem = kb.child('inMemoryConfig');
   const capacity = mem.positiveInt('size', DEFAULT_INDEX_CAPACITY);
   const podsPerKey = mem.positiveInt('podCacheSize', DEFAULT_PODS_PER_KEY);
-  const tierWeights = { ...DEFAULT_TIER_WEIGHTS };
+  // A list replaces llm-d's default one (Go's JSON decoding replaces a slice), and a tier it does not name weighs
+  // 1.0 there (LongestPrefixScorer's fillMaxWeights): [{name: gpu, weight: 1}] leaves CPU blocks at 1.0, not 0.8.
+  const tierWeights = ix.has('kvCacheBackendConfigs') ? { gpu: 1, cpu: 1, other: 1 } : { ...DEFAULT_TIER_WEIGHTS };
   ix.list('kvCacheBackendConfigs', (v, path) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) ix.fail(path, 'must be a mapping {name, weight}');
     const { name, weight } = v as { name?: unknown; weight?: unknown };
