@@ -41,3 +41,15 @@ test("indexerConfig.kvCacheBackendConfigs replaces llm-d's default list: a tier 
   assert.deepEqual(weights({ kvCacheBackendConfigs: [{ name: 'gpu', weight: 1 }, { name: 'cpu', weight: 0.5 }] }), { gpu: 1, cpu: 0.5, other: 1 });
   assert.deepEqual(weights({ kvCacheBackendConfigs: [] }), { gpu: 1, cpu: 1, other: 1 });
 });
+
+test('discoverPods: false without a zmqEndpoint receives no event at all: a warning says so; with either, none', () => {
+  const warned = (kvEventsConfig: Record<string, unknown>) => {
+    const warnings: string[] = [];
+    readKvEventsSettings(new ParamReader(SITE, { kvEventsConfig }, (m) => warnings.push(m)));
+    return warnings.filter((w) => /no KV events are received/.test(w));
+  };
+  assert.equal(warned({ discoverPods: false }).length, 1);
+  assert.match(warned({ discoverPods: false })[0]!, /kvEventsConfig\.discoverPods is false and no zmqEndpoint is set/);
+  assert.deepEqual(warned({ discoverPods: false, zmqEndpoint: 'tcp://0.0.0.0:5557' }), []);
+  assert.deepEqual(warned({}), []);
+});

@@ -60,6 +60,10 @@ export function readKvEventsSettings(r: ParamReader, options: { legacyTokenizerP
     // As in llm-d, both run then; a fleet set up for the central socket only would show every pod reconnecting.
     ev.warn(`parameters.kvEventsConfig.zmqEndpoint is set and discoverPods is left at its default (true): the gateway also connects to every pod's socketPort, as llm-d does; set discoverPods: false if the pods only connect to ${zmqEndpoint}`);
   }
+  if (!discoverPods && zmqEndpoint === '') {
+    // Nothing to subscribe to and nothing bound: the precise view stays empty, which only a gauge would show.
+    ev.warn('parameters.kvEventsConfig.discoverPods is false and no zmqEndpoint is set: no KV events are received, so every endpoint is scored on the approximate view; set zmqEndpoint (each vLLM\'s --kv-events-config endpoint then connects to it) or leave discoverPods at true');
+  }
   const pd = ev.child('podDiscoveryConfig');
   const socketPort = pd.int('socketPort', DEFAULT_SOCKET_PORT, { min: 1, max: 65535 });
   const replaySocketPort = pd.int('replaySocketPort', 0, { min: 0, max: 65535 });
