@@ -16,3 +16,12 @@ test('a pick tied with others on the top total says the tie is broken at random;
   assert.match(tied, /127\.0\.222\.2:8000 is tied with 127\.0\.222\.3:8000 on 0\.500: the pick among them is random, so the same request sent to the gateway may go to another/);
   assert.doesNotMatch(renderPlan(planOf([0.9, 0.5])).join('\n'), /tied/);
 });
+
+test('what a scorer says its scores rest on is printed under the table, as a whole and per endpoint', () => {
+  const plan = planOf([1, 0]);
+  const trace = plan.schedule!.results.get('default')!.trace!;
+  trace.scorers[0] = { ...trace.scorers[0]!, name: 'prefix-cache-scorer', basis: 'approximate view: no tokens', notes: { '127.0.222.3:8000': 'approximate view: its KV events are not trusted now (silent)' } };
+  const text = renderPlan(plan).join('\n');
+  assert.match(text, /\n {3}prefix-cache-scorer: approximate view: no tokens\n/);
+  assert.match(text, /\n {3}prefix-cache-scorer on 127\.0\.222\.3:8000: approximate view: its KV events are not trusted now \(silent\)/);
+});

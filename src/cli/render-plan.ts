@@ -41,6 +41,11 @@ function renderCycle(t: CycleTrace, lines: string[], n: number): number {
   const fmt = (cells: string[]): string => '   ' + cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
   lines.push(fmt(headers));
   for (const r of rows) lines.push(fmt(r));
+  // What a scorer's numbers rest on when not what its type says (a precise prefix score on the approximate view).
+  for (const s of t.scorers) {
+    if (s.basis !== undefined) lines.push(`   ${s.name}: ${s.basis}`);
+    for (const [addr, note] of Object.entries(s.notes ?? {})) lines.push(`   ${s.name} on ${addr}: ${note}`);
+  }
   // A tie on the top total is broken at random (max-score-picker), so serve may send the same request elsewhere.
   const at = t.picked === undefined ? -1 : t.scored.indexOf(t.picked);
   const tied = at < 0 ? [] : t.scored.filter((addr, i) => i !== at && Math.abs((t.totals[i] ?? 0) - (t.totals[at] ?? 0)) < 1e-9);

@@ -37,6 +37,18 @@ export interface Filter extends Plugin {
  */
 export interface Scorer extends Plugin {
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ArrayLike<number>;
+  /**
+   * Optional, asked only when the cycle is traced (`explain`, `/debug/scheduling`), right after `score` with the same
+   * arguments: what the scores were based on when that is not what the scorer's type suggests (a precise prefix
+   * score that fell back on the approximate view). Undefined when there is nothing to say.
+   */
+  scoreNotes?(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScoreNotes | undefined;
+}
+
+/** What {@link Scorer.scoreNotes} says: of the scores as a whole, and of some endpoints by address. */
+export interface ScoreNotes {
+  readonly basis?: string;
+  readonly endpoints?: Readonly<Record<string, string>>;
 }
 
 /**

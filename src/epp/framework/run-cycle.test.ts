@@ -84,6 +84,25 @@ describe('runCycle', () => {
     assert.deepEqual(hook.picked, [c]);
   });
 
+  test("the trace carries what a scorer says its scores rest on; untraced, it is not asked", () => {
+    let asked = 0;
+    const noting: Scorer = {
+      ...scoring('s', { [a.address]: 1 }),
+      scoreNotes: () => {
+        asked++;
+        return { basis: 'approximate view', endpoints: { [b.address]: 'stream untrusted' } };
+      },
+    };
+    const profile = new SchedulingProfile('p', [{ plugin: noting }, { plugin: scoring('quiet', {}) }, { plugin: maxPicker }]);
+    runCycle(profile, context(), [a, b]);
+    assert.equal(asked, 0);
+    const t = runCycle(profile, context(), [a, b], { trace: true }).trace;
+    assert.deepEqual(t?.scorers, [
+      { name: 's', type: 'test-scorer', weight: 1, scores: [1, 0], basis: 'approximate view', notes: { [b.address]: 'stream untrusted' } },
+      { name: 'quiet', type: 'test-scorer', weight: 1, scores: [0, 0] },
+    ]);
+  });
+
   test('the trace records raw scores, weights and totals per endpoint', () => {
     const profile = new SchedulingProfile('p', [{ plugin: scoring('s', { [a.address]: 0.5, [b.address]: 1 }), weight: 3 }, { plugin: maxPicker }]);
     const t = runCycle(profile, context(), [a, b], { trace: true }).trace;

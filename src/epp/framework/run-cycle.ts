@@ -1,6 +1,6 @@
 /** One scheduling cycle of one profile: filters, weighted scorers, the picker, then the PreRequest hooks. */
 import type { Endpoint } from '../datastore/endpoint.js';
-import type { Filter, SchedulingContext } from './plugin.js';
+import type { Filter, SchedulingContext, Scorer } from './plugin.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
 import type { PluginStopwatch } from './scheduling-timer.js';
 
@@ -28,6 +28,10 @@ export interface ScorerTrace {
   weight: number;
   /** Raw score (before weighting) of each endpoint in `CycleTrace.scored`, same order. */
   scores: number[];
+  /** What the scores as a whole were based on, when the scorer says (a precise scorer on its approximate view). */
+  basis?: string;
+  /** Endpoint address -> what its score was based on, for the endpoints the scorer says something of. */
+  notes?: Record<string, string>;
 }
 
 /** Plain JSON: what `infergate explain` prints and the debug endpoint returns. */
@@ -104,7 +108,7 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
     for (let i = 0; i < n; i++) totals[i] = (totals[i] as number) + weight * (scores[i] as number);
     // A scorer's time includes weighing its scores into the totals.
     if (timers) sw!.lap(timers.scorers[s]!);
-    if (trace) trace.scorers.push({ name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) });
+    if (trace) trace.scorers.push(traceScorer(scorer, weight, scores, ctx, current));
   }
 
   const result: CycleResult = { profile: profile.name, scored: current, totals };
@@ -129,6 +133,14 @@ export function runCycle(profile: SchedulingProfile, ctx: SchedulingContext, can
 function withTrace(result: CycleResult, trace: CycleTrace | undefined): CycleResult {
   if (trace) result.trace = trace;
   return result;
+}
+
+function traceScorer(scorer: Scorer, weight: number, scores: ArrayLike<number>, ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScorerTrace {
+  const t: ScorerTrace = { name: scorer.name, type: scorer.type, weight, scores: Array.from(scores) };
+  const notes = scorer.scoreNotes?.(ctx, endpoints);
+  if (notes?.basis !== undefined) t.basis = notes.basis;
+  if (notes?.endpoints !== undefined && Object.keys(notes.endpoints).length > 0) t.notes = { ...notes.endpoints };
+  return t;
 }
 
 function traceFilter(f: Filter, before: readonly Endpoint[], after: readonly Endpoint[]): FilterTrace {

@@ -76,6 +76,28 @@ describe('precise-prefix-cache-producer + prefix-cache-scorer', () => {
     assert.deepEqual(Array.from(t.scorer.score(ctx, EPS)), [0, 0, 0]);
   });
 
+  test('traced, the scorer says which scores came from the approximate view: untrusted pods by address, all without tokens', () => {
+    const t = setup();
+    t.store(b, 4);
+    const traced = (tokens?: Uint32Array) => {
+      const ctx = context(request({ model: 'llama', prompt: 'x'.repeat(256) }));
+      if (tokens) ctx.state.write(TOKENIZED_PROMPT_KEY, new TokenizedPrompt(tokens));
+      t.producer.produce(ctx, EPS);
+      t.scorer.score(ctx, EPS);
+      return t.scorer.scoreNotes(ctx, EPS);
+    };
+    // No feeds at all (a view nobody subscribed): every pod is trusted, the scores are the producer's.
+    assert.equal(traced(TOKENS), undefined);
+    t.view.sync(new Map(EPS.map((e) => [e.address, { endpoint: '' }])));
+    (t.view.feed(a.address)!.stream as PodStream).connected();
+    (t.view.feed(c.address)!.stream as PodStream).connected();
+    assert.deepEqual(traced(TOKENS), { endpoints: { [b.address]: 'approximate view: its KV events are not trusted now (connecting)' } });
+    assert.match(traced()?.basis ?? '', /^approximate view: ppc has no match info for this request/);
+    // A scorer naming no producer is approximate by type: nothing to say.
+    const ctx = context(request({ model: 'llama', prompt: 'x'.repeat(256) }));
+    assert.equal(new PrefixCacheScorer('approx').scoreNotes(ctx, EPS), undefined);
+  });
+
   test('speculativeIndexing holds the pick for the TTL, until the pod\'s own events confirm it', () => {
     const t = setup(true);
     assert.deepEqual(t.cycle(a), [0, 0, 0]);

@@ -4,7 +4,7 @@
  * the producer's parameters. Tokens still come from a `token-producer` declared beside it.
  */
 import type { Endpoint } from '../datastore/endpoint.js';
-import type { DataProducer, EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
+import type { DataProducer, EndpointStateHolder, PreRequest, SchedulingContext, ScoreNotes, Scorer } from '../framework/plugin.js';
 import type { PluginFactory } from '../framework/registry.js';
 import type { KvEventsPlugin } from '../plugin-runtime.js';
 import type { KvCacheView } from '../../kvevents/kv-cache-view.js';
@@ -53,6 +53,10 @@ export class PrecisePrefixCacheScorer implements Scorer, PreRequest, DataProduce
 
   cachedTokens(ctx: SchedulingContext, ep: Endpoint): number | undefined {
     return this.scorer.cachedTokens(ctx, ep);
+  }
+
+  scoreNotes(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScoreNotes | undefined {
+    return this.scorer.scoreNotes(ctx, endpoints);
   }
 
   preRequest(ctx: SchedulingContext, picked: Endpoint): void {

@@ -4,7 +4,7 @@
  * keeps its own approximate view for the endpoints whose precise view cannot be trusted at the moment.
  */
 import type { Endpoint } from '../datastore/endpoint.js';
-import type { EndpointStateHolder, PreRequest, SchedulingContext, Scorer } from '../framework/plugin.js';
+import type { EndpointStateHolder, PreRequest, SchedulingContext, ScoreNotes, Scorer } from '../framework/plugin.js';
 import type { ParamReader, PluginFactory } from '../framework/registry.js';
 import { PromptHasher, type BlockHashes } from './prefix-block-hash.js';
 import { PrefixIndex, type AddHint } from './prefix-index.js';
@@ -116,6 +116,27 @@ export class PrefixCacheScorer implements Scorer, PreRequest, EndpointStateHolde
     const info = this.#infoKey === undefined ? undefined : ctx.state.read<PrefixMatchInfo>(this.#infoKey);
     if (info && info.totalBlocks > 0) return this.#scorePrecise(ctx, endpoints, info);
     return this.#scoreApproximate(ctx, endpoints);
+  }
+
+  /**
+   * With a producer named: which scores came from the approximate view rather than the producer's match info (all of
+   * them when it wrote none for this request; the endpoints whose KV-event stream is untrusted otherwise), so
+   * `/debug/scheduling` and `explain` do not pass a guess off as what the pods reported.
+   */
+  scoreNotes(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScoreNotes | undefined {
+    if (this.#infoKey === undefined) return undefined;
+    const producer = this.params.prefixMatchInfoProducerName;
+    const info = ctx.state.read<PrefixMatchInfo>(this.#infoKey);
+    if (!info || info.totalBlocks === 0) {
+      return { basis: `approximate view: ${producer} has no match info for this request (no tokens from the token-producer in time, a prompt shorter than one block, or no KV-event index, as under explain)` };
+    }
+    if (info.untrusted.size === 0) return undefined;
+    const notes: Record<string, string> = {};
+    for (const ep of endpoints) {
+      const why = info.untrusted.get(ep.address);
+      if (why !== undefined) notes[ep.address] = `approximate view: its KV events are not trusted now (${why})`;
+    }
+    return { endpoints: notes };
   }
 
   /**
