@@ -191,7 +191,7 @@ export function registerSimCommand(program: Command): void {
   const d = DEFAULT_ENGINE_CONFIG;
   program
     .command('sim')
-    .description('run a vLLM-compatible simulator: every endpoint vLLM serves (chat, completions, responses, embeddings, pooling, classify, score, rerank, tokenize, audio), /v1/models, LoRA load/unload, /health and vLLM /metrics')
+    .description('run a vLLM-compatible simulator: every endpoint vLLM serves (chat, completions, responses, Anthropic messages, embeddings, pooling, classify, score, rerank, tokenize, audio), /v1/models, LoRA load/unload, /health and vLLM /metrics')
     .requiredOption('--model <name>', 'base model name served')
     .option('--lora <a,b>', 'LoRA adapter names served on top of the base model (comma-separated)')
     .option('--served-model-name <name...>', "as vLLM: the model names clients use instead of --model's, every one served and listed; the first names the metrics' model_name")

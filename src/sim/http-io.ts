@@ -58,7 +58,7 @@ export function sendError(res: ServerResponse, err: VllmError): void {
     res.destroy();
     return;
   }
-  sendJson(res, err.status, err.toBody());
+  sendJson(res, err.status, err.responseBody());
 }
 
 /** Starts an SSE response and sends its headers at once, so clients see the stream open before the first token. */

@@ -8,6 +8,7 @@ import { handleGenerate } from './generate-handler.js';
 import { parseGenerateRequest } from './generate-request.js';
 import { readJsonBody, sendJson, sendText } from './http-io.js';
 import { handleLoadLora, handleUnloadLora } from './lora-admin-handler.js';
+import { handleCountTokens, handleCreateMessage } from './messages-handler.js';
 import { modelListBody } from './model-list.js';
 import { handleClassify, handleEmbeddings, handlePooling } from './pooling-handler.js';
 import { handleRenderChat, handleRenderCompletion } from './render-handler.js';
@@ -69,6 +70,9 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/v1/chat/completions/render': post('generate', handleRenderChat),
   '/v1/completions/render': post('generate', handleRenderCompletion),
   '/v1/responses': post('generate', (b, res, ctx) => handleCreateResponse(b, res, ctx)),
+  // vLLM's Anthropic Messages API (vllm/entrypoints/anthropic/api_router.py).
+  '/v1/messages': post('generate', handleCreateMessage),
+  '/v1/messages/count_tokens': post('generate', handleCountTokens),
   '/v1/embeddings': post('embed', handleEmbeddings),
   '/pooling': post('pooling', handlePooling),
   '/classify': post('classify', handleClassify),

@@ -13,7 +13,7 @@ export type ApiFamily = 'generate' | 'embed' | 'pooling' | 'classify' | 'score' 
 
 /** How vLLM names each API in "The model does not support ... API". */
 export const API_NAMES: Readonly<Record<ApiFamily, string>> = {
-  generate: 'Completions, Chat Completions and Responses',
+  generate: 'Completions, Chat Completions, Responses and Messages',
   embed: 'Embeddings',
   pooling: 'Pooling',
   classify: 'Classification',

@@ -33,6 +33,26 @@ export class VllmError extends Error {
   toBody(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.status } };
   }
+
+  /** The body the client gets: OpenAI's shape, on every path but the Anthropic Messages API's. */
+  responseBody(): object {
+    return this.toBody();
+  }
+}
+
+/**
+ * An error of vLLM's Anthropic Messages API handler (vllm/entrypoints/anthropic/api_router.py
+ * `translate_error_response`): the same status and type, in Anthropic's shape `{"type":"error","error":{"type","message"}}`,
+ * which the Anthropic SDKs read.
+ */
+export class AnthropicShapedError extends VllmError {
+  constructor(err: VllmError) {
+    super(err.status, err.message, err.param, err.type);
+  }
+
+  override responseBody(): object {
+    return { type: 'error', error: { type: this.type, message: this.message } };
+  }
 }
 
 /** Shorthand for the common 400 with the offending field in `param`. */
