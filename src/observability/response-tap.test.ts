@@ -222,3 +222,45 @@ test('event names that announce no token, however the chunks cut them; other nam
     }
   }
 });
+
+test("an Anthropic Messages stream: the usage is message_delta's; one cut before it reported none, not message_start's prompt count", () => {
+  const ev = (name: string, data: string): string => `event: ${name}\ndata: ${data}\n\n`;
+  // As vLLM streams /v1/messages (its message_start puts the usage beside the message; Anthropic's API inside it).
+  const opening = [
+    ev('message_start', '{"type":"message_start","message":{"id":"chatcmpl-1","content":[],"model":"m"},"usage":{"input_tokens":9,"output_tokens":0}}'),
+    ev('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}'),
+    ev('content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}'),
+    ev('content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" there"}}'),
+  ].join('');
+  const closing = [
+    ev('content_block_stop', '{"type":"content_block_stop","index":0}'),
+    ev('message_delta', '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":9,"output_tokens":2}}'),
+    ev('message_stop', '{"type":"message_stop"}'),
+    'data: [DONE]\n\n',
+  ].join('');
+  const anthropicOpening = ev('message_start', '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":9,"output_tokens":1}}}');
+  // [body, usage]
+  const table: [string, unknown][] = [
+    [opening + closing, { promptTokens: 9, completionTokens: 2 }],
+    [opening, undefined],
+    [opening.slice(0, opening.indexOf('event: content_block_start')), undefined],
+    [anthropicOpening, undefined],
+    [anthropicOpening + ev('message_delta', '{"type":"message_delta","usage":{"output_tokens":4}}'), { promptTokens: 0, completionTokens: 4 }],
+  ];
+  for (const [body, usage] of table) {
+    const bytes = Buffer.from(body);
+    for (const chunks of [[bytes], [...bytes].map((b) => Buffer.from([b]))]) {
+      const r = newRequestRecord('id', 'POST', '/v1/messages', undefined);
+      const tap = new ResponseTap(r, 'text/event-stream; charset=utf-8');
+      for (const c of chunks) tap.chunk(c);
+      tap.end();
+      assert.deepEqual(r.usage, usage, body.slice(0, 80));
+    }
+  }
+  // A JSON answer names no message_start: its usage stands.
+  const r = newRequestRecord('id', 'POST', '/v1/messages', undefined);
+  const tap = new ResponseTap(r, 'application/json');
+  tap.chunk(Buffer.from('{"id":"chatcmpl-1","type":"message","content":[{"type":"text","text":"message_start"}],"usage":{"input_tokens":3,"output_tokens":1}}'));
+  tap.end();
+  assert.deepEqual(r.usage, { promptTokens: 3, completionTokens: 1 });
+});

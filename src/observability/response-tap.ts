@@ -73,6 +73,10 @@ export class ResponseTap {
     // Found in the bytes first: only the usage object onwards is decoded (its names and digits are ASCII).
     const at = lastUsageKey(tail);
     if (at < 0) return;
+    // The Anthropic Messages API opens its stream with the prompt's count and no output yet (message_start); the
+    // answer's usage comes in message_delta at the end. A stream cut before that reported none: taken as final,
+    // the opening count charged a tenant for its prompt alone, however much it had streamed before hanging up.
+    if (this.#sse && opensMessage(tail, at)) return;
     const usage = parseUsage(tail.toString('latin1', at));
     if (usage) this.#record.usage = usage;
   }
@@ -146,6 +150,16 @@ export class ResponseTap {
     this.#tailBytes += data.length;
     while (this.#tailBytes - kept[0]!.length >= TAIL_BYTES) this.#tailBytes -= kept.shift()!.length;
   }
+}
+
+/** The `type` of the Anthropic Messages API's first stream event. */
+const MESSAGE_START = Buffer.from('"message_start"');
+
+/** Whether the `"usage"` at `at` sits in a message_start event: its data line names that type before it. */
+function opensMessage(b: Buffer, at: number): boolean {
+  const lineStart = b.lastIndexOf(10, at) + 1;
+  const k = b.indexOf(MESSAGE_START, lineStart);
+  return k >= 0 && k < at;
 }
 
 /** Tails up to this size are searched for `"usage"` in JS: a native `lastIndexOf` call costs more than the scan. */
