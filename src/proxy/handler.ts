@@ -24,6 +24,7 @@ import { sendError, sendJson } from './send-error.js';
 import { UnreadableRequest } from './client-errors.js';
 import { admitRequest, tenantHeaders, tenantPlanError } from '../plan/tenancy-stage.js';
 import { headerRecord } from '../tenancy/rate-limit-headers.js';
+import { countsTokens } from '../tenancy/uncounted-paths.js';
 import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 import { continueIfAsked } from './expectations.js';
@@ -222,7 +223,9 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     try {
       // An upload's bytes (multipart/form-data: audio) are not prompt text: at 4 bytes a token a 1 MB recording of
       // half a minute was "250,000 tokens", past any tokensPerMinute. It is counted for its usage when it ends.
-      const a = admitRequest(tenancy!, key, plan, isMultipart(req.headers['content-type']) ? 0 : (body?.length ?? 0), record);
+      // Tokenizing or rendering a prompt runs no model: such a request counts, its body's tokens do not.
+      const prompt = isMultipart(req.headers['content-type']) || !countsTokens(path) ? 0 : (body?.length ?? 0);
+      const a = admitRequest(tenancy!, key, plan, prompt, record);
       admission = a instanceof Promise ? await a : a;
       seen.admission = admission;
     } catch (e) {
