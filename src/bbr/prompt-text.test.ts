@@ -16,6 +16,27 @@ describe('promptText', () => {
   ];
   for (const [name, json, want] of cases) test(name, () => assert.equal(promptText(json), want));
 
+  test("the Responses API's prompt: its instructions, then its input as a string or its items as JSON; an embedding's input is none", () => {
+    const items = [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }];
+    const table: [Record<string, unknown>, string][] = [
+      [{ input: 'Hello' }, 'Hello'],
+      [{ instructions: 'Be brief. ', input: 'Hello' }, 'Be brief. Hello'],
+      [{ instructions: 'Be brief. ', input: items }, `Be brief. ${JSON.stringify(items)}`],
+      [{ instructions: { not: 'text' }, input: 'Hello' }, 'Hello'],
+      [{ instructions: 'only' }, ''],
+    ];
+    for (const [json, want] of table) {
+      assert.equal(promptText(json, undefined, undefined, 'responses'), want, JSON.stringify(json));
+      assert.equal(promptText(json), '', `without the shape: ${JSON.stringify(json)}`);
+    }
+    const long = 'x'.repeat(5000);
+    for (const max of [3, 10, 5003, 20_000]) {
+      assert.equal(promptText({ instructions: 'abc', input: long }, max, undefined, 'responses'), `abc${long}`.slice(0, max), `max ${max}`);
+      assert.equal(promptText({ instructions: long, input: items }, max, 64, 'responses'), `${long}${JSON.stringify(items)}`.slice(0, max), `max ${max}, small body`);
+      assert.equal(promptText({ instructions: long, input: items }, max, Infinity, 'responses'), `${long}${JSON.stringify(items)}`.slice(0, max), `max ${max}, walked`);
+    }
+  });
+
   test('cut to the bound, each kind a prefix of the whole text', () => {
     const long = 'x'.repeat(5000);
     assert.equal(promptText({ prompt: long }, 100), long.slice(0, 100));

@@ -13,12 +13,16 @@ export const PROMPT_TEXT_MAX_CHARS = 1024 * 1024;
  */
 const STRINGIFY_BODY_BYTES = 32 * 1024;
 
+/** Which API's body: the Responses API's prompt is its `input`, which an embedding request's `input` is not. */
+export type PromptShape = 'responses' | undefined;
+
 /**
  * A completion's `prompt` (a string, or the strings of a list joined), or the chat `messages` as JSON text,
- * as llm-d's approximate prefix scorer hashes; at most `maxChars` characters of it. `bodyBytes`, the size of
- * the body `json` was parsed from, lets a small body take the quick way to the same text.
+ * as llm-d's approximate prefix scorer hashes; for the Responses API (`shape`), its `instructions` followed by
+ * its `input` (a string, or its items as JSON text); at most `maxChars` characters of it. `bodyBytes`, the size
+ * of the body `json` was parsed from, lets a small body take the quick way to the same text.
  */
-export function promptText(json: Record<string, unknown> | undefined, maxChars = PROMPT_TEXT_MAX_CHARS, bodyBytes = Infinity): string {
+export function promptText(json: Record<string, unknown> | undefined, maxChars = PROMPT_TEXT_MAX_CHARS, bodyBytes = Infinity, shape?: PromptShape): string {
   if (!json) return '';
   const p = json.prompt;
   if (typeof p === 'string') return p.length > maxChars ? p.slice(0, maxChars) : p;
@@ -33,8 +37,21 @@ export function promptText(json: Record<string, unknown> | undefined, maxChars =
     }
     return cut(parts.join(''), maxChars);
   }
-  if (json.messages !== undefined) return bodyBytes <= STRINGIFY_BODY_BYTES ? cut(JSON.stringify(json.messages), maxChars) : jsonText(json.messages, maxChars);
+  if (json.messages !== undefined) return valueText(json.messages, maxChars, bodyBytes);
+  if (shape === 'responses' && json.input !== undefined) {
+    // As GIE's PromptText reads a Responses request's input; its instructions first, as vLLM puts them first
+    // in the prompt (a system message), so requests sharing them share a prefix as chat's system message does.
+    const instructions = typeof json.instructions === 'string' ? cut(json.instructions, maxChars) : '';
+    const rest = maxChars - instructions.length;
+    const input = typeof json.input === 'string' ? cut(json.input, rest) : valueText(json.input, rest, bodyBytes);
+    return instructions + input;
+  }
   return '';
+}
+
+/** A value as JSON text, at most `maxChars` of it: written at once for a small body, walked for a large one. */
+function valueText(value: unknown, maxChars: number, bodyBytes: number): string {
+  return bodyBytes <= STRINGIFY_BODY_BYTES ? cut(JSON.stringify(value) ?? '', maxChars) : jsonText(value, maxChars);
 }
 
 type Open = { array: unknown[]; next: number } | { object: Record<string, unknown>; keys: string[]; next: number };

@@ -114,11 +114,11 @@ class PlanSchedulingRequest implements SchedulingRequest {
   }
 
   get prompt(): string {
-    return (this.#prompt ??= promptText(this.#plan.json, PROMPT_TEXT_MAX_CHARS, this.#plan.bodyBytes));
+    return (this.#prompt ??= promptText(this.#plan.json, PROMPT_TEXT_MAX_CHARS, this.#plan.bodyBytes, this.#plan.promptShape));
   }
 
   promptPrefix(maxChars: number): string {
-    return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS), this.#plan.bodyBytes);
+    return this.#prompt !== undefined ? this.#prompt.slice(0, maxChars) : promptText(this.#plan.json, Math.min(maxChars, PROMPT_TEXT_MAX_CHARS), this.#plan.bodyBytes, this.#plan.promptShape);
   }
 
   get body(): Readonly<Record<string, unknown>> | undefined {

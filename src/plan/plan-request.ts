@@ -6,6 +6,7 @@ import type { BackendRef } from '../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
 import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
 import { bodyModel } from '../bbr/body-model.js';
+import type { PromptShape } from '../bbr/prompt-text.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseIds } from '../affinity/response-affinity.js';
 import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
@@ -87,6 +88,8 @@ export interface RoutePlan {
   json?: Record<string, unknown>;
   /** The size of the body `json` was parsed from. */
   bodyBytes?: number;
+  /** Which API `json` is for, where its prompt is not a `prompt` or `messages` (prefix scoring reads it). */
+  promptShape?: PromptShape;
   /** The parsed body with where its model sits in the bytes, for replacing the model in place. */
   parsed?: ParsedBody;
   /** The model as sent by the client, when an InferenceModelRewrite changed `model`. */
@@ -203,6 +206,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
   plan.model = model;
   plan.json = json;
   plan.bodyBytes = req.body?.length ?? 0;
+  if (req.path === RESPONSES_PATH) plan.promptShape = 'responses';
   plan.parsed = parsed;
   if (json.model !== model) {
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
