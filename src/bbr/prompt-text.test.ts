@@ -16,6 +16,24 @@ describe('promptText', () => {
   ];
   for (const [name, json, want] of cases) test(name, () => assert.equal(promptText(json), want));
 
+  test("the Anthropic Messages API's prompt: its system (a string, or its blocks as JSON) before the messages' JSON", () => {
+    const chat = [{ role: 'user', content: 'hi' }];
+    const blocks = [{ type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } }];
+    const table: [Record<string, unknown>, string][] = [
+      [{ system: 'Be brief. ', messages: chat }, `Be brief. ${JSON.stringify(chat)}`],
+      [{ system: blocks, messages: chat }, `${JSON.stringify(blocks)}${JSON.stringify(chat)}`],
+      [{ system: null, messages: chat }, JSON.stringify(chat)],
+      [{ messages: chat }, JSON.stringify(chat)],
+    ];
+    for (const [json, want] of table) assert.equal(promptText(json, undefined, undefined, 'messages'), want, JSON.stringify(json));
+    // An OpenAI body's `system` (none has one) is not read.
+    assert.equal(promptText({ system: 'x', messages: chat }), JSON.stringify(chat));
+    const long = 'y'.repeat(5000);
+    for (const max of [3, 10, 5003, 20_000]) {
+      for (const bytes of [64, Infinity]) assert.equal(promptText({ system: long, messages: chat }, max, bytes, 'messages'), `${long}${JSON.stringify(chat)}`.slice(0, max), `max ${max}, ${bytes} bytes`);
+    }
+  });
+
   test("the Responses API's prompt: its instructions, then its input as a string or its items as JSON; an embedding's input is none", () => {
     const items = [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }];
     const table: [Record<string, unknown>, string][] = [

@@ -13,14 +13,18 @@ export const PROMPT_TEXT_MAX_CHARS = 1024 * 1024;
  */
 const STRINGIFY_BODY_BYTES = 32 * 1024;
 
-/** Which API's body: the Responses API's prompt is its `input`, which an embedding request's `input` is not. */
-export type PromptShape = 'responses' | undefined;
+/**
+ * Which API's body: the Responses API's prompt is its `input`, which an embedding request's `input` is not; the
+ * Anthropic Messages API's starts with its top-level `system`, which no OpenAI body has.
+ */
+export type PromptShape = 'responses' | 'messages' | undefined;
 
 /**
  * A completion's `prompt` (a string, or the strings of a list joined), or the chat `messages` as JSON text,
- * as llm-d's approximate prefix scorer hashes; for the Responses API (`shape`), its `instructions` followed by
- * its `input` (a string, or its items as JSON text); at most `maxChars` characters of it. `bodyBytes`, the size
- * of the body `json` was parsed from, lets a small body take the quick way to the same text.
+ * as llm-d's approximate prefix scorer hashes, after an Anthropic Messages API body's `system` (`shape`); for
+ * the Responses API (`shape`), its `instructions` followed by its `input` (a string, or its items as JSON text).
+ * At most `maxChars` characters of it. `bodyBytes`, the size of the body `json` was parsed from, lets a small
+ * body take the quick way to the same text.
  */
 export function promptText(json: Record<string, unknown> | undefined, maxChars = PROMPT_TEXT_MAX_CHARS, bodyBytes = Infinity, shape?: PromptShape): string {
   if (!json) return '';
@@ -37,16 +41,24 @@ export function promptText(json: Record<string, unknown> | undefined, maxChars =
     }
     return cut(parts.join(''), maxChars);
   }
-  if (json.messages !== undefined) return valueText(json.messages, maxChars, bodyBytes);
+  if (json.messages !== undefined) {
+    // The Messages API's system prompt comes first in the prompt vLLM renders, and is what every conversation of
+    // a client (Claude Code's is long) shares: the messages alone would share nothing across conversations.
+    const system = shape === 'messages' && json.system !== undefined && json.system !== null ? textOf(json.system, maxChars, bodyBytes) : '';
+    return system + valueText(json.messages, maxChars - system.length, bodyBytes);
+  }
   if (shape === 'responses' && json.input !== undefined) {
     // As GIE's PromptText reads a Responses request's input; its instructions first, as vLLM puts them first
     // in the prompt (a system message), so requests sharing them share a prefix as chat's system message does.
     const instructions = typeof json.instructions === 'string' ? cut(json.instructions, maxChars) : '';
-    const rest = maxChars - instructions.length;
-    const input = typeof json.input === 'string' ? cut(json.input, rest) : valueText(json.input, rest, bodyBytes);
-    return instructions + input;
+    return instructions + textOf(json.input, maxChars - instructions.length, bodyBytes);
   }
   return '';
+}
+
+/** A string as it is, anything else as JSON text; at most `maxChars` of it. */
+function textOf(value: unknown, maxChars: number, bodyBytes: number): string {
+  return typeof value === 'string' ? cut(value, maxChars) : valueText(value, maxChars, bodyBytes);
 }
 
 /** A value as JSON text, at most `maxChars` of it: written at once for a small body, walked for a large one. */

@@ -207,6 +207,7 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
   plan.json = json;
   plan.bodyBytes = req.body?.length ?? 0;
   if (req.path === RESPONSES_PATH) plan.promptShape = 'responses';
+  else if (req.path === MESSAGES_PATH) plan.promptShape = 'messages';
   plan.parsed = parsed;
   if (json.model !== model) {
     // Lookup trims the name (as GIE does); the pod must get the same name or it answers 404 for " m ".
@@ -234,6 +235,8 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
 
 /** Where the Responses API creates a response (vLLM's and OpenAI's path). */
 const RESPONSES_PATH = '/v1/responses';
+/** Where the Anthropic Messages API creates a message (vLLM's and Anthropic's path). */
+const MESSAGES_PATH = '/v1/messages';
 
 /**
  * A model only an InferenceModelRewrite names (an alias such as `small-segment-lora`) routes by the base of
