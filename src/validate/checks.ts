@@ -5,6 +5,7 @@ import { eppConfigs } from './checks/epp-configs.js';
 import { kubeAccess } from './checks/kube-access.js';
 import { objectProblems } from './checks/object-problems.js';
 import { objectivesRewrites } from './checks/objectives-rewrites.js';
+import { pickerRefs } from './checks/picker-refs.js';
 import { poolBaseModels } from './checks/pool-base-models.js';
 import { poolServers } from './checks/pool-servers.js';
 import { probeFailures } from './checks/probe-failures.js';
@@ -26,6 +27,7 @@ const OWN_CHECKS: readonly Check[] = [
   poolBaseModels,
   objectivesRewrites,
   eppConfigs,
+  pickerRefs,
   upstreamKeys,
   probeFailures,
   kubeAccess,

@@ -86,9 +86,9 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
   }
 });
 
-test('every finding code has a fixture (kind-forbidden, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
+test('every finding code has a fixture (kind-forbidden and picker-ref-missing, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
-  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'probe-failed', 'probe-refused']);
+  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'picker-ref-missing', 'probe-failed', 'probe-refused']);
 });
 
 test('a rule with filters is one finding at its first filter, naming every filter, those of its backendRefs too', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { until } from '../../test/helpers/until.js';
-import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_OBJECTIVES, PODS } from '../config/kube/resource-types.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, LEGACY_INFERENCE_OBJECTIVES, PODS, SERVICES } from '../config/kube/resource-types.js';
 import { SourceUnreadableError } from './read-files.js';
 import { validate } from './run-validate.js';
 
@@ -94,6 +94,41 @@ test('validate --kube: a pool naming its EndpointPickerConfig by a name no Confi
     assert.match(found[0]!.message, /^"epp,cfg" is not a ConfigMap name \(lowercase letters, digits, '-' and '.'\), so it names none/);
   } finally {
     api.remove(pools, 'badcfg');
+  }
+});
+
+test("validate --kube: a pool whose endpointPickerRef names a Service that does not exist (or an ExternalName one) is an error, as serve --kube answers its requests 500", async () => {
+  const pools = collectionPath(INFERENCE_POOLS, NS);
+  const services = collectionPath(SERVICES, NS);
+  const refPool = (name: string, ref: string) => ({ apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name, namespace: NS }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }], endpointPickerRef: { name: ref, port: { number: 9002 } } } });
+  api.put(pools, refPool('no-epp', 'gemma-epp'));
+  api.put(pools, refPool('external-name', 'elsewhere'));
+  api.put(pools, refPool('has-epp', 'infergate'));
+  api.put(services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'elsewhere', namespace: NS }, spec: { type: 'ExternalName', externalName: 'epp.example.com' } });
+  api.put(services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'infergate', namespace: NS }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.10', ports: [{ port: 9002 }] } });
+  try {
+    const report = await validate({ kube: { kubeconfig, timeoutMs: 10_000 } });
+    const found = report.findings.filter((f) => f.code === 'picker-ref-missing');
+    assert.deepEqual(found.map((f) => [f.severity, f.object?.name, f.field]), [
+      ['error', 'external-name', 'spec.endpointPickerRef.name'],
+      ['error', 'no-epp', 'spec.endpointPickerRef.name'],
+    ]);
+    assert.match(found[1]!.message, new RegExp(`^spec\\.endpointPickerRef names Service ${NS}/gemma-epp, which does not exist: serve --kube answers every request routed to InferencePool ${NS}/no-epp with 500 invalid_endpoint_picker_ref`));
+    assert.match(found[0]!.message, /an ExternalName Service; GIE forbids those/);
+    assert.match(found[1]!.fix, /^Create that Service in namespace validate/);
+    // Said once, as this error: not again as the gateway's logged warning.
+    assert.deepEqual(report.findings.filter((f) => f.message.includes('invalid_endpoint_picker_ref')).map((f) => f.code), ['picker-ref-missing', 'picker-ref-missing']);
+    // Credentials that may not read Services leave refs unjudged, as serve --kube under the same RBAC picks for them.
+    api.forbid(services);
+    try {
+      const blind = await validate({ kube: { kubeconfig, timeoutMs: 10_000 } });
+      assert.deepEqual(blind.findings.filter((f) => f.code === 'picker-ref-missing' || f.code === 'kind-forbidden'), []);
+    } finally {
+      api.forbid(services, false);
+    }
+  } finally {
+    for (const name of ['no-epp', 'external-name', 'has-epp']) api.remove(pools, name);
+    for (const name of ['elsewhere', 'infergate']) api.remove(services, name);
   }
 });
 

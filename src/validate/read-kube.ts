@@ -1,15 +1,18 @@
 /**
  * Reads the cluster once for `validate --kube`: the same watches as `serve --kube`'s first sync (pools,
- * routes, allowlists, objectives, rewrites, then each pool's pods and EndpointPickerConfig ConfigMap),
+ * routes, allowlists, objectives, rewrites, then each pool's pods, EndpointPickerConfig ConfigMap and the
+ * Service its endpointPickerRef names),
  * stopped as soon as every list is in (or one is refused for good: 401, 403, a CRD not installed), keeping the raw
  * objects so pods' container args can be read.
  */
 import { readResource } from '../api/resource.js';
 import type { Pod } from '../api/pod.js';
+import type { ServiceFacts } from '../api/service.js';
 import { KubeClient } from '../config/kube/kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from '../config/kube/kube-source.js';
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
 import { KUBE_SOURCE_FILE, objectId } from '../config/kube/read-objects.js';
+import { SERVICES } from '../config/kube/resource-types.js';
 import type { KubeObject } from '../config/kube/kube-object.js';
 import type { Logger } from '../logger.js';
 import { podServer } from './model-servers.js';
@@ -23,8 +26,8 @@ export interface KubeReadOptions extends KubeTargetOptions {
 }
 
 export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise<ValidationInput> {
-  const { objects, forbidden } = await listOnce(kube, log);
-  const input: ValidationInput = { source: 'kube', resources: [], issues: [], warnings: [], servers: [], forbidden };
+  const { objects, forbidden, services } = await listOnce(kube, log);
+  const input: ValidationInput = { source: 'kube', resources: [], issues: [], warnings: [], servers: [], forbidden, ...(services ? { services } : {}) };
   const seen = new Set<string>();
   for (const obj of objects) {
     const id = objectId(obj);
@@ -44,7 +47,7 @@ export async function readKubeInput(kube: KubeReadOptions, log: Logger): Promise
   return input;
 }
 
-async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: KubeObject[]; forbidden: ForbiddenKind[] }> {
+async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: KubeObject[]; forbidden: ForbiddenKind[]; services: ReadonlyMap<string, ServiceFacts | null> | undefined }> {
   let client: KubeClient;
   try {
     client = new KubeClient(await loadKubeTarget(kube));
@@ -52,7 +55,8 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: 
     throw new SourceUnreadableError(`cannot use the Kubernetes API: ${(e as Error).message}`);
   }
   // failFast: a 403 or a missing CRD is reported at once, not after the whole --timeout.
-  const source = new KubeConfigSource({ client, log, debounceMs: 0, failFast: true, ...(kube.reflector ? { reflector: kube.reflector } : {}), apply: async () => undefined });
+  // followPickerRefs: as `serve --kube`, so a ref to a Service that does not exist (its pool answers 500) is known.
+  const source = new KubeConfigSource({ client, log, debounceMs: 0, failFast: true, followPickerRefs: true, ...(kube.reflector ? { reflector: kube.reflector } : {}), apply: async () => undefined });
   source.start();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -60,11 +64,12 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: 
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new SourceUnreadableError(`no full list from the Kubernetes API after ${timeoutMs} ms: ${source.notReadyReason()}`)), timeoutMs);
     });
-    await Promise.race([source.firstSync().catch((e: Error) => Promise.reject(new SourceUnreadableError(e.message))), timeout]);
-    const reflectors = source.reflectors();
+    const snapshot = await Promise.race([source.firstSync().catch((e: Error) => Promise.reject(new SourceUnreadableError(e.message))), timeout]);
+    // The Services are facts for picker-ref checks, not configuration objects; one RBAC hides is not judged, as in serve.
+    const reflectors = source.reflectors().filter((r) => r.type !== SERVICES);
     // A missing optional CRD is normal; one the credentials may not read leaves its objects unchecked.
     const forbidden = reflectors.filter((r) => r.forbidden).map((r) => ({ kind: r.type.kind, apiVersion: r.type.apiVersion, plural: r.type.plural, watch: r.description, why: r.lastError ?? 'forbidden' }));
-    return { objects: reflectors.flatMap((r) => [...r.items()]), forbidden };
+    return { objects: reflectors.flatMap((r) => [...r.items()]), forbidden, services: snapshot.services };
   } finally {
     clearTimeout(timer);
     await source.close();

@@ -1,6 +1,7 @@
 /** What every check reads: the objects as read, the snapshot the gateway would build, and the model servers. */
 import { ConfigError, type ConfigIssue, type ConfigWarning } from '../api/config-issue.js';
 import type { Resource } from '../api/resource.js';
+import type { ServiceFacts } from '../api/service.js';
 import { buildSnapshot, type ConfigSnapshot } from '../config/snapshot.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import type { ApiKeySource } from '../upstream/api-key-source.js';
@@ -21,6 +22,11 @@ export interface ValidationInput {
   servers: ModelServer[];
   /** With --kube: optional kinds the credentials may not read (403), so their objects were not checked. */
   forbidden?: ForbiddenKind[];
+  /**
+   * With --kube: the Services pools' endpointPickerRefs name (`namespace/name` -> facts, null when absent), as
+   * `serve --kube` watches them; undefined with files, which cannot say whether a Service exists.
+   */
+  services?: ReadonlyMap<string, ServiceFacts | null>;
 }
 
 /** An optional kind (InferenceObjective, InferenceModelRewrite, in one API group) that RBAC did not let validate list. */
@@ -87,9 +93,9 @@ export interface ValidationContext {
 
 /** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
 export function buildContext(input: ValidationInput, options: ValidateOptions, probe?: { failures: ProbeFailure[] }): ValidationContext {
-  const gateway = options.gatewayName !== undefined ? { gatewayName: options.gatewayName } : {};
-  const strictIssues = [...refused(() => buildSnapshot(input.resources, gateway))];
-  const snapshot = buildSnapshot(input.resources, { ...gateway, lenient: true });
+  const asServed = { ...(options.gatewayName !== undefined ? { gatewayName: options.gatewayName } : {}), ...(input.services ? { services: input.services } : {}) };
+  const strictIssues = [...refused(() => buildSnapshot(input.resources, asServed))];
+  const snapshot = buildSnapshot(input.resources, { ...asServed, lenient: true });
   // The gateway's own reader of these annotations (Gateway.applySnapshot), so validate refuses what serve refuses.
   strictIssues.push(...refused(() => new UpstreamPolicies(DEFAULT_UPSTREAM_POLICY).prepare(snapshot)));
   const members = new Map<string, ModelServer[]>();

@@ -12,6 +12,7 @@ import { registerBuiltins } from '../../epp/plugins/register-builtins.js';
 import { EPP_CONFIG_ANNOTATION, PoolSchedulers } from '../../epp/pool-schedulers.js';
 import type { Check } from '../check.js';
 import { subjectOf, type Finding } from '../finding.js';
+import { MISSING_PICKER_WARNING } from './picker-refs.js';
 
 const FIELD = `metadata.annotations.${EPP_CONFIG_ANNOTATION}`;
 
@@ -64,6 +65,7 @@ export const eppConfigs: Check = {
       try {
         const prepared = schedulers.prepare({ ...ctx.snapshot, pools: new Map([[key, pool]]) });
         for (const w of prepared.warnings) {
+          if (MISSING_PICKER_WARNING.test(w)) continue; // the picker-refs check's, about the pool's ref, not its config
           findings.push({ ...at, severity: 'warning', code: 'epp-config-warning', message: w.replace(`InferencePool ${key}: `, ''), fix: 'Update the EndpointPickerConfig as the message says; it loads as it is.' });
         }
       } catch (e) {
