@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeKubeApi } from '../../test/helpers/fake-kube-api.js';
 import { until } from '../../test/helpers/until.js';
-import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS } from '../config/kube/resource-types.js';
+import { collectionPath, CONFIG_MAPS, HTTP_ROUTES, INFERENCE_OBJECTIVES, INFERENCE_POOLS, PODS, SERVICES } from '../config/kube/resource-types.js';
 import { createLogger } from '../logger.js';
 import { explainRequest } from './explain.js';
 import { renderPlan } from './render-plan.js';
@@ -45,6 +45,24 @@ test('explain --kube plans a request against what the API server holds, then sto
   assert.match(text, /InferencePool explain\/gemma/);
   assert.match(text, /10\.9\.0\.1:8000/);
   await until(() => api.openWatches === 0, 'every watch to close');
+});
+
+test("explain --kube: a pool whose endpointPickerRef names a Service that does not exist is explained as the 500 serve --kube answers, not as a pick", async (t) => {
+  const pools = collectionPath(INFERENCE_POOLS, NS);
+  const withRef = (ref: string) => ({ apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: NS }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }], endpointPickerRef: { name: ref, port: { number: 9002 } } } });
+  const original = { apiVersion: INFERENCE_POOLS.apiVersion, kind: 'InferencePool', metadata: { name: 'gemma', namespace: NS }, spec: { selector: { matchLabels: { app: 'gemma' } }, targetPorts: [{ number: 8000 }] } };
+  t.after(() => {
+    api.put(pools, original);
+    api.remove(collectionPath(SERVICES, NS), 'gemma-epp');
+  });
+  api.put(pools, withRef('gemma-epp'));
+  const missing = renderPlan(await explainRequest({ kube: { kubeconfig }, body: '{"model":"gemma-sql-lora","prompt":"hi"}', headers: [], discover: false })).join('\n');
+  assert.match(missing, /error 500 invalid_endpoint_picker_ref: InferencePool explain\/gemma has no endpoint picker: spec\.endpointPickerRef names Service explain\/gemma-epp, which does not exist/);
+  // Once the Service exists, infergate picks (no --epp-service-name: every existing ref names it).
+  api.put(collectionPath(SERVICES, NS), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gemma-epp', namespace: NS }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.11', ports: [{ port: 9002 }] } });
+  const present = renderPlan(await explainRequest({ kube: { kubeconfig }, body: '{"model":"gemma-sql-lora","prompt":"hi"}', headers: [], discover: false })).join('\n');
+  assert.doesNotMatch(present, /invalid_endpoint_picker_ref/);
+  assert.match(present, /InferencePool explain\/gemma/);
 });
 
 test('explain --kube reads an optional CRD that is not installed as empty, and does not say it checks again (it reads once)', async (t) => {

@@ -85,7 +85,8 @@ export async function connectKube(kube: KubeOptions, gateway: SnapshotSink, opts
 }
 
 /**
- * One snapshot of the cluster, for `explain`: lists everything (as the first sync of `serve --kube`), then
+ * One snapshot of the cluster, for `explain`: lists everything (as the first sync of `serve --kube`, the
+ * Services pools' endpointPickerRefs name included), then
  * stops watching. Rejects after `timeoutMs` saying which lists are still pending and why, or at once when a list
  * is refused for good (401, 403, a CRD not installed).
  */
@@ -97,6 +98,8 @@ export async function loadSnapshotFromKube(kube: KubeTargetOptions & { reflector
     debounceMs: 0,
     // A 403 or a missing CRD is reported at once, not after the whole timeout.
     failFast: true,
+    // As `serve --kube`: a ref to a Service that does not exist is explained as the 500 the gateway answers.
+    followPickerRefs: true,
     ...(opts.gatewayName !== undefined ? { gatewayName: opts.gatewayName } : {}),
     ...(kube.reflector ? { reflector: kube.reflector } : {}),
     apply: async () => undefined,
