@@ -1,5 +1,6 @@
 /** Stop on SIGINT/SIGTERM for the long-running commands: the first signal stops gracefully, a second one exits at once. */
 import type { Logger } from '../logger.js';
+import { accessLogTarget } from '../observability/access-log.js';
 
 /** The signals that stop a command, with their numbers (POSIX). */
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
@@ -37,16 +38,20 @@ export function onShutdown(stop: (signal: StopSignal) => Promise<void>, log?: Lo
 
 /**
  * Log rotation for the long-running commands that may keep an access log: SIGHUP reopens its file (logrotate
- * without copytruncate, then `kill -HUP`); without a file it is only logged. Either way SIGHUP no longer ends
- * the process, as Node's default would.
+ * without copytruncate, then `kill -HUP`); without a file (`--access-log off` or `stdout`) it is only logged.
+ * Either way SIGHUP no longer ends the process, as Node's default would. Returns what removes the handler.
  */
-export function onSighupReopen(accessLog: { reopen(): Promise<void> } | undefined, file: string | undefined, log: Logger): void {
-  process.on('SIGHUP', () => {
-    if (!accessLog) return log.info('SIGHUP received: no access log file to reopen');
+export function onSighupReopen(accessLog: { reopen(): Promise<void> } | undefined, file: string | undefined, log: Logger): () => void {
+  const target = accessLogTarget(file);
+  const handler = (): void => {
+    // stdout has nothing to reopen: saying "reopened" would have an operator look for a file that is not there.
+    if (!accessLog || typeof target !== 'object') return log.info(`SIGHUP received: no access log file to reopen${target === 'stdout' ? ' (--access-log stdout)' : ''}`);
     accessLog.reopen().then(
       () => log.info('SIGHUP received: access log reopened', { file }),
       // The path cannot be opened (its directory gone, no permission): lines go on to the file open before.
       (e: unknown) => log.error('SIGHUP received: the access log could not be reopened; lines still go to the file open before', { error: (e as Error).message }),
     );
-  });
+  };
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
 }
