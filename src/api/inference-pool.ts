@@ -1,6 +1,7 @@
 /** InferencePool (inference.networking.k8s.io/v1): a set of model-server pods and the ports they listen on. */
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
+import { labelValueProblem } from './gie-formats.js';
 
 export const INFERENCE_POOL_GROUP = 'inference.networking.k8s.io';
 
@@ -57,6 +58,12 @@ export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base
   r.unknownKeys(sel, 'spec.selector', ['matchLabels', 'matchExpressions'], undefined, Object.fromEntries(flatLabels.map((k) => [k, V1ALPHA2_SELECTOR])));
   if (sel.matchExpressions !== undefined) r.fail('spec.selector.matchExpressions', 'is not supported by InferencePool v1; use matchLabels');
   const selector = r.stringMap(sel.matchLabels, 'spec.selector.matchLabels');
+  // GIE's CRD refuses these (LabelValue, maxProperties: 64); a file pool must not pass what kubectl apply refuses.
+  for (const [k, v] of Object.entries(selector)) {
+    const problem = labelValueProblem(v);
+    if (problem) r.fail(`spec.selector.matchLabels.${k}`, `${problem} (the API server refuses the pool, and no Pod can carry such a label)`);
+  }
+  if (Object.keys(selector).length > 64) r.fail('spec.selector.matchLabels', `has ${Object.keys(selector).length} labels; at most 64 are allowed`);
   if (spec.selector !== undefined && Object.keys(selector).length === 0) {
     const v1alpha2 = flatLabels.length > 0 ? ` (${V1ALPHA2_SELECTOR}: {${flatLabels.map((k) => `${k}: ${String(sel[k])}`).join(', ')}})` : '';
     r.fail('spec.selector.matchLabels', `must name at least one label (an empty selector would select every pod)${v1alpha2}`);

@@ -217,6 +217,11 @@ data:
       want: { kind: 'Allowlist', baseModel: 'google/gemma-2b-it', adapters: ['gemma-sql-lora', 'gemma-chat-lora'] },
     },
     {
+      name: 'pool: the label values GIE allows at their limits (empty, 63 characters, dots, dashes and underscores; 64 labels)',
+      yaml: poolWithSpec(`selector: {matchLabels: {empty: "", long: ${'a'.repeat(63)}, mixed: v1.2_rc-3, ${Array.from({ length: 61 }, (_, i) => `l${i}: v`).join(', ')}}}\ntargetPorts: [{number: 8000}]`),
+      want: { kind: 'InferencePool' },
+    },
+    {
       name: 'creationTimestamp is kept for route precedence',
       yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
       want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
@@ -274,6 +279,12 @@ describe('readResource: every invalid field is located', () => {
     { name: 'endpointPickerRef without name', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: Service}'), field: 'spec.endpointPickerRef.name' },
     { name: 'endpointPickerRef port 0', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {number: 0}}'), field: 'spec.endpointPickerRef.port.number' },
     { name: 'spec missing', yaml: 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: gemma, namespace: team-a}', field: 'spec', message: /is required/ },
+    // GIE's CRD: matchLabels values are LabelValues (kubectl apply refuses others), at most 64 of them.
+    { name: 'a label value with a slash (a model name)', yaml: poolWithSpec('selector: {matchLabels: {model: meta-llama/Llama-3.1-8B-Instruct}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.model', message: /"meta-llama\/Llama-3\.1-8B-Instruct" is not a label value: only letters, digits, '-', '_' and '\.', beginning and ending with a letter or digit \(the API server refuses the pool/ },
+    { name: 'a label value with a space', yaml: poolWithSpec('selector: {matchLabels: {app: "gemma server"}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.app', message: /is not a label value/ },
+    { name: 'a label value ending in a dash', yaml: poolWithSpec('selector: {matchLabels: {app: gemma-}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.app', message: /is not a label value/ },
+    { name: 'a label value past 63 characters', yaml: poolWithSpec(`selector: {matchLabels: {app: ${'a'.repeat(64)}}}\ntargetPorts: [{number: 8000}]`), field: 'spec.selector.matchLabels.app', message: /is 64 characters long; a label value has at most 63/ },
+    { name: 'more than 64 labels', yaml: poolWithSpec(`selector: {matchLabels: {${Array.from({ length: 65 }, (_, i) => `l${i}: v`).join(', ')}}}\ntargetPorts: [{number: 8000}]`), field: 'spec.selector.matchLabels', message: /has 65 labels; at most 64/ },
     { name: 'wrong apiVersion', yaml: POOL.replace('inference.networking.k8s.io/v1', 'inference.networking.x-k8s.io/v1alpha2'), field: 'apiVersion', message: /inference.networking.k8s.io\/v1/ },
     {
       name: "GIE's v1alpha2 apiVersion: what v1 renames",
