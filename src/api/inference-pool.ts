@@ -1,7 +1,7 @@
 /** InferencePool (inference.networking.k8s.io/v1): a set of model-server pods and the ports they listen on. */
 import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
-import { labelValueProblem } from './gie-formats.js';
+import { groupProblem, kindProblem, labelValueProblem } from './gie-formats.js';
 
 export const INFERENCE_POOL_GROUP = 'inference.networking.k8s.io';
 
@@ -99,8 +99,18 @@ export function readInferencePool(r: FieldReader, raw: Record<string, Raw>, base
     };
     const group = r.string(epr.group, 'spec.endpointPickerRef.group');
     if (group !== undefined) ref.group = group;
-    const port = portObj ? r.integer(portObj.number, 'spec.endpointPickerRef.port.number', 1, 65535) : undefined;
+    const port = portObj ? r.integer(portObj.number, 'spec.endpointPickerRef.port.number', 1, 65535, true) : undefined;
     if (port !== undefined) ref.port = port;
+    // GIE's CRD refuses these (Kind, Group, ObjectName and the ref's CEL rule); a file pool must not pass what kubectl apply refuses.
+    const kindIssue = typeof epr.kind === 'string' ? kindProblem(epr.kind) : undefined;
+    if (kindIssue) r.fail('spec.endpointPickerRef.kind', kindIssue);
+    const groupIssue = group !== undefined ? groupProblem(group) : undefined;
+    if (groupIssue) r.fail('spec.endpointPickerRef.group', groupIssue);
+    if (name.length > 253) r.fail('spec.endpointPickerRef.name', `is ${name.length} characters long; at most 253 are allowed`);
+    if (ref.kind === 'Service' && portObj === undefined) {
+      const v1alpha2 = epr.portNumber !== undefined ? ` (v1alpha2's portNumber: ${String(epr.portNumber)} is port: {number: ${String(epr.portNumber)}} in v1)` : '';
+      r.fail('spec.endpointPickerRef.port', `is required when kind is Service (the default), as GIE's CRD requires it: the picker Service's port, not its targetPort, such as port: {number: 9002}${v1alpha2}`);
+    }
     pool.endpointPickerRef = ref;
   }
   return pool;

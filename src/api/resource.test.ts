@@ -93,8 +93,16 @@ endpointPickerRef: {group: "", name: gemma-epp, port: {number: 9002}}`),
       yaml: poolWithSpec(`
 selector: {matchLabels: {app: gemma}}
 targetPorts: [{number: 8000}]
-endpointPickerRef: {kind: Service, name: gemma-epp, failureMode: FailOpen}`),
-      want: { endpointPickerRef: { kind: 'Service', name: 'gemma-epp', failureMode: 'FailOpen' } },
+endpointPickerRef: {kind: Service, name: gemma-epp, port: {number: 9002}, failureMode: FailOpen}`),
+      want: { endpointPickerRef: { kind: 'Service', name: 'gemma-epp', port: 9002, failureMode: 'FailOpen' } },
+    },
+    {
+      name: 'endpointPickerRef to a kind other than Service needs no port (GIE\'s CEL rule binds Services only)',
+      yaml: poolWithSpec(`
+selector: {matchLabels: {app: gemma}}
+targetPorts: [{number: 8000}]
+endpointPickerRef: {group: picker.example.com, kind: EndpointPicker, name: gemma-epp}`),
+      want: { endpointPickerRef: { group: 'picker.example.com', kind: 'EndpointPicker', name: 'gemma-epp', failureMode: 'FailClose' } },
     },
     {
       name: 'route: weight defaults to 1, refs default to the route namespace, hostnames lower-cased',
@@ -275,9 +283,18 @@ describe('readResource: every invalid field is located', () => {
     { name: 'matchExpressions', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}, matchExpressions: [{key: app, operator: Exists}]}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchExpressions' },
     { name: 'unquoted boolean label value', yaml: poolWithSpec('selector: {matchLabels: {app: gemma, llm-d.ai/inferenceServing: true}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.llm-d.ai/inferenceServing', message: /quote it/ },
     { name: 'unknown appProtocol', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nappProtocol: grpc'), field: 'spec.appProtocol', message: /http, kubernetes.io\/h2c/ },
-    { name: 'unknown failureMode', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, failureMode: FailSometimes}'), field: 'spec.endpointPickerRef.failureMode', message: /FailOpen, FailClose/ },
+    { name: 'unknown failureMode', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {number: 9002}, failureMode: FailSometimes}'), field: 'spec.endpointPickerRef.failureMode', message: /FailOpen, FailClose/ },
     { name: 'endpointPickerRef without name', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: Service}'), field: 'spec.endpointPickerRef.name' },
     { name: 'endpointPickerRef port 0', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {number: 0}}'), field: 'spec.endpointPickerRef.port.number' },
+    // GIE's CRD: a ref to a Service (kind left out or Service) must name its port; kind and group have formats.
+    { name: 'endpointPickerRef to a Service without port', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp}'), field: 'spec.endpointPickerRef.port', message: /^is required when kind is Service \(the default\), as GIE's CRD requires it: the picker Service's port, not its targetPort, such as port: \{number: 9002\}$/ },
+    { name: 'endpointPickerRef with kind Service and no port', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: Service, name: epp, failureMode: FailOpen}'), field: 'spec.endpointPickerRef.port', message: /is required when kind is Service/ },
+    { name: "v1alpha2's extensionRef renamed, its portNumber kept: the port meant", yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, portNumber: 9002}'), field: 'spec.endpointPickerRef.port', message: /is required when kind is Service .*\(v1alpha2's portNumber: 9002 is port: \{number: 9002\} in v1\)$/ },
+    { name: 'endpointPickerRef port without number', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: epp, port: {}}'), field: 'spec.endpointPickerRef.port.number', message: /is required/ },
+    { name: 'endpointPickerRef kind not a kind', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: v1/Service, name: epp, port: {number: 9002}}'), field: 'spec.endpointPickerRef.kind', message: /"v1\/Service" is not a kind/ },
+    { name: 'endpointPickerRef kind empty', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {kind: "", name: epp, port: {number: 9002}}'), field: 'spec.endpointPickerRef.kind', message: /must not be empty \(leave it out for Service\)/ },
+    { name: 'endpointPickerRef group not a group (core/v1)', yaml: poolWithSpec('selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {group: core/v1, name: epp, port: {number: 9002}}'), field: 'spec.endpointPickerRef.group', message: /"core\/v1" is not an API group: "" \(the core group, a Service's\)/ },
+    { name: 'endpointPickerRef name past 253 characters', yaml: poolWithSpec(`selector: {matchLabels: {app: gemma}}\ntargetPorts: [{number: 8000}]\nendpointPickerRef: {name: ${'e'.repeat(254)}, port: {number: 9002}}`), field: 'spec.endpointPickerRef.name', message: /is 254 characters long; at most 253/ },
     { name: 'spec missing', yaml: 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: gemma, namespace: team-a}', field: 'spec', message: /is required/ },
     // GIE's CRD: matchLabels values are LabelValues (kubectl apply refuses others), at most 64 of them.
     { name: 'a label value with a slash (a model name)', yaml: poolWithSpec('selector: {matchLabels: {model: meta-llama/Llama-3.1-8B-Instruct}}\ntargetPorts: [{number: 8000}]'), field: 'spec.selector.matchLabels.model', message: /"meta-llama\/Llama-3\.1-8B-Instruct" is not a label value: only letters, digits, '-', '_' and '\.', beginning and ending with a letter or digit \(the API server refuses the pool/ },
@@ -431,8 +448,7 @@ describe('readResource: unknown fields under spec are warnings naming the path (
   const cases: { name: string; yaml: string; want: string[] }[] = [
     { name: 'a clean pool', yaml: POOL, want: [] },
     { name: 'a pool: a typo, the name meant', yaml: `${POOL}  endpointPickRef: {name: epp}\n`, want: ['spec.endpointPickRef warning'] },
-    { name: 'a pool: inside endpointPickerRef', yaml: `${POOL}  endpointPickerRef: {name: epp, port: {numbr: 9002}, failMode: FailOpen}\n`, want: ['spec.endpointPickerRef.failMode warning', 'spec.endpointPickerRef.port.numbr warning'] },
-    { name: "a pool: v1alpha2's extensionRef renamed, its portNumber kept", yaml: `${POOL}  endpointPickerRef: {name: epp, portNumber: 9002}\n`, want: ['spec.endpointPickerRef.portNumber warning'] },
+    { name: 'a pool: inside endpointPickerRef', yaml: `${POOL}  endpointPickerRef: {name: epp, port: {number: 9002, protocol: TCP}, failMode: FailOpen}\n`, want: ['spec.endpointPickerRef.failMode warning', 'spec.endpointPickerRef.port.protocol warning'] },
     { name: 'what the API server adds is no typo', yaml: `${POOL}status: {parents: []}\n`.replace('metadata: {name: p}', 'metadata: {name: p, uid: u, resourceVersion: "1", generation: 2, managedFields: []}'), want: [] },
     { name: 'a route: Gateway API fields infergate ignores are no typos', yaml: `${ROUTE}    - name: r0\n      filters: []\n      timeouts: {request: 1s}\n      backendRefs: [{name: p, group: inference.networking.k8s.io, kind: InferencePool, port: 8000, filters: []}]\n`, want: [] },
     { name: 'a route: header for headers misroutes', yaml: `${ROUTE}    - matches: [{header: [{name: x, value: y}]}]\n`, want: ['spec.rules[0].matches[0].header error'] },
