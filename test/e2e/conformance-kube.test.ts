@@ -31,6 +31,7 @@ after(() => env?.close());
 
 interface Parent {
   parentRef: { name: string; namespace?: string; kind?: string; group?: string };
+  controllerName?: string;
   conditions: { type: string; status: string; reason: string }[];
 }
 
@@ -84,6 +85,8 @@ test('InferencePoolAccepted, InferencePoolResolvedRefsCondition and InferencePoo
     const both = { [`${INFRA}/conformance-primary`]: 'Accepted=True/Accepted, ResolvedRefs=True/ResolvedRefs', [`${INFRA}/conformance-secondary`]: 'Accepted=True/Accepted, ResolvedRefs=True/ResolvedRefs' };
     await eventually('the pool is accepted by both Gateways', 15_000, async () => JSON.stringify(await conditionsByGateway(ns, 'primary-inference-pool')) === JSON.stringify(both));
     assert.deepEqual(await conditionsByGateway(ns, 'primary-inference-pool'), both);
+    // Stamped, so a restarted infergate still knows these entries for its own (GIE's ParentStatus.controllerName).
+    assert.deepEqual((await parents(ns, 'primary-inference-pool')).map((p) => p.controllerName), ['infergate.io/gateway-controller', 'infergate.io/gateway-controller']);
     // InferencePoolMissingEPPRef: a pool with no endpointPickerRef is Accepted (infergate picks for it).
     await eventually('the pool without a ref is accepted', 10_000, async () => (await conditionsByGateway(ns, 'pool-with-missing-epp-ref'))[`${INFRA}/conformance-primary`]?.includes('Accepted=True') === true);
     assert.equal(await get('missing.example.com'), 200);

@@ -30,7 +30,10 @@ export interface ConditionJson {
 
 export interface ParentStatusJson {
   parentRef: ParentRefJson;
-  /** HTTPRoute parents only: which controller wrote the entry (InferencePool parents have none). */
+  /**
+   * Which controller wrote the entry: required on HTTPRoute parents, optional on InferencePool ones (GIE v1.1+;
+   * an older CRD prunes it).
+   */
   controllerName?: string;
   conditions: ConditionJson[];
 }
@@ -178,8 +181,14 @@ export function normalizeConditions(conditions: readonly ConditionJson[]): unkno
     .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime ?? null]);
 }
 
-function sameParents(a: readonly ParentStatusJson[], b: readonly ParentStatusJson[]): boolean {
-  return JSON.stringify(a.map(normalize)) === JSON.stringify(b.map(normalize));
+/**
+ * Whether `next` would change `existing`. A controllerName `existing` lacks is no change: GIE's CRD before v1.1
+ * prunes it from every write, so counting it would write the same status again at each watch event, forever.
+ */
+function sameParents(existing: readonly ParentStatusJson[], next: readonly ParentStatusJson[]): boolean {
+  if (existing.length !== next.length) return false;
+  const lacking = next.map((p, i) => (existing[i]?.controllerName === undefined ? { ...p, controllerName: undefined } : p));
+  return JSON.stringify(existing.map(normalize)) === JSON.stringify(lacking.map(normalize));
 }
 
 function normalize(p: ParentStatusJson): unknown {

@@ -95,6 +95,7 @@ test('writes our parent entry once; the same inputs again send no PATCH; a route
   assert.deepEqual(parentsIn(stored), [
     {
       parentRef: { group: GW, kind: 'Gateway', namespace: ns, name: 'infergate' },
+      controllerName: 'infergate.io/gateway-controller',
       conditions: [
         { type: 'Accepted', status: 'True', reason: 'Accepted', message: `infergate routes to this pool from HTTPRoute ${ns}/r1`, lastTransitionTime: '2025-06-01T12:34:56Z' },
         {
@@ -119,6 +120,49 @@ test('writes our parent entry once; the same inputs again send no PATCH; a route
   await writer.update(inputs(resources(ns, 'gemma', false), () => pools.items()));
   assert.equal(patches(statusPath).length, 2);
   assert.equal(parentsIn(api.get(coll, 'gemma')), undefined);
+});
+
+test('after a restart, an entry infergate wrote (its controllerName) is still removed when its route goes; one it cannot tell from another controller\'s is kept', async (t) => {
+  const ns = 'restart';
+  const coll = collectionPath(INFERENCE_POOLS, ns);
+  const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
+  const unmarked: ParentStatusJson = {
+    parentRef: { group: GW, kind: 'Gateway', namespace: 'envoy-gateway-system', name: 'eg' },
+    conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'accepted by a controller that names none', lastTransitionTime: '2024-01-01T00:00:00Z' }],
+  };
+  api.put(coll, poolObject('gemma', ns, { parents: [unmarked] }));
+  const pools = await poolReflector(t, ns);
+  const before = statusWriter(t, ns, { now: () => NOW });
+  await before.update(inputs(resources(ns, 'gemma'), () => pools.items()));
+  assert.deepEqual(parentsIn(api.get(coll, 'gemma'))?.map((p) => p.controllerName), [undefined, 'infergate.io/gateway-controller']);
+  await before.close();
+
+  // A new process (a restart, a rollout) remembers nothing; the route was deleted meanwhile.
+  await until(() => parentsIn([...pools.items()][0])?.length === 2, 'the watch to bring the status');
+  const after = statusWriter(t, ns, { now: () => NOW });
+  await after.update(inputs(resources(ns, 'gemma', false), () => pools.items()));
+  assert.deepEqual(parentsIn(api.get(coll, 'gemma')), [unmarked]);
+  assert.equal(patches(statusPath).length, 2);
+});
+
+test('an entry whose controllerName the CRD pruned (GIE before v1.1) is not written again and again', async (t) => {
+  const ns = 'pruned-controller-name';
+  const coll = collectionPath(INFERENCE_POOLS, ns);
+  const statusPath = objectPath(INFERENCE_POOLS, ns, 'gemma', 'status');
+  api.put(coll, poolObject('gemma', ns));
+  const pools = await poolReflector(t, ns);
+  const writer = statusWriter(t, ns, { now: () => NOW });
+  const withRoute = inputs(resources(ns, 'gemma'), () => pools.items());
+  await writer.update(withRoute);
+  assert.equal(patches(statusPath).length, 1);
+  // What a v1.0 CRD keeps of that write: the entry without controllerName.
+  const stored = api.get(coll, 'gemma')!;
+  const pruned = parentsIn(stored)!.map(({ controllerName: _dropped, ...rest }) => rest);
+  api.put(coll, { ...stored, status: { parents: pruned } });
+  await until(() => [...pools.items()][0]?.metadata.resourceVersion === api.get(coll, 'gemma')!.metadata.resourceVersion, 'the watch to bring the pruned status');
+  await writer.update(withRoute);
+  await writer.update(withRoute);
+  assert.equal(patches(statusPath).length, 1, 'no PATCH for the pruned field alone');
 });
 
 test("another controller's parent entry survives our write", async (t) => {

@@ -114,15 +114,20 @@ export class PoolStatusWriter {
 
   async #pools(inputs: StatusInputs, now: string): Promise<WriteResult | 'closed'> {
     const desired = desiredPoolParents({ ...inputs, ...(this.#o.gatewayName !== undefined ? { gatewayName: this.#o.gatewayName } : {}) });
+    const controllerName = this.#o.controllerName ?? INFERGATE_CONTROLLER_NAME;
+    const gatewayName = this.#o.gatewayName;
     let out: WriteResult = 'ok';
     for (const pool of inputs.pools()) {
       if (this.#closed) return 'closed';
       const ns = pool.metadata.namespace ?? 'default';
       const key = `${ns}/${pool.metadata.name}`;
-      const want = desired.get(key) ?? [];
+      // GIE v1.1+ has ParentStatus.controllerName: stamped on infergate's entries, it tells them apart after a restart too.
+      const want = (desired.get(key) ?? []).map((w) => ({ ...w, controllerName }));
+      const existing = parentsOf(pool);
+      const stamped = new Set(existing.filter((p) => p.controllerName === controllerName && (gatewayName === undefined || p.parentRef.name === gatewayName)).map((p) => parentKey(p.parentRef, ns)));
       const written = this.#written.get(key) ?? new Set<string>();
-      const isOurs = (k: string): boolean => written.has(k) || (this.#o.gatewayName !== undefined && namesGateway(k, this.#o.gatewayName));
-      const next = mergeParents(parentsOf(pool), want, ns, pool.metadata.generation, isOurs, now);
+      const isOurs = (k: string): boolean => written.has(k) || stamped.has(k) || (gatewayName !== undefined && namesGateway(k, gatewayName));
+      const next = mergeParents(existing, want, ns, pool.metadata.generation, isOurs, now);
       if (!next) continue;
       const result = await this.#write(INFERENCE_POOLS, pool, { parents: next.length > 0 ? next : null });
       if (result === 'stop') return 'stop';
