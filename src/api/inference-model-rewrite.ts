@@ -48,10 +48,11 @@ export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Ra
       if (!to) return [];
       r.unknownKeys(to, `${at}.targets[${j}]`, ['modelRewrite', 'weight'], 'the target is read without it, so its requests are rewritten other than written');
       const modelRewrite = r.string(to.modelRewrite, `${at}.targets[${j}].modelRewrite`, true);
-      const weight = r.integer(to.weight, `${at}.targets[${j}].weight`, 0, 1_000_000) ?? 1;
+      // llm-d's CRD (and GIE's before it) has weight minimum 1: a file must not pass what kubectl apply refuses.
+      if (to.weight === 0) r.fail(`${at}.targets[${j}].weight`, 'must be an integer from 1 to 1000000, got 0: the InferenceModelRewrite CRD refuses a weight of 0; remove the target to send it nothing');
+      const weight = to.weight === 0 ? 1 : r.integer(to.weight, `${at}.targets[${j}].weight`, 1, 1_000_000) ?? 1;
       return modelRewrite ? [{ modelRewrite, weight }] : [];
     });
-    if (o.targets !== undefined && targets.length > 0 && targets.every((t) => t.weight === 0)) r.fail(`${at}.targets`, 'every target has weight 0; at least one must be above 0');
     return { models, targets };
   });
   return { ...base, kind: 'InferenceModelRewrite', group, poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace), rules };
