@@ -3,6 +3,9 @@ import type { FieldReader, Raw } from './field-reader.js';
 import type { Located } from './object-meta.js';
 import { readPoolRef } from './pool-ref.js';
 
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
 export interface InferenceObjective extends Located {
   kind: 'InferenceObjective';
   /** `llm-d.ai` or the legacy `inference.networking.x-k8s.io`: where both name objectives for a pool, llm-d's win. */
@@ -20,7 +23,8 @@ export function readInferenceObjective(r: FieldReader, raw: Record<string, Raw>,
     ...base,
     kind: 'InferenceObjective',
     group,
-    priority: r.integer(spec.priority, 'spec.priority', -1_000_000, 1_000_000) ?? 0,
+    // The CRD's priority is any int32 (llm-d apix/v1alpha2, GIE's before it): a narrower range dropped valid objectives.
+    priority: r.integer(spec.priority, 'spec.priority', INT32_MIN, INT32_MAX) ?? 0,
     poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace),
   };
 }

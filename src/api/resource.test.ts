@@ -230,6 +230,11 @@ data:
       want: { kind: 'InferencePool' },
     },
     {
+      name: 'objective: any int32 priority the CRD allows (past a million: a scheme of priorities by the thousand)',
+      yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceObjective\nmetadata: {name: batch, namespace: team-a}\nspec: {priority: -5000000, poolRef: {name: p}}\n',
+      want: { kind: 'InferenceObjective', priority: -5_000_000 },
+    },
+    {
       name: 'creationTimestamp is kept for route precedence',
       yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
       want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
@@ -330,6 +335,8 @@ describe('readResource: every invalid field is located', () => {
     { name: 'hostname with a port', yaml: routeWithSpec('hostnames: [api.example.com, "api.example.com:443"]'), field: 'spec.hostnames[1]', message: /without a scheme, port or path .*got "api\.example\.com:443"/, kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'hostname with a scheme', yaml: routeWithSpec('hostnames: ["https://api.example.com"]'), field: 'spec.hostnames[0]', message: /must be a hostname/, kind: 'HTTPRoute', resource: 'gemma-route' },
     { name: 'wildcard not a whole first label', yaml: routeWithSpec('hostnames: ["api-*.example.com"]'), field: 'spec.hostnames[0]', message: /must be a hostname/, kind: 'HTTPRoute', resource: 'gemma-route' },
+    // InferenceObjective: llm-d's CRD has priority an int32
+    { name: 'an objective priority past int32', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceObjective\nmetadata: {name: batch, namespace: team-a}\nspec: {priority: 2147483648, poolRef: {name: p}}\n', field: 'spec.priority', message: /^must be an integer from -2147483648 to 2147483647, got number 2147483648$/, kind: 'InferenceObjective', resource: 'batch' },
     // InferenceModelRewrite: llm-d's CRD has targets[].weight minimum 1
     { name: 'a rewrite target of weight 0', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{matches: [{model: {value: sql}}], targets: [{modelRewrite: sql-v1, weight: 100}, {modelRewrite: sql-v2, weight: 0}]}]\n', field: 'spec.rules[0].targets[1].weight', message: /^must be an integer from 1 to 1000000, got 0: the InferenceModelRewrite CRD refuses a weight of 0; remove the target to send it nothing$/, kind: 'InferenceModelRewrite', resource: 'sql-canary' },
     { name: 'a rewrite target of negative weight', yaml: 'apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{targets: [{modelRewrite: sql-v1, weight: -1}]}]\n', field: 'spec.rules[0].targets[0].weight', message: /from 1 to 1000000, got number -1/, kind: 'InferenceModelRewrite', resource: 'sql-canary' },
