@@ -5,7 +5,10 @@ import { readPoolRef } from './pool-ref.js';
 
 export interface RewriteTarget {
   modelRewrite: string;
-  /** Relative weight; defaults to 1 so a single target needs none. */
+  /**
+   * Relative weight; defaults to 1 so a single target needs none. 0 (never drawn) for a target without one beside
+   * targets with one, as llm-d's router reads such a rule.
+   */
   weight: number;
 }
 
@@ -43,17 +46,28 @@ export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Ra
       const value = r.string(model.value, `${at}.matches[${j}].model.value`, true);
       return value ? [value] : [];
     });
-    const targets = r.array(o.targets, `${at}.targets`, true).flatMap((t, j) => {
+    const rawTargets = r.array(o.targets, `${at}.targets`, true);
+    // The CRD says a weight set on one target must be set on all; llm-d's router then never picks the unweighted ones.
+    const mixed = rawTargets.some((t) => isWeighted(t)) && !rawTargets.every((t) => isWeighted(t));
+    const targets = rawTargets.flatMap((t, j) => {
       const to = r.object(t, `${at}.targets[${j}]`);
       if (!to) return [];
       r.unknownKeys(to, `${at}.targets[${j}]`, ['modelRewrite', 'weight'], 'the target is read without it, so its requests are rewritten other than written');
       const modelRewrite = r.string(to.modelRewrite, `${at}.targets[${j}].modelRewrite`, true);
       // llm-d's CRD (and GIE's before it) has weight minimum 1: a file must not pass what kubectl apply refuses.
       if (to.weight === 0) r.fail(`${at}.targets[${j}].weight`, 'must be an integer from 1 to 1000000, got 0: the InferenceModelRewrite CRD refuses a weight of 0; remove the target to send it nothing');
+      if (mixed && !isWeighted(to)) {
+        r.lenient(`${at}.targets[${j}].weight`, "is not set while other targets of the rule set theirs, so this target gets no requests, as llm-d's router reads it (a weight set on one target must be set on all); give it a weight");
+        return modelRewrite ? [{ modelRewrite, weight: 0 }] : [];
+      }
       const weight = to.weight === 0 ? 1 : r.integer(to.weight, `${at}.targets[${j}].weight`, 1, 1_000_000) ?? 1;
       return modelRewrite ? [{ modelRewrite, weight }] : [];
     });
     return { models, targets };
   });
   return { ...base, kind: 'InferenceModelRewrite', group, poolKey: readPoolRef(r, spec.poolRef, base.meta.namespace), rules };
+}
+
+function isWeighted(target: Raw): boolean {
+  return target !== null && typeof target === 'object' && (target as Record<string, Raw>).weight !== undefined && (target as Record<string, Raw>).weight !== null;
 }

@@ -235,6 +235,11 @@ data:
       want: { kind: 'InferenceObjective', priority: -5_000_000 },
     },
     {
+      name: 'rewrite: a target without a weight beside weighted ones gets no requests, as llm-d reads it',
+      yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{matches: [{model: {value: sql}}], targets: [{modelRewrite: sql-v1, weight: 90}, {modelRewrite: sql-v2}]}, {targets: [{modelRewrite: a}, {modelRewrite: b}]}]\n',
+      want: { rules: [{ models: ['sql'], targets: [{ modelRewrite: 'sql-v1', weight: 90 }, { modelRewrite: 'sql-v2', weight: 0 }] }, { models: [], targets: [{ modelRewrite: 'a', weight: 1 }, { modelRewrite: 'b', weight: 1 }] }] },
+    },
+    {
       name: 'creationTimestamp is kept for route precedence',
       yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
       want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
@@ -464,6 +469,7 @@ describe('readResource: unknown fields under spec are warnings naming the path (
     { name: 'a route: header for headers misroutes', yaml: `${ROUTE}    - matches: [{header: [{name: x, value: y}]}]\n`, want: ['spec.rules[0].matches[0].header error'] },
     { name: 'a route: inside a header match and a backendRef', yaml: `${ROUTE}    - matches: [{headers: [{nam: x, name: x, value: y}]}]\n      backendRefs: [{name: p, wieght: 2}]\n`, want: ['spec.rules[0].backendRefs[0].wieght error', 'spec.rules[0].matches[0].headers[0].nam error'] },
     { name: 'an objective', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceObjective\nmetadata: {name: o}\nspec: {priority: 1, criticality: Critical, poolRef: {name: p, namespce: x}}\n', want: ['spec.criticality warning', 'spec.poolRef.namespce warning'] },
+    { name: 'a rewrite: a target without a weight beside weighted ones', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: w}\nspec:\n  poolRef: {name: p}\n  rules: [{targets: [{modelRewrite: a, weight: 90}, {modelRewrite: b}]}]\n', want: ['spec.rules[0].targets[1].weight warning'] },
     { name: 'a rewrite: a rule key misroutes', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: w}\nspec:\n  poolRef: {name: p}\n  rules: [{match: [{model: {value: a}}], targets: [{modelRewrite: b}]}]\n', want: ['spec.rules[0].match error'] },
   ];
   for (const c of cases) {
