@@ -15,6 +15,7 @@ export interface RewriteTarget {
 export interface RewriteRule {
   /** Exact model names this rule applies to; empty = every model no Exact rule of the pool matches. */
   models: readonly string[];
+  /** Empty: the rule matches and the model keeps its name. */
   targets: readonly RewriteTarget[];
 }
 
@@ -46,7 +47,10 @@ export function readInferenceModelRewrite(r: FieldReader, raw: Record<string, Ra
       const value = r.string(model.value, `${at}.matches[${j}].model.value`, true);
       return value ? [value] : [];
     });
-    const rawTargets = r.array(o.targets, `${at}.targets`, true);
+    // Optional in the CRD: a rule without targets matches and keeps the model name, as llm-d's router sends it
+    // (an Exact rule that exempts a model from a match-all one). Given, the CRD wants at least one.
+    const rawTargets = r.array(o.targets, `${at}.targets`);
+    if (Array.isArray(o.targets) && rawTargets.length === 0) r.fail(`${at}.targets`, 'must list at least one target; leave targets out for a rule that keeps the model name');
     // The CRD says a weight set on one target must be set on all; llm-d's router then never picks the unweighted ones.
     const mixed = rawTargets.some((t) => isWeighted(t)) && !rawTargets.every((t) => isWeighted(t));
     const targets = rawTargets.flatMap((t, j) => {

@@ -240,6 +240,11 @@ data:
       want: { rules: [{ models: ['sql'], targets: [{ modelRewrite: 'sql-v1', weight: 90 }, { modelRewrite: 'sql-v2', weight: 0 }] }, { models: [], targets: [{ modelRewrite: 'a', weight: 1 }, { modelRewrite: 'b', weight: 1 }] }] },
     },
     {
+      name: 'rewrite: a rule without targets (optional in the CRD) keeps the model name',
+      yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: all-to-v2, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{matches: [{model: {value: sql-v1}}]}, {targets: [{modelRewrite: sql-v2}]}]\n',
+      want: { rules: [{ models: ['sql-v1'], targets: [] }, { models: [], targets: [{ modelRewrite: 'sql-v2', weight: 1 }] }] },
+    },
+    {
       name: 'creationTimestamp is kept for route precedence',
       yaml: POOL.replace('namespace: team-a', 'namespace: team-a, creationTimestamp: "2024-05-01T10:00:00Z"'),
       want: { meta: { name: 'gemma', namespace: 'team-a', labels: {}, annotations: {}, creationTimestamp: '2024-05-01T10:00:00Z' } },
@@ -345,6 +350,7 @@ describe('readResource: every invalid field is located', () => {
     // InferenceModelRewrite: llm-d's CRD has targets[].weight minimum 1
     { name: 'a rewrite target of weight 0', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{matches: [{model: {value: sql}}], targets: [{modelRewrite: sql-v1, weight: 100}, {modelRewrite: sql-v2, weight: 0}]}]\n', field: 'spec.rules[0].targets[1].weight', message: /^must be an integer from 1 to 1000000, got 0: the InferenceModelRewrite CRD refuses a weight of 0; remove the target to send it nothing$/, kind: 'InferenceModelRewrite', resource: 'sql-canary' },
     { name: 'a rewrite target of negative weight', yaml: 'apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{targets: [{modelRewrite: sql-v1, weight: -1}]}]\n', field: 'spec.rules[0].targets[0].weight', message: /from 1 to 1000000, got number -1/, kind: 'InferenceModelRewrite', resource: 'sql-canary' },
+    { name: 'a rewrite rule with an empty targets list', yaml: 'apiVersion: llm-d.ai/v1alpha2\nkind: InferenceModelRewrite\nmetadata: {name: sql-canary, namespace: team-a}\nspec:\n  poolRef: {name: p}\n  rules: [{matches: [{model: {value: sql}}], targets: []}]\n', field: 'spec.rules[0].targets', message: /^must list at least one target; leave targets out for a rule that keeps the model name$/, kind: 'InferenceModelRewrite', resource: 'sql-canary' },
     // Pod
     { name: 'pod condition status not True/False/Unknown', yaml: podWithStatus('conditions: [{type: Ready, status: "yes"}]'), field: 'status.conditions[0].status', kind: 'Pod', resource: 'gemma-0' },
     { name: 'pod IP not a string', yaml: podWithStatus('podIP: 7'), field: 'status.podIP', kind: 'Pod', resource: 'gemma-0' },

@@ -17,6 +17,7 @@ test('rewriteModel: table', () => {
     { name: 'other model untouched', rewrites: [rewrite('r', exact('a', ['a-v1', 1]))], model: 'b', want: undefined },
     { name: 'match-all catches the rest', rewrites: [rewrite('r', exact('a', ['a-v1', 1]), all(['default', 1]))], model: 'b', want: 'default' },
     { name: 'exact wins over an earlier match-all', rewrites: [rewrite('r1', all(['default', 1])), rewrite('r2', exact('a', ['a-v2', 1]))], model: 'a', want: 'a-v2' },
+    { name: 'an exact rule without targets keeps the name, over a match-all rule (llm-d)', rewrites: [rewrite('r', exact('a'), all(['default', 1]))], model: 'a', want: undefined },
     { name: 'weight 0 target never chosen', rewrites: [rewrite('r', exact('a', ['never', 0], ['always', 5]))], model: 'a', want: 'always' },
   ];
   for (const c of cases) assert.equal(rewriteModel(c.rewrites, c.model, () => 0)?.model, c.want, c.name);
