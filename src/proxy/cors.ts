@@ -20,6 +20,14 @@ export interface CorsPolicy {
 const MAX_AGE_SECONDS = '600';
 /** What `["*"]` methods allow, as Starlette lists them. */
 const ALL_METHODS = 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT';
+/**
+ * The gateway's own answer headers a page's script may read (`access-control-expose-headers`): a browser hides every
+ * response header but the CORS-safelisted ones otherwise, so an app could not see its tenant's `x-ratelimit-*` or
+ * how long to wait (`retry-after`), nor quote the request id when it reports a failure.
+ */
+const EXPOSED =
+  'x-request-id, x-gateway-destination-endpoint-served, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, retry-after, x-should-retry, x-session-token';
+
 /** Headers a browser may always send (the Fetch standard's CORS-safelisted request headers). */
 const SAFELISTED = new Set(['accept', 'accept-language', 'content-language', 'content-type']);
 
@@ -58,6 +66,7 @@ export function answerPreflight(policy: CorsPolicy | undefined, req: IncomingMes
 export function allowOrigin(policy: CorsPolicy, origin: string, res: ServerResponse): void {
   if (!originAllowed(policy, origin)) return;
   for (const [name, value] of Object.entries(originHeaders(policy, origin))) res.setHeader(name, value);
+  res.setHeader('access-control-expose-headers', EXPOSED);
 }
 
 function originAllowed(policy: CorsPolicy, origin: string): boolean {

@@ -243,6 +243,9 @@ describe('CORS: a browser preflight is answered by the gateway, never routed (it
       const chat = await fetch(`${corsGw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body });
       assert.equal(chat.status, 200);
       assert.equal(chat.headers.get('access-control-allow-origin'), 'https://app.example.com');
+      // A page's script may read the gateway's own headers: the request id, and with --api-keys the rate limits.
+      const exposed = (chat.headers.get('access-control-expose-headers') ?? '').split(', ');
+      for (const h of ['x-request-id', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens', 'retry-after']) assert.ok(exposed.includes(h), `${h} in ${exposed.join(', ')}`);
       const unknown = await fetch(`${corsGw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: body.replace(MODEL, 'no/such') });
       assert.equal(unknown.status, 404);
       assert.equal(unknown.headers.get('access-control-allow-origin'), 'https://app.example.com');
