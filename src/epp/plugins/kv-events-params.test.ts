@@ -17,7 +17,7 @@ test('kvEventsConfig.silenceTimeout: 5s by default, a Go duration, 0 for never; 
   }
 });
 
-test("llm-d v0.3/v0.4's indexerConfig.tokenProcessorConfig (before llm-d-kv-cache v0.5) is read, with a warning to move it", () => {
+test("llm-d-inference-scheduler v0.3/v0.4's indexerConfig.tokenProcessorConfig (before llm-d-kv-cache v0.5) is read, with a warning to move it", () => {
   const warnings: string[] = [];
   const params = { indexerConfig: { tokenProcessorConfig: { blockSize: 64, hashSeed: '42' }, prefixStoreConfig: { blockSize: 256 }, kvBlockIndexConfig: { enableMetrics: true } } };
   const r = new ParamReader(SITE, params, (m) => warnings.push(m));

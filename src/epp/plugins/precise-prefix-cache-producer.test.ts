@@ -248,7 +248,7 @@ plugins:
 `), /tokenizersPoolConfig: is not supported \(as in llm-d\)/);
   });
 
-  test("llm-d v0.3's sample (deploy/config/epp-precise-prefix-cache-config.yaml, indexerConfig.tokenProcessorConfig) loads with its block size", () => {
+  test("llm-d-inference-scheduler v0.4's sample (deploy/config/epp-precise-prefix-cache-config.yaml, indexerConfig.tokenProcessorConfig) loads with its block size", () => {
     const loaded = load(`apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
 plugins:
