@@ -179,9 +179,15 @@ spec:
     // The picker's part in each request, as metrics (admin listener): decisions by outcome and how long they took,
     // and its answers to the response headers. Pool default/closed, in the order above: route, stream, a client
     // that left, skip-response, mute-response, replace-response, owned, route.
-    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    // A request is counted when its record ends, which may be just after its client read the answer: the last one
+    // is waited for (bounded) rather than raced.
+    let metrics = '';
     const count = (name: string, labels: string): number => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
     const closed = 'pool="default/closed"';
+    await waitFor(async () => {
+      metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      return count('infergate_external_picker_decisions_total', `${closed},outcome="picked"`) >= 8;
+    }, 3000);
     assert.equal(count('infergate_external_picker_decisions_total', `${closed},outcome="picked"`), 8, metrics.split('\n').filter((l) => l.includes('external_picker')).join('\n'));
     assert.equal(count('infergate_external_picker_decision_duration_seconds_count', closed), 8);
     assert.equal(count('infergate_external_picker_response_answers_total', `${closed},outcome="applied"`), 4);
