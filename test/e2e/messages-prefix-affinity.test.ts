@@ -6,37 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podYaml, poolYaml, prefixRouteYaml, startFleet, startTestGateway, tempConfig } from '../helpers/fleet.js';
+import { startPrefixPair } from '../helpers/prefix-pair.js';
 
 const MODEL = 'Qwen/Qwen3-8B';
 
-/** The prefix alone picks; ties (no pod holds any block) are broken at random. */
-const PREFIX_ONLY = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: prefix-cache-scorer
-  - type: max-score-picker
-schedulingProfiles:
-  - name: default
-    plugins:
-      - {pluginRef: prefix-cache-scorer, weight: 1}
-`;
-
 test('conversations that share a long system prompt reach the pod that holds it', async () => {
-  const fleet = await startFleet(118, [
-    { name: 'qwen-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 },
-    { name: 'qwen-1', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 },
-  ]);
-  const pods = ['qwen-0', 'qwen-1'].map((n) => podYaml(n, fleet.ipOf(n), { app: 'qwen' }));
-  const cfg = await tempConfig({ 'all.yaml': [...pods, poolYaml('qwen', { app: 'qwen' }, fleet.port), prefixRouteYaml('all', '/v1/', 'qwen')].join('---\n') });
-  const gw = await startTestGateway(cfg.dir, { eppConfig: { text: PREFIX_ONLY, file: 'prefix.yaml' } });
+  const pair = await startPrefixPair(118, MODEL);
   try {
-    const served = async (body: object): Promise<string> => {
-      const r = await fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, max_tokens: 2, ...body }) });
-      assert.equal(r.status, 200, await r.clone().text());
-      await r.arrayBuffer();
-      return r.headers.get('x-gateway-destination-endpoint-served') ?? '';
-    };
+    const served = (body: object): Promise<string> => pair.served('/v1/messages', { max_tokens: 2, ...body });
     const moved: string[] = [];
     // Eight clients, each a system prompt of its own and three conversations: without the system prompt their
     // first messages share nothing, and each conversation would be a coin toss.
@@ -48,8 +25,6 @@ test('conversations that share a long system prompt reach the pod that holds it'
     }
     assert.deepEqual(moved, []);
   } finally {
-    await gw.close();
-    await fleet.close();
-    await cfg.remove();
+    await pair.close();
   }
 });
