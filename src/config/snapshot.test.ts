@@ -235,3 +235,22 @@ describe('buildSnapshot: llm-d.ai and the legacy group', () => {
     assert.ok(s.warnings.some((w) => /InferencePool default\/p has InferenceObjectives in llm-d\.ai, so those in inference\.networking\.x-k8s\.io are ignored for it \(as llm-d does\): default\/batch, default\/old/.test(w)), s.warnings.join('\n'));
   });
 });
+
+test("a pool's InferenceModelRewrites go oldest first (creationTimestamp), as llm-d ranks them; without ages, in configuration order", async () => {
+  const { rewriteModel } = await import('../epp/model-rewrite.js');
+  const rewrite = (name: string, target: string, created?: string): string => `apiVersion: llm-d.ai/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: ${name}${created ? `, creationTimestamp: "${created}"` : ''}}
+spec:
+  poolRef: {group: inference.networking.k8s.io, name: gemma}
+  rules:
+  - matches: [{model: {type: Exact, value: sql}}]
+    targets: [{modelRewrite: ${target}, weight: 1}]
+`;
+  const pool = 'apiVersion: inference.networking.k8s.io/v1\nkind: InferencePool\nmetadata: {name: gemma}\nspec:\n  selector: {matchLabels: {app: gemma}}\n  targetPorts: [{number: 8000}]\n  endpointPickerRef: {name: epp, port: {number: 9002}}\n';
+  const aged = snapshotOfFiles({ 'a.yaml': [pool, rewrite('newer', 'sql-v2', '2026-03-01T00:00:00Z'), rewrite('older', 'sql-v1', '2026-01-01T00:00:00Z'), rewrite('unaged', 'sql-v3')].join('---\n') });
+  assert.deepEqual(aged.rewrites.get('default/gemma')!.map((r) => r.meta.name), ['older', 'newer', 'unaged']);
+  assert.equal(rewriteModel(aged.rewrites.get('default/gemma'), 'sql')?.model, 'sql-v1');
+  const unaged = snapshotOfFiles({ 'a.yaml': [pool, rewrite('b', 'sql-v2'), rewrite('a', 'sql-v1')].join('---\n') });
+  assert.equal(rewriteModel(unaged.rewrites.get('default/gemma'), 'sql')?.model, 'sql-v2', 'configuration order');
+});

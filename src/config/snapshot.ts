@@ -14,6 +14,7 @@ import type { Resource } from '../api/resource.js';
 import { buildAllowlistTable, type AllowlistTable } from '../bbr/allowlist-table.js';
 import { PodIndex, poolMembers, type PoolMember } from '../epp/datastore/pool-members.js';
 import { compileRoutes, type RouteTable } from '../route/route-table.js';
+import { compareCreated, parseCreated } from '../route/precedence.js';
 import { IGNORED_FILTERS_FIX, ignoredFiltersText } from '../route/ignored-filters.js';
 import { unknownAnnotations } from './known-annotations.js';
 
@@ -106,6 +107,9 @@ export function buildSnapshot(resources: readonly Resource[], options: SnapshotO
     else configMaps.set(keyOf(r.meta), r);
   }
   preferLlmDGroup(objectiveLists, rewrites, warnings);
+  // llm-d's precedence between a pool's rewrites: the oldest object first (creationTimestamp), so the same model
+  // rewritten by two objects goes by the one that came first; equal or unknown ages keep configuration order.
+  for (const list of rewrites.values()) list.sort((a, b) => compareCreated(parseCreated(a.meta.creationTimestamp), parseCreated(b.meta.creationTimestamp)));
   const objectives = new Map([...objectiveLists].map(([poolKey, list]) => [poolKey, new Map(list.map((o) => [o.meta.name, o]))]));
   const { table: allowlistTable, issues: allowIssues } = buildAllowlistTable(allowlists);
   issues.push(...allowIssues);

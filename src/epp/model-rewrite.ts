@@ -18,7 +18,8 @@ export interface ModelRewriteResult {
 
 /**
  * An Exact rule naming the model wins over a match-all rule (one with no matches), across all of the pool's
- * rewrites; among equals the first in configuration order. Returns undefined when no rule applies.
+ * rewrites; among equals the first of `rewrites` (the snapshot orders them as llm-d does: the oldest object first,
+ * then configuration order), and within one object its first rule. Returns undefined when no rule applies.
  */
 export function rewriteModel(rewrites: readonly InferenceModelRewrite[] | undefined, model: string, random: () => number = Math.random): ModelRewriteResult | undefined {
   if (!rewrites || rewrites.length === 0) return undefined;

@@ -53,7 +53,8 @@ export function parseCreated(timestamp: string | undefined): number | undefined 
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function compareCreated(a: number | undefined, b: number | undefined): number {
+/** Oldest first; a missing time after every known one. */
+export function compareCreated(a: number | undefined, b: number | undefined): number {
   if (a === b) return 0;
   if (a === undefined) return 1;
   if (b === undefined) return -1;
