@@ -58,6 +58,11 @@ export interface RedisStoreOptions {
   url: string;
   /** Each command's bound (ms): past it the store is taken as unreachable. Default 250. */
   commandTimeoutMs?: number;
+  /**
+   * The password (Redis AUTH), when it is not in `url`: read from a file or the environment, so that `ps` does not
+   * show it as it shows a URL on the command line.
+   */
+  password?: string;
   /** Key prefix, so several gateways can share one Redis. Default `infergate:rl:`. */
   prefix?: string;
   /** Told when Redis becomes unreachable or reachable again (never a key or a password). */
@@ -73,6 +78,7 @@ export class RedisLimitStore implements LimitStore {
     this.#prefix = o.prefix ?? 'infergate:rl:';
     this.#timeoutMs = o.commandTimeoutMs ?? 250;
     this.#redis = new Redis(o.url, {
+      ...(o.password !== undefined ? { password: o.password } : {}),
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -48,12 +48,12 @@ async function waitListening(host: string, port: number, timeoutMs = 5000): Prom
   throw new Error(`redis-server did not listen on ${host}:${port} within ${timeoutMs} ms`);
 }
 
-/** Starts redis-server on `host` (a 127.0.x.y address given to the test file). */
-export async function startRedis(host: string): Promise<TestRedis> {
+/** Starts redis-server on `host` (a 127.0.x.y address given to the test file); `args` are more of its flags (`--requirepass`). */
+export async function startRedis(host: string, args: readonly string[] = []): Promise<TestRedis> {
   const port = await freePort(host);
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...args], { stdio: 'ignore' });
     await waitListening(host, port);
   };
   const stop = async (): Promise<void> => {
