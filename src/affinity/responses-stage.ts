@@ -67,6 +67,29 @@ export function planResponseCreation(affinity: ResponseAffinity, plan: PlanLike,
 }
 
 /**
+ * A `POST /v1/responses` without `model` that continues a response this gateway forwarded (`previous_response_id`):
+ * the openai SDKs let a follow-up leave the model out, and vLLM would answer it with its default model (the base
+ * model, not the adapter the conversation used), so the follow-up takes the model its previous response was created
+ * with. Undefined when the body names no such response (the request keeps its 400 missing_model), or another
+ * tenant's (`tenant`, with `--api-keys`).
+ */
+export function inheritedModel(affinity: ResponseAffinity, body: Buffer | undefined, tenant: string | undefined): { model: string; json: Record<string, unknown> } | undefined {
+  if (body === undefined || body.length === 0) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const obj = json as Record<string, unknown>;
+  if (obj.model !== undefined || typeof obj.previous_response_id !== 'string') return undefined;
+  const owner = affinity.lookup(obj.previous_response_id);
+  if (owner === undefined || owner.tenant !== tenant) return undefined;
+  return { model: owner.model, json: obj };
+}
+
+/**
  * `GET`/`DELETE /v1/responses/{id}` and `POST .../cancel`: no body, no model. The routing headers are those the
  * response was created with, so the same HTTPRoute rule matches, and the pick is pinned to its endpoint.
  * Throws 404 response_not_found for an id this gateway did not forward.

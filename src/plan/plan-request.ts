@@ -4,12 +4,12 @@
  */
 import type { BackendRef } from '../api/http-route.js';
 import { BASE_MODEL_NAME_HEADER, MODEL_NAME_HEADER } from '../bbr/routing-headers.js';
-import { modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
+import { modelFieldProblem, modelOf, withModel, type ParsedBody } from '../bbr/extract-model.js';
 import { bodyModel } from '../bbr/body-model.js';
 import type { PromptShape } from '../bbr/prompt-text.js';
 import { namingContentType } from '../bbr/body-content-type.js';
 import type { ResponseIds } from '../affinity/response-affinity.js';
-import { pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
+import { inheritedModel, pinnedBackend, pinnedView, planResponseCreation, planStoredResponse, untrackedResponse, type AnswerHook, type EndpointPin } from '../affinity/responses-stage.js';
 import { storedResponseAllow, storedResponseRef, type StoredResponseRef } from '../affinity/stored-response-path.js';
 import type { JsonBody } from '../bbr/json-body-parser.js';
 import { lookupBaseModel, unknownModelError, type BaseModelResolution } from '../bbr/resolve-base-model.js';
@@ -200,7 +200,11 @@ function bbrStage(state: GatewayState, req: IncomingRequest, plan: RoutePlan, bb
     // Bodies not parsed as they arrived: multipart uploads (by their `model` field), the ext_proc servers', explain's.
     parsed = req.parsedBody ? modelOf(req.parsedBody()) : bodyModel(req.body, req.headers.get('content-type'));
   } catch (e) {
-    throw namingContentType(e, req.headers.get('content-type'), req.headers.get('content-encoding'));
+    // A Responses API follow-up may leave the model out: it takes its previous response's (src/affinity).
+    const inherited = modelFieldProblem(e) === 'not_found' && req.path === RESPONSES_PATH && req.method === 'POST' && typeof state.responses !== 'string' ? inheritedModel(state.responses, req.body, req.tenant) : undefined;
+    if (inherited === undefined) throw namingContentType(e, req.headers.get('content-type'), req.headers.get('content-encoding'));
+    parsed = inherited;
+    note(plan, 'bbr', () => `no model in body: previous_response_id ${String(inherited.json.previous_response_id)} was created with ${inherited.model}, which the follow-up is sent as`);
   }
   const { model, json } = parsed;
   plan.model = model;

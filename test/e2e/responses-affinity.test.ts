@@ -139,3 +139,19 @@ describe('a follow-up naming a model alias (InferenceModelRewrite)', () => {
     }
   });
 });
+
+test('a follow-up that leaves the model out (the openai SDK allows it) is sent as its previous response\'s model, to the pod holding it', async () => {
+  const first = await v1.responses.create({ model: 'phi-sql-v1', input: 'hello there' }).withResponse();
+  const pod = first.response.headers.get('x-gateway-destination-endpoint-served');
+  for (let i = 0; i < 4; i++) {
+    const next = await v1.responses.create({ previous_response_id: first.data.id, input: `and then ${i}?` }).withResponse();
+    assert.equal(next.data.model, 'phi-sql-v1', 'the adapter, not the pod\'s default model');
+    assert.equal(next.response.headers.get('x-gateway-destination-endpoint-served'), pod);
+  }
+  // Without a previous response this gateway forwarded, the model is still required.
+  await assert.rejects(v1.responses.create({ previous_response_id: 'resp_unknown', input: 'x' }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.BadRequestError, String(e));
+    assert.equal(e.code, 'missing_model');
+    return true;
+  });
+});
