@@ -149,6 +149,23 @@ describe('their configuration, as llm-d reads it', () => {
     assert.match(headers.warnings.join('\n'), /plugins\[6\] \(disagg-headers-handler\): has nothing to do here/);
   });
 
+  test("pd-profile-handler counts its decider's answer, as llm-d's pd_decision: prefill-decode though no prefill pod is picked, nothing without a prefill profile", () => {
+    const PD = PD_CONFIG.replace('- type: disagg-profile-handler\n  parameters:\n    deciders:\n      prefill: prefix-based-pd-decider', '- type: pd-profile-handler');
+    const decisions: string[] = [];
+    const observe = (s: Scheduler): void => {
+      (s.config.handler as DisaggProfileHandler).decisionObserver = (_h, _m, d) => decisions.push(d);
+    };
+    const pd = load(PD).scheduler;
+    observe(pd);
+    const out = pd.schedule(ctx('w'.repeat(4000)), fleet.filter((e) => e.pod.meta.labels[ROLE] !== 'prefill'));
+    assert.equal(out.requestHeaders?.['x-prefiller-host-port'], undefined, 'no prefill pod: the decode pod does both');
+    assert.deepEqual(decisions, ['prefill-decode']);
+    const decodeOnly = load(PD.replace('- name: prefill\n  plugins:\n  - pluginRef: prefill-filter\n  - pluginRef: prefix-cache-scorer\n  - pluginRef: queue-scorer\n', '')).scheduler;
+    observe(decodeOnly);
+    decodeOnly.schedule(ctx('w'.repeat(4000)), fleet);
+    assert.deepEqual(decisions, ['prefill-decode'], 'no prefill profile: llm-d asks no decider and counts nothing');
+  });
+
   test('mistakes are refused naming the parameter: both forms at once, an unknown decider, a plugin that is no decider, no decode profile, a prefill decider with prefill-first, primaryPort, a bad stageOrder', () => {
     const handler = '- type: disagg-profile-handler\n  parameters:\n    deciders:\n      prefill: prefix-based-pd-decider';
     const cases: [string, RegExp][] = [

@@ -104,14 +104,14 @@ export class DisaggProfileHandler implements ProfileHandler, ConfigLinked {
     if (picked === undefined) return [];
     const next = this.#stage(ctx, profiles, results, encode, this.#encode, picked) ?? this.#stage(ctx, profiles, results, prefill, this.#prefill, picked);
     if (next !== undefined) return [next];
-    this.#decided(ctx, results);
+    this.#decided(ctx, profiles, results);
     return [];
   }
 
   #prefillFirst(ctx: SchedulingContext, profiles: ReadonlyMap<string, SchedulingProfile>, results: ReadonlyMap<string, CycleResult>): readonly SchedulingProfile[] {
     const { decode, prefill, encode } = this.settings.profiles;
     if (results.has(decode)) {
-      if (results.get(decode)!.endpoint !== undefined) this.#decided(ctx, results);
+      if (results.get(decode)!.endpoint !== undefined) this.#decided(ctx, profiles, results);
       return [];
     }
     // Prefill first: it runs whenever its profile exists (llm-d takes no prefill decider in this order).
@@ -133,10 +133,21 @@ export class DisaggProfileHandler implements ProfileHandler, ConfigLinked {
     return undefined;
   }
 
-  #decided(ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): void {
+  /**
+   * Counts the request's stages. disagg-profile-handler counts the stages that picked a pod, as llm-d's; the
+   * deprecated pd-profile-handler counts its decider's answer (llm-d's records it before the prefill profile runs,
+   * so a prefill profile that then picks nothing is still `prefill-decode`), and nothing without a prefill profile,
+   * where llm-d's never asks its decider.
+   */
+  #decided(ctx: SchedulingContext, profiles: ReadonlyMap<string, SchedulingProfile>, results: ReadonlyMap<string, CycleResult>): void {
     if (this.decisionObserver === undefined) return;
+    const { prefill } = this.settings.profiles;
+    if (this.type === PD_PROFILE_HANDLER_TYPE) {
+      if (profiles.has(prefill)) this.decisionObserver(this, ctx.request.model, results.has(prefill) ? 'prefill-decode' : 'decode-only');
+      return;
+    }
     const encoded = results.get(this.settings.profiles.encode)?.endpoint !== undefined;
-    const prefilled = results.get(this.settings.profiles.prefill)?.endpoint !== undefined;
+    const prefilled = results.get(prefill)?.endpoint !== undefined;
     this.decisionObserver(this, ctx.request.model, encoded ? (prefilled ? 'encode-prefill-decode' : 'encode-decode') : prefilled ? 'prefill-decode' : 'decode-only');
   }
 }
