@@ -143,8 +143,8 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
     warnings.push(`${file}: no ${TOKEN_PRODUCER_TYPE} is declared for the precise prefix plugins; one with default parameters was added (tokens from a pod of the pool)`);
   }
   checkRequiredData(spec, plugins, failedPlugins, issue);
-  linkPlugins(spec, plugins, issue, (m) => warnings.push(`${file}: ${m}`));
-  const handler = chooseHandler(plugins, spec, profiles.size, issue, addDefault);
+  linkPlugins(spec, plugins, failedPlugins, issue, (m) => warnings.push(`${file}: ${m}`));
+  const handler = chooseHandler(plugins, spec, profiles.size, failedPlugins, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
   if (issues.length > 0 || !handler) return { issues };
@@ -170,9 +170,9 @@ function checkRequiredData(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<
 }
 
 /** Resolves what plugins name of their config (a handler's deciders and profiles): problems refuse the config. */
-function linkPlugins(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, issue: ReportIssue, warn: (m: string) => void): void {
+function linkPlugins(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>, failed: ReadonlySet<string>, issue: ReportIssue, warn: (m: string) => void): void {
   // Every profile the file declares, built or not: one that failed has its own error, and a reference to it is not a second.
-  const config = { plugins, profiles: spec.schedulingProfiles.map((p) => p.name) };
+  const config = { plugins, profiles: spec.schedulingProfiles.map((p) => p.name), failed };
   spec.plugins.forEach((ps, i) => {
     const p = plugins.get(ps.name);
     if (p === undefined || !isConfigLinked(p)) return;
@@ -242,10 +242,14 @@ function profileEntries(
   return ok ? entries : undefined;
 }
 
+/** What GIE's and llm-d's profile handler types end with (single-, pd-, disagg-, data-parallel-profile-handler). */
+const PROFILE_HANDLER_SUFFIX = '-profile-handler';
+
 function chooseHandler(
   plugins: ReadonlyMap<string, Plugin>,
   spec: EndpointPickerConfigSpec,
   profileCount: number,
+  failed: ReadonlySet<string>,
   issue: ReportIssue,
   addDefault: (type: string) => Plugin,
 ): ProfileHandler | undefined {
@@ -256,6 +260,8 @@ function chooseHandler(
   }
   let handler = handlers[0];
   if (!handler) {
+    // A declared handler that failed to load has its own error; "need a profile handler" would say none is declared.
+    if (spec.plugins.some((p) => failed.has(p.name) && p.type.endsWith(PROFILE_HANDLER_SUFFIX))) return undefined;
     if (spec.schedulingProfiles.length > 1) {
       issue(['schedulingProfiles'], '', 'schedulingProfiles', `${spec.schedulingProfiles.length} profiles need a profile handler plugin that chooses between them`);
       return undefined;

@@ -111,6 +111,8 @@ export interface LinkableConfig {
   readonly plugins: ReadonlyMap<string, Plugin>;
   /** Scheduling profile names, in config order. */
   readonly profiles: readonly string[];
+  /** Plugins the config declares that failed to load: each has its own error, so a reference to one is not a second. */
+  readonly failed: ReadonlySet<string>;
 }
 
 /** Problems (the config does not load) and warnings a plugin finds in its references; `field` is under `parameters`. */

@@ -183,6 +183,16 @@ describe('their configuration, as llm-d reads it', () => {
     }
   });
 
+  test('a handler or decider that does not load is one error, not also "need a profile handler" or "names no plugin"', () => {
+    const badHandler = loadError(PD_CONFIG.replace('    deciders:\n      prefill:', '    deciders:\n      prefil:'));
+    assert.match(badHandler, /^invalid EndpointPickerConfig: pd\.yaml:\d+: plugins\[6\] \(disagg-profile-handler\): parameters\.deciders\.prefil: unknown parameter \(did you mean prefill\?\)/);
+    assert.doesNotMatch(badHandler, /need a profile handler/);
+    const badDecider = loadError(PD_CONFIG.replace('nonCachedTokens: 64', 'nonCachedTokens: -1'));
+    assert.match(badDecider, /^invalid EndpointPickerConfig: pd\.yaml:\d+: plugins\[5\] \(prefix-based-pd-decider\): parameters\.nonCachedTokens: must be a non-negative integer, got -1$/);
+    const unbuilt = loadError(PD_CONFIG.replace('- type: disagg-profile-handler\n  parameters:\n    deciders:\n      prefill: prefix-based-pd-decider', '- type: data-parallel-profile-handler'));
+    assert.doesNotMatch(unbuilt, /need a profile handler/);
+  });
+
   test('a decider whose stage has no profile, or a stage profile no decider runs, is a warning', () => {
     const noPrefillProfile = load(PD_CONFIG.replace('- name: prefill\n  plugins:\n  - pluginRef: prefill-filter\n  - pluginRef: prefix-cache-scorer\n  - pluginRef: queue-scorer\n', ''));
     assert.match(noPrefillProfile.warnings.join('\n'), /the prefill stage never runs: there is no scheduling profile "prefill"/);

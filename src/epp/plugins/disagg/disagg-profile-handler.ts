@@ -60,6 +60,8 @@ export class DisaggProfileHandler implements ProfileHandler, ConfigLinked {
     const decider = (name: string | undefined, field: string): DisaggDecider | undefined => {
       if (name === undefined) return undefined;
       const p: Plugin | undefined = config.plugins.get(name);
+      // One declared that failed to load has its own error.
+      if (p === undefined && config.failed.has(name)) return undefined;
       if (p === undefined) report.issues.push({ field: `parameters.${field}`, message: `names no plugin of this config ("${name}"); declare the decider under plugins (e.g. type prefix-based-pd-decider)` });
       else if (!isDisaggDecider(p)) report.issues.push({ field: `parameters.${field}`, message: `"${name}" is a ${p.type}, not a decider (prefix-based-pd-decider, always-disagg-pd-decider or always-disagg-multimodal-decider)` });
       else return p;
