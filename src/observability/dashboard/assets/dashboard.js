@@ -380,7 +380,8 @@ function flowControlBlock(fc) {
           h('div', { class: 'muted small' }, `pool ${x.pool} · priority ${x.priority} · request ${x.requestId}`),
           x.error ? h('p', { class: 'conflict' }, x.error) : null,
           x.excluded && Object.keys(x.excluded).length > 0 ? h('div', { class: 'reason' }, `left out: ${Object.entries(x.excluded).map(([a, why]) => `${a} (${why})`).join('; ')}`) : null,
-          x.profiles.map((p) => profileTable(p, x.picked)),
+          // Each profile's own pick: P/D's prefill and encode profiles pick other pods than the decode pod the request went to.
+          x.profiles.map((p) => profileTable(p, p.picked)),
         ),
       ),
     );
