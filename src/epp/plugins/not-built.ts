@@ -14,6 +14,10 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     why: "llm-d's data-parallel rank routing and P2P KV pull (x-data-parallel-host-port, x-kv-cache-source-host-port), which infergate does not implement; P/D disaggregation itself is disagg-profile-handler (docs/plugins.md)",
   },
   {
+    types: ['topology-extractor', 'topology-affinity-filter', 'topology-affinity-scorer'],
+    why: "llm-d's topology affinity between a request's prefill and decode pods (its pd-topology-epp-config.yaml), which infergate does not implement; remove the three and their profile entries, and P/D disaggregation still runs, the prefill pod picked without regard to where the decode pod is (as llm-d's pd-epp-config.yaml)",
+  },
+  {
     types: ['predicted-latency-producer', 'latency-scorer', 'latency-slo-admitter', 'slo-headroom-tier-filter'],
     why: "llm-d's latency-predictor routing (a trained model in a sidecar), which infergate does not implement; remove it and score load with queue-scorer, kv-cache-utilization-scorer or active-request-scorer",
   },
@@ -41,9 +45,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'endpoint-attribute-filter',
       'endpoint-attribute-scorer',
       'header-profile-handler',
-      'topology-affinity-filter',
-      'topology-affinity-scorer',
-      'topology-extractor',
       'mm-embeddings-cache-producer',
       'mm-embeddings-cache-scorer',
       'session-id-producer',

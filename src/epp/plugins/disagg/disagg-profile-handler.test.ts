@@ -193,6 +193,14 @@ describe('their configuration, as llm-d reads it', () => {
     assert.doesNotMatch(unbuilt, /need a profile handler/);
   });
 
+  test("llm-d's pd-topology sample is refused naming its topology plugins and saying P/D runs without them", () => {
+    const topology = PD_CONFIG.replace('- type: max-score-picker\n', '- type: max-score-picker\n- type: topology-extractor\n- type: topology-affinity-filter\n- type: topology-affinity-scorer\n');
+    const message = loadError(topology);
+    for (const [i, type] of ['topology-extractor', 'topology-affinity-filter', 'topology-affinity-scorer'].entries()) {
+      assert.match(message, new RegExp(`plugins\\[${5 + i}\\] \\(${type}\\): type: unknown plugin type \`${type}\`: llm-d's topology affinity between a request's prefill and decode pods .* remove the three and their profile entries, and P/D disaggregation still runs`));
+    }
+  });
+
   test('a decider whose stage has no profile, or a stage profile no decider runs, is a warning', () => {
     const noPrefillProfile = load(PD_CONFIG.replace('- name: prefill\n  plugins:\n  - pluginRef: prefill-filter\n  - pluginRef: prefix-cache-scorer\n  - pluginRef: queue-scorer\n', ''));
     assert.match(noPrefillProfile.warnings.join('\n'), /the prefill stage never runs: there is no scheduling profile "prefill"/);
