@@ -112,6 +112,24 @@ describe('disagg-profile-handler with prefix-based-pd-decider', () => {
   });
 });
 
+describe('IPv6 pods', () => {
+  test('the headers carry bracketed addresses, as llm-d writes them with net.JoinHostPort', () => {
+    const v6 = [
+      endpoint('fd00::1').labels({ [ROLE]: 'decode' }).metrics().build(),
+      endpoint('fd00::3').labels({ [ROLE]: 'prefill' }).metrics().build(),
+      endpoint('fd00::4').labels({ [ROLE]: 'encode' }).metrics().build(),
+      endpoint('fd00::5').labels({ [ROLE]: 'encode' }).metrics().build(),
+    ];
+    const EPD = PD_CONFIG.replace('- type: max-score-picker\n', '- type: max-score-picker\n- name: two\n  type: max-score-picker\n  parameters: {maxNumOfEndpoints: 2}\n- type: encode-filter\n- type: always-disagg-multimodal-decider\n- type: always-disagg-pd-decider\n')
+      .replace('prefill: prefix-based-pd-decider', 'prefill: always-disagg-pd-decider\n      encode: always-disagg-multimodal-decider') + '- name: encode\n  plugins:\n  - pluginRef: encode-filter\n  - pluginRef: two\n';
+    const image = { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] };
+    const out = load(EPD).scheduler.schedule(ctx('what is this?', image), v6);
+    assert.equal(out.endpoint!.address, '[fd00::1]:8000');
+    assert.equal(out.requestHeaders?.['x-prefiller-host-port'], '[fd00::3]:8000');
+    assert.deepEqual(out.requestHeaders?.['x-encoder-hosts-ports']?.split(',').sort(), ['[fd00::4]:8000', '[fd00::5]:8000'], 'maxNumOfEndpoints 2: both encode pods');
+  });
+});
+
 describe('E/P/D and prefill-first', () => {
   const EPD = PD_CONFIG.replace('- type: disagg-profile-handler\n  parameters:\n    deciders:\n      prefill: prefix-based-pd-decider', '- type: encode-filter\n- type: always-disagg-multimodal-decider\n- type: always-disagg-pd-decider\n- type: disagg-profile-handler\n  parameters:\n    deciders:\n      prefill: always-disagg-pd-decider\n      encode: always-disagg-multimodal-decider') + '- name: encode\n  plugins:\n  - pluginRef: encode-filter\n';
 
