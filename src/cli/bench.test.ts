@@ -11,6 +11,8 @@ import { startSimulator } from '../sim/simulator.js';
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 /** Loopback address of these tests. */
 const HOST = '127.0.224.12';
+/** An address of these tests where nothing listens. */
+const UNUSED_HOST = '127.0.140.1';
 
 interface Exit {
   code: number | null;
@@ -92,4 +94,13 @@ test('Ctrl-C: the partial report is printed and written, then exit 130', async (
   assert.match(r.stdout, /cut failures: unfinished \(aborted at the end of the run\) x1/);
   const report = JSON.parse(await readFile(join(out, 'cut.json'), 'utf8')) as { requests: number }[];
   assert.equal(report[0]?.requests, 1);
+});
+
+test('a run that sent no request (its first arrival after --duration) exits 1, saying why, not 0', async () => {
+  // Nothing listens there: with --models given and no arrival due within 0.2 s, no socket is ever opened.
+  const url = `http://${UNUSED_HOST}:9`;
+  const r = await bench(['--url', url, '--workload', 'random', '--models', 'base', '--rate', '0.001', '--duration', '0.2', '--label', 'idle']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /\| idle \| open 0\.001 req\/s \| 0 \|/);
+  assert.match(r.stderr, /error: no request was sent in idle: the run's --duration ended before its first arrival; give a longer --duration or a higher --rate/);
 });

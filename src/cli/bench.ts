@@ -110,7 +110,12 @@ async function runPlan(plan: BenchPlan): Promise<void> {
     process.exitCode = INTERRUPTED_EXIT_CODE;
     return;
   }
-  const empty = results.filter((r) => r.requests > 0 && r.successes === 0).map((r) => r.label);
+  // A run that sent nothing (an open loop whose first arrival fell after --duration) measured nothing either.
+  const unsent = results.filter((r) => r.requests === 0).map((r) => r.label);
+  if (unsent.length > 0) {
+    throw new Error(`no request was sent in ${unsent.join(', ')}: the run's --duration ended before its first arrival; give a longer --duration or a higher --rate`);
+  }
+  const empty = results.filter((r) => r.successes === 0).map((r) => r.label);
   if (empty.length > 0) throw new Error(`no request succeeded in ${empty.join(', ')}`);
 }
 
