@@ -44,6 +44,9 @@ export async function jsonlWorkload(path: string): Promise<Workload> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`--file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message}`);
   }
+  // Windows tools (PowerShell's Out-File, Notepad's "UTF-8 with BOM") start the file with U+FEFF, which JSON.parse
+  // refuses: line 1 of a good trace was "not JSON".
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   const requests: BenchRequest[] = [];
   for (const [n, line] of text.split('\n').entries()) {
     if (line.trim() !== '') requests.push(parseLine(line, `${path}:${n + 1}`));

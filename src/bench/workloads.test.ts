@@ -149,3 +149,12 @@ test('jsonl: replays lines in order, cycling; the path follows prompt/messages; 
   await assert.rejects(jsonlWorkload(join(dir, 'missing.jsonl')), /^Error: --file .*missing\.jsonl: no such file$/);
   await assert.rejects(jsonlWorkload(dir), /--file .*: is a folder, not a file/);
 });
+
+test('jsonl: a file saved with a UTF-8 byte order mark and CRLF line ends (Windows tools) replays as written', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-jsonl-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'trace.jsonl');
+  await writeFile(file, '\uFEFF{"model":"a","prompt":"hello"}\r\n{"model":"b","prompt":"hi"}\r\n');
+  const w = await jsonlWorkload(file);
+  assert.deepEqual(take(w, 2).map((r) => r.body), [{ model: 'a', prompt: 'hello' }, { model: 'b', prompt: 'hi' }]);
+});
