@@ -15,6 +15,8 @@ const ANSWERS: Record<string, { status: number; type: string; body: string }> = 
   // vLLM's --api-key middleware answers a plain string.
   '/vllm-auth': { status: 401, type: 'application/json', body: '{"error":"Unauthorized"}' },
   '/proxy': { status: 502, type: 'text/html', body: `<html><body>502 Bad Gateway ${'x'.repeat(1000)}</body></html>` },
+  // A 200 that is neither an event stream nor JSON: a sign-in page, a health check's text.
+  '/not-json': { status: 200, type: 'text/plain; charset=utf-8', body: 'OK\n' },
   '/stream': {
     status: 200,
     type: 'text/event-stream',
@@ -22,7 +24,7 @@ const ANSWERS: Record<string, { status: number; type: string; body: string }> = 
   },
 };
 
-test('failures keep the server message beside their key: OpenAI error bodies, vLLM strings, HTML pages, mid-stream errors', async (t) => {
+test('failures keep the server message beside their key: OpenAI error bodies, vLLM strings, HTML pages, mid-stream errors, a 200 that is not JSON', async (t) => {
   const server = createServer((req, res) => {
     req.resume();
     const answer = ANSWERS[req.url ?? ''] ?? { status: 500, type: 'text/plain', body: '' };
@@ -47,4 +49,5 @@ test('failures keep the server message beside their key: OpenAI error bodies, vL
   assert.equal(key, 'HTTP 502');
   assert.ok(page.startsWith('<html><body>502 Bad Gateway') && page.length === 300, 'the start of the page, cut short');
   assert.deepEqual(await attempt('/stream'), ['stream error 500', 'engine died']);
+  assert.deepEqual(await attempt('/not-json'), ['invalid JSON response', 'text/plain; charset=utf-8: OK']);
 });

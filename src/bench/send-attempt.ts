@@ -110,14 +110,16 @@ export async function sendAttempt(
     const res = await dispatcher.request({ path, method: 'POST', headers, body: payload, signal });
     if (res.statusCode < 200 || res.statusCode > 299) return await httpFailure(res.statusCode, res.body);
     const servedBy = servedEndpointFrom(res.headers);
-    if (!(header(res.headers, 'content-type') ?? '').includes('text/event-stream')) {
+    const contentType = header(res.headers, 'content-type') ?? '';
+    if (!contentType.includes('text/event-stream')) {
       const text = await res.body.text();
       const endAt = performance.now();
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
-        return failed('invalid JSON response');
+        // What did answer (a login page, a health check's "OK", a wrong path's index) is what tells the user the URL is wrong.
+        return failed('invalid JSON response', `${contentType === '' ? 'no content-type' : contentType}: ${text.trim().slice(0, MESSAGE_CHARS)}`);
       }
       const outputTokens = wholeResponseTokens(parsed);
       return { ok: true, aborted: false, error: '', errorMessage: '', servedBy, firstContentAt: null, gaps: [], outputTokens, inputTokens: wholeResponsePromptTokens(parsed), endAt };
