@@ -1,6 +1,16 @@
 /** Asks an OpenAI-compatible server what it serves: the ids of `GET /v1/models`. */
 import { request } from 'undici';
 
+/** `GET /v1/models` answered, but not 200: `status` lets a caller say what to do (401: a key is wanted). */
+export class ModelsListError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The model ids listed at `baseUrl` + `/v1/models` (bases and adapters alike); throws with the reason otherwise.
  * `apiKey` goes as `Authorization: Bearer`, which vLLM's `--api-key` wants on `/v1/models` too.
@@ -10,7 +20,7 @@ export async function fetchModelIds(baseUrl: string, timeoutMs = 5000, apiKey?: 
   const headers = apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` };
   const res = await request(url, { headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  if (res.statusCode !== 200) throw new ModelsListError(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`, res.statusCode);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -11,6 +11,8 @@ import { startSimulator } from '../sim/simulator.js';
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 /** Loopback address of these tests. */
 const HOST = '127.0.224.12';
+/** A simulator that wants an API key. */
+const KEYED_HOST = '127.0.140.2';
 /** An address of these tests where nothing listens. */
 const UNUSED_HOST = '127.0.140.1';
 
@@ -20,10 +22,12 @@ interface Exit {
   stderr: string;
 }
 
-/** Runs `infergate bench ARGS`; `onStderr` sees stderr as it grows and may signal the child. */
-function bench(args: string[], onStderr?: (text: string, interrupt: () => void) => void): Promise<Exit> {
+/** Runs `infergate bench ARGS` with `env` added; `onStderr` sees stderr as it grows and may signal the child. */
+function bench(args: string[], onStderr?: (text: string, interrupt: () => void) => void, env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Without the caller's OPENAI_API_KEY: a key in the shell that runs the tests must not change what they see.
+    const { OPENAI_API_KEY: _ignored, ...inherited } = process.env;
+    const child = spawn(process.execPath, [MAIN, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, ...env } });
     let stdout = '';
     let stderr = '';
     let interrupted = false;
@@ -103,4 +107,18 @@ test('a run that sent no request (its first arrival after --duration) exits 1, s
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /\| idle \| open 0\.001 req\/s \| 0 \|/);
   assert.match(r.stderr, /error: no request was sent in idle: the run's --duration ended before its first arrival; give a longer --duration or a higher --rate/);
+});
+
+test('a server that wants an API key: the model list failure says to set OPENAI_API_KEY, not to pass --models', async (t) => {
+  const sim = await startSimulator({ model: 'base', host: KEYED_HOST, port: 0, ttftMs: 0, itlMs: 1, apiKeys: ['sk-bench'] });
+  t.after(() => sim.close());
+  const args = ['--url', sim.url, '--workload', 'random', '--requests', '1'];
+  const without = await bench(args);
+  assert.equal(without.code, 1, without.stderr);
+  assert.match(without.stderr, /answered 401.*\); the server wants an API key: set OPENAI_API_KEY/);
+  assert.doesNotMatch(without.stderr, /pass --models/);
+  const wrong = await bench(args, undefined, { OPENAI_API_KEY: 'sk-wrong' });
+  assert.equal(wrong.code, 1, wrong.stderr);
+  assert.match(wrong.stderr, /the server refused the key in OPENAI_API_KEY/);
+  assert.equal(sim.stats().totalRequests, 0, 'no request was sent that could only fail the same way');
 });

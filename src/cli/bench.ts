@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { BenchPlan } from './bench-plan.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PROMPT_TOKENS, WORKLOAD_KINDS, benchPlanFromFlags, buildWorkload } from './bench-plan.js';
-import { fetchModelIds } from '../bench/fetch-models.js';
+import { ModelsListError, fetchModelIds } from '../bench/fetch-models.js';
 import { progressLine } from '../bench/progress-line.js';
 import { reportCharts } from '../bench/report-charts.js';
 import { writeReport } from '../bench/report-files.js';
@@ -44,6 +44,19 @@ function labelFor(plan: BenchPlan, load: Load): string | undefined {
   return `${plan.label} ${loadTag(load)}`;
 }
 
+/**
+ * What to do when the model list failed. A 401 or 403 wants a key, and every request would fail the same way, so
+ * `--models` (the advice otherwise) would only move the failure into the report.
+ */
+function modelsListAdvice(e: Error, plan: BenchPlan): string {
+  if (e instanceof ModelsListError && (e.status === 401 || e.status === 403)) {
+    return plan.apiKey === undefined
+      ? 'the server wants an API key: set OPENAI_API_KEY (a gateway tenant key, or the pod\'s vLLM --api-key)'
+      : 'the server refused the key in OPENAI_API_KEY: check that it is one this server accepts';
+  }
+  return 'pass --models a,b';
+}
+
 async function runPlan(plan: BenchPlan): Promise<void> {
   // Before any request: a folder that cannot be made was found only after the whole run, its results lost.
   if (plan.out !== undefined) {
@@ -56,7 +69,7 @@ async function runPlan(plan: BenchPlan): Promise<void> {
   let models = plan.models ?? [];
   if (plan.workload.kind !== 'jsonl' && plan.models === undefined) {
     models = await fetchModelIds(plan.url, undefined, plan.apiKey).catch((e: Error) => {
-      throw new Error(`could not list the models at ${plan.url}/v1/models (${e.message}); pass --models a,b`);
+      throw new Error(`could not list the models at ${plan.url}/v1/models (${e.message}); ${modelsListAdvice(e, plan)}`);
     });
     if (models.length === 0) throw new Error(`${plan.url}/v1/models lists no models; pass --models a,b`);
     process.stderr.write(`models: ${models.join(', ')}\n`);
