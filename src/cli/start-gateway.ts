@@ -104,6 +104,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const gateway = new Gateway(options);
   metrics.attach(gateway);
   options.tenancy?.metrics.register(metrics.registry);
+  // A rejected keys edit (a revocation with a typo) leaves the old keys working: say so where the config's own
+  // rejections show (/readyz details, the dashboard's issues), not in a log line alone.
+  const keys = options.tenancy?.keys;
+  if (keys) gateway.readinessDetails.set('api_keys', () => (keys.problem !== undefined ? { rejected: { message: keys.problem } } : undefined));
   const admin = adminPort !== undefined ? new AdminServer({ host: adminHost ?? options.host, port: adminPort, metrics, decisions: gateway.decisions, log: options.log }) : undefined;
   // Flow control's queues, bands and flows (src/flowcontrol); an empty list when no pool has the gate on.
   admin?.route('/debug/flow-control', (_req, res) => sendJson(res, 200, { pools: flowControlReport(gateway.flowControl) }));
