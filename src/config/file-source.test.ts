@@ -142,6 +142,29 @@ describe('FileConfigSource', () => {
     await until(() => portOf(applied.at(-1)) === 9001, 'the file renamed back into place to be applied');
   });
 
+  test('a symlinked file whose target lives in another directory: an edit to the target is reloaded, for -f FILE and -f DIR', async () => {
+    // `-f /etc/infergate/pool.yaml` linked to a checkout elsewhere: the target's directory gets the events, not the watched one.
+    const elsewhere = join(dir, 'checkout');
+    const watched = join(dir, 'etc');
+    await mkdir(elsewhere);
+    await mkdir(watched);
+    await writeFile(join(elsewhere, 'pool.yaml'), poolYaml(8000));
+    await writeFile(join(watched, 'pods.yaml'), POD);
+    await symlink(join(elsewhere, 'pool.yaml'), join(watched, 'pool.yaml'));
+    for (const path of [join(watched, 'pool.yaml'), watched]) {
+      source = new FileConfigSource(path, { debounceMs: 20, settleMs: 20, directoryCheckMs: 100 }, createLogger('debug', (l) => lines.push(l)), apply);
+      await source.start();
+      const port = portOf(applied.at(-1))! + 1;
+      await writeFile(join(elsewhere, 'pool.yaml'), poolYaml(port));
+      await until(() => portOf(applied.at(-1)) === port, `the target's edit to be applied (${path})`);
+      const count = applied.length;
+      await delay(400);
+      assert.equal(applied.length, count, 'files unchanged since they were read are not reloaded again');
+      assert.deepEqual(errors(), []);
+      source.close();
+    }
+  });
+
   test('a ConfigMap volume updated as the kubelet does (a new ..<timestamp> dir, ..data swapped by rename) is reloaded through its symlinks', async () => {
     // The kubelet's layout: pool.yaml -> ..data/pool.yaml, ..data -> ..2026_11_28_19_00_00.1 (a directory).
     const mount = join(dir, 'mount');

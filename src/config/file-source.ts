@@ -49,8 +49,9 @@ export interface FileSourceOptions extends SnapshotOptions {
    */
   allowEmptyFiles?: boolean;
   /**
-   * How often the watched directory's path is checked for another directory (or none) being there (default
-   * 5000 ms); its parent is watched for that too, so this is the bound when the parent cannot be watched.
+   * How often the watched directory's path is checked for another directory (or none) being there, and the
+   * files for having changed since they were last read (default 5000 ms): the bound for what no watch event
+   * tells (the parent not watchable, a symlinked file's target in another directory).
    */
   directoryCheckMs?: number;
   /**
@@ -81,6 +82,8 @@ function isConfigChange(name: string | null, only: string | undefined): boolean 
 
 /** A file that is still changing after this long is read anyway (a log-like writer must not stall reloads). */
 const MAX_SETTLE_WAIT_MS = 10_000;
+/** How often the files are compared with what was last read, by default (FileSourceOptions.directoryCheckMs). */
+const DEFAULT_POLL_MS = 5000;
 
 /**
  * Watches a file or directory. Reloads are serialized: an edit during a reload triggers one more reload,
@@ -102,6 +105,10 @@ export class FileConfigSource {
   #objects = new Set<string>();
   /** The files' signature already given the longer wait: a change still looking unfinished after it is acted on. */
   #waitedFor: string | undefined;
+  /** The files' signature as last read (applied, held or rejected): the poll reloads when they differ from it. */
+  #lastRead: string | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #polling = false;
 
   constructor(path: string, opts: FileSourceOptions, log: Logger, apply: (s: ConfigSnapshot) => Promise<void>) {
     this.path = resolve(path);
@@ -112,6 +119,8 @@ export class FileConfigSource {
 
   /** The first load: errors propagate so the process can refuse to start on a broken config. */
   async start(): Promise<ConfigSnapshot> {
+    // Before the read: a change made while reading then differs from it, and the poll reloads.
+    this.#lastRead = (await filesState(this.path)).signature;
     const loaded = await loadConfigFiles(this.path);
     const snapshot = snapshotOf(loaded, this.#opts, this.#log);
     await this.#apply(snapshot);
@@ -123,6 +132,10 @@ export class FileConfigSource {
       if (isConfigChange(name, only)) this.#schedule();
     }, this.#opts.directoryCheckMs !== undefined ? { checkMs: this.#opts.directoryCheckMs } : {});
     await this.#watcher.start();
+    // A symlinked file (`-f config.yaml` linked to a checkout elsewhere, a directory of links) is written in its
+    // target's directory, which gives the watched one no event: compare the files themselves now and then.
+    this.#poll = setInterval(() => void this.#pollFiles(), this.#opts.directoryCheckMs ?? DEFAULT_POLL_MS);
+    this.#poll.unref();
     return snapshot;
   }
 
@@ -140,6 +153,7 @@ export class FileConfigSource {
     // A reload already reading files must not apply its snapshot to a gateway that is shutting down.
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#poll) clearInterval(this.#poll);
     this.#watcher?.close();
     this.#watcher = undefined;
   }
@@ -147,6 +161,20 @@ export class FileConfigSource {
   #schedule(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.reload(), this.#opts.debounceMs ?? 150);
+  }
+
+  /** Reloads when the files differ from what was last read and no reload is on its way already. */
+  async #pollFiles(): Promise<void> {
+    if (this.#polling || this.#running || this.#closed) return;
+    this.#polling = true;
+    try {
+      const now = await filesState(this.path);
+      if (now.signature === this.#lastRead || this.#running || this.#closed) return;
+      this.#log.debug('configuration files changed without a watch event; reloading', { path: this.path });
+      this.#schedule();
+    } finally {
+      this.#polling = false;
+    }
   }
 
   async #reloadLoop(): Promise<void> {
@@ -157,6 +185,7 @@ export class FileConfigSource {
         const settleMs = this.#opts.settleMs ?? 300;
         const settled = await waitForSettledFiles(this.path, settleMs, MAX_SETTLE_WAIT_MS, () => this.#closed);
         if (this.#closed) return;
+        this.#lastRead = settled.signature;
         if (!settled.settled) this.#log.warn(`configuration files still changing after ${MAX_SETTLE_WAIT_MS} ms; reading them anyway`, { path: this.path });
         const loaded = await loadConfigFiles(this.path);
         if ((await filesState(this.path)).signature !== settled.signature) {
