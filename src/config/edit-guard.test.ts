@@ -203,6 +203,16 @@ test('an endpoint loss held back says which --max-endpoint-loss-percent would al
   h.guard.close();
 });
 
+test('every endpoint lost: the value that allows it is 100, the flag\'s highest, not "100 or more"', async () => {
+  const h = harness();
+  await h.guard.offer(snapshotOfFiles({ 'a.yaml': model('gemma', ['10.0.0.1', '10.0.0.2']) }));
+  await h.guard.offer(snapshotOfFiles({ 'a.yaml': model('gemma', []) }));
+  const toConfirm = h.guard.report()?.held?.to_confirm ?? '';
+  assert.match(toConfirm, /--max-endpoint-loss-percent 100 to allow this endpoint loss/);
+  assert.doesNotMatch(toConfirm, /100 or more|100 \(or more\)/);
+  h.guard.close();
+});
+
 test('editGuardFor: a routed pool left without endpoints (a selector typo) is held with files, naming the pool; not with Kubernetes; --allow-empty-config applies it', async () => {
   const two = (phiSelector: string): ConfigSnapshot =>
     snapshotOfFiles({

@@ -243,6 +243,7 @@ export class EditGuard {
 function howToApply(risk: EditRisk): string {
   const n = risk.endpointLossPercentNeeded;
   if (n === undefined) return 'run with --allow-empty-config';
-  if (risk.reasons.length === 1) return `run with --max-endpoint-loss-percent ${n} (or more) to allow this endpoint loss, or with --allow-empty-config`;
-  return `run with --allow-empty-config (--max-endpoint-loss-percent ${n} or more would allow the endpoint loss, not the rest)`;
+  // The flag stops at 100 (the rule off): "100 or more" would name values it refuses.
+  if (risk.reasons.length === 1) return `run with --max-endpoint-loss-percent ${n}${n < 100 ? ' (or more)' : ''} to allow this endpoint loss, or with --allow-empty-config`;
+  return `run with --allow-empty-config (--max-endpoint-loss-percent ${n}${n < 100 ? ' or more' : ''} would allow the endpoint loss, not the rest)`;
 }
