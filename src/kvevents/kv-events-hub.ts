@@ -60,6 +60,11 @@ export class KvEventsHub {
     return v;
   }
 
+  /** The view of these settings if one is in use; never makes one (readers such as the dashboard). */
+  find(settings: KvEventsSettings): KvCacheView | undefined {
+    return this.#views.get(settingsKey(settings));
+  }
+
   views(): IterableIterator<KvCacheView> {
     return this.#views.values();
   }

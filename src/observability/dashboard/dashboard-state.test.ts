@@ -190,3 +190,9 @@ spec: {clusterIP: 10.0.0.40, ports: [{name: grpc, port: 9002}]}
   assert.equal(by.get('default/own')!.by, 'infergate');
   assert.deepEqual(by.get('default/theirs'), { by: 'external', detail: 'Service default/llm-d-epp, asked over ext_proc at 10.0.0.40:9002; failureMode FailOpen' });
 });
+
+test('pools whose scheduler reads no KV events have no kvEvents, nor do their endpoints', () => {
+  const st = dashboardState(fixture().sources, {}, NOW);
+  assert.deepEqual(st.pools.map((p) => p.kvEvents), [null, null]);
+  assert.ok(st.pools.every((p) => p.endpoints.every((e) => e.kvEvents === undefined)));
+});

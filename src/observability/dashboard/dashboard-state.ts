@@ -15,6 +15,8 @@ import type { PickerRef } from '../../epp/picker-ref.js';
 import type { InferencePool } from '../../api/inference-pool.js';
 import { failureModeOf } from '../../epp/failure-mode.js';
 import type { ProcessState, ProcessView } from './process-view.js';
+import type { KvEventsHub } from '../../kvevents/kv-events-hub.js';
+import { kvEventsEndpointView, kvEventsPoolView, poolKvView, type KvEventsPoolView } from './kv-events-view.js';
 
 /** What the dashboard reads; `serve`'s and `extproc`'s Gateway has all of it. */
 export interface DashboardGateway {
@@ -24,6 +26,8 @@ export interface DashboardGateway {
   readonly shuttingDown: boolean;
   /** The `/readyz` details: a held-back or rejected config change, ejected endpoints, ... */
   readiness(): Record<string, unknown>;
+  /** The KV-event subscriptions of the precise prefix plugins in force. */
+  readonly plugins?: { readonly kvEvents: KvEventsHub };
 }
 
 export interface DashboardSources {
@@ -53,6 +57,11 @@ export interface PoolState {
   endpointPickerConfig: string | null;
   /** Why the pool's own EndpointPickerConfig could not be used (Kubernetes: it keeps its previous one). */
   configProblem: string | null;
+  /**
+   * Its precise prefix index, when its scheduler reads the pods' KV events (precise-prefix-cache-*); null otherwise.
+   * Each of its endpoints then has `kvEvents`: whether it is scored on its events or on the approximate view, and why.
+   */
+  kvEvents: KvEventsPoolView | null;
   endpoints: EndpointView[];
 }
 
@@ -138,7 +147,13 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
     const ps = gw.schedulers.forPool(view.key);
     const staleMs = ps?.loaded.saturation.metricsStalenessThresholdMs ?? DEFAULT_SATURATION_THRESHOLDS.metricsStalenessThresholdMs;
     const verdicts = new Map(judgeCandidates(view, { model: undefined, now }, now).map((v) => [v.address, v]));
-    const endpoints = view.endpoints.map((ep) => endpointView(ep, verdicts.get(ep.address), table ?? EMPTY_TABLE, now, staleMs));
+    const kv = poolKvView(gw.plugins?.kvEvents, ps);
+    const endpoints = view.endpoints.map((ep) => {
+      const v = endpointView(ep, verdicts.get(ep.address), table ?? EMPTY_TABLE, now, staleMs);
+      const stream = kv && kvEventsEndpointView(kv, ep.address, now);
+      if (stream) v.kvEvents = stream;
+      return v;
+    });
     for (const m of view.excluded) endpoints.push(excludedPodView(`${m.pod.meta.namespace}/${m.pod.meta.name}`, m.pod.ready, m.excluded ?? 'excluded'));
     pools.push({
       name: view.key,
@@ -147,6 +162,7 @@ export function dashboardState(s: DashboardSources, q: StateQuery = {}, now = Da
       picker: pickerOf(gw.schedulers.pickerRef(view.key), view.pool),
       endpointPickerConfig: ps?.origin ?? null,
       configProblem: gw.schedulers.problems.get(view.key) ?? null,
+      kvEvents: kv ? kvEventsPoolView(kv) : null,
       endpoints,
     });
   }

@@ -2,6 +2,7 @@
 import type { AllowlistTable } from '../../bbr/allowlist-table.js';
 import type { Endpoint } from '../../epp/datastore/endpoint.js';
 import type { CandidateVerdict } from '../../epp/eligibility.js';
+import type { KvEventsEndpointView } from './kv-events-view.js';
 
 /** How a model the endpoint lists maps to a base model, and who said so. */
 export interface ServedModelView {
@@ -49,6 +50,8 @@ export interface EndpointView {
   modelsError: string | null;
   /** Age of the last `GET /v1/models` answer (ms); null when it never answered. */
   modelsAgeMs: number | null;
+  /** Its KV-event stream, in a pool that uses precise prefix routing (kv-events-view.ts); absent otherwise. */
+  kvEvents?: KvEventsEndpointView;
   /** The last ejection outlier detection made, even when over (what happened last). */
   lastEjection?: { type: string; detail: string; at: string; until: string };
 }

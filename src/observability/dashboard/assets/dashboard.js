@@ -260,6 +260,37 @@
     );
   }
 
+  // Why a pod's KV events are not trusted now (src/kvevents/pod-stream-contract.ts UntrustedReason).
+  const UNTRUSTED = {
+    connecting: 'not connected yet',
+    disconnected: 'its event socket is disconnected',
+    replaying: 'replaying the events it missed',
+    resyncing: 'reconnected with no replay socket: waiting for a live message to show nothing was lost',
+    flood: 'sending past the flood limit: its events are dropped',
+    silent: 'requests that stored blocks on it brought no event: its publisher has gone quiet',
+    recovering: 'recovering from a fault (trusted again after a quiet period)',
+  };
+
+  /** A pod's KV-event stream: how it is scored and why, the last message, its index entries and faults. */
+  function kvEventsCell(kv) {
+    if (!kv) return h('span', { class: 'via' }, 'no feed yet');
+    const faults = [];
+    const n = (p) => kv.problems[p] || 0;
+    if (n('gap') > 0) faults.push(`${n('gap')} gap(s)`);
+    if (n('sequence-reset') > 0) faults.push(`${n('sequence-reset')} publisher restart(s)`);
+    const other = Object.entries(kv.problems).filter(([p]) => p !== 'gap' && p !== 'sequence-reset').map(([p, c]) => `${p} ${c}`);
+    faults.push(...other);
+    if (kv.replays.completed + kv.replays.failed > 0 || kv.replays.active) faults.push(`replays ${kv.replays.completed} done, ${kv.replays.failed} failed${kv.replays.active ? ', one running' : ''}`);
+    return [
+      kv.untrusted === null
+        ? h('span', { class: 'state serving' }, 'precise')
+        : h('span', { class: 'state held' }, `approximate: ${kv.untrusted}`),
+      kv.untrusted === null ? null : h('div', { class: 'reason' }, UNTRUSTED[kv.untrusted] || kv.untrusted),
+      h('div', { class: 'via nowrap' }, `${kv.lastMessageAgeMs === null ? 'no message yet' : `last message ${ago(kv.lastMessageAgeMs)} ago`} · ${kv.indexEntries} blocks`),
+      faults.length > 0 ? h('div', { class: 'reason' }, faults.join(' · ')) : null,
+    ];
+  }
+
   function lorasCell(l) {
     if (!l) return '–';
     const parts = [];
@@ -288,6 +319,7 @@
           h('td', {}, lorasCell(ep.loras)),
           h('td', {}, ep.address === null ? '–' : ago(ep.scrapeAgeMs), ep.stale && ep.address !== null ? h('span', { class: 'conflict' }, ' stale') : null, ep.scrapeError ? h('div', { class: 'reason' }, ep.scrapeError) : null),
           h('td', {}, modelsCell(ep)),
+          p.kvEvents ? h('td', { 'data-testid': 'kv-events' }, kvEventsCell(ep.kvEvents)) : null,
         ),
       );
       return h(
@@ -300,11 +332,12 @@
           `selector ${Object.entries(p.selector).map(([k, v]) => `${k}=${v}`).join(', ')} · port ${p.targetPorts.join(', ')} · EndpointPickerConfig ${p.endpointPickerConfig || '–'}`,
         ),
         pickerLine(p.picker),
+        p.kvEvents ? h('p', { class: 'muted small', 'data-testid': 'kv-index' }, `precise prefix index: ${p.kvEvents.indexKeys} of ${p.kvEvents.indexCapacity} keys · KV events ingested ${p.kvEvents.ingestion === 'worker' ? 'in a worker thread' : 'on the request thread'}`) : null,
         p.configProblem ? h('p', { class: 'conflict' }, p.configProblem) : null,
         flowControlBlock((st.flowControl || []).find((f) => f.pool === p.name)),
         rows.length === 0
           ? empty('The pool selects no pods.')
-          : table(['pod', 'state', 'ready', { label: 'in flight', num: true }, { label: 'queue', num: true }, { label: 'running', num: true }, 'KV cache', 'LoRA adapters loaded', 'last scrape', 'serves'], rows),
+          : table(['pod', 'state', 'ready', { label: 'in flight', num: true }, { label: 'queue', num: true }, { label: 'running', num: true }, 'KV cache', 'LoRA adapters loaded', 'last scrape', 'serves', p.kvEvents ? 'KV events' : null].filter(Boolean), rows),
       );
     });
     byId('pools').replaceChildren(...cards);
