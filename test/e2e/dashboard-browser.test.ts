@@ -166,3 +166,18 @@ test('user-controlled names are shown as text, never run as markup', async () =>
     await page.close();
   }
 });
+
+test('a long model name in the recent requests scrolls within its table, not the whole page', async () => {
+  const { page, errors } = await openDashboard();
+  try {
+    // The longest the table shows (recent-requests clips at 200 characters), one unbroken word.
+    const long = `org/${'x'.repeat(196)}`;
+    await assert.rejects(client.chat.completions.create({ model: long, messages: [{ role: 'user', content: 'x' }] }), OpenAI.NotFoundError);
+    await page.getByTestId('recent-request').filter({ hasText: long }).first().waitFor({ timeout: 5000 });
+    const { scrollWidth, clientWidth } = await page.locator('html').evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    assert.ok(scrollWidth <= clientWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px window: it scrolls sideways, header and charts with it`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
