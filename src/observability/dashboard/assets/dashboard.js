@@ -446,6 +446,10 @@ function flowControlBlock(fc) {
     } catch (e) {
       // No console output: a gateway restarting is expected; say so on the page and keep trying.
       banner(`Cannot reach the gateway's admin listener (${e && e.message ? e.message : e}); retrying every second.`);
+      // The rest of the page is the last answer (its time in the header); the badge must not claim it is ready now.
+      const ready = byId('ready');
+      ready.textContent = 'unreachable';
+      ready.className = 'badge bad';
     } finally {
       clearTimeout(abort);
       setTimeout(poll, POLL_MS);
