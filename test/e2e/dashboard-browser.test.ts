@@ -181,3 +181,18 @@ test('a long model name in the recent requests scrolls within its table, not the
     await page.close();
   }
 });
+
+test('a screen reader finds each chart by its caption, the tables by their column headers, the window by its label', async () => {
+  const { page, errors } = await openDashboard();
+  try {
+    await page.getByTestId('pool').first().waitFor({ timeout: 10_000 });
+    for (const name of ['Requests per second', 'Errors per second', 'Time to first token (ms), p50 and p95']) {
+      assert.equal(await page.getByRole('img', { name, exact: true }).count(), 1, `no chart named "${name}" (an svg role=img with no name is read as "image")`);
+    }
+    assert.equal(await page.getByRole('combobox', { name: /Window/ }).count(), 1);
+    assert.ok((await page.getByRole('columnheader', { name: 'in flight' }).count()) >= 2, 'the endpoint tables have column headers');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});

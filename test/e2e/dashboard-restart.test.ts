@@ -53,7 +53,8 @@ test('while the gateway is down the page says it cannot tell, not "ready"; back 
     assert.equal(await badge(page), 'ready');
     await gw.close();
     gw = undefined;
-    await page.locator('#banner').filter({ hasText: /Cannot reach/ }).waitFor({ timeout: 10_000 });
+    // role=alert: a screen reader announces it as it appears.
+    await page.getByRole('alert').filter({ hasText: /Cannot reach/ }).waitFor({ timeout: 10_000 });
     assert.notEqual(await badge(page), 'ready', 'the header still says ready while the gateway is unreachable');
     assert.match(await badge(page), /unreachable/);
     gw = await start();

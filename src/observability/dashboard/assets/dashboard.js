@@ -84,7 +84,8 @@
     const n = Math.max(1, t.length);
     const x = (i) => L + ((W - L - R) * i) / Math.max(1, n - 1);
     const y = (v) => T + (H - T - B) * (1 - v / max);
-    const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
+    // Named by its figure's caption: an unnamed role=img is read out as just "image".
+    const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-labelledby': container.dataset.caption });
     for (let g = 0; g <= 4; g++) {
       const v = (max * g) / 4;
       svg.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
