@@ -332,6 +332,7 @@
           { class: 'muted small' },
           `selector ${Object.entries(p.selector).map(([k, v]) => `${k}=${v}`).join(', ')} · port ${p.targetPorts.join(', ')} · EndpointPickerConfig ${p.endpointPickerConfig || '–'}`,
         ),
+        poolSummary(p.endpoints),
         pickerLine(p.picker),
         p.kvEvents ? h('p', { class: 'muted small', 'data-testid': 'kv-index' }, `precise prefix index: ${p.kvEvents.indexKeys} of ${p.kvEvents.indexCapacity} keys · KV events ingested ${p.kvEvents.ingestion === 'worker' ? 'in a worker thread' : 'on the request thread'}`) : null,
         p.configProblem ? h('p', { class: 'conflict' }, p.configProblem) : null,
@@ -342,6 +343,15 @@
       );
     });
     byId('pools').replaceChildren(...cards);
+  }
+
+  /** How many endpoints are in each state: in a pool of hundreds, the few not serving are otherwise rows to hunt for. */
+  function poolSummary(endpoints) {
+    if (endpoints.length === 0) return null;
+    const counts = new Map();
+    for (const ep of endpoints) counts.set(ep.state, (counts.get(ep.state) || 0) + 1);
+    const parts = [...counts].sort((a, b) => (a[0] === 'serving' ? -1 : b[0] === 'serving' ? 1 : b[1] - a[1])).map(([state, n]) => h('span', { class: `state ${stateClass(state)}` }, `${n} ${state}`));
+    return h('p', { class: 'small', 'data-testid': 'pool-summary' }, `${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}: `, parts.flatMap((el, i) => (i === 0 ? [el] : [' · ', el])));
   }
 
   /** A pool's flow-control queues (featureGates: [flowControl]): its reading, then one row per waiting flow. */
