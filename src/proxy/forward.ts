@@ -11,6 +11,7 @@ import type { PickOutcome } from '../plan/pick-outcome.js';
 import type { DecisionLog } from '../observability/decision-log.js';
 import { pickAndRecord, scheduleTraces } from '../plan/record-decision.js';
 import { sendError } from './send-error.js';
+import { applyPickHeaders } from './pick-headers.js';
 import { cutAnswer, markEventStream } from './cut-answer.js';
 import { sendAttempt, type AttemptResult, type ResponseTarget } from '../upstream/send-attempt.js';
 import type { ResponseChanges } from '../epp/external/response-changes.js';
@@ -83,6 +84,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
   let timedOut = 0;
   let refused = 0;
   let staleRetried = false;
+  // The request headers the last pick's profile handler set (P/D), so a later pick without them takes them off.
+  let lastExtra: Readonly<Record<string, string | undefined>> | undefined;
   // The pool's total limit (Envoy's route timeout), off by default: no timer per request then.
   const totalMs = plan.view ? ctx.upstream.policies.forPool(plan.view.key).timeouts.upstreamMs : 0;
   // A request still queued when its deadline passes leaves its queue then and gets its 504 at once, as Envoy's
@@ -140,8 +143,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       if (traceSchedule) r!.schedulingTrace = scheduleTraces(plan);
       const ep = pick.endpoint;
       // The profile handler's headers for this pick (P/D: the prefill pod for the decode pod's sidecar), replacing an earlier attempt's.
-      const extra = pick.result.requestHeaders;
-      if (extra !== undefined) applyRequestHeaders(req.headers, extra);
+      lastExtra = applyPickHeaders(req.headers, pick.result.requestHeaders, lastExtra);
       let attemptLog: UpstreamAttempt | undefined;
       if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers, picked(observer!, r, pick));
       // Reads the answer as it passes to the client, for token timing and usage.
@@ -352,15 +354,6 @@ function attemptStarting(observer: RequestObserver, r: RequestRecord, endpoint: 
     Object.assign(headers, extra);
   }
   return a;
-}
-
-/** Sets each header of `extra` on `headers`, removing those it maps to undefined. */
-function applyRequestHeaders(headers: Record<string, string | string[]>, extra: Readonly<Record<string, string | undefined>>): void {
-  for (const name in extra) {
-    const v = extra[name];
-    if (v === undefined) delete headers[name];
-    else headers[name] = v;
-  }
 }
 
 /** Where the rest of an answer nobody will read goes (its attempt is already aborted; a chunk in flight is dropped). */
