@@ -16,8 +16,12 @@ export async function runOpenLoop(o: { rate: number; maxRequests: number; gate: 
   for (let i = 0; i < o.maxRequests && o.gate.isOpen; i++) {
     due += exponentialGap(o.random, o.rate) * 1000;
     const wait = due - performance.now();
-    // Timers cannot wait less than ~1 ms; arrivals closer than that go out together, at their average rate.
+    // Timers cannot wait less than ~1 ms; arrivals closer than that go out back to back, at their average rate,
+    // one per turn of the event loop: at a rate whose gap is shorter than what starting a request costs, a loop
+    // that never yielded sent every --requests at once, and --duration's timer, Ctrl-C and the replies waited
+    // for it.
     if (wait >= 1) await o.gate.sleep(wait);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
     if (!o.gate.isOpen) break;
     const p = o.fire(i).finally(() => inFlight.delete(p));
     inFlight.add(p);
