@@ -30,6 +30,9 @@ test('bench flags: bad values are rejected with a message naming the flag', () =
   const cases: [Partial<BenchFlags>, RegExp][] = [
     [{ url: 'localhost:8080' }, /--url must use http or https/],
     [{ url: 'not a url' }, /--url must be an absolute http\(s\) URL/],
+    [{ url: 'http://127.0.0.1:8080/v1/chat/completions' }, /--url is the server's base URL, not an endpoint: .*; give "http:\/\/127\.0\.0\.1:8080", got/],
+    [{ url: 'https://gw.example/team-a/v1/completions/' }, /give "https:\/\/gw\.example\/team-a"/],
+    [{ url: 'http://127.0.0.1:8080/v1/models' }, /not an endpoint/],
     [{ workload: 'nope' }, /--workload must be one of shared-prefix, multi-model, random, jsonl, got "nope"/],
     [{ rate: '2,x' }, /--rate must be a number from 0.001 to 100000, got "x"/],
     [{ rate: '0' }, /--rate must be a number/],

@@ -156,6 +156,11 @@ export function benchPlanFromFlags(flags: BenchFlags, env: NodeJS.ProcessEnv = p
     throw new Error(`--url must be an absolute http(s) URL such as http://127.0.0.1:8080, got "${flags.url}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--url must use http or https, got "${flags.url}"`);
+  // An endpoint pasted from an OpenAI example: the requests would go to .../chat/completions/v1/chat/completions.
+  const endpoint = /\/v1\/(chat\/completions|completions|models)\/*$/.exec(url.pathname);
+  if (endpoint !== null) {
+    throw new Error(`--url is the server's base URL, not an endpoint: the bench adds /v1/chat/completions, /v1/completions and /v1/models itself; give "${url.origin}${url.pathname.slice(0, endpoint.index)}", got "${flags.url}"`);
+  }
   const plan: BenchPlan = {
     url: baseUrl(flags.url),
     workload: workloadFrom(flags),
