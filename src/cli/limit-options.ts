@@ -1,9 +1,9 @@
 /** The request limits' flags: JSON body bounds (`serve`, `extproc`), client connection limits and body memory (`serve`). */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_JSON_LIMITS, MAX_JSON_DEPTH_FLAG, type JsonLimits } from '../bbr/json-limits.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../proxy/connection-limits.js';
-import { formatDuration, parseDurationMs } from '../upstream/duration.js';
-import { intFlag } from './parse-flags.js';
+import { formatDuration } from '../upstream/duration.js';
+import { durationFlag, intFlag } from './parse-flags.js';
 import { SMALL_BODY_BYTES } from '../proxy/body-budget.js';
 import { DEFAULT_BODY_MEMORY_BYTES } from '../proxy/gateway.js';
 
@@ -55,14 +55,5 @@ export function connectionLimitsOf(flags: ConnectionFlags): ConnectionLimits {
     keepAliveTimeoutMs: flags.keepAliveTimeout,
     maxConnections: flags.maxConnections,
     maxConnectionsPerClient: flags.maxConnectionsPerClient,
-  };
-}
-
-/** A Go duration (`30s`, `1m`) or whole milliseconds, at least `min`. */
-function durationFlag(min: number): (value: string) => number {
-  return (value) => {
-    const ms = parseDurationMs(value);
-    if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${min}, got "${value}"`);
-    return ms;
   };
 }

@@ -1,8 +1,18 @@
 /** Parsers for numeric CLI flags that fail with a message naming the flag, and the exit codes that follow. */
 import { InvalidArgumentError } from 'commander';
+import { parseDurationMs } from '../upstream/duration.js';
 
 /** Exit code for a bad flag, as for any usage error. */
 export const USAGE_EXIT_CODE = 2;
+
+/** A Go duration (`30s`, `1m`) or whole milliseconds, at least `min`. */
+export function durationFlag(min: number): (value: string) => number {
+  return (value) => {
+    const ms = parseDurationMs(value);
+    if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${min}, got "${value}"`);
+    return ms;
+  };
+}
 
 /** For commander's option parser: an integer in [min, max], else commander reports the flag. */
 export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {

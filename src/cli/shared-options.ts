@@ -1,12 +1,13 @@
 /** Flags `serve` and `extproc` share: how the config is read, how models and metrics are learnt, logging. */
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_KV_EVENTS_INGESTION, KV_EVENTS_INGESTION_MODES, type KvEventsIngestion } from '../kvevents/kv-events-hub.js';
 import type { ConfigText } from '../epp/pool-schedulers.js';
 import { DEFAULT_METRICS_SCRAPING, METRICS_SCRAPING_MODES, type MetricsScraping } from '../epp/metrics/metrics-scraper.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../logger.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
-import { intFlag, listFlag, namespaceFlag } from './parse-flags.js';
+import { formatDuration } from '../upstream/duration.js';
+import { durationFlag, intFlag, listFlag, namespaceFlag } from './parse-flags.js';
 import type { KubeTargetOptions } from '../config/kube/kube-target.js';
 import { DEFAULT_MAX_ENDPOINT_LOSS_PERCENT, DEFAULT_SETTLE_PERIOD_MS, type ConfigEditOptions } from '../config/edit-guard.js';
 import { OTLP_PROTOCOLS, tracingSettings, type TracingConfig } from '../observability/tracing/tracing-config.js';
@@ -72,7 +73,7 @@ export function addSharedOptions(cmd: Command): Command {
     .option('--metrics-scraping <where>', `where the endpoints' /metrics are fetched, parsed and read: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_METRICS_SCRAPING}); see docs/benchmarks.md`, metricsScrapingFlag)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
     .option('--allow-empty-config', 'apply at once a configuration change that empties the configuration, removes every InferencePool or HTTPRoute, too many endpoints, every endpoint of a routed pool or a deleted file\'s objects, and accept files left empty (default: hold it back for --config-settle-period)')
-    .option('--config-settle-period <ms>', 'how long a configuration change that removes too much must stay in place before it applies; /readyz shows it meanwhile', intFlag(0), DEFAULT_SETTLE_PERIOD_MS)
+    .addOption(new Option('--config-settle-period <duration>', 'how long a configuration change that removes too much must stay in place before it applies (30s, 2m, or whole milliseconds); /readyz shows it meanwhile').argParser(durationFlag(0)).default(DEFAULT_SETTLE_PERIOD_MS, formatDuration(DEFAULT_SETTLE_PERIOD_MS)))
     .option('--max-endpoint-loss-percent <n>', 'with -f: hold back a change that takes away more than this share of the routable endpoints (ready pod x targetPort of routed pools); 100 turns the rule off', intFlag(0, 100), DEFAULT_MAX_ENDPOINT_LOSS_PERCENT)
     .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP to this collector (over HTTP a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL; over gRPC its URL, such as http://otel-collector:4317); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
     .option('--otlp-protocol <protocol>', `how spans are exported: ${OTLP_PROTOCOLS.join(', ')} (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)`)
