@@ -11,26 +11,10 @@ import { eppConfigMapYaml } from '../../src/config/manifests.js';
 import { chromiumPath } from '../helpers/chromium.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
+import { ALWAYS_PD_CONFIG } from '../helpers/epp-configs.js';
 
 const MODEL = 'pd/model';
 const HOST = '127.0.134.10';
-
-const PD_CONFIG = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: prefill-filter
-- type: decode-filter
-- type: queue-scorer
-- type: always-disagg-pd-decider
-- type: disagg-profile-handler
-  parameters:
-    deciders: {prefill: always-disagg-pd-decider}
-schedulingProfiles:
-- name: prefill
-  plugins: [{pluginRef: prefill-filter}, {pluginRef: queue-scorer}]
-- name: decode
-  plugins: [{pluginRef: decode-filter}, {pluginRef: queue-scorer}]
-`;
 
 const pods: ScriptedPod[] = [];
 let cfg: TempConfig;
@@ -48,7 +32,7 @@ before(async () => {
   pods.push(decode, await pod('127.0.134.3', decode.port));
   const roles = ['decode', 'prefill'];
   const pool = poolYaml('pd', { app: 'pd' }, decode.port).replace('metadata:\n  name: pd', 'metadata:\n  name: pd\n  annotations: {infergate.io/endpoint-picker-config: pd-epp}');
-  cfg = await tempConfig({ 'all.yaml': [...pods.map((p, i) => podYaml(`pd-${i}`, p.host, { app: 'pd', 'llm-d.ai/role': roles[i]! })), pool, prefixRouteYaml('all', '/v1/', 'pd'), eppConfigMapYaml('pd-epp', PD_CONFIG)].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [...pods.map((p, i) => podYaml(`pd-${i}`, p.host, { app: 'pd', 'llm-d.ai/role': roles[i]! })), pool, prefixRouteYaml('all', '/v1/', 'pd'), eppConfigMapYaml('pd-epp', ALWAYS_PD_CONFIG)].join('---\n') });
   gw = await startTestGateway(cfg.dir, { host: HOST, adminPort: 0, adminHost: HOST, debugDecisions: 5 });
   const listed = async (): Promise<boolean> => ((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: unknown[] }).data.length > 0;
   assert.ok(await waitFor(listed), 'the model is discovered');

@@ -12,6 +12,7 @@ import type { RunningGateway } from '../../src/cli/start-gateway.js';
 import { eppConfigMapYaml } from '../../src/config/manifests.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
+import { ALWAYS_PD_CONFIG } from '../helpers/epp-configs.js';
 import { ExtProcClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { CHAT, FULL_DUPLEX, chat, destination } from '../helpers/extproc-epp.js';
@@ -19,23 +20,6 @@ import { CHAT, FULL_DUPLEX, chat, destination } from '../helpers/extproc-epp.js'
 const MODEL = 'pd/model';
 const HOST = '127.0.252.10';
 const ROLE = 'llm-d.ai/role';
-
-const PD_CONFIG = `apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: prefill-filter
-- type: decode-filter
-- type: queue-scorer
-- type: always-disagg-pd-decider
-- type: disagg-profile-handler
-  parameters:
-    deciders: {prefill: always-disagg-pd-decider}
-schedulingProfiles:
-- name: prefill
-  plugins: [{pluginRef: prefill-filter}, {pluginRef: queue-scorer}]
-- name: decode
-  plugins: [{pluginRef: decode-filter}, {pluginRef: queue-scorer}]
-`;
 
 /** The headers of each chat request a pod got, by pod. */
 const seen = new Map<string, IncomingHttpHeaders[]>();
@@ -64,7 +48,7 @@ before(async () => {
   pods.push(first, await pod('127.0.252.2', first.port), await pod('127.0.252.3', first.port));
   const roles = ['decode', 'decode', 'prefill'];
   const pool = poolYaml('pd', { app: 'pd' }, first.port).replace('metadata:\n  name: pd', 'metadata:\n  name: pd\n  annotations: {infergate.io/endpoint-picker-config: pd-epp}');
-  cfg = await tempConfig({ 'all.yaml': [...pods.map((p, i) => podYaml(`pd-${i}`, p.host, { app: 'pd', [ROLE]: roles[i]! })), pool, prefixRouteYaml('all', '/v1/', 'pd'), eppConfigMapYaml('pd-epp', PD_CONFIG)].join('---\n') });
+  cfg = await tempConfig({ 'all.yaml': [...pods.map((p, i) => podYaml(`pd-${i}`, p.host, { app: 'pd', [ROLE]: roles[i]! })), pool, prefixRouteYaml('all', '/v1/', 'pd'), eppConfigMapYaml('pd-epp', ALWAYS_PD_CONFIG)].join('---\n') });
   gw = await startTestGateway(cfg.dir, { host: HOST, adminHost: HOST });
   const listed = async (): Promise<boolean> => ((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: unknown[] }).data.length > 0;
   assert.ok(await waitFor(listed), 'the model is discovered');

@@ -29,3 +29,24 @@ flowControl:
   saturationDetector: {pluginRef: concurrency-detector}
 ${flowControl.trimEnd().replace(/^/gm, '  ')}
 `;
+
+/**
+ * llm-d's P/D with every request disaggregated (always-disagg-pd-decider): the prefill profile on llm-d.ai/role
+ * prefill pods, the decode profile on decode pods, queue length breaking ties.
+ */
+export const ALWAYS_PD_CONFIG = `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: prefill-filter
+- type: decode-filter
+- type: queue-scorer
+- type: always-disagg-pd-decider
+- type: disagg-profile-handler
+  parameters:
+    deciders: {prefill: always-disagg-pd-decider}
+schedulingProfiles:
+- name: prefill
+  plugins: [{pluginRef: prefill-filter}, {pluginRef: queue-scorer}]
+- name: decode
+  plugins: [{pluginRef: decode-filter}, {pluginRef: queue-scorer}]
+`;
