@@ -24,7 +24,9 @@ test('a repeated long prompt hits the prefix cache: lower TTFT, prefix-cache cou
   const prompt = 'abcdefgh'.repeat(1000); // 2000 tokens: 400 ms of prefill when missed
   const first = await ttftOf(sim, prompt);
   const second = await ttftOf(sim, prompt);
-  assert.ok(second < first / 4, `TTFT ${first.toFixed(1)} ms, then ${second.toFixed(1)} ms`);
+  // 400 ms of modelled prefill against 3: lower, however late a loaded machine's timers fire (a quarter of it was
+  // not always; the counters below are the exact check of the hit).
+  assert.ok(second < first, `TTFT ${first.toFixed(1)} ms, then ${second.toFixed(1)} ms`);
   const text = await metrics(sim);
   assert.equal(sampleValue(text, `vllm:prefix_cache_queries_total${M}`), 4000);
   assert.equal(sampleValue(text, `vllm:prefix_cache_hits_total${M}`), 124 * 16); // all full blocks but the last token's
