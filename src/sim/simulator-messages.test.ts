@@ -1,25 +1,13 @@
 /** HTTP tests for the Anthropic Messages API on the simulator: the message, its streamed events, count_tokens and errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { postJson, testSimulator } from './test-kit.js';
+import { postJson, readNamedSse, testSimulator } from './test-kit.js';
 
 const HOST = '127.0.110.1';
 const FAST = { host: HOST, mode: 'echo', ttftMs: 0, itlMs: 1 } as const;
 
 type Json = Record<string, unknown>;
 
-/** Reads a named-event SSE body: each event's `event:` name ('' for none) and its `data:` text. */
-async function readEvents(res: Response): Promise<Array<{ event: string; data: string }>> {
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim() !== '')
-    .map((block) => {
-      const lines = block.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice('event: '.length) ?? '';
-      return { event, data: lines.find((l) => l.startsWith('data: '))?.slice('data: '.length) ?? '' };
-    });
-}
 
 test('POST /v1/messages answers an Anthropic message, its usage in input and output tokens as /tokenize counts them', async (t) => {
   const sim = await testSimulator(t, { ...FAST, loras: ['sql'] });
@@ -49,7 +37,7 @@ test('a streamed message: message_start, the text block, one delta per token, me
   const res = await postJson(sim, '/v1/messages', { model: 'base-model', max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'one two three' }] });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const events = await readEvents(res);
+  const events = await readNamedSse(res);
   assert.deepEqual(events.map((e) => e.event), [
     'message_start',
     'content_block_start',

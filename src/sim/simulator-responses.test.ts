@@ -2,24 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningSimulator } from './simulator.js';
-import { postJson, testSimulator } from './test-kit.js';
+import { postJson, readNamedSse, testSimulator } from './test-kit.js';
 
 const HOST = '127.0.80.1';
 
 type Json = Record<string, unknown>;
 
-/** Reads a named-event SSE body: each event's `event:` name and parsed `data:`. */
+/** A named-event SSE body with each event's `data:` parsed. */
 async function readNamedEvents(res: Response): Promise<Array<{ event: string; data: Json }>> {
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim() !== '')
-    .map((block) => {
-      const lines = block.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice('event: '.length) ?? '';
-      const data = JSON.parse(lines.find((l) => l.startsWith('data: '))?.slice('data: '.length) ?? '{}') as Json;
-      return { event, data };
-    });
+  return (await readNamedSse(res)).map(({ event, data }) => ({ event, data: JSON.parse(data === '' ? '{}' : data) as Json }));
 }
 
 async function create(sim: RunningSimulator, body: Json): Promise<Json> {

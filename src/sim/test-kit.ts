@@ -54,6 +54,19 @@ export async function readSse(res: Response, maxEvents = 10_000): Promise<SseEve
   return events;
 }
 
+/** Reads a whole named-event SSE body (Responses and Messages streams): each event's `event:` name ('' for none) and its `data:` text. */
+export async function readNamedSse(res: Response): Promise<Array<{ event: string; data: string }>> {
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const lines = block.split('\n');
+      const event = lines.find((l) => l.startsWith('event: '))?.slice('event: '.length) ?? '';
+      return { event, data: lines.find((l) => l.startsWith('data: '))?.slice('data: '.length) ?? '' };
+    });
+}
+
 /** Polls `check` every few milliseconds until it holds; fails after `timeoutMs`. */
 export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
