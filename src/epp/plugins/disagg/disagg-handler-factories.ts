@@ -55,7 +55,7 @@ export const disaggProfileHandlerFactory: PluginFactory = (name, params, r) => {
       stageOrder,
       profiles: { decode: r.string('decodeProfile', '') || 'decode', prefill: r.string('prefillProfile', '') || 'prefill', encode: r.string('encodeProfile', '') || 'encode' },
       deciders: withDefined({ prefill: prefillDecider ?? legacyDecider, encode: optionalName(r, 'encodeDeciderPluginName') }),
-      fields: { decode: 'decodeProfile', prefill: 'prefillProfile', encode: 'encodeProfile', prefillDecider: prefillDecider !== undefined ? 'prefillDeciderPluginName' : 'deciderPluginName', encodeDecider: 'encodeDeciderPluginName' },
+      fields: { decode: 'decodeProfile', prefillDecider: prefillDecider !== undefined ? 'prefillDeciderPluginName' : 'deciderPluginName', encodeDecider: 'encodeDeciderPluginName' },
     };
   } else {
     const profiles = r.child('profiles');
@@ -64,7 +64,7 @@ export const disaggProfileHandlerFactory: PluginFactory = (name, params, r) => {
       stageOrder,
       profiles: { decode: profiles.string('decode', '') || 'decode', prefill: profiles.string('prefill', '') || 'prefill', encode: profiles.string('encode', '') || 'encode' },
       deciders: withDefined({ prefill: optionalName(deciders, 'prefill'), encode: optionalName(deciders, 'encode') }),
-      fields: { decode: 'profiles.decode', prefill: 'profiles.prefill', encode: 'profiles.encode', prefillDecider: 'deciders.prefill', encodeDecider: 'deciders.encode' },
+      fields: { decode: 'profiles.decode', prefillDecider: 'deciders.prefill', encodeDecider: 'deciders.encode' },
     };
   }
   if (stageOrder === 'prefill-first' && settings.deciders.prefill !== undefined) {
@@ -89,7 +89,7 @@ export const pdProfileHandlerFactory: PluginFactory = (name, _params, r) => {
     stageOrder: 'decode-first',
     profiles: { decode: r.string('decodeProfile', '') || 'decode', prefill: r.string('prefillProfile', '') || 'prefill', encode: '' },
     deciders: { prefill: r.string('deciderPluginName', '') || PREFIX_BASED_PD_DECIDER_TYPE },
-    fields: { decode: 'decodeProfile', prefill: 'prefillProfile', encode: 'encodeProfile', prefillDecider: 'deciderPluginName', encodeDecider: 'encodeDeciderPluginName' },
+    fields: { decode: 'decodeProfile', prefillDecider: 'deciderPluginName', encodeDecider: 'encodeDeciderPluginName' },
   };
   return new DisaggProfileHandler(PD_PROFILE_HANDLER_TYPE, name, settings);
 };

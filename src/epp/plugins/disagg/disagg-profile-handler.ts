@@ -28,7 +28,7 @@ export interface DisaggSettings {
   /** Decider plugin names; a stage without one never runs (prefill-first's prefill needs none). */
   deciders: { prefill?: string; encode?: string };
   /** Where each setting was read, for messages (`profiles.decode` or the deprecated `decodeProfile`). */
-  fields: { decode: string; prefill: string; encode: string; prefillDecider: string; encodeDecider: string };
+  fields: { decode: string; prefillDecider: string; encodeDecider: string };
 }
 
 /** Told of each request's stages once its schedule ends (llm-d's `llm_d_epp_disagg_decision_total`, or `pd_decision` for the deprecated type). */
