@@ -32,8 +32,8 @@ export class DisaggMetrics {
     labels: (v) => [v[2] ?? '', v[3] ?? ''],
   });
   readonly #models: BoundedLabel;
-  /** Handler instance name, type, model, decision -> its series (labels resolved once). */
-  readonly #series = new Map<string, ValueSeries>();
+  /** Per handler instance (one per pool's scheduler), model and decision -> its series, labels resolved once. */
+  readonly #series = new WeakMap<DisaggProfileHandler, Map<string, ValueSeries>>();
 
   /** `models`: the request families' model cap (model_name shares it). */
   constructor(models: BoundedLabel) {
@@ -49,12 +49,14 @@ export class DisaggMetrics {
   /** A DisaggDecisionObserver. As llm-d, a request without a model counts as `unknown`. */
   readonly observe = (handler: DisaggProfileHandler, model: string | undefined, decision: DisaggDecision): void => {
     const m = model === undefined || model === '' ? 'unknown' : this.#models.bound(model);
-    const key = `${handler.name}\u0000${handler.type}\u0000${m}\u0000${decision}`;
-    let s = this.#series.get(key);
+    let byKey = this.#series.get(handler);
+    if (byKey === undefined) this.#series.set(handler, (byKey = new Map()));
+    const key = `${m}\u0000${decision}`;
+    let s = byKey.get(key);
     if (s === undefined) {
-      // The deprecated handler counts in llm-d's pd family, and only decode-only or prefill-decode.
+      // The deprecated handler counts in llm-d's pd family, the current one in the disagg family.
       const family = handler.type === PD_PROFILE_HANDLER_TYPE ? this.pd : this.disagg;
-      this.#series.set(key, (s = family.series(handler.name, handler.type, m, decision)));
+      byKey.set(key, (s = family.series(handler.name, handler.type, m, decision)));
     }
     s.inc();
   };
