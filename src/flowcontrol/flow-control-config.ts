@@ -48,6 +48,13 @@ export interface FlowControlConfig {
   detector: SaturationSource;
   /** infergate's own: per-flow shares of in-flight capacity while several flows are active; off when undefined. */
   fairShareHoldback?: FairShareHoldbackConfig | undefined;
+  /** The config's `agent-identity` plugin: a request naming no fairness ID takes its coding agent's session id (llm-d's Director). */
+  agentIdentity?: AgentIdentitySource | undefined;
+}
+
+/** What flow control asks an `agent-identity` plugin: the agent session id of a request, by its lower-case headers. */
+export interface AgentIdentitySource {
+  identify(get: (name: string) => string | undefined): string | undefined;
 }
 
 const FIELDS = ['maxBytes', 'maxRequests', 'defaultRequestTTL', 'noEndpointRequestTTL', 'defaultPriorityBand', 'defaultNegativePriorityBand', 'priorityBands', 'saturationDetector', 'usageLimitPolicyPluginRef', 'enableEviction', 'fairShareHoldback'];

@@ -25,12 +25,14 @@ export function flowControllerFor(fc: FlowControl | undefined, plan: RoutePlan):
  * now. A ticket: wait for its `done`. Throws a FlowControlRejection when the band or global limits are full.
  */
 export function admitPlan(controller: FlowController, plan: RoutePlan, bytes: number): Ticket | undefined {
-  return controller.admit({ fairnessId: fairnessIdOf(plan.headers, plan.tenant?.name), priority: plan.priority, bytes, model: plan.rewrittenFrom ?? plan.model, target: plan.model });
+  const fairnessId = fairnessIdOf(plan.headers, plan.tenant?.name, controller.config.agentIdentity);
+  plan.fairnessId = fairnessId;
+  return controller.admit({ fairnessId, priority: plan.priority, bytes, model: plan.rewrittenFrom ?? plan.model, target: plan.model });
 }
 
-/** Gives back the dispatch slot `plan` held once it ends, with its flow key (the fairShareHoldback counts per flow). */
+/** Gives back the dispatch slot `plan` held once it ends, with the flow key it was admitted under (the fairShareHoldback counts per flow). */
 export function releasePlan(controller: FlowController, plan: RoutePlan): void {
-  controller.release({ fairnessId: fairnessIdOf(plan.headers, plan.tenant?.name), priority: plan.priority });
+  controller.release({ fairnessId: plan.fairnessId ?? fairnessIdOf(plan.headers, plan.tenant?.name, controller.config.agentIdentity), priority: plan.priority });
 }
 
 /** As admitPlan, for the standalone gateway: a capacity rejection is thrown with the dropped-reason header already set on `res`. */

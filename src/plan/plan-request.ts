@@ -102,6 +102,8 @@ export interface RoutePlan {
   bbrDoneAt?: number;
   /** The request's InferenceObjective priority (0 when it names none or an unknown one). */
   priority: number;
+  /** The flow key's fairness ID flow control admitted the request under (released under the same one). */
+  fairnessId?: string;
   /** The InferenceObjective the request named that its pool (`namespace/name`) does not define; its priority is 0. */
   unknownObjective?: { readonly name: string; readonly pool: string };
   /** The tenant the request's API key names, when `--api-keys` is on (src/tenancy); flow control queues by it. */

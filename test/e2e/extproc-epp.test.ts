@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { sessionToken } from '../../src/epp/plugins/session-affinity-scorer.js';
+import { sessionToken } from '../../src/epp/plugins/session/session-token.js';
 import { requestBody, requestBodyChunks, requestHeaders, requestTrailers, responseBody, responseHeaders, responseTrailers, type ExtProcClient } from '../../src/extproc/ext-proc-client.js';
 import type { RunningExtproc } from '../../src/extproc/start-extproc.js';
 import { ended } from '../helpers/extproc.js';

@@ -14,6 +14,7 @@ import { NO_HIT_LRU_SCORER_TYPE } from '../plugins/no-hit-lru-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE } from '../plugins/prefix-cache-scorer.js';
 import { SERVED_MODEL_FILTER_TYPE } from '../plugins/served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE } from '../plugins/single-profile-handler.js';
+import { AgentIdentity } from '../plugins/session/agent-identity.js';
 import { TOKEN_PRODUCER_TYPE } from '../plugins/token-producer.js';
 import { TOKENIZED_PROMPT_KEY } from '../plugins/tokenized-prompt.js';
 import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDetector, readSaturationThresholds, type SaturationThresholds } from '../plugins/utilization-detector.js';
@@ -147,6 +148,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   const handler = chooseHandler(plugins, spec, profiles.size, failedPlugins, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
+  if (flowControl !== undefined) flowControl.agentIdentity = [...plugins.values()].find((p): p is AgentIdentity => p instanceof AgentIdentity);
   if (issues.length > 0 || !handler) return { issues };
   return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(flowControl ? { flowControl } : {}), warnings } };
 }

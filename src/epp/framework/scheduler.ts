@@ -41,6 +41,17 @@ export interface ScheduleResult {
 }
 
 const PRODUCED_KEY = 'scheduler/produced';
+/** Where the latest schedule of a request keeps every profile's result, for {@link profilePick}. */
+const PROFILE_RESULTS_KEY = 'scheduler/profile-results';
+
+/**
+ * The endpoint profile `name` picked in the request's latest schedule (after a failover, the new one), for a hook
+ * whose plugin names a profile (llm-d's `profileName`: the prefill pick's session token). Undefined when that
+ * profile did not run or picked nothing.
+ */
+export function profilePick(ctx: SchedulingContext, name: string): Endpoint | undefined {
+  return ctx.state.read<ReadonlyMap<string, CycleResult>>(PROFILE_RESULTS_KEY)?.get(name)?.endpoint;
+}
 
 /** Producers without inputs first, then each after the producers of the keys it consumes (config order otherwise). */
 function producerOrder(producers: readonly DataProducer[]): DataProducer[] {
@@ -163,6 +174,7 @@ export class Scheduler {
         results.set(profile.name, runCycle(profile, ctx, candidates, cycle));
       }
     }
+    ctx.state.write(PROFILE_RESULTS_KEY, results);
     const primaryProfile = handler.primaryProfile(ctx, results);
     if (sw) sw.lap(sw.processResults);
     const primary = primaryProfile === undefined ? undefined : results.get(primaryProfile);

@@ -1,8 +1,20 @@
 /** Candidate sets and requests every contract suite runs each built-in plugin against. */
 import type { Endpoint } from '../datastore/endpoint.js';
+import type { Plugin } from '../framework/plugin.js';
+import type { PluginRegistry } from '../framework/registry.js';
 import type { SchedulingRequest } from '../framework/scheduling-request.js';
 import { NOW, endpoint, request } from '../framework/test-fixtures.js';
-import { sessionToken } from './session-affinity-scorer.js';
+import { sessionToken } from './session/session-token.js';
+
+/** Parameters of the built-ins that have no default for a required one (every other type is built with none). */
+const REQUIRED_PARAMETERS: Readonly<Record<string, Record<string, unknown>>> = {
+  'session-id-producer': { headerName: 'x-session-id' },
+};
+
+/** An instance of registered `type` for the contract suites: its default parameters, or the required ones above. */
+export function contractInstance(registry: PluginRegistry, type: string): Plugin {
+  return registry.create(type, type, REQUIRED_PARAMETERS[type] ?? {});
+}
 
 /** Fresh endpoints each call (plugins must not rely on object reuse across sets). */
 export function candidateSets(): { name: string; endpoints: Endpoint[] }[] {

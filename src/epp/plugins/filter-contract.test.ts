@@ -3,14 +3,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isFilter } from '../framework/plugin.js';
 import { context } from '../framework/test-fixtures.js';
-import { candidateSets, requests, snapshot } from './contract-fixtures.js';
+import { candidateSets, contractInstance, requests, snapshot } from './contract-fixtures.js';
 import { registerBuiltins } from './register-builtins.js';
 
 const registry = registerBuiltins();
-const filterTypes = registry.types().filter((t) => isFilter(registry.create(t, t)));
+const filterTypes = registry.types().filter((t) => isFilter(contractInstance(registry, t)));
 
 test('every filter type is covered', () => {
-  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'utilization-detector']);
+  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'session-affinity-filter', 'utilization-detector']);
 });
 
 for (const type of filterTypes) {

@@ -37,7 +37,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     types: [
       'burst-prefix-cache-producer',
       'prefix-cache-affinity-filter',
-      'session-affinity-filter',
       'utilization-filter',
       'context-length-aware',
       'token-load-scorer',
@@ -47,8 +46,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'header-profile-handler',
       'mm-embeddings-cache-producer',
       'mm-embeddings-cache-scorer',
-      'session-id-producer',
-      'agent-identity',
       'probabilistic-admitter',
       'request-attribute-reporter',
       'dcgm-data-source',

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '../../seeded-random.js';
 import { isPicker } from '../framework/plugin.js';
 import { context, request } from '../framework/test-fixtures.js';
-import { candidateSets, snapshot } from './contract-fixtures.js';
+import { candidateSets, contractInstance, snapshot } from './contract-fixtures.js';
 import { registerBuiltins } from './register-builtins.js';
 
 const registry = registerBuiltins();
-const pickerTypes = registry.types().filter((t) => isPicker(registry.create(t, t)));
+const pickerTypes = registry.types().filter((t) => isPicker(contractInstance(registry, t)));
 
 test('every picker type is covered', () => assert.deepEqual(pickerTypes, ['max-score-picker', 'random-picker', 'weighted-random-picker']));
 

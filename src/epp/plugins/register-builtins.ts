@@ -20,11 +20,14 @@ import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilter
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
 import { ANTHROPIC_PARSER_TYPE, OPENAI_PARSER_TYPE, PASSTHROUGH_PARSER_TYPE, VLLMHTTP_PARSER_TYPE, requestParserFactory } from './request-parsers.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
-import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session-affinity-scorer.js';
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
 import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
 import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
+import { AGENT_IDENTITY_TYPE, agentIdentityFactory } from './session/agent-identity.js';
+import { SESSION_AFFINITY_FILTER_TYPE, sessionAffinityFilterFactory } from './session/session-affinity-filter.js';
+import { SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory } from './session/session-affinity-scorer.js';
+import { SESSION_ID_PRODUCER_TYPE, sessionIdProducerFactory } from './session/session-id-producer.js';
 import { ALWAYS_DISAGG_MULTIMODAL_DECIDER_TYPE, ALWAYS_DISAGG_PD_DECIDER_TYPE, alwaysDisaggMultimodalDeciderFactory, alwaysDisaggPdDeciderFactory } from './disagg/always-disagg-deciders.js';
 import { DISAGG_HEADERS_HANDLER_TYPE, PREFILL_HEADER_HANDLER_TYPE, deprecatedHeaderHandlerFactory, disaggProfileHandlerFactory, pdProfileHandlerFactory } from './disagg/disagg-handler-factories.js';
 import { DISAGG_PROFILE_HANDLER_TYPE, PD_PROFILE_HANDLER_TYPE } from './disagg/disagg-profile-handler.js';
@@ -53,6 +56,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory)
       // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it
       .register(HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory)
+      // session affinity as a hard pin (the scorer below is the soft preference)
+      .register(SESSION_AFFINITY_FILTER_TYPE, sessionAffinityFilterFactory)
       // scorers
       .register(QUEUE_SCORER_TYPE, queueScorerFactory)
       .register(KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory)
@@ -85,6 +90,9 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(TOKEN_PRODUCER_TYPE, tokenProducerFactory)
       .register(LEGACY_TOKENIZER_TYPE, legacyTokenizerFactory)
       .register(PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory)
+      // request attributes a session_id session-affinity source reads: a header or cookie, a coding agent's session
+      .register(SESSION_ID_PRODUCER_TYPE, sessionIdProducerFactory)
+      .register(AGENT_IDENTITY_TYPE, agentIdentityFactory)
       // llm-d's data-layer sources: built into the gateway, accepted so llm-d's configs load unchanged
       .register(ENDPOINT_NOTIFICATION_SOURCE_TYPE, dataLayerSourceFactory(ENDPOINT_NOTIFICATION_SOURCE_TYPE))
       .register(METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory(METRICS_DATA_SOURCE_TYPE))

@@ -6,11 +6,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isScorer } from '../framework/plugin.js';
 import { context } from '../framework/test-fixtures.js';
-import { candidateSets, requests, snapshot } from './contract-fixtures.js';
+import { candidateSets, contractInstance, requests, snapshot } from './contract-fixtures.js';
 import { registerBuiltins } from './register-builtins.js';
 
 const registry = registerBuiltins();
-const scorerTypes = registry.types().filter((t) => isScorer(registry.create(t, t)));
+const scorerTypes = registry.types().filter((t) => isScorer(contractInstance(registry, t)));
 
 test('every scorer type is covered', () => {
   assert.deepEqual(scorerTypes, [
