@@ -69,6 +69,22 @@ export function allowOrigin(policy: CorsPolicy, origin: string, res: ServerRespo
   res.setHeader('access-control-expose-headers', EXPOSED);
 }
 
+/**
+ * After an answer allowed to a page got its headers from the plugins' response hooks (`list[from..]`, name then
+ * value): those names are exposed too, so a session token under a configured name (`encodedEndpointHeaderConfig`)
+ * is as readable as the default `x-session-token`. Does nothing when the answer exposes nothing (no CORS).
+ */
+export function exposeAdded(res: ServerResponse, list: readonly string[], from: number): void {
+  const exposed = res.getHeader('access-control-expose-headers');
+  if (typeof exposed !== 'string') return;
+  const names = exposed.split(', ');
+  for (let i = from; i < list.length; i += 2) {
+    const name = (list[i] as string).toLowerCase();
+    if (!names.includes(name)) names.push(name);
+  }
+  res.setHeader('access-control-expose-headers', names.join(', '));
+}
+
 function originAllowed(policy: CorsPolicy, origin: string): boolean {
   return policy.origins.includes('*') || policy.origins.includes(origin);
 }

@@ -30,6 +30,7 @@ import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { Cancellation } from '../upstream/cancellation.js';
 import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
+import { exposeAdded } from './cors.js';
 
 /** What forward needs of the gateway: one per configuration in force (Gateway.forwardContext), shared by its requests. */
 export interface ForwardContext {
@@ -160,7 +161,9 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           // An external picker's changes to the answer, as Envoy applies them (its status too).
           if (changes?.kind === 'headers') statusCode = plan.external!.applyChanges(list, changes, statusCode);
           // Plugins' response hooks, e.g. session affinity's token for the client to send back.
+          const before = list.length;
           pick.poolScheduler.scheduler.responseHeadersInto(pick.ctx, pick.result, ep, list);
+          if (list.length > before) exposeAdded(res, list, before);
           res.writeHead(statusCode, list);
           // A streaming client sees the response start before the first token: its headers are flushed on their
           // own unless a first chunk came with them (then they share its socket write). A whole answer's headers

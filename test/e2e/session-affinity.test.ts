@@ -70,3 +70,31 @@ test('session_id affinity: a session stays on its pod, nothing is echoed, and a 
     await cfg.remove();
   }
 });
+
+test('a session token under a configured header name is readable by a page that CORS allows', async () => {
+  const fleet = await startFleet(195, [{ name: 't-0', labels: {}, model: MODEL, ttftMs: 0, itlMs: 1 }]);
+  const sticky = CONFIG.replace(/plugins:\n- type: agent-identity[\s\S]*?- type: queue-scorer/, 'plugins:\n- type: session-affinity-scorer\n  parameters: {encodedEndpointHeaderConfig: {header: x-sticky}}\n- type: queue-scorer').replace('session-affinity-filter}', 'session-affinity-scorer}');
+  const pool = poolYaml('sticky', { m: 's' }, fleet.port).replace('metadata:\n  name: sticky', 'metadata:\n  name: sticky\n  annotations: {infergate.io/endpoint-picker-config: sessions}');
+  const cfg = await tempConfig({
+    'all.yaml': [podYaml('t-0', fleet.ipOf('t-0'), { m: 's' }), pool, baseModelRouteYaml('s', MODEL, [['sticky', 1]]), eppConfigMapYaml('sessions', sticky)].join('---\n'),
+  });
+  const origin = 'https://app.example.com';
+  const gw = await startTestGateway(cfg.dir, { cors: { origins: [origin], methods: ['POST'], headers: [], credentials: false } });
+  try {
+    const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+    const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body });
+    assert.equal(r.status, 200);
+    assert.ok(r.headers.get('x-sticky'), 'the scorer wrote its token under x-sticky');
+    const exposed = (r.headers.get('access-control-expose-headers') ?? '').split(', ');
+    assert.ok(exposed.includes('x-sticky'), exposed.join(', '));
+    assert.ok(exposed.includes('x-request-id'));
+    const plain = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(plain.headers.get('access-control-expose-headers'), null, 'no Origin, no CORS headers');
+    await plain.arrayBuffer();
+    await r.arrayBuffer();
+  } finally {
+    await gw.close();
+    await fleet.close();
+    await cfg.remove();
+  }
+});
