@@ -64,3 +64,36 @@ test('while the gateway is down the page says it cannot tell, not "ready"; back 
     await gw?.close();
   }
 });
+
+test('a hidden tab stops asking the gateway for its state; shown again, it asks at once', async () => {
+  const gw = await start();
+  const page = await browser.newPage();
+  let asked = 0;
+  page.on('request', (r) => {
+    if (r.url().includes('/api/state')) asked++;
+  });
+  // What a browser does when the tab goes to the background or comes back (headless Chromium has no tabs to switch).
+  const setHidden = (hidden: boolean) =>
+    page.evaluate(`(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    })()`);
+  try {
+    await page.goto(`http://${HOST}:${adminPort}/`);
+    await page.getByTestId('pool').first().waitFor({ timeout: 10_000 });
+    assert.ok(await waitFor(() => asked >= 2, 10_000), 'a visible page polls every second');
+    await setHidden(true);
+    // The poll in flight when the tab was hidden may still end; none follows it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const whileHidden = asked;
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(asked, whileHidden, 'no poll while hidden');
+    await setHidden(false);
+    assert.ok(await waitFor(() => asked > whileHidden, 2000), 'shown again, it polls at once');
+    assert.ok(await waitFor(() => asked > whileHidden + 1, 5000), 'and keeps polling');
+  } finally {
+    await page.close();
+    await gw.close();
+  }
+});

@@ -446,7 +446,11 @@ function flowControlBlock(fc) {
     b.hidden = !text;
   }
 
+  /** A poll is running or scheduled: a tab shown again starts one only when none is. */
+  let polling = false;
+
   async function poll() {
+    polling = true;
     const ctl = new AbortController();
     const abort = setTimeout(() => ctl.abort(), 5000);
     try {
@@ -463,7 +467,9 @@ function flowControlBlock(fc) {
       ready.className = 'badge bad';
     } finally {
       clearTimeout(abort);
-      setTimeout(poll, POLL_MS);
+      // A tab nobody looks at stops asking (each answer walks the gateway's whole state); shown again, it asks at once.
+      if (document.hidden) polling = false;
+      else setTimeout(poll, POLL_MS);
     }
   }
 
@@ -474,6 +480,9 @@ function flowControlBlock(fc) {
       windowS = Number(sel.value) || 300;
     });
     windowS = Number(sel.value) || 300;
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && !polling) poll();
+    });
     poll();
   }
 
