@@ -29,7 +29,7 @@ import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
 import type { FilterMetadata } from '../envoy/struct-value.js';
 import { restrictToSubset, subsetHint } from '../epp/subset-hint.js';
-import { requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
+import { StageLoad, requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
 import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 import type { RoutePlan } from '../plan/plan-request.js';
@@ -94,6 +94,8 @@ class EppExchange implements Exchange {
   #tap: ResponseTap | undefined;
   /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
   #ticket = 0;
+  /** P/D: the prefill and encode pods of the pick, counted in flight until the answer starts. */
+  #stages: StageLoad | undefined;
   /** Flow control: the controller whose dispatch slot the request holds until it ends, and the plan (its flow key). */
   #flow: { controller: FlowController; plan: RoutePlan } | undefined;
   /** Flow control: where the request waits for dispatch, until it is dispatched or dropped. */
@@ -205,6 +207,7 @@ class EppExchange implements Exchange {
     const traceSchedule = r !== undefined && this.#opts.observer!.tracesScheduling?.(r) === true;
     const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions, traceSchedule);
     this.#ticket = requestSent(pick.endpoint);
+    this.#stages = StageLoad.of(pick.result.stageEndpoints);
     this.#pick = pick;
     let traceHeaders: Record<string, string> | undefined;
     if (r) {
@@ -311,6 +314,7 @@ class EppExchange implements Exchange {
     if (!this.#answered) {
       this.#answered = true;
       responseStarted(pick.endpoint, this.#ticket);
+      this.#stages?.release();
     }
     const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: served.address };
     pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, served, (name, value) => {
@@ -349,6 +353,8 @@ class EppExchange implements Exchange {
     // The end of a response is handled too (completion hooks, usage): it counts in the response processing time.
     const handling = r !== undefined && this.#answered ? performance.now() : undefined;
     requestEnded(pick.endpoint, this.#ticket, this.#answered);
+    this.#stages?.release();
+    this.#stages = undefined;
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
     if (r) {
       this.#record = undefined;

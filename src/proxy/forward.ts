@@ -28,6 +28,7 @@ import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
 import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { Cancellation } from '../upstream/cancellation.js';
+import { StageLoad } from '../upstream/in-flight.js';
 import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 import { exposeAdded } from './cors.js';
@@ -145,6 +146,8 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       const ep = pick.endpoint;
       // The profile handler's headers for this pick (P/D: the prefill pod for the decode pod's sidecar), replacing an earlier attempt's.
       lastExtra = applyPickHeaders(req.headers, pick.result.requestHeaders, lastExtra);
+      // P/D: the prefill (and encode) pods work for this attempt until its answer starts.
+      const stages = StageLoad.of(pick.result.stageEndpoints);
       let attemptLog: UpstreamAttempt | undefined;
       if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers, picked(observer!, r, pick));
       // Reads the answer as it passes to the client, for token timing and usage.
@@ -155,6 +158,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       try {
         // The answer's headers go to the client with the gateway's own; returns where its body goes.
         const respond = (statusCode: number, raw: readonly Buffer[], changes?: ResponseChanges): ResponseTarget => {
+          stages?.release();
           const { list, contentType } = passResponseHeaders(raw);
           list.push(DESTINATION_ENDPOINT_SERVED_HEADER, ep.address, 'x-request-id', req.requestId);
           if (req.admission !== undefined) list.push(...req.admission.headers);
@@ -210,6 +214,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
           });
         });
       } finally {
+        stages?.release();
         pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, ep);
         if (attemptLog) attemptLog.endedAt = performance.now();
         tap?.end();

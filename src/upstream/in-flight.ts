@@ -38,6 +38,34 @@ export function requestEnded(ep: Endpoint, ticket: number, answered: boolean): v
   if (!answered) responseStarted(ep, ticket);
 }
 
+/**
+ * A request's load on the other stages' pods (P/D: the prefill pod; encode pods), which the decode pod's sidecar
+ * sends to, not the gateway: each counts the request in flight from the pick until the answer starts (the prefill
+ * is done then), as llm-d's inflight-load-producer releases the prefill pod's entry at the first chunk. They get no
+ * unanswered count: the gateway sees no answer of theirs to wait for.
+ */
+export class StageLoad {
+  #endpoints: readonly Endpoint[] | undefined;
+
+  private constructor(endpoints: readonly Endpoint[]) {
+    this.#endpoints = endpoints;
+    for (const ep of endpoints) ep.inFlight++;
+  }
+
+  /** Counts the request on `endpoints`; undefined (nothing to release) without any. */
+  static of(endpoints: readonly Endpoint[] | undefined): StageLoad | undefined {
+    return endpoints === undefined || endpoints.length === 0 ? undefined : new StageLoad(endpoints);
+  }
+
+  /** The answer started, or the attempt ended without one: released once, whichever comes first. */
+  release(): void {
+    const eps = this.#endpoints;
+    if (eps === undefined) return;
+    this.#endpoints = undefined;
+    for (const ep of eps) ep.inFlight--;
+  }
+}
+
 /** A /metrics scrape of `ep` begins at `now`: a new generation when the current one is old enough. */
 export function metricsScrapeStarted(ep: Endpoint, now: number): void {
   const a = ep.unansweredAges;

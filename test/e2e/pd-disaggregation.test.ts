@@ -13,7 +13,7 @@ import { eppConfigMapYaml } from '../../src/config/manifests.js';
 import { podYaml, poolYaml, prefixRouteYaml, startTestGateway, tempConfig, waitFor, type TempConfig } from '../helpers/fleet.js';
 import { startScriptedPod, type ScriptedPod } from '../helpers/scripted-pod.js';
 import { ALWAYS_PD_CONFIG } from '../helpers/epp-configs.js';
-import { ExtProcClient, requestBody, requestHeaders } from '../../src/extproc/ext-proc-client.js';
+import { ExtProcClient, requestBody, requestHeaders, responseHeaders } from '../../src/extproc/ext-proc-client.js';
 import { ended, startTestExtproc } from '../helpers/extproc.js';
 import { CHAT, FULL_DUPLEX, chat, destination } from '../helpers/extproc-epp.js';
 
@@ -24,6 +24,8 @@ const ROLE = 'llm-d.ai/role';
 /** The headers of each chat request a pod got, by pod. */
 const seen = new Map<string, IncomingHttpHeaders[]>();
 const pods: ScriptedPod[] = [];
+/** While set, the decode pods hold their answers until it resolves. */
+let hold: Promise<void> | undefined;
 let cfg: TempConfig;
 let gw: RunningGateway;
 
@@ -34,8 +36,9 @@ async function pod(host: string, port: number): Promise<ScriptedPod> {
     port,
     model: MODEL,
     paths: {
-      '/v1/chat/completions': (req, res) => {
+      '/v1/chat/completions': async (req, res) => {
         seen.get(host)!.push(req.headers);
+        if (hold) await hold;
         const answer = { id: 'c', object: 'chat.completion', created: 1, model: MODEL, choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       },
@@ -79,6 +82,23 @@ test("the decisions are counted as llm-d counts them, under today's name and the
   assert.match(text, /^llm_d_inference_scheduler_disagg_decision_total\{model_name="pd\/model",decision_type="prefill-decode"\} 4$/m);
 });
 
+test('the prefill pod counts the request in flight until the answer starts, as llm-d counts it', async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const prefill = gw.gateway.datastore.endpoint(`127.0.252.3:${pods[0]!.port}`)!;
+  let release!: () => void;
+  hold = new Promise((resolve) => (release = resolve));
+  const asked = client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'held' }] });
+  try {
+    assert.ok(await waitFor(() => prefill.inFlight === 1), 'counted on the prefill pod while the decode pod has not answered');
+  } finally {
+    hold = undefined;
+    release();
+  }
+  await asked;
+  assert.equal(prefill.inFlight, 0, 'released once the answer started');
+  for (const ep of gw.gateway.datastore.pool('default/pd')!.endpoints) assert.equal(ep.inFlight, 0, ep.address);
+});
+
 test("the ext_proc picker answers Envoy the same way: the decode pod, and the prefill pod in the header mutation, the client's value removed", async () => {
   const xp = await startTestExtproc({ configPath: cfg.dir });
   const client = new ExtProcClient(`127.0.0.1:${xp.ports.epp}`);
@@ -91,6 +111,13 @@ test("the ext_proc picker answers Envoy the same way: the decode pod, and the pr
     const mutation = answer.request_headers?.response?.header_mutation;
     const prefill = mutation?.set_headers?.find((o) => o.header.key === 'x-prefiller-host-port');
     assert.equal(prefill?.header.raw_value?.toString(), `127.0.252.3:${pods[0]!.port}`);
+    const prefillEp = xp.gateway.datastore.endpoint(`127.0.252.3:${pods[0]!.port}`)!;
+    assert.equal(prefillEp.inFlight, 1, 'the prefill pod counts the request until the answer starts');
+    s.send(responseHeaders({ ':status': '200', 'content-type': 'application/json' }, false));
+    // The request body's answer comes first, then the response headers'.
+    for (let i = 0; i < 3 && (await s.next()).response_headers === undefined; i++);
+    assert.equal(prefillEp.inFlight, 0, 'the answer started: the prefill is done');
+    assert.equal(xp.gateway.datastore.endpoint(destination(answer))!.inFlight, 1, 'the decode pod still serves it');
     await ended(s);
   } finally {
     client.close();

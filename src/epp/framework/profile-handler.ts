@@ -1,4 +1,5 @@
 /** The ProfileHandler contract: which scheduling profiles a request runs, and which result it is sent by. */
+import type { Endpoint } from '../datastore/endpoint.js';
 import type { Plugin, SchedulingContext } from './plugin.js';
 import type { CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
@@ -23,6 +24,12 @@ export interface ProfileHandler extends Plugin {
    * schedule whose primary profile picked.
    */
   requestHeaders?(ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): Readonly<Record<string, string | undefined>>;
+  /**
+   * Endpoints besides the primary pick that the request makes work for (the disaggregation handlers: the prefill and
+   * encode pods the decode pod's sidecar sends to). The gateway counts the request in flight on them until its answer
+   * starts. Called once per schedule whose primary profile picked; empty for none.
+   */
+  stageEndpoints?(ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): readonly Endpoint[];
 }
 
 export function isProfileHandler(p: Plugin): p is ProfileHandler {

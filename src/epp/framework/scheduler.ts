@@ -33,6 +33,8 @@ export interface ScheduleResult {
   emptiedBy?: { profile: string; filter: Filter };
   /** Headers the profile handler adds to the upstream request (undefined: remove it); see ProfileHandler.requestHeaders. */
   requestHeaders?: Readonly<Record<string, string | undefined>>;
+  /** Other stages' endpoints the request makes work for (P/D prefill, encode); see ProfileHandler.stageEndpoints. */
+  stageEndpoints?: readonly Endpoint[];
   /**
    * With a timer: when the schedule's last lap ended (`performance.now()`), which callers take as the time the
    * request was scheduled instead of reading the clock again.
@@ -184,6 +186,10 @@ export class Scheduler {
       out.endpoint = primary.endpoint;
       if (primary.ranked) out.ranked = primary.ranked;
       if (handler.requestHeaders !== undefined) out.requestHeaders = handler.requestHeaders(ctx, results);
+      if (handler.stageEndpoints !== undefined) {
+        const stages = handler.stageEndpoints(ctx, results);
+        if (stages.length > 0) out.stageEndpoints = stages;
+      }
       for (const [name, r] of results) {
         const profile = profiles.get(name);
         if (profile && r.endpoint) runPreRequest(profile, ctx, r.endpoint, sw);

@@ -80,11 +80,13 @@ describe('disagg-profile-handler with prefix-based-pd-decider', () => {
     assert.match(first.endpoint!.address, /^10\.1\.0\.[12]:8000$/);
     assert.deepEqual(first.requestHeaders, { 'x-prefiller-host-port': '10.1.0.3:8000', 'x-encoder-hosts-ports': undefined });
     assert.deepEqual([...first.results.keys()], ['decode', 'prefill']);
+    assert.deepEqual(first.stageEndpoints?.map((e) => e.address), ['10.1.0.3:8000'], 'the prefill pod works for it too');
     for (const p of scheduler.config.plugins.values()) if (p instanceof PrefixCacheScorer) p.flush();
     const second = scheduler.schedule(ctx(prompt), fleet);
     assert.equal(second.endpoint, first.endpoint, 'the prefix keeps the request on its decode pod');
     assert.deepEqual(second.requestHeaders, { 'x-prefiller-host-port': undefined, 'x-encoder-hosts-ports': undefined });
     assert.deepEqual([...second.results.keys()], ['decode']);
+    assert.equal(second.stageEndpoints, undefined);
     assert.deepEqual(decisions, ['prefill-decode', 'decode-only']);
   });
 

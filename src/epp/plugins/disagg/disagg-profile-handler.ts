@@ -99,6 +99,14 @@ export class DisaggProfileHandler implements ProfileHandler, ConfigLinked {
     };
   }
 
+  /** The prefill pod and the encode pods that ran: they work for the request before the decode pod answers. */
+  stageEndpoints(_ctx: SchedulingContext, results: ReadonlyMap<string, CycleResult>): readonly Endpoint[] {
+    const { prefill, encode } = this.settings.profiles;
+    const p = results.get(prefill)?.endpoint;
+    const encoders = pickedBy(results.get(encode));
+    return p === undefined ? encoders : [p, ...encoders];
+  }
+
   #decodeFirst(ctx: SchedulingContext, profiles: ReadonlyMap<string, SchedulingProfile>, results: ReadonlyMap<string, CycleResult>): readonly SchedulingProfile[] {
     const { decode, prefill, encode } = this.settings.profiles;
     if (!results.has(decode)) return only(profiles.get(decode));
