@@ -43,7 +43,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'running-requests-size-scorer',
       'endpoint-attribute-filter',
       'endpoint-attribute-scorer',
-      'header-profile-handler',
       'mm-embeddings-cache-producer',
       'mm-embeddings-cache-scorer',
       'probabilistic-admitter',

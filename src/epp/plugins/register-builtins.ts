@@ -4,6 +4,7 @@ import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active
 import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory } from './approx-prefix-cache-producer.js';
 import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, INFLIGHT_LOAD_PRODUCER_TYPE, METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
 import { DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory } from './destination-endpoint-served-verifier.js';
+import { HEADER_PROFILE_HANDLER_TYPE, headerProfileHandlerFactory } from './header-profile-handler.js';
 import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
 import { KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory } from './kv-cache-utilization-scorer.js';
 import { BY_LABEL_SELECTOR_TYPE, LABEL_SELECTOR_FILTER_TYPE, byLabelSelectorFactory, labelSelectorFilterFactory } from './label-selector-filter.js';
@@ -77,6 +78,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory)
       // profile handlers
       .register(SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory)
+      // one profile per call, named by a request header (a coordinator driving the stages itself)
+      .register(HEADER_PROFILE_HANDLER_TYPE, headerProfileHandlerFactory)
       // P/D (and E/P/D) disaggregation: decode always, prefill and encode on their own pods when the deciders say so
       .register(DISAGG_PROFILE_HANDLER_TYPE, disaggProfileHandlerFactory)
       .register(PD_PROFILE_HANDLER_TYPE, pdProfileHandlerFactory)
