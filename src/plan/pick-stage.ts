@@ -40,6 +40,14 @@ export function planPick(state: GatewayState, plan: RoutePlan, exclude?: Readonl
   const ctx = plan.schedulingContext;
   // Data producers (token-producer, ...) not run by preparePick (ext_proc, explain): with what is at hand now.
   if (poolScheduler.scheduler.producesData) void poolScheduler.scheduler.produce(ctx, candidates, false);
+  // Admission plugins (probabilistic-admitter), once per request: after flow control's queue and the producers, as llm-d.
+  if (poolScheduler.scheduler.admits && (!exclude || exclude.size === 0)) {
+    const refused = poolScheduler.scheduler.admit(ctx, candidates);
+    if (refused !== undefined) {
+      note(plan, 'pick', () => `refused by ${refused}`);
+      throw new GatewayError('request_shed', `InferencePool ${view.key} refused this request: ${refused}. Retry later, or use an InferenceObjective with priority 0 or more.`);
+    }
+  }
   const result = scheduleWithFailureMode(poolScheduler.scheduler, ctx, candidates, { trace }, view, state.schedulers);
   plan.schedule = result;
   if (!result.endpoint) {

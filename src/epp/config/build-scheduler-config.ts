@@ -3,7 +3,7 @@
  * defaults (name = type, weight 1, max-score-picker, single-profile-handler, a `default` profile).
  */
 import type { DataConsumer, Plugin } from '../framework/plugin.js';
-import { isConfigLinked, isDataProducer, isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
+import { isAdmitter, isConfigLinked, isDataProducer, isFilter, isPicker, isPreRequest, isResponseComplete, isResponseHeaders, isScorer } from '../framework/plugin.js';
 import { isProfileHandler, type ProfileHandler } from '../framework/profile-handler.js';
 import { PluginConfigError, type PluginRegistry } from '../framework/registry.js';
 import type { SchedulerConfig } from '../framework/scheduler.js';
@@ -229,7 +229,7 @@ function profileEntries(
     if (!hasRole(plugin) && !isPreRequest(plugin) && !isResponseComplete(plugin) && !isResponseHeaders(plugin)) {
       // llm-d's profile takes what it can use of a plugin and skips the rest, and its samples list parsers and
       // reporters in profiles: such a config loads, and the reader is told the entry does nothing there.
-      const runs = isDataProducer(plugin) ? ': a data producer runs for every request whether a profile lists it or not' : '';
+      const runs = isDataProducer(plugin) ? ': a data producer runs for every request whether a profile lists it or not' : isAdmitter(plugin) ? ': an admitter runs for every request whether a profile lists it or not' : '';
       warnings.push(`${file}: ${prof.at}: ${ref.at}.pluginRef: "${ref.pluginRef}" (${plugin.type}) is not a filter, scorer or picker and is skipped${runs}`);
       return;
     }

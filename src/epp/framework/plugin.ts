@@ -95,6 +95,15 @@ export interface DataProducer extends Plugin {
   produce(ctx: SchedulingContext, endpoints: readonly Endpoint[], wait: boolean): Promise<void> | void;
 }
 
+/**
+ * Decides, once per request after its data producers and before its first schedule, whether the request is served
+ * at all (llm-d's Admitter, requestcontrol's admission step): returns why it is refused, or undefined to admit. A
+ * refusal is answered 429 `request_shed`. Runs whether flow control is on or not (after its queue, when on).
+ */
+export interface Admitter extends Plugin {
+  admit(ctx: SchedulingContext, candidates: readonly Endpoint[]): string | undefined;
+}
+
 /** A plugin that reads a CycleState key some DataProducer of the same config must write (checked at build). */
 export interface DataConsumer extends Plugin {
   /** The keys and the parameter that named each (for the message). */
@@ -143,3 +152,4 @@ export const isResponseHeaders = implementing<ResponseHeaders>('responseHeaders'
 export const isEndpointStateHolder = implementing<EndpointStateHolder>('forget');
 export const isDataProducer = implementing<DataProducer>('produce');
 export const isConfigLinked = implementing<ConfigLinked>('link');
+export const isAdmitter = implementing<Admitter>('admit');

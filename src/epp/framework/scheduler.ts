@@ -1,8 +1,8 @@
 /** The scheduler: a profile handler over named profiles, and the request-lifecycle hooks around a pick. */
 import type { Endpoint } from '../datastore/endpoint.js';
 import { CycleState } from './cycle-state.js';
-import type { DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
-import { isDataProducer, isEndpointStateHolder } from './plugin.js';
+import type { Admitter, DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
+import { isAdmitter, isDataProducer, isEndpointStateHolder } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
 import { runCycle, runPreRequest, type CycleOptions, type CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
@@ -95,6 +95,9 @@ export class Scheduler {
   /** DataProducers in run order (producers of a key before its consumers). */
   readonly #producers: readonly DataProducer[];
 
+  /** Every Admitter of the config, in config order. */
+  readonly #admitters: readonly Admitter[];
+
   /** Whether any profile has response hooks: without, the proxy skips the calls (and their closures) per request. */
   readonly #responseHeaders: boolean;
   readonly #responseComplete: boolean;
@@ -103,6 +106,7 @@ export class Scheduler {
     this.config = config;
     this.#stateHolders = [...config.plugins.values()].filter(isEndpointStateHolder);
     this.#producers = producerOrder([...config.plugins.values()].filter(isDataProducer));
+    this.#admitters = [...config.plugins.values()].filter(isAdmitter);
     const profiles = [...config.profiles.values()];
     this.#responseHeaders = profiles.some((p) => p.responseHeaders.length > 0);
     this.#responseComplete = profiles.some((p) => p.responseComplete.length > 0);
@@ -134,6 +138,23 @@ export class Scheduler {
       if (pending) return pending.then(() => this.#produceFrom(i + 1, ctx, candidates, wait), () => this.#produceFrom(i + 1, ctx, candidates, wait));
     }
     return undefined;
+  }
+
+  /**
+   * The admitters, in config order, before the request's first schedule: the first refusal's reason, or undefined
+   * (admitted; always without admitters).
+   */
+  admit(ctx: SchedulingContext, candidates: readonly Endpoint[]): string | undefined {
+    for (const a of this.#admitters) {
+      const why = a.admit(ctx, candidates);
+      if (why !== undefined) return `${a.name} (${a.type}): ${why}`;
+    }
+    return undefined;
+  }
+
+  /** Whether the config has admitters: without, the pick skips the call. */
+  get admits(): boolean {
+    return this.#admitters.length > 0;
   }
 
   schedule(ctx: SchedulingContext, candidates: readonly Endpoint[], options: ScheduleOptions = {}): ScheduleResult {

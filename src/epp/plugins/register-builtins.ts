@@ -16,6 +16,7 @@ import { NOT_BUILT } from './not-built.js';
 import { PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory } from './precise-prefix-cache-producer.js';
 import { PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory } from './precise-prefix-cache-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
+import { PROBABILISTIC_ADMITTER_TYPE, probabilisticAdmitterFactory } from './probabilistic-admitter.js';
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
 import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilterFactory } from './role-filters.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
@@ -55,6 +56,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(ENCODE_FILTER_TYPE, roleFilterFactory(ENCODE_FILTER_TYPE))
       .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
       .register(CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory)
+      // admission: sheddable requests refused with a probability rising with the pool's load
+      .register(PROBABILISTIC_ADMITTER_TYPE, probabilisticAdmitterFactory)
       // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it
       .register(HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory)
       // session affinity as a hard pin (the scorer below is the soft preference)
