@@ -27,7 +27,8 @@ import { NO_HEADER_CHANGES, type HeaderChanges } from '../envoy/header-map.js';
 import { incomingRequest, spoofedHeaders } from './incoming-request.js';
 import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
-import type { FilterMetadata } from '../envoy/struct-value.js';
+import type { FilterMetadata, JsonValue } from '../envoy/struct-value.js';
+import type { UsageObject, UsageReporter } from '../epp/framework/plugin.js';
 import { restrictToSubset, subsetHint } from '../epp/subset-hint.js';
 import { StageLoad, requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
 import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../plan/flow-admission.js';
@@ -55,6 +56,9 @@ export interface EppProcessorOptions {
   /** The pool's upstream API key (src/upstream/upstream-credentials.ts): Envoy sends it to the pod in place of the client's Authorization. */
   credentials?: (poolKey: string) => PoolCredential | undefined;
 }
+
+/** Reporters whose failure was logged (WeakSet: a reloaded config's instances go with it). */
+const FAILED_REPORTERS = new WeakSet<UsageReporter>();
 
 export class EppProcessor implements Processor {
   readonly name = 'epp';
@@ -321,6 +325,25 @@ class EppExchange implements Exchange {
       set[name] = value;
     });
     return { set, remove: [] };
+  }
+
+  /** request-attribute-reporter: the response's usage through the pool's reporters, for the last answer's dynamic metadata. */
+  responseEndMetadata(): Record<string, Record<string, JsonValue>> | undefined {
+    const scheduler = this.#pick?.poolScheduler.scheduler;
+    if (scheduler === undefined || !scheduler.reports) return undefined;
+    // Every byte of the response has passed: its usage is read now rather than when the stream closes.
+    this.#tap?.end();
+    this.#tap = undefined;
+    const u = this.#record?.usage;
+    if (u === undefined) return undefined;
+    const usage: UsageObject = { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
+    if (u.cachedTokens !== undefined) usage.prompt_tokens_details = { cached_tokens: u.cachedTokens };
+    return scheduler.reportUsage(usage, (reporter, error) => {
+      // Said once per reporter: an expression that fails on some usage fails on many.
+      if (FAILED_REPORTERS.has(reporter)) return;
+      FAILED_REPORTERS.add(reporter);
+      this.#opts.log.warn('request-attribute-reporter failed on a response; nothing reported for it (said once per plugin)', { plugin: reporter.name, error: error instanceof Error ? error.message : String(error) });
+    });
   }
 
   responseBody(chunk: Buffer): void {

@@ -152,7 +152,7 @@ class ProcessingStream {
         return this.#onResponseBody(m.response_body ?? {});
       case 'response_trailers':
         this.#responseEnded = true;
-        this.#write({ response_trailers: {} });
+        this.#write(this.#withEndMetadata({ response_trailers: {} }));
         return this.#finishExchange();
       default:
         return this.#fail(status.INVALID_ARGUMENT, 'ProcessingRequest without a request field');
@@ -238,7 +238,8 @@ class ProcessingStream {
     this.#responseStarted = true;
     const changes = this.#exchange.responseHeaders(readHeaderMap(h.headers), this.#metadata);
     const mutation = headerMutation(changes);
-    this.#write({ response_headers: mutation ? { response: { header_mutation: mutation } } : {} });
+    const answer: ProcessingResponse = { response_headers: mutation ? { response: { header_mutation: mutation } } : {} };
+    this.#write(h.end_of_stream ? this.#withEndMetadata(answer) : answer);
     if (h.end_of_stream) {
       this.#responseEnded = true;
       this.#finishExchange();
@@ -250,12 +251,19 @@ class ProcessingStream {
     // Read as it arrives (token timing, usage), before it goes on.
     this.#exchange.responseBody?.(chunk);
     // In FULL_DUPLEX_STREAMED the data plane forwards only what the server sends back: echo every chunk.
-    if (this.#responseBodyMode === 'FULL_DUPLEX_STREAMED') this.#write(streamedChunk(chunk, b.end_of_stream === true, 'response_body'));
-    else this.#write({ response_body: {} });
+    const answer = this.#responseBodyMode === 'FULL_DUPLEX_STREAMED' ? streamedChunk(chunk, b.end_of_stream === true, 'response_body') : { response_body: {} };
+    this.#write(b.end_of_stream ? this.#withEndMetadata(answer) : answer);
     if (b.end_of_stream) {
       this.#responseEnded = true;
       this.#finishExchange();
     }
+  }
+
+  /** The answer to the response's last message, with what the exchange reports at the response's end (dynamic metadata). */
+  #withEndMetadata(r: ProcessingResponse): ProcessingResponse {
+    const md = this.#exchange.responseEndMetadata?.();
+    if (md !== undefined) r.dynamic_metadata = toStruct(md);
+    return r;
   }
 
   /** Headers-only requests and BUFFERED bodies: one answer, to the message that completed the request. */

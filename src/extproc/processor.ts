@@ -55,6 +55,12 @@ export interface Exchange {
    */
   responseBody?(chunk: Buffer): void;
   /**
+   * The response was seen to its end (its last body chunk, its trailers, or headers with end_of_stream), just
+   * before the stream answers that message: dynamic metadata to send with the answer (namespace -> keys; the EPP's
+   * request-attribute-reporter values), or undefined.
+   */
+  responseEndMetadata?(): Record<string, Record<string, JsonValue>> | undefined;
+  /**
    * `responseEnded` is true when the response was seen to its end: `end_of_stream` on its headers or body, its
    * trailers, or, when the data plane sends no response body, the stream closing in order after the response
    * headers (Envoy half-closes it both when the response is over and when the client left, so nothing finer can

@@ -104,6 +104,31 @@ export interface Admitter extends Plugin {
   admit(ctx: SchedulingContext, candidates: readonly Endpoint[]): string | undefined;
 }
 
+/** A response's `usage` as llm-d hands it to reporters (its `Usage` as JSON): token counts, numbers. */
+export interface UsageObject {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+}
+
+/** One value for the data plane's dynamic metadata: `namespace` (e.g. `envoy.lb`) -> `name` -> `value`. */
+export interface ReportedAttribute {
+  readonly namespace: string;
+  readonly name: string;
+  readonly value: number;
+}
+
+/**
+ * Runs once a response has ended with its `usage` (llm-d's ResponseBody processors that report, such as
+ * request-attribute-reporter): a value the ext_proc picker hands the data plane as dynamic metadata on its last
+ * answer, so Envoy can charge a request by its tokens. Undefined: nothing to report for this response. Throws when
+ * its expression fails on this usage; the caller logs that and goes on.
+ */
+export interface UsageReporter extends Plugin {
+  report(usage: Readonly<UsageObject>): ReportedAttribute | undefined;
+}
+
 /** A plugin that reads a CycleState key some DataProducer of the same config must write (checked at build). */
 export interface DataConsumer extends Plugin {
   /** The keys and the parameter that named each (for the message). */
@@ -153,3 +178,4 @@ export const isEndpointStateHolder = implementing<EndpointStateHolder>('forget')
 export const isDataProducer = implementing<DataProducer>('produce');
 export const isConfigLinked = implementing<ConfigLinked>('link');
 export const isAdmitter = implementing<Admitter>('admit');
+export const isUsageReporter = implementing<UsageReporter>('report');

@@ -1,8 +1,8 @@
 /** The scheduler: a profile handler over named profiles, and the request-lifecycle hooks around a pick. */
 import type { Endpoint } from '../datastore/endpoint.js';
 import { CycleState } from './cycle-state.js';
-import type { Admitter, DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext } from './plugin.js';
-import { isAdmitter, isDataProducer, isEndpointStateHolder } from './plugin.js';
+import type { Admitter, DataProducer, EndpointStateHolder, Filter, Plugin, SchedulingContext, UsageObject, UsageReporter } from './plugin.js';
+import { isAdmitter, isDataProducer, isEndpointStateHolder, isUsageReporter } from './plugin.js';
 import type { ProfileHandler } from './profile-handler.js';
 import { runCycle, runPreRequest, type CycleOptions, type CycleResult } from './run-cycle.js';
 import type { SchedulingProfile } from './scheduling-profile.js';
@@ -97,6 +97,8 @@ export class Scheduler {
 
   /** Every Admitter of the config, in config order. */
   readonly #admitters: readonly Admitter[];
+  /** Every UsageReporter of the config, in config order. */
+  readonly #reporters: readonly UsageReporter[];
 
   /** Whether any profile has response hooks: without, the proxy skips the calls (and their closures) per request. */
   readonly #responseHeaders: boolean;
@@ -107,6 +109,7 @@ export class Scheduler {
     this.#stateHolders = [...config.plugins.values()].filter(isEndpointStateHolder);
     this.#producers = producerOrder([...config.plugins.values()].filter(isDataProducer));
     this.#admitters = [...config.plugins.values()].filter(isAdmitter);
+    this.#reporters = [...config.plugins.values()].filter(isUsageReporter);
     const profiles = [...config.profiles.values()];
     this.#responseHeaders = profiles.some((p) => p.responseHeaders.length > 0);
     this.#responseComplete = profiles.some((p) => p.responseComplete.length > 0);
@@ -150,6 +153,32 @@ export class Scheduler {
       if (why !== undefined) return `${a.name} (${a.type}): ${why}`;
     }
     return undefined;
+  }
+
+  /** Whether the config has usage reporters: without, the response's end asks nothing. */
+  get reports(): boolean {
+    return this.#reporters.length > 0;
+  }
+
+  /**
+   * What the reporters make of a response's `usage`: namespace -> name -> value (a later reporter's value for the
+   * same key wins), or undefined when none reported. A reporter that throws is skipped and `failed` is told.
+   */
+  reportUsage(usage: UsageObject, failed: (reporter: UsageReporter, error: unknown) => void): Record<string, Record<string, number>> | undefined {
+    let out: Record<string, Record<string, number>> | undefined;
+    for (const r of this.#reporters) {
+      let a;
+      try {
+        a = r.report(usage);
+      } catch (e) {
+        failed(r, e);
+        continue;
+      }
+      if (a === undefined) continue;
+      out ??= {};
+      (out[a.namespace] ??= {})[a.name] = a.value;
+    }
+    return out;
   }
 
   /** Whether the config has admitters: without, the pick skips the call. */

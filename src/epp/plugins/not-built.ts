@@ -45,7 +45,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'endpoint-attribute-scorer',
       'mm-embeddings-cache-producer',
       'mm-embeddings-cache-scorer',
-      'request-attribute-reporter',
       'dcgm-data-source',
       'dcgm-extractor',
       'models-data-extractor',

@@ -17,6 +17,7 @@ import { PRECISE_PREFIX_CACHE_PRODUCER_TYPE, precisePrefixCacheProducerFactory }
 import { PRECISE_PREFIX_CACHE_SCORER_TYPE, precisePrefixCacheScorerFactory } from './precise-prefix-cache-scorer.js';
 import { PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory } from './prefix-cache-scorer.js';
 import { PROBABILISTIC_ADMITTER_TYPE, probabilisticAdmitterFactory } from './probabilistic-admitter.js';
+import { REQUEST_ATTRIBUTE_REPORTER_TYPE, requestAttributeReporterFactory } from './request-attribute-reporter.js';
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
 import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilterFactory } from './role-filters.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
@@ -111,6 +112,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(PASSTHROUGH_PARSER_TYPE, requestParserFactory(PASSTHROUGH_PARSER_TYPE))
       // response hooks: GIE's conformance EPP reports the served endpoint with it; off unless a config names it
       .register(DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory)
+      // a CEL expression over a response's usage, to the data plane as ext_proc dynamic metadata
+      .register(REQUEST_ATTRIBUTE_REPORTER_TYPE, requestAttributeReporterFactory)
       // flow control (featureGates: [flowControl]): fairness between flows of a band, order within a flow
       .register(GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, globalStrictFairnessPolicyFactory)
       .register(ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory)
