@@ -47,7 +47,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'mm-embeddings-cache-scorer',
       'dcgm-data-source',
       'dcgm-extractor',
-      'models-data-extractor',
     ],
     why: "an llm-d plugin infergate does not implement; remove it and the references to it (docs/plugins.md lists the built-in plugins)",
   },

@@ -2,7 +2,7 @@
 import { PluginRegistry } from '../framework/registry.js';
 import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
 import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory } from './approx-prefix-cache-producer.js';
-import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, INFLIGHT_LOAD_PRODUCER_TYPE, METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
+import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, INFLIGHT_LOAD_PRODUCER_TYPE, METRICS_DATA_SOURCE_TYPE, MODELS_DATA_EXTRACTOR_TYPE, MODELS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
 import { DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory } from './destination-endpoint-served-verifier.js';
 import { HEADER_PROFILE_HANDLER_TYPE, headerProfileHandlerFactory } from './header-profile-handler.js';
 import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
@@ -105,6 +105,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(METRICS_DATA_SOURCE_TYPE, dataLayerSourceFactory(METRICS_DATA_SOURCE_TYPE))
       .register(CORE_METRICS_EXTRACTOR_TYPE, dataLayerSourceFactory(CORE_METRICS_EXTRACTOR_TYPE))
       .register(INFLIGHT_LOAD_PRODUCER_TYPE, dataLayerSourceFactory(INFLIGHT_LOAD_PRODUCER_TYPE))
+      .register(MODELS_DATA_SOURCE_TYPE, dataLayerSourceFactory(MODELS_DATA_SOURCE_TYPE))
+      .register(MODELS_DATA_EXTRACTOR_TYPE, dataLayerSourceFactory(MODELS_DATA_EXTRACTOR_TYPE))
       // llm-d's default request parsers (requestHandler.parsers): the gateway parses bodies itself, accepted likewise
       .register(OPENAI_PARSER_TYPE, requestParserFactory(OPENAI_PARSER_TYPE))
       .register(ANTHROPIC_PARSER_TYPE, requestParserFactory(ANTHROPIC_PARSER_TYPE))
