@@ -1,5 +1,6 @@
 /** `infergate serve -f PATH`: the standalone OpenAI-compatible gateway. */
-import type { Command } from 'commander';
+import { KV_CONNECTORS, type KvConnector } from '../disagg/prefill-leg.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError } from '../api/config-issue.js';
 import { EndpointPickerConfigError } from '../epp/config/epp-config-error.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../proxy/gateway.js';
@@ -28,6 +29,7 @@ interface ServeFlags extends SharedFlags, ShutdownFlags, JsonLimitFlags, Connect
   maxBodyBytes: number;
   maxUploadBytes: number;
   maxAttempts: number;
+  kvConnector?: KvConnector;
   accessLog?: string;
   eppServiceName?: string;
   maxResponseIds: number;
@@ -47,6 +49,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above); multipart/form-data uploads have --max-upload-bytes', intFlag(1), DEFAULT_GATEWAY_OPTIONS.maxBodyBytes)
     .option('--max-upload-bytes <n>', 'largest multipart/form-data body (audio uploads: vLLM and OpenAI take files up to 25 MB) accepted (413 above)', intFlag(1), DEFAULT_MAX_UPLOAD_BYTES)
     .option('--max-attempts <n>', 'endpoints tried per request when one fails before answering (connect failure, reset, header timeout)', intFlag(1, 10), DEFAULT_GATEWAY_OPTIONS.maxAttempts)
+    .option('--kv-connector <name>', "P/D disaggregation without llm-d's routing sidecar: the gateway sends the prefill leg to the prefill pod the scheduler chose and the decode pod gets its kv_transfer_params, by this KV connector's protocol (nixlv2, vLLM's NIXL connector, as the sidecar's default). Unset: the prefill pod is only named in x-prefiller-host-port, for a sidecar in front of the decode pod", kvConnectorFlag)
     .option('--access-log <where>', 'one JSON line per request: stdout, a file path (appended), or off', 'off')
     .option('--max-response-ids <n>', 'Responses API ids remembered with the endpoint that created them, so GET/DELETE /v1/responses/{id} and previous_response_id reach that pod (least recently used forgotten first); 0 turns it off', intFlag(0, 10_000_000), DEFAULT_MAX_RESPONSE_IDS);
   addTlsOptions(cmd);
@@ -80,6 +83,7 @@ export function registerServeCommand(program: Command): void {
           maxUploadBytes: flags.maxUploadBytes,
           strictAllowlist: flags.strictAllowlist === true,
           maxAttempts: flags.maxAttempts,
+          ...(flags.kvConnector !== undefined ? { kvConnector: flags.kvConnector } : {}),
           maxResponseIds: flags.maxResponseIds,
           modelsRefreshMs: flags.modelsRefreshInterval,
           refreshMetricsIntervalMs: flags.refreshMetricsInterval,
@@ -114,4 +118,9 @@ export function registerServeCommand(program: Command): void {
         exitStartup(e instanceof ConfigError || e instanceof EndpointPickerConfigError ? e.message : `error: ${(e as Error).message}`, 1);
       }
     });
+}
+
+function kvConnectorFlag(v: string): KvConnector {
+  if (!(KV_CONNECTORS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be ${KV_CONNECTORS.join(' or ')} (llm-d's sidecar also knows shared-storage, sglang, mooncake and offloading, which the gateway does not speak), got "${v}"`);
+  return v as KvConnector;
 }

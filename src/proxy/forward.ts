@@ -1,6 +1,6 @@
 /** Sends a planned request upstream, streams the answer back, and fails over when an endpoint fails before answering. */
 import type { ServerResponse } from 'node:http';
-import { DESTINATION_ENDPOINT_SERVED_HEADER } from '../bbr/routing-headers.js';
+import { DESTINATION_ENDPOINT_SERVED_HEADER, PREFILL_ENDPOINT_HEADER } from '../bbr/routing-headers.js';
 import type { Endpoint } from '../epp/datastore/endpoint.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -27,11 +27,12 @@ import { headerRecord } from '../tenancy/rate-limit-headers.js';
 import { askForStreamUsage } from '../tenancy/stream-usage.js';
 import { UsageChunkFilter } from '../tenancy/usage-chunk-filter.js';
 import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
-import { Cancellation } from '../upstream/cancellation.js';
+import { Cancellation, type CancelCause } from '../upstream/cancellation.js';
 import { StageLoad } from '../upstream/in-flight.js';
 import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDispatch } from '../plan/flow-admission.js';
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 import { exposeAdded } from './cors.js';
+import type { PrefillLeg } from '../disagg/prefill-leg.js';
 
 /** What forward needs of the gateway: one per configuration in force (Gateway.forwardContext), shared by its requests. */
 export interface ForwardContext {
@@ -43,6 +44,8 @@ export interface ForwardContext {
   readonly log: Logger;
   /** The gateway's observers (metrics, access log, traces, dashboard); each observed request brings its record. */
   readonly observer?: RequestObserver;
+  /** `--kv-connector`: P/D's prefill leg, made by the gateway before the decode attempt (src/disagg). */
+  readonly prefill?: PrefillLeg;
 }
 
 export interface ForwardRequest {
@@ -148,6 +151,17 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
       lastExtra = applyPickHeaders(req.headers, pick.result.requestHeaders, lastExtra);
       // P/D: the prefill (and encode) pods work for this attempt until its answer starts.
       const stages = StageLoad.of(pick.result.stageEndpoints);
+      // With --kv-connector the gateway makes the prefill leg itself, as llm-d's sidecar would in front of the pod.
+      let body = req.body ?? null;
+      const prefillAt = ctx.prefill === undefined ? undefined : pick.result.requestHeaders?.[PREFILL_ENDPOINT_HEADER];
+      if (prefillAt !== undefined && plan.json !== undefined) {
+        body = await prefilled(ctx, plan, req, prefillAt, cancel, body);
+        // The client may have left while the prefill ran (TypeScript keeps the narrowing from before the await).
+        if ((cancel.cause as CancelCause | undefined) === 'client') {
+          stages?.release();
+          return clientLeft(r);
+        }
+      }
       let attemptLog: UpstreamAttempt | undefined;
       if (r) attemptLog = attemptStarting(observer!, r, ep.address, req.headers, picked(observer!, r, pick));
       // Reads the answer as it passes to the client, for token timing and usage.
@@ -191,7 +205,7 @@ export async function forward(ctx: ForwardContext, plan: RoutePlan, req: Forward
         // The upstream body goes straight into `res` with backpressure, chunk by chunk as it arrives (SSE is
         // never buffered), and `res` ends when the upstream ends.
         const external = plan.external;
-        const request = { method: req.method, path: req.url, headers: req.headers, body: req.body ?? null, streamed, cancel };
+        const request = { method: req.method, path: req.url, headers: req.headers, body, streamed, cancel };
         // A pool another endpoint picker serves: the answer waits for the picker's changes to it. Any other pool's
         // answer goes straight to `respond` (no second closure per attempt).
         result = await sendAttempt(ctx.upstream, ep, plan.view!, request, external === undefined ? respond : (statusCode, raw) => {
@@ -380,4 +394,18 @@ function flushHeadersOf(res: ServerResponse): () => void {
   return () => {
     if (!res.writableEnded && !res.destroyed) res.flushHeaders();
   };
+}
+
+/**
+ * The prefill leg before a decode attempt (`--kv-connector`): the decode pod's body with the prefill's
+ * `kv_transfer_params`, or the client's body when the prefill failed (the decode pod then prefills itself). Either
+ * way the prefill pod leaves the upstream headers: a sidecar in front of the decode pod must not prefill again.
+ */
+async function prefilled(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, at: string, cancel: Cancellation, body: Buffer | null): Promise<Buffer | null> {
+  delete req.headers[PREFILL_ENDPOINT_HEADER];
+  const ep = ctx.state.datastore.endpoint(at);
+  const out = ep === undefined ? { ok: false as const, why: `the prefill pod ${at} left the pool` } : await ctx.prefill!.run(ep, { url: req.url, headers: req.headers, json: plan.json!, pool: plan.view!.key, cancel });
+  if (out.ok) return out.body;
+  if (cancel.cause !== 'client') ctx.log.warn('P/D prefill leg failed; the decode pod prefills the request itself', { request_id: req.requestId, prefill: at, error: out.why });
+  return body;
 }

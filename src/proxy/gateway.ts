@@ -38,6 +38,7 @@ import { ExternalPickers, type ExternalPickerOptions } from '../epp/external/ext
 import { DEFAULT_MAX_RESPONSE_IDS, ResponseAffinity, type ResponseIds } from '../affinity/response-affinity.js';
 import type { Tenancy } from '../tenancy/tenancy.js';
 import type { CorsPolicy } from './cors.js';
+import { PrefillLeg, type KvConnector } from '../disagg/prefill-leg.js';
 import { composeObservers } from '../observability/compose-observers.js';
 
 export interface GatewayOptions {
@@ -51,6 +52,11 @@ export interface GatewayOptions {
   maxUploadBytes?: number;
   strictAllowlist: boolean;
   maxAttempts: number;
+  /**
+   * `--kv-connector`: the gateway makes P/D's prefill leg itself, with this KV connector's protocol (llm-d's sidecar
+   * names); unset, it only names the prefill pod in `x-prefiller-host-port` for a sidecar in front of the decode pod.
+   */
+  kvConnector?: KvConnector;
   /** How often each endpoint's GET /v1/models is refreshed (ms). */
   modelsRefreshMs: number;
   /** How often each endpoint's /metrics is scraped (ms); llm-d's --refresh-metrics-interval. */
@@ -126,6 +132,8 @@ export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'log'> = {
 };
 
 export class Gateway {
+  /** With `kvConnector`: the prefill leg the gateway makes for P/D requests (src/disagg). */
+  #prefillLeg: PrefillLeg | undefined;
   readonly options: GatewayOptions;
   /** The JSON limits in force: `options.jsonLimits` over the defaults. */
   readonly jsonLimits: JsonLimits;
@@ -170,6 +178,7 @@ export class Gateway {
         options.log.warn('endpoint ejected by outlier detection', { endpoint: endpoint.address, pod: endpoint.podKey, pool, type: ejection.type, reason: ejection.detail, for_ms: ejection.until - ejection.at }),
       credentials: { ...options.upstreamKeys, refreshMs: DEFAULT_KEY_REFRESH_MS, log: options.log },
     });
+    if (options.kvConnector !== undefined) this.#prefillLeg = new PrefillLeg(this.upstream, options.kvConnector);
     const refusedLog = (what: string) => (ep: Endpoint, msg: string) =>
       options.log.warn(`${what} refused: the pod wants another API key`, { endpoint: ep.address, pod: ep.podKey, pool: this.upstream.credentials.poolOf(ep), error: msg });
     this.discovery = new ModelDiscovery(this.datastore, {
@@ -278,7 +287,15 @@ export class Gateway {
     this.flowControl.reconcile(this.schedulers, this.datastore, this.options.log);
     this.#state = { snapshot, datastore: this.datastore, strictAllowlist: this.options.strictAllowlist, schedulers: this.schedulers, flowControl: this.flowControl, responses: this.responses };
     const o = this.options;
-    this.#forwardContext = { state: this.#state, decisions: this.decisions, upstream: this.upstream, maxAttempts: o.maxAttempts, log: o.log, ...(o.observer ? { observer: o.observer } : {}) };
+    this.#forwardContext = {
+      state: this.#state,
+      decisions: this.decisions,
+      upstream: this.upstream,
+      maxAttempts: o.maxAttempts,
+      log: o.log,
+      ...(o.observer ? { observer: o.observer } : {}),
+      ...(this.#prefillLeg ? { prefill: this.#prefillLeg } : {}),
+    };
     for (const ep of prepared.removed) {
       this.upstream.pools.release(ep.origin);
       this.schedulers.forget(ep.address);

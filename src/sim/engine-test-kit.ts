@@ -98,6 +98,7 @@ export function engineHarness(overrides: Partial<EngineConfig> = {}, seed = 1, k
           promptTokens: req.promptTokens ?? Math.ceil(promptText.length / 4),
           output: req.output ?? Array.from({ length: outputTokens }, (_, i) => ` t${i}`),
           maxTokens: req.maxTokens ?? null,
+          ...(req.remotePrefilled !== undefined ? { remotePrefilled: req.remotePrefilled } : {}),
         },
         r,
       );

@@ -95,6 +95,25 @@ function toolCallsOf(req: GenerateRequest, choices: number): (ToolCallRef | null
   return Array.from({ length: choices }, () => (req.toolCall === null ? null : newToolCallRef(req.toolCall.name)));
 }
 
+/**
+ * What vLLM's NixlConnector answers a prefill leg (`request_finished`): where the decode side pulls the prompt's
+ * blocks from. The ids number the prompt's blocks of vLLM's default size, 16 tokens; no KV moves here.
+ */
+function kvTransferAnswer(res: ServerResponse, prompt: EngineRequest): Record<string, unknown> {
+  const socket = res.socket;
+  const host = socket?.localAddress ?? null;
+  const port = socket?.localPort ?? null;
+  return {
+    do_remote_prefill: true,
+    do_remote_decode: false,
+    remote_block_ids: Array.from({ length: Math.ceil(Math.max(1, prompt.promptTokens) / 16) }, (_, i) => i),
+    remote_engine_id: `sim@${host ?? 'local'}:${port ?? 0}`,
+    remote_host: host,
+    remote_port: port,
+    tp_size: 1,
+  };
+}
+
 /** One choice's engine sequence and what its text starts with. */
 type ChoiceSequence = EngineRequest & {
   stoppedBy: string | null;
@@ -215,7 +234,10 @@ function wholeSink(req: GenerateRequest, res: ServerResponse, stoppedBy: readonl
           stopReason: stopReasonOf(stoppedBy[i] ?? NOT_STOPPED, r.finishReason),
           logprobs: logprobsFor(req, stoppedBy[i]!, [...(req.endpoint === 'completion' ? stoppedBy[i]!.echoTokens : []), ...tokens[i]!], 0, 0),
         }));
-        sendJson(res, 200, completionBody(ctx, choices, usageOf(results, req.n)));
+        const body = completionBody(ctx, choices, usageOf(results, req.n));
+        // A prefill leg of P/D answers where its KV is, for the decode pod to pull (vLLM's NixlConnector).
+        if (req.kvTransfer?.remoteDecode === true) body.kv_transfer_params = kvTransferAnswer(res, stoppedBy[0]!);
+        sendJson(res, 200, body);
       },
     }),
   };
@@ -253,7 +275,7 @@ function engineRequestsFor(req: GenerateRequest, deps: GenerateDeps): ChoiceSequ
 /** Throws a VllmError (injected failure, unknown model, too long, queue full); otherwise answers through `res`. */
 export function handleGenerate(req: GenerateRequest, res: ServerResponse, deps: GenerateDeps): void {
   checkGeneration(req.model, deps);
-  const requests = engineRequestsFor(req, deps);
+  const requests = req.kvTransfer?.remotePrefill === true ? engineRequestsFor(req, deps).map((r) => ({ ...r, remotePrefilled: true })) : engineRequestsFor(req, deps);
   if (res.destroyed) return; // the client left while we read its body
   const sink = req.stream ? streamingSink(req, res, requests) : wholeSink(req, res, requests);
   submitAll(deps.engine, requests, (i) => sink.listener(i), res);

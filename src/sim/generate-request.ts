@@ -58,6 +58,26 @@ export interface GenerateRequest {
   readonly structured: string | null;
   /** Chat's `tool_choice` naming a function (or `required`): the reply is that call, its arguments `structured`. */
   readonly toolCall: ForcedToolCall | null;
+  /** `kv_transfer_params` of P/D's NIXL connector (what a prefill or decode leg asks); null when the request has none. */
+  readonly kvTransfer: KvTransfer | null;
+}
+
+/**
+ * vLLM's NixlConnector `kv_transfer_params`: `do_remote_decode` (a prefill leg: keep the KV for a remote decode,
+ * and answer where it is), `do_remote_prefill` (a decode leg: the prompt's KV was computed on the prefill pod the
+ * other fields name, and is pulled instead of computed).
+ */
+export interface KvTransfer {
+  readonly remoteDecode: boolean;
+  readonly remotePrefill: boolean;
+}
+
+function kvTransferOf(json: Json): KvTransfer | null {
+  const v = json.kv_transfer_params;
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('kv_transfer_params must be an object', 'kv_transfer_params');
+  const o = v as Json;
+  return { remoteDecode: o.do_remote_decode === true, remotePrefill: o.do_remote_prefill === true && Array.isArray(o.remote_block_ids) };
 }
 
 /** vLLM's check_cache_salt_support: a salt is a non-empty string. */
@@ -141,7 +161,7 @@ export function parseGenerateRequest(endpoint: Endpoint, body: unknown): Generat
   const stop = { stop: stopOf(json), includeStopStr: optionalBoolean(json, 'include_stop_str_in_output') };
   const echo = optionalBoolean(json, 'echo');
   const chatEchoPrefix = endpoint === 'chat' && echo ? trailingAssistantText(json.messages) : '';
-  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json), ...replyFormat(endpoint, json) };
+  return { endpoint, model, ...streamFields(json), maxTokens: maxTokensOf(endpoint, json, echo), n, ...prompt, ...stop, cacheSalt: cacheSaltOf(json), echo, chatEchoPrefix, logprobs: logprobsOf(endpoint, json), ...replyFormat(endpoint, json), kvTransfer: kvTransferOf(json) };
 }
 
 /** What the reply is forced to be: a tool call's arguments (chat's tool_choice) or response_format's JSON. */

@@ -18,6 +18,11 @@ export interface EngineRequest {
   readonly maxTokens: number | null;
   /** The output already ends at a stop string: it finishes with "stop" even when that was the max_tokens-th token. */
   readonly stopped?: boolean;
+  /**
+   * P/D's decode leg (`kv_transfer_params.do_remote_prefill`): the prompt's KV was computed on a prefill pod and is
+   * pulled, so only its last token is computed here (vLLM with the NIXL connector).
+   */
+  readonly remotePrefilled?: boolean;
 }
 
 /** What a finished generation reports, for `usage`. */

@@ -94,9 +94,11 @@ export class StepPlanner {
       }
       const hitBlocks = this.#kv.cachedPrefix(seq.hashes, maxHitBlocks(seq, blockSize));
       const hitTokens = hitBlocks * blockSize;
-      seq.computed = hitTokens;
+      // A decode leg of P/D pulls the prompt's KV from the prefill pod: all but its last token count as computed
+      // (a preempted one computes them again here, as vLLM recomputes a preempted request).
+      seq.computed = seq.req.remotePrefilled === true && seq.generated === 0 ? Math.max(hitTokens, seq.promptLen - 1) : hitTokens;
       const n = Math.min(tokensToCompute(seq), budget);
-      if (!this.#kv.admit(seq, hitBlocks, hitTokens + n)) {
+      if (!this.#kv.admit(seq, hitBlocks, seq.computed + n)) {
         seq.computed = 0;
         break; // no room in the KV cache: later arrivals must not overtake it
       }
