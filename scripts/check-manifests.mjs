@@ -239,6 +239,12 @@ function check(target, objects) {
   const matches = (selector) => Object.keys(selector ?? {}).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
   expect(matches(deployment.spec?.selector?.matchLabels), 'the Deployment selector must match its pod labels');
   expect(matches(service.spec?.selector), 'the Service selector must match the pod labels');
+  // Matching infergate's pods is not enough: a selector that drops a label of the Deployment's (keeps only
+  // app.kubernetes.io/component: gateway, a common label) also selects other workloads' pods in the namespace.
+  const podSelector = deployment.spec?.selector?.matchLabels ?? {};
+  const selectsOnly = (selector) => Object.entries(podSelector).every(([k, v]) => selector?.[k] === v);
+  const shown = (selector) => JSON.stringify(selector ?? {});
+  expect(selectsOnly(service.spec?.selector), `the Service selector ${shown(service.spec?.selector)} must include the Deployment's ${shown(podSelector)}, or it selects other workloads' pods`);
   if (target.mode) {
     expect(deployment.spec?.replicas === MODES[target.mode].replicas, `the Deployment must have ${MODES[target.mode].replicas} replicas, has ${deployment.spec?.replicas}`);
     const component = MODES[target.mode].component;
@@ -251,6 +257,8 @@ function check(target, objects) {
       const pdb = only('PodDisruptionBudget');
       expect(pdb?.apiVersion === 'policy/v1', `the PodDisruptionBudget must be policy/v1, is ${pdb?.apiVersion}`);
       expect(matches(pdb?.spec?.selector?.matchLabels), "the PodDisruptionBudget's selector must match the pod labels");
+      // Other pods under this budget would count against maxUnavailable, and a pod under two budgets cannot be evicted.
+      expect(selectsOnly(pdb?.spec?.selector?.matchLabels), `the PodDisruptionBudget's selector ${shown(pdb?.spec?.selector?.matchLabels)} must include the Deployment's ${shown(podSelector)}, or it selects other workloads' pods`);
       expect(pdb?.spec?.maxUnavailable === 1 && pdb?.spec?.minAvailable === undefined, 'the PodDisruptionBudget must allow one replica down at a time (maxUnavailable: 1)');
     } else expect(budgets.length === 0, `one replica: no PodDisruptionBudget, found ${budgets.length}`);
   }
