@@ -8,6 +8,7 @@ import { objectivesRewrites } from './checks/objectives-rewrites.js';
 import { pickerRefs } from './checks/picker-refs.js';
 import { poolBaseModels } from './checks/pool-base-models.js';
 import { poolServers } from './checks/pool-servers.js';
+import { profilePods } from './checks/profile-pods.js';
 import { probeFailures } from './checks/probe-failures.js';
 import { routeBackends } from './checks/route-backends.js';
 import { routeFilters } from './checks/route-filters.js';
@@ -27,6 +28,7 @@ const OWN_CHECKS: readonly Check[] = [
   poolBaseModels,
   objectivesRewrites,
   eppConfigs,
+  profilePods,
   pickerRefs,
   upstreamKeys,
   probeFailures,

@@ -43,6 +43,8 @@ const CASES: Record<string, string[]> = {
   'epp-config-missing.yaml': ['error epp-config-missing'],
   'epp-config-invalid.yaml': ['error epp-config-invalid'],
   'epp-config-warning.yaml': ['warning epp-config-warning'],
+  'profile-no-pods.yaml': ['error profile-no-pods'],
+  'disagg-stage-no-pods.yaml': ['warning disagg-stage-no-pods'],
   'config-warning.yaml': ['warning config-warning'],
   'api-key-missing.yaml': ['error api-key-missing'],
   'api-key-annotation-invalid.yaml': ['error api-key-annotation-invalid'],
@@ -89,6 +91,16 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
 test('every finding code has a fixture (kind-forbidden and picker-ref-missing, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
   assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'picker-ref-missing', 'probe-failed', 'probe-refused']);
+});
+
+test('a P/D pool: a profile whose role filters keep none of its pods names each pod with its role and the ConfigMap to correct', async () => {
+  const decode = (await validate({ configPath: join(FIXTURES, 'profile-no-pods.yaml') })).findings[0]!;
+  assert.equal(decode.field, 'metadata.annotations.infergate.io/endpoint-picker-config');
+  assert.match(decode.message, /^scheduling profile "decode" \(the decode stage\) keeps none of the pool's ready model servers: its decode-filter keeps only pods whose label llm-d\.ai\/role is decode, .*\(or missing\), and the pool's are Deployment llm-d\/qwen-decode \(pod template\) with llm-d\.ai\/role: prefill, /);
+  assert.match(decode.message, /every request routed to this pool gets 503 no_healthy_endpoint/);
+  assert.match(decode.fix, /llm-d\.ai\/role: decode, or correct the profile's filters in ConfigMap llm-d\/qwen-pd/);
+  const prefill = (await validate({ configPath: join(FIXTURES, 'disagg-stage-no-pods.yaml') })).findings[0]!;
+  assert.match(prefill.message, /^scheduling profile "prefill" \(the prefill stage\) .* Deployment llm-d\/qwen-prefill \(pod template\) with llm-d\.ai\/role: prefil\. .*never disaggregated|the pool is not disaggregated/);
 });
 
 test('a rule with filters is one finding at its first filter, naming every filter, those of its backendRefs too', async () => {

@@ -47,9 +47,14 @@ export class RoleFilter implements Filter {
     return `no candidate's pod has label ${ROLE_LABEL} set to ${this.roles.join(', ')}${this.allowsNoLabel ? ' or lacks that label' : ''}`;
   }
 
-  #keeps(ep: Endpoint): boolean {
-    const role = ep.pod.meta.labels[ROLE_LABEL];
+  /** Whether a pod with these labels is kept: the filter reads nothing else (validate asks it of pod specs). */
+  keepsLabels(labels: Readonly<Record<string, string>>): boolean {
+    const role = labels[ROLE_LABEL];
     return role === undefined ? this.allowsNoLabel : this.roles.includes(role);
+  }
+
+  #keeps(ep: Endpoint): boolean {
+    return this.keepsLabels(ep.pod.meta.labels);
   }
 }
 
