@@ -2,6 +2,7 @@
 import type { Check } from './check.js';
 import { allowlistConflicts } from './checks/allowlist-conflicts.js';
 import { eppConfigs } from './checks/epp-configs.js';
+import { kvEvents } from './checks/kv-events.js';
 import { kubeAccess } from './checks/kube-access.js';
 import { objectProblems } from './checks/object-problems.js';
 import { objectivesRewrites } from './checks/objectives-rewrites.js';
@@ -29,6 +30,7 @@ const OWN_CHECKS: readonly Check[] = [
   objectivesRewrites,
   eppConfigs,
   profilePods,
+  kvEvents,
   pickerRefs,
   upstreamKeys,
   probeFailures,

@@ -45,6 +45,7 @@ const CASES: Record<string, string[]> = {
   'epp-config-warning.yaml': ['warning epp-config-warning'],
   'profile-no-pods.yaml': ['error profile-no-pods'],
   'disagg-stage-no-pods.yaml': ['warning disagg-stage-no-pods'],
+  'kv-events-not-received.yaml': ['warning kv-events-not-received', 'warning kv-events-not-received', 'warning kv-events-not-received'],
   'config-warning.yaml': ['warning config-warning'],
   'api-key-missing.yaml': ['error api-key-missing'],
   'api-key-annotation-invalid.yaml': ['error api-key-annotation-invalid'],
@@ -101,6 +102,15 @@ test('a P/D pool: a profile whose role filters keep none of its pods names each 
   assert.match(decode.fix, /llm-d\.ai\/role: decode, or correct the profile's filters in ConfigMap llm-d\/qwen-pd/);
   const prefill = (await validate({ configPath: join(FIXTURES, 'disagg-stage-no-pods.yaml') })).findings[0]!;
   assert.match(prefill.message, /^scheduling profile "prefill" \(the prefill stage\) .* Deployment llm-d\/qwen-prefill \(pod template\) with llm-d\.ai\/role: prefil\. .*never disaggregated|the pool is not disaggregated/);
+});
+
+test('a precise-prefix pool: each pod the gateway would get no KV events from, with why and the flag to set', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'kv-events-not-received.yaml') });
+  assert.deepEqual(findings.map((f) => `${f.object?.name} ${f.field}`), ['q-0 spec.containers', 'q-1 spec.containers', 'q-2 spec.containers']);
+  assert.match(findings[0]!.message, /^is selected by InferencePool llm-d\/qwen, whose ConfigMap llm-d\/qwen-precise scores by the pods' KV events \(precise-prefix-cache-producer\), but its vLLM args have no --kv-events-config/);
+  assert.match(findings[0]!.fix, /--kv-events-config '\{"enable_kv_cache_events":true,"publisher":"zmq","endpoint":"tcp:\/\/\*:5557"/);
+  assert.match(findings[1]!.message, /binds port 5556, while the gateway subscribes to port 5557 \(kvEventsConfig\.podDiscoveryConfig\.socketPort\)/);
+  assert.match(findings[2]!.message, /topic is "" \(vLLM's default\).*every message is dropped/);
 });
 
 test('a rule with filters is one finding at its first filter, naming every filter, those of its backendRefs too', async () => {

@@ -9,6 +9,8 @@ import type { SourceLocation } from '../api/config-issue.js';
 import { findingLocation, subjectAt, type ObjectRef, type FindingLocation } from './finding.js';
 import { servedByContainers, type ServedNames } from './vllm-command-line.js';
 import { apiKeyRequirement } from './vllm-api-key.js';
+import { kvEventsPublisher, type KvEventsPublisher } from './vllm-kv-events.js';
+import { KV_EVENTS_PORT_ANNOTATION } from '../kvevents/kv-events-settings.js';
 
 /** What a server serves and how that is known. */
 export interface Served extends ServedNames {
@@ -32,6 +34,10 @@ export interface ModelServer {
   served?: Served;
   /** How its spec makes it require an API key (`--api-key`, `env VLLM_API_KEY`); undefined when it does not. */
   apiKey?: string;
+  /** What its vLLM args say of KV events; undefined when it runs no model server it can read. */
+  kvEvents?: KvEventsPublisher;
+  /** Its `infergate.io/kv-events-port` annotation, as written, when set. */
+  kvEventsPort?: string;
 }
 
 /** A raw YAML document or API object and where it came from, before any typing. */
@@ -41,7 +47,7 @@ export interface RawObject {
 }
 
 interface PodTemplate {
-  metadata?: { labels?: unknown };
+  metadata?: { labels?: unknown; annotations?: unknown };
   spec?: { containers?: unknown };
 }
 
@@ -74,7 +80,7 @@ export function podServer(pod: Pod, raw: unknown): ModelServer {
   if (served) server.served = { ...served, from: 'vLLM args' };
   const apiKey = apiKeyRequirement(spec?.containers);
   if (apiKey) server.apiKey = apiKey;
-  return server;
+  return withKvEvents(server, spec?.containers, pod.meta.annotations);
 }
 
 function subjectOfPod(pod: Pod): { ref: ObjectRef; location: FindingLocation | null } {
@@ -104,6 +110,15 @@ export function templateServer(doc: RawObject): ModelServer | undefined {
   if (served) server.served = { ...served, from: 'vLLM args' };
   const apiKey = apiKeyRequirement(template.spec?.containers);
   if (apiKey) server.apiKey = apiKey;
+  return withKvEvents(server, template.spec?.containers, stringLabels(template.metadata?.annotations));
+}
+
+/** Adds what the server's vLLM args and annotation say of its KV events (the kv-events check reads them). */
+function withKvEvents(server: ModelServer, containers: unknown, annotations: Readonly<Record<string, string>>): ModelServer {
+  const kvEvents = kvEventsPublisher(containers);
+  if (kvEvents) server.kvEvents = kvEvents;
+  const port = annotations[KV_EVENTS_PORT_ANNOTATION];
+  if (port !== undefined) server.kvEventsPort = port;
   return server;
 }
 

@@ -20,13 +20,17 @@ interface Container {
 
 /** The names served by the first container that runs a model server; undefined when none does (or none says). */
 export function servedByContainers(containers: unknown): ServedNames | undefined {
-  if (!Array.isArray(containers)) return undefined;
-  for (const c of containers as Container[]) {
-    const argv = shellWords([...strings(c?.command), ...strings(c?.args)]);
+  for (const argv of commandLines(containers)) {
     const served = servedByArgv(argv);
     if (served) return served;
   }
   return undefined;
+}
+
+/** Each container's command and args as one argv, a `sh -c` script split into its words. */
+export function commandLines(containers: unknown): string[][] {
+  if (!Array.isArray(containers)) return [];
+  return (containers as Container[]).map((c) => shellWords([...strings(c?.command), ...strings(c?.args)]));
 }
 
 /** Reads one command line; undefined when it names no model. */
