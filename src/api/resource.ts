@@ -98,7 +98,7 @@ const READ_GROUPS = new Set([INFERENCE_POOL_GROUP, ...OBJECTIVE_API_VERSIONS.map
  * What a kind infergate does not read was likely meant to be: GIE's retired InferenceModel, or a kind of a
  * group infergate reads one or two edits away (`InferencePoool`), or one spelt in another case (`configmap`).
  */
-function unknownKindHint(kind: string, apiVersion: string | undefined): string | undefined {
+export function unknownKindHint(kind: string, apiVersion: string | undefined): string | undefined {
   // GIE v1.0 split InferenceModel into InferenceObjective (priority) and InferenceModelRewrite (model names).
   if (kind === 'InferenceModel') return ' (InferenceModel was replaced by InferenceObjective, for a priority, and InferenceModelRewrite, for model name rewrites; infergate reads those)';
   const known = Object.keys(API_VERSIONS);

@@ -115,6 +115,7 @@ test('--output json prints one stable document: findings with fixed keys, and th
     warnings: 2,
     objects: { HTTPRoute: 2, InferencePool: 2, Pod: 2 },
     servers: { total: 2, known: 2, from: ['vLLM args'] },
+    skipped: {},
   });
   // The same input gives the same bytes.
   assert.equal((await run(t, '-f', `${FIXTURES}field-report-missing-allowlist.yaml`, '--output', 'json')).out, r.out);

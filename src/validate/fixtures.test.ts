@@ -133,6 +133,22 @@ test('a kind serve skips with a warning is a config-warning on that object, with
   assert.match(findings[1]!.message, /replaced by InferenceObjective.*InferenceModelRewrite/);
 });
 
+test('kinds a manifest directory holds beside the pools (ServiceAccount, Role, Gateway, Istio) are counted as skipped, not findings; kinds that may be meant as one infergate reads stay warnings', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-kinds-'));
+  try {
+    const doc = (apiVersion: string, kind: string, name: string): string => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: ${name}, namespace: llm-d}\n`;
+    await writeFile(join(dir, 'rbac.yaml'), [doc('v1', 'ServiceAccount', 'infergate'), doc('rbac.authorization.k8s.io/v1', 'Role', 'infergate'), doc('rbac.authorization.k8s.io/v1', 'RoleBinding', 'infergate'), doc('v1', 'ServiceAccount', 'other')].join('---\n'));
+    await writeFile(join(dir, 'mesh.yaml'), [doc('gateway.networking.k8s.io/v1', 'Gateway', 'inference-gateway'), doc('networking.istio.io/v1', 'DestinationRule', 'dr')].join('---\n'));
+    await writeFile(join(dir, 'meant.yaml'), [doc('gateway.networking.k8s.io/v1', 'GRPCRoute', 'grpc'), doc('inference.networking.x-k8s.io/v1alpha1', 'InferencePoolImport', 'imported'), doc('v1', 'configmap', 'lower')].join('---\n'));
+    const report = await validate({ configPath: dir });
+    assert.deepEqual(report.findings.map((f) => `${f.severity} ${f.code} ${f.object?.kind}`), ['warning config-warning GRPCRoute', 'warning config-warning InferencePoolImport', 'warning config-warning configmap']);
+    assert.deepEqual(report.summary.skipped, { DestinationRule: 1, Gateway: 1, Role: 1, RoleBinding: 1, ServiceAccount: 2 });
+    assert.match(renderText(report), /; skipped 1 DestinationRule, 1 Gateway, 1 Role, 1 RoleBinding, 2 ServiceAccounts \(kinds infergate does not read\): 0 errors, 3 warnings$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('an unknown field names its path and the field meant; an error where the route then matches more than written', async () => {
   const { findings } = await validate({ configPath: join(FIXTURES, 'unknown-field.yaml') });
   assert.deepEqual(

@@ -7,6 +7,7 @@ import { DanglingSymlinkError, listConfigFiles, parseText, readConfigFile, type 
 import { podServer, templateServer, WORKLOAD_KINDS, type ModelServer, type RawObject } from './model-servers.js';
 import type { ValidationInput } from './validation-context.js';
 import { noConfigFilesMessage } from '../config/no-config-files.js';
+import { splitSkippedKinds } from './skipped-kinds.js';
 
 /** Thrown when the source cannot be read at all (exit status 2), as opposed to read with problems. */
 export class SourceUnreadableError extends Error {
@@ -36,8 +37,10 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
     raw.push(...rawObjects(file, text));
   }
   // Workloads are skipped by `serve` but read here, for their pod templates: no warning for those.
-  const warnings = loaded.readWarnings.filter((w) => !(w.field === 'kind' && WORKLOAD_KINDS.includes(w.location.kind ?? '')));
-  return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, servers: serversOf(loaded.resources, raw) };
+  const read = loaded.readWarnings.filter((w) => !(w.field === 'kind' && WORKLOAD_KINDS.includes(w.location.kind ?? '')));
+  // The gateway's ServiceAccount, Roles, Istio objects beside the pools: counted, not findings.
+  const { warnings, skipped } = splitSkippedKinds(read, raw);
+  return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, skipped, servers: serversOf(loaded.resources, raw) };
 }
 
 /** Every document (and `kind: List` item) that parses, with its location; syntax errors are parseText's to report. */

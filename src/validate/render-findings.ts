@@ -15,12 +15,14 @@ export function renderText(report: ValidationReport): string {
   for (const f of report.findings) {
     lines.push(`${f.severity} ${f.code}: ${where(f)}`, `  ${f.message}`, `  fix: ${f.fix}`, '');
   }
-  const { errors, warnings, objects, servers } = report.summary;
+  const { errors, warnings, objects, servers, skipped } = report.summary;
   const counted = Object.entries(objects)
     .map(([kind, n]) => plural(n, kind))
     .join(', ');
   const serving = servers.total === 0 ? '' : `; what ${servers.known} of ${servers.total} model servers serve is known${servers.from.length > 0 ? ` (${servers.from.join(', ')})` : ''}`;
-  lines.push(`checked ${counted || 'no objects infergate reads'}${serving}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
+  const others = Object.entries(skipped).map(([kind, n]) => plural(n, kind)).join(', ');
+  const ignored = others ? `; skipped ${others} (kinds infergate does not read)` : '';
+  lines.push(`checked ${counted || 'no objects infergate reads'}${serving}${ignored}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
   return lines.join('\n');
 }
 

@@ -32,6 +32,8 @@ export interface ValidationSummary {
   objects: Record<string, number>;
   /** Model servers an InferencePool selects (pods and, with -f, workload templates) and how many say what they serve. */
   servers: { total: number; known: number; from: string[] };
+  /** Objects of kinds infergate does not read and that look meant as none it reads (ServiceAccount, Role, Gateway), by kind: skipped without a finding. */
+  skipped: Record<string, number>;
 }
 
 export interface ValidationReport {
@@ -89,11 +91,16 @@ function summarize(ctx: ValidationContext, findings: readonly Finding[]): Valida
   for (const s of ctx.allServers) if (s.template) objects[`${s.ref.kind} pod template`] = (objects[`${s.ref.kind} pod template`] ?? 0) + 1;
   const known = ctx.servers.filter((s) => s.served);
   // Sorted, so the same configuration prints the same summary whatever order its objects came in.
-  const sorted = Object.fromEntries(Object.entries(objects).sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
+  const sorted = sortedByKind(objects);
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
     objects: sorted,
     servers: { total: ctx.servers.length, known: known.length, from: [...new Set(known.map((s) => s.served!.from))].sort() },
+    skipped: sortedByKind(ctx.skipped),
   };
+}
+
+function sortedByKind(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : a < b ? -1 : 1)));
 }

@@ -20,6 +20,8 @@ export interface ValidationInput {
   /** What the reader warns about single documents (a kind or a field infergate does not read); none when absent. */
   warnings?: ConfigWarning[];
   servers: ModelServer[];
+  /** With -f: kind -> objects of kinds infergate does not read and that look meant as none it reads (ServiceAccount, Role). */
+  skipped?: Record<string, number>;
   /** With --kube: optional kinds the credentials may not read (403), so their objects were not checked. */
   forbidden?: ForbiddenKind[];
   /**
@@ -89,6 +91,8 @@ export interface ValidationContext {
   readonly probeFailures: readonly ProbeFailure[];
   /** With --kube: optional kinds RBAC did not let validate list. */
   readonly forbidden: readonly ForbiddenKind[];
+  /** With -f: objects of other kinds (ServiceAccount, Role) by kind, skipped without a finding. */
+  readonly skipped: Readonly<Record<string, number>>;
 }
 
 /** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
@@ -117,6 +121,7 @@ export function buildContext(input: ValidationInput, options: ValidateOptions, p
     probed: probe !== undefined,
     probeFailures: probe?.failures ?? [],
     forbidden: input.forbidden ?? [],
+    skipped: input.skipped ?? {},
   };
 }
 
