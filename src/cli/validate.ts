@@ -28,7 +28,7 @@ export function registerValidateCommand(program: Command): void {
   const cmd = program
     .command('validate')
     .description('check a configuration before any traffic: routes to missing pools or unserved models, pools without ready pods or mixing base models, shadowed routes, allowlist conflicts, EndpointPickerConfigs that do not load')
-    .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (or a `kubectl get -o yaml` export)')
+    .option('-f, --file <path>', 'a YAML file or a directory of .yaml files (or a `kubectl get -o yaml` export); - reads standard input (helm template ... | infergate validate -f -)')
     .addOption(new Option('--output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 on findings of this severity or worse: warning (any finding) or error').choices(['warning', 'error']).default('warning'))
     .option('--probe', "also ask each ready pod's GET /v1/models what it serves (default: its vLLM args only)")

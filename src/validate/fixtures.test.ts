@@ -4,6 +4,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { FINDING_CODES } from './checks.js';
 import { readFilesInput } from './read-files.js';
@@ -111,6 +112,15 @@ test('a precise-prefix pool: each pod the gateway would get no KV events from, w
   assert.match(findings[0]!.fix, /--kv-events-config '\{"enable_kv_cache_events":true,"publisher":"zmq","endpoint":"tcp:\/\/\*:5557"/);
   assert.match(findings[1]!.message, /binds port 5556, while the gateway subscribes to port 5557 \(kvEventsConfig\.podDiscoveryConfig\.socketPort\)/);
   assert.match(findings[2]!.message, /topic is "" \(vLLM's default\).*every message is dropped/);
+});
+
+test('-f - reads standard input: its documents are located in <stdin>; empty input or a terminal is a read failure', async () => {
+  const text = await readFile(join(FIXTURES, 'backend-pool-missing.yaml'), 'utf8');
+  const half = Math.floor(text.length / 2);
+  const { findings } = await validate({ configPath: '-', stdin: Readable.from([Buffer.from(text.slice(0, half)), Buffer.from(text.slice(half))]) });
+  assert.deepEqual(findings.map((f) => `${f.code} ${f.location?.file}`), ['backend-pool-missing <stdin>']);
+  await assert.rejects(validate({ configPath: '-', stdin: Readable.from(['\n  \n']) }), { name: 'SourceUnreadableError', message: /standard input was empty/ });
+  await assert.rejects(validate({ configPath: '-', stdin: Object.assign(Readable.from([]), { isTTY: true }) }), { name: 'SourceUnreadableError', message: /standard input, which is a terminal here: pipe it in/ });
 });
 
 test('a rule with filters is one finding at its first filter, naming every filter, those of its backendRefs too', async () => {

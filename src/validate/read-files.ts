@@ -14,12 +14,24 @@ export class SourceUnreadableError extends Error {
   override readonly name = 'SourceUnreadableError';
 }
 
-export async function readFilesInput(path: string): Promise<ValidationInput> {
+/** `-f -`: the configuration comes from standard input (`kubectl get ... -o yaml | infergate validate -f -`), as kubectl's `-f -`. */
+export const STDIN_PATH = '-';
+
+/** How findings locate what was read from standard input. */
+export const STDIN_FILE = '<stdin>';
+
+/** What `-f -` reads: process.stdin, or a stream given by a test. */
+export type StdinSource = AsyncIterable<string | Buffer> & { isTTY?: boolean };
+
+export async function readFilesInput(path: string, stdin: StdinSource = process.stdin): Promise<ValidationInput> {
   let files: string[];
-  try {
-    files = await listConfigFiles(path);
-  } catch (e) {
-    throw new SourceUnreadableError(`cannot read ${path}: ${(e as Error).message}`);
+  if (path === STDIN_PATH) files = [STDIN_FILE];
+  else {
+    try {
+      files = await listConfigFiles(path);
+    } catch (e) {
+      throw new SourceUnreadableError(`cannot read ${path}: ${(e as Error).message}`);
+    }
   }
   if (files.length === 0) throw new SourceUnreadableError((await noConfigFilesMessage(path)).replace(/files/, 'files to validate'));
   const loaded: LoadedFiles = { files, resources: [], issues: [], warnings: [], readWarnings: [] };
@@ -28,8 +40,9 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
   for (const file of files) {
     let text: string;
     try {
-      text = await readConfigFile(file);
+      text = path === STDIN_PATH ? await readStdin(stdin) : await readConfigFile(file);
     } catch (e) {
+      if (e instanceof SourceUnreadableError) throw e;
       throw new SourceUnreadableError(e instanceof DanglingSymlinkError ? e.message : `cannot read ${file}: ${(e as Error).message}`);
     }
     // The same reader as `serve -f`, so both see the same objects and the same problems.
@@ -41,6 +54,16 @@ export async function readFilesInput(path: string): Promise<ValidationInput> {
   // The gateway's ServiceAccount, Roles, Istio objects beside the pools: counted, not findings.
   const { warnings, skipped } = splitSkippedKinds(read, raw);
   return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, skipped, servers: serversOf(loaded.resources, raw) };
+}
+
+/** All of standard input; a terminal is refused rather than waited on, since nothing would ever arrive. */
+async function readStdin(stdin: StdinSource): Promise<string> {
+  if (stdin.isTTY === true) throw new SourceUnreadableError('-f - reads the configuration from standard input, which is a terminal here: pipe it in (kubectl get inferencepools,httproutes,configmaps,pods -A -o yaml | infergate validate -f -), or give a file or directory');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new SourceUnreadableError('-f -: standard input was empty: nothing to validate');
+  return text;
 }
 
 /** Every document (and `kind: List` item) that parses, with its location; syntax errors are parseText's to report. */

@@ -8,7 +8,7 @@ import { objectProblems } from './checks/object-problems.js';
 import type { Check } from './check.js';
 import { compareFindings, type Finding } from './finding.js';
 import { probeServers } from './probe-models.js';
-import { readFilesInput } from './read-files.js';
+import { readFilesInput, type StdinSource } from './read-files.js';
 import { readKubeInput, type KubeReadOptions } from './read-kube.js';
 import { buildContext, type ValidateOptions, type ValidationContext, type ValidationInput } from './validation-context.js';
 import { secretReader } from '../config/kube/read-secret.js';
@@ -22,6 +22,8 @@ export interface ValidateRequest extends ValidateOptions {
   probeTimeoutMs?: number;
   /** Where the Kubernetes source logs; silent when unset. */
   log?: Logger;
+  /** What `configPath: '-'` reads; process.stdin when unset. */
+  stdin?: StdinSource;
 }
 
 /** What was checked, for the summary line. */
@@ -44,7 +46,7 @@ export interface ValidationReport {
 /** Throws SourceUnreadableError when the source cannot be read at all. */
 export async function validate(req: ValidateRequest, checks: readonly Check[] = CHECKS): Promise<ValidationReport> {
   if ((req.configPath === undefined) === (req.kube === undefined)) throw new Error('give exactly one configuration source: a file (-f) or the Kubernetes API (--kube)');
-  const input = req.kube ? await readKubeInput(req.kube, req.log ?? createLogger('silent')) : await readFilesInput(req.configPath!);
+  const input = req.kube ? await readKubeInput(req.kube, req.log ?? createLogger('silent')) : await readFilesInput(req.configPath!, req.stdin);
   return validateInput(input, req, checks);
 }
 
