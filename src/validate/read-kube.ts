@@ -8,7 +8,7 @@
 import { readResource } from '../api/resource.js';
 import type { Pod } from '../api/pod.js';
 import type { ServiceFacts } from '../api/service.js';
-import { KubeClient } from '../config/kube/kube-client.js';
+import { KubeApiError, KubeClient } from '../config/kube/kube-client.js';
 import { KubeConfigSource, type ReflectorTuning } from '../config/kube/kube-source.js';
 import { loadKubeTarget, type KubeTargetOptions } from '../config/kube/kube-target.js';
 import { KUBE_SOURCE_FILE, objectId } from '../config/kube/read-objects.js';
@@ -68,10 +68,31 @@ async function listOnce(kube: KubeReadOptions, log: Logger): Promise<{ objects: 
     // The Services are facts for picker-ref checks, not configuration objects; one RBAC hides is not judged, as in serve.
     const reflectors = source.reflectors().filter((r) => r.type !== SERVICES);
     // A missing optional CRD is normal; one the credentials may not read leaves its objects unchecked.
-    const forbidden = reflectors.filter((r) => r.forbidden).map((r) => ({ kind: r.type.kind, apiVersion: r.type.apiVersion, plural: r.type.plural, watch: r.description, why: r.lastError ?? 'forbidden' }));
+    const refused = reflectors.filter((r) => r.forbidden).map((r) => ({ kind: r.type.kind, apiVersion: r.type.apiVersion, plural: r.type.plural, watch: r.description, why: r.lastError ?? 'forbidden' }));
+    const forbidden = await installedOnly(client, refused);
     return { objects: reflectors.flatMap((r) => [...r.items()]), forbidden, services: snapshot.services };
   } finally {
     clearTimeout(timer);
     await source.close();
   }
+}
+
+/**
+ * The forbidden kinds whose CRD is installed. RBAC is checked before the API server looks for the resource, so a
+ * Role that grants only GIE's group gets 403, not 404, for llm-d.ai's objectives when their CRD is not installed
+ * at all: that is the normal missing CRD, not objects left unchecked. Discovery (`/apis/GROUP/VERSION`, open to
+ * every authenticated user) tells them apart; when it cannot, the kind stays reported.
+ */
+async function installedOnly(client: KubeClient, kinds: readonly ForbiddenKind[]): Promise<ForbiddenKind[]> {
+  const installed = await Promise.all(
+    kinds.map(async (k) => {
+      try {
+        const list = await client.getJson(`/apis/${k.apiVersion}`);
+        return !Array.isArray(list.resources) || list.resources.some((r) => (r as { name?: unknown } | null)?.name === k.plural);
+      } catch (e) {
+        return !(e instanceof KubeApiError && e.status === 404);
+      }
+    }),
+  );
+  return kinds.filter((_, i) => installed[i]);
 }
