@@ -37,6 +37,7 @@ const CASES: Record<string, string[]> = {
   'base-model-header-names-adapter.yaml': ['error base-model-not-served'],
   'pool-lacks-model.yaml': ['error pool-lacks-model'],
   'route-shadowed.yaml': ['warning route-shadowed', 'warning route-shadowed'],
+  'route-shadowed-other-gateway.yaml': ['warning route-shadowed'],
   'pool-no-ready-pods.yaml': ['error pool-no-ready-pods'],
   'pool-pods-not-ready.yaml': ['error pool-no-ready-pods'],
   'objective-pool-missing.yaml': ['error objective-pool-missing'],
@@ -234,6 +235,17 @@ test('with --strict-allowlist a base model missing from every allowlist is an er
 test('with --gateway-name, routes attached to another Gateway are not served, so they shadow nothing', async () => {
   const { findings } = await validate({ configPath: join(FIXTURES, 'route-shadowed.yaml'), gatewayName: 'other' });
   assert.deepEqual(findings.map((f) => f.code), []);
+});
+
+test('routes on different Gateways shadow each other under serve, which matches every route it serves in one table; the finding says so and names --gateway-name', async () => {
+  const file = join(FIXTURES, 'route-shadowed-other-gateway.yaml');
+  const all = (await validate({ configPath: file })).findings;
+  assert.deepEqual(all.map((f) => `${f.object?.namespace}/${f.object?.name} ${f.field}`), ['team-b/r spec.rules[0].matches[0]']);
+  assert.match(all[0]!.message, /^route team-b\/r rule 0 \(path PathPrefix \/v1\) can never match under infergate serve: route team-a\/r rule 0 .* They attach to different parents \(Gateway team-a\/gw; Gateway team-b\/gw\), but infergate serve without --gateway-name serves every HTTPRoute in one table/);
+  assert.match(all[0]!.fix, /run each with serve --gateway-name NAME, and validate with --gateway-name NAME/);
+  // --gateway-name gw: both name a Gateway gw (serve compares the name), so both are served, and still collide.
+  const named = (await validate({ configPath: file, gatewayName: 'gw' })).findings;
+  assert.match(named[0]!.message, /but infergate serve --gateway-name gw serves both in one table/);
 });
 
 test('a file that does not parse: its syntax errors by file and line, and what is missing because of it says so', async () => {

@@ -1,7 +1,9 @@
 /**
- * HTTPRoute matches that can never be chosen: a match of higher precedence, on the same parent Gateway and
- * hostnames, accepts every request they would. Precedence is the gateway's own (src/route/precedence.ts),
- * read from the compiled route table the server uses.
+ * HTTPRoute matches that can never be chosen: a match of higher precedence, on the same hostnames, accepts every
+ * request they would. Precedence is the gateway's own (src/route/precedence.ts), read from the compiled route
+ * table the server uses. `serve` matches every route it serves in that one table, whatever Gateways their
+ * parentRefs name (all of them without --gateway-name), so a match on another parent shadows too; the message
+ * says so, since behind Gateways that each route their own (extproc) it does not.
  */
 import type { ParentRef } from '../../api/http-route.js';
 import { keyOf } from '../../api/object-meta.js';
@@ -23,7 +25,9 @@ export const routeShadowing: Check = {
     for (const list of buckets) {
       list.forEach((b, j) => {
         seen.set(b, (seen.get(b) ?? 0) + 1);
-        const by = list.slice(0, j).find((a) => a !== b && matchCovers(a, b) && parentsCover(a.route.parentRefs, b.route.parentRefs));
+        const earlier = list.slice(0, j).filter((a) => a !== b && matchCovers(a, b));
+        // One on the same parents first: its finding holds behind any Gateway, not only under serve.
+        const by = earlier.find((a) => parentsCover(a.route.parentRefs, b.route.parentRefs)) ?? earlier[0];
         if (!by) return;
         const prior = shadowed.get(b);
         shadowed.set(b, { by: prior?.by ?? by, count: (prior?.count ?? 0) + 1 });
@@ -33,13 +37,19 @@ export const routeShadowing: Check = {
     for (const [b, { by, count }] of shadowed) {
       if (count < (seen.get(b) ?? 0)) continue;
       const same = by.route === b.route;
+      const sameParents = parentsCover(by.route.parentRefs, b.route.parentRefs);
+      const served = ctx.options.gatewayName === undefined ? 'infergate serve without --gateway-name serves every HTTPRoute in one table, whatever Gateway its parentRefs name' : `infergate serve --gateway-name ${ctx.options.gatewayName} serves both in one table`;
       findings.push({
         ...subjectOf(b.route),
         field: `spec.rules[${b.ruleIndex}].matches[${b.matchIndex}]`,
         severity: 'warning',
         code: 'route-shadowed',
-        message: `${describeRuleRef(b)} (${describeMatch(b.match)}) can never match: ${describeRuleRef(by)} (${describeMatch(by.match)}) takes precedence and accepts every request it would${same ? '' : `, on the same parent${b.route.hostnames.length > 0 ? ' and hostnames' : ''}`}. ${precedenceReason(by, b)}`,
-        fix: `Make the match more specific than ${describeRuleRef(by)} (a longer path, another header such as X-Gateway-Base-Model-Name), make that one narrower, or delete the dead rule.`,
+        message: sameParents
+          ? `${describeRuleRef(b)} (${describeMatch(b.match)}) can never match: ${describeRuleRef(by)} (${describeMatch(by.match)}) takes precedence and accepts every request it would${same ? '' : `, on the same parent${b.route.hostnames.length > 0 ? ' and hostnames' : ''}`}. ${precedenceReason(by, b)}`
+          : `${describeRuleRef(b)} (${describeMatch(b.match)}) can never match under infergate serve: ${describeRuleRef(by)} (${describeMatch(by.match)}) takes precedence and accepts every request it would${b.route.hostnames.length > 0 ? ' on the same hostnames' : ''}. ${precedenceReason(by, b)} They attach to different parents (${describeParents(by.route.parentRefs)}; ${describeParents(b.route.parentRefs)}), but ${served}. Behind Gateways that each route their own (infergate extproc), each matches on its own Gateway.`,
+        fix: sameParents
+          ? `Make the match more specific than ${describeRuleRef(by)} (a longer path, another header such as X-Gateway-Base-Model-Name), make that one narrower, or delete the dead rule.`
+          : `If one infergate serve takes both, give the routes different hostnames or make one match more specific (another header such as X-Gateway-Base-Model-Name); if each Gateway has its own infergate, run each with serve --gateway-name NAME, and validate with --gateway-name NAME.`,
       });
     }
     return findings;
@@ -61,4 +71,10 @@ function precedenceReason(a: RouteEntry, b: RouteEntry): string {
 function parentsCover(a: readonly ParentRef[], b: readonly ParentRef[]): boolean {
   if (b.length === 0) return a.length === 0;
   return b.every((pb) => a.some((pa) => pa.group === pb.group && pa.kind === pb.kind && pa.namespace === pb.namespace && pa.name === pb.name && (pa.sectionName === undefined || pa.sectionName === pb.sectionName)));
+}
+
+/** `Gateway team-a/gw` for each parent, or `no parentRefs`. */
+function describeParents(refs: readonly ParentRef[]): string {
+  if (refs.length === 0) return 'no parentRefs';
+  return refs.map((p) => `${p.kind} ${p.namespace}/${p.name}${p.sectionName !== undefined ? ` (${p.sectionName})` : ''}`).join(', ');
 }
