@@ -42,6 +42,7 @@ const CASES: Record<string, string[]> = {
   'pool-pods-not-ready.yaml': ['error pool-no-ready-pods'],
   'objective-pool-missing.yaml': ['error objective-pool-missing'],
   'rewrite-pool-missing.yaml': ['error rewrite-pool-missing'],
+  'legacy-group-ignored.yaml': ['warning legacy-group-ignored', 'warning legacy-group-ignored'],
   'epp-config-missing.yaml': ['error epp-config-missing'],
   'epp-config-invalid.yaml': ['error epp-config-invalid'],
   'epp-config-warning.yaml': ['warning epp-config-warning'],
@@ -246,6 +247,15 @@ test('routes on different Gateways shadow each other under serve, which matches 
   // --gateway-name gw: both name a Gateway gw (serve compares the name), so both are served, and still collide.
   const named = (await validate({ configPath: file, gatewayName: 'gw' })).findings;
   assert.match(named[0]!.message, /but infergate serve --gateway-name gw serves both in one table/);
+});
+
+test('an objective or rewrite in the older group beside llm-d.ai ones on its pool: located on the ignored object, a stale copy told to go, a lone one told to move', async () => {
+  const { findings } = await validate({ configPath: join(FIXTURES, 'legacy-group-ignored.yaml') });
+  assert.deepEqual(findings.map((f) => `${f.object?.kind} ${f.object?.name} ${f.location?.document} ${f.field}`), ['InferenceObjective interactive 5 apiVersion', 'InferenceModelRewrite chat-alias 7 apiVersion']);
+  assert.match(findings[0]!.message, /^is in inference\.networking\.x-k8s\.io, but InferencePool llm-d\/gemma also has InferenceObjectives in llm-d\.ai \(llm-d\/interactive\), so the gateway ignores this one/);
+  assert.match(findings[0]!.fix, /^Delete this inference\.networking\.x-k8s\.io copy: InferenceObjective llm-d\/interactive in llm-d\.ai replaces it/);
+  assert.match(findings[1]!.message, /its rewrites apply to no request$/);
+  assert.match(findings[1]!.fix, /^Move it to apiVersion llm-d\.ai\/v1alpha2/);
 });
 
 test('a file that does not parse: its syntax errors by file and line, and what is missing because of it says so', async () => {
