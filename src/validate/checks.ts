@@ -16,10 +16,12 @@ import { routeFilters } from './checks/route-filters.js';
 import { routeModels } from './checks/route-models.js';
 import { routeShadowing } from './checks/route-shadowing.js';
 import { snapshotWarnings } from './checks/snapshot-warnings.js';
+import { unreadFiles } from './checks/unread-files.js';
 import { upstreamKeys } from './checks/upstream-keys.js';
 
 const OWN_CHECKS: readonly Check[] = [
   objectProblems,
+  unreadFiles,
   allowlistConflicts,
   routeBackends,
   routeFilters,

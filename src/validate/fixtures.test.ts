@@ -92,9 +92,9 @@ test('every warning the snapshot builder logs comes out as a finding on the obje
   }
 });
 
-test('every finding code has a fixture (kind-forbidden and picker-ref-missing, --kube only, and probe-failed and probe-refused are tested beside their code)', () => {
+test('every finding code has a fixture (kind-forbidden and picker-ref-missing, --kube only, probe-failed and probe-refused, and file-not-read, about a directory, are tested beside their code)', () => {
   const covered = new Set(Object.values(CASES).flat().map((c) => c.split(' ')[1]));
-  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['kind-forbidden', 'picker-ref-missing', 'probe-failed', 'probe-refused']);
+  assert.deepEqual(FINDING_CODES.filter((c) => !covered.has(c)), ['file-not-read', 'kind-forbidden', 'picker-ref-missing', 'probe-failed', 'probe-refused']);
 });
 
 test('a P/D pool: a profile whose role filters keep none of its pods names each pod with its role and the ConfigMap to correct', async () => {
@@ -156,6 +156,25 @@ test('kinds a manifest directory holds beside the pools (ServiceAccount, Role, G
     assert.deepEqual(report.findings.map((f) => `${f.severity} ${f.code} ${f.object?.kind}`), ['warning config-warning GRPCRoute', 'warning config-warning InferencePoolImport', 'warning config-warning configmap']);
     assert.deepEqual(report.summary.skipped, { DestinationRule: 1, Gateway: 1, Role: 1, RoleBinding: 1, ServiceAccount: 2 });
     assert.match(renderText(report), /; skipped 1 DestinationRule, 1 Gateway, 1 Role, 1 RoleBinding, 2 ServiceAccounts \(kinds infergate does not read\): 0 errors, 3 warnings$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a -f directory: a .json export and a subdirectory of manifests beside the YAML are named as not read, as serve -f does not read them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'infergate-validate-unread-'));
+  try {
+    await cp(join(FIXTURES, 'clean.yaml'), join(dir, 'clean.yaml'));
+    await writeFile(join(dir, 'export.json'), '{"apiVersion": "v1", "kind": "List", "items": []}');
+    await writeFile(join(dir, 'README.md'), 'not a manifest');
+    await cp(join(FIXTURES, 'clean.yaml'), join(dir, 'pools', 'more.yaml'), { recursive: true });
+    await cp(join(FIXTURES, 'clean.yaml'), join(dir, 'docs', 'x.txt'), { recursive: true });
+    const { findings } = await validate({ configPath: dir });
+    assert.deepEqual(findings.map((f) => `${f.severity} ${f.code}`), ['warning file-not-read', 'warning file-not-read']);
+    assert.match(findings[0]!.message, new RegExp(`^${join(dir, 'export.json')} is not read: -f reads only the \\*\\.yaml and \\*\\.yml files of a directory, as serve -f does`));
+    assert.match(findings[1]!.message, new RegExp(`^${join(dir, 'pools')}/ holds a manifest file \\(\\.yaml, \\.yml or \\.json\\), not read: -f does not read subdirectories`));
+    // The file alone is read, with no note.
+    assert.deepEqual((await validate({ configPath: join(dir, 'export.json') })).findings, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

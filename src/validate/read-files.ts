@@ -1,11 +1,13 @@
 /** Reads `-f PATH` for validate: the typed resources as `serve -f` reads them, plus the raw model servers. */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { SourceLocation } from '../api/config-issue.js';
 import type { Pod } from '../api/pod.js';
 import type { Resource } from '../api/resource.js';
 import { DanglingSymlinkError, listConfigFiles, parseText, readConfigFile, type LoadedFiles, type UnknownKinds } from '../config/load-files.js';
 import { podServer, templateServer, WORKLOAD_KINDS, type ModelServer, type RawObject } from './model-servers.js';
-import type { ValidationInput } from './validation-context.js';
+import type { UnreadManifest, ValidationInput } from './validation-context.js';
 import { noConfigFilesMessage } from '../config/no-config-files.js';
 import { splitSkippedKinds } from './skipped-kinds.js';
 
@@ -53,8 +55,30 @@ export async function readFilesInput(path: string, stdin: StdinSource = process.
   const read = loaded.readWarnings.filter((w) => !(w.field === 'kind' && WORKLOAD_KINDS.includes(w.location.kind ?? '')));
   // The gateway's ServiceAccount, Roles, Istio objects beside the pools: counted, not findings.
   const { warnings, skipped } = splitSkippedKinds(read, raw);
-  return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, skipped, servers: serversOf(loaded.resources, raw) };
+  const unread = path === STDIN_PATH ? [] : await unreadManifests(path);
+  return { source: 'files', resources: loaded.resources, issues: loaded.issues, warnings, skipped, unread, servers: serversOf(loaded.resources, raw) };
 }
+
+/**
+ * In a directory given to -f, what looks like manifests that neither -f nor `serve -f` reads: `.json` files (a
+ * `kubectl get -o json` export) and subdirectories holding `.yaml`, `.yml` or `.json` files. Only ever a note:
+ * the directory's YAML files were read.
+ */
+async function unreadManifests(path: string): Promise<UnreadManifest[]> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+  const out: UnreadManifest[] = [];
+  for (const e of entries.filter((x) => !x.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const at = join(path, e.name);
+    if (e.isFile() && MANIFEST_JSON.test(e.name)) out.push({ path: at, kind: 'json' });
+    else if (e.isDirectory()) {
+      const inside = (await readdir(at).catch(() => [])).filter((n) => !n.startsWith('.') && (MANIFEST_JSON.test(n) || /\.ya?ml$/i.test(n)));
+      if (inside.length > 0) out.push({ path: at, kind: 'directory', files: inside.length });
+    }
+  }
+  return out;
+}
+
+const MANIFEST_JSON = /\.json$/i;
 
 /** All of standard input; a terminal is refused rather than waited on, since nothing would ever arrive. */
 async function readStdin(stdin: StdinSource): Promise<string> {

@@ -22,6 +22,8 @@ export interface ValidationInput {
   servers: ModelServer[];
   /** With -f: kind -> objects of kinds infergate does not read and that look meant as none it reads (ServiceAccount, Role). */
   skipped?: Record<string, number>;
+  /** With -f on a directory: `.json` files and subdirectories of manifests in it, which -f does not read. */
+  unread?: UnreadManifest[];
   /** With --kube: optional kinds the credentials may not read (403), so their objects were not checked. */
   forbidden?: ForbiddenKind[];
   /**
@@ -29,6 +31,14 @@ export interface ValidationInput {
    * `serve --kube` watches them; undefined with files, which cannot say whether a Service exists.
    */
   services?: ReadonlyMap<string, ServiceFacts | null>;
+}
+
+/** A file or subdirectory in a -f directory that looks like manifests but is not read (only its *.yaml and *.yml are). */
+export interface UnreadManifest {
+  path: string;
+  kind: 'json' | 'directory';
+  /** For a directory: how many .yaml, .yml and .json files it holds. */
+  files?: number;
 }
 
 /** An optional kind (InferenceObjective, InferenceModelRewrite, in one API group) that RBAC did not let validate list. */
@@ -93,6 +103,8 @@ export interface ValidationContext {
   readonly forbidden: readonly ForbiddenKind[];
   /** With -f: objects of other kinds (ServiceAccount, Role) by kind, skipped without a finding. */
   readonly skipped: Readonly<Record<string, number>>;
+  /** With -f on a directory: what in it looks like manifests and is not read. */
+  readonly unread: readonly UnreadManifest[];
 }
 
 /** Builds the snapshot both ways (strict for the issues, lenient for the rest) and indexes the servers. */
@@ -122,6 +134,7 @@ export function buildContext(input: ValidationInput, options: ValidateOptions, p
     probeFailures: probe?.failures ?? [],
     forbidden: input.forbidden ?? [],
     skipped: input.skipped ?? {},
+    unread: input.unread ?? [],
   };
 }
 
