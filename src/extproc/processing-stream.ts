@@ -123,6 +123,7 @@ class ProcessingStream {
   }
 
   #dispatch(m: ProcessingRequest): void {
+    if (m.observability_mode) this.#observe = true;
     if (m.protocol_config) {
       this.#requestMode = m.protocol_config.request_body_mode ?? 'NONE';
       this.#responseMode = m.protocol_config.response_body_mode ?? 'NONE';
@@ -130,14 +131,16 @@ class ProcessingStream {
       // mode, as GIE's and llm-d's EPP pick it at its headers. With a body, these modes would send the headers
       // upstream before the body is seen (NONE never sends it: GIE's EPP waits for it until Envoy's timeout).
       const headersOnly = m.request === 'request_headers' && m.request_headers?.end_of_stream === true;
-      if (this.#requestMode !== 'FULL_DUPLEX_STREAMED' && this.#requestMode !== 'BUFFERED' && !headersOnly) {
+      // Observability mode ("send and go") answers nothing, so no mode can let headers through too early; and
+      // Envoy sends the body there in STREAMED mode only (ext_proc.proto, observability_mode): its chunks are
+      // collected to their end as in FULL_DUPLEX_STREAMED, and the request is picked and counted as a shadow.
+      if (this.#requestMode !== 'FULL_DUPLEX_STREAMED' && this.#requestMode !== 'BUFFERED' && !headersOnly && !this.#observe) {
         return this.#fail(
           status.FAILED_PRECONDITION,
           `infergate's ${this.#processor.name} ext_proc server needs processing_mode.request_body_mode FULL_DUPLEX_STREAMED (recommended) or BUFFERED, so that it sees the whole body before the request headers go upstream; this filter sends ${this.#requestMode}`,
         );
       }
     }
-    if (m.observability_mode) this.#observe = true;
     mergeFilterMetadata(this.#metadata, m.metadata_context);
     switch (m.request) {
       case 'request_headers':
