@@ -96,10 +96,12 @@ class EppExchange implements Exchange {
   #answered = false;
   /** Reads the response body as it passes, for the record (token timing, usage); set with the response headers. */
   #tap: ResponseTap | undefined;
-  /** The in-flight ticket of the pick (src/upstream/in-flight.ts). */
+  /** The in-flight ticket of the pick (src/upstream/in-flight.ts), on `#counted`. */
   #ticket = 0;
   /** P/D: the prefill and encode pods of the pick, counted in flight until the answer starts. */
   #stages: StageLoad | undefined;
+  /** The endpoint the request's in-flight count is on: the pick, or the one the data plane reports served it. */
+  #counted: Endpoint | undefined;
   /** Flow control: the controller whose dispatch slot the request holds until it ends, and the plan (its flow key). */
   #flow: { controller: FlowController; plan: RoutePlan } | undefined;
   /** Flow control: where the request waits for dispatch, until it is dispatched or dropped. */
@@ -212,6 +214,7 @@ class EppExchange implements Exchange {
     const pick = pickAndRecord(state, plan, undefined, this.#opts.decisions, traceSchedule);
     this.#ticket = requestSent(pick.endpoint);
     this.#stages = StageLoad.of(pick.result.stageEndpoints);
+    this.#counted = pick.endpoint;
     this.#pick = pick;
     let traceHeaders: Record<string, string> | undefined;
     if (r) {
@@ -317,7 +320,14 @@ class EppExchange implements Exchange {
     }
     if (!this.#answered) {
       this.#answered = true;
-      responseStarted(pick.endpoint, this.#ticket);
+      if (served !== pick.endpoint) {
+        // The data plane went down the fallback list (or retried elsewhere): the pick ended without an answer, and
+        // the load of the response streaming now is the served endpoint's, as the proxy counts each attempt on its own.
+        requestEnded(pick.endpoint, this.#ticket, false);
+        this.#ticket = requestSent(served);
+        this.#counted = served;
+      }
+      responseStarted(this.#counted ?? pick.endpoint, this.#ticket);
       this.#stages?.release();
     }
     const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: served.address };
@@ -375,7 +385,7 @@ class EppExchange implements Exchange {
     const r = this.#record;
     // The end of a response is handled too (completion hooks, usage): it counts in the response processing time.
     const handling = r !== undefined && this.#answered ? performance.now() : undefined;
-    requestEnded(pick.endpoint, this.#ticket, this.#answered);
+    requestEnded(this.#counted ?? pick.endpoint, this.#ticket, this.#answered);
     this.#stages?.release();
     this.#stages = undefined;
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);

@@ -85,6 +85,26 @@ describe('FULL_DUPLEX_STREAMED, request and response', () => {
     assert.equal(inFlight(picked), 0, 'a headers-only response (end_of_stream) ends the exchange');
     await ended(s);
   });
+
+  test('a response streamed by another endpoint than the pick (the data plane went down the list) counts on that endpoint while it streams', async () => {
+    // The pick kept the count for the whole response though it served nothing (Envoy had retried elsewhere),
+    // so the picker saw load on the pod that failed and none on the one streaming.
+    const s = client.open().send(requestHeaders(CHAT, false, FULL_DUPLEX), requestBody(chat(GEMMA), true));
+    const picked = destination(await s.next());
+    await s.next();
+    const other = picked === addr('gemma-0') ? addr('gemma-1') : addr('gemma-0');
+    assert.deepEqual([inFlight(picked), inFlight(other)], [1, 0]);
+    s.send(responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }, false, { 'envoy.lb': { 'x-gateway-destination-endpoint-served': other } }));
+    await s.next();
+    const served = xp.gateway.datastore.endpoint(other)!;
+    assert.deepEqual([inFlight(picked), inFlight(other), served.unanswered], [0, 1, 0], 'the streaming endpoint holds the count, answered');
+    assert.equal(xp.gateway.datastore.endpoint(picked)!.unanswered, 0);
+    s.send(responseBody('data: [DONE]\n\n', true));
+    await s.next();
+    assert.deepEqual([inFlight(picked), inFlight(other)], [0, 0], 'released once, where it was held');
+    await ended(s);
+    assert.deepEqual([inFlight(picked), inFlight(other)], [0, 0]);
+  });
 });
 
 describe('BUFFERED', () => {
