@@ -108,6 +108,8 @@ class EppExchange implements Exchange {
   #queued: { controller: FlowController; ticket: Ticket } | undefined;
   /** The stream ended (finish): a dispatch that comes after is given back. */
   #ended = false;
+  /** The request's x-request-id, for the log lines about it. */
+  #requestId: string | undefined;
   /**
    * When the stream opened (Envoy opens it with the request headers), monotonic and wall-clock: the request's
    * arrival, as llm-d's EPP takes it, so its duration, TTFT and processing time include the body's upload.
@@ -125,6 +127,7 @@ class EppExchange implements Exchange {
 
   decide(req: ProcessedRequest): RequestVerdict | Promise<RequestVerdict> {
     const started = performance.now();
+    this.#requestId = req.headers.get('x-request-id');
     if (this.#opts.observer) {
       const r = recordOf(req.headers);
       r.startedAt = this.#openedAt;
@@ -264,7 +267,7 @@ class EppExchange implements Exchange {
       return v;
     } catch (e) {
       const error = asGatewayError(e);
-      if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { error: error.message, stack: (e as Error).stack });
+      if (error.code === 'internal_error') this.#opts.log.error('endpoint pick failed', { ...(this.#requestId !== undefined ? { request_id: this.#requestId } : {}), error: error.message, stack: (e as Error).stack });
       this.#refused(error);
       return { kind: 'reject', error };
     }

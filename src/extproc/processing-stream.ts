@@ -102,7 +102,7 @@ class ProcessingStream {
     try {
       this.#dispatch(m);
     } catch (e) {
-      this.#opts.log.error('ext_proc message failed', { processor: this.#processor.name, error: (e as Error).message, stack: (e as Error).stack });
+      this.#opts.log.error('ext_proc message failed', { ...this.#logFields(), error: (e as Error).message, stack: (e as Error).stack });
       if (this.#phase === 'decided') this.#fail(status.INTERNAL, `infergate ${this.#processor.name}: ${(e as Error).message}`);
       else this.#reject(asGatewayError(e));
     }
@@ -124,6 +124,8 @@ class ProcessingStream {
 
   #dispatch(m: ProcessingRequest): void {
     if (m.observability_mode) this.#observe = true;
+    // Read before anything can fail, so even a refusal of the first message is logged with the request's id.
+    if (m.request === 'request_headers' && this.#phase === 'awaiting-headers') this.#headers = readHeaderMap(m.request_headers?.headers);
     if (m.protocol_config) {
       this.#requestMode = m.protocol_config.request_body_mode ?? 'NONE';
       this.#responseMode = m.protocol_config.response_body_mode ?? 'NONE';
@@ -177,7 +179,6 @@ class ProcessingStream {
 
   #onRequestHeaders(h: HttpHeaders): void {
     if (this.#phase !== 'awaiting-headers') return this.#fail(status.FAILED_PRECONDITION, 'request_headers sent twice on one stream');
-    this.#headers = readHeaderMap(h.headers);
     this.#multipart = isMultipart(this.#headers.get('content-type'));
     const limit = (this.#limit = this.#opts.bodyLimits.of(this.#headers.get('content-type')));
     const declared = Number(this.#headers.get('content-length'));
@@ -228,7 +229,7 @@ class ProcessingStream {
     this.#decide(undefined, (verdict) => {
       if (verdict.headers.remove.length > 0 || Object.keys(verdict.headers.set).length > 0 || verdict.clearRouteCache) {
         this.#opts.log.warn('ext_proc header changes lost: BUFFERED request with trailers and no body', {
-          processor: this.#processor.name,
+          ...this.#logFields(),
           headers: Object.keys(verdict.headers.set).concat(verdict.headers.remove).join(', '),
           hint: 'request headers can no longer be changed after trailers; use request_body_mode FULL_DUPLEX_STREAMED',
         });
@@ -318,7 +319,7 @@ class ProcessingStream {
         this.#held = [];
         for (const m of held) this.onMessage(m);
       } catch (e) {
-        this.#opts.log.error('ext_proc answer failed', { processor: this.#processor.name, error: (e as Error).message, stack: (e as Error).stack });
+        this.#opts.log.error('ext_proc answer failed', { ...this.#logFields(), error: (e as Error).message, stack: (e as Error).stack });
         if ((this.#phase as Phase) !== 'closed') this.#fail(status.INTERNAL, `infergate ${this.#processor.name}: ${(e as Error).message}`);
       }
     });
@@ -336,7 +337,7 @@ class ProcessingStream {
 
   #reject(err: GatewayError): void {
     this.#opts.metrics.countRequest(this.#processor.name, err.code);
-    this.#opts.log.debug('ext_proc request rejected', { processor: this.#processor.name, code: err.code, message: err.message });
+    this.#opts.log.debug('ext_proc request rejected', { ...this.#logFields(), code: err.code, message: err.message });
     this.#write({ immediate_response: immediateResponse(err, this.#headers.get(':path')) });
     this.#close(undefined, status.OK);
     // Envoy stops processing after an immediate response; ending the stream frees it at once.
@@ -345,9 +346,18 @@ class ProcessingStream {
 
   /** Ends the stream with a gRPC error: Envoy then fails the request, or continues when failure_mode_allow is set. */
   #fail(code: status, details: string): void {
-    this.#opts.log.warn('ext_proc stream failed', { processor: this.#processor.name, details });
+    this.#opts.log.warn('ext_proc stream failed', { ...this.#logFields(), details });
     this.#close('protocol_error', code);
     this.#call.emit('error', Object.assign(new Error(details), { code, details }));
+  }
+
+  /**
+   * The processor, and the request's x-request-id once its headers came: Envoy gives every request one and writes
+   * it in its access log (%REQ(X-REQUEST-ID)%), so the two logs' lines about a request can be matched, as `serve`'s.
+   */
+  #logFields(): { processor: string; request_id?: string } {
+    const id = this.#headers.get('x-request-id');
+    return id === undefined ? { processor: this.#processor.name } : { processor: this.#processor.name, request_id: id };
   }
 
   #write(r: ProcessingResponse): void {
