@@ -5,6 +5,7 @@
  * client left mid-way. One simulated vLLM pod on 127.0.176.x; no Envoy binary runs.
  */
 import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
@@ -222,4 +223,29 @@ test('response_body_mode NONE: the answer ends when Envoy closes the stream afte
   assert.equal(delta('llm_d_epp_request_duration_seconds_count'), 1);
   assert.equal(delta('llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'false' }), 1);
   assert.equal(delta('llm_d_epp_response_size_bytes_count'), 0);
+});
+
+test('a compressed answer (content-encoding: gzip, an Envoy compressor ahead of the picker): counted and timed, its compressed size observed, no token, usage or stream TTFT read from it', async () => {
+  const url = `http://127.0.176.1:${xp.ports.admin}/metrics`;
+  const m = { model_name: MODEL };
+  const before = await (await fetch(url)).text();
+  const s = client.open();
+  s.send(requestHeaders(CHAT, false, FULL_DUPLEX), requestBody(chat(MODEL, { stream: true, stream_options: { include_usage: true } }), true));
+  await s.next();
+  await s.next();
+  const body = gzipSync(stream(true).join(''));
+  s.send(responseHeaders({ ':status': '200', 'content-type': 'text/event-stream', 'content-encoding': 'gzip' }, false), responseBody(body, true));
+  await s.next();
+  await s.next();
+  s.end();
+  await s.status;
+  const after = await (await fetch(url)).text();
+  const delta = (name: string, labels: Record<string, string> = m): number => value(after, name, labels) - value(before, name, labels);
+  assert.equal(delta('llm_d_epp_request_total'), 1);
+  assert.equal(delta('llm_d_epp_request_duration_seconds_count'), 1);
+  assert.equal(delta('llm_d_epp_response_size_bytes_sum'), body.length, 'the bytes that passed, compressed');
+  assert.equal(delta('llm_d_epp_request_ttft_seconds_count', { ...m, streaming: 'true' }), 0, 'no token event can be told in compressed bytes');
+  assert.equal(delta('llm_d_epp_request_input_tokens_count'), 0, 'its usage cannot be read: no token count, rather than a wrong one');
+  assert.equal(delta('llm_d_epp_request_output_tokens_count'), 0);
+  assert.equal(delta('llm_d_epp_request_error_total', { ...m, error_code: 'ModelServerError' }), 0);
 });
