@@ -100,7 +100,10 @@ class EppExchange implements Exchange {
   #ticket = 0;
   /** P/D: the prefill and encode pods of the pick, counted in flight until the answer starts. */
   #stages: StageLoad | undefined;
-  /** The endpoint the request's in-flight count is on: the pick, or the one the data plane reports served it. */
+  /**
+   * The endpoint the request's in-flight count is on: the pick, or the one the data plane reports served it;
+   * undefined once released early (it served from an endpoint the picker does not know).
+   */
   #counted: Endpoint | undefined;
   /** Flow control: the controller whose dispatch slot the request holds until it ends, and the plan (its flow key). */
   #flow: { controller: FlowController; plan: RoutePlan } | undefined;
@@ -307,13 +310,17 @@ class EppExchange implements Exchange {
     const pick = this.#pick;
     if (!pick) return NO_HEADER_CHANGES;
     const reported = metadata[LB_METADATA_NAMESPACE]?.[DESTINATION_ENDPOINT_SERVED_HEADER];
-    const served = (typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined) ?? pick.endpoint;
+    const known = typeof reported === 'string' ? this.#state?.datastore.endpoint(reported) : undefined;
+    // An endpoint the picker does not know (a pod deleted since the pick): the client is told it, not the pick, which
+    // did not serve; the scheduler's hooks, which need one of the pool's endpoints, get the pick.
+    const elsewhere = known === undefined && typeof reported === 'string' && reported !== pick.endpoint.address && SERVED_ADDRESS.test(reported) ? reported : undefined;
+    const served = known ?? pick.endpoint;
     this.#served = served;
     const r = this.#record;
     if (r) {
       const status = Number(headers.get(':status'));
       if (Number.isInteger(status)) r.status = status;
-      r.endpoint = served.address;
+      r.endpoint = elsewhere ?? served.address;
       const attempt = r.attemptLog[r.attemptLog.length - 1];
       if (attempt) {
         attempt.headersAt = performance.now();
@@ -323,17 +330,21 @@ class EppExchange implements Exchange {
     }
     if (!this.#answered) {
       this.#answered = true;
-      if (served !== pick.endpoint) {
+      if (elsewhere !== undefined) {
+        // Nothing the picker counts is serving it: the pick ended without an answer.
+        requestEnded(pick.endpoint, this.#ticket, false);
+        this.#counted = undefined;
+      } else if (served !== pick.endpoint) {
         // The data plane went down the fallback list (or retried elsewhere): the pick ended without an answer, and
         // the load of the response streaming now is the served endpoint's, as the proxy counts each attempt on its own.
         requestEnded(pick.endpoint, this.#ticket, false);
         this.#ticket = requestSent(served);
         this.#counted = served;
       }
-      responseStarted(this.#counted ?? pick.endpoint, this.#ticket);
+      if (this.#counted !== undefined) responseStarted(this.#counted, this.#ticket);
       this.#stages?.release();
     }
-    const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: served.address };
+    const set: Record<string, string> = { [DESTINATION_ENDPOINT_SERVED_HEADER]: elsewhere ?? served.address };
     pick.poolScheduler.scheduler.responseHeaders(pick.ctx, pick.result, served, (name, value) => {
       set[name] = value;
     });
@@ -388,7 +399,8 @@ class EppExchange implements Exchange {
     const r = this.#record;
     // The end of a response is handled too (completion hooks, usage): it counts in the response processing time.
     const handling = r !== undefined && this.#answered ? performance.now() : undefined;
-    requestEnded(this.#counted ?? pick.endpoint, this.#ticket, this.#answered);
+    if (this.#counted !== undefined) requestEnded(this.#counted, this.#ticket, this.#answered);
+    this.#counted = undefined;
     this.#stages?.release();
     this.#stages = undefined;
     pick.poolScheduler.scheduler.responseComplete(pick.ctx, pick.result, this.#served ?? pick.endpoint);
@@ -431,3 +443,6 @@ function recordOf(headers: ReadonlyMap<string, string>): RequestRecord {
 }
 
 const TIMED = { timed: true } as const;
+
+/** A served endpoint as the data plane reports it, fit for a header value: one `ip:port` (no list), visible ASCII. */
+const SERVED_ADDRESS = /^[\x21-\x2b\x2d-\x7e]{1,262}$/;

@@ -95,3 +95,22 @@ test('the data plane went to the second: the count is on it while it streams, an
   await ended(s);
   assert.deepEqual(PODS.map((p) => inFlight(addr(p))), [0, 0, 0]);
 });
+
+test('a served endpoint the picker does not know (a pod deleted meanwhile): the client is told it, and the pick, which did not serve, no longer counts', async () => {
+  // The client was told the pick had served, and the pick kept the count for the whole response.
+  const s = client.open().send(requestHeaders(CHAT, false, FULL_DUPLEX), requestBody(chat(GEMMA), true));
+  const [first] = destination(await s.next()).split(',') as [string];
+  await s.next();
+  const gone = '127.0.183.250:8000';
+  s.send(responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }, false, { 'envoy.lb': { 'x-gateway-destination-endpoint-served': gone } }));
+  const r = await s.next();
+  const served = r.response_headers?.response?.header_mutation?.set_headers?.find((h) => h.header.key === 'x-gateway-destination-endpoint-served');
+  assert.equal(served?.header.raw_value?.toString(), gone);
+  assert.deepEqual(PODS.map((p) => inFlight(addr(p))), [0, 0, 0], `${first} served nothing`);
+  assert.equal(xp.gateway.datastore.endpoint(first)!.unanswered, 0);
+  s.send(responseBody('data: [DONE]\n\n', true));
+  await s.next();
+  await ended(s);
+  assert.deepEqual(PODS.map((p) => inFlight(addr(p))), [0, 0, 0], 'released once');
+  assert.deepEqual(PODS.map((p) => xp.gateway.datastore.endpoint(addr(p))!.unanswered), [0, 0, 0]);
+});
