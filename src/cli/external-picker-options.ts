@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_EXTERNAL_PICKER_OPTIONS, type ExternalPickerOptions } from '../epp/external/external-pickers.js';
-import { formatDuration, parseDurationMs } from '../upstream/duration.js';
-import { USAGE_EXIT_CODE } from './parse-flags.js';
+import { formatDuration } from '../upstream/duration.js';
+import { durationFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 import { exitStartup } from './startup-failure.js';
 
 export interface ExternalPickerFlags {
@@ -18,11 +18,7 @@ export function addExternalPickerOptions(cmd: Command): Command {
     .option(
       '--epp-message-timeout <duration>',
       `how long an external endpoint picker (a pool's endpointPickerRef to a Service other than --epp-service-name) may take to decide, as Envoy's ext_proc message_timeout; past it the pool's failureMode applies (and an answer waiting for its changes to the response headers goes on unchanged). Raise it past llm-d's flow-control queue TTL when its EPP queues requests (default: ${formatDuration(DEFAULT_EXTERNAL_PICKER_OPTIONS.messageTimeoutMs)})`,
-      (text: string): number => {
-        const ms = parseDurationMs(text);
-        if (ms === undefined || ms < 1) throw new InvalidArgumentError(`must be a duration such as "500ms", "10s" or "1m" (or whole milliseconds), at least 1ms, got ${JSON.stringify(text)}`);
-        return ms;
-      },
+      durationFlag(1),
     )
     .option('--epp-plaintext', 'call external endpoint pickers in plaintext gRPC (h2c), for ones started with --secure-serving=false (default: TLS, as GIE\'s and llm-d\'s EPPs and infergate extproc serve)')
     .option(

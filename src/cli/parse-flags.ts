@@ -1,15 +1,16 @@
 /** Parsers for numeric CLI flags that fail with a message naming the flag, and the exit codes that follow. */
 import { InvalidArgumentError } from 'commander';
-import { parseDurationMs } from '../upstream/duration.js';
+import { durationTooLong, formatDuration, MAX_DURATION_MS, parseDurationMs } from '../upstream/duration.js';
 
 /** Exit code for a bad flag, as for any usage error. */
 export const USAGE_EXIT_CODE = 2;
 
-/** A Go duration (`30s`, `1m`) or whole milliseconds, at least `min`. */
+/** A Go duration (`30s`, `1m`) or whole milliseconds, from `min` ms to MAX_DURATION_MS (a timer's limit). */
 export function durationFlag(min: number): (value: string) => number {
   return (value) => {
     const ms = parseDurationMs(value);
-    if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${min}, got "${value}"`);
+    if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${formatDuration(min)}, got "${value}"`);
+    if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(durationTooLong(value));
     return ms;
   };
 }

@@ -2,6 +2,19 @@
 import { parseGoDuration } from '../go-duration.js';
 
 /**
+ * The longest duration a flag or an annotation may give: 596h, the last whole hour under Node.js's timer limit of
+ * 2^31 - 1 ms (24.8 days). A timer set past that limit fires after 1 ms with nothing but a TimeoutOverflowWarning,
+ * so `--upstream-timeout 600h` ("never, really") cut every request at once, and `--config-settle-period 1000h`
+ * applied a held-back change straight away.
+ */
+export const MAX_DURATION_MS = 596 * 3_600_000;
+
+/** The error for `text`, a duration past MAX_DURATION_MS, as a flag's or an annotation's message ends. */
+export function durationTooLong(text: string): string {
+  return `must be at most ${formatDuration(MAX_DURATION_MS)} (Node.js keeps no timer past 24.8 days), got ${JSON.stringify(text)}`;
+}
+
+/**
  * Milliseconds, or undefined when `text` is neither a Go duration (what `metav1.Duration`, llm-d's parameters
  * and Istio accept: `500ms`, `30s`, `10m`, `1m30s`) nor a bare integer, read as milliseconds so that
  * `--connect-timeout 2000` keeps its meaning. Fractions of a millisecond round up: a timeout never shrinks to 0.

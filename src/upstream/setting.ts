@@ -1,5 +1,5 @@
 /** One upstream setting, spelled once for its `serve` flag, its InferencePool annotation and its docs, and how its value is read. */
-import { formatDuration, parseDurationMs } from './duration.js';
+import { durationTooLong, formatDuration, MAX_DURATION_MS, parseDurationMs } from './duration.js';
 
 /** Prefix of every annotation infergate reads on an InferencePool (as `infergate.io/endpoint-picker-config`). */
 export const ANNOTATION_PREFIX = 'infergate.io/';
@@ -30,10 +30,11 @@ export function annotationOf(spec: SettingSpec): string {
 
 /** The value, or a message saying what is accepted (for a flag error or a ConfigIssue). */
 export function parseSetting(spec: SettingSpec, text: string): { value: number } | { error: string } {
-  const max = spec.kind === 'percent' ? 100 : Number.MAX_SAFE_INTEGER;
+  const max = spec.kind === 'percent' ? 100 : spec.kind === 'duration' ? MAX_DURATION_MS : Number.MAX_SAFE_INTEGER;
   const whole = (spec.kind === 'percent' ? /^\s*(\d+)\s*%?\s*$/ : /^\s*(\d+)\s*$/).exec(text);
   const value = spec.kind === 'duration' ? parseDurationMs(text) : whole ? Number(whole[1]) : undefined;
   if (value !== undefined && value >= spec.min && value <= max) return { value };
+  if (spec.kind === 'duration' && value !== undefined && value > MAX_DURATION_MS) return { error: durationTooLong(text) };
   return { error: `must be ${describeAccepted(spec)}, got ${JSON.stringify(text)}` };
 }
 

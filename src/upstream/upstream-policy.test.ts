@@ -25,6 +25,10 @@ describe('reading a value (the same for a flag and an annotation)', () => {
     { setting: 'stream-headers-timeout', text: '-1s', want: /must be a duration/ },
     { setting: 'stream-headers-timeout', text: 'soon', want: /got "soon"/ },
     { setting: 'connect-timeout', text: '0', want: /at least 1ms, got "0"/ },
+    // Node.js runs a timer past 2^31 - 1 ms after 1 ms: 600h cut every request at once.
+    { setting: 'upstream-timeout', text: '596h', want: 596 * 3_600_000 },
+    { setting: 'upstream-timeout', text: '600h', want: /must be at most 596h \(Node\.js keeps no timer past 24\.8 days\), got "600h"/ },
+    { setting: 'outlier-max-ejection-time', text: '3000000000', want: /must be at most 596h/ },
     { setting: 'outlier-consecutive-gateway-failure', text: '2', want: 2 },
     { setting: 'outlier-consecutive-gateway-failure', text: '2.5', want: /must be a whole number, at least 0 \(0 turns it off\)/ },
     { setting: 'outlier-max-ejection-percent', text: '50', want: 50 },
