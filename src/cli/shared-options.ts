@@ -68,18 +68,24 @@ export function addSharedOptions(cmd: Command): Command {
   return addKubeOptions(cmd)
     .option('--strict-allowlist', 'map adapters to base models from allowlist ConfigMaps only, as GIE does (default: ConfigMaps plus what pods report)')
     .option('--gateway-name <name>', 'act only on HTTPRoutes whose parentRefs name this Gateway (default: every HTTPRoute)')
-    .option('--models-refresh-interval <ms>', "how often each endpoint's GET /v1/models is refreshed", intFlag(100), DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs)
-    .option('--refresh-metrics-interval <ms>', "how often each endpoint's /metrics is scraped (llm-d's flag and default)", intFlag(1), DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs)
+    // Durations as llm-d's --refresh-metrics-interval (a Go time.Duration) takes them; bare numbers stay milliseconds.
+    .addOption(durationOption('--models-refresh-interval', "how often each endpoint's GET /v1/models is refreshed (5s, 1m, or whole milliseconds)", 100, DEFAULT_GATEWAY_OPTIONS.modelsRefreshMs))
+    .addOption(durationOption('--refresh-metrics-interval', "how often each endpoint's /metrics is scraped, llm-d's flag and default (50ms, 1s, or whole milliseconds)", 1, DEFAULT_GATEWAY_OPTIONS.refreshMetricsIntervalMs))
     .option('--metrics-scraping <where>', `where the endpoints' /metrics are fetched, parsed and read: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_METRICS_SCRAPING}); see docs/benchmarks.md`, metricsScrapingFlag)
     .option('--epp-config <file>', "llm-d EndpointPickerConfig for pools that name none in their infergate.io/endpoint-picker-config annotation (default: llm-d's default profile)")
     .option('--allow-empty-config', 'apply at once a configuration change that empties the configuration, removes every InferencePool or HTTPRoute, too many endpoints, every endpoint of a routed pool or a deleted file\'s objects, and accept files left empty (default: hold it back for --config-settle-period)')
-    .addOption(new Option('--config-settle-period <duration>', 'how long a configuration change that removes too much must stay in place before it applies (30s, 2m, or whole milliseconds); /readyz shows it meanwhile').argParser(durationFlag(0)).default(DEFAULT_SETTLE_PERIOD_MS, formatDuration(DEFAULT_SETTLE_PERIOD_MS)))
+    .addOption(durationOption('--config-settle-period', 'how long a configuration change that removes too much must stay in place before it applies (30s, 2m, or whole milliseconds); /readyz shows it meanwhile', 0, DEFAULT_SETTLE_PERIOD_MS))
     .option('--max-endpoint-loss-percent <n>', 'with -f: hold back a change that takes away more than this share of the routable endpoints (ready pod x targetPort of routed pools); 100 turns the rule off', intFlag(0, 100), DEFAULT_MAX_ENDPOINT_LOSS_PERCENT)
     .option('--otlp-endpoint <url>', 'turn on OpenTelemetry tracing: export spans over OTLP to this collector (over HTTP a base URL such as http://otel-collector:4318, /v1/traces appended, or the full traces URL; over gRPC its URL, such as http://otel-collector:4317); default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off. See docs/observability.md')
     .option('--otlp-protocol <protocol>', `how spans are exported: ${OTLP_PROTOCOLS.join(', ')} (default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)`)
     .option('--kv-events-ingestion <where>', `where the precise prefix plugins' KV events are read, decoded and hashed: worker (a thread of its own, off the request path) or in-thread (default: ${DEFAULT_KV_EVENTS_INGESTION})`, kvEventsIngestionFlag)
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-format <format>', 'the log on stderr: text (a line of key=value fields) or json (one JSON object a line: time, level, msg and the fields)', 'text');
+}
+
+/** A `<duration>` flag of at least `min` ms, its default shown as a duration (`50ms`, `30s`). */
+function durationOption(flag: string, help: string, min: number, defaultMs: number): Option {
+  return new Option(`${flag} <duration>`, help).argParser(durationFlag(min)).default(defaultMs, formatDuration(defaultMs));
 }
 
 function metricsScrapingFlag(v: string): MetricsScraping {
