@@ -5,12 +5,12 @@ import { durationTooLong, formatDuration, MAX_DURATION_MS, parseDurationMs } fro
 /** Exit code for a bad flag, as for any usage error. */
 export const USAGE_EXIT_CODE = 2;
 
-/** A Go duration (`30s`, `1m`) or whole milliseconds, from `min` ms to MAX_DURATION_MS (a timer's limit). */
-export function durationFlag(min: number): (value: string) => number {
+/** A Go duration (`30s`, `1m`) or whole milliseconds, from `min` to `max` ms (at most MAX_DURATION_MS, a timer's limit). */
+export function durationFlag(min: number, max = MAX_DURATION_MS): (value: string) => number {
   return (value) => {
     const ms = parseDurationMs(value);
     if (ms === undefined || ms < min) throw new InvalidArgumentError(`must be a duration such as "500ms", "30s" or "2m" (or whole milliseconds), at least ${formatDuration(min)}, got "${value}"`);
-    if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(durationTooLong(value));
+    if (ms > Math.min(max, MAX_DURATION_MS)) throw new InvalidArgumentError(max >= MAX_DURATION_MS ? durationTooLong(value) : `must be at most ${formatDuration(max)}, got "${value}"`);
     return ms;
   };
 }

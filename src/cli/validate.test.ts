@@ -63,7 +63,9 @@ test('exit 2 when the configuration cannot be read or a flag is wrong, saying wh
     [['-f', `${FIXTURES}no-such-dir`], /error: cannot read .*no-such-dir: ENOENT/],
     [['-f', `${FIXTURES}clean.yaml`, '--output', 'yaml'], /argument 'yaml' is invalid. Allowed choices are text, json/],
     [['-f', `${FIXTURES}clean.yaml`, '--fail-on', 'info'], /Allowed choices are warning, error/],
-    [['-f', `${FIXTURES}clean.yaml`, '--probe-timeout', 'soon'], /--probe-timeout.*must be an integer/],
+    [['-f', `${FIXTURES}clean.yaml`, '--probe-timeout', 'soon'], /--probe-timeout.*must be a duration such as "500ms", "30s" or "2m" \(or whole milliseconds\), at least 1ms, got "soon"/],
+    [['-f', `${FIXTURES}clean.yaml`, '--probe', '--probe-timeout', '2m'], /--probe-timeout.*must be at most 1m, got "2m"/],
+    [['--kube', '--timeout', '1h'], /--timeout.*must be at most 10m, got "1h"/],
     [['-f', `${FIXTURES}clean.yaml`, '--no-such-flag'], /unknown option '--no-such-flag'/],
     [[], /give a configuration source: -f PATH .* or --kube/],
     [['-f', `${FIXTURES}clean.yaml`, '--kube'], /give either -f PATH or --kube, not both/],
@@ -144,4 +146,14 @@ test('--help of validate and explain says --kube lists once: they never watch (i
     assert.match(help, /--all-namespaces with --kube: read every namespace/);
     assert.doesNotMatch(help, /list \+ watch|to watch|watch every/);
   }
+});
+
+test('--timeout and --probe-timeout take durations (30s, 1.5s) as every other timing flag does, and whole milliseconds as before', () => {
+  const program = new Command('infergate');
+  registerValidateCommand(program);
+  const option = (long: string) => program.commands[0]!.options.find((o) => o.long === long)!;
+  const cases: Array<[string, string, number]> = [['--timeout', '45s', 45_000], ['--timeout', '2m', 120_000], ['--timeout', '5000', 5000], ['--probe-timeout', '1.5s', 1500], ['--probe-timeout', '500ms', 500], ['--probe-timeout', '2000', 2000]];
+  for (const [long, text, ms] of cases) assert.equal(option(long).parseArg!(text, undefined), ms, `${long} ${text}`);
+  assert.equal(option('--timeout').defaultValueDescription, '30s');
+  assert.equal(option('--probe-timeout').defaultValueDescription, '1.5s');
 });

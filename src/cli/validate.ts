@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../validate/probe-models.js';
 import { renderJson, renderText } from '../validate/render-findings.js';
 import { validate, type ValidationReport } from '../validate/run-validate.js';
-import { intFlag, USAGE_EXIT_CODE } from './parse-flags.js';
+import { formatDuration } from '../upstream/duration.js';
+import { durationFlag, USAGE_EXIT_CODE } from './parse-flags.js';
 import { addKubeOptions, readEppConfig, sourceOrExit, type KubeFlags } from './shared-options.js';
 import { addUpstreamKeyOption, upstreamKeySourceOrExit, type UpstreamKeyFlags } from './upstream-key-options.js';
 
@@ -32,8 +33,9 @@ export function registerValidateCommand(program: Command): void {
     .addOption(new Option('--output <format>', 'text for people, json for programs').choices(['text', 'json']).default('text'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 on findings of this severity or worse: warning (any finding) or error').choices(['warning', 'error']).default('warning'))
     .option('--probe', "also ask each ready pod's GET /v1/models what it serves (default: its vLLM args only)")
-    .option('--probe-timeout <ms>', 'with --probe: per-pod timeout', intFlag(1, 60_000), DEFAULT_PROBE_TIMEOUT_MS)
-    .option('--timeout <ms>', 'with --kube: how long to wait for the API server to list everything', intFlag(1, 600_000), 30_000)
+    // Durations, as every other timing flag (and kubectl's --request-timeout) takes them; bare numbers stay milliseconds.
+    .addOption(new Option('--probe-timeout <duration>', 'with --probe: per-pod timeout (1.5s, 500ms, or whole milliseconds), at most 1m').argParser(durationFlag(1, 60_000)).default(DEFAULT_PROBE_TIMEOUT_MS, formatDuration(DEFAULT_PROBE_TIMEOUT_MS)))
+    .addOption(new Option('--timeout <duration>', 'with --kube: how long to wait for the API server to list everything (30s, 2m, or whole milliseconds), at most 10m').argParser(durationFlag(1, 600_000)).default(30_000, formatDuration(30_000)))
     .option('--strict-allowlist', 'as serve --strict-allowlist: a base model must be in an allowlist ConfigMap (makes base-model-not-allowlisted an error)')
     .option('--gateway-name <name>', 'as serve --gateway-name: only HTTPRoutes attached to this Gateway are served')
     .option('--epp-config <file>', "as serve --epp-config: the EndpointPickerConfig of pools that name none (default: llm-d's default profile)");
