@@ -10,6 +10,7 @@ import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 import { registerValidateCommand } from './validate.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
+import { refuseStrayArguments } from './stray-arguments.js';
 
 const program = new Command('infergate')
   .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
@@ -26,5 +27,6 @@ registerKeysCommand(program);
 // (commander's default is 1, which `explain` and `validate` use for what they found, not for how they were called).
 // Nested commands (`keys create`) too: commander gives each command its own override.
 const everyCommand = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(everyCommand)];
+for (const cmd of program.commands) refuseStrayArguments(cmd);
 for (const cmd of everyCommand(program)) cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
 await program.parseAsync(process.argv);
