@@ -1,5 +1,5 @@
 /** `infergate bench` flags -> a validated plan: the loads of a sweep, the run limits and the workload to build. */
-import { numberFlag } from './parse-flags.js';
+import { numberFlag, secondsFlag } from './parse-flags.js';
 import { jsonlWorkload } from '../bench/jsonl-workload.js';
 import { multiModelWorkload } from '../bench/multi-model-workload.js';
 import { randomWorkload } from '../bench/random-workload.js';
@@ -166,8 +166,8 @@ export function benchPlanFromFlags(flags: BenchFlags, env: NodeJS.ProcessEnv = p
     workload: workloadFrom(flags),
     loads: loadsFrom(flags),
     maxRequests: numberFlag('--requests', flags.requests, 1, 10_000_000, true),
-    durationS: numberFlag('--duration', flags.duration, 0.001, 7 * 24 * 3600, false),
-    graceS: numberFlag('--grace', flags.grace, 0, 3600, false),
+    durationS: secondsFlag('--duration', flags.duration, 0.001, 7 * 24 * 3600),
+    graceS: secondsFlag('--grace', flags.grace, 0, 3600),
     retries: numberFlag('--retries', flags.retries, 0, 100, true),
     stream: flags.stream,
     seed: numberFlag('--seed', flags.seed, 0, 2 ** 32 - 1, true),

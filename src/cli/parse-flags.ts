@@ -1,5 +1,6 @@
 /** Parsers for numeric CLI flags that fail with a message naming the flag, and the exit codes that follow. */
 import { InvalidArgumentError } from 'commander';
+import { parseGoDuration } from '../go-duration.js';
 import { durationTooLong, formatDuration, MAX_DURATION_MS, parseDurationMs } from '../upstream/duration.js';
 
 /** Exit code for a bad flag, as for any usage error. */
@@ -61,6 +62,19 @@ export function numberFlag(flag: string, value: string, min: number, max: number
     throw new Error(`${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`);
   }
   return n;
+}
+
+/**
+ * A length of time in seconds (`bench --duration 90`) that may also be written as a Go duration (`5m`, `1m30s`), as
+ * every other timing flag takes one; `--duration 5m` was refused with a message that named no unit.
+ */
+export function secondsFlag(flag: string, value: string, min: number, max: number): number {
+  const t = value.trim();
+  const ms = /^\d+(\.\d+)?$/.test(t) ? Number(t) * 1000 : parseGoDuration(t);
+  if (ms === undefined || ms < min * 1000 || ms > max * 1000) {
+    throw new Error(`${flag} must be seconds (90, 0.5) or a duration (5m, 1m30s), from ${formatDuration(min * 1000)} to ${formatDuration(max * 1000)}, got "${value}"`);
+  }
+  return ms / 1000;
 }
 
 /**
