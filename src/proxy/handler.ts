@@ -4,7 +4,7 @@ import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError, shown } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
-import { originForm } from './request-target.js';
+import { isServerOptions, originForm, unroutableTarget } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 import { decodedModelId, isModelsPath, listModels, modelsMethodNotAllowed, retrieveModel } from './list-models.js';
@@ -28,6 +28,7 @@ import { countsTokens } from '../tenancy/uncounted-paths.js';
 import { admissionHeaders, type Admission } from '../tenancy/tenancy.js';
 import { allowOrigin, answerPreflight, isPreflight } from './cors.js';
 import { continueIfAsked } from './expectations.js';
+import { ROUTED_METHODS } from './connect-method.js';
 import { cutByDrain } from '../lifecycle/http-drain.js';
 
 export function createHandler(gw: RequestHost): (req: IncomingMessage, res: ServerResponse) => void {
@@ -132,6 +133,15 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
   // Before anything can refuse the request (a 401, a 413, a body cut off): its span joins the client's trace then
   // too, and the access log names that trace.
   if (record) recordClientTraceContext(record, req.headers);
+  if (url.charCodeAt(0) !== SLASH) {
+    // `OPTIONS *` asks what the server supports: the methods it routes, as the CONNECT 405 lists them.
+    if (isServerOptions(method, url)) {
+      seen.record = undefined;
+      res.writeHead(200, { ...id, allow: ROUTED_METHODS, 'content-length': '0' }).end();
+      return;
+    }
+    throw unroutableTarget(method, url);
+  }
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');

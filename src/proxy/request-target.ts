@@ -1,4 +1,5 @@
-/** The request target in absolute-form (`GET http://host/path`, as a client sends through a proxy), made origin-form. */
+/** The request target in absolute-form (`GET http://host/path`, as a client sends through a proxy), made origin-form; the forms the gateway does not route. */
+import { GatewayError, shown } from '../errors.js';
 
 /**
  * RFC 9112 §3.2.2: a server must accept absolute-form. The gateway routes on its path and query and forwards
@@ -13,6 +14,27 @@ export function originForm(target: string): { url: string; host: string } | unde
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `OPTIONS *` (asterisk-form, RFC 9112 §3.2.4): a question about the server itself, not about a resource
+ * (RFC 9110 §9.3.7), that no pod can answer: the gateway answers it.
+ */
+export function isServerOptions(method: string, target: string): boolean {
+  return method === 'OPTIONS' && target === '*';
+}
+
+/**
+ * The 400 for a target that is neither a path nor an http(s) URL: `*` with a method other than OPTIONS, an
+ * `ftp://` URL, an http URL that does not parse (`http://[bad/`, a port past 65535). Such a target has no path
+ * to route on, and forwarded it was refused by the upstream client before any pod saw it, which outlier
+ * detection counted against the endpoint picked: three such requests ejected a healthy pod.
+ */
+export function unroutableTarget(method: string, target: string): GatewayError {
+  return new GatewayError(
+    'bad_request',
+    `${method} ${shown(target)}: the request target is neither a path nor a valid http(s) URL; send the request to a path, as in ${method} /v1/chat/completions`,
+  );
 }
 
 const ABSOLUTE_HTTP = /^https?:\/\//i;
