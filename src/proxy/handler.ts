@@ -4,7 +4,7 @@ import { isReservedRoutingHeader } from '../bbr/routing-headers.js';
 import { GatewayError, asGatewayError, shown } from '../errors.js';
 import type { RequestHost } from './request-host.js';
 import { forward } from './forward.js';
-import { isServerOptions, originForm, unroutableTarget } from './request-target.js';
+import { fragmentInTarget, isServerOptions, originForm, unroutableTarget } from './request-target.js';
 import { forwardViaExternalPicker } from './external-pick-stage.js';
 import { connectionTokens, isHopByHop } from '../upstream/hop-by-hop.js';
 import { decodedModelId, isModelsPath, listModels, modelsMethodNotAllowed, retrieveModel } from './list-models.js';
@@ -142,6 +142,8 @@ async function handle(gw: RequestHost, req: IncomingMessage, res: ServerResponse
     }
     throw unroutableTarget(method, url);
   }
+  // Before the admin-path check, which reads the path before `?` and would not see `/sleep#x` as /sleep.
+  if (url.includes('#')) throw fragmentInTarget(method, url);
   // Before anything else reads the request: an admin path is refused whatever the body or the routes say.
   gw.adminPaths.check(path);
   if (!state) throw new GatewayError('not_ready', 'the gateway has no configuration in force yet; retry shortly');

@@ -37,4 +37,14 @@ export function unroutableTarget(method: string, target: string): GatewayError {
   );
 }
 
+/**
+ * The 400 for a target with a fragment (`/sleep#x`), which no request target may carry (RFC 9112 §3.2; a client
+ * keeps it to itself). uvicorn's parser (so vLLM's) drops it and routes on the path before it, so forwarded as
+ * sent, `POST /v1/load_lora_adapter#x` reached the admin endpoint that the gateway refuses by its path; Envoy
+ * refuses such targets too.
+ */
+export function fragmentInTarget(method: string, target: string): GatewayError {
+  return new GatewayError('bad_request', `${method} ${shown(target)}: the request target has a fragment (from #), which a request must not carry (RFC 9112 §3.2); send the path and query without it`);
+}
+
 const ABSOLUTE_HTTP = /^https?:\/\//i;

@@ -1,7 +1,8 @@
 /**
  * Request targets that are not a path (RFC 9112 §3.2): `OPTIONS *` is answered by the gateway, and a target with
  * no path to route on (`*` with another method, an ftp:// URL, an http URL that does not parse) gets a 400,
- * instead of a 502 counted against the pod picked, which three such requests ejected.
+ * instead of a 502 counted against the pod picked, which three such requests ejected. A target with a fragment
+ * (`#...`) gets a 400 too: vLLM's parser routes `/v1/load_lora_adapter#x` as the admin path the gateway refuses.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +48,7 @@ function exchange(raw: string): Promise<{ status: number; head: string; body: st
       if (text.length < end + 4 + length) return;
       clearTimeout(timer);
       s.destroy();
-      resolve({ status: Number(head.split(' ')[1]), head, body: text.slice(end + 4, end + 4 + length) });
+      resolve({ status: Number(head.split(' ')[1]), head, body: Buffer.from(text.slice(end + 4, end + 4 + length), 'latin1').toString('utf8') });
     });
   });
 }
@@ -87,4 +88,25 @@ describe('request targets that are not a path', () => {
     const r = await fetch(`${gw.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: 'hi', max_tokens: 1 }) });
     assert.equal(r.status, 200);
   });
+});
+
+describe('a request target with a fragment', () => {
+  const body = JSON.stringify({ model: MODEL, lora_name: 'x', lora_path: '/tmp/x' });
+  const cases: [method: string, target: string][] = [
+    ['POST', '/v1/load_lora_adapter#x'],
+    ['POST', '/sleep#?level=2'],
+    ['POST', '/v1/completions#'],
+    ['POST', '/v1/completions?a=1#b'],
+    ['GET', '/v1/models#x'],
+  ];
+  for (const [method, target] of cases) {
+    test(`${method} ${target}: 400 bad_request, not forwarded with its path unchecked`, async () => {
+      const a = await exchange(`${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      assert.equal(a.status, 400, a.head + a.body);
+      const err = (JSON.parse(a.body) as { error: Record<string, unknown> }).error;
+      assert.deepEqual(Object.keys(err), ['message', 'type', 'param', 'code']);
+      assert.equal(err.code, 'bad_request');
+      assert.equal(err.message, `${method} ${target}: the request target has a fragment (from #), which a request must not carry (RFC 9112 §3.2); send the path and query without it`);
+    });
+  }
 });
