@@ -1,6 +1,11 @@
 /** Headers that describe one connection, not the message, and so are never forwarded (RFC 9110 §7.6.1). */
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+/**
+ * `http2-settings` belongs to an HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2.1) and is connection-specific: Node's
+ * HTTP/2 client throws on it, which, sent by a client to an h2c pool, stopped the gateway (thrown from undici's
+ * socket callback, where nothing catches it).
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'http2-settings']);
 
 const NONE: ReadonlySet<string> = new Set();
 const KEEP_ALIVE: ReadonlySet<string> = new Set(['keep-alive']);
