@@ -81,7 +81,7 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
           method: req.method as Dispatcher.HttpMethod,
           path: req.path,
           headers: req.headers,
-          body: req.body,
+          body: ep.h2c && req.body !== null && !H2_PAYLOAD_METHODS.has(req.method) ? null : req.body,
           headersTimeout: headersTimeoutMs(timeouts, req.streamed),
           bodyTimeout: timeouts.streamIdleMs,
         },
@@ -94,6 +94,15 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
 }
 
 const OK: AttemptResult = { ok: true };
+
+/**
+ * The methods undici 7's HTTP/2 client sends a body with. With any other method a body fails its assertion, and
+ * on a new connection the failure is thrown from undici's socket callback, where nothing catches it: a GET, HEAD,
+ * DELETE or OPTIONS with a body (`{}` on a DELETE, from a client that always sends one) to an h2c pool stopped
+ * the gateway, and on a connection already open it got a 502 and left that connection stuck. Such a request goes
+ * to an h2c pool without its body, which those methods give no meaning (RFC 9110 §9.3).
+ */
+const H2_PAYLOAD_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * undici's dispatch handler for one attempt (its raw interface: no stream wrapper, no async resource, no
