@@ -11,6 +11,7 @@ import type { RequestObserver } from '../observability/request-record.js';
 import { answerClientError, answerPlainHttpOnTls, observeEarlyAnswer } from './client-errors.js';
 import { sendError } from './send-error.js';
 import { answerConnect } from './connect-method.js';
+import { invalidHost } from './host-header.js';
 import { maxOpenFiles } from '../observability/metrics/process-metrics.js';
 import { connectionEvent } from '../lifecycle/http-drain.js';
 import type { CertificatePem } from './serving-certificate.js';
@@ -111,7 +112,11 @@ export function createLimitedServer(
     const refusal = refused.get(req.socket);
     if (refusal) return refuse(req, res, refusal, { connection: 'close', 'retry-after': '1' });
     // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host (absolute-form included).
-    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return refuse(req, res, MISSING_HOST, {});
+    const host = req.headers.host;
+    if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) return refuse(req, res, MISSING_HOST, {});
+    // And a Host field with an invalid value (§3.2 again).
+    const badHost = host === undefined ? undefined : invalidHost(host);
+    if (badHost) return refuse(req, res, badHost, {});
     handler(req, res);
   };
   const server = tls ? (createTlsServer({ ...options, cert: tls.cert, key: tls.key }, onRequest) as unknown as Server) : createServer(options, onRequest);
