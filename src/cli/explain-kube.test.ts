@@ -73,6 +73,7 @@ test('explain --kube reads an optional CRD that is not installed as empty, and d
   const missing = lines.filter((l) => /inferenceobjectives\.llm-d\.ai in namespace explain: the InferenceObjective CRD \(llm-d\.ai\/v1alpha2\) is not installed/.test(l));
   assert.equal(missing.length, 1, lines.join('\n'));
   assert.match(missing[0]!, /is not installed; read as no InferenceObjectives$/);
+  assert.match(missing[0]!, / INFO /, 'a missing optional CRD is normal: said, not warned about');
   assert.ok(!lines.some((l) => /checking again|running without/.test(l)), lines.join('\n'));
 });
 

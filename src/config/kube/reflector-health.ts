@@ -98,7 +98,8 @@ export class ReflectorHealth {
     this.#failingSince = undefined;
     const why = e.status === 404 ? `the ${type.kind} CRD (${type.apiVersion}) is not installed` : `access is forbidden (${e.message})`;
     const expected = e.status === 403 ? this.#o.forbiddenExpected : undefined;
-    if (this.#lastError !== why) log[expected ? 'info' : 'warn'](`${this.#o.description}: ${why}; ${expected ? `${expected}; ` : ''}${this.#o.oneShot ? `read as no ${kindPlural(type.kind)}` : `running without ${kindPlural(type.kind)} and checking again every ${Math.round(retryMs / 1000)} s`}`);
+    // A missing optional CRD is the normal state of most clusters (one of llm-d's and GIE's groups is absent): info.
+    if (this.#lastError !== why) log[expected || e.status === 404 ? 'info' : 'warn'](`${this.#o.description}: ${why}; ${expected ? `${expected}; ` : ''}${this.#o.oneShot ? `read as no ${kindPlural(type.kind)}` : `running without ${kindPlural(type.kind)} and checking again every ${Math.round(retryMs / 1000)} s`}`);
     this.#lastError = why;
     this.#unreadable = true;
     this.#forbidden = e.status === 403;
