@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Client } from 'undici';
+import { selfSignedCertificate } from '../extproc/self-signed-certificate.js';
 import { HttpDrain } from './http-drain.js';
 
 // Loopback addresses of this file: 127.0.67.x.
@@ -123,6 +125,51 @@ test('cut: destroys what is in flight, and the drain ends', async () => {
     await assert.rejects(stream.body.text(), 'the stream was cut');
   } finally {
     await client.destroy();
+  }
+});
+
+/**
+ * An HTTPS server, and a TCP connection to it that never starts its TLS handshake (a load balancer's TCP check,
+ * a port scan), once the server has accepted it. Over 127.0.156.x.
+ */
+async function silentTlsClient(idleLingerMs: number): Promise<{ server: Server; drain: HttpDrain; socket: Socket }> {
+  const pair = selfSignedCertificate();
+  const server = createHttpsServer({ cert: pair.cert, key: pair.key }, (_req, res) => res.end('ok'));
+  const drain = new HttpDrain(server, { idleLingerMs });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.156.10', resolve));
+  const accepted = new Promise((resolve) => server.once('connection', resolve));
+  const socket = connect((server.address() as AddressInfo).port, '127.0.156.10');
+  socket.on('error', () => undefined);
+  await accepted;
+  return { server, drain, socket };
+}
+
+/** Whether `p` settles before a bound far past what it needs (Node's TLS handshake timeout is 120 s). */
+function settles(p: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 10_000)));
+  return Promise.race([p.then(() => true), bound]).finally(() => clearTimeout(timer));
+}
+
+test('drain (HTTPS): a connection that never starts its TLS handshake is closed after the linger, and the drain ends', async () => {
+  const { drain, socket } = await silentTlsClient(50);
+  try {
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    assert.ok(await settles(drain.drain()), 'the drain ended without waiting for the handshake timeout');
+    assert.ok(await settles(closed), "the client's connection was closed");
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('cut (HTTPS): a connection still before its TLS handshake is destroyed too, and the drain ends', async () => {
+  const { drain, socket } = await silentTlsClient(60_000);
+  try {
+    const done = drain.drain();
+    drain.cut();
+    assert.ok(await settles(done), 'the drain ended once cut');
+  } finally {
+    socket.destroy();
   }
 });
 

@@ -51,6 +51,16 @@ export function cutByDrain(res: ServerResponse): boolean {
 const CONNECTION = Symbol('httpDrainConnection');
 type WithConnection = Socket & { [CONNECTION]?: Connection };
 
+/** TLS only: a TCP connection whose handshake has not completed, so no request can be on it yet. */
+interface Handshake {
+  readonly socket: Socket;
+  /** performance.now() when it was accepted. */
+  readonly since: number;
+}
+/** Its place among the handshakes, on the raw socket, until the handshake completes or the socket closes. */
+const HANDSHAKE = Symbol('httpDrainHandshake');
+type Handshaking = Socket & { [HANDSHAKE]?: LiveNode<Handshake> };
+
 /** The 'close' listener of every tracked response (a response closes once). */
 function responseClosed(this: ServerResponse): void {
   const t = (this as Tracked)[TRACKED];
@@ -69,6 +79,12 @@ export class HttpDrain {
   // Lists, not a Map and a Set: members come and go once per connection and per request (src/live-list.ts).
   readonly #connections = new LiveList<Connection>();
   readonly #responses = new LiveList<ServerResponse>();
+  /**
+   * TLS: the accepted connections still in their handshake, which 'secureConnection' has not shown yet. The
+   * listener's close waits for them too, and a client that connects and sends nothing (a load balancer's TCP
+   * check, a port scan) would hold the drain, then the exit, for Node's 120 s handshake timeout.
+   */
+  readonly #handshakes = new LiveList<Handshake>();
   #closed: Promise<void> | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   /** Called when the last connection has closed, once draining. */
@@ -77,13 +93,17 @@ export class HttpDrain {
   constructor(server: Server, options: { idleLingerMs?: number } = {}) {
     this.#server = server;
     this.#lingerMs = options.idleLingerMs ?? DEFAULT_IDLE_LINGER_MS;
+    const secure = connectionEvent(server) === 'secureConnection';
+    if (secure) server.on('connection', (raw: Handshaking) => this.#onHandshakeStart(raw));
     server.on(connectionEvent(server), (socket: WithConnection) => {
+      // The TLS socket wraps the TCP one (Node's `_parent`, not typed): its handshake is over.
+      if (secure) this.#handshakeDone((socket as Socket & { _parent?: Handshaking })._parent);
       const conn: Connection = { socket, active: 0, idleSince: performance.now() };
       const node = this.#connections.add(conn);
       socket[CONNECTION] = conn;
       socket.once('close', () => {
         this.#connections.remove(node);
-        if (this.#connections.size === 0) this.#onEmpty?.();
+        this.#checkEmpty();
       });
     });
     // First among 'request' listeners: the handler may answer synchronously (/healthz), after the header is due.
@@ -117,7 +137,7 @@ export class HttpDrain {
     const listenerClosed = new Promise<void>((resolve) => NetServer.prototype.close.call(this.#server, () => resolve()));
     // The server counts a socket gone when it is destroyed; its 'close' (and so our count) comes a little later.
     const empty = new Promise<void>((resolve) => {
-      if (this.#connections.size === 0) resolve();
+      if (this.#connections.size === 0 && this.#handshakes.size === 0) resolve();
       else this.#onEmpty = resolve;
     });
     this.#closed = Promise.all([listenerClosed, empty]).then(() => undefined);
@@ -142,6 +162,26 @@ export class HttpDrain {
     }
     this.#server.closeAllConnections();
     for (const conn of this.#connections) conn.socket.destroy();
+    for (const h of this.#handshakes) h.socket.destroy();
+  }
+
+  #onHandshakeStart(raw: Handshaking): void {
+    raw[HANDSHAKE] = this.#handshakes.add({ socket: raw, since: performance.now() });
+    raw.once('close', () => {
+      this.#handshakeDone(raw);
+      this.#checkEmpty();
+    });
+  }
+
+  #handshakeDone(raw: Handshaking | undefined): void {
+    const node = raw?.[HANDSHAKE];
+    if (node === undefined) return;
+    this.#handshakes.remove(node);
+    raw![HANDSHAKE] = undefined;
+  }
+
+  #checkEmpty(): void {
+    if (this.#connections.size === 0 && this.#handshakes.size === 0) this.#onEmpty?.();
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -169,6 +209,8 @@ export class HttpDrain {
     setImmediate(() => {
       const now = performance.now();
       for (const conn of this.#connections) if (conn.active === 0 && now - conn.idleSince >= this.#lingerMs) conn.socket.destroy();
+      // A handshake the linger did not see finish carries no request, as an idle connection carries none.
+      for (const h of this.#handshakes) if (now - h.since >= this.#lingerMs) h.socket.destroy();
     });
   }
 }
