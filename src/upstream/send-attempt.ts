@@ -69,7 +69,7 @@ export function sendAttempt(up: Upstream, ep: Endpoint, pool: PoolView, req: Att
       }
       const why = req.cancel.cause;
       const code = why === 'deadline' ? 'upstream_timeout' : errorCode(error);
-      const kind = why === 'deadline' ? 'timeout' : failureKind(error);
+      const kind = why === 'deadline' ? 'timeout' : failureKind(error, exchange.responseStarted);
       // A client that left, or an answer replaced, says nothing about the endpoint.
       if (why !== 'client' && why !== 'replaced') judgeFailure(up, ep, pool, kind, code, exchange.answered, outlierDetection);
       resolve({ ok: false, answered: exchange.answered, kind, code, error });
@@ -110,6 +110,8 @@ const H2_PAYLOAD_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']
  */
 class Exchange implements Dispatcher.DispatchHandler {
   answered = false;
+  /** The first bytes of an answer arrived (its status line begun), whether or not its headers were whole. */
+  responseStarted = false;
   status = 0;
   ticket = 0;
   readonly #ep: Endpoint;
@@ -138,6 +140,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
     this.#cancel.bind(abort);
+  }
+
+  onResponseStarted(): void {
+    this.responseStarted = true;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {

@@ -47,11 +47,17 @@ export function errorCode(err: unknown): string {
   return (err as Error | null)?.name ?? 'Error';
 }
 
-export function failureKind(err: unknown): FailureKind {
+/**
+ * `responseStarted`: bytes of this request's answer had arrived (undici's onResponseStarted) before the
+ * connection closed. Then the endpoint saw the request, and its close is no stale keep-alive connection.
+ */
+export function failureKind(err: unknown, responseStarted = false): FailureKind {
   // An interim status nobody asked for is an answer, not a broken connection: the endpoint got the request and
   // answers it wrong, so another endpoint is not tried and this one is not held out as unreachable.
   if (unaskedInterimStatus(err) !== undefined) return 'other';
-  if (closedWhenReused(err)) return 'stale';
+  // A pod that dies part way through its status line or headers read them too: the bytes counted as "earlier
+  // answers" were this one's, so it is a reset (another endpoint, counted against this one), not resent here.
+  if (!responseStarted && closedWhenReused(err)) return 'stale';
   return KINDS.get(errorCode(err)) ?? 'other';
 }
 
