@@ -77,14 +77,26 @@ export function preparePick(state: GatewayState, plan: RoutePlan): Promise<void>
 }
 
 /**
- * InferenceObjective admission: when the pool is saturated (utilization-detector rule), requests of negative
- * priority get 429 and the others still pass. Stale metrics must not stop traffic (an llm-d pain point): when
+ * InferenceObjective admission: when the pool is saturated (utilization-detector rule, or the concurrency-detector's
+ * when `saturationDetector.pluginRef` names one), requests of negative priority get 429 and the others still pass. Stale metrics must not stop traffic (an llm-d pain point): when
  * no endpoint has fresh metrics the saturation is unknown and every request is admitted; only fresh metrics
  * can shed.
  */
 function admit(ps: PoolScheduler, plan: RoutePlan, now: number): void {
   const view = plan.view!;
   if (plan.priority >= 0 || view.endpoints.length === 0) return;
+  // A config naming a concurrency-detector is gated by it here too, as llm-d's legacy admission asks the configured
+  // detector: the gateway's own in-flight counts, never stale.
+  const concurrency = ps.loaded.admissionDetector;
+  if (concurrency !== undefined) {
+    const level = concurrency.saturation(view.endpoints);
+    note(plan, 'pick', () => `pool load ${level.toFixed(2)} by ${concurrency.name} (saturated at 1.00)`);
+    if (level < 1) return;
+    throw new GatewayError(
+      'request_shed',
+      `InferencePool ${view.key} is saturated (load ${level.toFixed(2)}: requests in flight at ${concurrency.name}'s maxConcurrency ${concurrency.maxConcurrency} per endpoint) and this request's InferenceObjective has priority ${plan.priority}; sheddable requests are refused until load falls. Retry later, or use an objective with priority 0 or more.`,
+    );
+  }
   const sat = poolSaturation(view.endpoints, now, ps.loaded.saturation);
   if (sat.stale === view.endpoints.length) {
     note(plan, 'pick', () => `saturation unknown (no endpoint has metrics fresher than ${ps.loaded.saturation.metricsStalenessThresholdMs} ms): admitted`);

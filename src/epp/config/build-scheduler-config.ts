@@ -21,7 +21,7 @@ import { DEFAULT_SATURATION_THRESHOLDS, UTILIZATION_DETECTOR_TYPE, UtilizationDe
 import { ParamReader, closest, formatSite } from '../framework/param-reader.js';
 import type { EndpointPickerConfigSpec, ParsedConfig, PluginSpec, SchedulingProfileSpec } from './endpoint-picker-config.js';
 import { issueReporter, type EppConfigIssue, type ReportIssue } from './epp-config-error.js';
-import { CONCURRENCY_DETECTOR_TYPE } from '../../flowcontrol/concurrency-detector.js';
+import { CONCURRENCY_DETECTOR_TYPE, ConcurrencyDetector } from '../../flowcontrol/concurrency-detector.js';
 import { buildFlowControlConfig, flowControlGateOn, type FlowControlConfig } from '../../flowcontrol/flow-control-config.js';
 
 export interface BuildOptions {
@@ -40,6 +40,12 @@ export interface LoadedEndpointPickerConfig {
   schedulerConfig: SchedulerConfig;
   /** For `poolSaturation`: the `utilization-detector` plugin's thresholds, GIE's `saturationDetector` block, or defaults. */
   saturation: SaturationThresholds;
+  /**
+   * The `concurrency-detector` that `saturationDetector.pluginRef` names, when it names one: the admission of
+   * sheddable requests without flow control reads its saturation instead of the thresholds, as llm-d's legacy
+   * admission asks whichever detector is configured.
+   */
+  admissionDetector?: ConcurrencyDetector;
   /** Flow control, when `featureGates` lists `flowControl` (src/flowcontrol); undefined otherwise. */
   flowControl?: FlowControlConfig;
   warnings: string[];
@@ -147,10 +153,11 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   linkPlugins(spec, plugins, failedPlugins, issue, (m) => warnings.push(`${file}: ${m}`));
   const handler = chooseHandler(plugins, spec, profiles.size, failedPlugins, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
+  const admissionDetector = namedConcurrencyDetector(spec, plugins);
   const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
   if (flowControl !== undefined) flowControl.agentIdentity = [...plugins.values()].find((p): p is AgentIdentity => p instanceof AgentIdentity);
   if (issues.length > 0 || !handler) return { issues };
-  return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(flowControl ? { flowControl } : {}), warnings } };
+  return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(admissionDetector ? { admissionDetector } : {}), ...(flowControl ? { flowControl } : {}), warnings } };
 }
 
 /**
@@ -275,6 +282,18 @@ function chooseHandler(
     return undefined;
   }
   return profileCount > 0 ? handler : undefined;
+}
+
+/**
+ * The concurrency-detector `saturationDetector.pluginRef` names (the type's own name, undeclared, is one with
+ * llm-d's defaults, as flow control reads it); undefined when it names another detector or none.
+ */
+function namedConcurrencyDetector(spec: EndpointPickerConfigSpec, plugins: ReadonlyMap<string, Plugin>): ConcurrencyDetector | undefined {
+  const ref = spec.saturationDetector?.pluginRef;
+  if (typeof ref !== 'string') return undefined;
+  const p = plugins.get(ref);
+  if (p instanceof ConcurrencyDetector) return p;
+  return p === undefined && ref === CONCURRENCY_DETECTOR_TYPE ? new ConcurrencyDetector() : undefined;
 }
 
 /**
