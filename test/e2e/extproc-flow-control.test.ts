@@ -225,7 +225,8 @@ test('a stream cancelled while queued leaves the queue at once', async () => {
   const report = JSON.parse(await adminText('/debug/flow-control')) as { pools: { pool: string; queued: number }[] };
   assert.equal(report.pools.find((p) => p.pool === 'default/fc')?.queued, 0);
   const text = await adminText('/metrics');
-  assert.doesNotMatch(text, /^llm_d_epp_flow_control_queue_size\{fairness_id="leaver"/m);
+  // The flow's queue reads 0 once it left, as llm-d's gauge does (not absent).
+  assert.match(text, /^llm_d_epp_flow_control_queue_size\{fairness_id="leaver",priority="0",inference_pool="fc",model_name="model\/fc",target_model_name="model\/fc"\} 0$/m);
   assert.match(text, /^llm_d_epp_flow_control_requests_total\{outcome="EvictedContextCancelled",priority="0",inference_pool="fc"\} 1$/m);
   await respond(hold);
   assert.equal(controller('fc').inFlight, 0, 'the cancelled request never held a slot');

@@ -103,3 +103,38 @@ test('pool_saturation and /debug/flow-control read the pool at the scrape: a poo
   assert.equal(sample(text, 'inference_extension_flow_control_pool_saturation', { inference_pool: 'pool' }), 0);
   assert.deepEqual(flowControlReport(fc)[0]?.saturation, { level: 0, dispatching: true, staleEndpoints: 0 });
 });
+
+test('a queue that empties reads 0, as llm-d\'s gauges do, rather than vanishing; its series go with its pool\'s flow control', async () => {
+  const epp = 'apiVersion: llm-d.ai/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: [flowControl]\nplugins:\n- type: concurrency-detector\n  parameters: {maxConcurrency: 1}\nflowControl:\n  saturationDetector: {pluginRef: concurrency-detector}\n';
+  const pool = poolYaml('pool', { app: 'fc' }, 8000).replace('  namespace: default\n', '  namespace: default\n  annotations: {infergate.io/endpoint-picker-config: fc}\n');
+  const snapshot = snapshotOfFiles({ 'all.yaml': [podYaml('p0', '127.0.240.9', { app: 'fc' }), pool, eppConfigMapYaml('fc', epp)].join('---\n') });
+  const datastore = new Datastore();
+  datastore.apply(snapshot);
+  const schedulers = new PoolSchedulers();
+  schedulers.prepare(snapshot).commit();
+  const m = new FlowControlMetrics(new BoundedLabel(1000), new BoundedLabel(1000));
+  m.setPools(['default/pool']);
+  const fc = new FlowControl();
+  m.attach(fc);
+  fc.reconcile(schedulers, datastore);
+  const c = fc.controller('default/pool');
+  assert.ok(c);
+  const flow = { fairnessId: 'tenant-a', priority: 0, model: 'm', target: 'm' };
+  const labels = { fairness_id: 'tenant-a', priority: '0', inference_pool: 'pool', model_name: 'm', target_model_name: 'm' };
+  assert.equal(c.admit({ ...flow, bytes: 10 }), undefined);
+  const waiting = c.admit({ ...flow, bytes: 10 });
+  assert.ok(waiting);
+  let text = await exposition(m);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_queue_size', labels), 1);
+  assert.equal(sample(text, 'llm_d_epp_flow_control_queue_bytes', labels), 10);
+  c.cancel(waiting);
+  await waiting.done.catch(() => undefined);
+  c.release(flow);
+  text = await exposition(m);
+  for (const family of ['llm_d_epp_flow_control_queue_size', 'llm_d_epp_flow_control_queue_bytes', 'inference_extension_flow_control_queue_size', 'inference_extension_flow_control_queue_bytes']) {
+    assert.equal(sample(text, family, labels), 0, `${family} reads 0 once the queue is empty`);
+  }
+  // Flow control turned off for the pool: its controller goes, and its queue series with it.
+  fc.reconcile(new PoolSchedulers(), datastore);
+  assert.doesNotMatch(await exposition(m), /^llm_d_epp_flow_control_queue_size\{/m);
+});

@@ -13,9 +13,8 @@ import { CounterFamily } from './value-family.js';
 import * as B from './buckets.js';
 import { poolNameLabels } from './pool-collector.js';
 import type { FlowControl } from '../../flowcontrol/flow-control.js';
-import type { FlowControlEvents } from '../../flowcontrol/flow-controller.js';
+import type { FlowControlEvents, FlowController, Ticket } from '../../flowcontrol/flow-controller.js';
 import type { GateReading } from '../../flowcontrol/saturation-gate.js';
-import type { Ticket } from '../../flowcontrol/flow-controller.js';
 
 const FC = 'llm_d_epp_flow_control_';
 const GIE_FC = 'inference_extension_flow_control_';
@@ -54,6 +53,8 @@ export class FlowControlMetrics implements FlowControlEvents {
    * `namespace/name` when two namespaces share the name; the pool series' `name` follows the same rule.
    */
   #poolLabels = new Map<string, string>();
+  /** Queue series seen, by pool key and labels: they read 0 once empty, while their controller lasts. */
+  readonly #seenQueues = new Map<string, { controller: FlowController; parts: string[] }>();
 
   constructor(fairness: BoundedLabel, models: BoundedLabel) {
     this.#fairness = fairness;
@@ -180,25 +181,45 @@ export class FlowControlMetrics implements FlowControlEvents {
     if (this.#source) yield* this.#source.controllers();
   }
 
-  /** Each (fairness_id, priority, pool, model, target) with requests waiting: its count and bytes. */
+  /**
+   * Each (fairness_id, priority, pool, model, target) that has had requests waiting: its count and bytes now, 0
+   * once its queue emptied. llm-d's gauges go up and down, so a series once seen reads 0 rather than vanishing
+   * (a dashboard's sum then shows an empty queue, not "no data"); the series of a pool whose controller went
+   * (flow control turned off, the pool removed) go with it. Their number is bounded by the labels' caps.
+   */
   #eachQueue(fn: (labels: string[], n: number, bytes: number) => void): void {
     const sums = new Map<string, { labels: string[]; n: number; bytes: number }>();
+    const live = new Set<FlowController>();
     for (const c of this.#controllers()) {
+      live.add(c);
       for (const band of c.bands()) {
         for (const flow of band.flows()) {
           for (const r of flow.queued()) {
             const t = r as Ticket;
-            const labels = [this.#fairness.bound(t.fairnessId), String(t.priority), this.#pool(c.pool), this.#models.bound(t.model ?? ''), this.#models.bound(t.target ?? '')];
-            const key = labels.join('\u0000');
+            const parts = [this.#fairness.bound(t.fairnessId), String(t.priority), this.#models.bound(t.model ?? ''), this.#models.bound(t.target ?? '')];
+            const key = `${c.pool}\u0000${parts.join('\u0000')}`;
             const s = sums.get(key);
             if (s) {
               s.n++;
               s.bytes += t.bytes;
-            } else sums.set(key, { labels, n: 1, bytes: t.bytes });
+            } else {
+              sums.set(key, { labels: queueLabels(parts, this.#pool(c.pool)), n: 1, bytes: t.bytes });
+              if (!this.#seenQueues.has(key)) this.#seenQueues.set(key, { controller: c, parts });
+            }
           }
         }
       }
     }
+    for (const [key, seen] of this.#seenQueues) {
+      if (!live.has(seen.controller)) this.#seenQueues.delete(key);
+      else if (!sums.has(key)) fn(queueLabels(seen.parts, this.#pool(seen.controller.pool)), 0, 0);
+    }
     for (const s of sums.values()) fn(s.labels, s.n, s.bytes);
   }
+}
+
+/** fairness_id, priority, model and target (as kept) -> QUEUE_LABELS' order, with the pool's label. */
+function queueLabels(parts: readonly string[], pool: string): string[] {
+  const [fairness = '', priority = '', model = '', target = ''] = parts;
+  return [fairness, priority, pool, model, target];
 }
