@@ -66,6 +66,27 @@ flowControl:
     assert.ok(!l.warnings.some((w) => w.includes('referenced by no scheduling profile')), l.warnings.join('\n'));
   });
 
+  test("a written band takes what it leaves out from llm-d's defaults, not from defaultPriorityBand; an unwritten negative template is defaultPriorityBand", () => {
+    const fc = load(`featureGates: [flowControl]
+flowControl:
+  defaultPriorityBand: {maxRequests: 100, maxBytes: 1Mi, fairnessPolicyRef: round-robin-fairness-policy, orderingPolicyRef: edf-ordering-policy}
+  defaultNegativePriorityBand: {maxRequests: 10}
+  priorityBands:
+  - priority: 10
+    maxBytes: 2Mi
+  - priority: -5
+    fairnessPolicyRef: round-robin-fairness-policy
+`).flowControl!;
+    const shape = (b: { maxRequests: number; maxBytes: number; fairness: { type: string }; ordering: { type: string } }) => [b.maxRequests, b.maxBytes, b.fairness.type, b.ordering.type];
+    assert.deepEqual(shape(fc.defaultBand), [100, 2 ** 20, 'round-robin-fairness-policy', 'edf-ordering-policy']);
+    // registry.applyDefaults in llm-d-router: 5000 requests, 1 GB, global-strict, fcfs for whatever a band leaves out.
+    assert.deepEqual(shape(fc.defaultNegativeBand), [10, DEFAULT_BAND_MAX_BYTES, 'global-strict-fairness-policy', 'fcfs-ordering-policy']);
+    assert.deepEqual(shape(fc.bands.get(10)!), [DEFAULT_BAND_MAX_REQUESTS, 2 * 2 ** 20, 'global-strict-fairness-policy', 'fcfs-ordering-policy']);
+    assert.deepEqual(shape(fc.bands.get(-5)!), [DEFAULT_BAND_MAX_REQUESTS, DEFAULT_BAND_MAX_BYTES, 'round-robin-fairness-policy', 'fcfs-ordering-policy']);
+    const noNegative = load('featureGates: [flowControl]\nflowControl:\n  defaultPriorityBand: {maxRequests: 100}\n').flowControl!;
+    assert.equal(noNegative.defaultNegativeBand, noNegative.defaultBand, 'without defaultNegativePriorityBand, sheddable bands follow defaultPriorityBand');
+  });
+
   test('quantities are read as llm-d reads them: "0" is not set, a fraction rounds up to a whole request or byte', () => {
     const fc = load(`featureGates: [flowControl]
 flowControl:

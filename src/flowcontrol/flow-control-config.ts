@@ -116,17 +116,17 @@ export function buildFlowControlConfig(
     if (!p || !is(p)) return fail(path, field, `must name a ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
     return p;
   };
-  const band = (path: (string | number)[], at: string, v: unknown, base: BandConfig | undefined): BandConfig | undefined => {
+  const band = (path: (string | number)[], at: string, v: unknown): BandConfig | undefined => {
     const b = v === undefined || v === null ? {} : v;
     if (typeof b !== 'object' || Array.isArray(b)) return fail(path, at, `must be a mapping, got ${describeValue(v)}`);
     const m = b as Record<string, unknown>;
     for (const k of Object.keys(m)) if (!BAND_FIELDS.includes(k)) fail([...path, k], `${at}.${k}`, `unknown field; known fields: ${BAND_FIELDS.join(', ')}`);
-    const fairness = m.fairnessPolicyRef === undefined && base ? base.fairness : policy([...path, 'fairnessPolicyRef'], `${at}.fairnessPolicyRef`, m.fairnessPolicyRef, GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, isFairnessPolicy, 'fairness-policy');
-    const ordering = m.orderingPolicyRef === undefined && base ? base.ordering : policy([...path, 'orderingPolicyRef'], `${at}.orderingPolicyRef`, m.orderingPolicyRef, FCFS_ORDERING_POLICY_TYPE, isOrderingPolicy, 'ordering-policy');
+    const fairness = policy([...path, 'fairnessPolicyRef'], `${at}.fairnessPolicyRef`, m.fairnessPolicyRef, GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, isFairnessPolicy, 'fairness-policy');
+    const ordering = policy([...path, 'orderingPolicyRef'], `${at}.orderingPolicyRef`, m.orderingPolicyRef, FCFS_ORDERING_POLICY_TYPE, isOrderingPolicy, 'ordering-policy');
     if (!fairness || !ordering) return undefined;
     return {
-      maxRequests: quantity([...path, 'maxRequests'], `${at}.maxRequests`, m.maxRequests, base?.maxRequests ?? DEFAULT_BAND_MAX_REQUESTS),
-      maxBytes: quantity([...path, 'maxBytes'], `${at}.maxBytes`, m.maxBytes, base?.maxBytes ?? DEFAULT_BAND_MAX_BYTES),
+      maxRequests: quantity([...path, 'maxRequests'], `${at}.maxRequests`, m.maxRequests, DEFAULT_BAND_MAX_REQUESTS),
+      maxBytes: quantity([...path, 'maxBytes'], `${at}.maxBytes`, m.maxBytes, DEFAULT_BAND_MAX_BYTES),
       fairness,
       ordering,
     };
@@ -134,8 +134,11 @@ export function buildFlowControlConfig(
 
   const defaultRequestTTLMs = duration('defaultRequestTTL', DEFAULT_REQUEST_TTL_MS);
   const noEndpointRequestTTLMs = duration('noEndpointRequestTTL', defaultRequestTTLMs);
-  const defaultBand = band(['defaultPriorityBand'], 'defaultPriorityBand', block.defaultPriorityBand, undefined);
-  const defaultNegativeBand = band(['defaultNegativePriorityBand'], 'defaultNegativePriorityBand', block.defaultNegativePriorityBand, defaultBand);
+  // As llm-d (registry.applyDefaults): a band that is written, the negative template and each listed band
+  // included, takes what it leaves out from the system defaults, not from defaultPriorityBand; only an unwritten
+  // defaultNegativePriorityBand is defaultPriorityBand.
+  const defaultBand = band(['defaultPriorityBand'], 'defaultPriorityBand', block.defaultPriorityBand);
+  const defaultNegativeBand = block.defaultNegativePriorityBand === undefined || block.defaultNegativePriorityBand === null ? defaultBand : band(['defaultNegativePriorityBand'], 'defaultNegativePriorityBand', block.defaultNegativePriorityBand);
   const bands = new Map<number, BandConfig>();
   const list = block.priorityBands ?? [];
   if (!Array.isArray(list)) fail(['priorityBands'], 'priorityBands', `must be a list, got ${describeValue(list)}`);
@@ -145,7 +148,7 @@ export function buildFlowControlConfig(
       const pr = (item as Record<string, unknown> | null)?.priority;
       if (typeof pr !== 'number' || !Number.isInteger(pr)) return fail(['priorityBands', i, 'priority'], `${at}.priority`, `is required: an integer priority (an InferenceObjective's), got ${describeValue(pr)}`);
       if (bands.has(pr)) return fail(['priorityBands', i, 'priority'], `${at}.priority`, `duplicates another band's priority ${pr}`);
-      const b = band(['priorityBands', i], at, item, pr < 0 ? defaultNegativeBand : defaultBand);
+      const b = band(['priorityBands', i], at, item);
       if (b) bands.set(pr, b);
       return undefined;
     });
