@@ -87,6 +87,13 @@ flowControl:
     assert.equal(noNegative.defaultNegativeBand, noNegative.defaultBand, 'without defaultNegativePriorityBand, sheddable bands follow defaultPriorityBand');
   });
 
+  test('without saturationDetector.pluginRef the detector is the utilization-detector, as llm-d, even beside a declared concurrency-detector', () => {
+    const fc = load('featureGates: [flowControl]\nplugins:\n- type: concurrency-detector\n  parameters: {maxConcurrency: 1}\n- type: queue-scorer\n').flowControl!;
+    assert.equal(fc.detector.kind, 'utilization');
+    const named = load('featureGates: [flowControl]\nplugins:\n- type: utilization-detector\n  parameters: {queueDepthThreshold: 9}\n- type: concurrency-detector\n').flowControl!;
+    assert.ok(named.detector.kind === 'utilization' && named.detector.detector.thresholds.queueDepthThreshold === 9, 'the plugin named utilization-detector');
+  });
+
   test('quantities are read as llm-d reads them: "0" is not set, a fraction rounds up to a whole request or byte', () => {
     const fc = load(`featureGates: [flowControl]
 flowControl:

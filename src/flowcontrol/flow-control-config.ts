@@ -192,7 +192,7 @@ function readHoldback(v: unknown, detector: SaturationSource | undefined, fail: 
   return { activeWindowMs };
 }
 
-/** `saturationDetector: {pluginRef}`: a utilization-detector or concurrency-detector; default the utilization detector. */
+/** `saturationDetector: {pluginRef}`: a utilization-detector or concurrency-detector; default the one named utilization-detector, else llm-d's defaults. */
 function readDetector(
   v: unknown,
   plugins: Map<string, Plugin>,
@@ -202,8 +202,9 @@ function readDetector(
   const ref = (v as Record<string, unknown> | undefined)?.pluginRef;
   let p: Plugin | undefined;
   if (ref === undefined) {
-    // The plugin named utilization-detector, else any declared detector, else a default one.
-    p = plugins.get(UTILIZATION_DETECTOR_TYPE) ?? [...plugins.values()].find((x) => x instanceof UtilizationDetector || x instanceof ConcurrencyDetector) ?? new UtilizationDetector();
+    // The plugin named utilization-detector, else a default one, as llm-d's ensureSaturationDetector: a declared
+    // concurrency-detector that no pluginRef names is a filter only, as there (the legacy admission reads the same).
+    p = plugins.get(UTILIZATION_DETECTOR_TYPE) ?? new UtilizationDetector();
   } else if (typeof ref === 'string') {
     p = plugins.get(ref);
     if (!p && (ref === UTILIZATION_DETECTOR_TYPE || ref === CONCURRENCY_DETECTOR_TYPE)) p = registry.create(ref, ref, {});
