@@ -94,6 +94,18 @@ flowControl:
     assert.ok(named.detector.kind === 'utilization' && named.detector.detector.thresholds.queueDepthThreshold === 9, 'the plugin named utilization-detector');
   });
 
+  test("the deprecated top-level saturationDetector gates flow control when flowControl names none, as llm-d copies it there; with both, flowControl's wins", () => {
+    const top = load('featureGates: [flowControl]\nplugins:\n- type: concurrency-detector\n  parameters: {maxConcurrency: 3}\nsaturationDetector: {pluginRef: concurrency-detector}\n').flowControl!;
+    assert.ok(top.detector.kind === 'concurrency' && top.detector.detector.maxConcurrency === 3);
+    const gie = load('featureGates: [flowControl]\nsaturationDetector: {queueDepthThreshold: 9}\n').flowControl!;
+    assert.ok(gie.detector.kind === 'utilization' && gie.detector.detector.thresholds.queueDepthThreshold === 9, "GIE's block of thresholds sets the default detector's");
+    const both = load('plugins:\n- type: concurrency-detector\n- name: util\n  type: utilization-detector\nsaturationDetector: {pluginRef: util}\nflowControl:\n  saturationDetector: {pluginRef: concurrency-detector}\n');
+    assert.ok(both.admissionDetector !== undefined, "without the gate, the legacy admission reads flowControl's detector too");
+    const bothOn = load('featureGates: [flowControl]\nplugins:\n- type: concurrency-detector\n- name: util\n  type: utilization-detector\nsaturationDetector: {pluginRef: util}\nflowControl:\n  saturationDetector: {pluginRef: concurrency-detector}\n').flowControl!;
+    assert.equal(bothOn.detector.kind, 'concurrency');
+    assert.throws(() => load('featureGates: [flowControl]\nsaturationDetector: {pluginRef: nope}\n'), (e: Error) => (e.message.match(/pluginRef/g) ?? []).length === 1 && /epp\.yaml:\d+: saturationDetector\.pluginRef/.test(e.message));
+  });
+
   test('quantities are read as llm-d reads them: "0" is not set, a fraction rounds up to a whole request or byte', () => {
     const fc = load(`featureGates: [flowControl]
 flowControl:

@@ -6,7 +6,7 @@ import type { Plugin } from '../epp/framework/plugin.js';
 import { describeValue } from '../epp/framework/param-reader.js';
 import { parseGoDuration } from '../go-duration.js';
 import type { PluginRegistry } from '../epp/framework/registry.js';
-import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector } from '../epp/plugins/utilization-detector.js';
+import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector, type SaturationThresholds } from '../epp/plugins/utilization-detector.js';
 import type { ReportIssue } from '../epp/config/epp-config-error.js';
 import { CONCURRENCY_DETECTOR_TYPE, ConcurrencyDetector } from './concurrency-detector.js';
 import { DEFAULT_ACTIVE_WINDOW_MS, type FairShareHoldbackConfig } from './fair-share-holdback.js';
@@ -61,6 +61,14 @@ const FIELDS = ['maxBytes', 'maxRequests', 'defaultRequestTTL', 'noEndpointReque
 const HOLDBACK_FIELDS = ['activeWindow'];
 const BAND_FIELDS = ['priority', 'maxBytes', 'maxRequests', 'fairnessPolicyRef', 'orderingPolicyRef'];
 
+/** What the rest of the config says of the saturation detector, for a flowControl block that names none. */
+export interface LegacyDetector {
+  /** The top-level `saturationDetector` (deprecated in llm-d, which then copies it under flowControl). */
+  saturationDetector?: Record<string, unknown> | undefined;
+  /** The thresholds the legacy admission reads (GIE's top-level block, or the plugin named utilization-detector). */
+  thresholds?: SaturationThresholds | undefined;
+}
+
 /** Whether `featureGates` lists the flowControl gate. */
 export function flowControlGateOn(featureGates: unknown): boolean {
   return Array.isArray(featureGates) && featureGates.includes(FLOW_CONTROL_GATE);
@@ -77,6 +85,7 @@ export function buildFlowControlConfig(
   registry: PluginRegistry,
   issue: ReportIssue,
   warn: (message: string) => void,
+  legacy: LegacyDetector = {},
 ): FlowControlConfig | undefined {
   const block = raw ?? {};
   let ok = true;
@@ -153,7 +162,10 @@ export function buildFlowControlConfig(
       return undefined;
     });
   }
-  const detector = readDetector(block.saturationDetector, plugins, registry, fail);
+  // llm-d copies the deprecated top-level saturationDetector under flowControl when that has none; a bad
+  // reference there is reported once, at its own place, by the legacy admission's reading.
+  const own = block.saturationDetector !== undefined && block.saturationDetector !== null;
+  const detector = readDetector(own ? block.saturationDetector : legacy.saturationDetector, plugins, registry, own ? fail : () => undefined, legacy.thresholds);
   const fairShareHoldback = readHoldback(block.fairShareHoldback, detector, fail);
   const maxRequests = quantity(['maxRequests'], 'maxRequests', block.maxRequests, Infinity);
   const maxBytes = quantity(['maxBytes'], 'maxBytes', block.maxBytes, Infinity);
@@ -198,13 +210,15 @@ function readDetector(
   plugins: Map<string, Plugin>,
   registry: PluginRegistry,
   fail: (path: (string | number)[], field: string, message: string) => undefined,
+  thresholds?: Partial<SaturationThresholds>,
 ): SaturationSource | undefined {
   const ref = (v as Record<string, unknown> | undefined)?.pluginRef;
   let p: Plugin | undefined;
   if (ref === undefined) {
     // The plugin named utilization-detector, else a default one, as llm-d's ensureSaturationDetector: a declared
     // concurrency-detector that no pluginRef names is a filter only, as there (the legacy admission reads the same).
-    p = plugins.get(UTILIZATION_DETECTOR_TYPE) ?? new UtilizationDetector();
+    // GIE's top-level block of thresholds, when that is what the config has, sets the default one's.
+    p = plugins.get(UTILIZATION_DETECTOR_TYPE) ?? new UtilizationDetector(UTILIZATION_DETECTOR_TYPE, thresholds);
   } else if (typeof ref === 'string') {
     p = plugins.get(ref);
     if (!p && (ref === UTILIZATION_DETECTOR_TYPE || ref === CONCURRENCY_DETECTOR_TYPE)) p = registry.create(ref, ref, {});

@@ -154,7 +154,7 @@ export function buildSchedulerConfig(parsed: ParsedConfig, file: string, registr
   const handler = chooseHandler(plugins, spec, profiles.size, failedPlugins, issue, addDefault);
   const saturation = readSaturation(spec, plugins, issue);
   const admissionDetector = namedConcurrencyDetector(spec, plugins);
-  const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`)) : undefined;
+  const flowControl = flowControlGateOn(spec.featureGates) ? buildFlowControlConfig(spec.flowControl, plugins, registry, issue, (m) => warnings.push(`${file}: ${m}`), { saturationDetector: spec.saturationDetector, thresholds: saturation }) : undefined;
   if (flowControl !== undefined) flowControl.agentIdentity = [...plugins.values()].find((p): p is AgentIdentity => p instanceof AgentIdentity);
   if (issues.length > 0 || !handler) return { issues };
   return { issues, loaded: { file, spec, schedulerConfig: { profiles, handler, plugins }, saturation, ...(admissionDetector ? { admissionDetector } : {}), ...(flowControl ? { flowControl } : {}), warnings } };

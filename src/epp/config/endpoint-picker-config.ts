@@ -197,13 +197,12 @@ export function parseEndpointPickerConfig(text: string, file: string): ParsedCon
       }
     }
   }
-  if (root.saturationDetector !== undefined && root.saturationDetector !== null) {
-    if (isMapping(root.saturationDetector)) spec.saturationDetector = root.saturationDetector;
-    else issue(['saturationDetector'], '', 'saturationDetector', `must be a mapping, got ${describeValue(root.saturationDetector)}`);
-  } else if (isMapping(root.flowControl) && isMapping(root.flowControl.saturationDetector)) {
-    // Current llm-d moved the detector reference under flowControl.
-    spec.saturationDetector = root.flowControl.saturationDetector;
+  if (root.saturationDetector !== undefined && root.saturationDetector !== null && !isMapping(root.saturationDetector)) {
+    issue(['saturationDetector'], '', 'saturationDetector', `must be a mapping, got ${describeValue(root.saturationDetector)}`);
   }
+  // Current llm-d moved the detector reference under flowControl; with both, that one is used, as there.
+  if (isMapping(root.flowControl) && isMapping(root.flowControl.saturationDetector)) spec.saturationDetector = root.flowControl.saturationDetector;
+  else if (isMapping(root.saturationDetector)) spec.saturationDetector = root.saturationDetector;
   return { spec, issues, warnings, lineOf };
 }
 
