@@ -154,7 +154,8 @@ flowControl:
     ['band without priority', 'flowControl:\n  priorityBands:\n  - maxRequests: 3\n', /priority: is required/],
     ['duplicate band', 'flowControl:\n  priorityBands:\n  - priority: 1\n  - priority: 1\n', /duplicates another band/],
     ['fairness ref to a non-policy', 'flowControl:\n  priorityBands:\n  - priority: 1\n    fairnessPolicyRef: queue-scorer\n', /must name a fairness-policy plugin/],
-    ['ordering ref unknown', 'flowControl:\n  priorityBands:\n  - priority: 1\n    orderingPolicyRef: lifo\n', /must name a ordering-policy plugin/],
+    ['ordering ref unknown', 'flowControl:\n  priorityBands:\n  - priority: 1\n    orderingPolicyRef: lifo\n', /must name an ordering-policy plugin/],
+    ['a reference to an llm-d policy infergate does not build says so', 'flowControl:\n  defaultPriorityBand: {orderingPolicyRef: slo-deadline-ordering-policy}\n', /defaultPriorityBand\.orderingPolicyRef: names `slo-deadline-ordering-policy`, an llm-d flow-control policy infergate does not implement; the built-in ones are/],
     ['detector ref unknown', 'flowControl:\n  saturationDetector: {pluginRef: nope}\n', /saturationDetector.pluginRef/],
     ['bad staleness policy', 'plugins:\n- type: utilization-detector\n  parameters: {stalenessPolicy: maybe}\n', /stalenessPolicy: must be one of saturated, ignore/],
   ];

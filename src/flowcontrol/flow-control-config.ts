@@ -122,7 +122,9 @@ export function buildFlowControlConfig(
       p = registry.create(name, name, {});
       plugins.set(name, p);
     }
-    if (!p || !is(p)) return fail(path, field, `must name a ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
+    const why = p === undefined ? registry.whyNotBuilt(name) : undefined;
+    if (why !== undefined) return fail(path, field, `names \`${name}\`, ${why}`);
+    if (!p || !is(p)) return fail(path, field, `must name ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
     return p;
   };
   const band = (path: (string | number)[], at: string, v: unknown): BandConfig | undefined => {

@@ -45,6 +45,11 @@ export class PluginRegistry {
     return this.#factories.has(type);
   }
 
+  /** Why a type marked `notBuilt` is not built, and what to do instead; undefined for any other type. */
+  whyNotBuilt(type: string): string | undefined {
+    return this.#notBuilt.get(type);
+  }
+
   /** Registered types, sorted, for messages and docs. */
   types(): string[] {
     return [...this.#factories.keys()].sort();
