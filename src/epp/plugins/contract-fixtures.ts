@@ -9,6 +9,7 @@ import { sessionToken } from './session/session-token.js';
 /** Parameters of the built-ins that have no default for a required one (every other type is built with none). */
 const REQUIRED_PARAMETERS: Readonly<Record<string, Record<string, unknown>>> = {
   'session-id-producer': { headerName: 'x-session-id' },
+  'utilization-filter': { conditions: [{ metric: 'waiting-queue', maxValue: 5 }, { metric: 'active-requests', maxValue: 10 }] },
 };
 
 /** An instance of registered `type` for the contract suites: its default parameters, or the required ones above. */

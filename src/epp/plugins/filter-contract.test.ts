@@ -10,7 +10,7 @@ const registry = registerBuiltins();
 const filterTypes = registry.types().filter((t) => isFilter(contractInstance(registry, t)));
 
 test('every filter type is covered', () => {
-  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'session-affinity-filter', 'utilization-detector']);
+  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'session-affinity-filter', 'utilization-detector', 'utilization-filter']);
 });
 
 for (const type of filterTypes) {
@@ -18,7 +18,7 @@ for (const type of filterTypes) {
     for (const set of candidateSets()) {
       for (const req of requests(set.endpoints[0])) {
         test(`${set.name}, ${req.name}`, () => {
-          const f = registry.create(type, type, type.includes('label') ? { matchLabels: { role: 'decode' } } : {});
+          const f = type.includes('label') ? registry.create(type, type, { matchLabels: { role: 'decode' } }) : contractInstance(registry, type);
           if (!isFilter(f)) throw new Error('not a filter');
           const eps = set.endpoints;
           const order = [...eps];

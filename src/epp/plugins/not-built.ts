@@ -37,7 +37,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     types: [
       'burst-prefix-cache-producer',
       'prefix-cache-affinity-filter',
-      'utilization-filter',
       'context-length-aware',
       'token-load-scorer',
       'running-requests-size-scorer',

@@ -26,6 +26,7 @@ import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-mod
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
 import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
+import { UTILIZATION_FILTER_TYPE, utilizationFilterFactory } from './utilization-filter.js';
 import { WEIGHTED_RANDOM_PICKER_TYPE, weightedRandomPickerFactory } from './weighted-random-picker.js';
 import { AGENT_IDENTITY_TYPE, agentIdentityFactory } from './session/agent-identity.js';
 import { SESSION_AFFINITY_FILTER_TYPE, sessionAffinityFilterFactory } from './session/session-affinity-filter.js';
@@ -57,6 +58,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(ENCODE_FILTER_TYPE, roleFilterFactory(ENCODE_FILTER_TYPE))
       .register(UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory)
       .register(CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory)
+      // caps on load metrics that drop an endpoint outright (no fail-open unless fallbackOnEmpty)
+      .register(UTILIZATION_FILTER_TYPE, utilizationFilterFactory)
       // admission: sheddable requests refused with a probability rising with the pool's load
       .register(PROBABILISTIC_ADMITTER_TYPE, probabilisticAdmitterFactory)
       // GIE's conformance EPP pins requests with it; does nothing unless an EndpointPickerConfig names it
