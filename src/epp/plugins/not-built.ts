@@ -39,7 +39,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'prefix-cache-affinity-filter',
       'context-length-aware',
       'token-load-scorer',
-      'running-requests-size-scorer',
       'endpoint-attribute-filter',
       'endpoint-attribute-scorer',
       'mm-embeddings-cache-producer',

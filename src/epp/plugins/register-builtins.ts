@@ -21,6 +21,7 @@ import { REQUEST_ATTRIBUTE_REPORTER_TYPE, requestAttributeReporterFactory } from
 import { QUEUE_SCORER_TYPE, queueScorerFactory } from './queue-scorer.js';
 import { DECODE_FILTER_TYPE, ENCODE_FILTER_TYPE, PREFILL_FILTER_TYPE, roleFilterFactory } from './role-filters.js';
 import { RANDOM_PICKER_TYPE, randomPickerFactory } from './random-picker.js';
+import { RUNNING_REQUESTS_SIZE_SCORER_TYPE, runningRequestsSizeScorerFactory } from './running-requests-size-scorer.js';
 import { ANTHROPIC_PARSER_TYPE, OPENAI_PARSER_TYPE, PASSTHROUGH_PARSER_TYPE, VLLMHTTP_PARSER_TYPE, requestParserFactory } from './request-parsers.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
@@ -68,6 +69,7 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(SESSION_AFFINITY_FILTER_TYPE, sessionAffinityFilterFactory)
       // scorers
       .register(QUEUE_SCORER_TYPE, queueScorerFactory)
+      .register(RUNNING_REQUESTS_SIZE_SCORER_TYPE, runningRequestsSizeScorerFactory)
       .register(KV_CACHE_UTILIZATION_SCORER_TYPE, kvCacheUtilizationScorerFactory)
       .register(PREFIX_CACHE_SCORER_TYPE, prefixCacheScorerFactory)
       // current llm-d's home of the approximate index's parameters: handed to the prefix-cache-scorers that read it

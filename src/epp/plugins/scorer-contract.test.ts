@@ -22,6 +22,7 @@ test('every scorer type is covered', () => {
     'precise-prefix-cache-scorer',
     'prefix-cache-scorer',
     'queue-scorer',
+    'running-requests-size-scorer',
     'session-affinity-scorer',
   ]);
 });
