@@ -38,7 +38,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
       'burst-prefix-cache-producer',
       'prefix-cache-affinity-filter',
       'context-length-aware',
-      'token-load-scorer',
       'endpoint-attribute-filter',
       'endpoint-attribute-scorer',
       'mm-embeddings-cache-producer',

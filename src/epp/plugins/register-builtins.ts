@@ -25,6 +25,7 @@ import { RUNNING_REQUESTS_SIZE_SCORER_TYPE, runningRequestsSizeScorerFactory } f
 import { ANTHROPIC_PARSER_TYPE, OPENAI_PARSER_TYPE, PASSTHROUGH_PARSER_TYPE, VLLMHTTP_PARSER_TYPE, requestParserFactory } from './request-parsers.js';
 import { SERVED_MODEL_FILTER_TYPE, servedModelFilterFactory } from './served-model-filter.js';
 import { SINGLE_PROFILE_HANDLER_TYPE, singleProfileHandlerFactory } from './single-profile-handler.js';
+import { TOKEN_LOAD_SCORER_TYPE, tokenLoadScorerFactory } from './token-load-scorer.js';
 import { LEGACY_TOKENIZER_TYPE, TOKEN_PRODUCER_TYPE, legacyTokenizerFactory, tokenProducerFactory } from './token-producer.js';
 import { UTILIZATION_DETECTOR_TYPE, utilizationDetectorFactory } from './utilization-detector.js';
 import { UTILIZATION_FILTER_TYPE, utilizationFilterFactory } from './utilization-filter.js';
@@ -77,6 +78,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory)
       .register(LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory)
       .register(ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory)
+      // estimated tokens in flight, counted by the scorer's own pick hooks
+      .register(TOKEN_LOAD_SCORER_TYPE, tokenLoadScorerFactory)
       .register(SESSION_AFFINITY_SCORER_TYPE, sessionAffinityScorerFactory)
       .register(NO_HIT_LRU_SCORER_TYPE, noHitLruScorerFactory)
       // llm-d's older all-in-one precise scorer: a precise-prefix-cache-producer and a prefix-cache-scorer in one

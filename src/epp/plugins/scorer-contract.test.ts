@@ -24,6 +24,7 @@ test('every scorer type is covered', () => {
     'queue-scorer',
     'running-requests-size-scorer',
     'session-affinity-scorer',
+    'token-load-scorer',
   ]);
 });
 
