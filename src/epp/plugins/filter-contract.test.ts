@@ -10,7 +10,7 @@ const registry = registerBuiltins();
 const filterTypes = registry.types().filter((t) => isFilter(contractInstance(registry, t)));
 
 test('every filter type is covered', () => {
-  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'session-affinity-filter', 'utilization-detector', 'utilization-filter']);
+  assert.deepEqual(filterTypes, ['by-label-selector', 'concurrency-detector', 'context-length-aware', 'decode-filter', 'encode-filter', 'header-based-testing-filter', 'label-selector-filter', 'prefill-filter', 'served-model-filter', 'session-affinity-filter', 'utilization-detector', 'utilization-filter']);
 });
 
 for (const type of filterTypes) {

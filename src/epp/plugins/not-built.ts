@@ -37,7 +37,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     types: [
       'burst-prefix-cache-producer',
       'prefix-cache-affinity-filter',
-      'context-length-aware',
       'endpoint-attribute-filter',
       'endpoint-attribute-scorer',
       'mm-embeddings-cache-producer',

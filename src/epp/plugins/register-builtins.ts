@@ -3,6 +3,7 @@ import { PluginRegistry } from '../framework/registry.js';
 import { ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory } from './active-request-scorer.js';
 import { APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory } from './approx-prefix-cache-producer.js';
 import { CORE_METRICS_EXTRACTOR_TYPE, ENDPOINT_NOTIFICATION_SOURCE_TYPE, INFLIGHT_LOAD_PRODUCER_TYPE, METRICS_DATA_SOURCE_TYPE, MODELS_DATA_EXTRACTOR_TYPE, MODELS_DATA_SOURCE_TYPE, dataLayerSourceFactory } from './data-layer-source.js';
+import { CONTEXT_LENGTH_AWARE_TYPE, contextLengthAwareFactory } from './context-length-aware.js';
 import { DESTINATION_ENDPOINT_SERVED_VERIFIER_TYPE, destinationEndpointServedVerifierFactory } from './destination-endpoint-served-verifier.js';
 import { HEADER_PROFILE_HANDLER_TYPE, headerProfileHandlerFactory } from './header-profile-handler.js';
 import { HEADER_BASED_TESTING_FILTER_TYPE, headerBasedTestingFilterFactory } from './header-based-testing-filter.js';
@@ -76,6 +77,8 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       // current llm-d's home of the approximate index's parameters: handed to the prefix-cache-scorers that read it
       .register(APPROX_PREFIX_CACHE_PRODUCER_TYPE, approxPrefixCacheProducerFactory)
       .register(LORA_AFFINITY_SCORER_TYPE, loraAffinityScorerFactory)
+      // a scorer, and with enableFiltering a filter, by the pods' context-length-range labels
+      .register(CONTEXT_LENGTH_AWARE_TYPE, contextLengthAwareFactory)
       .register(LOAD_AWARE_SCORER_TYPE, loadAwareScorerFactory)
       .register(ACTIVE_REQUEST_SCORER_TYPE, activeRequestScorerFactory)
       // estimated tokens in flight, counted by the scorer's own pick hooks

@@ -15,6 +15,7 @@ const scorerTypes = registry.types().filter((t) => isScorer(contractInstance(reg
 test('every scorer type is covered', () => {
   assert.deepEqual(scorerTypes, [
     'active-request-scorer',
+    'context-length-aware',
     'kv-cache-utilization-scorer',
     'load-aware-scorer',
     'lora-affinity-scorer',
