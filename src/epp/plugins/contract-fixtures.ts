@@ -10,6 +10,7 @@ import { sessionToken } from './session/session-token.js';
 const REQUIRED_PARAMETERS: Readonly<Record<string, Record<string, unknown>>> = {
   'session-id-producer': { headerName: 'x-session-id' },
   'utilization-filter': { conditions: [{ metric: 'waiting-queue', maxValue: 5 }, { metric: 'active-requests', maxValue: 10 }] },
+  'request-attribute-reporter': { attributes: [{ key: { name: 'x-cost' }, expression: 'usage.total_tokens' }] },
 };
 
 /** An instance of registered `type` for the contract suites: its default parameters, or the required ones above. */
