@@ -38,6 +38,16 @@ describe('concurrency-detector tokens mode', () => {
     assert.equal(d.saturation([a, b]), 0);
   });
 
+  test('answered from another endpoint than the pick (Envoy down the fallback list), the pick gets its tokens back', () => {
+    const d = new TokenConcurrencyDetector('c', 'tokens', 100, 1000);
+    const [a, b] = [endpoint('10.0.0.1').build(), endpoint('10.0.0.2').build()];
+    const ctx = context(req('x'.repeat(160)));
+    d.preRequest(ctx, a);
+    d.responseComplete(ctx, b);
+    assert.equal(d.tokens.of(a.address), 0);
+    assert.equal(d.tokens.of(b.address), 0);
+  });
+
   test('requests in flight do not count in tokens mode', () => {
     const d = new TokenConcurrencyDetector('c', 'tokens', 1, 100);
     const busy = endpoint('10.0.0.1').inFlight(5).build();

@@ -75,7 +75,7 @@ export class TokenConcurrencyDetector extends ConcurrencyDetector implements Pre
     super(name, maxConcurrency, headroom);
     this.mode = mode;
     this.maxTokenConcurrency = maxTokenConcurrency;
-    this.#key = `${name}/in-flight-tokens@`;
+    this.#key = `${name}/in-flight-tokens`;
   }
 
   /**
@@ -106,15 +106,22 @@ export class TokenConcurrencyDetector extends ConcurrencyDetector implements Pre
     const n = estimateRequestTokens(ctx.request);
     if (n === 0) return;
     this.tokens.add(picked.address, n);
-    ctx.state.write(this.#key + picked.address, n);
+    let added = ctx.state.read<AddedTokens[]>(this.#key);
+    if (added === undefined) ctx.state.write(this.#key, (added = []));
+    added.push({ address: picked.address, tokens: n, taken: false });
   }
 
+  /**
+   * Takes back what this request added: on the endpoint that answered, or, when the data plane answered from another
+   * one than the pick (Envoy down the picker's fallback list), on the pick, so no endpoint keeps tokens for good.
+   */
   responseComplete(ctx: SchedulingContext, endpoint: Endpoint): void {
-    const key = this.#key + endpoint.address;
-    const n = ctx.state.read<number>(key);
-    if (n === undefined) return;
-    ctx.state.write(key, undefined);
-    this.tokens.remove(endpoint.address, n);
+    const added = ctx.state.read<AddedTokens[]>(this.#key);
+    if (added === undefined) return;
+    const entry = added.find((a) => !a.taken && a.address === endpoint.address) ?? added.find((a) => !a.taken);
+    if (entry === undefined) return;
+    entry.taken = true;
+    this.tokens.remove(entry.address, entry.tokens);
   }
 
   forget(address: string): void {
@@ -138,3 +145,10 @@ export const concurrencyDetectorFactory: PluginFactory = (name, _p, r) => {
   }
   return new TokenConcurrencyDetector(name, mode, maxConcurrency, r.positiveInt('maxTokenConcurrency', DEFAULT_MAX_TOKEN_CONCURRENCY), headroom);
 };
+
+/** Tokens a request added to an endpoint at its pick; taken back once, when its response ends. */
+interface AddedTokens {
+  readonly address: string;
+  readonly tokens: number;
+  taken: boolean;
+}
