@@ -67,3 +67,16 @@ test('the package ships no compiled module the command cannot load: no test kits
     if (p.endsWith('.js.map')) assert.ok(pack!.files.some((f) => f.path === p.slice(0, -'.map'.length)), `${p} ships without its module`);
   }
 });
+
+test("--version is package.json's, and the command without a command ends its help with where to start", () => {
+  const main = join(repoRoot(), 'dist/src/cli/main.js');
+  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+  assert.equal(execFileSync(process.execPath, [main, '--version'], { encoding: 'utf8' }).trim(), pkg.version);
+  let help = '';
+  try {
+    execFileSync(process.execPath, [main], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    help = String((e as { stderr?: string }).stderr ?? '');
+  }
+  assert.match(help, /Start with: infergate demo/);
+});

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `infergate` command: argv -> one of the subcommands. */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
 import { registerDemoCommand } from './demo.js';
@@ -12,9 +13,14 @@ import { registerValidateCommand } from './validate.js';
 import { USAGE_EXIT_CODE } from './parse-flags.js';
 import { refuseStrayArguments } from './stray-arguments.js';
 
+/** The package's own version, so `--version` cannot drift from what npm installed (dist/src/cli/ -> the package root). */
+const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
 const program = new Command('infergate')
   .description('An inference gateway for self-hosted LLM fleets: body-based routing and endpoint picking from Kubernetes YAML')
-  .version('0.1.0');
+  .version(version)
+  // A new user's first `npx infergate` (no command) prints this help: it ends with where to start.
+  .addHelpText('after', '\nStart with: infergate demo (a gateway in front of simulated vLLM pods, on http://127.0.0.1:8080); then README.md and docs/.');
 registerServeCommand(program);
 registerExtprocCommand(program);
 registerExplainCommand(program);
