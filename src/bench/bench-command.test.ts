@@ -41,7 +41,7 @@ test('bench flags: bad values are rejected with a message naming the flag', () =
     [{ concurrency: '1.5' }, /--concurrency must be an integer from 1/],
     [{ requests: '0' }, /--requests must be an integer from 1/],
     [{ requests: '' }, /--requests must be an integer/],
-    [{ duration: '-1' }, /--duration must be a number/],
+    [{ duration: '-1' }, /--duration must be seconds \(90, 0\.5\) or a duration \(5m, 1m30s\), from 1ms to 168h, got "-1"/],
     [{ retries: 'many' }, /--retries must be an integer from 0 to 100, got "many"/],
     [{ seed: '1e20' }, /--seed must be an integer/],
     [{ groups: '0' }, /--groups must be an integer from 1/],

@@ -75,6 +75,7 @@ test('chat: prompt is every message joined, echo text is the last user message',
     logprobs: null,
     structured: null,
     toolCall: null,
+    kvTransfer: null,
   });
 });
 
