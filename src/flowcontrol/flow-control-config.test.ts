@@ -106,6 +106,20 @@ flowControl:
     assert.throws(() => load('featureGates: [flowControl]\nsaturationDetector: {pluginRef: nope}\n'), (e: Error) => (e.message.match(/pluginRef/g) ?? []).length === 1 && /epp\.yaml:\d+: saturationDetector\.pluginRef/.test(e.message));
   });
 
+  test("the usage limit policy: llm-d's static-usage-limit-policy by reference, by its default name, or its default 1.0", () => {
+    assert.equal(load('featureGates: [flowControl]\n').flowControl!.usageCeiling, 1);
+    const byRef = load('featureGates: [flowControl]\nplugins:\n- name: headroom\n  type: static-usage-limit-policy\n  parameters: {threshold: 0.8}\nflowControl:\n  usageLimitPolicyPluginRef: headroom\n');
+    assert.deepEqual(byRef.warnings, []);
+    assert.equal(byRef.flowControl!.usageCeiling, 0.8);
+    assert.equal(load('featureGates: [flowControl]\nplugins:\n- type: static-usage-limit-policy\n  parameters: {threshold: 0.5}\n').flowControl!.usageCeiling, 0.5);
+    for (const [body, want] of [
+      ['plugins:\n- type: static-usage-limit-policy\n  parameters: {threshold: 0}\n', /parameters\.threshold: must be above 0/],
+      ['plugins:\n- type: static-usage-limit-policy\n  parameters: {threshold: 1.5}\n', /parameters\.threshold: must be at most 1/],
+      ['plugins:\n- type: queue-scorer\nflowControl:\n  usageLimitPolicyPluginRef: queue-scorer\n', /usageLimitPolicyPluginRef: must name a usage-limit-policy plugin/],
+      ['flowControl:\n  usageLimitPolicyPluginRef: priority-holdback-policy\n', /usageLimitPolicyPluginRef: names `priority-holdback-policy`, an llm-d flow-control policy infergate does not implement/],
+    ] as const) assert.throws(() => load(`featureGates: [flowControl]\n${body}`), want);
+  });
+
   test('quantities are read as llm-d reads them: "0" is not set, a fraction rounds up to a whole request or byte', () => {
     const fc = load(`featureGates: [flowControl]
 flowControl:

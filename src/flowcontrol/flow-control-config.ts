@@ -2,6 +2,7 @@
  * The `flowControl` block of llm-d's EndpointPickerConfig (and `featureGates: [flowControl]`) -> a checked
  * config: global and per-band limits, TTLs, each band's fairness and ordering policies, the saturation detector.
  */
+import { STATIC_USAGE_LIMIT_POLICY_TYPE, isUsageLimitPolicy } from './static-usage-limit-policy.js';
 import type { Plugin } from '../epp/framework/plugin.js';
 import { describeValue } from '../epp/framework/param-reader.js';
 import { parseGoDuration } from '../go-duration.js';
@@ -46,6 +47,8 @@ export interface FlowControlConfig {
   defaultBand: BandConfig;
   defaultNegativeBand: BandConfig;
   detector: SaturationSource;
+  /** The usage limit policy's threshold (static-usage-limit-policy): dispatch while saturation is below it; 1 by default. */
+  usageCeiling: number;
   /** infergate's own: per-flow shares of in-flight capacity while several flows are active; off when undefined. */
   fairShareHoldback?: FairShareHoldbackConfig | undefined;
   /** The config's `agent-identity` plugin: a request naming no fairness ID takes its coding agent's session id (llm-d's Director). */
@@ -95,7 +98,6 @@ export function buildFlowControlConfig(
     return undefined;
   };
   for (const k of Object.keys(block)) if (!FIELDS.includes(k)) fail([k], k, `unknown field; known fields: ${FIELDS.join(', ')}`);
-  if (block.usageLimitPolicyPluginRef !== undefined) warn(`flowControl.usageLimitPolicyPluginRef is ignored: dispatch gates at saturation 1.0 (static-usage-limit-policy)`);
   if (block.enableEviction === true) warn(`flowControl.enableEviction is ignored: infergate does not evict requests in flight`);
 
   const quantity = (path: (string | number)[], field: string, v: unknown, def: number): number => {
@@ -124,7 +126,7 @@ export function buildFlowControlConfig(
     }
     const why = p === undefined ? registry.whyNotBuilt(name) : undefined;
     if (why !== undefined) return fail(path, field, `names \`${name}\`, ${why}`);
-    if (!p || !is(p)) return fail(path, field, `must name ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
+    if (!p || !is(p)) return fail(path, field, `must name ${/^[aeio]/.test(what) ? 'an' : 'a'} ${what} plugin (declared under plugins, or a built-in type such as ${def}), got "${name}"`);
     return p;
   };
   const band = (path: (string | number)[], at: string, v: unknown): BandConfig | undefined => {
@@ -169,10 +171,13 @@ export function buildFlowControlConfig(
   const own = block.saturationDetector !== undefined && block.saturationDetector !== null;
   const detector = readDetector(own ? block.saturationDetector : legacy.saturationDetector, plugins, registry, own ? fail : () => undefined, legacy.thresholds);
   const fairShareHoldback = readHoldback(block.fairShareHoldback, detector, fail);
+  // As llm-d: without a reference, the plugin named static-usage-limit-policy, else that policy's default (1.0).
+  const usage = policy(['usageLimitPolicyPluginRef'], 'usageLimitPolicyPluginRef', block.usageLimitPolicyPluginRef, STATIC_USAGE_LIMIT_POLICY_TYPE, isUsageLimitPolicy, 'usage-limit-policy');
   const maxRequests = quantity(['maxRequests'], 'maxRequests', block.maxRequests, Infinity);
   const maxBytes = quantity(['maxBytes'], 'maxBytes', block.maxBytes, Infinity);
-  if (!ok || !defaultBand || !defaultNegativeBand || !detector) return undefined;
+  if (!ok || !defaultBand || !defaultNegativeBand || !detector || !usage) return undefined;
   return {
+    usageCeiling: usage.threshold,
     maxRequests,
     maxBytes,
     defaultRequestTTLMs,

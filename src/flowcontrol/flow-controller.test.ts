@@ -27,6 +27,16 @@ function harness(c = config(), eps: Endpoint[] = endpoints(1), clock = new Clock
 }
 
 describe('FlowController', () => {
+  test("a usage limit policy's threshold closes the gate below saturation: 0.5 of four slots dispatches two", async () => {
+    const h = harness(config({ usageCeiling: 0.5 }, 4));
+    assert.equal(h.send('a'), undefined);
+    assert.equal(h.send('b'), undefined);
+    assert.ok(h.send('c'), 'two of four in flight: at the ceiling');
+    h.fc.release();
+    await settle();
+    assert.deepEqual(h.order, ['a', 'b', 'c']);
+  });
+
   test('dispatches at once while the pool has room, and queues once it is full', async () => {
     const h = harness();
     assert.equal(h.send('a'), undefined);

@@ -118,7 +118,7 @@ export class FlowController {
    * that has gone idle as saturated (and not dispatching) until the next request.
    */
   reading(now: number = this.#now()): GateReading {
-    return readGate(this.#config.detector, this.#endpoints(), now, this.#inFlight);
+    return readGate(this.#config.detector, this.#endpoints(), now, this.#inFlight, this.#config.usageCeiling);
   }
 
   /** The per-flow ledger when `fairShareHoldback` is on (for /debug). */
@@ -159,7 +159,7 @@ export class FlowController {
     const hb = this.#holdback;
     hb?.arrived(req, now);
     if (this.#length === 0) {
-      const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight);
+      const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight, this.#config.usageCeiling);
       if (reading.open && (hb === undefined || this.#shares(hb, endpoints, now)?.mayDispatch(req) !== false)) {
         this.#inFlight++;
         hb?.dispatched(req, false);
@@ -313,7 +313,7 @@ export class FlowController {
     const now = this.#now();
     const endpoints = this.#endpoints();
     this.#expire(now, endpoints.length === 0);
-    const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight);
+    const reading = readGate(this.#config.detector, endpoints, now, this.#inFlight, this.#config.usageCeiling);
     let dispatched = false;
     if (reading.open && this.#length > 0) {
       const hb = this.#holdback;

@@ -18,7 +18,8 @@ export interface GateReading {
 export type SaturationSource = { kind: 'utilization'; detector: UtilizationDetector } | { kind: 'concurrency'; detector: ConcurrencyDetector };
 
 /**
- * The staleness policy, explicit:
+ * `ceiling` is the usage limit policy's threshold (static-usage-limit-policy, 1 by default): the gate closes at that
+ * saturation. The staleness policy, explicit:
  * - `utilization-detector` with `stalenessPolicy: saturated` (default): a stale endpoint counts as full, so a
  *   mixed pool sends its load to the endpoints it can see;
  * - with `stalenessPolicy: ignore`: stale endpoints are left out of the mean;
@@ -28,13 +29,13 @@ export type SaturationSource = { kind: 'utilization'; detector: UtilizationDetec
  *   and is never stale.
  * An empty pool is closed (there is nowhere to send the request).
  */
-export function readGate(source: SaturationSource, endpoints: readonly Endpoint[], now: number, pending: number): GateReading {
+export function readGate(source: SaturationSource, endpoints: readonly Endpoint[], now: number, pending: number, ceiling = 1): GateReading {
   if (endpoints.length === 0) return { level: 1, open: false, stale: 0 };
   if (source.kind === 'concurrency') {
     const level = source.detector.saturation(endpoints, pending);
-    return { level, open: level < 1, stale: 0 };
+    return { level, open: level < ceiling, stale: 0 };
   }
   const sat = source.detector.saturation(endpoints, now);
   if (sat.stale === endpoints.length) return { level: sat.level, open: true, stale: sat.stale };
-  return { level: sat.level, open: !sat.saturated, stale: sat.stale };
+  return { level: sat.level, open: !sat.saturated && sat.level < ceiling, stale: sat.stale };
 }

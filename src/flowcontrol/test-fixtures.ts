@@ -21,6 +21,7 @@ export function config(over: Partial<FlowControlConfig> = {}, maxConcurrency = 1
     defaultBand: band(),
     defaultNegativeBand: band(),
     detector: { kind: 'concurrency', detector: new ConcurrencyDetector('c', maxConcurrency) },
+    usageCeiling: 1,
     ...over,
   };
 }

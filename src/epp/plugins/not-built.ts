@@ -29,10 +29,7 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     types: ['program-aware-fairness', 'slo-deadline-ordering-policy', 'soft-reflective-ceiling-policy', 'priority-holdback-policy', 'sheddable-eviction-filter', 'priority-then-time-eviction-order-policy'],
     why: "an llm-d flow-control policy infergate does not implement; the built-in ones are global-strict-fairness-policy, round-robin-fairness-policy, fcfs-ordering-policy and edf-ordering-policy (docs/flow-control.md)",
   },
-  {
-    types: ['static-usage-limit-policy'],
-    why: "infergate's flow control always dispatches up to saturation 1.0, as this llm-d default does; remove it (flowControl.usageLimitPolicyPluginRef is ignored)",
-  },
+
   {
     types: [
       'burst-prefix-cache-producer',

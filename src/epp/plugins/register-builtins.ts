@@ -43,6 +43,7 @@ import { CONCURRENCY_DETECTOR_TYPE, concurrencyDetectorFactory } from '../../flo
 import { EDF_ORDERING_POLICY_TYPE, edfOrderingPolicyFactory } from '../../flowcontrol/edf-ordering-policy.js';
 import { FCFS_ORDERING_POLICY_TYPE, fcfsOrderingPolicyFactory } from '../../flowcontrol/fcfs-ordering-policy.js';
 import { GLOBAL_STRICT_FAIRNESS_POLICY_TYPE, globalStrictFairnessPolicyFactory } from '../../flowcontrol/global-strict-fairness-policy.js';
+import { STATIC_USAGE_LIMIT_POLICY_TYPE, staticUsageLimitPolicyFactory } from '../../flowcontrol/static-usage-limit-policy.js';
 import { ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory } from '../../flowcontrol/round-robin-fairness-policy.js';
 
 /** Adds every built-in to `registry` (a new one by default) and returns it. */
@@ -132,5 +133,7 @@ export function registerBuiltins(registry: PluginRegistry = new PluginRegistry()
       .register(ROUND_ROBIN_FAIRNESS_POLICY_TYPE, roundRobinFairnessPolicyFactory)
       .register(FCFS_ORDERING_POLICY_TYPE, fcfsOrderingPolicyFactory)
       .register(EDF_ORDERING_POLICY_TYPE, edfOrderingPolicyFactory)
+      // the saturation flow control dispatches up to (llm-d injects it with threshold 1.0 when none is named)
+      .register(STATIC_USAGE_LIMIT_POLICY_TYPE, staticUsageLimitPolicyFactory)
   );
 }
