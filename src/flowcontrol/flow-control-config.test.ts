@@ -106,6 +106,12 @@ flowControl:
     assert.throws(() => load('featureGates: [flowControl]\nsaturationDetector: {pluginRef: nope}\n'), (e: Error) => (e.message.match(/pluginRef/g) ?? []).length === 1 && /epp\.yaml:\d+: saturationDetector\.pluginRef/.test(e.message));
   });
 
+  test('a TTL past the timer limit (it would expire every queued request at once) is refused; 596h is taken', () => {
+    assert.equal(load('featureGates: [flowControl]\nflowControl:\n  defaultRequestTTL: 596h\n').flowControl!.defaultRequestTTLMs, 596 * 3_600_000);
+    assert.throws(() => load('featureGates: [flowControl]\nflowControl:\n  defaultRequestTTL: 1000h\n'), /defaultRequestTTL: must be at most 596h \(Node\.js keeps no timer past 24\.8 days; "0s" disables the limit\), got "1000h"/);
+    assert.throws(() => load('featureGates: [flowControl]\nflowControl:\n  noEndpointRequestTTL: 900h\n'), /noEndpointRequestTTL: must be at most 596h/);
+  });
+
   test("the usage limit policy: llm-d's static-usage-limit-policy by reference, by its default name, or its default 1.0", () => {
     assert.equal(load('featureGates: [flowControl]\n').flowControl!.usageCeiling, 1);
     const byRef = load('featureGates: [flowControl]\nplugins:\n- name: headroom\n  type: static-usage-limit-policy\n  parameters: {threshold: 0.8}\nflowControl:\n  usageLimitPolicyPluginRef: headroom\n');

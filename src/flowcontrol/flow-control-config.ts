@@ -5,7 +5,7 @@
 import { STATIC_USAGE_LIMIT_POLICY_TYPE, isUsageLimitPolicy } from './static-usage-limit-policy.js';
 import type { Plugin } from '../epp/framework/plugin.js';
 import { describeValue } from '../epp/framework/param-reader.js';
-import { parseGoDuration } from '../go-duration.js';
+import { MAX_DURATION_MS, parseGoDuration } from '../go-duration.js';
 import type { PluginRegistry } from '../epp/framework/registry.js';
 import { UTILIZATION_DETECTOR_TYPE, UtilizationDetector, type SaturationThresholds } from '../epp/plugins/utilization-detector.js';
 import type { ReportIssue } from '../epp/config/epp-config-error.js';
@@ -114,6 +114,7 @@ export function buildFlowControlConfig(
     if (v === undefined || v === null) return def;
     const ms = typeof v === 'string' ? parseGoDuration(v) : undefined;
     if (ms === undefined || ms < 0) return fail([field], field, `must be a duration such as "30s" ("0s" disables), got ${describeValue(v)}`) ?? def;
+    if (ms > MAX_DURATION_MS) return fail([field], field, `must be at most 596h (Node.js keeps no timer past 24.8 days; "0s" disables the limit), got ${describeValue(v)}`) ?? def;
     return ms;
   };
   const policy = <T extends Plugin>(path: (string | number)[], field: string, ref: unknown, def: string, is: (p: Plugin) => p is T, what: string): T | undefined => {

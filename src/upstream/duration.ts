@@ -1,13 +1,8 @@
 /** Reads a timeout as flags and pool annotations write it: a Go duration (`30s`, `1m30s`), or a bare integer of milliseconds. */
-import { parseGoDuration } from '../go-duration.js';
+import { MAX_DURATION_MS, parseGoDuration } from '../go-duration.js';
 
-/**
- * The longest duration a flag or an annotation may give: 596h, the last whole hour under Node.js's timer limit of
- * 2^31 - 1 ms (24.8 days). A timer set past that limit fires after 1 ms with nothing but a TimeoutOverflowWarning,
- * so `--upstream-timeout 600h` ("never, really") cut every request at once, and `--config-settle-period 1000h`
- * applied a held-back change straight away.
- */
-export const MAX_DURATION_MS = 596 * 3_600_000;
+/** The longest duration a flag or an annotation may give (src/go-duration.ts says why). */
+export { MAX_DURATION_MS };
 
 /** The error for `text`, a duration past MAX_DURATION_MS, as a flag's or an annotation's message ends. */
 export function durationTooLong(text: string): string {

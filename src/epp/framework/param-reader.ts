@@ -1,5 +1,5 @@
 /** Typed access to a plugin's YAML `parameters`, with errors that name the plugin and the parameter. */
-import { parseGoDuration } from '../../go-duration.js';
+import { MAX_DURATION_MS, parseGoDuration } from '../../go-duration.js';
 
 /** Which plugin a parameter belongs to: `at` is where it is declared (`plugins[2]`). */
 export interface PluginSite {
@@ -140,6 +140,7 @@ export class ParamReader {
     if (v === undefined || v === null) return defMs;
     const ms = typeof v === 'string' ? parseGoDuration(v) : undefined;
     if (ms === undefined) this.fail(key, `must be a duration such as "200ms" or "1.5s", got ${describeValue(v)}`);
+    if (ms > MAX_DURATION_MS) this.fail(key, `must be at most 596h (Node.js keeps no timer past 24.8 days), got ${describeValue(v)}`);
     return ms;
   }
 

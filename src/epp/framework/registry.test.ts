@@ -35,6 +35,8 @@ describe('ParamReader', () => {
     { name: 'duration', params: { d: '1.5s' }, get: (r) => r.durationMs('d', 200), want: 1500 },
     { name: 'duration default', params: {}, get: (r) => r.durationMs('d', 200), want: 200 },
     { name: 'duration as number', params: { d: 200 }, get: (r) => r.durationMs('d', 200), error: 'parameters.d: must be a duration such as "200ms" or "1.5s", got 200' },
+    { name: 'duration at the timer limit', params: { d: '596h' }, get: (r) => r.durationMs('d', 200), want: 596 * 3_600_000 },
+    { name: 'duration past the timer limit', params: { d: '600h' }, get: (r) => r.durationMs('d', 200), error: 'parameters.d: must be at most 596h (Node.js keeps no timer past 24.8 days), got "600h"' },
     { name: 'string map', params: { m: { a: 'b' } }, get: (r) => r.stringMap('m'), want: { a: 'b' } },
     { name: 'string map value', params: { m: { a: 1 } }, get: (r) => r.stringMap('m'), error: 'parameters.m.a: must be a string, got 1' },
     { name: 'list', params: { l: [1, 2] }, get: (r) => r.list('l', (v) => v), want: [1, 2] },
