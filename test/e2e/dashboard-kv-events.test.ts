@@ -58,7 +58,12 @@ after(async () => {
 });
 
 test('/api/state tells, per pod of a precise-prefix pool, whether its KV events are trusted, why not, their age and its index entries', async () => {
-  const st = (await (await fetch(`${gw.adminUrl}/api/state`)).json()) as DashboardState;
+  const state = async () => (await (await fetch(`${gw.adminUrl}/api/state`)).json()) as DashboardState;
+  // The ingestion worker reports its per-pod counters on its own beat: the index can hold p0's blocks a beat
+  // before the message count that brought them reaches the main thread.
+  let st = await state();
+  const p0Messages = (s: DashboardState) => s.pools[0]?.endpoints.find((e) => e.address === addressOf('p0'))?.kvEvents?.messages ?? 0;
+  assert.ok(await waitFor(async () => p0Messages((st = await state())) > 0, 5_000), 'p0\'s message count reaches the state');
   const pool = st.pools[0]!;
   assert.ok(pool.kvEvents, 'the pool reads KV events');
   assert.equal(pool.kvEvents.ingestion, 'worker');
