@@ -28,7 +28,7 @@ import { incomingRequest, spoofedHeaders } from './incoming-request.js';
 import { PinnedStates, namedPool, resolvePoolKey } from './pool-selection.js';
 import type { Exchange, Processor, ProcessedRequest, RequestVerdict } from './processor.js';
 import type { FilterMetadata, JsonValue } from '../envoy/struct-value.js';
-import type { UsageObject, UsageReporter } from '../epp/framework/plugin.js';
+import { reportedUsage } from './usage-report.js';
 import { restrictToSubset, subsetHint } from '../epp/subset-hint.js';
 import { StageLoad, requestEnded, requestSent, responseStarted } from '../upstream/in-flight.js';
 import { admitPlan, flowControllerFor, releasePlan, viewAfterWait } from '../plan/flow-admission.js';
@@ -56,9 +56,6 @@ export interface EppProcessorOptions {
   /** The pool's upstream API key (src/upstream/upstream-credentials.ts): Envoy sends it to the pod in place of the client's Authorization. */
   credentials?: (poolKey: string) => PoolCredential | undefined;
 }
-
-/** Reporters whose failure was logged (WeakSet: a reloaded config's instances go with it). */
-const FAILED_REPORTERS = new WeakSet<UsageReporter>();
 
 export class EppProcessor implements Processor {
   readonly name = 'epp';
@@ -358,16 +355,7 @@ class EppExchange implements Exchange {
     // Every byte of the response has passed: its usage is read now rather than when the stream closes.
     this.#tap?.end();
     this.#tap = undefined;
-    const u = this.#record?.usage;
-    if (u === undefined) return undefined;
-    const usage: UsageObject = { prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens };
-    if (u.cachedTokens !== undefined) usage.prompt_tokens_details = { cached_tokens: u.cachedTokens };
-    return scheduler.reportUsage(usage, (reporter, error) => {
-      // Said once per reporter: an expression that fails on some usage fails on many.
-      if (FAILED_REPORTERS.has(reporter)) return;
-      FAILED_REPORTERS.add(reporter);
-      this.#opts.log.warn('request-attribute-reporter failed on a response; nothing reported for it (said once per plugin)', { plugin: reporter.name, error: error instanceof Error ? error.message : String(error) });
-    });
+    return reportedUsage(scheduler, this.#record?.usage, this.#opts.log);
   }
 
   responseBody(chunk: Buffer): void {

@@ -33,6 +33,7 @@ import { admitToFlow, flowControllerFor, releasePlan, viewAfterWait, waitForDisp
 import type { FlowController, Ticket } from '../flowcontrol/flow-controller.js';
 import { exposeAdded } from './cors.js';
 import type { PrefillLeg } from '../disagg/prefill-leg.js';
+import { prefilled } from './prefill-stage.js';
 
 /** What forward needs of the gateway: one per configuration in force (Gateway.forwardContext), shared by its requests. */
 export interface ForwardContext {
@@ -394,18 +395,4 @@ function flushHeadersOf(res: ServerResponse): () => void {
   return () => {
     if (!res.writableEnded && !res.destroyed) res.flushHeaders();
   };
-}
-
-/**
- * The prefill leg before a decode attempt (`--kv-connector`): the decode pod's body with the prefill's
- * `kv_transfer_params`, or the client's body when the prefill failed (the decode pod then prefills itself). Either
- * way the prefill pod leaves the upstream headers: a sidecar in front of the decode pod must not prefill again.
- */
-async function prefilled(ctx: ForwardContext, plan: RoutePlan, req: ForwardRequest, at: string, cancel: Cancellation, body: Buffer | null): Promise<Buffer | null> {
-  delete req.headers[PREFILL_ENDPOINT_HEADER];
-  const ep = ctx.state.datastore.endpoint(at);
-  const out = ep === undefined ? { ok: false as const, why: `the prefill pod ${at} left the pool` } : await ctx.prefill!.run(ep, { url: req.url, headers: req.headers, json: plan.json!, pool: plan.view!.key, cancel });
-  if (out.ok) return out.body;
-  if (cancel.cause !== 'client') ctx.log.warn('P/D prefill leg failed; the decode pod prefills the request itself', { request_id: req.requestId, prefill: at, error: out.why });
-  return body;
 }
